@@ -1,0 +1,129 @@
+"""Append to and verify the audit trail (REC-06..08).
+
+``audit_record`` must run inside the caller's transaction, so the entry commits or rolls
+back with the change it records. Each stream is its own hash chain; appending locks only the
+stream's head row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+
+from core import clock
+from core.models import AuditEntry, AuditStream
+
+GENESIS = "0" * 64
+
+
+def _canonical(value: Any) -> Any:
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False))
+
+
+def entry_hash(
+    *, prev_hash: str, stream: str, seq: int, at_iso: str, actor_id: int | None, actor_label: str,
+    actor_role: str, action: str, subject: str, before: Any, after: Any, reason: str, rule_ids: str,
+) -> str:
+    payload = json.dumps(
+        [prev_hash, stream, seq, at_iso, actor_id, actor_label, actor_role, action, subject,
+         before, after, reason, rule_ids],
+        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _hash_of(entry: AuditEntry) -> str:
+    return entry_hash(
+        prev_hash=entry.prev_hash, stream=entry.stream, seq=entry.seq,
+        at_iso=entry.at.isoformat(timespec="microseconds"), actor_id=entry.actor_id,
+        actor_label=entry.actor_label, actor_role=entry.actor_role, action=entry.action,
+        subject=entry.subject, before=entry.before, after=entry.after, reason=entry.reason,
+        rule_ids=entry.rule_ids,
+    )
+
+
+def audit_record(
+    *,
+    stream: str,
+    action: str,
+    actor: Any = None,
+    subject: str = "",
+    before: Any = None,
+    after: Any = None,
+    reason: str = "",
+    rules: Iterable[str] = (),
+    at: Any = None,
+) -> AuditEntry:
+    """Append one entry to ``stream`` ("case:12", "auction:7", "system:settings")."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record must run inside the transaction of the change it records")
+    at = at or clock.now()
+    # Truncate to microseconds as stored, so the hash recomputes identically after a reload.
+    at = at.replace(microsecond=at.microsecond)
+    head, _ = AuditStream.objects.get_or_create(name=stream)
+    head = AuditStream.objects.select_for_update().get(pk=head.pk)
+    seq = head.last_seq + 1
+    prev = head.last_hash or GENESIS
+    actor_obj = actor if getattr(actor, "pk", None) else None
+    entry = AuditEntry(
+        stream=stream,
+        seq=seq,
+        at=at,
+        actor=actor_obj,
+        actor_label=(str(actor) if actor is not None else "system")[:150],
+        actor_role=getattr(actor, "role", "") or ("" if actor_obj else "system"),
+        action=action,
+        subject=subject,
+        before=_canonical(before),
+        after=_canonical(after),
+        reason=reason or "",
+        rule_ids=",".join(rules),
+        prev_hash=prev,
+        hash="",
+    )
+    entry.hash = _hash_of(entry)
+    entry.save(force_insert=True)
+    AuditStream.objects.filter(pk=head.pk).update(last_seq=seq, last_hash=entry.hash)
+    return entry
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    stream: str
+    seq: int
+    problem: str
+
+
+def audit_verify(streams: Iterable[str] | None = None) -> list[BrokenLink]:
+    """Recompute every chain; return the first broken link of each broken stream."""
+    names = list(streams) if streams is not None else list(
+        AuditEntry.objects.values_list("stream", flat=True).distinct().order_by("stream")
+    )
+    broken: list[BrokenLink] = []
+    for name in names:
+        prev = GENESIS
+        expected_seq = 1
+        for entry in AuditEntry.objects.filter(stream=name).order_by("seq").iterator(chunk_size=2000):
+            problem = ""
+            if entry.seq != expected_seq:
+                problem = f"序号不连续：应为 {expected_seq}，实为 {entry.seq}"
+            elif entry.prev_hash != prev:
+                problem = "前序哈希不符"
+            elif _hash_of(entry) != entry.hash:
+                problem = "内容哈希不符（记录被改动）"
+            if problem:
+                broken.append(BrokenLink(name, entry.seq, problem))
+                break
+            prev = entry.hash
+            expected_seq += 1
+        else:
+            head = AuditStream.objects.filter(name=name).first()
+            if head and head.last_seq != expected_seq - 1:
+                broken.append(BrokenLink(name, expected_seq, "流末尾记录缺失"))
+    return broken

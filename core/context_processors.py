@@ -1,0 +1,14 @@
+from core import clock
+from core.models import STAFF_ROLES
+
+
+def gavel(request):
+    user = getattr(request, "user", None)
+    unread = 0
+    if user is not None and user.is_authenticated:
+        unread = user.inbox.filter(read_at__isnull=True).count()
+    return {
+        "server_now": clock.now(),
+        "is_court_staff": bool(user and user.is_authenticated and user.role in STAFF_ROLES),
+        "unread_count": unread,
+    }

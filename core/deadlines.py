@@ -1,0 +1,211 @@
+"""Deadlines (REC-13): open, close, sweep (flag and escalate), recompute on calendar change.
+
+Every app records its legal duties here. Duties the engine cannot enforce by refusal are
+alerted: an overdue deadline turns yellow and notifies its owner; after
+``deadline_escalation_days`` more it turns red and notifies the court's bureau heads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from core import calendar, clock
+from core.audit import audit_record
+from core.models import Deadline, Role, User
+from core.rulesettings import get_setting
+
+Unit = Deadline.Unit
+
+
+def compute_due(*, started_at: dt.datetime, period: int | None, unit: str, court: Any = None,
+                due_at: dt.datetime | None = None) -> dt.datetime:
+    if unit == Unit.FIXED:
+        if due_at is None:
+            raise ValueError("a fixed deadline needs due_at")
+        return due_at
+    if period is None:
+        raise ValueError("a period is required")
+    if unit == Unit.CALENDAR_DAYS:
+        return calendar.within_days(started_at, period, court=court)
+    if unit == Unit.WORKING_DAYS:
+        return calendar.add_working_days(started_at, period, court=court)
+    if unit == Unit.HOURS:
+        return calendar.elapsed(started_at, hours=period)
+    if unit == Unit.MINUTES:
+        return calendar.elapsed(started_at, minutes=period)
+    raise ValueError(unit)
+
+
+def _stream(d: Deadline) -> str:
+    # Deadlines of a case are part of that case's record; others go to a system stream.
+    head = d.subject.split("/")[0]
+    return head if head.startswith("case:") else "system:deadlines"
+
+
+@transaction.atomic
+def deadline_open(
+    *,
+    rule_id: str,
+    title: str,
+    subject: str,
+    start_event: str,
+    started_at: dt.datetime,
+    period: int | None = None,
+    unit: str = Unit.CALENDAR_DAYS,
+    due_at: dt.datetime | None = None,
+    court: Any = None,
+    owner: Any = None,
+    owner_role: str = "",
+    party_ref: str = "",
+    alert_only: bool = True,
+    actor: Any = None,
+) -> Deadline:
+    """Open a deadline; the due time follows REC-01 (days) or REC-03 (hours/minutes)."""
+    due = compute_due(started_at=started_at, period=period, unit=unit, court=court, due_at=due_at)
+    d = Deadline.objects.create(
+        court_id=getattr(court, "pk", court),
+        rule_id=rule_id, title=title, subject=subject, start_event=start_event,
+        started_at=started_at, period=period, unit=unit, due_at=due, owner=owner,
+        owner_role=owner_role, party_ref=party_ref, alert_only=alert_only,
+    )
+    audit_record(
+        stream=_stream(d), action="deadline.opened", actor=actor, subject=f"deadline:{d.pk}",
+        after={"rule": rule_id, "title": title, "subject": subject, "due_at": due.isoformat()},
+        rules=[rule_id],
+    )
+    return d
+
+
+def _open_for(subject: str, rule_id: str | None) -> QuerySet[Deadline]:
+    qs = Deadline.objects.filter(subject=subject, status=Deadline.Status.OPEN)
+    if rule_id:
+        qs = qs.filter(rule_id=rule_id)
+    return qs
+
+
+@transaction.atomic
+def deadline_close(*, subject: str, rule_id: str | None = None, actor: Any = None,
+                   status: str = Deadline.Status.MET, reason: str = "") -> int:
+    """Mark the open deadlines of ``subject`` (and rule) met or cancelled. Returns how many."""
+    n = 0
+    now = clock.now()
+    for d in _open_for(subject, rule_id).select_for_update():
+        d.status = status
+        d.closed_at = now
+        d.save(update_fields=["status", "closed_at"])
+        audit_record(
+            stream=_stream(d), action=f"deadline.{status}", actor=actor, subject=f"deadline:{d.pk}",
+            before={"status": "open", "flag": d.flag}, after={"status": status}, reason=reason,
+            rules=[d.rule_id],
+        )
+        n += 1
+    return n
+
+
+def deadline_cancel(*, subject: str, rule_id: str | None = None, actor: Any = None, reason: str = "") -> int:
+    return deadline_close(subject=subject, rule_id=rule_id, actor=actor,
+                          status=Deadline.Status.CANCELLED, reason=reason)
+
+
+@transaction.atomic
+def deadline_extend(*, deadline: Deadline, due_at: dt.datetime, actor: Any = None, reason: str) -> Deadline:
+    d = Deadline.objects.select_for_update().get(pk=deadline.pk)
+    before = d.due_at.isoformat()
+    d.due_at = due_at
+    d.unit = Unit.FIXED
+    if d.due_at > clock.now():
+        d.flag = Deadline.Flag.GREEN
+        d.overdue_at = None
+        d.escalated_at = None
+    d.save()
+    audit_record(stream=_stream(d), action="deadline.extended", actor=actor, subject=f"deadline:{d.pk}",
+                 before={"due_at": before}, after={"due_at": due_at.isoformat()}, reason=reason,
+                 rules=[d.rule_id])
+    return d
+
+
+def _notify_overdue(d: Deadline, *, escalated: bool) -> None:
+    from core.notifications import notify
+
+    recipients: list[User] = []
+    if escalated:
+        recipients = list(User.objects.filter(court_id=d.court_id, role=Role.BUREAU_HEAD, is_active=True))
+    elif d.owner_id:
+        recipients = [d.owner]
+    elif d.owner_role and d.court_id:
+        recipients = list(User.objects.filter(court_id=d.court_id, role=d.owner_role, is_active=True))
+    word = "已超期并升级" if escalated else "已超期"
+    for user in recipients:
+        notify(
+            user=user,
+            topic="deadline.overdue",
+            subject=f"【期限{word}】{d.title}",
+            body=f"{d.title}（{d.rule_id}）应于 {calendar_display(d.due_at)} 前完成，{word}。对象：{d.subject}",
+            key=f"deadline:{d.pk}:{'red' if escalated else 'yellow'}:{user.pk}",
+            channels=["inbox"],
+            legal=True,
+        )
+
+
+def calendar_display(when: dt.datetime) -> str:
+    return when.astimezone(calendar.CST).strftime("%Y-%m-%d %H:%M")
+
+
+def deadlines_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Flag overdue deadlines yellow, escalate to red, notify. Safe to run from several workers."""
+    now = now or clock.now()
+    counts = {"yellow": 0, "red": 0}
+    with transaction.atomic():
+        due = (Deadline.objects.select_for_update(skip_locked=True)
+               .filter(status=Deadline.Status.OPEN, flag=Deadline.Flag.GREEN, due_at__lt=now))
+        for d in due:
+            d.flag = Deadline.Flag.YELLOW
+            d.overdue_at = now
+            d.save(update_fields=["flag", "overdue_at"])
+            audit_record(stream=_stream(d), action="deadline.overdue", subject=f"deadline:{d.pk}",
+                         before={"flag": "green"}, after={"flag": "yellow"}, rules=[d.rule_id, "REC-13"])
+            _notify_overdue(d, escalated=False)
+            counts["yellow"] += 1
+    with transaction.atomic():
+        yellow = (Deadline.objects.select_for_update(skip_locked=True)
+                  .filter(status=Deadline.Status.OPEN, flag=Deadline.Flag.YELLOW))
+        for d in yellow:
+            days = int(get_setting("deadline_escalation_days", court=d.court_id))
+            if d.overdue_at and now >= d.overdue_at + dt.timedelta(days=days):
+                d.flag = Deadline.Flag.RED
+                d.escalated_at = now
+                d.save(update_fields=["flag", "escalated_at"])
+                audit_record(stream=_stream(d), action="deadline.escalated", subject=f"deadline:{d.pk}",
+                             before={"flag": "yellow"}, after={"flag": "red"}, rules=[d.rule_id, "REC-13"])
+                _notify_overdue(d, escalated=True)
+                counts["red"] += 1
+    return counts
+
+
+@transaction.atomic
+def deadlines_recompute() -> int:
+    """After a calendar change (REC-02), recompute the due time of open day-based deadlines."""
+    n = 0
+    day_units = [Unit.CALENDAR_DAYS, Unit.WORKING_DAYS]
+    for d in Deadline.objects.select_for_update().filter(status=Deadline.Status.OPEN, unit__in=day_units):
+        due = compute_due(started_at=d.started_at, period=d.period, unit=d.unit, court=d.court_id)
+        if due != d.due_at:
+            before = d.due_at.isoformat()
+            d.due_at = due
+            if d.flag != Deadline.Flag.GREEN and due > clock.now():
+                d.flag = Deadline.Flag.GREEN
+                d.overdue_at = None
+                d.escalated_at = None
+            d.save()
+            audit_record(stream=_stream(d), action="deadline.recomputed", subject=f"deadline:{d.pk}",
+                         before={"due_at": before}, after={"due_at": due.isoformat()}, rules=["REC-02"])
+            n += 1
+    return n
+
+
+def deadlines_for_subject(subject_prefix: str) -> QuerySet[Deadline]:
+    return Deadline.objects.filter(subject__startswith=subject_prefix).order_by("due_at")

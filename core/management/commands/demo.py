@@ -1,0 +1,58 @@
+"""The embedded demo: migrate, seed, and run daphne with the clock and worker on its event loop.
+
+Daphne runs no lifespan events and the in-memory channel layer lives in this one process, so
+periodic work (auction clock, outbox, deadlines) runs as an asyncio task on the server's
+own loop (NOTES.md), started from daphne's ``ready_callable``.
+"""
+
+import asyncio
+import logging
+
+from asgiref.sync import sync_to_async
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from core import worker
+
+log = logging.getLogger("gavel.demo")
+
+
+async def _tick_forever() -> None:
+    worker.ensure_core_tasks()
+    run = sync_to_async(worker.run_due, thread_sensitive=True)
+    while True:
+        try:
+            await run()
+        except Exception:
+            log.exception("worker tick failed")
+        await asyncio.sleep(0.5)
+
+
+class Command(BaseCommand):
+    help = "Run the demo server (daphne, 127.0.0.1:8000) with sample data, clock and worker inside."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--no-seed", action="store_true")
+
+    def handle(self, *args, **opts):
+        call_command("migrate", verbosity=0)
+        call_command("compilemessages_if_needed")
+        if not opts["no_seed"]:
+            call_command("seed_demo")
+        from daphne.endpoints import build_endpoint_description_strings
+        from daphne.server import Server
+
+        from config.asgi import application
+
+        def ready() -> None:
+            asyncio.get_event_loop().create_task(_tick_forever())
+
+        self.stdout.write(f"Gavel demo: http://{opts['host']}:{opts['port']}/  (Ctrl-C to stop)")
+        Server(
+            application=application,
+            endpoints=build_endpoint_description_strings(host=opts["host"], port=opts["port"]),
+            ready_callable=ready,
+            signal_handlers=True,
+        ).run()

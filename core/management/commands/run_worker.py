@@ -1,0 +1,26 @@
+import time
+
+from django.core.management.base import BaseCommand
+
+from core import worker
+
+
+class Command(BaseCommand):
+    help = "Run periodic work: the notification outbox, deadline sweeps and every app's tasks."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="run every task once and exit")
+        parser.add_argument("--only", nargs="*", help="task names to run")
+
+    def handle(self, *args, **opts):
+        worker.ensure_core_tasks()
+        only = set(opts["only"]) if opts["only"] else None
+        if opts["once"]:
+            for t in worker.tasks():
+                t.last_run = -1e9
+            self.stdout.write(str(worker.run_due(only=only)))
+            return
+        self.stdout.write(f"worker running: {', '.join(t.name for t in worker.tasks())}")
+        while True:
+            worker.run_due(only=only)
+            time.sleep(0.5)

@@ -1,0 +1,13 @@
+from django.core.management.base import BaseCommand
+
+from core.demo import DEMO_PASSWORD, seed
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (sample data, marked 示例). Safe to run twice."
+
+    def handle(self, *args, **opts):
+        ctx = seed()
+        self.stdout.write("示例数据已就绪 / demo data ready. Sign-ins (password for all: %s):" % DEMO_PASSWORD)
+        for username, user in ctx.get("users", {}).items():
+            self.stdout.write(f"  {username:<10} {user.get_role_display()}  {user}")

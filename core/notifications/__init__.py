@@ -1,0 +1,130 @@
+"""Notifications through a transactional outbox (REC-11).
+
+``notify`` writes outbox rows in the caller's transaction (a rolled-back change sends
+nothing); ``deliver_pending`` (the worker) claims due rows with ``skip_locked``, hands each
+to its channel, and marks it sent in the same short transaction, with a unique key so the
+same message is never queued twice. A failed delivery is retried with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from core import clock
+from core.models import InboxMessage, NotificationOptOut, OutboxMessage
+from core.notifications.channels import ChannelError, get_channel
+
+log = logging.getLogger("gavel.notifications")
+MAX_ATTEMPTS = 8
+
+
+def _channels_for(user: Any, channels: Iterable[str] | None, court: Any = None) -> list[str]:
+    if channels is None:
+        from core.rulesettings import get_setting
+
+        wanted = list(get_setting("notify_channels", court=court))
+    else:
+        wanted = list(channels)
+    out = ["inbox"]  # the site inbox always receives
+    for ch in wanted:
+        if ch == "sms" and getattr(user, "phone", ""):
+            out.append("sms")
+        elif ch == "email" and getattr(user, "email", ""):
+            out.append("email")
+    return list(dict.fromkeys(out))
+
+
+def notify(
+    *,
+    user: Any,
+    topic: str,
+    subject: str,
+    body: str,
+    key: str,
+    link: str = "",
+    channels: Iterable[str] | None = None,
+    court: Any = None,
+    legal: bool = False,
+) -> list[OutboxMessage]:
+    """Queue one message per channel. ``key`` makes it idempotent; ``legal`` ignores opt-outs."""
+    if user is None:
+        return []
+    now = clock.now()
+    opted_out = set()
+    if not legal:
+        opted_out = set(
+            NotificationOptOut.objects.filter(user=user, topic=topic).values_list("channel", flat=True)
+        )
+    created = []
+    for ch in _channels_for(user, channels, court):
+        if ch in opted_out:
+            continue
+        full_key = f"{key}:{ch}"[:200]
+        if OutboxMessage.objects.filter(key=full_key).exists():
+            continue
+        try:
+            with transaction.atomic():
+                created.append(
+                    OutboxMessage.objects.create(
+                        key=full_key, recipient=user, channel=ch, topic=topic, subject=subject,
+                        body=body, link=link, created_at=now, next_attempt_at=now,
+                    )
+                )
+        except IntegrityError:
+            continue  # queued concurrently by someone else: once is enough
+    return created
+
+
+def unsubscribe(*, user: Any, topic: str, channel: str) -> None:
+    NotificationOptOut.objects.get_or_create(user=user, topic=topic, channel=channel)
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def deliver_pending(*, limit: int = 100, now: dt.datetime | None = None) -> dict[str, int]:
+    """Deliver due messages once each. Returns counts of sent/failed/retried."""
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    now = now or clock.now()
+    for _ in range(limit):
+        with transaction.atomic():
+            msg = (
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
+                .order_by("next_attempt_at", "pk")
+                .first()
+            )
+            if msg is None:
+                break
+            msg.attempts += 1
+            try:
+                if msg.channel == OutboxMessage.Channel.INBOX:
+                    InboxMessage.objects.get_or_create(
+                        outbox=msg,
+                        defaults={
+                            "recipient_id": msg.recipient_id, "topic": msg.topic, "subject": msg.subject,
+                            "body": msg.body, "link": msg.link, "created_at": now,
+                        },
+                    )
+                else:
+                    get_channel(msg.channel).send(msg)
+            except ChannelError as exc:
+                msg.last_error = str(exc)[:2000]
+                if msg.attempts >= MAX_ATTEMPTS:
+                    msg.status = OutboxMessage.Status.FAILED
+                    counts["failed"] += 1
+                else:
+                    msg.next_attempt_at = now + _backoff(msg.attempts)
+                    counts["retry"] += 1
+            else:
+                msg.status = OutboxMessage.Status.SENT
+                msg.sent_at = now
+                counts["sent"] += 1
+            msg.save()
+    return counts

@@ -1,0 +1,37 @@
+"""Per-user rate limits on writes (REC-14), via django-ratelimit."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.conf import settings
+from django_ratelimit.core import is_ratelimited
+
+from core.errors import DomainError
+
+
+class RateLimited(DomainError):
+    status = 429
+
+
+def check_write_rate(request, group: str, rate: str | None = None) -> None:
+    """Count one write for this user (or IP); raise ``RateLimited`` past the limit."""
+    if not settings.RATELIMIT_ENABLE:
+        return
+    key = "user_or_ip"
+    if is_ratelimited(request, group=group, key=key, rate=rate or settings.RATELIMIT_WRITE,
+                      method=is_ratelimited.ALL, increment=True):
+        raise RateLimited("rate_limited", "操作过于频繁，请稍后再试")
+
+
+def write_rate_limited(group: str, rate: str | None = None):
+    def deco(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                check_write_rate(request, group, rate)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return deco

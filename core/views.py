@@ -1,0 +1,115 @@
+"""Core pages: home, sign-in/out with two-factor for staff, the site inbox, my deadlines."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from core import clock
+from core.models import STAFF_ROLES, Deadline, InboxMessage
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", {})
+
+
+class GavelLoginView(LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, "您已安全退出。")
+    return redirect("core:home")
+
+
+def _safe_next(request: HttpRequest, default: str = "/") -> str:
+    nxt = request.GET.get("next") or request.POST.get("next") or default
+    if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return default
+    return nxt
+
+
+@login_required
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    """Second factor for court staff (REC-14): a TOTP code from the authenticator app."""
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
+    if device is None:
+        return redirect("core:otp_setup")
+    error = ""
+    if request.method == "POST":
+        token = (request.POST.get("token") or "").strip()
+        if token.isdigit() and device.verify_token(token):
+            otp_login(request, device)
+            return redirect(_safe_next(request))
+        error = "动态验证码错误或已过期，请重新输入。"
+    return render(request, "registration/otp.html", {"error": error, "next": _safe_next(request)})
+
+
+@login_required
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    """First sign-in of a staff member: bind an authenticator app by QR code."""
+    device, _ = TOTPDevice.objects.get_or_create(user=request.user, name="default", defaults={"confirmed": False})
+    if device.confirmed:
+        return redirect("core:otp")
+    error = ""
+    if request.method == "POST":
+        token = (request.POST.get("token") or "").strip()
+        if token.isdigit() and device.verify_token(token):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            return redirect(_safe_next(request))
+        error = "验证码不正确，请确认手机时间准确后重试。"
+    import qrcode
+    import qrcode.image.svg
+
+    img = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
+    buf = io.BytesIO()
+    img.save(buf)
+    qr = base64.b64encode(buf.getvalue()).decode()
+    return render(request, "registration/otp_setup.html", {"qr": qr, "error": error, "next": _safe_next(request)})
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    items = InboxMessage.objects.filter(recipient=request.user)[:200]
+    return render(request, "core/inbox.html", {"items": items})
+
+
+@login_required
+@require_POST
+def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(InboxMessage, pk=pk, recipient=request.user)
+    if item.read_at is None:
+        item.read_at = clock.now()
+        item.save(update_fields=["read_at"])
+    if item.link and url_has_allowed_host_and_scheme(item.link, allowed_hosts={request.get_host()}):
+        return redirect(item.link)
+    return redirect("core:inbox")
+
+
+@login_required
+def my_deadlines(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    qs = Deadline.objects.filter(status=Deadline.Status.OPEN)
+    if user.role in STAFF_ROLES:
+        qs = qs.filter(court_id=user.court_id).filter(owner=user) | qs.filter(
+            court_id=user.court_id, owner__isnull=True, owner_role=user.role
+        )
+    else:
+        qs = qs.filter(owner=user)
+    return render(request, "core/deadlines.html", {"deadlines": qs.order_by("due_at")[:500]})

@@ -1,0 +1,116 @@
+"""Shared fixtures: the controllable clock, a court with staff of every role, helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+from django.db import connection
+
+from core import clock
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock():
+    clock.reset()
+    yield
+    clock.reset()
+
+
+@pytest.fixture(autouse=True)
+def _no_ratelimit(settings):
+    settings.RATELIMIT_ENABLE = False
+
+
+@pytest.fixture
+def frozen_now():
+    """Freeze the clock at a fixed working-day morning (2026-11-02 09:00 CST, a Monday)."""
+    when = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    clock.set_time(when)
+    return clock.now()
+
+
+def make_court(code: str | None = None, **kw):
+    from core.models import Court
+
+    n = next(_counter)
+    code = code or f"测{n:04d}"
+    return Court.objects.create(
+        name=kw.pop("name", f"测试法院{n}"), code=code, division_code=kw.pop("division_code", "360102"),
+        master_account_no=kw.pop("master_account_no", f"36010200000{n:05d}"),
+        master_account_bank="测试银行", master_account_name=f"测试法院{n}执行款专户", **kw,
+    )
+
+
+def make_user(role: str, court=None, username: str | None = None, **kw):
+    from core.models import User
+
+    n = next(_counter)
+    user = User.objects.create(
+        username=username or f"{role}{n}", role=role, court=court,
+        display_name=kw.pop("display_name", f"{role}-{n}"), phone=kw.pop("phone", "13900000000"), **kw,
+    )
+    user.set_password("pw-for-tests-2026")
+    user.save()
+    return user
+
+
+@pytest.fixture
+def court(db):
+    return make_court()
+
+
+@pytest.fixture
+def other_court(db):
+    return make_court()
+
+
+@pytest.fixture
+def judge(court):
+    return make_user("judge", court)
+
+
+@pytest.fixture
+def officer(court):
+    return make_user("officer", court)
+
+
+@pytest.fixture
+def bureau_head(court):
+    return make_user("bureau_head", court)
+
+
+@pytest.fixture
+def finance(court):
+    return make_user("finance", court)
+
+
+@pytest.fixture
+def bidder(db):
+    return make_user("bidder")
+
+
+@pytest.fixture
+def party_user(db):
+    return make_user("party")
+
+
+@pytest.fixture
+def appraiser_user(db):
+    return make_user("appraiser")
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    if is_postgres():
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (row locks / triggers); set DATABASE_URL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
