@@ -64,7 +64,7 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 name="core_user_staff_has_court",
-                condition=~models.Q(role__in=[r.value for r in STAFF_ROLES])
+                condition=~models.Q(role__in=sorted(r.value for r in STAFF_ROLES))
                 | models.Q(court__isnull=False),
             )
         ]

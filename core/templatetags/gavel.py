@@ -1,0 +1,14 @@
+from django import template
+
+from core.money import yuan as _yuan
+
+register = template.Library()
+
+
+@register.filter
+def yuan(fen):
+    """Integer fen → '1,234.56'."""
+    try:
+        return _yuan(int(fen))
+    except (TypeError, ValueError):
+        return ""
