@@ -1,21 +1,34 @@
-"""ASGI entry point: HTTP through Django, websockets through channels with an Origin check."""
+"""ASGI entry point: HTTP through Django, websockets through channels with an Origin check.
+
+``AllowedHostsOriginValidator`` refuses a websocket whose Origin header is missing or not
+one of ``ALLOWED_HOSTS`` (REC-14: no cross-site websocket hijacking). Static files are
+served by the app itself only when ``GAVEL_SERVE_STATIC`` is on (the demo, browser tests);
+production serves them from the proxy after ``collectstatic``.
+"""
 
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.core.asgi import get_asgi_application  # noqa: E402
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter, URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.conf import settings
+from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
-from config.routing import websocket_urlpatterns  # noqa: E402
+from config.routing import websocket_urlpatterns  # noqa: E402  (needs apps loaded)
+
+http_app = django_asgi_app
+if settings.GAVEL_SERVE_STATIC:
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    http_app = ASGIStaticFilesHandler(django_asgi_app)
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_app,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -206,6 +206,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# The ASGI app serves static files itself in the demo and browser tests; production uses
+# collectstatic behind a proxy (config/asgi.py).
+GAVEL_SERVE_STATIC = _env_bool("GAVEL_SERVE_STATIC", DEBUG)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,16 +1,44 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin
+"""Django admin for the platform operator.
 
+Every edit that the rules care about goes through the same service as everywhere else:
+calendar days through ``calendar_day_set`` (audited, open deadlines recompute, REC-02), rule
+settings through ``setting_set``/``setting_clear`` (legal ranges, audited, REC-08), court
+and account changes are audited. Records that are never edited (audit trail, access log,
+deadlines, messages, service records) are read-only here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from core.audit import audit_record
+from core.errors import DomainError
 from core.models import (
-    AccessLog, AuditEntry, CalendarDay, Court, Deadline, InboxMessage, OutboxMessage, RuleSetting,
-    ServiceRecord, User,
+    AccessLog,
+    AuditEntry,
+    CalendarDay,
+    Court,
+    Deadline,
+    InboxMessage,
+    OutboxMessage,
+    RuleSetting,
+    ServiceRecord,
+    User,
 )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Records that are never edited (REC-06..08): view only."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -20,58 +48,221 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+def _plain(value: Any) -> Any:
+    """A form value as JSON for the audit entry (objects by their name, sets as lists)."""
+    if isinstance(value, str | int | float | bool | type(None)):
+        return value
+    if hasattr(value, "__iter__"):
+        return sorted(str(v) for v in value)
+    return str(value)
+
+
 @admin.register(Court)
 class CourtAdmin(admin.ModelAdmin):
+    """Courts and their master account (FND-02); every change is audited (REC-08)."""
+
     list_display = ("code", "name", "division_code", "master_account_no")
     search_fields = ("code", "name")
-
-
-@admin.register(User)
-class GavelUserAdmin(UserAdmin):
-    list_display = ("username", "display_name", "role", "court", "is_active")
-    list_filter = ("role", "court", "is_active")
-    fieldsets = (*UserAdmin.fieldsets, ("Gavel", {"fields": ("role", "court", "display_name", "phone")}))
-
-
-@admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
-    """Edits go through ``calendar_day_set`` so they are audited and deadlines recompute."""
-
-    list_display = ("date", "kind", "name")
-    list_filter = ("kind",)
-
-    def save_model(self, request, obj, form, change):
-        from core.calendar import calendar_day_set
-
-        calendar_day_set(date=obj.date, kind=obj.kind, name=obj.name, actor=request.user,
-                         reason="admin edit")
-
-    def delete_model(self, request, obj):
-        from core.calendar import calendar_day_set
-
-        calendar_day_set(date=obj.date, kind="normal", actor=request.user, reason="admin delete")
-
-
-@admin.register(RuleSetting)
-class RuleSettingAdmin(admin.ModelAdmin):
-    """Changes go through ``setting_set``: range-checked and audited."""
-
-    list_display = ("key", "court", "value", "changed_at", "reason")
-    list_filter = ("court",)
-    readonly_fields = ("changed_at",)
-
-    def save_model(self, request, obj, form, change):
-        from core.rulesettings import setting_set
-
-        setting_set(key=obj.key, value=obj.value, court=obj.court, actor=request.user, reason=obj.reason)
 
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        before = {f: _plain(form.initial.get(f)) for f in form.changed_data} if change else None
+        super().save_model(request, obj, form, change)
+        audit_record(
+            stream="system:courts",
+            action="court.changed" if change else "court.created",
+            actor=request.user,
+            subject=f"court:{obj.pk}",
+            before=before,
+            after={f: _plain(form.cleaned_data.get(f)) for f in form.changed_data},
+            reason=str(_("通过管理后台修改")),
+            rules=["REC-08"],
+        )
+
+
+@admin.register(User)
+class GavelUserAdmin(UserAdmin):
+    """People, their role and court; role, court and access changes are audited (REC-08)."""
+
+    list_display = ("username", "display_name", "role", "court", "is_active")
+    list_filter = ("role", "court", "is_active")
+    search_fields = ("username", "display_name", "phone")
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        (_("角色与法院"), {"fields": ("role", "court", "display_name", "phone")}),
+    )
+    add_fieldsets = (
+        *(UserAdmin.add_fieldsets or ()),
+        (_("角色与法院"), {"fields": ("role", "court", "display_name", "phone")}),
+    )
+    _audited = (
+        "role",
+        "court",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "groups",
+        "user_permissions",
+    )
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        changed = [f for f in form.changed_data if f in self._audited]
+        if changed or not change:
+            audit_record(
+                stream="system:users",
+                action="user.changed" if change else "user.created",
+                actor=request.user,
+                subject=f"user:{obj.pk}",
+                before={f: _plain(form.initial.get(f)) for f in changed} if change else None,
+                after={f: _plain(form.cleaned_data.get(f)) for f in changed}
+                | {"username": obj.username},
+                reason=str(_("通过管理后台修改")),
+                rules=["REC-08", "REC-14"],
+            )
+
+
+class CalendarDayForm(forms.ModelForm):
+    reason = forms.CharField(label=_("修改理由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    class Meta:
+        model = CalendarDay
+        fields = ("date", "kind", "name")
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """Edits go through ``calendar_day_set``: audited, and open deadlines recompute (REC-02)."""
+
+    form = CalendarDayForm
+    list_display = ("date", "kind", "name")
+    list_filter = ("kind",)
+    date_hierarchy = "date"
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a row to another date would leave the old date behind: add a new one instead.
+        return ("date",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        from core.calendar import calendar_day_set
+
+        row = calendar_day_set(
+            date=obj.date,
+            kind=obj.kind,
+            name=obj.name,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        obj.pk = row.pk if row is not None else obj.pk
+
+    def delete_model(self, request, obj):
+        from core.calendar import calendar_day_set
+
+        calendar_day_set(
+            date=obj.date, kind="normal", actor=request.user, reason=str(_("通过管理后台删除"))
+        )
+
+    def delete_queryset(self, request, queryset):
+        for obj in list(queryset):
+            self.delete_model(request, obj)
+
+
+class RuleSettingForm(forms.ModelForm):
+    key = forms.ChoiceField(label=_("参数"), choices=())
+    value = forms.JSONField(
+        label=_("取值"),
+        required=False,
+        help_text=_('JSON：数字写 15，比例写 "0.10"，布尔写 true/false，列表写 ["sms", "inbox"]'),
+    )
+
+    class Meta:
+        model = RuleSetting
+        fields = ("court", "key", "value", "reason")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from core.rulesettings import SPECS
+
+        key_field = self.fields["key"]
+        assert isinstance(key_field, forms.ChoiceField)
+        key_field.choices = [
+            (k, f"{k} · {s.label} ({'、'.join(s.rules)})") for k, s in sorted(SPECS.items())
+        ]
+
+    def clean(self):
+        from core.rulesettings import _check_pairs, spec
+
+        data = super().clean()
+        # On change, court and key are read-only: take them from the row being edited.
+        key = data.get("key") or self.instance.key
+        court = data.get("court", self.instance.court)
+        if key:
+            try:
+                cleaned = spec(key).clean(data.get("value"))
+                _check_pairs(key, cleaned, getattr(court, "pk", None))
+            except DomainError as exc:
+                rule = f"（{exc.rule}）" if exc.rule and exc.rule not in str(exc.message) else ""
+                raise ValidationError(f"{exc.message}{rule}") from exc
+            data["value"] = cleaned
+        return data
+
+    def validate_unique(self):
+        # The service updates the existing override for (court, key); no duplicate error.
+        pass
+
+
+@admin.register(RuleSetting)
+class RuleSettingAdmin(admin.ModelAdmin):
+    """Changes go through ``setting_set``: range-checked with the rule ID and audited.
+
+    Deleting an override goes through ``setting_clear`` (the next level applies again).
+    """
+
+    form = RuleSettingForm
+    list_display = ("key", "court", "display_value", "changed_at", "reason")
+    list_filter = ("court",)
+    search_fields = ("key",)
+    readonly_fields = ("changed_at",)
+
+    @admin.display(description=_("取值"))
+    def display_value(self, obj):
+        return json.dumps(obj.value, ensure_ascii=False)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("court", "key", "changed_at") if obj is not None else ("changed_at",)
+
+    def save_model(self, request, obj, form, change):
+        from core.rulesettings import setting_set
+
+        setting_set(
+            key=obj.key, value=obj.value, court=obj.court, actor=request.user, reason=obj.reason
+        )
+        row = RuleSetting.objects.get(court=obj.court, key=obj.key)
+        obj.pk = row.pk
+        obj.changed_at = row.changed_at
+
+    def delete_model(self, request, obj):
+        from core.rulesettings import setting_clear
+
+        try:
+            setting_clear(
+                key=obj.key, court=obj.court, actor=request.user, reason=str(_("通过管理后台删除"))
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+
+    def delete_queryset(self, request, queryset):
+        for obj in list(queryset):
+            self.delete_model(request, obj)
+
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ("stream", "seq", "at", "actor_label", "action", "subject")
+    list_display = ("stream", "seq", "at", "actor_label", "actor_role", "action", "subject")
     list_filter = ("action",)
     search_fields = ("stream", "subject")
 
@@ -79,18 +270,33 @@ class AuditEntryAdmin(ReadOnlyAdmin):
 @admin.register(AccessLog)
 class AccessLogAdmin(ReadOnlyAdmin):
     list_display = ("at", "user", "role", "subject", "field", "purpose")
+    search_fields = ("subject",)
 
 
 @admin.register(Deadline)
 class DeadlineAdmin(ReadOnlyAdmin):
-    list_display = ("rule_id", "title", "subject", "due_at", "status", "flag")
-    list_filter = ("status", "flag", "rule_id")
+    list_display = ("rule_id", "title", "subject", "due_at", "status", "flag", "court")
+    list_filter = ("status", "flag", "rule_id", "court")
+    search_fields = ("subject", "title")
 
 
 @admin.register(OutboxMessage)
 class OutboxAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "recipient", "channel", "subject", "status", "attempts")
     list_filter = ("status", "channel")
+    actions = ["retry_failed"]
+
+    def has_retry_permission(self, request):
+        return bool(request.user.is_superuser)
+
+    @admin.action(description=_("重新发送所选的发送失败消息"), permissions=["retry"])
+    def retry_failed(self, request, queryset):
+        from core import clock
+
+        n = queryset.filter(status=OutboxMessage.Status.FAILED).update(
+            status=OutboxMessage.Status.PENDING, next_attempt_at=clock.now(), attempts=0
+        )
+        self.message_user(request, _("已重新排队 %(n)d 条消息") % {"n": n})
 
 
 @admin.register(InboxMessage)
@@ -100,4 +306,14 @@ class InboxAdmin(ReadOnlyAdmin):
 
 @admin.register(ServiceRecord)
 class ServiceRecordAdmin(ReadOnlyAdmin):
-    list_display = ("subject", "document", "recipient_name", "method", "sent_at", "received_at", "deemed_at")
+    list_display = (
+        "subject",
+        "document",
+        "recipient_name",
+        "method",
+        "sent_at",
+        "received_at",
+        "deemed_at",
+    )
+    list_filter = ("method",)
+    search_fields = ("subject", "recipient_name")

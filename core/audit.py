@@ -7,6 +7,7 @@ stream's head row.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.models import AuditEntry, AuditStream
@@ -64,10 +66,11 @@ def audit_record(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     at = at or clock.now()
-    # Truncate to microseconds as stored, so the hash recomputes identically after a reload.
-    at = at.replace(microsecond=at.microsecond)
-    head, _ = AuditStream.objects.get_or_create(name=stream)
-    head = AuditStream.objects.select_for_update().get(pk=head.pk)
+    # Stored and reloaded as UTC: hash the UTC form, so verification recomputes the same text.
+    at = at.astimezone(dt.UTC)
+    AuditStream.objects.get_or_create(name=stream)
+    # Appending locks only this stream's head row (never one global chain).
+    head = AuditStream.objects.select_for_update().get(pk=stream)
     seq = head.last_seq + 1
     prev = head.last_hash or GENESIS
     actor_obj = actor if getattr(actor, "pk", None) else None
@@ -101,29 +104,40 @@ class BrokenLink:
 
 
 def audit_verify(streams: Iterable[str] | None = None) -> list[BrokenLink]:
-    """Recompute every chain; return the first broken link of each broken stream."""
-    names = list(streams) if streams is not None else list(
-        AuditEntry.objects.values_list("stream", flat=True).distinct().order_by("stream")
+    """Recompute every chain; return the first broken link of each broken stream.
+
+    A link is broken when its sequence number skips, its ``prev_hash`` is not the previous
+    entry's hash, its own hash does not match its content, or entries are missing at the end
+    of the stream (the head records more than the chain holds).
+    """
+    names = (
+        list(streams)
+        if streams is not None
+        else list(AuditEntry.objects.values_list("stream", flat=True).distinct().order_by("stream"))
     )
     broken: list[BrokenLink] = []
     for name in names:
         prev = GENESIS
         expected_seq = 1
-        for entry in AuditEntry.objects.filter(stream=name).order_by("seq").iterator(chunk_size=2000):
+        entries = AuditEntry.objects.filter(stream=name).order_by("seq")
+        for entry in entries.iterator(chunk_size=2000):
             problem = ""
             if entry.seq != expected_seq:
-                problem = f"序号不连续：应为 {expected_seq}，实为 {entry.seq}"
+                problem = _("序号不连续：应为 %(expected)s，实为 %(seq)s") % {
+                    "expected": expected_seq,
+                    "seq": entry.seq,
+                }
             elif entry.prev_hash != prev:
-                problem = "前序哈希不符"
+                problem = _("前序哈希不符（上一条记录被改动或删除）")
             elif _hash_of(entry) != entry.hash:
-                problem = "内容哈希不符（记录被改动）"
+                problem = _("内容哈希不符（记录被改动）")
             if problem:
-                broken.append(BrokenLink(name, entry.seq, problem))
+                broken.append(BrokenLink(name, entry.seq, str(problem)))
                 break
             prev = entry.hash
             expected_seq += 1
         else:
             head = AuditStream.objects.filter(name=name).first()
-            if head and head.last_seq != expected_seq - 1:
-                broken.append(BrokenLink(name, expected_seq, "流末尾记录缺失"))
+            if head and (head.last_seq != expected_seq - 1 or (head.last_hash or GENESIS) != prev):
+                broken.append(BrokenLink(name, expected_seq, str(_("流末尾记录缺失或被改动"))))
     return broken

@@ -8,10 +8,12 @@ alerted: an overdue deadline turns yellow and notifies its owner; after
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from core import calendar, clock
 from core.audit import audit_record
@@ -19,6 +21,7 @@ from core.models import Deadline, Role, User
 from core.rulesettings import get_setting
 
 Unit = Deadline.Unit
+log = logging.getLogger("gavel.deadlines")
 
 
 def compute_due(*, started_at: dt.datetime, period: int | None, unit: str, court: Any = None,
@@ -133,19 +136,35 @@ def _notify_overdue(d: Deadline, *, escalated: bool) -> None:
 
     recipients: list[User] = []
     if escalated:
-        recipients = list(User.objects.filter(court_id=d.court_id, role=Role.BUREAU_HEAD, is_active=True))
-    elif d.owner_id:
+        if d.court_id:
+            recipients = list(
+                User.objects.filter(court_id=d.court_id, role=Role.BUREAU_HEAD, is_active=True)
+            )
+    elif d.owner is not None:
         recipients = [d.owner]
     elif d.owner_role and d.court_id:
-        recipients = list(User.objects.filter(court_id=d.court_id, role=d.owner_role, is_active=True))
-    word = "已超期并升级" if escalated else "已超期"
+        recipients = list(
+            User.objects.filter(court_id=d.court_id, role=d.owner_role, is_active=True)
+        )
+    if not recipients:
+        log.warning("overdue deadline %s (%s) has nobody to notify", d.pk, d.rule_id)
+    word = _("已超期并升级") if escalated else _("已超期")
     for user in recipients:
         notify(
             user=user,
             topic="deadline.overdue",
-            subject=f"【期限{word}】{d.title}",
-            body=f"{d.title}（{d.rule_id}）应于 {calendar_display(d.due_at)} 前完成，{word}。对象：{d.subject}",
-            key=f"deadline:{d.pk}:{'red' if escalated else 'yellow'}:{user.pk}",
+            subject=_("【期限%(word)s】%(title)s") % {"word": word, "title": d.title},
+            body=_("%(title)s（%(rule)s）应于 %(due)s 前完成，%(word)s。对象：%(subject)s")
+            % {
+                "title": d.title,
+                "rule": d.rule_id,
+                "due": calendar_display(d.due_at),
+                "word": word,
+                "subject": d.subject,
+            },
+            # The due time is part of the key: a deadline recomputed after a calendar change
+            # and overdue again is announced again; a repeated sweep never is.
+            key=f"deadline:{d.pk}:{d.due_at:%Y%m%d%H%M}:{'red' if escalated else 'yellow'}:{user.pk}",
             channels=["inbox"],
             legal=True,
         )
@@ -187,8 +206,12 @@ def deadlines_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 
 @transaction.atomic
-def deadlines_recompute() -> int:
-    """After a calendar change (REC-02), recompute the due time of open day-based deadlines."""
+def deadlines_recompute(*, actor: Any = None) -> int:
+    """After a calendar change (REC-02), recompute the due time of open day-based deadlines.
+
+    A deadline that moves into the future turns green again; one that moves into the past is
+    flagged by the next sweep.
+    """
     n = 0
     day_units = [Unit.CALENDAR_DAYS, Unit.WORKING_DAYS]
     for d in Deadline.objects.select_for_update().filter(status=Deadline.Status.OPEN, unit__in=day_units):
@@ -201,11 +224,23 @@ def deadlines_recompute() -> int:
                 d.overdue_at = None
                 d.escalated_at = None
             d.save()
-            audit_record(stream=_stream(d), action="deadline.recomputed", subject=f"deadline:{d.pk}",
-                         before={"due_at": before}, after={"due_at": due.isoformat()}, rules=["REC-02"])
+            audit_record(stream=_stream(d), action="deadline.recomputed", actor=actor,
+                         subject=f"deadline:{d.pk}", before={"due_at": before},
+                         after={"due_at": due.isoformat()}, rules=["REC-02", d.rule_id])
             n += 1
     return n
 
 
 def deadlines_for_subject(subject_prefix: str) -> QuerySet[Deadline]:
     return Deadline.objects.filter(subject__startswith=subject_prefix).order_by("due_at")
+
+
+def deadlines_open_for_user(user: Any) -> QuerySet[Deadline]:
+    """Open deadlines a person answers for: their own, and (staff) their role's in their court."""
+    qs = Deadline.objects.filter(status=Deadline.Status.OPEN)
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    mine = Q(owner=user)
+    if getattr(user, "is_court_staff", False) and user.court_id:
+        mine |= Q(court_id=user.court_id, owner__isnull=True, owner_role=user.role)
+    return qs.filter(mine).order_by("due_at")

@@ -1,14 +1,23 @@
-"""Court staff must complete TOTP two-factor sign-in (REC-14) before using the site."""
+"""Court staff (and operators, admin users) complete TOTP two-factor sign-in (REC-14).
+
+Pages redirect to the code entry page; the API answers 403 ``otp_required`` (an API call
+must never get around the second factor). Sign-in, sign-out, the code pages, static files
+and the language switch stay reachable.
+"""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
-from core.models import STAFF_ROLES
+from core.permissions import requires_two_factor
 
-_EXEMPT_PREFIXES = ("/static/", "/i18n/", "/accounts/", "/api/")
+_EXEMPT_PREFIXES = ("/static/", "/i18n/", "/accounts/")
 
 
 class StaffTwoFactorMiddleware:
@@ -20,10 +29,15 @@ class StaffTwoFactorMiddleware:
         if (
             settings.GAVEL_STAFF_2FA_REQUIRED
             and user is not None
-            and user.is_authenticated
-            and user.role in STAFF_ROLES
+            and requires_two_factor(user)
             and not user.is_verified()
             and not request.path.startswith(_EXEMPT_PREFIXES)
         ):
-            return redirect(reverse("core:otp") + f"?next={request.path}")
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"code": "otp_required", "message": _("请先完成双因素认证"), "rule": "REC-14"},
+                    status=403,
+                )
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('core:otp')}?{query}")
         return self.get_response(request)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import rules
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from core.errors import PermissionDenied
 from core.models import STAFF_ROLES, Role
@@ -65,4 +67,26 @@ rules.add_perm("core.change_court_settings", is_same_court & (is_judge | is_bure
 def require(user: Any, perm: str, obj: Any = None) -> None:
     """Raise a 403 DomainError unless ``user`` has ``perm`` on ``obj``."""
     if not (user and user.has_perm(perm, obj)):
-        raise PermissionDenied("forbidden", "无权执行此操作", perm=perm)
+        raise PermissionDenied("forbidden", _("无权执行此操作"), perm=perm)
+
+
+def court_scoped(qs: QuerySet, user: Any, *, field: str = "court") -> QuerySet:
+    """Court scoping for staff: only rows of the user's own court (none for anyone else).
+
+    ``field`` is the lookup path to the court, e.g. ``"court"`` or ``"case__court"``.
+    """
+    if not is_court_staff(user):
+        return qs.none()
+    return qs.filter(**{f"{field}_id": user.court_id})
+
+
+def requires_two_factor(user: Any) -> bool:
+    """Who must pass TOTP (REC-14): court staff, platform operators and admin-site users."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return (
+        user.role in STAFF_ROLES
+        or user.role == Role.OPERATOR
+        or bool(getattr(user, "is_staff", False))
+        or bool(getattr(user, "is_superuser", False))
+    )

@@ -1,9 +1,10 @@
 """Rule settings (RULES.md §8): national defaults here, per-court overrides in the database.
 
-A [firm] value is a legal bound: a court may only tighten it (``tighten`` says which way).
-[practice]/[assumption] values are configurable within a sanity range. Every change is
-audited (REC-08). An auction or procedure keeps the values it was published with through
-``settings_snapshot``.
+A [firm] value is a legal bound: a court may only tighten it. Its spec's ``min`` is the legal
+floor (a court may only raise it) and ``max`` the legal ceiling (a court may only lower it);
+a value beyond either is refused with the rule ID. [practice]/[assumption] values are
+configurable within a sanity range. Every change is audited (REC-08). An auction or
+procedure keeps the values it was published with through ``settings_snapshot``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.errors import DomainError
@@ -34,20 +37,33 @@ class SettingSpec:
     extra: dict = field(default_factory=dict)
 
     def clean(self, value: Any) -> Any:
+        """The value as stored, or ``DomainError`` citing the rule (a firm bound only tightens)."""
         rule = self.rules[0] if self.rules else None
+        rules_text = "、".join(self.rules)
         if self.fixed:
-            raise DomainError("setting_fixed", f"参数 {self.key} 为法定值，不得修改", rule=rule)
+            raise DomainError(
+                "setting_fixed",
+                _("参数 %(key)s 为法定值，不得修改（%(rules)s）") % {"key": self.key, "rules": rules_text},
+                rule=rule,
+            )
         if value is None:
             if self.nullable:
                 return None
-            raise DomainError("setting_required", f"参数 {self.key} 不能为空", rule=rule)
+            raise DomainError(
+                "setting_required", _("参数 %(key)s 不能为空") % {"key": self.key}, rule=rule
+            )
         try:
             if self.kind == "int":
                 if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                     raise TypeError
                 value = int(value)
             elif self.kind == "decimal":
-                value = str(Decimal(str(value)))
+                if isinstance(value, bool):
+                    raise TypeError
+                number = Decimal(str(value).strip())
+                if not number.is_finite():
+                    raise ValueError
+                value = str(number)
             elif self.kind == "bool":
                 if not isinstance(value, bool):
                     raise TypeError
@@ -55,29 +71,42 @@ class SettingSpec:
                 if value not in self.choices:
                     raise DomainError(
                         "setting_invalid_choice",
-                        f"参数 {self.key} 只能取 {', '.join(self.choices)}",
+                        _("参数 %(key)s 只能取 %(choices)s")
+                        % {"key": self.key, "choices": ", ".join(self.choices)},
                         rule=rule,
                     )
             elif self.kind == "list":
                 if not isinstance(value, list):
                     raise TypeError
+                if self.choices and any(item not in self.choices for item in value):
+                    raise DomainError(
+                        "setting_invalid_choice",
+                        _("参数 %(key)s 只能取 %(choices)s")
+                        % {"key": self.key, "choices": ", ".join(self.choices)},
+                        rule=rule,
+                    )
             elif self.kind == "str":
                 value = str(value)
         except (TypeError, ValueError, ArithmeticError) as exc:
-            raise DomainError("setting_wrong_type", f"参数 {self.key} 类型错误", rule=rule) from exc
-        number = Decimal(value) if self.kind == "decimal" else value
-        if self.min is not None and number < Decimal(str(self.min)):
             raise DomainError(
-                "setting_out_of_range",
-                f"参数 {self.key} 不得低于 {self.min}（{'、'.join(self.rules)}）",
-                rule=rule,
-            )
-        if self.max is not None and number > Decimal(str(self.max)):
-            raise DomainError(
-                "setting_out_of_range",
-                f"参数 {self.key} 不得高于 {self.max}（{'、'.join(self.rules)}）",
-                rule=rule,
-            )
+                "setting_wrong_type", _("参数 %(key)s 类型错误") % {"key": self.key}, rule=rule
+            ) from exc
+        if self.kind in ("int", "decimal"):
+            number = Decimal(str(value))
+            if self.min is not None and number < Decimal(str(self.min)):
+                raise DomainError(
+                    "setting_out_of_range",
+                    _("参数 %(key)s 不得低于 %(bound)s（%(rules)s）")
+                    % {"key": self.key, "bound": self.min, "rules": rules_text},
+                    rule=rule,
+                )
+            if self.max is not None and number > Decimal(str(self.max)):
+                raise DomainError(
+                    "setting_out_of_range",
+                    _("参数 %(key)s 不得高于 %(bound)s（%(rules)s）")
+                    % {"key": self.key, "bound": self.max, "rules": rules_text},
+                    rule=rule,
+                )
         return value
 
 
@@ -186,7 +215,7 @@ register(
     _a("reveal_losers_after_close", False, "bool", "REC-05", "结束后公开未成交竞买人身份"),
     _f("auction_data_retention_years", 10, "int", "REC-06", "拍卖数据保存年限", min=10),
     _f("pricing_retention_years", None, "int", "REC-07", "定价记录保存年限（空为永久）", min=10, nullable=True),
-    _p("notify_channels", ["sms", "inbox"], "list", "REC-11", "通知渠道"),
+    _p("notify_channels", ["sms", "inbox"], "list", "REC-11", "通知渠道", choices=("inbox", "sms", "email", "wechat")),
     _p("notify_on_arrival", True, "bool", "FND-07", "到账通知"),
     _a("security_protection_level", 3, "int", "REC-14", "等级保护级别", min=1, max=5),
     _a("funds_retention_years", 10, "int", "REC-15", "款项记录保存年限", min=10),
@@ -208,7 +237,7 @@ def _coerce(spec_: SettingSpec, value: Any) -> Any:
 
 
 def get_setting(key: str, *, court: Any = None, snapshot: dict | None = None) -> Any:
-    """The value in force: the snapshot's, else the court's, else the national default.
+    """The value in force: the snapshot's, else the court's, else the national one, else the default.
 
     Decimals come back as ``Decimal``.
     """
@@ -221,14 +250,13 @@ def get_setting(key: str, *, court: Any = None, snapshot: dict | None = None) ->
     rows = {
         r.court_id: r.value
         for r in RuleSetting.objects.filter(key=key).filter(
-            **({"court_id__in": [court_id]} if court_id else {"court__isnull": True})
+            Q(court__isnull=True) | Q(court_id=court_id) if court_id else Q(court__isnull=True)
         )
     }
     if court_id and court_id in rows:
         return _coerce(s, rows[court_id])
-    national = RuleSetting.objects.filter(key=key, court__isnull=True).first()
-    if national is not None:
-        return _coerce(s, national.value)
+    if None in rows:
+        return _coerce(s, rows[None])
     return _coerce(s, s.default)
 
 
@@ -248,17 +276,49 @@ def settings_snapshot(*, court: Any = None, keys: list[str] | None = None) -> di
     return values
 
 
+# Pairs that must stay ordered for the same court: (lower key, upper key).
+ORDERED_PAIRS: tuple[tuple[str, str], ...] = (("deposit_ratio_min", "deposit_ratio_max"),)
+
+
+def _check_pairs(key: str, cleaned: Any, court_id: Any) -> None:
+    for low, high in ORDERED_PAIRS:
+        if key not in (low, high) or cleaned is None:
+            continue
+        other_key = high if key == low else low
+        other = get_setting(other_key, court=court_id)
+        lo, hi = (Decimal(str(cleaned)), other) if key == low else (other, Decimal(str(cleaned)))
+        if lo is not None and hi is not None and Decimal(str(lo)) > Decimal(str(hi)):
+            raise DomainError(
+                "setting_inconsistent",
+                _("参数 %(low)s 不得高于 %(high)s") % {"low": low, "high": high},
+                rule=spec(key).rules[0],
+            )
+
+
+def _stream_for(court_id: Any) -> str:
+    return f"system:settings:{court_id or 'national'}"
+
+
+def _jsonable(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
 def setting_set(*, key: str, value: Any, court: Any = None, actor: Any = None, reason: str) -> Any:
-    """Change a setting for a court (or nationally), refusing values outside the legal range."""
+    """Change a setting for a court (or nationally), refusing values outside the legal range.
+
+    The change and its audit entry (stream ``system:settings:<court id>|national``) commit
+    together (REC-08). Returns the value now in force.
+    """
     from core.audit import audit_record
     from core.models import RuleSetting
 
     s = spec(key)
     if not reason or not reason.strip():
-        raise DomainError("reason_required", "修改规则参数须说明理由", rule="REC-08")
+        raise DomainError("reason_required", _("修改规则参数须说明理由"), rule="REC-08")
     cleaned = s.clean(value)
     court_id = getattr(court, "pk", court)
     with transaction.atomic():
+        _check_pairs(key, cleaned, court_id)
         old = get_setting(key, court=court_id)
         RuleSetting.objects.update_or_create(
             court_id=court_id,
@@ -266,13 +326,46 @@ def setting_set(*, key: str, value: Any, court: Any = None, actor: Any = None, r
             defaults={"value": cleaned, "changed_at": clock.now(), "reason": reason},
         )
         audit_record(
-            stream=f"system:settings:{court_id or 'national'}",
+            stream=_stream_for(court_id),
             action="setting.changed",
             actor=actor,
             subject=key,
-            before={"value": str(old) if isinstance(old, Decimal) else old},
+            before={"value": _jsonable(old)},
             after={"value": cleaned},
             reason=reason,
             rules=s.rules,
         )
     return _coerce(s, cleaned)
+
+
+def setting_clear(*, key: str, court: Any = None, actor: Any = None, reason: str) -> Any:
+    """Remove a court's (or the national) override: the next level's value applies again.
+
+    Audited like a change. Returns the value now in force.
+    """
+    from core.audit import audit_record
+    from core.models import RuleSetting
+
+    s = spec(key)
+    if not reason or not reason.strip():
+        raise DomainError("reason_required", _("修改规则参数须说明理由"), rule="REC-08")
+    court_id = getattr(court, "pk", court)
+    with transaction.atomic():
+        row = RuleSetting.objects.select_for_update().filter(court_id=court_id, key=key).first()
+        if row is None:
+            return get_setting(key, court=court_id)
+        old = get_setting(key, court=court_id)
+        row.delete()
+        new = get_setting(key, court=court_id)
+        _check_pairs(key, _jsonable(new), court_id)
+        audit_record(
+            stream=_stream_for(court_id),
+            action="setting.cleared",
+            actor=actor,
+            subject=key,
+            before={"value": _jsonable(old)},
+            after={"value": _jsonable(new)},
+            reason=reason,
+            rules=s.rules,
+        )
+    return new

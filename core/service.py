@@ -2,8 +2,12 @@
 
 A record counts as served at the earliest of: proof of receipt (``received_at``), a written
 waiver, or deemed service (published, then ``deemed_days`` later: 5 days for an unreachable
-party's notice published on the auction platform, NJA 16; 15 days for publication on
-中国执行信息公开网, RPR 21).
+party's notice published on the auction platform, NJA 16 "公示满五日视为已经通知"; 15 days
+for publication on 中国执行信息公开网, RPR 21 "公示满十五日即视为收到").
+
+The deemed-service period is a period in days, so it is counted under REC-01: the day of
+publication is not counted, the period runs to the end of date(published) + N, and a
+period ending on a holiday ends on the next working day. Service counts from that moment.
 """
 
 from __future__ import annotations
@@ -12,14 +16,20 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from core import clock
+from core import calendar, clock
 from core.audit import audit_record
 from core.errors import DomainError
 from core.models import ServiceRecord
 
 Method = ServiceRecord.Method
 DEEMED_DAYS = {Method.PLATFORM_PUBLICATION: 5, Method.ENFORCEMENT_INFO_PUBLICATION: 15}
+
+
+def deemed_service_at(published_at: dt.datetime, days: int, *, court: Any = None) -> dt.datetime:
+    """REC-10 with REC-01: the end of the N-day publication period (holidays move it on)."""
+    return calendar.within_days(published_at, days, court=court)
 
 
 def _stream(subject: str) -> str:
@@ -43,24 +53,33 @@ def service_record(
     proof: str = "",
     unreachable_reason: str = "",
     actor: Any = None,
+    published_at: dt.datetime | None = None,
 ) -> ServiceRecord:
-    """Record a service. Publication needs the unreachable reason; deemed date is computed."""
+    """Record a service (REC-10). Publication needs the unreachable reason; the deemed date
+    is computed (``deemed_service_at``); a waiver needs its written document as ``proof``."""
+    if method not in Method.values:
+        raise DomainError("service_method_invalid", _("送达方式无效"), rule="REC-10")
     sent_at = sent_at or clock.now()
-    published_at = None
     deemed_days = None
     deemed_at = None
     if method in DEEMED_DAYS:
         if not unreachable_reason.strip():
-            raise DomainError("unreachable_reason_required", "公示送达须说明无法直接送达的原因", rule="AUC-10")
-        published_at = sent_at
-        deemed_days = DEEMED_DAYS[method]  # type: ignore[index]
-        deemed_at = sent_at + dt.timedelta(days=deemed_days)
+            raise DomainError(
+                "unreachable_reason_required",
+                _("公示送达须说明无法直接送达的原因"),
+                rule="AUC-10",
+            )
+        published_at = published_at or sent_at
+        deemed_days = DEEMED_DAYS[Method(method)]
+        deemed_at = deemed_service_at(published_at, deemed_days, court=court)
+    else:
+        published_at = None
     if method == Method.WAIVER:
         received_at = received_at or sent_at
         if not proof:
-            raise DomainError("waiver_document_required", "书面放弃须附书面文件", rule="AUC-10")
+            raise DomainError("waiver_document_required", _("书面放弃须附书面文件"), rule="AUC-10")
     if received_at is not None and received_at < sent_at:
-        raise DomainError("received_before_sent", "签收时间不能早于发出时间")
+        raise DomainError("received_before_sent", _("签收时间不能早于发出时间"), rule="REC-10")
     rec = ServiceRecord.objects.create(
         court_id=getattr(court, "pk", court), subject=subject, document=document,
         document_kind=document_kind, recipient_ref=recipient_ref, recipient_name=recipient_name,
@@ -81,9 +100,9 @@ def service_record(
 def service_receipt(*, record: ServiceRecord, received_at: dt.datetime, proof: str, actor: Any = None) -> ServiceRecord:
     rec = ServiceRecord.objects.select_for_update().get(pk=record.pk)
     if rec.received_at:
-        raise DomainError("already_received", "该送达已有签收记录")
+        raise DomainError("already_received", _("该送达已有签收记录"), rule="REC-10")
     if received_at < rec.sent_at:
-        raise DomainError("received_before_sent", "签收时间不能早于发出时间")
+        raise DomainError("received_before_sent", _("签收时间不能早于发出时间"), rule="REC-10")
     rec.received_at = received_at
     rec.proof = proof
     rec.save(update_fields=["received_at", "proof"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -11,13 +12,17 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
+from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import clock
-from core.models import STAFF_ROLES, Deadline, InboxMessage
+from core.deadlines import deadlines_open_for_user
+from core.models import InboxMessage
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -32,7 +37,7 @@ class GavelLoginView(LoginView):
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
-    messages.info(request, "您已安全退出。")
+    messages.info(request, _("您已安全退出。"))
     return redirect("core:home")
 
 
@@ -46,25 +51,28 @@ def _safe_next(request: HttpRequest, default: str = "/") -> str:
 @login_required
 def otp_verify(request: HttpRequest) -> HttpResponse:
     """Second factor for court staff (REC-14): a TOTP code from the authenticator app."""
-    device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
-    if device is None:
-        return redirect("core:otp_setup")
+    if not TOTPDevice.objects.filter(user_id=request.user.pk, confirmed=True).exists():
+        return redirect(reverse("core:otp_setup") + "?" + urlencode({"next": _safe_next(request)}))
     error = ""
     if request.method == "POST":
         token = (request.POST.get("token") or "").strip()
-        if token.isdigit() and device.verify_token(token):
+        # match_token tries each confirmed device; TOTP devices throttle repeated failures.
+        device = match_token(request.user, token) if token.isdigit() else None
+        if device is not None:
             otp_login(request, device)
             return redirect(_safe_next(request))
-        error = "动态验证码错误或已过期，请重新输入。"
+        error = _("动态验证码错误或已过期，请重新输入。")
     return render(request, "registration/otp.html", {"error": error, "next": _safe_next(request)})
 
 
 @login_required
 def otp_setup(request: HttpRequest) -> HttpResponse:
     """First sign-in of a staff member: bind an authenticator app by QR code."""
-    device, _ = TOTPDevice.objects.get_or_create(user=request.user, name="default", defaults={"confirmed": False})
-    if device.confirmed:
-        return redirect("core:otp")
+    if TOTPDevice.objects.filter(user_id=request.user.pk, confirmed=True).exists():
+        return redirect(reverse("core:otp") + "?" + urlencode({"next": _safe_next(request)}))
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=request.user, name="default", defaults={"confirmed": False}
+    )
     error = ""
     if request.method == "POST":
         token = (request.POST.get("token") or "").strip()
@@ -73,7 +81,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             return redirect(_safe_next(request))
-        error = "验证码不正确，请确认手机时间准确后重试。"
+        error = _("验证码不正确，请确认手机时间准确后重试。")
     import qrcode
     import qrcode.image.svg
 
@@ -86,14 +94,14 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    items = InboxMessage.objects.filter(recipient=request.user)[:200]
+    items = InboxMessage.objects.filter(recipient_id=request.user.pk)[:200]
     return render(request, "core/inbox.html", {"items": items})
 
 
 @login_required
 @require_POST
 def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
-    item = get_object_or_404(InboxMessage, pk=pk, recipient=request.user)
+    item = get_object_or_404(InboxMessage, pk=pk, recipient_id=request.user.pk)
     if item.read_at is None:
         item.read_at = clock.now()
         item.save(update_fields=["read_at"])
@@ -104,12 +112,5 @@ def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def my_deadlines(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    qs = Deadline.objects.filter(status=Deadline.Status.OPEN)
-    if user.role in STAFF_ROLES:
-        qs = qs.filter(court_id=user.court_id).filter(owner=user) | qs.filter(
-            court_id=user.court_id, owner__isnull=True, owner_role=user.role
-        )
-    else:
-        qs = qs.filter(owner=user)
-    return render(request, "core/deadlines.html", {"deadlines": qs.order_by("due_at")[:500]})
+    deadlines = deadlines_open_for_user(request.user)[:500]
+    return render(request, "core/deadlines.html", {"deadlines": deadlines})

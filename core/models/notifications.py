@@ -76,6 +76,9 @@ class NotificationOptOut(models.Model):
             models.UniqueConstraint(fields=["user", "topic", "channel"], name="core_optout_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} ✕ {self.topic}/{self.channel}"
+
 
 class ServiceRecord(models.Model):
     """Service (送达) of one legal document on one recipient (REC-10).

@@ -1,9 +1,15 @@
 """Notifications through a transactional outbox (REC-11).
 
 ``notify`` writes outbox rows in the caller's transaction (a rolled-back change sends
-nothing); ``deliver_pending`` (the worker) claims due rows with ``skip_locked``, hands each
-to its channel, and marks it sent in the same short transaction, with a unique key so the
-same message is never queued twice. A failed delivery is retried with exponential backoff.
+nothing), with a unique key so the same message is never queued twice. ``deliver_pending``
+(the worker) takes one due row at a time with ``select_for_update(skip_locked=True)``,
+hands it to its channel and marks it sent in that same short transaction: while one worker
+holds the row, another skips it, and once it is marked sent nobody takes it again, so two
+workers never deliver the same message. A failed delivery (any exception from the channel)
+is retried with exponential backoff (30 s, 1 min, 2 min, … capped at 1 h) and marked failed
+after ``MAX_ATTEMPTS``. The one remaining window (the channel accepted the message, then the
+process died before the commit) is closed by the channel: ``message.key`` is a stable
+idempotency key to hand to the SMS/e-mail provider.
 """
 
 from __future__ import annotations
@@ -84,8 +90,12 @@ def unsubscribe(*, user: Any, topic: str, channel: str) -> None:
     NotificationOptOut.objects.get_or_create(user=user, topic=topic, channel=channel)
 
 
-def _backoff(attempts: int) -> dt.timedelta:
+def backoff(attempts: int) -> dt.timedelta:
+    """The wait before the next try after ``attempts`` failed ones: 30 s doubling, at most 1 h."""
     return dt.timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+_backoff = backoff
 
 
 def deliver_pending(*, limit: int = 100, now: dt.datetime | None = None) -> dict[str, int]:
@@ -104,23 +114,31 @@ def deliver_pending(*, limit: int = 100, now: dt.datetime | None = None) -> dict
                 break
             msg.attempts += 1
             try:
-                if msg.channel == OutboxMessage.Channel.INBOX:
-                    InboxMessage.objects.get_or_create(
-                        outbox=msg,
-                        defaults={
-                            "recipient_id": msg.recipient_id, "topic": msg.topic, "subject": msg.subject,
-                            "body": msg.body, "link": msg.link, "created_at": now,
-                        },
-                    )
-                else:
-                    get_channel(msg.channel).send(msg)
-            except ChannelError as exc:
-                msg.last_error = str(exc)[:2000]
+                # A savepoint: a database error inside a channel leaves this transaction usable.
+                with transaction.atomic():
+                    if msg.channel == OutboxMessage.Channel.INBOX:
+                        InboxMessage.objects.get_or_create(
+                            outbox=msg,
+                            defaults={
+                                "recipient_id": msg.recipient_id,
+                                "topic": msg.topic,
+                                "subject": msg.subject,
+                                "body": msg.body,
+                                "link": msg.link,
+                                "created_at": now,
+                            },
+                        )
+                    else:
+                        get_channel(msg.channel).send(msg)
+            except Exception as exc:  # any failure of an outside channel is retried
+                if not isinstance(exc, ChannelError):
+                    log.exception("channel %s failed for outbox message %s", msg.channel, msg.pk)
+                msg.last_error = f"{type(exc).__name__}: {exc}"[:2000]
                 if msg.attempts >= MAX_ATTEMPTS:
                     msg.status = OutboxMessage.Status.FAILED
                     counts["failed"] += 1
                 else:
-                    msg.next_attempt_at = now + _backoff(msg.attempts)
+                    msg.next_attempt_at = now + backoff(msg.attempts)
                     counts["retry"] += 1
             else:
                 msg.status = OutboxMessage.Status.SENT
