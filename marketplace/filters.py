@@ -1,0 +1,258 @@
+"""Listing search parameters: parsed and checked in one place for the pages, the API and saved searches.
+
+A bad value never reaches the database: it becomes a ``DomainError`` with a stable code and a
+Chinese message (the pages show it with status 400, the API returns ``{"code", "message"}``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from cases.models import Asset
+from core.errors import DomainError
+from core.money import parse_yuan, yuan
+
+ROUNDS = {"1": "一拍", "2": "二拍", "sale": "变卖"}
+# Public state groups; drafts and practice auctions are never listed.
+STATE_GROUPS = {
+    "upcoming": "即将开始",
+    "live": "正在进行",
+    "ended": "已结束",
+    "suspended": "暂缓/中止",
+    "withdrawn": "已撤回",
+}
+SORTS = {
+    "ending": "即将结束",
+    "starting": "即将开始",
+    "newest": "最新发布",
+    "price_asc": "价格从低到高",
+    "price_desc": "价格从高到低",
+}
+KINDS = {value: str(label) for value, label in Asset.Kind.choices}
+PAGE_SIZES = (10, 20, 50)
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE = 10_000
+MAX_PRICE_FEN = 10**15  # a hundred trillion yuan: anything larger is a typo, not a filter
+_TRUE = {"1", "true", "yes", "on", "是"}
+_FALSE = {"0", "false", "no", "off", "否"}
+
+
+def _bad(code: str, message: str, field_name: str) -> DomainError:
+    return DomainError(code, message, field=field_name)
+
+
+@dataclass(frozen=True)
+class ListingQuery:
+    """A checked search: every field is either empty (no filter) or a valid value."""
+
+    q: str = ""
+    kinds: tuple[str, ...] = ()
+    region: str = ""  # division-code prefix: 2 (province), 4 (city) or 6 (district) digits
+    price_min_fen: int | None = None
+    price_max_fen: int | None = None
+    rounds: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
+    loan: bool | None = None
+    restricted: bool | None = None
+    court: int | None = None
+    sort: str = "ending"
+    page: int = 1
+    per_page: int = DEFAULT_PAGE_SIZE
+    extra: dict = field(default_factory=dict)
+
+    def as_params(self) -> dict[str, Any]:
+        """The canonical, JSON-ready form (what a saved search stores), without paging."""
+        out: dict[str, Any] = {}
+        if self.q:
+            out["q"] = self.q
+        if self.kinds:
+            out["kind"] = list(self.kinds)
+        if self.region:
+            out["region"] = self.region
+        if self.price_min_fen is not None:
+            out["price_min"] = yuan(self.price_min_fen).replace(",", "")
+        if self.price_max_fen is not None:
+            out["price_max"] = yuan(self.price_max_fen).replace(",", "")
+        if self.rounds:
+            out["round"] = list(self.rounds)
+        if self.states:
+            out["state"] = list(self.states)
+        if self.loan is not None:
+            out["loan"] = "1" if self.loan else "0"
+        if self.restricted is not None:
+            out["restricted"] = "1" if self.restricted else "0"
+        if self.court is not None:
+            out["court"] = str(self.court)
+        if self.sort != "ending":
+            out["sort"] = self.sort
+        return out
+
+    def describe(self) -> str:
+        """A short Chinese summary ("住宅 · 3601 · 一拍"), for saved searches and alerts."""
+        parts = [KINDS[k] for k in self.kinds]
+        if self.q:
+            parts.insert(0, f"“{self.q}”")
+        if self.region:
+            parts.append(f"地区 {self.region}")
+        if self.price_min_fen is not None or self.price_max_fen is not None:
+            lo = yuan(self.price_min_fen) if self.price_min_fen is not None else "不限"
+            hi = yuan(self.price_max_fen) if self.price_max_fen is not None else "不限"
+            parts.append(f"{lo}–{hi} 元")
+        parts += [ROUNDS[r] for r in self.rounds]
+        parts += [STATE_GROUPS[s] for s in self.states]
+        if self.loan is not None:
+            parts.append("可贷款" if self.loan else "不可贷款")
+        if self.restricted is not None:
+            parts.append("限购" if self.restricted else "不限购")
+        return " · ".join(parts) or "全部拍品"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _getlist(params: Mapping[str, Any], key: str, *, split: bool = False) -> list[str]:
+    """Values of ``key`` from a QueryDict or a plain dict (value or list); ``split`` on commas."""
+    raw: Any
+    if hasattr(params, "getlist"):
+        raw = params.getlist(key)
+    else:
+        raw = params.get(key)
+        if raw is None:
+            raw = []
+        elif not isinstance(raw, list | tuple):
+            raw = [raw]
+    out: list[str] = []
+    for item in raw:
+        if item is None:
+            continue
+        for piece in str(item).split(",") if split else [str(item)]:
+            piece = piece.strip()
+            if piece:
+                out.append(piece)
+    return out
+
+
+def _one(params: Mapping[str, Any], key: str) -> str:
+    values = _getlist(params, key)
+    return values[-1] if values else ""
+
+
+def _choices(
+    params: Mapping[str, Any], key: str, allowed: Mapping[str, str], code: str, label: str
+) -> tuple[str, ...]:
+    values = _getlist(params, key, split=True)
+    for v in values:
+        if v not in allowed:
+            options = "、".join(f"{k}（{name}）" for k, name in allowed.items())
+            raise _bad(code, f"{label}“{v}”不存在，可选：{options}", key)
+    return tuple(dict.fromkeys(values))
+
+
+def _price(params: Mapping[str, Any], key: str, label: str) -> int | None:
+    text = _one(params, key)
+    if not text:
+        return None
+    try:
+        fen = parse_yuan(text)
+    except DomainError:
+        raise _bad(
+            "invalid_price", f"{label}“{text}”不是有效金额（单位：元，最多两位小数）", key
+        ) from None
+    if fen < 0:
+        raise _bad("invalid_price", f"{label}不能为负数", key)
+    if fen > MAX_PRICE_FEN:
+        raise _bad("invalid_price", f"{label}过大", key)
+    return fen
+
+
+def _flag(params: Mapping[str, Any], key: str, label: str) -> bool | None:
+    text = _one(params, key).lower()
+    if not text or text in {"any", "all", "不限"}:
+        return None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise _bad("invalid_flag", f"{label}只能为 1（是）或 0（否），收到“{text}”", key)
+
+
+_REGION = re.compile(r"^\d{2}(\d{2}){0,2}$")
+
+
+def normalise_region(text: str) -> str:
+    """``360000`` → ``36`` (province), ``360100`` → ``3601`` (city), ``360102`` stays (district)."""
+    if not _REGION.match(text):
+        raise _bad(
+            "invalid_region",
+            f"地区“{text}”无效：请填写 2 位（省）、4 位（市）或 6 位（区县）行政区划代码",
+            "region",
+        )
+    while len(text) > 2 and text.endswith("00"):
+        text = text[:-2]
+    if text == "00":
+        raise _bad("invalid_region", "地区代码不能为 00", "region")
+    return text
+
+
+def _positive_int(
+    params: Mapping[str, Any], key: str, label: str, *, default: int, maximum: int
+) -> int:
+    text = _one(params, key)
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise _bad("invalid_page", f"{label}必须是正整数，收到“{text}”", key)
+    value = int(text)
+    if value > maximum:
+        raise _bad("invalid_page", f"{label}不能超过 {maximum}", key)
+    return value
+
+
+def parse_listing_query(params: Mapping[str, Any]) -> ListingQuery:
+    """Check every search parameter; raise ``DomainError`` (status 400) on the first bad one."""
+    q = _one(params, "q")[:100]
+    kinds = _choices(params, "kind", KINDS, "invalid_kind", "标的物类型")
+    region_text = _one(params, "region")
+    region = normalise_region(region_text) if region_text else ""
+    price_min = _price(params, "price_min", "最低价")
+    price_max = _price(params, "price_max", "最高价")
+    if price_min is not None and price_max is not None and price_min > price_max:
+        raise _bad("invalid_price_range", "最低价不能高于最高价", "price_min")
+    rounds = _choices(params, "round", ROUNDS, "invalid_round", "拍卖轮次")
+    states = _choices(params, "state", STATE_GROUPS, "invalid_state", "拍卖状态")
+    loan = _flag(params, "loan", "可贷款")
+    restricted = _flag(params, "restricted", "限购")
+    court_text = _one(params, "court")
+    court = None
+    if court_text:
+        if not court_text.isdigit():
+            raise _bad("invalid_court", f"法院编号“{court_text}”无效", "court")
+        court = int(court_text)
+    sort = _one(params, "sort") or "ending"
+    if sort not in SORTS:
+        options = "、".join(f"{k}（{v}）" for k, v in SORTS.items())
+        raise _bad("invalid_sort", f"排序方式“{sort}”不存在，可选：{options}", "sort")
+    page = _positive_int(params, "page", "页码", default=1, maximum=MAX_PAGE)
+    per_page = _positive_int(
+        params, "per_page", "每页条数", default=DEFAULT_PAGE_SIZE, maximum=max(PAGE_SIZES)
+    )
+    if per_page not in PAGE_SIZES:
+        raise _bad("invalid_page", f"每页条数只能为 {'、'.join(map(str, PAGE_SIZES))}", "per_page")
+    return ListingQuery(
+        q=q,
+        kinds=kinds,
+        region=region,
+        price_min_fen=price_min,
+        price_max_fen=price_max,
+        rounds=rounds,
+        states=states,
+        loan=loan,
+        restricted=restricted,
+        court=court,
+        sort=sort,
+        page=page,
+        per_page=per_page,
+    )

@@ -1,0 +1,147 @@
+"""The staff workbench (工作台): one queue of a staff member's open duties across all apps.
+
+Every app records its legal duties as ``core.models.Deadline`` rows (REC-13); the workbench
+reads them, never writes. A deadline is the user's when it is owned by them, or when it has
+no owner and is assigned to their role in their own court.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.db.models import Q, QuerySet
+from django.urls import NoReverseMatch, reverse
+
+from core import clock
+from core.models import STAFF_ROLES, Deadline
+
+DUE_SOON = dt.timedelta(days=3)
+
+# Urgency buckets, most urgent first (the order of the queue).
+RED, YELLOW, SOON, LATER = 0, 1, 2, 3
+URGENCY_LABELS = {RED: "超期已升级", YELLOW: "已超期", SOON: "3日内到期", LATER: "未到期"}
+URGENCY_CSS = {RED: "red", YELLOW: "yellow", SOON: "soon", LATER: "green"}
+
+
+def deadlines_of(user) -> QuerySet[Deadline]:
+    """The open deadlines that are this staff member's: their own, or their role's in their court."""
+    if not getattr(user, "is_authenticated", False) or user.role not in STAFF_ROLES:
+        return Deadline.objects.none()
+    mine = Q(owner=user)
+    role = Q(owner__isnull=True, owner_role=user.role, court_id=user.court_id)
+    return Deadline.objects.filter(status=Deadline.Status.OPEN).filter(mine | role)
+
+
+def urgency_of(d: Deadline, now: dt.datetime) -> int:
+    """Red and yellow follow the sweep's flag; a green deadline already past due counts as yellow."""
+    if d.flag == Deadline.Flag.RED:
+        return RED
+    if d.flag == Deadline.Flag.YELLOW or d.due_at < now:
+        return YELLOW
+    if d.due_at - now <= DUE_SOON:
+        return SOON
+    return LATER
+
+
+# Pages a subject can lead to, tried in order (the first URL name that exists wins). A name
+# that does not exist (an app not installed, a page renamed) is skipped, never an error.
+_SUBJECT_PAGES: dict[str, list[str]] = {
+    "auction": [
+        "bidding:court_auction_detail",
+        "bidding:court_auction",
+        "bidding:auction_detail",
+        "bidding:auction",
+    ],
+    "case": ["cases:case_detail", "cases:detail", "cases:case"],
+    "asset": ["cases:asset_detail"],
+    "account": ["settlement:account_detail"],
+    "payout": ["settlement:payout_detail"],
+    "commission": ["appraisers:commission_detail"],
+    "procedure": ["pricing:procedure_detail"],
+}
+
+
+@lru_cache(maxsize=256)
+def _reverse_first(kind: str, pk: str) -> str | None:
+    args = [int(pk)] if pk.isdigit() else [pk]
+    for name in _SUBJECT_PAGES.get(kind, []):
+        try:
+            return reverse(name, args=args)
+        except NoReverseMatch:
+            continue
+    return None
+
+
+def parse_subject(subject: str) -> list[tuple[str, str]]:
+    parts = []
+    for piece in (subject or "").split("/"):
+        kind, sep, pk = piece.partition(":")
+        if sep and kind and pk:
+            parts.append((kind, pk))
+    return parts
+
+
+def subject_link(subject: str) -> str | None:
+    """The most specific page for ``subject`` ("case:3/asset:9" → the asset, else the case)."""
+    for kind, pk in reversed(parse_subject(subject)):
+        url = _reverse_first(kind, pk)
+        if url:
+            return url
+    return None
+
+
+def subject_label(subject: str, cases: dict[int, str]) -> str:
+    """ "case:3/asset:9" → "（2026）赣0102执12号 · asset:9" (the case number where known)."""
+    out = []
+    for kind, pk in parse_subject(subject):
+        if kind == "case" and pk.isdigit() and int(pk) in cases:
+            out.append(cases[int(pk)])
+        else:
+            out.append(f"{kind}:{pk}")
+    return " · ".join(out) or subject
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    deadline: Deadline
+    urgency: int
+    link: str | None
+    subject_label: str
+
+    @property
+    def urgency_label(self) -> str:
+        return URGENCY_LABELS[self.urgency]
+
+    @property
+    def css(self) -> str:
+        return URGENCY_CSS[self.urgency]
+
+
+def workbench_items(user, *, now: dt.datetime | None = None, limit: int = 500) -> list[WorkItem]:
+    """The queue, most urgent first: escalated, overdue, due within 3 days, later; then by due time."""
+    from cases.models import Case
+
+    now = now or clock.now()
+    rows = list(deadlines_of(user).order_by("due_at", "pk")[:limit])
+    case_ids = set()
+    for d in rows:
+        for kind, pk in parse_subject(d.subject):
+            if kind == "case" and pk.isdigit():
+                case_ids.add(int(pk))
+    cases = dict(Case.objects.filter(pk__in=case_ids).values_list("pk", "number"))
+    items = [
+        WorkItem(d, urgency_of(d, now), subject_link(d.subject), subject_label(d.subject, cases))
+        for d in rows
+    ]
+    items.sort(key=lambda it: (it.urgency, it.deadline.due_at, it.deadline.pk))
+    return items
+
+
+def workbench_counts(items: list[WorkItem]) -> dict[str, int]:
+    counts = {URGENCY_CSS[k]: 0 for k in URGENCY_LABELS}
+    for it in items:
+        counts[it.css] += 1
+    counts["total"] = len(items)
+    return counts

@@ -1,0 +1,129 @@
+"""The staff workbench shows exactly the user's open deadlines, most urgent first (issue 8, REC-13)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from core import clock
+from core.deadlines import deadline_close, deadline_open, deadlines_sweep
+from core.models import Deadline
+from marketplace.workbench import LATER, RED, SOON, YELLOW, workbench_items
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def open_deadline(title, *, court, days, owner=None, owner_role="", subject=None, rule="PRC-01"):
+    return deadline_open(
+        rule_id=rule,
+        title=title,
+        subject=subject or f"case:999/{title}",
+        start_event="测试",
+        started_at=clock.now(),
+        period=days,
+        court=court,
+        owner=owner,
+        owner_role=owner_role,
+    )
+
+
+@pytest.fixture
+def world(frozen_now, court, other_court, judge):
+    officer = make_user("officer", court)
+    other_judge = make_user("judge", court)
+    foreign_judge = make_user("judge", other_court)
+    mine = open_deadline("本人-30日", court=court, days=30, owner=judge)
+    role = open_deadline("法官角色-10日", court=court, days=10, owner_role="judge")
+    soon = open_deadline("本人-2日", court=court, days=2, owner=judge)
+    overdue = open_deadline("本人-1日即超期", court=court, days=1, owner=judge)
+    # Not the judge's:
+    open_deadline("他人", court=court, days=5, owner=other_judge)
+    open_deadline("执行员角色", court=court, days=5, owner_role="officer")
+    open_deadline("他院法官角色", court=other_court, days=5, owner_role="judge")
+    open_deadline("指派给他人的法官事项", court=court, days=5, owner=officer, owner_role="judge")
+    done = open_deadline("本人-已完成", court=court, days=3, owner=judge)
+    deadline_close(subject=done.subject)
+    return {
+        "mine": mine,
+        "role": role,
+        "soon": soon,
+        "overdue": overdue,
+        "foreign_judge": foreign_judge,
+        "officer": officer,
+    }
+
+
+def test_the_workbench_lists_exactly_the_users_open_deadlines(world, judge):
+    titles = {it.deadline.title for it in workbench_items(judge)}
+    assert titles == {"本人-30日", "法官角色-10日", "本人-2日", "本人-1日即超期"}
+
+
+def test_the_queue_is_sorted_by_urgency_and_coloured_by_flag(world, judge):
+    clock.advance(dt.timedelta(days=2, hours=1))  # the 1-day one is now overdue
+    deadlines_sweep()
+    items = workbench_items(judge)
+    assert [it.deadline.title for it in items] == [
+        "本人-1日即超期",
+        "本人-2日",
+        "法官角色-10日",
+        "本人-30日",
+    ]
+    assert [it.urgency for it in items] == [YELLOW, SOON, LATER, LATER]
+    assert items[0].deadline.flag == Deadline.Flag.YELLOW
+    # Escalated (red) goes to the very top.
+    Deadline.objects.filter(pk=world["role"].pk).update(flag=Deadline.Flag.RED, due_at=clock.now())
+    assert workbench_items(judge)[0].deadline.title == "法官角色-10日"
+    assert workbench_items(judge)[0].urgency == RED
+
+
+def test_a_past_due_deadline_not_yet_swept_already_shows_as_overdue(world, judge):
+    clock.advance(dt.timedelta(days=3))
+    top = workbench_items(judge)[0]
+    assert top.deadline.flag == Deadline.Flag.GREEN  # the sweep has not run
+    assert top.urgency == YELLOW
+
+
+def test_a_judge_of_another_court_sees_only_their_courts_role_duties(world):
+    assert [it.deadline.title for it in workbench_items(world["foreign_judge"])] == ["他院法官角色"]
+
+
+def test_the_workbench_page_shows_the_queue_to_staff(client, world, judge):
+    client.force_login(judge)
+    resp = client.get(reverse("marketplace:workbench"))
+    assert resp.status_code == 200
+    html = resp.content.decode()
+    for title in ("本人-30日", "法官角色-10日", "本人-2日", "本人-1日即超期"):
+        assert title in html
+    for title in ("他人", "执行员角色", "他院法官角色", "本人-已完成"):
+        assert title not in html
+    assert "工作台" in html
+
+
+def test_the_workbench_is_for_court_staff_only(client, world, bidder):
+    client.force_login(bidder)
+    assert client.get(reverse("marketplace:workbench")).status_code == 403
+    client.logout()
+    resp = client.get(reverse("marketplace:workbench"))
+    assert resp.status_code == 302 and "login" in resp["Location"]
+
+
+def test_a_case_deadline_shows_the_case_number(frozen_now, court, judge):
+    from cases.models import Case
+
+    case = Case.objects.create(
+        court=court,
+        number="（2026）测0102执1号",
+        year=2026,
+        court_code="测0102",
+        case_type="执",
+        sequence=1,
+        claim_fen=100,
+        filed_on=dt.date(2026, 1, 5),
+        created_at=clock.now(),
+    )
+    open_deadline("启动定价", court=court, days=30, owner=judge, subject=f"case:{case.pk}/asset:5")
+    (item,) = workbench_items(judge)
+    assert item.subject_label == "（2026）测0102执1号 · asset:5"
