@@ -1,0 +1,1052 @@
+"""Online inquiry (网络询价): send to every platform (PRC-06), collect within 3 days (PRC-07),
+corrections (PRC-08), delivery (PRC-10), objections (APR-12/14/15), the PRC-09 mean."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db import transaction
+
+from cases.models import Party
+from core import calendar, clock
+from core.deadlines import deadline_close, deadline_open
+from core.errors import Conflict, DomainError, NotFound
+from core.models import ServiceRecord
+from core.service import recipient_served_at, service_record
+from pricing.models import (
+    Inquiry,
+    InquiryPlatform,
+    InquiryReport,
+    InquiryRequest,
+    Method,
+    Objection,
+    PricingProcedure,
+    PricingStep,
+    ReferencePrice,
+    ReportDelivery,
+)
+from pricing.platforms import PlatformReport, Submission, adapter_for
+from pricing.services.contract import mean_half_up
+from pricing.services.procedure import (
+    NextStep,
+    _audit,
+    _begin,
+    _check_lawful,
+    _current_step,
+    _fail_step,
+    _fix_price,
+    _lock,
+    _setting,
+    check_amount,
+    switch_to_appraisal,
+)
+from pricing.services.roster import active_platforms, lateness_record
+
+log = logging.getLogger("gavel.pricing")
+State = PricingProcedure.State
+REPORT_DAYS = 3  # PRC-07: each platform reports within 3 days of receipt (constant, RULES §8)
+EXTENSION_DAYS = 3  # PRC-07: one 3-day extension
+OBJECTION_DAYS = 5  # APR-12: objections within 5 days of receipt (constant)
+R = InquiryRequest.Status
+
+
+def _lock_inquiry(inquiry: Inquiry | int) -> Inquiry:
+    pk = inquiry if isinstance(inquiry, int) else inquiry.pk
+    try:
+        return Inquiry.objects.select_for_update().select_related("procedure").get(pk=pk)
+    except Inquiry.DoesNotExist as exc:
+        raise NotFound("inquiry_not_found", "询价不存在") from exc
+
+
+def build_mandate(
+    proc: PricingProcedure, *, purpose: str, quantity: int, deadline: dt.datetime
+) -> dict:
+    """PRC-06: the mandate states item, features, quantity, purpose and deadline."""
+    asset = proc.asset
+    return {
+        "item": {
+            "ref": proc.subject,
+            "name": asset.name,
+            "kind": asset.kind,
+            "division_code": asset.division_code,
+            "address": asset.address,
+            "features": asset.features or {},
+            "latitude": float(asset.latitude) if asset.latitude is not None else None,
+            "longitude": float(asset.longitude) if asset.longitude is not None else None,
+            "description": asset.description,
+        },
+        "quantity": quantity,
+        "purpose": purpose,
+        "deadline": deadline.isoformat(),
+        "court": proc.court.name,
+        "case": proc.case.number,
+        "checks": proc.checks,
+    }
+
+
+# --------------------------------------------------------------------------- send and collect
+@transaction.atomic
+def inquiry_send(
+    *,
+    procedure: PricingProcedure,
+    purpose: str = "确定财产处置参考价",
+    fee_fen: int = 0,
+    quantity: int = 1,
+    platforms: list[InquiryPlatform] | None = None,
+    joint_request: bool = False,
+    actor: Any = None,
+) -> Inquiry:
+    """PRC-06: one mandate to every platform on the roster at once; a subset is refused."""
+    proc = _lock(procedure)
+    nxt = _check_lawful(proc, Method.ONLINE_INQUIRY, joint_request=joint_request)
+    roster = list(active_platforms())
+    if not roster:
+        raise DomainError("no_platforms", "名单库中没有可用的询价平台，无法网络询价", rule="PRC-06")
+    if platforms is not None and {p.pk for p in platforms} != {p.pk for p in roster}:
+        raise DomainError("platform_subset", "网络询价须同时向名单库中全部平台发出", rule="PRC-06")
+    if fee_fen < 0:
+        raise DomainError("invalid_fee", "询价费不能为负")
+    if quantity < 1:
+        raise DomainError("invalid_quantity", "数量至少为 1", rule="PRC-06")
+    step = _begin(proc, Method.ONLINE_INQUIRY, nxt, actor=actor)
+    return _create_inquiry(
+        proc,
+        step=step,
+        roster=roster,
+        purpose=purpose,
+        quantity=quantity,
+        fee_fen=fee_fen,
+        kind=Inquiry.Kind.ORIGINAL,
+        days=REPORT_DAYS,
+        actor=actor,
+    )
+
+
+def _create_inquiry(
+    proc: PricingProcedure,
+    *,
+    step: PricingStep,
+    roster: list[InquiryPlatform],
+    purpose: str,
+    quantity: int,
+    fee_fen: int,
+    kind: str,
+    days: int,
+    actor: Any,
+) -> Inquiry:
+    now = clock.now()
+    due = calendar.within_days(now, days, court=proc.court_id)  # REC-01
+    inquiry = Inquiry.objects.create(
+        procedure=proc,
+        step=step,
+        kind=kind,
+        sent_at=now,
+        due_at=due,
+        fee_fen=fee_fen,
+        mandate=build_mandate(proc, purpose=purpose, quantity=quantity, deadline=due),
+        sent_by=actor if getattr(actor, "pk", None) else None,
+    )
+    for platform in roster:
+        InquiryRequest.objects.create(inquiry=inquiry, platform=platform, sent_at=now, due_at=due)
+    _audit(
+        proc,
+        "inquiry_sent",
+        actor=actor,
+        after={
+            "inquiry": inquiry.pk,
+            "kind": kind,
+            "platforms": [p.code for p in roster],
+            "due_at": due.isoformat(),
+            "fee_fen": fee_fen,
+        },
+        rules=("PRC-06", "PRC-07", "REC-01"),
+    )
+    transaction.on_commit(lambda: inquiry_dispatch(inquiry=inquiry.pk))
+    return inquiry
+
+
+def inquiry_dispatch(*, inquiry: Inquiry | int) -> dict[str, int]:
+    """Call each platform whose report is still due (outside any transaction: HTTP may be slow)."""
+    pk = inquiry if isinstance(inquiry, int) else inquiry.pk
+    counts = {"reported": 0, "accepted": 0, "error": 0}
+    waiting = list(
+        InquiryRequest.objects.select_related("platform", "inquiry")
+        .filter(
+            inquiry_id=pk,
+            inquiry__status__in=[
+                Inquiry.Status.OPEN,
+                Inquiry.Status.EXTENDED,
+                Inquiry.Status.REPORTED,
+            ],
+        )
+        .filter(status__in=[R.PENDING, R.ACCEPTED])
+    )
+    corrections = list(
+        InquiryRequest.objects.select_related("platform", "inquiry")
+        .filter(inquiry_id=pk)
+        .exclude(correction_kind="")
+    )
+    for req in waiting:
+        counts[_call(req, kind=req.inquiry.kind)] += 1
+    for req in corrections:
+        counts[_call(req, kind=req.correction_kind)] += 1
+    return counts
+
+
+def _call(req: InquiryRequest, *, kind: str) -> str:
+    ref = f"{req.inquiry.procedure.ref}/inquiry:{req.inquiry_id}/request:{req.pk}"
+    try:
+        adapter = adapter_for(req.platform)
+        if req.status == R.ACCEPTED and req.remote_id and not req.correction_kind:
+            sub = adapter.poll(request_ref=ref, remote_id=req.remote_id)
+        else:
+            mandate = dict(req.inquiry.mandate)
+            if req.correction_kind:
+                # Re-read the item: the court may have corrected the asset's facts meanwhile.
+                proc = req.inquiry.procedure
+                mandate = build_mandate(
+                    proc,
+                    purpose=mandate.get("purpose", ""),
+                    quantity=mandate.get("quantity", 1),
+                    deadline=req.correction_due_at or req.due_at,
+                )
+            sub = adapter.submit(
+                request_ref=ref, kind=kind, mandate=mandate, note=req.correction_note
+            )
+    except Exception as exc:  # an adapter bug must not stop the other platforms
+        log.exception("platform %s failed", req.platform.code)
+        sub = Submission(status="error", error=f"调用平台出错：{exc.__class__.__name__}")
+    return _apply_submission(req.pk, sub)
+
+
+@transaction.atomic
+def _apply_submission(request_id: int, sub: Submission) -> str:
+    req = (
+        InquiryRequest.objects.select_for_update()
+        .select_related("inquiry__procedure", "platform")
+        .get(pk=request_id)
+    )
+    req.last_attempt_at = clock.now()
+    if sub.status == "report" and sub.report is not None:
+        try:
+            inquiry_report_record(request=req, report=sub.report)
+        except DomainError as exc:
+            req.last_error = str(exc.message)
+            req.save(update_fields=["last_error", "last_attempt_at"])
+            _audit(
+                req.inquiry.procedure,
+                "platform_report_refused",
+                after={"platform": req.platform.code, "code": exc.code},
+                reason=str(exc.message),
+                rules=(exc.rule or "PRC-07",),
+            )
+            return "error"
+        return "reported"
+    if sub.status == "accepted":
+        req.status = R.ACCEPTED if req.status == R.PENDING else req.status
+        req.remote_id = sub.remote_id
+        req.last_error = ""
+        req.save(update_fields=["status", "remote_id", "last_error", "last_attempt_at"])
+        return "accepted"
+    req.last_error = sub.error or "未知错误"
+    req.save(update_fields=["last_error", "last_attempt_at"])
+    _audit(
+        req.inquiry.procedure,
+        "platform_error",
+        after={"platform": req.platform.code},
+        reason=req.last_error,
+        rules=("PRC-07",),
+    )
+    return "error"
+
+
+def _effective_due(req: InquiryRequest) -> dt.datetime:
+    return req.due_at
+
+
+@transaction.atomic
+def inquiry_report_record(
+    *, request: InquiryRequest, report: PlatformReport, received_at: dt.datetime | None = None
+) -> InquiryReport:
+    """A platform's report reaches the court. Only CNY reports can enter a reference price."""
+    req = (
+        InquiryRequest.objects.select_for_update()
+        .select_related("inquiry__procedure", "platform")
+        .get(pk=request.pk)
+    )
+    inquiry = req.inquiry
+    proc = inquiry.procedure
+    received_at = received_at or clock.now()
+    if report.currency != "CNY":
+        model = report.model_info or {}
+        raise DomainError(
+            "foreign_currency_report",
+            f"该平台结果以 {report.currency} 计价（训练数据：{model.get('dataset', '未说明')}），"
+            "境外价格不得作为人民币参考价",
+            rule="PRC-09",
+        )
+    check_amount(report.amount_fen, what="询价结果")
+    low, high = report.interval_low_fen, report.interval_high_fen
+    if low is not None and high is not None and not (0 < low <= report.amount_fen <= high):
+        raise DomainError("invalid_interval", "询价区间不合理", rule="PRC-07")
+    validity_cap = calendar.months_after(
+        received_at, int(_setting(proc, "result_validity_max_months"))
+    )
+    valid_until = min(report.valid_until, validity_cap) if report.valid_until else validity_cap
+    correcting = bool(req.correction_kind)
+    if correcting:
+        kind = req.correction_kind
+        corrects = req.correction_of
+        on_time = req.correction_due_at is None or received_at <= req.correction_due_at
+    else:
+        if req.status not in (R.PENDING, R.ACCEPTED, R.MISSING):
+            raise Conflict("already_reported", "该平台已出具报告", rule="PRC-07")
+        kind = (
+            InquiryReport.Kind.REISSUE
+            if inquiry.kind == Inquiry.Kind.REISSUE
+            else InquiryReport.Kind.ORIGINAL
+        )
+        corrects = None
+        on_time = received_at <= _effective_due(req) and req.status != R.MISSING
+    rep = InquiryReport.objects.create(
+        request=req,
+        kind=kind,
+        corrects=corrects,
+        received_at=received_at,
+        on_time=on_time,
+        currency=report.currency,
+        amount_fen=report.amount_fen,
+        interval_low_fen=low,
+        interval_high_fen=high,
+        interval_level=report.interval_level,
+        method=report.method,
+        facts=report.facts,
+        samples=report.samples,
+        explanation=report.explanation,
+        model_info=report.model_info,
+        valid_until=valid_until,
+        raw=report.raw,
+    )
+    if correcting:
+        if kind == InquiryReport.Kind.OBJECTION_CORRECTION:
+            Objection.objects.filter(report=corrects, status=Objection.Status.UPHELD).update(
+                status=Objection.Status.CORRECTED, correction=rep
+            )
+        req.correction_kind = ""
+        req.correction_of = None
+        req.correction_note = ""
+        req.correction_due_at = None
+    else:
+        req.status = R.REPORTED if on_time else R.LATE
+        if not on_time and not hasattr(req, "lateness"):
+            lateness_record(request=req, due_at=_effective_due(req))
+    req.last_error = ""
+    req.save()
+    _audit(
+        proc,
+        "report_received",
+        after={
+            "inquiry": inquiry.pk,
+            "platform": req.platform.code,
+            "report": rep.pk,
+            "kind": kind,
+            "amount_fen": rep.amount_fen,
+            "on_time": on_time,
+            "valid_until": valid_until.isoformat(),
+        },
+        rules=("PRC-07", "PRC-08") if correcting else ("PRC-07",),
+    )
+    if on_time:
+        # PRC-10: served on the parties within 3 days of the court's receipt.
+        deadline_open(
+            rule_id="PRC-10",
+            title=f"送达{rep.get_kind_display()}（{req.platform.name}）",
+            subject=rep.subject,
+            start_event="pricing.report_received",
+            started_at=received_at,
+            period=int(_setting(proc, "report_delivery_days")),
+            court=proc.court_id,
+            owner=proc.case.officer or proc.case.judge,
+            owner_role="" if (proc.case.officer_id or proc.case.judge_id) else "officer",
+        )
+    if (
+        not correcting
+        and inquiry.status == Inquiry.Status.OPEN
+        and not inquiry.requests.filter(status__in=[R.PENDING, R.ACCEPTED]).exists()
+    ):
+        _close_window(inquiry, actor=None)
+    return rep
+
+
+@transaction.atomic
+def inquiry_request_extension(
+    *, request: InquiryRequest, reason: str, actor: Any = None
+) -> InquiryRequest:
+    """PRC-07: a platform asks for an extension before its deadline (decided when the window closes)."""
+    req = (
+        InquiryRequest.objects.select_for_update()
+        .select_related("inquiry__procedure", "platform")
+        .get(pk=request.pk)
+    )
+    if req.status not in (R.PENDING, R.ACCEPTED):
+        raise Conflict("already_reported", "该平台已出具报告，无须延期", rule="PRC-07")
+    if clock.now() > req.due_at:
+        raise DomainError("extension_too_late", "延期须在报告期限届满前申请", rule="PRC-07")
+    if req.extension_requested_at is not None:
+        raise DomainError("extension_once", "每个平台只能申请一次延期", rule="PRC-07")
+    if not reason.strip():
+        raise DomainError("extension_reason_required", "须说明延期理由", rule="PRC-07")
+    req.extension_requested_at = clock.now()
+    req.extension_reason = reason.strip()
+    req.save(update_fields=["extension_requested_at", "extension_reason"])
+    _audit(
+        req.inquiry.procedure,
+        "extension_requested",
+        actor=actor,
+        after={"platform": req.platform.code, "request": req.pk},
+        reason=reason,
+        rules=("PRC-07",),
+    )
+    return req
+
+
+def _close_window(inquiry: Inquiry, *, actor: Any) -> str:
+    """PRC-07 at the deadline: some on time → others' extensions refused; none on time → one 3-day
+    extension for the applicants; all failed and none applied (or the extension failed too) → appraisal."""
+    proc = _lock(inquiry.procedure_id)
+    now = clock.now()
+    requests = list(inquiry.requests.select_related("platform").select_for_update())
+    reported = [r for r in requests if r.status == R.REPORTED]
+    waiting = [r for r in requests if r.status in (R.PENDING, R.ACCEPTED)]
+    if reported or not waiting:
+        for r in waiting:
+            if r.extension_requested_at and r.extension_granted is None:
+                r.extension_granted = False  # PRC-07: others reported on time
+            r.status = R.MISSING
+            r.save()
+            lateness_record(request=r, due_at=r.due_at)
+        inquiry.status = Inquiry.Status.REPORTED if reported else Inquiry.Status.FAILED
+        inquiry.window_closed_at = now
+        inquiry.save(update_fields=["status", "window_closed_at"])
+        _audit(
+            proc,
+            "inquiry_window_closed",
+            actor=actor,
+            after={
+                "inquiry": inquiry.pk,
+                "on_time": [r.platform.code for r in reported],
+                "missing": [r.platform.code for r in waiting],
+            },
+            rules=("PRC-07",),
+        )
+        if not reported:
+            return _inquiry_failed(proc, inquiry, actor=actor)
+        return inquiry.status
+    applicants = [r for r in waiting if r.extension_requested_at and r.extension_granted is None]
+    if inquiry.status == Inquiry.Status.OPEN and applicants:
+        new_due = calendar.within_days(inquiry.due_at, EXTENSION_DAYS, court=proc.court_id)
+        for r in waiting:
+            if r in applicants:
+                r.extension_granted = True
+                r.due_at = new_due
+            else:
+                r.status = R.MISSING
+                lateness_record(request=r, due_at=r.due_at)
+            r.save()
+        inquiry.status = Inquiry.Status.EXTENDED
+        inquiry.extended_due_at = new_due
+        inquiry.save(update_fields=["status", "extended_due_at"])
+        _audit(
+            proc,
+            "inquiry_extended",
+            actor=actor,
+            after={
+                "inquiry": inquiry.pk,
+                "granted": [r.platform.code for r in applicants],
+                "due_at": new_due.isoformat(),
+            },
+            rules=("PRC-07",),
+        )
+        return inquiry.status
+    for r in waiting:
+        r.status = R.MISSING
+        r.save()
+        lateness_record(request=r, due_at=r.due_at)
+    inquiry.status = Inquiry.Status.FAILED
+    inquiry.window_closed_at = now
+    inquiry.save(update_fields=["status", "window_closed_at"])
+    return _inquiry_failed(proc, inquiry, actor=actor)
+
+
+def _inquiry_failed(proc: PricingProcedure, inquiry: Inquiry, *, actor: Any) -> str:
+    inquiry.status = Inquiry.Status.FAILED
+    inquiry.save(update_fields=["status"])
+    step = inquiry.step
+    if step.outcome == PricingStep.Outcome.RUNNING:
+        _fail_step(
+            proc, step, "全部平台均未按期出具报告（PRC-07），转委托评估", actor=actor, rule="PRC-07"
+        )
+    if proc.state == State.REISSUING:
+        return inquiry.status
+    transaction.on_commit(lambda: switch_to_appraisal(procedure=proc, reason="PRC-07", actor=None))
+    return inquiry.status
+
+
+@transaction.atomic
+def inquiry_close_window(*, inquiry: Inquiry, actor: Any = None) -> str:
+    """Settle the report window once its deadline passed (the worker calls this)."""
+    inq = _lock_inquiry(inquiry)
+    if inq.status not in (Inquiry.Status.OPEN, Inquiry.Status.EXTENDED):
+        return inq.status
+    due = inq.extended_due_at if inq.status == Inquiry.Status.EXTENDED else inq.due_at
+    if clock.now() <= due:
+        raise DomainError("window_open", "报告期限尚未届满", rule="PRC-07")
+    return _close_window(inq, actor=actor)
+
+
+# --------------------------------------------------------------------------- results
+def _latest_correction(rep: InquiryReport, kind: str) -> InquiryReport | None:
+    return rep.corrections.filter(kind=kind).order_by("-received_at", "-pk").first()
+
+
+def on_time_reports(inquiry: Inquiry) -> list[InquiryReport]:
+    """Each platform's on-time original (or reissued) report."""
+    return list(
+        InquiryReport.objects.select_related("request__platform")
+        .filter(
+            request__inquiry=inquiry,
+            on_time=True,
+            kind__in=[InquiryReport.Kind.ORIGINAL, InquiryReport.Kind.REISSUE],
+        )
+        .order_by("request__platform__sort_order", "request__platform_id")
+    )
+
+
+def final_results(inquiry: Inquiry) -> list[InquiryReport]:
+    """On-time results, each replaced by its PRC-08 correction and then by its post-objection
+    correction where there is one."""
+    out = []
+    for rep in on_time_reports(inquiry):
+        current = _latest_correction(rep, InquiryReport.Kind.CORRECTION) or rep
+        current = _latest_correction(rep, InquiryReport.Kind.OBJECTION_CORRECTION) or current
+        out.append(current)
+    return out
+
+
+def prc09_basis(inquiry: Inquiry) -> tuple[list[InquiryReport], str]:
+    """PRC-09: which results the mean is taken over, and which case applies.
+
+    - none objected: all on-time results;
+    - some objected: those not objected to;
+    - all objected: once every objection was rejected or the result corrected, the results
+      after rejection (original) or correction.
+    """
+    originals = on_time_reports(inquiry)
+    if not originals:
+        raise DomainError("no_results", "没有按期出具的询价结果", rule="PRC-09")
+    objected: dict[int, list[Objection]] = {}
+    for obj in Objection.objects.filter(report__in=originals).exclude(
+        status=Objection.Status.SUPERVISION
+    ):
+        objected.setdefault(obj.report_id, []).append(obj)
+    current = {
+        rep.pk: (_latest_correction(rep, InquiryReport.Kind.CORRECTION) or rep) for rep in originals
+    }
+    if not objected:
+        return [current[r.pk] for r in originals], "all_on_time"
+    if len(objected) < len(originals):
+        return [current[r.pk] for r in originals if r.pk not in objected], "not_objected"
+    used = []
+    for rep in originals:
+        objs = objected[rep.pk]
+        if any(o.status in (Objection.Status.PENDING, Objection.Status.UPHELD) for o in objs):
+            raise DomainError(
+                "objections_pending",
+                "全部结果均有异议，须待异议处理完毕（驳回或补正）",
+                rule="PRC-09",
+            )
+        corrected = _latest_correction(rep, InquiryReport.Kind.OBJECTION_CORRECTION)
+        used.append(corrected or current[rep.pk])
+    return used, "all_objected_resolved"
+
+
+# --------------------------------------------------------------------------- PRC-08 corrections
+@transaction.atomic
+def report_review(
+    *, report: InquiryReport, fact_error: bool, note: str = "", actor: Any = None
+) -> InquiryReport:
+    """The court's review of a report: a basic-fact error, or beyond/missing part of the item (PRC-08)."""
+    rep = (
+        InquiryReport.objects.select_for_update()
+        .select_related("request__inquiry__procedure")
+        .get(pk=report.pk)
+    )
+    if fact_error and not note.strip():
+        raise DomainError("review_note_required", "认定报告有误须写明审查意见", rule="PRC-08")
+    rep.fact_error = bool(fact_error)
+    rep.fact_error_note = note.strip()
+    rep.reviewed_at = clock.now()
+    rep.save(update_fields=["fact_error", "fact_error_note", "reviewed_at"])
+    _audit(
+        rep.request.inquiry.procedure,
+        "report_reviewed",
+        actor=actor,
+        after={"report": rep.pk, "fact_error": rep.fact_error},
+        reason=rep.fact_error_note,
+        rules=("PRC-08",),
+    )
+    return rep
+
+
+@transaction.atomic
+def inquiry_request_corrections(
+    *, inquiry: Inquiry, note: str, actor: Any = None
+) -> list[InquiryRequest]:
+    """PRC-08: only if every on-time report has a basic-fact or scope error, all platforms correct
+    within 3 days; if any report is clean, none is asked."""
+    inq = _lock_inquiry(inquiry)
+    if inq.status != Inquiry.Status.REPORTED:
+        raise Conflict("window_not_closed", "报告期限结算后方可要求补正", rule="PRC-08")
+    if inq.corrections_requested_at is not None:
+        raise Conflict("corrections_already_requested", "已要求补正", rule="PRC-08")
+    reports = on_time_reports(inq)
+    if not reports or any(r.reviewed_at is None for r in reports):
+        raise DomainError("review_incomplete", "须先审查全部按期报告", rule="PRC-08")
+    clean = [r for r in reports if not r.fact_error]
+    if clean:
+        raise DomainError(
+            "correction_not_allowed",
+            f"{'、'.join(r.platform.name for r in clean)}的报告无误，不得要求任何平台补正",
+            rule="PRC-08",
+        )
+    now = clock.now()
+    due = calendar.within_days(
+        now, int(_setting(inq.procedure, "inquiry_correction_days")), court=inq.procedure.court_id
+    )
+    inq.corrections_requested_at = now
+    inq.corrections_due_at = due
+    inq.save(update_fields=["corrections_requested_at", "corrections_due_at"])
+    out = []
+    for rep in reports:
+        req = rep.request
+        req.correction_kind = InquiryReport.Kind.CORRECTION
+        req.correction_of = rep
+        req.correction_note = note or rep.fact_error_note
+        req.correction_due_at = due
+        req.save()
+        out.append(req)
+    _audit(
+        inq.procedure,
+        "corrections_requested",
+        actor=actor,
+        after={
+            "inquiry": inq.pk,
+            "platforms": [r.platform.code for r in out],
+            "due_at": due.isoformat(),
+        },
+        reason=note,
+        rules=("PRC-08",),
+    )
+    transaction.on_commit(lambda: inquiry_dispatch(inquiry=inq.pk))
+    return out
+
+
+# --------------------------------------------------------------------------- PRC-10 delivery
+def _recipients(proc: PricingProcedure) -> list[Party]:
+    return list(Party.objects.filter(case_id=proc.case_id).order_by("pk"))
+
+
+def _reports_to_deliver(inquiry: Inquiry) -> list[InquiryReport]:
+    return list(InquiryReport.objects.filter(request__inquiry=inquiry, on_time=True).order_by("pk"))
+
+
+@transaction.atomic
+def report_deliver(
+    *,
+    report: InquiryReport,
+    party: Party,
+    method: str,
+    received_at: dt.datetime | None = None,
+    proof: str = "",
+    unreachable_reason: str = "",
+    actor: Any = None,
+) -> ReportDelivery:
+    """PRC-10: serve a report on one party (electronic service allowed; publication if unreachable)."""
+    rep = InquiryReport.objects.select_related(
+        "request__inquiry__procedure__case", "request__platform"
+    ).get(pk=report.pk)
+    proc = rep.request.inquiry.procedure
+    if party.case_id != proc.case_id:
+        raise DomainError("not_a_party", "受送达人不是本案当事人", rule="PRC-10")
+    if ReportDelivery.objects.filter(report=rep, party=party).exists():
+        raise Conflict("already_delivered", "该报告已向此当事人送达", rule="PRC-10")
+    if method == ServiceRecord.Method.PLATFORM_PUBLICATION:
+        raise DomainError(
+            "wrong_publication", "无法送达的，应在中国执行信息公开网公示", rule="PRC-10"
+        )
+    rec = service_record(
+        court=proc.court_id,
+        subject=rep.subject,
+        document=f"{rep.get_kind_display()}（{rep.platform.name}）",
+        document_kind="pricing_report",
+        recipient_ref=f"party:{party.pk}",
+        recipient_name=party.name,
+        recipient_user=party.user,
+        method=method,
+        received_at=received_at,
+        proof=proof,
+        unreachable_reason=unreachable_reason,
+        actor=actor,
+    )
+    delivery = ReportDelivery.objects.create(report=rep, party=party, service=rec)
+    if party.user_id:
+        from core.notifications import notify
+
+        notify(
+            user=party.user,
+            topic="pricing.report",
+            subject=f"【询价报告送达】{proc.asset.name}",
+            body=f"{rep.platform.name}出具的{rep.get_kind_display()}已送达，可在 {OBJECTION_DAYS} 日内就网络询价报告提出书面异议。",
+            key=f"pricing:report:{rep.pk}:party:{party.pk}",
+            link=f"/pricing/party/{proc.pk}/",
+            court=proc.court_id,
+            legal=True,
+        )
+    remaining = {p.pk for p in _recipients(proc)} - set(
+        ReportDelivery.objects.filter(report=rep).values_list("party_id", flat=True)
+    )
+    if not remaining:
+        deadline_close(
+            subject=rep.subject, rule_id="PRC-10", actor=actor, reason="已向全部当事人送达"
+        )
+    _audit(
+        proc,
+        "report_delivered",
+        actor=actor,
+        after={"report": rep.pk, "party": party.pk, "method": method, "service": rec.pk},
+        rules=("PRC-10",),
+    )
+    return delivery
+
+
+@transaction.atomic
+def inquiry_deliver_electronic(*, inquiry: Inquiry, actor: Any = None) -> int:
+    """Serve every on-time report on every party who has an account, electronically (inbox)."""
+    inq = Inquiry.objects.select_related("procedure").get(pk=inquiry.pk)
+    n = 0
+    now = clock.now()
+    for rep in _reports_to_deliver(inq):
+        for party in _recipients(inq.procedure):
+            if (
+                party.user_id is None
+                or ReportDelivery.objects.filter(report=rep, party=party).exists()
+            ):
+                continue
+            report_deliver(
+                report=rep,
+                party=party,
+                method=ServiceRecord.Method.ELECTRONIC,
+                received_at=now,
+                proof="站内电子送达",
+                actor=actor,
+            )
+            n += 1
+    return n
+
+
+def objection_window_end(*, report: InquiryReport, party: Party) -> dt.datetime | None:
+    """APR-12: 5 days from the party's receipt of the report (REC-01); None if not yet served."""
+    served = recipient_served_at(subject=report.subject, recipient_ref=f"party:{party.pk}")
+    if served is None:
+        return None
+    return calendar.within_days(served, OBJECTION_DAYS)
+
+
+# --------------------------------------------------------------------------- objections
+@transaction.atomic
+def objection_file(
+    *,
+    party: Party,
+    grounds: list[str],
+    text: str,
+    report: InquiryReport | None = None,
+    procedure: PricingProcedure | None = None,
+    fraud_evidence: bool = False,
+    actor: Any = None,
+) -> Objection:
+    """APR-12/14: objections only to online-inquiry (or appraisal) reports, in writing, within 5 days.
+
+    Refused: late ones, ones against a correction, and any against a party agreement or a
+    directed inquiry — unless they bring evidence of fraud, duress, collusion or a false
+    directed result before the first announcement (then: enforcement supervision).
+    """
+    if report is None:
+        if procedure is None:
+            raise DomainError("objection_target_required", "请指明异议的报告")
+        proc = procedure
+        price = proc.prices.filter(status=ReferencePrice.Status.ACTIVE).first()
+        method = (
+            price.method if price else (_current_step(proc).method if _current_step(proc) else "")
+        )
+        if method in (Method.PARTY_AGREEMENT, Method.DIRECTED_INQUIRY):
+            raise DomainError(
+                "objection_not_allowed", f"对{Method(method).label}结果不得提出异议", rule="APR-14"
+            )
+        raise DomainError("objection_target_required", "请指明异议的询价报告", rule="APR-12")
+    rep = InquiryReport.objects.select_related(
+        "request__inquiry__procedure", "request__platform"
+    ).get(pk=report.pk)
+    proc = rep.request.inquiry.procedure
+    if party.case_id != proc.case_id:
+        raise DomainError("not_a_party", "只有本案当事人、利害关系人可以提出异议", rule="APR-12")
+    bad_grounds = [g for g in grounds if g not in Objection.Ground.values]
+    if not grounds or bad_grounds:
+        raise DomainError("objection_grounds_required", "须载明异议事由", rule="APR-12")
+    if not text.strip():
+        raise DomainError(
+            "objection_text_required", "异议须以书面形式提出并说明理由", rule="APR-12"
+        )
+    refusal: DomainError | None = None
+    if rep.kind in (InquiryReport.Kind.CORRECTION, InquiryReport.Kind.OBJECTION_CORRECTION):
+        refusal = DomainError(
+            "objection_to_correction", "对补正后的报告不得再提出异议", rule="APR-14"
+        )
+    elif not rep.on_time:
+        refusal = DomainError(
+            "objection_to_unused_report", "逾期报告不作为定价依据，无须提出异议", rule="APR-14"
+        )
+    else:
+        end = objection_window_end(report=rep, party=party)
+        if end is not None and clock.now() > end:
+            refusal = DomainError(
+                "objection_late",
+                f"异议期已于 {end.astimezone(calendar.CST):%Y-%m-%d} 届满",
+                rule="APR-14",
+            )
+    if (
+        Objection.objects.filter(report=rep, party=party)
+        .exclude(status=Objection.Status.SUPERVISION)
+        .exists()
+        and refusal is None
+    ):
+        raise Conflict("objection_exists", "已就该报告提出过异议", rule="APR-12")
+    status = Objection.Status.PENDING
+    if refusal is not None:
+        announced = proc.prices.exclude(announcement_published_at=None).exists()
+        if not (fraud_evidence and not announced):
+            raise refusal
+        status = Objection.Status.SUPERVISION  # APR-14 exception: enforcement supervision
+    obj = Objection.objects.create(
+        report=rep,
+        party=party,
+        grounds=list(grounds),
+        text=text.strip(),
+        filed_at=clock.now(),
+        filed_by=actor if getattr(actor, "pk", None) else None,
+        status=status,
+    )
+    _audit(
+        proc,
+        "objection_filed",
+        actor=actor,
+        after={
+            "objection": obj.pk,
+            "report": rep.pk,
+            "party": party.pk,
+            "grounds": list(grounds),
+            "status": status,
+        },
+        reason=text.strip()[:500],
+        rules=("APR-12", "APR-14"),
+    )
+    return obj
+
+
+@transaction.atomic
+def objection_decide(
+    *, objection: Objection, upheld: bool, decision: str, actor: Any = None
+) -> Objection:
+    """APR-15: rejected → the original result stands; upheld → the platform corrects within 3 days."""
+    obj = (
+        Objection.objects.select_for_update()
+        .select_related("report__request__inquiry__procedure")
+        .get(pk=objection.pk)
+    )
+    if obj.status != Objection.Status.PENDING:
+        raise Conflict("objection_decided", "该异议已处理", rule="APR-15")
+    if not decision.strip():
+        raise DomainError("decision_required", "须写明处理意见", rule="APR-15")
+    proc = obj.report.request.inquiry.procedure
+    obj.status = Objection.Status.UPHELD if upheld else Objection.Status.REJECTED
+    obj.decision = decision.strip()
+    obj.decided_at = clock.now()
+    obj.decided_by = actor if getattr(actor, "pk", None) else None
+    obj.save()
+    if upheld:
+        req = obj.report.request
+        req.correction_kind = InquiryReport.Kind.OBJECTION_CORRECTION
+        req.correction_of = obj.report
+        req.correction_note = decision.strip()
+        req.correction_due_at = calendar.within_days(
+            clock.now(), int(_setting(proc, "inquiry_correction_days")), court=proc.court_id
+        )
+        req.save()
+        inquiry_id = req.inquiry_id
+        transaction.on_commit(lambda: inquiry_dispatch(inquiry=inquiry_id))
+    _audit(
+        proc,
+        "objection_decided",
+        actor=actor,
+        after={"objection": obj.pk, "status": obj.status},
+        reason=obj.decision,
+        rules=("APR-15",),
+    )
+    return obj
+
+
+# --------------------------------------------------------------------------- fixing (PRC-09)
+def fix_blockers(inquiry: Inquiry, *, at: dt.datetime | None = None) -> list[str]:
+    """What still stands between this inquiry and a reference price (shown on the judge's page)."""
+    at = at or clock.now()
+    out: list[str] = []
+    if inquiry.status in (Inquiry.Status.OPEN, Inquiry.Status.EXTENDED):
+        out.append("报告期限尚未结算（PRC-07）")
+        return out
+    if inquiry.status != Inquiry.Status.REPORTED:
+        out.append(f"询价状态为“{inquiry.get_status_display()}”")
+        return out
+    if inquiry.requests.exclude(correction_kind="").exists():
+        out.append("有平台尚未提交补正报告（PRC-08/APR-15）")
+    parties = _recipients(inquiry.procedure)
+    for rep in _reports_to_deliver(inquiry):
+        delivered = set(
+            ReportDelivery.objects.filter(report=rep).values_list("party_id", flat=True)
+        )
+        missing = [p.name for p in parties if p.pk not in delivered]
+        if missing:
+            out.append(
+                f"{rep.platform.name}{rep.get_kind_display()}尚未向 {'、'.join(missing)} 送达（PRC-10）"
+            )
+            continue
+        if rep.kind in (InquiryReport.Kind.ORIGINAL, InquiryReport.Kind.REISSUE):
+            for p in parties:
+                end = objection_window_end(report=rep, party=p)
+                if end is None or at <= end:
+                    when = f"{end.astimezone(calendar.CST):%Y-%m-%d}" if end else "送达后"
+                    out.append(f"{p.name}对{rep.platform.name}报告的异议期至 {when}（APR-12）")
+    if Objection.objects.filter(
+        report__request__inquiry=inquiry, status=Objection.Status.PENDING
+    ).exists():
+        out.append("有异议尚未处理（APR-15）")
+    return out
+
+
+@transaction.atomic
+def inquiry_fix(*, inquiry: Inquiry, actor: Any = None) -> ReferencePrice:
+    """PRC-09: the reference price is the mean of the results PRC-09 selects, 0.01 yuan half-up."""
+    inq = _lock_inquiry(inquiry)
+    proc = _lock(inq.procedure_id)
+    blockers = fix_blockers(inq)
+    if blockers:
+        raise DomainError("not_ready", "尚不能确定参考价：" + "；".join(blockers), rule="PRC-09")
+    used, case = prc09_basis(inq)
+    amount = mean_half_up([r.amount_fen for r in used])
+    valid_until = min(r.valid_until for r in used)
+    step = inq.step
+    price = _fix_price(
+        proc,
+        step=step,
+        amount_fen=amount,
+        source_valid_until=valid_until,
+        basis={
+            "rule": "PRC-09",
+            "case": case,
+            "inquiry_id": inq.pk,
+            "results": [
+                {
+                    "platform": r.platform.code,
+                    "report": r.pk,
+                    "kind": r.kind,
+                    "amount_fen": r.amount_fen,
+                }
+                for r in used
+            ],
+        },
+        actor=actor,
+    )
+    inq.status = Inquiry.Status.FIXED
+    inq.save(update_fields=["status"])
+    return price
+
+
+# --------------------------------------------------------------------------- PRC-12 reissue
+def inquiry_reissue(
+    *, procedure: PricingProcedure, price: ReferencePrice, actor: Any = None
+) -> Inquiry:
+    """PRC-12: the platforms whose results made the lapsed price reissue within 3 days."""
+    proc = procedure
+    old = Inquiry.objects.get(pk=price.basis["inquiry_id"])
+    codes = {r["platform"] for r in price.basis.get("results", [])}
+    roster = [p for p in active_platforms() if p.code in codes]
+    if not roster:
+        raise DomainError(
+            "no_platforms", "原询价平台均已不在名单库中，请重新启动定价", rule="PRC-12"
+        )
+    step = _begin(
+        proc,
+        Method.ONLINE_INQUIRY,
+        NextStep(Method.ONLINE_INQUIRY, "reissue", "参考价有效期届满且尚未公告，原平台重新出具"),
+        actor=actor,
+    )
+    return _create_inquiry(
+        proc,
+        step=step,
+        roster=roster,
+        purpose=old.mandate.get("purpose", ""),
+        quantity=old.mandate.get("quantity", 1),
+        fee_fen=0,
+        kind=Inquiry.Kind.REISSUE,
+        days=int(_setting(proc, "inquiry_reissue_days")),
+        actor=actor,
+    )
+
+
+# --------------------------------------------------------------------------- the worker
+def pricing_sweep() -> dict[str, int]:
+    """Periodic: poll platforms, settle report windows, lapse court-set deadlines. Safe to repeat."""
+    from pricing.services.procedure import step_lapse
+
+    counts = {"dispatched": 0, "windows": 0, "lapsed": 0}
+    now = clock.now()
+    for pk in (
+        Inquiry.objects.filter(
+            status__in=[Inquiry.Status.OPEN, Inquiry.Status.EXTENDED, Inquiry.Status.REPORTED]
+        )
+        .filter(requests__status__in=[R.PENDING, R.ACCEPTED])
+        .values_list("pk", flat=True)
+        .distinct()
+    ):
+        inquiry_dispatch(inquiry=pk)
+        counts["dispatched"] += 1
+    for pk in (
+        Inquiry.objects.filter(requests__correction_kind__gt="")
+        .values_list("pk", flat=True)
+        .distinct()
+    ):
+        inquiry_dispatch(inquiry=pk)
+    for inq in Inquiry.objects.filter(status=Inquiry.Status.OPEN, due_at__lt=now):
+        inquiry_close_window(inquiry=inq)
+        counts["windows"] += 1
+    for inq in Inquiry.objects.filter(status=Inquiry.Status.EXTENDED, extended_due_at__lt=now):
+        inquiry_close_window(inquiry=inq)
+        counts["windows"] += 1
+    for step in PricingStep.objects.filter(
+        outcome=PricingStep.Outcome.RUNNING,
+        deadline_at__lt=now,
+        method__in=[Method.PARTY_AGREEMENT, Method.DIRECTED_INQUIRY],
+    ):
+        if step_lapse(procedure=step.procedure):
+            counts["lapsed"] += 1
+    return counts
