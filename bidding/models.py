@@ -1,1 +1,655 @@
-"""Tables of this app."""
+"""Auctions and their rounds, the legal state machine (AUC-03), registrations, bids, results.
+
+Everything an online judicial auction records: the auction (one round for one lot) with its
+announcement and rule-settings snapshot, the collegial-panel decisions behind its numbers
+(AUC-04), the bidders' registrations with their codes (AUC-17), the append-only bid history
+with a per-auction hash chain (AUC-25, REC-06), the court's published actions (AUC-40..43),
+and the outcome record that makes closing happen exactly once (AUC-28).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+
+
+class AuctionState(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SCHEDULED = "scheduled", _("预告中")
+    BIDDING = "bidding", _("进行中")
+    EXTENDED = "extended", _("延时中")
+    SOLD = "sold", _("已成交")
+    UNSOLD = "unsold", _("流拍")
+    SUSPENDED = "suspended", _("暂缓")
+    HALTED = "halted", _("中止")
+    WITHDRAWN = "withdrawn", _("已撤回")
+    SET_ASIDE = "set_aside", _("已撤销")
+    IN_LIEU = "in_lieu", _("以物抵债")
+    CASE_WITHDRAWN = "case_withdrawn", _("撤案")
+    DEFAULTED = "defaulted", _("悔拍")
+
+
+S = AuctionState
+#: Bids are accepted in these states (AUC-24 still requires t < end).
+OPEN_STATES = (S.BIDDING, S.EXTENDED)
+#: Bidding has ended in these states: a code may be linked to the winner (REC-05).
+ENDED_STATES = (S.SOLD, S.UNSOLD, S.IN_LIEU, S.DEFAULTED, S.SET_ASIDE)
+#: Nothing more happens in these states (a sold auction may still default or be set aside).
+FINAL_STATES = (S.UNSOLD, S.WITHDRAWN, S.SET_ASIDE, S.IN_LIEU, S.CASE_WITHDRAWN, S.DEFAULTED)
+
+
+class Auction(models.Model):
+    """One round (一拍 / 二拍 / 变卖) for one lot, or a practice auction (模拟拍) outside any case.
+
+    The state machine below is the whole of AUC-03 in one place. Transitions only change
+    ``state``; the services around them lock the row, check the rules, write the audit
+    entry and call other apps.
+    """
+
+    class Round(models.TextChoices):
+        FIRST = "1", _("一拍")
+        SECOND = "2", _("二拍")
+        SALE = "sale", _("变卖")
+
+    class Link(models.TextChoices):
+        NEXT_ROUND = "next_round", _("流拍后再次拍卖")
+        SALE = "sale", _("二拍流拍后变卖")
+        REAUCTION = "reauction", _("悔拍后重新拍卖")
+
+    court = models.ForeignKey(
+        "core.Court",
+        verbose_name=_("法院"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="auctions",
+    )
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("案件"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="auctions",
+    )
+    lot = models.ForeignKey(
+        "cases.Lot",
+        verbose_name=_("拍品"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="auctions",
+    )
+    previous = models.ForeignKey(
+        "self",
+        verbose_name=_("上一轮"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="following",
+    )
+    link = models.CharField(_("与上一轮关系"), max_length=20, choices=Link.choices, blank=True)
+    title = models.CharField(_("标题"), max_length=200)
+    round = models.CharField(_("轮次"), max_length=10, choices=Round.choices, default=Round.FIRST)
+    state = FSMField(_("状态"), max_length=20, choices=AuctionState.choices, default=S.DRAFT)
+    is_practice = models.BooleanField(_("模拟拍"), default=False)
+    practice_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    # The numbers the collegial panel decides (AUC-04).
+    starting_price_fen = models.BigIntegerField(_("起拍价（分）"))
+    increment_fen = models.BigIntegerField(_("加价幅度（分）"))
+    deposit_fen = models.BigIntegerField(_("保证金（分）"))
+    balance_period_days = models.PositiveIntegerField(
+        _("尾款支付期限（日）"), null=True, blank=True, help_text=_("必填，无默认值（AUC-31）")
+    )
+
+    # Time. ``end_at`` is the current end, moved by extensions (AUC-23).
+    start_at = models.DateTimeField(_("竞价开始"), null=True, blank=True)
+    end_at = models.DateTimeField(_("竞价结束"), null=True, blank=True, db_index=True)
+    scheduled_end_at = models.DateTimeField(_("原定结束"), null=True, blank=True)
+
+    # The live state: the hot path reads and writes only this row.
+    current_price_fen = models.BigIntegerField(_("当前价（分）"), null=True, blank=True)
+    leader = models.ForeignKey(
+        "bidding.Registration", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    leader_code = models.CharField(_("领先竞买号"), max_length=20, blank=True)
+    leader_priority_rank = models.PositiveIntegerField(null=True, blank=True)
+    leader_bid_at = models.DateTimeField(null=True, blank=True)
+    extension_count = models.PositiveIntegerField(_("延时次数"), default=0)
+    last_seq = models.PositiveIntegerField(_("最新出价序号"), default=0)
+    last_bid_hash = models.CharField(max_length=64, blank=True)
+    # Mirror of this auction's audit-stream head (the stream is only written under this row's
+    # lock), so a bid appends its audit entry with one insert and one head update.
+    stream_seq = models.BigIntegerField(default=0)
+    stream_hash = models.CharField(max_length=64, blank=True)
+    sale_countdown_started_at = models.DateTimeField(_("变卖倒计时开始"), null=True, blank=True)
+
+    # Settings: per-auction court choices (drafts), frozen into the snapshot on publication.
+    setting_overrides = models.JSONField(_("本场参数"), default=dict, blank=True)
+    settings_snapshot = models.JSONField(_("参数快照"), null=True, blank=True)
+
+    # The announcement and the rest of the disclosure pack (AUC-09).
+    announcement = models.TextField(_("拍卖公告"), blank=True)
+    bidding_rules = models.TextField(_("竞价规则"), blank=True)
+    pricing_basis_note = models.TextField(_("定价依据说明"), blank=True)
+    title_document_barred_reason = models.CharField(
+        _("不公开执行依据的理由"), max_length=300, blank=True
+    )
+    priority_holders_note = models.TextField(_("优先购买权人情况"), blank=True)
+    deposit_account = models.CharField(_("保证金账户"), max_length=300, blank=True)
+    taxes_note = models.TextField(_("税费及承担方"), blank=True)
+    court_contact = models.CharField(_("法院联系方式"), max_length=200, blank=True)
+    known_defects_note = models.TextField(_("已知瑕疵"), blank=True)
+    warnings_text = models.TextField(_("特别提示"), blank=True)
+
+    # AUC-06 / AUC-07 facts the court records before publication.
+    priority_claims_fen = models.BigIntegerField(_("优先债权总额（分）"), default=0)
+    costs_estimate_fen = models.BigIntegerField(_("执行费用估算（分）"), default=0)
+    low_start_notified_at = models.DateTimeField(
+        _("AUC-06 通知申请执行人时间"), null=True, blank=True
+    )
+    applicant_insisted_at = models.DateTimeField(
+        _("申请执行人申请继续拍卖时间"), null=True, blank=True
+    )
+    applicant_bears_costs = models.BooleanField(_("流拍费用由申请执行人负担"), default=False)
+    debtor_consented_at = models.DateTimeField(_("被执行人同意继续拍卖时间"), null=True, blank=True)
+    price_basis = models.JSONField(_("价格依据"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("创建时间"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(_("公告时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("拍卖")
+        verbose_name_plural = _("拍卖")
+        ordering = ["-pk"]
+        indexes = [
+            models.Index(fields=["state", "end_at"]),
+            models.Index(fields=["state", "start_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="bidding_auction_amounts_positive",
+                condition=models.Q(
+                    starting_price_fen__gt=0, increment_fen__gt=0, deposit_fen__gte=0
+                ),
+            ),
+            models.CheckConstraint(
+                name="bidding_auction_practice_or_case",
+                condition=models.Q(is_practice=True)
+                | models.Q(case__isnull=False, lot__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    # ---- the state machine (AUC-03): transitions only change state -------------------------
+    @transition(field=state, source=S.DRAFT, target=S.SCHEDULED)
+    def publish(self) -> None:
+        """公告: the announcement goes out; publication checks ran in ``auction_publish``."""
+
+    @transition(field=state, source=S.SCHEDULED, target=S.BIDDING)
+    def open(self) -> None:
+        """竞价开始 at ``start_at``."""
+
+    @transition(field=state, source=[S.BIDDING, S.EXTENDED], target=S.EXTENDED)
+    def extend(self) -> None:
+        """延时 (AUC-23): a bid in the last 5 minutes moved the end."""
+
+    @transition(field=state, source=[S.BIDDING, S.EXTENDED], target=S.SOLD)
+    def close_sold(self) -> None:
+        """成交 (AUC-28): at least one valid bid at the end."""
+
+    @transition(field=state, source=[S.BIDDING, S.EXTENDED], target=S.UNSOLD)
+    def close_unsold(self) -> None:
+        """流拍 (AUC-28): no valid bid at the end."""
+
+    @transition(field=state, source=[S.SCHEDULED, S.BIDDING, S.EXTENDED], target=S.SUSPENDED)
+    def suspend(self) -> None:
+        """暂缓 (AUC-40), reason published."""
+
+    @transition(
+        field=state, source=[S.SCHEDULED, S.BIDDING, S.EXTENDED, S.SUSPENDED], target=S.HALTED
+    )
+    def halt(self) -> None:
+        """中止 (AUC-40), reason published."""
+
+    @transition(field=state, source=[S.SUSPENDED, S.HALTED], target=S.SCHEDULED)
+    def resume(self) -> None:
+        """恢复 (AUC-40/41): the court sets a new bidding period."""
+
+    @transition(
+        field=state, source=[S.DRAFT, S.SCHEDULED, S.SUSPENDED, S.HALTED], target=S.WITHDRAWN
+    )
+    def withdraw(self) -> None:
+        """撤回 (AUC-42), before bidding starts (or while suspended/halted)."""
+
+    @transition(field=state, source=[S.BIDDING, S.EXTENDED, S.SOLD, S.UNSOLD], target=S.SET_ASIDE)
+    def set_aside(self) -> None:
+        """撤销 (AUC-43): ground, decision and follow-up recorded."""
+
+    @transition(field=state, source=S.UNSOLD, target=S.IN_LIEU)
+    def take_in_lieu(self) -> None:
+        """以物抵债 (AUC-36) at this round's starting price."""
+
+    @transition(
+        field=state,
+        source=[S.DRAFT, S.SCHEDULED, S.BIDDING, S.EXTENDED, S.SUSPENDED, S.HALTED, S.UNSOLD],
+        target=S.CASE_WITHDRAWN,
+    )
+    def case_withdraw(self) -> None:
+        """撤案: the enforcement case ended before a sale."""
+
+    @transition(field=state, source=S.SOLD, target=S.DEFAULTED)
+    def default(self) -> None:
+        """悔拍 (AUC-33): balance unpaid by the deadline."""
+
+    # ---- helpers --------------------------------------------------------------------------
+    @property
+    def ref(self) -> str:
+        return f"auction:{self.pk}"
+
+    @property
+    def stream(self) -> str:
+        """Audit stream: ``auction:<id>``; practice auctions stay out of real streams."""
+        return f"practice:{self.pk}" if self.is_practice else f"auction:{self.pk}"
+
+    @property
+    def sale_ref(self) -> str:
+        return f"auction:{self.pk}/sale"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def has_ended(self) -> bool:
+        """Bidding is over (REC-05: only now may the winner's identity be shown)."""
+        return self.state in ENDED_STATES
+
+
+class PanelDecision(models.Model):
+    """A collegial-panel (合议庭) decision behind an auction's numbers (AUC-04, REC-08).
+
+    Never edited: a new decision on the same topic supersedes the older one.
+    """
+
+    class Topic(models.TextChoices):
+        STARTING_PRICE = "starting_price", _("起拍价")
+        INCREMENT = "increment", _("加价幅度")
+        DEPOSIT = "deposit", _("保证金")
+        PRIORITY_PURCHASERS = "priority_purchasers", _("优先购买权人资格及顺序")
+
+    auction = models.ForeignKey(Auction, on_delete=models.PROTECT, related_name="panel_decisions")
+    topic = models.CharField(_("事项"), max_length=30, choices=Topic.choices)
+    value_fen = models.BigIntegerField(_("金额（分）"), null=True, blank=True)
+    text = models.TextField(_("决定内容"), blank=True)
+    panel_members = models.CharField(_("合议庭成员"), max_length=300)
+    decided_at = models.DateTimeField(_("合议时间"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("记录时间"))
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+
+    class Meta:
+        verbose_name = _("合议庭决定")
+        verbose_name_plural = _("合议庭决定")
+        ordering = ["auction", "topic", "-recorded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_topic_display()} @ {self.decided_at:%Y-%m-%d}"
+
+
+class PriorityHolder(models.Model):
+    """A known priority purchaser (优先购买权人) of the lot with the court's rank (AUC-19)."""
+
+    auction = models.ForeignKey(Auction, on_delete=models.PROTECT, related_name="priority_holders")
+    name = models.CharField(_("姓名/名称"), max_length=200)
+    identity = models.ForeignKey(
+        "cases.Identity", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rank = models.PositiveIntegerField(_("顺序"), help_text=_("1 为最优先"))
+    basis = models.CharField(_("权利依据"), max_length=200, help_text=_("如 共有人、承租人"))
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(_("记录时间"))
+
+    class Meta:
+        verbose_name = _("优先购买权人")
+        verbose_name_plural = _("优先购买权人")
+        ordering = ["auction", "rank", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（顺序 {self.rank}）"
+
+    @property
+    def recipient_ref(self) -> str:
+        """Reference of this holder in service records (AUC-10)."""
+        return f"auction:{self.auction_id}/priority:{self.pk}"
+
+
+class Registration(models.Model):
+    """A bidder's registration (报名) for one auction.
+
+    Anonymity (REC-05): until bidding ends nothing shown anywhere links ``bidder_code`` to
+    ``user`` or ``identity``. The code is random, never derived from the identity.
+    """
+
+    class Status(models.TextChoices):
+        PENDING_DEPOSIT = "pending_deposit", _("待交保证金")
+        ACTIVE = "active", _("已取得竞买号")
+        RELEASED = "released", _("保证金已退还")
+        WINNER = "winner", _("买受人")
+        FORFEITED = "forfeited", _("保证金已没收")
+        CANCELLED = "cancelled", _("已取消")
+
+    auction = models.ForeignKey(Auction, on_delete=models.PROTECT, related_name="registrations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="registrations"
+    )
+    identity = models.ForeignKey(
+        "cases.Identity", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.PENDING_DEPOSIT
+    )
+    accepted_terms_at = models.DateTimeField(_("接受竞买须知时间"))
+    eligibility_declared = models.BooleanField(_("已声明具备购买资格"), default=False)
+    party_ref = models.CharField(_("当事人身份"), max_length=60, blank=True)
+    # AUC-14: agent bidding, confirmed by the court before bidding opens.
+    agent_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="agencies",
+    )
+    agent_identity = models.ForeignKey(
+        "cases.Identity", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    agent_confirmed_at = models.DateTimeField(_("代理确认时间"), null=True, blank=True)
+    agent_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Deposit (AUC-16..18) through settlement, or play money for practice auctions.
+    deposit_required_fen = models.BigIntegerField(_("应交保证金（分）"), default=0)
+    deposit_held_fen = models.BigIntegerField(_("已交保证金（分）"), null=True, blank=True)
+    deposit_held_at = models.DateTimeField(_("保证金到账时间"), null=True, blank=True)
+    # AUC-17: code and password.
+    bidder_code = models.CharField(_("竞买号"), max_length=20, null=True, blank=True)
+    code_issued_at = models.DateTimeField(_("竞买号发放时间"), null=True, blank=True)
+    password_hash = models.CharField(max_length=200, blank=True)
+    # AUC-19: priority purchaser confirmed by the court with its rank.
+    priority_holder = models.ForeignKey(
+        PriorityHolder,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+    )
+    is_priority = models.BooleanField(_("优先购买权人"), default=False)
+    priority_rank = models.PositiveIntegerField(_("优先顺序"), null=True, blank=True)
+    priority_confirmed_at = models.DateTimeField(null=True, blank=True)
+    priority_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # AUC-27: proxy bidding, when the auction enables it.
+    proxy_max_fen = models.BigIntegerField(null=True, blank=True)
+    proxy_set_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("报名时间"))
+
+    class Meta:
+        verbose_name = _("竞买报名")
+        verbose_name_plural = _("竞买报名")
+        ordering = ["auction", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["auction", "user"], name="bidding_registration_once"),
+            models.UniqueConstraint(
+                fields=["auction", "bidder_code"],
+                name="bidding_registration_code_unique",
+                condition=models.Q(bidder_code__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="bidding_registration_priority_has_rank",
+                condition=models.Q(is_priority=False) | models.Q(priority_rank__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # Never the person (REC-05).
+        return self.bidder_code or _("（未取得竞买号）")
+
+    @property
+    def ref(self) -> str:
+        """The settlement reference of this registration's deposit."""
+        return f"auction:{self.auction_id}/registration:{self.pk}"
+
+
+class RegistrationMember(models.Model):
+    """A joint bidder (共同竞买人) with its stated share."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="members")
+    identity = models.ForeignKey("cases.Identity", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    share_percent = models.DecimalField(_("份额（%）"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("共同竞买人")
+        verbose_name_plural = _("共同竞买人")
+
+    def __str__(self) -> str:
+        return f"{self.share_percent}%"
+
+
+class Bid(models.Model):
+    """One accepted bid (AUC-25): append-only, sequence-numbered and hash-chained per auction."""
+
+    auction = models.ForeignKey(Auction, on_delete=models.PROTECT, related_name="bids")
+    seq = models.PositiveIntegerField(_("序号"))
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="bids")
+    bidder_code = models.CharField(_("竞买号"), max_length=20)
+    amount_fen = models.BigIntegerField(_("出价（分）"))
+    at = models.DateTimeField(_("出价时间"))
+    is_priority = models.BooleanField(_("优先购买权人出价"), default=False)
+    priority_rank = models.PositiveIntegerField(null=True, blank=True)
+    is_proxy = models.BooleanField(default=False)
+    client_id = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("出价记录")
+        verbose_name_plural = _("出价记录")
+        ordering = ["auction", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["auction", "seq"], name="bidding_bid_seq_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.bidder_code} {self.amount_fen}"
+
+
+class CourtAction(models.Model):
+    """A court action on an auction with its published reason (AUC-40..43, REC-09).
+
+    Append-only: a later action (resume) follows an earlier one (suspend); nothing is edited.
+    """
+
+    class Kind(models.TextChoices):
+        SUSPEND = "suspend", _("暂缓")
+        HALT = "halt", _("中止")
+        RESUME = "resume", _("恢复")
+        WITHDRAW = "withdraw", _("撤回")
+        SET_ASIDE = "set_aside", _("撤销")
+        CASE_WITHDRAWN = "case_withdrawn", _("撤案")
+        THIRD_PARTY_OBJECTION = "third_party_objection", _("案外人异议")
+        GROUND_ENDED = "ground_ended", _("暂缓/中止事由消除")
+
+    auction = models.ForeignKey(Auction, on_delete=models.PROTECT, related_name="court_actions")
+    kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)
+    ground = models.CharField(_("事由"), max_length=40, blank=True)
+    reason = models.TextField(_("公开理由"))
+    document = models.CharField(_("文书"), max_length=200, blank=True)
+    follow_up = models.TextField(_("后续处理"), blank=True)
+    new_start_at = models.DateTimeField(null=True, blank=True)
+    new_end_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("决定时间"))
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("法院处置行为")
+        verbose_name_plural = _("法院处置行为")
+        ordering = ["auction", "decided_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.reason[:30]}"
+
+
+class ExclusionEntry(models.Model):
+    """AUC-11: who may not bid on this lot (court, platform, agencies, their staff, relatives)."""
+
+    class Category(models.TextChoices):
+        COURT = "court", _("执行法院")
+        PLATFORM = "platform", _("网络服务提供者")
+        AGENCY = "agency", _("拍卖辅助机构")
+        STAFF = "staff", _("上述单位工作人员")
+        RELATIVE = "relative", _("上述人员近亲属")
+
+    lot = models.ForeignKey("cases.Lot", on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(_("类别"), max_length=20, choices=Category.choices)
+    identity_kind = models.CharField(_("证件类型"), max_length=20)
+    identity_number = models.CharField(_("证件号码"), max_length=40)
+    name = models.CharField(_("姓名/名称"), max_length=200)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(_("记录时间"))
+
+    class Meta:
+        verbose_name = _("禁止竞买名单")
+        verbose_name_plural = _("禁止竞买名单")
+        indexes = [models.Index(fields=["lot", "identity_kind", "identity_number"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}：{self.name}"
+
+
+class DefaulterBar(models.Model):
+    """AUC-15: a defaulting buyer's identity is barred from every re-auction of the lot."""
+
+    lot = models.ForeignKey("cases.Lot", on_delete=models.PROTECT, related_name="+")
+    identity = models.ForeignKey("cases.Identity", on_delete=models.PROTECT, related_name="+")
+    auction = models.ForeignKey(Auction, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("悔拍人禁止竞买")
+        verbose_name_plural = _("悔拍人禁止竞买")
+        constraints = [
+            models.UniqueConstraint(fields=["lot", "identity"], name="bidding_defaulter_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"lot {self.lot_id}: identity {self.identity_id}"
+
+
+class AuctionResult(models.Model):
+    """The outcome of bidding: one per auction, which is what makes closing happen once.
+
+    On a sale it carries the confirmation (成交确认书, AUC-29) naming the buyer, and the
+    follow-up: balance (AUC-31), sale ruling (AUC-32) and handover (AUC-32).
+    """
+
+    class Outcome(models.TextChoices):
+        SOLD = "sold", _("成交")
+        UNSOLD = "unsold", _("流拍")
+
+    class Handover(models.TextChoices):
+        NOT_STARTED = "not_started", _("未开始")
+        AWAITING_RULING = "awaiting_ruling", _("待送达成交裁定")
+        VACATING = "vacating", _("腾退中")
+        EVICTION = "eviction", _("强制清场中")
+        KEYS_HANDED = "keys_handed", _("已交付钥匙/证照")
+        COMPLETED = "completed", _("已移交")
+        IMPOSSIBLE = "impossible", _("依法不能移交")
+
+    auction = models.OneToOneField(Auction, on_delete=models.PROTECT, related_name="result")
+    outcome = models.CharField(_("结果"), max_length=10, choices=Outcome.choices)
+    closed_at = models.DateTimeField(_("结束时间"))
+    price_fen = models.BigIntegerField(_("成交价（分）"), null=True, blank=True)
+    winner = models.ForeignKey(
+        Registration, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    winner_code = models.CharField(_("买受人竞买号"), max_length=20, blank=True)
+    bid_count = models.PositiveIntegerField(_("出价次数"), default=0)
+    buyer_name = models.CharField(_("买受人"), max_length=300, blank=True)
+    confirmation_text = models.TextField(_("成交确认书"), blank=True)
+    confirmation_published_at = models.DateTimeField(_("确认书公示时间"), null=True, blank=True)
+    balance_due_at = models.DateTimeField(_("尾款截止"), null=True, blank=True)
+    balance_paid_at = models.DateTimeField(_("尾款付清时间"), null=True, blank=True)
+    ruling_due_at = models.DateTimeField(_("成交裁定送达期限"), null=True, blank=True)
+    ruling_served_at = models.DateTimeField(_("成交裁定送达时间"), null=True, blank=True)
+    ruling_document = models.CharField(_("成交裁定文号"), max_length=200, blank=True)
+    handover_due_at = models.DateTimeField(_("移交期限"), null=True, blank=True)
+    handover_state = models.CharField(
+        _("移交状态"), max_length=20, choices=Handover.choices, default=Handover.NOT_STARTED
+    )
+    keys_handed_at = models.DateTimeField(_("交付钥匙时间"), null=True, blank=True)
+    vehicle_violations_cleared = models.BooleanField(_("车辆违章已处理"), null=True, blank=True)
+    handover_completed_at = models.DateTimeField(_("移交完成时间"), null=True, blank=True)
+    handover_note = models.TextField(_("移交说明"), blank=True)
+    eligibility_proof = models.CharField(_("购房资格证明（AUC-13）"), max_length=300, blank=True)
+    followup_done_at = models.DateTimeField(null=True, blank=True)
+    followup_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("拍卖结果")
+        verbose_name_plural = _("拍卖结果")
+
+    def __str__(self) -> str:
+        return f"{self.auction_id}: {self.get_outcome_display()}"
+
+
+class InLieuTaking(models.Model):
+    """以物抵债 (AUC-36): a creditor takes the unsold lot at that round's starting price."""
+
+    auction = models.OneToOneField(Auction, on_delete=models.PROTECT, related_name="in_lieu")
+    party = models.ForeignKey("cases.Party", on_delete=models.PROTECT, related_name="+")
+    price_fen = models.BigIntegerField(_("抵债价（分）"))
+    claim_fen = models.BigIntegerField(_("债权（分）"))
+    excess_fen = models.BigIntegerField(_("应补差价（分）"))
+    excess_due_at = models.DateTimeField(_("补交差价期限"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("以物抵债")
+        verbose_name_plural = _("以物抵债")
+
+    def __str__(self) -> str:
+        return f"以物抵债 {self.price_fen}"

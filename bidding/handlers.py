@@ -1,0 +1,87 @@
+"""Bidding's subscriptions to the apps below it (settlement's money events).
+
+``DepositHeld`` is published inside settlement's transaction, so the bidder code is issued
+in the same transaction that posts the hold (both or neither).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from core.events import subscribe
+
+log = logging.getLogger("gavel.bidding")
+
+
+def _registration_id(ref: str) -> int | None:
+    """``"auction:12/registration:7"`` → 7 (None for other references)."""
+    parts = dict(p.split(":", 1) for p in ref.split("/") if ":" in p)
+    if "auction" in parts and "registration" in parts:
+        try:
+            return int(parts["registration"])
+        except ValueError:
+            return None
+    return None
+
+
+def _auction_id_of_sale(sale_ref: str) -> int | None:
+    """``"auction:12/sale"`` → 12."""
+    head, _, tail = sale_ref.partition("/")
+    if tail != "sale" or not head.startswith("auction:"):
+        return None
+    try:
+        return int(head.split(":", 1)[1])
+    except ValueError:
+        return None
+
+
+def on_deposit_held(event) -> None:
+    from bidding.services import registration_deposit_confirmed
+
+    reg_id = _registration_id(event.ref)
+    if reg_id is not None:
+        registration_deposit_confirmed(registration_id=reg_id, amount_fen=event.amount_fen)
+
+
+def on_deposit_released(event) -> None:
+    from bidding.services import registration_deposit_released
+
+    reg_id = _registration_id(event.ref)
+    if reg_id is not None:
+        registration_deposit_released(registration_id=reg_id)
+
+
+def on_balance_paid(event) -> None:
+    from bidding.services import auction_balance_paid
+
+    auction_id = _auction_id_of_sale(event.sale_ref)
+    if auction_id is not None:
+        auction_balance_paid(auction_id=auction_id, amount_fen=event.amount_fen)
+
+
+def on_balance_overdue(event) -> None:
+    from bidding.services import auction_default
+
+    auction_id = _auction_id_of_sale(event.sale_ref)
+    if auction_id is not None:
+        auction_default(auction_id=auction_id)
+
+
+_connected = False
+
+
+def connect() -> None:
+    global _connected
+    if _connected:
+        return
+    try:
+        from settlement import events as se
+    except ModuleNotFoundError:  # settlement not built yet in this checkout
+        log.warning("settlement.events missing: bidding cannot react to deposits yet")
+        return
+    subscribe(se.DepositHeld, on_deposit_held)
+    if hasattr(se, "DepositReleased"):
+        subscribe(se.DepositReleased, on_deposit_released)
+    subscribe(se.BalancePaid, on_balance_paid)
+    subscribe(se.BalanceOverdue, on_balance_overdue)
+    _connected = True

@@ -1,0 +1,44 @@
+"""Every row lock bidding takes, in one place (Saleor's ``lock_objects`` idea).
+
+The auction row is the lock of everything live about one auction: bids, extensions, the
+close, court actions and the auction's audit stream. Several rows are always locked in
+primary-key order, so two services can never deadlock on each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from bidding.models import Auction, AuctionState
+
+
+def auction_for_update(auction_id: int) -> Auction:
+    """Lock one auction row (raises ``Auction.DoesNotExist``)."""
+    return Auction.objects.select_for_update(of=("self",)).get(pk=auction_id)
+
+
+def auctions_for_update(auction_ids: Iterable[int]) -> list[Auction]:
+    return list(
+        Auction.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(auction_ids))
+        .order_by("pk")
+    )
+
+
+def due_auctions_for_close(now, *, limit: int = 20) -> QuerySet[Auction]:
+    """Auctions whose end has passed, skipping rows another closer holds (exactly once)."""
+    return (
+        Auction.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(state__in=[AuctionState.BIDDING, AuctionState.EXTENDED], end_at__lte=now)
+        .order_by("end_at", "pk")[:limit]
+    )
+
+
+def due_auctions_for_open(now, *, limit: int = 50) -> QuerySet[Auction]:
+    return (
+        Auction.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(state=AuctionState.SCHEDULED, start_at__lte=now)
+        .order_by("start_at", "pk")[:limit]
+    )

@@ -1,0 +1,1740 @@
+"""Every write of bidding: drafts and publication, registration, ``bid_place``, closing,
+default, court actions and practice auctions.
+
+Each service is keyword-only, runs in one transaction, writes its audit entry in that
+transaction (stream ``auction:<id>``, or ``practice:<id>`` for practice auctions, plus the
+case stream for case-level facts) and raises ``DomainError`` with a stable code, a Chinese
+message and the rule it enforces. Informing events go out after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password
+from django.db import transaction
+from django.db.models import Q
+
+from bidding import locks
+from bidding.events import AuctionClosed, AuctionPublished, AuctionStateChanged, BidAccepted
+from bidding.models import (
+    OPEN_STATES,
+    Auction,
+    AuctionResult,
+    AuctionState,
+    Bid,
+    DefaulterBar,
+    ExclusionEntry,
+    PriorityHolder,
+    Registration,
+    RegistrationMember,
+)
+from core import calendar, clock
+from core.audit import GENESIS, entry_hash
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.events import publish_on_commit
+from core.models import AuditEntry, AuditStream, Role
+from core.rulesettings import SPECS, get_setting, settings_snapshot
+
+log = logging.getLogger("gavel.bidding")
+S = AuctionState
+
+#: AUC-23 is a constant, never a setting: 5 minutes, uncapped.
+EXTENSION = dt.timedelta(minutes=5)
+STAFF_ACTORS = frozenset({Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD})
+#: Roles that may read bidder identities for agent and priority checks (REC-05), every read logged.
+IDENTITY_READERS = frozenset({Role.JUDGE, Role.OFFICER})
+
+
+# ---------------------------------------------------------------------------------------------
+# Audit on the auction's stream
+# ---------------------------------------------------------------------------------------------
+def _canonical(value: Any) -> Any:
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False))
+
+
+def _actor_fields(actor: Any) -> tuple[Any, str, str]:
+    actor_obj = actor if getattr(actor, "pk", None) else None
+    label = (str(actor) if actor is not None else "system")[:150]
+    role = getattr(actor, "role", "") or ("" if actor_obj else "system")
+    return actor_obj, label, role
+
+
+def _stream_append(
+    auction: Auction,
+    *,
+    action: str,
+    actor: Any = None,
+    actor_label: str | None = None,
+    subject: str = "",
+    before: Any = None,
+    after: Any = None,
+    reason: str = "",
+    rules: tuple[str, ...] | list[str] = (),
+    at: dt.datetime | None = None,
+) -> AuditEntry:
+    """Append to the auction's own stream while its row is locked.
+
+    The stream (``auction:<id>`` / ``practice:<id>``) is only ever written under the auction
+    row lock, so the head is mirrored on the row: one compare-and-set of the head and one
+    insert, instead of core's get-or-create + lock + insert + update. If the mirror is stale
+    (someone wrote the stream elsewhere), it resyncs from the real head.
+    """
+    stream = auction.stream
+    at = at or clock.now()
+    actor_obj, label, role = _actor_fields(actor)
+    if actor_label is not None:
+        label = actor_label
+    seq = auction.stream_seq + 1
+    prev = auction.stream_hash or GENESIS
+    if auction.stream_seq == 0:
+        AuditStream.objects.get_or_create(name=stream)
+    moved = 0
+    before_c, after_c = _canonical(before), _canonical(after)
+    rule_ids = ",".join(rules)
+    digest = entry_hash(
+        prev_hash=prev,
+        stream=stream,
+        seq=seq,
+        at_iso=at.isoformat(timespec="microseconds"),
+        actor_id=actor_obj.pk if actor_obj else None,
+        actor_label=label,
+        actor_role=role,
+        action=action,
+        subject=subject,
+        before=before_c,
+        after=after_c,
+        reason=reason or "",
+        rule_ids=rule_ids,
+    )
+    moved = AuditStream.objects.filter(name=stream, last_seq=auction.stream_seq).update(
+        last_seq=seq, last_hash=digest
+    )
+    if not moved:
+        head = AuditStream.objects.select_for_update().get(name=stream)
+        seq, prev = head.last_seq + 1, head.last_hash or GENESIS
+        digest = entry_hash(
+            prev_hash=prev,
+            stream=stream,
+            seq=seq,
+            at_iso=at.isoformat(timespec="microseconds"),
+            actor_id=actor_obj.pk if actor_obj else None,
+            actor_label=label,
+            actor_role=role,
+            action=action,
+            subject=subject,
+            before=before_c,
+            after=after_c,
+            reason=reason or "",
+            rule_ids=rule_ids,
+        )
+        AuditStream.objects.filter(name=stream).update(last_seq=seq, last_hash=digest)
+    entry = AuditEntry(
+        stream=stream,
+        seq=seq,
+        at=at,
+        actor=actor_obj,
+        actor_label=label,
+        actor_role=role,
+        action=action,
+        subject=subject,
+        before=before_c,
+        after=after_c,
+        reason=reason or "",
+        rule_ids=rule_ids,
+        prev_hash=prev,
+        hash=digest,
+    )
+    entry.save(force_insert=True)
+    auction.stream_seq, auction.stream_hash = seq, digest
+    return entry
+
+
+def _save_stream_head(auction: Auction) -> None:
+    Auction.objects.filter(pk=auction.pk).update(
+        stream_seq=auction.stream_seq, stream_hash=auction.stream_hash
+    )
+
+
+def _case_audit(auction: Auction, **kw: Any) -> None:
+    """Case-level facts (publication, outcome, default) also go into the case's stream."""
+    if auction.is_practice or not auction.case_id:
+        return
+    from core.audit import audit_record
+
+    audit_record(stream=f"case:{auction.case_id}", subject=auction.ref, **kw)
+
+
+def _state_changed(auction: Auction, old: str) -> None:
+    if old != auction.state:
+        publish_on_commit(AuctionStateChanged(auction_id=auction.pk, old=old, new=auction.state))
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+# ---------------------------------------------------------------------------------------------
+def setting(auction: Auction, key: str) -> Any:
+    """A rule setting as this auction was published with it (never a query on the hot path)."""
+    snap = auction.settings_snapshot
+    if snap is not None and key in snap:
+        return get_setting(key, snapshot=snap)
+    if key in (auction.setting_overrides or {}):
+        return get_setting(key, snapshot=auction.setting_overrides)
+    return get_setting(key, court=auction.court_id)
+
+
+def _snapshot_for(auction: Auction) -> dict[str, Any]:
+    snap = settings_snapshot(court=auction.court_id)
+    for key, value in (auction.setting_overrides or {}).items():
+        snap[key] = SPECS[key].clean(value) if key in SPECS else value
+    return snap
+
+
+# ---------------------------------------------------------------------------------------------
+# Bidder codes and passwords (AUC-17)
+# ---------------------------------------------------------------------------------------------
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+PASSWORD_ITERATIONS = 120_000
+_pw_key = secrets.token_bytes(32)
+_pw_ok: dict[tuple[int, str], bytes] = {}
+
+
+def _random_code(priority_rank: int | None) -> str:
+    """Random and unguessable; never derived from the identity (REC-05).
+
+    Priority purchasers get a code of their rank's type (AUC-19): ``P1-XXXXX``.
+    """
+    body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6 if priority_rank is None else 5))
+    return body if priority_rank is None else f"P{priority_rank}-{body}"
+
+
+def _issue_code(reg: Registration, *, now: dt.datetime) -> str:
+    taken = set(
+        Registration.objects.filter(
+            auction_id=reg.auction_id, bidder_code__isnull=False
+        ).values_list("bidder_code", flat=True)
+    )
+    for _ in range(50):
+        code = _random_code(reg.priority_rank if reg.is_priority else None)
+        if code not in taken:
+            reg.bidder_code = code
+            reg.code_issued_at = now
+            return code
+    raise Conflict("code_exhausted", "竞买号生成失败，请重试")
+
+
+def _hash_password(password: str) -> str:
+    return PBKDF2PasswordHasher().encode(
+        password, PBKDF2PasswordHasher().salt(), PASSWORD_ITERATIONS
+    )
+
+
+def _password_ok(reg: Registration, password: str | None) -> bool:
+    """Check the bidding password; a verified (registration, password) pair is remembered
+    in this process as a keyed digest, so PBKDF2 runs once, not on every bid."""
+    if not reg.password_hash or not password:
+        return False
+    key = (reg.pk, reg.password_hash)
+    digest = hmac.new(_pw_key, password.encode("utf-8"), hashlib.sha256).digest()
+    known = _pw_ok.get(key)
+    if known is not None:
+        return hmac.compare_digest(known, digest)
+    if not check_password(password, reg.password_hash):
+        return False
+    if len(_pw_ok) > 50_000:
+        _pw_ok.clear()
+    _pw_ok[key] = digest
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# bid_place: the hot path (ARCHITECTURE.md "The hot path: one bid")
+# ---------------------------------------------------------------------------------------------
+LIVE_FIELDS = [
+    "state",
+    "current_price_fen",
+    "leader",
+    "leader_code",
+    "leader_priority_rank",
+    "leader_bid_at",
+    "end_at",
+    "extension_count",
+    "last_seq",
+    "last_bid_hash",
+    "stream_seq",
+    "stream_hash",
+    "sale_countdown_started_at",
+]
+
+
+def bid_hash(
+    *,
+    prev_hash: str,
+    auction_id: int,
+    seq: int,
+    code: str,
+    amount_fen: int,
+    at: dt.datetime,
+    priority_rank: int | None,
+) -> str:
+    """The link of a bid in its auction's hash chain (REC-06)."""
+    payload = json.dumps(
+        [
+            prev_hash,
+            auction_id,
+            seq,
+            code,
+            amount_fen,
+            at.isoformat(timespec="microseconds"),
+            priority_rank,
+        ],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def next_min_bid_fen(auction: Auction) -> int:
+    """The lowest amount an ordinary bidder may bid now (AUC-20/21)."""
+    if auction.current_price_fen is None:
+        return auction.starting_price_fen
+    return auction.current_price_fen + auction.increment_fen
+
+
+def _refuse(code: str, message: str, rule: str | None = None, **data: Any) -> DomainError:
+    return DomainError(code, message, rule=rule, **data)
+
+
+def _check_amount(auction: Auction, reg: Registration, amount_fen: int) -> None:
+    """AUC-20, AUC-21, AUC-26 (and AUC-37 for 变卖) on the locked row, no query."""
+    start, inc, price = auction.starting_price_fen, auction.increment_fen, auction.current_price_fen
+    if amount_fen < start:
+        raise _refuse("bid_below_start", "出价不得低于起拍价", "AUC-20", min_fen=start)
+    if setting(auction, "bids_on_increment_grid") and (amount_fen - start) % inc:
+        raise _refuse(
+            "bid_not_on_grid", "出价须为起拍价加整数倍加价幅度", "AUC-21", increment_fen=inc
+        )
+    if price is None:
+        if amount_fen != start and (
+            auction.round == Auction.Round.SALE or setting(auction, "first_bid_must_equal_start")
+        ):
+            rule = "AUC-37" if auction.round == Auction.Round.SALE else "AUC-21"
+            raise _refuse("first_bid_must_equal_start", "首次出价须等于起拍价", rule, min_fen=start)
+        return
+    if auction.leader_id == reg.pk and setting(auction, "forbid_rebid_while_leading"):
+        raise _refuse("leader_cannot_rebid", "您当前领先，不能再次出价", "AUC-21")
+    if amount_fen >= price + inc:
+        return
+    if amount_fen == price:
+        if reg.is_priority and auction.leader_id != reg.pk:
+            leader_rank = auction.leader_priority_rank
+            if leader_rank is None or reg.priority_rank < leader_rank:
+                return  # AUC-26: a priority purchaser takes the lead with an equal bid
+            raise _refuse(
+                "equal_bid_not_allowed", "同一顺序的优先购买权人已先出此价，须加价竞买", "AUC-26"
+            )
+        raise _refuse(
+            "equal_bid_not_allowed",
+            "出价须高于当前价至少一个加价幅度",
+            "AUC-20",
+            min_fen=price + inc,
+        )
+    raise _refuse("bid_too_low", "出价须高于当前价至少一个加价幅度", "AUC-20", min_fen=price + inc)
+
+
+def _apply_bid(
+    auction: Auction,
+    reg: Registration,
+    amount_fen: int,
+    now: dt.datetime,
+    *,
+    client_id: str | None,
+    is_proxy: bool,
+) -> tuple[Bid, int | None, bool]:
+    """Write one accepted bid onto the locked auction (checks already passed)."""
+    # AUC-23 / AUC-37: 变卖's first bid starts the countdown; then end = max(end, t + 5 min).
+    extended = False
+    if auction.round == Auction.Round.SALE and auction.sale_countdown_started_at is None:
+        auction.sale_countdown_started_at = now
+        auction.end_at = calendar.elapsed(now, hours=int(setting(auction, "sale_countdown_hours")))
+    new_end = max(auction.end_at, now + EXTENSION)
+    if new_end > auction.end_at:
+        auction.end_at = new_end
+        auction.extension_count += 1
+        auction.extend()
+        extended = True
+    seq = auction.last_seq + 1
+    prev = auction.last_bid_hash or GENESIS
+    code = reg.bidder_code or ""
+    rank = reg.priority_rank if reg.is_priority else None
+    digest = bid_hash(
+        prev_hash=prev,
+        auction_id=auction.pk,
+        seq=seq,
+        code=code,
+        amount_fen=amount_fen,
+        at=now,
+        priority_rank=rank,
+    )
+    bid = Bid.objects.create(
+        auction_id=auction.pk,
+        seq=seq,
+        registration_id=reg.pk,
+        bidder_code=code,
+        amount_fen=amount_fen,
+        at=now,
+        is_priority=rank is not None,
+        priority_rank=rank,
+        is_proxy=is_proxy,
+        client_id=(client_id or "")[:64],
+        prev_hash=prev,
+        hash=digest,
+    )
+    previous_leader = auction.leader_id
+    auction.current_price_fen = amount_fen
+    auction.leader_id = reg.pk
+    auction.leader_code = code
+    auction.leader_priority_rank = rank
+    auction.leader_bid_at = now
+    auction.last_seq = seq
+    auction.last_bid_hash = digest
+    _stream_append(
+        auction,
+        action="bid.accepted",
+        actor_label=code,
+        subject=f"bid:{seq}",
+        at=now,
+        after={
+            "seq": seq,
+            "code": code,
+            "amount_fen": amount_fen,
+            "end_at": auction.end_at,
+            "extended": extended,
+            "proxy": is_proxy,
+            "hash": digest,
+        },
+        rules=["AUC-24", "AUC-25"] + (["AUC-23"] if extended else []),
+    )
+    return bid, previous_leader, extended
+
+
+def _registration_for_bid(auction_id: int, user: Any) -> Registration:
+    if not getattr(user, "is_authenticated", False):
+        raise _refuse("not_registered", "请先登录并报名", "AUC-17")
+    reg = (
+        Registration.objects.filter(auction_id=auction_id)
+        .filter(Q(user_id=user.pk) | Q(agent_user_id=user.pk))
+        .order_by("pk")
+        .first()
+    )
+    if reg is None:
+        if not Auction.objects.filter(pk=auction_id).exists():
+            raise NotFound("auction_not_found", "拍卖不存在")
+        raise _refuse("not_registered", "您尚未报名参加本场拍卖", "AUC-17")
+    return reg
+
+
+def _check_open(auction: Auction, now: dt.datetime) -> str:
+    """The state check of a bid; opens a scheduled auction whose start has passed."""
+    old = auction.state
+    if auction.state == S.SCHEDULED and auction.start_at and auction.start_at <= now:
+        auction.open()  # the clock may not have ticked yet; the start time decides
+    if auction.state not in OPEN_STATES:
+        if auction.state in (S.DRAFT, S.SCHEDULED, S.SUSPENDED, S.HALTED):
+            raise _refuse(
+                "auction_not_open", "本场拍卖当前不在竞价期", "AUC-03", state=auction.state
+            )
+        raise _refuse("auction_ended", "本场拍卖竞价已结束", "AUC-24", state=auction.state)
+    if now >= auction.end_at:  # AUC-24: accept only if t < end (the close may not have run yet)
+        raise _refuse("auction_ended", "本场拍卖竞价已结束", "AUC-24")
+    return old
+
+
+def _check_bidder(auction: Auction, reg: Registration) -> None:
+    if reg.status not in (Registration.Status.ACTIVE,) or not reg.bidder_code:
+        raise _refuse("deposit_not_confirmed", "保证金尚未确认，不能出价", "AUC-17")
+    if reg.agent_user_id and not (
+        reg.agent_confirmed_at and auction.start_at and reg.agent_confirmed_at < auction.start_at
+    ):
+        raise _refuse("agent_not_confirmed", "委托代理竞买未在竞价开始前经法院确认", "AUC-14")
+
+
+def bid_place(
+    *,
+    auction_id: int,
+    user: Any,
+    amount_fen: int,
+    password: str | None = None,
+    client_id: str | None = None,
+) -> Bid:
+    """Place one bid. One short transaction on the auction's row lock; ``BidAccepted`` after commit.
+
+    Bid time is the server receipt time (AUC-24), taken inside the lock so the order of
+    bids is the order of their times and a bid can never land after the close.
+    """
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise _refuse("invalid_amount", "出价金额无效")
+    reg = _registration_for_bid(auction_id, user)
+    if not _password_ok(reg, password):
+        raise _refuse("bad_password", "竞价密码错误", "AUC-17")
+    with transaction.atomic():
+        try:
+            auction = locks.auction_for_update(auction_id)
+        except Auction.DoesNotExist:
+            raise NotFound("auction_not_found", "拍卖不存在") from None
+        now = clock.now()
+        old_state = _check_open(auction, now)
+        _check_bidder(auction, reg)
+        _check_amount(auction, reg, amount_fen)
+        bid, previous_leader, extended = _apply_bid(
+            auction, reg, amount_fen, now, client_id=client_id, is_proxy=False
+        )
+        accepted = [(bid, previous_leader, extended)]
+        if setting(auction, "proxy_bidding_enabled"):
+            accepted += _proxy_resolve(auction, now)
+        auction.save(update_fields=LIVE_FIELDS)
+        for b, prev_leader, ext in accepted:
+            publish_on_commit(
+                BidAccepted(
+                    auction_id=auction.pk,
+                    seq=b.seq,
+                    amount_fen=b.amount_fen,
+                    bidder_code=b.bidder_code,
+                    previous_leader_registration_id=prev_leader,
+                    at=b.at,
+                    end_at=auction.end_at,
+                    extended=ext,
+                )
+            )
+        _state_changed(auction, old_state)
+    return bid
+
+
+# ---------------------------------------------------------------------------------------------
+# Proxy bidding (AUC-27, off unless the auction enables it)
+# ---------------------------------------------------------------------------------------------
+def _grid_top(auction: Auction, max_fen: int) -> int:
+    """The highest valid amount not above ``max_fen`` (on the grid when the grid applies)."""
+    if not setting(auction, "bids_on_increment_grid"):
+        return max_fen
+    start, inc = auction.starting_price_fen, auction.increment_fen
+    if max_fen < start:
+        return start - inc
+    return start + ((max_fen - start) // inc) * inc
+
+
+def _proxy_resolve(auction: Auction, now: dt.datetime) -> list[tuple[Bid, int | None, bool]]:
+    """Bid for proxies, as ordinary bids, until no proxy can or needs to bid (AUC-27).
+
+    The winner is the proxy with the highest maximum (of equal maxima, the earlier: a later
+    equal maximum stops one increment below it). Every other proxy that can still beat the
+    price bids its own cap, lowest first; the winner then bids the minimum needed. The final
+    price is one increment above the runner-up's cap (or the winner's maximum), as on eBay.
+    Every bid passes the same checks as a bid placed by hand.
+    """
+    out: list[tuple[Bid, int | None, bool]] = []
+    proxies = list(
+        Registration.objects.filter(
+            auction_id=auction.pk,
+            proxy_max_fen__isnull=False,
+            status=Registration.Status.ACTIVE,
+            bidder_code__isnull=False,
+        ).order_by("proxy_set_at", "pk")
+    )
+    if not proxies:
+        return out
+    tops = {r.pk: _grid_top(auction, r.proxy_max_fen) for r in proxies}
+    winner = min(proxies, key=lambda r: (-tops[r.pk], r.proxy_set_at, r.pk))
+    caps = {}
+    for r in proxies:
+        earlier_equal = any(
+            q is not r
+            and tops[q.pk] == tops[r.pk]
+            and (q.proxy_set_at, q.pk) < (r.proxy_set_at, r.pk)
+            for q in proxies
+        )
+        caps[r.pk] = tops[r.pk] - auction.increment_fen if earlier_equal else tops[r.pk]
+    for _ in range(2 * len(proxies) + 2):
+        need = next_min_bid_fen(auction)
+        candidates = [r for r in proxies if r.pk != auction.leader_id and caps[r.pk] >= need]
+        if not candidates:
+            break
+        others = [r for r in candidates if r is not winner]
+        if others:
+            actor = min(others, key=lambda r: (caps[r.pk], r.proxy_set_at, r.pk))
+            amount = caps[actor.pk]
+        else:
+            actor, amount = winner, need
+        try:
+            _check_bidder(auction, actor)
+            _check_amount(auction, actor, amount)
+        except DomainError:
+            break
+        out.append(_apply_bid(auction, actor, amount, now, client_id="proxy", is_proxy=True))
+    return out
+
+
+@transaction.atomic
+def proxy_bid_set(
+    *, auction_id: int, user: Any, max_fen: int, password: str | None = None
+) -> Registration:
+    """Set a hidden maximum (AUC-27); the engine then bids the minimum needed for it."""
+    reg = _registration_for_bid(auction_id, user)
+    if not _password_ok(reg, password):
+        raise _refuse("bad_password", "竞价密码错误", "AUC-17")
+    auction = locks.auction_for_update(auction_id)
+    if not setting(auction, "proxy_bidding_enabled"):
+        raise _refuse("proxy_disabled", "本场拍卖未启用代理出价", "AUC-27")
+    now = clock.now()
+    old_state = _check_open(auction, now)
+    _check_bidder(auction, reg)
+    if (
+        isinstance(max_fen, bool)
+        or not isinstance(max_fen, int)
+        or max_fen < next_min_bid_fen(auction)
+    ):
+        raise _refuse(
+            "bid_too_low",
+            "最高出价须不低于当前最低可出价",
+            "AUC-27",
+            min_fen=next_min_bid_fen(auction),
+        )
+    Registration.objects.filter(pk=reg.pk).update(proxy_max_fen=max_fen, proxy_set_at=now)
+    reg.proxy_max_fen, reg.proxy_set_at = max_fen, now
+    accepted = _proxy_resolve(auction, now)
+    auction.save(update_fields=LIVE_FIELDS)
+    for b, prev_leader, ext in accepted:
+        publish_on_commit(
+            BidAccepted(
+                auction_id=auction.pk,
+                seq=b.seq,
+                amount_fen=b.amount_fen,
+                bidder_code=b.bidder_code,
+                previous_leader_registration_id=prev_leader,
+                at=b.at,
+                end_at=auction.end_at,
+                extended=ext,
+            )
+        )
+    _state_changed(auction, old_state)
+    return reg
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration (AUC-11..19)
+# ---------------------------------------------------------------------------------------------
+def _verified_identity(user: Any):
+    from cases.selectors import verified_identity_for
+
+    return verified_identity_for(user)
+
+
+def _identity_barred(auction: Auction, identity) -> DomainError | None:
+    """AUC-11 exclusion list and AUC-15 defaulter bar for one identity on this lot."""
+    if auction.lot_id is None or identity is None:
+        return None
+    if ExclusionEntry.objects.filter(
+        lot_id=auction.lot_id, identity_kind=identity.kind, identity_number=identity.number
+    ).exists():
+        return _refuse("excluded_bidder", "根据规定，您不得参加本标的物的竞买", "AUC-11")
+    if DefaulterBar.objects.filter(lot_id=auction.lot_id, identity_id=identity.pk).exists():
+        return _refuse("defaulter_barred", "悔拍人不得参加该标的物的再次拍卖", "AUC-15")
+    return None
+
+
+def _party_of(auction: Auction, identity, user: Any):
+    """The case party this bidder is (creditor or debtor may bid, AUC-12), if any."""
+    if auction.case_id is None:
+        return None
+    from cases.models import Party
+
+    q = Q(user_id=user.pk)
+    if identity is not None:
+        q |= Q(identity_id=identity.pk)
+    return Party.objects.filter(case_id=auction.case_id).filter(q).order_by("pk").first()
+
+
+def _outstanding_claim_fen(party) -> int:
+    """What the case still owes this creditor (AUC-18): its claim less what was paid out."""
+    claim = party.claim_fen if party.claim_fen is not None else party.case.claim_fen
+    return max(0, int(claim or 0))
+
+
+def _registration_window(auction: Auction, now: dt.datetime) -> None:
+    if auction.state == S.SCHEDULED or (
+        auction.state in OPEN_STATES and auction.end_at and now < auction.end_at
+    ):
+        return
+    raise _refuse("registration_closed", "本场拍卖当前不接受报名", "AUC-17", state=auction.state)
+
+
+@transaction.atomic
+def registration_create(
+    *,
+    auction_id: int,
+    user: Any,
+    accept_terms: bool,
+    eligibility_declared: bool = False,
+    joint_bidders: list[dict[str, Any]] | None = None,
+    agent: Any = None,
+) -> Registration:
+    """Register a bidder (报名) under a verified real name (AUC-11..14, AUC-18).
+
+    ``joint_bidders``: ``[{"user": User, "share": Decimal|str}]`` for the co-bidders; the
+    registrant's own share is what is left of 100%. ``agent``: the user who bids on the
+    registrant's behalf; the court must confirm the agency before bidding opens (AUC-14).
+    """
+    auction = locks.auction_for_update(auction_id)
+    now = clock.now()
+    _registration_window(auction, now)
+    if not getattr(user, "is_authenticated", False):
+        raise PermissionDenied("not_authenticated", "请先登录")
+    if not accept_terms:
+        raise _refuse("terms_not_accepted", "须阅读并接受竞买须知", "AUC-09")
+    if Registration.objects.filter(auction_id=auction.pk, user_id=user.pk).exists():
+        raise Conflict("already_registered", "您已报名本场拍卖")
+    if auction.is_practice:
+        identity = _verified_identity(user)  # optional for practice: play money, no real name
+    else:
+        identity = _verified_identity(user)
+        if identity is None:
+            raise _refuse("identity_not_verified", "须先完成实名认证才能报名", "AUC-17")
+        barred = _identity_barred(auction, identity)
+        if barred:
+            raise barred
+        if auction.lot_id and _lot_purchase_restricted(auction) and not eligibility_declared:
+            raise _refuse(
+                "eligibility_not_declared", "本标的物为限购房产，须声明具备购房资格", "AUC-13"
+            )
+    party = _party_of(auction, identity, user)
+    if party is not None and party.role == "debtor" and setting(auction, "bar_debtor_from_bidding"):
+        raise _refuse("debtor_barred", "本院设置不允许被执行人竞买", "AUC-12")
+    members: list[tuple[Any, Decimal, Any]] = []
+    total_share = Decimal(0)
+    for item in joint_bidders or []:
+        co_user = item.get("user")
+        try:
+            share = Decimal(str(item.get("share")))
+        except Exception:
+            raise _refuse("invalid_share", "共同竞买份额无效") from None
+        if share <= 0 or share >= 100:
+            raise _refuse("invalid_share", "共同竞买份额须大于 0 且小于 100%")
+        co_identity = _verified_identity(co_user) if co_user is not None else None
+        if co_identity is None:
+            raise _refuse("identity_not_verified", "共同竞买人须先完成实名认证", "AUC-17")
+        barred = _identity_barred(auction, co_identity)
+        if barred:
+            raise barred
+        members.append((co_user, share, co_identity))
+        total_share += share
+    if members and total_share >= 100:
+        raise _refuse("invalid_share", "共同竞买人份额合计须小于 100%（其余为报名人份额）")
+    agent_identity = None
+    if agent is not None:
+        if getattr(agent, "pk", None) == user.pk:
+            raise _refuse("invalid_agent", "代理人不能是本人", "AUC-14")
+        agent_identity = _verified_identity(agent)
+        if agent_identity is None and not auction.is_practice:
+            raise _refuse("identity_not_verified", "代理人须先完成实名认证", "AUC-14")
+        barred = _identity_barred(auction, agent_identity)
+        if barred:
+            raise barred
+        if auction.start_at and now >= auction.start_at:
+            raise _refuse("agent_too_late", "委托代理竞买须在竞价开始前经法院确认", "AUC-14")
+    required = auction.deposit_fen
+    party_ref = ""
+    if party is not None:
+        party_ref = f"party:{party.pk}"
+        if party.role == "creditor":
+            from settlement.services import deposit_required_fen  # AUC-18
+
+            required = deposit_required_fen(
+                deposit_fen=auction.deposit_fen, outstanding_claim_fen=_outstanding_claim_fen(party)
+            )
+    reg = Registration.objects.create(
+        auction=auction,
+        user=user,
+        identity=identity,
+        accepted_terms_at=now,
+        eligibility_declared=bool(eligibility_declared),
+        party_ref=party_ref,
+        agent_user=agent,
+        agent_identity=agent_identity,
+        deposit_required_fen=required,
+        created_at=now,
+    )
+    for co_user, share, co_identity in members:
+        RegistrationMember.objects.create(
+            registration=reg, identity=co_identity, user=co_user, share_percent=share
+        )
+    # REC-05: the audit records that *a* registration exists, never who made it.
+    _stream_append(
+        auction,
+        action="registration.created",
+        actor_label="竞买人",
+        subject=f"registration:{reg.pk}",
+        after={"joint": len(members), "agent": agent is not None, "deposit_required_fen": required},
+        rules=["AUC-17"] + (["AUC-18"] if required != auction.deposit_fen else []),
+    )
+    _save_stream_head(auction)
+    return reg
+
+
+def _lot_purchase_restricted(auction: Auction) -> bool:
+    return auction.lot.assets.filter(purchase_restricted=True).exists()
+
+
+def _own_registration(registration_id: int, user: Any) -> Registration:
+    reg = Registration.objects.select_related("auction").filter(pk=registration_id).first()
+    if reg is None or not getattr(user, "is_authenticated", False) or reg.user_id != user.pk:
+        raise NotFound("registration_not_found", "报名记录不存在")
+    return reg
+
+
+def registration_pay_deposit(*, registration_id: int, user: Any):
+    """Ask settlement for the deposit (AUC-17); practice auctions take play money at once.
+
+    Returns settlement's ``PaymentIntent`` (``.pay_url``, ``.status``), or ``None`` for a
+    practice auction (the code is issued immediately).
+    """
+    reg = _own_registration(registration_id, user)
+    auction = reg.auction
+    if reg.status != Registration.Status.PENDING_DEPOSIT:
+        raise Conflict("deposit_already_confirmed", "保证金已确认")
+    if auction.is_practice:
+        registration_deposit_confirmed(registration_id=reg.pk, amount_fen=reg.deposit_required_fen)
+        return None
+    now = clock.now()
+    _registration_window(auction, now)
+    from settlement.services import deposit_request
+
+    identity = reg.identity
+    return deposit_request(
+        case_id=auction.case_id,
+        ref=reg.ref,
+        payer_ref=f"user:{reg.user_id}",
+        payer_name=identity.name if identity else str(reg.user),
+        amount_fen=reg.deposit_required_fen,
+        idempotency_key=f"{reg.ref}/deposit",
+    )
+
+
+@transaction.atomic
+def registration_deposit_confirmed(*, registration_id: int, amount_fen: int) -> Registration:
+    """The deposit is held (settlement's ``DepositHeld``): issue the bidder code (AUC-17).
+
+    Idempotent: a repeated event changes nothing. A deposit confirmed after bidding ended
+    gets no code (its refund is settlement's release).
+    """
+    reg0 = Registration.objects.filter(pk=registration_id).values("auction_id").first()
+    if reg0 is None:
+        raise NotFound("registration_not_found", "报名记录不存在")
+    auction = locks.auction_for_update(reg0["auction_id"])
+    reg = Registration.objects.select_for_update().get(pk=registration_id)
+    if reg.status != Registration.Status.PENDING_DEPOSIT:
+        return reg
+    now = clock.now()
+    if amount_fen < reg.deposit_required_fen:
+        raise _refuse("deposit_short", "保证金金额不足", "AUC-16")
+    reg.deposit_held_fen = amount_fen
+    reg.deposit_held_at = now
+    if (auction.end_at is not None and now >= auction.end_at) or auction.state not in (
+        S.SCHEDULED,
+        *OPEN_STATES,
+    ):
+        reg.save(update_fields=["deposit_held_fen", "deposit_held_at"])
+        return reg
+    reg.status = Registration.Status.ACTIVE
+    _issue_code(reg, now=now)
+    reg.save(
+        update_fields=[
+            "deposit_held_fen",
+            "deposit_held_at",
+            "status",
+            "bidder_code",
+            "code_issued_at",
+        ]
+    )
+    _stream_append(
+        auction,
+        action="registration.code_issued",
+        actor_label="系统",
+        subject=f"registration:{reg.pk}",
+        after={"deposit_fen": amount_fen},
+        rules=["AUC-17"],
+        at=now,
+    )
+    _save_stream_head(auction)
+    return reg
+
+
+@transaction.atomic
+def registration_set_password(*, registration_id: int, user: Any, password: str) -> None:
+    """The bidder's own bidding password (AUC-17), stored hashed."""
+    reg = _own_registration(registration_id, user)
+    if not reg.bidder_code:
+        raise _refuse("deposit_not_confirmed", "保证金确认并取得竞买号后方可设置竞价密码", "AUC-17")
+    if not isinstance(password, str) or len(password) < 6 or len(password) > 64:
+        raise _refuse("weak_password", "竞价密码须为 6 至 64 位")
+    Registration.objects.filter(pk=reg.pk).update(password_hash=_hash_password(password))
+
+
+# ---------------------------------------------------------------------------------------------
+# Practice auctions (模拟拍): same bidding rules, no case, no real money, no publication checks
+# ---------------------------------------------------------------------------------------------
+PRACTICE_DEFAULTS = {"starting_price_fen": 100_000, "increment_fen": 10_000, "deposit_fen": 10_000}
+
+
+@transaction.atomic
+def practice_auction_start(
+    *,
+    user: Any,
+    title: str = "",
+    starting_price_fen: int | None = None,
+    increment_fen: int | None = None,
+    deposit_fen: int | None = None,
+    duration_minutes: int = 15,
+    starts_in_minutes: int = 0,
+    settings_override: dict[str, Any] | None = None,
+) -> Auction:
+    """Start a practice auction for ``user``'s lobby: short, play money, out of every statistic.
+
+    The flag relaxes publication only, never a bidding rule: bids still go through ``bid_place``.
+    """
+    if not getattr(user, "is_authenticated", False):
+        raise PermissionDenied("not_authenticated", "请先登录")
+    if not (1 <= int(duration_minutes) <= 24 * 60) or not (0 <= int(starts_in_minutes) <= 24 * 60):
+        raise _refuse("invalid_period", "模拟拍时长须在 1 分钟至 24 小时之间")
+    start = starting_price_fen or PRACTICE_DEFAULTS["starting_price_fen"]
+    inc = increment_fen or PRACTICE_DEFAULTS["increment_fen"]
+    dep = deposit_fen if deposit_fen is not None else PRACTICE_DEFAULTS["deposit_fen"]
+    for v in (start, inc):
+        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+            raise _refuse("invalid_amount", "金额须为正整数（分）")
+    now = clock.now()
+    start_at = now + dt.timedelta(minutes=int(starts_in_minutes))
+    auction = Auction(
+        title=title or "模拟拍（练习用，不产生真实交易）",
+        round=Auction.Round.FIRST,
+        is_practice=True,
+        practice_owner=user,
+        starting_price_fen=start,
+        increment_fen=inc,
+        deposit_fen=dep,
+        balance_period_days=1,
+        start_at=start_at,
+        end_at=start_at + dt.timedelta(minutes=int(duration_minutes)),
+        created_at=now,
+        created_by=user,
+        setting_overrides=dict(settings_override or {}),
+        bidding_rules="模拟拍使用与正式拍卖相同的竞价规则：每次加价为加价幅度的整数倍，最后五分钟内出价延时五分钟。",
+    )
+    auction.scheduled_end_at = auction.end_at
+    auction.settings_snapshot = _snapshot_for(auction)
+    auction.save()
+    auction.publish()
+    if starts_in_minutes == 0:
+        auction.open()
+    auction.published_at = now
+    _stream_append(
+        auction,
+        action="practice.started",
+        actor=user,
+        subject=auction.ref,
+        after={"start_at": auction.start_at, "end_at": auction.end_at, "state": auction.state},
+    )
+    auction.save()
+    publish_on_commit(AuctionPublished(auction_id=auction.pk))
+    return auction
+
+
+# ---------------------------------------------------------------------------------------------
+# The clock: open due auctions, close ended ones exactly once (AUC-28), retry follow-ups
+# ---------------------------------------------------------------------------------------------
+def auction_clock_tick() -> dict[str, int]:
+    """The periodic task ``bidding.close_due`` (every second; several may run at once)."""
+    opened = auction_open_due()
+    closed = auction_close_due()
+    retried = auction_followups_retry()
+    return {"opened": opened, "closed": len(closed), "followups": retried}
+
+
+def auction_open_due(*, limit: int = 50) -> int:
+    n = 0
+    with transaction.atomic():
+        now = clock.now()
+        for auction in locks.due_auctions_for_open(now, limit=limit):
+            old = auction.state
+            auction.open()
+            _stream_append(
+                auction,
+                action="auction.opened",
+                subject=auction.ref,
+                after={"state": auction.state},
+                rules=["AUC-03"],
+                at=now,
+            )
+            auction.save(update_fields=["state", "stream_seq", "stream_hash"])
+            _state_changed(auction, old)
+            n += 1
+    return n
+
+
+def auction_close_due(*, limit: int = 50) -> list[int]:
+    """Close every auction whose end has passed, each exactly once.
+
+    Each close is its own short transaction on the auction's row lock, taken with
+    ``skip_locked`` so several clocks share the work; the guarded transition and the unique
+    outcome record make a second close impossible. A bid and the close race on the same lock:
+    a bid that gets the lock first was received before the end (AUC-24) and may extend it.
+    """
+    closed: list[int] = []
+    for _ in range(limit):
+        try:
+            with transaction.atomic():
+                now = clock.now()
+                auction = next(iter(locks.due_auctions_for_close(now, limit=1)), None)
+                if auction is None:
+                    break
+                _close(auction, now)
+                closed.append(auction.pk)
+        except Exception:
+            log.exception("closing an auction failed")
+            break
+    for auction_id in closed:
+        try:
+            auction_close_followup(auction_id=auction_id)
+        except Exception:
+            log.exception("follow-up of auction %s failed; the clock retries it", auction_id)
+    return closed
+
+
+def _buyer_label(reg: Registration) -> str:
+    from core.access import mask
+
+    parts = []
+    if reg.identity is not None:
+        parts.append(
+            f"{reg.identity.name}（{reg.identity.get_kind_display()} {mask(reg.identity.number)}）"
+        )
+    else:
+        parts.append(str(reg.user))
+    members = list(reg.members.select_related("identity"))
+    if members:
+        own = Decimal(100) - sum((m.share_percent for m in members), Decimal(0))
+        parts[0] += f"，份额 {own.normalize()}%"
+        for m in members:
+            parts.append(
+                f"{m.identity.name}（{mask(m.identity.number)}），份额 {m.share_percent.normalize()}%"
+            )
+    return "；".join(parts)
+
+
+def _confirmation_text(auction: Auction, reg: Registration, buyer: str, now: dt.datetime) -> str:
+    """成交确认书 (AUC-29): generated at the close and published at once, naming the buyer."""
+    from core.money import yuan
+
+    local = now.astimezone(calendar.CST).strftime("%Y年%m月%d日 %H:%M:%S")
+    lines = [
+        "网络竞价成交确认书",
+        f"拍卖标的：{auction.title}",
+        f"案号：{auction.case.number}" if auction.case_id else "模拟拍（练习，不产生法律效力）",
+        f"竞价结束时间：{local}（北京时间）",
+        f"买受人：{buyer}",
+        f"竞买号：{reg.bidder_code}",
+        f"成交价：人民币 {yuan(auction.current_price_fen)} 元",
+        f"买受人应在 {auction.balance_period_days} 日内付清余款（尾款）；逾期不付的，保证金不予退还，"
+        "标的物重新拍卖（悔拍，AUC-33）。",
+        "标的物所有权自拍卖成交裁定送达买受人时起转移。",
+    ]
+    return "\n".join(lines)
+
+
+def _close(auction: Auction, now: dt.datetime) -> AuctionResult:
+    old = auction.state
+    if auction.current_price_fen is not None and auction.leader_id:
+        # AUC-28: at least one valid bid → the leader (kept in AUC-26 order by every bid) wins.
+        auction.close_sold()
+        winner = Registration.objects.select_related("identity", "user").get(pk=auction.leader_id)
+        buyer = _buyer_label(winner)
+        result = AuctionResult.objects.create(
+            auction=auction,
+            outcome=AuctionResult.Outcome.SOLD,
+            closed_at=now,
+            price_fen=auction.current_price_fen,
+            winner=winner,
+            winner_code=winner.bidder_code or "",
+            bid_count=auction.last_seq,
+            buyer_name=buyer,
+            confirmation_text=_confirmation_text(auction, winner, buyer, now),
+            confirmation_published_at=now,  # AUC-29: published at once
+            handover_state=AuctionResult.Handover.NOT_STARTED,
+        )
+        Registration.objects.filter(pk=winner.pk).update(status=Registration.Status.WINNER)
+    else:
+        auction.close_unsold()
+        result = AuctionResult.objects.create(
+            auction=auction,
+            outcome=AuctionResult.Outcome.UNSOLD,
+            closed_at=now,
+            bid_count=0,
+        )
+    auction.closed_at = now
+    _stream_append(
+        auction,
+        action=f"auction.closed.{result.outcome}",
+        subject=auction.ref,
+        at=now,
+        after={
+            "outcome": result.outcome,
+            "price_fen": result.price_fen,
+            "winner_code": result.winner_code,
+            "bids": auction.last_seq,
+            "extensions": auction.extension_count,
+            "end_at": auction.end_at,
+        },
+        rules=["AUC-28"] + (["AUC-29"] if result.outcome == "sold" else []),
+    )
+    auction.save(update_fields=["state", "closed_at", "stream_seq", "stream_hash"])
+    _case_audit(
+        auction,
+        action=f"auction.closed.{result.outcome}",
+        rules=["AUC-28"],
+        after={
+            "outcome": result.outcome,
+            "price_fen": result.price_fen,
+            "winner_code": result.winner_code,
+        },
+    )
+    _state_changed(auction, old)
+    publish_on_commit(AuctionClosed(auction_id=auction.pk, outcome=result.outcome))
+    return result
+
+
+def auction_followups_retry(*, limit: int = 10) -> int:
+    ids = list(
+        AuctionResult.objects.filter(followup_done_at__isnull=True)
+        .order_by("closed_at")
+        .values_list("auction_id", flat=True)[:limit]
+    )
+    n = 0
+    for auction_id in ids:
+        try:
+            auction_close_followup(auction_id=auction_id)
+            n += 1
+        except Exception:
+            log.exception("follow-up of auction %s failed again", auction_id)
+    return n
+
+
+def _lot_asset_ids(auction: Auction) -> list[int]:
+    if auction.lot_id is None:
+        return []
+    return list(auction.lot.assets.order_by("pk").values_list("pk", flat=True))
+
+
+def _apportion(auction: Auction, total_fen: int) -> dict[int, int]:
+    """Split a lot's price over its assets in proportion to their price bases (bundles)."""
+    ids = _lot_asset_ids(auction)
+    if len(ids) <= 1:
+        return {i: total_fen for i in ids}
+    bases = {int(k): int(v.get("amount_fen") or 0) for k, v in (auction.price_basis or {}).items()}
+    weights = [max(bases.get(i, 0), 0) for i in ids]
+    if sum(weights) == 0:
+        weights = [1] * len(ids)
+    out, left = {}, total_fen
+    for i, w in zip(ids[:-1], weights[:-1], strict=True):
+        share = total_fen * w // sum(weights)
+        out[i] = share
+        left -= share
+    out[ids[-1]] = left
+    return out
+
+
+def _parties_users(auction: Auction) -> list[Any]:
+    if not auction.case_id:
+        return []
+    from cases.models import Party
+
+    users = []
+    for p in Party.objects.filter(
+        case_id=auction.case_id, role__in=["creditor", "debtor"]
+    ).select_related("user"):
+        if p.user is not None and p.user not in users:
+            users.append(p.user)
+    return users
+
+
+def _notify_many(
+    users: list[Any],
+    *,
+    topic: str,
+    subject: str,
+    body: str,
+    key: str,
+    link: str = "",
+    court: Any = None,
+) -> None:
+    from core.notifications import notify
+
+    for u in users:
+        notify(
+            user=u,
+            topic=topic,
+            subject=subject,
+            body=body,
+            key=f"{key}:{u.pk}",
+            link=link,
+            court=court,
+            legal=True,
+        )
+
+
+def _auction_link(auction: Auction) -> str:
+    return f"/bidding/auctions/{auction.pk}/"
+
+
+@transaction.atomic
+def auction_close_followup(*, auction_id: int) -> AuctionResult:
+    """After the close: money through settlement (AUC-30/31), pricing (PRC-15/16), deadlines
+    (AUC-35..38), notices (REC-11). Idempotent (every money call carries its key); the clock
+    retries it until it succeeds."""
+    auction = locks.auction_for_update(auction_id)
+    result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
+    if result.followup_done_at is not None:
+        return result
+    now = clock.now()
+    held = list(
+        Registration.objects.filter(auction_id=auction.pk, deposit_held_at__isnull=False)
+        .select_related("identity", "user")
+        .order_by("pk")
+    )
+    losers = [r for r in held if r.pk != result.winner_id]
+    if auction.is_practice:
+        # Play money: nothing touches the ledger.
+        Registration.objects.filter(pk__in=[r.pk for r in losers]).update(
+            status=Registration.Status.RELEASED
+        )
+    else:
+        from settlement import services as money
+
+        hours = int(setting(auction, "refund_hours_after_close"))
+        refs = [r.ref for r in losers]
+        if refs:
+            money.deposit_release_schedule(
+                case_id=auction.case_id,
+                refs=refs,
+                closed_at=result.closed_at,
+                hours=hours,
+                rule_id="AUC-30",
+            )
+        for r in losers:
+            money.deposit_release(
+                ref=r.ref,
+                reason="竞价结束，未成交竞买人保证金退还（AUC-30）",
+                idempotency_key=f"{r.ref}/release",
+            )
+        Registration.objects.filter(pk__in=[r.pk for r in losers]).update(
+            status=Registration.Status.RELEASED
+        )
+        asset_ids = _lot_asset_ids(auction)
+        if result.outcome == AuctionResult.Outcome.SOLD:
+            winner = result.winner
+            money.deposit_apply(
+                ref=winner.ref, sale_ref=auction.sale_ref, idempotency_key=f"{winner.ref}/apply"
+            )
+            due = calendar.within_days(
+                result.closed_at, int(auction.balance_period_days), court=auction.court_id
+            )
+            money.balance_due(
+                case_id=auction.case_id,
+                sale_ref=auction.sale_ref,
+                payer_ref=f"user:{winner.user_id}",
+                payer_name=winner.identity.name if winner.identity else str(winner.user),
+                price_fen=result.price_fen,
+                deposit_applied_fen=int(winner.deposit_held_fen or 0),
+                due_at=due,
+                idempotency_key=f"{auction.sale_ref}/balance",
+            )
+            result.balance_due_at = due
+            from pricing.services import reference_price_record_sale
+
+            for asset_id, share in _apportion(auction, result.price_fen).items():
+                reference_price_record_sale(
+                    asset_id=asset_id, auction_ref=auction.ref, outcome="sold", sale_price_fen=share
+                )
+        else:
+            from pricing.services import reference_price_record_sale
+
+            for asset_id in asset_ids:
+                reference_price_record_sale(
+                    asset_id=asset_id, auction_ref=auction.ref, outcome="unsold"
+                )
+            _open_unsold_deadlines(auction, result)
+        _notify_close(auction, result, losers)
+    result.followup_done_at = now
+    result.followup_error = ""
+    result.save()
+    return result
+
+
+def _open_unsold_deadlines(auction: Auction, result: AuctionResult) -> None:
+    """After 流拍: the next round (AUC-35), 变卖 (AUC-37), or the end of the road (AUC-38)."""
+    from core.deadlines import deadline_open
+
+    subject = f"case:{auction.case_id}/auction:{auction.pk}"
+    if auction.round == Auction.Round.FIRST:
+        deadline_open(
+            rule_id="AUC-35",
+            title="流拍后三十日内再次拍卖",
+            subject=subject,
+            start_event="一拍流拍",
+            started_at=result.closed_at,
+            period=int(setting(auction, "reauction_days_after_unsold")),
+            court=auction.court_id,
+            owner=auction.case.judge if auction.case_id else None,
+            owner_role="judge",
+        )
+    elif auction.round == Auction.Round.SECOND:
+        deadline_open(
+            rule_id="AUC-37",
+            title="二拍流拍后发布变卖公告",
+            subject=subject,
+            start_event="二拍流拍",
+            started_at=result.closed_at,
+            period=int(setting(auction, "sale_announce_days")),
+            court=auction.court_id,
+            owner=auction.case.judge if auction.case_id else None,
+            owner_role="judge",
+        )
+
+
+def _notify_close(auction: Auction, result: AuctionResult, losers: list[Registration]) -> None:
+    from core.money import yuan
+
+    link = _auction_link(auction)
+    if result.outcome == AuctionResult.Outcome.SOLD:
+        body = f"{auction.title} 已于竞价结束时成交，成交价 {yuan(result.price_fen)} 元，成交确认书已公示。"
+        _notify_many(
+            _parties_users(auction),
+            topic="auction.result",
+            subject="【拍卖结果】已成交",
+            body=body,
+            key=f"auction:{auction.pk}:result",
+            link=link,
+            court=auction.court_id,
+        )
+        winner = result.winner
+        _notify_many(
+            [winner.user],
+            topic="auction.won",
+            subject="【竞价成功】请按期支付尾款",
+            body=f"您以竞买号 {winner.bidder_code} 竞得 {auction.title}，成交价 {yuan(result.price_fen)} 元。"
+            f"请于 {result.balance_due_at.astimezone(calendar.CST):%Y-%m-%d} 前付清尾款；逾期保证金不予退还（AUC-33）。",
+            key=f"auction:{auction.pk}:won",
+            link=link,
+            court=auction.court_id,
+        )
+    else:
+        body = f"{auction.title}（{auction.get_round_display()}）无人出价，已流拍。申请执行人可申请以该次起拍价以物抵债（AUC-36）。"
+        _notify_many(
+            _parties_users(auction),
+            topic="auction.result",
+            subject="【拍卖结果】流拍",
+            body=body,
+            key=f"auction:{auction.pk}:result",
+            link=link,
+            court=auction.court_id,
+        )
+    for r in losers:
+        _notify_many(
+            [r.user],
+            topic="auction.deposit_refund",
+            subject="【保证金退还】",
+            body=f"{auction.title} 竞价已结束，您的保证金将在 24 小时内退还（AUC-30）。",
+            key=f"auction:{auction.pk}:refund:{r.pk}",
+            link=link,
+            court=auction.court_id,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# After the sale: balance, sale ruling, handover (AUC-31, AUC-32); default (AUC-33/34, AUC-15)
+# ---------------------------------------------------------------------------------------------
+@transaction.atomic
+def registration_deposit_released(*, registration_id: int) -> None:
+    """Settlement released a deposit (``DepositReleased``); idempotent."""
+    Registration.objects.filter(
+        pk=registration_id,
+        status__in=[Registration.Status.ACTIVE, Registration.Status.PENDING_DEPOSIT],
+    ).update(status=Registration.Status.RELEASED)
+
+
+@transaction.atomic
+def auction_balance_paid(*, auction_id: int, amount_fen: int | None = None) -> AuctionResult:
+    """Full payment arrived (``BalancePaid``): the sale ruling is due within 10 days (AUC-32)."""
+    from core.deadlines import deadline_open
+
+    auction = locks.auction_for_update(auction_id)
+    result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
+    if result.balance_paid_at is not None or auction.state != S.SOLD:
+        return result
+    now = clock.now()
+    days = int(setting(auction, "sale_ruling_days"))
+    result.balance_paid_at = now
+    result.ruling_due_at = calendar.within_days(now, days, court=auction.court_id)
+    result.handover_state = AuctionResult.Handover.AWAITING_RULING
+    result.save()
+    deadline_open(
+        rule_id="AUC-32",
+        title="付清价款后十日内送达拍卖成交裁定",
+        subject=f"case:{auction.case_id}/auction:{auction.pk}/ruling",
+        start_event="买受人付清全部价款",
+        started_at=now,
+        period=days,
+        court=auction.court_id,
+        owner=auction.case.judge if auction.case_id else None,
+        owner_role="judge",
+    )
+    _stream_append(
+        auction,
+        action="sale.balance_paid",
+        subject=auction.sale_ref,
+        at=now,
+        after={"amount_fen": amount_fen, "ruling_due_at": result.ruling_due_at},
+        rules=["AUC-31", "AUC-32"],
+    )
+    _save_stream_head(auction)
+    _case_audit(
+        auction,
+        action="sale.balance_paid",
+        rules=["AUC-32"],
+        after={"ruling_due_at": result.ruling_due_at},
+    )
+    return result
+
+
+@transaction.atomic
+def auction_ruling_served(
+    *,
+    auction_id: int,
+    actor: Any,
+    document: str,
+    served_at: dt.datetime | None = None,
+    eligibility_proof: str = "",
+) -> AuctionResult:
+    """The sale ruling (拍卖成交裁定) was served: ownership passes; handover within 15 days (AUC-32)."""
+    from core.deadlines import deadline_close, deadline_open
+
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
+    if auction.state != S.SOLD or result.balance_paid_at is None:
+        raise _refuse("balance_not_paid", "买受人付清全部价款后方可送达成交裁定", "AUC-32")
+    if result.ruling_served_at is not None:
+        raise Conflict("ruling_already_served", "成交裁定已送达")
+    if not document.strip():
+        raise _refuse("document_required", "须填写成交裁定文号", "AUC-32")
+    if auction.lot_id and _lot_purchase_restricted(auction) and not eligibility_proof.strip():
+        raise _refuse(
+            "eligibility_proof_required", "限购房产须有买受人购房资格证明方可作出成交裁定", "AUC-13"
+        )
+    now = clock.now()
+    served = served_at or now
+    days = int(setting(auction, "handover_days"))
+    result.ruling_served_at = served
+    result.ruling_document = document.strip()
+    result.eligibility_proof = eligibility_proof.strip()
+    result.handover_due_at = calendar.within_days(served, days, court=auction.court_id)
+    result.handover_state = AuctionResult.Handover.VACATING
+    result.save()
+    deadline_close(
+        subject=f"case:{auction.case_id}/auction:{auction.pk}/ruling", rule_id="AUC-32", actor=actor
+    )
+    deadline_open(
+        rule_id="AUC-32",
+        title="成交裁定送达后十五日内移交标的物",
+        subject=f"case:{auction.case_id}/auction:{auction.pk}/handover",
+        start_event="成交裁定送达",
+        started_at=served,
+        period=days,
+        court=auction.court_id,
+        owner=actor,
+    )
+    _stream_append(
+        auction,
+        action="sale.ruling_served",
+        actor=actor,
+        subject=auction.sale_ref,
+        at=now,
+        after={
+            "document": result.ruling_document,
+            "served_at": served,
+            "handover_due_at": result.handover_due_at,
+        },
+        rules=["AUC-32"] + (["AUC-13"] if eligibility_proof else []),
+    )
+    _save_stream_head(auction)
+    _case_audit(
+        auction,
+        action="sale.ruling_served",
+        actor=actor,
+        rules=["AUC-32"],
+        after={"document": result.ruling_document, "handover_due_at": result.handover_due_at},
+    )
+    if result.winner_id:
+        _notify_many(
+            [result.winner.user],
+            topic="auction.ruling",
+            subject="【成交裁定已送达】",
+            body=f"{auction.title} 的拍卖成交裁定（{result.ruling_document}）已送达，标的物所有权自送达时起转移。"
+            f"法院将于 {result.handover_due_at.astimezone(calendar.CST):%Y-%m-%d} 前移交标的物。",
+            key=f"auction:{auction.pk}:ruling",
+            link=_auction_link(auction),
+            court=auction.court_id,
+        )
+    return result
+
+
+@transaction.atomic
+def auction_handover_update(
+    *,
+    auction_id: int,
+    actor: Any,
+    state: str,
+    note: str = "",
+    vehicle_violations_cleared: bool | None = None,
+) -> AuctionResult:
+    """Track the handover (AUC-32; RO 2019 item 30): vacating, eviction, keys, vehicle violations."""
+    from core.deadlines import deadline_close
+
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
+    if result.ruling_served_at is None:
+        raise _refuse("ruling_not_served", "成交裁定送达后方可办理移交", "AUC-32")
+    if state not in AuctionResult.Handover.values or state in ("not_started", "awaiting_ruling"):
+        raise _refuse("invalid_handover_state", "移交状态无效")
+    if result.handover_state in (
+        AuctionResult.Handover.COMPLETED,
+        AuctionResult.Handover.IMPOSSIBLE,
+    ):
+        raise Conflict("handover_finished", "移交已结束")
+    now = clock.now()
+    before = {
+        "state": result.handover_state,
+        "vehicle_violations_cleared": result.vehicle_violations_cleared,
+    }
+    if vehicle_violations_cleared is not None:
+        result.vehicle_violations_cleared = vehicle_violations_cleared
+    has_vehicle = auction.lot_id and auction.lot.assets.filter(kind="vehicle").exists()
+    if (
+        state == AuctionResult.Handover.COMPLETED
+        and has_vehicle
+        and not result.vehicle_violations_cleared
+    ):
+        raise _refuse("vehicle_violations_open", "车辆违章处理完毕后方可完成移交", "AUC-32")
+    if state == AuctionResult.Handover.IMPOSSIBLE and not note.strip():
+        raise _refuse("reason_required", "依法不能移交的，须说明理由", "AUC-32")
+    if state == AuctionResult.Handover.KEYS_HANDED:
+        result.keys_handed_at = now
+    result.handover_state = state
+    if note:
+        result.handover_note = (
+            result.handover_note + "\n" if result.handover_note else ""
+        ) + note.strip()
+    if state in (AuctionResult.Handover.COMPLETED, AuctionResult.Handover.IMPOSSIBLE):
+        result.handover_completed_at = now
+        deadline_close(
+            subject=f"case:{auction.case_id}/auction:{auction.pk}/handover",
+            rule_id="AUC-32",
+            actor=actor,
+            reason=note,
+        )
+    result.save()
+    after = {"state": state, "vehicle_violations_cleared": result.vehicle_violations_cleared}
+    _stream_append(
+        auction,
+        action="sale.handover",
+        actor=actor,
+        subject=auction.sale_ref,
+        at=now,
+        before=before,
+        after=after,
+        reason=note,
+        rules=["AUC-32"],
+    )
+    _save_stream_head(auction)
+    _case_audit(
+        auction,
+        action="sale.handover",
+        actor=actor,
+        before=before,
+        after=after,
+        reason=note,
+        rules=["AUC-32"],
+    )
+    return result
+
+
+@transaction.atomic
+def auction_default(*, auction_id: int) -> Auction | None:
+    """Balance overdue (``BalanceOverdue``) → 悔拍 (AUC-33): forfeit the deposit, bar the
+    defaulter from every re-auction of the lot (AUC-15), create the linked re-auction."""
+    auction = locks.auction_for_update(auction_id)
+    if auction.state != S.SOLD:
+        return None  # idempotent: already defaulted, set aside, or not a sale
+    result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
+    if result.balance_paid_at is not None:
+        return None
+    now = clock.now()
+    old = auction.state
+    auction.default()
+    winner = Registration.objects.select_related("identity").get(pk=result.winner_id)
+    Registration.objects.filter(pk=winner.pk).update(status=Registration.Status.FORFEITED)
+    identities = [winner.identity] if winner.identity else []
+    identities += [m.identity for m in winner.members.select_related("identity")]
+    for ident in identities:
+        DefaulterBar.objects.get_or_create(
+            lot_id=auction.lot_id, identity=ident, defaults={"auction": auction, "created_at": now}
+        )
+    if not auction.is_practice:
+        from settlement.services import deposit_forfeit
+
+        deposit_forfeit(
+            ref=winner.ref,
+            sale_ref=auction.sale_ref,
+            reason="买受人未在期限内支付尾款，保证金不予退还（AUC-33）",
+            idempotency_key=f"{winner.ref}/forfeit",
+        )
+    reauction = _draft_following(
+        auction, link=Auction.Link.REAUCTION, round_=auction.round, now=now, actor=None
+    )
+    _stream_append(
+        auction,
+        action="auction.defaulted",
+        subject=auction.ref,
+        at=now,
+        after={
+            "winner_code": result.winner_code,
+            "reauction": reauction.pk,
+            "pursue_shortfall": bool(setting(auction, "pursue_shortfall_from_defaulter")),
+            "return_surplus": bool(setting(auction, "return_forfeit_surplus_to_defaulter")),
+        },
+        rules=["AUC-33", "AUC-34", "AUC-15"],
+    )
+    auction.save(update_fields=["state", "stream_seq", "stream_hash"])
+    _case_audit(
+        auction,
+        action="auction.defaulted",
+        rules=["AUC-33", "AUC-15"],
+        after={"reauction": reauction.ref},
+    )
+    _notify_many(
+        _parties_users(auction),
+        topic="auction.defaulted",
+        subject="【悔拍】买受人未按期支付尾款",
+        body=f"{auction.title} 的买受人未在期限内付清尾款，保证金不予退还，标的物将重新拍卖（AUC-33）。",
+        key=f"auction:{auction.pk}:defaulted",
+        link=_auction_link(auction),
+        court=auction.court_id,
+    )
+    _notify_many(
+        [winner.user],
+        topic="auction.defaulted",
+        subject="【悔拍】保证金不予退还",
+        body=f"您未在期限内支付 {auction.title} 的尾款，保证金不予退还，且不得参加该标的物的再次拍卖（AUC-15、AUC-33）。",
+        key=f"auction:{auction.pk}:defaulted:winner",
+        link=_auction_link(auction),
+        court=auction.court_id,
+    )
+    _state_changed(auction, old)
+    return reauction
+
+
+def _draft_following(
+    auction: Auction,
+    *,
+    link: str,
+    round_: str,
+    now: dt.datetime,
+    actor: Any,
+    starting_price_fen: int | None = None,
+) -> Auction:
+    """A new draft linked to ``auction`` (next round, 变卖, or re-auction after default)."""
+    start = starting_price_fen or auction.starting_price_fen
+    titles = {Auction.Round.FIRST: "一拍", Auction.Round.SECOND: "二拍", Auction.Round.SALE: "变卖"}
+    base_title = auction.title
+    for word in titles.values():
+        base_title = base_title.replace(f"（{word}）", "")
+    suffix = titles[round_] + ("（重新拍卖）" if link == Auction.Link.REAUCTION else "")
+    new = Auction.objects.create(
+        court_id=auction.court_id,
+        case_id=auction.case_id,
+        lot_id=auction.lot_id,
+        previous=auction,
+        link=link,
+        title=f"{base_title}（{suffix}）",
+        round=round_,
+        is_practice=auction.is_practice,
+        starting_price_fen=start,
+        increment_fen=auction.increment_fen,
+        deposit_fen=auction.deposit_fen if round_ != Auction.Round.SALE else start,
+        balance_period_days=auction.balance_period_days,
+        setting_overrides=dict(auction.setting_overrides or {}),
+        announcement=auction.announcement,
+        bidding_rules=auction.bidding_rules,
+        pricing_basis_note=auction.pricing_basis_note,
+        title_document_barred_reason=auction.title_document_barred_reason,
+        priority_holders_note=auction.priority_holders_note,
+        deposit_account=auction.deposit_account,
+        taxes_note=auction.taxes_note,
+        court_contact=auction.court_contact,
+        known_defects_note=auction.known_defects_note,
+        priority_claims_fen=auction.priority_claims_fen,
+        costs_estimate_fen=auction.costs_estimate_fen,
+        created_at=now,
+        created_by=actor,
+    )
+    for holder in auction.priority_holders.all():
+        PriorityHolder.objects.create(
+            auction=new,
+            name=holder.name,
+            identity=holder.identity,
+            rank=holder.rank,
+            basis=holder.basis,
+            added_by=holder.added_by,
+            added_at=now,
+        )
+    _stream_append(
+        new,
+        action="auction.drafted",
+        actor=actor,
+        subject=new.ref,
+        at=now,
+        after={"previous": auction.ref, "link": link, "round": round_, "starting_price_fen": start},
+    )
+    _save_stream_head(new)
+    return new
+
+
+def _require_staff(actor: Any, auction: Auction) -> None:
+    """Court actions: judges, officers and bureau heads of the auction's own court."""
+    if auction.is_practice:
+        if getattr(actor, "pk", None) != auction.practice_owner_id:
+            raise PermissionDenied("forbidden", "无权执行此操作")
+        return
+    if not (
+        getattr(actor, "is_authenticated", False)
+        and actor.role in STAFF_ACTORS
+        and actor.court_id == auction.court_id
+    ):
+        raise PermissionDenied("forbidden", "仅本院法官、执行员可执行此操作")

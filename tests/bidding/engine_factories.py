@@ -1,0 +1,168 @@
+"""Builders for the bidding engine's tests: a case with a lot, verified bidders, live auctions.
+
+Auctions built here skip publication (tested on its own in ``test_services_publish``) and
+carry a real settings snapshot, exactly as a published auction does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from bidding import services
+from bidding.models import Auction, AuctionState, Registration
+from core import clock
+from core.rulesettings import settings_snapshot
+
+_n = itertools.count(1)
+PASSWORD = "bid-pass-2026"
+YUAN = 100
+
+
+def make_identity(user, *, kind="resident_id", name=None, verified=True):
+    from cases.models import Identity
+
+    n = next(_n)
+    return Identity.objects.create(
+        kind=kind,
+        number=f"3601021990{n:08d}",
+        name=name or f"竞买人{n}",
+        user=user,
+        status=Identity.Status.VERIFIED if verified else Identity.Status.UNVERIFIED,
+        verified_at=clock.now() if verified else None,
+    )
+
+
+def make_case(
+    court,
+    *,
+    judge=None,
+    claim_fen=1_000_000 * YUAN,
+    kind="residential",
+    restricted=False,
+    creditor_user=None,
+    debtor_user=None,
+    n_assets=1,
+):
+    from cases.models import Asset, Case, Lot, Party
+
+    n = next(_n)
+    now = clock.now()
+    case = Case.objects.create(
+        court=court,
+        number=f"（2026）测0102执{n}号",
+        year=2026,
+        court_code="测0102",
+        case_type="执",
+        sequence=n,
+        title="借款合同纠纷",
+        judge=judge,
+        claim_fen=claim_fen,
+        title_document="（2025）测0102民初1号民事判决书",
+        filed_on=dt.date(2026, 1, 5),
+        created_at=now,
+    )
+    assets = [
+        Asset.objects.create(
+            case=case,
+            kind=kind,
+            name=f"示例标的{n}-{i}",
+            division_code="360102",
+            address="南昌市东湖区示例路1号",
+            purchase_restricted=restricted,
+            created_at=now,
+        )
+        for i in range(n_assets)
+    ]
+    lot = Lot.objects.create(case=case, title=f"示例拍品{n}", created_at=now)
+    lot.assets.set(assets)
+    creditor = Party.objects.create(
+        case=case,
+        role="creditor",
+        kind="person",
+        name="申请执行人",
+        user=creditor_user,
+        claim_fen=claim_fen,
+    )
+    debtor = Party.objects.create(
+        case=case, role="debtor", kind="person", name="被执行人", user=debtor_user
+    )
+    return case, lot, creditor, debtor
+
+
+def make_live_auction(
+    court,
+    lot=None,
+    *,
+    state=AuctionState.BIDDING,
+    start=100_000 * YUAN,
+    increment=1_000 * YUAN,
+    deposit=10_000 * YUAN,
+    hours=24,
+    starts_in=None,
+    round_="1",
+    overrides=None,
+    practice=False,
+    owner=None,
+) -> Auction:
+    """An auction in ``state`` that started an hour ago (or starts in ``starts_in``)."""
+    now = clock.now()
+    start_at = now + starts_in if starts_in is not None else now - dt.timedelta(hours=1)
+    a = Auction(
+        court=None if practice else court,
+        case=None if practice else lot.case,
+        lot=None if practice else lot,
+        title="测试拍卖",
+        round=round_,
+        state=state,
+        is_practice=practice,
+        practice_owner=owner,
+        starting_price_fen=start,
+        increment_fen=increment,
+        deposit_fen=deposit,
+        balance_period_days=30,
+        start_at=start_at,
+        end_at=start_at + dt.timedelta(hours=hours),
+        created_at=now,
+        setting_overrides=dict(overrides or {}),
+        published_at=now - dt.timedelta(days=30),
+    )
+    a.scheduled_end_at = a.end_at
+    snap = settings_snapshot(court=None if practice else court)
+    snap.update(overrides or {})
+    a.settings_snapshot = snap
+    a.save()
+    return a
+
+
+def bidder_user():
+    from tests.conftest import make_user
+
+    user = make_user("bidder")
+    make_identity(user)
+    return user
+
+
+def register_active(
+    auction: Auction, user=None, *, priority_rank=None, password=PASSWORD
+) -> Registration:
+    """A registration whose deposit is held (as settlement's ``DepositHeld`` does), with a
+    code and a bidding password. ``priority_rank`` makes it a court-confirmed priority purchaser."""
+    user = user or bidder_user()
+    reg = services.registration_create(
+        auction_id=auction.pk, user=user, accept_terms=True, eligibility_declared=True
+    )
+    if priority_rank is not None:
+        Registration.objects.filter(pk=reg.pk).update(is_priority=True, priority_rank=priority_rank)
+    reg = services.registration_deposit_confirmed(
+        registration_id=reg.pk, amount_fen=reg.deposit_required_fen
+    )
+    services.registration_set_password(registration_id=reg.pk, user=user, password=password)
+    reg.refresh_from_db()
+    return reg
+
+
+def bid(auction, reg, amount_fen, *, password=PASSWORD):
+    return services.bid_place(
+        auction_id=auction.pk, user=reg.user, amount_fen=amount_fen, password=password
+    )
