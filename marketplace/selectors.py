@@ -1,0 +1,55 @@
+"""Marketplace reads: viewing slots, saved searches (listings, results and accounts join when bidding lands)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from core import clock
+from marketplace.models import SavedSearch, ViewingAppointment, ViewingSlot
+
+ACTIVE = ViewingAppointment.ACTIVE
+
+
+def viewing_slots_for_lot(lot_id: int, user: Any = None) -> list[dict[str, Any]]:
+    """Upcoming, not cancelled slots of a lot, with places left and the user's own request."""
+    slots = (
+        ViewingSlot.objects.filter(lot_id=lot_id, cancelled=False, starts_at__gt=clock.now())
+        .annotate(taken=Count("appointments", filter=Q(appointments__status__in=ACTIVE)))
+        .order_by("starts_at", "pk")
+    )
+    mine: dict[int, ViewingAppointment] = {}
+    if getattr(user, "is_authenticated", False):
+        for appt in ViewingAppointment.objects.filter(
+            user=user, slot__lot_id=lot_id, status__in=ACTIVE
+        ):
+            mine[appt.slot_id] = appt
+    return [
+        {"slot": s, "left": max(0, s.capacity - s.taken), "mine": mine.get(s.pk)} for s in slots
+    ]
+
+
+def court_viewing_slots(court_id: int, *, include_past_days: int = 7) -> QuerySet[ViewingSlot]:
+    """The court's slots from a week ago on, with their requests (for the staff page)."""
+    import datetime as dt
+
+    since = clock.now() - dt.timedelta(days=include_past_days)
+    return (
+        ViewingSlot.objects.filter(court_id=court_id, starts_at__gte=since)
+        .select_related("lot", "lot__case")
+        .prefetch_related("appointments__user")
+        .order_by("starts_at", "pk")
+    )
+
+
+def my_viewings(user: Any) -> QuerySet[ViewingAppointment]:
+    return (
+        ViewingAppointment.objects.filter(user=user)
+        .select_related("slot", "slot__lot")
+        .order_by("-slot__starts_at", "-pk")
+    )
+
+
+def saved_searches_of(user: Any) -> QuerySet[SavedSearch]:
+    return SavedSearch.objects.filter(user=user)

@@ -1,0 +1,340 @@
+"""Marketplace writes: viewing slots and appointments (看样), saved searches, watches.
+
+Viewing decisions are part of the case's record (audit stream ``case:<id>``). A person's own
+preferences (what they follow, which searches they keep, what they unsubscribe from) are not
+legal acts and are not audited; they never link a person to a bid (REC-05).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cases.models import Lot
+from core import clock
+from core.audit import audit_record
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.models import STAFF_ROLES, Role, User
+from marketplace import notices
+from marketplace.filters import parse_listing_query
+from marketplace.models import SavedSearch, ViewingAppointment, ViewingSlot
+
+VIEWING_MANAGERS = frozenset({Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD})
+MAX_SAVED_SEARCHES = 20
+Status = ViewingAppointment.Status
+
+
+def _local(when: dt.datetime) -> str:
+    """Beijing time for messages (REC-04)."""
+    return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
+
+
+def _require_manager(actor: Any, court_id: int) -> None:
+    if not (
+        getattr(actor, "is_authenticated", False)
+        and actor.role in VIEWING_MANAGERS
+        and actor.court_id == court_id
+    ):
+        raise PermissionDenied("forbidden", "仅本院法官、执行员可管理看样", rule="REC-14")
+
+
+def _require_member_of_public(user: Any) -> None:
+    if not getattr(user, "is_authenticated", False):
+        raise PermissionDenied("not_authenticated", "请先登录")
+    if user.role in STAFF_ROLES:
+        raise PermissionDenied("staff_cannot_request", "法院工作人员不能预约看样", rule="AUC-11")
+
+
+# ---- viewing slots (the court) -------------------------------------------------------------
+
+
+@transaction.atomic
+def viewing_slot_create(
+    *,
+    lot_id: int,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    place: str,
+    capacity: int = 5,
+    note: str = "",
+    actor: Any,
+) -> ViewingSlot:
+    """The court offers a time to view a lot (看样)."""
+    lot = Lot.objects.select_related("case").filter(pk=lot_id).first()
+    if lot is None:
+        raise NotFound("lot_not_found", "拍品不存在")
+    _require_manager(actor, lot.case.court_id)
+    place = (place or "").strip()
+    if not place:
+        raise DomainError("viewing_place_required", "请填写看样集合地点")
+    if starts_at is None or ends_at is None:
+        raise DomainError("viewing_time_required", "请填写看样开始和结束时间")
+    if starts_at <= clock.now():
+        raise DomainError("viewing_slot_in_past", "看样开始时间必须晚于现在")
+    if ends_at <= starts_at:
+        raise DomainError("viewing_slot_bad_times", "看样结束时间必须晚于开始时间")
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= 200:
+        raise DomainError("viewing_bad_capacity", "名额须为 1 至 200 之间的整数")
+    slot = ViewingSlot.objects.create(
+        court_id=lot.case.court_id,
+        lot=lot,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place[:300],
+        capacity=capacity,
+        note=(note or "")[:300],
+        created_by=actor,
+        created_at=clock.now(),
+    )
+    audit_record(
+        stream=f"case:{lot.case_id}",
+        action="viewing.slot_created",
+        actor=actor,
+        subject=f"case:{lot.case_id}/lot:{lot.pk}/viewing_slot:{slot.pk}",
+        after={
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "place": slot.place,
+            "capacity": capacity,
+        },
+    )
+    return slot
+
+
+@transaction.atomic
+def viewing_slot_cancel(*, slot_id: int, actor: Any, reason: str) -> ViewingSlot:
+    slot = ViewingSlot.objects.select_for_update().select_related("lot").filter(pk=slot_id).first()
+    if slot is None:
+        raise NotFound("viewing_slot_not_found", "看样时段不存在")
+    _require_manager(actor, slot.court_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("viewing_reason_required", "取消看样须说明理由")
+    if slot.cancelled:
+        return slot
+    slot.cancelled = True
+    slot.save(update_fields=["cancelled"])
+    now = clock.now()
+    for appt in slot.appointments.filter(status__in=ViewingAppointment.ACTIVE).select_related(
+        "user"
+    ):
+        appt.status = Status.CANCELLED
+        appt.decided_at = now
+        appt.decided_by = actor
+        appt.decline_reason = reason[:300]
+        appt.save(update_fields=["status", "decided_at", "decided_by", "decline_reason"])
+        _tell_requester(appt, "已取消", f"法院已取消该看样时段，理由：{reason}")
+    audit_record(
+        stream=f"case:{slot.lot.case_id}",
+        action="viewing.slot_cancelled",
+        actor=actor,
+        subject=f"case:{slot.lot.case_id}/lot:{slot.lot_id}/viewing_slot:{slot.pk}",
+        reason=reason,
+    )
+    return slot
+
+
+# ---- appointments (the bidder asks, the court answers) -------------------------------------
+
+
+def _slot_text(slot: ViewingSlot) -> str:
+    return f"“{slot.lot.title}” {_local(slot.starts_at)}，地点：{slot.place}"
+
+
+def _tell_requester(appt: ViewingAppointment, word: str, extra: str = "") -> None:
+    slot = appt.slot
+    notices.send(
+        user=appt.user,
+        topic="marketplace.viewing",
+        subject=f"看样预约{word}",
+        body=f"您预约的看样 {_slot_text(slot)} {word}。{extra}".strip(),
+        key=f"viewing:{appt.pk}:{appt.status}",
+        link="/marketplace/viewings/",
+        court=slot.court_id,
+    )
+
+
+@transaction.atomic
+def viewing_request(
+    *, slot_id: int, user: Any, contact_phone: str = "", note: str = ""
+) -> ViewingAppointment:
+    """A bidder (or anyone signed in who is not court staff) asks for a place in a slot."""
+    _require_member_of_public(user)
+    slot = ViewingSlot.objects.select_for_update().select_related("lot").filter(pk=slot_id).first()
+    if slot is None:
+        raise NotFound("viewing_slot_not_found", "看样时段不存在")
+    if slot.cancelled:
+        raise Conflict("viewing_slot_cancelled", "该看样时段已取消")
+    if slot.starts_at <= clock.now():
+        raise Conflict("viewing_slot_past", "该看样时段已开始或已结束，不能预约")
+    if slot.appointments.filter(user=user, status__in=ViewingAppointment.ACTIVE).exists():
+        raise Conflict("viewing_already_requested", "您已预约该时段")
+    if slot.appointments.filter(status__in=ViewingAppointment.ACTIVE).count() >= slot.capacity:
+        raise Conflict("viewing_slot_full", "该时段名额已满，请选择其他时段")
+    phone = (contact_phone or getattr(user, "phone", "") or "").strip()[:20]
+    try:
+        with transaction.atomic():
+            appt = ViewingAppointment.objects.create(
+                slot=slot,
+                user=user,
+                contact_phone=phone,
+                note=(note or "").strip()[:300],
+                requested_at=clock.now(),
+            )
+    except IntegrityError:
+        raise Conflict("viewing_already_requested", "您已预约该时段") from None
+    audit_record(
+        stream=f"case:{slot.lot.case_id}",
+        action="viewing.requested",
+        actor=user,
+        subject=f"case:{slot.lot.case_id}/lot:{slot.lot_id}/viewing:{appt.pk}",
+    )
+    # Tell the case's officer and judge that a request waits (no name in the message).
+    case = slot.lot.case
+    staff_ids = {uid for uid in (case.officer_id, case.judge_id) if uid}
+    for staff in User.objects.filter(pk__in=staff_ids, is_active=True):
+        notices.send(
+            user=staff,
+            topic="marketplace.viewing_request",
+            subject="新的看样申请",
+            body=f"{_slot_text(slot)} 有一条新的看样申请待确认。",
+            key=f"viewing:{appt.pk}:requested:staff:{staff.pk}",
+            link="/marketplace/court/viewings/",
+            court=slot.court_id,
+        )
+    return appt
+
+
+def _appointment_for_court(appointment_id: int, actor: Any) -> ViewingAppointment:
+    appt = (
+        ViewingAppointment.objects.select_for_update()
+        .select_related("slot", "slot__lot", "user")
+        .filter(pk=appointment_id)
+        .first()
+    )
+    if appt is None:
+        raise NotFound("viewing_not_found", "看样预约不存在")
+    _require_manager(actor, appt.slot.court_id)
+    return appt
+
+
+@transaction.atomic
+def viewing_confirm(*, appointment_id: int, actor: Any) -> ViewingAppointment:
+    appt = _appointment_for_court(appointment_id, actor)
+    if appt.status == Status.CONFIRMED:
+        return appt
+    if appt.status != Status.REQUESTED:
+        raise Conflict("viewing_not_pending", f"该预约{appt.get_status_display()}，不能确认")
+    ViewingSlot.objects.select_for_update().get(pk=appt.slot_id)
+    if appt.slot.appointments.filter(status=Status.CONFIRMED).count() >= appt.slot.capacity:
+        raise Conflict("viewing_slot_full", "该时段已确认人数已满")
+    appt.status = Status.CONFIRMED
+    appt.decided_at = clock.now()
+    appt.decided_by = actor
+    appt.save(update_fields=["status", "decided_at", "decided_by"])
+    audit_record(
+        stream=f"case:{appt.slot.lot.case_id}",
+        action="viewing.confirmed",
+        actor=actor,
+        subject=f"case:{appt.slot.lot.case_id}/lot:{appt.slot.lot_id}/viewing:{appt.pk}",
+        before={"status": "requested"},
+        after={"status": "confirmed"},
+    )
+    _tell_requester(appt, "已确认", "请携带身份证件准时到达。")
+    return appt
+
+
+@transaction.atomic
+def viewing_decline(*, appointment_id: int, actor: Any, reason: str) -> ViewingAppointment:
+    appt = _appointment_for_court(appointment_id, actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("viewing_reason_required", "婉拒看样须说明理由")
+    if appt.status not in ViewingAppointment.ACTIVE:
+        raise Conflict("viewing_not_pending", f"该预约{appt.get_status_display()}，不能婉拒")
+    before = appt.status
+    appt.status = Status.DECLINED
+    appt.decided_at = clock.now()
+    appt.decided_by = actor
+    appt.decline_reason = reason[:300]
+    appt.save(update_fields=["status", "decided_at", "decided_by", "decline_reason"])
+    audit_record(
+        stream=f"case:{appt.slot.lot.case_id}",
+        action="viewing.declined",
+        actor=actor,
+        subject=f"case:{appt.slot.lot.case_id}/lot:{appt.slot.lot_id}/viewing:{appt.pk}",
+        before={"status": before},
+        after={"status": "declined"},
+        reason=reason,
+    )
+    _tell_requester(appt, "未获确认", f"理由：{reason}")
+    return appt
+
+
+@transaction.atomic
+def viewing_cancel(*, appointment_id: int, user: Any) -> ViewingAppointment:
+    """The bidder withdraws their own request before the slot starts."""
+    appt = (
+        ViewingAppointment.objects.select_for_update()
+        .select_related("slot", "slot__lot")
+        .filter(pk=appointment_id, user_id=getattr(user, "pk", None))
+        .first()
+    )
+    if appt is None:
+        raise NotFound("viewing_not_found", "看样预约不存在")
+    if appt.status not in ViewingAppointment.ACTIVE:
+        raise Conflict("viewing_not_pending", f"该预约{appt.get_status_display()}，无需取消")
+    if appt.slot.starts_at <= clock.now():
+        raise Conflict("viewing_slot_past", "看样已开始，不能取消")
+    before = appt.status
+    appt.status = Status.CANCELLED
+    appt.decided_at = clock.now()
+    appt.save(update_fields=["status", "decided_at"])
+    audit_record(
+        stream=f"case:{appt.slot.lot.case_id}",
+        action="viewing.cancelled",
+        actor=user,
+        subject=f"case:{appt.slot.lot.case_id}/lot:{appt.slot.lot_id}/viewing:{appt.pk}",
+        before={"status": before},
+        after={"status": "cancelled"},
+    )
+    return appt
+
+
+# ---- saved searches ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def saved_search_create(
+    *, user: Any, params: dict[str, Any], name: str = "", notify: bool = True
+) -> SavedSearch:
+    """Keep a checked search; new listings that match it are announced to ``user``."""
+    if not getattr(user, "is_authenticated", False):
+        raise PermissionDenied("not_authenticated", "请先登录")
+    query = parse_listing_query(params)
+    canonical = query.as_params()
+    canonical.pop("sort", None)
+    if SavedSearch.objects.filter(user=user).count() >= MAX_SAVED_SEARCHES:
+        raise Conflict("too_many_saved_searches", f"最多保存 {MAX_SAVED_SEARCHES} 个搜索")
+    existing = SavedSearch.objects.filter(user=user, params=canonical).first()
+    if existing is not None:
+        return existing
+    return SavedSearch.objects.create(
+        user=user,
+        name=(name or "").strip()[:80] or query.describe()[:80],
+        params=canonical,
+        notify=bool(notify),
+        created_at=clock.now(),
+    )
+
+
+@transaction.atomic
+def saved_search_delete(*, search_id: int, user: Any) -> None:
+    deleted, _ = SavedSearch.objects.filter(
+        pk=search_id, user_id=getattr(user, "pk", None)
+    ).delete()
+    if not deleted:
+        raise NotFound("saved_search_not_found", "保存的搜索不存在")
