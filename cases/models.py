@@ -17,7 +17,9 @@ class Case(models.Model):
         CLOSED = "closed", _("执行完毕")
         WITHDRAWN = "withdrawn", _("撤回申请")
 
-    court = models.ForeignKey("core.Court", verbose_name=_("法院"), on_delete=models.PROTECT, related_name="cases")
+    court = models.ForeignKey(
+        "core.Court", verbose_name=_("法院"), on_delete=models.PROTECT, related_name="cases"
+    )
     number = models.CharField(_("案号"), max_length=60, unique=True)
     year = models.PositiveIntegerField(_("年份"))
     court_code = models.CharField(_("法院代字"), max_length=20)
@@ -25,12 +27,20 @@ class Case(models.Model):
     sequence = models.PositiveIntegerField(_("序号"))
     title = models.CharField(_("案由"), max_length=200, blank=True)
     judge = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("承办法官"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="cases_as_judge",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("承办法官"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases_as_judge",
     )
     officer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("执行员"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="cases_as_officer",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("执行员"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases_as_officer",
     )
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.OPEN)
     claim_fen = models.BigIntegerField(_("申请执行标的（分）"))
@@ -42,10 +52,19 @@ class Case(models.Model):
         verbose_name = _("执行案件")
         verbose_name_plural = _("执行案件")
         ordering = ["-filed_on", "-pk"]
-        constraints = [models.CheckConstraint(name="cases_case_claim_nonneg", condition=models.Q(claim_fen__gte=0))]
+        constraints = [
+            models.CheckConstraint(
+                name="cases_case_claim_nonneg", condition=models.Q(claim_fen__gte=0)
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def ref(self) -> str:
+        """The opaque reference other layers store: ``case:<id>``."""
+        return f"case:{self.pk}"
 
 
 class Identity(models.Model):
@@ -68,20 +87,63 @@ class Identity(models.Model):
     number = models.CharField(_("证件号码"), max_length=40)
     name = models.CharField(_("姓名/名称"), max_length=200)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="identities"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="identities",
     )
-    status = models.CharField(_("核验状态"), max_length=20, choices=Status.choices, default=Status.UNVERIFIED)
+    status = models.CharField(
+        _("核验状态"), max_length=20, choices=Status.choices, default=Status.UNVERIFIED
+    )
     verified_at = models.DateTimeField(_("核验时间"), null=True, blank=True)
     verifier = models.CharField(_("核验渠道"), max_length=60, blank=True)
     failure_reason = models.CharField(_("未通过原因"), max_length=200, blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("实名身份")
         verbose_name_plural = _("实名身份")
-        constraints = [models.UniqueConstraint(fields=["kind", "number"], name="cases_identity_kind_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "number"], name="cases_identity_kind_number")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.get_kind_display()}）"
+
+    @property
+    def masked_number(self) -> str:
+        """The number as shown everywhere (REC-05); the full number only via ``identity_reveal``."""
+        from core.access import mask
+
+        return mask(self.number)
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == self.Status.VERIFIED
+
+
+class SimulatedRejection(models.Model):
+    """A number the identity simulator refuses, with the reason it gives.
+
+    The simulator accepts every well-formed number except these: tests and demo operators
+    script verification failures by adding rows here (admin or ``simulator_reject``).
+    """
+
+    kind = models.CharField(_("证件类型"), max_length=20, choices=Identity.Kind.choices)
+    number = models.CharField(_("证件号码"), max_length=40)
+    reason = models.CharField(_("拒绝原因"), max_length=200)
+    created_at = models.DateTimeField(_("创建时间"))
+
+    class Meta:
+        verbose_name = _("核验模拟器拒绝名单")
+        verbose_name_plural = _("核验模拟器拒绝名单")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "number"], name="cases_simrej_kind_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reason}"
 
 
 class Party(models.Model):
@@ -100,9 +162,15 @@ class Party(models.Model):
     role = models.CharField(_("诉讼地位"), max_length=20, choices=Role.choices)
     kind = models.CharField(_("主体类型"), max_length=20, choices=Kind.choices)
     name = models.CharField(_("姓名/名称"), max_length=200)
-    identity = models.ForeignKey(Identity, null=True, blank=True, on_delete=models.PROTECT, related_name="parties")
+    identity = models.ForeignKey(
+        Identity, null=True, blank=True, on_delete=models.PROTECT, related_name="parties"
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="case_parties"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="case_parties",
     )
     phone = models.CharField(_("联系电话"), max_length=40, blank=True)
     address = models.CharField(_("送达地址"), max_length=300, blank=True)
@@ -117,6 +185,11 @@ class Party(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.get_role_display()}）"
+
+    @property
+    def ref(self) -> str:
+        """``party:<id>``: what service records and deadlines store as the recipient."""
+        return f"party:{self.pk}"
 
 
 class Asset(models.Model):
@@ -138,7 +211,9 @@ class Asset(models.Model):
     division_code = models.CharField(_("行政区划代码"), max_length=6)
     address = models.CharField(_("坐落/存放地"), max_length=300, blank=True)
     latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(
+        _("经度"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
     features = models.JSONField(_("特征"), default=dict, blank=True)
     description = models.TextField(_("描述"), blank=True)
     purchase_restricted = models.BooleanField(_("限购"), default=False)
@@ -151,6 +226,11 @@ class Asset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def ref(self) -> str:
+        """``case:<cid>/asset:<aid>``: the subject of the asset's deadlines (PRC-01)."""
+        return f"case:{self.case_id}/asset:{self.pk}"
 
     @property
     def is_immovable(self) -> bool:
@@ -169,11 +249,19 @@ class AssetFile(models.Model):
     title = models.CharField(_("标题"), max_length=200)
     file = models.FileField(_("文件"), upload_to="assets/%Y/%m/")
     uploaded_at = models.DateTimeField(_("上传时间"))
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    content_type = models.CharField(_("文件类型"), max_length=100, blank=True)
+    size_bytes = models.PositiveBigIntegerField(_("大小（字节）"), default=0)
 
     class Meta:
         verbose_name = _("标的物附件")
         verbose_name_plural = _("标的物附件")
+        ordering = ["asset", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class Disclosure(models.Model):
@@ -193,7 +281,9 @@ class Disclosure(models.Model):
     asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="disclosures")
     topic = models.CharField(_("事项"), max_length=20, choices=Topic.choices)
     text = models.TextField(_("内容"))
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField(_("记录时间"))
     supersedes = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
@@ -203,6 +293,9 @@ class Disclosure(models.Model):
         verbose_name = _("披露事项")
         verbose_name_plural = _("披露事项")
         ordering = ["asset", "topic", "-recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_topic_display()}：{self.text[:30]}"
 
 
 class Lot(models.Model):
@@ -235,10 +328,15 @@ class Seizure(models.Model):
     seized_on = models.DateField(_("查封日期"))
     document = models.CharField(_("裁定书文号"), max_length=100)
     expires_on = models.DateField(_("到期日"), null=True, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     recorded_at = models.DateTimeField(_("登记时间"))
 
     class Meta:
         verbose_name = _("查封措施")
         verbose_name_plural = _("查封措施")
         ordering = ["-seized_on"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.seized_on:%Y-%m-%d}（{self.document}）"

@@ -1,0 +1,239 @@
+"""Real-name identity numbers (实名): format and check-character rules, no database.
+
+- Resident identity card (居民身份证), GB 11643-1999: 17 digits and an ISO 7064 MOD 11-2 check
+  character (``0``–``9`` or ``X``; a lowercase ``x`` is accepted and normalised). The first
+  two digits name a province-level region (81/82/83 are the residence permits of Hong Kong,
+  Macao and Taiwan residents), digits 7–14 are a real birth date.
+- Unified social credit code (统一社会信用代码), GB 32100-2015: 18 characters of the alphabet
+  ``0-9 A-H J-N P-R T U W-Y`` (no I, O, S, V, Z), a registration-authority digit, an
+  organisation-kind character, a 6-digit division code, and a MOD 31 check character.
+- Passports and the Hong Kong/Macao and Taiwan permits: format checks only (no public check
+  algorithm).
+
+``check_identity(kind, number)`` returns the normalised number or raises ``IdentityNumberError``
+(code ``invalid_identity_number``) with the reason in Chinese.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from core.errors import DomainError
+
+RESIDENT_ID = "resident_id"
+USCC = "uscc"
+PASSPORT = "passport"
+HK_MACAO_PERMIT = "hkm_permit"
+TAIWAN_PERMIT = "tw_permit"
+
+# First two digits of the administrative division code (GB/T 2260), plus 81/82/83 used by the
+# residence permits of Hong Kong, Macao and Taiwan residents.
+PROVINCE_CODES: dict[str, str] = {
+    "11": "北京",
+    "12": "天津",
+    "13": "河北",
+    "14": "山西",
+    "15": "内蒙古",
+    "21": "辽宁",
+    "22": "吉林",
+    "23": "黑龙江",
+    "31": "上海",
+    "32": "江苏",
+    "33": "浙江",
+    "34": "安徽",
+    "35": "福建",
+    "36": "江西",
+    "37": "山东",
+    "41": "河南",
+    "42": "湖北",
+    "43": "湖南",
+    "44": "广东",
+    "45": "广西",
+    "46": "海南",
+    "50": "重庆",
+    "51": "四川",
+    "52": "贵州",
+    "53": "云南",
+    "54": "西藏",
+    "61": "陕西",
+    "62": "甘肃",
+    "63": "青海",
+    "64": "宁夏",
+    "65": "新疆",
+    "71": "台湾",
+    "81": "香港",
+    "82": "澳门",
+    "83": "台湾",
+}
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# Registration authority (登记管理部门) digit → the organisation kinds it may register.
+_USCC_AUTHORITIES: dict[str, str] = {
+    "1": "123459",
+    "2": "19",
+    "3": "1234589",
+    "4": "19",
+    "5": "1239",
+    "6": "129",
+    "7": "129",
+    "8": "19",
+    "9": "123",
+    "A": "19",
+    "N": "12345679",
+    "Y": "1",
+}
+
+
+class IdentityNumberError(DomainError):
+    def __init__(self, message: str) -> None:
+        super().__init__("invalid_identity_number", message)
+
+
+def _clean(number: str) -> str:
+    return re.sub(r"[\s\-]", "", (number or "")).upper()
+
+
+def resident_id_check_char(first17: str) -> str:
+    """The GB 11643 (ISO 7064 MOD 11-2) check character of the first 17 digits."""
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def check_resident_id(number: str, *, today: dt.date | None = None) -> str:
+    n = _clean(number)
+    if not n:
+        raise IdentityNumberError("请填写身份证号码")
+    if len(n) != 18:
+        raise IdentityNumberError(f"居民身份证号码应为18位，实为{len(n)}位")
+    if not n[:17].isdigit():
+        raise IdentityNumberError("居民身份证号码前17位应为数字")
+    if not (n[17].isdigit() or n[17] == "X"):
+        raise IdentityNumberError("居民身份证号码最后一位应为数字或X")
+    if n[:2] not in PROVINCE_CODES:
+        raise IdentityNumberError(f"居民身份证号码开头“{n[:2]}”不是有效的省级行政区划代码")
+    try:
+        born = dt.date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
+    except ValueError as exc:
+        raise IdentityNumberError(f"居民身份证号码中的出生日期“{n[6:14]}”不是有效日期") from exc
+    if today is None:
+        from core import clock
+
+        today = clock.today()
+    if born > today or born.year < 1900:
+        raise IdentityNumberError(f"居民身份证号码中的出生日期“{n[6:14]}”不合理")
+    expected = resident_id_check_char(n[:17])
+    if n[17] != expected:
+        raise IdentityNumberError("居民身份证号码校验位不正确，请核对是否有数字录入错误")
+    return n
+
+
+def resident_id_birth_date(number: str) -> dt.date:
+    n = _clean(number)
+    return dt.date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
+
+
+def uscc_check_char(first17: str) -> str:
+    """The GB 32100 check character (MOD 31) of the first 17 characters."""
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def check_uscc(number: str) -> str:
+    n = _clean(number)
+    if not n:
+        raise IdentityNumberError("请填写统一社会信用代码")
+    if len(n) != 18:
+        raise IdentityNumberError(f"统一社会信用代码应为18位，实为{len(n)}位")
+    bad = sorted({c for c in n if c not in USCC_ALPHABET})
+    if bad:
+        raise IdentityNumberError(
+            f"统一社会信用代码含有不允许的字符“{''.join(bad)}”（不使用 I、O、S、V、Z）"
+        )
+    authority, kind = n[0], n[1]
+    if authority not in _USCC_AUTHORITIES:
+        raise IdentityNumberError(f"统一社会信用代码第1位“{authority}”不是有效的登记管理部门代码")
+    if kind not in _USCC_AUTHORITIES[authority]:
+        raise IdentityNumberError(f"统一社会信用代码第2位“{kind}”不是有效的机构类别代码")
+    if not n[2:8].isdigit() or (n[2:4] not in PROVINCE_CODES and n[2:4] != "10"):
+        raise IdentityNumberError("统一社会信用代码第3–8位应为有效的行政区划代码")
+    if n[17] != uscc_check_char(n[:17]):
+        raise IdentityNumberError("统一社会信用代码校验位不正确，请核对是否有录入错误")
+    return n
+
+
+def check_passport(number: str) -> str:
+    """Chinese passports (E/G + 8 characters) and foreign passports (5–20 letters and digits)."""
+    n = _clean(number)
+    if not n:
+        raise IdentityNumberError("请填写护照号码")
+    if not re.fullmatch(r"[A-Z0-9]+", n):
+        raise IdentityNumberError("护照号码只能包含字母和数字")
+    if not 5 <= len(n) <= 20:
+        raise IdentityNumberError(f"护照号码长度应为5–20位，实为{len(n)}位")
+    if not any(c.isdigit() for c in n):
+        raise IdentityNumberError("护照号码应包含数字")
+    if n[0] in "EG" and len(n) == 9 and not re.fullmatch(r"[EG]([0-9]{8}|[A-Z][0-9]{7})", n):
+        raise IdentityNumberError(
+            "中国护照号码格式应为 E/G 加 8 位数字，或 E 加 1 位字母和 7 位数字"
+        )
+    return n
+
+
+def check_hk_macao_permit(number: str) -> str:
+    """港澳居民来往内地通行证: H (Hong Kong) or M (Macao) + 8 digits (older cards + 2 more)."""
+    n = _clean(number)
+    if not n:
+        raise IdentityNumberError("请填写通行证号码")
+    if n[0] not in "HM":
+        raise IdentityNumberError("港澳居民来往内地通行证号码应以H（香港）或M（澳门）开头")
+    if not re.fullmatch(r"[HM][0-9]{8}([0-9]{2})?", n):
+        raise IdentityNumberError("港澳居民来往内地通行证号码应为H或M加8位数字（旧版为10位数字）")
+    return n
+
+
+def check_taiwan_permit(number: str) -> str:
+    """台湾居民来往大陆通行证: 8 digits (card since 2015); older booklets 10 digits with a letter."""
+    n = _clean(number)
+    if not n:
+        raise IdentityNumberError("请填写通行证号码")
+    if not re.fullmatch(r"[0-9]{8}|[0-9]{10}[A-Z]?", n):
+        raise IdentityNumberError(
+            "台湾居民来往大陆通行证号码应为8位数字（旧版为10位数字，可带1位字母）"
+        )
+    return n
+
+
+CHECKS = {
+    RESIDENT_ID: check_resident_id,
+    USCC: check_uscc,
+    PASSPORT: check_passport,
+    HK_MACAO_PERMIT: check_hk_macao_permit,
+    TAIWAN_PERMIT: check_taiwan_permit,
+}
+PERSON_KINDS = frozenset({RESIDENT_ID, PASSPORT, HK_MACAO_PERMIT, TAIWAN_PERMIT})
+ORGANISATION_KINDS = frozenset({USCC})
+
+
+def check_identity(kind: str, number: str) -> str:
+    """The normalised number, or ``IdentityNumberError`` with the reason."""
+    try:
+        check = CHECKS[kind]
+    except KeyError as exc:
+        raise DomainError("invalid_identity_kind", f"不支持的证件类型“{kind}”") from exc
+    return check(number)
+
+
+def check_name(kind: str, name: str) -> str:
+    name = re.sub(r"\s+", " ", (name or "")).strip()
+    if not name:
+        raise DomainError("name_required", "请填写姓名或名称")
+    if len(name) > 200:
+        raise DomainError("name_too_long", "姓名或名称过长（最多200字）")
+    if kind == RESIDENT_ID and not re.fullmatch(r"[\u3400-\u9fff·•A-Za-z ]{2,50}", name):
+        raise DomainError("invalid_name", "居民身份证姓名应为2–50个汉字（少数民族姓名可含“·”）")
+    return name

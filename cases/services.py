@@ -1,0 +1,774 @@
+"""Write use-cases of the cases app: one transaction each, with its audit entry.
+
+Everything of a case is audited on the stream ``case:<id>``; identity verification on
+``system:identity``. Identity numbers never enter the audit trail in full (REC-05).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+
+from cases import identity as idcheck
+from cases.events import CaseCreated, SeizureRecorded
+from cases.features import clean_features
+from cases.models import Asset, AssetFile, Case, Disclosure, Identity, Lot, Party, Seizure
+from cases.numbers import is_court_code, parse_case_number
+from cases.verifier import VerificationResult, get_verifier
+from core import calendar, clock
+from core.access import mask, reveal
+from core.audit import audit_record
+from core.deadlines import deadline_open
+from core.errors import Conflict, DomainError, PermissionDenied
+from core.events import publish
+from core.models import STAFF_ROLES, Deadline, Role
+from core.rulesettings import get_setting
+
+ENDED_STATUSES = frozenset({Case.Status.CLOSED, Case.Status.TERMINATED, Case.Status.WITHDRAWN})
+# Who may read an identity number in full (REC-05), each read logged (REC-08).
+REVEAL_ROLES = frozenset({Role.JUDGE, Role.OFFICER, Role.FINANCE})
+_PHONE = re.compile(r"(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\+?\d{6,20})")
+
+
+def _stream(case: Case | int) -> str:
+    return f"case:{getattr(case, 'pk', case)}"
+
+
+def _amount(value: Any, *, label: str, code: str, allow_none: bool = False) -> int | None:
+    """Integer fen, never negative, never a float or a bool."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DomainError(code, f"{label}应为以分计的整数")
+    if value < 0:
+        raise DomainError(code, f"{label}不能为负数")
+    return value
+
+
+def _require_open(case: Case) -> None:
+    if case.status in ENDED_STATUSES:
+        raise Conflict("case_not_open", f"案件已{case.get_status_display()}，不能再登记新的事项")
+
+
+def _text(value: Any, *, label: str, code: str, max_len: int, required: bool = True) -> str:
+    text = re.sub(r"\s+", " ", str(value or "")).strip()
+    if required and not text:
+        raise DomainError(code, f"请填写{label}")
+    if len(text) > max_len:
+        raise DomainError(code, f"{label}过长（最多{max_len}字）")
+    return text
+
+
+# ---------------------------------------------------------------- cases
+
+
+@transaction.atomic
+def case_create(
+    *,
+    court: Any,
+    number: str,
+    claim_fen: int,
+    filed_on: dt.date,
+    judge: Any = None,
+    officer: Any = None,
+    title: str = "",
+    title_document: str = "",
+    actor: Any = None,
+) -> Case:
+    """Open an enforcement case (执行案件). The number is parsed and normalised (full-width)."""
+    parsed = parse_case_number(number)
+    # A court numbers its own cases; fixtures whose court code is not a standard 代字 skip this.
+    if is_court_code(court.code) and parsed.court_code != court.code:
+        raise DomainError(
+            "court_code_mismatch",
+            f"案号中的法院代字“{parsed.court_code}”与本院代字“{court.code}”不一致",
+        )
+    if not isinstance(filed_on, dt.date) or isinstance(filed_on, dt.datetime):
+        raise DomainError("invalid_date", "立案日期格式不正确")
+    if filed_on > clock.today():
+        raise DomainError("filed_in_future", "立案日期不能晚于今天")
+    if parsed.year != filed_on.year:
+        raise DomainError(
+            "year_mismatch", f"案号年份（{parsed.year}）与立案日期的年份（{filed_on.year}）不一致"
+        )
+    claim = _amount(claim_fen, label="申请执行标的金额", code="invalid_claim_amount")
+    for person, role, label in ((judge, Role.JUDGE, "承办法官"), (officer, Role.OFFICER, "执行员")):
+        if person is None:
+            continue
+        if person.court_id != court.pk or person.role not in (role, Role.JUDGE):
+            raise DomainError("invalid_assignee", f"{label}应为本院的{Role(role).label}")
+    if Case.objects.filter(number=parsed.text).exists():
+        raise Conflict("case_number_taken", f"案号{parsed.text}已存在")
+    try:
+        with transaction.atomic():
+            case = Case.objects.create(
+                court=court,
+                number=parsed.text,
+                year=parsed.year,
+                court_code=parsed.court_code,
+                case_type=parsed.case_type,
+                sequence=parsed.sequence,
+                title=_text(title, label="案由", code="invalid_title", max_len=200, required=False),
+                judge=judge,
+                officer=officer,
+                claim_fen=claim,
+                title_document=_text(
+                    title_document,
+                    label="执行依据",
+                    code="invalid_title_document",
+                    max_len=300,
+                    required=False,
+                ),
+                filed_on=filed_on,
+                created_at=clock.now(),
+            )
+    except IntegrityError as exc:  # a concurrent create of the same number
+        raise Conflict("case_number_taken", f"案号{parsed.text}已存在") from exc
+    audit_record(
+        stream=_stream(case),
+        action="case.created",
+        actor=actor,
+        subject=case.ref,
+        after={
+            "number": case.number,
+            "case_type": parsed.case_type_label,
+            "claim_fen": case.claim_fen,
+            "judge": str(judge) if judge else None,
+            "officer": str(officer) if officer else None,
+            "filed_on": filed_on.isoformat(),
+            "title_document": case.title_document,
+        },
+    )
+    publish(CaseCreated(case_id=case.pk, court_id=court.pk))
+    return case
+
+
+# ---------------------------------------------------------------- identities
+
+
+def _identity_for(*, kind: str, number: str, name: str) -> Identity:
+    """Find or create the identity record of (kind, number); refuse a name that contradicts it."""
+    ident = Identity.objects.select_for_update().filter(kind=kind, number=number).first()
+    if ident is None:
+        try:
+            with transaction.atomic():
+                return Identity.objects.create(kind=kind, number=number, name=name)
+        except IntegrityError:
+            ident = Identity.objects.select_for_update().get(kind=kind, number=number)
+    if ident.name != name and (ident.parties.exists() or ident.status == Identity.Status.VERIFIED):
+        raise DomainError(
+            "identity_name_mismatch", "姓名（名称）与该证件号码已登记的信息不一致，请核对"
+        )
+    return ident
+
+
+@transaction.atomic
+def identity_submit(*, user: Any, kind: str, number: str, name: str) -> Identity:
+    """A person submits identity data; the verifier checks it; the status is recorded and audited.
+
+    The record of a number the court already registered for a party is claimed by the person
+    who verifies it, which links them to that party's cases in the portal.
+    """
+    if not getattr(user, "is_authenticated", False):
+        raise PermissionDenied("not_authenticated", "请先登录")
+    if user.role in STAFF_ROLES:
+        raise DomainError("staff_identity", "法院工作人员账户无需提交实名核验")
+    number = idcheck.check_identity(kind, number)
+    name = idcheck.check_name(kind, name)
+    ident = _identity_for(kind=kind, number=number, name=name)
+    # Another account's verified (or pending) claim blocks; a rejected one does not, so a
+    # stranger who typed someone's number cannot lock its owner out.
+    if (
+        ident.user_id
+        and ident.user_id != user.pk
+        and ident.status in (Identity.Status.VERIFIED, Identity.Status.PENDING)
+    ):
+        raise Conflict("identity_taken", "该证件已由其他账户完成实名登记；如有疑问请联系法院")
+    if ident.user_id == user.pk and ident.status == Identity.Status.VERIFIED:
+        return ident
+    before = {"status": ident.status}
+    ident.user = user
+    ident.name = name
+    ident.status = Identity.Status.PENDING
+    ident.submitted_at = clock.now()
+    verifier = get_verifier()
+    result = verifier.verify(kind=kind, number=number, name=name)
+    ident.verifier = verifier.name
+    _apply_result(ident, result)
+    ident.save()
+    audit_record(
+        stream="system:identity",
+        action="identity.submitted",
+        actor=user,
+        subject=f"identity:{ident.pk}",
+        before=before,
+        after={
+            "kind": kind,
+            "number": mask(number),
+            "status": ident.status,
+            "verifier": verifier.name,
+            "reason": ident.failure_reason,
+        },
+        rules=["REC-05"],
+    )
+    return ident
+
+
+def _apply_result(ident: Identity, result: VerificationResult) -> None:
+    if result.ok is True:
+        ident.status = Identity.Status.VERIFIED
+        ident.verified_at = clock.now()
+        ident.failure_reason = ""
+    elif result.ok is False:
+        ident.status = Identity.Status.REJECTED
+        ident.verified_at = None
+        ident.failure_reason = (result.reason or "核验未通过")[:200]
+    else:
+        ident.status = Identity.Status.PENDING
+
+
+@transaction.atomic
+def identity_verification_result(*, identity: Identity, result: VerificationResult) -> Identity:
+    """For an asynchronous verifier: record its later answer on a pending identity."""
+    ident = Identity.objects.select_for_update().get(pk=identity.pk)
+    if ident.status != Identity.Status.PENDING:
+        raise Conflict("identity_not_pending", "该身份不在核验中")
+    _apply_result(ident, result)
+    ident.save()
+    audit_record(
+        stream="system:identity",
+        action="identity.verification_result",
+        subject=f"identity:{ident.pk}",
+        before={"status": Identity.Status.PENDING},
+        after={"status": ident.status, "reason": ident.failure_reason},
+        rules=["REC-05"],
+    )
+    return ident
+
+
+def identity_reveal(
+    *, user: Any, identity: Identity, purpose: str, case: Case | None = None
+) -> str:
+    """The full number for a named role (judge, officer, finance) of a court concerned, logged.
+
+    Without ``case``, the court must be that of a case where the identity is a party; with it,
+    the case's court (bidding passes the auction's case for deposit and priority checks).
+    """
+    if not getattr(user, "is_authenticated", False) or user.role not in REVEAL_ROLES:
+        raise PermissionDenied("restricted_data", "无权查看完整证件号码", rule="REC-05")
+    if case is not None:
+        allowed = case.court_id == user.court_id
+        subject = f"case:{case.pk}/identity:{identity.pk}"
+    else:
+        allowed = identity.parties.filter(case__court_id=user.court_id).exists()
+        subject = f"identity:{identity.pk}"
+    if not allowed:
+        raise PermissionDenied("restricted_data", "无权查看其他法院案件的证件号码", rule="REC-05")
+    with transaction.atomic():
+        return reveal(
+            user=user,
+            value=identity.number,
+            subject=subject,
+            field="identity.number",
+            purpose=(purpose or "").strip()[:200],
+            roles=REVEAL_ROLES,
+        )
+
+
+# ---------------------------------------------------------------- parties
+
+
+@transaction.atomic
+def party_add(
+    *,
+    case: Case,
+    role: str,
+    kind: str,
+    name: str,
+    identity_kind: str = "",
+    identity_number: str = "",
+    user: Any = None,
+    phone: str = "",
+    address: str = "",
+    email: str = "",
+    priority: int | None = None,
+    claim_fen: int | None = None,
+    actor: Any = None,
+) -> Party:
+    """Add an applicant-creditor, debtor or third party (案外人), person or organisation."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    _require_open(case)
+    if role not in Party.Role.values:
+        raise DomainError("invalid_party_role", "诉讼地位应为申请执行人、被执行人或案外人")
+    if kind not in Party.Kind.values:
+        raise DomainError("invalid_party_kind", "主体类型应为自然人或法人（其他组织）")
+    name = _text(name, label="当事人姓名或名称", code="name_required", max_len=200)
+    ident = None
+    if identity_number or identity_kind:
+        if not identity_kind:
+            raise DomainError("identity_kind_required", "请选择证件类型")
+        allowed = idcheck.PERSON_KINDS if kind == Party.Kind.PERSON else idcheck.ORGANISATION_KINDS
+        if identity_kind not in allowed:
+            raise DomainError(
+                "identity_kind_mismatch",
+                "自然人应使用身份证、护照或通行证"
+                if kind == Party.Kind.PERSON
+                else "法人或其他组织应使用统一社会信用代码",
+            )
+        number = idcheck.check_identity(identity_kind, identity_number)
+        ident = _identity_for(kind=identity_kind, number=number, name=name)
+        if Party.objects.filter(case=case, role=role, identity=ident).exists():
+            raise Conflict("party_exists", "该当事人已在本案中登记为同一诉讼地位")
+    if user is not None and getattr(user, "role", None) in STAFF_ROLES:
+        raise DomainError("staff_as_party", "法院工作人员账户不能关联为当事人")
+    phone = (phone or "").strip()
+    if phone and not _PHONE.fullmatch(phone):
+        raise DomainError("invalid_phone", "联系电话格式不正确（手机号11位，固话如0791-12345678）")
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise DomainError("invalid_email", "电子邮箱格式不正确") from exc
+    if priority is not None and (
+        isinstance(priority, bool) or not isinstance(priority, int) or priority < 1
+    ):
+        raise DomainError("invalid_priority", "受偿顺位应为从 1 开始的整数")
+    claim = _amount(claim_fen, label="债权金额", code="invalid_claim_amount", allow_none=True)
+    party = Party.objects.create(
+        case=case,
+        role=role,
+        kind=kind,
+        name=name,
+        identity=ident,
+        user=user,
+        phone=phone,
+        address=_text(
+            address, label="送达地址", code="invalid_address", max_len=300, required=False
+        ),
+        email=email,
+        priority=priority,
+        claim_fen=claim,
+    )
+    audit_record(
+        stream=_stream(case),
+        action="party.added",
+        actor=actor,
+        subject=party.ref,
+        after={
+            "name": name,
+            "role": role,
+            "kind": kind,
+            "identity": f"{ident.get_kind_display()} {ident.masked_number}" if ident else None,
+            "priority": priority,
+            "claim_fen": claim,
+            "linked_user": bool(user),
+        },
+    )
+    return party
+
+
+# ---------------------------------------------------------------- assets
+
+
+def _division_code(value: str) -> str:
+    code = (value or "").strip()
+    if not re.fullmatch(r"\d{6}", code):
+        raise DomainError("invalid_division_code", "行政区划代码应为6位数字（如 360102）")
+    if code[:2] not in idcheck.PROVINCE_CODES:
+        raise DomainError(
+            "invalid_division_code", f"行政区划代码开头“{code[:2]}”不是有效的省级代码"
+        )
+    return code
+
+
+def _coordinate(value: Any, *, low: int, high: int, label: str) -> Any:
+    from decimal import Decimal, InvalidOperation
+
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise DomainError("invalid_coordinate", f"{label}应为数字") from exc
+    if not number.is_finite() or not low <= number <= high:
+        raise DomainError("invalid_coordinate", f"{label}应在 {low} 到 {high} 之间")
+    return number.quantize(Decimal("0.000001"))
+
+
+@transaction.atomic
+def asset_register(
+    *,
+    case: Case,
+    kind: str,
+    name: str,
+    division_code: str,
+    address: str = "",
+    latitude: Any = None,
+    longitude: Any = None,
+    features: dict[str, Any] | None = None,
+    description: str = "",
+    purchase_restricted: bool = False,
+    actor: Any = None,
+) -> Asset:
+    """Register an asset (标的物) of the case with the features valuation needs, checked per kind."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    _require_open(case)
+    if kind not in Asset.Kind.values:
+        raise DomainError("invalid_asset_kind", "标的物类型不正确")
+    name = _text(name, label="标的物名称", code="name_required", max_len=200)
+    clean = clean_features(kind, features)
+    if purchase_restricted and kind != Asset.Kind.RESIDENTIAL:
+        raise DomainError("invalid_purchase_restriction", "限购仅适用于住宅（HQR）", rule="AUC-13")
+    asset = Asset.objects.create(
+        case=case,
+        kind=kind,
+        name=name,
+        division_code=_division_code(division_code),
+        address=_text(
+            address,
+            label="坐落",
+            code="invalid_address",
+            max_len=300,
+            required=kind in Asset.IMMOVABLE_KINDS,
+        ),
+        latitude=_coordinate(latitude, low=-90, high=90, label="纬度"),
+        longitude=_coordinate(longitude, low=-180, high=180, label="经度"),
+        features=clean,
+        description=(description or "").strip()[:5000],
+        purchase_restricted=bool(purchase_restricted),
+        created_at=clock.now(),
+    )
+    audit_record(
+        stream=_stream(case),
+        action="asset.registered",
+        actor=actor,
+        subject=asset.ref,
+        after={
+            "name": name,
+            "kind": kind,
+            "division_code": asset.division_code,
+            "address": asset.address,
+            "features": clean,
+            "purchase_restricted": asset.purchase_restricted,
+        },
+    )
+    return asset
+
+
+# Photos, videos and documents: accepted content by magic bytes (not the browser's word).
+FILE_RULES: dict[str, dict[str, Any]] = {
+    AssetFile.Kind.PHOTO: {
+        "max": 10 * 1024 * 1024,
+        "types": ("image/jpeg", "image/png", "image/webp"),
+    },
+    AssetFile.Kind.VIDEO: {"max": 200 * 1024 * 1024, "types": ("video/mp4",)},
+    AssetFile.Kind.DOCUMENT: {
+        "max": 20 * 1024 * 1024,
+        "types": ("application/pdf", "image/jpeg", "image/png"),
+    },
+}
+_EXTENSIONS = {
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/png": (".png",),
+    "image/webp": (".webp",),
+    "video/mp4": (".mp4",),
+    "application/pdf": (".pdf",),
+}
+
+
+def sniff_content_type(head: bytes) -> str:
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head[4:8] == b"ftyp":
+        return "video/mp4"
+    return ""
+
+
+@transaction.atomic
+def asset_file_add(
+    *, asset: Asset, kind: str, title: str, file: Any, actor: Any = None
+) -> AssetFile:
+    """Attach a photo, video or document (AUC-09 needs photos or video of the asset)."""
+    asset = Asset.objects.select_related("case").get(pk=asset.pk)
+    _require_open(asset.case)
+    if kind not in FILE_RULES:
+        raise DomainError("invalid_file_kind", "附件类型应为照片、视频或文件")
+    title = _text(title, label="附件标题", code="title_required", max_len=200)
+    if file is None:
+        raise DomainError("file_required", "请选择要上传的文件")
+    size = getattr(file, "size", None) or 0
+    rule = FILE_RULES[kind]
+    if size <= 0:
+        raise DomainError("file_empty", "文件为空")
+    if size > rule["max"]:
+        raise DomainError(
+            "file_too_large",
+            f"文件过大（{AssetFile.Kind(kind).label}最大 {rule['max'] // (1024 * 1024)} MB）",
+        )
+    file.seek(0)
+    head = file.read(16)
+    file.seek(0)
+    content_type = sniff_content_type(head)
+    if content_type not in rule["types"]:
+        allowed = "、".join(t.split("/")[1].upper() for t in rule["types"])
+        raise DomainError(
+            "file_type_not_allowed", f"{AssetFile.Kind(kind).label}只接受 {allowed} 格式"
+        )
+    filename = getattr(file, "name", "") or "upload"
+    ext = ("." + filename.rsplit(".", 1)[-1].lower()) if "." in filename else ""
+    if ext not in _EXTENSIONS[content_type]:
+        filename = f"upload{_EXTENSIONS[content_type][0]}"
+        file.name = filename
+    af = AssetFile(
+        asset=asset,
+        kind=kind,
+        title=title,
+        uploaded_at=clock.now(),
+        uploaded_by=actor if getattr(actor, "pk", None) else None,
+        content_type=content_type,
+        size_bytes=size,
+    )
+    af.file.save(filename, file, save=False)
+    af.save()
+    audit_record(
+        stream=_stream(asset.case_id),
+        action="asset.file_added",
+        actor=actor,
+        subject=asset.ref,
+        after={
+            "file": af.pk,
+            "kind": kind,
+            "title": title,
+            "content_type": content_type,
+            "size": size,
+        },
+        rules=["AUC-09"],
+    )
+    return af
+
+
+@transaction.atomic
+def disclosure_record(*, asset: Asset, topic: str, text: str, actor: Any) -> Disclosure:
+    """Record a disclosure (PRC-02, AUC-09). Never an edit: the new record supersedes the last."""
+    asset = Asset.objects.select_for_update().select_related("case").get(pk=asset.pk)
+    if topic not in Disclosure.Topic.values:
+        raise DomainError("invalid_topic", "披露事项不正确")
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("text_required", "请填写披露内容（如无，请写明“无”及核查方式）")
+    if len(text) > 5000:
+        raise DomainError("text_too_long", "披露内容过长（最多5000字）")
+    if not getattr(actor, "pk", None):
+        raise DomainError("actor_required", "披露事项须记录登记人", rule="REC-08")
+    previous = (
+        Disclosure.objects.filter(asset=asset, topic=topic, superseded_by__isnull=True)
+        .order_by("-recorded_at", "-pk")
+        .first()
+    )
+    if previous is not None and previous.text == text:
+        raise DomainError("disclosure_unchanged", "内容与现有记录相同，无需重复登记")
+    d = Disclosure.objects.create(
+        asset=asset,
+        topic=topic,
+        text=text,
+        recorded_by=actor,
+        recorded_at=clock.now(),
+        supersedes=previous,
+    )
+    audit_record(
+        stream=_stream(asset.case_id),
+        action="disclosure.recorded",
+        actor=actor,
+        subject=asset.ref,
+        before={"topic": topic, "text": previous.text, "id": previous.pk} if previous else None,
+        after={"topic": topic, "topic_label": d.get_topic_display(), "text": text, "id": d.pk},
+        rules=["PRC-02", "AUC-09"],
+    )
+    return d
+
+
+# Which measure fits which property (查封、扣押、冻结财产规定): immovables are sealed, movables
+# sealed or detained, equity and other property rights frozen.
+SEIZURE_KINDS_BY_ASSET = {
+    Asset.Kind.RESIDENTIAL: {Seizure.Kind.SEAL},
+    Asset.Kind.COMMERCIAL: {Seizure.Kind.SEAL},
+    Asset.Kind.LAND: {Seizure.Kind.SEAL},
+    Asset.Kind.VEHICLE: {Seizure.Kind.SEAL, Seizure.Kind.DETAIN},
+    Asset.Kind.MOVABLE: {Seizure.Kind.SEAL, Seizure.Kind.DETAIN},
+    Asset.Kind.EQUITY: {Seizure.Kind.FREEZE},
+}
+
+
+@transaction.atomic
+def seizure_record(
+    *,
+    asset: Asset,
+    kind: str,
+    seized_on: dt.date,
+    document: str,
+    expires_on: dt.date | None = None,
+    actor: Any,
+) -> Seizure:
+    """Record a seizure; open the PRC-01 deadline: start pricing within 30 days (REC-01 counting).
+
+    A second seizure of an asset whose PRC-01 deadline is open or met opens no new one.
+    """
+    asset = (
+        Asset.objects.select_for_update()
+        .select_related("case", "case__court", "case__judge")
+        .get(pk=asset.pk)
+    )
+    case = asset.case
+    _require_open(case)
+    if kind not in Seizure.Kind.values:
+        raise DomainError("invalid_seizure_kind", "措施应为查封、扣押或冻结")
+    if kind not in SEIZURE_KINDS_BY_ASSET[asset.kind]:
+        allowed = "、".join(
+            str(Seizure.Kind(k).label) for k in sorted(SEIZURE_KINDS_BY_ASSET[asset.kind])
+        )
+        raise DomainError(
+            "seizure_kind_mismatch",
+            f"{asset.get_kind_display()}应采取{allowed}措施，不能{Seizure.Kind(kind).label}",
+        )
+    if not isinstance(seized_on, dt.date) or isinstance(seized_on, dt.datetime):
+        raise DomainError("invalid_date", "查封日期格式不正确")
+    if seized_on > clock.today():
+        raise DomainError("seized_in_future", "查封日期不能晚于今天")
+    if seized_on < case.filed_on:
+        raise DomainError("seized_before_filing", "查封日期不能早于立案日期")
+    if expires_on is not None and expires_on <= seized_on:
+        raise DomainError("invalid_expiry", "查封到期日应晚于查封日期")
+    document = _text(document, label="裁定书文号", code="document_required", max_len=100)
+    if not getattr(actor, "pk", None):
+        raise DomainError("actor_required", "查封措施须记录登记人", rule="REC-08")
+    seizure = Seizure.objects.create(
+        asset=asset,
+        kind=kind,
+        seized_on=seized_on,
+        document=document,
+        expires_on=expires_on,
+        recorded_by=actor,
+        recorded_at=clock.now(),
+    )
+    audit_record(
+        stream=_stream(case),
+        action="seizure.recorded",
+        actor=actor,
+        subject=asset.ref,
+        after={
+            "seizure": seizure.pk,
+            "kind": kind,
+            "seized_on": seized_on.isoformat(),
+            "document": document,
+            "expires_on": expires_on.isoformat() if expires_on else None,
+        },
+        rules=["PRC-01"],
+    )
+    already = Deadline.objects.filter(
+        subject=asset.ref, rule_id="PRC-01", status__in=[Deadline.Status.OPEN, Deadline.Status.MET]
+    ).exists()
+    if not already:
+        days = int(get_setting("pricing_start_days_after_seizure", court=case.court))
+        deadline_open(
+            rule_id="PRC-01",
+            title=f"启动财产处置参考价确定程序：{asset.name}（查封后{days}日内）",
+            subject=asset.ref,
+            start_event=f"seizure:{seizure.pk}",
+            started_at=calendar.start_of_day(seized_on),
+            period=days,
+            unit=Deadline.Unit.CALENDAR_DAYS,
+            court=case.court,
+            owner=case.judge,
+            owner_role="" if case.judge_id else Role.JUDGE,
+            actor=actor,
+        )
+    _notify_parties_of_seizure(case, asset, seizure)
+    publish(
+        SeizureRecorded(
+            case_id=case.pk, asset_id=asset.pk, seizure_id=seizure.pk, seized_on=seized_on
+        )
+    )
+    return seizure
+
+
+def _notify_parties_of_seizure(case: Case, asset: Asset, seizure: Seizure) -> None:
+    """REC-11: the seizure is a key case node pushed to the parties who have an account."""
+    from core.notifications import notify
+
+    for party in Party.objects.filter(case=case, user__isnull=False).select_related("user"):
+        notify(
+            user=party.user,
+            topic="case.seizure",
+            subject=f"【{case.number}】{seizure.get_kind_display()}：{asset.name}",
+            body=(
+                f"本院已于{seizure.seized_on:%Y年%m月%d日}对“{asset.name}”采取"
+                f"{seizure.get_kind_display()}措施（{seizure.document}）。"
+            ),
+            key=f"seizure:{seizure.pk}:party:{party.pk}",
+            link=f"/cases/portal/{case.pk}/",
+            court=case.court_id,
+            legal=True,
+        )
+
+
+@transaction.atomic
+def lot_create(
+    *,
+    case: Case,
+    assets: Iterable[Asset | int],
+    title: str,
+    bundle_reason: str = "",
+    actor: Any = None,
+) -> Lot:
+    """What is sold as one (AUC-07): one asset, or inseparable assets of one case with the reason."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    _require_open(case)
+    ids = sorted({getattr(a, "pk", a) for a in assets})
+    if not ids:
+        raise DomainError("assets_required", "拍品至少包含一件标的物")
+    found = list(Asset.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    if len(found) != len(ids) or any(a.case_id != case.pk for a in found):
+        raise DomainError("asset_not_in_case", "合并处置的标的物必须属于同一案件", rule="AUC-07")
+    title = _text(title, label="拍品名称", code="title_required", max_len=200)
+    bundle_reason = _text(
+        bundle_reason,
+        label="合并处置理由",
+        code="bundle_reason_required",
+        max_len=300,
+        required=False,
+    )
+    if len(found) > 1 and not bundle_reason:
+        raise DomainError(
+            "bundle_reason_required",
+            "多件标的物合并为一个拍品，须说明不宜分别处置的理由",
+            rule="AUC-07",
+        )
+    taken = Lot.objects.filter(assets__in=found).distinct().first()
+    if taken is not None:
+        raise Conflict("asset_in_lot", f"标的物已在拍品“{taken.title}”中", rule="AUC-07")
+    lot = Lot.objects.create(
+        case=case, title=title, bundle_reason=bundle_reason, created_at=clock.now()
+    )
+    lot.assets.set(found)
+    audit_record(
+        stream=_stream(case),
+        action="lot.created",
+        actor=actor,
+        subject=f"{case.ref}/lot:{lot.pk}",
+        after={"title": title, "assets": [a.pk for a in found], "bundle_reason": bundle_reason},
+        rules=["AUC-07"],
+    )
+    return lot
