@@ -1,0 +1,164 @@
+"""Read queries for pages, the API, the consumer and higher apps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+
+from appraisers.models import AppraisalFee, AppraisalRequest, Commission, Firm, FirmUser, LotDraw
+from appraisers.models.commission import ACTIVE_STATES
+from cases.models import Party
+from core import calendar, clock
+from core.models import STAFF_ROLES
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def draw_record(draw: LotDraw, *, include_secrets: bool | None = None) -> dict[str, Any]:
+    """The draw's whole record, JSON-ready: what ``draw_algorithm.recompute`` needs and more.
+
+    Secrets are part of the public record only once the draw is done, so nobody (a party about
+    to reveal, in particular) learns the others' secrets before the seed is fixed.
+    """
+    if include_secrets is None:
+        include_secrets = draw.status == LotDraw.Status.DONE
+    names = {e["id"]: e["name"] for e in (draw.frozen_list or [])}
+    req = draw.request
+    return {
+        "draw_id": draw.pk,
+        "algorithm_version": draw.algorithm_version,
+        "status": draw.status,
+        "status_display": draw.get_status_display(),
+        "case_number": req.case.number,
+        "asset": req.asset.name,
+        "round": draw.round,
+        "specialty": draw.specialty,
+        "specialty_display": draw.get_specialty_display(),
+        "roster": {
+            "level": draw.roster_level,
+            "division_code": draw.roster_division_code,
+            "basis": draw.roster_basis,
+        },
+        "seed_mode": draw.seed_mode,
+        "seed_mode_display": draw.get_seed_mode_display(),
+        "scheduled_at": _iso(draw.scheduled_at),
+        "commit_deadline": _iso(draw.commit_deadline),
+        "frozen_at": _iso(draw.frozen_at),
+        "frozen_list": draw.frozen_list or [],
+        "list_hash": draw.list_hash,
+        "exclusions": [
+            {
+                "firm_id": x.firm_id,
+                "firm_name": x.firm_name,
+                "reason_code": x.reason_code,
+                "reason": x.reason,
+            }
+            for x in draw.exclusions.order_by("firm_id", "reason_code")
+        ],
+        "commitments": [
+            {
+                "participant_ref": c.participant_ref,
+                "participant_label": c.participant_label,
+                "commitment": c.commitment,
+                "committed_at": _iso(c.committed_at),
+                "revealed_at": _iso(c.revealed_at),
+                "secret": c.secret if include_secrets else "",
+            }
+            for c in draw.commitments.order_by("participant_ref")
+        ],
+        "public_value": draw.public_value,
+        "public_value_source": draw.public_value_source,
+        "public_value_fixed_at": _iso(draw.public_value_fixed_at),
+        "seed": draw.seed,
+        "result": list(draw.result or []),
+        "result_names": [names.get(i, str(i)) for i in (draw.result or [])],
+        "drawn_at": _iso(draw.drawn_at),
+        "operator": str(draw.operator) if draw.operator_id else "",
+        "server_time": clock.now().isoformat(),
+    }
+
+
+def draw_public_record(draw: LotDraw) -> dict[str, Any]:
+    return draw_record(draw)
+
+
+def firm_of(user: Any) -> Firm | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    fu = FirmUser.objects.filter(user=user, is_active=True).select_related("firm").first()
+    return fu.firm if fu else None
+
+
+def commissions_for_firm(firm: Firm) -> QuerySet[Commission]:
+    return (
+        Commission.objects.filter(firm=firm)
+        .select_related("request__case", "request__asset")
+        .order_by("-offered_at", "-pk")
+    )
+
+
+def requests_for_court(court_id: int) -> QuerySet[AppraisalRequest]:
+    return (
+        AppraisalRequest.objects.filter(court_id=court_id)
+        .select_related("case", "asset")
+        .order_by("-created_at")
+    )
+
+
+def requests_for_party(user: Any) -> QuerySet[AppraisalRequest]:
+    case_ids = Party.objects.filter(user=user).values_list("case_id", flat=True)
+    return AppraisalRequest.objects.filter(case_id__in=case_ids).select_related("case", "asset")
+
+
+def fees_for_firm(firm: Firm) -> QuerySet[AppraisalFee]:
+    return (
+        AppraisalFee.objects.filter(firm=firm)
+        .select_related("request__case", "commission")
+        .order_by("-computed_at")
+    )
+
+
+def is_staff_of(user: Any, court_id: int) -> bool:
+    return (
+        bool(getattr(user, "is_authenticated", False))
+        and user.role in STAFF_ROLES
+        and user.court_id == court_id
+    )
+
+
+def countdown(c: Commission, *, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Days left on the report deadline and the flags the firm's list shows."""
+    now = now or clock.now()
+    flags: list[str] = []
+    days_left = None
+    if (
+        c.state in ACTIVE_STATES
+        and c.report_due_at
+        and c.state in ("offered", "accepted", "in_progress")
+    ):
+        if c.paused_at:
+            flags.append("期限中止")
+        else:
+            days_left = (
+                c.report_due_at.astimezone(calendar.CST).date()
+                - now.astimezone(calendar.CST).date()
+            ).days
+            if now > c.report_due_at:
+                flags.append("已逾期")
+            elif days_left <= 5:
+                flags.append("临近期限")
+    if c.extensions.filter(status="pending").exists():
+        flags.append("延期待决定")
+    if c.state == "under_review":
+        flags.append("待说明/补正")
+    if c.objections.filter(status__in=["forwarded", "awaiting_correction"]).exists():
+        flags.append("异议待答复")
+    if c.materials_return_due_at and not c.materials_returned_at:
+        flags.append("待退回材料")
+    if c.state == "offered":
+        flags.append("待接受")
+    return {"days_left": days_left, "flags": flags}

@@ -1,0 +1,106 @@
+"""Helpers shared by the services: audit, notifications, the live draw broadcast."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+
+from core.audit import audit_record
+from core.models import Role, User
+from core.notifications import notify
+
+log = logging.getLogger("gavel.appraisers")
+
+ROSTER_STREAM = "system:appraisers-roster"
+
+
+def audit(
+    request: Any,
+    *,
+    action: str,
+    actor: Any,
+    subject: str,
+    before: Any = None,
+    after: Any = None,
+    reason: str = "",
+    rules: Iterable[str] = (),
+) -> None:
+    """Everything about an appraisal goes to its case's stream (REC-07, REC-08)."""
+    audit_record(
+        stream=f"case:{request.case_id}",
+        action=action,
+        actor=actor,
+        subject=subject,
+        before=before,
+        after=after,
+        reason=reason,
+        rules=list(rules),
+    )
+
+
+def court_contacts(request: Any) -> list[User]:
+    """Who at the court hears about an appraisal: the case's judge, else its officer, else judges."""
+    case = request.case
+    people = [u for u in (case.judge, case.officer) if u is not None and u.is_active]
+    if people:
+        return people[:1]
+    return list(User.objects.filter(court_id=request.court_id, role=Role.JUDGE, is_active=True))
+
+
+def firm_users(firm: Any) -> list[User]:
+    return [
+        fu.user
+        for fu in firm.users.filter(is_active=True).select_related("user")
+        if fu.user.is_active
+    ]
+
+
+def notify_many(
+    users: Iterable[User],
+    *,
+    topic: str,
+    subject: str,
+    body: str,
+    key: str,
+    link: str = "",
+    court: Any = None,
+    legal: bool = True,
+) -> None:
+    for user in users:
+        notify(
+            user=user,
+            topic=topic,
+            subject=subject,
+            body=body,
+            key=f"{key}:u{user.pk}",
+            link=link,
+            court=court,
+            legal=legal,
+        )
+
+
+def broadcast_draw(draw_id: int) -> None:
+    """After commit, push the draw's public record to everyone watching it live."""
+
+    def _send() -> None:
+        from asgiref.sync import async_to_sync
+        from channels.layers import get_channel_layer
+
+        from appraisers.models import LotDraw
+        from appraisers.selectors import draw_public_record
+
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        draw = LotDraw.objects.get(pk=draw_id)
+        try:
+            async_to_sync(layer.group_send)(
+                draw.group_name, {"type": "draw.update", "record": draw_public_record(draw)}
+            )
+        except Exception:  # a push is a notification; the page resyncs from the record
+            log.exception("draw broadcast failed for draw %s", draw_id)
+
+    transaction.on_commit(_send)

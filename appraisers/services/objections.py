@@ -1,0 +1,643 @@
+"""Objections to an appraisal report (异议, APR-12..15) and expert technical review (专业技术评审).
+
+Route: admissibility first (APR-14: late, against a correction, an explanation or a review
+conclusion → refused with the reason). Grounds (3) unqualified appraiser and (4) seriously
+unlawful procedure are decided first by the court (enforcement-objection track, REC-12); if
+upheld, the materials go back within 3 days and the next-ranked firm re-appraises (APR-13).
+Grounds (1)–(2) and objections to standard, method or result are forwarded to the firm within
+3 days; the firm answers within 5; if it does not, or the objector is not satisfied, the court
+sends the question to expert review in a period it sets; the conclusion is recorded (APR-13).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+
+from appraisers.models import AppraisalRequest, Commission, Objection, Report
+from appraisers.services._common import audit, court_contacts, firm_users, notify_many
+from appraisers.services.commission import (
+    CORRECTION_KIND,
+    OBJECTION_DAYS,
+    _new_report,
+    _serve,
+    _transition,
+    local_date,
+    objection_window,
+    offer_next,
+    require_firm_user,
+)
+from appraisers.services.selection import link
+from cases.models import Party
+from core import calendar, clock
+from core.deadlines import deadline_cancel, deadline_close, deadline_open
+from core.errors import DomainError, PermissionDenied
+from core.models import Deadline
+from core.rulesettings import get_setting
+
+G = Objection.Ground
+S = Objection.Status
+OC = Objection.Outcome
+# REC-12: an objection to an enforcement act is reviewed within 15 days (a constant).
+ENFORCEMENT_OBJECTION_REVIEW_DAYS = 15
+FORWARD_DAYS = 3  # APR-13 (firm)
+ANSWER_DAYS = 5  # APR-13 (firm)
+
+
+def _lock(o: Objection) -> Objection:
+    return Objection.objects.select_for_update().select_related("commission__request").get(pk=o.pk)
+
+
+def _lock_c(c: Commission) -> Commission:
+    return Commission.objects.select_for_update().select_related("request", "firm").get(pk=c.pk)
+
+
+def _owner(o: Objection) -> Any:
+    return o.commission.request.case.judge
+
+
+def _notify_objector(o: Objection, *, subject: str, body: str, key: str) -> None:
+    if o.party.user_id:
+        notify_many(
+            [o.party.user],
+            topic="appraisal.objection",
+            subject=subject,
+            body=body,
+            key=key,
+            link=link("party_request", o.commission.request_id),
+            court=o.commission.court,
+        )
+
+
+@transaction.atomic
+def objection_file(
+    *,
+    commission: Commission,
+    party: Party,
+    grounds: list[str],
+    text: str,
+    actor: Any,
+    target: str = Objection.Target.REPORT,
+    fraud_alleged: bool = False,
+) -> Objection:
+    """File an objection. An inadmissible one is recorded as refused, with the reason (APR-14)."""
+    c = _lock_c(commission)
+    if party.case_id != c.request.case_id:
+        raise PermissionDenied("not_a_party", "只有本案当事人可以提出异议", rule="APR-12")
+    grounds = list(dict.fromkeys(g for g in grounds if g))
+    if not grounds or any(g not in G.values for g in grounds):
+        raise DomainError("grounds_required", "请选择异议事由", rule="APR-12")
+    if not (text or "").strip():
+        raise DomainError("text_required", "请书面写明异议内容和理由", rule="APR-12")
+    if target not in Objection.Target.values:
+        raise DomainError("invalid_target", "异议对象无效")
+    if c.state not in (Commission.State.SERVED, Commission.State.FINAL):
+        raise DomainError("report_not_served", "评估报告尚未送达，暂不能提出异议", rule="APR-12")
+    report = c.current_report()
+    now = clock.now()
+    served, closes = objection_window(c, party)
+    refusal = ""
+    if target != Objection.Target.REPORT:
+        refusal = f"不得对{Objection.Target(target).label}提出异议（APR-14）"
+    elif not report.objectionable:
+        refusal = f"现行报告为{report.get_source_display()}，不得对补正报告提出异议（APR-14）"
+    elif c.state == Commission.State.FINAL or (closes is not None and now > closes):
+        when = f"，至 {local_date(closes):%Y-%m-%d} 届满" if closes else ""
+        refusal = f"超过异议期（收到报告之日起{OBJECTION_DAYS}日内{when}）（APR-14）"
+    o = Objection(
+        commission=c,
+        report=report,
+        party=party,
+        filed_by=actor,
+        filed_at=now,
+        target=target,
+        grounds=grounds,
+        text=text.strip(),
+        fraud_alleged=bool(fraud_alleged),
+    )
+    rules = ["APR-12"]
+    if refusal:
+        o.status, o.outcome, o.refusal_reason, o.closed_at = S.REFUSED, OC.REFUSED, refusal, now
+        rules.append("APR-14")
+        if fraud_alleged:
+            # APR-14 exception: fraud, duress, collusion… raised before the first announcement or
+            # direct sale goes to enforcement supervision; the court checks the timing.
+            o.outcome = OC.SUPERVISION
+            o.refusal_reason = refusal + "；所主张欺诈、胁迫、恶意串通等情形转执行监督程序审查"
+        o.save()
+    elif o.procedural:
+        o.status = S.PROCEDURAL
+        o.save()
+        deadline_open(
+            rule_id="REC-12",
+            title="审查评估异议（评估人员资质/程序）",
+            subject=o.subject,
+            start_event="objection.filed",
+            started_at=now,
+            period=ENFORCEMENT_OBJECTION_REVIEW_DAYS,
+            court=c.court_id,
+            owner=_owner(o),
+            owner_role="judge",
+            party_ref=f"party:{party.pk}",
+            actor=actor,
+        )
+        rules.append("APR-13")
+    else:
+        o.status = S.TO_FORWARD
+        o.save()
+        deadline_open(
+            rule_id="APR-13",
+            title="将评估异议转交评估机构",
+            subject=o.subject,
+            start_event="objection.filed",
+            started_at=now,
+            period=FORWARD_DAYS,
+            court=c.court_id,
+            owner=_owner(o),
+            owner_role="judge",
+            party_ref=f"party:{party.pk}",
+            actor=actor,
+        )
+        rules.append("APR-13")
+    audit(
+        c.request,
+        action="objection.filed",
+        actor=actor,
+        subject=o.subject,
+        after={
+            "party": f"party:{party.pk}",
+            "report": report.pk,
+            "target": target,
+            "grounds": grounds,
+            "status": o.status,
+            "refusal": o.refusal_reason,
+            "served_at": served,
+        },
+        reason=o.text,
+        rules=rules,
+    )
+    notify_many(
+        court_contacts(c.request),
+        topic="appraisal.objection",
+        subject=f"评估异议：{c.request.asset.name}",
+        body=f"{c.request.case.number}：{party.name}对评估报告提出异议（{'、'.join(o.grounds_display())}）。"
+        + (f"不予受理：{o.refusal_reason}" if refusal else "请依法处理（APR-13）。"),
+        key=f"objection:{o.pk}:filed",
+        link=link("court_request", c.request_id),
+        court=c.court,
+    )
+    return o
+
+
+def _replace_commission(c: Commission, *, reason: str, actor: Any, rules: list[str]) -> None:
+    """APR-13: the firm is replaced: materials back within 3 days, no fee, next-ranked firm."""
+    before = _transition(c, "replace", rule="APR-13")
+    now = clock.now()
+    days = int(get_setting("late_return_materials_days", court=c.court_id))
+    c.fee_forfeited = True
+    c.ended_reason = reason[:300]
+    c.materials_return_due_at = calendar.within_days(now, days, court=c.court_id)
+    c.save()
+    deadline_cancel(subject=c.subject, actor=actor, reason="评估机构已更换")
+    deadline_open(
+        rule_id="APR-13",
+        title=f"退回评估材料（{c.firm.name}）",
+        subject=c.subject,
+        start_event="objection.upheld",
+        started_at=now,
+        period=days,
+        court=c.court_id,
+        owner=c.request.case.judge,
+        owner_role="judge",
+        party_ref=c.firm.ref,
+        actor=actor,
+    )
+    for other in c.objections.select_for_update().exclude(status__in=[S.REFUSED, S.CLOSED]):
+        other.status, other.closed_at = S.CLOSED, now
+        if not other.outcome:
+            other.procedural_reason = (
+                other.procedural_reason + "\n" if other.procedural_reason else ""
+            ) + "因评估机构更换而终结"
+        other.save()
+        deadline_cancel(subject=other.subject, actor=actor, reason="评估机构已更换")
+    audit(
+        c.request,
+        action="commission.replaced",
+        actor=actor,
+        subject=c.subject,
+        before={"state": before},
+        after={
+            "state": c.state,
+            "fee_forfeited": True,
+            "materials_return_due_at": c.materials_return_due_at,
+        },
+        reason=reason,
+        rules=rules,
+    )
+    notify_many(
+        firm_users(c.firm),
+        topic="appraisal.replaced",
+        subject="委托已更换",
+        body=(
+            f"{c.request.case.number}：{reason}。请于 {local_date(c.materials_return_due_at):%Y-%m-%d} "
+            "前退回评估材料（APR-13）。"
+        ),
+        key=f"commission:{c.pk}:replaced",
+        link=link("firm_commission", c.pk),
+        court=c.court,
+    )
+    req = AppraisalRequest.objects.select_for_update().get(pk=c.request_id)
+    offer_next(request=req, actor=actor)
+
+
+@transaction.atomic
+def objection_decide_procedural(
+    *, objection: Objection, upheld: bool, reason: str, actor: Any
+) -> Objection:
+    """Grounds (3)/(4) first (APR-13): upheld → replacement; else the substantive part goes on."""
+    o = _lock(objection)
+    if o.status != S.PROCEDURAL:
+        raise DomainError("invalid_state", "该异议不处于程序事由审查阶段", rule="APR-13")
+    if not (reason or "").strip():
+        raise DomainError("reason_required", "须写明审查意见", rule="APR-13")
+    now = clock.now()
+    o.procedural_upheld, o.procedural_reason, o.procedural_decided_at = (
+        bool(upheld),
+        reason.strip(),
+        now,
+    )
+    deadline_close(subject=o.subject, rule_id="REC-12", actor=actor)
+    if upheld:
+        o.status, o.outcome, o.closed_at = S.CLOSED, OC.UPHELD_REPLACED, now
+        o.save()
+        c = _lock_c(o.commission)
+        _replace_commission(
+            c,
+            reason=f"异议成立（{'、'.join(o.grounds_display())}）：{reason.strip()}",
+            actor=actor,
+            rules=["APR-13", "APR-15"],
+        )
+    elif o.substantive:
+        o.status = S.TO_FORWARD
+        o.save()
+        deadline_open(
+            rule_id="APR-13",
+            title="将评估异议转交评估机构",
+            subject=o.subject,
+            start_event="objection.procedural_rejected",
+            started_at=now,
+            period=FORWARD_DAYS,
+            court=o.commission.court_id,
+            owner=_owner(o),
+            owner_role="judge",
+            actor=actor,
+        )
+    else:
+        o.status, o.outcome, o.closed_at = S.CLOSED, OC.REJECTED, now
+        o.save()
+    audit(
+        o.commission.request,
+        action="objection.procedural_decided",
+        actor=actor,
+        subject=o.subject,
+        after={"upheld": bool(upheld), "status": o.status, "outcome": o.outcome},
+        reason=reason,
+        rules=["APR-13", "REC-12"],
+    )
+    _notify_objector(
+        o,
+        subject="评估异议审查结果",
+        body=f"您提出的评估异议（程序事由）{'成立，将更换评估机构重新评估' if upheld else '不成立'}：{reason.strip()}",
+        key=f"objection:{o.pk}:procedural",
+    )
+    return o
+
+
+@transaction.atomic
+def objection_forward(*, objection: Objection, actor: Any) -> Objection:
+    """Forward to the firm (within 3 days of filing); the firm answers within 5 days (APR-13)."""
+    o = _lock(objection)
+    if o.status != S.TO_FORWARD:
+        raise DomainError("invalid_state", "该异议不处于待转交阶段", rule="APR-13")
+    now = clock.now()
+    o.status, o.forwarded_at = S.FORWARDED, now
+    o.save()
+    c = o.commission
+    deadline_close(subject=o.subject, rule_id="APR-13", actor=actor)
+    deadline_open(
+        rule_id="APR-13",
+        title=f"评估机构答复异议（{c.firm.name}）",
+        subject=o.subject,
+        start_event="objection.forwarded",
+        started_at=now,
+        period=ANSWER_DAYS,
+        court=c.court_id,
+        owner=_owner(o),
+        owner_role="judge",
+        party_ref=c.firm.ref,
+        actor=actor,
+    )
+    audit(
+        c.request,
+        action="objection.forwarded",
+        actor=actor,
+        subject=o.subject,
+        after={"forwarded_at": now},
+        rules=["APR-13"],
+    )
+    notify_many(
+        firm_users(c.firm),
+        topic="appraisal.objection",
+        subject="评估异议待答复",
+        body=f"{c.request.case.number}：当事人对评估报告提出异议，请于{ANSWER_DAYS}日内书面答复（APR-13）。",
+        key=f"objection:{o.pk}:forwarded",
+        link=link("firm_commission", c.pk),
+        court=c.court,
+    )
+    return o
+
+
+def answer_due_at(o: Objection) -> dt.datetime | None:
+    if o.forwarded_at is None:
+        return None
+    return calendar.within_days(o.forwarded_at, ANSWER_DAYS, court=o.commission.court_id)
+
+
+@transaction.atomic
+def objection_answer(
+    *, objection: Objection, text: str, actor: Any, upload: Any = None, **report_data: Any
+) -> Objection:
+    """The firm answers within 5 days, with an explanation or a corrected report (APR-13)."""
+    o = _lock(objection)
+    c = _lock_c(o.commission)
+    require_firm_user(c, actor)
+    if o.status != S.FORWARDED:
+        raise DomainError("invalid_state", "该异议不处于待答复阶段", rule="APR-13")
+    now = clock.now()
+    if now > answer_due_at(o):
+        raise DomainError("answer_late", "答复期限已过，法院将组织专业技术评审", rule="APR-13")
+    if not (text or "").strip():
+        raise DomainError("text_required", "须书面答复", rule="APR-13")
+    if upload is not None:
+        report = _new_report(
+            c,
+            source=Report.Source.OBJECTION_CORRECTION,
+            upload=upload,
+            data=report_data,
+            actor=actor,
+        )
+        o.corrected_report = report
+        _serve(c, report, kind=CORRECTION_KIND, actor=actor)
+    o.status, o.answer_text, o.answered_at = S.ANSWERED, text.strip(), now
+    o.save()
+    deadline_close(subject=o.subject, rule_id="APR-13", actor=actor)
+    audit(
+        c.request,
+        action="objection.answered",
+        actor=actor,
+        subject=o.subject,
+        after={"corrected_report": o.corrected_report_id},
+        reason=o.answer_text,
+        rules=["APR-13"],
+    )
+    _notify_objector(
+        o,
+        subject="评估机构已答复您的异议",
+        body="评估机构已答复"
+        + ("并出具补正报告" if upload is not None else "")
+        + "。请在线表明是否接受。",
+        key=f"objection:{o.pk}:answered",
+    )
+    notify_many(
+        court_contacts(c.request),
+        topic="appraisal.objection",
+        subject="评估机构已答复异议",
+        body=f"{c.request.case.number}：「{c.firm.name}」已答复异议。",
+        key=f"objection:{o.pk}:answered:court",
+        link=link("court_request", c.request_id),
+        court=c.court,
+        legal=False,
+    )
+    return o
+
+
+@transaction.atomic
+def objection_respond(*, objection: Objection, satisfied: bool, actor: Any) -> Objection:
+    """The objector accepts the answer (closed) or not (the court may order expert review)."""
+    o = _lock(objection)
+    if o.status != S.ANSWERED or o.objector_satisfied is not None:
+        raise DomainError("invalid_state", "没有待表态的答复", rule="APR-13")
+    o.objector_satisfied = bool(satisfied)
+    if satisfied:
+        o.status, o.closed_at = S.CLOSED, clock.now()
+        o.outcome = OC.CORRECTED if o.corrected_report_id else OC.SATISFIED
+    o.save()
+    audit(
+        o.commission.request,
+        action="objection.responded",
+        actor=actor,
+        subject=o.subject,
+        after={"satisfied": bool(satisfied), "status": o.status, "outcome": o.outcome},
+        rules=["APR-13", "APR-15"],
+    )
+    if not satisfied:
+        notify_many(
+            court_contacts(o.commission.request),
+            topic="appraisal.objection",
+            subject="异议人不接受答复",
+            body=f"{o.commission.request.case.number}：异议人不接受评估机构的答复，可组织专业技术评审（APR-13）。",
+            key=f"objection:{o.pk}:unsatisfied",
+            link=link("court_request", o.commission.request_id),
+            court=o.commission.court,
+        )
+    return o
+
+
+def expert_review_allowed(o: Objection, *, now: dt.datetime | None = None) -> bool:
+    """APR-13: only when the firm did not answer in time, or the objector is not satisfied."""
+    now = now or clock.now()
+    if o.status == S.FORWARDED:
+        return now > answer_due_at(o)
+    return o.status == S.ANSWERED and o.objector_satisfied is False
+
+
+@transaction.atomic
+def expert_review_start(
+    *, objection: Objection, body: str, due_at: dt.datetime, actor: Any
+) -> Objection:
+    """Send the question to the industry association's expert review in a court-set period."""
+    o = _lock(objection)
+    if not expert_review_allowed(o):
+        raise DomainError(
+            "expert_review_not_allowed",
+            "仅在评估机构逾期未答复或异议人不接受答复时，方可组织专业技术评审",
+            rule="APR-13",
+        )
+    if not (body or "").strip():
+        raise DomainError("body_required", "须写明组织评审的行业协会", rule="APR-13")
+    now = clock.now()
+    if due_at <= now:
+        raise DomainError("deadline_in_past", "评审期限须晚于当前时间", rule="APR-13")
+    deadline_close(
+        subject=o.subject,
+        rule_id="APR-13",
+        actor=actor,
+        status=Deadline.Status.CANCELLED,
+        reason="转专业技术评审",
+    )
+    o.status, o.expert_body, o.expert_started_at, o.expert_due_at = (
+        S.EXPERT_REVIEW,
+        body.strip(),
+        now,
+        due_at,
+    )
+    o.save()
+    deadline_open(
+        rule_id="APR-13",
+        title="专业技术评审",
+        subject=o.subject,
+        start_event="expert_review.started",
+        started_at=now,
+        unit=Deadline.Unit.FIXED,
+        due_at=due_at,
+        court=o.commission.court_id,
+        owner=_owner(o),
+        owner_role="judge",
+        actor=actor,
+    )
+    audit(
+        o.commission.request,
+        action="objection.expert_review_started",
+        actor=actor,
+        subject=o.subject,
+        after={"body": o.expert_body, "due_at": due_at},
+        rules=["APR-13"],
+    )
+    _notify_objector(
+        o,
+        subject="已组织专业技术评审",
+        body=f"法院已委托{o.expert_body}进行专业技术评审，期限至 {local_date(due_at):%Y-%m-%d}。",
+        key=f"objection:{o.pk}:expert",
+    )
+    return o
+
+
+@transaction.atomic
+def expert_review_conclude(
+    *, objection: Objection, conclusion: str, negative: bool, actor: Any
+) -> Objection:
+    """Record the conclusion: no negative finding → the result stands (APR-15); otherwise the firm
+    corrects within 3 days."""
+    o = _lock(objection)
+    if o.status != S.EXPERT_REVIEW:
+        raise DomainError("invalid_state", "该异议不处于专业技术评审阶段", rule="APR-13")
+    if not (conclusion or "").strip():
+        raise DomainError("conclusion_required", "须记录评审意见", rule="APR-13")
+    now = clock.now()
+    o.expert_conclusion, o.expert_negative, o.expert_concluded_at = (
+        conclusion.strip(),
+        bool(negative),
+        now,
+    )
+    deadline_close(subject=o.subject, rule_id="APR-13", actor=actor)
+    c = o.commission
+    if negative:
+        days = int(get_setting("appraiser_explain_days", court=c.court_id))
+        o.status = S.AWAITING_CORRECTION
+        deadline_open(
+            rule_id="APR-13",
+            title=f"按评审意见补正（{c.firm.name}）",
+            subject=o.subject,
+            start_event="expert_review.concluded",
+            started_at=now,
+            period=days,
+            court=c.court_id,
+            owner=_owner(o),
+            owner_role="judge",
+            party_ref=c.firm.ref,
+            actor=actor,
+        )
+        notify_many(
+            firm_users(c.firm),
+            topic="appraisal.objection",
+            subject="请按专业技术评审意见补正",
+            body=f"{c.request.case.number}：评审意见：{o.expert_conclusion}。请于{days}日内出具补正报告。",
+            key=f"objection:{o.pk}:correct",
+            link=link("firm_commission", c.pk),
+            court=c.court,
+        )
+    else:
+        o.status, o.outcome, o.closed_at = S.CLOSED, OC.EXPERT_NO_NEGATIVE, now
+    o.save()
+    audit(
+        c.request,
+        action="objection.expert_review_concluded",
+        actor=actor,
+        subject=o.subject,
+        after={"negative": bool(negative), "status": o.status, "outcome": o.outcome},
+        reason=o.expert_conclusion,
+        rules=["APR-13", "APR-15"],
+    )
+    _notify_objector(
+        o, subject="专业技术评审意见", body=o.expert_conclusion, key=f"objection:{o.pk}:concluded"
+    )
+    return o
+
+
+@transaction.atomic
+def expert_correction_submit(
+    *, objection: Objection, actor: Any, upload: Any, **report_data: Any
+) -> Report:
+    """The firm's correction after a negative expert finding becomes the result (APR-15)."""
+    o = _lock(objection)
+    c = _lock_c(o.commission)
+    require_firm_user(c, actor)
+    if o.status != S.AWAITING_CORRECTION:
+        raise DomainError("invalid_state", "没有待补正的评审意见", rule="APR-13")
+    report = _new_report(
+        c, source=Report.Source.EXPERT_CORRECTION, upload=upload, data=report_data, actor=actor
+    )
+    _serve(c, report, kind=CORRECTION_KIND, actor=actor)
+    o.corrected_report, o.status, o.outcome, o.closed_at = (
+        report,
+        S.CLOSED,
+        OC.EXPERT_CORRECTED,
+        clock.now(),
+    )
+    o.save()
+    deadline_close(subject=o.subject, rule_id="APR-13", actor=actor)
+    audit(
+        c.request,
+        action="objection.expert_corrected",
+        actor=actor,
+        subject=o.subject,
+        after={"report": report.pk, "amount_fen": report.amount_fen},
+        rules=["APR-13", "APR-15"],
+    )
+    return report
+
+
+@transaction.atomic
+def objection_new_appraisal(*, objection: Objection, reason: str, actor: Any) -> Objection:
+    """APR-15 "upheld → correction or new appraisal": the court orders a new appraisal instead
+    of waiting for a correction the firm did not deliver."""
+    o = _lock(objection)
+    if o.status != S.AWAITING_CORRECTION:
+        raise DomainError(
+            "invalid_state", "仅在评审认为结果有误且待补正时可决定重新评估", rule="APR-15"
+        )
+    if not (reason or "").strip():
+        raise DomainError("reason_required", "须说明理由", rule="APR-15")
+    o.status, o.outcome, o.closed_at = S.CLOSED, OC.UPHELD_REPLACED, clock.now()
+    o.save()
+    deadline_cancel(subject=o.subject, actor=actor, reason="决定重新评估")
+    c = _lock_c(o.commission)
+    _replace_commission(
+        c,
+        reason=f"专业技术评审认为结果有误，决定重新评估：{reason.strip()}",
+        actor=actor,
+        rules=["APR-13", "APR-15"],
+    )
+    return o

@@ -1,0 +1,181 @@
+"""Fixtures for the appraisers tests: a case with two parties and an asset, a roster of firms.
+
+Cases, parties and assets are made with the models directly (cases' services are another
+team's); firms and everything after go through this app's services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import itertools
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from appraisers import services
+from core import clock
+from tests.conftest import make_user
+
+_n = itertools.count(1)
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+def make_case(court, judge=None, *, division_code="360102", kind="residential"):
+    from cases.models import Asset, Case, Party
+
+    n = next(_n)
+    now = clock.now()
+    case = Case.objects.create(
+        court=court,
+        number=f"（2026）测{court.pk}执{n}号",
+        year=2026,
+        court_code=court.code,
+        case_type="执",
+        sequence=n,
+        claim_fen=100_000_000,
+        filed_on=now.date(),
+        created_at=now,
+        judge=judge,
+    )
+    creditor_user = make_user("party")
+    debtor_user = make_user("party")
+    creditor = Party.objects.create(
+        case=case, role="creditor", kind="person", name=f"申请人{n}", user=creditor_user
+    )
+    debtor = Party.objects.create(
+        case=case, role="debtor", kind="organisation", name=f"被执行公司{n}", user=debtor_user
+    )
+    asset = Asset.objects.create(
+        case=case,
+        kind=kind,
+        name=f"东湖区某小区{n}栋住宅",
+        division_code=division_code,
+        address="南昌市东湖区示例路1号",
+        features={"area_m2": 98.5},
+        created_at=now,
+    )
+    return case, creditor, debtor, asset
+
+
+def make_firm(
+    actor, *, city="360100", province="360000", specialty="residential", levels=("city",), **kw
+):
+    n = next(_n)
+    firm = services.firm_create(
+        name=kw.pop("name", f"测试评估有限公司{n}"),
+        licence_no=kw.pop("licence_no", f"LIC-{n:05d}"),
+        qualification=kw.pop("qualification", "real_estate"),
+        division_code=kw.pop("division_code", city),
+        actor=actor,
+        **kw,
+    )
+    for level in levels:
+        services.roster_entry_add(
+            firm=firm,
+            specialty=specialty,
+            level=level,
+            division_code=city if level == "city" else province,
+            actor=actor,
+        )
+    services.appraiser_add(
+        firm=firm, name=f"评估师{n}", licence_no=f"APR-{n:05d}", specialty=specialty, actor=actor
+    )
+    return firm
+
+
+def firm_user_for(firm):
+    user = make_user("appraiser")
+    services.firm_user_add(firm=firm, user=user, actor=None)
+    return user
+
+
+def pdf_upload(content: bytes = PDF_BYTES, name: str = "report.pdf"):
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def report_data(firm, **over):
+    today = clock.today()
+    data = dict(
+        amount_fen=123_456_700,
+        value_date=today,
+        valid_until=today + dt.timedelta(days=300),
+        facts="房屋坐落、面积、权属经现场核实",
+        method="市场比较法",
+        standards="资产评估执业准则——不动产",
+        signing_firm_name=firm.name,
+        signing_firm_licence=firm.licence_no,
+        signer_licences=list(firm.appraisers.values_list("licence_no", flat=True)),
+    )
+    data.update(over)
+    return data
+
+
+def secret_pair(label: str):
+    secret = f"{label}-secret-{next(_n):08d}-abcdefgh"
+    return secret, hashlib.sha256(secret.encode()).hexdigest()
+
+
+@pytest.fixture
+def setup(court, judge, frozen_now):
+    """A case, its parties and asset, and five firms on the city sub-roster."""
+    case, creditor, debtor, asset = make_case(court, judge)
+    firms = [make_firm(None) for _ in range(5)]
+    return {
+        "court": court,
+        "judge": judge,
+        "case": case,
+        "creditor": creditor,
+        "debtor": debtor,
+        "asset": asset,
+        "firms": firms,
+    }
+
+
+def start_request(s, **kw):
+    return services.commission_request(
+        case_id=s["case"].pk,
+        asset_id=s["asset"].pk,
+        procedure_ref=kw.pop("procedure_ref", f"pricing:{next(_n)}"),
+        purpose="确定财产处置参考价",
+        actor=s["judge"],
+        **kw,
+    )
+
+
+def run_public_draw(s, req, *, value="2026125期 03 07 11 19 24 30 + 09"):
+    """Skip agreement, schedule a public-value draw and run it. Returns the draw."""
+    from appraisers.models import AppraisalRequest
+
+    if req.status == AppraisalRequest.Status.AGREEMENT:
+        services.agreement_skip(request=req, reason="被执行人下落不明，无法联系", actor=s["judge"])
+    draw = services.draw_schedule(
+        request=req,
+        scheduled_at=clock.now() + dt.timedelta(hours=2),
+        seed_mode="public_value",
+        actor=s["judge"],
+    )
+    clock.advance(dt.timedelta(hours=2))
+    services.draw_public_value_set(
+        draw=draw,
+        value=value,
+        source="中国福利彩票双色球开奖公告",
+        fixed_at=clock.now() - dt.timedelta(minutes=30),
+        actor=s["judge"],
+    )
+    return services.draw_run(draw=draw, actor=s["judge"])
+
+
+def current_commission(req):
+    return req.commissions.order_by("-pk").first()
+
+
+def io_bytes(data: bytes):
+    return io.BytesIO(data)
