@@ -389,6 +389,8 @@ class Registration(models.Model):
     )
     # Deposit (AUC-16..18) through settlement, or play money for practice auctions.
     deposit_required_fen = models.BigIntegerField(_("应交保证金（分）"), default=0)
+    # The settlement reference of the current hold (a new one after a halt refunded the first).
+    deposit_ref = models.CharField(_("保证金业务编号"), max_length=120, blank=True)
     deposit_held_fen = models.BigIntegerField(_("已交保证金（分）"), null=True, blank=True)
     deposit_held_at = models.DateTimeField(_("保证金到账时间"), null=True, blank=True)
     # AUC-17: code and password.
@@ -403,6 +405,7 @@ class Registration(models.Model):
         on_delete=models.PROTECT,
         related_name="registrations",
     )
+    claims_priority = models.BooleanField(_("主张优先购买权"), default=False)
     is_priority = models.BooleanField(_("优先购买权人"), default=False)
     priority_rank = models.PositiveIntegerField(_("优先顺序"), null=True, blank=True)
     priority_confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -437,8 +440,13 @@ class Registration(models.Model):
 
     @property
     def ref(self) -> str:
-        """The settlement reference of this registration's deposit."""
+        """The reference of this registration: ``auction:<id>/registration:<id>``."""
         return f"auction:{self.auction_id}/registration:{self.pk}"
+
+    @property
+    def money_ref(self) -> str:
+        """The settlement reference of the deposit currently held (AUC-17)."""
+        return self.deposit_ref or self.ref
 
 
 class RegistrationMember(models.Model):

@@ -30,8 +30,11 @@ from bidding.models import (
     AuctionResult,
     AuctionState,
     Bid,
+    CourtAction,
     DefaulterBar,
     ExclusionEntry,
+    InLieuTaking,
+    PanelDecision,
     PriorityHolder,
     Registration,
     RegistrationMember,
@@ -685,6 +688,7 @@ def registration_create(
     eligibility_declared: bool = False,
     joint_bidders: list[dict[str, Any]] | None = None,
     agent: Any = None,
+    claims_priority: bool = False,
 ) -> Registration:
     """Register a bidder (报名) under a verified real name (AUC-11..14, AUC-18).
 
@@ -765,6 +769,7 @@ def registration_create(
         identity=identity,
         accepted_terms_at=now,
         eligibility_declared=bool(eligibility_declared),
+        claims_priority=bool(claims_priority),
         party_ref=party_ref,
         agent_user=agent,
         agent_identity=agent_identity,
@@ -807,23 +812,32 @@ def registration_pay_deposit(*, registration_id: int, user: Any):
     """
     reg = _own_registration(registration_id, user)
     auction = reg.auction
+    now = clock.now()
+    _registration_window(auction, now)
+    if reg.status == Registration.Status.RELEASED and not auction.is_practice:
+        # A halt refunded the deposit (AUC-41); after the resume the bidder pays again.
+        reg.deposit_ref = f"{reg.ref}/hold:{int(now.timestamp())}"
+        reg.status = Registration.Status.PENDING_DEPOSIT
+        reg.deposit_held_at = None
+        reg.save(update_fields=["deposit_ref", "status", "deposit_held_at"])
     if reg.status != Registration.Status.PENDING_DEPOSIT:
         raise Conflict("deposit_already_confirmed", "保证金已确认")
     if auction.is_practice:
         registration_deposit_confirmed(registration_id=reg.pk, amount_fen=reg.deposit_required_fen)
         return None
-    now = clock.now()
-    _registration_window(auction, now)
+    if not reg.deposit_ref:
+        Registration.objects.filter(pk=reg.pk).update(deposit_ref=reg.ref)
+        reg.deposit_ref = reg.ref
     from settlement.services import deposit_request
 
     identity = reg.identity
     return deposit_request(
         case_id=auction.case_id,
-        ref=reg.ref,
+        ref=reg.money_ref,
         payer_ref=f"user:{reg.user_id}",
         payer_name=identity.name if identity else str(reg.user),
         amount_fen=reg.deposit_required_fen,
-        idempotency_key=f"{reg.ref}/deposit",
+        idempotency_key=f"{reg.money_ref}/deposit",
     )
 
 
@@ -853,7 +867,8 @@ def registration_deposit_confirmed(*, registration_id: int, amount_fen: int) -> 
         reg.save(update_fields=["deposit_held_fen", "deposit_held_at"])
         return reg
     reg.status = Registration.Status.ACTIVE
-    _issue_code(reg, now=now)
+    if not reg.bidder_code:
+        _issue_code(reg, now=now)
     reg.save(
         update_fields=[
             "deposit_held_fen",
@@ -1227,7 +1242,7 @@ def auction_close_followup(*, auction_id: int) -> AuctionResult:
         from settlement import services as money
 
         hours = int(setting(auction, "refund_hours_after_close"))
-        refs = [r.ref for r in losers]
+        refs = [r.money_ref for r in losers]
         if refs:
             money.deposit_release_schedule(
                 case_id=auction.case_id,
@@ -1238,9 +1253,9 @@ def auction_close_followup(*, auction_id: int) -> AuctionResult:
             )
         for r in losers:
             money.deposit_release(
-                ref=r.ref,
+                ref=r.money_ref,
                 reason="竞价结束，未成交竞买人保证金退还（AUC-30）",
-                idempotency_key=f"{r.ref}/release",
+                idempotency_key=f"{r.money_ref}/release",
             )
         Registration.objects.filter(pk__in=[r.pk for r in losers]).update(
             status=Registration.Status.RELEASED
@@ -1249,7 +1264,9 @@ def auction_close_followup(*, auction_id: int) -> AuctionResult:
         if result.outcome == AuctionResult.Outcome.SOLD:
             winner = result.winner
             money.deposit_apply(
-                ref=winner.ref, sale_ref=auction.sale_ref, idempotency_key=f"{winner.ref}/apply"
+                ref=winner.money_ref,
+                sale_ref=auction.sale_ref,
+                idempotency_key=f"{winner.money_ref}/apply",
             )
             due = calendar.within_days(
                 result.closed_at, int(auction.balance_period_days), court=auction.court_id
@@ -1385,7 +1402,7 @@ def auction_balance_paid(*, auction_id: int, amount_fen: int | None = None) -> A
 
     auction = locks.auction_for_update(auction_id)
     result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
-    if result.balance_paid_at is not None or auction.state != S.SOLD:
+    if result.balance_paid_at is not None or auction.state not in (S.SOLD, S.IN_LIEU):
         return result
     now = clock.now()
     days = int(setting(auction, "sale_ruling_days"))
@@ -1437,7 +1454,7 @@ def auction_ruling_served(
     auction = locks.auction_for_update(auction_id)
     _require_staff(actor, auction)
     result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
-    if auction.state != S.SOLD or result.balance_paid_at is None:
+    if auction.state not in (S.SOLD, S.IN_LIEU) or result.balance_paid_at is None:
         raise _refuse("balance_not_paid", "买受人付清全部价款后方可送达成交裁定", "AUC-32")
     if result.ruling_served_at is not None:
         raise Conflict("ruling_already_served", "成交裁定已送达")
@@ -1610,10 +1627,10 @@ def auction_default(*, auction_id: int) -> Auction | None:
         from settlement.services import deposit_forfeit
 
         deposit_forfeit(
-            ref=winner.ref,
+            ref=winner.money_ref,
             sale_ref=auction.sale_ref,
             reason="买受人未在期限内支付尾款，保证金不予退还（AUC-33）",
-            idempotency_key=f"{winner.ref}/forfeit",
+            idempotency_key=f"{winner.money_ref}/forfeit",
         )
     reauction = _draft_following(
         auction, link=Auction.Link.REAUCTION, round_=auction.round, now=now, actor=None
@@ -1738,3 +1755,1515 @@ def _require_staff(actor: Any, auction: Auction) -> None:
         and actor.court_id == auction.court_id
     ):
         raise PermissionDenied("forbidden", "仅本院法官、执行员可执行此操作")
+
+
+# ---------------------------------------------------------------------------------------------
+# Drafts, panel decisions, priority holders, exclusion list (AUC-04, AUC-11, AUC-19)
+# ---------------------------------------------------------------------------------------------
+DRAFT_FIELDS = (
+    "title",
+    "round",
+    "starting_price_fen",
+    "increment_fen",
+    "deposit_fen",
+    "balance_period_days",
+    "start_at",
+    "end_at",
+    "announcement",
+    "bidding_rules",
+    "pricing_basis_note",
+    "title_document_barred_reason",
+    "priority_holders_note",
+    "deposit_account",
+    "taxes_note",
+    "court_contact",
+    "known_defects_note",
+    "warnings_text",
+    "priority_claims_fen",
+    "costs_estimate_fen",
+    "setting_overrides",
+)
+MONEY_FIELDS = (
+    "starting_price_fen",
+    "increment_fen",
+    "deposit_fen",
+    "priority_claims_fen",
+    "costs_estimate_fen",
+)
+#: Per-auction court choices a draft may carry into its snapshot (AUC-21, AUC-27).
+AUCTION_SETTING_KEYS = (
+    "proxy_bidding_enabled",
+    "bids_on_increment_grid",
+    "first_bid_must_equal_start",
+    "forbid_rebid_while_leading",
+)
+
+
+def _clean_fields(values: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in DRAFT_FIELDS:
+            raise _refuse("unknown_field", f"不能修改字段 {key}")
+        if key in MONEY_FIELDS:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise _refuse("invalid_amount", "金额须为非负整数（分）")
+            if key in ("starting_price_fen", "increment_fen") and value <= 0:
+                raise _refuse("invalid_amount", "起拍价和加价幅度须大于零")
+        if key == "round" and value not in Auction.Round.values:
+            raise _refuse("invalid_round", "轮次无效")
+        if (
+            key == "balance_period_days"
+            and value is not None
+            and (not isinstance(value, int) or value <= 0)
+        ):
+            raise _refuse("invalid_balance_period", "尾款支付期限须为正整数（日）", "AUC-31")
+        if key == "setting_overrides":
+            value = dict(value or {})
+            for k, v in value.items():
+                if k not in AUCTION_SETTING_KEYS:
+                    raise _refuse("unknown_setting", f"本场拍卖不能单独设置参数 {k}")
+                value[k] = SPECS[k].clean(v)
+        if isinstance(value, str):
+            value = value.strip()
+        out[key] = value
+    return out
+
+
+@transaction.atomic
+def auction_draft_create(*, lot: Any, actor: Any, **fields: Any) -> Auction:
+    """A draft auction (草稿) for a lot of the court's own case; nothing is public yet."""
+    case = lot.case
+    probe = Auction(court_id=case.court_id, is_practice=False)
+    _require_staff(actor, probe)
+    values = _clean_fields(fields)
+    values.setdefault("title", lot.title)
+    values.setdefault(
+        "deposit_account",
+        f"{case.court.master_account_name} {case.court.master_account_bank} "
+        f"{case.court.master_account_no}",
+    )
+    values.setdefault("court_contact", case.court.contact_phone or "")
+    now = clock.now()
+    for key in ("starting_price_fen", "increment_fen", "deposit_fen"):
+        if key not in values:
+            raise _refuse("field_required", "须填写起拍价、加价幅度和保证金", "AUC-04")
+    auction = Auction.objects.create(
+        court_id=case.court_id, case=case, lot=lot, created_at=now, created_by=actor, **values
+    )
+    _stream_append(
+        auction,
+        action="auction.drafted",
+        actor=actor,
+        subject=auction.ref,
+        at=now,
+        after={k: v for k, v in values.items() if k in MONEY_FIELDS or k in ("round", "title")},
+    )
+    _save_stream_head(auction)
+    return auction
+
+
+@transaction.atomic
+def auction_draft_update(*, auction_id: int, actor: Any, **fields: Any) -> Auction:
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    if auction.state != S.DRAFT:
+        raise Conflict("not_a_draft", "已公告的拍卖不能修改；如需变更，请撤回后重新发布", "AUC-03")
+    values = _clean_fields(fields)
+    before = {k: getattr(auction, k) for k in values}
+    for k, v in values.items():
+        setattr(auction, k, v)
+    _stream_append(
+        auction,
+        action="auction.draft_updated",
+        actor=actor,
+        subject=auction.ref,
+        before=before,
+        after=values,
+    )
+    auction.save()
+    return auction
+
+
+def current_panel_decisions(auction: Auction) -> dict[str, PanelDecision]:
+    """The decision in force per topic: the latest not superseded (REC-08)."""
+    out: dict[str, PanelDecision] = {}
+    for d in auction.panel_decisions.filter(superseded_by__isnull=True).order_by(
+        "recorded_at", "pk"
+    ):
+        out[d.topic] = d
+    return out
+
+
+@transaction.atomic
+def panel_decision_record(
+    *,
+    auction_id: int,
+    actor: Any,
+    topic: str,
+    panel_members: str,
+    decided_at: dt.datetime,
+    value_fen: int | None = None,
+    text: str = "",
+) -> PanelDecision:
+    """Record a collegial-panel decision (AUC-04). Never edited: a new one supersedes the old."""
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    if topic not in PanelDecision.Topic.values:
+        raise _refuse("invalid_topic", "合议事项无效", "AUC-04")
+    if not panel_members or not panel_members.strip():
+        raise _refuse("panel_members_required", "须写明合议庭成员", "AUC-04")
+    if decided_at > clock.now():
+        raise _refuse("decided_in_future", "合议时间不能晚于现在", "AUC-04")
+    if topic != PanelDecision.Topic.PRIORITY_PURCHASERS:
+        if isinstance(value_fen, bool) or not isinstance(value_fen, int) or value_fen <= 0:
+            raise _refuse("invalid_amount", "合议决定须写明金额（分）", "AUC-04")
+    elif not text.strip():
+        raise _refuse("text_required", "须写明优先购买权人的资格及顺序（无则写明“无”）", "AUC-04")
+    previous = current_panel_decisions(auction).get(topic)
+    now = clock.now()
+    decision = PanelDecision.objects.create(
+        auction=auction,
+        topic=topic,
+        value_fen=value_fen,
+        text=text.strip(),
+        panel_members=panel_members.strip(),
+        decided_at=decided_at,
+        recorded_by=actor,
+        recorded_at=now,
+        supersedes=previous,
+    )
+    _stream_append(
+        auction,
+        action="panel.decided",
+        actor=actor,
+        subject=f"panel_decision:{decision.pk}",
+        at=now,
+        before={"decision": previous.pk, "value_fen": previous.value_fen} if previous else None,
+        after={
+            "topic": topic,
+            "value_fen": value_fen,
+            "text": text,
+            "panel": panel_members,
+            "decided_at": decided_at,
+        },
+        rules=["AUC-04", "REC-08"],
+    )
+    _save_stream_head(auction)
+    _case_audit(
+        auction,
+        action="panel.decided",
+        actor=actor,
+        rules=["AUC-04"],
+        after={"topic": topic, "value_fen": value_fen, "decided_at": decided_at},
+    )
+    return decision
+
+
+@transaction.atomic
+def priority_holder_add(
+    *, auction_id: int, actor: Any, name: str, rank: int, basis: str, identity: Any = None
+) -> PriorityHolder:
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    if auction.state != S.DRAFT:
+        raise Conflict("not_a_draft", "公告后不能再增加优先购买权人", "AUC-10")
+    if not isinstance(rank, int) or rank < 1:
+        raise _refuse("invalid_rank", "优先顺序须为正整数（1 为最优先）", "AUC-19")
+    if not name.strip() or not basis.strip():
+        raise _refuse("field_required", "须填写优先购买权人姓名及权利依据", "AUC-19")
+    holder = PriorityHolder.objects.create(
+        auction=auction,
+        name=name.strip(),
+        identity=identity,
+        rank=rank,
+        basis=basis.strip(),
+        added_by=actor,
+        added_at=clock.now(),
+    )
+    _stream_append(
+        auction,
+        action="priority_holder.added",
+        actor=actor,
+        subject=f"priority_holder:{holder.pk}",
+        after={"name": holder.name, "rank": rank, "basis": holder.basis},
+        rules=["AUC-19"],
+    )
+    _save_stream_head(auction)
+    return holder
+
+
+@transaction.atomic
+def exclusion_add(
+    *, lot: Any, actor: Any, category: str, identity_kind: str, identity_number: str, name: str
+) -> ExclusionEntry:
+    """AUC-11: add a person or body to the lot's exclusion list."""
+    probe = Auction(court_id=lot.case.court_id)
+    _require_staff(actor, probe)
+    if category not in ExclusionEntry.Category.values:
+        raise _refuse("invalid_category", "类别无效", "AUC-11")
+    number = (identity_number or "").strip().upper()
+    if not number or not name.strip():
+        raise _refuse("field_required", "须填写证件号码和姓名/名称", "AUC-11")
+    entry = ExclusionEntry.objects.create(
+        lot=lot,
+        category=category,
+        identity_kind=identity_kind,
+        identity_number=number,
+        name=name.strip(),
+        added_by=actor,
+        added_at=clock.now(),
+    )
+    from core.audit import audit_record
+
+    audit_record(
+        stream=f"case:{lot.case_id}",
+        action="exclusion.added",
+        actor=actor,
+        subject=f"case:{lot.case_id}/lot:{lot.pk}",
+        after={"category": category, "name": entry.name},
+        rules=["AUC-11"],
+    )
+    return entry
+
+
+@transaction.atomic
+def auction_notice_record(
+    *,
+    auction_id: int,
+    actor: Any,
+    recipient: Any,
+    method: str,
+    sent_at: dt.datetime | None = None,
+    received_at: dt.datetime | None = None,
+    proof: str = "",
+    unreachable_reason: str = "",
+):
+    """Serve the auction notice on a party (``cases.Party``) or priority holder (AUC-10)."""
+    from core.service import service_record
+
+    auction = Auction.objects.get(pk=auction_id)
+    _require_staff(actor, auction)
+    if isinstance(recipient, PriorityHolder):
+        ref, name, user = recipient.recipient_ref, recipient.name, None
+    else:
+        ref, name, user = f"party:{recipient.pk}", recipient.name, recipient.user
+    return service_record(
+        court=auction.court_id,
+        subject=_notice_subject(auction),
+        document=f"拍卖通知：{auction.title}",
+        document_kind="auction_notice",
+        recipient_ref=ref,
+        recipient_name=name,
+        recipient_user=user,
+        method=method,
+        sent_at=sent_at,
+        received_at=received_at,
+        proof=proof,
+        unreachable_reason=unreachable_reason,
+        actor=actor,
+    )
+
+
+def _notice_subject(auction: Auction) -> str:
+    return f"case:{auction.case_id}/auction:{auction.pk}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Publication (公告): every refusal names its rule
+# ---------------------------------------------------------------------------------------------
+STANDARD_WARNINGS = [
+    "竞买人应当具备完全民事行为能力，法律、行政法规对买受人资格有特别规定的，应当具备相应资格。",
+    "委托他人代为竞买的，应当在竞价程序开始前经人民法院确认，并通知网络服务提供者。",
+    "标的物以实物现状为准，法院不负瑕疵担保责任；已知瑕疵见披露事项。",
+    "拍卖成交后，买受人的真实身份将依法公示。",
+    "买受人悔拍的，交纳的保证金不予退还。",
+]
+HOUSE_WARNING = "本标的物为住房，竞买人须符合当地住房限购政策，报名时声明具备购房资格，成交裁定前须提交资格证明。"
+
+
+def _price_basis_for(
+    auction: Auction, at: dt.datetime
+) -> tuple[int | None, dict[int, dict], list[str]]:
+    from pricing.services import reference_price_valid_for
+
+    bases: dict[int, dict] = {}
+    missing = []
+    for asset in auction.lot.assets.order_by("pk"):
+        basis = reference_price_valid_for(asset_id=asset.pk, at=at)
+        if basis is None:
+            missing.append(asset.name)
+            continue
+        bases[asset.pk] = {
+            "kind": basis.kind,
+            "amount_fen": basis.amount_fen,
+            "ground": basis.ground,
+            "valid_until": basis.valid_until,
+            "procedure_ref": basis.procedure_ref,
+        }
+    total = sum(b["amount_fen"] for b in bases.values()) if not missing else None
+    return total, bases, missing
+
+
+def _lead_days(auction: Auction, immovable: bool) -> tuple[int, str]:
+    if auction.round == Auction.Round.SALE:
+        return (int(setting(auction, "sale_immovable_lead_days")) if immovable else 0), "AUC-38"
+    if auction.round == Auction.Round.SECOND:
+        key = "announce_lead_days_r2_immovable" if immovable else "announce_lead_days_r2_movable"
+        return int(setting(auction, key)), "AUC-35"
+    key = "announce_lead_days_r1_immovable" if immovable else "announce_lead_days_r1_movable"
+    return int(setting(auction, key)), "AUC-08"
+
+
+def _pack_missing(auction: Auction) -> list[str]:
+    """AUC-09: what the disclosure pack still lacks."""
+    from cases.models import AssetFile, Disclosure
+    from cases.selectors import current_disclosures
+
+    missing = []
+    if not auction.announcement:
+        missing.append("拍卖公告正文")
+    if not auction.bidding_rules:
+        missing.append("竞价规则")
+    if not (auction.case.title_document or auction.title_document_barred_reason):
+        missing.append("执行依据（或不公开的理由）")
+    if not auction.pricing_basis_note:
+        missing.append("评估报告或定价依据说明")
+    if not auction.priority_holders_note:
+        missing.append("优先购买权人情况（无则写明“无”）")
+    if not auction.deposit_account:
+        missing.append("保证金账户")
+    if not auction.court_contact:
+        missing.append("法院联系方式")
+    required_topics = [
+        Disclosure.Topic.TITLE,
+        Disclosure.Topic.ENCUMBRANCES,
+        Disclosure.Topic.POSSESSION,
+        Disclosure.Topic.DEFECTS,
+    ]
+    for asset in auction.lot.assets.order_by("pk"):
+        have = current_disclosures(asset)
+        for topic in required_topics:
+            if topic not in have:
+                missing.append(f"{asset.name}：{Disclosure.Topic(topic).label}")
+        if Disclosure.Topic.TAXES not in have and not auction.taxes_note:
+            missing.append(f"{asset.name}：{Disclosure.Topic.TAXES.label}")
+        if not asset.files.filter(kind__in=[AssetFile.Kind.PHOTO, AssetFile.Kind.VIDEO]).exists():
+            missing.append(f"{asset.name}：照片或视频")
+    return missing
+
+
+def auction_publish_problems(
+    auction: Auction, *, now: dt.datetime | None = None
+) -> list[DomainError]:
+    """Every reason publication is refused, each naming its rule (the court page lists them all)."""
+    from core.service import recipient_served_at
+
+    now = now or clock.now()
+    problems: list[DomainError] = []
+
+    def add(code: str, message: str, rule: str) -> None:
+        problems.append(DomainError(code, message, rule=rule))
+
+    if auction.is_practice:
+        return problems
+    if auction.state != S.DRAFT:
+        add("not_a_draft", "只有草稿可以发布", "AUC-03")
+        return problems
+    case = auction.case
+    if case.status != "open":
+        add("case_not_open", "案件不在执行中，不能发布拍卖", "AUC-42")
+    start, inc, dep = auction.starting_price_fen, auction.increment_fen, auction.deposit_fen
+    # AUC-04: a current panel decision for each number, matching what is published.
+    decisions = current_panel_decisions(auction)
+    for topic, value in (("starting_price", start), ("increment", inc), ("deposit", dep)):
+        d = decisions.get(topic)
+        label = PanelDecision.Topic(topic).label
+        if d is None:
+            add("panel_decision_missing", f"缺少合议庭关于{label}的决定", "AUC-04")
+        elif d.value_fen != value:
+            add("panel_decision_mismatch", f"{label}与合议庭决定不一致", "AUC-04")
+    if PanelDecision.Topic.PRIORITY_PURCHASERS not in decisions:
+        add("panel_decision_missing", "缺少合议庭关于优先购买权人资格及顺序的决定", "AUC-04")
+    # Time: a future start, a period of at least 24 h (AUC-22), the lead time (AUC-08/35/38).
+    if not auction.start_at or not auction.end_at:
+        add("period_required", "须设定竞价开始和结束时间", "AUC-22")
+    else:
+        if auction.round == Auction.Round.SALE:
+            days = int(setting(auction, "sale_period_days"))
+            if auction.end_at - auction.start_at != dt.timedelta(days=days):
+                add("sale_period", f"变卖期须为 {days} 日", "AUC-37")
+        elif auction.end_at - auction.start_at < dt.timedelta(
+            hours=int(setting(auction, "bidding_min_hours"))
+        ):
+            add("bidding_period_too_short", "竞价时间不得少于二十四小时", "AUC-22")
+        immovable = any(a.is_immovable for a in auction.lot.assets.all())
+        lead, rule = _lead_days(auction, immovable)
+        earliest = calendar.at_least_days_before(now, lead)
+        if auction.start_at.astimezone(calendar.CST).date() < earliest or auction.start_at <= now:
+            kind = "不动产或财产权" if immovable else "动产"
+            add(
+                "lead_time_too_short",
+                f"{kind}公告期不足 {lead} 日，竞价最早可于 {earliest:%Y-%m-%d} 开始",
+                rule,
+            )
+    # AUC-31: the balance period is a required field with no default.
+    if not auction.balance_period_days:
+        add("balance_period_required", "须设定尾款支付期限（无默认值）", "AUC-31")
+    # AUC-16 (or AUC-37: 变卖 qualifies by paying the full price).
+    if auction.round == Auction.Round.SALE and setting(auction, "sale_full_payment_to_qualify"):
+        if dep != start:
+            add("sale_full_payment", "变卖须全额交纳价款方可参与竞买", "AUC-37")
+    else:
+        low = Decimal(start) * Decimal(str(setting(auction, "deposit_ratio_min")))
+        high = Decimal(start) * Decimal(str(setting(auction, "deposit_ratio_max")))
+        if not (low <= dep <= high):
+            add("deposit_out_of_range", "保证金须为起拍价的 5% 至 20%", "AUC-16")
+    # AUC-05 (first round) against the price basis; AUC-35 / AUC-37 against the previous round.
+    _check_starting_price(auction, now, add)
+    # AUC-06: a start that cannot cover priority claims and costs.
+    floor = auction.priority_claims_fen + auction.costs_estimate_fen
+    if floor > 0 and start <= floor:
+        if auction.low_start_notified_at is None:
+            add(
+                "low_start_notice_required",
+                "起拍价不足以清偿优先债权和执行费用，须先通知申请执行人",
+                "AUC-06",
+            )
+        elif auction.applicant_insisted_at is None:
+            add("applicant_not_insisted", "申请执行人未在收到通知后五日内申请继续拍卖", "AUC-06")
+        else:
+            add(
+                "low_start_not_exceeding",
+                "申请执行人申请继续拍卖的，重新确定的起拍价须高于优先债权和执行费用总额",
+                "AUC-06",
+            )
+    # AUC-07: the case's proceeds already cover the debt and costs.
+    if (
+        _case_proceeds_fen(auction) >= case.claim_fen + auction.costs_estimate_fen
+        and auction.debtor_consented_at is None
+    ):
+        add(
+            "proceeds_cover_debt",
+            "本案已拍卖所得足以清偿债务和费用，未经被执行人同意不得继续拍卖",
+            "AUC-07",
+        )
+    # Only one live auction per lot.
+    if (
+        Auction.objects.filter(
+            lot_id=auction.lot_id,
+            state__in=[S.SCHEDULED, S.BIDDING, S.EXTENDED, S.SUSPENDED, S.HALTED, S.SOLD],
+        )
+        .exclude(pk=auction.pk)
+        .exists()
+    ):
+        add("lot_busy", "该拍品已有进行中或已成交的拍卖", "AUC-03")
+    # AUC-09: the full disclosure pack.
+    missing = _pack_missing(auction)
+    if missing:
+        add("disclosure_incomplete", "披露材料不全：" + "、".join(missing), "AUC-09")
+    # AUC-10: parties and known priority purchasers served at least 3 days before.
+    days = int(setting(auction, "party_notice_lead_days"))
+    from cases.models import Party
+
+    recipients = [
+        (f"party:{p.pk}", p.name)
+        for p in Party.objects.filter(
+            case_id=case.pk, role__in=[Party.Role.CREDITOR, Party.Role.DEBTOR]
+        ).order_by("pk")
+    ]
+    recipients += [(h.recipient_ref, h.name) for h in auction.priority_holders.all()]
+    unserved = []
+    for ref, name in recipients:
+        served = recipient_served_at(subject=_notice_subject(auction), recipient_ref=ref)
+        if (
+            served is None
+            or not calendar.is_at_least_days_before(served, now, days)
+            or served > now
+        ):
+            unserved.append(name)
+    if unserved:
+        add(
+            "parties_not_served",
+            f"以下当事人或优先购买权人未在公告 {days} 日前送达（签收、书面放弃或视为送达）："
+            + "、".join(unserved),
+            "AUC-10",
+        )
+    return problems
+
+
+def _check_starting_price(auction: Auction, now: dt.datetime, add) -> None:
+    start = auction.starting_price_fen
+    prev = auction.previous
+    if auction.round == Auction.Round.FIRST:
+        total, bases, missing = _price_basis_for(auction, now)
+        if missing:
+            add("no_price_basis", "以下财产没有有效的参考价：" + "、".join(missing), "PRC-11")
+            return
+        if any(b["kind"] == "equity_waiver" for b in bases.values()):
+            # PRC-20: the 70% check is waived; the start must exceed the enforcement costs.
+            if start <= total:
+                add("start_below_costs", "股权起拍价须高于执行费用", "PRC-20")
+            return
+        ratio = Decimal(str(setting(auction, "first_auction_min_start_ratio")))
+        if Decimal(start) < ratio * Decimal(total):
+            add("start_below_ratio", f"一拍起拍价不得低于参考价的 {int(ratio * 100)}%", "AUC-05")
+        return
+    if prev is None:
+        add("previous_round_required", "再次拍卖或变卖须关联上一轮拍卖", "AUC-35")
+        return
+    if auction.link == Auction.Link.REAUCTION:
+        return  # AUC-33: the re-auction after a default repeats the defaulted round's numbers
+    expected_prev_round = (
+        Auction.Round.FIRST if auction.round == Auction.Round.SECOND else Auction.Round.SECOND
+    )
+    if prev.state != S.UNSOLD or prev.round != expected_prev_round:
+        add("previous_round_not_unsold", "上一轮拍卖须为流拍", "AUC-35")
+        return
+    closed = prev.closed_at
+    anchor_at = (
+        now
+        if setting(auction, "reauction_deadline_anchor") == "announcement_published"
+        else auction.start_at
+    )
+    if auction.round == Auction.Round.SECOND:
+        cut = Decimal(str(setting(auction, "second_auction_max_cut_ratio")))
+        if Decimal(start) < (1 - cut) * Decimal(prev.starting_price_fen):
+            add(
+                "cut_too_deep",
+                f"再次拍卖起拍价降价幅度不得超过前次起拍价的 {int(cut * 100)}%",
+                "AUC-35",
+            )
+        days = int(setting(auction, "reauction_days_after_unsold"))
+        if anchor_at and anchor_at > calendar.within_days(closed, days, court=auction.court_id):
+            add("reauction_too_late", f"流拍后应在 {days} 日内再次拍卖", "AUC-35")
+    else:
+        ratio = Decimal(str(setting(auction, "sale_price_ratio_to_r2_start")))
+        if Decimal(start) < ratio * Decimal(prev.starting_price_fen):
+            add("sale_price_too_low", "变卖价不得低于二拍起拍价", "AUC-37")
+        days = int(setting(auction, "sale_announce_days"))
+        if now > calendar.within_days(closed, days, court=auction.court_id):
+            add("sale_too_late", f"二拍流拍后应在 {days} 日内发布变卖公告", "AUC-37")
+
+
+def _case_proceeds_fen(auction: Auction) -> int:
+    """What the case's other lots already fetched (sales not defaulted or set aside, takings in lieu)."""
+    sold = (
+        AuctionResult.objects.filter(
+            auction__case_id=auction.case_id,
+            auction__state=S.SOLD,
+            outcome=AuctionResult.Outcome.SOLD,
+        )
+        .exclude(auction_id=auction.pk)
+        .values_list("price_fen", flat=True)
+    )
+    in_lieu = InLieuTaking.objects.filter(auction__case_id=auction.case_id).values_list(
+        "price_fen", flat=True
+    )
+    return sum(p or 0 for p in sold) + sum(in_lieu)
+
+
+@transaction.atomic
+def auction_publish(*, auction_id: int, actor: Any) -> Auction:
+    """公告: refuse, naming every rule not met; else snapshot the settings and go public."""
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    now = clock.now()
+    problems = auction_publish_problems(auction, now=now)
+    if problems:
+        first = problems[0]
+        raise DomainError(
+            "publication_refused",
+            "不能发布：" + "；".join(f"{p.message}（{p.rule}）" for p in problems),
+            rule=first.rule,
+            problems=[p.as_dict() for p in problems],
+        )
+    old = auction.state
+    if auction.round == Auction.Round.FIRST:
+        _, bases, _ = _price_basis_for(auction, now)
+        auction.price_basis = {str(k): v for k, v in bases.items()}
+    auction.settings_snapshot = _snapshot_for(auction)
+    warnings = [w for w in STANDARD_WARNINGS if w not in auction.warnings_text]
+    if _lot_purchase_restricted(auction) and HOUSE_WARNING not in auction.warnings_text:
+        warnings.append(HOUSE_WARNING)
+    if warnings:
+        auction.warnings_text = "\n".join(filter(None, [auction.warnings_text, *warnings]))
+    auction.applicant_bears_costs = auction.applicant_insisted_at is not None
+    auction.scheduled_end_at = auction.end_at
+    auction.published_at = now
+    auction.published_by = actor
+    auction.publish()
+    pack = {
+        k: getattr(auction, k)
+        for k in (
+            "title",
+            "round",
+            "starting_price_fen",
+            "increment_fen",
+            "deposit_fen",
+            "balance_period_days",
+            "start_at",
+            "end_at",
+            "announcement",
+            "bidding_rules",
+            "pricing_basis_note",
+            "priority_holders_note",
+            "deposit_account",
+            "taxes_note",
+            "court_contact",
+            "known_defects_note",
+            "warnings_text",
+        )
+    }
+    _stream_append(
+        auction,
+        action="auction.published",
+        actor=actor,
+        subject=auction.ref,
+        at=now,
+        after={"announcement": pack, "price_basis": auction.price_basis},
+        rules=[
+            "AUC-04",
+            "AUC-05",
+            "AUC-08",
+            "AUC-09",
+            "AUC-10",
+            "AUC-16",
+            "AUC-22",
+            "AUC-31",
+            "REC-06",
+        ],
+    )
+    auction.save()
+    _case_audit(
+        auction,
+        action="auction.published",
+        actor=actor,
+        rules=["AUC-03"],
+        after={
+            "round": auction.round,
+            "starting_price_fen": auction.starting_price_fen,
+            "start_at": auction.start_at,
+            "end_at": auction.end_at,
+        },
+    )
+    from pricing.services import reference_price_record_announcement
+
+    if auction.round == Auction.Round.FIRST:
+        for asset_id in _lot_asset_ids(auction):
+            reference_price_record_announcement(
+                asset_id=asset_id, auction_ref=auction.ref, published_at=now
+            )
+    if auction.previous_id:
+        from core.deadlines import deadline_close
+
+        deadline_close(
+            subject=f"case:{auction.case_id}/auction:{auction.previous_id}",
+            actor=actor,
+            reason=f"已发布 {auction.ref}",
+        )
+    _notify_many(
+        _parties_users(auction),
+        topic="auction.announced",
+        subject="【拍卖公告】",
+        body=f"{auction.title}（{auction.get_round_display()}）已公告，竞价时间 "
+        f"{auction.start_at.astimezone(calendar.CST):%Y-%m-%d %H:%M} 至 "
+        f"{auction.end_at.astimezone(calendar.CST):%Y-%m-%d %H:%M}。",
+        key=f"auction:{auction.pk}:announced",
+        link=_auction_link(auction),
+        court=auction.court_id,
+    )
+    _state_changed(auction, old)
+    publish_on_commit(AuctionPublished(auction_id=auction.pk))
+    return auction
+
+
+@transaction.atomic
+def auction_low_start_notice(
+    *, auction_id: int, actor: Any, insisted_at: dt.datetime | None = None
+) -> Auction:
+    """AUC-06: record the notice to the applicant, or (``insisted_at``) the applicant's request
+    to continue, which must come within 5 days of the notice (a constant, not a setting)."""
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    if auction.state != S.DRAFT:
+        raise Conflict("not_a_draft", "只有草稿可以记录", "AUC-06")
+    now = clock.now()
+    if insisted_at is None:
+        auction.low_start_notified_at = now
+        action = "auction.low_start_notified"
+    else:
+        if auction.low_start_notified_at is None:
+            raise _refuse("notice_first", "须先通知申请执行人", "AUC-06")
+        if insisted_at > calendar.within_days(
+            auction.low_start_notified_at, 5, court=auction.court_id
+        ):
+            raise _refuse("insist_too_late", "申请执行人须在收到通知后五日内申请继续拍卖", "AUC-06")
+        auction.applicant_insisted_at = insisted_at
+        action = "auction.applicant_insisted"
+    _stream_append(
+        auction,
+        action=action,
+        actor=actor,
+        subject=auction.ref,
+        rules=["AUC-06"],
+        after={
+            "notified_at": auction.low_start_notified_at,
+            "insisted_at": auction.applicant_insisted_at,
+        },
+    )
+    auction.save()
+    return auction
+
+
+@transaction.atomic
+def auction_debtor_consent(*, auction_id: int, actor: Any, note: str) -> Auction:
+    """AUC-07: the debtor consents to selling further lots after the debt is covered."""
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    if not note.strip():
+        raise _refuse("reason_required", "须记录被执行人同意的方式和内容", "AUC-07")
+    auction.debtor_consented_at = clock.now()
+    _stream_append(
+        auction,
+        action="auction.debtor_consented",
+        actor=actor,
+        subject=auction.ref,
+        reason=note,
+        rules=["AUC-07"],
+    )
+    auction.save()
+    return auction
+
+
+# ---------------------------------------------------------------------------------------------
+# Court actions with published reasons (AUC-40..43), in lieu (AUC-36), next rounds (AUC-35/37)
+# ---------------------------------------------------------------------------------------------
+WITHDRAW_GROUNDS = {
+    "title_set_aside": "执行依据被撤销",
+    "creditor_withdrew": "申请执行人撤回申请",
+    "debt_paid": "被执行人已履行债务",
+    "settlement": "当事人达成和解",
+    "third_party_objection": "案外人异议成立",
+    "collusion": "存在恶意串通",
+    "debtor_paid_before_auction": "被执行人于拍卖日前清偿并申请停止拍卖",
+    "other": "其他事由",
+}
+SET_ASIDE_GROUNDS = {
+    "untrue_description": "严重失实的标的物描述",
+    "system_fault": "系统故障、病毒、黑客攻击或数据错误导致结果错误",
+    "collusion": "恶意串通",
+    "unqualified_buyer": "买受人不具备资格",
+    "excluded_or_unequal": "违法限制竞买人或设置不平等条件",
+    "other_serious": "其他严重违法情形",
+}
+SUSPEND_GROUNDS = {
+    "court_decision": "法院决定暂缓",
+    "platform_failure": "网络服务提供者系统故障或紧急情况（已立即报告法院）",
+    "enforcement_objection": "执行异议",
+    "third_party_objection": "案外人异议",
+    "other": "其他事由",
+}
+
+
+def _court_action(
+    auction: Auction,
+    *,
+    kind: str,
+    actor: Any,
+    reason: str,
+    ground: str = "",
+    document: str = "",
+    follow_up: str = "",
+    old: str = "",
+    **extra: Any,
+) -> CourtAction:
+    if not reason or not reason.strip():
+        raise _refuse("reason_required", "须写明公开的理由", "REC-09")
+    now = clock.now()
+    action = CourtAction.objects.create(
+        auction=auction,
+        kind=kind,
+        ground=ground,
+        reason=reason.strip(),
+        document=document.strip(),
+        follow_up=follow_up.strip(),
+        decided_by=actor,
+        decided_at=now,
+        from_state=old,
+        to_state=auction.state,
+        **extra,
+    )
+    _stream_append(
+        auction,
+        action=f"court.{kind}",
+        actor=actor,
+        subject=f"court_action:{action.pk}",
+        at=now,
+        before={"state": old},
+        after={
+            "state": auction.state,
+            "ground": ground,
+            "document": document,
+            "follow_up": follow_up,
+            **{k: v for k, v in extra.items()},
+        },
+        reason=reason,
+        rules=_ACTION_RULES.get(kind, ["AUC-40"]),
+    )
+    _case_audit(
+        auction,
+        action=f"auction.{kind}",
+        actor=actor,
+        reason=reason,
+        rules=_ACTION_RULES.get(kind, []),
+        before={"state": old},
+        after={"state": auction.state, "ground": ground},
+    )
+    _state_changed(auction, old)
+    return action
+
+
+_ACTION_RULES = {
+    "suspend": ["AUC-40", "REC-09"],
+    "halt": ["AUC-40", "AUC-41", "REC-09"],
+    "resume": ["AUC-40", "AUC-41", "AUC-22"],
+    "withdraw": ["AUC-42", "AUC-41"],
+    "set_aside": ["AUC-43"],
+    "case_withdrawn": ["AUC-03"],
+    "third_party_objection": ["AUC-40", "REC-12"],
+    "ground_ended": ["AUC-40"],
+}
+
+
+def _release_all(
+    auction: Auction, *, reason: str, hours: int, exclude: set[int] | None = None
+) -> int:
+    """Refund every deposit still held (AUC-30 / AUC-41), through settlement or as play money."""
+    regs = [
+        r
+        for r in Registration.objects.filter(
+            auction_id=auction.pk,
+            deposit_held_at__isnull=False,
+            status__in=[Registration.Status.ACTIVE, Registration.Status.WINNER],
+        )
+        if r.pk not in (exclude or set())
+    ]
+    if not regs:
+        return 0
+    if not auction.is_practice:
+        from settlement import services as money
+
+        money.deposit_release_schedule(
+            case_id=auction.case_id,
+            refs=[r.money_ref for r in regs],
+            closed_at=clock.now(),
+            hours=hours,
+            rule_id="AUC-41",
+        )
+        for r in regs:
+            money.deposit_release(
+                ref=r.money_ref, reason=reason, idempotency_key=f"{r.money_ref}/release"
+            )
+    Registration.objects.filter(pk__in=[r.pk for r in regs]).update(
+        status=Registration.Status.RELEASED
+    )
+    for r in regs:
+        _notify_many(
+            [r.user],
+            topic="auction.deposit_refund",
+            subject="【保证金退还】",
+            body=reason,
+            key=f"{r.money_ref}:refund",
+            link=_auction_link(auction),
+            court=auction.court_id,
+        )
+    return len(regs)
+
+
+def _notify_action(auction: Auction, subject: str, body: str, key: str) -> None:
+    _notify_many(
+        _parties_users(auction),
+        topic="auction.court_action",
+        subject=subject,
+        body=body,
+        key=f"auction:{auction.pk}:{key}",
+        link=_auction_link(auction),
+        court=auction.court_id,
+    )
+
+
+@transaction.atomic
+def auction_suspend(
+    *, auction_id: int, actor: Any, reason: str, ground: str = "court_decision", document: str = ""
+) -> CourtAction:
+    """暂缓 (AUC-40): bidding stops, deposits stay held; the reason is published."""
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    if ground not in SUSPEND_GROUNDS:
+        raise _refuse("invalid_ground", "暂缓事由无效", "AUC-40")
+    old = auction.state
+    if old not in (S.SCHEDULED, S.BIDDING, S.EXTENDED):
+        raise Conflict("cannot_suspend", "当前状态不能暂缓", "AUC-03")
+    auction.suspend()
+    auction.save(update_fields=["state"])
+    action = _court_action(
+        auction,
+        kind="suspend",
+        actor=actor,
+        reason=reason,
+        ground=ground,
+        document=document,
+        old=old,
+    )
+    _save_stream_head(auction)
+    _notify_action(
+        auction, "【暂缓拍卖】", f"{auction.title} 暂缓拍卖。理由：{reason}", f"suspend:{action.pk}"
+    )
+    return action
+
+
+@transaction.atomic
+def auction_halt(
+    *, auction_id: int, actor: Any, reason: str, ground: str = "court_decision", document: str = ""
+) -> CourtAction:
+    """中止 (AUC-40): bidding stops and deposits are refunded within 24 h (AUC-41)."""
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    if ground not in SUSPEND_GROUNDS:
+        raise _refuse("invalid_ground", "中止事由无效", "AUC-40")
+    old = auction.state
+    if old not in (S.SCHEDULED, S.BIDDING, S.EXTENDED, S.SUSPENDED):
+        raise Conflict("cannot_halt", "当前状态不能中止", "AUC-03")
+    auction.halt()
+    auction.save(update_fields=["state"])
+    action = _court_action(
+        auction, kind="halt", actor=actor, reason=reason, ground=ground, document=document, old=old
+    )
+    _release_all(
+        auction,
+        reason=f"{auction.title} 中止拍卖，保证金于 24 小时内退还（AUC-41）。恢复后可重新交纳。",
+        hours=int(setting(auction, "refund_hours_on_halt_or_withdrawal")),
+    )
+    _save_stream_head(auction)
+    _notify_action(
+        auction, "【中止拍卖】", f"{auction.title} 中止拍卖。理由：{reason}", f"halt:{action.pk}"
+    )
+    return action
+
+
+@transaction.atomic
+def auction_third_party_objection(
+    *, auction_id: int, actor: Any, objector: str, reason: str, measure: str = "suspend"
+) -> CourtAction:
+    """A third party's objection to the lot (案外人异议) forces a suspension or halt (AUC-40)."""
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    if measure not in ("suspend", "halt"):
+        raise _refuse("invalid_measure", "案外人异议须暂缓或中止拍卖", "AUC-40")
+    if not objector.strip():
+        raise _refuse("field_required", "须写明异议人", "AUC-40")
+    old = auction.state
+    if old not in (S.SCHEDULED, S.BIDDING, S.EXTENDED, S.SUSPENDED):
+        raise Conflict("cannot_suspend", "当前状态不能暂缓或中止", "AUC-03")
+    _court_action(
+        auction,
+        kind="third_party_objection",
+        actor=actor,
+        reason=f"{objector}：{reason}",
+        old=old,
+        ground="third_party_objection",
+    )
+    _save_stream_head(auction)
+    if measure == "halt" or old == S.SUSPENDED:
+        return auction_halt(
+            auction_id=auction_id,
+            actor=actor,
+            ground="third_party_objection",
+            reason=f"案外人对标的物提出异议：{reason}",
+        )
+    return auction_suspend(
+        auction_id=auction_id,
+        actor=actor,
+        ground="third_party_objection",
+        reason=f"案外人对标的物提出异议：{reason}",
+    )
+
+
+@transaction.atomic
+def auction_ground_ended(
+    *, auction_id: int, actor: Any, reason: str, ended_at: dt.datetime | None = None
+) -> CourtAction:
+    """The ground of a suspension or halt ended: resume within 5 days (AUC-40), tracked."""
+    from core.deadlines import deadline_open
+
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    if auction.state not in (S.SUSPENDED, S.HALTED):
+        raise Conflict("not_suspended", "拍卖未处于暂缓或中止状态", "AUC-40")
+    ended = ended_at or clock.now()
+    days = int(setting(auction, "resume_days_online"))
+    action = _court_action(
+        auction, kind="ground_ended", actor=actor, reason=reason, old=auction.state
+    )
+    deadline_open(
+        rule_id="AUC-40",
+        title="暂缓/中止事由消除后五日内恢复拍卖",
+        subject=f"{_notice_subject(auction)}/resume",
+        start_event="暂缓/中止事由消除",
+        started_at=ended,
+        period=days,
+        court=auction.court_id,
+        owner=actor,
+    )
+    _save_stream_head(auction)
+    return action
+
+
+@transaction.atomic
+def auction_resume(
+    *, auction_id: int, actor: Any, reason: str, start_at: dt.datetime, end_at: dt.datetime
+) -> CourtAction:
+    """恢复 (AUC-40/41): the court sets a new bidding period, still at least 24 hours (AUC-22)."""
+    from core.deadlines import deadline_close
+
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    if auction.state not in (S.SUSPENDED, S.HALTED):
+        raise Conflict("not_suspended", "拍卖未处于暂缓或中止状态", "AUC-40")
+    now = clock.now()
+    if start_at < now - dt.timedelta(minutes=1):
+        raise _refuse("start_in_past", "恢复后的竞价开始时间不能早于现在", "AUC-41")
+    if end_at - start_at < dt.timedelta(hours=int(setting(auction, "bidding_min_hours"))):
+        raise _refuse("bidding_period_too_short", "恢复后的竞价时间不得少于二十四小时", "AUC-22")
+    old = auction.state
+    auction.resume()
+    auction.start_at, auction.end_at, auction.scheduled_end_at = start_at, end_at, end_at
+    auction.save(update_fields=["state", "start_at", "end_at", "scheduled_end_at"])
+    action = _court_action(
+        auction,
+        kind="resume",
+        actor=actor,
+        reason=reason,
+        old=old,
+        new_start_at=start_at,
+        new_end_at=end_at,
+    )
+    _save_stream_head(auction)
+    deadline_close(subject=f"{_notice_subject(auction)}/resume", rule_id="AUC-40", actor=actor)
+    _notify_action(
+        auction,
+        "【恢复拍卖】",
+        f"{auction.title} 恢复拍卖，竞价时间 "
+        f"{start_at.astimezone(calendar.CST):%Y-%m-%d %H:%M} 至 {end_at.astimezone(calendar.CST):%Y-%m-%d %H:%M}。",
+        f"resume:{action.pk}",
+    )
+    return action
+
+
+@transaction.atomic
+def auction_withdraw(
+    *, auction_id: int, actor: Any, ground: str, reason: str, document: str = ""
+) -> CourtAction:
+    """撤回 (AUC-42) before bidding starts; deposits refunded (AUC-41), costs per PRC-16."""
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    if ground not in WITHDRAW_GROUNDS:
+        raise _refuse("invalid_ground", "撤回事由无效", "AUC-42")
+    old = auction.state
+    if old not in (S.DRAFT, S.SCHEDULED, S.SUSPENDED, S.HALTED):
+        raise Conflict("cannot_withdraw", "竞价开始后不能撤回；可暂缓、中止或撤销", "AUC-42")
+    auction.withdraw()
+    auction.closed_at = clock.now()
+    auction.save(update_fields=["state", "closed_at"])
+    action = _court_action(
+        auction,
+        kind="withdraw",
+        actor=actor,
+        reason=reason,
+        ground=ground,
+        document=document,
+        old=old,
+    )
+    _release_all(
+        auction,
+        reason=f"{auction.title} 已撤回拍卖，保证金于 24 小时内退还（AUC-41）。",
+        hours=int(setting(auction, "refund_hours_on_halt_or_withdrawal")),
+    )
+    if old != S.DRAFT:
+        from pricing.services import reference_price_record_sale
+
+        for asset_id in _lot_asset_ids(auction):
+            reference_price_record_sale(
+                asset_id=asset_id, auction_ref=auction.ref, outcome="withdrawn"
+            )
+    _save_stream_head(auction)
+    _notify_action(
+        auction,
+        "【撤回拍卖】",
+        f"{auction.title} 已撤回拍卖。理由：{reason}",
+        f"withdraw:{action.pk}",
+    )
+    return action
+
+
+@transaction.atomic
+def auction_set_aside(
+    *, auction_id: int, actor: Any, ground: str, reason: str, document: str, follow_up: str
+) -> CourtAction:
+    """撤销 (AUC-43): the ground, the decision (ruling) and the follow-up are all recorded.
+
+    Deposits still held are refunded, except the buyer's where the ground lies with the
+    buyer (collusion, unqualified buyer): the follow-up decides on that one.
+    """
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    if ground not in SET_ASIDE_GROUNDS:
+        raise _refuse("invalid_ground", "撤销事由无效", "AUC-43")
+    if not document.strip() or not follow_up.strip():
+        raise _refuse("field_required", "须写明撤销裁定和后续处理", "AUC-43")
+    old = auction.state
+    if old not in (S.BIDDING, S.EXTENDED, S.SOLD, S.UNSOLD):
+        raise Conflict("cannot_set_aside", "当前状态不能撤销", "AUC-03")
+    auction.set_aside()
+    auction.closed_at = auction.closed_at or clock.now()
+    auction.save(update_fields=["state", "closed_at"])
+    action = _court_action(
+        auction,
+        kind="set_aside",
+        actor=actor,
+        reason=reason,
+        ground=ground,
+        document=document,
+        follow_up=follow_up,
+        old=old,
+    )
+    keep = set()
+    result = AuctionResult.objects.filter(auction_id=auction.pk).first()
+    if result and result.winner_id and ground in ("collusion", "unqualified_buyer"):
+        keep.add(result.winner_id)
+    if not (result and result.followup_done_at is None and old in (S.SOLD, S.UNSOLD)):
+        _release_all(
+            auction,
+            reason=f"{auction.title} 拍卖已被撤销，保证金退还。",
+            exclude=keep,
+            hours=int(setting(auction, "refund_hours_after_close")),
+        )
+    _save_stream_head(auction)
+    _notify_action(
+        auction,
+        "【撤销拍卖】",
+        f"{auction.title} 的拍卖已被撤销。理由：{reason}",
+        f"set_aside:{action.pk}",
+    )
+    return action
+
+
+@transaction.atomic
+def auction_case_withdrawn(*, auction_id: int, actor: Any, reason: str) -> CourtAction:
+    """撤案: the enforcement case ended before a sale; deposits refunded."""
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    old = auction.state
+    if old not in (S.DRAFT, S.SCHEDULED, S.BIDDING, S.EXTENDED, S.SUSPENDED, S.HALTED, S.UNSOLD):
+        raise Conflict("cannot_withdraw", "当前状态不能撤案", "AUC-03")
+    auction.case_withdraw()
+    auction.closed_at = auction.closed_at or clock.now()
+    auction.save(update_fields=["state", "closed_at"])
+    action = _court_action(auction, kind="case_withdrawn", actor=actor, reason=reason, old=old)
+    _release_all(
+        auction,
+        reason=f"{auction.title} 因撤案终止拍卖，保证金退还。",
+        hours=int(setting(auction, "refund_hours_on_halt_or_withdrawal")),
+    )
+    _save_stream_head(auction)
+    return action
+
+
+@transaction.atomic
+def auction_take_in_lieu(
+    *,
+    auction_id: int,
+    actor: Any,
+    party_id: int,
+    reason: str,
+    excess_days: int | None = None,
+    eligibility_proof: str = "",
+) -> InLieuTaking:
+    """以物抵债 (AUC-36): after 流拍 a creditor takes the lot at this round's starting price;
+    any excess over its claim is paid within a court-set period."""
+    from cases.models import Party
+
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    if auction.state != S.UNSOLD:
+        raise Conflict("not_unsold", "只有流拍的拍卖可以以物抵债", "AUC-36")
+    party = Party.objects.filter(
+        pk=party_id, case_id=auction.case_id, role=Party.Role.CREDITOR
+    ).first()
+    if party is None:
+        raise _refuse("not_a_creditor", "以物抵债须为本案申请执行人或其他债权人", "AUC-36")
+    if _lot_purchase_restricted(auction) and not eligibility_proof.strip():
+        raise _refuse(
+            "eligibility_proof_required", "限购房产不得由不具备购房资格的债权人抵债", "AUC-13"
+        )
+    others = Party.objects.filter(case_id=auction.case_id, role=Party.Role.CREDITOR).exclude(
+        pk=party.pk
+    )
+    if party.priority is not None and others.filter(priority__lt=party.priority).exists():
+        raise _refuse("lower_priority", "有受偿顺位在先的债权人，应由其先行抵债", "AUC-36")
+    price = auction.starting_price_fen
+    claim = _outstanding_claim_fen(party)
+    excess = max(0, price - claim)
+    now = clock.now()
+    due = None
+    if excess:
+        if not excess_days or excess_days < 1:
+            raise _refuse(
+                "excess_period_required", "抵债价超过债权的，须设定补交差价期限", "AUC-36"
+            )
+        due = calendar.within_days(now, excess_days, court=auction.court_id)
+    old = auction.state
+    auction.take_in_lieu()
+    auction.save(update_fields=["state"])
+    taking = InLieuTaking.objects.create(
+        auction=auction,
+        party=party,
+        price_fen=price,
+        claim_fen=claim,
+        excess_fen=excess,
+        excess_due_at=due,
+        decided_by=actor,
+        decided_at=now,
+        reason=reason,
+    )
+    result = AuctionResult.objects.select_for_update().get(auction_id=auction.pk)
+    result.buyer_name = party.name
+    result.price_fen = price
+    result.save(update_fields=["buyer_name", "price_fen"])
+    _stream_append(
+        auction,
+        action="auction.in_lieu",
+        actor=actor,
+        subject=f"party:{party.pk}",
+        at=now,
+        before={"state": old},
+        after={"price_fen": price, "claim_fen": claim, "excess_fen": excess, "excess_due_at": due},
+        reason=reason,
+        rules=["AUC-36"],
+    )
+    _save_stream_head(auction)
+    _case_audit(
+        auction,
+        action="auction.in_lieu",
+        actor=actor,
+        reason=reason,
+        rules=["AUC-36"],
+        after={"party": f"party:{party.pk}", "price_fen": price, "excess_fen": excess},
+    )
+    if excess:
+        from settlement.services import balance_due
+
+        balance_due(
+            case_id=auction.case_id,
+            sale_ref=auction.sale_ref,
+            payer_ref=f"party:{party.pk}",
+            payer_name=party.name,
+            price_fen=excess,
+            deposit_applied_fen=0,
+            due_at=due,
+            idempotency_key=f"{auction.sale_ref}/in_lieu",
+        )
+    else:
+        _balance_settled(auction, result, now)
+    _state_changed(auction, old)
+    return taking
+
+
+def _balance_settled(auction: Auction, result: AuctionResult, now: dt.datetime) -> None:
+    from core.deadlines import deadline_open
+
+    days = int(setting(auction, "sale_ruling_days"))
+    result.balance_paid_at = now
+    result.ruling_due_at = calendar.within_days(now, days, court=auction.court_id)
+    result.handover_state = AuctionResult.Handover.AWAITING_RULING
+    result.save()
+    deadline_open(
+        rule_id="AUC-32",
+        title="付清价款后十日内送达成交（抵债）裁定",
+        subject=f"{_notice_subject(auction)}/ruling",
+        start_event="付清价款",
+        started_at=now,
+        period=days,
+        court=auction.court_id,
+        owner=auction.case.judge if auction.case_id else None,
+        owner_role="judge",
+    )
+
+
+@transaction.atomic
+def auction_next_round_create(
+    *, auction_id: int, actor: Any, starting_price_fen: int | None = None
+) -> Auction:
+    """After 流拍: draft the second auction (AUC-35) or, after a second 流拍, the 变卖 (AUC-37)."""
+    auction = locks.auction_for_update(auction_id)
+    _require_staff(actor, auction)
+    if auction.state != S.UNSOLD:
+        raise Conflict("not_unsold", "只有流拍后才能准备下一轮", "AUC-35")
+    if auction.following.exclude(state__in=[S.WITHDRAWN]).exists():
+        raise Conflict("next_round_exists", "已准备下一轮拍卖")
+    now = clock.now()
+    if auction.round == Auction.Round.FIRST:
+        start = starting_price_fen or auction.starting_price_fen
+        new = _draft_following(
+            auction,
+            link=Auction.Link.NEXT_ROUND,
+            round_=Auction.Round.SECOND,
+            now=now,
+            actor=actor,
+            starting_price_fen=start,
+        )
+    elif auction.round == Auction.Round.SECOND:
+        ratio = Decimal(str(setting(auction, "sale_price_ratio_to_r2_start")))
+        start = starting_price_fen or int(
+            (Decimal(auction.starting_price_fen) * ratio).to_integral_value()
+        )
+        new = _draft_following(
+            auction,
+            link=Auction.Link.SALE,
+            round_=Auction.Round.SALE,
+            now=now,
+            actor=actor,
+            starting_price_fen=start,
+        )
+    else:
+        raise Conflict("sale_failed", "变卖不成的，可以物抵债或解除查封（AUC-38）", "AUC-38")
+    _stream_append(
+        auction,
+        action="auction.next_round",
+        actor=actor,
+        subject=new.ref,
+        at=now,
+        after={"round": new.round},
+        rules=["AUC-35" if new.round == "2" else "AUC-37"],
+    )
+    _save_stream_head(auction)
+    return new
+
+
+# ---------------------------------------------------------------------------------------------
+# Agents (AUC-14) and priority purchasers (AUC-19): named roles, every identity read logged
+# ---------------------------------------------------------------------------------------------
+def registration_identity_reveal(
+    *, registration_id: int, user: Any, purpose: str
+) -> dict[str, str]:
+    """Identity data of one registration for an agent or priority check (REC-05: logged read).
+
+    Returns names and numbers of the registrant, joint bidders and agent; never the code.
+    """
+    from core.access import reveal
+
+    reg = Registration.objects.select_related("auction", "identity", "agent_identity").get(
+        pk=registration_id
+    )
+    if getattr(user, "court_id", None) != reg.auction.court_id:
+        raise PermissionDenied("forbidden", "仅本院人员可查看")
+    subject = f"{reg.auction.ref}/registration:{reg.pk}"
+    out: dict[str, str] = {}
+
+    def show(label: str, ident) -> None:
+        if ident is None:
+            return
+        out[f"{label}姓名"] = reveal(
+            user=user,
+            value=ident.name,
+            subject=subject,
+            field=f"{label}.name",
+            purpose=purpose,
+            roles=IDENTITY_READERS,
+        )
+        out[f"{label}证件号码"] = reveal(
+            user=user,
+            value=ident.number,
+            subject=subject,
+            field=f"{label}.number",
+            purpose=purpose,
+            roles=IDENTITY_READERS,
+        )
+
+    show("竞买人", reg.identity)
+    for i, m in enumerate(reg.members.select_related("identity"), start=1):
+        show(f"共同竞买人{i}", m.identity)
+    show("代理人", reg.agent_identity)
+    return out
+
+
+@transaction.atomic
+def registration_confirm_agent(*, registration_id: int, actor: Any) -> Registration:
+    """AUC-14: the court confirms an agent, before bidding opens."""
+    reg0 = Registration.objects.get(pk=registration_id)
+    auction = locks.auction_for_update(reg0.auction_id)
+    _require_staff(actor, auction)
+    reg = Registration.objects.select_for_update().get(pk=registration_id)
+    if not reg.agent_user_id:
+        raise _refuse("no_agent", "该报名未委托代理人", "AUC-14")
+    now = clock.now()
+    if auction.start_at and now >= auction.start_at:
+        raise _refuse("agent_too_late", "委托代理竞买须在竞价开始前确认", "AUC-14")
+    reg.agent_confirmed_at, reg.agent_confirmed_by = now, actor
+    reg.save(update_fields=["agent_confirmed_at", "agent_confirmed_by"])
+    _stream_append(
+        auction,
+        action="registration.agent_confirmed",
+        actor=actor,
+        subject=f"registration:{reg.pk}",
+        at=now,
+        rules=["AUC-14"],
+    )
+    _save_stream_head(auction)
+    return reg
+
+
+@transaction.atomic
+def registration_confirm_priority(
+    *, registration_id: int, actor: Any, holder_id: int
+) -> Registration:
+    """AUC-19: the court confirms a registrant as a known priority purchaser with its rank;
+    the registrant then bids with a priority code of that rank."""
+    reg0 = Registration.objects.get(pk=registration_id)
+    auction = locks.auction_for_update(reg0.auction_id)
+    _require_staff(actor, auction)
+    reg = Registration.objects.select_for_update().get(pk=registration_id)
+    holder = PriorityHolder.objects.filter(pk=holder_id, auction_id=auction.pk).first()
+    if holder is None:
+        raise _refuse("unknown_holder", "该优先购买权人不在本场拍卖的名单中", "AUC-19")
+    if reg.is_priority:
+        raise Conflict("already_confirmed", "已确认为优先购买权人")
+    if Registration.objects.filter(auction_id=auction.pk, priority_holder_id=holder.pk).exists():
+        raise Conflict("holder_taken", "该优先购买权人已对应其他报名")
+    if reg.bids.exists():
+        raise _refuse("already_bid", "已出价的竞买人不能再确认为优先购买权人", "AUC-19")
+    now = clock.now()
+    reg.is_priority, reg.priority_rank, reg.priority_holder = True, holder.rank, holder
+    reg.priority_confirmed_at, reg.priority_confirmed_by = now, actor
+    fields = [
+        "is_priority",
+        "priority_rank",
+        "priority_holder",
+        "priority_confirmed_at",
+        "priority_confirmed_by",
+    ]
+    if reg.bidder_code:
+        _issue_code(reg, now=now)  # a priority code of its rank replaces the ordinary one
+        fields += ["bidder_code", "code_issued_at"]
+    reg.save(update_fields=fields)
+    _stream_append(
+        auction,
+        action="registration.priority_confirmed",
+        actor=actor,
+        subject=f"registration:{reg.pk}",
+        at=now,
+        after={"rank": holder.rank},
+        rules=["AUC-19"],
+    )
+    _save_stream_head(auction)
+    return reg

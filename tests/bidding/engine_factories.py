@@ -43,6 +43,7 @@ def make_case(
     creditor_user=None,
     debtor_user=None,
     n_assets=1,
+    basis_fen=120_000 * YUAN,
 ):
     from cases.models import Asset, Case, Lot, Party
 
@@ -74,6 +75,11 @@ def make_case(
         )
         for i in range(n_assets)
     ]
+    if basis_fen:
+        from pricing.services import pricing_skip
+
+        for asset in assets:  # a real, usable price basis (PRC-19 market price)
+            pricing_skip(asset=asset, ground="easily_priced", market_price_fen=basis_fen)
     lot = Lot.objects.create(case=case, title=f"示例拍品{n}", created_at=now)
     lot.assets.set(assets)
     creditor = Party.objects.create(
@@ -166,3 +172,30 @@ def bid(auction, reg, amount_fen, *, password=PASSWORD):
     return services.bid_place(
         auction_id=auction.pk, user=reg.user, amount_fen=amount_fen, password=password
     )
+
+
+def pay_deposit(reg: Registration) -> Registration:
+    """The full deposit path: settlement's request, the gateway's confirmation, ``DepositHeld``."""
+    from settlement.services.confirmations import intent_confirm
+
+    intent = services.registration_pay_deposit(registration_id=reg.pk, user=reg.user)
+    if intent is not None and intent.amount_fen:
+        intent_confirm(
+            intent_id=intent.pk,
+            success=True,
+            psp_reference=f"PSP{intent.pk}",
+            amount_minor=intent.amount_fen,
+            currency="CNY",
+        )
+    reg.refresh_from_db()
+    return reg
+
+
+def register_paid(auction: Auction, user=None, *, password=PASSWORD, **kw) -> Registration:
+    """Register and pay the deposit through settlement (real ledger), then set the password."""
+    user = user or bidder_user()
+    reg = services.registration_create(auction_id=auction.pk, user=user, accept_terms=True, **kw)
+    reg = pay_deposit(reg)
+    services.registration_set_password(registration_id=reg.pk, user=user, password=password)
+    reg.refresh_from_db()
+    return reg
