@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint install clean messages
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -22,6 +22,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python manage.py compilemessages_if_needed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Extract translatable strings for zh_Hans (msgids are Chinese) and English into locale/,
+## then compile them. Translate the English entries in locale/en/LC_MESSAGES/django.po.
+messages: $(STAMP)
+	$(BIN)/python manage.py makemessages -l zh_Hans -l en --no-wrap --add-location=file \
+		--ignore='.venv/*' --ignore='var/*' --ignore='build/*' --ignore='tests/*' --ignore='bench/*'
+	$(BIN)/python manage.py compilemessages_if_needed
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

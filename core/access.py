@@ -20,12 +20,24 @@ def mask(value: str, *, keep_start: int = 3, keep_end: int = 4) -> str:
 
 def access_log_record(*, user: Any, subject: str, field: str, purpose: str) -> AccessLog:
     return AccessLog.objects.create(
-        at=clock.now(), user=user if getattr(user, "pk", None) else None,
-        role=getattr(user, "role", "") or "system", subject=subject, field=field, purpose=purpose,
+        at=clock.now(),
+        user=user if getattr(user, "pk", None) else None,
+        role=getattr(user, "role", "") or "system",
+        subject=subject,
+        field=field,
+        purpose=purpose,
     )
 
 
-def reveal(*, user: Any, value: str, subject: str, field: str, purpose: str, roles: frozenset[str] | set[str]) -> str:
+def reveal(
+    *,
+    user: Any,
+    value: str,
+    subject: str,
+    field: str,
+    purpose: str,
+    roles: frozenset[str] | set[str],
+) -> str:
     """Return ``value`` in full to one of the named ``roles``, logging the read; refuse others."""
     if not getattr(user, "is_authenticated", False) or user.role not in roles:
         raise PermissionDenied("restricted_data", "无权查看该受限信息", rule="REC-05")

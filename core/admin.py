@@ -187,11 +187,11 @@ class RuleSettingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         from core.rulesettings import SPECS
 
-        key_field = self.fields["key"]
-        assert isinstance(key_field, forms.ChoiceField)
-        key_field.choices = [
-            (k, f"{k} · {s.label} ({'、'.join(s.rules)})") for k, s in sorted(SPECS.items())
-        ]
+        key_field = self.fields.get("key")  # read-only (absent) when changing a row
+        if isinstance(key_field, forms.ChoiceField):
+            key_field.choices = [
+                (k, f"{k} · {s.label} ({'、'.join(s.rules)})") for k, s in sorted(SPECS.items())
+            ]
 
     def clean(self):
         from core.rulesettings import _check_pairs, spec

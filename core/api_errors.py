@@ -21,16 +21,24 @@ def install_error_handlers(api: NinjaAPI) -> None:
         for err in exc.errors:
             loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "payload"))
             fields.append({"field": loc, "error": err.get("msg", ""), "type": err.get("type", "")})
-        body = {"code": "invalid_input", "message": "输入有误，请检查后重试", "data": {"fields": fields}}
+        body = {
+            "code": "invalid_input",
+            "message": "输入有误，请检查后重试",
+            "data": {"fields": fields},
+        }
         return api.create_response(request, body, status=422)
 
     @api.exception_handler(AuthenticationError)
     def _auth(request, exc):
-        return api.create_response(request, {"code": "not_authenticated", "message": "请先登录"}, status=401)
+        return api.create_response(
+            request, {"code": "not_authenticated", "message": "请先登录"}, status=401
+        )
 
     @api.exception_handler(DjangoPermissionDenied)
     def _denied(request, exc):
-        return api.create_response(request, {"code": "forbidden", "message": "无权访问"}, status=403)
+        return api.create_response(
+            request, {"code": "forbidden", "message": "无权访问"}, status=403
+        )
 
     @api.exception_handler(Http404)
     def _missing(request, exc):

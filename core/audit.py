@@ -29,23 +29,58 @@ def _canonical(value: Any) -> Any:
 
 
 def entry_hash(
-    *, prev_hash: str, stream: str, seq: int, at_iso: str, actor_id: int | None, actor_label: str,
-    actor_role: str, action: str, subject: str, before: Any, after: Any, reason: str, rule_ids: str,
+    *,
+    prev_hash: str,
+    stream: str,
+    seq: int,
+    at_iso: str,
+    actor_id: int | None,
+    actor_label: str,
+    actor_role: str,
+    action: str,
+    subject: str,
+    before: Any,
+    after: Any,
+    reason: str,
+    rule_ids: str,
 ) -> str:
     payload = json.dumps(
-        [prev_hash, stream, seq, at_iso, actor_id, actor_label, actor_role, action, subject,
-         before, after, reason, rule_ids],
-        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+        [
+            prev_hash,
+            stream,
+            seq,
+            at_iso,
+            actor_id,
+            actor_label,
+            actor_role,
+            action,
+            subject,
+            before,
+            after,
+            reason,
+            rule_ids,
+        ],
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def _hash_of(entry: AuditEntry) -> str:
     return entry_hash(
-        prev_hash=entry.prev_hash, stream=entry.stream, seq=entry.seq,
-        at_iso=entry.at.isoformat(timespec="microseconds"), actor_id=entry.actor_id,
-        actor_label=entry.actor_label, actor_role=entry.actor_role, action=entry.action,
-        subject=entry.subject, before=entry.before, after=entry.after, reason=entry.reason,
+        prev_hash=entry.prev_hash,
+        stream=entry.stream,
+        seq=entry.seq,
+        at_iso=entry.at.isoformat(timespec="microseconds"),
+        actor_id=entry.actor_id,
+        actor_label=entry.actor_label,
+        actor_role=entry.actor_role,
+        action=entry.action,
+        subject=entry.subject,
+        before=entry.before,
+        after=entry.after,
+        reason=entry.reason,
         rule_ids=entry.rule_ids,
     )
 

@@ -175,7 +175,9 @@ def calendar_day_set(
 
     if kind not in CALENDAR_KINDS:
         raise DomainError(
-            "calendar_kind_invalid", _("日期类型只能是法定休假日、调休工作日或普通日"), rule="REC-02"
+            "calendar_kind_invalid",
+            _("日期类型只能是法定休假日、调休工作日或普通日"),
+            rule="REC-02",
         )
     old = CalendarDay.objects.select_for_update().filter(date=date).first()
     before = {"kind": old.kind, "name": old.name} if old else None

@@ -30,9 +30,10 @@ def _forward(table: str):
             return
         _exec(schema_editor, _FUNC)
         _exec(schema_editor, f'DROP TRIGGER IF EXISTS {table}_append_only ON "{table}"')
-        _exec(schema_editor,
+        _exec(
+            schema_editor,
             f'CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON "{table}" '
-            "FOR EACH ROW EXECUTE FUNCTION gavel_refuse_change()"
+            "FOR EACH ROW EXECUTE FUNCTION gavel_refuse_change()",
         )
         # No TRUNCATE trigger: the test runner's flush truncates; operators never get TRUNCATE.
 

@@ -24,8 +24,14 @@ Unit = Deadline.Unit
 log = logging.getLogger("gavel.deadlines")
 
 
-def compute_due(*, started_at: dt.datetime, period: int | None, unit: str, court: Any = None,
-                due_at: dt.datetime | None = None) -> dt.datetime:
+def compute_due(
+    *,
+    started_at: dt.datetime,
+    period: int | None,
+    unit: str,
+    court: Any = None,
+    due_at: dt.datetime | None = None,
+) -> dt.datetime:
     if unit == Unit.FIXED:
         if due_at is None:
             raise ValueError("a fixed deadline needs due_at")
@@ -71,12 +77,24 @@ def deadline_open(
     due = compute_due(started_at=started_at, period=period, unit=unit, court=court, due_at=due_at)
     d = Deadline.objects.create(
         court_id=getattr(court, "pk", court),
-        rule_id=rule_id, title=title, subject=subject, start_event=start_event,
-        started_at=started_at, period=period, unit=unit, due_at=due, owner=owner,
-        owner_role=owner_role, party_ref=party_ref, alert_only=alert_only,
+        rule_id=rule_id,
+        title=title,
+        subject=subject,
+        start_event=start_event,
+        started_at=started_at,
+        period=period,
+        unit=unit,
+        due_at=due,
+        owner=owner,
+        owner_role=owner_role,
+        party_ref=party_ref,
+        alert_only=alert_only,
     )
     audit_record(
-        stream=_stream(d), action="deadline.opened", actor=actor, subject=f"deadline:{d.pk}",
+        stream=_stream(d),
+        action="deadline.opened",
+        actor=actor,
+        subject=f"deadline:{d.pk}",
         after={"rule": rule_id, "title": title, "subject": subject, "due_at": due.isoformat()},
         rules=[rule_id],
     )
@@ -91,8 +109,14 @@ def _open_for(subject: str, rule_id: str | None) -> QuerySet[Deadline]:
 
 
 @transaction.atomic
-def deadline_close(*, subject: str, rule_id: str | None = None, actor: Any = None,
-                   status: str = Deadline.Status.MET, reason: str = "") -> int:
+def deadline_close(
+    *,
+    subject: str,
+    rule_id: str | None = None,
+    actor: Any = None,
+    status: str = Deadline.Status.MET,
+    reason: str = "",
+) -> int:
     """Mark the open deadlines of ``subject`` (and rule) met or cancelled. Returns how many."""
     n = 0
     now = clock.now()
@@ -101,21 +125,35 @@ def deadline_close(*, subject: str, rule_id: str | None = None, actor: Any = Non
         d.closed_at = now
         d.save(update_fields=["status", "closed_at"])
         audit_record(
-            stream=_stream(d), action=f"deadline.{status}", actor=actor, subject=f"deadline:{d.pk}",
-            before={"status": "open", "flag": d.flag}, after={"status": status}, reason=reason,
+            stream=_stream(d),
+            action=f"deadline.{status}",
+            actor=actor,
+            subject=f"deadline:{d.pk}",
+            before={"status": "open", "flag": d.flag},
+            after={"status": status},
+            reason=reason,
             rules=[d.rule_id],
         )
         n += 1
     return n
 
 
-def deadline_cancel(*, subject: str, rule_id: str | None = None, actor: Any = None, reason: str = "") -> int:
-    return deadline_close(subject=subject, rule_id=rule_id, actor=actor,
-                          status=Deadline.Status.CANCELLED, reason=reason)
+def deadline_cancel(
+    *, subject: str, rule_id: str | None = None, actor: Any = None, reason: str = ""
+) -> int:
+    return deadline_close(
+        subject=subject,
+        rule_id=rule_id,
+        actor=actor,
+        status=Deadline.Status.CANCELLED,
+        reason=reason,
+    )
 
 
 @transaction.atomic
-def deadline_extend(*, deadline: Deadline, due_at: dt.datetime, actor: Any = None, reason: str) -> Deadline:
+def deadline_extend(
+    *, deadline: Deadline, due_at: dt.datetime, actor: Any = None, reason: str
+) -> Deadline:
     d = Deadline.objects.select_for_update().get(pk=deadline.pk)
     before = d.due_at.isoformat()
     d.due_at = due_at
@@ -125,9 +163,16 @@ def deadline_extend(*, deadline: Deadline, due_at: dt.datetime, actor: Any = Non
         d.overdue_at = None
         d.escalated_at = None
     d.save()
-    audit_record(stream=_stream(d), action="deadline.extended", actor=actor, subject=f"deadline:{d.pk}",
-                 before={"due_at": before}, after={"due_at": due_at.isoformat()}, reason=reason,
-                 rules=[d.rule_id])
+    audit_record(
+        stream=_stream(d),
+        action="deadline.extended",
+        actor=actor,
+        subject=f"deadline:{d.pk}",
+        before={"due_at": before},
+        after={"due_at": due_at.isoformat()},
+        reason=reason,
+        rules=[d.rule_id],
+    )
     return d
 
 
@@ -179,27 +224,41 @@ def deadlines_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
     counts = {"yellow": 0, "red": 0}
     with transaction.atomic():
-        due = (Deadline.objects.select_for_update(skip_locked=True)
-               .filter(status=Deadline.Status.OPEN, flag=Deadline.Flag.GREEN, due_at__lt=now))
+        due = Deadline.objects.select_for_update(skip_locked=True).filter(
+            status=Deadline.Status.OPEN, flag=Deadline.Flag.GREEN, due_at__lt=now
+        )
         for d in due:
             d.flag = Deadline.Flag.YELLOW
             d.overdue_at = now
             d.save(update_fields=["flag", "overdue_at"])
-            audit_record(stream=_stream(d), action="deadline.overdue", subject=f"deadline:{d.pk}",
-                         before={"flag": "green"}, after={"flag": "yellow"}, rules=[d.rule_id, "REC-13"])
+            audit_record(
+                stream=_stream(d),
+                action="deadline.overdue",
+                subject=f"deadline:{d.pk}",
+                before={"flag": "green"},
+                after={"flag": "yellow"},
+                rules=[d.rule_id, "REC-13"],
+            )
             _notify_overdue(d, escalated=False)
             counts["yellow"] += 1
     with transaction.atomic():
-        yellow = (Deadline.objects.select_for_update(skip_locked=True)
-                  .filter(status=Deadline.Status.OPEN, flag=Deadline.Flag.YELLOW))
+        yellow = Deadline.objects.select_for_update(skip_locked=True).filter(
+            status=Deadline.Status.OPEN, flag=Deadline.Flag.YELLOW
+        )
         for d in yellow:
             days = int(get_setting("deadline_escalation_days", court=d.court_id))
             if d.overdue_at and now >= d.overdue_at + dt.timedelta(days=days):
                 d.flag = Deadline.Flag.RED
                 d.escalated_at = now
                 d.save(update_fields=["flag", "escalated_at"])
-                audit_record(stream=_stream(d), action="deadline.escalated", subject=f"deadline:{d.pk}",
-                             before={"flag": "yellow"}, after={"flag": "red"}, rules=[d.rule_id, "REC-13"])
+                audit_record(
+                    stream=_stream(d),
+                    action="deadline.escalated",
+                    subject=f"deadline:{d.pk}",
+                    before={"flag": "yellow"},
+                    after={"flag": "red"},
+                    rules=[d.rule_id, "REC-13"],
+                )
                 _notify_overdue(d, escalated=True)
                 counts["red"] += 1
     return counts
@@ -214,7 +273,9 @@ def deadlines_recompute(*, actor: Any = None) -> int:
     """
     n = 0
     day_units = [Unit.CALENDAR_DAYS, Unit.WORKING_DAYS]
-    for d in Deadline.objects.select_for_update().filter(status=Deadline.Status.OPEN, unit__in=day_units):
+    for d in Deadline.objects.select_for_update().filter(
+        status=Deadline.Status.OPEN, unit__in=day_units
+    ):
         due = compute_due(started_at=d.started_at, period=d.period, unit=d.unit, court=d.court_id)
         if due != d.due_at:
             before = d.due_at.isoformat()
@@ -224,9 +285,15 @@ def deadlines_recompute(*, actor: Any = None) -> int:
                 d.overdue_at = None
                 d.escalated_at = None
             d.save()
-            audit_record(stream=_stream(d), action="deadline.recomputed", actor=actor,
-                         subject=f"deadline:{d.pk}", before={"due_at": before},
-                         after={"due_at": due.isoformat()}, rules=["REC-02", d.rule_id])
+            audit_record(
+                stream=_stream(d),
+                action="deadline.recomputed",
+                actor=actor,
+                subject=f"deadline:{d.pk}",
+                before={"due_at": before},
+                after={"due_at": due.isoformat()},
+                rules=["REC-02", d.rule_id],
+            )
             n += 1
     return n
 

@@ -46,7 +46,12 @@ def seed_core(ctx: dict[str, Any]) -> None:
     for username, role, name, user_court in people:
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"role": role, "court": user_court, "display_name": name, "phone": "13800000000"},
+            defaults={
+                "role": role,
+                "court": user_court,
+                "display_name": name,
+                "phone": "13800000000",
+            },
         )
         if created:
             user.set_password(DEMO_PASSWORD)
@@ -58,10 +63,14 @@ def seed_core(ctx: dict[str, Any]) -> None:
     ctx["users"] = users
     # 2026 statutory holidays (sample of the State Council arrangement; admins edit the rest).
     for day, kind, name in [
-        ("2026-10-01", "holiday", "国庆节"), ("2026-10-02", "holiday", "国庆节"),
-        ("2026-10-03", "holiday", "国庆节"), ("2026-10-04", "holiday", "国庆节"),
-        ("2026-10-05", "holiday", "国庆节"), ("2026-10-06", "holiday", "国庆节"),
-        ("2026-10-07", "holiday", "国庆节"), ("2026-10-10", "workday", "国庆调休"),
+        ("2026-10-01", "holiday", "国庆节"),
+        ("2026-10-02", "holiday", "国庆节"),
+        ("2026-10-03", "holiday", "国庆节"),
+        ("2026-10-04", "holiday", "国庆节"),
+        ("2026-10-05", "holiday", "国庆节"),
+        ("2026-10-06", "holiday", "国庆节"),
+        ("2026-10-07", "holiday", "国庆节"),
+        ("2026-10-10", "workday", "国庆调休"),
         ("2027-01-01", "holiday", "元旦"),
     ]:
         CalendarDay.objects.get_or_create(date=day, defaults={"kind": kind, "name": name})

@@ -13,7 +13,13 @@ class DomainError(Exception):
     status = 400
 
     def __init__(
-        self, code: str, message: Any, *, rule: str | None = None, status: int | None = None, **data: Any
+        self,
+        code: str,
+        message: Any,
+        *,
+        rule: str | None = None,
+        status: int | None = None,
+        **data: Any,
     ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code

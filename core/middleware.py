@@ -41,3 +41,29 @@ class StaffTwoFactorMiddleware:
             query = urlencode({"next": request.get_full_path()})
             return redirect(f"{reverse('core:otp')}?{query}")
         return self.get_response(request)
+
+
+class ChosenLanguageMiddleware:
+    """zh-hans unless the person chose English with the language switch (REC: Chinese first).
+
+    Unlike Django's ``LocaleMiddleware`` this ignores the browser's Accept-Language: a court
+    platform answers in Chinese until someone asks otherwise (the choice is kept in Django's
+    language cookie, set by ``/i18n/setlang/``).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import translation
+        from django.utils.cache import patch_vary_headers
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", language)
+        return response

@@ -20,7 +20,7 @@ def yuan(fen: int | None, *, sign: bool = False) -> str:
 
 
 def parse_yuan(text: str | int | float | Decimal) -> int:
-    """"1,234.5" → 123450 fen. Refuses more than 2 decimal places and non-numbers."""
+    """ "1,234.5" → 123450 fen. Refuses more than 2 decimal places and non-numbers."""
     try:
         value = Decimal(str(text).replace(",", "").replace("¥", "").replace("元", "").strip())
     except (InvalidOperation, ValueError) as exc:

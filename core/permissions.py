@@ -42,7 +42,11 @@ def has_role(*roles: str):
 
 @rules.predicate
 def is_court_staff(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and user.role in STAFF_ROLES and user.court_id is not None
+    return (
+        bool(getattr(user, "is_authenticated", False))
+        and user.role in STAFF_ROLES
+        and user.court_id is not None
+    )
 
 
 @rules.predicate

@@ -19,8 +19,14 @@ def check_write_rate(request, group: str, rate: str | None = None) -> None:
     if not settings.RATELIMIT_ENABLE:
         return
     key = "user_or_ip"
-    if is_ratelimited(request, group=group, key=key, rate=rate or settings.RATELIMIT_WRITE,
-                      method=is_ratelimited.ALL, increment=True):
+    if is_ratelimited(
+        request,
+        group=group,
+        key=key,
+        rate=rate or settings.RATELIMIT_WRITE,
+        method=is_ratelimited.ALL,
+        increment=True,
+    ):
         raise RateLimited("rate_limited", "操作过于频繁，请稍后再试")
 
 

@@ -81,23 +81,44 @@ def service_record(
     if received_at is not None and received_at < sent_at:
         raise DomainError("received_before_sent", _("签收时间不能早于发出时间"), rule="REC-10")
     rec = ServiceRecord.objects.create(
-        court_id=getattr(court, "pk", court), subject=subject, document=document,
-        document_kind=document_kind, recipient_ref=recipient_ref, recipient_name=recipient_name,
-        recipient_user=recipient_user, method=method, sent_at=sent_at, received_at=received_at,
-        proof=proof, published_at=published_at, unreachable_reason=unreachable_reason,
-        deemed_days=deemed_days, deemed_at=deemed_at, recorded_by=actor if getattr(actor, "pk", None) else None,
+        court_id=getattr(court, "pk", court),
+        subject=subject,
+        document=document,
+        document_kind=document_kind,
+        recipient_ref=recipient_ref,
+        recipient_name=recipient_name,
+        recipient_user=recipient_user,
+        method=method,
+        sent_at=sent_at,
+        received_at=received_at,
+        proof=proof,
+        published_at=published_at,
+        unreachable_reason=unreachable_reason,
+        deemed_days=deemed_days,
+        deemed_at=deemed_at,
+        recorded_by=actor if getattr(actor, "pk", None) else None,
     )
     audit_record(
-        stream=_stream(subject), action="service.recorded", actor=actor, subject=f"service:{rec.pk}",
-        after={"document": document, "recipient": recipient_ref, "method": method,
-               "sent_at": sent_at.isoformat(), "deemed_at": deemed_at.isoformat() if deemed_at else None},
+        stream=_stream(subject),
+        action="service.recorded",
+        actor=actor,
+        subject=f"service:{rec.pk}",
+        after={
+            "document": document,
+            "recipient": recipient_ref,
+            "method": method,
+            "sent_at": sent_at.isoformat(),
+            "deemed_at": deemed_at.isoformat() if deemed_at else None,
+        },
         rules=["REC-10"],
     )
     return rec
 
 
 @transaction.atomic
-def service_receipt(*, record: ServiceRecord, received_at: dt.datetime, proof: str, actor: Any = None) -> ServiceRecord:
+def service_receipt(
+    *, record: ServiceRecord, received_at: dt.datetime, proof: str, actor: Any = None
+) -> ServiceRecord:
     rec = ServiceRecord.objects.select_for_update().get(pk=record.pk)
     if rec.received_at:
         raise DomainError("already_received", _("该送达已有签收记录"), rule="REC-10")
@@ -106,9 +127,14 @@ def service_receipt(*, record: ServiceRecord, received_at: dt.datetime, proof: s
     rec.received_at = received_at
     rec.proof = proof
     rec.save(update_fields=["received_at", "proof"])
-    audit_record(stream=_stream(rec.subject), action="service.received", actor=actor,
-                 subject=f"service:{rec.pk}", after={"received_at": received_at.isoformat(), "proof": proof},
-                 rules=["REC-10"])
+    audit_record(
+        stream=_stream(rec.subject),
+        action="service.received",
+        actor=actor,
+        subject=f"service:{rec.pk}",
+        after={"received_at": received_at.isoformat(), "proof": proof},
+        rules=["REC-10"],
+    )
     return rec
 
 
@@ -123,7 +149,9 @@ def is_served(record: ServiceRecord, *, at: dt.datetime | None = None) -> bool:
     return when is not None and when <= (at or clock.now())
 
 
-def recipient_served_at(*, subject: str, recipient_ref: str, document_kind: str | None = None) -> dt.datetime | None:
+def recipient_served_at(
+    *, subject: str, recipient_ref: str, document_kind: str | None = None
+) -> dt.datetime | None:
     """The earliest moment ``recipient_ref`` counts as served on ``subject`` (any matching record)."""
     qs = ServiceRecord.objects.filter(subject=subject, recipient_ref=recipient_ref)
     if document_kind:

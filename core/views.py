@@ -89,7 +89,11 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     buf = io.BytesIO()
     img.save(buf)
     qr = base64.b64encode(buf.getvalue()).decode()
-    return render(request, "registration/otp_setup.html", {"qr": qr, "error": error, "next": _safe_next(request)})
+    return render(
+        request,
+        "registration/otp_setup.html",
+        {"qr": qr, "error": error, "next": _safe_next(request)},
+    )
 
 
 @login_required

@@ -25,6 +25,15 @@ def _no_ratelimit(settings):
     settings.RATELIMIT_ENABLE = False
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """PBKDF2 costs ~0.3 s per user; tests hash with MD5 (the live test server accepts it)."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+
+
 @pytest.fixture
 def frozen_now():
     """Freeze the clock at a fixed working-day morning (2026-11-02 09:00 CST, a Monday)."""
@@ -39,9 +48,13 @@ def make_court(code: str | None = None, **kw):
     n = next(_counter)
     code = code or f"测{n:04d}"
     return Court.objects.create(
-        name=kw.pop("name", f"测试法院{n}"), code=code, division_code=kw.pop("division_code", "360102"),
+        name=kw.pop("name", f"测试法院{n}"),
+        code=code,
+        division_code=kw.pop("division_code", "360102"),
         master_account_no=kw.pop("master_account_no", f"36010200000{n:05d}"),
-        master_account_bank="测试银行", master_account_name=f"测试法院{n}执行款专户", **kw,
+        master_account_bank="测试银行",
+        master_account_name=f"测试法院{n}执行款专户",
+        **kw,
     )
 
 
@@ -50,8 +63,12 @@ def make_user(role: str, court=None, username: str | None = None, **kw):
 
     n = next(_counter)
     user = User.objects.create(
-        username=username or f"{role}{n}", role=role, court=court,
-        display_name=kw.pop("display_name", f"{role}-{n}"), phone=kw.pop("phone", "13900000000"), **kw,
+        username=username or f"{role}{n}",
+        role=role,
+        court=court,
+        display_name=kw.pop("display_name", f"{role}-{n}"),
+        phone=kw.pop("phone", "13900000000"),
+        **kw,
     )
     user.set_password("pw-for-tests-2026")
     user.save()
@@ -101,6 +118,15 @@ def party_user(db):
 @pytest.fixture
 def appraiser_user(db):
     return make_user("appraiser")
+
+
+@pytest.fixture
+def platform_operator(db):
+    """The platform operator (平台运营人员): a superuser of the Django admin."""
+    return make_user("operator", is_staff=True, is_superuser=True)
+
+
+PASSWORD = "pw-for-tests-2026"  # every make_user() person's password
 
 
 def is_postgres() -> bool:

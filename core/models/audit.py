@@ -49,7 +49,9 @@ class AuditEntry(models.Model):
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
         ordering = ["stream", "seq"]
-        constraints = [models.UniqueConstraint(fields=["stream", "seq"], name="core_audit_stream_seq")]
+        constraints = [
+            models.UniqueConstraint(fields=["stream", "seq"], name="core_audit_stream_seq")
+        ]
 
     def __str__(self) -> str:
         return f"{self.stream}#{self.seq} {self.action}"
@@ -59,7 +61,9 @@ class AccessLog(models.Model):
     """Every read of restricted data (identity numbers, bidder identities): REC-05, REC-08."""
 
     at = models.DateTimeField(_("时间"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     role = models.CharField(_("角色"), max_length=20)
     subject = models.CharField(_("对象"), max_length=200)
     field = models.CharField(_("字段"), max_length=80)

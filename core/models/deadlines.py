@@ -35,7 +35,11 @@ class Deadline(models.Model):
     unit = models.CharField(_("单位"), max_length=20, choices=Unit.choices)
     due_at = models.DateTimeField(_("届满时间"), db_index=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="deadlines"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deadlines",
     )
     owner_role = models.CharField(_("责任角色"), max_length=20, blank=True)
     party_ref = models.CharField(_("相关当事人"), max_length=200, blank=True)

@@ -21,14 +21,18 @@ class OutboxMessage(models.Model):
         FAILED = "failed", _("发送失败")
 
     key = models.CharField(_("去重键"), max_length=200, unique=True)
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
     topic = models.CharField(_("事项"), max_length=80)
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"))
     link = models.CharField(_("链接"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("创建时间"))
-    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
     attempts = models.IntegerField(_("尝试次数"), default=0)
     next_attempt_at = models.DateTimeField(_("下次尝试"))
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
@@ -46,8 +50,12 @@ class OutboxMessage(models.Model):
 class InboxMessage(models.Model):
     """The site inbox: what a person sees under 消息 after signing in."""
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox")
-    outbox = models.OneToOneField(OutboxMessage, on_delete=models.PROTECT, related_name="inbox_message")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox"
+    )
+    outbox = models.OneToOneField(
+        OutboxMessage, on_delete=models.PROTECT, related_name="inbox_message"
+    )
     topic = models.CharField(_("事项"), max_length=80)
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"))
@@ -101,7 +109,11 @@ class ServiceRecord(models.Model):
     recipient_ref = models.CharField(_("受送达人标识"), max_length=200, db_index=True)
     recipient_name = models.CharField(_("受送达人"), max_length=200)
     recipient_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="services"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="services",
     )
     method = models.CharField(_("送达方式"), max_length=30, choices=Method.choices)
     sent_at = models.DateTimeField(_("发出时间"))
@@ -111,7 +123,9 @@ class ServiceRecord(models.Model):
     unreachable_reason = models.TextField(_("无法送达原因"), blank=True)
     deemed_days = models.IntegerField(_("视为送达天数"), null=True, blank=True)
     deemed_at = models.DateTimeField(_("视为送达时间"), null=True, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("送达记录")

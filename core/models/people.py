@@ -66,7 +66,9 @@ class User(AbstractUser):
                 name="core_user_staff_has_court",
                 condition=~models.Q(role__in=sorted(r.value for r in STAFF_ROLES))
                 | models.Q(court__isnull=False),
-                violation_error_message=_("法院工作人员（法官、执行员、执行局长、财务人员）须指定所属法院"),
+                violation_error_message=_(
+                    "法院工作人员（法官、执行员、执行局长、财务人员）须指定所属法院"
+                ),
             )
         ]
 

@@ -21,7 +21,9 @@ class RuleSetting(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["court", "key"], name="core_rulesetting_court_key"),
             models.UniqueConstraint(
-                fields=["key"], condition=models.Q(court__isnull=True), name="core_rulesetting_national_key"
+                fields=["key"],
+                condition=models.Q(court__isnull=True),
+                name="core_rulesetting_national_key",
             ),
         ]
 

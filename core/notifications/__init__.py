@@ -64,7 +64,9 @@ def notify(
     opted_out = set()
     if not legal:
         opted_out = set(
-            NotificationOptOut.objects.filter(user=user, topic=topic).values_list("channel", flat=True)
+            NotificationOptOut.objects.filter(user=user, topic=topic).values_list(
+                "channel", flat=True
+            )
         )
     created = []
     for ch in _channels_for(user, channels, court):
@@ -77,8 +79,15 @@ def notify(
             with transaction.atomic():
                 created.append(
                     OutboxMessage.objects.create(
-                        key=full_key, recipient=user, channel=ch, topic=topic, subject=subject,
-                        body=body, link=link, created_at=now, next_attempt_at=now,
+                        key=full_key,
+                        recipient=user,
+                        channel=ch,
+                        topic=topic,
+                        subject=subject,
+                        body=body,
+                        link=link,
+                        created_at=now,
+                        next_attempt_at=now,
                     )
                 )
         except IntegrityError:

@@ -13,6 +13,8 @@ def test_home_page_speaks_chinese(client):
 
 
 def test_bidder_signs_in_with_password(client, bidder):
-    resp = client.post(reverse("core:login"), {"username": bidder.username, "password": "pw-for-tests-2026"})
+    resp = client.post(
+        reverse("core:login"), {"username": bidder.username, "password": "pw-for-tests-2026"}
+    )
     assert resp.status_code == 302
     assert client.get("/").context["user"] == bidder

@@ -22,11 +22,28 @@ class Command(BaseCommand):
         broken = audit_verify([stream])
         with open(path, "w", encoding="utf-8") as fh:
             for e in entries.iterator():
-                fh.write(json.dumps({
-                    "stream": e.stream, "seq": e.seq, "at": e.at, "actor_id": e.actor_id,
-                    "actor": e.actor_label, "role": e.actor_role, "action": e.action,
-                    "subject": e.subject, "before": e.before, "after": e.after, "reason": e.reason,
-                    "rules": e.rule_ids, "prev_hash": e.prev_hash, "hash": e.hash,
-                }, cls=DjangoJSONEncoder, ensure_ascii=False) + "\n")
+                fh.write(
+                    json.dumps(
+                        {
+                            "stream": e.stream,
+                            "seq": e.seq,
+                            "at": e.at,
+                            "actor_id": e.actor_id,
+                            "actor": e.actor_label,
+                            "role": e.actor_role,
+                            "action": e.action,
+                            "subject": e.subject,
+                            "before": e.before,
+                            "after": e.after,
+                            "reason": e.reason,
+                            "rules": e.rule_ids,
+                            "prev_hash": e.prev_hash,
+                            "hash": e.hash,
+                        },
+                        cls=DjangoJSONEncoder,
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
         status = "intact" if not broken else f"BROKEN at seq {broken[0].seq}"
         self.stdout.write(f"wrote {entries.count()} entries of {stream} to {path} (chain {status})")

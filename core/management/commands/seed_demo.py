@@ -8,6 +8,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         ctx = seed()
-        self.stdout.write(f"示例数据已就绪 / demo data ready. Sign-ins (password for all: {DEMO_PASSWORD}):")
+        self.stdout.write(
+            f"示例数据已就绪 / demo data ready. Sign-ins (password for all: {DEMO_PASSWORD}):"
+        )
         for username, user in ctx.get("users", {}).items():
             self.stdout.write(f"  {username:<10} {user.get_role_display()}  {user}")
