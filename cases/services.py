@@ -563,7 +563,7 @@ def asset_file_add(
 @transaction.atomic
 def disclosure_record(*, asset: Asset, topic: str, text: str, actor: Any) -> Disclosure:
     """Record a disclosure (PRC-02, AUC-09). Never an edit: the new record supersedes the last."""
-    asset = Asset.objects.select_for_update().select_related("case").get(pk=asset.pk)
+    asset = Asset.objects.select_for_update(of=("self",)).select_related("case").get(pk=asset.pk)
     if topic not in Disclosure.Topic.values:
         raise DomainError("invalid_topic", "披露事项不正确")
     text = (text or "").strip()
@@ -627,7 +627,7 @@ def seizure_record(
     A second seizure of an asset whose PRC-01 deadline is open or met opens no new one.
     """
     asset = (
-        Asset.objects.select_for_update()
+        Asset.objects.select_for_update(of=("self",))
         .select_related("case", "case__court", "case__judge")
         .get(pk=asset.pk)
     )

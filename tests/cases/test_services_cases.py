@@ -454,3 +454,19 @@ def test_an_ended_case_takes_no_new_assets(case, judge):
     with pytest.raises(DomainError) as info:
         asset_register(case=case, kind="movable", name="设备", division_code="360102", actor=judge)
     assert info.value.code == "case_not_open"
+
+
+@pytest.mark.postgres
+def test_the_database_refuses_to_edit_or_delete_a_disclosure(flat, judge):
+    """REC-08: a disclosure is never edited; PostgreSQL refuses UPDATE and DELETE outright."""
+    from django.db import DatabaseError, transaction
+
+    d = disclosure_record(
+        asset=flat, topic="title", text="产权清晰，登记于被执行人名下", actor=judge
+    )
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Disclosure.objects.filter(pk=d.pk).update(text="改写")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Disclosure.objects.filter(pk=d.pk).delete()
+    d.refresh_from_db()
+    assert d.text == "产权清晰，登记于被执行人名下"
