@@ -162,3 +162,62 @@ def countdown(c: Commission, *, now: dt.datetime | None = None) -> dict[str, Any
     if c.state == "offered":
         flags.append("待接受")
     return {"days_left": days_left, "flags": flags}
+
+
+ACTION_LABELS = {
+    "appraisal.requested": "启动委托评估",
+    "appraisal.agreement_deadline_set": "设定协商期限",
+    "appraisal.agreement_submitted": "当事人提交协商意见",
+    "appraisal.agreement_lapsed": "协商期限届满",
+    "appraisal.agreement_failed": "协商不成",
+    "appraisal.agreement_skipped": "不经协商直接摇号",
+    "appraisal.roster_requested": "当事人共同请求名单分库",
+    "appraisal.agreed": "协商选定机构",
+    "appraisal.round_exhausted": "三家机构均未完成，重新选定",
+    "appraisal.failed": "评估未能完成",
+    "appraisal.withdrawn": "撤回评估",
+    "appraisal.result_fixed": "评估结果确定",
+    "appraisal.reissue_requested": "要求重新出具报告",
+    "draw.frozen": "冻结并公布摇号名单",
+    "draw.committed": "提交承诺值",
+    "draw.revealed": "揭示随机串",
+    "draw.public_value": "记录公开随机值",
+    "draw.done": "摇号完成",
+    "draw.cancelled": "取消摇号",
+    "commission.offered": "委托评估机构",
+    "commission.skipped": "跳过（机构状态异常）",
+    "commission.accepted": "机构接受委托",
+    "commission.declined": "机构拒绝委托",
+    "commission.inspection_noticed": "通知现场勘验",
+    "commission.inspected": "记录现场勘验",
+    "commission.extension_requested": "申请延期",
+    "commission.extension_approved": "准许延期",
+    "commission.extension_refused": "不予准许延期",
+    "commission.paused": "评估期限中止",
+    "commission.resumed": "评估期限恢复",
+    "commission.late": "逾期未出具，更换机构",
+    "commission.replaced": "异议成立，更换机构",
+    "commission.cancelled": "撤销委托",
+    "commission.materials_returned": "退回评估材料",
+    "commission.costs_declared": "申报实际费用",
+    "commission.report_delivered": "提交评估报告",
+    "report.submitted": "报告入库",
+    "report.review_requested": "法院要求说明或补正",
+    "report.review_answered": "机构答复审查意见",
+    "report.approved_and_served": "审查通过并送达当事人",
+    "report.published_for_service": "公示送达",
+    "objection.filed": "提出异议",
+    "objection.procedural_decided": "程序事由审查决定",
+    "objection.forwarded": "异议转交机构",
+    "objection.answered": "机构答复异议",
+    "objection.responded": "异议人表态",
+    "objection.expert_review_started": "组织专业技术评审",
+    "objection.expert_review_concluded": "专业技术评审意见",
+    "objection.expert_corrected": "按评审意见补正",
+    "fee.computed": "计算评估费",
+    "fee.paid": "支付评估费",
+}
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)

@@ -1,0 +1,392 @@
+"""HTTP API of the appraisers app (mounted at ``/api/appraisers/``).
+
+Public: the roster and the draw records with their verification (REC-09). Signed in: a firm
+user works on their own firm's commissions; court staff start requests and read their
+court's; parties take part in the draw and object. Errors are ``{"code", "message", "rule"}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
+from ninja.security import django_auth
+
+from appraisers import services
+from appraisers.models import AppraisalRequest, Commission, Firm, LotDraw
+from appraisers.selectors import (
+    commissions_for_firm,
+    countdown,
+    draw_public_record,
+    fees_for_firm,
+    firm_of,
+)
+from appraisers.services.selection import parties_of_user
+from appraisers.services.verification import draw_verify
+from core.errors import DomainError, PermissionDenied
+from core.permissions import require
+from core.ratelimit import check_write_rate
+
+router = Router(tags=["appraisers"])
+
+
+class FirmOut(Schema):
+    id: int
+    name: str
+    licence_no: str
+    qualification: str
+    status: str
+    barred_until: dt.datetime | None
+    sub_rosters: list[str]
+    is_sample: bool
+
+
+class CommissionOut(Schema):
+    id: int
+    request_id: int
+    case_number: str
+    asset: str
+    firm: str
+    kind: str
+    state: str
+    state_display: str
+    offered_at: dt.datetime
+    report_due_at: dt.datetime | None
+    paused: bool
+    days_left: int | None
+    flags: list[str]
+    current_report_id: int | None
+    amount_fen: int | None
+
+
+class RequestIn(Schema):
+    case_id: int
+    asset_id: int
+    purpose: str
+    procedure_ref: str
+
+
+class RequestOut(Schema):
+    id: int
+    procedure_ref: str
+    case_id: int
+    asset_id: int
+    status: str
+    round: int
+    agreement_deadline: dt.datetime | None
+
+
+class CommitIn(Schema):
+    participant: str
+    commitment: str
+
+
+class RevealIn(Schema):
+    participant: str
+    secret: str
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class ExtensionIn(Schema):
+    days: int
+    reason: str
+
+
+class ObjectionIn(Schema):
+    party_id: int
+    grounds: list[str]
+    text: str
+    target: str = "report"
+    fraud_alleged: bool = False
+
+
+class ObjectionOut(Schema):
+    id: int
+    status: str
+    outcome: str
+    refusal_reason: str
+
+
+class ReportIn(Schema):
+    amount_fen: int
+    value_date: dt.date
+    valid_until: dt.date
+    facts: str
+    method: str
+    standards: str
+    signing_firm_name: str
+    signing_firm_licence: str
+    signer_licences: str
+
+
+class FeeOut(Schema):
+    id: int
+    commission_id: int
+    case_number: str
+    outcome: str
+    basis: str
+    amount_fen: int
+    status: str
+    explanation: str
+
+
+def _firm_out(f: Firm) -> dict[str, Any]:
+    return {
+        "id": f.pk,
+        "name": f.name,
+        "licence_no": f.licence_no,
+        "qualification": f.qualification,
+        "status": f.status,
+        "barred_until": f.barred_until,
+        "is_sample": f.is_sample,
+        "sub_rosters": [
+            f"{e.specialty}:{e.level}:{e.division_code}" for e in f.roster_entries.all()
+        ],
+    }
+
+
+def _commission_out(c: Commission) -> dict[str, Any]:
+    cd = countdown(c)
+    report = c.current_report()
+    return {
+        "id": c.pk,
+        "request_id": c.request_id,
+        "case_number": c.request.case.number,
+        "asset": c.request.asset.name,
+        "firm": c.firm.name,
+        "kind": c.kind,
+        "state": c.state,
+        "state_display": c.get_state_display(),
+        "offered_at": c.offered_at,
+        "report_due_at": c.report_due_at,
+        "paused": c.paused_at is not None,
+        "days_left": cd["days_left"],
+        "flags": cd["flags"],
+        "current_report_id": report.pk if report else None,
+        "amount_fen": report.amount_fen if report and c.state in ("served", "final") else None,
+    }
+
+
+def _request_out(r: AppraisalRequest) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "procedure_ref": r.procedure_ref,
+        "case_id": r.case_id,
+        "asset_id": r.asset_id,
+        "status": r.status,
+        "round": r.round,
+        "agreement_deadline": r.agreement_deadline,
+    }
+
+
+def _commission(request, pk: int, perm: str) -> Commission:
+    c = get_object_or_404(
+        Commission.objects.select_related("request__case", "request__asset", "firm"), pk=pk
+    )
+    require(request.user, perm, c)
+    return c
+
+
+# --- public ---------------------------------------------------------------------------------
+
+
+@router.get("/firms", response=list[FirmOut])
+def firms_list(request, specialty: str = "", division_code: str = ""):
+    qs = Firm.objects.prefetch_related("roster_entries").order_by("name")
+    if specialty:
+        qs = qs.filter(roster_entries__specialty=specialty)
+    if division_code:
+        qs = qs.filter(roster_entries__division_code=division_code)
+    return [_firm_out(f) for f in qs.distinct()]
+
+
+@router.get("/draws/{draw_id}")
+def draw_get(request, draw_id: int):
+    return draw_public_record(get_object_or_404(LotDraw, pk=draw_id))
+
+
+@router.get("/draws/{draw_id}/verify")
+def draw_verify_get(request, draw_id: int):
+    out = draw_verify(get_object_or_404(LotDraw, pk=draw_id))
+    return {
+        "ok": out["ok"],
+        "problems": out["problems"],
+        "seed": out["seed"],
+        "ranking": out["ranking"],
+    }
+
+
+# --- the draw -------------------------------------------------------------------------------
+
+
+def _draw_participant(request, draw: LotDraw, participant: str) -> None:
+    require(request.user, "appraisers.take_part_in_draw", draw.request)
+    check_write_rate(request, "appraisers")
+
+
+@router.post("/draws/{draw_id}/commitments", auth=django_auth)
+def draw_commit(request, draw_id: int, payload: CommitIn):
+    draw = get_object_or_404(LotDraw.objects.select_related("request"), pk=draw_id)
+    _draw_participant(request, draw, payload.participant)
+    services.draw_commit(
+        draw=draw,
+        participant_ref=payload.participant,
+        commitment=payload.commitment,
+        actor=request.user,
+    )
+    return draw_public_record(draw)
+
+
+@router.post("/draws/{draw_id}/reveals", auth=django_auth)
+def draw_reveal(request, draw_id: int, payload: RevealIn):
+    draw = get_object_or_404(LotDraw.objects.select_related("request"), pk=draw_id)
+    _draw_participant(request, draw, payload.participant)
+    services.draw_reveal(
+        draw=draw, participant_ref=payload.participant, secret=payload.secret, actor=request.user
+    )
+    return draw_public_record(draw)
+
+
+# --- requests (court) -----------------------------------------------------------------------
+
+
+@router.post("/requests", auth=django_auth, response=RequestOut)
+def request_create(request, payload: RequestIn):
+    from cases.models import Case
+
+    case = get_object_or_404(Case, pk=payload.case_id)
+    require(request.user, "appraisers.manage_appraisal", case)
+    check_write_rate(request, "appraisers")
+    return _request_out(
+        services.commission_request(
+            case_id=payload.case_id,
+            asset_id=payload.asset_id,
+            procedure_ref=payload.procedure_ref,
+            purpose=payload.purpose,
+            actor=request.user,
+        )
+    )
+
+
+@router.get("/requests/{request_id}", auth=django_auth, response=RequestOut)
+def request_get(request, request_id: int):
+    r = get_object_or_404(AppraisalRequest, pk=request_id)
+    require(request.user, "appraisers.view_request", r)
+    return _request_out(r)
+
+
+# --- commissions ----------------------------------------------------------------------------
+
+
+@router.get("/commissions", auth=django_auth, response=list[CommissionOut])
+def commissions_list(request):
+    user = request.user
+    firm = firm_of(user)
+    if firm is not None:
+        qs = commissions_for_firm(firm)
+    elif getattr(user, "is_court_staff", False):
+        qs = Commission.objects.filter(court_id=user.court_id).select_related(
+            "request__case", "request__asset", "firm"
+        )
+    else:
+        raise PermissionDenied("forbidden", "无权查看委托列表")
+    return [_commission_out(c) for c in qs.order_by("-offered_at")[:500]]
+
+
+@router.get("/commissions/{commission_id}", auth=django_auth, response=CommissionOut)
+def commission_get(request, commission_id: int):
+    return _commission_out(_commission(request, commission_id, "appraisers.view_commission"))
+
+
+@router.post("/commissions/{commission_id}/accept", auth=django_auth, response=CommissionOut)
+def commission_accept(request, commission_id: int):
+    c = _commission(request, commission_id, "appraisers.act_for_firm")
+    check_write_rate(request, "appraisers")
+    return _commission_out(services.commission_accept(commission=c, actor=request.user))
+
+
+@router.post("/commissions/{commission_id}/decline", auth=django_auth, response=CommissionOut)
+def commission_decline(request, commission_id: int, payload: ReasonIn):
+    c = _commission(request, commission_id, "appraisers.act_for_firm")
+    check_write_rate(request, "appraisers")
+    return _commission_out(
+        services.commission_decline(commission=c, reason=payload.reason, actor=request.user)
+    )
+
+
+@router.post("/commissions/{commission_id}/extensions", auth=django_auth)
+def commission_extension(request, commission_id: int, payload: ExtensionIn):
+    c = _commission(request, commission_id, "appraisers.act_for_firm")
+    check_write_rate(request, "appraisers")
+    ext = services.extension_request(
+        commission=c, days=payload.days, reason=payload.reason, actor=request.user
+    )
+    return {"id": ext.pk, "status": ext.status}
+
+
+@router.post("/commissions/{commission_id}/report", auth=django_auth, response=CommissionOut)
+def commission_report(
+    request, commission_id: int, payload: Form[ReportIn], file: File[UploadedFile]
+):
+    c = _commission(request, commission_id, "appraisers.change_report")
+    check_write_rate(request, "appraisers")
+    data = payload.dict()
+    data["signer_licences"] = [
+        s for s in data["signer_licences"].replace("，", ",").split(",") if s.strip()
+    ]
+    services.report_submit(commission=c, upload=file, actor=request.user, **data)
+    c.refresh_from_db()
+    return _commission_out(c)
+
+
+@router.post("/commissions/{commission_id}/objections", auth=django_auth, response=ObjectionOut)
+def commission_object(request, commission_id: int, payload: ObjectionIn):
+    c = _commission(request, commission_id, "appraisers.object_to_report")
+    check_write_rate(request, "appraisers")
+    party = next(
+        (p for p in parties_of_user(c.request.case_id, request.user) if p.pk == payload.party_id),
+        None,
+    )
+    if party is None:
+        raise PermissionDenied("not_this_party", "只能以本人当事人身份提出异议", rule="APR-12")
+    o = services.objection_file(
+        commission=c,
+        party=party,
+        grounds=payload.grounds,
+        text=payload.text,
+        target=payload.target,
+        fraud_alleged=payload.fraud_alleged,
+        actor=request.user,
+    )
+    return {
+        "id": o.pk,
+        "status": o.status,
+        "outcome": o.outcome,
+        "refusal_reason": o.refusal_reason,
+    }
+
+
+@router.get("/fees", auth=django_auth, response=list[FeeOut])
+def fees_list(request):
+    firm = firm_of(request.user)
+    if firm is None:
+        raise DomainError("not_firm_user", "您不是评估机构用户", status=403)
+    return [
+        {
+            "id": f.pk,
+            "commission_id": f.commission_id,
+            "case_number": f.request.case.number,
+            "outcome": f.outcome,
+            "basis": f.basis,
+            "amount_fen": f.amount_fen,
+            "status": f.status,
+            "explanation": f.explanation,
+        }
+        for f in fees_for_firm(firm)
+    ]

@@ -1,0 +1,88 @@
+"""The pages render in Chinese for each kind of person and show what that person needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from appraisers import services
+from core import clock
+from tests.appraisers.conftest import (
+    current_commission,
+    firm_user_for,
+    pdf_upload,
+    report_data,
+    run_public_draw,
+    start_request,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def served(setup):
+    s = setup
+    req = start_request(s)
+    draw = run_public_draw(s, req)
+    c = current_commission(req)
+    user = firm_user_for(c.firm)
+    services.commission_accept(commission=c, actor=user)
+    services.inspection_notice(
+        commission=c, at=clock.now() + dt.timedelta(hours=1), place="现场", actor=user
+    )
+    clock.advance(dt.timedelta(hours=1))
+    services.inspection_record(commission=c, witness="见证人", actor=user)
+    report = services.report_submit(
+        commission=c, upload=pdf_upload(), actor=user, **report_data(c.firm)
+    )
+    services.report_review(commission=c, actor=s["judge"])
+    return {**s, "req": req, "draw": draw, "c": c, "firm_user": user, "report": report}
+
+
+def test_roster_is_public_and_lists_firms(client, setup):
+    resp = client.get(reverse("appraisers:roster_list"))
+    assert resp.status_code == 200
+    body = resp.content.decode()
+    assert "评估机构名单库" in body and setup["firms"][0].name in body
+    assert (
+        client.get(reverse("appraisers:firm_detail", args=[setup["firms"][0].pk])).status_code
+        == 200
+    )
+
+
+def test_firm_portal_lists_own_commission_with_countdown(client, served):
+    client.force_login(served["firm_user"])
+    body = client.get(reverse("appraisers:firm_portal")).content.decode()
+    assert served["req"].asset.name in body
+    resp = client.get(reverse("appraisers:firm_commission", args=[served["c"].pk]))
+    assert resp.status_code == 200
+    assert "评估报告" in resp.content.decode()
+    assert client.get(reverse("appraisers:firm_fees")).status_code == 200
+
+
+def test_judge_sees_timeline_draw_and_report(client, served):
+    client.force_login(served["judge"])
+    body = client.get(reverse("appraisers:court_request", args=[served["req"].pk])).content.decode()
+    assert "摇号完成" in body and "审查通过并送达当事人" in body
+    assert served["c"].firm.name in body
+    assert client.get(reverse("appraisers:court_requests")).status_code == 200
+
+
+def test_party_sees_report_and_objection_form(client, served):
+    client.force_login(served["creditor"].user)
+    body = client.get(reverse("appraisers:party_request", args=[served["req"].pk])).content.decode()
+    assert "对评估报告提出异议" in body and "异议期至" in body
+    resp = client.get(reverse("appraisers:report_download", args=[served["report"].pk]))
+    assert resp.status_code == 200 and b"".join(resp.streaming_content).startswith(b"%PDF")
+    assert client.get(reverse("appraisers:party_requests")).status_code == 200
+
+
+def test_draw_pages_are_public_and_verify(client, served):
+    d = served["draw"]
+    assert client.get(reverse("appraisers:draw_live", args=[d.pk])).status_code == 200
+    body = client.get(reverse("appraisers:draw_verify", args=[d.pk])).content.decode()
+    assert "核验一致" in body
+    data = client.get(reverse("appraisers:draw_record_json", args=[d.pk])).json()
+    assert data["result"] == d.result
