@@ -108,3 +108,78 @@ class ViewingAppointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slot} · {self.get_status_display()}"
+
+
+class Watch(models.Model):
+    """A person follows an auction (关注): reminders before start and end, shown in their account."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches"
+    )
+    auction = models.ForeignKey("bidding.Auction", on_delete=models.CASCADE, related_name="watches")
+    created_at = models.DateTimeField(_("关注时间"))
+
+    class Meta:
+        verbose_name = _("关注")
+        verbose_name_plural = _("关注")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "auction"], name="marketplace_watch_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → auction:{self.auction_id}"
+
+
+class ReminderSent(models.Model):
+    """One reminder (start or end) of one auction to one person, for one scheduled time.
+
+    The unique row is what makes a reminder go out once, however many workers run; a new
+    time (the court set a new period after a suspension) earns a new reminder.
+    """
+
+    class Kind(models.TextChoices):
+        START = "start", _("开拍提醒")
+        END = "end", _("结束提醒")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    auction = models.ForeignKey("bidding.Auction", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    for_time = models.DateTimeField(_("所提醒的时间"))
+    sent_at = models.DateTimeField(_("发送时间"))
+
+    class Meta:
+        verbose_name = _("已发送提醒")
+        verbose_name_plural = _("已发送提醒")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "auction", "kind", "for_time"], name="marketplace_reminder_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} auction:{self.auction_id} → {self.user_id}"
+
+
+class ListingInfo(models.Model):
+    """What the storefront shows about an auction beyond bidding's record: bank loans (可贷款).
+
+    Set by the auction's court; bidding's announcement stays the legal text.
+    """
+
+    auction = models.OneToOneField(
+        "bidding.Auction", on_delete=models.CASCADE, related_name="listing_info"
+    )
+    loan_supported = models.BooleanField(_("支持贷款"), default=False)
+    loan_note = models.CharField(_("贷款说明"), max_length=300, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("更新时间"))
+
+    class Meta:
+        verbose_name = _("拍品展示信息")
+        verbose_name_plural = _("拍品展示信息")
+
+    def __str__(self) -> str:
+        return f"auction:{self.auction_id} 贷款={'是' if self.loan_supported else '否'}"

@@ -53,3 +53,30 @@ def my_viewings(user: Any) -> QuerySet[ViewingAppointment]:
 
 def saved_searches_of(user: Any) -> QuerySet[SavedSearch]:
     return SavedSearch.objects.filter(user=user)
+
+
+def watches_of(user: Any) -> QuerySet:
+    from marketplace.models import Watch
+
+    return (
+        Watch.objects.filter(user=user)
+        .select_related("auction", "auction__court", "auction__lot")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def auction_photos(auction: Any) -> list[dict[str, str]]:
+    """The lot's photos (public: part of the announcement, AUC-09)."""
+    from cases.models import AssetFile
+
+    out = []
+    if not auction.lot_id:
+        return out
+    for f in AssetFile.objects.filter(
+        asset__lots=auction.lot_id, kind=AssetFile.Kind.PHOTO
+    ).order_by("pk"):
+        try:
+            out.append({"url": f.file.url, "title": f.title})
+        except ValueError:
+            continue
+    return out

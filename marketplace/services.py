@@ -20,7 +20,7 @@ from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.models import STAFF_ROLES, Role, User
 from marketplace import notices
 from marketplace.filters import parse_listing_query
-from marketplace.models import SavedSearch, ViewingAppointment, ViewingSlot
+from marketplace.models import ListingInfo, SavedSearch, ViewingAppointment, ViewingSlot, Watch
 
 VIEWING_MANAGERS = frozenset({Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD})
 MAX_SAVED_SEARCHES = 20
@@ -338,3 +338,73 @@ def saved_search_delete(*, search_id: int, user: Any) -> None:
     ).delete()
     if not deleted:
         raise NotFound("saved_search_not_found", "保存的搜索不存在")
+
+
+# ---- watches --------------------------------------------------------------------------------
+
+
+def _followable(auction_id: int):
+    from marketplace.listings import public_auctions
+
+    auction = public_auctions().filter(pk=auction_id).first()
+    if auction is None:
+        raise NotFound("auction_not_found", "拍卖不存在")
+    return auction
+
+
+@transaction.atomic
+def watch_add(*, user: Any, auction_id: int) -> Watch:
+    """Follow an auction (idempotent). Court staff follow nothing: they supervise instead."""
+    _require_member_of_public(user)
+    auction = _followable(auction_id)
+    existing = Watch.objects.filter(user=user, auction=auction).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Watch.objects.create(user=user, auction=auction, created_at=clock.now())
+    except IntegrityError:
+        return Watch.objects.get(user=user, auction=auction)
+
+
+@transaction.atomic
+def watch_remove(*, user: Any, auction_id: int) -> bool:
+    deleted, _ = Watch.objects.filter(
+        user_id=getattr(user, "pk", None), auction_id=auction_id
+    ).delete()
+    return bool(deleted)
+
+
+# ---- listing information (the court) -------------------------------------------------------
+
+
+@transaction.atomic
+def listing_info_set(
+    *, auction_id: int, actor: Any, loan_supported: bool, loan_note: str = ""
+) -> ListingInfo:
+    """The court says whether banks lend against this lot (可贷款), for the storefront filter."""
+    from bidding.models import Auction
+
+    auction = Auction.objects.filter(pk=auction_id, is_practice=False).first()
+    if auction is None or auction.court_id is None:
+        raise NotFound("auction_not_found", "拍卖不存在")
+    _require_manager(actor, auction.court_id)
+    info = ListingInfo.objects.select_for_update().filter(auction=auction).first()
+    before = {"loan_supported": info.loan_supported, "loan_note": info.loan_note} if info else None
+    if info is None:
+        info = ListingInfo(auction=auction)
+    info.loan_supported = bool(loan_supported)
+    info.loan_note = (loan_note or "").strip()[:300]
+    info.updated_by = actor
+    info.updated_at = clock.now()
+    info.save()
+    if auction.case_id:
+        audit_record(
+            stream=f"case:{auction.case_id}",
+            action="listing.loan_info_set",
+            actor=actor,
+            subject=f"case:{auction.case_id}/auction:{auction.pk}",
+            before=before,
+            after={"loan_supported": info.loan_supported, "loan_note": info.loan_note},
+        )
+    return info

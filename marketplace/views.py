@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,17 +19,49 @@ from core import clock
 from core.errors import DomainError
 from core.models import STAFF_ROLES, User
 from core.ratelimit import check_write_rate
+from marketplace.account import account_overview
+from marketplace.filters import (
+    KINDS,
+    ROUNDS,
+    SORTS,
+    STATE_GROUPS,
+    ListingQuery,
+    parse_listing_query,
+)
 from marketplace.forms import ViewingSlotForm
+from marketplace.listings import (
+    auction_url,
+    calendar_days,
+    listing_rows,
+    public_auctions,
+    search_listings,
+)
 from marketplace.notices import TOPICS, read_unsubscribe_token, unsubscribe_all_channels
-from marketplace.selectors import court_viewing_slots, my_viewings, viewing_slots_for_lot
+from marketplace.practice import PRACTICE_SCENARIOS, practice_auctions_of, practice_start
+from marketplace.results import result_detail, results_page
+from marketplace.selectors import (
+    auction_photos,
+    court_viewing_slots,
+    my_viewings,
+    saved_searches_of,
+    viewing_slots_for_lot,
+    watches_of,
+)
 from marketplace.services import (
+    saved_search_create,
+    saved_search_delete,
     viewing_cancel,
     viewing_confirm,
     viewing_decline,
     viewing_request,
     viewing_slot_cancel,
     viewing_slot_create,
+    watch_add,
+    watch_remove,
 )
+from marketplace.statistics import court_statistics, parse_statistics_params
+from marketplace.stats import FREQS, chart_series, to_csv, to_records
+from marketplace.transparency import case_transparency
 from marketplace.workbench import workbench_counts, workbench_items
 
 
@@ -198,3 +230,212 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
         "marketplace/unsubscribe.html",
         {"topic_label": TOPICS[topic], "done": done, "token": token},
     )
+
+
+# ---- listings, calendar, following ----------------------------------------------------------
+
+
+def _pairs(params: dict) -> list[tuple[str, str]]:
+    """``{"kind": ["a", "b"], "q": "x"}`` → ``[("kind", "a"), ("kind", "b"), ("q", "x")]``."""
+    return [(k, str(v)) for k, vs in params.items() for v in (vs if isinstance(vs, list) else [vs])]
+
+
+def listings(request: HttpRequest) -> HttpResponse:
+    """拍卖大厅: search and filters; a bad value shows a clear message with status 400."""
+    error = None
+    status = 200
+    try:
+        query = parse_listing_query(request.GET)
+    except DomainError as exc:
+        error = exc
+        status = 400
+        query = ListingQuery()
+        result = {
+            "rows": [],
+            "total": 0,
+            "page": 1,
+            "pages": 1,
+            "has_prev": False,
+            "has_next": False,
+        }
+    else:
+        result = search_listings(query, request.user)
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "query": query,
+        "error": error,
+        "result": result,
+        "kinds": KINDS,
+        "rounds": ROUNDS,
+        "state_groups": STATE_GROUPS,
+        "sorts": SORTS,
+        "base_qs": params.urlencode(),
+        "saved_pairs": _pairs(query.as_params()),
+        "values": request.GET,
+    }
+    return render(request, "marketplace/listings.html", context, status=status)
+
+
+def calendar_view(request: HttpRequest) -> HttpResponse:
+    days = calendar_days(days=30)
+    return render(request, "marketplace/calendar.html", {"days": days})
+
+
+def auction_overview(request: HttpRequest, auction_id: int) -> HttpResponse:
+    """A listing's overview: facts, photos, viewing slots, follow; the auction itself is bidding's page."""
+    auction = get_object_or_404(
+        public_auctions().select_related("court", "lot", "case"), pk=auction_id
+    )
+    (row,) = listing_rows([auction], request.user)
+    photos = auction_photos(auction)
+    slots = viewing_slots_for_lot(auction.lot_id, request.user) if auction.lot_id else []
+    return render(
+        request,
+        "marketplace/auction.html",
+        {"row": row, "a": auction, "photos": photos, "slots": slots},
+    )
+
+
+@login_required
+@require_POST
+def watch_toggle(request: HttpRequest, auction_id: int) -> HttpResponse:
+    try:
+        check_write_rate(request, "marketplace.watch")
+        if request.POST.get("action") == "remove":
+            watch_remove(user=request.user, auction_id=auction_id)
+            messages.success(request, _("已取消关注。"))
+        else:
+            watch_add(user=request.user, auction_id=auction_id)
+            messages.success(request, _("已关注，开拍和结束前会提醒您。"))
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    return redirect(_back(request, reverse("marketplace:watchlist")))
+
+
+@login_required
+def watchlist(request: HttpRequest) -> HttpResponse:
+    auctions = [w.auction for w in watches_of(request.user)]
+    rows = listing_rows(auctions, request.user)
+    searches = [
+        {"search": s, "qs": urlencode(s.params or {}, doseq=True)}
+        for s in saved_searches_of(request.user)
+    ]
+    return render(request, "marketplace/watchlist.html", {"rows": rows, "searches": searches})
+
+
+@login_required
+@require_POST
+def saved_search_save(request: HttpRequest) -> HttpResponse:
+    params = {
+        k: request.POST.getlist(k) for k in request.POST if k not in ("csrfmiddlewaretoken", "name")
+    }
+    try:
+        check_write_rate(request, "marketplace.search")
+        saved_search_create(user=request.user, params=params, name=request.POST.get("name", ""))
+        messages.success(request, _("已保存搜索，有新拍品时会提醒您。"))
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    return redirect("marketplace:watchlist")
+
+
+@login_required
+@require_POST
+def saved_search_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        saved_search_delete(search_id=pk, user=request.user)
+        messages.success(request, _("已删除保存的搜索。"))
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    return redirect("marketplace:watchlist")
+
+
+# ---- results, account, practice --------------------------------------------------------------
+
+
+def _page_number(request: HttpRequest) -> int:
+    text = request.GET.get("page", "1")
+    if not text.isdigit() or int(text) < 1:
+        raise DomainError("invalid_page", f"页码必须是正整数，收到“{text}”", field="page")
+    return int(text)
+
+
+def results_view(request: HttpRequest) -> HttpResponse:
+    try:
+        page = _page_number(request)
+    except DomainError as exc:
+        return render(
+            request, "marketplace/results.html", {"error": exc, "data": {"items": []}}, status=400
+        )
+    return render(request, "marketplace/results.html", {"data": results_page(page=page)})
+
+
+def result_view(request: HttpRequest, auction_id: int) -> HttpResponse:
+    try:
+        data = result_detail(auction_id)
+    except DomainError as exc:
+        return render(request, "marketplace/result.html", {"error": exc}, status=exc.status)
+    return render(request, "marketplace/result.html", {"r": data})
+
+
+@login_required
+def account_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "marketplace/account.html", account_overview(request.user))
+
+
+def practice_view(request: HttpRequest) -> HttpResponse:
+    mine = practice_auctions_of(request.user) if request.user.is_authenticated else []
+    return render(
+        request, "marketplace/practice.html", {"mine": mine, "scenarios": PRACTICE_SCENARIOS}
+    )
+
+
+@login_required
+@require_POST
+def practice_start_view(request: HttpRequest) -> HttpResponse:
+    try:
+        check_write_rate(request, "marketplace.practice")
+        auction = practice_start(user=request.user, scenario=request.POST.get("scenario", "basic"))
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("marketplace:practice")
+    messages.success(request, _("模拟拍已开始：先报名、交（模拟）保证金、设置出价密码，再出价。"))
+    return redirect(auction_url(auction.pk))
+
+
+def transparency_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    try:
+        data = case_transparency(case_id)
+    except DomainError as exc:
+        return render(request, "marketplace/transparency.html", {"error": exc}, status=exc.status)
+    return render(request, "marketplace/transparency.html", data)
+
+
+# ---- statistics (court staff) ----------------------------------------------------------------
+
+
+@staff_required
+def statistics_view(request: HttpRequest) -> HttpResponse:
+    try:
+        params = parse_statistics_params(request.GET, user=request.user)
+    except DomainError as exc:
+        return render(
+            request, "marketplace/court/statistics.html", {"error": exc, "freqs": FREQS}, status=400
+        )
+    table = court_statistics(**params)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(to_csv(table), content_type="text/csv; charset=utf-8")
+        name = f"statistics-{params['freq']}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    context = {
+        "rows": to_records(table),
+        "series": chart_series(table, court_id=params["court_id"]),
+        "freq": params["freq"],
+        "freqs": FREQS,
+        "start": request.GET.get("from", ""),
+        "end": request.GET.get("to", ""),
+        "court": request.user.court,
+        "csv_qs": (request.GET.copy().urlencode() + "&" if request.GET else "") + "format=csv",
+    }
+    return render(request, "marketplace/court/statistics.html", context)

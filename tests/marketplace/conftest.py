@@ -76,3 +76,99 @@ def case(court, judge, officer):
 @pytest.fixture
 def lot(case):
     return make_lot(case)
+
+
+# ---- auctions (bidding's real models and services) ---------------------------------------------
+
+YUAN = 100
+PASSWORD = "bid-pass-2026"
+
+
+def make_auction(
+    lot,
+    *,
+    state="scheduled",
+    start_in=dt.timedelta(days=10),
+    hours=24,
+    start=100_000 * YUAN,
+    increment=1_000 * YUAN,
+    deposit=10_000 * YUAN,
+    round_="1",
+    title=None,
+    reference=None,
+    published_ago=dt.timedelta(days=20),
+):
+    """A published auction of ``lot`` (publication itself is bidding's, tested there)."""
+    from bidding.models import Auction
+    from core.rulesettings import settings_snapshot
+
+    now = clock.now()
+    start_at = now + start_in
+    court = lot.case.court
+    a = Auction(
+        court=court,
+        case=lot.case,
+        lot=lot,
+        title=title or lot.title,
+        round=round_,
+        state=state,
+        starting_price_fen=start,
+        increment_fen=increment,
+        deposit_fen=deposit,
+        balance_period_days=30,
+        start_at=start_at,
+        end_at=start_at + dt.timedelta(hours=hours),
+        created_at=now,
+        published_at=now - published_ago,
+        price_basis={str(x.pk): {"amount_fen": reference} for x in lot.assets.all()}
+        if reference
+        else None,
+    )
+    a.scheduled_end_at = a.end_at
+    a.settings_snapshot = settings_snapshot(court=court)
+    a.save()
+    return a
+
+
+def verified_bidder(name=None):
+    from cases.models import Identity
+    from tests.conftest import make_user
+
+    user = make_user("bidder", display_name=name or f"竞买人{next(_n)}")
+    Identity.objects.create(
+        kind="resident_id",
+        number=f"36010219900101{next(_n):04d}",
+        name=f"实名{user.pk}号",
+        user=user,
+        status=Identity.Status.VERIFIED,
+        verified_at=clock.now(),
+    )
+    return user
+
+
+def register_active(auction, user=None):
+    """Register, hold the deposit (as settlement's DepositHeld does) and set the bid password."""
+    from bidding import services
+
+    user = user or verified_bidder()
+    reg = services.registration_create(
+        auction_id=auction.pk, user=user, accept_terms=True, eligibility_declared=True
+    )
+    reg = services.registration_deposit_confirmed(
+        registration_id=reg.pk, amount_fen=reg.deposit_required_fen
+    )
+    services.registration_set_password(registration_id=reg.pk, user=user, password=PASSWORD)
+    reg.refresh_from_db()
+    return reg
+
+
+def place_bid(auction, reg, amount_fen):
+    from bidding.services import bid_place
+
+    return bid_place(auction_id=auction.pk, user=reg.user, amount_fen=amount_fen, password=PASSWORD)
+
+
+def close_due():
+    from bidding.services import auction_close_due
+
+    return auction_close_due()

@@ -1,0 +1,308 @@
+"""The marketplace API (``/api/marketplace/``): listings, calendar, results, following, account,
+practice, viewings; for court staff the workbench and statistics.
+
+Errors are ``{"code", "message"[, "rule", "data"]}``: a bad search value is a 400 with a stable
+code (``invalid_kind``, ``invalid_region``, ``invalid_price``, ``invalid_price_range``,
+``invalid_round``, ``invalid_state``, ``invalid_flag``, ``invalid_sort``, ``invalid_page``,
+``invalid_court``), never a 500. Nothing here links a bidder code to a person before the
+close (REC-05).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema
+from ninja.security import django_auth
+
+from core.errors import DomainError, NotFound, PermissionDenied
+from core.models import STAFF_ROLES
+from core.ratelimit import check_write_rate
+from marketplace import selectors
+from marketplace.account import account_overview
+from marketplace.filters import parse_listing_query
+from marketplace.listings import (
+    calendar_days,
+    listing_rows,
+    public_auctions,
+    row_json,
+    search_listings,
+)
+from marketplace.practice import practice_start
+from marketplace.results import result_detail, result_json, results_page
+from marketplace.services import (
+    saved_search_create,
+    saved_search_delete,
+    viewing_request,
+    watch_add,
+    watch_remove,
+)
+from marketplace.statistics import court_statistics, parse_statistics_params
+from marketplace.stats import to_csv, to_records
+from marketplace.transparency import case_transparency
+from marketplace.workbench import workbench_items
+
+router = Router(tags=["marketplace"])
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _staff(request: HttpRequest) -> None:
+    user = request.user
+    if not (user.is_authenticated and user.role in STAFF_ROLES and user.court_id):
+        raise PermissionDenied("forbidden", "仅限法院工作人员")
+
+
+# ---- listings ---------------------------------------------------------------------------------
+
+
+@router.get("/auctions")
+def auctions(request: HttpRequest):
+    """Search listings. Query: q, kind, region, price_min, price_max (yuan), round, state,
+    loan, restricted, court, sort, page, per_page."""
+    query = parse_listing_query(request.GET)
+    result = search_listings(query, request.user)
+    return {
+        "total": result["total"],
+        "page": result["page"],
+        "pages": result["pages"],
+        "query": query.as_params(),
+        "description": query.describe(),
+        "results": [row_json(r) for r in result["rows"]],
+    }
+
+
+@router.get("/auctions/{auction_id}")
+def auction(request: HttpRequest, auction_id: int):
+    a = public_auctions().select_related("court", "lot", "case").filter(pk=auction_id).first()
+    if a is None:
+        raise NotFound("auction_not_found", "拍卖不存在")
+    (row,) = listing_rows([a], request.user)
+    out = row_json(row)
+    out["viewing_slots"] = [
+        {
+            "slot_id": s["slot"].pk,
+            "starts_at": _iso(s["slot"].starts_at),
+            "ends_at": _iso(s["slot"].ends_at),
+            "place": s["slot"].place,
+            "places_left": s["left"],
+            "my_request": s["mine"].status if s["mine"] else None,
+        }
+        for s in selectors.viewing_slots_for_lot(a.lot_id, request.user)
+    ]
+    return out
+
+
+@router.get("/calendar")
+def calendar(request: HttpRequest, days: int = 30):
+    if not 1 <= days <= 90:
+        raise DomainError("invalid_days", "天数须在 1 至 90 之间", field="days")
+    return [
+        {"day": d["day"].isoformat(), "auctions": [row_json(r) for r in d["rows"]]}
+        for d in calendar_days(days=days)
+    ]
+
+
+# ---- results ----------------------------------------------------------------------------------
+
+
+@router.get("/results")
+def results(request: HttpRequest, page: int = 1):
+    if page < 1:
+        raise DomainError("invalid_page", "页码必须是正整数", field="page")
+    data = results_page(page=page)
+    return {
+        "page": data["page"],
+        "pages": data["pages"],
+        "total": data["total"],
+        "results": [result_json(s) for s in data["items"]],
+    }
+
+
+@router.get("/results/{auction_id}")
+def result(request: HttpRequest, auction_id: int):
+    return result_json(result_detail(auction_id))
+
+
+@router.get("/cases/{case_id}/transparency")
+def transparency(request: HttpRequest, case_id: int):
+    data = case_transparency(case_id)
+    data["case"]["filed_on"] = data["case"]["filed_on"].isoformat()
+    data["steps"] = [{**s, "at": _iso(s["at"])} for s in data["steps"]]
+    return data
+
+
+# ---- following ----------------------------------------------------------------------------------
+
+
+@router.get("/watchlist", auth=django_auth)
+def watchlist(request: HttpRequest):
+    auctions = [w.auction for w in selectors.watches_of(request.user)]
+    return [row_json(r) for r in listing_rows(auctions, request.user)]
+
+
+@router.put("/watchlist/{auction_id}", auth=django_auth)
+def watch(request: HttpRequest, auction_id: int):
+    check_write_rate(request, "marketplace.watch")
+    w = watch_add(user=request.user, auction_id=auction_id)
+    return {"auction_id": w.auction_id, "watched": True, "since": _iso(w.created_at)}
+
+
+@router.delete("/watchlist/{auction_id}", auth=django_auth)
+def unwatch(request: HttpRequest, auction_id: int):
+    check_write_rate(request, "marketplace.watch")
+    return {
+        "auction_id": auction_id,
+        "watched": False,
+        "removed": watch_remove(user=request.user, auction_id=auction_id),
+    }
+
+
+class SavedSearchIn(Schema):
+    name: str = ""
+    params: dict[str, Any] = {}
+    notify: bool = True
+
+
+@router.get("/saved-searches", auth=django_auth)
+def saved_searches(request: HttpRequest):
+    return [
+        {
+            "id": s.pk,
+            "name": s.name,
+            "params": s.params,
+            "notify": s.notify,
+            "created_at": _iso(s.created_at),
+        }
+        for s in selectors.saved_searches_of(request.user)
+    ]
+
+
+@router.post("/saved-searches", auth=django_auth)
+def saved_search_add(request: HttpRequest, payload: SavedSearchIn):
+    check_write_rate(request, "marketplace.search")
+    s = saved_search_create(
+        user=request.user, params=payload.params, name=payload.name, notify=payload.notify
+    )
+    return {"id": s.pk, "name": s.name, "params": s.params, "notify": s.notify}
+
+
+@router.delete("/saved-searches/{search_id}", auth=django_auth)
+def saved_search_remove(request: HttpRequest, search_id: int):
+    saved_search_delete(search_id=search_id, user=request.user)
+    return {"deleted": True}
+
+
+# ---- viewings, account, practice ----------------------------------------------------------------
+
+
+class ViewingIn(Schema):
+    contact_phone: str = ""
+    note: str = ""
+
+
+@router.post("/viewing-slots/{slot_id}/requests", auth=django_auth)
+def viewing(request: HttpRequest, slot_id: int, payload: ViewingIn):
+    check_write_rate(request, "marketplace.viewing")
+    appt = viewing_request(
+        slot_id=slot_id, user=request.user, contact_phone=payload.contact_phone, note=payload.note
+    )
+    return {"id": appt.pk, "status": appt.status}
+
+
+@router.get("/account", auth=django_auth)
+def account(request: HttpRequest):
+    data = account_overview(request.user)
+    ident = data["identity"]
+    return {
+        "identity": {
+            "verified": ident["verified"],
+            "status": ident["status_label"],
+            "kind": ident["kind_label"],
+            "number": ident["masked_number"],
+        },
+        "registrations": [
+            {
+                "auction_id": r["auction"].pk,
+                "title": r["auction"].title,
+                "bidder_code": r["code"] or None,
+                "status": r["registration"].status,
+                "deposit_fen": r["deposit_required_fen"],
+                "deposit_state": (r["settlement"] or {}).get("status") or r["deposit_state"],
+                "deposit_held_at": _iso(r["deposit_held_at"]),
+            }
+            for r in data["registrations"]
+        ],
+        "bids": [
+            {"auction_id": b.auction_id, "seq": b.seq, "amount_fen": b.amount_fen, "at": _iso(b.at)}
+            for b in data["bids"]
+        ],
+        "wins": [
+            {
+                "auction_id": w["auction"].pk,
+                "title": w["auction"].title,
+                "price_fen": w["price_fen"],
+                "deposit_applied_fen": w["deposit_applied_fen"],
+                "balance_fen": w["balance_fen"],
+                "balance_due_at": _iso(w["balance_due_at"]),
+                "pay_to": w["pay_to"],
+                "ruling_document": w["ruling_document"] or None,
+            }
+            for w in data["wins"]
+        ],
+    }
+
+
+class PracticeIn(Schema):
+    scenario: str = "basic"
+
+
+@router.post("/practice", auth=django_auth)
+def practice(request: HttpRequest, payload: PracticeIn):
+    check_write_rate(request, "marketplace.practice")
+    a = practice_start(user=request.user, scenario=payload.scenario)
+    return {"auction_id": a.pk, "url": f"/bidding/auctions/{a.pk}/", "end_at": _iso(a.end_at)}
+
+
+# ---- court staff -------------------------------------------------------------------------------
+
+
+@router.get("/workbench", auth=django_auth)
+def workbench(request: HttpRequest):
+    _staff(request)
+    return [
+        {
+            "deadline_id": it.deadline.pk,
+            "title": it.deadline.title,
+            "rule_id": it.deadline.rule_id,
+            "subject": it.deadline.subject,
+            "subject_label": it.subject_label,
+            "link": it.link,
+            "due_at": _iso(it.deadline.due_at),
+            "flag": it.deadline.flag,
+            "urgency": it.css,
+            "urgency_label": it.urgency_label,
+        }
+        for it in workbench_items(request.user)
+    ]
+
+
+@router.get("/statistics", auth=django_auth)
+def statistics(request: HttpRequest):
+    """Query: freq (month/quarter/year/all), from, to (YYYY-MM-DD), format=csv for a file."""
+    _staff(request)
+    params = parse_statistics_params(request.GET, user=request.user)
+    table = court_statistics(**params)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(to_csv(table), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="statistics-{params["freq"]}.csv"'
+        return response
+    return {
+        "freq": params["freq"],
+        "from": _iso(params["start"]),
+        "to": _iso(params["end"]),
+        "rows": to_records(table),
+    }

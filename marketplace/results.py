@@ -1,0 +1,106 @@
+"""Published results (成交公示): confirmations and complete bid histories of ended auctions.
+
+Nothing here is shown before bidding ends (REC-05): an auction qualifies only in an ended
+state with its outcome record. After a sale the confirmation names the buyer (AUC-29) and
+the bid history marks the winning code; losers stay codes (``reveal_losers_after_close``
+false).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+
+from bidding.models import ENDED_STATES, Auction, AuctionResult
+from bidding.selectors import auction_bid_history
+from core.errors import NotFound
+from marketplace.listings import auction_url, public_auctions
+
+
+def ended_auctions() -> QuerySet[Auction]:
+    return (
+        public_auctions()
+        .filter(state__in=list(ENDED_STATES), result__isnull=False)
+        .select_related("court", "case", "lot", "result")
+        .order_by("-result__closed_at", "-pk")
+    )
+
+
+def results_page(
+    *, page: int = 1, per_page: int = 20, court_id: int | None = None
+) -> dict[str, Any]:
+    qs = ended_auctions()
+    if court_id:
+        qs = qs.filter(court_id=court_id)
+    paginator = Paginator(qs, per_page)
+    pages = max(1, paginator.num_pages)
+    items = list(paginator.page(page).object_list) if page <= pages else []
+    return {
+        "items": [result_summary(a) for a in items],
+        "page": page,
+        "pages": pages,
+        "total": paginator.count,
+    }
+
+
+def result_summary(a: Auction) -> dict[str, Any]:
+    r: AuctionResult = a.result
+    sold = r.outcome == AuctionResult.Outcome.SOLD
+    return {
+        "auction": a,
+        "url": auction_url(a.pk),
+        "outcome": r.outcome,
+        "outcome_label": str(r.get_outcome_display()),
+        "state_label": str(a.get_state_display()),
+        "closed_at": r.closed_at,
+        "price_fen": r.price_fen if sold else None,
+        "winner_code": r.winner_code if sold else "",
+        # AUC-29: the confirmation names the buyer and is published at the close.
+        "buyer_name": r.buyer_name if sold and r.confirmation_published_at else "",
+        "bid_count": r.bid_count,
+        "extension_count": a.extension_count,
+    }
+
+
+def result_detail(auction_id: int) -> dict[str, Any]:
+    """One ended auction: outcome, confirmation text (sold), complete bid history (AUC-25)."""
+    a = ended_auctions().filter(pk=auction_id).first()
+    if a is None:
+        raise NotFound("result_not_found", "该拍卖尚未结束或不存在，结束后公示结果")
+    summary = result_summary(a)
+    r = a.result
+    history = auction_bid_history(a.pk)
+    winner = summary["winner_code"]
+    for row in history:
+        row["winner"] = bool(winner) and row["code"] == winner and row["seq"] == a.last_seq
+    summary.update(
+        {
+            "confirmation_text": r.confirmation_text if summary["buyer_name"] else "",
+            "confirmation_published_at": r.confirmation_published_at,
+            "ruling_document": r.ruling_document if r.ruling_served_at else "",
+            "ruling_served_at": r.ruling_served_at,
+            "bids": history,
+        }
+    )
+    return summary
+
+
+def result_json(summary: dict[str, Any]) -> dict[str, Any]:
+    a: Auction = summary["auction"]
+    out = {k: v for k, v in summary.items() if k not in ("auction",)}
+    out.update(
+        {
+            "auction_id": a.pk,
+            "title": a.title,
+            "round": a.round,
+            "state": a.state,
+            "court": a.court.name if a.court_id else None,
+            "case_number": a.case.number if a.case_id else None,
+        }
+    )
+    for key in ("closed_at", "confirmation_published_at", "ruling_served_at"):
+        if out.get(key) is not None:
+            out[key] = out[key].isoformat()
+    return out

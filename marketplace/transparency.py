@@ -1,0 +1,217 @@
+"""Transparency (执行公开): the public steps taken on a case's assets, in time order.
+
+Seized → pricing started → reference price fixed → announced → bidding result → balance
+paid → sale ruling served → paid out. Only facts the rules publish anyway (REC-09: the
+announcement, prices, results, suspension reasons) appear: no party names, no identity
+numbers, no bidder identities, no payee names or accounts. A payout shows its amount and the
+kind of payee only. Practice auctions never appear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from cases.models import Asset, Case, Seizure
+from core.errors import NotFound
+from core.money import yuan
+
+
+def _step(
+    at: dt.datetime | dt.date | None,
+    title: str,
+    detail: str = "",
+    *,
+    asset: str = "",
+    link: str = "",
+    kind: str = "",
+) -> dict[str, Any]:
+    if isinstance(at, dt.date) and not isinstance(at, dt.datetime):
+        from django.utils import timezone
+
+        at = timezone.make_aware(dt.datetime.combine(at, dt.time()))
+    return {"at": at, "title": title, "detail": detail, "asset": asset, "link": link, "kind": kind}
+
+
+def _seizure_steps(case: Case) -> list[dict[str, Any]]:
+    out = []
+    for s in (
+        Seizure.objects.filter(asset__case=case).select_related("asset").order_by("seized_on", "pk")
+    ):
+        out.append(
+            _step(
+                s.seized_on,
+                f"{s.get_kind_display()}",
+                f"文书 {s.document}",
+                asset=s.asset.name,
+                kind="seizure",
+            )
+        )
+    return out
+
+
+def _pricing_steps(case: Case) -> list[dict[str, Any]]:
+    try:
+        from pricing.models import PricingProcedure, ReferencePrice
+    except ImportError:
+        return []
+    out = []
+    for p in (
+        PricingProcedure.objects.filter(case=case)
+        .select_related("asset")
+        .order_by("opened_at", "pk")
+    ):
+        out.append(
+            _step(
+                p.opened_at,
+                "启动定价程序",
+                str(p.get_state_display()),
+                asset=p.asset.name,
+                kind="pricing",
+            )
+        )
+    prices = ReferencePrice.objects.filter(procedure__case=case).select_related("procedure__asset")
+    for price in prices.order_by("fixed_at", "pk"):
+        method = f"（{price.get_method_display()}）" if price.method else ""
+        out.append(
+            _step(
+                price.fixed_at,
+                f"确定{price.get_kind_display()}{method}",
+                f"{yuan(price.amount_fen)} 元",
+                asset=price.procedure.asset.name,
+                kind="priced",
+            )
+        )
+    return out
+
+
+def _auction_steps(case: Case) -> list[dict[str, Any]]:
+    from bidding.models import Auction, AuctionResult, CourtAction
+    from marketplace.listings import auction_url
+
+    out = []
+    auctions = (
+        Auction.objects.filter(case=case, is_practice=False)
+        .exclude(state="draft")
+        .select_related("lot")
+    )
+    for a in auctions.order_by("published_at", "pk"):
+        lot = a.lot.title if a.lot_id else ""
+        round_label = str(a.get_round_display())
+        when = ""
+        if a.start_at and a.end_at:
+            from django.utils import timezone
+
+            when = f"，竞价 {timezone.localtime(a.start_at):%Y-%m-%d %H:%M} 至 {timezone.localtime(a.end_at):%Y-%m-%d %H:%M}"
+        out.append(
+            _step(
+                a.published_at,
+                f"发布{round_label}拍卖公告",
+                f"起拍价 {yuan(a.starting_price_fen)} 元{when}",
+                asset=lot,
+                link=auction_url(a.pk),
+                kind="announced",
+            )
+        )
+        for act in CourtAction.objects.filter(auction=a).order_by("decided_at", "pk"):
+            out.append(
+                _step(
+                    act.decided_at,
+                    f"{round_label}：{act.get_kind_display()}",
+                    act.reason,
+                    asset=lot,
+                    kind="court_action",
+                )
+            )
+        r = AuctionResult.objects.filter(auction=a).first()
+        if r is None:
+            continue
+        if r.outcome == AuctionResult.Outcome.SOLD:
+            from django.urls import reverse
+
+            out.append(
+                _step(
+                    r.closed_at,
+                    f"{round_label}成交",
+                    f"成交价 {yuan(r.price_fen)} 元，出价 {r.bid_count} 次",
+                    asset=lot,
+                    link=reverse("marketplace:result", args=[a.pk]),
+                    kind="sold",
+                )
+            )
+            if r.balance_paid_at:
+                out.append(_step(r.balance_paid_at, "买受人付清成交价款", asset=lot, kind="paid"))
+            if r.ruling_served_at:
+                out.append(
+                    _step(
+                        r.ruling_served_at,
+                        "成交裁定已送达买受人",
+                        r.ruling_document,
+                        asset=lot,
+                        kind="ruling",
+                    )
+                )
+            if r.handover_completed_at:
+                out.append(
+                    _step(r.handover_completed_at, "标的物已移交", asset=lot, kind="handover")
+                )
+        else:
+            out.append(
+                _step(
+                    r.closed_at, f"{round_label}流拍", "竞价期内无人出价", asset=lot, kind="unsold"
+                )
+            )
+        if a.state == "defaulted":
+            out.append(
+                _step(
+                    r.balance_due_at,
+                    "买受人悔拍（逾期未付清价款）",
+                    "保证金不予退还（AUC-33）",
+                    asset=lot,
+                    kind="defaulted",
+                )
+            )
+    return out
+
+
+def _payout_steps(case: Case) -> list[dict[str, Any]]:
+    try:
+        from settlement.models import Payout
+    except ImportError:
+        return []
+    out = []
+    for p in Payout.objects.filter(case=case, status=Payout.Status.PAID).order_by("paid_at", "pk"):
+        out.append(
+            _step(
+                p.paid_at,
+                "执行款发放",
+                f"向{p.get_payee_kind_display()}发放 {yuan(p.amount_fen)} 元",
+                kind="payout",
+            )
+        )
+    return out
+
+
+def case_transparency(case_id: int) -> dict[str, Any]:
+    case = Case.objects.select_related("court").filter(pk=case_id).first()
+    if case is None:
+        raise NotFound("case_not_found", "案件不存在")
+    steps = _seizure_steps(case) + _pricing_steps(case) + _auction_steps(case) + _payout_steps(case)
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    steps.sort(key=lambda s: s["at"] or far)
+    assets = [
+        {"name": a.name, "kind": str(a.get_kind_display()), "division_code": a.division_code}
+        for a in Asset.objects.filter(case=case).order_by("pk")
+    ]
+    return {
+        "case": {
+            "id": case.pk,
+            "number": case.number,
+            "court": case.court.name,
+            "title": case.title,
+            "status": str(case.get_status_display()),
+            "filed_on": case.filed_on,
+        },
+        "assets": assets,
+        "steps": steps,
+    }
