@@ -314,3 +314,18 @@ def test_accepted_bid_publishes_bid_accepted_after_commit(
     finally:
         unsubscribe(BidAccepted, seen.append)
     assert [(e.seq, e.amount_fen, e.bidder_code) for e in seen] == [(1, START, a.bidder_code)]
+
+
+def test_bid_place_is_a_handful_of_statements_and_reads_no_settings(
+    auction, django_assert_max_num_queries
+):
+    """The hot path: registration, lock, bid insert, audit head + entry, auction update (no N+1,
+    no settings query: the snapshot on the row is read). Savepoints of the test transaction count too."""
+    a, b = register_active(auction), register_active(auction)
+    bid(auction, a, START)
+    user = b.user
+    with django_assert_max_num_queries(8) as ctx:
+        services.bid_place(
+            auction_id=auction.pk, user=user, amount_fen=START + INC, password=PASSWORD
+        )
+    assert not any("core_rulesetting" in q["sql"] for q in ctx.captured_queries)

@@ -22,11 +22,11 @@ INC = 1_000 * YUAN
 
 @pytest.fixture
 def setup(court, judge, frozen_now, make_party_users):
-    case, lot, creditor, debtor = make_case(
+    _case, lot, _creditor, _debtor = make_case(
         court, judge=judge, creditor_user=make_party_users[0], debtor_user=make_party_users[1]
     )
     auction = make_live_auction(court, lot, start=START, increment=INC, deposit=10_000 * YUAN)
-    return auction, case
+    return auction, _case
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def _holds():
 
 
 def test_one_valid_bid_sells_to_the_leader_and_confirmation_names_the_buyer_auc28_auc29(setup):
-    auction, case = setup
+    auction, _case = setup
     a, b = register_paid(auction), register_paid(auction)
     bid(auction, a, START)
     bid(auction, b, START + INC)
@@ -65,7 +65,7 @@ def test_one_valid_bid_sells_to_the_leader_and_confirmation_names_the_buyer_auc2
 def test_settlement_after_sale_releases_losers_applies_winner_and_sets_balance_due_auc30_auc31(
     setup,
 ):
-    auction, case = setup
+    auction, _case = setup
     a, b = register_paid(auction), register_paid(auction)
     bid(auction, a, START)
     bid(auction, b, START + INC)
@@ -85,7 +85,7 @@ def test_settlement_after_sale_releases_losers_applies_winner_and_sets_balance_d
 
 
 def test_no_bid_is_unsold_all_deposits_released_and_next_round_deadline_opened_auc28_auc35(setup):
-    auction, case = setup
+    auction, _case = setup
     a = register_paid(auction)
     clock.set_time(auction.end_at + dt.timedelta(seconds=1))
     services.auction_close_due()
@@ -96,7 +96,7 @@ def test_no_bid_is_unsold_all_deposits_released_and_next_round_deadline_opened_a
 
 
 def test_close_happens_exactly_once(setup):
-    auction, case = setup
+    auction, _case = setup
     a = register_paid(auction)
     bid(auction, a, START)
     clock.set_time(auction.end_at)
@@ -106,7 +106,7 @@ def test_close_happens_exactly_once(setup):
 
 
 def test_bid_after_close_is_refused_auc24(setup):
-    auction, case = setup
+    auction, _case = setup
     a, b = register_paid(auction), register_paid(auction)
     bid(auction, a, START)
     clock.set_time(auction.end_at)
@@ -117,7 +117,7 @@ def test_bid_after_close_is_refused_auc24(setup):
 
 
 def test_not_closed_before_its_extended_end_auc23(setup):
-    auction, case = setup
+    auction, _case = setup
     a = register_paid(auction)
     clock.set_time(auction.end_at - dt.timedelta(minutes=1))
     bid(auction, a, START)
@@ -128,7 +128,7 @@ def test_not_closed_before_its_extended_end_auc23(setup):
 
 
 def test_balance_paid_opens_the_ten_day_ruling_deadline_then_handover_auc32(setup, judge):
-    auction, case = setup
+    auction, _case = setup
     a = register_paid(auction)
     bid(auction, a, START)
     clock.set_time(auction.end_at)
@@ -166,7 +166,7 @@ def test_balance_paid_opens_the_ten_day_ruling_deadline_then_handover_auc32(setu
 
 
 def test_balance_overdue_defaults_forfeits_bars_and_creates_reauction_auc33_auc15(setup):
-    auction, case = setup
+    auction, _case = setup
     a = register_paid(auction)
     bid(auction, a, START)
     clock.set_time(auction.end_at)
