@@ -113,7 +113,8 @@ def surfaces(scene):
         f"/api/marketplace/results/{a.pk}",
         f"/api/marketplace/cases/{case.pk}/transparency",
     ]
-    rival = public + [
+    rival = [
+        *public,
         reverse("marketplace:watchlist"),
         reverse("marketplace:account"),
         reverse("marketplace:my_viewings"),
@@ -121,7 +122,8 @@ def surfaces(scene):
         "/api/marketplace/account",
         "/api/marketplace/saved-searches",
     ]
-    staff = public + [
+    staff = [
+        *public,
         reverse("marketplace:workbench"),
         reverse("marketplace:statistics"),
         reverse("marketplace:statistics") + "?format=csv&freq=all",
