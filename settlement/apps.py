@@ -5,3 +5,16 @@ from django.utils.translation import gettext_lazy as _
 class SettlementConfig(AppConfig):
     name = "settlement"
     verbose_name = _("执行款")
+
+    def ready(self) -> None:
+        from core.worker import register_task
+        from settlement import worker
+        from settlement.settings_specs import register_specs
+
+        register_specs()
+        register_task("settlement.gateway_outbox", worker.send_operations, every=2.0)
+        register_task("settlement.simulator", worker.simulator_deliver, every=1.0)
+        register_task("settlement.webhooks", worker.process_webhooks, every=1.0)
+        register_task("settlement.balance_overdue", worker.balance_overdue, every=30.0)
+        register_task("settlement.release_scheduled", worker.release_scheduled, every=30.0)
+        register_task("settlement.capture_expiring", worker.capture_expiring, every=300.0)

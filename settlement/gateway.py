@@ -1,0 +1,110 @@
+"""The payment gateway port and the registry of its implementations.
+
+Two real implementations: ``settlement.adyen.AdyenGateway`` (the Adyen library) and
+``settlement.simulator.SimulatorGateway`` (a local bank that plays the provider). Choose with
+``GAVEL_PAYMENT_GATEWAY`` (``simulator`` by default, or ``adyen``). Every call carries the
+operation's idempotency key; results are confirmed later by webhooks, never trusted from the
+synchronous answer alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+def conf(name: str, default: Any = "") -> Any:
+    """A deployment setting: Django settings first, then the environment (read at call time)."""
+    if hasattr(settings, name):
+        return getattr(settings, name)
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class CreatedPayment:
+    pay_url: str
+    gateway_id: str = ""
+
+
+@dataclass(frozen=True)
+class SentOperation:
+    psp_reference: str = ""
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One line of a gateway's or bank's statement: + money in for the court, − money out."""
+
+    at: dt.datetime
+    reference: str
+    merchant_reference: str
+    event_code: str
+    amount_fen: int
+    currency: str = "CNY"
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    def hmac_key(self) -> str: ...
+
+    def create_payment(self, *, intent: Any, description: str) -> CreatedPayment: ...
+
+    def capture(self, *, op: Any) -> SentOperation: ...
+
+    def cancel(self, *, op: Any) -> SentOperation: ...
+
+    def refund(self, *, op: Any) -> SentOperation: ...
+
+    def payout(self, *, op: Any, payout: Any) -> SentOperation: ...
+
+    def statement(self, *, court: Any, start: dt.date, end: dt.date) -> list[StatementLine]: ...
+
+
+def send_operation(gateway: PaymentGateway, op: Any) -> SentOperation:
+    if op.kind == "capture":
+        return gateway.capture(op=op)
+    if op.kind == "cancel":
+        return gateway.cancel(op=op)
+    if op.kind == "refund":
+        return gateway.refund(op=op)
+    if op.kind == "payout":
+        return gateway.payout(op=op, payout=op.payout)
+    raise ValueError(op.kind)
+
+
+_factories: dict[str, Callable[[], PaymentGateway]] = {}
+
+
+def register_gateway(name: str, factory: Callable[[], PaymentGateway]) -> None:
+    """Install a gateway factory (tests use this to inject a fake HTTP client into Adyen)."""
+    _factories[name] = factory
+
+
+def unregister_gateway(name: str) -> None:
+    _factories.pop(name, None)
+
+
+def default_gateway_name() -> str:
+    return str(conf("GAVEL_PAYMENT_GATEWAY", "simulator") or "simulator")
+
+
+def get_gateway(name: str | None = None) -> PaymentGateway:
+    name = name or default_gateway_name()
+    if name in _factories:
+        return _factories[name]()
+    if name == "simulator":
+        from settlement.simulator import SimulatorGateway
+
+        return SimulatorGateway()
+    if name == "adyen":
+        from settlement.adyen import AdyenGateway
+
+        return AdyenGateway.from_settings()
+    raise ImproperlyConfigured(f"GAVEL_PAYMENT_GATEWAY={name!r}: use 'simulator' or 'adyen'")

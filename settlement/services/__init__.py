@@ -1,0 +1,41 @@
+"""Settlement services: every write use-case (docs/contracts.md, section settlement).
+
+The contract names are importable from here: ``from settlement.services import deposit_request``.
+"""
+
+from settlement.services.accounts import case_account_open, payment_notice_issue
+from settlement.services.balances import balance_due, balance_pay_request, balances_overdue_sweep
+from settlement.services.deposits import (
+    deposit_apply,
+    deposit_forfeit,
+    deposit_forfeit_settle,
+    deposit_release,
+    deposit_release_schedule,
+    deposit_request,
+    deposit_required_fen,
+    deposits_capture_expiring,
+    releases_run_scheduled,
+)
+from settlement.services.fees import fee_charge
+from settlement.services.receipts import receipt_claim, receipt_record, receipts_import_csv
+
+__all__ = [
+    "balance_due",
+    "balance_pay_request",
+    "balances_overdue_sweep",
+    "case_account_open",
+    "deposit_apply",
+    "deposit_forfeit",
+    "deposit_forfeit_settle",
+    "deposit_release",
+    "deposit_release_schedule",
+    "deposit_request",
+    "deposit_required_fen",
+    "deposits_capture_expiring",
+    "fee_charge",
+    "payment_notice_issue",
+    "receipt_claim",
+    "receipt_record",
+    "receipts_import_csv",
+    "releases_run_scheduled",
+]

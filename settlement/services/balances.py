@@ -1,0 +1,333 @@
+"""The buyer's balance (尾款): due, paid, settled into the case account, or overdue (AUC-31, 33)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core import clock
+from core.audit import audit_record
+from core.deadlines import deadline_close, deadline_open
+from core.errors import Conflict, DomainError, NotFound
+from core.events import publish
+from core.models import Deadline, Role
+from core.rulesettings import get_setting
+from settlement import ledger, locks
+from settlement.events import BalanceOverdue, BalancePaid
+from settlement.gateway import default_gateway_name, get_gateway
+from settlement.models import BalanceDue, GatewayOperation, PaymentIntent
+from settlement.services._common import (
+    case_or_404,
+    new_reference,
+    queue_operation,
+    require_text,
+    stream,
+)
+from settlement.services.accounts import case_account_open, case_ledger_account
+from settlement.services.deposits import sale_account
+
+log = logging.getLogger("gavel.settlement")
+
+
+@transaction.atomic
+def balance_due(
+    *,
+    case_id: int,
+    sale_ref: str,
+    payer_ref: str,
+    payer_name: str,
+    price_fen: int,
+    deposit_applied_fen: int,
+    due_at: dt.datetime,
+    idempotency_key: str,
+    actor: Any = None,
+) -> BalanceDue:
+    """Open the buyer's balance with its per-auction deadline (AUC-31 has no default period).
+
+    When the deadline passes unpaid, the worker publishes ``BalanceOverdue``.
+    """
+    key = ledger.ikey("balance_due", idempotency_key)
+    found = BalanceDue.objects.filter(idempotency_key=key).first()
+    if found is not None:
+        return found
+    sale_ref = require_text(sale_ref, "sale_ref", "成交引用")
+    payer_ref = require_text(payer_ref, "payer_ref", "买受人引用")
+    payer_name = require_text(payer_name, "payer_name", "买受人")
+    ledger.require_amount(price_fen, field="price_fen")
+    ledger.require_amount(deposit_applied_fen, allow_zero=True, field="deposit_applied_fen")
+    if deposit_applied_fen > price_fen:
+        raise DomainError("deposit_above_price", "抵作价款的保证金不得超过成交价")
+    if not isinstance(due_at, dt.datetime) or timezone.is_naive(due_at):
+        raise DomainError("invalid_due_at", "缴款期限须为带时区的时间", rule="AUC-31")
+    now = clock.now()
+    if due_at <= now:
+        raise DomainError("due_in_past", "缴款期限须晚于当前时间", rule="AUC-31")
+    case = case_or_404(case_id)
+    case_account_open(case_id=case.pk)
+    if BalanceDue.objects.filter(sale_ref=sale_ref).exists():
+        raise Conflict("balance_exists", "该成交的余款已登记", sale_ref=sale_ref)
+    due = price_fen - deposit_applied_fen
+    try:
+        with transaction.atomic():
+            bd = BalanceDue.objects.create(
+                sale_ref=sale_ref,
+                court_id=case.court_id,
+                case=case,
+                payer_ref=payer_ref,
+                payer_name=payer_name,
+                price_fen=price_fen,
+                deposit_applied_fen=deposit_applied_fen,
+                amount_due_fen=due,
+                due_at=due_at,
+                ledger_account=sale_account(case, sale_ref),
+                idempotency_key=key,
+                created_at=now,
+            )
+    except IntegrityError:
+        return BalanceDue.objects.get(idempotency_key=key)
+    deadline_open(
+        rule_id="AUC-31",
+        title="买受人缴纳成交余款",
+        subject=f"case:{case.pk}/{sale_ref}",
+        start_event="sale",
+        started_at=now,
+        unit=Deadline.Unit.FIXED,
+        due_at=due_at,
+        court=case.court_id,
+        owner_role=Role.OFFICER,
+        alert_only=False,
+    )
+    audit_record(
+        stream=stream(case.pk),
+        action="balance.due",
+        actor=actor,
+        subject=sale_ref,
+        after={
+            "price_fen": price_fen,
+            "deposit_applied_fen": deposit_applied_fen,
+            "amount_due_fen": due,
+            "due_at": due_at.isoformat(),
+            "buyer": payer_name,
+        },
+        rules=["AUC-31"],
+    )
+    if due == 0:
+        _mark_paid(bd)
+    return bd
+
+
+def _mark_paid(bd: BalanceDue) -> None:
+    bd.status = BalanceDue.Status.PAID
+    bd.paid_at = clock.now()
+    bd.save(update_fields=["status", "paid_at", "paid_fen"])
+    deadline_close(
+        subject=f"case:{bd.case_id}/{bd.sale_ref}", rule_id="AUC-31", reason="余款已缴清"
+    )
+    audit_record(
+        stream=stream(bd.case_id),
+        action="balance.paid",
+        subject=bd.sale_ref,
+        after={"paid_fen": bd.paid_fen},
+        rules=["AUC-31"],
+    )
+    publish(BalancePaid(case_id=bd.case_id, sale_ref=bd.sale_ref, amount_fen=bd.paid_fen))
+    sale_try_settle(bd.sale_ref)
+
+
+@transaction.atomic
+def balance_pay_request(*, sale_ref: str, idempotency_key: str) -> PaymentIntent:
+    """The buyer's payment of the balance (``pay_url``); on confirmation ``BalancePaid``."""
+    key = ledger.ikey("balance_pay_request", idempotency_key)
+    found = PaymentIntent.objects.filter(idempotency_key=key).first()
+    if found is not None:
+        return found
+    bd = locks.balance_due_for_update(sale_ref)
+    if bd is None:
+        raise NotFound("unknown_sale", "未找到该成交的余款记录", sale_ref=sale_ref)
+    if bd.status == BalanceDue.Status.PAID:
+        raise Conflict("balance_already_paid", "余款已缴清", rule="AUC-31")
+    if bd.status == BalanceDue.Status.OVERDUE or bd.due_at <= clock.now():
+        raise DomainError("balance_overdue", "已超过缴款期限，不能再缴纳余款", rule="AUC-33")
+    gateway_name = default_gateway_name()
+    intent = PaymentIntent(
+        reference=new_reference("GVL", bd.court_id),
+        court_id=bd.court_id,
+        case_id=bd.case_id,
+        purpose=PaymentIntent.Purpose.BALANCE,
+        ref=sale_ref,
+        payer_ref=bd.payer_ref,
+        payer_name=bd.payer_name,
+        amount_fen=bd.amount_due_fen - bd.paid_fen,
+        mode=PaymentIntent.Mode.PAY,
+        gateway=gateway_name,
+        idempotency_key=key,
+        created_at=clock.now(),
+    )
+    try:
+        with transaction.atomic():
+            intent.save(force_insert=True)
+    except IntegrityError:
+        return PaymentIntent.objects.get(idempotency_key=key)
+    created = get_gateway(gateway_name).create_payment(
+        intent=intent, description=f"成交余款 {sale_ref}"
+    )
+    intent.pay_url = created.pay_url
+    intent.save(update_fields=["pay_url"])
+    audit_record(
+        stream=stream(bd.case_id),
+        action="balance.pay_requested",
+        subject=sale_ref,
+        after={"amount_fen": intent.amount_fen, "intent": intent.reference},
+        rules=["AUC-31"],
+    )
+    return intent
+
+
+def balance_confirmed(intent: PaymentIntent, *, psp_reference: str) -> str:
+    """The gateway confirmed a balance payment: into the sale's account, then the case's."""
+    bd = locks.balance_due_for_update(intent.ref)
+    if bd is None:  # pragma: no cover
+        raise NotFound("unknown_sale", "未找到余款记录", sale_ref=intent.ref)
+    ledger.transfer(
+        court=intent.court_id,
+        case=intent.case_id,
+        kind="balance_paid",
+        idempotency_key=f"intent:{intent.reference}:confirmed",
+        source=ledger.gateway_account(court=intent.court_id, gateway=intent.gateway),
+        target=bd.ledger_account,
+        amount_fen=intent.amount_fen,
+        external_ref=psp_reference,
+        memo=f"成交余款到账 {bd.sale_ref}",
+        ref=bd.sale_ref,
+    )
+    if bd.status == BalanceDue.Status.OPEN:
+        bd.paid_fen += intent.amount_fen
+        if bd.paid_fen >= bd.amount_due_fen:
+            _mark_paid(bd)
+        else:
+            bd.save(update_fields=["paid_fen"])
+        return "balance paid"
+    # Paid twice, or after the deadline (the sale is in default): send it back.
+    intent.status = PaymentIntent.Status.REFUSED
+    intent.save(update_fields=["status"])
+    queue_operation(
+        court_id=intent.court_id,
+        case_id=intent.case_id,
+        kind=GatewayOperation.Kind.REFUND,
+        gateway=intent.gateway,
+        amount_fen=intent.amount_fen,
+        idempotency_key=f"unwanted:{intent.reference}",
+        context="balance_refund",
+        subject_ref=bd.sale_ref,
+        intent=intent,
+        source_account=bd.ledger_account,
+        purpose="逾期或重复缴纳的余款，原路退回",
+    )
+    audit_record(
+        stream=stream(intent.case_id),
+        action="balance.unwanted_payment_returned",
+        subject=bd.sale_ref,
+        after={"amount_fen": intent.amount_fen, "status": bd.status},
+        rules=["AUC-33"],
+    )
+    return "unwanted balance payment: returned"
+
+
+def sale_try_settle(sale_ref: str) -> bool:
+    """Once the price is whole (deposit applied + balance paid), settle it into the case account."""
+    bd = locks.balance_due_for_update(sale_ref)
+    if bd is None or bd.settled_at is not None or bd.status != BalanceDue.Status.PAID:
+        return False
+    if ledger.balance(bd.ledger_account) < bd.price_fen:
+        return False
+    ledger.transfer(
+        court=bd.court_id,
+        case=bd.case_id,
+        kind="sale_settle",
+        idempotency_key=f"sale:{sale_ref}:settle",
+        source=bd.ledger_account,
+        target=case_ledger_account(bd.case_id),
+        amount_fen=bd.price_fen,
+        memo=f"成交价款转入案款账户 {sale_ref}（买受人：{bd.payer_name}）",
+        ref=sale_ref,
+    )
+    bd.settled_at = clock.now()
+    bd.save(update_fields=["settled_at"])
+    audit_record(
+        stream=stream(bd.case_id),
+        action="sale.settled",
+        subject=sale_ref,
+        after={"price_fen": bd.price_fen},
+        rules=["FND-06"],
+    )
+    funds_arrival_deadline(
+        case_id=bd.case_id, court_id=bd.court_id, key=f"sale:{sale_ref}", amount_fen=bd.price_fen
+    )
+    return True
+
+
+def funds_arrival_deadline(*, case_id: int, court_id: int, key: str, amount_fen: int) -> Deadline:
+    """FND-10: accounting, fees, creditor notice and payout within ``payout_days`` of arrival."""
+    from settlement.services.receipts import notify_arrival
+
+    days = int(get_setting("payout_days", court=court_id))
+    d = deadline_open(
+        rule_id="FND-10",
+        title="执行款到账后发放",
+        subject=f"case:{case_id}/funds:{key}",
+        start_event="funds_arrived",
+        started_at=clock.now(),
+        period=days,
+        unit=Deadline.Unit.CALENDAR_DAYS,
+        court=court_id,
+        owner_role=Role.OFFICER,
+    )
+    notify_arrival(case_id=case_id, amount_fen=amount_fen, key=key)
+    return d
+
+
+def balances_overdue_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Worker: a balance past its deadline → ``BalanceOverdue`` (published in the transaction,
+    so bidding's default and this mark commit together). Safe with several workers."""
+    now = now or clock.now()
+    ids = list(
+        BalanceDue.objects.filter(status=BalanceDue.Status.OPEN, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    n = 0
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                bd = (
+                    BalanceDue.objects.select_for_update(skip_locked=True)
+                    .filter(pk=pk, status=BalanceDue.Status.OPEN)
+                    .first()
+                )
+                if bd is None:
+                    continue
+                bd.status = BalanceDue.Status.OVERDUE
+                bd.overdue_at = now
+                bd.save(update_fields=["status", "overdue_at"])
+                deadline_close(
+                    subject=f"case:{bd.case_id}/{bd.sale_ref}",
+                    rule_id="AUC-31",
+                    status=Deadline.Status.CANCELLED,
+                    reason="逾期未缴，转悔拍处理",
+                )
+                audit_record(
+                    stream=stream(bd.case_id),
+                    action="balance.overdue",
+                    subject=bd.sale_ref,
+                    after={"due_at": bd.due_at.isoformat(), "paid_fen": bd.paid_fen},
+                    rules=["AUC-33"],
+                )
+                publish(BalanceOverdue(case_id=bd.case_id, sale_ref=bd.sale_ref))
+                n += 1
+        except Exception:
+            log.exception("balance overdue for %s failed; retried next sweep", pk)
+    return n

@@ -1,0 +1,416 @@
+"""Receipts on the master account: matched to a case (FND-02/03) or claimed later (FND-08);
+bank statement import (CSV); arrival notices (FND-07)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from core import calendar, clock
+from core.audit import audit_record
+from core.deadlines import deadline_close, deadline_open
+from core.errors import DomainError, NotFound, PermissionDenied
+from core.events import publish_on_commit
+from core.models import Court, Deadline, Role
+from core.money import parse_yuan
+from core.rulesettings import get_setting
+from settlement import accountno, ledger, locks
+from settlement.events import FundsArrived
+from settlement.models import CaseAccount, LedgerAccount, PaymentNotice, Receipt
+from settlement.services._common import actor_or_none, case_or_404, require_text, stream
+
+_CASE_NO = re.compile(r"[（(]\s*(\d{4})\s*[）)]\s*([^\s，,。；;（()）]*?号)")
+
+
+def _normalise_case_no(year: str, rest: str) -> str:
+    return f"（{year}）{rest}"
+
+
+def case_numbers_in(text: str) -> list[str]:
+    return [_normalise_case_no(y, r) for y, r in _CASE_NO.findall(text or "")]
+
+
+@dataclass(frozen=True)
+class Match:
+    case: Any
+    notice: PaymentNotice | None
+    note: str
+
+
+def match_receipt(
+    *, court: Court, amount_fen: int, payer_name: str, credited_account_no: str, memo: str
+) -> Match:
+    """FND-03: with ``strict_three_way_match``, case number, payer and amount must all agree
+    (an open payment notice for that payer and amount); otherwise the case number suffices."""
+    from cases.models import Case
+
+    case = None
+    how = ""
+    if credited_account_no:
+        account = (
+            CaseAccount.objects.filter(
+                account_no=accountno.clean_master(credited_account_no), court=court
+            )
+            .select_related("case")
+            .first()
+        )
+        if account is not None:
+            case, how = account.case, "收款账号"
+    numbers = case_numbers_in(memo)
+    by_memo = Case.objects.filter(court=court, number__in=numbers).first() if numbers else None
+    if case is not None and by_memo is not None and by_memo.pk != case.pk:
+        return Match(None, None, "收款账号与附言案号不一致")
+    if case is None and by_memo is not None:
+        case, how = by_memo, "附言案号"
+    if case is None:
+        return Match(None, None, "未能识别案号（账号或附言）")
+    if not get_setting("strict_three_way_match", court=court):
+        return Match(case, None, f"按{how}匹配")
+    notice = (
+        PaymentNotice.objects.filter(
+            case=case,
+            status=PaymentNotice.Status.OPEN,
+            payer_name=payer_name.strip(),
+            amount_fen=amount_fen,
+        )
+        .order_by("issued_at")
+        .first()
+    )
+    if notice is None:
+        return Match(
+            None,
+            None,
+            f"按{how}识别到案件 {case.number}，但付款人或金额与缴款通知不一致（三要素匹配）",
+        )
+    return Match(case, notice, f"按{how}、付款人、金额三要素匹配")
+
+
+def notify_arrival(*, case_id: int, amount_fen: int, key: str) -> None:
+    """FND-07: tell the officer and the creditors that money arrived (``notify_on_arrival``)."""
+    from cases.models import Party
+    from core.notifications import notify
+
+    case = case_or_404(case_id)
+    if not get_setting("notify_on_arrival", court=case.court_id):
+        return
+    users = [case.officer] if case.officer_id else []
+    users += [
+        p.user
+        for p in Party.objects.filter(case=case, role=Party.Role.CREDITOR, user__isnull=False)
+    ]
+    for user in users:
+        notify(
+            user=user,
+            topic="settlement.funds_arrived",
+            subject=f"【执行款到账】{case.number}",
+            body=f"案件 {case.number} 执行款到账 {amount_fen / 100:,.2f} 元。",
+            key=f"arrival:{key}:{user.pk}",
+            court=case.court_id,
+            legal=True,
+        )
+
+
+def _arrived(receipt: Receipt) -> None:
+    from settlement.services.balances import funds_arrival_deadline
+
+    publish_on_commit(
+        FundsArrived(case_id=receipt.case_id, amount_fen=receipt.amount_fen, receipt_id=receipt.pk)
+    )
+    funds_arrival_deadline(
+        case_id=receipt.case_id,
+        court_id=receipt.court_id,
+        key=f"receipt:{receipt.pk}",
+        amount_fen=receipt.amount_fen,
+    )
+
+
+@transaction.atomic
+def receipt_record(
+    *,
+    court_id: int,
+    amount_fen: int,
+    bank_reference: str,
+    received_at: dt.datetime,
+    payer_name: str = "",
+    payer_account: str = "",
+    credited_account_no: str = "",
+    memo: str = "",
+    currency: str = "CNY",
+    source: str = Receipt.Source.BANK,
+    idempotency_key: str = "",
+    actor: Any = None,
+) -> Receipt:
+    """Money arrived on the master account: credit the matched case, else unidentified receipts."""
+    bank_reference = require_text(bank_reference, "bank_reference", "银行流水号")
+    key = ledger.ikey("receipt", idempotency_key or f"{court_id}:{bank_reference}")
+    found = Receipt.objects.filter(idempotency_key=key).first()
+    if found is not None:
+        return found
+    ledger.require_amount(amount_fen)
+    ledger.require_currency(currency)
+    court = Court.objects.filter(pk=court_id).first()
+    if court is None:
+        raise NotFound("unknown_court", "法院不存在")
+    match = match_receipt(
+        court=court,
+        amount_fen=amount_fen,
+        payer_name=payer_name or "",
+        credited_account_no=credited_account_no or "",
+        memo=memo or "",
+    )
+    now = clock.now()
+    receipt = Receipt(
+        court=court,
+        case=match.case,
+        source=source,
+        bank_reference=bank_reference,
+        idempotency_key=key,
+        received_at=received_at,
+        amount_fen=amount_fen,
+        currency=currency,
+        payer_name=payer_name or "",
+        payer_account=payer_account or "",
+        credited_account_no=credited_account_no or "",
+        memo=(memo or "")[:300],
+        status=Receipt.Status.MATCHED if match.case else Receipt.Status.UNIDENTIFIED,
+        match_note=match.note[:300],
+        notice=match.notice,
+        recorded_at=now,
+    )
+    try:
+        with transaction.atomic():
+            receipt.save(force_insert=True)
+    except IntegrityError:
+        return Receipt.objects.get(idempotency_key=key)
+    if match.case is not None:
+        from settlement.services.accounts import case_ledger_account
+
+        target = case_ledger_account(match.case.pk)
+    else:
+        target = ledger.account_for(
+            court=court,
+            kind=LedgerAccount.Kind.UNIDENTIFIED,
+            ref=f"receipt:{receipt.pk}",
+            name=f"待认领款 {bank_reference}",
+        )
+    receipt.ledger_account = target
+    if match.case is None:
+        unit = get_setting("unidentified_claim_day_unit", court=court)
+        days = int(get_setting("unidentified_claim_days", court=court))
+        d = deadline_open(
+            rule_id="FND-08",
+            title="待认领款认领",
+            subject=f"court:{court.pk}/receipt:{receipt.pk}",
+            start_event="funds_arrived",
+            started_at=received_at,
+            period=days,
+            unit=Deadline.Unit.WORKING_DAYS if unit == "working" else Deadline.Unit.CALENDAR_DAYS,
+            court=court,
+            owner_role=Role.FINANCE,
+        )
+        receipt.claim_due_at = d.due_at
+    receipt.save(update_fields=["ledger_account", "claim_due_at"])
+    ledger.transfer(
+        court=court,
+        case=match.case,
+        kind="receipt",
+        idempotency_key=key,
+        source=ledger.bank_account(court=court),
+        target=target,
+        amount_fen=amount_fen,
+        external_ref=bank_reference,
+        memo=(f"到账 {payer_name} {memo}" if match.case else f"待认领款 {bank_reference}")[:300],
+        ref=f"receipt:{receipt.pk}",
+        actor=actor_or_none(actor),
+    )
+    if match.notice is not None:
+        PaymentNotice.objects.filter(pk=match.notice.pk).update(status=PaymentNotice.Status.PAID)
+    audit_record(
+        stream=stream(match.case.pk) if match.case else f"system:settlement:{court.pk}",
+        action="receipt.recorded",
+        actor=actor,
+        subject=f"receipt:{receipt.pk}",
+        after={
+            "amount_fen": amount_fen,
+            "bank_reference": bank_reference,
+            "status": receipt.status,
+            "match": match.note,
+        },
+        rules=["FND-03"] if match.case else ["FND-03", "FND-08"],
+    )
+    if match.case is not None:
+        _arrived(receipt)
+    return receipt
+
+
+@transaction.atomic
+def receipt_claim(*, receipt_id: int, case_id: int, actor: Any, note: str = "") -> Receipt:
+    """Claim an unidentified receipt for a case (FND-08). Late claims are accepted but flagged."""
+    if getattr(actor, "role", None) not in (Role.FINANCE, Role.OFFICER, Role.JUDGE):
+        raise PermissionDenied("forbidden", "只有财务人员或承办人员可以认领款项", rule="FND-08")
+    receipt = locks.receipt_for_update(receipt_id)
+    if receipt is None or receipt.court_id != actor.court_id:
+        raise NotFound("unknown_receipt", "未找到该笔款项")
+    if receipt.status != Receipt.Status.UNIDENTIFIED:
+        raise DomainError("receipt_not_unidentified", "该笔款项已匹配或已认领", rule="FND-08")
+    case = case_or_404(case_id)
+    if case.court_id != receipt.court_id:
+        raise DomainError("cross_court", "不能认领到其他法院的案件", rule="FND-01")
+    from settlement.services.accounts import case_ledger_account
+
+    now = clock.now()
+    late = receipt.claim_due_at is not None and now > receipt.claim_due_at
+    ledger.transfer(
+        court=receipt.court_id,
+        case=case,
+        kind="receipt_claim",
+        idempotency_key=f"receipt:{receipt.pk}:claim",
+        source=receipt.ledger_account,
+        target=case_ledger_account(case.pk),
+        amount_fen=receipt.amount_fen,
+        memo=f"认领款项 {receipt.bank_reference} {receipt.payer_name}"[:300],
+        ref=f"receipt:{receipt.pk}",
+        actor=actor_or_none(actor),
+    )
+    receipt.case = case
+    receipt.status = Receipt.Status.CLAIMED
+    receipt.claimed_at = now
+    receipt.claimed_by = actor_or_none(actor)
+    receipt.claimed_late = late
+    receipt.save(update_fields=["case", "status", "claimed_at", "claimed_by", "claimed_late"])
+    deadline_close(
+        subject=f"court:{receipt.court_id}/receipt:{receipt.pk}",
+        rule_id="FND-08",
+        actor=actor,
+        reason="逾期认领" if late else "已认领",
+    )
+    audit_record(
+        stream=stream(case.pk),
+        action="receipt.claimed",
+        actor=actor,
+        subject=f"receipt:{receipt.pk}",
+        after={"amount_fen": receipt.amount_fen, "late": late},
+        reason=note,
+        rules=["FND-08"],
+    )
+    _arrived(receipt)
+    return receipt
+
+
+# ---- bank statement import ------------------------------------------------------------------
+
+_COLUMNS = {
+    "交易时间": "at",
+    "时间": "at",
+    "日期": "at",
+    "at": "at",
+    "流水号": "reference",
+    "reference": "reference",
+    "付款人": "payer_name",
+    "payer_name": "payer_name",
+    "付款账号": "payer_account",
+    "payer_account": "payer_account",
+    "收款账号": "account_no",
+    "account_no": "account_no",
+    "金额": "amount",
+    "金额(元)": "amount",
+    "amount": "amount",
+    "币种": "currency",
+    "currency": "currency",
+    "附言": "memo",
+    "摘要": "memo",
+    "memo": "memo",
+}
+
+
+def parse_when(text: str) -> dt.datetime:
+    text = (text or "").strip()
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d"):
+        try:
+            return dt.datetime.strptime(text, fmt).replace(tzinfo=calendar.CST)
+        except ValueError:
+            continue
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise DomainError("invalid_time", f"时间格式不正确：{text}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=calendar.CST)
+
+
+def read_bank_csv(text: str) -> list[dict[str, str]]:
+    """Rows of a bank statement CSV, keyed by our column names; Chinese or English headers."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    rows = list(reader)
+    if not rows:
+        return []
+    header = [_COLUMNS.get(h.strip(), h.strip()) for h in rows[0]]
+    missing = {"at", "reference", "amount"} - set(header)
+    if missing:
+        raise DomainError(
+            "csv_header",
+            f"对账单缺少列：{'、'.join(sorted(missing))}（需要 交易时间、流水号、金额）",
+        )
+    return [
+        dict(zip(header, (c.strip() for c in r), strict=False))
+        for r in rows[1:]
+        if any(c.strip() for c in r)
+    ]
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    duplicates: int = 0
+    matched: int = 0
+    unidentified: int = 0
+    outgoing: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def receipts_import_csv(*, court_id: int, text: str, actor: Any = None) -> ImportResult:
+    """Import a bank statement: each incoming line becomes a receipt (once, by its serial number)."""
+    result = ImportResult()
+    try:
+        rows = read_bank_csv(text)
+    except DomainError as exc:
+        result.errors.append((1, str(exc.message)))
+        return result
+    for n, row in enumerate(rows, start=2):
+        try:
+            amount = parse_yuan(row.get("amount", ""))
+            if amount <= 0:
+                result.outgoing += 1
+                continue
+            reference = row.get("reference", "")
+            if Receipt.objects.filter(
+                idempotency_key=ledger.ikey("receipt", f"{court_id}:{reference}")
+            ).exists():
+                result.duplicates += 1
+                continue
+            receipt = receipt_record(
+                court_id=court_id,
+                amount_fen=amount,
+                bank_reference=reference,
+                received_at=parse_when(row.get("at", "")),
+                payer_name=row.get("payer_name", ""),
+                payer_account=row.get("payer_account", ""),
+                credited_account_no=row.get("account_no", ""),
+                memo=row.get("memo", ""),
+                currency=(row.get("currency") or "CNY").upper(),
+                actor=actor,
+            )
+        except DomainError as exc:
+            result.errors.append((n, str(exc.message)))
+            continue
+        result.created += 1
+        if receipt.status == Receipt.Status.MATCHED:
+            result.matched += 1
+        else:
+            result.unidentified += 1
+    return result
