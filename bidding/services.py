@@ -2097,7 +2097,7 @@ def _price_basis_for(
             "kind": basis.kind,
             "amount_fen": basis.amount_fen,
             "ground": basis.ground,
-            "valid_until": basis.valid_until,
+            "valid_until": basis.valid_until.isoformat() if basis.valid_until else None,
             "procedure_ref": basis.procedure_ref,
         }
     total = sum(b["amount_fen"] for b in bases.values()) if not missing else None

@@ -199,3 +199,118 @@ def register_paid(auction: Auction, user=None, *, password=PASSWORD, **kw) -> Re
     services.registration_set_password(registration_id=reg.pk, user=user, password=password)
     reg.refresh_from_db()
     return reg
+
+
+def full_disclosures(lot, actor):
+    """Every AUC-09 disclosure topic and a photo for each asset of the lot."""
+    from cases.models import AssetFile, Disclosure
+
+    now = clock.now()
+    for asset in lot.assets.all():
+        for topic in Disclosure.Topic.values:
+            Disclosure.objects.create(
+                asset=asset,
+                topic=topic,
+                text=f"{topic} 已查明（示例）",
+                recorded_by=actor,
+                recorded_at=now,
+            )
+        AssetFile.objects.create(
+            asset=asset,
+            kind="photo",
+            title="外观",
+            file="assets/demo.jpg",
+            uploaded_at=now,
+            uploaded_by=actor,
+        )
+
+
+def serve_all(auction, actor, *, at=None):
+    """Serve the auction notice on the parties and priority holders (received at ``at``)."""
+    from cases.models import Party
+
+    at = at or clock.now()
+    for party in Party.objects.filter(case_id=auction.case_id, role__in=["creditor", "debtor"]):
+        services.auction_notice_record(
+            auction_id=auction.pk,
+            actor=actor,
+            recipient=party,
+            method="in_person",
+            sent_at=at,
+            received_at=at,
+            proof="送达回证",
+        )
+    for holder in auction.priority_holders.all():
+        services.auction_notice_record(
+            auction_id=auction.pk,
+            actor=actor,
+            recipient=holder,
+            method="in_person",
+            sent_at=at,
+            received_at=at,
+            proof="送达回证",
+        )
+
+
+def decide_all(auction, actor, *, at=None):
+    """Panel decisions matching the draft's numbers (AUC-04)."""
+    at = at or clock.now()
+    for topic, value in (
+        ("starting_price", auction.starting_price_fen),
+        ("increment", auction.increment_fen),
+        ("deposit", auction.deposit_fen),
+    ):
+        services.panel_decision_record(
+            auction_id=auction.pk,
+            actor=actor,
+            topic=topic,
+            value_fen=value,
+            panel_members="王法官、李法官、赵法官",
+            decided_at=at,
+        )
+    services.panel_decision_record(
+        auction_id=auction.pk,
+        actor=actor,
+        topic="priority_purchasers",
+        text="无优先购买权人",
+        panel_members="王法官、李法官、赵法官",
+        decided_at=at,
+    )
+
+
+def publishable_draft(
+    court,
+    judge,
+    *,
+    kind="residential",
+    basis_fen=120_000 * YUAN,
+    start=100_000 * YUAN,
+    lead_days=31,
+    **case_kw,
+):
+    """A draft that passes every publication check: served 3+ days ago, panel decided, full pack."""
+    case, lot, creditor, debtor = make_case(
+        court, judge=judge, kind=kind, basis_fen=basis_fen, **case_kw
+    )
+    full_disclosures(lot, judge)
+    now = clock.now()
+    start_at = now + dt.timedelta(days=lead_days)
+    auction = services.auction_draft_create(
+        lot=lot,
+        actor=judge,
+        starting_price_fen=start,
+        increment_fen=1_000 * YUAN,
+        deposit_fen=start // 10,
+        balance_period_days=30,
+        start_at=start_at,
+        end_at=start_at + dt.timedelta(hours=24),
+        announcement="拍卖公告（示例）",
+        bidding_rules="竞价规则（示例）",
+        pricing_basis_note="参考价依据（示例）",
+        priority_holders_note="无",
+        court_contact="0791-00000000（执行局）",
+    )
+    serve_all(auction, judge, at=now - dt.timedelta(days=3))
+    decide_all(auction, judge)
+    auction.refresh_from_db()
+    return auction
