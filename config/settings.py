@@ -48,8 +48,13 @@ def database_from_url(url: str) -> dict:
     }
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "gavel-demo-insecure-key-change-me-in-production")
+_DEMO_SECRET_KEY = "gavel-demo-insecure-key-change-me-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY", _DEMO_SECRET_KEY)
 DEBUG = _env_bool("DEBUG", True)
+if not DEBUG and SECRET_KEY == _DEMO_SECRET_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("set SECRET_KEY in the environment when DEBUG is off")
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 ]

@@ -16,11 +16,12 @@ class DomainError(Exception):
         self,
         code: str,
         message: Any,
-        *,
         rule: str | None = None,
+        *,
         status: int | None = None,
         **data: Any,
     ) -> None:
+        # ``rule`` may also come by position: DomainError("code", "说明", "AUC-16").
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
