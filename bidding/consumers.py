@@ -1,0 +1,327 @@
+"""The auction's websocket: anyone watches, a registered bidder with a confirmed deposit bids.
+
+Thin: it parses and checks the frame, refuses stale bids it can refuse without the database
+(prices only rise), calls ``bid_place`` and answers. The protocol is in docs/websocket.md;
+broadcasting is ``bidding.live`` (one hub per process writes pre-encoded text to watchers).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from bidding import live
+from core.errors import DomainError
+from core.money import yuan
+
+log = logging.getLogger("gavel.bidding.live")
+
+# Error codes of the protocol's ``error`` message (bid refusals use the engine's codes).
+ERRORS = {
+    "malformed": "消息格式不正确",
+    "message_too_large": "消息过长",
+    "binary_not_supported": "只接受文本消息",
+    "unknown_type": "不支持的消息类型",
+    "login_required": "请先登录后再出价",
+    "rate_limited": "操作过于频繁，请稍后再试",
+    "internal_error": "系统繁忙，请稍后重试",
+    "auction_not_found": "拍卖不存在",
+}
+
+REGISTRATION_TTL = 5.0  # seconds an ordinary/priority flag is trusted for the equal-bid pre-check
+MAX_AMOUNT_FEN = 10**15
+EARLY_BUFFER = 200
+
+
+class TokenBucket:
+    """``rate`` tokens a second, at most ``burst`` saved up."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def _rate(name: str, default: tuple[float, float]) -> tuple[float, float]:
+    value = getattr(settings, name, default)
+    return float(value[0]), float(value[1])
+
+
+def snapshot_for(auction_id: int, user: Any) -> dict[str, Any]:
+    """The public snapshot, plus what this connection's own user may know about themself."""
+    snap = live.read_snapshot(auction_id)
+    you: dict[str, Any] = {"authenticated": bool(user and user.is_authenticated)}
+    if you["authenticated"]:
+        from bidding.selectors import registration_for
+
+        reg = registration_for(user, auction_id)
+        you.update(
+            registered=reg is not None,
+            bidder_code=getattr(reg, "bidder_code", None) if reg else None,
+            can_bid=bool(reg and getattr(reg, "bidder_code", None)),
+            priority=bool(reg and getattr(reg, "is_priority", False)),
+        )
+    snap["you"] = you
+    return snap
+
+
+def _registration_is_priority(user: Any, auction_id: int) -> bool:
+    from bidding.selectors import registration_for
+
+    reg = registration_for(user, auction_id)
+    return bool(reg and getattr(reg, "is_priority", False))
+
+
+def _bid_place(**kwargs: Any) -> Any:
+    from bidding.services import bid_place
+
+    return bid_place(**kwargs)
+
+
+class AuctionConsumer(AsyncWebsocketConsumer):
+    """``/ws/auctions/<id>/``."""
+
+    # No per-connection channel: the process's hub is the one group member (bidding.live).
+    channel_layer_alias = "gavel-live-no-layer"
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes stale DB connections before every message (a thread hop each);
+        # only bids and snapshots touch the database, and they go through
+        # database_sync_to_async, which does that itself.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    # connection ------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.auction_id = int(self.scope["url_route"]["kwargs"]["auction_id"])
+        self.user = self.scope.get("user")
+        self.ready = False
+        self.early: list[str] = []
+        self.hub: live.Hub | None = None
+        self.msg_bucket = TokenBucket(*_rate("GAVEL_LIVE_MESSAGE_RATE", (20, 40)))
+        self.bid_bucket = TokenBucket(*_rate("GAVEL_LIVE_BID_RATE", (5, 10)))
+        self.priority: bool | None = None
+        self.priority_checked = 0.0
+        await self.accept()
+        # Join before reading the snapshot, so no update falls between the two.
+        self.hub = await live.Hub.get()
+        await self.hub.join(self, self.auction_id)
+        try:
+            snap = await database_sync_to_async(snapshot_for)(self.auction_id, self.user)
+        except DomainError as exc:
+            await self.send_error(exc.code, str(exc.message))
+            await self.close(code=4404 if exc.status == 404 else 4400)
+            return
+        except Exception as exc:
+            if type(exc).__name__ == "DoesNotExist":
+                await self.send_error("auction_not_found")
+                await self.close(code=4404)
+                return
+            raise
+        snap["type"] = "snapshot"
+        snap["watchers"] = self.hub.watcher_total(self.auction_id)
+        snap.update(live.server_time_fields())
+        await self.send(text_data=live.encode(snap))
+        self.ready = True
+        early, self.early = self.early, []
+        for text in early:
+            await self.send(text_data=text)
+
+    async def disconnect(self, code: int) -> None:
+        if self.hub is not None:
+            hub, self.hub = self.hub, None
+            await hub.leave(self, self.auction_id)
+
+    async def push(self, text: str) -> None:
+        """Called by the hub with a pre-encoded update."""
+        if not self.ready:
+            if len(self.early) < EARLY_BUFFER:
+                self.early.append(text)
+            return
+        await self.send(text_data=text)
+
+    # frames ------------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            await self._receive(text_data, bytes_data)
+        except Exception:  # never let a frame kill the connection
+            log.exception("live consumer failed on a frame")
+            await self.send_error("internal_error")
+
+    async def _receive(self, text_data: str | None, bytes_data: bytes | None) -> None:
+        if text_data is None:
+            await self.send_error("binary_not_supported")
+            return
+        if len(text_data) > int(getattr(settings, "GAVEL_LIVE_MAX_MESSAGE_CHARS", 2048)):
+            await self.send_error("message_too_large")
+            return
+        if not self.msg_bucket.take():
+            await self.send_error("rate_limited")
+            return
+        try:
+            msg = json.loads(text_data)
+        except ValueError:
+            await self.send_error("malformed")
+            return
+        if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+            await self.send_error("malformed")
+            return
+        kind = msg["type"]
+        if kind == "bid":
+            await self.on_bid(msg)
+        elif kind == "ping":
+            t = msg.get("t")
+            await self.send_json(
+                {
+                    "type": "pong",
+                    "t": t if isinstance(t, int | float) and not isinstance(t, bool) else None,
+                    **live.server_time_fields(),
+                }
+            )
+        elif kind == "snapshot":
+            snap = await database_sync_to_async(snapshot_for)(self.auction_id, self.user)
+            snap["type"] = "snapshot"
+            snap["watchers"] = self.hub.watcher_total(self.auction_id) if self.hub else 0
+            snap.update(live.server_time_fields())
+            await self.send(text_data=live.encode(snap))
+        else:
+            await self.send_error("unknown_type")
+
+    async def on_bid(self, msg: dict[str, Any]) -> None:
+        client_id = msg.get("client_id")
+        if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
+            await self.send_error("malformed", "client_id 须为不超过 64 个字符的字符串")
+            return
+        amount = msg.get("amount_fen")
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            await self.send_error("malformed", "出价金额须为以分为单位的整数", client_id=client_id)
+            return
+        password = msg.get("password")
+        if password is not None and (not isinstance(password, str) or len(password) > 128):
+            await self.send_error("malformed", "竞价密码格式不正确", client_id=client_id)
+            return
+        if not (self.user and self.user.is_authenticated):
+            await self.send_error("login_required", client_id=client_id)
+            return
+        if not self.bid_bucket.take():
+            await self.send_error("rate_limited", client_id=client_id)
+            return
+        if amount <= 0 or amount > MAX_AMOUNT_FEN:
+            await self.send_rejected(client_id, "invalid_amount", "出价金额无效", rule="AUC-20")
+            return
+        stale = await self._stale(amount)
+        if stale is not None:
+            await self.send_rejected(client_id, *stale, rule="AUC-20")
+            return
+        try:
+            bid = await database_sync_to_async(_bid_place)(
+                auction_id=self.auction_id,
+                user=self.user,
+                amount_fen=amount,
+                password=password,
+                client_id=client_id,
+            )
+        except DomainError as exc:
+            await self.send_rejected(
+                client_id, exc.code, str(exc.message), rule=exc.rule, data=exc.data or None
+            )
+            return
+        live.note_price(self.auction_id, bid.amount_fen, bid.seq)
+        increment = live.known_increment(self.auction_id)
+        # The after-commit handler has already run (it recorded the end this bid left).
+        end_at = live.known_end_at(self.auction_id)
+        await self.send_json(
+            {
+                "type": "bid_accepted",
+                "client_id": client_id,
+                "seq": bid.seq,
+                "amount_fen": bid.amount_fen,
+                "bidder_code": bid.bidder_code,
+                "at": live.iso(bid.at),
+                "end_at": end_at,
+                "next_min_bid_fen": bid.amount_fen + increment if increment else None,
+            }
+        )
+
+    async def _stale(self, amount: int) -> tuple[str, str] | None:
+        """Refuse without the database a bid the known committed price already beats.
+
+        Prices only rise, so ``known`` is at most the true price: ``amount < known`` is
+        always too low; ``amount == known`` only a priority holder may bid (AUC-26).
+        """
+        known = live.known_price(self.auction_id)
+        if known is None or amount > known:
+            return None
+        increment = live.known_increment(self.auction_id)
+        hint = f"当前价 {yuan(known)} 元"
+        if increment:
+            hint += f"，最低可出 {yuan(known + increment)} 元"
+        if amount < known:
+            return "bid_too_low", f"出价低于当前价：{hint}"
+        if await self._is_priority():
+            return None
+        return "equal_bid_not_allowed", f"出价须高于当前价：{hint}"
+
+    async def _is_priority(self) -> bool:
+        now = time.monotonic()
+        if self.priority is None or now - self.priority_checked > REGISTRATION_TTL:
+            self.priority = await database_sync_to_async(_registration_is_priority)(
+                self.user, self.auction_id
+            )
+            self.priority_checked = now
+        return self.priority
+
+    # replies -----------------------------------------------------------------------------
+
+    async def send_json(self, message: dict[str, Any]) -> None:
+        await self.send(text_data=live.encode(message))
+
+    async def send_error(self, code: str, message: str | None = None, **extra: Any) -> None:
+        await self.send_json(
+            {"type": "error", "code": code, "message": message or ERRORS.get(code, code), **extra}
+        )
+
+    async def send_rejected(
+        self,
+        client_id: str | None,
+        code: str,
+        message: str,
+        *,
+        rule: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        known = live.known_price(self.auction_id)
+        increment = live.known_increment(self.auction_id)
+        reply: dict[str, Any] = {
+            "type": "bid_rejected",
+            "client_id": client_id,
+            "code": code,
+            "message": message,
+            "rule": rule,
+            "price_fen": known,
+            "next_min_bid_fen": (known + increment) if known is not None and increment else None,
+        }
+        if data:
+            reply["data"] = data
+        await self.send_json(reply)

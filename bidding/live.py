@@ -1,0 +1,682 @@
+"""The live broadcast: the engine's after-commit events → one encoded push per update → watchers.
+
+Shape (docs/websocket.md):
+
+* **Publish.** ``BidAccepted`` / ``AuctionStateChanged`` / ``AuctionClosed`` handlers run after
+  the engine's transaction commits, in whatever sync thread committed it. They build the
+  message once, encode it to JSON text once, and hand it to this process's event loop, which
+  sends it to the channel group ``auction.<id>`` (in order, merging a backlog into one).
+* **Fan out.** Each server process has one :class:`Hub`: one channel-layer channel that is the
+  only member of ``auction.<id>`` for that process, whatever the number of watchers. A group
+  message therefore crosses the channel layer once per process, not once per watcher, and the
+  hub writes the same pre-encoded text to each local websocket.
+* **Coalesce.** The hub spends a delivery budget (deliveries/s per process,
+  ``GAVEL_LIVE_FANOUT_BUDGET``): with *n* local watchers of an auction it sends at most
+  ``budget / n`` updates/s to them (and at most ``GAVEL_LIVE_MAX_UPDATES_PER_SECOND`` if set).
+  An update arriving inside the window waits; all waiting updates then go out as one message
+  (latest state + every bid in between), encoded once. With few watchers nothing waits.
+* **Stale bids.** :func:`known_price` is the highest committed price this process has seen.
+  Prices only rise, so a bid at or below it is stale even if this knowledge lags; the
+  consumer refuses such a bid without touching the database (never a good bid: a lagging
+  value is only ever *lower* than the truth).
+* **Counts.** Watchers are counted per process; with ``REDIS_URL`` every hub also writes its
+  counts to a Redis hash (one field per process, with a timestamp) and reads the total back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from core import clock
+from core.events import subscribe
+
+log = logging.getLogger("gavel.bidding.live")
+
+PROCESS_ID = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+WATCHERS_KEY = "gavel:live:watchers:{}"  # Redis hash: process id → "count:unix_time"
+COUNTS_STALE_SECONDS = 30
+
+
+def group_name(auction_id: int) -> str:
+    return f"auction.{auction_id}"
+
+
+# --- settings (read when used, never at import time) -------------------------------------
+
+
+def fanout_budget() -> float:
+    """Deliveries per second one process may spend per auction before coalescing."""
+    return float(getattr(settings, "GAVEL_LIVE_FANOUT_BUDGET", 10_000))
+
+
+def max_updates_per_second() -> float:
+    """Optional hard cap of updates per second per watcher (0: only the budget decides)."""
+    return float(getattr(settings, "GAVEL_LIVE_MAX_UPDATES_PER_SECOND", 0) or 0)
+
+
+def counts_interval() -> float:
+    return float(getattr(settings, "GAVEL_LIVE_COUNTS_SECONDS", 5))
+
+
+# --- encoding ------------------------------------------------------------------------------
+
+
+def iso(value: dt.datetime | str | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.astimezone(dt.UTC).isoformat()
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return iso(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def server_time_fields() -> dict[str, Any]:
+    now = clock.now()
+    return {"server_time": iso(now), "server_ms": int(now.timestamp() * 1000)}
+
+
+# --- what this process knows about each auction ------------------------------------------
+
+
+@dataclass
+class AuctionInfo:
+    """The latest public state this process has seen for one auction (committed data only)."""
+
+    price_fen: int | None = None
+    seq: int = 0
+    increment_fen: int = 0
+    starting_price_fen: int = 0
+    state: str = ""
+    state_label: str = ""
+    extension_count: int = 0
+    registrant_count: int | None = None
+    end_at: str | None = None
+    loaded: bool = False
+
+
+_info: dict[int, AuctionInfo] = defaultdict(AuctionInfo)
+
+
+def known_price(auction_id: int) -> int | None:
+    """The highest committed price seen here (prices only rise: a lag only makes it lower)."""
+    info = _info.get(auction_id)
+    return info.price_fen if info else None
+
+
+def known_end_at(auction_id: int) -> str | None:
+    info = _info.get(auction_id)
+    return info.end_at if info else None
+
+
+def known_increment(auction_id: int) -> int:
+    info = _info.get(auction_id)
+    return info.increment_fen if info else 0
+
+
+def note_price(auction_id: int, price_fen: int | None, seq: int | None = None) -> None:
+    if price_fen is None:
+        return
+    info = _info[auction_id]
+    if info.price_fen is None or price_fen > info.price_fen:
+        info.price_fen = price_fen
+    if seq is not None and seq > info.seq:
+        info.seq = seq
+
+
+def note_snapshot(snapshot: dict[str, Any]) -> None:
+    """Remember what a freshly read snapshot says (increment, state, price, counts)."""
+    info = _info[int(snapshot["auction_id"])]
+    info.increment_fen = int(snapshot.get("increment_fen") or 0)
+    info.starting_price_fen = int(snapshot.get("starting_price_fen") or 0)
+    info.state = snapshot.get("state", info.state)
+    info.state_label = str(snapshot.get("state_label", info.state_label))
+    info.extension_count = max(info.extension_count, int(snapshot.get("extension_count") or 0))
+    if snapshot.get("registrant_count") is not None:
+        info.registrant_count = int(snapshot["registrant_count"])
+    if snapshot.get("seq") is not None and int(snapshot["seq"]) >= info.seq:
+        info.end_at = iso(snapshot.get("end_at"))
+    info.loaded = True
+    note_price(int(snapshot["auction_id"]), snapshot.get("price_fen"), snapshot.get("seq"))
+
+
+def read_snapshot(auction_id: int) -> dict[str, Any]:
+    """The engine's public snapshot (sync; raises the engine's not-found error)."""
+    from bidding.selectors import auction_snapshot
+
+    snap = dict(auction_snapshot(auction_id))
+    note_snapshot(snap)
+    return snap
+
+
+def _ensure_info(auction_id: int) -> AuctionInfo:
+    info = _info[auction_id]
+    if not info.loaded:
+        try:
+            read_snapshot(auction_id)
+        except Exception:  # the push is informative; never break the committer
+            log.exception("could not read the snapshot of auction %s", auction_id)
+    return info
+
+
+# --- messages built from the engine's events ----------------------------------------------
+
+
+def bid_update(event: Any) -> dict[str, Any]:
+    """The group message for one accepted bid: data + its JSON text, built once."""
+    auction_id = int(event.auction_id)
+    info = _ensure_info(auction_id)
+    extended = bool(getattr(event, "extended", False))
+    ext_count = getattr(event, "extension_count", None)
+    if ext_count is None:
+        ext_count = info.extension_count + (1 if extended else 0)
+    info.extension_count = max(info.extension_count, int(ext_count))
+    state = getattr(event, "state", None) or ("extended" if extended else info.state or "bidding")
+    if state != info.state:
+        info.state = state
+        info.state_label = ""
+    if event.seq >= info.seq:
+        info.end_at = iso(event.end_at)
+    note_price(auction_id, event.amount_fen, event.seq)
+    priority = getattr(event, "priority", None)
+    if priority is None:  # the engine's priority codes read "P<rank>-XXXXX" (AUC-19)
+        priority = "-" in (event.bidder_code or "")
+    bid = {
+        "seq": event.seq,
+        "code": event.bidder_code,
+        "amount_fen": event.amount_fen,
+        "at": iso(event.at),
+        "priority": bool(priority),
+    }
+    data = {
+        "type": "extended" if extended else "state",
+        "auction_id": auction_id,
+        "seq": event.seq,
+        "from_seq": event.seq,
+        "state": state,
+        "state_label": info.state_label or None,
+        "price_fen": event.amount_fen,
+        "next_min_bid_fen": event.amount_fen + info.increment_fen if info.increment_fen else None,
+        "leader_code": event.bidder_code,
+        "end_at": iso(event.end_at),
+        "extension_count": info.extension_count,
+        "bids": [bid],
+        **server_time_fields(),
+    }
+    return _group_message("bid", data)
+
+
+def state_update(auction_id: int, *, kind: str = "state", **extra: Any) -> dict[str, Any] | None:
+    """A full state message read from the snapshot (state changes and closes are rare)."""
+    try:
+        snap = read_snapshot(auction_id)
+    except Exception:
+        log.exception("could not read the snapshot of auction %s", auction_id)
+        return None
+    data = {k: v for k, v in snap.items() if k != "bids"}
+    data.update(type=kind, auction_id=auction_id, from_seq=snap.get("seq"), bids=[])
+    data.update(extra)
+    data.update(server_time_fields())
+    return _group_message(kind, data)
+
+
+def _group_message(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "live.update",
+        "kind": kind,
+        "auction_id": data["auction_id"],
+        "seq": data.get("seq") or 0,
+        "price_fen": data.get("price_fen"),
+        "data": data,
+        "text": encode(data),
+    }
+
+
+def merge_updates(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several bid updates of one auction → one: the latest state plus every bid, encoded once."""
+    if len(messages) == 1:
+        return messages[0]
+    datas = sorted((m["data"] for m in messages), key=lambda d: d.get("seq") or 0)
+    merged = dict(datas[-1])
+    bids: dict[int, dict[str, Any]] = {}
+    for d in datas:
+        for b in d.get("bids") or []:
+            bids[b["seq"]] = b
+    merged["bids"] = [bids[s] for s in sorted(bids)]
+    merged["from_seq"] = min((d.get("from_seq") or d.get("seq") or 0) for d in datas)
+    merged["extension_count"] = max(int(d.get("extension_count") or 0) for d in datas)
+    if any(d.get("type") == "extended" for d in datas):
+        merged["type"] = "extended"
+    merged.update(server_time_fields())
+    return _group_message("bid", merged)
+
+
+# --- publishing (called in the committing thread) -----------------------------------------
+
+
+def publish(message: dict[str, Any]) -> None:
+    """Hand a group message to this process's loop (or send it directly if there is none)."""
+    hub = Hub.current()
+    if hub is not None:
+        try:
+            hub.loop.call_soon_threadsafe(hub.enqueue_publish, message)
+            return
+        except RuntimeError:  # the loop closed under us
+            pass
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group_name(message["auction_id"]), message)
+    except Exception:
+        log.exception("could not send the live update of auction %s", message["auction_id"])
+
+
+def on_bid_accepted(event: Any) -> None:
+    publish(bid_update(event))
+
+
+def on_state_changed(event: Any) -> None:
+    info = _info[int(event.auction_id)]
+    info.state = getattr(event, "new", info.state)
+    message = state_update(
+        int(event.auction_id), kind="state", old_state=getattr(event, "old", None)
+    )
+    if message:
+        publish(message)
+
+
+def on_closed(event: Any) -> None:
+    message = state_update(
+        int(event.auction_id), kind="closed", outcome=getattr(event, "outcome", None)
+    )
+    if message:
+        publish(message)
+
+
+def _subscribe() -> None:
+    try:
+        from bidding import events
+    except ImportError:  # the engine's events are not there yet
+        return
+    for name, handler in (
+        ("BidAccepted", on_bid_accepted),
+        ("AuctionStateChanged", on_state_changed),
+        ("AuctionClosed", on_closed),
+    ):
+        event_type = getattr(events, name, None)
+        if event_type is not None:
+            subscribe(event_type, handler)
+
+
+_subscribe()
+
+
+# --- the per-process hub ------------------------------------------------------------------
+
+
+@dataclass
+class _Flow:
+    """Coalescing state of one auction's deliveries in this process."""
+
+    last_sent: float = float("-inf")
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    timer: asyncio.TimerHandle | None = None
+    counts_sent: tuple[int, int | None] | None = None
+
+
+class Hub:
+    """This process's single member of every ``auction.<id>`` group it has watchers for."""
+
+    _current: Hub | None = None
+    _lock = threading.Lock()
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.layer = get_channel_layer()
+        self.channel: str | None = None
+        self.watchers: dict[int, set[Any]] = defaultdict(set)
+        self.joined: set[int] = set()
+        self.flows: dict[int, _Flow] = defaultdict(_Flow)
+        self.outbox: deque[dict[str, Any]] = deque()
+        self.outbox_wakeup = asyncio.Event()
+        self.tasks: list[asyncio.Task] = []
+        self.started = False
+        self.join_lock = asyncio.Lock()
+        self.totals: dict[int, int] = {}
+        self._redis = None
+
+    # lifecycle ---------------------------------------------------------------------------
+
+    @classmethod
+    def current(cls) -> Hub | None:
+        hub = cls._current
+        if hub is None or hub.loop.is_closed() or not hub.loop.is_running():
+            return None
+        return hub
+
+    @classmethod
+    async def get(cls) -> Hub:
+        loop = asyncio.get_running_loop()
+        with cls._lock:
+            hub = cls._current
+            if hub is None or hub.loop is not loop:
+                hub = cls._current = Hub(loop)
+        if not hub.started:
+            await hub.start()
+        return hub
+
+    async def start(self) -> None:
+        self.started = True
+        if self.layer is not None:
+            self.channel = await self.layer.new_channel("specific.live-hub.")
+            self.tasks.append(self.loop.create_task(self._receive_loop()))
+        self.tasks.append(self.loop.create_task(self._publish_loop()))
+        self.tasks.append(self.loop.create_task(self._counts_loop()))
+
+    async def stop(self) -> None:
+        """Leave every group and stop the tasks (when the last local watcher has gone)."""
+        self.started = False
+        for auction_id in list(self.joined):
+            await self._discard(auction_id)
+        for flow in self.flows.values():
+            if flow.timer:
+                flow.timer.cancel()
+        await self._flush_publish()
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.tasks.clear()
+        if self._redis is not None:
+            with contextlib.suppress(Exception):
+                await self._redis.aclose()
+            self._redis = None
+        with Hub._lock:
+            if Hub._current is self:
+                Hub._current = None
+
+    # watchers ----------------------------------------------------------------------------
+
+    async def join(self, consumer: Any, auction_id: int) -> None:
+        async with self.join_lock:
+            self.watchers[auction_id].add(consumer)
+            if auction_id not in self.joined and self.layer is not None:
+                await self.layer.group_add(group_name(auction_id), self.channel)
+                self.joined.add(auction_id)
+
+    async def leave(self, consumer: Any, auction_id: int) -> None:
+        async with self.join_lock:
+            self.watchers[auction_id].discard(consumer)
+            if not self.watchers[auction_id]:
+                del self.watchers[auction_id]
+                await self._discard(auction_id)
+                flow = self.flows.pop(auction_id, None)
+                if flow and flow.timer:
+                    flow.timer.cancel()
+            idle = not self.watchers
+        if idle:
+            await self.stop()
+
+    async def _discard(self, auction_id: int) -> None:
+        if auction_id in self.joined and self.layer is not None:
+            self.joined.discard(auction_id)
+            try:
+                await self.layer.group_discard(group_name(auction_id), self.channel)
+            except Exception:
+                log.exception("could not leave group %s", group_name(auction_id))
+
+    def local_count(self, auction_id: int) -> int:
+        return len(self.watchers.get(auction_id, ()))
+
+    def watcher_total(self, auction_id: int) -> int:
+        """All processes' watchers as last counted (this process's own count is always fresh)."""
+        return max(self.totals.get(auction_id, 0), self.local_count(auction_id))
+
+    # publishing (one ordered sender per process) -------------------------------------------
+
+    def enqueue_publish(self, message: dict[str, Any]) -> None:
+        self.outbox.append(message)
+        self.outbox_wakeup.set()
+
+    async def _publish_loop(self) -> None:
+        while True:
+            await self.outbox_wakeup.wait()
+            self.outbox_wakeup.clear()
+            await self._flush_publish()
+
+    async def _flush_publish(self) -> None:
+        while self.outbox:
+            batch = []
+            while self.outbox:
+                batch.append(self.outbox.popleft())
+            for message in _merge_backlog(batch):
+                await self._group_send(message)
+
+    async def _group_send(self, message: dict[str, Any]) -> None:
+        if self.layer is None:
+            await self.on_update(message)
+            return
+        try:
+            await self.layer.group_send(group_name(message["auction_id"]), message)
+        except Exception:
+            log.exception("could not send the live update of auction %s", message["auction_id"])
+
+    # receiving and fan-out -----------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("live hub receive failed")
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                await self.on_update(message)
+            except Exception:
+                log.exception("live hub could not deliver %r", message.get("kind"))
+
+    async def on_update(self, message: dict[str, Any]) -> None:
+        auction_id = int(message["auction_id"])
+        note_price(auction_id, message.get("price_fen"), message.get("seq"))
+        data = message.get("data") or {}
+        info = _info[auction_id]
+        if data.get("extension_count") is not None:
+            info.extension_count = max(info.extension_count, int(data["extension_count"]))
+        if data.get("end_at") and int(message.get("seq") or 0) >= info.seq:
+            info.end_at = data["end_at"]
+        if message.get("kind") != "bid":
+            if data.get("state"):
+                info.state = data["state"]
+            if data.get("registrant_count") is not None:
+                info.registrant_count = int(data["registrant_count"])
+        if not self.watchers.get(auction_id):
+            return
+        flow = self.flows[auction_id]
+        if message.get("kind") != "bid":
+            # State changes and closes are never coalesced away: send what waits, then them.
+            await self._flush_flow(auction_id)
+            await self.deliver(auction_id, message["text"])
+            return
+        interval = self._interval(auction_id)
+        now = time.monotonic()
+        if not flow.pending and now - flow.last_sent >= interval:
+            flow.last_sent = now
+            await self.deliver(auction_id, message["text"])
+            return
+        flow.pending.append(message)
+        if flow.timer is None:
+            delay = max(0.0, flow.last_sent + interval - now)
+            flow.timer = self.loop.call_later(delay, self._flush_soon, auction_id)
+
+    def _interval(self, auction_id: int) -> float:
+        n = self.local_count(auction_id)
+        interval = n / fanout_budget() if fanout_budget() > 0 else 0.0
+        cap = max_updates_per_second()
+        if cap > 0:
+            interval = max(interval, 1.0 / cap)
+        return interval
+
+    def _flush_soon(self, auction_id: int) -> None:
+        flow = self.flows.get(auction_id)
+        if flow is not None:
+            flow.timer = None
+            self.loop.create_task(self._flush_flow(auction_id))
+
+    async def _flush_flow(self, auction_id: int) -> None:
+        flow = self.flows.get(auction_id)
+        if flow is None or not flow.pending:
+            return
+        if flow.timer is not None:
+            flow.timer.cancel()
+            flow.timer = None
+        pending, flow.pending = flow.pending, []
+        flow.last_sent = time.monotonic()
+        await self.deliver(auction_id, merge_updates(pending)["text"])
+
+    async def deliver(self, auction_id: int, text: str) -> None:
+        """Write one pre-encoded text to every local watcher of the auction."""
+        for i, consumer in enumerate(list(self.watchers.get(auction_id, ()))):
+            try:
+                await consumer.push(text)
+            except Exception:
+                log.debug("push to a closed watcher failed", exc_info=True)
+            if i % 256 == 255:
+                await asyncio.sleep(0)  # let bids and acks through during a large fan-out
+
+    # counts ------------------------------------------------------------------------------
+
+    async def _counts_loop(self) -> None:
+        while True:
+            await asyncio.sleep(counts_interval())
+            try:
+                await self.refresh_counts()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("live counts refresh failed")
+
+    async def refresh_counts(self) -> None:
+        """Recount watchers (all processes) and registrants; tell watchers when they change."""
+        auction_ids = [a for a, w in self.watchers.items() if w]
+        if not auction_ids:
+            return
+        await self._write_totals(auction_ids)
+        for auction_id in auction_ids:
+            try:
+                await database_sync_to_async(read_snapshot)(auction_id)
+            except Exception:
+                log.debug("snapshot for counts failed", exc_info=True)
+            counts = (self.watcher_total(auction_id), _info[auction_id].registrant_count)
+            flow = self.flows[auction_id]
+            if counts != flow.counts_sent:
+                flow.counts_sent = counts
+                text = encode(
+                    {
+                        "type": "counts",
+                        "auction_id": auction_id,
+                        "watchers": counts[0],
+                        "registrants": counts[1],
+                        **server_time_fields(),
+                    }
+                )
+                await self.deliver(auction_id, text)
+
+    async def _write_totals(self, auction_ids: list[int]) -> None:
+        url = getattr(settings, "REDIS_URL", "")
+        if not url:
+            for auction_id in auction_ids:
+                self.totals[auction_id] = self.local_count(auction_id)
+            return
+        if self._redis is None:
+            import redis.asyncio as aioredis
+
+            self._redis = aioredis.from_url(url, socket_timeout=5)
+        now = int(time.time())
+        for auction_id in auction_ids:
+            key = WATCHERS_KEY.format(auction_id)
+            await self._redis.hset(key, PROCESS_ID, f"{self.local_count(auction_id)}:{now}")
+            await self._redis.expire(key, COUNTS_STALE_SECONDS * 4)
+            self.totals[auction_id] = _sum_fresh(await self._redis.hgetall(key), now)
+
+
+def _sum_fresh(fields: dict[Any, Any], now: int) -> int:
+    total = 0
+    for raw in fields.values():
+        try:
+            count, stamp = (raw.decode() if isinstance(raw, bytes) else raw).split(":")
+            if now - int(stamp) <= COUNTS_STALE_SECONDS:
+                total += int(count)
+        except ValueError:
+            continue
+    return total
+
+
+def _merge_backlog(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A publish backlog → fewer messages: consecutive bid updates of an auction become one."""
+    out: list[dict[str, Any]] = []
+    run: list[dict[str, Any]] = []
+    for message in batch:
+        if run and (message["kind"] != "bid" or message["auction_id"] != run[0]["auction_id"]):
+            out.append(merge_updates(run))
+            run = []
+        if message["kind"] == "bid":
+            run.append(message)
+        else:
+            out.append(message)
+    if run:
+        out.append(merge_updates(run))
+    return out
+
+
+def watcher_count(auction_id: int) -> int:
+    """Watchers of an auction for an HTTP response (sync): Redis total, else this process's."""
+    url = getattr(settings, "REDIS_URL", "")
+    if url:
+        try:
+            client = _sync_redis(url)
+            return _sum_fresh(client.hgetall(WATCHERS_KEY.format(auction_id)), int(time.time()))
+        except Exception:
+            log.debug("watcher count from Redis failed", exc_info=True)
+    hub = Hub._current
+    return hub.watcher_total(auction_id) if hub is not None else 0
+
+
+_sync_clients: dict[str, Any] = {}
+
+
+def _sync_redis(url: str):
+    import redis
+
+    client = _sync_clients.get(url)
+    if client is None:
+        client = _sync_clients[url] = redis.Redis.from_url(url, socket_timeout=2)
+    return client

@@ -1,0 +1,458 @@
+"""The auction websocket (docs/websocket.md) through the real ASGI stack: Origin check, session
+auth, the consumer, ``bid_place``, the after-commit events and the broadcast hub.
+
+Transactional tests (NOTES.md): the consumer reads through another connection. With
+``REDIS_URL`` set the Redis channel layer carries the broadcast, otherwise the in-memory one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from bidding import consumers, live, services
+from bidding.models import Auction
+from config.asgi import application
+from core import clock
+
+from .engine_factories import PASSWORD, YUAN, make_case, make_live_auction, register_active
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+START = 100_000 * YUAN
+INC = 1_000 * YUAN
+TIMEOUT = 10
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def session_cookie(user) -> bytes:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+def socket(auction_id: int, cookie: bytes | None = None, origin: bytes = b"http://testserver"):
+    headers = [(b"origin", origin)]
+    if cookie:
+        headers.append((b"cookie", cookie))
+    return WebsocketCommunicator(application, f"/ws/auctions/{auction_id}/", headers=headers)
+
+
+async def receive(comm, *types: str) -> dict:
+    """The next message of one of ``types`` (others, such as ``counts``, are skipped)."""
+    while True:
+        msg = json.loads(await comm.receive_from(timeout=TIMEOUT))
+        if not types or msg["type"] in types:
+            return msg
+
+
+async def open_socket(auction_id: int, cookie: bytes | None = None):
+    comm = socket(auction_id, cookie)
+    connected, _ = await comm.connect(timeout=TIMEOUT)
+    assert connected
+    snap = await receive(comm, "snapshot")
+    return comm, snap
+
+
+async def bid(comm, amount_fen: int, client_id: str = "c1", password: str = PASSWORD) -> dict:
+    await comm.send_json_to(
+        {"type": "bid", "amount_fen": amount_fen, "client_id": client_id, "password": password}
+    )
+    return await receive(comm, "bid_accepted", "bid_rejected", "error")
+
+
+async def still_alive(comm) -> None:
+    await comm.send_json_to({"type": "ping", "t": 123})
+    pong = await receive(comm, "pong")
+    assert pong["t"] == 123 and pong["server_time"]
+
+
+# --- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fast_counts(settings):
+    settings.GAVEL_LIVE_COUNTS_SECONDS = 3600  # counts are pushed by the tests that want them
+
+
+@pytest.fixture
+def lot(court, judge):
+    return make_case(court, judge=judge)[1]
+
+
+@pytest.fixture
+def auction(court, lot):
+    return make_live_auction(court, lot, start=START, increment=INC)
+
+
+@pytest.fixture
+def alice(auction):
+    reg = register_active(auction)
+    return reg, session_cookie(reg.user)
+
+
+@pytest.fixture
+def bob(auction):
+    reg = register_active(auction)
+    return reg, session_cookie(reg.user)
+
+
+# --- connecting ----------------------------------------------------------------------------
+
+
+async def test_snapshot_on_connect_has_the_live_state_and_counts(auction):
+    comm, snap = await open_socket(auction.pk)
+    assert snap["auction_id"] == auction.pk
+    assert snap["state"] == "bidding" and snap["state_label"] == "进行中"
+    assert snap["price_fen"] is None and snap["next_min_bid_fen"] == START
+    assert snap["leader_code"] is None and snap["seq"] == 0 and snap["extension_count"] == 0
+    assert dt.datetime.fromisoformat(snap["end_at"]) == auction.end_at
+    assert snap["server_time"] and isinstance(snap["server_ms"], int)
+    assert snap["watchers"] == 1 and snap["registrant_count"] == 0
+    assert snap["you"] == {"authenticated": False}
+    comm2, snap2 = await open_socket(auction.pk)
+    assert snap2["watchers"] == 2
+    await comm.disconnect()
+    await comm2.disconnect()
+
+
+async def test_signed_in_bidder_sees_only_their_own_code(auction, alice, bob):
+    reg, cookie = alice
+    comm, snap = await open_socket(auction.pk, cookie)
+    assert snap["you"]["bidder_code"] == reg.bidder_code and snap["you"]["can_bid"] is True
+    assert snap["registrant_count"] == 2
+    text = json.dumps(snap, ensure_ascii=False)
+    assert bob[0].bidder_code not in text  # REC-05: nobody's registration is listed
+    assert reg.user.username not in text
+    await comm.disconnect()
+
+
+async def test_foreign_origin_is_refused(auction):
+    comm = socket(auction.pk, origin=b"http://evil.example")
+    connected, _ = await comm.connect(timeout=TIMEOUT)
+    assert connected is False
+
+
+async def test_unknown_auction_gets_an_error_and_is_closed(db):
+    comm = socket(987654)
+    connected, _ = await comm.connect(timeout=TIMEOUT)
+    assert connected
+    msg = await receive(comm)
+    assert (msg["type"], msg["code"], msg["message"]) == (
+        "error",
+        "auction_not_found",
+        "拍卖不存在",
+    )
+    closed = await comm.receive_output(timeout=TIMEOUT)
+    assert closed == {"type": "websocket.close", "code": 4404}
+
+
+async def test_draft_auction_is_not_watchable(court, lot):
+    draft = await database_sync_to_async(make_live_auction)(court, lot, state="draft")
+    comm = socket(draft.pk)
+    await comm.connect(timeout=TIMEOUT)
+    msg = await receive(comm)
+    assert msg["code"] == "auction_not_found"
+    await comm.disconnect()
+
+
+# --- bidding -------------------------------------------------------------------------------
+
+
+async def test_accepted_bid_is_acknowledged_and_broadcast_to_another_watcher(auction, alice):
+    reg, cookie = alice
+    watcher, _ = await open_socket(auction.pk)
+    bidder, _ = await open_socket(auction.pk, cookie)
+    ack = await bid(bidder, START, client_id="first")
+    assert ack["type"] == "bid_accepted", ack
+    assert (ack["client_id"], ack["seq"], ack["amount_fen"], ack["bidder_code"]) == (
+        "first",
+        1,
+        START,
+        reg.bidder_code,
+    )
+    assert ack["next_min_bid_fen"] == START + INC
+    update = await receive(watcher, "state", "extended")
+    assert update["seq"] == 1 and update["price_fen"] == START
+    assert update["leader_code"] == reg.bidder_code and update["next_min_bid_fen"] == START + INC
+    assert [b["seq"] for b in update["bids"]] == [1]
+    assert update["bids"][0]["code"] == reg.bidder_code  # AUC-25: codes and bids shown live
+    assert reg.user.username not in json.dumps(update, ensure_ascii=False)  # REC-05
+    await watcher.disconnect()
+    await bidder.disconnect()
+
+
+async def test_refused_bid_gets_the_engine_code_and_chinese_message(auction, alice):
+    _, cookie = alice
+    comm, _ = await open_socket(auction.pk, cookie)
+    reply = await bid(comm, START - INC, client_id="low")
+    assert reply["type"] == "bid_rejected"
+    assert (reply["client_id"], reply["code"], reply["rule"]) == (
+        "low",
+        "bid_below_start",
+        "AUC-20",
+    )
+    assert reply["message"] == "出价不得低于起拍价"
+    reply = await bid(comm, START, password="wrong-password")
+    assert (reply["code"], reply["message"]) == ("bad_password", "竞价密码错误")
+    await still_alive(comm)
+    await comm.disconnect()
+
+
+async def test_registered_without_deposit_cannot_bid_auc17(auction):
+    user = await database_sync_to_async(_registered_without_deposit)(auction)
+    comm, snap = await open_socket(auction.pk, await database_sync_to_async(session_cookie)(user))
+    assert snap["you"]["registered"] is True and snap["you"]["can_bid"] is False
+    reply = await bid(comm, START)
+    # No deposit, no code, no password: refused under AUC-17 (whichever check the engine runs first).
+    assert (reply["type"], reply["rule"]) == ("bid_rejected", "AUC-17")
+    await comm.disconnect()
+
+
+def _registered_without_deposit(auction):
+    from .engine_factories import bidder_user
+
+    user = bidder_user()
+    services.registration_create(auction_id=auction.pk, user=user, accept_terms=True)
+    return user
+
+
+async def test_sequence_numbers_are_contiguous_for_watchers(auction, alice, bob):
+    watcher, _ = await open_socket(auction.pk)
+    a, _ = await open_socket(auction.pk, alice[1])
+    b, _ = await open_socket(auction.pk, bob[1])
+    amount = START
+    for i in range(10):
+        reply = await bid(a if i % 2 == 0 else b, amount, client_id=f"c{i}")
+        assert reply["type"] == "bid_accepted", reply
+        amount += INC
+    seen: dict[int, int] = {}
+    last_seq = 0
+    while last_seq < 10:
+        msg = await receive(watcher, "state", "extended")
+        assert msg["seq"] > last_seq  # one process: updates arrive in order
+        assert msg["from_seq"] == last_seq + 1  # no hole between two updates
+        last_seq = msg["seq"]
+        for row in msg["bids"]:
+            seen[row["seq"]] = row["amount_fen"]
+    assert sorted(seen) == list(range(1, 11))
+    assert [seen[s] for s in sorted(seen)] == [START + i * INC for i in range(10)]
+    for comm in (watcher, a, b):
+        await comm.disconnect()
+
+
+async def test_stale_bid_is_refused_before_the_database(auction, alice, bob, monkeypatch):
+    """Prices only rise: a bid at or below the price this process saw never reaches bid_place."""
+    calls = []
+    real = consumers._bid_place
+
+    def counting(**kwargs):
+        calls.append(kwargs["amount_fen"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(consumers, "_bid_place", counting)
+    a, _ = await open_socket(auction.pk, alice[1])
+    b, _ = await open_socket(auction.pk, bob[1])
+    assert (await bid(a, START + 2 * INC))["type"] == "bid_accepted"
+    low = await bid(b, START + INC)
+    assert (low["code"], low["rule"]) == ("bid_too_low", "AUC-20")
+    assert "当前价 102,000.00 元" in low["message"] and low["next_min_bid_fen"] == START + 3 * INC
+    equal = await bid(b, START + 2 * INC)
+    assert equal["code"] == "equal_bid_not_allowed"
+    assert calls == [START + 2 * INC]  # only the good bid went to the engine
+    ok = await bid(b, START + 3 * INC)
+    assert ok["type"] == "bid_accepted"  # a good bid is never refused by the pre-check
+    await a.disconnect()
+    await b.disconnect()
+
+
+async def test_priority_holder_equal_bid_passes_the_precheck_and_leads_auc26(auction, alice):
+    reg_p, cookie_p = await database_sync_to_async(_priority_bidder)(auction)
+    a, _ = await open_socket(auction.pk, alice[1])
+    p, _ = await open_socket(auction.pk, cookie_p)
+    assert (await bid(a, START + INC))["type"] == "bid_accepted"
+    await receive(p, "state", "extended")  # p's process now knows the price
+    reply = await bid(p, START + INC)
+    assert reply["type"] == "bid_accepted", reply
+    assert reply["bidder_code"] == reg_p.bidder_code
+    await a.disconnect()
+    await p.disconnect()
+
+
+def _priority_bidder(auction):
+    reg = register_active(auction, priority_rank=1)  # court-confirmed (AUC-19)
+    return reg, session_cookie(reg.user)
+
+
+async def test_bid_in_the_last_five_minutes_extends_and_watchers_are_told_auc23(auction, alice):
+    clock.set_time(auction.end_at - dt.timedelta(minutes=2))
+    watcher, _ = await open_socket(auction.pk)
+    bidder, _ = await open_socket(auction.pk, alice[1])
+    ack = await bid(bidder, START)
+    assert ack["type"] == "bid_accepted"
+    msg = await receive(watcher, "extended")
+    assert msg["extension_count"] == 1
+    assert dt.datetime.fromisoformat(msg["end_at"]) == clock.now() + dt.timedelta(minutes=5)
+    assert dt.datetime.fromisoformat(ack["end_at"]) == clock.now() + dt.timedelta(minutes=5)
+    state = await receive(watcher, "state")  # bidding → extended (AUC-03)
+    assert state["state"] == "extended" and state["state_label"] == "延时中"
+    await watcher.disconnect()
+    await bidder.disconnect()
+
+
+async def test_close_is_pushed_with_the_winner_code_only(auction, alice, bob):
+    watcher, _ = await open_socket(auction.pk)
+    a, _ = await open_socket(auction.pk, alice[1])
+    assert (await bid(a, START))["type"] == "bid_accepted"
+    await receive(watcher, "state", "extended")
+    clock.set_time(auction.end_at + dt.timedelta(seconds=1))
+    closed_ids = await database_sync_to_async(services.auction_close_due)()
+    assert closed_ids == [auction.pk]
+    msg = await receive(watcher, "closed")
+    assert msg["outcome"] == "sold" and msg["state"] == "sold"
+    assert msg["winner_code"] == alice[0].bidder_code and msg["price_fen"] == START
+    assert bob[0].bidder_code not in json.dumps(msg)  # REC-05: losers stay unnamed
+    late = await bid(a, START + INC)
+    assert late["code"] == "auction_ended"  # AUC-24
+    await watcher.disconnect()
+    await a.disconnect()
+
+
+# --- bad frames ------------------------------------------------------------------------------
+
+
+async def test_bad_frames_get_errors_and_the_consumer_survives(auction, alice, settings):
+    _, cookie = alice
+    comm, _ = await open_socket(auction.pk, cookie)
+    await comm.send_to(text_data="{not json")
+    assert (await receive(comm, "error"))["code"] == "malformed"
+    await comm.send_to(text_data="[1, 2]")
+    assert (await receive(comm, "error"))["code"] == "malformed"
+    await comm.send_to(text_data=json.dumps({"type": "bid", "amount_fen": "十万"}))
+    err = await receive(comm, "error")
+    assert err["code"] == "malformed" and "整数" in err["message"]
+    await comm.send_to(text_data=json.dumps({"type": "bid", "amount_fen": True}))
+    assert (await receive(comm, "error"))["code"] == "malformed"
+    await comm.send_to(text_data=json.dumps({"type": "ping", "pad": "x" * 5000}))
+    err = await receive(comm, "error")
+    assert (err["code"], err["message"]) == ("message_too_large", "消息过长")
+    await comm.send_to(bytes_data=b"\x00\x01")
+    assert (await receive(comm, "error"))["code"] == "binary_not_supported"
+    await comm.send_json_to({"type": "sell"})
+    assert (await receive(comm, "error"))["code"] == "unknown_type"
+    await comm.send_json_to({"type": "bid", "amount_fen": -5, "client_id": "neg"})
+    reply = await receive(comm, "bid_rejected")
+    assert (reply["code"], reply["client_id"]) == ("invalid_amount", "neg")
+    await still_alive(comm)
+    await comm.disconnect()
+
+
+async def test_anonymous_bid_is_unauthorised(auction):
+    comm, _ = await open_socket(auction.pk)
+    reply = await bid(comm, START, client_id="anon")
+    assert (reply["type"], reply["code"], reply["client_id"]) == ("error", "login_required", "anon")
+    assert reply["message"] == "请先登录后再出价"
+    await still_alive(comm)
+    await comm.disconnect()
+
+
+async def test_rate_exceeding_bids_get_an_error(auction, alice, settings):
+    settings.GAVEL_LIVE_BID_RATE = (0.001, 2)  # two bids, then nothing for a long while
+    comm, _ = await open_socket(auction.pk, alice[1])
+    assert (await bid(comm, START - INC, client_id="1"))["type"] == "bid_rejected"
+    assert (await bid(comm, START - INC, client_id="2"))["type"] == "bid_rejected"
+    reply = await bid(comm, START, client_id="3")
+    assert (reply["type"], reply["code"]) == ("error", "rate_limited")
+    assert reply["message"] == "操作过于频繁，请稍后再试"
+    await still_alive(comm)
+    await comm.disconnect()
+
+
+async def test_message_flood_gets_rate_limited(auction, settings):
+    settings.GAVEL_LIVE_MESSAGE_RATE = (0.001, 3)
+    comm, _ = await open_socket(auction.pk)
+    for _ in range(3):
+        await comm.send_json_to({"type": "ping", "t": 1})
+        await receive(comm, "pong")
+    await comm.send_json_to({"type": "ping", "t": 1})
+    assert (await receive(comm, "error", "pong"))["code"] == "rate_limited"
+    await comm.disconnect()
+
+
+# --- broadcast shape -------------------------------------------------------------------------
+
+
+async def test_updates_coalesce_under_a_tight_delivery_budget(auction, alice, bob, settings):
+    """With a tiny budget the first update goes out at once and the next ones wait, then leave
+    as one message carrying every bid in between and the latest state."""
+    settings.GAVEL_LIVE_FANOUT_BUDGET = 0.001  # one watcher → one update per 1000 s
+    watcher, _ = await open_socket(auction.pk)
+    a, _ = await open_socket(auction.pk, alice[1])
+    b, _ = await open_socket(auction.pk, bob[1])
+    amount = START
+    for i in range(5):
+        assert (await bid(a if i % 2 == 0 else b, amount, client_id=str(i)))[
+            "type"
+        ] == "bid_accepted"
+        amount += INC
+    first = await receive(watcher, "state", "extended")
+    assert first["seq"] == 1
+    assert await watcher.receive_nothing(timeout=0.2)  # the rest waits for the window
+    hub = live.Hub.current()
+    await hub._flush_flow(auction.pk)
+    merged = await receive(watcher, "state", "extended")
+    assert (merged["from_seq"], merged["seq"]) == (2, 5)
+    assert [row["seq"] for row in merged["bids"]] == [2, 3, 4, 5]
+    assert merged["price_fen"] == START + 4 * INC and merged["leader_code"] == alice[0].bidder_code
+    for comm in (watcher, a, b):
+        await comm.disconnect()
+
+
+async def test_counts_are_pushed_when_they_change(auction, alice):
+    w1, _ = await open_socket(auction.pk)
+    w2, _ = await open_socket(auction.pk)
+    await live.Hub.current().refresh_counts()
+    msg = await receive(w1, "counts")
+    assert (msg["watchers"], msg["registrants"]) == (2, 1)
+    await w2.disconnect()
+    await live.Hub.current().refresh_counts()
+    assert (await receive(w1, "counts"))["watchers"] == 1
+    await w1.disconnect()
+
+
+async def test_snapshot_can_be_asked_for_again(auction, alice):
+    comm, _ = await open_socket(auction.pk, alice[1])
+    assert (await bid(comm, START))["type"] == "bid_accepted"
+    await comm.send_json_to({"type": "snapshot"})
+    snap = await receive(comm, "snapshot")
+    assert snap["seq"] == 1 and snap["bids"][0]["amount_fen"] == START
+    await comm.disconnect()
+
+
+async def test_auction_state_changes_from_the_court_reach_watchers(auction):
+    comm, _ = await open_socket(auction.pk)
+    await database_sync_to_async(_suspend)(auction.pk)
+    msg = await receive(comm, "state")
+    assert msg["state"] == "suspended" and msg["state_label"] == "暂缓"
+    await comm.disconnect()
+
+
+def _suspend(auction_id: int) -> None:
+    from django.db import transaction
+
+    from bidding.events import AuctionStateChanged
+    from core.events import publish_on_commit
+
+    # The court's suspension service lives in the engine; its effect on the row and event is this.
+    with transaction.atomic():
+        a = Auction.objects.select_for_update().get(pk=auction_id)
+        a.suspend()
+        a.save(update_fields=["state"])
+        publish_on_commit(AuctionStateChanged(auction_id=a.pk, old="bidding", new="suspended"))
