@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from core.calendar import CST
 from core.models import AuditEntry
 
 ACTION_LABELS = {
@@ -29,6 +31,17 @@ ACTION_LABELS = {
     "service.received": _("签收"),
 }
 
+
+def _value_labels() -> dict[str, str]:
+    from cases.models import Asset, Party, Seizure
+    from core.models import ServiceRecord
+
+    out: dict[str, str] = {}
+    for choices in (Seizure.Kind, Asset.Kind, Party.Kind, Party.Role, ServiceRecord.Method):
+        out.update({str(v): str(label) for v, label in choices.choices})
+    return out
+
+
 _SUMMARY_KEYS = (
     "number",
     "name",
@@ -46,21 +59,42 @@ _SUMMARY_KEYS = (
 )
 
 
-def _summary(after: Any) -> str:
+def _display(value: Any, labels: dict[str, str]) -> str:
+    """Codes as labels; ISO datetimes (how the audit stores them, UTC) as Beijing time."""
+    text = str(value)
+    if text in labels:
+        return labels[text]
+    if isinstance(value, str) and len(value) > 19 and value[10:11] == "T":
+        try:
+            when = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return text
+        if when.tzinfo is not None:
+            return when.astimezone(CST).strftime("%Y-%m-%d %H:%M")
+    return text
+
+
+def _summary(after: Any, labels: dict[str, str] | None = None) -> str:
+    """A one-line reading of ``before``/``after``: codes as their Chinese labels, refs as names."""
     if not isinstance(after, dict):
         return "" if after is None else str(after)[:200]
-    parts = [str(after[k]) for k in _SUMMARY_KEYS if after.get(k) not in (None, "")]
+    labels = labels or {}
+    parts = [_display(after[k], labels) for k in _SUMMARY_KEYS if after.get(k) not in (None, "")]
     text = "；".join(parts) if parts else json.dumps(after, ensure_ascii=False)
     return text[:240]
 
 
-def history_rows(entries: Iterable[AuditEntry]) -> list[dict[str, Any]]:
+def history_rows(
+    entries: Iterable[AuditEntry], *, names: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """``names`` maps references (``party:3``) to what people call them."""
+    labels = {**_value_labels(), **(names or {})}
     return [
         {
             "entry": e,
             "label": ACTION_LABELS.get(e.action, e.action),
-            "summary": _summary(e.after),
-            "before": _summary(e.before) if e.before else "",
+            "summary": _summary(e.after, labels),
+            "before": _summary(e.before, labels) if e.before else "",
         }
         for e in entries
     ]

@@ -176,7 +176,10 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "assets": [_asset_view(a) for a in selectors.case_assets(case)],
         "lots": selectors.case_lots(case),
         "deadlines": selectors.case_deadlines(case).select_related("owner"),
-        "history": history_rows(selectors.case_history(case)[:300]),
+        "history": history_rows(
+            selectors.case_history(case)[:300],
+            names={p.ref: p.name for p in selectors.case_parties(case)},
+        ),
         "can_change": can(request.user, "cases.change_case", case),
         "can_reveal": can(request.user, "cases.reveal_identity", case),
     }

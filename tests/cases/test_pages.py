@@ -330,3 +330,26 @@ def test_nav_links_are_on_my_pages(client, judge, party_user, name):
     client.force_login(judge)
     html = page(client, reverse(f"cases:{name}"), follow=True)[1]
     assert "我的案件" in html
+
+
+def test_a_passed_pricing_deadline_shows_as_overdue_before_the_sweep(
+    client, case, flat, judge, frozen_now
+):
+    """PRC-01 / REC-13: the case page marks a passed deadline even before the worker flags it."""
+    import datetime as dt
+
+    from cases.services import seizure_record
+    from core import clock
+    from core.calendar import CST
+
+    seizure_record(
+        asset=flat, kind="seal", seized_on=dt.date(2026, 10, 20), document="裁定", actor=judge
+    )
+    client.force_login(judge)
+    html = page(client, reverse("cases:case", args=[case.pk]))[1]
+    assert "正常" in html and "已超期" not in html
+    clock.set_time(dt.datetime(2026, 11, 20, 8, 0, tzinfo=CST))
+    html = page(client, reverse("cases:case", args=[case.pk]))[1]
+    assert "已超期" in html
+    # The history reads in Beijing time, not the stored UTC text.
+    assert "2026-11-19 23:59" in html and "15:59:59" not in html
