@@ -289,7 +289,7 @@ def publishable_draft(
     **case_kw,
 ):
     """A draft that passes every publication check: served 3+ days ago, panel decided, full pack."""
-    case, lot, creditor, debtor = make_case(
+    _case, lot, _creditor, _debtor = make_case(
         court, judge=judge, kind=kind, basis_fen=basis_fen, **case_kw
     )
     full_disclosures(lot, judge)

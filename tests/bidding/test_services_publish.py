@@ -125,13 +125,13 @@ def test_disclosure_pack_must_be_complete_and_lists_what_is_missing_auc09(court,
         start_at=now + dt.timedelta(days=31),
         end_at=now + dt.timedelta(days=32),
     )
-    refusal = [p for p in services.auction_publish_problems(a) if p.rule == "AUC-09"][0]
+    refusal = next(p for p in services.auction_publish_problems(a) if p.rule == "AUC-09")
     for item in ("拍卖公告正文", "竞价规则", "权属状况", "照片或视频", "优先购买权人情况"):
         assert item in refusal.message
 
 
 def test_parties_must_be_served_three_days_before_auc10(court, judge, frozen_now):
-    case, lot, creditor, debtor = make_case(court, judge=judge)
+    _case, lot, _creditor, _debtor = make_case(court, judge=judge)
     from .engine_factories import full_disclosures
 
     full_disclosures(lot, judge)
@@ -159,7 +159,7 @@ def test_parties_must_be_served_three_days_before_auc10(court, judge, frozen_now
 
 
 def test_unreachable_party_counts_as_served_after_deemed_notice_auc10(court, judge, frozen_now):
-    case, lot, creditor, debtor = make_case(court, judge=judge)
+    _case, lot, creditor, debtor = make_case(court, judge=judge)
     a = services.auction_draft_create(
         lot=lot,
         actor=judge,

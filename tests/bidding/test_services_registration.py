@@ -38,7 +38,7 @@ def world(court, judge, frozen_now):
     creditor_user, debtor_user = make_user("party"), make_user("party")
     make_identity(creditor_user)
     make_identity(debtor_user)
-    case, lot, creditor, debtor = make_case(
+    _case, lot, creditor, debtor = make_case(
         court,
         judge=judge,
         creditor_user=creditor_user,
