@@ -45,30 +45,21 @@ def urgency_of(d: Deadline, now: dt.datetime) -> int:
     return LATER
 
 
-# Pages a subject can lead to, tried in order (the first URL name that exists wins). A name
-# that does not exist (an app not installed, a page renamed) is skipped, never an error.
-_SUBJECT_PAGES: dict[str, list[str]] = {
-    "auction": [
-        "bidding:court_auction_detail",
-        "bidding:court_auction",
-        "bidding:auction_detail",
-        "bidding:auction",
-    ],
-    "case": ["cases:case_detail", "cases:detail", "cases:case"],
-    "asset": ["cases:asset_detail"],
-    "account": ["settlement:account_detail"],
-    "payout": ["settlement:payout_detail"],
-    "commission": ["appraisers:commission_detail"],
-    "procedure": ["pricing:procedure_detail"],
-}
+# Pages a subject can lead to, most specific first: (the reference kinds it needs, URL names
+# tried in order). A name that does not exist (an app not installed, a page renamed) is
+# skipped, never an error; the first page found wins.
+_SUBJECT_PAGES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
+    (("auction",), ("bidding:court_auction_detail", "bidding:court_auction", "bidding:auction")),
+    (("case", "asset"), ("cases:asset",)),
+    (("case",), ("cases:case",)),
+]
 
 
-@lru_cache(maxsize=256)
-def _reverse_first(kind: str, pk: str) -> str | None:
-    args = [int(pk)] if pk.isdigit() else [pk]
-    for name in _SUBJECT_PAGES.get(kind, []):
+@lru_cache(maxsize=512)
+def _reverse_first(names: tuple[str, ...], args: tuple[int, ...]) -> str | None:
+    for name in names:
         try:
-            return reverse(name, args=args)
+            return reverse(name, args=list(args))
         except NoReverseMatch:
             continue
     return None
@@ -84,11 +75,15 @@ def parse_subject(subject: str) -> list[tuple[str, str]]:
 
 
 def subject_link(subject: str) -> str | None:
-    """The most specific page for ``subject`` ("case:3/asset:9" → the asset, else the case)."""
-    for kind, pk in reversed(parse_subject(subject)):
-        url = _reverse_first(kind, pk)
-        if url:
-            return url
+    """The most specific page for ``subject`` ("case:3/asset:9" → the asset page, else the case)."""
+    refs = {kind: pk for kind, pk in parse_subject(subject) if pk.isdigit()}
+    for kinds, names in _SUBJECT_PAGES:
+        if all(k in refs for k in kinds):
+            url = _reverse_first(names, tuple(int(refs[k]) for k in kinds))
+            if url:
+                return url
+            if kinds == ("auction",):  # bidding's public auction page, by its agreed path
+                return f"/bidding/auctions/{refs['auction']}/"
     return None
 
 

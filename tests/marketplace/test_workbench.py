@@ -127,3 +127,20 @@ def test_a_case_deadline_shows_the_case_number(frozen_now, court, judge):
     open_deadline("启动定价", court=court, days=30, owner=judge, subject=f"case:{case.pk}/asset:5")
     (item,) = workbench_items(judge)
     assert item.subject_label == "（2026）测0102执1号 · asset:5"
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        ("case:{case}/auction:{auction}/ruling", "/bidding/auctions/{auction}/"),
+        ("case:{case}/asset:{asset}", "/cases/{case}/assets/{asset}/"),
+        ("case:{case}/payout:7", "/cases/{case}/"),
+        ("court:1/receipt:3", None),
+    ],
+)
+def test_a_deadline_links_to_its_subjects_page(frozen_now, court, subject, expected):
+    from marketplace.workbench import subject_link
+
+    ids = {"case": 12, "asset": 34, "auction": 56}
+    got = subject_link(subject.format(**ids))
+    assert got == (expected.format(**ids) if expected else None)
