@@ -373,7 +373,7 @@ def inquiry_report_record(
         )
     if (
         not correcting
-        and inquiry.status == Inquiry.Status.OPEN
+        and inquiry.status in (Inquiry.Status.OPEN, Inquiry.Status.EXTENDED)
         and not inquiry.requests.filter(status__in=[R.PENDING, R.ACCEPTED]).exists()
     ):
         _close_window(inquiry, actor=None)
@@ -910,6 +910,7 @@ def objection_decide(
 def fix_blockers(inquiry: Inquiry, *, at: dt.datetime | None = None) -> list[str]:
     """What still stands between this inquiry and a reference price (shown on the judge's page)."""
     at = at or clock.now()
+    inquiry = Inquiry.objects.select_related("procedure").get(pk=inquiry.pk)
     out: list[str] = []
     if inquiry.status in (Inquiry.Status.OPEN, Inquiry.Status.EXTENDED):
         out.append("报告期限尚未结算（PRC-07）")
@@ -936,10 +937,11 @@ def fix_blockers(inquiry: Inquiry, *, at: dt.datetime | None = None) -> list[str
                 if end is None or at <= end:
                     when = f"{end.astimezone(calendar.CST):%Y-%m-%d}" if end else "送达后"
                     out.append(f"{p.name}对{rep.platform.name}报告的异议期至 {when}（APR-12）")
-    if Objection.objects.filter(
-        report__request__inquiry=inquiry, status=Objection.Status.PENDING
-    ).exists():
-        out.append("有异议尚未处理（APR-15）")
+    if not out:
+        try:
+            prc09_basis(inquiry)
+        except DomainError as exc:
+            out.append(str(exc.message))
     return out
 
 

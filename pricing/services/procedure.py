@@ -1038,7 +1038,11 @@ def reference_price_reissue(*, procedure: PricingProcedure, actor: Any = None) -
             after={"price": price.pk, "method": price.method},
             rules=("PRC-12",),
         )
-        appraisal_reissue_request(procedure_ref=proc.ref, actor=actor)
+        appraisal_reissue_request(
+            procedure_ref=proc.ref,
+            reason="参考价有效期届满且尚未发布拍卖公告（PRC-12）",
+            actor=actor,
+        )
         return step
     raise DomainError(
         "reissue_not_applicable", "议价或定向询价结果过期，请撤回后重新启动定价程序", rule="PRC-12"

@@ -137,3 +137,82 @@ def fix_by_directed(procedure, judge, amount_fen=100_000_000, valid_until=None):
     return directed_inquiry_result(
         procedure=procedure, amount_fen=amount_fen, valid_until=valid_until, actor=judge
     )
+
+
+# ----------------------------------------------------------------------------- valuation models
+SMALL_PARAMS = {"max_iter": 60, "learning_rate": 0.15}
+
+
+@pytest.fixture(scope="session")
+def built_models(tmp_path_factory, django_db_setup, django_db_blocker):
+    """Two small models (gbm, knn) on a 500-row sample of the demo data, fitted once per session."""
+    import joblib
+
+    from pricing.valuation.presets import preset
+    from pricing.valuation.training import build_artifact
+
+    out = {}
+    folder = tmp_path_factory.mktemp("models")
+    with django_db_blocker.unblock():
+        spec = preset("demo_cn")
+        for method in ("gbm", "knn"):
+            built = build_artifact(spec=spec, method=method, sample=500, params=SMALL_PARAMS)
+            path = folder / f"demo-{method}.joblib"
+            joblib.dump(built.artifact, path)
+            out[method] = (path, built)
+    return out
+
+
+@pytest.fixture
+def active_models(db, built_models, settings, tmp_path):
+    """Register and activate the session's small models for this test."""
+    from pricing.valuation.service import clear_cache
+    from pricing.valuation.training import register_artifact
+
+    settings.GAVEL_MODEL_DIR = str(tmp_path / "models")
+    clear_cache()
+    records = {}
+    for method, (path, built) in built_models.items():
+        rec = register_artifact(path=path, artifact=built.artifact, fingerprint_=built.fingerprint)
+        rec.is_active = True
+        rec.save(update_fields=["is_active"])
+        records[method] = rec
+    yield records
+    clear_cache()
+
+
+FLAT = {"area_m2": "89.50", "rooms": 3, "floor": 12, "total_floors": 18, "year_built": 2012}
+
+
+@pytest.fixture
+def flat(case, parties):
+    from decimal import Decimal
+
+    return make_asset(
+        case, features=dict(FLAT), latitude=Decimal("28.690000"), longitude=Decimal("115.905000")
+    )
+
+
+def admit_builtin_platforms():
+    from pricing.services import platform_admit
+
+    kinds = ["挂牌价", "成交价", "评估价"]
+    a = platform_admit(
+        code="gavel-gbm",
+        name="内置模型平台甲（梯度提升）",
+        adapter="builtin",
+        config={"method": "gbm"},
+        price_data_kinds=kinds,
+        retention_years=10,
+        sort_order=1,
+    )
+    b = platform_admit(
+        code="gavel-knn",
+        name="内置模型平台乙（市场比较）",
+        adapter="builtin",
+        config={"method": "knn"},
+        price_data_kinds=kinds,
+        retention_years=10,
+        sort_order=2,
+    )
+    return a, b

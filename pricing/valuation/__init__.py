@@ -1,0 +1,1 @@
+"""Our own valuation models (scikit-learn + pandas): training, storage, valuation."""

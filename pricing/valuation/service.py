@@ -1,0 +1,295 @@
+"""Valuing one asset with the active model: point price, conformal interval, explanation.
+
+Loading refuses a model whose file changed, or that was fitted with other library versions
+(a pickled pipeline may silently misbehave under another scikit-learn): the message says to
+retrain with ``manage.py valuation_train``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from core import clock
+from pricing.valuation.engine import ENGINE_VERSION
+from pricing.valuation.errors import ValuationError
+
+LABELS = {
+    "area_m2": "建筑面积（㎡）",
+    "area": "面积",
+    "rooms": "房间数",
+    "floor": "所在楼层",
+    "total_floors": "总楼层",
+    "year_built": "建成年份",
+    "division_code": "行政区划",
+    "location": "位置",
+    "lat": "纬度",
+    "lon": "经度",
+    "bedrooms": "卧室数",
+    "bathrooms": "卫生间数",
+    "floors": "楼层数",
+    "waterfront": "临水",
+    "view": "景观评级",
+    "condition": "房屋状况",
+    "grade": "建筑等级",
+    "zipcode": "邮编区",
+    "yr_built": "建成年份",
+    "yr_renovated": "翻新年份",
+    "sqft_lot": "土地面积",
+    "sqft_above": "地上面积",
+    "sqft_basement": "地下室面积",
+    "sqft_living15": "邻近住宅面积",
+    "sqft_lot15": "邻近土地面积",
+    "Neighborhood": "社区",
+    "Overall Qual": "整体质量",
+    "Year Built": "建成年份",
+    "mileage_km": "行驶里程",
+    "year": "出厂年份",
+    "HP": "功率",
+    "Fuel_Type": "燃料",
+    "Age_08_04": "车龄（月）",
+}
+ASSET_CLASSES = {"residential", "commercial", "land", "vehicle", "equity", "movable"}
+
+_cache: dict[tuple[int, str], dict[str, Any]] = {}
+_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def label(name: str) -> str:
+    return LABELS.get(name, name)
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_artifact(record: Any) -> dict[str, Any]:
+    """The fitted artifact of a ValuationModel row, checked (file digest, library versions)."""
+    from pricing.valuation.training import library_versions
+
+    key = (record.pk, record.file_sha256)
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+    path = Path(record.file)
+    retrain = f"请重新训练：manage.py valuation_train --asset-class {record.asset_class} --method {record.method}"
+    if not path.exists():
+        raise ValuationError("model_file_missing", f"模型文件不存在（{path.name}），{retrain}")
+    if _file_sha256(path) != record.file_sha256:
+        raise ValuationError("model_file_changed", f"模型文件与登记的摘要不符，拒绝加载；{retrain}")
+    here = library_versions()
+    stored = record.library_versions or {}
+    for lib in ("scikit-learn", "engine"):
+        if stored.get(lib) != here[lib]:
+            raise ValuationError(
+                "model_version_mismatch",
+                f"模型以 {lib} {stored.get(lib)} 训练，当前为 {here[lib]}，拒绝加载；{retrain}",
+            )
+    for lib in ("numpy", "pandas"):
+        if str(stored.get(lib, "")).split(".")[:1] != here[lib].split(".")[:1]:
+            raise ValuationError(
+                "model_version_mismatch",
+                f"模型以 {lib} {stored.get(lib)} 训练，当前为 {here[lib]}，拒绝加载；{retrain}",
+            )
+    try:
+        art = joblib.load(path)
+    except Exception as exc:  # a corrupt or foreign file
+        raise ValuationError(
+            "model_load_failed", f"模型文件无法读取（{exc.__class__.__name__}），{retrain}"
+        ) from exc
+    if (
+        not isinstance(art, dict)
+        or art.get("engine_version") != ENGINE_VERSION
+        or "valuer" not in art
+    ):
+        raise ValuationError("model_load_failed", f"模型文件格式不符，{retrain}")
+    with _lock:
+        _cache[key] = art
+    return art
+
+
+def active_model(asset_class: str, method: str) -> Any:
+    from pricing.models import ValuationModel
+
+    if asset_class not in ASSET_CLASSES:
+        raise ValuationError("unknown_asset_kind", f"未知的财产类型：{asset_class}")
+    record = ValuationModel.objects.filter(
+        asset_class=asset_class, method=method, is_active=True
+    ).first()
+    if record is None:
+        raise ValuationError(
+            "no_model",
+            f"没有启用的{asset_class}类估价模型（方法 {method}），内置平台无法对该类财产询价",
+        )
+    return record
+
+
+@dataclass(frozen=True)
+class Valuation:
+    price: float
+    low: float
+    high: float
+    level: float
+    currency: str
+    method: str
+    method_text: str
+    features_used: dict[str, Any]
+    comparables: list[dict[str, Any]]
+    explanation: list[dict[str, Any]]
+    model_info: dict[str, Any]
+
+
+def _input_row(
+    art: dict[str, Any], features: dict[str, Any], at: dt.datetime | None
+) -> pd.DataFrame:
+    recipe = art["recipe"]
+    missing = [c for c in recipe.required() if features.get(c) in (None, "")]
+    if missing:
+        spec = art["spec"]
+        raise ValuationError(
+            "missing_features",
+            f"缺少估价所需特征：{'、'.join(label(c) for c in missing)}（模型训练数据：{spec['dataset']}）",
+        )
+    row: dict[str, Any] = {}
+    numeric = (
+        set(recipe.numeric)
+        | set(recipe.log_numeric)
+        | {recipe.area, recipe.lat, recipe.lon, recipe.year_built, recipe.year_renovated}
+    )
+    for name in recipe.inputs():
+        v = features.get(name)
+        if name in numeric and v not in (None, ""):
+            try:
+                v = float(v)
+            except (TypeError, ValueError) as exc:
+                raise ValuationError("bad_feature", f"特征“{label(name)}”须为数字") from exc
+            if not math.isfinite(v):
+                raise ValuationError("bad_feature", f"特征“{label(name)}”须为有限数字")
+            if name == recipe.area and v <= 0:
+                raise ValuationError("bad_feature", f"特征“{label(name)}”须大于零")
+        row[name] = np.nan if v in (None, "") else v
+    df = pd.DataFrame([row])
+    if art.get("data_end"):
+        # A model knows no prices after its data end: it values as of that date at the latest.
+        end = pd.Timestamp(art["data_end"])
+        when = pd.Timestamp((at or clock.now()).date())
+        df["sale_date"] = min(when, end)
+    return df
+
+
+def value_asset(
+    *,
+    asset_class: str,
+    method: str,
+    features: dict[str, Any],
+    at: dt.datetime | None = None,
+    n_comparables: int = 6,
+) -> Valuation:
+    """Value one asset with the active model of its class and method."""
+    record = active_model(asset_class, method)
+    art = load_artifact(record)
+    return value_with(art, record, features, at=at, n_comparables=n_comparables)
+
+
+def value_with(
+    art: dict[str, Any],
+    record: Any,
+    features: dict[str, Any],
+    *,
+    at: dt.datetime | None = None,
+    n_comparables: int = 6,
+) -> Valuation:
+    from pricing.valuation.engine import feature_effects
+
+    row = _input_row(art, features, at)
+    valuer = art["valuer"]
+    log_p = float(valuer.predict_log(row)[0])
+    q = float(art["q"])
+    price = math.exp(log_p)
+    builder, comps = valuer.builder_, valuer.comparables_
+    _, dist, idx = comps.neighbours(builder, builder.transform(row), k=n_comparables)
+    table = art["comparables"]
+    recipe = art["recipe"]
+    comparables = []
+    for d, i in zip(dist[0], idx[0], strict=True):
+        rec = table.iloc[int(i)]
+        item = {"price": round(float(rec["price"]), 2), "distance": round(float(d), 3)}
+        if "sale_date" in table.columns:
+            item["sale_date"] = f"{pd.Timestamp(rec['sale_date']):%Y-%m-%d}"
+        for c in recipe.inputs()[:12]:
+            v = rec[c]
+            item[c] = (
+                v.item()
+                if isinstance(v, np.generic)
+                else (None if isinstance(v, float) and math.isnan(v) else v)
+            )
+        if recipe.area:
+            item["area"] = float(rec[recipe.area])
+        comparables.append(item)
+    effects = feature_effects(valuer, row, art["typical"], art["groups"])[:6]
+    for e in effects:
+        e["label"] = label(e["feature"])
+    spec = art["spec"]
+    used = {
+        k: (None if isinstance(v, float) and math.isnan(v) else v)
+        for k, v in row.iloc[0].to_dict().items()
+    }
+    if "sale_date" in used:
+        used["sale_date"] = f"{pd.Timestamp(used['sale_date']):%Y-%m-%d}"
+    level = float(art["level"])
+    return Valuation(
+        price=round(price, 2),
+        low=round(price * math.exp(-q), 2),
+        high=round(price * math.exp(q), 2),
+        level=level,
+        currency=record.currency,
+        method=record.method,
+        method_text=f"{valuer.label}（模型 v{record.version}）",
+        features_used=used,
+        comparables=comparables,
+        explanation=effects,
+        model_info={
+            "model_id": record.pk,
+            "version": record.version,
+            "dataset": record.dataset,
+            "dataset_note": record.dataset_note,
+            "currency": record.currency,
+            "area_unit": record.area_unit,
+            "region": record.region,
+            "split": record.split,
+            "split_note": record.split_note,
+            "metrics": record.metrics,
+            "data_end": art.get("data_end", ""),
+            "asset_class": record.asset_class,
+            "interval": f"{round(level * 100)}% 共形预测区间（检验集覆盖率 "
+            f"{record.metrics.get('coverage', float('nan')):.0%}）",
+            "area_col": recipe.area or "",
+            "trained_at": record.created_at.isoformat(),
+            "preset": spec.get("preset", ""),
+        },
+    )
+
+
+def value_batch(art: dict[str, Any], df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Point prices and intervals for many rows at once (the benchmark's batch path)."""
+    pred = np.exp(art["valuer"].predict_log(df))
+    q = float(art["q"])
+    return pred, pred * math.exp(-q), pred * math.exp(q)
