@@ -18,12 +18,18 @@ from appraisers.models import (
     RosterEntry,
 )
 from appraisers.selectors import is_staff_of, requests_for_party
-from appraisers.services.commission import OBJECTION_DAYS, objection_window
+from appraisers.services.commission import (
+    CORRECTION_KIND,
+    OBJECTION_DAYS,
+    REPORT_KIND,
+    objection_window,
+)
 from appraisers.services.selection import agreement_firm_problems, parties_of_user
 from appraisers.views._util import forbidden, guarded, run
+from core.models import ServiceRecord
 from core.permissions import require
 from core.ratelimit import write_rate_limited
-from core.service import recipient_served_at
+from core.service import is_served
 
 SERVED_STATES = (Commission.State.SERVED, Commission.State.FINAL, Commission.State.REPLACED)
 
@@ -152,10 +158,15 @@ def report_download(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     is_firm = user.has_perm("appraisers.act_for_firm", c)
     if not is_firm and not is_staff_of(user, c.court_id):
-        mine = parties_of_user(c.request.case_id, user)
-        if not any(
-            recipient_served_at(subject=c.subject, recipient_ref=f"party:{p.pk}") for p in mine
-        ):
+        # A party reads a report version once it has been served on them (PRC-10).
+        refs = [f"party:{p.pk}" for p in parties_of_user(c.request.case_id, user)]
+        served = ServiceRecord.objects.filter(
+            subject=c.subject,
+            recipient_ref__in=refs,
+            document_kind__in=[REPORT_KIND, CORRECTION_KIND],
+            sent_at__gte=report.uploaded_at,
+        )
+        if not any(is_served(r) for r in served):
             return forbidden(request, "报告尚未送达您")
     return FileResponse(
         report.file.open("rb"),
