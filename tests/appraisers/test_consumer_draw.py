@@ -113,5 +113,5 @@ async def test_a_refused_step_pushes_nothing():
 
 async def test_unknown_draw_is_refused():
     comm = WebsocketCommunicator(_app(), "/ws/appraisers/draws/999999/")
-    connected, code = await comm.connect()
+    connected, _code = await comm.connect()
     assert not connected

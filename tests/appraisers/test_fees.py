@@ -161,7 +161,7 @@ def test_settling_twice_is_idempotent_and_a_different_outcome_is_refused(setup):
 
 def test_firm_statement_shows_payment_status(client, setup, finance):
     s = setup
-    req, c, user = _fixed(s)
+    req, _, user = _fixed(s)
     [fee] = services.appraisal_fee_settle(
         procedure_ref=req.procedure_ref, outcome="sold", sale_price_fen=VALUE
     )
