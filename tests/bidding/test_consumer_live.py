@@ -16,7 +16,6 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from bidding import consumers, live, services
-from bidding.models import Auction
 from config.asgi import application
 from core import clock
 
@@ -436,23 +435,12 @@ async def test_snapshot_can_be_asked_for_again(auction, alice):
     await comm.disconnect()
 
 
-async def test_auction_state_changes_from_the_court_reach_watchers(auction):
+async def test_court_suspension_reaches_watchers_auc40(auction, judge):
     comm, _ = await open_socket(auction.pk)
-    await database_sync_to_async(_suspend)(auction.pk)
+    await database_sync_to_async(services.auction_suspend)(
+        auction_id=auction.pk, actor=judge, reason="案外人提出异议，暂缓拍卖"
+    )
     msg = await receive(comm, "state")
     assert msg["state"] == "suspended" and msg["state_label"] == "暂缓"
+    assert msg["old_state"] == "bidding"
     await comm.disconnect()
-
-
-def _suspend(auction_id: int) -> None:
-    from django.db import transaction
-
-    from bidding.events import AuctionStateChanged
-    from core.events import publish_on_commit
-
-    # The court's suspension service lives in the engine; its effect on the row and event is this.
-    with transaction.atomic():
-        a = Auction.objects.select_for_update().get(pk=auction_id)
-        a.suspend()
-        a.save(update_fields=["state"])
-        publish_on_commit(AuctionStateChanged(auction_id=a.pk, old="bidding", new="suspended"))

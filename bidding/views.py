@@ -1,0 +1,276 @@
+"""The public auction page and the bidder's own steps (register, deposit, bidding password).
+
+Thin: each view reads through the engine's selectors or calls one engine service and
+renders. Anonymity (REC-05): nothing here shows who registered; a signed-in bidder sees
+only their own registration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from bidding import live
+from bidding.models import Auction, AuctionState, Registration
+from bidding.selectors import auction_bid_history, auction_snapshot, registration_for
+from core.errors import DomainError
+from core.ratelimit import write_rate_limited
+
+S = AuctionState
+PRE_BIDDING = {S.SCHEDULED}
+LIVE = {S.BIDDING, S.EXTENDED}
+
+
+def _public_auction(auction_id: int) -> Auction:
+    auction = (
+        Auction.objects.select_related("court", "case", "lot", "result")
+        .exclude(state=S.DRAFT)
+        .filter(pk=auction_id)
+        .first()
+    )
+    if auction is None:
+        raise Http404(_("拍卖不存在"))
+    return auction
+
+
+def _snapshot(auction_id: int) -> dict[str, Any]:
+    try:
+        snap = dict(auction_snapshot(auction_id))
+    except DomainError as exc:
+        raise Http404(str(exc.message)) from exc
+    live.note_snapshot(snap)
+    snap["type"] = "snapshot"
+    snap["watchers"] = live.watcher_count(auction_id)
+    snap.update(live.server_time_fields())
+    return snap
+
+
+def _disclosures(auction: Auction) -> list[dict[str, Any]]:
+    """Each asset of the lot with its current disclosures and photos (AUC-09)."""
+    if auction.lot_id is None:
+        return []
+    from cases.selectors import current_disclosures
+
+    out = []
+    for asset in auction.lot.assets.all().order_by("pk"):
+        files = []
+        if hasattr(asset, "files"):
+            files = [f for f in asset.files.all() if getattr(f, "file", None)]
+        out.append(
+            {
+                "asset": asset,
+                "disclosures": sorted(
+                    current_disclosures(asset).values(), key=lambda d: d.get_topic_display()
+                ),
+                "files": files,
+            }
+        )
+    return out
+
+
+def _bidder_step(auction: Auction, reg: Registration | None, user: Any) -> str:
+    """Where the signed-in user is on the way to bidding."""
+    if not user.is_authenticated:
+        return "login"
+    if reg is None:
+        return "register" if auction.state in PRE_BIDDING | LIVE else "closed"
+    if not reg.bidder_code:
+        if reg.status == Registration.Status.PENDING_DEPOSIT:
+            return "deposit"
+        return "waiting"
+    if not reg.password_hash:
+        return "password"
+    return "bid"
+
+
+def _labels() -> dict[str, str]:
+    """Strings the browser shows, translated here so the script has no language of its own."""
+    return {
+        "current_price": _("当前价"),
+        "starting_price": _("起拍价"),
+        "connecting": _("正在连接…"),
+        "connected": _("实时连接"),
+        "reconnecting": _("连接中断，正在重连…"),
+        "resyncing": _("正在同步…"),
+        "to_start": _("距开始"),
+        "to_end": _("距结束"),
+        "ended": _("竞价已结束"),
+        "not_running": _("当前不在竞价期"),
+        "days": _("天"),
+        "no_bids": _("暂无出价"),
+        "sending": _("出价已发送，等待确认…"),
+        "accepted": _("出价成功"),
+        "rejected": _("出价未成功"),
+        "extended": _("有人在最后5分钟出价，结束时间已延长5分钟"),
+        "closed": _("本场拍卖已结束"),
+        "sold": _("成交"),
+        "unsold": _("流拍"),
+        "winner_code": _("买受人竞买号"),
+        "final_price": _("成交价"),
+        "price_axis": _("价格（元）"),
+        "price_series": _("出价"),
+        "you": _("（我）"),
+        "priority": _("优先"),
+        "bad_amount": _("请输入有效金额（元，最多两位小数）"),
+        "need_password": _("请输入竞价密码"),
+        "yuan": _("元"),
+        "leading": _("您当前领先"),
+        "outbid": _("您已被超越"),
+    }
+
+
+@require_GET
+def auction_page(request: HttpRequest, auction_id: int) -> HttpResponse:
+    auction = _public_auction(auction_id)
+    snap = _snapshot(auction_id)
+    reg = registration_for(request.user, auction_id) if request.user.is_authenticated else None
+    step = _bidder_step(auction, reg, request.user)
+    history = auction_bid_history(auction_id)
+    result = getattr(auction, "result", None) if auction.state not in PRE_BIDDING | LIVE else None
+    config = {
+        "auction_id": auction.pk,
+        "ws_path": f"/ws/auctions/{auction.pk}/",
+        "snapshot_url": reverse("bidding:auction_snapshot", args=[auction.pk]),
+        "snapshot": snap,
+        "history": history,
+        "my_code": reg.bidder_code if reg else None,
+        "can_bid": step == "bid",
+        "labels": _labels(),
+    }
+    lot_restricted = bool(
+        auction.lot_id and auction.lot.assets.filter(purchase_restricted=True).exists()
+    )
+    return render(
+        request,
+        "bidding/auction.html",
+        {
+            "auction": auction,
+            "snap": snap,
+            "reg": reg,
+            "step": step,
+            "history": _with_times(list(reversed(history))[:20]),
+            "history_count": len(history),
+            "result": result,
+            "court_actions": list(auction.court_actions.order_by("decided_at", "pk")),
+            "disclosures": _disclosures(auction),
+            "pre_bidding": auction.state in PRE_BIDDING,
+            "lot_restricted": lot_restricted,
+            "config": config,
+        },
+    )
+
+
+@require_GET
+@never_cache
+def auction_snapshot_view(request: HttpRequest, auction_id: int) -> JsonResponse:
+    """The live state over HTTP, for clients that saw a sequence gap or reconnect."""
+    return JsonResponse(_snapshot(auction_id), json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def auction_bids(request: HttpRequest, auction_id: int) -> HttpResponse:
+    """The complete public bid history: codes, amounts, server times (AUC-25)."""
+    auction = _public_auction(auction_id)
+    history = auction_bid_history(auction_id)
+    if request.GET.get("format") == "json":
+        return JsonResponse(
+            {"auction_id": auction.pk, "bids": history}, json_dumps_params={"ensure_ascii": False}
+        )
+    return render(
+        request,
+        "bidding/bids.html",
+        {"auction": auction, "bids": _with_times(list(reversed(history)))},
+    )
+
+
+def _with_times(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """History rows for templates: the ISO time also as an aware datetime (shown in 北京时间)."""
+    out = []
+    for row in rows:
+        at = row.get("at")
+        out.append({**row, "at_dt": dt.datetime.fromisoformat(at) if isinstance(at, str) else at})
+    return out
+
+
+def _back(auction_id: int) -> HttpResponse:
+    return redirect(reverse("bidding:auction", args=[auction_id]) + "#bid")
+
+
+@login_required
+@require_POST
+@write_rate_limited("bidding-register")
+def register(request: HttpRequest, auction_id: int) -> HttpResponse:
+    """报名: accept the terms (and declare purchase eligibility where the lot needs it)."""
+    from bidding.services import registration_create
+
+    _public_auction(auction_id)
+    try:
+        registration_create(
+            auction_id=auction_id,
+            user=request.user,
+            accept_terms=request.POST.get("accept_terms") == "on",
+            eligibility_declared=request.POST.get("eligibility_declared") == "on",
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("报名成功，请交纳保证金。"))
+    return _back(auction_id)
+
+
+@login_required
+@require_POST
+@write_rate_limited("bidding-deposit")
+def deposit(request: HttpRequest, auction_id: int) -> HttpResponse:
+    """交纳保证金: the engine asks settlement for a payment; the bidder goes to pay it."""
+    from bidding.services import registration_pay_deposit
+
+    reg = registration_for(request.user, auction_id)
+    if reg is None:
+        messages.error(request, _("您尚未报名参加本场拍卖"))
+        return _back(auction_id)
+    try:
+        intent = registration_pay_deposit(registration_id=reg.pk, user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _back(auction_id)
+    pay_url = getattr(intent, "pay_url", "") or ""
+    if pay_url.startswith("/") and not pay_url.startswith("//"):
+        return redirect(pay_url)
+    if pay_url.startswith("https://"):
+        return redirect(pay_url)
+    messages.success(request, _("保证金已确认。"))
+    return _back(auction_id)
+
+
+@login_required
+@require_POST
+@write_rate_limited("bidding-password")
+def password(request: HttpRequest, auction_id: int) -> HttpResponse:
+    """设置竞价密码 (AUC-17): asked with every bid, stored hashed."""
+    from bidding.services import registration_set_password
+
+    reg = registration_for(request.user, auction_id)
+    if reg is None:
+        messages.error(request, _("您尚未报名参加本场拍卖"))
+        return _back(auction_id)
+    first = request.POST.get("password", "")
+    if first != request.POST.get("password2", ""):
+        messages.error(request, _("两次输入的竞价密码不一致"))
+        return _back(auction_id)
+    try:
+        registration_set_password(registration_id=reg.pk, user=request.user, password=first)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("竞价密码已设置。"))
+    return _back(auction_id)
