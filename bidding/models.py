@@ -435,8 +435,9 @@ class Registration(models.Model):
         ]
 
     def __str__(self) -> str:
-        # Never the person (REC-05).
-        return self.bidder_code or _("（未取得竞买号）")
+        # Neither the person nor the code (REC-05): wherever Django prints a related object
+        # (a user's protected-objects list, a foreign key), nothing links the two.
+        return str(_("竞买报名"))
 
     @property
     def ref(self) -> str:

@@ -1,0 +1,37 @@
+"""``manage.py run_clock``: the auction clock as its own process (production, with PostgreSQL).
+
+Opens auctions whose start has come, closes those whose end has passed (each exactly once:
+several clocks may run side by side, they share the work through ``skip_locked``), and
+retries unfinished close follow-ups. The embedded demo runs the same task inside its server
+(``bidding.close_due`` registered with ``core.worker``).
+"""
+
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from bidding.services import auction_clock_tick
+
+
+class Command(BaseCommand):
+    help = "Run the auction clock: open due auctions, close ended ones exactly once."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="one tick, then exit")
+        parser.add_argument("--interval", type=float, default=1.0, help="seconds between ticks")
+
+    def handle(self, *args, **opts):
+        if opts["once"]:
+            self.stdout.write(str(auction_clock_tick()))
+            return
+        self.stdout.write("auction clock running (Ctrl-C to stop)")
+        while True:
+            close_old_connections()
+            try:
+                counts = auction_clock_tick()
+                if counts["opened"] or counts["closed"]:
+                    self.stdout.write(str(counts))
+            except Exception as exc:  # keep ticking; the error is logged and retried
+                self.stderr.write(f"clock tick failed: {exc}")
+            time.sleep(opts["interval"])
