@@ -353,3 +353,11 @@ def test_a_passed_pricing_deadline_shows_as_overdue_before_the_sweep(
     assert "已超期" in html
     # The history reads in Beijing time, not the stored UTC text.
     assert "2026-11-19 23:59" in html and "15:59:59" not in html
+
+
+def test_a_person_who_picks_english_reads_the_case_page_in_english(client, case, flat, judge, settings):
+    client.force_login(judge)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = page(client, reverse("cases:case", args=[case.pk]))[1]
+    assert "Enforcement title" in html and "Known defects" in html and "Record disclosure" in html
+    assert "执行依据" not in html
