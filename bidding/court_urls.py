@@ -1,0 +1,22 @@
+"""Court pages, included by ``bidding/urls.py`` under ``/bidding/court/`` (namespace ``bidding``)."""
+
+from django.urls import path
+
+from bidding import court_views as v
+
+urlpatterns = [
+    path("", v.court_auction_list, name="court_auctions"),
+    path("lots/<int:lot_id>/new/", v.court_auction_new, name="court_auction_new"),
+    path("auctions/<int:auction_id>/", v.court_auction_detail, name="court_auction"),
+    path("auctions/<int:auction_id>/edit/", v.court_auction_edit, name="court_auction_edit"),
+    path(
+        "auctions/<int:auction_id>/do/<slug:name>/",
+        v.court_auction_action,
+        name="court_auction_action",
+    ),
+    path(
+        "registrations/<int:registration_id>/reveal/",
+        v.court_registration_reveal,
+        name="court_registration_reveal",
+    ),
+]

@@ -1,0 +1,152 @@
+"""Court pages: staff of the auction's court only; publish shows every refusal reason in Chinese;
+actions go through the services; no identity before the close (REC-05)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from bidding import services
+from bidding.models import AuctionState
+from core import clock
+from core.models import AccessLog
+from tests.conftest import make_user
+
+from .engine_factories import (
+    bid,
+    bidder_user,
+    make_case,
+    make_live_auction,
+    publishable_draft,
+    register_active,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_2fa(settings):
+    settings.GAVEL_STAFF_2FA_REQUIRED = False
+
+
+def login(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def test_list_and_detail_are_for_staff_of_the_court(court, judge, other_court, frozen_now):
+    draft = publishable_draft(court, judge)
+    assert login(judge).get("/bidding/court/").status_code == 200
+    assert login(judge).get(f"/bidding/court/auctions/{draft.pk}/").status_code == 200
+    assert (
+        login(make_user("judge", other_court))
+        .get(f"/bidding/court/auctions/{draft.pk}/")
+        .status_code
+        == 403
+    )
+    assert login(bidder_user()).get("/bidding/court/").status_code == 403
+    assert Client().get("/bidding/court/").status_code == 302  # sign in first
+
+
+def test_draft_page_lists_every_refusal_reason_in_chinese(court, judge, frozen_now):
+    draft = publishable_draft(court, judge)
+    draft.balance_period_days = None
+    draft.save()
+    body = login(judge).get(f"/bidding/court/auctions/{draft.pk}/").content.decode()
+    assert "须设定尾款支付期限（无默认值）（AUC-31）" in body
+
+
+def test_publish_from_the_page(court, judge, frozen_now):
+    draft = publishable_draft(court, judge)
+    r = login(judge).post(f"/bidding/court/auctions/{draft.pk}/do/publish/", follow=True)
+    draft.refresh_from_db()
+    assert draft.state == AuctionState.SCHEDULED and "操作已完成" in r.content.decode()
+
+
+def test_refused_action_shows_the_rule(court, judge, frozen_now):
+    draft = publishable_draft(court, judge)
+    draft.deposit_fen = 1
+    draft.save()
+    r = login(judge).post(f"/bidding/court/auctions/{draft.pk}/do/publish/", follow=True)
+    assert "保证金须为起拍价的 5% 至 20%（AUC-16）" in r.content.decode()
+
+
+def test_create_draft_through_the_form_in_yuan(court, judge, frozen_now):
+    _case, lot, *_ = make_case(court, judge=judge)
+    r = login(judge).post(
+        f"/bidding/court/lots/{lot.pk}/new/",
+        {
+            "title": "示例房产",
+            "starting_price_fen": "1,000,000.00",
+            "increment_fen": "5000",
+            "deposit_fen": "100000",
+            "balance_period_days": "30",
+        },
+    )
+    assert r.status_code == 302
+    a = lot.auctions.get()
+    assert (a.starting_price_fen, a.increment_fen, a.deposit_fen) == (
+        100_000_000,
+        500_000,
+        10_000_000,
+    )
+
+
+def test_suspend_with_published_reason_from_the_page(court, judge, frozen_now):
+    _case, lot, *_ = make_case(court, judge=judge)
+    live = make_live_auction(court, lot)
+    login(judge).post(
+        f"/bidding/court/auctions/{live.pk}/do/suspend/",
+        {"suspend-reason": "系统故障，暂缓拍卖", "suspend-ground": "platform_failure"},
+    )
+    live.refresh_from_db()
+    assert live.state == AuctionState.SUSPENDED
+
+
+def test_live_court_page_shows_numbers_never_identities_rec05(court, judge, frozen_now):
+    _case, lot, *_ = make_case(court, judge=judge)
+    live = make_live_auction(court, lot)
+    a, b = register_active(live), register_active(live)
+    bid(live, a, live.starting_price_fen)
+    bid(live, b, live.starting_price_fen + live.increment_fen)
+    body = login(judge).get(f"/bidding/court/auctions/{live.pk}/").content.decode()
+    assert b.bidder_code in body  # the leader's code is public
+    for r in (a, b):
+        assert (
+            r.identity.name not in body and r.user.username not in body and str(r.user) not in body
+        )
+    clock.set_time(live.end_at)
+    services.auction_close_due()
+    body = login(judge).get(f"/bidding/court/auctions/{live.pk}/").content.decode()
+    assert (
+        b.identity.name in body and a.identity.name not in body
+    )  # after the close: the winner only
+
+
+def test_agent_check_reveals_one_registration_for_a_purpose_and_logs_it_rec05(
+    court, judge, frozen_now
+):
+    import datetime as dt
+
+    _case, lot, *_ = make_case(court, judge=judge)
+    auction = make_live_auction(
+        court, lot, state=AuctionState.SCHEDULED, starts_in=dt.timedelta(days=1)
+    )
+    principal, agent = bidder_user(), bidder_user()
+    reg = services.registration_create(
+        auction_id=auction.pk, user=principal, accept_terms=True, agent=agent
+    )
+    c = login(judge)
+    detail = c.get(f"/bidding/court/auctions/{auction.pk}/").content.decode()
+    assert f"报名 #{reg.pk}" in detail and principal.identities.get().name not in detail
+    page = c.get(f"/bidding/court/registrations/{reg.pk}/reveal/").content.decode()
+    assert principal.identities.get().name not in page
+    page = c.post(
+        f"/bidding/court/registrations/{reg.pk}/reveal/", {"purpose": "核对委托代理手续"}
+    ).content.decode()
+    assert principal.identities.get().name in page and agent.identities.get().name in page
+    assert AccessLog.objects.filter(user=judge, purpose="核对委托代理手续").exists()
+    c.post(f"/bidding/court/auctions/{auction.pk}/do/confirm_agent/", {"registration": reg.pk})
+    reg.refresh_from_db()
+    assert reg.agent_confirmed_at is not None
