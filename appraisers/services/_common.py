@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -96,11 +98,22 @@ def broadcast_draw(draw_id: int) -> None:
         if layer is None:
             return
         draw = LotDraw.objects.get(pk=draw_id)
+        message = {"type": "draw.update", "record": draw_public_record(draw)}
+
+        def _push() -> None:
+            try:
+                async_to_sync(layer.group_send)(draw.group_name, message)
+            except Exception:  # a push is a notification; the page resyncs from the record
+                log.exception("draw broadcast failed for draw %s", draw_id)
+
         try:
-            async_to_sync(layer.group_send)(
-                draw.group_name, {"type": "draw.update", "record": draw_public_record(draw)}
-            )
-        except Exception:  # a push is a notification; the page resyncs from the record
-            log.exception("draw broadcast failed for draw %s", draw_id)
+            asyncio.get_running_loop()
+        except RuntimeError:
+            _push()
+        else:
+            # Called from a thread that runs an event loop: push from a helper thread.
+            t = threading.Thread(target=_push, daemon=True)
+            t.start()
+            t.join(timeout=5)
 
     transaction.on_commit(_send)

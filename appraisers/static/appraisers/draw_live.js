@@ -27,13 +27,20 @@
   function connect() {
     var proto = window.location.protocol === "https:" ? "wss://" : "ws://";
     var ws = new WebSocket(proto + window.location.host + "/ws/appraisers/draws/" + drawId + "/");
-    ws.onopen = function () { dot.classList.add("on"); status.textContent = "实时连接已建立"; };
+    ws.onopen = function () { dot.classList.add("on"); };
+    var first = true;
     ws.onmessage = function (ev) {
       var msg = JSON.parse(ev.data);
-      if (msg.type === "record" && msg.record) {
-        status.textContent = "已更新：" + new Date().toLocaleTimeString("zh-CN") + "（" + msg.record.status_display + "）";
-        refresh();
+      if (msg.type !== "record" || !msg.record) { return; }
+      var at = new Date(msg.record.server_time).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai" });
+      if (first) {
+        // The record sent on connect: the page already shows it.
+        first = false;
+        status.textContent = "实时连接已建立（" + msg.record.status_display + "，服务器时间 " + at + "）";
+        return;
       }
+      status.textContent = "已更新：" + at + "（" + msg.record.status_display + "）";
+      refresh();
     };
     ws.onclose = function () {
       dot.classList.remove("on");
