@@ -17,7 +17,7 @@ from tests.conftest import make_court, make_user
 def _world(server):
     court = make_court()
     judge = make_user("judge", court, display_name="王法官")
-    case, creditor, debtor, asset = make_case(court, judge)
+    case, creditor, _debtor, asset = make_case(court, judge)
     for _ in range(4):
         make_firm(None)
     req = services.commission_request(
