@@ -232,7 +232,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             return
         stale = await self._stale(amount)
         if stale is not None:
-            await self.send_rejected(client_id, *stale, rule="AUC-20")
+            await self.send_rejected(client_id, *stale, rule="AUC-20", precheck=True)
             return
         try:
             bid = await database_sync_to_async(_bid_place)(
@@ -310,6 +310,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         *,
         rule: str | None = None,
         data: dict[str, Any] | None = None,
+        precheck: bool = False,
     ) -> None:
         known = live.known_price(self.auction_id)
         increment = live.known_increment(self.auction_id)
@@ -324,4 +325,6 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         }
         if data:
             reply["data"] = data
+        if precheck:
+            reply["precheck"] = True  # refused before the database (informational)
         await self.send_json(reply)

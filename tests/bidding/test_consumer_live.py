@@ -261,7 +261,7 @@ async def test_stale_bid_is_refused_before_the_database(auction, alice, bob, mon
     b, _ = await open_socket(auction.pk, bob[1])
     assert (await bid(a, START + 2 * INC))["type"] == "bid_accepted"
     low = await bid(b, START + INC)
-    assert (low["code"], low["rule"]) == ("bid_too_low", "AUC-20")
+    assert (low["code"], low["rule"], low["precheck"]) == ("bid_too_low", "AUC-20", True)
     assert "当前价 102,000.00 元" in low["message"] and low["next_min_bid_fen"] == START + 3 * INC
     equal = await bid(b, START + 2 * INC)
     assert equal["code"] == "equal_bid_not_allowed"

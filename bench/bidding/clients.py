@@ -1,0 +1,240 @@
+"""Websocket clients of the bench, run in their own processes (``websockets``, asyncio).
+
+No Django here: the clients speak the public protocol (docs/websocket.md) to the real server.
+Every client process starts at a common wall-clock instant, runs a bounded time and returns
+plain data (times are ``time.time()``, comparable across processes on one machine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from typing import Any
+
+from websockets.asyncio.client import connect
+
+_ids = itertools.count(1)
+
+
+def _open(url: str, cookie: str | None):
+    origin = url.replace("ws://", "http://").split("/ws/")[0]
+    headers = [("Cookie", cookie)] if cookie else None
+    return connect(
+        url,
+        origin=origin,
+        additional_headers=headers,
+        compression=None,
+        max_queue=None,
+        ping_interval=None,
+        open_timeout=60,
+        close_timeout=2,
+    )
+
+
+class Bidder:
+    """One signed-in bidder: knows the price from broadcasts and replies, awaits its replies."""
+
+    def __init__(self, url: str, cookie: str, password: str, code: str) -> None:
+        self.url, self.cookie, self.password, self.code = url, cookie, password, code
+        self.next_min = 0
+        self.leader: str | None = None
+        self.outbid = asyncio.Event()
+        self.pending: dict[str, tuple[float, asyncio.Future | None]] = {}
+        self.replies: list[tuple[float, float, str, str, bool]] = []  # sent, got, type, code, precheck
+        self.acks: dict[int, float] = {}  # seq → time the bidder got its ack
+        self.ws = None
+        self.reader: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self.ws = await _open(self.url, self.cookie)
+        snap = json.loads(await self.ws.recv())
+        self.next_min = snap["next_min_bid_fen"]
+        self.leader = snap.get("leader_code")
+        self.reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        async for raw in self.ws:
+            now = time.time()
+            m = json.loads(raw)
+            kind = m.get("type")
+            if kind in ("state", "extended", "closed"):
+                if m.get("next_min_bid_fen"):
+                    self.next_min = max(self.next_min, m["next_min_bid_fen"])
+                if m.get("seq", 0) >= 0 and m.get("leader_code"):
+                    self.leader = m["leader_code"]
+                    if self.leader != self.code:
+                        self.outbid.set()
+            elif kind in ("bid_accepted", "bid_rejected", "error"):
+                sent, fut = self.pending.pop(m.get("client_id"), (None, None))
+                if sent is not None:
+                    self.replies.append(
+                        (sent, now, kind, m.get("code", ""), bool(m.get("precheck")))
+                    )
+                if kind == "bid_accepted":
+                    self.acks[m["seq"]] = now
+                    self.next_min = max(self.next_min, m.get("next_min_bid_fen") or 0)
+                    self.leader = self.code
+                    self.outbid.clear()
+                elif kind == "bid_rejected":
+                    hint = m.get("next_min_bid_fen") or (m.get("data") or {}).get("min_fen") or 0
+                    self.next_min = max(self.next_min, hint)
+                if fut is not None and not fut.done():
+                    fut.set_result(m)
+
+    def send_bid(self, amount: int, *, wait: bool) -> asyncio.Future | None:
+        cid = f"b{next(_ids)}"
+        fut = asyncio.get_running_loop().create_future() if wait else None
+        self.pending[cid] = (time.time(), fut)
+        payload = {"type": "bid", "amount_fen": amount, "client_id": cid, "password": self.password}
+        asyncio.get_running_loop().create_task(self.ws.send(json.dumps(payload)))
+        return fut
+
+    async def bid(self, amount: int) -> dict:
+        return await self.send_bid(amount, wait=True)
+
+    async def close(self) -> None:
+        if self.reader:
+            self.reader.cancel()
+        if self.ws:
+            await self.ws.close()
+
+
+async def _sleep_until(t: float) -> None:
+    delay = t - time.time()
+    if delay > 0:
+        await asyncio.sleep(delay)
+
+
+# --- roles ------------------------------------------------------------------------------------
+
+
+async def _closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
+    """(a) and (b): each bidder bids the next valid amount, waits for the reply, repeats; a
+    bidder that leads waits until it is outbid (as a person would)."""
+    bidders = [Bidder(**b) for b in spec["bidders"]]
+    await asyncio.gather(*(b.start() for b in bidders))
+    # Prime: one refused bid each makes the server verify the bidding password once
+    # (PBKDF2, remembered afterwards); not measured.
+    for b in bidders:
+        await b.bid(1)
+    for b in bidders:
+        b.replies.clear()
+    await _sleep_until(spec["start_at"])
+    stop_at = spec["start_at"] + spec["seconds"]
+
+    async def loop(b: Bidder) -> None:
+        while time.time() < stop_at:
+            if b.leader == b.code:
+                b.outbid.clear()
+                try:
+                    await asyncio.wait_for(b.outbid.wait(), timeout=max(0.01, stop_at - time.time()))
+                except TimeoutError:
+                    return
+                continue
+            await b.bid(b.next_min)
+
+    await asyncio.gather(*(loop(b) for b in bidders))
+    out = {"replies": [r for b in bidders for r in b.replies], "acks": {}}
+    for b in bidders:
+        await b.close()
+    return out
+
+
+async def _open_loop(spec: dict[str, Any]) -> dict[str, Any]:
+    """(c): a fixed offered load, spread evenly over the bidders, whatever the replies say."""
+    bidders = [Bidder(**b) for b in spec["bidders"]]
+    await asyncio.gather(*(b.start() for b in bidders))
+    for b in bidders:
+        await b.bid(1)
+    for b in bidders:
+        b.replies.clear()
+    rate = spec["rate"]  # attempts/s from this process
+    await _sleep_until(spec["start_at"] + spec.get("phase", 0.0))
+    t0 = time.time()
+    n = int(rate * spec["seconds"])
+    for i in range(n):
+        await _sleep_until(t0 + i / rate)
+        b = bidders[i % len(bidders)]
+        b.send_bid(b.next_min, wait=False)
+    await asyncio.sleep(2.0)  # let the last replies arrive
+    out = {"replies": [r for b in bidders for r in b.replies], "sent": n}
+    for b in bidders:
+        await b.close()
+    return out
+
+
+async def _driver(spec: dict[str, Any]) -> dict[str, Any]:
+    """(d): two bidders alternate, each bid accepted, at a fixed number of updates a second."""
+    a, b = (Bidder(**x) for x in spec["bidders"][:2])
+    await asyncio.gather(a.start(), b.start())
+    await a.bid(1)
+    await b.bid(1)
+    await _sleep_until(spec["start_at"])
+    rate, amount, inc = spec["rate"], spec["start"], spec["inc"]
+    t0 = time.time()
+    n = int(rate * spec["seconds"])
+    refused = 0
+    for i in range(n):
+        await _sleep_until(t0 + i / rate)
+        reply = await (a if i % 2 == 0 else b).bid(amount)
+        if reply["type"] == "bid_accepted":
+            amount += inc
+        else:
+            refused += 1
+            amount = max(amount, reply.get("next_min_bid_fen") or amount)
+    acks = {**a.acks, **b.acks}
+    await a.close()
+    await b.close()
+    return {"acks": acks, "refused": refused, "sent": n}
+
+
+async def _watchers(spec: dict[str, Any]) -> dict[str, Any]:
+    """(d): anonymous watchers; for each sequence number, when each watcher first had it."""
+    urls = spec["urls"]
+    n = spec["count"]
+    first: list[dict[int, float]] = [{} for _ in range(n)]
+    counts = [0] * n
+    sem = asyncio.Semaphore(40)
+    sockets: list[Any] = [None] * n
+
+    async def one(i: int) -> None:
+        async with sem:
+            ws = await _open(urls[i % len(urls)], None)
+        sockets[i] = ws
+        seen = first[i]
+        have = 0
+        async for raw in ws:
+            now = time.time()
+            m = json.loads(raw)
+            seq = m.get("seq")
+            if seq is None or m.get("type") not in ("state", "extended", "closed", "snapshot"):
+                continue
+            if m["type"] != "snapshot":
+                counts[i] += 1
+            if seq > have:
+                for s in range(have + 1, seq + 1):
+                    seen.setdefault(s, now)
+                have = seq
+
+    tasks = [asyncio.get_running_loop().create_task(one(i)) for i in range(n)]
+    await _sleep_until(spec["start_at"] + spec["seconds"] + 3.0)
+    connected = sum(1 for s in sockets if s is not None)
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.gather(*(s.close() for s in sockets if s is not None), return_exceptions=True)
+    return {"first": first, "counts": counts, "connected": connected}
+
+
+ROLES = {"closed": _closed_loop, "open": _open_loop, "driver": _driver, "watchers": _watchers}
+
+
+def run(spec: dict[str, Any]) -> dict[str, Any]:
+    """Entry point of a client process."""
+    try:
+        import uvloop  # noqa: F401  (not required)
+    except ImportError:
+        pass
+    return asyncio.run(ROLES[spec["role"]](spec))

@@ -1,0 +1,20 @@
+"""Settings of the bench's server processes: the project's settings, minus the per-connection
+rate limits a person needs and a benchmark client does not (everything else unchanged)."""
+
+import os
+
+from config.settings import *  # noqa: F403
+
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+# A person cannot bid 100 times a second; the closed-loop clients do, on purpose.
+GAVEL_LIVE_BID_RATE = (1e6, 1e6)
+GAVEL_LIVE_MESSAGE_RATE = (1e6, 1e6)
+GAVEL_LIVE_FANOUT_BUDGET = float(os.environ.get("BENCH_FANOUT_BUDGET", "10000"))
+GAVEL_LIVE_MAX_UPDATES_PER_SECOND = float(os.environ.get("BENCH_MAX_UPDATES", "0"))
+RATELIMIT_ENABLE = False
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
