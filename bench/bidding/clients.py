@@ -42,7 +42,9 @@ class Bidder:
         self.leader: str | None = None
         self.outbid = asyncio.Event()
         self.pending: dict[str, tuple[float, asyncio.Future | None]] = {}
-        self.replies: list[tuple[float, float, str, str, bool]] = []  # sent, got, type, code, precheck
+        self.replies: list[
+            tuple[float, float, str, str, bool]
+        ] = []  # sent, got, type, code, precheck
         self.acks: dict[int, float] = {}  # seq → time the bidder got its ack
         self.ws = None
         self.reader: asyncio.Task | None = None
@@ -129,7 +131,9 @@ async def _closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
             if b.leader == b.code:
                 b.outbid.clear()
                 try:
-                    await asyncio.wait_for(b.outbid.wait(), timeout=max(0.01, stop_at - time.time()))
+                    await asyncio.wait_for(
+                        b.outbid.wait(), timeout=max(0.01, stop_at - time.time())
+                    )
                 except TimeoutError:
                     return
                 continue
@@ -233,8 +237,4 @@ ROLES = {"closed": _closed_loop, "open": _open_loop, "driver": _driver, "watcher
 
 def run(spec: dict[str, Any]) -> dict[str, Any]:
     """Entry point of a client process."""
-    try:
-        import uvloop  # noqa: F401  (not required)
-    except ImportError:
-        pass
     return asyncio.run(ROLES[spec["role"]](spec))

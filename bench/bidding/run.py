@@ -80,8 +80,20 @@ class Servers:
             log = open(OUT / f"daphne-{port}.log", "w")  # noqa: SIM115
             self.procs.append(
                 subprocess.Popen(
-                    [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-                    cwd=ROOT, env=_env(redis, extra_env), stdout=log, stderr=subprocess.STDOUT,
+                    [
+                        PY,
+                        "-m",
+                        "daphne",
+                        "-b",
+                        "127.0.0.1",
+                        "-p",
+                        str(port),
+                        "config.asgi:application",
+                    ],
+                    cwd=ROOT,
+                    env=_env(redis, extra_env),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                 )
             )
         deadline = time.time() + 60
@@ -129,15 +141,17 @@ def box_busy() -> tuple[float, float]:
 def setup_auction(n_bidders: int, title: str) -> dict[str, Any]:
     out = subprocess.run(
         [PY, str(HERE / "setup_data.py"), str(n_bidders), title],
-        cwd=ROOT, env=_env(False), check=True, capture_output=True, text=True,
+        cwd=ROOT,
+        env=_env(False),
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def migrate() -> None:
-    subprocess.run(
-        [PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=_env(False), check=True
-    )
+    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=_env(False), check=True)
 
 
 # --- statistics --------------------------------------------------------------------------------
@@ -174,7 +188,11 @@ def summarise_replies(replies: list[tuple], start: float, seconds: float) -> dic
         "refused_by_engine": len(dbrej),
         "engine_refusal_codes": codes,
         "errors": len(errors),
-        "latency_ms": {"p50": ms(pct(lat, 50)), "p99": ms(pct(lat, 99)), "max": ms(max(lat, default=None))},
+        "latency_ms": {
+            "p50": ms(pct(lat, 50)),
+            "p99": ms(pct(lat, 99)),
+            "max": ms(max(lat, default=None)),
+        },
         "accepted_latency_ms": {
             "p50": ms(pct([r[1] - r[0] for r in acc], 50)),
             "p99": ms(pct([r[1] - r[0] for r in acc], 99)),
@@ -195,7 +213,12 @@ def summarise_replies(replies: list[tuple], start: float, seconds: float) -> dic
 
 def _bidder_specs(data: dict, urls: list[str]) -> list[dict]:
     return [
-        {"url": urls[i % len(urls)], "cookie": b["cookie"], "password": b["password"], "code": b["code"]}
+        {
+            "url": urls[i % len(urls)],
+            "cookie": b["cookie"],
+            "password": b["password"],
+            "code": b["code"],
+        }
         for i, b in enumerate(data["bidders"])
     ]
 
@@ -220,8 +243,14 @@ def scenario_open(servers: Servers, rate: float, seconds: float, procs: int) -> 
     bidders = _bidder_specs(data, servers.urls(data["auction_id"]))
     start_at = time.time() + 8 + 20 * 0.25
     specs = [
-        {"role": "open", "bidders": group, "start_at": start_at, "seconds": seconds,
-         "rate": rate / procs, "phase": i / rate}
+        {
+            "role": "open",
+            "bidders": group,
+            "start_at": start_at,
+            "seconds": seconds,
+            "rate": rate / procs,
+            "phase": i / rate,
+        }
         for i, group in enumerate(_split(bidders, procs))
     ]
     out = _measure(servers, specs, start_at, seconds)
@@ -262,10 +291,23 @@ def scenario_watchers(
     bidders = _bidder_specs(data, urls)
     start_at = time.time() + 10 + watchers * 0.012
     specs = [
-        {"role": "driver", "bidders": bidders, "start_at": start_at, "seconds": seconds,
-         "rate": rate, "start": data["start"], "inc": data["inc"]},
+        {
+            "role": "driver",
+            "bidders": bidders,
+            "start_at": start_at,
+            "seconds": seconds,
+            "rate": rate,
+            "start": data["start"],
+            "inc": data["inc"],
+        },
     ] + [
-        {"role": "watchers", "urls": urls, "count": len(group), "start_at": start_at, "seconds": seconds}
+        {
+            "role": "watchers",
+            "urls": urls,
+            "count": len(group),
+            "start_at": start_at,
+            "seconds": seconds,
+        }
         for group in _split(list(range(watchers)), procs)
     ]
     raw = _measure(servers, specs, start_at, seconds)
@@ -292,8 +334,11 @@ def scenario_watchers(
         "updates": len(acks),
         "updates_per_s": round(len(acks) / seconds, 1),
         "driver_refused": parts[0]["refused"],
-        "all_watchers_delay_ms": {"p50": ms(pct(all_delays, 50)), "p99": ms(pct(all_delays, 99)),
-                                  "max": ms(max(all_delays, default=None))},
+        "all_watchers_delay_ms": {
+            "p50": ms(pct(all_delays, 50)),
+            "p99": ms(pct(all_delays, 99)),
+            "max": ms(max(all_delays, default=None)),
+        },
         "per_watcher_delay_ms": {"p50": ms(pct(per_watcher, 50)), "p99": ms(pct(per_watcher, 99))},
         "messages_per_watcher_per_s": {
             "mean": round(statistics.mean(counts) / seconds, 2) if counts else None,
@@ -350,14 +395,20 @@ def machine() -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--scenarios", nargs="+", default=SCENARIOS, choices=SCENARIOS)
     parser.add_argument("--seconds", type=float, default=15.0)
     args = parser.parse_args()
     migrate()
-    report = {"machine": machine(), "seconds": args.seconds, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-              "results": {}}
+    report = {
+        "machine": machine(),
+        "seconds": args.seconds,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "results": {},
+    }
     for name in args.configs:
         report["results"][name] = run_config(name, args.scenarios, args.seconds)
     OUT.mkdir(parents=True, exist_ok=True)

@@ -55,8 +55,12 @@ def session_for(u: User) -> str:
 def main(n: int, title: str) -> dict:
     owner = user("bench-owner")
     auction = services.practice_auction_start(
-        user=owner, title=title, starting_price_fen=START, increment_fen=INC,
-        deposit_fen=1_000_000, duration_minutes=24 * 60,
+        user=owner,
+        title=title,
+        starting_price_fen=START,
+        increment_fen=INC,
+        deposit_fen=1_000_000,
+        duration_minutes=24 * 60,
     )
     bidders = []
     for i in range(n):
