@@ -133,3 +133,31 @@ def test_staff_do_not_submit_identities(judge):
     with pytest.raises(DomainError) as info:
         identity_submit(user=judge, kind="resident_id", number=GOOD, name="赵六")
     assert info.value.code == "staff_identity"
+
+
+class PendingVerifier:
+    """An adapter that answers later, like a channel that calls back (a real port implementation)."""
+
+    name = "async-test"
+
+    def verify(self, *, kind, number, name):
+        from cases.verifier import VerificationResult
+
+        return VerificationResult(ok=None)
+
+
+def test_the_verifier_is_chosen_by_setting_and_may_answer_later(bidder, settings, frozen_now):
+    from cases.services import identity_verification_result
+    from cases.verifier import VerificationResult
+
+    settings.GAVEL_IDENTITY_VERIFIER = "tests.cases.test_identity_flow.PendingVerifier"
+    ident = identity_submit(user=bidder, kind="resident_id", number=GOOD, name="赵六")
+    assert (ident.status, ident.verifier) == (Identity.Status.PENDING, "async-test")
+    assert verified_identity_for(bidder) is None
+    ident = identity_verification_result(
+        identity=ident, result=VerificationResult(ok=False, reason="照片比对不一致")
+    )
+    assert (ident.status, ident.failure_reason) == (Identity.Status.REJECTED, "照片比对不一致")
+    with pytest.raises(DomainError) as info:
+        identity_verification_result(identity=ident, result=VerificationResult(ok=True))
+    assert info.value.code == "identity_not_pending"
