@@ -1,0 +1,129 @@
+"""The roster (APR-01): CSV import/export for its keepers, the 5-year bar, sub-roster codes."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from appraisers import services
+from appraisers.models import Firm
+from core.errors import DomainError
+from core.models import AuditEntry
+from tests.appraisers.conftest import make_firm
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+HEADER = (
+    "licence_no,name,uscc,qualification,recommended_by,division_code,address,contact_name,contact_phone,"
+    "status,status_reason,sub_rosters\n"
+)
+
+
+def test_export_then_import_round_trips(db):
+    a = make_firm(None, levels=("city", "province"))
+    services.firm_set_status(firm=make_firm(None), status="suspended", reason="整改", actor=None)
+    text = services.roster_export_csv()
+    Firm.objects.filter(pk=a.pk).update(name="改过的名字")
+    counts = services.roster_import_csv(text=text, actor=None)
+    assert counts == {"created": 0, "updated": 2}
+    assert Firm.objects.get(pk=a.pk).name != "改过的名字"
+    assert services.roster_export_csv() == text
+
+
+def test_import_creates_firms_with_sub_rosters_and_is_audited(db):
+    text = HEADER + (
+        "L-9001,新余示例评估有限公司,,asset,中评协,360500,,,,active,,"
+        "residential:city:360500;equity:province:360000\n"
+    )
+    assert services.roster_import_csv(text=text, actor=None) == {"created": 1, "updated": 0}
+    firm = Firm.objects.get(licence_no="L-9001")
+    assert {(e.specialty, e.level, e.division_code) for e in firm.roster_entries.all()} == {
+        ("residential", "city", "360500"),
+        ("equity", "province", "360000"),
+    }
+    assert AuditEntry.objects.filter(stream="system:appraisers-roster", subject=firm.ref).exists()
+
+
+def test_a_bad_row_imports_nothing_and_names_the_line(db):
+    text = HEADER + (
+        "L-1,甲公司,,asset,,360100,,,,active,,residential:city:360100\n"
+        "L-2,乙公司,,asset,,360100,,,,active,,residential:city:360000\n"
+    )
+    with pytest.raises(DomainError) as exc:
+        services.roster_import_csv(text=text, actor=None)
+    assert "第 3 行" in str(exc.value.message)
+    assert not Firm.objects.filter(licence_no__in=["L-1", "L-2"]).exists()
+
+
+def test_import_cannot_reinstate_a_removed_firm_within_five_years(db):
+    """APR-01."""
+    firm = make_firm(None)
+    services.firm_set_status(firm=firm, status="removed", reason="虚假评估", actor=None)
+    text = services.roster_export_csv().replace(",removed,", ",active,")
+    with pytest.raises(DomainError) as exc:
+        services.roster_import_csv(text=text, actor=None)
+    assert "五年内" in str(exc.value.message)
+    assert Firm.objects.get(pk=firm.pk).status == "removed"
+
+
+def test_appraisers_csv_round_trip(db):
+    firm = make_firm(None)
+    text = services.appraisers_export_csv()
+    assert firm.appraisers.first().licence_no in text
+    text += f"{firm.licence_no},新评估师,APR-NEW-1,residential,1\n"
+    assert services.appraisers_import_csv(text=text, actor=None)["created"] == 1
+
+
+def test_keeper_imports_through_the_page(client, db):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    keeper = make_user("operator")
+    client.force_login(keeper)
+    body = HEADER + "L-77,页面导入公司,,land,,360100,,,,active,,land:city:360100\n"
+    resp = client.post(
+        reverse("appraisers:roster_import"),
+        {"kind": "firms", "file": SimpleUploadedFile("r.csv", ("\ufeff" + body).encode("utf-8"))},
+    )
+    assert resp.status_code == 302 and Firm.objects.filter(licence_no="L-77").exists()
+    client.force_login(make_user("party"))
+    assert client.get(reverse("appraisers:roster_import")).status_code == 403
+
+
+def test_sub_roster_codes_are_checked(db):
+    firm = make_firm(None)
+    with pytest.raises(DomainError):
+        services.roster_entry_add(
+            firm=firm, specialty="land", level="province", division_code="360100", actor=None
+        )
+    with pytest.raises(DomainError):
+        services.roster_entry_add(
+            firm=firm, specialty="land", level="city", division_code="360000", actor=None
+        )
+
+
+def test_demo_seed_is_idempotent_and_gives_the_demo_firm_user_a_commission(db, frozen_now):
+    from appraisers.demo import seed
+    from appraisers.models import Commission, FirmUser
+    from tests.appraisers.conftest import make_case
+    from tests.conftest import make_court
+
+    court = make_court(division_code="360102")
+    judge = make_user("judge", court)
+    _, _, _, asset = make_case(court, judge)
+    appraiser = make_user("appraiser")
+    ctx = {
+        "court": court,
+        "users": {"judge": judge, "appraiser": appraiser, "operator": None},
+        "assets": [asset],
+    }
+    seed(ctx)
+    seed(ctx)
+    assert Firm.objects.filter(is_sample=True).count() == 8
+    assert all("示例" in f.name for f in Firm.objects.filter(is_sample=True))
+    fu = FirmUser.objects.get(user=appraiser)
+    c = Commission.objects.get()
+    assert c.firm_id == fu.firm_id and c.state == "offered"
+    from appraisers.services.verification import draw_verify
+
+    assert draw_verify(c.request.draws.get())["ok"]
