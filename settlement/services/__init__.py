@@ -16,7 +16,20 @@ from settlement.services.deposits import (
     deposits_capture_expiring,
     releases_run_scheduled,
 )
+from settlement.services.distribution import distribution_plan_approve, distribution_plan_draft
 from settlement.services.fees import fee_charge
+from settlement.services.payouts import (
+    panel_decision_record,
+    payout_approve,
+    payout_create,
+    payout_defer_decide,
+    payout_defer_request,
+    payout_deferral_end,
+    payout_escrow,
+    payout_reject,
+    payout_retry,
+    payout_set_account,
+)
 from settlement.services.receipts import receipt_claim, receipt_record, receipts_import_csv
 
 __all__ = [
@@ -32,8 +45,20 @@ __all__ = [
     "deposit_request",
     "deposit_required_fen",
     "deposits_capture_expiring",
+    "distribution_plan_approve",
+    "distribution_plan_draft",
     "fee_charge",
+    "panel_decision_record",
     "payment_notice_issue",
+    "payout_approve",
+    "payout_create",
+    "payout_defer_decide",
+    "payout_defer_request",
+    "payout_deferral_end",
+    "payout_escrow",
+    "payout_reject",
+    "payout_retry",
+    "payout_set_account",
     "receipt_claim",
     "receipt_record",
     "receipts_import_csv",

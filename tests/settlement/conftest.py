@@ -114,3 +114,22 @@ def events():
 @pytest.fixture
 def finance_user(court):
     return make_user("finance", court)
+
+
+def fund(case, amount_fen, *, ref=None, payer="被执行人乙"):
+    """Money arrives on the case account by bank transfer, matched three ways (FND-03)."""
+    from settlement.services import case_account_open, payment_notice_issue, receipt_record
+
+    account = case_account_open(case_id=case.pk)
+    payment_notice_issue(
+        case_id=case.pk, payer_name=payer, purpose="履行义务", amount_fen=amount_fen
+    )
+    return receipt_record(
+        court_id=case.court_id,
+        amount_fen=amount_fen,
+        bank_reference=ref or f"B{next(_seq):08d}",
+        received_at=clock.now(),
+        payer_name=payer,
+        credited_account_no=account.account_no,
+        memo=case.number,
+    )

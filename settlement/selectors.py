@@ -1,0 +1,221 @@
+"""Read queries for pages, the API and other apps. Nothing here reveals who paid a deposit
+(REC-05): deposit holds appear under their registration reference."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, Sum
+
+from core.calendar import CST
+from core.models import Deadline
+from settlement import ledger
+from settlement.models import (
+    CaseAccount,
+    DepositHold,
+    DistributionPlan,
+    LedgerAccount,
+    LedgerLeg,
+    Payout,
+    Receipt,
+)
+
+K = LedgerAccount.Kind
+
+
+def case_account_balance(case_id: int) -> int:
+    account = (
+        CaseAccount.objects.filter(case_id=case_id, party_ref="")
+        .select_related("ledger_account")
+        .first()
+    )
+    return ledger.balance(account.ledger_account) if account else 0
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    at: dt.datetime
+    kind: str
+    memo: str
+    ref: str
+    in_fen: int
+    out_fen: int
+    balance_fen: int
+    counterpart: str
+
+
+def case_statement(
+    case_id: int, *, start: dt.date | None = None, end: dt.date | None = None
+) -> dict[str, Any]:
+    """Every movement of the case account (with running balance), plus its other sub-accounts.
+
+    Counterparts are named by account name: deposit holds by registration reference only.
+    """
+    account = (
+        CaseAccount.objects.filter(case_id=case_id, party_ref="")
+        .select_related("ledger_account", "case")
+        .first()
+    )
+    if account is None:
+        return {"account": None, "rows": [], "opening_fen": 0, "closing_fen": 0, "subaccounts": []}
+    la = account.ledger_account
+    qs = LedgerLeg.objects.filter(account=la).select_related("transaction")
+    opening = 0
+    if start:
+        lo = dt.datetime.combine(start, dt.time(0), tzinfo=CST)
+        opening = (
+            LedgerLeg.objects.filter(account=la, posted_at__lt=lo).aggregate(s=Sum("amount_fen"))[
+                "s"
+            ]
+            or 0
+        )
+        qs = qs.filter(posted_at__gte=lo)
+    if end:
+        qs = qs.filter(
+            posted_at__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=CST)
+        )
+    legs = list(qs.order_by("posted_at", "pk"))
+    tx_ids = [leg.transaction_id for leg in legs]
+    counter: dict[int, list[str]] = {}
+    for tx_id, name in (
+        LedgerLeg.objects.filter(transaction_id__in=tx_ids)
+        .exclude(account=la)
+        .values_list("transaction_id", "account__name")
+    ):
+        counter.setdefault(tx_id, []).append(name)
+    rows = []
+    running = opening
+    for leg in legs:
+        running += leg.amount_fen
+        rows.append(
+            StatementRow(
+                at=leg.posted_at,
+                kind=leg.transaction.kind,
+                memo=leg.transaction.memo,
+                ref=leg.transaction.ref,
+                in_fen=max(leg.amount_fen, 0),
+                out_fen=max(-leg.amount_fen, 0),
+                balance_fen=running,
+                counterpart="、".join(counter.get(leg.transaction_id, [])),
+            )
+        )
+    subaccounts = []
+    accounts = (
+        LedgerAccount.objects.filter(case_id=case_id).exclude(pk=la.pk).order_by("kind", "pk")
+    )
+    bal = ledger.balances(a.pk for a in accounts)
+    for a in accounts:
+        subaccounts.append({"account": a, "balance_fen": bal.get(a.pk, 0)})
+    return {
+        "account": account,
+        "rows": rows,
+        "opening_fen": opening,
+        "closing_fen": running,
+        "subaccounts": subaccounts,
+    }
+
+
+def court_case_accounts(court_id: int, *, limit: int = 500) -> list[dict[str, Any]]:
+    accounts = list(
+        CaseAccount.objects.filter(court_id=court_id, party_ref="")
+        .select_related("case", "ledger_account")
+        .order_by("-opened_at")[:limit]
+    )
+    bal = ledger.balances(a.ledger_account_id for a in accounts)
+    held = dict(
+        LedgerLeg.objects.filter(
+            account__court_id=court_id,
+            account__case__isnull=False,
+            account__kind__in=[K.DEPOSIT_HOLD, K.SALE, K.FORFEIT_SUSPENSE],
+        )
+        .values_list("account__case_id")
+        .annotate(s=Sum("amount_fen"))
+    )
+    return [
+        {
+            "account": a,
+            "case": a.case,
+            "balance_fen": bal.get(a.ledger_account_id, 0),
+            "auction_fen": held.get(a.case_id, 0) or 0,
+        }
+        for a in accounts
+    ]
+
+
+def pool_totals(court_id: int) -> dict[str, int]:
+    """What each real account should hold (FND-06): master, auction, escrow."""
+    rows = (
+        LedgerLeg.objects.filter(account__court_id=court_id)
+        .exclude(account__pool=LedgerAccount.Pool.EXTERNAL)
+        .values_list("account__pool")
+        .annotate(s=Sum("amount_fen"))
+    )
+    return {pool: total or 0 for pool, total in rows}
+
+
+def receipts_to_claim(court_id: int):
+    return Receipt.objects.filter(court_id=court_id, status=Receipt.Status.UNIDENTIFIED).order_by(
+        "received_at"
+    )
+
+
+def payouts_awaiting(court_id: int, user: Any = None):
+    qs = (
+        Payout.objects.filter(court_id=court_id)
+        .filter(
+            Q(
+                status__in=[
+                    Payout.Status.PENDING_LEADER,
+                    Payout.Status.PENDING_FINANCE,
+                    Payout.Status.DEFERRAL_REQUESTED,
+                    Payout.Status.FAILED,
+                    Payout.Status.SENDING,
+                ]
+            )
+        )
+        .select_related("case")
+        .order_by("created_at")
+    )
+    return qs
+
+
+def plans(court_id: int, *, limit: int = 50):
+    return (
+        DistributionPlan.objects.filter(court_id=court_id)
+        .select_related("case")
+        .order_by("-created_at")[:limit]
+    )
+
+
+SETTLEMENT_RULES = ("AUC-30", "AUC-31", "FND-08", "FND-10", "FND-11")
+
+
+def flags(court_id: int) -> dict[str, list[Deadline]]:
+    """Open funds deadlines of the court by colour (FND-16, REC-13)."""
+    qs = Deadline.objects.filter(
+        court_id=court_id, status=Deadline.Status.OPEN, rule_id__in=SETTLEMENT_RULES
+    ).order_by("due_at")
+    out: dict[str, list[Deadline]] = {"red": [], "yellow": [], "green": []}
+    for d in qs[:500]:
+        out.setdefault(d.flag, []).append(d)
+    return out
+
+
+def deposit_holds(case_id: int):
+    """Deposits of a case, by registration reference only (REC-05)."""
+    return (
+        DepositHold.objects.filter(case_id=case_id)
+        .only(
+            "ref",
+            "status",
+            "amount_fen",
+            "held_at",
+            "released_at",
+            "applied_sale_ref",
+            "forfeited_fen",
+            "released_fen",
+        )
+        .order_by("created_at")
+    )
