@@ -95,6 +95,36 @@ def _bid_place(**kwargs: Any) -> Any:
     return bid_place(**kwargs)
 
 
+class StaleBid(DomainError):
+    """A bid the committed price this process has seen already beats (refused before the DB)."""
+
+
+def stale_reason(auction_id: int, amount: int, *, ordinary: bool) -> tuple[str, str] | None:
+    """Why ``amount`` is stale, or None. Prices only rise, so the known committed price is at
+    most the true one: ``amount < known`` is always too low; ``amount == known`` may only come
+    from a priority purchaser (AUC-26), so it is refused only when ``ordinary`` is known."""
+    known = live.known_price(auction_id)
+    if known is None or amount > known or (amount == known and not ordinary):
+        return None
+    increment = live.known_increment(auction_id)
+    hint = f"当前价 {yuan(known)} 元"
+    if increment:
+        hint += f"，最低可出 {yuan(known + increment)} 元"
+    if amount < known:
+        return "bid_too_low", f"出价低于当前价：{hint}"
+    return "equal_bid_not_allowed", f"出价须高于当前价：{hint}"
+
+
+def _place_unless_stale(*, ordinary: bool, **kwargs: Any) -> Any:
+    """Runs on the database thread. Many bids wait in that thread's queue during a burst; by
+    the time one gets its turn, an earlier one may have committed a higher price (the
+    after-commit handler records it in this same thread), so check once more before the DB."""
+    reason = stale_reason(kwargs["auction_id"], kwargs["amount_fen"], ordinary=ordinary)
+    if reason is not None:
+        raise StaleBid(*reason, rule="AUC-20")
+    return _bid_place(**kwargs)
+
+
 class AuctionConsumer(AsyncWebsocketConsumer):
     """``/ws/auctions/<id>/``."""
 
@@ -158,7 +188,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             if len(self.early) < EARLY_BUFFER:
                 self.early.append(text)
             return
-        await self.send(text_data=text)
+        await self.base_send({"type": "websocket.send", "text": text})
 
     # frames ------------------------------------------------------------------------------
 
@@ -235,7 +265,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             await self.send_rejected(client_id, *stale, rule="AUC-20", precheck=True)
             return
         try:
-            bid = await database_sync_to_async(_bid_place)(
+            bid = await database_sync_to_async(_place_unless_stale)(
+                ordinary=self._known_ordinary(),
                 auction_id=self.auction_id,
                 user=self.user,
                 amount_fen=amount,
@@ -244,7 +275,12 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             )
         except DomainError as exc:
             await self.send_rejected(
-                client_id, exc.code, str(exc.message), rule=exc.rule, data=exc.data or None
+                client_id,
+                exc.code,
+                str(exc.message),
+                rule=exc.rule,
+                data=exc.data or None,
+                precheck=isinstance(exc, StaleBid),
             )
             return
         live.note_price(self.auction_id, bid.amount_fen, bid.seq)
@@ -265,23 +301,18 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         )
 
     async def _stale(self, amount: int) -> tuple[str, str] | None:
-        """Refuse without the database a bid the known committed price already beats.
-
-        Prices only rise, so ``known`` is at most the true price: ``amount < known`` is
-        always too low; ``amount == known`` only a priority holder may bid (AUC-26).
-        """
+        """Refuse without the database a bid the known committed price already beats."""
         known = live.known_price(self.auction_id)
         if known is None or amount > known:
             return None
-        increment = live.known_increment(self.auction_id)
-        hint = f"当前价 {yuan(known)} 元"
-        if increment:
-            hint += f"，最低可出 {yuan(known + increment)} 元"
-        if amount < known:
-            return "bid_too_low", f"出价低于当前价：{hint}"
-        if await self._is_priority():
-            return None
-        return "equal_bid_not_allowed", f"出价须高于当前价：{hint}"
+        ordinary = amount < known or not await self._is_priority()
+        return stale_reason(self.auction_id, amount, ordinary=ordinary)
+
+    def _known_ordinary(self) -> bool:
+        """True only if this connection recently read that its bidder is no priority holder."""
+        return (
+            self.priority is False and time.monotonic() - self.priority_checked <= REGISTRATION_TTL
+        )
 
     async def _is_priority(self) -> bool:
         now = time.monotonic()

@@ -151,6 +151,12 @@ def note_price(auction_id: int, price_fen: int | None, seq: int | None = None) -
 def note_snapshot(snapshot: dict[str, Any]) -> None:
     """Remember what a freshly read snapshot says (increment, state, price, counts)."""
     info = _info[int(snapshot["auction_id"])]
+    seq = int(snapshot.get("seq") or 0)
+    if seq < info.seq:
+        # Sequence numbers never go back for an auction: what we held was about another
+        # auction under a reused id (a test database), or a snapshot read just before a newer
+        # commit. Forgetting is safe either way: a lower known price only refuses fewer bids.
+        info.price_fen, info.seq = None, 0
     info.increment_fen = int(snapshot.get("increment_fen") or 0)
     info.starting_price_fen = int(snapshot.get("starting_price_fen") or 0)
     info.state = snapshot.get("state", info.state)

@@ -18,6 +18,7 @@ from django.test import Client
 from bidding import consumers, live, services
 from config.asgi import application
 from core import clock
+from core.errors import DomainError
 
 from .engine_factories import PASSWORD, YUAN, make_case, make_live_auction, register_active
 
@@ -77,8 +78,11 @@ async def still_alive(comm) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fast_counts(settings):
+def _fresh_process_state(settings):
     settings.GAVEL_LIVE_COUNTS_SECONDS = 3600  # counts are pushed by the tests that want them
+    live._info.clear()  # what "this process" knows: ids are reused between test databases
+    yield
+    live._info.clear()
 
 
 @pytest.fixture
@@ -272,6 +276,51 @@ async def test_stale_bid_is_refused_before_the_database(auction, alice, bob, mon
     await b.disconnect()
 
 
+def test_a_queued_bid_is_checked_again_on_the_database_thread(auction, alice, bob):
+    """In a burst, bids wait for the database thread; one that an earlier commit has made stale
+    is refused there without the engine, and an equal bid goes to the engine unless the bidder
+    is known to be ordinary (a priority holder may bid equal, AUC-26)."""
+    services.bid_place(
+        auction_id=auction.pk, user=alice[0].user, amount_fen=START + INC, password=PASSWORD
+    )  # the after-commit handler records the price in this process
+    assert live.known_price(auction.pk) == START + INC
+    with pytest.raises(consumers.StaleBid) as exc:
+        consumers._place_unless_stale(
+            ordinary=False,
+            auction_id=auction.pk,
+            user=bob[0].user,
+            amount_fen=START,
+            password=PASSWORD,
+        )
+    assert exc.value.code == "bid_too_low"
+    with pytest.raises(consumers.StaleBid):
+        consumers._place_unless_stale(
+            ordinary=True,
+            auction_id=auction.pk,
+            user=bob[0].user,
+            amount_fen=START + INC,
+            password=PASSWORD,
+        )
+    with pytest.raises(DomainError) as exc:  # not known to be ordinary: the engine decides
+        consumers._place_unless_stale(
+            ordinary=False,
+            auction_id=auction.pk,
+            user=bob[0].user,
+            amount_fen=START + INC,
+            password=PASSWORD,
+        )
+    assert not isinstance(exc.value, consumers.StaleBid)
+    assert exc.value.code == "equal_bid_not_allowed"
+    placed = consumers._place_unless_stale(
+        ordinary=True,
+        auction_id=auction.pk,
+        user=bob[0].user,
+        amount_fen=START + 2 * INC,
+        password=PASSWORD,
+    )
+    assert placed.seq == 2
+
+
 async def test_priority_holder_equal_bid_passes_the_precheck_and_leads_auc26(auction, alice):
     reg_p, cookie_p = await database_sync_to_async(_priority_bidder)(auction)
     a, _ = await open_socket(auction.pk, alice[1])
@@ -444,3 +493,11 @@ async def test_court_suspension_reaches_watchers_auc40(auction, judge):
     assert msg["state"] == "suspended" and msg["state_label"] == "暂缓"
     assert msg["old_state"] == "bidding"
     await comm.disconnect()
+
+
+def test_known_price_only_rises_and_is_forgotten_when_the_sequence_goes_back():
+    live.note_price(4242, 500_000, 5)
+    live.note_price(4242, 400_000, 4)  # a late message never lowers it
+    assert live.known_price(4242) == 500_000
+    live.note_snapshot({"auction_id": 4242, "seq": 0, "price_fen": None, "increment_fen": 100})
+    assert live.known_price(4242) is None  # another auction under a reused id: forget, never refuse
