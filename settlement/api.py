@@ -1,0 +1,227 @@
+"""HTTP API of settlement, mounted at ``/api/settlement/`` (OpenAPI at ``/api/docs``).
+
+Session sign-in (``django_auth``). Court staff read their own court's case accounts;
+finance claims receipts; each payout step is signed by the person whose turn it is (the
+service checks). A payer reads the status of their own payment intent. Nothing here shows
+who paid a deposit (REC-05). Errors: ``{"code", "message"[, "rule", "data"]}`` with 401
+``not_authenticated``, 403 ``forbidden``, 404 ``not_found``, 409 ``already_approved`` /
+``payout_not_pending``, 400 ``insufficient_funds`` and the services' other codes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.security import django_auth
+from pydantic import StrictInt
+
+from core.errors import NotFound
+from core.ratelimit import check_write_rate
+from settlement import rules as perms
+from settlement import selectors, services
+from settlement.models import PaymentIntent, Payout, Receipt
+from settlement.reconcile import month_bounds
+
+router = Router(tags=["settlement 执行款"], auth=django_auth)
+
+
+class AccountOut(Schema):
+    case_id: int
+    case_number: str
+    account_no: str
+    bank: str
+    account_name: str
+    balance_fen: int
+
+
+class StatementRowOut(Schema):
+    at: dt.datetime
+    kind: str
+    memo: str
+    ref: str
+    counterpart: str
+    in_fen: int
+    out_fen: int
+    balance_fen: int
+
+
+class StatementOut(Schema):
+    account_no: str
+    opening_fen: int
+    closing_fen: int
+    rows: list[StatementRowOut]
+
+
+class ReceiptOut(Schema):
+    id: int
+    received_at: dt.datetime
+    bank_reference: str
+    payer_name: str
+    memo: str
+    amount_fen: int
+    status: str
+    claim_due_at: dt.datetime | None
+    claimed_late: bool
+
+
+class ClaimIn(Schema):
+    case_id: StrictInt
+    note: str = ""
+
+
+class PayoutOut(Schema):
+    id: int
+    case_id: int
+    payee_name: str
+    payee_kind: str
+    amount_fen: int
+    status: str
+    leader_role: str
+    created_at: dt.datetime
+    paid_at: dt.datetime | None
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+class IntentOut(Schema):
+    reference: str
+    purpose: str
+    amount_fen: int
+    status: str
+    pay_url: str
+
+
+def _case(request: HttpRequest, case_id: int):
+    from cases.models import Case
+
+    case = Case.objects.select_related("court").filter(pk=case_id).first()
+    if case is None or not perms.can(request.user, "settlement.view_case_account", case):
+        raise NotFound("not_found", "未找到该案款账户")
+    return case
+
+
+def _payout_out(p: Payout) -> PayoutOut:
+    return PayoutOut(
+        id=p.pk,
+        case_id=p.case_id,
+        payee_name=p.payee_name,
+        payee_kind=p.payee_kind,
+        amount_fen=p.amount_fen,
+        status=p.status,
+        leader_role=p.leader_role,
+        created_at=p.created_at,
+        paid_at=p.paid_at,
+    )
+
+
+@router.get("/accounts/{case_id}", response=AccountOut, summary="案款账户（账号、余额）")
+def account(request: HttpRequest, case_id: int):
+    case = _case(request, case_id)
+    acct = services.case_account_open(case_id=case.pk)
+    return AccountOut(
+        case_id=case.pk,
+        case_number=case.number,
+        account_no=acct.account_no,
+        bank=case.court.master_account_bank,
+        account_name=case.court.master_account_name,
+        balance_fen=selectors.case_account_balance(case.pk),
+    )
+
+
+@router.get(
+    "/accounts/{case_id}/statement", response=StatementOut, summary="案款账户明细（可按月）"
+)
+def statement(request: HttpRequest, case_id: int, month: str = ""):
+    case = _case(request, case_id)
+    services.case_account_open(case_id=case.pk)
+    start = end = None
+    if month:
+        try:
+            start, end = month_bounds(month)
+        except (ValueError, TypeError) as exc:
+            from core.errors import DomainError
+
+            raise DomainError("invalid_month", "月份格式应为 YYYY-MM") from exc
+    st = selectors.case_statement(case.pk, start=start, end=end)
+    return StatementOut(
+        account_no=st["account"].account_no,
+        opening_fen=st["opening_fen"],
+        closing_fen=st["closing_fen"],
+        rows=[StatementRowOut(**r.__dict__) for r in st["rows"]],
+    )
+
+
+@router.get("/receipts/unidentified", response=list[ReceiptOut], summary="待认领款（FND-08）")
+def receipts_unidentified(request: HttpRequest):
+    perms.require(request.user, "settlement.view_funds")
+    return [
+        ReceiptOut(
+            id=r.pk,
+            received_at=r.received_at,
+            bank_reference=r.bank_reference,
+            payer_name=r.payer_name,
+            memo=r.memo,
+            amount_fen=r.amount_fen,
+            status=r.status,
+            claim_due_at=r.claim_due_at,
+            claimed_late=r.claimed_late,
+        )
+        for r in selectors.receipts_to_claim(request.user.court_id)[:500]
+    ]
+
+
+@router.post("/receipts/{receipt_id}/claim", response=ReceiptOut, summary="认领款项至案件")
+def receipt_claim(request: HttpRequest, receipt_id: int, payload: ClaimIn):
+    perms.require(request.user, "settlement.view_funds")
+    check_write_rate(request, "settlement.write")
+    r: Receipt = services.receipt_claim(
+        receipt_id=receipt_id, case_id=payload.case_id, actor=request.user, note=payload.note
+    )
+    return ReceiptOut(
+        id=r.pk,
+        received_at=r.received_at,
+        bank_reference=r.bank_reference,
+        payer_name=r.payer_name,
+        memo=r.memo,
+        amount_fen=r.amount_fen,
+        status=r.status,
+        claim_due_at=r.claim_due_at,
+        claimed_late=r.claimed_late,
+    )
+
+
+@router.get("/payouts", response=list[PayoutOut], summary="待审批及付款中的发放")
+def payouts(request: HttpRequest):
+    perms.require(request.user, "settlement.view_funds")
+    return [_payout_out(p) for p in selectors.payouts_awaiting(request.user.court_id)[:500]]
+
+
+@router.post(
+    "/payouts/{payout_id}/approve", response=PayoutOut, summary="审批发放（按流程轮到的签署人）"
+)
+def payout_approve(request: HttpRequest, payout_id: int, payload: NoteIn):
+    perms.require(request.user, "settlement.view_funds")
+    check_write_rate(request, "settlement.write")
+    return _payout_out(
+        services.payout_approve(payout_id=payout_id, actor=request.user, note=payload.note)
+    )
+
+
+@router.get("/intents/{reference}", response=IntentOut, summary="我的支付指令状态")
+def intent(request: HttpRequest, reference: str):
+    found = PaymentIntent.objects.filter(
+        reference=reference, payer_ref=f"user:{request.user.pk}"
+    ).first()
+    if found is None:
+        raise NotFound("not_found", "未找到该支付指令")
+    return IntentOut(
+        reference=found.reference,
+        purpose=found.purpose,
+        amount_fen=found.amount_fen,
+        status=found.status,
+        pay_url=found.pay_url,
+    )
