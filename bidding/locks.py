@@ -31,7 +31,11 @@ def due_auctions_for_close(now, *, limit: int = 20) -> QuerySet[Auction]:
     """Auctions whose end has passed, skipping rows another closer holds (exactly once)."""
     return (
         Auction.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(state__in=[AuctionState.BIDDING, AuctionState.EXTENDED], end_at__lte=now)
+        # A scheduled auction whose whole period passed unseen (no clock ran) closes too.
+        .filter(
+            state__in=[AuctionState.SCHEDULED, AuctionState.BIDDING, AuctionState.EXTENDED],
+            end_at__lte=now,
+        )
         .order_by("end_at", "pk")[:limit]
     )
 

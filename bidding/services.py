@@ -1075,6 +1075,8 @@ def _confirmation_text(auction: Auction, reg: Registration, buyer: str, now: dt.
 
 def _close(auction: Auction, now: dt.datetime) -> AuctionResult:
     old = auction.state
+    if auction.state == S.SCHEDULED:
+        auction.open()  # its whole bidding period passed while no clock ran
     if auction.current_price_fen is not None and auction.leader_id:
         # AUC-28: at least one valid bid → the leader (kept in AUC-26 order by every bid) wins.
         auction.close_sold()

@@ -1,0 +1,407 @@
+"""Demo auctions (honest sample data, marked 示例), built through the real services.
+
+Uses ``ctx["lots"]`` / ``ctx["assets"]`` / ``ctx["users"]`` from the cases and core seeds:
+
+- the flat: bidding now, ending about 2 hours after the seed, with bids by bidder1 and
+  bidder2 (registered, deposits confirmed through settlement, codes issued);
+- the shop: announced (预告), bidding starts in 31 days;
+- the car: ended and sold; balance paid, sale ruling served, handover in progress;
+- the equity: ended unsold (流拍); the AUC-35 next-round deadline is open;
+- a practice auction (模拟拍) for the marketplace lobby.
+
+Past events (notices, announcements, bids) are recorded by running the services with the
+injectable clock set to the time they happened, so every rule is checked as it would have
+been then and the audit trail carries those times. Price basis: pricing's own basis when it
+has one for the asset; otherwise a PRC-19 market price recorded through
+``pricing.services.pricing_skip`` (ground 容易确定), marked 示例.
+
+Idempotent: a lot that already has an auction is left alone. The bidding password of the demo
+bidders is the demo password printed by ``seed_demo``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import struct
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from core import clock
+
+log = logging.getLogger("gavel.demo")
+
+YUAN = 100
+DEMO_BID_PASSWORD = "gavel-demo-2026"
+MARK = "（示例）"
+
+
+@contextmanager
+def _at(when: dt.datetime) -> Iterator[None]:
+    """Run services as of ``when`` (the past), then give the clock back as it was."""
+    saved = clock.state()
+    clock.set_time(when)
+    try:
+        yield
+    finally:
+        clock.reset()
+        if saved["frozen"]:
+            clock.set_time(dt.datetime.fromisoformat(saved["frozen"]))
+        elif saved["offset"]:
+            clock.advance(dt.timedelta(seconds=float(saved["offset"])))
+
+
+def _png() -> bytes:
+    """A small grey PNG (the demo's placeholder photo; a real court uploads its own)."""
+    w = h = 8
+    raw = b"".join(b"\x00" + b"\x90\x90\x90" * w for _ in range(h))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _complete_pack(lot, judge) -> None:
+    """Fill the disclosure topics and the photo AUC-09 needs, where the cases seed left gaps."""
+    from django.core.files.base import ContentFile
+
+    from cases.models import AssetFile, Disclosure
+    from cases.selectors import current_disclosures
+    from cases.services import asset_file_add, disclosure_record
+
+    for asset in lot.assets.all():
+        have = current_disclosures(asset)
+        for topic, label in Disclosure.Topic.choices:
+            if topic not in have:
+                disclosure_record(
+                    asset=asset,
+                    topic=topic,
+                    text=f"{label}：经查明，详见现场调查笔录{MARK}",
+                    actor=judge,
+                )
+        if not asset.files.filter(kind__in=[AssetFile.Kind.PHOTO, AssetFile.Kind.VIDEO]).exists():
+            asset_file_add(
+                asset=asset,
+                kind="photo",
+                title=f"{asset.name} 外观{MARK}",
+                file=ContentFile(_png(), name="photo.png"),
+                actor=judge,
+            )
+
+
+def _ensure_basis(lot, judge, *, amount_fen: int, at: dt.datetime) -> None:
+    from pricing.services import pricing_skip, procedure_for_asset, reference_price_valid_for
+
+    for asset in lot.assets.all():
+        if reference_price_valid_for(asset_id=asset.pk, at=at) is not None:
+            continue
+        if procedure_for_asset(asset.pk) is None:
+            with _at(at - dt.timedelta(days=2)):
+                pricing_skip(
+                    asset=asset,
+                    ground="easily_priced",
+                    market_price_fen=amount_fen,
+                    note=f"参照同类财产近期成交价{MARK}",
+                    actor=judge,
+                )
+
+
+def _publish(
+    lot,
+    judge,
+    *,
+    start_at: dt.datetime,
+    hours: int,
+    start_fen: int,
+    published_at: dt.datetime,
+    title: str,
+):
+    """Draft → notices (3+ days before) → panel decisions → publish, as of ``published_at``."""
+    from bidding import services
+    from cases.models import Party
+
+    with _at(published_at - dt.timedelta(days=4)):
+        auction = services.auction_draft_create(
+            lot=lot,
+            actor=judge,
+            title=title,
+            starting_price_fen=start_fen,
+            increment_fen=max(YUAN * 100, start_fen // 100 // (YUAN * 100) * (YUAN * 100)),
+            deposit_fen=start_fen // 10,
+            balance_period_days=30,
+            start_at=start_at,
+            end_at=start_at + dt.timedelta(hours=hours),
+            announcement=f"本院将在网络司法拍卖平台公开拍卖{lot.title}。{MARK}",
+            bidding_rules="起拍价即保留价；每次加价为加价幅度的整数倍；竞价结束前五分钟内出价的，"
+            "结束时间顺延至该出价时间后五分钟，不限次数（延时）。",
+            pricing_basis_note=f"参考价依据见定价程序记录{MARK}",
+            priority_holders_note="经查，无优先购买权人。",
+            court_contact=f"{lot.case.court.contact_phone or '0791-00000000'}（执行局）",
+        )
+        for party in Party.objects.filter(case_id=lot.case_id, role__in=["creditor", "debtor"]):
+            services.auction_notice_record(
+                auction_id=auction.pk,
+                actor=judge,
+                recipient=party,
+                method="electronic",
+                received_at=clock.now(),
+                proof=f"电子送达回执{MARK}",
+            )
+    with _at(published_at - dt.timedelta(hours=2)):
+        for topic, value in (
+            ("starting_price", auction.starting_price_fen),
+            ("increment", auction.increment_fen),
+            ("deposit", auction.deposit_fen),
+        ):
+            services.panel_decision_record(
+                auction_id=auction.pk,
+                actor=judge,
+                topic=topic,
+                value_fen=value,
+                panel_members=f"王法官、李法官、赵法官{MARK}",
+                decided_at=clock.now(),
+            )
+        services.panel_decision_record(
+            auction_id=auction.pk,
+            actor=judge,
+            topic="priority_purchasers",
+            text="经审查，无优先购买权人。",
+            panel_members=f"王法官、李法官、赵法官{MARK}",
+            decided_at=clock.now(),
+        )
+    with _at(published_at):
+        return services.auction_publish(auction_id=auction.pk, actor=judge)
+
+
+def _register(auction, user, *, at: dt.datetime):
+    """Register, pay the deposit through settlement (gateway confirmation), set the password."""
+    from bidding import services
+    from settlement.services.confirmations import intent_confirm
+
+    with _at(at):
+        reg = services.registration_create(
+            auction_id=auction.pk, user=user, accept_terms=True, eligibility_declared=True
+        )
+        intent = services.registration_pay_deposit(registration_id=reg.pk, user=user)
+        if intent is not None and intent.amount_fen:
+            intent_confirm(
+                intent_id=intent.pk,
+                success=True,
+                psp_reference=f"DEMO-{intent.reference}",
+                amount_minor=intent.amount_fen,
+                currency="CNY",
+            )
+        services.registration_set_password(
+            registration_id=reg.pk, user=user, password=DEMO_BID_PASSWORD
+        )
+        reg.refresh_from_db()
+        return reg
+
+
+def _bids(auction, regs, *, times: list[dt.datetime]) -> None:
+    from bidding import services
+
+    for i, when in enumerate(times):
+        reg = regs[i % len(regs)]
+        with _at(when):
+            auction.refresh_from_db()
+            amount = services.next_min_bid_fen(auction)
+            services.bid_place(
+                auction_id=auction.pk, user=reg.user, amount_fen=amount, password=DEMO_BID_PASSWORD
+            )
+
+
+def seed(ctx: dict[str, Any]) -> None:
+    from bidding import services
+    from bidding.models import Auction, AuctionState
+
+    users = ctx.get("users") or {}
+    lots = ctx.get("lots") or {}
+    judge, b1, b2 = users.get("judge"), users.get("bidder1"), users.get("bidder2")
+    now = clock.now()
+    made: dict[str, int] = {}
+    if judge is None or b1 is None or b2 is None:
+        return
+
+    def fresh(key: str):
+        lot = lots.get(key)
+        if lot is None or Auction.objects.filter(lot=lot).exists():
+            return None
+        _complete_pack(lot, judge)
+        return lot
+
+    def scenario(name: str, build) -> None:
+        """One demo auction; a refusal (say, a lot another seed left without a price basis)
+        skips it with a log line instead of stopping the whole demo."""
+        from django.db import transaction
+
+        from core.errors import DomainError
+
+        try:
+            with transaction.atomic():
+                pk = build()
+        except DomainError as exc:
+            log.warning("demo auction %s skipped: %s", name, exc)
+            return
+        if pk:
+            made[name] = pk
+
+    # 1. Live now: the flat, bidding, ending ~2 hours from now, a few bids.
+    def build_live():
+        lot = fresh("flat")
+        if lot is not None:
+            start_at = now - dt.timedelta(hours=22)
+            published = start_at - dt.timedelta(days=31)
+            _ensure_basis(lot, judge, amount_fen=1_500_000 * YUAN, at=published)
+            a = _publish(
+                lot,
+                judge,
+                start_at=start_at,
+                hours=24,
+                start_fen=1_050_000 * YUAN,
+                published_at=published,
+                title=f"{lot.title}（一拍）",
+            )
+            regs = [
+                _register(a, b1, at=published + dt.timedelta(days=5)),
+                _register(a, b2, at=published + dt.timedelta(days=8)),
+            ]
+            _bids(a, regs, times=[now - dt.timedelta(hours=h) for h in (5, 4, 2, 1)])
+            return a.pk
+        return None
+
+    scenario("live", build_live)
+
+    # 2. Announced (预告): the shop, bidding in 31 days.
+    def build_scheduled():
+        lot = fresh("shop")
+        if lot is not None:
+            _ensure_basis(lot, judge, amount_fen=800_000 * YUAN, at=now)
+            start_at = (now + dt.timedelta(days=31)).replace(minute=0, second=0, microsecond=0)
+            a = _publish(
+                lot,
+                judge,
+                start_at=start_at,
+                hours=24,
+                start_fen=600_000 * YUAN,
+                published_at=now,
+                title=f"{lot.title}（一拍）",
+            )
+            return a.pk
+        return None
+
+    scenario("scheduled", build_scheduled)
+
+    # 3. Ended, sold: the car (movable: 15 days' lead), balance paid, ruling served, handover on.
+    def build_sold():
+        lot = fresh("car")
+        if lot is not None:
+            published = now - dt.timedelta(days=21)
+            start_at = published + dt.timedelta(days=16)
+            _ensure_basis(lot, judge, amount_fen=120_000 * YUAN, at=published)
+            a = _publish(
+                lot,
+                judge,
+                start_at=start_at,
+                hours=24,
+                start_fen=90_000 * YUAN,
+                published_at=published,
+                title=f"{lot.title}（一拍）",
+            )
+            regs = [
+                _register(a, b1, at=published + dt.timedelta(days=2)),
+                _register(a, b2, at=published + dt.timedelta(days=3)),
+            ]
+            end = start_at + dt.timedelta(hours=24)
+            _bids(
+                a,
+                regs,
+                times=[
+                    start_at + dt.timedelta(hours=1),
+                    start_at + dt.timedelta(hours=3),
+                    end - dt.timedelta(minutes=3),
+                    end - dt.timedelta(minutes=1),
+                ],
+            )
+            a.refresh_from_db()
+            with _at(a.end_at):
+                services.auction_close_due()
+            with _at(a.end_at + dt.timedelta(days=2)):
+                from settlement.services import balance_pay_request
+                from settlement.services.confirmations import intent_confirm
+
+                intent = balance_pay_request(
+                    sale_ref=a.sale_ref, idempotency_key=f"demo:{a.sale_ref}:balance"
+                )
+                intent_confirm(
+                    intent_id=intent.pk,
+                    success=True,
+                    psp_reference=f"DEMO-{intent.reference}",
+                    amount_minor=intent.amount_fen,
+                    currency="CNY",
+                )
+            with _at(a.end_at + dt.timedelta(days=3)):
+                services.auction_ruling_served(
+                    auction_id=a.pk, actor=judge, document=f"{lot.case.number}之二执行裁定书{MARK}"
+                )
+                services.auction_handover_update(
+                    auction_id=a.pk,
+                    actor=judge,
+                    state="keys_handed",
+                    note=f"已交付车辆钥匙及行驶证；违章记录待处理{MARK}",
+                    vehicle_violations_cleared=False,
+                )
+            return a.pk
+        return None
+
+    scenario("sold", build_sold)
+
+    # 4. Ended, unsold: the equity (a property right: 30 days' lead), no bids.
+    def build_unsold():
+        lot = fresh("equity")
+        if lot is not None:
+            published = now - dt.timedelta(days=40)
+            start_at = published + dt.timedelta(days=31)
+            _ensure_basis(lot, judge, amount_fen=400_000 * YUAN, at=published)
+            a = _publish(
+                lot,
+                judge,
+                start_at=start_at,
+                hours=24,
+                start_fen=300_000 * YUAN,
+                published_at=published,
+                title=f"{lot.title}（一拍）",
+            )
+            a.refresh_from_db()
+            with _at(a.end_at):
+                services.auction_close_due()
+            return a.pk
+        return None
+
+    scenario("unsold", build_unsold)
+
+    # 5. A practice auction (模拟拍) template for the lobby, when none is open.
+    owner = users.get("operator") or b1
+    open_practice = Auction.objects.filter(
+        is_practice=True,
+        state__in=[AuctionState.SCHEDULED, AuctionState.BIDDING, AuctionState.EXTENDED],
+    )
+    if not open_practice.exists():
+        p = services.practice_auction_start(
+            user=owner, title=f"模拟拍：练习竞价（不产生真实交易）{MARK}", duration_minutes=24 * 60
+        )
+        made["practice"] = p.pk
+    ctx["bidding"] = made

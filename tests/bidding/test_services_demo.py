@@ -1,0 +1,50 @@
+"""The demo seed builds its auctions through the real services and is idempotent."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+import pytest
+from django.db import transaction
+
+from bidding.models import Auction, AuctionState, Bid
+from core.audit import audit_verify
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed() -> dict:
+    from core.demo import seed_core
+
+    ctx: dict = {}
+    with transaction.atomic():
+        seed_core(ctx)
+        for app in ("cases", "settlement", "pricing", "bidding"):
+            try:
+                mod = import_module(f"{app}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{app}.demo":
+                    raise
+                continue
+            mod.seed(ctx)
+    return ctx
+
+
+def test_demo_seed_live_scheduled_sold_unsold_and_practice():
+    ctx = _seed()
+    made = ctx["bidding"]
+    assert set(made) == {"live", "scheduled", "sold", "unsold", "practice"}
+    live = Auction.objects.get(pk=made["live"])
+    assert live.state == AuctionState.BIDDING and live.last_seq >= 2
+    assert {b.bidder_code for b in Bid.objects.filter(auction=live)} == set(
+        live.registrations.values_list("bidder_code", flat=True)
+    )
+    assert Auction.objects.get(pk=made["scheduled"]).state == AuctionState.SCHEDULED
+    sold = Auction.objects.get(pk=made["sold"])
+    assert sold.state == AuctionState.SOLD and sold.result.ruling_served_at is not None
+    assert Auction.objects.get(pk=made["unsold"]).state == AuctionState.UNSOLD
+    assert Auction.objects.get(pk=made["practice"]).is_practice
+    assert audit_verify() == []
+    count = Auction.objects.count()
+    again = _seed()
+    assert Auction.objects.count() == count and again["bidding"] == {}
