@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -113,6 +114,35 @@ def stale_reason(auction_id: int, amount: int, *, ordinary: bool) -> tuple[str, 
     if amount < known:
         return "bid_too_low", f"出价低于当前价：{hint}"
     return "equal_bid_not_allowed", f"出价须高于当前价：{hint}"
+
+
+_bid_executors: dict[int, ThreadPoolExecutor] = {}
+
+
+def bid_threads() -> int:
+    """Database threads for bids (``GAVEL_LIVE_BID_THREADS``): 4 on PostgreSQL, 1 on SQLite.
+
+    Channels runs all database work of a process on one thread, so every bid waits for the
+    round trips and the commit of the one before it. Bids on one auction serialise on its row
+    lock anyway; with a few threads the lookups, refusals and commit flushes of different bids
+    overlap. SQLite has one writer, so it keeps the single thread.
+    """
+    value = int(getattr(settings, "GAVEL_LIVE_BID_THREADS", 0) or 0)
+    if value > 0:
+        return value
+    return 4 if "postgresql" in settings.DATABASES["default"]["ENGINE"] else 1
+
+
+def _bid_call() -> Any:
+    threads = bid_threads()
+    if threads <= 1:
+        return database_sync_to_async(_place_unless_stale)
+    executor = _bid_executors.get(threads)
+    if executor is None:
+        executor = _bid_executors[threads] = ThreadPoolExecutor(
+            threads, thread_name_prefix="gavel-bid"
+        )
+    return DatabaseSyncToAsync(_place_unless_stale, thread_sensitive=False, executor=executor)
 
 
 def _place_unless_stale(*, ordinary: bool, **kwargs: Any) -> Any:
@@ -265,7 +295,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             await self.send_rejected(client_id, *stale, rule="AUC-20", precheck=True)
             return
         try:
-            bid = await database_sync_to_async(_place_unless_stale)(
+            bid = await _bid_call()(
                 ordinary=self._known_ordinary(),
                 auction_id=self.auction_id,
                 user=self.user,
