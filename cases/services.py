@@ -705,7 +705,17 @@ def seizure_record(
 
 
 def _notify_parties_of_seizure(case: Case, asset: Asset, seizure: Seizure) -> None:
-    """REC-11: the seizure is a key case node pushed to the parties who have an account."""
+    """REC-11: the seizure is a key case node pushed to the parties who have an account.
+
+    Written in Chinese whatever language the recording judge's page is in.
+    """
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        _notify_parties_of_seizure_zh(case, asset, seizure)
+
+
+def _notify_parties_of_seizure_zh(case: Case, asset: Asset, seizure: Seizure) -> None:
     from core.notifications import notify
 
     for party in Party.objects.filter(case=case, user__isnull=False).select_related("user"):

@@ -355,7 +355,9 @@ def test_a_passed_pricing_deadline_shows_as_overdue_before_the_sweep(
     assert "2026-11-19 23:59" in html and "15:59:59" not in html
 
 
-def test_a_person_who_picks_english_reads_the_case_page_in_english(client, case, flat, judge, settings):
+def test_a_person_who_picks_english_reads_the_case_page_in_english(
+    client, case, flat, judge, settings
+):
     client.force_login(judge)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = page(client, reverse("cases:case", args=[case.pk]))[1]

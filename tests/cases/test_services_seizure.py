@@ -169,10 +169,13 @@ def test_seizure_refusals(flat, judge, frozen_now, kwargs, code):
 
 
 def test_parties_with_an_account_are_told_of_the_seizure(flat, judge, debtor_party, frozen_now):
-    """REC-11: the seizure is pushed to the parties."""
-    seizure_record(
-        asset=flat, kind="seal", seized_on=dt.date(2026, 10, 20), document="裁定", actor=judge
-    )
+    """REC-11: the seizure is pushed to the parties, in Chinese even if the judge reads English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        seizure_record(
+            asset=flat, kind="seal", seized_on=dt.date(2026, 10, 20), document="裁定", actor=judge
+        )
     from core.notifications import deliver_pending
 
     deliver_pending()
