@@ -71,14 +71,20 @@ class BuiltinAdapter:
     def _value(self, mandate: dict) -> Submission:
         from pricing.valuation.service import ValuationError, value_asset
 
+        item = mandate.get("item") or {}
+        features = {
+            **(item.get("features") or {}),
+            # where the asset is: the model's location features
+            "lat": item.get("latitude"),
+            "lon": item.get("longitude"),
+            "division_code": item.get("division_code"),
+        }
         try:
             v = value_asset(
-                asset_class=mandate["item"]["kind"],
-                method=self.method,
-                features=mandate["item"].get("features") or {},
+                asset_class=str(item.get("kind", "")), method=self.method, features=features
             )
         except ValuationError as exc:
-            return Submission(status="error", error=str(exc))
+            return Submission(status="error", error=str(exc.message))
         model = v.model_info
         return Submission(
             status="report",

@@ -421,7 +421,15 @@ def _require_deadline(deadline_at: dt.datetime | None, rule: str) -> dt.datetime
     return deadline_at
 
 
+def _refuse_if_paused(proc: PricingProcedure) -> None:
+    if proc.state == State.SUSPENDED:
+        raise DomainError("procedure_suspended", "定价程序已暂缓，恢复后方可继续", rule="PRC-14")
+    if proc.state == State.WITHDRAWN:
+        raise DomainError("procedure_withdrawn", "定价程序已撤回", rule="PRC-14")
+
+
 def _step_of(proc: PricingProcedure, method: str) -> PricingStep:
+    _refuse_if_paused(proc)
     step = _current_step(proc)
     if step is None or step.method != method or step.outcome != PricingStep.Outcome.RUNNING:
         raise Conflict("no_running_step", f"当前没有进行中的{Method(method).label}")
@@ -731,6 +739,7 @@ def _fix_price(
     kind: str = ReferencePrice.Kind.REFERENCE,
     ground: str = "",
 ) -> ReferencePrice:
+    _refuse_if_paused(proc)
     now = clock.now()
     cap = calendar.months_after(now, int(_setting(proc, "result_validity_max_months")))  # PRC-11
     valid_until = min(source_valid_until, cap) if source_valid_until else cap
@@ -894,6 +903,8 @@ def procedure_suspend(
     proc.suspend()
     proc.ended_reason = SUSPEND_GROUNDS[ground] + (f"：{note}" if note else "")
     proc.save()
+    if before == State.APPRAISAL:
+        _appraisal_pause(proc, resume=False, reason=proc.ended_reason, actor=actor)
     _audit(
         proc,
         "suspended",
@@ -915,6 +926,8 @@ def procedure_resume(
         raise Conflict("not_suspended", "定价程序未暂缓", rule="PRC-14")
     proc.resume()
     proc.save()
+    if proc.state == State.APPRAISAL:
+        _appraisal_pause(proc, resume=True, reason=note, actor=actor)
     _audit(
         proc,
         "resumed",
@@ -968,6 +981,18 @@ def procedure_withdraw(
         rules=("PRC-14", "PRC-15", "PRC-16"),
     )
     return proc
+
+
+def _appraisal_pause(proc: PricingProcedure, *, resume: bool, reason: str, actor: Any) -> None:
+    """APR-07: the appraisal clock pauses while pricing is suspended (appraisers' own service)."""
+    try:
+        from appraisers.services import appraisal_resume, appraisal_suspend
+    except ImportError:
+        return
+    if resume:
+        appraisal_resume(procedure_ref=proc.ref, actor=actor)
+    else:
+        appraisal_suspend(procedure_ref=proc.ref, reason=reason or "定价程序暂缓", actor=actor)
 
 
 def _appraisal_fee_settle(

@@ -448,3 +448,74 @@ def test_all_reports_wrong_then_all_correct_within_three_days(procedure, judge, 
     price = inquiry_fix(inquiry=inquiry, actor=judge)
     assert price.amount_fen == 1_300_000_00
     assert {r["kind"] for r in price.basis["results"]} == {"correction"}
+
+
+# ------------------------------------------------------------------ PRC-15 fee at the sale
+def _fixed_three(procedure, judge, amounts, fee_fen=300_000):
+    platforms(3)
+    inquiry = send(procedure, judge, fee_fen=fee_fen)
+    for r, a in zip(requests(inquiry), amounts, strict=True):
+        report(r, a)
+    serve_all(inquiry)
+    after_objection_window()
+    inquiry_fix(inquiry=inquiry, actor=judge)
+    return inquiry
+
+
+def test_inquiry_fee_charged_to_the_closest_platform_after_the_sale(procedure, judge, now):
+    """PRC-15: the fee goes only to the platform whose result was closest to the sale price."""
+    from pricing.services import reference_price_record_sale
+    from settlement.models import Charge
+
+    _fixed_three(procedure, judge, (1_000_000_00, 1_200_000_00, 1_400_000_00))
+    out = reference_price_record_sale(
+        asset_id=procedure.asset_id,
+        auction_ref="auction:5",
+        outcome="sold",
+        sale_price_fen=1_250_000_00,
+    )
+    assert out["inquiry_fee"] == [{"platform": "p2", "amount_fen": 300_000}]
+    charge = Charge.objects.get(kind="inquiry_fee")
+    assert (charge.payee_ref, charge.amount_fen, charge.case_id) == (
+        "inquiry-platform:p2",
+        300_000,
+        procedure.case_id,
+    )
+
+
+def test_inquiry_fee_split_on_an_exact_tie(procedure, judge, now):
+    """PRC-15: exact ties split evenly."""
+    from pricing.services import reference_price_record_sale
+    from settlement.models import Charge
+
+    _fixed_three(procedure, judge, (1_000_000_00, 1_200_000_00, 1_400_000_00), fee_fen=300_001)
+    reference_price_record_sale(
+        asset_id=procedure.asset_id,
+        auction_ref="auction:5",
+        outcome="sold",
+        sale_price_fen=1_100_000_00,
+    )
+    assert sorted(Charge.objects.values_list("payee_ref", "amount_fen")) == [
+        ("inquiry-platform:p1", 150_001),
+        ("inquiry-platform:p2", 150_000),
+    ]
+
+
+def test_no_inquiry_fee_when_unsold_or_withdrawn(procedure, judge, now):
+    """PRC-15: no fee without a sale price; none after a withdrawal."""
+    from pricing.services import procedure_withdraw, reference_price_record_sale
+    from settlement.models import Charge
+
+    _fixed_three(procedure, judge, (1_000_000_00, 1_200_000_00, 1_400_000_00))
+    reference_price_record_sale(
+        asset_id=procedure.asset_id, auction_ref="auction:5", outcome="unsold"
+    )
+    procedure_withdraw(procedure=procedure, ground="debt_performed", actor=judge)
+    reference_price_record_sale(
+        asset_id=procedure.asset_id, auction_ref="auction:5", outcome="withdrawn"
+    )
+    assert not Charge.objects.exists()
+    with pytest.raises(DomainError):
+        reference_price_record_sale(
+            asset_id=procedure.asset_id, auction_ref="auction:6", outcome="sold"
+        )
