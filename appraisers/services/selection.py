@@ -32,9 +32,10 @@ from appraisers.models.commission import ACTIVE_STATES, Commission
 from appraisers.services._common import audit, broadcast_draw, court_contacts, notify_many
 from cases.models import Asset, Case, Identity, Party
 from core import calendar, clock
+from core.deadlines import deadline_close, deadline_extend, deadline_open
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish
-from core.models import STAFF_ROLES, Role, ServiceRecord
+from core.models import STAFF_ROLES, Deadline, Role, ServiceRecord
 from core.rulesettings import get_setting
 from core.service import service_record
 
@@ -144,6 +145,7 @@ def commission_request(
         requested_by=actor if getattr(actor, "pk", None) else None,
         created_at=now,
     )
+    _open_agreement_deadline(req, actor=actor)
     audit(
         req,
         action="appraisal.requested",
@@ -183,6 +185,23 @@ def commission_request(
     return req
 
 
+def _open_agreement_deadline(req: AppraisalRequest, *, actor: Any) -> None:
+    """APR-02: the court-set agreement window is a core deadline the judge sees."""
+    deadline_open(
+        rule_id="APR-02",
+        title=f"当事人协商选定评估机构（第{req.round}轮）",
+        subject=req.subject,
+        start_event="appraisal.requested",
+        started_at=clock.now(),
+        unit=Deadline.Unit.FIXED,
+        due_at=req.agreement_deadline,
+        court=req.court_id,
+        owner=req.case.judge,
+        owner_role="judge",
+        actor=actor,
+    )
+
+
 def _lock(request: AppraisalRequest) -> AppraisalRequest:
     return AppraisalRequest.objects.select_for_update().get(pk=request.pk)
 
@@ -190,6 +209,7 @@ def _lock(request: AppraisalRequest) -> AppraisalRequest:
 def _to_draw(req: AppraisalRequest, *, actor: Any, action: str, reason: str) -> None:
     req.status = AppraisalRequest.Status.DRAW
     req.save(update_fields=["status"])
+    deadline_close(subject=req.subject, rule_id="APR-02", actor=actor, reason=reason)
     audit(
         req,
         action=action,
@@ -241,6 +261,11 @@ def agreement_deadline_set(
     before = req.agreement_deadline
     req.agreement_deadline = deadline
     req.save(update_fields=["agreement_deadline"])
+    d = Deadline.objects.filter(
+        subject=req.subject, rule_id="APR-02", status=Deadline.Status.OPEN
+    ).first()
+    if d is not None:
+        deadline_extend(deadline=d, due_at=deadline, actor=actor, reason="法院变更协商期限")
     audit(
         req,
         action="appraisal.agreement_deadline_set",
@@ -476,6 +501,7 @@ def _agreement_evaluate(req: AppraisalRequest, *, actor: Any) -> None:
         )
     req.status = AppraisalRequest.Status.COMMISSIONED
     req.save(update_fields=["status"])
+    deadline_close(subject=req.subject, rule_id="APR-02", actor=actor)
     audit(
         req,
         action="appraisal.agreed",
@@ -949,6 +975,7 @@ def round_exhausted(req: AppraisalRequest, *, actor: Any, reason: str) -> None:
         days = int(get_setting("appraisal_agreement_days", court=req.court_id))
         req.agreement_deadline = calendar.within_days(clock.now(), days, court=req.court_id)
         req.save(update_fields=["round", "status", "agreement_deadline"])
+        _open_agreement_deadline(req, actor=actor)
         audit(
             req,
             action="appraisal.round_exhausted",

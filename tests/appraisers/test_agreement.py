@@ -11,6 +11,7 @@ from appraisers.models import AppraisalRequest, LotDraw, RankedFirm
 from cases.models import Party
 from core import calendar, clock
 from core.errors import DomainError
+from core.models import Deadline
 from tests.appraisers.conftest import start_request
 from tests.conftest import make_user
 
@@ -29,6 +30,15 @@ def test_request_opens_agreement_window_with_default_days(setup):
     req = start_request(s)
     assert req.status == AppraisalRequest.Status.AGREEMENT
     assert req.agreement_deadline == calendar.within_days(clock.now(), 5, court=s["court"].pk)
+    d = Deadline.objects.get(subject=req.subject, rule_id="APR-02")
+    assert d.status == "open" and d.due_at == req.agreement_deadline
+    later = req.agreement_deadline + dt.timedelta(days=2)
+    services.agreement_deadline_set(request=req, deadline=later, actor=s["judge"])
+    d.refresh_from_db()
+    assert d.due_at == later
+    services.agreement_skip(request=req, reason="被执行人无法联系", actor=s["judge"])
+    d.refresh_from_db()
+    assert d.status == "met"
 
 
 def test_request_is_idempotent_on_procedure_ref(setup):
