@@ -198,6 +198,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
                 await self.close(code=4404)
                 return
             raise
+        self._note_you(snap["you"])
         snap["type"] = "snapshot"
         snap["watchers"] = self.hub.watcher_total(self.auction_id)
         snap.update(live.server_time_fields())
@@ -261,6 +262,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             )
         elif kind == "snapshot":
             snap = await database_sync_to_async(snapshot_for)(self.auction_id, self.user)
+            self._note_you(snap["you"])
             snap["type"] = "snapshot"
             snap["watchers"] = self.hub.watcher_total(self.auction_id) if self.hub else 0
             snap.update(live.server_time_fields())
@@ -290,6 +292,11 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         if amount <= 0 or amount > MAX_AMOUNT_FEN:
             await self.send_rejected(client_id, "invalid_amount", "出价金额无效", rule="AUC-20")
             return
+        if (
+            self.priority is not None
+            and time.monotonic() - self.priority_checked > REGISTRATION_TTL
+        ):
+            await self._is_priority()  # keep the ordinary/priority flag fresh (one read per 5 s)
         stale = await self._stale(amount)
         if stale is not None:
             await self.send_rejected(client_id, *stale, rule="AUC-20", precheck=True)
@@ -337,6 +344,11 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             return None
         ordinary = amount < known or not await self._is_priority()
         return stale_reason(self.auction_id, amount, ordinary=ordinary)
+
+    def _note_you(self, you: dict[str, Any]) -> None:
+        if you.get("registered"):
+            self.priority = bool(you.get("priority"))
+            self.priority_checked = time.monotonic()
 
     def _known_ordinary(self) -> bool:
         """True only if this connection recently read that its bidder is no priority holder."""

@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import json
 import time
+from datetime import datetime
 from typing import Any
 
 from websockets.asyncio.client import connect
@@ -45,7 +46,7 @@ class Bidder:
         self.replies: list[
             tuple[float, float, str, str, bool]
         ] = []  # sent, got, type, code, precheck
-        self.acks: dict[int, float] = {}  # seq → time the bidder got its ack
+        self.acks: dict[int, float] = {}  # seq → the accepted bid's server time (epoch)
         self.ws = None
         self.reader: asyncio.Task | None = None
 
@@ -75,7 +76,9 @@ class Bidder:
                         (sent, now, kind, m.get("code", ""), bool(m.get("precheck")))
                     )
                 if kind == "bid_accepted":
-                    self.acks[m["seq"]] = now
+                    # The bid's server time (taken under the lock just before the commit):
+                    # the reference for "how long until every watcher has it".
+                    self.acks[m["seq"]] = datetime.fromisoformat(m["at"]).timestamp()
                     self.next_min = max(self.next_min, m.get("next_min_bid_fen") or 0)
                     self.leader = self.code
                     self.outbid.clear()
@@ -223,7 +226,7 @@ async def _watchers(spec: dict[str, Any]) -> dict[str, Any]:
                 have = seq
 
     tasks = [asyncio.get_running_loop().create_task(one(i)) for i in range(n)]
-    await _sleep_until(spec["start_at"] + spec["seconds"] + 3.0)
+    await _sleep_until(spec["start_at"] + spec["seconds"] + 8.0)  # let late deliveries arrive
     connected = sum(1 for s in sockets if s is not None)
     for t in tasks:
         t.cancel()

@@ -317,14 +317,14 @@ def scenario_watchers(
     counts = [c for part in parts[1:] for c in part["counts"]]
     connected = sum(part["connected"] for part in parts[1:])
     all_delays, per_watcher, missing = [], [], 0
-    for seq, t_ack in acks.items():
+    for seq, t_bid in acks.items():
         arrivals = []
         for seen in firsts:
             t = seen.get(seq)
             if t is None:
                 missing += 1
             else:
-                arrivals.append(t - t_ack)
+                arrivals.append(t - t_bid)
         per_watcher.extend(arrivals)
         if arrivals:
             all_delays.append(max(arrivals))
