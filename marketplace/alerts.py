@@ -212,3 +212,8 @@ def connect() -> None:
     subscribe(BidAccepted, on_bid_accepted)
     subscribe(AuctionPublished, on_auction_published)
     register_task("marketplace.reminders", reminders_send, every=30.0)
+
+    from marketplace.practice import practice_sparring_tick
+
+    # The practice sparring partner answers outbids on practice auctions (never real ones).
+    register_task("marketplace.practice_sparring", practice_sparring_tick, every=2.0)

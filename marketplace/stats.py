@@ -282,9 +282,34 @@ def to_csv(table: pd.DataFrame) -> str:
     return buf.getvalue()
 
 
-def chart_series(table: pd.DataFrame, court_id: int | None = None) -> dict[str, Any]:
-    """The data the page's ECharts draw: periods on x, counts and rates as series."""
+def all_periods(start: dt.datetime, end: dt.datetime, freq: str) -> list[str]:
+    """Every period label from ``start`` to just before ``end`` (CST), for gap-free charts."""
+    if freq == "all":
+        return ["合计"]
+    lo = _bound(start)
+    hi = _bound(end - dt.timedelta(microseconds=1))
+    return [str(p) for p in pd.period_range(lo, hi, freq=_PERIOD_CODES[freq])]
+
+
+def chart_series(
+    table: pd.DataFrame, court_id: int | None = None, periods: list[str] | None = None
+) -> dict[str, Any]:
+    """The data the page's ECharts draw: periods on x (every one of ``periods`` when given,
+    zero counts and no rates where nothing happened), counts and rates as series."""
     frame = table if court_id is None else table[table["court_id"] == court_id]
+    if periods:
+        have = set(frame["period"]) if not frame.empty else set()
+        missing = [
+            {"court_id": court_id, "court_name": "", "period": p} | {c: 0 for c in _COUNT_COLUMNS}
+            for p in periods
+            if p not in have
+        ]
+        if missing:
+            frame = pd.concat(
+                [frame, pd.DataFrame(missing, columns=OUTPUT_COLUMNS).astype(object)],
+                ignore_index=True,
+            )
+            frame = frame.where(frame.notna(), None)
     if court_id is None and not frame.empty:
         frame = frame.groupby("period", as_index=False)[_COUNT_COLUMNS].sum()
         frame["deal_rate_pct"] = [

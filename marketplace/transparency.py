@@ -26,11 +26,20 @@ def _step(
     link: str = "",
     kind: str = "",
 ) -> dict[str, Any]:
-    if isinstance(at, dt.date) and not isinstance(at, dt.datetime):
+    date_only = isinstance(at, dt.date) and not isinstance(at, dt.datetime)
+    if date_only:
         from django.utils import timezone
 
         at = timezone.make_aware(dt.datetime.combine(at, dt.time()))
-    return {"at": at, "title": title, "detail": detail, "asset": asset, "link": link, "kind": kind}
+    return {
+        "at": at,
+        "date_only": date_only,
+        "title": title,
+        "detail": detail,
+        "asset": asset,
+        "link": link,
+        "kind": kind,
+    }
 
 
 def _seizure_steps(case: Case) -> list[dict[str, Any]]:

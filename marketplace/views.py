@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import wraps
 
 from django.contrib import messages
@@ -10,6 +11,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -60,7 +62,7 @@ from marketplace.services import (
     watch_remove,
 )
 from marketplace.statistics import court_statistics, parse_statistics_params
-from marketplace.stats import FREQS, chart_series, to_csv, to_records
+from marketplace.stats import FREQS, all_periods, chart_series, to_csv, to_records
 from marketplace.transparency import case_transparency
 from marketplace.workbench import workbench_counts, workbench_items
 
@@ -428,13 +430,20 @@ def statistics_view(request: HttpRequest) -> HttpResponse:
         name = f"statistics-{params['freq']}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+    periods = (
+        all_periods(params["start"], params["end"] or clock.now(), params["freq"])
+        if params["start"]
+        else None
+    )
     context = {
         "rows": to_records(table),
-        "series": chart_series(table, court_id=params["court_id"]),
+        "series": chart_series(table, court_id=params["court_id"], periods=periods),
         "freq": params["freq"],
         "freqs": FREQS,
-        "start": request.GET.get("from", ""),
-        "end": request.GET.get("to", ""),
+        "start": timezone.localtime(params["start"]).date().isoformat() if params["start"] else "",
+        "end": (timezone.localtime(params["end"]).date() - dt.timedelta(days=1)).isoformat()
+        if params["end"]
+        else "",
         "court": request.user.court,
         "csv_qs": (request.GET.copy().urlencode() + "&" if request.GET else "") + "format=csv",
     }

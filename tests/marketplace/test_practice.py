@@ -10,10 +10,11 @@ from django.apps import apps
 from django.urls import reverse
 
 from bidding import services as bidding
-from bidding.models import Auction
+from bidding.models import Auction, Registration
 from core import clock
 from core.models import AuditEntry, Deadline, OutboxMessage
 from marketplace.alerts import reminders_send
+from marketplace.practice import SPARRING_MAX_RAISES, SPARRING_USERNAME, practice_sparring_tick
 from marketplace.stats import compute_statistics
 from marketplace.stats_source import statistics_rows
 from tests.conftest import make_user
@@ -50,28 +51,65 @@ def join(auction, user):
 
 def test_the_lobby_starts_a_practice_auction_a_new_bidder_can_bid_in(client, frozen_now):
     learner = make_user("bidder")
-    a = practise(client, learner, "extension")
-    assert a.state == "bidding" and a.end_at - a.start_at == dt.timedelta(minutes=6)
+    a = practise(client, learner, "basic")
+    assert a.state == "bidding" and a.end_at - a.start_at == dt.timedelta(minutes=20)
     reg = join(a, learner)
     assert reg.bidder_code
-    bid = bidding.bid_place(
+    bidding.bid_place(
         auction_id=a.pk, user=learner, amount_fen=a.starting_price_fen, password=PASSWORD
     )
     a.refresh_from_db()
-    # Bid 0 minutes in, 6 minutes before the end: inside the last 5 minutes? No (6 > 5) → no extension.
-    assert a.extension_count == 0
-    clock.advance(dt.timedelta(minutes=2))
-    rival = make_user("bidder")
-    rival_reg = join(a, rival)
+    assert a.leader_id == reg.pk and a.extension_count == 0
+    page = client.get(reverse("marketplace:practice")).content.decode()
+    assert "基础练习" in page and f"/bidding/auctions/{a.pk}/" in page
+
+
+def test_the_sparring_partner_answers_and_the_last_five_minutes_extend_the_end(client, frozen_now):
+    """AUC-23 felt first-hand: the partner opens, answers each outbid, and bids in the last
+    5 minutes move the end to bid time + 5 minutes."""
+    learner = make_user("bidder")
+    a = practise(client, learner, "extension")
+    a.refresh_from_db()
+    partner = Registration.objects.get(auction=a, user__username=SPARRING_USERNAME)
+    assert (a.current_price_fen, a.leader_id) == (
+        a.starting_price_fen,
+        partner.pk,
+    )  # the opening bid
+    me = join(a, learner)
+    step = a.increment_fen
     bidding.bid_place(
-        auction_id=a.pk, user=rival, amount_fen=bid.amount_fen + a.increment_fen, password=PASSWORD
+        auction_id=a.pk, user=learner, amount_fen=a.starting_price_fen + step, password=PASSWORD
+    )
+    assert practice_sparring_tick() == 1
+    a.refresh_from_db()
+    assert (a.current_price_fen, a.leader_id, a.extension_count) == (
+        a.starting_price_fen + 2 * step,
+        partner.pk,
+        0,
+    )
+    assert practice_sparring_tick() == 0  # it leads: nothing to answer
+    clock.advance(dt.timedelta(minutes=4))  # 3 minutes left
+    bidding.bid_place(
+        auction_id=a.pk, user=learner, amount_fen=a.starting_price_fen + 3 * step, password=PASSWORD
     )
     a.refresh_from_db()
-    # AUC-23: a bid 4 minutes before the end moves the end to bid time + 5 minutes.
     assert a.extension_count == 1 and a.end_at == clock.now() + dt.timedelta(minutes=5)
-    assert rival_reg.bidder_code != reg.bidder_code
-    page = client.get(reverse("marketplace:practice")).content.decode()
-    assert "延时规则练习" in page and f"/bidding/auctions/{a.pk}/" in page
+    clock.advance(dt.timedelta(seconds=30))
+    practice_sparring_tick()
+    a.refresh_from_db()
+    assert a.extension_count == 2 and a.end_at == clock.now() + dt.timedelta(minutes=5)
+    assert a.leader_id == partner.pk and me.pk != partner.pk
+
+
+def test_the_sparring_partner_gives_up_at_its_cap(client, frozen_now):
+    learner = make_user("bidder")
+    a = practise(client, learner, "extension")
+    join(a, learner)
+    top = a.starting_price_fen + SPARRING_MAX_RAISES * a.increment_fen
+    bidding.bid_place(auction_id=a.pk, user=learner, amount_fen=top, password=PASSWORD)
+    assert practice_sparring_tick() == 0
+    a.refresh_from_db()
+    assert a.current_price_fen == top and a.leader.user == learner
 
 
 def test_an_unknown_scenario_is_refused_kindly(client, frozen_now):
@@ -92,21 +130,20 @@ def test_a_practice_auction_leaves_ledgers_statistics_audit_listings_and_alerts_
     before_stats = statistics_rows()
 
     learner, rival = make_user("bidder"), make_user("bidder")
-    a = practise(client, learner)
+    a = practise(client, learner, "extension")
     from core.errors import DomainError
     from marketplace.services import watch_add
 
     with pytest.raises(DomainError):  # practice auctions are not followable listings
         watch_add(user=rival, auction_id=a.pk)
     r1, r2 = join(a, learner), join(a, rival)
+    step = a.increment_fen
     bidding.bid_place(
-        auction_id=a.pk, user=learner, amount_fen=a.starting_price_fen, password=PASSWORD
+        auction_id=a.pk, user=learner, amount_fen=a.starting_price_fen + step, password=PASSWORD
     )
+    assert practice_sparring_tick() == 1
     bidding.bid_place(
-        auction_id=a.pk,
-        user=rival,
-        amount_fen=a.starting_price_fen + a.increment_fen,
-        password=PASSWORD,
+        auction_id=a.pk, user=rival, amount_fen=a.starting_price_fen + 3 * step, password=PASSWORD
     )
     clock.advance(dt.timedelta(minutes=25))
     reminders_send()

@@ -215,3 +215,15 @@ def test_chart_series_for_one_court_follow_the_periods():
 def test_an_unknown_frequency_is_refused():
     with pytest.raises(ValueError):
         stats.compute_statistics(ROWS, freq="week")
+
+
+def test_chart_series_fill_every_period_of_the_range():
+    table = stats.compute_statistics(
+        ROWS, freq="month", start=at(2026, 8, 1, 0, 0), end=at(2027, 1, 1, 0, 0)
+    )
+    periods = stats.all_periods(at(2026, 8, 1, 0, 0), at(2027, 1, 1, 0, 0), "month")
+    assert periods == ["2026-08", "2026-09", "2026-10", "2026-11", "2026-12"]
+    series = stats.chart_series(table, court_id=1, periods=periods)
+    assert series["periods"] == periods
+    assert series["listed"] == [0, 2, 4, 0, 0]
+    assert series["deal_rate_pct"] == [None, None, 66.67, 50.0, None]

@@ -132,7 +132,7 @@ def test_a_case_deadline_shows_the_case_number(frozen_now, court, judge):
 @pytest.mark.parametrize(
     ("subject", "expected"),
     [
-        ("case:{case}/auction:{auction}/ruling", "/bidding/auctions/{auction}/"),
+        ("case:{case}/auction:{auction}/ruling", "/bidding/court/auctions/{auction}/"),
         ("case:{case}/asset:{asset}", "/cases/{case}/assets/{asset}/"),
         ("case:{case}/payout:7", "/cases/{case}/"),
         ("court:1/receipt:3", None),
