@@ -345,6 +345,7 @@ def inspection_notice(
     when = at.astimezone(calendar.CST).strftime("%Y-%m-%d %H:%M")
     for party in c.request.case.parties.all().order_by("pk"):
         electronic = party.user_id is not None
+        sent_at = clock.now()  # one instant: electronic service is received as it is sent
         service_record(
             court=c.court,
             subject=c.subject,
@@ -354,7 +355,8 @@ def inspection_notice(
             recipient_name=party.name,
             method=ServiceRecord.Method.ELECTRONIC if electronic else ServiceRecord.Method.POST,
             recipient_user=party.user if electronic else None,
-            received_at=clock.now() if electronic else None,
+            sent_at=sent_at,
+            received_at=sent_at if electronic else None,
             actor=actor,
         )
         if electronic:
@@ -973,6 +975,7 @@ def _serve(c: Commission, report: Report, *, kind: str, actor: Any) -> None:
     doc = f"评估报告（{report.get_source_display()}，第{report.version}版）"
     for party in c.request.case.parties.all().order_by("pk"):
         electronic = party.user_id is not None
+        sent_at = clock.now()  # one instant: electronic service is received as it is sent
         service_record(
             court=c.court,
             subject=c.subject,
@@ -982,7 +985,8 @@ def _serve(c: Commission, report: Report, *, kind: str, actor: Any) -> None:
             recipient_name=party.name,
             method=ServiceRecord.Method.ELECTRONIC if electronic else ServiceRecord.Method.POST,
             recipient_user=party.user if electronic else None,
-            received_at=clock.now() if electronic else None,
+            sent_at=sent_at,
+            received_at=sent_at if electronic else None,
             actor=actor,
         )
         if electronic:

@@ -75,6 +75,7 @@ def _serve_notice(
     """Serve a notice on every party (REC-10) and push it to those with an account (REC-11)."""
     for party in request.case.parties.all().order_by("pk"):
         electronic = party.user_id is not None
+        sent_at = clock.now()  # one instant: electronic service is received as it is sent
         service_record(
             court=request.court,
             subject=subject,
@@ -84,7 +85,8 @@ def _serve_notice(
             recipient_name=party.name,
             method=ServiceRecord.Method.ELECTRONIC if electronic else ServiceRecord.Method.POST,
             recipient_user=party.user if electronic else None,
-            received_at=clock.now() if electronic else None,
+            sent_at=sent_at,
+            received_at=sent_at if electronic else None,
             actor=actor,
         )
         if electronic:

@@ -163,3 +163,20 @@ def test_court_may_skip_agreement_only_with_a_reason(setup):
         req.status == AppraisalRequest.Status.DRAW
         and req.agreement_skip_reason == "被执行人下落不明"
     )
+
+
+def test_notices_are_served_with_a_running_clock(court, judge):
+    """Electronic service is received at the instant it is sent, with the real (running) clock."""
+    from core.models import ServiceRecord
+    from tests.appraisers.conftest import make_case
+
+    case, creditor, debtor, asset = make_case(court, judge)
+    req = services.commission_request(
+        case_id=case.pk,
+        asset_id=asset.pk,
+        procedure_ref="pricing:live-clock",
+        purpose="确定参考价",
+        actor=judge,
+    )
+    recs = ServiceRecord.objects.filter(subject=req.subject)
+    assert recs.count() == 2 and all(r.received_at == r.sent_at for r in recs)
