@@ -170,7 +170,7 @@ def test_notices_are_served_with_a_running_clock(court, judge):
     from core.models import ServiceRecord
     from tests.appraisers.conftest import make_case
 
-    case, creditor, debtor, asset = make_case(court, judge)
+    case, _, _, asset = make_case(court, judge)
     req = services.commission_request(
         case_id=case.pk,
         asset_id=asset.pk,
