@@ -258,6 +258,39 @@ def scenario_open(servers: Servers, rate: float, seconds: float, procs: int) -> 
     return out
 
 
+PYSPY = os.environ.get("BENCH_PYSPY", "")  # path to a py-spy binary: profile the servers
+_profiles = iter(range(1, 10_000))
+
+
+def _profile(servers: Servers, seconds: float) -> list[subprocess.Popen]:
+    """Sample each server with py-spy during the measured window (collapsed stacks)."""
+    if not PYSPY:
+        return []
+    n = next(_profiles)
+    return [
+        subprocess.Popen(
+            [
+                PYSPY,
+                "record",
+                "-p",
+                str(proc.pid),
+                "-d",
+                str(int(seconds)),
+                "-r",
+                "200",
+                "-f",
+                "raw",
+                "-o",
+                str(OUT / f"profile-{n}-{proc.pid}.txt"),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for proc in servers.procs
+    ]
+
+
 def _measure(servers: Servers, specs: list[dict], start_at: float, seconds: float) -> dict:
     cpu0, busy0 = None, None
 
@@ -271,10 +304,13 @@ def _measure(servers: Servers, specs: list[dict], start_at: float, seconds: floa
         while time.time() < start_at:
             time.sleep(0.05)
         sample_start()
+        spies = _profile(servers, seconds)
         while time.time() < start_at + seconds:
             time.sleep(0.05)
         cpu1, busy1 = servers.cpu_seconds(), box_busy()
         raw = result.get(timeout=600)
+        for spy in spies:
+            spy.wait(60)
     replies = [r for part in raw for r in part.get("replies", [])]
     out = summarise_replies(replies, start_at, seconds)
     out["server_cpu_percent"] = round(100 * (cpu1 - cpu0) / seconds, 1)
