@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 
 from core import clock
@@ -140,6 +140,41 @@ def _same(existing: LedgerTransaction, fingerprint: str, key: str) -> LedgerTran
     return existing
 
 
+_CLAIM_SQL = (
+    "INSERT INTO settlement_ledgertransaction (court_id, case_id, kind, idempotency_key, fingerprint, ref, memo,"
+    " posted_at, actor_id, reverses_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
+
+
+def _claim(
+    *, court_id, case_id, kind, key, fingerprint, ref, memo, posted_at, actor_id, reverses_id
+) -> int | None:
+    """Insert the transaction row unless its key exists: one round trip, no savepoint.
+
+    Under PostgreSQL a concurrent insert of the same key waits for the other transaction and
+    then finds the key taken (READ COMMITTED), so one posting wins and the other returns it.
+    """
+    with connection.cursor() as cur:
+        cur.execute(
+            _CLAIM_SQL,
+            [
+                court_id,
+                case_id,
+                kind,
+                key,
+                fingerprint,
+                ref,
+                memo,
+                connection.ops.adapt_datetimefield_value(posted_at),
+                actor_id,
+                reverses_id,
+            ],
+        )
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
 def post(
     *,
     court: Any,
@@ -175,9 +210,6 @@ def post(
     if len(case_ids) > 1:
         raise DomainError("cross_case", "执行款专款专付，不得在不同案件之间划转", rule="FND-01")
     fingerprint = _fingerprint(legs)
-    existing = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return _same(existing, fingerprint, idempotency_key), False
 
     # Lock what we take money from (pk order), then check it stays at or above zero.
     takes: dict[int, int] = {}
@@ -189,6 +221,9 @@ def post(
         current = balances(takes)
         for account_id, delta in takes.items():
             if current[account_id] + delta < 0:
+                existing = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
+                if existing is not None:  # a repeat of a posting that already moved the money
+                    return _same(existing, fingerprint, idempotency_key), False
                 account = next(leg.account for leg in legs if leg.account.pk == account_id)
                 raise DomainError(
                     "insufficient_funds",
@@ -198,27 +233,41 @@ def post(
                 )
 
     now = clock.now()
-    try:
-        with transaction.atomic():
-            tx = LedgerTransaction.objects.create(
-                court_id=court_id,
-                case_id=getattr(case, "pk", case) or (next(iter(case_ids)) if case_ids else None),
-                kind=kind,
-                idempotency_key=idempotency_key,
-                fingerprint=fingerprint,
-                ref=ref[:200],
-                memo=memo[:300],
-                posted_at=now,
-                actor=actor if getattr(actor, "pk", None) else None,
-                reverses=reverses,
-            )
-    except IntegrityError:
-        # The same key committed by a concurrent request: return that one (READ COMMITTED sees it).
+    case_id = getattr(case, "pk", case) or (next(iter(case_ids)) if case_ids else None)
+    tx_id = _claim(
+        court_id=court_id,
+        case_id=case_id,
+        kind=kind,
+        key=idempotency_key,
+        fingerprint=fingerprint,
+        ref=ref[:200],
+        memo=memo[:300],
+        posted_at=now,
+        actor_id=actor.pk if getattr(actor, "pk", None) else None,
+        reverses_id=reverses.pk if reverses is not None else None,
+    )
+    if tx_id is None:
+        # The key is taken (a repeat, or a concurrent request that committed first): return that one.
         return _same(
             LedgerTransaction.objects.get(idempotency_key=idempotency_key),
             fingerprint,
             idempotency_key,
         ), False
+    tx = LedgerTransaction(
+        pk=tx_id,
+        court_id=court_id,
+        case_id=case_id,
+        kind=kind,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        ref=ref[:200],
+        memo=memo[:300],
+        posted_at=now,
+        actor_id=actor.pk if getattr(actor, "pk", None) else None,
+        reverses=reverses,
+    )
+    tx._state.adding = False
+    tx._state.db = "default"
     LedgerLeg.objects.bulk_create(
         [
             LedgerLeg(

@@ -357,3 +357,21 @@ def statement_csv(*, court: Any, start: dt.date, end: dt.date) -> str:
     from settlement.reconcile import statement_to_csv
 
     return statement_to_csv(statement_lines(court=court, start=start, end=end))
+
+
+def simulate_payment(intent: Any, *, approve: bool = True) -> Any:
+    """For demos and other apps' tests: the payer confirms ``intent`` on the simulator's page,
+    then the money loop runs (signed webhook → stored → processed), exactly as in production."""
+    from settlement.worker import drain
+
+    token = (
+        SimPayment.objects.filter(merchant_reference=intent.reference)
+        .values_list("token", flat=True)
+        .first()
+    )
+    if token is None:
+        raise ValueError(f"{intent.reference} is not a simulator payment")
+    payer_confirm(token=token, approve=approve)
+    drain()
+    intent.refresh_from_db()
+    return intent

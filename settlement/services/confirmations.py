@@ -29,6 +29,7 @@ Op = GatewayOperation.Kind
 MAX_SEND_ATTEMPTS = 8
 
 
+@transaction.atomic
 def intent_confirm(
     *,
     intent_id: int,
@@ -91,6 +92,7 @@ def intent_confirm(
     return balance_confirmed(intent, psp_reference=psp_reference)
 
 
+@transaction.atomic
 def operation_confirm(*, op_id: int, success: bool, psp_reference: str, reason: str = "") -> str:
     """CAPTURE / CANCELLATION / REFUND / payout confirmation for one of our operations."""
     op = locks.operation_for_update(op_id)
@@ -171,6 +173,7 @@ def operation_confirm(*, op_id: int, success: bool, psp_reference: str, reason: 
     return "confirmed"
 
 
+@transaction.atomic
 def operation_reversed(*, op_id: int, reason: str) -> str:
     """A refund or payout that was confirmed and then failed (REFUND_FAILED): the money is back."""
     op = locks.operation_for_update(op_id)
