@@ -86,3 +86,28 @@ def test_draw_pages_are_public_and_verify(client, served):
     assert "核验一致" in body
     data = client.get(reverse("appraisers:draw_record_json", args=[d.pk])).json()
     assert data["result"] == d.result
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "firm",
+        "firmuser",
+        "appraisalrequest",
+        "lotdraw",
+        "drawexclusion",
+        "drawcommitment",
+        "commission",
+        "report",
+        "objection",
+        "appraisalfee",
+    ],
+)
+def test_every_appraisers_admin_page_opens(client, platform_operator, served, model):
+    client.force_login(platform_operator)
+    assert client.get(reverse(f"admin:appraisers_{model}_changelist")).status_code == 200
+    if model == "firm":
+        firm = served["c"].firm
+        assert (
+            client.get(reverse("admin:appraisers_firm_change", args=[firm.pk])).status_code == 200
+        )
