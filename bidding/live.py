@@ -387,16 +387,15 @@ class Hub:
 
     @classmethod
     async def get(cls) -> Hub:
+        """This event loop's hub (one per process; started by the first watcher)."""
         loop = asyncio.get_running_loop()
         with cls._lock:
             hub = cls._current
             if hub is None or hub.loop is not loop:
                 hub = cls._current = Hub(loop)
-        if not hub.started:
-            await hub.start()
         return hub
 
-    async def start(self) -> None:
+    async def _start(self) -> None:
         self.started = True
         if self.layer is not None:
             self.channel = await self.layer.new_channel("specific.live-hub.")
@@ -404,14 +403,19 @@ class Hub:
         self.tasks.append(self.loop.create_task(self._publish_loop()))
         self.tasks.append(self.loop.create_task(self._counts_loop()))
 
-    async def stop(self) -> None:
-        """Leave every group and stop the tasks (when the last local watcher has gone)."""
+    async def _stop(self) -> None:
+        """Leave every group and stop the tasks (the last local watcher has gone).
+
+        Called with ``join_lock`` held, so a watcher arriving meanwhile waits and then
+        starts the hub again; nothing can join a half-stopped hub.
+        """
         self.started = False
         for auction_id in list(self.joined):
             await self._discard(auction_id)
         for flow in self.flows.values():
             if flow.timer:
                 flow.timer.cancel()
+        self.flows.clear()
         await self._flush_publish()
         for task in self.tasks:
             task.cancel()
@@ -423,14 +427,13 @@ class Hub:
             with contextlib.suppress(Exception):
                 await self._redis.aclose()
             self._redis = None
-        with Hub._lock:
-            if Hub._current is self:
-                Hub._current = None
 
     # watchers ----------------------------------------------------------------------------
 
     async def join(self, consumer: Any, auction_id: int) -> None:
         async with self.join_lock:
+            if not self.started:
+                await self._start()
             self.watchers[auction_id].add(consumer)
             if auction_id not in self.joined and self.layer is not None:
                 await self.layer.group_add(group_name(auction_id), self.channel)
@@ -445,9 +448,8 @@ class Hub:
                 flow = self.flows.pop(auction_id, None)
                 if flow and flow.timer:
                     flow.timer.cancel()
-            idle = not self.watchers
-        if idle:
-            await self.stop()
+            if not self.watchers and self.started:
+                await self._stop()
 
     async def _discard(self, auction_id: int) -> None:
         if auction_id in self.joined and self.layer is not None:
@@ -467,6 +469,9 @@ class Hub:
     # publishing (one ordered sender per process) -------------------------------------------
 
     def enqueue_publish(self, message: dict[str, Any]) -> None:
+        if not self.started:  # no local watcher: nothing to order against, send it now
+            self.loop.create_task(self._group_send(message))
+            return
         self.outbox.append(message)
         self.outbox_wakeup.set()
 

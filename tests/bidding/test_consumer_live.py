@@ -501,3 +501,14 @@ def test_known_price_only_rises_and_is_forgotten_when_the_sequence_goes_back():
     assert live.known_price(4242) == 500_000
     live.note_snapshot({"auction_id": 4242, "seq": 0, "price_fen": None, "increment_fen": 100})
     assert live.known_price(4242) is None  # another auction under a reused id: forget, never refuse
+
+
+async def test_watchers_arriving_after_everyone_left_still_get_updates(auction, alice):
+    first, _ = await open_socket(auction.pk)
+    await first.disconnect()  # the process has no watcher left: its hub stops
+    watcher, _ = await open_socket(auction.pk)
+    bidder, _ = await open_socket(auction.pk, alice[1])
+    assert (await bid(bidder, START))["type"] == "bid_accepted"
+    assert (await receive(watcher, "state", "extended"))["seq"] == 1
+    await watcher.disconnect()
+    await bidder.disconnect()
