@@ -381,6 +381,12 @@ def scenario_watchers(
             "max": round(max(counts) / seconds, 2) if counts else None,
         },
         "missing_deliveries": missing,
+        "deliveries_per_s": round(sum(counts) / seconds, 1),
+        "server_cpu_us_per_delivery": (
+            round(raw["server_cpu_percent"] / 100 * seconds / sum(counts) * 1e6, 1)
+            if counts and sum(counts)
+            else None
+        ),
         "server_cpu_percent": raw["server_cpu_percent"],
         "box_cpu_percent": raw["box_cpu_percent"],
     }
