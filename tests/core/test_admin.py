@@ -119,6 +119,8 @@ def test_setting_in_range_in_admin_is_saved_and_audited(admin_client, court, pla
     assert entry.actor == platform_operator and entry.reason == "院务会"
     # Changing it again edits the same override (court and key are read-only on change).
     row = RuleSetting.objects.get()
+    page = admin_client.get(reverse("admin:core_rulesetting_change", args=[row.pk]))
+    assert page.status_code == 200 and "deposit_ratio_min" in page.content.decode()
     resp = admin_client.post(
         reverse("admin:core_rulesetting_change", args=[row.pk]),
         {"value": '"0.12"', "reason": "再调整"},
