@@ -18,7 +18,7 @@ import pandas as pd
 OUT = Path(__file__).with_name("demo_nanchang_flats.csv")
 # district code, name, centre (lat, lon), invented base price per m² (yuan)
 DISTRICTS = [
-    ("360102", "东湖区", 28.690, 115.905, 16000),
+    ("360102", "东湖区", 28.690, 115.905, 15000),
     ("360103", "西湖区", 28.660, 115.885, 15000),
     ("360104", "青云谱区", 28.625, 115.925, 12000),
     ("360111", "青山湖区", 28.690, 115.960, 13500),
