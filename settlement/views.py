@@ -6,10 +6,7 @@ reference; the finance role may reveal a payer with a stated purpose (logged).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,6 +22,7 @@ from core.money import parse_yuan, yuan
 from core.ratelimit import write_rate_limited
 from settlement import rules as perms
 from settlement import selectors
+from settlement.exports import statement_csv
 from settlement.models import (
     Charge,
     DepositHold,
@@ -168,7 +166,11 @@ def account_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     start, end, month = _month(request)
     statement = selectors.case_statement(case.pk, start=start, end=end)
     if request.GET.get("format") == "csv":
-        return _statement_csv(case, statement, month)
+        resp = HttpResponse(statement_csv(case, statement), content_type="text/csv; charset=utf-8")
+        resp["Content-Disposition"] = (
+            f'attachment; filename="case-{case.pk}-statement{"-" + month if month else ""}.csv"'
+        )
+        return resp
     return render(
         request,
         "settlement/account.html",
@@ -185,46 +187,6 @@ def account_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             "can_reveal": perms.can(request.user, "settlement.reveal_payer", case),
         },
     )
-
-
-def _statement_csv(case: Any, statement: dict, month: str) -> HttpResponse:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    account = statement["account"]
-    w.writerow([_("案号"), case.number, _("案款账号"), account.account_no if account else ""])
-    w.writerow([_("期初余额（元）"), yuan(statement["opening_fen"]).replace(",", "")])
-    w.writerow(
-        [
-            _("记账时间"),
-            _("业务"),
-            _("摘要"),
-            _("引用"),
-            _("对方科目"),
-            _("收入（元）"),
-            _("支出（元）"),
-            _("余额（元）"),
-        ]
-    )
-    from core.calendar import CST
-
-    for r in statement["rows"]:
-        w.writerow(
-            [
-                r.at.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S"),
-                r.kind,
-                r.memo,
-                r.ref,
-                r.counterpart,
-                yuan(r.in_fen).replace(",", "") if r.in_fen else "",
-                yuan(r.out_fen).replace(",", "") if r.out_fen else "",
-                yuan(r.balance_fen).replace(",", ""),
-            ]
-        )
-    w.writerow([_("期末余额（元）"), yuan(statement["closing_fen"]).replace(",", "")])
-    resp = HttpResponse("\ufeff" + buf.getvalue(), content_type="text/csv; charset=utf-8")
-    name = f"case-{case.pk}-statement{'-' + month if month else ''}.csv"
-    resp["Content-Disposition"] = f'attachment; filename="{name}"'
-    return resp
 
 
 @login_required

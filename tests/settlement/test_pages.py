@@ -338,3 +338,20 @@ def test_api_intent_status_only_for_its_payer(client, case, bidder):
 
     client.force_login(make_user("bidder"))
     assert client.get(f"/api/settlement/intents/{intent.reference}").status_code == 404
+
+
+def test_the_monthly_case_by_case_statements_are_written_FND_15(
+    case, other_case, tmp_path, frozen_now
+):
+    from django.core.management import call_command
+
+    fund(case, 42_00)
+    call_command(
+        "case_statements", "--court", case.court.code, "--month", "2026-11", "--out", str(tmp_path)
+    )
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == [
+        f"case-{case.pk}-2026-11.csv"
+    ]  # a case with no money that month has no statement
+    text = (tmp_path / files[0]).read_text(encoding="utf-8-sig")
+    assert case.number in text and "42.00" in text
