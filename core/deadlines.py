@@ -299,7 +299,11 @@ def deadlines_recompute(*, actor: Any = None) -> int:
 
 
 def deadlines_for_subject(subject_prefix: str) -> QuerySet[Deadline]:
-    return Deadline.objects.filter(subject__startswith=subject_prefix).order_by("due_at")
+    """Deadlines of ``subject_prefix`` and everything under it (``case:1`` never matches ``case:12``)."""
+    from django.db.models import Q
+
+    prefix = subject_prefix.rstrip("/")
+    return Deadline.objects.filter(Q(subject=prefix) | Q(subject__startswith=prefix + "/")).order_by("due_at")
 
 
 def deadlines_open_for_user(user: Any) -> QuerySet[Deadline]:
