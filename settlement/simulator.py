@@ -273,6 +273,10 @@ def statement_lines(*, court: Any, start: dt.date, end: dt.date):
 @transaction.atomic
 def payer_confirm(*, token: str, approve: bool = True) -> SimPayment | None:
     """The payer presses 确认支付 (or 取消) on the simulator's page."""
+    from settlement.gateway import default_gateway_name
+
+    if default_gateway_name() != "simulator":
+        return None  # never "pay" through the simulator once a real gateway is configured
     p = SimPayment.objects.select_for_update().filter(token=token).first()
     if p is None or p.status != SimPayment.Status.PENDING:
         return p

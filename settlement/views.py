@@ -74,9 +74,11 @@ def sim_pay(request: HttpRequest, token: str) -> HttpResponse:
     """The bank simulator's payment page: the payer confirms (or cancels) the payment."""
     from settlement import simulator
 
+    from settlement.gateway import default_gateway_name
+
     payment = SimPayment.objects.filter(token=token).first()
-    if payment is None:
-        raise Http404
+    if payment is None or default_gateway_name() != "simulator":
+        raise Http404  # the cashier exists only while the simulator is the configured gateway
     if request.method == "POST":
         approve = request.POST.get("action") != "cancel"
         simulator.payer_confirm(token=token, approve=approve)

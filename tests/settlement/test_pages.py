@@ -355,3 +355,18 @@ def test_the_monthly_case_by_case_statements_are_written_FND_15(
     ]  # a case with no money that month has no statement
     text = (tmp_path / files[0]).read_text(encoding="utf-8-sig")
     assert case.number in text and "42.00" in text
+
+
+def test_the_simulator_cashier_is_closed_once_a_real_gateway_is_configured(client, case, settings):
+    intent = deposit_request(
+        case_id=case.pk,
+        ref=REF,
+        payer_ref="u",
+        payer_name=PAYER,
+        amount_fen=1_000,
+        idempotency_key="d",
+    )
+    settings.GAVEL_PAYMENT_GATEWAY = "adyen"
+    assert client.get(intent.pay_url).status_code == 404
+    assert client.post(intent.pay_url, {"action": "pay"}).status_code == 404
+    assert SimPayment.objects.get().status == SimPayment.Status.PENDING
