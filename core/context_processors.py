@@ -1,4 +1,4 @@
-from core import clock
+from core import clock, nav
 from core.models import STAFF_ROLES
 
 
@@ -11,4 +11,5 @@ def gavel(request):
         "server_now": clock.now(),
         "is_court_staff": bool(user and user.is_authenticated and user.role in STAFF_ROLES),
         "unread_count": unread,
+        "nav_items": nav.items_for(user),
     }
