@@ -6,11 +6,7 @@ in the same transaction that posts the hold (both or neither).
 
 from __future__ import annotations
 
-import logging
-
 from core.events import subscribe
-
-log = logging.getLogger("gavel.bidding")
 
 
 def _registration_id(ref: str) -> int | None:
@@ -71,17 +67,14 @@ _connected = False
 
 
 def connect() -> None:
+    """Subscribe to settlement's events (called from ``BiddingConfig.ready``)."""
     global _connected
     if _connected:
         return
-    try:
-        from settlement import events as se
-    except ModuleNotFoundError:  # settlement not built yet in this checkout
-        log.warning("settlement.events missing: bidding cannot react to deposits yet")
-        return
+    from settlement import events as se
+
     subscribe(se.DepositHeld, on_deposit_held)
-    if hasattr(se, "DepositReleased"):
-        subscribe(se.DepositReleased, on_deposit_released)
+    subscribe(se.DepositReleased, on_deposit_released)
     subscribe(se.BalancePaid, on_balance_paid)
     subscribe(se.BalanceOverdue, on_balance_overdue)
     _connected = True

@@ -864,7 +864,17 @@ def registration_deposit_confirmed(*, registration_id: int, amount_fen: int) -> 
         S.SCHEDULED,
         *OPEN_STATES,
     ):
-        reg.save(update_fields=["deposit_held_fen", "deposit_held_at"])
+        # Too late to bid (AUC-17: any time before bidding ends): send it straight back.
+        reg.status = Registration.Status.RELEASED
+        reg.save(update_fields=["deposit_held_fen", "deposit_held_at", "status"])
+        if not auction.is_practice and amount_fen:
+            from settlement.services import deposit_release
+
+            deposit_release(
+                ref=reg.money_ref,
+                reason="竞价已结束，保证金原路退还（AUC-17）",
+                idempotency_key=f"{reg.money_ref}/release",
+            )
         return reg
     reg.status = Registration.Status.ACTIVE
     if not reg.bidder_code:
@@ -1224,10 +1234,13 @@ def auction_close_followup(*, auction_id: int) -> AuctionResult:
     """After the close: money through settlement (AUC-30/31), pricing (PRC-15/16), deadlines
     (AUC-35..38), notices (REC-11). Idempotent (every money call carries its key); the clock
     retries it until it succeeds."""
-    auction = locks.auction_for_update(auction_id)
+    # Lock the outcome record, not the auction row: settlement's ``DepositHeld`` handler locks
+    # a hold and then the auction, so holding the auction here while calling settlement could
+    # deadlock. The outcome record serialises follow-ups; registrations are updated last.
     result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
     if result.followup_done_at is not None:
         return result
+    auction = Auction.objects.select_related("case", "lot").get(pk=auction_id)
     now = clock.now()
     held = list(
         Registration.objects.filter(auction_id=auction.pk, deposit_held_at__isnull=False)
@@ -1259,9 +1272,6 @@ def auction_close_followup(*, auction_id: int) -> AuctionResult:
                 reason="竞价结束，未成交竞买人保证金退还（AUC-30）",
                 idempotency_key=f"{r.money_ref}/release",
             )
-        Registration.objects.filter(pk__in=[r.pk for r in losers]).update(
-            status=Registration.Status.RELEASED
-        )
         asset_ids = _lot_asset_ids(auction)
         if result.outcome == AuctionResult.Outcome.SOLD:
             winner = result.winner
@@ -1299,6 +1309,9 @@ def auction_close_followup(*, auction_id: int) -> AuctionResult:
                 )
             _open_unsold_deadlines(auction, result)
         _notify_close(auction, result, losers)
+        Registration.objects.filter(pk__in=[r.pk for r in losers]).update(
+            status=Registration.Status.RELEASED
+        )
     result.followup_done_at = now
     result.followup_error = ""
     result.save()
@@ -1364,6 +1377,10 @@ def _notify_close(auction: Auction, result: AuctionResult, losers: list[Registra
         )
     else:
         body = f"{auction.title}（{auction.get_round_display()}）无人出价，已流拍。申请执行人可申请以该次起拍价以物抵债（AUC-36）。"
+        if auction.round == Auction.Round.SALE:
+            body += (
+                "变卖期内无人出价，变卖不成；不以物抵债的，将解除查封或交申请执行人管理（AUC-38）。"
+            )
         _notify_many(
             _parties_users(auction),
             topic="auction.result",
@@ -1628,11 +1645,20 @@ def auction_default(*, auction_id: int) -> Auction | None:
     if not auction.is_practice:
         from settlement.services import deposit_forfeit
 
+        forfeit_fen = None
+        if (
+            auction.round == Auction.Round.SALE
+            and setting(auction, "sale_default_forfeit") == "announced_deposit"
+        ):
+            # AUC-37: a 变卖 buyer prepaid the full price; only the announced deposit (that of
+            # the second auction it follows) is forfeited, the rest goes back.
+            forfeit_fen = auction.previous.deposit_fen if auction.previous_id else None
         deposit_forfeit(
             ref=winner.money_ref,
             sale_ref=auction.sale_ref,
             reason="买受人未在期限内支付尾款，保证金不予退还（AUC-33）",
             idempotency_key=f"{winner.money_ref}/forfeit",
+            forfeit_fen=forfeit_fen,
         )
     reauction = _draft_following(
         auction, link=Auction.Link.REAUCTION, round_=auction.round, now=now, actor=None

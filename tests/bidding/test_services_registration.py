@@ -395,3 +395,27 @@ def test_deposit_may_be_paid_during_bidding_and_the_bidder_then_bids_auc17(
     auction = make_live_auction(court, lot)
     reg = register_paid(auction)
     bid(auction, reg, auction.starting_price_fen)
+
+
+def test_deposit_confirmed_after_bidding_ended_gets_no_code_and_goes_back_auc17(
+    court, judge, frozen_now
+):
+    from settlement.models import DepositHold
+    from settlement.services.confirmations import intent_confirm
+
+    _case, lot, *_ = make_case(court, judge=judge)
+    auction = make_live_auction(court, lot)
+    user = bidder_user()
+    reg = services.registration_create(auction_id=auction.pk, user=user, accept_terms=True)
+    intent = services.registration_pay_deposit(registration_id=reg.pk, user=user)
+    clock.set_time(auction.end_at + dt.timedelta(minutes=1))  # the payer confirms too late
+    intent_confirm(
+        intent_id=intent.pk,
+        success=True,
+        psp_reference="LATE",
+        amount_minor=intent.amount_fen,
+        currency="CNY",
+    )
+    reg.refresh_from_db()
+    assert reg.bidder_code is None and reg.status == Registration.Status.RELEASED
+    assert DepositHold.objects.get(ref=reg.money_ref).status in ("releasing", "released")
