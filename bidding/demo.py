@@ -150,6 +150,8 @@ def _publish(
             pricing_basis_note=f"参考价依据见定价程序记录{MARK}",
             priority_holders_note="经查，无优先购买权人。",
             court_contact=f"{lot.case.court.contact_phone or '0791-00000000'}（执行局）",
+            platform_chosen_by="creditor",
+            platform_choice_note=f"申请执行人书面选择本平台{MARK}",
         )
         for party in Party.objects.filter(case_id=lot.case_id, role__in=["creditor", "debtor"]):
             services.auction_notice_record(

@@ -79,6 +79,16 @@ class AuctionDraftForm(forms.Form):
     )
     priority_claims_fen = YuanField(label=_("优先债权总额（元，AUC-06）"), required=False)
     costs_estimate_fen = YuanField(label=_("执行费用估算（元）"), required=False)
+    platform_chosen_by = forms.ChoiceField(
+        label=_("平台选定方式（AUC-02）"),
+        required=False,
+        choices=[
+            ("", "—"),
+            ("creditor", _("申请执行人选择")),
+            ("court", _("法院指定（未选择或意见不一）")),
+        ],
+    )
+    platform_choice_note = forms.CharField(label=_("平台选定记录"), required=False)
     proxy_bidding_enabled = forms.BooleanField(
         label=_("启用代理出价（AUC-27，默认关闭）"), required=False
     )
@@ -99,6 +109,8 @@ class AuctionDraftForm(forms.Form):
             "court_contact",
             "known_defects_note",
             "warnings_text",
+            "platform_chosen_by",
+            "platform_choice_note",
         ):
             data[key] = data.get(key) or ""
         data["setting_overrides"] = {"proxy_bidding_enabled": True} if proxy else {}

@@ -147,6 +147,17 @@ class Auction(models.Model):
     known_defects_note = models.TextField(_("已知瑕疵"), blank=True)
     warnings_text = models.TextField(_("特别提示"), blank=True)
 
+    # AUC-02: who chose the platform (the applicant-creditor from the SPC roster, or the court
+    # designating one when the creditor did not choose or the parties disagreed).
+    class PlatformChoice(models.TextChoices):
+        CREDITOR = "creditor", _("申请执行人选择")
+        COURT = "court", _("法院指定（未选择或意见不一）")
+
+    platform_chosen_by = models.CharField(
+        _("平台选定方式"), max_length=10, choices=PlatformChoice.choices, blank=True
+    )
+    platform_choice_note = models.CharField(_("平台选定记录"), max_length=300, blank=True)
+
     # AUC-06 / AUC-07 facts the court records before publication.
     priority_claims_fen = models.BigIntegerField(_("优先债权总额（分）"), default=0)
     costs_estimate_fen = models.BigIntegerField(_("执行费用估算（分）"), default=0)

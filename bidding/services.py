@@ -1746,6 +1746,8 @@ def _draft_following(
         known_defects_note=auction.known_defects_note,
         priority_claims_fen=auction.priority_claims_fen,
         costs_estimate_fen=auction.costs_estimate_fen,
+        platform_chosen_by=auction.platform_chosen_by,
+        platform_choice_note=auction.platform_choice_note,
         created_at=now,
         created_by=actor,
     )
@@ -1810,6 +1812,8 @@ DRAFT_FIELDS = (
     "priority_claims_fen",
     "costs_estimate_fen",
     "setting_overrides",
+    "platform_chosen_by",
+    "platform_choice_note",
 )
 MONEY_FIELDS = (
     "starting_price_fen",
@@ -1837,6 +1841,8 @@ def _clean_fields(values: dict[str, Any]) -> dict[str, Any]:
                 raise _refuse("invalid_amount", "金额须为非负整数（分）")
             if key in ("starting_price_fen", "increment_fen") and value <= 0:
                 raise _refuse("invalid_amount", "起拍价和加价幅度须大于零")
+        if key == "platform_chosen_by" and value not in ("", *Auction.PlatformChoice.values):
+            raise _refuse("invalid_platform_choice", "平台选定方式无效", "AUC-02")
         if key == "round" and value not in Auction.Round.values:
             raise _refuse("invalid_round", "轮次无效")
         if (
@@ -2234,6 +2240,22 @@ def auction_publish_problems(
                 f"{kind}公告期不足 {lead} 日，竞价最早可于 {earliest:%Y-%m-%d} 开始",
                 rule,
             )
+    # AUC-02: who chose the platform is on record (the court designates only with a reason).
+    if not auction.platform_chosen_by:
+        add(
+            "platform_choice_missing",
+            "须记录网络拍卖平台由谁选定（申请执行人选择或法院指定）",
+            "AUC-02",
+        )
+    elif (
+        auction.platform_chosen_by == Auction.PlatformChoice.COURT
+        and not auction.platform_choice_note
+    ):
+        add(
+            "platform_choice_reason",
+            "法院指定平台的，须记录申请执行人未选择或当事人意见不一的情况",
+            "AUC-02",
+        )
     # AUC-31: the balance period is a required field with no default.
     if not auction.balance_period_days:
         add("balance_period_required", "须设定尾款支付期限（无默认值）", "AUC-31")

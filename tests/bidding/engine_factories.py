@@ -309,6 +309,8 @@ def publishable_draft(
         pricing_basis_note="参考价依据（示例）",
         priority_holders_note="无",
         court_contact="0791-00000000（执行局）",
+        platform_chosen_by="creditor",
+        platform_choice_note="申请执行人书面选择本平台",
     )
     serve_all(auction, judge, at=now - dt.timedelta(days=3))
     decide_all(auction, judge)
