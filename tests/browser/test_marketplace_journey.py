@@ -43,6 +43,7 @@ def _market():
         increment=5_000 * YUAN,
         deposit=128_000 * YUAN,
         reference=1_600_000 * YUAN,
+        priced_by=judge,
     )
     make_auction(
         car,
@@ -52,6 +53,7 @@ def _market():
         start=60_000 * YUAN,
         increment=1_000 * YUAN,
         deposit=6_000 * YUAN,
+        priced_by=judge,
     )
     make_auction(far, state="scheduled", start_in=dt.timedelta(days=5), start=3_000_000 * YUAN)
     return {"court": court, "judge": judge, "officer": officer, "flat": flat_auction}
@@ -151,6 +153,40 @@ def test_a_new_user_finds_follows_verifies_registers_pays_and_practises(
     page.click("#bid-submit")
     expect(page.locator("#bid-history tr").first).to_contain_text("1,100.00")
     screenshot(page, "7-practice-bid")
+
+    # 6. Auction day: reminded before the start, bids, wins, sees the money due in the account.
+    from bidding.services import auction_open_due
+    from marketplace.alerts import reminders_send
+    from tests.marketplace.conftest import close_due
+
+    flat = m["flat"]
+    channels_live_server.advance(flat.start_at - clock.now() - dt.timedelta(minutes=30))
+    assert reminders_send()["start"] == 1
+    from core.notifications import deliver_pending
+
+    deliver_pending()
+    page.goto("/inbox/")
+    expect(page.locator("main")).to_contain_text("关注的拍品即将开拍")
+    screenshot(page, "8-reminder")
+    channels_live_server.advance(dt.timedelta(minutes=31))
+    assert auction_open_due() == 1
+    page.goto(f"/bidding/auctions/{flat.pk}/")
+    page.click("#bid-fill")
+    page.fill("#bid-password", "my-bid-pass")
+    page.click("#bid-submit")
+    expect(page.locator("#bid-history tr").first).to_contain_text("1,280,000.00")
+    channels_live_server.advance(dt.timedelta(hours=25))
+    assert flat.pk in close_due()  # (with the car and the practice auction, also due)
+    page.goto(f"/marketplace/results/{flat.pk}/")
+    expect(page.locator("#confirmation")).to_contain_text("张示例")
+    screenshot(page, "9-result")
+    page.goto("/marketplace/account/")
+    wins = page.locator("#wins")
+    expect(wins).to_contain_text("东湖区示例路8号502室住宅")
+    expect(wins).to_contain_text("1,152,000.00")  # 1,280,000 − the 128,000 deposit
+    expect(wins).to_contain_text("付款截止")
+    expect(page.locator("#case-account")).not_to_be_empty()
+    screenshot(page, "10-account-balance-due")
     assert page_errors == []
 
 
@@ -207,7 +243,8 @@ def test_a_judge_reads_the_courts_statistics_and_works_from_the_workbench(
     sign_in(page, judge)
     page.goto("/marketplace/court/workbench/")
     rows = page.locator("#workbench tbody tr")
-    expect(rows).to_have_count(2)
+    # The two duties above, plus what pricing opened for the priced lots (PRC-13), most urgent first.
+    expect(page.locator("#workbench")).to_contain_text("启动定价程序")
     expect(rows.first).to_contain_text("送达成交裁定")
     expect(rows.first).to_have_attribute("data-urgency", "yellow")
     screenshot(page, "workbench")

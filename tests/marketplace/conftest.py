@@ -97,9 +97,25 @@ def make_auction(
     title=None,
     reference=None,
     published_ago=dt.timedelta(days=20),
+    priced_by=None,
 ):
-    """A published auction of ``lot`` (publication itself is bidding's, tested there)."""
+    """A published auction of ``lot`` (publication itself is bidding's, tested there).
+
+    ``priced_by``: record the price basis with pricing's own service (a PRC-19 market price of
+    ``reference`` per asset), so the sale's follow-up (fees, balance due) runs for real.
+    """
     from bidding.models import Auction
+
+    if priced_by is not None:
+        from pricing.services import pricing_skip
+
+        for asset in lot.assets.all():
+            pricing_skip(
+                asset=asset,
+                ground="parties_request",
+                market_price_fen=reference or start,
+                actor=priced_by,
+            )
     from core.rulesettings import settings_snapshot
 
     now = clock.now()
