@@ -10,6 +10,16 @@ class BiddingConfig(AppConfig):
         from importlib import import_module
 
         from bidding import handlers
+        from core import nav
+        from core.models import Role
+
+        nav.register(
+            _("网络拍卖"),
+            "bidding:court_auctions",
+            roles={Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD},
+            order=30,
+            description=_("拍卖草稿、公告、竞价实况、法院处置与移交"),
+        )
 
         handlers.connect()
         try:
