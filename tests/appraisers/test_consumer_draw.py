@@ -19,6 +19,16 @@ from tests.conftest import make_court, make_user
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 
 
+@pytest.fixture(autouse=True)
+def _close_pool():
+    """Other threads returned their connections to the pool; close it so the test DB can be dropped."""
+    yield
+    from django.db import connection as conn
+
+    if hasattr(conn, "close_pool"):
+        conn.close_pool()
+
+
 @database_sync_to_async
 def _setup():
     clock.set_time(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC))
@@ -113,5 +123,6 @@ async def test_a_refused_step_pushes_nothing():
 
 async def test_unknown_draw_is_refused():
     comm = WebsocketCommunicator(_app(), "/ws/appraisers/draws/999999/")
-    connected, _code = await comm.connect()
-    assert not connected
+    connected, code = await comm.connect()
+    assert not connected and code == 4404
+    await comm.disconnect()  # let the consumer finish, so its database connection is returned

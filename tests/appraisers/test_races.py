@@ -19,6 +19,16 @@ from tests.conftest import make_court, make_user
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _close_pool():
+    """Other threads returned their connections to the pool; close it so the test DB can be dropped."""
+    yield
+    from django.db import connection as conn
+
+    if hasattr(conn, "close_pool"):
+        conn.close_pool()
+
+
 def _world():
     clock.set_time(dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC))
     court = make_court()
