@@ -293,8 +293,9 @@ def test_the_storefront_works_on_a_phone(_chromium, channels_live_server, screen
         screenshot(phone, "phone-calendar")
         phone.goto(f"/marketplace/cases/{m['flat'].case_id}/")
         screenshot(phone, "phone-transparency")
-        # The house was seized; the house and the car (same case) were announced.
-        expect(phone.locator("#steps li")).to_have_count(3)
+        # The house was seized; house and car (same case) were priced and announced.
+        for kind, n in (("seizure", 1), ("pricing", 2), ("priced", 2), ("announced", 2)):
+            expect(phone.locator(f"#steps li[data-kind={kind}]")).to_have_count(n)
         expect(phone.locator("#steps li[data-kind=seizure]")).to_contain_text("查封")
     finally:
         context.close()
