@@ -219,3 +219,32 @@ def deposit_holds(case_id: int):
         )
         .order_by("created_at")
     )
+
+
+def gateway_problems(court_id: int) -> dict[str, Any]:
+    """What finance must look at by hand: failed gateway calls and flagged webhooks."""
+    from settlement.models import GatewayOperation, PaymentIntent, WebhookEvent
+
+    failed = list(
+        GatewayOperation.objects.filter(
+            court_id=court_id, status=GatewayOperation.Status.FAILED
+        ).order_by("-created_at")[:50]
+    )
+    refs = set(
+        PaymentIntent.objects.filter(court_id=court_id).values_list("reference", flat=True)[
+            :100_000
+        ]
+    )
+    refs |= set(
+        GatewayOperation.objects.filter(court_id=court_id).values_list("reference", flat=True)[
+            :100_000
+        ]
+    )
+    flagged = [
+        ev
+        for ev in WebhookEvent.objects.filter(
+            status__in=[WebhookEvent.Status.FLAGGED, WebhookEvent.Status.FAILED]
+        ).order_by("-pk")[:200]
+        if ev.merchant_reference in refs
+    ][:50]
+    return {"failed": failed, "flagged": flagged}

@@ -73,7 +73,6 @@ def adyen_transfer_webhook(request: HttpRequest) -> HttpResponse:
 def sim_pay(request: HttpRequest, token: str) -> HttpResponse:
     """The bank simulator's payment page: the payer confirms (or cancels) the payment."""
     from settlement import simulator
-
     from settlement.gateway import default_gateway_name
 
     payment = SimPayment.objects.filter(token=token).first()
@@ -135,6 +134,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "payouts": selectors.payouts_awaiting(court_id),
             "flags": selectors.flags(court_id),
             "runs": ReconciliationRun.objects.filter(court_id=court_id)[:10],
+            "problems": selectors.gateway_problems(court_id),
             "now": clock.now(),
         },
     )

@@ -100,14 +100,19 @@ def _world(tag: str):
     return court, officer, cases
 
 
-def _post_with_audit(court, case, source, target, key: str, amount: int) -> None:
+def _post_with_audit(
+    court, case, source, target, key: str, amount: int, *, sync: bool = True
+) -> None:
     """What every settlement service does at least: one balanced posting and its audit entry."""
-    from django.db import transaction
+    from django.db import connection, transaction
 
     from core.audit import audit_record
     from settlement import ledger
 
     with transaction.atomic():
+        if not sync:  # diagnostic only: the engine's cost without waiting for the disk flush
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL synchronous_commit = off")
         tx, _ = ledger.transfer(
             court=court.pk,
             case=case.pk,
@@ -126,7 +131,7 @@ def _post_with_audit(court, case, source, target, key: str, amount: int) -> None
         )
 
 
-def bench_core(count: int, threads: int) -> tuple[int, float]:
+def bench_core(count: int, threads: int, *, sync: bool = True) -> tuple[int, float]:
     """Postings with audit from ``threads`` connections at once, each on its own cases."""
     import threading
 
@@ -145,7 +150,9 @@ def bench_core(count: int, threads: int) -> tuple[int, float]:
         try:
             for i in range(per):
                 case, acct = targets[(w + i * threads) % len(targets)]
-                _post_with_audit(court, case, bank, acct, f"bench-core-{court.pk}-{w}-{i}", 1_00)
+                _post_with_audit(
+                    court, case, bank, acct, f"bench-core-{court.pk}-{w}-{i}", 1_00, sync=sync
+                )
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
@@ -334,6 +341,21 @@ def bench_reconcile(legs: int) -> dict:
     }
 
 
+def _commit_latency_ms(n: int = 200) -> float:
+    from django.db import connection, transaction
+
+    with connection.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS bench_commit_probe (x int)")
+    t0 = time.perf_counter()
+    for i in range(n):
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("INSERT INTO bench_commit_probe VALUES (%s)", [i])
+    took = (time.perf_counter() - t0) / n * 1000
+    with connection.cursor() as cur:
+        cur.execute("DROP TABLE bench_commit_probe")
+    return took
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postings", type=int, default=2000)
@@ -350,11 +372,20 @@ def main() -> None:
         f"# ledger bench — {platform.processor() or platform.machine()}, {os.cpu_count()} CPU, "
         f"Python {platform.python_version()}, PostgreSQL {pg}"
     )
-    for threads in (1, 2, 4):
+    print(
+        f"commit latency (INSERT + COMMIT, one connection): {_commit_latency_ms():.2f} ms; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    for threads in (1, 2, 4, 8):
         n, secs = bench_core(args.postings, threads)
         print(
             f"posting + audit entry (ledger.transfer + audit_record), {threads} connection(s): {n} postings in "
             f"{secs:.2f} s = {n / secs:,.0f} postings/s"
+        )
+    for threads in (1, 4):
+        n, secs = bench_core(args.postings, threads, sync=False)
+        print(
+            f"  diagnostic, synchronous_commit off, {threads} connection(s): {n / secs:,.0f} postings/s"
         )
     for label, n, secs in bench_postings(args.postings):
         print(f"{label}: {n} postings in {secs:.2f} s = {n / secs:,.0f} postings/s")

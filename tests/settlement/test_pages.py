@@ -370,3 +370,14 @@ def test_the_simulator_cashier_is_closed_once_a_real_gateway_is_configured(clien
     assert client.get(intent.pay_url).status_code == 404
     assert client.post(intent.pay_url, {"action": "pay"}).status_code == 404
     assert SimPayment.objects.get().status == SimPayment.Status.PENDING
+
+
+def test_failed_gateway_calls_show_on_the_dashboard(client, case, finance, paid_deposit, settings):
+    from settlement.services import deposit_release
+    from settlement.worker import drain
+
+    settings.GAVEL_SIMULATOR_FAILURE_RATE = 1.0
+    deposit_release(ref=REF, reason="未成交", idempotency_key="r")
+    drain()
+    page = _get(client, finance, "/settlement/").content.decode()
+    assert "通道异常" in page and "模拟银行" in page
