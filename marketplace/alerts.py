@@ -77,7 +77,9 @@ def _due_kind(auction: Auction, now: dt.datetime) -> tuple[str, dt.datetime] | N
             minutes=int(get_setting("marketplace_reminder_end_minutes", court=auction.court_id))
         )
         if auction.end_at - now <= lead:
-            return ReminderSent.Kind.END, auction.end_at
+            # Keyed on the scheduled end: extensions (AUC-23) move ``end_at`` but earn no new
+            # reminder; a new period set after a resume does.
+            return ReminderSent.Kind.END, auction.scheduled_end_at or auction.end_at
     return None
 
 
@@ -129,7 +131,7 @@ def _send_reminder(watch: Watch, kind: str, for_time: dt.datetime) -> None:
         subject = "关注的拍品即将结束"
         price = a.current_price_fen if a.current_price_fen is not None else a.starting_price_fen
         body = (
-            f"您关注的“{a.title}”将于 {_local(for_time)} 结束竞价（最后5分钟内有出价将延时），"
+            f"您关注的“{a.title}”将于 {_local(a.end_at)} 结束竞价（最后5分钟内有出价将延时），"
             f"当前价 {yuan(price)} 元。"
         )
     notices.send(

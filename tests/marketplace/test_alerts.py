@@ -237,3 +237,21 @@ def test_two_reminder_workers_at_once_send_each_reminder_once(lot):
     assert sum(totals) == 12
     assert ReminderSent.objects.count() == 12
     assert OutboxMessage.objects.filter(topic="marketplace.reminder", channel="inbox").count() == 12
+
+
+@pytest.mark.django_db
+def test_extensions_do_not_repeat_the_end_reminder(lot):
+    """AUC-23 moves the end on each late bid; the watcher is reminded of the end once."""
+    a = make_auction(lot, state="bidding", start_in=-H, hours=2)
+    fan = verified_bidder()
+    watch_add(user=fan, auction_id=a.pk)
+    clock.advance(dt.timedelta(minutes=40))  # 20 minutes left
+    assert reminders_send()["end"] == 1
+    for _ in range(3):  # three late bids, each moving the end by a few minutes
+        Auction.objects.filter(pk=a.pk).update(
+            state="extended", end_at=clock.now() + dt.timedelta(minutes=5)
+        )
+        clock.advance(dt.timedelta(minutes=2))
+        assert reminders_send()["end"] == 0
+    (msg,) = inbox(fan, "marketplace.reminder")
+    assert msg.subject == "关注的拍品即将结束"
