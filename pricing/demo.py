@@ -73,20 +73,28 @@ def _platforms() -> None:
 
 def _models() -> None:
     from pricing.models import ValuationModel
+    from pricing.valuation.errors import ValuationError
     from pricing.valuation.presets import preset
+    from pricing.valuation.service import load_artifact
     from pricing.valuation.training import train_model
 
     for method in ("gbm", "knn"):
-        if ValuationModel.objects.filter(
+        active = ValuationModel.objects.filter(
             asset_class="residential", method=method, is_active=True
-        ).exists():
-            continue
+        ).first()
+        if active is not None:
+            try:
+                load_artifact(active)
+                continue
+            except ValuationError as exc:  # fitted with another library or engine version: retrain
+                log.warning("demo model %s cannot be loaded (%s); retraining", active, exc.message)
         result = train_model(
             spec=preset("demo_cn"),
             method=method,
             sample=SEED_SAMPLE,
             params=SEED_PARAMS,
-            reason="演示数据初始化",
+            force=active is not None,
+            reason="演示数据初始化（原模型无法加载时重新训练）",
         )
         log.info("demo model: %s", result.message)
 

@@ -1017,38 +1017,45 @@ def inquiry_reissue(
 
 # --------------------------------------------------------------------------- the worker
 def pricing_sweep() -> dict[str, int]:
-    """Periodic: poll platforms, settle report windows, lapse court-set deadlines. Safe to repeat."""
+    """Periodic: poll platforms, settle report windows, lapse court-set deadlines.
+
+    Safe to repeat and to run from several workers: every change goes through a service that
+    locks its rows and re-checks the state; one failure is logged and the rest go on.
+    """
     from pricing.services.procedure import step_lapse
 
-    counts = {"dispatched": 0, "windows": 0, "lapsed": 0}
+    counts = {"dispatched": 0, "windows": 0, "lapsed": 0, "errors": 0}
     now = clock.now()
-    for pk in (
+    live = [Inquiry.Status.OPEN, Inquiry.Status.EXTENDED, Inquiry.Status.REPORTED]
+    due = set(
         Inquiry.objects.filter(
-            status__in=[Inquiry.Status.OPEN, Inquiry.Status.EXTENDED, Inquiry.Status.REPORTED]
+            status__in=live, requests__status__in=[R.PENDING, R.ACCEPTED]
+        ).values_list("pk", flat=True)
+    ) | set(
+        Inquiry.objects.filter(status__in=live, requests__correction_kind__gt="").values_list(
+            "pk", flat=True
         )
-        .filter(requests__status__in=[R.PENDING, R.ACCEPTED])
-        .values_list("pk", flat=True)
-        .distinct()
-    ):
-        inquiry_dispatch(inquiry=pk)
-        counts["dispatched"] += 1
-    for pk in (
-        Inquiry.objects.filter(requests__correction_kind__gt="")
-        .values_list("pk", flat=True)
-        .distinct()
-    ):
-        inquiry_dispatch(inquiry=pk)
-    for inq in Inquiry.objects.filter(status=Inquiry.Status.OPEN, due_at__lt=now):
-        inquiry_close_window(inquiry=inq)
-        counts["windows"] += 1
-    for inq in Inquiry.objects.filter(status=Inquiry.Status.EXTENDED, extended_due_at__lt=now):
-        inquiry_close_window(inquiry=inq)
-        counts["windows"] += 1
+    )
+
+    def attempt(fn: Any, key: str) -> None:
+        try:
+            fn()
+            counts[key] += 1
+        except DomainError as exc:
+            counts["errors"] += 1
+            log.warning("pricing sweep: %s", exc)
+
+    for pk in sorted(due):
+        attempt(lambda pk=pk: inquiry_dispatch(inquiry=pk), "dispatched")
+    windows = list(Inquiry.objects.filter(status=Inquiry.Status.OPEN, due_at__lt=now)) + list(
+        Inquiry.objects.filter(status=Inquiry.Status.EXTENDED, extended_due_at__lt=now)
+    )
+    for inq in windows:
+        attempt(lambda inq=inq: inquiry_close_window(inquiry=inq), "windows")
     for step in PricingStep.objects.filter(
         outcome=PricingStep.Outcome.RUNNING,
         deadline_at__lt=now,
         method__in=[Method.PARTY_AGREEMENT, Method.DIRECTED_INQUIRY],
-    ):
-        if step_lapse(procedure=step.procedure):
-            counts["lapsed"] += 1
+    ).exclude(procedure__state__in=[State.SUSPENDED, State.WITHDRAWN]):
+        attempt(lambda step=step: step_lapse(procedure=step.procedure), "lapsed")
     return counts

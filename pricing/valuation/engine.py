@@ -28,7 +28,7 @@ from sklearn.linear_model import RidgeCV
 from sklearn.neighbors import BallTree, NearestNeighbors
 from threadpoolctl import threadpool_limits
 
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2
 EARTH_KM = 6371.0
 
 
@@ -55,6 +55,8 @@ class Recipe:
     year_renovated: str | None = None
     ordinal_maps: dict[str, dict[str, float]] = field(default_factory=dict)
     sums: dict[str, list[str]] = field(default_factory=dict)
+    weighted_sums: dict[str, dict[str, float]] = field(default_factory=dict)
+    products: dict[str, list[str]] = field(default_factory=dict)
     optional: list[str] = field(default_factory=list)
     knn_location_k: int = 10
 
@@ -68,6 +70,8 @@ class Recipe:
         ]
         for parts in self.sums.values():
             cols.extend(parts)
+        for weights in self.weighted_sums.values():
+            cols.extend(weights)
         for c in (self.area, self.lat, self.lon, self.year_built, self.year_renovated):
             if c:
                 cols.append(c)
@@ -114,10 +118,16 @@ class FeatureBuilder:
         self.categories_ = {
             c: sorted(df[c].astype(str).dropna().unique().tolist()) for c in r.categorical
         }
+        # categories frequent enough to get their own dummy in the hedonic (ridge) model
+        self.dummies_ = {
+            c: [k for k, n in df[c].astype(str).value_counts().items() if n >= 10]
+            for c in r.categorical
+        }
         if r.lat and r.lon:
             coords = np.deg2rad(df[[r.lat, r.lon]].astype(float).to_numpy())
             self.tree_ = BallTree(coords, metric="haversine")
             self.level_ = np.asarray(level, dtype=float)
+            self.log_area_ = np.log(df[r.area].astype(float).to_numpy()) if r.area else None
         else:
             self.tree_ = None
         raw = self._raw(df, loo=True)
@@ -157,6 +167,11 @@ class FeatureBuilder:
                 pd.to_numeric(df[p], errors="coerce").fillna(0).astype(float) for p in parts
             )
             X["log_" + name] = np.log1p(X[name].clip(lower=0))
+        for name, weights in r.weighted_sums.items():
+            X[name] = sum(
+                w * pd.to_numeric(df[c], errors="coerce").fillna(0).astype(float)
+                for c, w in weights.items()
+            )
         if r.year_built:
             year = dates.dt.year.to_numpy() if dates is not None else self.ref_year_
             X["age"] = year - pd.to_numeric(df[r.year_built], errors="coerce").astype(float)
@@ -176,20 +191,37 @@ class FeatureBuilder:
                 X[f"rot{a}"] = lat * math.cos(rad) + lon * math.sin(rad)
             k = self.recipe.knn_location_k
             ok = lat.notna() & lon.notna()
-            loc_level = np.full(len(df), np.nan)
-            loc_dist = np.full(len(df), np.nan)
+            local = {
+                name: np.full(len(df), np.nan)
+                for name in (
+                    "local_level",
+                    "local_level_median",
+                    "local_level_wide",
+                    "local_dist_km",
+                    "local_log_area",
+                )
+            }
             if ok.any() and self.tree_ is not None:
                 q = np.deg2rad(np.column_stack([lat[ok], lon[ok]]))
-                d, idx = self.tree_.query(q, k=k + (1 if loo else 0))
+                wide = min(3 * k, len(self.level_) - 1)
+                d, idx = self.tree_.query(q, k=wide + (1 if loo else 0))
                 if loo:
                     d, idx = d[:, 1:], idx[:, 1:]
-                loc_level[ok.to_numpy()] = self.level_[idx].mean(axis=1)
-                loc_dist[ok.to_numpy()] = d.mean(axis=1) * EARTH_KM
-            X["local_level"] = loc_level
-            X["local_dist_km"] = loc_dist
+                near = ok.to_numpy()
+                local["local_level"][near] = self.level_[idx[:, :k]].mean(axis=1)
+                local["local_level_median"][near] = np.median(self.level_[idx[:, :k]], axis=1)
+                local["local_level_wide"][near] = self.level_[idx].mean(axis=1)
+                local["local_dist_km"][near] = d[:, :k].mean(axis=1) * EARTH_KM
+                if self.log_area_ is not None:
+                    local["local_log_area"][near] = self.log_area_[idx[:, :k]].mean(axis=1)
+            for name, values in local.items():
+                if name != "local_log_area" or self.log_area_ is not None:
+                    X[name] = values
         train_level = getattr(self, "_train_level", None) if loo else None
         for c in r.target_encode:
             X[c + "_te"] = self._te(c, df[c], train_level, loo)
+        for name, factors in r.products.items():
+            X[name] = np.prod([X[f].astype(float) for f in factors], axis=0)
         for c in r.categorical:
             X[c] = pd.Categorical(df[c].astype(str), categories=self.categories_[c])
         return X
@@ -198,9 +230,16 @@ class FeatureBuilder:
         return self._raw(df, loo=loo)[self.columns_]
 
     def numeric_matrix(self, X: pd.DataFrame) -> np.ndarray:
-        """The numeric features only, NaN filled with the training medians (for linear/kNN use)."""
+        """Numeric features (NaN → training medians) and one-hot frequent categories, for the
+        hedonic model and the comparable-sales distance."""
         cols = [c for c in self.columns_ if c not in self.recipe.categorical]
-        return X[cols].astype(float).fillna(pd.Series(self.medians_)).fillna(0.0).to_numpy()
+        M = X[cols].astype(float).fillna(pd.Series(self.medians_)).fillna(0.0).to_numpy()
+        dummies = [
+            (X[c].astype(str).to_numpy() == k).astype(float)
+            for c in self.recipe.categorical
+            for k in getattr(self, "dummies_", {}).get(c, [])
+        ]
+        return np.column_stack([M, *dummies]) if dummies else M
 
     def numeric_columns(self) -> list[str]:
         return [c for c in self.columns_ if c not in self.recipe.categorical]
@@ -274,27 +313,37 @@ class Valuer:
 
 
 class GBMValuer(Valuer):
+    """Gradient boosting on log price; ``blend`` (0–1) mixes in the hedonic ridge model in log space."""
+
     method = "gbm"
     label = "梯度提升树（对数价格）"
 
     def _fit_method(self, Xtr: pd.DataFrame, y_log: np.ndarray) -> None:
+        self.blend_ = float(self.params.get("blend", 0.0))
         p = {
             "max_iter": 600,
             "learning_rate": 0.06,
             "max_leaf_nodes": 31,
             "min_samples_leaf": 15,
             "l2_regularization": 1.0,
-            **{k: v for k, v in self.params.items() if k != "k"},
+            **{k: v for k, v in self.params.items() if k not in ("k", "blend")},
         }
         self.model_ = HistGradientBoostingRegressor(
             random_state=0, categorical_features="from_dtype", **p
         )
         self.model_.fit(Xtr, y_log)
+        if self.blend_:
+            self.label = f"梯度提升树与特征价格回归加权（{1 - self.blend_:.0%} / {self.blend_:.0%}，对数价格）"
 
     def predict_log(self, df: pd.DataFrame) -> np.ndarray:
         X = self.builder_.transform(df)
         with threadpool_limits(limits=_threads()):
-            return self.model_.predict(X)
+            out = self.model_.predict(X)
+        if getattr(self, "blend_", 0.0):
+            c = self.comparables_
+            hedonic = c.ridge_.predict((self.builder_.numeric_matrix(X) - c.mean_) / c.scale_)
+            out = (1 - self.blend_) * out + self.blend_ * hedonic
+        return out
 
 
 class KNNValuer(Valuer):

@@ -224,6 +224,7 @@ def fit_and_evaluate(
     )
     tick("划分数据")
     cls = METHODS[method]
+    params = {**(spec.get("params") or {}).get(method, {}), **(params or {})}
     cal_model = cls(recipe, params).fit(split.proper, np.log(split.proper["price"].to_numpy()))
     tick("拟合校准模型")
     resid = np.log(split.calibration["price"].to_numpy()) - cal_model.predict_log(split.calibration)
