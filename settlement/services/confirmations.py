@@ -126,6 +126,14 @@ def operation_confirm(*, op_id: int, success: bool, psp_reference: str, reason: 
             rules=["AUC-30"],
         )
         return "captured"
+    # Lock order (locks.py): the business row first, then the ledger accounts.
+    hold = (
+        locks.deposit_hold_for_update(op.subject_ref)
+        if op.context in ("deposit_release", "forfeit_remainder")
+        else None
+    )
+    if op.context == "payout":
+        locks.payout_for_update(op.payout_id)
     # Money left us: from the account it was reserved in, out to the gateway.
     ledger.transfer(
         court=op.court_id,
@@ -139,8 +147,7 @@ def operation_confirm(*, op_id: int, success: bool, psp_reference: str, reason: 
         memo=f"{op.get_kind_display()} {op.purpose}"[:300],
         ref=op.subject_ref,
     )
-    if op.context in ("deposit_release", "forfeit_remainder"):
-        hold = locks.deposit_hold_for_update(op.subject_ref)
+    if hold is not None:
         hold.released_fen += op.amount_fen
         if op.context == "deposit_release":
             hold.status = DepositHold.Status.RELEASED
