@@ -109,6 +109,11 @@ class GavelUserAdmin(UserAdmin):
     )
 
     @transaction.atomic
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would list a user's protected related objects (e.g. auction registrations),
+        # linking a person to a bidder before the close (REC-05). Deactivate instead.
+        return False
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         changed = [f for f in form.changed_data if f in self._audited]
