@@ -238,6 +238,8 @@ GAVEL_EMAIL_BACKEND = os.environ.get(
     "GAVEL_EMAIL_BACKEND", "core.notifications.channels.ConsoleEmail"
 )
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Absolute base for links in SMS and e-mail (unsubscribe, auction pages), e.g. https://gavel.court.example
+GAVEL_SITE_URL = os.environ.get("GAVEL_SITE_URL", "").rstrip("/")
 GAVEL_PAYMENT_GATEWAY = os.environ.get("GAVEL_PAYMENT_GATEWAY", "simulator")
 ADYEN_API_KEY = os.environ.get("ADYEN_API_KEY", "")
 ADYEN_MERCHANT_ACCOUNT = os.environ.get("ADYEN_MERCHANT_ACCOUNT", "")
