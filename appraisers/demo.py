@@ -85,13 +85,19 @@ def _assets(ctx: dict[str, Any]) -> list[Any]:
     return [a for a in assets if getattr(a, "pk", None)]
 
 
+# How far ahead the demo draw is scheduled: APR-03 wants the time fixed before the draw, and
+# scheduling itself takes a while on a busy machine (a few milliseconds were not enough).
+DRAW_LEAD = dt.timedelta(seconds=1)
+
+
 def _wait_until(when: dt.datetime) -> None:
-    """Let the real clock pass ``when`` (milliseconds); a frozen test clock is moved instead."""
-    for _ in range(100):
-        if clock.now() >= when:
-            return
-        time.sleep(0.005)
-    clock.advance(when - clock.now() + dt.timedelta(microseconds=1))
+    """Let the real clock pass ``when``; a test's frozen or shifted clock is moved instead."""
+    if clock.is_controlled():
+        if clock.now() < when:
+            clock.advance(when - clock.now() + dt.timedelta(microseconds=1))
+        return
+    while (left := (when - clock.now()).total_seconds()) >= 0:
+        time.sleep(left + 0.001)
 
 
 def _demo_draw(ctx: dict[str, Any], asset: Any) -> Firm | None:
@@ -107,7 +113,7 @@ def _demo_draw(ctx: dict[str, Any], asset: Any) -> Firm | None:
             actor=judge,
         )
         services.agreement_skip(request=req, reason="示例数据：演示摇号流程", actor=judge)
-        scheduled = clock.now() + dt.timedelta(milliseconds=2)
+        scheduled = clock.now() + DRAW_LEAD
         draw = services.draw_schedule(
             request=req, scheduled_at=scheduled, seed_mode="public_value", actor=judge
         )

@@ -127,3 +127,29 @@ def test_demo_seed_is_idempotent_and_gives_the_demo_firm_user_a_commission(db, f
     from appraisers.services.verification import draw_verify
 
     assert draw_verify(c.request.draws.get())["ok"]
+
+
+def test_demo_seed_runs_on_the_running_clock(db):
+    """`make demo` seeds on the real clock: the demo draw is scheduled far enough ahead that
+    scheduling it (APR-03: the time is fixed before the draw) never lands in the past."""
+    from appraisers.demo import seed
+    from appraisers.models import Commission
+    from core import clock
+    from tests.appraisers.conftest import make_case
+    from tests.conftest import make_court
+
+    assert not clock.is_controlled()
+    court = make_court(division_code="360102")
+    judge = make_user("judge", court)
+    _, _, _, asset = make_case(court, judge)
+    seed(
+        {
+            "court": court,
+            "users": {"judge": judge, "appraiser": make_user("appraiser")},
+            "assets": [asset],
+        }
+    )
+    c = Commission.objects.get()
+    assert c.state == "offered"
+    assert c.request.draws.get().scheduled_at <= clock.now()
+    assert not clock.is_controlled()
