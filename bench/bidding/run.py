@@ -352,6 +352,7 @@ def scenario_watchers(
     firsts = [w for part in parts[1:] for w in part["first"]]
     counts = [c for part in parts[1:] for c in part["counts"]]
     connected = sum(part["connected"] for part in parts[1:])
+    connect_errors = sum(part.get("connect_errors", 0) for part in parts[1:])
     all_delays, per_watcher, missing = [], [], 0
     for seq, t_bid in acks.items():
         arrivals = []
@@ -364,9 +365,13 @@ def scenario_watchers(
         per_watcher.extend(arrivals)
         if arrivals:
             all_delays.append(max(arrivals))
+    if missing:
+        print("watcher sample:", parts[1]["sample"][:60], flush=True)
+    print("client cpu seconds:", [round(p.get("cpu_seconds", 0), 1) for p in parts], flush=True)
     return {
         "watchers": watchers,
         "connected": connected,
+        "connect_errors": connect_errors,
         "updates": len(acks),
         "updates_per_s": round(len(acks) / seconds, 1),
         "driver_refused": parts[0]["refused"],
