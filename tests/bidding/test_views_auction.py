@@ -235,3 +235,13 @@ def test_page_is_readable_on_a_phone(client, auction):
     html = page(client, auction).content.decode()
     assert 'name="viewport"' in html and "width=device-width" in html
     assert "bidding/auction.css" in html
+
+
+def test_announced_auction_shows_the_disclosure_pack_first_auc09(client, court, case_lot):
+    announced = make_live_auction(
+        court, case_lot[1], state=AuctionState.SCHEDULED, starts_in=dt.timedelta(days=20)
+    )
+    html = page(client, announced).content.decode()
+    assert "预告中" in html
+    assert html.index("拍卖公告与标的物披露") < html.index("我要出价")
+    assert config_of(page(client, announced))["snapshot"]["state"] == "scheduled"
