@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 
 from core import clock
@@ -79,22 +79,42 @@ def account_for(
     found = LedgerAccount.objects.filter(code=code).first()
     if found is not None:
         return found
-    label = name or f"{Kind(kind).label} {ref}".strip()
-    try:
-        with transaction.atomic():
-            return LedgerAccount.objects.create(
-                court_id=court_id,
-                case_id=case_id,
-                kind=kind,
-                pool=_POOL[Kind(kind)],
-                ref=ref,
-                code=code,
-                name=label[:200],
-                may_go_negative=kind in LedgerAccount.EXTERNAL_KINDS,
-                opened_at=clock.now(),
-            )
-    except IntegrityError:
+    label = (name or f"{Kind(kind).label} {ref}".strip())[:200]
+    account = LedgerAccount(
+        court_id=court_id,
+        case_id=case_id,
+        kind=kind,
+        pool=_POOL[Kind(kind)],
+        ref=ref,
+        code=code,
+        name=label,
+        may_go_negative=kind in LedgerAccount.EXTERNAL_KINDS,
+        opened_at=clock.now(),
+    )
+    # One round trip, no savepoint; a concurrent opener of the same code finds it taken.
+    with connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO settlement_ledgeraccount (court_id, case_id, kind, pool, ref, code, name, may_go_negative,"
+            " opened_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (code) DO NOTHING RETURNING id",
+            [
+                court_id,
+                case_id,
+                kind,
+                account.pool,
+                ref,
+                code,
+                label,
+                account.may_go_negative,
+                connection.ops.adapt_datetimefield_value(account.opened_at),
+            ],
+        )
+        row = cur.fetchone()
+    if row is None:
         return LedgerAccount.objects.get(code=code)
+    account.pk = row[0]
+    account._state.adding = False
+    account._state.db = "default"
+    return account
 
 
 def gateway_account(*, court: Any, gateway: str) -> LedgerAccount:

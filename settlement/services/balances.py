@@ -270,7 +270,9 @@ def sale_try_settle(sale_ref: str) -> bool:
     return True
 
 
-def funds_arrival_deadline(*, case_id: int, court_id: int, key: str, amount_fen: int) -> Deadline:
+def funds_arrival_deadline(
+    *, case_id: int, court_id: int, key: str, amount_fen: int, case: Any = None
+) -> Deadline:
     """FND-10: accounting, fees, creditor notice and payout within ``payout_days`` of arrival."""
     from settlement.services.receipts import notify_arrival
 
@@ -286,7 +288,7 @@ def funds_arrival_deadline(*, case_id: int, court_id: int, key: str, amount_fen:
         court=court_id,
         owner_role=Role.OFFICER,
     )
-    notify_arrival(case_id=case_id, amount_fen=amount_fen, key=key)
+    notify_arrival(case_id=case_id, amount_fen=amount_fen, key=key, case=case)
     return d
 
 

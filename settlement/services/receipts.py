@@ -41,6 +41,7 @@ class Match:
     case: Any
     notice: PaymentNotice | None
     note: str
+    ledger_account_id: int | None = None
 
 
 def match_receipt(
@@ -51,6 +52,7 @@ def match_receipt(
     from cases.models import Case
 
     case = None
+    account = None
     how = ""
     if credited_account_no:
         account = (
@@ -70,8 +72,9 @@ def match_receipt(
         case, how = by_memo, "附言案号"
     if case is None:
         return Match(None, None, "未能识别案号（账号或附言）")
+    own = account.ledger_account_id if account is not None and account.case_id == case.pk else None
     if not get_setting("strict_three_way_match", court=court):
-        return Match(case, None, f"按{how}匹配")
+        return Match(case, None, f"按{how}匹配", own)
     notice = (
         PaymentNotice.objects.filter(
             case=case,
@@ -88,15 +91,15 @@ def match_receipt(
             None,
             f"按{how}识别到案件 {case.number}，但付款人或金额与缴款通知不一致（三要素匹配）",
         )
-    return Match(case, notice, f"按{how}、付款人、金额三要素匹配")
+    return Match(case, notice, f"按{how}、付款人、金额三要素匹配", own)
 
 
-def notify_arrival(*, case_id: int, amount_fen: int, key: str) -> None:
+def notify_arrival(*, case_id: int, amount_fen: int, key: str, case: Any = None) -> None:
     """FND-07: tell the officer and the creditors that money arrived (``notify_on_arrival``)."""
     from cases.models import Party
     from core.notifications import notify
 
-    case = case_or_404(case_id)
+    case = case if case is not None and case.pk == case_id else case_or_404(case_id)
     if not get_setting("notify_on_arrival", court=case.court_id):
         return
     users = [case.officer] if case.officer_id else []
@@ -188,7 +191,9 @@ def receipt_record(
             receipt.save(force_insert=True)
     except IntegrityError:
         return Receipt.objects.get(idempotency_key=key)
-    if match.case is not None:
+    if match.ledger_account_id is not None:
+        target = LedgerAccount.objects.get(pk=match.ledger_account_id)
+    elif match.case is not None:
         from settlement.services.accounts import case_ledger_account
 
         target = case_ledger_account(match.case.pk)
