@@ -380,12 +380,13 @@ def _begin(
     if running and running.outcome == PricingStep.Outcome.RUNNING:
         _end_step(running, PricingStep.Outcome.ABANDONED, next_step.reason)
     before = proc.state
-    {
-        Method.PARTY_AGREEMENT: proc.begin_party_agreement,
-        Method.DIRECTED_INQUIRY: proc.begin_directed_inquiry,
-        Method.ONLINE_INQUIRY: proc.begin_online_inquiry,
-        Method.APPRAISAL: proc.begin_appraisal,
-    }[method]() if proc.state != method else None
+    if proc.state not in (method, State.REISSUING):  # a reissue stays in ``reissuing`` until fixed
+        {
+            Method.PARTY_AGREEMENT: proc.begin_party_agreement,
+            Method.DIRECTED_INQUIRY: proc.begin_directed_inquiry,
+            Method.ONLINE_INQUIRY: proc.begin_online_inquiry,
+            Method.APPRAISAL: proc.begin_appraisal,
+        }[method]()
     proc.save()
     step = PricingStep.objects.create(
         procedure=proc,

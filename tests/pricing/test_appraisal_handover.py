@@ -165,3 +165,19 @@ def test_sale_settles_the_appraisal_fee_through_appraisers(appraising, judge):
         sale_price_fen=AMOUNT - 1_000_000,
     )
     assert again == out  # idempotent
+
+
+def test_lapsed_appraisal_result_is_reissued_by_the_original_firm(appraising, judge):
+    """PRC-12: an appraisal result lapsed before the announcement → the original firm reissues
+    (appraisers' ``appraisal_reissue_request``); the procedure waits in ``reissuing``."""
+    from pricing.services import reference_price_reissue
+
+    proc, req, c = appraising
+    apr.result_fix(commission=c, actor=judge)
+    price = ReferencePrice.objects.get(procedure=proc)
+    clock.set_time(price.valid_until + dt.timedelta(days=1))
+    reference_price_reissue(procedure=proc, actor=judge)
+    proc.refresh_from_db()
+    assert proc.state == "reissuing"
+    assert req.commissions.count() >= 2  # the reissue commission to the same firm
+    assert reference_price_valid_for(asset_id=proc.asset_id, at=clock.now()) is None

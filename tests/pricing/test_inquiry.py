@@ -519,3 +519,55 @@ def test_no_inquiry_fee_when_unsold_or_withdrawn(procedure, judge, now):
         reference_price_record_sale(
             asset_id=procedure.asset_id, auction_ref="auction:6", outcome="sold"
         )
+
+
+# ------------------------------------------------------------------ PRC-12 reissue
+def test_lapsed_price_before_any_announcement_is_reissued_by_the_same_platforms(
+    procedure, judge, now
+):
+    """PRC-12: lapsed before the announcement → the platforms reissue within 3 days; the new mean
+    replaces the old price."""
+    from pricing.models import ReferencePrice
+    from pricing.services import reference_price_record_announcement, reference_price_reissue
+
+    _fixed_three(procedure, judge, (1_000_000_00, 1_200_000_00, 1_400_000_00))
+    old = ReferencePrice.objects.get(procedure=procedure)
+    with pytest.raises(DomainError) as err:
+        reference_price_reissue(procedure=procedure, actor=judge)
+    assert err.value.code == "still_valid"
+    clock.set_time(old.valid_until + dt.timedelta(days=1))
+    with pytest.raises(DomainError):
+        reference_price_record_announcement(
+            asset_id=procedure.asset_id, auction_ref="auction:1", published_at=clock.now()
+        )
+    reissue = reference_price_reissue(procedure=procedure, actor=judge)
+    assert reissue.kind == "reissue"
+    assert reissue.due_at == calendar.within_days(clock.now(), 3)
+    assert {r.platform.code for r in requests(reissue)} == {"p1", "p2", "p3"}
+    procedure.refresh_from_db()
+    assert procedure.state == "reissuing"
+    assert reference_price_valid_for(asset_id=procedure.asset_id, at=clock.now()) is None
+    for r, amount in zip(requests(reissue), (900_000_00, 1_000_000_00, 1_100_000_00), strict=True):
+        report(r, amount)
+    serve_all(reissue)
+    after_objection_window()
+    new = inquiry_fix(inquiry=reissue, actor=judge)
+    old.refresh_from_db()
+    assert (old.status, new.amount_fen, new.status) == ("superseded", 1_000_000_00, "active")
+
+
+def test_no_reissue_once_announced_inside_validity(procedure, judge, now):
+    """PRC-11: announced inside validity → the grace applies, no reissue."""
+    from pricing.models import ReferencePrice
+    from pricing.services import reference_price_record_announcement, reference_price_reissue
+
+    _fixed_three(procedure, judge, (1_000_000_00, 1_200_000_00, 1_400_000_00))
+    price = ReferencePrice.objects.get(procedure=procedure)
+    reference_price_record_announcement(
+        asset_id=procedure.asset_id, auction_ref="auction:1", published_at=clock.now()
+    )
+    clock.set_time(price.valid_until + dt.timedelta(days=1))
+    with pytest.raises(DomainError) as err:
+        reference_price_reissue(procedure=procedure, actor=judge)
+    assert (err.value.code, err.value.rule) == ("already_announced", "PRC-11")
+    assert reference_price_valid_for(asset_id=procedure.asset_id, at=clock.now()) is not None
