@@ -17,7 +17,7 @@
     if (s.area !== null) {
       series.push({
         name: "本财产（区间）", type: "line", data: [[s.area, s.low], [s.area, s.high]],
-        lineStyle: { width: 6, color: "rgba(176,39,45,0.35)" }, symbol: "none"
+        lineStyle: { width: 6, color: "rgba(176,39,45,0.35)" }, itemStyle: { color: "rgba(176,39,45,0.6)" }, symbol: "none"
       });
       series.push({
         name: "本财产（询价结果）", type: "scatter", symbol: "diamond", symbolSize: 16,
