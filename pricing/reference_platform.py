@@ -111,6 +111,7 @@ class ReferencePlatform:
     def url(self) -> str:
         assert self._server is not None
         host, port = self._server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else str(host)
         return f"http://{host}:{port}"
 
     def stop(self) -> None:
