@@ -170,6 +170,40 @@ def bench_core(count: int, threads: int, *, sync: bool = True) -> tuple[int, flo
     return per * threads, took
 
 
+def bench_split(count: int) -> tuple[float, float]:
+    """Milliseconds per posting alone, and per audit entry alone (one connection)."""
+    from django.db import transaction
+
+    from core.audit import audit_record
+    from settlement import ledger
+    from settlement.services import case_account_open
+
+    court, _, cases = _world("s")
+    bank = ledger.bank_account(court=court.pk)
+    acct = case_account_open(case_id=cases[0].pk).ledger_account
+    t0 = time.perf_counter()
+    for i in range(count):
+        with transaction.atomic():
+            ledger.transfer(
+                court=court.pk,
+                case=cases[0].pk,
+                kind="bench",
+                idempotency_key=f"bench-split-{court.pk}-{i}",
+                source=bank,
+                target=acct,
+                amount_fen=1_00,
+            )
+    posting = (time.perf_counter() - t0) / count * 1000
+    t0 = time.perf_counter()
+    for i in range(count):
+        with transaction.atomic():
+            audit_record(
+                stream=f"case:{cases[1].pk}", action="bench.audit", subject="bench", after={"i": i}
+            )
+    audit = (time.perf_counter() - t0) / count * 1000
+    return posting, audit
+
+
 def bench_postings(count: int) -> list[tuple[str, int, float]]:
     """Each service call is one ledger transaction plus its audit entry (and more)."""
     from core import clock
@@ -382,6 +416,11 @@ def main() -> None:
             f"posting + audit entry (ledger.transfer + audit_record), {threads} connection(s): {n} postings in "
             f"{secs:.2f} s = {n / secs:,.0f} postings/s"
         )
+    posting_ms, audit_ms = bench_split(args.postings)
+    print(
+        f"  split, one connection: ledger posting alone {posting_ms:.2f} ms ({1000 / posting_ms:,.0f}/s); "
+        f"audit entry alone (core.audit) {audit_ms:.2f} ms"
+    )
     for threads in (1, 4):
         n, secs = bench_core(args.postings, threads, sync=False)
         print(
