@@ -46,6 +46,7 @@ class Bidder:
         self.url, self.cookie, self.password, self.code = url, cookie, password, code
         self.next_min = 0
         self.leader: str | None = None
+        self.seq = 0
         self.outbid = asyncio.Event()
         self.pending: dict[str, tuple[float, asyncio.Future | None]] = {}
         self.replies: list[
@@ -54,12 +55,14 @@ class Bidder:
         self.acks: dict[int, float] = {}  # seq → the accepted bid's server time (epoch)
         self.ws = None
         self.reader: asyncio.Task | None = None
+        self.log: list[tuple] = []  # the last messages (for diagnosing a run)
 
     async def start(self) -> None:
         self.ws = await _open(self.url, self.cookie)
         snap = json.loads(await self.ws.recv())
         self.next_min = snap["next_min_bid_fen"]
         self.leader = snap.get("leader_code")
+        self.seq = snap.get("seq") or 0
         self.reader = asyncio.get_running_loop().create_task(self._read())
 
     async def _read(self) -> None:
@@ -67,10 +70,22 @@ class Bidder:
             now = time.time()
             m = json.loads(raw)
             kind = m.get("type")
+            self.log.append(
+                (
+                    round(now, 4),
+                    kind,
+                    m.get("seq"),
+                    m.get("leader_code") or m.get("bidder_code"),
+                    m.get("code"),
+                )
+            )
+            del self.log[:-12]
             if kind in ("state", "extended", "closed"):
                 if m.get("next_min_bid_fen"):
                     self.next_min = max(self.next_min, m["next_min_bid_fen"])
-                if m.get("seq", 0) >= 0 and m.get("leader_code"):
+                # Apply by sequence number: updates and acks may arrive in either order.
+                if (m.get("seq") or 0) >= self.seq and m.get("leader_code"):
+                    self.seq = m.get("seq") or 0
                     self.leader = m["leader_code"]
                     if self.leader != self.code:
                         self.outbid.set()
@@ -85,8 +100,9 @@ class Bidder:
                     # the reference for "how long until every watcher has it".
                     self.acks[m["seq"]] = datetime.fromisoformat(m["at"]).timestamp()
                     self.next_min = max(self.next_min, m.get("next_min_bid_fen") or 0)
-                    self.leader = self.code
-                    self.outbid.clear()
+                    if m["seq"] >= self.seq:  # not if a later bid has already been seen
+                        self.seq = m["seq"]
+                        self.leader = self.code
                 elif kind == "bid_rejected":
                     hint = m.get("next_min_bid_fen") or (m.get("data") or {}).get("min_fen") or 0
                     self.next_min = max(self.next_min, hint)
@@ -138,6 +154,8 @@ async def _closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
         while time.time() < stop_at:
             if b.leader == b.code:
                 b.outbid.clear()
+                if b.leader != b.code:  # outbid between the check and the clear
+                    continue
                 try:
                     await asyncio.wait_for(
                         b.outbid.wait(), timeout=max(0.01, stop_at - time.time())
@@ -148,7 +166,11 @@ async def _closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
             await b.bid(b.next_min)
 
     await asyncio.gather(*(loop(b) for b in bidders))
-    out = {"replies": [r for b in bidders for r in b.replies], "acks": {}}
+    out = {
+        "replies": [r for b in bidders for r in b.replies],
+        "acks": {},
+        "end_state": [(b.code, b.leader, b.next_min, len(b.pending), b.log) for b in bidders],
+    }
     for b in bidders:
         await b.close()
     return out

@@ -312,6 +312,12 @@ def _measure(servers: Servers, specs: list[dict], start_at: float, seconds: floa
         for spy in spies:
             spy.wait(60)
     replies = [r for part in raw for r in part.get("replies", [])]
+    if len(specs) <= 2 and any(part.get("end_state") for part in raw):
+        print(
+            "bidders at the end (code, leader, next_min, pending):",
+            [part.get("end_state") for part in raw],
+            flush=True,
+        )
     out = summarise_replies(replies, start_at, seconds)
     out["server_cpu_percent"] = round(100 * (cpu1 - cpu0) / seconds, 1)
     out["box_cpu_percent"] = round(100 * (busy1[0] - busy0[0]) / max(1.0, busy1[1] - busy0[1]), 1)
