@@ -140,3 +140,37 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_pools_before_db_teardown(request, django_db_setup, django_db_blocker):
+    """Close thread-held and pooled connections before pytest-django drops the test database.
+
+    Depends on ``django_db_setup`` so it is torn down first. Live-layer tests hand bids to a
+    small thread pool whose connections would otherwise keep the PostgreSQL test DB busy.
+    """
+    yield
+    import gc
+
+    from django.db import connections
+
+    try:
+        from bidding import consumers
+
+        for executor in list(getattr(consumers, "_bid_executors", {}).values()):
+            for _ in range(getattr(executor, "_max_workers", 1)):
+                executor.submit(connections.close_all)
+            executor.shutdown(wait=True)
+        getattr(consumers, "_bid_executors", {}).clear()
+    except ImportError:
+        pass
+    gc.collect()
+    with django_db_blocker.unblock():
+        for conn in connections.all(initialized_only=True):
+            close_pool = getattr(conn, "close_pool", None)
+            if close_pool is not None:
+                try:
+                    close_pool()
+                except Exception:
+                    pass
+            conn.close()
