@@ -85,6 +85,29 @@ def _hash_of(entry: AuditEntry) -> str:
     )
 
 
+def _lock_head(stream: str) -> tuple[int, str]:
+    """Lock this stream's head row (creating it if new) and return (next seq, previous hash).
+
+    Appending locks only the stream's own head (never one global chain). On PostgreSQL this is
+    one statement: an upsert whose conflict branch takes the row lock and returns the head.
+    """
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        table = AuditStream._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'INSERT INTO "{table}" (name, last_seq, last_hash) VALUES (%s, 0, %s) '
+                "ON CONFLICT (name) DO UPDATE SET last_seq = "
+                f'"{table}".last_seq RETURNING last_seq, last_hash',
+                [stream, ""],
+            )
+            last_seq, last_hash = cursor.fetchone()
+        return last_seq + 1, last_hash or GENESIS
+    AuditStream.objects.get_or_create(name=stream)
+    head = AuditStream.objects.select_for_update().get(pk=stream)
+    return head.last_seq + 1, head.last_hash or GENESIS
+
+
 def audit_record(
     *,
     stream: str,
@@ -103,11 +126,7 @@ def audit_record(
     at = at or clock.now()
     # Stored and reloaded as UTC: hash the UTC form, so verification recomputes the same text.
     at = at.astimezone(dt.UTC)
-    AuditStream.objects.get_or_create(name=stream)
-    # Appending locks only this stream's head row (never one global chain).
-    head = AuditStream.objects.select_for_update().get(pk=stream)
-    seq = head.last_seq + 1
-    prev = head.last_hash or GENESIS
+    seq, prev = _lock_head(stream)
     actor_obj = actor if getattr(actor, "pk", None) else None
     entry = AuditEntry(
         stream=stream,
@@ -127,7 +146,7 @@ def audit_record(
     )
     entry.hash = _hash_of(entry)
     entry.save(force_insert=True)
-    AuditStream.objects.filter(pk=head.pk).update(last_seq=seq, last_hash=entry.hash)
+    AuditStream.objects.filter(pk=stream).update(last_seq=seq, last_hash=entry.hash)
     return entry
 
 
