@@ -119,6 +119,25 @@ def _ensure_basis(lot, judge, *, amount_fen: int, at: dt.datetime) -> None:
                 )
 
 
+def _start_from_basis(lot, *, at: dt.datetime, fallback_fen: int) -> int:
+    """The lowest lawful first-round start (AUC-05: ≥ 70% of the price basis), rounded up to
+    whole thousands of yuan; the demo's own figure when the lot has no basis."""
+    from decimal import ROUND_UP
+
+    from core.money import ratio_of
+    from pricing.services import reference_price_valid_for
+
+    total = 0
+    for asset in lot.assets.all():
+        basis = reference_price_valid_for(asset_id=asset.pk, at=at)
+        if basis is None:
+            return fallback_fen
+        total += basis.amount_fen
+    floor = ratio_of(total, "0.70", rounding=ROUND_UP)
+    step = 1000 * YUAN
+    return -(-floor // step) * step
+
+
 def _publish(
     lot,
     judge,
@@ -191,7 +210,7 @@ def _publish(
 def _register(auction, user, *, at: dt.datetime):
     """Register, pay the deposit through settlement (gateway confirmation), set the password."""
     from bidding import services
-    from settlement.services.confirmations import intent_confirm
+    from settlement.simulator import simulate_payment
 
     with _at(at):
         reg = services.registration_create(
@@ -199,13 +218,9 @@ def _register(auction, user, *, at: dt.datetime):
         )
         intent = services.registration_pay_deposit(registration_id=reg.pk, user=user)
         if intent is not None and intent.amount_fen:
-            intent_confirm(
-                intent_id=intent.pk,
-                success=True,
-                psp_reference=f"DEMO-{intent.reference}",
-                amount_minor=intent.amount_fen,
-                currency="CNY",
-            )
+            # Through the bank simulator's signed webhook, as a real payment would arrive, so
+            # later refunds and reconciliation find the payment at the "bank".
+            simulate_payment(intent)
         services.registration_set_password(
             registration_id=reg.pk, user=user, password=DEMO_BID_PASSWORD
         )
@@ -273,7 +288,7 @@ def seed(ctx: dict[str, Any]) -> None:
                 judge,
                 start_at=start_at,
                 hours=24,
-                start_fen=1_050_000 * YUAN,
+                start_fen=_start_from_basis(lot, at=published, fallback_fen=1_050_000 * YUAN),
                 published_at=published,
                 title=f"{lot.title}（一拍）",
             )
@@ -343,17 +358,12 @@ def seed(ctx: dict[str, Any]) -> None:
                 services.auction_close_due()
             with _at(a.end_at + dt.timedelta(days=2)):
                 from settlement.services import balance_pay_request
-                from settlement.services.confirmations import intent_confirm
+                from settlement.simulator import simulate_payment
 
-                intent = balance_pay_request(
-                    sale_ref=a.sale_ref, idempotency_key=f"demo:{a.sale_ref}:balance"
-                )
-                intent_confirm(
-                    intent_id=intent.pk,
-                    success=True,
-                    psp_reference=f"DEMO-{intent.reference}",
-                    amount_minor=intent.amount_fen,
-                    currency="CNY",
+                simulate_payment(
+                    balance_pay_request(
+                        sale_ref=a.sale_ref, idempotency_key=f"demo:{a.sale_ref}:balance"
+                    )
                 )
             with _at(a.end_at + dt.timedelta(days=3)):
                 services.auction_ruling_served(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 
@@ -169,8 +170,6 @@ def _close_pools_before_db_teardown(request, django_db_setup, django_db_blocker)
         for conn in connections.all(initialized_only=True):
             close_pool = getattr(conn, "close_pool", None)
             if close_pool is not None:
-                try:
+                with contextlib.suppress(Exception):
                     close_pool()
-                except Exception:
-                    pass
             conn.close()
