@@ -347,11 +347,12 @@ _subscribe()
 
 @dataclass
 class _Flow:
-    """Coalescing state of one auction's deliveries in this process."""
+    """One auction's deliveries in this process: what waits, and the task that sends it."""
 
     last_sent: float = float("-inf")
     pending: list[dict[str, Any]] = field(default_factory=list)
-    timer: asyncio.TimerHandle | None = None
+    task: asyncio.Task | None = None
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     counts_sent: tuple[int, int | None] | None = None
 
 
@@ -413,8 +414,8 @@ class Hub:
         for auction_id in list(self.joined):
             await self._discard(auction_id)
         for flow in self.flows.values():
-            if flow.timer:
-                flow.timer.cancel()
+            if flow.task is not None:
+                flow.task.cancel()
         self.flows.clear()
         await self._flush_publish()
         for task in self.tasks:
@@ -446,8 +447,8 @@ class Hub:
                 del self.watchers[auction_id]
                 await self._discard(auction_id)
                 flow = self.flows.pop(auction_id, None)
-                if flow and flow.timer:
-                    flow.timer.cancel()
+                if flow and flow.task is not None:
+                    flow.task.cancel()
             if not self.watchers and self.started:
                 await self._stop()
 
@@ -531,22 +532,14 @@ class Hub:
                 info.registrant_count = int(data["registrant_count"])
         if not self.watchers.get(auction_id):
             return
+        # The receive loop only queues: a slow fan-out never holds up reading the layer, and
+        # everything that arrives meanwhile leaves together in the next message.
         flow = self.flows[auction_id]
-        if message.get("kind") != "bid":
-            # State changes and closes are never coalesced away: send what waits, then them.
-            await self._flush_flow(auction_id)
-            await self.deliver(auction_id, message["text"])
-            return
-        interval = self._interval(auction_id)
-        now = time.monotonic()
-        if not flow.pending and now - flow.last_sent >= interval:
-            flow.last_sent = now
-            await self.deliver(auction_id, message["text"])
-            return
         flow.pending.append(message)
-        if flow.timer is None:
-            delay = max(0.0, flow.last_sent + interval - now)
-            flow.timer = self.loop.call_later(delay, self._flush_soon, auction_id)
+        if message.get("kind") != "bid":
+            flow.wakeup.set()  # state changes and closes do not wait for the window
+        if flow.task is None or flow.task.done():
+            flow.task = self.loop.create_task(self._sender(auction_id, flow))
 
     def _interval(self, auction_id: int) -> float:
         n = self.local_count(auction_id)
@@ -556,22 +549,25 @@ class Hub:
             interval = max(interval, 1.0 / cap)
         return interval
 
-    def _flush_soon(self, auction_id: int) -> None:
+    async def _sender(self, auction_id: int, flow: _Flow) -> None:
+        """Send what waits, at most once per window; a fan-out slower than the window simply
+        makes the next batch bigger (coalescing under load, never a growing queue)."""
+        while flow.pending:
+            wait = flow.last_sent + self._interval(auction_id) - time.monotonic()
+            if wait > 0 and all(m.get("kind") == "bid" for m in flow.pending):
+                flow.wakeup.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(flow.wakeup.wait(), timeout=wait)
+            batch, flow.pending = flow.pending, []
+            flow.last_sent = time.monotonic()
+            for text in _texts(batch):
+                await self.deliver(auction_id, text)
+
+    def flush_now(self, auction_id: int) -> None:
+        """Send what waits without waiting for the window (tests, shutdown)."""
         flow = self.flows.get(auction_id)
         if flow is not None:
-            flow.timer = None
-            self.loop.create_task(self._flush_flow(auction_id))
-
-    async def _flush_flow(self, auction_id: int) -> None:
-        flow = self.flows.get(auction_id)
-        if flow is None or not flow.pending:
-            return
-        if flow.timer is not None:
-            flow.timer.cancel()
-            flow.timer = None
-        pending, flow.pending = flow.pending, []
-        flow.last_sent = time.monotonic()
-        await self.deliver(auction_id, merge_updates(pending)["text"])
+            flow.wakeup.set()
 
     async def deliver(self, auction_id: int, text: str) -> None:
         """Write one pre-encoded text to every local watcher of the auction."""
@@ -649,6 +645,12 @@ def _sum_fresh(fields: dict[Any, Any], now: int) -> int:
         except ValueError:
             continue
     return total
+
+
+def _texts(batch: list[dict[str, Any]]) -> list[str]:
+    """The frames for a batch, in order: each run of bid updates as one message (its own
+    pre-encoded text when the run is a single update), state changes and closes as they are."""
+    return [m["text"] for m in _merge_backlog(batch)]
 
 
 def _merge_backlog(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -453,8 +453,7 @@ async def test_updates_coalesce_under_a_tight_delivery_budget(auction, alice, bo
     first = await receive(watcher, "state", "extended")
     assert first["seq"] == 1
     assert await watcher.receive_nothing(timeout=0.2)  # the rest waits for the window
-    hub = live.Hub.current()
-    await hub._flush_flow(auction.pk)
+    live.Hub.current().flush_now(auction.pk)
     merged = await receive(watcher, "state", "extended")
     assert (merged["from_seq"], merged["seq"]) == (2, 5)
     assert [row["seq"] for row in merged["bids"]] == [2, 3, 4, 5]
