@@ -93,3 +93,43 @@ def test_core_demo_data_is_marked_and_loads_twice(db):
     assert ctx["users"]["judge"].court == ctx["court"]
     assert User.objects.filter(username="operator", is_superuser=True).exists()
     assert all("示例" in u.display_name for u in User.objects.all())
+
+
+def _topbar(html: str) -> str:
+    return html.split('<header class="topbar">', 1)[1].split("</header>", 1)[0]
+
+
+def _links(bar: str) -> list[str]:
+    import re
+
+    return re.findall(r'<a [^>]*href="([^"]+)"', bar)
+
+
+def test_the_top_bar_is_the_same_on_every_apps_pages(client, judge, frozen_now):
+    """A judge on a case page, an appraisal page or a pricing page still reaches the court's
+    auctions and cases from the top bar (an app's own links go under it, not instead of it)."""
+    client.force_login(judge)
+    bars = [
+        _topbar(client.get(url).content.decode()) for url in ("/", "/cases/", "/appraisers/court/")
+    ]
+    for bar in bars:
+        assert 'href="/cases/"' in bar and 'href="/bidding/court/"' in bar
+        assert 'href="/appraisers/court/"' in bar
+    assert _links(bars[0]) == _links(bars[1]) == _links(bars[2])
+
+
+@pytest.mark.parametrize(
+    ("role", "url", "label"),
+    [
+        ("appraiser", "/appraisers/firm/", "机构工作台"),
+        ("party", "/appraisers/mine/", "我的评估事项"),
+        ("judge", "/appraisers/court/", "委托评估"),
+    ],
+)
+def test_each_person_finds_their_work_from_the_home_page(client, court, role, url, label):
+    from tests.conftest import make_user
+
+    client.force_login(make_user(role, court if role == "judge" else None))
+    html = client.get("/").content.decode()
+    assert f'href="{url}"' in _topbar(html)
+    assert label in html.split("<main>", 1)[1]  # the home page's card too
