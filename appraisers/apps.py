@@ -16,3 +16,80 @@ class AppraisersConfig(AppConfig):
             return appraisers_sweep()
 
         register_task("appraisers.sweep", _sweep, every=60.0)
+        _register_navigation()
+
+
+def _requests_of(case):
+    from appraisers.models import AppraisalRequest
+
+    return (
+        AppraisalRequest.objects.filter(case=case)
+        .select_related("asset")
+        .prefetch_related("draws")
+        .order_by("pk")
+    )
+
+
+def _register_navigation() -> None:
+    """The top bar and home page entries, and the case pages' appraisal section."""
+    from cases.portal import Section, register_section
+    from core import nav
+    from core.models import Role
+
+    staff = {Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD}
+    nav.register(
+        _("委托评估"),
+        "appraisers:court_requests",
+        roles=staff,
+        order=40,
+        description=_("协商选定评估机构、摇号、委托、报告审查与异议"),
+    )
+    nav.register(
+        _("机构工作台"),
+        "appraisers:firm_portal",
+        roles={Role.APPRAISER},
+        order=10,
+        description=_("接受委托、现场勘验、提交评估报告、答复异议"),
+    )
+    nav.register(
+        _("我的评估事项"),
+        "appraisers:party_requests",
+        roles={Role.PARTY},
+        order=40,
+        description=_("协商选定评估机构、观看摇号、评估报告与异议"),
+    )
+    nav.register(
+        _("评估机构名单库"),
+        "appraisers:roster_list",
+        roles={Role.OPERATOR},
+        order=60,
+        description=_("人民法院委托评估机构名单库"),
+    )
+    register_section(
+        Section(
+            key="appraisers.requests",
+            where="case",
+            title=_("委托评估"),
+            template="appraisers/sections/case_requests.html",
+            order=40,
+            context=lambda request, case: {
+                "appraisal_requests": _requests_of(case),
+                "staff_view": True,
+            },
+            visible=lambda request, case: _requests_of(case).exists(),
+        )
+    )
+    register_section(
+        Section(
+            key="appraisers.requests.party",
+            where="portal_case",
+            title=_("委托评估"),
+            template="appraisers/sections/case_requests.html",
+            order=40,
+            context=lambda request, case: {
+                "appraisal_requests": _requests_of(case),
+                "staff_view": False,
+            },
+            visible=lambda request, case: _requests_of(case).exists(),
+        )
+    )

@@ -111,3 +111,18 @@ def test_every_appraisers_admin_page_opens(client, platform_operator, served, mo
         assert (
             client.get(reverse("admin:appraisers_firm_change", args=[firm.pk])).status_code == 200
         )
+
+
+def test_the_case_pages_lead_to_the_appraisal_and_its_draw(client, served):
+    """From the judge's case page and from a party's view of the case, one click reaches the
+    appraisal request and its lot draw (APR-03: parties watch the draw)."""
+    req, d = served["req"], served["draw"]
+    client.force_login(served["judge"])
+    body = client.get(reverse("cases:case", args=[req.case_id])).content.decode()
+    assert reverse("appraisers:court_request", args=[req.pk]) in body
+    assert reverse("appraisers:draw_live", args=[d.pk]) in body
+    client.force_login(served["creditor"].user)
+    body = client.get(reverse("cases:portal_case", args=[req.case_id])).content.decode()
+    assert reverse("appraisers:party_request", args=[req.pk]) in body
+    assert reverse("appraisers:draw_live", args=[d.pk]) in body
+    assert reverse("appraisers:court_request", args=[req.pk]) not in body
