@@ -150,3 +150,23 @@ def test_agent_check_reveals_one_registration_for_a_purpose_and_logs_it_rec05(
     c.post(f"/bidding/court/auctions/{auction.pk}/do/confirm_agent/", {"registration": reg.pk})
     reg.refresh_from_db()
     assert reg.agent_confirmed_at is not None
+
+
+def test_the_case_page_lists_the_case_auctions_and_parties_see_only_published_ones(
+    court, judge, frozen_now
+):
+    from django.contrib.auth import get_user_model
+
+    draft = publishable_draft(court, judge)
+    case = draft.case
+    live = make_live_auction(court, draft.lot)
+    body = login(judge).get(f"/cases/{case.pk}/").content.decode()
+    assert f"/bidding/court/auctions/{draft.pk}/" in body
+    assert f"/bidding/court/auctions/{live.pk}/" in body
+    creditor = case.parties.get(role="creditor")
+    creditor.user = get_user_model().objects.create_user(username="c-portal", role="party")
+    creditor.save()
+    body = login(creditor.user).get(f"/cases/portal/{case.pk}/").content.decode()
+    assert f"/bidding/auctions/{live.pk}/" in body
+    assert f"/bidding/auctions/{draft.pk}/" not in body
+    assert "/bidding/court/" not in body
