@@ -52,13 +52,17 @@ def firm_commission(request: HttpRequest, pk: int) -> HttpResponse:
     )
     require(request.user, "appraisers.act_for_firm", c)
     user = request.user
+    posted = None
     if request.method == "POST":
         action = request.POST.get("action")
         P = request.POST
+        ok = True
         if action == "accept":
-            run(request, lambda: services.commission_accept(commission=c, actor=user), "已接受委托")
+            ok = run(
+                request, lambda: services.commission_accept(commission=c, actor=user), "已接受委托"
+            )
         elif action == "decline":
-            run(
+            ok = run(
                 request,
                 lambda: services.commission_decline(
                     commission=c, reason=P.get("reason", ""), actor=user
@@ -66,7 +70,7 @@ def firm_commission(request: HttpRequest, pk: int) -> HttpResponse:
                 "已拒绝委托，法院将委托下一顺位机构",
             )
         elif action == "inspection_notice":
-            run(
+            ok = run(
                 request,
                 lambda: services.inspection_notice(
                     commission=c,
@@ -77,7 +81,7 @@ def firm_commission(request: HttpRequest, pk: int) -> HttpResponse:
                 "已通知当事人现场勘验时间和地点",
             )
         elif action == "inspection_record":
-            run(
+            ok = run(
                 request,
                 lambda: services.inspection_record(
                     commission=c,
@@ -89,7 +93,7 @@ def firm_commission(request: HttpRequest, pk: int) -> HttpResponse:
                 "已记录现场勘验",
             )
         elif action == "extension":
-            run(
+            ok = run(
                 request,
                 lambda: services.extension_request(
                     commission=c,
@@ -100,7 +104,7 @@ def firm_commission(request: HttpRequest, pk: int) -> HttpResponse:
                 "延期申请已提交，待法官决定",
             )
         elif action == "report":
-            _report_action(
+            ok = _report_action(
                 request,
                 lambda **kw: services.report_submit(commission=c, actor=user, **kw),
                 "评估报告已提交法院",
@@ -108,7 +112,7 @@ def firm_commission(request: HttpRequest, pk: int) -> HttpResponse:
         elif action == "review_answer":
             review = get_object_or_404(ReviewRequest, pk=P.get("review"), commission=c)
             if request.FILES.get("file"):
-                _report_action(
+                ok = _report_action(
                     request,
                     lambda **kw: services.review_answer(
                         review=review, actor=user, explanation=P.get("explanation", ""), **kw
@@ -116,7 +120,7 @@ def firm_commission(request: HttpRequest, pk: int) -> HttpResponse:
                     "补正报告已提交",
                 )
             else:
-                run(
+                ok = run(
                     request,
                     lambda: services.review_answer(
                         review=review, actor=user, explanation=P.get("explanation", "")
@@ -126,7 +130,7 @@ def firm_commission(request: HttpRequest, pk: int) -> HttpResponse:
         elif action == "objection_answer":
             o = get_object_or_404(Objection, pk=P.get("objection"), commission=c)
             if request.FILES.get("file"):
-                _report_action(
+                ok = _report_action(
                     request,
                     lambda **kw: services.objection_answer(
                         objection=o, text=P.get("text", ""), actor=user, **kw
@@ -134,7 +138,7 @@ def firm_commission(request: HttpRequest, pk: int) -> HttpResponse:
                     "已答复异议并提交补正报告",
                 )
             else:
-                run(
+                ok = run(
                     request,
                     lambda: services.objection_answer(
                         objection=o, text=P.get("text", ""), actor=user
@@ -143,13 +147,13 @@ def firm_commission(request: HttpRequest, pk: int) -> HttpResponse:
                 )
         elif action == "expert_correction":
             o = get_object_or_404(Objection, pk=P.get("objection"), commission=c)
-            _report_action(
+            ok = _report_action(
                 request,
                 lambda **kw: services.expert_correction_submit(objection=o, actor=user, **kw),
                 "补正报告已提交",
             )
         elif action == "materials_returned":
-            run(
+            ok = run(
                 request,
                 lambda: services.materials_returned(
                     commission=c, actor=user, note=P.get("note", "")
@@ -157,7 +161,7 @@ def firm_commission(request: HttpRequest, pk: int) -> HttpResponse:
                 "已登记退回材料",
             )
         elif action == "costs":
-            run(
+            ok = run(
                 request,
                 lambda: services.costs_declare(
                     commission=c,
@@ -167,8 +171,12 @@ def firm_commission(request: HttpRequest, pk: int) -> HttpResponse:
                 ),
                 "已申报实际支出费用",
             )
-        return redirect("appraisers:firm_commission", pk=c.pk)
+        if ok:
+            return redirect("appraisers:firm_commission", pk=c.pk)
+        # Refused: show the page again with what was typed (a file must be chosen again).
+        posted = P
     ctx = {
+        "posted": posted,
         "c": c,
         "cd": countdown(c),
         "reports": c.reports.order_by("-version"),

@@ -126,3 +126,43 @@ def test_the_case_pages_lead_to_the_appraisal_and_its_draw(client, served):
     assert reverse("appraisers:party_request", args=[req.pk]) in body
     assert reverse("appraisers:draw_live", args=[d.pk]) in body
     assert reverse("appraisers:court_request", args=[req.pk]) not in body
+
+
+def test_a_refused_report_upload_keeps_what_the_firm_typed(client, setup):
+    """APR-04: a file that is not a PDF is refused in Chinese, and the amount, dates, method,
+    facts and signers typed into the form are still there to correct and send again."""
+    s = setup
+    req = start_request(s)
+    run_public_draw(s, req)
+    c = current_commission(req)
+    user = firm_user_for(c.firm)
+    services.commission_accept(commission=c, actor=user)
+    services.inspection_notice(
+        commission=c, at=clock.now() + dt.timedelta(hours=1), place="现场", actor=user
+    )
+    clock.advance(dt.timedelta(hours=1))
+    services.inspection_record(commission=c, witness="见证人", actor=user)
+    client.force_login(user)
+    url = reverse("appraisers:firm_commission", args=[c.pk])
+    typed = {
+        "action": "report",
+        "amount_yuan": "1,380,000.00",
+        "value_date": f"{clock.today():%Y-%m-%d}",
+        "valid_until": f"{clock.today() + dt.timedelta(days=300):%Y-%m-%d}",
+        "method": "收益法",
+        "standards": "房地产估价规范",
+        "facts": "三室两厅，顶棚渗水",
+        "signing_firm_name": c.firm.name,
+        "signing_firm_licence": c.firm.licence_no,
+        "signer_licences": "执业-001，执业-002",
+    }
+    fake = pdf_upload(b"this is not a pdf", name="report.pdf")
+    resp = client.post(url, {**typed, "file": fake})
+    body = resp.content.decode()
+    assert resp.status_code == 200
+    assert "报告文件须为 PDF 格式" in body
+    for key in ("amount_yuan", "value_date", "valid_until", "method", "standards"):
+        assert f'name="{key}" value="{typed[key]}"' in body
+    assert ">三室两厅，顶棚渗水</textarea>" in body
+    assert 'value="执业-001，执业-002"' in body
+    assert not c.reports.exists()
