@@ -10,9 +10,24 @@ class CasesConfig(AppConfig):
         from core import nav
         from core.models import Role
 
-        nav.register(_("我的案件"), "cases:my_cases", roles={Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD},
-                     order=10, description=_("案件、当事人、标的物、查封与期限"))
-        nav.register(_("当事人服务"), "cases:portal", roles={Role.PARTY}, order=10,
-                     description=_("我的案件、送达文书与期限"))
-        nav.register(_("实名认证"), "cases:identity", roles={Role.BIDDER, Role.PARTY}, order=90,
-                     description=_("竞买报名前须完成实名认证"))
+        nav.register(
+            _("我的案件"),
+            "cases:my_cases",
+            roles={Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD},
+            order=10,
+            description=_("案件、当事人、标的物、查封与期限"),
+        )
+        nav.register(
+            _("当事人服务"),
+            "cases:portal",
+            roles={Role.PARTY},
+            order=10,
+            description=_("我的案件、送达文书与期限"),
+        )
+        nav.register(
+            _("实名认证"),
+            "cases:identity",
+            roles={Role.BIDDER, Role.PARTY},
+            order=90,
+            description=_("竞买报名前须完成实名认证"),
+        )

@@ -303,7 +303,9 @@ def deadlines_for_subject(subject_prefix: str) -> QuerySet[Deadline]:
     from django.db.models import Q
 
     prefix = subject_prefix.rstrip("/")
-    return Deadline.objects.filter(Q(subject=prefix) | Q(subject__startswith=prefix + "/")).order_by("due_at")
+    return Deadline.objects.filter(
+        Q(subject=prefix) | Q(subject__startswith=prefix + "/")
+    ).order_by("due_at")
 
 
 def deadlines_open_for_user(user: Any) -> QuerySet[Deadline]:

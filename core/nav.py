@@ -36,9 +36,8 @@ def items_for(user) -> list[dict]:
     role = getattr(user, "role", None) if signed_in else None
     out = []
     for item in sorted(_items.values(), key=lambda i: (i.order, str(i.label))):
-        visible = (
-            (ANON in item.roles and not signed_in)
-            or (signed_in and (ANY in item.roles or role in item.roles))
+        visible = (ANON in item.roles and not signed_in) or (
+            signed_in and (ANY in item.roles or role in item.roles)
         )
         if not visible:
             continue

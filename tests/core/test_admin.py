@@ -179,7 +179,6 @@ def test_staff_user_without_court_is_refused_with_a_chinese_message(admin_client
     assert not User.objects.filter(username="newjudge").exists()
 
 
-
 def test_no_one_can_delete_a_user_in_admin_so_registrations_never_show(admin_client, bidder):
     """REC-05: the delete page would list a user's registrations; users are deactivated instead."""
     resp = admin_client.get(f"/admin/core/user/{bidder.pk}/delete/")
