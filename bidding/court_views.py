@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from bidding import forms as f
 from bidding import selectors, services
 from bidding.models import Auction, AuctionState, PriorityHolder, Registration
+from core import clock
 from core.errors import DomainError
 from core.ratelimit import write_rate_limited
 
@@ -69,7 +70,9 @@ def court_auction_list(request: HttpRequest) -> HttpResponse:
         .select_related("case")
         .order_by("-pk")[:100]
     )
-    return render(request, "bidding/court/list.html", {"auctions": auctions, "lots": lots})
+    now = clock.now()
+    rows = [(lot, services.lot_unsold_awaiting_next_round(lot.pk, now=now)) for lot in lots]
+    return render(request, "bidding/court/list.html", {"auctions": auctions, "lots": rows})
 
 
 @login_required
@@ -79,7 +82,7 @@ def court_auction_new(request: HttpRequest, lot_id: int) -> HttpResponse:
 
     lot = get_object_or_404(Lot.objects.select_related("case", "case__court"), pk=lot_id)
     _require_court_staff(request, lot.case.court_id)
-    form = f.AuctionDraftForm(request.POST or None, initial={"title": lot.title})
+    form = f.AuctionDraftForm(request.POST or None, initial=services.draft_defaults(lot))
     if request.method == "POST" and form.is_valid():
         try:
             auction = services.auction_draft_create(
@@ -190,7 +193,7 @@ def court_auction_detail(request: HttpRequest, auction_id: int) -> HttpResponse:
         "holder": f.PriorityHolderForm(prefix="holder"),
         "notice": f.NoticeForm(prefix="notice", recipients=_recipients(auction)),
         "suspend": f.SuspendForm(prefix="suspend"),
-        "halt": f.SuspendForm(prefix="halt"),
+        "halt": f.HaltForm(prefix="halt"),
         "withdraw": f.WithdrawForm(prefix="withdraw"),
         "set_aside": f.SetAsideForm(prefix="set_aside"),
         "objection": f.ObjectionForm(prefix="objection"),
@@ -286,7 +289,7 @@ def court_auction_action(request: HttpRequest, auction_id: int, name: str) -> Ht
             ),
         ),
         "halt": (
-            f.SuspendForm(post, prefix="halt"),
+            f.HaltForm(post, prefix="halt"),
             lambda d: services.auction_halt(
                 auction_id=aid, actor=user, reason=d["reason"], ground=d["ground"]
             ),

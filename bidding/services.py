@@ -1376,7 +1376,9 @@ def _notify_close(auction: Auction, result: AuctionResult, losers: list[Registra
             court=auction.court_id,
         )
     else:
-        body = f"{auction.title}（{auction.get_round_display()}）无人出价，已流拍。申请执行人可申请以该次起拍价以物抵债（AUC-36）。"
+        body = (
+            f"{_titled(auction)}无人出价，已流拍。申请执行人可申请以该次起拍价以物抵债（AUC-36）。"
+        )
         if auction.round == Auction.Round.SALE:
             body += (
                 "变卖期内无人出价，变卖不成；不以物抵债的，将解除查封或交申请执行人管理（AUC-38）。"
@@ -1863,6 +1865,24 @@ def _clean_fields(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def draft_defaults(lot: Any) -> dict[str, str]:
+    """What a new draft starts with: the lot's title, the court's deposit account and phone."""
+    court = lot.case.court
+    return {
+        "title": lot.title,
+        "deposit_account": " ".join(
+            x
+            for x in (
+                court.master_account_name,
+                court.master_account_bank,
+                court.master_account_no,
+            )
+            if x
+        ),
+        "court_contact": court.contact_phone or "",
+    }
+
+
 @transaction.atomic
 def auction_draft_create(*, lot: Any, actor: Any, **fields: Any) -> Auction:
     """A draft auction (草稿) for a lot of the court's own case; nothing is public yet."""
@@ -1870,13 +1890,10 @@ def auction_draft_create(*, lot: Any, actor: Any, **fields: Any) -> Auction:
     probe = Auction(court_id=case.court_id, is_practice=False)
     _require_staff(actor, probe)
     values = _clean_fields(fields)
-    values.setdefault("title", lot.title)
-    values.setdefault(
-        "deposit_account",
-        f"{case.court.master_account_name} {case.court.master_account_bank} "
-        f"{case.court.master_account_no}",
-    )
-    values.setdefault("court_contact", case.court.contact_phone or "")
+    # A blank field from the page means "the court's own": its account and phone (AUC-09).
+    for key, default in draft_defaults(lot).items():
+        if not values.get(key):
+            values[key] = default
     now = clock.now()
     for key in ("starting_price_fen", "increment_fen", "deposit_fen"):
         if key not in values:
@@ -2186,6 +2203,37 @@ def _pack_missing(auction: Auction) -> list[str]:
     return missing
 
 
+def _titled(auction: Auction) -> str:
+    """The title with its round, said once: "某房产（一拍）" (demo titles already carry it)."""
+    label = f"（{auction.get_round_display()}）"
+    return auction.title if auction.title.endswith(label) else f"{auction.title}{label}"
+
+
+def lot_unsold_awaiting_next_round(
+    lot_id: int, *, now: dt.datetime | None = None
+) -> Auction | None:
+    """The lot's 流拍 auction whose next round (再次拍卖 AUC-35, 变卖 AUC-37) is still due: no
+    following auction yet and its window still open. While it is, the lot continues through
+    "准备下一轮", never through a fresh first auction (which would skip the AUC-35 price floor)."""
+    now = now or clock.now()
+    last = (
+        Auction.objects.filter(lot_id=lot_id, is_practice=False, state=S.UNSOLD)
+        .order_by("-closed_at", "-pk")
+        .first()
+    )
+    if last is None or last.closed_at is None or last.round == Auction.Round.SALE:
+        return None
+    if last.following.exclude(state=S.WITHDRAWN).exists():
+        return None
+    if last.round == Auction.Round.FIRST:
+        days = int(setting(last, "reauction_days_after_unsold"))
+    else:
+        days = int(setting(last, "sale_announce_days"))
+    if now > calendar.within_days(last.closed_at, days, court=last.court_id):
+        return None
+    return last
+
+
 def auction_publish_problems(
     auction: Auction, *, now: dt.datetime | None = None
 ) -> list[DomainError]:
@@ -2270,6 +2318,16 @@ def auction_publish_problems(
             add("deposit_out_of_range", "保证金须为起拍价的 5% 至 20%", "AUC-16")
     # AUC-05 (first round) against the price basis; AUC-35 / AUC-37 against the previous round.
     _check_starting_price(auction, now, add)
+    if auction.round == Auction.Round.FIRST and auction.previous_id is None and auction.lot_id:
+        unsold = lot_unsold_awaiting_next_round(auction.lot_id, now=now)
+        if unsold is not None:
+            nxt = "AUC-35" if unsold.round == Auction.Round.FIRST else "AUC-37"
+            add(
+                "next_round_due",
+                f"该拍品的{unsold.get_round_display()}已流拍，应在其拍卖页面“准备下一轮”继续处置，"
+                "不能另行发布一拍",
+                nxt,
+            )
     # AUC-06: a start that cannot cover priority claims and costs.
     floor = auction.priority_claims_fen + auction.costs_estimate_fen
     if floor > 0 and start <= floor:
@@ -2515,7 +2573,7 @@ def auction_publish(*, auction_id: int, actor: Any) -> Auction:
         _parties_users(auction),
         topic="auction.announced",
         subject="【拍卖公告】",
-        body=f"{auction.title}（{auction.get_round_display()}）已公告，竞价时间 "
+        body=f"{_titled(auction)}已公告，竞价时间 "
         f"{auction.start_at.astimezone(calendar.CST):%Y-%m-%d %H:%M} 至 "
         f"{auction.end_at.astimezone(calendar.CST):%Y-%m-%d %H:%M}。",
         key=f"auction:{auction.pk}:announced",

@@ -370,3 +370,52 @@ def test_sale_after_second_unsold_needs_full_price_and_60_day_period_auc37(
     sale.deposit_fen = sale.starting_price_fen // 10
     sale.save()
     assert ("sale_full_payment", "AUC-37") in problems(sale)
+
+
+def test_after_unsold_the_lot_goes_on_through_the_next_round_not_a_new_first_auction_auc35(
+    court, judge, frozen_now
+):
+    """AUC-35: after 流拍 the lot is re-auctioned within 30 days at no less than 80% of the
+    previous start. A fresh 一拍 for the same lot (floor 70% of the basis) is refused while
+    that window runs; the next round from "准备下一轮" is not."""
+    first = _unsold_first_round(court, judge)
+    fresh = services.auction_draft_create(
+        lot=first.lot,
+        actor=judge,
+        starting_price_fen=first.starting_price_fen * 7 // 10 * 12 // 10,
+        increment_fen=first.increment_fen,
+        deposit_fen=first.starting_price_fen // 10,
+        balance_period_days=30,
+        announcement="拍卖公告（示例）",
+        bidding_rules="竞价规则（示例）",
+        pricing_basis_note="参考价依据（示例）",
+        priority_holders_note="无",
+        platform_chosen_by=Auction.PlatformChoice.CREDITOR,
+    )
+    _ready(fresh, judge)
+    fresh.start_at = clock.now() + dt.timedelta(days=31)
+    fresh.end_at = fresh.start_at + dt.timedelta(days=1)
+    fresh.save()
+    assert ("next_round_due", "AUC-35") in problems(fresh)
+    with pytest.raises(DomainError):
+        services.auction_publish(auction_id=fresh.pk, actor=judge)
+    second = services.auction_next_round_create(auction_id=first.pk, actor=judge)
+    _ready(second, judge)
+    assert not any(code == "next_round_due" for code, _ in problems(second))
+    # Once the next round exists, the lot is no longer waiting for it.
+    assert services.lot_unsold_awaiting_next_round(first.lot_id) is None
+
+
+def test_the_parties_announcement_names_the_round_once(court, judge, frozen_now):
+    """REC-11: the parties are told of the announcement; "（一拍）" is said once even when the
+    court already put it in the title."""
+    from core.models import OutboxMessage
+    from tests.conftest import make_user
+
+    creditor = make_user("party")
+    draft = publishable_draft(court, judge, creditor_user=creditor)
+    draft.title = "东湖区示例路8号502室（一拍）"
+    draft.save(update_fields=["title"])
+    services.auction_publish(auction_id=draft.pk, actor=judge)
+    body = OutboxMessage.objects.filter(recipient=creditor, topic="auction.announced").first().body
+    assert body.startswith("东湖区示例路8号502室（一拍）已公告") and body.count("（一拍）") == 1
