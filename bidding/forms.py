@@ -48,7 +48,15 @@ class LocalDateTimeField(forms.DateTimeField):
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 
-class AuctionDraftForm(forms.Form):
+class _Form(forms.Form):
+    """Labels end without an ASCII colon ("标题" not "标题:"), as on the other Chinese pages."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class AuctionDraftForm(_Form):
     title = forms.CharField(label=_("标题"), max_length=200)
     starting_price_fen = YuanField(label=_("起拍价（元）"))
     increment_fen = YuanField(label=_("加价幅度（元）"))
@@ -117,7 +125,7 @@ class AuctionDraftForm(forms.Form):
         return data
 
 
-class PanelDecisionForm(forms.Form):
+class PanelDecisionForm(_Form):
     topic = forms.ChoiceField(label=_("事项"), choices=PanelDecision.Topic.choices)
     value_fen = YuanField(label=_("金额（元）"), required=False)
     text = forms.CharField(label=_("决定内容"), widget=TEXTAREA, required=False)
@@ -125,13 +133,13 @@ class PanelDecisionForm(forms.Form):
     decided_at = LocalDateTimeField(label=_("合议时间"))
 
 
-class PriorityHolderForm(forms.Form):
+class PriorityHolderForm(_Form):
     name = forms.CharField(label=_("姓名/名称"), max_length=200)
     rank = forms.IntegerField(label=_("顺序（1 为最优先）"), min_value=1)
     basis = forms.CharField(label=_("权利依据"), max_length=200)
 
 
-class NoticeForm(forms.Form):
+class NoticeForm(_Form):
     recipient = forms.ChoiceField(label=_("受送达人"))
     method = forms.ChoiceField(label=_("送达方式"))
     sent_at = LocalDateTimeField(label=_("发出时间"))
@@ -147,12 +155,22 @@ class NoticeForm(forms.Form):
         self.fields["method"].choices = ServiceRecord.Method.choices
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(_Form):
     reason = forms.CharField(label=_("公开理由"), widget=TEXTAREA)
 
 
 class SuspendForm(ReasonForm):
     ground = forms.ChoiceField(label=_("事由"), choices=list(SUSPEND_GROUNDS.items()))
+
+
+class HaltForm(ReasonForm):
+    ground = forms.ChoiceField(
+        label=_("事由"),
+        choices=[
+            (k, _("法院决定中止") if k == "court_decision" else v)
+            for k, v in SUSPEND_GROUNDS.items()
+        ],
+    )
 
 
 class WithdrawForm(ReasonForm):
@@ -169,7 +187,7 @@ class SetAsideForm(ReasonForm):
     follow_up = forms.CharField(label=_("后续处理"), widget=TEXTAREA)
 
 
-class ObjectionForm(forms.Form):
+class ObjectionForm(_Form):
     objector = forms.CharField(label=_("异议人"), max_length=200)
     reason = forms.CharField(label=_("异议内容"), widget=TEXTAREA)
     measure = forms.ChoiceField(
@@ -182,13 +200,13 @@ class ResumeForm(ReasonForm):
     end_at = LocalDateTimeField(label=_("新的竞价结束"))
 
 
-class RulingForm(forms.Form):
+class RulingForm(_Form):
     document = forms.CharField(label=_("成交裁定文号"), max_length=200)
     served_at = LocalDateTimeField(label=_("送达时间"), required=False)
     eligibility_proof = forms.CharField(label=_("购房资格证明（限购房产，AUC-13）"), required=False)
 
 
-class HandoverForm(forms.Form):
+class HandoverForm(_Form):
     state = forms.ChoiceField(
         label=_("移交状态"),
         choices=[
@@ -201,7 +219,7 @@ class HandoverForm(forms.Form):
     note = forms.CharField(label=_("说明"), widget=TEXTAREA, required=False)
 
 
-class InLieuForm(forms.Form):
+class InLieuForm(_Form):
     party = forms.ChoiceField(label=_("抵债债权人"))
     excess_days = forms.IntegerField(label=_("补交差价期限（日）"), min_value=1, required=False)
     eligibility_proof = forms.CharField(label=_("购房资格证明（限购房产）"), required=False)
@@ -212,13 +230,13 @@ class InLieuForm(forms.Form):
         self.fields["party"].choices = list(parties)
 
 
-class RevealForm(forms.Form):
+class RevealForm(_Form):
     purpose = forms.CharField(label=_("查看用途（记入访问日志）"), max_length=200)
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(_Form):
     note = forms.CharField(label=_("被执行人同意的方式和内容（AUC-07）"), widget=TEXTAREA)
 
 
-class InsistForm(forms.Form):
+class InsistForm(_Form):
     insisted_at = LocalDateTimeField(label=_("申请执行人申请继续拍卖的时间（AUC-06）"))

@@ -170,3 +170,47 @@ def test_the_case_page_lists_the_case_auctions_and_parties_see_only_published_on
     assert f"/bidding/auctions/{live.pk}/" in body
     assert f"/bidding/auctions/{draft.pk}/" not in body
     assert "/bidding/court/" not in body
+
+
+def test_an_unsold_lot_is_offered_its_next_round_not_a_new_draft(court, judge, frozen_now):
+    """AUC-35: the list sends the judge to the 流拍 auction's "准备下一轮"."""
+    draft = publishable_draft(court, judge)
+    unsold = make_live_auction(court, draft.lot, state=AuctionState.UNSOLD)
+    unsold.closed_at = clock.now()
+    unsold.save(update_fields=["closed_at"])
+    services.auction_withdraw(auction_id=draft.pk, actor=judge, ground="other", reason="改为再拍")
+    body = login(judge).get("/bidding/court/").content.decode()
+    assert "已流拍，准备下一轮" in body
+    assert f"/bidding/court/auctions/{unsold.pk}/" in body
+    assert f"/bidding/court/lots/{draft.lot_id}/new/" not in body
+
+
+def test_a_draft_made_on_the_page_carries_the_courts_account_and_phone_auc09(
+    court, judge, frozen_now
+):
+    """The form shows the court's deposit account and phone; left blank, the draft still has
+    them, so the disclosure pack does not miss them (AUC-09)."""
+    court.master_account_name, court.master_account_no = "执行款专户", "3601020000000001"
+    court.master_account_bank = ""
+    court.contact_phone = "0791-00000000"
+    court.save()
+    _case, lot, *_ = make_case(court, judge=judge)
+    form = login(judge).get(f"/bidding/court/lots/{lot.pk}/new/").content.decode()
+    assert 'value="执行款专户 3601020000000001"' in form and 'value="0791-00000000"' in form
+    assert "标题:" not in form  # Chinese labels, no ASCII colon
+    login(judge).post(
+        f"/bidding/court/lots/{lot.pk}/new/",
+        {
+            "title": "示例房产",
+            "starting_price_fen": "100000",
+            "increment_fen": "1000",
+            "deposit_fen": "10000",
+            "deposit_account": "",
+            "court_contact": "",
+        },
+    )
+    a = lot.auctions.get()
+    assert (a.deposit_account, a.court_contact) == ("执行款专户 3601020000000001", "0791-00000000")
+    body = login(judge).get(f"/bidding/court/auctions/{a.pk}/").content.decode()
+    assert "保证金账户" not in body.split("发布检查", 1)[1].split("</ul>", 1)[0]
+    assert f'href="/cases/{a.case_id}/"' in body
