@@ -240,6 +240,10 @@ GAVEL_EMAIL_BACKEND = os.environ.get(
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 # Absolute base for links in SMS and e-mail (unsubscribe, auction pages), e.g. https://gavel.court.example
 GAVEL_SITE_URL = os.environ.get("GAVEL_SITE_URL", "").rstrip("/")
+# REC-05: messages on these topics (prefixes) tell who bids in which auction. The admin's
+# outbox and inbox pages never show their recipient or text, for any auction, open or closed
+# (a message's time set against the public bid history would tie a person to a bidder code).
+GAVEL_CONFIDENTIAL_TOPICS = ("auction.", "bidding.", "marketplace.", "settlement.deposit")
 GAVEL_PAYMENT_GATEWAY = os.environ.get("GAVEL_PAYMENT_GATEWAY", "simulator")
 ADYEN_API_KEY = os.environ.get("ADYEN_API_KEY", "")
 ADYEN_MERCHANT_ACCOUNT = os.environ.get("ADYEN_MERCHANT_ACCOUNT", "")

@@ -285,11 +285,73 @@ class DeadlineAdmin(ReadOnlyAdmin):
     search_fields = ("subject", "title")
 
 
+def _confidential(topic: str) -> bool:
+    from django.conf import settings
+
+    prefixes = tuple(getattr(settings, "GAVEL_CONFIDENTIAL_TOPICS", ()))
+    return bool(prefixes) and (topic or "").startswith(prefixes)
+
+
+HIDDEN = _("（竞买相关消息，已隐去，REC-05）")
+
+
+class MessageAdmin(ReadOnlyAdmin):
+    """Delivery records. A bidder's messages never show who got them or what they said
+    (REC-05): operators see the topic, channel, times and status, enough to retry."""
+
+    list_display = ("created_at", "shown_recipient", "topic", "shown_subject")
+    shown_fields: tuple[str, ...] = ()
+
+    @admin.display(description=_("收件人"))
+    def shown_recipient(self, obj):
+        return HIDDEN if _confidential(obj.topic) else obj.recipient
+
+    @admin.display(description=_("标题"))
+    def shown_subject(self, obj):
+        return HIDDEN if _confidential(obj.topic) else obj.subject
+
+    @admin.display(description=_("内容"))
+    def shown_body(self, obj):
+        return HIDDEN if _confidential(obj.topic) else obj.body
+
+    @admin.display(description=_("链接"))
+    def shown_link(self, obj):
+        return HIDDEN if _confidential(obj.topic) else obj.link
+
+    def get_fields(self, request, obj=None):
+        return self.shown_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.shown_fields
+
+
 @admin.register(OutboxMessage)
-class OutboxAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "recipient", "channel", "subject", "status", "attempts")
+class OutboxAdmin(MessageAdmin):
+    list_display = (
+        "created_at",
+        "shown_recipient",
+        "channel",
+        "topic",
+        "shown_subject",
+        "status",
+        "attempts",
+    )
     list_filter = ("status", "channel")
     actions = ["retry_failed"]
+    shown_fields = (
+        "topic",
+        "channel",
+        "shown_recipient",
+        "shown_subject",
+        "shown_body",
+        "shown_link",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+    )
 
     def has_retry_permission(self, request):
         return bool(request.user.is_superuser)
@@ -305,8 +367,17 @@ class OutboxAdmin(ReadOnlyAdmin):
 
 
 @admin.register(InboxMessage)
-class InboxAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "recipient", "subject", "read_at")
+class InboxAdmin(MessageAdmin):
+    list_display = ("created_at", "shown_recipient", "topic", "shown_subject", "read_at")
+    shown_fields = (
+        "topic",
+        "shown_recipient",
+        "shown_subject",
+        "shown_body",
+        "shown_link",
+        "created_at",
+        "read_at",
+    )
 
 
 @admin.register(ServiceRecord)

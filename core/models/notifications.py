@@ -44,7 +44,7 @@ class OutboxMessage(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
-        return f"{self.channel}→{self.recipient_id}: {self.subject}"
+        return f"{self.channel} #{self.pk} {self.topic}"  # no recipient: admin titles (REC-05)
 
 
 class InboxMessage(models.Model):

@@ -185,3 +185,38 @@ def test_no_one_can_delete_a_user_in_admin_so_registrations_never_show(admin_cli
     assert resp.status_code == 403
     page = admin_client.get(f"/admin/core/user/{bidder.pk}/change/").content.decode()
     assert f"/admin/core/user/{bidder.pk}/delete/" not in page
+
+
+def test_the_admin_never_shows_who_got_a_bidders_message(admin_client, bidder, party_user):
+    """REC-05: an outbid notice sent at the time of a public bid would tie the person to a
+    bidder code. The outbox and inbox pages hide the recipient and text of bidding messages
+    and still show the rest (a party's seizure notice) in full."""
+    from core.models import InboxMessage, OutboxMessage
+    from core.notifications import deliver_pending, notify
+
+    bidder.display_name = "竞买人张三"
+    bidder.save()
+    party_user.display_name = "当事人李四"
+    party_user.save()
+    notify(
+        user=bidder,
+        topic="marketplace.outbid",
+        subject="您的出价已被超越",
+        body="“东湖区某房产（一拍）”有新的出价",
+        key="outbid-1",
+        link="/bidding/auctions/9/",
+    )
+    notify(user=party_user, topic="case.seizure", subject="查封通知", body="本院已查封", key="s-1")
+    deliver_pending()
+    pages = []
+    for model in (OutboxMessage, InboxMessage):
+        name = model._meta.model_name
+        pages.append(admin_client.get(reverse(f"admin:core_{name}_changelist")).content.decode())
+        for obj in model.objects.all():
+            url = reverse(f"admin:core_{name}_change", args=[obj.pk])
+            pages.append(admin_client.get(url).content.decode())
+    html = "".join(pages)
+    assert "竞买人张三" not in html and bidder.username not in html
+    assert "东湖区某房产" not in html and "/bidding/auctions/9/" not in html
+    assert "已隐去" in html and "marketplace.outbid" in html
+    assert "当事人李四" in html and "本院已查封" in html
