@@ -576,7 +576,7 @@ class Hub:
                 await consumer.push(text)
             except Exception:
                 log.debug("push to a closed watcher failed", exc_info=True)
-            if i % 256 == 255:
+            if i % 64 == 63:
                 await asyncio.sleep(0)  # let bids and acks through during a large fan-out
 
     # counts ------------------------------------------------------------------------------

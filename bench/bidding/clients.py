@@ -210,9 +210,12 @@ async def _driver(spec: dict[str, Any]) -> dict[str, Any]:
     t0 = time.time()
     n = int(rate * spec["seconds"])
     refused = 0
+    latencies = []
     for i in range(n):
         await _sleep_until(t0 + i / rate)
+        sent = time.time()
         reply = await (a if i % 2 == 0 else b).bid(amount)
+        latencies.append(time.time() - sent)
         if reply["type"] == "bid_accepted":
             amount += inc
         else:
@@ -221,7 +224,7 @@ async def _driver(spec: dict[str, Any]) -> dict[str, Any]:
     acks = {**a.acks, **b.acks}
     await a.close()
     await b.close()
-    return {"acks": acks, "refused": refused, "sent": n}
+    return {"acks": acks, "refused": refused, "sent": n, "latencies": latencies, "t0": t0}
 
 
 _SEQ = re.compile(rb'"seq":(\d+)')
