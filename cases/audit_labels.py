@@ -9,8 +9,10 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import action_label
 from core.calendar import CST
 from core.models import AuditEntry
+from core.money import yuan
 
 ACTION_LABELS = {
     "case.created": _("立案登记"),
@@ -44,6 +46,10 @@ def _value_labels() -> dict[str, str]:
 
 _SUMMARY_KEYS = (
     "number",
+    "amount_fen",
+    "starting_price_fen",
+    "value_fen",
+    "price_fen",
     "name",
     "title",
     "topic_label",
@@ -56,6 +62,8 @@ _SUMMARY_KEYS = (
     "status",
     "recipient",
     "method",
+    "reason",
+    "error",
 )
 
 
@@ -79,7 +87,13 @@ def _summary(after: Any, labels: dict[str, str] | None = None) -> str:
     if not isinstance(after, dict):
         return "" if after is None else str(after)[:200]
     labels = labels or {}
-    parts = [_display(after[k], labels) for k in _SUMMARY_KEYS if after.get(k) not in (None, "")]
+    parts = [
+        f"¥{yuan(after[k])}"
+        if k.endswith("_fen") and isinstance(after[k], int)
+        else _display(after[k], labels)
+        for k in _SUMMARY_KEYS
+        if after.get(k) not in (None, "")
+    ]
     text = "；".join(parts) if parts else json.dumps(after, ensure_ascii=False)
     return text[:240]
 
@@ -92,7 +106,7 @@ def history_rows(
     return [
         {
             "entry": e,
-            "label": ACTION_LABELS.get(e.action, e.action),
+            "label": ACTION_LABELS.get(e.action) or action_label(e.action) or e.action,
             "summary": _summary(e.after, labels),
             "before": _summary(e.before, labels) if e.before else "",
         }

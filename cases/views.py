@@ -169,6 +169,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         return redirect("cases:portal_case", case_id=case.pk)
     from cases.audit_labels import history_rows
 
+    page = _history_page(request, case)
     ctx = {
         "case": case,
         "case_type_label": _type_label(case.case_type),
@@ -176,8 +177,9 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "assets": [_asset_view(a) for a in selectors.case_assets(case)],
         "lots": selectors.case_lots(case),
         "deadlines": selectors.case_deadlines(case).select_related("owner"),
+        "history_page": page,
         "history": history_rows(
-            selectors.case_history(case)[:300],
+            page.object_list,
             names={p.ref: p.name for p in selectors.case_parties(case)},
         ),
         "can_change": can(request.user, "cases.change_case", case),
@@ -185,6 +187,18 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     }
     ctx["sections"] = render_sections("case", request, case, ctx)
     return render(request, "cases/case_detail.html", ctx)
+
+
+HISTORY_PAGE_SIZE = 50
+
+
+def _history_page(request: HttpRequest, case: Any) -> Any:
+    """One page of the case's history, newest first (``?history=2`` for older entries)."""
+    from django.core.paginator import Paginator
+
+    return Paginator(selectors.case_history(case), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("history")
+    )
 
 
 def _type_label(code: str) -> str:

@@ -195,3 +195,21 @@ def audit_verify(streams: Iterable[str] | None = None) -> list[BrokenLink]:
             if head and (head.last_seq != expected_seq - 1 or (head.last_hash or GENESIS) != prev):
                 broken.append(BrokenLink(name, expected_seq, str(_("流末尾记录缺失或被改动"))))
     return broken
+
+
+# --- what people read: each app names its own actions ------------------------------------------
+_action_labels: dict[str, Any] = {}
+
+
+def register_action_labels(labels: dict[str, Any]) -> None:
+    """Give audit actions the names people read (``{"panel.decided": _("合议庭决定")}``).
+
+    Called from each app's ``AppConfig.ready()``; a case's history shows every app's entries,
+    so each app names its own. Idempotent.
+    """
+    _action_labels.update(labels)
+
+
+def action_label(action: str) -> Any | None:
+    """The registered name of an action, or None."""
+    return _action_labels.get(action)
