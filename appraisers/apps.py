@@ -31,10 +31,15 @@ def _requests_of(case):
 
 
 def _register_navigation() -> None:
-    """The top bar and home page entries, and the case pages' appraisal section."""
+    """The top bar and home page entries, the case pages' appraisal section, and the names
+    of this app's actions in a case's history."""
+    from appraisers.selectors import ACTION_LABELS
     from cases.portal import Section, register_section
     from core import nav
+    from core.audit import register_action_labels
     from core.models import Role
+
+    register_action_labels(ACTION_LABELS)
 
     staff = {Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD}
     nav.register(

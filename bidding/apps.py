@@ -22,6 +22,9 @@ class BiddingConfig(AppConfig):
         )
 
         _register_case_sections()
+        from core.audit import register_action_labels
+
+        register_action_labels(ACTION_LABELS)
         handlers.connect()
         try:
             import_module("bidding.live")
@@ -33,6 +36,37 @@ class BiddingConfig(AppConfig):
 
         # The auction clock: opens due auctions and closes ended ones exactly once (AUC-28).
         register_task("bidding.close_due", auction_clock_tick, every=1.0)
+
+
+# The names of this app's actions in a case's history (cases/audit_labels.py shows them).
+ACTION_LABELS = {
+    "auction.drafted": _("新建拍卖草稿"),
+    "auction.draft_updated": _("修改拍卖草稿"),
+    "panel.decided": _("合议庭决定"),
+    "priority_holder.added": _("增加优先购买权人"),
+    "exclusion.added": _("列入回避名单"),
+    "auction.low_start_notified": _("通知申请执行人起拍价不足以清偿"),
+    "auction.applicant_insisted": _("申请执行人申请继续拍卖"),
+    "auction.debtor_consented": _("被执行人同意继续拍卖"),
+    "auction.published": _("发布拍卖公告"),
+    "auction.opened": _("竞价开始"),
+    "auction.closed.sold": _("竞价结束：成交"),
+    "auction.closed.unsold": _("竞价结束：流拍"),
+    "auction.defaulted": _("买受人悔拍"),
+    "auction.in_lieu": _("以物抵债"),
+    "auction.next_round": _("准备下一轮拍卖"),
+    "auction.suspend": _("暂缓拍卖"),
+    "auction.halt": _("中止拍卖"),
+    "auction.resume": _("恢复拍卖"),
+    "auction.withdraw": _("撤回拍卖"),
+    "auction.set_aside": _("撤销拍卖"),
+    "auction.case_withdrawn": _("撤案"),
+    "auction.third_party_objection": _("案外人异议"),
+    "auction.ground_ended": _("暂缓/中止事由消除"),
+    "sale.balance_paid": _("尾款付清"),
+    "sale.ruling_served": _("成交裁定送达"),
+    "sale.handover": _("移交标的物"),
+}
 
 
 def _case_auctions(case, *, public: bool):
