@@ -69,7 +69,16 @@ FIELD_FOR_CODE = {
 def add_domain_error(
     form: forms.Form, exc: DomainError, *, field_map: dict[str, str] | None = None
 ) -> None:
-    """Show a service refusal on its field (by ``data["field"]`` or the code), else on top."""
+    """Show a service refusal on its field (by ``data["field"]`` or the code), else on top.
+    A refusal listing several fields (``data["errors"]``) shows each on its own field."""
+    if exc.data.get("errors"):
+        for item in exc.data["errors"]:
+            add_domain_error(
+                form,
+                DomainError(item["code"], item["message"], exc.rule, field=item.get("field")),
+                field_map=field_map,
+            )
+        return
     field = None
     if exc.data.get("field"):
         field = f"f_{exc.data['field']}"
@@ -173,7 +182,7 @@ class AssetForm(forms.Form):
         if kind != Asset.Kind.RESIDENTIAL:
             del self.fields["purchase_restricted"]
         for f in FEATURES[kind]:
-            label = f.label + ("" if f.required else str(_("（可选）")))
+            label = str(f.label) + ("" if f.required else str(_("（可选）")))
             self.fields[feature_field_name(f.key)] = forms.CharField(
                 label=label, required=False, max_length=200, help_text=f.help
             )

@@ -10,6 +10,17 @@ from core import clock
 from tests.conftest import make_court, make_user
 
 
+@pytest.fixture(autouse=True)
+def _site_language_after_each_test():
+    """A page test that picks English leaves it active in this thread (the middleware does
+    not switch back); the next test's service messages must be Chinese again."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def id_number(first17: str) -> str:
     """A resident ID number with its correct GB 11643 check character."""
     from cases.identity import resident_id_check_char

@@ -415,3 +415,39 @@ def test_a_long_case_history_is_paged_newest_first(client, case, judge):
     older = page(client, url + "?history=2")[1].split('id="history"', 1)[1]
     assert older.count('<tr><td class="act">') == total - HISTORY_PAGE_SIZE
     assert "文书第0号" in older and "较新的记录" in older
+
+
+def test_an_asset_with_several_bad_features_shows_every_problem_at_once(client, case, judge):
+    """Each wrong feature is named on its own field after one submission, and all typed
+    values stay in the form (nothing is registered)."""
+    client.force_login(judge)
+    url = reverse("cases:asset_new", args=[case.pk]) + "?kind=residential"
+    typed = {
+        "kind": "residential",
+        "name": "东湖区示例路9号",
+        "division_code": "360102",
+        "f_area_m2": "-5",
+        "f_rooms": "abc",
+        "f_floor": "0",
+        "f_year_built": "2099",
+    }
+    html = client.post(url, typed).content.decode()
+    for problem in (
+        "建筑面积（平方米）：应大于 0",
+        "房间数（室）：应为整数",
+        "所在楼层：不能为 0",
+        "建成年份：不应大于",
+    ):
+        assert problem in html
+    assert 'value="abc"' in html and 'value="2099"' in html
+    assert not case.assets.exists()
+
+
+def test_asset_features_read_in_english_when_chosen(client, case, flat, judge):
+    client.force_login(judge)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    try:
+        html = page(client, reverse("cases:asset", args=[case.pk, flat.pk]))[1]
+        assert "Floor area (m²)" in html and "建筑面积" not in html
+    finally:
+        client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
