@@ -1,6 +1,7 @@
 """Demo data: eight sample appraisal firms (marked 示例) in the demo court's province and city,
-the ``appraiser`` demo user working for one of them, and, when the cases demo made assets, one
-commission offered after a real, verifiable lot draw. Idempotent: running it again adds nothing.
+the ``appraiser`` demo user working for one of them, and one commission offered after a real,
+verifiable lot draw, for a flat of the first sample case that nothing else prices or sells.
+Idempotent: running it again adds nothing.
 """
 
 from __future__ import annotations
@@ -130,13 +131,59 @@ def _demo_draw(ctx: dict[str, Any], asset: Any) -> Firm | None:
     return c.firm if c else None
 
 
+APPRAISAL_ASSET = "东湖区示例路8号3栋1单元201室（示例，委托评估）"
+
+
+def _appraisal_asset(ctx: dict[str, Any]) -> Any | None:
+    """A flat of the first sample case kept for the appraisal demo: the other sample assets
+    get their prices from pricing's demo (inquiry, market price) and go to auction, so an
+    appraisal of one of them would contradict the reference price already on its page."""
+    from cases.models import Asset
+    from cases.services import asset_register, seizure_record
+
+    cases = ctx.get("cases") or []
+    judge = ctx.get("users", {}).get("judge")
+    if not cases or judge is None:
+        return None
+    case = cases[0]
+    asset = Asset.objects.filter(case=case, name=APPRAISAL_ASSET).first()
+    if asset is None:
+        asset = asset_register(
+            case=case,
+            kind="residential",
+            name=APPRAISAL_ASSET,
+            division_code=ctx["court"].division_code,
+            address="江西省南昌市东湖区示例路8号3栋1单元201室（示例）",
+            features={
+                "area_m2": "96.20",
+                "rooms": "3",
+                "floor": "2",
+                "total_floors": "7",
+                "year_built": "2008",
+                "usage": "住宅",
+            },
+            actor=judge,
+        )
+        seizure_record(
+            asset=asset,
+            kind="seal",
+            seized_on=max(clock.today() - dt.timedelta(days=3), case.filed_on),
+            document=f"{case.number}之四执行裁定书（示例）",
+            actor=judge,
+        )
+    return asset
+
+
 def seed(ctx: dict[str, Any]) -> None:
     firms = _firms(ctx)
     ctx["appraisal_firms"] = firms
     user = ctx.get("users", {}).get("appraiser")
     target = None
     assets = _assets(ctx)
-    if assets:
+    own = _appraisal_asset(ctx)
+    if own is not None:
+        target = _demo_draw(ctx, own)
+    elif assets:
         preferred = [a for a in assets if a.kind in ("residential", "commercial")] or assets
         target = _demo_draw(ctx, preferred[0])
     if user is not None and not FirmUser.objects.filter(user=user).exists():

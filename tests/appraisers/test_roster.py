@@ -153,3 +153,23 @@ def test_demo_seed_runs_on_the_running_clock(db):
     assert c.state == "offered"
     assert c.request.draws.get().scheduled_at <= clock.now()
     assert not clock.is_controlled()
+
+
+def test_the_demo_appraisal_is_for_its_own_flat_not_an_asset_already_priced_or_sold(db, frozen_now):
+    """The sample commission is for a flat of the first case that has no reference price,
+    lot or auction of its own, so the demo never shows an appraisal of a flat on sale."""
+    from appraisers.demo import APPRAISAL_ASSET, seed
+    from appraisers.models import Commission
+    from cases import demo as cases_demo
+    from core.demo import seed_core
+
+    ctx: dict = {}
+    seed_core(ctx)
+    cases_demo.seed(ctx)
+    seed(ctx)
+    seed(ctx)
+    c = Commission.objects.get()
+    asset = c.request.asset
+    assert asset.name == APPRAISAL_ASSET and asset.case_id == ctx["cases"][0].pk
+    assert asset not in ctx["assets"].values() and not asset.lots.exists()
+    assert asset.seizures.count() == 1
