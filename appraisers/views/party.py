@@ -56,16 +56,18 @@ def party_request(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     require(user, "appraisers.view_request", req)
     mine = parties_of_user(req.case_id, user)
+    posted = None
     if request.method == "POST":
         party = _party_or_none(req, user, request.POST.get("party"))
         if party is None:
             return forbidden(request, "您不是本案当事人")
         action = request.POST.get("action")
         P = request.POST
+        ok = True
         if action == "agreement":
             choice = P.get("choice", "")
             firm_ids = [P.get(f"rank{i}") for i in (1, 2, 3)] if choice == "firms" else []
-            run(
+            ok = run(
                 request,
                 lambda: services.agreement_submit(
                     request=req,
@@ -94,20 +96,23 @@ def party_request(request: HttpRequest, pk: int) -> HttpResponse:
                     actor=user,
                 )
 
-            if run(request, _file, "异议已提交") and holder["o"].status == Objection.Status.REFUSED:
+            ok = run(request, _file, "异议已提交")
+            if ok and holder["o"].status == Objection.Status.REFUSED:
                 messages.warning(request, f"该异议不予受理：{holder['o'].refusal_reason}")
         elif action == "respond":
             o = get_object_or_404(
                 Objection, pk=P.get("objection"), commission__request=req, party=party
             )
-            run(
+            ok = run(
                 request,
                 lambda: services.objection_respond(
                     objection=o, satisfied=P.get("satisfied") == "yes", actor=user
                 ),
                 "已提交意见",
             )
-        return redirect("appraisers:party_request", pk=req.pk)
+        if ok:
+            return redirect("appraisers:party_request", pk=req.pk)
+        posted = P  # refused: the page again, with what was typed
     services.agreement_refresh(request=req)
     req.refresh_from_db()
     firms = []
@@ -144,6 +149,8 @@ def party_request(request: HttpRequest, pk: int) -> HttpResponse:
         "grounds": Objection.Ground.choices,
         "targets": Objection.Target.choices,
         "objection_days": OBJECTION_DAYS,
+        "posted": posted,
+        "posted_grounds": posted.getlist("grounds") if posted is not None else [],
     }
     return render(request, "appraisers/party_request.html", ctx)
 

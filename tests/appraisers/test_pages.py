@@ -166,3 +166,24 @@ def test_a_refused_report_upload_keeps_what_the_firm_typed(client, setup):
     assert ">三室两厅，顶棚渗水</textarea>" in body
     assert 'value="执业-001，执业-002"' in body
     assert not c.reports.exists()
+
+
+def test_a_refused_objection_keeps_the_partys_text(client, served):
+    """APR-12: an objection without a ground is refused in Chinese; the reasons the party
+    wrote are still in the form."""
+    client.force_login(served["creditor"].user)
+    url = reverse("appraisers:party_request", args=[served["req"].pk])
+    resp = client.post(
+        url,
+        {
+            "action": "object",
+            "commission": served["c"].pk,
+            "party": served["creditor"].pk,
+            "target": "report",
+            "text": "评估结果明显低于同小区近期成交价",
+        },
+    )
+    body = resp.content.decode()
+    assert resp.status_code == 200 and "请选择异议事由" in body
+    assert ">评估结果明显低于同小区近期成交价</textarea>" in body
+    assert not served["c"].objections.exists()
