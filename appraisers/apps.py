@@ -34,7 +34,7 @@ def _register_navigation() -> None:
     """The top bar and home page entries, the case pages' appraisal section, and the names
     of this app's actions in a case's history."""
     from appraisers.selectors import ACTION_LABELS
-    from cases.portal import Section, register_section
+    from cases.portal import register_case_sections
     from core import nav
     from core.audit import register_action_labels
     from core.models import Role
@@ -42,59 +42,45 @@ def _register_navigation() -> None:
     register_action_labels(ACTION_LABELS)
 
     staff = {Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD}
-    nav.register(
-        _("委托评估"),
-        "appraisers:court_requests",
-        roles=staff,
+    for label, url_name, roles, order, description in (
+        (
+            _("委托评估"),
+            "appraisers:court_requests",
+            staff,
+            40,
+            _("协商选定评估机构、摇号、委托、报告审查与异议"),
+        ),
+        (
+            _("机构工作台"),
+            "appraisers:firm_portal",
+            {Role.APPRAISER},
+            10,
+            _("接受委托、现场勘验、提交评估报告、答复异议"),
+        ),
+        (
+            _("我的评估事项"),
+            "appraisers:party_requests",
+            {Role.PARTY},
+            40,
+            _("协商选定评估机构、观看摇号、评估报告与异议"),
+        ),
+        (
+            _("评估机构名单库"),
+            "appraisers:roster_list",
+            {Role.OPERATOR},
+            60,
+            _("人民法院委托评估机构名单库"),
+        ),
+    ):
+        nav.register(label, url_name, roles=roles, order=order, description=description)
+    register_case_sections(
+        key="appraisers.requests",
+        title=_("委托评估"),
+        template="appraisers/sections/case_requests.html",
         order=40,
-        description=_("协商选定评估机构、摇号、委托、报告审查与异议"),
-    )
-    nav.register(
-        _("机构工作台"),
-        "appraisers:firm_portal",
-        roles={Role.APPRAISER},
-        order=10,
-        description=_("接受委托、现场勘验、提交评估报告、答复异议"),
-    )
-    nav.register(
-        _("我的评估事项"),
-        "appraisers:party_requests",
-        roles={Role.PARTY},
-        order=40,
-        description=_("协商选定评估机构、观看摇号、评估报告与异议"),
-    )
-    nav.register(
-        _("评估机构名单库"),
-        "appraisers:roster_list",
-        roles={Role.OPERATOR},
-        order=60,
-        description=_("人民法院委托评估机构名单库"),
-    )
-    register_section(
-        Section(
-            key="appraisers.requests",
-            where="case",
-            title=_("委托评估"),
-            template="appraisers/sections/case_requests.html",
-            order=40,
-            context=lambda request, case: {
-                "appraisal_requests": _requests_of(case),
-                "staff_view": True,
-            },
-            visible=lambda request, case: _requests_of(case).exists(),
-        )
-    )
-    register_section(
-        Section(
-            key="appraisers.requests.party",
-            where="portal_case",
-            title=_("委托评估"),
-            template="appraisers/sections/case_requests.html",
-            order=40,
-            context=lambda request, case: {
-                "appraisal_requests": _requests_of(case),
-                "staff_view": False,
-            },
-            visible=lambda request, case: _requests_of(case).exists(),
-        )
+        context=lambda request, case, staff: {
+            "appraisal_requests": _requests_of(case),
+            "staff_view": staff,
+        },
+        visible=lambda request, case, staff: _requests_of(case).exists(),
     )

@@ -77,34 +77,18 @@ def _case_auctions(case, *, public: bool):
 
 
 def _register_case_sections() -> None:
-    """The case's auctions on the staff case page and on a party's view of the case."""
-    from cases.portal import Section, register_section
+    """The case's auctions on the staff case page (court pages, drafts too) and on a
+    party's view of the case (published auctions, public pages)."""
+    from cases.portal import register_case_sections
 
-    register_section(
-        Section(
-            key="bidding.auctions",
-            where="case",
-            title=_("网络拍卖"),
-            template="bidding/court/_case_auctions.html",
-            order=50,
-            context=lambda request, case: {
-                "case_auctions": _case_auctions(case, public=False),
-                "staff_view": True,
-            },
-            visible=lambda request, case: _case_auctions(case, public=False).exists(),
-        )
-    )
-    register_section(
-        Section(
-            key="bidding.auctions.party",
-            where="portal_case",
-            title=_("网络拍卖"),
-            template="bidding/court/_case_auctions.html",
-            order=50,
-            context=lambda request, case: {
-                "case_auctions": _case_auctions(case, public=True),
-                "staff_view": False,
-            },
-            visible=lambda request, case: _case_auctions(case, public=True).exists(),
-        )
+    register_case_sections(
+        key="bidding.auctions",
+        title=_("网络拍卖"),
+        template="bidding/court/_case_auctions.html",
+        order=50,
+        context=lambda request, case, staff: {
+            "case_auctions": _case_auctions(case, public=not staff),
+            "staff_view": staff,
+        },
+        visible=lambda request, case, staff: _case_auctions(case, public=not staff).exists(),
     )

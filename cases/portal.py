@@ -49,6 +49,34 @@ def register_section(section: Section) -> None:
     _sections[section.key] = section
 
 
+def register_case_sections(
+    *,
+    key: str,
+    title: Any,
+    template: str,
+    order: int = 100,
+    context: Callable[[Any, Any, bool], dict[str, Any]],
+    visible: Callable[[Any, Any, bool], bool] | None = None,
+) -> None:
+    """One section on both case pages: the staff case page (``key``, ``staff=True``) and a
+    party's view of the case (``key + ".party"``, ``staff=False``); ``context`` and
+    ``visible`` get ``(request, case, staff)``."""
+    for where, suffix, staff in (("case", "", True), ("portal_case", ".party", False)):
+        register_section(
+            Section(
+                key=key + suffix,
+                where=where,
+                title=title,
+                template=template,
+                order=order,
+                context=lambda request, case, staff=staff: context(request, case, staff),
+                visible=None
+                if visible is None
+                else (lambda request, case, staff=staff: visible(request, case, staff)),
+            )
+        )
+
+
 def unregister_section(key: str) -> None:
     _sections.pop(key, None)
 
