@@ -97,6 +97,19 @@ def firm_user_for(firm):
     return user
 
 
+def inspected(c):
+    """A user of ``c``'s firm accepts it and records the site inspection an hour after
+    noticing it (APR-05, APR-06): the report may be submitted next. Returns the user."""
+    user = firm_user_for(c.firm)
+    services.commission_accept(commission=c, actor=user)
+    services.inspection_notice(
+        commission=c, at=clock.now() + dt.timedelta(hours=1), place="现场", actor=user
+    )
+    clock.advance(dt.timedelta(hours=1))
+    services.inspection_record(commission=c, witness="见证人", actor=user)
+    return user
+
+
 def pdf_upload(content: bytes = PDF_BYTES, name: str = "report.pdf"):
     return SimpleUploadedFile(name, content, content_type="application/pdf")
 

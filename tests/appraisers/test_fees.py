@@ -14,7 +14,7 @@ from core.errors import DomainError
 from settlement.models import Charge
 from tests.appraisers.conftest import (
     current_commission,
-    firm_user_for,
+    inspected,
     pdf_upload,
     report_data,
     run_public_draw,
@@ -33,13 +33,7 @@ def test_fee_on_value_is_cumulative_over_the_bands():
 
 
 def _work(s, c, amount=VALUE):
-    user = firm_user_for(c.firm)
-    services.commission_accept(commission=c, actor=user)
-    services.inspection_notice(
-        commission=c, at=clock.now() + dt.timedelta(hours=1), place="现场", actor=user
-    )
-    clock.advance(dt.timedelta(hours=1))
-    services.inspection_record(commission=c, witness="见证人", actor=user)
+    user = inspected(c)
     return user
 
 

@@ -11,7 +11,7 @@ from appraisers import services
 from core import clock
 from tests.appraisers.conftest import (
     current_commission,
-    firm_user_for,
+    inspected,
     pdf_upload,
     report_data,
     run_public_draw,
@@ -27,13 +27,7 @@ def served(setup):
     req = start_request(s)
     draw = run_public_draw(s, req)
     c = current_commission(req)
-    user = firm_user_for(c.firm)
-    services.commission_accept(commission=c, actor=user)
-    services.inspection_notice(
-        commission=c, at=clock.now() + dt.timedelta(hours=1), place="现场", actor=user
-    )
-    clock.advance(dt.timedelta(hours=1))
-    services.inspection_record(commission=c, witness="见证人", actor=user)
+    user = inspected(c)
     report = services.report_submit(
         commission=c, upload=pdf_upload(), actor=user, **report_data(c.firm)
     )
@@ -135,13 +129,7 @@ def test_a_refused_report_upload_keeps_what_the_firm_typed(client, setup):
     req = start_request(s)
     run_public_draw(s, req)
     c = current_commission(req)
-    user = firm_user_for(c.firm)
-    services.commission_accept(commission=c, actor=user)
-    services.inspection_notice(
-        commission=c, at=clock.now() + dt.timedelta(hours=1), place="现场", actor=user
-    )
-    clock.advance(dt.timedelta(hours=1))
-    services.inspection_record(commission=c, witness="见证人", actor=user)
+    user = inspected(c)
     client.force_login(user)
     url = reverse("appraisers:firm_commission", args=[c.pk])
     typed = {

@@ -17,7 +17,7 @@ from core.events import subscribe, unsubscribe
 from core.models import Deadline, ServiceRecord
 from tests.appraisers.conftest import (
     current_commission,
-    firm_user_for,
+    inspected,
     pdf_upload,
     report_data,
     run_public_draw,
@@ -43,13 +43,7 @@ def delivered(setup):
     req = start_request(s)
     draw = run_public_draw(s, req)
     c = current_commission(req)
-    user = firm_user_for(c.firm)
-    services.commission_accept(commission=c, actor=user)
-    services.inspection_notice(
-        commission=c, at=clock.now() + dt.timedelta(hours=1), place="现场", actor=user
-    )
-    clock.advance(dt.timedelta(hours=1))
-    services.inspection_record(commission=c, witness="见证人", actor=user)
+    user = inspected(c)
     services.report_submit(
         commission=c, upload=pdf_upload(), actor=user, **report_data(c.firm, amount_fen=ORIGINAL)
     )
@@ -125,13 +119,7 @@ def test_a_report_signed_by_another_firm_cannot_be_approved(setup):
     req = start_request(s)
     run_public_draw(s, req)
     c = current_commission(req)
-    user = firm_user_for(c.firm)
-    services.commission_accept(commission=c, actor=user)
-    services.inspection_notice(
-        commission=c, at=clock.now() + dt.timedelta(hours=1), place="现场", actor=user
-    )
-    clock.advance(dt.timedelta(hours=1))
-    services.inspection_record(commission=c, witness="见证人", actor=user)
+    user = inspected(c)
     services.report_submit(
         commission=c,
         upload=pdf_upload(),
