@@ -11,3 +11,58 @@ class MarketplaceConfig(AppConfig):
 
         # Outbid and saved-search alerts (bidding's after-commit events), watch reminders.
         alerts.connect()
+
+        from core import nav
+        from core.models import Role
+
+        staff = {Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD, Role.FINANCE}
+        public = {nav.ANON, nav.ANY}
+        nav.register(
+            _("拍卖大厅"),
+            "marketplace:listings",
+            roles=public,
+            order=1,
+            description=_("正在进行、即将开始和已结束的司法拍卖"),
+        )
+        nav.register(
+            _("拍卖日历"),
+            "marketplace:calendar",
+            roles=public,
+            order=2,
+            description=_("即将开始的拍卖（预告）"),
+        )
+        nav.register(
+            _("成交结果"),
+            "marketplace:results",
+            roles=public,
+            order=3,
+            description=_("成交确认书与完整出价记录"),
+        )
+        nav.register(
+            _("模拟拍"),
+            "marketplace:practice",
+            roles={Role.BIDDER, nav.ANON},
+            order=4,
+            description=_("用练习资金熟悉延时规则与出价"),
+        )
+        nav.register(
+            _("我的账户"),
+            "marketplace:account",
+            roles={Role.BIDDER},
+            order=5,
+            description=_("报名、保证金、出价、成交与应付尾款"),
+        )
+        nav.register(
+            _("工作台"),
+            "marketplace:workbench",
+            roles=staff,
+            order=5,
+            description=_("我的到期和超期事项"),
+        )
+        nav.register(
+            _("统计"),
+            "marketplace:statistics",
+            roles=staff,
+            order=60,
+            description=_("成交率、溢价率与处置周期"),
+        )

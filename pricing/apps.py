@@ -12,4 +12,22 @@ class PricingConfig(AppConfig):
         from pricing.services.inquiry import pricing_sweep
 
         handlers.connect()
+
+        from core import nav
+        from core.models import Role
+
+        nav.register(
+            _("参考价"),
+            "pricing:court_list",
+            roles={Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD},
+            order=20,
+            description=_("当事人议价、定向询价、网络询价与委托评估"),
+        )
+        nav.register(
+            _("定价结果"),
+            "pricing:party_list",
+            roles={Role.PARTY},
+            order=20,
+            description=_("送达给我的询价、评估结果与异议"),
+        )
         register_task("pricing.sweep", pricing_sweep, every=60)

@@ -12,6 +12,16 @@ class SettlementConfig(AppConfig):
         from settlement.settings_specs import register_specs
 
         register_specs()
+        from core import nav
+        from core.models import Role
+
+        nav.register(
+            _("执行款"),
+            "settlement:dashboard",
+            roles={Role.FINANCE, Role.BUREAU_HEAD, Role.JUDGE, Role.OFFICER},
+            order=30,
+            description=_("一案一账号：案款账户、认领、分配与发放"),
+        )
         register_task("settlement.gateway_outbox", worker.send_operations, every=2.0)
         register_task("settlement.simulator", worker.simulator_deliver, every=1.0)
         register_task("settlement.webhooks", worker.process_webhooks, every=1.0)
