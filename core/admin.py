@@ -295,28 +295,27 @@ def _confidential(topic: str) -> bool:
 HIDDEN = _("（竞买相关消息，已隐去，REC-05）")
 
 
+def _masked(field: str, label: Any) -> Any:
+    """An admin column showing ``field``, or HIDDEN for a bidding message."""
+
+    @admin.display(description=label)
+    def shown(self: Any, obj: Any) -> Any:
+        return HIDDEN if _confidential(obj.topic) else getattr(obj, field)
+
+    return shown
+
+
 class MessageAdmin(ReadOnlyAdmin):
     """Delivery records. A bidder's messages never show who got them or what they said
     (REC-05): operators see the topic, channel, times and status, enough to retry."""
 
-    list_display = ("created_at", "shown_recipient", "topic", "shown_subject")
+    list_display: tuple[str, ...] = ("created_at", "shown_recipient", "topic", "shown_subject")
     shown_fields: tuple[str, ...] = ()
 
-    @admin.display(description=_("收件人"))
-    def shown_recipient(self, obj):
-        return HIDDEN if _confidential(obj.topic) else obj.recipient
-
-    @admin.display(description=_("标题"))
-    def shown_subject(self, obj):
-        return HIDDEN if _confidential(obj.topic) else obj.subject
-
-    @admin.display(description=_("内容"))
-    def shown_body(self, obj):
-        return HIDDEN if _confidential(obj.topic) else obj.body
-
-    @admin.display(description=_("链接"))
-    def shown_link(self, obj):
-        return HIDDEN if _confidential(obj.topic) else obj.link
+    shown_recipient = _masked("recipient", _("收件人"))
+    shown_subject = _masked("subject", _("标题"))
+    shown_body = _masked("body", _("内容"))
+    shown_link = _masked("link", _("链接"))
 
     def get_fields(self, request, obj=None):
         return self.shown_fields
