@@ -49,6 +49,16 @@ def parse_fen(value: str | None, label: str) -> int:
     return parse_yuan(value or "")
 
 
+def posted_pk(post: Any, name: str) -> int:
+    """The id a form posts in ``name``; anything else is a 404, never a server error."""
+    from django.http import Http404
+
+    value = (post.get(name) or "").strip()
+    if not value.isdigit():
+        raise Http404(name)
+    return int(value)
+
+
 def split_list(value: str | None) -> list[str]:
     return [x for x in re.split(r"[\s,，、;；]+", value or "") if x]
 

@@ -25,7 +25,7 @@ from appraisers.selectors import action_label, is_staff_of, requests_for_court
 from appraisers.services.commission import objection_windows, report_checks, result_fix_blockers
 from appraisers.services.objections import answer_due_at, expert_review_allowed
 from appraisers.services.selection import agreeing_parties, draw_candidates
-from appraisers.views._util import forbidden, guarded, parse_dt, run
+from appraisers.views._util import forbidden, guarded, parse_dt, posted_pk, run
 from cases.models import Asset, Party
 from core.deadlines import deadlines_for_subject
 from core.models import AuditEntry, ServiceRecord
@@ -41,9 +41,12 @@ def court_requests(request: HttpRequest) -> HttpResponse:
     if not getattr(user, "is_court_staff", False):
         return forbidden(request, "仅限法院工作人员")
     if request.method == "POST" and request.POST.get("action") == "create":
-        asset = Asset.objects.filter(
-            pk=request.POST.get("asset"), case__court_id=user.court_id
-        ).first()
+        chosen = (request.POST.get("asset") or "").strip()
+        asset = (
+            Asset.objects.filter(pk=int(chosen), case__court_id=user.court_id).first()
+            if chosen.isdigit()
+            else None
+        )
         if asset is None:
             from django.contrib import messages
 
@@ -147,7 +150,7 @@ def _court_action(request: HttpRequest, req: AppraisalRequest) -> None:
     P = request.POST
     action = P.get("action", "")
     if action == "mark_fee_paid":
-        fee = get_object_or_404(AppraisalFee, pk=P.get("fee"), request=req)
+        fee = get_object_or_404(AppraisalFee, pk=posted_pk(P, "fee"), request=req)
         require(user, "appraisers.record_fee_payment", req)
         run(
             request,
@@ -160,13 +163,13 @@ def _court_action(request: HttpRequest, req: AppraisalRequest) -> None:
     require(user, "appraisers.manage_appraisal", req)
 
     def commission() -> Commission:
-        return get_object_or_404(Commission, pk=P.get("commission"), request=req)
+        return get_object_or_404(Commission, pk=posted_pk(P, "commission"), request=req)
 
     def objection() -> Objection:
-        return get_object_or_404(Objection, pk=P.get("objection"), commission__request=req)
+        return get_object_or_404(Objection, pk=posted_pk(P, "objection"), commission__request=req)
 
     def draw() -> LotDraw:
-        return get_object_or_404(LotDraw, pk=P.get("draw"), request=req)
+        return get_object_or_404(LotDraw, pk=posted_pk(P, "draw"), request=req)
 
     if action == "set_deadline":
         run(
@@ -226,7 +229,9 @@ def _court_action(request: HttpRequest, req: AppraisalRequest) -> None:
             "已取消摇号",
         )
     elif action == "decide_extension":
-        ext = get_object_or_404(ExtensionRequest, pk=P.get("extension"), commission__request=req)
+        ext = get_object_or_404(
+            ExtensionRequest, pk=posted_pk(P, "extension"), commission__request=req
+        )
         approve = P.get("decision") == "approve"
         run(
             request,
@@ -267,7 +272,9 @@ def _court_action(request: HttpRequest, req: AppraisalRequest) -> None:
             "已更换逾期机构",
         )
     elif action == "record_receipt":
-        rec = get_object_or_404(ServiceRecord, pk=P.get("record"), subject__startswith=req.subject)
+        rec = get_object_or_404(
+            ServiceRecord, pk=posted_pk(P, "record"), subject__startswith=req.subject
+        )
         run(
             request,
             lambda: services.report_service_receipt(
@@ -280,7 +287,7 @@ def _court_action(request: HttpRequest, req: AppraisalRequest) -> None:
         )
     elif action == "publish_service":
         c = commission()
-        party = get_object_or_404(Party, pk=P.get("party"), case_id=req.case_id)
+        party = get_object_or_404(Party, pk=posted_pk(P, "party"), case_id=req.case_id)
         run(
             request,
             lambda: services.report_service_publish(

@@ -15,6 +15,7 @@ from appraisers.views._util import (
     parse_dt,
     parse_fen,
     parse_int,
+    posted_pk,
     report_form_data,
     run,
 )
@@ -110,7 +111,7 @@ def firm_commission(request: HttpRequest, pk: int) -> HttpResponse:
                 "评估报告已提交法院",
             )
         elif action == "review_answer":
-            review = get_object_or_404(ReviewRequest, pk=P.get("review"), commission=c)
+            review = get_object_or_404(ReviewRequest, pk=posted_pk(P, "review"), commission=c)
             if request.FILES.get("file"):
                 ok = _report_action(
                     request,
@@ -128,7 +129,7 @@ def firm_commission(request: HttpRequest, pk: int) -> HttpResponse:
                     "书面说明已提交",
                 )
         elif action == "objection_answer":
-            o = get_object_or_404(Objection, pk=P.get("objection"), commission=c)
+            o = get_object_or_404(Objection, pk=posted_pk(P, "objection"), commission=c)
             if request.FILES.get("file"):
                 ok = _report_action(
                     request,
@@ -146,7 +147,7 @@ def firm_commission(request: HttpRequest, pk: int) -> HttpResponse:
                     "已答复异议",
                 )
         elif action == "expert_correction":
-            o = get_object_or_404(Objection, pk=P.get("objection"), commission=c)
+            o = get_object_or_404(Objection, pk=posted_pk(P, "objection"), commission=c)
             ok = _report_action(
                 request,
                 lambda **kw: services.expert_correction_submit(objection=o, actor=user, **kw),

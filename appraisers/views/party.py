@@ -25,7 +25,7 @@ from appraisers.services.commission import (
     objection_window,
 )
 from appraisers.services.selection import agreement_firm_problems, parties_of_user
-from appraisers.views._util import forbidden, guarded, run
+from appraisers.views._util import forbidden, guarded, posted_pk, run
 from core.models import ServiceRecord
 from core.permissions import require
 from core.ratelimit import write_rate_limited
@@ -81,7 +81,7 @@ def party_request(request: HttpRequest, pk: int) -> HttpResponse:
                 "意见已提交",
             )
         elif action == "object":
-            c = get_object_or_404(Commission, pk=P.get("commission"), request=req)
+            c = get_object_or_404(Commission, pk=posted_pk(P, "commission"), request=req)
             require(user, "appraisers.object_to_report", c)
             holder: dict = {}
 
@@ -101,7 +101,7 @@ def party_request(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.warning(request, f"该异议不予受理：{holder['o'].refusal_reason}")
         elif action == "respond":
             o = get_object_or_404(
-                Objection, pk=P.get("objection"), commission__request=req, party=party
+                Objection, pk=posted_pk(P, "objection"), commission__request=req, party=party
             )
             ok = run(
                 request,

@@ -175,3 +175,17 @@ def test_a_refused_objection_keeps_the_partys_text(client, served):
     assert resp.status_code == 200 and "请选择异议事由" in body
     assert ">评估结果明显低于同小区近期成交价</textarea>" in body
     assert not served["c"].objections.exists()
+
+
+def test_a_tampered_form_id_is_not_found_never_a_server_error(client, served):
+    """A form whose hidden id was altered answers 404 (the appraisal pages never fail with 500)."""
+    client.force_login(served["firm_user"])
+    url = reverse("appraisers:firm_commission", args=[served["c"].pk])
+    for action, field in (("review_answer", "review"), ("objection_answer", "objection")):
+        assert client.post(url, {"action": action, field: "x"}).status_code == 404
+    client.force_login(served["judge"])
+    url = reverse("appraisers:court_request", args=[served["req"].pk])
+    assert client.post(url, {"action": "review", "commission": "x"}).status_code == 404
+    client.force_login(served["creditor"].user)
+    url = reverse("appraisers:party_request", args=[served["req"].pk])
+    assert client.post(url, {"action": "object", "commission": "1;"}).status_code == 404
