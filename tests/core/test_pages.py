@@ -133,3 +133,13 @@ def test_each_person_finds_their_work_from_the_home_page(client, court, role, ur
     html = client.get("/").content.decode()
     assert f'href="{url}"' in _topbar(html)
     assert label in html.split("<main>", 1)[1]  # the home page's card too
+
+
+def test_the_demo_links_messages_to_its_own_address_unless_one_is_configured(settings):
+    """An SMS from the demo carries a link a phone can open (not a bare path)."""
+    from core.management.commands.demo import use_demo_site_url
+
+    settings.GAVEL_SITE_URL = ""
+    assert use_demo_site_url("127.0.0.1", 8790) == "http://127.0.0.1:8790"
+    settings.GAVEL_SITE_URL = "https://gavel.court.example"
+    assert use_demo_site_url("127.0.0.1", 8790) == "https://gavel.court.example"

@@ -28,6 +28,16 @@ async def _tick_forever() -> None:
         await asyncio.sleep(0.5)
 
 
+def use_demo_site_url(host: str, port: int) -> str:
+    """Links in the demo's SMS and e-mail (unsubscribe, auction pages) point at this server
+    unless ``GAVEL_SITE_URL`` is configured. Returns the base in force."""
+    from django.conf import settings
+
+    if not getattr(settings, "GAVEL_SITE_URL", ""):
+        settings.GAVEL_SITE_URL = f"http://{host}:{port}"
+    return settings.GAVEL_SITE_URL
+
+
 class Command(BaseCommand):
     help = "Run the demo server (daphne, 127.0.0.1:8000) with sample data, clock and worker inside."
 
@@ -37,6 +47,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-seed", action="store_true")
 
     def handle(self, *args, **opts):
+        use_demo_site_url(opts["host"], opts["port"])
         call_command("migrate", verbosity=0)
         call_command("compilemessages_if_needed")
         if not opts["no_seed"]:
