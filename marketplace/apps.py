@@ -21,35 +21,35 @@ class MarketplaceConfig(AppConfig):
             _("拍卖大厅"),
             "marketplace:listings",
             roles=public,
-            order=1,
+            order=50,
             description=_("正在进行、即将开始和已结束的司法拍卖"),
         )
         nav.register(
             _("拍卖日历"),
             "marketplace:calendar",
             roles=public,
-            order=2,
+            order=51,
             description=_("即将开始的拍卖（预告）"),
         )
         nav.register(
             _("成交结果"),
             "marketplace:results",
             roles=public,
-            order=3,
+            order=52,
             description=_("成交确认书与完整出价记录"),
         )
         nav.register(
             _("模拟拍"),
             "marketplace:practice",
             roles={Role.BIDDER, nav.ANON},
-            order=4,
+            order=53,
             description=_("用练习资金熟悉延时规则与出价"),
         )
         nav.register(
             _("我的账户"),
             "marketplace:account",
             roles={Role.BIDDER},
-            order=5,
+            order=54,
             description=_("报名、保证金、出价、成交与应付尾款"),
         )
         nav.register(
