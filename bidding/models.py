@@ -673,3 +673,52 @@ class InLieuTaking(models.Model):
 
     def __str__(self) -> str:
         return f"以物抵债 {self.price_fen}"
+
+
+class DisposalRoute(models.Model):
+    """How a lot is disposed of when not by online auction (AUC-01, AUC-44).
+
+    Online auction is the default and needs no record. Any other route needs the court's
+    recorded reason: offline auction (required by law, or the item is unsuitable for an online
+    sale), or the debtor's own sale (自行处置) at a supervised price within a fixed period, the
+    proceeds going to the case account. Never edited: a new decision supersedes the old one.
+    """
+
+    class Route(models.TextChoices):
+        OFFLINE = "offline", _("线下拍卖/变卖")
+        SELF_SALE = "self_sale", _("被执行人自行处置")
+
+    class Ground(models.TextChoices):
+        REQUIRED_BY_LAW = "required_by_law", _("法律、行政法规规定须由其他途径处置")
+        UNSUITABLE = "unsuitable", _("不宜网络拍卖")
+        SELF_SALE = "self_sale", _("经法院准许由被执行人自行处置")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("有效")
+        COMPLETED = "completed", _("已完成")
+        LAPSED = "lapsed", _("期满未完成")
+        SUPERSEDED = "superseded", _("已被取代")
+
+    lot = models.ForeignKey("cases.Lot", on_delete=models.PROTECT, related_name="disposal_routes")
+    route = models.CharField(_("处置途径"), max_length=20, choices=Route.choices)
+    ground = models.CharField(_("理由类型"), max_length=20, choices=Ground.choices)
+    reason = models.TextField(_("理由"))
+    supervised_price_fen = models.BigIntegerField(_("监督价（分）"), null=True, blank=True)
+    period_end_at = models.DateTimeField(_("处置期限"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.ACTIVE
+    )
+    proceeds_fen = models.BigIntegerField(_("处置款（分）"), null=True, blank=True)
+    proceeds_receipt_id = models.BigIntegerField(_("到账记录"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("决定时间"))
+
+    class Meta:
+        verbose_name = _("其他处置途径")
+        verbose_name_plural = _("其他处置途径")
+        ordering = ["-decided_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_route_display()}：{self.lot_id}"
