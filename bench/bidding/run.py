@@ -395,6 +395,18 @@ def scenario_watchers(
             "max": ms(max(all_delays, default=None)),
         },
         "per_watcher_delay_ms": {"p50": ms(pct(per_watcher, 50)), "p99": ms(pct(per_watcher, 99))},
+        "sampled_watcher_messages_per_s_in_window": [
+            round(
+                sum(
+                    1
+                    for x in part["sample"]
+                    if x[0] != "snapshot" and start_at <= x[2] < start_at + seconds
+                )
+                / seconds,
+                2,
+            )
+            for part in parts[1:]
+        ],
         "messages_per_watcher_per_s": {
             "mean": round(statistics.mean(counts) / seconds, 2) if counts else None,
             "max": round(max(counts) / seconds, 2) if counts else None,
