@@ -196,6 +196,8 @@ def _ensure_info(auction_id: int) -> AuctionInfo:
 def bid_update(event: Any) -> dict[str, Any]:
     """The group message for one accepted bid: data + its JSON text, built once."""
     auction_id = int(event.auction_id)
+    if event.seq == 1 and _info.get(auction_id) is not None and _info[auction_id].seq > 1:
+        _info.pop(auction_id)  # a first bid: what was known under this id is another auction's
     info = _ensure_info(auction_id)
     extended = bool(getattr(event, "extended", False))
     ext_count = getattr(event, "extension_count", None)
