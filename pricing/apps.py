@@ -12,6 +12,7 @@ class PricingConfig(AppConfig):
         from pricing.services.inquiry import pricing_sweep
 
         handlers.connect()
+        _register_case_sections()
 
         from core import nav
         from core.models import Role
@@ -31,3 +32,24 @@ class PricingConfig(AppConfig):
             description=_("送达给我的询价、评估结果与异议"),
         )
         register_task("pricing.sweep", pricing_sweep, every=60)
+
+
+def _register_case_sections() -> None:
+    """The case's reference-price procedures on the staff case page and a party's view."""
+    from cases.portal import register_case_sections
+    from pricing.models import PricingProcedure
+
+    def procedures(case):
+        return PricingProcedure.objects.filter(case=case).select_related("asset").order_by("pk")
+
+    register_case_sections(
+        key="pricing.procedures",
+        title=_("参考价"),
+        template="pricing/_case_procedures.html",
+        order=40,
+        context=lambda request, case, staff: {
+            "case_procedures": procedures(case),
+            "staff_view": staff,
+        },
+        visible=lambda request, case, staff: procedures(case).exists(),
+    )
