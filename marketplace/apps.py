@@ -11,6 +11,10 @@ class MarketplaceConfig(AppConfig):
 
         # Outbid and saved-search alerts (bidding's after-commit events), watch reminders.
         alerts.connect()
+        from core.audit import register_action_labels
+        from marketplace.audit_labels import ACTION_LABELS
+
+        register_action_labels(ACTION_LABELS)
 
         from core import nav
         from core.models import Role

@@ -12,6 +12,10 @@ class PricingConfig(AppConfig):
         from pricing.services.inquiry import pricing_sweep
 
         handlers.connect()
+        from core.audit import register_action_labels
+        from pricing.audit_labels import ACTION_LABELS
+
+        register_action_labels(ACTION_LABELS)
         _register_case_sections()
 
         from core import nav

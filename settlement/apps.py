@@ -12,6 +12,10 @@ class SettlementConfig(AppConfig):
         from settlement.settings_specs import register_specs
 
         register_specs()
+        from core.audit import register_action_labels
+        from settlement.audit_labels import ACTION_LABELS
+
+        register_action_labels(ACTION_LABELS)
         from core import nav
         from core.models import Role
 
