@@ -487,6 +487,9 @@ def bid_place(
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise _refuse("invalid_amount", "出价金额无效")
     reg = _registration_for_bid(auction_id, user)
+    # A registrant whose deposit is not confirmed has no password yet: say so, not "wrong password".
+    if not reg.bidder_code:
+        raise _refuse("deposit_not_confirmed", "保证金尚未确认，不能出价", "AUC-17")
     if not _password_ok(reg, password):
         raise _refuse("bad_password", "竞价密码错误", "AUC-17")
     with transaction.atomic():
@@ -592,6 +595,9 @@ def proxy_bid_set(
 ) -> Registration:
     """Set a hidden maximum (AUC-27); the engine then bids the minimum needed for it."""
     reg = _registration_for_bid(auction_id, user)
+    # A registrant whose deposit is not confirmed has no password yet: say so, not "wrong password".
+    if not reg.bidder_code:
+        raise _refuse("deposit_not_confirmed", "保证金尚未确认，不能出价", "AUC-17")
     if not _password_ok(reg, password):
         raise _refuse("bad_password", "竞价密码错误", "AUC-17")
     auction = locks.auction_for_update(auction_id)

@@ -329,3 +329,17 @@ def test_bid_place_is_a_handful_of_statements_and_reads_no_settings(
             auction_id=auction.pk, user=user, amount_fen=START + INC, password=PASSWORD
         )
     assert not any("core_rulesetting" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_without_a_confirmed_deposit_the_refusal_says_so_not_wrong_password_auc17(auction):
+    """A registrant who has not paid has no bidding password yet; the answer names the deposit."""
+    user = bidder_user()
+    services.registration_create(auction_id=auction.pk, user=user, accept_terms=True)
+    refused(
+        "deposit_not_confirmed",
+        services.bid_place,
+        auction_id=auction.pk,
+        user=user,
+        amount_fen=START,
+        password="any-password",
+    )
