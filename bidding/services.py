@@ -507,22 +507,28 @@ def bid_place(
         accepted = [(bid, previous_leader, extended)]
         if setting(auction, "proxy_bidding_enabled"):
             accepted += _proxy_resolve(auction, now)
-        auction.save(update_fields=LIVE_FIELDS)
-        for b, prev_leader, ext in accepted:
-            publish_on_commit(
-                BidAccepted(
-                    auction_id=auction.pk,
-                    seq=b.seq,
-                    amount_fen=b.amount_fen,
-                    bidder_code=b.bidder_code,
-                    previous_leader_registration_id=prev_leader,
-                    at=b.at,
-                    end_at=auction.end_at,
-                    extended=ext,
-                )
-            )
-        _state_changed(auction, old_state)
+        _bids_commit(auction, accepted, old_state)
     return bid
+
+
+def _bids_commit(auction: Auction, accepted: list, old_state: str) -> None:
+    """Save the auction's live fields, announce each accepted bid after commit, record the
+    state change (shared by ordinary and proxy bids)."""
+    auction.save(update_fields=LIVE_FIELDS)
+    for b, prev_leader, ext in accepted:
+        publish_on_commit(
+            BidAccepted(
+                auction_id=auction.pk,
+                seq=b.seq,
+                amount_fen=b.amount_fen,
+                bidder_code=b.bidder_code,
+                previous_leader_registration_id=prev_leader,
+                at=b.at,
+                end_at=auction.end_at,
+                extended=ext,
+            )
+        )
+    _state_changed(auction, old_state)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -620,21 +626,7 @@ def proxy_bid_set(
     Registration.objects.filter(pk=reg.pk).update(proxy_max_fen=max_fen, proxy_set_at=now)
     reg.proxy_max_fen, reg.proxy_set_at = max_fen, now
     accepted = _proxy_resolve(auction, now)
-    auction.save(update_fields=LIVE_FIELDS)
-    for b, prev_leader, ext in accepted:
-        publish_on_commit(
-            BidAccepted(
-                auction_id=auction.pk,
-                seq=b.seq,
-                amount_fen=b.amount_fen,
-                bidder_code=b.bidder_code,
-                previous_leader_registration_id=prev_leader,
-                at=b.at,
-                end_at=auction.end_at,
-                extended=ext,
-            )
-        )
-    _state_changed(auction, old_state)
+    _bids_commit(auction, accepted, old_state)
     return reg
 
 
