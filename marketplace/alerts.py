@@ -4,10 +4,9 @@
   bidding starts and one before it ends. A unique ``ReminderSent`` row per (person, auction,
   kind, time) makes it once, however many workers run; only scheduled (start) or open (end)
   auctions qualify, so a withdrawn, suspended or halted auction never reminds anyone.
-- Outbid: subscribed to bidding's ``BidAccepted``, which bidding publishes after the bid's
-  transaction commits, so the alert is never written inside the bid's lock. It goes only to
-  the person whose registration led before the bid, once per bid (the outbox key); it names
-  no one (REC-05).
+- Outbid: a worker task (every second) reads the new bids of each auction and tells the
+  person whose registration led before each bid, once per bid (a cursor per auction and the
+  outbox key); it names no one (REC-05). The bid's own thread never waits for it.
 - Saved searches: on ``AuctionPublished``, each person whose saved search matches the new
   listing is told once.
 All messages go through the core outbox with an unsubscribe link (``marketplace.notices``).
@@ -23,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from bidding.models import OPEN_STATES, Auction, AuctionState, Registration
+from bidding.models import OPEN_STATES, Auction, AuctionState
 from core import clock
 from core.money import yuan
 from core.rulesettings import SettingSpec, get_setting, register
@@ -145,28 +144,77 @@ def _send_reminder(watch: Watch, kind: str, for_time: dt.datetime) -> None:
     )
 
 
-def on_bid_accepted(event: Any) -> None:
-    """Outbid alert: tell the previous leader (only them) that a higher bid took the lead."""
-    reg_id = event.previous_leader_registration_id
-    if not reg_id:
-        return
-    reg = Registration.objects.select_related("auction", "user").filter(pk=reg_id).first()
-    if reg is None or reg.auction_id != event.auction_id or reg.auction.is_practice:
-        return
-    a = reg.auction
-    with transaction.atomic():
-        notices.send(
-            user=reg.user,
-            topic="marketplace.outbid",
-            subject="您的出价已被超越",
-            body=(
-                f"“{a.title}”有新的出价 {yuan(event.amount_fen)} 元，您已不再领先。"
-                f"竞价结束时间 {_local(event.end_at)}（以页面为准）。"
-            ),
-            key=f"outbid:{a.pk}:{event.seq}:{reg.user_id}",
-            link=auction_url(a.pk),
-            court=a.court_id,
-        )
+OUTBID_LOOKBACK = dt.timedelta(days=1)
+
+
+def outbid_alerts_send(*, now: dt.datetime | None = None, limit: int = 200) -> int:
+    """Outbid alerts (worker task): tell the person who led before each new bid, once.
+
+    Derived from bidding's bid history, not from the ``BidAccepted`` event: the bid's thread
+    (the live path, ARCHITECTURE.md "The hot path") never waits for a query or a commit of
+    ours, and an alert survives a restart between the bid and its delivery. Bid *n* outbids
+    the registration of bid *n − 1* when they differ (a priority purchaser taking the lead at
+    an equal price included, AUC-26). The message names no one (REC-05). Practice auctions get
+    none. Safe with several workers: one cursor row per auction, taken with ``skip_locked``,
+    and the outbox key ``outbid:<auction>:<seq>:<user>`` makes a repeat a no-op.
+    """
+    from django.db.models import F, Value
+    from django.db.models.functions import Coalesce
+
+    from bidding.models import Bid
+    from marketplace.models import OutbidCursor
+
+    now = now or clock.now()
+    pending = list(
+        Auction.objects.filter(is_practice=False, last_seq__gt=0, end_at__gte=now - OUTBID_LOOKBACK)
+        .annotate(done=Coalesce(F("outbid_cursor__seq"), Value(0)))
+        .filter(last_seq__gt=F("done"))
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for auction_id in pending:
+        with transaction.atomic():
+            OutbidCursor.objects.get_or_create(auction_id=auction_id)
+            cursor = (
+                OutbidCursor.objects.select_for_update(skip_locked=True)
+                .filter(auction_id=auction_id)
+                .first()
+            )
+            if cursor is None:
+                continue  # another worker has it
+            auction = Auction.objects.get(pk=auction_id)
+            bids = list(
+                Bid.objects.filter(auction_id=auction_id, seq__gte=max(cursor.seq, 1))
+                .select_related("registration__user")
+                .order_by("seq")
+            )
+            previous = bids[0] if bids and bids[0].seq == cursor.seq else None
+            for bid in bids:
+                if bid.seq <= cursor.seq:
+                    continue
+                if previous is not None and previous.registration_id != bid.registration_id:
+                    _send_outbid(auction, previous.registration.user, bid)
+                    sent += 1
+                previous = bid
+            if bids:
+                cursor.seq = bids[-1].seq
+                cursor.save(update_fields=["seq"])
+    return sent
+
+
+def _send_outbid(a: Auction, user: Any, bid: Any) -> None:
+    notices.send(
+        user=user,
+        topic="marketplace.outbid",
+        subject="您的出价已被超越",
+        body=(
+            f"“{a.title}”有新的出价 {yuan(bid.amount_fen)} 元，您已不再领先。"
+            f"竞价结束时间 {_local(a.end_at)}（以页面为准）。"
+        ),
+        key=f"outbid:{a.pk}:{bid.seq}:{user.pk}",
+        link=auction_url(a.pk),
+        court=a.court_id,
+    )
 
 
 def saved_search_matches(search: SavedSearch, auction_id: int) -> bool:
@@ -207,13 +255,13 @@ def on_auction_published(event: Any) -> None:
 
 def connect() -> None:
     """Wire the subscriptions and the periodic task (``MarketplaceConfig.ready``)."""
-    from bidding.events import AuctionPublished, BidAccepted
+    from bidding.events import AuctionPublished
     from core.events import subscribe
     from core.worker import register_task
 
-    subscribe(BidAccepted, on_bid_accepted)
     subscribe(AuctionPublished, on_auction_published)
     register_task("marketplace.reminders", reminders_send, every=30.0)
+    register_task("marketplace.outbid_alerts", outbid_alerts_send, every=1.0)
 
     from marketplace.practice import practice_sparring_tick
 

@@ -183,3 +183,24 @@ class ListingInfo(models.Model):
 
     def __str__(self) -> str:
         return f"auction:{self.auction_id} 贷款={'是' if self.loan_supported else '否'}"
+
+
+class OutbidCursor(models.Model):
+    """How far the outbid alerts of one auction have been sent (the last bid's sequence number).
+
+    The worker derives the alerts from bidding's bid history (bid *n* outbids the registration of
+    bid *n − 1*), so the bid itself never waits for them; one row per auction, advanced under a
+    row lock, and the outbox key keeps each alert once even if two workers raced.
+    """
+
+    auction = models.OneToOneField(
+        "bidding.Auction", on_delete=models.CASCADE, primary_key=True, related_name="outbid_cursor"
+    )
+    seq = models.PositiveIntegerField(_("已提醒至出价序号"), default=0)
+
+    class Meta:
+        verbose_name = _("超越提醒进度")
+        verbose_name_plural = _("超越提醒进度")
+
+    def __str__(self) -> str:
+        return f"auction:{self.auction_id} @ {self.seq}"

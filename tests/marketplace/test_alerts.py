@@ -1,5 +1,6 @@
 """Following and alerts (issue 8): reminders once, never for a withdrawn or suspended auction;
-the outbid alert reaches the outbid bidder once, after the bid's transaction; saved searches."""
+the outbid alert reaches the outbid bidder once, sent by the worker from the committed bid
+history (never on the bid's own thread); saved searches."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from bidding.models import Auction
 from core import clock
 from core.models import InboxMessage, OutboxMessage
 from core.notifications import deliver_pending
-from marketplace.alerts import reminders_send
+from marketplace.alerts import outbid_alerts_send, reminders_send
 from marketplace.models import ReminderSent
 from marketplace.services import saved_search_create, watch_add
 from tests.marketplace.conftest import (
@@ -114,8 +115,10 @@ def test_the_outbid_bidder_is_alerted_once_and_only_after_the_bid_commits(live):
     place_bid(live, first, 100_000 * YUAN)
     with transaction.atomic():
         place_bid(live, second, 101_000 * YUAN)
-        # Inside the bid's transaction nothing has been queued for the outbid bidder.
+        # The bid itself queues nothing for the outbid bidder: the worker does, later.
         assert not OutboxMessage.objects.filter(topic="marketplace.outbid").exists()
+    assert not OutboxMessage.objects.filter(topic="marketplace.outbid").exists()
+    assert outbid_alerts_send() == 1
     msgs = inbox(first.user, "marketplace.outbid")
     assert len(msgs) == 1
     assert "101,000.00" in msgs[0].body and msgs[0].link == f"/bidding/auctions/{live.pk}/"
@@ -132,23 +135,17 @@ def test_the_outbid_bidder_is_alerted_once_and_only_after_the_bid_commits(live):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_repeated_event_does_not_alert_twice(live):
-    from bidding.events import BidAccepted
-    from core.events import publish
+def test_a_second_worker_run_does_not_alert_twice(live):
+    from marketplace.models import OutbidCursor
 
     first, second = register_active(live), register_active(live)
     place_bid(live, first, 100_000 * YUAN)
-    bid = place_bid(live, second, 101_000 * YUAN)
-    event = BidAccepted(
-        auction_id=live.pk,
-        seq=bid.seq,
-        amount_fen=bid.amount_fen,
-        bidder_code=bid.bidder_code,
-        previous_leader_registration_id=first.pk,
-        at=bid.at,
-        end_at=live.end_at,
-    )
-    publish(event)  # the same event delivered again (a retry)
+    place_bid(live, second, 101_000 * YUAN)
+    assert outbid_alerts_send() == 1
+    assert outbid_alerts_send() == 0
+    # Even a worker that lost its progress (a crash before saving it) sends nothing twice.
+    OutbidCursor.objects.filter(auction_id=live.pk).update(seq=0)
+    outbid_alerts_send()
     assert len(inbox(first.user, "marketplace.outbid")) == 1
 
 
@@ -157,14 +154,33 @@ def test_each_new_outbid_is_its_own_alert(live):
     first, second = register_active(live), register_active(live)
     place_bid(live, first, 100_000 * YUAN)
     place_bid(live, second, 101_000 * YUAN)
+    assert outbid_alerts_send() == 1
     place_bid(live, first, 102_000 * YUAN)
     place_bid(live, second, 103_000 * YUAN)
+    assert outbid_alerts_send() == 2  # picks up where it stopped
     assert len(inbox(first.user, "marketplace.outbid")) == 2
     assert len(inbox(second.user, "marketplace.outbid")) == 1
     assert (
         inbox(first.user, "marketplace.outbid")[0].body
         != inbox(first.user, "marketplace.outbid")[1].body
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_raising_ones_own_lead_is_no_outbid(live, settings):
+    """AUC-21 lets a court allow a leader to bid again; that bid outbids nobody."""
+    from bidding.models import Auction as A
+
+    overrides = dict(live.setting_overrides or {}, forbid_rebid_while_leading=False)
+    A.objects.filter(pk=live.pk).update(setting_overrides=overrides, settings_snapshot=None)
+    live.refresh_from_db()
+    first, second = register_active(live), register_active(live)
+    place_bid(live, first, 100_000 * YUAN)
+    place_bid(live, first, 101_000 * YUAN)
+    assert outbid_alerts_send() == 0
+    place_bid(live, second, 102_000 * YUAN)
+    assert outbid_alerts_send() == 1
+    assert inbox(second.user, "marketplace.outbid") == []
 
 
 @pytest.mark.django_db(transaction=True)
