@@ -79,15 +79,17 @@ def snapshot_for(auction_id: int, user: Any) -> dict[str, Any]:
             can_bid=bool(reg and getattr(reg, "bidder_code", None)),
             priority=bool(reg and getattr(reg, "is_priority", False)),
         )
+        # For this connection only (never sent): lets a bid skip the registration lookup.
+        you["_registration_id"] = reg.pk if reg is not None else None
     snap["you"] = you
     return snap
 
 
-def _registration_is_priority(user: Any, auction_id: int) -> bool:
+def _registration_is_priority(user: Any, auction_id: int) -> tuple[bool, int | None]:
     from bidding.selectors import registration_for
 
     reg = registration_for(user, auction_id)
-    return bool(reg and getattr(reg, "is_priority", False))
+    return bool(reg and getattr(reg, "is_priority", False)), (reg.pk if reg else None)
 
 
 def _bid_place(**kwargs: Any) -> Any:
@@ -182,6 +184,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         self.bid_bucket = TokenBucket(*_rate("GAVEL_LIVE_BID_RATE", (5, 10)))
         self.priority: bool | None = None
         self.priority_checked = 0.0
+        self.registration_id: int | None = None
         await self.accept()
         # Join before reading the snapshot, so no update falls between the two.
         self.hub = await live.Hub.get()
@@ -309,6 +312,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
                 amount_fen=amount,
                 password=password,
                 client_id=client_id,
+                registration_id=self.registration_id,
             )
         except DomainError as exc:
             await self.send_rejected(
@@ -346,6 +350,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         return stale_reason(self.auction_id, amount, ordinary=ordinary)
 
     def _note_you(self, you: dict[str, Any]) -> None:
+        self.registration_id = you.pop("_registration_id", None)
         if you.get("registered"):
             self.priority = bool(you.get("priority"))
             self.priority_checked = time.monotonic()
@@ -359,9 +364,9 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     async def _is_priority(self) -> bool:
         now = time.monotonic()
         if self.priority is None or now - self.priority_checked > REGISTRATION_TTL:
-            self.priority = await database_sync_to_async(_registration_is_priority)(
-                self.user, self.auction_id
-            )
+            self.priority, self.registration_id = await database_sync_to_async(
+                _registration_is_priority
+            )(self.user, self.auction_id)
             self.priority_checked = now
         return self.priority
 

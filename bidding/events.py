@@ -26,6 +26,8 @@ class BidAccepted(Event):
     at: dt.datetime
     end_at: dt.datetime
     extended: bool = False
+    extension_count: int = 0
+    priority_rank: int | None = None
 
 
 @dataclass(frozen=True)

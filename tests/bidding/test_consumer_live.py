@@ -134,6 +134,8 @@ async def test_signed_in_bidder_sees_only_their_own_code(auction, alice, bob):
     text = json.dumps(snap, ensure_ascii=False)
     assert bob[0].bidder_code not in text  # REC-05: nobody's registration is listed
     assert reg.user.username not in text
+    # The connection remembers its registration for the bid path; the client is never told it.
+    assert set(snap["you"]) == {"authenticated", "registered", "bidder_code", "can_bid", "priority"}
     await comm.disconnect()
 
 

@@ -307,13 +307,20 @@ def test_accepted_bid_publishes_bid_accepted_after_commit(
     seen = []
     subscribe(BidAccepted, seen.append)
     try:
-        a = register_active(auction)
+        a, b = register_active(auction), register_active(auction, priority_rank=1)
         with django_capture_on_commit_callbacks(execute=True):
             bid(auction, a, START)
             assert seen == []
+        clock.set_time(auction.end_at - dt.timedelta(minutes=2))  # AUC-23: this one extends
+        with django_capture_on_commit_callbacks(execute=True):
+            bid(auction, b, START + INC)
     finally:
         unsubscribe(BidAccepted, seen.append)
-    assert [(e.seq, e.amount_fen, e.bidder_code) for e in seen] == [(1, START, a.bidder_code)]
+    assert [
+        (e.seq, e.amount_fen, e.bidder_code, e.previous_leader_registration_id, e.extended)
+        for e in seen
+    ] == [(1, START, a.bidder_code, None, False), (2, START + INC, b.bidder_code, a.pk, True)]
+    assert [(e.extension_count, e.priority_rank) for e in seen] == [(0, None), (1, 1)]
 
 
 def test_bid_place_is_a_handful_of_statements_and_reads_no_settings(
@@ -327,6 +334,16 @@ def test_bid_place_is_a_handful_of_statements_and_reads_no_settings(
     with django_assert_max_num_queries(8) as ctx:
         services.bid_place(
             auction_id=auction.pk, user=user, amount_fen=START + INC, password=PASSWORD
+        )
+    assert not any("core_rulesetting" in q["sql"] for q in ctx.captured_queries)
+    # With the registration the live consumer knows, the lookup rides on the lock.
+    with django_assert_max_num_queries(7) as ctx:
+        services.bid_place(
+            auction_id=auction.pk,
+            user=a.user,
+            amount_fen=START + 2 * INC,
+            password=PASSWORD,
+            registration_id=a.pk,
         )
     assert not any("core_rulesetting" in q["sql"] for q in ctx.captured_queries)
 
@@ -343,3 +360,75 @@ def test_without_a_confirmed_deposit_the_refusal_says_so_not_wrong_password_auc1
         amount_fen=START,
         password="any-password",
     )
+
+
+def test_the_registration_hint_saves_a_lookup_but_never_lends_another_bidder_s_registration(
+    auction, court, lot
+):
+    """The live consumer passes the registration it read on connect; the engine re-reads it
+    under the auction lock and refuses one that is not the caller's or not this auction's
+    (AUC-17), even with the right password — and a wrong password stays wrong (AUC-17)."""
+    a, b = register_active(auction), register_active(auction)
+    other = make_live_auction(court, make_case(court)[1], start=START, increment=INC)
+    c = register_active(other)
+    first = services.bid_place(
+        auction_id=auction.pk,
+        user=a.user,
+        amount_fen=START,
+        password=PASSWORD,
+        registration_id=a.pk,
+    )
+    assert first.registration_id == a.pk and first.bidder_code == a.bidder_code
+    # a's hint again (the password is known to this process now, so the row comes with the
+    # lock): the rules still run on the row read under the lock (AUC-21: a leader cannot rebid).
+    refused(
+        "leader_cannot_rebid",
+        services.bid_place,
+        auction_id=auction.pk,
+        user=a.user,
+        amount_fen=START + INC,
+        password=PASSWORD,
+        registration_id=a.pk,
+    )
+    # b names a's registration: refused, nothing recorded under a's code.
+    refused(
+        "not_registered",
+        services.bid_place,
+        auction_id=auction.pk,
+        user=b.user,
+        amount_fen=START + INC,
+        password=PASSWORD,
+        registration_id=a.pk,
+    )
+    # A registration of another auction does not open this one.
+    refused(
+        "not_registered",
+        services.bid_place,
+        auction_id=auction.pk,
+        user=c.user,
+        amount_fen=START + INC,
+        password=PASSWORD,
+        registration_id=c.pk,
+    )
+    refused(
+        "bad_password",
+        services.bid_place,
+        auction_id=auction.pk,
+        user=b.user,
+        amount_fen=START + INC,
+        password="wrong-password",
+        registration_id=b.pk,
+    )
+    ok = services.bid_place(
+        auction_id=auction.pk,
+        user=b.user,
+        amount_fen=START + INC,
+        password=PASSWORD,
+        registration_id=b.pk,
+    )
+    assert ok.bidder_code == b.bidder_code
+    assert list(Bid.objects.filter(auction=auction).values_list("bidder_code", flat=True)) == [
+        a.bidder_code,
+        b.bidder_code,
+    ]
+    assert audit_verify([auction.stream]) == []
