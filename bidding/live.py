@@ -5,7 +5,9 @@ Shape (docs/websocket.md):
 * **Publish.** ``BidAccepted`` / ``AuctionStateChanged`` / ``AuctionClosed`` handlers run after
   the engine's transaction commits, in whatever sync thread committed it. They build the
   message once, encode it to JSON text once, and hand it to this process's event loop, which
-  sends it to the channel group ``auction.<id>`` (in order, merging a backlog into one).
+  delivers it to this process's own watchers at once and sends it to the channel group
+  ``auction.<id>`` for the other processes (in order, merging a backlog into one; a hub skips
+  its own message when the layer hands it back; with the in-memory layer nothing is sent).
 * **Fan out.** Each server process has one :class:`Hub`: one channel-layer channel that is the
   only member of ``auction.<id>`` for that process, whatever the number of watchers. A group
   message therefore crosses the channel layer once per process, not once per watcher, and the
@@ -40,7 +42,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
 from core import clock
@@ -211,9 +213,7 @@ def bid_update(event: Any) -> dict[str, Any]:
     if event.seq >= info.seq:
         info.end_at = iso(event.end_at)
     note_price(auction_id, event.amount_fen, event.seq)
-    priority = getattr(event, "priority", None)
-    if priority is None:  # the engine's priority codes read "P<rank>-XXXXX" (AUC-19)
-        priority = "-" in (event.bidder_code or "")
+    priority = getattr(event, "priority_rank", None) is not None
     bid = {
         "seq": event.seq,
         "code": event.bidder_code,
@@ -491,14 +491,28 @@ class Hub:
             while self.outbox:
                 batch.append(self.outbox.popleft())
             for message in _merge_backlog(batch):
-                await self._group_send(message)
+                await self._publish_one(message)
+
+    async def _publish_one(self, message: dict[str, Any]) -> None:
+        """This process's watchers first, straight from here (they need not wait for the round
+        trip through the channel layer); then the other processes through the layer. The hub
+        skips its own message when the layer hands it back."""
+        try:
+            await self.on_update(message)
+        except Exception:
+            log.exception("live hub could not deliver %r", message.get("kind"))
+        if self.layer is None or isinstance(self.layer, InMemoryChannelLayer):
+            return  # an in-memory layer reaches no other process
+        await self._group_send(message)
 
     async def _group_send(self, message: dict[str, Any]) -> None:
         if self.layer is None:
             await self.on_update(message)
             return
         try:
-            await self.layer.group_send(group_name(message["auction_id"]), message)
+            await self.layer.group_send(
+                group_name(message["auction_id"]), dict(message, origin=PROCESS_ID)
+            )
         except Exception:
             log.exception("could not send the live update of auction %s", message["auction_id"])
 
@@ -514,6 +528,8 @@ class Hub:
                 log.exception("live hub receive failed")
                 await asyncio.sleep(0.5)
                 continue
+            if message.get("origin") == PROCESS_ID:
+                continue  # delivered locally when it was published
             try:
                 await self.on_update(message)
             except Exception:

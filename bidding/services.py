@@ -22,7 +22,7 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password
 from django.db import transaction
 from django.db.models import Q
 
-from bidding import locks
+from bidding import bidwrite, locks
 from bidding.events import AuctionClosed, AuctionPublished, AuctionStateChanged, BidAccepted
 from bidding.models import (
     OPEN_STATES,
@@ -85,6 +85,7 @@ def _stream_append(
     reason: str = "",
     rules: tuple[str, ...] | list[str] = (),
     at: dt.datetime | None = None,
+    defer: bool = False,
 ) -> AuditEntry:
     """Append to the auction's own stream while its row is locked.
 
@@ -92,6 +93,9 @@ def _stream_append(
     row lock, so the head is mirrored on the row: one compare-and-set of the head and one
     insert, instead of core's get-or-create + lock + insert + update. If the mirror is stale
     (someone wrote the stream elsewhere), it resyncs from the real head.
+
+    ``defer`` (the bid path): compute the entry on the mirror but write nothing yet; the entry
+    is queued on the auction object and written with the bid by ``bidwrite.write_bids``.
     """
     stream = auction.stream
     at = at or clock.now()
@@ -120,9 +124,12 @@ def _stream_append(
         reason=reason or "",
         rule_ids=rule_ids,
     )
-    moved = AuditStream.objects.filter(name=stream, last_seq=auction.stream_seq).update(
-        last_seq=seq, last_hash=digest
-    )
+    if defer:
+        moved = 1  # checked when written (compare-and-set in the same statement)
+    else:
+        moved = AuditStream.objects.filter(name=stream, last_seq=auction.stream_seq).update(
+            last_seq=seq, last_hash=digest
+        )
     if not moved:
         head = AuditStream.objects.select_for_update().get(name=stream)
         seq, prev = head.last_seq + 1, head.last_hash or GENESIS
@@ -158,9 +165,25 @@ def _stream_append(
         prev_hash=prev,
         hash=digest,
     )
-    entry.save(force_insert=True)
+    if defer:
+        pending = auction.__dict__.setdefault("_deferred_audit", [])
+        if not pending:
+            auction.__dict__["_deferred_head_was"] = auction.stream_seq
+        pending.append(entry)
+    else:
+        entry.save(force_insert=True)
     auction.stream_seq, auction.stream_hash = seq, digest
     return entry
+
+
+def _stream_mirror_resync(auction_id: int) -> None:
+    """Set the auction row's mirror of its stream head from the real head (after ``StreamMoved``)."""
+    with transaction.atomic():
+        auction = locks.auction_for_update(auction_id)
+        head = AuditStream.objects.filter(name=auction.stream).first()
+        if head is not None:
+            auction.stream_seq, auction.stream_hash = head.last_seq, head.last_hash
+            _save_stream_head(auction)
 
 
 def _save_stream_head(auction: Auction) -> None:
@@ -403,7 +426,7 @@ def _apply_bid(
         at=now,
         priority_rank=rank,
     )
-    bid = Bid.objects.create(
+    bid = Bid(
         auction_id=auction.pk,
         seq=seq,
         registration_id=reg.pk,
@@ -441,6 +464,7 @@ def _apply_bid(
             "hash": digest,
         },
         rules=["AUC-24", "AUC-25"] + (["AUC-23"] if extended else []),
+        defer=True,
     )
     return bid, previous_leader, extended
 
@@ -517,6 +541,22 @@ def bid_place(
         if not _password_ok(reg, password):  # PBKDF2 at most once, outside the lock
             raise _refuse("bad_password", "竞价密码错误", "AUC-17")
         registration_id = reg.pk
+    try:
+        return _bid_place_locked(auction_id, registration_id, user, amount_fen, password, client_id)
+    except bidwrite.StreamMoved:
+        log.warning("auction %s: stream head mirror was stale; resynced", auction_id)
+        _stream_mirror_resync(auction_id)
+        return _bid_place_locked(auction_id, registration_id, user, amount_fen, password, client_id)
+
+
+def _bid_place_locked(
+    auction_id: int,
+    registration_id: int,
+    user: Any,
+    amount_fen: int,
+    password: str | None,
+    client_id: str | None,
+) -> Bid:
     with transaction.atomic():
         locked = locks.auction_for_bid(auction_id, registration_id)
         if locked is None or user.pk not in (locked.user_id, locked.agent_user_id):
@@ -543,9 +583,19 @@ def bid_place(
 
 
 def _bids_commit(auction: Auction, accepted: list, old_state: str) -> None:
-    """Save the auction's live fields, announce each accepted bid after commit, record the
+    """Write the accepted bids, their audit entries and the auction's live fields (one
+    statement on PostgreSQL, ``bidding.bidwrite``), announce each bid after commit, record the
     state change (shared by ordinary and proxy bids)."""
-    auction.save(update_fields=LIVE_FIELDS)
+    entries = auction.__dict__.pop("_deferred_audit", [])
+    head_was = auction.__dict__.pop("_deferred_head_was", auction.stream_seq)
+    bidwrite.write_bids(
+        auction=auction,
+        live_fields=LIVE_FIELDS,
+        bids=[b for b, _, _ in accepted],
+        entries=entries,
+        stream=auction.stream,
+        head_was=head_was,
+    )
     for b, prev_leader, ext in accepted:
         publish_on_commit(
             BidAccepted(

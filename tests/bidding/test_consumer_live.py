@@ -513,3 +513,38 @@ async def test_watchers_arriving_after_everyone_left_still_get_updates(auction, 
     assert (await receive(watcher, "state", "extended"))["seq"] == 1
     await watcher.disconnect()
     await bidder.disconnect()
+
+
+async def test_an_update_from_another_server_process_reaches_local_watchers_once(auction, alice):
+    """Two daphne processes behind one Redis layer: each delivers its own bids to its own
+    watchers directly and the other's through the layer; nobody gets an update twice."""
+    from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+    reg, cookie = alice
+    watcher, _ = await open_socket(auction.pk)
+    bidder, _ = await open_socket(auction.pk, cookie)
+    ack = await bid(bidder, START, client_id="own")
+    assert ack["type"] == "bid_accepted", ack
+    first = await receive(watcher, "state", "extended")
+    assert first["seq"] == 1
+    layer = get_channel_layer()
+    if not isinstance(layer, InMemoryChannelLayer):
+        # A bid committed by the other process arrives only through the layer.
+        other = live._group_message(
+            "bid",
+            dict(
+                first,
+                seq=2,
+                from_seq=2,
+                price_fen=START + INC,
+                bids=[dict(first["bids"][0], seq=2)],
+            ),
+        )
+        await layer.group_send(live.group_name(auction.pk), dict(other, origin="other-process"))
+        second = await receive(watcher, "state", "extended")
+        assert second["seq"] == 2 and second["price_fen"] == START + INC
+    # Our own bid came back through the layer too, and was not delivered again.
+    await watcher.send_json_to({"type": "ping", "t": 1})
+    assert (await receive(watcher, "state", "extended", "pong"))["type"] == "pong"
+    await watcher.disconnect()
+    await bidder.disconnect()
