@@ -29,7 +29,6 @@ from django.db.models.sql import InsertQuery, UpdateQuery
 
 from core.models import AuditEntry, AuditStream
 
-
 AUDIT_SEQ_CONSTRAINT = "core_audit_stream_seq"
 
 

@@ -520,7 +520,7 @@ async def test_an_update_from_another_server_process_reaches_local_watchers_once
     watchers directly and the other's through the layer; nobody gets an update twice."""
     from channels.layers import InMemoryChannelLayer, get_channel_layer
 
-    reg, cookie = alice
+    _reg, cookie = alice
     watcher, _ = await open_socket(auction.pk)
     bidder, _ = await open_socket(auction.pk, cookie)
     ack = await bid(bidder, START, client_id="own")
