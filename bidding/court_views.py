@@ -562,7 +562,6 @@ def court_lot(request: HttpRequest, lot_id: int) -> HttpResponse:
             "deadlines": deadlines,
             "R": DisposalRoute,
         },
-        status=400 if action in forms_ else 200,
     )
 
 
@@ -650,7 +649,6 @@ def court_in_lieu(request: HttpRequest, auction_id: int) -> HttpResponse:
             "forms": forms_,
             "failed": action,
         },
-        status=400 if action in forms_ else 200,
     )
 
 
@@ -739,7 +737,6 @@ def in_lieu_draw_page(request: HttpRequest, draw_id: int) -> HttpResponse:
             "order": [(i, names.get(pid, pid)) for i, pid in enumerate(draw.result or [], 1)],
             "error": error,
         },
-        status=400 if error else 200,
     )
 
 
