@@ -66,6 +66,15 @@ ACTION_LABELS = {
     "sale.balance_paid": _("尾款付清"),
     "sale.ruling_served": _("成交裁定送达"),
     "sale.handover": _("移交标的物"),
+    "disposal.offline": _("决定不采用网络拍卖"),
+    "disposal.self_sale_authorized": _("准许被执行人自行处置"),
+    "disposal.self_sale_completed": _("被执行人自行处置完成"),
+    "in_lieu.applied": _("债权人申请以物抵债"),
+    "in_lieu.decided": _("决定以物抵债"),
+    "in_lieu.draw_frozen": _("以物抵债摇号名单冻结"),
+    "in_lieu.draw_committed": _("提交摇号承诺值"),
+    "in_lieu.draw_revealed": _("揭示摇号随机串"),
+    "in_lieu.draw_done": _("以物抵债摇号完成"),
 }
 
 
@@ -76,9 +85,16 @@ def _case_auctions(case, *, public: bool):
     return qs.exclude(state=AuctionState.DRAFT) if public else qs
 
 
+def _case_lots(case):
+    """Staff: each lot of the case with its disposal route (AUC-01 / AUC-44; None = online)."""
+    from bidding.services import disposal_route_current
+
+    return [(lot, disposal_route_current(lot_id=lot.pk)) for lot in case.lots.order_by("pk")]
+
+
 def _register_case_sections() -> None:
-    """The case's auctions on the staff case page (court pages, drafts too) and on a
-    party's view of the case (published auctions, public pages)."""
+    """The case's auctions on the staff case page (court pages, drafts too; each lot with its
+    disposal route) and on a party's view of the case (published auctions, public pages)."""
     from cases.portal import register_case_sections
 
     register_case_sections(
@@ -88,7 +104,10 @@ def _register_case_sections() -> None:
         order=50,
         context=lambda request, case, staff: {
             "case_auctions": _case_auctions(case, public=not staff),
+            "case_lots": _case_lots(case) if staff else [],
             "staff_view": staff,
         },
-        visible=lambda request, case, staff: _case_auctions(case, public=not staff).exists(),
+        visible=lambda request, case, staff: (
+            _case_auctions(case, public=not staff).exists() or (staff and case.lots.exists())
+        ),
     )

@@ -7,6 +7,14 @@ from bidding import court_views as v
 urlpatterns = [
     path("", v.court_auction_list, name="court_auctions"),
     path("lots/<int:lot_id>/new/", v.court_auction_new, name="court_auction_new"),
+    path("lots/<int:lot_id>/", v.court_lot, name="court_lot"),
+    path("auctions/<int:auction_id>/in-lieu/", v.court_in_lieu, name="court_in_lieu"),
+    path("in-lieu-draws/<int:draw_id>/", v.in_lieu_draw_page, name="in_lieu_draw"),
+    path(
+        "in-lieu-draws/<int:draw_id>/record.json",
+        v.in_lieu_draw_record_json,
+        name="in_lieu_draw_record",
+    ),
     path("auctions/<int:auction_id>/", v.court_auction_detail, name="court_auction"),
     path("auctions/<int:auction_id>/edit/", v.court_auction_edit, name="court_auction_edit"),
     path(

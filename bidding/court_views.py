@@ -14,15 +14,25 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from bidding import court_forms as cf
 from bidding import forms as f
-from bidding import selectors, services
-from bidding.models import Auction, AuctionState, PriorityHolder, Registration
+from bidding import in_lieu, selectors, services
+from bidding.models import (
+    Auction,
+    AuctionState,
+    DisposalRoute,
+    InLieuDraw,
+    InLieuTaking,
+    PriorityHolder,
+    Registration,
+)
 from core import clock
 from core.errors import DomainError
 from core.ratelimit import write_rate_limited
@@ -71,7 +81,14 @@ def court_auction_list(request: HttpRequest) -> HttpResponse:
         .order_by("-pk")[:100]
     )
     now = clock.now()
-    rows = [(lot, services.lot_unsold_awaiting_next_round(lot.pk, now=now)) for lot in lots]
+    rows = [
+        (
+            lot,
+            services.lot_unsold_awaiting_next_round(lot.pk, now=now),
+            services.disposal_route_current(lot_id=lot.pk),  # AUC-01 / AUC-44
+        )
+        for lot in lots
+    ]
     return render(request, "bidding/court/list.html", {"auctions": auctions, "lots": rows})
 
 
@@ -162,7 +179,6 @@ def _notice_status(auction: Auction) -> list[dict[str, Any]]:
 
 @login_required
 def court_auction_detail(request: HttpRequest, auction_id: int) -> HttpResponse:
-    from cases.models import Party
     from core.deadlines import deadlines_for_subject
 
     auction = _auction_for(request, auction_id)
@@ -188,6 +204,8 @@ def court_auction_detail(request: HttpRequest, auction_id: int) -> HttpResponse:
     ).order_by("pk")
     ctx["result"] = getattr(auction, "result", None)
     ctx["following"] = auction.following.order_by("pk")
+    ctx["route"] = services.disposal_route_current(lot_id=auction.lot_id)  # AUC-01 / AUC-44
+    ctx["in_lieu_count"] = auction.in_lieu_applications.count()
     ctx["forms"] = {
         "decision": f.PanelDecisionForm(prefix="decision"),
         "holder": f.PriorityHolderForm(prefix="holder"),
@@ -201,13 +219,6 @@ def court_auction_detail(request: HttpRequest, auction_id: int) -> HttpResponse:
         "resume": f.ResumeForm(prefix="resume"),
         "ruling": f.RulingForm(prefix="ruling"),
         "handover": f.HandoverForm(prefix="handover"),
-        "in_lieu": f.InLieuForm(
-            prefix="in_lieu",
-            parties=[
-                (p.pk, p.name)
-                for p in Party.objects.filter(case_id=auction.case_id, role="creditor")
-            ],
-        ),
         "consent": f.ConsentForm(prefix="consent"),
         "insist": f.InsistForm(prefix="insist"),
     }
@@ -434,3 +445,307 @@ def court_registration_reveal(request: HttpRequest, registration_id: int) -> Htt
             "holders": auction.priority_holders.all(),
         },
     )
+
+
+# ---- other disposal routes of a lot (AUC-01, AUC-44) ----------------------------------------
+
+
+def _lot_for(request: HttpRequest, lot_id: int):
+    from cases.models import Lot
+
+    lot = get_object_or_404(Lot.objects.select_related("case", "case__court"), pk=lot_id)
+    _require_court_staff(request, lot.case.court_id)
+    return lot
+
+
+def _self_sale_receipts(route) -> list[tuple[str, str]]:
+    """Receipts matched to the case since the self-sale was authorised, not used by a route."""
+    from core.money import yuan
+    from settlement.models import Receipt
+
+    if route is None or route.route != route.Route.SELF_SALE:
+        return []
+    used = DisposalRoute.objects.exclude(proceeds_receipt_id=None).values_list(
+        "proceeds_receipt_id", flat=True
+    )
+    rows = (
+        Receipt.objects.filter(case_id=route.lot.case_id, received_at__gte=route.decided_at)
+        .exclude(pk__in=list(used))
+        .order_by("-received_at", "-pk")[:50]
+    )
+    return [
+        (
+            str(r.pk),
+            f"{timezone.localtime(r.received_at):%Y-%m-%d %H:%M} · ¥{yuan(r.amount_fen)} · "
+            f"{r.payer_name or '—'} · {r.bank_reference}",
+        )
+        for r in rows
+    ]
+
+
+@login_required
+@write_rate_limited("bidding")
+def court_lot(request: HttpRequest, lot_id: int) -> HttpResponse:
+    """A lot's disposal route: online auction by default; the court may record another route
+    with its reason (AUC-01) or let the debtor sell it itself (AUC-44) and record the sale."""
+    from core.deadlines import deadlines_for_subject
+    from core.rulesettings import get_setting
+
+    lot = _lot_for(request, lot_id)
+    route = services.disposal_route_current(lot_id=lot.pk)
+    max_days = int(get_setting("debtor_self_sale_max_days", court=lot.case.court_id))
+    action = request.POST.get("action") if request.method == "POST" else None
+    forms_ = {
+        "offline": cf.OfflineRouteForm(
+            request.POST if action == "offline" else None, prefix="offline"
+        ),
+        "self_sale": cf.SelfSaleForm(
+            request.POST if action == "self_sale" else None, prefix="self_sale", max_days=max_days
+        ),
+        "complete": cf.SelfSaleCompleteForm(
+            request.POST if action == "complete" else None,
+            prefix="complete",
+            receipts=_self_sale_receipts(route),
+        ),
+    }
+    if action in forms_:
+        form = forms_[action]
+        if form.is_valid():
+            d = form.cleaned_data
+            calls = {
+                "offline": lambda: services.disposal_offline_record(
+                    lot_id=lot.pk, ground=d["ground"], reason=d["reason"], actor=request.user
+                ),
+                "self_sale": lambda: services.self_sale_authorize(
+                    lot_id=lot.pk,
+                    supervised_price_fen=d["supervised_price_fen"],
+                    days=d["days"],
+                    reason=d["reason"],
+                    actor=request.user,
+                ),
+                "complete": lambda: services.self_sale_complete(
+                    route_id=route.pk if route is not None else 0,
+                    receipt_id=int(d["receipt"] or 0),
+                    actor=request.user,
+                ),
+            }
+            try:
+                calls[action]()
+            except DomainError as exc:
+                rule = f"（{exc.rule}）" if exc.rule else ""
+                form.add_error(None, f"{exc.message}{rule}")
+            else:
+                done = {
+                    "offline": _("已记录其他处置途径及理由。"),
+                    "self_sale": _("已准许被执行人自行处置。"),
+                    "complete": _("已记录自行处置完成，处置款已进入本案账户。"),
+                }
+                messages.success(request, done[action])
+                return redirect(reverse("bidding:court_lot", args=[lot.pk]))
+    auctions = Auction.objects.filter(lot=lot, is_practice=False).order_by("-pk")
+    history = DisposalRoute.objects.filter(lot=lot).select_related("decided_by")
+    deadlines = []
+    if route is not None and route.route == DisposalRoute.Route.SELF_SALE:
+        deadlines = deadlines_for_subject(f"case:{lot.case_id}/lot:{lot.pk}/self_sale:{route.pk}")
+    return render(
+        request,
+        "bidding/court/lot.html",
+        {
+            "lot": lot,
+            "route": route,
+            "history": history.order_by("-decided_at", "-pk"),
+            "auctions": auctions,
+            "open_auction": auctions.filter(state__in=services.ROUTE_BLOCKING_STATES).first(),
+            "forms": forms_,
+            "failed": action,
+            "max_days": max_days,
+            "deadlines": deadlines,
+            "R": DisposalRoute,
+        },
+    )
+
+
+# ---- 以物抵债 among several creditors (AUC-36, APR-03) ----------------------------------------
+
+
+@login_required
+@write_rate_limited("bidding")
+def court_in_lieu(request: HttpRequest, auction_id: int) -> HttpResponse:
+    """Creditors' applications to take the unsold lot in lieu, the priority order, the lot
+    draw among equals and the court's decision (AUC-36, APR-03)."""
+    from cases.models import Party
+
+    auction = _auction_for(request, auction_id)
+    applications = in_lieu.in_lieu_applications(auction)
+    applied = {a.party_id for a in applications}
+    creditors = [
+        (str(p.pk), f"{p.name}（{_('受偿顺位')} {p.priority or _('普通债权')}）")
+        for p in Party.objects.filter(case_id=auction.case_id, role=Party.Role.CREDITOR).order_by(
+            "priority", "pk"
+        )
+        if p.pk not in applied
+    ]
+    action = request.POST.get("action") if request.method == "POST" else None
+    forms_ = {
+        "apply": cf.InLieuApplyForm(
+            request.POST if action == "apply" else None, prefix="apply", parties=creditors
+        ),
+        "draw": cf.InLieuDrawForm(request.POST if action == "draw" else None, prefix="draw"),
+        "decide": cf.InLieuDecideForm(
+            request.POST if action == "decide" else None, prefix="decide"
+        ),
+    }
+    if action in forms_:
+        form = forms_[action]
+        if form.is_valid():
+            d = form.cleaned_data
+            user, aid = request.user, auction.pk
+            calls = {
+                "apply": lambda: in_lieu.in_lieu_apply(
+                    auction_id=aid, party_id=int(d["party"] or 0), actor=user, note=d["note"]
+                ),
+                "draw": lambda: in_lieu.in_lieu_draw_freeze(
+                    auction_id=aid,
+                    actor=user,
+                    scheduled_at=d["scheduled_at"],
+                    commit_deadline=d["commit_deadline"],
+                ),
+                "decide": lambda: in_lieu.in_lieu_decide(
+                    auction_id=aid,
+                    actor=user,
+                    reason=d["reason"],
+                    excess_days=d["excess_days"],
+                    eligibility_proof=d["eligibility_proof"],
+                ),
+            }
+            try:
+                calls[action]()
+            except DomainError as exc:
+                rule = f"（{exc.rule}）" if exc.rule else ""
+                form.add_error(None, f"{exc.message}{rule}")
+            else:
+                done = {
+                    "apply": _("已记录以物抵债申请。"),
+                    "draw": _("摇号名单已冻结公布，已通知申请人。"),
+                    "decide": _("已决定以物抵债。"),
+                }
+                messages.success(request, done[action])
+                return redirect(reverse("bidding:court_in_lieu", args=[auction.pk]))
+    auction.refresh_from_db()
+    first = in_lieu.in_lieu_first_rank(auction)
+    chosen, why = in_lieu.in_lieu_chosen(auction)
+    return render(
+        request,
+        "bidding/court/in_lieu.html",
+        {
+            "auction": auction,
+            "S": S,
+            "applications": in_lieu.in_lieu_applications(auction),
+            "first": first,
+            "chosen": Party.objects.filter(pk=chosen).first() if chosen else None,
+            "why": why,
+            "draw": InLieuDraw.objects.filter(auction=auction).first(),
+            "taking": InLieuTaking.objects.filter(auction=auction).select_related("party").first(),
+            "forms": forms_,
+            "failed": action,
+        },
+    )
+
+
+def _draw_for(request: HttpRequest, draw_id: int) -> InLieuDraw:
+    """The court's staff and the case's parties may see a draw; others may not."""
+    from cases.models import Party
+
+    draw = get_object_or_404(
+        InLieuDraw.objects.select_related("auction", "auction__case", "auction__court"),
+        pk=draw_id,
+    )
+    user = request.user
+    staff = (
+        user.is_authenticated
+        and user.role in services.STAFF_ACTORS
+        and user.court_id == draw.auction.court_id
+    )
+    party = Party.objects.filter(case_id=draw.auction.case_id, user_id=user.pk).exists()
+    if not (staff or party):
+        raise DjangoPermissionDenied(_("仅本院工作人员和本案当事人可查看"))
+    return draw
+
+
+@login_required
+@write_rate_limited("bidding")
+def in_lieu_draw_page(request: HttpRequest, draw_id: int) -> HttpResponse:
+    """The lot draw among equal-rank creditors: frozen list, commitments, reveals, result and
+    its verification; participants commit and reveal here, the court runs it (APR-03)."""
+    draw = _draw_for(request, draw_id)
+    error = None
+    if request.method == "POST":
+        what = request.POST.get("action", "")
+        ref = request.POST.get("participant", "")
+        calls = {
+            "commit": lambda: in_lieu.in_lieu_draw_commit(
+                draw_id=draw.pk,
+                participant_ref=ref,
+                commitment=request.POST.get("commitment", ""),
+                actor=request.user,
+            ),
+            "reveal": lambda: in_lieu.in_lieu_draw_reveal(
+                draw_id=draw.pk,
+                participant_ref=ref,
+                secret=request.POST.get("secret", ""),
+                actor=request.user,
+            ),
+            "run": lambda: in_lieu.in_lieu_draw_run(draw_id=draw.pk, actor=request.user),
+        }
+        if what not in calls:
+            raise DjangoPermissionDenied(_("未知操作"))
+        try:
+            calls[what]()
+        except DomainError as exc:
+            rule = f"（{exc.rule}）" if exc.rule else ""
+            error = (what, ref, f"{exc.message}{rule}")
+        else:
+            done = {
+                "commit": _("承诺值已提交。请妥善保存您的随机串，承诺截止后揭示。"),
+                "reveal": _("随机串已揭示，并与承诺值核对一致。"),
+                "run": _("摇号已完成。"),
+            }
+            messages.success(request, done[what])
+            return redirect(reverse("bidding:in_lieu_draw", args=[draw.pk]))
+    draw.refresh_from_db()
+    mine = {c.participant_ref: c for c in draw.commitments.all()}
+    participants = [
+        (ref, label, mine.get(ref)) for ref, label in in_lieu.draw_participants(draw, request.user)
+    ]
+    verification = in_lieu.in_lieu_draw_verify(draw) if draw.status == draw.Status.DONE else None
+    names = {e["id"]: e["name"] for e in draw.frozen_list}
+    now = clock.now()
+    return render(
+        request,
+        "bidding/court/in_lieu_draw.html",
+        {
+            "draw": draw,
+            "auction": draw.auction,
+            "record": in_lieu.in_lieu_draw_record(draw),
+            "participants": participants,
+            "commit_open": draw.status == draw.Status.FROZEN and now < draw.commit_deadline,
+            "reveal_open": draw.status == draw.Status.FROZEN and now >= draw.commit_deadline,
+            "can_run": draw.status == draw.Status.FROZEN
+            and in_lieu._staff_of(request.user, draw.auction.court_id, in_lieu.DRAW_STAFF),
+            "run_due": now >= draw.scheduled_at,
+            "verification": verification,
+            "order": [(i, names.get(pid, pid)) for i, pid in enumerate(draw.result or [], 1)],
+            "error": error,
+        },
+    )
+
+
+@login_required
+def in_lieu_draw_record_json(request: HttpRequest, draw_id: int) -> JsonResponse:
+    """The draw's record, to re-run it with ``bidding.in_lieu.in_lieu_draw_recompute``."""
+    draw = _draw_for(request, draw_id)
+    resp = JsonResponse(
+        in_lieu.in_lieu_draw_record(draw), json_dumps_params={"ensure_ascii": False, "indent": 2}
+    )
+    resp["Content-Disposition"] = f'inline; filename="in-lieu-draw-{draw.pk}.json"'
+    return resp

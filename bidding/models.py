@@ -722,3 +722,120 @@ class DisposalRoute(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_route_display()}：{self.lot_id}"
+
+
+class InLieuApplication(models.Model):
+    """A creditor's application to take an unsold lot in lieu of debt (以物抵债, AUC-36).
+
+    Recorded by the court on the creditor's request. The creditor's statutory priority
+    (``cases.Party.priority``: 1 is first; none = an ordinary claim, after every ranked one)
+    is frozen at the application; of several applicants the earliest priority takes the lot,
+    and of several sharing it a lot draw decides (``InLieuDraw``, logged as APR-03).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待决定")
+        GRANTED = "granted", _("准予抵债")
+        NOT_CHOSEN = "not_chosen", _("未获抵债")
+
+    auction = models.ForeignKey(
+        Auction, on_delete=models.PROTECT, related_name="in_lieu_applications"
+    )
+    party = models.ForeignKey("cases.Party", on_delete=models.PROTECT, related_name="+")
+    priority = models.PositiveIntegerField(_("受偿顺位"), null=True, blank=True)
+    note = models.TextField(_("申请内容"), blank=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    applied_at = models.DateTimeField(_("申请时间"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("以物抵债申请")
+        verbose_name_plural = _("以物抵债申请")
+        ordering = ["applied_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["auction", "party"], name="bidding_in_lieu_apply_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"以物抵债申请 {self.party_id}"
+
+
+class InLieuDraw(models.Model):
+    """The lot draw (摇号) among in-lieu applicants of equal priority (AUC-36, logged as APR-03).
+
+    Frozen list → commitments (the court and each applicant, sha256 of a secret made in the
+    browser) → reveals after the commitment deadline → seed and order by the appraisers'
+    published algorithm (``appraisers.draw_algorithm``) → the first in the order takes the lot.
+    Everything needed to re-run it is in the record and in the case's audit trail (REC-07).
+    """
+
+    class Status(models.TextChoices):
+        FROZEN = "frozen", _("名单已冻结公布")
+        DONE = "done", _("摇号完成")
+
+    auction = models.OneToOneField(Auction, on_delete=models.PROTECT, related_name="in_lieu_draw")
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.FROZEN
+    )
+    frozen_list = models.JSONField(_("冻结名单"))
+    list_hash = models.CharField(_("名单哈希"), max_length=64)
+    context = models.CharField(_("摇号标识"), max_length=100)
+    scheduled_at = models.DateTimeField(_("摇号时间"))
+    commit_deadline = models.DateTimeField(_("承诺截止时间"))
+    algorithm_version = models.CharField(_("算法版本"), max_length=40)
+    seed = models.CharField(_("种子"), max_length=64, blank=True)
+    result = models.JSONField(_("摇号结果（当事人 id 按顺序）"), null=True, blank=True)
+    winner = models.ForeignKey(
+        "cases.Party", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    drawn_at = models.DateTimeField(_("摇号完成时间"), null=True, blank=True)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"))
+
+    class Meta:
+        verbose_name = _("以物抵债摇号")
+        verbose_name_plural = _("以物抵债摇号")
+
+    def __str__(self) -> str:
+        return f"以物抵债摇号 {self.pk}"
+
+    @property
+    def subject(self) -> str:
+        return f"case:{self.auction.case_id}/auction:{self.auction_id}/in_lieu_draw:{self.pk}"
+
+
+class InLieuDrawCommitment(models.Model):
+    """One participant's commitment (sha256 of a secret) and, later, the revealed secret."""
+
+    draw = models.ForeignKey(InLieuDraw, on_delete=models.PROTECT, related_name="commitments")
+    participant_ref = models.CharField(_("参与方"), max_length=40)
+    participant_label = models.CharField(_("参与方名称"), max_length=200)
+    commitment = models.CharField(_("承诺值"), max_length=64)
+    secret = models.CharField(_("揭示值"), max_length=200, blank=True)
+    committed_at = models.DateTimeField(_("承诺时间"))
+    committed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    revealed_at = models.DateTimeField(_("揭示时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("摇号承诺值")
+        verbose_name_plural = _("摇号承诺值")
+        ordering = ["participant_ref"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["draw", "participant_ref"], name="bidding_in_lieu_commit_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_label} {self.commitment[:8]}"

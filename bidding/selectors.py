@@ -1,7 +1,9 @@
 """Reads of bidding: snapshots, bid history, public lists, a bidder's own registration.
 
 Public reads never link a bidder code to a person before the close (REC-05); after a
-``sold`` close only the winner's code is marked, never a loser.
+``sold`` close only the winner's code is marked, never a loser — unless the auction was
+published with ``reveal_losers_after_close`` on, when every bidder's name stands next to its
+code in the history once the auction has closed (``revealed_bidders``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,15 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from bidding.models import ENDED_STATES, OPEN_STATES, Auction, AuctionState, Bid, Registration
+from bidding.models import (
+    ENDED_STATES,
+    OPEN_STATES,
+    Auction,
+    AuctionResult,
+    AuctionState,
+    Bid,
+    Registration,
+)
 from core import clock
 
 S = AuctionState
@@ -66,6 +76,11 @@ def auction_snapshot(auction_id: int) -> dict[str, Any]:
         "registrant_count": registrants,
         "bids": [_bid_row(b) for b in bids],
     }
+    if a.state in ENDED_STATES:
+        names = revealed_bidders(a)  # REC-05: {} before the close or with the setting off
+        if names:
+            for row in out["bids"]:
+                row["name"] = names.get(row["code"], "")
     if a.state in ENDED_STATES and a.state != S.UNSOLD:
         result = getattr(a, "result", None)
         if result is not None and result.outcome == "sold":
@@ -74,13 +89,75 @@ def auction_snapshot(auction_id: int) -> dict[str, Any]:
 
 
 def auction_bid_history(auction_id: int) -> list[dict[str, Any]]:
-    """Every accepted bid, oldest first: codes, amounts, server times (AUC-25)."""
-    return [
+    """Every accepted bid, oldest first: codes, amounts, server times (AUC-25); after the close
+    of an auction published with ``reveal_losers_after_close`` on, each row also carries the
+    bidder's ``name`` (REC-05: never before the close, never with the setting off)."""
+    rows = [
         _bid_row(b)
         for b in Bid.objects.filter(
             auction_id=auction_id, auction__state__in=PUBLIC_STATES
         ).order_by("seq")
     ]
+    if rows:
+        auction = Auction.objects.filter(pk=auction_id).first()
+        names = revealed_bidders(auction) if auction is not None else {}
+        if names:
+            for row in rows:
+                row["name"] = names.get(row["code"], "")
+    return rows
+
+
+def reveals_bidders(auction: Auction) -> bool:
+    """REC-05: whether the bidders' names are public — only once bidding has closed (an
+    outcome record exists, the auction is in an ended state) and only when the auction was
+    published with ``reveal_losers_after_close`` on (read from its settings snapshot)."""
+    from bidding.services import setting
+
+    if auction.is_practice or auction.state not in ENDED_STATES:
+        return False
+    if not AuctionResult.objects.filter(auction_id=auction.pk).exists():
+        return False
+    return bool(setting(auction, "reveal_losers_after_close"))
+
+
+def _bidder_name(reg: Registration) -> str:
+    """The registered bidder's name, joint bidders' names after it (no ID numbers)."""
+    main = reg.identity.name if reg.identity_id else str(reg.user)
+    members = [m.identity.name for m in reg.members.select_related("identity").order_by("pk")]
+    return "、".join([main, *members])
+
+
+def revealed_bidders(auction: Auction) -> dict[str, str]:
+    """``{bidder code: name}`` of everyone who bid, winner and losers, when
+    ``reveals_bidders(auction)``; ``{}`` otherwise (then only the winner is known, through the
+    result and its confirmation, AUC-29)."""
+    if not reveals_bidders(auction):
+        return {}
+    codes = set(Bid.objects.filter(auction_id=auction.pk).values_list("bidder_code", flat=True))
+    regs = Registration.objects.filter(auction_id=auction.pk, bidder_code__in=codes).select_related(
+        "identity", "user"
+    )
+    return {r.bidder_code: _bidder_name(r) for r in regs if r.bidder_code}
+
+
+def revealed_bidder_rows(auction: Auction) -> list[dict[str, Any]]:
+    """The revealed bidders for a results card: code, name, highest bid, winner first."""
+    names = revealed_bidders(auction)
+    if not names:
+        return []
+    result = AuctionResult.objects.filter(auction_id=auction.pk).first()
+    winner = result.winner_code if result is not None and result.outcome == "sold" else ""
+    best: dict[str, int] = {}
+    for code, amount in Bid.objects.filter(auction_id=auction.pk).values_list(
+        "bidder_code", "amount_fen"
+    ):
+        best[code] = max(best.get(code, 0), amount)
+    rows = [
+        {"code": c, "name": n, "best_fen": best.get(c), "winner": bool(winner) and c == winner}
+        for c, n in names.items()
+    ]
+    rows.sort(key=lambda r: (not r["winner"], -(r["best_fen"] or 0), r["code"]))
+    return rows
 
 
 def auction_price_floor(auction_id: int) -> int | None:

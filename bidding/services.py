@@ -3201,11 +3201,17 @@ def auction_take_in_lieu(
         raise _refuse(
             "eligibility_proof_required", "限购房产不得由不具备购房资格的债权人抵债", "AUC-13"
         )
-    others = Party.objects.filter(case_id=auction.case_id, role=Party.Role.CREDITOR).exclude(
-        pk=party.pk
-    )
-    if party.priority is not None and others.filter(priority__lt=party.priority).exists():
-        raise _refuse("lower_priority", "有受偿顺位在先的债权人，应由其先行抵债", "AUC-36")
+    from bidding.in_lieu import check_in_lieu_party, has_applications
+
+    if has_applications(auction):
+        # AUC-36: of the creditors who applied, the earliest priority; equals → lot draw (APR-03).
+        check_in_lieu_party(auction, party.pk)
+    else:
+        others = Party.objects.filter(case_id=auction.case_id, role=Party.Role.CREDITOR).exclude(
+            pk=party.pk
+        )
+        if party.priority is not None and others.filter(priority__lt=party.priority).exists():
+            raise _refuse("lower_priority", "有受偿顺位在先的债权人，应由其先行抵债", "AUC-36")
     price = auction.starting_price_fen
     claim = _outstanding_claim_fen(party)
     excess = max(0, price - claim)
@@ -3510,11 +3516,18 @@ def _lot_for_route(lot_id: int, actor: Any):
     if lot is None:
         raise NotFound("lot_not_found", "拍品不存在")
     _require_court_staff(actor, lot.case.court_id)
-    if Auction.objects.filter(lot_id=lot_id, state__in=OPEN_STATES).exists():
+    if Auction.objects.filter(lot_id=lot_id, state__in=ROUTE_BLOCKING_STATES).exists():
         raise Conflict(
             "auction_in_progress", "该拍品有正在进行或已公告的拍卖，须先依法撤回", rule="AUC-01"
         )
+    if Auction.objects.filter(lot_id=lot_id, state__in=(S.SOLD, S.IN_LIEU)).exists():
+        raise Conflict("lot_already_disposed", "该拍品已拍卖成交或以物抵债", rule="AUC-01")
     return lot
+
+
+#: An auction of the lot in these states is announced or under way: another route must wait
+#: until it is withdrawn (a suspended or halted auction may still resume, AUC-40/41).
+ROUTE_BLOCKING_STATES = (S.SCHEDULED, *OPEN_STATES, S.SUSPENDED, S.HALTED)
 
 
 @transaction.atomic
@@ -3636,6 +3649,14 @@ def self_sale_complete(*, route_id: int, receipt_id: int, actor: Any) -> Disposa
         raise DomainError(
             "proceeds_not_in_case_account", "处置款须进入本案执行款账户", rule="AUC-44"
         )
+    if receipt.received_at < route.decided_at or (
+        route.period_end_at is not None and receipt.received_at > route.period_end_at
+    ):
+        raise DomainError(
+            "proceeds_outside_period", "处置款须在准许自行处置后、处置期限内到账", rule="AUC-44"
+        )
+    if DisposalRoute.objects.filter(proceeds_receipt_id=receipt.pk).exists():
+        raise Conflict("receipt_already_used", "该笔到账已作为其他处置的价款登记", rule="AUC-44")
     if receipt.amount_fen < (route.supervised_price_fen or 0):
         raise DomainError("below_supervised_price", "处置价款低于法院监督价", rule="AUC-44")
     route.status = DisposalRoute.Status.COMPLETED

@@ -2,8 +2,9 @@
 
 Nothing here is shown before bidding ends (REC-05): an auction qualifies only in an ended
 state with its outcome record. After a sale the confirmation names the buyer (AUC-29) and
-the bid history marks the winning code; losers stay codes (``reveal_losers_after_close``
-false).
+the bid history marks the winning code; losers stay codes unless the auction was published
+with ``reveal_losers_after_close`` on, when every row carries the bidder's ``name``
+(``bidding.selectors.auction_bid_history``).
 """
 
 from __future__ import annotations
