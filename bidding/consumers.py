@@ -186,6 +186,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         self.priority_checked = 0.0
         self.registration_id: int | None = None
         await self.accept()
+        # Under daphne the hub writes prepared frames straight to the connection.
+        self.ws_protocol = live.websocket_protocol(self.base_send)
         # Join before reading the snapshot, so no update falls between the two.
         self.hub = await live.Hub.get()
         await self.hub.join(self, self.auction_id)
