@@ -1,7 +1,12 @@
-"""Forms of the court pages. Money is entered in yuan (two decimals) and stored in fen; the
-services check the rules, the forms only parse."""
+"""Forms of the court pages and the bidder's registration. Money is entered in yuan (two
+decimals) and stored in fen; the services check the rules, the forms only parse (and, for
+registration, find the co-bidders and the agent the bidder names)."""
 
 from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -240,3 +245,161 @@ class ConsentForm(_Form):
 
 class InsistForm(_Form):
     insisted_at = LocalDateTimeField(label=_("申请执行人申请继续拍卖的时间（AUC-06）"))
+
+
+# ---- the bidder's registration (报名): joint bidders (共同竞买) and an agent (委托代理, AUC-14) ----
+JOINT_ROWS = 3
+
+
+def find_verified_person(username: str, id_number: str) -> Any:
+    """The active account ``username`` whose verified real-name identity has ``id_number``.
+
+    A bidder names a co-bidder or an agent by what that person gives them for it: the account
+    they sign in with and the number of their identity document. Both must match one verified
+    person; nothing about the person is read back (REC-05), only "found" or "not found".
+    """
+    from django.contrib.auth import get_user_model
+
+    from cases.models import Identity
+
+    number = re.sub(r"\s+", "", id_number or "")
+    if not username or not number:
+        return None
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        return None
+    verified = Identity.objects.filter(
+        user=user, status=Identity.Status.VERIFIED, number__iexact=number
+    ).exists()
+    return user if verified else None
+
+
+def parse_share(text: str) -> Decimal | None:
+    """A share in percent ("30", "33.33", "25%"): more than 0, less than 100, two decimals."""
+    text = (text or "").strip().rstrip("%％").strip()
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    exponent = value.as_tuple().exponent
+    if not value.is_finite() or not isinstance(exponent, int) or exponent < -2:
+        return None
+    if value <= 0 or value >= 100:
+        return None
+    return value
+
+
+class RegistrationForm(_Form):
+    """报名: the terms, the purchase-eligibility declaration (AUC-13), up to three co-bidders with
+    their shares (the registrant keeps the rest of 100%) and an agent the court must confirm
+    before bidding opens (AUC-14). Co-bidders and the agent are named by account and identity
+    number; the engine (``registration_create``) checks the rest."""
+
+    accept_terms = forms.BooleanField(required=False)
+    eligibility_declared = forms.BooleanField(required=False)
+    agent_username = forms.CharField(label=_("代理人登录账号"), max_length=150, required=False)
+    agent_id_number = forms.CharField(label=_("代理人证件号码"), max_length=40, required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        for i in range(1, JOINT_ROWS + 1):
+            self.fields[f"joint_{i}_username"] = forms.CharField(
+                label=_("共同竞买人登录账号"), max_length=150, required=False
+            )
+            self.fields[f"joint_{i}_id_number"] = forms.CharField(
+                label=_("共同竞买人证件号码"), max_length=40, required=False
+            )
+            self.fields[f"joint_{i}_share"] = forms.CharField(
+                label=_("份额（%）"), max_length=12, required=False
+            )
+
+    def joint_rows(self) -> list[dict[str, Any]]:
+        """The co-bidder rows as bound fields, for the template."""
+        return [
+            {
+                "n": i,
+                "username": self[f"joint_{i}_username"],
+                "id_number": self[f"joint_{i}_id_number"],
+                "share": self[f"joint_{i}_share"],
+            }
+            for i in range(1, JOINT_ROWS + 1)
+        ]
+
+    def has_joint_input(self) -> bool:
+        return any(
+            (self.data.get(f"joint_{i}_{k}") or "").strip()
+            for i in range(1, JOINT_ROWS + 1)
+            for k in ("username", "id_number", "share")
+        )
+
+    def has_agent_input(self) -> bool:
+        return any((self.data.get(k) or "").strip() for k in ("agent_username", "agent_id_number"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        own = getattr(self.user, "username", None)
+        members: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        total = Decimal(0)
+        for i in range(1, JOINT_ROWS + 1):
+            username = (data.get(f"joint_{i}_username") or "").strip()
+            number = (data.get(f"joint_{i}_id_number") or "").strip()
+            share_text = (data.get(f"joint_{i}_share") or "").strip()
+            if not (username or number or share_text):
+                continue
+            ok = True
+            if not username:
+                self.add_error(f"joint_{i}_username", _("请填写共同竞买人的登录账号"))
+                ok = False
+            if not number:
+                self.add_error(f"joint_{i}_id_number", _("请填写共同竞买人的证件号码"))
+                ok = False
+            share = parse_share(share_text)
+            if share is None:
+                self.add_error(
+                    f"joint_{i}_share", _("份额须为大于 0、小于 100 的百分数，最多两位小数")
+                )
+                ok = False
+            if not ok:
+                continue
+            if username == own:
+                self.add_error(f"joint_{i}_username", _("共同竞买人不能是您本人"))
+                continue
+            if username in seen:
+                self.add_error(f"joint_{i}_username", _("同一共同竞买人只能填写一次"))
+                continue
+            person = find_verified_person(username, number)
+            if person is None:
+                self.add_error(
+                    f"joint_{i}_username",
+                    _("未找到登录账号为“%(username)s”且证件号码相符的已实名认证用户")
+                    % {"username": username},
+                )
+                continue
+            seen.add(username)
+            members.append({"user": person, "share": share})
+            total += share or 0
+        if members and total >= 100:
+            self.add_error(None, _("共同竞买人份额合计须小于 100%（其余为您的份额）"))
+        agent = None
+        agent_username = (data.get("agent_username") or "").strip()
+        agent_number = (data.get("agent_id_number") or "").strip()
+        if agent_username or agent_number:
+            if not agent_username:
+                self.add_error("agent_username", _("请填写代理人的登录账号"))
+            elif not agent_number:
+                self.add_error("agent_id_number", _("请填写代理人的证件号码"))
+            elif agent_username == own:
+                self.add_error("agent_username", _("代理人不能是您本人"))
+            else:
+                agent = find_verified_person(agent_username, agent_number)
+                if agent is None:
+                    self.add_error(
+                        "agent_username",
+                        _("未找到登录账号为“%(username)s”且证件号码相符的已实名认证用户")
+                        % {"username": agent_username},
+                    )
+        data["joint_bidders"] = members
+        data["agent"] = agent
+        return data

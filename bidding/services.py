@@ -787,6 +787,11 @@ def registration_create(
         raise _refuse("terms_not_accepted", "须阅读并接受竞买须知", "AUC-09")
     if Registration.objects.filter(auction_id=auction.pk, user_id=user.pk).exists():
         raise Conflict("already_registered", "您已报名本场拍卖")
+    if Registration.objects.filter(auction_id=auction.pk, agent_user_id=user.pk).exists():
+        # One person, one bidder per auction: a bid then belongs to exactly one registration.
+        raise _refuse(
+            "agent_registered", "您已受托代理本场拍卖的竞买，不能再以本人名义报名", "AUC-14"
+        )
     if auction.is_practice:
         identity = _verified_identity(user)  # optional for practice: play money, no real name
     else:
@@ -807,6 +812,10 @@ def registration_create(
     total_share = Decimal(0)
     for item in joint_bidders or []:
         co_user = item.get("user")
+        if co_user is not None and co_user.pk == user.pk:
+            raise _refuse("invalid_joint_bidder", "共同竞买人不能是报名人本人")
+        if co_user is not None and any(m[0].pk == co_user.pk for m in members):
+            raise _refuse("invalid_joint_bidder", "同一共同竞买人不能重复填写")
         try:
             share = Decimal(str(item.get("share")))
         except Exception:
@@ -827,6 +836,16 @@ def registration_create(
     if agent is not None:
         if getattr(agent, "pk", None) == user.pk:
             raise _refuse("invalid_agent", "代理人不能是本人", "AUC-14")
+        if (
+            Registration.objects.filter(auction_id=auction.pk)
+            .filter(Q(user_id=agent.pk) | Q(agent_user_id=agent.pk))
+            .exists()
+        ):
+            # One person, one bidder per auction (the bid path finds the registration by
+            # bidder or agent): an agent neither bids for themself nor for two registrants.
+            raise _refuse(
+                "agent_unavailable", "该代理人已参加本场拍卖的竞买或已受他人委托", "AUC-14"
+            )
         agent_identity = _verified_identity(agent)
         if agent_identity is None and not auction.is_practice:
             raise _refuse("identity_not_verified", "代理人须先完成实名认证", "AUC-14")
@@ -886,11 +905,12 @@ def _own_registration(registration_id: int, user: Any) -> Registration:
     return reg
 
 
-def registration_pay_deposit(*, registration_id: int, user: Any):
+def registration_pay_deposit(*, registration_id: int, user: Any, return_url: str = ""):
     """Ask settlement for the deposit (AUC-17); practice auctions take play money at once.
 
     Returns settlement's ``PaymentIntent`` (``.pay_url``, ``.status``), or ``None`` for a
-    practice auction (the code is issued immediately).
+    practice auction (the code is issued immediately). ``return_url``: where the payment page
+    sends the bidder back to (the auction page).
     """
     reg = _own_registration(registration_id, user)
     auction = reg.auction
@@ -920,6 +940,8 @@ def registration_pay_deposit(*, registration_id: int, user: Any):
         payer_name=identity.name if identity else str(reg.user),
         amount_fen=reg.deposit_required_fen,
         idempotency_key=f"{reg.money_ref}/deposit",
+        description=f"竞买保证金：{auction.title}",
+        return_url=return_url,
     )
 
 

@@ -8,6 +8,7 @@ only their own registration.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -20,14 +21,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from bidding import live
+from bidding.forms import RegistrationForm
 from bidding.models import Auction, AuctionState, Registration
 from bidding.selectors import auction_bid_history, auction_snapshot, registration_for
+from core import clock
 from core.errors import DomainError
 from core.ratelimit import write_rate_limited
 
 S = AuctionState
 PRE_BIDDING = {S.SCHEDULED}
 LIVE = {S.BIDDING, S.EXTENDED}
+PAUSED = {S.SUSPENDED, S.HALTED}  # AUC-40: the court may resume
 
 
 def _public_auction(auction_id: int) -> Auction:
@@ -78,18 +82,99 @@ def _disclosures(auction: Auction) -> list[dict[str, Any]]:
 
 
 def _bidder_step(auction: Auction, reg: Registration | None, user: Any) -> str:
-    """Where the signed-in user is on the way to bidding."""
+    """Where the signed-in user is on the way to bidding (as a registrant or as the agent)."""
+    still_open = auction.state in PRE_BIDDING | LIVE | PAUSED
     if not user.is_authenticated:
-        return "login"
+        return "login" if still_open else "closed"
     if reg is None:
-        return "register" if auction.state in PRE_BIDDING | LIVE else "closed"
-    if not reg.bidder_code:
-        if reg.status == Registration.Status.PENDING_DEPOSIT:
-            return "deposit"
+        if auction.state in PRE_BIDDING | LIVE:
+            return "register"
+        return "paused" if auction.state in PAUSED else "closed"
+    if reg.user_id != user.pk:
+        return _agent_step(auction, reg)
+    if not reg.bidder_code or (
+        # A halt refunded the deposit (AUC-41): after the resume the bidder pays again.
+        reg.status == Registration.Status.RELEASED and auction.state in PRE_BIDDING | LIVE
+    ):
+        if reg.status in (Registration.Status.PENDING_DEPOSIT, Registration.Status.RELEASED):
+            return "deposit" if still_open else "waiting"
         return "waiting"
     if not reg.password_hash:
         return "password"
     return "bid"
+
+
+def _agent_step(auction: Auction, reg: Registration) -> str:
+    """The agent's way to bidding for the registrant (AUC-14): the court confirms the agency
+    before bidding opens; the registrant pays the deposit and sets the bidding password."""
+    if not reg.agent_confirmed_at:
+        started = auction.start_at is not None and clock.now() >= auction.start_at
+        return "agent_too_late" if started else "agent_unconfirmed"
+    if not reg.bidder_code or reg.status != Registration.Status.ACTIVE:
+        return "agent_deposit"
+    if not reg.password_hash:
+        return "agent_password"
+    return "bid"
+
+
+def _state_notes() -> dict[str, str]:
+    """Why the bidder cannot act now, per state (AUC-03, AUC-40..43)."""
+    return {
+        S.SUSPENDED: _("拍卖已暂缓，暂停出价。法院恢复拍卖后可继续出价，竞价时间以法院公告为准。"),
+        S.HALTED: _(
+            "拍卖已中止，暂停出价。已交的保证金将退还；法院恢复拍卖后须重新交纳保证金方可出价。"
+        ),
+        S.WITHDRAWN: _("拍卖已撤回，不再接受出价。"),
+        S.SET_ASIDE: _("拍卖已撤销，不再接受出价。"),
+        S.CASE_WITHDRAWN: _("案件已撤回，拍卖终止，不再接受出价。"),
+    }
+
+
+def _action_note(auction: Auction, step: str) -> str:
+    """The explanation shown above the bidder's forms while bids are not taken ("" when they are).
+
+    The script keeps it current from ``state`` messages (``auction.js``: ``actionNote``).
+    """
+    state = auction.state
+    if state in LIVE:
+        return ""
+    if state == S.SCHEDULED:
+        if auction.start_at is not None and clock.now() >= auction.start_at:
+            return ""  # the first bid opens it (the engine does the same)
+        return str(_("竞价尚未开始，开始后方可出价。")) if step == "bid" else ""
+    return str(_state_notes().get(state, _("本场拍卖竞价已结束，不再接受出价。")))
+
+
+def _percent(value: Decimal) -> str:
+    """A share as typed: "30", "25.5", "33.33" (no trailing zeros)."""
+    text = format(Decimal(value).quantize(Decimal("0.01")), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _registration_facts(
+    auction: Auction, reg: Registration | None, user: Any
+) -> dict[str, Any] | None:
+    """What the registrant (or the agent) sees about their own registration: joint shares and
+    the agent's confirmation (AUC-14). Only the accounts the registrant typed are named, and
+    only to the registrant; the agent learns no more than that they act for a registration."""
+    if reg is None:
+        return None
+    is_agent = reg.user_id != getattr(user, "pk", None)
+    rows = [] if is_agent else list(reg.members.select_related("user").order_by("pk"))
+    members = [
+        {"username": m.user.username if m.user_id else "—", "share": _percent(m.share_percent)}
+        for m in rows
+    ]
+    own_share = _percent(Decimal(100) - sum((m.share_percent for m in rows), Decimal(0)))
+    started = auction.start_at is not None and clock.now() >= auction.start_at
+    return {
+        "is_agent": is_agent,
+        "members": members,
+        "own_share": own_share,
+        "agent_username": reg.agent_user.username if reg.agent_user_id else "",
+        "agent_confirmed": bool(reg.agent_confirmed_at),
+        "agent_too_late": bool(reg.agent_user_id and not reg.agent_confirmed_at and started),
+    }
 
 
 def _labels() -> dict[str, str]:
@@ -125,16 +210,32 @@ def _labels() -> dict[str, str]:
         "yuan": _("元"),
         "leading": _("您当前领先"),
         "outbid": _("您已被超越"),
+        "note_scheduled": _("竞价尚未开始，开始后方可出价。"),
+        "note_closed": _("本场拍卖竞价已结束，不再接受出价。"),
+        "state_notes": {str(k): str(v) for k, v in _state_notes().items()},
+        # The page's language, not the websocket's (whose state_label is the server default).
+        "state_labels": {str(state.value): str(state.label) for state in AuctionState},
     }
 
 
 @require_GET
 def auction_page(request: HttpRequest, auction_id: int) -> HttpResponse:
-    auction = _public_auction(auction_id)
-    snap = _snapshot(auction_id)
-    reg = registration_for(request.user, auction_id) if request.user.is_authenticated else None
-    step = _bidder_step(auction, reg, request.user)
-    history = auction_bid_history(auction_id)
+    return _render_page(request, _public_auction(auction_id))
+
+
+def _render_page(
+    request: HttpRequest,
+    auction: Auction,
+    *,
+    register_form: RegistrationForm | None = None,
+) -> HttpResponse:
+    """The auction page; ``register_form`` is a bound registration form to show again (with
+    its errors and everything the bidder typed) after a refused registration."""
+    snap = _snapshot(auction.pk)
+    user = request.user
+    reg = registration_for(user, auction.pk) if user.is_authenticated else None
+    step = _bidder_step(auction, reg, user)
+    history = auction_bid_history(auction.pk)
     result = getattr(auction, "result", None) if auction.state not in PRE_BIDDING | LIVE else None
     config = {
         "auction_id": auction.pk,
@@ -149,6 +250,9 @@ def auction_page(request: HttpRequest, auction_id: int) -> HttpResponse:
     lot_restricted = bool(
         auction.lot_id and auction.lot.assets.filter(purchase_restricted=True).exists()
     )
+    if step == "register" and register_form is None:
+        register_form = RegistrationForm(user=user)
+    action_note = _action_note(auction, step)
     return render(
         request,
         "bidding/auction.html",
@@ -156,7 +260,10 @@ def auction_page(request: HttpRequest, auction_id: int) -> HttpResponse:
             "auction": auction,
             "snap": snap,
             "reg": reg,
+            "reg_facts": _registration_facts(auction, reg, user),
             "step": step,
+            "action_note": action_note,
+            "register_form": register_form,
             "history": _with_times(list(reversed(history))[:20]),
             "history_count": len(history),
             "result": result,
@@ -209,19 +316,33 @@ def _back(auction_id: int) -> HttpResponse:
 @require_POST
 @write_rate_limited("bidding-register")
 def register(request: HttpRequest, auction_id: int) -> HttpResponse:
-    """报名: accept the terms (and declare purchase eligibility where the lot needs it)."""
+    """报名: accept the terms (and declare purchase eligibility where the lot needs it, AUC-13),
+    optionally with co-bidders and their shares (共同竞买) and an agent (委托代理, AUC-14).
+
+    A refusal shows the page again with the reason and everything the bidder typed."""
     from bidding.services import registration_create
 
-    _public_auction(auction_id)
+    auction = _public_auction(auction_id)
+    form = RegistrationForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _render_page(request, auction, register_form=form)
+    data = form.cleaned_data
     try:
         registration_create(
             auction_id=auction_id,
             user=request.user,
-            accept_terms=request.POST.get("accept_terms") == "on",
-            eligibility_declared=request.POST.get("eligibility_declared") == "on",
+            accept_terms=bool(data.get("accept_terms")),
+            eligibility_declared=bool(data.get("eligibility_declared")),
+            joint_bidders=data["joint_bidders"] or None,
+            agent=data["agent"],
         )
     except DomainError as exc:
-        messages.error(request, exc.message)
+        form.add_error(None, str(exc.message))
+        return _render_page(request, auction, register_form=form)
+    if data["agent"] is not None:
+        messages.success(
+            request, _("报名成功，请交纳保证金。委托代理须在竞价开始前经法院确认（AUC-14）。")
+        )
     else:
         messages.success(request, _("报名成功，请交纳保证金。"))
     return _back(auction_id)
@@ -238,8 +359,14 @@ def deposit(request: HttpRequest, auction_id: int) -> HttpResponse:
     if reg is None:
         messages.error(request, _("您尚未报名参加本场拍卖"))
         return _back(auction_id)
+    if reg.user_id != request.user.pk:
+        messages.error(request, _("保证金由委托人本人交纳"))
+        return _back(auction_id)
+    back = request.build_absolute_uri(reverse("bidding:auction", args=[auction_id]) + "#bid")
     try:
-        intent = registration_pay_deposit(registration_id=reg.pk, user=request.user)
+        intent = registration_pay_deposit(
+            registration_id=reg.pk, user=request.user, return_url=back
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
         return _back(auction_id)
@@ -262,6 +389,9 @@ def password(request: HttpRequest, auction_id: int) -> HttpResponse:
     reg = registration_for(request.user, auction_id)
     if reg is None:
         messages.error(request, _("您尚未报名参加本场拍卖"))
+        return _back(auction_id)
+    if reg.user_id != request.user.pk:
+        messages.error(request, _("竞价密码由委托人本人设置"))
         return _back(auction_id)
     first = request.POST.get("password", "")
     if first != request.POST.get("password2", ""):

@@ -100,8 +100,11 @@ class AdyenGateway:
             "countryCode": "CN",
             "shopperLocale": "zh-CN",
         }
-        if self.return_url:
-            request["returnUrl"] = self.return_url
+        # The page that asked for this payment (absolute), else the configured default.
+        own = str(getattr(intent, "return_url", "") or "")
+        return_url = own if own.startswith(("https://", "http://")) else self.return_url
+        if return_url:
+            request["returnUrl"] = return_url
         if intent.mode == "authorise":
             request["manualCapture"] = True
         if self.split_mode in ("court", "per_case"):

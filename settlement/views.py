@@ -89,8 +89,25 @@ def sim_pay(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "settlement/sim_pay.html",
-        {"payment": payment, "amount": yuan(payment.amount_minor)},
+        {
+            "payment": payment,
+            "amount": yuan(payment.amount_minor),
+            **_payment_return(request, payment.merchant_reference),
+        },
     )
+
+
+def _payment_return(request: HttpRequest, reference: str) -> dict[str, str]:
+    """Where the payer goes back to: the page that asked for the payment, on this site only."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    row = PaymentIntent.objects.filter(reference=reference).values("return_url", "purpose").first()
+    url = (row or {}).get("return_url") or ""
+    if not url or not url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return {"return_url": ""}
+    return {"return_url": url, "return_purpose": (row or {}).get("purpose") or ""}
 
 
 @login_required

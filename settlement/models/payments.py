@@ -46,6 +46,8 @@ class PaymentIntent(models.Model):
     gateway = models.CharField(_("支付通道"), max_length=20)
     psp_reference = models.CharField(_("通道流水号"), max_length=60, blank=True, db_index=True)
     pay_url = models.CharField(_("支付链接"), max_length=500, blank=True)
+    # Where the payment page sends the payer back to (the page that asked for the payment).
+    return_url = models.CharField(_("支付后返回地址"), max_length=500, blank=True)
     idempotency_key = models.CharField(max_length=250, unique=True)
     created_at = models.DateTimeField(_("创建时间"))
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)

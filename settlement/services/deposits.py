@@ -96,8 +96,13 @@ def deposit_request(
     mode: str = "authorise",
     currency: str = "CNY",
     actor: Any = None,
+    description: str = "",
+    return_url: str = "",
 ) -> PaymentIntent:
     """Ask the bidder to pay or freeze the deposit (AUC-17); ``pay_url`` is where they do it.
+
+    ``description`` is what the payer sees on the payment page (default: the reference);
+    ``return_url`` is where the payment page sends them back to (an http(s) URL or a path).
 
     When the gateway confirms, the hold is posted and ``DepositHeld`` is published in that
     transaction. ``amount_fen == 0`` (AUC-18 full exemption) posts nothing and publishes
@@ -141,6 +146,7 @@ def deposit_request(
         currency=currency,
         mode=mode,
         gateway=gateway_name,
+        return_url=(return_url or "")[:500],
         idempotency_key=key,
         created_at=now,
     )
@@ -179,7 +185,7 @@ def deposit_request(
         hold.save(update_fields=["status", "held_at"])
     else:
         created = get_gateway(gateway_name).create_payment(
-            intent=intent, description=f"竞买保证金 {ref}"
+            intent=intent, description=(description or "").strip() or f"竞买保证金 {ref}"
         )
         intent.pay_url = created.pay_url
         intent.save(update_fields=["pay_url"])

@@ -29,7 +29,9 @@
   let retry = 0;
   let stopReconnect = false;
   let resyncTimer = null;
-  let iBid = false; // this browser placed an accepted bid
+  // "I have bid" (for the outbid status): any bid in the history under my code, from the page's
+  // history, a snapshot, a live update or my own acknowledgement, so it survives a reload.
+  let iBid = false;
   const pending = new Map(); // client_id → amount
 
   // ---- formatting ---------------------------------------------------------------------------
@@ -76,7 +78,11 @@
 
   // ---- applying server messages -----------------------------------------------------------
   function mergeBids(list) {
-    (list || []).forEach(function (b) { if (b && b.seq) st.bids.set(b.seq, b); });
+    (list || []).forEach(function (b) {
+      if (!b || !b.seq) return;
+      st.bids.set(b.seq, b);
+      if (cfg.my_code && b.code === cfg.my_code) iBid = true;
+    });
   }
   function applyFields(m) {
     if (m.seq !== undefined && m.seq !== null && m.seq < st.seq) return false;
@@ -181,6 +187,42 @@
     if (form) form.querySelectorAll("button, input").forEach(function (el) { el.disabled = true; });
   }
 
+  // ---- may the bidder act now? ------------------------------------------------------------------
+  // Bids are taken only while bidding is open (AUC-03); a scheduled auction whose start has passed
+  // on the server's clock opens with the first bid (the engine does the same). While the court has
+  // suspended (暂缓) or halted (中止) the auction, or once it has ended, the bidder's forms are
+  // disabled with the reason; a `state` message that reopens bidding enables them again.
+  function startPassed() {
+    return st.state === "scheduled" && st.startMs !== null && Date.now() + offset >= st.startMs;
+  }
+  function bidsOpen() {
+    return !st.closed && (!!OPEN[st.state] || startPassed());
+  }
+  function actionNote(isBidForm) {
+    if (bidsOpen()) return "";
+    if (st.state === "scheduled") return isBidForm ? (L.note_scheduled || "") : "";
+    const notes = L.state_notes || {};
+    return notes[st.state] || L.note_closed || "";
+  }
+  let lastAvailability = null;
+  function drawAvailability() {
+    const box = document.getElementById("bid");
+    if (!box) return;
+    const isBidForm = !!document.getElementById("bid-form");
+    const note = actionNote(isBidForm);
+    const key = (st.state || "") + "|" + note + "|" + st.closed;
+    if (key === lastAvailability) return;
+    lastAvailability = key;
+    els("action_note").forEach(function (el) {
+      el.textContent = note;
+      el.hidden = !note;
+    });
+    // Registration, deposit and password forms stay usable while the auction is only announced.
+    box.querySelectorAll("fieldset[data-live-form]").forEach(function (fs) {
+      fs.disabled = !!note;
+    });
+  }
+
   // ---- rendering (batched per animation frame) -----------------------------------------------
   let frame = 0;
   function render() {
@@ -203,7 +245,8 @@
     setText("leader_code", st.leader || "—");
     setText("extension_count", st.ext);
     setText("seq", st.seq);
-    if (st.stateLabel) setText("state_label", st.stateLabel);
+    const stateLabel = (L.state_labels || {})[st.state] || st.stateLabel;
+    if (stateLabel) setText("state_label", stateLabel);
     els("state_label").forEach(function (el) { el.className = "tag state-" + (st.state || ""); });
     if (st.watchers !== null) setText("watchers", st.watchers);
     if (st.registrants !== null) setText("registrants", st.registrants);
@@ -211,12 +254,13 @@
     if (cfg.my_code) {
       const status = els("my_status");
       status.forEach(function (el) {
-        if (ended) { el.hidden = true; }
+        if (ended || !OPEN[st.state]) { el.hidden = true; }
         else if (st.leader && st.leader === cfg.my_code) { el.textContent = L.leading; el.hidden = false; el.className = "tag green"; }
-        else if (iBid && OPEN[st.state]) { el.textContent = L.outbid; el.hidden = false; el.className = "tag red"; }
+        else if (iBid) { el.textContent = L.outbid; el.hidden = false; el.className = "tag red"; }
         else { el.hidden = true; }
       });
     }
+    drawAvailability();
     if (st.seq !== lastDrawnSeq || st.bids.size !== drawnBidCount) {
       lastDrawnSeq = st.seq;
       drawHistory();
@@ -319,6 +363,10 @@
       if (left === 0 && OPEN[st.state]) {
         text = "00:00:00";
         endPoll(); // the close is pushed, but never rely on one push: ask for the state
+      } else if (left === 0 && st.state === "scheduled") {
+        text = "00:00:00";
+        drawAvailability(); // the start has passed: bids are taken (the first one opens bidding)
+        endPoll(); // and the opening is pushed, but ask for the state as well
       } else {
         const d = Math.floor(left / 86400000); left -= d * 86400000;
         const h = Math.floor(left / 3600000); left -= h * 3600000;
@@ -334,7 +382,10 @@
   let endPollTimer = null;
   function endPoll() {
     if (endPollTimer) return;
-    endPollTimer = setTimeout(function () { endPollTimer = null; if (OPEN[st.state]) resync(); }, 2000);
+    endPollTimer = setTimeout(function () {
+      endPollTimer = null;
+      if (OPEN[st.state] || st.state === "scheduled") resync();
+    }, 2000);
   }
 
   // ---- websocket ----------------------------------------------------------------------------
