@@ -501,11 +501,23 @@ def _check_open(auction: Auction, now: dt.datetime) -> str:
     return old
 
 
-def _check_bidder(auction: Auction, reg: Registration) -> None:
+def _check_bidder(auction: Auction, reg: Registration, acting_user_id: int | None = None) -> None:
+    """The registration may bid now (AUC-17), and whoever acts for it may (AUC-14).
+
+    ``acting_user_id``: who is bidding. The registrant bids in person whatever became of the
+    agency; the agent only if the court confirmed it before bidding opened. Unknown (the
+    engine's own proxy bids): the agency must be confirmed if there is one."""
     if reg.status not in (Registration.Status.ACTIVE,) or not reg.bidder_code:
         raise _refuse("deposit_not_confirmed", "保证金尚未确认，不能出价", "AUC-17")
-    if reg.agent_user_id and not (
-        reg.agent_confirmed_at and auction.start_at and reg.agent_confirmed_at < auction.start_at
+    in_person = acting_user_id is not None and acting_user_id == reg.user_id
+    if (
+        reg.agent_user_id
+        and not in_person
+        and not (
+            reg.agent_confirmed_at
+            and auction.start_at
+            and reg.agent_confirmed_at < auction.start_at
+        )
     ):
         raise _refuse("agent_not_confirmed", "委托代理竞买未在竞价开始前经法院确认", "AUC-14")
 
@@ -570,7 +582,7 @@ def _bid_place_locked(
             raise _refuse("bad_password", "竞价密码错误", "AUC-17")
         now = clock.now()
         old_state = _check_open(auction, now)
-        _check_bidder(auction, reg)
+        _check_bidder(auction, reg, user.pk)
         _check_amount(auction, reg, amount_fen)
         bid, previous_leader, extended = _apply_bid(
             auction, reg, amount_fen, now, client_id=client_id, is_proxy=False
@@ -694,7 +706,7 @@ def proxy_bid_set(
         raise _refuse("proxy_disabled", "本场拍卖未启用代理出价", "AUC-27")
     now = clock.now()
     old_state = _check_open(auction, now)
-    _check_bidder(auction, reg)
+    _check_bidder(auction, reg, user.pk)
     if (
         isinstance(max_fen, bool)
         or not isinstance(max_fen, int)

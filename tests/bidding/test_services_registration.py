@@ -254,6 +254,14 @@ def test_agent_must_be_confirmed_by_the_court_before_bidding_opens_auc14(court, 
     refused(
         "agent_too_late", services.registration_confirm_agent, registration_id=reg.pk, actor=judge
     )
+    # The registrant still bids in person: only the unconfirmed agency is refused.
+    placed = services.bid_place(
+        auction_id=auction.pk,
+        user=principal,
+        amount_fen=auction.starting_price_fen,
+        password=PASSWORD,
+    )
+    assert placed.bidder_code == reg.bidder_code
 
 
 def test_confirmed_agent_bids_for_the_registrant_auc14(court, judge, frozen_now):
