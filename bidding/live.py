@@ -12,11 +12,12 @@ Shape (docs/websocket.md):
   only member of ``auction.<id>`` for that process, whatever the number of watchers. A group
   message therefore crosses the channel layer once per process, not once per watcher, and the
   hub writes the same pre-encoded text to each local websocket.
-* **Coalesce.** The hub spends a delivery budget (deliveries/s per process,
-  ``GAVEL_LIVE_FANOUT_BUDGET``): with *n* local watchers of an auction it sends at most
-  ``budget / n`` updates/s to them (and at most ``GAVEL_LIVE_MAX_UPDATES_PER_SECOND`` if set).
-  An update arriving inside the window waits; all waiting updates then go out as one message
-  (latest state + every bid in between), encoded once. With few watchers nothing waits.
+* **Coalesce.** The hub paces each auction's fan-out by what it costs: after a fan-out that
+  took *d*, the next waits at least *d* (``GAVEL_LIVE_FANOUT_SHARE`` 0.5: fanning out takes at
+  most half the process), and at most ``GAVEL_LIVE_MAX_UPDATES_PER_SECOND`` go out if that is
+  set (an optional fixed ``GAVEL_LIVE_FANOUT_BUDGET`` of deliveries/s too). An update arriving
+  inside the window waits; all waiting updates then go out as one message (latest state +
+  every bid in between), encoded once. With few watchers nothing waits.
 * **Stale bids.** :func:`known_price` is the highest committed price this process has seen.
   Prices only rise, so a bid at or below it is stale even if this knowledge lags; the
   consumer refuses such a bid without touching the database (never a good bid: a lagging
@@ -65,8 +66,17 @@ def group_name(auction_id: int) -> str:
 
 
 def fanout_budget() -> float:
-    """Deliveries per second one process may spend per auction before coalescing."""
-    return float(getattr(settings, "GAVEL_LIVE_FANOUT_BUDGET", 10_000))
+    """An optional fixed cap: deliveries per second per process per auction (0: none; the
+    fan-out then paces itself by what it measures, see :func:`fanout_share`)."""
+    return float(getattr(settings, "GAVEL_LIVE_FANOUT_BUDGET", 0) or 0)
+
+
+def fanout_share() -> float:
+    """The share of the process's time one auction's fan-out may take under load: after a
+    fan-out that took *d* seconds the next waits at least *d · (1/share − 1)*, and everything
+    that arrives meanwhile leaves as one message."""
+    share = float(getattr(settings, "GAVEL_LIVE_FANOUT_SHARE", 0.5) or 0.5)
+    return min(max(share, 0.05), 1.0)
 
 
 def max_updates_per_second() -> float:
@@ -354,6 +364,7 @@ class _Flow:
     """One auction's deliveries in this process: what waits, and the task that sends it."""
 
     last_sent: float = float("-inf")
+    last_cost: float = 0.0  # seconds the last fan-out took
     pending: list[dict[str, Any]] = field(default_factory=list)
     task: asyncio.Task | None = None
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
@@ -561,9 +572,15 @@ class Hub:
         if flow.task is None or flow.task.done():
             flow.task = self.loop.create_task(self._sender(auction_id, flow))
 
-    def _interval(self, auction_id: int) -> float:
-        n = self.local_count(auction_id)
-        interval = n / fanout_budget() if fanout_budget() > 0 else 0.0
+    def _interval(self, auction_id: int, flow: _Flow) -> float:
+        """The least time between two sends to this auction's watchers: what the last fan-out
+        cost (so fanning out never takes more than ``fanout_share`` of the process), the
+        optional per-watcher cap and the optional fixed budget, whichever is longest."""
+        share = fanout_share()
+        interval = flow.last_cost * (1.0 / share - 1.0)
+        budget = fanout_budget()
+        if budget > 0:
+            interval = max(interval, self.local_count(auction_id) / budget)
         cap = max_updates_per_second()
         if cap > 0:
             interval = max(interval, 1.0 / cap)
@@ -573,7 +590,7 @@ class Hub:
         """Send what waits, at most once per window; a fan-out slower than the window simply
         makes the next batch bigger (coalescing under load, never a growing queue)."""
         while flow.pending:
-            wait = flow.last_sent + self._interval(auction_id) - time.monotonic()
+            wait = flow.last_sent + self._interval(auction_id, flow) - time.monotonic()
             if wait > 0 and all(m.get("kind") == "bid" for m in flow.pending):
                 flow.wakeup.clear()
                 with contextlib.suppress(TimeoutError):
@@ -582,6 +599,7 @@ class Hub:
             flow.last_sent = time.monotonic()
             for text in _texts(batch):
                 await self.deliver(auction_id, text)
+            flow.last_cost = time.monotonic() - flow.last_sent
 
     def flush_now(self, auction_id: int) -> None:
         """Send what waits without waiting for the window (tests, shutdown)."""
@@ -611,7 +629,7 @@ class Hub:
                             frame = prepared[id(proto.factory)] = proto.factory.prepareMessage(
                                 text.encode("utf-8"), isBinary=False, doNotCompress=True
                             )
-                        proto.sendPreparedMessage(frame)
+                        _write_frame(proto, frame)
                 else:
                     await consumer.push(text)
             except Exception:
@@ -674,6 +692,46 @@ class Hub:
             await self._redis.hset(key, PROCESS_ID, f"{self.local_count(auction_id)}:{now}")
             await self._redis.expire(key, COUNTS_STALE_SECONDS * 4)
             self.totals[auction_id] = _sum_fresh(await self._redis.hgetall(key), now)
+
+
+def _write_frame(proto: Any, frame: Any) -> None:
+    """Write a prepared frame to one daphne connection.
+
+    Twisted never writes at once: ``transport.write`` buffers and registers the socket with
+    the reactor (an epoll change), which writes on its next turn and unregisters it (another)
+    — three system calls and a loop turn per frame, the largest cost of a fan-out. When the
+    connection is plain TCP and nothing is waiting in its buffers, the frame is sent on the
+    socket here; whatever the kernel does not take goes to Twisted's buffer as usual. Anything
+    else (TLS, a backlog, a closing connection) takes autobahn's own path."""
+    transport = proto.transport
+    if (
+        _TCP_SERVER is not None
+        and type(transport) is _TCP_SERVER
+        and transport.connected
+        and not transport.disconnecting
+        and not getattr(transport, "_writeDisconnected", True)
+        and not transport._tempDataBuffer
+        and len(transport.dataBuffer) == transport.offset
+        and not proto.send_queue
+    ):
+        data = frame.payloadHybi
+        try:
+            sent = transport.socket.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            proto.sendPreparedMessage(frame)  # let Twisted meet the error its own way
+            return
+        if sent < len(data):
+            transport.write(data[sent:])
+        return
+    proto.sendPreparedMessage(frame)
+
+
+try:
+    from twisted.internet.tcp import Server as _TCP_SERVER
+except ImportError:  # not under daphne
+    _TCP_SERVER = None
 
 
 def websocket_protocol(send: Any) -> Any | None:

@@ -9,7 +9,7 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 # A person cannot bid 100 times a second; the closed-loop clients do, on purpose.
 GAVEL_LIVE_BID_RATE = (1e6, 1e6)
 GAVEL_LIVE_MESSAGE_RATE = (1e6, 1e6)
-GAVEL_LIVE_FANOUT_BUDGET = float(os.environ.get("BENCH_FANOUT_BUDGET", "10000"))
+GAVEL_LIVE_FANOUT_BUDGET = float(os.environ.get("BENCH_FANOUT_BUDGET", "0"))
 GAVEL_LIVE_MAX_UPDATES_PER_SECOND = float(os.environ.get("BENCH_MAX_UPDATES", "0"))
 RATELIMIT_ENABLE = False
 LOGGING = {

@@ -548,3 +548,23 @@ async def test_an_update_from_another_server_process_reaches_local_watchers_once
     assert (await receive(watcher, "state", "extended", "pong"))["type"] == "pong"
     await watcher.disconnect()
     await bidder.disconnect()
+
+
+def test_the_fan_out_paces_itself_by_what_the_last_one_cost(settings):
+    """Coalescing under load without a machine-specific number: after a fan-out that took d,
+    the next waits d (half the process at most by default), a quarter share waits 3d; the
+    optional per-watcher cap still applies; with nothing measured nothing waits."""
+    import asyncio
+
+    hub = live.Hub(asyncio.new_event_loop())
+    flow = live._Flow()
+    settings.GAVEL_LIVE_FANOUT_BUDGET = 0
+    settings.GAVEL_LIVE_MAX_UPDATES_PER_SECOND = 0
+    assert hub._interval(1, flow) == 0.0
+    flow.last_cost = 0.030
+    assert hub._interval(1, flow) == pytest.approx(0.030)
+    settings.GAVEL_LIVE_FANOUT_SHARE = 0.25
+    assert hub._interval(1, flow) == pytest.approx(0.090)
+    settings.GAVEL_LIVE_MAX_UPDATES_PER_SECOND = 5
+    assert hub._interval(1, flow) == pytest.approx(0.2)
+    hub.loop.close()
