@@ -40,6 +40,19 @@ from core.ratelimit import write_rate_limited
 S = AuctionState
 
 
+def _form_call(request: HttpRequest, form: Any, call: Any, done: Any) -> bool:
+    """Run one court service for a form: on success say ``done`` and return True; on a
+    refusal put its Chinese message and rule on the form (everything typed stays)."""
+    try:
+        call()
+    except DomainError as exc:
+        rule = f"（{exc.rule}）" if exc.rule else ""
+        form.add_error(None, f"{exc.message}{rule}")
+        return False
+    messages.success(request, done)
+    return True
+
+
 def _require_court_staff(request: HttpRequest, court_id: int | None) -> None:
     user = request.user
     if not (
@@ -529,18 +542,12 @@ def court_lot(request: HttpRequest, lot_id: int) -> HttpResponse:
                     actor=request.user,
                 ),
             }
-            try:
-                calls[action]()
-            except DomainError as exc:
-                rule = f"（{exc.rule}）" if exc.rule else ""
-                form.add_error(None, f"{exc.message}{rule}")
-            else:
-                done = {
-                    "offline": _("已记录其他处置途径及理由。"),
-                    "self_sale": _("已准许被执行人自行处置。"),
-                    "complete": _("已记录自行处置完成，处置款已进入本案账户。"),
-                }
-                messages.success(request, done[action])
+            done = {
+                "offline": _("已记录其他处置途径及理由。"),
+                "self_sale": _("已准许被执行人自行处置。"),
+                "complete": _("已记录自行处置完成，处置款已进入本案账户。"),
+            }
+            if _form_call(request, form, calls[action], done[action]):
                 return redirect(reverse("bidding:court_lot", args=[lot.pk]))
     auctions = Auction.objects.filter(lot=lot, is_practice=False).order_by("-pk")
     history = DisposalRoute.objects.filter(lot=lot).select_related("decided_by")
@@ -618,18 +625,12 @@ def court_in_lieu(request: HttpRequest, auction_id: int) -> HttpResponse:
                     eligibility_proof=d["eligibility_proof"],
                 ),
             }
-            try:
-                calls[action]()
-            except DomainError as exc:
-                rule = f"（{exc.rule}）" if exc.rule else ""
-                form.add_error(None, f"{exc.message}{rule}")
-            else:
-                done = {
-                    "apply": _("已记录以物抵债申请。"),
-                    "draw": _("摇号名单已冻结公布，已通知申请人。"),
-                    "decide": _("已决定以物抵债。"),
-                }
-                messages.success(request, done[action])
+            done = {
+                "apply": _("已记录以物抵债申请。"),
+                "draw": _("摇号名单已冻结公布，已通知申请人。"),
+                "decide": _("已决定以物抵债。"),
+            }
+            if _form_call(request, form, calls[action], done[action]):
                 return redirect(reverse("bidding:court_in_lieu", args=[auction.pk]))
     auction.refresh_from_db()
     first = in_lieu.in_lieu_first_rank(auction)

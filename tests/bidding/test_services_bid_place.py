@@ -374,62 +374,27 @@ def test_the_registration_hint_saves_a_lookup_but_never_lends_another_bidder_s_r
     a, b = register_active(auction), register_active(auction)
     other = make_live_auction(court, make_case(court)[1], start=START, increment=INC)
     c = register_active(other)
-    first = services.bid_place(
-        auction_id=auction.pk,
-        user=a.user,
-        amount_fen=START,
-        password=PASSWORD,
-        registration_id=a.pk,
-    )
+
+    def place(user, amount_fen, registration_id, password=PASSWORD):
+        return services.bid_place(
+            auction_id=auction.pk,
+            user=user,
+            amount_fen=amount_fen,
+            password=password,
+            registration_id=registration_id,
+        )
+
+    first = place(a.user, START, a.pk)
     assert first.registration_id == a.pk and first.bidder_code == a.bidder_code
     # a's hint again (the password is known to this process now, so the row comes with the
     # lock): the rules still run on the row read under the lock (AUC-21: a leader cannot rebid).
-    refused(
-        "leader_cannot_rebid",
-        services.bid_place,
-        auction_id=auction.pk,
-        user=a.user,
-        amount_fen=START + INC,
-        password=PASSWORD,
-        registration_id=a.pk,
-    )
+    refused("leader_cannot_rebid", place, a.user, START + INC, a.pk)
     # b names a's registration: refused, nothing recorded under a's code.
-    refused(
-        "not_registered",
-        services.bid_place,
-        auction_id=auction.pk,
-        user=b.user,
-        amount_fen=START + INC,
-        password=PASSWORD,
-        registration_id=a.pk,
-    )
+    refused("not_registered", place, b.user, START + INC, a.pk)
     # A registration of another auction does not open this one.
-    refused(
-        "not_registered",
-        services.bid_place,
-        auction_id=auction.pk,
-        user=c.user,
-        amount_fen=START + INC,
-        password=PASSWORD,
-        registration_id=c.pk,
-    )
-    refused(
-        "bad_password",
-        services.bid_place,
-        auction_id=auction.pk,
-        user=b.user,
-        amount_fen=START + INC,
-        password="wrong-password",
-        registration_id=b.pk,
-    )
-    ok = services.bid_place(
-        auction_id=auction.pk,
-        user=b.user,
-        amount_fen=START + INC,
-        password=PASSWORD,
-        registration_id=b.pk,
-    )
-    assert ok.bidder_code == b.bidder_code
+    refused("not_registered", place, c.user, START + INC, c.pk)
+    refused("bad_password", place, b.user, START + INC, b.pk, password="wrong-password")
+    assert place(b.user, START + INC, b.pk).bidder_code == b.bidder_code
     assert list(Bid.objects.filter(auction=auction).values_list("bidder_code", flat=True)) == [
         a.bidder_code,
         b.bidder_code,
