@@ -19,6 +19,7 @@ from bidding.models import (
     AuctionResult,
     AuctionState,
     Bid,
+    CourtAction,
     Registration,
 )
 from core import clock
@@ -76,6 +77,9 @@ def auction_snapshot(auction_id: int) -> dict[str, Any]:
         "registrant_count": registrants,
         "bids": [_bid_row(b) for b in bids],
     }
+    # The court's published reason while a court action stops bidding (AUC-40..43, REC-09),
+    # so an open page can say why without a reload.
+    out["court_notice"] = _court_notice(a) if a.state in COURT_NOTICE_STATES else None
     if a.state in ENDED_STATES:
         names = revealed_bidders(a)  # REC-05: {} before the close or with the setting off
         if names:
@@ -86,6 +90,28 @@ def auction_snapshot(auction_id: int) -> dict[str, Any]:
         if result is not None and result.outcome == "sold":
             out["winner_code"] = result.winner_code
     return out
+
+
+COURT_NOTICE_STATES = frozenset(
+    {S.SUSPENDED, S.HALTED, S.WITHDRAWN, S.SET_ASIDE, S.CASE_WITHDRAWN}
+)
+
+
+def _court_notice(a: Auction) -> dict[str, Any] | None:
+    action = (
+        CourtAction.objects.filter(auction_id=a.pk)
+        .exclude(kind__in=[CourtAction.Kind.RESUME, CourtAction.Kind.GROUND_ENDED])
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+    if action is None:
+        return None
+    return {
+        "kind": action.kind,
+        "kind_label": str(action.get_kind_display()),
+        "reason": action.reason,
+        "decided_at": _iso(action.decided_at),
+    }
 
 
 def auction_bid_history(auction_id: int) -> list[dict[str, Any]]:

@@ -212,6 +212,7 @@ def _labels() -> dict[str, str]:
         "outbid": _("您已被超越"),
         "note_scheduled": _("竞价尚未开始，开始后方可出价。"),
         "note_closed": _("本场拍卖竞价已结束，不再接受出价。"),
+        "court_reason": _("法院公告的理由"),
         "state_notes": {str(k): str(v) for k, v in _state_notes().items()},
         # The page's language, not the websocket's (whose state_label is the server default).
         "state_labels": {str(state.value): str(state.label) for state in AuctionState},

@@ -493,6 +493,20 @@ async def test_court_suspension_reaches_watchers_auc40(auction, judge):
     msg = await receive(comm, "state")
     assert msg["state"] == "suspended" and msg["state_label"] == "暂缓"
     assert msg["old_state"] == "bidding"
+    # The published reason travels with the state, so an open page can say why (REC-09).
+    assert msg["court_notice"]["kind"] == "suspend"
+    assert msg["court_notice"]["reason"] == "案外人提出异议，暂缓拍卖"
+    # Resumed: the notice is gone (bids are taken again).
+    now = clock.now()
+    await database_sync_to_async(services.auction_resume)(
+        auction_id=auction.pk,
+        actor=judge,
+        reason="异议已审查，恢复拍卖",
+        start_at=now,
+        end_at=now + dt.timedelta(hours=25),
+    )
+    resumed = await receive(comm, "state")
+    assert resumed["state"] in ("scheduled", "bidding") and resumed["court_notice"] is None
     await comm.disconnect()
 
 

@@ -167,9 +167,10 @@ def test_bid_form_pauses_while_suspended_and_reopens_on_resume_live_auc40(
     )
     assert Auction.objects.get(pk=auction.pk).state == AuctionState.SUSPENDED
 
-    # The bidder's open page follows without a reload.
+    # The bidder's open page follows without a reload, with the court's published reason.
     expect(note).to_be_visible()
     expect(note).to_contain_text("拍卖已暂缓，暂停出价")
+    expect(note).to_contain_text("法院公告的理由：案外人对标的物提出异议，暂缓拍卖。")
     expect(live(page, "state_label")).to_have_text("暂缓")
     expect(page.locator("#bid-submit")).to_be_disabled()
     expect(page.locator("#bid-amount")).not_to_be_editable()

@@ -101,6 +101,7 @@
     if (m.registrant_count !== undefined && m.registrant_count !== null) st.registrants = m.registrant_count;
     if (m.watchers !== undefined && m.watchers !== null) st.watchers = m.watchers;
     if (m.winner_code) st.winner = m.winner_code;
+    if (m.court_notice !== undefined) st.courtNotice = m.court_notice; // full states only
     return true;
   }
   function syncClock(serverMs, rtt) {
@@ -202,7 +203,12 @@
     if (bidsOpen()) return "";
     if (st.state === "scheduled") return isBidForm ? (L.note_scheduled || "") : "";
     const notes = L.state_notes || {};
-    return notes[st.state] || L.note_closed || "";
+    let note = notes[st.state] || L.note_closed || "";
+    // The court's published reason (AUC-40..43), as the state message carries it.
+    if (note && st.courtNotice && st.courtNotice.reason) {
+      note += " " + (L.court_reason || "") + "：" + st.courtNotice.reason;
+    }
+    return note;
   }
   let lastAvailability = null;
   function drawAvailability() {
