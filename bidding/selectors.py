@@ -92,9 +92,7 @@ def auction_snapshot(auction_id: int) -> dict[str, Any]:
     return out
 
 
-COURT_NOTICE_STATES = frozenset(
-    {S.SUSPENDED, S.HALTED, S.WITHDRAWN, S.SET_ASIDE, S.CASE_WITHDRAWN}
-)
+COURT_NOTICE_STATES = frozenset({S.SUSPENDED, S.HALTED, S.WITHDRAWN, S.SET_ASIDE, S.CASE_WITHDRAWN})
 
 
 def _court_notice(a: Auction) -> dict[str, Any] | None:
