@@ -239,10 +239,14 @@ _pw_by_reg: dict[int, bytes] = {}
 def _random_code(priority_rank: int | None) -> str:
     """Random and unguessable; never derived from the identity (REC-05).
 
-    Priority purchasers get a code of their rank's type (AUC-19): ``P1-XXXXX``.
+    Priority purchasers get a code of their rank's type (AUC-19): ``P1-XXXXX``; an ordinary
+    code never starts with "P", so nobody reads it as a priority code.
     """
-    body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6 if priority_rank is None else 5))
-    return body if priority_rank is None else f"P{priority_rank}-{body}"
+    if priority_rank is None:
+        first = secrets.choice(CODE_ALPHABET.replace("P", ""))
+        return first + "".join(secrets.choice(CODE_ALPHABET) for _ in range(5))
+    body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(5))
+    return f"P{priority_rank}-{body}"
 
 
 def _issue_code(reg: Registration, *, now: dt.datetime) -> str:
@@ -734,16 +738,30 @@ def _verified_identity(user: Any):
     return verified_identity_for(user)
 
 
-def _identity_barred(auction: Auction, identity) -> DomainError | None:
-    """AUC-11 exclusion list and AUC-15 defaulter bar for one identity on this lot."""
+_BARRED_WHO = {"self": "您", "joint": "共同竞买人", "agent": "代理人"}
+
+
+def _identity_barred(auction: Auction, identity, who: str = "self") -> DomainError | None:
+    """AUC-11 exclusion list and AUC-15 defaulter bar for one identity on this lot.
+
+    ``who``: whose identity it is in the registration ("self", "joint", "agent"), so the
+    refusal names the right person (never who they are: REC-05)."""
     if auction.lot_id is None or identity is None:
         return None
+    person = _BARRED_WHO[who]
     if ExclusionEntry.objects.filter(
         lot_id=auction.lot_id, identity_kind=identity.kind, identity_number=identity.number
     ).exists():
-        return _refuse("excluded_bidder", "根据规定，您不得参加本标的物的竞买", "AUC-11")
+        return _refuse(
+            "excluded_bidder", f"根据规定，{person}不得参加本标的物的竞买", "AUC-11", who=who
+        )
     if DefaulterBar.objects.filter(lot_id=auction.lot_id, identity_id=identity.pk).exists():
-        return _refuse("defaulter_barred", "悔拍人不得参加该标的物的再次拍卖", "AUC-15")
+        message = (
+            "悔拍人不得参加该标的物的再次拍卖"
+            if who == "self"
+            else f"{person}为该标的物的悔拍人，不得参加再次拍卖"
+        )
+        return _refuse("defaulter_barred", message, "AUC-15", who=who)
     return None
 
 
@@ -837,7 +855,7 @@ def registration_create(
         co_identity = _verified_identity(co_user) if co_user is not None else None
         if co_identity is None:
             raise _refuse("identity_not_verified", "共同竞买人须先完成实名认证", "AUC-17")
-        barred = _identity_barred(auction, co_identity)
+        barred = _identity_barred(auction, co_identity, "joint")
         if barred:
             raise barred
         members.append((co_user, share, co_identity))
@@ -861,7 +879,7 @@ def registration_create(
         agent_identity = _verified_identity(agent)
         if agent_identity is None and not auction.is_practice:
             raise _refuse("identity_not_verified", "代理人须先完成实名认证", "AUC-14")
-        barred = _identity_barred(auction, agent_identity)
+        barred = _identity_barred(auction, agent_identity, "agent")
         if barred:
             raise barred
         if auction.start_at and now >= auction.start_at:
@@ -903,7 +921,34 @@ def registration_create(
         rules=["AUC-17"] + (["AUC-18"] if required != auction.deposit_fen else []),
     )
     _save_stream_head(auction)
+    if agent is not None and not auction.is_practice:
+        _notify_agent(
+            reg,
+            auction,
+            subject="您被委托代理竞买",
+            body=(
+                f"有竞买人委托您代理参加“{auction.title}”的竞买。法院须在竞价开始前确认此委托，"
+                "确认后您方可以该竞买人的竞买号出价（竞价密码由委托人告知）。"
+            ),
+            key=f"agent_named:{reg.pk}",
+        )
     return reg
+
+
+def _notify_agent(reg: Registration, auction: Auction, *, subject: str, body: str, key: str):
+    """Tell the named agent (AUC-14). A bidding topic: the operators' message pages hide its
+    recipient and text (REC-05); it names neither the registrant nor any code."""
+    from core.notifications import notify
+
+    notify(
+        user=reg.agent_user,
+        topic="bidding.agent",
+        subject=subject,
+        body=body,
+        key=key,
+        link=_auction_link(auction),
+        court=auction.court_id,
+    )
 
 
 def _lot_purchase_restricted(auction: Auction) -> bool:
@@ -3455,6 +3500,13 @@ def registration_confirm_agent(*, registration_id: int, actor: Any) -> Registrat
         rules=["AUC-14"],
     )
     _save_stream_head(auction)
+    _notify_agent(
+        reg,
+        auction,
+        subject="法院已确认您的代理竞买",
+        body=f"法院已确认您代理参加“{auction.title}”的竞买，竞价开始后可在拍卖页面出价。",
+        key=f"agent_confirmed:{reg.pk}",
+    )
     return reg
 
 

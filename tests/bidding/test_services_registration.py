@@ -113,8 +113,9 @@ def test_excluded_identity_is_refused_directly_and_as_agent_auc11(world, judge):
         user=staff,
         accept_terms=True,
     )
-    assert err.rule == "AUC-11"
-    refused(
+    assert err.rule == "AUC-11" and "您不得参加" in str(err.message)
+    # As the agent or a co-bidder, the refusal names that role, not the registrant.
+    err = refused(
         "excluded_bidder",
         services.registration_create,
         auction_id=auction.pk,
@@ -122,6 +123,16 @@ def test_excluded_identity_is_refused_directly_and_as_agent_auc11(world, judge):
         accept_terms=True,
         agent=staff,
     )
+    assert "代理人不得参加" in str(err.message)
+    err = refused(
+        "excluded_bidder",
+        services.registration_create,
+        auction_id=auction.pk,
+        user=bidder_user(),
+        accept_terms=True,
+        joint_bidders=[{"user": staff, "share": "30"}],
+    )
+    assert "共同竞买人不得参加" in str(err.message) and err.rule == "AUC-11"
 
 
 def test_debtor_and_creditor_may_bid_by_default_auc12(world):
@@ -283,6 +294,19 @@ def test_confirmed_agent_bids_for_the_registrant_auc14(court, judge, frozen_now)
         auction_id=auction.pk, user=agent, amount_fen=auction.starting_price_fen, password=PASSWORD
     )
     assert b.registration_id == reg.pk
+    # The agent was told when named and when confirmed, naming no registrant or code (REC-05).
+    from core.models import OutboxMessage
+
+    told = list(OutboxMessage.objects.filter(recipient=agent, topic="bidding.agent").order_by("pk"))
+    # (one row per channel: inbox, and SMS/e-mail where the court sends them)
+    assert list(dict.fromkeys(m.subject for m in told)) == [
+        "您被委托代理竞买",
+        "法院已确认您的代理竞买",
+    ]
+    for m in told:
+        assert principal.identities.get().name not in m.body
+        assert principal.username not in m.body and b.bidder_code not in m.body
+    assert not OutboxMessage.objects.filter(recipient=principal, topic="bidding.agent").exists()
 
 
 def test_identity_check_for_agents_is_for_named_roles_and_logged_rec05(court, judge, frozen_now):
@@ -427,3 +451,11 @@ def test_deposit_confirmed_after_bidding_ended_gets_no_code_and_goes_back_auc17(
     reg.refresh_from_db()
     assert reg.bidder_code is None and reg.status == Registration.Status.RELEASED
     assert DepositHold.objects.get(ref=reg.money_ref).status in ("releasing", "released")
+
+
+def test_an_ordinary_bidder_code_never_looks_like_a_priority_code_auc19():
+    """Priority codes read "P<rank>-XXXXX" (AUC-19); an ordinary code never starts with "P"."""
+    codes = [services._random_code(None) for _ in range(3000)]
+    assert all(len(c) == 6 and not c.startswith("P") for c in codes)
+    assert len({c[0] for c in codes}) > 10  # still drawn from the rest of the alphabet
+    assert services._random_code(2).startswith("P2-")
