@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
-from django.db.models.sql import InsertQuery, UpdateQuery
+from django.db.models.sql import InsertQuery
 
 from core.models import AuditEntry, AuditStream
 
@@ -49,18 +49,25 @@ def _insert_sql(
     return sql, list(params)
 
 
-def _update_sql(obj: models.Model, field_names: Sequence[str], using: str):
+_update_cache: dict[tuple[type, tuple[str, ...], str], tuple[str, list[Any]]] = {}
+
+
+def _update_sql(obj: models.Model, field_names: Sequence[str], connection: Any):
+    """``UPDATE <table> SET <col> = %s, … WHERE <pk> = %s`` for ``field_names``, built once per
+    model, field list and database; each value is prepared by its field as the ORM would
+    (``get_db_prep_save``). Django's update compiler cost a quarter of the bid thread."""
     model = type(obj)
-    query = UpdateQuery(model)
-    query.add_update_fields(
-        [
-            (model._meta.get_field(name), None, getattr(obj, model._meta.get_field(name).attname))
-            for name in field_names
-        ]
-    )
-    query.add_q(models.Q(pk=obj.pk))
-    sql, params = query.get_compiler(using=using).as_sql()
-    return sql, list(params)
+    key = (model, tuple(field_names), connection.alias)
+    cached = _update_cache.get(key)
+    if cached is None:
+        fields = [model._meta.get_field(name) for name in field_names]
+        qn = connection.ops.quote_name
+        sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+        sql = f"UPDATE {qn(model._meta.db_table)} SET {sets} WHERE {qn(model._meta.pk.column)} = %s"
+        cached = _update_cache[key] = (sql, fields)
+    sql, fields = cached
+    params = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+    return sql, [*params, obj.pk]
 
 
 def write_bids(
@@ -107,7 +114,7 @@ def write_bids(
             'WHERE "name" = %s AND "last_seq" = %s RETURNING 1)'
         )
         params += [last.seq, last.hash, stream, head_was]
-    sql, p = _update_sql(auction, live_fields, using)
+    sql, p = _update_sql(auction, live_fields, connection)
     parts.append(f"a AS ({sql})")
     params += p
     moved_sql = "(SELECT count(*) FROM h)" if entries else "1"
