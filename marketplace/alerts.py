@@ -169,10 +169,11 @@ def outbid_alerts_send(*, now: dt.datetime | None = None, limit: int = 200) -> i
         Auction.objects.filter(is_practice=False, last_seq__gt=0, end_at__gte=now - OUTBID_LOOKBACK)
         .annotate(done=Coalesce(F("outbid_cursor__seq"), Value(0)))
         .filter(last_seq__gt=F("done"))
-        .values_list("pk", flat=True)[:limit]
+        .only("pk", "title", "end_at", "court_id")[:limit]
     )
     sent = 0
-    for auction_id in pending:
+    for auction in pending:
+        auction_id = auction.pk
         with transaction.atomic():
             OutbidCursor.objects.get_or_create(auction_id=auction_id)
             cursor = (
@@ -182,7 +183,6 @@ def outbid_alerts_send(*, now: dt.datetime | None = None, limit: int = 200) -> i
             )
             if cursor is None:
                 continue  # another worker has it
-            auction = Auction.objects.get(pk=auction_id)
             bids = list(
                 Bid.objects.filter(auction_id=auction_id, seq__gte=max(cursor.seq, 1))
                 .select_related("registration__user")
