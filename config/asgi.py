@@ -17,6 +17,9 @@ from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
+# Refuse to start without a secret key: with DEBUG off SECRET_KEY must come from the
+# environment, and reading an empty one raises ImproperlyConfigured.
+_ = settings.SECRET_KEY
 
 from config.routing import websocket_urlpatterns  # noqa: E402  (needs apps loaded)
 

@@ -1,66 +1,96 @@
-"""Gavel settings, read from the environment.
+"""Gavel settings: every knob is declared here, read from the environment with django-environ.
 
-No environment: SQLite + in-memory channel layer (the embedded demo). With DATABASE_URL /
-REDIS_URL: PostgreSQL with pooled connections + the Redis channel layer.
+No environment: SQLite, the in-memory channel layer and ``DEBUG`` off. ``manage.py demo`` and
+the test run turn ``DEBUG`` on (see ``DEBUG`` below). With ``DATABASE_URL`` / ``REDIS_URL``:
+PostgreSQL with pooled connections and the Redis channel layer. docs/configuration.md lists
+every knob with its environment variable, default and meaning; code reads ``settings.X``,
+never ``getattr(settings, "X", default)``.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
+from typing import Any
 
+import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-
-def _env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
+env = environ.Env()
+# django-environ reads a value that starts with "$" as the name of another variable; a value
+# that really starts with "$" (a generated secret key can) is written "\$…".
+env.escape_proxy = True
 
 
-def database_from_url(url: str) -> dict:
-    """Turn ``postgres://user:pass@host:port/name`` or ``sqlite:///path`` into DATABASES['default']."""
-    parsed = urlparse(url)
-    if parsed.scheme in {"sqlite", "sqlite3"}:
-        name = unquote(parsed.path[1:] if parsed.path.startswith("/") else parsed.path)
+def database_from_url(url: str) -> dict[str, Any]:
+    """``DATABASES["default"]`` from ``DATABASE_URL`` (parsed by django-environ).
+
+    ``postgres://user:pass@host:port/name?pool_max=20&sslmode=require``: PostgreSQL through
+    Django's psycopg pool (``pool_max``, default 10, sizes it; the other query parameters are
+    connection options). ``sqlite:///path``: that SQLite file (its test database beside it).
+    Empty: the SQLite file ``SQLITE_PATH`` (default ``var/gavel.sqlite3``), whose test database
+    is a per-process file, not ``:memory:``, so the browser tests' server process can share it.
+    """
+    if not url:
+        (BASE_DIR / "var").mkdir(exist_ok=True)
         return {
             "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env.str("SQLITE_PATH", default=str(BASE_DIR / "var" / "gavel.sqlite3")),
+            "OPTIONS": {"timeout": 20},
+            "TEST": {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")},
+        }
+    parsed: dict[str, Any] = environ.Env.db_url_config(url)
+    engine = parsed.get("ENGINE", "")
+    if engine == "django.db.backends.sqlite3":
+        name = "" if parsed["NAME"] == ":memory:" else str(parsed["NAME"])
+        return {
+            "ENGINE": engine,
             "NAME": name or str(BASE_DIR / "var" / "gavel.sqlite3"),
             "TEST": {"NAME": name + ".test" if name else None},
         }
-    if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise ValueError(f"unsupported DATABASE_URL scheme: {parsed.scheme!r}")
-    query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
-    pool_max = int(query.pop("pool_max", "10"))
+    if engine != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"unsupported DATABASE_URL scheme: {url.partition(':')[0]!r}")
+    options = {key: str(value) for key, value in parsed.get("OPTIONS", {}).items()}
+    pool_max = int(options.pop("pool_max", "10"))
     return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": unquote(parsed.path.lstrip("/")) or "gavel",
-        "USER": unquote(parsed.username or ""),
-        "PASSWORD": unquote(parsed.password or ""),
-        "HOST": parsed.hostname or "",
-        "PORT": str(parsed.port or ""),
-        "CONN_MAX_AGE": 0,
-        "OPTIONS": {"pool": {"min_size": 1, "max_size": pool_max, "timeout": 10}, **query},
+        "ENGINE": engine,
+        "NAME": parsed["NAME"] or "gavel",
+        "USER": parsed["USER"],
+        "PASSWORD": parsed["PASSWORD"],
+        "HOST": parsed["HOST"],
+        "PORT": str(parsed["PORT"] or ""),
+        "CONN_MAX_AGE": 0,  # the pool keeps the connections
+        "OPTIONS": {"pool": {"min_size": 1, "max_size": pool_max, "timeout": 10}, **options},
     }
 
 
-_DEMO_SECRET_KEY = "gavel-demo-insecure-key-change-me-in-production"
-SECRET_KEY = os.environ.get("SECRET_KEY", _DEMO_SECRET_KEY)
-DEBUG = _env_bool("DEBUG", True)
-if not DEBUG and SECRET_KEY == _DEMO_SECRET_KEY:
-    from django.core.exceptions import ImproperlyConfigured
+# --- the switch and the secret ------------------------------------------------------------
 
+# Off unless the environment turns it on. The two places that do: ``manage.py demo`` sets
+# DEBUG=true before loading these settings (manage.py), and a pytest session, which pytest
+# marks with PYTEST_VERSION (pytest-django still runs each test with DEBUG off; the switch
+# here only picks the demo's defaults below: its key, no second factor, static files served).
+DEBUG: bool = env.bool("DEBUG", default="PYTEST_VERSION" in os.environ)
+# The demo's public key signs only while DEBUG is on. With DEBUG off SECRET_KEY must come
+# from the environment: Django refuses an empty key where it signs, the web process
+# (config/asgi.py) at start, and the demo's key is refused here.
+_DEMO_SECRET_KEY = "gavel-demo-insecure-key-change-me-in-production"
+SECRET_KEY: str = env.str("SECRET_KEY", default=_DEMO_SECRET_KEY if DEBUG else "")
+if not DEBUG and SECRET_KEY == _DEMO_SECRET_KEY:
     raise ImproperlyConfigured("set SECRET_KEY in the environment when DEBUG is off")
-ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+ALLOWED_HOSTS: list[str] = env.list(
+    "ALLOWED_HOSTS", cast=str.strip, default=["127.0.0.1", "localhost", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS: list[str] = [
+    o for o in env.list("CSRF_TRUSTED_ORIGINS", cast=str.strip, default=[]) if o
 ]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+
+# Gavel, in layer order: each imports only the ones before it. The one list of the apps:
+# core.apps.app_modules() finds their urls, api, routing and demo modules from it.
+GAVEL_APPS = ["core", "cases", "settlement", "appraisers", "pricing", "bidding", "marketplace"]
 
 INSTALLED_APPS = [
     "daphne",
@@ -76,14 +106,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "rules.apps.AutodiscoverRulesConfig",
-    # Gavel, in layer order: each imports only the ones above it.
-    "core",
-    "cases",
-    "settlement",
-    "appraisers",
-    "pricing",
-    "bidding",
-    "marketplace",
+    *GAVEL_APPS,
 ]
 
 MIDDLEWARE = [
@@ -122,22 +145,13 @@ TEMPLATES = [
     }
 ]
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
-if DATABASE_URL:
-    DATABASES = {"default": database_from_url(DATABASE_URL)}
-else:
-    (BASE_DIR / "var").mkdir(exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "var" / "gavel.sqlite3")),
-            "OPTIONS": {"timeout": 20},
-            # A file, not :memory:, so ChannelsLiveServerTestCase can share it with daphne.
-            "TEST": {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")},
-        }
-    }
+# --- database, channel layer, cache -------------------------------------------------------
 
-REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+DATABASE_URL: str = env.str("DATABASE_URL", default="").strip()
+DATABASES = {"default": database_from_url(DATABASE_URL)}
+
+# Redis for the channel layer, the cache (rate limits) and the live watcher counts.
+REDIS_URL: str = env.str("REDIS_URL", default="").strip()
 if REDIS_URL:
     # redis-py >= 5 sets a socket timeout that kills idle consumers (channels_redis #422).
     CHANNEL_LAYERS = {
@@ -157,6 +171,8 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- people and sessions ------------------------------------------------------------------
+
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -171,7 +187,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
     # Verification only (never used to hash): the browser tests' server reads passwords the
     # test process hashed quickly. Never set in production.
-    *[h for h in os.environ.get("GAVEL_EXTRA_PASSWORD_HASHERS", "").split(",") if h],
+    *env.list("GAVEL_EXTRA_PASSWORD_HASHERS", default=[]),
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -184,23 +200,24 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "core:home"
 
 # REC-14: level-3 protection basics.
-SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(30 * 60)))
+SESSION_COOKIE_AGE: int = env.int("SESSION_COOKIE_AGE", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE: bool = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_FAILURE_LIMIT: int = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 # Staff (judges, officers, finance) must pass TOTP; off only for the local demo and tests.
-GAVEL_STAFF_2FA_REQUIRED = _env_bool("GAVEL_STAFF_2FA_REQUIRED", not DEBUG)
-RATELIMIT_ENABLE = _env_bool("RATELIMIT_ENABLE", True)
-RATELIMIT_WRITE = os.environ.get("RATELIMIT_WRITE", "120/m")
+GAVEL_STAFF_2FA_REQUIRED: bool = env.bool("GAVEL_STAFF_2FA_REQUIRED", default=not DEBUG)
+# Per-user limit on writes (django-ratelimit rate, e.g. "120/m"); the tests switch it off.
+RATELIMIT_ENABLE: bool = env.bool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_WRITE: str = env.str("RATELIMIT_WRITE", default="120/m")
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -225,36 +242,107 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 # The ASGI app serves static files itself in the demo and browser tests; production uses
 # collectstatic behind a proxy (config/asgi.py).
-GAVEL_SERVE_STATIC = _env_bool("GAVEL_SERVE_STATIC", DEBUG)
+GAVEL_SERVE_STATIC: bool = env.bool("GAVEL_SERVE_STATIC", default=DEBUG)
 MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# --- time ---------------------------------------------------------------------------------
+
+# A file where a browser test writes the frozen time or offset for its server process
+# (core.clock, tests/browser/conftest.py). Empty in production: the server's own clock.
+GAVEL_CLOCK_FILE: str = env.str("GAVEL_CLOCK_FILE", default="")
+
+# --- messages -----------------------------------------------------------------------------
+
 # Outside adapters (see docs/): console implementations by default.
-GAVEL_SMS_BACKEND = os.environ.get("GAVEL_SMS_BACKEND", "core.notifications.channels.ConsoleSMS")
-GAVEL_EMAIL_BACKEND = os.environ.get(
-    "GAVEL_EMAIL_BACKEND", "core.notifications.channels.ConsoleEmail"
+GAVEL_SMS_BACKEND: str = env.str(
+    "GAVEL_SMS_BACKEND", default="core.notifications.channels.ConsoleSMS"
+)
+GAVEL_EMAIL_BACKEND: str = env.str(
+    "GAVEL_EMAIL_BACKEND", default="core.notifications.channels.ConsoleEmail"
 )
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-# Absolute base for links in SMS and e-mail (unsubscribe, auction pages), e.g. https://gavel.court.example
-GAVEL_SITE_URL = os.environ.get("GAVEL_SITE_URL", "").rstrip("/")
+# Absolute base for links in SMS and e-mail (unsubscribe, auction pages), e.g.
+# https://gavel.court.example; empty: relative links (the demo fills in its own address).
+GAVEL_SITE_URL: str = env.str("GAVEL_SITE_URL", default="").rstrip("/")
 # REC-05: messages on these topics (prefixes) tell who bids in which auction. The admin's
 # outbox and inbox pages never show their recipient or text, for any auction, open or closed
 # (a message's time set against the public bid history would tie a person to a bidder code).
 GAVEL_CONFIDENTIAL_TOPICS = ("auction.", "bidding.", "marketplace.", "settlement.deposit")
-GAVEL_PAYMENT_GATEWAY = os.environ.get("GAVEL_PAYMENT_GATEWAY", "simulator")
-ADYEN_API_KEY = os.environ.get("ADYEN_API_KEY", "")
-ADYEN_MERCHANT_ACCOUNT = os.environ.get("ADYEN_MERCHANT_ACCOUNT", "")
-ADYEN_HMAC_KEY = os.environ.get("ADYEN_HMAC_KEY", "")
-ADYEN_PLATFORM = os.environ.get("ADYEN_PLATFORM", "test")
-ADYEN_LIVE_ENDPOINT_PREFIX = os.environ.get("ADYEN_LIVE_ENDPOINT_PREFIX", "")
+
+# --- identity (cases) ---------------------------------------------------------------------
+
+# Dotted path of the IdentityVerifier that checks a real name against its number (cases/
+# verifier.py); the simulator accepts every well-formed number not scripted to fail.
+GAVEL_IDENTITY_VERIFIER: str = env.str(
+    "GAVEL_IDENTITY_VERIFIER", default="cases.verifier.SimulatorVerifier"
+)
+
+# --- payments (settlement) ----------------------------------------------------------------
+
+# "simulator" (the local bank simulator) or "adyen" (docs/settlement.md).
+GAVEL_PAYMENT_GATEWAY: str = env.str("GAVEL_PAYMENT_GATEWAY", default="simulator")
+ADYEN_API_KEY: str = env.str("ADYEN_API_KEY", default="")
+ADYEN_MERCHANT_ACCOUNT: str = env.str("ADYEN_MERCHANT_ACCOUNT", default="")
+ADYEN_HMAC_KEY: str = env.str("ADYEN_HMAC_KEY", default="")  # webhook signatures
+ADYEN_PLATFORM: str = env.str("ADYEN_PLATFORM", default="test")  # "test" or "live"
+ADYEN_LIVE_ENDPOINT_PREFIX: str = env.str("ADYEN_LIVE_ENDPOINT_PREFIX", default="")
+# Balance Platform: the court's balance account, and the splits of incoming payments:
+# "none", "court" (into that account) or "per_case" (into the case account's own balance
+# account where it has one).
+ADYEN_BALANCE_ACCOUNT_ID: str = env.str("ADYEN_BALANCE_ACCOUNT_ID", default="")
+ADYEN_SPLIT_MODE: str = env.str("ADYEN_SPLIT_MODE", default="none")
+# Where the payer's browser returns after Adyen's page when the paying page gave no
+# absolute address of its own.
+ADYEN_RETURN_URL: str = env.str("ADYEN_RETURN_URL", default="")
+# The bank simulator: its webhook key (empty: derived from SECRET_KEY), the share of
+# payments it refuses (0–1), "instant" or "delayed" settlement with its delay, and where it
+# posts its webhooks (empty: handed to this process's webhook receiver directly).
+GAVEL_SIMULATOR_HMAC_KEY: str = env.str("GAVEL_SIMULATOR_HMAC_KEY", default="")
+GAVEL_SIMULATOR_FAILURE_RATE: float = env.float("GAVEL_SIMULATOR_FAILURE_RATE", default=0.0)
+GAVEL_SIMULATOR_SETTLEMENT: str = env.str("GAVEL_SIMULATOR_SETTLEMENT", default="instant")
+GAVEL_SIMULATOR_DELAY_SECONDS: float = env.float("GAVEL_SIMULATOR_DELAY_SECONDS", default=30.0)
+GAVEL_SIMULATOR_WEBHOOK_URL: str = env.str("GAVEL_SIMULATOR_WEBHOOK_URL", default="")
+
+# --- valuation (pricing) ------------------------------------------------------------------
+
+# Where trained valuation models are stored.
+GAVEL_MODEL_DIR = Path(env.str("GAVEL_MODEL_DIR", default=str(BASE_DIR / "var" / "models")))
+# OpenMP threads for fitting and predicting: 1, because on a shared, loaded machine the
+# OpenMP pool oversubscribes the cores and gradient boosting runs 20x slower (measured).
+GAVEL_VALUATION_THREADS: int = env.int("GAVEL_VALUATION_THREADS", default=1)
+
+# --- live bidding (bidding) ---------------------------------------------------------------
+
+# Per websocket connection: token buckets (rate per second, burst) for messages and bids.
+GAVEL_LIVE_MESSAGE_RATE: tuple[float, float] = env.tuple(
+    "GAVEL_LIVE_MESSAGE_RATE", cast=float, default=(20.0, 40.0)
+)
+GAVEL_LIVE_BID_RATE: tuple[float, float] = env.tuple(
+    "GAVEL_LIVE_BID_RATE", cast=float, default=(5.0, 10.0)
+)
+# Longest websocket message accepted, in characters.
+GAVEL_LIVE_MAX_MESSAGE_CHARS: int = env.int("GAVEL_LIVE_MAX_MESSAGE_CHARS", default=2048)
+# Database threads for bids per process; 0: 4 on PostgreSQL, 1 on SQLite (one writer).
+GAVEL_LIVE_BID_THREADS: int = env.int("GAVEL_LIVE_BID_THREADS", default=0)
+# Fan-out pacing (docs/websocket.md): the share of a process's time one auction's fan-out
+# may take under load; optional fixed caps of deliveries per second per auction and of
+# updates per second per watcher (0: none).
+GAVEL_LIVE_FANOUT_SHARE: float = env.float("GAVEL_LIVE_FANOUT_SHARE", default=0.5)
+GAVEL_LIVE_FANOUT_BUDGET: float = env.float("GAVEL_LIVE_FANOUT_BUDGET", default=0.0)
+GAVEL_LIVE_MAX_UPDATES_PER_SECOND: float = env.float(
+    "GAVEL_LIVE_MAX_UPDATES_PER_SECOND", default=0.0
+)
+# Seconds between the watcher/registrant counts pushed to an auction's watchers.
+GAVEL_LIVE_COUNTS_SECONDS: float = env.float("GAVEL_LIVE_COUNTS_SECONDS", default=5.0)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-    "loggers": {"gavel": {"level": os.environ.get("GAVEL_LOG_LEVEL", "INFO")}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    "loggers": {"gavel": {"level": env.str("GAVEL_LOG_LEVEL", default="INFO")}},
 }

@@ -1,4 +1,9 @@
+from importlib import import_module
+from types import ModuleType
+
 from django.apps import AppConfig
+from django.conf import settings
+from django.utils.module_loading import module_has_submodule
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +13,17 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from core import permissions  # noqa: F401  (registers core predicates)
+
+
+def app_modules(submodule: str) -> list[tuple[str, ModuleType]]:
+    """``(app, <app>.<submodule>)`` for each Gavel app that has that module, in layer order.
+
+    The apps are ``settings.GAVEL_APPS`` (the one list); the optional modules are ``urls``
+    (pages), ``api`` (a django-ninja ``router``), ``routing`` (``websocket_urlpatterns``) and
+    ``demo`` (``seed(ctx)``). A missing module is skipped; an import error inside one is not.
+    """
+    found: list[tuple[str, ModuleType]] = []
+    for app in settings.GAVEL_APPS:
+        if module_has_submodule(import_module(app), submodule):
+            found.append((app, import_module(f"{app}.{submodule}")))
+    return found

@@ -6,12 +6,12 @@
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
 
 from django.db import transaction
 
-APPS = ["core", "cases", "settlement", "appraisers", "pricing", "bidding", "marketplace"]
+from core.apps import app_modules
+
 DEMO_PASSWORD = "gavel-demo-2026"
 
 
@@ -80,12 +80,7 @@ def seed() -> dict[str, Any]:
     ctx: dict[str, Any] = {}
     with transaction.atomic():
         seed_core(ctx)
-        for app in APPS[1:]:
-            try:
-                mod = import_module(f"{app}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{app}.demo":
-                    raise
-                continue
-            mod.seed(ctx)
+        for app, mod in app_modules("demo"):
+            if app != "core":
+                mod.seed(ctx)
     return ctx

@@ -1,0 +1,131 @@
+"""Settings come from the environment: DEBUG off unless said, the demo's key only with DEBUG on,
+DATABASE_URL parsed by django-environ into the pooled PostgreSQL or SQLite configuration."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config.settings import BASE_DIR, database_from_url
+
+# Every variable config/settings.py reads, cleared for the child processes below.
+_READ = ("DEBUG", "SECRET_KEY", "PYTEST_VERSION", "GAVEL_STAFF_2FA_REQUIRED", "GAVEL_SERVE_STATIC")
+
+
+def _settings_in_child(**environ: str) -> dict[str, Any]:
+    """Import config.settings in a fresh interpreter with exactly this Gavel environment."""
+    env = {k: v for k, v in os.environ.items() if k not in _READ}
+    env.update(environ)
+    code = (
+        "import json, config.settings as s; print(json.dumps({'debug': s.DEBUG, "
+        "'key': s.SECRET_KEY, '2fa': s.GAVEL_STAFF_2FA_REQUIRED, "
+        "'static': s.GAVEL_SERVE_STATIC}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True
+    )
+    if out.returncode:
+        return {"error": out.stderr.strip().splitlines()[-1]}
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def test_with_no_environment_debug_is_off_and_there_is_no_key() -> None:
+    got = _settings_in_child()
+    assert got == {"debug": False, "key": "", "2fa": True, "static": False}
+
+
+def test_debug_on_gives_the_demo_key_no_second_factor_and_static_files() -> None:
+    got = _settings_in_child(DEBUG="true")
+    assert got["debug"] is True and got["2fa"] is False and got["static"] is True
+    assert got["key"].startswith("gavel-demo-")
+
+
+def test_a_pytest_session_runs_with_the_demo_defaults() -> None:
+    got = _settings_in_child(PYTEST_VERSION="9.0")
+    assert got["debug"] is True and got["key"].startswith("gavel-demo-")
+
+
+def test_the_demo_key_is_refused_with_debug_off() -> None:
+    got = _settings_in_child(SECRET_KEY="gavel-demo-insecure-key-change-me-in-production")
+    assert "set SECRET_KEY" in got["error"]
+
+
+def test_a_key_that_starts_with_a_dollar_is_written_escaped() -> None:
+    got = _settings_in_child(SECRET_KEY="\\$real-key")
+    assert got["key"] == "$real-key" and got["debug"] is False
+
+
+def test_manage_py_demo_turns_debug_on_before_the_settings_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import django.core.management
+
+    import manage
+
+    seen: list[str | None] = []
+    monkeypatch.delenv("DEBUG", raising=False)
+    monkeypatch.setattr(sys, "argv", ["manage.py", "demo"])
+    monkeypatch.setattr(
+        django.core.management,
+        "execute_from_command_line",
+        lambda argv: seen.append(os.environ.get("DEBUG")),
+    )
+    manage.main()
+    assert seen == ["true"]
+    monkeypatch.delenv("DEBUG")
+    monkeypatch.setattr(sys, "argv", ["manage.py", "migrate"])
+    manage.main()
+    assert seen == ["true", None]
+
+
+def test_postgres_url_gives_the_pool_sized_by_pool_max() -> None:
+    db = database_from_url("postgres://u:p%40ss@db.example:6543/gv?pool_max=20&sslmode=require")
+    assert db == {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "gv",
+        "USER": "u",
+        "PASSWORD": "p@ss",
+        "HOST": "db.example",
+        "PORT": "6543",
+        "CONN_MAX_AGE": 0,
+        "OPTIONS": {"pool": {"min_size": 1, "max_size": 20, "timeout": 10}, "sslmode": "require"},
+    }
+
+
+def test_postgres_url_defaults() -> None:
+    db = database_from_url("postgresql://127.0.0.1/")
+    assert db["NAME"] == "gavel" and db["PORT"] == ""
+    assert db["OPTIONS"] == {"pool": {"min_size": 1, "max_size": 10, "timeout": 10}}
+
+
+def test_sqlite_url_keeps_its_test_database_beside_it() -> None:
+    assert database_from_url("sqlite:////tmp/x.sqlite3") == {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": "/tmp/x.sqlite3",
+        "TEST": {"NAME": "/tmp/x.sqlite3.test"},
+    }
+    bare = database_from_url("sqlite://")
+    assert bare["NAME"] == str(BASE_DIR / "var" / "gavel.sqlite3") and bare["TEST"] == {
+        "NAME": None
+    }
+
+
+def test_no_url_is_the_sqlite_file_with_a_per_process_test_database() -> None:
+    db = database_from_url("")
+    assert db["NAME"] == os.environ.get("SQLITE_PATH", str(BASE_DIR / "var" / "gavel.sqlite3"))
+    assert db["OPTIONS"] == {"timeout": 20}
+    assert Path(db["TEST"]["NAME"]).name == f"test-{os.getpid()}.sqlite3"
+
+
+def test_other_databases_are_refused() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match="mysql"):
+        database_from_url("mysql://u@h/db")
