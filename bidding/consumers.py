@@ -61,8 +61,7 @@ class TokenBucket:
         return False
 
 
-def _rate(name: str, default: tuple[float, float]) -> tuple[float, float]:
-    value = getattr(settings, name, default)
+def _rate(value: tuple[float, float]) -> tuple[float, float]:
     return float(value[0]), float(value[1])
 
 
@@ -130,7 +129,7 @@ def bid_threads() -> int:
     lock anyway; with a few threads the lookups, refusals and commit flushes of different bids
     overlap. SQLite has one writer, so it keeps the single thread.
     """
-    value = int(getattr(settings, "GAVEL_LIVE_BID_THREADS", 0) or 0)
+    value = int(settings.GAVEL_LIVE_BID_THREADS or 0)
     if value > 0:
         return value
     return 4 if "postgresql" in settings.DATABASES["default"]["ENGINE"] else 1
@@ -196,8 +195,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         self.ready = False
         self.early: list[str] = []
         self.hub: live.Hub | None = None
-        self.msg_bucket = TokenBucket(*_rate("GAVEL_LIVE_MESSAGE_RATE", (20, 40)))
-        self.bid_bucket = TokenBucket(*_rate("GAVEL_LIVE_BID_RATE", (5, 10)))
+        self.msg_bucket = TokenBucket(*_rate(settings.GAVEL_LIVE_MESSAGE_RATE))
+        self.bid_bucket = TokenBucket(*_rate(settings.GAVEL_LIVE_BID_RATE))
         self.priority: bool | None = None
         self.priority_checked = 0.0
         self.registration_id: int | None = None
@@ -255,7 +254,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         if text_data is None:
             await self.send_error("binary_not_supported")
             return
-        if len(text_data) > int(getattr(settings, "GAVEL_LIVE_MAX_MESSAGE_CHARS", 2048)):
+        if len(text_data) > int(settings.GAVEL_LIVE_MAX_MESSAGE_CHARS):
             await self.send_error("message_too_large")
             return
         if not self.msg_bucket.take():

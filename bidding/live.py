@@ -68,24 +68,24 @@ def group_name(auction_id: int) -> str:
 def fanout_budget() -> float:
     """An optional fixed cap: deliveries per second per process per auction (0: none; the
     fan-out then paces itself by what it measures, see :func:`fanout_share`)."""
-    return float(getattr(settings, "GAVEL_LIVE_FANOUT_BUDGET", 0) or 0)
+    return float(settings.GAVEL_LIVE_FANOUT_BUDGET or 0)
 
 
 def fanout_share() -> float:
     """The share of the process's time one auction's fan-out may take under load: after a
     fan-out that took *d* seconds the next waits at least *d · (1/share − 1)*, and everything
     that arrives meanwhile leaves as one message."""
-    share = float(getattr(settings, "GAVEL_LIVE_FANOUT_SHARE", 0.5) or 0.5)
+    share = float(settings.GAVEL_LIVE_FANOUT_SHARE or 0.5)
     return min(max(share, 0.05), 1.0)
 
 
 def max_updates_per_second() -> float:
     """Optional hard cap of updates per second per watcher (0: only the budget decides)."""
-    return float(getattr(settings, "GAVEL_LIVE_MAX_UPDATES_PER_SECOND", 0) or 0)
+    return float(settings.GAVEL_LIVE_MAX_UPDATES_PER_SECOND or 0)
 
 
 def counts_interval() -> float:
-    return float(getattr(settings, "GAVEL_LIVE_COUNTS_SECONDS", 5))
+    return float(settings.GAVEL_LIVE_COUNTS_SECONDS)
 
 
 # --- encoding ------------------------------------------------------------------------------
@@ -677,7 +677,7 @@ class Hub:
                 await self.deliver(auction_id, text)
 
     async def _write_totals(self, auction_ids: list[int]) -> None:
-        url = getattr(settings, "REDIS_URL", "")
+        url = settings.REDIS_URL
         if not url:
             for auction_id in auction_ids:
                 self.totals[auction_id] = self.local_count(auction_id)
@@ -795,7 +795,7 @@ def _merge_backlog(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def watcher_count(auction_id: int) -> int:
     """Watchers of an auction for an HTTP response (sync): Redis total, else this process's."""
-    url = getattr(settings, "REDIS_URL", "")
+    url = settings.REDIS_URL
     if url:
         try:
             client = _sync_redis(url)

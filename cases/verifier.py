@@ -63,7 +63,7 @@ def _load(path: str) -> IdentityVerifier:
 
 
 def get_verifier() -> IdentityVerifier:
-    return _load(getattr(settings, "GAVEL_IDENTITY_VERIFIER", "") or DEFAULT_VERIFIER)
+    return _load(settings.GAVEL_IDENTITY_VERIFIER or DEFAULT_VERIFIER)
 
 
 def simulator_reject(*, kind: str, number: str, reason: str = "姓名与证件号码不一致") -> None:

@@ -288,7 +288,7 @@ class DeadlineAdmin(ReadOnlyAdmin):
 def _confidential(topic: str) -> bool:
     from django.conf import settings
 
-    prefixes = tuple(getattr(settings, "GAVEL_CONFIDENTIAL_TOPICS", ()))
+    prefixes = tuple(settings.GAVEL_CONFIDENTIAL_TOPICS)
     return bool(prefixes) and (topic or "").startswith(prefixes)
 
 

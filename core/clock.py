@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.utils import timezone
 
 _lock = threading.Lock()
@@ -26,7 +26,7 @@ _offset = dt.timedelta(0)
 
 def _shared_state() -> tuple[dt.datetime | None, dt.timedelta]:
     """The frozen time / offset written by a test process into ``GAVEL_CLOCK_FILE``."""
-    path = os.environ.get("GAVEL_CLOCK_FILE")
+    path = settings.GAVEL_CLOCK_FILE
     if not path:
         return None, dt.timedelta(0)
     try:
@@ -42,7 +42,7 @@ def now() -> dt.datetime:
     """The server time that rules use: aware, UTC."""
     with _lock:
         frozen, offset = _frozen, _offset
-    if frozen is None and offset == dt.timedelta(0) and os.environ.get("GAVEL_CLOCK_FILE"):
+    if frozen is None and offset == dt.timedelta(0) and settings.GAVEL_CLOCK_FILE:
         frozen, offset = _shared_state()
     if frozen is not None:
         return frozen

@@ -47,7 +47,7 @@ def read_unsubscribe_token(token: str) -> tuple[int, str] | None:
 
 def site_url(path: str) -> str:
     """An absolute link where the site's address is configured (``GAVEL_SITE_URL``), else the path."""
-    base = getattr(settings, "GAVEL_SITE_URL", "") or ""
+    base = settings.GAVEL_SITE_URL or ""
     return base.rstrip("/") + path
 
 

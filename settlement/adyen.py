@@ -22,8 +22,9 @@ import datetime as dt
 from typing import Any
 
 import Adyen
+from django.conf import settings
 
-from settlement.gateway import CreatedPayment, SentOperation, StatementLine, conf
+from settlement.gateway import CreatedPayment, SentOperation, StatementLine
 
 
 class AdyenGateway:
@@ -63,14 +64,14 @@ class AdyenGateway:
     @classmethod
     def from_settings(cls) -> AdyenGateway:
         return cls(
-            api_key=str(conf("ADYEN_API_KEY", "")),
-            merchant_account=str(conf("ADYEN_MERCHANT_ACCOUNT", "")),
-            hmac_key=str(conf("ADYEN_HMAC_KEY", "")),
-            platform=str(conf("ADYEN_PLATFORM", "test") or "test"),
-            live_endpoint_prefix=str(conf("ADYEN_LIVE_ENDPOINT_PREFIX", "") or ""),
-            balance_account_id=str(conf("ADYEN_BALANCE_ACCOUNT_ID", "") or ""),
-            split_mode=str(conf("ADYEN_SPLIT_MODE", "none") or "none"),
-            return_url=str(conf("ADYEN_RETURN_URL", "") or ""),
+            api_key=str(settings.ADYEN_API_KEY),
+            merchant_account=str(settings.ADYEN_MERCHANT_ACCOUNT),
+            hmac_key=str(settings.ADYEN_HMAC_KEY),
+            platform=str(settings.ADYEN_PLATFORM or "test"),
+            live_endpoint_prefix=str(settings.ADYEN_LIVE_ENDPOINT_PREFIX or ""),
+            balance_account_id=str(settings.ADYEN_BALANCE_ACCOUNT_ID or ""),
+            split_mode=str(settings.ADYEN_SPLIT_MODE or "none"),
+            return_url=str(settings.ADYEN_RETURN_URL or ""),
         )
 
     def hmac_key(self) -> str:

@@ -10,20 +10,12 @@ synchronous answer alone.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-
-
-def conf(name: str, default: Any = "") -> Any:
-    """A deployment setting: Django settings first, then the environment (read at call time)."""
-    if hasattr(settings, name):
-        return getattr(settings, name)
-    return os.environ.get(name, default)
 
 
 @dataclass(frozen=True)
@@ -92,7 +84,7 @@ def unregister_gateway(name: str) -> None:
 
 
 def default_gateway_name() -> str:
-    return str(conf("GAVEL_PAYMENT_GATEWAY", "simulator") or "simulator")
+    return str(settings.GAVEL_PAYMENT_GATEWAY or "simulator")
 
 
 def get_gateway(name: str | None = None) -> PaymentGateway:

@@ -30,7 +30,7 @@ from django.urls import reverse
 
 from core import clock
 from core.calendar import CST
-from settlement.gateway import CreatedPayment, SentOperation, StatementLine, conf
+from settlement.gateway import CreatedPayment, SentOperation, StatementLine
 from settlement.models import SimEntry, SimPayment, SimWebhook
 
 log = logging.getLogger("gavel.settlement.simulator")
@@ -39,7 +39,7 @@ MERCHANT_ACCOUNT = "GavelSimulator"
 
 
 def simulator_hmac_key() -> str:
-    key = str(conf("GAVEL_SIMULATOR_HMAC_KEY", "") or "")
+    key = str(settings.GAVEL_SIMULATOR_HMAC_KEY or "")
     if key:
         return key
     return (
@@ -49,7 +49,7 @@ def simulator_hmac_key() -> str:
 
 def _failure_rate() -> float:
     try:
-        return max(0.0, min(1.0, float(conf("GAVEL_SIMULATOR_FAILURE_RATE", "0") or 0)))
+        return max(0.0, min(1.0, float(settings.GAVEL_SIMULATOR_FAILURE_RATE or 0)))
     except (TypeError, ValueError):
         return 0.0
 
@@ -60,9 +60,9 @@ def _fails() -> bool:
 
 
 def _delay() -> dt.timedelta:
-    if str(conf("GAVEL_SIMULATOR_SETTLEMENT", "instant")) != "delayed":
+    if str(settings.GAVEL_SIMULATOR_SETTLEMENT) != "delayed":
         return dt.timedelta(0)
-    return dt.timedelta(seconds=float(conf("GAVEL_SIMULATOR_DELAY_SECONDS", "30") or 0))
+    return dt.timedelta(seconds=float(settings.GAVEL_SIMULATOR_DELAY_SECONDS or 0))
 
 
 def new_psp_reference() -> str:
@@ -323,7 +323,7 @@ def deliver_due(*, limit: int = 100) -> int:
     """Deliver due webhooks (worker task); each delivery goes through the engine's webhook path."""
     from settlement.webhooks import webhook_receive
 
-    url = str(conf("GAVEL_SIMULATOR_WEBHOOK_URL", "") or "")
+    url = str(settings.GAVEL_SIMULATOR_WEBHOOK_URL or "")
     delivered = 0
     for _ in range(limit):
         with transaction.atomic():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -81,7 +82,7 @@ def sim_pay(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         approve = request.POST.get("action") != "cancel"
         simulator.payer_confirm(token=token, approve=approve)
-        if str(simulator.conf("GAVEL_SIMULATOR_SETTLEMENT", "instant")) != "delayed":
+        if str(settings.GAVEL_SIMULATOR_SETTLEMENT) != "delayed":
             from settlement.worker import drain
 
             drain()

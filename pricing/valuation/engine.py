@@ -35,9 +35,9 @@ EARTH_KM = 6371.0
 def _threads() -> int:
     """OpenMP threads for fitting and predicting. Default 1: on a shared, loaded machine the
     OpenMP pool oversubscribes the cores and gradient boosting runs 20× slower (measured)."""
-    import os
+    from django.conf import settings
 
-    return max(1, int(os.environ.get("GAVEL_VALUATION_THREADS", "1")))
+    return max(1, int(settings.GAVEL_VALUATION_THREADS))
 
 
 @dataclass

@@ -55,9 +55,7 @@ def library_versions() -> dict[str, str]:
 def model_dir() -> Path:
     from django.conf import settings
 
-    path = Path(
-        getattr(settings, "GAVEL_MODEL_DIR", "") or Path(settings.BASE_DIR) / "var" / "models"
-    )
+    path = Path(settings.GAVEL_MODEL_DIR)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

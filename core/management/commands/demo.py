@@ -3,6 +3,10 @@
 Daphne runs no lifespan events and the in-memory channel layer lives in this one process, so
 periodic work (auction clock, outbox, deadlines) runs as an asyncio task on the server's
 own loop (NOTES.md), started from daphne's ``ready_callable``.
+
+The demo runs with ``DEBUG`` on unless the environment says otherwise: ``manage.py`` sets
+``DEBUG=true`` for this command before the settings load, which gives the demo its own secret
+key, no second factor and static files served by the app (config/settings.py).
 """
 
 import asyncio
@@ -33,7 +37,7 @@ def use_demo_site_url(host: str, port: int) -> str:
     unless ``GAVEL_SITE_URL`` is configured. Returns the base in force."""
     from django.conf import settings
 
-    if not getattr(settings, "GAVEL_SITE_URL", ""):
+    if not settings.GAVEL_SITE_URL:
         settings.GAVEL_SITE_URL = f"http://{host}:{port}"
     return settings.GAVEL_SITE_URL
 
