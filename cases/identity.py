@@ -3,10 +3,13 @@
 - Resident identity card (居民身份证), GB 11643-1999: 17 digits and an ISO 7064 MOD 11-2 check
   character (``0``–``9`` or ``X``; a lowercase ``x`` is accepted and normalised). The first
   two digits name a province-level region (81/82/83 are the residence permits of Hong Kong,
-  Macao and Taiwan residents), digits 7–14 are a real birth date.
+  Macao and Taiwan residents), digits 7–14 are a real birth date. Check character and birth
+  date: python-stdnum's ``stdnum.cn.ric``.
 - Unified social credit code (统一社会信用代码), GB 32100-2015: 18 characters of the alphabet
   ``0-9 A-H J-N P-R T U W-Y`` (no I, O, S, V, Z), a registration-authority digit, an
-  organisation-kind character, a 6-digit division code, and a MOD 31 check character.
+  organisation-kind character, a 6-digit division code, and a MOD 31 check character
+  (``stdnum.cn.uscc``). stdnum's own ``validate`` is not used: it refuses the authority codes
+  A, N and Y and does not say which part is wrong; the checks here name it, in Chinese.
 - Passports and the Hong Kong/Macao and Taiwan permits: format checks only (no public check
   algorithm).
 
@@ -18,6 +21,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
 
 from core.errors import DomainError
 
@@ -67,11 +73,7 @@ PROVINCE_CODES: dict[str, str] = {
     "83": "台湾",
 }
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 # Registration authority (登记管理部门) digit → the organisation kinds it may register.
 _USCC_AUTHORITIES: dict[str, str] = {
     "1": "123459",
@@ -100,8 +102,8 @@ def _clean(number: str) -> str:
 
 def resident_id_check_char(first17: str) -> str:
     """The GB 11643 (ISO 7064 MOD 11-2) check character of the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11]
+    # stdnum reads the first 17 characters of a full number; the 18th is a placeholder here.
+    return ric.calc_check_digit(first17 + "X")
 
 
 def check_resident_id(number: str, *, today: dt.date | None = None) -> str:
@@ -117,8 +119,8 @@ def check_resident_id(number: str, *, today: dt.date | None = None) -> str:
     if n[:2] not in PROVINCE_CODES:
         raise IdentityNumberError(f"居民身份证号码开头“{n[:2]}”不是有效的省级行政区划代码")
     try:
-        born = dt.date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
-    except ValueError as exc:
+        born = ric.get_birth_date(n)
+    except ValidationError as exc:
         raise IdentityNumberError(f"居民身份证号码中的出生日期“{n[6:14]}”不是有效日期") from exc
     if today is None:
         from core import clock
@@ -126,21 +128,14 @@ def check_resident_id(number: str, *, today: dt.date | None = None) -> str:
         today = clock.today()
     if born > today or born.year < 1900:
         raise IdentityNumberError(f"居民身份证号码中的出生日期“{n[6:14]}”不合理")
-    expected = resident_id_check_char(n[:17])
-    if n[17] != expected:
+    if n[17] != ric.calc_check_digit(n):
         raise IdentityNumberError("居民身份证号码校验位不正确，请核对是否有数字录入错误")
     return n
 
 
-def resident_id_birth_date(number: str) -> dt.date:
-    n = _clean(number)
-    return dt.date(int(n[6:10]), int(n[10:12]), int(n[12:14]))
-
-
 def uscc_check_char(first17: str) -> str:
     """The GB 32100 check character (MOD 31) of the first 17 characters."""
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
+    return uscc.calc_check_digit(first17)
 
 
 def check_uscc(number: str) -> str:
@@ -161,7 +156,7 @@ def check_uscc(number: str) -> str:
         raise IdentityNumberError(f"统一社会信用代码第2位“{kind}”不是有效的机构类别代码")
     if not n[2:8].isdigit() or (n[2:4] not in PROVINCE_CODES and n[2:4] != "10"):
         raise IdentityNumberError("统一社会信用代码第3–8位应为有效的行政区划代码")
-    if n[17] != uscc_check_char(n[:17]):
+    if n[17] != uscc.calc_check_digit(n):
         raise IdentityNumberError("统一社会信用代码校验位不正确，请核对是否有录入错误")
     return n
 
