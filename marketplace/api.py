@@ -38,8 +38,6 @@ from marketplace.services import (
     watch_add,
     watch_remove,
 )
-from marketplace.statistics import court_statistics, parse_statistics_params
-from marketplace.stats import to_csv, to_records
 from marketplace.transparency import case_transparency
 from marketplace.workbench import workbench_items
 
@@ -293,6 +291,10 @@ def workbench(request: HttpRequest):
 @router.get("/statistics", auth=django_auth)
 def statistics(request: HttpRequest):
     """Query: freq (month/quarter/year/all), from, to (YYYY-MM-DD), format=csv for a file."""
+    # Imported here: the statistics compute with pandas, which loading the URLconf should not import.
+    from marketplace.statistics import court_statistics, parse_statistics_params
+    from marketplace.stats import to_csv, to_records
+
     _staff(request)
     params = parse_statistics_params(request.GET, user=request.user)
     table = court_statistics(**params)

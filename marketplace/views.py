@@ -61,8 +61,6 @@ from marketplace.services import (
     watch_add,
     watch_remove,
 )
-from marketplace.statistics import court_statistics, parse_statistics_params
-from marketplace.stats import FREQS, all_periods, chart_series, to_csv, to_records
 from marketplace.transparency import case_transparency
 from marketplace.workbench import workbench_counts, workbench_items
 
@@ -418,6 +416,10 @@ def transparency_view(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @staff_required
 def statistics_view(request: HttpRequest) -> HttpResponse:
+    # Imported here: the statistics compute with pandas, which loading the URLconf should not import.
+    from marketplace.statistics import court_statistics, parse_statistics_params
+    from marketplace.stats import FREQS, all_periods, chart_series, to_csv, to_records
+
     try:
         params = parse_statistics_params(request.GET, user=request.user)
     except DomainError as exc:
