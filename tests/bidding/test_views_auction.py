@@ -106,7 +106,7 @@ def test_page_runs_no_inline_script_under_the_csp(client, auction):
     scripts = re.findall(r"<script([^>]*)>", r.content.decode())
     for attrs in scripts:
         assert "src=" in attrs or 'type="application/json"' in attrs, attrs
-    assert any("bidding/vendor/echarts.min.js" in a for a in scripts)
+    assert any("core/vendor/echarts.min.js" in a for a in scripts)
     assert any("bidding/auction.js" in a for a in scripts)
 
 

@@ -34,7 +34,7 @@ def test_judge_page_shows_reports_intervals_chart_and_what_is_due(client, judge,
     assert "内置模型平台甲（梯度提升）" in text and "内置模型平台乙（市场比较）" in text
     assert "合成演示数据" in text  # the data each model learned from
     assert "异议期至" in text  # PRC-10/APR-12: what is due before fixing
-    assert "pricing/vendor/echarts.min.js" in text and 'data-chart="chart-' in text
+    assert "core/vendor/echarts.min.js" in text and 'data-chart="chart-' in text
     chart = json.loads(text.split('type="application/json">', 1)[1].split("</script>", 1)[0])
     assert chart["subject"]["low"] < chart["subject"]["price"] < chart["subject"]["high"]
     assert chart["comparables"] and chart["currency"] == "CNY"
