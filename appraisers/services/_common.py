@@ -12,7 +12,7 @@ from django.db import transaction
 
 from core.audit import audit_record
 from core.models import Role, User
-from core.notifications import notify
+from core.notifications import notify_many as notify_many  # re-exported for the services
 
 log = logging.getLogger("gavel.appraisers")
 
@@ -58,30 +58,6 @@ def firm_users(firm: Any) -> list[User]:
         for fu in firm.users.filter(is_active=True).select_related("user")
         if fu.user.is_active
     ]
-
-
-def notify_many(
-    users: Iterable[User],
-    *,
-    topic: str,
-    subject: str,
-    body: str,
-    key: str,
-    link: str = "",
-    court: Any = None,
-    legal: bool = True,
-) -> None:
-    for user in users:
-        notify(
-            user=user,
-            topic=topic,
-            subject=subject,
-            body=body,
-            key=f"{key}:u{user.pk}",
-            link=link,
-            court=court,
-            legal=legal,
-        )
 
 
 def broadcast_draw(draw_id: int) -> None:

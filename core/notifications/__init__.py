@@ -22,7 +22,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from core import clock
-from core.models import InboxMessage, NotificationOptOut, OutboxMessage
+from core.models import InboxMessage, NotificationOptOut, OutboxMessage, User
 from core.notifications.channels import ChannelError, get_channel
 
 log = logging.getLogger("gavel.notifications")
@@ -92,6 +92,37 @@ def notify(
                 )
         except IntegrityError:
             continue  # queued concurrently by someone else: once is enough
+    return created
+
+
+def notify_many(
+    users: Iterable[User],
+    *,
+    topic: str,
+    subject: str,
+    body: str,
+    key: str,
+    link: str = "",
+    court: Any = None,
+    legal: bool = True,
+) -> list[OutboxMessage]:
+    """``notify`` each of ``users`` the same message, under its own key ``<key>:u<user id>``.
+
+    Used for the steps of a procedure that every person concerned must hear of, so ``legal``
+    (opt-outs ignored) is on unless the caller says otherwise.
+    """
+    created: list[OutboxMessage] = []
+    for user in users:
+        created += notify(
+            user=user,
+            topic=topic,
+            subject=subject,
+            body=body,
+            key=f"{key}:u{user.pk}",
+            link=link,
+            court=court,
+            legal=legal,
+        )
     return created
 
 
