@@ -129,3 +129,22 @@ def test_other_databases_are_refused() -> None:
 
     with pytest.raises(ImproperlyConfigured, match="mysql"):
         database_from_url("mysql://u@h/db")
+
+
+def test_starting_the_site_imports_neither_pandas_nor_scikit_learn() -> None:
+    """Loading the URLconf and the ASGI app stays light: the statistics and the valuation
+    models import pandas and scikit-learn when they compute (3.9 s of a 9.3 s start)."""
+    env = {k: v for k, v in os.environ.items() if k not in _READ}
+    code = (
+        "import django, sys; django.setup(); import config.urls, config.asgi; "
+        "print(sorted(m for m in ('pandas', 'numpy', 'sklearn') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env={**env, "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]"
