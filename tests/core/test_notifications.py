@@ -183,3 +183,24 @@ def test_two_workers_racing_never_deliver_the_same_message_twice(bidder, frozen_
     assert results["c"]["sent"] == 0
     assert len(sms.sent) == 1
     assert OutboxMessage.objects.get(channel="sms").status == "sent"
+
+
+def test_notify_many_gives_each_person_their_own_key_and_ignores_opt_outs(
+    bidder, party_user, frozen_now
+):
+    """The same message to several people: one key per person; a procedure's step (legal)
+    reaches even a person who unsubscribed from the topic."""
+    from core.notifications import notify_many
+
+    unsubscribe(user=party_user, topic="auction.result", channel="sms")
+    msgs = notify_many(
+        [bidder, party_user], topic="auction.result", subject="拍卖结果", body="已成交", key="r7"
+    )
+    assert {(m.recipient_id, m.key) for m in msgs if m.channel == "inbox"} == {
+        (bidder.pk, f"r7:u{bidder.pk}:inbox"),
+        (party_user.pk, f"r7:u{party_user.pk}:inbox"),
+    }
+    assert OutboxMessage.objects.filter(recipient=party_user, channel="sms").exists()
+    assert (
+        notify_many([bidder], topic="auction.result", subject="拍卖结果", body="x", key="r7") == []
+    )
