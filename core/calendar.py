@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar as _cal
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -23,6 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+
+if TYPE_CHECKING:
+    from core.types import Actor
 
 CST = ZoneInfo("Asia/Shanghai")
 _WINDOW = 62  # days of calendar rows fetched at once; refetched when a count runs past it
@@ -162,7 +165,7 @@ CALENDAR_KINDS = ("holiday", "workday", "normal")
 
 @transaction.atomic
 def calendar_day_set(
-    *, date: dt.date, kind: str, name: str = "", actor: Any = None, reason: str = ""
+    *, date: dt.date, kind: str, name: str = "", actor: Actor = None, reason: str = ""
 ) -> Any:
     """Admin edit of the calendar (REC-02): audited; open day-based deadlines recompute.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -19,6 +19,9 @@ from core import calendar, clock
 from core.audit import audit_record
 from core.models import Deadline, Role, User
 from core.rulesettings import get_setting
+
+if TYPE_CHECKING:
+    from core.types import Actor
 
 Unit = Deadline.Unit
 log = logging.getLogger("gavel.deadlines")
@@ -71,7 +74,7 @@ def deadline_open(
     owner_role: str = "",
     party_ref: str = "",
     alert_only: bool = True,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> Deadline:
     """Open a deadline; the due time follows REC-01 (days) or REC-03 (hours/minutes)."""
     due = compute_due(started_at=started_at, period=period, unit=unit, court=court, due_at=due_at)
@@ -113,7 +116,7 @@ def deadline_close(
     *,
     subject: str,
     rule_id: str | None = None,
-    actor: Any = None,
+    actor: Actor = None,
     status: str = Deadline.Status.MET,
     reason: str = "",
 ) -> int:
@@ -139,7 +142,7 @@ def deadline_close(
 
 
 def deadline_cancel(
-    *, subject: str, rule_id: str | None = None, actor: Any = None, reason: str = ""
+    *, subject: str, rule_id: str | None = None, actor: Actor = None, reason: str = ""
 ) -> int:
     return deadline_close(
         subject=subject,
@@ -152,7 +155,7 @@ def deadline_cancel(
 
 @transaction.atomic
 def deadline_extend(
-    *, deadline: Deadline, due_at: dt.datetime, actor: Any = None, reason: str
+    *, deadline: Deadline, due_at: dt.datetime, actor: Actor = None, reason: str
 ) -> Deadline:
     d = Deadline.objects.select_for_update().get(pk=deadline.pk)
     before = d.due_at.isoformat()
@@ -265,7 +268,7 @@ def deadlines_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 
 @transaction.atomic
-def deadlines_recompute(*, actor: Any = None) -> int:
+def deadlines_recompute(*, actor: Actor = None) -> int:
     """After a calendar change (REC-02), recompute the due time of open day-based deadlines.
 
     A deadline that moves into the future turns green again; one that moves into the past is

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -19,6 +19,9 @@ from django.utils.translation import gettext_lazy as _
 
 from core import clock
 from core.errors import DomainError
+
+if TYPE_CHECKING:
+    from core.types import Actor
 
 
 @dataclass(frozen=True)
@@ -111,15 +114,15 @@ class SettingSpec:
         return value
 
 
-def _f(key, default, kind, rules, label, **kw) -> SettingSpec:
+def _f(key: str, default: Any, kind: str, rules: str, label: Any, **kw: Any) -> SettingSpec:
     return SettingSpec(key, default, kind, "F", tuple(rules.split()), label, **kw)
 
 
-def _p(key, default, kind, rules, label, **kw) -> SettingSpec:
+def _p(key: str, default: Any, kind: str, rules: str, label: Any, **kw: Any) -> SettingSpec:
     return SettingSpec(key, default, kind, "P", tuple(rules.split()), label, **kw)
 
 
-def _a(key, default, kind, rules, label, **kw) -> SettingSpec:
+def _a(key: str, default: Any, kind: str, rules: str, label: Any, **kw: Any) -> SettingSpec:
     return SettingSpec(key, default, kind, "A", tuple(rules.split()), label, **kw)
 
 
@@ -567,7 +570,9 @@ def _jsonable(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
 
 
-def setting_set(*, key: str, value: Any, court: Any = None, actor: Any = None, reason: str) -> Any:
+def setting_set(
+    *, key: str, value: Any, court: Any = None, actor: Actor = None, reason: str
+) -> Any:
     """Change a setting for a court (or nationally), refusing values outside the legal range.
 
     The change and its audit entry (stream ``system:settings:<court id>|national``) commit
@@ -602,7 +607,7 @@ def setting_set(*, key: str, value: Any, court: Any = None, actor: Any = None, r
     return _coerce(s, cleaned)
 
 
-def setting_clear(*, key: str, court: Any = None, actor: Any = None, reason: str) -> Any:
+def setting_clear(*, key: str, court: Any = None, actor: Actor = None, reason: str) -> Any:
     """Remove a court's (or the national) override: the next level's value applies again.
 
     Audited like a change. Returns the value now in force.

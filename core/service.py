@@ -13,7 +13,7 @@ period ending on a holiday ends on the next working day. Service counts from tha
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -22,6 +22,9 @@ from core import calendar, clock
 from core.audit import audit_record
 from core.errors import DomainError
 from core.models import ServiceRecord
+
+if TYPE_CHECKING:
+    from core.types import Actor
 
 Method = ServiceRecord.Method
 DEEMED_DAYS = {Method.PLATFORM_PUBLICATION: 5, Method.ENFORCEMENT_INFO_PUBLICATION: 15}
@@ -52,7 +55,7 @@ def service_record(
     received_at: dt.datetime | None = None,
     proof: str = "",
     unreachable_reason: str = "",
-    actor: Any = None,
+    actor: Actor = None,
     published_at: dt.datetime | None = None,
 ) -> ServiceRecord:
     """Record a service (REC-10). Publication needs the unreachable reason; the deemed date
@@ -117,7 +120,7 @@ def service_record(
 
 @transaction.atomic
 def service_receipt(
-    *, record: ServiceRecord, received_at: dt.datetime, proof: str, actor: Any = None
+    *, record: ServiceRecord, received_at: dt.datetime, proof: str, actor: Actor = None
 ) -> ServiceRecord:
     rec = ServiceRecord.objects.select_for_update().get(pk=record.pk)
     if rec.received_at:
