@@ -3,13 +3,13 @@ the court pages (``bidding/court_urls.py``, by the engine) under /bidding/court/
 
 from importlib import import_module
 
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from bidding import views
 
 app_name = "bidding"
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("auctions/<int:auction_id>/", views.auction_page, name="auction"),
     path(
         "auctions/<int:auction_id>/snapshot", views.auction_snapshot_view, name="auction_snapshot"

@@ -15,8 +15,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_record
@@ -35,16 +37,23 @@ from core.models import (
 )
 
 
+def _operator(request: HttpRequest) -> User:
+    """Who acts in the admin: a signed-in staff person (the admin site lets in no one else)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Records that are never edited (REC-06..08): view only."""
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -64,17 +73,17 @@ class CourtAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "division_code", "master_account_no")
     search_fields = ("code", "name")
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Court | None = None) -> bool:
         return False
 
     @transaction.atomic
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Court, form: Any, change: bool) -> None:
         before = {f: _plain(form.initial.get(f)) for f in form.changed_data} if change else None
         super().save_model(request, obj, form, change)
         audit_record(
             stream="system:courts",
             action="court.changed" if change else "court.created",
-            actor=request.user,
+            actor=_operator(request),
             subject=f"court:{obj.pk}",
             before=before,
             after={f: _plain(form.cleaned_data.get(f)) for f in form.changed_data},
@@ -108,20 +117,20 @@ class GavelUserAdmin(UserAdmin):
         "user_permissions",
     )
 
-    @transaction.atomic
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # Deleting would list a user's protected related objects (e.g. auction registrations),
         # linking a person to a bidder before the close (REC-05). Deactivate instead.
         return False
 
-    def save_model(self, request, obj, form, change):
+    @transaction.atomic
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
         changed = [f for f in form.changed_data if f in self._audited]
         if changed or not change:
             audit_record(
                 stream="system:users",
                 action="user.changed" if change else "user.created",
-                actor=request.user,
+                actor=_operator(request),
                 subject=f"user:{obj.pk}",
                 before={f: _plain(form.initial.get(f)) for f in changed} if change else None,
                 after={f: _plain(form.cleaned_data.get(f)) for f in changed}
@@ -148,30 +157,35 @@ class CalendarDayAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     date_hierarchy = "date"
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: CalendarDay | None = None
+    ) -> tuple[str, ...]:
         # Moving a row to another date would leave the old date behind: add a new one instead.
         return ("date",) if obj is not None else ()
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: CalendarDay, form: Any, change: bool) -> None:
         from core.calendar import calendar_day_set
 
         row = calendar_day_set(
             date=obj.date,
             kind=obj.kind,
             name=obj.name,
-            actor=request.user,
+            actor=_operator(request),
             reason=form.cleaned_data["reason"],
         )
         obj.pk = row.pk if row is not None else obj.pk
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj: CalendarDay) -> None:
         from core.calendar import calendar_day_set
 
         calendar_day_set(
-            date=obj.date, kind="normal", actor=request.user, reason=str(_("通过管理后台删除"))
+            date=obj.date,
+            kind="normal",
+            actor=_operator(request),
+            reason=str(_("通过管理后台删除")),
         )
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CalendarDay]) -> None:
         for obj in list(queryset):
             self.delete_model(request, obj)
 
@@ -198,10 +212,11 @@ class RuleSettingForm(forms.ModelForm):
                 (k, f"{k} · {s.label} ({'、'.join(s.rules)})") for k, s in sorted(SPECS.items())
             ]
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         from core.rulesettings import _check_pairs, spec
 
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         # On change, court and key are read-only: take them from the row being edited.
         key = data.get("key") or self.instance.key
         court = data.get("court", self.instance.court)
@@ -215,7 +230,7 @@ class RuleSettingForm(forms.ModelForm):
             data["value"] = cleaned
         return data
 
-    def validate_unique(self):
+    def validate_unique(self) -> None:
         # The service updates the existing override for (court, key); no duplicate error.
         pass
 
@@ -234,33 +249,42 @@ class RuleSettingAdmin(admin.ModelAdmin):
     readonly_fields = ("changed_at",)
 
     @admin.display(description=_("取值"))
-    def display_value(self, obj):
+    def display_value(self, obj: RuleSetting) -> str:
         return json.dumps(obj.value, ensure_ascii=False)
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: RuleSetting | None = None
+    ) -> tuple[str, ...]:
         return ("court", "key", "changed_at") if obj is not None else ("changed_at",)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: RuleSetting, form: Any, change: bool) -> None:
         from core.rulesettings import setting_set
 
         setting_set(
-            key=obj.key, value=obj.value, court=obj.court, actor=request.user, reason=obj.reason
+            key=obj.key,
+            value=obj.value,
+            court=obj.court,
+            actor=_operator(request),
+            reason=obj.reason,
         )
         row = RuleSetting.objects.get(court=obj.court, key=obj.key)
         obj.pk = row.pk
         obj.changed_at = row.changed_at
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj: RuleSetting) -> None:
         from core.rulesettings import setting_clear
 
         try:
             setting_clear(
-                key=obj.key, court=obj.court, actor=request.user, reason=str(_("通过管理后台删除"))
+                key=obj.key,
+                court=obj.court,
+                actor=_operator(request),
+                reason=str(_("通过管理后台删除")),
             )
         except DomainError as exc:
             messages.error(request, str(exc.message))
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[RuleSetting]) -> None:
         for obj in list(queryset):
             self.delete_model(request, obj)
 
@@ -317,10 +341,10 @@ class MessageAdmin(ReadOnlyAdmin):
     shown_body = _masked("body", _("内容"))
     shown_link = _masked("link", _("链接"))
 
-    def get_fields(self, request, obj=None):
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.shown_fields
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return self.shown_fields
 
 
@@ -352,11 +376,11 @@ class OutboxAdmin(MessageAdmin):
         "last_error",
     )
 
-    def has_retry_permission(self, request):
+    def has_retry_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_superuser)
 
     @admin.action(description=_("重新发送所选的发送失败消息"), permissions=["retry"])
-    def retry_failed(self, request, queryset):
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
         from core import clock
 
         n = queryset.filter(status=OutboxMessage.Status.FAILED).update(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
@@ -12,11 +12,11 @@ from core.errors import DomainError
 
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
-    def _domain(request, exc: DomainError):
+    def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
         return api.create_response(request, exc.as_dict(), status=exc.status)
 
     @api.exception_handler(ValidationError)
-    def _validation(request, exc: ValidationError):
+    def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         fields = []
         for err in exc.errors:
             loc = ".".join(str(p) for p in err.get("loc", []) if p not in ("body", "payload"))
@@ -29,17 +29,17 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return api.create_response(request, body, status=422)
 
     @api.exception_handler(AuthenticationError)
-    def _auth(request, exc):
+    def _auth(request: HttpRequest, exc: Exception) -> HttpResponse:
         return api.create_response(
             request, {"code": "not_authenticated", "message": "请先登录"}, status=401
         )
 
     @api.exception_handler(DjangoPermissionDenied)
-    def _denied(request, exc):
+    def _denied(request: HttpRequest, exc: Exception) -> HttpResponse:
         return api.create_response(
             request, {"code": "forbidden", "message": "无权访问"}, status=403
         )
 
     @api.exception_handler(Http404)
-    def _missing(request, exc):
+    def _missing(request: HttpRequest, exc: Exception) -> HttpResponse:
         return api.create_response(request, {"code": "not_found", "message": "未找到"}, status=404)

@@ -6,7 +6,16 @@ On SQLite (the demo) it does nothing; the services never update or delete those 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from django.db import migrations
+
+if TYPE_CHECKING:
+    from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+    from django.db.migrations.state import StateApps
+
+    _Migrate = Callable[[StateApps, BaseDatabaseSchemaEditor], None]
 
 _FUNC = """
 CREATE OR REPLACE FUNCTION gavel_refuse_change() RETURNS trigger AS $$
@@ -18,14 +27,14 @@ $$ LANGUAGE plpgsql;
 """
 
 
-def _exec(schema_editor, sql: str) -> None:
+def _exec(schema_editor: BaseDatabaseSchemaEditor, sql: str) -> None:
     # No parameters: the function body contains '%' placeholders of RAISE.
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(sql)
 
 
-def _forward(table: str):
-    def run(apps, schema_editor):
+def _forward(table: str) -> _Migrate:
+    def run(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         if schema_editor.connection.vendor != "postgresql":
             return
         _exec(schema_editor, _FUNC)
@@ -40,8 +49,8 @@ def _forward(table: str):
     return run
 
 
-def _backward(table: str):
-    def run(apps, schema_editor):
+def _backward(table: str) -> _Migrate:
+    def run(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         if schema_editor.connection.vendor != "postgresql":
             return
         _exec(schema_editor, f'DROP TRIGGER IF EXISTS {table}_append_only ON "{table}"')

@@ -45,7 +45,7 @@ def unsubscribe(event_type: type[Event], handler: Handler) -> None:
 def handlers_for(event_type: type[Event]) -> list[Handler]:
     out: list[Handler] = []
     for klass in event_type.__mro__:
-        out.extend(_handlers.get(klass, []))  # type: ignore[arg-type]
+        out.extend(_handlers.get(klass, []))
     return out
 
 

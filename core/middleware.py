@@ -7,10 +7,12 @@ and the language switch stay reachable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,10 +23,10 @@ _EXEMPT_PREFIXES = ("/static/", "/i18n/", "/accounts/")
 
 
 class StaffTwoFactorMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         user = getattr(request, "user", None)
         if (
             settings.GAVEL_STAFF_2FA_REQUIRED
@@ -51,10 +53,10 @@ class ChosenLanguageMiddleware:
     language cookie, set by ``/i18n/setlang/``).
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         from django.utils import translation
         from django.utils.cache import patch_vary_headers
 

@@ -6,7 +6,9 @@ the top bar and the home page grow with the apps installed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
@@ -26,12 +28,19 @@ class NavItem:
 _items: dict[str, NavItem] = {}
 
 
-def register(label, url_name: str, *, roles, order: int = 100, description="") -> None:
+def register(
+    label: object,
+    url_name: str,
+    *,
+    roles: Iterable[str],
+    order: int = 100,
+    description: object = "",
+) -> None:
     """``roles``: role values, plus ``"any"`` (everyone signed in) and ``"anonymous"``."""
     _items[url_name] = NavItem(label, url_name, frozenset(roles), order, description)
 
 
-def items_for(user) -> list[dict]:
+def items_for(user: Any) -> list[dict[str, Any]]:
     signed_in = bool(getattr(user, "is_authenticated", False))
     role = getattr(user, "role", None) if signed_in else None
     out = []

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
+from django.http import HttpRequest
 from django_ratelimit.core import is_ratelimited
 
 from core.errors import DomainError
+
+_View = TypeVar("_View", bound=Callable[..., Any])
 
 
 class RateLimited(DomainError):
     status = 429
 
 
-def check_write_rate(request, group: str, rate: str | None = None) -> None:
+def check_write_rate(request: HttpRequest, group: str, rate: str | None = None) -> None:
     """Count one write for this user (or IP); raise ``RateLimited`` past the limit."""
     if not settings.RATELIMIT_ENABLE:
         return
@@ -30,14 +35,16 @@ def check_write_rate(request, group: str, rate: str | None = None) -> None:
         raise RateLimited("rate_limited", "操作过于频繁，请稍后再试")
 
 
-def write_rate_limited(group: str, rate: str | None = None):
-    def deco(view):
+def write_rate_limited(group: str, rate: str | None = None) -> Callable[[_View], _View]:
+    """A view decorator: every write (not GET, HEAD, OPTIONS) counts against the limit."""
+
+    def deco(view: _View) -> _View:
         @wraps(view)
-        def wrapper(request, *args, **kwargs):
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             if request.method not in ("GET", "HEAD", "OPTIONS"):
                 check_write_rate(request, group, rate)
             return view(request, *args, **kwargs)
 
-        return wrapper
+        return cast(_View, wrapper)
 
     return deco

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import template
 
 from core.money import yuan as _yuan
@@ -6,7 +8,7 @@ register = template.Library()
 
 
 @register.filter
-def yuan(fen):
+def yuan(fen: Any) -> str:
     """Integer fen → '1,234.56'."""
     try:
         return _yuan(int(fen))

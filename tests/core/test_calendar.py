@@ -26,8 +26,10 @@ def national_day_2024(db):
     CalendarDay.objects.create(date=D(2024, 10, 12), kind="workday", name="国庆调休")
 
 
-def cst(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=CST)
+def cst(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, us: int = 0
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, us, tzinfo=CST)
 
 
 def test_starting_day_not_counted_and_due_at_end_of_last_day():

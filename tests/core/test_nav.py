@@ -3,14 +3,16 @@
 import re
 
 import pytest
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
 
-def _nav_labels(client) -> list[str]:
+def _nav_labels(client: Client) -> list[str]:
     html = client.get("/").content.decode()
-    nav = re.search(r"<nav>(.*?)</nav>", html, re.S).group(1)
-    return re.findall(r'<a href="[^"]+">([^<]+)</a>', nav)
+    nav = re.search(r"<nav>(.*?)</nav>", html, re.S)
+    assert nav is not None, "the page has a <nav>"
+    return re.findall(r'<a href="[^"]+">([^<]+)</a>', nav.group(1))
 
 
 def test_the_public_sees_the_auction_hall_and_sign_in_but_no_court_pages(client):

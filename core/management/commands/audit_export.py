@@ -1,6 +1,7 @@
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 
 from core.audit import audit_verify
@@ -10,11 +11,11 @@ from core.models import AuditEntry
 class Command(BaseCommand):
     help = "Write one audit stream to a JSON-lines file for long-term archive (REC-06, REC-07)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("stream")
         parser.add_argument("path")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         stream, path = opts["stream"], opts["path"]
         entries = AuditEntry.objects.filter(stream=stream).order_by("seq")
         if not entries.exists():

@@ -11,10 +11,11 @@ key, no second factor and static files served by the app (config/settings.py).
 
 import asyncio
 import logging
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from core import worker
 
@@ -45,12 +46,12 @@ def use_demo_site_url(host: str, port: int) -> str:
 class Command(BaseCommand):
     help = "Run the demo server (daphne, 127.0.0.1:8000) with sample data, clock and worker inside."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-seed", action="store_true")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         use_demo_site_url(opts["host"], opts["port"])
         call_command("migrate", verbosity=0)
         call_command("compilemessages_if_needed")

@@ -1,6 +1,7 @@
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from core import worker
 
@@ -8,11 +9,11 @@ from core import worker
 class Command(BaseCommand):
     help = "Run periodic work: the notification outbox, deadline sweeps and every app's tasks."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="run every task once and exit")
         parser.add_argument("--only", nargs="*", help="task names to run")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         worker.ensure_core_tasks()
         only = set(opts["only"]) if opts["only"] else None
         if opts["once"]:
