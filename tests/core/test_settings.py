@@ -148,3 +148,16 @@ def test_starting_the_site_imports_neither_pandas_nor_scikit_learn() -> None:
         check=True,
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_web_process_refuses_to_start_without_a_key() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in _READ}
+    out = subprocess.run(
+        [sys.executable, "-c", "import config.asgi"],
+        cwd=BASE_DIR,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode != 0
+    assert "The SECRET_KEY setting must not be empty" in out.stderr
