@@ -29,6 +29,7 @@ from django.db import transaction
 from core import clock
 from core.calendar import CST
 from core.money import parse_yuan, yuan
+from core.types import Actor
 from settlement import ledger
 from settlement.gateway import StatementLine
 from settlement.models import LedgerAccount, LedgerLeg, ReconciliationRun
@@ -189,7 +190,7 @@ def reconcile(
     start: dt.date,
     end: dt.date,
     lines: list[StatementLine] | None = None,
-    actor: Any = None,
+    actor: Actor = None,
     save: bool = True,
 ) -> tuple[Result, ReconciliationRun | None]:
     """Compare the ledger with a statement for ``start``..``end`` (inclusive, China time).
