@@ -149,7 +149,7 @@ def account(request: AuthedRequest, case_id: int) -> AccountOut:
 )
 def statement(request: AuthedRequest, case_id: int, month: str = "") -> StatementOut:
     case = _case(request, case_id)
-    services.case_account_open(case_id=case.pk)
+    acct = services.case_account_open(case_id=case.pk)
     start = end = None
     if month:
         try:
@@ -160,7 +160,7 @@ def statement(request: AuthedRequest, case_id: int, month: str = "") -> Statemen
             raise DomainError("invalid_month", "月份格式应为 YYYY-MM") from exc
     st = selectors.case_statement(case.pk, start=start, end=end)
     return StatementOut(
-        account_no=st["account"].account_no,
+        account_no=acct.account_no,
         opening_fen=st["opening_fen"],
         closing_fen=st["closing_fen"],
         rows=[StatementRowOut(**r.__dict__) for r in st["rows"]],
