@@ -173,13 +173,15 @@ def _identity_for(*, kind: str, number: str, name: str) -> Identity:
 
 
 @transaction.atomic
-def identity_submit(*, user: User | AnonymousUser, kind: str, number: str, name: str) -> Identity:
+def identity_submit(
+    *, user: User | AnonymousUser | None, kind: str, number: str, name: str
+) -> Identity:
     """A person submits identity data; the verifier checks it; the status is recorded and audited.
 
     The record of a number the court already registered for a party is claimed by the person
     who verifies it, which links them to that party's cases in the portal.
     """
-    if not user.is_authenticated:
+    if user is None or not user.is_authenticated:
         raise PermissionDenied("not_authenticated", "请先登录")
     if user.role in STAFF_ROLES:
         raise DomainError("staff_identity", "法院工作人员账户无需提交实名核验")
