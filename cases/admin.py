@@ -4,7 +4,12 @@ disclosures) go through the services, so they are audited and open their deadlin
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import Model
+from django.forms import ModelForm
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import (
@@ -21,13 +26,13 @@ from cases.models import (
 
 
 class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -38,8 +43,8 @@ class PartyInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
 
     @admin.display(description=_("证件号码"))
-    def masked_identity(self, obj):
-        return obj.identity.masked_number if obj.identity_id else ""
+    def masked_identity(self, obj: Party) -> str:
+        return obj.identity.masked_number if obj.identity is not None else ""
 
 
 @admin.register(Case)
@@ -67,10 +72,10 @@ class CaseAdmin(admin.ModelAdmin):
     )
     inlines = [PartyInline]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # cases are created through case_create (number parsed, audited, announced)
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -93,7 +98,7 @@ class IdentityAdmin(ReadOnlyMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     @admin.display(description=_("证件号码（脱敏）"))
-    def masked_number(self, obj):
+    def masked_number(self, obj: Identity) -> str:
         return obj.masked_number
 
 
@@ -105,12 +110,14 @@ class SimulatedRejectionAdmin(admin.ModelAdmin):
     fields = ("kind", "number", "reason")
 
     @admin.display(description=_("证件号码（脱敏）"))
-    def masked(self, obj):
+    def masked(self, obj: SimulatedRejection) -> str:
         from core.access import mask
 
         return mask(obj.number)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: SimulatedRejection, form: ModelForm[Any], change: bool
+    ) -> None:
         from cases.verifier import simulator_reject
 
         simulator_reject(kind=obj.kind, number=obj.number, reason=obj.reason)
@@ -137,8 +144,8 @@ class PartyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     @admin.display(description=_("证件号码"))
-    def masked_identity(self, obj):
-        return obj.identity.masked_number if obj.identity_id else ""
+    def masked_identity(self, obj: Party) -> str:
+        return obj.identity.masked_number if obj.identity is not None else ""
 
 
 @admin.register(Asset)

@@ -13,7 +13,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 from ninja.security import django_auth
@@ -23,9 +22,10 @@ from cases import selectors, services
 from cases.models import Asset, Case, Disclosure, Identity, Lot, Party, Seizure
 from cases.numbers import parse_case_number
 from cases.rules import can, require
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound, PermissionDenied
 from core.models import STAFF_ROLES, AuditEntry, Deadline, User
 from core.ratelimit import check_write_rate
+from core.types import AuthedRequest
 
 router = Router(tags=["cases 案件"], auth=django_auth)
 
@@ -268,13 +268,13 @@ class CaseNumberOut(Schema):
 # ---------------------------------------------------------------- serialisers
 
 
-def _person(user: Any) -> dict | None:
+def _person(user: User | None) -> dict[str, Any] | None:
     if user is None:
         return None
     return {"id": user.pk, "name": str(user)}
 
 
-def case_out(case: Case) -> dict:
+def case_out(case: Case) -> dict[str, Any]:
     return {
         "id": case.pk,
         "ref": case.ref,
@@ -302,7 +302,7 @@ def _type_label(code: str) -> str:
     return CASE_TYPES.get(code, code)
 
 
-def party_out(party: Party, *, full_contacts: bool) -> dict:
+def party_out(party: Party, *, full_contacts: bool) -> dict[str, Any]:
     ident = party.identity
     return {
         "id": party.pk,
@@ -323,7 +323,7 @@ def party_out(party: Party, *, full_contacts: bool) -> dict:
     }
 
 
-def disclosure_out(d: Disclosure, *, current: bool) -> dict:
+def disclosure_out(d: Disclosure, *, current: bool) -> dict[str, Any]:
     return {
         "id": d.pk,
         "topic": d.topic,
@@ -336,7 +336,7 @@ def disclosure_out(d: Disclosure, *, current: bool) -> dict:
     }
 
 
-def deadline_out(d: Deadline) -> dict:
+def deadline_out(d: Deadline) -> dict[str, Any]:
     return {
         "id": d.pk,
         "rule_id": d.rule_id,
@@ -351,7 +351,7 @@ def deadline_out(d: Deadline) -> dict:
     }
 
 
-def seizure_out(s: Seizure, deadlines: dict[str, Deadline] | None = None) -> dict:
+def seizure_out(s: Seizure, deadlines: dict[str, Deadline] | None = None) -> dict[str, Any]:
     d = (deadlines or {}).get(f"seizure:{s.pk}")
     return {
         "id": s.pk,
@@ -371,7 +371,7 @@ def _prc01_by_start(asset: Asset) -> dict[str, Deadline]:
     return {d.start_event: d for d in qs}
 
 
-def asset_out(asset: Asset) -> dict:
+def asset_out(asset: Asset) -> dict[str, Any]:
     deadlines = _prc01_by_start(asset)
     return {
         "id": asset.pk,
@@ -396,7 +396,7 @@ def asset_out(asset: Asset) -> dict:
     }
 
 
-def lot_out(lot: Lot) -> dict:
+def lot_out(lot: Lot) -> dict[str, Any]:
     return {
         "id": lot.pk,
         "title": lot.title,
@@ -406,7 +406,7 @@ def lot_out(lot: Lot) -> dict:
     }
 
 
-def identity_out(ident: Identity) -> dict:
+def identity_out(ident: Identity) -> dict[str, Any]:
     return {
         "id": ident.pk,
         "kind": ident.kind,
@@ -421,7 +421,7 @@ def identity_out(ident: Identity) -> dict:
     }
 
 
-def history_out(e: AuditEntry) -> dict:
+def history_out(e: AuditEntry) -> dict[str, Any]:
     return {
         "seq": e.seq,
         "at": e.at,
@@ -439,14 +439,14 @@ def history_out(e: AuditEntry) -> dict:
 # ---------------------------------------------------------------- helpers
 
 
-def _case(request: HttpRequest, case_id: int, *, change: bool = False) -> Case:
+def _case(request: AuthedRequest, case_id: int, *, change: bool = False) -> Case:
     case = selectors.case_get_visible(request.user, case_id)
     if change:
         require(request.user, "cases.change_case", case)
     return case
 
 
-def _write(request: HttpRequest) -> None:
+def _write(request: AuthedRequest) -> None:
     check_write_rate(request, "cases")
 
 
@@ -466,7 +466,7 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 
 
 @router.get("/identity", response={200: IdentityStatusOut, **ERRORS}, summary="我的实名核验状态")
-def identity_status(request: HttpRequest):
+def identity_status(request: AuthedRequest) -> dict[str, Any]:
     verified = selectors.verified_identity_for(request.user)
     return {
         "verified": identity_out(verified) if verified else None,
@@ -475,7 +475,7 @@ def identity_status(request: HttpRequest):
 
 
 @router.post("/identity", response={200: IdentityOut, **ERRORS}, summary="提交实名信息并核验")
-def identity_submit(request: HttpRequest, payload: IdentityIn):
+def identity_submit(request: AuthedRequest, payload: IdentityIn) -> dict[str, Any]:
     _write(request)
     ident = services.identity_submit(
         user=request.user, kind=payload.kind, number=payload.number, name=payload.name
@@ -484,7 +484,7 @@ def identity_submit(request: HttpRequest, payload: IdentityIn):
 
 
 @router.get("/numbers/parse", response={200: CaseNumberOut, **ERRORS}, summary="解析并规范案号")
-def number_parse(request: HttpRequest, number: str):
+def number_parse(request: AuthedRequest, number: str) -> dict[str, Any]:
     n = parse_case_number(number)
     return {
         "number": n.text,
@@ -503,7 +503,9 @@ def number_parse(request: HttpRequest, number: str):
 @router.get(
     "/", response={200: list[CaseOut], **ERRORS}, summary="案件列表（本院或本人为当事人的案件）"
 )
-def case_list(request: HttpRequest, mine: bool = False, status: str | None = None):
+def case_list(
+    request: AuthedRequest, mine: bool = False, status: str | None = None
+) -> list[dict[str, Any]]:
     if request.user.role in STAFF_ROLES:
         qs = selectors.cases_for_staff(request.user, mine=mine)
     else:
@@ -514,20 +516,23 @@ def case_list(request: HttpRequest, mine: bool = False, status: str | None = Non
 
 
 @router.post("/", response={201: CaseOut, **ERRORS}, summary="立案登记执行案件")
-def case_create(request: HttpRequest, payload: CaseIn):
+def case_create(request: AuthedRequest, payload: CaseIn) -> Status[dict[str, Any]]:
     require(request.user, "cases.add_case")
     _write(request)
     user = request.user
-    judge = _staff_of(user.court_id, payload.judge_id, "承办法官")
+    court = user.court
+    if court is None:  # not reached: cases.add_case admits court staff only
+        raise PermissionDenied("forbidden", "无权执行此操作", perm="cases.add_case")
+    judge = _staff_of(court.pk, payload.judge_id, "承办法官")
     if judge is None and payload.judge_id is None and user.role == "judge":
         judge = user
     case = services.case_create(
-        court=user.court,
+        court=court,
         number=payload.number,
         claim_fen=payload.claim_fen,
         filed_on=payload.filed_on,
         judge=judge,
-        officer=_staff_of(user.court_id, payload.officer_id, "执行员"),
+        officer=_staff_of(court.pk, payload.officer_id, "执行员"),
         title=payload.title,
         title_document=payload.title_document,
         actor=user,
@@ -536,12 +541,14 @@ def case_create(request: HttpRequest, payload: CaseIn):
 
 
 @router.get("/{int:case_id}", response={200: CaseOut, **ERRORS}, summary="案件详情")
-def case_read(request: HttpRequest, case_id: int):
+def case_read(request: AuthedRequest, case_id: int) -> dict[str, Any]:
     return case_out(_case(request, case_id))
 
 
 @router.get("/{int:case_id}/parties", response={200: list[PartyOut], **ERRORS}, summary="当事人")
-def party_list(request: HttpRequest, case_id: int, role: str | None = None):
+def party_list(
+    request: AuthedRequest, case_id: int, role: str | None = None
+) -> list[dict[str, Any]]:
     case = _case(request, case_id)
     staff = can(request.user, "cases.view_case_record", case)
     return [
@@ -551,7 +558,7 @@ def party_list(request: HttpRequest, case_id: int, role: str | None = None):
 
 
 @router.post("/{int:case_id}/parties", response={201: PartyOut, **ERRORS}, summary="添加当事人")
-def party_create(request: HttpRequest, case_id: int, payload: PartyIn):
+def party_create(request: AuthedRequest, case_id: int, payload: PartyIn) -> Status[dict[str, Any]]:
     case = _case(request, case_id, change=True)
     _write(request)
     user = None
@@ -582,7 +589,9 @@ def party_create(request: HttpRequest, case_id: int, payload: PartyIn):
     response={200: RevealOut, **ERRORS},
     summary="查看当事人完整证件号码（限法官、执行员、财务，记入访问日志）",
 )
-def party_identity_reveal(request: HttpRequest, case_id: int, party_id: int, payload: RevealIn):
+def party_identity_reveal(
+    request: AuthedRequest, case_id: int, party_id: int, payload: RevealIn
+) -> dict[str, Any]:
     case = _case(request, case_id)
     party = Party.objects.filter(case=case, pk=party_id).select_related("identity").first()
     if party is None or party.identity is None:
@@ -595,13 +604,13 @@ def party_identity_reveal(request: HttpRequest, case_id: int, party_id: int, pay
 
 
 @router.get("/{int:case_id}/assets", response={200: list[AssetOut], **ERRORS}, summary="标的物")
-def asset_list(request: HttpRequest, case_id: int):
+def asset_list(request: AuthedRequest, case_id: int) -> list[dict[str, Any]]:
     case = _case(request, case_id)
     return [asset_out(a) for a in selectors.case_assets(case)]
 
 
 @router.post("/{int:case_id}/assets", response={201: AssetOut, **ERRORS}, summary="登记标的物")
-def asset_create(request: HttpRequest, case_id: int, payload: AssetIn):
+def asset_create(request: AuthedRequest, case_id: int, payload: AssetIn) -> Status[dict[str, Any]]:
     case = _case(request, case_id, change=True)
     _write(request)
     asset = services.asset_register(
@@ -623,7 +632,7 @@ def asset_create(request: HttpRequest, case_id: int, payload: AssetIn):
 @router.get(
     "/{int:case_id}/assets/{int:asset_id}", response={200: AssetOut, **ERRORS}, summary="标的物详情"
 )
-def asset_read(request: HttpRequest, case_id: int, asset_id: int):
+def asset_read(request: AuthedRequest, case_id: int, asset_id: int) -> dict[str, Any]:
     return asset_out(selectors.asset_get(_case(request, case_id), asset_id))
 
 
@@ -632,7 +641,9 @@ def asset_read(request: HttpRequest, case_id: int, asset_id: int):
     response={200: list[DisclosureOut], **ERRORS},
     summary="披露事项（含历史记录）",
 )
-def disclosure_list(request: HttpRequest, case_id: int, asset_id: int, topic: str | None = None):
+def disclosure_list(
+    request: AuthedRequest, case_id: int, asset_id: int, topic: str | None = None
+) -> list[dict[str, Any]]:
     asset = selectors.asset_get(_case(request, case_id), asset_id)
     current = {d.pk for d in selectors.current_disclosures(asset).values()}
     return [
@@ -646,7 +657,9 @@ def disclosure_list(request: HttpRequest, case_id: int, asset_id: int, topic: st
     response={201: DisclosureOut, **ERRORS},
     summary="登记披露事项（新记录取代旧记录）",
 )
-def disclosure_create(request: HttpRequest, case_id: int, asset_id: int, payload: DisclosureIn):
+def disclosure_create(
+    request: AuthedRequest, case_id: int, asset_id: int, payload: DisclosureIn
+) -> Status[dict[str, Any]]:
     asset = selectors.asset_get(_case(request, case_id, change=True), asset_id)
     _write(request)
     d = services.disclosure_record(
@@ -660,7 +673,7 @@ def disclosure_create(request: HttpRequest, case_id: int, asset_id: int, payload
     response={200: list[SeizureOut], **ERRORS},
     summary="查封、扣押、冻结措施",
 )
-def seizure_list(request: HttpRequest, case_id: int, asset_id: int):
+def seizure_list(request: AuthedRequest, case_id: int, asset_id: int) -> list[dict[str, Any]]:
     asset = selectors.asset_get(_case(request, case_id), asset_id)
     deadlines = _prc01_by_start(asset)
     return [seizure_out(s, deadlines) for s in selectors.asset_seizures(asset)]
@@ -671,7 +684,9 @@ def seizure_list(request: HttpRequest, case_id: int, asset_id: int):
     response={201: SeizureOut, **ERRORS},
     summary="登记查封措施（开启 PRC-01 启动定价期限）",
 )
-def seizure_create(request: HttpRequest, case_id: int, asset_id: int, payload: SeizureIn):
+def seizure_create(
+    request: AuthedRequest, case_id: int, asset_id: int, payload: SeizureIn
+) -> Status[dict[str, Any]]:
     asset = selectors.asset_get(_case(request, case_id, change=True), asset_id)
     _write(request)
     s = services.seizure_record(
@@ -686,7 +701,7 @@ def seizure_create(request: HttpRequest, case_id: int, asset_id: int, payload: S
 
 
 @router.get("/{int:case_id}/lots", response={200: list[LotOut], **ERRORS}, summary="拍品")
-def lot_list(request: HttpRequest, case_id: int):
+def lot_list(request: AuthedRequest, case_id: int) -> list[dict[str, Any]]:
     return [lot_out(lot) for lot in selectors.case_lots(_case(request, case_id))]
 
 
@@ -695,7 +710,7 @@ def lot_list(request: HttpRequest, case_id: int):
     response={201: LotOut, **ERRORS},
     summary="组成拍品（不可分割的标的物合并，AUC-07）",
 )
-def lot_create(request: HttpRequest, case_id: int, payload: LotIn):
+def lot_create(request: AuthedRequest, case_id: int, payload: LotIn) -> Status[dict[str, Any]]:
     case = _case(request, case_id, change=True)
     _write(request)
     lot = services.lot_create(
@@ -711,7 +726,9 @@ def lot_create(request: HttpRequest, case_id: int, payload: LotIn):
 @router.get(
     "/{int:case_id}/deadlines", response={200: list[DeadlineOut], **ERRORS}, summary="案件期限"
 )
-def deadline_list(request: HttpRequest, case_id: int, open_only: bool = False):
+def deadline_list(
+    request: AuthedRequest, case_id: int, open_only: bool = False
+) -> list[dict[str, Any]]:
     case = _case(request, case_id)
     return [
         deadline_out(d)
@@ -724,7 +741,7 @@ def deadline_list(request: HttpRequest, case_id: int, open_only: bool = False):
     response={200: list[HistoryOut], **ERRORS},
     summary="案件操作记录（审计）",
 )
-def case_history(request: HttpRequest, case_id: int):
+def case_history(request: AuthedRequest, case_id: int) -> list[dict[str, Any]]:
     case = _case(request, case_id)
     require(request.user, "cases.view_case_record", case)
     return [history_out(e) for e in selectors.case_history(case)[:1000]]

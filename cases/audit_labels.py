@@ -67,7 +67,7 @@ _SUMMARY_KEYS = (
 )
 
 
-def _display(value: Any, labels: dict[str, str]) -> str:
+def _display(value: object, labels: dict[str, str]) -> str:
     """Codes as labels; ISO datetimes (how the audit stores them, UTC) as Beijing time."""
     text = str(value)
     if text in labels:
@@ -82,7 +82,7 @@ def _display(value: Any, labels: dict[str, str]) -> str:
     return text
 
 
-def _summary(after: Any, labels: dict[str, str] | None = None) -> str:
+def _summary(after: object, labels: dict[str, str] | None = None) -> str:
     """A one-line reading of ``before``/``after``: codes as their Chinese labels, refs as names."""
     if not isinstance(after, dict):
         return "" if after is None else str(after)[:200]

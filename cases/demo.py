@@ -23,7 +23,7 @@ from cases.services import (
     seizure_record,
 )
 from core import clock
-from core.models import ServiceRecord
+from core.models import ServiceRecord, User
 
 MARK = "（示例）"
 
@@ -72,14 +72,14 @@ def _asset(case: Case, *, name: str, **kw: Any) -> Asset:
     return asset_register(case=case, name=name, **kw)
 
 
-def _seize(asset: Asset, *, kind: str, days_ago: int, document: str, judge: Any) -> None:
+def _seize(asset: Asset, *, kind: str, days_ago: int, document: str, judge: User) -> None:
     if asset.seizures.exists():
         return
     seized_on = max(clock.today() - dt.timedelta(days=days_ago), asset.case.filed_on)
     seizure_record(asset=asset, kind=kind, seized_on=seized_on, document=document, actor=judge)
 
 
-def _lot(asset: Asset, *, title: str, judge: Any) -> Lot:
+def _lot(asset: Asset, *, title: str, judge: User) -> Lot:
     existing = asset.lots.first()
     if existing is not None:
         return existing

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -18,18 +18,24 @@ from django.utils.translation import gettext_lazy
 from core import clock
 from core.errors import DomainError
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
+#: A checked feature value, as stored in ``Asset.features`` (JSON).
+FeatureValue: TypeAlias = str | int | float | bool
+
 
 @dataclass(frozen=True)
 class FeatureField:
     key: str
-    label: Any  # a lazy translation
+    label: str | StrPromise
     type: str  # "decimal" (2 places) | "int" | "year" | "str" | "bool" | "uscc" | "vin"
     required: bool = False
     min: Decimal | int | None = None
     max: Decimal | int | None = None
     min_exclusive: bool = False
     allow_zero: bool = True
-    help: Any = ""
+    help: str | StrPromise = ""
 
 
 def _year_max() -> int:
@@ -138,11 +144,11 @@ def _err(field: FeatureField, why: str) -> DomainError:
     )
 
 
-def _blank(value: Any) -> bool:
+def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _clean_one(field: FeatureField, value: Any) -> Any:
+def _clean_one(field: FeatureField, value: object) -> FeatureValue:
     if field.type == "str":
         if not isinstance(value, str | int):
             raise _err(field, _("应为文字"))
@@ -244,9 +250,9 @@ def clean_features(kind: str, raw: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def feature_rows(kind: str, features: dict[str, Any]) -> list[tuple[str, Any]]:
+def feature_rows(kind: str, features: dict[str, Any]) -> list[tuple[str | StrPromise, Any]]:
     """(label, value) pairs for display, known fields first in their order."""
-    rows: list[tuple[str, Any]] = []
+    rows: list[tuple[str | StrPromise, Any]] = []
     known = FEATURES.get(kind, [])
     for field in known:
         if field.key in features:

@@ -9,9 +9,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.features import FEATURES
-from cases.models import Asset, AssetFile, Disclosure, Identity, Party, Seizure
+from cases.models import Asset, AssetFile, Case, Disclosure, Identity, Party, Seizure
 from core.errors import DomainError
-from core.models import Role, User
+from core.models import Court, Role, User
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -114,12 +114,13 @@ class CaseForm(forms.Form):
         help_text=_("如 （2025）赣0102民初1号民事判决书"),
     )
 
-    def __init__(self, *args: Any, court: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, court: Court | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["judge"].queryset = User.objects.filter(
-            court=court, role=Role.JUDGE, is_active=True
-        )
-        self.fields["officer"].queryset = User.objects.filter(
+        judge, officer = self.fields["judge"], self.fields["officer"]
+        assert isinstance(judge, forms.ModelChoiceField)  # declared above
+        assert isinstance(officer, forms.ModelChoiceField)
+        judge.queryset = User.objects.filter(court=court, role=Role.JUDGE, is_active=True)
+        officer.queryset = User.objects.filter(
             court=court, role__in=[Role.OFFICER, Role.JUDGE], is_active=True
         )
 
@@ -149,7 +150,7 @@ class PartyForm(forms.Form):
         help_text=_("关联后，当事人登录即可在“当事人服务”中查看本案"),
     )
 
-    def clean_username(self) -> Any:
+    def clean_username(self) -> User | None:
         name = (self.cleaned_data.get("username") or "").strip()
         if not name:
             return None
@@ -217,7 +218,9 @@ class SeizureForm(forms.Form):
     def __init__(self, *args: Any, allowed: set[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if allowed:
-            self.fields["kind"].choices = [(k, v) for k, v in Seizure.Kind.choices if k in allowed]
+            kind = self.fields["kind"]
+            assert isinstance(kind, forms.ChoiceField)  # declared above
+            kind.choices = [(k, v) for k, v in Seizure.Kind.choices if k in allowed]
 
 
 class AssetFileForm(forms.Form):
@@ -240,11 +243,11 @@ class LotForm(forms.Form):
         help_text=_("多件标的物合并为一个拍品时必填：说明为何不宜分别处置（AUC-07）"),
     )
 
-    def __init__(self, *args: Any, case: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assets"].queryset = Asset.objects.filter(
-            case=case, lots__isnull=True
-        ).order_by("pk")
+        assets = self.fields["assets"]
+        assert isinstance(assets, forms.ModelMultipleChoiceField)  # declared above
+        assets.queryset = Asset.objects.filter(case=case, lots__isnull=True).order_by("pk")
 
 
 class IdentityForm(forms.Form):

@@ -21,22 +21,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 
+from cases.models import Case
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 WHERE = ("portal", "portal_case", "case")
+
+#: What a section is about: the case (``portal_case``, ``case``) or the party's cases (``portal``).
+SectionObject: TypeAlias = Case | list[Case]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
 class Section:
     key: str
     where: str
-    title: str
+    title: str | StrPromise
     template: str
     order: int = 100
-    context: Callable[[Any, Any], dict[str, Any]] | None = None
-    visible: Callable[[Any, Any], bool] | None = None
+    context: Callable[[HttpRequest, SectionObject], dict[str, Any]] | None = None
+    visible: Callable[[HttpRequest, SectionObject], bool] | None = None
 
 
 _sections: dict[str, Section] = {}
@@ -49,14 +59,27 @@ def register_section(section: Section) -> None:
     _sections[section.key] = section
 
 
+def _on_case(
+    fn: Callable[[HttpRequest, Case, bool], _T], staff: bool
+) -> Callable[[HttpRequest, SectionObject], _T]:
+    """``fn(request, case, staff)`` as a section callback of a case page."""
+
+    def call(request: HttpRequest, obj: SectionObject) -> _T:
+        if not isinstance(obj, Case):
+            raise TypeError("a case page's section is rendered for one case")
+        return fn(request, obj, staff)
+
+    return call
+
+
 def register_case_sections(
     *,
     key: str,
-    title: Any,
+    title: str | StrPromise,
     template: str,
     order: int = 100,
-    context: Callable[[Any, Any, bool], dict[str, Any]],
-    visible: Callable[[Any, Any, bool], bool] | None = None,
+    context: Callable[[HttpRequest, Case, bool], dict[str, Any]],
+    visible: Callable[[HttpRequest, Case, bool], bool] | None = None,
 ) -> None:
     """One section on both case pages: the staff case page (``key``, ``staff=True``) and a
     party's view of the case (``key + ".party"``, ``staff=False``); ``context`` and
@@ -69,10 +92,8 @@ def register_case_sections(
                 title=title,
                 template=template,
                 order=order,
-                context=lambda request, case, staff=staff: context(request, case, staff),
-                visible=None
-                if visible is None
-                else (lambda request, case, staff=staff: visible(request, case, staff)),
+                context=_on_case(context, staff),
+                visible=None if visible is None else _on_case(visible, staff),
             )
         )
 
@@ -90,12 +111,12 @@ def sections_for(where: str) -> list[Section]:
 @dataclass(frozen=True)
 class RenderedSection:
     key: str
-    title: str
+    title: str | StrPromise
     html: str
 
 
 def render_sections(
-    where: str, request: Any, obj: Any, base: dict[str, Any]
+    where: str, request: HttpRequest, obj: SectionObject, base: dict[str, Any]
 ) -> list[RenderedSection]:
     out = []
     for s in sections_for(where):

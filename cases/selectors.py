@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeAlias
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from cases.models import Asset, Case, Disclosure, Identity, Lot, Party, Seizure
 from core.errors import NotFound
-from core.models import STAFF_ROLES, AuditEntry, Deadline, ServiceRecord
+from core.models import STAFF_ROLES, AuditEntry, Deadline, ServiceRecord, User
+
+#: Whoever looks: a signed-in person, an anonymous visitor (``request.user``), or no one.
+Viewer: TypeAlias = User | AnonymousUser | None
 
 
-def verified_identity_for(user: Any) -> Identity | None:
+def verified_identity_for(user: Viewer) -> Identity | None:
     """The person's verified real-name identity (the latest verified), or None.
 
     Auction registration requires one (contracts.md).
     """
-    if not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return None
     return (
         Identity.objects.filter(user=user, status=Identity.Status.VERIFIED)
@@ -25,7 +29,7 @@ def verified_identity_for(user: Any) -> Identity | None:
     )
 
 
-def identities_of(user: Any) -> QuerySet[Identity]:
+def identities_of(user: User) -> QuerySet[Identity]:
     return Identity.objects.filter(user=user).order_by("-submitted_at", "-pk")
 
 
@@ -62,35 +66,36 @@ def disclosure_history(asset: Asset, topic: str | None = None) -> QuerySet[Discl
     return qs.order_by("topic", "-recorded_at", "-pk")
 
 
-def _party_filter(user: Any, prefix: str = "") -> Q:
+def _party_filter(user: User, prefix: str = "") -> Q:
     """Parties that are this person: linked to the account, or to their verified identity."""
     return Q(**{f"{prefix}user": user}) | Q(
         **{f"{prefix}identity__user": user, f"{prefix}identity__status": Identity.Status.VERIFIED}
     )
 
 
-def parties_of_user(user: Any) -> QuerySet[Party]:
-    if not getattr(user, "is_authenticated", False):
+def parties_of_user(user: Viewer) -> QuerySet[Party]:
+    if user is None or not user.is_authenticated:
         return Party.objects.none()
     return Party.objects.filter(_party_filter(user)).select_related("case", "case__court")
 
 
-def is_party_to(user: Any, case: Case) -> bool:
-    if not getattr(user, "is_authenticated", False):
+def is_party_to(user: Viewer, case: Case) -> bool:
+    if user is None or not user.is_authenticated:
         return False
     return Party.objects.filter(_party_filter(user), case=case).exists()
 
 
-def cases_for_party(user: Any) -> QuerySet[Case]:
-    if not getattr(user, "is_authenticated", False):
+def cases_for_party(user: Viewer) -> QuerySet[Case]:
+    if user is None or not user.is_authenticated:
         return Case.objects.none()
     return Case.objects.filter(_party_filter(user, "parties__")).distinct().select_related("court")
 
 
-def cases_for_staff(user: Any, *, mine: bool = False) -> QuerySet[Case]:
+def cases_for_staff(user: Viewer, *, mine: bool = False) -> QuerySet[Case]:
     """A staff member's court's cases; ``mine``: those they handle (as judge or officer)."""
     if (
-        not getattr(user, "is_authenticated", False)
+        user is None
+        or not user.is_authenticated
         or user.role not in STAFF_ROLES
         or not user.court_id
     ):
@@ -101,14 +106,14 @@ def cases_for_staff(user: Any, *, mine: bool = False) -> QuerySet[Case]:
     return qs
 
 
-def cases_visible_to(user: Any) -> QuerySet[Case]:
+def cases_visible_to(user: Viewer) -> QuerySet[Case]:
     """Staff: their court's cases. Others: the cases they are a party to."""
-    if getattr(user, "is_authenticated", False) and user.role in STAFF_ROLES:
+    if user is not None and user.is_authenticated and user.role in STAFF_ROLES:
         return cases_for_staff(user)
     return cases_for_party(user)
 
 
-def case_get_visible(user: Any, case_id: int) -> Case:
+def case_get_visible(user: Viewer, case_id: int) -> Case:
     """The case if ``user`` may see it; otherwise 404, so another court's cases stay unseen."""
     case = cases_visible_to(user).filter(pk=case_id).first()
     if case is None:
@@ -163,7 +168,7 @@ def case_history(case: Case) -> QuerySet[AuditEntry]:
     )
 
 
-def documents_served_on(user: Any) -> QuerySet[ServiceRecord]:
+def documents_served_on(user: User) -> QuerySet[ServiceRecord]:
     """Service records (REC-10) addressed to this person or to a party they are."""
     refs = [p.ref for p in parties_of_user(user)]
     return ServiceRecord.objects.filter(
@@ -171,7 +176,7 @@ def documents_served_on(user: Any) -> QuerySet[ServiceRecord]:
     ).order_by("-sent_at")
 
 
-def deadlines_against(user: Any, *, open_only: bool = True) -> QuerySet[Deadline]:
+def deadlines_against(user: User, *, open_only: bool = True) -> QuerySet[Deadline]:
     """Deadlines that run against a party: owned by the person or naming their party ref."""
     refs = [p.ref for p in parties_of_user(user)]
     qs = Deadline.objects.filter(Q(owner=user) | Q(party_ref__in=refs))

@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeAlias, TypedDict
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
@@ -27,23 +30,24 @@ from core.audit import audit_record
 from core.deadlines import deadline_open
 from core.errors import Conflict, DomainError, PermissionDenied
 from core.events import publish
-from core.models import STAFF_ROLES, Deadline, Role
+from core.models import STAFF_ROLES, Court, Deadline, Role, User
 from core.rulesettings import get_setting
+from core.types import Actor
 
 ENDED_STATUSES = frozenset({Case.Status.CLOSED, Case.Status.TERMINATED, Case.Status.WITHDRAWN})
 # Who may read an identity number in full (REC-05), each read logged (REC-08).
 REVEAL_ROLES = frozenset({Role.JUDGE, Role.OFFICER, Role.FINANCE})
+# A latitude or longitude as typed in a form, sent to the API or set in code.
+Coordinate: TypeAlias = Decimal | float | str | None
 _PHONE = re.compile(r"(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\+?\d{6,20})")
 
 
 def _stream(case: Case | int) -> str:
-    return f"case:{getattr(case, 'pk', case)}"
+    return f"case:{case.pk if isinstance(case, Case) else case}"
 
 
-def _amount(value: Any, *, label: str, code: str, allow_none: bool = False) -> int | None:
+def _amount(value: object, *, label: str, code: str) -> int:
     """Integer fen, never negative, never a float or a bool."""
-    if value is None and allow_none:
-        return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise DomainError(code, f"{label}应为以分计的整数")
     if value < 0:
@@ -56,7 +60,7 @@ def _require_open(case: Case) -> None:
         raise Conflict("case_not_open", f"案件已{case.get_status_display()}，不能再登记新的事项")
 
 
-def _text(value: Any, *, label: str, code: str, max_len: int, required: bool = True) -> str:
+def _text(value: object, *, label: str, code: str, max_len: int, required: bool = True) -> str:
     text = re.sub(r"\s+", " ", str(value or "")).strip()
     if required and not text:
         raise DomainError(code, f"请填写{label}")
@@ -71,15 +75,15 @@ def _text(value: Any, *, label: str, code: str, max_len: int, required: bool = T
 @transaction.atomic
 def case_create(
     *,
-    court: Any,
+    court: Court,
     number: str,
     claim_fen: int,
     filed_on: dt.date,
-    judge: Any = None,
-    officer: Any = None,
+    judge: User | None = None,
+    officer: User | None = None,
     title: str = "",
     title_document: str = "",
-    actor: Any = None,
+    actor: Actor = None,
 ) -> Case:
     """Open an enforcement case (执行案件). The number is parsed and normalised (full-width)."""
     parsed = parse_case_number(number)
@@ -169,13 +173,15 @@ def _identity_for(*, kind: str, number: str, name: str) -> Identity:
 
 
 @transaction.atomic
-def identity_submit(*, user: Any, kind: str, number: str, name: str) -> Identity:
+def identity_submit(
+    *, user: User | AnonymousUser | None, kind: str, number: str, name: str
+) -> Identity:
     """A person submits identity data; the verifier checks it; the status is recorded and audited.
 
     The record of a number the court already registered for a party is claimed by the person
     who verifies it, which links them to that party's cases in the portal.
     """
-    if not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         raise PermissionDenied("not_authenticated", "请先登录")
     if user.role in STAFF_ROLES:
         raise DomainError("staff_identity", "法院工作人员账户无需提交实名核验")
@@ -253,20 +259,23 @@ def identity_verification_result(*, identity: Identity, result: VerificationResu
 
 
 def identity_reveal(
-    *, user: Any, identity: Identity, purpose: str, case: Case | None = None
+    *, user: User | AnonymousUser | None, identity: Identity, purpose: str, case: Case | None = None
 ) -> str:
     """The full number for a named role (judge, officer, finance) of a court concerned, logged.
 
     Without ``case``, the court must be that of a case where the identity is a party; with it,
     the case's court (bidding passes the auction's case for deposit and priority checks).
     """
-    if not getattr(user, "is_authenticated", False) or user.role not in REVEAL_ROLES:
+    if user is None or not user.is_authenticated or user.role not in REVEAL_ROLES:
         raise PermissionDenied("restricted_data", "无权查看完整证件号码", rule="REC-05")
     if case is not None:
         allowed = case.court_id == user.court_id
         subject = f"case:{case.pk}/identity:{identity.pk}"
     else:
-        allowed = identity.parties.filter(case__court_id=user.court_id).exists()
+        allowed = (
+            user.court_id is not None
+            and identity.parties.filter(case__court_id=user.court_id).exists()
+        )
         subject = f"identity:{identity.pk}"
     if not allowed:
         raise PermissionDenied("restricted_data", "无权查看其他法院案件的证件号码", rule="REC-05")
@@ -293,13 +302,13 @@ def party_add(
     name: str,
     identity_kind: str = "",
     identity_number: str = "",
-    user: Any = None,
+    user: User | None = None,
     phone: str = "",
     address: str = "",
     email: str = "",
     priority: int | None = None,
     claim_fen: int | None = None,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> Party:
     """Add an applicant-creditor, debtor or third party (案外人), person or organisation."""
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -325,7 +334,7 @@ def party_add(
         ident = _identity_for(kind=identity_kind, number=number, name=name)
         if Party.objects.filter(case=case, role=role, identity=ident).exists():
             raise Conflict("party_exists", "该当事人已在本案中登记为同一诉讼地位")
-    if user is not None and getattr(user, "role", None) in STAFF_ROLES:
+    if user is not None and user.role in STAFF_ROLES:
         raise DomainError("staff_as_party", "法院工作人员账户不能关联为当事人")
     phone = (phone or "").strip()
     if phone and not _PHONE.fullmatch(phone):
@@ -340,7 +349,11 @@ def party_add(
         isinstance(priority, bool) or not isinstance(priority, int) or priority < 1
     ):
         raise DomainError("invalid_priority", "受偿顺位应为从 1 开始的整数")
-    claim = _amount(claim_fen, label="债权金额", code="invalid_claim_amount", allow_none=True)
+    claim = (
+        None
+        if claim_fen is None
+        else _amount(claim_fen, label="债权金额", code="invalid_claim_amount")
+    )
     party = Party.objects.create(
         case=case,
         role=role,
@@ -388,9 +401,7 @@ def _division_code(value: str) -> str:
     return code
 
 
-def _coordinate(value: Any, *, low: int, high: int, label: str) -> Any:
-    from decimal import Decimal, InvalidOperation
-
+def _coordinate(value: Coordinate, *, low: int, high: int, label: str) -> Decimal | None:
     if value is None or value == "":
         return None
     try:
@@ -410,12 +421,12 @@ def asset_register(
     name: str,
     division_code: str,
     address: str = "",
-    latitude: Any = None,
-    longitude: Any = None,
+    latitude: Coordinate = None,
+    longitude: Coordinate = None,
     features: dict[str, Any] | None = None,
     description: str = "",
     purchase_restricted: bool = False,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> Asset:
     """Register an asset (标的物) of the case with the features valuation needs, checked per kind."""
     case = Case.objects.select_for_update().get(pk=case.pk)
@@ -463,7 +474,12 @@ def asset_register(
 
 
 # Photos, videos and documents: accepted content by magic bytes (not the browser's word).
-FILE_RULES: dict[str, dict[str, Any]] = {
+class FileRule(TypedDict):
+    max: int  # bytes
+    types: tuple[str, ...]  # content types, sniffed
+
+
+FILE_RULES: dict[str, FileRule] = {
     AssetFile.Kind.PHOTO: {
         "max": 10 * 1024 * 1024,
         "types": ("image/jpeg", "image/png", "image/webp"),
@@ -499,7 +515,7 @@ def sniff_content_type(head: bytes) -> str:
 
 @transaction.atomic
 def asset_file_add(
-    *, asset: Asset, kind: str, title: str, file: Any, actor: Any = None
+    *, asset: Asset, kind: str, title: str, file: File | None, actor: Actor = None
 ) -> AssetFile:
     """Attach a photo, video or document (AUC-09 needs photos or video of the asset)."""
     asset = Asset.objects.select_related("case").get(pk=asset.pk)
@@ -561,7 +577,7 @@ def asset_file_add(
 
 
 @transaction.atomic
-def disclosure_record(*, asset: Asset, topic: str, text: str, actor: Any) -> Disclosure:
+def disclosure_record(*, asset: Asset, topic: str, text: str, actor: Actor) -> Disclosure:
     """Record a disclosure (PRC-02, AUC-09). Never an edit: the new record supersedes the last."""
     asset = Asset.objects.select_for_update(of=("self",)).select_related("case").get(pk=asset.pk)
     if topic not in Disclosure.Topic.values:
@@ -571,7 +587,7 @@ def disclosure_record(*, asset: Asset, topic: str, text: str, actor: Any) -> Dis
         raise DomainError("text_required", "请填写披露内容（如无，请写明“无”及核查方式）")
     if len(text) > 5000:
         raise DomainError("text_too_long", "披露内容过长（最多5000字）")
-    if not getattr(actor, "pk", None):
+    if actor is None or not actor.pk:
         raise DomainError("actor_required", "披露事项须记录登记人", rule="REC-08")
     previous = (
         Disclosure.objects.filter(asset=asset, topic=topic, superseded_by__isnull=True)
@@ -602,7 +618,7 @@ def disclosure_record(*, asset: Asset, topic: str, text: str, actor: Any) -> Dis
 
 # Which measure fits which property (查封、扣押、冻结财产规定): immovables are sealed, movables
 # sealed or detained, equity and other property rights frozen.
-SEIZURE_KINDS_BY_ASSET = {
+SEIZURE_KINDS_BY_ASSET: dict[str, set[str]] = {
     Asset.Kind.RESIDENTIAL: {Seizure.Kind.SEAL},
     Asset.Kind.COMMERCIAL: {Seizure.Kind.SEAL},
     Asset.Kind.LAND: {Seizure.Kind.SEAL},
@@ -620,7 +636,7 @@ def seizure_record(
     seized_on: dt.date,
     document: str,
     expires_on: dt.date | None = None,
-    actor: Any,
+    actor: Actor,
 ) -> Seizure:
     """Record a seizure; open the PRC-01 deadline: start pricing within 30 days (REC-01 counting).
 
@@ -652,7 +668,7 @@ def seizure_record(
     if expires_on is not None and expires_on <= seized_on:
         raise DomainError("invalid_expiry", "查封到期日应晚于查封日期")
     document = _text(document, label="裁定书文号", code="document_required", max_len=100)
-    if not getattr(actor, "pk", None):
+    if actor is None or not actor.pk:
         raise DomainError("actor_required", "查封措施须记录登记人", rule="REC-08")
     seizure = Seizure.objects.create(
         asset=asset,
@@ -741,12 +757,12 @@ def lot_create(
     assets: Iterable[Asset | int],
     title: str,
     bundle_reason: str = "",
-    actor: Any = None,
+    actor: Actor = None,
 ) -> Lot:
     """What is sold as one (AUC-07): one asset, or inseparable assets of one case with the reason."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     _require_open(case)
-    ids = sorted({getattr(a, "pk", a) for a in assets})
+    ids = sorted({a.pk if isinstance(a, Asset) else a for a in assets})
     if not ids:
         raise DomainError("assets_required", "拍品至少包含一件标的物")
     found = list(Asset.objects.select_for_update().filter(pk__in=ids).order_by("pk"))

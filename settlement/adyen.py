@@ -19,12 +19,16 @@ synchronous answer only tells us the request was received.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import Adyen
 from django.conf import settings
 
 from settlement.gateway import CreatedPayment, SentOperation, StatementLine
+
+if TYPE_CHECKING:
+    from core.models import Court
+    from settlement.models import GatewayOperation, PaymentIntent, Payout
 
 
 class AdyenGateway:
@@ -41,9 +45,9 @@ class AdyenGateway:
         balance_account_id: str = "",
         split_mode: str = "none",
         return_url: str = "",
-        http_client: Any = None,
+        http_client: object | None = None,
     ) -> None:
-        kwargs: dict[str, Any] = {
+        kwargs: dict[str, str] = {
             "xapikey": api_key,
             "platform": platform or "test",
             "merchant_account": merchant_account,
@@ -79,7 +83,7 @@ class AdyenGateway:
 
     # ---- payments ------------------------------------------------------------------------
 
-    def _balance_account_for(self, intent: Any) -> str:
+    def _balance_account_for(self, intent: PaymentIntent) -> str:
         if self.split_mode == "per_case":
             from settlement.models import CaseAccount
 
@@ -92,7 +96,7 @@ class AdyenGateway:
                 return own
         return self.balance_account_id
 
-    def create_payment(self, *, intent: Any, description: str) -> CreatedPayment:
+    def create_payment(self, *, intent: PaymentIntent, description: str) -> CreatedPayment:
         request: dict[str, Any] = {
             "merchantAccount": self.merchant_account,
             "reference": intent.reference,
@@ -128,10 +132,10 @@ class AdyenGateway:
             pay_url=str(message.get("url", "")), gateway_id=str(message.get("id", ""))
         )
 
-    def _amount(self, op: Any) -> dict[str, Any]:
+    def _amount(self, op: GatewayOperation) -> dict[str, str | int]:
         return {"currency": op.currency, "value": op.amount_fen}
 
-    def capture(self, *, op: Any) -> SentOperation:
+    def capture(self, *, op: GatewayOperation) -> SentOperation:
         result = self.adyen.checkout.modifications_api.capture_authorised_payment(
             {
                 "merchantAccount": self.merchant_account,
@@ -143,7 +147,7 @@ class AdyenGateway:
         )
         return SentOperation(psp_reference=str((result.message or {}).get("pspReference", "")))
 
-    def cancel(self, *, op: Any) -> SentOperation:
+    def cancel(self, *, op: GatewayOperation) -> SentOperation:
         result = self.adyen.checkout.modifications_api.cancel_authorised_payment_by_psp_reference(
             {"merchantAccount": self.merchant_account, "reference": op.reference},
             op.original_psp_reference,
@@ -151,7 +155,7 @@ class AdyenGateway:
         )
         return SentOperation(psp_reference=str((result.message or {}).get("pspReference", "")))
 
-    def refund(self, *, op: Any) -> SentOperation:
+    def refund(self, *, op: GatewayOperation) -> SentOperation:
         result = self.adyen.checkout.modifications_api.refund_captured_payment(
             {
                 "merchantAccount": self.merchant_account,
@@ -163,8 +167,10 @@ class AdyenGateway:
         )
         return SentOperation(psp_reference=str((result.message or {}).get("pspReference", "")))
 
-    def payout(self, *, op: Any, payout: Any) -> SentOperation:
-        identification: dict[str, Any] = {
+    def payout(self, *, op: GatewayOperation, payout: Payout | None) -> SentOperation:
+        if payout is None:  # every payout operation is queued with its payout
+            raise ValueError(f"payout operation {op.reference} has no payout")
+        identification: dict[str, str] = {
             "type": "numberAndBic",
             "accountNumber": payout.payee_account_no,
         }
@@ -189,7 +195,7 @@ class AdyenGateway:
         )
         return SentOperation(psp_reference=str((result.message or {}).get("id", "")))
 
-    def statement(self, *, court: Any, start: dt.date, end: dt.date) -> list[StatementLine]:
+    def statement(self, *, court: Court | int, start: dt.date, end: dt.date) -> list[StatementLine]:
         """Adyen's settlement details report is downloaded from the Customer Area or the report
         webhook; pass it to ``manage.py reconcile --file`` instead."""
         raise NotImplementedError("对账请下载 Adyen 结算明细报表后使用 --file 导入")

@@ -11,18 +11,22 @@ who paid a deposit (REC-05). Errors: ``{"code", "message"[, "rule", "data"]}`` w
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.security import django_auth
 from pydantic import StrictInt
 
-from core.errors import NotFound
+from core.errors import NotFound, PermissionDenied
 from core.ratelimit import check_write_rate
+from core.types import AuthedRequest
 from settlement import rules as perms
 from settlement import selectors, services
 from settlement.models import PaymentIntent, Payout, Receipt
 from settlement.reconcile import month_bounds
+
+if TYPE_CHECKING:
+    from cases.models import Case
 
 router = Router(tags=["settlement 执行款"], auth=django_auth)
 
@@ -95,13 +99,21 @@ class IntentOut(Schema):
     pay_url: str
 
 
-def _case(request: HttpRequest, case_id: int):
+def _case(request: AuthedRequest, case_id: int) -> Case:
     from cases.models import Case
 
     case = Case.objects.select_related("court").filter(pk=case_id).first()
     if case is None or not perms.can(request.user, "settlement.view_case_account", case):
         raise NotFound("not_found", "未找到该案款账户")
     return case
+
+
+def _court_id(request: AuthedRequest) -> int:
+    """The signed-in staff member's court (``settlement.view_funds`` admits court staff only)."""
+    court_id = request.user.court_id
+    if court_id is None:
+        raise PermissionDenied("forbidden", "无权执行此操作", perm="settlement.view_funds")
+    return court_id
 
 
 def _payout_out(p: Payout) -> PayoutOut:
@@ -119,7 +131,7 @@ def _payout_out(p: Payout) -> PayoutOut:
 
 
 @router.get("/accounts/{case_id}", response=AccountOut, summary="案款账户（账号、余额）")
-def account(request: HttpRequest, case_id: int):
+def account(request: AuthedRequest, case_id: int) -> AccountOut:
     case = _case(request, case_id)
     acct = services.case_account_open(case_id=case.pk)
     return AccountOut(
@@ -135,9 +147,9 @@ def account(request: HttpRequest, case_id: int):
 @router.get(
     "/accounts/{case_id}/statement", response=StatementOut, summary="案款账户明细（可按月）"
 )
-def statement(request: HttpRequest, case_id: int, month: str = ""):
+def statement(request: AuthedRequest, case_id: int, month: str = "") -> StatementOut:
     case = _case(request, case_id)
-    services.case_account_open(case_id=case.pk)
+    acct = services.case_account_open(case_id=case.pk)
     start = end = None
     if month:
         try:
@@ -148,7 +160,7 @@ def statement(request: HttpRequest, case_id: int, month: str = ""):
             raise DomainError("invalid_month", "月份格式应为 YYYY-MM") from exc
     st = selectors.case_statement(case.pk, start=start, end=end)
     return StatementOut(
-        account_no=st["account"].account_no,
+        account_no=acct.account_no,
         opening_fen=st["opening_fen"],
         closing_fen=st["closing_fen"],
         rows=[StatementRowOut(**r.__dict__) for r in st["rows"]],
@@ -156,7 +168,7 @@ def statement(request: HttpRequest, case_id: int, month: str = ""):
 
 
 @router.get("/receipts/unidentified", response=list[ReceiptOut], summary="待认领款（FND-08）")
-def receipts_unidentified(request: HttpRequest):
+def receipts_unidentified(request: AuthedRequest) -> list[ReceiptOut]:
     perms.require(request.user, "settlement.view_funds")
     return [
         ReceiptOut(
@@ -170,12 +182,12 @@ def receipts_unidentified(request: HttpRequest):
             claim_due_at=r.claim_due_at,
             claimed_late=r.claimed_late,
         )
-        for r in selectors.receipts_to_claim(request.user.court_id)[:500]
+        for r in selectors.receipts_to_claim(_court_id(request))[:500]
     ]
 
 
 @router.post("/receipts/{receipt_id}/claim", response=ReceiptOut, summary="认领款项至案件")
-def receipt_claim(request: HttpRequest, receipt_id: int, payload: ClaimIn):
+def receipt_claim(request: AuthedRequest, receipt_id: int, payload: ClaimIn) -> ReceiptOut:
     perms.require(request.user, "settlement.view_funds")
     check_write_rate(request, "settlement.write")
     r: Receipt = services.receipt_claim(
@@ -195,15 +207,15 @@ def receipt_claim(request: HttpRequest, receipt_id: int, payload: ClaimIn):
 
 
 @router.get("/payouts", response=list[PayoutOut], summary="待审批及付款中的发放")
-def payouts(request: HttpRequest):
+def payouts(request: AuthedRequest) -> list[PayoutOut]:
     perms.require(request.user, "settlement.view_funds")
-    return [_payout_out(p) for p in selectors.payouts_awaiting(request.user.court_id)[:500]]
+    return [_payout_out(p) for p in selectors.payouts_awaiting(_court_id(request))[:500]]
 
 
 @router.post(
     "/payouts/{payout_id}/approve", response=PayoutOut, summary="审批发放（按流程轮到的签署人）"
 )
-def payout_approve(request: HttpRequest, payout_id: int, payload: NoteIn):
+def payout_approve(request: AuthedRequest, payout_id: int, payload: NoteIn) -> PayoutOut:
     perms.require(request.user, "settlement.view_funds")
     check_write_rate(request, "settlement.write")
     return _payout_out(
@@ -212,7 +224,7 @@ def payout_approve(request: HttpRequest, payout_id: int, payload: NoteIn):
 
 
 @router.get("/intents/{reference}", response=IntentOut, summary="我的支付指令状态")
-def intent(request: HttpRequest, reference: str):
+def intent(request: AuthedRequest, reference: str) -> IntentOut:
     found = PaymentIntent.objects.filter(
         reference=reference, payer_ref=f"user:{request.user.pk}"
     ).first()

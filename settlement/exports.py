@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
 from core.calendar import CST
 from core.money import yuan
 
+if TYPE_CHECKING:
+    from cases.models import Case
+    from settlement.selectors import CaseStatement
+
 
 def _plain(fen: int) -> str:
     return yuan(fen).replace(",", "")
 
 
-def statement_csv(case: Any, statement: dict[str, Any]) -> str:
+def statement_csv(case: Case, statement: CaseStatement) -> str:
     """A case account statement: opening balance, every movement, closing balance (UTF-8 BOM)."""
     buf = io.StringIO()
     w = csv.writer(buf)

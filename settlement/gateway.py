@@ -12,10 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from core.models import Court
+    from settlement.models import GatewayOperation, PaymentIntent, Payout
 
 
 @dataclass(frozen=True)
@@ -46,20 +50,22 @@ class PaymentGateway(Protocol):
 
     def hmac_key(self) -> str: ...
 
-    def create_payment(self, *, intent: Any, description: str) -> CreatedPayment: ...
+    def create_payment(self, *, intent: PaymentIntent, description: str) -> CreatedPayment: ...
 
-    def capture(self, *, op: Any) -> SentOperation: ...
+    def capture(self, *, op: GatewayOperation) -> SentOperation: ...
 
-    def cancel(self, *, op: Any) -> SentOperation: ...
+    def cancel(self, *, op: GatewayOperation) -> SentOperation: ...
 
-    def refund(self, *, op: Any) -> SentOperation: ...
+    def refund(self, *, op: GatewayOperation) -> SentOperation: ...
 
-    def payout(self, *, op: Any, payout: Any) -> SentOperation: ...
+    def payout(self, *, op: GatewayOperation, payout: Payout | None) -> SentOperation: ...
 
-    def statement(self, *, court: Any, start: dt.date, end: dt.date) -> list[StatementLine]: ...
+    def statement(
+        self, *, court: Court | int, start: dt.date, end: dt.date
+    ) -> list[StatementLine]: ...
 
 
-def send_operation(gateway: PaymentGateway, op: Any) -> SentOperation:
+def send_operation(gateway: PaymentGateway, op: GatewayOperation) -> SentOperation:
     if op.kind == "capture":
         return gateway.capture(op=op)
     if op.kind == "cancel":

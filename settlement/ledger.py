@@ -9,19 +9,29 @@ the same key returns the first transaction and moves nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 from django.db import connection, transaction
 from django.db.models import Sum
 
 from core import clock
 from core.errors import Conflict, DomainError
+from core.models import Court
+from core.types import Actor
 from settlement import locks
 from settlement.models import LedgerAccount, LedgerLeg, LedgerTransaction
+
+if TYPE_CHECKING:
+    from cases.models import Case
+
+#: A court or a case, as the object or its primary key.
+CourtRef: TypeAlias = "Court | int"
+CaseRef: TypeAlias = "Case | int | None"
 
 Kind = LedgerAccount.Kind
 Pool = LedgerAccount.Pool
@@ -51,7 +61,17 @@ class Leg:
     external_ref: str = ""
 
 
-def require_amount(amount_fen: Any, *, allow_zero: bool = False, field: str = "amount_fen") -> int:
+def _court_id(court: CourtRef) -> int:
+    return court.pk if isinstance(court, Court) else court
+
+
+def _case_id(case: CaseRef) -> int | None:
+    return case if case is None or isinstance(case, int) else case.pk
+
+
+def require_amount(
+    amount_fen: object, *, allow_zero: bool = False, field: str = "amount_fen"
+) -> int:
     """Money is a whole number of fen; zero only where the contract allows it."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
         raise DomainError("invalid_amount", "金额须为整数（单位：分）", field=field)
@@ -70,11 +90,11 @@ def require_currency(currency: str) -> None:
 
 
 def account_for(
-    *, court: Any, kind: str, case: Any = None, ref: str = "", name: str = ""
+    *, court: CourtRef, kind: str, case: CaseRef = None, ref: str = "", name: str = ""
 ) -> LedgerAccount:
     """The ledger account of this kind for the court/case/ref, opened on first use."""
-    court_id = getattr(court, "pk", court)
-    case_id = getattr(case, "pk", case)
+    court_id = _court_id(court)
+    case_id = _case_id(case)
     code = f"{court_id}/{kind}/{case_id or '-'}/{ref}"
     found = LedgerAccount.objects.filter(code=code).first()
     if found is not None:
@@ -117,18 +137,18 @@ def account_for(
     return account
 
 
-def gateway_account(*, court: Any, gateway: str) -> LedgerAccount:
+def gateway_account(*, court: CourtRef, gateway: str) -> LedgerAccount:
     return account_for(
         court=court, kind=Kind.GATEWAY, ref=gateway, name=f"支付通道清算（{gateway}）"
     )
 
 
-def bank_account(*, court: Any) -> LedgerAccount:
+def bank_account(*, court: CourtRef) -> LedgerAccount:
     return account_for(court=court, kind=Kind.BANK, ref="master", name="银行往来（执行款专户）")
 
 
 def balance(account: LedgerAccount | int) -> int:
-    account_id = getattr(account, "pk", account)
+    account_id = account.pk if isinstance(account, LedgerAccount) else account
     return LedgerLeg.objects.filter(account_id=account_id).aggregate(s=Sum("amount_fen"))["s"] or 0
 
 
@@ -168,7 +188,17 @@ _CLAIM_SQL = (
 
 
 def _claim(
-    *, court_id, case_id, kind, key, fingerprint, ref, memo, posted_at, actor_id, reverses_id
+    *,
+    court_id: int,
+    case_id: int | None,
+    kind: str,
+    key: str,
+    fingerprint: str,
+    ref: str,
+    memo: str,
+    posted_at: dt.datetime,
+    actor_id: int | None,
+    reverses_id: int | None,
 ) -> int | None:
     """Insert the transaction row unless its key exists: one round trip, no savepoint.
 
@@ -197,14 +227,14 @@ def _claim(
 
 def post(
     *,
-    court: Any,
+    court: CourtRef,
     kind: str,
     idempotency_key: str,
     legs: Sequence[Leg],
-    case: Any = None,
+    case: CaseRef = None,
     memo: str = "",
     ref: str = "",
-    actor: Any = None,
+    actor: Actor = None,
     reverses: LedgerTransaction | None = None,
 ) -> tuple[LedgerTransaction, bool]:
     """Post one balanced transaction. Returns (transaction, created)."""
@@ -223,7 +253,7 @@ def post(
             raise DomainError("invalid_amount", "分录金额须为非零整数（分）")
     if sum(leg.amount_fen for leg in legs) != 0:
         raise DomainError("unbalanced", "借贷不平：分录合计须为零")
-    court_id = getattr(court, "pk", court)
+    court_id = _court_id(court)
     case_ids = {leg.account.case_id for leg in legs if leg.account.case_id is not None}
     if any(leg.account.court_id != court_id for leg in legs):
         raise DomainError("cross_court", "不得跨法院记账", rule="FND-01")
@@ -253,7 +283,8 @@ def post(
                 )
 
     now = clock.now()
-    case_id = getattr(case, "pk", case) or (next(iter(case_ids)) if case_ids else None)
+    actor_id = actor.pk if actor is not None and actor.pk else None
+    case_id = _case_id(case) or (next(iter(case_ids)) if case_ids else None)
     tx_id = _claim(
         court_id=court_id,
         case_id=case_id,
@@ -263,7 +294,7 @@ def post(
         ref=ref[:200],
         memo=memo[:300],
         posted_at=now,
-        actor_id=actor.pk if getattr(actor, "pk", None) else None,
+        actor_id=actor_id,
         reverses_id=reverses.pk if reverses is not None else None,
     )
     if tx_id is None:
@@ -283,7 +314,7 @@ def post(
         ref=ref[:200],
         memo=memo[:300],
         posted_at=now,
-        actor_id=actor.pk if getattr(actor, "pk", None) else None,
+        actor_id=actor_id,
         reverses=reverses,
     )
     tx._state.adding = False
@@ -305,14 +336,17 @@ def post(
 
 def transfer(
     *,
-    court: Any,
+    court: CourtRef,
     kind: str,
     idempotency_key: str,
     source: LedgerAccount,
     target: LedgerAccount,
     amount_fen: int,
     external_ref: str = "",
-    **kw: Any,
+    case: CaseRef = None,
+    memo: str = "",
+    ref: str = "",
+    actor: Actor = None,
 ) -> tuple[LedgerTransaction, bool]:
     """Move ``amount_fen`` from ``source`` to ``target`` (two legs)."""
     require_amount(amount_fen)
@@ -321,12 +355,15 @@ def transfer(
         kind=kind,
         idempotency_key=idempotency_key,
         legs=[Leg(source, -amount_fen, external_ref), Leg(target, amount_fen, external_ref)],
-        **kw,
+        case=case,
+        memo=memo,
+        ref=ref,
+        actor=actor,
     )
 
 
 def reverse(
-    *, tx: LedgerTransaction, idempotency_key: str, memo: str, actor: Any = None
+    *, tx: LedgerTransaction, idempotency_key: str, memo: str, actor: Actor = None
 ) -> LedgerTransaction:
     """Correct a transaction with its mirror image (never by editing it)."""
     legs = [

@@ -22,18 +22,34 @@ import io
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from django.db import transaction
 
 from core import clock
 from core.calendar import CST
+from core.models import Court
 from core.money import parse_yuan, yuan
+from core.types import Actor
 from settlement import ledger
 from settlement.gateway import StatementLine
 from settlement.models import LedgerAccount, LedgerLeg, ReconciliationRun
 
 STATEMENT_HEADER = ["日期时间", "流水号", "商户订单号", "类型", "金额(元)", "币种"]
+
+
+class Difference(TypedDict):
+    """One difference (kept as JSON on the run); ``kind`` says which other keys it carries."""
+
+    kind: str  # duplicated | unknown_reference | other_period | wrong_amount | missing_in_statement
+    reference: str
+    side: NotRequired[str]  # statement | ledger
+    count: NotRequired[int]
+    amount_fen: NotRequired[int]
+    ledger_fen: NotRequired[int]
+    statement_fen: NotRequired[int]
+    merchant_reference: NotRequired[str]
+    event_code: NotRequired[str]
 
 
 @dataclass
@@ -42,7 +58,7 @@ class Result:
     statement_lines: int = 0
     ledger_total_fen: int = 0
     statement_total_fen: int = 0
-    differences: list[dict[str, Any]] = field(default_factory=list)
+    differences: list[Difference] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
@@ -184,12 +200,12 @@ def _known_elsewhere(account: LedgerAccount, refs: set[str]) -> set[str]:
 
 def reconcile(
     *,
-    court: Any,
+    court: Court | int,
     source: str,
     start: dt.date,
     end: dt.date,
     lines: list[StatementLine] | None = None,
-    actor: Any = None,
+    actor: Actor = None,
     save: bool = True,
 ) -> tuple[Result, ReconciliationRun | None]:
     """Compare the ledger with a statement for ``start``..``end`` (inclusive, China time).
@@ -197,7 +213,7 @@ def reconcile(
     ``source`` is a gateway name (``simulator``, ``adyen``) or ``bank``. Without ``lines``,
     the gateway's own statement is fetched (the simulator prints one; Adyen needs a file).
     """
-    court_id = getattr(court, "pk", court)
+    court_id = court.pk if isinstance(court, Court) else court
     if source == "bank":
         account = ledger.bank_account(court=court_id)
     else:
@@ -297,7 +313,7 @@ DIFF_LABELS = {
 }
 
 
-def describe(d: dict[str, Any]) -> str:
+def describe(d: Difference) -> str:
     label = DIFF_LABELS.get(d["kind"], d["kind"])
     if d["kind"] == "wrong_amount":
         return f"{label}：{d['reference']} 账内 {yuan(d['ledger_fen'])} 元，对账单 {yuan(d['statement_fen'])} 元"

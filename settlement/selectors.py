@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from core.calendar import CST
-from core.models import Deadline
+from core.models import Deadline, User
 from settlement import ledger
 from settlement.models import (
     CaseAccount,
@@ -21,6 +21,10 @@ from settlement.models import (
     Payout,
     Receipt,
 )
+
+if TYPE_CHECKING:
+    from cases.models import Case
+    from settlement.models import GatewayOperation, WebhookEvent
 
 K = LedgerAccount.Kind
 
@@ -46,9 +50,22 @@ class StatementRow:
     counterpart: str
 
 
+class SubAccount(TypedDict):
+    account: LedgerAccount
+    balance_fen: int
+
+
+class CaseStatement(TypedDict):
+    account: CaseAccount | None  # None: the case has no account yet
+    rows: list[StatementRow]
+    opening_fen: int
+    closing_fen: int
+    subaccounts: list[SubAccount]
+
+
 def case_statement(
     case_id: int, *, start: dt.date | None = None, end: dt.date | None = None
-) -> dict[str, Any]:
+) -> CaseStatement:
     """Every movement of the case account (with running balance), plus its other sub-accounts.
 
     Counterparts are named by account name: deposit holds by registration reference only.
@@ -85,7 +102,7 @@ def case_statement(
         .values_list("transaction_id", "account__name")
     ):
         counter.setdefault(tx_id, []).append(name)
-    rows = []
+    rows: list[StatementRow] = []
     running = opening
     for leg in legs:
         running += leg.amount_fen
@@ -101,7 +118,7 @@ def case_statement(
                 counterpart="、".join(counter.get(leg.transaction_id, [])),
             )
         )
-    subaccounts = []
+    subaccounts: list[SubAccount] = []
     accounts = (
         LedgerAccount.objects.filter(case_id=case_id).exclude(pk=la.pk).order_by("kind", "pk")
     )
@@ -117,7 +134,14 @@ def case_statement(
     }
 
 
-def court_case_accounts(court_id: int, *, limit: int = 500) -> list[dict[str, Any]]:
+class CaseAccountRow(TypedDict):
+    account: CaseAccount
+    case: Case
+    balance_fen: int
+    auction_fen: int  # held for the case's auctions: deposits, sale prices, forfeits
+
+
+def court_case_accounts(court_id: int, *, limit: int = 500) -> list[CaseAccountRow]:
     accounts = list(
         CaseAccount.objects.filter(court_id=court_id, party_ref="")
         .select_related("case", "ledger_account")
@@ -155,13 +179,13 @@ def pool_totals(court_id: int) -> dict[str, int]:
     return {pool: total or 0 for pool, total in rows}
 
 
-def receipts_to_claim(court_id: int):
+def receipts_to_claim(court_id: int) -> QuerySet[Receipt]:
     return Receipt.objects.filter(court_id=court_id, status=Receipt.Status.UNIDENTIFIED).order_by(
         "received_at"
     )
 
 
-def payouts_awaiting(court_id: int, user: Any = None):
+def payouts_awaiting(court_id: int, user: User | None = None) -> QuerySet[Payout]:
     qs = (
         Payout.objects.filter(court_id=court_id)
         .filter(
@@ -181,7 +205,7 @@ def payouts_awaiting(court_id: int, user: Any = None):
     return qs
 
 
-def plans(court_id: int, *, limit: int = 50):
+def plans(court_id: int, *, limit: int = 50) -> QuerySet[DistributionPlan]:
     return (
         DistributionPlan.objects.filter(court_id=court_id)
         .select_related("case")
@@ -203,7 +227,7 @@ def flags(court_id: int) -> dict[str, list[Deadline]]:
     return out
 
 
-def deposit_holds(case_id: int):
+def deposit_holds(case_id: int) -> QuerySet[DepositHold]:
     """Deposits of a case, by registration reference only (REC-05)."""
     return (
         DepositHold.objects.filter(case_id=case_id)
@@ -221,7 +245,12 @@ def deposit_holds(case_id: int):
     )
 
 
-def gateway_problems(court_id: int) -> dict[str, Any]:
+class GatewayProblems(TypedDict):
+    failed: list[GatewayOperation]
+    flagged: list[WebhookEvent]
+
+
+def gateway_problems(court_id: int) -> GatewayProblems:
     """What finance must look at by hand: failed gateway calls and flagged webhooks."""
     from settlement.models import GatewayOperation, PaymentIntent, WebhookEvent
 

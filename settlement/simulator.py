@@ -21,7 +21,8 @@ import logging
 import random
 import secrets
 import urllib.request
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 from Adyen.util import generate_notification_sig
 from django.conf import settings
@@ -30,8 +31,12 @@ from django.urls import reverse
 
 from core import clock
 from core.calendar import CST
+from core.models import Court
 from settlement.gateway import CreatedPayment, SentOperation, StatementLine
 from settlement.models import SimEntry, SimPayment, SimWebhook
+
+if TYPE_CHECKING:
+    from settlement.models import GatewayOperation, PaymentIntent, Payout
 
 log = logging.getLogger("gavel.settlement.simulator")
 
@@ -134,7 +139,7 @@ class SimulatorGateway:
     def hmac_key(self) -> str:
         return simulator_hmac_key()
 
-    def create_payment(self, *, intent: Any, description: str) -> CreatedPayment:
+    def create_payment(self, *, intent: PaymentIntent, description: str) -> CreatedPayment:
         token = secrets.token_urlsafe(24)
         SimPayment.objects.create(
             court_id_ref=intent.court_id,
@@ -154,7 +159,7 @@ class SimulatorGateway:
     def _answer(
         self,
         *,
-        op: Any,
+        op: GatewayOperation,
         code: str,
         ok: bool,
         reason: str,
@@ -178,7 +183,7 @@ class SimulatorGateway:
         )
         return SentOperation(psp_reference=psp)
 
-    def capture(self, *, op: Any) -> SentOperation:
+    def capture(self, *, op: GatewayOperation) -> SentOperation:
         p = self._payment(op.original_psp_reference)
         ok = (
             p is not None
@@ -188,27 +193,27 @@ class SimulatorGateway:
         reason = "原交易不存在或未处于冻结状态"
         if ok and _fails():
             ok, reason = False, "模拟银行：扣款失败"
-        if ok:
+        if ok and p is not None:
             p.status = SimPayment.Status.CAPTURED
             p.captured_minor = op.amount_fen
             p.save(update_fields=["status", "captured_minor"])
         # The money was counted in when it was frozen; capturing moves none on the statement.
         return self._answer(op=op, code="CAPTURE", ok=ok, reason=reason, money_minor=0, payment=p)
 
-    def cancel(self, *, op: Any) -> SentOperation:
+    def cancel(self, *, op: GatewayOperation) -> SentOperation:
         p = self._payment(op.original_psp_reference)
         ok = p is not None and p.status == SimPayment.Status.AUTHORISED
         reason = "原交易不存在或已扣款，不能解冻"
         if ok and _fails():
             ok, reason = False, "模拟银行：解冻失败"
-        if ok:
+        if ok and p is not None:
             p.status = SimPayment.Status.CANCELLED
             p.save(update_fields=["status"])
         return self._answer(
             op=op, code="CANCELLATION", ok=ok, reason=reason, money_minor=-op.amount_fen, payment=p
         )
 
-    def refund(self, *, op: Any) -> SentOperation:
+    def refund(self, *, op: GatewayOperation) -> SentOperation:
         p = self._payment(op.original_psp_reference)
         paid = 0
         if p is not None and p.status in (SimPayment.Status.CAPTURED, SimPayment.Status.REFUNDED):
@@ -217,7 +222,7 @@ class SimulatorGateway:
         reason = "原交易不存在、未扣款或退款超过可退金额"
         if ok and _fails():
             ok, reason = False, "模拟银行：退款失败"
-        if ok:
+        if ok and p is not None:
             p.refunded_minor += op.amount_fen
             if p.refunded_minor >= (p.captured_minor or p.amount_minor):
                 p.status = SimPayment.Status.REFUNDED
@@ -226,7 +231,7 @@ class SimulatorGateway:
             op=op, code="REFUND", ok=ok, reason=reason, money_minor=-op.amount_fen, payment=p
         )
 
-    def payout(self, *, op: Any, payout: Any) -> SentOperation:
+    def payout(self, *, op: GatewayOperation, payout: Payout | None) -> SentOperation:
         ok = bool(payout is not None and payout.payee_account_no)
         reason = "收款账户信息不全"
         if ok and _fails():
@@ -240,8 +245,12 @@ class SimulatorGateway:
             payment=None,
         )
 
-    def statement(self, *, court: Any, start: dt.date, end: dt.date) -> list[StatementLine]:
+    def statement(self, *, court: Court | int, start: dt.date, end: dt.date) -> list[StatementLine]:
         return list(statement_lines(court=court, start=start, end=end))
+
+
+def _court_id(court: Court | int) -> int:
+    return court.pk if isinstance(court, Court) else court
 
 
 def _day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -250,10 +259,10 @@ def _day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]
     return lo, hi
 
 
-def statement_lines(*, court: Any, start: dt.date, end: dt.date):
+def statement_lines(*, court: Court | int, start: dt.date, end: dt.date) -> Iterator[StatementLine]:
     lo, hi = _day_bounds(start, end)
     rows = (
-        SimEntry.objects.filter(court_id_ref=getattr(court, "pk", court), at__gte=lo, at__lt=hi)
+        SimEntry.objects.filter(court_id_ref=_court_id(court), at__gte=lo, at__lt=hi)
         .order_by("at", "pk")
         .values_list(
             "at", "psp_reference", "merchant_reference", "event_code", "amount_minor", "currency"
@@ -356,14 +365,14 @@ def deliver_due(*, limit: int = 100) -> int:
     return delivered
 
 
-def statement_csv(*, court: Any, start: dt.date, end: dt.date) -> str:
+def statement_csv(*, court: Court | int, start: dt.date, end: dt.date) -> str:
     """The simulator's daily statement in the Gavel statement layout (reconcile --file reads it)."""
     from settlement.reconcile import statement_to_csv
 
     return statement_to_csv(statement_lines(court=court, start=start, end=end))
 
 
-def simulate_payment(intent: Any, *, approve: bool = True) -> Any:
+def simulate_payment(intent: PaymentIntent, *, approve: bool = True) -> PaymentIntent:
     """For demos and other apps' tests: the payer confirms ``intent`` on the simulator's page,
     then the money loop runs (signed webhook → stored → processed), exactly as in production."""
     from settlement.worker import drain

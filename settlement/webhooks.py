@@ -39,10 +39,10 @@ FAILURE_EVENTS = {"CAPTURE_FAILED", "REFUND_FAILED", "PAYOUT_DECLINE", "REFUNDED
 MAX_ATTEMPTS = 5
 
 
-def _items(body: Any) -> list[dict[str, Any]] | None:
+def _items(body: object) -> list[dict[str, Any]] | None:
     if not isinstance(body, dict) or not isinstance(body.get("notificationItems"), list):
         return None
-    out = []
+    out: list[dict[str, Any]] = []
     for wrapper in body["notificationItems"]:
         item = wrapper.get("NotificationRequestItem") if isinstance(wrapper, dict) else None
         if not isinstance(item, dict):
@@ -72,7 +72,7 @@ def _store(
     psp: str,
     original: str,
     merchant_ref: str,
-    amount: Any,
+    amount: int | None,
     currency: str,
     event_date: str,
 ) -> bool:

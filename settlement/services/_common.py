@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
 from core import clock
 from core.errors import DomainError, NotFound
 from core.models import Role, User
-from settlement.models import GatewayOperation, PaymentIntent
+from core.types import Actor
+from settlement.models import GatewayOperation, LedgerAccount, PaymentIntent, Payout
+
+if TYPE_CHECKING:
+    from cases.models import Case
 
 
 class FlagEvent(Exception):
@@ -21,7 +25,7 @@ class FlagEvent(Exception):
         self.note = note
 
 
-def case_or_404(case_id: Any):
+def case_or_404(case_id: int | str) -> Case:
     from cases.models import Case
 
     if isinstance(case_id, bool) or not isinstance(case_id, int):
@@ -39,7 +43,7 @@ def stream(case_id: int) -> str:
     return f"case:{case_id}"
 
 
-def require_text(value: Any, field: str, label: str) -> str:
+def require_text(value: object, field: str, label: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise DomainError("required", f"{label}不能为空", field=field)
     return value.strip()
@@ -49,7 +53,8 @@ def new_reference(prefix: str, court_id: int) -> str:
     return f"{prefix}{court_id}-{uuid.uuid4().hex[:16].upper()}"
 
 
-def actor_or_none(actor: Any) -> Any:
+def actor_or_none(actor: Actor) -> User | None:
+    """The person to store on a row, or ``None`` for the system (and for an unsaved user)."""
     return actor if getattr(actor, "pk", None) else None
 
 
@@ -64,8 +69,8 @@ def queue_operation(
     context: str,
     subject_ref: str = "",
     intent: PaymentIntent | None = None,
-    payout: Any = None,
-    source_account: Any = None,
+    payout: Payout | None = None,
+    source_account: LedgerAccount | None = None,
     purpose: str = "",
 ) -> GatewayOperation:
     """Queue one outgoing gateway call (the outbox); the worker sends it with its key."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
@@ -11,12 +11,16 @@ from core import clock
 from core.audit import audit_record
 from core.errors import DomainError
 from core.rulesettings import get_setting
+from core.types import Actor
 from settlement import accountno, ledger
 from settlement.models import CaseAccount, LedgerAccount, PaymentNotice
 from settlement.services._common import actor_or_none, case_or_404, require_text, stream
 
+if TYPE_CHECKING:
+    from cases.models import Case
 
-def _case_ledger_account(case: Any) -> LedgerAccount:
+
+def _case_ledger_account(case: Case) -> LedgerAccount:
     return ledger.account_for(
         court=case.court_id,
         kind=LedgerAccount.Kind.CASE,
@@ -27,7 +31,7 @@ def _case_ledger_account(case: Any) -> LedgerAccount:
 
 
 @transaction.atomic
-def case_account_open(*, case_id: int, party_ref: str = "", actor: Any = None) -> CaseAccount:
+def case_account_open(*, case_id: int, party_ref: str = "", actor: Actor = None) -> CaseAccount:
     """The case's account with its virtual number (idempotent; every money flow opens it lazily).
 
     ``party_ref`` asks for a per-payer number, allowed when ``account_granularity`` is
@@ -84,7 +88,7 @@ def case_ledger_account(case_id: int) -> LedgerAccount:
     return case_account_open(case_id=case_id).ledger_account
 
 
-def notice_memo(*, case: Any, debtor: str, payer: str, purpose: str) -> str:
+def notice_memo(*, case: Case, debtor: str, payer: str, purpose: str) -> str:
     """FND-04: the memo carries the case number, debtor, payer and purpose."""
     return f"{case.number} 被执行人{debtor} 付款人{payer} {purpose}"[:300]
 
@@ -97,7 +101,7 @@ def payment_notice_issue(
     purpose: str,
     amount_fen: int,
     payer_ref: str = "",
-    actor: Any = None,
+    actor: Actor = None,
 ) -> PaymentNotice:
     """缴款通知书 (FND-04): pay into this case account only, quoting this memo."""
     from cases.models import Party

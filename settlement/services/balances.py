@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -16,6 +16,7 @@ from core.errors import Conflict, DomainError, NotFound
 from core.events import publish
 from core.models import Deadline, Role
 from core.rulesettings import get_setting
+from core.types import Actor
 from settlement import ledger, locks
 from settlement.events import BalanceOverdue, BalancePaid
 from settlement.gateway import default_gateway_name, get_gateway
@@ -29,6 +30,9 @@ from settlement.services._common import (
 )
 from settlement.services.accounts import case_account_open, case_ledger_account
 from settlement.services.deposits import sale_account
+
+if TYPE_CHECKING:
+    from cases.models import Case
 
 log = logging.getLogger("gavel.settlement")
 
@@ -44,7 +48,7 @@ def balance_due(
     deposit_applied_fen: int,
     due_at: dt.datetime,
     idempotency_key: str,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> BalanceDue:
     """Open the buyer's balance with its per-auction deadline (AUC-31 has no default period).
 
@@ -271,7 +275,7 @@ def sale_try_settle(sale_ref: str) -> bool:
 
 
 def funds_arrival_deadline(
-    *, case_id: int, court_id: int, key: str, amount_fen: int, case: Any = None
+    *, case_id: int, court_id: int, key: str, amount_fen: int, case: Case | None = None
 ) -> Deadline:
     """FND-10: accounting, fees, creditor notice and payout within ``payout_days`` of arrival."""
     from settlement.services.receipts import notify_arrival

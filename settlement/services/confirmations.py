@@ -113,13 +113,16 @@ def operation_confirm(*, op_id: int, success: bool, psp_reference: str, reason: 
     op.confirmed_at = now
     op.save(update_fields=["status", "psp_reference", "confirmed_at"])
     if op.kind == Op.CAPTURE:
-        intent = op.intent
-        PaymentIntent.objects.filter(pk=intent.pk, captured_at__isnull=True).update(captured_at=now)
+        if op.intent_id is None:  # a capture is always queued for its payment intent
+            raise RuntimeError(f"capture {op.reference} has no payment intent")
+        PaymentIntent.objects.filter(pk=op.intent_id, captured_at__isnull=True).update(
+            captured_at=now
+        )
         deadline_close(
             subject=f"case:{op.case_id}/{op.subject_ref}/capture", rule_id="AUC-30", reason="已扣款"
         )
         audit_record(
-            stream=stream(op.case_id),
+            stream=_stream_of(op),
             action="deposit.captured",
             subject=op.subject_ref,
             after={"amount_fen": op.amount_fen, "psp": op.psp_reference},
@@ -132,15 +135,18 @@ def operation_confirm(*, op_id: int, success: bool, psp_reference: str, reason: 
         if op.context in ("deposit_release", "forfeit_remainder")
         else None
     )
-    if op.context == "payout":
+    if op.context == "payout" and op.payout_id is not None:
         locks.payout_for_update(op.payout_id)
+    source = op.source_account
+    if source is None:  # queue_operation reserves every outgoing amount in an account
+        raise RuntimeError(f"gateway operation {op.reference} has no source account")
     # Money left us: from the account it was reserved in, out to the gateway.
     ledger.transfer(
         court=op.court_id,
         case=op.case_id,
         kind=f"{op.context}",
         idempotency_key=f"op:{op.reference}:confirmed",
-        source=op.source_account,
+        source=source,
         target=ledger.gateway_account(court=op.court_id, gateway=op.gateway),
         amount_fen=op.amount_fen,
         external_ref=op.psp_reference,
@@ -172,7 +178,7 @@ def operation_confirm(*, op_id: int, success: bool, psp_reference: str, reason: 
         payout_paid(op)
     else:
         audit_record(
-            stream=stream(op.case_id),
+            stream=_stream_of(op),
             action=f"gateway.{op.context}",
             subject=op.subject_ref,
             after={"amount_fen": op.amount_fen, "kind": op.kind, "psp": op.psp_reference},
@@ -199,15 +205,27 @@ def operation_reversed(*, op_id: int, reason: str) -> str:
     return "reversed"
 
 
+def _stream_of(op: GatewayOperation) -> str:
+    return stream(op.case_id) if op.case_id else f"system:settlement:{op.court_id}"
+
+
+def _hold_of(op: GatewayOperation) -> DepositHold:
+    """The deposit hold a release or forfeit operation was queued for (``subject_ref``), locked."""
+    hold = locks.deposit_hold_for_update(op.subject_ref)
+    if hold is None:
+        raise RuntimeError(f"gateway operation {op.reference}: no deposit hold {op.subject_ref}")
+    return hold
+
+
 def _after_failure(op: GatewayOperation, *, after_confirm: bool = False) -> None:
     if op.context == "deposit_release":
-        hold = locks.deposit_hold_for_update(op.subject_ref)
+        hold = _hold_of(op)
         if after_confirm:
             hold.released_fen -= op.amount_fen
         hold.status = DepositHold.Status.HELD
         hold.save(update_fields=["status", "released_fen"])
     elif op.context == "forfeit_remainder" and after_confirm:
-        hold = locks.deposit_hold_for_update(op.subject_ref)
+        hold = _hold_of(op)
         hold.released_fen -= op.amount_fen
         hold.save(update_fields=["released_fen"])
     elif op.context == "payout":
@@ -215,7 +233,7 @@ def _after_failure(op: GatewayOperation, *, after_confirm: bool = False) -> None
 
         payout_failed(op)
     audit_record(
-        stream=stream(op.case_id) if op.case_id else f"system:settlement:{op.court_id}",
+        stream=_stream_of(op),
         action=f"gateway.{op.kind}_failed",
         subject=op.subject_ref or op.reference,
         after={"reference": op.reference, "error": op.last_error},
@@ -256,7 +274,7 @@ def operations_send(*, limit: int = 50) -> int:
                 op.next_attempt_at = now + dt.timedelta(seconds=2)
                 op.save(update_fields=["next_attempt_at"])
                 continue
-            if op.intent_id and not op.original_psp_reference:
+            if not op.original_psp_reference and op.intent is not None:
                 op.original_psp_reference = op.intent.psp_reference
             op.attempts += 1
             try:

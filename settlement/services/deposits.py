@@ -7,7 +7,7 @@ statements and audit entries name the reference, never the payer.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
@@ -18,6 +18,7 @@ from core.errors import Conflict, DomainError, NotFound
 from core.events import publish, publish_on_commit
 from core.models import Deadline, Role
 from core.rulesettings import get_setting
+from core.types import Actor
 from settlement import ledger, locks
 from settlement.events import DepositForfeited, DepositHeld
 from settlement.gateway import default_gateway_name, get_gateway
@@ -40,6 +41,9 @@ from settlement.services._common import (
 )
 from settlement.services.accounts import case_account_open, case_ledger_account
 
+if TYPE_CHECKING:
+    from cases.models import Case
+
 Kind = LedgerAccount.Kind
 Op = GatewayOperation.Kind
 
@@ -51,19 +55,19 @@ def deposit_required_fen(*, deposit_fen: int, outstanding_claim_fen: int) -> int
     return max(0, deposit_fen - outstanding_claim_fen)
 
 
-def hold_account(case: Any, ref: str) -> LedgerAccount:
+def hold_account(case: Case, ref: str) -> LedgerAccount:
     return ledger.account_for(
         court=case.court_id, kind=Kind.DEPOSIT_HOLD, case=case, ref=ref, name=f"竞买保证金 {ref}"
     )
 
 
-def sale_account(case: Any, sale_ref: str) -> LedgerAccount:
+def sale_account(case: Case, sale_ref: str) -> LedgerAccount:
     return ledger.account_for(
         court=case.court_id, kind=Kind.SALE, case=case, ref=sale_ref, name=f"成交价款 {sale_ref}"
     )
 
 
-def forfeit_account(case: Any, ref: str) -> LedgerAccount:
+def forfeit_account(case: Case, ref: str) -> LedgerAccount:
     return ledger.account_for(
         court=case.court_id,
         kind=Kind.FORFEIT_SUSPENSE,
@@ -78,6 +82,14 @@ def _hold_or_404(ref: str) -> DepositHold:
     if hold is None:
         raise NotFound("unknown_deposit", "未找到该报名的保证金记录", ref=ref)
     return hold
+
+
+def _intent_of(hold: DepositHold) -> PaymentIntent:
+    """The hold's payment intent: ``deposit_request`` creates every hold with one."""
+    intent = hold.intent
+    if intent is None:
+        raise RuntimeError(f"deposit hold {hold.ref} has no payment intent")
+    return intent
 
 
 def _remaining(hold: DepositHold) -> int:
@@ -95,7 +107,7 @@ def deposit_request(
     idempotency_key: str,
     mode: str = "authorise",
     currency: str = "CNY",
-    actor: Any = None,
+    actor: Actor = None,
     description: str = "",
     return_url: str = "",
 ) -> PaymentIntent:
@@ -270,7 +282,7 @@ def deposit_confirmed(intent: PaymentIntent, *, psp_reference: str) -> str:
 def _release_operation(
     hold: DepositHold, amount_fen: int, *, key: str, context: str, reason: str
 ) -> GatewayOperation:
-    intent = hold.intent
+    intent = _intent_of(hold)
     return queue_operation(
         court_id=hold.court_id,
         case_id=hold.case_id,
@@ -288,7 +300,7 @@ def _release_operation(
 
 @transaction.atomic
 def deposit_release(
-    *, ref: str, reason: str, idempotency_key: str, actor: Any = None
+    *, ref: str, reason: str, idempotency_key: str, actor: Actor = None
 ) -> DepositHold:
     """Refund the deposit or cancel its authorisation (AUC-30); ``DepositReleased`` follows
     when the gateway confirms. A deposit is released once: asking again returns it unchanged."""
@@ -418,7 +430,7 @@ def releases_run_scheduled(*, limit: int = 200) -> int:
 
 @transaction.atomic
 def deposit_apply(
-    *, ref: str, sale_ref: str, idempotency_key: str, actor: Any = None
+    *, ref: str, sale_ref: str, idempotency_key: str, actor: Actor = None
 ) -> DepositHold:
     """The winner's deposit counts toward the price (AUC-30): hold → the sale's account.
 
@@ -514,7 +526,7 @@ def deposit_forfeit(
     sale_ref: str,
     reason: str,
     idempotency_key: str,
-    actor: Any = None,
+    actor: Actor = None,
     forfeit_fen: int | None = None,
 ) -> DepositHold:
     """悔拍: the deposit goes into forfeit suspense (AUC-33); ``DepositForfeited`` informs.
@@ -589,6 +601,7 @@ def deposit_forfeit(
                 memo=f"悔拍超出没收部分退回保证金户 {ref}",
                 ref=ref,
             )
+        intent = _intent_of(hold)
         queue_operation(
             court_id=hold.court_id,
             case_id=hold.case_id,
@@ -638,7 +651,7 @@ def deposit_forfeit_settle(
     resale_price_fen: int | None,
     costs_fen: int = 0,
     idempotency_key: str,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> ForfeitSettlement:
     """Apply a forfeited deposit once the re-auction is known (AUC-33 order, AUC-34 switches).
 
@@ -692,16 +705,17 @@ def deposit_forfeit_settle(
                 actor=actor_or_none(actor),
             )
     if to_defaulter:
+        intent = _intent_of(hold)
         queue_operation(
             court_id=court,
             case_id=hold.case_id,
             kind=Op.REFUND,
-            gateway=hold.intent.gateway,
+            gateway=intent.gateway,
             amount_fen=to_defaulter,
             idempotency_key=f"{key}:surplus",
             context="forfeit_surplus",
             subject_ref=ref,
-            intent=hold.intent,
+            intent=intent,
             source_account=suspense,
             purpose="没收保证金扣除费用及差价后余额退还悔拍人（AUC-34）",
         )
@@ -766,6 +780,8 @@ def deposits_capture_expiring(*, limit: int = 100) -> int:
     )
     now = clock.now()
     for pk, court_id, expires in ids:
+        if expires is None:  # excluded by the query; narrows the type
+            continue
         margin = dt.timedelta(hours=int(get_setting("capture_before_expiry_hours", court=court_id)))
         if expires - margin > now:
             continue

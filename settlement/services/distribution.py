@@ -4,8 +4,6 @@ pro rata), the surplus back to the debtor. Approval turns each line into a payou
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.db.models import Sum
 
@@ -14,6 +12,7 @@ from core.audit import audit_record
 from core.deadlines import deadline_close
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.models import Role
+from core.types import Actor
 from settlement import ledger, locks
 from settlement.models import Charge, DistributionLine, DistributionPlan, Payout
 from settlement.services._common import case_or_404, stream
@@ -57,12 +56,12 @@ def pro_rata(total: int, claims: list[int]) -> list[int]:
 
 
 @transaction.atomic
-def distribution_plan_draft(*, case_id: int, actor: Any) -> DistributionPlan:
+def distribution_plan_draft(*, case_id: int, actor: Actor) -> DistributionPlan:
     """Draft the plan for what the case account holds now (EWR 34 order)."""
     from cases.models import Party
 
     case = case_or_404(case_id)
-    if getattr(actor, "role", None) not in PLAN_ROLES or actor.court_id != case.court_id:
+    if actor is None or actor.role not in PLAN_ROLES or actor.court_id != case.court_id:
         raise PermissionDenied("forbidden", "只有承办人员可以制作分配方案", rule="FND-06")
     available = ledger.balance(case_ledger_account(case.pk))
     if available <= 0:
@@ -169,22 +168,24 @@ def distribution_plan_draft(*, case_id: int, actor: Any) -> DistributionPlan:
     return plan
 
 
-_PAYEE = {L.COST: None, L.CREDITOR: Payout.PayeeKind.CREDITOR, L.SURPLUS: Payout.PayeeKind.DEBTOR}
+# Who a creditor or surplus line pays; a cost line pays a fee or cost account (see below).
+_PAYEE: dict[str, str] = {L.CREDITOR: Payout.PayeeKind.CREDITOR, L.SURPLUS: Payout.PayeeKind.DEBTOR}
 
 
 @transaction.atomic
-def distribution_plan_approve(*, plan_id: int, actor: Any) -> DistributionPlan:
+def distribution_plan_approve(*, plan_id: int, actor: Actor) -> DistributionPlan:
     """The judge or bureau head approves; every line becomes a payout awaiting the chain."""
     plan = locks.plan_for_update(plan_id)
     if plan is None:
         raise NotFound("unknown_plan", "未找到分配方案")
-    if getattr(actor, "role", None) not in APPROVE_ROLES or actor.court_id != plan.court_id:
+    if actor is None or actor.role not in APPROVE_ROLES or actor.court_id != plan.court_id:
         raise PermissionDenied("forbidden", "只有承办法官或执行局长可以批准分配方案", rule="FND-06")
     if plan.status != DistributionPlan.Status.DRAFT:
         raise Conflict("plan_not_draft", "该分配方案已批准或已作废", rule="FND-06")
     if plan.created_by_id == actor.pk:
         raise PermissionDenied("same_person", "制作人不能批准自己制作的分配方案", rule="FND-06")
     for line in plan.lines.select_related("charge").order_by("seq"):
+        kind: str
         if line.kind == L.COST:
             kind = (
                 Payout.PayeeKind.FEE

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import IntegrityError, transaction
 
 from core import clock
 from core.audit import audit_record
 from core.errors import DomainError
+from core.types import Actor
 from settlement import ledger
 from settlement.models import Charge
 from settlement.services._common import actor_or_none, case_or_404, require_text, stream
@@ -27,7 +26,7 @@ def fee_charge(
     payee_ref: str,
     payee_name: str,
     idempotency_key: str,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> Charge:
     """Record a cost the case's funds owe (appraisal/inquiry fees PRC-15/16, auction costs, taxes
     AUC-45). Nothing moves yet: the distribution plan pays costs before creditors (EWR 34)."""

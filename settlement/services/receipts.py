@@ -8,7 +8,7 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 
@@ -20,10 +20,14 @@ from core.events import publish_on_commit
 from core.models import Court, Deadline, Role
 from core.money import parse_yuan
 from core.rulesettings import get_setting
+from core.types import Actor
 from settlement import accountno, ledger, locks
 from settlement.events import FundsArrived
 from settlement.models import CaseAccount, LedgerAccount, PaymentNotice, Receipt
 from settlement.services._common import actor_or_none, case_or_404, require_text, stream
+
+if TYPE_CHECKING:
+    from cases.models import Case
 
 _CASE_NO = re.compile(r"[（(]\s*(\d{4})\s*[）)]\s*([^\s，,。；;（()）]*?号)")
 
@@ -38,7 +42,7 @@ def case_numbers_in(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Match:
-    case: Any
+    case: Case | None
     notice: PaymentNotice | None
     note: str
     ledger_account_id: int | None = None
@@ -94,7 +98,7 @@ def match_receipt(
     return Match(case, notice, f"按{how}、付款人、金额三要素匹配", own)
 
 
-def notify_arrival(*, case_id: int, amount_fen: int, key: str, case: Any = None) -> None:
+def notify_arrival(*, case_id: int, amount_fen: int, key: str, case: Case | None = None) -> None:
     """FND-07: tell the officer and the creditors that money arrived (``notify_on_arrival``)."""
     from cases.models import Party
     from core.notifications import notify
@@ -102,10 +106,11 @@ def notify_arrival(*, case_id: int, amount_fen: int, key: str, case: Any = None)
     case = case if case is not None and case.pk == case_id else case_or_404(case_id)
     if not get_setting("notify_on_arrival", court=case.court_id):
         return
-    users = [case.officer] if case.officer_id else []
+    users = [case.officer] if case.officer is not None else []
     users += [
         p.user
         for p in Party.objects.filter(case=case, role=Party.Role.CREDITOR, user__isnull=False)
+        if p.user is not None
     ]
     for user in users:
         notify(
@@ -119,14 +124,14 @@ def notify_arrival(*, case_id: int, amount_fen: int, key: str, case: Any = None)
         )
 
 
-def _arrived(receipt: Receipt) -> None:
+def _arrived(receipt: Receipt, case: Case) -> None:
     from settlement.services.balances import funds_arrival_deadline
 
     publish_on_commit(
-        FundsArrived(case_id=receipt.case_id, amount_fen=receipt.amount_fen, receipt_id=receipt.pk)
+        FundsArrived(case_id=case.pk, amount_fen=receipt.amount_fen, receipt_id=receipt.pk)
     )
     funds_arrival_deadline(
-        case_id=receipt.case_id,
+        case_id=case.pk,
         court_id=receipt.court_id,
         key=f"receipt:{receipt.pk}",
         amount_fen=receipt.amount_fen,
@@ -147,7 +152,7 @@ def receipt_record(
     currency: str = "CNY",
     source: str = Receipt.Source.BANK,
     idempotency_key: str = "",
-    actor: Any = None,
+    actor: Actor = None,
 ) -> Receipt:
     """Money arrived on the master account: credit the matched case, else unidentified receipts."""
     bank_reference = require_text(bank_reference, "bank_reference", "银行流水号")
@@ -250,14 +255,14 @@ def receipt_record(
         rules=["FND-03"] if match.case else ["FND-03", "FND-08"],
     )
     if match.case is not None:
-        _arrived(receipt)
+        _arrived(receipt, match.case)
     return receipt
 
 
 @transaction.atomic
-def receipt_claim(*, receipt_id: int, case_id: int, actor: Any, note: str = "") -> Receipt:
+def receipt_claim(*, receipt_id: int, case_id: int, actor: Actor, note: str = "") -> Receipt:
     """Claim an unidentified receipt for a case (FND-08). Late claims are accepted but flagged."""
-    if getattr(actor, "role", None) not in (Role.FINANCE, Role.OFFICER, Role.JUDGE):
+    if actor is None or actor.role not in (Role.FINANCE, Role.OFFICER, Role.JUDGE):
         raise PermissionDenied("forbidden", "只有财务人员或承办人员可以认领款项", rule="FND-08")
     receipt = locks.receipt_for_update(receipt_id)
     if receipt is None or receipt.court_id != actor.court_id:
@@ -271,12 +276,15 @@ def receipt_claim(*, receipt_id: int, case_id: int, actor: Any, note: str = "") 
 
     now = clock.now()
     late = receipt.claim_due_at is not None and now > receipt.claim_due_at
+    source = receipt.ledger_account
+    if source is None:  # receipt_record credits every receipt to an account
+        raise RuntimeError(f"receipt {receipt.pk} has no ledger account")
     ledger.transfer(
         court=receipt.court_id,
         case=case,
         kind="receipt_claim",
         idempotency_key=f"receipt:{receipt.pk}:claim",
-        source=receipt.ledger_account,
+        source=source,
         target=case_ledger_account(case.pk),
         amount_fen=receipt.amount_fen,
         memo=f"认领款项 {receipt.bank_reference} {receipt.payer_name}"[:300],
@@ -304,7 +312,7 @@ def receipt_claim(*, receipt_id: int, case_id: int, actor: Any, note: str = "") 
         reason=note,
         rules=["FND-08"],
     )
-    _arrived(receipt)
+    _arrived(receipt, case)
     return receipt
 
 
@@ -378,7 +386,7 @@ class ImportResult:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def receipts_import_csv(*, court_id: int, text: str, actor: Any = None) -> ImportResult:
+def receipts_import_csv(*, court_id: int, text: str, actor: Actor = None) -> ImportResult:
     """Import a bank statement: each incoming line becomes a receipt (once, by its serial number)."""
     result = ImportResult()
     try:

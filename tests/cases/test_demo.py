@@ -1,5 +1,7 @@
 """The demo seed: sample cases of several kinds, verified bidders, idempotent."""
 
+from typing import Any
+
 import pytest
 
 from cases import demo
@@ -12,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def run_seed():
-    ctx = {}
+    ctx: dict[str, Any] = {}
     seed_core(ctx)
     demo.seed(ctx)
     return ctx

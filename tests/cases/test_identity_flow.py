@@ -22,6 +22,7 @@ def test_a_valid_number_is_verified_by_the_simulator(bidder, frozen_now):
     assert (ident.verifier, ident.number) == ("simulator", GOOD.upper())
     assert verified_identity_for(bidder) == ident
     entry = AuditEntry.objects.get(stream="system:identity")
+    assert entry.after is not None
     assert entry.after["status"] == "verified" and GOOD not in str(entry.after)
 
 

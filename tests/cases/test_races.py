@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def race(*calls):
     """Run the calls at the same moment in their own threads (own connections); return results."""
     barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
+    results: list[object] = [None] * len(calls)
 
     def run(i, fn):
         try:

@@ -25,7 +25,7 @@ WRONG_CHECK = "1" if id_number("36010219800101123").endswith("0") else "0"
 def test_a_case_is_created_with_its_number_normalised_audited_and_announced(
     court, judge, officer, frozen_now
 ):
-    seen = []
+    seen: list[CaseCreated] = []
     subscribe(CaseCreated, seen.append)
     try:
         case = case_create(
@@ -48,6 +48,7 @@ def test_a_case_is_created_with_its_number_normalised_audited_and_announced(
     )
     assert seen == [CaseCreated(case_id=case.pk, court_id=court.pk)]
     entry = case_history(case).get()
+    assert entry.after is not None
     assert (entry.action, entry.actor, entry.after["claim_fen"]) == (
         "case.created",
         judge,
@@ -152,11 +153,13 @@ def test_parties_of_both_kinds_with_masked_identity_in_the_audit(case, judge):
     )
     assert [p.pk for p in case_parties(case)] == [creditor.pk, debtor.pk]
     assert [p.pk for p in case_parties(case, role="debtor")] == [debtor.pk]
+    assert debtor.identity is not None
     assert debtor.identity.number.endswith(debtor.identity.number[-1].upper())
     entry = AuditEntry.objects.get(
         stream=f"case:{case.pk}", action="party.added", subject=debtor.ref
     )
     assert debtor.identity.number not in str(entry.after)
+    assert entry.after is not None
     assert debtor.identity.masked_number in entry.after["identity"]
 
 
@@ -386,6 +389,7 @@ def test_disclosures_are_append_only_and_the_newest_is_in_force(flat, judge, off
     entry = AuditEntry.objects.filter(
         stream=f"case:{flat.case_id}", action="disclosure.recorded"
     ).last()
+    assert entry is not None and entry.before is not None and entry.after is not None
     assert entry.before["text"] == "由被执行人自住" and entry.after["text"].startswith("已出租")
 
 

@@ -24,7 +24,7 @@ def test_a_seizure_opens_the_prc01_deadline_30_days_later_owned_by_the_judge(
     flat, judge, frozen_now
 ):
     """PRC-01: start pricing within 30 days of seizure; the deadline opens when it is recorded."""
-    seen = []
+    seen: list[SeizureRecorded] = []
     subscribe(SeizureRecorded, seen.append)
     try:
         seizure = seizure_record(

@@ -192,6 +192,7 @@ def test_unknown_case_is_not_found(db):
 def test_postgres_refuses_update_and_delete_of_ledger_rows(case):
     _fund(case, 100)
     leg = LedgerLeg.objects.first()
+    assert leg is not None
     with pytest.raises(Exception, match="append-only"), transaction.atomic():
         LedgerLeg.objects.filter(pk=leg.pk).update(amount_fen=200)
     with pytest.raises(Exception, match="append-only"), transaction.atomic():

@@ -51,7 +51,7 @@ def test_the_ledger_reconciles_with_the_simulator_with_zero_differences(case, bu
         == result.statement_total_fen
         == 100_000 + 200_000 + 300_000 - 200_000
     )
-    assert run.difference_count == 0
+    assert run is not None and run.difference_count == 0
 
 
 def test_each_planted_difference_is_found(case, busy_day):

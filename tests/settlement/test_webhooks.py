@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from typing import Any
 
 import pytest
 from Adyen.util import is_valid_hmac_notification
@@ -25,7 +26,7 @@ from tests.settlement.conftest import pay
 pytestmark = pytest.mark.django_db
 
 ADYEN_KEY = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
-ADYEN_VECTOR = {
+ADYEN_VECTOR: dict[str, Any] = {
     "pspReference": "7914073381342284",
     "merchantAccountCode": "TestMerchant",
     "merchantReference": "TestPayment-1407325143704",

@@ -6,8 +6,9 @@ manage.py case_statements --court 赣0102 --month 2026-11 --out var/statements/2
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.models import Court
 from settlement.exports import statement_csv
@@ -19,12 +20,12 @@ from settlement.selectors import case_statement
 class Command(BaseCommand):
     help = "按月逐案输出案款账户对账单（期初、每笔收支、期末），供财务与执行局核对（FND-15）。"
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--court", required=True, help="法院代字")
         parser.add_argument("--month", required=True, help="YYYY-MM")
         parser.add_argument("--out", required=True, help="输出目录")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: str, **opts: Any) -> None:
         court = Court.objects.filter(code=opts["court"]).first()
         if court is None:
             raise CommandError(f"未找到法院 {opts['court']}")

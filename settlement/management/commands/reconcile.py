@@ -13,8 +13,9 @@ import datetime as dt
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.models import Court
 from core.money import yuan
@@ -25,7 +26,7 @@ from settlement.reconcile import describe, month_bounds, reconcile, statement_fr
 class Command(BaseCommand):
     help = "对账：将账内记录与支付通道或银行对账单逐笔核对，列出全部差异（FND-15）。"
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--court", help="法院代字（默认：全部法院）")
         group = parser.add_mutually_exclusive_group(required=True)
         group.add_argument("--day", help="对账日，YYYY-MM-DD")
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument("--file", help="对账单 CSV（Adyen 结算明细或银行流水）")
         parser.add_argument("--no-fail", action="store_true", help="有差异时也返回 0")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: str, **opts: Any) -> None:
         try:
             if opts["day"]:
                 start = end = dt.date.fromisoformat(opts["day"])
@@ -59,7 +60,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{court.code} {court.name} [{source}] {start}..{end}: 账内 {result.ledger_lines} 笔 "
                 f"{yuan(result.ledger_total_fen)} 元；对账单 {result.statement_lines} 笔 "
-                f"{yuan(result.statement_total_fen)} 元；差异 {len(result.differences)} 项（{took:.2f} 秒，记录 #{run.pk}）"
+                f"{yuan(result.statement_total_fen)} 元；差异 {len(result.differences)} 项（{took:.2f} 秒，记录 #{run.pk if run else '—'}）"
             )
             for d in result.differences:
                 self.stdout.write("  - " + describe(d))
