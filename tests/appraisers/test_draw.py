@@ -9,6 +9,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from appraisers import draw_algorithm as algo
 from appraisers import services
@@ -382,6 +383,19 @@ def test_verification_fails_when_the_stored_record_is_changed(setup, tamper):
         LotDraw.objects.filter(pk=draw.pk).update(public_value="另一个开奖号码")
     else:
         LotDraw.objects.filter(pk=draw.pk).update(result=list(reversed(draw.result)))
+    out = draw_verify(LotDraw.objects.get(pk=draw.pk))
+    assert not out["ok"] and out["problems"]
+
+
+@pytest.mark.parametrize("action", ["draw.frozen", "draw.done"])
+def test_verification_reports_an_audit_entry_emptied_to_null_instead_of_crashing(setup, action):
+    """REC-07: an audit entry whose recorded values were removed is a mismatch to report."""
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL refuses any UPDATE of the audit table (append-only trigger)")
+    s = setup
+    draw = _done_draw(s)
+    assert draw_verify(draw)["ok"]
+    AuditEntry.objects.filter(subject=draw.subject, action=action).update(after=None)
     out = draw_verify(LotDraw.objects.get(pk=draw.pk))
     assert not out["ok"] and out["problems"]
 
