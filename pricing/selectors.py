@@ -58,7 +58,9 @@ def chart_data(report: InquiryReport) -> dict[str, Any]:
     return {
         "comparables": points,
         "subject": {
-            "area": float(subject_area) if subject_area not in (None, "") else None,
+            "area": (
+                float(subject_area) if subject_area is not None and subject_area != "" else None
+            ),
             "price": report.amount_fen / 100,
             "low": (report.interval_low_fen or report.amount_fen) / 100,
             "high": (report.interval_high_fen or report.amount_fen) / 100,
