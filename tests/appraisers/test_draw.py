@@ -91,6 +91,7 @@ def test_frozen_list_publishes_every_exclusion_with_reason(setup):
     assert "五年内" not in reasons[f_susp.pk] and "除名" in reasons[f_rem.pk]
     # The record of the freeze is in the case's audit stream (REC-07).
     entry = AuditEntry.objects.get(stream=f"case:{s['case'].pk}", action="draw.frozen")
+    assert entry.after is not None
     assert entry.after["list_hash"] == draw.list_hash and len(entry.after["exclusions"]) == 5
 
 
@@ -275,6 +276,7 @@ def test_commit_reveal_draw_runs_even_if_a_party_does_not_reveal(setup):
     assert draw.seed == expected_seed
     assert draw_verify(draw)["ok"]
     done = AuditEntry.objects.get(stream=f"case:{s['case'].pk}", action="draw.done")
+    assert done.after is not None
     assert (
         done.after["unrevealed"] == [f"party:{s['creditor'].pk}"]
         and done.after["result"] == draw.result
@@ -338,6 +340,7 @@ def test_public_value_must_be_fixed_after_the_freeze(setup):
         seed_mode="public_value",
         actor=s["judge"],
     )
+    assert draw.frozen_at is not None
     with pytest.raises(DomainError) as exc:
         services.draw_public_value_set(
             draw=draw,
