@@ -19,7 +19,7 @@ from pricing.models import (
     ReportDelivery,
 )
 from pricing.services.inquiry import fix_blockers, objection_window_end
-from pricing.services.procedure import lawful_next_steps
+from pricing.services.procedure import NextStep, lawful_next_steps
 from pricing.services.roster import late_count
 
 
@@ -146,5 +146,5 @@ def roster_rows() -> list[dict[str, Any]]:
     ]
 
 
-def next_steps(proc: PricingProcedure) -> list[Any]:
+def next_steps(proc: PricingProcedure) -> list[NextStep]:
     return lawful_next_steps(proc)
