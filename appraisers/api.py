@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
@@ -29,6 +30,7 @@ from appraisers.services.verification import draw_verify
 from core.errors import DomainError, PermissionDenied
 from core.permissions import require
 from core.ratelimit import check_write_rate
+from core.types import AuthedRequest
 
 router = Router(tags=["appraisers"])
 
@@ -185,7 +187,7 @@ def _request_out(r: AppraisalRequest) -> dict[str, Any]:
     }
 
 
-def _commission(request, pk: int, perm: str) -> Commission:
+def _commission(request: AuthedRequest, pk: int, perm: str) -> Commission:
     c = get_object_or_404(
         Commission.objects.select_related("request__case", "request__asset", "firm"), pk=pk
     )
@@ -197,7 +199,9 @@ def _commission(request, pk: int, perm: str) -> Commission:
 
 
 @router.get("/firms", response=list[FirmOut])
-def firms_list(request, specialty: str = "", division_code: str = ""):
+def firms_list(
+    request: HttpRequest, specialty: str = "", division_code: str = ""
+) -> list[dict[str, Any]]:
     qs = Firm.objects.prefetch_related("roster_entries").order_by("name")
     if specialty:
         qs = qs.filter(roster_entries__specialty=specialty)
@@ -207,12 +211,12 @@ def firms_list(request, specialty: str = "", division_code: str = ""):
 
 
 @router.get("/draws/{draw_id}")
-def draw_get(request, draw_id: int):
+def draw_get(request: HttpRequest, draw_id: int) -> dict[str, Any]:
     return draw_public_record(get_object_or_404(LotDraw, pk=draw_id))
 
 
 @router.get("/draws/{draw_id}/verify")
-def draw_verify_get(request, draw_id: int):
+def draw_verify_get(request: HttpRequest, draw_id: int) -> dict[str, Any]:
     out = draw_verify(get_object_or_404(LotDraw, pk=draw_id))
     return {
         "ok": out["ok"],
@@ -225,13 +229,13 @@ def draw_verify_get(request, draw_id: int):
 # --- the draw -------------------------------------------------------------------------------
 
 
-def _draw_participant(request, draw: LotDraw, participant: str) -> None:
+def _draw_participant(request: AuthedRequest, draw: LotDraw, participant: str) -> None:
     require(request.user, "appraisers.take_part_in_draw", draw.request)
     check_write_rate(request, "appraisers")
 
 
 @router.post("/draws/{draw_id}/commitments", auth=django_auth)
-def draw_commit(request, draw_id: int, payload: CommitIn):
+def draw_commit(request: AuthedRequest, draw_id: int, payload: CommitIn) -> dict[str, Any]:
     draw = get_object_or_404(LotDraw.objects.select_related("request"), pk=draw_id)
     _draw_participant(request, draw, payload.participant)
     services.draw_commit(
@@ -244,7 +248,7 @@ def draw_commit(request, draw_id: int, payload: CommitIn):
 
 
 @router.post("/draws/{draw_id}/reveals", auth=django_auth)
-def draw_reveal(request, draw_id: int, payload: RevealIn):
+def draw_reveal(request: AuthedRequest, draw_id: int, payload: RevealIn) -> dict[str, Any]:
     draw = get_object_or_404(LotDraw.objects.select_related("request"), pk=draw_id)
     _draw_participant(request, draw, payload.participant)
     services.draw_reveal(
@@ -257,7 +261,7 @@ def draw_reveal(request, draw_id: int, payload: RevealIn):
 
 
 @router.post("/requests", auth=django_auth, response=RequestOut)
-def request_create(request, payload: RequestIn):
+def request_create(request: AuthedRequest, payload: RequestIn) -> dict[str, Any]:
     from cases.models import Case
 
     case = get_object_or_404(Case, pk=payload.case_id)
@@ -275,7 +279,7 @@ def request_create(request, payload: RequestIn):
 
 
 @router.get("/requests/{request_id}", auth=django_auth, response=RequestOut)
-def request_get(request, request_id: int):
+def request_get(request: AuthedRequest, request_id: int) -> dict[str, Any]:
     r = get_object_or_404(AppraisalRequest, pk=request_id)
     require(request.user, "appraisers.view_request", r)
     return _request_out(r)
@@ -285,12 +289,12 @@ def request_get(request, request_id: int):
 
 
 @router.get("/commissions", auth=django_auth, response=list[CommissionOut])
-def commissions_list(request):
+def commissions_list(request: AuthedRequest) -> list[dict[str, Any]]:
     user = request.user
     firm = firm_of(user)
     if firm is not None:
         qs = commissions_for_firm(firm)
-    elif getattr(user, "is_court_staff", False):
+    elif user.is_court_staff and user.court_id is not None:  # staff have a court (DB check)
         qs = Commission.objects.filter(court_id=user.court_id).select_related(
             "request__case", "request__asset", "firm"
         )
@@ -300,19 +304,21 @@ def commissions_list(request):
 
 
 @router.get("/commissions/{commission_id}", auth=django_auth, response=CommissionOut)
-def commission_get(request, commission_id: int):
+def commission_get(request: AuthedRequest, commission_id: int) -> dict[str, Any]:
     return _commission_out(_commission(request, commission_id, "appraisers.view_commission"))
 
 
 @router.post("/commissions/{commission_id}/accept", auth=django_auth, response=CommissionOut)
-def commission_accept(request, commission_id: int):
+def commission_accept(request: AuthedRequest, commission_id: int) -> dict[str, Any]:
     c = _commission(request, commission_id, "appraisers.act_for_firm")
     check_write_rate(request, "appraisers")
     return _commission_out(services.commission_accept(commission=c, actor=request.user))
 
 
 @router.post("/commissions/{commission_id}/decline", auth=django_auth, response=CommissionOut)
-def commission_decline(request, commission_id: int, payload: ReasonIn):
+def commission_decline(
+    request: AuthedRequest, commission_id: int, payload: ReasonIn
+) -> dict[str, Any]:
     c = _commission(request, commission_id, "appraisers.act_for_firm")
     check_write_rate(request, "appraisers")
     return _commission_out(
@@ -321,7 +327,9 @@ def commission_decline(request, commission_id: int, payload: ReasonIn):
 
 
 @router.post("/commissions/{commission_id}/extensions", auth=django_auth)
-def commission_extension(request, commission_id: int, payload: ExtensionIn):
+def commission_extension(
+    request: AuthedRequest, commission_id: int, payload: ExtensionIn
+) -> dict[str, Any]:
     c = _commission(request, commission_id, "appraisers.act_for_firm")
     check_write_rate(request, "appraisers")
     ext = services.extension_request(
@@ -332,8 +340,8 @@ def commission_extension(request, commission_id: int, payload: ExtensionIn):
 
 @router.post("/commissions/{commission_id}/report", auth=django_auth, response=CommissionOut)
 def commission_report(
-    request, commission_id: int, payload: Form[ReportIn], file: File[UploadedFile]
-):
+    request: AuthedRequest, commission_id: int, payload: Form[ReportIn], file: File[UploadedFile]
+) -> dict[str, Any]:
     c = _commission(request, commission_id, "appraisers.change_report")
     check_write_rate(request, "appraisers")
     data = payload.dict()
@@ -346,7 +354,9 @@ def commission_report(
 
 
 @router.post("/commissions/{commission_id}/objections", auth=django_auth, response=ObjectionOut)
-def commission_object(request, commission_id: int, payload: ObjectionIn):
+def commission_object(
+    request: AuthedRequest, commission_id: int, payload: ObjectionIn
+) -> dict[str, Any]:
     c = _commission(request, commission_id, "appraisers.object_to_report")
     check_write_rate(request, "appraisers")
     party = next(
@@ -373,7 +383,7 @@ def commission_object(request, commission_id: int, payload: ObjectionIn):
 
 
 @router.get("/fees", auth=django_auth, response=list[FeeOut])
-def fees_list(request):
+def fees_list(request: AuthedRequest) -> list[dict[str, Any]]:
     firm = firm_of(request.user)
     if firm is None:
         raise DomainError("not_firm_user", "您不是评估机构用户", status=403)

@@ -1,5 +1,15 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:  # models load after the app registry: imported where used
+    from django.db.models import QuerySet
+
+    from appraisers.models import AppraisalRequest
+    from cases.models import Case
 
 
 class AppraisersConfig(AppConfig):
@@ -10,7 +20,7 @@ class AppraisersConfig(AppConfig):
         from appraisers import settings_specs  # noqa: F401  (registers this app's settings)
         from core.worker import register_task
 
-        def _sweep():
+        def _sweep() -> dict[str, int]:
             from appraisers.services import appraisers_sweep
 
             return appraisers_sweep()
@@ -19,7 +29,7 @@ class AppraisersConfig(AppConfig):
         _register_navigation()
 
 
-def _requests_of(case):
+def _requests_of(case: Case) -> QuerySet[AppraisalRequest]:
     from appraisers.models import AppraisalRequest
 
     return (

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from appraisers.models import AppraisalFee, AppraisalRequest, Commission, Firm, FirmUser, LotDraw
 from appraisers.models.commission import ACTIVE_STATES
 from cases.models import Party
 from core import calendar, clock
-from core.models import STAFF_ROLES
+from core.models import STAFF_ROLES, User
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -86,8 +87,8 @@ def draw_public_record(draw: LotDraw) -> dict[str, Any]:
     return draw_record(draw)
 
 
-def firm_of(user: Any) -> Firm | None:
-    if not getattr(user, "is_authenticated", False):
+def firm_of(user: User | AnonymousUser) -> Firm | None:
+    if not isinstance(user, User):  # anonymous
         return None
     fu = FirmUser.objects.filter(user=user, is_active=True).select_related("firm").first()
     return fu.firm if fu else None
@@ -109,7 +110,7 @@ def requests_for_court(court_id: int) -> QuerySet[AppraisalRequest]:
     )
 
 
-def requests_for_party(user: Any) -> QuerySet[AppraisalRequest]:
+def requests_for_party(user: User) -> QuerySet[AppraisalRequest]:
     case_ids = Party.objects.filter(user=user).values_list("case_id", flat=True)
     return AppraisalRequest.objects.filter(case_id__in=case_ids).select_related("case", "asset")
 
@@ -122,9 +123,9 @@ def fees_for_firm(firm: Firm) -> QuerySet[AppraisalFee]:
     )
 
 
-def is_staff_of(user: Any, court_id: int) -> bool:
+def is_staff_of(user: User | AnonymousUser, court_id: int) -> bool:
     return (
-        bool(getattr(user, "is_authenticated", False))
+        isinstance(user, User)  # signed in
         and user.role in STAFF_ROLES
         and user.court_id == court_id
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 from ninja.security import django_auth
@@ -20,9 +19,11 @@ from cases.models import Asset, Party
 from core import clock
 from core.errors import DomainError, NotFound
 from core.ratelimit import check_write_rate
+from core.types import AuthedRequest
 from pricing import selectors, services
 from pricing.models import Inquiry, InquiryReport, PricingProcedure
 from pricing.rules import require
+from pricing.services.contract import PriceBasis
 
 router = Router(tags=["pricing 参考价"], auth=django_auth)
 
@@ -131,7 +132,7 @@ class ValuationIn(Schema):
     features: dict[str, Any]
 
 
-def _basis(b: Any) -> dict[str, Any] | None:
+def _basis(b: PriceBasis | None) -> dict[str, Any] | None:
     if b is None:
         return None
     return {
@@ -201,7 +202,9 @@ def _report_out(r: InquiryReport) -> dict[str, Any]:
 
 
 @router.get("/assets/{asset_id}/basis", response={200: BasisOut | None})
-def asset_basis(request: HttpRequest, asset_id: int, at: dt.datetime | None = None):
+def asset_basis(
+    request: AuthedRequest, asset_id: int, at: dt.datetime | None = None
+) -> dict[str, Any] | None:
     """The price basis bidding would publish on (PRC-11), or null."""
     asset = Asset.objects.select_related("case").filter(pk=asset_id).first()
     if asset is None:
@@ -211,7 +214,7 @@ def asset_basis(request: HttpRequest, asset_id: int, at: dt.datetime | None = No
 
 
 @router.post("/procedures", response={201: ProcedureOut})
-def procedure_create(request: HttpRequest, payload: ProcedureIn):
+def procedure_create(request: AuthedRequest, payload: ProcedureIn) -> Status[dict[str, Any]]:
     check_write_rate(request, "pricing")
     asset = Asset.objects.select_related("case").filter(pk=payload.asset_id).first()
     if asset is None:
@@ -222,14 +225,14 @@ def procedure_create(request: HttpRequest, payload: ProcedureIn):
 
 
 @router.get("/procedures/{pk}", response=ProcedureOut)
-def procedure_get(request: HttpRequest, pk: int):
+def procedure_get(request: AuthedRequest, pk: int) -> dict[str, Any]:
     proc = _procedure(pk)
     require(request.user, "pricing.view_procedure", proc)
     return _procedure_out(proc)
 
 
 @router.post("/procedures/{pk}/checks", response=ProcedureOut)
-def procedure_checks(request: HttpRequest, pk: int, payload: ChecksIn):
+def procedure_checks(request: AuthedRequest, pk: int, payload: ChecksIn) -> dict[str, Any]:
     check_write_rate(request, "pricing")
     proc = _procedure(pk)
     require(request.user, "pricing.run_procedure", proc)
@@ -271,7 +274,7 @@ def _inquiry_out(inq: Inquiry) -> dict[str, Any]:
 
 
 @router.post("/procedures/{pk}/online-inquiry", response={201: InquiryOut})
-def online_inquiry(request: HttpRequest, pk: int, payload: InquiryIn):
+def online_inquiry(request: AuthedRequest, pk: int, payload: InquiryIn) -> Status[dict[str, Any]]:
     """PRC-06: send to every platform on the roster at once."""
     check_write_rate(request, "pricing")
     proc = _procedure(pk)
@@ -295,14 +298,14 @@ def _inquiry(pk: int) -> Inquiry:
 
 
 @router.get("/inquiries/{pk}", response=InquiryOut)
-def inquiry_get(request: HttpRequest, pk: int):
+def inquiry_get(request: AuthedRequest, pk: int) -> dict[str, Any]:
     inq = _inquiry(pk)
     require(request.user, "pricing.run_procedure", inq.procedure)
     return _inquiry_out(inq)
 
 
 @router.post("/inquiries/{pk}/fix", response=BasisOut)
-def inquiry_fix(request: HttpRequest, pk: int):
+def inquiry_fix(request: AuthedRequest, pk: int) -> dict[str, Any] | None:
     """PRC-09: fix the mean as the reference price (refused with the reasons while not ready)."""
     check_write_rate(request, "pricing")
     inq = _inquiry(pk)
@@ -314,7 +317,9 @@ def inquiry_fix(request: HttpRequest, pk: int):
 
 
 @router.post("/reports/{pk}/objections", response={201: ObjectionOut})
-def objection_create(request: HttpRequest, pk: int, payload: ObjectionIn):
+def objection_create(
+    request: AuthedRequest, pk: int, payload: ObjectionIn
+) -> Status[dict[str, Any]]:
     """APR-12: a party objects to an online-inquiry report within 5 days of receipt."""
     check_write_rate(request, "pricing")
     rep = InquiryReport.objects.select_related("request__inquiry__procedure").filter(pk=pk).first()
@@ -337,7 +342,7 @@ def objection_create(request: HttpRequest, pk: int, payload: ObjectionIn):
 
 
 @router.post("/valuations", response=dict)
-def valuation(request: HttpRequest, payload: ValuationIn):
+def valuation(request: AuthedRequest, payload: ValuationIn) -> dict[str, Any]:
     """Value features with the active built-in model (court staff; for checking a platform's answer)."""
     if not getattr(request.user, "is_court_staff", False):
         raise DomainError("forbidden", "仅限法院工作人员", status=403)

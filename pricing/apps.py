@@ -1,5 +1,15 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:  # models load after the app registry: imported where used
+    from django.db.models import QuerySet
+
+    from cases.models import Case
+    from pricing.models import PricingProcedure
 
 
 class PricingConfig(AppConfig):
@@ -43,7 +53,7 @@ def _register_case_sections() -> None:
     from cases.portal import register_case_sections
     from pricing.models import PricingProcedure
 
-    def procedures(case):
+    def procedures(case: Case) -> QuerySet[PricingProcedure]:
         return PricingProcedure.objects.filter(case=case).select_related("asset").order_by("pk")
 
     register_case_sections(

@@ -30,6 +30,7 @@ SEED_PARAMS = {"max_iter": 150, "learning_rate": 0.1}
 @contextmanager
 def _at(when: dt.datetime) -> Iterator[None]:
     saved = clock.state()
+    offset = saved["offset"]  # seconds, a float
     clock.set_time(when)
     try:
         yield
@@ -37,15 +38,15 @@ def _at(when: dt.datetime) -> Iterator[None]:
         clock.reset()
         if saved["frozen"]:
             clock.set_time(dt.datetime.fromisoformat(str(saved["frozen"])))
-        elif saved["offset"]:
-            clock.advance(dt.timedelta(seconds=float(saved["offset"])))
+        elif isinstance(offset, float) and offset:
+            clock.advance(dt.timedelta(seconds=offset))
 
 
 def _platforms() -> None:
     from pricing.models import InquiryPlatform
     from pricing.services import platform_admit
 
-    entries = [
+    entries: list[tuple[str, str, str, dict[str, Any], str, int]] = [
         ("gavel-gbm", "内置估价平台甲（梯度提升模型）", "builtin", {"method": "gbm"}, "", 1),
         ("gavel-knn", "内置估价平台乙（市场比较法）", "builtin", {"method": "knn"}, "", 2),
         (

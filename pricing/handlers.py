@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # appraisers is optional at run time: connect() imports it if present
+    from appraisers.events import AppraisalFailed, AppraisalResultFixed
 
 
-def on_appraisal_result_fixed(event: Any) -> None:
+def on_appraisal_result_fixed(event: AppraisalResultFixed) -> None:
     """APR-15: the appraisal result is final → the reference price, in the publisher's transaction."""
     from pricing.services.procedure import appraisal_result_fixed
 
@@ -19,7 +22,7 @@ def on_appraisal_result_fixed(event: Any) -> None:
     )
 
 
-def on_appraisal_failed(event: Any) -> None:
+def on_appraisal_failed(event: AppraisalFailed) -> None:
     from pricing.services.procedure import appraisal_failed
 
     if "/pricing:" not in str(event.procedure_ref):

@@ -15,7 +15,10 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # no Django at import time: the stand-alone reference platform uses this module
+    from pricing.models import InquiryPlatform
 
 SIGNATURE_HEADER = "X-Gavel-Signature"
 CONTRACT_VERSION = "gavel-inquiry/1"
@@ -123,7 +126,7 @@ def verify(secret: str, body: bytes, header: str | None) -> bool:
     return hmac.compare_digest(sign(secret, body), header.strip())
 
 
-def _parse_dt(value: Any) -> dt.datetime | None:
+def _parse_dt(value: object) -> dt.datetime | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
@@ -134,15 +137,17 @@ def _parse_dt(value: Any) -> dt.datetime | None:
     return parsed
 
 
-def _int(value: Any, name: str, *, optional: bool = False) -> int | None:
-    if value is None and optional:
-        return None
+def _int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{name} 须为整数（分）")
     return value
 
 
-def parse_report(data: Any) -> PlatformReport:
+def _optional_int(value: object, name: str) -> int | None:
+    return None if value is None else _int(value, name)
+
+
+def parse_report(data: object) -> PlatformReport:
     """Validate a report object of the HTTP contract; raise ValueError with a readable reason."""
     if not isinstance(data, dict):
         raise ValueError("report 须为对象")
@@ -156,12 +161,12 @@ def parse_report(data: Any) -> PlatformReport:
     interval = data.get("interval") or {}
     if not isinstance(interval, dict):
         raise ValueError("interval 须为对象")
-    low = _int(interval.get("low_fen"), "interval.low_fen", optional=True)
-    high = _int(interval.get("high_fen"), "interval.high_fen", optional=True)
+    low = _optional_int(interval.get("low_fen"), "interval.low_fen")
+    high = _optional_int(interval.get("high_fen"), "interval.high_fen")
     level = interval.get("level")
     if level is not None and not (isinstance(level, int | float) and 0 < level < 1):
         raise ValueError("interval.level 须在 0 与 1 之间")
-    if low is not None and high is not None and not (low <= amount <= high):  # type: ignore[operator]
+    if low is not None and high is not None and not (low <= amount <= high):
         raise ValueError("询价结果不在其区间之内")
     for key in ("samples", "explanation"):
         if not isinstance(data.get(key, []), list):
@@ -170,7 +175,7 @@ def parse_report(data: Any) -> PlatformReport:
         if not isinstance(data.get(key, {}), dict):
             raise ValueError(f"{key} 须为对象")
     return PlatformReport(
-        amount_fen=amount,  # type: ignore[arg-type]
+        amount_fen=amount,
         currency=currency.upper(),
         method=method.strip(),
         valid_until=_parse_dt(data.get("valid_until")),
@@ -259,7 +264,7 @@ class HttpAdapter:
         )
 
 
-def adapter_for(platform: Any) -> PlatformAdapter:
+def adapter_for(platform: InquiryPlatform) -> PlatformAdapter:
     if platform.adapter == "builtin":
         return BuiltinAdapter(method=str(platform.config.get("method", "gbm")))
     if platform.adapter == "http":

@@ -19,7 +19,7 @@ from pricing.models import (
     ReportDelivery,
 )
 from pricing.services.inquiry import fix_blockers, objection_window_end
-from pricing.services.procedure import lawful_next_steps
+from pricing.services.procedure import NextStep, lawful_next_steps
 from pricing.services.roster import late_count
 
 
@@ -58,7 +58,9 @@ def chart_data(report: InquiryReport) -> dict[str, Any]:
     return {
         "comparables": points,
         "subject": {
-            "area": float(subject_area) if subject_area not in (None, "") else None,
+            "area": (
+                float(subject_area) if subject_area is not None and subject_area != "" else None
+            ),
             "price": report.amount_fen / 100,
             "low": (report.interval_low_fen or report.amount_fen) / 100,
             "high": (report.interval_high_fen or report.amount_fen) / 100,
@@ -144,5 +146,5 @@ def roster_rows() -> list[dict[str, Any]]:
     ]
 
 
-def next_steps(proc: PricingProcedure) -> list[Any]:
+def next_steps(proc: PricingProcedure) -> list[NextStep]:
     return lawful_next_steps(proc)

@@ -19,6 +19,16 @@ ACTIVE_STATES = ("offered", "accepted", "in_progress", "report_delivered", "unde
 WORKING_STATES = ("offered", "accepted", "in_progress")
 
 
+def _inspected_or_reissue(instance: models.Model) -> bool:
+    """``deliver``'s condition: a report follows the inspection, or is a reissue (PRC-12).
+
+    django-fsm types a condition as taking any model, so the commission is narrowed here.
+    """
+    if not isinstance(instance, Commission):
+        return False
+    return instance.state == Commission.State.IN_PROGRESS or instance._is_reissue()
+
+
 class Commission(models.Model):
     """A commission to one firm: offered → accepted → in progress → report delivered → served → final."""
 
@@ -123,7 +133,7 @@ class Commission(models.Model):
         field=state,
         source=[State.IN_PROGRESS, State.ACCEPTED],
         target=State.REPORT_DELIVERED,
-        conditions=[lambda c: c.state == c.State.IN_PROGRESS or c._is_reissue()],
+        conditions=[_inspected_or_reissue],
     )
     def deliver(self) -> None:
         """报告提交 (APR-07); a reissue needs no new inspection (PRC-12)."""

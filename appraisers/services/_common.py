@@ -10,9 +10,12 @@ from typing import Any
 
 from django.db import transaction
 
+from appraisers.models import AppraisalRequest, Firm
 from core.audit import audit_record
+from core.errors import PermissionDenied
 from core.models import Role, User
 from core.notifications import notify_many as notify_many  # re-exported for the services
+from core.types import Actor
 
 log = logging.getLogger("gavel.appraisers")
 
@@ -20,10 +23,10 @@ ROSTER_STREAM = "system:appraisers-roster"
 
 
 def audit(
-    request: Any,
+    request: AppraisalRequest,
     *,
     action: str,
-    actor: Any,
+    actor: Actor,
     subject: str,
     before: Any = None,
     after: Any = None,
@@ -43,7 +46,7 @@ def audit(
     )
 
 
-def court_contacts(request: Any) -> list[User]:
+def court_contacts(request: AppraisalRequest) -> list[User]:
     """Who at the court hears about an appraisal: the case's judge, else its officer, else judges."""
     case = request.case
     people = [u for u in (case.judge, case.officer) if u is not None and u.is_active]
@@ -52,12 +55,22 @@ def court_contacts(request: Any) -> list[User]:
     return list(User.objects.filter(court_id=request.court_id, role=Role.JUDGE, is_active=True))
 
 
-def firm_users(firm: Any) -> list[User]:
+def firm_users(firm: Firm) -> list[User]:
     return [
         fu.user
         for fu in firm.users.filter(is_active=True).select_related("user")
         if fu.user.is_active
     ]
+
+
+def person(actor: Actor) -> User:
+    """The signed-in person a step records by name (a user column that may not be empty).
+
+    The system (``None``) cannot take such a step: refused here rather than by the database.
+    """
+    if actor is None:
+        raise PermissionDenied("person_required", "此操作须由登录用户办理")
+    return actor
 
 
 def broadcast_draw(draw_id: int) -> None:

@@ -19,21 +19,23 @@ from appraisers.models import (
     Appraiser,
     Commission,
     ExtensionRequest,
+    Firm,
     RankedFirm,
     Report,
     ReviewRequest,
 )
 from appraisers.models.commission import WORKING_STATES
-from appraisers.services._common import audit, court_contacts, firm_users, notify_many
+from appraisers.services._common import audit, court_contacts, firm_users, notify_many, person
 from appraisers.services.selection import link, round_exhausted
 from cases.models import Case, Party
 from core import calendar, clock
 from core.deadlines import deadline_cancel, deadline_close, deadline_extend, deadline_open
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.events import publish
-from core.models import Deadline, ServiceRecord
+from core.models import Deadline, ServiceRecord, User
 from core.rulesettings import get_setting
 from core.service import recipient_served_at, service_receipt, service_record
+from core.types import Actor
 
 # APR-12/13: the 5-day objection window is a constant (RULES.md §8), never a setting.
 OBJECTION_DAYS = 5
@@ -45,6 +47,13 @@ CORRECTION_KIND = "appraisal_report_correction"
 
 def _report_rule(c: Commission) -> str:
     return "PRC-12" if c.kind == Commission.Kind.REISSUE else "APR-07"
+
+
+def _report_due(c: Commission) -> dt.datetime:
+    """The report deadline: every offered commission has one (only a skipped firm's has not)."""
+    if c.report_due_at is None:
+        raise DomainError("invalid_state", "该委托没有报告期限", rule=_report_rule(c))
+    return c.report_due_at
 
 
 def _lock(c: Commission) -> Commission:
@@ -69,15 +78,16 @@ def local_date(when: dt.datetime) -> dt.date:
     return when.astimezone(calendar.CST).date()
 
 
-def require_firm_user(c: Commission, actor: Any) -> None:
-    """Only a user of the commissioned firm acts for it (REC-14)."""
+def require_firm_user(c: Commission, actor: Actor) -> User:
+    """Only a user of the commissioned firm acts for it (REC-14); returns that user."""
     fu = (
         getattr(actor, "appraisal_firm_user", None)
         if getattr(actor, "is_authenticated", False)
         else None
     )
-    if fu is None or not fu.is_active or fu.firm_id != c.firm_id:
+    if actor is None or fu is None or not fu.is_active or fu.firm_id != c.firm_id:
         raise PermissionDenied("not_firm_user", "只有受托评估机构的用户可以办理", rule="REC-14")
+    return actor
 
 
 # --- offer ------------------------------------------------------------------------------------
@@ -104,9 +114,9 @@ def _materials(req: AppraisalRequest, due: dt.datetime) -> str:
 def _offer(
     req: AppraisalRequest,
     *,
-    firm: Any,
+    firm: Firm,
     ranked: RankedFirm | None,
-    actor: Any,
+    actor: Actor,
     kind: str = Commission.Kind.ORIGINAL,
     reissue_of: Commission | None = None,
 ) -> Commission:
@@ -191,7 +201,7 @@ def _offer(
     return c
 
 
-def offer_next(*, request: AppraisalRequest, actor: Any) -> Commission | None:
+def offer_next(*, request: AppraisalRequest, actor: Actor) -> Commission | None:
     """Commission the next-ranked firm of the round (APR-04/05/09), or handle exhaustion (APR-10)."""
     req = request
     used = set(
@@ -231,12 +241,12 @@ def offer_next(*, request: AppraisalRequest, actor: Any) -> Commission | None:
     return None
 
 
-def _close_open_deadlines(c: Commission, *, actor: Any, reason: str, cancel: bool = True) -> None:
+def _close_open_deadlines(c: Commission, *, actor: Actor, reason: str, cancel: bool = True) -> None:
     fn = deadline_cancel if cancel else deadline_close
     fn(subject=c.subject, actor=actor, reason=reason)
 
 
-def _end_commission(c: Commission, *, actor: Any, reason: str) -> None:
+def _end_commission(c: Commission, *, actor: Actor, reason: str) -> None:
     """Cancel an active commission (withdrawal, failure); its open deadlines are cancelled."""
     before = _transition(c, "cancel")
     c.ended_reason = reason[:300]
@@ -266,7 +276,7 @@ def _end_commission(c: Commission, *, actor: Any, reason: str) -> None:
 
 
 @transaction.atomic
-def commission_accept(*, commission: Commission, actor: Any) -> Commission:
+def commission_accept(*, commission: Commission, actor: Actor) -> Commission:
     c = _lock(commission)
     require_firm_user(c, actor)
     before = _transition(c, "accept", rule="APR-05")
@@ -296,7 +306,7 @@ def commission_accept(*, commission: Commission, actor: Any) -> Commission:
 
 
 @transaction.atomic
-def commission_decline(*, commission: Commission, reason: str, actor: Any) -> Commission:
+def commission_decline(*, commission: Commission, reason: str, actor: Actor) -> Commission:
     """A declining firm passes the commission to the next-ranked firm (APR-05)."""
     if not (reason or "").strip():
         raise DomainError("reason_required", "拒绝委托须说明理由", rule="APR-05")
@@ -327,7 +337,7 @@ def commission_decline(*, commission: Commission, reason: str, actor: Any) -> Co
 
 @transaction.atomic
 def inspection_notice(
-    *, commission: Commission, at: dt.datetime, place: str, actor: Any
+    *, commission: Commission, at: dt.datetime, place: str, actor: Actor
 ) -> Commission:
     """Tell the parties when and where the site inspection is (APR-06), with service records."""
     c = _lock(commission)
@@ -344,7 +354,8 @@ def inspection_notice(
     c.save(update_fields=["inspection_at", "inspection_place"])
     when = at.astimezone(calendar.CST).strftime("%Y-%m-%d %H:%M")
     for party in c.request.case.parties.all().order_by("pk"):
-        electronic = party.user_id is not None
+        user = party.user  # no query when the party has no account
+        electronic = user is not None
         sent_at = clock.now()  # one instant: electronic service is received as it is sent
         service_record(
             court=c.court,
@@ -354,14 +365,14 @@ def inspection_notice(
             recipient_ref=f"party:{party.pk}",
             recipient_name=party.name,
             method=ServiceRecord.Method.ELECTRONIC if electronic else ServiceRecord.Method.POST,
-            recipient_user=party.user if electronic else None,
+            recipient_user=user,
             sent_at=sent_at,
             received_at=sent_at if electronic else None,
             actor=actor,
         )
-        if electronic:
+        if user is not None:
             notify_many(
-                [party.user],
+                [user],
                 topic="appraisal.inspection",
                 subject="现场勘验通知",
                 body=(
@@ -385,7 +396,7 @@ def inspection_notice(
 
 @transaction.atomic
 def inspection_record(
-    *, commission: Commission, witness: str, actor: Any, attendees: str = "", note: str = ""
+    *, commission: Commission, witness: str, actor: Actor, attendees: str = "", note: str = ""
 ) -> Commission:
     """Record the inspection: a witness attends; absent parties do not stop it (APR-06)."""
     c = _lock(commission)
@@ -428,11 +439,11 @@ def _open_report_deadline(c: Commission) -> Deadline | None:
 
 @transaction.atomic
 def extension_request(
-    *, commission: Commission, days: int, reason: str, actor: Any
+    *, commission: Commission, days: int, reason: str, actor: Actor
 ) -> ExtensionRequest:
     """APR-08: in writing, at least 5 days before the deadline, at most 2 of at most 15 days."""
     c = _lock(commission)
-    require_firm_user(c, actor)
+    actor = require_firm_user(c, actor)
     if c.state not in WORKING_STATES or c.report_due_at is None:
         raise DomainError("invalid_state", "当前状态不能申请延期", rule="APR-08")
     if not (reason or "").strip():
@@ -492,7 +503,7 @@ def extension_request(
 
 @transaction.atomic
 def extension_decide(
-    *, extension: ExtensionRequest, approve: bool, reason: str, actor: Any
+    *, extension: ExtensionRequest, approve: bool, reason: str, actor: Actor
 ) -> ExtensionRequest:
     """The judge grants or refuses (APR-08); a grant moves the report deadline."""
     ext = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
@@ -507,7 +518,7 @@ def extension_decide(
             raise DomainError("invalid_state", "委托已不在评估中", rule="APR-08")
         if c.extensions_granted >= int(get_setting("appraisal_ext_max_count", court=c.court_id)):
             raise DomainError("extension_count_exceeded", "延期次数已达上限", rule="APR-08")
-        new_due = calendar.within_days(c.report_due_at, ext.days, court=c.court_id)
+        new_due = calendar.within_days(_report_due(c), ext.days, court=c.court_id)
         before = c.report_due_at
         c.report_due_at = new_due
         c.extensions_granted += 1
@@ -539,7 +550,7 @@ def extension_decide(
         firm_users(c.firm),
         topic="appraisal.extension",
         subject="延期申请已准许" if approve else "延期申请不予准许",
-        body=f"{c.request.case.number}：报告期限为 {local_date(c.report_due_at):%Y-%m-%d}。{reason or ''}",
+        body=f"{c.request.case.number}：报告期限为 {local_date(_report_due(c)):%Y-%m-%d}。{reason or ''}",
         key=f"extension:{ext.pk}:decided",
         link=link("firm_commission", c.pk),
         court=c.court,
@@ -548,7 +559,7 @@ def extension_decide(
 
 
 @transaction.atomic
-def commission_pause(*, commission: Commission, reason: str, actor: Any = None) -> Commission:
+def commission_pause(*, commission: Commission, reason: str, actor: Actor = None) -> Commission:
     """APR-07: the report clock stops while enforcement is suspended or halted."""
     if not (reason or "").strip():
         raise DomainError("reason_required", "中止计算期限须说明理由", rule="APR-07")
@@ -585,7 +596,7 @@ def commission_pause(*, commission: Commission, reason: str, actor: Any = None) 
 
 
 @transaction.atomic
-def commission_resume(*, commission: Commission, actor: Any = None) -> Commission:
+def commission_resume(*, commission: Commission, actor: Actor = None) -> Commission:
     """The clock runs again: the due date moves by the whole days it was paused (REC-01)."""
     c = _lock(commission)
     if c.paused_at is None:
@@ -593,7 +604,7 @@ def commission_resume(*, commission: Commission, actor: Any = None) -> Commissio
     now = clock.now()
     paused_days = (local_date(now) - local_date(c.paused_at)).days
     new_due_date = calendar.next_working_day(
-        local_date(c.report_due_at) + dt.timedelta(days=paused_days), court=c.court_id
+        local_date(_report_due(c)) + dt.timedelta(days=paused_days), court=c.court_id
     )
     before = c.report_due_at
     c.report_due_at = calendar.end_of_day(new_due_date)
@@ -644,7 +655,7 @@ def _working_commission(procedure_ref: str) -> Commission | None:
 
 
 @transaction.atomic
-def appraisal_suspend(*, procedure_ref: str, reason: str, actor: Any = None) -> Commission | None:
+def appraisal_suspend(*, procedure_ref: str, reason: str, actor: Actor = None) -> Commission | None:
     """For pricing (PRC-14) or the court: stop the report clock of the running commission."""
     c = _working_commission(procedure_ref)
     if c is None or c.paused_at is not None:
@@ -653,7 +664,7 @@ def appraisal_suspend(*, procedure_ref: str, reason: str, actor: Any = None) -> 
 
 
 @transaction.atomic
-def appraisal_resume(*, procedure_ref: str, actor: Any = None) -> Commission | None:
+def appraisal_resume(*, procedure_ref: str, actor: Actor = None) -> Commission | None:
     c = _working_commission(procedure_ref)
     if c is None or c.paused_at is None:
         return c
@@ -661,7 +672,7 @@ def appraisal_resume(*, procedure_ref: str, actor: Any = None) -> Commission | N
 
 
 @transaction.atomic
-def commission_mark_late(*, commission: Commission, actor: Any = None) -> Commission:
+def commission_mark_late(*, commission: Commission, actor: Actor = None) -> Commission:
     """APR-09: no report by the deadline and no extension → materials back in 3 days, next firm,
     and the replaced firm gets no fee (PRC-16)."""
     c = _lock(commission)
@@ -723,7 +734,7 @@ def commission_mark_late(*, commission: Commission, actor: Any = None) -> Commis
 
 
 @transaction.atomic
-def materials_returned(*, commission: Commission, actor: Any, note: str = "") -> Commission:
+def materials_returned(*, commission: Commission, actor: Actor, note: str = "") -> Commission:
     """The replaced firm has returned the materials (APR-09/APR-13)."""
     c = _lock(commission)
     if c.materials_return_due_at is None or c.materials_returned_at is not None:
@@ -745,7 +756,9 @@ def materials_returned(*, commission: Commission, actor: Any, note: str = "") ->
 
 
 @transaction.atomic
-def costs_declare(*, commission: Commission, amount_fen: int, note: str, actor: Any) -> Commission:
+def costs_declare(
+    *, commission: Commission, amount_fen: int, note: str, actor: Actor
+) -> Commission:
     """The firm declares its actual costs: the fee when unsold or withdrawn (PRC-16)."""
     c = _lock(commission)
     require_firm_user(c, actor)
@@ -780,7 +793,7 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return day.replace(year=year, month=month, day=min(day.day, _cal.monthrange(year, month)[1]))
 
 
-def _check_pdf(upload: Any, *, court: Any) -> tuple[str, int]:
+def _check_pdf(upload: File | None, *, court: int) -> tuple[str, int]:
     """A PDF by its magic bytes, within the size limit. Returns (sha256, size)."""
     if upload is None:
         raise DomainError("report_file_required", "请上传评估报告 PDF 文件", rule="APR-04")
@@ -821,8 +834,8 @@ def _validate_report(c: Commission, data: dict[str, Any]) -> dict[str, Any]:
         if not str(data.get(key) or "").strip():
             raise DomainError("report_field_required", f"报告须载明{label}", rule="APR-04")
     try:
-        amount = int(data.get("amount_fen"))
-    except (TypeError, ValueError) as exc:
+        amount = int(data["amount_fen"])
+    except (KeyError, TypeError, ValueError) as exc:
         raise DomainError("invalid_amount", "评估结果金额无效", rule="APR-04") from exc
     if amount <= 0:
         raise DomainError("invalid_amount", "评估结果须大于零", rule="APR-04")
@@ -839,7 +852,7 @@ def _validate_report(c: Commission, data: dict[str, Any]) -> dict[str, Any]:
     signers = [s.strip() for s in (data.get("signer_licences") or []) if str(s).strip()]
     if not signers:
         raise DomainError("signers_required", "须填写签字评估师的执业证书编号", rule="APR-04")
-    out = {k: str(data[k]).strip() for k in required}
+    out: dict[str, Any] = {k: str(data[k]).strip() for k in required}
     out.update(
         amount_fen=amount, value_date=value_date, valid_until=valid_until, signer_licences=signers
     )
@@ -847,7 +860,7 @@ def _validate_report(c: Commission, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _new_report(
-    c: Commission, *, source: str, upload: Any, data: dict[str, Any], actor: Any
+    c: Commission, *, source: str, upload: File | None, data: dict[str, Any], actor: User
 ) -> Report:
     clean = _validate_report(c, data)
     sha, size = _check_pdf(upload, court=c.court_id)
@@ -908,7 +921,7 @@ def report_checks(report: Report) -> list[str]:
     return problems
 
 
-def _open_delivery_deadline(c: Commission, *, actor: Any) -> None:
+def _open_delivery_deadline(c: Commission, *, actor: Actor) -> None:
     """PRC-10: the court serves the report on the parties within 3 days of receiving it."""
     days = int(get_setting("report_delivery_days", court=c.court_id))
     deadline_open(
@@ -926,10 +939,12 @@ def _open_delivery_deadline(c: Commission, *, actor: Any) -> None:
 
 
 @transaction.atomic
-def report_submit(*, commission: Commission, upload: Any, actor: Any, **data: Any) -> Report:
+def report_submit(
+    *, commission: Commission, upload: File | None, actor: Actor, **data: Any
+) -> Report:
     """The firm delivers its report (APR-04/07); late delivery is refused (APR-09)."""
     c = _lock(commission)
-    require_firm_user(c, actor)
+    actor = require_firm_user(c, actor)
     if c.paused_at is None and c.report_due_at is not None and clock.now() > c.report_due_at:
         raise DomainError("report_late", "报告期限已届满，不能再提交（APR-09）", rule="APR-09")
     source = Report.Source.REISSUE if c.kind == Commission.Kind.REISSUE else Report.Source.INITIAL
@@ -970,11 +985,12 @@ def report_submit(*, commission: Commission, upload: Any, actor: Any, **data: An
     return report
 
 
-def _serve(c: Commission, report: Report, *, kind: str, actor: Any) -> None:
+def _serve(c: Commission, report: Report, *, kind: str, actor: Actor) -> None:
     """PRC-10: the report reaches every party and interested person, with a service record."""
     doc = f"评估报告（{report.get_source_display()}，第{report.version}版）"
     for party in c.request.case.parties.all().order_by("pk"):
-        electronic = party.user_id is not None
+        user = party.user  # no query when the party has no account
+        electronic = user is not None
         sent_at = clock.now()  # one instant: electronic service is received as it is sent
         service_record(
             court=c.court,
@@ -984,19 +1000,19 @@ def _serve(c: Commission, report: Report, *, kind: str, actor: Any) -> None:
             recipient_ref=f"party:{party.pk}",
             recipient_name=party.name,
             method=ServiceRecord.Method.ELECTRONIC if electronic else ServiceRecord.Method.POST,
-            recipient_user=party.user if electronic else None,
+            recipient_user=user,
             sent_at=sent_at,
             received_at=sent_at if electronic else None,
             actor=actor,
         )
-        if electronic:
+        if user is not None:
             extra = (
                 ""
                 if kind == CORRECTION_KIND
                 else f"如有异议，请在收到之日起{OBJECTION_DAYS}日内在线提出（APR-12）。"
             )
             notify_many(
-                [party.user],
+                [user],
                 topic="appraisal.report",
                 subject="评估报告送达",
                 body=f"{c.request.case.number}：「{c.request.asset.name}」的{doc}已送达。{extra}",
@@ -1008,13 +1024,17 @@ def _serve(c: Commission, report: Report, *, kind: str, actor: Any) -> None:
 
 @transaction.atomic
 def report_review(
-    *, commission: Commission, actor: Any, grounds: list[str] | tuple[str, ...] = (), note: str = ""
+    *,
+    commission: Commission,
+    actor: Actor,
+    grounds: list[str] | tuple[str, ...] = (),
+    note: str = "",
 ) -> Commission:
     """Court review (APR-11): approve and serve (PRC-10), or ask the firm to explain or correct."""
     c = _lock(commission)
-    if c.state != Commission.State.REPORT_DELIVERED:
-        raise DomainError("invalid_state", "没有待审查的报告", rule="APR-11")
     report = c.current_report()
+    if c.state != Commission.State.REPORT_DELIVERED or report is None:
+        raise DomainError("invalid_state", "没有待审查的报告", rule="APR-11")
     grounds = [g for g in grounds if g]
     bad = [g for g in grounds if g not in ReviewRequest.Ground.values]
     if bad:
@@ -1031,7 +1051,7 @@ def report_review(
             grounds=grounds,
             note=note.strip(),
             requested_at=now,
-            requested_by=actor,
+            requested_by=person(actor),
             due_at=due,
         )
         before = _transition(c, "ask_explanation", rule="APR-11")
@@ -1096,15 +1116,15 @@ def report_review(
 def review_answer(
     *,
     review: ReviewRequest,
-    actor: Any,
+    actor: Actor,
     explanation: str = "",
-    upload: Any = None,
+    upload: File | None = None,
     **report_data: Any,
 ) -> ReviewRequest:
     """The firm answers court review with a written explanation or a corrected report (APR-11)."""
     review = ReviewRequest.objects.select_for_update().get(pk=review.pk)
     c = _lock(review.commission)
-    require_firm_user(c, actor)
+    actor = require_firm_user(c, actor)
     if review.answered_at or c.state != Commission.State.UNDER_REVIEW:
         raise DomainError("invalid_state", "没有待答复的审查意见", rule="APR-11")
     now = clock.now()
@@ -1154,7 +1174,7 @@ def review_answer(
 
 @transaction.atomic
 def report_service_receipt(
-    *, record: ServiceRecord, received_at: dt.datetime, proof: str, actor: Any
+    *, record: ServiceRecord, received_at: dt.datetime, proof: str, actor: Actor
 ) -> ServiceRecord:
     if not (proof or "").strip():
         raise DomainError("proof_required", "须登记送达凭证（如邮件回执号）", rule="REC-10")
@@ -1163,7 +1183,7 @@ def report_service_receipt(
 
 @transaction.atomic
 def report_service_publish(
-    *, commission: Commission, party: Party, reason: str, actor: Any
+    *, commission: Commission, party: Party, reason: str, actor: Actor
 ) -> ServiceRecord:
     """PRC-10: an unreachable party is served by publication on 中国执行信息公开网 (deemed 15 days)."""
     c = _lock(commission)
@@ -1230,7 +1250,7 @@ def result_fix_blockers(c: Commission, *, now: dt.datetime | None = None) -> lis
 
 
 @transaction.atomic
-def result_fix(*, commission: Commission, actor: Any = None) -> Report:
+def result_fix(*, commission: Commission, actor: Actor = None) -> Report:
     """APR-15: once every objection window has closed and every objection is settled, the current
     report (original or corrected) is the result; ``AppraisalResultFixed`` goes out in this
     transaction."""
@@ -1241,6 +1261,8 @@ def result_fix(*, commission: Commission, actor: Any = None) -> Report:
             "result_not_ready", "暂不能确定评估结果：" + "；".join(blockers), rule="APR-15"
         )
     report = c.current_report()
+    if report is None:  # a served commission has its report; refused rather than crashing
+        raise DomainError("invalid_state", "没有可确定为结果的评估报告", rule="APR-15")
     before = _transition(c, "finalize", rule="APR-15")
     c.finalized_at = clock.now()
     c.save()
@@ -1274,7 +1296,7 @@ def result_fix(*, commission: Commission, actor: Any = None) -> Report:
             valid_until=valid_until,
         )
     )
-    parties = [p.user for p in req.case.parties.exclude(user=None)]
+    parties = [p.user for p in req.case.parties.exclude(user=None) if p.user is not None]
     notify_many(
         parties + court_contacts(req) + firm_users(c.firm),
         topic="appraisal.fixed",
@@ -1292,7 +1314,9 @@ def result_fix(*, commission: Commission, actor: Any = None) -> Report:
 
 
 @transaction.atomic
-def appraisal_reissue_request(*, procedure_ref: str, reason: str, actor: Any = None) -> Commission:
+def appraisal_reissue_request(
+    *, procedure_ref: str, reason: str, actor: Actor = None
+) -> Commission:
     """The result lapsed before the announcement: the original firm reissues within 15 days at
     30% of the fee (PRC-12, PRC-16)."""
     req = AppraisalRequest.objects.select_for_update().filter(procedure_ref=procedure_ref).first()
@@ -1371,11 +1395,14 @@ def appraisers_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     )
     for pk in late.values_list("pk", flat=True):
         with transaction.atomic():
-            c = Commission.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
-            if c is None or c.extensions.filter(status=ExtensionRequest.Status.PENDING).exists():
+            locked = Commission.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if (
+                locked is None
+                or locked.extensions.filter(status=ExtensionRequest.Status.PENDING).exists()
+            ):
                 continue
             try:
-                commission_mark_late(commission=c)
+                commission_mark_late(commission=locked)
                 counts["late"] += 1
             except DomainError:
                 continue
@@ -1384,11 +1411,11 @@ def appraisers_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         if result_fix_blockers(c, now=now):
             continue
         with transaction.atomic():
-            c = Commission.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
-            if c is None:
+            locked = Commission.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if locked is None:
                 continue
             try:
-                result_fix(commission=c)
+                result_fix(commission=locked)
                 counts["fixed"] += 1
             except DomainError:
                 continue

@@ -20,15 +20,19 @@ from appraisers.services._common import audit, firm_users, notify_many
 from appraisers.services.selection import link
 from core import clock
 from core.errors import Conflict, DomainError, NotFound
+from core.models import Court
 from core.money import ratio_of, yuan
 from core.rulesettings import get_setting
+from core.types import Actor
 
 OUTCOMES = ("sold", "unsold", "withdrawn")
 B = AppraisalFee.Basis
 
 
-def fee_on_value(value_fen: int, *, court: Any = None, schedule: list | None = None) -> int:
-    """The fee on a value by the cumulative band table ``[[upper_yuan | None, rate], …]``."""
+def fee_on_value(
+    value_fen: int, *, court: Court | int | None = None, schedule: list[list[Any]] | None = None
+) -> int:
+    """The fee on a value by the cumulative band table ``[[upper_yuan | None, rate], …]`` (JSON)."""
     bands = schedule if schedule is not None else get_setting("appraisal_fee_schedule", court=court)
     total = Decimal(0)
     lower = 0
@@ -43,7 +47,7 @@ def fee_on_value(value_fen: int, *, court: Any = None, schedule: list | None = N
     return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _actual(c: Commission) -> tuple[str, int | None, int, str]:
+def _actual(c: Commission) -> tuple[AppraisalFee.Basis, int | None, int, str]:
     if c.actual_costs_fen is None:
         return B.ACTUAL_COSTS, None, 0, "按实际支出费用计收；机构未申报实际费用，暂按 0 元"
     return B.ACTUAL_COSTS, c.actual_costs_fen, c.actual_costs_fen, "按机构申报的实际支出费用计收"
@@ -51,8 +55,10 @@ def _actual(c: Commission) -> tuple[str, int | None, int, str]:
 
 def _original_fee(
     c: Commission, *, outcome: str, sale_price_fen: int | None, appraisal_value_fen: int
-) -> tuple[str, int | None, int, str]:
+) -> tuple[AppraisalFee.Basis, int | None, int, str]:
     if outcome == "sold":
+        if sale_price_fen is None:  # never: appraisal_fee_settle requires it for a sale
+            raise DomainError("sale_price_required", "成交须提供成交价", rule="PRC-16")
         if sale_price_fen >= appraisal_value_fen:
             amount = fee_on_value(appraisal_value_fen, court=c.court_id)
             return (
@@ -73,7 +79,7 @@ def _original_fee(
 
 @transaction.atomic
 def appraisal_fee_settle(
-    *, procedure_ref: str, outcome: str, sale_price_fen: int | None = None, actor: Any = None
+    *, procedure_ref: str, outcome: str, sale_price_fen: int | None = None, actor: Actor = None
 ) -> list[AppraisalFee]:
     """Compute every firm's fee for this appraisal and charge it to the case (contract, PRC-16).
 
@@ -106,7 +112,12 @@ def appraisal_fee_settle(
         raise DomainError(
             "no_fixed_result", "评估结果尚未确定，不能按成交结算评估费", rule="PRC-16"
         )
-    appraisal_value = finals[-1].current_report().amount_fen if finals else 0
+    appraisal_value = 0
+    if finals:
+        final_report = finals[-1].current_report()
+        if final_report is None:  # never: a fixed result is a report
+            raise DomainError("no_fixed_result", "评估结果尚未确定", rule="PRC-16")
+        appraisal_value = final_report.amount_fen
     now = clock.now()
     fees: list[AppraisalFee] = []
     original_amounts: dict[int, int] = {}
@@ -126,7 +137,7 @@ def appraisal_fee_settle(
         elif c.state == S.DECLINED or (c.state == S.CANCELLED and c.accepted_at is None):
             basis, basis_fen, amount, text = B.NONE, None, 0, "未接受委托或未开展评估"
         elif c.kind == Commission.Kind.REISSUE:
-            original = original_amounts.get(c.reissue_of_id, 0)
+            original = original_amounts.get(c.reissue_of_id, 0) if c.reissue_of_id else 0
             ratio = get_setting("reissue_fee_ratio", court=c.court_id)
             basis, basis_fen = B.REISSUE, original
             amount = ratio_of(original, ratio)
@@ -188,7 +199,7 @@ def appraisal_fee_settle(
     return fees
 
 
-def _charge(req: AppraisalRequest, fee: AppraisalFee, *, actor: Any) -> None:
+def _charge(req: AppraisalRequest, fee: AppraisalFee, *, actor: Actor) -> None:
     """Charge the fee to the case account through settlement (contract: ``fee_charge``)."""
     from settlement.services import fee_charge
 
@@ -209,7 +220,7 @@ def _charge(req: AppraisalRequest, fee: AppraisalFee, *, actor: Any) -> None:
 
 @transaction.atomic
 def appraisal_fee_mark_paid(
-    *, fee: AppraisalFee, payment_reference: str, actor: Any
+    *, fee: AppraisalFee, payment_reference: str, actor: Actor
 ) -> AppraisalFee:
     """Court finance records that the firm was paid (shown on the firm's fee statement)."""
     fee = AppraisalFee.objects.select_for_update().get(pk=fee.pk)

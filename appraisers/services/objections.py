@@ -14,10 +14,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.files.base import File
 from django.db import transaction
 
 from appraisers.models import AppraisalRequest, Commission, Objection, Report
-from appraisers.services._common import audit, court_contacts, firm_users, notify_many
+from appraisers.services._common import (
+    audit,
+    court_contacts,
+    firm_users,
+    notify_many,
+    person,
+)
 from appraisers.services.commission import (
     CORRECTION_KIND,
     OBJECTION_DAYS,
@@ -34,8 +41,9 @@ from cases.models import Party
 from core import calendar, clock
 from core.deadlines import deadline_cancel, deadline_close, deadline_open
 from core.errors import DomainError, PermissionDenied
-from core.models import Deadline
+from core.models import Deadline, User
 from core.rulesettings import get_setting
+from core.types import Actor
 
 G = Objection.Ground
 S = Objection.Status
@@ -54,14 +62,15 @@ def _lock_c(c: Commission) -> Commission:
     return Commission.objects.select_for_update().select_related("request", "firm").get(pk=c.pk)
 
 
-def _owner(o: Objection) -> Any:
+def _owner(o: Objection) -> User | None:
     return o.commission.request.case.judge
 
 
 def _notify_objector(o: Objection, *, subject: str, body: str, key: str) -> None:
-    if o.party.user_id:
+    user = o.party.user
+    if user is not None:
         notify_many(
-            [o.party.user],
+            [user],
             topic="appraisal.objection",
             subject=subject,
             body=body,
@@ -78,7 +87,7 @@ def objection_file(
     party: Party,
     grounds: list[str],
     text: str,
-    actor: Any,
+    actor: Actor,
     target: str = Objection.Target.REPORT,
     fraud_alleged: bool = False,
 ) -> Objection:
@@ -93,9 +102,9 @@ def objection_file(
         raise DomainError("text_required", "请书面写明异议内容和理由", rule="APR-12")
     if target not in Objection.Target.values:
         raise DomainError("invalid_target", "异议对象无效")
-    if c.state not in (Commission.State.SERVED, Commission.State.FINAL):
-        raise DomainError("report_not_served", "评估报告尚未送达，暂不能提出异议", rule="APR-12")
     report = c.current_report()
+    if c.state not in (Commission.State.SERVED, Commission.State.FINAL) or report is None:
+        raise DomainError("report_not_served", "评估报告尚未送达，暂不能提出异议", rule="APR-12")
     now = clock.now()
     served, closes = objection_window(c, party)
     refusal = ""
@@ -110,7 +119,7 @@ def objection_file(
         commission=c,
         report=report,
         party=party,
-        filed_by=actor,
+        filed_by=person(actor),
         filed_at=now,
         target=target,
         grounds=grounds,
@@ -191,7 +200,7 @@ def objection_file(
     return o
 
 
-def _replace_commission(c: Commission, *, reason: str, actor: Any, rules: list[str]) -> None:
+def _replace_commission(c: Commission, *, reason: str, actor: Actor, rules: list[str]) -> None:
     """APR-13: the firm is replaced: materials back within 3 days, no fee, next-ranked firm."""
     before = _transition(c, "replace", rule="APR-13")
     now = clock.now()
@@ -254,7 +263,7 @@ def _replace_commission(c: Commission, *, reason: str, actor: Any, rules: list[s
 
 @transaction.atomic
 def objection_decide_procedural(
-    *, objection: Objection, upheld: bool, reason: str, actor: Any
+    *, objection: Objection, upheld: bool, reason: str, actor: Actor
 ) -> Objection:
     """Grounds (3)/(4) first (APR-13): upheld → replacement; else the substantive part goes on."""
     o = _lock(objection)
@@ -316,7 +325,7 @@ def objection_decide_procedural(
 
 
 @transaction.atomic
-def objection_forward(*, objection: Objection, actor: Any) -> Objection:
+def objection_forward(*, objection: Objection, actor: Actor) -> Objection:
     """Forward to the firm (within 3 days of filing); the firm answers within 5 days (APR-13)."""
     o = _lock(objection)
     if o.status != S.TO_FORWARD:
@@ -367,16 +376,22 @@ def answer_due_at(o: Objection) -> dt.datetime | None:
 
 @transaction.atomic
 def objection_answer(
-    *, objection: Objection, text: str, actor: Any, upload: Any = None, **report_data: Any
+    *,
+    objection: Objection,
+    text: str,
+    actor: Actor,
+    upload: File | None = None,
+    **report_data: Any,
 ) -> Objection:
     """The firm answers within 5 days, with an explanation or a corrected report (APR-13)."""
     o = _lock(objection)
     c = _lock_c(o.commission)
-    require_firm_user(c, actor)
-    if o.status != S.FORWARDED:
+    actor = require_firm_user(c, actor)
+    due = answer_due_at(o)
+    if o.status != S.FORWARDED or due is None:  # a forwarded objection has its answer period
         raise DomainError("invalid_state", "该异议不处于待答复阶段", rule="APR-13")
     now = clock.now()
-    if now > answer_due_at(o):
+    if now > due:
         raise DomainError("answer_late", "答复期限已过，法院将组织专业技术评审", rule="APR-13")
     if not (text or "").strip():
         raise DomainError("text_required", "须书面答复", rule="APR-13")
@@ -424,7 +439,7 @@ def objection_answer(
 
 
 @transaction.atomic
-def objection_respond(*, objection: Objection, satisfied: bool, actor: Any) -> Objection:
+def objection_respond(*, objection: Objection, satisfied: bool, actor: Actor) -> Objection:
     """The objector accepts the answer (closed) or not (the court may order expert review)."""
     o = _lock(objection)
     if o.status != S.ANSWERED or o.objector_satisfied is not None:
@@ -459,13 +474,14 @@ def expert_review_allowed(o: Objection, *, now: dt.datetime | None = None) -> bo
     """APR-13: only when the firm did not answer in time, or the objector is not satisfied."""
     now = now or clock.now()
     if o.status == S.FORWARDED:
-        return now > answer_due_at(o)
+        due = answer_due_at(o)
+        return due is not None and now > due
     return o.status == S.ANSWERED and o.objector_satisfied is False
 
 
 @transaction.atomic
 def expert_review_start(
-    *, objection: Objection, body: str, due_at: dt.datetime, actor: Any
+    *, objection: Objection, body: str, due_at: dt.datetime, actor: Actor
 ) -> Objection:
     """Send the question to the industry association's expert review in a court-set period."""
     o = _lock(objection)
@@ -526,7 +542,7 @@ def expert_review_start(
 
 @transaction.atomic
 def expert_review_conclude(
-    *, objection: Objection, conclusion: str, negative: bool, actor: Any
+    *, objection: Objection, conclusion: str, negative: bool, actor: Actor
 ) -> Objection:
     """Record the conclusion: no negative finding → the result stands (APR-15); otherwise the firm
     corrects within 3 days."""
@@ -588,12 +604,12 @@ def expert_review_conclude(
 
 @transaction.atomic
 def expert_correction_submit(
-    *, objection: Objection, actor: Any, upload: Any, **report_data: Any
+    *, objection: Objection, actor: Actor, upload: File | None, **report_data: Any
 ) -> Report:
     """The firm's correction after a negative expert finding becomes the result (APR-15)."""
     o = _lock(objection)
     c = _lock_c(o.commission)
-    require_firm_user(c, actor)
+    actor = require_firm_user(c, actor)
     if o.status != S.AWAITING_CORRECTION:
         raise DomainError("invalid_state", "没有待补正的评审意见", rule="APR-13")
     report = _new_report(
@@ -620,7 +636,7 @@ def expert_correction_submit(
 
 
 @transaction.atomic
-def objection_new_appraisal(*, objection: Objection, reason: str, actor: Any) -> Objection:
+def objection_new_appraisal(*, objection: Objection, reason: str, actor: Actor) -> Objection:
     """APR-15 "upheld → correction or new appraisal": the court orders a new appraisal instead
     of waiting for a correction the firm did not deliver."""
     o = _lock(objection)

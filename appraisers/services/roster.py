@@ -15,7 +15,8 @@ from cases.models import Asset
 from core import clock
 from core.audit import audit_record
 from core.errors import DomainError
-from core.models import Role
+from core.models import Role, User
+from core.types import Actor
 
 DIVISION_RE = re.compile(r"^\d{6}$")
 
@@ -70,7 +71,7 @@ def firm_create(
     licence_no: str,
     qualification: str,
     division_code: str,
-    actor: Any,
+    actor: Actor,
     uscc: str = "",
     recommended_by: str = "",
     address: str = "",
@@ -114,7 +115,7 @@ def firm_create(
 
 
 @transaction.atomic
-def firm_set_status(*, firm: Firm, status: str, reason: str, actor: Any) -> Firm:
+def firm_set_status(*, firm: Firm, status: str, reason: str, actor: Actor) -> Firm:
     """Suspend, remove or reinstate a firm. A removed firm stays barred for 5 years (APR-01)."""
     if status not in Firm.Status.values:
         raise DomainError("invalid_status", f"状态无效：{status}")
@@ -152,7 +153,7 @@ def firm_set_status(*, firm: Firm, status: str, reason: str, actor: Any) -> Firm
 
 @transaction.atomic
 def roster_entry_add(
-    *, firm: Firm, specialty: str, level: str, division_code: str, actor: Any
+    *, firm: Firm, specialty: str, level: str, division_code: str, actor: Actor
 ) -> RosterEntry:
     """Put a firm on a sub-roster (名单分库) of one specialty at provincial or city level."""
     if specialty not in Asset.Kind.values:
@@ -176,7 +177,7 @@ def roster_entry_add(
 
 
 @transaction.atomic
-def roster_entry_remove(*, entry: RosterEntry, actor: Any, reason: str) -> None:
+def roster_entry_remove(*, entry: RosterEntry, actor: Actor, reason: str) -> None:
     audit_record(
         stream=ROSTER_STREAM,
         action="roster.entry_removed",
@@ -194,7 +195,7 @@ def roster_entry_remove(*, entry: RosterEntry, actor: Any, reason: str) -> None:
 
 
 @transaction.atomic
-def firm_user_add(*, firm: Firm, user: Any, actor: Any) -> FirmUser:
+def firm_user_add(*, firm: Firm, user: User, actor: Actor) -> FirmUser:
     """Link a person with the ``appraiser`` role to a firm; they then see its commissions."""
     if user.role != Role.APPRAISER:
         raise DomainError("not_appraiser_role", "机构用户须为评估机构人员角色")
@@ -221,10 +222,10 @@ def appraiser_add(
     firm: Firm,
     name: str,
     licence_no: str,
-    actor: Any,
+    actor: Actor,
     specialty: str = "",
     id_number: str = "",
-    user: Any = None,
+    user: User | None = None,
 ) -> Appraiser:
     """A licensed appraiser of the firm; report signers are checked against these (APR-11)."""
     if not (name or "").strip() or not (licence_no or "").strip():
@@ -328,7 +329,7 @@ def _rows(text: str, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
 
 
 @transaction.atomic
-def roster_import_csv(*, text: str, actor: Any) -> dict[str, int]:
+def roster_import_csv(*, text: str, actor: Actor) -> dict[str, int]:
     """Create or update firms (by licence number) and their sub-rosters; all rows or none.
 
     Errors name the CSV line. Status changes obey APR-01 (a removed firm stays barred).
@@ -412,7 +413,7 @@ def roster_import_csv(*, text: str, actor: Any) -> dict[str, int]:
 
 
 @transaction.atomic
-def appraisers_import_csv(*, text: str, actor: Any) -> dict[str, int]:
+def appraisers_import_csv(*, text: str, actor: Actor) -> dict[str, int]:
     rows = _rows(text, APPRAISER_CSV_COLUMNS)
     counts = {"created": 0, "updated": 0}
     errors: list[str] = []

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 
 from appraisers import draw_algorithm as algo
@@ -29,21 +30,28 @@ from appraisers.models import (
     RosterEntry,
 )
 from appraisers.models.commission import ACTIVE_STATES, Commission
-from appraisers.services._common import audit, broadcast_draw, court_contacts, notify_many
+from appraisers.services._common import (
+    audit,
+    broadcast_draw,
+    court_contacts,
+    notify_many,
+    person,
+)
 from cases.models import Asset, Case, Identity, Party
 from core import calendar, clock
 from core.deadlines import deadline_close, deadline_extend, deadline_open
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish
-from core.models import STAFF_ROLES, Deadline, Role, ServiceRecord
+from core.models import STAFF_ROLES, Deadline, Role, ServiceRecord, User
 from core.rulesettings import get_setting
 from core.service import service_record
+from core.types import Actor
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 AGREEING_ROLES = (Party.Role.CREDITOR, Party.Role.DEBTOR)
 
 
-def link(name: str, *args: Any) -> str:
+def link(name: str, *args: int | str) -> str:
     try:
         return reverse(f"appraisers:{name}", args=args)
     except NoReverseMatch:
@@ -55,8 +63,8 @@ def agreeing_parties(case: Case) -> list[Party]:
     return list(case.parties.filter(role__in=AGREEING_ROLES).order_by("pk"))
 
 
-def parties_of_user(case_id: int, user: Any) -> list[Party]:
-    if not getattr(user, "is_authenticated", False):
+def parties_of_user(case_id: int, user: User | AnonymousUser) -> list[Party]:
+    if not isinstance(user, User):  # anonymous: no parties
         return []
     return list(Party.objects.filter(case_id=case_id, user=user).order_by("pk"))
 
@@ -67,14 +75,15 @@ def _serve_notice(
     subject: str,
     document: str,
     kind: str,
-    actor: Any,
+    actor: Actor,
     body: str,
     link_url: str,
     key: str,
 ) -> None:
     """Serve a notice on every party (REC-10) and push it to those with an account (REC-11)."""
     for party in request.case.parties.all().order_by("pk"):
-        electronic = party.user_id is not None
+        user = party.user  # no query when the party has no account
+        electronic = user is not None
         sent_at = clock.now()  # one instant: electronic service is received as it is sent
         service_record(
             court=request.court,
@@ -84,14 +93,14 @@ def _serve_notice(
             recipient_ref=f"party:{party.pk}",
             recipient_name=party.name,
             method=ServiceRecord.Method.ELECTRONIC if electronic else ServiceRecord.Method.POST,
-            recipient_user=party.user if electronic else None,
+            recipient_user=user,
             sent_at=sent_at,
             received_at=sent_at if electronic else None,
             actor=actor,
         )
-        if electronic:
+        if user is not None:
             notify_many(
-                [party.user],
+                [user],
                 topic=f"appraisal.{kind}",
                 subject=document,
                 body=body,
@@ -111,7 +120,7 @@ def commission_request(
     asset_id: int,
     procedure_ref: str,
     purpose: str,
-    actor: Any,
+    actor: Actor,
     agreement_deadline: dt.datetime | None = None,
 ) -> AppraisalRequest:
     """Ask for an entrusted appraisal of one asset (contract). Opens the APR-02 agreement window.
@@ -187,7 +196,7 @@ def commission_request(
     return req
 
 
-def _open_agreement_deadline(req: AppraisalRequest, *, actor: Any) -> None:
+def _open_agreement_deadline(req: AppraisalRequest, *, actor: Actor) -> None:
     """APR-02: the court-set agreement window is a core deadline the judge sees."""
     deadline_open(
         rule_id="APR-02",
@@ -208,7 +217,7 @@ def _lock(request: AppraisalRequest) -> AppraisalRequest:
     return AppraisalRequest.objects.select_for_update().get(pk=request.pk)
 
 
-def _to_draw(req: AppraisalRequest, *, actor: Any, action: str, reason: str) -> None:
+def _to_draw(req: AppraisalRequest, *, actor: Actor, action: str, reason: str) -> None:
     req.status = AppraisalRequest.Status.DRAW
     req.save(update_fields=["status"])
     deadline_close(subject=req.subject, rule_id="APR-02", actor=actor, reason=reason)
@@ -232,7 +241,7 @@ def _to_draw(req: AppraisalRequest, *, actor: Any, action: str, reason: str) -> 
     )
 
 
-def agreement_refresh(*, request: AppraisalRequest, actor: Any = None) -> AppraisalRequest:
+def agreement_refresh(*, request: AppraisalRequest, actor: Actor = None) -> AppraisalRequest:
     """The agreement window lapsed without agreement → the request waits for a draw (APR-03)."""
     with transaction.atomic():
         req = _lock(request)
@@ -252,7 +261,7 @@ def agreement_refresh(*, request: AppraisalRequest, actor: Any = None) -> Apprai
 
 @transaction.atomic
 def agreement_deadline_set(
-    *, request: AppraisalRequest, deadline: dt.datetime, actor: Any
+    *, request: AppraisalRequest, deadline: dt.datetime, actor: Actor
 ) -> AppraisalRequest:
     """The court sets (or moves) the agreement deadline (APR-02)."""
     req = _lock(request)
@@ -281,7 +290,7 @@ def agreement_deadline_set(
 
 
 @transaction.atomic
-def agreement_skip(*, request: AppraisalRequest, reason: str, actor: Any) -> AppraisalRequest:
+def agreement_skip(*, request: AppraisalRequest, reason: str, actor: Actor) -> AppraisalRequest:
     """No agreement possible (e.g. a party cannot be reached): go straight to the draw (APR-03)."""
     if not (reason or "").strip():
         raise DomainError(
@@ -314,11 +323,12 @@ class _Conflicts:
         self.users = {p.user_id: p for p in parties if p.user_id}
         self.numbers: dict[str, Party] = {}
         for p in parties:
-            if p.identity_id:
+            if p.identity is not None:
                 self.numbers[p.identity.number.strip().upper()] = p
         # Identities of the parties' own accounts count as well.
         for ident in Identity.objects.filter(user_id__in=list(self.users)):
-            self.numbers.setdefault(ident.number.strip().upper(), self.users[ident.user_id])
+            if ident.user_id is not None:  # always: filtered on the parties' accounts
+                self.numbers.setdefault(ident.number.strip().upper(), self.users[ident.user_id])
 
     def reasons(self, firm: Firm) -> list[str]:
         out = []
@@ -372,7 +382,7 @@ def firm_exclusions(
     return out
 
 
-def sub_roster(specialty: str, level: str, code: str):
+def sub_roster(specialty: str, level: str, code: str) -> QuerySet[Firm]:
     return (
         Firm.objects.filter(
             roster_entries__specialty=specialty,
@@ -386,12 +396,13 @@ def sub_roster(specialty: str, level: str, code: str):
 
 
 def _evaluate(
-    req: AppraisalRequest, firms, court_exclusions
+    req: AppraisalRequest, firms: Iterable[Firm], court_exclusions: Mapping[int, str] | None
 ) -> tuple[list[Firm], list[tuple[Firm, str, str]]]:
     now = clock.now()
     conflicts = _Conflicts(req.case)
     previous = _excluded_previous(req)
-    eligible, excluded = [], []
+    eligible: list[Firm] = []
+    excluded: list[tuple[Firm, str, str]] = []
     for firm in firms:
         reasons = firm_exclusions(
             firm,
@@ -426,7 +437,9 @@ def joint_roster_request(req: AppraisalRequest) -> tuple[str, str] | None:
     return None
 
 
-def draw_candidates(req: AppraisalRequest, court_exclusions: Mapping[int, str] | None = None):
+def draw_candidates(
+    req: AppraisalRequest, court_exclusions: Mapping[int, str] | None = None
+) -> tuple[str, str, str, list[Firm], list[tuple[Firm, str, str]]]:
     """The sub-roster of the draw and its evaluation: (level, code, basis, eligible, excluded).
 
     The asset's specialty (its kind) at the city level of its location, falling back to the
@@ -471,7 +484,7 @@ def agreement_firm_problems(req: AppraisalRequest, firm: Firm) -> list[str]:
     return problems
 
 
-def _agreement_evaluate(req: AppraisalRequest, *, actor: Any) -> None:
+def _agreement_evaluate(req: AppraisalRequest, *, actor: Actor) -> None:
     parties = agreeing_parties(req.case)
     subs = list(AgreementSubmission.objects.filter(request=req, round=req.round))
     C = AgreementSubmission.Choice
@@ -523,7 +536,7 @@ def agreement_submit(
     request: AppraisalRequest,
     party: Party,
     choice: str,
-    actor: Any,
+    actor: Actor,
     firm_ids: list[int] | tuple[int, ...] = (),
     roster_level: str = "",
     roster_division_code: str = "",
@@ -577,7 +590,7 @@ def agreement_submit(
         roster_level=roster_level if choice == C.ROSTER else "",
         roster_division_code=roster_division_code if choice == C.ROSTER else "",
         submitted_at=clock.now(),
-        submitted_by=actor,
+        submitted_by=person(actor),
     )
     audit(
         req,
@@ -619,7 +632,7 @@ def draw_schedule(
     request: AppraisalRequest,
     scheduled_at: dt.datetime,
     seed_mode: str,
-    actor: Any,
+    actor: Actor,
     commit_deadline: dt.datetime | None = None,
     court_exclusions: Mapping[int, str] | None = None,
 ) -> LotDraw:
@@ -672,7 +685,7 @@ def draw_schedule(
         frozen_list=frozen,
         list_hash=algo.list_hash(frozen),
         algorithm_version=algo.ALGORITHM_VERSION,
-        created_by=actor,
+        created_by=person(actor),
         created_at=now,
     )
     for firm, reason_code, text in excluded:
@@ -734,34 +747,47 @@ def _lock_draw(draw: LotDraw) -> LotDraw:
     return LotDraw.objects.select_for_update().select_related("request").get(pk=draw.pk)
 
 
-def _check_participant(draw: LotDraw, participant_ref: str, actor: Any) -> None:
+def _check_participant(draw: LotDraw, participant_ref: str, actor: Actor) -> User:
+    """The person who may act for ``participant_ref``: a judge or officer of the court, or the
+    party's own account."""
     req = draw.request
     if participant_ref == "court":
         if not (
-            getattr(actor, "role", None) in (Role.JUDGE, Role.OFFICER)
+            actor is not None
+            and getattr(actor, "role", None) in (Role.JUDGE, Role.OFFICER)
             and actor.court_id == req.court_id
         ):
             raise PermissionDenied("not_court", "只有本院法官或执行员可以代表法院", rule="APR-03")
-        return
+        return actor
     m = re.match(r"^party:(\d+)$", participant_ref or "")
     if not m:
         raise DomainError("invalid_participant", "参与方无效")
     party = Party.objects.filter(pk=int(m.group(1)), case_id=req.case_id).first()
-    if party is None or party.user_id is None or party.user_id != getattr(actor, "pk", None):
+    if (
+        actor is None
+        or party is None
+        or party.user_id is None
+        or party.user_id != getattr(actor, "pk", None)
+    ):
         raise PermissionDenied("not_this_party", "只能以本人当事人身份提交", rule="APR-03")
+    return actor
 
 
 @transaction.atomic
 def draw_commit(
-    *, draw: LotDraw, participant_ref: str, commitment: str, actor: Any
+    *, draw: LotDraw, participant_ref: str, commitment: str, actor: Actor
 ) -> DrawCommitment:
     """Publish sha256(secret) before the commitment deadline (the secret itself stays private)."""
     draw = _lock_draw(draw)
-    if draw.seed_mode != LotDraw.SeedMode.COMMIT_REVEAL or draw.status != LotDraw.Status.FROZEN:
+    if (
+        draw.seed_mode != LotDraw.SeedMode.COMMIT_REVEAL
+        or draw.status != LotDraw.Status.FROZEN
+        or draw.commit_deadline is None  # never: a commit–reveal draw is scheduled with one
+    ):
         raise DomainError("commit_closed", "本次摇号不接受承诺值", rule="APR-03")
     if clock.now() >= draw.commit_deadline:
         raise DomainError("commit_deadline_passed", "承诺截止时间已过", rule="APR-03")
-    _check_participant(draw, participant_ref, actor)
+    actor = _check_participant(draw, participant_ref, actor)
     commitment = (commitment or "").strip().lower()
     if not HEX64.match(commitment):
         raise DomainError("invalid_commitment", "承诺值应为64位十六进制的 SHA-256 值")
@@ -788,10 +814,16 @@ def draw_commit(
 
 
 @transaction.atomic
-def draw_reveal(*, draw: LotDraw, participant_ref: str, secret: str, actor: Any) -> DrawCommitment:
+def draw_reveal(
+    *, draw: LotDraw, participant_ref: str, secret: str, actor: Actor
+) -> DrawCommitment:
     """Reveal the secret after the commitment deadline; it must hash to the commitment."""
     draw = _lock_draw(draw)
-    if draw.seed_mode != LotDraw.SeedMode.COMMIT_REVEAL or draw.status != LotDraw.Status.FROZEN:
+    if (
+        draw.seed_mode != LotDraw.SeedMode.COMMIT_REVEAL
+        or draw.status != LotDraw.Status.FROZEN
+        or draw.commit_deadline is None  # never: a commit–reveal draw is scheduled with one
+    ):
         raise DomainError("reveal_closed", "本次摇号不接受揭示值", rule="APR-03")
     if clock.now() < draw.commit_deadline:
         raise DomainError("reveal_too_early", "承诺截止后方可揭示", rule="APR-03")
@@ -829,11 +861,15 @@ def draw_reveal(*, draw: LotDraw, participant_ref: str, secret: str, actor: Any)
 
 @transaction.atomic
 def draw_public_value_set(
-    *, draw: LotDraw, value: str, source: str, fixed_at: dt.datetime, actor: Any
+    *, draw: LotDraw, value: str, source: str, fixed_at: dt.datetime, actor: Actor
 ) -> LotDraw:
     """Record the public random value (e.g. a lottery result) produced only after the freeze."""
     draw = _lock_draw(draw)
-    if draw.seed_mode != LotDraw.SeedMode.PUBLIC_VALUE or draw.status != LotDraw.Status.FROZEN:
+    if (
+        draw.seed_mode != LotDraw.SeedMode.PUBLIC_VALUE
+        or draw.status != LotDraw.Status.FROZEN
+        or draw.frozen_at is None  # never: a frozen draw has its freeze time
+    ):
         raise DomainError("public_value_not_used", "本次摇号不使用公开随机值", rule="APR-03")
     if draw.public_value:
         raise DomainError("public_value_set", "公开随机值已记录，不能更改", rule="APR-03")
@@ -865,11 +901,12 @@ def draw_public_value_set(
 
 
 @transaction.atomic
-def draw_run(*, draw: LotDraw, actor: Any) -> LotDraw:
+def draw_run(*, draw: LotDraw, actor: Actor) -> LotDraw:
     """Derive the seed and the ranking, record everything, commission the first firm (APR-03/04)."""
     draw = _lock_draw(draw)
     req = _lock(draw.request)
-    if draw.status != LotDraw.Status.FROZEN:
+    frozen_list = draw.frozen_list
+    if draw.status != LotDraw.Status.FROZEN or frozen_list is None:
         raise DomainError("draw_not_open", "该摇号已完成或已取消")
     now = clock.now()
     if now < draw.scheduled_at:
@@ -891,7 +928,7 @@ def draw_run(*, draw: LotDraw, actor: Any) -> LotDraw:
         reveals=reveals,
         public_value=draw.public_value,
     )
-    result = algo.rank(seed, [e["id"] for e in draw.frozen_list])
+    result = algo.rank(seed, [e["id"] for e in frozen_list])
     draw.seed, draw.result, draw.drawn_at, draw.operator = seed, result, now, actor
     draw.status = LotDraw.Status.DONE
     draw.save(update_fields=["seed", "result", "drawn_at", "operator", "status"])
@@ -924,9 +961,11 @@ def draw_run(*, draw: LotDraw, actor: Any) -> LotDraw:
     )
     req.status = AppraisalRequest.Status.COMMISSIONED
     req.save(update_fields=["status"])
-    names = {e["id"]: e["name"] for e in draw.frozen_list}
+    names = {e["id"]: e["name"] for e in frozen_list}
     summary = "；".join(f"第{i}顺位 {names[f]}" for i, f in enumerate(result, start=1))
     for party in req.case.parties.exclude(user=None):
+        if party.user is None:  # never: parties without an account are excluded
+            continue
         notify_many(
             [party.user],
             topic="appraisal.draw_result",
@@ -944,7 +983,7 @@ def draw_run(*, draw: LotDraw, actor: Any) -> LotDraw:
 
 
 @transaction.atomic
-def draw_cancel(*, draw: LotDraw, reason: str, actor: Any) -> LotDraw:
+def draw_cancel(*, draw: LotDraw, reason: str, actor: Actor) -> LotDraw:
     if not (reason or "").strip():
         raise DomainError("reason_required", "取消摇号须说明理由", rule="REC-08")
     draw = _lock_draw(draw)
@@ -969,7 +1008,7 @@ def draw_cancel(*, draw: LotDraw, reason: str, actor: Any) -> LotDraw:
 # --- exhaustion, failure, withdrawal (APR-10, PRC-14) ---------------------------------------
 
 
-def round_exhausted(req: AppraisalRequest, *, actor: Any, reason: str) -> None:
+def round_exhausted(req: AppraisalRequest, *, actor: Actor, reason: str) -> None:
     """All ranked firms of the round failed: a new agreement or draw without them, or failure."""
     if get_setting("redraw_when_exhausted", court=req.court_id):
         req.round += 1
@@ -1015,7 +1054,7 @@ def round_exhausted(req: AppraisalRequest, *, actor: Any, reason: str) -> None:
 
 
 @transaction.atomic
-def request_fail(*, request: AppraisalRequest, reason: str, actor: Any) -> AppraisalRequest:
+def request_fail(*, request: AppraisalRequest, reason: str, actor: Actor) -> AppraisalRequest:
     """The appraisal cannot be done: publish ``AppraisalFailed`` (APR-10) in this transaction."""
     if not (reason or "").strip():
         raise DomainError("reason_required", "须说明评估未能完成的原因", rule="REC-08")
@@ -1054,7 +1093,7 @@ def request_fail(*, request: AppraisalRequest, reason: str, actor: Any) -> Appra
 
 
 @transaction.atomic
-def appraisal_withdraw(*, procedure_ref: str, reason: str, actor: Any = None) -> AppraisalRequest:
+def appraisal_withdraw(*, procedure_ref: str, reason: str, actor: Actor = None) -> AppraisalRequest:
     """Pricing withdraws the appraisal (PRC-14): open commissions end; fees follow PRC-16."""
     if not (reason or "").strip():
         raise DomainError("reason_required", "撤回评估须说明理由", rule="PRC-14")
@@ -1086,9 +1125,9 @@ def appraisal_withdraw(*, procedure_ref: str, reason: str, actor: Any = None) ->
     return req
 
 
-def is_court_staff_of(user: Any, court_id: int) -> bool:
+def is_court_staff_of(user: User | AnonymousUser, court_id: int) -> bool:
     return (
-        bool(getattr(user, "is_authenticated", False))
+        isinstance(user, User)  # signed in
         and user.role in STAFF_ROLES
         and user.court_id == court_id
     )

@@ -41,18 +41,20 @@ def draw_verify(draw: LotDraw) -> dict[str, Any]:
     if frozen is None or done is None:
         problems.append("审计记录中缺少本次摇号的冻结或结果记录")
     else:
-        if frozen.after.get("list_hash") != out["list_hash"] or frozen.after.get(
+        # Written as dicts; an entry edited to NULL is a mismatch to report, not a crash.
+        frozen_after, done_after = frozen.after or {}, done.after or {}
+        if frozen_after.get("list_hash") != out["list_hash"] or frozen_after.get(
             "frozen_list"
         ) != algo.normalise_list(record["frozen_list"]):
             problems.append("冻结名单与审计记录不符")
-        if done.after.get("seed") != record["seed"] or done.after.get("result") != record["result"]:
+        if done_after.get("seed") != record["seed"] or done_after.get("result") != record["result"]:
             problems.append("种子或结果与审计记录不符")
-        if done.after.get("reveals") != algo.valid_reveals(record["commitments"]):
+        if done_after.get("reveals") != algo.valid_reveals(record["commitments"]):
             problems.append("揭示值与审计记录不符")
-        if (done.after.get("public_value") or "") != (record.get("public_value") or ""):
+        if (done_after.get("public_value") or "") != (record.get("public_value") or ""):
             problems.append("公开随机值与审计记录不符")
     audited_commitments = {
-        e.after.get("participant"): e.after.get("commitment")
+        (e.after or {}).get("participant"): (e.after or {}).get("commitment")
         for e in AuditEntry.objects.filter(
             stream=stream, subject=draw.subject, action="draw.committed"
         )

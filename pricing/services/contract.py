@@ -13,7 +13,13 @@ from django.db import transaction
 from core import calendar
 from core.deadlines import deadline_close
 from core.errors import DomainError
-from pricing.models import InquiryReport, Method, PricingProcedure, ReferencePrice
+from pricing.models import (
+    InquiryPlatform,
+    InquiryReport,
+    Method,
+    PricingProcedure,
+    ReferencePrice,
+)
 from pricing.services.procedure import _appraisal_fee_settle, _audit, _lock, _setting
 
 log = logging.getLogger("gavel.pricing")
@@ -137,7 +143,7 @@ def _split_evenly(total_fen: int, n: int) -> list[int]:
 
 def inquiry_fee_shares(
     *, reports: list[InquiryReport], sale_price_fen: int, fee_fen: int
-) -> list[tuple[Any, int]]:
+) -> list[tuple[InquiryPlatform, int]]:
     """PRC-15: the fee goes to the platform(s) whose result was closest to the sale price; exact
     ties split evenly (the odd fen to the earlier roster entries)."""
     if not reports or fee_fen <= 0:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from collections.abc import Callable
+from functools import partial
 
 from django.db import transaction
 
@@ -15,6 +16,7 @@ from core.deadlines import deadline_close, deadline_open
 from core.errors import Conflict, DomainError, NotFound
 from core.models import ServiceRecord
 from core.service import recipient_served_at, service_record
+from core.types import Actor
 from pricing.models import (
     Inquiry,
     InquiryPlatform,
@@ -96,7 +98,7 @@ def inquiry_send(
     quantity: int = 1,
     platforms: list[InquiryPlatform] | None = None,
     joint_request: bool = False,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> Inquiry:
     """PRC-06: one mandate to every platform on the roster at once; a subset is refused."""
     proc = _lock(procedure)
@@ -134,7 +136,7 @@ def _create_inquiry(
     fee_fen: int,
     kind: str,
     days: int,
-    actor: Any,
+    actor: Actor,
 ) -> Inquiry:
     now = clock.now()
     due = calendar.within_days(now, days, court=proc.court_id)  # REC-01
@@ -382,7 +384,7 @@ def inquiry_report_record(
 
 @transaction.atomic
 def inquiry_request_extension(
-    *, request: InquiryRequest, reason: str, actor: Any = None
+    *, request: InquiryRequest, reason: str, actor: Actor = None
 ) -> InquiryRequest:
     """PRC-07: a platform asks for an extension before its deadline (decided when the window closes)."""
     req = (
@@ -412,7 +414,7 @@ def inquiry_request_extension(
     return req
 
 
-def _close_window(inquiry: Inquiry, *, actor: Any) -> str:
+def _close_window(inquiry: Inquiry, *, actor: Actor) -> str:
     """PRC-07 at the deadline: some on time → others' extensions refused; none on time → one 3-day
     extension for the applicants; all failed and none applied (or the extension failed too) → appraisal."""
     proc = _lock(inquiry.procedure_id)
@@ -480,7 +482,7 @@ def _close_window(inquiry: Inquiry, *, actor: Any) -> str:
     return _inquiry_failed(proc, inquiry, actor=actor)
 
 
-def _inquiry_failed(proc: PricingProcedure, inquiry: Inquiry, *, actor: Any) -> str:
+def _inquiry_failed(proc: PricingProcedure, inquiry: Inquiry, *, actor: Actor) -> str:
     inquiry.status = Inquiry.Status.FAILED
     inquiry.save(update_fields=["status"])
     step = inquiry.step
@@ -495,12 +497,14 @@ def _inquiry_failed(proc: PricingProcedure, inquiry: Inquiry, *, actor: Any) -> 
 
 
 @transaction.atomic
-def inquiry_close_window(*, inquiry: Inquiry, actor: Any = None) -> str:
+def inquiry_close_window(*, inquiry: Inquiry, actor: Actor = None) -> str:
     """Settle the report window once its deadline passed (the worker calls this)."""
     inq = _lock_inquiry(inquiry)
     if inq.status not in (Inquiry.Status.OPEN, Inquiry.Status.EXTENDED):
         return inq.status
     due = inq.extended_due_at if inq.status == Inquiry.Status.EXTENDED else inq.due_at
+    if due is None:  # never: an extension sets the new due date
+        raise DomainError("window_open", "报告期限未确定", rule="PRC-07")
     if clock.now() <= due:
         raise DomainError("window_open", "报告期限尚未届满", rule="PRC-07")
     return _close_window(inq, actor=actor)
@@ -575,7 +579,7 @@ def prc09_basis(inquiry: Inquiry) -> tuple[list[InquiryReport], str]:
 # --------------------------------------------------------------------------- PRC-08 corrections
 @transaction.atomic
 def report_review(
-    *, report: InquiryReport, fact_error: bool, note: str = "", actor: Any = None
+    *, report: InquiryReport, fact_error: bool, note: str = "", actor: Actor = None
 ) -> InquiryReport:
     """The court's review of a report: a basic-fact error, or beyond/missing part of the item (PRC-08)."""
     rep = (
@@ -602,7 +606,7 @@ def report_review(
 
 @transaction.atomic
 def inquiry_request_corrections(
-    *, inquiry: Inquiry, note: str, actor: Any = None
+    *, inquiry: Inquiry, note: str, actor: Actor = None
 ) -> list[InquiryRequest]:
     """PRC-08: only if every on-time report has a basic-fact or scope error, all platforms correct
     within 3 days; if any report is clean, none is asked."""
@@ -671,7 +675,7 @@ def report_deliver(
     received_at: dt.datetime | None = None,
     proof: str = "",
     unreachable_reason: str = "",
-    actor: Any = None,
+    actor: Actor = None,
 ) -> ReportDelivery:
     """PRC-10: serve a report on one party (electronic service allowed; publication if unreachable)."""
     rep = InquiryReport.objects.select_related(
@@ -732,7 +736,7 @@ def report_deliver(
 
 
 @transaction.atomic
-def inquiry_deliver_electronic(*, inquiry: Inquiry, actor: Any = None) -> int:
+def inquiry_deliver_electronic(*, inquiry: Inquiry, actor: Actor = None) -> int:
     """Serve every on-time report on every party who has an account, electronically (inbox)."""
     inq = Inquiry.objects.select_related("procedure").get(pk=inquiry.pk)
     n = 0
@@ -774,7 +778,7 @@ def objection_file(
     report: InquiryReport | None = None,
     procedure: PricingProcedure | None = None,
     fraud_evidence: bool = False,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> Objection:
     """APR-12/14: objections only to online-inquiry (or appraisal) reports, in writing, within 5 days.
 
@@ -787,9 +791,8 @@ def objection_file(
             raise DomainError("objection_target_required", "请指明异议的报告")
         proc = procedure
         price = proc.prices.filter(status=ReferencePrice.Status.ACTIVE).first()
-        method = (
-            price.method if price else (_current_step(proc).method if _current_step(proc) else "")
-        )
+        step = _current_step(proc)
+        method = price.method if price else (step.method if step else "")
         if method in (Method.PARTY_AGREEMENT, Method.DIRECTED_INQUIRY):
             raise DomainError(
                 "objection_not_allowed", f"对{Method(method).label}结果不得提出异议", rule="APR-14"
@@ -866,7 +869,7 @@ def objection_file(
 
 @transaction.atomic
 def objection_decide(
-    *, objection: Objection, upheld: bool, decision: str, actor: Any = None
+    *, objection: Objection, upheld: bool, decision: str, actor: Actor = None
 ) -> Objection:
     """APR-15: rejected → the original result stands; upheld → the platform corrects within 3 days."""
     obj = (
@@ -946,7 +949,7 @@ def fix_blockers(inquiry: Inquiry, *, at: dt.datetime | None = None) -> list[str
 
 
 @transaction.atomic
-def inquiry_fix(*, inquiry: Inquiry, actor: Any = None) -> ReferencePrice:
+def inquiry_fix(*, inquiry: Inquiry, actor: Actor = None) -> ReferencePrice:
     """PRC-09: the reference price is the mean of the results PRC-09 selects, 0.01 yuan half-up."""
     inq = _lock_inquiry(inquiry)
     proc = _lock(inq.procedure_id)
@@ -985,7 +988,7 @@ def inquiry_fix(*, inquiry: Inquiry, actor: Any = None) -> ReferencePrice:
 
 # --------------------------------------------------------------------------- PRC-12 reissue
 def inquiry_reissue(
-    *, procedure: PricingProcedure, price: ReferencePrice, actor: Any = None
+    *, procedure: PricingProcedure, price: ReferencePrice, actor: Actor = None
 ) -> Inquiry:
     """PRC-12: the platforms whose results made the lapsed price reissue within 3 days."""
     proc = procedure
@@ -1037,7 +1040,7 @@ def pricing_sweep() -> dict[str, int]:
         )
     )
 
-    def attempt(fn: Any, key: str) -> None:
+    def attempt(fn: Callable[[], object], key: str) -> None:
         try:
             fn()
             counts[key] += 1
@@ -1046,16 +1049,16 @@ def pricing_sweep() -> dict[str, int]:
             log.warning("pricing sweep: %s", exc)
 
     for pk in sorted(due):
-        attempt(lambda pk=pk: inquiry_dispatch(inquiry=pk), "dispatched")
+        attempt(partial(inquiry_dispatch, inquiry=pk), "dispatched")
     windows = list(Inquiry.objects.filter(status=Inquiry.Status.OPEN, due_at__lt=now)) + list(
         Inquiry.objects.filter(status=Inquiry.Status.EXTENDED, extended_due_at__lt=now)
     )
     for inq in windows:
-        attempt(lambda inq=inq: inquiry_close_window(inquiry=inq), "windows")
+        attempt(partial(inquiry_close_window, inquiry=inq), "windows")
     for step in PricingStep.objects.filter(
         outcome=PricingStep.Outcome.RUNNING,
         deadline_at__lt=now,
         method__in=[Method.PARTY_AGREEMENT, Method.DIRECTED_INQUIRY],
     ).exclude(procedure__state__in=[State.SUSPENDED, State.WITHDRAWN]):
-        attempt(lambda step=step: step_lapse(procedure=step.procedure), "lapsed")
+        attempt(partial(step_lapse, procedure=step.procedure), "lapsed")
     return counts

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -21,8 +22,12 @@ from core.errors import Conflict, DomainError, NotFound
 from core.events import publish_on_commit
 from core.models import Deadline
 from core.rulesettings import get_setting, settings_snapshot
+from core.types import Actor
 from pricing.events import ReferencePriceFixed
-from pricing.models import Method, PricingProcedure, PricingStep, ReferencePrice
+from pricing.models import Inquiry, Method, PricingProcedure, PricingStep, ReferencePrice
+
+if TYPE_CHECKING:  # appraisers is imported where it is used: pricing runs without it
+    from appraisers.models import AppraisalRequest
 
 log = logging.getLogger("gavel.pricing")
 State = PricingProcedure.State
@@ -87,7 +92,7 @@ def _audit(
     procedure: PricingProcedure,
     action: str,
     *,
-    actor: Any = None,
+    actor: Actor = None,
     before: Any = None,
     after: Any = None,
     reason: str = "",
@@ -140,7 +145,7 @@ def _notify_parties(
         )
 
 
-def check_amount(amount_fen: Any, *, what: str = "价格") -> int:
+def check_amount(amount_fen: object, *, what: str = "价格") -> int:
     """A price must be a positive whole number of fen and plausible for an asset."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
         raise DomainError("invalid_amount", f"{what}必须为整数（分）")
@@ -158,7 +163,7 @@ def procedure_for_asset(asset_id: int) -> PricingProcedure | None:
 
 # --------------------------------------------------------------------------- open and checks
 @transaction.atomic
-def procedure_open(*, asset: Asset, actor: Any = None) -> PricingProcedure:
+def procedure_open(*, asset: Asset, actor: Actor = None) -> PricingProcedure:
     """Start pricing an asset; this meets the PRC-01 deadline opened at the seizure."""
     asset = Asset.objects.select_related("case").get(pk=asset.pk)
     if procedure_for_asset(asset.pk) is not None:
@@ -204,7 +209,7 @@ def procedure_record_checks(
     online_feasible: bool,
     needs_site_inspection: bool,
     law_requires_appraisal: bool,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> PricingProcedure:
     """PRC-02: title, encumbrances, possession and use, unpaid taxes and fees, defects — each recorded."""
     proc = _lock(procedure)
@@ -254,7 +259,7 @@ def _online_possible(proc: PricingProcedure) -> bool:
 
 def _after(proc: PricingProcedure, method: str) -> NextStep:
     """The one step PRC-03 requires after ``method`` failed (the cascade's "must")."""
-    order = [
+    order: list[str] = [
         Method.PARTY_AGREEMENT,
         Method.DIRECTED_INQUIRY,
         Method.ONLINE_INQUIRY,
@@ -372,7 +377,7 @@ def _begin(
     method: str,
     next_step: NextStep,
     *,
-    actor: Any,
+    actor: Actor,
     deadline_at: dt.datetime | None = None,
     **fields: Any,
 ) -> PricingStep:
@@ -381,12 +386,13 @@ def _begin(
         _end_step(running, PricingStep.Outcome.ABANDONED, next_step.reason)
     before = proc.state
     if proc.state not in (method, State.REISSUING):  # a reissue stays in ``reissuing`` until fixed
-        {
+        begin: dict[str, Callable[[], object]] = {
             Method.PARTY_AGREEMENT: proc.begin_party_agreement,
             Method.DIRECTED_INQUIRY: proc.begin_directed_inquiry,
             Method.ONLINE_INQUIRY: proc.begin_online_inquiry,
             Method.APPRAISAL: proc.begin_appraisal,
-        }[method]()
+        }
+        begin[method]()
     proc.save()
     step = PricingStep.objects.create(
         procedure=proc,
@@ -438,7 +444,7 @@ def _step_of(proc: PricingProcedure, method: str) -> PricingStep:
 
 
 def _fail_step(
-    proc: PricingProcedure, step: PricingStep, reason: str, *, actor: Any, rule: str
+    proc: PricingProcedure, step: PricingStep, reason: str, *, actor: Actor, rule: str
 ) -> None:
     _end_step(step, PricingStep.Outcome.FAILED, reason)
     nxt = lawful_next_steps(proc)
@@ -455,7 +461,7 @@ def _fail_step(
 # --- party agreement (PRC-04) ---
 @transaction.atomic
 def party_agreement_start(
-    *, procedure: PricingProcedure, deadline_at: dt.datetime | None, actor: Any = None
+    *, procedure: PricingProcedure, deadline_at: dt.datetime | None, actor: Actor = None
 ) -> PricingStep:
     proc = _lock(procedure)
     nxt = _check_lawful(proc, Method.PARTY_AGREEMENT, joint_request=False)
@@ -481,7 +487,7 @@ def party_agreement_quote(
     amount_fen: int | None = None,
     refused: bool = False,
     unreachable: bool = False,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> PricingStep:
     """Record one party's quote, refusal or unreachability (PRC-04)."""
     proc = _lock(procedure)
@@ -527,7 +533,7 @@ def _agreed_amount(proc: PricingProcedure, step: PricingStep) -> int | None:
 
 @transaction.atomic
 def party_agreement_confirm(
-    *, procedure: PricingProcedure, harms_no_one: bool, note: str = "", actor: Any = None
+    *, procedure: PricingProcedure, harms_no_one: bool, note: str = "", actor: Actor = None
 ) -> ReferencePrice | None:
     """The judge confirms identical quotes that harm no one (PRC-04); otherwise the step fails."""
     proc = _lock(procedure)
@@ -562,7 +568,7 @@ def directed_inquiry_start(
     letter_ref: str,
     deadline_at: dt.datetime | None,
     joint_request: bool = False,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> PricingStep:
     proc = _lock(procedure)
     nxt = _check_lawful(proc, Method.DIRECTED_INQUIRY, joint_request=joint_request)
@@ -587,7 +593,7 @@ def directed_inquiry_result(
     amount_fen: int,
     received_at: dt.datetime | None = None,
     valid_until: dt.datetime | None = None,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> ReferencePrice | None:
     """A timely result is the reference price (PRC-05); a late one ends the step."""
     proc = _lock(procedure)
@@ -612,7 +618,7 @@ def directed_inquiry_result(
 
 
 @transaction.atomic
-def step_lapse(*, procedure: PricingProcedure, actor: Any = None) -> bool:
+def step_lapse(*, procedure: PricingProcedure, actor: Actor = None) -> bool:
     """A party-agreement or directed-inquiry deadline passed without a result: the step fails."""
     proc = _lock(procedure)
     step = _current_step(proc)
@@ -630,7 +636,7 @@ def step_lapse(*, procedure: PricingProcedure, actor: Any = None) -> bool:
 
 
 # --- entrusted appraisal (hand-over to appraisers) ---
-def _commission(proc: PricingProcedure, *, purpose: str, actor: Any) -> Any:
+def _commission(proc: PricingProcedure, *, purpose: str, actor: Actor) -> AppraisalRequest:
     try:
         from appraisers.services import commission_request
     except ImportError as exc:
@@ -650,7 +656,7 @@ def appraisal_start(
     procedure: PricingProcedure,
     purpose: str = "确定财产处置参考价",
     joint_request: bool = False,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> PricingStep:
     """Hand over to appraisers (``commission_request``), in this transaction (rolls back together)."""
     proc = _lock(procedure)
@@ -668,7 +674,7 @@ def appraisal_start(
 
 
 def switch_to_appraisal(
-    *, procedure: PricingProcedure, reason: str, actor: Any = None
+    *, procedure: PricingProcedure, reason: str, actor: Actor = None
 ) -> PricingStep | None:
     """PRC-07: online inquiry failed entirely → appraisal. Refused quietly if appraisers is absent."""
     try:
@@ -685,7 +691,7 @@ def switch_to_appraisal(
 
 @transaction.atomic
 def appraisal_result_fixed(
-    *, procedure_ref: str, amount_fen: int, report_id: Any, valid_until: dt.datetime | None
+    *, procedure_ref: str, amount_fen: int, report_id: int, valid_until: dt.datetime | None
 ) -> ReferencePrice | None:
     """Handler side of ``AppraisalResultFixed`` (APR-15): the appraisal result is the reference price."""
     pk = int(procedure_ref.rsplit("pricing:", 1)[1])
@@ -735,8 +741,8 @@ def _fix_price(
     step: PricingStep | None,
     amount_fen: int,
     source_valid_until: dt.datetime | None,
-    basis: dict,
-    actor: Any,
+    basis: dict[str, Any],
+    actor: Actor,
     kind: str = ReferencePrice.Kind.REFERENCE,
     ground: str = "",
 ) -> ReferencePrice:
@@ -825,7 +831,7 @@ def _fix_price(
 
 @transaction.atomic
 def pricing_skip(
-    *, asset: Asset, ground: str, market_price_fen: int, note: str = "", actor: Any = None
+    *, asset: Asset, ground: str, market_price_fen: int, note: str = "", actor: Actor = None
 ) -> ReferencePrice:
     """PRC-19: no pricing procedure for a low-value or easily priced item; market price as basis."""
     if ground not in SKIP_GROUNDS:
@@ -863,7 +869,7 @@ def equity_waiver_record(
     creditor_request_doc: str,
     enforcement_costs_fen: int,
     reason: str,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> ReferencePrice:
     """PRC-20: equity whose appraisal failed for lack of materials; on the creditor's written request
     the starting price may be set above enforcement costs (the 70% check is waived)."""
@@ -893,7 +899,7 @@ def equity_waiver_record(
 # --------------------------------------------------------------------------- PRC-14
 @transaction.atomic
 def procedure_suspend(
-    *, procedure: PricingProcedure, ground: str, note: str = "", actor: Any = None
+    *, procedure: PricingProcedure, ground: str, note: str = "", actor: Actor = None
 ) -> PricingProcedure:
     proc = _lock(procedure)
     if ground not in SUSPEND_GROUNDS:
@@ -920,7 +926,7 @@ def procedure_suspend(
 
 @transaction.atomic
 def procedure_resume(
-    *, procedure: PricingProcedure, note: str = "", actor: Any = None
+    *, procedure: PricingProcedure, note: str = "", actor: Actor = None
 ) -> PricingProcedure:
     proc = _lock(procedure)
     if proc.state != State.SUSPENDED:
@@ -943,7 +949,7 @@ def procedure_resume(
 
 @transaction.atomic
 def procedure_withdraw(
-    *, procedure: PricingProcedure, ground: str, note: str = "", actor: Any = None
+    *, procedure: PricingProcedure, ground: str, note: str = "", actor: Actor = None
 ) -> PricingProcedure:
     """PRC-14: withdraw (must, or may on the parties' agreement); no inquiry fee is due after (PRC-15)."""
     from pricing.models import Inquiry
@@ -984,7 +990,7 @@ def procedure_withdraw(
     return proc
 
 
-def _appraisal_pause(proc: PricingProcedure, *, resume: bool, reason: str, actor: Any) -> None:
+def _appraisal_pause(proc: PricingProcedure, *, resume: bool, reason: str, actor: Actor) -> None:
     """APR-07: the appraisal clock pauses while pricing is suspended (appraisers' own service)."""
     try:
         from appraisers.services import appraisal_resume, appraisal_suspend
@@ -997,7 +1003,7 @@ def _appraisal_pause(proc: PricingProcedure, *, resume: bool, reason: str, actor
 
 
 def _appraisal_fee_settle(
-    proc: PricingProcedure, *, outcome: str, sale_price_fen: int | None, actor: Any
+    proc: PricingProcedure, *, outcome: str, sale_price_fen: int | None, actor: Actor
 ) -> bool:
     try:
         from appraisers.services import appraisal_fee_settle
@@ -1014,7 +1020,9 @@ def _appraisal_fee_settle(
 
 # --------------------------------------------------------------------------- PRC-12 reissue
 @transaction.atomic
-def reference_price_reissue(*, procedure: PricingProcedure, actor: Any = None) -> Any:
+def reference_price_reissue(
+    *, procedure: PricingProcedure, actor: Actor = None
+) -> Inquiry | PricingStep:
     """PRC-12: the price lapsed before any announcement → ask the same source to reissue."""
     proc = _lock(procedure)
     price = proc.prices.filter(status=ReferencePrice.Status.ACTIVE).first()

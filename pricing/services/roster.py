@@ -11,8 +11,9 @@ from django.db.models import QuerySet
 from core import calendar, clock
 from core.audit import audit_record
 from core.errors import Conflict, DomainError
-from core.models import Role, User
+from core.models import Court, Role, User
 from core.rulesettings import get_setting
+from core.types import Actor
 from pricing.models import InquiryPlatform, InquiryRequest, PlatformLateness
 
 FLAG_AT = 5  # PRC-18: flag at 5 unexcused late reports in one year (constant, RULES §8)
@@ -36,12 +37,12 @@ def platform_admit(
     code: str,
     name: str,
     adapter: str,
-    config: dict | None = None,
+    config: dict[str, Any] | None = None,
     secret: str = "",
     price_data_kinds: list[str],
     retention_years: int,
     sort_order: int = 0,
-    actor: Any = None,
+    actor: Actor = None,
 ) -> InquiryPlatform:
     """PRC-18 entry: at least 3 kinds of price data and at least 10 years' retention; no barred platform."""
     if adapter not in InquiryPlatform.Adapter.values:
@@ -94,7 +95,7 @@ def platform_admit(
     return platform
 
 
-def _window_start(at: dt.datetime, court: Any = None) -> dt.datetime:
+def _window_start(at: dt.datetime, court: Court | int | None = None) -> dt.datetime:
     window = get_setting("late_count_window", court=court)
     if window == "rolling_12_months":
         return calendar.months_after(at, -12)
@@ -110,7 +111,7 @@ def late_count(platform: InquiryPlatform, *, at: dt.datetime | None = None) -> i
     ).count()
 
 
-def _check_flag(platform: InquiryPlatform, *, actor: Any = None) -> None:
+def _check_flag(platform: InquiryPlatform, *, actor: Actor = None) -> None:
     platform = InquiryPlatform.objects.select_for_update().get(pk=platform.pk)
     n = late_count(platform)
     if platform.status == P.ACTIVE and n >= FLAG_AT:
@@ -170,7 +171,7 @@ def lateness_record(*, request: InquiryRequest, due_at: dt.datetime) -> Platform
 
 @transaction.atomic
 def lateness_excuse(
-    *, lateness: PlatformLateness, excuse: str, actor: Any = None
+    *, lateness: PlatformLateness, excuse: str, actor: Actor = None
 ) -> PlatformLateness:
     """A late report with a good reason does not count (PRC-18 counts only unexcused ones)."""
     late = (
@@ -196,7 +197,7 @@ def lateness_excuse(
 
 @transaction.atomic
 def platform_remove(
-    *, platform: InquiryPlatform, reason: str, actor: Any = None
+    *, platform: InquiryPlatform, reason: str, actor: Actor = None
 ) -> InquiryPlatform:
     """The roster keeper removes a platform; it is barred for 5 years (PRC-18)."""
     p = InquiryPlatform.objects.select_for_update().get(pk=platform.pk)

@@ -90,6 +90,9 @@ def _dates(df: pd.DataFrame) -> pd.Series | None:
 class FeatureBuilder:
     """Fit on the training rows (encodings, location index, medians); transform any rows."""
 
+    # Set by ``_fit_builder`` before ``fit``; read with getattr, since older pickles lack it.
+    _train_level: np.ndarray
+
     def __init__(self, recipe: Recipe) -> None:
         self.recipe = recipe
 
@@ -274,7 +277,9 @@ class Comparables:
         self.nn_ = NearestNeighbors(n_neighbors=min(self.k, len(Z))).fit(self.Zw_)
         return self
 
-    def neighbours(self, builder: FeatureBuilder, X: pd.DataFrame, k: int | None = None):
+    def neighbours(
+        self, builder: FeatureBuilder, X: pd.DataFrame, k: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         Z = (builder.numeric_matrix(X) - self.mean_) / self.scale_
         d, idx = self.nn_.kneighbors(Z * self.weights_, n_neighbors=min(k or self.k, len(self.y_)))
         return Z, d, idx
@@ -415,7 +420,7 @@ def feature_effects(
         variants.append(v)
     preds = valuer.predict_log(pd.concat(variants, ignore_index=True))
     base = preds[0]
-    out = []
+    out: list[dict[str, Any]] = []
     for name, p in zip(names, preds[1:], strict=True):
         effect = math.exp(base - p) - 1.0  # the subject's value vs a typical one
         out.append(

@@ -176,7 +176,7 @@ def _input_row(
     )
     for name in recipe.inputs():
         v = features.get(name)
-        if name in numeric and v not in (None, ""):
+        if name in numeric and v is not None and v != "":
             try:
                 v = float(v)
             except (TypeError, ValueError) as exc:
@@ -231,7 +231,10 @@ def value_with(
     comparables = []
     for d, i in zip(dist[0], idx[0], strict=True):
         rec = table.iloc[int(i)]
-        item = {"price": round(float(rec["price"]), 2), "distance": round(float(d), 3)}
+        item: dict[str, Any] = {
+            "price": round(float(rec["price"]), 2),
+            "distance": round(float(d), 3),
+        }
         if "sale_date" in table.columns:
             item["sale_date"] = f"{pd.Timestamp(rec['sale_date']):%Y-%m-%d}"
         for c in recipe.inputs()[:12]:

@@ -23,10 +23,12 @@ from django.db import transaction
 
 from core import clock
 from core.audit import audit_record
+from core.types import Actor
 from pricing.valuation.engine import (
     ENGINE_VERSION,
     METHODS,
     Recipe,
+    Valuer,
     conformal_quantile,
     metrics,
     typical_row,
@@ -184,7 +186,7 @@ def split_table(
 # ----------------------------------------------------------------------------- fitting
 @dataclass
 class Fitted:
-    valuer: Any
+    valuer: Valuer
     q: float
     level: float
     metrics: dict[str, Any]
@@ -202,7 +204,7 @@ def fit_and_evaluate(
     split_date: str | None = None,
     test_fraction: float = 0.2,
     seed: int = 0,
-    params: dict | None = None,
+    params: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Fitted:
     if method not in METHODS:
@@ -231,7 +233,7 @@ def fit_and_evaluate(
     model = cls(recipe, params).fit(split.train, np.log(split.train["price"].to_numpy()))
     tick("拟合最终模型")
     pred = np.exp(model.predict_log(split.test))
-    m = metrics(split.test["price"].to_numpy(), pred, q=q)
+    m: dict[str, Any] = metrics(split.test["price"].to_numpy(), pred, q=q)
     m.update(
         {
             "split": split.kind,
@@ -363,7 +365,7 @@ def register_artifact(
     path: Path,
     artifact: dict[str, Any],
     fingerprint_: str,
-    actor: Any = None,
+    actor: Actor = None,
     version: int | None = None,
 ) -> Any:
     """Record a saved artifact file as a (not yet active) ValuationModel."""
@@ -426,7 +428,7 @@ def train_model(
     activate: bool = True,
     force: bool = False,
     reason: str = "",
-    actor: Any = None,
+    actor: Actor = None,
     progress: Callable[[str], None] | None = None,
     table: pd.DataFrame | None = None,
 ) -> TrainResult:
@@ -478,7 +480,7 @@ def train_model(
 
 
 def _json_safe(d: dict[str, Any]) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in d.items():
         if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
             out[k] = None
@@ -490,7 +492,13 @@ def _json_safe(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _activate(
-    record: Any, *, fitted: Fitted | None, currency: str = "", force: bool, reason: str, actor: Any
+    record: Any,
+    *,
+    fitted: Fitted | None,
+    currency: str = "",
+    force: bool,
+    reason: str,
+    actor: Actor,
 ) -> TrainResult:
     from pricing.models import ValuationModel
 
@@ -559,7 +567,7 @@ def _activate(
 
 @transaction.atomic
 def model_activate(
-    *, model: Any, force: bool = False, reason: str = "", actor: Any = None
+    *, model: Any, force: bool = False, reason: str = "", actor: Actor = None
 ) -> TrainResult:
     """Activate a stored model (refused if worse than the active one, unless forced with a reason)."""
     from pricing.models import ValuationModel

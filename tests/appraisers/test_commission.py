@@ -295,6 +295,7 @@ def test_all_three_fail_opens_a_new_round_without_them(offered):
         x.firm_id for x in draw2.exclusions.filter(reason_code=DrawExclusion.Reason.PREVIOUS_ROUND)
     }
     assert prev == set(o["draw"].result)
+    assert draw2.frozen_list is not None
     assert not prev & {e["id"] for e in draw2.frozen_list}
 
 
@@ -303,7 +304,7 @@ def test_without_redraw_the_appraisal_fails_and_says_so(offered):
     setting_set(
         key="redraw_when_exhausted", value=False, court=o["court"], reason="本院规定", actor=None
     )
-    seen = []
+    seen: list[AppraisalFailed] = []
     subscribe(AppraisalFailed, seen.append)
     try:
         _decline_all(o)
@@ -361,7 +362,7 @@ def test_reissue_goes_to_the_original_firm_within_fifteen_days(offered):
     """PRC-12: lapsed before the announcement → original firm reissues within 15 days."""
     o = offered
     first = _fix(o)
-    seen = []
+    seen: list[AppraisalResultFixed] = []
     subscribe(AppraisalResultFixed, seen.append)
     try:
         r = services.appraisal_reissue_request(

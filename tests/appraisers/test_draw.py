@@ -9,6 +9,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from appraisers import draw_algorithm as algo
 from appraisers import services
@@ -90,6 +91,7 @@ def test_frozen_list_publishes_every_exclusion_with_reason(setup):
     assert "五年内" not in reasons[f_susp.pk] and "除名" in reasons[f_rem.pk]
     # The record of the freeze is in the case's audit stream (REC-07).
     entry = AuditEntry.objects.get(stream=f"case:{s['case'].pk}", action="draw.frozen")
+    assert entry.after is not None
     assert entry.after["list_hash"] == draw.list_hash and len(entry.after["exclusions"]) == 5
 
 
@@ -274,6 +276,7 @@ def test_commit_reveal_draw_runs_even_if_a_party_does_not_reveal(setup):
     assert draw.seed == expected_seed
     assert draw_verify(draw)["ok"]
     done = AuditEntry.objects.get(stream=f"case:{s['case'].pk}", action="draw.done")
+    assert done.after is not None
     assert (
         done.after["unrevealed"] == [f"party:{s['creditor'].pk}"]
         and done.after["result"] == draw.result
@@ -337,6 +340,7 @@ def test_public_value_must_be_fixed_after_the_freeze(setup):
         seed_mode="public_value",
         actor=s["judge"],
     )
+    assert draw.frozen_at is not None
     with pytest.raises(DomainError) as exc:
         services.draw_public_value_set(
             draw=draw,
@@ -382,6 +386,19 @@ def test_verification_fails_when_the_stored_record_is_changed(setup, tamper):
         LotDraw.objects.filter(pk=draw.pk).update(public_value="另一个开奖号码")
     else:
         LotDraw.objects.filter(pk=draw.pk).update(result=list(reversed(draw.result)))
+    out = draw_verify(LotDraw.objects.get(pk=draw.pk))
+    assert not out["ok"] and out["problems"]
+
+
+@pytest.mark.parametrize("action", ["draw.frozen", "draw.done"])
+def test_verification_reports_an_audit_entry_emptied_to_null_instead_of_crashing(setup, action):
+    """REC-07: an audit entry whose recorded values were removed is a mismatch to report."""
+    if connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL refuses any UPDATE of the audit table (append-only trigger)")
+    s = setup
+    draw = _done_draw(s)
+    assert draw_verify(draw)["ok"]
+    AuditEntry.objects.filter(subject=draw.subject, action=action).update(after=None)
     out = draw_verify(LotDraw.objects.get(pk=draw.pk))
     assert not out["ok"] and out["problems"]
 

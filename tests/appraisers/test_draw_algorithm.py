@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from appraisers import draw_algorithm as algo
 
-LIST = [{"id": i, "licence_no": f"L{i}", "name": f"机构{i}"} for i in (12, 3, 7, 40, 25, 9, 31, 18)]
+LIST: list[dict[str, Any]] = [
+    {"id": i, "licence_no": f"L{i}", "name": f"机构{i}"} for i in (12, 3, 7, 40, 25, 9, 31, 18)
+]
 
 
 def _record(**over):
@@ -126,7 +129,7 @@ def test_each_firm_is_equally_likely_to_be_first():
     """
     ids = [e["id"] for e in LIST]
     lh = algo.list_hash(LIST)
-    first = Counter()
+    first: Counter[int] = Counter()
     for i in range(8000):
         seed = algo.seed_of(
             draw_id=i, list_hash_hex=lh, reveals=[["court", f"fixed-seed-range-{i:06d}"]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ VALUE = 200_000_000  # 2,000,000.00 yuan
 
 
 def test_fee_on_value_is_cumulative_over_the_bands():
-    schedule = [[100, "0.1"], [1000, "0.05"], [None, "0.01"]]
+    schedule: list[list[Any]] = [[100, "0.1"], [1000, "0.05"], [None, "0.01"]]
     assert fee_on_value(5_000, schedule=schedule) == 500  # 50 yuan at 10%
     # 100 yuan at 10% + 900 at 5% + 500 at 1% = 10 + 45 + 5 = 60 yuan
     assert fee_on_value(150_000, schedule=schedule) == 6_000

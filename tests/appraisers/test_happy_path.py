@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def fixed_events():
-    seen = []
+    seen: list[AppraisalResultFixed] = []
     handler = seen.append
     subscribe(AppraisalResultFixed, handler)
     yield seen

@@ -102,6 +102,7 @@ def test_two_sweeps_replace_a_late_firm_once():
         c = Commission.objects.get(request=req)
         services.commission_accept(commission=c, actor=firm_user_for(c.firm))
         c.refresh_from_db()
+        assert c.report_due_at is not None
         clock.set_time(c.report_due_at + dt.timedelta(minutes=1))
         results = _together(services.appraisers_sweep, services.appraisers_sweep)
         assert results == ["ok", "ok"]

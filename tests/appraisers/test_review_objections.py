@@ -31,7 +31,7 @@ CORRECTED = 110_000_000
 
 @pytest.fixture
 def events():
-    seen = []
+    seen: list[AppraisalResultFixed] = []
     subscribe(AppraisalResultFixed, seen.append)
     yield seen
     unsubscribe(AppraisalResultFixed, seen.append)
@@ -104,9 +104,9 @@ def test_court_review_asks_the_firm_to_explain_or_correct_within_three_days(deli
         **report_data(c.firm, amount_fen=CORRECTED),
     )
     c.refresh_from_db()
-    assert (
-        c.state == Commission.State.REPORT_DELIVERED and c.current_report().amount_fen == CORRECTED
-    )
+    report = c.current_report()
+    assert report is not None
+    assert c.state == Commission.State.REPORT_DELIVERED and report.amount_fen == CORRECTED
     assert not _open(c.subject, "APR-11").exists()
     services.report_review(commission=c, actor=d["judge"])
     clock.advance(dt.timedelta(days=8))
@@ -151,7 +151,9 @@ def test_unreachable_party_is_served_by_publication_deemed_after_fifteen_days(se
 def test_objection_after_five_days_is_refused_with_the_reason(served):
     """APR-12 window, APR-14 refusal."""
     s = served
-    served_at = ServiceRecord.objects.filter(subject=s["c"].subject).first().received_at
+    record = ServiceRecord.objects.filter(subject=s["c"].subject).first()
+    assert record is not None and record.received_at is not None
+    served_at = record.received_at
     closes = calendar.within_days(served_at, 5, court=s["court"].pk)
     clock.set_time(closes - dt.timedelta(minutes=1))
     ok = services.objection_file(
@@ -275,6 +277,7 @@ def _forwarded(s, grounds=("result",)):
     )
     services.objection_forward(objection=o, actor=s["judge"])
     o.refresh_from_db()
+    assert o.forwarded_at is not None
     assert _open(o.subject, "APR-13").get().due_at == calendar.within_days(
         o.forwarded_at, 5, court=s["court"].pk
     )
@@ -325,7 +328,9 @@ def test_expert_review_only_when_unanswered_or_unsatisfied(served, events):
             actor=s["judge"],
         )
     assert exc.value.code == "expert_review_not_allowed"
-    clock.set_time(answer_due_at(o) + dt.timedelta(minutes=1))
+    due = answer_due_at(o)
+    assert due is not None
+    clock.set_time(due + dt.timedelta(minutes=1))
     with pytest.raises(DomainError) as exc:
         services.objection_answer(objection=o, text="迟到的答复", actor=s["user"])
     assert exc.value.code == "answer_late"
@@ -375,7 +380,9 @@ def test_negative_expert_finding_leads_to_a_correction(served, events):
 def test_court_may_order_a_new_appraisal_after_a_negative_finding(served):
     s = served
     o = _forwarded(s)
-    clock.set_time(answer_due_at(o) + dt.timedelta(minutes=1))
+    due = answer_due_at(o)
+    assert due is not None
+    clock.set_time(due + dt.timedelta(minutes=1))
     services.expert_review_start(
         objection=o, body="协会", due_at=clock.now() + dt.timedelta(days=10), actor=s["judge"]
     )

@@ -81,7 +81,9 @@ def test_fixed_appraisal_result_becomes_the_reference_price(appraising, judge):
     price = ReferencePrice.objects.get(procedure=proc)
     assert (price.method, price.amount_fen, price.status) == ("appraisal", AMOUNT, "active")
     assert price.valid_until == calendar.end_of_day(report.valid_until)
-    assert reference_price_valid_for(asset_id=proc.asset_id, at=clock.now()).amount_fen == AMOUNT
+    basis = reference_price_valid_for(asset_id=proc.asset_id, at=clock.now())
+    assert basis is not None
+    assert basis.amount_fen == AMOUNT
 
 
 def test_rolled_back_fix_leaves_no_price(appraising, judge):

@@ -9,7 +9,7 @@ import pytest
 from core import calendar
 from core.errors import DomainError
 from core.models import Deadline
-from pricing.models import ReferencePrice
+from pricing.models import InquiryPlatform, InquiryReport, InquiryRequest, ReferencePrice
 from pricing.services import (
     PriceBasis,
     inquiry_fee_shares,
@@ -47,7 +47,9 @@ def test_a_shorter_source_validity_is_kept(asset, procedure, judge, now):
     """PRC-11: the result's own validity counts when it is shorter than a year."""
     until = now + dt.timedelta(days=90)
     fix_by_directed(procedure, judge, valid_until=until)
-    assert reference_price_valid_for(asset_id=asset.pk, at=now).valid_until == until
+    basis = reference_price_valid_for(asset_id=asset.pk, at=now)
+    assert basis is not None
+    assert basis.valid_until == until
 
 
 def test_announcement_inside_validity_opens_six_month_grace(asset, procedure, judge, now):
@@ -59,7 +61,9 @@ def test_announcement_inside_validity_opens_six_month_grace(asset, procedure, ju
     )
     assert basis.grace_until == calendar.months_after(price.valid_until, 6)
     later = price.valid_until + dt.timedelta(days=100)
-    assert reference_price_valid_for(asset_id=asset.pk, at=later).grace_until == basis.grace_until
+    in_grace = reference_price_valid_for(asset_id=asset.pk, at=later)
+    assert in_grace is not None
+    assert in_grace.grace_until == basis.grace_until
     assert (
         reference_price_valid_for(asset_id=asset.pk, at=basis.grace_until + dt.timedelta(seconds=1))
         is None
@@ -112,6 +116,7 @@ def test_market_price_basis_for_a_skipped_asset(asset, judge, now):
         asset=asset, ground="low_value", market_price_fen=500_000, note="旧家具一批", actor=judge
     )
     basis = reference_price_valid_for(asset_id=asset.pk, at=now)
+    assert basis is not None
     assert basis.kind == "market"
     assert basis.amount_fen == 500_000
     assert "价值较低" in basis.ground and "旧家具" in basis.ground
@@ -130,19 +135,14 @@ def test_suspension_hides_basis_while_pricing_runs(asset, procedure, judge, now)
     assert reference_price_valid_for(asset_id=asset.pk, at=now) is None
 
 
-class _P:
-    def __init__(self, pk, order=0):
-        self.pk, self.sort_order, self.code, self.name = pk, order, f"p{pk}", f"平台{pk}"
+def _P(pk: int, order: int = 0) -> InquiryPlatform:
+    """An unsaved platform: the fee split reads only these fields."""
+    return InquiryPlatform(pk=pk, sort_order=order, code=f"p{pk}", name=f"平台{pk}")
 
 
-class _Req:
-    def __init__(self, platform):
-        self.platform, self.platform_id = platform, platform.pk
-
-
-class _Rep:
-    def __init__(self, platform, amount):
-        self.request, self.amount_fen = _Req(platform), amount
+def _Rep(platform: InquiryPlatform, amount: int) -> InquiryReport:
+    """An unsaved report of ``platform`` for ``amount``."""
+    return InquiryReport(request=InquiryRequest(platform=platform), amount_fen=amount)
 
 
 def test_fee_goes_to_the_closest_platform():

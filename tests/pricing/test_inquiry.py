@@ -285,10 +285,9 @@ def test_report_delivery_deadline_and_fixing_waits_for_service_and_objection_win
         price.amount_fen == 1_050_000_01
     )  # (1,000,000.00 + 1,100,000.01) / 2 = 1,050,000.005 → .01 (PRC-09)
     assert price.basis["case"] == "all_on_time"
-    assert (
-        reference_price_valid_for(asset_id=procedure.asset_id, at=clock.now()).amount_fen
-        == 1_050_000_01
-    )
+    basis = reference_price_valid_for(asset_id=procedure.asset_id, at=clock.now())
+    assert basis is not None
+    assert basis.amount_fen == 1_050_000_01
 
 
 def test_unreachable_party_is_served_by_publication_deemed_after_15_days(
@@ -541,6 +540,7 @@ def test_lapsed_price_before_any_announcement_is_reissued_by_the_same_platforms(
             asset_id=procedure.asset_id, auction_ref="auction:1", published_at=clock.now()
         )
     reissue = reference_price_reissue(procedure=procedure, actor=judge)
+    assert isinstance(reissue, Inquiry)  # an online-inquiry price is reissued by inquiry
     assert reissue.kind == "reissue"
     assert reissue.due_at == calendar.within_days(clock.now(), 3)
     assert {r.platform.code for r in requests(reissue)} == {"p1", "p2", "p3"}

@@ -153,6 +153,7 @@ def test_identical_quotes_confirmed_become_the_reference_price(procedure, judge,
     assert err.value.code == "no_agreement"
     party_agreement_quote(procedure=procedure, party=debtor, amount_fen=900_000_00)
     price = party_agreement_confirm(procedure=procedure, harms_no_one=True, actor=judge)
+    assert price is not None
     assert (price.method, price.amount_fen) == ("party_agreement", 900_000_00)
     procedure.refresh_from_db()
     assert procedure.state == "fixed"
@@ -375,5 +376,6 @@ def test_equity_waiver_only_for_equity_after_failed_appraisal(case, parties, jud
         actor=judge,
     )
     basis = reference_price_valid_for(asset_id=shares.pk, at=now)
+    assert basis is not None
     assert (basis.kind, basis.amount_fen) == ("equity_waiver", 10_000_00)
     assert "书面申请" in basis.ground and price.basis["creditor_request"]

@@ -86,6 +86,7 @@ def test_excused_lateness_does_not_count_and_lifts_the_flag(case, parties, judge
     platform.refresh_from_db()
     assert platform.status == "flagged"
     late = PlatformLateness.objects.filter(platform=platform).first()
+    assert late is not None
     lateness_excuse(lateness=late, excuse="法院系统故障导致委托未送达")
     platform.refresh_from_db()
     assert (late_count(platform), platform.status) == (4, "active")

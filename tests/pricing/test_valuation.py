@@ -274,7 +274,12 @@ def test_builtin_platforms_answer_an_inquiry_at_once(
     assert {r.status for r in reqs} == {"reported"}, [r.last_error for r in reqs]
     reps = [r.reports.get() for r in reqs]
     assert {r.currency for r in reps} == {"CNY"}
-    assert all(r.interval_low_fen < r.amount_fen < r.interval_high_fen for r in reps)
+    assert all(
+        r.interval_low_fen is not None
+        and r.interval_high_fen is not None
+        and r.interval_low_fen < r.amount_fen < r.interval_high_fen
+        for r in reps
+    )
     assert all(r.samples and r.explanation and r.model_info["dataset"] for r in reps)
     assert len({r.method for r in reps}) == 2
     inquiry_deliver_electronic(inquiry=inquiry)
@@ -303,6 +308,7 @@ def test_builtin_platform_with_a_foreign_model_reports_an_error(
     with django_capture_on_commit_callbacks(execute=True):
         inquiry = inquiry_send(procedure=proc, joint_request=True, actor=judge)
     req = InquiryRequest.objects.filter(inquiry=inquiry).first()
+    assert req is not None
     assert req.status == "pending" and "境外价格不得作为人民币参考价" in req.last_error
 
 
@@ -318,6 +324,7 @@ def test_asset_without_coordinates_cannot_be_valued(
     with django_capture_on_commit_callbacks(execute=True):
         inquiry = inquiry_send(procedure=proc, joint_request=True, actor=judge)
     req = InquiryRequest.objects.filter(inquiry=inquiry).first()
+    assert req is not None
     assert "缺少估价所需特征" in req.last_error and "纬度" in req.last_error
 
 

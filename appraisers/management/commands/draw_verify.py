@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from appraisers.models import LotDraw
 from appraisers.services.verification import draw_verify
@@ -11,10 +13,10 @@ from appraisers.services.verification import draw_verify
 class Command(BaseCommand):
     help = "Recompute a lot draw (摇号) from its record and the audit trail; exit 1 if it does not match."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("draw_id", type=int)
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         draw = LotDraw.objects.filter(pk=opts["draw_id"]).first()
         if draw is None:
             raise CommandError(f"no draw {opts['draw_id']}")

@@ -12,8 +12,9 @@ metrics, and refuses to activate a model worse than the active one (``--force --
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from core.errors import DomainError
@@ -26,7 +27,7 @@ STEPS = 8
 class Command(BaseCommand):
     help = "训练估价模型（按资产类别），在检验集上评估并保存"
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         src = parser.add_mutually_exclusive_group(required=True)
         src.add_argument("--preset", choices=sorted(presets.PRESETS), help="随仓库提供的数据集")
         src.add_argument("--data", help="CSV 或 parquet 成交数据文件")
@@ -52,7 +53,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--reason", default="")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         try:
             if opts["preset"]:
                 spec = presets.preset(opts["preset"])
@@ -75,7 +76,7 @@ class Command(BaseCommand):
                 file=self.stderr._out,
             )
 
-            def tick(msg: str, bar=bar) -> None:
+            def tick(msg: str, bar: tqdm = bar) -> None:
                 bar.set_postfix_str(msg)
                 bar.update(1)
 
