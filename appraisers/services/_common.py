@@ -1,4 +1,5 @@
-"""Helpers shared by the services: audit, notifications, the live draw broadcast."""
+"""Helpers shared by the services: audit, notifications, service on the parties, the live draw
+broadcast."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from typing import Any
 from django.db import transaction
 
 from appraisers.models import AppraisalRequest, Firm
+from cases.models import Case
+from core import clock
 from core.audit import audit_record
 from core.errors import PermissionDenied
-from core.models import Role, User
+from core.models import Court, Role, ServiceRecord, User
 from core.notifications import notify_many as notify_many  # re-exported for the services
+from core.service import service_record
 from core.types import Actor
 
 log = logging.getLogger("gavel.appraisers")
@@ -71,6 +75,55 @@ def person(actor: Actor) -> User:
     if actor is None:
         raise PermissionDenied("person_required", "此操作须由登录用户办理")
     return actor
+
+
+def serve_on_parties(
+    case: Case,
+    *,
+    court: Court,
+    subject: str,
+    document: str,
+    document_kind: str,
+    actor: Actor,
+    topic: str,
+    title: str,
+    body: str,
+    key: str,
+    link: str,
+) -> None:
+    """Serve a document on every party of the case (REC-10) and tell those with an account (REC-11).
+
+    A party with an account is served electronically (received as it is sent); one without is
+    served by post, and its receipt is registered later. ``title`` is the message's subject; each
+    party's message key is ``<key>:p<party id>``.
+    """
+    for party in case.parties.all().order_by("pk"):
+        user = party.user  # no query when the party has no account
+        electronic = user is not None
+        sent_at = clock.now()  # one instant: electronic service is received as it is sent
+        service_record(
+            court=court,
+            subject=subject,
+            document=document,
+            document_kind=document_kind,
+            recipient_ref=f"party:{party.pk}",
+            recipient_name=party.name,
+            method=ServiceRecord.Method.ELECTRONIC if electronic else ServiceRecord.Method.POST,
+            recipient_user=user,
+            sent_at=sent_at,
+            received_at=sent_at if electronic else None,
+            actor=actor,
+        )
+        if user is not None:
+            notify_many(
+                [user],
+                topic=topic,
+                subject=title,
+                body=body,
+                key=f"{key}:p{party.pk}",
+                link=link,
+                court=court,
+            )
 
 
 def broadcast_draw(draw_id: int) -> None:

@@ -25,7 +25,14 @@ from appraisers.models import (
     ReviewRequest,
 )
 from appraisers.models.commission import WORKING_STATES
-from appraisers.services._common import audit, court_contacts, firm_users, notify_many, person
+from appraisers.services._common import (
+    audit,
+    court_contacts,
+    firm_users,
+    notify_many,
+    person,
+    serve_on_parties,
+)
 from appraisers.services.selection import link, round_exhausted
 from cases.models import Case, Party
 from core import calendar, clock
@@ -353,36 +360,22 @@ def inspection_notice(
     c.inspection_at, c.inspection_place = at, place.strip()[:300]
     c.save(update_fields=["inspection_at", "inspection_place"])
     when = at.astimezone(calendar.CST).strftime("%Y-%m-%d %H:%M")
-    for party in c.request.case.parties.all().order_by("pk"):
-        user = party.user  # no query when the party has no account
-        electronic = user is not None
-        sent_at = clock.now()  # one instant: electronic service is received as it is sent
-        service_record(
-            court=c.court,
-            subject=c.subject,
-            document="现场勘验通知书",
-            document_kind="inspection_notice",
-            recipient_ref=f"party:{party.pk}",
-            recipient_name=party.name,
-            method=ServiceRecord.Method.ELECTRONIC if electronic else ServiceRecord.Method.POST,
-            recipient_user=user,
-            sent_at=sent_at,
-            received_at=sent_at if electronic else None,
-            actor=actor,
-        )
-        if user is not None:
-            notify_many(
-                [user],
-                topic="appraisal.inspection",
-                subject="现场勘验通知",
-                body=(
-                    f"{c.request.case.number}：「{c.firm.name}」将于 {when} 在 {c.inspection_place} "
-                    "对标的物进行现场勘验。当事人可以到场；不到场不影响勘验（APR-06）。"
-                ),
-                key=f"commission:{c.pk}:inspection:p{party.pk}",
-                link=link("party_request", c.request_id),
-                court=c.court,
-            )
+    serve_on_parties(
+        c.request.case,
+        court=c.court,
+        subject=c.subject,
+        document="现场勘验通知书",
+        document_kind="inspection_notice",
+        actor=actor,
+        topic="appraisal.inspection",
+        title="现场勘验通知",
+        body=(
+            f"{c.request.case.number}：「{c.firm.name}」将于 {when} 在 {c.inspection_place} "
+            "对标的物进行现场勘验。当事人可以到场；不到场不影响勘验（APR-06）。"
+        ),
+        key=f"commission:{c.pk}:inspection",
+        link=link("party_request", c.request_id),
+    )
     audit(
         c.request,
         action="commission.inspection_noticed",
@@ -988,38 +981,24 @@ def report_submit(
 def _serve(c: Commission, report: Report, *, kind: str, actor: Actor) -> None:
     """PRC-10: the report reaches every party and interested person, with a service record."""
     doc = f"评估报告（{report.get_source_display()}，第{report.version}版）"
-    for party in c.request.case.parties.all().order_by("pk"):
-        user = party.user  # no query when the party has no account
-        electronic = user is not None
-        sent_at = clock.now()  # one instant: electronic service is received as it is sent
-        service_record(
-            court=c.court,
-            subject=c.subject,
-            document=doc,
-            document_kind=kind,
-            recipient_ref=f"party:{party.pk}",
-            recipient_name=party.name,
-            method=ServiceRecord.Method.ELECTRONIC if electronic else ServiceRecord.Method.POST,
-            recipient_user=user,
-            sent_at=sent_at,
-            received_at=sent_at if electronic else None,
-            actor=actor,
-        )
-        if user is not None:
-            extra = (
-                ""
-                if kind == CORRECTION_KIND
-                else f"如有异议，请在收到之日起{OBJECTION_DAYS}日内在线提出（APR-12）。"
-            )
-            notify_many(
-                [user],
-                topic="appraisal.report",
-                subject="评估报告送达",
-                body=f"{c.request.case.number}：「{c.request.asset.name}」的{doc}已送达。{extra}",
-                key=f"report:{report.pk}:served:p{party.pk}",
-                link=link("party_request", c.request_id),
-                court=c.court,
-            )
+    extra = (
+        ""
+        if kind == CORRECTION_KIND
+        else f"如有异议，请在收到之日起{OBJECTION_DAYS}日内在线提出（APR-12）。"
+    )
+    serve_on_parties(
+        c.request.case,
+        court=c.court,
+        subject=c.subject,
+        document=doc,
+        document_kind=kind,
+        actor=actor,
+        topic="appraisal.report",
+        title="评估报告送达",
+        body=f"{c.request.case.number}：「{c.request.asset.name}」的{doc}已送达。{extra}",
+        key=f"report:{report.pk}:served",
+        link=link("party_request", c.request_id),
+    )
 
 
 @transaction.atomic

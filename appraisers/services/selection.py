@@ -36,15 +36,15 @@ from appraisers.services._common import (
     court_contacts,
     notify_many,
     person,
+    serve_on_parties,
 )
 from cases.models import Asset, Case, Identity, Party
 from core import calendar, clock
 from core.deadlines import deadline_close, deadline_extend, deadline_open
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish
-from core.models import STAFF_ROLES, Deadline, Role, ServiceRecord, User
+from core.models import STAFF_ROLES, Deadline, Role, User
 from core.rulesettings import get_setting
-from core.service import service_record
 from core.types import Actor
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -67,47 +67,6 @@ def parties_of_user(case_id: int, user: User | AnonymousUser) -> list[Party]:
     if not isinstance(user, User):  # anonymous: no parties
         return []
     return list(Party.objects.filter(case_id=case_id, user=user).order_by("pk"))
-
-
-def _serve_notice(
-    request: AppraisalRequest,
-    *,
-    subject: str,
-    document: str,
-    kind: str,
-    actor: Actor,
-    body: str,
-    link_url: str,
-    key: str,
-) -> None:
-    """Serve a notice on every party (REC-10) and push it to those with an account (REC-11)."""
-    for party in request.case.parties.all().order_by("pk"):
-        user = party.user  # no query when the party has no account
-        electronic = user is not None
-        sent_at = clock.now()  # one instant: electronic service is received as it is sent
-        service_record(
-            court=request.court,
-            subject=subject,
-            document=document,
-            document_kind=kind,
-            recipient_ref=f"party:{party.pk}",
-            recipient_name=party.name,
-            method=ServiceRecord.Method.ELECTRONIC if electronic else ServiceRecord.Method.POST,
-            recipient_user=user,
-            sent_at=sent_at,
-            received_at=sent_at if electronic else None,
-            actor=actor,
-        )
-        if user is not None:
-            notify_many(
-                [user],
-                topic=f"appraisal.{kind}",
-                subject=document,
-                body=body,
-                key=f"{key}:p{party.pk}",
-                link=link_url,
-                court=request.court,
-            )
 
 
 # --- the request ----------------------------------------------------------------------------
@@ -171,17 +130,20 @@ def commission_request(
         rules=["APR-02"],
     )
     deadline_text = agreement_deadline.astimezone(calendar.CST).strftime("%Y-%m-%d %H:%M")
-    _serve_notice(
-        req,
+    serve_on_parties(
+        case,
+        court=req.court,
         subject=req.subject,
         document="协商选定评估机构通知书",
-        kind="agreement_notice",
+        document_kind="agreement_notice",
         actor=actor,
+        topic="appraisal.agreement_notice",
+        title="协商选定评估机构通知书",
         body=(
             f"{case.number}：标的物「{asset.name}」需委托评估。请于 {deadline_text} 前在线从名单库中"
             "协商确定三家评估机构及其顺序；逾期未协商一致的，由法院摇号确定（APR-02/03）。"
         ),
-        link_url=link("party_request", req.pk),
+        link=link("party_request", req.pk),
         key=f"appraisal:{req.pk}:agreement:r1",
     )
     notify_many(
@@ -726,17 +688,20 @@ def draw_schedule(
             if commit_deadline
             else ""
         )
-        _serve_notice(
-            req,
+        serve_on_parties(
+            req.case,
+            court=req.court,
             subject=draw.subject,
             document="摇号通知书",
-            kind="draw_notice",
+            document_kind="draw_notice",
             actor=actor,
+            topic="appraisal.draw_notice",
+            title="摇号通知书",
             body=(
                 f"{req.case.number}：将于 {when} 在线摇号选定评估机构，入围名单 {len(frozen)} 家已公布。"
                 f"{commit_text}您可在线观看摇号全过程。"
             ),
-            link_url=link("draw_live", draw.pk),
+            link=link("draw_live", draw.pk),
             key=f"draw:{draw.pk}:notice",
         )
     broadcast_draw(draw.pk)
@@ -1027,17 +992,21 @@ def round_exhausted(req: AppraisalRequest, *, actor: Actor, reason: str) -> None
             rules=["APR-10"],
         )
         deadline_text = req.agreement_deadline.astimezone(calendar.CST).strftime("%Y-%m-%d %H:%M")
-        _serve_notice(
-            req,
+        notice = f"重新协商选定评估机构通知书（第{req.round}轮）"
+        serve_on_parties(
+            req.case,
+            court=req.court,
             subject=req.subject,
-            document=f"重新协商选定评估机构通知书（第{req.round}轮）",
-            kind="agreement_notice",
+            document=notice,
+            document_kind="agreement_notice",
             actor=actor,
+            topic="appraisal.agreement_notice",
+            title=notice,
             body=(
                 f"{req.case.number}：前轮选定的评估机构均未能完成评估（{reason}）。请于 {deadline_text} 前"
                 "重新协商选定三家机构（前轮机构除外），逾期由法院摇号（APR-10）。"
             ),
-            link_url=link("party_request", req.pk),
+            link=link("party_request", req.pk),
             key=f"appraisal:{req.pk}:agreement:r{req.round}",
         )
         notify_many(
