@@ -43,7 +43,7 @@ from core import calendar, clock
 from core.deadlines import deadline_close, deadline_extend, deadline_open
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish
-from core.models import STAFF_ROLES, Deadline, Role, User
+from core.models import Deadline, Role, User
 from core.rulesettings import get_setting
 from core.types import Actor
 
@@ -1093,10 +1093,3 @@ def appraisal_withdraw(*, procedure_ref: str, reason: str, actor: Actor = None) 
     )
     return req
 
-
-def is_court_staff_of(user: User | AnonymousUser, court_id: int) -> bool:
-    return (
-        isinstance(user, User)  # signed in
-        and user.role in STAFF_ROLES
-        and user.court_id == court_id
-    )
