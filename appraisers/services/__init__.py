@@ -1,31 +1,13 @@
 """Write use-cases of the appraisers app (contract: ``commission_request``, ``appraisal_fee_settle``)."""
 
-from appraisers.services.commission import (
-    appraisal_reissue_request,
-    appraisal_resume,
-    appraisal_suspend,
-    appraisers_sweep,
-    commission_accept,
-    commission_decline,
-    commission_mark_late,
-    commission_pause,
-    commission_resume,
+from appraisers.services.commission import report_checks, result_fix_blockers
+from appraisers.services.fees import (
+    appraisal_fee_mark_paid,
+    appraisal_fee_settle,
     costs_declare,
-    extension_decide,
-    extension_request,
-    inspection_notice,
-    inspection_record,
-    materials_returned,
-    report_checks,
-    report_review,
-    report_service_publish,
-    report_service_receipt,
-    report_submit,
-    result_fix,
-    result_fix_blockers,
-    review_answer,
+    fee_on_value,
 )
-from appraisers.services.fees import appraisal_fee_mark_paid, appraisal_fee_settle, fee_on_value
+from appraisers.services.inspection import inspection_notice, inspection_record
 from appraisers.services.objections import (
     expert_correction_submit,
     expert_review_conclude,
@@ -37,6 +19,25 @@ from appraisers.services.objections import (
     objection_new_appraisal,
     objection_respond,
 )
+from appraisers.services.offer import commission_accept, commission_decline
+from appraisers.services.report import (
+    report_review,
+    report_service_publish,
+    report_service_receipt,
+    report_submit,
+    review_answer,
+)
+from appraisers.services.report_deadline import (
+    appraisal_resume,
+    appraisal_suspend,
+    commission_mark_late,
+    commission_pause,
+    commission_resume,
+    extension_decide,
+    extension_request,
+    materials_returned,
+)
+from appraisers.services.result import appraisal_reissue_request, result_fix
 from appraisers.services.roster import (
     appraiser_add,
     appraisers_export_csv,
@@ -64,6 +65,7 @@ from appraisers.services.selection import (
     draw_schedule,
     request_fail,
 )
+from appraisers.services.sweep import appraisers_sweep
 
 __all__ = [
     "agreement_deadline_set",

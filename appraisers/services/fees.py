@@ -1,11 +1,12 @@
 """Appraisal fees (PRC-16, PRC-17), settled once the sale outcome is known.
 
-Basis (PRC-16): unsold → actual costs; sold at or above the appraisal value → the fee on the
-appraisal value; sold below → the fee on the sale price; withdrawn → actual costs; a reissue
-(PRC-12) → 30% of the original fee; a replaced firm (APR-09, APR-13) → nothing. The fee on a
-value follows the court's ``appraisal_fee_schedule`` (cumulative bands: an engine default, see
-docs/appraisers.md). Each fee is charged to the case through ``settlement.services.fee_charge``;
-the creditor advances it and the debtor finally bears it (PRC-17), which is settlement's ledger.
+Basis (PRC-16): unsold → actual costs (the firm declares them with ``costs_declare``); sold at
+or above the appraisal value → the fee on the appraisal value; sold below → the fee on the sale
+price; withdrawn → actual costs; a reissue (PRC-12) → 30% of the original fee; a replaced firm
+(APR-09, APR-13) → nothing. The fee on a value follows the court's ``appraisal_fee_schedule``
+(cumulative bands: an engine default, see docs/appraisers.md). Each fee is charged to the case
+through ``settlement.services.fee_charge``; the creditor advances it and the debtor finally bears
+it (PRC-17), which is settlement's ledger.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.db import transaction
 
 from appraisers.models import AppraisalFee, AppraisalRequest, Commission
 from appraisers.services._common import audit, firm_users, notify_many
+from appraisers.services.commission import _lock, require_firm_user
 from appraisers.services.selection import link
 from core import clock
 from core.errors import Conflict, DomainError, NotFound
@@ -243,3 +245,33 @@ def appraisal_fee_mark_paid(
         rules=["PRC-16"],
     )
     return fee
+
+
+# --- the declared costs ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def costs_declare(
+    *, commission: Commission, amount_fen: int, note: str, actor: Actor
+) -> Commission:
+    """The firm declares its actual costs: the fee when unsold or withdrawn (PRC-16)."""
+    c = _lock(commission)
+    require_firm_user(c, actor)
+    if hasattr(c, "fee"):
+        raise DomainError("fee_settled", "评估费已结算，不能再申报")
+    if amount_fen is None or int(amount_fen) < 0:
+        raise DomainError("invalid_amount", "实际费用不能为负")
+    before = c.actual_costs_fen
+    c.actual_costs_fen, c.actual_costs_note = int(amount_fen), (note or "")[:300]
+    c.save(update_fields=["actual_costs_fen", "actual_costs_note"])
+    audit(
+        c.request,
+        action="commission.costs_declared",
+        actor=actor,
+        subject=c.subject,
+        before={"actual_costs_fen": before},
+        after={"actual_costs_fen": c.actual_costs_fen},
+        reason=note,
+        rules=["PRC-16"],
+    )
+    return c

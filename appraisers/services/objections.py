@@ -28,14 +28,13 @@ from appraisers.services._common import (
 from appraisers.services.commission import (
     CORRECTION_KIND,
     OBJECTION_DAYS,
-    _new_report,
-    _serve,
     _transition,
     local_date,
     objection_window,
-    offer_next,
     require_firm_user,
 )
+from appraisers.services.offer import offer_next
+from appraisers.services.report import _new_report, _serve
 from appraisers.services.selection import link
 from cases.models import Party
 from core import calendar, clock

@@ -487,7 +487,7 @@ def _agreement_evaluate(req: AppraisalRequest, *, actor: Actor) -> None:
         after={"round": req.round, "firms": list(firm_ids)},
         rules=["APR-02"],
     )
-    from appraisers.services.commission import offer_next
+    from appraisers.services.offer import offer_next
 
     offer_next(request=req, actor=actor)
 
@@ -941,7 +941,7 @@ def draw_run(*, draw: LotDraw, actor: Actor) -> LotDraw:
             court=req.court,
         )
     broadcast_draw(draw.pk)
-    from appraisers.services.commission import offer_next
+    from appraisers.services.offer import offer_next
 
     offer_next(request=req, actor=actor)
     return draw
@@ -1035,7 +1035,7 @@ def request_fail(*, request: AppraisalRequest, reason: str, actor: Actor) -> App
     ):
         raise DomainError("request_closed", "该评估申请已结束")
     for c in Commission.objects.select_for_update().filter(request=req, state__in=ACTIVE_STATES):
-        from appraisers.services.commission import _end_commission
+        from appraisers.services.offer import _end_commission
 
         _end_commission(c, actor=actor, reason=reason)
     req.status = AppraisalRequest.Status.FAILED
@@ -1071,7 +1071,7 @@ def appraisal_withdraw(*, procedure_ref: str, reason: str, actor: Actor = None) 
         raise NotFound("appraisal_not_found", "评估申请不存在")
     if req.status == AppraisalRequest.Status.WITHDRAWN:
         return req
-    from appraisers.services.commission import _end_commission
+    from appraisers.services.offer import _end_commission
 
     for c in Commission.objects.select_for_update().filter(request=req, state__in=ACTIVE_STATES):
         _end_commission(c, actor=actor, reason=f"评估撤回：{reason}")
@@ -1092,4 +1092,3 @@ def appraisal_withdraw(*, procedure_ref: str, reason: str, actor: Actor = None) 
         rules=["PRC-14"],
     )
     return req
-
