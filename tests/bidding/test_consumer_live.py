@@ -17,6 +17,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from bidding import consumers, live, services
+from bidding.models import Auction, Registration
 from config.asgi import application
 from core import clock
 from core.errors import DomainError
@@ -236,7 +237,7 @@ async def test_registered_without_deposit_cannot_bid_auc17(auction):
     await comm.disconnect()
 
 
-def _registered_without_deposit(auction):
+def _registered_without_deposit(auction: Auction) -> User:
     from .engine_factories import bidder_user
 
     user = bidder_user()
@@ -351,7 +352,7 @@ async def test_priority_holder_equal_bid_passes_the_precheck_and_leads_auc26(auc
     await p.disconnect()
 
 
-def _priority_bidder(auction):
+def _priority_bidder(auction: Auction) -> tuple[Registration, bytes]:
     reg = register_active(auction, priority_rank=1)  # court-confirmed (AUC-19)
     return reg, session_cookie(reg.user)
 
