@@ -456,7 +456,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     async def send_json(self, message: dict[str, Any]) -> None:
         await self.send(text_data=live.encode(message))
 
-    async def send_error(self, code: str, message: str | None = None, **extra: Any) -> None:
+    async def send_error(self, code: str, message: str | None = None, **extra: object) -> None:
         await self.send_json(
             {"type": "error", "code": code, "message": message or ERRORS.get(code, code), **extra}
         )

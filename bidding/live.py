@@ -255,7 +255,7 @@ def bid_update(event: events.BidAccepted) -> dict[str, Any]:
     return _group_message("bid", data)
 
 
-def state_update(auction_id: int, *, kind: str = "state", **extra: Any) -> dict[str, Any] | None:
+def state_update(auction_id: int, *, kind: str = "state", **extra: object) -> dict[str, Any] | None:
     """A full state message read from the snapshot (state changes and closes are rare)."""
     try:
         snap = read_snapshot(auction_id)
