@@ -7,6 +7,8 @@ Writes go through the services (publication checks, audit); the admin only looks
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from bidding.models import (
@@ -21,13 +23,13 @@ from bidding.models import (
 
 
 class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -69,18 +71,15 @@ class RegistrationAdmin(ReadOnly):
         result = getattr(obj.auction, "result", None)
         return bool(result and result.winner_id == obj.pk)
 
-    def get_fields(self, request, obj=None):
+    def get_fields(self, request: HttpRequest, obj: Registration | None = None) -> tuple[str, ...]:
         hidden = set(self.IDENTITY_FIELDS) | {"password_hash", "proxy_max_fen", "proxy_set_at"}
         if self._revealable(obj):
             hidden -= set(self.IDENTITY_FIELDS)
-        return [
+        return tuple(
             f.name
             for f in Registration._meta.concrete_fields
             if f.name not in hidden and f.name != "id"
-        ]
-
-    def get_list_display(self, request):
-        return self.list_display
+        )
 
 
 @admin.register(Bid)

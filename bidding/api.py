@@ -10,15 +10,19 @@ Errors are ``{"code", "message", "rule"}`` with stable codes (``bidding.services
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
+from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.security import django_auth
 
 from bidding import selectors, services
-from bidding.models import Auction, AuctionState, Registration
+from bidding.models import Auction, AuctionState, CourtAction, Registration
 from core.errors import NotFound
+from core.models import User
 from core.ratelimit import check_write_rate
+from core.types import AuthedRequest
 
 router = Router(tags=["bidding"])
 S = AuctionState
@@ -150,8 +154,8 @@ def _auction_out(a: Auction) -> dict[str, Any]:
         "start_at": a.start_at,
         "end_at": a.end_at,
         "extension_count": a.extension_count,
-        "case_number": a.case.number if a.case_id else None,
-        "court": a.court.name if a.court_id else None,
+        "case_number": a.case.number if a.case is not None else None,
+        "court": a.court.name if a.court is not None else None,
     }
 
 
@@ -183,8 +187,8 @@ def _reg_out(reg: Registration) -> dict[str, Any]:
 # ---- public ---------------------------------------------------------------------------------
 @router.get("/auctions", response=list[AuctionOut])
 def auction_list(
-    request, state: str | None = None, practice: bool = False, round: str | None = None
-):
+    request: HttpRequest, state: str | None = None, practice: bool = False, round: str | None = None
+) -> list[dict[str, Any]]:
     states = [s for s in (state or "").split(",") if s] or None
     qs = selectors.auction_public_list(states=states, include_practice=practice, round=round)
     if practice:
@@ -193,7 +197,7 @@ def auction_list(
 
 
 @router.get("/auctions/{auction_id}", response=AuctionDetailOut)
-def auction_detail(request, auction_id: int):
+def auction_detail(request: HttpRequest, auction_id: int) -> dict[str, Any]:
     a = _public_auction(auction_id)
     out = _auction_out(a)
     for key in (
@@ -223,18 +227,18 @@ def auction_detail(request, auction_id: int):
 
 
 @router.get("/auctions/{auction_id}/snapshot")
-def auction_snapshot(request, auction_id: int):
+def auction_snapshot(request: HttpRequest, auction_id: int) -> dict[str, Any]:
     return selectors.auction_snapshot(auction_id)
 
 
 @router.get("/auctions/{auction_id}/bids")
-def auction_bids(request, auction_id: int):
+def auction_bids(request: HttpRequest, auction_id: int) -> list[dict[str, Any]]:
     _public_auction(auction_id)
     return selectors.auction_bid_history(auction_id)
 
 
 @router.get("/auctions/{auction_id}/result", response=ResultOut)
-def auction_result(request, auction_id: int):
+def auction_result(request: HttpRequest, auction_id: int) -> dict[str, Any]:
     a = _public_auction(auction_id)
     result = getattr(a, "result", None)
     if result is None:
@@ -254,19 +258,19 @@ def auction_result(request, auction_id: int):
 
 # ---- bidders --------------------------------------------------------------------------------
 @router.get("/auctions/{auction_id}/registration", auth=django_auth, response=RegistrationOut)
-def my_registration(request, auction_id: int):
-    reg = selectors.registration_for(request.auth, auction_id)
+def my_registration(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
+    reg = selectors.registration_for(request.user, auction_id)
     if reg is None:
         raise NotFound("not_registered", "您尚未报名参加本场拍卖")
     return _reg_out(reg)
 
 
 @router.post("/auctions/{auction_id}/registration", auth=django_auth, response=RegistrationOut)
-def register(request, auction_id: int, payload: RegistrationIn):
+def register(request: AuthedRequest, auction_id: int, payload: RegistrationIn) -> dict[str, Any]:
     check_write_rate(request, "bidding")
     reg = services.registration_create(
         auction_id=auction_id,
-        user=request.auth,
+        user=request.user,
         accept_terms=payload.accept_terms,
         eligibility_declared=payload.eligibility_declared,
         claims_priority=payload.claims_priority,
@@ -275,28 +279,30 @@ def register(request, auction_id: int, payload: RegistrationIn):
 
 
 @router.post("/registrations/{registration_id}/deposit", auth=django_auth)
-def pay_deposit(request, registration_id: int):
+def pay_deposit(request: AuthedRequest, registration_id: int) -> dict[str, Any]:
     check_write_rate(request, "bidding")
-    intent = services.registration_pay_deposit(registration_id=registration_id, user=request.auth)
+    intent = services.registration_pay_deposit(registration_id=registration_id, user=request.user)
     if intent is None:
         return {"status": "held", "practice": True}
     return {"status": intent.status, "pay_url": intent.pay_url, "amount_fen": intent.amount_fen}
 
 
 @router.post("/registrations/{registration_id}/password", auth=django_auth)
-def set_password(request, registration_id: int, payload: PasswordIn):
+def set_password(
+    request: AuthedRequest, registration_id: int, payload: PasswordIn
+) -> dict[str, Any]:
     check_write_rate(request, "bidding")
     services.registration_set_password(
-        registration_id=registration_id, user=request.auth, password=payload.password
+        registration_id=registration_id, user=request.user, password=payload.password
     )
     return {"ok": True}
 
 
 @router.post("/auctions/{auction_id}/bids", auth=django_auth, response=BidOut)
-def place_bid(request, auction_id: int, payload: BidIn):
+def place_bid(request: AuthedRequest, auction_id: int, payload: BidIn) -> dict[str, Any]:
     b = services.bid_place(
         auction_id=auction_id,
-        user=request.auth,
+        user=request.user,
         amount_fen=payload.amount_fen,
         password=payload.password,
         client_id=payload.client_id,
@@ -305,19 +311,19 @@ def place_bid(request, auction_id: int, payload: BidIn):
 
 
 @router.post("/auctions/{auction_id}/proxy", auth=django_auth)
-def set_proxy(request, auction_id: int, payload: ProxyIn):
+def set_proxy(request: AuthedRequest, auction_id: int, payload: ProxyIn) -> dict[str, Any]:
     check_write_rate(request, "bidding")
     services.proxy_bid_set(
-        auction_id=auction_id, user=request.auth, max_fen=payload.max_fen, password=payload.password
+        auction_id=auction_id, user=request.user, max_fen=payload.max_fen, password=payload.password
     )
     return selectors.auction_snapshot(auction_id)
 
 
 @router.post("/practice", auth=django_auth, response=AuctionOut)
-def practice_start(request, payload: PracticeIn):
+def practice_start(request: AuthedRequest, payload: PracticeIn) -> dict[str, Any]:
     check_write_rate(request, "bidding")
     a = services.practice_auction_start(
-        user=request.auth,
+        user=request.user,
         title=payload.title,
         starting_price_fen=payload.starting_price_fen,
         increment_fen=payload.increment_fen,
@@ -328,42 +334,56 @@ def practice_start(request, payload: PracticeIn):
 
 # ---- court staff ----------------------------------------------------------------------------
 @router.get("/court/auctions/{auction_id}/publish-check", auth=django_auth)
-def publish_check(request, auction_id: int):
+def publish_check(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
     a = Auction.objects.filter(pk=auction_id).first()
     if a is None:
         raise NotFound("auction_not_found", "拍卖不存在")
-    services._require_staff(request.auth, a)
+    services._require_staff(request.user, a)
     return {"problems": [p.as_dict() for p in services.auction_publish_problems(a)]}
 
 
 @router.post("/court/auctions/{auction_id}/publish", auth=django_auth, response=AuctionOut)
-def publish(request, auction_id: int):
+def publish(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
     check_write_rate(request, "bidding")
-    return _auction_out(services.auction_publish(auction_id=auction_id, actor=request.auth))
+    return _auction_out(services.auction_publish(auction_id=auction_id, actor=request.user))
 
 
-def _action(name: str):
-    fn = {
-        "suspend": services.auction_suspend,
-        "halt": services.auction_halt,
-        "withdraw": services.auction_withdraw,
-        "set-aside": services.auction_set_aside,
-    }[name]
+#: The court actions that take a reason (AUC-40..43): URL name → the service call.
+_REASON_ACTIONS: dict[str, Callable[[int, User, ReasonIn], CourtAction]] = {
+    "suspend": lambda auction_id, actor, p: services.auction_suspend(
+        auction_id=auction_id,
+        actor=actor,
+        reason=p.reason,
+        ground=p.ground or "court_decision",
+        document=p.document,
+    ),
+    "halt": lambda auction_id, actor, p: services.auction_halt(
+        auction_id=auction_id,
+        actor=actor,
+        reason=p.reason,
+        ground=p.ground or "court_decision",
+        document=p.document,
+    ),
+    "withdraw": lambda auction_id, actor, p: services.auction_withdraw(
+        auction_id=auction_id, actor=actor, reason=p.reason, ground=p.ground, document=p.document
+    ),
+    "set-aside": lambda auction_id, actor, p: services.auction_set_aside(
+        auction_id=auction_id,
+        actor=actor,
+        reason=p.reason,
+        ground=p.ground,
+        document=p.document,
+        follow_up=p.follow_up,
+    ),
+}
 
-    def view(request, auction_id: int, payload: ReasonIn):
+
+def _action(name: str) -> Callable[[AuthedRequest, int, ReasonIn], dict[str, Any]]:
+    fn = _REASON_ACTIONS[name]
+
+    def view(request: AuthedRequest, auction_id: int, payload: ReasonIn) -> dict[str, Any]:
         check_write_rate(request, "bidding")
-        kw: dict[str, Any] = {
-            "auction_id": auction_id,
-            "actor": request.auth,
-            "reason": payload.reason,
-        }
-        if name in ("suspend", "halt"):
-            kw.update(ground=payload.ground or "court_decision", document=payload.document)
-        elif name == "withdraw":
-            kw.update(ground=payload.ground, document=payload.document)
-        else:
-            kw.update(ground=payload.ground, document=payload.document, follow_up=payload.follow_up)
-        action = fn(**kw)
+        action = fn(auction_id, request.user, payload)
         return {"action_id": action.pk, "state": action.to_state}
 
     view.__name__ = f"court_{name.replace('-', '_')}"
@@ -375,11 +395,11 @@ for _name in ("suspend", "halt", "withdraw", "set-aside"):
 
 
 @router.post("/court/auctions/{auction_id}/resume", auth=django_auth)
-def resume(request, auction_id: int, payload: ResumeIn):
+def resume(request: AuthedRequest, auction_id: int, payload: ResumeIn) -> dict[str, Any]:
     check_write_rate(request, "bidding")
     action = services.auction_resume(
         auction_id=auction_id,
-        actor=request.auth,
+        actor=request.user,
         reason=payload.reason,
         start_at=payload.start_at,
         end_at=payload.end_at,
@@ -388,11 +408,11 @@ def resume(request, auction_id: int, payload: ResumeIn):
 
 
 @router.post("/court/auctions/{auction_id}/objection", auth=django_auth)
-def objection(request, auction_id: int, payload: ObjectionIn):
+def objection(request: AuthedRequest, auction_id: int, payload: ObjectionIn) -> dict[str, Any]:
     check_write_rate(request, "bidding")
     action = services.auction_third_party_objection(
         auction_id=auction_id,
-        actor=request.auth,
+        actor=request.user,
         objector=payload.objector,
         reason=payload.reason,
         measure=payload.measure,

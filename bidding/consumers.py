@@ -11,8 +11,9 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
@@ -22,6 +23,13 @@ from django.conf import settings
 from bidding import live
 from core.errors import DomainError
 from core.money import yuan
+
+if TYPE_CHECKING:
+    from autobahn.twisted.websocket import WebSocketServerProtocol
+    from django.contrib.auth.models import AnonymousUser
+
+    from bidding.models import Bid
+    from core.models import User
 
 log = logging.getLogger("gavel.bidding.live")
 
@@ -65,7 +73,7 @@ def _rate(value: tuple[float, float]) -> tuple[float, float]:
     return float(value[0]), float(value[1])
 
 
-def snapshot_for(auction_id: int, user: Any) -> dict[str, Any]:
+def snapshot_for(auction_id: int, user: User | AnonymousUser | None) -> dict[str, Any]:
     """The public snapshot, plus what this connection's own user may know about themself."""
     snap = live.read_snapshot(auction_id)
     you: dict[str, Any] = {"authenticated": bool(user and user.is_authenticated)}
@@ -85,17 +93,34 @@ def snapshot_for(auction_id: int, user: Any) -> dict[str, Any]:
     return snap
 
 
-def _registration_is_priority(user: Any, auction_id: int) -> tuple[bool, int | None]:
+def _registration_is_priority(
+    user: User | AnonymousUser | None, auction_id: int
+) -> tuple[bool, int | None]:
     from bidding.selectors import registration_for
 
     reg = registration_for(user, auction_id)
     return bool(reg and getattr(reg, "is_priority", False)), (reg.pk if reg else None)
 
 
-def _bid_place(**kwargs: Any) -> Any:
+def _bid_place(
+    *,
+    auction_id: int,
+    user: User,
+    amount_fen: int,
+    password: str | None = None,
+    client_id: str | None = None,
+    registration_id: int | None = None,
+) -> Bid:
     from bidding.services import bid_place
 
-    return bid_place(**kwargs)
+    return bid_place(
+        auction_id=auction_id,
+        user=user,
+        amount_fen=amount_fen,
+        password=password,
+        client_id=client_id,
+        registration_id=registration_id,
+    )
 
 
 class StaleBid(DomainError):
@@ -135,7 +160,23 @@ def bid_threads() -> int:
     return 4 if "postgresql" in settings.DATABASES["default"]["ENGINE"] else 1
 
 
-def _bid_call() -> Any:
+class _PlaceBid(Protocol):
+    """:func:`_place_unless_stale` run on a database thread."""
+
+    def __call__(
+        self,
+        *,
+        ordinary: bool,
+        auction_id: int,
+        user: User,
+        amount_fen: int,
+        password: str | None = None,
+        client_id: str | None = None,
+        registration_id: int | None = None,
+    ) -> Awaitable[Bid]: ...
+
+
+def _bid_call() -> _PlaceBid:
     threads = bid_threads()
     if threads <= 1:
         return database_sync_to_async(_place_unless_stale)
@@ -156,7 +197,16 @@ def _turn(auction_id: int) -> threading.Lock:
     return _turns[auction_id % len(_turns)]
 
 
-def _place_unless_stale(*, ordinary: bool, **kwargs: Any) -> Any:
+def _place_unless_stale(
+    *,
+    ordinary: bool,
+    auction_id: int,
+    user: User,
+    amount_fen: int,
+    password: str | None = None,
+    client_id: str | None = None,
+    registration_id: int | None = None,
+) -> Bid:
     """Runs on a database thread. Bids of one auction take turns in this process (other
     auctions' bids run beside them): a bid waiting for its turn would otherwise wait for the
     auction's row lock inside PostgreSQL, and find there that the bid before it made it stale.
@@ -164,12 +214,18 @@ def _place_unless_stale(*, ordinary: bool, **kwargs: Any) -> Any:
     committed is already known (the after-commit handler records it before the turn passes),
     so a stale bid is refused without a query. The row lock still orders bids across
     processes; the bid time is still taken under it (AUC-24)."""
-    auction_id = kwargs["auction_id"]
     with _turn(auction_id):
-        reason = stale_reason(auction_id, kwargs["amount_fen"], ordinary=ordinary)
+        reason = stale_reason(auction_id, amount_fen, ordinary=ordinary)
         if reason is not None:
             raise StaleBid(*reason, rule="AUC-20")
-        return _bid_place(**kwargs)
+        return _bid_place(
+            auction_id=auction_id,
+            user=user,
+            amount_fen=amount_fen,
+            password=password,
+            client_id=client_id,
+            registration_id=registration_id,
+        )
 
 
 class AuctionConsumer(AsyncWebsocketConsumer):
@@ -177,6 +233,13 @@ class AuctionConsumer(AsyncWebsocketConsumer):
 
     # No per-connection channel: the process's hub is the one group member (bidding.live).
     channel_layer_alias = "gavel-live-no-layer"
+
+    # Set in ``connect`` (declared here for the type checker and for ``live.Watcher``).
+    auction_id: int
+    user: User | AnonymousUser | None
+    hub: live.Hub | None = None
+    ws_protocol: WebSocketServerProtocol | None = None
+    ready: bool = False
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale DB connections before every message (a thread hop each);
@@ -194,7 +257,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         self.user = self.scope.get("user")
         self.ready = False
         self.early: list[str] = []
-        self.hub: live.Hub | None = None
+        self.hub = None
         self.msg_bucket = TokenBucket(*_rate(settings.GAVEL_LIVE_MESSAGE_RATE))
         self.bid_bucket = TokenBucket(*_rate(settings.GAVEL_LIVE_BID_RATE))
         self.priority: bool | None = None
@@ -392,7 +455,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     async def send_json(self, message: dict[str, Any]) -> None:
         await self.send(text_data=live.encode(message))
 
-    async def send_error(self, code: str, message: str | None = None, **extra: Any) -> None:
+    async def send_error(self, code: str, message: str | None = None, **extra: object) -> None:
         await self.send_json(
             {"type": "error", "code": code, "message": message or ERRORS.get(code, code), **extra}
         )

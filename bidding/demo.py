@@ -25,11 +25,16 @@ import datetime as dt
 import logging
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import clock
+
+if TYPE_CHECKING:
+    from bidding.models import Auction, Registration
+    from cases.models import Lot
+    from core.models import User
 
 log = logging.getLogger("gavel.demo")
 
@@ -47,10 +52,11 @@ def _at(when: dt.datetime) -> Iterator[None]:
         yield
     finally:
         clock.reset()
-        if saved["frozen"]:
-            clock.set_time(dt.datetime.fromisoformat(saved["frozen"]))
-        elif saved["offset"]:
-            clock.advance(dt.timedelta(seconds=float(saved["offset"])))
+        frozen, offset = saved["frozen"], saved["offset"]
+        if isinstance(frozen, str) and frozen:
+            clock.set_time(dt.datetime.fromisoformat(frozen))
+        elif isinstance(offset, int | float) and offset:
+            clock.advance(dt.timedelta(seconds=float(offset)))
 
 
 def _png() -> bytes:
@@ -74,7 +80,7 @@ def _png() -> bytes:
     )
 
 
-def _complete_pack(lot, judge) -> None:
+def _complete_pack(lot: Lot, judge: User) -> None:
     """Fill the disclosure topics and the photo AUC-09 needs, where the cases seed left gaps."""
     from django.core.files.base import ContentFile
 
@@ -102,7 +108,7 @@ def _complete_pack(lot, judge) -> None:
             )
 
 
-def _ensure_basis(lot, judge, *, amount_fen: int, at: dt.datetime) -> None:
+def _ensure_basis(lot: Lot, judge: User, *, amount_fen: int, at: dt.datetime) -> None:
     from pricing.services import pricing_skip, procedure_for_asset, reference_price_valid_for
 
     for asset in lot.assets.all():
@@ -119,7 +125,7 @@ def _ensure_basis(lot, judge, *, amount_fen: int, at: dt.datetime) -> None:
                 )
 
 
-def _start_from_basis(lot, *, at: dt.datetime, fallback_fen: int) -> int:
+def _start_from_basis(lot: Lot, *, at: dt.datetime, fallback_fen: int) -> int:
     """The lowest lawful first-round start (AUC-05: ≥ 70% of the price basis), rounded up to
     whole thousands of yuan; the demo's own figure when the lot has no basis."""
     from decimal import ROUND_UP
@@ -139,15 +145,15 @@ def _start_from_basis(lot, *, at: dt.datetime, fallback_fen: int) -> int:
 
 
 def _publish(
-    lot,
-    judge,
+    lot: Lot,
+    judge: User,
     *,
     start_at: dt.datetime,
     hours: int,
     start_fen: int,
     published_at: dt.datetime,
     title: str,
-):
+) -> Auction:
     """Draft → notices (3+ days before) → panel decisions → publish, as of ``published_at``."""
     from bidding import services
     from cases.models import Party
@@ -207,7 +213,7 @@ def _publish(
         return services.auction_publish(auction_id=auction.pk, actor=judge)
 
 
-def _register(auction, user, *, at: dt.datetime):
+def _register(auction: Auction, user: User, *, at: dt.datetime) -> Registration:
     """Register, pay the deposit through settlement (gateway confirmation), set the password."""
     from bidding import services
     from settlement.simulator import simulate_payment
@@ -228,7 +234,7 @@ def _register(auction, user, *, at: dt.datetime):
         return reg
 
 
-def _bids(auction, regs, *, times: list[dt.datetime]) -> None:
+def _bids(auction: Auction, regs: list[Registration], *, times: list[dt.datetime]) -> None:
     from bidding import services
 
     for i, when in enumerate(times):
@@ -239,6 +245,14 @@ def _bids(auction, regs, *, times: list[dt.datetime]) -> None:
             services.bid_place(
                 auction_id=auction.pk, user=reg.user, amount_fen=amount, password=DEMO_BID_PASSWORD
             )
+
+
+def _end_of(auction: Auction) -> dt.datetime:
+    """The published auction's end as now stored (late bids may have extended it)."""
+    auction.refresh_from_db()
+    if auction.end_at is None:
+        raise ValueError(f"auction {auction.pk} has no end time")
+    return auction.end_at
 
 
 def seed(ctx: dict[str, Any]) -> None:
@@ -253,14 +267,14 @@ def seed(ctx: dict[str, Any]) -> None:
     if judge is None or b1 is None or b2 is None:
         return
 
-    def fresh(key: str):
+    def fresh(key: str) -> Lot | None:
         lot = lots.get(key)
         if lot is None or Auction.objects.filter(lot=lot).exists():
             return None
         _complete_pack(lot, judge)
         return lot
 
-    def scenario(name: str, build) -> None:
+    def scenario(name: str, build: Callable[[], int | None]) -> None:
         """One demo auction; a refusal (say, a lot another seed left without a price basis)
         skips it with a log line instead of stopping the whole demo."""
         from django.db import transaction
@@ -277,7 +291,7 @@ def seed(ctx: dict[str, Any]) -> None:
             made[name] = pk
 
     # 1. Live now: the flat, bidding, ending ~2 hours from now, a few bids.
-    def build_live():
+    def build_live() -> int | None:
         lot = fresh("flat")
         if lot is not None:
             start_at = now - dt.timedelta(hours=22)
@@ -303,7 +317,7 @@ def seed(ctx: dict[str, Any]) -> None:
     scenario("live", build_live)
 
     # 2. Announced (预告): the shop, bidding in 31 days.
-    def build_scheduled():
+    def build_scheduled() -> int | None:
         lot = fresh("shop")
         if lot is not None:
             _ensure_basis(lot, judge, amount_fen=800_000 * YUAN, at=now)
@@ -323,7 +337,7 @@ def seed(ctx: dict[str, Any]) -> None:
     scenario("scheduled", build_scheduled)
 
     # 3. Ended, sold: the car (movable: 15 days' lead), balance paid, ruling served, handover on.
-    def build_sold():
+    def build_sold() -> int | None:
         lot = fresh("car")
         if lot is not None:
             published = now - dt.timedelta(days=21)
@@ -353,10 +367,10 @@ def seed(ctx: dict[str, Any]) -> None:
                     end - dt.timedelta(minutes=1),
                 ],
             )
-            a.refresh_from_db()
-            with _at(a.end_at):
+            ended = _end_of(a)
+            with _at(ended):
                 services.auction_close_due()
-            with _at(a.end_at + dt.timedelta(days=2)):
+            with _at(ended + dt.timedelta(days=2)):
                 from settlement.services import balance_pay_request
                 from settlement.simulator import simulate_payment
 
@@ -365,7 +379,7 @@ def seed(ctx: dict[str, Any]) -> None:
                         sale_ref=a.sale_ref, idempotency_key=f"demo:{a.sale_ref}:balance"
                     )
                 )
-            with _at(a.end_at + dt.timedelta(days=3)):
+            with _at(ended + dt.timedelta(days=3)):
                 services.auction_ruling_served(
                     auction_id=a.pk, actor=judge, document=f"{lot.case.number}之二执行裁定书{MARK}"
                 )
@@ -382,7 +396,7 @@ def seed(ctx: dict[str, Any]) -> None:
     scenario("sold", build_sold)
 
     # 4. Ended, unsold: the equity (a property right: 30 days' lead), no bids.
-    def build_unsold():
+    def build_unsold() -> int | None:
         lot = fresh("equity")
         if lot is not None:
             published = now - dt.timedelta(days=40)
@@ -397,8 +411,7 @@ def seed(ctx: dict[str, Any]) -> None:
                 published_at=published,
                 title=f"{lot.title}（一拍）",
             )
-            a.refresh_from_db()
-            with _at(a.end_at):
+            with _at(_end_of(a)):
                 services.auction_close_due()
             return a.pk
         return None

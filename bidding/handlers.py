@@ -6,7 +6,12 @@ in the same transaction that posts the hold (both or neither).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core.events import subscribe
+
+if TYPE_CHECKING:
+    from settlement.events import BalanceOverdue, BalancePaid, DepositHeld, DepositReleased
 
 
 def _registration_id(ref: str) -> int | None:
@@ -31,7 +36,7 @@ def _auction_id_of_sale(sale_ref: str) -> int | None:
         return None
 
 
-def on_deposit_held(event) -> None:
+def on_deposit_held(event: DepositHeld) -> None:
     from bidding.services import registration_deposit_confirmed
 
     reg_id = _registration_id(event.ref)
@@ -39,7 +44,7 @@ def on_deposit_held(event) -> None:
         registration_deposit_confirmed(registration_id=reg_id, amount_fen=event.amount_fen)
 
 
-def on_deposit_released(event) -> None:
+def on_deposit_released(event: DepositReleased) -> None:
     from bidding.services import registration_deposit_released
 
     reg_id = _registration_id(event.ref)
@@ -47,7 +52,7 @@ def on_deposit_released(event) -> None:
         registration_deposit_released(registration_id=reg_id)
 
 
-def on_balance_paid(event) -> None:
+def on_balance_paid(event: BalancePaid) -> None:
     from bidding.services import auction_balance_paid
 
     auction_id = _auction_id_of_sale(event.sale_ref)
@@ -55,7 +60,7 @@ def on_balance_paid(event) -> None:
         auction_balance_paid(auction_id=auction_id, amount_fen=event.amount_fen)
 
 
-def on_balance_overdue(event) -> None:
+def on_balance_overdue(event: BalanceOverdue) -> None:
     from bidding.services import auction_default
 
     auction_id = _auction_id_of_sale(event.sale_ref)

@@ -39,16 +39,24 @@ import threading
 import time
 import uuid
 from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 
+from bidding import events
 from core import clock
 from core.events import subscribe
+
+if TYPE_CHECKING:
+    import redis
+    import redis.asyncio as aioredis
+    from autobahn.twisted.websocket import WebSocketServerProtocol
+    from autobahn.websocket.protocol import PreparedMessage
 
 log = logging.getLogger("gavel.bidding.live")
 
@@ -101,7 +109,7 @@ def encode(message: dict[str, Any]) -> str:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 
-def _json_default(value: Any) -> Any:
+def _json_default(value: object) -> str | None:
     if isinstance(value, dt.datetime):
         return iso(value)
     if isinstance(value, dt.date):
@@ -206,25 +214,22 @@ def _ensure_info(auction_id: int) -> AuctionInfo:
 # --- messages built from the engine's events ----------------------------------------------
 
 
-def bid_update(event: Any) -> dict[str, Any]:
+def bid_update(event: events.BidAccepted) -> dict[str, Any]:
     """The group message for one accepted bid: data + its JSON text, built once."""
     auction_id = int(event.auction_id)
     if event.seq == 1 and _info.get(auction_id) is not None and _info[auction_id].seq > 1:
         _info.pop(auction_id)  # a first bid: what was known under this id is another auction's
     info = _ensure_info(auction_id)
-    extended = bool(getattr(event, "extended", False))
-    ext_count = getattr(event, "extension_count", None)
-    if ext_count is None:
-        ext_count = info.extension_count + (1 if extended else 0)
-    info.extension_count = max(info.extension_count, int(ext_count))
-    state = getattr(event, "state", None) or ("extended" if extended else info.state or "bidding")
+    extended = event.extended
+    info.extension_count = max(info.extension_count, event.extension_count)
+    state = "extended" if extended else info.state or "bidding"
     if state != info.state:
         info.state = state
         info.state_label = ""
     if event.seq >= info.seq:
         info.end_at = iso(event.end_at)
     note_price(auction_id, event.amount_fen, event.seq)
-    priority = getattr(event, "priority_rank", None) is not None
+    priority = event.priority_rank is not None
     bid = {
         "seq": event.seq,
         "code": event.bidder_code,
@@ -250,7 +255,7 @@ def bid_update(event: Any) -> dict[str, Any]:
     return _group_message("bid", data)
 
 
-def state_update(auction_id: int, *, kind: str = "state", **extra: Any) -> dict[str, Any] | None:
+def state_update(auction_id: int, *, kind: str = "state", **extra: object) -> dict[str, Any] | None:
     """A full state message read from the snapshot (state changes and closes are rare)."""
     try:
         snap = read_snapshot(auction_id)
@@ -316,47 +321,45 @@ def publish(message: dict[str, Any]) -> None:
         log.exception("could not send the live update of auction %s", message["auction_id"])
 
 
-def on_bid_accepted(event: Any) -> None:
+def on_bid_accepted(event: events.BidAccepted) -> None:
     publish(bid_update(event))
 
 
-def on_state_changed(event: Any) -> None:
+def on_state_changed(event: events.AuctionStateChanged) -> None:
     info = _info[int(event.auction_id)]
-    info.state = getattr(event, "new", info.state)
-    message = state_update(
-        int(event.auction_id), kind="state", old_state=getattr(event, "old", None)
-    )
+    info.state = event.new
+    message = state_update(int(event.auction_id), kind="state", old_state=event.old)
     if message:
         publish(message)
 
 
-def on_closed(event: Any) -> None:
-    message = state_update(
-        int(event.auction_id), kind="closed", outcome=getattr(event, "outcome", None)
-    )
+def on_closed(event: events.AuctionClosed) -> None:
+    message = state_update(int(event.auction_id), kind="closed", outcome=event.outcome)
     if message:
         publish(message)
 
 
 def _subscribe() -> None:
-    try:
-        from bidding import events
-    except ImportError:  # the engine's events are not there yet
-        return
-    for name, handler in (
-        ("BidAccepted", on_bid_accepted),
-        ("AuctionStateChanged", on_state_changed),
-        ("AuctionClosed", on_closed),
-    ):
-        event_type = getattr(events, name, None)
-        if event_type is not None:
-            subscribe(event_type, handler)
+    subscribe(events.BidAccepted, on_bid_accepted)
+    subscribe(events.AuctionStateChanged, on_state_changed)
+    subscribe(events.AuctionClosed, on_closed)
 
 
 _subscribe()
 
 
 # --- the per-process hub ------------------------------------------------------------------
+
+
+class Watcher(Protocol):
+    """One local websocket the hub writes to (``bidding.consumers.AuctionConsumer``)."""
+
+    #: daphne's connection, when the hub may write prepared frames to it directly.
+    ws_protocol: WebSocketServerProtocol | None
+    #: False until the connection has sent its snapshot (earlier pushes wait in ``push``).
+    ready: bool
+
+    async def push(self, text: str) -> None: ...
 
 
 @dataclass
@@ -366,7 +369,7 @@ class _Flow:
     last_sent: float = float("-inf")
     last_cost: float = 0.0  # seconds the last fan-out took
     pending: list[dict[str, Any]] = field(default_factory=list)
-    task: asyncio.Task | None = None
+    task: asyncio.Task[None] | None = None
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     counts_sent: tuple[int, int | None] | None = None
 
@@ -381,16 +384,16 @@ class Hub:
         self.loop = loop
         self.layer = get_channel_layer()
         self.channel: str | None = None
-        self.watchers: dict[int, set[Any]] = defaultdict(set)
+        self.watchers: dict[int, set[Watcher]] = defaultdict(set)
         self.joined: set[int] = set()
         self.flows: dict[int, _Flow] = defaultdict(_Flow)
         self.outbox: deque[dict[str, Any]] = deque()
         self.outbox_wakeup = asyncio.Event()
-        self.tasks: list[asyncio.Task] = []
+        self.tasks: list[asyncio.Task[None]] = []
         self.started = False
         self.join_lock = asyncio.Lock()
         self.totals: dict[int, int] = {}
-        self._redis = None
+        self._redis: aioredis.Redis | None = None
 
     # lifecycle ---------------------------------------------------------------------------
 
@@ -446,7 +449,7 @@ class Hub:
 
     # watchers ----------------------------------------------------------------------------
 
-    async def join(self, consumer: Any, auction_id: int) -> None:
+    async def join(self, consumer: Watcher, auction_id: int) -> None:
         async with self.join_lock:
             if not self.started:
                 await self._start()
@@ -455,7 +458,7 @@ class Hub:
                 await self.layer.group_add(group_name(auction_id), self.channel)
                 self.joined.add(auction_id)
 
-    async def leave(self, consumer: Any, auction_id: int) -> None:
+    async def leave(self, consumer: Watcher, auction_id: int) -> None:
         async with self.join_lock:
             self.watchers[auction_id].discard(consumer)
             if not self.watchers[auction_id]:
@@ -618,11 +621,11 @@ class Hub:
         acknowledgements are not held behind it.
         """
         started = time.monotonic()
-        prepared: dict[int, Any] = {}
+        prepared: dict[int, PreparedMessage] = {}
         for i, consumer in enumerate(list(self.watchers.get(auction_id, ()))):
             try:
-                proto = getattr(consumer, "ws_protocol", None)
-                if proto is not None and getattr(consumer, "ready", False):
+                proto = consumer.ws_protocol
+                if proto is not None and consumer.ready:
                     if proto.state == proto.STATE_OPEN:
                         frame = prepared.get(id(proto.factory))
                         if frame is None:
@@ -682,19 +685,20 @@ class Hub:
             for auction_id in auction_ids:
                 self.totals[auction_id] = self.local_count(auction_id)
             return
-        if self._redis is None:
+        client = self._redis
+        if client is None:
             import redis.asyncio as aioredis
 
-            self._redis = aioredis.from_url(url, socket_timeout=5)
+            client = self._redis = aioredis.from_url(url, socket_timeout=5)
         now = int(time.time())
         for auction_id in auction_ids:
             key = WATCHERS_KEY.format(auction_id)
-            await self._redis.hset(key, PROCESS_ID, f"{self.local_count(auction_id)}:{now}")
-            await self._redis.expire(key, COUNTS_STALE_SECONDS * 4)
-            self.totals[auction_id] = _sum_fresh(await self._redis.hgetall(key), now)
+            await client.hset(key, PROCESS_ID, f"{self.local_count(auction_id)}:{now}")
+            await client.expire(key, COUNTS_STALE_SECONDS * 4)
+            self.totals[auction_id] = _sum_fresh(await client.hgetall(key), now)
 
 
-def _write_frame(proto: Any, frame: Any) -> None:
+def _write_frame(proto: WebSocketServerProtocol, frame: PreparedMessage) -> None:
     """Write a prepared frame to one daphne connection.
 
     Twisted never writes at once: ``transport.write`` buffers and registers the socket with
@@ -703,10 +707,13 @@ def _write_frame(proto: Any, frame: Any) -> None:
     connection is plain TCP and nothing is waiting in its buffers, the frame is sent on the
     socket here; whatever the kernel does not take goes to Twisted's buffer as usual. Anything
     else (TLS, a backlog, a closing connection) takes autobahn's own path."""
-    transport = proto.transport
+    # ``object``, not autobahn's ``ITransport``: its zope base is untyped, which would keep
+    # mypy from narrowing it to Twisted's TCP server below.
+    transport: object = proto.transport
     if (
         _TCP_SERVER is not None
-        and type(transport) is _TCP_SERVER
+        and isinstance(transport, _TCP_SERVER)
+        and type(transport) is _TCP_SERVER  # plain TCP only, never a subclass
         and transport.connected
         and not transport.disconnecting
         and not getattr(transport, "_writeDisconnected", True)
@@ -728,13 +735,19 @@ def _write_frame(proto: Any, frame: Any) -> None:
     proto.sendPreparedMessage(frame)
 
 
+_TCP_SERVER: type[tcp.Server] | None
 try:
-    from twisted.internet.tcp import Server as _TCP_SERVER
+    from twisted.internet import tcp
+
+    _TCP_SERVER = tcp.Server
 except ImportError:  # not under daphne
     _TCP_SERVER = None
 
+#: An ASGI ``send`` callable.
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-def websocket_protocol(send: Any) -> Any | None:
+
+def websocket_protocol(send: Send | None) -> WebSocketServerProtocol | None:
     """The server's websocket connection behind an ASGI ``send``, when it is daphne's autobahn
     protocol (``send`` is daphne's ``partial(handle_reply, protocol)``, possibly wrapped by
     channels' session middleware); ``None`` for anything else, which then gets plain ASGI
@@ -758,7 +771,7 @@ def websocket_protocol(send: Any) -> Any | None:
     return None
 
 
-def _sum_fresh(fields: dict[Any, Any], now: int) -> int:
+def _sum_fresh(fields: Mapping[bytes | str, bytes | str], now: int) -> int:
     total = 0
     for raw in fields.values():
         try:
@@ -806,10 +819,10 @@ def watcher_count(auction_id: int) -> int:
     return hub.watcher_total(auction_id) if hub is not None else 0
 
 
-_sync_clients: dict[str, Any] = {}
+_sync_clients: dict[str, redis.Redis] = {}
 
 
-def _sync_redis(url: str):
+def _sync_redis(url: str) -> redis.Redis:
     import redis
 
     client = _sync_clients.get(url)

@@ -8,7 +8,8 @@ code in the history once the auction has closed (``revealed_bidders``).
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Q, QuerySet
 
@@ -24,11 +25,16 @@ from bidding.models import (
 )
 from core import clock
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from core.models import User
+
 S = AuctionState
 PUBLIC_STATES = [s for s in AuctionState.values if s != S.DRAFT]
 
 
-def _iso(value) -> str | None:
+def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
@@ -146,7 +152,7 @@ def reveals_bidders(auction: Auction) -> bool:
 
 def _bidder_name(reg: Registration) -> str:
     """The registered bidder's name, joint bidders' names after it (no ID numbers)."""
-    main = reg.identity.name if reg.identity_id else str(reg.user)
+    main = reg.identity.name if reg.identity is not None else str(reg.user)
     members = [m.identity.name for m in reg.members.select_related("identity").order_by("pk")]
     return "、".join([main, *members])
 
@@ -164,7 +170,16 @@ def revealed_bidders(auction: Auction) -> dict[str, str]:
     return {r.bidder_code: _bidder_name(r) for r in regs if r.bidder_code}
 
 
-def revealed_bidder_rows(auction: Auction) -> list[dict[str, Any]]:
+class RevealedBidder(TypedDict):
+    """One row of :func:`revealed_bidder_rows`."""
+
+    code: str
+    name: str
+    best_fen: int | None
+    winner: bool
+
+
+def revealed_bidder_rows(auction: Auction) -> list[RevealedBidder]:
     """The revealed bidders for a results card: code, name, highest bid, winner first."""
     names = revealed_bidders(auction)
     if not names:
@@ -177,7 +192,7 @@ def revealed_bidder_rows(auction: Auction) -> list[dict[str, Any]]:
     ):
         best[code] = max(best.get(code, 0), amount)
     rows = [
-        {"code": c, "name": n, "best_fen": best.get(c), "winner": bool(winner) and c == winner}
+        RevealedBidder(code=c, name=n, best_fen=best.get(c), winner=bool(winner) and c == winner)
         for c, n in names.items()
     ]
     rows.sort(key=lambda r: (not r["winner"], -(r["best_fen"] or 0), r["code"]))
@@ -194,9 +209,9 @@ def auction_price_floor(auction_id: int) -> int | None:
     return Auction.objects.filter(pk=auction_id).values_list("current_price_fen", flat=True).first()
 
 
-def registration_for(user: Any, auction_id: int) -> Registration | None:
+def registration_for(user: User | AnonymousUser | None, auction_id: int) -> Registration | None:
     """The user's own registration (as bidder or as the agent) for one auction."""
-    if not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return None
     return (
         Registration.objects.filter(auction_id=auction_id)

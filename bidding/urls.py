@@ -1,8 +1,6 @@
 """Pages of bidding, mounted at /bidding/: the public auction page, the bidder's steps, and
 the court pages (``bidding/court_urls.py``, by the engine) under /bidding/court/."""
 
-from importlib import import_module
-
 from django.urls import URLPattern, URLResolver, include, path
 
 from bidding import views
@@ -18,12 +16,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("auctions/<int:auction_id>/register/", views.register, name="register"),
     path("auctions/<int:auction_id>/deposit/", views.deposit, name="deposit"),
     path("auctions/<int:auction_id>/password/", views.password, name="password"),
+    path("court/", include("bidding.court_urls")),
 ]
-
-try:
-    import_module("bidding.court_urls")
-except ModuleNotFoundError as exc:  # the court pages are not there yet
-    if exc.name != "bidding.court_urls":
-        raise
-else:
-    urlpatterns.append(path("court/", include("bidding.court_urls")))

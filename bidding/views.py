@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +27,9 @@ from bidding.models import Auction, AuctionState, Registration
 from bidding.selectors import auction_bid_history, auction_snapshot, registration_for
 from core import clock
 from core.errors import DomainError
+from core.models import User
 from core.ratelimit import write_rate_limited
+from core.types import AuthedRequest
 
 S = AuctionState
 PRE_BIDDING = {S.SCHEDULED}
@@ -60,12 +63,13 @@ def _snapshot(auction_id: int) -> dict[str, Any]:
 
 def _disclosures(auction: Auction) -> list[dict[str, Any]]:
     """Each asset of the lot with its current disclosures and photos (AUC-09)."""
-    if auction.lot_id is None:
+    lot = auction.lot
+    if lot is None:
         return []
     from cases.selectors import current_disclosures
 
     out = []
-    for asset in auction.lot.assets.all().order_by("pk"):
+    for asset in lot.assets.all().order_by("pk"):
         files = []
         if hasattr(asset, "files"):
             files = [f for f in asset.files.all() if getattr(f, "file", None)]
@@ -81,7 +85,7 @@ def _disclosures(auction: Auction) -> list[dict[str, Any]]:
     return out
 
 
-def _bidder_step(auction: Auction, reg: Registration | None, user: Any) -> str:
+def _bidder_step(auction: Auction, reg: Registration | None, user: User | AnonymousUser) -> str:
     """Where the signed-in user is on the way to bidding (as a registrant or as the agent)."""
     still_open = auction.state in PRE_BIDDING | LIVE | PAUSED
     if not user.is_authenticated:
@@ -152,17 +156,20 @@ def _percent(value: Decimal) -> str:
 
 
 def _registration_facts(
-    auction: Auction, reg: Registration | None, user: Any
+    auction: Auction, reg: Registration | None, user: User | AnonymousUser
 ) -> dict[str, Any] | None:
     """What the registrant (or the agent) sees about their own registration: joint shares and
     the agent's confirmation (AUC-14). Only the accounts the registrant typed are named, and
     only to the registrant; the agent learns no more than that they act for a registration."""
     if reg is None:
         return None
-    is_agent = reg.user_id != getattr(user, "pk", None)
+    is_agent = reg.user_id != user.pk
     rows = [] if is_agent else list(reg.members.select_related("user").order_by("pk"))
     members = [
-        {"username": m.user.username if m.user_id else "—", "share": _percent(m.share_percent)}
+        {
+            "username": m.user.username if m.user is not None else "—",
+            "share": _percent(m.share_percent),
+        }
         for m in rows
     ]
     own_share = _percent(Decimal(100) - sum((m.share_percent for m in rows), Decimal(0)))
@@ -171,13 +178,13 @@ def _registration_facts(
         "is_agent": is_agent,
         "members": members,
         "own_share": own_share,
-        "agent_username": reg.agent_user.username if reg.agent_user_id else "",
+        "agent_username": reg.agent_user.username if reg.agent_user is not None else "",
         "agent_confirmed": bool(reg.agent_confirmed_at),
         "agent_too_late": bool(reg.agent_user_id and not reg.agent_confirmed_at and started),
     }
 
 
-def _labels() -> dict[str, str]:
+def _labels() -> dict[str, str | dict[str, str]]:
     """Strings the browser shows, translated here so the script has no language of its own."""
     return {
         "current_price": _("当前价"),
@@ -249,7 +256,7 @@ def _render_page(
         "labels": _labels(),
     }
     lot_restricted = bool(
-        auction.lot_id and auction.lot.assets.filter(purchase_restricted=True).exists()
+        auction.lot is not None and auction.lot.assets.filter(purchase_restricted=True).exists()
     )
     if step == "register" and register_form is None:
         register_form = RegistrationForm(user=user)
@@ -302,7 +309,7 @@ def auction_bids(request: HttpRequest, auction_id: int) -> HttpResponse:
 
 def _with_times(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """History rows for templates: the ISO time also as an aware datetime (shown in 北京时间)."""
-    out = []
+    out: list[dict[str, Any]] = []
     for row in rows:
         at = row.get("at")
         out.append({**row, "at_dt": dt.datetime.fromisoformat(at) if isinstance(at, str) else at})
@@ -316,7 +323,7 @@ def _back(auction_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @write_rate_limited("bidding-register")
-def register(request: HttpRequest, auction_id: int) -> HttpResponse:
+def register(request: AuthedRequest, auction_id: int) -> HttpResponse:
     """报名: accept the terms (and declare purchase eligibility where the lot needs it, AUC-13),
     optionally with co-bidders and their shares (共同竞买) and an agent (委托代理, AUC-14).
 
@@ -352,7 +359,7 @@ def register(request: HttpRequest, auction_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @write_rate_limited("bidding-deposit")
-def deposit(request: HttpRequest, auction_id: int) -> HttpResponse:
+def deposit(request: AuthedRequest, auction_id: int) -> HttpResponse:
     """交纳保证金: the engine asks settlement for a payment; the bidder goes to pay it."""
     from bidding.services import registration_pay_deposit
 
@@ -383,7 +390,7 @@ def deposit(request: HttpRequest, auction_id: int) -> HttpResponse:
 @login_required
 @require_POST
 @write_rate_limited("bidding-password")
-def password(request: HttpRequest, auction_id: int) -> HttpResponse:
+def password(request: AuthedRequest, auction_id: int) -> HttpResponse:
     """设置竞价密码 (AUC-17): asked with every bid, stored hashed."""
     from bidding.services import registration_set_password
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from bidding.models import Auction, AuctionResult, Bid, Registration
+from core.models import User
 from marketplace.listings import auction_url
 
-REG_STATUS_DEPOSIT = {
+REG_STATUS_DEPOSIT: dict[str, str] = {
     Registration.Status.PENDING_DEPOSIT: "待交",
     Registration.Status.ACTIVE: "冻结中",
     Registration.Status.WINNER: "冻结中（成交后抵作价款）",
@@ -23,7 +24,7 @@ REG_STATUS_DEPOSIT = {
 }
 
 
-def identity_status(user: Any) -> dict[str, Any]:
+def identity_status(user: User) -> dict[str, Any]:
     from cases.models import Identity
     from cases.selectors import verified_identity_for
 
@@ -68,11 +69,7 @@ def _settlement_deposit(reg: Registration) -> dict[str, Any] | None:
         from settlement.models import DepositHold
     except ImportError:  # settlement not installed in this checkout
         return None
-    refs = [
-        r
-        for r in (getattr(reg, "money_ref", None), getattr(reg, "deposit_ref", None), reg.ref)
-        if r
-    ]
+    refs = [r for r in (reg.money_ref, reg.deposit_ref, reg.ref) if r]
     hold = DepositHold.objects.filter(ref__in=refs).order_by("-pk").first()
     if hold is None:
         return None
@@ -89,13 +86,13 @@ def _settlement_deposit(reg: Registration) -> dict[str, Any] | None:
     }
 
 
-def registrations_of(user: Any) -> list[dict[str, Any]]:
+def registrations_of(user: User) -> list[dict[str, Any]]:
     regs = (
         Registration.objects.filter(user=user, auction__is_practice=False)
         .select_related("auction", "auction__court")
         .order_by("-created_at", "-pk")
     )
-    out = []
+    out: list[dict[str, Any]] = []
     for reg in regs:
         a = reg.auction
         out.append(
@@ -115,7 +112,7 @@ def registrations_of(user: Any) -> list[dict[str, Any]]:
     return out
 
 
-def bids_of(user: Any, limit: int = 200) -> list[Bid]:
+def bids_of(user: User, limit: int = 200) -> list[Bid]:
     return list(
         Bid.objects.filter(registration__user=user, auction__is_practice=False)
         .select_related("auction")
@@ -152,19 +149,20 @@ def _balance_due(auction: Auction) -> dict[str, Any] | None:
     }
 
 
-def wins_of(user: Any) -> list[dict[str, Any]]:
+def wins_of(user: User) -> list[dict[str, Any]]:
     """Auctions this person won, with the balance still due and how to pay it."""
     results = (
         AuctionResult.objects.filter(winner__user=user, outcome=AuctionResult.Outcome.SOLD)
         .select_related("auction", "auction__court", "auction__case", "winner")
         .order_by("-closed_at")
     )
-    out = []
+    out: list[dict[str, Any]] = []
     for r in results:
         a: Auction = r.auction
         if a.is_practice:
             continue
-        applied = r.winner.deposit_held_fen or 0
+        # A sold result always names its winner (the query joins through it).
+        applied = (r.winner.deposit_held_fen or 0) if r.winner is not None else 0
         due = _balance_due(a)
         if due is not None:
             balance = due["outstanding_fen"]
@@ -173,6 +171,7 @@ def wins_of(user: Any) -> list[dict[str, Any]]:
             balance = 0 if r.balance_paid_at else max(0, (r.price_fen or 0) - applied)
             due_at = r.balance_due_at
         court = a.court
+        case = a.case
         out.append(
             {
                 "result": r,
@@ -187,14 +186,14 @@ def wins_of(user: Any) -> list[dict[str, Any]]:
                 else ("已缴清" if r.balance_paid_at else "待缴纳"),
                 "balance_paid_at": r.balance_paid_at,
                 "defaulted": a.state == "defaulted",
-                "case_number": a.case.number if a.case_id else "",
+                "case_number": case.number if case is not None else "",
                 # FND-04: pay into the case account, memo with case number, payer and purpose.
                 "pay_to": {
-                    "case_account_no": _case_account(a.case_id) if a.case_id else "",
+                    "case_account_no": _case_account(case.pk) if case is not None else "",
                     "name": court.master_account_name if court else "",
                     "bank": court.master_account_bank if court else "",
                     "master_account_no": court.master_account_no if court else "",
-                    "memo": f"{a.case.number} 成交余款 {a.title}" if a.case_id else "",
+                    "memo": f"{case.number} 成交余款 {a.title}" if case is not None else "",
                 },
                 "confirmation_text": r.confirmation_text,
                 "ruling_document": r.ruling_document,
@@ -205,7 +204,7 @@ def wins_of(user: Any) -> list[dict[str, Any]]:
     return out
 
 
-def account_overview(user: Any) -> dict[str, Any]:
+def account_overview(user: User) -> dict[str, Any]:
     return {
         "identity": identity_status(user),
         "registrations": registrations_of(user),

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from bidding.models import OPEN_STATES, Auction, AuctionState
+from bidding.events import AuctionPublished
+from bidding.models import OPEN_STATES, Auction, AuctionState, Bid
 from core import clock
+from core.models import User
 from core.money import yuan
 from core.rulesettings import SettingSpec, get_setting, register
 from marketplace import notices
@@ -129,8 +130,9 @@ def _send_reminder(watch: Watch, kind: str, for_time: dt.datetime) -> None:
     else:
         subject = "关注的拍品即将结束"
         price = a.current_price_fen if a.current_price_fen is not None else a.starting_price_fen
+        ends = a.end_at or for_time  # an open auction always has an end (``for_time`` is it)
         body = (
-            f"您关注的“{a.title}”将于 {_local(a.end_at)} 结束竞价（最后5分钟内有出价将延时），"
+            f"您关注的“{a.title}”将于 {_local(ends)} 结束竞价（最后5分钟内有出价将延时），"
             f"当前价 {yuan(price)} 元。"
         )
     notices.send(
@@ -161,7 +163,6 @@ def outbid_alerts_send(*, now: dt.datetime | None = None, limit: int = 200) -> i
     from django.db.models import F, Value
     from django.db.models.functions import Coalesce
 
-    from bidding.models import Bid
     from marketplace.models import OutbidCursor
 
     now = now or clock.now()
@@ -202,15 +203,14 @@ def outbid_alerts_send(*, now: dt.datetime | None = None, limit: int = 200) -> i
     return sent
 
 
-def _send_outbid(a: Auction, user: Any, bid: Any) -> None:
+def _send_outbid(a: Auction, user: User, bid: Bid) -> None:
+    # The auctions read for alerts all have an end (``end_at__gte`` in the query).
+    ends = f"竞价结束时间 {_local(a.end_at)}（以页面为准）。" if a.end_at is not None else ""
     notices.send(
         user=user,
         topic="marketplace.outbid",
         subject="您的出价已被超越",
-        body=(
-            f"“{a.title}”有新的出价 {yuan(bid.amount_fen)} 元，您已不再领先。"
-            f"竞价结束时间 {_local(a.end_at)}（以页面为准）。"
-        ),
+        body=f"“{a.title}”有新的出价 {yuan(bid.amount_fen)} 元，您已不再领先。{ends}",
         key=f"outbid:{a.pk}:{bid.seq}:{user.pk}",
         link=auction_url(a.pk),
         court=a.court_id,
@@ -226,7 +226,7 @@ def saved_search_matches(search: SavedSearch, auction_id: int) -> bool:
     return listing_queryset(query).filter(pk=auction_id).exists()
 
 
-def on_auction_published(event: Any) -> None:
+def on_auction_published(event: AuctionPublished) -> None:
     """New listing: tell each person whose saved search matches it (once per search and auction)."""
     a = (
         Auction.objects.filter(pk=event.auction_id, is_practice=False)
@@ -255,7 +255,6 @@ def on_auction_published(event: Any) -> None:
 
 def connect() -> None:
     """Wire the subscriptions and the periodic task (``MarketplaceConfig.ready``)."""
-    from bidding.events import AuctionPublished
     from core.events import subscribe
     from core.worker import register_task
 

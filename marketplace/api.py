@@ -10,6 +10,7 @@ close (REC-05).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -19,6 +20,7 @@ from ninja.security import django_auth
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.models import STAFF_ROLES
 from core.ratelimit import check_write_rate
+from core.types import AuthedRequest
 from marketplace import selectors
 from marketplace.account import account_overview
 from marketplace.filters import parse_listing_query
@@ -44,11 +46,11 @@ from marketplace.workbench import workbench_items
 router = Router(tags=["marketplace"])
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _staff(request: HttpRequest) -> None:
+def _staff(request: AuthedRequest) -> None:
     user = request.user
     if not (user.is_authenticated and user.role in STAFF_ROLES and user.court_id):
         raise PermissionDenied("forbidden", "仅限法院工作人员")
@@ -58,7 +60,7 @@ def _staff(request: HttpRequest) -> None:
 
 
 @router.get("/auctions")
-def auctions(request: HttpRequest):
+def auctions(request: HttpRequest) -> dict[str, Any]:
     """Search listings. Query: q, kind, region, price_min, price_max (yuan), round, state,
     loan, restricted, court, sort, page, per_page."""
     query = parse_listing_query(request.GET)
@@ -74,12 +76,13 @@ def auctions(request: HttpRequest):
 
 
 @router.get("/auctions/{auction_id}")
-def auction(request: HttpRequest, auction_id: int):
+def auction(request: HttpRequest, auction_id: int) -> dict[str, Any]:
     a = public_auctions().select_related("court", "lot", "case").filter(pk=auction_id).first()
     if a is None:
         raise NotFound("auction_not_found", "拍卖不存在")
     (row,) = listing_rows([a], request.user)
     out = row_json(row)
+    slots = selectors.viewing_slots_for_lot(a.lot_id, request.user) if a.lot_id is not None else []
     out["viewing_slots"] = [
         {
             "slot_id": s["slot"].pk,
@@ -89,13 +92,13 @@ def auction(request: HttpRequest, auction_id: int):
             "places_left": s["left"],
             "my_request": s["mine"].status if s["mine"] else None,
         }
-        for s in selectors.viewing_slots_for_lot(a.lot_id, request.user)
+        for s in slots
     ]
     return out
 
 
 @router.get("/calendar")
-def calendar(request: HttpRequest, days: int = 30):
+def calendar(request: HttpRequest, days: int = 30) -> list[dict[str, Any]]:
     if not 1 <= days <= 90:
         raise DomainError("invalid_days", "天数须在 1 至 90 之间", field="days")
     return [
@@ -108,7 +111,7 @@ def calendar(request: HttpRequest, days: int = 30):
 
 
 @router.get("/results")
-def results(request: HttpRequest, page: int = 1):
+def results(request: HttpRequest, page: int = 1) -> dict[str, Any]:
     if page < 1:
         raise DomainError("invalid_page", "页码必须是正整数", field="page")
     data = results_page(page=page)
@@ -121,12 +124,12 @@ def results(request: HttpRequest, page: int = 1):
 
 
 @router.get("/results/{auction_id}")
-def result(request: HttpRequest, auction_id: int):
+def result(request: HttpRequest, auction_id: int) -> dict[str, Any]:
     return result_json(result_detail(auction_id))
 
 
 @router.get("/cases/{case_id}/transparency")
-def transparency(request: HttpRequest, case_id: int):
+def transparency(request: HttpRequest, case_id: int) -> dict[str, Any]:
     data = case_transparency(case_id)
     data["case"]["filed_on"] = data["case"]["filed_on"].isoformat()
     data["steps"] = [{**s, "at": _iso(s["at"])} for s in data["steps"]]
@@ -137,20 +140,20 @@ def transparency(request: HttpRequest, case_id: int):
 
 
 @router.get("/watchlist", auth=django_auth)
-def watchlist(request: HttpRequest):
+def watchlist(request: AuthedRequest) -> list[dict[str, Any]]:
     auctions = [w.auction for w in selectors.watches_of(request.user)]
     return [row_json(r) for r in listing_rows(auctions, request.user)]
 
 
 @router.put("/watchlist/{auction_id}", auth=django_auth)
-def watch(request: HttpRequest, auction_id: int):
+def watch(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
     check_write_rate(request, "marketplace.watch")
     w = watch_add(user=request.user, auction_id=auction_id)
     return {"auction_id": w.auction_id, "watched": True, "since": _iso(w.created_at)}
 
 
 @router.delete("/watchlist/{auction_id}", auth=django_auth)
-def unwatch(request: HttpRequest, auction_id: int):
+def unwatch(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
     check_write_rate(request, "marketplace.watch")
     return {
         "auction_id": auction_id,
@@ -166,7 +169,7 @@ class SavedSearchIn(Schema):
 
 
 @router.get("/saved-searches", auth=django_auth)
-def saved_searches(request: HttpRequest):
+def saved_searches(request: AuthedRequest) -> list[dict[str, Any]]:
     return [
         {
             "id": s.pk,
@@ -180,7 +183,7 @@ def saved_searches(request: HttpRequest):
 
 
 @router.post("/saved-searches", auth=django_auth)
-def saved_search_add(request: HttpRequest, payload: SavedSearchIn):
+def saved_search_add(request: AuthedRequest, payload: SavedSearchIn) -> dict[str, Any]:
     check_write_rate(request, "marketplace.search")
     s = saved_search_create(
         user=request.user, params=payload.params, name=payload.name, notify=payload.notify
@@ -189,7 +192,7 @@ def saved_search_add(request: HttpRequest, payload: SavedSearchIn):
 
 
 @router.delete("/saved-searches/{search_id}", auth=django_auth)
-def saved_search_remove(request: HttpRequest, search_id: int):
+def saved_search_remove(request: AuthedRequest, search_id: int) -> dict[str, Any]:
     saved_search_delete(search_id=search_id, user=request.user)
     return {"deleted": True}
 
@@ -203,7 +206,7 @@ class ViewingIn(Schema):
 
 
 @router.post("/viewing-slots/{slot_id}/requests", auth=django_auth)
-def viewing(request: HttpRequest, slot_id: int, payload: ViewingIn):
+def viewing(request: AuthedRequest, slot_id: int, payload: ViewingIn) -> dict[str, Any]:
     check_write_rate(request, "marketplace.viewing")
     appt = viewing_request(
         slot_id=slot_id, user=request.user, contact_phone=payload.contact_phone, note=payload.note
@@ -212,7 +215,7 @@ def viewing(request: HttpRequest, slot_id: int, payload: ViewingIn):
 
 
 @router.get("/account", auth=django_auth)
-def account(request: HttpRequest):
+def account(request: AuthedRequest) -> dict[str, Any]:
     data = account_overview(request.user)
     ident = data["identity"]
     return {
@@ -259,7 +262,7 @@ class PracticeIn(Schema):
 
 
 @router.post("/practice", auth=django_auth)
-def practice(request: HttpRequest, payload: PracticeIn):
+def practice(request: AuthedRequest, payload: PracticeIn) -> dict[str, Any]:
     check_write_rate(request, "marketplace.practice")
     a = practice_start(user=request.user, scenario=payload.scenario)
     return {"auction_id": a.pk, "url": f"/bidding/auctions/{a.pk}/", "end_at": _iso(a.end_at)}
@@ -269,7 +272,7 @@ def practice(request: HttpRequest, payload: PracticeIn):
 
 
 @router.get("/workbench", auth=django_auth)
-def workbench(request: HttpRequest):
+def workbench(request: AuthedRequest) -> list[dict[str, Any]]:
     _staff(request)
     return [
         {
@@ -289,7 +292,7 @@ def workbench(request: HttpRequest):
 
 
 @router.get("/statistics", auth=django_auth)
-def statistics(request: HttpRequest):
+def statistics(request: AuthedRequest) -> HttpResponse | dict[str, Any]:
     """Query: freq (month/quarter/year/all), from, to (YYYY-MM-DD), format=csv for a file."""
     # Imported here: the statistics compute with pandas, which loading the URLconf should not import.
     from marketplace.statistics import court_statistics, parse_statistics_params

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Lot
+from core.models import Court
+
+
+class LotChoiceField(forms.ModelChoiceField):
+    """A lot of the court, shown with its case number."""
+
+    def label_from_instance(self, obj: Lot) -> str:
+        return f"{obj.title}（{obj.case.number}）"
 
 
 class ViewingSlotForm(forms.Form):
-    lot = forms.ModelChoiceField(
+    lot = LotChoiceField(
         label=_("拍品"),
         queryset=Lot.objects.none(),
         error_messages={"required": _("请选择拍品"), "invalid_choice": _("拍品不存在")},
@@ -43,9 +53,8 @@ class ViewingSlotForm(forms.Form):
     )
     note = forms.CharField(label=_("说明"), max_length=300, required=False)
 
-    def __init__(self, *args, court=None, **kwargs):
+    def __init__(self, *args: Any, court: Court | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lot"].queryset = (
-            Lot.objects.filter(case__court=court).select_related("case").order_by("-pk")
-        )
-        self.fields["lot"].label_from_instance = lambda lot: f"{lot.title}（{lot.case.number}）"
+        lot = self.fields["lot"]
+        assert isinstance(lot, LotChoiceField)  # deep-copied from the declaration above
+        lot.queryset = Lot.objects.filter(case__court=court).select_related("case").order_by("-pk")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.paginator import Paginator
 from django.db.models import (
@@ -25,6 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 
@@ -33,6 +34,12 @@ from cases.models import Asset, AssetFile
 from core import clock
 from marketplace.filters import KINDS, ListingQuery
 from marketplace.models import ListingInfo, Watch
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from django_stubs_ext import WithAnnotations
+
+    from core.models import User
 
 S = AuctionState
 STATE_GROUP_STATES: dict[str, list[str]] = {
@@ -59,7 +66,16 @@ def public_auctions() -> QuerySet[Auction]:
     return Auction.objects.filter(is_practice=False, lot__isnull=False).exclude(state=S.DRAFT)
 
 
-def _annotated(qs: QuerySet[Auction]) -> QuerySet[Auction]:
+class _ListingAnnotations(TypedDict):
+    """What :func:`_annotated` adds: the price shown and the sort bucket (live, upcoming, other)."""
+
+    price_fen: int
+    bucket: int
+
+
+def _annotated(
+    qs: QuerySet[Auction],
+) -> QuerySet[WithAnnotations[Auction, _ListingAnnotations]]:
     return qs.annotate(
         price_fen=Coalesce("current_price_fen", "starting_price_fen"),
         bucket=Case(
@@ -105,7 +121,7 @@ def listing_queryset(query: ListingQuery) -> QuerySet[Auction]:
     return qs.order_by(*_ordering(query.sort))
 
 
-def _ordering(sort: str) -> list[Any]:
+def _ordering(sort: str) -> list[str | Combinable]:
     if sort == "ending":
         # Live first by the nearest end, then upcoming by start, then the rest, latest end first.
         return [
@@ -171,7 +187,9 @@ def reference_price_of(auction: Auction) -> int | None:
         return None
 
 
-def listing_rows(auctions: list[Auction], user: Any = None) -> list[ListingRow]:
+def listing_rows(
+    auctions: list[Auction], user: User | AnonymousUser | None = None
+) -> list[ListingRow]:
     """Decorate a page of auctions with photos, asset facts, loans, counts and the user's watch."""
     ids = [a.pk for a in auctions]
     lot_ids = {a.lot_id for a in auctions if a.lot_id}
@@ -197,19 +215,19 @@ def listing_rows(auctions: list[Auction], user: Any = None) -> list[ListingRow]:
         .values_list("auction_id", "n")
     )
     watched: set[int] = set()
-    if getattr(user, "is_authenticated", False):
+    if user is not None and user.is_authenticated:
         watched = set(
             Watch.objects.filter(user=user, auction_id__in=ids).values_list("auction_id", flat=True)
         )
     rows = []
     for a in auctions:
-        lot_assets = assets.get(a.lot_id, [])
+        lot_assets = assets.get(a.lot_id, []) if a.lot_id is not None else []
         info = infos.get(a.pk)
         rows.append(
             ListingRow(
                 auction=a,
                 url=auction_url(a.pk),
-                photo_url=photos.get(a.lot_id),
+                photo_url=photos.get(a.lot_id) if a.lot_id is not None else None,
                 kind_labels=list(dict.fromkeys(KINDS.get(x.kind, x.kind) for x in lot_assets)),
                 division_codes=list(dict.fromkeys(x.division_code for x in lot_assets)),
                 restricted=any(x.purchase_restricted for x in lot_assets),
@@ -227,7 +245,9 @@ def listing_rows(auctions: list[Auction], user: Any = None) -> list[ListingRow]:
     return rows
 
 
-def search_listings(query: ListingQuery, user: Any = None) -> dict[str, Any]:
+def search_listings(
+    query: ListingQuery, user: User | AnonymousUser | None = None
+) -> dict[str, Any]:
     """One page of listings: rows, total and paging facts."""
     qs = listing_queryset(query).select_related("court", "lot", "case")
     paginator = Paginator(qs, query.per_page)
@@ -259,8 +279,8 @@ def row_json(row: ListingRow) -> dict[str, Any]:
         "title": a.title,
         "url": row.url,
         "photo_url": row.photo_url,
-        "court": a.court.name if a.court_id else None,
-        "case_number": a.case.number if a.case_id else None,
+        "court": a.court.name if a.court is not None else None,
+        "case_number": a.case.number if a.case is not None else None,
         "round": a.round,
         "round_label": row.round_label,
         "state": a.state,

@@ -8,13 +8,11 @@ signing in.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
-from core.models import OutboxMessage
+from core.models import OutboxMessage, User
 from core.notifications import notify, unsubscribe
 
 TOPICS = {
@@ -27,7 +25,7 @@ TOPICS = {
 _SALT = "marketplace.unsubscribe"
 
 
-def unsubscribe_token(user: Any, topic: str) -> str:
+def unsubscribe_token(user: User, topic: str) -> str:
     return signing.dumps({"u": user.pk, "t": topic}, salt=_SALT, compress=True)
 
 
@@ -51,19 +49,26 @@ def site_url(path: str) -> str:
     return base.rstrip("/") + path
 
 
-def unsubscribe_link(user: Any, topic: str) -> str:
+def unsubscribe_link(user: User, topic: str) -> str:
     return site_url(reverse("marketplace:unsubscribe", args=[unsubscribe_token(user, topic)]))
 
 
-def unsubscribe_all_channels(*, user: Any, topic: str) -> None:
+def unsubscribe_all_channels(*, user: User, topic: str) -> None:
     """Stop ``topic`` for ``user`` on every channel (inbox, SMS, e-mail). Legal notices never stop."""
     for channel in OutboxMessage.Channel.values:
         unsubscribe(user=user, topic=topic, channel=channel)
 
 
 def send(
-    *, user: Any, topic: str, subject: str, body: str, key: str, link: str = "", court: Any = None
-):
+    *,
+    user: User,
+    topic: str,
+    subject: str,
+    body: str,
+    key: str,
+    link: str = "",
+    court: int | None = None,
+) -> list[OutboxMessage]:
     """Queue one marketplace message (inbox always; SMS/e-mail per court setting and contact)."""
     if topic not in TOPICS:
         raise ValueError(f"unknown marketplace topic {topic!r}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import transaction
@@ -37,7 +37,15 @@ log = logging.getLogger("gavel.marketplace")
 SPARRING_USERNAME = "practice-sparring"
 SPARRING_MAX_RAISES = 8  # the partner stops after starting price + 8 increments
 
-PRACTICE_SCENARIOS: dict[str, dict[str, Any]] = {
+
+class PracticeScenario(TypedDict):
+    title: str
+    minutes: int
+    sparring: bool  # a sparring partner joins and answers each higher bid
+    text: str
+
+
+PRACTICE_SCENARIOS: dict[str, PracticeScenario] = {
     "basic": {
         "title": "基础练习：报名、交保证金、出价",
         "minutes": 20,
@@ -83,8 +91,8 @@ def _sparring_join(auction: Auction) -> Registration:
     return reg
 
 
-def practice_start(*, user: Any, scenario: str = "basic") -> Auction:
-    if not getattr(user, "is_authenticated", False):
+def practice_start(*, user: User, scenario: str = "basic") -> Auction:
+    if not user.is_authenticated:
         raise PermissionDenied("not_authenticated", "请先登录")
     spec = PRACTICE_SCENARIOS.get(scenario)
     if spec is None:
@@ -144,7 +152,7 @@ def practice_sparring_tick(*, limit: int = 50) -> int:
     return sum(1 for auction_id in ids if sparring_answer(auction_id))
 
 
-def practice_auctions_of(user: Any) -> list[dict[str, Any]]:
+def practice_auctions_of(user: User) -> list[dict[str, Any]]:
     from marketplace.listings import auction_url
 
     return [

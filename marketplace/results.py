@@ -97,8 +97,8 @@ def result_json(summary: dict[str, Any]) -> dict[str, Any]:
             "title": a.title,
             "round": a.round,
             "state": a.state,
-            "court": a.court.name if a.court_id else None,
-            "case_number": a.case.number if a.case_id else None,
+            "court": a.court.name if a.court is not None else None,
+            "case_number": a.case.number if a.case is not None else None,
         }
     )
     for key in ("closed_at", "confirmation_published_at", "ruling_served_at"):

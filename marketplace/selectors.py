@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
 
 from core import clock
-from marketplace.models import SavedSearch, ViewingAppointment, ViewingSlot
+from marketplace.models import SavedSearch, ViewingAppointment, ViewingSlot, Watch
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from bidding.models import Auction
+    from core.models import User
 
 ACTIVE = ViewingAppointment.ACTIVE
 
 
-def viewing_slots_for_lot(lot_id: int, user: Any = None) -> list[dict[str, Any]]:
+def viewing_slots_for_lot(
+    lot_id: int, user: User | AnonymousUser | None = None
+) -> list[dict[str, Any]]:
     """Upcoming, not cancelled slots of a lot, with places left and the user's own request."""
     slots = (
         ViewingSlot.objects.filter(lot_id=lot_id, cancelled=False, starts_at__gt=clock.now())
@@ -20,7 +28,7 @@ def viewing_slots_for_lot(lot_id: int, user: Any = None) -> list[dict[str, Any]]
         .order_by("starts_at", "pk")
     )
     mine: dict[int, ViewingAppointment] = {}
-    if getattr(user, "is_authenticated", False):
+    if user is not None and user.is_authenticated:
         for appt in ViewingAppointment.objects.filter(
             user=user, slot__lot_id=lot_id, status__in=ACTIVE
         ):
@@ -43,7 +51,7 @@ def court_viewing_slots(court_id: int, *, include_past_days: int = 7) -> QuerySe
     )
 
 
-def my_viewings(user: Any) -> QuerySet[ViewingAppointment]:
+def my_viewings(user: User) -> QuerySet[ViewingAppointment]:
     return (
         ViewingAppointment.objects.filter(user=user)
         .select_related("slot", "slot__lot")
@@ -51,13 +59,11 @@ def my_viewings(user: Any) -> QuerySet[ViewingAppointment]:
     )
 
 
-def saved_searches_of(user: Any) -> QuerySet[SavedSearch]:
+def saved_searches_of(user: User) -> QuerySet[SavedSearch]:
     return SavedSearch.objects.filter(user=user)
 
 
-def watches_of(user: Any) -> QuerySet:
-    from marketplace.models import Watch
-
+def watches_of(user: User) -> QuerySet[Watch]:
     return (
         Watch.objects.filter(user=user)
         .select_related("auction", "auction__court", "auction__lot")
@@ -65,11 +71,11 @@ def watches_of(user: Any) -> QuerySet:
     )
 
 
-def auction_photos(auction: Any) -> list[dict[str, str]]:
+def auction_photos(auction: Auction) -> list[dict[str, str]]:
     """The lot's photos (public: part of the announcement, AUC-09)."""
     from cases.models import AssetFile
 
-    out = []
+    out: list[dict[str, str]] = []
     if not auction.lot_id:
         return out
     for f in AssetFile.objects.filter(

@@ -8,16 +8,19 @@ legal acts and are not audited; they never link a person to a bid (REC-05).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bidding.models import Auction
 from cases.models import Lot
 from core import clock
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.models import STAFF_ROLES, Role, User
+from core.types import Actor
 from marketplace import notices
 from marketplace.filters import parse_listing_query
 from marketplace.models import ListingInfo, SavedSearch, ViewingAppointment, ViewingSlot, Watch
@@ -32,17 +35,20 @@ def _local(when: dt.datetime) -> str:
     return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
 
 
-def _require_manager(actor: Any, court_id: int) -> None:
-    if not (
-        getattr(actor, "is_authenticated", False)
-        and actor.role in VIEWING_MANAGERS
-        and actor.court_id == court_id
+def _require_manager(actor: Actor, court_id: int) -> User:
+    """The actor, when a judge, officer or bureau head of ``court_id`` (REC-14)."""
+    if (
+        actor is None
+        or not actor.is_authenticated
+        or actor.role not in VIEWING_MANAGERS
+        or actor.court_id != court_id
     ):
         raise PermissionDenied("forbidden", "仅本院法官、执行员可管理看样", rule="REC-14")
+    return actor
 
 
-def _require_member_of_public(user: Any) -> None:
-    if not getattr(user, "is_authenticated", False):
+def _require_member_of_public(user: User) -> None:
+    if not user.is_authenticated:
         raise PermissionDenied("not_authenticated", "请先登录")
     if user.role in STAFF_ROLES:
         raise PermissionDenied("staff_cannot_request", "法院工作人员不能预约看样", rule="AUC-11")
@@ -60,13 +66,13 @@ def viewing_slot_create(
     place: str,
     capacity: int = 5,
     note: str = "",
-    actor: Any,
+    actor: Actor,
 ) -> ViewingSlot:
     """The court offers a time to view a lot (看样)."""
     lot = Lot.objects.select_related("case").filter(pk=lot_id).first()
     if lot is None:
         raise NotFound("lot_not_found", "拍品不存在")
-    _require_manager(actor, lot.case.court_id)
+    manager = _require_manager(actor, lot.case.court_id)
     place = (place or "").strip()
     if not place:
         raise DomainError("viewing_place_required", "请填写看样集合地点")
@@ -86,7 +92,7 @@ def viewing_slot_create(
         place=place[:300],
         capacity=capacity,
         note=(note or "")[:300],
-        created_by=actor,
+        created_by=manager,
         created_at=clock.now(),
     )
     audit_record(
@@ -105,11 +111,11 @@ def viewing_slot_create(
 
 
 @transaction.atomic
-def viewing_slot_cancel(*, slot_id: int, actor: Any, reason: str) -> ViewingSlot:
+def viewing_slot_cancel(*, slot_id: int, actor: Actor, reason: str) -> ViewingSlot:
     slot = ViewingSlot.objects.select_for_update().select_related("lot").filter(pk=slot_id).first()
     if slot is None:
         raise NotFound("viewing_slot_not_found", "看样时段不存在")
-    _require_manager(actor, slot.court_id)
+    manager = _require_manager(actor, slot.court_id)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("viewing_reason_required", "取消看样须说明理由")
@@ -123,7 +129,7 @@ def viewing_slot_cancel(*, slot_id: int, actor: Any, reason: str) -> ViewingSlot
     ):
         appt.status = Status.CANCELLED
         appt.decided_at = now
-        appt.decided_by = actor
+        appt.decided_by = manager
         appt.decline_reason = reason[:300]
         appt.save(update_fields=["status", "decided_at", "decided_by", "decline_reason"])
         _tell_requester(appt, "已取消", f"法院已取消该看样时段，理由：{reason}")
@@ -159,7 +165,7 @@ def _tell_requester(appt: ViewingAppointment, word: str, extra: str = "") -> Non
 
 @transaction.atomic
 def viewing_request(
-    *, slot_id: int, user: Any, contact_phone: str = "", note: str = ""
+    *, slot_id: int, user: User, contact_phone: str = "", note: str = ""
 ) -> ViewingAppointment:
     """A bidder (or anyone signed in who is not court staff) asks for a place in a slot."""
     _require_member_of_public(user)
@@ -174,7 +180,7 @@ def viewing_request(
         raise Conflict("viewing_already_requested", "您已预约该时段")
     if slot.appointments.filter(status__in=ViewingAppointment.ACTIVE).count() >= slot.capacity:
         raise Conflict("viewing_slot_full", "该时段名额已满，请选择其他时段")
-    phone = (contact_phone or getattr(user, "phone", "") or "").strip()[:20]
+    phone = (contact_phone or user.phone or "").strip()[:20]
     try:
         with transaction.atomic():
             appt = ViewingAppointment.objects.create(
@@ -208,7 +214,8 @@ def viewing_request(
     return appt
 
 
-def _appointment_for_court(appointment_id: int, actor: Any) -> ViewingAppointment:
+def _appointment_for_court(appointment_id: int, actor: Actor) -> tuple[ViewingAppointment, User]:
+    """The appointment, locked, and the actor as a manager of its court (REC-14)."""
     appt = (
         ViewingAppointment.objects.select_for_update()
         .select_related("slot", "slot__lot", "user")
@@ -217,13 +224,12 @@ def _appointment_for_court(appointment_id: int, actor: Any) -> ViewingAppointmen
     )
     if appt is None:
         raise NotFound("viewing_not_found", "看样预约不存在")
-    _require_manager(actor, appt.slot.court_id)
-    return appt
+    return appt, _require_manager(actor, appt.slot.court_id)
 
 
 @transaction.atomic
-def viewing_confirm(*, appointment_id: int, actor: Any) -> ViewingAppointment:
-    appt = _appointment_for_court(appointment_id, actor)
+def viewing_confirm(*, appointment_id: int, actor: Actor) -> ViewingAppointment:
+    appt, manager = _appointment_for_court(appointment_id, actor)
     if appt.status == Status.CONFIRMED:
         return appt
     if appt.status != Status.REQUESTED:
@@ -233,7 +239,7 @@ def viewing_confirm(*, appointment_id: int, actor: Any) -> ViewingAppointment:
         raise Conflict("viewing_slot_full", "该时段已确认人数已满")
     appt.status = Status.CONFIRMED
     appt.decided_at = clock.now()
-    appt.decided_by = actor
+    appt.decided_by = manager
     appt.save(update_fields=["status", "decided_at", "decided_by"])
     audit_record(
         stream=f"case:{appt.slot.lot.case_id}",
@@ -248,8 +254,8 @@ def viewing_confirm(*, appointment_id: int, actor: Any) -> ViewingAppointment:
 
 
 @transaction.atomic
-def viewing_decline(*, appointment_id: int, actor: Any, reason: str) -> ViewingAppointment:
-    appt = _appointment_for_court(appointment_id, actor)
+def viewing_decline(*, appointment_id: int, actor: Actor, reason: str) -> ViewingAppointment:
+    appt, manager = _appointment_for_court(appointment_id, actor)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("viewing_reason_required", "婉拒看样须说明理由")
@@ -258,7 +264,7 @@ def viewing_decline(*, appointment_id: int, actor: Any, reason: str) -> ViewingA
     before = appt.status
     appt.status = Status.DECLINED
     appt.decided_at = clock.now()
-    appt.decided_by = actor
+    appt.decided_by = manager
     appt.decline_reason = reason[:300]
     appt.save(update_fields=["status", "decided_at", "decided_by", "decline_reason"])
     audit_record(
@@ -275,12 +281,12 @@ def viewing_decline(*, appointment_id: int, actor: Any, reason: str) -> ViewingA
 
 
 @transaction.atomic
-def viewing_cancel(*, appointment_id: int, user: Any) -> ViewingAppointment:
+def viewing_cancel(*, appointment_id: int, user: User) -> ViewingAppointment:
     """The bidder withdraws their own request before the slot starts."""
     appt = (
         ViewingAppointment.objects.select_for_update()
         .select_related("slot", "slot__lot")
-        .filter(pk=appointment_id, user_id=getattr(user, "pk", None))
+        .filter(pk=appointment_id, user_id=user.pk)
         .first()
     )
     if appt is None:
@@ -309,10 +315,10 @@ def viewing_cancel(*, appointment_id: int, user: Any) -> ViewingAppointment:
 
 @transaction.atomic
 def saved_search_create(
-    *, user: Any, params: dict[str, Any], name: str = "", notify: bool = True
+    *, user: User, params: Mapping[str, Any], name: str = "", notify: bool = True
 ) -> SavedSearch:
     """Keep a checked search; new listings that match it are announced to ``user``."""
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         raise PermissionDenied("not_authenticated", "请先登录")
     query = parse_listing_query(params)
     canonical = query.as_params()
@@ -332,10 +338,8 @@ def saved_search_create(
 
 
 @transaction.atomic
-def saved_search_delete(*, search_id: int, user: Any) -> None:
-    deleted, _ = SavedSearch.objects.filter(
-        pk=search_id, user_id=getattr(user, "pk", None)
-    ).delete()
+def saved_search_delete(*, search_id: int, user: User) -> None:
+    deleted, _ = SavedSearch.objects.filter(pk=search_id, user_id=user.pk).delete()
     if not deleted:
         raise NotFound("saved_search_not_found", "保存的搜索不存在")
 
@@ -343,7 +347,7 @@ def saved_search_delete(*, search_id: int, user: Any) -> None:
 # ---- watches --------------------------------------------------------------------------------
 
 
-def _followable(auction_id: int):
+def _followable(auction_id: int) -> Auction:
     from marketplace.listings import public_auctions
 
     auction = public_auctions().filter(pk=auction_id).first()
@@ -353,7 +357,7 @@ def _followable(auction_id: int):
 
 
 @transaction.atomic
-def watch_add(*, user: Any, auction_id: int) -> Watch:
+def watch_add(*, user: User, auction_id: int) -> Watch:
     """Follow an auction (idempotent). Court staff follow nothing: they supervise instead."""
     _require_member_of_public(user)
     auction = _followable(auction_id)
@@ -368,10 +372,8 @@ def watch_add(*, user: Any, auction_id: int) -> Watch:
 
 
 @transaction.atomic
-def watch_remove(*, user: Any, auction_id: int) -> bool:
-    deleted, _ = Watch.objects.filter(
-        user_id=getattr(user, "pk", None), auction_id=auction_id
-    ).delete()
+def watch_remove(*, user: User, auction_id: int) -> bool:
+    deleted, _ = Watch.objects.filter(user_id=user.pk, auction_id=auction_id).delete()
     return bool(deleted)
 
 
@@ -380,22 +382,20 @@ def watch_remove(*, user: Any, auction_id: int) -> bool:
 
 @transaction.atomic
 def listing_info_set(
-    *, auction_id: int, actor: Any, loan_supported: bool, loan_note: str = ""
+    *, auction_id: int, actor: Actor, loan_supported: bool, loan_note: str = ""
 ) -> ListingInfo:
     """The court says whether banks lend against this lot (可贷款), for the storefront filter."""
-    from bidding.models import Auction
-
     auction = Auction.objects.filter(pk=auction_id, is_practice=False).first()
     if auction is None or auction.court_id is None:
         raise NotFound("auction_not_found", "拍卖不存在")
-    _require_manager(actor, auction.court_id)
+    manager = _require_manager(actor, auction.court_id)
     info = ListingInfo.objects.select_for_update().filter(auction=auction).first()
     before = {"loan_supported": info.loan_supported, "loan_note": info.loan_note} if info else None
     if info is None:
         info = ListingInfo(auction=auction)
     info.loan_supported = bool(loan_supported)
     info.loan_note = (loan_note or "").strip()[:300]
-    info.updated_by = actor
+    info.updated_by = manager
     info.updated_at = clock.now()
     info.save()
     if auction.case_id:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 from django.utils import timezone
 
 from core import clock
 from core.errors import DomainError
+from core.models import User
 from marketplace.stats import FREQS, compute_statistics
 from marketplace.stats_source import statistics_rows
 
@@ -31,7 +32,16 @@ def _midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time()))
 
 
-def parse_statistics_params(params: Mapping[str, Any], *, user: Any) -> dict[str, Any]:
+class StatisticsParams(TypedDict):
+    """The checked query: the arguments of :func:`court_statistics`."""
+
+    court_id: int | None
+    freq: str
+    start: dt.datetime | None
+    end: dt.datetime | None
+
+
+def parse_statistics_params(params: Mapping[str, Any], *, user: User) -> StatisticsParams:
     """``freq`` (month/quarter/year/all), ``from`` and ``to`` (inclusive local dates).
 
     Default: the last twelve months by month. Staff see their own court only.
@@ -48,12 +58,12 @@ def parse_statistics_params(params: Mapping[str, Any], *, user: Any) -> dict[str
         start_day = (pd.Timestamp(first) - pd.DateOffset(months=11)).date()
     if start_day and end_day and start_day > end_day:
         raise DomainError("invalid_range", "开始日期不能晚于结束日期", field="from")
-    return {
-        "court_id": user.court_id,
-        "freq": freq,
-        "start": _midnight(start_day) if start_day else None,
-        "end": _midnight(end_day + dt.timedelta(days=1)) if end_day else None,
-    }
+    return StatisticsParams(
+        court_id=user.court_id,
+        freq=freq,
+        start=_midnight(start_day) if start_day else None,
+        end=_midnight(end_day + dt.timedelta(days=1)) if end_day else None,
+    )
 
 
 def court_statistics(

@@ -29,7 +29,8 @@ def _first_payouts(case_ids: set[int]) -> dict[int, list[dt.datetime]]:
         .order_by("paid_at")
         .values_list("case_id", "paid_at")
     ):
-        out.setdefault(case_id, []).append(paid_at)
+        if paid_at is not None:  # always: the query asks for paid ones
+            out.setdefault(case_id, []).append(paid_at)
     return out
 
 
@@ -64,18 +65,19 @@ def statistics_rows(
         .values_list("asset__lots", "first")
     )
     payouts = _first_payouts({a.case_id for a in auctions if a.case_id})
-    rows = []
+    rows: list[dict[str, Any]] = []
     for a in auctions:
         r = results.get(a.pk)
         closed_at = r.closed_at if r else None
         paid_out_at = None
-        if r is not None and r.outcome == AuctionResult.Outcome.SOLD:
-            paid_out_at = next((p for p in payouts.get(a.case_id, []) if p >= closed_at), None)
+        if r is not None and r.outcome == AuctionResult.Outcome.SOLD and a.case_id is not None:
+            sold_at = r.closed_at
+            paid_out_at = next((p for p in payouts.get(a.case_id, []) if p >= sold_at), None)
         rows.append(
             {
                 "auction_id": a.pk,
                 "court_id": a.court_id,
-                "court_name": a.court.name if a.court_id else "",
+                "court_name": a.court.name if a.court is not None else "",
                 "round": a.round,
                 "state": a.state,
                 "published_at": a.published_at,
@@ -85,7 +87,7 @@ def statistics_rows(
                 if r and r.outcome == AuctionResult.Outcome.SOLD
                 else None,
                 "reference_price_fen": reference_price_of(a),
-                "seized_on": seized.get(a.lot_id),
+                "seized_on": seized.get(a.lot_id) if a.lot_id is not None else None,
                 "paid_out_at": paid_out_at,
             }
         )

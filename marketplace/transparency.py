@@ -26,10 +26,11 @@ def _step(
     link: str = "",
     kind: str = "",
 ) -> dict[str, Any]:
-    date_only = isinstance(at, dt.date) and not isinstance(at, dt.datetime)
-    if date_only:
+    date_only = False
+    if isinstance(at, dt.date) and not isinstance(at, dt.datetime):
         from django.utils import timezone
 
+        date_only = True
         at = timezone.make_aware(dt.datetime.combine(at, dt.time()))
     return {
         "at": at,
@@ -105,7 +106,7 @@ def _auction_steps(case: Case) -> list[dict[str, Any]]:
         .select_related("lot")
     )
     for a in auctions.order_by("published_at", "pk"):
-        lot = a.lot.title if a.lot_id else ""
+        lot = a.lot.title if a.lot is not None else ""
         round_label = str(a.get_round_display())
         when = ""
         if a.start_at and a.end_at:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import wraps
+from typing import Any, Concatenate, ParamSpec
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +23,7 @@ from core import clock
 from core.errors import DomainError
 from core.models import STAFF_ROLES, User
 from core.ratelimit import check_write_rate
+from core.types import AuthedRequest
 from marketplace.account import account_overview
 from marketplace.filters import (
     KINDS,
@@ -64,13 +67,17 @@ from marketplace.services import (
 from marketplace.transparency import case_transparency
 from marketplace.workbench import workbench_counts, workbench_items
 
+P = ParamSpec("P")
 
-def staff_required(view):
+
+def staff_required(
+    view: Callable[Concatenate[AuthedRequest, P], HttpResponse],
+) -> Callable[Concatenate[AuthedRequest, P], HttpResponse]:
     """Court staff of a court only (judges, officers, bureau heads, finance)."""
 
     @login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
+    def wrapper(request: AuthedRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         if request.user.role not in STAFF_ROLES or request.user.court_id is None:
             raise DjangoPermissionDenied("仅限法院工作人员")
         return view(request, *args, **kwargs)
@@ -79,7 +86,7 @@ def staff_required(view):
 
 
 @staff_required
-def workbench(request: HttpRequest) -> HttpResponse:
+def workbench(request: AuthedRequest) -> HttpResponse:
     items = workbench_items(request.user)
     return render(
         request,
@@ -99,8 +106,10 @@ def _back(request: HttpRequest, default: str) -> str:
 
 
 @staff_required
-def court_viewings(request: HttpRequest) -> HttpResponse:
+def court_viewings(request: AuthedRequest) -> HttpResponse:
     court = request.user.court
+    if court is None:  # never: staff_required lets only staff of a court in
+        raise DjangoPermissionDenied("仅限法院工作人员")
     form = ViewingSlotForm(court=court)
     status = 200
     if request.method == "POST":
@@ -134,7 +143,7 @@ def court_viewings(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def court_viewing_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def court_viewing_decide(request: AuthedRequest, pk: int) -> HttpResponse:
     action = request.POST.get("action")
     try:
         check_write_rate(request, "marketplace.viewing")
@@ -155,7 +164,7 @@ def court_viewing_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def court_viewing_slot_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def court_viewing_slot_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         check_write_rate(request, "marketplace.viewing")
         viewing_slot_cancel(slot_id=pk, actor=request.user, reason=request.POST.get("reason", ""))
@@ -173,7 +182,7 @@ def lot_viewings(request: HttpRequest, lot_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def viewing_request_view(request: HttpRequest, slot_id: int) -> HttpResponse:
+def viewing_request_view(request: AuthedRequest, slot_id: int) -> HttpResponse:
     try:
         check_write_rate(request, "marketplace.viewing")
         viewing_request(
@@ -189,7 +198,7 @@ def viewing_request_view(request: HttpRequest, slot_id: int) -> HttpResponse:
 
 
 @login_required
-def my_viewings_view(request: HttpRequest) -> HttpResponse:
+def my_viewings_view(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "marketplace/my_viewings.html",
@@ -199,7 +208,7 @@ def my_viewings_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def viewing_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+def viewing_cancel_view(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         check_write_rate(request, "marketplace.viewing")
         viewing_cancel(appointment_id=pk, user=request.user)
@@ -235,7 +244,7 @@ def unsubscribe_view(request: HttpRequest, token: str) -> HttpResponse:
 # ---- listings, calendar, following ----------------------------------------------------------
 
 
-def _pairs(params: dict) -> list[tuple[str, str]]:
+def _pairs(params: dict[str, Any]) -> list[tuple[str, str]]:
     """``{"kind": ["a", "b"], "q": "x"}`` → ``[("kind", "a"), ("kind", "b"), ("q", "x")]``."""
     return [(k, str(v)) for k, vs in params.items() for v in (vs if isinstance(vs, list) else [vs])]
 
@@ -299,7 +308,7 @@ def auction_overview(request: HttpRequest, auction_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def watch_toggle(request: HttpRequest, auction_id: int) -> HttpResponse:
+def watch_toggle(request: AuthedRequest, auction_id: int) -> HttpResponse:
     try:
         check_write_rate(request, "marketplace.watch")
         if request.POST.get("action") == "remove":
@@ -314,7 +323,7 @@ def watch_toggle(request: HttpRequest, auction_id: int) -> HttpResponse:
 
 
 @login_required
-def watchlist(request: HttpRequest) -> HttpResponse:
+def watchlist(request: AuthedRequest) -> HttpResponse:
     auctions = [w.auction for w in watches_of(request.user)]
     rows = listing_rows(auctions, request.user)
     searches = [
@@ -326,7 +335,7 @@ def watchlist(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def saved_search_save(request: HttpRequest) -> HttpResponse:
+def saved_search_save(request: AuthedRequest) -> HttpResponse:
     params = {
         k: request.POST.getlist(k) for k in request.POST if k not in ("csrfmiddlewaretoken", "name")
     }
@@ -341,7 +350,7 @@ def saved_search_save(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def saved_search_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def saved_search_remove(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         saved_search_delete(search_id=pk, user=request.user)
         messages.success(request, _("已删除保存的搜索。"))
@@ -379,7 +388,7 @@ def result_view(request: HttpRequest, auction_id: int) -> HttpResponse:
 
 
 @login_required
-def account_view(request: HttpRequest) -> HttpResponse:
+def account_view(request: AuthedRequest) -> HttpResponse:
     return render(request, "marketplace/account.html", account_overview(request.user))
 
 
@@ -392,7 +401,7 @@ def practice_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def practice_start_view(request: HttpRequest) -> HttpResponse:
+def practice_start_view(request: AuthedRequest) -> HttpResponse:
     try:
         check_write_rate(request, "marketplace.practice")
         auction = practice_start(user=request.user, scenario=request.POST.get("scenario", "basic"))
@@ -415,7 +424,7 @@ def transparency_view(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @staff_required
-def statistics_view(request: HttpRequest) -> HttpResponse:
+def statistics_view(request: AuthedRequest) -> HttpResponse:
     # Imported here: the statistics compute with pandas, which loading the URLconf should not import.
     from marketplace.statistics import court_statistics, parse_statistics_params
     from marketplace.stats import FREQS, all_periods, chart_series, to_csv, to_records

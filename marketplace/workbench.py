@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 
 from core import clock
-from core.models import STAFF_ROLES, Deadline
+from core.models import STAFF_ROLES, Deadline, User
 
 DUE_SOON = dt.timedelta(days=3)
 
@@ -25,9 +25,9 @@ URGENCY_LABELS = {RED: "超期已升级", YELLOW: "已超期", SOON: "3日内到
 URGENCY_CSS = {RED: "red", YELLOW: "yellow", SOON: "soon", LATER: "green"}
 
 
-def deadlines_of(user) -> QuerySet[Deadline]:
+def deadlines_of(user: User) -> QuerySet[Deadline]:
     """The open deadlines that are this staff member's: their own, or their role's in their court."""
-    if not getattr(user, "is_authenticated", False) or user.role not in STAFF_ROLES:
+    if not user.is_authenticated or user.role not in STAFF_ROLES:
         return Deadline.objects.none()
     mine = Q(owner=user)
     role = Q(owner__isnull=True, owner_role=user.role, court_id=user.court_id)
@@ -114,13 +114,15 @@ class WorkItem:
         return URGENCY_CSS[self.urgency]
 
 
-def workbench_items(user, *, now: dt.datetime | None = None, limit: int = 500) -> list[WorkItem]:
+def workbench_items(
+    user: User, *, now: dt.datetime | None = None, limit: int = 500
+) -> list[WorkItem]:
     """The queue, most urgent first: escalated, overdue, due within 3 days, later; then by due time."""
     from cases.models import Case
 
     now = now or clock.now()
     rows = list(deadlines_of(user).order_by("due_at", "pk")[:limit])
-    case_ids = set()
+    case_ids: set[int] = set()
     for d in rows:
         for kind, pk in parse_subject(d.subject):
             if kind == "case" and pk.isdigit():

@@ -3,15 +3,14 @@ auction was published with ``reveal_losers_after_close`` on (REC-05); ``[]`` oth
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
 
-from bidding.selectors import revealed_bidder_rows
+from bidding.models import Auction
+from bidding.selectors import RevealedBidder, revealed_bidder_rows
 
 register = template.Library()
 
 
 @register.simple_tag
-def revealed_bidders(auction) -> list[dict[str, Any]]:
+def revealed_bidders(auction: Auction) -> list[RevealedBidder]:
     return revealed_bidder_rows(auction)

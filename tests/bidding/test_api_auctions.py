@@ -96,6 +96,7 @@ def test_no_api_response_links_a_code_to_a_person_before_the_end_rec05(live, jud
     a, b = register_active(live), register_active(live)
     bid(live, a, live.starting_price_fen)
     bid(live, b, live.starting_price_fen + live.increment_fen)
+    assert a.identity is not None and b.identity is not None
     secrets = [
         a.user.username,
         b.user.username,
@@ -122,6 +123,7 @@ def test_after_a_sale_only_the_winner_is_revealed_rec05(live):
     a, b = register_active(live), register_active(live)
     bid(live, a, live.starting_price_fen)
     bid(live, b, live.starting_price_fen + live.increment_fen)
+    assert a.identity is not None and b.identity is not None and live.end_at is not None
     clock.set_time(live.end_at)
     services.auction_close_due()
     result = client_for().get(f"/api/bidding/auctions/{live.pk}/result").json()

@@ -111,8 +111,10 @@ def test_live_court_page_shows_numbers_never_identities_rec05(court, judge, froz
     bid(live, a, live.starting_price_fen)
     bid(live, b, live.starting_price_fen + live.increment_fen)
     body = login(judge).get(f"/bidding/court/auctions/{live.pk}/").content.decode()
-    assert b.bidder_code in body  # the leader's code is public
+    assert b.bidder_code is not None and b.bidder_code in body  # the leader's code is public
+    assert a.identity is not None and b.identity is not None and live.end_at is not None
     for r in (a, b):
+        assert r.identity is not None
         assert (
             r.identity.name not in body and r.user.username not in body and str(r.user) not in body
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
@@ -16,9 +17,11 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from bidding import consumers, live, services
+from bidding.models import Auction, Registration
 from config.asgi import application
 from core import clock
 from core.errors import DomainError
+from core.models import User
 
 from .engine_factories import PASSWORD, YUAN, make_case, make_live_auction, register_active
 
@@ -32,20 +35,22 @@ TIMEOUT = 10
 # --- helpers -------------------------------------------------------------------------------
 
 
-def session_cookie(user) -> bytes:
+def session_cookie(user: User) -> bytes:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
-def socket(auction_id: int, cookie: bytes | None = None, origin: bytes = b"http://testserver"):
+def socket(
+    auction_id: int, cookie: bytes | None = None, origin: bytes = b"http://testserver"
+) -> WebsocketCommunicator:
     headers = [(b"origin", origin)]
     if cookie:
         headers.append((b"cookie", cookie))
     return WebsocketCommunicator(application, f"/ws/auctions/{auction_id}/", headers=headers)
 
 
-async def receive(comm, *types: str) -> dict:
+async def receive(comm: WebsocketCommunicator, *types: str) -> dict[str, Any]:
     """The next message of one of ``types`` (others, such as ``counts``, are skipped)."""
     while True:
         msg = json.loads(await comm.receive_from(timeout=TIMEOUT))
@@ -53,7 +58,9 @@ async def receive(comm, *types: str) -> dict:
             return msg
 
 
-async def open_socket(auction_id: int, cookie: bytes | None = None):
+async def open_socket(
+    auction_id: int, cookie: bytes | None = None
+) -> tuple[WebsocketCommunicator, dict[str, Any]]:
     comm = socket(auction_id, cookie)
     connected, _ = await comm.connect(timeout=TIMEOUT)
     assert connected
@@ -61,17 +68,26 @@ async def open_socket(auction_id: int, cookie: bytes | None = None):
     return comm, snap
 
 
-async def bid(comm, amount_fen: int, client_id: str = "c1", password: str = PASSWORD) -> dict:
+async def bid(
+    comm: WebsocketCommunicator, amount_fen: int, client_id: str = "c1", password: str = PASSWORD
+) -> dict[str, Any]:
     await comm.send_json_to(
         {"type": "bid", "amount_fen": amount_fen, "client_id": client_id, "password": password}
     )
     return await receive(comm, "bid_accepted", "bid_rejected", "error")
 
 
-async def still_alive(comm) -> None:
+async def still_alive(comm: WebsocketCommunicator) -> None:
     await comm.send_json_to({"type": "ping", "t": 123})
     pong = await receive(comm, "pong")
     assert pong["t"] == 123 and pong["server_time"]
+
+
+def _hub() -> live.Hub:
+    """This process's running hub (a watcher is connected)."""
+    hub = live.Hub.current()
+    assert hub is not None
+    return hub
 
 
 # --- fixtures ------------------------------------------------------------------------------
@@ -221,7 +237,7 @@ async def test_registered_without_deposit_cannot_bid_auc17(auction):
     await comm.disconnect()
 
 
-def _registered_without_deposit(auction):
+def _registered_without_deposit(auction: Auction) -> User:
     from .engine_factories import bidder_user
 
     user = bidder_user()
@@ -303,7 +319,7 @@ def test_a_queued_bid_is_checked_again_on_the_database_thread(auction, alice, bo
             amount_fen=START + INC,
             password=PASSWORD,
         )
-    with pytest.raises(DomainError) as exc:  # not known to be ordinary: the engine decides
+    with pytest.raises(DomainError) as refused:  # not known to be ordinary: the engine decides
         consumers._place_unless_stale(
             ordinary=False,
             auction_id=auction.pk,
@@ -311,8 +327,8 @@ def test_a_queued_bid_is_checked_again_on_the_database_thread(auction, alice, bo
             amount_fen=START + INC,
             password=PASSWORD,
         )
-    assert not isinstance(exc.value, consumers.StaleBid)
-    assert exc.value.code == "equal_bid_not_allowed"
+    assert not isinstance(refused.value, consumers.StaleBid)
+    assert refused.value.code == "equal_bid_not_allowed"
     placed = consumers._place_unless_stale(
         ordinary=True,
         auction_id=auction.pk,
@@ -336,7 +352,7 @@ async def test_priority_holder_equal_bid_passes_the_precheck_and_leads_auc26(auc
     await p.disconnect()
 
 
-def _priority_bidder(auction):
+def _priority_bidder(auction: Auction) -> tuple[Registration, bytes]:
     reg = register_active(auction, priority_rank=1)  # court-confirmed (AUC-19)
     return reg, session_cookie(reg.user)
 
@@ -455,7 +471,7 @@ async def test_updates_coalesce_under_a_tight_delivery_budget(auction, alice, bo
     first = await receive(watcher, "state", "extended")
     assert first["seq"] == 1
     assert await watcher.receive_nothing(timeout=0.2)  # the rest waits for the window
-    live.Hub.current().flush_now(auction.pk)
+    _hub().flush_now(auction.pk)
     merged = await receive(watcher, "state", "extended")
     assert (merged["from_seq"], merged["seq"]) == (2, 5)
     assert [row["seq"] for row in merged["bids"]] == [2, 3, 4, 5]
@@ -467,11 +483,11 @@ async def test_updates_coalesce_under_a_tight_delivery_budget(auction, alice, bo
 async def test_counts_are_pushed_when_they_change(auction, alice):
     w1, _ = await open_socket(auction.pk)
     w2, _ = await open_socket(auction.pk)
-    await live.Hub.current().refresh_counts()
+    await _hub().refresh_counts()
     msg = await receive(w1, "counts")
     assert (msg["watchers"], msg["registrants"]) == (2, 1)
     await w2.disconnect()
-    await live.Hub.current().refresh_counts()
+    await _hub().refresh_counts()
     assert (await receive(w1, "counts"))["watchers"] == 1
     await w1.disconnect()
 

@@ -131,6 +131,7 @@ def test_bid_history_shows_codes_amounts_and_beijing_times_not_people_auc25_rec0
     assert local.strftime("%Y-%m-%d %H:%M:%S") in full_html
     for reg in (a, b):
         assert reg.user.username not in html
+        assert reg.identity is not None
         assert reg.identity.name not in html and reg.identity.number not in html
     full = client.get(reverse("bidding:auction_bids", args=[auction.pk]))
     assert full.status_code == 200 and "完整出价记录" in full.content.decode()
@@ -155,6 +156,7 @@ def test_result_after_a_sale_names_the_winner_code_and_the_published_buyer_auc29
     winner, loser = register_active(auction), register_active(auction)
     bid(auction, loser, START)
     bid(auction, winner, START + INC)
+    assert winner.identity is not None and loser.identity is not None
     before = page(client, auction).content.decode()
     assert winner.identity.name not in before  # REC-05 until the end
     clock.set_time(auction.end_at + dt.timedelta(seconds=1))

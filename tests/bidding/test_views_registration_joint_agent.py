@@ -137,7 +137,7 @@ def test_shares_must_be_percentages_that_leave_the_registrant_a_share(
 ):
     me, co1, co2 = bidder_user(), bidder_user(), bidder_user()
     client.force_login(me, backend=BACKEND)
-    data = {}
+    data: dict[str, str] = {}
     for i, co in ((1, co1), (2, co2)):
         if f"joint_{i}_share" in rows:
             data |= {
@@ -234,6 +234,7 @@ def test_registrant_names_an_agent_who_waits_for_the_court_then_bids_for_them_au
     )
     reg.refresh_from_db()
     html = _page(client, scheduled)
+    assert reg.bidder_code is not None
     assert reg.bidder_code in html and "委托人设置竞价密码后，您可代为出价" in html
     r = client.post(
         reverse("bidding:password", args=[scheduled.pk]),

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from typing import TYPE_CHECKING
 
 import pytest
 
 from core import clock
 
+if TYPE_CHECKING:
+    from bidding.models import Auction, Bid, Registration
+    from cases.models import Case, Lot
+    from core.models import Court, User
+
 _n = itertools.count(1)
 
 
-def make_case(court, *, judge=None, officer=None, claim_fen=500_000_00):
+def make_case(
+    court: Court,
+    *,
+    judge: User | None = None,
+    officer: User | None = None,
+    claim_fen: int = 500_000_00,
+) -> Case:
     from cases.models import Case
 
     n = next(_n)
@@ -33,15 +45,15 @@ def make_case(court, *, judge=None, officer=None, claim_fen=500_000_00):
 
 
 def make_lot(
-    case,
+    case: Case,
     *,
-    kind="residential",
-    name="红谷滩区某小区3栋1单元501室",
-    division_code="360102",
-    restricted=False,
-    seized_on=None,
-    recorder=None,
-):
+    kind: str = "residential",
+    name: str = "红谷滩区某小区3栋1单元501室",
+    division_code: str = "360102",
+    restricted: bool = False,
+    seized_on: dt.date | None = None,
+    recorder: User | None = None,
+) -> Lot:
     from cases.models import Asset, Lot, Seizure
 
     asset = Asset.objects.create(
@@ -57,6 +69,7 @@ def make_lot(
     lot = Lot.objects.create(case=case, title=name, created_at=clock.now())
     lot.assets.add(asset)
     if seized_on is not None:
+        assert recorder is not None, "a seizure is recorded by someone"
         Seizure.objects.create(
             asset=asset,
             kind="seal",
@@ -69,12 +82,12 @@ def make_lot(
 
 
 @pytest.fixture
-def case(court, judge, officer):
+def case(court: Court, judge: User, officer: User) -> Case:
     return make_case(court, judge=judge, officer=officer)
 
 
 @pytest.fixture
-def lot(case):
+def lot(case: Case) -> Lot:
     return make_lot(case)
 
 
@@ -85,20 +98,20 @@ PASSWORD = "bid-pass-2026"
 
 
 def make_auction(
-    lot,
+    lot: Lot,
     *,
-    state="scheduled",
-    start_in=dt.timedelta(days=10),
-    hours=24,
-    start=100_000 * YUAN,
-    increment=1_000 * YUAN,
-    deposit=10_000 * YUAN,
-    round_="1",
-    title=None,
-    reference=None,
-    published_ago=dt.timedelta(days=20),
-    priced_by=None,
-):
+    state: str = "scheduled",
+    start_in: dt.timedelta = dt.timedelta(days=10),
+    hours: int = 24,
+    start: int = 100_000 * YUAN,
+    increment: int = 1_000 * YUAN,
+    deposit: int = 10_000 * YUAN,
+    round_: str = "1",
+    title: str | None = None,
+    reference: int | None = None,
+    published_ago: dt.timedelta = dt.timedelta(days=20),
+    priced_by: User | None = None,
+) -> Auction:
     """A published auction of ``lot`` (publication itself is bidding's, tested there).
 
     ``priced_by``: record the price basis with pricing's own service (a PRC-19 market price of
@@ -146,7 +159,7 @@ def make_auction(
     return a
 
 
-def verified_bidder(name=None):
+def verified_bidder(name: str | None = None) -> User:
     from cases.models import Identity
     from tests.conftest import make_user
 
@@ -162,7 +175,7 @@ def verified_bidder(name=None):
     return user
 
 
-def register_active(auction, user=None):
+def register_active(auction: Auction, user: User | None = None) -> Registration:
     """Register, hold the deposit (as settlement's DepositHeld does) and set the bid password."""
     from bidding import services
 
@@ -178,13 +191,13 @@ def register_active(auction, user=None):
     return reg
 
 
-def place_bid(auction, reg, amount_fen):
+def place_bid(auction: Auction, reg: Registration, amount_fen: int) -> Bid:
     from bidding.services import bid_place
 
     return bid_place(auction_id=auction.pk, user=reg.user, amount_fen=amount_fen, password=PASSWORD)
 
 
-def close_due():
+def close_due() -> list[int]:
     from bidding.services import auction_close_due
 
     return auction_close_due()

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from bidding.models import Auction
 from core import clock
-from core.models import InboxMessage, OutboxMessage
+from core.models import InboxMessage, OutboxMessage, User
 from core.notifications import deliver_pending
 from marketplace.alerts import outbid_alerts_send, reminders_send
 from marketplace.models import ReminderSent
@@ -29,7 +29,7 @@ from tests.marketplace.conftest import (
 H = dt.timedelta(hours=1)
 
 
-def inbox(user, topic):
+def inbox(user: User, topic: str) -> list[InboxMessage]:
     deliver_pending()
     return list(InboxMessage.objects.filter(recipient=user, topic=topic).order_by("pk"))
 
@@ -131,7 +131,7 @@ def test_the_outbid_bidder_is_alerted_once_and_only_after_the_bid_commits(live):
     )
     # It names no one (REC-05): neither the new leader's name nor their identity.
     assert second.user.display_name not in msgs[0].body
-    assert second.identity.name not in msgs[0].body
+    assert second.identity is not None and second.identity.name not in msgs[0].body
 
 
 @pytest.mark.django_db(transaction=True)

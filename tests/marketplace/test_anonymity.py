@@ -73,6 +73,7 @@ def scene(frozen_now, court, judge, officer):
         owner=judge,
     )
     identity = reg.identity
+    assert identity is not None
     secrets = [
         secret.username,
         secret.display_name,
@@ -135,8 +136,8 @@ def surfaces(scene):
     return {"public": public, "rival": rival, "staff": staff}
 
 
-def read_all(client, urls):
-    out = {}
+def read_all(client: Client, urls: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
     for url in urls:
         resp = client.get(url)
         assert resp.status_code in (200, 404), (url, resp.status_code)
@@ -144,7 +145,7 @@ def read_all(client, urls):
     return out
 
 
-def leaks(pages, secrets):
+def leaks(pages: dict[str, str], secrets: list[str]) -> list[tuple[str, str]]:
     return [(url, s) for url, body in pages.items() for s in secrets if s and s in body]
 
 

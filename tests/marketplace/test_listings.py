@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from core import clock
+from core.models import User
 from marketplace.services import listing_info_set
 from tests.conftest import make_court
 from tests.marketplace.conftest import YUAN, make_auction, make_case, make_lot
@@ -65,13 +67,13 @@ def market(frozen_now, court, judge, officer):
     return a
 
 
-def judge_or_bidder():
+def judge_or_bidder() -> User:
     from tests.conftest import make_user
 
     return make_user("bidder")
 
 
-def ids(client, qs=""):
+def ids(client: Client, qs: str = "") -> list[int]:
     resp = client.get("/api/marketplace/auctions" + (f"?{qs}" if qs else ""))
     assert resp.status_code == 200, resp.content
     return [r["auction_id"] for r in resp.json()["results"]]

@@ -7,12 +7,13 @@ import datetime as dt
 
 import pytest
 from django.apps import apps
+from django.test import Client
 from django.urls import reverse
 
 from bidding import services as bidding
 from bidding.models import Auction, Registration
 from core import clock
-from core.models import AuditEntry, Deadline, OutboxMessage
+from core.models import AuditEntry, Deadline, OutboxMessage, User
 from marketplace.alerts import reminders_send
 from marketplace.practice import SPARRING_MAX_RAISES, SPARRING_USERNAME, practice_sparring_tick
 from marketplace.stats import compute_statistics
@@ -29,10 +30,10 @@ def settlement_rows() -> dict[str, int]:
         config = apps.get_app_config("settlement")
     except LookupError:
         return {}
-    return {m._meta.label: m.objects.count() for m in config.get_models()}
+    return {m._meta.label: m._default_manager.count() for m in config.get_models()}
 
 
-def practise(client, user, scenario="basic"):
+def practise(client: Client, user: User, scenario: str = "basic") -> Auction:
     client.force_login(user)
     resp = client.post(reverse("marketplace:practice_start"), {"scenario": scenario})
     assert resp.status_code == 302
@@ -41,7 +42,7 @@ def practise(client, user, scenario="basic"):
     return auction
 
 
-def join(auction, user):
+def join(auction: Auction, user: User) -> Registration:
     reg = bidding.registration_create(auction_id=auction.pk, user=user, accept_terms=True)
     bidding.registration_pay_deposit(registration_id=reg.pk, user=user)  # play money: at once
     bidding.registration_set_password(registration_id=reg.pk, user=user, password=PASSWORD)
@@ -52,6 +53,7 @@ def join(auction, user):
 def test_the_lobby_starts_a_practice_auction_a_new_bidder_can_bid_in(client, frozen_now):
     learner = make_user("bidder")
     a = practise(client, learner, "basic")
+    assert a.end_at is not None and a.start_at is not None
     assert a.state == "bidding" and a.end_at - a.start_at == dt.timedelta(minutes=20)
     reg = join(a, learner)
     assert reg.bidder_code
@@ -109,7 +111,8 @@ def test_the_sparring_partner_gives_up_at_its_cap(client, frozen_now):
     bidding.bid_place(auction_id=a.pk, user=learner, amount_fen=top, password=PASSWORD)
     assert practice_sparring_tick() == 0
     a.refresh_from_db()
-    assert a.current_price_fen == top and a.leader.user == learner
+    assert a.current_price_fen == top
+    assert a.leader is not None and a.leader.user == learner
 
 
 def test_an_unknown_scenario_is_refused_kindly(client, frozen_now):

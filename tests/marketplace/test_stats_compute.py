@@ -7,31 +7,35 @@ running the code.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from marketplace import stats
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 CST = dt.timezone(dt.timedelta(hours=8))
 
 
-def at(y, m, d, hh=10, mm=0):
+def at(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> dt.datetime:
     return dt.datetime(y, m, d, hh, mm, tzinfo=CST)
 
 
 def row(
-    aid,
-    court,
-    rnd,
-    state,
-    published,
-    closed=None,
-    start=0,
-    final=None,
-    ref=None,
-    seized=None,
-    paid=None,
-):
+    aid: int,
+    court: int,
+    rnd: str,
+    state: str,
+    published: dt.datetime,
+    closed: dt.datetime | None = None,
+    start: int = 0,
+    final: int | None = None,
+    ref: int | None = None,
+    seized: dt.date | None = None,
+    paid: dt.datetime | None = None,
+) -> dict[str, Any]:
     return {
         "auction_id": aid,
         "court_id": court,
@@ -117,7 +121,7 @@ ROWS = [
 ]
 
 
-def by_key(table):
+def by_key(table: pd.DataFrame) -> dict[tuple[int, str], dict[str, Any]]:
     return {(r["court_id"], r["period"]): r for r in stats.to_records(table)}
 
 

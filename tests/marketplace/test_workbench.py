@@ -9,14 +9,23 @@ from django.urls import reverse
 
 from core import clock
 from core.deadlines import deadline_close, deadline_open, deadlines_sweep
-from core.models import Deadline
+from core.models import Court, Deadline, User
 from marketplace.workbench import LATER, RED, SOON, YELLOW, workbench_items
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
 
-def open_deadline(title, *, court, days, owner=None, owner_role="", subject=None, rule="PRC-01"):
+def open_deadline(
+    title: str,
+    *,
+    court: Court,
+    days: int,
+    owner: User | None = None,
+    owner_role: str = "",
+    subject: str | None = None,
+    rule: str = "PRC-01",
+) -> Deadline:
     return deadline_open(
         rule_id=rule,
         title=title,

@@ -7,6 +7,8 @@ retries unfinished close follow-ups. The embedded demo runs the same task inside
 """
 
 import time
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
@@ -17,11 +19,11 @@ from bidding.services import auction_clock_tick
 class Command(BaseCommand):
     help = "Run the auction clock: open due auctions, close ended ones exactly once."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--once", action="store_true", help="one tick, then exit")
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between ticks")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         if opts["once"]:
             self.stdout.write(str(auction_clock_tick()))
             return
