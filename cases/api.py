@@ -22,9 +22,9 @@ from pydantic import StrictBool, StrictInt
 from cases import selectors, services
 from cases.models import Asset, Case, Disclosure, Identity, Lot, Party, Seizure
 from cases.numbers import parse_case_number
-from cases.rules import can, require
 from core.errors import DomainError, NotFound
 from core.models import STAFF_ROLES, AuditEntry, Deadline, User
+from core.permissions import can, require
 from core.ratelimit import check_write_rate
 
 router = Router(tags=["cases 案件"], auth=django_auth)

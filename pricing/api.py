@@ -19,10 +19,10 @@ from pydantic import StrictBool, StrictInt
 from cases.models import Asset, Party
 from core import clock
 from core.errors import DomainError, NotFound
+from core.permissions import require
 from core.ratelimit import check_write_rate
 from pricing import selectors, services
 from pricing.models import Inquiry, InquiryReport, PricingProcedure
-from pricing.rules import require
 
 router = Router(tags=["pricing 参考价"], auth=django_auth)
 

@@ -19,6 +19,7 @@ from cases.models import Asset, Party
 from core import calendar, clock
 from core.errors import DomainError
 from core.money import parse_yuan
+from core.permissions import can, require
 from core.ratelimit import write_rate_limited
 from pricing import selectors, services
 from pricing.models import (
@@ -31,7 +32,6 @@ from pricing.models import (
     PricingProcedure,
     ValuationModel,
 )
-from pricing.rules import can, require
 from pricing.services.procedure import (
     CHECK_TOPICS,
     SKIP_GROUNDS,

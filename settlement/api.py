@@ -17,9 +17,9 @@ from ninja import Router, Schema
 from ninja.security import django_auth
 from pydantic import StrictInt
 
+from core import permissions as perms
 from core.errors import NotFound
 from core.ratelimit import check_write_rate
-from settlement import rules as perms
 from settlement import selectors, services
 from settlement.models import PaymentIntent, Payout, Receipt
 from settlement.reconcile import month_bounds

@@ -17,10 +17,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import clock
+from core import permissions as perms
 from core.errors import DomainError
 from core.money import parse_yuan, yuan
 from core.ratelimit import write_rate_limited
-from settlement import rules as perms
 from settlement import selectors
 from settlement.exports import statement_csv
 from settlement.models import (
