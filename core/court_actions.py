@@ -58,7 +58,8 @@ class CourtAction(Generic[T]):
       nothing to parse); ``form_kwargs(target)`` gives it extra arguments (choices).
     - ``done``: the success message, or ``done(submitted, result)`` when it depends on them
       (``None``: the page itself shows the result).
-    - ``perm``: a permission the user must have on the target (403 otherwise).
+    - ``perm``: a permission the user must have on the target (403 otherwise), or on
+      ``perm_on(submitted)`` (an object the form named), checked once the form is parsed.
     - ``then``: where to go after success, ``then(target, result)`` (default: the table's page).
     - ``prefixed``: this form's fields are posted as ``<name>-<field>`` (default: the table's).
     """
@@ -67,6 +68,7 @@ class CourtAction(Generic[T]):
     form: type[Form] | None = None
     done: StrOrPromise | Callable[[Submitted[T], Any], StrOrPromise] | None = DONE
     perm: str | None = None
+    perm_on: Callable[[Submitted[T]], object] | None = None
     form_kwargs: Callable[[T], dict[str, Any]] | None = None
     then: Callable[[T, Any], str] | None = None
     prefixed: bool | None = None
@@ -160,7 +162,7 @@ class CourtActions(Generic[T]):
         if action is None:
             raise DjangoPermissionDenied(_("未知操作"))
         user = cast("User", request.user)  # the pages of court actions need a sign-in
-        if action.perm is not None:
+        if action.perm is not None and action.perm_on is None:
             require(user, action.perm, target)
         form = self.form(name, target, request.POST, request.FILES)
         page = self.page(target)
@@ -172,6 +174,8 @@ class CourtActions(Generic[T]):
             data=dict(form.cleaned_data) if form is not None else {},
             files=request.FILES,
         )
+        if action.perm is not None and action.perm_on is not None:
+            require(user, action.perm, action.perm_on(submitted))
         try:
             result = action.call(submitted)
         except DomainError as exc:

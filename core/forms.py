@@ -158,7 +158,8 @@ class ObjectField(forms.Field):
 
     ``scope(target)`` gives the objects the page may name (a procedure's inquiries, a
     request's commissions). An id that is not one of them was tampered with: 404 by default,
-    like ``get_object_or_404``; or the ``not_found`` message on the page.
+    like ``get_object_or_404``; or the ``not_found`` message on the page. With
+    ``required=False`` no object (``None``) is an answer too.
     """
 
     widget = forms.HiddenInput
@@ -180,6 +181,8 @@ class ObjectField(forms.Field):
         found: Model | None = None
         if text.isdigit() and self.queryset is not None:
             found = self.queryset.filter(pk=int(text)).first()
+        if found is None and not self.required:
+            return None
         if found is None:
             if self.not_found is None:
                 raise Http404(self.label or "object")
