@@ -11,7 +11,6 @@ from appraisers.models import AppraisalFee, AppraisalRequest, Commission, Firm, 
 from appraisers.models.commission import ACTIVE_STATES
 from cases.models import Party
 from core import calendar, clock
-from core.models import STAFF_ROLES
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -119,14 +118,6 @@ def fees_for_firm(firm: Firm) -> QuerySet[AppraisalFee]:
         AppraisalFee.objects.filter(firm=firm)
         .select_related("request__case", "commission")
         .order_by("-computed_at")
-    )
-
-
-def is_staff_of(user: Any, court_id: int) -> bool:
-    return (
-        bool(getattr(user, "is_authenticated", False))
-        and user.role in STAFF_ROLES
-        and user.court_id == court_id
     )
 
 

@@ -35,7 +35,8 @@ from core import calendar, clock
 from core.deadlines import deadline_close, deadline_extend, deadline_open
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish
-from core.models import STAFF_ROLES, Deadline, Role, ServiceRecord
+from core.models import Deadline, Role, ServiceRecord
+from core.permissions import is_court_staff_of
 from core.rulesettings import get_setting
 from core.service import service_record
 
@@ -737,10 +738,7 @@ def _lock_draw(draw: LotDraw) -> LotDraw:
 def _check_participant(draw: LotDraw, participant_ref: str, actor: Any) -> None:
     req = draw.request
     if participant_ref == "court":
-        if not (
-            getattr(actor, "role", None) in (Role.JUDGE, Role.OFFICER)
-            and actor.court_id == req.court_id
-        ):
+        if not is_court_staff_of(actor, req.court_id, roles=(Role.JUDGE, Role.OFFICER)):
             raise PermissionDenied("not_court", "只有本院法官或执行员可以代表法院", rule="APR-03")
         return
     m = re.match(r"^party:(\d+)$", participant_ref or "")
@@ -1084,11 +1082,3 @@ def appraisal_withdraw(*, procedure_ref: str, reason: str, actor: Any = None) ->
         rules=["PRC-14"],
     )
     return req
-
-
-def is_court_staff_of(user: Any, court_id: int) -> bool:
-    return (
-        bool(getattr(user, "is_authenticated", False))
-        and user.role in STAFF_ROLES
-        and user.court_id == court_id
-    )
