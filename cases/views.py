@@ -23,6 +23,7 @@ from core.models import Role
 from core.money import parse_yuan
 from core.permissions import can, is_court_staff
 from core.ratelimit import write_rate_limited
+from core.types import AuthedRequest
 
 # ---------------------------------------------------------------- helpers
 
@@ -84,7 +85,7 @@ def asset_deadlines(asset: Asset):
 
 
 @login_required
-def my_cases(request: HttpRequest) -> HttpResponse:
+def my_cases(request: AuthedRequest) -> HttpResponse:
     """我的案件: a judge's or officer's own cases; ``?all=1`` for the whole court's."""
     user = request.user
     if not can(user, "core.view_court_staff_pages"):
@@ -119,7 +120,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @write_rate_limited("cases")
-def case_new(request: HttpRequest) -> HttpResponse:
+def case_new(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if not can(user, "cases.add_case"):
         raise PermissionDenied(_("无权立案登记"))
