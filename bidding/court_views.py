@@ -14,7 +14,7 @@ purpose, each read logged (``registration_identity_reveal``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from cases.models import Lot, Party
 
 S = AuctionState
+T = TypeVar("T")
 
 
 def _require_manager(request: HttpRequest, obj: object) -> None:
@@ -129,15 +130,24 @@ def _draft_initial(auction: Auction) -> dict[str, Any]:
     return initial
 
 
-DRAFT_ACTIONS: CourtActions[Any] = CourtActions(
+#: A new draft for a lot (AUC-04); the page shows the form again after a refusal.
+NEW_DRAFT_ACTIONS: CourtActions[Lot] = CourtActions(
     {
-        "new": CourtAction[Any](
+        "new": CourtAction["Lot"](
             form=f.AuctionDraftForm,
             form_kwargs=lambda lot: {"initial": services.draft_defaults(lot)},
             call=lambda s: services.auction_draft_create(lot=s.target, actor=s.actor, **s.data),
             done=gettext_lazy("已创建拍卖草稿。"),
-            then=lambda lot, auction: _detail_url(auction),
-        ),
+            then=lambda _lot, auction: _detail_url(auction),
+        )
+    },
+    page=lambda lot: reverse("bidding:court_auction_new", args=[lot.pk]),
+    errors="form",
+)
+
+#: Changes to a draft (before publication, AUC-03).
+EDIT_DRAFT_ACTIONS: CourtActions[Auction] = CourtActions(
+    {
         "edit": CourtAction[Auction](
             form=f.AuctionDraftForm,
             form_kwargs=lambda auction: {"initial": _draft_initial(auction)},
@@ -146,20 +156,25 @@ DRAFT_ACTIONS: CourtActions[Any] = CourtActions(
             ),
             done=gettext_lazy("草稿已保存。"),
             then=lambda auction, _result: _detail_url(auction),
-        ),
+        )
     },
-    page=lambda target: "",
+    page=lambda auction: reverse("bidding:court_auction_edit", args=[auction.pk]),
     errors="form",
 )
 
 
-def _draft_page(request: HttpRequest, name: str, target: Any, ctx: dict[str, Any]) -> HttpResponse:
-    outcome = None
-    if request.method == "POST":
-        outcome = DRAFT_ACTIONS.run(request, name, target)
-        if outcome.ok:
-            return redirect(outcome.next_url)
-    form = outcome.form if outcome is not None else DRAFT_ACTIONS.form(name, target)
+def _draft_page(
+    request: HttpRequest,
+    actions: CourtActions[T],
+    name: str,
+    target: T,
+    ctx: dict[str, Any],
+) -> HttpResponse:
+    """The draft form: a refusal shows it again with the reason (everything typed stays)."""
+    outcome = actions.run(request, name, target) if request.method == "POST" else None
+    if outcome is not None and outcome.ok:
+        return redirect(outcome.next_url)
+    form = outcome.form if outcome is not None else actions.form(name, target)
     return render(request, "bidding/court/form.html", {"form": form, **ctx})
 
 
@@ -167,14 +182,16 @@ def _draft_page(request: HttpRequest, name: str, target: Any, ctx: dict[str, Any
 @write_rate_limited("bidding")
 def court_auction_new(request: AuthedRequest, lot_id: int) -> HttpResponse:
     lot = _lot_for(request, lot_id)
-    return _draft_page(request, "new", lot, {"title": _("新建拍卖草稿"), "lot": lot})
+    ctx = {"title": _("新建拍卖草稿"), "lot": lot}
+    return _draft_page(request, NEW_DRAFT_ACTIONS, "new", lot, ctx)
 
 
 @login_required
 @write_rate_limited("bidding")
 def court_auction_edit(request: AuthedRequest, auction_id: int) -> HttpResponse:
     auction = _auction_for(request, auction_id)
-    return _draft_page(request, "edit", auction, {"title": _("修改拍卖草稿"), "auction": auction})
+    ctx = {"title": _("修改拍卖草稿"), "auction": auction}
+    return _draft_page(request, EDIT_DRAFT_ACTIONS, "edit", auction, ctx)
 
 
 # ---- the auction page and its actions ---------------------------------------------------------
@@ -443,7 +460,7 @@ REVEAL_ACTIONS: CourtActions[Registration] = CourtActions(
             done=None,
         )
     },
-    page=lambda reg: "",
+    page=lambda reg: reverse("bidding:court_registration_reveal", args=[reg.pk]),
     errors="form",
 )
 
