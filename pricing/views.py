@@ -7,7 +7,7 @@ the form, calls one service and shows its message in the user's language.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -16,8 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import Asset, Party
 from core import clock
@@ -45,6 +44,10 @@ from pricing.models import (
     PricingProcedure,
     ValuationModel,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 from pricing.services.procedure import (
     CHECK_TOPICS,
     SKIP_GROUNDS,
@@ -53,15 +56,13 @@ from pricing.services.procedure import (
     WITHDRAW_GROUNDS_MUST,
 )
 
-L = gettext_lazy
 
-
-def _forbidden(request: HttpRequest, why: str) -> HttpResponse:
+def _forbidden(request: HttpRequest, why: StrOrPromise) -> HttpResponse:
     return render(request, "pricing/forbidden.html", {"why": why}, status=403)
 
 
 # --------------------------------------------------------------------------- forms
-NOT_OURS = L("对象不存在或不属于本程序")
+NOT_OURS = _("对象不存在或不属于本程序")
 
 
 def _inquiries(proc: PricingProcedure) -> QuerySet[Inquiry]:
@@ -107,7 +108,7 @@ class ChecksForm(Form):
 
 
 class AgreementDeadlineForm(Form):
-    deadline_at = LocalDateTimeField(label=L("议价期限"))
+    deadline_at = LocalDateTimeField(label=_("议价期限"))
 
 
 class PartyQuoteForm(Form):
@@ -116,7 +117,7 @@ class PartyQuoteForm(Form):
     without_amount: tuple[str, ...] = ("refused",)
 
     kind = TextField()
-    amount_yuan = YuanField(label=L("报价"), required=False)
+    amount_yuan = YuanField(label=_("报价"), required=False)
 
     def clean(self) -> dict[str, Any]:
         data = dict(super().clean() or {})
@@ -142,20 +143,20 @@ class AgreementConfirmForm(NoteForm):
 class DirectedForm(JointForm):
     body_name = TextField()
     letter_ref = TextField()
-    deadline_at = LocalDateTimeField(label=L("询价期限"))
+    deadline_at = LocalDateTimeField(label=_("询价期限"))
 
 
 class DirectedResultForm(Form):
-    amount_yuan = YuanField(label=L("询价结果"))
+    amount_yuan = YuanField(label=_("询价结果"))
 
 
 class OnlineForm(JointForm):
     purpose = TextField()
-    fee_yuan = YuanField(label=L("询价费"), required=False)
+    fee_yuan = YuanField(label=_("询价费"), required=False)
 
 
 class SkipForm(GroundNoteForm):
-    amount_yuan = YuanField(label=L("市场价"))
+    amount_yuan = YuanField(label=_("市场价"))
 
 
 class InquiryForm(Form):
@@ -175,7 +176,7 @@ class DeliverOneForm(Form):
     report = ObjectField(_reports, not_found=NOT_OURS)
     party = ObjectField(_parties, not_found=NOT_OURS)
     method = TextField()
-    received_at = LocalDateTimeField(label=L("签收时间"), required=False)
+    received_at = LocalDateTimeField(label=_("签收时间"), required=False)
     proof = TextField()
     unreachable_reason = TextField()
 
@@ -206,7 +207,7 @@ def _procedure_open(s: Submitted[int]) -> PricingProcedure:
 class OpenForm(Form):
     asset = ObjectField(
         lambda court_id: Asset.objects.filter(case__court_id=court_id),
-        not_found=L("请选择本院案件的标的物"),
+        not_found=_("请选择本院案件的标的物"),
     )
 
 
@@ -216,7 +217,7 @@ OPEN_ACTIONS: CourtActions[int] = CourtActions(
         "open": CourtAction[int](
             form=OpenForm,
             call=_procedure_open,
-            done=L("已启动定价程序（PRC-01 期限已完成）"),
+            done=_("已启动定价程序（PRC-01 期限已完成）"),
             then=lambda _court, proc: reverse("pricing:procedure", args=[proc.pk]),
         )
     },
@@ -254,14 +255,14 @@ PROCEDURE_ACTIONS: CourtActions[PricingProcedure] = CourtActions(
             call=lambda s: services.procedure_record_checks(
                 procedure=s.target, actor=s.actor, **s.data
             ),
-            done=L("核查已记录（PRC-02）"),
+            done=_("核查已记录（PRC-02）"),
         ),
         "party_agreement": P(
             form=AgreementDeadlineForm,
             call=lambda s: services.party_agreement_start(
                 procedure=s.target, actor=s.actor, **s.data
             ),
-            done=L("已启动当事人议价，已通知当事人"),
+            done=_("已启动当事人议价，已通知当事人"),
         ),
         "quote": P(
             form=QuoteForm,
@@ -275,32 +276,32 @@ PROCEDURE_ACTIONS: CourtActions[PricingProcedure] = CourtActions(
                 else s.data["amount_yuan"],
                 actor=s.actor,
             ),
-            done=L("已记录"),
+            done=_("已记录"),
         ),
         "agreement_confirm": P(
             form=AgreementConfirmForm,
             call=lambda s: services.party_agreement_confirm(
                 procedure=s.target, actor=s.actor, **s.data
             ),
-            done=L("已处理议价结果"),
+            done=_("已处理议价结果"),
         ),
         "directed": P(
             form=DirectedForm,
             call=lambda s: services.directed_inquiry_start(
                 procedure=s.target, actor=s.actor, **s.data
             ),
-            done=L("已发出定向询价函"),
+            done=_("已发出定向询价函"),
         ),
         "directed_result": P(
             form=DirectedResultForm,
             call=lambda s: services.directed_inquiry_result(
                 procedure=s.target, amount_fen=s.data["amount_yuan"], actor=s.actor
             ),
-            done=L("已记录定向询价结果"),
+            done=_("已记录定向询价结果"),
         ),
         "step_lapse": P(
             call=lambda s: services.step_lapse(procedure=s.target, actor=s.actor),
-            done=L("已按期限届满处理"),
+            done=_("已按期限届满处理"),
         ),
         "online": P(
             form=OnlineForm,
@@ -311,12 +312,12 @@ PROCEDURE_ACTIONS: CourtActions[PricingProcedure] = CourtActions(
                 joint_request=s.data["joint_request"],
                 actor=s.actor,
             ),
-            done=L("已向名单库全部平台发出询价（PRC-06）"),
+            done=_("已向名单库全部平台发出询价（PRC-06）"),
         ),
         "appraisal": P(
             form=JointForm,
             call=lambda s: services.appraisal_start(procedure=s.target, actor=s.actor, **s.data),
-            done=L("已委托评估"),
+            done=_("已委托评估"),
         ),
         "skip": P(
             form=SkipForm,
@@ -327,71 +328,71 @@ PROCEDURE_ACTIONS: CourtActions[PricingProcedure] = CourtActions(
                 note=s.data["note"],
                 actor=s.actor,
             ),
-            done=L("已记录不经定价（PRC-19）"),
+            done=_("已记录不经定价（PRC-19）"),
         ),
         "suspend": P(
             form=GroundNoteForm,
             call=lambda s: services.procedure_suspend(procedure=s.target, actor=s.actor, **s.data),
-            done=L("已暂缓定价（PRC-14）"),
+            done=_("已暂缓定价（PRC-14）"),
         ),
         "resume": P(
             form=NoteForm,
             call=lambda s: services.procedure_resume(procedure=s.target, actor=s.actor, **s.data),
-            done=L("已恢复定价"),
+            done=_("已恢复定价"),
         ),
         "withdraw": P(
             form=GroundNoteForm,
             call=lambda s: services.procedure_withdraw(procedure=s.target, actor=s.actor, **s.data),
-            done=L("已撤回定价（PRC-14）"),
+            done=_("已撤回定价（PRC-14）"),
         ),
         "reissue": P(
             call=lambda s: services.reference_price_reissue(procedure=s.target, actor=s.actor),
-            done=L("已要求重新出具（PRC-12）"),
+            done=_("已要求重新出具（PRC-12）"),
         ),
         "dispatch": P(
             form=InquiryForm,
             call=lambda s: services.inquiry_dispatch(**s.data),
-            done=L("已向平台查询报告"),
+            done=_("已向平台查询报告"),
         ),
         "close_window": P(
             form=InquiryForm,
             call=lambda s: services.inquiry_close_window(actor=s.actor, **s.data),
-            done=L("已结算报告期限（PRC-07）"),
+            done=_("已结算报告期限（PRC-07）"),
         ),
         "review": P(
             form=ReviewForm,
             call=lambda s: services.report_review(actor=s.actor, **s.data),
-            done=L("已记录审查意见"),
+            done=_("已记录审查意见"),
         ),
         "corrections": P(
             form=CorrectionsForm,
             call=lambda s: services.inquiry_request_corrections(actor=s.actor, **s.data),
-            done=L("已要求全部平台补正（PRC-08）"),
+            done=_("已要求全部平台补正（PRC-08）"),
         ),
         "deliver": P(
             form=InquiryForm,
             call=lambda s: services.inquiry_deliver_electronic(actor=s.actor, **s.data),
-            done=L("已电子送达有账号的当事人（PRC-10）"),
+            done=_("已电子送达有账号的当事人（PRC-10）"),
         ),
         "deliver_one": P(
             form=DeliverOneForm,
             call=lambda s: services.report_deliver(actor=s.actor, **s.data),
-            done=L("已记录送达"),
+            done=_("已记录送达"),
         ),
         "extension": P(
             form=ExtensionForm,
             call=lambda s: services.inquiry_request_extension(actor=s.actor, **s.data),
-            done=L("已登记平台延期申请（PRC-07）"),
+            done=_("已登记平台延期申请（PRC-07）"),
         ),
         "decide_objection": P(
             form=DecideObjectionForm,
             call=lambda s: services.objection_decide(actor=s.actor, **s.data),
-            done=L("已处理异议（APR-15）"),
+            done=_("已处理异议（APR-15）"),
         ),
         "fix": P(
             form=InquiryForm,
             call=lambda s: services.inquiry_fix(actor=s.actor, **s.data),
-            done=L("参考价已确定（PRC-09）"),
+            done=_("参考价已确定（PRC-09）"),
         ),
     },
     page=lambda proc: reverse("pricing:procedure", args=[proc.pk]),
@@ -483,7 +484,7 @@ PARTY_ACTIONS: CourtActions[PartyPage] = CourtActions(
                 actor=s.actor,
                 **s.data,
             ),
-            done=L("异议已提交，法院将依法处理"),
+            done=_("异议已提交，法院将依法处理"),
         ),
         "quote": CourtAction[PartyPage](
             form=PartyQuoteForm,
@@ -494,7 +495,7 @@ PARTY_ACTIONS: CourtActions[PartyPage] = CourtActions(
                 amount_fen=None if s.data["kind"] == "refused" else s.data["amount_yuan"],
                 actor=s.actor,
             ),
-            done=L("已提交"),
+            done=_("已提交"),
         ),
     },
     page=lambda page: reverse("pricing:party", args=[page.proc.pk]),
@@ -591,20 +592,20 @@ ROSTER_ACTIONS: CourtActions[None] = CourtActions(
         "remove": CourtAction[None](
             form=RemoveForm,
             call=lambda s: services.platform_remove(actor=s.actor, **s.data),
-            done=L("已除名，五年内不得再入库（PRC-18）"),
+            done=_("已除名，五年内不得再入库（PRC-18）"),
         ),
         "excuse": CourtAction[None](
             form=ExcuseForm,
             call=lambda s: services.lateness_excuse(actor=s.actor, **s.data),
-            done=L("已认定有正当理由"),
+            done=_("已认定有正当理由"),
         ),
         "admit": CourtAction[None](
             form=AdmitForm,
             call=lambda s: services.platform_admit(actor=s.actor, **s.data),
-            done=L("已入库"),
+            done=_("已入库"),
         ),
         "activate": CourtAction[None](
-            form=ActivateForm, call=_model_activate, done=L("已处理启用请求")
+            form=ActivateForm, call=_model_activate, done=_("已处理启用请求")
         ),
     },
     page=lambda _: reverse("pricing:roster"),

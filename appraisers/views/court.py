@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from appraisers import services
@@ -80,7 +80,7 @@ CREATE_ACTIONS: CourtActions[Court] = CourtActions(
 def court_requests(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if not can(user, "core.view_court_staff_pages") or user.court is None:
-        return forbidden(request, gettext_now("仅限法院工作人员"))
+        return forbidden(request, gettext("仅限法院工作人员"))
     if request.method == "POST" and request.POST.get("action") == "create":
         return CREATE_ACTIONS.post(request, "create", user.court)
     reqs = requests_for_court(user.court.pk)
@@ -409,7 +409,7 @@ def court_request(request: AuthedRequest, pk: int) -> HttpResponse:
     req = get_object_or_404(AppraisalRequest.objects.select_related("case", "asset"), pk=pk)
     user = request.user
     if not is_court_staff_of(user, req.court_id):
-        return forbidden(request, gettext_now("仅限本院工作人员"))
+        return forbidden(request, gettext("仅限本院工作人员"))
     if request.method == "POST":
         return REQUEST_ACTIONS.post(request, request.POST.get("action", ""), req)
     services.agreement_refresh(request=req)

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -32,7 +32,7 @@ def _participants(draw: LotDraw, user: Any) -> list[tuple[str, str]]:
     if not getattr(user, "is_authenticated", False):
         return out
     if can(user, "appraisers.manage_appraisal", draw.request):
-        out.append(("court", gettext_now("法院")))
+        out.append(("court", gettext("法院")))
     for p in parties_of_user(draw.request.case_id, user):
         out.append((f"party:{p.pk}", f"{p.name}（{p.get_role_display()}）"))
     return out
@@ -104,7 +104,7 @@ def draw_participate(request: AuthedRequest, pk: int) -> HttpResponse:
     require(request.user, "appraisers.take_part_in_draw", draw.request)
     ref = request.POST.get("participant", "")
     if ref not in {r for r, _label in _participants(draw, request.user)}:
-        raise PermissionDenied("not_this_participant", gettext_now("您不能以该参与方身份提交"))
+        raise PermissionDenied("not_this_participant", gettext("您不能以该参与方身份提交"))
     return PARTICIPANT_ACTIONS.post(request, request.POST.get("action", ""), draw)
 
 

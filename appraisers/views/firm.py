@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from appraisers import services
@@ -33,7 +33,7 @@ from core.types import AuthedRequest
 def firm_portal(request: HttpRequest) -> HttpResponse:
     firm = firm_of(request.user)
     if firm is None:
-        return forbidden(request, gettext_now("您不是评估机构用户"))
+        return forbidden(request, gettext("您不是评估机构用户"))
     rows = [(c, countdown(c)) for c in commissions_for_firm(firm)]
     return render(request, "appraisers/firm_portal.html", {"firm": firm, "rows": rows})
 
@@ -218,7 +218,7 @@ def firm_commission(request: AuthedRequest, pk: int) -> HttpResponse:
 def firm_fees(request: HttpRequest) -> HttpResponse:
     firm = firm_of(request.user)
     if firm is None:
-        return forbidden(request, gettext_now("您不是评估机构用户"))
+        return forbidden(request, gettext("您不是评估机构用户"))
     fees = list(fees_for_firm(firm))
     totals = {
         "charged": sum(f.amount_fen for f in fees if f.status == "charged"),

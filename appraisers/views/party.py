@@ -11,7 +11,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from appraisers import services
@@ -151,7 +151,7 @@ def party_request(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         party = _party_or_none(req, user, request.POST.get("party"))
         if party is None:
-            return forbidden(request, gettext_now("您不是本案当事人"))
+            return forbidden(request, gettext("您不是本案当事人"))
         outcome = PARTY_ACTIONS.run(
             request, request.POST.get("action", ""), PartyPage(req=req, party=party)
         )
@@ -160,7 +160,7 @@ def party_request(request: AuthedRequest, pk: int) -> HttpResponse:
             if refused:
                 messages.warning(
                     request,
-                    gettext_now("该异议不予受理：%(r)s") % {"r": outcome.result.refusal_reason},
+                    gettext("该异议不予受理：%(r)s") % {"r": outcome.result.refusal_reason},
                 )
             return redirect(outcome.next_url)
         posted = request.POST  # refused: the page again, with what was typed
@@ -225,7 +225,7 @@ def report_download(request: AuthedRequest, pk: int) -> HttpResponseBase:
             sent_at__gte=report.uploaded_at,
         )
         if not any(is_served(r) for r in served):
-            return forbidden(request, gettext_now("报告尚未送达您"))
+            return forbidden(request, gettext("报告尚未送达您"))
     return FileResponse(
         report.file.open("rb"),
         content_type="application/pdf",

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from appraisers import services
@@ -92,7 +92,7 @@ def firm_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_manage = can(request.user, "appraisers.manage_roster")
     if request.method == "POST":
         if not can_manage:
-            return forbidden(request, gettext_now("仅名单库管理人员可以修改"))
+            return forbidden(request, gettext("仅名单库管理人员可以修改"))
         return FIRM_ACTIONS.post(request, request.POST.get("action", ""), firm)
     return render(
         request,
