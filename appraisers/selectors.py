@@ -12,7 +12,7 @@ from appraisers.models import AppraisalFee, AppraisalRequest, Commission, Firm, 
 from appraisers.models.commission import ACTIVE_STATES
 from cases.models import Party
 from core import calendar, clock
-from core.models import STAFF_ROLES, User
+from core.models import User
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -120,14 +120,6 @@ def fees_for_firm(firm: Firm) -> QuerySet[AppraisalFee]:
         AppraisalFee.objects.filter(firm=firm)
         .select_related("request__case", "commission")
         .order_by("-computed_at")
-    )
-
-
-def is_staff_of(user: User | AnonymousUser, court_id: int) -> bool:
-    return (
-        isinstance(user, User)  # signed in
-        and user.role in STAFF_ROLES
-        and user.court_id == court_id
     )
 
 

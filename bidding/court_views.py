@@ -2,6 +2,10 @@
 publication with every refusal reason, court actions, agent and priority checks, the live
 numbers and the handover. Thin: parse, check the court, call one service, render.
 
+Every form of these pages is a row of an action table (``core.court_actions``): the
+auction's (``AUCTION_ACTIONS``), the lot's other disposal routes (``LOT_ACTIONS``), 以物抵债
+(``IN_LIEU_ACTIONS``) and its lot draw (``DRAW_ACTIONS``).
+
 REC-05: before the close these pages never show who registered or which code is whose; the
 agent and priority checks reveal identities one registration at a time, for a stated
 purpose, each read logged (``registration_identity_reveal``).
@@ -9,16 +13,19 @@ purpose, each read logged (``registration_identity_reveal``).
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.contrib import messages
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from bidding import court_forms as cf
@@ -34,33 +41,22 @@ from bidding.models import (
     Registration,
 )
 from core import clock
-from core.errors import DomainError
+from core.court_actions import CourtAction, CourtActions, Outcome
+from core.forms import Form, TextField
+from core.permissions import can, is_court_staff_of
 from core.ratelimit import write_rate_limited
+from core.types import AuthedRequest
+
+if TYPE_CHECKING:
+    from cases.models import Lot, Party
 
 S = AuctionState
+T = TypeVar("T")
 
 
-def _form_call(request: HttpRequest, form: Any, call: Any, done: Any) -> bool:
-    """Run one court service for a form: on success say ``done`` and return True; on a
-    refusal put its Chinese message and rule on the form (everything typed stays)."""
-    try:
-        call()
-    except DomainError as exc:
-        rule = f"（{exc.rule}）" if exc.rule else ""
-        form.add_error(None, f"{exc.message}{rule}")
-        return False
-    messages.success(request, done)
-    return True
-
-
-def _require_court_staff(request: HttpRequest, court_id: int | None) -> None:
-    user = request.user
-    if not (
-        user.is_authenticated
-        and user.role in services.STAFF_ACTORS
-        and user.court_id
-        and (court_id is None or user.court_id == court_id)
-    ):
+def _require_manager(request: HttpRequest, obj: object) -> None:
+    """Judges, officers and bureau heads of the object's court (``bidding.manage_auction``)."""
+    if not can(request.user, "bidding.manage_auction", obj):
         raise DjangoPermissionDenied(_("仅本院法官、执行员可访问"))
 
 
@@ -68,27 +64,43 @@ def _auction_for(request: HttpRequest, auction_id: int) -> Auction:
     auction = get_object_or_404(
         Auction.objects.select_related("case", "lot", "court"), pk=auction_id, is_practice=False
     )
-    _require_court_staff(request, auction.court_id)
+    _require_manager(request, auction)
     return auction
 
 
-def _detail_url(auction_id: int) -> str:
-    return reverse("bidding:court_auction", args=[auction_id])
+def _lot_for(request: HttpRequest, lot_id: int) -> Lot:
+    from cases.models import Lot
+
+    lot = get_object_or_404(Lot.objects.select_related("case", "case__court"), pk=lot_id)
+    _require_manager(request, lot)
+    return lot
+
+
+def _detail_url(auction: Auction) -> str:
+    return reverse("bidding:court_auction", args=[auction.pk])
+
+
+def _case_id(auction: Auction) -> int:
+    """A court auction's case (only practice auctions have none, and these pages refuse them)."""
+    if auction.case_id is None:
+        raise Http404
+    return auction.case_id
 
 
 @login_required
-def court_auction_list(request: HttpRequest) -> HttpResponse:
-    _require_court_staff(request, None)
+def court_auction_list(request: AuthedRequest) -> HttpResponse:
+    _require_manager(request, request.user.court)
     from cases.models import Lot
 
-    auctions = selectors.court_auctions(request.user.court_id)[:200]
+    court_id = request.user.court_id or 0
+    auctions = selectors.court_auctions(court_id)[:200]
     busy = (
-        Auction.objects.filter(court_id=request.user.court_id)
+        Auction.objects.filter(court_id=court_id)
         .exclude(state__in=[S.WITHDRAWN, S.UNSOLD, S.SET_ASIDE, S.DEFAULTED, S.CASE_WITHDRAWN])
         .values_list("lot_id", flat=True)
     )
     lots = (
-        Lot.objects.filter(case__court_id=request.user.court_id, case__status="open")
+        Lot.objects.filter(case__court_id=court_id, case__status="open")
         .exclude(pk__in=list(busy))
         .select_related("case")
         .order_by("-pk")[:100]
@@ -105,55 +117,84 @@ def court_auction_list(request: HttpRequest) -> HttpResponse:
     return render(request, "bidding/court/list.html", {"auctions": auctions, "lots": rows})
 
 
-@login_required
-@write_rate_limited("bidding")
-def court_auction_new(request: HttpRequest, lot_id: int) -> HttpResponse:
-    from cases.models import Lot
-
-    lot = get_object_or_404(Lot.objects.select_related("case", "case__court"), pk=lot_id)
-    _require_court_staff(request, lot.case.court_id)
-    form = f.AuctionDraftForm(request.POST or None, initial=services.draft_defaults(lot))
-    if request.method == "POST" and form.is_valid():
-        try:
-            auction = services.auction_draft_create(
-                lot=lot, actor=request.user, **form.service_kwargs()
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc.message))
-        else:
-            messages.success(request, _("已创建拍卖草稿。"))
-            return redirect(_detail_url(auction.pk))
-    return render(
-        request, "bidding/court/form.html", {"form": form, "title": _("新建拍卖草稿"), "lot": lot}
-    )
+# ---- the draft (new, edit) ------------------------------------------------------------------
 
 
-@login_required
-@write_rate_limited("bidding")
-def court_auction_edit(request: HttpRequest, auction_id: int) -> HttpResponse:
-    auction = _auction_for(request, auction_id)
+def _draft_initial(auction: Auction) -> dict[str, Any]:
     initial = {
         k: getattr(auction, k) for k in f.AuctionDraftForm.base_fields if hasattr(auction, k)
     }
     initial["proxy_bidding_enabled"] = bool(
         (auction.setting_overrides or {}).get("proxy_bidding_enabled")
     )
-    form = f.AuctionDraftForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.auction_draft_update(
-                auction_id=auction.pk, actor=request.user, **form.service_kwargs()
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc.message))
-        else:
-            messages.success(request, _("草稿已保存。"))
-            return redirect(_detail_url(auction.pk))
-    return render(
-        request,
-        "bidding/court/form.html",
-        {"form": form, "title": _("修改拍卖草稿"), "auction": auction},
-    )
+    return initial
+
+
+#: A new draft for a lot (AUC-04); the page shows the form again after a refusal.
+NEW_DRAFT_ACTIONS: CourtActions[Lot] = CourtActions(
+    {
+        "new": CourtAction["Lot"](
+            form=f.AuctionDraftForm,
+            form_kwargs=lambda lot: {"initial": services.draft_defaults(lot)},
+            call=lambda s: services.auction_draft_create(lot=s.target, actor=s.actor, **s.data),
+            done=gettext_lazy("已创建拍卖草稿。"),
+            then=lambda _lot, auction: _detail_url(auction),
+        )
+    },
+    page=lambda lot: reverse("bidding:court_auction_new", args=[lot.pk]),
+    errors="form",
+)
+
+#: Changes to a draft (before publication, AUC-03).
+EDIT_DRAFT_ACTIONS: CourtActions[Auction] = CourtActions(
+    {
+        "edit": CourtAction[Auction](
+            form=f.AuctionDraftForm,
+            form_kwargs=lambda auction: {"initial": _draft_initial(auction)},
+            call=lambda s: services.auction_draft_update(
+                auction_id=s.target.pk, actor=s.actor, **s.data
+            ),
+            done=gettext_lazy("草稿已保存。"),
+            then=lambda auction, _result: _detail_url(auction),
+        )
+    },
+    page=lambda auction: reverse("bidding:court_auction_edit", args=[auction.pk]),
+    errors="form",
+)
+
+
+def _draft_page(
+    request: HttpRequest,
+    actions: CourtActions[T],
+    name: str,
+    target: T,
+    ctx: dict[str, Any],
+) -> HttpResponse:
+    """The draft form: a refusal shows it again with the reason (everything typed stays)."""
+    outcome = actions.run(request, name, target) if request.method == "POST" else None
+    if outcome is not None and outcome.ok:
+        return redirect(outcome.next_url)
+    form = outcome.form if outcome is not None else actions.form(name, target)
+    return render(request, "bidding/court/form.html", {"form": form, **ctx})
+
+
+@login_required
+@write_rate_limited("bidding")
+def court_auction_new(request: AuthedRequest, lot_id: int) -> HttpResponse:
+    lot = _lot_for(request, lot_id)
+    ctx = {"title": _("新建拍卖草稿"), "lot": lot}
+    return _draft_page(request, NEW_DRAFT_ACTIONS, "new", lot, ctx)
+
+
+@login_required
+@write_rate_limited("bidding")
+def court_auction_edit(request: AuthedRequest, auction_id: int) -> HttpResponse:
+    auction = _auction_for(request, auction_id)
+    ctx = {"title": _("修改拍卖草稿"), "auction": auction}
+    return _draft_page(request, EDIT_DRAFT_ACTIONS, "edit", auction, ctx)
+
+
+# ---- the auction page and its actions ---------------------------------------------------------
 
 
 def _recipients(auction: Auction) -> list[tuple[str, str]]:
@@ -162,7 +203,7 @@ def _recipients(auction: Auction) -> list[tuple[str, str]]:
     out = [
         (f"party:{p.pk}", f"{p.name}（{p.get_role_display()}）")
         for p in Party.objects.filter(
-            case_id=auction.case_id, role__in=["creditor", "debtor"]
+            case_id=_case_id(auction), role__in=["creditor", "debtor"]
         ).order_by("pk")
     ]
     out += [
@@ -170,6 +211,16 @@ def _recipients(auction: Auction) -> list[tuple[str, str]]:
         for h in auction.priority_holders.all()
     ]
     return out
+
+
+def _recipient_of(auction: Auction, key: str) -> Party | PriorityHolder:
+    """The person a notice went to, from the recipient choice ("party:3", "holder:2")."""
+    from cases.models import Party
+
+    kind, pk = key.split(":")
+    if kind == "holder":
+        return PriorityHolder.objects.get(pk=pk, auction_id=auction.pk)
+    return Party.objects.get(pk=pk, case_id=_case_id(auction))
 
 
 def _notice_status(auction: Auction) -> list[dict[str, Any]]:
@@ -190,8 +241,176 @@ def _notice_status(auction: Auction) -> list[dict[str, Any]]:
     return rows
 
 
+class RegistrationCheckForm(Form):
+    """The agent check (AUC-14): which registration (posted unprefixed by the reveal page)."""
+
+    registration = forms.IntegerField(required=False)
+
+
+class PriorityCheckForm(RegistrationCheckForm):
+    """The priority check: the registration and the priority holder it is (AUC-15)."""
+
+    holder = forms.IntegerField(required=False)
+
+
+def _parties(auction: Auction) -> QuerySet[Party]:
+    from cases.models import Party
+
+    return Party.objects.filter(case_id=_case_id(auction))
+
+
+A = CourtAction[Auction]
+
+AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
+    {
+        "publish": A(
+            call=lambda s: services.auction_publish(auction_id=s.target.pk, actor=s.actor)
+        ),
+        "decision": A(
+            form=f.PanelDecisionForm,
+            call=lambda s: services.panel_decision_record(
+                auction_id=s.target.pk, actor=s.actor, **s.data
+            ),
+        ),
+        "holder": A(
+            form=f.PriorityHolderForm,
+            call=lambda s: services.priority_holder_add(
+                auction_id=s.target.pk, actor=s.actor, **s.data
+            ),
+        ),
+        "notice": A(
+            form=f.NoticeForm,
+            form_kwargs=lambda auction: {"recipients": _recipients(auction)},
+            call=lambda s: services.auction_notice_record(
+                auction_id=s.target.pk,
+                actor=s.actor,
+                **{**s.data, "recipient": _recipient_of(s.target, s.data["recipient"])},
+            ),
+        ),
+        "suspend": A(
+            form=f.SuspendForm,
+            call=lambda s: services.auction_suspend(
+                auction_id=s.target.pk, actor=s.actor, **s.data
+            ),
+        ),
+        "halt": A(
+            form=f.HaltForm,
+            call=lambda s: services.auction_halt(auction_id=s.target.pk, actor=s.actor, **s.data),
+        ),
+        "withdraw": A(
+            form=f.WithdrawForm,
+            call=lambda s: services.auction_withdraw(
+                auction_id=s.target.pk, actor=s.actor, **s.data
+            ),
+        ),
+        "set_aside": A(
+            form=f.SetAsideForm,
+            call=lambda s: services.auction_set_aside(
+                auction_id=s.target.pk, actor=s.actor, **s.data
+            ),
+        ),
+        "objection": A(
+            form=f.ObjectionForm,
+            call=lambda s: services.auction_third_party_objection(
+                auction_id=s.target.pk, actor=s.actor, **s.data
+            ),
+        ),
+        "ground_ended": A(
+            form=f.ReasonForm,
+            call=lambda s: services.auction_ground_ended(
+                auction_id=s.target.pk, actor=s.actor, **s.data
+            ),
+        ),
+        "resume": A(
+            form=f.ResumeForm,
+            call=lambda s: services.auction_resume(auction_id=s.target.pk, actor=s.actor, **s.data),
+        ),
+        "ruling": A(
+            form=f.RulingForm,
+            call=lambda s: services.auction_ruling_served(
+                auction_id=s.target.pk, actor=s.actor, **s.data
+            ),
+        ),
+        "handover": A(
+            form=f.HandoverForm,
+            call=lambda s: services.auction_handover_update(
+                auction_id=s.target.pk, actor=s.actor, **s.data
+            ),
+        ),
+        "in_lieu": A(
+            form=f.InLieuForm,
+            form_kwargs=lambda auction: {
+                "parties": [(p.pk, p.name) for p in _parties(auction).filter(role="creditor")]
+            },
+            call=lambda s: services.auction_take_in_lieu(
+                auction_id=s.target.pk,
+                actor=s.actor,
+                party_id=int(s.data["party"]),
+                reason=s.data["reason"],
+                excess_days=s.data["excess_days"],
+                eligibility_proof=s.data["eligibility_proof"],
+            ),
+        ),
+        "next_round": A(
+            call=lambda s: services.auction_next_round_create(auction_id=s.target.pk, actor=s.actor)
+        ),
+        "low_start_notice": A(
+            call=lambda s: services.auction_low_start_notice(auction_id=s.target.pk, actor=s.actor)
+        ),
+        "insist": A(
+            form=f.InsistForm,
+            call=lambda s: services.auction_low_start_notice(
+                auction_id=s.target.pk, actor=s.actor, **s.data
+            ),
+        ),
+        "consent": A(
+            form=f.ConsentForm,
+            call=lambda s: services.auction_debtor_consent(
+                auction_id=s.target.pk, actor=s.actor, **s.data
+            ),
+        ),
+        "confirm_agent": A(
+            form=RegistrationCheckForm,
+            prefixed=False,
+            call=lambda s: services.registration_confirm_agent(
+                registration_id=s.data["registration"] or 0, actor=s.actor
+            ),
+        ),
+        "confirm_priority": A(
+            form=PriorityCheckForm,
+            prefixed=False,
+            call=lambda s: services.registration_confirm_priority(
+                registration_id=s.data["registration"] or 0,
+                actor=s.actor,
+                holder_id=s.data["holder"] or 0,
+            ),
+        ),
+    },
+    page=_detail_url,
+    prefixed=True,
+)
+
+#: The forms the auction page shows (the others are buttons, or live on other pages).
+DETAIL_FORMS = (
+    "decision",
+    "holder",
+    "notice",
+    "suspend",
+    "halt",
+    "withdraw",
+    "set_aside",
+    "objection",
+    "ground_ended",
+    "resume",
+    "ruling",
+    "handover",
+    "consent",
+    "insist",
+)
+
+
 @login_required
-def court_auction_detail(request: HttpRequest, auction_id: int) -> HttpResponse:
+def court_auction_detail(request: AuthedRequest, auction_id: int) -> HttpResponse:
     from core.deadlines import deadlines_for_subject
 
     auction = _auction_for(request, auction_id)
@@ -217,244 +436,49 @@ def court_auction_detail(request: HttpRequest, auction_id: int) -> HttpResponse:
     ).order_by("pk")
     ctx["result"] = getattr(auction, "result", None)
     ctx["following"] = auction.following.order_by("pk")
-    ctx["route"] = services.disposal_route_current(lot_id=auction.lot_id)  # AUC-01 / AUC-44
+    ctx["route"] = services.disposal_route_current(lot_id=auction.lot_id or 0)  # AUC-01/AUC-44
     ctx["in_lieu_count"] = auction.in_lieu_applications.count()
-    ctx["forms"] = {
-        "decision": f.PanelDecisionForm(prefix="decision"),
-        "holder": f.PriorityHolderForm(prefix="holder"),
-        "notice": f.NoticeForm(prefix="notice", recipients=_recipients(auction)),
-        "suspend": f.SuspendForm(prefix="suspend"),
-        "halt": f.HaltForm(prefix="halt"),
-        "withdraw": f.WithdrawForm(prefix="withdraw"),
-        "set_aside": f.SetAsideForm(prefix="set_aside"),
-        "objection": f.ObjectionForm(prefix="objection"),
-        "ground_ended": f.ReasonForm(prefix="ground_ended"),
-        "resume": f.ResumeForm(prefix="resume"),
-        "ruling": f.RulingForm(prefix="ruling"),
-        "handover": f.HandoverForm(prefix="handover"),
-        "consent": f.ConsentForm(prefix="consent"),
-        "insist": f.InsistForm(prefix="insist"),
-    }
+    ctx["forms"] = {name: AUCTION_ACTIONS.form(name, auction) for name in DETAIL_FORMS}
     return render(request, "bidding/court/detail.html", ctx)
-
-
-def _run(request: HttpRequest, auction: Auction, form, call) -> HttpResponse:
-    """Validate ``form``, call the service, report the outcome on the detail page."""
-    if form is not None and not form.is_valid():
-        errors = "；".join(
-            f"{form.fields[k].label if k in form.fields else ''}{'：' if k in form.fields else ''}"
-            f"{'，'.join(v)}"
-            for k, v in form.errors.items()
-        )
-        messages.error(request, _("输入有误：") + errors)
-        return redirect(_detail_url(auction.pk))
-    try:
-        call(form.cleaned_data if form is not None else {})
-    except DomainError as exc:
-        rule = f"（{exc.rule}）" if exc.rule else ""
-        messages.error(request, f"{exc.message}{rule}")
-    else:
-        messages.success(request, _("操作已完成。"))
-    return redirect(_detail_url(auction.pk))
 
 
 @login_required
 @require_POST
 @write_rate_limited("bidding")
-def court_auction_action(request: HttpRequest, auction_id: int, name: str) -> HttpResponse:
-    auction = _auction_for(request, auction_id)
-    user, aid, post = request.user, auction.pk, request.POST
+def court_auction_action(request: AuthedRequest, auction_id: int, name: str) -> HttpResponse:
+    """One court action on the auction (``AUCTION_ACTIONS``), then back to its page."""
+    return AUCTION_ACTIONS.post(request, name, _auction_for(request, auction_id))
 
-    def recipient_of(key: str):
-        from cases.models import Party
 
-        kind, pk = key.split(":")
-        if kind == "holder":
-            return PriorityHolder.objects.get(pk=pk, auction_id=aid)
-        return Party.objects.get(pk=pk, case_id=auction.case_id)
-
-    actions = {
-        "publish": (None, lambda d: services.auction_publish(auction_id=aid, actor=user)),
-        "decision": (
-            f.PanelDecisionForm(post, prefix="decision"),
-            lambda d: services.panel_decision_record(
-                auction_id=aid,
-                actor=user,
-                topic=d["topic"],
-                value_fen=d["value_fen"],
-                text=d["text"],
-                panel_members=d["panel_members"],
-                decided_at=d["decided_at"],
+REVEAL_ACTIONS: CourtActions[Registration] = CourtActions(
+    {
+        "reveal": CourtAction[Registration](
+            form=f.RevealForm,
+            call=lambda s: services.registration_identity_reveal(
+                registration_id=s.target.pk, user=s.actor, purpose=s.data["purpose"]
             ),
-        ),
-        "holder": (
-            f.PriorityHolderForm(post, prefix="holder"),
-            lambda d: services.priority_holder_add(
-                auction_id=aid, actor=user, name=d["name"], rank=d["rank"], basis=d["basis"]
-            ),
-        ),
-        "notice": (
-            f.NoticeForm(post, prefix="notice", recipients=_recipients(auction)),
-            lambda d: services.auction_notice_record(
-                auction_id=aid,
-                actor=user,
-                recipient=recipient_of(d["recipient"]),
-                method=d["method"],
-                sent_at=d["sent_at"],
-                received_at=d["received_at"],
-                proof=d["proof"],
-                unreachable_reason=d["unreachable_reason"],
-            ),
-        ),
-        "suspend": (
-            f.SuspendForm(post, prefix="suspend"),
-            lambda d: services.auction_suspend(
-                auction_id=aid, actor=user, reason=d["reason"], ground=d["ground"]
-            ),
-        ),
-        "halt": (
-            f.HaltForm(post, prefix="halt"),
-            lambda d: services.auction_halt(
-                auction_id=aid, actor=user, reason=d["reason"], ground=d["ground"]
-            ),
-        ),
-        "withdraw": (
-            f.WithdrawForm(post, prefix="withdraw"),
-            lambda d: services.auction_withdraw(
-                auction_id=aid, actor=user, reason=d["reason"], ground=d["ground"]
-            ),
-        ),
-        "set_aside": (
-            f.SetAsideForm(post, prefix="set_aside"),
-            lambda d: services.auction_set_aside(
-                auction_id=aid,
-                actor=user,
-                reason=d["reason"],
-                ground=d["ground"],
-                document=d["document"],
-                follow_up=d["follow_up"],
-            ),
-        ),
-        "objection": (
-            f.ObjectionForm(post, prefix="objection"),
-            lambda d: services.auction_third_party_objection(
-                auction_id=aid,
-                actor=user,
-                objector=d["objector"],
-                reason=d["reason"],
-                measure=d["measure"],
-            ),
-        ),
-        "ground_ended": (
-            f.ReasonForm(post, prefix="ground_ended"),
-            lambda d: services.auction_ground_ended(auction_id=aid, actor=user, reason=d["reason"]),
-        ),
-        "resume": (
-            f.ResumeForm(post, prefix="resume"),
-            lambda d: services.auction_resume(
-                auction_id=aid,
-                actor=user,
-                reason=d["reason"],
-                start_at=d["start_at"],
-                end_at=d["end_at"],
-            ),
-        ),
-        "ruling": (
-            f.RulingForm(post, prefix="ruling"),
-            lambda d: services.auction_ruling_served(
-                auction_id=aid,
-                actor=user,
-                document=d["document"],
-                served_at=d["served_at"],
-                eligibility_proof=d["eligibility_proof"],
-            ),
-        ),
-        "handover": (
-            f.HandoverForm(post, prefix="handover"),
-            lambda d: services.auction_handover_update(
-                auction_id=aid,
-                actor=user,
-                state=d["state"],
-                note=d["note"],
-                vehicle_violations_cleared=d["vehicle_violations_cleared"],
-            ),
-        ),
-        "in_lieu": (
-            f.InLieuForm(
-                post,
-                prefix="in_lieu",
-                parties=[(p.pk, p.name) for p in auction.case.parties.filter(role="creditor")],
-            ),
-            lambda d: services.auction_take_in_lieu(
-                auction_id=aid,
-                actor=user,
-                party_id=int(d["party"]),
-                reason=d["reason"],
-                excess_days=d["excess_days"],
-                eligibility_proof=d["eligibility_proof"],
-            ),
-        ),
-        "next_round": (
-            None,
-            lambda d: services.auction_next_round_create(auction_id=aid, actor=user),
-        ),
-        "low_start_notice": (
-            None,
-            lambda d: services.auction_low_start_notice(auction_id=aid, actor=user),
-        ),
-        "insist": (
-            f.InsistForm(post, prefix="insist"),
-            lambda d: services.auction_low_start_notice(
-                auction_id=aid, actor=user, insisted_at=d["insisted_at"]
-            ),
-        ),
-        "consent": (
-            f.ConsentForm(post, prefix="consent"),
-            lambda d: services.auction_debtor_consent(auction_id=aid, actor=user, note=d["note"]),
-        ),
-        "confirm_agent": (
-            None,
-            lambda d: services.registration_confirm_agent(
-                registration_id=int(post.get("registration", 0)), actor=user
-            ),
-        ),
-        "confirm_priority": (
-            None,
-            lambda d: services.registration_confirm_priority(
-                registration_id=int(post.get("registration", 0)),
-                actor=user,
-                holder_id=int(post.get("holder", 0)),
-            ),
-        ),
-    }
-    if name not in actions:
-        raise DjangoPermissionDenied(_("未知操作"))
-    form, call = actions[name]
-    return _run(request, auction, form, call)
+            done=None,
+        )
+    },
+    page=lambda reg: reverse("bidding:court_registration_reveal", args=[reg.pk]),
+    errors="form",
+)
 
 
 @login_required
-def court_registration_reveal(request: HttpRequest, registration_id: int) -> HttpResponse:
+def court_registration_reveal(request: AuthedRequest, registration_id: int) -> HttpResponse:
     """One registration's identity for an agent or priority check, for a stated purpose (logged)."""
     reg = get_object_or_404(Registration.objects.select_related("auction"), pk=registration_id)
     auction = _auction_for(request, reg.auction_id)
-    form = f.RevealForm(request.POST or None)
-    shown = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            shown = services.registration_identity_reveal(
-                registration_id=reg.pk, user=request.user, purpose=form.cleaned_data["purpose"]
-            )
-        except DomainError as exc:
-            form.add_error(None, str(exc.message))
+    outcome = REVEAL_ACTIONS.run(request, "reveal", reg) if request.method == "POST" else None
     return render(
         request,
         "bidding/court/reveal.html",
         {
             "auction": auction,
             "registration": reg,
-            "form": form,
-            "shown": shown,
+            "form": outcome.form if outcome else REVEAL_ACTIONS.form("reveal", reg),
+            "shown": outcome.result if outcome and outcome.ok else None,
             "holders": auction.priority_holders.all(),
         },
     )
@@ -463,15 +487,16 @@ def court_registration_reveal(request: HttpRequest, registration_id: int) -> Htt
 # ---- other disposal routes of a lot (AUC-01, AUC-44) ----------------------------------------
 
 
-def _lot_for(request: HttpRequest, lot_id: int):
-    from cases.models import Lot
+@dataclass(frozen=True)
+class LotPage:
+    """What the lot page acts on: the lot, its current route and the self-sale limit."""
 
-    lot = get_object_or_404(Lot.objects.select_related("case", "case__court"), pk=lot_id)
-    _require_court_staff(request, lot.case.court_id)
-    return lot
+    lot: Lot
+    route: DisposalRoute | None
+    max_days: int
 
 
-def _self_sale_receipts(route) -> list[tuple[str, str]]:
+def _self_sale_receipts(route: DisposalRoute | None) -> list[tuple[str, str]]:
     """Receipts matched to the case since the self-sale was authorised, not used by a route."""
     from core.money import yuan
     from settlement.models import Receipt
@@ -496,9 +521,49 @@ def _self_sale_receipts(route) -> list[tuple[str, str]]:
     ]
 
 
+LOT_ACTIONS: CourtActions[LotPage] = CourtActions(
+    {
+        "offline": CourtAction[LotPage](
+            form=cf.OfflineRouteForm,
+            call=lambda s: services.disposal_offline_record(
+                lot_id=s.target.lot.pk, actor=s.actor, **s.data
+            ),
+            done=gettext_lazy("已记录其他处置途径及理由。"),
+        ),
+        "self_sale": CourtAction[LotPage](
+            form=cf.SelfSaleForm,
+            form_kwargs=lambda page: {"max_days": page.max_days},
+            call=lambda s: services.self_sale_authorize(
+                lot_id=s.target.lot.pk, actor=s.actor, **s.data
+            ),
+            done=gettext_lazy("已准许被执行人自行处置。"),
+        ),
+        "complete": CourtAction[LotPage](
+            form=cf.SelfSaleCompleteForm,
+            form_kwargs=lambda page: {"receipts": _self_sale_receipts(page.route)},
+            call=lambda s: services.self_sale_complete(
+                route_id=s.target.route.pk if s.target.route is not None else 0,
+                receipt_id=int(s.data["receipt"] or 0),
+                actor=s.actor,
+            ),
+            done=gettext_lazy("已记录自行处置完成，处置款已进入本案账户。"),
+        ),
+    },
+    page=lambda page: reverse("bidding:court_lot", args=[page.lot.pk]),
+    prefixed=True,
+    errors="form",
+)
+
+
+def _posted(request: HttpRequest, actions: CourtActions[Any], target: object) -> Outcome | None:
+    """Run the action the page's form names in ``action`` (an unknown one is ignored)."""
+    name = request.POST.get("action", "") if request.method == "POST" else ""
+    return actions.run(request, name, target) if name in actions else None
+
+
 @login_required
 @write_rate_limited("bidding")
-def court_lot(request: HttpRequest, lot_id: int) -> HttpResponse:
+def court_lot(request: AuthedRequest, lot_id: int) -> HttpResponse:
     """A lot's disposal route: online auction by default; the court may record another route
     with its reason (AUC-01) or let the debtor sell it itself (AUC-44) and record the sale."""
     from core.deadlines import deadlines_for_subject
@@ -507,51 +572,13 @@ def court_lot(request: HttpRequest, lot_id: int) -> HttpResponse:
     lot = _lot_for(request, lot_id)
     route = services.disposal_route_current(lot_id=lot.pk)
     max_days = int(get_setting("debtor_self_sale_max_days", court=lot.case.court_id))
-    action = request.POST.get("action") if request.method == "POST" else None
-    forms_ = {
-        "offline": cf.OfflineRouteForm(
-            request.POST if action == "offline" else None, prefix="offline"
-        ),
-        "self_sale": cf.SelfSaleForm(
-            request.POST if action == "self_sale" else None, prefix="self_sale", max_days=max_days
-        ),
-        "complete": cf.SelfSaleCompleteForm(
-            request.POST if action == "complete" else None,
-            prefix="complete",
-            receipts=_self_sale_receipts(route),
-        ),
-    }
-    if action in forms_:
-        form = forms_[action]
-        if form.is_valid():
-            d = form.cleaned_data
-            calls = {
-                "offline": lambda: services.disposal_offline_record(
-                    lot_id=lot.pk, ground=d["ground"], reason=d["reason"], actor=request.user
-                ),
-                "self_sale": lambda: services.self_sale_authorize(
-                    lot_id=lot.pk,
-                    supervised_price_fen=d["supervised_price_fen"],
-                    days=d["days"],
-                    reason=d["reason"],
-                    actor=request.user,
-                ),
-                "complete": lambda: services.self_sale_complete(
-                    route_id=route.pk if route is not None else 0,
-                    receipt_id=int(d["receipt"] or 0),
-                    actor=request.user,
-                ),
-            }
-            done = {
-                "offline": _("已记录其他处置途径及理由。"),
-                "self_sale": _("已准许被执行人自行处置。"),
-                "complete": _("已记录自行处置完成，处置款已进入本案账户。"),
-            }
-            if _form_call(request, form, calls[action], done[action]):
-                return redirect(reverse("bidding:court_lot", args=[lot.pk]))
+    page = LotPage(lot=lot, route=route, max_days=max_days)
+    outcome = _posted(request, LOT_ACTIONS, page)
+    if outcome is not None and outcome.ok:
+        return redirect(outcome.next_url)
     auctions = Auction.objects.filter(lot=lot, is_practice=False).order_by("-pk")
     history = DisposalRoute.objects.filter(lot=lot).select_related("decided_by")
-    deadlines = []
+    deadlines: Any = []
     if route is not None and route.route == DisposalRoute.Route.SELF_SALE:
         deadlines = deadlines_for_subject(f"case:{lot.case_id}/lot:{lot.pk}/self_sale:{route.pk}")
     return render(
@@ -563,8 +590,8 @@ def court_lot(request: HttpRequest, lot_id: int) -> HttpResponse:
             "history": history.order_by("-decided_at", "-pk"),
             "auctions": auctions,
             "open_auction": auctions.filter(state__in=services.ROUTE_BLOCKING_STATES).first(),
-            "forms": forms_,
-            "failed": action,
+            "forms": LOT_ACTIONS.forms(page, bound=outcome),
+            "failed": request.POST.get("action") if request.method == "POST" else None,
             "max_days": max_days,
             "deadlines": deadlines,
             "R": DisposalRoute,
@@ -575,9 +602,51 @@ def court_lot(request: HttpRequest, lot_id: int) -> HttpResponse:
 # ---- 以物抵债 among several creditors (AUC-36, APR-03) ----------------------------------------
 
 
+@dataclass(frozen=True)
+class InLieuPage:
+    """What the 以物抵债 page acts on: the auction and the creditors who may still apply."""
+
+    auction: Auction
+    creditors: list[tuple[str, str]]
+
+
+IN_LIEU_ACTIONS: CourtActions[InLieuPage] = CourtActions(
+    {
+        "apply": CourtAction[InLieuPage](
+            form=cf.InLieuApplyForm,
+            form_kwargs=lambda page: {"parties": page.creditors},
+            call=lambda s: in_lieu.in_lieu_apply(
+                auction_id=s.target.auction.pk,
+                party_id=int(s.data["party"] or 0),
+                actor=s.actor,
+                note=s.data["note"],
+            ),
+            done=gettext_lazy("已记录以物抵债申请。"),
+        ),
+        "draw": CourtAction[InLieuPage](
+            form=cf.InLieuDrawForm,
+            call=lambda s: in_lieu.in_lieu_draw_freeze(
+                auction_id=s.target.auction.pk, actor=s.actor, **s.data
+            ),
+            done=gettext_lazy("摇号名单已冻结公布，已通知申请人。"),
+        ),
+        "decide": CourtAction[InLieuPage](
+            form=cf.InLieuDecideForm,
+            call=lambda s: in_lieu.in_lieu_decide(
+                auction_id=s.target.auction.pk, actor=s.actor, **s.data
+            ),
+            done=gettext_lazy("已决定以物抵债。"),
+        ),
+    },
+    page=lambda page: reverse("bidding:court_in_lieu", args=[page.auction.pk]),
+    prefixed=True,
+    errors="form",
+)
+
+
 @login_required
 @write_rate_limited("bidding")
-def court_in_lieu(request: HttpRequest, auction_id: int) -> HttpResponse:
+def court_in_lieu(request: AuthedRequest, auction_id: int) -> HttpResponse:
     """Creditors' applications to take the unsold lot in lieu, the priority order, the lot
     draw among equals and the court's decision (AUC-36, APR-03)."""
     from cases.models import Party
@@ -587,51 +656,15 @@ def court_in_lieu(request: HttpRequest, auction_id: int) -> HttpResponse:
     applied = {a.party_id for a in applications}
     creditors = [
         (str(p.pk), f"{p.name}（{_('受偿顺位')} {p.priority or _('普通债权')}）")
-        for p in Party.objects.filter(case_id=auction.case_id, role=Party.Role.CREDITOR).order_by(
+        for p in Party.objects.filter(case_id=_case_id(auction), role=Party.Role.CREDITOR).order_by(
             "priority", "pk"
         )
         if p.pk not in applied
     ]
-    action = request.POST.get("action") if request.method == "POST" else None
-    forms_ = {
-        "apply": cf.InLieuApplyForm(
-            request.POST if action == "apply" else None, prefix="apply", parties=creditors
-        ),
-        "draw": cf.InLieuDrawForm(request.POST if action == "draw" else None, prefix="draw"),
-        "decide": cf.InLieuDecideForm(
-            request.POST if action == "decide" else None, prefix="decide"
-        ),
-    }
-    if action in forms_:
-        form = forms_[action]
-        if form.is_valid():
-            d = form.cleaned_data
-            user, aid = request.user, auction.pk
-            calls = {
-                "apply": lambda: in_lieu.in_lieu_apply(
-                    auction_id=aid, party_id=int(d["party"] or 0), actor=user, note=d["note"]
-                ),
-                "draw": lambda: in_lieu.in_lieu_draw_freeze(
-                    auction_id=aid,
-                    actor=user,
-                    scheduled_at=d["scheduled_at"],
-                    commit_deadline=d["commit_deadline"],
-                ),
-                "decide": lambda: in_lieu.in_lieu_decide(
-                    auction_id=aid,
-                    actor=user,
-                    reason=d["reason"],
-                    excess_days=d["excess_days"],
-                    eligibility_proof=d["eligibility_proof"],
-                ),
-            }
-            done = {
-                "apply": _("已记录以物抵债申请。"),
-                "draw": _("摇号名单已冻结公布，已通知申请人。"),
-                "decide": _("已决定以物抵债。"),
-            }
-            if _form_call(request, form, calls[action], done[action]):
-                return redirect(reverse("bidding:court_in_lieu", args=[auction.pk]))
+    page = InLieuPage(auction=auction, creditors=creditors)
+    outcome = _posted(request, IN_LIEU_ACTIONS, page)
+    if outcome is not None and outcome.ok:
+        return redirect(outcome.next_url)
     auction.refresh_from_db()
     first = in_lieu.in_lieu_first_rank(auction)
     chosen, why = in_lieu.in_lieu_chosen(auction)
@@ -647,13 +680,13 @@ def court_in_lieu(request: HttpRequest, auction_id: int) -> HttpResponse:
             "why": why,
             "draw": InLieuDraw.objects.filter(auction=auction).first(),
             "taking": InLieuTaking.objects.filter(auction=auction).select_related("party").first(),
-            "forms": forms_,
-            "failed": action,
+            "forms": IN_LIEU_ACTIONS.forms(page, bound=outcome),
+            "failed": request.POST.get("action") if request.method == "POST" else None,
         },
     )
 
 
-def _draw_for(request: HttpRequest, draw_id: int) -> InLieuDraw:
+def _draw_for(request: AuthedRequest, draw_id: int) -> InLieuDraw:
     """The court's staff and the case's parties may see a draw; others may not."""
     from cases.models import Party
 
@@ -662,57 +695,67 @@ def _draw_for(request: HttpRequest, draw_id: int) -> InLieuDraw:
         pk=draw_id,
     )
     user = request.user
-    staff = (
-        user.is_authenticated
-        and user.role in services.STAFF_ACTORS
-        and user.court_id == draw.auction.court_id
-    )
-    party = Party.objects.filter(case_id=draw.auction.case_id, user_id=user.pk).exists()
+    staff = can(user, "bidding.manage_auction", draw.auction)
+    party = Party.objects.filter(case_id=_case_id(draw.auction), user_id=user.pk).exists()
     if not (staff or party):
         raise DjangoPermissionDenied(_("仅本院工作人员和本案当事人可查看"))
     return draw
 
 
+class CommitForm(Form):
+    participant = TextField()
+    commitment = TextField()
+
+
+class RevealSecretForm(Form):
+    participant = TextField()
+    secret = TextField()
+
+
+DRAW_ACTIONS: CourtActions[InLieuDraw] = CourtActions(
+    {
+        "commit": CourtAction[InLieuDraw](
+            form=CommitForm,
+            call=lambda s: in_lieu.in_lieu_draw_commit(
+                draw_id=s.target.pk,
+                participant_ref=s.data["participant"],
+                commitment=s.data["commitment"],
+                actor=s.actor,
+            ),
+            done=gettext_lazy("承诺值已提交。请妥善保存您的随机串，承诺截止后揭示。"),
+        ),
+        "reveal": CourtAction[InLieuDraw](
+            form=RevealSecretForm,
+            call=lambda s: in_lieu.in_lieu_draw_reveal(
+                draw_id=s.target.pk,
+                participant_ref=s.data["participant"],
+                secret=s.data["secret"],
+                actor=s.actor,
+            ),
+            done=gettext_lazy("随机串已揭示，并与承诺值核对一致。"),
+        ),
+        "run": CourtAction[InLieuDraw](
+            call=lambda s: in_lieu.in_lieu_draw_run(draw_id=s.target.pk, actor=s.actor),
+            done=gettext_lazy("摇号已完成。"),
+        ),
+    },
+    page=lambda draw: reverse("bidding:in_lieu_draw", args=[draw.pk]),
+    errors="outcome",
+)
+
+
 @login_required
 @write_rate_limited("bidding")
-def in_lieu_draw_page(request: HttpRequest, draw_id: int) -> HttpResponse:
+def in_lieu_draw_page(request: AuthedRequest, draw_id: int) -> HttpResponse:
     """The lot draw among equal-rank creditors: frozen list, commitments, reveals, result and
     its verification; participants commit and reveal here, the court runs it (APR-03)."""
     draw = _draw_for(request, draw_id)
     error = None
     if request.method == "POST":
-        what = request.POST.get("action", "")
-        ref = request.POST.get("participant", "")
-        calls = {
-            "commit": lambda: in_lieu.in_lieu_draw_commit(
-                draw_id=draw.pk,
-                participant_ref=ref,
-                commitment=request.POST.get("commitment", ""),
-                actor=request.user,
-            ),
-            "reveal": lambda: in_lieu.in_lieu_draw_reveal(
-                draw_id=draw.pk,
-                participant_ref=ref,
-                secret=request.POST.get("secret", ""),
-                actor=request.user,
-            ),
-            "run": lambda: in_lieu.in_lieu_draw_run(draw_id=draw.pk, actor=request.user),
-        }
-        if what not in calls:
-            raise DjangoPermissionDenied(_("未知操作"))
-        try:
-            calls[what]()
-        except DomainError as exc:
-            rule = f"（{exc.rule}）" if exc.rule else ""
-            error = (what, ref, f"{exc.message}{rule}")
-        else:
-            done = {
-                "commit": _("承诺值已提交。请妥善保存您的随机串，承诺截止后揭示。"),
-                "reveal": _("随机串已揭示，并与承诺值核对一致。"),
-                "run": _("摇号已完成。"),
-            }
-            messages.success(request, done[what])
-            return redirect(reverse("bidding:in_lieu_draw", args=[draw.pk]))
+        outcome = DRAW_ACTIONS.run(request, request.POST.get("action", ""), draw)
+        if outcome.ok:
+            return redirect(outcome.next_url)
+        error = (outcome.name, request.POST.get("participant", ""), outcome.error)
     draw.refresh_from_db()
     mine = {c.participant_ref: c for c in draw.commitments.all()}
     participants = [
@@ -732,7 +775,7 @@ def in_lieu_draw_page(request: HttpRequest, draw_id: int) -> HttpResponse:
             "commit_open": draw.status == draw.Status.FROZEN and now < draw.commit_deadline,
             "reveal_open": draw.status == draw.Status.FROZEN and now >= draw.commit_deadline,
             "can_run": draw.status == draw.Status.FROZEN
-            and in_lieu._staff_of(request.user, draw.auction.court_id, in_lieu.DRAW_STAFF),
+            and is_court_staff_of(request.user, draw.auction.court_id, roles=in_lieu.DRAW_STAFF),
             "run_due": now >= draw.scheduled_at,
             "verification": verification,
             "order": [(i, names.get(pid, pid)) for i, pid in enumerate(draw.result or [], 1)],
@@ -742,7 +785,7 @@ def in_lieu_draw_page(request: HttpRequest, draw_id: int) -> HttpResponse:
 
 
 @login_required
-def in_lieu_draw_record_json(request: HttpRequest, draw_id: int) -> JsonResponse:
+def in_lieu_draw_record_json(request: AuthedRequest, draw_id: int) -> JsonResponse:
     """The draw's record, to re-run it with ``bidding.in_lieu.in_lieu_draw_recompute``."""
     draw = _draw_for(request, draw_id)
     resp = JsonResponse(

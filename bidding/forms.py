@@ -5,63 +5,19 @@ registration, find the co-bidders and the agent the bidder names)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bidding.models import AuctionResult, PanelDecision
 from bidding.services import SET_ASIDE_GROUNDS, SUSPEND_GROUNDS, WITHDRAW_GROUNDS
-from core.errors import DomainError
-from core.money import parse_yuan
+from core.forms import TEXTAREA, Form, LocalDateTimeField, YuanField, set_choices
 
 
-class YuanField(forms.Field):
-    """A yuan amount ("1,234.50") → integer fen."""
-
-    widget = forms.TextInput(attrs={"inputmode": "decimal"})
-
-    def to_python(self, value):
-        value = (value or "").strip() if isinstance(value, str) else value
-        if value in self.empty_values:
-            return None
-        if len(str(value)) > 20:
-            raise forms.ValidationError(_("金额过长"))
-        try:
-            return parse_yuan(value)
-        except DomainError as exc:
-            raise forms.ValidationError(str(exc.message)) from exc
-
-    def prepare_value(self, value):
-        if isinstance(value, int):
-            return f"{value / 100:.2f}"
-        return value
-
-
-class LocalDateTimeField(forms.DateTimeField):
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-    input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-
-    def prepare_value(self, value):
-        if hasattr(value, "tzinfo") and value.tzinfo is not None:
-            value = timezone.localtime(value)
-        return super().prepare_value(value)
-
-
-TEXTAREA = forms.Textarea(attrs={"rows": 3})
-
-
-class _Form(forms.Form):
-    """Labels end without an ASCII colon ("标题" not "标题:"), as on the other Chinese pages."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-
-class AuctionDraftForm(_Form):
+class AuctionDraftForm(Form):
     title = forms.CharField(label=_("标题"), max_length=200)
     starting_price_fen = YuanField(label=_("起拍价（元）"))
     increment_fen = YuanField(label=_("加价幅度（元）"))
@@ -106,8 +62,9 @@ class AuctionDraftForm(_Form):
         label=_("启用代理出价（AUC-27，默认关闭）"), required=False
     )
 
-    def service_kwargs(self) -> dict:
-        data = dict(self.cleaned_data)
+    def clean(self) -> dict[str, Any]:
+        """The service's keyword arguments: blanks as "" or 0, the proxy switch as an override."""
+        data = dict(super().clean() or {})
         proxy = data.pop("proxy_bidding_enabled", False)
         for key in ("priority_claims_fen", "costs_estimate_fen"):
             data[key] = data.get(key) or 0
@@ -130,7 +87,7 @@ class AuctionDraftForm(_Form):
         return data
 
 
-class PanelDecisionForm(_Form):
+class PanelDecisionForm(Form):
     topic = forms.ChoiceField(label=_("事项"), choices=PanelDecision.Topic.choices)
     value_fen = YuanField(label=_("金额（元）"), required=False)
     text = forms.CharField(label=_("决定内容"), widget=TEXTAREA, required=False)
@@ -138,13 +95,13 @@ class PanelDecisionForm(_Form):
     decided_at = LocalDateTimeField(label=_("合议时间"))
 
 
-class PriorityHolderForm(_Form):
+class PriorityHolderForm(Form):
     name = forms.CharField(label=_("姓名/名称"), max_length=200)
     rank = forms.IntegerField(label=_("顺序（1 为最优先）"), min_value=1)
     basis = forms.CharField(label=_("权利依据"), max_length=200)
 
 
-class NoticeForm(_Form):
+class NoticeForm(Form):
     recipient = forms.ChoiceField(label=_("受送达人"))
     method = forms.ChoiceField(label=_("送达方式"))
     sent_at = LocalDateTimeField(label=_("发出时间"))
@@ -152,15 +109,17 @@ class NoticeForm(_Form):
     proof = forms.CharField(label=_("送达凭证/书面放弃文件"), required=False)
     unreachable_reason = forms.CharField(label=_("无法直接送达的原因（公示送达）"), required=False)
 
-    def __init__(self, *args, recipients=(), **kwargs):
+    def __init__(
+        self, *args: Any, recipients: Iterable[tuple[str, str]] = (), **kwargs: Any
+    ) -> None:
         from core.models import ServiceRecord
 
         super().__init__(*args, **kwargs)
-        self.fields["recipient"].choices = list(recipients)
-        self.fields["method"].choices = ServiceRecord.Method.choices
+        set_choices(self, "recipient", recipients)
+        set_choices(self, "method", ServiceRecord.Method.choices)
 
 
-class ReasonForm(_Form):
+class ReasonForm(Form):
     reason = forms.CharField(label=_("公开理由"), widget=TEXTAREA)
 
 
@@ -192,7 +151,7 @@ class SetAsideForm(ReasonForm):
     follow_up = forms.CharField(label=_("后续处理"), widget=TEXTAREA)
 
 
-class ObjectionForm(_Form):
+class ObjectionForm(Form):
     objector = forms.CharField(label=_("异议人"), max_length=200)
     reason = forms.CharField(label=_("异议内容"), widget=TEXTAREA)
     measure = forms.ChoiceField(
@@ -205,13 +164,13 @@ class ResumeForm(ReasonForm):
     end_at = LocalDateTimeField(label=_("新的竞价结束"))
 
 
-class RulingForm(_Form):
+class RulingForm(Form):
     document = forms.CharField(label=_("成交裁定文号"), max_length=200)
     served_at = LocalDateTimeField(label=_("送达时间"), required=False)
     eligibility_proof = forms.CharField(label=_("购房资格证明（限购房产，AUC-13）"), required=False)
 
 
-class HandoverForm(_Form):
+class HandoverForm(Form):
     state = forms.ChoiceField(
         label=_("移交状态"),
         choices=[
@@ -224,26 +183,26 @@ class HandoverForm(_Form):
     note = forms.CharField(label=_("说明"), widget=TEXTAREA, required=False)
 
 
-class InLieuForm(_Form):
+class InLieuForm(Form):
     party = forms.ChoiceField(label=_("抵债债权人"))
     excess_days = forms.IntegerField(label=_("补交差价期限（日）"), min_value=1, required=False)
     eligibility_proof = forms.CharField(label=_("购房资格证明（限购房产）"), required=False)
     reason = forms.CharField(label=_("理由"), widget=TEXTAREA)
 
-    def __init__(self, *args, parties=(), **kwargs):
+    def __init__(self, *args: Any, parties: Iterable[tuple[Any, str]] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["party"].choices = list(parties)
+        set_choices(self, "party", parties)
 
 
-class RevealForm(_Form):
+class RevealForm(Form):
     purpose = forms.CharField(label=_("查看用途（记入访问日志）"), max_length=200)
 
 
-class ConsentForm(_Form):
+class ConsentForm(Form):
     note = forms.CharField(label=_("被执行人同意的方式和内容（AUC-07）"), widget=TEXTAREA)
 
 
-class InsistForm(_Form):
+class InsistForm(Form):
     insisted_at = LocalDateTimeField(label=_("申请执行人申请继续拍卖的时间（AUC-06）"))
 
 
@@ -289,7 +248,7 @@ def parse_share(text: str) -> Decimal | None:
     return value
 
 
-class RegistrationForm(_Form):
+class RegistrationForm(Form):
     """报名: the terms, the purchase-eligibility declaration (AUC-13), up to three co-bidders with
     their shares (the registrant keeps the rest of 100%) and an agent the court must confirm
     before bidding opens (AUC-14). Co-bidders and the agent are named by account and identity
@@ -337,7 +296,8 @@ class RegistrationForm(_Form):
         return any((self.data.get(k) or "").strip() for k in ("agent_username", "agent_id_number"))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         own = getattr(self.user, "username", None)
         members: list[dict[str, Any]] = []
         seen: set[str] = set()

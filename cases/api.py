@@ -21,9 +21,9 @@ from pydantic import StrictBool, StrictInt
 from cases import selectors, services
 from cases.models import Asset, Case, Disclosure, Identity, Lot, Party, Seizure
 from cases.numbers import parse_case_number
-from cases.rules import can, require
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.models import STAFF_ROLES, AuditEntry, Deadline, User
+from core.permissions import can, require
 from core.ratelimit import check_write_rate
 from core.types import AuthedRequest
 

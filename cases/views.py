@@ -18,11 +18,12 @@ from cases import selectors, services
 from cases.features import FEATURES, feature_rows
 from cases.models import Asset, Case, Disclosure, Party
 from cases.portal import render_sections
-from cases.rules import can
 from core.errors import DomainError
-from core.models import STAFF_ROLES, Role
+from core.models import Role
 from core.money import parse_yuan
+from core.permissions import can, is_court_staff
 from core.ratelimit import write_rate_limited
+from core.types import AuthedRequest
 
 # ---------------------------------------------------------------- helpers
 
@@ -43,10 +44,6 @@ def _asset(case: Case, asset_id: int) -> Asset:
     if asset is None:
         raise Http404(_("该案件下没有这个标的物"))
     return asset
-
-
-def _is_staff(user: Any) -> bool:
-    return user.is_authenticated and user.role in STAFF_ROLES
 
 
 def _fen(text: str, *, required: bool) -> int | None:
@@ -88,10 +85,10 @@ def asset_deadlines(asset: Asset):
 
 
 @login_required
-def my_cases(request: HttpRequest) -> HttpResponse:
+def my_cases(request: AuthedRequest) -> HttpResponse:
     """我的案件: a judge's or officer's own cases; ``?all=1`` for the whole court's."""
     user = request.user
-    if not _is_staff(user):
+    if not can(user, "core.view_court_staff_pages"):
         if selectors.parties_of_user(user).exists():
             return redirect("cases:portal")
         return redirect("cases:identity")
@@ -123,7 +120,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @write_rate_limited("cases")
-def case_new(request: HttpRequest) -> HttpResponse:
+def case_new(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if not can(user, "cases.add_case"):
         raise PermissionDenied(_("无权立案登记"))
@@ -523,7 +520,7 @@ def lot_new(request: HttpRequest, case_id: int) -> HttpResponse:
 def identity(request: HttpRequest) -> HttpResponse:
     """实名认证: submit identity data and see the verification status."""
     user = request.user
-    if _is_staff(user):
+    if is_court_staff(user):
         messages.info(request, _("法院工作人员账户无需实名核验。"))
         return redirect("cases:my_cases")
     form = f.IdentityForm(request.POST or None)
@@ -570,7 +567,7 @@ def identity(request: HttpRequest) -> HttpResponse:
 def portal(request: HttpRequest) -> HttpResponse:
     """当事人服务: my cases, the documents served on me, the deadlines that run against me."""
     user = request.user
-    if _is_staff(user):
+    if is_court_staff(user):
         return redirect("cases:my_cases")
     parties = list(selectors.parties_of_user(user).select_related("case", "case__court"))
     cases = sorted({p.case for p in parties}, key=lambda c: (-c.filed_on.toordinal(), -c.pk))
@@ -592,7 +589,7 @@ def portal(request: HttpRequest) -> HttpResponse:
 def portal_case(request: HttpRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     user = request.user
-    if _is_staff(user):
+    if is_court_staff(user):
         return redirect("cases:case", case_id=case.pk)
     mine = [p for p in selectors.parties_of_user(user) if p.case_id == case.pk]
     refs = [p.ref for p in mine]

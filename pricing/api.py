@@ -18,11 +18,11 @@ from pydantic import StrictBool, StrictInt
 from cases.models import Asset, Party
 from core import clock
 from core.errors import DomainError, NotFound
+from core.permissions import require
 from core.ratelimit import check_write_rate
 from core.types import AuthedRequest
 from pricing import selectors, services
 from pricing.models import Inquiry, InquiryReport, PricingProcedure
-from pricing.rules import require
 from pricing.services.contract import PriceBasis
 
 router = Router(tags=["pricing 参考价"], auth=django_auth)

@@ -5,6 +5,8 @@
 - A party reads the pricing of the cases they are a party to, files objections and quotes.
 - The roster keeper (platform operator, or a bureau head) maintains the inquiry-platform
   roster and activates valuation models.
+
+Ask with ``core.permissions.can``/``require`` (superusers get no free pass).
 """
 
 from __future__ import annotations
@@ -32,15 +34,3 @@ rules.add_perm("pricing.run_procedure", can_run)
 rules.add_perm("pricing.view_procedure", is_same_court | is_party_of_case)
 rules.add_perm("pricing.object", is_party_of_case)
 rules.add_perm("pricing.keep_roster", is_operator | is_bureau_head)
-
-
-def can(user: Any, perm: str, obj: Any = None) -> bool:
-    """Checks the predicate itself (superusers get no free pass, unlike ``has_perm``)."""
-    return bool(getattr(user, "is_authenticated", False)) and rules.has_perm(perm, user, obj)
-
-
-def require(user: Any, perm: str, obj: Any = None) -> None:
-    from core.errors import PermissionDenied
-
-    if not can(user, perm, obj):
-        raise PermissionDenied("forbidden", "无权执行此操作", perm=perm)

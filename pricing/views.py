@@ -1,25 +1,38 @@
 """Pages: the judge's pricing page per asset, the parties' page, the platform roster, the models.
 
-Thin: parse the form, check the permission, call one service, show its Chinese message.
+Thin: check the permission, then one row of an action table (``core.court_actions``) parses
+the form, calls one service and shows its message in the user's language.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from django.contrib import messages
+from django import forms
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import Asset, Party
-from core import calendar, clock
-from core.errors import DomainError
-from core.money import parse_yuan
+from core import clock
+from core.court_actions import CourtAction, CourtActions, Submitted
+from core.forms import (
+    FlagField,
+    Form,
+    LocalDateTimeField,
+    ObjectField,
+    TextField,
+    ValuesField,
+    YuanField,
+)
+from core.permissions import can, is_court_staff, require
 from core.ratelimit import write_rate_limited
+from core.types import AuthedRequest
 from pricing import selectors, services
 from pricing.models import (
     Inquiry,
@@ -31,7 +44,10 @@ from pricing.models import (
     PricingProcedure,
     ValuationModel,
 )
-from pricing.rules import can, require
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 from pricing.services.procedure import (
     CHECK_TOPICS,
     SKIP_GROUNDS,
@@ -41,59 +57,182 @@ from pricing.services.procedure import (
 )
 
 
-def _run(request: HttpRequest, fn: Callable[[], Any], ok: str) -> bool:
-    try:
-        fn()
-    except DomainError as exc:
-        messages.error(request, str(exc.message) + (f"（{exc.rule}）" if exc.rule else ""))
-        return False
-    messages.success(request, ok)
-    return True
-
-
-def _forbidden(request: HttpRequest, why: str) -> HttpResponse:
+def _forbidden(request: HttpRequest, why: StrOrPromise) -> HttpResponse:
     return render(request, "pricing/forbidden.html", {"why": why}, status=403)
 
 
-def _dt(value: str | None, label: str) -> dt.datetime:
-    try:
-        naive = dt.datetime.fromisoformat((value or "").strip())
-    except ValueError as exc:
-        raise DomainError("invalid_datetime", f"请填写有效的{label}") from exc
-    if naive.tzinfo is None:
-        naive = naive.replace(tzinfo=calendar.CST)
-    return naive.astimezone(dt.UTC)
+# --------------------------------------------------------------------------- forms
+NOT_OURS = _("对象不存在或不属于本程序")
 
 
-def _fen(value: str | None, label: str) -> int:
-    if not (value or "").strip():
-        raise DomainError("amount_required", f"请填写{label}")
-    return parse_yuan(value or "")
+def _inquiries(proc: PricingProcedure) -> QuerySet[Inquiry]:
+    return Inquiry.objects.filter(procedure=proc)
+
+
+def _reports(proc: PricingProcedure) -> QuerySet[InquiryReport]:
+    return InquiryReport.objects.filter(request__inquiry__procedure=proc)
+
+
+def _parties(proc: PricingProcedure) -> QuerySet[Party]:
+    return Party.objects.filter(case_id=proc.case_id)
+
+
+class NoteForm(Form):
+    note = TextField()
+
+
+class GroundNoteForm(NoteForm):
+    ground = TextField()
+
+
+class JointForm(Form):
+    joint_request = FlagField()
+
+
+class ChecksForm(Form):
+    """PRC-02: one text per topic of ``CHECK_TOPICS``, and the four circumstances."""
+
+    has_tax_base_or_gov_price = FlagField()
+    online_feasible = FlagField()
+    needs_site_inspection = FlagField()
+    law_requires_appraisal = FlagField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key, label in CHECK_TOPICS.items():
+            self.fields[key] = TextField(label=label)
+
+    def clean(self) -> dict[str, Any]:
+        data = dict(super().clean() or {})
+        return {"checks": {k: data.pop(k, "") for k in CHECK_TOPICS}, **data}
+
+
+class AgreementDeadlineForm(Form):
+    deadline_at = LocalDateTimeField(label=_("议价期限"))
+
+
+class PartyQuoteForm(Form):
+    """A quote, or a refusal to bargain (no amount then)."""
+
+    without_amount: tuple[str, ...] = ("refused",)
+
+    kind = TextField()
+    amount_yuan = YuanField(label=_("报价"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = dict(super().clean() or {})
+        if data.get("kind") in self.without_amount:
+            self.errors.pop("amount_yuan", None)  # whatever was typed there is not read
+        elif data.get("amount_yuan") is None and "amount_yuan" not in self.errors:
+            self.add_error("amount_yuan", self.fields["amount_yuan"].error_messages["required"])
+        return data
+
+
+class QuoteForm(PartyQuoteForm):
+    """The court records a party's quote, refusal, or that the party cannot be reached."""
+
+    without_amount = ("refused", "unreachable")
+
+    party = ObjectField(_parties, not_found=NOT_OURS)
+
+
+class AgreementConfirmForm(NoteForm):
+    harms_no_one = FlagField()
+
+
+class DirectedForm(JointForm):
+    body_name = TextField()
+    letter_ref = TextField()
+    deadline_at = LocalDateTimeField(label=_("询价期限"))
+
+
+class DirectedResultForm(Form):
+    amount_yuan = YuanField(label=_("询价结果"))
+
+
+class OnlineForm(JointForm):
+    purpose = TextField()
+    fee_yuan = YuanField(label=_("询价费"), required=False)
+
+
+class SkipForm(GroundNoteForm):
+    amount_yuan = YuanField(label=_("市场价"))
+
+
+class InquiryForm(Form):
+    inquiry = ObjectField(_inquiries, not_found=NOT_OURS)
+
+
+class CorrectionsForm(InquiryForm, NoteForm):
+    pass
+
+
+class ReviewForm(NoteForm):
+    report = ObjectField(_reports, not_found=NOT_OURS)
+    fact_error = FlagField()
+
+
+class DeliverOneForm(Form):
+    report = ObjectField(_reports, not_found=NOT_OURS)
+    party = ObjectField(_parties, not_found=NOT_OURS)
+    method = TextField()
+    received_at = LocalDateTimeField(label=_("签收时间"), required=False)
+    proof = TextField()
+    unreachable_reason = TextField()
+
+
+class ExtensionForm(Form):
+    request = ObjectField(
+        lambda proc: InquiryRequest.objects.filter(inquiry__procedure=proc), not_found=NOT_OURS
+    )
+    reason = TextField()
+
+
+class DecideObjectionForm(Form):
+    objection = ObjectField(
+        lambda proc: Objection.objects.filter(report__request__inquiry__procedure=proc),
+        not_found=NOT_OURS,
+    )
+    upheld = FlagField(yes="1")
+    decision = TextField()
 
 
 # --------------------------------------------------------------------------- the judge's list
+def _procedure_open(s: Submitted[int]) -> PricingProcedure:
+    asset: Asset = s.data["asset"]
+    require(s.actor, "pricing.run_procedure", asset.case)
+    return services.procedure_open(asset=asset, actor=s.actor)
+
+
+class OpenForm(Form):
+    asset = ObjectField(
+        lambda court_id: Asset.objects.filter(case__court_id=court_id),
+        not_found=_("请选择本院案件的标的物"),
+    )
+
+
+#: The court list's one action; the target is the user's court (its id).
+OPEN_ACTIONS: CourtActions[int] = CourtActions(
+    {
+        "open": CourtAction[int](
+            form=OpenForm,
+            call=_procedure_open,
+            done=_("已启动定价程序（PRC-01 期限已完成）"),
+            then=lambda _court, proc: reverse("pricing:procedure", args=[proc.pk]),
+        )
+    },
+    page=lambda _court: reverse("pricing:court_list"),
+)
+
+
 @login_required
 @write_rate_limited("pricing")
-def court_list(request: HttpRequest) -> HttpResponse:
+def court_list(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    if not getattr(user, "is_court_staff", False):
-        return _forbidden(request, "仅限法院工作人员")
+    if not can(user, "core.view_court_staff_pages") or user.court_id is None:
+        return _forbidden(request, _("仅限法院工作人员"))
     if request.method == "POST":
-        asset = Asset.objects.filter(
-            pk=request.POST.get("asset"), case__court_id=user.court_id
-        ).first()
-        if asset is None:
-            messages.error(request, "请选择本院案件的标的物")
-            return redirect("pricing:court_list")
-        holder: dict[str, Any] = {}
-
-        def _open() -> None:
-            require(user, "pricing.run_procedure", asset.case)
-            holder["p"] = services.procedure_open(asset=asset, actor=user)
-
-        if _run(request, _open, "已启动定价程序（PRC-01 期限已完成）"):
-            return redirect("pricing:procedure", pk=holder["p"].pk)
-        return redirect("pricing:court_list")
+        return OPEN_ACTIONS.post(request, "open", user.court_id)
     procs = list(selectors.procedures_for_court(user.court_id)[:300])
     priced = {p.asset_id for p in procs if p.state != "withdrawn"}
     unpriced = (
@@ -106,22 +245,175 @@ def court_list(request: HttpRequest) -> HttpResponse:
 
 
 # --------------------------------------------------------------------------- the judge's page
+P = CourtAction[PricingProcedure]
+
+#: The judge's actions on a procedure, named by the ``action`` each form of the page posts.
+PROCEDURE_ACTIONS: CourtActions[PricingProcedure] = CourtActions(
+    {
+        "checks": P(
+            form=ChecksForm,
+            call=lambda s: services.procedure_record_checks(
+                procedure=s.target, actor=s.actor, **s.data
+            ),
+            done=_("核查已记录（PRC-02）"),
+        ),
+        "party_agreement": P(
+            form=AgreementDeadlineForm,
+            call=lambda s: services.party_agreement_start(
+                procedure=s.target, actor=s.actor, **s.data
+            ),
+            done=_("已启动当事人议价，已通知当事人"),
+        ),
+        "quote": P(
+            form=QuoteForm,
+            call=lambda s: services.party_agreement_quote(
+                procedure=s.target,
+                party=s.data["party"],
+                refused=s.data["kind"] == "refused",
+                unreachable=s.data["kind"] == "unreachable",
+                amount_fen=None
+                if s.data["kind"] in QuoteForm.without_amount
+                else s.data["amount_yuan"],
+                actor=s.actor,
+            ),
+            done=_("已记录"),
+        ),
+        "agreement_confirm": P(
+            form=AgreementConfirmForm,
+            call=lambda s: services.party_agreement_confirm(
+                procedure=s.target, actor=s.actor, **s.data
+            ),
+            done=_("已处理议价结果"),
+        ),
+        "directed": P(
+            form=DirectedForm,
+            call=lambda s: services.directed_inquiry_start(
+                procedure=s.target, actor=s.actor, **s.data
+            ),
+            done=_("已发出定向询价函"),
+        ),
+        "directed_result": P(
+            form=DirectedResultForm,
+            call=lambda s: services.directed_inquiry_result(
+                procedure=s.target, amount_fen=s.data["amount_yuan"], actor=s.actor
+            ),
+            done=_("已记录定向询价结果"),
+        ),
+        "step_lapse": P(
+            call=lambda s: services.step_lapse(procedure=s.target, actor=s.actor),
+            done=_("已按期限届满处理"),
+        ),
+        "online": P(
+            form=OnlineForm,
+            call=lambda s: services.inquiry_send(
+                procedure=s.target,
+                purpose=s.data["purpose"] or "确定财产处置参考价",
+                fee_fen=s.data["fee_yuan"] or 0,
+                joint_request=s.data["joint_request"],
+                actor=s.actor,
+            ),
+            done=_("已向名单库全部平台发出询价（PRC-06）"),
+        ),
+        "appraisal": P(
+            form=JointForm,
+            call=lambda s: services.appraisal_start(procedure=s.target, actor=s.actor, **s.data),
+            done=_("已委托评估"),
+        ),
+        "skip": P(
+            form=SkipForm,
+            call=lambda s: services.pricing_skip(
+                asset=s.target.asset,
+                ground=s.data["ground"],
+                market_price_fen=s.data["amount_yuan"],
+                note=s.data["note"],
+                actor=s.actor,
+            ),
+            done=_("已记录不经定价（PRC-19）"),
+        ),
+        "suspend": P(
+            form=GroundNoteForm,
+            call=lambda s: services.procedure_suspend(procedure=s.target, actor=s.actor, **s.data),
+            done=_("已暂缓定价（PRC-14）"),
+        ),
+        "resume": P(
+            form=NoteForm,
+            call=lambda s: services.procedure_resume(procedure=s.target, actor=s.actor, **s.data),
+            done=_("已恢复定价"),
+        ),
+        "withdraw": P(
+            form=GroundNoteForm,
+            call=lambda s: services.procedure_withdraw(procedure=s.target, actor=s.actor, **s.data),
+            done=_("已撤回定价（PRC-14）"),
+        ),
+        "reissue": P(
+            call=lambda s: services.reference_price_reissue(procedure=s.target, actor=s.actor),
+            done=_("已要求重新出具（PRC-12）"),
+        ),
+        "dispatch": P(
+            form=InquiryForm,
+            call=lambda s: services.inquiry_dispatch(**s.data),
+            done=_("已向平台查询报告"),
+        ),
+        "close_window": P(
+            form=InquiryForm,
+            call=lambda s: services.inquiry_close_window(actor=s.actor, **s.data),
+            done=_("已结算报告期限（PRC-07）"),
+        ),
+        "review": P(
+            form=ReviewForm,
+            call=lambda s: services.report_review(actor=s.actor, **s.data),
+            done=_("已记录审查意见"),
+        ),
+        "corrections": P(
+            form=CorrectionsForm,
+            call=lambda s: services.inquiry_request_corrections(actor=s.actor, **s.data),
+            done=_("已要求全部平台补正（PRC-08）"),
+        ),
+        "deliver": P(
+            form=InquiryForm,
+            call=lambda s: services.inquiry_deliver_electronic(actor=s.actor, **s.data),
+            done=_("已电子送达有账号的当事人（PRC-10）"),
+        ),
+        "deliver_one": P(
+            form=DeliverOneForm,
+            call=lambda s: services.report_deliver(actor=s.actor, **s.data),
+            done=_("已记录送达"),
+        ),
+        "extension": P(
+            form=ExtensionForm,
+            call=lambda s: services.inquiry_request_extension(actor=s.actor, **s.data),
+            done=_("已登记平台延期申请（PRC-07）"),
+        ),
+        "decide_objection": P(
+            form=DecideObjectionForm,
+            call=lambda s: services.objection_decide(actor=s.actor, **s.data),
+            done=_("已处理异议（APR-15）"),
+        ),
+        "fix": P(
+            form=InquiryForm,
+            call=lambda s: services.inquiry_fix(actor=s.actor, **s.data),
+            done=_("参考价已确定（PRC-09）"),
+        ),
+    },
+    page=lambda proc: reverse("pricing:procedure", args=[proc.pk]),
+)
+
+
 @login_required
 @write_rate_limited("pricing")
-def procedure_page(request: HttpRequest, pk: int) -> HttpResponse:
+def procedure_page(request: AuthedRequest, pk: int) -> HttpResponse:
     proc = get_object_or_404(
         PricingProcedure.objects.select_related("asset", "case", "court"), pk=pk
     )
     user = request.user
     if not can(user, "pricing.view_procedure", proc):
-        return _forbidden(request, "仅限本院工作人员及本案当事人")
-    if not getattr(user, "is_court_staff", False):
+        return _forbidden(request, _("仅限本院工作人员及本案当事人"))
+    if not is_court_staff(user):
         return redirect("pricing:party", pk=proc.pk)
     if request.method == "POST":
         if not can(user, "pricing.run_procedure", proc):
-            return _forbidden(request, "仅限本院法官、执行员")
-        _action(request, proc)
-        return redirect("pricing:procedure", pk=proc.pk)
+            return _forbidden(request, _("仅限本院法官、执行员"))
+        return PROCEDURE_ACTIONS.post(request, request.POST.get("action", ""), proc)
     proc.refresh_from_db()
     inquiries = [selectors.inquiry_view(i) for i in proc.inquiries.order_by("-sent_at")]
     steps = list(proc.steps.order_by("started_at", "pk"))
@@ -164,234 +456,54 @@ def procedure_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "pricing/procedure.html", ctx)
 
 
-def _obj(model: Any, request: HttpRequest, field: str, proc: PricingProcedure, lookup: str) -> Any:
-    obj = model.objects.filter(pk=request.POST.get(field), **{lookup: proc}).first()
-    if obj is None:
-        raise DomainError("not_found", "对象不存在或不属于本程序")
-    return obj
-
-
-def _action(request: HttpRequest, proc: PricingProcedure) -> None:
-    user = request.user
-    post = request.POST
-    action = post.get("action", "")
-    joint = post.get("joint_request") == "on"
-
-    def go(fn: Callable[[], Any], ok: str) -> None:
-        _run(request, fn, ok)
-
-    if action == "checks":
-        go(
-            lambda: services.procedure_record_checks(
-                procedure=proc,
-                checks={k: post.get(k, "") for k in CHECK_TOPICS},
-                has_tax_base_or_gov_price=post.get("has_tax_base_or_gov_price") == "on",
-                online_feasible=post.get("online_feasible") == "on",
-                needs_site_inspection=post.get("needs_site_inspection") == "on",
-                law_requires_appraisal=post.get("law_requires_appraisal") == "on",
-                actor=user,
-            ),
-            "核查已记录（PRC-02）",
-        )
-    elif action == "party_agreement":
-        go(
-            lambda: services.party_agreement_start(
-                procedure=proc, deadline_at=_dt(post.get("deadline_at"), "议价期限"), actor=user
-            ),
-            "已启动当事人议价，已通知当事人",
-        )
-    elif action == "quote":
-
-        def _quote() -> None:
-            party = Party.objects.get(pk=post.get("party"), case_id=proc.case_id)
-            kind = post.get("kind")
-            services.party_agreement_quote(
-                procedure=proc,
-                party=party,
-                refused=kind == "refused",
-                unreachable=kind == "unreachable",
-                amount_fen=None
-                if kind in ("refused", "unreachable")
-                else _fen(post.get("amount_yuan"), "报价"),
-                actor=user,
-            )
-
-        go(_quote, "已记录")
-    elif action == "agreement_confirm":
-        go(
-            lambda: services.party_agreement_confirm(
-                procedure=proc,
-                harms_no_one=post.get("harms_no_one") == "on",
-                note=post.get("note", ""),
-                actor=user,
-            ),
-            "已处理议价结果",
-        )
-    elif action == "directed":
-        go(
-            lambda: services.directed_inquiry_start(
-                procedure=proc,
-                body_name=post.get("body_name", ""),
-                letter_ref=post.get("letter_ref", ""),
-                deadline_at=_dt(post.get("deadline_at"), "询价期限"),
-                joint_request=joint,
-                actor=user,
-            ),
-            "已发出定向询价函",
-        )
-    elif action == "directed_result":
-        go(
-            lambda: services.directed_inquiry_result(
-                procedure=proc, amount_fen=_fen(post.get("amount_yuan"), "询价结果"), actor=user
-            ),
-            "已记录定向询价结果",
-        )
-    elif action == "step_lapse":
-        go(lambda: services.step_lapse(procedure=proc, actor=user), "已按期限届满处理")
-    elif action == "online":
-        go(
-            lambda: services.inquiry_send(
-                procedure=proc,
-                purpose=post.get("purpose") or "确定财产处置参考价",
-                fee_fen=_fen(post.get("fee_yuan") or "0", "询价费"),
-                joint_request=joint,
-                actor=user,
-            ),
-            "已向名单库全部平台发出询价（PRC-06）",
-        )
-    elif action == "appraisal":
-        go(
-            lambda: services.appraisal_start(procedure=proc, joint_request=joint, actor=user),
-            "已委托评估",
-        )
-    elif action == "skip":
-        go(
-            lambda: services.pricing_skip(
-                asset=proc.asset,
-                ground=post.get("ground", ""),
-                market_price_fen=_fen(post.get("amount_yuan"), "市场价"),
-                note=post.get("note", ""),
-                actor=user,
-            ),
-            "已记录不经定价（PRC-19）",
-        )
-    elif action == "suspend":
-        go(
-            lambda: services.procedure_suspend(
-                procedure=proc, ground=post.get("ground", ""), note=post.get("note", ""), actor=user
-            ),
-            "已暂缓定价（PRC-14）",
-        )
-    elif action == "resume":
-        go(
-            lambda: services.procedure_resume(
-                procedure=proc, note=post.get("note", ""), actor=user
-            ),
-            "已恢复定价",
-        )
-    elif action == "withdraw":
-        go(
-            lambda: services.procedure_withdraw(
-                procedure=proc, ground=post.get("ground", ""), note=post.get("note", ""), actor=user
-            ),
-            "已撤回定价（PRC-14）",
-        )
-    elif action == "reissue":
-        go(
-            lambda: services.reference_price_reissue(procedure=proc, actor=user),
-            "已要求重新出具（PRC-12）",
-        )
-    elif action == "dispatch":
-        go(
-            lambda: services.inquiry_dispatch(
-                inquiry=_obj(Inquiry, request, "inquiry", proc, "procedure")
-            ),
-            "已向平台查询报告",
-        )
-    elif action == "close_window":
-        go(
-            lambda: services.inquiry_close_window(
-                inquiry=_obj(Inquiry, request, "inquiry", proc, "procedure"), actor=user
-            ),
-            "已结算报告期限（PRC-07）",
-        )
-    elif action == "review":
-        go(
-            lambda: services.report_review(
-                report=_obj(InquiryReport, request, "report", proc, "request__inquiry__procedure"),
-                fact_error=post.get("fact_error") == "on",
-                note=post.get("note", ""),
-                actor=user,
-            ),
-            "已记录审查意见",
-        )
-    elif action == "corrections":
-        go(
-            lambda: services.inquiry_request_corrections(
-                inquiry=_obj(Inquiry, request, "inquiry", proc, "procedure"),
-                note=post.get("note", ""),
-                actor=user,
-            ),
-            "已要求全部平台补正（PRC-08）",
-        )
-    elif action == "deliver":
-        go(
-            lambda: services.inquiry_deliver_electronic(
-                inquiry=_obj(Inquiry, request, "inquiry", proc, "procedure"), actor=user
-            ),
-            "已电子送达有账号的当事人（PRC-10）",
-        )
-    elif action == "deliver_one":
-
-        def _deliver() -> None:
-            services.report_deliver(
-                report=_obj(InquiryReport, request, "report", proc, "request__inquiry__procedure"),
-                party=Party.objects.get(pk=post.get("party"), case_id=proc.case_id),
-                method=post.get("method", ""),
-                received_at=_dt(post.get("received_at"), "签收时间")
-                if post.get("received_at")
-                else None,
-                proof=post.get("proof", ""),
-                unreachable_reason=post.get("unreachable_reason", ""),
-                actor=user,
-            )
-
-        go(_deliver, "已记录送达")
-    elif action == "extension":
-        go(
-            lambda: services.inquiry_request_extension(
-                request=_obj(InquiryRequest, request, "request", proc, "inquiry__procedure"),
-                reason=post.get("reason", ""),
-                actor=user,
-            ),
-            "已登记平台延期申请（PRC-07）",
-        )
-    elif action == "decide_objection":
-        go(
-            lambda: services.objection_decide(
-                objection=_obj(
-                    Objection, request, "objection", proc, "report__request__inquiry__procedure"
-                ),
-                upheld=post.get("upheld") == "1",
-                decision=post.get("decision", ""),
-                actor=user,
-            ),
-            "已处理异议（APR-15）",
-        )
-    elif action == "fix":
-        go(
-            lambda: services.inquiry_fix(
-                inquiry=_obj(Inquiry, request, "inquiry", proc, "procedure"), actor=user
-            ),
-            "参考价已确定（PRC-09）",
-        )
-    else:
-        messages.error(request, "未知操作")
-
-
 # --------------------------------------------------------------------------- parties
+@dataclass(frozen=True)
+class PartyPage:
+    """What a party's page acts on: the procedure, as this party of its case."""
+
+    proc: PricingProcedure
+    party: Party
+
+
+class ObjectForm(Form):
+    """APR-12: against one report, or (no report) the procedure's price."""
+
+    report = ObjectField(lambda page: _reports(page.proc), required=False)
+    grounds = ValuesField()
+    text = TextField()
+    fraud_evidence = FlagField()
+
+
+PARTY_ACTIONS: CourtActions[PartyPage] = CourtActions(
+    {
+        "object": CourtAction[PartyPage](
+            form=ObjectForm,
+            call=lambda s: services.objection_file(
+                procedure=s.target.proc if s.data["report"] is None else None,
+                party=s.target.party,
+                actor=s.actor,
+                **s.data,
+            ),
+            done=_("异议已提交，法院将依法处理"),
+        ),
+        "quote": CourtAction[PartyPage](
+            form=PartyQuoteForm,
+            call=lambda s: services.party_agreement_quote(
+                procedure=s.target.proc,
+                party=s.target.party,
+                refused=s.data["kind"] == "refused",
+                amount_fen=None if s.data["kind"] == "refused" else s.data["amount_yuan"],
+                actor=s.actor,
+            ),
+            done=_("已提交"),
+        ),
+    },
+    page=lambda page: reverse("pricing:party", args=[page.proc.pk]),
+)
+
+
 @login_required
-def party_list(request: HttpRequest) -> HttpResponse:
+def party_list(request: AuthedRequest) -> HttpResponse:
     parties = Party.objects.filter(user=request.user)
     procs = PricingProcedure.objects.filter(case_id__in=parties.values("case_id")).select_related(
         "asset", "case"
@@ -401,46 +513,16 @@ def party_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @write_rate_limited("pricing")
-def party_page(request: HttpRequest, pk: int) -> HttpResponse:
+def party_page(request: AuthedRequest, pk: int) -> HttpResponse:
     proc = get_object_or_404(PricingProcedure.objects.select_related("asset", "case"), pk=pk)
     party = Party.objects.filter(case_id=proc.case_id, user=request.user).first()
     if party is None:
         if can(request.user, "pricing.view_procedure", proc):
             return redirect("pricing:procedure", pk=proc.pk)
-        return _forbidden(request, "仅限本案当事人")
+        return _forbidden(request, _("仅限本案当事人"))
     if request.method == "POST":
-        post = request.POST
-        if post.get("action") == "object":
-            report = InquiryReport.objects.filter(
-                pk=post.get("report"), request__inquiry__procedure=proc
-            ).first()
-            _run(
-                request,
-                lambda: services.objection_file(
-                    report=report,
-                    procedure=proc if report is None else None,
-                    party=party,
-                    grounds=post.getlist("grounds"),
-                    text=post.get("text", ""),
-                    fraud_evidence=post.get("fraud_evidence") == "on",
-                    actor=request.user,
-                ),
-                "异议已提交，法院将依法处理",
-            )
-        elif post.get("action") == "quote":
-            kind = post.get("kind")
-            _run(
-                request,
-                lambda: services.party_agreement_quote(
-                    procedure=proc,
-                    party=party,
-                    refused=kind == "refused",
-                    amount_fen=None if kind == "refused" else _fen(post.get("amount_yuan"), "报价"),
-                    actor=request.user,
-                ),
-                "已提交",
-            )
-        return redirect("pricing:party", pk=proc.pk)
+        page = PartyPage(proc=proc, party=party)
+        return PARTY_ACTIONS.post(request, request.POST.get("action", ""), page)
     step = proc.steps.order_by("-started_at", "-pk").first()
     ctx = {
         "proc": proc,
@@ -457,64 +539,88 @@ def party_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --------------------------------------------------------------------------- roster and models
+class RemoveForm(Form):
+    platform = ObjectField(lambda _: InquiryPlatform.objects.all())
+    reason = TextField()
+
+
+class ExcuseForm(Form):
+    lateness = ObjectField(lambda _: PlatformLateness.objects.all())
+    excuse = TextField()
+
+
+class AdmitForm(Form):
+    """PRC-18: a platform joins the roster (its adapter speaks HTTP)."""
+
+    code = TextField()
+    name = TextField()
+    url = TextField()
+    secret = TextField()
+    kinds = TextField()
+    retention_years = forms.IntegerField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        d = dict(super().clean() or {})
+        return {
+            "code": d.get("code", "").strip(),
+            "name": d.get("name", "").strip(),
+            "adapter": "http",
+            "config": {"url": d.get("url", "").strip()},
+            "secret": d.get("secret", ""),
+            "price_data_kinds": [
+                k for k in d.get("kinds", "").replace("，", ",").split(",") if k.strip()
+            ],
+            "retention_years": d.get("retention_years") or 0,
+        }
+
+
+class ActivateForm(Form):
+    model = ObjectField(lambda _: ValuationModel.objects.all())
+    force = FlagField()
+    reason = TextField()
+
+
+def _model_activate(s: Submitted[None]) -> object:
+    from pricing.valuation.training import model_activate
+
+    return model_activate(actor=s.actor, **s.data)
+
+
+#: The roster keeper's actions (``pricing.keep_roster``); the models page posts here too.
+ROSTER_ACTIONS: CourtActions[None] = CourtActions(
+    {
+        "remove": CourtAction[None](
+            form=RemoveForm,
+            call=lambda s: services.platform_remove(actor=s.actor, **s.data),
+            done=_("已除名，五年内不得再入库（PRC-18）"),
+        ),
+        "excuse": CourtAction[None](
+            form=ExcuseForm,
+            call=lambda s: services.lateness_excuse(actor=s.actor, **s.data),
+            done=_("已认定有正当理由"),
+        ),
+        "admit": CourtAction[None](
+            form=AdmitForm,
+            call=lambda s: services.platform_admit(actor=s.actor, **s.data),
+            done=_("已入库"),
+        ),
+        "activate": CourtAction[None](
+            form=ActivateForm, call=_model_activate, done=_("已处理启用请求")
+        ),
+    },
+    page=lambda _: reverse("pricing:roster"),
+)
+
+
 @login_required
 @write_rate_limited("pricing")
-def roster(request: HttpRequest) -> HttpResponse:
+def roster(request: AuthedRequest) -> HttpResponse:
     user = request.user
     keeper = can(user, "pricing.keep_roster")
     if request.method == "POST":
         if not keeper:
-            return _forbidden(request, "仅限名单库管理人")
-        post = request.POST
-        if post.get("action") == "remove":
-            p = get_object_or_404(InquiryPlatform, pk=post.get("platform"))
-            _run(
-                request,
-                lambda: services.platform_remove(
-                    platform=p, reason=post.get("reason", ""), actor=user
-                ),
-                "已除名，五年内不得再入库（PRC-18）",
-            )
-        elif post.get("action") == "excuse":
-            late = get_object_or_404(PlatformLateness, pk=post.get("lateness"))
-            _run(
-                request,
-                lambda: services.lateness_excuse(
-                    lateness=late, excuse=post.get("excuse", ""), actor=user
-                ),
-                "已认定有正当理由",
-            )
-        elif post.get("action") == "admit":
-            _run(
-                request,
-                lambda: services.platform_admit(
-                    code=post.get("code", "").strip(),
-                    name=post.get("name", "").strip(),
-                    adapter="http",
-                    config={"url": post.get("url", "").strip()},
-                    secret=post.get("secret", ""),
-                    price_data_kinds=[
-                        k for k in post.get("kinds", "").replace("，", ",").split(",") if k.strip()
-                    ],
-                    retention_years=int(post.get("retention_years") or 0),
-                    actor=user,
-                ),
-                "已入库",
-            )
-        elif post.get("action") == "activate":
-            from pricing.valuation.training import model_activate
-
-            m = get_object_or_404(ValuationModel, pk=post.get("model"))
-            _run(
-                request,
-                lambda: model_activate(
-                    model=m,
-                    force=post.get("force") == "on",
-                    reason=post.get("reason", ""),
-                    actor=user,
-                ),
-                "已处理启用请求",
-            )
+            return _forbidden(request, _("仅限名单库管理人"))
+        ROSTER_ACTIONS.run(request, request.POST.get("action", ""), None)
         nxt = request.POST.get("next") or ""
         if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
             return redirect(nxt)
@@ -530,11 +636,11 @@ def roster(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def models_page(request: HttpRequest) -> HttpResponse:
+def models_page(request: AuthedRequest) -> HttpResponse:
     if not (
-        getattr(request.user, "is_court_staff", False) or can(request.user, "pricing.keep_roster")
+        can(request.user, "core.view_court_staff_pages") or can(request.user, "pricing.keep_roster")
     ):
-        return _forbidden(request, "仅限法院工作人员")
+        return _forbidden(request, _("仅限法院工作人员"))
     return render(
         request,
         "pricing/models.html",

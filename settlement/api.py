@@ -17,10 +17,10 @@ from ninja import Router, Schema
 from ninja.security import django_auth
 from pydantic import StrictInt
 
+from core import permissions as perms
 from core.errors import NotFound, PermissionDenied
 from core.ratelimit import check_write_rate
 from core.types import AuthedRequest
-from settlement import rules as perms
 from settlement import selectors, services
 from settlement.models import PaymentIntent, Payout, Receipt
 from settlement.reconcile import month_bounds

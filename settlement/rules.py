@@ -6,8 +6,9 @@
   logged through ``core.access.reveal``.
 - A party sees the payment notices of their own case.
 
-Use ``settlement.rules.can``/``require``: Django lets superusers through ``has_perm``; no one
-bypasses these.
+Ask with ``core.permissions.can``/``require``: Django lets superusers through ``has_perm``;
+no one bypasses these. Court-level pages pass the user's court as the object
+(``can(user, "settlement.run_finance", user.court)``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 
 import rules
 
-from core.errors import PermissionDenied
 from core.permissions import (
     is_bureau_head,
     is_court_staff,
@@ -43,12 +43,3 @@ rules.add_perm("settlement.run_finance", is_same_court & is_finance)
 rules.add_perm("settlement.reveal_payer", is_same_court & is_finance)
 rules.add_perm("settlement.approve_plan", is_same_court & (is_judge | is_bureau_head))
 rules.add_perm("settlement.view_notice", is_same_court | is_party_of_notice_case)
-
-
-def can(user: Any, perm: str, obj: Any = None) -> bool:
-    return bool(user) and rules.has_perm(perm, user, obj)
-
-
-def require(user: Any, perm: str, obj: Any = None) -> None:
-    if not can(user, perm, obj):
-        raise PermissionDenied("forbidden", "无权执行此操作", perm=perm)

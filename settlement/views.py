@@ -1,5 +1,9 @@
 """Settlement pages (zh-hans): thin — parse, check permission, call one service, render.
 
+The court's actions on a case's funds are rows of action tables (``core.court_actions``):
+the account page's (``ACCOUNT_ACTIONS``), a plan's, a payout's (``PAYOUT_ACTIONS``) and the
+dashboard's receipt claims.
+
 Nothing here shows who paid a deposit (REC-05): deposits appear under their registration
 reference; the finance role may reveal a payer with a stated purpose (logged).
 """
@@ -7,22 +11,32 @@ reference; the finance role may reveal a payer with a stated purpose (logged).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cases.models import Case
 from core import clock
+from core import permissions as perms
+from core.court_actions import CourtAction, CourtActions, Submitted
 from core.errors import DomainError
-from core.money import parse_yuan, yuan
+from core.forms import Form, TextField, YuanField
+from core.money import yuan
 from core.ratelimit import write_rate_limited
-from settlement import rules as perms
-from settlement import selectors
+from core.types import AuthedRequest
+from settlement import selectors, services
 from settlement.exports import statement_csv
 from settlement.models import (
     Charge,
@@ -31,6 +45,7 @@ from settlement.models import (
     PaymentIntent,
     PaymentNotice,
     Payout,
+    Receipt,
     ReconciliationRun,
     SimPayment,
 )
@@ -40,9 +55,7 @@ def _fail(request: HttpRequest, exc: DomainError) -> None:
     messages.error(request, str(exc.message))
 
 
-def _case(case_id: int):
-    from cases.models import Case
-
+def _case(case_id: int) -> Case:
     return get_object_or_404(Case.objects.select_related("court"), pk=case_id)
 
 
@@ -103,21 +116,20 @@ def _payment_return(request: HttpRequest, reference: str) -> dict[str, str]:
     from django.utils.http import url_has_allowed_host_and_scheme
 
     row = PaymentIntent.objects.filter(reference=reference).values("return_url", "purpose").first()
-    url = (row or {}).get("return_url") or ""
+    url = str(row["return_url"] or "") if row else ""
     if not url or not url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return {"return_url": ""}
-    return {"return_url": url, "return_purpose": (row or {}).get("purpose") or ""}
+    return {"return_url": url, "return_purpose": str(row["purpose"] or "") if row else ""}
 
 
 @login_required
-def sim_statement(request: HttpRequest) -> HttpResponse:
+def sim_statement(request: AuthedRequest) -> HttpResponse:
     """The simulator's daily statement (CSV) for the finance officer's court."""
     from settlement.simulator import statement_csv
 
-    if not perms.can(request.user, "settlement.view_funds") or request.user.role != "finance":
-        raise Http404
+    _finance_or_404(request)
     try:
         day = dt.date.fromisoformat(request.GET.get("day") or clock.today().isoformat())
     except ValueError as exc:
@@ -131,14 +143,22 @@ def sim_statement(request: HttpRequest) -> HttpResponse:
 # ---- the finance officer's dashboard ---------------------------------------------------------
 
 
-def _staff_or_404(request: HttpRequest) -> int:
-    if not perms.can(request.user, "settlement.view_funds"):
+def _staff_or_404(request: AuthedRequest) -> int:
+    if not perms.can(request.user, "settlement.view_funds") or request.user.court_id is None:
         raise Http404
     return request.user.court_id
 
 
+def _finance_or_404(request: AuthedRequest) -> int:
+    """The finance officer's own court (``settlement.run_finance``); anyone else: 404."""
+    court = request.user.court
+    if court is None or not perms.can(request.user, "settlement.run_finance", court):
+        raise Http404
+    return court.pk
+
+
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     court_id = _staff_or_404(request)
     accounts = selectors.court_case_accounts(court_id)
     return render(
@@ -175,7 +195,7 @@ def _month(request: HttpRequest) -> tuple[dt.date | None, dt.date | None, str]:
 
 
 @login_required
-def account_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+def account_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
     """案款账户明细: every movement with running balance; ``?month=YYYY-MM``; ``?format=csv``."""
     case = _case(case_id)
     if not perms.can(request.user, "settlement.view_case_account", case):
@@ -209,28 +229,45 @@ def account_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
+class NoticeForm(Form):
+    payer_name = TextField()
+    purpose = TextField()
+    amount = YuanField(label=gettext_lazy("金额"))
+
+
+#: The officer's actions on a case's account (``settlement.manage_case_funds``).
+ACCOUNT_ACTIONS: CourtActions[Case] = CourtActions(
+    {
+        "notice": CourtAction[Case](
+            form=NoticeForm,
+            call=lambda s: services.payment_notice_issue(
+                case_id=s.target.pk,
+                payer_name=s.data["payer_name"],
+                purpose=s.data["purpose"],
+                amount_fen=s.data["amount"],
+                actor=s.actor,
+            ),
+            done=gettext_lazy("缴款通知书已出具。"),
+            then=lambda _case, notice: reverse("settlement:notice_detail", args=[notice.token]),
+        ),
+        "plan": CourtAction[Case](
+            call=lambda s: services.distribution_plan_draft(case_id=s.target.pk, actor=s.actor),
+            done=None,
+            then=lambda _case, plan: reverse("settlement:plan_detail", args=[plan.pk]),
+        ),
+    },
+    page=lambda case: reverse("settlement:account_detail", args=[case.pk]),
+)
+
+
 @login_required
 @require_POST
 @write_rate_limited("settlement.write")
-def notice_issue(request: HttpRequest, case_id: int) -> HttpResponse:
-    from settlement.services import payment_notice_issue
-
+def notice_issue(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case(case_id)
     if not perms.can(request.user, "settlement.manage_case_funds", case):
         raise Http404
-    try:
-        notice = payment_notice_issue(
-            case_id=case.pk,
-            payer_name=request.POST.get("payer_name", ""),
-            purpose=request.POST.get("purpose", ""),
-            amount_fen=parse_yuan(request.POST.get("amount", "")),
-            actor=request.user,
-        )
-    except DomainError as exc:
-        _fail(request, exc)
-        return redirect("settlement:account_detail", case.pk)
-    messages.success(request, _("缴款通知书已出具。"))
-    return redirect("settlement:notice_detail", notice.token)
+    return ACCOUNT_ACTIONS.post(request, "notice", case)
 
 
 def notice_detail(request: HttpRequest, token: str) -> HttpResponse:
@@ -251,36 +288,33 @@ def notice_detail(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_POST
 @write_rate_limited("settlement.write")
-def plan_draft(request: HttpRequest, case_id: int) -> HttpResponse:
-    from settlement.services import distribution_plan_draft
-
+def plan_draft(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case(case_id)
     if not perms.can(request.user, "settlement.manage_case_funds", case):
         raise Http404
-    try:
-        plan = distribution_plan_draft(case_id=case.pk, actor=request.user)
-    except DomainError as exc:
-        _fail(request, exc)
-        return redirect("settlement:account_detail", case.pk)
-    return redirect("settlement:plan_detail", plan.pk)
+    return ACCOUNT_ACTIONS.post(request, "plan", case)
+
+
+PLAN_ACTIONS: CourtActions[DistributionPlan] = CourtActions(
+    {
+        "approve": CourtAction[DistributionPlan](
+            call=lambda s: services.distribution_plan_approve(plan_id=s.target.pk, actor=s.actor),
+            done=gettext_lazy("分配方案已批准，各项款项已进入发放审批。"),
+        )
+    },
+    page=lambda plan: reverse("settlement:plan_detail", args=[plan.pk]),
+)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 @write_rate_limited("settlement.write")
-def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def plan_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(DistributionPlan.objects.select_related("case"), pk=pk)
     if not perms.can(request.user, "settlement.view_case_account", plan.case):
         raise Http404
     if request.method == "POST":
-        from settlement.services import distribution_plan_approve
-
-        try:
-            distribution_plan_approve(plan_id=plan.pk, actor=request.user)
-            messages.success(request, _("分配方案已批准，各项款项已进入发放审批。"))
-        except DomainError as exc:
-            _fail(request, exc)
-        return redirect("settlement:plan_detail", plan.pk)
+        return PLAN_ACTIONS.post(request, "approve", plan)
     return render(
         request,
         "settlement/plan.html",
@@ -296,72 +330,101 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # ---- payouts -------------------------------------------------------------------------------
 
 
-_PAYOUT_ACTIONS = {
-    "approve",
-    "reject",
-    "account",
-    "defer",
-    "defer_approve",
-    "defer_refuse",
-    "defer_end",
-    "escrow",
-    "retry",
-}
+class NoteForm(Form):
+    note = TextField()
+
+
+class AccountForm(Form):
+    account_no = TextField()
+    bank = TextField()
+    bic = TextField()
+
+
+class DeferForm(NoteForm):
+    reason = TextField()
+
+
+class EscrowForm(Form):
+    ground = TextField()
+    evidence = TextField()
+    body = TextField()
+    fee = YuanField(label=gettext_lazy("提存费"), required=False)
+
+
+PayoutAction = CourtAction[Payout]
+PayoutCall = Callable[[Submitted[Payout]], Payout]
+
+
+def _payout_call(service: Callable[..., Payout], **fixed: Any) -> PayoutCall:
+    """``s → service(payout_id=…, actor=…, **fixed, **s.data)``: a payout step whose form's
+    fields are named as the service's arguments."""
+
+    def call(s: Submitted[Payout]) -> Payout:
+        return service(payout_id=s.target.pk, actor=s.actor, **fixed, **s.data)
+
+    return call
+
+
+DONE = gettext_lazy("已办理。")
+
+#: Each signature and step of a payout (FND-10..16); the services check who and when.
+PAYOUT_ACTIONS: CourtActions[Payout] = CourtActions(
+    {
+        "approve": PayoutAction(
+            form=NoteForm, call=_payout_call(services.payout_approve), done=DONE
+        ),
+        "reject": PayoutAction(
+            form=NoteForm,
+            call=lambda s: services.payout_reject(
+                payout_id=s.target.pk, actor=s.actor, reason=s.data["note"]
+            ),
+            done=DONE,
+        ),
+        "account": PayoutAction(
+            form=AccountForm, call=_payout_call(services.payout_set_account), done=DONE
+        ),
+        "defer": PayoutAction(
+            form=DeferForm, call=_payout_call(services.payout_defer_request), done=DONE
+        ),
+        "defer_approve": PayoutAction(
+            form=NoteForm, call=_payout_call(services.payout_defer_decide, approve=True), done=DONE
+        ),
+        "defer_refuse": PayoutAction(
+            form=NoteForm, call=_payout_call(services.payout_defer_decide, approve=False), done=DONE
+        ),
+        "defer_end": PayoutAction(
+            call=lambda s: services.payout_deferral_end(
+                payout_id=s.target.pk, ended_at=clock.now(), actor=s.actor
+            ),
+            done=DONE,
+        ),
+        "escrow": PayoutAction(
+            form=EscrowForm,
+            call=lambda s: services.payout_escrow(
+                payout_id=s.target.pk,
+                ground=s.data["ground"],
+                evidence=s.data["evidence"],
+                escrow_body=s.data["body"],
+                fee_fen=s.data["fee"] or 0,
+                actor=s.actor,
+            ),
+            done=DONE,
+        ),
+        "retry": PayoutAction(call=_payout_call(services.payout_retry), done=DONE),
+    },
+    page=lambda payout: reverse("settlement:payout_detail", args=[payout.pk]),
+)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 @write_rate_limited("settlement.write")
-def payout_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    from settlement import services as s
-
+def payout_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     payout = get_object_or_404(Payout.objects.select_related("case", "panel_decision"), pk=pk)
     if not perms.can(request.user, "settlement.view_case_account", payout.case):
         raise Http404
     if request.method == "POST":
-        action = request.POST.get("action", "")
-        note = request.POST.get("note", "")
-        user = request.user
-        try:
-            if action not in _PAYOUT_ACTIONS:
-                raise DomainError("unknown_action", _("未知操作"))
-            if action == "approve":
-                s.payout_approve(payout_id=pk, actor=user, note=note)
-            elif action == "reject":
-                s.payout_reject(payout_id=pk, actor=user, reason=note)
-            elif action == "account":
-                s.payout_set_account(
-                    payout_id=pk,
-                    account_no=request.POST.get("account_no", ""),
-                    bank=request.POST.get("bank", ""),
-                    bic=request.POST.get("bic", ""),
-                    actor=user,
-                )
-            elif action == "defer":
-                s.payout_defer_request(
-                    payout_id=pk, reason=request.POST.get("reason", ""), note=note, actor=user
-                )
-            elif action in ("defer_approve", "defer_refuse"):
-                s.payout_defer_decide(
-                    payout_id=pk, approve=action == "defer_approve", actor=user, note=note
-                )
-            elif action == "defer_end":
-                s.payout_deferral_end(payout_id=pk, ended_at=clock.now(), actor=user)
-            elif action == "escrow":
-                s.payout_escrow(
-                    payout_id=pk,
-                    ground=request.POST.get("ground", ""),
-                    evidence=request.POST.get("evidence", ""),
-                    escrow_body=request.POST.get("body", ""),
-                    fee_fen=parse_yuan(request.POST.get("fee") or "0"),
-                    actor=user,
-                )
-            elif action == "retry":
-                s.payout_retry(payout_id=pk, actor=user)
-            messages.success(request, _("已办理。"))
-        except DomainError as exc:
-            _fail(request, exc)
-        return redirect("settlement:payout_detail", pk)
+        return PAYOUT_ACTIONS.post(request, request.POST.get("action", ""), payout)
     from core.models import Deadline
 
     return render(
@@ -382,42 +445,69 @@ def payout_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # ---- receipts ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A claim on the dashboard: receipt ``receipt_id``, by staff of court ``court_id``."""
+
+    receipt_id: int
+    court_id: int
+
+
+class ClaimForm(Form):
+    """FND-08: the receipt, and the number of the court's own case it belongs to."""
+
+    case_number = TextField()
+    note = TextField()
+
+    def clean(self) -> dict[str, Any]:
+        data = dict(super().clean() or {})
+        number = data.get("case_number", "").strip()
+        court_id = self.target.court_id if isinstance(self.target, Claim) else 0
+        case = Case.objects.filter(court_id=court_id, number=number).first()
+        if case is None:
+            raise ValidationError(
+                _("未找到案号为“%(n)s”的本院案件") % {"n": number}, code="unknown_case"
+            )
+        return {"case": case, "note": data.get("note", "")}
+
+
+def _claimed(s: Submitted[Claim], receipt: Receipt) -> str:
+    late = _("（逾期认领，已标记）") if receipt.claimed_late else ""
+    return _("已认领至 %(n)s。") % {"n": s.data["case"].number} + late
+
+
+CLAIM_ACTIONS: CourtActions[Claim] = CourtActions(
+    {
+        "claim": CourtAction[Claim](
+            form=ClaimForm,
+            call=lambda s: services.receipt_claim(
+                receipt_id=s.target.receipt_id,
+                case_id=s.data["case"].pk,
+                actor=s.actor,
+                note=s.data["note"],
+            ),
+            done=_claimed,
+        )
+    },
+    page=lambda _receipt: reverse("settlement:dashboard"),
+)
+
+
 @login_required
 @require_POST
 @write_rate_limited("settlement.write")
-def receipt_claim(request: HttpRequest, pk: int) -> HttpResponse:
-    from cases.models import Case
-    from settlement.services import receipt_claim as claim
-
-    _staff_or_404(request)
-    number = (request.POST.get("case_number") or "").strip()
-    case = Case.objects.filter(court_id=request.user.court_id, number=number).first()
-    if case is None:
-        messages.error(request, _("未找到案号为“%(n)s”的本院案件") % {"n": number})
-        return redirect("settlement:dashboard")
-    try:
-        r = claim(
-            receipt_id=pk, case_id=case.pk, actor=request.user, note=request.POST.get("note", "")
-        )
-        messages.success(
-            request,
-            _("已认领至 %(n)s。") % {"n": case.number}
-            + (_("（逾期认领，已标记）") if r.claimed_late else ""),
-        )
-    except DomainError as exc:
-        _fail(request, exc)
-    return redirect("settlement:dashboard")
+def receipt_claim(request: AuthedRequest, pk: int) -> HttpResponse:
+    court_id = _staff_or_404(request)
+    return CLAIM_ACTIONS.post(request, "claim", Claim(receipt_id=pk, court_id=court_id))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 @write_rate_limited("settlement.write")
-def receipts_import(request: HttpRequest) -> HttpResponse:
+def receipts_import(request: AuthedRequest) -> HttpResponse:
     from settlement.services import receipts_import_csv
 
-    court_id = _staff_or_404(request)
-    if request.user.role != "finance":
-        raise Http404
+    court_id = _finance_or_404(request)
     result = None
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -439,13 +529,11 @@ def receipts_import(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @write_rate_limited("settlement.write")
-def reconcile_view(request: HttpRequest) -> HttpResponse:
+def reconcile_view(request: AuthedRequest) -> HttpResponse:
     from settlement.gateway import default_gateway_name
     from settlement.reconcile import describe, month_bounds, reconcile, statement_from_csv
 
-    court_id = _staff_or_404(request)
-    if request.user.role != "finance":
-        raise Http404
+    court_id = _finance_or_404(request)
     run = None
     if request.method == "POST":
         source = request.POST.get("source") or default_gateway_name()
@@ -480,7 +568,7 @@ def reconcile_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def reconcile_run(request: HttpRequest, pk: int) -> HttpResponse:
+def reconcile_run(request: AuthedRequest, pk: int) -> HttpResponse:
     from settlement.reconcile import describe
 
     court_id = _staff_or_404(request)
@@ -503,7 +591,7 @@ def reconcile_run(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 @write_rate_limited("settlement.write")
-def hold_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+def hold_reveal(request: AuthedRequest, pk: int) -> HttpResponse:
     """REC-05: the payer of a deposit, to the finance role only, with a purpose, in the access log."""
     from core.access import reveal
     from core.models import Role

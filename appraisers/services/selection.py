@@ -44,6 +44,7 @@ from core.deadlines import deadline_close, deadline_extend, deadline_open
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish
 from core.models import Deadline, Role, User
+from core.permissions import is_court_staff_of
 from core.rulesettings import get_setting
 from core.types import Actor
 
@@ -717,11 +718,7 @@ def _check_participant(draw: LotDraw, participant_ref: str, actor: Actor) -> Use
     party's own account."""
     req = draw.request
     if participant_ref == "court":
-        if not (
-            actor is not None
-            and getattr(actor, "role", None) in (Role.JUDGE, Role.OFFICER)
-            and actor.court_id == req.court_id
-        ):
+        if not is_court_staff_of(actor, req.court_id, roles=(Role.JUDGE, Role.OFFICER)):
             raise PermissionDenied("not_court", "只有本院法官或执行员可以代表法院", rule="APR-03")
         return actor
     m = re.match(r"^party:(\d+)$", participant_ref or "")

@@ -1,13 +1,22 @@
 """Judges' pages: the appraisal requests of their court, the draw, the commission timeline, review,
-extensions, objections and expert review, the fixed result and fees."""
+extensions, objections and expert review, the fixed result and fees.
+
+The page's actions are one table (``REQUEST_ACTIONS``, ``core.court_actions``): each names the
+form it reads (fields as the page posts them), the permission, the service and its message.
+"""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from appraisers import services
 from appraisers.models import (
@@ -21,62 +30,69 @@ from appraisers.models import (
     RankedFirm,
     ReviewRequest,
 )
-from appraisers.selectors import action_label, is_staff_of, requests_for_court
+from appraisers.selectors import action_label, requests_for_court
 from appraisers.services.commission import objection_windows, report_checks, result_fix_blockers
 from appraisers.services.objections import answer_due_at, expert_review_allowed
 from appraisers.services.selection import agreeing_parties, draw_candidates
-from appraisers.views._util import forbidden, guarded, parse_dt, posted_pk, run
+from appraisers.views._util import forbidden, guarded
 from cases.models import Asset, Party
+from core.court_actions import CourtAction, CourtActions, Submitted
 from core.deadlines import deadlines_for_subject
-from core.models import AuditEntry, ServiceRecord
-from core.permissions import require
+from core.forms import FlagField, Form, LocalDateTimeField, ObjectField, TextField, ValuesField
+from core.models import AuditEntry, Court, ServiceRecord
+from core.permissions import can, is_court_staff_of
 from core.ratelimit import write_rate_limited
+from core.types import AuthedRequest
+
+
+class CreateForm(Form):
+    asset = ObjectField(
+        lambda court: Asset.objects.filter(case__court_id=court.pk),
+        not_found=_("请选择本院案件的标的物"),
+    )
+    purpose = TextField()
+
+
+#: The court's list: start an appraisal of one of its assets (the target is the court).
+CREATE_ACTIONS: CourtActions[Court] = CourtActions(
+    {
+        "create": CourtAction[Court](
+            form=CreateForm,
+            perm="appraisers.manage_appraisal",
+            call=lambda s: services.commission_request(
+                case_id=s.data["asset"].case_id,
+                asset_id=s.data["asset"].pk,
+                procedure_ref=f"court:{uuid.uuid4().hex[:12]}",
+                purpose=s.data["purpose"],
+                actor=s.actor,
+            ),
+            done=_("已启动委托评估，当事人可在期限内协商选定评估机构"),
+            then=lambda _court, req: reverse("appraisers:court_request", args=[req.pk]),
+        )
+    },
+    page=lambda _court: reverse("appraisers:court_requests"),
+)
 
 
 @login_required
 @guarded
 @write_rate_limited("appraisers")
-def court_requests(request: HttpRequest) -> HttpResponse:
+def court_requests(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    if not getattr(user, "is_court_staff", False):
-        return forbidden(request, "仅限法院工作人员")
+    if not can(user, "core.view_court_staff_pages") or user.court is None:
+        return forbidden(request, gettext("仅限法院工作人员"))
     if request.method == "POST" and request.POST.get("action") == "create":
-        chosen = (request.POST.get("asset") or "").strip()
-        asset = (
-            Asset.objects.filter(pk=int(chosen), case__court_id=user.court_id).first()
-            if chosen.isdigit()
-            else None
-        )
-        if asset is None:
-            from django.contrib import messages
-
-            messages.error(request, "请选择本院案件的标的物")
-        else:
-            require(user, "appraisers.manage_appraisal", asset.case)
-            holder: dict = {}
-
-            def _create() -> None:
-                holder["req"] = services.commission_request(
-                    case_id=asset.case_id,
-                    asset_id=asset.pk,
-                    procedure_ref=f"court:{uuid.uuid4().hex[:12]}",
-                    purpose=request.POST.get("purpose", ""),
-                    actor=user,
-                )
-
-            if run(request, _create, "已启动委托评估，当事人可在期限内协商选定评估机构"):
-                return redirect("appraisers:court_request", pk=holder["req"].pk)
-        return redirect("appraisers:court_requests")
-    reqs = requests_for_court(user.court_id)
+        return CREATE_ACTIONS.post(request, "create", user.court)
+    reqs = requests_for_court(user.court.pk)
     assets = (
-        Asset.objects.filter(case__court_id=user.court_id)
+        Asset.objects.filter(case__court_id=user.court.pk)
         .select_related("case")
         .order_by("-pk")[:200]
     )
     return render(request, "appraisers/court_requests.html", {"requests": reqs, "assets": assets})
 
 
-def _commission_view(c: Commission) -> dict:
+def _commission_view(c: Commission) -> dict[str, Any]:
     report = c.current_report()
     return {
         "c": c,
@@ -97,17 +113,305 @@ def _commission_view(c: Commission) -> dict:
     }
 
 
+# ---- the request page's actions -------------------------------------------------------------
+
+
+def _commissions(req: AppraisalRequest) -> QuerySet[Commission]:
+    return Commission.objects.filter(request=req)
+
+
+def _objections(req: AppraisalRequest) -> QuerySet[Objection]:
+    return Objection.objects.filter(commission__request=req)
+
+
+def _draws(req: AppraisalRequest) -> QuerySet[LotDraw]:
+    return LotDraw.objects.filter(request=req)
+
+
+class ReasonForm(Form):
+    reason = TextField()
+
+
+class DeadlineForm(Form):
+    deadline = LocalDateTimeField(label=_("协商期限"))
+
+
+class ScheduleForm(Form):
+    """The draw's time, its random source and the court's exclusions (``exclude_<firm id>``,
+    APR-03): the commitment deadline is read for the commit–reveal source only."""
+
+    scheduled_at = LocalDateTimeField(label=_("摇号时间"))
+    seed_mode = TextField()
+    commit_deadline = LocalDateTimeField(label=_("承诺截止时间"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = dict(super().clean() or {})
+        if data.get("seed_mode") != "commit_reveal":
+            self.errors.pop("commit_deadline", None)
+            data["commit_deadline"] = None
+        elif data.get("commit_deadline") is None and "commit_deadline" not in self.errors:
+            self.add_error(
+                "commit_deadline", self.fields["commit_deadline"].error_messages["required"]
+            )
+        data["court_exclusions"] = {
+            int(key.removeprefix("exclude_")): str(value).strip()
+            for key, value in self.data.items()
+            if key.startswith("exclude_")
+            and key.removeprefix("exclude_").isdigit()
+            and str(value).strip()
+        }
+        return data
+
+
+class DrawForm(Form):
+    draw = ObjectField(_draws)
+
+
+class DrawReasonForm(DrawForm, ReasonForm):
+    pass
+
+
+class PublicValueForm(DrawForm):
+    value = TextField()
+    source = TextField()
+    fixed_at = LocalDateTimeField(label=_("公开随机值产生时间"))
+
+
+class ExtensionDecisionForm(ReasonForm):
+    extension = ObjectField(lambda req: ExtensionRequest.objects.filter(commission__request=req))
+    decision = FlagField(yes="approve")
+
+
+class CommissionForm(Form):
+    commission = ObjectField(_commissions)
+
+
+class CommissionReasonForm(CommissionForm, ReasonForm):
+    pass
+
+
+class ReviewForm(CommissionForm):
+    grounds = ValuesField()
+    note = TextField()
+
+
+class ReceiptForm(Form):
+    record = ObjectField(lambda req: ServiceRecord.objects.filter(subject__startswith=req.subject))
+    received_at = LocalDateTimeField(label=_("签收时间"))
+    proof = TextField()
+
+
+class PublishServiceForm(CommissionReasonForm):
+    party = ObjectField(lambda req: Party.objects.filter(case_id=req.case_id))
+
+
+class ObjectionForm(Form):
+    objection = ObjectField(_objections)
+
+
+class ObjectionReasonForm(ObjectionForm, ReasonForm):
+    pass
+
+
+class ProceduralForm(ObjectionReasonForm):
+    decision = FlagField(yes="upheld")
+
+
+class ObjectorResponseForm(ObjectionForm):
+    satisfied = FlagField(yes="yes")
+
+
+class ExpertStartForm(ObjectionForm):
+    body = TextField()
+    due_at = LocalDateTimeField(label=_("评审期限"))
+
+
+class ExpertConclusionForm(ObjectionForm):
+    conclusion = TextField()
+    negative = FlagField(yes="yes")
+
+
+class FeePaidForm(Form):
+    fee = ObjectField(lambda req: AppraisalFee.objects.filter(request=req))
+    reference = TextField()
+
+
+R = CourtAction[AppraisalRequest]
+MANAGE = "appraisers.manage_appraisal"
+
+
+def _extension_done(s: Submitted[AppraisalRequest], _result: object) -> Any:
+    return _("已准许延期") if s.data["decision"] else _("已决定不予准许")
+
+
+def _review_done(s: Submitted[AppraisalRequest], _result: object) -> Any:
+    return _("已要求机构说明或补正") if s.data["grounds"] else _("审查通过，报告已送达当事人")
+
+
+#: The judge's actions on an appraisal request, named by the ``action`` each form posts.
+REQUEST_ACTIONS: CourtActions[AppraisalRequest] = CourtActions(
+    {
+        "mark_fee_paid": R(
+            form=FeePaidForm,
+            perm="appraisers.record_fee_payment",
+            call=lambda s: services.appraisal_fee_mark_paid(
+                fee=s.data["fee"], payment_reference=s.data["reference"], actor=s.actor
+            ),
+            done=_("已登记支付"),
+        ),
+        "set_deadline": R(
+            form=DeadlineForm,
+            perm=MANAGE,
+            call=lambda s: services.agreement_deadline_set(
+                request=s.target, actor=s.actor, **s.data
+            ),
+            done=_("已设定协商期限"),
+        ),
+        "skip_agreement": R(
+            form=ReasonForm,
+            perm=MANAGE,
+            call=lambda s: services.agreement_skip(request=s.target, actor=s.actor, **s.data),
+            done=_("已转入摇号"),
+        ),
+        "schedule_draw": R(
+            form=ScheduleForm,
+            perm=MANAGE,
+            call=lambda s: services.draw_schedule(request=s.target, actor=s.actor, **s.data),
+            done=_("名单已冻结公布，已通知当事人摇号时间"),
+        ),
+        "public_value": R(
+            form=PublicValueForm,
+            perm=MANAGE,
+            call=lambda s: services.draw_public_value_set(actor=s.actor, **s.data),
+            done=_("已记录公开随机值"),
+        ),
+        "run_draw": R(
+            form=DrawForm,
+            perm=MANAGE,
+            call=lambda s: services.draw_run(actor=s.actor, **s.data),
+            done=_("摇号完成，已委托第一顺位机构"),
+        ),
+        "cancel_draw": R(
+            form=DrawReasonForm,
+            perm=MANAGE,
+            call=lambda s: services.draw_cancel(actor=s.actor, **s.data),
+            done=_("已取消摇号"),
+        ),
+        "decide_extension": R(
+            form=ExtensionDecisionForm,
+            perm=MANAGE,
+            call=lambda s: services.extension_decide(
+                extension=s.data["extension"],
+                approve=s.data["decision"],
+                reason=s.data["reason"],
+                actor=s.actor,
+            ),
+            done=_extension_done,
+        ),
+        "review": R(
+            form=ReviewForm,
+            perm=MANAGE,
+            call=lambda s: services.report_review(actor=s.actor, **s.data),
+            done=_review_done,
+        ),
+        "pause": R(
+            form=CommissionReasonForm,
+            perm=MANAGE,
+            call=lambda s: services.commission_pause(actor=s.actor, **s.data),
+            done=_("评估期限已中止计算"),
+        ),
+        "resume": R(
+            form=CommissionForm,
+            perm=MANAGE,
+            call=lambda s: services.commission_resume(actor=s.actor, **s.data),
+            done=_("评估期限已恢复计算"),
+        ),
+        "mark_late": R(
+            form=CommissionForm,
+            perm=MANAGE,
+            call=lambda s: services.commission_mark_late(actor=s.actor, **s.data),
+            done=_("已更换逾期机构"),
+        ),
+        "record_receipt": R(
+            form=ReceiptForm,
+            perm=MANAGE,
+            call=lambda s: services.report_service_receipt(actor=s.actor, **s.data),
+            done=_("已登记签收"),
+        ),
+        "publish_service": R(
+            form=PublishServiceForm,
+            perm=MANAGE,
+            call=lambda s: services.report_service_publish(actor=s.actor, **s.data),
+            done=_("已公示送达，满15日视为送达"),
+        ),
+        "forward": R(
+            form=ObjectionForm,
+            perm=MANAGE,
+            call=lambda s: services.objection_forward(actor=s.actor, **s.data),
+            done=_("已转交评估机构"),
+        ),
+        "decide_procedural": R(
+            form=ProceduralForm,
+            perm=MANAGE,
+            call=lambda s: services.objection_decide_procedural(
+                objection=s.data["objection"],
+                upheld=s.data["decision"],
+                reason=s.data["reason"],
+                actor=s.actor,
+            ),
+            done=_("已作出审查决定"),
+        ),
+        "respond_for_objector": R(
+            form=ObjectorResponseForm,
+            perm=MANAGE,
+            call=lambda s: services.objection_respond(actor=s.actor, **s.data),
+            done=_("已记录异议人意见"),
+        ),
+        "expert_start": R(
+            form=ExpertStartForm,
+            perm=MANAGE,
+            call=lambda s: services.expert_review_start(actor=s.actor, **s.data),
+            done=_("已组织专业技术评审"),
+        ),
+        "expert_conclude": R(
+            form=ExpertConclusionForm,
+            perm=MANAGE,
+            call=lambda s: services.expert_review_conclude(actor=s.actor, **s.data),
+            done=_("已记录评审意见"),
+        ),
+        "new_appraisal": R(
+            form=ObjectionReasonForm,
+            perm=MANAGE,
+            call=lambda s: services.objection_new_appraisal(actor=s.actor, **s.data),
+            done=_("已决定重新评估，委托下一顺位机构"),
+        ),
+        "fix_result": R(
+            form=CommissionForm,
+            perm=MANAGE,
+            call=lambda s: services.result_fix(actor=s.actor, **s.data),
+            done=_("评估结果已确定并通知定价程序"),
+        ),
+        "fail": R(
+            form=ReasonForm,
+            perm=MANAGE,
+            call=lambda s: services.request_fail(request=s.target, actor=s.actor, **s.data),
+            done=_("已终结委托评估"),
+        ),
+    },
+    page=lambda req: reverse("appraisers:court_request", args=[req.pk]),
+)
+
+
 @login_required
 @guarded
 @write_rate_limited("appraisers")
-def court_request(request: HttpRequest, pk: int) -> HttpResponse:
+def court_request(request: AuthedRequest, pk: int) -> HttpResponse:
     req = get_object_or_404(AppraisalRequest.objects.select_related("case", "asset"), pk=pk)
     user = request.user
-    if not is_staff_of(user, req.court_id):
-        return forbidden(request, "仅限本院工作人员")
+    if not is_court_staff_of(user, req.court_id):
+        return forbidden(request, gettext("仅限本院工作人员"))
     if request.method == "POST":
-        _court_action(request, req)
-        return redirect("appraisers:court_request", pk=req.pk)
+        return REQUEST_ACTIONS.post(request, request.POST.get("action", ""), req)
     services.agreement_refresh(request=req)
     req.refresh_from_db()
     candidates = None
@@ -126,8 +430,8 @@ def court_request(request: HttpRequest, pk: int) -> HttpResponse:
     ).order_by("seq")
     ctx = {
         "req": req,
-        "can_manage": user.has_perm("appraisers.manage_appraisal", req),
-        "can_pay": user.has_perm("appraisers.record_fee_payment", req),
+        "can_manage": can(user, "appraisers.manage_appraisal", req),
+        "can_pay": can(user, "appraisers.record_fee_payment", req),
         "parties": [(p, subs.get(p.pk)) for p in agreeing_parties(req.case)],
         "all_parties": list(req.case.parties.order_by("pk")),
         "draws": list(req.draws.order_by("-pk")),
@@ -143,220 +447,3 @@ def court_request(request: HttpRequest, pk: int) -> HttpResponse:
         "grounds": ReviewRequest.Ground.choices,
     }
     return render(request, "appraisers/court_request.html", ctx)
-
-
-def _court_action(request: HttpRequest, req: AppraisalRequest) -> None:
-    user = request.user
-    P = request.POST
-    action = P.get("action", "")
-    if action == "mark_fee_paid":
-        fee = get_object_or_404(AppraisalFee, pk=posted_pk(P, "fee"), request=req)
-        require(user, "appraisers.record_fee_payment", req)
-        run(
-            request,
-            lambda: services.appraisal_fee_mark_paid(
-                fee=fee, payment_reference=P.get("reference", ""), actor=user
-            ),
-            "已登记支付",
-        )
-        return
-    require(user, "appraisers.manage_appraisal", req)
-
-    def commission() -> Commission:
-        return get_object_or_404(Commission, pk=posted_pk(P, "commission"), request=req)
-
-    def objection() -> Objection:
-        return get_object_or_404(Objection, pk=posted_pk(P, "objection"), commission__request=req)
-
-    def draw() -> LotDraw:
-        return get_object_or_404(LotDraw, pk=posted_pk(P, "draw"), request=req)
-
-    if action == "set_deadline":
-        run(
-            request,
-            lambda: services.agreement_deadline_set(
-                request=req, deadline=parse_dt(P.get("deadline"), "协商期限"), actor=user
-            ),
-            "已设定协商期限",
-        )
-    elif action == "skip_agreement":
-        run(
-            request,
-            lambda: services.agreement_skip(request=req, reason=P.get("reason", ""), actor=user),
-            "已转入摇号",
-        )
-    elif action == "schedule_draw":
-        exclusions = {}
-        for key, value in P.items():
-            if key.startswith("exclude_") and value.strip():
-                exclusions[int(key.removeprefix("exclude_"))] = value.strip()
-        seed_mode = P.get("seed_mode", "")
-
-        def _schedule() -> None:
-            services.draw_schedule(
-                request=req,
-                scheduled_at=parse_dt(P.get("scheduled_at"), "摇号时间"),
-                seed_mode=seed_mode,
-                commit_deadline=parse_dt(P.get("commit_deadline"), "承诺截止时间")
-                if seed_mode == "commit_reveal"
-                else None,
-                court_exclusions=exclusions,
-                actor=user,
-            )
-
-        run(request, _schedule, "名单已冻结公布，已通知当事人摇号时间")
-    elif action == "public_value":
-        d = draw()
-        run(
-            request,
-            lambda: services.draw_public_value_set(
-                draw=d,
-                value=P.get("value", ""),
-                source=P.get("source", ""),
-                fixed_at=parse_dt(P.get("fixed_at"), "公开随机值产生时间"),
-                actor=user,
-            ),
-            "已记录公开随机值",
-        )
-    elif action == "run_draw":
-        d = draw()
-        run(request, lambda: services.draw_run(draw=d, actor=user), "摇号完成，已委托第一顺位机构")
-    elif action == "cancel_draw":
-        d = draw()
-        run(
-            request,
-            lambda: services.draw_cancel(draw=d, reason=P.get("reason", ""), actor=user),
-            "已取消摇号",
-        )
-    elif action == "decide_extension":
-        ext = get_object_or_404(
-            ExtensionRequest, pk=posted_pk(P, "extension"), commission__request=req
-        )
-        approve = P.get("decision") == "approve"
-        run(
-            request,
-            lambda: services.extension_decide(
-                extension=ext, approve=approve, reason=P.get("reason", ""), actor=user
-            ),
-            "已准许延期" if approve else "已决定不予准许",
-        )
-    elif action == "review":
-        c = commission()
-        grounds = P.getlist("grounds")
-        run(
-            request,
-            lambda: services.report_review(
-                commission=c, grounds=grounds, note=P.get("note", ""), actor=user
-            ),
-            "已要求机构说明或补正" if grounds else "审查通过，报告已送达当事人",
-        )
-    elif action == "pause":
-        c = commission()
-        run(
-            request,
-            lambda: services.commission_pause(commission=c, reason=P.get("reason", ""), actor=user),
-            "评估期限已中止计算",
-        )
-    elif action == "resume":
-        c = commission()
-        run(
-            request,
-            lambda: services.commission_resume(commission=c, actor=user),
-            "评估期限已恢复计算",
-        )
-    elif action == "mark_late":
-        c = commission()
-        run(
-            request,
-            lambda: services.commission_mark_late(commission=c, actor=user),
-            "已更换逾期机构",
-        )
-    elif action == "record_receipt":
-        rec = get_object_or_404(
-            ServiceRecord, pk=posted_pk(P, "record"), subject__startswith=req.subject
-        )
-        run(
-            request,
-            lambda: services.report_service_receipt(
-                record=rec,
-                received_at=parse_dt(P.get("received_at"), "签收时间"),
-                proof=P.get("proof", ""),
-                actor=user,
-            ),
-            "已登记签收",
-        )
-    elif action == "publish_service":
-        c = commission()
-        party = get_object_or_404(Party, pk=posted_pk(P, "party"), case_id=req.case_id)
-        run(
-            request,
-            lambda: services.report_service_publish(
-                commission=c, party=party, reason=P.get("reason", ""), actor=user
-            ),
-            "已公示送达，满15日视为送达",
-        )
-    elif action == "forward":
-        o = objection()
-        run(request, lambda: services.objection_forward(objection=o, actor=user), "已转交评估机构")
-    elif action == "decide_procedural":
-        o = objection()
-        upheld = P.get("decision") == "upheld"
-        run(
-            request,
-            lambda: services.objection_decide_procedural(
-                objection=o, upheld=upheld, reason=P.get("reason", ""), actor=user
-            ),
-            "已作出审查决定",
-        )
-    elif action == "respond_for_objector":
-        o = objection()
-        satisfied = P.get("satisfied") == "yes"
-        run(
-            request,
-            lambda: services.objection_respond(objection=o, satisfied=satisfied, actor=user),
-            "已记录异议人意见",
-        )
-    elif action == "expert_start":
-        o = objection()
-        run(
-            request,
-            lambda: services.expert_review_start(
-                objection=o,
-                body=P.get("body", ""),
-                due_at=parse_dt(P.get("due_at"), "评审期限"),
-                actor=user,
-            ),
-            "已组织专业技术评审",
-        )
-    elif action == "expert_conclude":
-        o = objection()
-        negative = P.get("negative") == "yes"
-        run(
-            request,
-            lambda: services.expert_review_conclude(
-                objection=o, conclusion=P.get("conclusion", ""), negative=negative, actor=user
-            ),
-            "已记录评审意见",
-        )
-    elif action == "new_appraisal":
-        o = objection()
-        run(
-            request,
-            lambda: services.objection_new_appraisal(
-                objection=o, reason=P.get("reason", ""), actor=user
-            ),
-            "已决定重新评估，委托下一顺位机构",
-        )
-    elif action == "fix_result":
-        c = commission()
-        run(
-            request,
-            lambda: services.result_fix(commission=c, actor=user),
-            "评估结果已确定并通知定价程序",
-        )
-    elif action == "fail":
-        run(
-            request,
-            lambda: services.request_fail(request=req, reason=P.get("reason", ""), actor=user),
-            "已终结委托评估",
-        )

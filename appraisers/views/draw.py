@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from appraisers import services
@@ -12,19 +17,22 @@ from appraisers.models import LotDraw
 from appraisers.selectors import draw_public_record
 from appraisers.services.selection import parties_of_user
 from appraisers.services.verification import draw_verify
-from appraisers.views._util import guarded, run
+from appraisers.views._util import guarded
+from core.court_actions import CourtAction, CourtActions
 from core.errors import PermissionDenied
-from core.permissions import require
+from core.forms import Form, TextField
+from core.permissions import can, require
 from core.ratelimit import write_rate_limited
+from core.types import AuthedRequest
 
 
-def _participants(draw: LotDraw, user) -> list[tuple[str, str]]:
+def _participants(draw: LotDraw, user: Any) -> list[tuple[str, str]]:
     """The participant refs this user may commit or reveal for: the court and/or their parties."""
-    out = []
+    out: list[tuple[str, str]] = []
     if not getattr(user, "is_authenticated", False):
         return out
-    if user.has_perm("appraisers.manage_appraisal", draw.request):
-        out.append(("court", "法院"))
+    if can(user, "appraisers.manage_appraisal", draw.request):
+        out.append(("court", gettext("法院")))
     for p in parties_of_user(draw.request.case_id, user):
         out.append((f"party:{p.pk}", f"{p.name}（{p.get_role_display()}）"))
     return out
@@ -49,39 +57,55 @@ def draw_live(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+class CommitForm(Form):
+    participant = TextField()
+    commitment = TextField()
+
+
+class RevealForm(Form):
+    participant = TextField()
+    secret = TextField()
+
+
+#: A participant's commitment and reveal (APR-03); the page checks who they may act for.
+PARTICIPANT_ACTIONS: CourtActions[LotDraw] = CourtActions(
+    {
+        "commit": CourtAction[LotDraw](
+            form=CommitForm,
+            call=lambda s: services.draw_commit(
+                draw=s.target,
+                participant_ref=s.data["participant"],
+                commitment=s.data["commitment"],
+                actor=s.actor,
+            ),
+            done=_("承诺值已提交。请妥善保存您的随机串，承诺截止后揭示。"),
+        ),
+        "reveal": CourtAction[LotDraw](
+            form=RevealForm,
+            call=lambda s: services.draw_reveal(
+                draw=s.target,
+                participant_ref=s.data["participant"],
+                secret=s.data["secret"],
+                actor=s.actor,
+            ),
+            done=_("随机串已揭示并与承诺值核对一致"),
+        ),
+    },
+    page=lambda draw: reverse("appraisers:draw_live", args=[draw.pk]),
+)
+
+
 @require_POST
 @login_required
 @guarded
 @write_rate_limited("appraisers")
-def draw_participate(request: HttpRequest, pk: int) -> HttpResponse:
+def draw_participate(request: AuthedRequest, pk: int) -> HttpResponse:
     draw = get_object_or_404(LotDraw.objects.select_related("request"), pk=pk)
     require(request.user, "appraisers.take_part_in_draw", draw.request)
     ref = request.POST.get("participant", "")
-    if ref not in {r for r, _ in _participants(draw, request.user)}:
-        raise PermissionDenied("not_this_participant", "您不能以该参与方身份提交")
-    if request.POST.get("action") == "commit":
-        run(
-            request,
-            lambda: services.draw_commit(
-                draw=draw,
-                participant_ref=ref,
-                commitment=request.POST.get("commitment", ""),
-                actor=request.user,
-            ),
-            "承诺值已提交。请妥善保存您的随机串，承诺截止后揭示。",
-        )
-    elif request.POST.get("action") == "reveal":
-        run(
-            request,
-            lambda: services.draw_reveal(
-                draw=draw,
-                participant_ref=ref,
-                secret=request.POST.get("secret", ""),
-                actor=request.user,
-            ),
-            "随机串已揭示并与承诺值核对一致",
-        )
-    return redirect("appraisers:draw_live", pk=pk)
+    if ref not in {r for r, _label in _participants(draw, request.user)}:
+        raise PermissionDenied("not_this_participant", gettext("您不能以该参与方身份提交"))
+    return PARTICIPANT_ACTIONS.post(request, request.POST.get("action", ""), draw)
 
 
 def draw_verify_page(request: HttpRequest, pk: int) -> HttpResponse:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from appraisers import services
 from appraisers.models import (
@@ -17,7 +24,7 @@ from appraisers.models import (
     Report,
     RosterEntry,
 )
-from appraisers.selectors import is_staff_of, requests_for_party
+from appraisers.selectors import requests_for_party
 from appraisers.services.commission import (
     CORRECTION_KIND,
     OBJECTION_DAYS,
@@ -25,11 +32,15 @@ from appraisers.services.commission import (
     objection_window,
 )
 from appraisers.services.selection import agreement_firm_problems, parties_of_user
-from appraisers.views._util import forbidden, guarded, posted_pk, run
+from appraisers.views._util import forbidden, guarded
+from cases.models import Party
+from core.court_actions import CourtAction, CourtActions
+from core.forms import FlagField, Form, ObjectField, TextField, ValuesField
 from core.models import ServiceRecord
-from core.permissions import require
+from core.permissions import can, is_court_staff_of, require
 from core.ratelimit import write_rate_limited
 from core.service import is_served
+from core.types import AuthedRequest
 
 SERVED_STATES = (Commission.State.SERVED, Commission.State.FINAL, Commission.State.REPLACED)
 
@@ -41,17 +52,97 @@ def party_requests(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _party_or_none(req: AppraisalRequest, user, pk: str | None):
+def _party_or_none(req: AppraisalRequest, user: Any, pk: str | None) -> Party | None:
     mine = parties_of_user(req.case_id, user)
     if pk:
         return next((p for p in mine if str(p.pk) == str(pk)), None)
     return mine[0] if mine else None
 
 
+@dataclass(frozen=True)
+class PartyPage:
+    """What a party's page acts on: the appraisal request, as this party of its case."""
+
+    req: AppraisalRequest
+    party: Party
+
+
+class AgreementForm(Form):
+    """APR-02: the firms the party agrees on (in order), or "let the draw decide"."""
+
+    choice = TextField()
+    rank1 = TextField()
+    rank2 = TextField()
+    rank3 = TextField()
+    roster_level = TextField()
+    roster_division_code = TextField()
+
+    def clean(self) -> dict[str, Any]:
+        d = dict(super().clean() or {})
+        ranks = [d[f"rank{i}"] for i in (1, 2, 3)] if d.get("choice") == "firms" else []
+        return {
+            "choice": d.get("choice", ""),
+            "firm_ids": [f for f in ranks if f],
+            "roster_level": d.get("roster_level", ""),
+            "roster_division_code": d.get("roster_division_code", "").strip(),
+        }
+
+
+class ObjectionFileForm(Form):
+    """APR-12: an objection to a served report (or to the procedure, ``target``)."""
+
+    commission = ObjectField(lambda page: Commission.objects.filter(request=page.req))
+    grounds = ValuesField()
+    text = TextField()
+    target = TextField()
+    fraud = FlagField(yes="yes")
+
+
+class RespondForm(Form):
+    objection = ObjectField(
+        lambda page: Objection.objects.filter(commission__request=page.req, party=page.party)
+    )
+    satisfied = FlagField(yes="yes")
+
+
+PARTY_ACTIONS: CourtActions[PartyPage] = CourtActions(
+    {
+        "agreement": CourtAction[PartyPage](
+            form=AgreementForm,
+            call=lambda s: services.agreement_submit(
+                request=s.target.req, party=s.target.party, actor=s.actor, **s.data
+            ),
+            done=_("意见已提交"),
+        ),
+        "object": CourtAction[PartyPage](
+            form=ObjectionFileForm,
+            perm="appraisers.object_to_report",
+            perm_on=lambda s: s.data["commission"],
+            call=lambda s: services.objection_file(
+                commission=s.data["commission"],
+                party=s.target.party,
+                grounds=s.data["grounds"],
+                text=s.data["text"],
+                target=s.data["target"] or "report",
+                fraud_alleged=s.data["fraud"],
+                actor=s.actor,
+            ),
+            done=_("异议已提交"),
+        ),
+        "respond": CourtAction[PartyPage](
+            form=RespondForm,
+            call=lambda s: services.objection_respond(actor=s.actor, **s.data),
+            done=_("已提交意见"),
+        ),
+    },
+    page=lambda page: reverse("appraisers:party_request", args=[page.req.pk]),
+)
+
+
 @login_required
 @guarded
 @write_rate_limited("appraisers")
-def party_request(request: HttpRequest, pk: int) -> HttpResponse:
+def party_request(request: AuthedRequest, pk: int) -> HttpResponse:
     req = get_object_or_404(AppraisalRequest.objects.select_related("case", "asset"), pk=pk)
     user = request.user
     require(user, "appraisers.view_request", req)
@@ -60,59 +151,19 @@ def party_request(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         party = _party_or_none(req, user, request.POST.get("party"))
         if party is None:
-            return forbidden(request, "您不是本案当事人")
-        action = request.POST.get("action")
-        P = request.POST
-        ok = True
-        if action == "agreement":
-            choice = P.get("choice", "")
-            firm_ids = [P.get(f"rank{i}") for i in (1, 2, 3)] if choice == "firms" else []
-            ok = run(
-                request,
-                lambda: services.agreement_submit(
-                    request=req,
-                    party=party,
-                    choice=choice,
-                    firm_ids=[f for f in firm_ids if f],
-                    actor=user,
-                    roster_level=P.get("roster_level", ""),
-                    roster_division_code=P.get("roster_division_code", "").strip(),
-                ),
-                "意见已提交",
-            )
-        elif action == "object":
-            c = get_object_or_404(Commission, pk=posted_pk(P, "commission"), request=req)
-            require(user, "appraisers.object_to_report", c)
-            holder: dict = {}
-
-            def _file() -> None:
-                holder["o"] = services.objection_file(
-                    commission=c,
-                    party=party,
-                    grounds=P.getlist("grounds"),
-                    text=P.get("text", ""),
-                    target=P.get("target", "report"),
-                    fraud_alleged=P.get("fraud") == "yes",
-                    actor=user,
+            return forbidden(request, gettext("您不是本案当事人"))
+        outcome = PARTY_ACTIONS.run(
+            request, request.POST.get("action", ""), PartyPage(req=req, party=party)
+        )
+        if outcome.ok:
+            refused = outcome.name == "object" and outcome.result.status == Objection.Status.REFUSED
+            if refused:
+                messages.warning(
+                    request,
+                    gettext("该异议不予受理：%(r)s") % {"r": outcome.result.refusal_reason},
                 )
-
-            ok = run(request, _file, "异议已提交")
-            if ok and holder["o"].status == Objection.Status.REFUSED:
-                messages.warning(request, f"该异议不予受理：{holder['o'].refusal_reason}")
-        elif action == "respond":
-            o = get_object_or_404(
-                Objection, pk=posted_pk(P, "objection"), commission__request=req, party=party
-            )
-            ok = run(
-                request,
-                lambda: services.objection_respond(
-                    objection=o, satisfied=P.get("satisfied") == "yes", actor=user
-                ),
-                "已提交意见",
-            )
-        if ok:
-            return redirect("appraisers:party_request", pk=req.pk)
-        posted = P  # refused: the page again, with what was typed
+            return redirect(outcome.next_url)
+        posted = request.POST  # refused: the page again, with what was typed
     services.agreement_refresh(request=req)
     req.refresh_from_db()
     firms = []
@@ -130,7 +181,7 @@ def party_request(request: HttpRequest, pk: int) -> HttpResponse:
                 firms.append(firm)
     commissions = []
     for c in req.commissions.select_related("firm").order_by("-pk"):
-        row = {"c": c, "report": None, "window": None, "objections": []}
+        row: dict[str, Any] = {"c": c, "report": None, "window": None, "objections": []}
         if c.state in SERVED_STATES and mine:
             row["report"] = c.current_report()
             served, closes = objection_window(c, mine[0])
@@ -140,7 +191,7 @@ def party_request(request: HttpRequest, pk: int) -> HttpResponse:
     ctx = {
         "req": req,
         "mine": mine,
-        "is_staff": is_staff_of(user, req.court_id),
+        "is_staff": is_court_staff_of(user, req.court_id),
         "firms": firms,
         "submission": submission,
         "levels": RosterEntry.Level.choices,
@@ -157,14 +208,14 @@ def party_request(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @guarded
-def report_download(request: HttpRequest, pk: int) -> HttpResponse:
+def report_download(request: AuthedRequest, pk: int) -> HttpResponseBase:
     """The report PDF: the firm, the court and parties it was served on (REC-14)."""
     report = get_object_or_404(Report.objects.select_related("commission__request"), pk=pk)
     c = report.commission
     require(request.user, "appraisers.view_commission", c)
     user = request.user
-    is_firm = user.has_perm("appraisers.act_for_firm", c)
-    if not is_firm and not is_staff_of(user, c.court_id):
+    is_firm = can(user, "appraisers.act_for_firm", c)
+    if not is_firm and not is_court_staff_of(user, c.court_id):
         # A party reads a report version once it has been served on them (PRC-10).
         refs = [f"party:{p.pk}" for p in parties_of_user(c.request.case_id, user)]
         served = ServiceRecord.objects.filter(
@@ -174,7 +225,7 @@ def report_download(request: HttpRequest, pk: int) -> HttpResponse:
             sent_at__gte=report.uploaded_at,
         )
         if not any(is_served(r) for r in served):
-            return forbidden(request, "报告尚未送达您")
+            return forbidden(request, gettext("报告尚未送达您"))
     return FileResponse(
         report.file.open("rb"),
         content_type="application/pdf",

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from appraisers import services
 from appraisers.models import Firm, RosterEntry
-from appraisers.views._util import forbidden, guarded, run
+from appraisers.views._util import forbidden, guarded
 from cases.models import Asset
 from core import clock
+from core.court_actions import CourtAction, CourtActions
 from core.errors import DomainError
+from core.forms import Form, TextField
+from core.permissions import can
 from core.ratelimit import write_rate_limited
 
 
@@ -39,44 +47,53 @@ def roster_list(request: HttpRequest) -> HttpResponse:
             "division": division,
             "status": status,
             "now": clock.now(),
-            "can_manage": request.user.has_perm("appraisers.manage_roster"),
+            "can_manage": can(request.user, "appraisers.manage_roster"),
         },
     )
+
+
+class StatusForm(Form):
+    status = TextField()
+    reason = TextField()
+
+
+class EntryForm(Form):
+    specialty = TextField()
+    level = TextField()
+    division_code = TextField()
+
+    def clean(self) -> dict[str, Any]:
+        d = dict(super().clean() or {})
+        return {**d, "division_code": d.get("division_code", "").strip()}
+
+
+#: The roster keeper's actions on a firm (``appraisers.manage_roster``, checked by the page).
+FIRM_ACTIONS: CourtActions[Firm] = CourtActions(
+    {
+        "status": CourtAction[Firm](
+            form=StatusForm,
+            call=lambda s: services.firm_set_status(firm=s.target, actor=s.actor, **s.data),
+            done=_("已变更机构状态"),
+        ),
+        "entry": CourtAction[Firm](
+            form=EntryForm,
+            call=lambda s: services.roster_entry_add(firm=s.target, actor=s.actor, **s.data),
+            done=_("已加入名单分库"),
+        ),
+    },
+    page=lambda firm: reverse("appraisers:firm_detail", args=[firm.pk]),
+)
 
 
 @guarded
 @write_rate_limited("appraisers")
 def firm_detail(request: HttpRequest, pk: int) -> HttpResponse:
     firm = get_object_or_404(Firm, pk=pk)
-    can_manage = request.user.has_perm("appraisers.manage_roster")
+    can_manage = can(request.user, "appraisers.manage_roster")
     if request.method == "POST":
         if not can_manage:
-            return forbidden(request, "仅名单库管理人员可以修改")
-        P = request.POST
-        if P.get("action") == "status":
-            run(
-                request,
-                lambda: services.firm_set_status(
-                    firm=firm,
-                    status=P.get("status", ""),
-                    reason=P.get("reason", ""),
-                    actor=request.user,
-                ),
-                "已变更机构状态",
-            )
-        elif P.get("action") == "entry":
-            run(
-                request,
-                lambda: services.roster_entry_add(
-                    firm=firm,
-                    specialty=P.get("specialty", ""),
-                    level=P.get("level", ""),
-                    division_code=P.get("division_code", "").strip(),
-                    actor=request.user,
-                ),
-                "已加入名单分库",
-            )
-        return redirect("appraisers:firm_detail", pk=firm.pk)
+            return forbidden(request, gettext("仅名单库管理人员可以修改"))
+        return FIRM_ACTIONS.post(request, request.POST.get("action", ""), firm)
     return render(
         request,
         "appraisers/firm_detail.html",
@@ -95,7 +112,7 @@ def firm_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def roster_export(request: HttpRequest, kind: str) -> HttpResponse:
-    if not request.user.has_perm("appraisers.manage_roster"):
+    if not can(request.user, "appraisers.manage_roster"):
         return forbidden(request, "仅名单库管理人员可以导出")
     text = services.roster_export_csv() if kind == "firms" else services.appraisers_export_csv()
     resp = HttpResponse(text, content_type="text/csv; charset=utf-8")
@@ -107,7 +124,7 @@ def roster_export(request: HttpRequest, kind: str) -> HttpResponse:
 @guarded
 @write_rate_limited("appraisers")
 def roster_import(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm("appraisers.manage_roster"):
+    if not can(request.user, "appraisers.manage_roster"):
         return forbidden(request, "仅名单库管理人员可以导入")
     errors: list[str] = []
     if request.method == "POST":

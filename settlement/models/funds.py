@@ -3,9 +3,13 @@ payouts with their approvals, deferral and escrow, forfeited deposits, reconcili
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import models
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, FSMField, transition
 
 
 class Charge(models.Model):
@@ -224,7 +228,12 @@ class PanelDecision(models.Model):
 
 
 class Payout(models.Model):
-    """发放 (FND-10..14): officer → bureau head / court leader → finance → bank."""
+    """发放 (FND-10..14): officer → bureau head / court leader → finance → bank.
+
+    The state machine below is every allowed move of ``status`` in one place; ``status`` is
+    protected (no assignment), so a service moves it only through a transition, after it has
+    locked the row, checked the person and the rule; it writes the audit entry around it.
+    """
 
     class PayeeKind(models.TextChoices):
         CREDITOR = "creditor", _("申请执行人")
@@ -263,6 +272,14 @@ class Payout(models.Model):
         INCAPABLE = "incapable", _("丧失民事行为能力未确定监护人")
         UNREACHABLE = "unreachable", _("无法联系")
 
+    #: Where the payee's account may still be changed (FND-12, FND-13).
+    ACCOUNT_EDITABLE = (
+        Status.PENDING_LEADER,
+        Status.PENDING_FINANCE,
+        Status.FAILED,
+        Status.DEFERRED,
+    )
+
     court = models.ForeignKey("core.Court", on_delete=models.PROTECT, related_name="+")
     case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
     line = models.OneToOneField(
@@ -276,8 +293,12 @@ class Payout(models.Model):
     payee_bic = models.CharField(_("SWIFT/BIC"), max_length=11, blank=True)
     amount_fen = models.BigIntegerField(_("金额（分）"))
     purpose = models.CharField(_("用途"), max_length=200)
-    status = models.CharField(
-        _("状态"), max_length=20, choices=Status.choices, default=Status.PENDING_LEADER
+    status = FSMField(
+        _("状态"),
+        max_length=20,
+        choices=Status.choices,
+        default=Status.PENDING_LEADER,
+        protected=True,
     )
     status_before_deferral = models.CharField(max_length=20, blank=True)
     leader_role = models.CharField(_("审批角色"), max_length=20)
@@ -319,6 +340,91 @@ class Payout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payee_name} {self.amount_fen}"
+
+    def refresh_from_db(
+        self,
+        using: str | None = None,
+        fields: Iterable[str] | None = None,
+        from_queryset: QuerySet[Payout] | None = None,
+    ) -> None:
+        """Reload from the database. A protected ``status`` is dropped from this instance
+        first (it loads again when read), so Django may set it; django-fsm-2's
+        ``FSMModelMixin`` would instead unprotect the field for the whole process, a race
+        between threads (NOTES.md)."""
+        names = None if fields is None else list(fields)
+        if names is None or "status" in names:
+            self.__dict__.pop("status", None)
+        super().refresh_from_db(using=using, fields=names, from_queryset=from_queryset)
+
+    # ---- the state machine (FND-10..16): transitions only move ``status`` -----------------
+    @transition(field=status, source=Status.PENDING_LEADER, target=Status.PENDING_FINANCE)
+    def approve_as_leader(self) -> None:
+        """局长/院领导审批 (FND-12): the leader of the amount's tier signed."""
+
+    @transition(field=status, source=Status.PENDING_FINANCE, target=Status.SENDING)
+    def approve_as_finance(self) -> None:
+        """财务审核 (FND-12): finance signed last and the bank is told to pay."""
+
+    @transition(field=status, source=Status.FAILED, target=Status.SENDING)
+    def retry(self) -> None:
+        """A failed transfer goes to the bank again, after finance checked the account."""
+
+    # The bank's confirmation is a fact: money that left the court is paid, whatever the
+    # record said ("+": from any other state).
+    @transition(field=status, source="+", target=Status.PAID)
+    def mark_paid(self) -> None:
+        """已发放 (FND-10, FND-16): the bank confirmed the transfer."""
+
+    @transition(field=status, source=[Status.SENDING, Status.PAID], target=Status.FAILED)
+    def mark_failed(self) -> None:
+        """付款失败 (FND-16): refused, or returned after it was confirmed."""
+
+    @transition(
+        field=status,
+        source=[Status.PENDING_LEADER, Status.PENDING_FINANCE, Status.FAILED],
+        target=Status.CANCELLED,
+    )
+    def reject(self) -> None:
+        """退回 (FND-12): the leader or finance sends it back; the money returns to the case."""
+
+    @transition(
+        field=status,
+        source=[Status.PENDING_LEADER, Status.PENDING_FINANCE, Status.FAILED],
+        target=Status.DEFERRAL_REQUESTED,
+    )
+    def request_deferral(self) -> None:
+        """申请暂缓 (FND-11): where it stood is kept, to go back there."""
+        self.status_before_deferral = self.status
+
+    @transition(field=status, source=Status.DEFERRAL_REQUESTED, target=Status.DEFERRED)
+    def approve_deferral(self) -> None:
+        """暂缓发放 (FND-11): a leader approved the deferral."""
+
+    @transition(
+        field=status,
+        source=Status.DEFERRAL_REQUESTED,
+        target=RETURN_VALUE(Status.PENDING_LEADER, Status.PENDING_FINANCE, Status.FAILED),
+    )
+    def refuse_deferral(self) -> str:
+        """The leader refused the deferral: back where it stood."""
+        return self.status_before_deferral
+
+    @transition(
+        field=status,
+        source=Status.DEFERRED,
+        target=RETURN_VALUE(Status.PENDING_LEADER, Status.PENDING_FINANCE, Status.FAILED),
+    )
+    def end_deferral(self) -> str:
+        """暂缓事由消除 (FND-11): back where it stood (finance, if that was not kept)."""
+        return self.status_before_deferral or self.Status.PENDING_FINANCE
+
+    @transition(
+        field=status,
+        source=[Status.PENDING_LEADER, Status.PENDING_FINANCE, Status.FAILED, Status.DEFERRED],
+        target=Status.ESCROWED,
+    )
+    def escrow(self) -> None:
+        """提存 (FND-14): approved with evidence; the money goes to the escrow body."""
 
 
 class PayoutApproval(models.Model):

@@ -4,21 +4,29 @@ The money is reserved when the payout is created (case account → the payout's 
 account, under the case account's row lock), so two payouts can never overdraw a case. It
 leaves the court only when the gateway confirms the transfer. Deferral (FND-11), the panel
 decision for third-party payees (FND-13) and escrow (FND-14) are steps of the same record.
+
+Which step may follow which is ``Payout``'s state machine (django-fsm-2): a service asks it
+(``can_proceed``) before doing anything, and a step it does not allow is a 409 ``Conflict``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django_fsm import TransitionNotAllowed, can_proceed
 
 from core import calendar, clock
 from core.audit import audit_record
 from core.deadlines import deadline_close, deadline_open
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from core.models import Deadline, Role
+from core.models import Deadline, Role, User
+from core.permissions import is_court_staff_of
 from core.rulesettings import get_setting
+from core.types import Actor
 from settlement import ledger, locks
 from settlement.gateway import default_gateway_name
 from settlement.models import (
@@ -53,11 +61,27 @@ LEADER_ROLES = (Role.BUREAU_HEAD, Role.JUDGE)
 SUBMIT_ROLES = (Role.OFFICER, Role.JUDGE)
 
 
-def _require_staff(actor: Any, court_id: int, roles: tuple[str, ...], what: str) -> None:
-    if not getattr(actor, "is_authenticated", False) or actor.role not in roles:
+def _require_staff(actor: Actor, court_id: int, roles: tuple[str, ...], what: str) -> User:
+    """The person signing: one of ``roles``, of the payout's own court (FND-12)."""
+    if actor is None or not actor.is_authenticated or actor.role not in roles:
         raise PermissionDenied("forbidden", f"无权{what}", rule="FND-12")
-    if actor.court_id != court_id:
+    if not is_court_staff_of(actor, court_id, roles=roles):
         raise PermissionDenied("forbidden", "只能办理本院案件的款项", rule="FND-12")
+    return actor
+
+
+def _allowed(move: Callable[[], object], refusal: Conflict) -> None:
+    """Refuse (409) unless the state machine allows ``move`` from the payout's status."""
+    if not can_proceed(move):
+        raise refusal
+
+
+def _move(move: Callable[[], object], refusal: Conflict) -> None:
+    """Run transition ``move``; one the state machine does not allow is ``refusal`` (409)."""
+    try:
+        move()
+    except TransitionNotAllowed as exc:
+        raise refusal from exc
 
 
 def leader_role_for(amount_fen: int, court_id: int) -> str:
@@ -71,7 +95,7 @@ def leader_role_for(amount_fen: int, court_id: int) -> str:
     return Role.BUREAU_HEAD
 
 
-def _approval(payout: Payout, step: str, actor: Any, note: str = "") -> PayoutApproval:
+def _approval(payout: Payout, step: str, actor: Actor, note: str = "") -> PayoutApproval:
     try:
         with transaction.atomic():
             return PayoutApproval.objects.create(
@@ -130,7 +154,7 @@ def payout_create(
     amount_fen: int,
     purpose: str,
     idempotency_key: str,
-    actor: Any,
+    actor: Actor,
     payee_account_no: str = "",
     payee_bank: str = "",
     payee_bic: str = "",
@@ -231,11 +255,11 @@ def payout_create(
 
 @transaction.atomic
 def panel_decision_record(
-    *, case_id: int, subject: str, members: str, decision: str, actor: Any
+    *, case_id: int, subject: str, members: str, decision: str, actor: Actor
 ) -> PanelDecision:
     """合议庭 decision for a payout to a third party (FND-13)."""
     case = case_or_404(case_id)
-    _require_staff(actor, case.court_id, (Role.JUDGE, Role.BUREAU_HEAD), "记录合议")
+    staff = _require_staff(actor, case.court_id, (Role.JUDGE, Role.BUREAU_HEAD), "记录合议")
     pd = PanelDecision.objects.create(
         court_id=case.court_id,
         case=case,
@@ -243,7 +267,7 @@ def panel_decision_record(
         members=require_text(members, "members", "合议庭成员"),
         decision=require_text(decision, "decision", "合议意见"),
         decided_at=clock.now(),
-        recorded_by=actor,
+        recorded_by=staff,
     )
     audit_record(
         stream=stream(case.pk),
@@ -256,8 +280,8 @@ def panel_decision_record(
     return pd
 
 
-def _payout_or_404(payout_id: int) -> Payout:
-    payout = locks.payout_for_update(payout_id)
+def _payout_or_404(payout_id: int | None) -> Payout:
+    payout = locks.payout_for_update(payout_id) if payout_id is not None else None
     if payout is None:
         raise NotFound("unknown_payout", "未找到该笔发放")
     return payout
@@ -265,12 +289,12 @@ def _payout_or_404(payout_id: int) -> Payout:
 
 @transaction.atomic
 def payout_set_account(
-    *, payout_id: int, account_no: str, bank: str, actor: Any, bic: str = ""
+    *, payout_id: int, account_no: str, bank: str, actor: Actor, bic: str = ""
 ) -> Payout:
     """The payee's own account (FND-13: pay by transfer to the creditor's own account)."""
     payout = _payout_or_404(payout_id)
     _require_staff(actor, payout.court_id, (*SUBMIT_ROLES, Role.FINANCE), "填写收款账户")
-    if payout.status not in (S.PENDING_LEADER, S.PENDING_FINANCE, S.FAILED, S.DEFERRED):
+    if payout.status not in Payout.ACCOUNT_EDITABLE:
         raise Conflict("payout_locked", "该笔发放已付款或已结束，不能修改收款账户", rule="FND-12")
     before = {"account_no": payout.payee_account_no, "bank": payout.payee_bank}
     payout.payee_account_no = require_text(account_no, "account_no", "收款账号")
@@ -297,7 +321,7 @@ def _signers(payout: Payout) -> set[int]:
     )
 
 
-def _send(payout: Payout, actor: Any) -> GatewayOperation:
+def _send(payout: Payout) -> GatewayOperation:
     """Finance approved: instruct the bank (the gateway) to pay, with the payout's key."""
     if not payout.payee_account_no or not payout.payee_bank:
         raise DomainError("payee_account_missing", "收款账户信息不全，不能付款", rule="FND-12")
@@ -320,36 +344,36 @@ def _send(payout: Payout, actor: Any) -> GatewayOperation:
 
 
 @transaction.atomic
-def payout_approve(*, payout_id: int, actor: Any, note: str = "") -> Payout:
+def payout_approve(*, payout_id: int, actor: Actor, note: str = "") -> Payout:
     """The next signature: the leader (bureau head / court leader, per tier), then finance, who
     sends it to the bank. Signing twice, or out of turn, is refused (FND-12)."""
     payout = _payout_or_404(payout_id)
-    if payout.status == S.PENDING_LEADER:
-        _require_staff(
+    refusal = Conflict(
+        "payout_not_pending",
+        "该笔发放当前不在待审批状态（不能重复审批）",
+        rule="FND-12",
+        status=payout.status,
+    )
+    if can_proceed(payout.approve_as_leader):
+        staff = _require_staff(
             actor, payout.court_id, (payout.leader_role, Role.BUREAU_HEAD), "审批该笔发放"
         )
-        if actor.pk in _signers(payout):
+        if staff.pk in _signers(payout):
             raise PermissionDenied("same_person", "提交人不能审批自己提交的发放", rule="FND-12")
-        _approval(payout, Step.LEADER, actor, note)
-        payout.status = S.PENDING_FINANCE
-        payout.save(update_fields=["status"])
+        _approval(payout, Step.LEADER, staff, note)
+        _move(payout.approve_as_leader, refusal)
         action = "payout.leader_approved"
-    elif payout.status == S.PENDING_FINANCE:
-        _require_staff(actor, payout.court_id, (Role.FINANCE,), "财务审核")
-        if actor.pk in _signers(payout):
+    elif can_proceed(payout.approve_as_finance):
+        staff = _require_staff(actor, payout.court_id, (Role.FINANCE,), "财务审核")
+        if staff.pk in _signers(payout):
             raise PermissionDenied("same_person", "同一人不能在发放流程中签署两次", rule="FND-12")
-        _approval(payout, Step.FINANCE, actor, note)
-        _send(payout, actor)
-        payout.status = S.SENDING
-        payout.save(update_fields=["status"])
+        _approval(payout, Step.FINANCE, staff, note)
+        _send(payout)
+        _move(payout.approve_as_finance, refusal)
         action = "payout.finance_approved"
     else:
-        raise Conflict(
-            "payout_not_pending",
-            "该笔发放当前不在待审批状态（不能重复审批）",
-            rule="FND-12",
-            status=payout.status,
-        )
+        raise refusal
+    payout.save(update_fields=["status"])
     audit_record(
         stream=stream(payout.case_id),
         action=action,
@@ -363,14 +387,14 @@ def payout_approve(*, payout_id: int, actor: Any, note: str = "") -> Payout:
 
 
 @transaction.atomic
-def payout_retry(*, payout_id: int, actor: Any) -> Payout:
+def payout_retry(*, payout_id: int, actor: Actor) -> Payout:
     """A failed bank transfer (wrong account, returned) goes again after finance checks it."""
     payout = _payout_or_404(payout_id)
     _require_staff(actor, payout.court_id, (Role.FINANCE,), "重新付款")
-    if payout.status != S.FAILED:
-        raise Conflict("payout_not_failed", "只有付款失败的款项可以重新付款", rule="FND-12")
-    _send(payout, actor)
-    payout.status = S.SENDING
+    refusal = Conflict("payout_not_failed", "只有付款失败的款项可以重新付款", rule="FND-12")
+    _allowed(payout.retry, refusal)
+    _send(payout)
+    _move(payout.retry, refusal)
     payout.save(update_fields=["status"])
     audit_record(
         stream=stream(payout.case_id),
@@ -383,18 +407,19 @@ def payout_retry(*, payout_id: int, actor: Any) -> Payout:
 
 
 @transaction.atomic
-def payout_reject(*, payout_id: int, actor: Any, reason: str) -> Payout:
+def payout_reject(*, payout_id: int, actor: Actor, reason: str) -> Payout:
     """The leader or finance sends it back: the reserved money returns to the case account."""
     payout = _payout_or_404(payout_id)
     reason = require_text(reason, "reason", "退回理由")
+    refusal = Conflict("payout_not_pending", "该笔发放当前不能退回", rule="FND-12")
+    _allowed(payout.reject, refusal)
+    # Who sends it back: whoever's signature it awaits (the leader, else finance).
     if payout.status == S.PENDING_LEADER:
         _require_staff(
             actor, payout.court_id, (payout.leader_role, Role.BUREAU_HEAD), "退回该笔发放"
         )
-    elif payout.status in (S.PENDING_FINANCE, S.FAILED):
-        _require_staff(actor, payout.court_id, (Role.FINANCE, Role.BUREAU_HEAD), "退回该笔发放")
     else:
-        raise Conflict("payout_not_pending", "该笔发放当前不能退回", rule="FND-12")
+        _require_staff(actor, payout.court_id, (Role.FINANCE, Role.BUREAU_HEAD), "退回该笔发放")
     _approval(payout, Step.REJECT, actor, reason)
     ledger.transfer(
         court=payout.court_id,
@@ -408,7 +433,7 @@ def payout_reject(*, payout_id: int, actor: Any, reason: str) -> Payout:
         ref=f"payout:{payout.pk}",
         actor=actor_or_none(actor),
     )
-    payout.status = S.CANCELLED
+    _move(payout.reject, refusal)
     payout.save(update_fields=["status"])
     deadline_close(
         subject=f"case:{payout.case_id}/payout:{payout.pk}",
@@ -432,7 +457,7 @@ def payout_paid(op: GatewayOperation) -> None:
     payout = _payout_or_404(op.payout_id)
     if payout.status == S.PAID:
         return
-    payout.status = S.PAID
+    payout.mark_paid()
     payout.paid_at = clock.now()
     payout.save(update_fields=["status", "paid_at"])
     _approval(payout, Step.BANK, None, f"银行流水 {op.psp_reference}")
@@ -452,9 +477,10 @@ def payout_paid(op: GatewayOperation) -> None:
 
 
 def payout_failed(op: GatewayOperation) -> None:
+    """The bank refused the transfer, or returned it after confirming (FND-16)."""
     payout = _payout_or_404(op.payout_id)
-    if payout.status in (S.SENDING, S.PAID):
-        payout.status = S.FAILED
+    if can_proceed(payout.mark_failed):
+        payout.mark_failed()
         payout.failure_note = op.last_error[:300]
         payout.paid_at = None
         payout.save(update_fields=["status", "failure_note", "paid_at"])
@@ -496,7 +522,7 @@ def _notify_payee(payout: Payout, subject: str, body: str) -> None:
 
 
 @transaction.atomic
-def payout_defer_request(*, payout_id: int, reason: str, note: str, actor: Any) -> Payout:
+def payout_defer_request(*, payout_id: int, reason: str, note: str, actor: Actor) -> Payout:
     """暂缓发放: only on an FND-11 ground, and only once a leader approves it."""
     payout = _payout_or_404(payout_id)
     _require_staff(actor, payout.court_id, SUBMIT_ROLES, "申请暂缓发放")
@@ -506,10 +532,9 @@ def payout_defer_request(*, payout_id: int, reason: str, note: str, actor: Any) 
         raise DomainError(
             "deferral_note_required", "以其他正当理由暂缓的，须写明理由", rule="FND-11"
         )
-    if payout.status not in (S.PENDING_LEADER, S.PENDING_FINANCE, S.FAILED):
-        raise Conflict("payout_not_deferrable", "该笔发放当前不能暂缓", rule="FND-11")
-    payout.status_before_deferral = payout.status
-    payout.status = S.DEFERRAL_REQUESTED
+    refusal = Conflict("payout_not_deferrable", "该笔发放当前不能暂缓", rule="FND-11")
+    _allowed(payout.request_deferral, refusal)
+    _move(payout.request_deferral, refusal)  # keeps where it stood (status_before_deferral)
     payout.deferral_reason = reason
     payout.deferral_note = (note or "").strip()[:300]
     payout.save(
@@ -528,19 +553,19 @@ def payout_defer_request(*, payout_id: int, reason: str, note: str, actor: Any) 
 
 
 @transaction.atomic
-def payout_defer_decide(*, payout_id: int, approve: bool, actor: Any, note: str = "") -> Payout:
+def payout_defer_decide(*, payout_id: int, approve: bool, actor: Actor, note: str = "") -> Payout:
     """The bureau head or court leader approves (or refuses) the deferral (FND-11)."""
     payout = _payout_or_404(payout_id)
-    _require_staff(actor, payout.court_id, LEADER_ROLES, "批准暂缓发放")
-    if payout.status != S.DEFERRAL_REQUESTED:
-        raise Conflict("no_deferral_request", "没有待审批的暂缓申请", rule="FND-11")
-    if actor.pk in set(
+    staff = _require_staff(actor, payout.court_id, LEADER_ROLES, "批准暂缓发放")
+    refusal = Conflict("no_deferral_request", "没有待审批的暂缓申请", rule="FND-11")
+    _allowed(payout.approve_deferral if approve else payout.refuse_deferral, refusal)
+    if staff.pk in set(
         payout.approvals.filter(step=Step.DEFERRAL_REQUEST).values_list("actor_id", flat=True)
     ):
         raise PermissionDenied("same_person", "申请人不能批准自己的暂缓申请", rule="FND-11")
     if approve:
         _approval(payout, Step.DEFERRAL_APPROVE, actor, note)
-        payout.status = S.DEFERRED
+        _move(payout.approve_deferral, refusal)
         deadline_close(
             subject=f"case:{payout.case_id}/payout:{payout.pk}",
             rule_id="FND-10",
@@ -550,7 +575,7 @@ def payout_defer_decide(*, payout_id: int, approve: bool, actor: Any, note: str 
         )
     else:
         _approval(payout, Step.REJECT, actor, note or "不同意暂缓")
-        payout.status = payout.status_before_deferral
+        _move(payout.refuse_deferral, refusal)  # back where it stood
     payout.save(update_fields=["status"])
     audit_record(
         stream=stream(payout.case_id),
@@ -564,13 +589,13 @@ def payout_defer_decide(*, payout_id: int, approve: bool, actor: Any, note: str 
 
 
 @transaction.atomic
-def payout_deferral_end(*, payout_id: int, ended_at: Any, actor: Any) -> Payout:
+def payout_deferral_end(*, payout_id: int, ended_at: dt.datetime, actor: Actor) -> Payout:
     """The ground ended: the payout resumes and is due within ``deferral_release_days`` (FND-11)."""
     payout = _payout_or_404(payout_id)
     _require_staff(actor, payout.court_id, SUBMIT_ROLES + LEADER_ROLES, "登记暂缓事由消除")
-    if payout.status != S.DEFERRED:
-        raise Conflict("payout_not_deferred", "该笔发放未处于暂缓状态", rule="FND-11")
-    payout.status = payout.status_before_deferral or S.PENDING_FINANCE
+    refusal = Conflict("payout_not_deferred", "该笔发放未处于暂缓状态", rule="FND-11")
+    _allowed(payout.end_deferral, refusal)
+    _move(payout.end_deferral, refusal)  # back where it stood (else to finance)
     payout.deferral_ended_at = ended_at
     payout.save(update_fields=["status", "deferral_ended_at"])
     _approval(payout, Step.DEFERRAL_END, actor)
@@ -607,7 +632,7 @@ def payout_escrow(
     evidence: str,
     escrow_body: str,
     fee_fen: int,
-    actor: Any,
+    actor: Actor,
 ) -> Payout:
     """提存: when the money cannot be paid in time, approved with evidence; the escrow fee is
     borne by the creditor and deducted (``escrow_fee_borne_by_creditor``), else by the case."""
@@ -618,8 +643,8 @@ def payout_escrow(
     evidence = require_text(evidence, "evidence", "提存证据")
     escrow_body = require_text(escrow_body, "escrow_body", "提存机构")
     ledger.require_amount(fee_fen, allow_zero=True, field="fee_fen")
-    if payout.status not in (S.PENDING_LEADER, S.PENDING_FINANCE, S.FAILED, S.DEFERRED):
-        raise Conflict("payout_not_escrowable", "该笔发放当前不能提存", rule="FND-14")
+    refusal = Conflict("payout_not_escrowable", "该笔发放当前不能提存", rule="FND-14")
+    _allowed(payout.escrow, refusal)
     borne_by_creditor = bool(get_setting("escrow_fee_borne_by_creditor", court=payout.court_id))
     if borne_by_creditor and fee_fen >= payout.amount_fen:
         raise DomainError("escrow_fee_too_high", "提存费不得超过提存金额", rule="FND-14")
@@ -658,7 +683,7 @@ def payout_escrow(
         ref=f"payout:{payout.pk}",
         actor=actor_or_none(actor),
     )
-    payout.status = S.ESCROWED
+    _move(payout.escrow, refusal)
     payout.escrow_ground = ground
     payout.escrow_evidence = evidence[:300]
     payout.escrow_body = escrow_body[:200]
