@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
@@ -203,7 +204,7 @@ def check_taiwan_permit(number: str) -> str:
     return n
 
 
-CHECKS = {
+CHECKS: dict[str, Callable[[str], str]] = {
     RESIDENT_ID: check_resident_id,
     USCC: check_uscc,
     PASSPORT: check_passport,

@@ -46,13 +46,18 @@ def _asset(case: Case, asset_id: int) -> Asset:
     return asset
 
 
-def _fen(text: str, *, required: bool) -> int | None:
+def _fen(text: str) -> int | None:
+    """An optional amount in yuan, as fen (``None`` when left empty)."""
     text = (text or "").strip()
-    if not text:
-        if required:
-            raise DomainError("invalid_claim_amount", _("请填写金额"))
-        return None
-    return parse_yuan(text)
+    return parse_yuan(text) if text else None
+
+
+def _fen_required(text: str) -> int:
+    """A required amount in yuan, as fen."""
+    fen = _fen(text)
+    if fen is None:
+        raise DomainError("invalid_claim_amount", _("请填写金额"))
+    return fen
 
 
 def _asset_view(asset: Asset) -> dict[str, Any]:
@@ -122,20 +127,21 @@ def my_cases(request: AuthedRequest) -> HttpResponse:
 @write_rate_limited("cases")
 def case_new(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    if not can(user, "cases.add_case"):
+    court = user.court
+    if court is None or not can(user, "cases.add_case"):
         raise PermissionDenied(_("无权立案登记"))
     form = f.CaseForm(
         request.POST or None,
-        court=user.court,
+        court=court,
         initial={"judge": user if user.role == Role.JUDGE else None},
     )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
             case = services.case_create(
-                court=user.court,
+                court=court,
                 number=d["number"],
-                claim_fen=_fen(d["claim"], required=True),
+                claim_fen=_fen_required(d["claim"]),
                 filed_on=d["filed_on"],
                 judge=d["judge"],
                 officer=d["officer"],
@@ -160,7 +166,7 @@ def case_new(request: AuthedRequest) -> HttpResponse:
 
 
 @login_required
-def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     if not can(request.user, "cases.view_case_record", case):
         return redirect("cases:portal_case", case_id=case.pk)
@@ -205,7 +211,7 @@ def _type_label(code: str) -> str:
 
 
 @login_required
-def asset_detail(request: HttpRequest, case_id: int, asset_id: int) -> HttpResponse:
+def asset_detail(request: AuthedRequest, case_id: int, asset_id: int) -> HttpResponse:
     case = _case(request, case_id)
     if not can(request.user, "cases.view_case_record", case):
         return redirect("cases:portal_case", case_id=case.pk)
@@ -245,7 +251,7 @@ def _form_page(
 
 @login_required
 @write_rate_limited("cases")
-def party_new(request: HttpRequest, case_id: int) -> HttpResponse:
+def party_new(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id, change=True)
     form = f.PartyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -263,7 +269,7 @@ def party_new(request: HttpRequest, case_id: int) -> HttpResponse:
                 address=d["address"],
                 email=d["email"],
                 priority=d["priority"],
-                claim_fen=_fen(d["claim"], required=False),
+                claim_fen=_fen(d["claim"]),
                 actor=request.user,
             )
         except DomainError as exc:
@@ -284,7 +290,7 @@ def party_new(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @write_rate_limited("cases")
-def party_reveal(request: HttpRequest, case_id: int, party_id: int) -> HttpResponse:
+def party_reveal(request: AuthedRequest, case_id: int, party_id: int) -> HttpResponse:
     """Show a party's full identity number once, to a named role, with a purpose (logged)."""
     case = _case(request, case_id)
     party = Party.objects.filter(case=case, pk=party_id).select_related("identity").first()
@@ -323,7 +329,7 @@ def party_reveal(request: HttpRequest, case_id: int, party_id: int) -> HttpRespo
 
 @login_required
 @write_rate_limited("cases")
-def asset_new(request: HttpRequest, case_id: int) -> HttpResponse:
+def asset_new(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id, change=True)
     kind = request.GET.get("kind") or request.POST.get("kind") or ""
     back = reverse("cases:case", args=[case.pk])
@@ -370,7 +376,7 @@ def asset_new(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @write_rate_limited("cases")
-def disclosure_new(request: HttpRequest, case_id: int, asset_id: int) -> HttpResponse:
+def disclosure_new(request: AuthedRequest, case_id: int, asset_id: int) -> HttpResponse:
     case = _case(request, case_id, change=True)
     asset = _asset(case, asset_id)
     topic = request.GET.get("topic", "")
@@ -406,7 +412,7 @@ def disclosure_new(request: HttpRequest, case_id: int, asset_id: int) -> HttpRes
 
 @login_required
 @write_rate_limited("cases")
-def seizure_new(request: HttpRequest, case_id: int, asset_id: int) -> HttpResponse:
+def seizure_new(request: AuthedRequest, case_id: int, asset_id: int) -> HttpResponse:
     case = _case(request, case_id, change=True)
     asset = _asset(case, asset_id)
     allowed = {str(k) for k in services.SEIZURE_KINDS_BY_ASSET[asset.kind]}
@@ -458,7 +464,7 @@ def seizure_new(request: HttpRequest, case_id: int, asset_id: int) -> HttpRespon
 
 @login_required
 @write_rate_limited("cases")
-def file_new(request: HttpRequest, case_id: int, asset_id: int) -> HttpResponse:
+def file_new(request: AuthedRequest, case_id: int, asset_id: int) -> HttpResponse:
     case = _case(request, case_id, change=True)
     asset = _asset(case, asset_id)
     form = f.AssetFileForm(request.POST or None, request.FILES or None)
@@ -485,7 +491,7 @@ def file_new(request: HttpRequest, case_id: int, asset_id: int) -> HttpResponse:
 
 @login_required
 @write_rate_limited("cases")
-def lot_new(request: HttpRequest, case_id: int) -> HttpResponse:
+def lot_new(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id, change=True)
     form = f.LotForm(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
@@ -517,7 +523,7 @@ def lot_new(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @write_rate_limited("identity")
-def identity(request: HttpRequest) -> HttpResponse:
+def identity(request: AuthedRequest) -> HttpResponse:
     """实名认证: submit identity data and see the verification status."""
     user = request.user
     if is_court_staff(user):
@@ -564,7 +570,7 @@ def identity(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def portal(request: HttpRequest) -> HttpResponse:
+def portal(request: AuthedRequest) -> HttpResponse:
     """当事人服务: my cases, the documents served on me, the deadlines that run against me."""
     user = request.user
     if is_court_staff(user):
@@ -586,7 +592,7 @@ def portal(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def portal_case(request: HttpRequest, case_id: int) -> HttpResponse:
+def portal_case(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = _case(request, case_id)
     user = request.user
     if is_court_staff(user):

@@ -134,7 +134,10 @@ def sim_statement(request: AuthedRequest) -> HttpResponse:
         day = dt.date.fromisoformat(request.GET.get("day") or clock.today().isoformat())
     except ValueError as exc:
         raise Http404 from exc
-    text = statement_csv(court=request.user.court_id, start=day, end=day)
+    court_id = request.user.court_id
+    if court_id is None:
+        raise Http404
+    text = statement_csv(court=court_id, start=day, end=day)
     resp = HttpResponse("\ufeff" + text, content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="simulator-{day.isoformat()}.csv"'
     return resp

@@ -718,7 +718,9 @@ def _check_participant(draw: LotDraw, participant_ref: str, actor: Actor) -> Use
     party's own account."""
     req = draw.request
     if participant_ref == "court":
-        if not is_court_staff_of(actor, req.court_id, roles=(Role.JUDGE, Role.OFFICER)):
+        if actor is None or not is_court_staff_of(
+            actor, req.court_id, roles=(Role.JUDGE, Role.OFFICER)
+        ):
             raise PermissionDenied("not_court", "只有本院法官或执行员可以代表法院", rule="APR-03")
         return actor
     m = re.match(r"^party:(\d+)$", participant_ref or "")

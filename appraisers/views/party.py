@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -46,7 +46,7 @@ SERVED_STATES = (Commission.State.SERVED, Commission.State.FINAL, Commission.Sta
 
 
 @login_required
-def party_requests(request: HttpRequest) -> HttpResponse:
+def party_requests(request: AuthedRequest) -> HttpResponse:
     return render(
         request, "appraisers/party_requests.html", {"requests": requests_for_party(request.user)}
     )

@@ -22,6 +22,7 @@ from core.errors import DomainError
 from core.forms import Form, TextField
 from core.permissions import can
 from core.ratelimit import write_rate_limited
+from core.types import AuthedRequest
 
 
 def roster_list(request: HttpRequest) -> HttpResponse:
@@ -111,7 +112,7 @@ def firm_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def roster_export(request: HttpRequest, kind: str) -> HttpResponse:
+def roster_export(request: AuthedRequest, kind: str) -> HttpResponse:
     if not can(request.user, "appraisers.manage_roster"):
         return forbidden(request, "仅名单库管理人员可以导出")
     text = services.roster_export_csv() if kind == "firms" else services.appraisers_export_csv()
@@ -123,7 +124,7 @@ def roster_export(request: HttpRequest, kind: str) -> HttpResponse:
 @login_required
 @guarded
 @write_rate_limited("appraisers")
-def roster_import(request: HttpRequest) -> HttpResponse:
+def roster_import(request: AuthedRequest) -> HttpResponse:
     if not can(request.user, "appraisers.manage_roster"):
         return forbidden(request, "仅名单库管理人员可以导入")
     errors: list[str] = []
