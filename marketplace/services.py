@@ -20,6 +20,7 @@ from core import clock
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.models import STAFF_ROLES, Role, User
+from core.permissions import is_court_staff_of
 from core.types import Actor
 from marketplace import notices
 from marketplace.filters import parse_listing_query
@@ -37,12 +38,7 @@ def _local(when: dt.datetime) -> str:
 
 def _require_manager(actor: Actor, court_id: int) -> User:
     """The actor, when a judge, officer or bureau head of ``court_id`` (REC-14)."""
-    if (
-        actor is None
-        or not actor.is_authenticated
-        or actor.role not in VIEWING_MANAGERS
-        or actor.court_id != court_id
-    ):
+    if actor is None or not is_court_staff_of(actor, court_id, roles=VIEWING_MANAGERS):
         raise PermissionDenied("forbidden", "仅本院法官、执行员可管理看样", rule="REC-14")
     return actor
 
