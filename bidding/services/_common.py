@@ -1,0 +1,394 @@
+"""What every bidding service shares: the auction's audit stream, the published settings,
+bidder codes and passwords (AUC-17), refusals, the staff check and notices.
+
+Each service is keyword-only, runs in one transaction, writes its audit entry in that
+transaction (stream ``auction:<id>``, or ``practice:<id>`` for practice auctions, plus the
+case stream for case-level facts) and raises ``DomainError`` with a stable code, a Chinese
+message and the rule it enforces. Informing events go out after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+from typing import Any
+
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password
+from django.db import transaction
+
+from bidding import locks
+from bidding.events import AuctionStateChanged
+from bidding.models import Auction, AuctionState, Registration
+from core import clock
+from core.audit import GENESIS, audit_record, entry_hash
+from core.errors import Conflict, DomainError, PermissionDenied
+from core.events import publish_on_commit
+from core.models import AuditEntry, AuditStream, Role
+from core.rulesettings import SPECS, get_setting, settings_snapshot
+
+log = logging.getLogger("gavel.bidding")
+
+S = AuctionState
+
+#: AUC-23 is a constant, never a setting: 5 minutes, uncapped.
+EXTENSION = dt.timedelta(minutes=5)
+
+STAFF_ACTORS = frozenset({Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD})
+
+#: Roles that may read bidder identities for agent and priority checks (REC-05), every read logged.
+IDENTITY_READERS = frozenset({Role.JUDGE, Role.OFFICER})
+
+
+def _canonical(value: Any) -> Any:
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False))
+
+
+def _actor_fields(actor: Any) -> tuple[Any, str, str]:
+    actor_obj = actor if getattr(actor, "pk", None) else None
+    label = (str(actor) if actor is not None else "system")[:150]
+    role = getattr(actor, "role", "") or ("" if actor_obj else "system")
+    return actor_obj, label, role
+
+
+def _stream_append(
+    auction: Auction,
+    *,
+    action: str,
+    actor: Any = None,
+    actor_label: str | None = None,
+    subject: str = "",
+    before: Any = None,
+    after: Any = None,
+    reason: str = "",
+    rules: tuple[str, ...] | list[str] = (),
+    at: dt.datetime | None = None,
+    defer: bool = False,
+) -> AuditEntry:
+    """Append to the auction's own stream while its row is locked.
+
+    The stream (``auction:<id>`` / ``practice:<id>``) is only ever written under the auction
+    row lock, so the head is mirrored on the row: one compare-and-set of the head and one
+    insert, instead of core's get-or-create + lock + insert + update. If the mirror is stale
+    (someone wrote the stream elsewhere), it resyncs from the real head.
+
+    ``defer`` (the bid path): compute the entry on the mirror but write nothing yet; the entry
+    is queued on the auction object and written with the bid by ``bidwrite.write_bids``.
+    """
+    stream = auction.stream
+    at = at or clock.now()
+    actor_obj, label, role = _actor_fields(actor)
+    if actor_label is not None:
+        label = actor_label
+    seq = auction.stream_seq + 1
+    prev = auction.stream_hash or GENESIS
+    if auction.stream_seq == 0:
+        AuditStream.objects.get_or_create(name=stream)
+    moved = 0
+    before_c, after_c = _canonical(before), _canonical(after)
+    rule_ids = ",".join(rules)
+    digest = entry_hash(
+        prev_hash=prev,
+        stream=stream,
+        seq=seq,
+        at_iso=at.isoformat(timespec="microseconds"),
+        actor_id=actor_obj.pk if actor_obj else None,
+        actor_label=label,
+        actor_role=role,
+        action=action,
+        subject=subject,
+        before=before_c,
+        after=after_c,
+        reason=reason or "",
+        rule_ids=rule_ids,
+    )
+    if defer:
+        moved = 1  # checked when written (compare-and-set in the same statement)
+    else:
+        moved = AuditStream.objects.filter(name=stream, last_seq=auction.stream_seq).update(
+            last_seq=seq, last_hash=digest
+        )
+    if not moved:
+        head = AuditStream.objects.select_for_update().get(name=stream)
+        seq, prev = head.last_seq + 1, head.last_hash or GENESIS
+        digest = entry_hash(
+            prev_hash=prev,
+            stream=stream,
+            seq=seq,
+            at_iso=at.isoformat(timespec="microseconds"),
+            actor_id=actor_obj.pk if actor_obj else None,
+            actor_label=label,
+            actor_role=role,
+            action=action,
+            subject=subject,
+            before=before_c,
+            after=after_c,
+            reason=reason or "",
+            rule_ids=rule_ids,
+        )
+        AuditStream.objects.filter(name=stream).update(last_seq=seq, last_hash=digest)
+    entry = AuditEntry(
+        stream=stream,
+        seq=seq,
+        at=at,
+        actor=actor_obj,
+        actor_label=label,
+        actor_role=role,
+        action=action,
+        subject=subject,
+        before=before_c,
+        after=after_c,
+        reason=reason or "",
+        rule_ids=rule_ids,
+        prev_hash=prev,
+        hash=digest,
+    )
+    if defer:
+        pending = auction.__dict__.setdefault("_deferred_audit", [])
+        if not pending:
+            auction.__dict__["_deferred_head_was"] = auction.stream_seq
+        pending.append(entry)
+    else:
+        entry.save(force_insert=True)
+    auction.stream_seq, auction.stream_hash = seq, digest
+    return entry
+
+
+def _stream_mirror_resync(auction_id: int) -> None:
+    """Set the auction row's mirror of its stream head from the real head (after ``StreamMoved``)."""
+    with transaction.atomic():
+        auction = locks.auction_for_update(auction_id)
+        head = AuditStream.objects.filter(name=auction.stream).first()
+        if head is not None:
+            auction.stream_seq, auction.stream_hash = head.last_seq, head.last_hash
+            _save_stream_head(auction)
+
+
+def _save_stream_head(auction: Auction) -> None:
+    Auction.objects.filter(pk=auction.pk).update(
+        stream_seq=auction.stream_seq, stream_hash=auction.stream_hash
+    )
+
+
+def _case_audit(auction: Auction, **kw: Any) -> None:
+    """Case-level facts (publication, outcome, default) also go into the case's stream."""
+    if auction.is_practice or not auction.case_id:
+        return
+
+    audit_record(stream=f"case:{auction.case_id}", subject=auction.ref, **kw)
+
+
+def _state_changed(auction: Auction, old: str) -> None:
+    if old != auction.state:
+        publish_on_commit(AuctionStateChanged(auction_id=auction.pk, old=old, new=auction.state))
+
+
+def setting(auction: Auction, key: str) -> Any:
+    """A rule setting as this auction was published with it (never a query on the hot path)."""
+    snap = auction.settings_snapshot
+    if snap is not None and key in snap:
+        return get_setting(key, snapshot=snap)
+    if key in (auction.setting_overrides or {}):
+        return get_setting(key, snapshot=auction.setting_overrides)
+    return get_setting(key, court=auction.court_id)
+
+
+def _snapshot_for(auction: Auction) -> dict[str, Any]:
+    snap = settings_snapshot(court=auction.court_id)
+    for key, value in (auction.setting_overrides or {}).items():
+        snap[key] = SPECS[key].clean(value) if key in SPECS else value
+    return snap
+
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+PASSWORD_ITERATIONS = 120_000
+
+_pw_key = secrets.token_bytes(32)
+
+_pw_ok: dict[tuple[int, str], bytes] = {}
+
+_pw_by_reg: dict[int, bytes] = {}
+
+
+def _random_code(priority_rank: int | None) -> str:
+    """Random and unguessable; never derived from the identity (REC-05).
+
+    Priority purchasers get a code of their rank's type (AUC-19): ``P1-XXXXX``; an ordinary
+    code never starts with "P", so nobody reads it as a priority code.
+    """
+    if priority_rank is None:
+        first = secrets.choice(CODE_ALPHABET.replace("P", ""))
+        return first + "".join(secrets.choice(CODE_ALPHABET) for _ in range(5))
+    body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(5))
+    return f"P{priority_rank}-{body}"
+
+
+def _issue_code(reg: Registration, *, now: dt.datetime) -> str:
+    taken = set(
+        Registration.objects.filter(
+            auction_id=reg.auction_id, bidder_code__isnull=False
+        ).values_list("bidder_code", flat=True)
+    )
+    for _ in range(50):
+        code = _random_code(reg.priority_rank if reg.is_priority else None)
+        if code not in taken:
+            reg.bidder_code = code
+            reg.code_issued_at = now
+            return code
+    raise Conflict("code_exhausted", "竞买号生成失败，请重试")
+
+
+def _hash_password(password: str) -> str:
+    return PBKDF2PasswordHasher().encode(
+        password, PBKDF2PasswordHasher().salt(), PASSWORD_ITERATIONS
+    )
+
+
+def _password_ok(reg: Registration, password: str | None) -> bool:
+    """Check the bidding password; a verified (registration, password) pair is remembered
+    in this process as a keyed digest, so PBKDF2 runs once, not on every bid."""
+    if not reg.password_hash or not password:
+        return False
+    key = (reg.pk, reg.password_hash)
+    digest = hmac.new(_pw_key, password.encode("utf-8"), hashlib.sha256).digest()
+    known = _pw_ok.get(key)
+    if known is not None:
+        return hmac.compare_digest(known, digest)
+    if not check_password(password, reg.password_hash):
+        return False
+    if len(_pw_ok) > 50_000:
+        _pw_ok.clear()
+        _pw_by_reg.clear()
+    _pw_ok[key] = digest
+    _pw_by_reg[reg.pk] = digest
+    return True
+
+
+def _password_known(registration_id: int, password: str | None) -> bool:
+    """Whether this process has already verified ``password`` for the registration (no query).
+
+    Only a shortcut to skip the lookup before the lock: the registration read under the lock
+    is checked again by ``_password_ok`` (its stored hash is part of that key)."""
+    known = _pw_by_reg.get(registration_id)
+    if known is None or not password:
+        return False
+    digest = hmac.new(_pw_key, password.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.compare_digest(known, digest)
+
+
+def _refuse(code: str, message: str, rule: str | None = None, **data: Any) -> DomainError:
+    return DomainError(code, message, rule=rule, **data)
+
+
+def _outstanding_claim_fen(party) -> int:
+    """What the case still owes this creditor (AUC-18): its claim less what was paid out."""
+    claim = party.claim_fen if party.claim_fen is not None else party.case.claim_fen
+    return max(0, int(claim or 0))
+
+
+def _notify_agent(reg: Registration, auction: Auction, *, subject: str, body: str, key: str):
+    """Tell the named agent (AUC-14). A bidding topic: the operators' message pages hide its
+    recipient and text (REC-05); it names neither the registrant nor any code."""
+    from core.notifications import notify
+
+    notify(
+        user=reg.agent_user,
+        topic="bidding.agent",
+        subject=subject,
+        body=body,
+        key=key,
+        link=_auction_link(auction),
+        court=auction.court_id,
+    )
+
+
+def _lot_purchase_restricted(auction: Auction) -> bool:
+    return auction.lot.assets.filter(purchase_restricted=True).exists()
+
+
+def _lot_asset_ids(auction: Auction) -> list[int]:
+    if auction.lot_id is None:
+        return []
+    return list(auction.lot.assets.order_by("pk").values_list("pk", flat=True))
+
+
+def _parties_users(auction: Auction) -> list[Any]:
+    if not auction.case_id:
+        return []
+    from cases.models import Party
+
+    users = []
+    for p in Party.objects.filter(
+        case_id=auction.case_id, role__in=["creditor", "debtor"]
+    ).select_related("user"):
+        if p.user is not None and p.user not in users:
+            users.append(p.user)
+    return users
+
+
+def _notify_many(
+    users: list[Any],
+    *,
+    topic: str,
+    subject: str,
+    body: str,
+    key: str,
+    link: str = "",
+    court: Any = None,
+) -> None:
+    from core.notifications import notify
+
+    for u in users:
+        notify(
+            user=u,
+            topic=topic,
+            subject=subject,
+            body=body,
+            key=f"{key}:{u.pk}",
+            link=link,
+            court=court,
+            legal=True,
+        )
+
+
+def _auction_link(auction: Auction) -> str:
+    return f"/bidding/auctions/{auction.pk}/"
+
+
+def _require_staff(actor: Any, auction: Auction) -> None:
+    """Court actions: judges, officers and bureau heads of the auction's own court."""
+    if auction.is_practice:
+        if getattr(actor, "pk", None) != auction.practice_owner_id:
+            raise PermissionDenied("forbidden", "无权执行此操作")
+        return
+    if not (
+        getattr(actor, "is_authenticated", False)
+        and actor.role in STAFF_ACTORS
+        and actor.court_id == auction.court_id
+    ):
+        raise PermissionDenied("forbidden", "仅本院法官、执行员可执行此操作")
+
+
+def _notice_subject(auction: Auction) -> str:
+    return f"case:{auction.case_id}/auction:{auction.pk}"
+
+
+def _titled(auction: Auction) -> str:
+    """The title with its round, said once: "某房产（一拍）" (demo titles already carry it)."""
+    label = f"（{auction.get_round_display()}）"
+    return auction.title if auction.title.endswith(label) else f"{auction.title}{label}"
+
+
+def _require_court_staff(actor: Any, court_id: int) -> None:
+    if not (
+        getattr(actor, "is_authenticated", False)
+        and actor.role in STAFF_ACTORS
+        and actor.court_id == court_id
+    ):
+        raise PermissionDenied("forbidden", "仅本院法官、执行员可执行此操作")
