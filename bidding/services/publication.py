@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -141,12 +142,17 @@ def lot_unsold_awaiting_next_round(
     return last
 
 
+#: Collects one publication problem: ``add(code, message, rule)``.
+AddProblem = Callable[[str, str, str], None]
+
+
 def auction_publish_problems(
     auction: Auction, *, now: dt.datetime | None = None
 ) -> list[DomainError]:
-    """Every reason publication is refused, each naming its rule (the court page lists them all)."""
-    from core.service import recipient_served_at
+    """Every reason publication is refused, each naming its rule (the court page lists them all).
 
+    The checks run in the order the court page lists them; each adds its problems with ``add``.
+    """
     now = now or clock.now()
     problems: list[DomainError] = []
 
@@ -158,16 +164,39 @@ def auction_publish_problems(
     if auction.state != S.DRAFT:
         add("not_a_draft", "只有草稿可以发布", "AUC-03")
         return problems
-    case = auction.case
-    if case.status != "open":
+    _check_case_and_route(auction, add)
+    _check_panel_decisions(auction, add)
+    _check_period(auction, now, add)
+    _check_platform_and_balance_period(auction, add)
+    _check_deposit(auction, add)
+    # AUC-05 (first round) against the price basis; AUC-35 / AUC-37 against the previous round.
+    _check_starting_price(auction, now, add)
+    _check_next_round_due(auction, now, add)
+    _check_low_start(auction, add)
+    _check_proceeds(auction, add)
+    _check_lot_free(auction, add)
+    # AUC-09: the full disclosure pack.
+    missing = _pack_missing(auction)
+    if missing:
+        add("disclosure_incomplete", "披露材料不全：" + "、".join(missing), "AUC-09")
+    _check_parties_served(auction, now, add)
+    return problems
+
+
+def _check_case_and_route(auction: Auction, add: AddProblem) -> None:
+    """AUC-42: the case is open; AUC-44 / AUC-01: no other disposal route was decided."""
+    if auction.case.status != "open":
         add("case_not_open", "案件不在执行中，不能发布拍卖", "AUC-42")
     route = disposal_route_current(lot_id=auction.lot_id) if auction.lot_id else None
     if route is not None and route.route == DisposalRoute.Route.SELF_SALE:
         add("self_sale_in_progress", "被执行人自行处置期间，不得发布网络拍卖", "AUC-44")
     elif route is not None:
         add("offline_route_decided", "法院已决定以其他途径处置该拍品", "AUC-01")
+
+
+def _check_panel_decisions(auction: Auction, add: AddProblem) -> None:
+    """AUC-04: a current panel decision for each number, matching what is published."""
     start, inc, dep = auction.starting_price_fen, auction.increment_fen, auction.deposit_fen
-    # AUC-04: a current panel decision for each number, matching what is published.
     decisions = current_panel_decisions(auction)
     for topic, value in (("starting_price", start), ("increment", inc), ("deposit", dep)):
         d = decisions.get(topic)
@@ -178,29 +207,36 @@ def auction_publish_problems(
             add("panel_decision_mismatch", f"{label}与合议庭决定不一致", "AUC-04")
     if PanelDecision.Topic.PRIORITY_PURCHASERS not in decisions:
         add("panel_decision_missing", "缺少合议庭关于优先购买权人资格及顺序的决定", "AUC-04")
-    # Time: a future start, a period of at least 24 h (AUC-22), the lead time (AUC-08/35/38).
+
+
+def _check_period(auction: Auction, now: dt.datetime, add: AddProblem) -> None:
+    """Time: a future start, a period of at least 24 h (AUC-22), the lead time (AUC-08/35/38)."""
     if not auction.start_at or not auction.end_at:
         add("period_required", "须设定竞价开始和结束时间", "AUC-22")
-    else:
-        if auction.round == Auction.Round.SALE:
-            days = int(setting(auction, "sale_period_days"))
-            if auction.end_at - auction.start_at != dt.timedelta(days=days):
-                add("sale_period", f"变卖期须为 {days} 日", "AUC-37")
-        elif auction.end_at - auction.start_at < dt.timedelta(
-            hours=int(setting(auction, "bidding_min_hours"))
-        ):
-            add("bidding_period_too_short", "竞价时间不得少于二十四小时", "AUC-22")
-        immovable = any(a.is_immovable for a in auction.lot.assets.all())
-        lead, rule = _lead_days(auction, immovable)
-        earliest = calendar.at_least_days_before(now, lead)
-        if auction.start_at.astimezone(calendar.CST).date() < earliest or auction.start_at <= now:
-            kind = "不动产或财产权" if immovable else "动产"
-            add(
-                "lead_time_too_short",
-                f"{kind}公告期不足 {lead} 日，竞价最早可于 {earliest:%Y-%m-%d} 开始",
-                rule,
-            )
-    # AUC-02: who chose the platform is on record (the court designates only with a reason).
+        return
+    if auction.round == Auction.Round.SALE:
+        days = int(setting(auction, "sale_period_days"))
+        if auction.end_at - auction.start_at != dt.timedelta(days=days):
+            add("sale_period", f"变卖期须为 {days} 日", "AUC-37")
+    elif auction.end_at - auction.start_at < dt.timedelta(
+        hours=int(setting(auction, "bidding_min_hours"))
+    ):
+        add("bidding_period_too_short", "竞价时间不得少于二十四小时", "AUC-22")
+    immovable = any(a.is_immovable for a in auction.lot.assets.all())
+    lead, rule = _lead_days(auction, immovable)
+    earliest = calendar.at_least_days_before(now, lead)
+    if auction.start_at.astimezone(calendar.CST).date() < earliest or auction.start_at <= now:
+        kind = "不动产或财产权" if immovable else "动产"
+        add(
+            "lead_time_too_short",
+            f"{kind}公告期不足 {lead} 日，竞价最早可于 {earliest:%Y-%m-%d} 开始",
+            rule,
+        )
+
+
+def _check_platform_and_balance_period(auction: Auction, add: AddProblem) -> None:
+    """AUC-02: who chose the platform is on record (the court designates only with a reason);
+    AUC-31: the balance period is a required field with no default."""
     if not auction.platform_chosen_by:
         add(
             "platform_choice_missing",
@@ -216,50 +252,66 @@ def auction_publish_problems(
             "法院指定平台的，须记录申请执行人未选择或当事人意见不一的情况",
             "AUC-02",
         )
-    # AUC-31: the balance period is a required field with no default.
     if not auction.balance_period_days:
         add("balance_period_required", "须设定尾款支付期限（无默认值）", "AUC-31")
-    # AUC-16 (or AUC-37: 变卖 qualifies by paying the full price).
+
+
+def _check_deposit(auction: Auction, add: AddProblem) -> None:
+    """AUC-16 (or AUC-37: 变卖 qualifies by paying the full price)."""
+    start, dep = auction.starting_price_fen, auction.deposit_fen
     if auction.round == Auction.Round.SALE and setting(auction, "sale_full_payment_to_qualify"):
         if dep != start:
             add("sale_full_payment", "变卖须全额交纳价款方可参与竞买", "AUC-37")
-    else:
-        low = Decimal(start) * Decimal(str(setting(auction, "deposit_ratio_min")))
-        high = Decimal(start) * Decimal(str(setting(auction, "deposit_ratio_max")))
-        if not (low <= dep <= high):
-            add("deposit_out_of_range", "保证金须为起拍价的 5% 至 20%", "AUC-16")
-    # AUC-05 (first round) against the price basis; AUC-35 / AUC-37 against the previous round.
-    _check_starting_price(auction, now, add)
-    if auction.round == Auction.Round.FIRST and auction.previous_id is None and auction.lot_id:
-        unsold = lot_unsold_awaiting_next_round(auction.lot_id, now=now)
-        if unsold is not None:
-            nxt = "AUC-35" if unsold.round == Auction.Round.FIRST else "AUC-37"
-            add(
-                "next_round_due",
-                f"该拍品的{unsold.get_round_display()}已流拍，应在其拍卖页面“准备下一轮”继续处置，"
-                "不能另行发布一拍",
-                nxt,
-            )
-    # AUC-06: a start that cannot cover priority claims and costs.
+        return
+    low = Decimal(start) * Decimal(str(setting(auction, "deposit_ratio_min")))
+    high = Decimal(start) * Decimal(str(setting(auction, "deposit_ratio_max")))
+    if not (low <= dep <= high):
+        add("deposit_out_of_range", "保证金须为起拍价的 5% 至 20%", "AUC-16")
+
+
+def _check_next_round_due(auction: Auction, now: dt.datetime, add: AddProblem) -> None:
+    """AUC-35 / AUC-37: a lot whose unsold round is still due continues there, never through a
+    fresh first auction."""
+    if auction.round != Auction.Round.FIRST or auction.previous_id is not None:
+        return
+    if not auction.lot_id:
+        return
+    unsold = lot_unsold_awaiting_next_round(auction.lot_id, now=now)
+    if unsold is not None:
+        nxt = "AUC-35" if unsold.round == Auction.Round.FIRST else "AUC-37"
+        add(
+            "next_round_due",
+            f"该拍品的{unsold.get_round_display()}已流拍，应在其拍卖页面“准备下一轮”继续处置，"
+            "不能另行发布一拍",
+            nxt,
+        )
+
+
+def _check_low_start(auction: Auction, add: AddProblem) -> None:
+    """AUC-06: a start that cannot cover priority claims and costs."""
     floor = auction.priority_claims_fen + auction.costs_estimate_fen
-    if floor > 0 and start <= floor:
-        if auction.low_start_notified_at is None:
-            add(
-                "low_start_notice_required",
-                "起拍价不足以清偿优先债权和执行费用，须先通知申请执行人",
-                "AUC-06",
-            )
-        elif auction.applicant_insisted_at is None:
-            add("applicant_not_insisted", "申请执行人未在收到通知后五日内申请继续拍卖", "AUC-06")
-        else:
-            add(
-                "low_start_not_exceeding",
-                "申请执行人申请继续拍卖的，重新确定的起拍价须高于优先债权和执行费用总额",
-                "AUC-06",
-            )
-    # AUC-07: the case's proceeds already cover the debt and costs.
+    if floor <= 0 or auction.starting_price_fen > floor:
+        return
+    if auction.low_start_notified_at is None:
+        add(
+            "low_start_notice_required",
+            "起拍价不足以清偿优先债权和执行费用，须先通知申请执行人",
+            "AUC-06",
+        )
+    elif auction.applicant_insisted_at is None:
+        add("applicant_not_insisted", "申请执行人未在收到通知后五日内申请继续拍卖", "AUC-06")
+    else:
+        add(
+            "low_start_not_exceeding",
+            "申请执行人申请继续拍卖的，重新确定的起拍价须高于优先债权和执行费用总额",
+            "AUC-06",
+        )
+
+
+def _check_proceeds(auction: Auction, add: AddProblem) -> None:
+    """AUC-07: the case's proceeds already cover the debt and costs."""
     if (
-        _case_proceeds_fen(auction) >= case.claim_fen + auction.costs_estimate_fen
+        _case_proceeds_fen(auction) >= auction.case.claim_fen + auction.costs_estimate_fen
         and auction.debtor_consented_at is None
     ):
         add(
@@ -267,7 +319,10 @@ def auction_publish_problems(
             "本案已拍卖所得足以清偿债务和费用，未经被执行人同意不得继续拍卖",
             "AUC-07",
         )
-    # Only one live auction per lot.
+
+
+def _check_lot_free(auction: Auction, add: AddProblem) -> None:
+    """Only one live auction per lot (AUC-03)."""
     if (
         Auction.objects.filter(
             lot_id=auction.lot_id,
@@ -277,18 +332,18 @@ def auction_publish_problems(
         .exists()
     ):
         add("lot_busy", "该拍品已有进行中或已成交的拍卖", "AUC-03")
-    # AUC-09: the full disclosure pack.
-    missing = _pack_missing(auction)
-    if missing:
-        add("disclosure_incomplete", "披露材料不全：" + "、".join(missing), "AUC-09")
-    # AUC-10: parties and known priority purchasers served at least 3 days before.
-    days = int(setting(auction, "party_notice_lead_days"))
-    from cases.models import Party
 
+
+def _check_parties_served(auction: Auction, now: dt.datetime, add: AddProblem) -> None:
+    """AUC-10: parties and known priority purchasers served at least 3 days before."""
+    from cases.models import Party
+    from core.service import recipient_served_at
+
+    days = int(setting(auction, "party_notice_lead_days"))
     recipients = [
         (f"party:{p.pk}", p.name)
         for p in Party.objects.filter(
-            case_id=case.pk, role__in=[Party.Role.CREDITOR, Party.Role.DEBTOR]
+            case_id=auction.case_id, role__in=[Party.Role.CREDITOR, Party.Role.DEBTOR]
         ).order_by("pk")
     ]
     recipients += [(h.recipient_ref, h.name) for h in auction.priority_holders.all()]
@@ -308,10 +363,9 @@ def auction_publish_problems(
             + "、".join(unserved),
             "AUC-10",
         )
-    return problems
 
 
-def _check_starting_price(auction: Auction, now: dt.datetime, add) -> None:
+def _check_starting_price(auction: Auction, now: dt.datetime, add: AddProblem) -> None:
     start = auction.starting_price_fen
     prev = auction.previous
     if auction.round == Auction.Round.FIRST:

@@ -108,89 +108,14 @@ def registration_create(
     auction = locks.auction_for_update(auction_id)
     now = clock.now()
     _registration_window(auction, now)
-    if not getattr(user, "is_authenticated", False):
-        raise PermissionDenied("not_authenticated", "请先登录")
-    if not accept_terms:
-        raise _refuse("terms_not_accepted", "须阅读并接受竞买须知", "AUC-09")
-    if Registration.objects.filter(auction_id=auction.pk, user_id=user.pk).exists():
-        raise Conflict("already_registered", "您已报名本场拍卖")
-    if Registration.objects.filter(auction_id=auction.pk, agent_user_id=user.pk).exists():
-        # One person, one bidder per auction: a bid then belongs to exactly one registration.
-        raise _refuse(
-            "agent_registered", "您已受托代理本场拍卖的竞买，不能再以本人名义报名", "AUC-14"
-        )
-    if auction.is_practice:
-        identity = _verified_identity(user)  # optional for practice: play money, no real name
-    else:
-        identity = _verified_identity(user)
-        if identity is None:
-            raise _refuse("identity_not_verified", "须先完成实名认证才能报名", "AUC-17")
-        barred = _identity_barred(auction, identity)
-        if barred:
-            raise barred
-        if auction.lot_id and _lot_purchase_restricted(auction) and not eligibility_declared:
-            raise _refuse(
-                "eligibility_not_declared", "本标的物为限购房产，须声明具备购房资格", "AUC-13"
-            )
+    _check_may_register(auction, user, accept_terms)
+    identity = _registrant_identity(auction, user, eligibility_declared)
     party = _party_of(auction, identity, user)
     if party is not None and party.role == "debtor" and setting(auction, "bar_debtor_from_bidding"):
         raise _refuse("debtor_barred", "本院设置不允许被执行人竞买", "AUC-12")
-    members: list[tuple[Any, Decimal, Any]] = []
-    total_share = Decimal(0)
-    for item in joint_bidders or []:
-        co_user = item.get("user")
-        if co_user is not None and co_user.pk == user.pk:
-            raise _refuse("invalid_joint_bidder", "共同竞买人不能是报名人本人")
-        if co_user is not None and any(m[0].pk == co_user.pk for m in members):
-            raise _refuse("invalid_joint_bidder", "同一共同竞买人不能重复填写")
-        try:
-            share = Decimal(str(item.get("share")))
-        except Exception:
-            raise _refuse("invalid_share", "共同竞买份额无效") from None
-        if share <= 0 or share >= 100:
-            raise _refuse("invalid_share", "共同竞买份额须大于 0 且小于 100%")
-        co_identity = _verified_identity(co_user) if co_user is not None else None
-        if co_identity is None:
-            raise _refuse("identity_not_verified", "共同竞买人须先完成实名认证", "AUC-17")
-        barred = _identity_barred(auction, co_identity, "joint")
-        if barred:
-            raise barred
-        members.append((co_user, share, co_identity))
-        total_share += share
-    if members and total_share >= 100:
-        raise _refuse("invalid_share", "共同竞买人份额合计须小于 100%（其余为报名人份额）")
-    agent_identity = None
-    if agent is not None:
-        if getattr(agent, "pk", None) == user.pk:
-            raise _refuse("invalid_agent", "代理人不能是本人", "AUC-14")
-        if (
-            Registration.objects.filter(auction_id=auction.pk)
-            .filter(Q(user_id=agent.pk) | Q(agent_user_id=agent.pk))
-            .exists()
-        ):
-            # One person, one bidder per auction (the bid path finds the registration by
-            # bidder or agent): an agent neither bids for themself nor for two registrants.
-            raise _refuse(
-                "agent_unavailable", "该代理人已参加本场拍卖的竞买或已受他人委托", "AUC-14"
-            )
-        agent_identity = _verified_identity(agent)
-        if agent_identity is None and not auction.is_practice:
-            raise _refuse("identity_not_verified", "代理人须先完成实名认证", "AUC-14")
-        barred = _identity_barred(auction, agent_identity, "agent")
-        if barred:
-            raise barred
-        if auction.start_at and now >= auction.start_at:
-            raise _refuse("agent_too_late", "委托代理竞买须在竞价开始前经法院确认", "AUC-14")
-    required = auction.deposit_fen
-    party_ref = ""
-    if party is not None:
-        party_ref = f"party:{party.pk}"
-        if party.role == "creditor":
-            from settlement.services import deposit_required_fen  # AUC-18
-
-            required = deposit_required_fen(
-                deposit_fen=auction.deposit_fen, outstanding_claim_fen=_outstanding_claim_fen(party)
-            )
+    members = _joint_members(auction, user, joint_bidders or [])
+    agent_identity = _checked_agent(auction, user, agent, now) if agent is not None else None
+    required, party_ref = _deposit_required(auction, party)
     reg = Registration.objects.create(
         auction=auction,
         user=user,
@@ -230,6 +155,109 @@ def registration_create(
             key=f"agent_named:{reg.pk}",
         )
     return reg
+
+
+def _check_may_register(auction: Auction, user: Any, accept_terms: bool) -> None:
+    """Signed in, the terms accepted (AUC-09), not yet a bidder of this auction in any role."""
+    if not getattr(user, "is_authenticated", False):
+        raise PermissionDenied("not_authenticated", "请先登录")
+    if not accept_terms:
+        raise _refuse("terms_not_accepted", "须阅读并接受竞买须知", "AUC-09")
+    if Registration.objects.filter(auction_id=auction.pk, user_id=user.pk).exists():
+        raise Conflict("already_registered", "您已报名本场拍卖")
+    if Registration.objects.filter(auction_id=auction.pk, agent_user_id=user.pk).exists():
+        # One person, one bidder per auction: a bid then belongs to exactly one registration.
+        raise _refuse(
+            "agent_registered", "您已受托代理本场拍卖的竞买，不能再以本人名义报名", "AUC-14"
+        )
+
+
+def _registrant_identity(auction: Auction, user: Any, eligibility_declared: bool) -> Any:
+    """The registrant's verified identity (AUC-17), not barred (AUC-11, AUC-15), eligible for a
+    restricted house (AUC-13). Optional for practice: play money, no real name."""
+    identity = _verified_identity(user)
+    if auction.is_practice:
+        return identity
+    if identity is None:
+        raise _refuse("identity_not_verified", "须先完成实名认证才能报名", "AUC-17")
+    barred = _identity_barred(auction, identity)
+    if barred:
+        raise barred
+    if auction.lot_id and _lot_purchase_restricted(auction) and not eligibility_declared:
+        raise _refuse(
+            "eligibility_not_declared", "本标的物为限购房产，须声明具备购房资格", "AUC-13"
+        )
+    return identity
+
+
+def _joint_members(
+    auction: Auction, user: Any, joint_bidders: list[dict[str, Any]]
+) -> list[tuple[Any, Decimal, Any]]:
+    """The co-bidders as (user, share, identity): verified, not barred, shares under 100%."""
+    members: list[tuple[Any, Decimal, Any]] = []
+    total_share = Decimal(0)
+    for item in joint_bidders:
+        co_user = item.get("user")
+        if co_user is not None and co_user.pk == user.pk:
+            raise _refuse("invalid_joint_bidder", "共同竞买人不能是报名人本人")
+        if co_user is not None and any(m[0].pk == co_user.pk for m in members):
+            raise _refuse("invalid_joint_bidder", "同一共同竞买人不能重复填写")
+        try:
+            share = Decimal(str(item.get("share")))
+        except Exception:
+            raise _refuse("invalid_share", "共同竞买份额无效") from None
+        if share <= 0 or share >= 100:
+            raise _refuse("invalid_share", "共同竞买份额须大于 0 且小于 100%")
+        co_identity = _verified_identity(co_user) if co_user is not None else None
+        if co_identity is None:
+            raise _refuse("identity_not_verified", "共同竞买人须先完成实名认证", "AUC-17")
+        barred = _identity_barred(auction, co_identity, "joint")
+        if barred:
+            raise barred
+        members.append((co_user, share, co_identity))
+        total_share += share
+    if members and total_share >= 100:
+        raise _refuse("invalid_share", "共同竞买人份额合计须小于 100%（其余为报名人份额）")
+    return members
+
+
+def _checked_agent(auction: Auction, user: Any, agent: Any, now: dt.datetime) -> Any:
+    """The agent's identity once the agent may act (AUC-14): not the registrant, not already in
+    this auction, verified, not barred, named before bidding starts."""
+    if getattr(agent, "pk", None) == user.pk:
+        raise _refuse("invalid_agent", "代理人不能是本人", "AUC-14")
+    if (
+        Registration.objects.filter(auction_id=auction.pk)
+        .filter(Q(user_id=agent.pk) | Q(agent_user_id=agent.pk))
+        .exists()
+    ):
+        # One person, one bidder per auction (the bid path finds the registration by
+        # bidder or agent): an agent neither bids for themself nor for two registrants.
+        raise _refuse("agent_unavailable", "该代理人已参加本场拍卖的竞买或已受他人委托", "AUC-14")
+    agent_identity = _verified_identity(agent)
+    if agent_identity is None and not auction.is_practice:
+        raise _refuse("identity_not_verified", "代理人须先完成实名认证", "AUC-14")
+    barred = _identity_barred(auction, agent_identity, "agent")
+    if barred:
+        raise barred
+    if auction.start_at and now >= auction.start_at:
+        raise _refuse("agent_too_late", "委托代理竞买须在竞价开始前经法院确认", "AUC-14")
+    return agent_identity
+
+
+def _deposit_required(auction: Auction, party: Any) -> tuple[int, str]:
+    """The deposit this registrant pays and its party reference: a creditor pays only what its
+    outstanding claim does not cover (AUC-18)."""
+    if party is None:
+        return auction.deposit_fen, ""
+    required = auction.deposit_fen
+    if party.role == "creditor":
+        from settlement.services import deposit_required_fen  # AUC-18
+
+        required = deposit_required_fen(
+            deposit_fen=auction.deposit_fen, outstanding_claim_fen=_outstanding_claim_fen(party)
+        )
+    return required, f"party:{party.pk}"
 
 
 def _own_registration(registration_id: int, user: Any) -> Registration:
