@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 from typing import Any
@@ -23,12 +22,12 @@ from django.db import transaction
 from bidding import locks
 from bidding.events import AuctionStateChanged
 from bidding.models import Auction, AuctionState, Registration
-from core import clock
-from core.audit import GENESIS, audit_record, entry_hash
+from core.audit import audit_append, audit_entry_next, audit_record, audit_stream_head
 from core.errors import Conflict, DomainError, PermissionDenied
 from core.events import publish_on_commit
-from core.models import AuditEntry, AuditStream, Role
+from core.models import AuditEntry, Role
 from core.rulesettings import SPECS, get_setting, settings_snapshot
+from core.types import Actor
 
 log = logging.getLogger("gavel.bidding")
 
@@ -43,24 +42,15 @@ STAFF_ACTORS = frozenset({Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD})
 IDENTITY_READERS = frozenset({Role.JUDGE, Role.OFFICER})
 
 
-def _canonical(value: Any) -> Any:
-    from django.core.serializers.json import DjangoJSONEncoder
-
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False))
-
-
-def _actor_fields(actor: Any) -> tuple[Any, str, str]:
-    actor_obj = actor if getattr(actor, "pk", None) else None
-    label = (str(actor) if actor is not None else "system")[:150]
-    role = getattr(actor, "role", "") or ("" if actor_obj else "system")
-    return actor_obj, label, role
+#: Where ``_stream_append(defer=True)`` queues entries on the auction object.
+_DEFERRED_AUDIT = "_deferred_audit"
 
 
 def _stream_append(
     auction: Auction,
     *,
     action: str,
-    actor: Any = None,
+    actor: Actor = None,
     actor_label: str | None = None,
     subject: str = "",
     before: Any = None,
@@ -70,102 +60,53 @@ def _stream_append(
     at: dt.datetime | None = None,
     defer: bool = False,
 ) -> AuditEntry:
-    """Append to the auction's own stream while its row is locked.
+    """Append to the auction's own stream while its row is locked (core's fast append).
 
     The stream (``auction:<id>`` / ``practice:<id>``) is only ever written under the auction
-    row lock, so the head is mirrored on the row: one compare-and-set of the head and one
-    insert, instead of core's get-or-create + lock + insert + update. If the mirror is stale
-    (someone wrote the stream elsewhere), it resyncs from the real head.
+    row lock, so its head is mirrored on the row (``stream_seq``, ``stream_hash``): the entry
+    is built on the mirror with no query and written with one compare-and-set of the head and
+    one insert (``core.audit.audit_append``), instead of core's lock + insert + update. If the
+    mirror is stale (someone wrote the stream elsewhere), core re-links the entry after the
+    real head. The caller saves the mirror with the row.
 
-    ``defer`` (the bid path): compute the entry on the mirror but write nothing yet; the entry
-    is queued on the auction object and written with the bid by ``bidwrite.write_bids``.
+    ``defer`` (the bid path): build the entry but write nothing yet; it is queued on the
+    auction object and written with the bid, in the same statement, by ``bidwrite.write_bids``.
     """
-    stream = auction.stream
-    at = at or clock.now()
-    actor_obj, label, role = _actor_fields(actor)
-    if actor_label is not None:
-        label = actor_label
-    seq = auction.stream_seq + 1
-    prev = auction.stream_hash or GENESIS
-    if auction.stream_seq == 0:
-        AuditStream.objects.get_or_create(name=stream)
-    moved = 0
-    before_c, after_c = _canonical(before), _canonical(after)
-    rule_ids = ",".join(rules)
-    digest = entry_hash(
-        prev_hash=prev,
-        stream=stream,
-        seq=seq,
-        at_iso=at.isoformat(timespec="microseconds"),
-        actor_id=actor_obj.pk if actor_obj else None,
-        actor_label=label,
-        actor_role=role,
+    entry = audit_entry_next(
+        stream=auction.stream,
+        last_seq=auction.stream_seq,
+        last_hash=auction.stream_hash,
         action=action,
+        actor=actor,
+        actor_label=actor_label,
         subject=subject,
-        before=before_c,
-        after=after_c,
-        reason=reason or "",
-        rule_ids=rule_ids,
-    )
-    if defer:
-        moved = 1  # checked when written (compare-and-set in the same statement)
-    else:
-        moved = AuditStream.objects.filter(name=stream, last_seq=auction.stream_seq).update(
-            last_seq=seq, last_hash=digest
-        )
-    if not moved:
-        head = AuditStream.objects.select_for_update().get(name=stream)
-        seq, prev = head.last_seq + 1, head.last_hash or GENESIS
-        digest = entry_hash(
-            prev_hash=prev,
-            stream=stream,
-            seq=seq,
-            at_iso=at.isoformat(timespec="microseconds"),
-            actor_id=actor_obj.pk if actor_obj else None,
-            actor_label=label,
-            actor_role=role,
-            action=action,
-            subject=subject,
-            before=before_c,
-            after=after_c,
-            reason=reason or "",
-            rule_ids=rule_ids,
-        )
-        AuditStream.objects.filter(name=stream).update(last_seq=seq, last_hash=digest)
-    entry = AuditEntry(
-        stream=stream,
-        seq=seq,
+        before=before,
+        after=after,
+        reason=reason,
+        rules=rules,
         at=at,
-        actor=actor_obj,
-        actor_label=label,
-        actor_role=role,
-        action=action,
-        subject=subject,
-        before=before_c,
-        after=after_c,
-        reason=reason or "",
-        rule_ids=rule_ids,
-        prev_hash=prev,
-        hash=digest,
     )
     if defer:
-        pending = auction.__dict__.setdefault("_deferred_audit", [])
-        if not pending:
-            auction.__dict__["_deferred_head_was"] = auction.stream_seq
-        pending.append(entry)
+        auction.__dict__.setdefault(_DEFERRED_AUDIT, []).append(entry)
     else:
-        entry.save(force_insert=True)
-    auction.stream_seq, auction.stream_hash = seq, digest
+        entry = audit_append(entry)
+    auction.stream_seq, auction.stream_hash = entry.seq, entry.hash
     return entry
+
+
+def _deferred_entries(auction: Auction) -> list[AuditEntry]:
+    """The entries ``_stream_append(defer=True)`` queued on this auction object (taken off)."""
+    entries: list[AuditEntry] = auction.__dict__.pop(_DEFERRED_AUDIT, [])
+    return entries
 
 
 def _stream_mirror_resync(auction_id: int) -> None:
     """Set the auction row's mirror of its stream head from the real head (after ``StreamMoved``)."""
     with transaction.atomic():
         auction = locks.auction_for_update(auction_id)
-        head = AuditStream.objects.filter(name=auction.stream).first()
+        head = audit_stream_head(auction.stream)
         if head is not None:
-            auction.stream_seq, auction.stream_hash = head.last_seq, head.last_hash
+            auction.stream_seq, auction.stream_hash = head
             _save_stream_head(auction)
 
 

@@ -17,6 +17,7 @@ from bidding.models import OPEN_STATES, Auction, Bid, Registration
 from bidding.services._common import (
     EXTENSION,
     S,
+    _deferred_entries,
     _password_known,
     _password_ok,
     _refuse,
@@ -27,7 +28,7 @@ from bidding.services._common import (
     setting,
 )
 from core import calendar, clock
-from core.audit import GENESIS
+from core.audit import GENESIS, StreamMoved
 from core.errors import DomainError, NotFound
 from core.events import publish_on_commit
 
@@ -281,7 +282,7 @@ def bid_place(
         registration_id = reg.pk
     try:
         return _bid_place_locked(auction_id, registration_id, user, amount_fen, password, client_id)
-    except bidwrite.StreamMoved:
+    except StreamMoved:
         log.warning("auction %s: stream head mirror was stale; resynced", auction_id)
         _stream_mirror_resync(auction_id)
         return _bid_place_locked(auction_id, registration_id, user, amount_fen, password, client_id)
@@ -324,15 +325,11 @@ def _bids_commit(auction: Auction, accepted: list, old_state: str) -> None:
     """Write the accepted bids, their audit entries and the auction's live fields (one
     statement on PostgreSQL, ``bidding.bidwrite``), announce each bid after commit, record the
     state change (shared by ordinary and proxy bids)."""
-    entries = auction.__dict__.pop("_deferred_audit", [])
-    head_was = auction.__dict__.pop("_deferred_head_was", auction.stream_seq)
     bidwrite.write_bids(
         auction=auction,
         live_fields=LIVE_FIELDS,
         bids=[b for b, _, _ in accepted],
-        entries=entries,
-        stream=auction.stream,
-        head_was=head_was,
+        entries=_deferred_entries(auction),
     )
     for b, prev_leader, ext in accepted:
         publish_on_commit(
