@@ -31,12 +31,12 @@ from typing import Any
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext
+from django_fsm import can_proceed
 
 from appraisers import draw_algorithm as algo
 from bidding import locks
 from bidding.models import (
     Auction,
-    AuctionState,
     InLieuApplication,
     InLieuDraw,
     InLieuDrawCommitment,
@@ -47,7 +47,6 @@ from core.audit import audit_record, audit_verify
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.models import AuditEntry, Role
 
-S = AuctionState
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 RULES = ["AUC-36", "APR-03"]
 #: Orders an ordinary (unranked) claim after every ranked one.
@@ -95,7 +94,8 @@ def _locked_unsold(auction_id: int) -> Auction:
 
 
 def _require_unsold(auction: Auction) -> None:
-    if auction.state != S.UNSOLD:
+    """Only a 流拍 auction may be taken in lieu (the state machine's ``Auction.take_in_lieu``)."""
+    if not can_proceed(auction.take_in_lieu):
         raise Conflict("not_unsold", gettext("只有流拍的拍卖可以申请以物抵债"), rule="AUC-36")
 
 

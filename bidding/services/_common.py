@@ -10,14 +10,17 @@ message and the rule it enforces. Informing events go out after commit.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password
 from django.db import transaction
+from django_fsm import FSMField, TransitionNotAllowed, can_proceed
 
 from bidding import locks
 from bidding.events import AuctionStateChanged
@@ -40,6 +43,56 @@ STAFF_ACTORS = frozenset({Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD})
 
 #: Roles that may read bidder identities for agent and priority checks (REC-05), every read logged.
 IDENTITY_READERS = frozenset({Role.JUDGE, Role.OFFICER})
+#: A buyer (or a creditor taking the lot in lieu, AUC-36) owes or has paid the price.
+BOUGHT_STATES = (S.SOLD, S.IN_LIEU)
+
+
+# ---- the state machine (AUC-03) ---------------------------------------------------------------
+# Which move is allowed from which state is declared once, on the model (``Auction``'s
+# django-fsm transitions). Services ask the machine and never re-list source states.
+
+
+def _fire(transition: Callable[[], None], *, code: str, message: str, rule: str = "AUC-03") -> None:
+    """Move the auction through one declared transition (``_fire(auction.suspend, …)``), or
+    refuse with a ``Conflict`` (409) carrying ``code`` and ``rule`` when the state machine does
+    not allow it from the current state (``TransitionNotAllowed``)."""
+    try:
+        transition()
+    except TransitionNotAllowed:
+        raise Conflict(code, message, rule) from None
+
+
+def _require_transition(
+    transition: Callable[[], None], *, code: str, message: str, rule: str = "AUC-03"
+) -> None:
+    """Refuse, before any other check or write, what ``_fire`` would refuse later."""
+    if not can_proceed(transition):
+        raise Conflict(code, message, rule)
+
+
+def _bidding_open(auction: Auction) -> bool:
+    """Bids are taken where a bid may extend the auction (AUC-23, ``Auction.extend``)."""
+    return bool(can_proceed(auction.extend))
+
+
+def _scheduled(auction: Auction) -> bool:
+    """Announced, bidding not started: the clock (or a bid after the start) opens it."""
+    return bool(can_proceed(auction.open))
+
+
+@functools.cache
+def _states_before_bidding() -> frozenset[str]:
+    """The states from which the machine can still reach bidding (draft, scheduled, suspended,
+    halted): a bid there is "not open yet", elsewhere "ended"."""
+    state = Auction._meta.get_field("state")
+    assert isinstance(state, FSMField)
+    edges = {(str(t.source), str(t.target)) for t in state.get_all_transitions(Auction)}
+    reach = {str(S.BIDDING)}
+    while True:
+        more = {source for source, target in edges if target in reach} - reach
+        if not more:
+            return frozenset(reach - {str(S.BIDDING), str(S.EXTENDED)})
+        reach |= more
 
 
 #: Where ``_stream_append(defer=True)`` queues entries on the auction object.

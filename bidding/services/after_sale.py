@@ -6,11 +6,12 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
+from django_fsm import can_proceed
 
 from bidding import locks
 from bidding.models import Auction, AuctionResult, DefaulterBar, Registration
 from bidding.services._common import (
-    S,
+    BOUGHT_STATES,
     _auction_link,
     _case_audit,
     _lot_purchase_restricted,
@@ -35,7 +36,7 @@ def auction_balance_paid(*, auction_id: int, amount_fen: int | None = None) -> A
 
     auction = locks.auction_for_update(auction_id)
     result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
-    if result.balance_paid_at is not None or auction.state not in (S.SOLD, S.IN_LIEU):
+    if result.balance_paid_at is not None or auction.state not in BOUGHT_STATES:
         return result
     now = clock.now()
     days = int(setting(auction, "sale_ruling_days"))
@@ -87,7 +88,7 @@ def auction_ruling_served(
     auction = locks.auction_for_update(auction_id)
     _require_staff(actor, auction)
     result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
-    if auction.state not in (S.SOLD, S.IN_LIEU) or result.balance_paid_at is None:
+    if auction.state not in BOUGHT_STATES or result.balance_paid_at is None:
         raise _refuse("balance_not_paid", "买受人付清全部价款后方可送达成交裁定", "AUC-32")
     if result.ruling_served_at is not None:
         raise Conflict("ruling_already_served", "成交裁定已送达")
@@ -240,7 +241,7 @@ def auction_default(*, auction_id: int) -> Auction | None:
     """Balance overdue (``BalanceOverdue``) → 悔拍 (AUC-33): forfeit the deposit, bar the
     defaulter from every re-auction of the lot (AUC-15), create the linked re-auction."""
     auction = locks.auction_for_update(auction_id)
-    if auction.state != S.SOLD:
+    if not can_proceed(auction.default):
         return None  # idempotent: already defaulted, set aside, or not a sale
     result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
     if result.balance_paid_at is not None:

@@ -13,15 +13,17 @@ from django.db.models import Q
 
 from bidding import bidwrite, locks
 from bidding.events import BidAccepted
-from bidding.models import OPEN_STATES, Auction, Bid, Registration
+from bidding.models import Auction, Bid, Registration
 from bidding.services._common import (
     EXTENSION,
-    S,
+    _bidding_open,
     _deferred_entries,
     _password_known,
     _password_ok,
     _refuse,
+    _scheduled,
     _state_changed,
+    _states_before_bidding,
     _stream_append,
     _stream_mirror_resync,
     log,
@@ -215,10 +217,10 @@ def _registration_for_bid(auction_id: int, user: Any) -> Registration:
 def _check_open(auction: Auction, now: dt.datetime) -> str:
     """The state check of a bid; opens a scheduled auction whose start has passed."""
     old = auction.state
-    if auction.state == S.SCHEDULED and auction.start_at and auction.start_at <= now:
+    if _scheduled(auction) and auction.start_at and auction.start_at <= now:
         auction.open()  # the clock may not have ticked yet; the start time decides
-    if auction.state not in OPEN_STATES:
-        if auction.state in (S.DRAFT, S.SCHEDULED, S.SUSPENDED, S.HALTED):
+    if not _bidding_open(auction):
+        if auction.state in _states_before_bidding():
             raise _refuse(
                 "auction_not_open", "本场拍卖当前不在竞价期", "AUC-03", state=auction.state
             )

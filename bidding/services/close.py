@@ -12,12 +12,12 @@ from bidding import locks
 from bidding.events import AuctionClosed
 from bidding.models import Auction, AuctionResult, Registration
 from bidding.services._common import (
-    S,
     _auction_link,
     _case_audit,
     _lot_asset_ids,
     _notify_many,
     _parties_users,
+    _scheduled,
     _state_changed,
     _stream_append,
     _titled,
@@ -129,7 +129,7 @@ def _confirmation_text(auction: Auction, reg: Registration, buyer: str, now: dt.
 
 def _close(auction: Auction, now: dt.datetime) -> AuctionResult:
     old = auction.state
-    if auction.state == S.SCHEDULED:
+    if _scheduled(auction):
         auction.open()  # its whole bidding period passed while no clock ran
     if auction.current_price_fen is not None and auction.leader_id:
         # AUC-28: at least one valid bid → the leader (kept in AUC-26 order by every bid) wins.

@@ -15,6 +15,7 @@ from bidding.services._common import (
     S,
     _auction_link,
     _case_audit,
+    _fire,
     _lot_asset_ids,
     _lot_purchase_restricted,
     _notice_subject,
@@ -23,6 +24,7 @@ from bidding.services._common import (
     _parties_users,
     _refuse,
     _require_staff,
+    _require_transition,
     _save_stream_head,
     _state_changed,
     _stream_append,
@@ -198,9 +200,7 @@ def auction_suspend(
     if ground not in SUSPEND_GROUNDS:
         raise _refuse("invalid_ground", "暂缓事由无效", "AUC-40")
     old = auction.state
-    if old not in (S.SCHEDULED, S.BIDDING, S.EXTENDED):
-        raise Conflict("cannot_suspend", "当前状态不能暂缓", "AUC-03")
-    auction.suspend()
+    _fire(auction.suspend, code="cannot_suspend", message="当前状态不能暂缓")
     auction.save(update_fields=["state"])
     action = _court_action(
         auction,
@@ -228,9 +228,7 @@ def auction_halt(
     if ground not in SUSPEND_GROUNDS:
         raise _refuse("invalid_ground", "中止事由无效", "AUC-40")
     old = auction.state
-    if old not in (S.SCHEDULED, S.BIDDING, S.EXTENDED, S.SUSPENDED):
-        raise Conflict("cannot_halt", "当前状态不能中止", "AUC-03")
-    auction.halt()
+    _fire(auction.halt, code="cannot_halt", message="当前状态不能中止")
     auction.save(update_fields=["state"])
     action = _court_action(
         auction, kind="halt", actor=actor, reason=reason, ground=ground, document=document, old=old
@@ -259,8 +257,8 @@ def auction_third_party_objection(
     if not objector.strip():
         raise _refuse("field_required", "须写明异议人", "AUC-40")
     old = auction.state
-    if old not in (S.SCHEDULED, S.BIDDING, S.EXTENDED, S.SUSPENDED):
-        raise Conflict("cannot_suspend", "当前状态不能暂缓或中止", "AUC-03")
+    # Suspension is possible from fewer states than a halt (and a suspended auction is halted).
+    _require_transition(auction.halt, code="cannot_suspend", message="当前状态不能暂缓或中止")
     _court_action(
         auction,
         kind="third_party_objection",
@@ -294,8 +292,9 @@ def auction_ground_ended(
 
     auction = locks.auction_for_update(auction_id)
     _require_staff(actor, auction)
-    if auction.state not in (S.SUSPENDED, S.HALTED):
-        raise Conflict("not_suspended", "拍卖未处于暂缓或中止状态", "AUC-40")
+    _require_transition(
+        auction.resume, code="not_suspended", message="拍卖未处于暂缓或中止状态", rule="AUC-40"
+    )
     ended = ended_at or clock.now()
     days = int(setting(auction, "resume_days_online"))
     action = _court_action(
@@ -324,8 +323,9 @@ def auction_resume(
 
     auction = locks.auction_for_update(auction_id)
     _require_staff(actor, auction)
-    if auction.state not in (S.SUSPENDED, S.HALTED):
-        raise Conflict("not_suspended", "拍卖未处于暂缓或中止状态", "AUC-40")
+    _require_transition(
+        auction.resume, code="not_suspended", message="拍卖未处于暂缓或中止状态", rule="AUC-40"
+    )
     now = clock.now()
     if start_at < now - dt.timedelta(minutes=1):
         raise _refuse("start_in_past", "恢复后的竞价开始时间不能早于现在", "AUC-41")
@@ -366,9 +366,12 @@ def auction_withdraw(
     if ground not in WITHDRAW_GROUNDS:
         raise _refuse("invalid_ground", "撤回事由无效", "AUC-42")
     old = auction.state
-    if old not in (S.DRAFT, S.SCHEDULED, S.SUSPENDED, S.HALTED):
-        raise Conflict("cannot_withdraw", "竞价开始后不能撤回；可暂缓、中止或撤销", "AUC-42")
-    auction.withdraw()
+    _fire(
+        auction.withdraw,
+        code="cannot_withdraw",
+        message="竞价开始后不能撤回；可暂缓、中止或撤销",
+        rule="AUC-42",
+    )
     auction.closed_at = clock.now()
     auction.save(update_fields=["state", "closed_at"])
     action = _court_action(
@@ -418,9 +421,7 @@ def auction_set_aside(
     if not document.strip() or not follow_up.strip():
         raise _refuse("field_required", "须写明撤销裁定和后续处理", "AUC-43")
     old = auction.state
-    if old not in (S.BIDDING, S.EXTENDED, S.SOLD, S.UNSOLD):
-        raise Conflict("cannot_set_aside", "当前状态不能撤销", "AUC-03")
-    auction.set_aside()
+    _fire(auction.set_aside, code="cannot_set_aside", message="当前状态不能撤销")
     auction.closed_at = auction.closed_at or clock.now()
     auction.save(update_fields=["state", "closed_at"])
     action = _court_action(
@@ -460,9 +461,7 @@ def auction_case_withdrawn(*, auction_id: int, actor: Any, reason: str) -> Court
     auction = locks.auction_for_update(auction_id)
     _require_staff(actor, auction)
     old = auction.state
-    if old not in (S.DRAFT, S.SCHEDULED, S.BIDDING, S.EXTENDED, S.SUSPENDED, S.HALTED, S.UNSOLD):
-        raise Conflict("cannot_withdraw", "当前状态不能撤案", "AUC-03")
-    auction.case_withdraw()
+    _fire(auction.case_withdraw, code="cannot_withdraw", message="当前状态不能撤案")
     auction.closed_at = auction.closed_at or clock.now()
     auction.save(update_fields=["state", "closed_at"])
     action = _court_action(auction, kind="case_withdrawn", actor=actor, reason=reason, old=old)
@@ -491,8 +490,12 @@ def auction_take_in_lieu(
 
     auction = locks.auction_for_update(auction_id)
     _require_staff(actor, auction)
-    if auction.state != S.UNSOLD:
-        raise Conflict("not_unsold", "只有流拍的拍卖可以以物抵债", "AUC-36")
+    _require_transition(
+        auction.take_in_lieu,
+        code="not_unsold",
+        message="只有流拍的拍卖可以以物抵债",
+        rule="AUC-36",
+    )
     party = Party.objects.filter(
         pk=party_id, case_id=auction.case_id, role=Party.Role.CREDITOR
     ).first()

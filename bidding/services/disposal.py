@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from bidding.models import OPEN_STATES, Auction, DisposalRoute
-from bidding.services._common import S, _require_court_staff
+from bidding.services._common import BOUGHT_STATES, S, _require_court_staff
 from core import calendar, clock
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, NotFound
@@ -52,7 +52,7 @@ def _lot_for_route(lot_id: int, actor: Any):
         raise Conflict(
             "auction_in_progress", "该拍品有正在进行或已公告的拍卖，须先依法撤回", rule="AUC-01"
         )
-    if Auction.objects.filter(lot_id=lot_id, state__in=(S.SOLD, S.IN_LIEU)).exists():
+    if Auction.objects.filter(lot_id=lot_id, state__in=BOUGHT_STATES).exists():
         raise Conflict("lot_already_disposed", "该拍品已拍卖成交或以物抵债", rule="AUC-01")
     return lot
 

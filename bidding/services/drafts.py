@@ -11,17 +11,16 @@ from django.db import transaction
 from bidding import locks
 from bidding.models import Auction, ExclusionEntry, PanelDecision, PriorityHolder
 from bidding.services._common import (
-    S,
     _case_audit,
     _notice_subject,
     _refuse,
     _require_staff,
+    _require_transition,
     _save_stream_head,
     _stream_append,
 )
 from core import clock
 from core.audit import audit_record
-from core.errors import Conflict
 from core.rulesettings import SPECS
 
 
@@ -220,8 +219,11 @@ def auction_draft_create(*, lot: Any, actor: Any, **fields: Any) -> Auction:
 def auction_draft_update(*, auction_id: int, actor: Any, **fields: Any) -> Auction:
     auction = locks.auction_for_update(auction_id)
     _require_staff(actor, auction)
-    if auction.state != S.DRAFT:
-        raise Conflict("not_a_draft", "已公告的拍卖不能修改；如需变更，请撤回后重新发布", "AUC-03")
+    _require_transition(
+        auction.publish,
+        code="not_a_draft",
+        message="已公告的拍卖不能修改；如需变更，请撤回后重新发布",
+    )
     values = _clean_fields(fields)
     before = {k: getattr(auction, k) for k in values}
     for k, v in values.items():
@@ -319,8 +321,9 @@ def priority_holder_add(
 ) -> PriorityHolder:
     auction = locks.auction_for_update(auction_id)
     _require_staff(actor, auction)
-    if auction.state != S.DRAFT:
-        raise Conflict("not_a_draft", "公告后不能再增加优先购买权人", "AUC-10")
+    _require_transition(
+        auction.publish, code="not_a_draft", message="公告后不能再增加优先购买权人", rule="AUC-10"
+    )
     if not isinstance(rank, int) or rank < 1:
         raise _refuse("invalid_rank", "优先顺序须为正整数（1 为最优先）", "AUC-19")
     if not name.strip() or not basis.strip():

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django_fsm import can_proceed
 
 from bidding import locks
 from bidding.events import AuctionPublished
@@ -23,6 +24,7 @@ from bidding.services._common import (
     _parties_users,
     _refuse,
     _require_staff,
+    _require_transition,
     _snapshot_for,
     _state_changed,
     _stream_append,
@@ -32,7 +34,7 @@ from bidding.services._common import (
 from bidding.services.disposal import disposal_route_current
 from bidding.services.drafts import current_panel_decisions
 from core import calendar, clock
-from core.errors import Conflict, DomainError
+from core.errors import DomainError
 from core.events import publish_on_commit
 
 STANDARD_WARNINGS = [
@@ -161,7 +163,7 @@ def auction_publish_problems(
 
     if auction.is_practice:
         return problems
-    if auction.state != S.DRAFT:
+    if not can_proceed(auction.publish):
         add("not_a_draft", "只有草稿可以发布", "AUC-03")
         return problems
     _check_case_and_route(auction, add)
@@ -559,8 +561,9 @@ def auction_low_start_notice(
     to continue, which must come within 5 days of the notice (a constant, not a setting)."""
     auction = locks.auction_for_update(auction_id)
     _require_staff(actor, auction)
-    if auction.state != S.DRAFT:
-        raise Conflict("not_a_draft", "只有草稿可以记录", "AUC-06")
+    _require_transition(
+        auction.publish, code="not_a_draft", message="只有草稿可以记录", rule="AUC-06"
+    )
     now = clock.now()
     if insisted_at is None:
         auction.low_start_notified_at = now

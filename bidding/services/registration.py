@@ -12,7 +12,6 @@ from django.db.models import Q
 
 from bidding import locks
 from bidding.models import (
-    OPEN_STATES,
     Auction,
     DefaulterBar,
     ExclusionEntry,
@@ -20,7 +19,7 @@ from bidding.models import (
     RegistrationMember,
 )
 from bidding.services._common import (
-    S,
+    _bidding_open,
     _hash_password,
     _issue_code,
     _lot_purchase_restricted,
@@ -28,6 +27,7 @@ from bidding.services._common import (
     _outstanding_claim_fen,
     _refuse,
     _save_stream_head,
+    _scheduled,
     _stream_append,
     setting,
 )
@@ -81,9 +81,7 @@ def _party_of(auction: Auction, identity, user: Any):
 
 
 def _registration_window(auction: Auction, now: dt.datetime) -> None:
-    if auction.state == S.SCHEDULED or (
-        auction.state in OPEN_STATES and auction.end_at and now < auction.end_at
-    ):
+    if _scheduled(auction) or (_bidding_open(auction) and auction.end_at and now < auction.end_at):
         return
     raise _refuse("registration_closed", "本场拍卖当前不接受报名", "AUC-17", state=auction.state)
 
@@ -326,9 +324,8 @@ def registration_deposit_confirmed(*, registration_id: int, amount_fen: int) -> 
         raise _refuse("deposit_short", "保证金金额不足", "AUC-16")
     reg.deposit_held_fen = amount_fen
     reg.deposit_held_at = now
-    if (auction.end_at is not None and now >= auction.end_at) or auction.state not in (
-        S.SCHEDULED,
-        *OPEN_STATES,
+    if (auction.end_at is not None and now >= auction.end_at) or not (
+        _scheduled(auction) or _bidding_open(auction)
     ):
         # Too late to bid (AUC-17: any time before bidding ends): send it straight back.
         reg.status = Registration.Status.RELEASED
