@@ -24,8 +24,7 @@ claim and comes after every ranked creditor.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import transaction
@@ -47,7 +46,6 @@ from core.audit import audit_record, audit_verify
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.models import AuditEntry, Role
 
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
 RULES = ["AUC-36", "APR-03"]
 #: Orders an ordinary (unranked) claim after every ranked one.
 UNRANKED = 10**9
@@ -276,16 +274,13 @@ def _frozen_entry(application: InLieuApplication) -> dict[str, Any]:
     }
 
 
-def _normalise(entries) -> list[dict[str, Any]]:
-    return sorted(
-        ({"id": int(e["id"]), "name": e["name"], "priority": e.get("priority")} for e in entries),
-        key=lambda e: e["id"],
-    )
+def _normalise(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return algo.normalise_list(entries, algo.IN_LIEU_DRAW)
 
 
-def list_hash(entries) -> str:
+def list_hash(entries: Iterable[Mapping[str, Any]]) -> str:
     """sha256 of the canonical JSON of the frozen list (sorted by party id)."""
-    return algo.sha256_hex(algo.canonical_json(_normalise(entries)))
+    return algo.list_hash(entries, algo.IN_LIEU_DRAW)
 
 
 def draw_context(auction_id: int) -> str:
@@ -433,7 +428,7 @@ def in_lieu_draw_commit(
         raise DomainError("commit_deadline_passed", gettext("承诺截止时间已过"), rule="APR-03")
     label = _participant_label(draw, participant_ref, actor)
     commitment = (commitment or "").strip().lower()
-    if not HEX64.match(commitment):
+    if not algo.is_commitment(commitment):
         raise DomainError(
             "invalid_commitment", gettext("承诺值应为64位十六进制的 SHA-256 值"), rule="APR-03"
         )
@@ -479,7 +474,7 @@ def in_lieu_draw_reveal(
     if c.revealed_at:
         raise DomainError("already_revealed", gettext("已揭示"), rule="APR-03")
     secret = (secret or "").strip()
-    if not (algo.SECRET_MIN_LENGTH <= len(secret) <= algo.SECRET_MAX_LENGTH):
+    if not algo.is_secret(secret):
         raise DomainError(
             "invalid_secret",
             gettext("随机串长度应为 %(min)s–%(max)s 个字符")
@@ -503,17 +498,6 @@ def in_lieu_draw_reveal(
     return c
 
 
-def _reveals(commitments) -> list[list[str]]:
-    return algo.valid_reveals(
-        {
-            "participant_ref": c["participant_ref"],
-            "commitment": c["commitment"],
-            "secret": c.get("secret") or "",
-        }
-        for c in commitments
-    )
-
-
 @transaction.atomic
 def in_lieu_draw_run(*, draw_id: int, actor: Any) -> InLieuDraw:
     """At the announced time: seed = the algorithm's seed over the list, the valid reveals and
@@ -534,14 +518,18 @@ def in_lieu_draw_run(*, draw_id: int, actor: Any) -> InLieuDraw:
         raise DomainError(
             "court_reveal_required", gettext("法院须先提交并揭示随机串"), rule="APR-03"
         )
-    reveals = _reveals(
-        {"participant_ref": c.participant_ref, "commitment": c.commitment, "secret": c.secret}
-        for c in commitments
+    outcome = algo.draw(
+        draw_id=draw.pk,
+        list_hash_hex=draw.list_hash,
+        commitments=[
+            {"participant_ref": c.participant_ref, "commitment": c.commitment, "secret": c.secret}
+            for c in commitments
+        ],
+        public_value=draw.context,
+        ids=[e["id"] for e in draw.frozen_list],
+        kind=algo.IN_LIEU_DRAW,
     )
-    seed = algo.seed_of(
-        draw_id=draw.pk, list_hash_hex=draw.list_hash, reveals=reveals, public_value=draw.context
-    )
-    order = algo.ordering(seed, [e["id"] for e in draw.frozen_list])
+    reveals, seed, order = outcome.reveals, outcome.seed, outcome.result
     draw.seed, draw.result, draw.winner_id = seed, order, order[0]
     draw.drawn_at, draw.operator, draw.status = now, actor, InLieuDraw.Status.DONE
     draw.save(update_fields=["seed", "result", "winner", "drawn_at", "operator", "status"])
@@ -610,33 +598,28 @@ def in_lieu_draw_record(draw: InLieuDraw, *, include_secrets: bool = True) -> di
 
 
 def in_lieu_draw_recompute(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Re-run a draw from its record alone; report every disagreement found."""
-    problems: list[str] = []
-    if record.get("algorithm_version") != algo.ALGORITHM_VERSION:
-        problems.append(gettext("算法版本不符"))
-    entries = _normalise(record.get("frozen_list") or [])
-    lh = list_hash(entries)
-    if lh != record.get("list_hash"):
-        problems.append(gettext("冻结名单的哈希与记录不符"))
-    commitments = record.get("commitments") or []
-    for c in commitments:
-        if c.get("secret") and algo.commitment_of(c["secret"]) != c.get("commitment"):
-            problems.append(
-                gettext("%(who)s 的揭示值与其承诺不符") % {"who": c.get("participant_label")}
-            )
-    reveals = _reveals(commitments)
-    seed = algo.seed_of(
-        draw_id=int(record["draw_id"]),
-        list_hash_hex=lh,
-        reveals=reveals,
-        public_value=record.get("context") or "",
-    )
-    if seed != record.get("seed"):
-        problems.append(gettext("由记录重新计算的种子与记录不符"))
-    order = algo.ordering(seed, [e["id"] for e in entries])
-    if order != list(record.get("result") or []):
-        problems.append(gettext("由记录重新计算的顺序与公布结果不符"))
-    return {"ok": not problems, "problems": problems, "seed": seed, "order": order, "list_hash": lh}
+    """Re-run a draw from its record alone (``appraisers.draw_algorithm.check``, the one
+    implementation of the draw); report every disagreement found, in the reader's language."""
+    out = algo.check(record, algo.IN_LIEU_DRAW)
+    messages = {
+        "algorithm_version": gettext("算法版本不符"),
+        "list_hash": gettext("冻结名单的哈希与记录不符"),
+        "seed": gettext("由记录重新计算的种子与记录不符"),
+        "result": gettext("由记录重新计算的顺序与公布结果不符"),
+    }
+    problems = [
+        gettext("%(who)s 的揭示值与其承诺不符") % {"who": p.label}
+        if p.code == "reveal_mismatch"
+        else messages[p.code]
+        for p in out.problems
+    ]
+    return {
+        "ok": not problems,
+        "problems": problems,
+        "seed": out.seed,
+        "order": out.result,
+        "list_hash": out.list_hash,
+    }
 
 
 def in_lieu_draw_verify(draw: InLieuDraw) -> dict[str, Any]:
@@ -666,7 +649,7 @@ def in_lieu_draw_verify(draw: InLieuDraw) -> dict[str, Any]:
             problems.append(gettext("冻结名单与审计记录不符"))
         if done.after.get("seed") != record["seed"] or done.after.get("result") != record["result"]:
             problems.append(gettext("种子或结果与审计记录不符"))
-        if done.after.get("reveals") != _reveals(record["commitments"]):
+        if done.after.get("reveals") != algo.valid_reveals(record["commitments"]):
             problems.append(gettext("揭示值与审计记录不符"))
     audited = {
         e.after.get("participant"): e.after.get("commitment")
