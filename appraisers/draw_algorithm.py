@@ -128,7 +128,7 @@ def seed_of(
         "draw": int(draw_id),
         "list_hash": list_hash_hex,
         "public_value": public_value or "",
-        "reveals": [list(r) for r in sorted(reveals)],
+        "reveals": sorted(list(r) for r in reveals),
     }
     return sha256_hex(canonical_json(material))
 

@@ -38,6 +38,13 @@ from core.models import AuditEntry
 _sql_cache: dict[tuple[type[models.Model], tuple[str, ...], str], tuple[str, str, list[Any]]] = {}
 
 
+def _pk_column(model: type[models.Model]) -> str:
+    pk = model._meta.pk
+    if pk is None:  # every concrete model has one
+        raise TypeError(f"{model.__name__} has no primary key")
+    return str(pk.column)
+
+
 def _insert_sql(
     objs: Sequence[models.Model], connection: BaseDatabaseWrapper
 ) -> tuple[str, list[Any]]:
@@ -56,7 +63,7 @@ def _insert_sql(
     params: list[Any] = []
     for obj in objs:  # each value as the ORM's insert prepares it
         params += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    pk = connection.ops.quote_name(model._meta.pk.column)
+    pk = connection.ops.quote_name(_pk_column(model))
     return f"{head}{', '.join([row] * len(objs))} RETURNING {pk}", params
 
 
@@ -70,10 +77,11 @@ def _update_sql(
     key = (model, tuple(field_names), connection.alias)
     cached = _sql_cache.get(key)
     if cached is None:
-        fields = [model._meta.get_field(name) for name in field_names]
+        by_name = {f.name: f for f in model._meta.concrete_fields}
+        fields = [by_name[name] for name in field_names]
         qn = connection.ops.quote_name
         sets = ", ".join(f"{qn(f.column)} = %s" for f in fields)
-        sql = f"UPDATE {qn(model._meta.db_table)} SET {sets} WHERE {qn(model._meta.pk.column)} = %s"
+        sql = f"UPDATE {qn(model._meta.db_table)} SET {sets} WHERE {qn(_pk_column(model))} = %s"
         cached = _sql_cache[key] = (sql, "", fields)
     sql, _, fields = cached
     params = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]

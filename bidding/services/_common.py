@@ -16,21 +16,26 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django_fsm import FSMField, TransitionNotAllowed, can_proceed
 
 from bidding import locks
 from bidding.events import AuctionStateChanged
 from bidding.models import Auction, AuctionState, Registration
+from core import calendar
 from core.audit import audit_append, audit_entry_next, audit_record, audit_stream_head
-from core.errors import Conflict, DomainError, PermissionDenied
+from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish_on_commit
-from core.models import AuditEntry, Role
+from core.models import AuditEntry, Role, User
 from core.rulesettings import SPECS, get_setting, settings_snapshot
 from core.types import Actor
+
+if TYPE_CHECKING:
+    from cases.models import Case, Lot, Party
 
 log = logging.getLogger("gavel.bidding")
 
@@ -45,6 +50,9 @@ STAFF_ACTORS = frozenset({Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD})
 IDENTITY_READERS = frozenset({Role.JUDGE, Role.OFFICER})
 #: A buyer (or a creditor taking the lot in lieu, AUC-36) owes or has paid the price.
 BOUGHT_STATES = (S.SOLD, S.IN_LIEU)
+
+#: Who calls a bidder's service: a signed-in person, or an anonymous visitor (refused).
+Caller: TypeAlias = User | AnonymousUser
 
 
 # ---- the state machine (AUC-03) ---------------------------------------------------------------
@@ -199,14 +207,11 @@ def _snapshot_for(auction: Auction) -> dict[str, Any]:
     return snap
 
 
+# ---- bidder codes and bidding passwords (AUC-17) ---------------------------------------------
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
 PASSWORD_ITERATIONS = 120_000
-
 _pw_key = secrets.token_bytes(32)
-
 _pw_ok: dict[tuple[int, str], bytes] = {}
-
 _pw_by_reg: dict[int, bytes] = {}
 
 
@@ -239,9 +244,8 @@ def _issue_code(reg: Registration, *, now: dt.datetime) -> str:
 
 
 def _hash_password(password: str) -> str:
-    return PBKDF2PasswordHasher().encode(
-        password, PBKDF2PasswordHasher().salt(), PASSWORD_ITERATIONS
-    )
+    hasher = PBKDF2PasswordHasher()
+    return str(hasher.encode(password, hasher.salt(), PASSWORD_ITERATIONS))
 
 
 def _password_ok(reg: Registration, password: str | None) -> bool:
@@ -280,13 +284,15 @@ def _refuse(code: str, message: str, rule: str | None = None, **data: Any) -> Do
     return DomainError(code, message, rule=rule, **data)
 
 
-def _outstanding_claim_fen(party) -> int:
+def _outstanding_claim_fen(party: Party) -> int:
     """What the case still owes this creditor (AUC-18): its claim less what was paid out."""
     claim = party.claim_fen if party.claim_fen is not None else party.case.claim_fen
     return max(0, int(claim or 0))
 
 
-def _notify_agent(reg: Registration, auction: Auction, *, subject: str, body: str, key: str):
+def _notify_agent(
+    reg: Registration, auction: Auction, *, subject: str, body: str, key: str
+) -> None:
     """Tell the named agent (AUC-14). A bidding topic: the operators' message pages hide its
     recipient and text (REC-05); it names neither the registrant nor any code."""
     from core.notifications import notify
@@ -303,21 +309,55 @@ def _notify_agent(reg: Registration, auction: Auction, *, subject: str, body: st
 
 
 def _lot_purchase_restricted(auction: Auction) -> bool:
-    return auction.lot.assets.filter(purchase_restricted=True).exists()
+    """A house under purchase restrictions is among the lot's assets (AUC-13)."""
+    lot = auction.lot
+    return lot is not None and lot.assets.filter(purchase_restricted=True).exists()
 
 
 def _lot_asset_ids(auction: Auction) -> list[int]:
-    if auction.lot_id is None:
+    lot = auction.lot
+    if lot is None:
         return []
-    return list(auction.lot.assets.order_by("pk").values_list("pk", flat=True))
+    return list(lot.assets.order_by("pk").values_list("pk", flat=True))
 
 
-def _parties_users(auction: Auction) -> list[Any]:
+def _case_of(auction: Auction) -> Case:
+    """The case of a court auction (a practice auction has none and never asks)."""
+    if auction.case is None:
+        raise NotFound("case_not_found", "案件不存在")
+    return auction.case
+
+
+def _lot_of(auction: Auction) -> Lot:
+    """The lot of a court auction (a practice auction has none and never asks)."""
+    if auction.lot is None:
+        raise NotFound("lot_not_found", "拍品不存在")
+    return auction.lot
+
+
+def _case_id(auction: Auction) -> int:
+    """The case id of a court auction (a practice auction has none and never asks)."""
+    if auction.case_id is None:
+        raise NotFound("case_not_found", "案件不存在")
+    return auction.case_id
+
+
+def _cst(value: dt.datetime | None, fmt: str) -> str:
+    """A time as Beijing time in ``fmt`` for a notice ("" when there is none)."""
+    return "" if value is None else value.astimezone(calendar.CST).strftime(fmt)
+
+
+def _case_judge(auction: Auction) -> User | None:
+    """The case's judge, who owns the auction's deadlines (none for a practice auction)."""
+    return auction.case.judge if auction.case is not None else None
+
+
+def _parties_users(auction: Auction) -> list[User]:
     if not auction.case_id:
         return []
     from cases.models import Party
 
-    users = []
+    users: list[User] = []
     for p in Party.objects.filter(
         case_id=auction.case_id, role__in=["creditor", "debtor"]
     ).select_related("user"):
@@ -327,14 +367,14 @@ def _parties_users(auction: Auction) -> list[Any]:
 
 
 def _notify_many(
-    users: list[Any],
+    users: list[User],
     *,
     topic: str,
     subject: str,
     body: str,
     key: str,
     link: str = "",
-    court: Any = None,
+    court: int | None = None,
 ) -> None:
     from core.notifications import notify
 
@@ -355,18 +395,29 @@ def _auction_link(auction: Auction) -> str:
     return f"/bidding/auctions/{auction.pk}/"
 
 
-def _require_staff(actor: Any, auction: Auction) -> None:
-    """Court actions: judges, officers and bureau heads of the auction's own court."""
+def _is_court_staff(
+    actor: Actor | AnonymousUser, court_id: int | None, roles: frozenset[str] = STAFF_ACTORS
+) -> bool:
+    """A judge, officer or bureau head (or one of ``roles``) of this court."""
+    return bool(
+        actor is not None
+        and actor.is_authenticated
+        and actor.role in roles
+        and court_id is not None
+        and actor.court_id == court_id
+    )
+
+
+def _require_staff(actor: Actor | AnonymousUser, auction: Auction) -> User:
+    """Court actions: judges, officers and bureau heads of the auction's own court; on a
+    practice auction, its owner. Returns the person, who is then recorded as the decider."""
     if auction.is_practice:
-        if getattr(actor, "pk", None) != auction.practice_owner_id:
+        if actor is None or not actor.is_authenticated or actor.pk != auction.practice_owner_id:
             raise PermissionDenied("forbidden", "无权执行此操作")
-        return
-    if not (
-        getattr(actor, "is_authenticated", False)
-        and actor.role in STAFF_ACTORS
-        and actor.court_id == auction.court_id
-    ):
+        return actor
+    if actor is None or not actor.is_authenticated or not _is_court_staff(actor, auction.court_id):
         raise PermissionDenied("forbidden", "仅本院法官、执行员可执行此操作")
+    return actor
 
 
 def _notice_subject(auction: Auction) -> str:
@@ -379,10 +430,8 @@ def _titled(auction: Auction) -> str:
     return auction.title if auction.title.endswith(label) else f"{auction.title}{label}"
 
 
-def _require_court_staff(actor: Any, court_id: int) -> None:
-    if not (
-        getattr(actor, "is_authenticated", False)
-        and actor.role in STAFF_ACTORS
-        and actor.court_id == court_id
-    ):
+def _require_court_staff(actor: Actor | AnonymousUser, court_id: int) -> User:
+    """A judge, officer or bureau head of this court (returned, to be recorded as the decider)."""
+    if actor is None or not actor.is_authenticated or not _is_court_staff(actor, court_id):
         raise PermissionDenied("forbidden", "仅本院法官、执行员可执行此操作")
+    return actor

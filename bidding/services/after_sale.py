@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django_fsm import can_proceed
@@ -14,6 +13,8 @@ from bidding.services._common import (
     BOUGHT_STATES,
     _auction_link,
     _case_audit,
+    _case_judge,
+    _cst,
     _lot_purchase_restricted,
     _notify_many,
     _parties_users,
@@ -27,6 +28,7 @@ from bidding.services._common import (
 from bidding.services.drafts import _draft_following
 from core import calendar, clock
 from core.errors import Conflict
+from core.types import Actor
 
 
 @transaction.atomic
@@ -52,7 +54,7 @@ def auction_balance_paid(*, auction_id: int, amount_fen: int | None = None) -> A
         started_at=now,
         period=days,
         court=auction.court_id,
-        owner=auction.case.judge if auction.case_id else None,
+        owner=_case_judge(auction),
         owner_role="judge",
     )
     _stream_append(
@@ -77,7 +79,7 @@ def auction_balance_paid(*, auction_id: int, amount_fen: int | None = None) -> A
 def auction_ruling_served(
     *,
     auction_id: int,
-    actor: Any,
+    actor: Actor,
     document: str,
     served_at: dt.datetime | None = None,
     eligibility_proof: str = "",
@@ -86,7 +88,7 @@ def auction_ruling_served(
     from core.deadlines import deadline_close, deadline_open
 
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
     if auction.state not in BOUGHT_STATES or result.balance_paid_at is None:
         raise _refuse("balance_not_paid", "买受人付清全部价款后方可送达成交裁定", "AUC-32")
@@ -141,13 +143,13 @@ def auction_ruling_served(
         rules=["AUC-32"],
         after={"document": result.ruling_document, "handover_due_at": result.handover_due_at},
     )
-    if result.winner_id:
+    if result.winner is not None:
         _notify_many(
             [result.winner.user],
             topic="auction.ruling",
             subject="【成交裁定已送达】",
             body=f"{auction.title} 的拍卖成交裁定（{result.ruling_document}）已送达，标的物所有权自送达时起转移。"
-            f"法院将于 {result.handover_due_at.astimezone(calendar.CST):%Y-%m-%d} 前移交标的物。",
+            f"法院将于 {_cst(result.handover_due_at, '%Y-%m-%d')} 前移交标的物。",
             key=f"auction:{auction.pk}:ruling",
             link=_auction_link(auction),
             court=auction.court_id,
@@ -159,7 +161,7 @@ def auction_ruling_served(
 def auction_handover_update(
     *,
     auction_id: int,
-    actor: Any,
+    actor: Actor,
     state: str,
     note: str = "",
     vehicle_violations_cleared: bool | None = None,
@@ -168,7 +170,7 @@ def auction_handover_update(
     from core.deadlines import deadline_close
 
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
     if result.ruling_served_at is None:
         raise _refuse("ruling_not_served", "成交裁定送达后方可办理移交", "AUC-32")
@@ -186,7 +188,7 @@ def auction_handover_update(
     }
     if vehicle_violations_cleared is not None:
         result.vehicle_violations_cleared = vehicle_violations_cleared
-    has_vehicle = auction.lot_id and auction.lot.assets.filter(kind="vehicle").exists()
+    has_vehicle = auction.lot is not None and auction.lot.assets.filter(kind="vehicle").exists()
     if (
         state == AuctionResult.Handover.COMPLETED
         and has_vehicle
@@ -249,6 +251,8 @@ def auction_default(*, auction_id: int) -> Auction | None:
     now = clock.now()
     old = auction.state
     auction.default()
+    if result.winner_id is None:  # never: a sale has a buyer (AUC-28)
+        raise RuntimeError(f"auction {auction.pk}: sold without a buyer")
     winner = Registration.objects.select_related("identity").get(pk=result.winner_id)
     Registration.objects.filter(pk=winner.pk).update(status=Registration.Status.FORFEITED)
     identities = [winner.identity] if winner.identity else []
@@ -267,7 +271,7 @@ def auction_default(*, auction_id: int) -> Auction | None:
         ):
             # AUC-37: a 变卖 buyer prepaid the full price; only the announced deposit (that of
             # the second auction it follows) is forfeited, the rest goes back.
-            forfeit_fen = auction.previous.deposit_fen if auction.previous_id else None
+            forfeit_fen = auction.previous.deposit_fen if auction.previous is not None else None
         deposit_forfeit(
             ref=winner.money_ref,
             sale_ref=auction.sale_ref,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -10,6 +10,7 @@ from bidding import locks
 from bidding.models import PriorityHolder, Registration
 from bidding.services._common import (
     IDENTITY_READERS,
+    Caller,
     _issue_code,
     _notify_agent,
     _refuse,
@@ -19,10 +20,14 @@ from bidding.services._common import (
 )
 from core import clock
 from core.errors import Conflict, PermissionDenied
+from core.types import Actor
+
+if TYPE_CHECKING:
+    from cases.models import Identity
 
 
 def registration_identity_reveal(
-    *, registration_id: int, user: Any, purpose: str
+    *, registration_id: int, user: Caller, purpose: str
 ) -> dict[str, str]:
     """Identity data of one registration for an agent or priority check (REC-05: logged read).
 
@@ -38,7 +43,7 @@ def registration_identity_reveal(
     subject = f"{reg.auction.ref}/registration:{reg.pk}"
     out: dict[str, str] = {}
 
-    def show(label: str, ident) -> None:
+    def show(label: str, ident: Identity | None) -> None:
         if ident is None:
             return
         out[f"{label}姓名"] = reveal(
@@ -66,11 +71,11 @@ def registration_identity_reveal(
 
 
 @transaction.atomic
-def registration_confirm_agent(*, registration_id: int, actor: Any) -> Registration:
+def registration_confirm_agent(*, registration_id: int, actor: Actor) -> Registration:
     """AUC-14: the court confirms an agent, before bidding opens."""
     reg0 = Registration.objects.get(pk=registration_id)
     auction = locks.auction_for_update(reg0.auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     reg = Registration.objects.select_for_update().get(pk=registration_id)
     if not reg.agent_user_id:
         raise _refuse("no_agent", "该报名未委托代理人", "AUC-14")
@@ -100,13 +105,13 @@ def registration_confirm_agent(*, registration_id: int, actor: Any) -> Registrat
 
 @transaction.atomic
 def registration_confirm_priority(
-    *, registration_id: int, actor: Any, holder_id: int
+    *, registration_id: int, actor: Actor, holder_id: int
 ) -> Registration:
     """AUC-19: the court confirms a registrant as a known priority purchaser with its rank;
     the registrant then bids with a priority code of that rank."""
     reg0 = Registration.objects.get(pk=registration_id)
     auction = locks.auction_for_update(reg0.auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     reg = Registration.objects.select_for_update().get(pk=registration_id)
     holder = PriorityHolder.objects.filter(pk=holder_id, auction_id=auction.pk).first()
     if holder is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Any
+from typing import TypeAlias
 
 from django.db import transaction
 from django.db.models import Q
@@ -16,6 +16,7 @@ from bidding.events import BidAccepted
 from bidding.models import Auction, Bid, Registration
 from bidding.services._common import (
     EXTENSION,
+    Caller,
     _bidding_open,
     _deferred_entries,
     _password_known,
@@ -33,6 +34,9 @@ from core import calendar, clock
 from core.audit import GENESIS, StreamMoved
 from core.errors import DomainError, NotFound
 from core.events import publish_on_commit
+
+#: An accepted bid: the row, the registration that led before it, whether it extended the end.
+Accepted: TypeAlias = tuple[Bid, int | None, bool]
 
 LIVE_FIELDS = [
     "state",
@@ -107,7 +111,8 @@ def _check_amount(auction: Auction, reg: Registration, amount_fen: int) -> None:
     if amount_fen == price:
         if reg.is_priority and auction.leader_id != reg.pk:
             leader_rank = auction.leader_priority_rank
-            if leader_rank is None or reg.priority_rank < leader_rank:
+            rank = reg.priority_rank
+            if leader_rank is None or (rank is not None and rank < leader_rank):
                 return  # AUC-26: a priority purchaser takes the lead with an equal bid
             raise _refuse(
                 "equal_bid_not_allowed", "同一顺序的优先购买权人已先出此价，须加价竞买", "AUC-26"
@@ -129,15 +134,15 @@ def _apply_bid(
     *,
     client_id: str | None,
     is_proxy: bool,
-) -> tuple[Bid, int | None, bool]:
+) -> Accepted:
     """Write one accepted bid onto the locked auction (checks already passed)."""
     # AUC-23 / AUC-37: 变卖's first bid starts the countdown; then end = max(end, t + 5 min).
     extended = False
     if auction.round == Auction.Round.SALE and auction.sale_countdown_started_at is None:
         auction.sale_countdown_started_at = now
         auction.end_at = calendar.elapsed(now, hours=int(setting(auction, "sale_countdown_hours")))
-    new_end = max(auction.end_at, now + EXTENSION)
-    if new_end > auction.end_at:
+    new_end = now + EXTENSION
+    if auction.end_at is None or new_end > auction.end_at:
         auction.end_at = new_end
         auction.extension_count += 1
         auction.extend()
@@ -198,8 +203,8 @@ def _apply_bid(
     return bid, previous_leader, extended
 
 
-def _registration_for_bid(auction_id: int, user: Any) -> Registration:
-    if not getattr(user, "is_authenticated", False):
+def _registration_for_bid(auction_id: int, user: Caller) -> Registration:
+    if not user.is_authenticated:
         raise _refuse("not_registered", "请先登录并报名", "AUC-17")
     reg = (
         Registration.objects.filter(auction_id=auction_id)
@@ -225,7 +230,8 @@ def _check_open(auction: Auction, now: dt.datetime) -> str:
                 "auction_not_open", "本场拍卖当前不在竞价期", "AUC-03", state=auction.state
             )
         raise _refuse("auction_ended", "本场拍卖竞价已结束", "AUC-24", state=auction.state)
-    if now >= auction.end_at:  # AUC-24: accept only if t < end (the close may not have run yet)
+    # AUC-24: accept only if t < end (the close may not have run yet).
+    if auction.end_at is None or now >= auction.end_at:
         raise _refuse("auction_ended", "本场拍卖竞价已结束", "AUC-24")
     return old
 
@@ -254,7 +260,7 @@ def _check_bidder(auction: Auction, reg: Registration, acting_user_id: int | Non
 def bid_place(
     *,
     auction_id: int,
-    user: Any,
+    user: Caller,
     amount_fen: int,
     password: str | None = None,
     client_id: str | None = None,
@@ -293,7 +299,7 @@ def bid_place(
 def _bid_place_locked(
     auction_id: int,
     registration_id: int,
-    user: Any,
+    user: Caller,
     amount_fen: int,
     password: str | None,
     client_id: str | None,
@@ -323,7 +329,7 @@ def _bid_place_locked(
     return bid
 
 
-def _bids_commit(auction: Auction, accepted: list, old_state: str) -> None:
+def _bids_commit(auction: Auction, accepted: list[Accepted], old_state: str) -> None:
     """Write the accepted bids, their audit entries and the auction's live fields (one
     statement on PostgreSQL, ``bidding.bidwrite``), announce each bid after commit, record the
     state change (shared by ordinary and proxy bids)."""
@@ -333,7 +339,10 @@ def _bids_commit(auction: Auction, accepted: list, old_state: str) -> None:
         bids=[b for b, _, _ in accepted],
         entries=_deferred_entries(auction),
     )
+    end_at = auction.end_at
     for b, prev_leader, ext in accepted:
+        if end_at is None:  # never: a bid sets or keeps the end (AUC-23)
+            raise RuntimeError(f"auction {auction.pk}: an accepted bid and no end")
         publish_on_commit(
             BidAccepted(
                 auction_id=auction.pk,
@@ -342,7 +351,7 @@ def _bids_commit(auction: Auction, accepted: list, old_state: str) -> None:
                 bidder_code=b.bidder_code,
                 previous_leader_registration_id=prev_leader,
                 at=b.at,
-                end_at=auction.end_at,
+                end_at=end_at,
                 extended=ext,
                 extension_count=auction.extension_count,
                 priority_rank=b.priority_rank,
@@ -361,7 +370,7 @@ def _grid_top(auction: Auction, max_fen: int) -> int:
     return start + ((max_fen - start) // inc) * inc
 
 
-def _proxy_resolve(auction: Auction, now: dt.datetime) -> list[tuple[Bid, int | None, bool]]:
+def _proxy_resolve(auction: Auction, now: dt.datetime) -> list[Accepted]:
     """Bid for proxies, as ordinary bids, until no proxy can or needs to bid (AUC-27).
 
     The winner is the proxy with the highest maximum (of equal maxima, the earlier: a later
@@ -370,7 +379,7 @@ def _proxy_resolve(auction: Auction, now: dt.datetime) -> list[tuple[Bid, int | 
     price is one increment above the runner-up's cap (or the winner's maximum), as on eBay.
     Every bid passes the same checks as a bid placed by hand.
     """
-    out: list[tuple[Bid, int | None, bool]] = []
+    out: list[Accepted] = []
     proxies = list(
         Registration.objects.filter(
             auction_id=auction.pk,
@@ -381,9 +390,11 @@ def _proxy_resolve(auction: Auction, now: dt.datetime) -> list[tuple[Bid, int | 
     )
     if not proxies:
         return out
-    tops = {r.pk: _grid_top(auction, r.proxy_max_fen) for r in proxies}
+    tops = {
+        r.pk: _grid_top(auction, r.proxy_max_fen) for r in proxies if r.proxy_max_fen is not None
+    }
     winner = min(proxies, key=lambda r: (-tops[r.pk], r.proxy_set_at, r.pk))
-    caps = {}
+    caps: dict[int, int] = {}
     for r in proxies:
         earlier_equal = any(
             q is not r
@@ -414,7 +425,7 @@ def _proxy_resolve(auction: Auction, now: dt.datetime) -> list[tuple[Bid, int | 
 
 @transaction.atomic
 def proxy_bid_set(
-    *, auction_id: int, user: Any, max_fen: int, password: str | None = None
+    *, auction_id: int, user: Caller, max_fen: int, password: str | None = None
 ) -> Registration:
     """Set a hidden maximum (AUC-27); the engine then bids the minimum needed for it."""
     reg = _registration_for_bid(auction_id, user)

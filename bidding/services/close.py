@@ -14,6 +14,9 @@ from bidding.models import Auction, AuctionResult, Registration
 from bidding.services._common import (
     _auction_link,
     _case_audit,
+    _case_id,
+    _case_judge,
+    _cst,
     _lot_asset_ids,
     _notify_many,
     _parties_users,
@@ -115,7 +118,9 @@ def _confirmation_text(auction: Auction, reg: Registration, buyer: str, now: dt.
     lines = [
         "网络竞价成交确认书",
         f"拍卖标的：{auction.title}",
-        f"案号：{auction.case.number}" if auction.case_id else "模拟拍（练习，不产生法律效力）",
+        f"案号：{auction.case.number}"
+        if auction.case is not None
+        else "模拟拍（练习，不产生法律效力）",
         f"竞价结束时间：{local}（北京时间）",
         f"买受人：{buyer}",
         f"竞买号：{reg.bidder_code}",
@@ -255,7 +260,7 @@ def auction_close_followup(*, auction_id: int) -> AuctionResult:
         refs = [r.money_ref for r in losers]
         if refs:
             money.deposit_release_schedule(
-                case_id=auction.case_id,
+                case_id=_case_id(auction),
                 refs=refs,
                 closed_at=result.closed_at,
                 hours=hours,
@@ -269,21 +274,22 @@ def auction_close_followup(*, auction_id: int) -> AuctionResult:
             )
         asset_ids = _lot_asset_ids(auction)
         if result.outcome == AuctionResult.Outcome.SOLD:
-            winner = result.winner
+            winner, price = _sale_of(result)
             money.deposit_apply(
                 ref=winner.money_ref,
                 sale_ref=auction.sale_ref,
                 idempotency_key=f"{winner.money_ref}/apply",
             )
-            due = calendar.within_days(
-                result.closed_at, int(auction.balance_period_days), court=auction.court_id
-            )
+            days = auction.balance_period_days
+            if days is None:  # never: publication requires it (AUC-31)
+                raise RuntimeError(f"auction {auction.pk}: sold without a balance period")
+            due = calendar.within_days(result.closed_at, int(days), court=auction.court_id)
             money.balance_due(
-                case_id=auction.case_id,
+                case_id=_case_id(auction),
                 sale_ref=auction.sale_ref,
                 payer_ref=f"user:{winner.user_id}",
                 payer_name=winner.identity.name if winner.identity else str(winner.user),
-                price_fen=result.price_fen,
+                price_fen=price,
                 deposit_applied_fen=int(winner.deposit_held_fen or 0),
                 due_at=due,
                 idempotency_key=f"{auction.sale_ref}/balance",
@@ -291,7 +297,7 @@ def auction_close_followup(*, auction_id: int) -> AuctionResult:
             result.balance_due_at = due
             from pricing.services import reference_price_record_sale
 
-            for asset_id, share in _apportion(auction, result.price_fen).items():
+            for asset_id, share in _apportion(auction, price).items():
                 reference_price_record_sale(
                     asset_id=asset_id, auction_ref=auction.ref, outcome="sold", sale_price_fen=share
                 )
@@ -327,7 +333,7 @@ def _open_unsold_deadlines(auction: Auction, result: AuctionResult) -> None:
             started_at=result.closed_at,
             period=int(setting(auction, "reauction_days_after_unsold")),
             court=auction.court_id,
-            owner=auction.case.judge if auction.case_id else None,
+            owner=_case_judge(auction),
             owner_role="judge",
         )
     elif auction.round == Auction.Round.SECOND:
@@ -339,9 +345,16 @@ def _open_unsold_deadlines(auction: Auction, result: AuctionResult) -> None:
             started_at=result.closed_at,
             period=int(setting(auction, "sale_announce_days")),
             court=auction.court_id,
-            owner=auction.case.judge if auction.case_id else None,
+            owner=_case_judge(auction),
             owner_role="judge",
         )
+
+
+def _sale_of(result: AuctionResult) -> tuple[Registration, int]:
+    """The buyer and the price of a sold auction (the close records both, AUC-28/29)."""
+    if result.winner is None or result.price_fen is None:
+        raise RuntimeError(f"auction {result.auction_id}: sold without a buyer or a price")
+    return result.winner, result.price_fen
 
 
 def _notify_close(auction: Auction, result: AuctionResult, losers: list[Registration]) -> None:
@@ -349,7 +362,8 @@ def _notify_close(auction: Auction, result: AuctionResult, losers: list[Registra
 
     link = _auction_link(auction)
     if result.outcome == AuctionResult.Outcome.SOLD:
-        body = f"{auction.title} 已于竞价结束时成交，成交价 {yuan(result.price_fen)} 元，成交确认书已公示。"
+        winner, price = _sale_of(result)
+        body = f"{auction.title} 已于竞价结束时成交，成交价 {yuan(price)} 元，成交确认书已公示。"
         _notify_many(
             _parties_users(auction),
             topic="auction.result",
@@ -359,13 +373,12 @@ def _notify_close(auction: Auction, result: AuctionResult, losers: list[Registra
             link=link,
             court=auction.court_id,
         )
-        winner = result.winner
         _notify_many(
             [winner.user],
             topic="auction.won",
             subject="【竞价成功】请按期支付尾款",
-            body=f"您以竞买号 {winner.bidder_code} 竞得 {auction.title}，成交价 {yuan(result.price_fen)} 元。"
-            f"请于 {result.balance_due_at.astimezone(calendar.CST):%Y-%m-%d} 前付清尾款；逾期保证金不予退还（AUC-33）。",
+            body=f"您以竞买号 {winner.bidder_code} 竞得 {auction.title}，成交价 {yuan(price)} 元。"
+            f"请于 {_cst(result.balance_due_at, '%Y-%m-%d')} 前付清尾款；逾期保证金不予退还（AUC-33）。",
             key=f"auction:{auction.pk}:won",
             link=link,
             court=auction.court_id,

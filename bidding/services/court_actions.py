@@ -15,6 +15,8 @@ from bidding.services._common import (
     S,
     _auction_link,
     _case_audit,
+    _case_id,
+    _case_judge,
     _fire,
     _lot_asset_ids,
     _lot_purchase_restricted,
@@ -33,6 +35,8 @@ from bidding.services._common import (
 from bidding.services.drafts import _draft_following
 from core import calendar, clock
 from core.errors import Conflict
+from core.models import User
+from core.types import Actor
 
 WITHDRAW_GROUNDS = {
     "title_set_aside": "执行依据被撤销",
@@ -67,7 +71,7 @@ def _court_action(
     auction: Auction,
     *,
     kind: str,
-    actor: Any,
+    actor: User,
     reason: str,
     ground: str = "",
     document: str = "",
@@ -152,7 +156,7 @@ def _release_all(
         from settlement import services as money
 
         money.deposit_release_schedule(
-            case_id=auction.case_id,
+            case_id=_case_id(auction),
             refs=[r.money_ref for r in regs],
             closed_at=clock.now(),
             hours=hours,
@@ -192,11 +196,16 @@ def _notify_action(auction: Auction, subject: str, body: str, key: str) -> None:
 
 @transaction.atomic
 def auction_suspend(
-    *, auction_id: int, actor: Any, reason: str, ground: str = "court_decision", document: str = ""
+    *,
+    auction_id: int,
+    actor: Actor,
+    reason: str,
+    ground: str = "court_decision",
+    document: str = "",
 ) -> CourtAction:
     """暂缓 (AUC-40): bidding stops, deposits stay held; the reason is published."""
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     if ground not in SUSPEND_GROUNDS:
         raise _refuse("invalid_ground", "暂缓事由无效", "AUC-40")
     old = auction.state
@@ -220,11 +229,16 @@ def auction_suspend(
 
 @transaction.atomic
 def auction_halt(
-    *, auction_id: int, actor: Any, reason: str, ground: str = "court_decision", document: str = ""
+    *,
+    auction_id: int,
+    actor: Actor,
+    reason: str,
+    ground: str = "court_decision",
+    document: str = "",
 ) -> CourtAction:
     """中止 (AUC-40): bidding stops and deposits are refunded within 24 h (AUC-41)."""
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     if ground not in SUSPEND_GROUNDS:
         raise _refuse("invalid_ground", "中止事由无效", "AUC-40")
     old = auction.state
@@ -247,11 +261,11 @@ def auction_halt(
 
 @transaction.atomic
 def auction_third_party_objection(
-    *, auction_id: int, actor: Any, objector: str, reason: str, measure: str = "suspend"
+    *, auction_id: int, actor: Actor, objector: str, reason: str, measure: str = "suspend"
 ) -> CourtAction:
     """A third party's objection to the lot (案外人异议) forces a suspension or halt (AUC-40)."""
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     if measure not in ("suspend", "halt"):
         raise _refuse("invalid_measure", "案外人异议须暂缓或中止拍卖", "AUC-40")
     if not objector.strip():
@@ -285,13 +299,13 @@ def auction_third_party_objection(
 
 @transaction.atomic
 def auction_ground_ended(
-    *, auction_id: int, actor: Any, reason: str, ended_at: dt.datetime | None = None
+    *, auction_id: int, actor: Actor, reason: str, ended_at: dt.datetime | None = None
 ) -> CourtAction:
     """The ground of a suspension or halt ended: resume within 5 days (AUC-40), tracked."""
     from core.deadlines import deadline_open
 
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     _require_transition(
         auction.resume, code="not_suspended", message="拍卖未处于暂缓或中止状态", rule="AUC-40"
     )
@@ -316,13 +330,13 @@ def auction_ground_ended(
 
 @transaction.atomic
 def auction_resume(
-    *, auction_id: int, actor: Any, reason: str, start_at: dt.datetime, end_at: dt.datetime
+    *, auction_id: int, actor: Actor, reason: str, start_at: dt.datetime, end_at: dt.datetime
 ) -> CourtAction:
     """恢复 (AUC-40/41): the court sets a new bidding period, still at least 24 hours (AUC-22)."""
     from core.deadlines import deadline_close
 
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     _require_transition(
         auction.resume, code="not_suspended", message="拍卖未处于暂缓或中止状态", rule="AUC-40"
     )
@@ -358,11 +372,11 @@ def auction_resume(
 
 @transaction.atomic
 def auction_withdraw(
-    *, auction_id: int, actor: Any, ground: str, reason: str, document: str = ""
+    *, auction_id: int, actor: Actor, ground: str, reason: str, document: str = ""
 ) -> CourtAction:
     """撤回 (AUC-42) before bidding starts; deposits refunded (AUC-41), costs per PRC-16."""
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     if ground not in WITHDRAW_GROUNDS:
         raise _refuse("invalid_ground", "撤回事由无效", "AUC-42")
     old = auction.state
@@ -407,7 +421,7 @@ def auction_withdraw(
 
 @transaction.atomic
 def auction_set_aside(
-    *, auction_id: int, actor: Any, ground: str, reason: str, document: str, follow_up: str
+    *, auction_id: int, actor: Actor, ground: str, reason: str, document: str, follow_up: str
 ) -> CourtAction:
     """撤销 (AUC-43): the ground, the decision (ruling) and the follow-up are all recorded.
 
@@ -415,7 +429,7 @@ def auction_set_aside(
     buyer (collusion, unqualified buyer): the follow-up decides on that one.
     """
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     if ground not in SET_ASIDE_GROUNDS:
         raise _refuse("invalid_ground", "撤销事由无效", "AUC-43")
     if not document.strip() or not follow_up.strip():
@@ -456,10 +470,10 @@ def auction_set_aside(
 
 
 @transaction.atomic
-def auction_case_withdrawn(*, auction_id: int, actor: Any, reason: str) -> CourtAction:
+def auction_case_withdrawn(*, auction_id: int, actor: Actor, reason: str) -> CourtAction:
     """撤案: the enforcement case ended before a sale; deposits refunded."""
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     old = auction.state
     _fire(auction.case_withdraw, code="cannot_withdraw", message="当前状态不能撤案")
     auction.closed_at = auction.closed_at or clock.now()
@@ -478,7 +492,7 @@ def auction_case_withdrawn(*, auction_id: int, actor: Any, reason: str) -> Court
 def auction_take_in_lieu(
     *,
     auction_id: int,
-    actor: Any,
+    actor: Actor,
     party_id: int,
     reason: str,
     excess_days: int | None = None,
@@ -489,7 +503,7 @@ def auction_take_in_lieu(
     from cases.models import Party
 
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     _require_transition(
         auction.take_in_lieu,
         code="not_unsold",
@@ -497,7 +511,7 @@ def auction_take_in_lieu(
         rule="AUC-36",
     )
     party = Party.objects.filter(
-        pk=party_id, case_id=auction.case_id, role=Party.Role.CREDITOR
+        pk=party_id, case_id=_case_id(auction), role=Party.Role.CREDITOR
     ).first()
     if party is None:
         raise _refuse("not_a_creditor", "以物抵债须为本案申请执行人或其他债权人", "AUC-36")
@@ -511,7 +525,7 @@ def auction_take_in_lieu(
         # AUC-36: of the creditors who applied, the earliest priority; equals → lot draw (APR-03).
         check_in_lieu_party(auction, party.pk)
     else:
-        others = Party.objects.filter(case_id=auction.case_id, role=Party.Role.CREDITOR).exclude(
+        others = Party.objects.filter(case_id=_case_id(auction), role=Party.Role.CREDITOR).exclude(
             pk=party.pk
         )
         if party.priority is not None and others.filter(priority__lt=party.priority).exists():
@@ -565,11 +579,11 @@ def auction_take_in_lieu(
         rules=["AUC-36"],
         after={"party": f"party:{party.pk}", "price_fen": price, "excess_fen": excess},
     )
-    if excess:
+    if due is not None:  # an excess over the claim (set just above)
         from settlement.services import balance_due
 
         balance_due(
-            case_id=auction.case_id,
+            case_id=_case_id(auction),
             sale_ref=auction.sale_ref,
             payer_ref=f"party:{party.pk}",
             payer_name=party.name,
@@ -600,18 +614,18 @@ def _balance_settled(auction: Auction, result: AuctionResult, now: dt.datetime) 
         started_at=now,
         period=days,
         court=auction.court_id,
-        owner=auction.case.judge if auction.case_id else None,
+        owner=_case_judge(auction),
         owner_role="judge",
     )
 
 
 @transaction.atomic
 def auction_next_round_create(
-    *, auction_id: int, actor: Any, starting_price_fen: int | None = None
+    *, auction_id: int, actor: Actor, starting_price_fen: int | None = None
 ) -> Auction:
     """After 流拍: draft the second auction (AUC-35) or, after a second 流拍, the 变卖 (AUC-37)."""
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     if auction.state != S.UNSOLD:
         raise Conflict("not_unsold", "只有流拍后才能准备下一轮", "AUC-35")
     if auction.following.exclude(state__in=[S.WITHDRAWN]).exists():

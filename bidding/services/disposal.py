@@ -3,7 +3,7 @@ AUC-44 (the debtor sells the lot itself at a supervised price within a fixed per
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -12,8 +12,12 @@ from bidding.services._common import BOUGHT_STATES, S, _require_court_staff
 from core import calendar, clock
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, NotFound
-from core.models import Role
+from core.models import Role, User
 from core.rulesettings import get_setting
+from core.types import Actor
+
+if TYPE_CHECKING:
+    from cases.models import Lot
 
 
 def disposal_route_current(*, lot_id: int) -> DisposalRoute | None:
@@ -33,7 +37,7 @@ def disposal_route_current(*, lot_id: int) -> DisposalRoute | None:
     return route
 
 
-def _route_supersede(lot_id: int, actor: Any) -> None:
+def _route_supersede(lot_id: int, actor: Actor) -> None:
     for old in DisposalRoute.objects.select_for_update().filter(
         lot_id=lot_id, status=DisposalRoute.Status.ACTIVE
     ):
@@ -41,20 +45,21 @@ def _route_supersede(lot_id: int, actor: Any) -> None:
         old.save(update_fields=["status"])
 
 
-def _lot_for_route(lot_id: int, actor: Any):
+def _lot_for_route(lot_id: int, actor: Actor) -> tuple[Lot, User]:
+    """The lot, free for another route, and the court staff deciding it (AUC-01)."""
     from cases.models import Lot
 
     lot = Lot.objects.select_related("case").filter(pk=lot_id).first()
     if lot is None:
         raise NotFound("lot_not_found", "拍品不存在")
-    _require_court_staff(actor, lot.case.court_id)
+    staff = _require_court_staff(actor, lot.case.court_id)
     if Auction.objects.filter(lot_id=lot_id, state__in=ROUTE_BLOCKING_STATES).exists():
         raise Conflict(
             "auction_in_progress", "该拍品有正在进行或已公告的拍卖，须先依法撤回", rule="AUC-01"
         )
     if Auction.objects.filter(lot_id=lot_id, state__in=BOUGHT_STATES).exists():
         raise Conflict("lot_already_disposed", "该拍品已拍卖成交或以物抵债", rule="AUC-01")
-    return lot
+    return lot, staff
 
 
 #: An auction of the lot in these states is announced or under way: another route must wait
@@ -63,7 +68,9 @@ ROUTE_BLOCKING_STATES = (S.SCHEDULED, *OPEN_STATES, S.SUSPENDED, S.HALTED)
 
 
 @transaction.atomic
-def disposal_offline_record(*, lot_id: int, ground: str, reason: str, actor: Any) -> DisposalRoute:
+def disposal_offline_record(
+    *, lot_id: int, ground: str, reason: str, actor: Actor
+) -> DisposalRoute:
     """AUC-01: all court sales run online; another route needs a recorded reason."""
     if ground not in (DisposalRoute.Ground.REQUIRED_BY_LAW, DisposalRoute.Ground.UNSUITABLE):
         raise DomainError(
@@ -73,7 +80,7 @@ def disposal_offline_record(*, lot_id: int, ground: str, reason: str, actor: Any
         )
     if not (reason or "").strip():
         raise DomainError("reason_required", "不采用网络拍卖须记录具体理由", rule="AUC-01")
-    lot = _lot_for_route(lot_id, actor)
+    lot, actor = _lot_for_route(lot_id, actor)
     _route_supersede(lot_id, actor)
     route = DisposalRoute.objects.create(
         lot=lot,
@@ -97,7 +104,7 @@ def disposal_offline_record(*, lot_id: int, ground: str, reason: str, actor: Any
 
 @transaction.atomic
 def self_sale_authorize(
-    *, lot_id: int, supervised_price_fen: int, days: int, reason: str, actor: Any
+    *, lot_id: int, supervised_price_fen: int, days: int, reason: str, actor: Actor
 ) -> DisposalRoute:
     """AUC-44: the court lets the debtor sell the lot itself at a supervised price in a period
     of at most ``debtor_self_sale_max_days``; the proceeds must reach the case account."""
@@ -109,7 +116,7 @@ def self_sale_authorize(
         or supervised_price_fen <= 0
     ):
         raise DomainError("invalid_amount", "监督价须为正数", rule="AUC-44")
-    lot = _lot_for_route(lot_id, actor)
+    lot, actor = _lot_for_route(lot_id, actor)
     max_days = int(get_setting("debtor_self_sale_max_days", court=lot.case.court_id))
     if not isinstance(days, int) or days < 1 or days > max_days:
         raise DomainError(
@@ -119,13 +126,14 @@ def self_sale_authorize(
         raise DomainError("reason_required", "准许自行处置须记录理由", rule="AUC-01")
     now = clock.now()
     _route_supersede(lot_id, actor)
+    period_end_at = calendar.within_days(now, days, court=lot.case.court_id)
     route = DisposalRoute.objects.create(
         lot=lot,
         route=DisposalRoute.Route.SELF_SALE,
         ground=DisposalRoute.Ground.SELF_SALE,
         reason=reason.strip(),
         supervised_price_fen=supervised_price_fen,
-        period_end_at=calendar.within_days(now, days, court=lot.case.court_id),
+        period_end_at=period_end_at,
         decided_by=actor,
         decided_at=now,
     )
@@ -149,7 +157,7 @@ def self_sale_authorize(
         after={
             "supervised_price_fen": supervised_price_fen,
             "days": days,
-            "period_end_at": route.period_end_at.isoformat(),
+            "period_end_at": period_end_at.isoformat(),
         },
         reason=route.reason,
         rules=["AUC-44"],
@@ -158,7 +166,7 @@ def self_sale_authorize(
 
 
 @transaction.atomic
-def self_sale_complete(*, route_id: int, receipt_id: int, actor: Any) -> DisposalRoute:
+def self_sale_complete(*, route_id: int, receipt_id: int, actor: Actor) -> DisposalRoute:
     """AUC-44: the debtor's sale is done when its proceeds, at least the supervised price,
     have arrived in this case's account (a settlement receipt matched to the case)."""
     from core.deadlines import deadline_close
@@ -173,7 +181,7 @@ def self_sale_complete(*, route_id: int, receipt_id: int, actor: Any) -> Disposa
     if route is None or route.route != DisposalRoute.Route.SELF_SALE:
         raise NotFound("self_sale_not_found", "自行处置记录不存在")
     case = route.lot.case
-    _require_court_staff(actor, case.court_id)
+    actor = _require_court_staff(actor, case.court_id)
     if route.status != DisposalRoute.Status.ACTIVE:
         raise Conflict("self_sale_not_active", "该自行处置已结束", rule="AUC-44")
     receipt = Receipt.objects.filter(pk=receipt_id, case_id=case.pk).first()

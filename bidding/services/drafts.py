@@ -4,7 +4,7 @@ AUC-10, AUC-11, AUC-19); the linked draft of a next round or re-auction."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -22,6 +22,11 @@ from bidding.services._common import (
 from core import clock
 from core.audit import audit_record
 from core.rulesettings import SPECS
+from core.types import Actor
+
+if TYPE_CHECKING:
+    from cases.models import Identity, Lot, Party
+    from core.models import ServiceRecord
 
 
 def _draft_following(
@@ -30,12 +35,16 @@ def _draft_following(
     link: str,
     round_: str,
     now: dt.datetime,
-    actor: Any,
+    actor: Actor,
     starting_price_fen: int | None = None,
 ) -> Auction:
     """A new draft linked to ``auction`` (next round, 变卖, or re-auction after default)."""
     start = starting_price_fen or auction.starting_price_fen
-    titles = {Auction.Round.FIRST: "一拍", Auction.Round.SECOND: "二拍", Auction.Round.SALE: "变卖"}
+    titles: dict[str, str] = {
+        Auction.Round.FIRST: "一拍",
+        Auction.Round.SECOND: "二拍",
+        Auction.Round.SALE: "变卖",
+    }
     base_title = auction.title
     for word in titles.values():
         base_title = base_title.replace(f"（{word}）", "")
@@ -167,7 +176,7 @@ def _clean_fields(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def draft_defaults(lot: Any) -> dict[str, str]:
+def draft_defaults(lot: Lot) -> dict[str, str]:
     """What a new draft starts with: the lot's title, the court's deposit account and phone."""
     court = lot.case.court
     return {
@@ -186,11 +195,11 @@ def draft_defaults(lot: Any) -> dict[str, str]:
 
 
 @transaction.atomic
-def auction_draft_create(*, lot: Any, actor: Any, **fields: Any) -> Auction:
+def auction_draft_create(*, lot: Lot, actor: Actor, **fields: Any) -> Auction:
     """A draft auction (草稿) for a lot of the court's own case; nothing is public yet."""
     case = lot.case
     probe = Auction(court_id=case.court_id, is_practice=False)
-    _require_staff(actor, probe)
+    actor = _require_staff(actor, probe)
     values = _clean_fields(fields)
     # A blank field from the page means "the court's own": its account and phone (AUC-09).
     for key, default in draft_defaults(lot).items():
@@ -216,9 +225,9 @@ def auction_draft_create(*, lot: Any, actor: Any, **fields: Any) -> Auction:
 
 
 @transaction.atomic
-def auction_draft_update(*, auction_id: int, actor: Any, **fields: Any) -> Auction:
+def auction_draft_update(*, auction_id: int, actor: Actor, **fields: Any) -> Auction:
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     _require_transition(
         auction.publish,
         code="not_a_draft",
@@ -254,7 +263,7 @@ def current_panel_decisions(auction: Auction) -> dict[str, PanelDecision]:
 def panel_decision_record(
     *,
     auction_id: int,
-    actor: Any,
+    actor: Actor,
     topic: str,
     panel_members: str,
     decided_at: dt.datetime,
@@ -263,7 +272,7 @@ def panel_decision_record(
 ) -> PanelDecision:
     """Record a collegial-panel decision (AUC-04). Never edited: a new one supersedes the old."""
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     if topic not in PanelDecision.Topic.values:
         raise _refuse("invalid_topic", "合议事项无效", "AUC-04")
     if not panel_members or not panel_members.strip():
@@ -317,10 +326,16 @@ def panel_decision_record(
 
 @transaction.atomic
 def priority_holder_add(
-    *, auction_id: int, actor: Any, name: str, rank: int, basis: str, identity: Any = None
+    *,
+    auction_id: int,
+    actor: Actor,
+    name: str,
+    rank: int,
+    basis: str,
+    identity: Identity | None = None,
 ) -> PriorityHolder:
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     _require_transition(
         auction.publish, code="not_a_draft", message="公告后不能再增加优先购买权人", rule="AUC-10"
     )
@@ -351,11 +366,11 @@ def priority_holder_add(
 
 @transaction.atomic
 def exclusion_add(
-    *, lot: Any, actor: Any, category: str, identity_kind: str, identity_number: str, name: str
+    *, lot: Lot, actor: Actor, category: str, identity_kind: str, identity_number: str, name: str
 ) -> ExclusionEntry:
     """AUC-11: add a person or body to the lot's exclusion list."""
     probe = Auction(court_id=lot.case.court_id)
-    _require_staff(actor, probe)
+    actor = _require_staff(actor, probe)
     if category not in ExclusionEntry.Category.values:
         raise _refuse("invalid_category", "类别无效", "AUC-11")
     number = (identity_number or "").strip().upper()
@@ -386,19 +401,19 @@ def exclusion_add(
 def auction_notice_record(
     *,
     auction_id: int,
-    actor: Any,
-    recipient: Any,
+    actor: Actor,
+    recipient: PriorityHolder | Party,
     method: str,
     sent_at: dt.datetime | None = None,
     received_at: dt.datetime | None = None,
     proof: str = "",
     unreachable_reason: str = "",
-):
+) -> ServiceRecord:
     """Serve the auction notice on a party (``cases.Party``) or priority holder (AUC-10)."""
     from core.service import service_record
 
     auction = Auction.objects.get(pk=auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     if isinstance(recipient, PriorityHolder):
         ref, name, user = recipient.recipient_ref, recipient.name, None
     else:

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from bidding.events import AuctionPublished
 from bidding.models import Auction
-from bidding.services._common import _refuse, _snapshot_for, _stream_append
+from bidding.services._common import Caller, _refuse, _snapshot_for, _stream_append
 from core import clock
 from core.errors import PermissionDenied
 from core.events import publish_on_commit
@@ -20,7 +20,7 @@ PRACTICE_DEFAULTS = {"starting_price_fen": 100_000, "increment_fen": 10_000, "de
 @transaction.atomic
 def practice_auction_start(
     *,
-    user: Any,
+    user: Caller,
     title: str = "",
     starting_price_fen: int | None = None,
     increment_fen: int | None = None,
@@ -33,7 +33,7 @@ def practice_auction_start(
 
     The flag relaxes publication only, never a bidding rule: bids still go through ``bid_place``.
     """
-    if not getattr(user, "is_authenticated", False):
+    if not user.is_authenticated:
         raise PermissionDenied("not_authenticated", "请先登录")
     if not (1 <= int(duration_minutes) <= 24 * 60) or not (0 <= int(starts_in_minutes) <= 24 * 60):
         raise _refuse("invalid_period", "模拟拍时长须在 1 分钟至 24 小时之间")

@@ -17,7 +17,11 @@ from bidding.services._common import (
     S,
     _auction_link,
     _case_audit,
+    _case_id,
+    _case_of,
+    _cst,
     _lot_asset_ids,
+    _lot_of,
     _lot_purchase_restricted,
     _notice_subject,
     _notify_many,
@@ -36,6 +40,7 @@ from bidding.services.drafts import current_panel_decisions
 from core import calendar, clock
 from core.errors import DomainError
 from core.events import publish_on_commit
+from core.types import Actor
 
 STANDARD_WARNINGS = [
     "竞买人应当具备完全民事行为能力，法律、行政法规对买受人资格有特别规定的，应当具备相应资格。",
@@ -50,12 +55,12 @@ HOUSE_WARNING = "本标的物为住房，竞买人须符合当地住房限购政
 
 def _price_basis_for(
     auction: Auction, at: dt.datetime
-) -> tuple[int | None, dict[int, dict], list[str]]:
+) -> tuple[int | None, dict[int, dict[str, Any]], list[str]]:
     from pricing.services import reference_price_valid_for
 
-    bases: dict[int, dict] = {}
-    missing = []
-    for asset in auction.lot.assets.order_by("pk"):
+    bases: dict[int, dict[str, Any]] = {}
+    missing: list[str] = []
+    for asset in _lot_of(auction).assets.order_by("pk"):
         basis = reference_price_valid_for(asset_id=asset.pk, at=at)
         if basis is None:
             missing.append(asset.name)
@@ -91,7 +96,7 @@ def _pack_missing(auction: Auction) -> list[str]:
         missing.append("拍卖公告正文")
     if not auction.bidding_rules:
         missing.append("竞价规则")
-    if not (auction.case.title_document or auction.title_document_barred_reason):
+    if not (_case_of(auction).title_document or auction.title_document_barred_reason):
         missing.append("执行依据（或不公开的理由）")
     if not auction.pricing_basis_note:
         missing.append("评估报告或定价依据说明")
@@ -107,7 +112,7 @@ def _pack_missing(auction: Auction) -> list[str]:
         Disclosure.Topic.POSSESSION,
         Disclosure.Topic.DEFECTS,
     ]
-    for asset in auction.lot.assets.order_by("pk"):
+    for asset in _lot_of(auction).assets.order_by("pk"):
         have = current_disclosures(asset)
         for topic in required_topics:
             if topic not in have:
@@ -187,7 +192,7 @@ def auction_publish_problems(
 
 def _check_case_and_route(auction: Auction, add: AddProblem) -> None:
     """AUC-42: the case is open; AUC-44 / AUC-01: no other disposal route was decided."""
-    if auction.case.status != "open":
+    if _case_of(auction).status != "open":
         add("case_not_open", "案件不在执行中，不能发布拍卖", "AUC-42")
     route = disposal_route_current(lot_id=auction.lot_id) if auction.lot_id else None
     if route is not None and route.route == DisposalRoute.Route.SELF_SALE:
@@ -224,7 +229,7 @@ def _check_period(auction: Auction, now: dt.datetime, add: AddProblem) -> None:
         hours=int(setting(auction, "bidding_min_hours"))
     ):
         add("bidding_period_too_short", "竞价时间不得少于二十四小时", "AUC-22")
-    immovable = any(a.is_immovable for a in auction.lot.assets.all())
+    immovable = any(a.is_immovable for a in _lot_of(auction).assets.all())
     lead, rule = _lead_days(auction, immovable)
     earliest = calendar.at_least_days_before(now, lead)
     if auction.start_at.astimezone(calendar.CST).date() < earliest or auction.start_at <= now:
@@ -313,7 +318,7 @@ def _check_low_start(auction: Auction, add: AddProblem) -> None:
 def _check_proceeds(auction: Auction, add: AddProblem) -> None:
     """AUC-07: the case's proceeds already cover the debt and costs."""
     if (
-        _case_proceeds_fen(auction) >= auction.case.claim_fen + auction.costs_estimate_fen
+        _case_proceeds_fen(auction) >= _case_of(auction).claim_fen + auction.costs_estimate_fen
         and auction.debtor_consented_at is None
     ):
         add(
@@ -327,7 +332,7 @@ def _check_lot_free(auction: Auction, add: AddProblem) -> None:
     """Only one live auction per lot (AUC-03)."""
     if (
         Auction.objects.filter(
-            lot_id=auction.lot_id,
+            lot_id=_lot_of(auction).pk,
             state__in=[S.SCHEDULED, S.BIDDING, S.EXTENDED, S.SUSPENDED, S.HALTED, S.SOLD],
         )
         .exclude(pk=auction.pk)
@@ -345,7 +350,7 @@ def _check_parties_served(auction: Auction, now: dt.datetime, add: AddProblem) -
     recipients = [
         (f"party:{p.pk}", p.name)
         for p in Party.objects.filter(
-            case_id=auction.case_id, role__in=[Party.Role.CREDITOR, Party.Role.DEBTOR]
+            case_id=_case_id(auction), role__in=[Party.Role.CREDITOR, Party.Role.DEBTOR]
         ).order_by("pk")
     ]
     recipients += [(h.recipient_ref, h.name) for h in auction.priority_holders.all()]
@@ -372,7 +377,7 @@ def _check_starting_price(auction: Auction, now: dt.datetime, add: AddProblem) -
     prev = auction.previous
     if auction.round == Auction.Round.FIRST:
         total, bases, missing = _price_basis_for(auction, now)
-        if missing:
+        if missing or total is None:
             add("no_price_basis", "以下财产没有有效的参考价：" + "、".join(missing), "PRC-11")
             return
         if any(b["kind"] == "equity_waiver" for b in bases.values()):
@@ -392,10 +397,10 @@ def _check_starting_price(auction: Auction, now: dt.datetime, add: AddProblem) -
     expected_prev_round = (
         Auction.Round.FIRST if auction.round == Auction.Round.SECOND else Auction.Round.SECOND
     )
-    if prev.state != S.UNSOLD or prev.round != expected_prev_round:
+    closed = prev.closed_at
+    if prev.state != S.UNSOLD or prev.round != expected_prev_round or closed is None:
         add("previous_round_not_unsold", "上一轮拍卖须为流拍", "AUC-35")
         return
-    closed = prev.closed_at
     anchor_at = (
         now
         if setting(auction, "reauction_deadline_anchor") == "announcement_published"
@@ -425,24 +430,24 @@ def _case_proceeds_fen(auction: Auction) -> int:
     """What the case's other lots already fetched (sales not defaulted or set aside, takings in lieu)."""
     sold = (
         AuctionResult.objects.filter(
-            auction__case_id=auction.case_id,
+            auction__case_id=_case_id(auction),
             auction__state=S.SOLD,
             outcome=AuctionResult.Outcome.SOLD,
         )
         .exclude(auction_id=auction.pk)
         .values_list("price_fen", flat=True)
     )
-    in_lieu = InLieuTaking.objects.filter(auction__case_id=auction.case_id).values_list(
+    in_lieu = InLieuTaking.objects.filter(auction__case_id=_case_id(auction)).values_list(
         "price_fen", flat=True
     )
     return sum(p or 0 for p in sold) + sum(in_lieu)
 
 
 @transaction.atomic
-def auction_publish(*, auction_id: int, actor: Any) -> Auction:
+def auction_publish(*, auction_id: int, actor: Actor) -> Auction:
     """公告: refuse, naming every rule not met; else snapshot the settings and go public."""
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     now = clock.now()
     problems = auction_publish_problems(auction, now=now)
     if problems:
@@ -542,8 +547,8 @@ def auction_publish(*, auction_id: int, actor: Any) -> Auction:
         topic="auction.announced",
         subject="【拍卖公告】",
         body=f"{_titled(auction)}已公告，竞价时间 "
-        f"{auction.start_at.astimezone(calendar.CST):%Y-%m-%d %H:%M} 至 "
-        f"{auction.end_at.astimezone(calendar.CST):%Y-%m-%d %H:%M}。",
+        f"{_cst(auction.start_at, '%Y-%m-%d %H:%M')} 至 "
+        f"{_cst(auction.end_at, '%Y-%m-%d %H:%M')}。",
         key=f"auction:{auction.pk}:announced",
         link=_auction_link(auction),
         court=auction.court_id,
@@ -555,12 +560,12 @@ def auction_publish(*, auction_id: int, actor: Any) -> Auction:
 
 @transaction.atomic
 def auction_low_start_notice(
-    *, auction_id: int, actor: Any, insisted_at: dt.datetime | None = None
+    *, auction_id: int, actor: Actor, insisted_at: dt.datetime | None = None
 ) -> Auction:
     """AUC-06: record the notice to the applicant, or (``insisted_at``) the applicant's request
     to continue, which must come within 5 days of the notice (a constant, not a setting)."""
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     _require_transition(
         auction.publish, code="not_a_draft", message="只有草稿可以记录", rule="AUC-06"
     )
@@ -593,10 +598,10 @@ def auction_low_start_notice(
 
 
 @transaction.atomic
-def auction_debtor_consent(*, auction_id: int, actor: Any, note: str) -> Auction:
+def auction_debtor_consent(*, auction_id: int, actor: Actor, note: str) -> Auction:
     """AUC-07: the debtor consents to selling further lots after the debt is covered."""
     auction = locks.auction_for_update(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     if not note.strip():
         raise _refuse("reason_required", "须记录被执行人同意的方式和内容", "AUC-07")
     auction.debtor_consented_at = clock.now()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -19,7 +19,9 @@ from bidding.models import (
     RegistrationMember,
 )
 from bidding.services._common import (
+    Caller,
     _bidding_open,
+    _case_id,
     _hash_password,
     _issue_code,
     _lot_purchase_restricted,
@@ -33,9 +35,14 @@ from bidding.services._common import (
 )
 from core import clock
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.models import User
+
+if TYPE_CHECKING:
+    from cases.models import Identity, Party
+    from settlement.models import PaymentIntent
 
 
-def _verified_identity(user: Any):
+def _verified_identity(user: Caller) -> Identity | None:
     from cases.selectors import verified_identity_for
 
     return verified_identity_for(user)
@@ -44,7 +51,9 @@ def _verified_identity(user: Any):
 _BARRED_WHO = {"self": "您", "joint": "共同竞买人", "agent": "代理人"}
 
 
-def _identity_barred(auction: Auction, identity, who: str = "self") -> DomainError | None:
+def _identity_barred(
+    auction: Auction, identity: Identity | None, who: str = "self"
+) -> DomainError | None:
     """AUC-11 exclusion list and AUC-15 defaulter bar for one identity on this lot.
 
     ``who``: whose identity it is in the registration ("self", "joint", "agent"), so the
@@ -68,7 +77,7 @@ def _identity_barred(auction: Auction, identity, who: str = "self") -> DomainErr
     return None
 
 
-def _party_of(auction: Auction, identity, user: Any):
+def _party_of(auction: Auction, identity: Identity | None, user: User) -> Party | None:
     """The case party this bidder is (creditor or debtor may bid, AUC-12), if any."""
     if auction.case_id is None:
         return None
@@ -90,11 +99,11 @@ def _registration_window(auction: Auction, now: dt.datetime) -> None:
 def registration_create(
     *,
     auction_id: int,
-    user: Any,
+    user: Caller,
     accept_terms: bool,
     eligibility_declared: bool = False,
     joint_bidders: list[dict[str, Any]] | None = None,
-    agent: Any = None,
+    agent: User | None = None,
     claims_priority: bool = False,
 ) -> Registration:
     """Register a bidder (报名) under a verified real name (AUC-11..14, AUC-18).
@@ -106,6 +115,8 @@ def registration_create(
     auction = locks.auction_for_update(auction_id)
     now = clock.now()
     _registration_window(auction, now)
+    if not user.is_authenticated:
+        raise PermissionDenied("not_authenticated", "请先登录")
     _check_may_register(auction, user, accept_terms)
     identity = _registrant_identity(auction, user, eligibility_declared)
     party = _party_of(auction, identity, user)
@@ -155,10 +166,8 @@ def registration_create(
     return reg
 
 
-def _check_may_register(auction: Auction, user: Any, accept_terms: bool) -> None:
-    """Signed in, the terms accepted (AUC-09), not yet a bidder of this auction in any role."""
-    if not getattr(user, "is_authenticated", False):
-        raise PermissionDenied("not_authenticated", "请先登录")
+def _check_may_register(auction: Auction, user: User, accept_terms: bool) -> None:
+    """The terms accepted (AUC-09), not yet a bidder of this auction in any role."""
     if not accept_terms:
         raise _refuse("terms_not_accepted", "须阅读并接受竞买须知", "AUC-09")
     if Registration.objects.filter(auction_id=auction.pk, user_id=user.pk).exists():
@@ -170,7 +179,9 @@ def _check_may_register(auction: Auction, user: Any, accept_terms: bool) -> None
         )
 
 
-def _registrant_identity(auction: Auction, user: Any, eligibility_declared: bool) -> Any:
+def _registrant_identity(
+    auction: Auction, user: User, eligibility_declared: bool
+) -> Identity | None:
     """The registrant's verified identity (AUC-17), not barred (AUC-11, AUC-15), eligible for a
     restricted house (AUC-13). Optional for practice: play money, no real name."""
     identity = _verified_identity(user)
@@ -189,13 +200,13 @@ def _registrant_identity(auction: Auction, user: Any, eligibility_declared: bool
 
 
 def _joint_members(
-    auction: Auction, user: Any, joint_bidders: list[dict[str, Any]]
-) -> list[tuple[Any, Decimal, Any]]:
+    auction: Auction, user: User, joint_bidders: list[dict[str, Any]]
+) -> list[tuple[User, Decimal, Identity]]:
     """The co-bidders as (user, share, identity): verified, not barred, shares under 100%."""
-    members: list[tuple[Any, Decimal, Any]] = []
+    members: list[tuple[User, Decimal, Identity]] = []
     total_share = Decimal(0)
     for item in joint_bidders:
-        co_user = item.get("user")
+        co_user: User | None = item.get("user")
         if co_user is not None and co_user.pk == user.pk:
             raise _refuse("invalid_joint_bidder", "共同竞买人不能是报名人本人")
         if co_user is not None and any(m[0].pk == co_user.pk for m in members):
@@ -207,7 +218,7 @@ def _joint_members(
         if share <= 0 or share >= 100:
             raise _refuse("invalid_share", "共同竞买份额须大于 0 且小于 100%")
         co_identity = _verified_identity(co_user) if co_user is not None else None
-        if co_identity is None:
+        if co_user is None or co_identity is None:
             raise _refuse("identity_not_verified", "共同竞买人须先完成实名认证", "AUC-17")
         barred = _identity_barred(auction, co_identity, "joint")
         if barred:
@@ -219,7 +230,7 @@ def _joint_members(
     return members
 
 
-def _checked_agent(auction: Auction, user: Any, agent: Any, now: dt.datetime) -> Any:
+def _checked_agent(auction: Auction, user: User, agent: User, now: dt.datetime) -> Identity | None:
     """The agent's identity once the agent may act (AUC-14): not the registrant, not already in
     this auction, verified, not barred, named before bidding starts."""
     if getattr(agent, "pk", None) == user.pk:
@@ -243,7 +254,7 @@ def _checked_agent(auction: Auction, user: Any, agent: Any, now: dt.datetime) ->
     return agent_identity
 
 
-def _deposit_required(auction: Auction, party: Any) -> tuple[int, str]:
+def _deposit_required(auction: Auction, party: Party | None) -> tuple[int, str]:
     """The deposit this registrant pays and its party reference: a creditor pays only what its
     outstanding claim does not cover (AUC-18)."""
     if party is None:
@@ -258,14 +269,16 @@ def _deposit_required(auction: Auction, party: Any) -> tuple[int, str]:
     return required, f"party:{party.pk}"
 
 
-def _own_registration(registration_id: int, user: Any) -> Registration:
+def _own_registration(registration_id: int, user: Caller) -> Registration:
     reg = Registration.objects.select_related("auction").filter(pk=registration_id).first()
-    if reg is None or not getattr(user, "is_authenticated", False) or reg.user_id != user.pk:
+    if reg is None or not user.is_authenticated or reg.user_id != user.pk:
         raise NotFound("registration_not_found", "报名记录不存在")
     return reg
 
 
-def registration_pay_deposit(*, registration_id: int, user: Any, return_url: str = ""):
+def registration_pay_deposit(
+    *, registration_id: int, user: Caller, return_url: str = ""
+) -> PaymentIntent | None:
     """Ask settlement for the deposit (AUC-17); practice auctions take play money at once.
 
     Returns settlement's ``PaymentIntent`` (``.pay_url``, ``.status``), or ``None`` for a
@@ -294,7 +307,7 @@ def registration_pay_deposit(*, registration_id: int, user: Any, return_url: str
 
     identity = reg.identity
     return deposit_request(
-        case_id=auction.case_id,
+        case_id=_case_id(auction),
         ref=reg.money_ref,
         payer_ref=f"user:{reg.user_id}",
         payer_name=identity.name if identity else str(reg.user),
@@ -365,7 +378,7 @@ def registration_deposit_confirmed(*, registration_id: int, amount_fen: int) -> 
 
 
 @transaction.atomic
-def registration_set_password(*, registration_id: int, user: Any, password: str) -> None:
+def registration_set_password(*, registration_id: int, user: Caller, password: str) -> None:
     """The bidder's own bidding password (AUC-17), stored hashed."""
     reg = _own_registration(registration_id, user)
     if not reg.bidder_code:
