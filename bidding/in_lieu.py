@@ -24,31 +24,31 @@ claim and comes after every ranked creditor.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext
+from django_fsm import can_proceed
 
 from appraisers import draw_algorithm as algo
 from bidding import locks
 from bidding.models import (
     Auction,
-    AuctionState,
     InLieuApplication,
     InLieuDraw,
     InLieuDrawCommitment,
     InLieuTaking,
 )
+from bidding.services._common import _is_court_staff
 from core import calendar, clock
 from core.audit import audit_record, audit_verify
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from core.models import AuditEntry, Role
+from core.models import AuditEntry, Role, User
+from core.types import Actor
 
-S = AuctionState
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
 RULES = ["AUC-36", "APR-03"]
 #: Orders an ordinary (unranked) claim after every ranked one.
 UNRANKED = 10**9
@@ -60,23 +60,18 @@ def _rank(priority: int | None) -> int:
     return UNRANKED if priority is None else int(priority)
 
 
-def _staff_of(actor: Any, court_id: int | None, roles=None) -> bool:
-    from bidding.services import STAFF_ACTORS
-
-    return bool(
-        getattr(actor, "is_authenticated", False)
-        and getattr(actor, "role", None) in (roles or STAFF_ACTORS)
-        and court_id is not None
-        and actor.court_id == court_id
-    )
+#: The court pages ask who may act in a draw (``bidding/court_views.py``).
+_staff_of = _is_court_staff
 
 
-def _require_staff(actor: Any, auction: Auction) -> None:
-    if auction.is_practice or not _staff_of(actor, auction.court_id):
+def _require_staff(actor: Actor, auction: Auction) -> User:
+    """Judges, officers and bureau heads of the auction's court (returned, to be recorded)."""
+    if auction.is_practice or actor is None or not _is_court_staff(actor, auction.court_id):
         raise PermissionDenied("forbidden", gettext("仅本院法官、执行员可执行此操作"))
+    return actor
 
 
-def _audit(auction: Auction, *, action: str, actor: Any, subject: str = "", **kw: Any) -> None:
+def _audit(auction: Auction, *, action: str, actor: Actor, subject: str = "", **kw: Any) -> None:
     audit_record(
         stream=f"case:{auction.case_id}",
         action=action,
@@ -84,6 +79,11 @@ def _audit(auction: Auction, *, action: str, actor: Any, subject: str = "", **kw
         subject=subject or f"case:{auction.case_id}/auction:{auction.pk}",
         **kw,
     )
+
+
+def _case_number(auction: Auction) -> str:
+    """The case number the notices name (an in-lieu taking is always a case's)."""
+    return auction.case.number if auction.case is not None else ""
 
 
 def _locked_unsold(auction_id: int) -> Auction:
@@ -95,7 +95,8 @@ def _locked_unsold(auction_id: int) -> Auction:
 
 
 def _require_unsold(auction: Auction) -> None:
-    if auction.state != S.UNSOLD:
+    """Only a 流拍 auction may be taken in lieu (the state machine's ``Auction.take_in_lieu``)."""
+    if not can_proceed(auction.take_in_lieu):
         raise Conflict("not_unsold", gettext("只有流拍的拍卖可以申请以物抵债"), rule="AUC-36")
 
 
@@ -104,17 +105,19 @@ def _require_unsold(auction: Auction) -> None:
 
 @transaction.atomic
 def in_lieu_apply(
-    *, auction_id: int, party_id: int, actor: Any, note: str = ""
+    *, auction_id: int, party_id: int, actor: Actor, note: str = ""
 ) -> InLieuApplication:
     """Record a creditor's application to take the unsold lot in lieu of debt (AUC-36)."""
     from cases.models import Party
 
     auction = _locked_unsold(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     _require_unsold(auction)
-    party = Party.objects.filter(
-        pk=party_id, case_id=auction.case_id, role=Party.Role.CREDITOR
-    ).first()
+    party = (
+        Party.objects.filter(pk=party_id, case_id=auction.case_id, role=Party.Role.CREDITOR).first()
+        if auction.case_id is not None
+        else None
+    )
     if party is None:
         raise DomainError(
             "not_a_creditor", gettext("以物抵债须为本案申请执行人或其他债权人"), rule="AUC-36"
@@ -207,7 +210,7 @@ def check_in_lieu_party(auction: Auction, party_id: int) -> None:
 def in_lieu_decide(
     *,
     auction_id: int,
-    actor: Any,
+    actor: Actor,
     reason: str,
     excess_days: int | None = None,
     eligibility_proof: str = "",
@@ -218,7 +221,7 @@ def in_lieu_decide(
     from bidding.services import auction_take_in_lieu
 
     auction = _locked_unsold(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     _require_unsold(auction)
     if not (reason or "").strip():
         raise DomainError("reason_required", gettext("须写明以物抵债的理由"), rule="AUC-36")
@@ -276,16 +279,13 @@ def _frozen_entry(application: InLieuApplication) -> dict[str, Any]:
     }
 
 
-def _normalise(entries) -> list[dict[str, Any]]:
-    return sorted(
-        ({"id": int(e["id"]), "name": e["name"], "priority": e.get("priority")} for e in entries),
-        key=lambda e: e["id"],
-    )
+def _normalise(entries: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return algo.normalise_list(entries, algo.IN_LIEU_DRAW)
 
 
-def list_hash(entries) -> str:
+def list_hash(entries: Iterable[Mapping[str, Any]]) -> str:
     """sha256 of the canonical JSON of the frozen list (sorted by party id)."""
-    return algo.sha256_hex(algo.canonical_json(_normalise(entries)))
+    return algo.list_hash(entries, algo.IN_LIEU_DRAW)
 
 
 def draw_context(auction_id: int) -> str:
@@ -316,13 +316,13 @@ def _notify_applicants(draw: InLieuDraw, *, topic: str, subject: str, body: str,
 
 @transaction.atomic
 def in_lieu_draw_freeze(
-    *, auction_id: int, actor: Any, scheduled_at: dt.datetime, commit_deadline: dt.datetime
+    *, auction_id: int, actor: Actor, scheduled_at: dt.datetime, commit_deadline: dt.datetime
 ) -> InLieuDraw:
     """Freeze and publish the list of equal-rank applicants and fix the draw time (APR-03)."""
     from core.rulesettings import get_setting
 
     auction = _locked_unsold(auction_id)
-    _require_staff(actor, auction)
+    actor = _require_staff(actor, auction)
     _require_unsold(auction)
     if InLieuDraw.objects.filter(auction=auction).exists():
         raise Conflict("draw_exists", gettext("本次以物抵债已有摇号"), rule="APR-03")
@@ -379,7 +379,7 @@ def in_lieu_draw_freeze(
                 "%(case)s：数个受偿顺位相同的债权人申请以物抵债，将于 %(when)s 摇号决定。"
                 "如需参与生成随机数，请于 %(until)s 前提交承诺值。"
             )
-            % {"case": auction.case.number, "when": when, "until": until},
+            % {"case": _case_number(auction), "when": when, "until": until},
             key=f"in_lieu_draw:{draw.pk}:notice",
         )
     return draw
@@ -397,14 +397,14 @@ def _lock_draw(draw_id: int) -> InLieuDraw:
     return draw
 
 
-def draw_participants(draw: InLieuDraw, user: Any) -> list[tuple[str, str]]:
+def draw_participants(draw: InLieuDraw, user: Actor | AnonymousUser) -> list[tuple[str, str]]:
     """The participant refs ``user`` may commit or reveal for: the court and/or its parties."""
     from cases.models import Party
 
     out: list[tuple[str, str]] = []
-    if not getattr(user, "is_authenticated", False):
+    if user is None or not user.is_authenticated:
         return out
-    if _staff_of(user, draw.auction.court_id, DRAW_STAFF):
+    if _is_court_staff(user, draw.auction.court_id, DRAW_STAFF):
         out.append(("court", gettext("法院")))
     ids = [e["id"] for e in draw.frozen_list]
     for party in Party.objects.filter(pk__in=ids, user=user).order_by("pk"):
@@ -412,18 +412,19 @@ def draw_participants(draw: InLieuDraw, user: Any) -> list[tuple[str, str]]:
     return out
 
 
-def _participant_label(draw: InLieuDraw, ref: str, actor: Any) -> str:
+def _participant(draw: InLieuDraw, ref: str, actor: Actor) -> tuple[User, str]:
+    """Who submits for ``ref`` (the court's staff or the party's own user) and its label."""
     labels = dict(draw_participants(draw, actor))
-    if ref not in labels:
+    if actor is None or ref not in labels:
         raise PermissionDenied(
             "not_this_participant", gettext("您不能以该参与方身份提交"), rule="APR-03"
         )
-    return "法院" if ref == "court" else labels[ref]
+    return actor, "法院" if ref == "court" else labels[ref]
 
 
 @transaction.atomic
 def in_lieu_draw_commit(
-    *, draw_id: int, participant_ref: str, commitment: str, actor: Any
+    *, draw_id: int, participant_ref: str, commitment: str, actor: Actor
 ) -> InLieuDrawCommitment:
     """Publish sha256(secret) before the deadline; the secret itself stays with its owner."""
     draw = _lock_draw(draw_id)
@@ -431,9 +432,9 @@ def in_lieu_draw_commit(
         raise DomainError("commit_closed", gettext("本次摇号不再接受承诺值"), rule="APR-03")
     if clock.now() >= draw.commit_deadline:
         raise DomainError("commit_deadline_passed", gettext("承诺截止时间已过"), rule="APR-03")
-    label = _participant_label(draw, participant_ref, actor)
+    actor, label = _participant(draw, participant_ref, actor)
     commitment = (commitment or "").strip().lower()
-    if not HEX64.match(commitment):
+    if not algo.is_commitment(commitment):
         raise DomainError(
             "invalid_commitment", gettext("承诺值应为64位十六进制的 SHA-256 值"), rule="APR-03"
         )
@@ -460,7 +461,7 @@ def in_lieu_draw_commit(
 
 @transaction.atomic
 def in_lieu_draw_reveal(
-    *, draw_id: int, participant_ref: str, secret: str, actor: Any
+    *, draw_id: int, participant_ref: str, secret: str, actor: Actor
 ) -> InLieuDrawCommitment:
     """After the deadline: the secret, which must hash to the commitment."""
     draw = _lock_draw(draw_id)
@@ -468,7 +469,7 @@ def in_lieu_draw_reveal(
         raise DomainError("reveal_closed", gettext("本次摇号不再接受揭示值"), rule="APR-03")
     if clock.now() < draw.commit_deadline:
         raise DomainError("reveal_too_early", gettext("承诺截止后方可揭示"), rule="APR-03")
-    _participant_label(draw, participant_ref, actor)
+    _participant(draw, participant_ref, actor)
     c = (
         InLieuDrawCommitment.objects.select_for_update()
         .filter(draw=draw, participant_ref=participant_ref)
@@ -479,7 +480,7 @@ def in_lieu_draw_reveal(
     if c.revealed_at:
         raise DomainError("already_revealed", gettext("已揭示"), rule="APR-03")
     secret = (secret or "").strip()
-    if not (algo.SECRET_MIN_LENGTH <= len(secret) <= algo.SECRET_MAX_LENGTH):
+    if not algo.is_secret(secret):
         raise DomainError(
             "invalid_secret",
             gettext("随机串长度应为 %(min)s–%(max)s 个字符")
@@ -503,24 +504,13 @@ def in_lieu_draw_reveal(
     return c
 
 
-def _reveals(commitments) -> list[list[str]]:
-    return algo.valid_reveals(
-        {
-            "participant_ref": c["participant_ref"],
-            "commitment": c["commitment"],
-            "secret": c.get("secret") or "",
-        }
-        for c in commitments
-    )
-
-
 @transaction.atomic
-def in_lieu_draw_run(*, draw_id: int, actor: Any) -> InLieuDraw:
+def in_lieu_draw_run(*, draw_id: int, actor: Actor) -> InLieuDraw:
     """At the announced time: seed = the algorithm's seed over the list, the valid reveals and
     the draw's context; the party ids ordered by HMAC score; the first takes the lot."""
     draw = _lock_draw(draw_id)
     auction = locks.auction_for_update(draw.auction_id)
-    if not _staff_of(actor, auction.court_id, DRAW_STAFF):
+    if not _is_court_staff(actor, auction.court_id, DRAW_STAFF):
         raise PermissionDenied("forbidden", gettext("仅本院法官、执行员可执行此操作"))
     if draw.status != InLieuDraw.Status.FROZEN:
         raise DomainError("draw_not_open", gettext("该摇号已完成"), rule="APR-03")
@@ -534,14 +524,18 @@ def in_lieu_draw_run(*, draw_id: int, actor: Any) -> InLieuDraw:
         raise DomainError(
             "court_reveal_required", gettext("法院须先提交并揭示随机串"), rule="APR-03"
         )
-    reveals = _reveals(
-        {"participant_ref": c.participant_ref, "commitment": c.commitment, "secret": c.secret}
-        for c in commitments
+    outcome = algo.draw(
+        draw_id=draw.pk,
+        list_hash_hex=draw.list_hash,
+        commitments=[
+            {"participant_ref": c.participant_ref, "commitment": c.commitment, "secret": c.secret}
+            for c in commitments
+        ],
+        public_value=draw.context,
+        ids=[e["id"] for e in draw.frozen_list],
+        kind=algo.IN_LIEU_DRAW,
     )
-    seed = algo.seed_of(
-        draw_id=draw.pk, list_hash_hex=draw.list_hash, reveals=reveals, public_value=draw.context
-    )
-    order = algo.ordering(seed, [e["id"] for e in draw.frozen_list])
+    reveals, seed, order = outcome.reveals, outcome.seed, outcome.result
     draw.seed, draw.result, draw.winner_id = seed, order, order[0]
     draw.drawn_at, draw.operator, draw.status = now, actor, InLieuDraw.Status.DONE
     draw.save(update_fields=["seed", "result", "winner", "drawn_at", "operator", "status"])
@@ -569,7 +563,7 @@ def in_lieu_draw_run(*, draw_id: int, actor: Any) -> InLieuDraw:
         topic="bidding.in_lieu_draw",
         subject=gettext("以物抵债摇号结果"),
         body=gettext("%(case)s：以物抵债摇号已完成，由 %(name)s 抵债。可在线核验摇号过程。")
-        % {"case": auction.case.number, "name": names[order[0]]},
+        % {"case": _case_number(auction), "name": names[order[0]]},
         key=f"in_lieu_draw:{draw.pk}:result",
     )
     return draw
@@ -610,33 +604,28 @@ def in_lieu_draw_record(draw: InLieuDraw, *, include_secrets: bool = True) -> di
 
 
 def in_lieu_draw_recompute(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Re-run a draw from its record alone; report every disagreement found."""
-    problems: list[str] = []
-    if record.get("algorithm_version") != algo.ALGORITHM_VERSION:
-        problems.append(gettext("算法版本不符"))
-    entries = _normalise(record.get("frozen_list") or [])
-    lh = list_hash(entries)
-    if lh != record.get("list_hash"):
-        problems.append(gettext("冻结名单的哈希与记录不符"))
-    commitments = record.get("commitments") or []
-    for c in commitments:
-        if c.get("secret") and algo.commitment_of(c["secret"]) != c.get("commitment"):
-            problems.append(
-                gettext("%(who)s 的揭示值与其承诺不符") % {"who": c.get("participant_label")}
-            )
-    reveals = _reveals(commitments)
-    seed = algo.seed_of(
-        draw_id=int(record["draw_id"]),
-        list_hash_hex=lh,
-        reveals=reveals,
-        public_value=record.get("context") or "",
-    )
-    if seed != record.get("seed"):
-        problems.append(gettext("由记录重新计算的种子与记录不符"))
-    order = algo.ordering(seed, [e["id"] for e in entries])
-    if order != list(record.get("result") or []):
-        problems.append(gettext("由记录重新计算的顺序与公布结果不符"))
-    return {"ok": not problems, "problems": problems, "seed": seed, "order": order, "list_hash": lh}
+    """Re-run a draw from its record alone (``appraisers.draw_algorithm.check``, the one
+    implementation of the draw); report every disagreement found, in the reader's language."""
+    out = algo.check(record, algo.IN_LIEU_DRAW)
+    messages = {
+        "algorithm_version": gettext("算法版本不符"),
+        "list_hash": gettext("冻结名单的哈希与记录不符"),
+        "seed": gettext("由记录重新计算的种子与记录不符"),
+        "result": gettext("由记录重新计算的顺序与公布结果不符"),
+    }
+    problems = [
+        gettext("%(who)s 的揭示值与其承诺不符") % {"who": p.label}
+        if p.code == "reveal_mismatch"
+        else messages[p.code]
+        for p in out.problems
+    ]
+    return {
+        "ok": not problems,
+        "problems": problems,
+        "seed": out.seed,
+        "order": out.result,
+        "list_hash": out.list_hash,
+    }
 
 
 def in_lieu_draw_verify(draw: InLieuDraw) -> dict[str, Any]:
@@ -659,17 +648,18 @@ def in_lieu_draw_verify(draw: InLieuDraw) -> dict[str, Any]:
     if frozen is None or done is None:
         problems.append(gettext("审计记录中缺少本次摇号的冻结或结果记录"))
     else:
+        frozen_after, done_after = frozen.after or {}, done.after or {}
         if (
-            frozen.after.get("list_hash") != out["list_hash"]
-            or _normalise(frozen.after.get("frozen_list") or []) != record["frozen_list"]
+            frozen_after.get("list_hash") != out["list_hash"]
+            or _normalise(frozen_after.get("frozen_list") or []) != record["frozen_list"]
         ):
             problems.append(gettext("冻结名单与审计记录不符"))
-        if done.after.get("seed") != record["seed"] or done.after.get("result") != record["result"]:
+        if done_after.get("seed") != record["seed"] or done_after.get("result") != record["result"]:
             problems.append(gettext("种子或结果与审计记录不符"))
-        if done.after.get("reveals") != _reveals(record["commitments"]):
+        if done_after.get("reveals") != algo.valid_reveals(record["commitments"]):
             problems.append(gettext("揭示值与审计记录不符"))
     audited = {
-        e.after.get("participant"): e.after.get("commitment")
+        (e.after or {}).get("participant"): (e.after or {}).get("commitment")
         for e in AuditEntry.objects.filter(
             stream=stream, subject=draw.subject, action="in_lieu.draw_committed"
         )

@@ -7,6 +7,7 @@ primary-key order, so two services can never deadlock on each other.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -109,7 +110,7 @@ def auctions_for_update(auction_ids: Iterable[int]) -> list[Auction]:
     )
 
 
-def due_auctions_for_close(now, *, limit: int = 20) -> QuerySet[Auction]:
+def due_auctions_for_close(now: dt.datetime, *, limit: int = 20) -> QuerySet[Auction]:
     """Auctions whose end has passed, skipping rows another closer holds (exactly once)."""
     return (
         Auction.objects.select_for_update(skip_locked=True, of=("self",))
@@ -122,7 +123,7 @@ def due_auctions_for_close(now, *, limit: int = 20) -> QuerySet[Auction]:
     )
 
 
-def due_auctions_for_open(now, *, limit: int = 50) -> QuerySet[Auction]:
+def due_auctions_for_open(now: dt.datetime, *, limit: int = 50) -> QuerySet[Auction]:
     return (
         Auction.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(state=AuctionState.SCHEDULED, start_at__lte=now)

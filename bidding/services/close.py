@@ -1,0 +1,412 @@
+"""The clock: open due auctions, close ended ones exactly once (AUC-28), then the follow-up
+(money, pricing, deadlines, notices) retried until it succeeds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+
+from bidding import locks
+from bidding.events import AuctionClosed
+from bidding.models import Auction, AuctionResult, Registration
+from bidding.services._common import (
+    _auction_link,
+    _case_audit,
+    _case_id,
+    _case_judge,
+    _cst,
+    _lot_asset_ids,
+    _notify_many,
+    _parties_users,
+    _scheduled,
+    _state_changed,
+    _stream_append,
+    _titled,
+    log,
+    setting,
+)
+from core import calendar, clock
+from core.events import publish_on_commit
+
+
+def auction_clock_tick() -> dict[str, int]:
+    """The periodic task ``bidding.close_due`` (every second; several may run at once)."""
+    opened = auction_open_due()
+    closed = auction_close_due()
+    retried = auction_followups_retry()
+    return {"opened": opened, "closed": len(closed), "followups": retried}
+
+
+def auction_open_due(*, limit: int = 50) -> int:
+    n = 0
+    with transaction.atomic():
+        now = clock.now()
+        for auction in locks.due_auctions_for_open(now, limit=limit):
+            old = auction.state
+            auction.open()
+            _stream_append(
+                auction,
+                action="auction.opened",
+                subject=auction.ref,
+                after={"state": auction.state},
+                rules=["AUC-03"],
+                at=now,
+            )
+            auction.save(update_fields=["state", "stream_seq", "stream_hash"])
+            _state_changed(auction, old)
+            n += 1
+    return n
+
+
+def auction_close_due(*, limit: int = 50) -> list[int]:
+    """Close every auction whose end has passed, each exactly once.
+
+    Each close is its own short transaction on the auction's row lock, taken with
+    ``skip_locked`` so several clocks share the work; the guarded transition and the unique
+    outcome record make a second close impossible. A bid and the close race on the same lock:
+    a bid that gets the lock first was received before the end (AUC-24) and may extend it.
+    """
+    closed: list[int] = []
+    for _ in range(limit):
+        try:
+            with transaction.atomic():
+                now = clock.now()
+                auction = next(iter(locks.due_auctions_for_close(now, limit=1)), None)
+                if auction is None:
+                    break
+                _close(auction, now)
+                closed.append(auction.pk)
+        except Exception:
+            log.exception("closing an auction failed")
+            break
+    for auction_id in closed:
+        try:
+            auction_close_followup(auction_id=auction_id)
+        except Exception:
+            log.exception("follow-up of auction %s failed; the clock retries it", auction_id)
+    return closed
+
+
+def _buyer_label(reg: Registration) -> str:
+    from core.access import mask
+
+    parts = []
+    if reg.identity is not None:
+        parts.append(
+            f"{reg.identity.name}（{reg.identity.get_kind_display()} {mask(reg.identity.number)}）"
+        )
+    else:
+        parts.append(str(reg.user))
+    members = list(reg.members.select_related("identity"))
+    if members:
+        own = Decimal(100) - sum((m.share_percent for m in members), Decimal(0))
+        parts[0] += f"，份额 {own.normalize()}%"
+        for m in members:
+            parts.append(
+                f"{m.identity.name}（{mask(m.identity.number)}），份额 {m.share_percent.normalize()}%"
+            )
+    return "；".join(parts)
+
+
+def _confirmation_text(auction: Auction, reg: Registration, buyer: str, now: dt.datetime) -> str:
+    """成交确认书 (AUC-29): generated at the close and published at once, naming the buyer."""
+    from core.money import yuan
+
+    local = now.astimezone(calendar.CST).strftime("%Y年%m月%d日 %H:%M:%S")
+    lines = [
+        "网络竞价成交确认书",
+        f"拍卖标的：{auction.title}",
+        f"案号：{auction.case.number}"
+        if auction.case is not None
+        else "模拟拍（练习，不产生法律效力）",
+        f"竞价结束时间：{local}（北京时间）",
+        f"买受人：{buyer}",
+        f"竞买号：{reg.bidder_code}",
+        f"成交价：人民币 {yuan(auction.current_price_fen)} 元",
+        f"买受人应在 {auction.balance_period_days} 日内付清余款（尾款）；逾期不付的，保证金不予退还，"
+        "标的物重新拍卖（悔拍，AUC-33）。",
+        "标的物所有权自拍卖成交裁定送达买受人时起转移。",
+    ]
+    return "\n".join(lines)
+
+
+def _close(auction: Auction, now: dt.datetime) -> AuctionResult:
+    old = auction.state
+    if _scheduled(auction):
+        auction.open()  # its whole bidding period passed while no clock ran
+    if auction.current_price_fen is not None and auction.leader_id:
+        # AUC-28: at least one valid bid → the leader (kept in AUC-26 order by every bid) wins.
+        auction.close_sold()
+        winner = Registration.objects.select_related("identity", "user").get(pk=auction.leader_id)
+        buyer = _buyer_label(winner)
+        result = AuctionResult.objects.create(
+            auction=auction,
+            outcome=AuctionResult.Outcome.SOLD,
+            closed_at=now,
+            price_fen=auction.current_price_fen,
+            winner=winner,
+            winner_code=winner.bidder_code or "",
+            bid_count=auction.last_seq,
+            buyer_name=buyer,
+            confirmation_text=_confirmation_text(auction, winner, buyer, now),
+            confirmation_published_at=now,  # AUC-29: published at once
+            handover_state=AuctionResult.Handover.NOT_STARTED,
+        )
+        Registration.objects.filter(pk=winner.pk).update(status=Registration.Status.WINNER)
+    else:
+        auction.close_unsold()
+        result = AuctionResult.objects.create(
+            auction=auction,
+            outcome=AuctionResult.Outcome.UNSOLD,
+            closed_at=now,
+            bid_count=0,
+        )
+    auction.closed_at = now
+    _stream_append(
+        auction,
+        action=f"auction.closed.{result.outcome}",
+        subject=auction.ref,
+        at=now,
+        after={
+            "outcome": result.outcome,
+            "price_fen": result.price_fen,
+            "winner_code": result.winner_code,
+            "bids": auction.last_seq,
+            "extensions": auction.extension_count,
+            "end_at": auction.end_at,
+        },
+        rules=["AUC-28"] + (["AUC-29"] if result.outcome == "sold" else []),
+    )
+    auction.save(update_fields=["state", "closed_at", "stream_seq", "stream_hash"])
+    _case_audit(
+        auction,
+        action=f"auction.closed.{result.outcome}",
+        rules=["AUC-28"],
+        after={
+            "outcome": result.outcome,
+            "price_fen": result.price_fen,
+            "winner_code": result.winner_code,
+        },
+    )
+    _state_changed(auction, old)
+    publish_on_commit(AuctionClosed(auction_id=auction.pk, outcome=result.outcome))
+    return result
+
+
+def auction_followups_retry(*, limit: int = 10) -> int:
+    ids = list(
+        AuctionResult.objects.filter(followup_done_at__isnull=True)
+        .order_by("closed_at")
+        .values_list("auction_id", flat=True)[:limit]
+    )
+    n = 0
+    for auction_id in ids:
+        try:
+            auction_close_followup(auction_id=auction_id)
+            n += 1
+        except Exception:
+            log.exception("follow-up of auction %s failed again", auction_id)
+    return n
+
+
+def _apportion(auction: Auction, total_fen: int) -> dict[int, int]:
+    """Split a lot's price over its assets in proportion to their price bases (bundles)."""
+    ids = _lot_asset_ids(auction)
+    if len(ids) <= 1:
+        return {i: total_fen for i in ids}
+    bases = {int(k): int(v.get("amount_fen") or 0) for k, v in (auction.price_basis or {}).items()}
+    weights = [max(bases.get(i, 0), 0) for i in ids]
+    if sum(weights) == 0:
+        weights = [1] * len(ids)
+    out, left = {}, total_fen
+    for i, w in zip(ids[:-1], weights[:-1], strict=True):
+        share = total_fen * w // sum(weights)
+        out[i] = share
+        left -= share
+    out[ids[-1]] = left
+    return out
+
+
+@transaction.atomic
+def auction_close_followup(*, auction_id: int) -> AuctionResult:
+    """After the close: money through settlement (AUC-30/31), pricing (PRC-15/16), deadlines
+    (AUC-35..38), notices (REC-11). Idempotent (every money call carries its key); the clock
+    retries it until it succeeds."""
+    # Lock the outcome record, not the auction row: settlement's ``DepositHeld`` handler locks
+    # a hold and then the auction, so holding the auction here while calling settlement could
+    # deadlock. The outcome record serialises follow-ups; registrations are updated last.
+    result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
+    if result.followup_done_at is not None:
+        return result
+    auction = Auction.objects.select_related("case", "lot").get(pk=auction_id)
+    now = clock.now()
+    held = list(
+        Registration.objects.filter(auction_id=auction.pk, deposit_held_at__isnull=False)
+        .select_related("identity", "user")
+        .order_by("pk")
+    )
+    losers = [r for r in held if r.pk != result.winner_id]
+    if auction.is_practice:
+        # Play money: nothing touches the ledger.
+        Registration.objects.filter(pk__in=[r.pk for r in losers]).update(
+            status=Registration.Status.RELEASED
+        )
+    else:
+        from settlement import services as money
+
+        hours = int(setting(auction, "refund_hours_after_close"))
+        refs = [r.money_ref for r in losers]
+        if refs:
+            money.deposit_release_schedule(
+                case_id=_case_id(auction),
+                refs=refs,
+                closed_at=result.closed_at,
+                hours=hours,
+                rule_id="AUC-30",
+            )
+        for r in losers:
+            money.deposit_release(
+                ref=r.money_ref,
+                reason="竞价结束，未成交竞买人保证金退还（AUC-30）",
+                idempotency_key=f"{r.money_ref}/release",
+            )
+        asset_ids = _lot_asset_ids(auction)
+        if result.outcome == AuctionResult.Outcome.SOLD:
+            winner, price = _sale_of(result)
+            money.deposit_apply(
+                ref=winner.money_ref,
+                sale_ref=auction.sale_ref,
+                idempotency_key=f"{winner.money_ref}/apply",
+            )
+            days = auction.balance_period_days
+            if days is None:  # never: publication requires it (AUC-31)
+                raise RuntimeError(f"auction {auction.pk}: sold without a balance period")
+            due = calendar.within_days(result.closed_at, int(days), court=auction.court_id)
+            money.balance_due(
+                case_id=_case_id(auction),
+                sale_ref=auction.sale_ref,
+                payer_ref=f"user:{winner.user_id}",
+                payer_name=winner.identity.name if winner.identity else str(winner.user),
+                price_fen=price,
+                deposit_applied_fen=int(winner.deposit_held_fen or 0),
+                due_at=due,
+                idempotency_key=f"{auction.sale_ref}/balance",
+            )
+            result.balance_due_at = due
+            from pricing.services import reference_price_record_sale
+
+            for asset_id, share in _apportion(auction, price).items():
+                reference_price_record_sale(
+                    asset_id=asset_id, auction_ref=auction.ref, outcome="sold", sale_price_fen=share
+                )
+        else:
+            from pricing.services import reference_price_record_sale
+
+            for asset_id in asset_ids:
+                reference_price_record_sale(
+                    asset_id=asset_id, auction_ref=auction.ref, outcome="unsold"
+                )
+            _open_unsold_deadlines(auction, result)
+        _notify_close(auction, result, losers)
+        Registration.objects.filter(pk__in=[r.pk for r in losers]).update(
+            status=Registration.Status.RELEASED
+        )
+    result.followup_done_at = now
+    result.followup_error = ""
+    result.save()
+    return result
+
+
+def _open_unsold_deadlines(auction: Auction, result: AuctionResult) -> None:
+    """After 流拍: the next round (AUC-35), 变卖 (AUC-37), or the end of the road (AUC-38)."""
+    from core.deadlines import deadline_open
+
+    subject = f"case:{auction.case_id}/auction:{auction.pk}"
+    if auction.round == Auction.Round.FIRST:
+        deadline_open(
+            rule_id="AUC-35",
+            title="流拍后三十日内再次拍卖",
+            subject=subject,
+            start_event="一拍流拍",
+            started_at=result.closed_at,
+            period=int(setting(auction, "reauction_days_after_unsold")),
+            court=auction.court_id,
+            owner=_case_judge(auction),
+            owner_role="judge",
+        )
+    elif auction.round == Auction.Round.SECOND:
+        deadline_open(
+            rule_id="AUC-37",
+            title="二拍流拍后发布变卖公告",
+            subject=subject,
+            start_event="二拍流拍",
+            started_at=result.closed_at,
+            period=int(setting(auction, "sale_announce_days")),
+            court=auction.court_id,
+            owner=_case_judge(auction),
+            owner_role="judge",
+        )
+
+
+def _sale_of(result: AuctionResult) -> tuple[Registration, int]:
+    """The buyer and the price of a sold auction (the close records both, AUC-28/29)."""
+    if result.winner is None or result.price_fen is None:
+        raise RuntimeError(f"auction {result.auction_id}: sold without a buyer or a price")
+    return result.winner, result.price_fen
+
+
+def _notify_close(auction: Auction, result: AuctionResult, losers: list[Registration]) -> None:
+    from core.money import yuan
+
+    link = _auction_link(auction)
+    if result.outcome == AuctionResult.Outcome.SOLD:
+        winner, price = _sale_of(result)
+        body = f"{auction.title} 已于竞价结束时成交，成交价 {yuan(price)} 元，成交确认书已公示。"
+        _notify_many(
+            _parties_users(auction),
+            topic="auction.result",
+            subject="【拍卖结果】已成交",
+            body=body,
+            key=f"auction:{auction.pk}:result",
+            link=link,
+            court=auction.court_id,
+        )
+        _notify_many(
+            [winner.user],
+            topic="auction.won",
+            subject="【竞价成功】请按期支付尾款",
+            body=f"您以竞买号 {winner.bidder_code} 竞得 {auction.title}，成交价 {yuan(price)} 元。"
+            f"请于 {_cst(result.balance_due_at, '%Y-%m-%d')} 前付清尾款；逾期保证金不予退还（AUC-33）。",
+            key=f"auction:{auction.pk}:won",
+            link=link,
+            court=auction.court_id,
+        )
+    else:
+        body = (
+            f"{_titled(auction)}无人出价，已流拍。申请执行人可申请以该次起拍价以物抵债（AUC-36）。"
+        )
+        if auction.round == Auction.Round.SALE:
+            body += (
+                "变卖期内无人出价，变卖不成；不以物抵债的，将解除查封或交申请执行人管理（AUC-38）。"
+            )
+        _notify_many(
+            _parties_users(auction),
+            topic="auction.result",
+            subject="【拍卖结果】流拍",
+            body=body,
+            key=f"auction:{auction.pk}:result",
+            link=link,
+            court=auction.court_id,
+        )
+    for r in losers:
+        _notify_many(
+            [r.user],
+            topic="auction.deposit_refund",
+            subject="【保证金退还】",
+            body=f"{auction.title} 竞价已结束，您的保证金将在 24 小时内退还（AUC-30）。",
+            key=f"auction:{auction.pk}:refund:{r.pk}",
+            link=link,
+            court=auction.court_id,
+        )
