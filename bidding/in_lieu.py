@@ -42,11 +42,12 @@ from bidding.models import (
     InLieuDrawCommitment,
     InLieuTaking,
 )
-from bidding.services._common import _is_court_staff
+from bidding.services._common import STAFF_ACTORS
 from core import calendar, clock
 from core.audit import audit_record, audit_verify
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.models import AuditEntry, Role, User
+from core.permissions import is_court_staff_of
 from core.types import Actor
 
 RULES = ["AUC-36", "APR-03"]
@@ -60,13 +61,13 @@ def _rank(priority: int | None) -> int:
     return UNRANKED if priority is None else int(priority)
 
 
-#: The court pages ask who may act in a draw (``bidding/court_views.py``).
-_staff_of = _is_court_staff
-
-
 def _require_staff(actor: Actor, auction: Auction) -> User:
     """Judges, officers and bureau heads of the auction's court (returned, to be recorded)."""
-    if auction.is_practice or actor is None or not _is_court_staff(actor, auction.court_id):
+    if (
+        auction.is_practice
+        or actor is None
+        or not is_court_staff_of(actor, auction.court_id, roles=STAFF_ACTORS)
+    ):
         raise PermissionDenied("forbidden", gettext("仅本院法官、执行员可执行此操作"))
     return actor
 
@@ -404,7 +405,7 @@ def draw_participants(draw: InLieuDraw, user: Actor | AnonymousUser) -> list[tup
     out: list[tuple[str, str]] = []
     if user is None or not user.is_authenticated:
         return out
-    if _is_court_staff(user, draw.auction.court_id, DRAW_STAFF):
+    if is_court_staff_of(user, draw.auction.court_id, roles=DRAW_STAFF):
         out.append(("court", gettext("法院")))
     ids = [e["id"] for e in draw.frozen_list]
     for party in Party.objects.filter(pk__in=ids, user=user).order_by("pk"):
@@ -510,7 +511,7 @@ def in_lieu_draw_run(*, draw_id: int, actor: Actor) -> InLieuDraw:
     the draw's context; the party ids ordered by HMAC score; the first takes the lot."""
     draw = _lock_draw(draw_id)
     auction = locks.auction_for_update(draw.auction_id)
-    if not _is_court_staff(actor, auction.court_id, DRAW_STAFF):
+    if not is_court_staff_of(actor, auction.court_id, roles=DRAW_STAFF):
         raise PermissionDenied("forbidden", gettext("仅本院法官、执行员可执行此操作"))
     if draw.status != InLieuDraw.Status.FROZEN:
         raise DomainError("draw_not_open", gettext("该摇号已完成"), rule="APR-03")

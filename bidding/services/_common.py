@@ -31,6 +31,7 @@ from core.audit import audit_append, audit_entry_next, audit_record, audit_strea
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish_on_commit
 from core.models import AuditEntry, Role, User
+from core.permissions import is_court_staff_of
 from core.rulesettings import SPECS, get_setting, settings_snapshot
 from core.types import Actor
 
@@ -395,19 +396,6 @@ def _auction_link(auction: Auction) -> str:
     return f"/bidding/auctions/{auction.pk}/"
 
 
-def _is_court_staff(
-    actor: Actor | AnonymousUser, court_id: int | None, roles: frozenset[str] = STAFF_ACTORS
-) -> bool:
-    """A judge, officer or bureau head (or one of ``roles``) of this court."""
-    return bool(
-        actor is not None
-        and actor.is_authenticated
-        and actor.role in roles
-        and court_id is not None
-        and actor.court_id == court_id
-    )
-
-
 def _require_staff(actor: Actor | AnonymousUser, auction: Auction) -> User:
     """Court actions: judges, officers and bureau heads of the auction's own court; on a
     practice auction, its owner. Returns the person, who is then recorded as the decider."""
@@ -415,7 +403,11 @@ def _require_staff(actor: Actor | AnonymousUser, auction: Auction) -> User:
         if actor is None or not actor.is_authenticated or actor.pk != auction.practice_owner_id:
             raise PermissionDenied("forbidden", "无权执行此操作")
         return actor
-    if actor is None or not actor.is_authenticated or not _is_court_staff(actor, auction.court_id):
+    if (
+        actor is None
+        or not actor.is_authenticated
+        or not is_court_staff_of(actor, auction.court_id, roles=STAFF_ACTORS)
+    ):
         raise PermissionDenied("forbidden", "仅本院法官、执行员可执行此操作")
     return actor
 
@@ -432,6 +424,10 @@ def _titled(auction: Auction) -> str:
 
 def _require_court_staff(actor: Actor | AnonymousUser, court_id: int) -> User:
     """A judge, officer or bureau head of this court (returned, to be recorded as the decider)."""
-    if actor is None or not actor.is_authenticated or not _is_court_staff(actor, court_id):
+    if (
+        actor is None
+        or not actor.is_authenticated
+        or not is_court_staff_of(actor, court_id, roles=STAFF_ACTORS)
+    ):
         raise PermissionDenied("forbidden", "仅本院法官、执行员可执行此操作")
     return actor

@@ -12,6 +12,7 @@ from core.audit import audit_record
 from core.deadlines import deadline_close
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.models import Role
+from core.permissions import is_court_staff_of
 from core.types import Actor
 from settlement import ledger, locks
 from settlement.models import Charge, DistributionLine, DistributionPlan, Payout
@@ -61,7 +62,7 @@ def distribution_plan_draft(*, case_id: int, actor: Actor) -> DistributionPlan:
     from cases.models import Party
 
     case = case_or_404(case_id)
-    if actor is None or actor.role not in PLAN_ROLES or actor.court_id != case.court_id:
+    if actor is None or not is_court_staff_of(actor, case.court_id, roles=PLAN_ROLES):
         raise PermissionDenied("forbidden", "只有承办人员可以制作分配方案", rule="FND-06")
     available = ledger.balance(case_ledger_account(case.pk))
     if available <= 0:
@@ -178,7 +179,7 @@ def distribution_plan_approve(*, plan_id: int, actor: Actor) -> DistributionPlan
     plan = locks.plan_for_update(plan_id)
     if plan is None:
         raise NotFound("unknown_plan", "未找到分配方案")
-    if actor is None or actor.role not in APPROVE_ROLES or actor.court_id != plan.court_id:
+    if actor is None or not is_court_staff_of(actor, plan.court_id, roles=APPROVE_ROLES):
         raise PermissionDenied("forbidden", "只有承办法官或执行局长可以批准分配方案", rule="FND-06")
     if plan.status != DistributionPlan.Status.DRAFT:
         raise Conflict("plan_not_draft", "该分配方案已批准或已作废", rule="FND-06")
