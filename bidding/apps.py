@@ -1,5 +1,15 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from bidding.models import Auction, DisposalRoute
+    from cases.models import Case, Lot
 
 
 class BiddingConfig(AppConfig):
@@ -78,14 +88,14 @@ ACTION_LABELS = {
 }
 
 
-def _case_auctions(case, *, public: bool):
+def _case_auctions(case: Case, *, public: bool) -> QuerySet[Auction]:
     from bidding.models import Auction, AuctionState
 
     qs = Auction.objects.filter(case=case, is_practice=False).order_by("pk")
     return qs.exclude(state=AuctionState.DRAFT) if public else qs
 
 
-def _case_lots(case):
+def _case_lots(case: Case) -> list[tuple[Lot, DisposalRoute | None]]:
     """Staff: each lot of the case with its disposal route (AUC-01 / AUC-44; None = online)."""
     from bidding.services import disposal_route_current
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +20,7 @@ from cases.features import FEATURES, feature_rows
 from cases.models import Asset, Case, Disclosure, Party
 from cases.portal import render_sections
 from core.errors import DomainError
-from core.models import Role
+from core.models import Deadline, Role
 from core.money import parse_yuan
 from core.permissions import can, is_court_staff
 from core.ratelimit import write_rate_limited
@@ -80,9 +81,7 @@ def _asset_view(asset: Asset) -> dict[str, Any]:
     }
 
 
-def asset_deadlines(asset: Asset):
-    from core.models import Deadline
-
+def asset_deadlines(asset: Asset) -> QuerySet[Deadline]:
     return Deadline.objects.filter(subject=asset.ref).select_related("owner").order_by("due_at")
 
 
