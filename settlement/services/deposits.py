@@ -519,6 +519,38 @@ def deposit_apply(
     return hold
 
 
+def _refund_forfeit_remainder(
+    hold: DepositHold, *, source: LedgerAccount, rest: int, key: str, ref: str
+) -> None:
+    """AUC-37: the part of a deposit above what is forfeited goes back on the original payment."""
+    if source.pk != hold.ledger_account.pk:
+        ledger.transfer(
+            court=hold.court_id,
+            case=hold.case_id,
+            kind="forfeit_remainder",
+            idempotency_key=f"{key}:rest",
+            source=source,
+            target=hold.ledger_account,
+            amount_fen=rest,
+            memo=f"悔拍超出没收部分退回保证金户 {ref}",
+            ref=ref,
+        )
+    intent = _intent_of(hold)
+    queue_operation(
+        court_id=hold.court_id,
+        case_id=hold.case_id,
+        kind=Op.REFUND,
+        gateway=intent.gateway,
+        amount_fen=rest,
+        idempotency_key=f"{key}:refund",
+        context="forfeit_remainder",
+        subject_ref=ref,
+        intent=intent,
+        source_account=hold.ledger_account,
+        purpose="悔拍超出没收金额部分退还",
+    )
+
+
 @transaction.atomic
 def deposit_forfeit(
     *,
@@ -588,33 +620,7 @@ def deposit_forfeit(
             )
     rest = available - forfeit_fen
     if rest:
-        # AUC-37: the part above the announced deposit goes back on the original payment.
-        if source.pk != hold.ledger_account.pk:
-            ledger.transfer(
-                court=hold.court_id,
-                case=hold.case_id,
-                kind="forfeit_remainder",
-                idempotency_key=f"{key}:rest",
-                source=source,
-                target=hold.ledger_account,
-                amount_fen=rest,
-                memo=f"悔拍超出没收部分退回保证金户 {ref}",
-                ref=ref,
-            )
-        intent = _intent_of(hold)
-        queue_operation(
-            court_id=hold.court_id,
-            case_id=hold.case_id,
-            kind=Op.REFUND,
-            gateway=intent.gateway,
-            amount_fen=rest,
-            idempotency_key=f"{key}:refund",
-            context="forfeit_remainder",
-            subject_ref=ref,
-            intent=intent,
-            source_account=hold.ledger_account,
-            purpose="悔拍超出没收金额部分退还",
-        )
+        _refund_forfeit_remainder(hold, source=source, rest=rest, key=key, ref=ref)
     if hold.status == S.APPLIED:
         hold.applied_fen = 0
     hold.status = S.FORFEITED
