@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django_fsm import TransitionNotAllowed
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 
@@ -43,3 +44,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(Http404)
     def _missing(request: HttpRequest, exc: Exception) -> HttpResponse:
         return api.create_response(request, {"code": "not_found", "message": "未找到"}, status=404)
+
+    @api.exception_handler(TransitionNotAllowed)
+    def _transition(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Services map refused moves to their own Conflict; this is the floor, never a 500.
+        return api.create_response(
+            request,
+            {"code": "state_conflict", "message": "当前状态下不能进行此操作"},
+            status=409,
+        )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
-from django_fsm import FSMField, TransitionNotAllowed, can_proceed
+from django_fsm import FSMField, can_proceed
 
 from bidding import locks
 from bidding.events import AuctionStateChanged
@@ -30,6 +30,7 @@ from core import calendar
 from core.audit import audit_append, audit_entry_next, audit_record, audit_stream_head
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish_on_commit
+from core.fsm import fire, require_allowed
 from core.models import AuditEntry, Role, User
 from core.permissions import is_court_staff_of
 from core.rulesettings import SPECS, get_setting, settings_snapshot
@@ -65,18 +66,14 @@ def _fire(transition: Callable[[], None], *, code: str, message: str, rule: str 
     """Move the auction through one declared transition (``_fire(auction.suspend, …)``), or
     refuse with a ``Conflict`` (409) carrying ``code`` and ``rule`` when the state machine does
     not allow it from the current state (``TransitionNotAllowed``)."""
-    try:
-        transition()
-    except TransitionNotAllowed:
-        raise Conflict(code, message, rule) from None
+    fire(transition, Conflict(code, message, rule))
 
 
 def _require_transition(
     transition: Callable[[], None], *, code: str, message: str, rule: str = "AUC-03"
 ) -> None:
     """Refuse, before any other check or write, what ``_fire`` would refuse later."""
-    if not can_proceed(transition):
-        raise Conflict(code, message, rule)
+    require_allowed(transition, Conflict(code, message, rule))
 
 
 def _bidding_open(auction: Auction) -> bool:

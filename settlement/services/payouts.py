@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django_fsm import TransitionNotAllowed, can_proceed
+from django_fsm import can_proceed
 
 from core import calendar, clock
 from core.audit import audit_record
 from core.deadlines import deadline_close, deadline_open
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from core.fsm import fire, require_allowed
 from core.models import Deadline, Role, User
 from core.permissions import is_court_staff_of
 from core.rulesettings import get_setting
@@ -68,20 +68,6 @@ def _require_staff(actor: Actor, court_id: int, roles: tuple[str, ...], what: st
     if not is_court_staff_of(actor, court_id, roles=roles):
         raise PermissionDenied("forbidden", "只能办理本院案件的款项", rule="FND-12")
     return actor
-
-
-def _allowed(move: Callable[[], object], refusal: Conflict) -> None:
-    """Refuse (409) unless the state machine allows ``move`` from the payout's status."""
-    if not can_proceed(move):
-        raise refusal
-
-
-def _move(move: Callable[[], object], refusal: Conflict) -> None:
-    """Run transition ``move``; one the state machine does not allow is ``refusal`` (409)."""
-    try:
-        move()
-    except TransitionNotAllowed as exc:
-        raise refusal from exc
 
 
 def leader_role_for(amount_fen: int, court_id: int) -> str:
@@ -361,7 +347,7 @@ def payout_approve(*, payout_id: int, actor: Actor, note: str = "") -> Payout:
         if staff.pk in _signers(payout):
             raise PermissionDenied("same_person", "提交人不能审批自己提交的发放", rule="FND-12")
         _approval(payout, Step.LEADER, staff, note)
-        _move(payout.approve_as_leader, refusal)
+        fire(payout.approve_as_leader, refusal)
         action = "payout.leader_approved"
     elif can_proceed(payout.approve_as_finance):
         staff = _require_staff(actor, payout.court_id, (Role.FINANCE,), "财务审核")
@@ -369,7 +355,7 @@ def payout_approve(*, payout_id: int, actor: Actor, note: str = "") -> Payout:
             raise PermissionDenied("same_person", "同一人不能在发放流程中签署两次", rule="FND-12")
         _approval(payout, Step.FINANCE, staff, note)
         _send(payout)
-        _move(payout.approve_as_finance, refusal)
+        fire(payout.approve_as_finance, refusal)
         action = "payout.finance_approved"
     else:
         raise refusal
@@ -392,9 +378,9 @@ def payout_retry(*, payout_id: int, actor: Actor) -> Payout:
     payout = _payout_or_404(payout_id)
     _require_staff(actor, payout.court_id, (Role.FINANCE,), "重新付款")
     refusal = Conflict("payout_not_failed", "只有付款失败的款项可以重新付款", rule="FND-12")
-    _allowed(payout.retry, refusal)
+    require_allowed(payout.retry, refusal)
     _send(payout)
-    _move(payout.retry, refusal)
+    fire(payout.retry, refusal)
     payout.save(update_fields=["status"])
     audit_record(
         stream=stream(payout.case_id),
@@ -412,7 +398,7 @@ def payout_reject(*, payout_id: int, actor: Actor, reason: str) -> Payout:
     payout = _payout_or_404(payout_id)
     reason = require_text(reason, "reason", "退回理由")
     refusal = Conflict("payout_not_pending", "该笔发放当前不能退回", rule="FND-12")
-    _allowed(payout.reject, refusal)
+    require_allowed(payout.reject, refusal)
     # Who sends it back: whoever's signature it awaits (the leader, else finance).
     if payout.status == S.PENDING_LEADER:
         _require_staff(
@@ -433,7 +419,7 @@ def payout_reject(*, payout_id: int, actor: Actor, reason: str) -> Payout:
         ref=f"payout:{payout.pk}",
         actor=actor_or_none(actor),
     )
-    _move(payout.reject, refusal)
+    fire(payout.reject, refusal)
     payout.save(update_fields=["status"])
     deadline_close(
         subject=f"case:{payout.case_id}/payout:{payout.pk}",
@@ -533,8 +519,8 @@ def payout_defer_request(*, payout_id: int, reason: str, note: str, actor: Actor
             "deferral_note_required", "以其他正当理由暂缓的，须写明理由", rule="FND-11"
         )
     refusal = Conflict("payout_not_deferrable", "该笔发放当前不能暂缓", rule="FND-11")
-    _allowed(payout.request_deferral, refusal)
-    _move(payout.request_deferral, refusal)  # keeps where it stood (status_before_deferral)
+    require_allowed(payout.request_deferral, refusal)
+    fire(payout.request_deferral, refusal)  # keeps where it stood (status_before_deferral)
     payout.deferral_reason = reason
     payout.deferral_note = (note or "").strip()[:300]
     payout.save(
@@ -558,14 +544,14 @@ def payout_defer_decide(*, payout_id: int, approve: bool, actor: Actor, note: st
     payout = _payout_or_404(payout_id)
     staff = _require_staff(actor, payout.court_id, LEADER_ROLES, "批准暂缓发放")
     refusal = Conflict("no_deferral_request", "没有待审批的暂缓申请", rule="FND-11")
-    _allowed(payout.approve_deferral if approve else payout.refuse_deferral, refusal)
+    require_allowed(payout.approve_deferral if approve else payout.refuse_deferral, refusal)
     if staff.pk in set(
         payout.approvals.filter(step=Step.DEFERRAL_REQUEST).values_list("actor_id", flat=True)
     ):
         raise PermissionDenied("same_person", "申请人不能批准自己的暂缓申请", rule="FND-11")
     if approve:
         _approval(payout, Step.DEFERRAL_APPROVE, actor, note)
-        _move(payout.approve_deferral, refusal)
+        fire(payout.approve_deferral, refusal)
         deadline_close(
             subject=f"case:{payout.case_id}/payout:{payout.pk}",
             rule_id="FND-10",
@@ -575,7 +561,7 @@ def payout_defer_decide(*, payout_id: int, approve: bool, actor: Actor, note: st
         )
     else:
         _approval(payout, Step.REJECT, actor, note or "不同意暂缓")
-        _move(payout.refuse_deferral, refusal)  # back where it stood
+        fire(payout.refuse_deferral, refusal)  # back where it stood
     payout.save(update_fields=["status"])
     audit_record(
         stream=stream(payout.case_id),
@@ -594,8 +580,8 @@ def payout_deferral_end(*, payout_id: int, ended_at: dt.datetime, actor: Actor) 
     payout = _payout_or_404(payout_id)
     _require_staff(actor, payout.court_id, SUBMIT_ROLES + LEADER_ROLES, "登记暂缓事由消除")
     refusal = Conflict("payout_not_deferred", "该笔发放未处于暂缓状态", rule="FND-11")
-    _allowed(payout.end_deferral, refusal)
-    _move(payout.end_deferral, refusal)  # back where it stood (else to finance)
+    require_allowed(payout.end_deferral, refusal)
+    fire(payout.end_deferral, refusal)  # back where it stood (else to finance)
     payout.deferral_ended_at = ended_at
     payout.save(update_fields=["status", "deferral_ended_at"])
     _approval(payout, Step.DEFERRAL_END, actor)
@@ -644,7 +630,7 @@ def payout_escrow(
     escrow_body = require_text(escrow_body, "escrow_body", "提存机构")
     ledger.require_amount(fee_fen, allow_zero=True, field="fee_fen")
     refusal = Conflict("payout_not_escrowable", "该笔发放当前不能提存", rule="FND-14")
-    _allowed(payout.escrow, refusal)
+    require_allowed(payout.escrow, refusal)
     borne_by_creditor = bool(get_setting("escrow_fee_borne_by_creditor", court=payout.court_id))
     if borne_by_creditor and fee_fen >= payout.amount_fen:
         raise DomainError("escrow_fee_too_high", "提存费不得超过提存金额", rule="FND-14")
@@ -683,7 +669,7 @@ def payout_escrow(
         ref=f"payout:{payout.pk}",
         actor=actor_or_none(actor),
     )
-    _move(payout.escrow, refusal)
+    fire(payout.escrow, refusal)
     payout.escrow_ground = ground
     payout.escrow_evidence = evidence[:300]
     payout.escrow_body = escrow_body[:200]
