@@ -230,6 +230,7 @@ def test_auc44_proceeds_must_arrive_within_the_period(lot, judge):
 def unsold(court, judge, frozen_now):
     _case, lot, _first, _debtor = make_case(court, judge=judge, claim_fen=60_000 * YUAN)
     auction = make_live_auction(court, lot, start=100_000 * YUAN)
+    assert auction.end_at is not None
     clock.set_time(auction.end_at)
     services.auction_close_due()
     auction.refresh_from_db()

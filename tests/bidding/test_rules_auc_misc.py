@@ -50,13 +50,16 @@ def test_default_records_the_surplus_and_shortfall_switches_auc34(court, judge, 
     auction = make_live_auction(court, lot)
     a = register_paid(auction)
     bid(auction, a, auction.starting_price_fen)
+    assert auction.end_at is not None
     clock.set_time(auction.end_at)
     services.auction_close_due()
     auction.refresh_from_db()
+    assert auction.result.balance_due_at is not None
     clock.set_time(auction.result.balance_due_at + dt.timedelta(seconds=1))
     services.auction_default(auction_id=auction.pk)
     entry = AuditEntry.objects.get(stream=f"auction:{auction.pk}", action="auction.defaulted")
     # The defaults (assumptions, configurable): surplus not returned, shortfall pursued.
+    assert entry.after is not None
     assert entry.after["return_surplus"] is False and entry.after["pursue_shortfall"] is True
     assert "AUC-34" in entry.rule_ids
 
@@ -65,6 +68,7 @@ def test_online_sale_price_never_falls_to_the_offline_half_floor_auc39(court, ju
     """变卖 online: at least the second auction's start (AUC-37), never the offline ½ floor."""
     first = publishable_draft(court, judge)
     first = services.auction_publish(auction_id=first.pk, actor=judge)
+    assert first.end_at is not None
     clock.set_time(first.end_at)
     services.auction_close_due()
     second = services.auction_next_round_create(auction_id=first.pk, actor=judge)
@@ -87,6 +91,7 @@ def test_no_offline_commission_on_a_court_online_auction_auc45(court, judge, fro
     auction = make_live_auction(court, lot, start=100_000 * YUAN, deposit=10_000 * YUAN)
     a = register_paid(auction)
     bid(auction, a, auction.starting_price_fen)
+    assert auction.end_at is not None
     clock.set_time(auction.end_at)
     services.auction_close_due()
     due = BalanceDue.objects.get(sale_ref=auction.sale_ref)

@@ -229,6 +229,7 @@ def test_bid_earlier_than_the_last_five_minutes_does_not_move_the_end_auc23(auct
 def test_priority_purchaser_takes_the_lead_with_an_equal_bid_auc26(auction):
     ordinary = register_active(auction)
     holder = register_active(auction, priority_rank=1)
+    assert holder.bidder_code is not None
     assert holder.bidder_code.startswith("P1-")  # AUC-19: one code type per rank
     bid(auction, ordinary, START)
     bid(auction, holder, START)
@@ -290,6 +291,7 @@ def test_snapshot_shows_codes_never_identities_rec05(auction):
     assert snap["price_fen"] == START and snap["next_min_bid_fen"] == START + INC
     assert snap["registrant_count"] == 1 and snap["seq"] == 1
     text = repr(snap)
+    assert a.identity is not None
     assert (
         a.user.username not in text
         and a.identity.name not in text
@@ -304,7 +306,7 @@ def test_accepted_bid_publishes_bid_accepted_after_commit(
     from bidding.events import BidAccepted
     from core.events import subscribe, unsubscribe
 
-    seen = []
+    seen: list[BidAccepted] = []
     subscribe(BidAccepted, seen.append)
     try:
         a, b = register_active(auction), register_active(auction, priority_rank=1)
@@ -437,6 +439,7 @@ def test_the_compiled_bid_lock_reads_exactly_what_the_orm_reads(auction):
     a = register_active(auction, priority_rank=2)
     bid(auction, a, START)
     fast = locks.auction_for_bid(auction.pk, a.pk)
+    assert fast is not None
     orm = Registration.objects.select_related("auction").get(pk=a.pk)
     for field in Registration._meta.concrete_fields:
         assert getattr(fast, field.attname) == getattr(orm, field.attname), field.name

@@ -57,8 +57,10 @@ def test_one_valid_bid_sells_to_the_leader_and_confirmation_names_the_buyer_auc2
         START + INC,
         b.bidder_code,
     )
+    assert b.identity is not None
     assert b.identity.name in result.confirmation_text and b.bidder_code in result.confirmation_text
     assert result.confirmation_published_at == clock.now()  # AUC-29: at once
+    assert a.identity is not None
     assert a.identity.name not in result.confirmation_text
 
 
@@ -172,6 +174,7 @@ def test_balance_overdue_defaults_forfeits_bars_and_creates_reauction_auc33_auc1
     clock.set_time(auction.end_at)
     services.auction_close_due()
     result = AuctionResult.objects.get(auction=auction)
+    assert result.balance_due_at is not None
     clock.set_time(result.balance_due_at + dt.timedelta(seconds=1))
     from settlement.services import balances_overdue_sweep
 

@@ -190,6 +190,7 @@ def test_set_aside_records_ground_decision_and_follow_up_auc43(live, judge):
 def test_creditor_takes_unsold_lot_in_lieu_at_that_rounds_start_auc36(court, judge, frozen_now):
     _case, lot, creditor, _debtor = make_case(court, judge=judge, claim_fen=60_000 * YUAN)
     auction = make_live_auction(court, lot, start=100_000 * YUAN)
+    assert auction.end_at is not None
     clock.set_time(auction.end_at)
     services.auction_close_due()
     with pytest.raises(DomainError) as exc:

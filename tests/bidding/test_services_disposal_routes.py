@@ -44,6 +44,7 @@ def test_auc01_a_recorded_offline_route_is_audited_and_blocks_online_publication
     entry = AuditEntry.objects.filter(
         stream=f"case:{draft.case_id}", action="disposal.offline"
     ).get()
+    assert entry.after is not None
     assert entry.after["ground"] == "required_by_law"
     codes = {p.code for p in services.auction_publish_problems(draft)}
     assert "offline_route_decided" in codes
@@ -76,6 +77,7 @@ def test_auc44_self_sale_period_is_capped_by_the_setting_and_opens_a_deadline(dr
         reason="被执行人申请",
         actor=judge,
     )
+    assert route.period_end_at is not None
     assert route.period_end_at > clock.now() + dt.timedelta(days=59)
     deadline = Deadline.objects.get(rule_id="AUC-44")
     assert deadline.due_at == route.period_end_at

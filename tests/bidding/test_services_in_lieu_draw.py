@@ -43,6 +43,7 @@ def creditor(case, name, priority, *, user=None, claim_fen=50_000 * YUAN):
 def unsold(court, judge, frozen_now):
     _case, lot, _first, _debtor = make_case(court, judge=judge, claim_fen=60_000 * YUAN)
     auction = make_live_auction(court, lot, start=100_000 * YUAN)
+    assert auction.end_at is not None
     clock.set_time(auction.end_at)
     services.auction_close_due()
     auction.refresh_from_db()
@@ -83,6 +84,7 @@ def test_auc36_a_sole_applicant_with_the_earliest_priority_takes_the_lot(unsold,
     statuses = dict(InLieuApplication.objects.values_list("party_id", "status"))
     assert statuses == {bank.pk: "granted", later.pk: "not_chosen"}
     decided = AuditEntry.objects.get(stream=f"case:{case.pk}", action="in_lieu.decided")
+    assert decided.after is not None
     assert decided.after["basis"] == "priority" and decided.rule_ids == "AUC-36"
 
 
@@ -201,6 +203,7 @@ def test_apr03_the_draw_is_committed_revealed_run_and_verifiable_from_its_record
     assert in_lieu.in_lieu_draw_recompute(record)["ok"]
     assert in_lieu.in_lieu_draw_verify(draw)["ok"]
     done = AuditEntry.objects.get(stream=f"case:{case.pk}", action="in_lieu.draw_done")
+    assert done.after is not None
     assert done.after["seed"] == draw.seed and done.after["result"] == draw.result
     assert {"AUC-36", "APR-03"} <= set(done.rule_ids.split(","))
     assert done.after["unrevealed"] == [f"party:{a.pk}"]
@@ -217,6 +220,7 @@ def test_apr03_the_draw_is_committed_revealed_run_and_verifiable_from_its_record
     assert taking.party_id == draw.winner_id
     assert taking.excess_fen == 50_000 * YUAN  # price 100,000 less the 50,000 claim
     decided = AuditEntry.objects.get(stream=f"case:{case.pk}", action="in_lieu.decided")
+    assert decided.after is not None
     assert decided.after["basis"] == "lot_draw" and decided.rule_ids == "AUC-36,APR-03"
     assert InLieuApplication.objects.get(party=c).status == "not_chosen"
 
@@ -240,6 +244,7 @@ def test_apr03_a_tampered_record_or_result_fails_verification(unsold, judge):
     forged = {**record, "result": list(reversed(record["result"]))}
     assert not in_lieu.in_lieu_draw_recompute(forged)["ok"]
     # The stored result swapped behind the audit trail's back is caught too.
+    assert draw.result is not None
     InLieuDraw.objects.filter(pk=draw.pk).update(
         result=list(reversed(draw.result)), winner_id=draw.result[1]
     )
@@ -292,4 +297,5 @@ def test_auc36_applications_only_after_unsold_from_creditors_by_court_staff(
         in_lieu.in_lieu_apply(auction_id=live.pk, party_id=cred.pk, actor=judge)
     assert (exc.value.code, exc.value.rule) == ("not_unsold", "AUC-36")
     entry = AuditEntry.objects.get(stream=f"case:{unsold.case_id}", action="in_lieu.applied")
+    assert entry.after is not None
     assert entry.after["party"] == f"party:{first.pk}"

@@ -111,6 +111,7 @@ def test_practice_auction_uses_the_same_rules_with_play_money(court, frozen_now)
     assert auction_statistics() == {}
     assert AuditEntry.objects.filter(stream=f"practice:{auction.pk}").exists()
     assert not AuditEntry.objects.filter(stream=f"auction:{auction.pk}").exists()
+    assert auction.end_at is not None
     clock.set_time(auction.end_at)
     services.auction_close_due()
     auction.refresh_from_db()

@@ -29,6 +29,7 @@ def problems(auction):
 def test_a_complete_draft_publishes_with_a_settings_snapshot(draft, judge):
     a = services.auction_publish(auction_id=draft.pk, actor=judge)
     assert a.state == AuctionState.SCHEDULED and a.published_at == clock.now()
+    assert a.settings_snapshot is not None
     assert a.settings_snapshot["first_auction_min_start_ratio"] == "0.70"
     assert "悔拍的，交纳的保证金不予退还" in a.warnings_text  # AUC-09 warnings always present
     assert a.price_basis
@@ -289,8 +290,10 @@ def test_proceeds_covering_the_debt_block_further_lots_unless_debtor_consents_au
 def _unsold_first_round(court, judge):
     first = publishable_draft(court, judge)
     first = services.auction_publish(auction_id=first.pk, actor=judge)
+    assert first.start_at is not None
     clock.set_time(first.start_at)
     services.auction_clock_tick()
+    assert first.end_at is not None
     clock.set_time(first.end_at)
     services.auction_close_due()
     first.refresh_from_db()
@@ -347,8 +350,10 @@ def test_sale_after_second_unsold_needs_full_price_and_60_day_period_auc37(
     second = services.auction_next_round_create(auction_id=first.pk, actor=judge)
     _ready(second, judge)
     second = services.auction_publish(auction_id=second.pk, actor=judge)
+    assert second.start_at is not None
     clock.set_time(second.start_at)
     services.auction_clock_tick()
+    assert second.end_at is not None
     clock.set_time(second.end_at)
     services.auction_close_due()
     second.refresh_from_db()
@@ -417,5 +422,7 @@ def test_the_parties_announcement_names_the_round_once(court, judge, frozen_now)
     draft.title = "东湖区示例路8号502室（一拍）"
     draft.save(update_fields=["title"])
     services.auction_publish(auction_id=draft.pk, actor=judge)
-    body = OutboxMessage.objects.filter(recipient=creditor, topic="auction.announced").first().body
+    message = OutboxMessage.objects.filter(recipient=creditor, topic="auction.announced").first()
+    assert message is not None
+    body = message.body
     assert body.startswith("东湖区示例路8号502室（一拍）已公告") and body.count("（一拍）") == 1

@@ -210,6 +210,7 @@ def test_code_issued_only_when_settlement_confirms_the_deposit_auc17(world):
         password=PASSWORD,
     )
     reg = pay_deposit(reg)
+    assert reg.bidder_code is not None
     assert reg.status == Registration.Status.ACTIVE and len(reg.bidder_code) == 6
     assert reg.deposit_held_fen == 10_000 * YUAN
 
@@ -221,6 +222,7 @@ def test_codes_are_random_unique_and_not_derived_from_identity_rec05(world):
     assert len(set(codes)) == 12
     for r in regs:
         ident = r.identity
+        assert ident is not None and r.bidder_code is not None
         assert r.bidder_code not in ident.number and r.bidder_code not in r.user.username
     assert (
         str(regs[0]) == "竞买报名"
@@ -351,9 +353,11 @@ def test_priority_code_only_after_court_confirmation_with_rank_auc19(world, judg
         added_at=clock.now(),
     )
     reg = register_active(auction)
+    assert reg.bidder_code is not None
     assert not reg.bidder_code.startswith("P")
     services.registration_confirm_priority(registration_id=reg.pk, actor=judge, holder_id=holder.pk)
     reg.refresh_from_db()
+    assert reg.bidder_code is not None
     assert reg.is_priority and reg.priority_rank == 2 and reg.bidder_code.startswith("P2-")
 
 
@@ -390,6 +394,7 @@ def test_registration_audit_never_names_the_registrant_rec05(world):
     reg = register_paid(auction)
     entries = AuditEntry.objects.filter(stream=f"auction:{auction.pk}")
     text = " ".join(f"{e.actor_id} {e.actor_label} {e.after} {e.subject}" for e in entries)
+    assert reg.identity is not None
     assert reg.identity.name not in text and reg.user.username not in text
     assert not entries.filter(actor=reg.user).exists()
 
@@ -410,6 +415,7 @@ def test_duplicate_registration_is_refused(world):
 def test_registration_closes_when_bidding_ends(court, judge, frozen_now):
     _case, lot, *_ = make_case(court, judge=judge)
     auction = make_live_auction(court, lot)
+    assert auction.end_at is not None
     clock.set_time(auction.end_at)
     refused(
         "registration_closed",
@@ -440,6 +446,7 @@ def test_deposit_confirmed_after_bidding_ended_gets_no_code_and_goes_back_auc17(
     user = bidder_user()
     reg = services.registration_create(auction_id=auction.pk, user=user, accept_terms=True)
     intent = services.registration_pay_deposit(registration_id=reg.pk, user=user)
+    assert intent is not None and auction.end_at is not None
     clock.set_time(auction.end_at + dt.timedelta(minutes=1))  # the payer confirms too late
     intent_confirm(
         intent_id=intent.pk,

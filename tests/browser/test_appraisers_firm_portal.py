@@ -35,6 +35,7 @@ def _world(server):
         actor=judge,
     )
     server.advance(dt.timedelta(hours=1))
+    assert draw.frozen_at is not None
     services.draw_public_value_set(
         draw=draw,
         value="2026125期 03 07 11 19 24 30 + 09",
@@ -122,10 +123,9 @@ def test_firm_user_accepts_a_commission_and_uploads_the_report(
     expect(page.locator("table", has_text="评估结果（元）")).to_contain_text("1,234,567.00")
     screenshot(page, "report-delivered")
     c = Commission.objects.get(pk=w["c"].pk)
-    assert (
-        c.state == Commission.State.REPORT_DELIVERED
-        and c.current_report().amount_fen == 123_456_700
-    )
+    report = c.current_report()
+    assert report is not None
+    assert c.state == Commission.State.REPORT_DELIVERED and report.amount_fen == 123_456_700
     assert not page_errors, page_errors
 
 

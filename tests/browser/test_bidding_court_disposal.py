@@ -103,6 +103,7 @@ def test_judge_settles_in_lieu_between_equal_creditors_by_a_lot_draw(
     expect(page.locator("#in-lieu-decide form")).to_have_count(0)
 
     now = auction.end_at
+    assert now is not None
     draw_form = page.locator("#in-lieu-order form")
     draw_form.get_by_label("承诺截止时间（北京时间）").fill(_local(now + dt.timedelta(hours=1)))
     draw_form.get_by_label("摇号时间（北京时间）").fill(_local(now + dt.timedelta(hours=2)))
@@ -134,6 +135,7 @@ def test_judge_settles_in_lieu_between_equal_creditors_by_a_lot_draw(
     expect(page.locator("#draw-order li").first).to_contain_text("抵债")
     screenshot(page, "draw-done")
     draw = InLieuDraw.objects.get(auction=auction)
+    assert draw.winner_id is not None
     winner = Party.objects.get(pk=draw.winner_id)
 
     page.get_by_role("link", name="以物抵债").first.click()
