@@ -36,11 +36,7 @@ class BiddingConfig(AppConfig):
 
         register_action_labels(ACTION_LABELS)
         handlers.connect()
-        try:
-            import_module("bidding.live")
-        except ModuleNotFoundError as exc:
-            if exc.name != "bidding.live":
-                raise
+        import_module("bidding.live")  # the live hub subscribes to the auction events
         from bidding.services import auction_clock_tick
         from core.worker import register_task
 

@@ -65,10 +65,8 @@ def _identity_url() -> str | None:
 
 def _settlement_deposit(reg: Registration) -> dict[str, Any] | None:
     """Deposit facts from settlement's hold record (held, released, applied, forfeited, dates)."""
-    try:
-        from settlement.models import DepositHold
-    except ImportError:  # settlement not installed in this checkout
-        return None
+    from settlement.models import DepositHold
+
     refs = [r for r in (reg.money_ref, reg.deposit_ref, reg.ref) if r]
     hold = DepositHold.objects.filter(ref__in=refs).order_by("-pk").first()
     if hold is None:
@@ -122,19 +120,15 @@ def bids_of(user: User, limit: int = 200) -> list[Bid]:
 
 def _case_account(case_id: int) -> str:
     """The case account number (一案一账号, FND-02/04) the balance is paid into, if opened."""
-    try:
-        from settlement.models import CaseAccount
-    except ImportError:
-        return ""
+    from settlement.models import CaseAccount
+
     acct = CaseAccount.objects.filter(case_id=case_id, party_ref="").first()
     return acct.account_no if acct else ""
 
 
 def _balance_due(auction: Auction) -> dict[str, Any] | None:
-    try:
-        from settlement.models import BalanceDue
-    except ImportError:
-        return None
+    from settlement.models import BalanceDue
+
     bd = BalanceDue.objects.filter(sale_ref=auction.sale_ref).first()
     if bd is None:
         return None

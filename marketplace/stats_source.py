@@ -17,10 +17,8 @@ from marketplace.listings import reference_price_of
 
 def _first_payouts(case_ids: set[int]) -> dict[int, list[dt.datetime]]:
     """Paid payouts per case, in time order (settlement); empty when settlement is absent."""
-    try:
-        from settlement.models import Payout
-    except ImportError:
-        return {}
+    from settlement.models import Payout
+
     out: dict[int, list[dt.datetime]] = {}
     for case_id, paid_at in (
         Payout.objects.filter(

@@ -61,10 +61,8 @@ def _seizure_steps(case: Case) -> list[dict[str, Any]]:
 
 
 def _pricing_steps(case: Case) -> list[dict[str, Any]]:
-    try:
-        from pricing.models import PricingProcedure, ReferencePrice
-    except ImportError:
-        return []
+    from pricing.models import PricingProcedure, ReferencePrice
+
     out = []
     for p in (
         PricingProcedure.objects.filter(case=case)
@@ -185,10 +183,8 @@ def _auction_steps(case: Case) -> list[dict[str, Any]]:
 
 
 def _payout_steps(case: Case) -> list[dict[str, Any]]:
-    try:
-        from settlement.models import Payout
-    except ImportError:
-        return []
+    from settlement.models import Payout
+
     out = []
     for p in Payout.objects.filter(case=case, status=Payout.Status.PAID).order_by("paid_at", "pk"):
         out.append(

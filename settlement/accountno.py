@@ -11,21 +11,13 @@ auction account (AUC-30).
 
 from __future__ import annotations
 
-import string
-
-_LETTERS = {c: str(10 + i) for i, c in enumerate(string.ascii_uppercase)}
+from stdnum.iso7064 import mod_97_10
 
 
-def _numeric(text: str) -> str:
-    out = []
-    for ch in text.upper():
-        if ch.isdigit():
-            out.append(ch)
-        elif ch in _LETTERS:
-            out.append(_LETTERS[ch])
-        else:
-            raise ValueError(f"account numbers hold digits and letters only: {text!r}")
-    return "".join(out)
+def _alnum(text: str) -> str:
+    if not text.isascii() or not text.isalnum():
+        raise ValueError(f"account numbers hold digits and letters only: {text!r}")
+    return text.upper()
 
 
 def clean_master(master_account_no: str) -> str:
@@ -34,12 +26,12 @@ def clean_master(master_account_no: str) -> str:
 
 def check_digits(body: str) -> str:
     """ISO 7064 MOD 97-10 check digits for ``body`` (appended at the end)."""
-    return f"{98 - int(_numeric(body) + '00') % 97:02d}"
+    return str(mod_97_10.calc_check_digits(_alnum(body)))
 
 
 def is_valid(account_no: str) -> bool:
     try:
-        return len(account_no) > 2 and int(_numeric(clean_master(account_no))) % 97 == 1
+        return len(account_no) > 2 and bool(mod_97_10.is_valid(_alnum(clean_master(account_no))))
     except ValueError:
         return False
 

@@ -20,13 +20,7 @@ def _seed() -> dict:
     with transaction.atomic():
         seed_core(ctx)
         for app in ("cases", "settlement", "pricing", "bidding"):
-            try:
-                mod = import_module(f"{app}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{app}.demo":
-                    raise
-                continue
-            mod.seed(ctx)
+            import_module(f"{app}.demo").seed(ctx)
     return ctx
 
 
