@@ -1,33 +1,91 @@
-"""Shared fixtures: the controllable clock, a court with staff of every role, helpers."""
+"""Shared fixtures: the controllable clock, a court with staff of every role, helpers, and what
+keeps parallel workers (pytest-xdist) apart."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import itertools
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import connection
 
 from core import clock
+from tests.factories import PASSWORD
 
-_counter = itertools.count(1)
+if TYPE_CHECKING:
+    from pytest_django import DjangoDbBlocker, Settings
+
+    from core.models import Court, User
+
+__all__ = ["PASSWORD", "is_postgres", "make_court", "make_user"]
+
+
+# --- parallel workers ---------------------------------------------------------------------
+
+
+def worker_index() -> int:
+    """0 for ``gw0`` (and without xdist), 1 for ``gw1``, …"""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") else 0
+
+
+def worker_redis_url(url: str, index: int) -> str:
+    """The Redis URL of worker ``index``: the same server, database number ``base + index``."""
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + index}"))
+
+
+def _replace_strings(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, str):
+        return new if value == old else value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = _replace_strings(item, old, new)
+    elif isinstance(value, list):
+        value[:] = [_replace_strings(item, old, new) for item in value]
+    return value
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each xdist worker has its own test database (pytest-django adds ``_gw<n>``) and gets
+    its own Redis database here: auction ids repeat across the workers' databases, so one
+    shared Redis would mix their channel-layer groups, cache keys and live watcher counts.
+    ``os.environ`` carries it to the daphne processes the tests start."""
+    from django.conf import settings
+
+    url = getattr(settings, "REDIS_URL", "")
+    index = worker_index()
+    if not url or index == 0:
+        return
+    mine = worker_redis_url(url, index)
+    os.environ["REDIS_URL"] = mine
+    settings.REDIS_URL = mine
+    _replace_strings(settings.CHANNEL_LAYERS, url, mine)
+    _replace_strings(settings.CACHES, url, mine)
+
+
+# --- every test -----------------------------------------------------------------------------
 
 
 @pytest.fixture(autouse=True)
-def _reset_clock():
+def _reset_clock() -> Iterator[None]:
     clock.reset()
     yield
     clock.reset()
 
 
 @pytest.fixture(autouse=True)
-def _no_ratelimit(settings):
+def _no_ratelimit(settings: Settings) -> None:
     settings.RATELIMIT_ENABLE = False
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
+def _fast_password_hasher(settings: Settings) -> None:
     """PBKDF2 costs ~0.3 s per user; tests hash with MD5 (the live test server accepts it)."""
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
@@ -36,105 +94,95 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture
-def frozen_now():
+def frozen_now() -> dt.datetime:
     """Freeze the clock at a fixed working-day morning (2026-11-02 09:00 CST, a Monday)."""
     when = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     clock.set_time(when)
     return clock.now()
 
 
-def make_court(code: str | None = None, **kw):
-    from core.models import Court
-
-    n = next(_counter)
-    code = code or f"测{n:04d}"
-    return Court.objects.create(
-        name=kw.pop("name", f"测试法院{n}"),
-        code=code,
-        division_code=kw.pop("division_code", "360102"),
-        master_account_no=kw.pop("master_account_no", f"36010200000{n:05d}"),
-        master_account_bank="测试银行",
-        master_account_name=f"测试法院{n}执行款专户",
-        **kw,
-    )
+# --- people and courts (tests/factories.py builds them) -------------------------------------
 
 
-def make_user(role: str, court=None, username: str | None = None, **kw):
-    from core.models import User
+def make_court(code: str | None = None, **kw: Any) -> Court:
+    """A court (``CourtFactory``); ``code`` and any other field may be given."""
+    from tests.factories import CourtFactory
 
-    n = next(_counter)
-    user = User.objects.create(
-        username=username or f"{role}{n}",
-        role=role,
-        court=court,
-        display_name=kw.pop("display_name", f"{role}-{n}"),
-        phone=kw.pop("phone", "13900000000"),
-        **kw,
-    )
-    user.set_password("pw-for-tests-2026")
-    user.save()
-    return user
+    if code is not None:
+        kw["code"] = code
+    return CourtFactory.create(**kw)
+
+
+def make_user(
+    role: str, court: Court | None = None, username: str | None = None, **kw: Any
+) -> User:
+    """A person of ``role`` (``UserFactory``) whose password is ``PASSWORD``."""
+    from tests.factories import UserFactory
+
+    if username is not None:
+        kw["username"] = username
+    return UserFactory.create(role=role, court=court, **kw)
 
 
 @pytest.fixture
-def court(db):
+def court(db: None) -> Court:
     return make_court()
 
 
 @pytest.fixture
-def other_court(db):
+def other_court(db: None) -> Court:
     return make_court()
 
 
 @pytest.fixture
-def judge(court):
+def judge(court: Court) -> User:
     return make_user("judge", court)
 
 
 @pytest.fixture
-def officer(court):
+def officer(court: Court) -> User:
     return make_user("officer", court)
 
 
 @pytest.fixture
-def bureau_head(court):
+def bureau_head(court: Court) -> User:
     return make_user("bureau_head", court)
 
 
 @pytest.fixture
-def finance(court):
+def finance(court: Court) -> User:
     return make_user("finance", court)
 
 
 @pytest.fixture
-def bidder(db):
+def bidder(db: None) -> User:
     return make_user("bidder")
 
 
 @pytest.fixture
-def party_user(db):
+def party_user(db: None) -> User:
     return make_user("party")
 
 
 @pytest.fixture
-def appraiser_user(db):
+def appraiser_user(db: None) -> User:
     return make_user("appraiser")
 
 
 @pytest.fixture
-def platform_operator(db):
+def platform_operator(db: None) -> User:
     """The platform operator (平台运营人员): a superuser of the Django admin."""
     return make_user("operator", is_staff=True, is_superuser=True)
 
 
-PASSWORD = "pw-for-tests-2026"  # every make_user() person's password
+# --- databases --------------------------------------------------------------------------------
 
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def pytest_collection_modifyitems(config, items):
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if is_postgres():
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (row locks / triggers); set DATABASE_URL")
@@ -144,7 +192,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _close_pools_before_db_teardown(request, django_db_setup, django_db_blocker):
+def _close_pools_before_db_teardown(
+    request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: DjangoDbBlocker
+) -> Iterator[None]:
     """Close thread-held and pooled connections before pytest-django drops the test database.
 
     Depends on ``django_db_setup`` so it is torn down first. Live-layer tests hand bids to a
@@ -158,11 +208,12 @@ def _close_pools_before_db_teardown(request, django_db_setup, django_db_blocker)
     try:
         from bidding import consumers
 
-        for executor in list(getattr(consumers, "_bid_executors", {}).values()):
+        executors: dict[Any, Any] = getattr(consumers, "_bid_executors", {})
+        for executor in list(executors.values()):
             for _ in range(getattr(executor, "_max_workers", 1)):
                 executor.submit(connections.close_all)
             executor.shutdown(wait=True)
-        getattr(consumers, "_bid_executors", {}).clear()
+        executors.clear()
     except ImportError:
         pass
     gc.collect()
