@@ -72,9 +72,41 @@ def pytest_configure(config: pytest.Config) -> None:
 # --- every test -----------------------------------------------------------------------------
 
 
+# The moment every test starts at: a working-day morning (Monday 2026-11-02 09:00 CST).
+TEST_NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+class RealClockRead(AssertionError):
+    """A test let domain code read the real time through ``core.clock``."""
+
+
+class _GuardedTimezone:
+    """Stands in for ``django.utils.timezone`` inside ``core.clock`` during a test: the clock
+    may format and convert, but reading the real time fails the test (``real_clock`` marks
+    the tests that mean to, the browser tests among them)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from django.utils import timezone
+
+        return getattr(timezone, name)
+
+    def now(self) -> dt.datetime:
+        raise RealClockRead(
+            "core.clock read the real time in a test: tests start frozen at TEST_NOW; move "
+            "time with clock.set_time/advance, or mark the test @pytest.mark.real_clock"
+        )
+
+
 @pytest.fixture(autouse=True)
-def _reset_clock() -> Iterator[None]:
+def _frozen_clock(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Every test starts with ``core.clock`` frozen at ``TEST_NOW`` and may not read the real
+    time, unless marked ``real_clock`` (then it starts on the real, running clock)."""
     clock.reset()
+    if request.node.get_closest_marker("real_clock") is None:
+        clock.set_time(TEST_NOW)
+        monkeypatch.setattr(clock, "timezone", _GuardedTimezone())
     yield
     clock.reset()
 
@@ -95,9 +127,8 @@ def _fast_password_hasher(settings: Settings) -> None:
 
 @pytest.fixture
 def frozen_now() -> dt.datetime:
-    """Freeze the clock at a fixed working-day morning (2026-11-02 09:00 CST, a Monday)."""
-    when = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-    clock.set_time(when)
+    """Freeze the clock at ``TEST_NOW`` (2026-11-02 09:00 CST, a Monday) and return it."""
+    clock.set_time(TEST_NOW)
     return clock.now()
 
 
