@@ -7,7 +7,7 @@ import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -220,6 +220,50 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker: DjangoDbBlocker,
+    django_db_use_migrations: bool,
+    django_db_keepdb: bool,
+    django_db_createdb: bool,
+    django_db_modify_db_settings: None,
+) -> Iterator[None]:
+    """pytest-django's test databases; under xdist, migrated once and cloned per worker
+    (``tests/dbsetup.py``) unless ``--reuse-db``, ``--create-db`` or ``--nomigrations``."""
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
+
+    verbosity = request.config.option.verbose
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and django_db_use_migrations and not (django_db_keepdb or django_db_createdb):
+        from tests.dbsetup import worker_database
+
+        with django_db_blocker.unblock():
+            databases = worker_database(worker, verbosity)
+            databases.__enter__()
+        yield
+        with django_db_blocker.unblock():
+            databases.__exit__(None, None, None)
+        return
+    if not django_db_use_migrations:
+        _disable_migrations()
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    with django_db_blocker.unblock():
+        db_cfg = setup_databases(
+            verbosity=verbosity,
+            interactive=False,
+            aliases=cast("Any", aliases),  # django-stubs types it as a mapping
+            serialized_aliases=serialized_aliases,
+            keepdb=django_db_keepdb and not django_db_createdb,
+        )
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(db_cfg, verbosity=verbosity)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,0 +1,100 @@
+"""Test databases for parallel workers (pytest-xdist): migrate once, clone per worker.
+
+Migrating the test database takes tens of seconds; with one database per worker, every
+worker used to pay it. Here the first worker to take a file lock migrates a template
+database, and each worker copies it (PostgreSQL ``CREATE DATABASE … TEMPLATE``, a file copy
+on SQLite) as its own ``…_gw<n>`` database. The last worker to finish drops the template.
+Without xdist, or with ``--reuse-db`` / ``--create-db`` / ``--nomigrations``, pytest-django
+sets the database up as usual (``tests/conftest.py`` decides).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+VAR = Path(__file__).resolve().parents[1] / "var"
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(exist_ok=True)
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _template_name(settings_dict: dict[str, Any], worker: str, run: str) -> str:
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return str(VAR / f"test-template-{run}.sqlite3")
+    test_name = settings_dict.get("TEST", {}).get("NAME") or f"test_{settings_dict['NAME']}"
+    return f"{test_name.removesuffix('_' + worker)}_template"
+
+
+def _close(connection: Any) -> None:
+    connection.close()
+    close_pool = getattr(connection, "close_pool", None)
+    if close_pool is not None:
+        close_pool()
+
+
+def _use(connection: Any, name: str) -> None:
+    from django.conf import settings
+
+    _close(connection)
+    connection.settings_dict["NAME"] = name
+    settings.DATABASES[connection.alias]["NAME"] = name
+
+
+@contextmanager
+def worker_database(worker: str, verbosity: int) -> Iterator[None]:
+    """The default database of worker ``worker`` (``gw0``…) for the whole session."""
+    from django.db import connection
+
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "local")[:12]
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    lock = VAR / f"test-template-{run}.lock"
+    marker = VAR / f"test-template-{run}.done"
+    finished = VAR / f"test-template-{run}.finished"
+    original = connection.settings_dict["NAME"]
+    template = _template_name(connection.settings_dict, worker, run)
+    creation = connection.creation
+
+    with _locked(lock):
+        if not marker.exists():
+            connection.settings_dict.setdefault("TEST", {})["NAME"] = template
+            creation.create_test_db(
+                verbosity=verbosity, autoclobber=True, serialize=False, keepdb=False
+            )
+            _close(connection)
+            marker.write_text(template, encoding="utf-8")
+        _use(connection, template)
+        creation.clone_test_db(suffix=worker, verbosity=verbosity, autoclobber=True)
+        _use(connection, creation.get_test_db_clone_settings(worker)["NAME"])
+    try:
+        yield
+    finally:
+        _close(connection)
+        creation.destroy_test_db(old_database_name=original, verbosity=verbosity)
+        with _locked(lock):
+            with open(finished, "a", encoding="utf-8") as fh:
+                fh.write(worker + "\n")
+            if len(finished.read_text(encoding="utf-8").split()) >= workers:
+                _drop_template(connection, template)
+                for path in (marker, finished, lock):
+                    path.unlink(missing_ok=True)
+
+
+def _drop_template(connection: Any, template: str) -> None:
+    if connection.vendor == "sqlite":
+        Path(template).unlink(missing_ok=True)
+        return
+    with connection.creation._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(template)}")
