@@ -52,12 +52,17 @@ def _replace_strings(value: Any, old: str, new: str) -> Any:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Each xdist worker has its own test database (pytest-django adds ``_gw<n>``) and gets
+    """PostgreSQL test tables are emptied with ``DELETE`` (``tests/dbsetup.py``).
+
+    Each xdist worker has its own test database (pytest-django adds ``_gw<n>``) and gets
     its own Redis database here: auction ids repeat across the workers' databases, so one
     shared Redis would mix their channel-layer groups, cache keys and live watcher counts.
     ``os.environ`` carries it to the daphne processes the tests start."""
     from django.conf import settings
 
+    from tests.dbsetup import install_fast_postgres_flush
+
+    install_fast_postgres_flush()
     url = getattr(settings, "REDIS_URL", "")
     index = worker_index()
     if not url or index == 0:
