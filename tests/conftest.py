@@ -218,7 +218,21 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the PostgreSQL-only tests on SQLite. Under xdist, start with the groups that must
+    stay on one worker (``xdist_group``: the browser tests, the fitted models), longest
+    first, so no worker is left with a long group at the end while the other idles."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        order = {"browser": 0, "valuation-models": 1}
+
+        def rank(item: pytest.Item) -> int:
+            group = item.get_closest_marker("xdist_group")
+            if group is None:
+                return len(order) + 1
+            return order.get(str(group.args[0] if group.args else ""), len(order))
+
+        items.sort(key=rank)
     if is_postgres():
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (row locks / triggers); set DATABASE_URL")
