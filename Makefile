@@ -20,7 +20,7 @@ demo: $(STAMP)
 
 ## Run the whole test suite (PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set), one
 ## pytest-xdist worker per core (`make test PYTEST_XDIST=` runs it in one process).
-PYTEST_XDIST ?= -n auto --dist loadgroup
+PYTEST_XDIST ?= -n auto
 test: $(STAMP)
 	$(BIN)/python manage.py compilemessages_if_needed
 	$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)

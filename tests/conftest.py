@@ -52,7 +52,8 @@ def _replace_strings(value: Any, old: str, new: str) -> Any:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """PostgreSQL test tables are emptied with ``DELETE`` (``tests/dbsetup.py``).
+    """The test databases skip durable writes and the flush after transactional tests is made
+    cheap (``tests/dbsetup.py``).
 
     Each xdist worker has its own test database (pytest-django adds ``_gw<n>``) and gets
     its own Redis database here: auction ids repeat across the workers' databases, so one
@@ -60,9 +61,10 @@ def pytest_configure(config: pytest.Config) -> None:
     ``os.environ`` carries it to the daphne processes the tests start."""
     from django.conf import settings
 
-    from tests.dbsetup import install_fast_postgres_flush
+    from tests.dbsetup import install_fast_flush, skip_durable_writes
 
-    install_fast_postgres_flush()
+    install_fast_flush()
+    skip_durable_writes()
     url = getattr(settings, "REDIS_URL", "")
     index = worker_index()
     if not url or index == 0:
@@ -220,19 +222,12 @@ def is_postgres() -> bool:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip the PostgreSQL-only tests on SQLite. Under xdist, start with the groups that must
-    stay on one worker (``xdist_group``: the browser tests, the fitted models), longest
-    first, so no worker is left with a long group at the end while the other idles."""
+    """Skip the PostgreSQL-only tests on SQLite. Under xdist, the browser tests come first:
+    xdist deals the first tests out one by one, so each worker runs its share of them in one
+    stretch (one daphne and one Chromium per worker, started once), and the long tests are not
+    left for the end while the other worker idles."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
-        order = {"browser": 0, "valuation-models": 1}
-
-        def rank(item: pytest.Item) -> int:
-            group = item.get_closest_marker("xdist_group")
-            if group is None:
-                return len(order) + 1
-            return order.get(str(group.args[0] if group.args else ""), len(order))
-
-        items.sort(key=rank)
+        items.sort(key=lambda item: item.get_closest_marker("browser") is None)
     if is_postgres():
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (row locks / triggers); set DATABASE_URL")

@@ -100,41 +100,62 @@ def _drop_template(connection: Any, template: str) -> None:
         cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(template)}")
 
 
-def install_fast_postgres_flush() -> None:
-    """Empty PostgreSQL test tables with ``DELETE`` instead of one ``TRUNCATE`` of them all.
+# Rows that only ``post_migrate`` writes (content types, permissions): kept by the flush, so
+# Django's ``post_migrate`` after it finds them and writes nothing (their ids stay the same).
+KEPT_BY_FLUSH = frozenset({"django_content_type", "auth_permission"})
 
-    After each transactional test (``transaction=True``, consumers, the browser tests)
-    Django empties every table; a ``TRUNCATE`` of the hundred-odd tables costs seconds of
-    file work, while the few tables a test fills empty in milliseconds with ``DELETE``. The
-    append-only triggers (and the foreign-key checks, all tables being emptied together) are
-    skipped as ``TRUNCATE`` skips them, with ``session_replication_role = replica`` for that
-    transaction only; that needs a superuser (CI's ``postgres``), otherwise Django's
-    ``TRUNCATE`` stays.
+
+def install_fast_flush() -> None:
+    """Make the flush after each transactional test (``transaction=True``, consumers, the
+    browser tests) cheap.
+
+    - Content types and permissions are not deleted (``KEPT_BY_FLUSH``): recreating them in
+      ``post_migrate`` cost a good part of each flush.
+    - PostgreSQL: the tables that hold rows are emptied with ``DELETE`` instead of one
+      ``TRUNCATE`` of the hundred-odd tables (seconds of file work each time). The
+      append-only triggers and the foreign-key checks (all the tables are emptied together)
+      are skipped as ``TRUNCATE`` skips them, with ``session_replication_role = replica`` for
+      that transaction only; that needs a superuser (CI's ``postgres``), otherwise Django's
+      ``TRUNCATE`` stays.
     """
-    from django.db.backends.postgresql.operations import DatabaseOperations
+    from django.db import connections
 
-    original = DatabaseOperations.sql_flush
-    if getattr(original, "gavel_fast", False):
-        return
+    for conn in connections.all():  # wrappers only: nothing connects here
+        ops = type(conn.ops)
+        if not getattr(ops.sql_flush, "gavel_fast", False):
+            _wrap_sql_flush(ops, postgres=conn.vendor == "postgresql")
+
+
+def _wrap_sql_flush(ops: Any, *, postgres: bool) -> None:
+    original = ops.sql_flush
 
     def sql_flush(
-        self: DatabaseOperations,
+        self: Any,
         style: Any,
         tables: list[str],
         *,
         reset_sequences: bool = False,
         allow_cascade: bool = False,
     ) -> list[str]:
-        if reset_sequences or allow_cascade or not tables:
-            return original(
-                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        if reset_sequences or allow_cascade:
+            return list(
+                original(
+                    self,
+                    style,
+                    tables,
+                    reset_sequences=reset_sequences,
+                    allow_cascade=allow_cascade,
+                )
             )
+        tables = [t for t in tables if t not in KEPT_BY_FLUSH]
+        if not postgres or not tables:
+            return list(original(self, style, tables))
         qn = self.quote_name
         with self.connection.cursor() as cursor:
             cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
             row = cursor.fetchone()
             if not (row and row[0]):
-                return original(self, style, tables)
+                return list(original(self, style, tables))
             cursor.execute(
                 " UNION ALL ".join(
                     f"SELECT {i} WHERE EXISTS (SELECT 1 FROM {qn(t)})" for i, t in enumerate(tables)
@@ -148,4 +169,20 @@ def install_fast_postgres_flush() -> None:
         ]
 
     sql_flush.gavel_fast = True  # type: ignore[attr-defined]
-    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign,assignment]
+    ops.sql_flush = sql_flush
+
+
+def skip_durable_writes() -> None:
+    """Test databases need no durability: commits do not wait for the disk (SQLite
+    ``synchronous=OFF``, PostgreSQL ``synchronous_commit=off``). Migrations, transactional
+    tests and races commit often; a crash only loses a test database."""
+    from django.conf import settings
+
+    for db in settings.DATABASES.values():
+        options = db.setdefault("OPTIONS", {})
+        if db["ENGINE"].endswith("sqlite3"):
+            init = options.get("init_command", "")
+            options["init_command"] = ";".join(filter(None, [init, "PRAGMA synchronous=OFF"]))
+        elif db["ENGINE"].endswith("postgresql"):
+            extra = options.get("options", "")
+            options["options"] = " ".join(filter(None, [extra, "-c synchronous_commit=off"]))

@@ -78,9 +78,6 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(pytest.mark.browser)
             # The server runs on the real clock unless the test sets the time.
             item.add_marker(pytest.mark.real_clock)
-            # Under pytest-xdist (``--dist loadgroup``) one worker runs them all, one after
-            # the other: one server and one Chromium instead of one per worker.
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

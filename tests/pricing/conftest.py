@@ -213,11 +213,3 @@ def admit_builtin_platforms() -> tuple[Any, Any]:
         sort_order=2,
     )
     return a, b
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``--dist loadgroup``) the tests that use the session's small models
-    run on one worker, so the models are fitted once."""
-    for item in items:
-        if "built_models" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("valuation-models"))
