@@ -18,10 +18,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python manage.py demo
 
-## Run the whole test suite (PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set).
+## Run the whole test suite (PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set), one
+## pytest-xdist worker per core (`make test PYTEST_XDIST=` runs it in one process).
+PYTEST_XDIST ?= -n auto
 test: $(STAMP)
 	$(BIN)/python manage.py compilemessages_if_needed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 ## Extract translatable strings for zh_Hans (msgids are Chinese) and English into locale/,
 ## then compile them. Translate the English entries in locale/en/LC_MESSAGES/django.po.

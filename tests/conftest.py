@@ -1,33 +1,130 @@
-"""Shared fixtures: the controllable clock, a court with staff of every role, helpers."""
+"""Shared fixtures: the controllable clock, a court with staff of every role, helpers, and what
+keeps parallel workers (pytest-xdist) apart."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import itertools
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import connection
 
 from core import clock
+from tests.factories import PASSWORD
 
-_counter = itertools.count(1)
+if TYPE_CHECKING:
+    from pytest_django import DjangoDbBlocker, Settings
+
+    from core.models import Court, User
+
+__all__ = ["PASSWORD", "is_postgres", "make_court", "make_user"]
+
+
+# --- parallel workers ---------------------------------------------------------------------
+
+
+def worker_index() -> int:
+    """0 for ``gw0`` (and without xdist), 1 for ``gw1``, …"""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") else 0
+
+
+def worker_redis_url(url: str, index: int) -> str:
+    """The Redis URL of worker ``index``: the same server, database number ``base + index``."""
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + index}"))
+
+
+def _replace_strings(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, str):
+        return new if value == old else value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = _replace_strings(item, old, new)
+    elif isinstance(value, list):
+        value[:] = [_replace_strings(item, old, new) for item in value]
+    return value
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The test databases skip durable writes and the flush after transactional tests is made
+    cheap (``tests/dbsetup.py``).
+
+    Each xdist worker has its own test database (pytest-django adds ``_gw<n>``) and gets
+    its own Redis database here: auction ids repeat across the workers' databases, so one
+    shared Redis would mix their channel-layer groups, cache keys and live watcher counts.
+    ``os.environ`` carries it to the daphne processes the tests start."""
+    from django.conf import settings
+
+    from tests.dbsetup import install_fast_flush, skip_durable_writes
+
+    install_fast_flush()
+    skip_durable_writes()
+    url = getattr(settings, "REDIS_URL", "")
+    index = worker_index()
+    if not url or index == 0:
+        return
+    mine = worker_redis_url(url, index)
+    os.environ["REDIS_URL"] = mine
+    settings.REDIS_URL = mine
+    _replace_strings(settings.CHANNEL_LAYERS, url, mine)
+    _replace_strings(settings.CACHES, url, mine)
+
+
+# --- every test -----------------------------------------------------------------------------
+
+
+# The moment every test starts at: a working-day morning (Monday 2026-11-02 09:00 CST).
+TEST_NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+class RealClockRead(AssertionError):
+    """A test let domain code read the real time through ``core.clock``."""
+
+
+class _GuardedTimezone:
+    """Stands in for ``django.utils.timezone`` inside ``core.clock`` during a test: the clock
+    may format and convert, but reading the real time fails the test (``real_clock`` marks
+    the tests that mean to, the browser tests among them)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from django.utils import timezone
+
+        return getattr(timezone, name)
+
+    def now(self) -> dt.datetime:
+        raise RealClockRead(
+            "core.clock read the real time in a test: tests start frozen at TEST_NOW; move "
+            "time with clock.set_time/advance, or mark the test @pytest.mark.real_clock"
+        )
 
 
 @pytest.fixture(autouse=True)
-def _reset_clock():
+def _frozen_clock(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Every test starts with ``core.clock`` frozen at ``TEST_NOW`` and may not read the real
+    time, unless marked ``real_clock`` (then it starts on the real, running clock)."""
     clock.reset()
+    if request.node.get_closest_marker("real_clock") is None:
+        clock.set_time(TEST_NOW)
+        monkeypatch.setattr(clock, "timezone", _GuardedTimezone())
     yield
     clock.reset()
 
 
 @pytest.fixture(autouse=True)
-def _no_ratelimit(settings):
+def _no_ratelimit(settings: Settings) -> None:
     settings.RATELIMIT_ENABLE = False
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
+def _fast_password_hasher(settings: Settings) -> None:
     """PBKDF2 costs ~0.3 s per user; tests hash with MD5 (the live test server accepts it)."""
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
@@ -36,105 +133,101 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture
-def frozen_now():
-    """Freeze the clock at a fixed working-day morning (2026-11-02 09:00 CST, a Monday)."""
-    when = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-    clock.set_time(when)
+def frozen_now() -> dt.datetime:
+    """Freeze the clock at ``TEST_NOW`` (2026-11-02 09:00 CST, a Monday) and return it."""
+    clock.set_time(TEST_NOW)
     return clock.now()
 
 
-def make_court(code: str | None = None, **kw):
-    from core.models import Court
-
-    n = next(_counter)
-    code = code or f"测{n:04d}"
-    return Court.objects.create(
-        name=kw.pop("name", f"测试法院{n}"),
-        code=code,
-        division_code=kw.pop("division_code", "360102"),
-        master_account_no=kw.pop("master_account_no", f"36010200000{n:05d}"),
-        master_account_bank="测试银行",
-        master_account_name=f"测试法院{n}执行款专户",
-        **kw,
-    )
+# --- people and courts (tests/factories.py builds them) -------------------------------------
 
 
-def make_user(role: str, court=None, username: str | None = None, **kw):
-    from core.models import User
+def make_court(code: str | None = None, **kw: Any) -> Court:
+    """A court (``CourtFactory``); ``code`` and any other field may be given."""
+    from tests.factories import CourtFactory
 
-    n = next(_counter)
-    user = User.objects.create(
-        username=username or f"{role}{n}",
-        role=role,
-        court=court,
-        display_name=kw.pop("display_name", f"{role}-{n}"),
-        phone=kw.pop("phone", "13900000000"),
-        **kw,
-    )
-    user.set_password("pw-for-tests-2026")
-    user.save()
-    return user
+    if code is not None:
+        kw["code"] = code
+    return CourtFactory.create(**kw)
+
+
+def make_user(
+    role: str, court: Court | None = None, username: str | None = None, **kw: Any
+) -> User:
+    """A person of ``role`` (``UserFactory``) whose password is ``PASSWORD``."""
+    from tests.factories import UserFactory
+
+    if username is not None:
+        kw["username"] = username
+    return UserFactory.create(role=role, court=court, **kw)
 
 
 @pytest.fixture
-def court(db):
+def court(db: None) -> Court:
     return make_court()
 
 
 @pytest.fixture
-def other_court(db):
+def other_court(db: None) -> Court:
     return make_court()
 
 
 @pytest.fixture
-def judge(court):
+def judge(court: Court) -> User:
     return make_user("judge", court)
 
 
 @pytest.fixture
-def officer(court):
+def officer(court: Court) -> User:
     return make_user("officer", court)
 
 
 @pytest.fixture
-def bureau_head(court):
+def bureau_head(court: Court) -> User:
     return make_user("bureau_head", court)
 
 
 @pytest.fixture
-def finance(court):
+def finance(court: Court) -> User:
     return make_user("finance", court)
 
 
 @pytest.fixture
-def bidder(db):
+def bidder(db: None) -> User:
     return make_user("bidder")
 
 
 @pytest.fixture
-def party_user(db):
+def party_user(db: None) -> User:
     return make_user("party")
 
 
 @pytest.fixture
-def appraiser_user(db):
+def appraiser_user(db: None) -> User:
     return make_user("appraiser")
 
 
 @pytest.fixture
-def platform_operator(db):
+def platform_operator(db: None) -> User:
     """The platform operator (平台运营人员): a superuser of the Django admin."""
     return make_user("operator", is_staff=True, is_superuser=True)
 
 
-PASSWORD = "pw-for-tests-2026"  # every make_user() person's password
+# --- databases --------------------------------------------------------------------------------
 
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def pytest_collection_modifyitems(config, items):
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the PostgreSQL-only tests on SQLite. Under xdist, the browser tests come first:
+    xdist deals the first tests out one by one, so each worker runs its share of them in one
+    stretch (one daphne and one Chromium per worker, started once), and the long tests are not
+    left for the end while the other worker idles."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: item.get_closest_marker("browser") is None)
     if is_postgres():
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (row locks / triggers); set DATABASE_URL")
@@ -143,8 +236,54 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker: DjangoDbBlocker,
+    django_db_use_migrations: bool,
+    django_db_keepdb: bool,
+    django_db_createdb: bool,
+    django_db_modify_db_settings: None,
+) -> Iterator[None]:
+    """pytest-django's test databases; under xdist, migrated once and cloned per worker
+    (``tests/dbsetup.py``) unless ``--reuse-db``, ``--create-db`` or ``--nomigrations``."""
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
+
+    verbosity = request.config.option.verbose
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and django_db_use_migrations and not (django_db_keepdb or django_db_createdb):
+        from tests.dbsetup import worker_database
+
+        with django_db_blocker.unblock():
+            databases = worker_database(worker, verbosity)
+            databases.__enter__()
+        yield
+        with django_db_blocker.unblock():
+            databases.__exit__(None, None, None)
+        return
+    if not django_db_use_migrations:
+        _disable_migrations()
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    with django_db_blocker.unblock():
+        db_cfg = setup_databases(
+            verbosity=verbosity,
+            interactive=False,
+            aliases=cast("Any", aliases),  # django-stubs types it as a mapping
+            serialized_aliases=serialized_aliases,
+            keepdb=django_db_keepdb and not django_db_createdb,
+        )
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(db_cfg, verbosity=verbosity)
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _close_pools_before_db_teardown(request, django_db_setup, django_db_blocker):
+def _close_pools_before_db_teardown(
+    request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: DjangoDbBlocker
+) -> Iterator[None]:
     """Close thread-held and pooled connections before pytest-django drops the test database.
 
     Depends on ``django_db_setup`` so it is torn down first. Live-layer tests hand bids to a
@@ -158,11 +297,12 @@ def _close_pools_before_db_teardown(request, django_db_setup, django_db_blocker)
     try:
         from bidding import consumers
 
-        for executor in list(getattr(consumers, "_bid_executors", {}).values()):
+        executors: dict[Any, Any] = getattr(consumers, "_bid_executors", {})
+        for executor in list(executors.values()):
             for _ in range(getattr(executor, "_max_workers", 1)):
                 executor.submit(connections.close_all)
             executor.shutdown(wait=True)
-        getattr(consumers, "_bid_executors", {}).clear()
+        executors.clear()
     except ImportError:
         pass
     gc.collect()

@@ -10,13 +10,31 @@ import datetime as dt
 import hashlib
 import io
 import itertools
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from appraisers import services
+from cases.models import Party
 from core import clock
 from tests.conftest import make_user
+from tests.factories import (
+    AssetFactory,
+    CaseFactory,
+    CreditorFactory,
+    DebtorFactory,
+    PartyUserFactory,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pytest_django import Settings
+
+    from appraisers.models import AppraisalRequest, Commission, Firm, LotDraw
+    from cases.models import Asset, Case
+    from core.models import Court, User
 
 _n = itertools.count(1)
 
@@ -24,50 +42,48 @@ PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
+def _media(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
-def make_case(court, judge=None, *, division_code="360102", kind="residential"):
-    from cases.models import Asset, Case, Party
-
-    n = next(_n)
+def make_case(
+    court: Court,
+    judge: User | None = None,
+    *,
+    division_code: str = "360102",
+    kind: str = "residential",
+) -> tuple[Case, Party, Party, Asset]:
+    """A case filed today with a creditor (a person) and a debtor (a company), each with an
+    account of their own, and one asset."""
     now = clock.now()
-    case = Case.objects.create(
-        court=court,
-        number=f"（2026）测{court.pk}执{n}号",
-        year=2026,
-        court_code=court.code,
-        case_type="执",
-        sequence=n,
-        claim_fen=100_000_000,
-        filed_on=now.date(),
-        created_at=now,
-        judge=judge,
+    case = CaseFactory.create(court=court, judge=judge, claim_fen=100_000_000, filed_on=now.date())
+    n = case.sequence
+    creditor = CreditorFactory.create(case=case, name=f"申请人{n}", user=PartyUserFactory.create())
+    debtor = DebtorFactory.create(
+        case=case,
+        kind=Party.Kind.ORGANISATION,
+        name=f"被执行公司{n}",
+        user=PartyUserFactory.create(),
     )
-    creditor_user = make_user("party")
-    debtor_user = make_user("party")
-    creditor = Party.objects.create(
-        case=case, role="creditor", kind="person", name=f"申请人{n}", user=creditor_user
-    )
-    debtor = Party.objects.create(
-        case=case, role="debtor", kind="organisation", name=f"被执行公司{n}", user=debtor_user
-    )
-    asset = Asset.objects.create(
+    asset = AssetFactory.create(
         case=case,
         kind=kind,
         name=f"东湖区某小区{n}栋住宅",
         division_code=division_code,
-        address="南昌市东湖区示例路1号",
         features={"area_m2": 98.5},
-        created_at=now,
     )
     return case, creditor, debtor, asset
 
 
 def make_firm(
-    actor, *, city="360100", province="360000", specialty="residential", levels=("city",), **kw
-):
+    actor: User | None,
+    *,
+    city: str = "360100",
+    province: str = "360000",
+    specialty: str = "residential",
+    levels: tuple[str, ...] = ("city",),
+    **kw: Any,
+) -> Firm:
     n = next(_n)
     firm = services.firm_create(
         name=kw.pop("name", f"测试评估有限公司{n}"),
@@ -91,13 +107,13 @@ def make_firm(
     return firm
 
 
-def firm_user_for(firm):
+def firm_user_for(firm: Firm) -> User:
     user = make_user("appraiser")
     services.firm_user_add(firm=firm, user=user, actor=None)
     return user
 
 
-def inspected(c):
+def inspected(c: Commission) -> User:
     """A user of ``c``'s firm accepts it and records the site inspection an hour after
     noticing it (APR-05, APR-06): the report may be submitted next. Returns the user."""
     user = firm_user_for(c.firm)
@@ -110,11 +126,11 @@ def inspected(c):
     return user
 
 
-def pdf_upload(content: bytes = PDF_BYTES, name: str = "report.pdf"):
+def pdf_upload(content: bytes = PDF_BYTES, name: str = "report.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type="application/pdf")
 
 
-def report_data(firm, **over):
+def report_data(firm: Firm, **over: Any) -> dict[str, Any]:
     today = clock.today()
     data = dict(
         amount_fen=123_456_700,
@@ -131,13 +147,13 @@ def report_data(firm, **over):
     return data
 
 
-def secret_pair(label: str):
+def secret_pair(label: str) -> tuple[str, str]:
     secret = f"{label}-secret-{next(_n):08d}-abcdefgh"
     return secret, hashlib.sha256(secret.encode()).hexdigest()
 
 
 @pytest.fixture
-def setup(court, judge, frozen_now):
+def setup(court: Court, judge: User, frozen_now: dt.datetime) -> dict[str, Any]:
     """A case, its parties and asset, and five firms on the city sub-roster."""
     case, creditor, debtor, asset = make_case(court, judge)
     firms = [make_firm(None) for _ in range(5)]
@@ -152,7 +168,7 @@ def setup(court, judge, frozen_now):
     }
 
 
-def start_request(s, **kw):
+def start_request(s: dict[str, Any], **kw: Any) -> AppraisalRequest:
     return services.commission_request(
         case_id=s["case"].pk,
         asset_id=s["asset"].pk,
@@ -163,7 +179,9 @@ def start_request(s, **kw):
     )
 
 
-def run_public_draw(s, req, *, value="2026125期 03 07 11 19 24 30 + 09"):
+def run_public_draw(
+    s: dict[str, Any], req: AppraisalRequest, *, value: str = "2026125期 03 07 11 19 24 30 + 09"
+) -> LotDraw:
     """Skip agreement, schedule a public-value draw and run it. Returns the draw."""
     from appraisers.models import AppraisalRequest
 
@@ -186,9 +204,9 @@ def run_public_draw(s, req, *, value="2026125期 03 07 11 19 24 30 + 09"):
     return services.draw_run(draw=draw, actor=s["judge"])
 
 
-def current_commission(req):
+def current_commission(req: AppraisalRequest) -> Commission | None:
     return req.commissions.order_by("-pk").first()
 
 
-def io_bytes(data: bytes):
+def io_bytes(data: bytes) -> io.BytesIO:
     return io.BytesIO(data)

@@ -4,15 +4,13 @@ two operators or two workers act at the same moment."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 
 from appraisers import services
 from appraisers.models import Commission, LotDraw
 from core import clock
-from core.errors import DomainError
+from tests import race
 from tests.appraisers.conftest import firm_user_for, make_case, make_firm, start_request
 from tests.conftest import make_court, make_user
 
@@ -60,25 +58,7 @@ def _world():
 
 
 def _together(*fns):
-    barrier = threading.Barrier(len(fns))
-    results: list[str] = []
-
-    def wrap(fn):
-        try:
-            barrier.wait()
-            fn()
-            results.append("ok")
-        except DomainError as exc:
-            results.append(exc.code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrap, args=(fn,)) for fn in fns]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sorted(results)
+    return race.codes(race.together(*fns))
 
 
 def test_a_draw_run_twice_at_once_commissions_once():

@@ -129,6 +129,7 @@ def test_demo_seed_is_idempotent_and_gives_the_demo_firm_user_a_commission(db, f
     assert draw_verify(c.request.draws.get())["ok"]
 
 
+@pytest.mark.real_clock
 def test_demo_seed_runs_on_the_running_clock(db):
     """`make demo` seeds on the real clock: the demo draw is scheduled far enough ahead that
     scheduling it (APR-03: the time is fixed before the draw) never lands in the past."""

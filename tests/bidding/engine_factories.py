@@ -7,71 +7,65 @@ carry a real settings snapshot, exactly as a published auction does.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
+from typing import TYPE_CHECKING, Any
 
 from bidding import services
 from bidding.models import Auction, AuctionState, Registration
 from core import clock
-from core.rulesettings import settings_snapshot
+from tests.factories import (
+    YUAN,
+    AssetFactory,
+    AuctionFactory,
+    BidderFactory,
+    CaseFactory,
+    CreditorFactory,
+    DebtorFactory,
+    IdentityFactory,
+    LotFactory,
+)
 
-_n = itertools.count(1)
+if TYPE_CHECKING:
+    from cases.models import Case, Identity, Lot, Party
+    from core.models import Court, User
+
 PASSWORD = "bid-pass-2026"
-YUAN = 100
 
 
-def make_identity(user, *, kind="resident_id", name=None, verified=True):
-    from cases.models import Identity
-
-    n = next(_n)
-    return Identity.objects.create(
-        kind=kind,
-        number=f"3601021990{n:08d}",
-        name=name or f"竞买人{n}",
-        user=user,
-        status=Identity.Status.VERIFIED if verified else Identity.Status.UNVERIFIED,
-        verified_at=clock.now() if verified else None,
-    )
+def make_identity(
+    user: User | None,
+    *,
+    kind: str = "resident_id",
+    name: str | None = None,
+    verified: bool = True,
+) -> Identity:
+    kw: dict[str, Any] = {"name": name} if name else {}
+    return IdentityFactory.create(user=user, kind=kind, verified=verified, **kw)
 
 
 def make_case(
-    court,
+    court: Court,
     *,
-    judge=None,
-    claim_fen=1_000_000 * YUAN,
-    kind="residential",
-    restricted=False,
-    creditor_user=None,
-    debtor_user=None,
-    n_assets=1,
-    basis_fen=120_000 * YUAN,
-):
-    from cases.models import Asset, Case, Lot, Party
-
-    n = next(_n)
-    now = clock.now()
-    case = Case.objects.create(
+    judge: User | None = None,
+    claim_fen: int = 1_000_000 * YUAN,
+    kind: str = "residential",
+    restricted: bool = False,
+    creditor_user: User | None = None,
+    debtor_user: User | None = None,
+    n_assets: int = 1,
+    basis_fen: int | None = 120_000 * YUAN,
+) -> tuple[Case, Lot, Party, Party]:
+    """A case with ``n_assets`` assets in one lot, a creditor and a debtor; each asset priced
+    at ``basis_fen`` through pricing's own service unless ``basis_fen`` is None."""
+    case = CaseFactory.create(
         court=court,
-        number=f"（2026）测0102执{n}号",
-        year=2026,
-        court_code="测0102",
-        case_type="执",
-        sequence=n,
-        title="借款合同纠纷",
         judge=judge,
         claim_fen=claim_fen,
         title_document="（2025）测0102民初1号民事判决书",
-        filed_on=dt.date(2026, 1, 5),
-        created_at=now,
     )
+    n = case.sequence
     assets = [
-        Asset.objects.create(
-            case=case,
-            kind=kind,
-            name=f"示例标的{n}-{i}",
-            division_code="360102",
-            address="南昌市东湖区示例路1号",
-            purchase_restricted=restricted,
-            created_at=now,
+        AssetFactory.create(
+            case=case, kind=kind, name=f"示例标的{n}-{i}", purchase_restricted=restricted
         )
         for i in range(n_assets)
     ]
@@ -80,71 +74,47 @@ def make_case(
 
         for asset in assets:  # a real, usable price basis (PRC-19 market price)
             pricing_skip(asset=asset, ground="easily_priced", market_price_fen=basis_fen)
-    lot = Lot.objects.create(case=case, title=f"示例拍品{n}", created_at=now)
-    lot.assets.set(assets)
-    creditor = Party.objects.create(
-        case=case,
-        role="creditor",
-        kind="person",
-        name="申请执行人",
-        user=creditor_user,
-        claim_fen=claim_fen,
-    )
-    debtor = Party.objects.create(
-        case=case, role="debtor", kind="person", name="被执行人", user=debtor_user
-    )
+    lot = LotFactory.create(case=case, title=f"示例拍品{n}", assets=assets)
+    creditor = CreditorFactory.create(case=case, user=creditor_user, claim_fen=claim_fen)
+    debtor = DebtorFactory.create(case=case, user=debtor_user)
     return case, lot, creditor, debtor
 
 
 def make_live_auction(
-    court,
-    lot=None,
+    court: Court | None,
+    lot: Lot | None = None,
     *,
-    state=AuctionState.BIDDING,
-    start=100_000 * YUAN,
-    increment=1_000 * YUAN,
-    deposit=10_000 * YUAN,
-    hours=24,
-    starts_in=None,
-    round_="1",
-    overrides=None,
-    practice=False,
-    owner=None,
+    state: str = AuctionState.BIDDING,
+    start: int = 100_000 * YUAN,
+    increment: int = 1_000 * YUAN,
+    deposit: int = 10_000 * YUAN,
+    hours: int = 24,
+    starts_in: dt.timedelta | None = None,
+    round_: str = "1",
+    overrides: dict[str, Any] | None = None,
+    practice: bool = False,
+    owner: User | None = None,
 ) -> Auction:
     """An auction in ``state`` that started an hour ago (or starts in ``starts_in``)."""
-    now = clock.now()
-    start_at = now + starts_in if starts_in is not None else now - dt.timedelta(hours=1)
-    a = Auction(
+    return AuctionFactory.create(
         court=None if practice else court,
-        case=None if practice else lot.case,
         lot=None if practice else lot,
-        title="测试拍卖",
-        round=round_,
-        state=state,
-        is_practice=practice,
+        practice=practice,
         practice_owner=owner,
+        state=state,
+        round=round_,
         starting_price_fen=start,
         increment_fen=increment,
         deposit_fen=deposit,
-        balance_period_days=30,
-        start_at=start_at,
-        end_at=start_at + dt.timedelta(hours=hours),
-        created_at=now,
-        setting_overrides=dict(overrides or {}),
-        published_at=now - dt.timedelta(days=30),
+        hours=hours,
+        starts_in=starts_in if starts_in is not None else -dt.timedelta(hours=1),
+        overrides=overrides,
     )
-    a.scheduled_end_at = a.end_at
-    snap = settings_snapshot(court=None if practice else court)
-    snap.update(overrides or {})
-    a.settings_snapshot = snap
-    a.save()
-    return a
 
 
-def bidder_user():
-    from tests.conftest import make_user
-
-    user = make_user("bidder")
+def bidder_user() -> User:
+    """A bidder with a verified identity."""
+    user = BidderFactory.create()
     make_identity(user)
     return user
 

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import random
 import threading
@@ -21,6 +22,7 @@ from bidding.models import AuctionResult, AuctionState, Bid
 from core import clock
 from core.audit import audit_verify
 from core.errors import DomainError
+from tests import race
 
 from .engine_factories import (
     PASSWORD,
@@ -54,25 +56,9 @@ def _warm(regs) -> None:
 
 
 def _run_threads(n: int, target) -> list:
-    """Start ``n`` threads together; each returns its own result list; connections closed at the end."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-    errors: list = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = target(i)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
+    """Start ``n`` threads together (``tests.race``); each returns its own result list."""
+    results = race.together(*(functools.partial(target, i) for i in range(n)))
+    errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors[:3]
     return results
 

@@ -118,7 +118,10 @@ def test_leader_may_rebid_when_the_setting_allows_it_auc21(court, lot):
     )
     a = register_active(auction)
     bid(auction, a, START)
-    bid(auction, a, START + INC)
+    second = bid(auction, a, START + INC)
+    assert (second.seq, second.amount_fen, second.registration_id) == (2, START + INC, a.pk)
+    auction.refresh_from_db()
+    assert (auction.current_price_fen, auction.leader_id) == (START + INC, a.pk)
 
 
 def test_wrong_or_missing_password_is_refused_auc17(auction):

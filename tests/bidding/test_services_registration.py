@@ -432,7 +432,11 @@ def test_deposit_may_be_paid_during_bidding_and_the_bidder_then_bids_auc17(
     _case, lot, *_ = make_case(court, judge=judge)
     auction = make_live_auction(court, lot)
     reg = register_paid(auction)
-    bid(auction, reg, auction.starting_price_fen)
+    assert reg.bidder_code  # the deposit held during bidding gave a bidding code (竞买号)
+    placed = bid(auction, reg, auction.starting_price_fen)
+    assert (placed.registration_id, placed.amount_fen) == (reg.pk, auction.starting_price_fen)
+    auction.refresh_from_db()
+    assert auction.leader_id == reg.pk
 
 
 def test_deposit_confirmed_after_bidding_ended_gets_no_code_and_goes_back_auc17(

@@ -76,6 +76,8 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
+            # The server runs on the real clock unless the test sets the time.
+            item.add_marker(pytest.mark.real_clock)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Any
 
 from playwright.sync_api import expect
@@ -19,6 +18,7 @@ from playwright.sync_api import expect
 from bidding import services
 from bidding.models import Auction, AuctionState, Registration
 from core import clock
+from tests import race
 from tests.bidding.engine_factories import PASSWORD as BID_PASSWORD
 from tests.bidding.engine_factories import (
     YUAN,
@@ -47,24 +47,7 @@ def _auction(**kw):
 def off_loop(fn: Any, **kw: Any) -> Any:
     """Run an engine service in a plain thread: Playwright keeps an event loop in this one, and
     the live layer's after-commit publish must not run inside it."""
-    from django.db import connection
-
-    out: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            out["value"] = fn(**kw)
-        except BaseException as exc:  # re-raised in the test's thread
-            out["error"] = exc
-        finally:
-            connection.close()
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join()
-    if "error" in out:
-        raise out["error"]
-    return out.get("value")
+    return race.in_thread(fn, **kw)
 
 
 def _beijing(when: dt.datetime) -> str:

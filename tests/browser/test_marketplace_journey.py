@@ -14,6 +14,10 @@ from core import clock
 from tests.conftest import make_court, make_user
 from tests.marketplace.conftest import YUAN, make_auction, make_case, make_lot
 
+# A Wednesday in the middle of a month without holidays: the deadlines, "this month" and the
+# working-day rules below give the same answer whatever day the suite runs on.
+WEDNESDAY = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
 
 def _market():
     court = make_court(name="南昌市东湖区人民法院（测试）", division_code="360102")
@@ -69,6 +73,7 @@ def _valid_resident_id() -> str:
 def test_a_new_user_finds_follows_verifies_registers_pays_and_practises(
     page, channels_live_server, sign_in, screenshot, page_errors
 ):
+    channels_live_server.set_time(WEDNESDAY)
     m = _market()
     newcomer = make_user("bidder", display_name="新用户")
     sign_in(page, newcomer)
@@ -196,6 +201,7 @@ def test_a_judge_reads_the_courts_statistics_and_works_from_the_workbench(
     from core.deadlines import deadline_open
     from tests.marketplace.conftest import close_due, place_bid, register_active
 
+    channels_live_server.set_time(WEDNESDAY)
     m = _market()
     court, judge = m["court"], m["judge"]
     case = make_case(court, judge=judge)
@@ -262,6 +268,7 @@ def test_a_judge_reads_the_courts_statistics_and_works_from_the_workbench(
 
 
 def test_the_storefront_works_on_a_phone(_chromium, channels_live_server, screenshot, page_errors):
+    channels_live_server.set_time(WEDNESDAY)
     m = _market()
     context = _chromium.new_context(
         base_url=channels_live_server.url,

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from core import clock
 from tests.conftest import make_court, make_user
 
+if TYPE_CHECKING:
+    from cases.models import Asset, Case, Party
+    from core.models import Court, User
+
 
 @pytest.fixture(autouse=True)
-def _site_language_after_each_test():
+def _site_language_after_each_test() -> Iterator[None]:
     """A page test that picks English leaves it active in this thread (the middleware does
     not switch back); the next test's service messages must be Chinese again."""
     yield
@@ -29,27 +35,27 @@ def id_number(first17: str) -> str:
 
 
 @pytest.fixture
-def court(db):
+def court(db: None) -> Court:
     return make_court("赣0102", name="南昌市东湖区人民法院（测试）")
 
 
 @pytest.fixture
-def other_court(db):
+def other_court(db: None) -> Court:
     return make_court("赣0103", name="南昌市西湖区人民法院（测试）")
 
 
 @pytest.fixture
-def other_judge(other_court):
+def other_judge(other_court: Court) -> User:
     return make_user("judge", other_court)
 
 
 @pytest.fixture
-def today(frozen_now):
+def today(frozen_now: dt.datetime) -> dt.date:
     return clock.today()
 
 
 @pytest.fixture
-def case(court, judge, officer, frozen_now):
+def case(court: Court, judge: User, officer: User, frozen_now: dt.datetime) -> Case:
     from cases.services import case_create
 
     return case_create(
@@ -66,7 +72,7 @@ def case(court, judge, officer, frozen_now):
 
 
 @pytest.fixture
-def flat(case, judge):
+def flat(case: Case, judge: User) -> Asset:
     from cases.services import asset_register
 
     return asset_register(
@@ -87,7 +93,7 @@ def flat(case, judge):
 
 
 @pytest.fixture
-def debtor_party(case, judge, party_user):
+def debtor_party(case: Case, judge: User, party_user: User) -> Party:
     from cases.services import party_add
 
     return party_add(

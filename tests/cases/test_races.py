@@ -1,10 +1,8 @@
 """Races on PostgreSQL: two requests at once never double a case, a lot or an identity claim."""
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 
 from cases.models import Case, Disclosure, Identity, Lot
 from cases.selectors import current_disclosures
@@ -12,30 +10,14 @@ from cases.services import case_create, disclosure_record, identity_submit, lot_
 from core.errors import DomainError
 from tests.cases.conftest import id_number
 from tests.conftest import make_user
+from tests.race import together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def race(*calls):
     """Run the calls at the same moment in their own threads (own connections); return results."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:  # collected and asserted by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
+    return together(*calls, timeout=30)
 
 
 def codes(results):

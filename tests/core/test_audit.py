@@ -4,7 +4,6 @@ change, tampering found by ``audit_verify``, UPDATE/DELETE refused by PostgreSQL
 import datetime as dt
 import io
 import json
-import threading
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -13,6 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from core import clock
 from core.audit import audit_record, audit_verify
 from core.models import AuditEntry, AuditStream
+from tests import race
 
 pytestmark = pytest.mark.django_db
 
@@ -173,22 +173,12 @@ def test_postgres_refuses_update_of_access_log(judge):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_to_one_stream_keep_one_unbroken_chain():
     """Two writers on one stream queue on the stream head's row lock: no gap, no fork."""
-    errors = []
 
     def writer():
-        try:
-            for _ in range(15):
-                _record("auction:77")
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        for _ in range(15):
+            _record("auction:77")
 
-    threads = [threading.Thread(target=writer) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = [r for r in race.together(writer, writer) if isinstance(r, BaseException)]
     assert errors == []
     seqs = list(AuditEntry.objects.filter(stream="auction:77").values_list("seq", flat=True))
     assert sorted(seqs) == list(range(1, 31))

@@ -2,16 +2,16 @@
 its channel, retried with backoff after a failure, never delivered twice."""
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from core import clock
 from core.models import InboxMessage, OutboxMessage
 from core.notifications import MAX_ATTEMPTS, backoff, deliver_pending, notify, unsubscribe
 from core.notifications.channels import ChannelError, ConsoleSMS, override_channel
 from core.rulesettings import setting_set
+from tests import race
 
 pytestmark = pytest.mark.django_db
 
@@ -140,43 +140,34 @@ def test_opt_out_is_honoured_except_for_legal_notices(bidder, frozen_now):
     assert sorted(m.channel for m in _notify(bidder, key="y", legal=True)) == ["inbox", "sms"]
 
 
+class RecordingSMS:
+    """An SMS gateway that records what it was asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    def send(self, message: OutboxMessage) -> None:
+        self.sent.append(message.pk)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_racing_never_deliver_the_same_message_twice(bidder, frozen_now):
     """While worker A is inside the SMS gateway call, worker B runs: it skips the locked
     message instead of sending it again; afterwards nobody sends it again."""
-    entered, release = threading.Event(), threading.Event()
-
-    class SlowSMS:
-        def __init__(self):
-            self.sent = []
-
-        def send(self, message):
-            self.sent.append(message.pk)
-            entered.set()
-            assert release.wait(30), "test did not release the gateway"
-
-    sms = SlowSMS()
+    sms = RecordingSMS()
     override_channel("sms", sms)
     results = {}
 
-    def worker_a():
-        try:
-            results["a"] = deliver_pending()
-        finally:
-            connection.close()
+    def worker_b_runs(*_args):  # A is inside the gateway call, holding the SMS row
+        results["b"] = race.in_thread(deliver_pending)
 
     try:
         _notify(bidder, channels=["sms"])
-        a = threading.Thread(target=worker_a)
-        a.start()
-        assert entered.wait(30)
-        results["b"] = deliver_pending()  # runs while A holds the SMS row
-        release.set()
-        a.join()
+        with race.run_before(f"{__name__}.RecordingSMS.send", worker_b_runs):
+            results["a"] = race.in_thread(deliver_pending)
         results["c"] = deliver_pending()
     finally:
-        release.set()
         override_channel("sms", None)
     assert results["b"] == {"sent": 0, "retry": 0, "failed": 0}
     assert results["a"]["sent"] == 2  # inbox + SMS

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import factory
 import pytest
 
-from core import clock
+from tests.factories import (
+    YUAN,
+    AssetFactory,
+    AuctionFactory,
+    BidderFactory,
+    CaseFactory,
+    IdentityFactory,
+    LotFactory,
+    SeizureFactory,
+)
 
 if TYPE_CHECKING:
-    from bidding.models import Auction, Bid, Registration
+    from bidding.models import Auction, Registration
     from cases.models import Case, Lot
     from core.models import Court, User
-
-_n = itertools.count(1)
 
 
 def make_case(
@@ -25,23 +32,8 @@ def make_case(
     officer: User | None = None,
     claim_fen: int = 500_000_00,
 ) -> Case:
-    from cases.models import Case
-
-    n = next(_n)
-    return Case.objects.create(
-        court=court,
-        number=f"（2026）{court.code}执{n}号",
-        year=2026,
-        court_code=court.code,
-        case_type="执",
-        sequence=n,
-        title="借款合同纠纷",
-        claim_fen=claim_fen,
-        filed_on=dt.date(2026, 1, 5),
-        created_at=clock.now(),
-        judge=judge,
-        officer=officer,
-    )
+    """A case without parties or assets (``make_lot`` adds those)."""
+    return CaseFactory.create(court=court, judge=judge, officer=officer, claim_fen=claim_fen)
 
 
 def make_lot(
@@ -54,30 +46,18 @@ def make_lot(
     seized_on: dt.date | None = None,
     recorder: User | None = None,
 ) -> Lot:
-    from cases.models import Asset, Lot, Seizure
-
-    asset = Asset.objects.create(
+    """A lot of one asset named ``name``; ``seized_on`` also records a seizure of it."""
+    asset = AssetFactory.create(
         case=case,
         kind=kind,
         name=name,
         division_code=division_code,
         address="南昌市示例路1号",
         purchase_restricted=restricted,
-        created_at=clock.now(),
-        features={},
     )
-    lot = Lot.objects.create(case=case, title=name, created_at=clock.now())
-    lot.assets.add(asset)
+    lot = LotFactory.create(case=case, title=name, assets=[asset])
     if seized_on is not None:
-        assert recorder is not None, "a seizure is recorded by someone"
-        Seizure.objects.create(
-            asset=asset,
-            kind="seal",
-            seized_on=seized_on,
-            document="（2026）执保1号",
-            recorded_by=recorder,
-            recorded_at=clock.now(),
-        )
+        SeizureFactory.create(asset=asset, seized_on=seized_on, recorded_by=recorder)
     return lot
 
 
@@ -93,7 +73,6 @@ def lot(case: Case) -> Lot:
 
 # ---- auctions (bidding's real models and services) ---------------------------------------------
 
-YUAN = 100
 PASSWORD = "bid-pass-2026"
 
 
@@ -117,8 +96,6 @@ def make_auction(
     ``priced_by``: record the price basis with pricing's own service (a PRC-19 market price of
     ``reference`` per asset), so the sale's follow-up (fees, balance due) runs for real.
     """
-    from bidding.models import Auction
-
     if priced_by is not None:
         from pricing.services import pricing_skip
 
@@ -129,14 +106,10 @@ def make_auction(
                 market_price_fen=reference or start,
                 actor=priced_by,
             )
-    from core.rulesettings import settings_snapshot
-
-    now = clock.now()
-    start_at = now + start_in
-    court = lot.case.court
-    a = Auction(
-        court=court,
-        case=lot.case,
+    price_basis = (
+        {str(x.pk): {"amount_fen": reference} for x in lot.assets.all()} if reference else None
+    )
+    return AuctionFactory.create(
         lot=lot,
         title=title or lot.title,
         round=round_,
@@ -144,34 +117,17 @@ def make_auction(
         starting_price_fen=start,
         increment_fen=increment,
         deposit_fen=deposit,
-        balance_period_days=30,
-        start_at=start_at,
-        end_at=start_at + dt.timedelta(hours=hours),
-        created_at=now,
-        published_at=now - published_ago,
-        price_basis={str(x.pk): {"amount_fen": reference} for x in lot.assets.all()}
-        if reference
-        else None,
+        starts_in=start_in,
+        hours=hours,
+        published_ago=published_ago,
+        price_basis=price_basis,
     )
-    a.scheduled_end_at = a.end_at
-    a.settings_snapshot = settings_snapshot(court=court)
-    a.save()
-    return a
 
 
 def verified_bidder(name: str | None = None) -> User:
-    from cases.models import Identity
-    from tests.conftest import make_user
-
-    user = make_user("bidder", display_name=name or f"竞买人{next(_n)}")
-    Identity.objects.create(
-        kind="resident_id",
-        number=f"36010219900101{next(_n):04d}",
-        name=f"实名{user.pk}号",
-        user=user,
-        status=Identity.Status.VERIFIED,
-        verified_at=clock.now(),
-    )
+    """A bidder with a verified identity."""
+    user = BidderFactory.create(display_name=name or factory.Sequence(lambda n: f"竞买人{n}"))
+    IdentityFactory.create(user=user, name=f"实名{user.pk}号")
     return user
 
 
@@ -191,7 +147,7 @@ def register_active(auction: Auction, user: User | None = None) -> Registration:
     return reg
 
 
-def place_bid(auction: Auction, reg: Registration, amount_fen: int) -> Bid:
+def place_bid(auction: Auction, reg: Registration, amount_fen: int) -> Any:
     from bidding.services import bid_place
 
     return bid_place(auction_id=auction.pk, user=reg.user, amount_fen=amount_fen, password=PASSWORD)

@@ -223,9 +223,7 @@ def test_a_watch_is_idempotent_and_only_for_published_real_auctions(lot, judge):
 def test_two_reminder_workers_at_once_send_each_reminder_once(lot):
     """Several workers (threads with their own connections) share the work; the unique row
     and skip_locked make each reminder go out exactly once."""
-    import threading
-
-    from django.db import connection
+    from tests import race
 
     auctions = [
         make_auction(make_lot(lot.case), state="scheduled", start_in=30 * dt.timedelta(minutes=1))
@@ -235,21 +233,11 @@ def test_two_reminder_workers_at_once_send_each_reminder_once(lot):
     for a in auctions:
         for f in fans:
             watch_add(user=f, auction_id=a.pk)
-    barrier = threading.Barrier(3)
-    totals = []
 
     def worker():
-        barrier.wait()
-        try:
-            totals.append(reminders_send(now=clock.now())["start"])
-        finally:
-            connection.close()
+        return reminders_send(now=clock.now())["start"]
 
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    totals = race.together(worker, worker, worker, reraise=True)
     assert sum(totals) == 12
     assert ReminderSent.objects.count() == 12
     assert OutboxMessage.objects.filter(topic="marketplace.reminder", channel="inbox").count() == 12

@@ -3,91 +3,74 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from core import clock
 from tests.conftest import make_user
+from tests.factories import AssetFactory, CaseFactory, CreditorFactory, DebtorFactory
 
-_n = itertools.count(1)
+if TYPE_CHECKING:
+    from pytest_django import DjangoDbBlocker, Settings
+
+    from cases.models import Asset, Case, Party
+    from core.models import Court, User
+    from pricing.models import PricingProcedure, ReferencePrice
+
 CST = dt.timezone(dt.timedelta(hours=8))
 
 
-def make_case(court, judge=None, **kw):
-    from cases.models import Case
-
-    n = next(_n)
-    return Case.objects.create(
-        court=court,
-        number=f"（2026）测0102执{n}号",
-        year=2026,
-        court_code="测0102",
-        case_type="执",
-        sequence=n,
-        judge=judge,
-        claim_fen=kw.pop("claim_fen", 50_000_000),
-        filed_on=dt.date(2026, 9, 1),
-        created_at=clock.now(),
-        **kw,
-    )
+def make_case(court: Court, judge: User | None = None, **kw: Any) -> Case:
+    """A case filed 2026-09-01, without parties (the ``parties`` fixture adds them)."""
+    kw.setdefault("claim_fen", 50_000_000)
+    return CaseFactory.create(court=court, judge=judge, filed_on=dt.date(2026, 9, 1), **kw)
 
 
-def make_asset(case, kind="residential", **kw):
-    from cases.models import Asset
-
-    return Asset.objects.create(
-        case=case,
-        kind=kind,
-        name=kw.pop("name", "东湖区示例小区 3 栋 502 室"),
-        division_code="360102",
-        address=kw.pop("address", "南昌市东湖区示例路 1 号"),
-        features=kw.pop("features", {}),
-        created_at=clock.now(),
-        **kw,
-    )
+def make_asset(case: Case, kind: str = "residential", **kw: Any) -> Asset:
+    kw.setdefault("name", "东湖区示例小区 3 栋 502 室")
+    kw.setdefault("address", "南昌市东湖区示例路 1 号")
+    return AssetFactory.create(case=case, kind=kind, **kw)
 
 
 @pytest.fixture
-def now(frozen_now):
+def now(frozen_now: dt.datetime) -> dt.datetime:
     return frozen_now
 
 
 @pytest.fixture
-def creditor_user(db):
+def creditor_user(db: None) -> User:
     return make_user("party")
 
 
 @pytest.fixture
-def debtor_user(db):
+def debtor_user(db: None) -> User:
     return make_user("party")
 
 
 @pytest.fixture
-def case(court, judge, now):
+def case(court: Court, judge: User, now: dt.datetime) -> Case:
     return make_case(court, judge)
 
 
 @pytest.fixture
-def parties(case, creditor_user, debtor_user):
-    from cases.models import Party
-
-    creditor = Party.objects.create(
-        case=case, role="creditor", kind="organisation", name="甲银行（测试）", user=creditor_user
+def parties(case: Case, creditor_user: User, debtor_user: User) -> tuple[Party, Party]:
+    creditor = CreditorFactory.create(
+        case=case, kind="organisation", name="甲银行（测试）", user=creditor_user
     )
-    debtor = Party.objects.create(
-        case=case, role="debtor", kind="person", name="乙某（测试）", user=debtor_user
-    )
+    debtor = DebtorFactory.create(case=case, name="乙某（测试）", user=debtor_user)
     return creditor, debtor
 
 
 @pytest.fixture
-def asset(case, parties):
+def asset(case: Case, parties: tuple[Party, Party]) -> Asset:
     return make_asset(case)
 
 
 @pytest.fixture
-def procedure(asset, judge):
+def procedure(asset: Asset, judge: User) -> PricingProcedure:
     from pricing.services import procedure_open
 
     return procedure_open(asset=asset, actor=judge)
@@ -102,7 +85,7 @@ CHECKS = {
 }
 
 
-def check(procedure, judge, **conditions):
+def check(procedure: PricingProcedure, judge: User, **conditions: bool) -> PricingProcedure:
     from pricing.services import procedure_record_checks
 
     kw = dict(
@@ -116,11 +99,16 @@ def check(procedure, judge, **conditions):
 
 
 @pytest.fixture
-def checked(procedure, judge):
+def checked(procedure: PricingProcedure, judge: User) -> PricingProcedure:
     return check(procedure, judge)
 
 
-def fix_by_directed(procedure, judge, amount_fen=100_000_000, valid_until=None):
+def fix_by_directed(
+    procedure: PricingProcedure,
+    judge: User,
+    amount_fen: int = 100_000_000,
+    valid_until: dt.datetime | None = None,
+) -> ReferencePrice | None:
     """Fix a price the short way: checks with a tax base, both parties skip to directed inquiry."""
     from pricing.services import directed_inquiry_result, directed_inquiry_start
 
@@ -144,14 +132,18 @@ SMALL_PARAMS = {"max_iter": 60, "learning_rate": 0.15}
 
 
 @pytest.fixture(scope="session")
-def built_models(tmp_path_factory, django_db_setup, django_db_blocker):
+def built_models(
+    tmp_path_factory: pytest.TempPathFactory,
+    django_db_setup: None,
+    django_db_blocker: DjangoDbBlocker,
+) -> dict[str, tuple[Path, Any]]:
     """Two small models (gbm, knn) on a 500-row sample of the demo data, fitted once per session."""
     import joblib
 
     from pricing.valuation.presets import preset
     from pricing.valuation.training import build_artifact
 
-    out = {}
+    out: dict[str, tuple[Path, Any]] = {}
     folder = tmp_path_factory.mktemp("models")
     with django_db_blocker.unblock():
         spec = preset("demo_cn")
@@ -164,14 +156,19 @@ def built_models(tmp_path_factory, django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def active_models(db, built_models, settings, tmp_path):
+def active_models(
+    db: None,
+    built_models: dict[str, tuple[Path, Any]],
+    settings: Settings,
+    tmp_path: Path,
+) -> Iterator[dict[str, Any]]:
     """Register and activate the session's small models for this test."""
     from pricing.valuation.service import clear_cache
     from pricing.valuation.training import register_artifact
 
     settings.GAVEL_MODEL_DIR = str(tmp_path / "models")
     clear_cache()
-    records = {}
+    records: dict[str, Any] = {}
     for method, (path, built) in built_models.items():
         rec = register_artifact(path=path, artifact=built.artifact, fingerprint_=built.fingerprint)
         rec.is_active = True
@@ -185,7 +182,7 @@ FLAT = {"area_m2": "89.50", "rooms": 3, "floor": 12, "total_floors": 18, "year_b
 
 
 @pytest.fixture
-def flat(case, parties):
+def flat(case: Case, parties: tuple[Party, Party]) -> Asset:
     from decimal import Decimal
 
     return make_asset(
@@ -193,7 +190,7 @@ def flat(case, parties):
     )
 
 
-def admit_builtin_platforms():
+def admit_builtin_platforms() -> tuple[Any, Any]:
     from pricing.services import platform_admit
 
     kinds = ["挂牌价", "成交价", "评估价"]

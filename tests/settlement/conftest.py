@@ -4,73 +4,65 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from core import clock
 from tests.conftest import make_user
+from tests.factories import CaseFactory, CreditorFactory, DebtorFactory
+
+if TYPE_CHECKING:
+    from cases.models import Case
+    from core.models import Court, User
+    from settlement.models import PaymentIntent, Receipt
 
 _seq = itertools.count(1)
 
 
 def make_case(
-    court,
+    court: Court,
     *,
-    officer=None,
-    judge=None,
-    claim_fen=50_000_000,
-    creditors=(("申请人甲", 1, 50_000_000),),
-    debtor="被执行人乙",
-):
-    from cases.models import Case, Party
-
-    n = next(_seq)
-    case = Case.objects.create(
+    officer: User | None = None,
+    judge: User | None = None,
+    claim_fen: int = 50_000_000,
+    creditors: Iterable[tuple[str, int, int]] = (("申请人甲", 1, 50_000_000),),
+    debtor: str | None = "被执行人乙",
+) -> Case:
+    """A case with its creditors (name, priority, claim) and a debtor, filed 2026-03-01."""
+    case = CaseFactory.create(
         court=court,
-        number=f"（2026）{court.code}执{1000 + n}号",
-        year=2026,
-        court_code=court.code,
-        case_type="执",
-        sequence=1000 + n,
-        title="借款合同纠纷",
         judge=judge,
         officer=officer,
         claim_fen=claim_fen,
         filed_on=dt.date(2026, 3, 1),
-        created_at=clock.now(),
     )
     for name, priority, claim in creditors:
-        Party.objects.create(
-            case=case,
-            role=Party.Role.CREDITOR,
-            kind=Party.Kind.PERSON,
-            name=name,
-            priority=priority,
-            claim_fen=claim,
-        )
+        CreditorFactory.create(case=case, name=name, priority=priority, claim_fen=claim)
     if debtor:
-        Party.objects.create(case=case, role=Party.Role.DEBTOR, kind=Party.Kind.PERSON, name=debtor)
+        DebtorFactory.create(case=case, name=debtor)
     return case
 
 
 @pytest.fixture
-def case(court, officer, judge):
+def case(court: Court, officer: User, judge: User) -> Case:
     return make_case(court, officer=officer, judge=judge)
 
 
 @pytest.fixture
-def other_case(court, officer, judge):
+def other_case(court: Court, officer: User, judge: User) -> Case:
     return make_case(court, officer=officer, judge=judge)
 
 
 @pytest.fixture
-def drain():
+def drain() -> Callable[..., Any]:
     from settlement.worker import drain as _drain
 
     return _drain
 
 
-def pay(intent, *, approve=True):
+def pay(intent: PaymentIntent, *, approve: bool = True) -> PaymentIntent:
     """The payer confirms on the simulator's page, then the money loop runs."""
     from settlement import simulator
     from settlement.models import SimPayment
@@ -84,7 +76,7 @@ def pay(intent, *, approve=True):
 
 
 @pytest.fixture
-def events():
+def events() -> Iterator[list[tuple[object, bool]]]:
     """Record settlement events as they are published, and whether inside a transaction."""
     from django.db import connection
 
@@ -93,7 +85,7 @@ def events():
 
     seen: list[tuple[object, bool]] = []
 
-    def handler(event):
+    def handler(event: object) -> None:
         seen.append((event, connection.in_atomic_block))
 
     kinds = [
@@ -112,11 +104,13 @@ def events():
 
 
 @pytest.fixture
-def finance_user(court):
+def finance_user(court: Court) -> User:
     return make_user("finance", court)
 
 
-def fund(case, amount_fen, *, ref=None, payer="被执行人乙"):
+def fund(
+    case: Case, amount_fen: int, *, ref: str | None = None, payer: str = "被执行人乙"
+) -> Receipt:
     """Money arrives on the case account by bank transfer, matched three ways (FND-03)."""
     from settlement.services import case_account_open, payment_notice_issue, receipt_record
 

@@ -246,36 +246,25 @@ def test_postgres_refuses_an_unbalanced_transaction_inserted_by_raw_sql(court):
 @pytest.mark.django_db(transaction=True)
 def test_postgres_the_same_key_posted_twice_at_once_moves_money_once(court):
     """Two connections post one idempotency key at the same instant: one posting, two answers."""
-    import threading
-
+    from tests import race
     from tests.settlement.conftest import make_case
 
     case = make_case(court)
     acct, bank = _accounts(case)
-    barrier = threading.Barrier(2)
-    answers = []
 
     def post_once():
-        try:
-            barrier.wait()
-            with transaction.atomic():
-                tx, created = ledger.transfer(
-                    court=case.court_id,
-                    kind="test",
-                    idempotency_key="race",
-                    source=bank,
-                    target=acct,
-                    amount_fen=250,
-                )
-            answers.append((tx.pk, created))
-        finally:
-            connection.close()
+        with transaction.atomic():
+            tx, created = ledger.transfer(
+                court=case.court_id,
+                kind="test",
+                idempotency_key="race",
+                source=bank,
+                target=acct,
+                amount_fen=250,
+            )
+        return tx.pk, created
 
-    threads = [threading.Thread(target=post_once) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = race.together(post_once, post_once, reraise=True)
     assert sorted(created for _, created in answers) == [False, True]
     assert len({pk for pk, _ in answers}) == 1
     assert ledger.balance(acct) == 250

@@ -441,32 +441,17 @@ def test_a_payout_past_its_deadline_turns_yellow_and_the_approver_is_told_FND_16
 def test_two_simultaneous_payouts_cannot_overdraw_a_case(court):
     """Two officers submit 700 and 600 against 1,000 at the same instant, each on its own
     connection: exactly one is reserved, the other is refused, the case never goes negative."""
-    import threading
-
-    from django.db import connection
+    from tests import race
 
     officer_a = make_user("officer", court)
     case = make_case(court, officer=officer_a)
     fund(case, 1_000)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
     def submit(amount):
-        try:
-            barrier.wait()
-            _payout(case, officer_a, amount=amount, idempotency_key=f"race-{amount}")
-            outcomes.append("ok")
-        except DomainError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connection.close()
+        return lambda: _payout(case, officer_a, amount=amount, idempotency_key=f"race-{amount}")
 
-    threads = [threading.Thread(target=submit, args=(a,)) for a in (700, 600)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["insufficient_funds", "ok"]
+    outcomes = race.codes(race.together(submit(700), submit(600)))
+    assert outcomes == ["insufficient_funds", "ok"]
     assert Payout.objects.filter(case=case).count() == 1
     assert _balance(case) in (300, 400)
     assert DistributionLine.objects.count() == 0

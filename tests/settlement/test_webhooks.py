@@ -298,8 +298,7 @@ def test_one_webhook_delivered_twice_at_once_is_processed_once(court):
     """Two deliveries race on separate connections: one row, one posting (PostgreSQL)."""
     import threading
 
-    from django.db import connection
-
+    from tests import race
     from tests.settlement.conftest import make_case
 
     case = make_case(court)
@@ -312,23 +311,15 @@ def test_one_webhook_delivered_twice_at_once_is_processed_once(court):
         idempotency_key="d",
     )
     raw = _raw(_authorisation_for(intent))
-    barrier = threading.Barrier(2)
-    results = []
+    both_received = threading.Barrier(2)
 
     def deliver():
-        try:
-            barrier.wait()
-            results.append(webhook_receive(raw))
-            barrier.wait()
-            webhooks_process()
-        finally:
-            connection.close()
+        answer = webhook_receive(raw)
+        both_received.wait()  # then both process at once too
+        webhooks_process()
+        return answer
 
-    threads = [threading.Thread(target=deliver) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = race.together(deliver, deliver, reraise=True)
     assert results == [(200, "[accepted]")] * 2
     assert WebhookEvent.objects.count() == 1
     assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED
