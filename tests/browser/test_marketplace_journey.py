@@ -70,6 +70,27 @@ def _valid_resident_id() -> str:
     return first17 + resident_id_check_char(first17)
 
 
+def _practise(page, screenshot) -> None:
+    """In the practice lobby: register, pay the play-money deposit, set a password, outbid."""
+    page.goto("/marketplace/practice/")
+    screenshot(page, "6-practice-lobby")
+    page.locator("form:has(input[value=extension]) button").click()
+    expect(page).to_have_url(re.compile(r"/bidding/auctions/\d+/"))
+    page.check("input[name=accept_terms]")
+    page.get_by_role("button", name="报名竞买").click()
+    page.get_by_role("button", name="交纳保证金").click()
+    page.fill("#pw1", "practice-pass")
+    page.fill("#pw2", "practice-pass")
+    page.get_by_role("button", name="保存竞价密码").click()
+    # The sparring partner opened at the starting price; the learner outbids it by one increment.
+    expect(page.locator("#bid-history tr").first).to_contain_text("1,000.00")
+    page.click("#bid-fill")
+    page.fill("#bid-password", "practice-pass")
+    page.click("#bid-submit")
+    expect(page.locator("#bid-history tr").first).to_contain_text("1,100.00")
+    screenshot(page, "7-practice-bid")
+
+
 def test_a_new_user_finds_follows_verifies_registers_pays_and_practises(
     page, channels_live_server, sign_in, screenshot, page_errors
 ):
@@ -141,23 +162,7 @@ def test_a_new_user_finds_follows_verifies_registers_pays_and_practises(
     screenshot(page, "5-account-after")
 
     # 5. Practise in a sandbox auction: register, play-money deposit, password, bid.
-    page.goto("/marketplace/practice/")
-    screenshot(page, "6-practice-lobby")
-    page.locator("form:has(input[value=extension]) button").click()
-    expect(page).to_have_url(re.compile(r"/bidding/auctions/\d+/"))
-    page.check("input[name=accept_terms]")
-    page.get_by_role("button", name="报名竞买").click()
-    page.get_by_role("button", name="交纳保证金").click()
-    page.fill("#pw1", "practice-pass")
-    page.fill("#pw2", "practice-pass")
-    page.get_by_role("button", name="保存竞价密码").click()
-    # The sparring partner opened at the starting price; the learner outbids it by one increment.
-    expect(page.locator("#bid-history tr").first).to_contain_text("1,000.00")
-    page.click("#bid-fill")
-    page.fill("#bid-password", "practice-pass")
-    page.click("#bid-submit")
-    expect(page.locator("#bid-history tr").first).to_contain_text("1,100.00")
-    screenshot(page, "7-practice-bid")
+    _practise(page, screenshot)
 
     # 6. Auction day: reminded before the start, bids, wins, sees the money due in the account.
     from bidding.services import auction_open_due
