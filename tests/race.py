@@ -25,7 +25,7 @@ import pkgutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast, overload
 from unittest import mock
 
 from django.db import connection
@@ -35,11 +35,22 @@ T = TypeVar("T")
 __all__ = ["codes", "in_thread", "run_after", "run_before", "together"]
 
 
+@overload
+def together(*calls: Callable[[], T], timeout: float = 300, reraise: Literal[True]) -> list[T]: ...
+
+
+@overload
 def together(
     *calls: Callable[[], T], timeout: float = 300, reraise: bool = False
-) -> list[T | BaseException]:
+) -> list[T | BaseException]: ...
+
+
+def together(
+    *calls: Callable[[], T], timeout: float = 300, reraise: bool = False
+) -> list[T] | list[T | BaseException]:
     """Run ``calls`` at the same instant, one thread each; their results (or the exception each
-    raised) in the order given. ``reraise=True`` raises the first exception instead."""
+    raised) in the order given. ``reraise=True`` raises the first exception instead, so the
+    results are all plain values (typed ``list[T]``)."""
     barrier = threading.Barrier(len(calls))
     results: list[T | BaseException | None] = [None] * len(calls)
 
@@ -64,18 +75,21 @@ def together(
     if stuck:
         raise AssertionError(f"race threads still running after {timeout} s: {stuck}")
     done = cast("list[T | BaseException]", results)
-    if reraise:
-        for r in done:
-            if isinstance(r, BaseException):
-                raise r
-    return done
+    if not reraise:
+        return done
+    values: list[T] = []
+    for r in done:
+        if isinstance(r, BaseException):
+            raise r
+        values.append(r)
+    return values
 
 
 def in_thread(fn: Callable[..., T], *args: Any, timeout: float = 300, **kwargs: Any) -> T:
     """``fn(*args, **kwargs)`` in a thread of its own (own connection, no event loop); its
     result, or its exception re-raised here."""
     (result,) = together(functools.partial(fn, *args, **kwargs), timeout=timeout, reraise=True)
-    return cast("T", result)
+    return result
 
 
 def codes(results: list[Any], ok: str = "ok") -> list[str]:

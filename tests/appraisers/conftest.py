@@ -204,8 +204,17 @@ def run_public_draw(
     return services.draw_run(draw=draw, actor=s["judge"])
 
 
-def current_commission(req: AppraisalRequest) -> Commission | None:
-    return req.commissions.order_by("-pk").first()
+def drawn_firm_ids(draw: LotDraw) -> list[int]:
+    """The firm ids ``draw`` picked, in order; fails the test when it has not been run."""
+    assert draw.result is not None, f"draw {draw.pk} has no result"
+    return list(draw.result)
+
+
+def current_commission(req: AppraisalRequest) -> Commission:
+    """The request's latest commission; fails the test when the request has none yet."""
+    c = req.commissions.order_by("-pk").first()
+    assert c is not None, f"request {req.pk} has no commission"
+    return c
 
 
 def io_bytes(data: bytes) -> io.BytesIO:

@@ -15,6 +15,7 @@ from core.errors import DomainError
 from settlement.models import Charge
 from tests.appraisers.conftest import (
     current_commission,
+    drawn_firm_ids,
     inspected,
     pdf_upload,
     report_data,
@@ -96,10 +97,11 @@ def test_withdrawn_while_working_pays_actual_costs_and_late_firm_nothing(setup):
     draw = run_public_draw(s, req)
     late = current_commission(req)
     _work(s, late)
+    assert late.report_due_at is not None
     clock.set_time(late.report_due_at + dt.timedelta(minutes=1))
     services.appraisers_sweep()
     second = current_commission(req)
-    assert second.firm_id == draw.result[1]
+    assert second.firm_id == drawn_firm_ids(draw)[1]
     user2 = _work(s, second)
     services.costs_declare(commission=second, amount_fen=120_000, note="已发生费用", actor=user2)
     services.appraisal_withdraw(procedure_ref=req.procedure_ref, reason="申请执行人撤回执行申请")

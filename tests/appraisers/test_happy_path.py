@@ -15,6 +15,7 @@ from core.events import subscribe, unsubscribe
 from core.models import Deadline, ServiceRecord
 from tests.appraisers.conftest import (
     current_commission,
+    drawn_firm_ids,
     firm_user_for,
     pdf_upload,
     report_data,
@@ -39,9 +40,9 @@ def test_request_to_fixed_result_publishes_event_once(setup, fixed_events):
     req = start_request(s)
     assert req.status == AppraisalRequest.Status.AGREEMENT
     draw = run_public_draw(s, req)
-    assert len(draw.result) == 3
+    assert len(drawn_firm_ids(draw)) == 3
     c = current_commission(req)
-    assert c.firm_id == draw.result[0] and c.state == Commission.State.OFFERED
+    assert c.firm_id == drawn_firm_ids(draw)[0] and c.state == Commission.State.OFFERED
     # APR-07: the 30-day report deadline is a core deadline from the commission.
     d = Deadline.objects.get(subject=c.subject, rule_id="APR-07", status="open")
     assert d.due_at == calendar.within_days(c.offered_at, 30, court=s["court"].pk)

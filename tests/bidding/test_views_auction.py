@@ -34,7 +34,7 @@ INC = 1_000 * YUAN
 @pytest.fixture
 def case_lot(court, judge, frozen_now):
     case, lot, _, _ = make_case(court, judge=judge)
-    asset = lot.assets.first()
+    asset = lot.assets.get()
     Disclosure.objects.create(
         asset=asset,
         topic="possession",

@@ -6,7 +6,7 @@ import rules
 
 from core.access import mask, reveal
 from core.errors import PermissionDenied
-from core.models import AccessLog, Deadline
+from core.models import AccessLog, Court, Deadline
 from core.permissions import court_scoped, is_same_court, require, requires_two_factor
 from tests.conftest import make_user
 
@@ -14,16 +14,22 @@ pytestmark = pytest.mark.django_db
 
 
 class CaseLike:
-    """Any object of a court (apps pass their own models)."""
+    """Any object of a court, for the predicates (which follow ``court_id``)."""
 
     def __init__(self, court):
         self.court_id = court.pk
 
 
+def court_object(court: Court) -> Deadline:
+    """A model of ``court`` (an unsaved deadline) for ``has_perm``, which takes a model: apps
+    pass their own models."""
+    return Deadline(court=court)
+
+
 def test_staff_of_another_court_is_denied(court, other_court, judge):
     """Staff act on their own court's objects only."""
     stranger = make_user("judge", other_court)
-    ours = CaseLike(court)
+    ours = court_object(court)
     assert judge.has_perm("core.change_court_settings", ours)
     assert not stranger.has_perm("core.change_court_settings", ours)
     with pytest.raises(PermissionDenied) as exc:
@@ -32,8 +38,8 @@ def test_staff_of_another_court_is_denied(court, other_court, judge):
 
 
 def test_wrong_role_in_the_right_court_is_denied(court, finance, bidder):
-    assert not finance.has_perm("core.change_court_settings", CaseLike(court))
-    assert not bidder.has_perm("core.change_court_settings", CaseLike(court))
+    assert not finance.has_perm("core.change_court_settings", court_object(court))
+    assert not bidder.has_perm("core.change_court_settings", court_object(court))
     assert not is_same_court(bidder, CaseLike(court))
 
 
@@ -52,8 +58,8 @@ def test_apps_extend_the_one_registry(court, judge, officer):
 
     rules.add_perm("tests.approve_payout", is_same_court & is_judge)
     try:
-        assert judge.has_perm("tests.approve_payout", CaseLike(court))
-        assert not officer.has_perm("tests.approve_payout", CaseLike(court))
+        assert judge.has_perm("tests.approve_payout", court_object(court))
+        assert not officer.has_perm("tests.approve_payout", court_object(court))
     finally:
         rules.remove_perm("tests.approve_payout")
 

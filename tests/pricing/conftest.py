@@ -108,8 +108,9 @@ def fix_by_directed(
     judge: User,
     amount_fen: int = 100_000_000,
     valid_until: dt.datetime | None = None,
-) -> ReferencePrice | None:
-    """Fix a price the short way: checks with a tax base, both parties skip to directed inquiry."""
+) -> ReferencePrice:
+    """Fix a price the short way: checks with a tax base, both parties skip to directed inquiry.
+    The result arrives in time (PRC-05), so a price is always fixed; fails the test otherwise."""
     from pricing.services import directed_inquiry_result, directed_inquiry_start
 
     if procedure.state == "opened":
@@ -122,9 +123,11 @@ def fix_by_directed(
         joint_request=True,
         actor=judge,
     )
-    return directed_inquiry_result(
+    price = directed_inquiry_result(
         procedure=procedure, amount_fen=amount_fen, valid_until=valid_until, actor=judge
     )
+    assert price is not None, "the directed inquiry result was late: no price fixed"
+    return price
 
 
 # ----------------------------------------------------------------------------- valuation models
