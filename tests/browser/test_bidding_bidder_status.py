@@ -27,7 +27,7 @@ from tests.bidding.engine_factories import (
     make_live_auction,
     register_active,
 )
-from tests.conftest import make_court, make_user
+from tests.conftest import TEST_NOW, make_court, make_user
 
 START = 500_000 * YUAN
 INC = 5_000 * YUAN
@@ -130,6 +130,9 @@ def test_outbid_and_leading_status_survive_a_reload(
 def test_bid_form_pauses_while_suspended_and_reopens_on_resume_live_auc40(
     page, _chromium, channels_live_server, sign_in, screenshot, page_errors
 ):
+    # Frozen on a whole minute: the resume form takes minutes, and a running clock could pass
+    # the next minute before the server checks the new start (AUC-41 allows one minute back).
+    channels_live_server.set_time(TEST_NOW)
     auction, judge = _auction()
     alice = register_active(auction)
     sign_in(page, alice.user)
