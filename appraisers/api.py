@@ -71,7 +71,7 @@ class RequestIn(Schema):
     procedure_ref: str
 
 
-class RequestOut(Schema):
+class AppraisalRequestOut(Schema):
     id: int
     procedure_ref: str
     case_id: int
@@ -86,12 +86,12 @@ class CommitIn(Schema):
     commitment: str
 
 
-class RevealIn(Schema):
+class DrawRevealIn(Schema):
     participant: str
     secret: str
 
 
-class ReasonIn(Schema):
+class AppraisalReasonIn(Schema):
     reason: str
 
 
@@ -100,7 +100,7 @@ class ExtensionIn(Schema):
     reason: str
 
 
-class ObjectionIn(Schema):
+class AppraisalObjectionIn(Schema):
     party_id: int
     grounds: list[str]
     text: str
@@ -108,7 +108,7 @@ class ObjectionIn(Schema):
     fraud_alleged: bool = False
 
 
-class ObjectionOut(Schema):
+class AppraisalObjectionOut(Schema):
     id: int
     status: str
     outcome: str
@@ -248,7 +248,7 @@ def draw_commit(request: AuthedRequest, draw_id: int, payload: CommitIn) -> dict
 
 
 @router.post("/draws/{draw_id}/reveals", auth=django_auth)
-def draw_reveal(request: AuthedRequest, draw_id: int, payload: RevealIn) -> dict[str, Any]:
+def draw_reveal(request: AuthedRequest, draw_id: int, payload: DrawRevealIn) -> dict[str, Any]:
     draw = get_object_or_404(LotDraw.objects.select_related("request"), pk=draw_id)
     _draw_participant(request, draw, payload.participant)
     services.draw_reveal(
@@ -260,7 +260,7 @@ def draw_reveal(request: AuthedRequest, draw_id: int, payload: RevealIn) -> dict
 # --- requests (court) -----------------------------------------------------------------------
 
 
-@router.post("/requests", auth=django_auth, response=RequestOut)
+@router.post("/requests", auth=django_auth, response=AppraisalRequestOut)
 def request_create(request: AuthedRequest, payload: RequestIn) -> dict[str, Any]:
     from cases.models import Case
 
@@ -278,7 +278,7 @@ def request_create(request: AuthedRequest, payload: RequestIn) -> dict[str, Any]
     )
 
 
-@router.get("/requests/{request_id}", auth=django_auth, response=RequestOut)
+@router.get("/requests/{request_id}", auth=django_auth, response=AppraisalRequestOut)
 def request_get(request: AuthedRequest, request_id: int) -> dict[str, Any]:
     r = get_object_or_404(AppraisalRequest, pk=request_id)
     require(request.user, "appraisers.view_request", r)
@@ -317,7 +317,7 @@ def commission_accept(request: AuthedRequest, commission_id: int) -> dict[str, A
 
 @router.post("/commissions/{commission_id}/decline", auth=django_auth, response=CommissionOut)
 def commission_decline(
-    request: AuthedRequest, commission_id: int, payload: ReasonIn
+    request: AuthedRequest, commission_id: int, payload: AppraisalReasonIn
 ) -> dict[str, Any]:
     c = _commission(request, commission_id, "appraisers.act_for_firm")
     check_write_rate(request, "appraisers")
@@ -353,9 +353,11 @@ def commission_report(
     return _commission_out(c)
 
 
-@router.post("/commissions/{commission_id}/objections", auth=django_auth, response=ObjectionOut)
+@router.post(
+    "/commissions/{commission_id}/objections", auth=django_auth, response=AppraisalObjectionOut
+)
 def commission_object(
-    request: AuthedRequest, commission_id: int, payload: ObjectionIn
+    request: AuthedRequest, commission_id: int, payload: AppraisalObjectionIn
 ) -> dict[str, Any]:
     c = _commission(request, commission_id, "appraisers.object_to_report")
     check_write_rate(request, "appraisers")

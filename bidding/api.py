@@ -112,14 +112,14 @@ class ProxyIn(Schema):
     password: str | None = None
 
 
-class PracticeIn(Schema):
+class BiddingPracticeIn(Schema):
     title: str = ""
     starting_price_fen: int | None = None
     increment_fen: int | None = None
     duration_minutes: int = 15
 
 
-class ReasonIn(Schema):
+class BiddingReasonIn(Schema):
     reason: str
     ground: str = ""
     document: str = ""
@@ -132,7 +132,7 @@ class ResumeIn(Schema):
     end_at: dt.datetime
 
 
-class ObjectionIn(Schema):
+class BiddingObjectionIn(Schema):
     objector: str
     reason: str
     measure: str = "suspend"
@@ -320,7 +320,7 @@ def set_proxy(request: AuthedRequest, auction_id: int, payload: ProxyIn) -> dict
 
 
 @router.post("/practice", auth=django_auth, response=AuctionOut)
-def practice_start(request: AuthedRequest, payload: PracticeIn) -> dict[str, Any]:
+def practice_start(request: AuthedRequest, payload: BiddingPracticeIn) -> dict[str, Any]:
     check_write_rate(request, "bidding")
     a = services.practice_auction_start(
         user=request.user,
@@ -349,7 +349,7 @@ def publish(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
 
 
 #: The court actions that take a reason (AUC-40..43): URL name → the service call.
-_REASON_ACTIONS: dict[str, Callable[[int, User, ReasonIn], CourtAction]] = {
+_REASON_ACTIONS: dict[str, Callable[[int, User, BiddingReasonIn], CourtAction]] = {
     "suspend": lambda auction_id, actor, p: services.auction_suspend(
         auction_id=auction_id,
         actor=actor,
@@ -378,10 +378,10 @@ _REASON_ACTIONS: dict[str, Callable[[int, User, ReasonIn], CourtAction]] = {
 }
 
 
-def _action(name: str) -> Callable[[AuthedRequest, int, ReasonIn], dict[str, Any]]:
+def _action(name: str) -> Callable[[AuthedRequest, int, BiddingReasonIn], dict[str, Any]]:
     fn = _REASON_ACTIONS[name]
 
-    def view(request: AuthedRequest, auction_id: int, payload: ReasonIn) -> dict[str, Any]:
+    def view(request: AuthedRequest, auction_id: int, payload: BiddingReasonIn) -> dict[str, Any]:
         check_write_rate(request, "bidding")
         action = fn(auction_id, request.user, payload)
         return {"action_id": action.pk, "state": action.to_state}
@@ -408,7 +408,9 @@ def resume(request: AuthedRequest, auction_id: int, payload: ResumeIn) -> dict[s
 
 
 @router.post("/court/auctions/{auction_id}/objection", auth=django_auth)
-def objection(request: AuthedRequest, auction_id: int, payload: ObjectionIn) -> dict[str, Any]:
+def objection(
+    request: AuthedRequest, auction_id: int, payload: BiddingObjectionIn
+) -> dict[str, Any]:
     check_write_rate(request, "bidding")
     action = services.auction_third_party_objection(
         auction_id=auction_id,

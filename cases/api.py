@@ -111,7 +111,7 @@ class PartyOut(Schema):
     claim_fen: int | None
 
 
-class RevealIn(Schema):
+class IdentityRevealIn(Schema):
     purpose: str = Field(..., description="查看完整证件号码的用途（记入访问日志）")
 
 
@@ -590,7 +590,7 @@ def party_create(request: AuthedRequest, case_id: int, payload: PartyIn) -> Stat
     summary="查看当事人完整证件号码（限法官、执行员、财务，记入访问日志）",
 )
 def party_identity_reveal(
-    request: AuthedRequest, case_id: int, party_id: int, payload: RevealIn
+    request: AuthedRequest, case_id: int, party_id: int, payload: IdentityRevealIn
 ) -> dict[str, Any]:
     case = _case(request, case_id)
     party = Party.objects.filter(case=case, pk=party_id).select_related("identity").first()

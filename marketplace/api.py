@@ -257,12 +257,12 @@ def account(request: AuthedRequest) -> dict[str, Any]:
     }
 
 
-class PracticeIn(Schema):
+class MarketplacePracticeIn(Schema):
     scenario: str = "basic"
 
 
 @router.post("/practice", auth=django_auth)
-def practice(request: AuthedRequest, payload: PracticeIn) -> dict[str, Any]:
+def practice(request: AuthedRequest, payload: MarketplacePracticeIn) -> dict[str, Any]:
     check_write_rate(request, "marketplace.practice")
     a = practice_start(user=request.user, scenario=payload.scenario)
     return {"auction_id": a.pk, "url": f"/bidding/auctions/{a.pk}/", "end_at": _iso(a.end_at)}

@@ -95,7 +95,7 @@ class ReportOut(Schema):
     samples: list[dict[str, Any]]
 
 
-class RequestOut(Schema):
+class PricingRequestOut(Schema):
     platform: str
     status: str
     due_at: dt.datetime
@@ -110,17 +110,17 @@ class InquiryOut(Schema):
     sent_at: dt.datetime
     due_at: dt.datetime
     extended_due_at: dt.datetime | None
-    requests: list[RequestOut]
+    requests: list[PricingRequestOut]
     blockers: list[str]
 
 
-class ObjectionIn(Schema):
+class PricingObjectionIn(Schema):
     grounds: list[str]
     text: str
     fraud_evidence: StrictBool = False
 
 
-class ObjectionOut(Schema):
+class PricingObjectionOut(Schema):
     id: int
     status: str
     filed_at: dt.datetime
@@ -316,9 +316,9 @@ def inquiry_fix(request: AuthedRequest, pk: int) -> dict[str, Any] | None:
     )
 
 
-@router.post("/reports/{pk}/objections", response={201: ObjectionOut})
+@router.post("/reports/{pk}/objections", response={201: PricingObjectionOut})
 def objection_create(
-    request: AuthedRequest, pk: int, payload: ObjectionIn
+    request: AuthedRequest, pk: int, payload: PricingObjectionIn
 ) -> Status[dict[str, Any]]:
     """APR-12: a party objects to an online-inquiry report within 5 days of receipt."""
     check_write_rate(request, "pricing")

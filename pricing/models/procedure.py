@@ -10,7 +10,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
+from django_fsm import RETURN_VALUE, FSMField, transition
+
+from core.fsm import ProtectedStateModel
 
 
 class Method(models.TextChoices):
@@ -23,7 +25,7 @@ class Method(models.TextChoices):
 CASCADE_STATES = ("party_agreement", "directed_inquiry", "online_inquiry", "appraisal")
 
 
-class PricingProcedure(FSMModelMixin, models.Model):
+class PricingProcedure(ProtectedStateModel):
     """One asset's way to a price basis: the PRC-03 cascade, a PRC-19 skip or a PRC-20 waiver."""
 
     class State(models.TextChoices):

@@ -3,13 +3,12 @@ payouts with their approvals, deferral and escrow, forfeited deposits, reconcili
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.conf import settings
 from django.db import models
-from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
+
+from core.fsm import ProtectedStateModel
 
 
 class Charge(models.Model):
@@ -227,7 +226,7 @@ class PanelDecision(models.Model):
         return f"{self.case_id} {self.subject}"
 
 
-class Payout(models.Model):
+class Payout(ProtectedStateModel):
     """发放 (FND-10..14): officer → bureau head / court leader → finance → bank.
 
     The state machine below is every allowed move of ``status`` in one place; ``status`` is
@@ -340,21 +339,6 @@ class Payout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payee_name} {self.amount_fen}"
-
-    def refresh_from_db(
-        self,
-        using: str | None = None,
-        fields: Iterable[str] | None = None,
-        from_queryset: QuerySet[Payout] | None = None,
-    ) -> None:
-        """Reload from the database. A protected ``status`` is dropped from this instance
-        first (it loads again when read), so Django may set it; django-fsm-2's
-        ``FSMModelMixin`` would instead unprotect the field for the whole process, a race
-        between threads (NOTES.md)."""
-        names = None if fields is None else list(fields)
-        if names is None or "status" in names:
-            self.__dict__.pop("status", None)
-        super().refresh_from_db(using=using, fields=names, from_queryset=from_queryset)
 
     # ---- the state machine (FND-10..16): transitions only move ``status`` -----------------
     @transition(field=status, source=Status.PENDING_LEADER, target=Status.PENDING_FINANCE)
