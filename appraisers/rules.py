@@ -4,6 +4,9 @@ A firm user acts only on their own firm's commissions and never reads another fi
 staff act on their own court's appraisals; a party reads the appraisal of their own case and
 may object, but never changes a report; roster keepers (platform operators, bureau heads)
 maintain the roster.
+
+The platform operator is an ordinary role here: the roster by the ``operator`` role, nothing
+else; being a superuser (the Django admin's own permission) grants nothing in this app.
 """
 
 from __future__ import annotations
@@ -63,11 +66,6 @@ def is_party_of_case(user: Any, obj: Any) -> bool:
     return case_id is not None and Party.objects.filter(case_id=case_id, user=user).exists()
 
 
-@rules.predicate
-def is_superuser(user: Any) -> bool:
-    return bool(getattr(user, "is_superuser", False))
-
-
 is_court_manager = is_same_court & is_judge_or_officer
 
 rules.add_perm("appraisers.view_request", is_same_court | is_party_of_case)
@@ -77,5 +75,5 @@ rules.add_perm("appraisers.act_for_firm", is_user_of_firm)
 rules.add_perm("appraisers.change_report", is_user_of_firm)
 rules.add_perm("appraisers.object_to_report", is_party_of_case)
 rules.add_perm("appraisers.take_part_in_draw", is_party_of_case | is_court_manager)
-rules.add_perm("appraisers.manage_roster", is_operator | is_bureau_head | is_superuser)
+rules.add_perm("appraisers.manage_roster", is_operator | is_bureau_head)
 rules.add_perm("appraisers.record_fee_payment", is_same_court & (is_finance | is_judge_or_officer))

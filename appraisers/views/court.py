@@ -89,7 +89,15 @@ def court_requests(request: AuthedRequest) -> HttpResponse:
         .select_related("case")
         .order_by("-pk")[:200]
     )
-    return render(request, "appraisers/court_requests.html", {"requests": reqs, "assets": assets})
+    return render(
+        request,
+        "appraisers/court_requests.html",
+        {
+            "requests": reqs,
+            "assets": assets,
+            "can_create": can(user, "appraisers.manage_appraisal", user.court),
+        },
+    )
 
 
 def _commission_view(c: Commission) -> dict[str, Any]:

@@ -200,3 +200,42 @@ def test_roster_csv_is_for_its_keepers_only(client, setup):
     assert resp.status_code == 200 and setup["firms"][0].licence_no in resp.content.decode(
         "utf-8-sig"
     )
+
+
+def test_a_superuser_operator_is_an_ordinary_role_outside_the_admin(client, world):
+    """The platform operator (a superuser) reads no court's commissions and starts no
+    appraisal in a court's case, by API or page; the Django admin still opens for them."""
+    w = world
+    op = make_user("operator", is_staff=True, is_superuser=True)
+    client.force_login(op)
+    c, req = w["c"], w["req"]
+    assert client.get(f"/api/appraisers/commissions/{c.pk}").status_code == 403
+    assert client.get("/api/appraisers/commissions").status_code == 403
+    assert client.get(reverse("appraisers:firm_commission", args=[c.pk])).status_code == 403
+    assert client.get(reverse("appraisers:party_request", args=[req.pk])).status_code == 403
+    assert client.get(reverse("appraisers:court_request", args=[req.pk])).status_code == 403
+    before = req.__class__.objects.count()
+    body = {
+        "case_id": w["case"].pk,
+        "asset_id": w["asset"].pk,
+        "purpose": "确定参考价",
+        "procedure_ref": "x:1",
+    }
+    resp = client.post("/api/appraisers/requests", body, content_type="application/json")
+    assert resp.status_code == 403
+    resp = client.post(
+        reverse("appraisers:court_requests"), {"action": "create", "asset": w["asset"].pk}
+    )
+    assert resp.status_code == 403
+    assert req.__class__.objects.count() == before
+    assert client.get(reverse("admin:appraisers_commission_changelist")).status_code == 200
+
+
+def test_the_roster_is_kept_by_role_never_by_superuser(client, db):
+    """``appraisers.manage_roster`` goes by role (operator, bureau head): a superuser of
+    another role gets nothing from being a superuser."""
+    su = make_user("bidder", is_staff=True, is_superuser=True)
+    client.force_login(su)
+    assert client.get(reverse("appraisers:roster_export", args=["firms"])).status_code == 403
+    client.force_login(make_user("operator"))
+    assert client.get(reverse("appraisers:roster_export", args=["firms"])).status_code == 200

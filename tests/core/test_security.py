@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import clock
 from core.ratelimit import RateLimited, check_write_rate
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +176,14 @@ async def test_websocket_from_the_site_answers_the_server_time():
     pong = await comm.receive_json_from()
     assert pong["type"] == "pong" and pong["client_ms"] == 123
     await comm.disconnect()
+
+
+def test_lockout_is_per_username_and_ip_together(client, bidder, settings):
+    """Five bad passwords on one account lock that account from that IP, not every account
+    behind the IP (AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]])."""
+    other = make_user("bidder")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, bidder, "wrong-password")
+    assert sign_in(client, bidder).status_code == 429
+    resp = sign_in(Client(), other)  # same IP (127.0.0.1), another account
+    assert resp.status_code == 302
