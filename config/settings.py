@@ -204,8 +204,32 @@ SESSION_COOKIE_AGE: int = env.int("SESSION_COOKIE_AGE", default=30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE: bool = env.bool("SECURE_COOKIES", default=False)
+# HTTPS, on by default with DEBUG off (`manage.py check --deploy` passes); the demo and the
+# tests run over plain HTTP. Session and CSRF cookies only over HTTPS:
+SESSION_COOKIE_SECURE: bool = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Redirect every plain-HTTP request to HTTPS.
+SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Strict-Transport-Security: seconds browsers remember to use HTTPS only (0: no header), for
+# subdomains too; "preload" asks browsers to ship the host in their HSTS list (hard to undo,
+# so off unless the court has submitted the domain to hstspreload.org).
+SECURE_HSTS_SECONDS: int = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS: bool = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD: bool = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Behind a TLS-terminating proxy: the header that proxy sets and the value meaning HTTPS,
+# e.g. "HTTP_X_FORWARDED_PROTO,https" (empty: trust no header; request.is_secure() then
+# sees plain HTTP and SECURE_SSL_REDIRECT would loop). Set it only if the proxy always
+# sets or strips that header.
+_proxy_ssl_header: list[str] = env.list("SECURE_PROXY_SSL_HEADER", cast=str.strip, default=[])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER is 'HEADER,value', e.g. HTTP_X_FORWARDED_PROTO,https"
+    )
+SECURE_PROXY_SSL_HEADER: tuple[str, str] | None = (
+    (_proxy_ssl_header[0], _proxy_ssl_header[1]) if _proxy_ssl_header else None
+)
+# security.W021 (no HSTS preload) is silenced while preload is off: a deliberate choice above.
+SILENCED_SYSTEM_CHECKS: list[str] = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 AXES_FAILURE_LIMIT: int = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -285,8 +309,19 @@ GAVEL_IDENTITY_VERIFIER: str = env.str(
 
 # --- payments (settlement) ----------------------------------------------------------------
 
-# "simulator" (the local bank simulator) or "adyen" (docs/settlement.md).
-GAVEL_PAYMENT_GATEWAY: str = env.str("GAVEL_PAYMENT_GATEWAY", default="simulator")
+# The local bank simulator (its cashier page, statement and gateway) exists only in the demo
+# and the tests: off with DEBUG off, where its pages answer 404 and it cannot be the gateway.
+GAVEL_SIMULATOR_ENABLED: bool = env.bool("GAVEL_SIMULATOR_ENABLED", default=DEBUG)
+# "simulator" (the local bank simulator; the default while it is enabled) or "adyen"
+# (docs/settlement.md; the default otherwise). Production cannot select the simulator.
+GAVEL_PAYMENT_GATEWAY: str = env.str(
+    "GAVEL_PAYMENT_GATEWAY", default="simulator" if GAVEL_SIMULATOR_ENABLED else "adyen"
+)
+if GAVEL_PAYMENT_GATEWAY == "simulator" and not GAVEL_SIMULATOR_ENABLED:
+    raise ImproperlyConfigured(
+        "GAVEL_PAYMENT_GATEWAY=simulator needs GAVEL_SIMULATOR_ENABLED (on only with DEBUG: the"
+        " bank simulator is for the demo and the tests); set GAVEL_PAYMENT_GATEWAY=adyen"
+    )
 ADYEN_API_KEY: str = env.str("ADYEN_API_KEY", default="")
 ADYEN_MERCHANT_ACCOUNT: str = env.str("ADYEN_MERCHANT_ACCOUNT", default="")
 ADYEN_HMAC_KEY: str = env.str("ADYEN_HMAC_KEY", default="")  # webhook signatures

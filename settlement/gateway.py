@@ -93,11 +93,21 @@ def default_gateway_name() -> str:
     return str(settings.GAVEL_PAYMENT_GATEWAY or "simulator")
 
 
+def simulator_active() -> bool:
+    """The bank simulator is enabled (demo, tests) and is the configured gateway."""
+    return bool(settings.GAVEL_SIMULATOR_ENABLED) and default_gateway_name() == "simulator"
+
+
 def get_gateway(name: str | None = None) -> PaymentGateway:
     name = name or default_gateway_name()
     if name in _factories:
         return _factories[name]()
     if name == "simulator":
+        if not settings.GAVEL_SIMULATOR_ENABLED:
+            raise ImproperlyConfigured(
+                "the bank simulator is off (GAVEL_SIMULATOR_ENABLED, on only with DEBUG):"
+                " set GAVEL_PAYMENT_GATEWAY=adyen"
+            )
         from settlement.simulator import SimulatorGateway
 
         return SimulatorGateway()

@@ -282,10 +282,10 @@ def statement_lines(*, court: Court | int, start: dt.date, end: dt.date) -> Iter
 @transaction.atomic
 def payer_confirm(*, token: str, approve: bool = True) -> SimPayment | None:
     """The payer presses 确认支付 (or 取消) on the simulator's page."""
-    from settlement.gateway import default_gateway_name
+    from settlement.gateway import simulator_active
 
-    if default_gateway_name() != "simulator":
-        return None  # never "pay" through the simulator once a real gateway is configured
+    if not simulator_active():
+        return None  # never "pay" through the simulator when off or a real gateway is set
     p = SimPayment.objects.select_for_update().filter(token=token).first()
     if p is None or p.status != SimPayment.Status.PENDING:
         return p

@@ -87,11 +87,13 @@ def adyen_transfer_webhook(request: HttpRequest) -> HttpResponse:
 def sim_pay(request: HttpRequest, token: str) -> HttpResponse:
     """The bank simulator's payment page: the payer confirms (or cancels) the payment."""
     from settlement import simulator
-    from settlement.gateway import default_gateway_name
+    from settlement.gateway import simulator_active
 
+    if not simulator_active():
+        raise Http404  # the cashier exists only while the simulator is on and the gateway
     payment = SimPayment.objects.filter(token=token).first()
-    if payment is None or default_gateway_name() != "simulator":
-        raise Http404  # the cashier exists only while the simulator is the configured gateway
+    if payment is None:
+        raise Http404
     if request.method == "POST":
         approve = request.POST.get("action") != "cancel"
         simulator.payer_confirm(token=token, approve=approve)
@@ -127,8 +129,11 @@ def _payment_return(request: HttpRequest, reference: str) -> dict[str, str]:
 @login_required
 def sim_statement(request: AuthedRequest) -> HttpResponse:
     """The simulator's daily statement (CSV) for the finance officer's court."""
+    from settlement.gateway import simulator_active
     from settlement.simulator import statement_csv
 
+    if not simulator_active():
+        raise Http404  # GAVEL_SIMULATOR_ENABLED off (production) or a real gateway set
     _finance_or_404(request)
     try:
         day = dt.date.fromisoformat(request.GET.get("day") or clock.today().isoformat())
@@ -549,7 +554,9 @@ def reconcile_view(request: AuthedRequest) -> HttpResponse:
                 )
             upload = request.FILES.get("file")
             lines = statement_from_csv(upload.read().decode("utf-8-sig")) if upload else None
-            if lines is None and source in ("bank", "adyen"):
+            # The bank and Adyen need a file; so does the simulator when it is off (production).
+            sim_off = source == "simulator" and not settings.GAVEL_SIMULATOR_ENABLED
+            if lines is None and (source in ("bank", "adyen") or sim_off):
                 raise DomainError("statement_required", _("银行和 Adyen 对账须上传对账单"))
             run = reconcile(
                 court=court_id, source=source, start=start, end=end, lines=lines, actor=request.user

@@ -11,7 +11,12 @@ def send_operations() -> int:
 
 
 def simulator_deliver() -> int:
+    from django.conf import settings
+
     from settlement.simulator import deliver_due
+
+    if not settings.GAVEL_SIMULATOR_ENABLED:
+        return 0  # production: no bank simulator, nothing of it to deliver
 
     return deliver_due()
 

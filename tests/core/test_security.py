@@ -187,3 +187,22 @@ def test_lockout_is_per_username_and_ip_together(client, bidder, settings):
     assert sign_in(client, bidder).status_code == 429
     resp = sign_in(Client(), other)  # same IP (127.0.0.1), another account
     assert resp.status_code == 302
+
+
+def test_production_https_settings_reach_the_response(client, bidder, settings):
+    """With the DEBUG-off defaults (tests/core/test_settings.py): plain HTTP is redirected,
+    HTTPS answers with HSTS for a year and subdomains, and both cookies are Secure."""
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    plain = client.get("/accounts/login/")
+    assert plain.status_code == 301 and plain["Location"].startswith("https://")
+    page = client.get("/accounts/login/", secure=True)
+    assert page["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert page.cookies["csrftoken"]["secure"] is True
+    signed_in = client.post(
+        "/accounts/login/", {"username": bidder.username, "password": PASSWORD}, secure=True
+    )
+    assert signed_in.status_code == 302
+    assert signed_in.cookies["sessionid"]["secure"] is True

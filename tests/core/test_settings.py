@@ -15,7 +15,38 @@ import pytest
 from config.settings import BASE_DIR, database_from_url
 
 # Every variable config/settings.py reads, cleared for the child processes below.
-_READ = ("DEBUG", "SECRET_KEY", "PYTEST_VERSION", "GAVEL_STAFF_2FA_REQUIRED", "GAVEL_SERVE_STATIC")
+_READ = (
+    "DEBUG",
+    "SECRET_KEY",
+    "PYTEST_VERSION",
+    "GAVEL_STAFF_2FA_REQUIRED",
+    "GAVEL_SERVE_STATIC",
+    "ALLOWED_HOSTS",
+    "SECURE_COOKIES",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_PROXY_SSL_HEADER",
+    "GAVEL_SIMULATOR_ENABLED",
+    "GAVEL_PAYMENT_GATEWAY",
+)
+# A production-like environment: DEBUG off, a real key (50+ characters), a host name.
+_PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "pX7-k2Qv9Lr4Zt8Wn1Bc6Hy3Jd0Fs5Gm-Ua2Ee7Ri4To9Yp1Sl6",
+    "ALLOWED_HOSTS": "gavel.court.example",
+}
+_HTTPS = (
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_PROXY_SSL_HEADER",
+    "GAVEL_SIMULATOR_ENABLED",
+    "GAVEL_PAYMENT_GATEWAY",
+)
 
 
 def _settings_in_child(**environ: str) -> dict[str, Any]:
@@ -161,3 +192,76 @@ def test_the_web_process_refuses_to_start_without_a_key() -> None:
     )
     assert out.returncode != 0
     assert "The SECRET_KEY setting must not be empty" in out.stderr
+
+
+def _values_in_child(names: tuple[str, ...], **environ: str) -> dict[str, Any]:
+    """These settings, read by a fresh interpreter with exactly this Gavel environment."""
+    env = {k: v for k, v in os.environ.items() if k not in _READ}
+    env.update(environ)
+    code = f"import json, config.settings as s; print(json.dumps({{n: getattr(s, n) for n in {names!r}}}))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True
+    )
+    if out.returncode:
+        return {"error": out.stderr.strip().splitlines()[-1]}
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def test_debug_off_means_https_only_and_no_bank_simulator() -> None:
+    assert _values_in_child(_HTTPS, **_PRODUCTION) == {
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SECURE_PROXY_SSL_HEADER": None,
+        "GAVEL_SIMULATOR_ENABLED": False,
+        "GAVEL_PAYMENT_GATEWAY": "adyen",
+    }
+
+
+def test_debug_on_keeps_plain_http_and_the_simulator() -> None:
+    got = _values_in_child(_HTTPS, DEBUG="true")
+    assert got["SESSION_COOKIE_SECURE"] is False and got["CSRF_COOKIE_SECURE"] is False
+    assert got["SECURE_SSL_REDIRECT"] is False and got["SECURE_HSTS_SECONDS"] == 0
+    assert got["GAVEL_SIMULATOR_ENABLED"] is True and got["GAVEL_PAYMENT_GATEWAY"] == "simulator"
+
+
+def test_each_https_default_is_overridable_and_the_proxy_header_configurable() -> None:
+    got = _values_in_child(
+        _HTTPS,
+        **_PRODUCTION,
+        SECURE_COOKIES="false",
+        SECURE_SSL_REDIRECT="false",
+        SECURE_HSTS_SECONDS="0",
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="false",
+        SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO,https",
+    )
+    assert got["SESSION_COOKIE_SECURE"] is False and got["CSRF_COOKIE_SECURE"] is False
+    assert got["SECURE_SSL_REDIRECT"] is False and got["SECURE_HSTS_SECONDS"] == 0
+    assert got["SECURE_HSTS_INCLUDE_SUBDOMAINS"] is False
+    assert got["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    bad = _values_in_child(_HTTPS, **_PRODUCTION, SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO")
+    assert "SECURE_PROXY_SSL_HEADER" in bad["error"]
+
+
+def test_a_production_config_that_selects_the_simulator_refuses_to_start() -> None:
+    got = _values_in_child(_HTTPS, **_PRODUCTION, GAVEL_PAYMENT_GATEWAY="simulator")
+    assert got["error"].startswith("django.core.exceptions.ImproperlyConfigured")
+    assert "GAVEL_PAYMENT_GATEWAY=simulator needs GAVEL_SIMULATOR_ENABLED" in got["error"]
+
+
+def test_the_deploy_check_passes_in_production() -> None:
+    """``check --deploy`` at WARNING: the one warning silenced is security.W021 (no HSTS
+    preload), deliberately off by default (config/settings.py, SECURE_HSTS_PRELOAD)."""
+    env = {k: v for k, v in os.environ.items() if k not in _READ}
+    out = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env={**env, **_PRODUCTION},
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "System check identified no issues (1 silenced)." in out.stdout

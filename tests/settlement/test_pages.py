@@ -381,3 +381,32 @@ def test_failed_gateway_calls_show_on_the_dashboard(client, case, finance, paid_
     drain()
     page = _get(client, finance, "/settlement/").content.decode()
     assert "通道异常" in page and "模拟银行" in page
+
+
+def test_the_simulator_is_closed_when_disabled(client, case, finance, settings):
+    """Outside the demo and the tests (GAVEL_SIMULATOR_ENABLED off) the cashier and the
+    statement answer 404, and the simulator cannot serve as the gateway."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from settlement.gateway import get_gateway
+    from settlement.worker import simulator_deliver
+
+    intent = deposit_request(
+        case_id=case.pk,
+        ref=REF,
+        payer_ref="u",
+        payer_name=PAYER,
+        amount_fen=1_000,
+        idempotency_key="d",
+    )
+    settings.GAVEL_SIMULATOR_ENABLED = False
+    assert client.get(intent.pay_url).status_code == 404
+    assert client.post(intent.pay_url, {"action": "pay"}).status_code == 404
+    assert SimPayment.objects.get().status == SimPayment.Status.PENDING
+    with pytest.raises(ImproperlyConfigured, match="GAVEL_SIMULATOR_ENABLED"):
+        get_gateway("simulator")
+    assert simulator_deliver() == 0
+    client.force_login(finance)
+    assert client.get("/settlement/simulator/statement/").status_code == 404
+    settings.GAVEL_SIMULATOR_ENABLED = True
+    assert client.get("/settlement/simulator/statement/").status_code == 200
