@@ -16,6 +16,7 @@ from bidding.services._common import (
     _case_judge,
     _cst,
     _lot_purchase_restricted,
+    _notice_subject,
     _notify_many,
     _parties_users,
     _refuse,
@@ -31,16 +32,13 @@ from core.errors import Conflict
 from core.types import Actor
 
 
-@transaction.atomic
-def auction_balance_paid(*, auction_id: int, amount_fen: int | None = None) -> AuctionResult:
-    """Full payment arrived (``BalancePaid``): the sale ruling is due within 10 days (AUC-32)."""
+def _balance_settled(
+    auction: Auction, result: AuctionResult, now: dt.datetime, *, title: str, start_event: str
+) -> None:
+    """The price is paid in full: the ruling (sale or in lieu) is due within the court's
+    ``sale_ruling_days`` (AUC-32), a deadline owned by the case judge."""
     from core.deadlines import deadline_open
 
-    auction = locks.auction_for_update(auction_id)
-    result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
-    if result.balance_paid_at is not None or auction.state not in BOUGHT_STATES:
-        return result
-    now = clock.now()
     days = int(setting(auction, "sale_ruling_days"))
     result.balance_paid_at = now
     result.ruling_due_at = calendar.within_days(now, days, court=auction.court_id)
@@ -48,14 +46,31 @@ def auction_balance_paid(*, auction_id: int, amount_fen: int | None = None) -> A
     result.save()
     deadline_open(
         rule_id="AUC-32",
-        title="付清价款后十日内送达拍卖成交裁定",
-        subject=f"case:{auction.case_id}/auction:{auction.pk}/ruling",
-        start_event="买受人付清全部价款",
+        title=title,
+        subject=f"{_notice_subject(auction)}/ruling",
+        start_event=start_event,
         started_at=now,
         period=days,
         court=auction.court_id,
         owner=_case_judge(auction),
         owner_role="judge",
+    )
+
+
+@transaction.atomic
+def auction_balance_paid(*, auction_id: int, amount_fen: int | None = None) -> AuctionResult:
+    """Full payment arrived (``BalancePaid``): the sale ruling is due within 10 days (AUC-32)."""
+    auction = locks.auction_for_update(auction_id)
+    result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
+    if result.balance_paid_at is not None or auction.state not in BOUGHT_STATES:
+        return result
+    now = clock.now()
+    _balance_settled(
+        auction,
+        result,
+        now,
+        title="付清价款后十日内送达拍卖成交裁定",
+        start_event="买受人付清全部价款",
     )
     _stream_append(
         auction,

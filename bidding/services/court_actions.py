@@ -16,7 +16,6 @@ from bidding.services._common import (
     _auction_link,
     _case_audit,
     _case_id,
-    _case_judge,
     _fire,
     _lot_asset_ids,
     _lot_purchase_restricted,
@@ -32,6 +31,7 @@ from bidding.services._common import (
     _stream_append,
     setting,
 )
+from bidding.services.after_sale import _balance_settled
 from bidding.services.drafts import _draft_following
 from core import calendar, clock
 from core.errors import Conflict
@@ -593,30 +593,15 @@ def auction_take_in_lieu(
             idempotency_key=f"{auction.sale_ref}/in_lieu",
         )
     else:
-        _balance_settled(auction, result, now)
+        _balance_settled(
+            auction,
+            result,
+            now,
+            title="付清价款后十日内送达成交（抵债）裁定",
+            start_event="付清价款",
+        )
     _state_changed(auction, old)
     return taking
-
-
-def _balance_settled(auction: Auction, result: AuctionResult, now: dt.datetime) -> None:
-    from core.deadlines import deadline_open
-
-    days = int(setting(auction, "sale_ruling_days"))
-    result.balance_paid_at = now
-    result.ruling_due_at = calendar.within_days(now, days, court=auction.court_id)
-    result.handover_state = AuctionResult.Handover.AWAITING_RULING
-    result.save()
-    deadline_open(
-        rule_id="AUC-32",
-        title="付清价款后十日内送达成交（抵债）裁定",
-        subject=f"{_notice_subject(auction)}/ruling",
-        start_event="付清价款",
-        started_at=now,
-        period=days,
-        court=auction.court_id,
-        owner=_case_judge(auction),
-        owner_role="judge",
-    )
 
 
 @transaction.atomic
