@@ -42,7 +42,6 @@ def test_code_and_tests_cite_only_rules_that_exist(cites, rules):
     assert unknown == {}
 
 
-@pytest.mark.xfail(strict=True, reason="AUC-45 is cited only in prose (issue 14, closing)")
 def test_every_firm_rule_is_enforced_in_code(cites, rules):
     firm = [rid for rid, r in rules.items() if "firm" in r["tags"]]
     assert [rid for rid in firm if not cites[rid].enforced] == []
