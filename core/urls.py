@@ -1,11 +1,12 @@
 from django.urls import path
 
-from core import views
+from core import region_views, views
 
 app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("regions/", region_views.region_children, name="regions"),
     path("accounts/login/", views.GavelLoginView.as_view(), name="login"),
     path("accounts/logout/", views.logout_view, name="logout"),
     path("accounts/otp/", views.otp_verify, name="otp"),
