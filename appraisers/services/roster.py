@@ -16,6 +16,7 @@ from core import clock
 from core.audit import audit_record
 from core.errors import DomainError
 from core.models import Role, User
+from core.onboarding import Issued, person_create
 from core.types import Actor
 
 DIVISION_RE = re.compile(r"^\d{6}$")
@@ -86,6 +87,13 @@ def firm_create(
     if qualification not in Firm.Qualification.values:
         raise DomainError("invalid_qualification", f"资质类别无效：{qualification}")
     _check_division(division_code)
+    if not (recommended_by or "").strip():
+        raise DomainError(
+            "association_required",
+            "请填写推荐该机构入库的评估行业协会（名单库只收协会推荐的机构）",
+            rule="APR-01",
+        )
+    recommended_by = recommended_by.strip()
     if Firm.objects.filter(licence_no=licence_no).exists():
         raise DomainError("firm_exists", f"资质证书编号 {licence_no} 已在名单库中")
     if Firm.objects.filter(name=name).exists():
@@ -214,6 +222,32 @@ def firm_user_add(*, firm: Firm, user: User, actor: Actor) -> FirmUser:
         rules=["REC-14"],
     )
     return fu
+
+
+@transaction.atomic
+def firm_user_create(
+    *,
+    firm: Firm,
+    username: str,
+    display_name: str,
+    actor: Actor,
+    phone: str = "",
+    email: str = "",
+) -> Issued:
+    """A new person who signs in for ``firm`` (role ``appraiser``), with a one-time enrolment
+    link that sets the password and binds the second factor (core.onboarding, REC-14)."""
+    if firm.status == Firm.Status.REMOVED:
+        raise DomainError("firm_removed", "机构已除名，不能添加机构用户", rule="APR-01")
+    issued = person_create(
+        role=Role.APPRAISER,
+        username=username,
+        display_name=display_name,
+        phone=phone,
+        email=email,
+        actor=actor,
+    )
+    firm_user_add(firm=firm, user=issued.user, actor=actor)
+    return issued
 
 
 @transaction.atomic
