@@ -318,6 +318,11 @@ def enrolment_complete(*, token: str, password: str, password2: str, otp: str) -
         except ValidationError as exc:
             raise DomainError("weak_password", " ".join(str(m) for m in exc.messages)) from exc
     device = enrolment_device(link)
+    allowed, _why = device.verify_is_allowed()
+    if not allowed:  # django-otp's throttle after a wrong code (seconds, doubling)
+        raise DomainError(
+            "otp_throttled", _("动态验证码尝试过于频繁，请稍候几秒再试。"), rule="REC-14"
+        )
     typed = (otp or "").strip()
     if not (typed.isdigit() and device.verify_token(typed)):
         with transaction.atomic():
