@@ -12,8 +12,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
-        from core import nav
-        from core import permissions  # noqa: F401  (registers core predicates)
+        from core import (
+            nav,
+            permissions,  # noqa: F401  (registers core predicates)
+        )
         from core.models import Role
 
         nav.register(

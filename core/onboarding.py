@@ -56,7 +56,8 @@ def _clean_court(data: dict[str, Any], *, court: Court | None) -> dict[str, str]
     out = {f: str(data.get(f) or "").strip() for f in COURT_FIELDS}
     missing = [f for f in COURT_FIELDS if f != "contact_phone" and not out[f]]
     if missing:
-        labels = [str(Court._meta.get_field(f).verbose_name) for f in missing]
+        names = {fld.name: str(fld.verbose_name) for fld in Court._meta.concrete_fields}
+        labels = [names[f] for f in missing]
         raise DomainError("court_fields_required", _("请填写：%(f)s") % {"f": "、".join(labels)})
     if not DIVISION_RE.match(out["division_code"]):
         raise DomainError("invalid_division_code", _("行政区划代码应为6位数字。"))
@@ -74,9 +75,7 @@ def _clean_court(data: dict[str, Any], *, court: Court | None) -> dict[str, str]
     if others.filter(code=out["code"]).exists():
         raise DomainError("court_exists", _("法院代字已被使用：%(c)s") % {"c": out["code"]})
     if others.filter(master_account_no=account).exists():
-        raise DomainError(
-            "account_in_use", _("该执行款专户账号已属于另一法院。"), rule="FND-02"
-        )
+        raise DomainError("account_in_use", _("该执行款专户账号已属于另一法院。"), rule="FND-02")
     return out
 
 
@@ -155,9 +154,7 @@ def person_create(
     if role not in STAFF_ROLES:
         court = None
     if not USERNAME_RE.match(username):
-        raise DomainError(
-            "invalid_username", _("用户名为3至150个字母、数字或 . @ + - _ 字符。")
-        )
+        raise DomainError("invalid_username", _("用户名为3至150个字母、数字或 . @ + - _ 字符。"))
     if not display_name:
         raise DomainError("name_required", _("请填写姓名。"))
     if not phone and not email:
@@ -250,9 +247,7 @@ def enrolment_issue(
         user=user,
         topic="account.enrolment",
         subject=_("启用您的 Gavel 账户"),
-        body=_(
-            "请在 %(h)s 小时内打开链接设置密码并绑定身份验证器（仅可使用一次）：%(url)s"
-        )
+        body=_("请在 %(h)s 小时内打开链接设置密码并绑定身份验证器（仅可使用一次）：%(url)s")
         % {"h": settings.GAVEL_ENROLMENT_LINK_HOURS, "url": url},
         key=f"account.enrolment:{link.pk}",
         channels=["sms", "email"],
@@ -260,7 +255,8 @@ def enrolment_issue(
     )
     audit_record(
         stream=ACCOUNTS_STREAM,
-        action="account.enrolment_reissued" if revoked or user.has_usable_password()
+        action="account.enrolment_reissued"
+        if revoked or user.has_usable_password()
         else "account.enrolment_issued",
         actor=actor,
         subject=f"user:{user.pk}",
@@ -281,11 +277,18 @@ def enrolment_open(token: str) -> EnrolmentLink:
     if link is None:
         raise DomainError("enrolment_link_unknown", _("启用链接无效，请向平台运营人员索取新链接。"))
     if link.used_at is not None:
-        raise DomainError("enrolment_link_used", _("该启用链接已使用过。请直接登录；如需重新绑定，请联系平台运营人员。"))
+        raise DomainError(
+            "enrolment_link_used",
+            _("该启用链接已使用过。请直接登录；如需重新绑定，请联系平台运营人员。"),
+        )
     if link.revoked_at is not None:
-        raise DomainError("enrolment_link_revoked", _("该启用链接已作废，请使用最新的链接或联系平台运营人员。"))
+        raise DomainError(
+            "enrolment_link_revoked", _("该启用链接已作废，请使用最新的链接或联系平台运营人员。")
+        )
     if clock.now() >= link.expires_at:
-        raise DomainError("enrolment_link_expired", _("启用链接已过期，请联系平台运营人员重新发放。"))
+        raise DomainError(
+            "enrolment_link_expired", _("启用链接已过期，请联系平台运营人员重新发放。")
+        )
     if not link.user.is_active:
         raise DomainError("account_inactive", _("该账户已停用。"))
     return link

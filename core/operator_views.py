@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from core import onboarding
 from core.court_actions import CourtAction, CourtActions, Submitted
+from core.errors import NotFound
 from core.forms import FlagField, Form, TextField
 from core.models import STAFF_ROLES, Court, EnrolmentLink, Role, User
 from core.permissions import can
@@ -59,8 +60,11 @@ def pop_issued(request: HttpRequest) -> dict[str, Any] | None:
     value = request.session.pop(ISSUED_KEY, None)
     if not isinstance(value, dict):
         return None
-    user = User.objects.filter(pk=value.get("user")).first()
-    return {"user": user, "url": value.get("url", "")} if user else None
+    user = User.objects.filter(pk=int(value.get("user") or 0)).first()
+    url = str(value.get("url", ""))
+    if url.startswith("/"):  # no GAVEL_SITE_URL: this site's own address, to hand over
+        url = request.build_absolute_uri(url)
+    return {"user": user, "url": url} if user else None
 
 
 class CourtForm(Form):
@@ -114,6 +118,11 @@ def _court_actions(request: HttpRequest) -> CourtActions[Court | None]:
     def staff(s: Submitted[Court | None]) -> onboarding.Issued:
         return onboarding.person_create(court=s.target, actor=s.actor, **s.data)
 
+    def update(s: Submitted[Court | None]) -> Court:
+        if s.target is None:
+            raise NotFound("court_not_found", _("法院不存在"))
+        return onboarding.court_update(court=s.target, actor=s.actor, **s.data)
+
     return CourtActions[Court | None](
         {
             "create": CourtAction[Court | None](
@@ -124,20 +133,24 @@ def _court_actions(request: HttpRequest) -> CourtActions[Court | None]:
             ),
             "update": CourtAction[Court | None](
                 form=CourtChangeForm,
-                call=lambda s: onboarding.court_update(court=s.target, actor=s.actor, **s.data),
+                call=update,
                 done=lambda s, court: _("已保存法院信息：%(n)s") % {"n": court.name},
             ),
             "staff": CourtAction[Court | None](
                 form=StaffForm,
                 call=staff,
-                done=lambda s, issued: _("已添加%(role)s %(name)s，启用链接已发送。")
-                % {"role": issued.user.get_role_display(), "name": issued.user.display_name},
+                done=lambda s, issued: (
+                    _("已添加%(role)s %(name)s，启用链接已发送。")
+                    % {"role": issued.user.get_role_display(), "name": issued.user.display_name}
+                ),
                 then=_issued_then(request),
             ),
         },
-        page=lambda court: reverse("core:operator_court", args=[court.pk])
-        if court
-        else reverse("core:operator_courts"),
+        page=lambda court: (
+            reverse("core:operator_court", args=[court.pk])
+            if court
+            else reverse("core:operator_courts")
+        ),
         errors="form",
     )
 

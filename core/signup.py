@@ -66,14 +66,14 @@ def normalise_address(text: str) -> Address:
             pass
         else:
             return Address("email", raw.lower())
-    raise DomainError(
-        "invalid_address", _("请输入有效的手机号（11位）或电子邮箱地址。")
-    )
+    raise DomainError("invalid_address", _("请输入有效的手机号（11位）或电子邮箱地址。"))
 
 
 def account_exists(address: Address) -> bool:
     field = "phone" if address.kind == "sms" else "email__iexact"
-    return User.objects.filter(Q(username__iexact=address.value) | Q(**{field: address.value})).exists()
+    return User.objects.filter(
+        Q(username__iexact=address.value) | Q(**{field: address.value})
+    ).exists()
 
 
 def _hash(code_id: int, identifier: str, code: str) -> str:
@@ -148,9 +148,7 @@ def signup_code_check(*, code_id: int, identifier: str, code: str) -> SignupCode
     now = clock.now()
     with transaction.atomic():
         row = (
-            SignupCode.objects.select_for_update()
-            .filter(pk=code_id, identifier=identifier)
-            .first()
+            SignupCode.objects.select_for_update().filter(pk=code_id, identifier=identifier).first()
         )
         if row is None:
             raise DomainError("signup_code_missing", _("请先获取验证码。"))
@@ -175,9 +173,7 @@ def signup_code_check(*, code_id: int, identifier: str, code: str) -> SignupCode
         left = settings.GAVEL_SIGNUP_CODE_ATTEMPTS - row.attempts
     if left <= 0:
         raise DomainError("signup_code_locked", _("验证码输错次数过多，请重新获取。"))
-    raise DomainError(
-        "signup_code_wrong", _("验证码不正确，还可再试 %(n)s 次。") % {"n": left}
-    )
+    raise DomainError("signup_code_wrong", _("验证码不正确，还可再试 %(n)s 次。") % {"n": left})
 
 
 @transaction.atomic

@@ -18,9 +18,10 @@ from appraisers.models import Firm, RosterEntry
 from appraisers.views._util import forbidden, guarded
 from cases.models import Asset
 from core import clock
-from core.court_actions import CourtAction, CourtActions
-from core.errors import DomainError
+from core.court_actions import CourtAction, CourtActions, Submitted
+from core.errors import DomainError, NotFound
 from core.forms import Form, TextField
+from core.onboarding import Issued
 from core.operator_views import remember_issued
 from core.permissions import can
 from core.ratelimit import write_rate_limited
@@ -75,6 +76,12 @@ class FirmUserForm(Form):
     email = TextField(label=_("电子邮箱"))
 
 
+def _firm_user_create(s: Submitted[Firm | None]) -> Issued:
+    if s.target is None:
+        raise NotFound("firm_not_found", gettext("评估机构不存在"))
+    return services.firm_user_create(firm=s.target, actor=s.actor, **s.data)
+
+
 #: The operator's onboarding of firms and their users (``appraisers.onboard_firms``).
 ONBOARD_ACTIONS: CourtActions[Firm | None] = CourtActions(
     {
@@ -87,15 +94,18 @@ ONBOARD_ACTIONS: CourtActions[Firm | None] = CourtActions(
         ),
         "user": CourtAction[Firm | None](
             form=FirmUserForm,
-            call=lambda s: services.firm_user_create(firm=s.target, actor=s.actor, **s.data),
-            done=lambda s, issued: gettext("已添加机构用户 %(n)s，启用链接已发送。")
-            % {"n": issued.user.display_name},
+            call=_firm_user_create,
+            done=lambda s, issued: (
+                gettext("已添加机构用户 %(n)s，启用链接已发送。") % {"n": issued.user.display_name}
+            ),
             perm="appraisers.onboard_firms",
         ),
     },
-    page=lambda firm: reverse("appraisers:firm_detail", args=[firm.pk])
-    if firm
-    else reverse("appraisers:firm_new"),
+    page=lambda firm: (
+        reverse("appraisers:firm_detail", args=[firm.pk])
+        if firm
+        else reverse("appraisers:firm_new")
+    ),
     errors="form",
 )
 

@@ -83,8 +83,12 @@ def test_only_the_operator_onboards_firms(client, court, role):
     assert client.get("/appraisers/roster/firms/new/").status_code == 403
     assert client.post("/appraisers/roster/firms/new/", FIRM).status_code == 403
     firm = Firm.objects.create(
-        name="某机构", licence_no="X-1", qualification="asset", division_code="360100",
-        recommended_by="中评协", created_at="2026-11-02T01:00:00Z",
+        name="某机构",
+        licence_no="X-1",
+        qualification="asset",
+        division_code="360100",
+        recommended_by="中评协",
+        created_at="2026-11-02T01:00:00Z",
     )
     resp = client.post(
         f"/appraisers/roster/firms/{firm.pk}/",

@@ -21,6 +21,12 @@ from tests.conftest import make_user
 WEDNESDAY = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
+def _match(pattern, text):
+    found = re.search(pattern, text)
+    assert found is not None, pattern
+    return found.group(1)
+
+
 def _both_widths(page, screenshot, name):
     """Screenshots at the desktop (1366 px) and phone (390 px) widths; back to desktop."""
     for width, height in ((390, 844), (1366, 900)):
@@ -38,7 +44,7 @@ def _totp_now(secret: str) -> str:
 def _code_for(address: str) -> str:
     msg = OutboxMessage.objects.filter(address=address).order_by("-pk").first()
     assert msg is not None
-    return re.search(r"\b(\d{6})\b", msg.body).group(1)
+    return _match(r"\b(\d{6})\b", msg.body)
 
 
 def test_operator_onboards_a_court_and_its_judge_enrols_through_the_link(

@@ -38,8 +38,14 @@ def operator(client):
     return user
 
 
+def _match(pattern, text):
+    found = re.search(pattern, text)
+    assert found is not None, pattern
+    return found.group(1)
+
+
 def _token_from(url):
-    return re.search(r"/accounts/enrol/([^/]+)/", url).group(1)
+    return _match(r"/accounts/enrol/([^/]+)/", url)
 
 
 def _now_code(secret_b32, steps=0):
@@ -106,11 +112,11 @@ def test_operator_adds_a_judge_who_gets_a_link_seen_once(client, operator, court
     assert judge.role == Role.JUDGE and judge.court == court
     assert not judge.has_usable_password()
     page = client.get(resp.url).content.decode()
-    url = re.search(r'id="issued-url"[^>]*>([^<]+)<', page).group(1)
+    url = _match(r'id="issued-url"[^>]*>([^<]+)<', page)
     assert "/accounts/enrol/" in url
     assert 'id="issued-url"' not in client.get(resp.url).content.decode()  # once only
     sms = OutboxMessage.objects.get(recipient=judge, channel="sms")
-    assert url in sms.body
+    assert _token_from(url) in sms.body
     link = EnrolmentLink.objects.get(user=judge)
     assert _token_from(url) not in link.token_hash  # only the hash is kept
     actions = set(AuditEntry.objects.values_list("action", flat=True))
@@ -128,7 +134,7 @@ def test_the_judge_enrols_through_the_link_and_then_signs_in_with_the_second_fac
     token = _token_from(OutboxMessage.objects.get(recipient=judge, channel="sms").body)
     client.logout()
     page = client.get(f"/accounts/enrol/{token}/").content.decode()
-    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
+    secret = _match(r'id="totp-secret">([A-Z2-7]+)<', page)
     resp = client.post(
         f"/accounts/enrol/{token}/",
         {"password": NEW_PASSWORD, "password2": NEW_PASSWORD, "otp": _now_code(secret)},
@@ -156,7 +162,7 @@ def test_a_wrong_totp_is_refused_and_too_many_revoke_the_link(client, operator, 
     judge = User.objects.get(username="judge.wang")
     token = _token_from(OutboxMessage.objects.get(recipient=judge, channel="sms").body)
     page = client.get(f"/accounts/enrol/{token}/").content.decode()
-    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
+    secret = _match(r'id="totp-secret">([A-Z2-7]+)<', page)
     wrong = f"{(int(_now_code(secret)) + 500_000) % 1_000_000:06d}"
     body = {"password": NEW_PASSWORD, "password2": NEW_PASSWORD, "otp": wrong}
     resp = client.post(f"/accounts/enrol/{token}/", body)
@@ -173,7 +179,7 @@ def test_a_weak_password_is_refused_on_the_link(client, operator, court):
     judge = User.objects.get(username="judge.wang")
     token = _token_from(OutboxMessage.objects.get(recipient=judge, channel="sms").body)
     page = client.get(f"/accounts/enrol/{token}/").content.decode()
-    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
+    secret = _match(r'id="totp-secret">([A-Z2-7]+)<', page)
     resp = client.post(
         f"/accounts/enrol/{token}/",
         {"password": "12345678", "password2": "12345678", "otp": _now_code(secret)},
@@ -200,7 +206,7 @@ def test_operator_reissues_a_link_and_the_old_one_stops_working(client, operator
     resp = client.post(f"/operator/people/{judge.pk}/", {"action": "reissue", "reason": "换手机"})
     assert resp.status_code == 302
     page = client.get(f"/operator/people/{judge.pk}/").content.decode()
-    new = _token_from(re.search(r'id="issued-url"[^>]*>([^<]+)<', page).group(1))
+    new = _token_from(_match(r'id="issued-url"[^>]*>([^<]+)<', page))
     assert new != old
     assert client.get(f"/accounts/enrol/{old}/").status_code == 410
     assert client.get(f"/accounts/enrol/{new}/").status_code == 200
@@ -252,7 +258,7 @@ def test_an_auction_page_offers_sign_up_to_a_visitor(client):
     auction = AuctionFactory.create()
     page = client.get(f"/bidding/auctions/{auction.pk}/").content.decode()
     assert "报名参拍" in page
-    assert f'/accounts/signup/?next=/bidding/auctions/{auction.pk}/' in page.replace("%2F", "/")
+    assert f"/accounts/signup/?next=/bidding/auctions/{auction.pk}/" in page.replace("%2F", "/")
 
 
 # ---------------------------------------------------------------- createoperator
@@ -282,13 +288,17 @@ def test_createoperator_link_binds_only_the_second_factor(client, monkeypatch):
     monkeypatch.setenv("OP_PASSWORD", NEW_PASSWORD)
     out = StringIO()
     call_command(
-        "createoperator", "--username=ops", "--name=运营", "--password-from-env=OP_PASSWORD",
-        "--noinput", stdout=out,
+        "createoperator",
+        "--username=ops",
+        "--name=运营",
+        "--password-from-env=OP_PASSWORD",
+        "--noinput",
+        stdout=out,
     )
     token = _token_from(out.getvalue())
     page = client.get(f"/accounts/enrol/{token}/").content.decode()
     assert 'name="password"' not in page
-    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
+    secret = _match(r'id="totp-secret">([A-Z2-7]+)<', page)
     resp = client.post(f"/accounts/enrol/{token}/", {"otp": _now_code(secret)})
     assert resp.status_code == 302
     assert User.objects.get(username="ops").check_password(NEW_PASSWORD)
@@ -298,12 +308,24 @@ def test_createoperator_link_binds_only_the_second_factor(client, monkeypatch):
 def test_createoperator_refuses_a_weak_password_and_a_taken_name(monkeypatch):
     monkeypatch.setenv("OP_PASSWORD", "123")
     with pytest.raises(CommandError, match="password refused"):
-        call_command("createoperator", "--username=ops", "--name=运营",
-                     "--password-from-env=OP_PASSWORD", "--noinput", stdout=StringIO())
+        call_command(
+            "createoperator",
+            "--username=ops",
+            "--name=运营",
+            "--password-from-env=OP_PASSWORD",
+            "--noinput",
+            stdout=StringIO(),
+        )
     make_user("bidder", username="ops")
     with pytest.raises(CommandError, match="taken"):
-        call_command("createoperator", "--username=ops", "--name=运营",
-                     "--password-from-env=OP_PASSWORD", "--noinput", stdout=StringIO())
+        call_command(
+            "createoperator",
+            "--username=ops",
+            "--name=运营",
+            "--password-from-env=OP_PASSWORD",
+            "--noinput",
+            stdout=StringIO(),
+        )
 
 
 def test_createoperator_new_link_for_a_lost_phone(monkeypatch):

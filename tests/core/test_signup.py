@@ -65,7 +65,11 @@ def test_a_visitor_signs_up_with_a_mobile_number_and_goes_on_to_verification(cli
     assert user.role == Role.BIDDER and user.phone == PHONE and user.check_password(GOOD_PASSWORD)
     assert client.get("/").context["user"] == user
     entry = AuditEntry.objects.get(action="account.signed_up")
-    assert entry.after["terms_version"] and entry.subject == f"user:{user.pk}"
+    assert (
+        entry.after is not None
+        and entry.after["terms_version"]
+        and entry.subject == f"user:{user.pk}"
+    )
 
 
 def test_after_verification_the_identity_page_goes_back_to_next(client):
@@ -112,7 +116,10 @@ def test_a_registered_number_gets_a_notice_and_the_same_answer(client):
     answer_old = _start(other, PHONE, ip="10.0.0.3")
     page_old = other.get("/accounts/signup/code/").content.decode().replace(PHONE, "X")
     assert (answer_new.status_code, answer_new.url) == (answer_old.status_code, answer_old.url)
-    strip = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"|<p class="card muted small" id="demo-message">.*?</p>', re.S)
+    strip = re.compile(
+        r'name="csrfmiddlewaretoken" value="[^"]+"|<p class="card muted small" id="demo-message">.*?</p>',
+        re.S,
+    )
     assert strip.sub("", page_new) == strip.sub("", page_old)
     notice = OutboxMessage.objects.get(address=PHONE)
     assert "已注册" in notice.body and _code_sent_to(PHONE) is None
