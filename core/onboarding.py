@@ -188,6 +188,49 @@ def person_create(
 
 
 @transaction.atomic
+def person_update(
+    *,
+    user: User,
+    actor: Actor,
+    display_name: str,
+    phone: str = "",
+    email: str = "",
+    role: str = "",
+    reason: str = "",
+) -> User:
+    """Correct a person's name and contacts; a court's staff member may change staff role
+    (judge, officer, bureau head, finance) within the same court. Audited with before/after."""
+    role = role or user.role
+    if role != user.role and not (role in STAFF_ROLES and user.role in STAFF_ROLES):
+        raise DomainError("role_change_refused", _("只能在法院工作人员的角色之间变更。"))
+    after = {
+        "display_name": (display_name or "").strip()[:100],
+        "phone": (phone or "").strip()[:20],
+        "email": (email or "").strip().lower(),
+        "role": role,
+    }
+    if not after["display_name"]:
+        raise DomainError("name_required", _("请填写姓名。"))
+    before = {f: getattr(user, f) for f in after if getattr(user, f) != after[f]}
+    if not before:
+        return user
+    for f in before:
+        setattr(user, f, after[f])
+    user.save(update_fields=list(before))
+    audit_record(
+        stream=ACCOUNTS_STREAM,
+        action="account.changed",
+        actor=actor,
+        subject=f"user:{user.pk}",
+        before=before,
+        after={f: after[f] for f in before},
+        reason=reason,
+        rules=["REC-14"],
+    )
+    return user
+
+
+@transaction.atomic
 def person_set_active(*, user: User, active: bool, actor: Actor, reason: str = "") -> User:
     if user.is_active == active:
         return user

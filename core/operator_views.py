@@ -95,6 +95,17 @@ class StaffForm(PersonForm):
     role = forms.ChoiceField(label=gettext_lazy("角色"), choices=STAFF_ROLE_CHOICES)
 
 
+class PersonEditForm(Form):
+    display_name = TextField(label=gettext_lazy("姓名"))
+    phone = TextField(label=gettext_lazy("手机号"))
+    email = TextField(label=gettext_lazy("电子邮箱"))
+    role = forms.ChoiceField(
+        label=gettext_lazy("角色"),
+        choices=[(r.value, r.label) for r in Role if r.value in onboarding.ONBOARD_ROLES],
+    )
+    reason = TextField(label=gettext_lazy("修改原因"))
+
+
 class ReasonForm(Form):
     reason = TextField(label=gettext_lazy("原因"))
 
@@ -217,6 +228,11 @@ def _person_actions() -> CourtActions[User]:
                 ),
                 done=lambda s, issued: _("已重新发放启用链接，之前的链接已作废。"),
             ),
+            "edit": CourtAction[User](
+                form=PersonEditForm,
+                call=lambda s: onboarding.person_update(user=s.target, actor=s.actor, **s.data),
+                done=lambda s, user: _("已保存：%(n)s") % {"n": user.display_name},
+            ),
             "active": CourtAction[User](
                 form=ActiveForm,
                 call=lambda s: onboarding.person_set_active(user=s.target, actor=s.actor, **s.data),
@@ -281,6 +297,14 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "issued": issued,
             "links": links,
             "enrolled": onboarding.has_second_factor(person),
+            "edit_form": PersonEditForm(
+                initial={
+                    "display_name": person.display_name,
+                    "phone": person.phone,
+                    "email": person.email,
+                    "role": person.role,
+                }
+            ),
         },
     )
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from appraisers import services
 from appraisers.models import Firm, RosterEntry
+from appraisers.services.roster import FIRM_EDITABLE
 from appraisers.views._util import forbidden, guarded
 from cases.models import Asset
 from core import clock
@@ -76,6 +77,17 @@ class FirmUserForm(Form):
     email = TextField(label=_("电子邮箱"))
 
 
+class FirmEditForm(FirmNewForm):
+    licence_no = None  # type: ignore[assignment]  # the firm's key: never changed here
+    reason = TextField(label=_("修改原因"))
+
+
+def _firm_update(s: Submitted[Firm | None]) -> Firm:
+    if s.target is None:
+        raise NotFound("firm_not_found", gettext("评估机构不存在"))
+    return services.firm_update(firm=s.target, actor=s.actor, **s.data)
+
+
 def _firm_user_create(s: Submitted[Firm | None]) -> Issued:
     if s.target is None:
         raise NotFound("firm_not_found", gettext("评估机构不存在"))
@@ -90,6 +102,12 @@ ONBOARD_ACTIONS: CourtActions[Firm | None] = CourtActions(
             call=lambda s: services.firm_create(actor=s.actor, **s.data),
             done=lambda s, firm: gettext("已将「%(n)s」加入名单库") % {"n": firm.name},
             then=lambda _t, firm: reverse("appraisers:firm_detail", args=[firm.pk]),
+            perm="appraisers.onboard_firms",
+        ),
+        "edit": CourtAction[Firm | None](
+            form=FirmEditForm,
+            call=_firm_update,
+            done=lambda s, firm: gettext("已保存机构信息：%(n)s") % {"n": firm.name},
             perm="appraisers.onboard_firms",
         ),
         "user": CourtAction[Firm | None](
@@ -159,6 +177,13 @@ FIRM_ACTIONS: CourtActions[Firm] = CourtActions(
 )
 
 
+def _onboard_forms(firm: Firm, outcome: Any) -> dict[str, Any]:
+    forms_ = ONBOARD_ACTIONS.forms(firm, bound=outcome)
+    if outcome is None or outcome.name != "edit":
+        forms_["edit"] = FirmEditForm(initial={f: getattr(firm, f) for f in FIRM_EDITABLE})
+    return forms_
+
+
 @guarded
 @write_rate_limited("appraisers")
 def firm_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -166,10 +191,12 @@ def firm_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_manage = can(request.user, "appraisers.manage_roster")
     can_onboard = can(request.user, "appraisers.onboard_firms")
     user_outcome = None
-    if request.method == "POST" and request.POST.get("action") == "user":
+    if request.method == "POST" and request.POST.get("action") in ("user", "edit"):
         if not can_onboard:
             return forbidden(request, gettext("仅平台运营人员可以添加机构用户"))
-        user_outcome = ONBOARD_ACTIONS.run(request, "user", firm)
+        user_outcome = ONBOARD_ACTIONS.run(request, request.POST["action"], firm)
+        if user_outcome.ok and user_outcome.name == "edit":
+            return redirect(user_outcome.next_url)
         if user_outcome.ok:
             issued = user_outcome.result
             remember_issued(request, issued)
@@ -190,9 +217,7 @@ def firm_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "firm_users": firm.users.select_related("user").order_by("created_at")
             if can_onboard
             else [],
-            "user_form": ONBOARD_ACTIONS.forms(firm, bound=user_outcome)["user"]
-            if can_onboard
-            else None,
+            "onboard_forms": _onboard_forms(firm, user_outcome) if can_onboard else {},
             "statuses": Firm.Status.choices,
             "specialties": Asset.Kind.choices,
             "levels": RosterEntry.Level.choices,

@@ -96,3 +96,24 @@ def test_only_the_operator_onboards_firms(client, court, role):
     )
     assert resp.status_code == 403
     assert not User.objects.filter(username="x.user").exists()
+
+
+def test_operator_corrects_a_firm_and_the_association_stays_required(client, operator):
+    client.post("/appraisers/roster/firms/new/", FIRM)
+    firm = Firm.objects.get()
+    edit = {k: v for k, v in FIRM.items() if k != "licence_no"}
+    resp = client.post(
+        f"/appraisers/roster/firms/{firm.pk}/",
+        {**edit, "action": "edit", "contact_phone": "0791-1111111", "reason": "换号"},
+    )
+    assert resp.status_code == 302
+    firm.refresh_from_db()
+    assert firm.contact_phone == "0791-1111111" and firm.licence_no == "JX-2026-001"
+    entry = AuditEntry.objects.filter(action="firm.updated").get()
+    assert entry.reason == "换号" and entry.actor_id == operator.pk
+    resp = client.post(
+        f"/appraisers/roster/firms/{firm.pk}/", {**edit, "action": "edit", "recommended_by": ""}
+    )
+    assert resp.status_code == 200 and "APR-01" in resp.content.decode()
+    firm.refresh_from_db()
+    assert firm.recommended_by == FIRM["recommended_by"]

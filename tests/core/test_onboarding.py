@@ -230,6 +230,24 @@ def test_a_deactivated_person_cannot_enrol(client, operator, court):
     assert AuditEntry.objects.filter(action="account.deactivated").exists()
 
 
+def test_operator_changes_a_staff_members_role_and_phone(client, operator, court):
+    _add_judge(client, court)
+    judge = User.objects.get(username="judge.wang")
+    edit = {"action": "edit", "display_name": "王审判", "email": "", "reason": "调岗"}
+    resp = client.post(
+        f"/operator/people/{judge.pk}/", {**edit, "phone": "13900000012", "role": "officer"}
+    )
+    assert resp.status_code == 302
+    judge.refresh_from_db()
+    assert (judge.role, judge.phone, judge.court_id) == ("officer", "13900000012", court.pk)
+    entry = AuditEntry.objects.get(action="account.changed")
+    assert entry.before == {"phone": "13900000011", "role": "judge"} and entry.reason == "调岗"
+    # A staff member never becomes a bidder or an operator this way.
+    client.post(f"/operator/people/{judge.pk}/", {**edit, "role": "operator"})
+    judge.refresh_from_db()
+    assert judge.role == "officer"
+
+
 def test_staff_refusals_name_the_problem(client, operator, court):
     resp = _add_judge(client, court, phone="", email="")
     assert "请填写手机号或电子邮箱" in resp.content.decode()
