@@ -55,7 +55,10 @@ class Command(BaseCommand):
             if required:
                 raise CommandError(f"{prompt} is required with --noinput")
             return ""
-        return input(f"{prompt}: ").strip()
+        try:
+            return input(f"{prompt}: ").strip()
+        except EOFError as exc:
+            raise CommandError(f"{prompt} is required") from exc
 
     def handle(self, *args: Any, **opts: Any) -> None:
         noinput = bool(opts["noinput"])
@@ -114,8 +117,12 @@ class Command(BaseCommand):
             return value
         if noinput:
             raise CommandError("give --password-from-env VAR with --noinput")
-        first = getpass.getpass("Password: ")
-        if first != getpass.getpass("Password (again): "):
+        try:
+            first = getpass.getpass("Password: ")
+            again = getpass.getpass("Password (again): ")
+        except EOFError as exc:
+            raise CommandError("no password typed: use --password-from-env VAR") from exc
+        if first != again:
             raise CommandError("the passwords differ")
         return first
 
