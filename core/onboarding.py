@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -170,7 +170,11 @@ def person_create(
         email=email,
     )
     user.set_unusable_password()
-    user.save()
+    try:
+        with transaction.atomic():  # a savepoint: the same username taken concurrently
+            user.save()
+    except IntegrityError as exc:
+        raise DomainError("username_taken", _("用户名已被使用：%(u)s") % {"u": username}) from exc
     audit_record(
         stream=ACCOUNTS_STREAM,
         action="account.created",

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
@@ -208,7 +208,11 @@ def signup_create_account(
         # The person holds the address (the code was right): they may know it is registered.
         raise DomainError("account_exists", _("该号码或邮箱已注册，请直接登录。"))
     candidate.set_password(password)
-    candidate.save()
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent sign-up of the same address
+            candidate.save()
+    except IntegrityError as exc:
+        raise DomainError("account_exists", _("该号码或邮箱已注册，请直接登录。")) from exc
     audit_record(
         stream=ACCOUNTS_STREAM,
         action="account.signed_up",

@@ -225,3 +225,31 @@ def test_sign_up_is_reachable_from_home_login_and_an_auction_page(client):
     assert "/accounts/signup/" in client.get("/accounts/login/").content.decode()
     terms = client.get("/terms/")
     assert terms.status_code == 200 and "平台服务协议" in terms.content.decode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sign_ups_of_one_number_make_one_account_and_a_clear_refusal():
+    """The other sign-up commits between our check and our insert: a refusal, not a 500."""
+    from core import signup
+    from core.errors import DomainError
+    from tests.race import in_thread, run_after
+
+    kwargs = {
+        "address": signup.Address("sms", PHONE),
+        "password": GOOD_PASSWORD,
+        "password2": GOOD_PASSWORD,
+        "accept_terms": True,
+    }
+    fired: list[int] = []
+
+    def competitor(*_args, **_kwargs):
+        if not fired:
+            fired.append(1)
+            in_thread(signup.signup_create_account, **kwargs)
+
+    with run_after("core.signup.account_exists", competitor):
+        with pytest.raises(DomainError) as refused:
+            signup.signup_create_account(**kwargs)
+    assert fired and refused.value.code == "account_exists"
+    assert User.objects.filter(username=PHONE).count() == 1
