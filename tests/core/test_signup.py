@@ -235,21 +235,25 @@ def test_two_sign_ups_of_one_number_make_one_account_and_a_clear_refusal():
     from core.errors import DomainError
     from tests.race import in_thread, run_after
 
-    kwargs = {
-        "address": signup.Address("sms", PHONE),
-        "password": GOOD_PASSWORD,
-        "password2": GOOD_PASSWORD,
-        "accept_terms": True,
-    }
+    def sign_up():
+        return signup.signup_create_account(
+            address=signup.Address("sms", PHONE),
+            password=GOOD_PASSWORD,
+            password2=GOOD_PASSWORD,
+            accept_terms=True,
+        )
+
     fired: list[int] = []
 
     def competitor(*_args, **_kwargs):
         if not fired:
             fired.append(1)
-            in_thread(signup.signup_create_account, **kwargs)
+            in_thread(sign_up)
 
-    with run_after("core.signup.account_exists", competitor):
-        with pytest.raises(DomainError) as refused:
-            signup.signup_create_account(**kwargs)
+    with (
+        run_after("core.signup.account_exists", competitor),
+        pytest.raises(DomainError) as refused,
+    ):
+        sign_up()
     assert fired and refused.value.code == "account_exists"
     assert User.objects.filter(username=PHONE).count() == 1
