@@ -20,6 +20,7 @@ from cases.features import FEATURES, feature_rows
 from cases.models import Asset, Case, Disclosure, Party
 from cases.portal import render_sections
 from core import regions
+from core.account_views import safe_next
 from core.errors import DomainError
 from core.models import Deadline, Role
 from core.money import parse_yuan
@@ -584,6 +585,7 @@ def identity(request: AuthedRequest) -> HttpResponse:
     if is_court_staff(user):
         messages.info(request, _("法院工作人员账户无需实名核验。"))
         return redirect("cases:my_cases")
+    nxt = safe_next(request)
     form = f.IdentityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -605,20 +607,29 @@ def identity(request: AuthedRequest) -> HttpResponse:
         else:
             if ident.is_verified:
                 messages.success(request, _("实名核验已通过。"))
+                if nxt:  # back to where sign-up began (an auction's 报名参拍)
+                    return redirect(nxt)
             elif ident.status == ident.Status.REJECTED:
                 messages.error(request, _("实名核验未通过：%(r)s") % {"r": ident.failure_reason})
             else:
                 messages.info(request, _("已提交，正在核验。"))
-            return redirect("cases:identity")
+            return redirect(_with_next(reverse("cases:identity"), nxt))
     return render(
         request,
         "cases/identity.html",
         {
+            "next": nxt,
             "form": form,
             "verified": selectors.verified_identity_for(user),
             "identities": selectors.identities_of(user),
         },
     )
+
+
+def _with_next(url: str, nxt: str) -> str:
+    from urllib.parse import urlencode
+
+    return f"{url}?{urlencode({'next': nxt})}" if nxt else url
 
 
 # ---------------------------------------------------------------- parties' portal
