@@ -375,6 +375,13 @@ GAVEL_LIVE_MAX_UPDATES_PER_SECOND: float = env.float(
 )
 # Seconds between the watcher/registrant counts pushed to an auction's watchers.
 GAVEL_LIVE_COUNTS_SECONDS: float = env.float("GAVEL_LIVE_COUNTS_SECONDS", default=5.0)
+# Channel-layer group membership (docs/websocket.md "Surviving a Redis restart"): how often
+# each hub checks that Redis still holds its memberships (a restart or flush loses them) and
+# how often it re-joins anyway (channels-redis expires members after a day).
+GAVEL_LIVE_GROUP_CHECK_SECONDS: float = env.float("GAVEL_LIVE_GROUP_CHECK_SECONDS", default=1.0)
+GAVEL_LIVE_GROUP_REFRESH_SECONDS: float = env.float(
+    "GAVEL_LIVE_GROUP_REFRESH_SECONDS", default=300.0
+)
 
 LOGGING = {
     "version": 1,
