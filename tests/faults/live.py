@@ -11,6 +11,7 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from tests.browser.conftest import ChannelsLiveServer
 
@@ -42,7 +43,7 @@ class LiveClient:
         headers = {"Cookie": self.cookie} if self.cookie else {}
         self.ws: ClientConnection = connect(
             f"{server.ws_url}/ws/auctions/{self.auction_id}/",
-            origin=server.url,
+            origin=Origin(server.url),
             additional_headers=headers,
             open_timeout=10,
         ).__enter__()  # closed by ``close`` (websockets 17 wants a context manager)
@@ -90,7 +91,7 @@ class LiveClient:
     def fetch_history(self) -> None:
         """The resync of the protocol: the complete public history (AUC-25)."""
         url = f"{self.server.url}/bidding/auctions/{self.auction_id}/bids/?format=json"
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (test server)
+        with urllib.request.urlopen(url, timeout=10) as response:
             history = json.loads(response.read())
         self.history_fetches += 1
         for bid in history["bids"]:

@@ -75,10 +75,10 @@ def test_a_watcher_on_b_hears_bids_on_a_again_within_5_s_of_a_redis_restart(redi
         first_after = first_after or seq
         until = time.monotonic() + 0.3
         while (left := until - time.monotonic()) > 0:
-            message = watcher.recv(left)
-            if message and message["type"] == "state" and not message.get("resync"):
-                if any(b["seq"] >= first_after for b in message["bids"]):
-                    heard_after = time.monotonic() - back
+            message = watcher.recv(left) or {}
+            pushed = message.get("type") == "state" and not message.get("resync")
+            if pushed and any(b["seq"] >= first_after for b in message["bids"]):
+                heard_after = time.monotonic() - back
         if heard_after is not None:
             break
     assert heard_after is not None and heard_after < RESUME_SECONDS, heard_after
