@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
-from typing import TypeAlias
+from collections.abc import Callable
+from typing import ParamSpec, TypeAlias, TypeVar
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 
 from bidding import bidwrite, locks
@@ -257,6 +259,35 @@ def _check_bidder(auction: Auction, reg: Registration, acting_user_id: int | Non
         raise _refuse("agent_not_confirmed", "委托代理竞买未在竞价开始前经法院确认", "AUC-14")
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _database_lost_refused(fn: Callable[P, R]) -> Callable[P, R]:
+    """The database connection died under a bid (a failover, a terminated backend): the
+    transaction never committed, so nothing of the bid exists (bid, audit entries and the
+    auction's fields are one transaction, AUC-24). Say so with a stable code instead of a 500,
+    and drop the dead connection so this thread's next bid gets a fresh one (issue 15)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            log.warning("auction %s: database lost during a bid: %s", kwargs.get("auction_id"), exc)
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+            raise DomainError(
+                "bid_not_recorded",
+                "出价未被记录（系统暂时无法写入），请重新出价",
+                "AUC-24",
+                status=503,
+            ) from exc
+
+    return wrapper
+
+
+@_database_lost_refused
 def bid_place(
     *,
     auction_id: int,

@@ -8,8 +8,9 @@
   (``tests.browser.conftest.ChannelsLiveServer``) with that Redis as its channel layer; every
   server started is stopped at the end.
 
-Every test here runs on the real clock (the servers do) and on PostgreSQL (two processes
-writing one SQLite file would only test SQLite's locking).
+Every test here runs on PostgreSQL (two processes writing one SQLite file would only test
+SQLite's locking, and SQLite has no backends to terminate); those with servers run on the real
+clock (the servers do).
 """
 
 from __future__ import annotations
@@ -113,4 +114,5 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.postgres)
-            item.add_marker(pytest.mark.real_clock)
+            if "daphne" in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.real_clock)  # the servers run on the real time
