@@ -95,6 +95,10 @@ class PasswordIn(Schema):
     password: str
 
 
+class UnlockIn(Schema):
+    password: str
+
+
 class BidIn(Schema):
     amount_fen: int
     password: str | None = None
@@ -319,8 +323,21 @@ def place_bid(request: AuthedRequest, auction_id: int, payload: BidIn) -> dict[s
         amount_fen=payload.amount_fen,
         password=payload.password,
         client_id=payload.client_id,
+        unlock_token=request.session.get(services.unlock_session_key(auction_id)),
     )
     return {"seq": b.seq, "amount_fen": b.amount_fen, "bidder_code": b.bidder_code, "at": b.at}
+
+
+@router.post("/auctions/{auction_id}/unlock", auth=django_auth)
+def unlock(request: AuthedRequest, auction_id: int, payload: UnlockIn) -> dict[str, Any]:
+    """Unlock bidding in this auction for this session: the bidding password is verified once
+    (full strength, AUC-17); afterwards bids of this session need no password."""
+    check_write_rate(request, "bidding")
+    token = services.registration_unlock(
+        auction_id=auction_id, user=request.user, password=payload.password
+    )
+    request.session[services.unlock_session_key(auction_id)] = token
+    return {"unlocked": True}
 
 
 @router.post("/auctions/{auction_id}/proxy", auth=django_auth)

@@ -215,3 +215,23 @@ def test_api_bids_are_rate_limited_per_bidder_like_the_websocket(live, settings)
         content_type="application/json",
     )
     assert ok.status_code == 200 and ok.json()["seq"] == 1
+
+
+def test_api_unlock_then_bids_without_the_password_auc17(live):
+    """Issue 15: the bidding password is verified once at unlock (full strength); the
+    session then bids without it."""
+    a = register_active(live)
+    c = client_for(a.user)
+    url = f"/api/bidding/auctions/{live.pk}"
+    wrong = c.post(f"{url}/unlock", {"password": "not-it"}, content_type="application/json")
+    assert wrong.status_code == 400 and wrong.json()["code"] == "bad_password"
+    locked = c.post(
+        f"{url}/bids", {"amount_fen": live.starting_price_fen}, content_type="application/json"
+    )
+    assert locked.status_code == 400 and locked.json()["code"] == "bad_password"
+    ok = c.post(f"{url}/unlock", {"password": PASSWORD}, content_type="application/json")
+    assert ok.status_code == 200 and ok.json() == {"unlocked": True}
+    placed = c.post(
+        f"{url}/bids", {"amount_fen": live.starting_price_fen}, content_type="application/json"
+    )
+    assert placed.status_code == 200 and placed.json()["seq"] == 1
