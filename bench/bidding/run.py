@@ -230,8 +230,9 @@ def _split(items: list, n: int) -> list[list]:
 def scenario_closed(servers: Servers, n_bidders: int, seconds: float, procs: int) -> dict:
     data = setup_auction(n_bidders, f"bench closed-loop {n_bidders}")
     bidders = _bidder_specs(data, servers.urls(data["auction_id"]))
-    # Connect + prime: one full password hash per bidder (about 0.4 s of a core each here).
-    start_at = time.time() + 8 + n_bidders * 0.5
+    # Connect + prime: one full password hash per bidder (an account password's work: about
+    # 0.4 s of a free core, up to 0.8 s on a loaded box), so the window starts after them.
+    start_at = time.time() + 8 + n_bidders * 1.0
     specs = [
         {"role": "closed", "bidders": group, "start_at": start_at, "seconds": seconds}
         for group in _split(bidders, procs)
