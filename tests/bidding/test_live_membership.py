@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from channels.db import database_sync_to_async
@@ -18,13 +18,16 @@ from bidding import live
 
 from .engine_factories import make_case, make_live_auction
 
+if TYPE_CHECKING:
+    from autobahn.twisted.websocket import WebSocketServerProtocol
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 class FakeWatcher:
     """A local watcher that records what the hub pushes."""
 
-    ws_protocol = None
+    ws_protocol: WebSocketServerProtocol | None = None
     ready = True
 
     def __init__(self) -> None:
