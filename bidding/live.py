@@ -663,8 +663,12 @@ class Hub:
                 group_name(message["auction_id"]), dict(message, origin=PROCESS_ID)
             )
         except Exception:
-            log.warning(
-                "could not send the live update of auction %s", message["auction_id"], exc_info=True
+            level = logging.DEBUG if self.layer_failed else logging.WARNING
+            log.log(
+                level,
+                "could not send the live update of auction %s",
+                message["auction_id"],
+                exc_info=True,
             )
             self.layer_lost()
 
@@ -677,7 +681,9 @@ class Hub:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.warning("live hub receive failed", exc_info=True)
+                # Once per outage at warning level; the retries every 0.5 s at debug.
+                level = logging.DEBUG if self.layer_failed else logging.WARNING
+                log.log(level, "live hub receive failed", exc_info=True)
                 self.layer_lost()
                 await asyncio.sleep(0.5)
                 continue
