@@ -73,6 +73,32 @@ def _rate(value: tuple[float, float]) -> tuple[float, float]:
     return float(value[0]), float(value[1])
 
 
+#: Per bidder, shared by all of a bidder's connections in this process (bucket, connections):
+#: a bidder cannot multiply the bid limit by opening more sockets. Dropped with the last one.
+_bidder_buckets: dict[int, tuple[TokenBucket, int]] = {}
+
+
+def _bid_bucket_acquire(user_id: int | None) -> TokenBucket:
+    if user_id is None:
+        return TokenBucket(*_rate(settings.GAVEL_LIVE_BID_RATE))
+    bucket, n = _bidder_buckets.get(user_id) or (
+        TokenBucket(*_rate(settings.GAVEL_LIVE_BID_RATE)),
+        0,
+    )
+    _bidder_buckets[user_id] = (bucket, n + 1)
+    return bucket
+
+
+def _bid_bucket_release(user_id: int | None) -> None:
+    if user_id is None or user_id not in _bidder_buckets:
+        return
+    bucket, n = _bidder_buckets[user_id]
+    if n <= 1:
+        del _bidder_buckets[user_id]
+    else:
+        _bidder_buckets[user_id] = (bucket, n - 1)
+
+
 def snapshot_for(auction_id: int, user: User | AnonymousUser | None) -> dict[str, Any]:
     """The public snapshot, plus what this connection's own user may know about themself."""
     snap = live.read_snapshot(auction_id)
@@ -284,7 +310,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         self.early: list[str] = []
         self.hub = None
         self.msg_bucket = TokenBucket(*_rate(settings.GAVEL_LIVE_MESSAGE_RATE))
-        self.bid_bucket = TokenBucket(*_rate(settings.GAVEL_LIVE_BID_RATE))
+        self.bucket_user = self.user.pk if self.user and self.user.is_authenticated else None
+        self.bid_bucket = _bid_bucket_acquire(self.bucket_user)
         self.priority: bool | None = None
         self.priority_checked = 0.0
         self.registration_id: int | None = None
@@ -321,6 +348,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=text)
 
     async def disconnect(self, code: int) -> None:
+        _bid_bucket_release(getattr(self, "bucket_user", None))
+        self.bucket_user = None
         if self.hub is not None:
             hub, self.hub = self.hub, None
             await hub.leave(self, self.auction_id)

@@ -662,7 +662,7 @@ class Hub:
             await self.layer.group_send(
                 group_name(message["auction_id"]), dict(message, origin=PROCESS_ID)
             )
-        except Exception:
+        except Exception as exc:
             level = logging.DEBUG if self.layer_failed else logging.WARNING
             log.log(
                 level,
@@ -670,7 +670,8 @@ class Hub:
                 message["auction_id"],
                 exc_info=True,
             )
-            self.layer_lost()
+            if _connection_error(exc):
+                self.layer_lost()
 
     # receiving and fan-out -----------------------------------------------------------------
 
@@ -680,11 +681,12 @@ class Hub:
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 # Once per outage at warning level; the retries every 0.5 s at debug.
                 level = logging.DEBUG if self.layer_failed else logging.WARNING
                 log.log(level, "live hub receive failed", exc_info=True)
-                self.layer_lost()
+                if _connection_error(exc):
+                    self.layer_lost()
                 await asyncio.sleep(0.5)
                 continue
             if message.get("origin") == PROCESS_ID:
@@ -840,6 +842,17 @@ class Hub:
             await client.hset(key, PROCESS_ID, f"{self.local_count(auction_id)}:{now}")
             await client.expire(key, COUNTS_STALE_SECONDS * 4)
             self.totals[auction_id] = _sum_fresh(await client.hgetall(key), now)
+
+
+def _connection_error(exc: BaseException) -> bool:
+    """Whether a channel-layer failure means Redis was unreachable (an outage: memberships
+    may be gone and updates lost, so re-join and resync), not a bug or a bad message."""
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # no Redis client installed: only the in-memory layer
+        return isinstance(exc, OSError)
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError)
 
 
 def _write_frame(proto: WebSocketServerProtocol, frame: PreparedMessage) -> None:

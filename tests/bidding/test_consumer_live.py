@@ -630,3 +630,22 @@ async def test_unlocking_verifies_the_password_once_then_bids_need_none_auc17(au
     # Alice leads, so the engine refuses the rebid on its merits (AUC-21), past the password.
     assert (reply["type"], reply["code"]) == ("bid_rejected", "leader_cannot_rebid")
     await again.disconnect()
+
+
+async def test_the_bid_limit_is_per_bidder_across_connections(auction, alice, bob, settings):
+    """Issue 15: a second socket does not give a bidder a second budget (in this process)."""
+    settings.GAVEL_LIVE_BID_RATE = (0.001, 2)
+    first, _ = await open_socket(auction.pk, alice[1])
+    second, _ = await open_socket(auction.pk, alice[1])
+    assert (await bid(first, START - INC, client_id="1"))["type"] == "bid_rejected"
+    assert (await bid(second, START - INC, client_id="2"))["type"] == "bid_rejected"
+    reply = await bid(second, START, client_id="3")
+    assert (reply["type"], reply["code"]) == ("error", "rate_limited")
+    # Another bidder has a budget of their own.
+    other, _ = await open_socket(auction.pk, bob[1])
+    assert (await bid(other, START, client_id="4"))["type"] == "bid_accepted"
+    for comm in (first, second, other):
+        await comm.disconnect()
+    # Dropped with the bidder's last connection.
+    assert alice[0].user_id not in consumers._bidder_buckets
+    assert bob[0].user_id not in consumers._bidder_buckets
