@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -68,11 +68,66 @@ _SUMMARY_KEYS = (
 )
 
 
+_REF = re.compile(r"^[a-z_]+:[\w.-]+(/[a-z_]+(:[\w.-]+)?)*$")
+
+#: What the keys of an audit entry's before/after are called, for entries the summary keys
+#: above do not cover (a correction's changed fields, a location, the features).
+KEY_LABELS = {
+    "division_code": _("所在地"),
+    "address": _("坐落"),
+    "features": _("特征"),
+    "location": _("位置"),
+    "latitude": _("纬度"),
+    "longitude": _("经度"),
+    "precision": _("位置精度"),
+    "description": _("描述"),
+    "purchase_restricted": _("限购"),
+    "claim_fen": _("申请执行标的"),
+    "subject": _("事项"),
+    "platform": _("询价平台"),
+    "inquiry": _("询价"),
+    "plan": _("分配方案"),
+}
+
+
+def _key_label(key: str) -> str:
+    from cases.features import FEATURES
+
+    if key in KEY_LABELS:
+        return str(KEY_LABELS[key])
+    for fields in FEATURES.values():
+        for f in fields:
+            if f.key == key:
+                return str(f.label)
+    return key
+
+
+def _field(key: str, value: object, labels: dict[str, str]) -> str:
+    if key == "division_code" and isinstance(value, str):
+        from core.regions import full_name
+
+        return full_name(value)
+    return _display(value, labels)
+
+
 def _display(value: object, labels: dict[str, str]) -> str:
-    """Codes as labels; ISO datetimes (how the audit stores them, UTC) as Beijing time."""
+    """Codes as labels; ISO datetimes (how the audit stores them, UTC) as Beijing time;
+    references (``case:2/auction:3``) as the names people know (core.refs)."""
     text = str(value)
     if text in labels:
         return labels[text]
+    if isinstance(value, dict):
+        return "，".join(
+            f"{_key_label(k)} {_display(v, labels)}"
+            for k, v in value.items()
+            if v not in (None, "")
+        )
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if isinstance(value, str) and _REF.match(value):
+        from core.refs import describe
+
+        return describe(value).text
     if isinstance(value, str) and len(value) > 19 and value[10:11] == "T":
         try:
             when = dt.datetime.fromisoformat(value)
@@ -95,7 +150,13 @@ def _summary(after: object, labels: dict[str, str] | None = None) -> str:
         for k in _SUMMARY_KEYS
         if after.get(k) not in (None, "")
     ]
-    text = "；".join(parts) if parts else json.dumps(after, ensure_ascii=False)
+    if not parts:  # no summary key: each field by its name
+        parts = [
+            f"{_key_label(k)}：{_field(k, v, labels)}"
+            for k, v in after.items()
+            if v not in (None, "", [], {})
+        ]
+    text = "；".join(parts)
     return text[:240]
 
 

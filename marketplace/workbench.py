@@ -118,18 +118,21 @@ def workbench_items(
     user: User, *, now: dt.datetime | None = None, limit: int = 500
 ) -> list[WorkItem]:
     """The queue, most urgent first: escalated, overdue, due within 3 days, later; then by due time."""
-    from cases.models import Case
 
     now = now or clock.now()
     rows = list(deadlines_of(user).order_by("due_at", "pk")[:limit])
-    case_ids: set[int] = set()
-    for d in rows:
-        for kind, pk in parse_subject(d.subject):
-            if kind == "case" and pk.isdigit():
-                case_ids.add(int(pk))
-    cases = dict(Case.objects.filter(pk__in=case_ids).values_list("pk", "number"))
+    from core.refs import describe_many
+
+    named = describe_many((d.subject for d in rows), viewer=user)
     items = [
-        WorkItem(d, urgency_of(d, now), subject_link(d.subject), subject_label(d.subject, cases))
+        WorkItem(
+            d,
+            urgency_of(d, now),
+            named[d.subject].url or subject_link(d.subject)
+            if d.subject in named
+            else subject_link(d.subject),
+            named[d.subject].text if d.subject in named else d.subject,
+        )
         for d in rows
     ]
     items.sort(key=lambda it: (it.urgency, it.deadline.due_at, it.deadline.pk))

@@ -14,3 +14,26 @@ def yuan(fen: Any) -> str:
         return _yuan(int(fen))
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def ref_text(ref: Any) -> str:
+    """An opaque reference ("case:2/auction:3") → the names people recognise (core.refs)."""
+    from core.refs import describe
+
+    return describe(str(ref or "")).text
+
+
+@register.simple_tag(takes_context=True)
+def ref_link(context: Any, ref: Any) -> str:
+    """The reference's names, linked to the page the signed-in viewer may open."""
+    from django.utils.html import format_html
+
+    from core.refs import describe
+
+    request = context.get("request")
+    viewer = getattr(request, "user", None)
+    d = describe(str(ref or ""), viewer if getattr(viewer, "is_authenticated", False) else None)
+    if d.url:
+        return format_html('<a href="{}">{}</a>', d.url, d.text)
+    return format_html("{}", d.text)

@@ -12,6 +12,7 @@ from core.deadlines import deadline_close, deadline_open, deadlines_sweep
 from core.models import Court, Deadline, User
 from marketplace.workbench import LATER, RED, SOON, YELLOW, workbench_items
 from tests.conftest import make_user
+from tests.factories import AssetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -133,9 +134,14 @@ def test_a_case_deadline_shows_the_case_number(frozen_now, court, judge):
         filed_on=dt.date(2026, 1, 5),
         created_at=clock.now(),
     )
-    open_deadline("启动定价", court=court, days=30, owner=judge, subject=f"case:{case.pk}/asset:5")
+    asset = AssetFactory.create(case=case, name="东湖区示例路8号502室")
+    open_deadline(
+        "启动定价", court=court, days=30, owner=judge, subject=f"case:{case.pk}/asset:{asset.pk}"
+    )
     (item,) = workbench_items(judge)
-    assert item.subject_label == "（2026）测0102执1号 · asset:5"
+    # names, never references (core.refs): the case number and the asset's name, linked
+    assert item.subject_label == "（2026）测0102执1号 · 东湖区示例路8号502室"
+    assert item.link == f"/cases/{case.pk}/assets/{asset.pk}/"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,51 @@
+"""How bidding's references read (core.refs): an auction by its title and round."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from core.refs import int_keys, register, register_word
+
+
+def _auctions(keys: list[str]) -> dict[str, str]:
+    from bidding.models import Auction
+
+    out = {}
+    for a in Auction.objects.filter(pk__in=int_keys(keys)):
+        title = a.title or str(a.pk)
+        round_name = a.get_round_display()
+        out[str(a.pk)] = title if round_name in title else f"{title}（{round_name}）"
+    return out
+
+
+def _registrations(keys: list[str]) -> dict[str, str]:
+    from bidding.models import Registration
+
+    return {
+        str(pk): str(_("竞买号 %(code)s") % {"code": code})
+        for pk, code in Registration.objects.filter(pk__in=int_keys(keys)).values_list(
+            "pk", "bidder_code"
+        )
+    }
+
+
+def _court_staff(user: object, key: str, ids: dict[str, str]) -> bool:
+    from bidding.models import Auction
+    from core.permissions import is_court_staff_of
+
+    if not key.isdigit():
+        return False
+    court_id = Auction.objects.filter(pk=int(key)).values_list("court_id", flat=True).first()
+    return court_id is not None and is_court_staff_of(user, court_id)
+
+
+def _auction_url(key: str, ids: dict[str, str]) -> str:
+    return reverse("bidding:court_auction", args=[int(key)])
+
+
+register("auction", noun=_("拍卖"), label=_auctions, url=_auction_url, visible=_court_staff)
+register("registration", noun=_("竞买报名"), label=_registrations)
+register("in_lieu_draw", noun=_("以物抵债抽签"))
+register("viewing", noun=_("看样预约"))
+register_word("handover", _("交付"))
