@@ -126,6 +126,15 @@ class Receipt(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     claimed_late = models.BooleanField(_("逾期认领"), default=False)
+    #: The buyer's balance this receipt paid (matched by its payment reference, or claimed).
+    balance = models.ForeignKey(
+        "settlement.BalanceDue",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="receipts",
+        verbose_name=_("所缴成交余款"),
+    )
     recorded_at = models.DateTimeField(_("登记时间"))
 
     class Meta:

@@ -23,7 +23,7 @@ from core.rulesettings import get_setting
 from core.types import Actor
 from settlement import accountno, ledger, locks
 from settlement.events import FundsArrived
-from settlement.models import CaseAccount, LedgerAccount, PaymentNotice, Receipt
+from settlement.models import BalanceDue, CaseAccount, LedgerAccount, PaymentNotice, Receipt
 from settlement.services._common import actor_or_none, case_or_404, require_text, stream
 
 if TYPE_CHECKING:
@@ -165,13 +165,26 @@ def receipt_record(
     court = Court.objects.filter(pk=court_id).first()
     if court is None:
         raise NotFound("unknown_court", "法院不存在")
-    match = match_receipt(
-        court=court,
-        amount_fen=amount_fen,
-        payer_name=payer_name or "",
-        credited_account_no=credited_account_no or "",
-        memo=memo or "",
-    )
+    from settlement.services.balances import balance_for_reference, balance_receipt
+
+    # AUC-31: a transfer quoting a sale's payment reference pays that balance (the check digits
+    # make a mistyped reference fall through to the case-number match and FND-08 claims).
+    bd = balance_for_reference(court_id=court.pk, text=memo or "")
+    if bd is not None:
+        match = Match(
+            bd.case,
+            None,
+            f"按付款参考号 {bd.payment_reference} 匹配成交余款",
+            bd.ledger_account_id,
+        )
+    else:
+        match = match_receipt(
+            court=court,
+            amount_fen=amount_fen,
+            payer_name=payer_name or "",
+            credited_account_no=credited_account_no or "",
+            memo=memo or "",
+        )
     now = clock.now()
     receipt = Receipt(
         court=court,
@@ -189,6 +202,7 @@ def receipt_record(
         status=Receipt.Status.MATCHED if match.case else Receipt.Status.UNIDENTIFIED,
         match_note=match.note[:300],
         notice=match.notice,
+        balance=bd,
         recorded_at=now,
     )
     try:
@@ -252,16 +266,29 @@ def receipt_record(
             "status": receipt.status,
             "match": match.note,
         },
-        rules=["FND-03"] if match.case else ["FND-03", "FND-08"],
+        rules=(["FND-03", "AUC-31"] if bd else ["FND-03"]) if match.case else ["FND-03", "FND-08"],
     )
-    if match.case is not None:
+    if bd is not None:
+        balance_receipt(bd, receipt, actor=actor)  # arrival is noticed when the sale settles
+    elif match.case is not None:
         _arrived(receipt, match.case)
     return receipt
 
 
 @transaction.atomic
-def receipt_claim(*, receipt_id: int, case_id: int, actor: Actor, note: str = "") -> Receipt:
-    """Claim an unidentified receipt for a case (FND-08). Late claims are accepted but flagged."""
+def receipt_claim(
+    *,
+    receipt_id: int,
+    case_id: int | None = None,
+    actor: Actor,
+    note: str = "",
+    payment_reference: str = "",
+) -> Receipt:
+    """Claim an unidentified receipt for a case (FND-08). Late claims are accepted but flagged.
+
+    With ``payment_reference`` (a sale's 付款参考号) the receipt pays that buyer's balance
+    (AUC-31): partial amounts add up, an excess is refunded.
+    """
     if actor is None or actor.role not in (Role.FINANCE, Role.OFFICER, Role.JUDGE):
         raise PermissionDenied("forbidden", "只有财务人员或承办人员可以认领款项", rule="FND-08")
     receipt = locks.receipt_for_update(receipt_id)
@@ -269,6 +296,12 @@ def receipt_claim(*, receipt_id: int, case_id: int, actor: Actor, note: str = ""
         raise NotFound("unknown_receipt", "未找到该笔款项")
     if receipt.status != Receipt.Status.UNIDENTIFIED:
         raise DomainError("receipt_not_unidentified", "该笔款项已匹配或已认领", rule="FND-08")
+    bd = None
+    if payment_reference.strip():
+        bd = _balance_quoted(receipt.court_id, payment_reference)
+        case_id = bd.case_id
+    if case_id is None:
+        raise DomainError("case_required", "请选择案件或填写付款参考号", rule="FND-08")
     case = case_or_404(case_id)
     if case.court_id != receipt.court_id:
         raise DomainError("cross_court", "不能认领到其他法院的案件", rule="FND-01")
@@ -285,7 +318,7 @@ def receipt_claim(*, receipt_id: int, case_id: int, actor: Actor, note: str = ""
         kind="receipt_claim",
         idempotency_key=f"receipt:{receipt.pk}:claim",
         source=source,
-        target=case_ledger_account(case.pk),
+        target=bd.ledger_account if bd is not None else case_ledger_account(case.pk),
         amount_fen=receipt.amount_fen,
         memo=f"认领款项 {receipt.bank_reference} {receipt.payer_name}"[:300],
         ref=f"receipt:{receipt.pk}",
@@ -296,7 +329,10 @@ def receipt_claim(*, receipt_id: int, case_id: int, actor: Actor, note: str = ""
     receipt.claimed_at = now
     receipt.claimed_by = actor_or_none(actor)
     receipt.claimed_late = late
-    receipt.save(update_fields=["case", "status", "claimed_at", "claimed_by", "claimed_late"])
+    receipt.balance = bd
+    receipt.save(
+        update_fields=["case", "status", "claimed_at", "claimed_by", "claimed_late", "balance"]
+    )
     deadline_close(
         subject=f"court:{receipt.court_id}/receipt:{receipt.pk}",
         rule_id="FND-08",
@@ -308,12 +344,34 @@ def receipt_claim(*, receipt_id: int, case_id: int, actor: Actor, note: str = ""
         action="receipt.claimed",
         actor=actor,
         subject=f"receipt:{receipt.pk}",
-        after={"amount_fen": receipt.amount_fen, "late": late},
+        after={
+            "amount_fen": receipt.amount_fen,
+            "late": late,
+            "payment_reference": bd.payment_reference if bd is not None else "",
+        },
         reason=note,
-        rules=["FND-08"],
+        rules=["FND-08", "AUC-31"] if bd is not None else ["FND-08"],
     )
-    _arrived(receipt, case)
+    if bd is not None:
+        from settlement.services.balances import balance_receipt
+
+        balance_receipt(bd, receipt, actor=actor)
+    else:
+        _arrived(receipt, case)
     return receipt
+
+
+def _balance_quoted(court_id: int, text: str) -> BalanceDue:
+    from settlement.services.balances import balance_for_reference
+
+    bd = balance_for_reference(court_id=court_id, text=text)
+    if bd is None:
+        raise DomainError(
+            "unknown_payment_reference",
+            "付款参考号不存在或校验位不符，请核对",
+            rule="AUC-31",
+        )
+    return bd
 
 
 # ---- bank statement import ------------------------------------------------------------------
