@@ -260,7 +260,8 @@ def test_reminders_go_to_the_buyer_before_the_deadline_once_each_AUC_31(
     assert balances_remind() == 1
     assert balances_remind() == 0  # idempotent: one message per balance and day
     msgs = OutboxMessage.objects.filter(recipient=buyer, topic="settlement.balance_reminder")
-    assert bd.payment_reference and bd.payment_reference in msgs.first().body
+    assert bd.payment_reference and all(bd.payment_reference in m.body for m in msgs)
+    assert msgs.exists()
     clock.set_time(bd.due_at - dt.timedelta(hours=20))
     assert balances_remind() == 1
     assert {m.key.split(":remind:")[1].split(":")[0] for m in msgs} == {"3", "1"}
