@@ -32,6 +32,7 @@ def sold(court, judge, frozen_now):
     auction = make_live_auction(court, lot, start=START, deposit=10_000 * YUAN)
     winner, other = register_paid(auction), register_paid(auction)
     bid(auction, winner, START)
+    assert auction.end_at is not None
     clock.set_time(auction.end_at)
     from bidding.services import auction_close_due
 
