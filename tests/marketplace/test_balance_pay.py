@@ -147,3 +147,15 @@ def test_finance_claims_an_unmatched_receipt_against_the_sale_on_the_dashboard_A
     assert "已认领为成交余款" in resp.content.decode()
     bd.refresh_from_db()
     assert bd.status == BalanceDue.Status.PAID
+
+
+def test_the_api_shows_the_reference_and_pays_online_idempotently_AUC_31(client, sold):
+    client.force_login(sold["winner"])
+    (win,) = client.get("/api/marketplace/account").json()["wins"]
+    assert win["payment_reference"] == sold["bd"].payment_reference and win["payable"] is True
+    url = f"/api/marketplace/account/wins/{sold['auction'].pk}/pay"
+    first = client.post(url).json()
+    assert first["amount_fen"] == DUE and "/settlement/simulator/pay/" in first["pay_url"]
+    assert client.post(url).json()["reference"] == first["reference"]
+    client.force_login(sold["other"])
+    assert client.post(url).status_code == 404
