@@ -227,6 +227,7 @@ def account_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
             "statement": statement,
             "month": month,
             "holds": selectors.deposit_holds(case.pk),
+            "forfeits": selectors.forfeits_applied(case.pk),
             "charges": Charge.objects.filter(case=case),
             "notices": PaymentNotice.objects.filter(case=case).order_by("-issued_at"),
             "payouts": Payout.objects.filter(case=case),
@@ -329,6 +330,7 @@ def plan_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         {
             "plan": plan,
             "lines": plan.lines.select_related("charge").order_by("seq"),
+            "forfeits": selectors.forfeits_applied(plan.case_id),
             "can_approve": perms.can(request.user, "settlement.approve_plan", plan.case)
             and plan.status == "draft",
         },
