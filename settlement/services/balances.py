@@ -236,17 +236,25 @@ def balance_pay_online(*, sale_ref: str, payer_ref: str, return_url: str = "") -
 
 
 def balance_credit(
-    bd: BalanceDue, *, amount_fen: int, via: str, subject: str, actor: Actor = None
+    bd: BalanceDue,
+    *,
+    amount_fen: int,
+    via: str,
+    subject: str,
+    actor: Actor = None,
+    paid_at: dt.datetime | None = None,
 ) -> int:
     """Money for the balance arrived in the sale's account (``bd`` locked by the caller).
 
     Partial payments add up; the balance is paid once the sum reaches the amount due, by
     whichever payment gets there first (the row lock serialises them). Returns the excess the
-    caller refunds: beyond the amount due, or everything once the balance is paid or overdue.
+    caller refunds: beyond the amount due, or everything once the balance is paid or overdue,
+    or when the money reached the bank (``paid_at``) after the deadline (AUC-33).
     """
+    on_time = paid_at is None or paid_at <= bd.due_at  # a transfer: when the bank received it
     accepted = (
         min(amount_fen, bd.amount_due_fen - bd.paid_fen)
-        if bd.status == BalanceDue.Status.OPEN
+        if bd.status == BalanceDue.Status.OPEN and on_time
         else 0
     )
     excess = amount_fen - accepted
@@ -381,13 +389,23 @@ def funds_arrival_deadline(
 
 def balances_overdue_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     """Worker: a balance past its deadline → ``BalanceOverdue`` (published in the transaction,
-    so bidding's default and this mark commit together). Safe with several workers."""
+    so bidding's default and this mark commit together). Safe with several workers.
+
+    It waits ``balance_transfer_grace_hours`` after the deadline first: a transfer made in time
+    reaches the books with the next bank statement and still pays the balance (AUC-31/33)."""
     now = now or clock.now()
-    ids = list(
+    rows = list(
         BalanceDue.objects.filter(status=BalanceDue.Status.OPEN, due_at__lte=now)
         .order_by("due_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "court_id", "due_at")[:limit]
     )
+    ids = [
+        pk
+        for pk, court_id, due_at in rows
+        if due_at
+        + dt.timedelta(hours=int(get_setting("balance_transfer_grace_hours", court=court_id)))
+        <= now
+    ]
     n = 0
     for pk in ids:
         try:
@@ -450,6 +468,7 @@ def balance_receipt(bd: BalanceDue, receipt: Receipt, *, actor: Actor = None) ->
         via="bank_transfer",
         subject=f"receipt:{receipt.pk}",
         actor=actor,
+        paid_at=receipt.received_at,
     )
     if excess:
         _refund_transfer(bd, receipt, excess)

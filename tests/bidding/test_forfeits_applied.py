@@ -41,7 +41,7 @@ def _defaulted(court, judge):
     auction.refresh_from_db()
     due_at = auction.result.balance_due_at
     assert due_at is not None
-    clock.set_time(due_at + dt.timedelta(seconds=1))
+    clock.set_time(due_at + dt.timedelta(hours=24, seconds=1))  # after the transfer grace
     balances_overdue_sweep()
     auction.refresh_from_db()
     assert auction.state == AuctionState.DEFAULTED

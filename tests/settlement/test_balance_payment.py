@@ -69,12 +69,12 @@ def _won(case, *, payer_ref="user:1", days=10):
 _serial = iter(range(1, 10_000))
 
 
-def _transfer(case, amount, memo, *, payer_account="6222000011112222"):
+def _transfer(case, amount, memo, *, payer_account="6222000011112222", received_at=None):
     return receipt_record(
         court_id=case.court_id,
         amount_fen=amount,
         bank_reference=f"BK{next(_serial):06d}",
-        received_at=clock.now(),
+        received_at=received_at or clock.now(),
         payer_name="李四",
         payer_account=payer_account,
         memo=memo,
@@ -171,6 +171,31 @@ def test_a_transfer_after_the_balance_went_overdue_is_refunded_in_full_AUC_33(ca
     assert Payout.objects.get(payee_ref=f"receipt:{receipt.pk}").amount_fen == DUE
 
 
+def test_a_transfer_made_in_time_but_on_the_next_statement_still_pays_AUC_31(case, frozen_now):
+    """The statement arrives after the deadline; the sweep waits balance_transfer_grace_hours."""
+    bd = _won(case, days=2)
+    clock.set_time(bd.due_at + dt.timedelta(hours=10))
+    assert balances_overdue_sweep() == 0  # within the grace: not yet a default
+    _transfer(case, DUE, f"尾款 {bd.payment_reference}", received_at=bd.due_at)
+    bd.refresh_from_db()
+    assert bd.status == BalanceDue.Status.PAID
+    clock.set_time(bd.due_at + dt.timedelta(hours=30))
+    assert balances_overdue_sweep() == 0
+
+
+def test_a_transfer_received_after_the_deadline_is_refunded_even_within_the_grace_AUC_33(
+    case, frozen_now
+):
+    bd = _won(case, days=2)
+    clock.set_time(bd.due_at + dt.timedelta(hours=2))
+    receipt = _transfer(case, DUE, f"尾款 {bd.payment_reference}")
+    bd.refresh_from_db()
+    assert (bd.status, bd.paid_fen, bd.refunded_fen) == (BalanceDue.Status.OPEN, 0, DUE)
+    assert Payout.objects.get(payee_ref=f"receipt:{receipt.pk}").amount_fen == DUE
+    clock.set_time(bd.due_at + dt.timedelta(hours=24))
+    assert balances_overdue_sweep() == 1
+
+
 def test_finance_claims_an_unmatched_receipt_against_the_sale_by_its_reference_AUC_31(
     court, frozen_now
 ):
@@ -264,7 +289,7 @@ def test_reminders_go_to_the_buyer_before_the_deadline_once_each_AUC_31(
     assert msgs.exists()
     clock.set_time(bd.due_at - dt.timedelta(hours=20))
     assert balances_remind() == 1
-    assert {m.key.split(":remind:")[1].split(":")[0] for m in msgs} == {"3", "1"}
+    assert {m.key.split(":remind:")[1].split(":")[0] for m in msgs.all()} == {"3", "1"}
 
 
 def test_no_reminder_once_paid_and_none_for_a_moment_before_the_balance_opened(
