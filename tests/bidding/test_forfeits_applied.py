@@ -175,6 +175,13 @@ def test_the_court_applies_it_from_the_auction_page_and_sees_how_AUC_33(
     account = client.get(reverse("settlement:account_detail", args=[case.pk])).content.decode()
     assert "悔拍保证金的处理" in account and "AUC-33" in account and "AUC-34" in account
     assert auction.title in account and "依 AUC-33 用于" in account  # the statement's line
+    # FND-06: the distribution plan drafted from the case account shows where the money came from.
+    from settlement.services import distribution_plan_draft
+
+    plan = distribution_plan_draft(case_id=case.pk, actor=judge)
+    assert plan.available_fen == DEPOSIT
+    plan_page = client.get(reverse("settlement:plan_detail", args=[plan.pk])).content.decode()
+    assert "含依 AUC-33 转入的悔拍保证金" in plan_page and "（2）再次拍卖差价" in plan_page
     again = services.auction_forfeit_apply(auction_id=auction.pk, actor=judge, force=True)
     assert again is not None and again.pk == ForfeitSettlement.objects.get().pk  # once
     with pytest.raises(Conflict) as exc:  # the re-auction draft: nothing was forfeited there
