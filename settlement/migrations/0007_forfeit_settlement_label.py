@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('settlement', '0005_balance_payment_reference'),
+        ('settlement', '0006_balance_payment_reference'),
     ]
 
     operations = [
