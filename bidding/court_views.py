@@ -444,6 +444,10 @@ def court_auction_detail(request: AuthedRequest, auction_id: int) -> HttpRespons
     ctx["following"] = auction.following.order_by("pk")
     if auction.state == S.DEFAULTED:
         ctx["forfeit"] = _forfeit_view(auction)
+    if ctx["result"] is not None and auction.case_id:
+        from settlement.selectors import balance_of_sale
+
+        ctx["balance"] = balance_of_sale(auction.sale_ref)  # AUC-31: reference, paid so far
     ctx["route"] = services.disposal_route_current(lot_id=auction.lot_id or 0)  # AUC-01/AUC-44
     ctx["in_lieu_count"] = auction.in_lieu_applications.count()
     ctx["forms"] = {name: AUCTION_ACTIONS.form(name, auction) for name in DETAIL_FORMS}

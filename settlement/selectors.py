@@ -13,6 +13,7 @@ from core.calendar import CST
 from core.models import Deadline, User
 from settlement import ledger
 from settlement.models import (
+    BalanceDue,
     CaseAccount,
     Charge,
     DepositHold,
@@ -361,6 +362,19 @@ def forfeit_pending(ref: str) -> bool:
     return DepositHold.objects.filter(
         ref=ref, status=DepositHold.Status.FORFEITED, forfeit_settlement__isnull=True
     ).exists()
+
+
+def balances_of_case(case_id: int) -> QuerySet[BalanceDue]:
+    """The buyers' balances of a case (AUC-31), with the receipts that paid them."""
+    return (
+        BalanceDue.objects.filter(case_id=case_id)
+        .prefetch_related("receipts")
+        .order_by("created_at", "pk")
+    )
+
+
+def balance_of_sale(sale_ref: str) -> BalanceDue | None:
+    return BalanceDue.objects.filter(sale_ref=sale_ref).first()
 
 
 def forfeits_pending_refs(*, limit: int = 200) -> list[str]:

@@ -228,6 +228,7 @@ def account_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
             "month": month,
             "holds": selectors.deposit_holds(case.pk),
             "forfeits": selectors.forfeits_applied(case.pk),
+            "balances": selectors.balances_of_case(case.pk),
             "charges": Charge.objects.filter(case=case),
             "notices": PaymentNotice.objects.filter(case=case).order_by("-issued_at"),
             "payouts": Payout.objects.filter(case=case),

@@ -96,6 +96,13 @@ def test_a_transfer_quoting_the_reference_in_the_bank_statement_pays_it_AUC_31(c
     assert "新增 1 笔" in resp.content.decode()
     bd.refresh_from_db()
     assert bd.status == BalanceDue.Status.PAID
+    # Finance sees on the case account which transfer paid which balance.
+    account = client.get(f"/settlement/accounts/{bd.case_id}/").content.decode()
+    assert bd.payment_reference in account and "T1" in account and "已缴清" in account
+    judge = sold["auction"].case.judge
+    client.force_login(judge)
+    court_page = client.get(f"/bidding/court/auctions/{sold['auction'].pk}/").content.decode()
+    assert bd.payment_reference in court_page and "90,000.00" in court_page
     client.force_login(sold["winner"])
     assert "已缴清" in client.get(reverse("marketplace:account")).content.decode()
 
