@@ -84,6 +84,13 @@ def _hold_or_404(ref: str) -> DepositHold:
     return hold
 
 
+def _hold_locked(ref: str) -> DepositHold:
+    hold = locks.deposit_hold_for_update(ref)
+    if hold is None:
+        raise NotFound("unknown_deposit", "未找到该保证金记录", ref=ref)
+    return hold
+
+
 def _intent_of(hold: DepositHold) -> PaymentIntent:
     """The hold's payment intent: ``deposit_request`` creates every hold with one."""
     intent = hold.intent
@@ -649,6 +656,17 @@ def deposit_forfeit(
     return hold
 
 
+#: What an application of a forfeited deposit records (its audit entry names each part).
+_FORFEIT_PARTS = (
+    "forfeited_fen",
+    "to_costs_fen",
+    "to_shortfall_fen",
+    "to_debt_fen",
+    "to_defaulter_fen",
+    "pursued_fen",
+)
+
+
 @transaction.atomic
 def deposit_forfeit_settle(
     *,
@@ -668,10 +686,7 @@ def deposit_forfeit_settle(
     as a claim against the defaulter. ``resale_price_fen=None``: no re-sale price, no shortfall.
     """
     key = ledger.ikey("deposit_forfeit_settle", idempotency_key)
-    # Exactly once: concurrent callers serialise on the hold's row, the second finds the first.
-    hold = locks.deposit_hold_for_update(ref)
-    if hold is None:
-        raise NotFound("unknown_deposit", "未找到该保证金记录", ref=ref)
+    hold = _hold_locked(ref)  # exactly once: concurrent callers serialise on the hold's row
     found = ForfeitSettlement.objects.filter(idempotency_key=key).first()
     if found is not None:
         return found
@@ -763,15 +778,7 @@ def deposit_forfeit_settle(
         action="deposit.forfeit_settled",
         actor=actor,
         subject=ref,
-        after={
-            "forfeited_fen": pot,
-            "to_costs_fen": to_costs,
-            "to_shortfall_fen": to_shortfall,
-            "to_debt_fen": to_debt,
-            "to_defaulter_fen": to_defaulter,
-            "pursued_fen": pursued,
-            **used,
-        },
+        after={f: getattr(settlement, f) for f in _FORFEIT_PARTS} | used,
         rules=["AUC-33", "AUC-34", "FND-06"],
     )
     return settlement

@@ -138,6 +138,43 @@ def _arrived(receipt: Receipt, case: Case) -> None:
     )
 
 
+def _claim_deadline(court: Court, receipt: Receipt) -> Deadline:
+    """FND-08: an unidentified receipt is claimed within the court's claim period."""
+    unit = get_setting("unidentified_claim_day_unit", court=court)
+    return deadline_open(
+        rule_id="FND-08",
+        title="待认领款认领",
+        subject=f"court:{court.pk}/receipt:{receipt.pk}",
+        start_event="funds_arrived",
+        started_at=receipt.received_at,
+        period=int(get_setting("unidentified_claim_days", court=court)),
+        unit=Deadline.Unit.WORKING_DAYS if unit == "working" else Deadline.Unit.CALENDAR_DAYS,
+        court=court,
+        owner_role=Role.FINANCE,
+    )
+
+
+def _match_incoming(
+    court: Court, *, amount_fen: int, payer_name: str, credited_account_no: str, memo: str
+) -> tuple[Match, BalanceDue | None]:
+    """AUC-31 first: a transfer quoting a sale's payment reference pays that balance (locked;
+    the check digits make a mistyped reference fall through to the FND-03 match and FND-08)."""
+    from settlement.services.balances import balance_for_reference
+
+    bd = balance_for_reference(court_id=court.pk, text=memo)
+    if bd is not None:
+        note = f"按付款参考号 {bd.payment_reference} 匹配成交余款"
+        return Match(bd.case, None, note, bd.ledger_account_id), bd
+    match = match_receipt(
+        court=court,
+        amount_fen=amount_fen,
+        payer_name=payer_name,
+        credited_account_no=credited_account_no,
+        memo=memo,
+    )
+    return match, None
+
+
 @transaction.atomic
 def receipt_record(
     *,
@@ -165,26 +202,15 @@ def receipt_record(
     court = Court.objects.filter(pk=court_id).first()
     if court is None:
         raise NotFound("unknown_court", "法院不存在")
-    from settlement.services.balances import balance_for_reference, balance_receipt
+    from settlement.services.balances import balance_receipt
 
-    # AUC-31: a transfer quoting a sale's payment reference pays that balance (the check digits
-    # make a mistyped reference fall through to the case-number match and FND-08 claims).
-    bd = balance_for_reference(court_id=court.pk, text=memo or "")
-    if bd is not None:
-        match = Match(
-            bd.case,
-            None,
-            f"按付款参考号 {bd.payment_reference} 匹配成交余款",
-            bd.ledger_account_id,
-        )
-    else:
-        match = match_receipt(
-            court=court,
-            amount_fen=amount_fen,
-            payer_name=payer_name or "",
-            credited_account_no=credited_account_no or "",
-            memo=memo or "",
-        )
+    match, bd = _match_incoming(
+        court,
+        amount_fen=amount_fen,
+        payer_name=payer_name or "",
+        credited_account_no=credited_account_no or "",
+        memo=memo or "",
+    )
     now = clock.now()
     receipt = Receipt(
         court=court,
@@ -225,20 +251,7 @@ def receipt_record(
         )
     receipt.ledger_account = target
     if match.case is None:
-        unit = get_setting("unidentified_claim_day_unit", court=court)
-        days = int(get_setting("unidentified_claim_days", court=court))
-        d = deadline_open(
-            rule_id="FND-08",
-            title="待认领款认领",
-            subject=f"court:{court.pk}/receipt:{receipt.pk}",
-            start_event="funds_arrived",
-            started_at=received_at,
-            period=days,
-            unit=Deadline.Unit.WORKING_DAYS if unit == "working" else Deadline.Unit.CALENDAR_DAYS,
-            court=court,
-            owner_role=Role.FINANCE,
-        )
-        receipt.claim_due_at = d.due_at
+        receipt.claim_due_at = _claim_deadline(court, receipt).due_at
     receipt.save(update_fields=["ledger_account", "claim_due_at"])
     ledger.transfer(
         court=court,
