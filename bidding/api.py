@@ -20,8 +20,9 @@ from ninja.security import django_auth
 
 from bidding import selectors, services
 from bidding.models import Auction, AuctionState, CourtAction, Registration
-from core.errors import NotFound
+from core.errors import DomainError, NotFound
 from core.models import User
+from core.permissions import require
 from core.ratelimit import check_write_rate
 from core.types import AuthedRequest
 
@@ -450,3 +451,148 @@ def objection(
         measure=payload.measure,
     )
     return {"action_id": action.pk, "state": action.to_state}
+
+
+# ---- court: drafts (the court's auction list and draft page) ---------------------------------
+
+
+class BiddingDraftPreviousOut(Schema):
+    """The auction a next-round, 变卖 or re-auction draft follows."""
+
+    id: int
+    title: str
+    round: str
+    round_label: str
+    state: str
+    state_label: str
+    starting_price_fen: int
+
+
+class BiddingDraftOut(Schema):
+    id: int
+    title: str
+    round: str
+    round_label: str
+    #: ``""`` a new auction; ``next_round`` (AUC-35), ``sale`` (变卖, AUC-37), ``reauction`` (AUC-33)
+    link: str
+    link_label: str
+    previous: BiddingDraftPreviousOut | None
+    case_id: int | None
+    case_number: str | None
+    lot_id: int | None
+    lot_title: str | None
+    starting_price_fen: int
+    increment_fen: int
+    deposit_fen: int
+    balance_period_days: int | None
+    start_at: dt.datetime | None
+    end_at: dt.datetime | None
+    created_at: dt.datetime
+    url: str
+
+
+class BiddingDraftProblemOut(Schema):
+    code: str
+    message: str
+    rule: str | None
+
+
+class BiddingDraftDetailOut(BiddingDraftOut):
+    announcement: str
+    bidding_rules: str
+    pricing_basis_note: str
+    setting_overrides: dict[str, Any]
+    #: Every reason publication would be refused now, each with its rule (the draft page's list).
+    publish_problems: list[BiddingDraftProblemOut]
+
+
+_DRAFT_LINKS = {"new": "", **{v: v for v in Auction.Link.values}}
+
+
+def _draft_out(a: Auction) -> dict[str, Any]:
+    from django.urls import reverse
+
+    prev = a.previous
+    return {
+        "id": a.pk,
+        "title": a.title,
+        "round": a.round,
+        "round_label": str(a.get_round_display()),
+        "link": a.link,
+        "link_label": str(a.get_link_display()) if a.link else "新拍卖",
+        "previous": {
+            "id": prev.pk,
+            "title": prev.title,
+            "round": prev.round,
+            "round_label": str(prev.get_round_display()),
+            "state": prev.state,
+            "state_label": str(prev.get_state_display()),
+            "starting_price_fen": prev.starting_price_fen,
+        }
+        if prev is not None
+        else None,
+        "case_id": a.case_id,
+        "case_number": a.case.number if a.case is not None else None,
+        "lot_id": a.lot_id,
+        "lot_title": a.lot.title if a.lot is not None else None,
+        "starting_price_fen": a.starting_price_fen,
+        "increment_fen": a.increment_fen,
+        "deposit_fen": a.deposit_fen,
+        "balance_period_days": a.balance_period_days,
+        "start_at": a.start_at,
+        "end_at": a.end_at,
+        "created_at": a.created_at,
+        "url": reverse("bidding:court_auction", args=[a.pk]),
+    }
+
+
+@router.get(
+    "/court/drafts",
+    auth=django_auth,
+    response=list[BiddingDraftOut],
+    summary="本院拍卖草稿（含流拍后再次拍卖、变卖、悔拍后重新拍卖的草稿）",
+)
+def draft_list(request: AuthedRequest, kind: str | None = None) -> list[dict[str, Any]]:
+    """Drafts of the user's court, newest first; ``kind`` = ``new``, ``next_round``, ``sale``
+    or ``reauction`` (the engine's follow-up drafts). Judges, officers and bureau heads of the
+    court, as on the court pages."""
+    require(request.user, "bidding.manage_auction", request.user.court)
+    qs = selectors.court_auctions(request.user.court_id or 0).filter(state=S.DRAFT)
+    if kind:
+        if kind not in _DRAFT_LINKS:
+            raise DomainError(
+                "invalid_kind",
+                "草稿类别只能是 new、next_round、sale、reauction",
+                field="kind",
+            )
+        qs = qs.filter(link=_DRAFT_LINKS[kind])
+    return [_draft_out(a) for a in qs.select_related("previous", "lot", "case")[:200]]
+
+
+@router.get(
+    "/court/drafts/{auction_id}",
+    auth=django_auth,
+    response=BiddingDraftDetailOut,
+    summary="拍卖草稿详情及发布前检查",
+)
+def draft_detail(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
+    a = (
+        Auction.objects.select_related("previous", "lot", "case", "court")
+        .filter(pk=auction_id, is_practice=False, state=S.DRAFT)
+        .first()
+    )
+    if a is None:
+        raise NotFound("draft_not_found", "草稿不存在")
+    require(request.user, "bidding.manage_auction", a)
+    out = _draft_out(a)
+    out.update(
+        announcement=a.announcement,
+        bidding_rules=a.bidding_rules,
+        pricing_basis_note=a.pricing_basis_note,
+        setting_overrides=a.setting_overrides or {},
+        publish_problems=[
+            {"code": p.code, "message": str(p.message), "rule": p.rule}
+            for p in services.auction_publish_problems(a)
+        ],
+    )
+    return out

@@ -42,6 +42,10 @@ class BiddingConfig(AppConfig):
 
         # The auction clock: opens due auctions and closes ended ones exactly once (AUC-28).
         register_task("bidding.close_due", auction_clock_tick, every=1.0)
+        from bidding.services import forfeits_apply_due
+
+        # Forfeited deposits applied once the default is final (AUC-33/34, FND-06).
+        register_task("bidding.forfeits_apply", forfeits_apply_due, every=60.0)
 
 
 # The names of this app's actions in a case's history (cases/audit_labels.py shows them).
@@ -59,6 +63,7 @@ ACTION_LABELS = {
     "auction.closed.sold": _("竞价结束：成交"),
     "auction.closed.unsold": _("竞价结束：流拍"),
     "auction.defaulted": _("买受人悔拍"),
+    "auction.forfeit_applied": _("悔拍保证金依序处理"),
     "auction.in_lieu": _("以物抵债"),
     "auction.next_round": _("准备下一轮拍卖"),
     "auction.suspend": _("暂缓拍卖"),

@@ -354,6 +354,12 @@ AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
         "next_round": A(
             call=lambda s: services.auction_next_round_create(auction_id=s.target.pk, actor=s.actor)
         ),
+        "forfeit_apply": A(
+            call=lambda s: services.auction_forfeit_apply(
+                auction_id=s.target.pk, actor=s.actor, force=True
+            ),
+            done=gettext_lazy("已按 AUC-33 顺序处理悔拍保证金，结果见本页及案款账户。"),
+        ),
         "low_start_notice": A(
             call=lambda s: services.auction_low_start_notice(auction_id=s.target.pk, actor=s.actor)
         ),
@@ -436,10 +442,34 @@ def court_auction_detail(request: AuthedRequest, auction_id: int) -> HttpRespons
     ).order_by("pk")
     ctx["result"] = getattr(auction, "result", None)
     ctx["following"] = auction.following.order_by("pk")
+    if auction.state == S.DEFAULTED:
+        ctx["forfeit"] = _forfeit_view(auction)
+    if ctx["result"] is not None and auction.case_id:
+        from settlement.selectors import balance_of_sale
+
+        ctx["balance"] = balance_of_sale(auction.sale_ref)  # AUC-31: reference, paid so far
     ctx["route"] = services.disposal_route_current(lot_id=auction.lot_id or 0)  # AUC-01/AUC-44
     ctx["in_lieu_count"] = auction.in_lieu_applications.count()
     ctx["forms"] = {name: AUCTION_ACTIONS.form(name, auction) for name in DETAIL_FORMS}
     return render(request, "bidding/court/detail.html", ctx)
+
+
+def _forfeit_view(auction: Auction) -> dict[str, Any]:
+    """How the defaulter's deposit was applied (AUC-33/34), or why it still waits."""
+    from settlement import selectors as money
+
+    result = getattr(auction, "result", None)
+    winner = Registration.objects.filter(pk=result.winner_id).first() if result else None
+    applied = money.forfeit_applied_for(winner.money_ref) if winner else None
+    return {
+        "applied": applied,
+        "steps": money.forfeit_steps(applied) if applied else [],
+        "pending": bool(winner and money.forfeit_pending(winner.money_ref)),
+        "resale": services.forfeit_resale(auction),
+        "case_account_url": reverse("settlement:account_detail", args=[auction.case_id])
+        if auction.case_id
+        else "",
+    }
 
 
 @login_required

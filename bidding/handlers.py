@@ -58,6 +58,10 @@ def on_balance_paid(event: BalancePaid) -> None:
     auction_id = _auction_id_of_sale(event.sale_ref)
     if auction_id is not None:
         auction_balance_paid(auction_id=auction_id, amount_fen=event.amount_fen)
+        from bidding.services import forfeits_apply_after_resale
+
+        # The lot sold again and is paid for: a default before it is now final (AUC-33 (2)).
+        forfeits_apply_after_resale(auction_id=auction_id)
 
 
 def on_balance_overdue(event: BalanceOverdue) -> None:

@@ -365,6 +365,12 @@ GAVEL_SIMULATOR_FAILURE_RATE: float = env.float("GAVEL_SIMULATOR_FAILURE_RATE", 
 GAVEL_SIMULATOR_SETTLEMENT: str = env.str("GAVEL_SIMULATOR_SETTLEMENT", default="instant")
 GAVEL_SIMULATOR_DELAY_SECONDS: float = env.float("GAVEL_SIMULATOR_DELAY_SECONDS", default=30.0)
 GAVEL_SIMULATOR_WEBHOOK_URL: str = env.str("GAVEL_SIMULATOR_WEBHOOK_URL", default="")
+# Days before the balance (尾款) deadline when the buyer is reminded (AUC-31; worker task
+# settlement.balance_reminders, one message per balance and day), and the page that pays it.
+GAVEL_BALANCE_REMINDER_DAYS: list[int] = [
+    int(d) for d in env.list("GAVEL_BALANCE_REMINDER_DAYS", default=["3", "1"])
+]
+GAVEL_BALANCE_PAY_PAGE: str = env.str("GAVEL_BALANCE_PAY_PAGE", default="marketplace:account")
 
 # --- valuation (pricing) ------------------------------------------------------------------
 

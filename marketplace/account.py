@@ -132,24 +132,36 @@ def _balance_due(auction: Auction) -> dict[str, Any] | None:
     bd = BalanceDue.objects.filter(sale_ref=auction.sale_ref).first()
     if bd is None:
         return None
+    from core import clock
+
     return {
         "amount_due_fen": bd.amount_due_fen,
         "paid_fen": bd.paid_fen,
+        "refunded_fen": bd.refunded_fen,
         "outstanding_fen": max(0, bd.amount_due_fen - bd.paid_fen),
         "due_at": bd.due_at,
         "status": bd.status,
         "status_label": str(bd.get_status_display()),
         "paid_at": bd.paid_at,
+        # AUC-31: quoted on a bank transfer, it matches the transfer to this sale.
+        "payment_reference": bd.payment_reference or "",
+        "payable": bd.status == BalanceDue.Status.OPEN and bd.due_at > clock.now(),
     }
 
 
-def wins_of(user: User) -> list[dict[str, Any]]:
+def win_of(user: User, auction_id: int) -> dict[str, Any] | None:
+    """The person's win of this auction (balance, deadline, how to pay), or None."""
+    return next(iter(wins_of(user, auction_id=auction_id)), None)
+
+
+def wins_of(user: User, *, auction_id: int | None = None) -> list[dict[str, Any]]:
     """Auctions this person won, with the balance still due and how to pay it."""
-    results = (
-        AuctionResult.objects.filter(winner__user=user, outcome=AuctionResult.Outcome.SOLD)
-        .select_related("auction", "auction__court", "auction__case", "winner")
-        .order_by("-closed_at")
-    )
+    results = AuctionResult.objects.filter(winner__user=user, outcome=AuctionResult.Outcome.SOLD)
+    if auction_id is not None:
+        results = results.filter(auction_id=auction_id)
+    results = results.select_related(
+        "auction", "auction__court", "auction__case", "winner"
+    ).order_by("-closed_at")
     out: list[dict[str, Any]] = []
     for r in results:
         a: Auction = r.auction
@@ -179,6 +191,10 @@ def wins_of(user: User) -> list[dict[str, Any]]:
                 if due
                 else ("已缴清" if r.balance_paid_at else "待缴纳"),
                 "balance_paid_at": r.balance_paid_at,
+                "paid_fen": due["paid_fen"] if due else 0,
+                "refunded_fen": due["refunded_fen"] if due else 0,
+                "payment_reference": due["payment_reference"] if due else "",
+                "payable": bool(due and due["payable"] and balance),
                 "defaulted": a.state == "defaulted",
                 "case_number": case.number if case is not None else "",
                 # FND-04: pay into the case account, memo with case number, payer and purpose.
@@ -187,7 +203,13 @@ def wins_of(user: User) -> list[dict[str, Any]]:
                     "name": court.master_account_name if court else "",
                     "bank": court.master_account_bank if court else "",
                     "master_account_no": court.master_account_no if court else "",
-                    "memo": f"{case.number} 成交余款 {a.title}" if case is not None else "",
+                    "memo": (
+                        f"{due['payment_reference']} {case.number} 成交余款"
+                        if due and due["payment_reference"] and case is not None
+                        else f"{case.number} 成交余款 {a.title}"
+                        if case is not None
+                        else ""
+                    ),
                 },
                 "confirmation_text": r.confirmation_text,
                 "ruling_document": r.ruling_document,

@@ -22,7 +22,7 @@ from core.models import STAFF_ROLES
 from core.ratelimit import check_write_rate
 from core.types import AuthedRequest
 from marketplace import selectors
-from marketplace.account import account_overview
+from marketplace.account import account_overview, win_of
 from marketplace.filters import parse_listing_query
 from marketplace.listings import (
     calendar_days,
@@ -249,11 +249,36 @@ def account(request: AuthedRequest) -> dict[str, Any]:
                 "deposit_applied_fen": w["deposit_applied_fen"],
                 "balance_fen": w["balance_fen"],
                 "balance_due_at": _iso(w["balance_due_at"]),
+                "balance_paid_fen": w["paid_fen"],
+                "balance_refunded_fen": w["refunded_fen"],
+                "payment_reference": w["payment_reference"] or None,
+                "payable": w["payable"],
                 "pay_to": w["pay_to"],
                 "ruling_document": w["ruling_document"] or None,
             }
             for w in data["wins"]
         ],
+    }
+
+
+@router.post("/account/wins/{auction_id}/pay", auth=django_auth, summary="在线支付成交余款")
+def balance_pay(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
+    """The winner pays what is still due online (AUC-31): the cashier's ``pay_url``; the same
+    payment while it waits there (idempotent)."""
+    from settlement.services import balance_pay_online
+
+    check_write_rate(request, "marketplace-balance")
+    win = win_of(request.user, auction_id)
+    if win is None:
+        raise NotFound("win_not_found", "您没有竞得该拍品")
+    intent = balance_pay_online(
+        sale_ref=win["auction"].sale_ref, payer_ref=f"user:{request.user.pk}"
+    )
+    return {
+        "reference": intent.reference,
+        "amount_fen": intent.amount_fen,
+        "status": intent.status,
+        "pay_url": intent.pay_url,
     }
 
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("results/", views.results_view, name="results"),
     path("results/<int:auction_id>/", views.result_view, name="result"),
     path("account/", views.account_view, name="account"),
+    path("account/wins/<int:auction_id>/pay/", views.balance_pay, name="balance_pay"),
     path("practice/", views.practice_view, name="practice"),
     path("practice/start/", views.practice_start_view, name="practice_start"),
     path("cases/<int:case_id>/", views.transparency_view, name="transparency"),

@@ -24,7 +24,7 @@ from core.errors import DomainError
 from core.models import STAFF_ROLES, User
 from core.ratelimit import check_write_rate
 from core.types import AuthedRequest
-from marketplace.account import account_overview
+from marketplace.account import account_overview, win_of
 from marketplace.filters import (
     KINDS,
     ROUNDS,
@@ -384,12 +384,42 @@ def result_view(request: HttpRequest, auction_id: int) -> HttpResponse:
         data = result_detail(auction_id)
     except DomainError as exc:
         return render(request, "marketplace/result.html", {"error": exc}, status=exc.status)
-    return render(request, "marketplace/result.html", {"r": data})
+    win = win_of(request.user, auction_id) if request.user.is_authenticated else None
+    return render(request, "marketplace/result.html", {"r": data, "w": win})
 
 
 @login_required
 def account_view(request: AuthedRequest) -> HttpResponse:
     return render(request, "marketplace/account.html", account_overview(request.user))
+
+
+@login_required
+@require_POST
+def balance_pay(request: AuthedRequest, auction_id: int) -> HttpResponse:
+    """「在线支付余款」(AUC-31): the winner pays what is still due through the gateway's
+    cashier and comes back here; a double click or a reload reuses the waiting payment."""
+    from settlement.services import balance_pay_online
+
+    back = reverse("marketplace:account") + "#wins"
+    win = win_of(request.user, auction_id)
+    if win is None:
+        messages.error(request, _("您没有竞得该拍品"))
+        return redirect(back)
+    try:
+        check_write_rate(request, "marketplace-balance")
+        intent = balance_pay_online(
+            sale_ref=win["auction"].sale_ref,
+            payer_ref=f"user:{request.user.pk}",
+            return_url=request.build_absolute_uri(back),
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect(back)
+    pay_url = intent.pay_url or ""
+    if (pay_url.startswith("/") and not pay_url.startswith("//")) or pay_url.startswith("https://"):
+        return redirect(pay_url)
+    messages.error(request, _("支付通道暂不可用，请稍后再试或使用银行转账"))
+    return redirect(back)
 
 
 def practice_view(request: HttpRequest) -> HttpResponse:

@@ -11,6 +11,8 @@ auction account (AUC-30).
 
 from __future__ import annotations
 
+import re
+
 from stdnum.iso7064 import mod_97_10
 
 
@@ -57,3 +59,29 @@ def split(account_no: str, master_account_no: str) -> tuple[int, int] | None:
         return None
     tail = number[len(master) :]
     return int(tail[:10]), int(tail[10:12])
+
+
+# ---- payment references (尾款付款参考号, AUC-31) ---------------------------------------------
+
+#: ``WK`` (尾款) + the balance's number, 8 digits + 2 ISO 7064 MOD 97-10 check digits.
+PAYMENT_REFERENCE_PREFIX = "WK"
+_PAYMENT_REFERENCE = re.compile(r"W\s*K[\s-]*((?:\d[\s-]?){9}\d)", re.IGNORECASE)
+
+
+def payment_reference(number: int) -> str:
+    """The reference a buyer quotes on a transfer of the balance numbered ``number``."""
+    if number <= 0 or number >= 10**8:
+        raise ValueError("balance number out of range")
+    body = f"{PAYMENT_REFERENCE_PREFIX}{number:08d}"
+    return body + check_digits(body)
+
+
+def payment_references_in(text: str) -> list[str]:
+    """Every well-formed reference with valid check digits quoted in ``text`` (a memo), in
+    order, normalised (``wk 0000 0012-34`` → ``WK0000001234``); a mistyped one is skipped."""
+    found: list[str] = []
+    for m in _PAYMENT_REFERENCE.finditer(text or ""):
+        ref = PAYMENT_REFERENCE_PREFIX + re.sub(r"[\s-]", "", m.group(1))
+        if is_valid(ref) and ref not in found:
+            found.append(ref)
+    return found

@@ -71,7 +71,11 @@ class ReceiptOut(Schema):
 
 
 class ClaimIn(Schema):
-    case_id: StrictInt
+    """The case the receipt belongs to, or the payment reference of the sale whose balance it
+    pays (AUC-31); one of the two."""
+
+    case_id: StrictInt | None = None
+    payment_reference: str = ""
     note: str = ""
 
 
@@ -191,7 +195,11 @@ def receipt_claim(request: AuthedRequest, receipt_id: int, payload: ClaimIn) -> 
     perms.require(request.user, "settlement.view_funds")
     check_write_rate(request, "settlement.write")
     r: Receipt = services.receipt_claim(
-        receipt_id=receipt_id, case_id=payload.case_id, actor=request.user, note=payload.note
+        receipt_id=receipt_id,
+        case_id=payload.case_id,
+        payment_reference=payload.payment_reference,
+        actor=request.user,
+        note=payload.note,
     )
     return ReceiptOut(
         id=r.pk,

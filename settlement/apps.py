@@ -31,6 +31,7 @@ class SettlementConfig(AppConfig):
         register_task("settlement.simulator", worker.simulator_deliver, every=1.0)
         register_task("settlement.webhooks", worker.process_webhooks, every=1.0)
         register_task("settlement.balance_overdue", worker.balance_overdue, every=30.0)
+        register_task("settlement.balance_reminders", worker.balance_reminders, every=300.0)
         register_task("settlement.release_scheduled", worker.release_scheduled, every=30.0)
         register_task("settlement.capture_expiring", worker.capture_expiring, every=300.0)
         # FND-08: the monthly clearing of unclaimed receipts (idempotent per court and month).

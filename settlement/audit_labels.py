@@ -20,6 +20,7 @@ ACTION_LABELS = {
     "balance.paid": _("尾款已付清"),
     "balance.overdue": _("尾款逾期"),
     "balance.unwanted_payment_returned": _("退回多余尾款"),
+    "balance.payment_received": _("尾款到账（部分或全部）"),
     "sale.settled": _("成交价款转入案款账户"),
     "fee.charged": _("计收费用"),
     "receipt.recorded": _("款项到账"),

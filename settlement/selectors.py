@@ -13,13 +13,17 @@ from core.calendar import CST
 from core.models import Deadline, User
 from settlement import ledger
 from settlement.models import (
+    BalanceDue,
     CaseAccount,
+    Charge,
     DepositHold,
     DistributionPlan,
+    ForfeitSettlement,
     LedgerAccount,
     LedgerLeg,
     Payout,
     Receipt,
+    ShortfallClaim,
 )
 
 if TYPE_CHECKING:
@@ -277,3 +281,116 @@ def gateway_problems(court_id: int) -> GatewayProblems:
         if ev.merchant_reference in refs
     ][:50]
     return {"failed": failed, "flagged": flagged}
+
+
+# ---- forfeited deposits (AUC-33/34, FND-06) ---------------------------------------------------
+
+
+class ForfeitStep(TypedDict):
+    step: str  # what people read: "（1）拍卖费用及损失"
+    rule: str
+    amount_fen: int
+    into: str
+
+
+class ForfeitApplied(TypedDict):
+    settlement: ForfeitSettlement
+    label: str
+    steps: list[ForfeitStep]
+    claim_fen: int
+
+
+def forfeit_steps(fs: ForfeitSettlement) -> list[ForfeitStep]:
+    """How one forfeited deposit was applied, step by step in the AUC-33 order."""
+    into_case = "案款账户"
+    return [
+        {
+            "step": "（1）拍卖费用及损失",
+            "rule": "AUC-33",
+            "amount_fen": fs.to_costs_fen,
+            "into": into_case,
+        },
+        {
+            "step": "（2）再次拍卖差价",
+            "rule": "AUC-33",
+            "amount_fen": fs.to_shortfall_fen,
+            "into": into_case,
+        },
+        {
+            "step": "（3）（4）被执行人本案及与该标的有关的债务",
+            "rule": "AUC-33",
+            "amount_fen": fs.to_debt_fen,
+            "into": into_case,
+        },
+        {
+            "step": "余额退还悔拍人",
+            "rule": "AUC-34",
+            "amount_fen": fs.to_defaulter_fen,
+            "into": "原路退回",
+        },
+        {
+            "step": "不足部分向悔拍人追偿",
+            "rule": "AUC-34",
+            "amount_fen": fs.pursued_fen,
+            "into": "追偿债权",
+        },
+    ]
+
+
+def forfeits_applied(case_id: int) -> list[ForfeitApplied]:
+    """Every forfeited deposit of the case that has been applied, with its steps."""
+    rows = ForfeitSettlement.objects.filter(hold__case_id=case_id).select_related("hold")
+    claims = dict(ShortfallClaim.objects.filter(case_id=case_id).values_list("ref", "amount_fen"))
+    return [
+        {
+            "settlement": fs,
+            "label": fs.label or "悔拍保证金",
+            "steps": forfeit_steps(fs),
+            "claim_fen": int(claims.get(fs.hold.ref, 0)),
+        }
+        for fs in rows.order_by("settled_at", "pk")
+    ]
+
+
+def forfeit_applied_for(ref: str) -> ForfeitSettlement | None:
+    """The application of the deposit forfeited under ``ref`` (a registration reference)."""
+    return ForfeitSettlement.objects.filter(hold__ref=ref).first()
+
+
+def forfeit_pending(ref: str) -> bool:
+    """A forfeited deposit still in suspense, not yet applied (AUC-33)."""
+    return DepositHold.objects.filter(
+        ref=ref, status=DepositHold.Status.FORFEITED, forfeit_settlement__isnull=True
+    ).exists()
+
+
+def balances_of_case(case_id: int) -> QuerySet[BalanceDue]:
+    """The buyers' balances of a case (AUC-31), with the receipts that paid them."""
+    return (
+        BalanceDue.objects.filter(case_id=case_id)
+        .prefetch_related("receipts")
+        .order_by("created_at", "pk")
+    )
+
+
+def balance_of_sale(sale_ref: str) -> BalanceDue | None:
+    return BalanceDue.objects.filter(sale_ref=sale_ref).first()
+
+
+def forfeits_pending_refs(*, limit: int = 200) -> list[str]:
+    """References of forfeited deposits still in suspense (oldest first), for the worker."""
+    return list(
+        DepositHold.objects.filter(
+            status=DepositHold.Status.FORFEITED, forfeit_settlement__isnull=True
+        )
+        .order_by("pk")
+        .values_list("ref", flat=True)[:limit]
+    )
+
+
+def charges_fen(*, case_id: int, refs: list[str], kinds: list[str]) -> int:
+    """What the case was charged under these references (costs of an auction and its re-runs)."""
+    total = Charge.objects.filter(case_id=case_id, ref__in=refs, kind__in=kinds).aggregate(
+        t=Sum("amount_fen")
+    )["t"]
+    return int(total or 0)

@@ -27,4 +27,14 @@ def register_specs() -> None:
             min=1,
             max=168,
         ),
+        SettingSpec(
+            "balance_transfer_grace_hours",
+            24,
+            "int",
+            "A",
+            ("AUC-31", "AUC-33"),
+            "尾款逾期认定的银行到账宽限小时数：期限内转账、次日才见于银行流水的仍视为按期缴纳",
+            min=0,
+            max=72,
+        ),
     )

@@ -227,6 +227,8 @@ def account_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
             "statement": statement,
             "month": month,
             "holds": selectors.deposit_holds(case.pk),
+            "forfeits": selectors.forfeits_applied(case.pk),
+            "balances": selectors.balances_of_case(case.pk),
             "charges": Charge.objects.filter(case=case),
             "notices": PaymentNotice.objects.filter(case=case).order_by("-issued_at"),
             "payouts": Payout.objects.filter(case=case),
@@ -329,6 +331,7 @@ def plan_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         {
             "plan": plan,
             "lines": plan.lines.select_related("charge").order_by("seq"),
+            "forfeits": selectors.forfeits_applied(plan.case_id),
             "can_approve": perms.can(request.user, "settlement.approve_plan", plan.case)
             and plan.status == "draft",
         },
@@ -462,13 +465,18 @@ class Claim:
 
 
 class ClaimForm(Form):
-    """FND-08: the receipt, and the number of the court's own case it belongs to."""
+    """FND-08: the receipt, and the number of the court's own case it belongs to, or the
+    payment reference of the sale whose balance it pays (AUC-31)."""
 
     case_number = TextField()
+    payment_reference = TextField()
     note = TextField()
 
     def clean(self) -> dict[str, Any]:
         data = dict(super().clean() or {})
+        reference = data.get("payment_reference", "").strip()
+        if reference:  # the service checks it (check digits, this court's sale)
+            return {"case": None, "payment_reference": reference, "note": data.get("note", "")}
         number = data.get("case_number", "").strip()
         court_id = self.target.court_id if isinstance(self.target, Claim) else 0
         case = Case.objects.filter(court_id=court_id, number=number).first()
@@ -476,11 +484,17 @@ class ClaimForm(Form):
             raise ValidationError(
                 _("未找到案号为“%(n)s”的本院案件") % {"n": number}, code="unknown_case"
             )
-        return {"case": case, "note": data.get("note", "")}
+        return {"case": case, "payment_reference": "", "note": data.get("note", "")}
 
 
 def _claimed(s: Submitted[Claim], receipt: Receipt) -> str:
     late = _("（逾期认领，已标记）") if receipt.claimed_late else ""
+    if receipt.balance is not None:
+        return (
+            _("已认领为成交余款（付款参考号 %(r)s，案号 %(n)s）。")
+            % {"r": receipt.balance.payment_reference, "n": receipt.balance.case.number}
+            + late
+        )
     return _("已认领至 %(n)s。") % {"n": s.data["case"].number} + late
 
 
@@ -490,7 +504,8 @@ CLAIM_ACTIONS: CourtActions[Claim] = CourtActions(
             form=ClaimForm,
             call=lambda s: services.receipt_claim(
                 receipt_id=s.target.receipt_id,
-                case_id=s.data["case"].pk,
+                case_id=s.data["case"].pk if s.data["case"] is not None else None,
+                payment_reference=s.data["payment_reference"],
                 actor=s.actor,
                 note=s.data["note"],
             ),

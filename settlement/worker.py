@@ -33,6 +33,12 @@ def balance_overdue() -> int:
     return balances_overdue_sweep()
 
 
+def balance_reminders() -> int:
+    from settlement.services.balances import balances_remind
+
+    return balances_remind()
+
+
 def release_scheduled() -> int:
     from settlement.services.deposits import releases_run_scheduled
 

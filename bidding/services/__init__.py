@@ -94,6 +94,12 @@ from bidding.services.drafts import (
     panel_decision_record,
     priority_holder_add,
 )
+from bidding.services.forfeits import (
+    auction_forfeit_apply,
+    forfeit_resale,
+    forfeits_apply_after_resale,
+    forfeits_apply_due,
+)
 from bidding.services.practice import (
     PRACTICE_DEFAULTS,
     practice_auction_start,
@@ -149,6 +155,7 @@ __all__ = [
     "auction_draft_create",
     "auction_draft_update",
     "auction_followups_retry",
+    "auction_forfeit_apply",
     "auction_ground_ended",
     "auction_halt",
     "auction_handover_update",
@@ -172,6 +179,9 @@ __all__ = [
     "disposal_route_current",
     "draft_defaults",
     "exclusion_add",
+    "forfeit_resale",
+    "forfeits_apply_after_resale",
+    "forfeits_apply_due",
     "lot_unsold_awaiting_next_round",
     "next_min_bid_fen",
     "panel_decision_record",

@@ -126,6 +126,15 @@ class Receipt(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     claimed_late = models.BooleanField(_("逾期认领"), default=False)
+    #: The buyer's balance this receipt paid (matched by its payment reference, or claimed).
+    balance = models.ForeignKey(
+        "settlement.BalanceDue",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="receipts",
+        verbose_name=_("所缴成交余款"),
+    )
     recorded_at = models.DateTimeField(_("登记时间"))
 
     class Meta:
@@ -468,6 +477,8 @@ class ForfeitSettlement(models.Model):
     to_defaulter_fen = models.BigIntegerField(_("退还悔拍人（分）"))
     pursued_fen = models.BigIntegerField(_("向悔拍人追偿（分）"))
     settings_used = models.JSONField(_("适用参数"))
+    #: What people read for the sale that was defaulted (the caller names it: title, round).
+    label = models.CharField(_("悔拍的拍卖"), max_length=300, blank=True, default="")
     settled_at = models.DateTimeField(_("处理时间"))
     idempotency_key = models.CharField(max_length=250, unique=True)
 

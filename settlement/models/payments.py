@@ -132,6 +132,12 @@ class BalanceDue(models.Model):
     deposit_applied_fen = models.BigIntegerField(_("保证金抵价（分）"))
     amount_due_fen = models.BigIntegerField(_("应缴余款（分）"))
     paid_fen = models.BigIntegerField(_("已缴余款（分）"), default=0)
+    #: What arrived beyond the amount due (or after the balance closed), refunded (AUC-31).
+    refunded_fen = models.BigIntegerField(_("多缴退还（分）"), default=0)
+    #: The buyer quotes it on a bank transfer (``WK`` + 8 digits + 2 ISO 7064 check digits).
+    payment_reference = models.CharField(
+        _("付款参考号"), max_length=20, unique=True, null=True, blank=True
+    )
     due_at = models.DateTimeField(_("缴款期限"))
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
     paid_at = models.DateTimeField(_("缴清时间"), null=True, blank=True)

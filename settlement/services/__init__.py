@@ -14,7 +14,13 @@ from settlement.services.arrivals import (
     instrument_receive,
     unclaimed_clearing_run,
 )
-from settlement.services.balances import balance_due, balance_pay_request, balances_overdue_sweep
+from settlement.services.balances import (
+    balance_due,
+    balance_pay_online,
+    balance_pay_request,
+    balances_overdue_sweep,
+    balances_remind,
+)
 from settlement.services.deposits import (
     deposit_apply,
     deposit_forfeit,
@@ -44,8 +50,10 @@ from settlement.services.receipts import receipt_claim, receipt_record, receipts
 
 __all__ = [
     "balance_due",
+    "balance_pay_online",
     "balance_pay_request",
     "balances_overdue_sweep",
+    "balances_remind",
     "case_account_open",
     "cash_receive",
     "deposit_apply",

@@ -84,6 +84,13 @@ def _hold_or_404(ref: str) -> DepositHold:
     return hold
 
 
+def _hold_locked(ref: str) -> DepositHold:
+    hold = locks.deposit_hold_for_update(ref)
+    if hold is None:
+        raise NotFound("unknown_deposit", "未找到该保证金记录", ref=ref)
+    return hold
+
+
 def _intent_of(hold: DepositHold) -> PaymentIntent:
     """The hold's payment intent: ``deposit_request`` creates every hold with one."""
     intent = hold.intent
@@ -649,6 +656,17 @@ def deposit_forfeit(
     return hold
 
 
+#: What an application of a forfeited deposit records (its audit entry names each part).
+_FORFEIT_PARTS = (
+    "forfeited_fen",
+    "to_costs_fen",
+    "to_shortfall_fen",
+    "to_debt_fen",
+    "to_defaulter_fen",
+    "pursued_fen",
+)
+
+
 @transaction.atomic
 def deposit_forfeit_settle(
     *,
@@ -658,6 +676,7 @@ def deposit_forfeit_settle(
     costs_fen: int = 0,
     idempotency_key: str,
     actor: Actor = None,
+    label: str = "",
 ) -> ForfeitSettlement:
     """Apply a forfeited deposit once the re-auction is known (AUC-33 order, AUC-34 switches).
 
@@ -667,10 +686,10 @@ def deposit_forfeit_settle(
     as a claim against the defaulter. ``resale_price_fen=None``: no re-sale price, no shortfall.
     """
     key = ledger.ikey("deposit_forfeit_settle", idempotency_key)
+    hold = _hold_locked(ref)  # exactly once: concurrent callers serialise on the hold's row
     found = ForfeitSettlement.objects.filter(idempotency_key=key).first()
     if found is not None:
         return found
-    hold = _hold_or_404(ref)
     if hold.status != DepositHold.Status.FORFEITED:
         raise Conflict("deposit_not_forfeited", "该保证金未被没收", rule="AUC-33", ref=ref)
     if ForfeitSettlement.objects.filter(hold=hold).exists():
@@ -692,10 +711,10 @@ def deposit_forfeit_settle(
     to_debt = surplus - to_defaulter
     pursued = max(0, costs_fen + shortfall - pot) if pursue else 0
     case_acct = case_ledger_account(hold.case_id)
-    for part, label, amount in (
-        ("costs", "拍卖费用及损失", to_costs),
-        ("shortfall", "再次拍卖差价", to_shortfall),
-        ("debt", "清偿被执行人债务", to_debt),
+    for part, what, amount in (
+        ("costs", "（1）拍卖费用及损失", to_costs),
+        ("shortfall", "（2）再次拍卖差价", to_shortfall),
+        ("debt", "（3）（4）清偿被执行人债务", to_debt),
     ):
         if amount:
             ledger.transfer(
@@ -706,7 +725,7 @@ def deposit_forfeit_settle(
                 source=suspense,
                 target=case_acct,
                 amount_fen=amount,
-                memo=f"没收保证金用于{label} {ref}",
+                memo=f"悔拍保证金依 AUC-33 用于{what}{' · ' + label if label else ''}"[:300],
                 ref=ref,
                 actor=actor_or_none(actor),
             )
@@ -750,6 +769,7 @@ def deposit_forfeit_settle(
         to_defaulter_fen=to_defaulter,
         pursued_fen=pursued,
         settings_used=used,
+        label=label[:300],
         settled_at=clock.now(),
         idempotency_key=key,
     )
@@ -758,15 +778,7 @@ def deposit_forfeit_settle(
         action="deposit.forfeit_settled",
         actor=actor,
         subject=ref,
-        after={
-            "forfeited_fen": pot,
-            "to_costs_fen": to_costs,
-            "to_shortfall_fen": to_shortfall,
-            "to_debt_fen": to_debt,
-            "to_defaulter_fen": to_defaulter,
-            "pursued_fen": pursued,
-            **used,
-        },
+        after={f: getattr(settlement, f) for f in _FORFEIT_PARTS} | used,
         rules=["AUC-33", "AUC-34", "FND-06"],
     )
     return settlement

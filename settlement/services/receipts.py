@@ -23,7 +23,7 @@ from core.rulesettings import get_setting
 from core.types import Actor
 from settlement import accountno, ledger, locks
 from settlement.events import FundsArrived
-from settlement.models import CaseAccount, LedgerAccount, PaymentNotice, Receipt
+from settlement.models import BalanceDue, CaseAccount, LedgerAccount, PaymentNotice, Receipt
 from settlement.services._common import actor_or_none, case_or_404, require_text, stream
 
 if TYPE_CHECKING:
@@ -138,6 +138,43 @@ def _arrived(receipt: Receipt, case: Case) -> None:
     )
 
 
+def _claim_deadline(court: Court, receipt: Receipt) -> Deadline:
+    """FND-08: an unidentified receipt is claimed within the court's claim period."""
+    unit = get_setting("unidentified_claim_day_unit", court=court)
+    return deadline_open(
+        rule_id="FND-08",
+        title="待认领款认领",
+        subject=f"court:{court.pk}/receipt:{receipt.pk}",
+        start_event="funds_arrived",
+        started_at=receipt.received_at,
+        period=int(get_setting("unidentified_claim_days", court=court)),
+        unit=Deadline.Unit.WORKING_DAYS if unit == "working" else Deadline.Unit.CALENDAR_DAYS,
+        court=court,
+        owner_role=Role.FINANCE,
+    )
+
+
+def _match_incoming(
+    court: Court, *, amount_fen: int, payer_name: str, credited_account_no: str, memo: str
+) -> tuple[Match, BalanceDue | None]:
+    """AUC-31 first: a transfer quoting a sale's payment reference pays that balance (locked;
+    the check digits make a mistyped reference fall through to the FND-03 match and FND-08)."""
+    from settlement.services.balances import balance_for_reference
+
+    bd = balance_for_reference(court_id=court.pk, text=memo)
+    if bd is not None:
+        note = f"按付款参考号 {bd.payment_reference} 匹配成交余款"
+        return Match(bd.case, None, note, bd.ledger_account_id), bd
+    match = match_receipt(
+        court=court,
+        amount_fen=amount_fen,
+        payer_name=payer_name,
+        credited_account_no=credited_account_no,
+        memo=memo,
+    )
+    return match, None
+
+
 @transaction.atomic
 def receipt_record(
     *,
@@ -165,8 +202,10 @@ def receipt_record(
     court = Court.objects.filter(pk=court_id).first()
     if court is None:
         raise NotFound("unknown_court", "法院不存在")
-    match = match_receipt(
-        court=court,
+    from settlement.services.balances import balance_receipt
+
+    match, bd = _match_incoming(
+        court,
         amount_fen=amount_fen,
         payer_name=payer_name or "",
         credited_account_no=credited_account_no or "",
@@ -189,6 +228,7 @@ def receipt_record(
         status=Receipt.Status.MATCHED if match.case else Receipt.Status.UNIDENTIFIED,
         match_note=match.note[:300],
         notice=match.notice,
+        balance=bd,
         recorded_at=now,
     )
     try:
@@ -211,20 +251,7 @@ def receipt_record(
         )
     receipt.ledger_account = target
     if match.case is None:
-        unit = get_setting("unidentified_claim_day_unit", court=court)
-        days = int(get_setting("unidentified_claim_days", court=court))
-        d = deadline_open(
-            rule_id="FND-08",
-            title="待认领款认领",
-            subject=f"court:{court.pk}/receipt:{receipt.pk}",
-            start_event="funds_arrived",
-            started_at=received_at,
-            period=days,
-            unit=Deadline.Unit.WORKING_DAYS if unit == "working" else Deadline.Unit.CALENDAR_DAYS,
-            court=court,
-            owner_role=Role.FINANCE,
-        )
-        receipt.claim_due_at = d.due_at
+        receipt.claim_due_at = _claim_deadline(court, receipt).due_at
     receipt.save(update_fields=["ledger_account", "claim_due_at"])
     ledger.transfer(
         court=court,
@@ -252,16 +279,29 @@ def receipt_record(
             "status": receipt.status,
             "match": match.note,
         },
-        rules=["FND-03"] if match.case else ["FND-03", "FND-08"],
+        rules=(["FND-03", "AUC-31"] if bd else ["FND-03"]) if match.case else ["FND-03", "FND-08"],
     )
-    if match.case is not None:
+    if bd is not None:
+        balance_receipt(bd, receipt, actor=actor)  # arrival is noticed when the sale settles
+    elif match.case is not None:
         _arrived(receipt, match.case)
     return receipt
 
 
 @transaction.atomic
-def receipt_claim(*, receipt_id: int, case_id: int, actor: Actor, note: str = "") -> Receipt:
-    """Claim an unidentified receipt for a case (FND-08). Late claims are accepted but flagged."""
+def receipt_claim(
+    *,
+    receipt_id: int,
+    case_id: int | None = None,
+    actor: Actor,
+    note: str = "",
+    payment_reference: str = "",
+) -> Receipt:
+    """Claim an unidentified receipt for a case (FND-08). Late claims are accepted but flagged.
+
+    With ``payment_reference`` (a sale's 付款参考号) the receipt pays that buyer's balance
+    (AUC-31): partial amounts add up, an excess is refunded.
+    """
     if actor is None or actor.role not in (Role.FINANCE, Role.OFFICER, Role.JUDGE):
         raise PermissionDenied("forbidden", "只有财务人员或承办人员可以认领款项", rule="FND-08")
     receipt = locks.receipt_for_update(receipt_id)
@@ -269,6 +309,12 @@ def receipt_claim(*, receipt_id: int, case_id: int, actor: Actor, note: str = ""
         raise NotFound("unknown_receipt", "未找到该笔款项")
     if receipt.status != Receipt.Status.UNIDENTIFIED:
         raise DomainError("receipt_not_unidentified", "该笔款项已匹配或已认领", rule="FND-08")
+    bd = None
+    if payment_reference.strip():
+        bd = _balance_quoted(receipt.court_id, payment_reference)
+        case_id = bd.case_id
+    if case_id is None:
+        raise DomainError("case_required", "请选择案件或填写付款参考号", rule="FND-08")
     case = case_or_404(case_id)
     if case.court_id != receipt.court_id:
         raise DomainError("cross_court", "不能认领到其他法院的案件", rule="FND-01")
@@ -285,7 +331,7 @@ def receipt_claim(*, receipt_id: int, case_id: int, actor: Actor, note: str = ""
         kind="receipt_claim",
         idempotency_key=f"receipt:{receipt.pk}:claim",
         source=source,
-        target=case_ledger_account(case.pk),
+        target=bd.ledger_account if bd is not None else case_ledger_account(case.pk),
         amount_fen=receipt.amount_fen,
         memo=f"认领款项 {receipt.bank_reference} {receipt.payer_name}"[:300],
         ref=f"receipt:{receipt.pk}",
@@ -296,7 +342,10 @@ def receipt_claim(*, receipt_id: int, case_id: int, actor: Actor, note: str = ""
     receipt.claimed_at = now
     receipt.claimed_by = actor_or_none(actor)
     receipt.claimed_late = late
-    receipt.save(update_fields=["case", "status", "claimed_at", "claimed_by", "claimed_late"])
+    receipt.balance = bd
+    receipt.save(
+        update_fields=["case", "status", "claimed_at", "claimed_by", "claimed_late", "balance"]
+    )
     deadline_close(
         subject=f"court:{receipt.court_id}/receipt:{receipt.pk}",
         rule_id="FND-08",
@@ -308,12 +357,34 @@ def receipt_claim(*, receipt_id: int, case_id: int, actor: Actor, note: str = ""
         action="receipt.claimed",
         actor=actor,
         subject=f"receipt:{receipt.pk}",
-        after={"amount_fen": receipt.amount_fen, "late": late},
+        after={
+            "amount_fen": receipt.amount_fen,
+            "late": late,
+            "payment_reference": bd.payment_reference if bd is not None else "",
+        },
         reason=note,
-        rules=["FND-08"],
+        rules=["FND-08", "AUC-31"] if bd is not None else ["FND-08"],
     )
-    _arrived(receipt, case)
+    if bd is not None:
+        from settlement.services.balances import balance_receipt
+
+        balance_receipt(bd, receipt, actor=actor)
+    else:
+        _arrived(receipt, case)
     return receipt
+
+
+def _balance_quoted(court_id: int, text: str) -> BalanceDue:
+    from settlement.services.balances import balance_for_reference
+
+    bd = balance_for_reference(court_id=court_id, text=text)
+    if bd is None:
+        raise DomainError(
+            "unknown_payment_reference",
+            "付款参考号不存在或校验位不符，请核对",
+            rule="AUC-31",
+        )
+    return bd
 
 
 # ---- bank statement import ------------------------------------------------------------------

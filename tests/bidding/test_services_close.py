@@ -175,7 +175,8 @@ def test_balance_overdue_defaults_forfeits_bars_and_creates_reauction_auc33_auc1
     services.auction_close_due()
     result = AuctionResult.objects.get(auction=auction)
     assert result.balance_due_at is not None
-    clock.set_time(result.balance_due_at + dt.timedelta(seconds=1))
+    # AUC-33 after the bank statement's grace (balance_transfer_grace_hours).
+    clock.set_time(result.balance_due_at + dt.timedelta(hours=24, seconds=1))
     from settlement.services import balances_overdue_sweep
 
     balances_overdue_sweep()

@@ -130,6 +130,8 @@ def test_an_overdue_balance_publishes_BalanceOverdue_inside_the_sweep_transactio
     _won(case)
     assert balances_overdue_sweep() == 0
     clock.advance(dt.timedelta(days=10, seconds=1))
+    assert balances_overdue_sweep() == 0  # the bank statement's grace (AUC-31/33)
+    clock.advance(dt.timedelta(hours=24))
     assert balances_overdue_sweep() == 1
     assert BalanceDue.objects.get().status == BalanceDue.Status.OVERDUE
     assert [
