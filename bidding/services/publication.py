@@ -378,6 +378,7 @@ def _check_starting_price(auction: Auction, now: dt.datetime, add: AddProblem) -
     start = auction.starting_price_fen
     prev = auction.previous
     if auction.round == Auction.Round.FIRST:
+        _check_floor_after_unsold(auction, add)
         total, bases, missing = _price_basis_for(auction, now)
         if missing or total is None:
             add("no_price_basis", "以下财产没有有效的参考价：" + "、".join(missing), "PRC-11")
@@ -426,6 +427,30 @@ def _check_starting_price(auction: Auction, now: dt.datetime, add: AddProblem) -
         days = int(setting(auction, "sale_announce_days"))
         if now > calendar.within_days(closed, days, court=auction.court_id):
             add("sale_too_late", f"二拍流拍后应在 {days} 日内发布变卖公告", "AUC-37")
+
+
+def _check_floor_after_unsold(auction: Auction, add: AddProblem) -> None:
+    """AUC-35: once a round of the lot went unsold, a later start is at least 80% of that
+    round's start, whatever the timing: a fresh 一拍 after the 30-day window (or a next round
+    made anew) cannot go under the floor with the first round's 70% of the basis (AUC-05)."""
+    if not auction.lot_id:
+        return
+    last = (
+        Auction.objects.filter(lot_id=auction.lot_id, is_practice=False, state=S.UNSOLD)
+        .exclude(pk=auction.pk)
+        .order_by("-closed_at", "-pk")
+        .first()
+    )
+    if last is None:
+        return
+    cut = Decimal(str(setting(auction, "second_auction_max_cut_ratio")))
+    if Decimal(auction.starting_price_fen) < (1 - cut) * Decimal(last.starting_price_fen):
+        add(
+            "cut_too_deep",
+            f"该拍品曾于{last.get_round_display()}流拍，起拍价降价幅度不得超过前次起拍价的"
+            f" {int(cut * 100)}%",
+            "AUC-35",
+        )
 
 
 def _case_proceeds_fen(auction: Auction) -> int:

