@@ -306,6 +306,7 @@ def place_bid(request: AuthedRequest, auction_id: int, payload: BidIn) -> dict[s
         amount_fen=payload.amount_fen,
         password=payload.password,
         client_id=payload.client_id,
+        received_at=getattr(request, "scope", {}).get("gavel_received_at"),  # AUC-24 (asgi.py)
     )
     return {"seq": b.seq, "amount_fen": b.amount_fen, "bidder_code": b.bidder_code, "at": b.at}
 

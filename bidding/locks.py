@@ -111,7 +111,8 @@ def auctions_for_update(auction_ids: Iterable[int]) -> list[Auction]:
 
 
 def due_auctions_for_close(now: dt.datetime, *, limit: int = 20) -> QuerySet[Auction]:
-    """Auctions whose end has passed, skipping rows another closer holds (exactly once)."""
+    """Auctions whose end is at or before ``now`` (the caller subtracts the AUC-24 receipt
+    grace), skipping rows another closer holds (exactly once)."""
     return (
         Auction.objects.select_for_update(skip_locked=True, of=("self",))
         # A scheduled auction whose whole period passed unseen (no clock ran) closes too.

@@ -428,3 +428,11 @@ def _require_court_staff(actor: Actor | AnonymousUser, court_id: int) -> User:
     ):
         raise PermissionDenied("forbidden", "仅本院法官、执行员可执行此操作")
     return actor
+
+
+def receipt_grace() -> dt.timedelta:
+    """AUC-24: the close waits this long after the end for bids received before it
+    (``GAVEL_BID_RECEIPT_GRACE_MS``); a receipt time older than this at the lock is not trusted."""
+    from django.conf import settings
+
+    return dt.timedelta(milliseconds=int(settings.GAVEL_BID_RECEIPT_GRACE_MS))

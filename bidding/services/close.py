@@ -25,6 +25,7 @@ from bidding.services._common import (
     _stream_append,
     _titled,
     log,
+    receipt_grace,
     setting,
 )
 from core import calendar, clock
@@ -65,15 +66,19 @@ def auction_close_due(*, limit: int = 50) -> list[int]:
 
     Each close is its own short transaction on the auction's row lock, taken with
     ``skip_locked`` so several clocks share the work; the guarded transition and the unique
-    outcome record make a second close impossible. A bid and the close race on the same lock:
-    a bid that gets the lock first was received before the end (AUC-24) and may extend it.
+    outcome record make a second close impossible. A bid and the close race on the same lock.
+
+    AUC-24: an auction is due once its end is ``receipt_grace`` past: a bid the server received
+    before the end may still wait for a thread or the row lock, and is accepted by its receipt
+    time when it gets there (and may extend the end); the close waits for it.
     """
     closed: list[int] = []
+    grace = receipt_grace()
     for _ in range(limit):
         try:
             with transaction.atomic():
                 now = clock.now()
-                auction = next(iter(locks.due_auctions_for_close(now, limit=1)), None)
+                auction = next(iter(locks.due_auctions_for_close(now - grace, limit=1)), None)
                 if auction is None:
                     break
                 _close(auction, now)

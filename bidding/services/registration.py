@@ -58,8 +58,9 @@ def _insiders(auction: Auction) -> Q:
 
     q = Q(role=Role.OPERATOR) | Q(is_superuser=True)
     q |= Q(role__in=STAFF_ROLES, court_id=auction.court_id)
-    if auction.case_id is not None and auction.case.judge_id is not None:
-        q |= Q(pk=auction.case.judge_id)
+    case = auction.case
+    if case is not None and case.judge_id is not None:
+        q |= Q(pk=case.judge_id)
     return q
 
 
