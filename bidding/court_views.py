@@ -233,8 +233,8 @@ def _notice_status(auction: Auction) -> list[dict[str, Any]]:
         rows.append(
             {
                 "label": label,
-                "served_at": recipient_served_at(
-                    subject=services._notice_subject(auction), recipient_ref=ref
+                "served_at": recipient_served_at(  # as AUC-10 counts it: from its recording
+                    subject=services._notice_subject(auction), recipient_ref=ref, as_recorded=True
                 ),
             }
         )

@@ -358,7 +358,11 @@ def _check_parties_served(auction: Auction, now: dt.datetime, add: AddProblem) -
     recipients += [(h.recipient_ref, h.name) for h in auction.priority_holders.all()]
     unserved = []
     for ref, name in recipients:
-        served = recipient_served_at(subject=_notice_subject(auction), recipient_ref=ref)
+        # AUC-10: counted from when the receipt, waiver or publication was recorded, never
+        # from an earlier date typed in with it.
+        served = recipient_served_at(
+            subject=_notice_subject(auction), recipient_ref=ref, as_recorded=True
+        )
         if (
             served is None
             or not calendar.is_at_least_days_before(served, now, days)

@@ -118,3 +118,89 @@ def test_auc35_floor_on_the_court_page(lapsed, judge):
     assert "起拍价降价幅度不得超过前次起拍价的 20%" in r.content.decode()
     under.refresh_from_db()
     assert under.state == AuctionState.DRAFT
+
+
+# --- AUC-10: notice dates bounded by their recording ------------------------------------------------
+
+
+@pytest.fixture
+def backdated(court, judge, frozen_now):
+    """A complete draft whose notices were recorded now, dated ten days earlier."""
+    from cases.models import Party
+    from core.models import ServiceRecord
+
+    draft = publishable_draft(court, judge)
+    ServiceRecord.objects.filter(subject=f"case:{draft.case_id}/auction:{draft.pk}").delete()
+    ten_days_ago = clock.now() - dt.timedelta(days=10)
+    for party in Party.objects.filter(case_id=draft.case_id, role__in=["creditor", "debtor"]):
+        services.auction_notice_record(
+            auction_id=draft.pk,
+            actor=judge,
+            recipient=party,
+            method="in_person",
+            sent_at=ten_days_ago,
+            received_at=ten_days_ago,
+            proof="送达回证",
+        )
+    return draft
+
+
+def test_auc10_a_notice_recorded_today_but_dated_ten_days_earlier_does_not_publish(
+    backdated, judge
+):
+    """Served on the record today: two days later still short, three days later enough."""
+    assert ("parties_not_served", "AUC-10") in problems(backdated)
+    with pytest.raises(DomainError) as exc:
+        services.auction_publish(auction_id=backdated.pk, actor=judge)
+    assert "AUC-10" in str(exc.value.message)
+    clock.advance(dt.timedelta(days=2))
+    assert ("parties_not_served", "AUC-10") in problems(backdated)
+    clock.advance(dt.timedelta(days=1))
+    assert ("parties_not_served", "AUC-10") not in problems(backdated)
+
+
+def test_auc10_a_notice_dated_after_its_recording_is_refused(court, judge, frozen_now):
+    from cases.models import Party
+
+    draft = publishable_draft(court, judge)
+    party = Party.objects.filter(case_id=draft.case_id).first()
+    for kw in (
+        {"sent_at": clock.now() + dt.timedelta(seconds=1)},
+        {"received_at": clock.now() + dt.timedelta(days=1)},
+    ):
+        with pytest.raises(DomainError) as exc:
+            services.auction_notice_record(
+                auction_id=draft.pk,
+                actor=judge,
+                recipient=party,
+                method="post",
+                **{"sent_at": clock.now(), **kw},
+            )
+        assert exc.value.code == "service_date_in_future" and exc.value.rule == "AUC-10"
+
+
+def test_auc10_backdated_notice_through_the_api(backdated, judge):
+    r = login(judge).post(f"/api/bidding/court/auctions/{backdated.pk}/publish")
+    assert r.status_code == 400 and "AUC-10" in r.json()["message"]
+
+
+def test_auc10_on_the_court_page(backdated, judge):
+    from cases.models import Party
+
+    c = login(judge)
+    party = Party.objects.filter(case_id=backdated.case_id).first()
+    tomorrow = (clock.now() + dt.timedelta(days=1)).astimezone(dt.timezone(dt.timedelta(hours=8)))
+    r = c.post(
+        f"/bidding/court/auctions/{backdated.pk}/do/notice/",
+        {  # the page's forms are prefixed with their action
+            "notice-recipient": f"party:{party.pk}",
+            "notice-method": "post",
+            "notice-sent_at": tomorrow.strftime("%Y-%m-%dT%H:%M"),
+        },
+        follow=True,
+    )
+    assert "发出时间不能晚于记录时间" in r.content.decode()
+    r = c.post(f"/bidding/court/auctions/{backdated.pk}/do/publish/", follow=True)
+    assert "AUC-10" in r.content.decode()
+    backdated.refresh_from_db()
+    assert backdated.state == AuctionState.DRAFT
