@@ -28,6 +28,7 @@ from bidding.services._common import (
     _stream_append,
     _stream_mirror_resync,
     log,
+    price_lapsed_assets,
     receipt_grace,
     setting,
 )
@@ -238,6 +239,9 @@ def _check_open(auction: Auction, now: dt.datetime) -> str:
     whose start has passed."""
     old = auction.state
     if _scheduled(auction) and auction.start_at and auction.start_at <= now:
+        # PRC-11: never opens on a lapsed price (checked once, on the opening bid only).
+        if auction.price_lapsed_at is not None or price_lapsed_assets(auction):
+            raise _refuse("price_lapsed", "参考价已过有效期，本场拍卖不能开始竞价", "PRC-11")
         auction.open()  # the clock may not have ticked yet; the start time decides
     if not _bidding_open(auction):
         if auction.state in _states_before_bidding():

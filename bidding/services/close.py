@@ -25,6 +25,7 @@ from bidding.services._common import (
     _stream_append,
     _titled,
     log,
+    price_lapsed_assets,
     receipt_grace,
     setting,
 )
@@ -45,6 +46,10 @@ def auction_open_due(*, limit: int = 50) -> int:
     with transaction.atomic():
         now = clock.now()
         for auction in locks.due_auctions_for_open(now, limit=limit):
+            lapsed = price_lapsed_assets(auction)
+            if lapsed:
+                _price_lapsed(auction, now, lapsed)
+                continue
             old = auction.state
             auction.open()
             _stream_append(
@@ -59,6 +64,33 @@ def auction_open_due(*, limit: int = 50) -> int:
             _state_changed(auction, old)
             n += 1
     return n
+
+
+def _price_lapsed(auction: Auction, now: dt.datetime, assets: list[str]) -> None:
+    """PRC-11: bidding would start after the price's validity and grace: the auction does not
+    open (no bids), the court sees the flag and is told at once."""
+    auction.price_lapsed_at = now
+    _stream_append(
+        auction,
+        action="auction.price_lapsed",
+        subject=auction.ref,
+        after={"assets": assets, "start_at": auction.start_at},
+        rules=["PRC-11"],
+        at=now,
+    )
+    auction.save(update_fields=["price_lapsed_at", "stream_seq", "stream_hash"])
+    judge = _case_judge(auction)
+    _notify_many(
+        [judge] if judge is not None else [],
+        topic="auction.price_lapsed",
+        subject="【参考价已失效，拍卖未开始】",
+        body=f"{_titled(auction)}的竞价开始时参考价已超过有效期及宽限期（"
+        + "、".join(assets)
+        + "），拍卖未开始竞价。请撤回拍卖并重新确定参考价（PRC-11、PRC-12）。",
+        key=f"auction:{auction.pk}:price_lapsed",
+        link=_auction_link(auction),
+        court=auction.court_id,
+    )
 
 
 def auction_close_due(*, limit: int = 50) -> list[int]:

@@ -29,6 +29,7 @@ from bidding.services._common import (
     _save_stream_head,
     _state_changed,
     _stream_append,
+    price_lapsed_assets,
     setting,
 )
 from bidding.services.after_sale import _balance_settled
@@ -382,6 +383,12 @@ def auction_resume(
         raise _refuse("start_in_past", "恢复后的竞价开始时间不能早于现在", "AUC-41")
     if end_at - start_at < dt.timedelta(hours=int(setting(auction, "bidding_min_hours"))):
         raise _refuse("bidding_period_too_short", "恢复后的竞价时间不得少于二十四小时", "AUC-22")
+    if price_lapsed_assets(auction, start_at):
+        raise _refuse(
+            "price_lapses_before_start",
+            "恢复后的竞价开始时参考价已过有效期（含宽限期），须重新确定参考价",
+            "PRC-11",
+        )
     old = auction.state
     auction.resume()
     auction.start_at, auction.end_at, auction.scheduled_end_at = start_at, end_at, end_at

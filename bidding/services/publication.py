@@ -180,6 +180,7 @@ def auction_publish_problems(
     _check_deposit(auction, add)
     # AUC-05 (first round) against the price basis; AUC-35 / AUC-37 against the previous round.
     _check_starting_price(auction, now, add)
+    _check_price_validity(auction, now, add)
     _check_next_round_due(auction, now, add)
     _check_low_start(auction, add)
     _check_proceeds(auction, add)
@@ -431,6 +432,33 @@ def _check_starting_price(auction: Auction, now: dt.datetime, add: AddProblem) -
         days = int(setting(auction, "sale_announce_days"))
         if now > calendar.within_days(closed, days, court=auction.court_id):
             add("sale_too_late", f"二拍流拍后应在 {days} 日内发布变卖公告", "AUC-37")
+
+
+def _check_price_validity(auction: Auction, now: dt.datetime, add: AddProblem) -> None:
+    """PRC-11 for every round: the price is usable now (a later round or 变卖 too, inside the
+    grace the first announcement opened), and bidding starts before validity and grace end."""
+    from pricing.services import reference_price_usable_until
+
+    if not auction.lot_id:
+        return
+    expired, late = [], []
+    latest: dt.datetime | None = None
+    for asset in _lot_of(auction).assets.order_by("pk"):
+        until = reference_price_usable_until(asset_id=asset.pk, announced_at=now)
+        if until is None or now > until:
+            expired.append(asset.name)
+        elif auction.start_at and auction.start_at > until:
+            late.append(asset.name)
+            latest = until if latest is None else min(latest, until)
+    if expired and auction.round != Auction.Round.FIRST:  # 一拍: no_price_basis already says so
+        add("price_expired", "以下财产的参考价已过有效期：" + "、".join(expired), "PRC-11")
+    if late and latest is not None:
+        add(
+            "price_lapses_before_start",
+            f"竞价开始时参考价已过有效期（含宽限期），最迟须于 {_cst(latest, '%Y-%m-%d %H:%M')} "
+            "前开始：" + "、".join(late),
+            "PRC-11",
+        )
 
 
 def _check_floor_after_unsold(auction: Auction, add: AddProblem) -> None:

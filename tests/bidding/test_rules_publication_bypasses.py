@@ -204,3 +204,116 @@ def test_auc10_on_the_court_page(backdated, judge):
     assert "AUC-10" in r.content.decode()
     backdated.refresh_from_db()
     assert backdated.state == AuctionState.DRAFT
+
+
+# --- PRC-11: validity at every round's publication and when bidding starts ----------------------
+
+
+def _set_validity(lot, valid_until, grace_until=None):
+    from pricing.models import ReferencePrice
+
+    n = ReferencePrice.objects.filter(procedure__asset__in=lot.assets.all()).update(
+        valid_until=valid_until, grace_until=grace_until
+    )
+    assert n == lot.assets.count()
+
+
+def test_prc11_first_round_must_start_inside_validity_and_grace(court, judge, frozen_now):
+    """Announced inside validity: bidding may start up to 6 months after it, not a minute later."""
+    from core import calendar
+
+    draft = publishable_draft(court, judge)
+    valid_until = clock.now() + dt.timedelta(days=5)
+    _set_validity(draft.lot, valid_until)
+    last_start = calendar.months_after(valid_until, 6)
+    for start, refused in ((last_start, False), (last_start + dt.timedelta(minutes=1), True)):
+        draft.start_at, draft.end_at = start, start + dt.timedelta(days=1)
+        draft.save()
+        assert (("price_lapses_before_start", "PRC-11") in problems(draft)) is refused
+    with pytest.raises(DomainError) as exc:
+        services.auction_publish(auction_id=draft.pk, actor=judge)
+    assert "PRC-11" in str(exc.value.message)
+    r = login(judge).post(f"/api/bidding/court/auctions/{draft.pk}/publish")
+    assert r.status_code == 400 and "PRC-11" in r.json()["message"]
+    r = login(judge).post(f"/bidding/court/auctions/{draft.pk}/do/publish/", follow=True)
+    assert "竞价开始时参考价已过有效期（含宽限期）" in r.content.decode()
+
+
+def test_prc11_a_later_round_is_not_published_on_an_expired_price(court, judge, frozen_now):
+    from pricing.models import ReferencePrice
+
+    first = _run_unsold(publishable_draft(court, judge), judge)
+    price = ReferencePrice.objects.get(procedure__asset__in=first.lot.assets.all())
+    assert price.grace_until is not None  # opened by the first announcement
+    second = services.auction_next_round_create(auction_id=first.pk, actor=judge)
+    second.start_at = clock.now() + dt.timedelta(days=16)
+    second.end_at = second.start_at + dt.timedelta(days=1)
+    second.save()
+    expired = clock.now() - dt.timedelta(days=30)
+    # the grace ends when bidding starts: fine; a second earlier: bidding would start too late
+    _set_validity(first.lot, expired, second.start_at)
+    assert not {p for p in problems(second) if p[1] == "PRC-11"}
+    _set_validity(first.lot, expired, second.start_at - MS_)
+    assert ("price_lapses_before_start", "PRC-11") in problems(second)
+    # the grace ended a second ago: the price is expired for this round's announcement
+    _set_validity(first.lot, expired, clock.now() - MS_)
+    assert ("price_expired", "PRC-11") in problems(second)
+
+
+MS_ = dt.timedelta(seconds=1)
+
+
+def test_prc11_bidding_does_not_start_on_a_lapsed_price_and_takes_no_bid(court, judge, frozen_now):
+    """An auction published before the check (or whose price changed since): at its start
+    the clock leaves it unopened and flagged for the court; a bid is refused."""
+    from bidding.models import Registration
+    from core.models import OutboxMessage
+
+    from .engine_factories import register_active
+
+    auction = services.auction_publish(auction_id=publishable_draft(court, judge).pk, actor=judge)
+    reg = register_active(auction)
+    assert reg.status == Registration.Status.ACTIVE
+    _set_validity(auction.lot, clock.now(), auction.start_at - MS_)  # lapses before the start
+    clock.set_time(auction.start_at)
+    with pytest.raises(DomainError) as exc:  # a bid before the clock ticks does not open it
+        services.bid_place(
+            auction_id=auction.pk,
+            user=reg.user,
+            amount_fen=auction.starting_price_fen,
+            password="bid-pass-2026",
+        )
+    assert (exc.value.code, exc.value.rule) == ("price_lapsed", "PRC-11")
+    assert services.auction_clock_tick()["opened"] == 0
+    auction.refresh_from_db()
+    assert auction.state == AuctionState.SCHEDULED and auction.price_lapsed_at == clock.now()
+    assert OutboxMessage.objects.filter(recipient=judge, topic="auction.price_lapsed").exists()
+    clock.set_time(auction.end_at)
+    assert services.auction_close_due() == []  # never 流拍 on a lapsed price
+    body = login(judge).get(f"/bidding/court/auctions/{auction.pk}/").content.decode()
+    assert "参考价已过有效期" in body
+
+
+def test_prc11_resume_may_not_set_a_start_after_the_grace(court, judge, frozen_now):
+    auction = services.auction_publish(auction_id=publishable_draft(court, judge).pk, actor=judge)
+    services.auction_suspend(auction_id=auction.pk, actor=judge, reason="暂缓")
+    from pricing.models import ReferencePrice
+
+    grace_until = ReferencePrice.objects.get(
+        procedure__asset__in=auction.lot.assets.all()
+    ).grace_until
+    for start, refused in ((grace_until, False), (grace_until + MS_, True)):
+        kw = dict(
+            auction_id=auction.pk,
+            actor=judge,
+            reason="恢复",
+            start_at=start,
+            end_at=start + dt.timedelta(days=1),
+        )
+        if refused:
+            with pytest.raises(DomainError) as exc:
+                services.auction_resume(**kw)
+            assert exc.value.rule == "PRC-11"
+        else:
+            services.auction_resume(**kw)
+            services.auction_suspend(auction_id=auction.pk, actor=judge, reason="再次暂缓")
