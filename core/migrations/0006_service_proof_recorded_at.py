@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0003_user_constraint_message'),
+        ('core', '0005_signup_codes_enrolment_links_outbox_address'),
     ]
 
     operations = [
