@@ -325,6 +325,7 @@ def place_bid(request: AuthedRequest, auction_id: int, payload: BidIn) -> dict[s
         password=payload.password,
         client_id=payload.client_id,
         unlock_token=request.session.get(services.unlock_session_key(auction_id)),
+        received_at=getattr(request, "scope", {}).get("gavel_received_at"),  # AUC-24 (asgi.py)
     )
     return {"seq": b.seq, "amount_fen": b.amount_fen, "bidder_code": b.bidder_code, "at": b.at}
 

@@ -7,6 +7,7 @@ broadcasting is ``bidding.live`` (one hub per process writes pre-encoded text to
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import threading
@@ -21,6 +22,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from bidding import live
+from core import clock
 from core.errors import DomainError
 from core.money import yuan
 
@@ -137,6 +139,7 @@ def _bid_place(
     client_id: str | None = None,
     registration_id: int | None = None,
     unlock_token: str | None = None,
+    received_at: dt.datetime | None = None,
 ) -> Bid:
     from bidding.services import bid_place
 
@@ -148,6 +151,7 @@ def _bid_place(
         client_id=client_id,
         registration_id=registration_id,
         unlock_token=unlock_token,
+        received_at=received_at,
     )
 
 
@@ -202,6 +206,7 @@ class _PlaceBid(Protocol):
         client_id: str | None = None,
         registration_id: int | None = None,
         unlock_token: str | None = None,
+        received_at: dt.datetime | None = None,
     ) -> Awaitable[Bid]: ...
 
 
@@ -236,6 +241,7 @@ def _place_unless_stale(
     client_id: str | None = None,
     registration_id: int | None = None,
     unlock_token: str | None = None,
+    received_at: dt.datetime | None = None,
 ) -> Bid:
     """Runs on a database thread. Bids of one auction take turns in this process (other
     auctions' bids run beside them): a bid waiting for its turn would otherwise wait for the
@@ -243,7 +249,7 @@ def _place_unless_stale(
     Here it waits before the database, and when its turn comes the price the previous bid
     committed is already known (the after-commit handler records it before the turn passes),
     so a stale bid is refused without a query. The row lock still orders bids across
-    processes; the bid time is still taken under it (AUC-24)."""
+    processes; the bid time is the receipt time the consumer took before the queue (AUC-24)."""
     with _turn(auction_id):
         reason = stale_reason(auction_id, amount_fen, ordinary=ordinary)
         if reason is not None:
@@ -256,6 +262,7 @@ def _place_unless_stale(
             client_id=client_id,
             registration_id=registration_id,
             unlock_token=unlock_token,
+            received_at=received_at,
         )
 
 
@@ -372,6 +379,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             await self.send_error("internal_error")
 
     async def _receive(self, text_data: str | None, bytes_data: bytes | None) -> None:
+        received_at = clock.now()  # AUC-24: the bid time is the server's receipt time
         if text_data is None:
             await self.send_error("binary_not_supported")
             return
@@ -391,7 +399,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             return
         kind = msg["type"]
         if kind == "bid":
-            await self.on_bid(msg)
+            await self.on_bid(msg, received_at)
         elif kind == "unlock":
             await self.on_unlock(msg)
         elif kind == "ping":
@@ -413,7 +421,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         else:
             await self.send_error("unknown_type")
 
-    async def on_bid(self, msg: dict[str, Any]) -> None:
+    async def on_bid(self, msg: dict[str, Any], received_at: dt.datetime | None = None) -> None:
         client_id = msg.get("client_id")
         if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
             await self.send_error("malformed", "client_id 须为不超过 64 个字符的字符串")
@@ -454,6 +462,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
                 client_id=client_id,
                 registration_id=self.registration_id,
                 unlock_token=self.unlock_token,
+                received_at=received_at,
             )
         except DomainError as exc:
             await self.send_rejected(

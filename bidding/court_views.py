@@ -233,8 +233,8 @@ def _notice_status(auction: Auction) -> list[dict[str, Any]]:
         rows.append(
             {
                 "label": label,
-                "served_at": recipient_served_at(
-                    subject=services._notice_subject(auction), recipient_ref=ref
+                "served_at": recipient_served_at(  # as AUC-10 counts it: from its recording
+                    subject=services._notice_subject(auction), recipient_ref=ref, as_recorded=True
                 ),
             }
         )
@@ -485,7 +485,10 @@ REVEAL_ACTIONS: CourtActions[Registration] = CourtActions(
         "reveal": CourtAction[Registration](
             form=f.RevealForm,
             call=lambda s: services.registration_identity_reveal(
-                registration_id=s.target.pk, user=s.actor, purpose=s.data["purpose"]
+                registration_id=s.target.pk,
+                user=s.actor,
+                purpose=s.data["purpose"],
+                check=s.data["check"],
             ),
             done=None,
         )
@@ -493,6 +496,14 @@ REVEAL_ACTIONS: CourtActions[Registration] = CourtActions(
     page=lambda reg: reverse("bidding:court_registration_reveal", args=[reg.pk]),
     errors="form",
 )
+
+
+def _reveal_form(request: AuthedRequest, reg: Registration) -> Form | None:
+    """The reveal form, its check (REC-05) chosen by the link the court followed."""
+    form = REVEAL_ACTIONS.form("reveal", reg)
+    if form is not None and request.GET.get("check") in ("agent", "priority"):
+        form.initial["check"] = request.GET["check"]
+    return form
 
 
 @login_required
@@ -507,7 +518,7 @@ def court_registration_reveal(request: AuthedRequest, registration_id: int) -> H
         {
             "auction": auction,
             "registration": reg,
-            "form": outcome.form if outcome else REVEAL_ACTIONS.form("reveal", reg),
+            "form": outcome.form if outcome else _reveal_form(request, reg),
             "shown": outcome.result if outcome and outcome.ok else None,
             "holders": auction.priority_holders.all(),
         },

@@ -195,6 +195,16 @@ class InLieuForm(Form):
 
 
 class RevealForm(Form):
+    """REC-05: before bidding ends, only for a pending agent or priority check."""
+
+    check = forms.ChoiceField(
+        label=_("核对事项"),
+        choices=[
+            ("agent", _("委托代理核对（AUC-14）")),
+            ("priority", _("优先购买权核对（AUC-19）")),
+        ],
+        required=False,
+    )
     purpose = forms.CharField(label=_("查看用途（记入访问日志）"), max_length=200)
 
 

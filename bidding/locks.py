@@ -111,7 +111,8 @@ def auctions_for_update(auction_ids: Iterable[int]) -> list[Auction]:
 
 
 def due_auctions_for_close(now: dt.datetime, *, limit: int = 20) -> QuerySet[Auction]:
-    """Auctions whose end has passed, skipping rows another closer holds (exactly once)."""
+    """Auctions whose end is at or before ``now`` (the caller subtracts the AUC-24 receipt
+    grace), skipping rows another closer holds (exactly once)."""
     return (
         Auction.objects.select_for_update(skip_locked=True, of=("self",))
         # A scheduled auction whose whole period passed unseen (no clock ran) closes too.
@@ -119,6 +120,8 @@ def due_auctions_for_close(now: dt.datetime, *, limit: int = 20) -> QuerySet[Auc
             state__in=[AuctionState.SCHEDULED, AuctionState.BIDDING, AuctionState.EXTENDED],
             end_at__lte=now,
         )
+        # PRC-11: one that never opened on a lapsed price waits for the court, never 流拍.
+        .exclude(state=AuctionState.SCHEDULED, price_lapsed_at__isnull=False)
         .order_by("end_at", "pk")[:limit]
     )
 
@@ -126,6 +129,6 @@ def due_auctions_for_close(now: dt.datetime, *, limit: int = 20) -> QuerySet[Auc
 def due_auctions_for_open(now: dt.datetime, *, limit: int = 50) -> QuerySet[Auction]:
     return (
         Auction.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(state=AuctionState.SCHEDULED, start_at__lte=now)
+        .filter(state=AuctionState.SCHEDULED, start_at__lte=now, price_lapsed_at__isnull=True)
         .order_by("start_at", "pk")[:limit]
     )

@@ -120,6 +120,9 @@ class Auction(models.Model):
     leader_code = models.CharField(_("领先竞买号"), max_length=20, blank=True)
     leader_priority_rank = models.PositiveIntegerField(null=True, blank=True)
     leader_bid_at = models.DateTimeField(null=True, blank=True)
+    #: PRC-11: bidding was due to start after the reference price's validity and grace: the
+    #: auction did not open and takes no bids; the court withdraws it (a new price first).
+    price_lapsed_at = models.DateTimeField(_("参考价失效未开拍"), null=True, blank=True)
     extension_count = models.PositiveIntegerField(_("延时次数"), default=0)
     last_seq = models.PositiveIntegerField(_("最新出价序号"), default=0)
     last_bid_hash = models.CharField(max_length=64, blank=True)

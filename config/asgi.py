@@ -7,6 +7,7 @@ production serves them from the proxy after ``collectstatic``.
 """
 
 import os
+from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -29,9 +30,21 @@ if settings.GAVEL_SERVE_STATIC:
 
     http_app = ASGIStaticFilesHandler(django_asgi_app)
 
+
+def _receipt_stamped(app: Any) -> Any:
+    """AUC-24: the server's receipt time of each HTTP request, taken before Django queues it
+    for a thread (``scope["gavel_received_at"]``; the bid API uses it as the bid time)."""
+    from core import clock
+
+    async def stamped(scope: Any, receive: Any, send: Any) -> None:
+        await app({**scope, "gavel_received_at": clock.now()}, receive, send)
+
+    return stamped
+
+
 application = ProtocolTypeRouter(
     {
-        "http": http_app,
+        "http": _receipt_stamped(http_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

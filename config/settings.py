@@ -393,6 +393,10 @@ GAVEL_LIVE_BID_RATE: tuple[float, float] = env.tuple(
 GAVEL_LIVE_MAX_MESSAGE_CHARS: int = env.int("GAVEL_LIVE_MAX_MESSAGE_CHARS", default=2048)
 # Database threads for bids per process; 0: 4 on PostgreSQL, 1 on SQLite (one writer).
 GAVEL_LIVE_BID_THREADS: int = env.int("GAVEL_LIVE_BID_THREADS", default=0)
+# AUC-24: how long after an auction's end the close waits for bids the server received before
+# the end but that still wait for the auction's row lock (milliseconds); also how far before
+# the lock a bid's receipt time is trusted.
+GAVEL_BID_RECEIPT_GRACE_MS: int = env.int("GAVEL_BID_RECEIPT_GRACE_MS", default=1000)
 # Fan-out pacing (docs/websocket.md): the share of a process's time one auction's fan-out
 # may take under load; optional fixed caps of deliveries per second per auction and of
 # updates per second per watcher (0: none).

@@ -62,7 +62,11 @@ def service_record(
     is computed (``deemed_service_at``); a waiver needs its written document as ``proof``."""
     if method not in Method.values:
         raise DomainError("service_method_invalid", _("送达方式无效"), rule="REC-10")
-    sent_at = sent_at or clock.now()
+    now = clock.now()
+    sent_at = sent_at or now
+    _not_after_recording(
+        now, ((_("发出时间"), sent_at), (_("签收时间"), received_at), (_("公示时间"), published_at))
+    )
     deemed_days = None
     deemed_at = None
     if method in DEEMED_DAYS:
@@ -99,6 +103,7 @@ def service_record(
         unreachable_reason=unreachable_reason,
         deemed_days=deemed_days,
         deemed_at=deemed_at,
+        proof_recorded_at=now,
         recorded_by=actor if getattr(actor, "pk", None) else None,
     )
     audit_record(
@@ -127,9 +132,12 @@ def service_receipt(
         raise DomainError("already_received", _("该送达已有签收记录"), rule="REC-10")
     if received_at < rec.sent_at:
         raise DomainError("received_before_sent", _("签收时间不能早于发出时间"), rule="REC-10")
+    now = clock.now()
+    _not_after_recording(now, ((_("签收时间"), received_at),))
     rec.received_at = received_at
     rec.proof = proof
-    rec.save(update_fields=["received_at", "proof"])
+    rec.proof_recorded_at = now
+    rec.save(update_fields=["received_at", "proof", "proof_recorded_at"])
     audit_record(
         stream=_stream(rec.subject),
         action="service.received",
@@ -139,6 +147,17 @@ def service_receipt(
         rules=["REC-10"],
     )
     return rec
+
+
+def _not_after_recording(now: dt.datetime, dates: Any) -> None:
+    """REC-10 / AUC-10: a date of service is a fact already past when it is recorded."""
+    for label, value in dates:
+        if value is not None and value > now:
+            raise DomainError(
+                "service_date_in_future",
+                _("%(field)s不能晚于记录时间") % {"field": label},
+                rule="AUC-10",
+            )
 
 
 def served_at(record: ServiceRecord) -> dt.datetime | None:
@@ -152,12 +171,27 @@ def is_served(record: ServiceRecord, *, at: dt.datetime | None = None) -> bool:
     return when is not None and when <= (at or clock.now())
 
 
+def served_on_record_at(record: ServiceRecord) -> dt.datetime | None:
+    """When the record shows service: never before its evidence was entered (AUC-10: a notice
+    recorded today but dated ten days earlier counts from today)."""
+    when = served_at(record)
+    if when is None or record.proof_recorded_at is None:
+        return when
+    return max(when, record.proof_recorded_at)
+
+
 def recipient_served_at(
-    *, subject: str, recipient_ref: str, document_kind: str | None = None
+    *,
+    subject: str,
+    recipient_ref: str,
+    document_kind: str | None = None,
+    as_recorded: bool = False,
 ) -> dt.datetime | None:
-    """The earliest moment ``recipient_ref`` counts as served on ``subject`` (any matching record)."""
+    """The earliest moment ``recipient_ref`` counts as served on ``subject`` (any matching
+    record); ``as_recorded``: counted from when the evidence was recorded, if later (AUC-10)."""
     qs = ServiceRecord.objects.filter(subject=subject, recipient_ref=recipient_ref)
     if document_kind:
         qs = qs.filter(document_kind=document_kind)
-    times = [t for t in (served_at(r) for r in qs) if t is not None]
+    when = served_on_record_at if as_recorded else served_at
+    times = [t for t in (when(r) for r in qs) if t is not None]
     return min(times) if times else None

@@ -124,6 +124,14 @@ def _no_ratelimit(settings: Settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_receipt_grace(settings: Settings) -> None:
+    """AUC-24: the close waits ``GAVEL_BID_RECEIPT_GRACE_MS`` after the end for bids received
+    before it; with the frozen clock tests close at the end itself, so the grace is 0 unless a
+    test of the receipt time (tests/bidding/test_rules_receipt_time_auc24.py) sets it."""
+    settings.GAVEL_BID_RECEIPT_GRACE_MS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings: Settings) -> None:
     """PBKDF2 costs ~0.3 s per user; tests hash with MD5 (the live test server accepts it)."""
     settings.PASSWORD_HASHERS = [

@@ -504,3 +504,27 @@ def _require_court_staff(actor: Actor | AnonymousUser, court_id: int) -> User:
     ):
         raise PermissionDenied("forbidden", "仅本院法官、执行员可执行此操作")
     return actor
+
+
+def receipt_grace() -> dt.timedelta:
+    """AUC-24: the close waits this long after the end for bids received before it
+    (``GAVEL_BID_RECEIPT_GRACE_MS``); a receipt time older than this at the lock is not trusted."""
+    from django.conf import settings
+
+    return dt.timedelta(milliseconds=int(settings.GAVEL_BID_RECEIPT_GRACE_MS))
+
+
+def price_lapsed_assets(auction: Auction, start_at: dt.datetime | None = None) -> list[str]:
+    """PRC-11: the lot's assets whose reference price (with its 6-month grace, opened by the
+    announcement) is no longer usable when bidding starts; empty for a practice auction."""
+    from pricing.services import reference_price_usable_until
+
+    start_at = start_at or auction.start_at
+    if auction.is_practice or auction.lot_id is None or start_at is None:
+        return []
+    lapsed = []
+    for asset in _lot_of(auction).assets.order_by("pk"):
+        until = reference_price_usable_until(asset_id=asset.pk)
+        if until is not None and start_at > until:
+            lapsed.append(asset.name)
+    return lapsed

@@ -26,13 +26,41 @@ if TYPE_CHECKING:
     from cases.models import Identity
 
 
+#: REC-05: the checks for which a registration's identity may be read before bidding ends.
+IDENTITY_CHECKS = {
+    "agent": "委托代理核对（AUC-14）",
+    "priority": "优先购买权核对（AUC-19）",
+}
+
+
+def _check_pending(reg: Registration, check: str) -> bool:
+    """The check is still to be made for this registration: an agent named and not yet
+    confirmed (confirmable only before bidding opens, AUC-14), or a priority claim not yet
+    confirmed and no bid placed (AUC-19)."""
+    auction = reg.auction
+    if check == "agent":
+        return (
+            reg.agent_user_id is not None
+            and reg.agent_confirmed_at is None
+            and not (auction.start_at and clock.now() >= auction.start_at)
+        )
+    if check == "priority":
+        return reg.claims_priority and not reg.is_priority and not reg.bids.exists()
+    return False
+
+
 def registration_identity_reveal(
-    *, registration_id: int, user: Caller, purpose: str
+    *, registration_id: int, user: Caller, purpose: str, check: str = ""
 ) -> dict[str, str]:
     """Identity data of one registration for an agent or priority check (REC-05: logged read).
 
-    Returns names and numbers of the registrant, joint bidders and agent; never the code.
+    Until bidding ends (the auction closed, or it never will: withdrawn), a judge or officer of
+    the auction's court may read it only for ``check`` ``"agent"`` or ``"priority"`` while that
+    check is pending for THIS registration; anything else waits for the close. Every read is
+    in the access log (core.access) with its check and purpose. Returns names and numbers of
+    the registrant, joint bidders and agent; never the code.
     """
+    from bidding.models import ENDED_STATES, FINAL_STATES
     from core.access import reveal
 
     reg = Registration.objects.select_related("auction", "identity", "agent_identity").get(
@@ -40,6 +68,21 @@ def registration_identity_reveal(
     )
     if getattr(user, "court_id", None) != reg.auction.court_id:
         raise PermissionDenied("forbidden", "仅本院人员可查看")
+    ended = reg.auction.state in ENDED_STATES or reg.auction.state in FINAL_STATES
+    if not ended and check not in IDENTITY_CHECKS:
+        raise PermissionDenied(
+            "identity_sealed",
+            "竞价结束前，仅为核对委托代理或优先购买权可查看竞买人身份",
+            rule="REC-05",
+        )
+    if not ended and not _check_pending(reg, check):
+        raise PermissionDenied(
+            "identity_check_not_pending",
+            "该报名没有待核对的" + ("委托代理" if check == "agent" else "优先购买权主张"),
+            rule="REC-05",
+        )
+    if check in IDENTITY_CHECKS:
+        purpose = f"{IDENTITY_CHECKS[check]}：{purpose.strip()}" if purpose.strip() else ""
     subject = f"{reg.auction.ref}/registration:{reg.pk}"
     out: dict[str, str] = {}
 
@@ -66,7 +109,8 @@ def registration_identity_reveal(
     show("竞买人", reg.identity)
     for i, m in enumerate(reg.members.select_related("identity"), start=1):
         show(f"共同竞买人{i}", m.identity)
-    show("代理人", reg.agent_identity)
+    if check != "priority":  # a priority check is about the registrant, not the agent
+        show("代理人", reg.agent_identity)
     return out
 
 

@@ -31,6 +31,8 @@ from bidding.services._common import (
     _stream_mirror_resync,
     _unlock_ok,
     log,
+    price_lapsed_assets,
+    receipt_grace,
     setting,
 )
 from core import calendar, clock
@@ -222,10 +224,27 @@ def _registration_for_bid(auction_id: int, user: Caller) -> Registration:
     return reg
 
 
+def bid_time(received_at: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """AUC-24: the bid time is the server's receipt time, taken at the entry (websocket
+    consumer, HTTP API) before the bid waits for a thread or the auction's row lock.
+
+    Never later than ``now`` (the lock), never earlier than the receipt grace before it: the
+    close waits that long after the end for bids received before the end (``auction_close_due``),
+    so an older receipt time could no longer be honoured, and is not trusted."""
+    if received_at > now:
+        return now
+    earliest = now - receipt_grace()
+    return received_at if received_at > earliest else earliest
+
+
 def _check_open(auction: Auction, now: dt.datetime) -> str:
-    """The state check of a bid; opens a scheduled auction whose start has passed."""
+    """The state check of a bid at its bid time ``now`` (AUC-24); opens a scheduled auction
+    whose start has passed."""
     old = auction.state
     if _scheduled(auction) and auction.start_at and auction.start_at <= now:
+        # PRC-11: never opens on a lapsed price (checked once, on the opening bid only).
+        if auction.price_lapsed_at is not None or price_lapsed_assets(auction):
+            raise _refuse("price_lapsed", "参考价已过有效期，本场拍卖不能开始竞价", "PRC-11")
         auction.open()  # the clock may not have ticked yet; the start time decides
     if not _bidding_open(auction):
         if auction.state in _states_before_bidding():
@@ -298,11 +317,14 @@ def bid_place(
     client_id: str | None = None,
     registration_id: int | None = None,
     unlock_token: str | None = None,
+    received_at: dt.datetime | None = None,
 ) -> Bid:
     """Place one bid. One short transaction on the auction's row lock; ``BidAccepted`` after commit.
 
-    Bid time is the server receipt time (AUC-24), taken inside the lock so the order of
-    bids is the order of their times and a bid can never land after the close.
+    Bid time is the server receipt time (AUC-24): ``received_at``, taken by the entry before
+    any queue (now, if the caller took none), bounded by ``bid_time``; a bid is accepted only
+    if it was received before the end, even when it gets the row lock after the end (the close
+    waits ``receipt_grace`` for it). Bids are ordered (``seq``) by the row lock.
 
     ``registration_id``: the caller's registration when it already knows it (the live
     consumer reads it on connect). With it, and a password this process has verified before,
@@ -314,6 +336,7 @@ def bid_place(
     a valid one stands for the bidding password (AUC-17), checked under the lock with one
     keyed digest. Without it, the password is checked (fully once per process).
     """
+    received_at = received_at or clock.now()
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise _refuse("invalid_amount", "出价金额无效")
     if registration_id is None or not (unlock_token or _password_known(registration_id, password)):
@@ -328,13 +351,13 @@ def bid_place(
         registration_id = reg.pk
     try:
         return _bid_place_locked(
-            auction_id, registration_id, user, amount_fen, password, client_id, unlock_token
+            auction_id, registration_id, user, amount_fen, password, client_id, received_at, unlock_token
         )
     except StreamMoved:
         log.warning("auction %s: stream head mirror was stale; resynced", auction_id)
         _stream_mirror_resync(auction_id)
         return _bid_place_locked(
-            auction_id, registration_id, user, amount_fen, password, client_id, unlock_token
+            auction_id, registration_id, user, amount_fen, password, client_id, received_at, unlock_token
         )
 
 
@@ -345,6 +368,7 @@ def _bid_place_locked(
     amount_fen: int,
     password: str | None,
     client_id: str | None,
+    received_at: dt.datetime,
     unlock_token: str | None = None,
 ) -> Bid:
     with transaction.atomic():
@@ -358,7 +382,7 @@ def _bid_place_locked(
             raise _refuse("deposit_not_confirmed", "保证金尚未确认，不能出价", "AUC-17")
         if not (_unlock_ok(reg, unlock_token) or _password_ok(reg, password)):
             raise _refuse("bad_password", "竞价密码错误", "AUC-17")
-        now = clock.now()
+        now = bid_time(received_at, clock.now())  # AUC-24: the receipt time
         old_state = _check_open(auction, now)
         _check_bidder(auction, reg, user.pk)
         _check_amount(auction, reg, amount_fen)

@@ -25,6 +25,8 @@ from bidding.services._common import (
     _stream_append,
     _titled,
     log,
+    price_lapsed_assets,
+    receipt_grace,
     setting,
 )
 from core import calendar, clock
@@ -44,6 +46,10 @@ def auction_open_due(*, limit: int = 50) -> int:
     with transaction.atomic():
         now = clock.now()
         for auction in locks.due_auctions_for_open(now, limit=limit):
+            lapsed = price_lapsed_assets(auction)
+            if lapsed:
+                _price_lapsed(auction, now, lapsed)
+                continue
             old = auction.state
             auction.open()
             _stream_append(
@@ -60,20 +66,51 @@ def auction_open_due(*, limit: int = 50) -> int:
     return n
 
 
+def _price_lapsed(auction: Auction, now: dt.datetime, assets: list[str]) -> None:
+    """PRC-11: bidding would start after the price's validity and grace: the auction does not
+    open (no bids), the court sees the flag and is told at once."""
+    auction.price_lapsed_at = now
+    _stream_append(
+        auction,
+        action="auction.price_lapsed",
+        subject=auction.ref,
+        after={"assets": assets, "start_at": auction.start_at},
+        rules=["PRC-11"],
+        at=now,
+    )
+    auction.save(update_fields=["price_lapsed_at", "stream_seq", "stream_hash"])
+    judge = _case_judge(auction)
+    _notify_many(
+        [judge] if judge is not None else [],
+        topic="auction.price_lapsed",
+        subject="【参考价已失效，拍卖未开始】",
+        body=f"{_titled(auction)}的竞价开始时参考价已超过有效期及宽限期（"
+        + "、".join(assets)
+        + "），拍卖未开始竞价。请撤回拍卖并重新确定参考价（PRC-11、PRC-12）。",
+        key=f"auction:{auction.pk}:price_lapsed",
+        link=_auction_link(auction),
+        court=auction.court_id,
+    )
+
+
 def auction_close_due(*, limit: int = 50) -> list[int]:
     """Close every auction whose end has passed, each exactly once.
 
     Each close is its own short transaction on the auction's row lock, taken with
     ``skip_locked`` so several clocks share the work; the guarded transition and the unique
-    outcome record make a second close impossible. A bid and the close race on the same lock:
-    a bid that gets the lock first was received before the end (AUC-24) and may extend it.
+    outcome record make a second close impossible. A bid and the close race on the same lock.
+
+    AUC-24: an auction is due once its end is ``receipt_grace`` past: a bid the server received
+    before the end may still wait for a thread or the row lock, and is accepted by its receipt
+    time when it gets there (and may extend the end); the close waits for it.
     """
     closed: list[int] = []
+    grace = receipt_grace()
     for _ in range(limit):
         try:
             with transaction.atomic():
                 now = clock.now()
-                auction = next(iter(locks.due_auctions_for_close(now, limit=1)), None)
+                auction = next(iter(locks.due_auctions_for_close(now - grace, limit=1)), None)
                 if auction is None:
                     break
                 _close(auction, now)

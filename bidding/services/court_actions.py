@@ -29,6 +29,7 @@ from bidding.services._common import (
     _save_stream_head,
     _state_changed,
     _stream_append,
+    price_lapsed_assets,
     setting,
 )
 from bidding.services.after_sale import _balance_settled
@@ -203,11 +204,15 @@ def auction_suspend(
     ground: str = "court_decision",
     document: str = "",
 ) -> CourtAction:
-    """暂缓 (AUC-40): bidding stops, deposits stay held; the reason is published."""
+    """暂缓 (AUC-40): bidding stops, deposits stay held; the reason is published.
+
+    The court suspends; the platform operator may suspend first on a system failure or
+    emergency (ground ``platform_failure`` only), and the case judge is told at once."""
     auction = locks.auction_for_update(auction_id)
-    actor = _require_staff(actor, auction)
     if ground not in SUSPEND_GROUNDS:
         raise _refuse("invalid_ground", "暂缓事由无效", "AUC-40")
+    platform_first = ground == "platform_failure" and _is_platform_operator(actor)
+    actor = actor if platform_first and actor is not None else _require_staff(actor, auction)
     old = auction.state
     _fire(auction.suspend, code="cannot_suspend", message="当前状态不能暂缓")
     auction.save(update_fields=["state"])
@@ -224,7 +229,40 @@ def auction_suspend(
     _notify_action(
         auction, "【暂缓拍卖】", f"{auction.title} 暂缓拍卖。理由：{reason}", f"suspend:{action.pk}"
     )
+    if platform_first:
+        _report_platform_suspension(auction, reason, action)
     return action
+
+
+def _is_platform_operator(actor: Actor) -> bool:
+    from core.models import Role
+
+    return bool(actor is not None and actor.is_authenticated and actor.role == Role.OPERATOR)
+
+
+def _report_platform_suspension(auction: Auction, reason: str, action: CourtAction) -> None:
+    """AUC-40: the platform reports its own suspension to the court at once (the case judge;
+    without one, the court's judges and officers)."""
+    from core.models import Role
+
+    judge = auction.case.judge if auction.case is not None else None
+    staff = [judge] if judge is not None else []
+    if not staff and auction.court_id:
+        staff = list(
+            User.objects.filter(
+                court_id=auction.court_id, role__in=[Role.JUDGE, Role.OFFICER], is_active=True
+            )
+        )
+    _notify_many(
+        staff,
+        topic="auction.platform_suspended",
+        subject="【平台暂缓拍卖报告】",
+        body=f"网络服务提供者因系统故障或紧急情况已先行暂缓“{auction.title}”，请及时审查处理。"
+        f"理由：{reason}",
+        key=f"auction:{auction.pk}:platform_suspend:{action.pk}",
+        link=_auction_link(auction),
+        court=auction.court_id,
+    )
 
 
 @transaction.atomic
@@ -316,7 +354,7 @@ def auction_ground_ended(
     )
     deadline_open(
         rule_id="AUC-40",
-        title="暂缓/中止事由消除后五日内恢复拍卖",
+        title=f"暂缓/中止事由消除后{days}日内恢复拍卖",
         subject=f"{_notice_subject(auction)}/resume",
         start_event="暂缓/中止事由消除",
         started_at=ended,
@@ -345,6 +383,12 @@ def auction_resume(
         raise _refuse("start_in_past", "恢复后的竞价开始时间不能早于现在", "AUC-41")
     if end_at - start_at < dt.timedelta(hours=int(setting(auction, "bidding_min_hours"))):
         raise _refuse("bidding_period_too_short", "恢复后的竞价时间不得少于二十四小时", "AUC-22")
+    if price_lapsed_assets(auction, start_at):
+        raise _refuse(
+            "price_lapses_before_start",
+            "恢复后的竞价开始时参考价已过有效期（含宽限期），须重新确定参考价",
+            "PRC-11",
+        )
     old = auction.state
     auction.resume()
     auction.start_at, auction.end_at, auction.scheduled_end_at = start_at, end_at, end_at

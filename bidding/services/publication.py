@@ -180,6 +180,7 @@ def auction_publish_problems(
     _check_deposit(auction, add)
     # AUC-05 (first round) against the price basis; AUC-35 / AUC-37 against the previous round.
     _check_starting_price(auction, now, add)
+    _check_price_validity(auction, now, add)
     _check_next_round_due(auction, now, add)
     _check_low_start(auction, add)
     _check_proceeds(auction, add)
@@ -358,7 +359,11 @@ def _check_parties_served(auction: Auction, now: dt.datetime, add: AddProblem) -
     recipients += [(h.recipient_ref, h.name) for h in auction.priority_holders.all()]
     unserved = []
     for ref, name in recipients:
-        served = recipient_served_at(subject=_notice_subject(auction), recipient_ref=ref)
+        # AUC-10: counted from when the receipt, waiver or publication was recorded, never
+        # from an earlier date typed in with it.
+        served = recipient_served_at(
+            subject=_notice_subject(auction), recipient_ref=ref, as_recorded=True
+        )
         if (
             served is None
             or not calendar.is_at_least_days_before(served, now, days)
@@ -378,6 +383,7 @@ def _check_starting_price(auction: Auction, now: dt.datetime, add: AddProblem) -
     start = auction.starting_price_fen
     prev = auction.previous
     if auction.round == Auction.Round.FIRST:
+        _check_floor_after_unsold(auction, add)
         total, bases, missing = _price_basis_for(auction, now)
         if missing or total is None:
             add("no_price_basis", "以下财产没有有效的参考价：" + "、".join(missing), "PRC-11")
@@ -426,6 +432,57 @@ def _check_starting_price(auction: Auction, now: dt.datetime, add: AddProblem) -
         days = int(setting(auction, "sale_announce_days"))
         if now > calendar.within_days(closed, days, court=auction.court_id):
             add("sale_too_late", f"二拍流拍后应在 {days} 日内发布变卖公告", "AUC-37")
+
+
+def _check_price_validity(auction: Auction, now: dt.datetime, add: AddProblem) -> None:
+    """PRC-11 for every round: the price is usable now (a later round or 变卖 too, inside the
+    grace the first announcement opened), and bidding starts before validity and grace end."""
+    from pricing.services import reference_price_usable_until
+
+    if not auction.lot_id:
+        return
+    expired, late = [], []
+    latest: dt.datetime | None = None
+    for asset in _lot_of(auction).assets.order_by("pk"):
+        until = reference_price_usable_until(asset_id=asset.pk, announced_at=now)
+        if until is None or now > until:
+            expired.append(asset.name)
+        elif auction.start_at and auction.start_at > until:
+            late.append(asset.name)
+            latest = until if latest is None else min(latest, until)
+    if expired and auction.round != Auction.Round.FIRST:  # 一拍: no_price_basis already says so
+        add("price_expired", "以下财产的参考价已过有效期：" + "、".join(expired), "PRC-11")
+    if late and latest is not None:
+        add(
+            "price_lapses_before_start",
+            f"竞价开始时参考价已过有效期（含宽限期），最迟须于 {_cst(latest, '%Y-%m-%d %H:%M')} "
+            "前开始：" + "、".join(late),
+            "PRC-11",
+        )
+
+
+def _check_floor_after_unsold(auction: Auction, add: AddProblem) -> None:
+    """AUC-35: once a round of the lot went unsold, a later start is at least 80% of that
+    round's start, whatever the timing: a fresh 一拍 after the 30-day window (or a next round
+    made anew) cannot go under the floor with the first round's 70% of the basis (AUC-05)."""
+    if not auction.lot_id:
+        return
+    last = (
+        Auction.objects.filter(lot_id=auction.lot_id, is_practice=False, state=S.UNSOLD)
+        .exclude(pk=auction.pk)
+        .order_by("-closed_at", "-pk")
+        .first()
+    )
+    if last is None:
+        return
+    cut = Decimal(str(setting(auction, "second_auction_max_cut_ratio")))
+    if Decimal(auction.starting_price_fen) < (1 - cut) * Decimal(last.starting_price_fen):
+        add(
+            "cut_too_deep",
+            f"该拍品曾于{last.get_round_display()}流拍，起拍价降价幅度不得超过前次起拍价的"
+            f" {int(cut * 100)}%",
+            "AUC-35",
+        )
 
 
 def _case_proceeds_fen(auction: Auction) -> int:

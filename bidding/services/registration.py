@@ -53,16 +53,45 @@ def _verified_identity(user: Caller) -> Identity | None:
 _BARRED_WHO = {"self": "您", "joint": "共同竞买人", "agent": "代理人"}
 
 
+def _insiders(auction: Auction) -> Q:
+    """AUC-11 by default, with no per-lot list: the enforcing court's own staff (the case
+    judge included) and the platform operator (its operators and the admin's superusers)."""
+    from core.models import STAFF_ROLES, Role
+
+    q = Q(role=Role.OPERATOR) | Q(is_superuser=True)
+    q |= Q(role__in=STAFF_ROLES, court_id=auction.court_id)
+    case = auction.case
+    if case is not None and case.judge_id is not None:
+        q |= Q(pk=case.judge_id)
+    return q
+
+
+def _is_insider(auction: Auction, user: User | None) -> bool:
+    """AUC-11: the account is an insider's (an identity belongs to one account, so the person
+    cannot register under another one)."""
+    return user is not None and User.objects.filter(_insiders(auction), pk=user.pk).exists()
+
+
 def _identity_barred(
-    auction: Auction, identity: Identity | None, who: str = "self"
+    auction: Auction, identity: Identity | None, who: str = "self", user: User | None = None
 ) -> DomainError | None:
-    """AUC-11 exclusion list and AUC-15 defaulter bar for one identity on this lot.
+    """AUC-11 (insiders by default, then the per-lot exclusion list) and the AUC-15 defaulter
+    bar for one person of the registration on this lot.
 
     ``who``: whose identity it is in the registration ("self", "joint", "agent"), so the
     refusal names the right person (never who they are: REC-05)."""
-    if auction.lot_id is None or identity is None:
+    if auction.lot_id is None or auction.is_practice:
         return None
     person = _BARRED_WHO[who]
+    if _is_insider(auction, user):
+        message = (
+            "执行法院工作人员和网络服务提供者不得参加竞买"
+            if who == "self"
+            else f"{person}为执行法院工作人员或网络服务提供者，不得参加竞买"
+        )
+        return _refuse("insider_barred", message, "AUC-11", who=who)
+    if identity is None:
+        return None
     if ExclusionEntry.objects.filter(
         lot_id=auction.lot_id, identity_kind=identity.kind, identity_number=identity.number
     ).exists():
@@ -191,7 +220,7 @@ def _registrant_identity(
         return identity
     if identity is None:
         raise _refuse("identity_not_verified", "须先完成实名认证才能报名", "AUC-17")
-    barred = _identity_barred(auction, identity)
+    barred = _identity_barred(auction, identity, user=user)
     if barred:
         raise barred
     if auction.lot_id and _lot_purchase_restricted(auction) and not eligibility_declared:
@@ -222,7 +251,7 @@ def _joint_members(
         co_identity = _verified_identity(co_user) if co_user is not None else None
         if co_user is None or co_identity is None:
             raise _refuse("identity_not_verified", "共同竞买人须先完成实名认证", "AUC-17")
-        barred = _identity_barred(auction, co_identity, "joint")
+        barred = _identity_barred(auction, co_identity, "joint", co_user)
         if barred:
             raise barred
         members.append((co_user, share, co_identity))
@@ -248,7 +277,7 @@ def _checked_agent(auction: Auction, user: User, agent: User, now: dt.datetime) 
     agent_identity = _verified_identity(agent)
     if agent_identity is None and not auction.is_practice:
         raise _refuse("identity_not_verified", "代理人须先完成实名认证", "AUC-14")
-    barred = _identity_barred(auction, agent_identity, "agent")
+    barred = _identity_barred(auction, agent_identity, "agent", agent)
     if barred:
         raise barred
     if auction.start_at and now >= auction.start_at:

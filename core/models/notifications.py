@@ -126,6 +126,10 @@ class ServiceRecord(models.Model):
     unreachable_reason = models.TextField(_("无法送达原因"), blank=True)
     deemed_days = models.IntegerField(_("视为送达天数"), null=True, blank=True)
     deemed_at = models.DateTimeField(_("视为送达时间"), null=True, blank=True)
+    #: When the evidence that makes the record count (the record itself, or the receipt added
+    #: later) was entered: a date typed in cannot make service earlier than the court knew it
+    #: (AUC-10, ``core.service.recipient_served_at(as_recorded=True)``). Null on older rows.
+    proof_recorded_at = models.DateTimeField(_("送达证明记录时间"), null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -6,6 +6,7 @@ from pricing.services.contract import (
     mean_half_up,
     reference_price_record_announcement,
     reference_price_record_sale,
+    reference_price_usable_until,
     reference_price_valid_for,
 )
 from pricing.services.inquiry import (
@@ -100,6 +101,7 @@ __all__ = [
     "reference_price_record_announcement",
     "reference_price_record_sale",
     "reference_price_reissue",
+    "reference_price_usable_until",
     "reference_price_valid_for",
     "report_deliver",
     "report_review",

@@ -87,6 +87,23 @@ def reference_price_valid_for(*, asset_id: int, at: dt.datetime) -> PriceBasis |
     return None
 
 
+def reference_price_usable_until(
+    *, asset_id: int, announced_at: dt.datetime | None = None
+) -> dt.datetime | None:
+    """PRC-11: the last moment a sale of the asset may start on its current price: the end of
+    validity, or of the 6-month grace once an announcement was published inside validity (or,
+    with ``announced_at``, would be). None when the asset has no usable price."""
+    price = _active_price(asset_id)
+    if price is None:
+        return None
+    if price.grace_until is not None:
+        return price.grace_until
+    if announced_at is not None and announced_at <= price.valid_until:
+        months = int(_setting(price.procedure, "validity_grace_months"))
+        return calendar.months_after(price.valid_until, months)
+    return price.valid_until
+
+
 @transaction.atomic
 def reference_price_record_announcement(
     *, asset_id: int, auction_ref: str, published_at: dt.datetime

@@ -196,10 +196,20 @@ def full_disclosures(lot, actor):
 
 
 def serve_all(auction, actor, *, at=None):
-    """Serve the auction notice on the parties and priority holders (received at ``at``)."""
+    """Serve the auction notice on the parties and priority holders, received and recorded at
+    ``at`` (the clock is moved there meanwhile: AUC-10 counts service from its recording)."""
+    now = clock.now()
+    at = at or now
+    clock.set_time(at)
+    try:
+        _serve_all(auction, actor, at)
+    finally:
+        clock.set_time(now)
+
+
+def _serve_all(auction, actor, at):
     from cases.models import Party
 
-    at = at or clock.now()
     for party in Party.objects.filter(case_id=auction.case_id, role__in=["creditor", "debtor"]):
         services.auction_notice_record(
             auction_id=auction.pk,

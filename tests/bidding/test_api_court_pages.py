@@ -145,10 +145,13 @@ def test_agent_check_reveals_one_registration_for_a_purpose_and_logs_it_rec05(
     page = c.get(f"/bidding/court/registrations/{reg.pk}/reveal/").content.decode()
     assert principal.identities.get().name not in page
     page = c.post(
-        f"/bidding/court/registrations/{reg.pk}/reveal/", {"purpose": "核对委托代理手续"}
+        f"/bidding/court/registrations/{reg.pk}/reveal/",
+        {"purpose": "核对委托代理手续", "check": "agent"},
     ).content.decode()
     assert principal.identities.get().name in page and agent.identities.get().name in page
-    assert AccessLog.objects.filter(user=judge, purpose="核对委托代理手续").exists()
+    assert AccessLog.objects.filter(
+        user=judge, purpose="委托代理核对（AUC-14）：核对委托代理手续"
+    ).exists()
     c.post(f"/bidding/court/auctions/{auction.pk}/do/confirm_agent/", {"registration": reg.pk})
     reg.refresh_from_db()
     assert reg.agent_confirmed_at is not None

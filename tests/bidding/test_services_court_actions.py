@@ -236,3 +236,63 @@ def test_next_round_after_unsold_is_a_linked_second_auction_draft_auc35(live, ju
     )
     with pytest.raises(DomainError):
         services.auction_next_round_create(auction_id=live.pk, actor=judge)
+
+
+# --- AUC-40: the platform may suspend first on a system failure --------------------------------
+
+
+def test_auc40_platform_operator_suspends_first_on_a_system_failure_and_reports_at_once(
+    live, judge, platform_operator
+):
+    from core.models import OutboxMessage
+
+    action = services.auction_suspend(
+        auction_id=live.pk,
+        actor=platform_operator,
+        ground="platform_failure",
+        reason="竞价系统数据库故障，平台先行暂缓",
+    )
+    live.refresh_from_db()
+    assert live.state == AuctionState.SUSPENDED
+    assert action.decided_by == platform_operator and action.ground == "platform_failure"
+    # reported to the case judge at once
+    assert OutboxMessage.objects.filter(
+        recipient=judge, topic="auction.platform_suspended"
+    ).exists()
+
+
+@pytest.mark.parametrize("ground", ["court_decision", "enforcement_objection", "other"])
+def test_auc40_platform_operator_may_not_suspend_on_another_ground(live, platform_operator, ground):
+    with pytest.raises(DomainError) as exc:
+        services.auction_suspend(
+            auction_id=live.pk, actor=platform_operator, ground=ground, reason="平台决定暂缓"
+        )
+    assert exc.value.code == "forbidden"
+    live.refresh_from_db()
+    assert live.state == AuctionState.BIDDING
+
+
+def test_auc40_platform_operator_may_not_halt(live, platform_operator):
+    with pytest.raises(DomainError):
+        services.auction_halt(
+            auction_id=live.pk, actor=platform_operator, ground="platform_failure", reason="故障"
+        )
+    live.refresh_from_db()
+    assert live.state == AuctionState.BIDDING
+
+
+def test_auc40_platform_suspension_through_the_api(live, platform_operator, settings):
+    from django.test import Client
+
+    settings.GAVEL_STAFF_2FA_REQUIRED = False
+    c = Client()
+    c.force_login(platform_operator)
+    url = f"/api/bidding/court/auctions/{live.pk}/suspend"
+    r = c.post(url, {"reason": "平台先行暂缓", "ground": "other"}, content_type="application/json")
+    assert r.status_code == 403
+    r = c.post(
+        url,
+        {"reason": "竞价系统故障，平台先行暂缓", "ground": "platform_failure"},
+        content_type="application/json",
+    )
+    assert r.status_code == 200 and r.json()["state"] == AuctionState.SUSPENDED

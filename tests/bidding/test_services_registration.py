@@ -327,10 +327,13 @@ def test_identity_check_for_agents_is_for_named_roles_and_logged_rec05(court, ju
     )
     with pytest.raises(DomainError):
         services.registration_identity_reveal(
-            registration_id=reg.pk, user=make_user("finance", court), purpose="核对代理"
+            registration_id=reg.pk,
+            user=make_user("finance", court),
+            purpose="核对代理",
+            check="agent",
         )
     shown = services.registration_identity_reveal(
-        registration_id=reg.pk, user=judge, purpose="核对委托代理手续"
+        registration_id=reg.pk, user=judge, purpose="核对委托代理手续", check="agent"
     )
     assert (
         shown["竞买人姓名"] == principal.identities.get().name

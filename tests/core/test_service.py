@@ -46,9 +46,11 @@ def test_publication_on_wednesday_served_end_of_monday_and_on_tuesday_end_of_sun
     court,
 ):
     wed = dt.datetime(2026, 11, 4, 10, 0, tzinfo=CST)
+    clock.set_time(wed)  # recorded when published (AUC-10: never a date ahead of the record)
     rec = _serve(court, M.PLATFORM_PUBLICATION, sent_at=wed, unreachable_reason="地址不详")
     assert served_at(rec) == calendar.end_of_day(dt.date(2026, 11, 9))
     tue = dt.datetime(2026, 11, 3, 10, 0, tzinfo=CST)
+    clock.set_time(tue)
     rec = _serve(court, M.PLATFORM_PUBLICATION, sent_at=tue, unreachable_reason="地址不详")
     assert served_at(rec) == calendar.end_of_day(dt.date(2026, 11, 9))  # Sunday 8 → Monday 9
 
@@ -77,6 +79,7 @@ def test_receipt_serves_at_its_time_and_is_audited(court, officer, frozen_now):
     rec = _serve(court, M.POST, actor=officer)
     assert not is_served(rec)
     received = frozen_now + dt.timedelta(days=2)
+    clock.set_time(received)
     service_receipt(record=rec, received_at=received, proof="EMS1234567", actor=officer)
     rec.refresh_from_db()
     assert served_at(rec) == received and is_served(rec, at=received)
@@ -113,3 +116,46 @@ def test_earliest_service_among_several_records_counts(court, frozen_now):
 def test_unknown_method_is_refused(court):
     with pytest.raises(DomainError):
         _serve(court, "carrier_pigeon")
+
+
+# --- AUC-10: dates bounded by the recording time ------------------------------------------------
+
+
+def test_auc10_service_dates_may_not_be_after_their_recording(court, frozen_now):
+    """A date of sending, receipt or publication is past when recorded: now is accepted,
+    one second later is refused (through the record and through a later receipt)."""
+    later = frozen_now + dt.timedelta(seconds=1)
+    for kw in (
+        {"sent_at": later},
+        {"received_at": later},
+        {"published_at": later, "unreachable_reason": "下落不明"},
+    ):
+        method = M.PLATFORM_PUBLICATION if "published_at" in kw else M.POST
+        with pytest.raises(DomainError) as exc:
+            _serve(court, method, **kw)
+        assert exc.value.code == "service_date_in_future" and exc.value.rule == "AUC-10"
+    rec = _serve(court, M.POST, sent_at=frozen_now, received_at=frozen_now)
+    assert served_at(rec) == frozen_now
+    rec = _serve(court, M.POST, recipient_ref="party:10")
+    with pytest.raises(DomainError) as exc:
+        service_receipt(record=rec, received_at=later, proof="EMS1")
+    assert exc.value.code == "service_date_in_future"
+    assert service_receipt(record=rec, received_at=frozen_now, proof="EMS1").received_at
+
+
+def test_auc10_backdated_service_counts_from_its_recording(court, frozen_now):
+    """Recorded today, dated ten days earlier: on the record it is served today."""
+    ten_days_ago = frozen_now - dt.timedelta(days=10)
+    rec = _serve(court, M.POST, sent_at=ten_days_ago, received_at=ten_days_ago)
+    assert served_at(rec) == ten_days_ago  # the date typed in is kept as stated
+    assert (
+        recipient_served_at(subject=rec.subject, recipient_ref="party:9", as_recorded=True)
+        == frozen_now
+    )
+    # A receipt added later counts from when it was added.
+    rec = _serve(court, M.POST, recipient_ref="party:11", sent_at=ten_days_ago)
+    clock.advance(dt.timedelta(days=2))
+    service_receipt(record=rec, received_at=ten_days_ago, proof="EMS2")
+    assert recipient_served_at(
+        subject=rec.subject, recipient_ref="party:11", as_recorded=True
+    ) == frozen_now + dt.timedelta(days=2)
