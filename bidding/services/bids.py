@@ -351,13 +351,27 @@ def bid_place(
         registration_id = reg.pk
     try:
         return _bid_place_locked(
-            auction_id, registration_id, user, amount_fen, password, client_id, received_at, unlock_token
+            auction_id,
+            registration_id,
+            user,
+            amount_fen,
+            password,
+            client_id,
+            received_at,
+            unlock_token,
         )
     except StreamMoved:
         log.warning("auction %s: stream head mirror was stale; resynced", auction_id)
         _stream_mirror_resync(auction_id)
         return _bid_place_locked(
-            auction_id, registration_id, user, amount_fen, password, client_id, received_at, unlock_token
+            auction_id,
+            registration_id,
+            user,
+            amount_fen,
+            password,
+            client_id,
+            received_at,
+            unlock_token,
         )
 
 
