@@ -1108,15 +1108,18 @@ def inquiry_facts_refresh(*, asset_id: int) -> list[int]:
     mandate states the item), one history entry each, and its waiting platforms are called
     again at once instead of after their backoff."""
     refreshed: list[int] = []
-    inquiries = (
-        Inquiry.objects.select_for_update()
-        .select_related("procedure__asset")
-        .filter(
+    waiting = set(
+        Inquiry.objects.filter(
             procedure__asset_id=asset_id,
             status__in=[Inquiry.Status.OPEN, Inquiry.Status.EXTENDED, Inquiry.Status.REPORTED],
             requests__status=R.PENDING,
-        )
-        .distinct()
+        ).values_list("pk", flat=True)
+    )  # PostgreSQL locks no DISTINCT/joined rows: find them first, then lock them
+    inquiries = (
+        Inquiry.objects.select_for_update()
+        .select_related("procedure__asset")
+        .filter(pk__in=waiting)
+        .order_by("pk")
     )
     for inquiry in inquiries:
         old = dict(inquiry.mandate)

@@ -53,12 +53,14 @@ def test_a_restarted_demo_always_has_a_live_auction_with_time_left():
 
     made = _seed()["bidding"]
     first = Auction.objects.get(pk=made["live"])
+    assert first.end_at is not None and first.case is not None
     clock.set_time(first.end_at - dt.timedelta(minutes=30))  # the demo restarted much later
     again = _seed()["bidding"]
     assert set(again) == {"live_again"}
     fresh = Auction.objects.get(pk=again["live_again"])
     assert fresh.state == AuctionState.BIDDING and not fresh.is_practice
+    assert fresh.end_at is not None and fresh.case is not None
     assert fresh.end_at - clock.now() >= dt.timedelta(hours=2)
-    assert fresh.lot.case.number != first.lot.case.number and Bid.objects.filter(auction=fresh)
+    assert fresh.case.number != first.case.number and Bid.objects.filter(auction=fresh)
     assert _seed()["bidding"] == {}  # enough time left: nothing new
     assert audit_verify() == []
