@@ -9,6 +9,7 @@ from appraisers.services.fees import (
 )
 from appraisers.services.inspection import inspection_notice, inspection_record
 from appraisers.services.objections import (
+    appraisal_record_announcement,
     expert_correction_submit,
     expert_review_conclude,
     expert_review_start,
@@ -110,6 +111,7 @@ __all__ = [
     "objection_answer",
     "objection_decide_procedural",
     "objection_file",
+    "appraisal_record_announcement",
     "objection_forward",
     "objection_new_appraisal",
     "objection_respond",

@@ -129,11 +129,17 @@ def objection_file(
     if refusal:
         o.status, o.outcome, o.refusal_reason, o.closed_at = S.REFUSED, OC.REFUSED, refusal, now
         rules.append("APR-14")
-        if fraud_alleged:
+        announced = c.request.first_announced_at
+        if fraud_alleged and (announced is None or now < announced):
             # APR-14 exception: fraud, duress, collusion… raised before the first announcement or
-            # direct sale goes to enforcement supervision; the court checks the timing.
+            # direct sale goes to enforcement supervision (the same timing as pricing's path).
             o.outcome = OC.SUPERVISION
             o.refusal_reason = refusal + "；所主张欺诈、胁迫、恶意串通等情形转执行监督程序审查"
+        elif fraud_alleged and announced is not None:
+            o.refusal_reason = (
+                refusal + f"；已于 {local_date(announced):%Y-%m-%d} 发布首次拍卖公告，"
+                "所主张欺诈等情形不再转执行监督程序（APR-14）"
+            )
         o.save()
     elif o.procedural:
         o.status = S.PROCEDURAL
@@ -197,6 +203,33 @@ def objection_file(
         court=c.court,
     )
     return o
+
+
+@transaction.atomic
+def appraisal_record_announcement(
+    *, procedure_ref: str, published_at: dt.datetime, actor: Actor = None
+) -> bool:
+    """APR-14: pricing tells us the first auction announcement (or direct sale) of the asset was
+    published; from then on a late objection alleging fraud is refused like any late one.
+    Only the first announcement counts; returns whether this call recorded it."""
+    req = (
+        AppraisalRequest.objects.select_for_update()
+        .filter(procedure_ref=procedure_ref, first_announced_at__isnull=True)
+        .first()
+    )
+    if req is None:
+        return False
+    req.first_announced_at = published_at
+    req.save(update_fields=["first_announced_at"])
+    audit(
+        req,
+        action="appraisal.first_announced",
+        actor=actor,
+        subject=f"appraisal_request:{req.pk}",
+        after={"first_announced_at": published_at},
+        rules=["APR-14"],
+    )
+    return True
 
 
 def _replace_commission(c: Commission, *, reason: str, actor: Actor, rules: list[str]) -> None:

@@ -399,3 +399,57 @@ def test_result_cannot_be_fixed_inside_the_window(served):
     with pytest.raises(DomainError) as exc:
         services.result_fix(commission=s["c"], actor=s["judge"])
     assert exc.value.rule == "APR-15" and "异议期" in str(exc.value.message)
+
+
+# --- APR-14: the fraud exception's timing, as in the pricing path ------------------------------
+
+
+def _late_fraud_objection(s):
+    return services.objection_file(
+        commission=s["c"],
+        party=s["debtor"],
+        grounds=["result"],
+        text="评估机构与申请人串通",
+        fraud_alleged=True,
+        actor=s["debtor"].user,
+    )
+
+
+def test_apr14_late_fraud_objection_one_second_before_the_first_announcement_goes_to_supervision(
+    served,
+):
+    s = served
+    clock.advance(dt.timedelta(days=10))
+    announced = clock.now() + dt.timedelta(seconds=1)
+    assert services.appraisal_record_announcement(
+        procedure_ref=s["req"].procedure_ref, published_at=announced
+    )
+    o = _late_fraud_objection(s)
+    assert o.status == Objection.Status.REFUSED and o.outcome == Objection.Outcome.SUPERVISION
+
+
+def test_apr14_late_fraud_objection_at_the_first_announcement_is_refused_not_supervised(served):
+    s = served
+    clock.advance(dt.timedelta(days=10))
+    services.appraisal_record_announcement(
+        procedure_ref=s["req"].procedure_ref, published_at=clock.now()
+    )
+    o = _late_fraud_objection(s)
+    assert o.status == Objection.Status.REFUSED and o.outcome == Objection.Outcome.REFUSED
+    assert "首次拍卖公告" in o.refusal_reason and "APR-14" in o.refusal_reason
+
+
+def test_apr14_only_the_first_announcement_counts_and_is_audited(served):
+    from core.models import AuditEntry
+
+    s = served
+    first = clock.now()
+    assert services.appraisal_record_announcement(
+        procedure_ref=s["req"].procedure_ref, published_at=first
+    )
+    assert not services.appraisal_record_announcement(
+        procedure_ref=s["req"].procedure_ref, published_at=first + dt.timedelta(days=30)
+    )
+    s["req"].refresh_from_db()
+    assert s["req"].first_announced_at == first
+    assert AuditEntry.objects.filter(action="appraisal.first_announced").count() == 1
