@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from appraisers.models import Appraiser, Firm, FirmUser, RosterEntry
 from appraisers.services._common import ROSTER_STREAM
@@ -43,6 +44,7 @@ def _firm_snapshot(firm: Firm) -> dict[str, Any]:
         "licence_no": firm.licence_no,
         "uscc": firm.uscc,
         "qualification": firm.qualification,
+        "recommended_by": firm.recommended_by,
         "division_code": firm.division_code,
         "status": firm.status,
         "sub_rosters": sub_rosters_text(firm),
@@ -64,6 +66,18 @@ def _check_division(code: str, *, level: str | None = None) -> None:
         )
 
 
+def _check_recommended_by(value: str) -> str:
+    """APR-01: a firm enters the roster only on a national appraisal association's recommendation."""
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(
+            "recommended_by_required",
+            _("须写明推荐该机构入库的全国性评估行业协会"),
+            rule="APR-01",
+        )
+    return value
+
+
 @transaction.atomic
 def firm_create(
     *,
@@ -73,7 +87,7 @@ def firm_create(
     division_code: str,
     actor: Actor,
     uscc: str = "",
-    recommended_by: str = "",
+    recommended_by: str,
     address: str = "",
     contact_name: str = "",
     contact_phone: str = "",
@@ -86,6 +100,7 @@ def firm_create(
     if qualification not in Firm.Qualification.values:
         raise DomainError("invalid_qualification", f"资质类别无效：{qualification}")
     _check_division(division_code)
+    recommended_by = _check_recommended_by(recommended_by)
     if Firm.objects.filter(licence_no=licence_no).exists():
         raise DomainError("firm_exists", f"资质证书编号 {licence_no} 已在名单库中")
     if Firm.objects.filter(name=name).exists():
@@ -363,6 +378,7 @@ def roster_import_csv(*, text: str, actor: Actor) -> dict[str, int]:
                         "invalid_qualification", f"资质类别无效：{row['qualification']}"
                     )
                 _check_division(row["division_code"])
+                row["recommended_by"] = _check_recommended_by(row["recommended_by"])
                 for f in (
                     "name",
                     "uscc",
