@@ -26,3 +26,16 @@ class SeizureRecorded(Event):
     asset_id: int
     seizure_id: int
     seized_on: dt.date
+
+
+@dataclass(frozen=True)
+class CaseStatusChanged(Event):
+    """A case's enforcement status changed (中止, 终结, 恢复…). Published in the transaction
+    of the change: pricing pauses or resumes its procedures and appraisers their commissions
+    (PRC-14, APR-07) in the same commit."""
+
+    case_id: int
+    court_id: int
+    before: str
+    after: str
+    reason: str

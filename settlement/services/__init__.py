@@ -3,7 +3,11 @@
 The contract names are importable from here: ``from settlement.services import deposit_request``.
 """
 
-from settlement.services.accounts import case_account_open, payment_notice_issue
+from settlement.services.accounts import (
+    case_account_open,
+    case_account_set_gateway,
+    payment_notice_issue,
+)
 from settlement.services.balances import balance_due, balance_pay_request, balances_overdue_sweep
 from settlement.services.deposits import (
     deposit_apply,
@@ -37,6 +41,7 @@ __all__ = [
     "balance_pay_request",
     "balances_overdue_sweep",
     "case_account_open",
+    "case_account_set_gateway",
     "deposit_apply",
     "deposit_forfeit",
     "deposit_forfeit_settle",
