@@ -38,7 +38,14 @@ from appraisers.services.report import _new_report, _serve
 from appraisers.services.selection import link
 from cases.models import Party
 from core import calendar, clock
-from core.deadlines import deadline_cancel, deadline_close, deadline_open
+from core.deadlines import (
+    ENFORCEMENT_ACT,
+    deadline_cancel,
+    deadline_close,
+    deadline_open,
+    objection_review_open,
+    objection_ruling_served,
+)
 from core.errors import DomainError, PermissionDenied
 from core.models import Deadline, User
 from core.rulesettings import get_setting
@@ -47,8 +54,6 @@ from core.types import Actor
 G = Objection.Ground
 S = Objection.Status
 OC = Objection.Outcome
-# REC-12: an objection to an enforcement act is reviewed within 15 days (a constant).
-ENFORCEMENT_OBJECTION_REVIEW_DAYS = 15
 FORWARD_DAYS = 3  # APR-13 (firm)
 ANSWER_DAYS = 5  # APR-13 (firm)
 
@@ -144,16 +149,13 @@ def objection_file(
     elif o.procedural:
         o.status = S.PROCEDURAL
         o.save()
-        deadline_open(
-            rule_id="REC-12",
-            title="审查评估异议（评估人员资质/程序）",
+        objection_review_open(
+            track=ENFORCEMENT_ACT,
             subject=o.subject,
-            start_event="objection.filed",
-            started_at=now,
-            period=ENFORCEMENT_OBJECTION_REVIEW_DAYS,
+            what="评估异议：评估人员资质/程序",
+            filed_at=now,
             court=c.court_id,
             owner=_owner(o),
-            owner_role="judge",
             party_ref=f"party:{party.pk}",
             actor=actor,
         )
@@ -309,7 +311,17 @@ def objection_decide_procedural(
         reason.strip(),
         now,
     )
-    deadline_close(subject=o.subject, rule_id="REC-12", actor=actor)
+    # REC-12: the ruling is served on the objector (notified below); 10 days to reconsider.
+    objection_ruling_served(
+        track=ENFORCEMENT_ACT,
+        subject=o.subject,
+        what="评估异议：评估人员资质/程序",
+        served_at=now,
+        court=o.commission.court_id,
+        owner=_owner(o),
+        party_ref=f"party:{o.party_id}",
+        actor=actor,
+    )
     if upheld:
         o.status, o.outcome, o.closed_at = S.CLOSED, OC.UPHELD_REPLACED, now
         o.save()

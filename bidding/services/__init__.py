@@ -94,6 +94,7 @@ from bidding.services.drafts import (
     panel_decision_record,
     priority_holder_add,
 )
+from bidding.services.objections import auction_objection_rule
 from bidding.services.practice import (
     PRACTICE_DEFAULTS,
     practice_auction_start,
@@ -155,6 +156,7 @@ __all__ = [
     "auction_low_start_notice",
     "auction_next_round_create",
     "auction_notice_record",
+    "auction_objection_rule",
     "auction_open_due",
     "auction_publish",
     "auction_publish_problems",

@@ -453,3 +453,23 @@ def test_apr14_only_the_first_announcement_counts_and_is_audited(served):
     s["req"].refresh_from_db()
     assert s["req"].first_announced_at == first
     assert AuditEntry.objects.filter(action="appraisal.first_announced").count() == 1
+
+
+def test_rec12_procedural_ruling_opens_the_10_day_reconsideration_window(served):
+    s = served
+    o = services.objection_file(
+        commission=s["c"],
+        party=s["debtor"],
+        grounds=["procedure"],
+        text="未通知勘验",
+        actor=s["debtor"].user,
+    )
+    review = _open(o.subject, "REC-12").get()
+    assert review.due_at == calendar.within_days(o.filed_at, 15, court=s["court"].pk)
+    services.objection_decide_procedural(
+        objection=o, upheld=False, reason="已依法通知", actor=s["judge"]
+    )
+    assert not _open(o.subject, "REC-12").exists()
+    window = _open(f"{o.subject}/reconsideration", "REC-12").get()
+    assert window.due_at == calendar.within_days(clock.now(), 10, court=s["court"].pk)
+    assert window.party_ref == f"party:{s['debtor'].pk}"
