@@ -18,6 +18,7 @@ from settlement.models import (
     Charge,
     DepositHold,
     DistributionPlan,
+    FeeAdvance,
     GatewayOperation,
     LedgerAccount,
     LedgerLeg,
@@ -201,6 +202,14 @@ class ReceiptAdmin(ReadOnly):
     )
     list_filter = ("status", "claimed_late")
     search_fields = ("bank_reference", "payer_name", "memo")
+
+
+@admin.register(FeeAdvance)
+class FeeAdvanceAdmin(ReadOnly):
+    """PRC-17: advances and guarantees change only through ``settlement.services.fee_advances``."""
+
+    list_display = ("case", "kind", "form", "creditor_name", "amount_fen", "status", "received_at")
+    list_filter = ("kind", "form", "status")
 
 
 @admin.register(DistributionPlan)

@@ -1,5 +1,6 @@
 """Settlement tables: the ledger, case accounts, payments, funds, the gateway simulator."""
 
+from settlement.models.advances import FeeAdvance
 from settlement.models.funds import (
     Charge,
     DistributionLine,
@@ -30,6 +31,7 @@ __all__ = [
     "DepositHold",
     "DistributionLine",
     "DistributionPlan",
+    "FeeAdvance",
     "ForfeitSettlement",
     "GatewayOperation",
     "LedgerAccount",

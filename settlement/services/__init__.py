@@ -21,6 +21,12 @@ from settlement.services.deposits import (
     releases_run_scheduled,
 )
 from settlement.services.distribution import distribution_plan_approve, distribution_plan_draft
+from settlement.services.fee_advances import (
+    fee_advance_cover,
+    fee_advance_guarantee,
+    fee_advance_pay,
+    fee_advance_receive,
+)
 from settlement.services.fees import fee_charge
 from settlement.services.payouts import (
     panel_decision_record,
@@ -52,6 +58,10 @@ __all__ = [
     "deposits_capture_expiring",
     "distribution_plan_approve",
     "distribution_plan_draft",
+    "fee_advance_cover",
+    "fee_advance_guarantee",
+    "fee_advance_pay",
+    "fee_advance_receive",
     "fee_charge",
     "panel_decision_record",
     "payment_notice_issue",
