@@ -95,6 +95,7 @@ from bidding.services.drafts import (
     priority_holder_add,
 )
 from bidding.services.objections import auction_objection_rule
+from bidding.services.offline import offline_round_record, offline_round_result
 from bidding.services.practice import (
     PRACTICE_DEFAULTS,
     practice_auction_start,
@@ -176,6 +177,8 @@ __all__ = [
     "exclusion_add",
     "lot_unsold_awaiting_next_round",
     "next_min_bid_fen",
+    "offline_round_record",
+    "offline_round_result",
     "panel_decision_record",
     "practice_auction_start",
     "priority_holder_add",
