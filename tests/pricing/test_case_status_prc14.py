@@ -128,3 +128,42 @@ def test_apr07_the_sweep_keeps_a_terminated_case_paused(appraising, judge):
     appraisers_sweep()
     c.refresh_from_db()
     assert c.paused_at is not None
+
+
+def test_prc14_through_the_case_page(client, checked, judge):
+    client.force_login(judge)
+    resp = client.post(
+        reverse("cases:case_action", args=[checked.case_id, "status"]),
+        {"status-status": "suspended", "status-reason": "中止执行裁定"},
+    )
+    assert resp.status_code == 302
+    assert _state(checked) == State.SUSPENDED
+    page = client.get(reverse("cases:case", args=[checked.case_id])).content.decode()
+    assert "中止执行" in page and "变更案件状态" in page
+
+
+def test_rec08_claim_through_the_case_page_audited_and_a_negative_one_refused(
+    client, checked, judge
+):
+    client.force_login(judge)
+    url = reverse("cases:case_action", args=[checked.case_id, "claim"])
+    resp = client.post(url, {"claim-claim_fen": "-0.01", "claim-reason": "x"}, follow=True)
+    checked.case.refresh_from_db()
+    assert checked.case.claim_fen == 50_000_000
+    assert not AuditEntry.objects.filter(action="case.claim_changed").exists()
+    resp = client.post(url, {"claim-claim_fen": "0.01", "claim-reason": "更正"})
+    assert resp.status_code == 302
+    checked.case.refresh_from_db()
+    assert checked.case.claim_fen == 1
+    entry = AuditEntry.objects.get(action="case.claim_changed")
+    assert entry.actor == judge and entry.after == {"claim_fen": 1}
+
+
+def test_prc14_the_case_page_refuses_a_party(client, checked, party_user):
+    client.force_login(party_user)
+    resp = client.post(
+        reverse("cases:case_action", args=[checked.case_id, "status"]),
+        {"status-status": "suspended", "status-reason": "x"},
+    )
+    assert resp.status_code in (403, 404)
+    assert _state(checked) == State.CHECKED
