@@ -118,3 +118,24 @@ def test_rec12_third_party_objection_through_the_court_page_opens_the_review(cli
     msgs = [str(m) for m in resp.context["messages"]]
     assert resp.status_code == 200, msgs
     assert _open(objection_subject(live, THIRD_PARTY)).exists()
+
+
+def test_rec12_the_ruling_through_the_api_opens_the_suit_window(client, live, judge):
+    services.auction_third_party_objection(
+        auction_id=live.pk, actor=judge, objector="案外人张某", reason="主张所有权"
+    )
+    client.force_login(judge)
+    url = f"/api/bidding/court/auctions/{live.pk}/objection/ruling"
+    resp = client.post(
+        url,
+        {"track": "third_party", "upheld": False, "ruling": "驳回"},
+        content_type="application/json",
+    )
+    assert resp.status_code == 200, resp.content
+    assert _open(f"{objection_subject(live, THIRD_PARTY)}/suit").exists()
+    again = client.post(
+        url,
+        {"track": "third_party", "upheld": False, "ruling": "驳回"},
+        content_type="application/json",
+    )
+    assert again.status_code == 409 and again.json()["rule"] == "REC-12"

@@ -189,3 +189,45 @@ def test_auc39_no_result_before_the_round_is_held_nor_below_the_start(court, jud
             round_id=r.pk, outcome="sold", price_fen=APPRAISAL - 1, buyer_name="甲", actor=judge
         )
     assert exc.value.code == "offline_price_too_low"
+
+
+def test_auc39_through_the_api_deposit_boundary_and_result(client, court, judge, frozen_now):
+    lot = _offline_lot(court, judge)
+    client.force_login(judge)
+    url = f"/api/bidding/court/lots/{lot.pk}/offline-rounds"
+    body = {
+        "method": "auction",
+        "appraisal_fen": APPRAISAL,
+        "start_price_fen": APPRAISAL,
+        "held_at": (clock.now() + dt.timedelta(days=1)).isoformat(),
+    }
+    resp = client.post(url, {**body, "deposit_fen": 5_000_000}, content_type="application/json")
+    assert resp.status_code == 400 and resp.json()["code"] == "offline_deposit_too_low"
+    assert resp.json()["rule"] == "AUC-39"
+    resp = client.post(url, {**body, "deposit_fen": 5_000_001}, content_type="application/json")
+    assert resp.status_code == 200, resp.content
+    round_id = resp.json()["id"]
+    clock.advance(dt.timedelta(days=1))
+    resp = client.post(
+        f"/api/bidding/court/offline-rounds/{round_id}/result",
+        {"outcome": "unsold"},
+        content_type="application/json",
+    )
+    assert resp.status_code == 200 and resp.json()["next_round_due_at"] is not None
+
+
+def test_auc39_the_api_refuses_a_party(client, court, judge, party_user, frozen_now):
+    lot = _offline_lot(court, judge)
+    client.force_login(party_user)
+    resp = client.post(
+        f"/api/bidding/court/lots/{lot.pk}/offline-rounds",
+        {
+            "method": "sale",
+            "appraisal_fen": 1000,
+            "start_price_fen": 1000,
+            "held_at": clock.now().isoformat(),
+        },
+        content_type="application/json",
+    )
+    assert resp.status_code == 403
+    assert not OfflineRound.objects.exists()
