@@ -18,7 +18,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_record
@@ -131,6 +131,23 @@ class GavelUserAdmin(UserAdmin):
         # Deleting would list a user's protected related objects (e.g. auction registrations),
         # linking a person to a bidder before the close (REC-05). Deactivate instead.
         return False
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """REC-08/REC-14: an operator setting someone's password leaves an audit entry."""
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                audit_record(
+                    stream="system:users",
+                    action="user.password_set",
+                    actor=admin_actor(request),
+                    subject=f"user:{id}",
+                    reason=str(_("通过管理后台修改")),
+                    rules=["REC-08", "REC-14"],
+                )
+        return response
 
     @transaction.atomic
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:

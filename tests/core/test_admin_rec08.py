@@ -309,3 +309,26 @@ def test_rec08_admin_removing_a_second_factor_device_is_audited(admin_client, ju
     assert AuditEntry.objects.filter(
         action="otp_device.removed", subject=f"otp_totp.totpdevice:{device.pk}"
     ).exists()
+
+
+def test_rec08_admin_setting_a_password_is_audited(admin_client, platform_operator, judge):
+    url = reverse("admin:auth_user_password_change", args=[judge.pk])
+    resp = admin_client.post(
+        url,
+        {
+            "password1": "N3w-strong-pass!",
+            "password2": "N3w-strong-pass!",
+            "usable_password": "true",
+        },
+    )
+    assert resp.status_code == 302, resp.content.decode()[:500]
+    entry = AuditEntry.objects.get(action="user.password_set")
+    assert entry.subject == f"user:{judge.pk}" and entry.actor == platform_operator
+    assert "N3w" not in str(entry.after)
+
+
+def test_rec08_admin_a_refused_password_leaves_no_entry(admin_client, judge):
+    url = reverse("admin:auth_user_password_change", args=[judge.pk])
+    resp = admin_client.post(url, {"password1": "a", "password2": "b"})
+    assert resp.status_code == 200
+    assert not AuditEntry.objects.filter(action="user.password_set").exists()
