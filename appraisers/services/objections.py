@@ -209,18 +209,31 @@ def objection_file(
 
 @transaction.atomic
 def appraisal_record_announcement(
-    *, procedure_ref: str, published_at: dt.datetime, actor: Actor = None
+    *,
+    published_at: dt.datetime,
+    procedure_ref: str = "",
+    asset_id: int | None = None,
+    actor: Actor = None,
 ) -> bool:
-    """APR-14: pricing tells us the first auction announcement (or direct sale) of the asset was
-    published; from then on a late objection alleging fraud is refused like any late one.
-    Only the first announcement counts; returns whether this call recorded it."""
-    req = (
-        AppraisalRequest.objects.select_for_update()
-        .filter(procedure_ref=procedure_ref, first_announced_at__isnull=True)
-        .first()
-    )
-    if req is None:
-        return False
+    """APR-14: the first auction announcement (or direct sale) of the asset was published —
+    pricing tells us by procedure, bidding's offline channel by asset; from then on a late
+    objection alleging fraud is refused like any late one. Only the first counts; returns
+    whether this call recorded it."""
+    qs = AppraisalRequest.objects.select_for_update().filter(first_announced_at__isnull=True)
+    if procedure_ref:
+        qs = qs.filter(procedure_ref=procedure_ref)
+    elif asset_id is not None:
+        qs = qs.filter(asset_id=asset_id)
+    else:
+        raise ValueError("procedure_ref or asset_id")
+    recorded = False
+    for req in qs.order_by("pk"):
+        _record_announcement(req, published_at, actor)
+        recorded = True
+    return recorded
+
+
+def _record_announcement(req: AppraisalRequest, published_at: dt.datetime, actor: Actor) -> None:
     req.first_announced_at = published_at
     req.save(update_fields=["first_announced_at"])
     audit(
@@ -231,7 +244,6 @@ def appraisal_record_announcement(
         after={"first_announced_at": published_at},
         rules=["APR-14"],
     )
-    return True
 
 
 def _replace_commission(c: Commission, *, reason: str, actor: Actor, rules: list[str]) -> None:

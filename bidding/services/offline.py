@@ -84,6 +84,19 @@ def _immovable(route: DisposalRoute) -> bool:
     return any(a.is_immovable for a in route.lot.assets.all())
 
 
+def _appraisal_cut_off(route: DisposalRoute, at: dt.datetime, actor: Actor) -> None:
+    """APR-14: an offline auction or a direct sale of the lot ends the time in which a late
+    objection alleging fraud still goes to enforcement supervision (appraisers' record)."""
+    try:
+        from appraisers.services import appraisal_record_announcement
+    except ImportError:
+        return
+    for asset in route.lot.assets.all():
+        appraisal_record_announcement(
+            published_at=min(at, clock.now()), asset_id=asset.pk, actor=actor
+        )
+
+
 def _stream(route: DisposalRoute) -> str:
     return f"case:{route.lot.case_id}"
 
@@ -171,6 +184,7 @@ def offline_round_record(
         recorded_by=person,
         recorded_at=clock.now(),
     )
+    _appraisal_cut_off(route, held_at, person)  # APR-14: announced or sold directly
     for p in previous:  # the 60-day duty is met by this round
         deadline_close(subject=p.ref, rule_id="AUC-39", actor=person, reason="已再次拍卖/变卖")
     audit_record(

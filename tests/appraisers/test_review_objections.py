@@ -473,3 +473,31 @@ def test_rec12_procedural_ruling_opens_the_10_day_reconsideration_window(served)
     window = _open(f"{o.subject}/reconsideration", "REC-12").get()
     assert window.due_at == calendar.within_days(clock.now(), 10, court=s["court"].pk)
     assert window.party_ref == f"party:{s['debtor'].pk}"
+
+
+def test_apr14_an_offline_auction_of_the_lot_also_closes_the_fraud_exception(served):
+    """APR-14: the cut-off is the first announcement or direct sale on any channel; bidding's
+    offline channel (AUC-39) records it by asset."""
+    from bidding import services as bidding
+    from cases.models import Lot
+
+    s = served
+    asset = s["req"].asset
+    lot = Lot.objects.create(case=asset.case, title="线下拍品", created_at=clock.now())
+    lot.assets.add(asset)
+    bidding.disposal_offline_record(
+        lot_id=lot.pk, ground="unsuitable", reason="不宜网络拍卖", actor=s["judge"]
+    )
+    bidding.offline_round_record(
+        lot_id=lot.pk,
+        method="sale",
+        appraisal_fen=ORIGINAL,
+        start_price_fen=ORIGINAL,
+        held_at=clock.now() + dt.timedelta(days=20),
+        actor=s["judge"],
+    )
+    s["req"].refresh_from_db()
+    assert s["req"].first_announced_at == clock.now()
+    clock.advance(dt.timedelta(days=10))
+    o = _late_fraud_objection(s)
+    assert o.outcome == Objection.Outcome.REFUSED
