@@ -39,3 +39,11 @@ class CaseStatusChanged(Event):
     before: str
     after: str
     reason: str
+
+
+@dataclass(frozen=True)
+class AssetUpdated(Event):
+    """An asset's facts (location, features, description) were corrected by the court."""
+
+    case_id: int
+    asset_id: int

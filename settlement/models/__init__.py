@@ -1,6 +1,7 @@
 """Settlement tables: the ledger, case accounts, payments, funds, the gateway simulator."""
 
 from settlement.models.advances import FeeAdvance
+from settlement.models.arrivals import Arrival, DirectPayment, UnclaimedClearing
 from settlement.models.funds import (
     Charge,
     DistributionLine,
@@ -25,10 +26,12 @@ from settlement.models.payments import (
 from settlement.models.simulator import SimEntry, SimPayment, SimWebhook
 
 __all__ = [
+    "Arrival",
     "BalanceDue",
     "CaseAccount",
     "Charge",
     "DepositHold",
+    "DirectPayment",
     "DistributionLine",
     "DistributionPlan",
     "FeeAdvance",
@@ -48,5 +51,6 @@ __all__ = [
     "SimEntry",
     "SimPayment",
     "SimWebhook",
+    "UnclaimedClearing",
     "WebhookEvent",
 ]

@@ -8,6 +8,16 @@ from settlement.services.accounts import (
     case_account_set_gateway,
     payment_notice_issue,
 )
+from settlement.services.arrivals import (
+    cash_receive,
+    direct_payment_record,
+    field_cash_collect,
+    field_cash_hand_over,
+    instrument_cleared,
+    instrument_formal_notice,
+    instrument_receive,
+    unclaimed_clearing_run,
+)
 from settlement.services.balances import balance_due, balance_pay_request, balances_overdue_sweep
 from settlement.services.deposits import (
     deposit_apply,
@@ -48,6 +58,7 @@ __all__ = [
     "balances_overdue_sweep",
     "case_account_open",
     "case_account_set_gateway",
+    "cash_receive",
     "deposit_apply",
     "deposit_forfeit",
     "deposit_forfeit_settle",
@@ -56,6 +67,7 @@ __all__ = [
     "deposit_request",
     "deposit_required_fen",
     "deposits_capture_expiring",
+    "direct_payment_record",
     "distribution_plan_approve",
     "distribution_plan_draft",
     "fee_advance_cover",
@@ -63,6 +75,11 @@ __all__ = [
     "fee_advance_pay",
     "fee_advance_receive",
     "fee_charge",
+    "field_cash_collect",
+    "field_cash_hand_over",
+    "instrument_cleared",
+    "instrument_formal_notice",
+    "instrument_receive",
     "panel_decision_record",
     "payment_notice_issue",
     "payout_approve",
@@ -78,4 +95,5 @@ __all__ = [
     "receipt_record",
     "receipts_import_csv",
     "releases_run_scheduled",
+    "unclaimed_clearing_run",
 ]

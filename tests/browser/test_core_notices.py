@@ -23,6 +23,7 @@ def test_rec09_notices_page_at_390_and_1366(_chromium, channels_live_server, scr
         method="platform_publication",
         unreachable_reason=REASON,
     )
+    errors: list[str] = []
     for width, height in ((390, 844), (1366, 900)):
         context = _chromium.new_context(
             base_url=channels_live_server.url,
@@ -31,7 +32,6 @@ def test_rec09_notices_page_at_390_and_1366(_chromium, channels_live_server, scr
             viewport={"width": width, "height": height},
         )
         page = context.new_page()
-        errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         try:
             page.goto("/")
@@ -43,4 +43,4 @@ def test_rec09_notices_page_at_390_and_1366(_chromium, channels_live_server, scr
             screenshot(page, f"notices-{width}")
         finally:
             context.close()
-        assert errors == []
+    assert errors == []

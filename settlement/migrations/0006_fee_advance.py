@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('cases', '0003_identity_simulator_files'),
         ('core', '0003_user_constraint_message'),
-        ('settlement', '0004_payout_status_fsm'),
+        ('settlement', '0005_fnd_arrivals_direct_payments_clearing'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
