@@ -17,7 +17,9 @@ class AppraisersConfig(AppConfig):
     verbose_name = _("评估机构")
 
     def ready(self) -> None:
-        from appraisers import settings_specs  # noqa: F401  (registers this app's settings)
+        from appraisers import handlers, settings_specs  # noqa: F401  (registers settings)
+
+        handlers.connect()
         from core.worker import register_task
 
         def _sweep() -> dict[str, int]:

@@ -597,3 +597,98 @@ def draft_detail(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
         ],
     )
     return out
+
+
+class BiddingObjectionRulingIn(Schema):
+    track: str  # "third_party" (案外人异议) or "enforcement_act" (执行异议)
+    upheld: bool
+    ruling: str
+    served_at: dt.datetime | None = None
+
+
+@router.post("/court/auctions/{auction_id}/objection/ruling", auth=django_auth)
+def objection_ruling(
+    request: AuthedRequest, auction_id: int, payload: BiddingObjectionRulingIn
+) -> dict[str, Any]:
+    """REC-12: the ruling on the auction's objection; opens the suit or reconsideration window."""
+    check_write_rate(request, "bidding")
+    window = services.auction_objection_rule(
+        auction_id=auction_id,
+        actor=request.user,
+        track=payload.track,
+        upheld=payload.upheld,
+        ruling=payload.ruling,
+        served_at=payload.served_at,
+    )
+    return {"deadline_id": window.pk, "title": window.title, "due_at": window.due_at}
+
+
+class BiddingOfflineRoundIn(Schema):
+    method: str  # "auction" (线下拍卖) or "sale" (变卖)
+    appraisal_fen: int
+    start_price_fen: int
+    held_at: dt.datetime
+    deposit_fen: int = 0
+
+
+class BiddingOfflineResultIn(Schema):
+    outcome: str  # "sold" or "unsold"
+    price_fen: int | None = None
+    buyer_name: str = ""
+    tied_same_rank: list[str] = []
+    public_value: str = ""
+
+
+def _offline_out(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "method": r.method,
+        "round": r.round,
+        "start_price_fen": r.start_price_fen,
+        "deposit_fen": r.deposit_fen,
+        "held_at": r.held_at,
+        "outcome": r.outcome,
+        "price_fen": r.price_fen,
+        "buyer_name": r.buyer_name,
+        "deposit_refund_due_at": r.deposit_refund_due_at,
+        "next_round_due_at": r.next_round_due_at,
+        "tie_draw": r.tie_draw,
+    }
+
+
+@router.post("/court/lots/{lot_id}/offline-rounds", auth=django_auth)
+def offline_round(
+    request: AuthedRequest, lot_id: int, payload: BiddingOfflineRoundIn
+) -> dict[str, Any]:
+    """AUC-39: record an offline auction or sale under the lot's offline route."""
+    check_write_rate(request, "bidding")
+    return _offline_out(
+        services.offline_round_record(
+            lot_id=lot_id,
+            method=payload.method,
+            appraisal_fen=payload.appraisal_fen,
+            start_price_fen=payload.start_price_fen,
+            held_at=payload.held_at,
+            deposit_fen=payload.deposit_fen,
+            actor=request.user,
+        )
+    )
+
+
+@router.post("/court/offline-rounds/{round_id}/result", auth=django_auth)
+def offline_result(
+    request: AuthedRequest, round_id: int, payload: BiddingOfflineResultIn
+) -> dict[str, Any]:
+    """AUC-39: how the offline round ended (3-day refund, 60-day re-auction, ties by lot)."""
+    check_write_rate(request, "bidding")
+    return _offline_out(
+        services.offline_round_result(
+            round_id=round_id,
+            outcome=payload.outcome,
+            price_fen=payload.price_fen,
+            buyer_name=payload.buyer_name,
+            tied_same_rank=payload.tied_same_rank,
+            public_value=payload.public_value,
+            actor=request.user,
+        )
+    )

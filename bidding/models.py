@@ -842,3 +842,56 @@ class InLieuDrawCommitment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant_label} {self.commitment[:8]}"
+
+
+class OfflineRound(models.Model):
+    """One round of the offline channel (线下拍卖/变卖, AUC-39) under an offline disposal route
+    (AUC-01). It follows the rules for auctions and sales by the court (ASR 10, 13, 23–25, 32),
+    never the online rounds': deposit ≥ 5% of the appraisal, refunds within 3 days, a
+    re-auction within 60 days, a third auction only for immovables, a sale (变卖) at no less
+    than half the appraisal, ties among holders of the same priority rank decided by lot."""
+
+    class Method(models.TextChoices):
+        AUCTION = "auction", _("线下拍卖")
+        SALE = "sale", _("变卖")
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("待举行")
+        SOLD = "sold", _("成交")
+        UNSOLD = "unsold", _("流拍/未能变卖")
+
+    route = models.ForeignKey(
+        DisposalRoute, on_delete=models.PROTECT, related_name="offline_rounds"
+    )
+    lot = models.ForeignKey("cases.Lot", on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(_("方式"), max_length=10, choices=Method.choices)
+    round = models.PositiveSmallIntegerField(_("拍卖次数"), default=0)
+    appraisal_fen = models.BigIntegerField(_("评估价（分）"))
+    start_price_fen = models.BigIntegerField(_("起拍价/变卖价（分）"))
+    deposit_fen = models.BigIntegerField(_("保证金（分）"), default=0)
+    held_at = models.DateTimeField(_("举行时间"))
+    outcome = models.CharField(
+        _("结果"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING
+    )
+    price_fen = models.BigIntegerField(_("成交价（分）"), null=True, blank=True)
+    buyer_name = models.CharField(_("买受人"), max_length=200, blank=True)
+    tie_draw = models.JSONField(_("同顺位抽签记录"), null=True, blank=True)
+    deposit_refund_due_at = models.DateTimeField(_("保证金退还期限"), null=True, blank=True)
+    next_round_due_at = models.DateTimeField(_("再次拍卖期限"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("登记时间"))
+    result_at = models.DateTimeField(_("结果登记时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("线下拍卖/变卖")
+        verbose_name_plural = _("线下拍卖/变卖")
+        ordering = ["lot", "held_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.round or ''} {self.lot_id}"
+
+    @property
+    def ref(self) -> str:
+        return f"case:{self.route.lot.case_id}/lot:{self.lot_id}/offline:{self.pk}"

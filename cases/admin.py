@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db.models import Model
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -47,8 +48,23 @@ class PartyInline(ReadOnlyMixin, admin.TabularInline):
         return obj.identity.masked_number if obj.identity is not None else ""
 
 
+class CaseAdminForm(forms.ModelForm):
+    """Only the status and the claim change here, each through its audited service with the
+    reason typed below (REC-08); everything else of a case is read-only in the admin."""
+
+    claim_fen = forms.IntegerField(label=_("申请执行标的（分）"), min_value=0)
+    reason = forms.CharField(
+        label=_("变更理由"), widget=forms.Textarea(attrs={"rows": 2}), max_length=300
+    )
+
+    class Meta:
+        model = Case
+        fields = ("status", "claim_fen")
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
+    form = CaseAdminForm
     list_display = (
         "number",
         "court",
@@ -61,6 +77,7 @@ class CaseAdmin(admin.ModelAdmin):
     )
     list_filter = ("court", "status", "case_type")
     search_fields = ("number", "title")
+    fields = ("number", "court", "title", "judge", "officer", "status", "claim_fen", "reason")
     readonly_fields = (
         "number",
         "year",
@@ -69,6 +86,11 @@ class CaseAdmin(admin.ModelAdmin):
         "sequence",
         "created_at",
         "court",
+        "title",
+        "judge",
+        "officer",
+        "title_document",
+        "filed_on",
     )
     inlines = [PartyInline]
 
@@ -77,6 +99,23 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+    def save_model(
+        self, request: HttpRequest, obj: Case, form: ModelForm[Any], change: bool
+    ) -> None:
+        """REC-08: through ``case_status_set`` / ``case_claim_set`` (audited, PRC-14 event)."""
+        from cases.services import case_claim_set, case_status_set
+        from core.admin import admin_actor, refusal_text
+        from core.errors import DomainError
+
+        reason, actor = form.cleaned_data["reason"], admin_actor(request)
+        try:
+            if "status" in form.changed_data:
+                case_status_set(case=obj, status=obj.status, reason=reason, actor=actor)
+            if "claim_fen" in form.changed_data:
+                case_claim_set(case=obj, claim_fen=obj.claim_fen, reason=reason, actor=actor)
+        except DomainError as exc:
+            messages.error(request, refusal_text(exc))
 
 
 @admin.register(Identity)
@@ -119,8 +158,40 @@ class SimulatedRejectionAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: SimulatedRejection, form: ModelForm[Any], change: bool
     ) -> None:
         from cases.verifier import simulator_reject
+        from core.access import mask
+        from core.admin import admin_actor
+        from core.audit import audit_record
 
         simulator_reject(kind=obj.kind, number=obj.number, reason=obj.reason)
+        audit_record(
+            stream="system:identity",
+            action="simulator.rejection_set",
+            actor=admin_actor(request),
+            subject=f"simulated_rejection:{obj.kind}",
+            after={"kind": obj.kind, "number": mask(obj.number), "reason": obj.reason},
+            reason=str(_("通过管理后台修改")),
+            rules=["REC-08"],
+        )
+
+    def delete_model(self, request: HttpRequest, obj: SimulatedRejection) -> None:
+        from core.access import mask
+        from core.admin import admin_actor
+        from core.audit import audit_record
+
+        audit_record(
+            stream="system:identity",
+            action="simulator.rejection_removed",
+            actor=admin_actor(request),
+            subject=f"simulated_rejection:{obj.kind}",
+            before={"kind": obj.kind, "number": mask(obj.number), "reason": obj.reason},
+            reason=str(_("通过管理后台删除")),
+            rules=["REC-08"],
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in list(queryset):
+            self.delete_model(request, obj)
 
 
 @admin.register(Party)

@@ -545,6 +545,48 @@ def case_read(request: AuthedRequest, case_id: int) -> dict[str, Any]:
     return case_out(_case(request, case_id))
 
 
+class CaseStatusIn(Schema):
+    status: str = Field(description="open / suspended / terminated / closed / withdrawn")
+    reason: str
+
+
+class CaseClaimIn(Schema):
+    claim_fen: StrictInt
+    reason: str
+
+
+@router.post(
+    "/{int:case_id}/status",
+    response={200: CaseOut, **ERRORS},
+    summary="变更案件执行状态（中止、终结、恢复执行；中止时暂缓定价，PRC-14）",
+)
+def case_status_change(
+    request: AuthedRequest, case_id: int, payload: CaseStatusIn
+) -> dict[str, Any]:
+    case = _case(request, case_id, change=True)
+    _write(request)
+    return case_out(
+        services.case_status_set(
+            case=case, status=payload.status, reason=payload.reason, actor=request.user
+        )
+    )
+
+
+@router.post(
+    "/{int:case_id}/claim",
+    response={200: CaseOut, **ERRORS},
+    summary="更正申请执行标的金额（记录新旧值与理由，REC-08）",
+)
+def case_claim_change(request: AuthedRequest, case_id: int, payload: CaseClaimIn) -> dict[str, Any]:
+    case = _case(request, case_id, change=True)
+    _write(request)
+    return case_out(
+        services.case_claim_set(
+            case=case, claim_fen=payload.claim_fen, reason=payload.reason, actor=request.user
+        )
+    )
+
+
 @router.get("/{int:case_id}/parties", response={200: list[PartyOut], **ERRORS}, summary="当事人")
 def party_list(
     request: AuthedRequest, case_id: int, role: str | None = None

@@ -16,6 +16,8 @@ from core.money import yuan
 
 ACTION_LABELS = {
     "case.created": _("立案登记"),
+    "case.status_changed": _("变更案件状态"),
+    "case.claim_changed": _("变更申请执行标的"),
     "party.added": _("添加当事人"),
     "asset.registered": _("登记标的物"),
     "asset.updated": _("更正标的物信息"),

@@ -29,6 +29,19 @@ class SeizureRecorded(Event):
 
 
 @dataclass(frozen=True)
+class CaseStatusChanged(Event):
+    """A case's enforcement status changed (中止, 终结, 恢复…). Published in the transaction
+    of the change: pricing pauses or resumes its procedures and appraisers their commissions
+    (PRC-14, APR-07) in the same commit."""
+
+    case_id: int
+    court_id: int
+    before: str
+    after: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class AssetUpdated(Event):
     """An asset's facts (location, features, description) were corrected by the court."""
 

@@ -19,7 +19,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from cases import identity as idcheck
-from cases.events import AssetUpdated, CaseCreated, SeizureRecorded
+from cases.events import AssetUpdated, CaseCreated, CaseStatusChanged, SeizureRecorded
 from cases.features import clean_features
 from cases.models import Asset, AssetFile, Case, Disclosure, Identity, Lot, Party, Seizure
 from cases.numbers import is_court_code, parse_case_number
@@ -151,6 +151,81 @@ def case_create(
     )
     publish(CaseCreated(case_id=case.pk, court_id=court.pk))
     return case
+
+
+def _require_case_actor(case: Case, actor: Actor) -> None:
+    """The case's court decides its status and claim (judge, officer, bureau head); the platform
+    operator may correct them through the admin; the system (None) acts for a worker."""
+    from core.permissions import COURT_ACTORS, is_court_staff_of
+
+    if actor is None or actor.role == Role.OPERATOR:
+        return
+    if not is_court_staff_of(actor, case.court_id, roles=COURT_ACTORS):
+        raise PermissionDenied(
+            "not_case_court", "只有本案法院的执行人员可以变更案件", rule="REC-08"
+        )
+
+
+@transaction.atomic
+def case_status_set(*, case: Case, status: str, reason: str, actor: Actor) -> Case:
+    """Change a case's enforcement status (中止/终结/恢复执行…), audited with its reason
+    (REC-08). Publishes ``CaseStatusChanged`` in the same transaction: suspending or
+    terminating stops the case's pricing procedures and appraisal clocks, reopening resumes
+    them (PRC-14, APR-07)."""
+    if status not in Case.Status.values:
+        raise DomainError("invalid_case_status", f"案件状态无效：{status}", rule="REC-08")
+    why = _text(reason, label="变更理由", code="reason_required", max_len=300)
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    _require_case_actor(locked, actor)
+    before = locked.status
+    if status == before:
+        return locked
+    locked.status = status
+    locked.save(update_fields=["status"])
+    audit_record(
+        stream=_stream(locked),
+        action="case.status_changed",
+        actor=actor,
+        subject=locked.ref,
+        before={"status": before},
+        after={"status": status},
+        reason=why,
+        rules=["REC-08", "PRC-14"],
+    )
+    publish(
+        CaseStatusChanged(
+            case_id=locked.pk, court_id=locked.court_id, before=before, after=status, reason=why
+        )
+    )
+    case.status = status
+    return locked
+
+
+@transaction.atomic
+def case_claim_set(*, case: Case, claim_fen: int, reason: str, actor: Actor) -> Case:
+    """Correct the amount of the claim (申请执行标的), audited with old and new values and the
+    reason (REC-08): it drives the AUC-07 stop, AUC-18 and the distribution."""
+    claim = _amount(claim_fen, label="申请执行标的金额", code="invalid_claim_amount")
+    why = _text(reason, label="变更理由", code="reason_required", max_len=300)
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    _require_case_actor(locked, actor)
+    before = locked.claim_fen
+    if claim == before:
+        return locked
+    locked.claim_fen = claim
+    locked.save(update_fields=["claim_fen"])
+    audit_record(
+        stream=_stream(locked),
+        action="case.claim_changed",
+        actor=actor,
+        subject=locked.ref,
+        before={"claim_fen": before},
+        after={"claim_fen": claim},
+        reason=why,
+        rules=["REC-08"],
+    )
+    case.claim_fen = claim
+    return locked
 
 
 # ---------------------------------------------------------------- identities

@@ -13,6 +13,7 @@ urlpatterns = [
     path("portal/", views.portal, name="portal"),
     path("portal/<int:case_id>/", views.portal_case, name="portal_case"),
     path("<int:case_id>/", views.case_detail, name="case"),
+    path("<int:case_id>/do/<slug:name>/", views.case_action, name="case_action"),
     path("<int:case_id>/parties/new/", views.party_new, name="party_new"),
     path("<int:case_id>/parties/<int:party_id>/reveal/", views.party_reveal, name="party_reveal"),
     path("<int:case_id>/assets/new/", views.asset_new, name="asset_new"),

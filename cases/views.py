@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,6 +14,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from cases import forms as f
 from cases import selectors, services
@@ -21,7 +24,10 @@ from cases.models import Asset, Case, Disclosure, Party
 from cases.portal import render_sections
 from core import regions
 from core.account_views import safe_next
+from core.court_actions import CourtAction, CourtActions
 from core.errors import DomainError
+from core.forms import Form as CoreForm
+from core.forms import TextField, YuanField
 from core.models import Deadline, Role
 from core.money import parse_yuan
 from core.permissions import can, is_court_staff
@@ -189,6 +195,7 @@ def case_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
         ),
         "can_change": can(request.user, "cases.change_case", case),
         "can_reveal": can(request.user, "cases.reveal_identity", case),
+        "statuses": Case.Status.choices,
     }
     ctx["sections"] = render_sections("case", request, case, ctx)
     return render(request, "cases/case_detail.html", ctx)
@@ -684,3 +691,42 @@ def portal_case(request: AuthedRequest, case_id: int) -> HttpResponse:
     }
     ctx["sections"] = render_sections("portal_case", request, case, ctx)
     return render(request, "cases/portal_case.html", ctx)
+
+
+class CaseStatusForm(CoreForm):
+    status = forms.ChoiceField(label=gettext_lazy("案件状态"), choices=Case.Status.choices)
+    reason = TextField(label=gettext_lazy("变更理由"))
+
+
+class CaseClaimForm(CoreForm):
+    claim_fen = YuanField(label=gettext_lazy("申请执行标的（元）"))
+    reason = TextField(label=gettext_lazy("变更理由"))
+
+
+#: The court's changes to the case itself, each through its audited service (REC-08); a
+#: suspension or termination stops pricing and the appraisal clocks (PRC-14).
+CASE_ACTIONS: CourtActions[Case] = CourtActions(
+    {
+        "status": CourtAction[Case](
+            form=CaseStatusForm,
+            call=lambda s: services.case_status_set(case=s.target, actor=s.actor, **s.data),
+            done=gettext_lazy("已变更案件状态"),
+            prefixed=True,
+        ),
+        "claim": CourtAction[Case](
+            form=CaseClaimForm,
+            call=lambda s: services.case_claim_set(case=s.target, actor=s.actor, **s.data),
+            done=gettext_lazy("已更正申请执行标的"),
+            prefixed=True,
+        ),
+    },
+    page=lambda case: reverse("cases:case", args=[case.pk]),
+)
+
+
+@login_required
+@require_POST
+@write_rate_limited("cases")
+def case_action(request: AuthedRequest, case_id: int, name: str) -> HttpResponse:
+    case = _case(request, case_id, change=True)
+    return CASE_ACTIONS.post(request, name, case)

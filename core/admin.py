@@ -18,7 +18,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import audit_record
@@ -37,11 +37,21 @@ from core.models import (
 )
 
 
-def _operator(request: HttpRequest) -> User:
-    """Who acts in the admin: a signed-in staff person (the admin site lets in no one else)."""
+def admin_actor(request: HttpRequest) -> User:
+    """Who acts in the admin: a signed-in staff person (the admin site lets in no one else).
+    Every app's admin passes this person to the audited services (REC-08)."""
     if not isinstance(request.user, User):
         raise PermissionDenied
     return request.user
+
+
+_operator = admin_actor
+
+
+def refusal_text(exc: DomainError) -> str:
+    """A service's refusal as the admin shows it: the message and its rule."""
+    rule = f"（{exc.rule}）" if exc.rule and exc.rule not in str(exc.message) else ""
+    return f"{exc.message}{rule}"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -121,6 +131,23 @@ class GavelUserAdmin(UserAdmin):
         # Deleting would list a user's protected related objects (e.g. auction registrations),
         # linking a person to a bidder before the close (REC-05). Deactivate instead.
         return False
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """REC-08/REC-14: an operator setting someone's password leaves an audit entry."""
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                audit_record(
+                    stream="system:users",
+                    action="user.password_set",
+                    actor=admin_actor(request),
+                    subject=f"user:{id}",
+                    reason=str(_("通过管理后台修改")),
+                    rules=["REC-08", "REC-14"],
+                )
+        return response
 
     @transaction.atomic
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
@@ -383,9 +410,24 @@ class OutboxAdmin(MessageAdmin):
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
         from core import clock
 
-        n = queryset.filter(status=OutboxMessage.Status.FAILED).update(
-            status=OutboxMessage.Status.PENDING, next_attempt_at=clock.now(), attempts=0
-        )
+        with transaction.atomic():
+            failed = list(
+                queryset.filter(status=OutboxMessage.Status.FAILED).values_list("pk", flat=True)
+            )
+            n = OutboxMessage.objects.filter(pk__in=failed).update(
+                status=OutboxMessage.Status.PENDING, next_attempt_at=clock.now(), attempts=0
+            )
+            if n:
+                audit_record(
+                    stream="system:notifications",
+                    action="outbox.retried",
+                    actor=admin_actor(request),
+                    subject="outbox",
+                    before={"status": "failed", "messages": failed},
+                    after={"status": "pending", "messages": failed},
+                    reason=str(_("通过管理后台重新发送")),
+                    rules=["REC-08"],
+                )
         self.message_user(request, _("已重新排队 %(n)d 条消息") % {"n": n})
 
 
@@ -416,3 +458,90 @@ class ServiceRecordAdmin(ReadOnlyAdmin):
     )
     list_filter = ("method",)
     search_fields = ("subject", "recipient_name")
+
+
+class _NoWrites:
+    """Mixin: view only."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class _AuditedDeletes:
+    """Mixin: view, and delete with an audit entry (REC-08); no add, no change."""
+
+    audit_action = "record.deleted"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with transaction.atomic():
+            audit_record(
+                stream="system:users",
+                action=self.audit_action,
+                actor=admin_actor(request),
+                subject=f"{obj._meta.label_lower}:{obj.pk}",
+                before={"record": str(obj)},
+                reason=str(_("通过管理后台删除")),
+                rules=["REC-08", "REC-14"],
+            )
+            obj.delete()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in list(queryset):
+            self.delete_model(request, obj)
+
+
+def _third_party_admins() -> None:
+    """REC-08 for the admins other packages register: failed sign-ins and Django's unused
+    groups are view only (Gavel's roles are ``User.role``, REC-14); a lockout is lifted and a
+    second-factor device removed only with an audit entry; devices are added by the person
+    (``otp_setup``), never by the operator."""
+    from django.contrib.auth.models import Group
+
+    def swap(model: Any, base: Any, mixin: type, **attrs: Any) -> None:
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+            admin.site.register(model, type(f"Gavel{base.__name__}", (mixin, base), attrs))
+
+    swap(Group, admin.ModelAdmin, _NoWrites)
+    try:
+        from axes import admin as axes_admin
+        from axes.models import AccessAttempt, AccessFailureLog
+        from axes.models import AccessLog as AxesAccessLog
+    except ImportError:  # pragma: no cover - axes is a dependency
+        pass
+    else:
+        swap(AccessFailureLog, axes_admin.AccessFailureLogAdmin, _NoWrites)
+        swap(AxesAccessLog, axes_admin.AccessLogAdmin, _NoWrites)
+        swap(
+            AccessAttempt,
+            axes_admin.AccessAttemptAdmin,
+            _AuditedDeletes,
+            audit_action="lockout.lifted",
+        )
+    try:
+        from django_otp.plugins.otp_totp import admin as totp_admin
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+    except ImportError:  # pragma: no cover - django-otp is a dependency
+        pass
+    else:
+        swap(
+            TOTPDevice,
+            totp_admin.TOTPDeviceAdmin,
+            _AuditedDeletes,
+            audit_action="otp_device.removed",
+        )
+
+
+_third_party_admins()

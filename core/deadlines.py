@@ -104,6 +104,87 @@ def deadline_open(
     return d
 
 
+# --- REC-12: objections to enforcement acts and third-party objections (CPL 236, 238) --------
+# Constants, never settings (RULES.md §8): changing them would cut a party's rights.
+OBJECTION_REVIEW_DAYS = 15  # the court reviews a written objection within 15 days of receipt
+RECONSIDERATION_DAYS = 10  # 执行异议: reconsideration within 10 days of service of the ruling
+THIRD_PARTY_SUIT_DAYS = 15  # 案外人异议: a suit within 15 days of service of the ruling
+ENFORCEMENT_ACT = "enforcement_act"  # 执行行为异议 (CPL 236): review → reconsideration
+THIRD_PARTY = "third_party"  # 案外人异议 (CPL 238): review → suit
+OBJECTION_TRACKS = {
+    # (review title, window title, window days, window subject suffix); titles are stored as
+    # Chinese like every deadline title.
+    ENFORCEMENT_ACT: ("审查执行异议", "申请复议期限", RECONSIDERATION_DAYS, "reconsideration"),
+    THIRD_PARTY: ("审查案外人异议", "提起诉讼期限", THIRD_PARTY_SUIT_DAYS, "suit"),
+}
+
+
+def _track(track: str) -> tuple[str, str, int, str]:
+    if track not in OBJECTION_TRACKS:
+        raise ValueError(f"unknown objection track {track!r}")
+    return OBJECTION_TRACKS[track]
+
+
+def objection_review_open(
+    *,
+    track: str,
+    subject: str,
+    what: str,
+    filed_at: dt.datetime,
+    court: Any,
+    owner: Any = None,
+    party_ref: str = "",
+    actor: Actor = None,
+) -> Deadline:
+    """REC-12: a written objection was received; the court reviews it within 15 days."""
+    review, _window, _days, _suffix = _track(track)
+    return deadline_open(
+        rule_id="REC-12",
+        title=f"{review}（{what}）",
+        subject=subject,
+        start_event=f"{track}_objection.filed",
+        started_at=filed_at,
+        period=OBJECTION_REVIEW_DAYS,
+        court=court,
+        owner=owner,
+        owner_role=Role.JUDGE,
+        party_ref=party_ref,
+        actor=actor,
+    )
+
+
+def objection_ruling_served(
+    *,
+    track: str,
+    subject: str,
+    what: str,
+    served_at: dt.datetime,
+    court: Any,
+    owner: Any = None,
+    party_ref: str = "",
+    actor: Actor = None,
+) -> Deadline:
+    """REC-12: the ruling on the objection was served. The review deadline closes and the
+    window that follows opens from service: 10 days to apply for reconsideration (执行异议),
+    15 days to sue (案外人异议). The window is the party's; it is tracked so that the court
+    knows when the ruling stands."""
+    _review, window, days, suffix = _track(track)
+    deadline_close(subject=subject, rule_id="REC-12", actor=actor, reason="异议已审查并裁定")
+    return deadline_open(
+        rule_id="REC-12",
+        title=f"{window}（{what}）",
+        subject=f"{subject}/{suffix}",
+        start_event=f"{track}_objection.ruling_served",
+        started_at=served_at,
+        period=days,
+        court=court,
+        owner=owner,
+        owner_role=Role.JUDGE,
+        party_ref=party_ref,
+        actor=actor,
+    )
+
+
 def _open_for(subject: str, rule_id: str | None) -> QuerySet[Deadline]:
     qs = Deadline.objects.filter(subject=subject, status=Deadline.Status.OPEN)
     if rule_id:

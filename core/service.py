@@ -16,6 +16,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from core import calendar, clock
@@ -33,6 +34,21 @@ DEEMED_DAYS = {Method.PLATFORM_PUBLICATION: 5, Method.ENFORCEMENT_INFO_PUBLICATI
 def deemed_service_at(published_at: dt.datetime, days: int, *, court: Any = None) -> dt.datetime:
     """REC-10 with REC-01: the end of the N-day publication period (holidays move it on)."""
     return calendar.within_days(published_at, days, court=court)
+
+
+def published_notices(
+    *, court: Any = None, at: dt.datetime | None = None
+) -> QuerySet[ServiceRecord]:
+    """REC-09: notices served by publication, with the reason the person could not be served
+    directly, as the platform publishes them: only publication records (REC-10), only once
+    their publication time has come, newest first."""
+    at = at or clock.now()
+    qs = ServiceRecord.objects.filter(
+        method__in=list(DEEMED_DAYS), published_at__isnull=False, published_at__lte=at
+    ).select_related("court")
+    if court is not None:
+        qs = qs.filter(court_id=getattr(court, "pk", court))
+    return qs.order_by("-published_at", "-pk")
 
 
 def _stream(subject: str) -> str:

@@ -23,4 +23,5 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/read/", views.inbox_read, name="inbox_read"),
     path("staff/deadlines/", views.my_deadlines, name="my_deadlines"),
+    path("notices/", views.published_notices, name="published_notices"),
 ]

@@ -84,3 +84,13 @@ def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
 def my_deadlines(request: HttpRequest) -> HttpResponse:
     deadlines = deadlines_open_for_user(request.user)[:500]
     return render(request, "core/deadlines.html", {"deadlines": deadlines})
+
+
+def published_notices(request: HttpRequest) -> HttpResponse:
+    """REC-09: the public list of notices served by publication and why (no sign-in)."""
+    from django.core.paginator import Paginator
+
+    from core.service import published_notices as notices
+
+    page = Paginator(notices(), 50).get_page(request.GET.get("page"))
+    return render(request, "core/notices.html", {"page": page})

@@ -6,9 +6,11 @@ deposit holds are listed by registration reference.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db.models import Model
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from settlement.models import (
     BalanceDue,
@@ -16,6 +18,7 @@ from settlement.models import (
     Charge,
     DepositHold,
     DistributionPlan,
+    FeeAdvance,
     GatewayOperation,
     LedgerAccount,
     LedgerLeg,
@@ -66,10 +69,34 @@ class LedgerAccountAdmin(ReadOnly):
     search_fields = ("code", "name", "ref")
 
 
+class CaseAccountForm(forms.ModelForm):
+    reason = forms.CharField(
+        label=_("变更理由"), widget=forms.Textarea(attrs={"rows": 2}), max_length=300
+    )
+
+    class Meta:
+        model = CaseAccount
+        fields = ("gateway_balance_account",)
+
+
 @admin.register(CaseAccount)
 class CaseAccountAdmin(admin.ModelAdmin):
+    """Only the gateway balance account changes here, through ``case_account_set_gateway``
+    with a reason (audited, REC-08); the account itself is opened by the services (FND-02)."""
+
+    form = CaseAccountForm
     list_display = ("account_no", "case", "party_ref", "gateway_balance_account", "opened_at")
     search_fields = ("account_no", "case__number")
+    fields = (
+        "case",
+        "court",
+        "party_ref",
+        "account_no",
+        "ledger_account",
+        "opened_at",
+        "gateway_balance_account",
+        "reason",
+    )
     readonly_fields = ("case", "court", "party_ref", "account_no", "ledger_account", "opened_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -77,6 +104,27 @@ class CaseAccountAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: CaseAccount,
+        form: forms.ModelForm[CaseAccount],
+        change: bool,
+    ) -> None:
+        from core.admin import admin_actor, refusal_text
+        from core.errors import DomainError
+        from settlement.services import case_account_set_gateway
+
+        try:
+            case_account_set_gateway(
+                account=obj,
+                balance_account=obj.gateway_balance_account,
+                reason=form.cleaned_data["reason"],
+                actor=admin_actor(request),
+            )
+        except DomainError as exc:
+            messages.error(request, refusal_text(exc))
 
 
 @admin.register(PaymentIntent)
@@ -154,6 +202,14 @@ class ReceiptAdmin(ReadOnly):
     )
     list_filter = ("status", "claimed_late")
     search_fields = ("bank_reference", "payer_name", "memo")
+
+
+@admin.register(FeeAdvance)
+class FeeAdvanceAdmin(ReadOnly):
+    """PRC-17: advances and guarantees change only through ``settlement.services.fee_advances``."""
+
+    list_display = ("case", "kind", "form", "creditor_name", "amount_fen", "status", "received_at")
+    list_filter = ("kind", "form", "status")
 
 
 @admin.register(DistributionPlan)

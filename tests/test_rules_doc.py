@@ -47,7 +47,6 @@ def test_every_firm_rule_is_enforced_in_code(cites, rules):
     assert [rid for rid in firm if not cites[rid].enforced] == []
 
 
-@pytest.mark.xfail(strict=True, reason="PRC-17 has no code yet (issue 14, closing)")
 def test_every_firm_rule_is_cited_by_a_test(cites, rules):
     firm = [rid for rid, r in rules.items() if "firm" in r["tags"]]
     assert [rid for rid in firm if not cites[rid].tests] == []

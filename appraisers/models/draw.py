@@ -39,6 +39,9 @@ class AppraisalRequest(models.Model):
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     failed_reason = models.CharField(_("未能完成原因"), max_length=300, blank=True)
     withdrawn_reason = models.CharField(_("撤回原因"), max_length=300, blank=True)
+    # APR-14: a late objection alleging fraud goes to supervision only if raised before the
+    # first auction announcement (or direct sale); pricing records that moment here.
+    first_announced_at = models.DateTimeField(_("首次拍卖公告时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("委托评估申请")

@@ -13,6 +13,15 @@ from cases.models import Asset
 # APR-01: a removed firm is barred for five years. A constant, not a setting (RULES.md §8).
 REMOVAL_BAR_YEARS = 5
 
+#: APR-01: the national appraisal associations that recommend firms to the roster, by the
+#: qualification each one governs (used to complete rows that predate the requirement).
+NATIONAL_ASSOCIATIONS = {
+    "asset": "中国资产评估协会",
+    "real_estate": "中国房地产估价师与房地产经纪人学会",
+    "land": "中国土地估价师与土地登记代理人协会",
+    "other": "中国资产评估协会",
+}
+
 
 class Firm(models.Model):
     """An appraisal firm on the roster, recommended by a national appraisal association."""
@@ -32,7 +41,9 @@ class Firm(models.Model):
     licence_no = models.CharField(_("资质证书编号"), max_length=60, unique=True)
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
     qualification = models.CharField(_("资质类别"), max_length=20, choices=Qualification.choices)
-    recommended_by = models.CharField(_("推荐协会"), max_length=100, blank=True)
+    recommended_by = models.CharField(
+        _("推荐协会"), max_length=100, help_text=_("推荐该机构入库的全国性评估行业协会（APR-01）")
+    )
     division_code = models.CharField(_("注册地行政区划代码"), max_length=6)
     address = models.CharField(_("地址"), max_length=300, blank=True)
     contact_name = models.CharField(_("联系人"), max_length=60, blank=True)
@@ -50,6 +61,12 @@ class Firm(models.Model):
         verbose_name = _("评估机构")
         verbose_name_plural = _("评估机构")
         ordering = ["name"]
+        constraints = [
+            # APR-01: no firm on the roster without its recommending association.
+            models.CheckConstraint(
+                condition=~models.Q(recommended_by=""), name="appraisers_firm_recommended_by"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

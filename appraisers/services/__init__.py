@@ -9,6 +9,7 @@ from appraisers.services.fees import (
 )
 from appraisers.services.inspection import inspection_notice, inspection_record
 from appraisers.services.objections import (
+    appraisal_record_announcement,
     expert_correction_submit,
     expert_review_conclude,
     expert_review_start,
@@ -47,6 +48,7 @@ from appraisers.services.roster import (
     firm_update,
     firm_user_add,
     firm_user_create,
+    firm_user_set_active,
     roster_entry_add,
     roster_entry_remove,
     roster_export_csv,
@@ -76,6 +78,7 @@ __all__ = [
     "agreement_submit",
     "appraisal_fee_mark_paid",
     "appraisal_fee_settle",
+    "appraisal_record_announcement",
     "appraisal_reissue_request",
     "appraisal_resume",
     "appraisal_suspend",
@@ -108,6 +111,7 @@ __all__ = [
     "firm_update",
     "firm_user_add",
     "firm_user_create",
+    "firm_user_set_active",
     "inspection_notice",
     "inspection_record",
     "materials_returned",

@@ -38,7 +38,14 @@ from appraisers.services.report import _new_report, _serve
 from appraisers.services.selection import link
 from cases.models import Party
 from core import calendar, clock
-from core.deadlines import deadline_cancel, deadline_close, deadline_open
+from core.deadlines import (
+    ENFORCEMENT_ACT,
+    deadline_cancel,
+    deadline_close,
+    deadline_open,
+    objection_review_open,
+    objection_ruling_served,
+)
 from core.errors import DomainError, PermissionDenied
 from core.models import Deadline, User
 from core.rulesettings import get_setting
@@ -47,8 +54,6 @@ from core.types import Actor
 G = Objection.Ground
 S = Objection.Status
 OC = Objection.Outcome
-# REC-12: an objection to an enforcement act is reviewed within 15 days (a constant).
-ENFORCEMENT_OBJECTION_REVIEW_DAYS = 15
 FORWARD_DAYS = 3  # APR-13 (firm)
 ANSWER_DAYS = 5  # APR-13 (firm)
 
@@ -129,25 +134,28 @@ def objection_file(
     if refusal:
         o.status, o.outcome, o.refusal_reason, o.closed_at = S.REFUSED, OC.REFUSED, refusal, now
         rules.append("APR-14")
-        if fraud_alleged:
+        announced = c.request.first_announced_at
+        if fraud_alleged and (announced is None or now < announced):
             # APR-14 exception: fraud, duress, collusion… raised before the first announcement or
-            # direct sale goes to enforcement supervision; the court checks the timing.
+            # direct sale goes to enforcement supervision (the same timing as pricing's path).
             o.outcome = OC.SUPERVISION
             o.refusal_reason = refusal + "；所主张欺诈、胁迫、恶意串通等情形转执行监督程序审查"
+        elif fraud_alleged and announced is not None:
+            o.refusal_reason = (
+                refusal + f"；已于 {local_date(announced):%Y-%m-%d} 发布首次拍卖公告，"
+                "所主张欺诈等情形不再转执行监督程序（APR-14）"
+            )
         o.save()
     elif o.procedural:
         o.status = S.PROCEDURAL
         o.save()
-        deadline_open(
-            rule_id="REC-12",
-            title="审查评估异议（评估人员资质/程序）",
+        objection_review_open(
+            track=ENFORCEMENT_ACT,
             subject=o.subject,
-            start_event="objection.filed",
-            started_at=now,
-            period=ENFORCEMENT_OBJECTION_REVIEW_DAYS,
+            what="评估异议：评估人员资质/程序",
+            filed_at=now,
             court=c.court_id,
             owner=_owner(o),
-            owner_role="judge",
             party_ref=f"party:{party.pk}",
             actor=actor,
         )
@@ -197,6 +205,45 @@ def objection_file(
         court=c.court,
     )
     return o
+
+
+@transaction.atomic
+def appraisal_record_announcement(
+    *,
+    published_at: dt.datetime,
+    procedure_ref: str = "",
+    asset_id: int | None = None,
+    actor: Actor = None,
+) -> bool:
+    """APR-14: the first auction announcement (or direct sale) of the asset was published —
+    pricing tells us by procedure, bidding's offline channel by asset; from then on a late
+    objection alleging fraud is refused like any late one. Only the first counts; returns
+    whether this call recorded it."""
+    qs = AppraisalRequest.objects.select_for_update().filter(first_announced_at__isnull=True)
+    if procedure_ref:
+        qs = qs.filter(procedure_ref=procedure_ref)
+    elif asset_id is not None:
+        qs = qs.filter(asset_id=asset_id)
+    else:
+        raise ValueError("procedure_ref or asset_id")
+    recorded = False
+    for req in qs.order_by("pk"):
+        _record_announcement(req, published_at, actor)
+        recorded = True
+    return recorded
+
+
+def _record_announcement(req: AppraisalRequest, published_at: dt.datetime, actor: Actor) -> None:
+    req.first_announced_at = published_at
+    req.save(update_fields=["first_announced_at"])
+    audit(
+        req,
+        action="appraisal.first_announced",
+        actor=actor,
+        subject=f"appraisal_request:{req.pk}",
+        after={"first_announced_at": published_at},
+        rules=["APR-14"],
+    )
 
 
 def _replace_commission(c: Commission, *, reason: str, actor: Actor, rules: list[str]) -> None:
@@ -276,7 +323,17 @@ def objection_decide_procedural(
         reason.strip(),
         now,
     )
-    deadline_close(subject=o.subject, rule_id="REC-12", actor=actor)
+    # REC-12: the ruling is served on the objector (notified below); 10 days to reconsider.
+    objection_ruling_served(
+        track=ENFORCEMENT_ACT,
+        subject=o.subject,
+        what="评估异议：评估人员资质/程序",
+        served_at=now,
+        court=o.commission.court_id,
+        owner=_owner(o),
+        party_ref=f"party:{o.party_id}",
+        actor=actor,
+    )
     if upheld:
         o.status, o.outcome, o.closed_at = S.CLOSED, OC.UPHELD_REPLACED, now
         o.save()

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from appraisers.models import Appraiser, Firm, FirmUser, RosterEntry
 from appraisers.services._common import ROSTER_STREAM
@@ -44,6 +45,7 @@ def _firm_snapshot(firm: Firm) -> dict[str, Any]:
         "licence_no": firm.licence_no,
         "uscc": firm.uscc,
         "qualification": firm.qualification,
+        "recommended_by": firm.recommended_by,
         "division_code": firm.division_code,
         "status": firm.status,
         "sub_rosters": sub_rosters_text(firm),
@@ -85,7 +87,7 @@ def firm_create(
     division_code: str,
     actor: Actor,
     uscc: str = "",
-    recommended_by: str = "",
+    recommended_by: str,
     address: str = "",
     contact_name: str = "",
     contact_phone: str = "",
@@ -272,6 +274,31 @@ def firm_user_add(*, firm: Firm, user: User, actor: Actor) -> FirmUser:
 
 
 @transaction.atomic
+def firm_user_set_active(
+    *, firm_user: FirmUser, is_active: bool, reason: str, actor: Actor
+) -> FirmUser:
+    """Switch a firm user's access on or off (REC-14), audited with the reason (REC-08)."""
+    why = (reason or "").strip()
+    if not why:
+        raise DomainError("reason_required", _("须说明变更理由"), rule="REC-08")
+    fu = FirmUser.objects.select_for_update().select_related("firm", "user").get(pk=firm_user.pk)
+    if fu.is_active == bool(is_active):
+        return fu
+    fu.is_active = bool(is_active)
+    fu.save(update_fields=["is_active"])
+    audit_record(
+        stream=ROSTER_STREAM,
+        action="firm.user_activated" if fu.is_active else "firm.user_deactivated",
+        actor=actor,
+        subject=fu.firm.ref,
+        before={"user": fu.user.username, "is_active": not fu.is_active},
+        after={"user": fu.user.username, "is_active": fu.is_active},
+        reason=why,
+        rules=["REC-08", "REC-14"],
+    )
+    return fu
+
+
 def firm_user_create(
     *,
     firm: Firm,

@@ -42,7 +42,8 @@ def appraisers_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
                 counts["agreement_lapsed"] += 1
     working = Commission.objects.filter(state__in=WORKING_STATES).select_related("request__case")
     for c in working:
-        suspended = c.request.case.status == Case.Status.SUSPENDED
+        # APR-07 / PRC-14: suspended (中止) or halted (终结) enforcement stops the clock.
+        suspended = c.request.case.status in (Case.Status.SUSPENDED, Case.Status.TERMINATED)
         with transaction.atomic():
             locked = Commission.objects.select_for_update(skip_locked=True).filter(pk=c.pk).first()
             if locked is None:

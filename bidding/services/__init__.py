@@ -100,6 +100,8 @@ from bidding.services.forfeits import (
     forfeits_apply_after_resale,
     forfeits_apply_due,
 )
+from bidding.services.objections import auction_objection_rule
+from bidding.services.offline import offline_round_record, offline_round_result
 from bidding.services.practice import (
     PRACTICE_DEFAULTS,
     practice_auction_start,
@@ -162,6 +164,7 @@ __all__ = [
     "auction_low_start_notice",
     "auction_next_round_create",
     "auction_notice_record",
+    "auction_objection_rule",
     "auction_open_due",
     "auction_publish",
     "auction_publish_problems",
@@ -184,6 +187,8 @@ __all__ = [
     "forfeits_apply_due",
     "lot_unsold_awaiting_next_round",
     "next_min_bid_fen",
+    "offline_round_record",
+    "offline_round_result",
     "panel_decision_record",
     "practice_auction_start",
     "priority_holder_add",

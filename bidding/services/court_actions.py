@@ -35,6 +35,7 @@ from bidding.services._common import (
 from bidding.services.after_sale import _balance_settled
 from bidding.services.drafts import _draft_following
 from core import calendar, clock
+from core.deadlines import ENFORCEMENT_ACT, THIRD_PARTY
 from core.errors import Conflict
 from core.models import User
 from core.types import Actor
@@ -66,6 +67,12 @@ SUSPEND_GROUNDS = {
     "third_party_objection": "案外人异议",
     "other": "其他事由",
 }
+
+
+def _objection_received(auction: Auction, track: str, objector: str, actor: Actor) -> None:
+    from bidding.services.objections import auction_objection_received
+
+    auction_objection_received(auction=auction, track=track, objector=objector, actor=actor)
 
 
 def _court_action(
@@ -226,6 +233,8 @@ def auction_suspend(
         old=old,
     )
     _save_stream_head(auction)
+    if ground == "enforcement_objection":
+        _objection_received(auction, ENFORCEMENT_ACT, "", actor)  # REC-12: 15-day review
     _notify_action(
         auction, "【暂缓拍卖】", f"{auction.title} 暂缓拍卖。理由：{reason}", f"suspend:{action.pk}"
     )
@@ -320,6 +329,7 @@ def auction_third_party_objection(
         ground="third_party_objection",
     )
     _save_stream_head(auction)
+    _objection_received(auction, THIRD_PARTY, objector, actor)  # REC-12: 15-day review
     if measure == "halt" or old == S.SUSPENDED:
         return auction_halt(
             auction_id=auction_id,

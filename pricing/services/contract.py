@@ -135,6 +135,7 @@ def reference_price_record_announcement(
         price.valid_until, int(_setting(proc, "validity_grace_months"))
     )
     price.save(update_fields=["announcement_published_at", "announcement_ref", "grace_until"])
+    _appraisal_announced(proc, published_at)
     closed = deadline_close(
         subject=proc.subject, rule_id="PRC-13", reason=f"已发布拍卖公告 {auction_ref}"
     )
@@ -151,6 +152,15 @@ def reference_price_record_announcement(
         rules=("PRC-11", "PRC-13"),
     )
     return _basis(price)
+
+
+def _appraisal_announced(proc: PricingProcedure, published_at: dt.datetime) -> None:
+    """APR-14: the appraisal path learns of the first announcement (fraud objections' cut-off)."""
+    try:
+        from appraisers.services import appraisal_record_announcement
+    except ImportError:
+        return
+    appraisal_record_announcement(procedure_ref=proc.ref, published_at=published_at)
 
 
 def _split_evenly(total_fen: int, n: int) -> list[int]:

@@ -12,7 +12,13 @@ from django.db import transaction
 
 from cases.models import Party
 from core import calendar, clock
-from core.deadlines import deadline_close, deadline_open
+from core.deadlines import (
+    ENFORCEMENT_ACT,
+    deadline_close,
+    deadline_open,
+    objection_review_open,
+    objection_ruling_served,
+)
 from core.errors import Conflict, DomainError, NotFound
 from core.models import ServiceRecord
 from core.service import recipient_served_at, service_record
@@ -806,6 +812,10 @@ def objection_window_end(*, report: InquiryReport, party: Party) -> dt.datetime 
 
 
 # --------------------------------------------------------------------------- objections
+def _objection_subject(proc: PricingProcedure, obj: Objection) -> str:
+    return f"{proc.subject}/objection:{obj.pk}"
+
+
 @transaction.atomic
 def objection_file(
     *,
@@ -887,6 +897,18 @@ def objection_file(
         filed_by=actor if getattr(actor, "pk", None) else None,
         status=status,
     )
+    if status == Objection.Status.PENDING:
+        # REC-12: an objection to the inquiry result is reviewed within 15 days of receipt.
+        objection_review_open(
+            track=ENFORCEMENT_ACT,
+            subject=_objection_subject(proc, obj),
+            what=f"询价结果异议：{party.name}",
+            filed_at=obj.filed_at,
+            court=proc.court_id,
+            owner=proc.case.judge,
+            party_ref=f"party:{party.pk}",
+            actor=actor,
+        )
     _audit(
         proc,
         "objection_filed",
@@ -935,6 +957,17 @@ def objection_decide(
         req.save()
         inquiry_id = req.inquiry_id
         transaction.on_commit(lambda: inquiry_dispatch(inquiry=inquiry_id))
+    # REC-12: the decision is served on the objector; 10 days to apply for reconsideration.
+    objection_ruling_served(
+        track=ENFORCEMENT_ACT,
+        subject=_objection_subject(proc, obj),
+        what=f"询价结果异议：{obj.party.name}",
+        served_at=obj.decided_at,
+        court=proc.court_id,
+        owner=proc.case.judge,
+        party_ref=f"party:{obj.party_id}",
+        actor=actor,
+    )
     _audit(
         proc,
         "objection_decided",

@@ -1,5 +1,6 @@
 """Settlement tables: the ledger, case accounts, payments, funds, the gateway simulator."""
 
+from settlement.models.advances import FeeAdvance
 from settlement.models.arrivals import Arrival, DirectPayment, UnclaimedClearing
 from settlement.models.funds import (
     Charge,
@@ -33,6 +34,7 @@ __all__ = [
     "DirectPayment",
     "DistributionLine",
     "DistributionPlan",
+    "FeeAdvance",
     "ForfeitSettlement",
     "GatewayOperation",
     "LedgerAccount",

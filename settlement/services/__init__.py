@@ -3,7 +3,11 @@
 The contract names are importable from here: ``from settlement.services import deposit_request``.
 """
 
-from settlement.services.accounts import case_account_open, payment_notice_issue
+from settlement.services.accounts import (
+    case_account_open,
+    case_account_set_gateway,
+    payment_notice_issue,
+)
 from settlement.services.arrivals import (
     cash_receive,
     direct_payment_record,
@@ -33,6 +37,12 @@ from settlement.services.deposits import (
     releases_run_scheduled,
 )
 from settlement.services.distribution import distribution_plan_approve, distribution_plan_draft
+from settlement.services.fee_advances import (
+    fee_advance_cover,
+    fee_advance_guarantee,
+    fee_advance_pay,
+    fee_advance_receive,
+)
 from settlement.services.fees import fee_charge
 from settlement.services.payouts import (
     panel_decision_record,
@@ -55,6 +65,7 @@ __all__ = [
     "balances_overdue_sweep",
     "balances_remind",
     "case_account_open",
+    "case_account_set_gateway",
     "cash_receive",
     "deposit_apply",
     "deposit_forfeit",
@@ -67,6 +78,10 @@ __all__ = [
     "direct_payment_record",
     "distribution_plan_approve",
     "distribution_plan_draft",
+    "fee_advance_cover",
+    "fee_advance_guarantee",
+    "fee_advance_pay",
+    "fee_advance_receive",
     "fee_charge",
     "field_cash_collect",
     "field_cash_hand_over",

@@ -84,6 +84,35 @@ def case_account_open(*, case_id: int, party_ref: str = "", actor: Actor = None)
     return account
 
 
+@transaction.atomic
+def case_account_set_gateway(
+    *, account: CaseAccount, balance_account: str, reason: str, actor: Actor
+) -> CaseAccount:
+    """Route a case account's money to another balance account at the gateway (or back to the
+    court's, with ""): audited with old and new values and the reason (REC-08, FND-02)."""
+    why = require_text(reason, "reason", "变更理由")
+    value = (balance_account or "").strip()
+    if len(value) > 40:
+        raise DomainError("invalid_balance_account", "通道余额账户编号过长", rule="FND-02")
+    locked = CaseAccount.objects.select_for_update().get(pk=account.pk)
+    before = locked.gateway_balance_account
+    if value == before:
+        return locked
+    locked.gateway_balance_account = value
+    locked.save(update_fields=["gateway_balance_account"])
+    audit_record(
+        stream=stream(locked.case_id),
+        action="case_account.gateway_changed",
+        actor=actor,
+        subject=f"case:{locked.case_id}",
+        before={"account_no": locked.account_no, "gateway_balance_account": before},
+        after={"account_no": locked.account_no, "gateway_balance_account": value},
+        reason=why,
+        rules=["REC-08", "FND-02"],
+    )
+    return locked
+
+
 def case_ledger_account(case_id: int) -> LedgerAccount:
     return case_account_open(case_id=case_id).ledger_account
 

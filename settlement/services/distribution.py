@@ -18,6 +18,7 @@ from settlement import ledger, locks
 from settlement.models import Charge, DistributionLine, DistributionPlan, Payout
 from settlement.services._common import case_or_404, stream
 from settlement.services.accounts import case_ledger_account
+from settlement.services.fee_advances import advance_reimbursement
 from settlement.services.payouts import payout_create
 
 L = DistributionLine.Kind
@@ -87,17 +88,21 @@ def distribution_plan_draft(*, case_id: int, actor: Actor) -> DistributionPlan:
             continue
         amount = min(owed, left)
         seq += 1
+        # PRC-17: a fee paid from the creditor's advance is repaid to that creditor here.
+        repay = advance_reimbursement(charge)
+        payee_ref, payee_name = repay or (charge.payee_ref, charge.payee_name)
         lines.append(
             DistributionLine(
                 plan=plan,
                 seq=seq,
                 kind=L.COST,
                 charge=charge,
-                payee_ref=charge.payee_ref,
-                payee_name=charge.payee_name,
+                payee_ref=payee_ref,
+                payee_name=payee_name,
                 claim_fen=owed,
                 amount_fen=amount,
-                note=charge.get_kind_display(),
+                note=charge.get_kind_display()
+                + ("（返还申请执行人预交，PRC-17）" if repay else ""),
             )
         )
         left -= amount
@@ -187,7 +192,9 @@ def distribution_plan_approve(*, plan_id: int, actor: Actor) -> DistributionPlan
         raise PermissionDenied("same_person", "制作人不能批准自己制作的分配方案", rule="FND-06")
     for line in plan.lines.select_related("charge").order_by("seq"):
         kind: str
-        if line.kind == L.COST:
+        if line.kind == L.COST and line.charge and advance_reimbursement(line.charge):
+            kind = Payout.PayeeKind.CREDITOR  # PRC-17: the creditor's advance repaid
+        elif line.kind == L.COST:
             kind = (
                 Payout.PayeeKind.FEE
                 if line.charge and line.charge.kind in Charge.FEE_KINDS

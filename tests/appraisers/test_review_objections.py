@@ -399,3 +399,105 @@ def test_result_cannot_be_fixed_inside_the_window(served):
     with pytest.raises(DomainError) as exc:
         services.result_fix(commission=s["c"], actor=s["judge"])
     assert exc.value.rule == "APR-15" and "异议期" in str(exc.value.message)
+
+
+# --- APR-14: the fraud exception's timing, as in the pricing path ------------------------------
+
+
+def _late_fraud_objection(s):
+    return services.objection_file(
+        commission=s["c"],
+        party=s["debtor"],
+        grounds=["result"],
+        text="评估机构与申请人串通",
+        fraud_alleged=True,
+        actor=s["debtor"].user,
+    )
+
+
+def test_apr14_late_fraud_objection_one_second_before_the_first_announcement_goes_to_supervision(
+    served,
+):
+    s = served
+    clock.advance(dt.timedelta(days=10))
+    announced = clock.now() + dt.timedelta(seconds=1)
+    assert services.appraisal_record_announcement(
+        procedure_ref=s["req"].procedure_ref, published_at=announced
+    )
+    o = _late_fraud_objection(s)
+    assert o.status == Objection.Status.REFUSED and o.outcome == Objection.Outcome.SUPERVISION
+
+
+def test_apr14_late_fraud_objection_at_the_first_announcement_is_refused_not_supervised(served):
+    s = served
+    clock.advance(dt.timedelta(days=10))
+    services.appraisal_record_announcement(
+        procedure_ref=s["req"].procedure_ref, published_at=clock.now()
+    )
+    o = _late_fraud_objection(s)
+    assert o.status == Objection.Status.REFUSED and o.outcome == Objection.Outcome.REFUSED
+    assert "首次拍卖公告" in o.refusal_reason and "APR-14" in o.refusal_reason
+
+
+def test_apr14_only_the_first_announcement_counts_and_is_audited(served):
+    from core.models import AuditEntry
+
+    s = served
+    first = clock.now()
+    assert services.appraisal_record_announcement(
+        procedure_ref=s["req"].procedure_ref, published_at=first
+    )
+    assert not services.appraisal_record_announcement(
+        procedure_ref=s["req"].procedure_ref, published_at=first + dt.timedelta(days=30)
+    )
+    s["req"].refresh_from_db()
+    assert s["req"].first_announced_at == first
+    assert AuditEntry.objects.filter(action="appraisal.first_announced").count() == 1
+
+
+def test_rec12_procedural_ruling_opens_the_10_day_reconsideration_window(served):
+    s = served
+    o = services.objection_file(
+        commission=s["c"],
+        party=s["debtor"],
+        grounds=["procedure"],
+        text="未通知勘验",
+        actor=s["debtor"].user,
+    )
+    review = _open(o.subject, "REC-12").get()
+    assert review.due_at == calendar.within_days(o.filed_at, 15, court=s["court"].pk)
+    services.objection_decide_procedural(
+        objection=o, upheld=False, reason="已依法通知", actor=s["judge"]
+    )
+    assert not _open(o.subject, "REC-12").exists()
+    window = _open(f"{o.subject}/reconsideration", "REC-12").get()
+    assert window.due_at == calendar.within_days(clock.now(), 10, court=s["court"].pk)
+    assert window.party_ref == f"party:{s['debtor'].pk}"
+
+
+def test_apr14_an_offline_auction_of_the_lot_also_closes_the_fraud_exception(served):
+    """APR-14: the cut-off is the first announcement or direct sale on any channel; bidding's
+    offline channel (AUC-39) records it by asset."""
+    from bidding import services as bidding
+    from cases.models import Lot
+
+    s = served
+    asset = s["req"].asset
+    lot = Lot.objects.create(case=asset.case, title="线下拍品", created_at=clock.now())
+    lot.assets.add(asset)
+    bidding.disposal_offline_record(
+        lot_id=lot.pk, ground="unsuitable", reason="不宜网络拍卖", actor=s["judge"]
+    )
+    bidding.offline_round_record(
+        lot_id=lot.pk,
+        method="sale",
+        appraisal_fen=ORIGINAL,
+        start_price_fen=ORIGINAL,
+        held_at=clock.now() + dt.timedelta(days=20),
+        actor=s["judge"],
+    )
+    s["req"].refresh_from_db()
+    assert s["req"].first_announced_at == clock.now()
+    clock.advance(dt.timedelta(days=10))
+    o = _late_fraud_objection(s)
+    assert o.outcome == Objection.Outcome.REFUSED

@@ -47,8 +47,8 @@ def test_import_creates_firms_with_sub_rosters_and_is_audited(db):
 
 def test_a_bad_row_imports_nothing_and_names_the_line(db):
     text = HEADER + (
-        "L-1,甲公司,,asset,,360100,,,,active,,residential:city:360100\n"
-        "L-2,乙公司,,asset,,360100,,,,active,,residential:city:360000\n"
+        "L-1,甲公司,,asset,中评协,360100,,,,active,,residential:city:360100\n"
+        "L-2,乙公司,,asset,中评协,360100,,,,active,,residential:city:360000\n"
     )
     with pytest.raises(DomainError) as exc:
         services.roster_import_csv(text=text, actor=None)
@@ -174,3 +174,75 @@ def test_the_demo_appraisal_is_for_its_own_flat_not_an_asset_already_priced_or_s
     assert asset.name == APPRAISAL_ASSET and asset.case_id == ctx["cases"][0].pk
     assert asset not in ctx["assets"].values() and not asset.lots.exists()
     assert asset.seizures.count() == 1
+
+
+# --- APR-01: no firm without its recommending association ------------------------------------
+
+
+@pytest.mark.parametrize("association", ["", "   "])
+def test_apr01_firm_create_refuses_a_firm_without_its_recommending_association(db, association):
+    with pytest.raises(DomainError) as exc:
+        services.firm_create(
+            name="无推荐评估公司",
+            licence_no="L-APR01",
+            qualification="asset",
+            division_code="360100",
+            recommended_by=association,
+            actor=None,
+        )
+    assert (exc.value.code, exc.value.rule) == ("association_required", "APR-01")
+    assert not Firm.objects.filter(licence_no="L-APR01").exists()
+
+
+def test_apr01_firm_create_accepts_a_named_association(db):
+    firm = services.firm_create(
+        name="有推荐评估公司",
+        licence_no="L-APR01",
+        qualification="asset",
+        division_code="360100",
+        recommended_by=" 中国资产评估协会 ",
+        actor=None,
+    )
+    assert firm.recommended_by == "中国资产评估协会"
+
+
+def test_apr01_csv_import_refuses_a_new_or_updated_firm_without_association(db):
+    new = HEADER + "L-7,丙公司,,asset,,360100,,,,active,,residential:city:360100\n"
+    with pytest.raises(DomainError) as exc:
+        services.roster_import_csv(text=new, actor=None)
+    assert "第 2 行" in str(exc.value.message) and "协会" in str(exc.value.message)
+    firm = make_firm(None)
+    text = services.roster_export_csv().replace(firm.recommended_by, "")
+    with pytest.raises(DomainError):
+        services.roster_import_csv(text=text, actor=None)
+    firm.refresh_from_db()
+    assert firm.recommended_by
+
+
+def test_apr01_the_database_refuses_a_firm_row_without_association(db):
+    from django.db import IntegrityError, transaction
+
+    from core import clock
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Firm.objects.create(
+            name="直写公司",
+            licence_no="L-RAW",
+            qualification="asset",
+            division_code="360100",
+            created_at=clock.now(),
+        )
+
+
+def test_apr01_the_import_page_refuses_a_firm_without_association(client, db):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(make_user("operator"))
+    body = HEADER + "L-78,无协会公司,,land,,360100,,,,active,,land:city:360100\n"
+    resp = client.post(
+        reverse("appraisers:roster_import"),
+        {"kind": "firms", "file": SimpleUploadedFile("r.csv", body.encode("utf-8"))},
+        follow=True,
+    )
+    assert not Firm.objects.filter(licence_no="L-78").exists()
+    assert "评估行业协会" in resp.content.decode()

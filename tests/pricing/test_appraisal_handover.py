@@ -183,3 +183,31 @@ def test_lapsed_appraisal_result_is_reissued_by_the_original_firm(appraising, ju
     assert proc.state == "reissuing"
     assert req.commissions.count() >= 2  # the reissue commission to the same firm
     assert reference_price_valid_for(asset_id=proc.asset_id, at=clock.now()) is None
+
+
+def test_apr14_first_announcement_in_pricing_closes_the_appraisal_fraud_exception(
+    appraising, judge
+):
+    """APR-14: after pricing records the first announcement, a late fraud objection to the
+    appraisal report is refused, not sent to supervision (same timing as the inquiry path)."""
+    from appraisers.models import Objection
+    from cases.models import Party
+    from pricing.services import reference_price_record_announcement
+
+    proc, req, c = appraising
+    apr.result_fix(commission=c, actor=judge)
+    reference_price_record_announcement(
+        asset_id=proc.asset_id, auction_ref="auction:1", published_at=clock.now()
+    )
+    req.refresh_from_db()
+    assert req.first_announced_at == clock.now()
+    debtor = Party.objects.get(case_id=proc.case_id, role="debtor")
+    o = apr.objection_file(
+        commission=c,
+        party=debtor,
+        grounds=["result"],
+        text="评估机构与申请人串通",
+        fraud_alleged=True,
+        actor=debtor.user,
+    )
+    assert o.outcome == Objection.Outcome.REFUSED

@@ -571,3 +571,24 @@ def test_no_reissue_once_announced_inside_validity(procedure, judge, now):
         reference_price_reissue(procedure=procedure, actor=judge)
     assert (err.value.code, err.value.rule) == ("already_announced", "PRC-11")
     assert reference_price_valid_for(asset_id=procedure.asset_id, at=clock.now()) is not None
+
+
+def test_rec12_inquiry_objection_review_and_reconsideration_window(procedure, judge, now, parties):
+    """REC-12: an objection to an inquiry result is reviewed within 15 days of filing; the
+    served decision opens the objector's 10-day reconsideration window."""
+    from core.models import Deadline
+
+    _inquiry, reps = _three_reports(procedure, judge)
+    creditor, _ = parties
+    obj = objection_file(report=reps[2], party=creditor, grounds=["result"], text="明显偏高")
+    subject = f"{procedure.subject}/objection:{obj.pk}"
+    review = Deadline.objects.get(subject=subject, rule_id="REC-12", status="open")
+    assert review.due_at == calendar.within_days(obj.filed_at, 15, court=procedure.court_id)
+    assert review.due_at > calendar.within_days(obj.filed_at, 14, court=procedure.court_id)
+    assert review.party_ref == f"party:{creditor.pk}"
+    objection_decide(objection=obj, upheld=False, decision="不成立", actor=judge)
+    review.refresh_from_db()
+    assert review.status == "met"
+    window = Deadline.objects.get(subject=f"{subject}/reconsideration", status="open")
+    obj.refresh_from_db()
+    assert window.due_at == calendar.within_days(obj.decided_at, 10, court=procedure.court_id)
