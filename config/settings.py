@@ -269,8 +269,18 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 # The ASGI app serves static files itself in the demo and browser tests; production uses
 # collectstatic behind a proxy (config/asgi.py).
 GAVEL_SERVE_STATIC: bool = env.bool("GAVEL_SERVE_STATIC", default=DEBUG)
-MEDIA_URL = "/media/"
+# Uploaded files are never public: MEDIA_URL is the guarded route (core.files.serve), which
+# checks who may read a file and hands it to django-sendfile2. Production: the nginx backend
+# (X-Accel-Redirect to SENDFILE_URL, an ``internal`` nginx location aliased to MEDIA_ROOT);
+# the demo and tests: the simple backend (the application streams the file). docs/core.md.
+MEDIA_URL = "/files/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+SENDFILE_ROOT = str(MEDIA_ROOT)
+SENDFILE_BACKEND: str = env.str(
+    "SENDFILE_BACKEND",
+    default="django_sendfile.backends.simple" if DEBUG else "django_sendfile.backends.nginx",
+)
+SENDFILE_URL: str = env.str("SENDFILE_URL", default="/protected-media")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
