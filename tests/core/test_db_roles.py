@@ -26,7 +26,9 @@ def test_db_roles_prints_the_owner_and_application_roles_sql() -> None:
         return
     assert 'CREATE ROLE "gv_owner"' in sql and 'CREATE ROLE "gv_app"' in sql
     assert 'ALTER SCHEMA public OWNER TO "gv_owner"' in sql
-    assert 'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "public" TO "gv_app"' in sql
+    assert (
+        'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "public" TO "gv_app"' in sql
+    )
     assert 'REVOKE UPDATE, DELETE ON "public"."core_auditentry" FROM "gv_app"' in sql
     assert "TRUNCATE" not in sql
 
@@ -61,13 +63,13 @@ def test_the_application_role_cannot_truncate_alter_or_drop() -> None:
             password=password,
             autocommit=True,
         ) as conn:
-            cur = conn.cursor()
-            cur.execute(
+            pg = conn.cursor()
+            pg.execute(
                 "INSERT INTO core_auditstream (name, last_seq, last_hash, mac, key_id) "
                 "VALUES ('system:roletest', 0, '', '', '')"
             )
-            cur.execute("UPDATE core_auditstream SET last_seq = 0 WHERE name = 'system:roletest'")
-            cur.execute("SELECT count(*) FROM core_auditentry")
+            pg.execute("UPDATE core_auditstream SET last_seq = 0 WHERE name = 'system:roletest'")
+            pg.execute("SELECT count(*) FROM core_auditentry")
             refused = [
                 "TRUNCATE core_auditentry",
                 "TRUNCATE settlement_ledgerleg",
@@ -84,7 +86,7 @@ def test_the_application_role_cannot_truncate_alter_or_drop() -> None:
             ]
             for sql in refused:
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                    cur.execute(sql)
+                    pg.execute(sql)
     finally:
         with connection.cursor() as cur:
             cur.execute("DELETE FROM core_auditstream WHERE name = 'system:roletest'")
