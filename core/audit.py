@@ -75,28 +75,34 @@ class UnknownAuditKey(KeyError):
 @dataclass(frozen=True)
 class _Keyring:
     current_id: str
-    keys: dict[str, bytes]
+    #: An HMAC-SHA256 per key id with the key already absorbed: ``.copy()`` per use is the
+    #: cheapest keyed hash (the bid path hashes each entry and the head).
+    primed: dict[str, Any]
+    #: The setting objects it was built from (compared by identity: cheap on every append).
+    source: tuple[object, object, object]
 
 
-_keyring_cache: dict[tuple[Any, ...], _Keyring] = {}
+_ring: list[_Keyring] = []
 
 
 def _keyring() -> _Keyring:
     """The current key and the retired ones, from the settings (tests may override them)."""
-    signature = (
+    key, key_id, retired = (
         settings.GAVEL_AUDIT_KEY,
         settings.GAVEL_AUDIT_KEY_ID,
-        tuple(sorted(settings.GAVEL_AUDIT_RETIRED_KEYS.items())),
+        settings.GAVEL_AUDIT_RETIRED_KEYS,
     )
-    ring = _keyring_cache.get(signature)
-    if ring is None:
-        if not settings.GAVEL_AUDIT_KEY or not settings.GAVEL_AUDIT_KEY_ID:
-            raise ImproperlyConfigured("GAVEL_AUDIT_KEY and GAVEL_AUDIT_KEY_ID must be set")
-        keys = {k: v.encode() for k, v in settings.GAVEL_AUDIT_RETIRED_KEYS.items() if k and v}
-        keys[settings.GAVEL_AUDIT_KEY_ID] = settings.GAVEL_AUDIT_KEY.encode()
-        _keyring_cache.clear()
-        ring = _keyring_cache[signature] = _Keyring(settings.GAVEL_AUDIT_KEY_ID, keys)
-    return ring
+    if _ring:
+        was = _ring[0].source
+        if was[0] is key and was[1] is key_id and was[2] is retired:
+            return _ring[0]
+    if not key or not key_id:
+        raise ImproperlyConfigured("GAVEL_AUDIT_KEY and GAVEL_AUDIT_KEY_ID must be set")
+    keys = {k: v.encode() for k, v in settings.GAVEL_AUDIT_RETIRED_KEYS.items() if k and v}
+    keys[key_id] = key.encode()
+    primed = {k: hmac.new(v, digestmod=hashlib.sha256) for k, v in keys.items()}
+    _ring[:] = [_Keyring(key_id, primed, (key, key_id, retired))]
+    return _ring[0]
 
 
 def require_key() -> None:
@@ -113,10 +119,12 @@ def current_key_id() -> str:
 
 def _mac(key_id: str | None, text: str) -> str:
     ring = _keyring()
-    key = ring.keys.get(ring.current_id if key_id is None else key_id)
-    if key is None:
+    primed = ring.primed.get(ring.current_id if key_id is None else key_id)
+    if primed is None:
         raise UnknownAuditKey(key_id)
-    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+    mac = primed.copy()
+    mac.update(text.encode("utf-8"))
+    return str(mac.hexdigest())
 
 
 def head_mac(name: str, last_seq: int, last_hash: str, *, key_id: str | None = None) -> str:
