@@ -540,8 +540,9 @@ def audit_verify(
     stream's head is missing, disagrees with the last entry (a deleted tail) or has a wrong
     HMAC (a head moved back), or an anchored head is no longer in the chain (a deleted stream,
     or a rewrite, even with the key, of anything anchored). ``anchors``: the anchors to check
-    (default: every recorded anchor and every file in ``GAVEL_AUDIT_ANCHOR_DIR``; pass also
-    the copies published outside, ``Anchor.from_file``).
+    (default: the latest recorded one and the latest file in ``GAVEL_AUDIT_ANCHOR_DIR``;
+    ``manage.py audit_verify`` passes every one, ``known_anchors()``, and the copies
+    published outside, ``Anchor.from_file``).
     """
     only = set(streams) if streams is not None else None
     if only is not None:
@@ -571,7 +572,7 @@ def audit_verify(
             problem = _head_problem(name, head, expected_seq - 1, prev)
             if problem:
                 broken[name] = BrokenLink(name, expected_seq, problem)
-    for link in _anchors_problems(known_anchors() if anchors is None else anchors, only):
+    for link in _anchors_problems(latest_anchors() if anchors is None else anchors, only):
         broken.setdefault(link.stream, link)
     return sorted(broken.values(), key=lambda b: b.stream)
 
@@ -692,6 +693,19 @@ def _anchors_problems(anchors: Iterable[Anchor], only: set[str] | None) -> list[
                 problem = _("与 %(at)s 的锚定记录不符（记录被删除或改写）") % {"at": at}
                 out.append(BrokenLink(name, seq, str(problem)))
                 break
+    return out
+
+
+def latest_anchors() -> list[Anchor]:
+    """The latest recorded anchor and the latest anchor file (a page's quick check)."""
+    out = []
+    record = AuditAnchor.objects.order_by("-at", "-pk").first()
+    if record is not None:
+        out.append(Anchor.from_record(record))
+    directory = Path(settings.GAVEL_AUDIT_ANCHOR_DIR)
+    files = sorted(directory.glob("anchor-*.json")) if directory.is_dir() else []
+    if files:
+        out.append(Anchor.from_file(files[-1]))
     return out
 
 

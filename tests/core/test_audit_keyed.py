@@ -192,15 +192,17 @@ def test_anchor_files_are_signed_chained_and_checked(anchor_dir: Path) -> None:
     _record("case:7", 2)
     first, path = audit_anchor()
     _record("case:8", 1)
-    second, _path = audit_anchor()
+    clock.advance(dt.timedelta(seconds=1))
+    second, latest = audit_anchor()
     assert second.prev_digest == first.digest and first.prev_digest == GENESIS
-    assert path is not None
+    assert path is not None and latest is not None
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["heads"] == {"case:7": [2, AuditStream.objects.get(name="case:7").last_hash]}
     assert data["digest"] == first.digest and data["signature"] == first.signature
     assert audit_verify() == []
+    data = json.loads(latest.read_text(encoding="utf-8"))
     data["heads"]["case:7"][0] = 1  # an edited published copy
-    path.write_text(json.dumps(data), encoding="utf-8")
+    latest.write_text(json.dumps(data), encoding="utf-8")
     [bad] = audit_verify()
     assert bad.stream.startswith("anchor:") and "摘要不符" in bad.problem
 
