@@ -96,8 +96,8 @@ def _keyring() -> _Keyring:
         was = _ring[0].source
         if was[0] is key and was[1] is key_id and was[2] is retired:
             return _ring[0]
-    if not key or not key_id:
-        raise ImproperlyConfigured("GAVEL_AUDIT_KEY and GAVEL_AUDIT_KEY_ID must be set")
+    if not key or not key_id or len(key_id) > 32:
+        raise ImproperlyConfigured("set GAVEL_AUDIT_KEY and GAVEL_AUDIT_KEY_ID (1-32 characters)")
     keys = {k: v.encode() for k, v in settings.GAVEL_AUDIT_RETIRED_KEYS.items() if k and v}
     keys[key_id] = key.encode()
     primed = {k: hmac.new(v, digestmod=hashlib.sha256) for k, v in keys.items()}
