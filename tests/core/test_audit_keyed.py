@@ -329,3 +329,18 @@ def test_the_migration_keys_an_intact_unkeyed_chain_and_refuses_a_broken_one() -
     as_before_keying(_record("case:21", 3), forge_seq=2)
     with pytest.raises(RuntimeError, match="case:21#2"), connection.schema_editor() as editor:
         migration.rekey(apps, editor)
+
+
+def test_the_demo_sets_aside_anchor_files_of_an_earlier_database(anchor_dir: Path) -> None:
+    """A demo database made afresh: the anchors of the one before would not match it."""
+    from core.management.commands.demo import _set_aside_foreign_anchors
+
+    _record("case:30", 1)
+    _anchored, path = audit_anchor()
+    _set_aside_foreign_anchors()
+    assert path is not None and path.exists()  # this database's own anchors stay
+    _tamper("DELETE FROM core_auditanchor")  # as if the database were made afresh
+    _set_aside_foreign_anchors()
+    assert not anchor_dir.exists()
+    [aside] = anchor_dir.parent.glob("anchors.earlier-*")
+    assert [p.name for p in aside.iterdir()] == [path.name]
