@@ -249,7 +249,7 @@ class AssetFile(models.Model):
     asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="files")
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     title = models.CharField(_("标题"), max_length=200)
-    file = models.FileField(_("文件"), upload_to=UploadTo("assets"))
+    file = models.FileField(_("文件"), upload_to=UploadTo("assets"), db_index=True)
     uploaded_at = models.DateTimeField(_("上传时间"))
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
