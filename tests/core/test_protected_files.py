@@ -35,6 +35,7 @@ pytestmark = pytest.mark.django_db
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.7\n" + b"0" * 64
+MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
 
 
 @pytest.fixture(autouse=True)
@@ -59,6 +60,9 @@ def world(court: Any, judge: Any) -> dict[str, Any]:
     photo = asset_file_add(
         asset=asset, kind="photo", title="客厅", file=SimpleUploadedFile("a.png", PNG), actor=judge
     )
+    video = asset_file_add(
+        asset=asset, kind="video", title="看房", file=SimpleUploadedFile("v.mp4", MP4), actor=judge
+    )
     return {
         "case": case,
         "asset": asset,
@@ -67,6 +71,7 @@ def world(court: Any, judge: Any) -> dict[str, Any]:
         "other_judge": make_user("judge", make_court()),
         "doc": doc,
         "photo": photo,
+        "video": video,
     }
 
 
@@ -89,12 +94,13 @@ def test_new_uploads_get_unguessable_names_without_the_uploaders_file_name(world
     assert world["doc"].file.url == f"/files/{name}"
 
 
-def test_a_case_document_is_read_by_its_court_and_parties_only(
-    client: Any, world: Any, judge: Any
+@pytest.mark.parametrize(("kind", "content"), [("doc", PDF), ("photo", PNG), ("video", MP4)])
+def test_an_unannounced_assets_files_are_read_by_its_court_and_parties_only(
+    client: Any, world: Any, judge: Any, kind: str, content: bytes
 ) -> None:
-    """REC-14: anonymous 404, another court's judge 403, a party of another case 403; the case's
-    judge and its party 200, with the file's bytes."""
-    url = world["doc"].file.url
+    """REC-14, each kind of asset file: anonymous 404, another court's judge 403, a party of
+    another case 403; the case's judge and its party 200, with the file's bytes."""
+    url = world[kind].file.url
     assert client.get(url).status_code == 404
     for outsider in (world["other_judge"], world["other_party"]):
         client.force_login(outsider)
@@ -102,7 +108,7 @@ def test_a_case_document_is_read_by_its_court_and_parties_only(
     for reader in (judge, world["party"]):
         client.force_login(reader)
         resp = client.get(url)
-        assert resp.status_code == 200 and resp.content == PDF
+        assert resp.status_code == 200 and resp.content == content
         assert resp["Cache-Control"] == "private, no-store"
 
 
@@ -118,6 +124,7 @@ def test_lot_files_become_public_when_the_auction_is_announced(client: Any, worl
     resp = client.get(url)
     assert resp.status_code == 200 and resp.content == PNG
     assert client.get(world["doc"].file.url).status_code == 200
+    assert client.get(world["video"].file.url).status_code == 200
 
 
 def test_the_public_media_route_is_gone_and_unknown_names_are_404(
