@@ -630,6 +630,15 @@ class Anchor:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Anchor:
+        """The anchor in a published file; an unreadable one is an anchor that fails every
+        check (reported by ``audit_verify``, never an error of the page that verifies)."""
+        try:
+            return cls._from_file(path)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return cls("", "", {}, "", "unreadable", "", source=str(path))
+
+    @classmethod
+    def _from_file(cls, path: str | os.PathLike[str]) -> Anchor:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         return cls(
             at=str(data["at"]),

@@ -205,6 +205,9 @@ def test_anchor_files_are_signed_chained_and_checked(anchor_dir: Path) -> None:
     latest.write_text(json.dumps(data), encoding="utf-8")
     [bad] = audit_verify()
     assert bad.stream.startswith("anchor:") and "摘要不符" in bad.problem
+    latest.write_text("{not json", encoding="utf-8")  # an unreadable one: reported, no error
+    [bad] = audit_verify()
+    assert bad.stream.startswith("anchor:") and str(latest) in bad.problem
 
 
 def test_a_published_anchor_missing_from_the_database_is_reported(anchor_dir: Path) -> None:
