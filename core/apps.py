@@ -14,7 +14,26 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from core import permissions  # noqa: F401  (registers core predicates)
+        from core import (
+            nav,
+            permissions,  # noqa: F401  (registers core predicates)
+        )
+        from core.models import Role
+
+        nav.register(
+            _("平台运营"),
+            "core:operator_courts",
+            roles=[Role.OPERATOR],
+            order=5,
+            description=_("开通法院、工作人员和评估机构人员，发放启用链接"),
+        )
+        nav.register(
+            _("注册"),
+            "core:signup",
+            roles=["anonymous"],
+            order=1,
+            description=_("竞买人、案件当事人用手机号或邮箱注册，参加司法拍卖"),
+        )
 
         post_migrate.connect(_after_migrate, sender=self)
 

@@ -110,7 +110,7 @@ def rekey(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0003_user_constraint_message"),
+        ("core", "0005_signup_codes_enrolment_links_outbox_address"),
     ]
 
     operations = [

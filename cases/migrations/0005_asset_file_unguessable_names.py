@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0003_identity_simulator_files'),
+        ('cases', '0004_asset_location_precision'),
     ]
 
     operations = [
