@@ -28,6 +28,10 @@ class AppraisersConfig(AppConfig):
             return appraisers_sweep()
 
         register_task("appraisers.sweep", _sweep, every=60.0)
+        from appraisers.models import Report
+        from core.files import protect
+
+        protect(Report, "file", "appraisers.read_report")
         _register_navigation()
 
 

@@ -66,6 +66,33 @@ def is_party_of_case(user: Any, obj: Any) -> bool:
     return case_id is not None and Party.objects.filter(case_id=case_id, user=user).exists()
 
 
+@rules.predicate
+def is_served_party_of_report(user: Any, report: Any) -> bool:
+    """A party reads a report version once it has been served on them (PRC-10)."""
+    if not getattr(user, "is_authenticated", False) or not hasattr(report, "uploaded_at"):
+        return False
+    from appraisers.services.commission import CORRECTION_KIND, REPORT_KIND
+    from appraisers.services.selection import parties_of_user
+    from core.models import ServiceRecord
+    from core.service import is_served
+
+    c = report.commission
+    refs = [f"party:{p.pk}" for p in parties_of_user(c.request.case_id, user)]
+    served = ServiceRecord.objects.filter(
+        subject=c.subject,
+        recipient_ref__in=refs,
+        document_kind__in=[REPORT_KIND, CORRECTION_KIND],
+        sent_at__gte=report.uploaded_at,
+    )
+    return any(is_served(r) for r in served)
+
+
+@rules.predicate
+def is_staff_of_commission_court(user: Any, obj: Any) -> bool:
+    """Staff of the court of the object's commission (a report has no court of its own)."""
+    return bool(is_same_court(user, getattr(obj, "commission", obj)))
+
+
 is_court_manager = is_same_court & is_judge_or_officer
 
 rules.add_perm("appraisers.view_request", is_same_court | is_party_of_case)
@@ -73,6 +100,11 @@ rules.add_perm("appraisers.manage_appraisal", is_court_manager)
 rules.add_perm("appraisers.view_commission", is_user_of_firm | is_same_court | is_party_of_case)
 rules.add_perm("appraisers.act_for_firm", is_user_of_firm)
 rules.add_perm("appraisers.change_report", is_user_of_firm)
+# The report's PDF (REC-14): the firm, the court's staff, and parties it was served on.
+rules.add_perm(
+    "appraisers.read_report",
+    is_user_of_firm | is_staff_of_commission_court | is_served_party_of_report,
+)
 rules.add_perm("appraisers.object_to_report", is_party_of_case)
 rules.add_perm("appraisers.take_part_in_draw", is_party_of_case | is_court_manager)
 rules.add_perm("appraisers.manage_roster", is_operator | is_bureau_head)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +32,9 @@ class BiddingConfig(AppConfig):
         )
 
         _register_case_sections()
+        from cases.rules import register_publication
+
+        register_publication(_announced_file)
         from core.audit import register_action_labels
 
         register_action_labels(ACTION_LABELS)
@@ -101,6 +104,15 @@ def _case_lots(case: Case) -> list[tuple[Lot, DisposalRoute | None]]:
     from bidding.services import disposal_route_current
 
     return [(lot, disposal_route_current(lot_id=lot.pk)) for lot in case.lots.order_by("pk")]
+
+
+def _announced_file(asset_file: Any) -> bool:
+    """An asset's file is public once an auction of a lot holding the asset is announced: the
+    announcement shows it (AUC-09, ``bidding/_disclosure.html``)."""
+    from bidding.models import Auction
+    from bidding.selectors import PUBLIC_STATES
+
+    return Auction.objects.filter(lot__assets=asset_file.asset_id, state__in=PUBLIC_STATES).exists()
 
 
 def _register_case_sections() -> None:

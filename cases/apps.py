@@ -7,6 +7,10 @@ class CasesConfig(AppConfig):
     verbose_name = _("案件")
 
     def ready(self) -> None:
+        from cases.models import AssetFile
+        from core.files import protect
+
+        protect(AssetFile, "file", "cases.view_asset_file", public="cases.asset_file_public")
         from core import nav
         from core.models import Role
 

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.files import UploadTo
+
 
 class Case(models.Model):
     """An enforcement case, numbered as courts write it: （2026）赣0102执1234号."""
@@ -257,7 +259,7 @@ class AssetFile(models.Model):
     asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="files")
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     title = models.CharField(_("标题"), max_length=200)
-    file = models.FileField(_("文件"), upload_to="assets/%Y/%m/")
+    file = models.FileField(_("文件"), upload_to=UploadTo("assets"), db_index=True)
     uploaded_at = models.DateTimeField(_("上传时间"))
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"

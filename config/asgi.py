@@ -21,6 +21,10 @@ django_asgi_app = get_asgi_application()
 # Refuse to start without a secret key: with DEBUG off SECRET_KEY must come from the
 # environment, and reading an empty one raises ImproperlyConfigured.
 _ = settings.SECRET_KEY
+# Nor without the audit chain's key (GAVEL_AUDIT_KEY, kept outside the database).
+from core.audit import require_key  # noqa: E402  (needs apps loaded)
+
+require_key()
 
 from config.routing import websocket_urlpatterns  # noqa: E402  (needs apps loaded)
 

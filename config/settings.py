@@ -10,6 +10,7 @@ never ``getattr(settings, "X", default)``.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,31 @@ _DEMO_SECRET_KEY = "gavel-demo-insecure-key-change-me-in-production"
 SECRET_KEY: str = env.str("SECRET_KEY", default=_DEMO_SECRET_KEY if DEBUG else "")
 if not DEBUG and SECRET_KEY == _DEMO_SECRET_KEY:
     raise ImproperlyConfigured("set SECRET_KEY in the environment when DEBUG is off")
+# The audit chain's key (core.audit, REC-06): HMAC-SHA256 over every entry and stream head,
+# kept outside the database, so a database writer cannot forge or recompute the chain.
+# GAVEL_AUDIT_KEY_ID is stored with each entry; after a rotation the old keys stay readable
+# for verification in GAVEL_AUDIT_RETIRED_KEYS ("id=key,id=key"). The demo's key (public) is
+# used only while DEBUG is on; with DEBUG off a key of 32+ characters must be set.
+_DEMO_AUDIT_KEY = "gavel-demo-audit-key-public-never-use-in-production"
+GAVEL_AUDIT_KEY: str = env.str("GAVEL_AUDIT_KEY", default=_DEMO_AUDIT_KEY if DEBUG else "")
+GAVEL_AUDIT_KEY_ID: str = env.str(
+    "GAVEL_AUDIT_KEY_ID", default="demo" if GAVEL_AUDIT_KEY == _DEMO_AUDIT_KEY else "k1"
+)
+GAVEL_AUDIT_RETIRED_KEYS: dict[str, str] = {
+    k.strip(): v.strip()
+    for k, _sep, v in (
+        item.partition("=") for item in env.list("GAVEL_AUDIT_RETIRED_KEYS", default=[]) if item
+    )
+}
+# Like SECRET_KEY: the web process and the worker refuse to start with DEBUG off and no key
+# of 32+ characters (core.audit.require_key); the demo's key is refused here.
+if not DEBUG and (GAVEL_AUDIT_KEY == _DEMO_AUDIT_KEY or GAVEL_AUDIT_KEY_ID == "demo"):
+    raise ImproperlyConfigured("the demo's audit key is public: set GAVEL_AUDIT_KEY and _ID")
+# Where the daily anchor of every stream head is written to be published (core.audit).
+GAVEL_AUDIT_ANCHOR_DIR = Path(
+    env.str("GAVEL_AUDIT_ANCHOR_DIR", default=str(BASE_DIR / "var" / "audit-anchors"))
+)
+GAVEL_AUDIT_ANCHOR_EVERY_HOURS: float = env.float("GAVEL_AUDIT_ANCHOR_EVERY_HOURS", default=24.0)
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", cast=str.strip, default=["127.0.0.1", "localhost", "testserver"]
 )
@@ -149,7 +175,18 @@ TEMPLATES = [
 # --- database, channel layer, cache -------------------------------------------------------
 
 DATABASE_URL: str = env.str("DATABASE_URL", default="").strip()
-DATABASES = {"default": database_from_url(DATABASE_URL)}
+# Production runs as two PostgreSQL roles (docs/configuration.md "Database roles"): the
+# application's (DATABASE_URL: SELECT/INSERT/UPDATE/DELETE, never TRUNCATE, ALTER or DROP,
+# and only SELECT/INSERT on append-only tables) and the schema owner's, which only
+# ``manage.py migrate`` (and ``db_roles``) use. Empty: migrations run as DATABASE_URL.
+DATABASE_MIGRATE_URL: str = env.str("DATABASE_MIGRATE_URL", default="").strip()
+_OWNER_COMMANDS = {"migrate", "db_roles", "createcachetable"}
+GAVEL_DB_AS_OWNER: bool = bool(DATABASE_MIGRATE_URL) and (
+    len(sys.argv) > 1 and sys.argv[1] in _OWNER_COMMANDS
+)
+DATABASES = {
+    "default": database_from_url(DATABASE_MIGRATE_URL if GAVEL_DB_AS_OWNER else DATABASE_URL)
+}
 
 # Redis for the channel layer, the cache (rate limits) and the live watcher counts.
 REDIS_URL: str = env.str("REDIS_URL", default="").strip()
@@ -285,8 +322,18 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 # The ASGI app serves static files itself in the demo and browser tests; production uses
 # collectstatic behind a proxy (config/asgi.py).
 GAVEL_SERVE_STATIC: bool = env.bool("GAVEL_SERVE_STATIC", default=DEBUG)
-MEDIA_URL = "/media/"
+# Uploaded files are never public: MEDIA_URL is the guarded route (core.files.serve), which
+# checks who may read a file and hands it to django-sendfile2. Production: the nginx backend
+# (X-Accel-Redirect to SENDFILE_URL, an ``internal`` nginx location aliased to MEDIA_ROOT);
+# the demo and tests: the simple backend (the application streams the file). docs/core.md.
+MEDIA_URL = "/files/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+SENDFILE_ROOT = str(MEDIA_ROOT)
+SENDFILE_BACKEND: str = env.str(
+    "SENDFILE_BACKEND",
+    default="django_sendfile.backends.simple" if DEBUG else "django_sendfile.backends.nginx",
+)
+SENDFILE_URL: str = env.str("SENDFILE_URL", default="/protected-media")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -1,11 +1,10 @@
 """URL routing: each app's pages under its prefix, one django-ninja API with a router per app."""
 
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from config.api import api
+from core import files
 from core.apps import app_modules
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -18,5 +17,5 @@ urlpatterns += [
     path(f"{app}/", include(urls)) for app, urls in app_modules("urls") if app != "core"
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files only through the guarded view (core.files.serve): no public media route.
+urlpatterns.append(re_path(r"^files/(?P<name>.+)$", files.serve, name="protected_file"))

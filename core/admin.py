@@ -25,6 +25,7 @@ from core.audit import audit_record
 from core.errors import DomainError
 from core.models import (
     AccessLog,
+    AuditAnchor,
     AuditEntry,
     CalendarDay,
     Court,
@@ -321,6 +322,14 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ("stream", "seq", "at", "actor_label", "actor_role", "action", "subject")
     list_filter = ("action",)
     search_fields = ("stream", "subject")
+
+
+@admin.register(AuditAnchor)
+class AuditAnchorAdmin(ReadOnlyAdmin):
+    """The signed daily record of every stream head (core.audit.audit_anchor)."""
+
+    list_display = ("at", "digest", "key_id", "prev_digest")
+    exclude = ("heads",)  # one line per stream: read it in the published file
 
 
 @admin.register(AccessLog)

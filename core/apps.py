@@ -12,6 +12,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from core import (
             nav,
             permissions,  # noqa: F401  (registers core predicates)
@@ -32,6 +34,23 @@ class CoreConfig(AppConfig):
             order=1,
             description=_("竞买人、案件当事人用手机号或邮箱注册，参加司法拍卖"),
         )
+
+        post_migrate.connect(_after_migrate, sender=self)
+
+
+def _after_migrate(using: str = "default", **kwargs: object) -> None:
+    """After every ``migrate``: the TRUNCATE guards on append-only tables and the audit heads,
+    and the application role's grants on new tables when migrations run as the owner."""
+    from django.db import connections
+
+    from core.dbroles import app_role_from_settings, grant_app_role
+    from core.dbutil import guard_truncate
+
+    connection = connections[using]
+    guard_truncate(connection)
+    app_role = app_role_from_settings()
+    if app_role:
+        grant_app_role(connection, app_role)
 
 
 def app_modules(submodule: str) -> list[tuple[str, ModuleType]]:

@@ -56,11 +56,14 @@ def run_due(*, now: float | None = None, only: set[str] | None = None) -> dict[s
 
 
 def _register_core() -> None:
+    from core.audit import audit_anchor_due
     from core.deadlines import deadlines_sweep
     from core.notifications import deliver_pending
 
     register_task("core.outbox", deliver_pending, every=2.0)
     register_task("core.deadlines", deadlines_sweep, every=30.0)
+    # Looks every 10 minutes; anchors when the latest anchor is a day old (REC-06).
+    register_task("core.audit_anchor", audit_anchor_due, every=600.0)
 
 
 _register_core_done = False

@@ -132,6 +132,15 @@ def _no_receipt_grace(settings: Settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _own_media_and_anchors(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Uploaded files and audit anchor files of a test stay in its own folders, never in the
+    worktree's var/ (a demo's anchors there would not match the test database)."""
+    base = tmp_path_factory.mktemp("gavel")
+    settings.GAVEL_AUDIT_ANCHOR_DIR = base / "audit-anchors"
+    settings.MEDIA_ROOT = settings.SENDFILE_ROOT = str(base / "media")
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings: Settings) -> None:
     """PBKDF2 costs ~0.3 s per user; tests hash with MD5 (the live test server accepts it)."""
     settings.PASSWORD_HASHERS = [

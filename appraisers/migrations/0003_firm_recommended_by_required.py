@@ -35,6 +35,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('appraisers', '0002_appraisal_first_announced'),
+        # the keyed chain first: this migration's audit entries are keyed (core 0007 re-keys
+        # only entries written before it)
+        ('core', '0007_audit_keyed_chain_and_anchors'),
     ]
 
     operations = [

@@ -14,6 +14,7 @@ from django_fsm import FSMField, transition
 from appraisers.models.draw import AppraisalRequest, RankedFirm
 from appraisers.models.roster import Firm
 from cases.models import Party
+from core.files import UploadTo
 
 ACTIVE_STATES = ("offered", "accepted", "in_progress", "report_delivered", "under_review", "served")
 WORKING_STATES = ("offered", "accepted", "in_progress")
@@ -218,7 +219,9 @@ class Report(models.Model):
     commission = models.ForeignKey(Commission, on_delete=models.PROTECT, related_name="reports")
     version = models.PositiveSmallIntegerField(_("版本"))
     source = models.CharField(_("类型"), max_length=30, choices=Source.choices)
-    file = models.FileField(_("报告文件（PDF）"), upload_to="appraisers/reports/%Y/%m/")
+    file = models.FileField(
+        _("报告文件（PDF）"), upload_to=UploadTo("appraisers/reports"), db_index=True
+    )
     file_sha256 = models.CharField(_("文件哈希"), max_length=64)
     file_size = models.PositiveIntegerField(_("文件大小（字节）"))
     amount_fen = models.BigIntegerField(_("评估结果（分）"))

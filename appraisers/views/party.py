@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,20 +26,17 @@ from appraisers.models import (
 )
 from appraisers.selectors import requests_for_party
 from appraisers.services.commission import (
-    CORRECTION_KIND,
     OBJECTION_DAYS,
-    REPORT_KIND,
     objection_window,
 )
 from appraisers.services.selection import agreement_firm_problems, parties_of_user
 from appraisers.views._util import forbidden, guarded
 from cases.models import Party
+from core import files
 from core.court_actions import CourtAction, CourtActions
 from core.forms import FlagField, Form, ObjectField, TextField, ValuesField
-from core.models import ServiceRecord
 from core.permissions import can, is_court_staff_of, require
 from core.ratelimit import write_rate_limited
-from core.service import is_served
 from core.types import AuthedRequest
 
 SERVED_STATES = (Commission.State.SERVED, Commission.State.FINAL, Commission.State.REPLACED)
@@ -213,22 +210,11 @@ def report_download(request: AuthedRequest, pk: int) -> HttpResponseBase:
     report = get_object_or_404(Report.objects.select_related("commission__request"), pk=pk)
     c = report.commission
     require(request.user, "appraisers.view_commission", c)
-    user = request.user
-    is_firm = can(user, "appraisers.act_for_firm", c)
-    if not is_firm and not is_court_staff_of(user, c.court_id):
-        # A party reads a report version once it has been served on them (PRC-10).
-        refs = [f"party:{p.pk}" for p in parties_of_user(c.request.case_id, user)]
-        served = ServiceRecord.objects.filter(
-            subject=c.subject,
-            recipient_ref__in=refs,
-            document_kind__in=[REPORT_KIND, CORRECTION_KIND],
-            sent_at__gte=report.uploaded_at,
-        )
-        if not any(is_served(r) for r in served):
-            return forbidden(request, gettext("报告尚未送达您"))
-    return FileResponse(
-        report.file.open("rb"),
+    if not can(request.user, "appraisers.read_report", report):
+        return forbidden(request, gettext("报告尚未送达您"))
+    return files.send(
+        request,
+        report.file,
         content_type="application/pdf",
-        as_attachment=False,
         filename=f"appraisal-report-{c.pk}-v{report.version}.pdf",
     )

@@ -55,6 +55,8 @@ def _env(redis: bool, extra: dict[str, str] | None = None) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "bench.bidding.settings",
         "DATABASE_URL": DB_URL + "?pool_max=4",
         "SECRET_KEY": "bench-only-secret-key-not-for-production",
+        "GAVEL_AUDIT_KEY": "bench-only-audit-key-not-for-production-0123456789",
+        "GAVEL_AUDIT_KEY_ID": "bench",
         "DEBUG": "false",
         "PYTHONPATH": str(ROOT),
     }

@@ -30,6 +30,8 @@ os.environ["DATABASE_URL"] = os.environ.get(
 )
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production")
+os.environ.setdefault("GAVEL_AUDIT_KEY", "bench-only-audit-key-not-for-production-0123456789")
+os.environ.setdefault("GAVEL_AUDIT_KEY_ID", "bench")
 
 
 def _ensure_database(url: str) -> None:

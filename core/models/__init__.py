@@ -1,6 +1,6 @@
 """Core tables: courts and people, audit, calendar, deadlines, rule settings, notifications."""
 
-from core.models.audit import AccessLog, AuditEntry, AuditStream
+from core.models.audit import AccessLog, AuditAnchor, AuditEntry, AuditStream
 from core.models.calendar import CalendarDay
 from core.models.deadlines import Deadline
 from core.models.notifications import InboxMessage, NotificationOptOut, OutboxMessage, ServiceRecord
@@ -11,6 +11,7 @@ from core.models.settings import RuleSetting
 __all__ = [
     "STAFF_ROLES",
     "AccessLog",
+    "AuditAnchor",
     "AuditEntry",
     "AuditStream",
     "CalendarDay",

@@ -16,6 +16,10 @@ class AuditStream(models.Model):
     name = models.CharField(max_length=120, primary_key=True)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="")
+    #: HMAC of (name, last_seq, last_hash) under key ``key_id``: a head moved back over a
+    #: deleted tail needs the key (core.audit.head_mac).
+    mac = models.CharField(max_length=64, default="")
+    key_id = models.CharField(max_length=32, default="")
 
     class Meta:
         verbose_name = _("审计流")
@@ -43,7 +47,9 @@ class AuditEntry(models.Model):
     reason = models.TextField(_("理由"), blank=True)
     rule_ids = models.CharField(_("规则"), max_length=200, blank=True)
     prev_hash = models.CharField(max_length=64)
+    #: HMAC-SHA256 of the entry and ``prev_hash`` under the key ``key_id`` (GAVEL_AUDIT_KEY).
     hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=32, default="")
 
     class Meta:
         verbose_name = _("审计记录")
@@ -55,6 +61,29 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stream}#{self.seq} {self.action}"
+
+
+class AuditAnchor(models.Model):
+    """A signed record of every stream's head at one time (core.audit.audit_anchor).
+
+    Also written to a file to be published outside the system: a later rewrite of any entry
+    up to an anchored head, even by someone holding the key, no longer matches it.
+    Append-only."""
+
+    at = models.DateTimeField(_("时间"))
+    key_id = models.CharField(max_length=32)
+    heads = models.JSONField(_("各流末端"))  # {stream: [seq, hash]}
+    prev_digest = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64, unique=True)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("审计锚定")
+        verbose_name_plural = _("审计锚定")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"anchor {self.at:%Y-%m-%d %H:%M} {self.digest[:12]}"
 
 
 class AccessLog(models.Model):

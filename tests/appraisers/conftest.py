@@ -43,7 +43,7 @@ PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n
 
 @pytest.fixture(autouse=True)
 def _media(settings: Settings, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.MEDIA_ROOT = settings.SENDFILE_ROOT = str(tmp_path / "media")
 
 
 def make_case(

@@ -15,7 +15,7 @@ PDF = b"%PDF-1.7\n" + b"0" * 64
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    settings.MEDIA_ROOT = settings.SENDFILE_ROOT = str(tmp_path)
 
 
 def test_a_photo_is_stored_with_its_sniffed_type_and_audited(flat, judge):

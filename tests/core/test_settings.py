@@ -30,6 +30,10 @@ _READ = (
     "SECURE_PROXY_SSL_HEADER",
     "GAVEL_SIMULATOR_ENABLED",
     "GAVEL_PAYMENT_GATEWAY",
+    "GAVEL_AUDIT_KEY",
+    "GAVEL_AUDIT_KEY_ID",
+    "GAVEL_AUDIT_RETIRED_KEYS",
+    "DATABASE_MIGRATE_URL",
 )
 # A production-like environment: DEBUG off, a real key (50+ characters), a host name.
 _PRODUCTION = {
@@ -265,3 +269,34 @@ def test_the_deploy_check_passes_in_production() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "System check identified no issues (1 silenced)." in out.stdout
+
+
+def test_the_web_process_refuses_to_start_without_an_audit_key() -> None:
+    """Issue 15: the audit chain's key comes from outside the database; with DEBUG off and
+    no key (or a short one) the web process does not start, and the demo's key is refused."""
+    env = {k: v for k, v in os.environ.items() if k not in _READ}
+    env.update(_PRODUCTION, DJANGO_SETTINGS_MODULE="config.settings")
+    for extra, message in (
+        ({}, "set GAVEL_AUDIT_KEY"),
+        ({"GAVEL_AUDIT_KEY": "too-short"}, "set GAVEL_AUDIT_KEY"),
+        (
+            {"GAVEL_AUDIT_KEY": "gavel-demo-audit-key-public-never-use-in-production"},
+            "the demo's audit key is public",
+        ),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-c", "import config.asgi"],
+            cwd=BASE_DIR,
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+        )
+        assert out.returncode != 0 and message in out.stderr, (extra, out.stderr[-300:])
+    ok = subprocess.run(
+        [sys.executable, "-c", "import config.asgi"],
+        cwd=BASE_DIR,
+        env={**env, "GAVEL_AUDIT_KEY": "k" * 40, "GAVEL_AUDIT_KEY_ID": "2026"},
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0, ok.stderr[-300:]

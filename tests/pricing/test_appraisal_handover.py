@@ -35,7 +35,7 @@ AMOUNT = 123_456_700
 
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.MEDIA_ROOT = settings.SENDFILE_ROOT = str(tmp_path / "media")
 
 
 @pytest.fixture

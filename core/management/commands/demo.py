@@ -11,9 +11,12 @@ key, no second factor and static files served by the app (config/settings.py).
 
 import asyncio
 import logging
+import time
+from pathlib import Path
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -43,6 +46,17 @@ def use_demo_site_url(host: str, port: int) -> str:
     return settings.GAVEL_SITE_URL
 
 
+def _set_aside_foreign_anchors() -> None:
+    """A demo database made afresh has no anchors: anchor files left by an earlier one would
+    not match it (audit_verify would report them), so they are moved aside, never deleted."""
+    from core.models import AuditAnchor
+
+    folder = Path(settings.GAVEL_AUDIT_ANCHOR_DIR)
+    if AuditAnchor.objects.exists() or not any(folder.glob("anchor-*.json")):
+        return
+    folder.rename(folder.with_name(f"{folder.name}.earlier-{int(time.time())}"))
+
+
 class Command(BaseCommand):
     help = "Run the demo server (daphne, 127.0.0.1:8000) with sample data, clock and worker inside."
 
@@ -55,6 +69,7 @@ class Command(BaseCommand):
         use_demo_site_url(opts["host"], opts["port"])
         call_command("migrate", verbosity=0)
         call_command("compilemessages_if_needed")
+        _set_aside_foreign_anchors()
         if not opts["no_seed"]:
             call_command("seed_demo")
         from daphne.endpoints import build_endpoint_description_strings

@@ -14,6 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("--only", nargs="*", help="task names to run")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        from core.audit import require_key
+
+        require_key()
         worker.ensure_core_tasks()
         only = set(opts["only"]) if opts["only"] else None
         if opts["once"]:
