@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from core.events import subscribe
 
 if TYPE_CHECKING:
+    from bidding.events import AuctionClosed
     from settlement.events import BalanceOverdue, BalancePaid, DepositHeld, DepositReleased
 
 
@@ -68,6 +69,19 @@ def on_balance_overdue(event: BalanceOverdue) -> None:
         auction_default(auction_id=auction_id)
 
 
+def on_auction_closed(event: AuctionClosed) -> None:
+    """A sale closing queues its 成交确认书 (AUC-29); the worker renders and seals it, so the
+    close (and any bid) never waits for a PDF (issue 16)."""
+    from bidding.documents import SALE_CONFIRMATION
+    from bidding.models import Auction
+    from core.documents import document_request
+
+    if event.outcome != "sold":
+        return
+    if Auction.objects.filter(pk=event.auction_id, is_practice=False).exists():
+        document_request(doc_type=SALE_CONFIRMATION.code, subject=f"auction:{event.auction_id}/sale")
+
+
 _connected = False
 
 
@@ -82,4 +96,7 @@ def connect() -> None:
     subscribe(se.DepositReleased, on_deposit_released)
     subscribe(se.BalancePaid, on_balance_paid)
     subscribe(se.BalanceOverdue, on_balance_overdue)
+    from bidding.events import AuctionClosed
+
+    subscribe(AuctionClosed, on_auction_closed)
     _connected = True

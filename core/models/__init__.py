@@ -3,6 +3,7 @@
 from core.models.audit import AccessLog, AuditEntry, AuditStream
 from core.models.calendar import CalendarDay
 from core.models.deadlines import Deadline
+from core.models.documents import Document, DocumentCounter, DocumentRequest
 from core.models.notifications import InboxMessage, NotificationOptOut, OutboxMessage, ServiceRecord
 from core.models.people import STAFF_ROLES, Court, Role, User
 from core.models.settings import RuleSetting
@@ -15,6 +16,9 @@ __all__ = [
     "CalendarDay",
     "Court",
     "Deadline",
+    "Document",
+    "DocumentCounter",
+    "DocumentRequest",
     "InboxMessage",
     "NotificationOptOut",
     "OutboxMessage",
