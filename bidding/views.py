@@ -7,6 +7,8 @@ only their own registration.
 
 from __future__ import annotations
 
+from core.documents import documents_public
+
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -280,6 +282,7 @@ def _render_page(
             "pre_bidding": auction.state in PRE_BIDDING,
             "lot_restricted": lot_restricted,
             "config": config,
+            "documents": documents_public(auction.ref) if not auction.is_practice else [],
         },
     )
 

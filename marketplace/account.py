@@ -8,6 +8,8 @@ Money facts come from settlement when its tables exist; otherwise from bidding's
 
 from __future__ import annotations
 
+from core.documents import documents_for_reader
+
 from typing import Any
 
 from bidding.models import Auction, AuctionResult, Bid, Registration
@@ -204,4 +206,5 @@ def account_overview(user: User) -> dict[str, Any]:
         "registrations": registrations_of(user),
         "bids": bids_of(user),
         "wins": wins_of(user),
+        "documents": documents_for_reader(user),  # issue 16: sealed documents issued to me
     }

@@ -24,3 +24,10 @@ def is_document_reader(user: Any, doc: Any) -> bool:
 rules.add_perm(
     "core.read_document", is_public_document | is_document_reader | (is_court_staff & is_same_court)
 )
+
+
+def may_read(user: Any, doc: Any) -> bool:
+    """Public documents: anyone, signed in or not; others: ``core.read_document``."""
+    from core.permissions import can
+
+    return bool(doc.public) or can(user, "core.read_document", doc)

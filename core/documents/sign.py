@@ -12,6 +12,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.fields import MDPPerm
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from core.documents._sync import off_loop
 from core.documents.seal import CourtSeal
 
 FIELD_NAME = "CourtSeal"
@@ -46,6 +47,8 @@ def seal_pdf(pdf: bytes, seal: CourtSeal, *, reason: str, location: str) -> byte
         certify=True,
         docmdp_permissions=MDPPerm.NO_CHANGES,
     )
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    out = signers.sign_pdf(writer, meta, signer=signer)
-    return bytes(out.getvalue())
+    def sign() -> bytes:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        return bytes(signers.sign_pdf(writer, meta, signer=signer).getvalue())
+
+    return off_loop(sign)

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from django.utils.translation import gettext as _
 
 from core.documents import seal as seals
+from core.documents._sync import off_loop
 from core.models import Document
 
 
@@ -121,7 +122,7 @@ def verify_pdf(data: bytes) -> Verdict:
         revocation_mode="hard-fail" if crls else "soft-fail",
     )
     try:
-        status = validate_pdf_signature(sig, context)
+        status = off_loop(lambda: validate_pdf_signature(sig, context))
     except Exception as exc:  # noqa: BLE001  (a damaged signature container)
         verdict.add(_("电子签章"), False, _("签章无法解析：%(error)s") % {"error": type(exc).__name__})
         return verdict

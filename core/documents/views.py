@@ -10,7 +10,7 @@ from core.documents import seal as seals
 from core.documents.services import normalise_code
 from core.documents.verify import Verdict, verify_pdf
 from core.models import Document
-from core.permissions import can
+from core.documents.rules import may_read
 from core.ratelimit import write_rate_limited
 
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -42,7 +42,7 @@ def verify_page(request: HttpRequest) -> HttpResponse:
 
 def _can_read(request: HttpRequest, verdict: Verdict | None) -> bool:
     doc = verdict.document if verdict is not None else None
-    return doc is not None and can(request.user, "core.read_document", doc)
+    return doc is not None and may_read(request.user, doc)
 
 
 def verify_code(request: HttpRequest, code: str) -> HttpResponse:
@@ -70,7 +70,7 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
             "doc": doc,
             "code": code,
             "newer": newer if newer is not None and doc is not None and newer.pk != doc.pk else None,
-            "can_read": doc is not None and can(request.user, "core.read_document", doc),
+            "can_read": doc is not None and may_read(request.user, doc),
         },
         status=200 if doc is not None else 404,
     )
@@ -79,7 +79,7 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
 def download(request: HttpRequest, pk: int) -> HttpResponse:
     """The sealed PDF, to those who may read it (public documents: anyone)."""
     doc = get_object_or_404(Document.objects.select_related("court"), pk=pk)
-    if not can(request.user, "core.read_document", doc):
+    if not may_read(request.user, doc):
         if not request.user.is_authenticated:
             return redirect(f"/accounts/login/?next={request.path}")
         return render(
