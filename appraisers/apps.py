@@ -27,6 +27,9 @@ class AppraisersConfig(AppConfig):
 
         register_task("appraisers.sweep", _sweep, every=60.0)
         _register_navigation()
+        from appraisers import documents
+
+        documents.connect()  # issue 16: 评估委托书, 摇号记录
 
 
 def _requests_of(case: Case) -> QuerySet[AppraisalRequest]:
