@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-
+from bidding.models import Auction, AuctionResult
 from core import calendar
 from core.documents import DocumentType, Draft, register, rmb_upper
 from core.errors import DomainError
-from core.models import User
-
-from bidding.models import Auction, AuctionResult
+from core.models import Court, User
 
 
 def _auction_of(subject: str) -> Auction:
@@ -31,6 +29,12 @@ def _auction_of(subject: str) -> Auction:
     if auction is None:
         raise DomainError("document_subject", "拍卖不存在")
     return auction
+
+
+def _court(auction: Auction) -> Court:
+    if auction.court is None:  # a practice auction: no court, no document
+        raise DomainError("document_practice", "模拟拍不出具文书")
+    return auction.court
 
 
 def _stream(auction: Auction) -> str:
@@ -49,7 +53,7 @@ def _money(fen: int | None) -> dict[str, str]:
 
 
 def _assets(auction: Auction) -> list[Any]:
-    return list(auction.lot.assets.all()) if auction.lot_id else []
+    return list(auction.lot.assets.all()) if auction.lot is not None else []
 
 
 def _party_users(auction: Auction) -> list[User]:
@@ -75,7 +79,7 @@ def build_sale_confirmation(subject: str, params: dict[str, Any]) -> Draft:
     winner = sale.winner
     assert winner is not None
     return Draft(
-        court=auction.court,
+        court=_court(auction),
         stream=_stream(auction),
         subject_label=auction.title,
         public=True,
@@ -136,7 +140,7 @@ def _base(auction: Auction) -> dict[str, Any]:
 
 def _public(auction: Auction, context: dict[str, Any]) -> Draft:
     return Draft(
-        court=auction.court,
+        court=_court(auction),
         stream=_stream(auction),
         subject_label=auction.title,
         public=True,
@@ -191,7 +195,7 @@ def build_sale_ruling_draft(subject: str, params: dict[str, Any]) -> Draft:
     if sale.balance_paid_at is None:
         raise DomainError("document_balance_unpaid", "买受人尚未付清价款", rule="AUC-32")
     return Draft(
-        court=auction.court,
+        court=_court(auction),
         stream=_stream(auction),
         subject_label=auction.title,
         public=False,
@@ -217,7 +221,7 @@ def build_in_lieu_ruling_draft(subject: str, params: dict[str, Any]) -> Draft:
     if taking is None:
         raise DomainError("document_no_in_lieu", "该拍卖没有以物抵债", rule="AUC-36")
     return Draft(
-        court=auction.court,
+        court=_court(auction),
         stream=_stream(auction),
         subject_label=auction.title,
         public=False,
@@ -245,13 +249,25 @@ def _t(code: str, title: str, prefix: str, name: str, build: Any, *rules: str) -
     )
 
 
-ANNOUNCEMENT = _t("announcement", "拍卖公告", "执拍公", "announcement", build_announcement, "AUC-09")
-SALE_ANNOUNCEMENT = _t(
-    "sale_announcement", "变卖公告", "执变公", "announcement", build_announcement, "AUC-09", "AUC-37"
+ANNOUNCEMENT = _t(
+    "announcement", "拍卖公告", "执拍公", "announcement", build_announcement, "AUC-09"
 )
-BIDDING_TERMS = _t("bidding_terms", "竞买须知", "执拍须", "bidding_terms", build_bidding_terms, "AUC-09")
+SALE_ANNOUNCEMENT = _t(
+    "sale_announcement",
+    "变卖公告",
+    "执变公",
+    "announcement",
+    build_announcement,
+    "AUC-09",
+    "AUC-37",
+)
+BIDDING_TERMS = _t(
+    "bidding_terms", "竞买须知", "执拍须", "bidding_terms", build_bidding_terms, "AUC-09"
+)
 SURVEY = _t("survey", "标的物调查情况表及特别提示", "执拍调", "survey", build_survey, "AUC-09")
-UNSOLD_NOTICE = _t("unsold_notice", "流拍公告", "执拍流", "unsold_notice", build_unsold_notice, "AUC-35")
+UNSOLD_NOTICE = _t(
+    "unsold_notice", "流拍公告", "执拍流", "unsold_notice", build_unsold_notice, "AUC-35"
+)
 SALE_RULING_DRAFT = _t(
     "sale_ruling_draft",
     "拍卖成交裁定书（草稿）",

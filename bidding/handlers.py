@@ -85,7 +85,9 @@ def on_auction_closed(event: AuctionClosed) -> None:
     if not Auction.objects.filter(pk=event.auction_id, is_practice=False).exists():
         return
     if event.outcome == "sold":
-        document_request(doc_type=SALE_CONFIRMATION.code, subject=f"auction:{event.auction_id}/sale")
+        document_request(
+            doc_type=SALE_CONFIRMATION.code, subject=f"auction:{event.auction_id}/sale"
+        )
     elif event.outcome == "unsold":  # 流拍公告 (AUC-35)
         document_request(doc_type=UNSOLD_NOTICE.code, subject=f"auction:{event.auction_id}")
 

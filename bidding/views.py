@@ -7,8 +7,6 @@ only their own registration.
 
 from __future__ import annotations
 
-from core.documents import documents_public
-
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -28,6 +26,7 @@ from bidding.forms import RegistrationForm
 from bidding.models import Auction, AuctionState, Registration
 from bidding.selectors import auction_bid_history, auction_snapshot, registration_for
 from core import clock
+from core.documents import documents_public
 from core.errors import DomainError
 from core.models import User
 from core.ratelimit import write_rate_limited

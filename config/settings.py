@@ -288,7 +288,9 @@ GAVEL_CLOCK_FILE: str = env.str("GAVEL_CLOCK_FILE", default="")
 # the revocation list it signs, and the directory of the courts' keys and certificates.
 # ``manage.py documents_ca init`` makes a demo/test CA at these paths.
 _DOCS = BASE_DIR / "var" / "documents"
-GAVEL_DOCUMENTS_CA_CERT: str = env.str("GAVEL_DOCUMENTS_CA_CERT", default=str(_DOCS / "ca.cert.pem"))
+GAVEL_DOCUMENTS_CA_CERT: str = env.str(
+    "GAVEL_DOCUMENTS_CA_CERT", default=str(_DOCS / "ca.cert.pem")
+)
 GAVEL_DOCUMENTS_CA_KEY: str = env.str("GAVEL_DOCUMENTS_CA_KEY", default=str(_DOCS / "ca.key.pem"))
 GAVEL_DOCUMENTS_CRL: str = env.str("GAVEL_DOCUMENTS_CRL", default=str(_DOCS / "ca.crl.pem"))
 GAVEL_DOCUMENTS_KEY_DIR: str = env.str("GAVEL_DOCUMENTS_KEY_DIR", default=str(_DOCS / "courts"))

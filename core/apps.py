@@ -14,12 +14,13 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from core import permissions  # noqa: F401  (registers core predicates)
         from core.audit import register_action_labels
-        from core.documents import documents_issue_pending
+        from core.documents import documents_issue_pending, service_proof
         from core.documents import rules as document_rules  # noqa: F401  (core.read_document)
-        from core.documents import service_proof
         from core.worker import register_task
 
-        register_action_labels({"document.issued": _("出具文书"), "document.corrected": _("更正文书")})
+        register_action_labels(
+            {"document.issued": _("出具文书"), "document.corrected": _("更正文书")}
+        )
         # Documents queued by the apps' event handlers are rendered and sealed here, never
         # on the request (or bid) that produced them.
         register_task("core.documents", documents_issue_pending, every=2.0)

@@ -8,11 +8,10 @@ Money facts come from settlement when its tables exist; otherwise from bidding's
 
 from __future__ import annotations
 
-from core.documents import documents_for_reader
-
 from typing import Any
 
 from bidding.models import Auction, AuctionResult, Bid, Registration
+from core.documents import documents_for_reader
 from core.models import User
 from marketplace.listings import auction_url
 

@@ -42,7 +42,9 @@ def build_inquiry_result_notice(subject: str, params: dict[str, Any]) -> Draft:
     """询价结果通知书 (PRC-10): the platform's result; objections within 5 days of receipt."""
     rep = (
         InquiryReport.objects.select_related(
-            "request__platform", "request__inquiry__procedure__case", "request__inquiry__procedure__asset"
+            "request__platform",
+            "request__inquiry__procedure__case",
+            "request__inquiry__procedure__asset",
         )
         .filter(pk=_last_id(subject, "report"))
         .first()
@@ -72,7 +74,9 @@ def build_inquiry_result_notice(subject: str, params: dict[str, Any]) -> Draft:
 def build_pricing_notice(subject: str, params: dict[str, Any]) -> Draft:
     """定价通知书 (PRC-10/PRC-11): the reference price and its validity."""
     price = (
-        ReferencePrice.objects.select_related("procedure__case", "procedure__asset", "procedure__court")
+        ReferencePrice.objects.select_related(
+            "procedure__case", "procedure__asset", "procedure__court"
+        )
         .filter(pk=_last_id(subject, "price"))
         .first()
     )

@@ -213,7 +213,9 @@ def _t(code: str, title: str, prefix: str, build: Any, *rules: str) -> DocumentT
 
 
 DEPOSIT_RECEIPT = _t("deposit_receipt", "竞买保证金收据", "执保收", build_deposit_receipt, "AUC-16")
-REFUND_VOUCHER = _t("refund_voucher", "竞买保证金退款凭证", "执保退", build_refund_voucher, "AUC-30")
+REFUND_VOUCHER = _t(
+    "refund_voucher", "竞买保证金退款凭证", "执保退", build_refund_voucher, "AUC-30"
+)
 BALANCE_RECEIPT = _t("balance_receipt", "成交价款收据", "执款收", build_balance_receipt, "AUC-31")
 CASE_STATEMENT = _t("case_statement", "案款账户对账单", "执账单", build_case_statement, "FND-02")
 PAYOUT_APPROVAL = _t(

@@ -10,9 +10,6 @@ reference; the finance role may reveal a payer with a stated purpose (logged).
 
 from __future__ import annotations
 
-from core.documents import documents_of_stream
-from settlement.documents import case_statement_issue
-
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,12 +31,14 @@ from cases.models import Case
 from core import clock
 from core import permissions as perms
 from core.court_actions import CourtAction, CourtActions, Submitted
+from core.documents import documents_of_stream
 from core.errors import DomainError
 from core.forms import Form, TextField, YuanField
 from core.money import yuan
 from core.ratelimit import write_rate_limited
 from core.types import AuthedRequest
 from settlement import selectors, services
+from settlement.documents import case_statement_issue
 from settlement.exports import statement_csv
 from settlement.models import (
     Charge,

@@ -7,7 +7,7 @@ their event handlers (``document_request``); the worker issues them
 
 from core.documents.amounts import rmb_upper
 from core.documents.registry import DocumentType, Draft, document_type, document_types, register
-from core.documents.selectors import documents_for_reader, documents_public, documents_of_stream
+from core.documents.selectors import documents_for_reader, documents_of_stream, documents_public
 from core.documents.services import (
     document_issue,
     document_request,

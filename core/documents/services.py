@@ -221,7 +221,7 @@ def documents_issue_pending(*, limit: int = 10) -> int:
                     doc = document_issue(
                         doc_type=req.doc_type, subject=req.subject, params=req.params
                     )
-            except Exception as exc:  # noqa: BLE001  (recorded on the request, retried)
+            except Exception as exc:
                 log.exception("document request %s failed", req.pk)
                 req.attempts += 1
                 req.last_error = f"{type(exc).__name__}: {exc}"[:2000]

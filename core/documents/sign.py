@@ -47,6 +47,7 @@ def seal_pdf(pdf: bytes, seal: CourtSeal, *, reason: str, location: str) -> byte
         certify=True,
         docmdp_permissions=MDPPerm.NO_CHANGES,
     )
+
     def sign() -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         return bytes(signers.sign_pdf(writer, meta, signer=signer).getvalue())

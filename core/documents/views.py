@@ -7,10 +7,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from core.documents import seal as seals
+from core.documents.rules import may_read
 from core.documents.services import normalise_code
 from core.documents.verify import Verdict, verify_pdf
 from core.models import Document
-from core.documents.rules import may_read
 from core.ratelimit import write_rate_limited
 
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -69,7 +69,9 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
         {
             "doc": doc,
             "code": code,
-            "newer": newer if newer is not None and doc is not None and newer.pk != doc.pk else None,
+            "newer": newer
+            if newer is not None and doc is not None and newer.pk != doc.pk
+            else None,
             "can_read": doc is not None and may_read(request.user, doc),
         },
         status=200 if doc is not None else 404,

@@ -8,82 +8,160 @@ from core.dbutil import append_only
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0003_user_constraint_message'),
+        ("core", "0003_user_constraint_message"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('doc_type', models.CharField(db_index=True, max_length=60, verbose_name='文书类型')),
-                ('title', models.CharField(max_length=100, verbose_name='文书名称')),
-                ('year', models.PositiveIntegerField(verbose_name='年度')),
-                ('seq', models.PositiveIntegerField(verbose_name='序号')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='版本')),
-                ('number', models.CharField(max_length=120, verbose_name='文书编号')),
-                ('subject', models.CharField(db_index=True, max_length=200, verbose_name='对象')),
-                ('subject_label', models.CharField(blank=True, max_length=300, verbose_name='对象名称')),
-                ('stream', models.CharField(max_length=80, verbose_name='审计流')),
-                ('public', models.BooleanField(default=False, verbose_name='公开')),
-                ('sha256', models.CharField(max_length=64, unique=True, verbose_name='SHA-256')),
-                ('code', models.CharField(max_length=16, unique=True, verbose_name='核验码')),
-                ('pdf', models.BinaryField(verbose_name='PDF')),
-                ('size', models.PositiveIntegerField(verbose_name='大小（字节）')),
-                ('cert_serial', models.CharField(max_length=64, verbose_name='签章证书序列号')),
-                ('cert_subject', models.CharField(max_length=300, verbose_name='签章证书主体')),
-                ('reason', models.CharField(blank=True, max_length=300, verbose_name='更正原因')),
-                ('issued_at', models.DateTimeField(verbose_name='出具时间')),
-                ('corrects', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='corrected_by', to='core.document', verbose_name='更正的版本')),
-                ('court', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='core.court')),
-                ('issued_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('readers', models.ManyToManyField(blank=True, related_name='readable_documents', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "doc_type",
+                    models.CharField(db_index=True, max_length=60, verbose_name="文书类型"),
+                ),
+                ("title", models.CharField(max_length=100, verbose_name="文书名称")),
+                ("year", models.PositiveIntegerField(verbose_name="年度")),
+                ("seq", models.PositiveIntegerField(verbose_name="序号")),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="版本")),
+                ("number", models.CharField(max_length=120, verbose_name="文书编号")),
+                ("subject", models.CharField(db_index=True, max_length=200, verbose_name="对象")),
+                (
+                    "subject_label",
+                    models.CharField(blank=True, max_length=300, verbose_name="对象名称"),
+                ),
+                ("stream", models.CharField(max_length=80, verbose_name="审计流")),
+                ("public", models.BooleanField(default=False, verbose_name="公开")),
+                ("sha256", models.CharField(max_length=64, unique=True, verbose_name="SHA-256")),
+                ("code", models.CharField(max_length=16, unique=True, verbose_name="核验码")),
+                ("pdf", models.BinaryField(verbose_name="PDF")),
+                ("size", models.PositiveIntegerField(verbose_name="大小（字节）")),
+                ("cert_serial", models.CharField(max_length=64, verbose_name="签章证书序列号")),
+                ("cert_subject", models.CharField(max_length=300, verbose_name="签章证书主体")),
+                ("reason", models.CharField(blank=True, max_length=300, verbose_name="更正原因")),
+                ("issued_at", models.DateTimeField(verbose_name="出具时间")),
+                (
+                    "corrects",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="corrected_by",
+                        to="core.document",
+                        verbose_name="更正的版本",
+                    ),
+                ),
+                (
+                    "court",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="documents",
+                        to="core.court",
+                    ),
+                ),
+                (
+                    "issued_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "readers",
+                    models.ManyToManyField(
+                        blank=True, related_name="readable_documents", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '法律文书',
-                'verbose_name_plural': '法律文书',
-                'ordering': ['-issued_at', '-pk'],
+                "verbose_name": "法律文书",
+                "verbose_name_plural": "法律文书",
+                "ordering": ["-issued_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='DocumentCounter',
+            name="DocumentCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('doc_type', models.CharField(max_length=60)),
-                ('year', models.PositiveIntegerField()),
-                ('last', models.PositiveIntegerField(default=0)),
-                ('court', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.court')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("doc_type", models.CharField(max_length=60)),
+                ("year", models.PositiveIntegerField()),
+                ("last", models.PositiveIntegerField(default=0)),
+                (
+                    "court",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.court",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='DocumentRequest',
+            name="DocumentRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200, unique=True)),
-                ('doc_type', models.CharField(max_length=60)),
-                ('subject', models.CharField(max_length=200)),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('state', models.CharField(choices=[('pending', '待出具'), ('done', '已出具'), ('failed', '失败')], default='pending', max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField()),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('document', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.document')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200, unique=True)),
+                ("doc_type", models.CharField(max_length=60)),
+                ("subject", models.CharField(max_length=200)),
+                ("params", models.JSONField(blank=True, default=dict)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("pending", "待出具"), ("done", "已出具"), ("failed", "失败")],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField()),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.document",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='document',
-            constraint=models.UniqueConstraint(fields=('court', 'doc_type', 'year', 'seq', 'version'), name='document_number_once'),
+            model_name="document",
+            constraint=models.UniqueConstraint(
+                fields=("court", "doc_type", "year", "seq", "version"), name="document_number_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='documentcounter',
-            constraint=models.UniqueConstraint(fields=('court', 'doc_type', 'year'), name='document_counter_one'),
+            model_name="documentcounter",
+            constraint=models.UniqueConstraint(
+                fields=("court", "doc_type", "year"), name="document_counter_one"
+            ),
         ),
         migrations.AddIndex(
-            model_name='documentrequest',
-            index=models.Index(fields=['state', 'created_at'], name='core_docume_state_3c5570_idx'),
+            model_name="documentrequest",
+            index=models.Index(fields=["state", "created_at"], name="core_docume_state_3c5570_idx"),
         ),
         append_only("core_document"),
         append_only("core_document_readers"),

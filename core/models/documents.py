@@ -80,8 +80,13 @@ class DocumentCounter(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["court", "doc_type", "year"], name="document_counter_one")
+            models.UniqueConstraint(
+                fields=["court", "doc_type", "year"], name="document_counter_one"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.doc_type} {self.year}: {self.last}"
 
 
 class DocumentRequest(models.Model):
@@ -107,3 +112,6 @@ class DocumentRequest(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.doc_type} {self.subject} ({self.state})"

@@ -31,8 +31,10 @@ START = 1_234_567 * YUAN + 89  # 壹佰贰拾叁万肆仟伍佰陆拾柒元捌�
 @pytest.fixture
 def sold(court, judge, documents_ca, django_capture_on_commit_callbacks):
     creditor, debtor = make_user("party"), make_user("party")
-    case, lot, _c, _d = make_case(court, judge=judge, creditor_user=creditor, debtor_user=debtor)
-    auction = make_live_auction(court, lot, start=START, increment=1_000 * YUAN, deposit=100_000 * YUAN)
+    _case, lot, _c, _d = make_case(court, judge=judge, creditor_user=creditor, debtor_user=debtor)
+    auction = make_live_auction(
+        court, lot, start=START, increment=1_000 * YUAN, deposit=100_000 * YUAN
+    )
     loser, winner = register_paid(auction), register_paid(auction)
     bid(auction, loser, START)
     bid(auction, winner, START + 1_000 * YUAN)
@@ -94,7 +96,11 @@ def test_correction_is_a_new_version_naming_the_old_one(sold, judge):
         document_issue(doc_type=SALE_CONFIRMATION.code, subject=subject, corrects=v1)
     assert no_reason.value.code == "document_correction_reason"
     v2 = document_issue(
-        doc_type=SALE_CONFIRMATION.code, subject=subject, corrects=v1, reason="标的物名称笔误", actor=judge
+        doc_type=SALE_CONFIRMATION.code,
+        subject=subject,
+        corrects=v1,
+        reason="标的物名称笔误",
+        actor=judge,
     )
     assert (v2.number, v2.version, v2.corrects_id) == (v1.number, 2, v1.pk)
     assert "标的物名称笔误" in _text(bytes(v2.pdf))
@@ -119,7 +125,7 @@ def test_documents_table_is_append_only_rec06(sold):
 
 @pytest.fixture
 def issued(sold):
-    auction, winner, _l = sold
+    auction, _winner, _l = sold
     return document_issue(doc_type=SALE_CONFIRMATION.code, subject=f"auction:{auction.pk}/sale")
 
 
@@ -133,14 +139,16 @@ def _resealed_with_another_key(doc: Document, settings, tmp_path) -> bytes:
     """The same document rendered again and sealed by a court cert of a rogue CA."""
     spec = SALE_CONFIRMATION
     draft = spec.build(doc.subject, {})
-    unsealed = render_unsealed(spec, draft, Stamp(number=doc.number, code=doc.code, issued_at=doc.issued_at))
+    unsealed = render_unsealed(
+        spec, draft, Stamp(number=doc.number, code=doc.code, issued_at=doc.issued_at)
+    )
     real = settings.GAVEL_DOCUMENTS_CA_CERT
     documents_paths(settings, tmp_path / "rogue")
     ca_create(name="伪造的根证书")
     rogue = court_seal(doc.court)
     forged = seal_pdf(unsealed, rogue, reason="x", location=doc.court.name)
     documents_paths(settings, tmp_path / "documents")
-    assert settings.GAVEL_DOCUMENTS_CA_CERT == real
+    assert real == settings.GAVEL_DOCUMENTS_CA_CERT
     return forged
 
 
@@ -246,7 +254,7 @@ def test_download_is_for_those_who_may_read_it(sold, client, other_court):
 
 
 def test_issuing_without_a_ca_fails_clearly_and_the_request_is_retried(sold, settings, tmp_path):
-    auction, _w, _l = sold
+    _auction, _w, _l = sold
     documents_paths(settings, tmp_path / "nothing")
     assert documents_issue_pending() == 0
     req = DocumentRequest.objects.get()

@@ -64,7 +64,9 @@ class Command(BaseCommand):
 
     def _show(self) -> None:
         ca = seals.ca_certificate()
-        self.stdout.write(f"CA: {ca.subject.rfc4514_string()} until {ca.not_valid_after_utc:%Y-%m-%d}")
+        self.stdout.write(
+            f"CA: {ca.subject.rfc4514_string()} until {ca.not_valid_after_utc:%Y-%m-%d}"
+        )
         revoked = seals.revoked_serials()
         key_dir = seals._paths()[3]
         for court in Court.objects.order_by("pk"):
