@@ -32,6 +32,7 @@ def _integer_upper(n: int) -> str:
             out.append(_DIGITS[d] + _SMALL[small])
         if small == 0 and section > 0 and int(s[max(0, i - 3) : i + 1]) != 0:
             out.append(_BIG[section])
+            zero = False  # a section's trailing zeros are read in its unit: 贰拾万壹仟
     return "".join(out)
 
 

@@ -23,7 +23,8 @@ def test_draw_issues_public_record_with_seed_and_ranking_and_the_commission_lett
     assert "2026125期" in record and draw.algorithm_version in record
     names = {f.pk: f.name for f in setup["firms"]}
     first, second = (names[i] for i in (draw.result or [])[:2])
-    assert record.index(f"第1顺位{first}") < record.index(f"第2顺位{second}")
+    ranking = record[record.index("摇号结果（按顺位）") :]
+    assert "第1顺位" in ranking and ranking.index(first) < ranking.index(second)
     commission = current_commission(req)
     letter = assert_sealed(docs["appraisers.commission_letter"])
     assert commission.firm.name in letter and setup["case"].number in letter

@@ -30,7 +30,9 @@ def test_publishing_issues_announcement_terms_and_survey_auc09(
         services.auction_publish(auction_id=draft.pk, actor=judge)
     docs = issue_queued()
     assert set(docs) >= {"bidding.announcement", "bidding.bidding_terms", "bidding.survey"}
-    assert all(d.public for d in docs.values())
+    assert all(
+        docs[t].public for t in ("bidding.announcement", "bidding.bidding_terms", "bidding.survey")
+    )
     announcement = assert_sealed(docs["bidding.announcement"])
     assert draft.case.number in announcement and "拍卖公告（示例）" in announcement
     assert "123,456.00" in announcement and "壹拾贰万叁仟肆佰伍拾陆元整" in announcement
@@ -50,11 +52,12 @@ def test_full_payment_issues_the_ruling_draft_and_money_papers_auc29_auc31_auc32
     from settlement.worker import drain
 
     _case, lot, _c, _d = make_case(court, judge=judge)
-    auction = make_live_auction(court, lot, start=200_000 * YUAN, deposit=20_000 * YUAN)
+    start = 200_000 * YUAN + 50  # 5 角: the 大写 carries it
+    auction = make_live_auction(court, lot, start=start, deposit=20_000 * YUAN)
     with django_capture_on_commit_callbacks(execute=True):
         loser, winner = register_paid(auction), register_paid(auction)
-        bid(auction, loser, 200_000 * YUAN)
-        bid(auction, winner, 201_000 * YUAN + 50)
+        bid(auction, loser, start)
+        bid(auction, winner, start + 1_000 * YUAN)
         clock.set_time(auction.end_at)
         services.auction_close_due()
     with django_capture_on_commit_callbacks(execute=True):
@@ -71,7 +74,7 @@ def test_full_payment_issues_the_ruling_draft_and_money_papers_auc29_auc31_auc32
     price = 201_000 * YUAN + 50
     confirmation = assert_sealed(docs["bidding.sale_confirmation"])
     assert winner.identity.name in confirmation and yuan(price) in confirmation
-    assert rmb_upper(price) == "贰拾万壹仟元零伍角整" and rmb_upper(price) in confirmation
+    assert rmb_upper(price) == "贰拾万壹仟元伍角整" and rmb_upper(price) in confirmation
     ruling = assert_sealed(docs["bidding.sale_ruling_draft"])
     assert "拍卖成交裁定书（草稿）" in ruling and winner.identity.name in ruling
     assert rmb_upper(price) in ruling and auction.case.number in ruling
