@@ -259,3 +259,26 @@ def test_issuing_without_a_ca_fails_clearly_and_the_request_is_retried(sold, set
     assert documents_issue_pending() == 0
     req = DocumentRequest.objects.get()
     assert req.state == "pending" and req.attempts == 1 and "根证书" in req.last_error
+
+
+def test_documents_ca_command_issues_revokes_and_shows(court, settings, tmp_path):
+    documents_paths(settings, tmp_path / "cmd")
+
+    def run(*args: str) -> str:
+        out = io.StringIO()
+        call_command("documents_ca", *args, stdout=out)
+        return out.getvalue()
+
+    assert "CA:" in run("init")
+    serial = run("court", str(court.pk)).split("serial ")[1].strip()
+    assert f"{serial} valid" in run("show")
+    assert serial in run("revoke", str(court.pk))
+    assert f"{serial} REVOKED" in run("show")
+    with pytest.raises(CommandError):
+        run("court", "no-such-court")
+
+
+def test_verify_page_asks_for_a_file(client):
+    assert client.get(reverse("core:document_verify")).status_code == 200
+    page = client.post(reverse("core:document_verify"), {})
+    assert page.status_code == 400 and "请选择要核验的 PDF 文件" in page.content.decode()

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from core.models import Document
 from settlement.services import payout_approve, payout_create
+from tests.conftest import make_user
 from tests.documents_helpers import assert_sealed, issue_queued
 from tests.settlement.conftest import fund
 
@@ -56,3 +57,35 @@ def test_officer_seals_todays_case_statement_from_the_account_page_fnd02(
     assert case.number in text and "25,000.50" in text and "贰万伍仟元伍角整" in text
     page = client.get(reverse("settlement:account_detail", args=[case.pk])).content.decode()
     assert doc.number in page
+
+
+def test_released_deposit_issues_the_refund_voucher_to_its_payer_auc30(
+    case, drain, documents_ca, django_capture_on_commit_callbacks
+):
+    from settlement.services import deposit_release, deposit_request
+    from tests.settlement.conftest import pay
+
+    payer = make_user("bidder")
+    ref = "reg-test:1/registration:7"  # not an auction registration: bidding ignores it
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(
+            deposit_request(
+                case_id=case.pk,
+                ref=ref,
+                payer_ref=f"user:{payer.pk}",
+                payer_name="竞买人张三",
+                amount_fen=2_000_050,
+                idempotency_key=f"{ref}/deposit",
+                mode="authorise",
+            )
+        )
+        deposit_release(ref=ref, reason="未成交", idempotency_key="rel")
+        drain()
+    docs = issue_queued()
+    receipt = assert_sealed(docs["settlement.deposit_receipt"])
+    assert "竞买人张三" in receipt and "贰万元零伍角整" not in receipt
+    assert "20,000.50" in receipt and "贰万元伍角整" in receipt
+    voucher_doc = docs["settlement.refund_voucher"]
+    assert list(voucher_doc.readers.all()) == [payer]  # REC-05: the payer's own paper
+    voucher = assert_sealed(voucher_doc)
+    assert "未成交" in voucher and "贰万元伍角整" in voucher
