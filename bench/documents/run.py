@@ -32,6 +32,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production")
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=20)
+    parser.add_argument("--save", type=Path, help="write the last sealed PDF here")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="gavel-docs-bench-"))
     os.environ["GAVEL_DOCUMENTS_CA_CERT"] = str(tmp / "ca.cert.pem")
@@ -115,6 +116,8 @@ def main() -> None:
         verify_s.append(t3 - t2)
         sizes.append(len(sealed))
     load_after = os.getloadavg()
+    if args.save:
+        args.save.write_bytes(sealed)
     total = [r + s for r, s in zip(render_s, seal_s, strict=True)]
 
     def row(name: str, xs: list[float]) -> str:
