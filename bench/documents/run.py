@@ -103,7 +103,7 @@ def main() -> None:
             render_to_string("bidding/documents/sale_confirmation.html", {**base, "doc": doc})
         )
         t1 = time.perf_counter()
-        sealed = seal_pdf(pdf, seal, reason=doc["number"], location=court.name)
+        sealed = seal_pdf(pdf, seal, reason=str(doc["number"]), location=court.name)
         t2 = time.perf_counter()
         sig = PdfFileReader(io.BytesIO(sealed)).embedded_signatures[0]
         status = validate_pdf_signature(

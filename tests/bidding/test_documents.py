@@ -58,6 +58,7 @@ def test_full_payment_issues_the_ruling_draft_and_money_papers_auc29_auc31_auc32
         loser, winner = register_paid(auction), register_paid(auction)
         bid(auction, loser, start)
         bid(auction, winner, start + 1_000 * YUAN)
+        assert auction.end_at is not None
         clock.set_time(auction.end_at)
         services.auction_close_due()
     with django_capture_on_commit_callbacks(execute=True):
@@ -72,6 +73,7 @@ def test_full_payment_issues_the_ruling_draft_and_money_papers_auc29_auc31_auc32
         )
     docs = issue_queued()
     price = 201_000 * YUAN + 50
+    assert winner.identity is not None and auction.case is not None
     confirmation = assert_sealed(docs["bidding.sale_confirmation"])
     assert winner.identity.name in confirmation and yuan(price) in confirmation
     assert rmb_upper(price) == "贰拾万壹仟元伍角整" and rmb_upper(price) in confirmation
@@ -97,6 +99,7 @@ def test_unsold_issues_the_notice_and_in_lieu_the_ruling_draft_auc35_auc36(
 ):
     _case, lot, creditor, _debtor = make_case(court, judge=judge, claim_fen=60_000 * YUAN)
     auction = make_live_auction(court, lot, start=100_000 * YUAN)
+    assert auction.end_at is not None
     clock.set_time(auction.end_at)
     with django_capture_on_commit_callbacks(execute=True):
         services.auction_close_due()

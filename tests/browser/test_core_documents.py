@@ -29,7 +29,7 @@ def test_buyer_downloads_confirmation_and_verification_says_genuine_edited_refus
     channels_live_server.set_time(auction.end_at)
     # In a thread of its own (no event loop there), as the worker runs them.
     in_thread(bidding_services.auction_close_due)  # AuctionClosed queues the confirmation
-    assert in_thread(documents_issue_pending) == 1  # the worker's task
+    assert in_thread(documents_issue_pending) >= 1  # the worker task
     channels_live_server.reset_time()
     clock.reset()
 

@@ -38,6 +38,7 @@ def sold(court, judge, documents_ca, django_capture_on_commit_callbacks):
     loser, winner = register_paid(auction), register_paid(auction)
     bid(auction, loser, START)
     bid(auction, winner, START + 1_000 * YUAN)
+    assert auction.end_at is not None
     clock.set_time(auction.end_at)
     with django_capture_on_commit_callbacks(execute=True):  # AuctionClosed is after commit
         bidding_services.auction_close_due()
@@ -57,8 +58,8 @@ def test_sale_close_queues_the_confirmation_and_the_worker_issues_it_sealed_auc2
     req = DocumentRequest.objects.get(subject=f"auction:{auction.pk}/sale")
     assert req.doc_type == SALE_CONFIRMATION.code and req.state == "pending"
     assert not Document.objects.exists()  # nothing rendered on the close itself
-    assert documents_issue_pending() == 1
-    doc = Document.objects.get()
+    assert documents_issue_pending() == 4  # with the two deposit receipts and the pricing notice
+    doc = Document.objects.get(doc_type=SALE_CONFIRMATION.code)
     pdf = bytes(doc.pdf)
     assert doc.sha256 == hashlib.sha256(pdf).hexdigest()
     assert doc.number == f"（2026）{auction.court.code}执拍确字第1号"
@@ -74,6 +75,7 @@ def test_sale_close_queues_the_confirmation_and_the_worker_issues_it_sealed_auc2
     assert verdict.document == doc
     # REC-06: the hash is in the case's audit stream, and the chain holds.
     entry = AuditEntry.objects.get(stream=f"case:{auction.case_id}", action="document.issued")
+    assert entry.after is not None
     assert entry.after["sha256"] == doc.sha256 and entry.after["number"] == doc.number
     assert audit_verify() == []
 
@@ -257,7 +259,7 @@ def test_issuing_without_a_ca_fails_clearly_and_the_request_is_retried(sold, set
     _auction, _w, _l = sold
     documents_paths(settings, tmp_path / "nothing")
     assert documents_issue_pending() == 0
-    req = DocumentRequest.objects.get()
+    req = DocumentRequest.objects.get(doc_type=SALE_CONFIRMATION.code)
     assert req.state == "pending" and req.attempts == 1 and "根证书" in req.last_error
 
 

@@ -40,7 +40,9 @@ def test_served_report_issues_the_inquiry_result_notice_prc10(
 
     proofs = Document.objects.filter(doc_type="core.service_proof")
     assert proofs.count() == 2
-    proof = assert_sealed(proofs.first())
+    first = proofs.first()
+    assert first is not None
+    proof = assert_sealed(first)
     assert "送达回证" in proof and "回执" in proof
 
 
