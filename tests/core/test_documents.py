@@ -74,7 +74,9 @@ def test_sale_close_queues_the_confirmation_and_the_worker_issues_it_sealed_auc2
     assert verdict.genuine, verdict.problems
     assert verdict.document == doc
     # REC-06: the hash is in the case's audit stream, and the chain holds.
-    entry = AuditEntry.objects.get(stream=f"case:{auction.case_id}", action="document.issued")
+    entry = AuditEntry.objects.get(
+        stream=f"case:{auction.case_id}", action="document.issued", subject=doc.subject
+    )
     assert entry.after is not None
     assert entry.after["sha256"] == doc.sha256 and entry.after["number"] == doc.number
     assert audit_verify() == []
