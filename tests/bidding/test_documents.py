@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from bidding import services
 from core import clock
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_publishing_issues_announcement_terms_and_survey_auc09(
-    court, judge, documents_ca, django_capture_on_commit_callbacks
+    court, judge, documents_ca, django_capture_on_commit_callbacks, client
 ):
     draft = publishable_draft(court, judge, start=123_456 * YUAN)
     with django_capture_on_commit_callbacks(execute=True):
@@ -42,6 +43,13 @@ def test_publishing_issues_announcement_terms_and_survey_auc09(
     survey = assert_sealed(docs["bidding.survey"])
     disclosure = draft.lot.assets.first().disclosures.first()
     assert disclosure.text[:10] in survey and "特别提示" in survey
+    # Listed: on the public auction page (anyone) and on the staff case page.
+    number = docs["bidding.announcement"].number
+    assert number in client.get(reverse("bidding:auction", args=[draft.pk])).content.decode()
+    client.force_login(judge)
+    assert draft.case is not None
+    case_page = client.get(reverse("cases:case", args=[draft.case.pk])).content.decode()
+    assert number in case_page and docs["bidding.survey"].code in case_page
 
 
 def test_full_payment_issues_the_ruling_draft_and_money_papers_auc29_auc31_auc32(
