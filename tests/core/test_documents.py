@@ -286,3 +286,16 @@ def test_verify_page_asks_for_a_file(client):
     assert client.get(reverse("core:document_verify")).status_code == 200
     page = client.post(reverse("core:document_verify"), {})
     assert page.status_code == 400 and "请选择要核验的 PDF 文件" in page.content.decode()
+
+
+def test_operator_requeues_a_failed_request_in_the_admin(client, platform_operator, sold):
+    req = DocumentRequest.objects.get(doc_type=SALE_CONFIRMATION.code)
+    DocumentRequest.objects.filter(pk=req.pk).update(state="failed", attempts=5, last_error="x")
+    client.force_login(platform_operator)
+    client.post(
+        reverse("admin:core_documentrequest_changelist"),
+        {"action": "requeue", "_selected_action": [req.pk]},
+    )
+    req.refresh_from_db()
+    assert (req.state, req.attempts) == ("pending", 0)
+    assert AuditEntry.objects.filter(stream="system:documents", action="document.requeued").exists()
