@@ -19,7 +19,11 @@ class CoreConfig(AppConfig):
         from core.worker import register_task
 
         register_action_labels(
-            {"document.issued": _("出具文书"), "document.corrected": _("更正文书")}
+            {
+                "document.issued": _("出具文书"),
+                "document.corrected": _("更正文书"),
+                "document.requeued": _("重新排队出具"),
+            }
         )
         # Documents queued by the apps' event handlers are rendered and sealed here, never
         # on the request (or bid) that produced them.
