@@ -12,7 +12,26 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
-        from core import permissions  # noqa: F401  (registers core predicates)
+        from core import (
+            nav,
+            permissions,  # noqa: F401  (registers core predicates)
+        )
+        from core.models import Role
+
+        nav.register(
+            _("平台运营"),
+            "core:operator_courts",
+            roles=[Role.OPERATOR],
+            order=5,
+            description=_("开通法院、工作人员和评估机构人员，发放启用链接"),
+        )
+        nav.register(
+            _("注册"),
+            "core:signup",
+            roles=["anonymous"],
+            order=1,
+            description=_("竞买人、案件当事人用手机号或邮箱注册，参加司法拍卖"),
+        )
         from core.audit import register_action_labels
         from core.documents import documents_issue_pending, service_proof
         from core.documents import rules as document_rules  # noqa: F401  (core.read_document)

@@ -69,3 +69,33 @@ class ChosenLanguageMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class DomainErrorPageMiddleware:
+    """A refusal (``DomainError``) that escapes a page view is a page in the site's layout
+    with its message and rule and its own status (400, 403, 404, 409), never a 500. The API
+    has its own handler (``core.api_errors``: ``{"code","message","rule"}``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponseBase | None:
+        from django.shortcuts import render
+
+        from core.errors import DomainError
+
+        if not isinstance(exception, DomainError) or request.path.startswith("/api/"):
+            return None
+        status = exception.status
+        template = {403: "403.html", 404: "404.html"}.get(status, "400.html")
+        context = {
+            "message": exception.message,
+            "exception": exception.message,
+            "rule": exception.rule,
+        }
+        return render(request, template, context, status=status)

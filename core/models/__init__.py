@@ -5,6 +5,7 @@ from core.models.calendar import CalendarDay
 from core.models.deadlines import Deadline
 from core.models.documents import Document, DocumentCounter, DocumentRequest
 from core.models.notifications import InboxMessage, NotificationOptOut, OutboxMessage, ServiceRecord
+from core.models.onboarding import EnrolmentLink, SignupCode
 from core.models.people import STAFF_ROLES, Court, Role, User
 from core.models.settings import RuleSetting
 
@@ -19,11 +20,13 @@ __all__ = [
     "Document",
     "DocumentCounter",
     "DocumentRequest",
+    "EnrolmentLink",
     "InboxMessage",
     "NotificationOptOut",
     "OutboxMessage",
     "Role",
     "RuleSetting",
     "ServiceRecord",
+    "SignupCode",
     "User",
 ]

@@ -115,15 +115,16 @@ def _database_env(settings_dict: dict[str, Any]) -> dict[str, str]:
 class ChannelsLiveServer:
     """daphne serving ``config.asgi:application`` from the test database, in a subprocess."""
 
-    def __init__(self, *, settings_dict: dict[str, Any]) -> None:
+    def __init__(self, *, settings_dict: dict[str, Any], env: dict[str, str] | None = None) -> None:
+        """``env``: extra environment for the server (the fault tests give each its Redis)."""
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         VAR.mkdir(exist_ok=True)
-        self.clock_file = VAR / f"browser-clock-{os.getpid()}.json"
-        self.log_file = VAR / f"browser-server-{os.getpid()}.log"
+        self.clock_file = VAR / f"browser-clock-{os.getpid()}-{self.port}.json"
+        self.log_file = VAR / f"browser-server-{os.getpid()}-{self.port}.log"
         # core.documents' CA, CRL and court keys, shared by the server and the test (issue 16)
-        self.documents_dir = VAR / f"browser-documents-{os.getpid()}"
+        self.documents_dir = VAR / f"browser-documents-{os.getpid()}-{self.port}"
         self.write_clock()
         env = {
             **os.environ,
@@ -140,6 +141,7 @@ class ChannelsLiveServer:
             "GAVEL_DOCUMENTS_CRL": str(self.documents_dir / "ca.crl.pem"),
             "GAVEL_DOCUMENTS_KEY_DIR": str(self.documents_dir / "courts"),
             "PYTHONUNBUFFERED": "1",
+            **(env or {}),
         }
         if not env["DATABASE_URL"]:
             env.pop("DATABASE_URL")

@@ -9,7 +9,7 @@ from core.dbutil import append_only
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0003_user_constraint_message"),
+        ("core", "0005_signup_codes_enrolment_links_outbox_address"),
     ]
 
     operations = [
