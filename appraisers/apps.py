@@ -33,6 +33,9 @@ class AppraisersConfig(AppConfig):
 
         protect(Report, "file", "appraisers.read_report")
         _register_navigation()
+        from appraisers import documents
+
+        documents.connect()  # issue 16: 评估委托书, 摇号记录
 
 
 def _requests_of(case: Case) -> QuerySet[AppraisalRequest]:

@@ -39,6 +39,9 @@ class BiddingConfig(AppConfig):
 
         register_action_labels(ACTION_LABELS)
         handlers.connect()
+        from bidding import documents
+
+        documents.connect()
         import_module("bidding.live")  # the live hub subscribes to the auction events
         from bidding.services import auction_clock_tick
         from core.worker import register_task

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from core.events import subscribe
 
 if TYPE_CHECKING:
+    from bidding.events import AuctionClosed, AuctionPublished
     from settlement.events import BalanceOverdue, BalancePaid, DepositHeld, DepositReleased
 
 
@@ -57,11 +58,17 @@ def on_balance_paid(event: BalancePaid) -> None:
 
     auction_id = _auction_id_of_sale(event.sale_ref)
     if auction_id is not None:
-        auction_balance_paid(auction_id=auction_id, amount_fen=event.amount_fen)
+        result = auction_balance_paid(auction_id=auction_id, amount_fen=event.amount_fen)
         from bidding.services import forfeits_apply_after_resale
 
         # The lot sold again and is paid for: a default before it is now final (AUC-33 (2)).
         forfeits_apply_after_resale(auction_id=auction_id)
+        if result.balance_paid_at is not None and result.outcome == "sold":
+            # The judge's draft 拍卖成交裁定书 (AUC-32), queued in the payment's transaction.
+            from bidding.documents import SALE_RULING_DRAFT
+            from core.documents import document_request
+
+            document_request(doc_type=SALE_RULING_DRAFT.code, subject=event.sale_ref)
 
 
 def on_balance_overdue(event: BalanceOverdue) -> None:
@@ -70,6 +77,33 @@ def on_balance_overdue(event: BalanceOverdue) -> None:
     auction_id = _auction_id_of_sale(event.sale_ref)
     if auction_id is not None:
         auction_default(auction_id=auction_id)
+
+
+def on_auction_closed(event: AuctionClosed) -> None:
+    """A sale closing queues its 成交确认书 (AUC-29); the worker renders and seals it, so the
+    close (and any bid) never waits for a PDF (issue 16)."""
+    from bidding.documents import SALE_CONFIRMATION, UNSOLD_NOTICE
+    from bidding.models import Auction
+    from core.documents import document_request
+
+    if not Auction.objects.filter(pk=event.auction_id, is_practice=False).exists():
+        return
+    if event.outcome == "sold":
+        document_request(
+            doc_type=SALE_CONFIRMATION.code, subject=f"auction:{event.auction_id}/sale"
+        )
+    elif event.outcome == "unsold":  # 流拍公告 (AUC-35)
+        document_request(doc_type=UNSOLD_NOTICE.code, subject=f"auction:{event.auction_id}")
+
+
+def on_auction_published(event: AuctionPublished) -> None:
+    """拍卖公告/变卖公告, 竞买须知, 标的物调查情况表 (AUC-09), queued for the worker."""
+    from bidding.documents import request_published
+    from bidding.models import Auction
+
+    auction = Auction.objects.filter(pk=event.auction_id, is_practice=False).first()
+    if auction is not None:
+        request_published(auction)
 
 
 _connected = False
@@ -86,4 +120,8 @@ def connect() -> None:
     subscribe(se.DepositReleased, on_deposit_released)
     subscribe(se.BalancePaid, on_balance_paid)
     subscribe(se.BalanceOverdue, on_balance_overdue)
+    from bidding.events import AuctionClosed, AuctionPublished
+
+    subscribe(AuctionClosed, on_auction_closed)
+    subscribe(AuctionPublished, on_auction_published)
     _connected = True

@@ -26,6 +26,7 @@ from bidding.forms import RegistrationForm
 from bidding.models import Auction, AuctionState, Registration
 from bidding.selectors import auction_bid_history, auction_snapshot, registration_for
 from core import clock
+from core.documents import documents_public
 from core.errors import DomainError
 from core.models import User
 from core.ratelimit import write_rate_limited
@@ -282,6 +283,7 @@ def _render_page(
             "pre_bidding": auction.state in PRE_BIDDING,
             "lot_restricted": lot_restricted,
             "config": config,
+            "documents": documents_public(auction.ref) if not auction.is_practice else [],
         },
     )
 

@@ -12,6 +12,8 @@ class CasesConfig(AppConfig):
 
         protect(AssetFile, "file", "cases.view_asset_file", public="cases.asset_file_public")
         from core import nav
+
+        _register_documents_section()
         from core.models import Role
 
         nav.register(
@@ -35,3 +37,31 @@ class CasesConfig(AppConfig):
             order=90,
             description=_("竞买报名前须完成实名认证"),
         )
+
+
+def _case_documents(request: object, case: object, staff: bool) -> object:
+    """Issue 16: the case's sealed documents; a party sees the public ones and their own."""
+    from django.db.models import Q
+
+    from core.documents import documents_of_stream
+
+    docs = documents_of_stream(f"case:{getattr(case, 'pk', 0)}")
+    if staff:
+        return docs
+    user = getattr(request, "user", None)
+    return docs.filter(Q(public=True) | Q(readers=user)).distinct()
+
+
+def _register_documents_section() -> None:
+    from cases.portal import register_case_sections
+
+    register_case_sections(
+        key="core.documents",
+        title=_("文书"),
+        template="cases/_case_documents.html",
+        order=90,
+        context=lambda request, case, staff: {
+            "case_documents": _case_documents(request, case, staff)
+        },
+        visible=lambda request, case, staff: bool(_case_documents(request, case, staff).exists()),  # type: ignore[attr-defined]
+    )

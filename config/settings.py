@@ -344,6 +344,24 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # (core.clock, tests/browser/conftest.py). Empty in production: the server's own clock.
 GAVEL_CLOCK_FILE: str = env.str("GAVEL_CLOCK_FILE", default="")
 
+# --- court documents (issue 16, core.documents) ---------------------------------------------
+
+# The platform CA that certifies each court's seal (PEM), its key (only where court
+# certificates are issued: with it, a court without a certificate gets one on first use),
+# the revocation list it signs, and the directory of the courts' keys and certificates.
+# ``manage.py documents_ca init`` makes a demo/test CA at these paths.
+_DOCS = BASE_DIR / "var" / "documents"
+GAVEL_DOCUMENTS_CA_CERT: str = env.str(
+    "GAVEL_DOCUMENTS_CA_CERT", default=str(_DOCS / "ca.cert.pem")
+)
+GAVEL_DOCUMENTS_CA_KEY: str = env.str("GAVEL_DOCUMENTS_CA_KEY", default=str(_DOCS / "ca.key.pem"))
+GAVEL_DOCUMENTS_CRL: str = env.str("GAVEL_DOCUMENTS_CRL", default=str(_DOCS / "ca.crl.pem"))
+GAVEL_DOCUMENTS_KEY_DIR: str = env.str("GAVEL_DOCUMENTS_KEY_DIR", default=str(_DOCS / "courts"))
+# The address printed in a document's QR code when GAVEL_SITE_URL is empty.
+GAVEL_DOCUMENTS_SITE_FALLBACK: str = env.str(
+    "GAVEL_DOCUMENTS_SITE_FALLBACK", default="http://127.0.0.1:8000"
+).rstrip("/")
+
 # --- messages -----------------------------------------------------------------------------
 
 # Outside adapters (see docs/): console implementations by default.

@@ -30,6 +30,8 @@ from core.models import (
     CalendarDay,
     Court,
     Deadline,
+    Document,
+    DocumentRequest,
     InboxMessage,
     OutboxMessage,
     RuleSetting,
@@ -554,3 +556,39 @@ def _third_party_admins() -> None:
 
 
 _third_party_admins()
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    """Issued documents (issue 16): the register, read-only (the table is append-only)."""
+
+    list_display = ("number", "version", "title", "court", "subject_label", "code", "issued_at")
+    list_filter = ("doc_type", "public")
+    search_fields = ("number", "code", "sha256", "subject")
+    exclude = ("pdf",)
+
+
+@admin.register(DocumentRequest)
+class DocumentRequestAdmin(ReadOnlyAdmin):
+    """The worker's queue of documents to issue; a failed one can be queued again."""
+
+    list_display = ("doc_type", "subject", "state", "attempts", "created_at", "done_at")
+    list_filter = ("state", "doc_type")
+    search_fields = ("subject",)
+    actions = ["requeue"]
+
+    @admin.action(description=_("重新排队出具"))
+    def requeue(self, request: HttpRequest, queryset: Any) -> None:
+        from core.audit import audit_record
+
+        with transaction.atomic():
+            for req in queryset.select_for_update().filter(state=DocumentRequest.State.FAILED):
+                req.state, req.attempts = DocumentRequest.State.PENDING, 0
+                req.save(update_fields=["state", "attempts"])
+                audit_record(
+                    stream="system:documents",
+                    action="document.requeued",
+                    actor=request.user,  # type: ignore[arg-type]  # the admin requires a signed-in user
+                    subject=f"{req.doc_type}:{req.subject}",
+                    before={"last_error": req.last_error},
+                )

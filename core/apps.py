@@ -34,6 +34,22 @@ class CoreConfig(AppConfig):
             order=1,
             description=_("竞买人、案件当事人用手机号或邮箱注册，参加司法拍卖"),
         )
+        from core.audit import register_action_labels
+        from core.documents import documents_issue_pending, service_proof
+        from core.documents import rules as document_rules  # noqa: F401  (core.read_document)
+        from core.worker import register_task
+
+        register_action_labels(
+            {
+                "document.issued": _("出具文书"),
+                "document.corrected": _("更正文书"),
+                "document.requeued": _("重新排队出具"),
+            }
+        )
+        # Documents queued by the apps' event handlers are rendered and sealed here, never
+        # on the request (or bid) that produced them.
+        register_task("core.documents", documents_issue_pending, every=2.0)
+        service_proof.connect()
 
         post_migrate.connect(_after_migrate, sender=self)
 

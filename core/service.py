@@ -136,6 +136,9 @@ def service_record(
         },
         rules=["REC-10"],
     )
+    from core.documents.service_proof import request_for
+
+    request_for(rec)  # 送达回证 once received (issue 16; the worker seals it)
     return rec
 
 
@@ -162,6 +165,9 @@ def service_receipt(
         after={"received_at": received_at.isoformat(), "proof": proof},
         rules=["REC-10"],
     )
+    from core.documents.service_proof import request_for
+
+    request_for(rec)  # 送达回证 (issue 16)
     return rec
 
 

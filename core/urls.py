@@ -1,6 +1,7 @@
 from django.urls import path
 
 from core import account_views, operator_views, region_views, views
+from core.documents import views as document_views
 
 app_name = "core"
 
@@ -24,4 +25,9 @@ urlpatterns = [
     path("inbox/<int:pk>/read/", views.inbox_read, name="inbox_read"),
     path("staff/deadlines/", views.my_deadlines, name="my_deadlines"),
     path("notices/", views.published_notices, name="published_notices"),
+    path("documents/verify/", document_views.verify_page, name="document_verify"),
+    path("documents/verify/<str:code>/", document_views.verify_code, name="document_verify_code"),
+    path("documents/<int:pk>/pdf/", document_views.download, name="document_download"),
+    path("documents/ca.pem", document_views.ca_certificate, name="document_ca"),
+    path("documents/ca.crl", document_views.crl, name="document_crl"),
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from bidding.models import Auction, AuctionResult, Bid, Registration
+from core.documents import documents_for_reader
 from core.models import User
 from marketplace.listings import auction_url
 
@@ -226,4 +227,5 @@ def account_overview(user: User) -> dict[str, Any]:
         "registrations": registrations_of(user),
         "bids": bids_of(user),
         "wins": wins_of(user),
+        "documents": documents_for_reader(user),  # issue 16: sealed documents issued to me
     }

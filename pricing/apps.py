@@ -22,6 +22,9 @@ class PricingConfig(AppConfig):
         from pricing.services.inquiry import pricing_sweep
 
         handlers.connect()
+        from pricing import documents
+
+        documents.connect()  # issue 16: 询价结果通知书, 定价通知书
         from core.audit import register_action_labels
         from pricing.audit_labels import ACTION_LABELS
 

@@ -13,6 +13,9 @@ class SettlementConfig(AppConfig):
         from settlement.settings_specs import register_specs
 
         register_specs()
+        from settlement import handlers
+
+        handlers.connect()  # issue 16: receipts and vouchers queued on the money events
         from core.audit import register_action_labels
         from settlement.audit_labels import ACTION_LABELS
 

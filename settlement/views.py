@@ -31,12 +31,14 @@ from cases.models import Case
 from core import clock
 from core import permissions as perms
 from core.court_actions import CourtAction, CourtActions, Submitted
+from core.documents import documents_of_stream
 from core.errors import DomainError
 from core.forms import Form, TextField, YuanField
 from core.money import yuan
 from core.ratelimit import write_rate_limited
 from core.types import AuthedRequest
 from settlement import selectors, services
+from settlement.documents import case_statement_issue
 from settlement.exports import statement_csv
 from settlement.models import (
     Charge,
@@ -235,6 +237,9 @@ def account_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
             "plans": DistributionPlan.objects.filter(case=case),
             "can_manage": perms.can(request.user, "settlement.manage_case_funds", case),
             "can_reveal": perms.can(request.user, "settlement.reveal_payer", case),
+            "documents": documents_of_stream(f"case:{case.pk}").filter(
+                doc_type__startswith="settlement."
+            ),
         },
     )
 
@@ -259,6 +264,10 @@ ACCOUNT_ACTIONS: CourtActions[Case] = CourtActions(
             ),
             done=gettext_lazy("缴款通知书已出具。"),
             then=lambda _case, notice: reverse("settlement:notice_detail", args=[notice.token]),
+        ),
+        "statement": CourtAction[Case](
+            call=lambda s: case_statement_issue(case_id=s.target.pk, actor=s.actor),
+            done=gettext_lazy("已出具盖章的案款账户对账单。"),
         ),
         "plan": CourtAction[Case](
             call=lambda s: services.distribution_plan_draft(case_id=s.target.pk, actor=s.actor),
@@ -293,6 +302,17 @@ def notice_detail(request: HttpRequest, token: str) -> HttpResponse:
         "settlement/notice.html",
         {"notice": notice, "court": notice.court, "debtors": debtors},
     )
+
+
+@login_required
+@require_POST
+@write_rate_limited("settlement.write")
+def statement_issue(request: AuthedRequest, case_id: int) -> HttpResponse:
+    """Seal today's case-account statement (issue 16)."""
+    case = _case(case_id)
+    if not perms.can(request.user, "settlement.manage_case_funds", case):
+        raise Http404
+    return ACCOUNT_ACTIONS.post(request, "statement", case)
 
 
 @login_required

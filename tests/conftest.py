@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
@@ -147,6 +148,29 @@ def _fast_password_hasher(settings: Settings) -> None:
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     ]
+
+
+def documents_paths(settings: Settings, base: Path) -> None:
+    """Point core.documents' CA, CRL and court keys at ``base`` (issue 16)."""
+    settings.GAVEL_DOCUMENTS_CA_CERT = str(base / "ca.cert.pem")
+    settings.GAVEL_DOCUMENTS_CA_KEY = str(base / "ca.key.pem")
+    settings.GAVEL_DOCUMENTS_CRL = str(base / "ca.crl.pem")
+    settings.GAVEL_DOCUMENTS_KEY_DIR = str(base / "courts")
+
+
+@pytest.fixture(autouse=True)
+def _no_documents_ca(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test writes the demo CA under var/: without ``documents_ca`` there is none."""
+    documents_paths(settings, tmp_path_factory.getbasetemp() / "no-documents-ca")
+
+
+@pytest.fixture
+def documents_ca(settings: Settings, tmp_path: Path) -> Path:
+    """A CA of the test's own (temp dir) that certifies the courts' seals (issue 16)."""
+    from core.documents.seal import ca_create
+
+    documents_paths(settings, tmp_path / "documents")
+    return ca_create()
 
 
 @pytest.fixture

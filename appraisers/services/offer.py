@@ -71,6 +71,11 @@ def _offer(
         accepted_at=now if reissue else None,
         report_due_at=due,
     )
+    from appraisers.documents import COMMISSION_LETTER
+    from core.documents import document_request
+
+    # The sealed 评估委托书 (APR-04), issued by the worker (issue 16).
+    document_request(doc_type=COMMISSION_LETTER.code, subject=c.subject)
     rule = _report_rule(c)
     deadline_open(
         rule_id=rule,

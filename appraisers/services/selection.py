@@ -923,6 +923,11 @@ def draw_run(*, draw: LotDraw, actor: Actor) -> LotDraw:
         },
         rules=["APR-03", "REC-07", "REC-09"],
     )
+    from appraisers.documents import DRAW_RECORD
+    from core.documents import document_request
+
+    # The sealed, public draw record (APR-03), issued by the worker (issue 16).
+    document_request(doc_type=DRAW_RECORD.code, subject=draw.subject)
     req.status = AppraisalRequest.Status.COMMISSIONED
     req.save(update_fields=["status"])
     names = {e["id"]: e["name"] for e in frozen_list}

@@ -633,6 +633,11 @@ def auction_take_in_lieu(
         rules=["AUC-36"],
         after={"party": f"party:{party.pk}", "price_fen": price, "excess_fen": excess},
     )
+    from bidding.documents import IN_LIEU_RULING_DRAFT
+    from core.documents import document_request
+
+    # The judge's draft 以物抵债裁定书 (AUC-36), issued by the worker (issue 16).
+    document_request(doc_type=IN_LIEU_RULING_DRAFT.code, subject=f"{auction.ref}/in_lieu")
     if due is not None:  # an excess over the claim (set just above)
         from settlement.services import balance_due
 

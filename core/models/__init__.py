@@ -3,6 +3,7 @@
 from core.models.audit import AccessLog, AuditAnchor, AuditEntry, AuditStream
 from core.models.calendar import CalendarDay
 from core.models.deadlines import Deadline
+from core.models.documents import Document, DocumentCounter, DocumentRequest
 from core.models.notifications import InboxMessage, NotificationOptOut, OutboxMessage, ServiceRecord
 from core.models.onboarding import EnrolmentLink, SignupCode
 from core.models.people import STAFF_ROLES, Court, Role, User
@@ -17,6 +18,9 @@ __all__ = [
     "CalendarDay",
     "Court",
     "Deadline",
+    "Document",
+    "DocumentCounter",
+    "DocumentRequest",
     "EnrolmentLink",
     "InboxMessage",
     "NotificationOptOut",

@@ -748,6 +748,11 @@ def report_deliver(
         actor=actor,
     )
     delivery = ReportDelivery.objects.create(report=rep, party=party, service=rec)
+    from core.documents import document_request
+    from pricing.documents import INQUIRY_RESULT_NOTICE
+
+    # The sealed 询价结果通知书 (PRC-10), once per report, issued by the worker (issue 16).
+    document_request(doc_type=INQUIRY_RESULT_NOTICE.code, subject=rep.subject)
     if party.user_id:
         from core.notifications import notify
 

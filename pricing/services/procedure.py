@@ -816,6 +816,11 @@ def _fix_price(
         f"{valid_until.astimezone(calendar.CST):%Y-%m-%d}。",
         key=f"pricing:{proc.pk}:fixed:{price.pk}",
     )
+    from core.documents import document_request
+    from pricing.documents import PRICING_NOTICE
+
+    # The sealed 定价通知书 (PRC-10), issued by the worker (issue 16).
+    document_request(doc_type=PRICING_NOTICE.code, subject=f"{proc.ref}/price:{price.pk}")
     publish_on_commit(
         ReferencePriceFixed(
             case_id=proc.case_id,

@@ -448,6 +448,10 @@ def payout_paid(op: GatewayOperation) -> None:
     payout.save(update_fields=["status", "paid_at"])
     _approval(payout, Step.BANK, None, f"银行流水 {op.psp_reference}")
     deadline_close(subject=f"case:{payout.case_id}/payout:{payout.pk}", reason="已发放")
+    from core.documents import document_request
+
+    # The sealed approval sheet (发放审批单), issued by the worker (issue 16).
+    document_request(doc_type="settlement.payout_approval", subject=f"payout:{payout.pk}")
     audit_record(
         stream=stream(payout.case_id),
         action="payout.paid",

@@ -26,6 +26,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -122,6 +123,8 @@ class ChannelsLiveServer:
         VAR.mkdir(exist_ok=True)
         self.clock_file = VAR / f"browser-clock-{os.getpid()}-{self.port}.json"
         self.log_file = VAR / f"browser-server-{os.getpid()}-{self.port}.log"
+        # core.documents' CA, CRL and court keys, shared by the server and the test (issue 16)
+        self.documents_dir = VAR / f"browser-documents-{os.getpid()}-{self.port}"
         self.write_clock()
         env = {
             **os.environ,
@@ -133,6 +136,10 @@ class ChannelsLiveServer:
             "GAVEL_CLOCK_FILE": str(self.clock_file),
             "GAVEL_EXTRA_PASSWORD_HASHERS": "django.contrib.auth.hashers.MD5PasswordHasher",
             "RATELIMIT_ENABLE": "false",
+            "GAVEL_DOCUMENTS_CA_CERT": str(self.documents_dir / "ca.cert.pem"),
+            "GAVEL_DOCUMENTS_CA_KEY": str(self.documents_dir / "ca.key.pem"),
+            "GAVEL_DOCUMENTS_CRL": str(self.documents_dir / "ca.crl.pem"),
+            "GAVEL_DOCUMENTS_KEY_DIR": str(self.documents_dir / "courts"),
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }
@@ -206,6 +213,7 @@ class ChannelsLiveServer:
         self._log.close()
         for path in (self.clock_file, self.clock_file.with_suffix(".tmp")):
             path.unlink(missing_ok=True)
+        shutil.rmtree(self.documents_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="package")

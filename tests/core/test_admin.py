@@ -35,6 +35,8 @@ def admin_client(client, platform_operator):
         "outboxmessage",
         "inboxmessage",
         "servicerecord",
+        "document",
+        "documentrequest",
     ],
 )
 def test_every_core_admin_page_opens(admin_client, model, court, judge):
@@ -46,6 +48,8 @@ def test_every_core_admin_page_opens(admin_client, model, court, judge):
         "outboxmessage",
         "inboxmessage",
         "servicerecord",
+        "document",
+        "documentrequest",
     }:
         assert admin_client.get(reverse(f"admin:core_{model}_add")).status_code == 200
 

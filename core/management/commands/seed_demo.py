@@ -9,7 +9,15 @@ class Command(BaseCommand):
     help = "Load the demo data (sample data, marked 示例). Safe to run twice."
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        from core.documents import documents_issue_pending
+        from core.documents.seal import ca_create
+
+        ca_create()  # the demo CA (GAVEL_DOCUMENTS_CA_*; an existing one is kept)
         ctx = seed()
+        issued = 0
+        while done := documents_issue_pending(limit=20):  # the seed's events queued them
+            issued += done
+        self.stdout.write(f"已出具并加盖电子印章的文书 / sealed documents issued: {issued}")
         self.stdout.write(
             f"示例数据已就绪 / demo data ready. Sign-ins (password for all: {DEMO_PASSWORD}):"
         )
