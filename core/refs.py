@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.urls import NoReverseMatch
 from django.utils.translation import gettext as _
 
 Labeller = Callable[[list[str]], dict[str, str]]
@@ -124,13 +125,13 @@ def describe_many(refs: Iterable[str], viewer: Any = None) -> dict[str, Describe
             spec = _KINDS.get(kind)
             if not key or spec is None or spec.url is None:
                 continue
-            if (
-                viewer is not None
-                and spec.visible is not None
-                and not spec.visible(viewer, key, ids)
-            ):
+            try:
+                hidden = viewer is not None and spec.visible is not None
+                if hidden and not spec.visible(viewer, key, ids):  # type: ignore[misc]
+                    continue
+                url = spec.url(key, ids)
+            except (ValueError, KeyError, NoReverseMatch):  # a key that is no id: no link
                 continue
-            url = spec.url(key, ids)
             if url:
                 break
         out[ref] = Described(text or ref, url)

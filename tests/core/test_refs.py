@@ -82,3 +82,8 @@ def test_the_case_history_reads_a_correction_in_words_not_json(court, judge):
     (row,) = history_rows(AuditEntry.objects.filter(action="asset.updated"))
     assert "{" not in row["summary"] and "area_m2" not in row["summary"]
     assert "江西省南昌市红谷滩区" in row["summary"] and "建筑面积" in row["summary"]
+
+
+def test_a_reference_whose_key_is_not_an_id_is_named_without_a_link(judge):
+    d = describe("case:x-1/asset:browser-1/pricing:browser-1", judge)
+    assert d.url is None and "pricing" not in d.text
