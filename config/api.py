@@ -2,10 +2,10 @@
 
 from ninja import NinjaAPI
 
-from core.api_errors import install_error_handlers
+from core.api_errors import GuardedParser, install_error_handlers
 from core.apps import app_modules
 
-api = NinjaAPI(title="Gavel API", version="1", urls_namespace="api")
+api = NinjaAPI(title="Gavel API", version="1", urls_namespace="api", parser=GuardedParser())
 install_error_handlers(api)
 
 for _app, _mod in app_modules("api"):

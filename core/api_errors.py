@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from django_fsm import TransitionNotAllowed
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from core.errors import DomainError
+from core.validation import check_payload, check_querydict, request_too_large_error
+
+
+class GuardedParser(Parser):
+    """The API's parser: JSON bodies, query strings and form fields are checked before any
+    schema or service sees them (``core.validation``: no NUL, no lone surrogate, integers
+    within ``bigint``). A refusal is the ``DomainError`` behind ninja's 400."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        check_payload(data)
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        check_querydict((k, [v for v in vs if isinstance(v, str)]) for k, vs in data.lists())
+        return super().parse_querydict(data, list_fields, request)
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
@@ -43,6 +66,31 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(Http404)
     def _missing(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return api.create_response(request, {"code": "not_found", "message": "未找到"}, status=404)
+
+    @api.exception_handler(HttpError)
+    def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        # ninja wraps what its parser raised ("Cannot parse request body"): our own refusal
+        # keeps its code; anything else is an unreadable body.
+        cause = exc.__cause__
+        if isinstance(cause, DomainError):
+            return api.create_response(request, cause.as_dict(), status=cause.status)
+        if isinstance(cause, RequestDataTooBig):
+            err = request_too_large_error()
+            return api.create_response(request, err.as_dict(), status=err.status)
+        code = "bad_request" if exc.status_code == 400 else f"http_{exc.status_code}"
+        return api.create_response(
+            request, {"code": code, "message": "请求无法解析"}, status=exc.status_code
+        )
+
+    @api.exception_handler(RequestDataTooBig)
+    def _too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+        err = request_too_large_error()
+        return api.create_response(request, err.as_dict(), status=err.status)
+
+    @api.exception_handler(ObjectDoesNotExist)
+    def _no_row(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # The floor under services that look an object up by an id from the request.
         return api.create_response(request, {"code": "not_found", "message": "未找到"}, status=404)
 
     @api.exception_handler(TransitionNotAllowed)

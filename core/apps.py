@@ -12,7 +12,13 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
+        from django.db.models.signals import pre_save
+
         from core import permissions  # noqa: F401  (registers core predicates)
+        from core.validation import guard_model_input
+
+        # Every save of every model: text and numbers fit their columns (issue 15).
+        pre_save.connect(guard_model_input, dispatch_uid="core.validation.guard_model_input")
 
 
 def app_modules(submodule: str) -> list[tuple[str, ModuleType]]:
