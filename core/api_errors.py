@@ -101,3 +101,36 @@ def install_error_handlers(api: NinjaAPI) -> None:
             {"code": "state_conflict", "message": "当前状态下不能进行此操作"},
             status=409,
         )
+
+
+#: Every error the API answers (``install_error_handlers``), as the OpenAPI document says.
+API_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "ApiError",
+    "type": "object",
+    "required": ["code", "message"],
+    "properties": {
+        "code": {"type": "string", "description": "稳定的错误代码"},
+        "message": {"type": "string", "description": "说明（用户的语言）"},
+        "rule": {"anyOf": [{"type": "string"}, {"type": "null"}], "description": "规则编号"},
+        "data": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+    },
+}
+
+
+class GavelAPI(NinjaAPI):
+    """The project's ``NinjaAPI``: its OpenAPI document names the error body every operation
+    may answer with a 4xx (``ApiError``), so a client (and schemathesis) can rely on it."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["ApiError"] = API_ERROR_SCHEMA
+        error = {
+            "description": "请求被拒绝：{code, message, rule}",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}},
+        }
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                operation.setdefault("responses", {}).setdefault("4XX", error)
+        return schema

@@ -135,5 +135,5 @@ def refusal(request: HttpRequest, exc: DomainError) -> HttpResponseBase:
     from django.shortcuts import render
 
     heading = _HEADINGS.get(exc.status, _lazy("无法完成"))
-    context = {"heading": heading, "message": exc.message, "rule": exc.rule}
+    context = {"heading": heading, "message": exc.message, "rule": exc.rule, "code": exc.code}
     return render(request, "core/refused.html", context, status=exc.status)

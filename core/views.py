@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -118,3 +118,13 @@ def inbox_read(request: HttpRequest, pk: int) -> HttpResponse:
 def my_deadlines(request: HttpRequest) -> HttpResponse:
     deadlines = deadlines_open_for_user(request.user)[:500]
     return render(request, "core/deadlines.html", {"deadlines": deadlines})
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: under ``/api/`` the API's error body (a path no route matches, such as
+    ``/api/cases/abc``), elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "message": _("未找到")}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
