@@ -34,6 +34,13 @@ class GuardedParser(Parser):
         return super().parse_querydict(data, list_fields, request)
 
 
+#: ninja's own ``HttpError``s (an unreadable body, a failed CSRF check of a session call).
+_HTTP_ERRORS = {
+    400: ("bad_request", "请求无法解析"),
+    403: ("forbidden", "无权访问（请求未通过 CSRF 校验）"),
+}
+
+
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -78,9 +85,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
         if isinstance(cause, RequestDataTooBig):
             err = request_too_large_error()
             return api.create_response(request, err.as_dict(), status=err.status)
-        code = "bad_request" if exc.status_code == 400 else f"http_{exc.status_code}"
+        code, message = _HTTP_ERRORS.get(exc.status_code, (f"http_{exc.status_code}", str(exc)))
         return api.create_response(
-            request, {"code": code, "message": "请求无法解析"}, status=exc.status_code
+            request, {"code": code, "message": message}, status=exc.status_code
         )
 
     @api.exception_handler(RequestDataTooBig)

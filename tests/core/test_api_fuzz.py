@@ -68,7 +68,10 @@ def signed_in(
     client = Client()
     client.force_login(user)
     session = client.cookies["sessionid"].value
-    return {"Cookie": f"sessionid={session}; csrftoken={CSRF}", "X-CSRFToken": CSRF}
+    return {
+        "cookies": {"sessionid": session, "csrftoken": CSRF},
+        "headers": {"X-CSRFToken": CSRF},
+    }
 
 
 @schema.parametrize()
@@ -80,5 +83,5 @@ def signed_in(
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_api_answers_as_documented(case: Any, signed_in: dict[str, str]) -> None:
-    case.call_and_validate(headers=signed_in, checks=CHECKS)
+def test_api_answers_as_documented(case: Any, signed_in: dict[str, Any]) -> None:
+    case.call_and_validate(checks=CHECKS, **signed_in)
