@@ -11,7 +11,8 @@ auctions, payments…), built once for the module. Two sets of people ask every 
 
 Each URL (``django.urls`` resolver walk: pages, the API operations of the OpenAPI document,
 the admin) is asked once per role and side, with the method its row names (GET unless POST),
-filled with the demo object its parameters name (``PARAMS``). ``TABLE`` holds the expected
+filled with the demo object its parameters name (``PARAMS``); an API write carries a valid
+body made from its OpenAPI schema (``_sample``), so its permission answers, not a 422. ``TABLE`` holds the expected
 status of each: one compact string per row, ``own`` then ``other``, one code per role in
 ``ROLES`` order. A code is the exact status, or ``2``/``3`` for any 2xx/3xx.
 
@@ -135,45 +136,45 @@ TABLE: dict[str, str] = {
     "api GET /api/settlement/payouts": "GET 401 403 403 403 403 2 2 2 2 403 | 401 403 403 403 403 2 2 2 2 403",
     "api GET /api/settlement/receipts/unidentified": "GET 401 403 403 403 403 2 2 2 2 403 | 401 403 403 403 403 2 2 2 2 403",
     "api POST /api/appraisers/commissions/{commission_id}/accept": "POST 401 403 403 403 2 403 403 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
-    "api POST /api/appraisers/commissions/{commission_id}/decline": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/appraisers/commissions/{commission_id}/extensions": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/appraisers/commissions/{commission_id}/objections": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
+    "api POST /api/appraisers/commissions/{commission_id}/decline": "POST 401 403 403 403 400 403 403 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "api POST /api/appraisers/commissions/{commission_id}/extensions": "POST 401 403 403 403 2 403 403 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "api POST /api/appraisers/commissions/{commission_id}/objections": "POST 401 403 400 403 403 403 403 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
     "api POST /api/appraisers/commissions/{commission_id}/report": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/appraisers/draws/{draw_id}/commitments": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/appraisers/draws/{draw_id}/reveals": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/appraisers/requests": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/bidding/auctions/{auction_id}/bids": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/bidding/auctions/{auction_id}/proxy": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/bidding/auctions/{auction_id}/registration": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/bidding/court/auctions/{auction_id}/halt": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/bidding/court/auctions/{auction_id}/objection": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
+    "api POST /api/appraisers/draws/{draw_id}/commitments": "POST 401 403 400 400 403 400 400 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "api POST /api/appraisers/draws/{draw_id}/reveals": "POST 401 403 400 400 403 400 400 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "api POST /api/appraisers/requests": "POST 401 403 403 403 403 2 2 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "api POST /api/bidding/auctions/{auction_id}/bids": "POST 401 400 400 400 400 400 400 400 400 400 | 401 400 400 400 400 400 400 400 400 400",
+    "api POST /api/bidding/auctions/{auction_id}/proxy": "POST 401 400 400 400 400 400 400 400 400 400 | 401 400 400 400 400 400 400 400 400 400",
+    "api POST /api/bidding/auctions/{auction_id}/registration": "POST 401 409 400 400 400 400 400 400 400 400 | 401 400 400 400 400 400 400 400 400 400",
+    "api POST /api/bidding/court/auctions/{auction_id}/halt": "POST 401 403 403 403 403 2 409 409 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "api POST /api/bidding/court/auctions/{auction_id}/objection": "POST 401 403 403 403 403 409 409 409 403 403 | 401 403 403 403 403 403 403 403 403 403",
     "api POST /api/bidding/court/auctions/{auction_id}/publish": "POST 401 403 403 403 403 409 409 409 403 403 | 401 403 403 403 403 403 403 403 403 403",
-    "api POST /api/bidding/court/auctions/{auction_id}/resume": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/bidding/court/auctions/{auction_id}/set-aside": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/bidding/court/auctions/{auction_id}/suspend": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/bidding/court/auctions/{auction_id}/withdraw": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
+    "api POST /api/bidding/court/auctions/{auction_id}/resume": "POST 401 403 403 403 403 400 400 400 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "api POST /api/bidding/court/auctions/{auction_id}/set-aside": "POST 401 403 403 403 403 400 400 400 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "api POST /api/bidding/court/auctions/{auction_id}/suspend": "POST 401 403 403 403 403 409 409 409 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "api POST /api/bidding/court/auctions/{auction_id}/withdraw": "POST 401 403 403 403 403 400 400 400 403 403 | 401 403 403 403 403 403 403 403 403 403",
     "api POST /api/bidding/practice": "POST 401 2 2 2 2 2 2 2 2 2 | 401 2 2 2 2 2 2 2 2 2",
-    "api POST /api/bidding/registrations/{registration_id}/deposit": "POST 401 409 404 404 404 404 404 404 404 404 | 401 404 404 404 404 404 404 404 404 404",
-    "api POST /api/bidding/registrations/{registration_id}/password": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/cases/": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/cases/identity": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/cases/{case_id}/assets": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/cases/{case_id}/assets/{asset_id}/disclosures": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/cases/{case_id}/assets/{asset_id}/seizures": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/cases/{case_id}/lots": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/cases/{case_id}/parties": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/cases/{case_id}/parties/{party_id}/identity/reveal": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
+    "api POST /api/bidding/registrations/{registration_id}/deposit": "POST 401 400 404 404 404 404 404 404 404 404 | 401 404 404 404 404 404 404 404 404 404",
+    "api POST /api/bidding/registrations/{registration_id}/password": "POST 401 400 404 404 404 404 404 404 404 404 | 401 404 404 404 404 404 404 404 404 404",
+    "api POST /api/cases/": "POST 401 403 403 403 403 400 400 400 403 403 | 401 403 403 403 403 400 400 400 403 403",
+    "api POST /api/cases/identity": "POST 401 400 400 400 400 400 400 400 400 400 | 401 400 400 400 400 400 400 400 400 400",
+    "api POST /api/cases/{case_id}/assets": "POST 401 404 403 403 404 400 400 400 403 404 | 401 404 404 404 404 404 404 404 404 404",
+    "api POST /api/cases/{case_id}/assets/{asset_id}/disclosures": "POST 401 404 403 403 404 400 400 400 403 404 | 401 404 404 404 404 404 404 404 404 404",
+    "api POST /api/cases/{case_id}/assets/{asset_id}/seizures": "POST 401 404 403 403 404 400 400 400 403 404 | 401 404 404 404 404 404 404 404 404 404",
+    "api POST /api/cases/{case_id}/lots": "POST 401 404 403 403 404 400 400 400 403 404 | 401 404 404 404 404 404 404 404 404 404",
+    "api POST /api/cases/{case_id}/parties": "POST 401 404 403 403 404 400 400 400 403 404 | 401 404 404 404 404 404 404 404 404 404",
+    "api POST /api/cases/{case_id}/parties/{party_id}/identity/reveal": "POST 401 404 403 403 404 2 2 403 2 404 | 401 404 404 404 404 404 404 404 404 404",
     "api POST /api/marketplace/practice": "POST 401 2 2 2 2 2 2 2 2 2 | 401 2 2 2 2 2 2 2 2 2",
     "api POST /api/marketplace/saved-searches": "POST 401 2 2 2 2 2 2 2 2 2 | 401 2 2 2 2 2 2 2 2 2",
     "api POST /api/marketplace/viewing-slots/{slot_id}/requests": "POST 401 2 2 2 2 403 403 403 403 2 | 401 2 409 409 409 403 403 403 403 409",
     "api POST /api/pricing/inquiries/{pk}/fix": "POST 401 403 403 403 403 400 400 400 403 403 | 401 403 403 403 403 403 403 403 403 403",
-    "api POST /api/pricing/procedures": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/pricing/procedures/{pk}/checks": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
+    "api POST /api/pricing/procedures": "POST 401 403 403 403 403 409 409 409 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "api POST /api/pricing/procedures/{pk}/checks": "POST 401 403 403 403 403 409 409 409 403 403 | 401 403 403 403 403 403 403 403 403 403",
     "api POST /api/pricing/procedures/{pk}/online-inquiry": "POST 401 403 403 403 403 400 400 400 403 403 | 401 403 403 403 403 403 403 403 403 403",
-    "api POST /api/pricing/reports/{pk}/objections": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
-    "api POST /api/pricing/valuations": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
+    "api POST /api/pricing/reports/{pk}/objections": "POST 401 403 400 400 403 403 403 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "api POST /api/pricing/valuations": "POST 401 403 403 403 403 400 400 400 400 403 | 401 403 403 403 403 400 400 400 400 403",
     "api POST /api/settlement/payouts/{payout_id}/approve": "POST 401 403 403 403 403 403 403 2 400 403 | 401 403 403 403 403 403 403 403 403 403",
-    "api POST /api/settlement/receipts/{receipt_id}/claim": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
+    "api POST /api/settlement/receipts/{receipt_id}/claim": "POST 401 403 403 403 403 2 400 403 400 403 | 401 403 403 403 403 404 404 403 404 403",
     "api PUT /api/marketplace/watchlist/{auction_id}": "PUT 401 2 2 2 2 403 403 403 403 2 | 401 2 2 2 2 403 403 403 403 2",
     "api:openapi-json": "GET 2 2 2 2 2 2 2 2 2 2 | 2 2 2 2 2 2 2 2 2 2",
     "appraisers:court_request": "GET 3 403 403 403 403 2 2 2 2 403 | 3 403 403 403 403 403 403 403 403 403",
@@ -478,12 +479,48 @@ def _api_url(path: str, objects: dict[str, Any]) -> str:
     return re.sub(r"\{(?:int:)?(\w+)\}", fill, path)
 
 
-def _ask(client: Client, method: str, url: str) -> int:
+def _ask(client: Client, method: str, url: str, body: dict[str, Any] | None = None) -> int:
     if method == "GET":
         return client.get(url).status_code
     if url.startswith("/api/"):
-        return client.generic(method, url, "{}", content_type="application/json").status_code
+        data = json.dumps(body or {})
+        return client.generic(method, url, data, content_type="application/json").status_code
     return client.post(url, {}).status_code
+
+
+def _sample(schema: dict[str, Any], components: dict[str, Any]) -> Any:
+    """A valid value of a JSON schema: the required properties only, the first of a choice."""
+    if "$ref" in schema:
+        return _sample(components[schema["$ref"].rsplit("/", 1)[1]], components)
+    for choice in ("anyOf", "oneOf", "allOf"):
+        if choice in schema:
+            options = [o for o in schema[choice] if o.get("type") != "null"]
+            return _sample(options[0], components)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind, fmt = schema.get("type"), schema.get("format")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {k: _sample(props[k], components) for k in schema.get("required", [])}
+    samples = {"integer": 1, "number": 1, "boolean": True, "array": []}
+    if kind in samples:
+        return samples[kind]
+    return {"date": "2026-11-02", "date-time": "2026-11-05T10:00:00+08:00"}.get(fmt or "", "测试")
+
+
+def _bodies() -> dict[str, dict[str, Any]]:
+    """``"api <METHOD> <path>"`` → a valid JSON body (so the permission, not the body's
+    shape, decides: an empty body would be 422 for everyone)."""
+    schema = api.get_openapi_schema()
+    components = schema.get("components", {}).get("schemas", {})
+    out = {}
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            content = op.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                body = _sample(content["application/json"]["schema"], components)
+                out[f"api {method.upper()} {path}"] = body
+    return out
 
 
 def _matches(code: str, status: int) -> bool:
@@ -561,6 +598,7 @@ def test_every_role_gets_the_expected_status_on_every_url(world, settings):
     sides = {side: _clients(people) for side, people in world["people"].items()}
     record = os.environ.get("GAVEL_ROLE_TABLE_RECORD") == "1"
     wrong, observed_rows = [], {}
+    bodies = _bodies()
     for key, make in sorted(_all_keys().items()):
         if key in SKIPPED:
             continue
@@ -570,7 +608,7 @@ def test_every_role_gets_the_expected_status_on_every_url(world, settings):
             method = row.split()[0] if row else "GET"
         seen: dict[str, list[str]] = {}
         for side, clients in sides.items():
-            statuses = [_ask(clients[role], method, url) for role in ROLES]
+            statuses = [_ask(clients[role], method, url, bodies.get(key)) for role in ROLES]
             seen[side] = [_observed(s) for s in statuses]
             assert all(s < 500 for s in statuses), f"{key} {url}: {side} {statuses}"
         observed_rows[key] = f"{method} {' '.join(seen['own'])} | {' '.join(seen['other'])}"
