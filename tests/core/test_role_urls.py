@@ -67,7 +67,7 @@ from tests.factories import (
     PartyUserFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 ROLES = (
     "anonymous",
@@ -590,6 +590,31 @@ def test_every_url_has_a_row():
         missing
     )
     assert not stale, "rows of URLs that no longer exist:\n" + "\n".join(stale)
+    # Every API route is an operation of the OpenAPI document (so it has its rows above).
+    documented = {_shape(path) for _method, path in _api_operations().values()}
+    routes = {
+        name: _shape("/" + route)
+        for route, name in _walk(get_resolver().url_patterns)
+        if route.startswith("api/")
+    }
+    known = set(SKIPPED) | set(TABLE)
+    hidden = sorted(n for n, r in routes.items() if r not in documented and n not in known)
+    assert not hidden, "API routes outside the OpenAPI document:\n" + "\n".join(hidden)
+
+
+def _shape(path: str) -> str:
+    """``/api/cases/<int:case_id>`` and ``/api/cases/{case_id}`` → ``/api/cases/{case_id}``."""
+    return re.sub(r"[<{](?:\w+:)?(\w+)[>}]", r"{\1}", path)
+
+
+def test_sign_out_for_every_role(world, settings):
+    """``core:logout`` (asked apart: it ends the asking client's session)."""
+    settings.GAVEL_STAFF_2FA_REQUIRED = False
+    for side, people in world["people"].items():
+        for role, client in _clients(people).items():
+            resp = client.post(reverse("core:logout"))
+            assert resp.status_code == 302, (side, role, resp.status_code)
+            assert "_auth_user_id" not in client.session, (side, role)
 
 
 def test_every_role_gets_the_expected_status_on_every_url(world, settings):
