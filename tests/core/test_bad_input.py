@@ -203,3 +203,17 @@ def test_form_text_fields_refuse_nul_and_lone_surrogates_and_huge_amounts():
         form = F(data)
         assert not form.is_valid(), data
     assert F({"note": "正常", "name": "张三", "amount": "1,234.50"}).is_valid()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/bidding/auctions/99999999999999999999/",
+        "/marketplace/auctions/99999999999999999999/",
+        "/api/bidding/auctions/99999999999999999999",
+        "/api/cases/99999999999999999999",
+    ],
+)
+def test_an_id_past_bigint_in_a_path_is_404(judge, url):
+    resp = _client(judge).get(url)
+    assert resp.status_code == 404, resp.content[:200]
