@@ -76,4 +76,7 @@ rules.add_perm("appraisers.change_report", is_user_of_firm)
 rules.add_perm("appraisers.object_to_report", is_party_of_case)
 rules.add_perm("appraisers.take_part_in_draw", is_party_of_case | is_court_manager)
 rules.add_perm("appraisers.manage_roster", is_operator | is_bureau_head)
+# Onboarding firms (with their recommending association, APR-01) and their users (who get
+# an enrolment link): the platform operator only.
+rules.add_perm("appraisers.onboard_firms", is_operator)
 rules.add_perm("appraisers.record_fee_payment", is_same_court & (is_finance | is_judge_or_officer))

@@ -6,6 +6,7 @@ app_name = "appraisers"
 
 urlpatterns = [
     path("roster/", roster.roster_list, name="roster_list"),
+    path("roster/firms/new/", roster.firm_new, name="firm_new"),
     path("roster/firms/<int:pk>/", roster.firm_detail, name="firm_detail"),
     path("roster/export/<str:kind>.csv", roster.roster_export, name="roster_export"),
     path("roster/import/", roster.roster_import, name="roster_import"),

@@ -255,6 +255,59 @@ def _end_of(auction: Auction) -> dt.datetime:
     return auction.end_at
 
 
+def _fresh_live_lot(ctx: dict[str, Any], judge: User) -> Lot:
+    """A new demo case (演示场次 N) with a detained car on its own lot, for a live auction."""
+    from cases import demo as cases_demo
+    from cases.models import Case
+
+    n = Case.objects.filter(title__startswith="演示场次").count() + 1
+    case = cases_demo._case(
+        ctx, sequence=2000 + n, title=f"演示场次{n} 买卖合同纠纷", claim_fen=300_000_00, days_ago=40
+    )
+    cases_demo._party(
+        case,
+        role="creditor",
+        kind="person",
+        name=f"示例债权人{n}",
+        identity_kind="resident_id",
+        identity_number=cases_demo._id(f"36010219850612{n % 1000:03d}"),
+        claim_fen=300_000_00,
+        actor=judge,
+    )
+    cases_demo._party(
+        case,
+        role="debtor",
+        kind="organisation",
+        name=f"示例贸易有限公司{n}",
+        identity_kind="uscc",
+        identity_number=cases_demo._uscc(f"91360102MA38{n % 10000:04d}9"[:17]),
+        actor=judge,
+    )
+    car = cases_demo._asset(
+        case,
+        kind="vehicle",
+        name=f"小型普通客车 赣A·L{n:04d}（示例）",
+        division_code="360102",
+        address="南昌市东湖区示例停车场（示例）",
+        features={
+            "make": "示例品牌",
+            "model": "示例轿车 1.5T",
+            "year": 2021,
+            "mileage_km": 32000,
+            "plate": f"赣A·L{n:04d}（示例）",
+        },
+        actor=judge,
+    )
+    cases_demo._seize(
+        car,
+        kind="detain",
+        days_ago=30,
+        document=f"{case.number}之一执行裁定书（示例）",
+        judge=judge,
+    )
+    return cases_demo._lot(car, title=car.name, judge=judge)
+
+
 def seed(ctx: dict[str, Any]) -> None:
     from bidding import services
     from bidding.models import Auction, AuctionState
@@ -315,6 +368,39 @@ def seed(ctx: dict[str, Any]) -> None:
         return None
 
     scenario("live", build_live)
+
+    # 1b. Whenever the demo starts, something is live: if no demo auction is bidding with at
+    # least an hour to go (the one above ends about two hours after the first start), a new
+    # demo case brings a car that is bidding now and ends three hours from now.
+    def build_live_again() -> int | None:
+        live = Auction.objects.filter(
+            is_practice=False,
+            state__in=[AuctionState.BIDDING, AuctionState.EXTENDED],
+            end_at__gte=now + dt.timedelta(hours=1),
+        )
+        if live.exists():
+            return None
+        lot = _fresh_live_lot(ctx, judge)
+        _complete_pack(lot, judge)
+        published = now - dt.timedelta(days=16)  # a movable: 15 days' notice (AUC-08)
+        _ensure_basis(lot, judge, amount_fen=150_000 * YUAN, at=published)
+        a = _publish(
+            lot,
+            judge,
+            start_at=now - dt.timedelta(hours=21),  # 24 hours of bidding (AUC-22)
+            hours=24,
+            start_fen=_start_from_basis(lot, at=published, fallback_fen=105_000 * YUAN),
+            published_at=published,
+            title=f"{lot.title}（一拍）",
+        )
+        regs = [
+            _register(a, b1, at=published + dt.timedelta(days=2)),
+            _register(a, b2, at=published + dt.timedelta(days=3)),
+        ]
+        _bids(a, regs, times=[now - dt.timedelta(minutes=m) for m in (40, 20)])
+        return a.pk
+
+    scenario("live_again", build_live_again)
 
     # 2. Announced (预告): the shop, bidding in 31 days.
     def build_scheduled() -> int | None:

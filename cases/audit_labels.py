@@ -18,6 +18,7 @@ ACTION_LABELS = {
     "case.created": _("立案登记"),
     "party.added": _("添加当事人"),
     "asset.registered": _("登记标的物"),
+    "asset.updated": _("更正标的物信息"),
     "asset.file_added": _("上传附件"),
     "disclosure.recorded": _("登记披露事项"),
     "seizure.recorded": _("登记查封措施"),

@@ -26,3 +26,11 @@ class SeizureRecorded(Event):
     asset_id: int
     seizure_id: int
     seized_on: dt.date
+
+
+@dataclass(frozen=True)
+class AssetUpdated(Event):
+    """An asset's facts (location, features, description) were corrected by the court."""
+
+    case_id: int
+    asset_id: int

@@ -167,21 +167,32 @@ def feature_field_name(key: str) -> str:
 class AssetForm(forms.Form):
     name = forms.CharField(label=_("标的物名称"), max_length=200)
     division_code = forms.CharField(
-        label=_("行政区划代码"), max_length=6, help_text=_("6位，如 360102")
+        label=_("行政区划代码"),
+        max_length=6,
+        help_text=_("在上方按省、市、区县选择；也可直接填写6位代码，如 360102"),
     )
     address = forms.CharField(label=_("坐落/存放地"), max_length=300, required=False)
-    latitude = forms.CharField(label=_("纬度（可选）"), max_length=20, required=False)
+    latitude = forms.CharField(
+        label=_("纬度（可选）"),
+        max_length=20,
+        required=False,
+        help_text=_("不知道精确位置时留空：按所在区县取点"),
+    )
     longitude = forms.CharField(label=_("经度（可选）"), max_length=20, required=False)
     description = forms.CharField(
         label=_("描述"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
     purchase_restricted = forms.BooleanField(label=_("属于限购住房"), required=False)
 
-    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kind: str, edit: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind
         if kind != Asset.Kind.RESIDENTIAL:
             del self.fields["purchase_restricted"]
+        if edit:
+            self.fields["reason"] = forms.CharField(
+                label=_("更正理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+            )
         for f in FEATURES[kind]:
             label = str(f.label) + ("" if f.required else str(_("（可选）")))
             self.fields[feature_field_name(f.key)] = forms.CharField(

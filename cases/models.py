@@ -214,6 +214,16 @@ class Asset(models.Model):
     longitude = models.DecimalField(
         _("经度"), max_digits=9, decimal_places=6, null=True, blank=True
     )
+
+    class Precision(models.TextChoices):
+        EXACT = "exact", _("精确位置")
+        DISTRICT = "district", _("按所在区县取点")
+
+    #: How ``latitude``/``longitude`` were obtained: entered, or the district's seat (PRC-06:
+    #: the valuation platforms need a location; a district point is less precise).
+    location_precision = models.CharField(
+        _("位置精度"), max_length=10, choices=Precision.choices, blank=True
+    )
     features = models.JSONField(_("特征"), default=dict, blank=True)
     description = models.TextField(_("描述"), blank=True)
     purchase_restricted = models.BooleanField(_("限购"), default=False)

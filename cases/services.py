@@ -19,7 +19,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from cases import identity as idcheck
-from cases.events import CaseCreated, SeizureRecorded
+from cases.events import AssetUpdated, CaseCreated, SeizureRecorded
 from cases.features import clean_features
 from cases.models import Asset, AssetFile, Case, Disclosure, Identity, Lot, Party, Seizure
 from cases.numbers import is_court_code, parse_case_number
@@ -413,6 +413,25 @@ def _coordinate(value: Coordinate, *, low: int, high: int, label: str) -> Decima
     return number.quantize(Decimal("0.000001"))
 
 
+def _location(
+    division_code: str, latitude: Coordinate, longitude: Coordinate
+) -> tuple[Decimal | None, Decimal | None, str]:
+    """The asset's point and how it was obtained: as entered (both coordinates, or neither),
+    else the seat of its district (GB/T 2260 data, ``core.regions``)."""
+    from core import regions
+
+    lat = _coordinate(latitude, low=-90, high=90, label="纬度")
+    lon = _coordinate(longitude, low=-180, high=180, label="经度")
+    if (lat is None) != (lon is None):
+        raise DomainError("invalid_coordinate", "纬度和经度须同时填写，或都不填（按区县取点）")
+    if lat is not None:
+        return lat, lon, Asset.Precision.EXACT
+    point = regions.point(division_code)
+    if point is None:
+        return None, None, ""
+    return point[0], point[1], Asset.Precision.DISTRICT
+
+
 @transaction.atomic
 def asset_register(
     *,
@@ -437,11 +456,13 @@ def asset_register(
     clean = clean_features(kind, features)
     if purchase_restricted and kind != Asset.Kind.RESIDENTIAL:
         raise DomainError("invalid_purchase_restriction", "限购仅适用于住宅（HQR）", rule="AUC-13")
+    division_code = _division_code(division_code)
+    lat, lon, precision = _location(division_code, latitude, longitude)
     asset = Asset.objects.create(
         case=case,
         kind=kind,
         name=name,
-        division_code=_division_code(division_code),
+        division_code=division_code,
         address=_text(
             address,
             label="坐落",
@@ -449,8 +470,9 @@ def asset_register(
             max_len=300,
             required=kind in Asset.IMMOVABLE_KINDS,
         ),
-        latitude=_coordinate(latitude, low=-90, high=90, label="纬度"),
-        longitude=_coordinate(longitude, low=-180, high=180, label="经度"),
+        latitude=lat,
+        longitude=lon,
+        location_precision=precision,
         features=clean,
         description=(description or "").strip()[:5000],
         purchase_restricted=bool(purchase_restricted),
@@ -468,8 +490,87 @@ def asset_register(
             "address": asset.address,
             "features": clean,
             "purchase_restricted": asset.purchase_restricted,
+            "location": _location_record(asset),
         },
     )
+    return asset
+
+
+def _location_record(asset: Asset) -> dict[str, Any]:
+    return {
+        "latitude": str(asset.latitude) if asset.latitude is not None else None,
+        "longitude": str(asset.longitude) if asset.longitude is not None else None,
+        "precision": asset.location_precision,
+    }
+
+
+def _asset_record(asset: Asset) -> dict[str, Any]:
+    return {
+        "name": asset.name,
+        "division_code": asset.division_code,
+        "address": asset.address,
+        "features": asset.features,
+        "description": asset.description,
+        "purchase_restricted": asset.purchase_restricted,
+        "location": _location_record(asset),
+    }
+
+
+@transaction.atomic
+def asset_update(
+    *,
+    asset: Asset,
+    name: str,
+    division_code: str,
+    address: str = "",
+    latitude: Coordinate = None,
+    longitude: Coordinate = None,
+    features: dict[str, Any] | None = None,
+    description: str = "",
+    purchase_restricted: bool = False,
+    reason: str,
+    actor: Actor = None,
+) -> Asset:
+    """Correct an asset's facts (location, features, description) with a reason; audited
+    with before and after. Pricing hears of it (``AssetUpdated``) and sends the corrected
+    facts to inquiry platforms that have not answered yet."""
+    case = Case.objects.select_for_update().get(pk=asset.case_id)
+    _require_open(case)
+    asset = Asset.objects.select_for_update().get(pk=asset.pk)
+    reason = _text(reason, label="修改理由", code="reason_required", max_len=500)
+    before = _asset_record(asset)
+    clean = clean_features(asset.kind, features)
+    if purchase_restricted and asset.kind != Asset.Kind.RESIDENTIAL:
+        raise DomainError("invalid_purchase_restriction", "限购仅适用于住宅（HQR）", rule="AUC-13")
+    asset.name = _text(name, label="标的物名称", code="name_required", max_len=200)
+    asset.division_code = _division_code(division_code)
+    asset.address = _text(
+        address,
+        label="坐落",
+        code="invalid_address",
+        max_len=300,
+        required=asset.kind in Asset.IMMOVABLE_KINDS,
+    )
+    asset.latitude, asset.longitude, asset.location_precision = _location(
+        asset.division_code, latitude, longitude
+    )
+    asset.features = clean
+    asset.description = (description or "").strip()[:5000]
+    asset.purchase_restricted = bool(purchase_restricted)
+    after = _asset_record(asset)
+    if after == before:
+        return asset
+    asset.save()
+    audit_record(
+        stream=_stream(case),
+        action="asset.updated",
+        actor=actor,
+        subject=asset.ref,
+        before={k: v for k, v in before.items() if after[k] != v},
+        after={k: v for k, v in after.items() if before[k] != v},
+        reason=reason,
+    )
+    publish(AssetUpdated(case_id=case.pk, asset_id=asset.pk))
     return asset
 
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:case_id>/parties/<int:party_id>/reveal/", views.party_reveal, name="party_reveal"),
     path("<int:case_id>/assets/new/", views.asset_new, name="asset_new"),
     path("<int:case_id>/assets/<int:asset_id>/", views.asset_detail, name="asset"),
+    path("<int:case_id>/assets/<int:asset_id>/edit/", views.asset_edit, name="asset_edit"),
     path(
         "<int:case_id>/assets/<int:asset_id>/disclosures/new/",
         views.disclosure_new,

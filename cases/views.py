@@ -19,6 +19,8 @@ from cases import selectors, services
 from cases.features import FEATURES, feature_rows
 from cases.models import Asset, Case, Disclosure, Party
 from cases.portal import render_sections
+from core import regions
+from core.account_views import safe_next
 from core.errors import DomainError
 from core.models import Deadline, Role
 from core.money import parse_yuan
@@ -70,6 +72,7 @@ def _asset_view(asset: Asset) -> dict[str, Any]:
     current = selectors.current_disclosures(asset)
     return {
         "asset": asset,
+        "region": regions.full_name(asset.division_code),
         "features": feature_rows(asset.kind, asset.features),
         "disclosures": [
             (topic, label, current.get(topic)) for topic, label in Disclosure.Topic.choices
@@ -369,7 +372,61 @@ def asset_new(request: AuthedRequest, case_id: int) -> HttpResponse:
         back=back,
         template="cases/asset_form.html",
         title=_("登记标的物：%(k)s") % {"k": Asset.Kind(kind).label},
-        extra={"kind": kind},
+        extra={"kind": kind, **regions.picker(form["division_code"].value())},
+    )
+
+
+@login_required
+@write_rate_limited("cases")
+def asset_edit(request: AuthedRequest, case_id: int, asset_id: int) -> HttpResponse:
+    """Correct an asset's location, features and description (audited, with a reason)."""
+    case = _case(request, case_id, change=True)
+    asset = _asset(case, asset_id)
+    precise = asset.location_precision == Asset.Precision.EXACT
+    initial = {
+        "name": asset.name,
+        "division_code": asset.division_code,
+        "address": asset.address,
+        "latitude": asset.latitude if precise else "",
+        "longitude": asset.longitude if precise else "",
+        "description": asset.description,
+        "purchase_restricted": asset.purchase_restricted,
+        **{f.feature_field_name(k): v for k, v in (asset.features or {}).items()},
+    }
+    form = f.AssetForm(request.POST or None, kind=asset.kind, initial=initial, edit=True)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.asset_update(
+                asset=asset,
+                name=d["name"],
+                division_code=d["division_code"],
+                address=d["address"],
+                latitude=d["latitude"],
+                longitude=d["longitude"],
+                features=form.features(),
+                description=d["description"],
+                purchase_restricted=d.get("purchase_restricted", False),
+                reason=d["reason"],
+                actor=request.user,
+            )
+        except DomainError as exc:
+            f.add_domain_error(form, exc)
+        else:
+            messages.success(request, _("已更正标的物信息：%(n)s") % {"n": asset.name})
+            return redirect("cases:asset", case_id=case.pk, asset_id=asset.pk)
+    return _form_page(
+        request,
+        form=form,
+        case=case,
+        back=reverse("cases:asset", args=[case.pk, asset.pk]),
+        template="cases/asset_form.html",
+        title=_("更正标的物信息：%(n)s") % {"n": asset.name},
+        extra={
+            "kind": asset.kind,
+            "editing": True,
+            **regions.picker(form["division_code"].value()),
+        },
     )
 
 
@@ -528,6 +585,7 @@ def identity(request: AuthedRequest) -> HttpResponse:
     if is_court_staff(user):
         messages.info(request, _("法院工作人员账户无需实名核验。"))
         return redirect("cases:my_cases")
+    nxt = safe_next(request)
     form = f.IdentityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -549,20 +607,29 @@ def identity(request: AuthedRequest) -> HttpResponse:
         else:
             if ident.is_verified:
                 messages.success(request, _("实名核验已通过。"))
+                if nxt:  # back to where sign-up began (an auction's 报名参拍)
+                    return redirect(nxt)
             elif ident.status == ident.Status.REJECTED:
                 messages.error(request, _("实名核验未通过：%(r)s") % {"r": ident.failure_reason})
             else:
                 messages.info(request, _("已提交，正在核验。"))
-            return redirect("cases:identity")
+            return redirect(_with_next(reverse("cases:identity"), nxt))
     return render(
         request,
         "cases/identity.html",
         {
+            "next": nxt,
             "form": form,
             "verified": selectors.verified_identity_for(user),
             "identities": selectors.identities_of(user),
         },
     )
+
+
+def _with_next(url: str, nxt: str) -> str:
+    from urllib.parse import urlencode
+
+    return f"{url}?{urlencode({'next': nxt})}" if nxt else url
 
 
 # ---------------------------------------------------------------- parties' portal

@@ -242,6 +242,21 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 # Staff (judges, officers, finance) must pass TOTP; off only for the local demo and tests.
 GAVEL_STAFF_2FA_REQUIRED: bool = env.bool("GAVEL_STAFF_2FA_REQUIRED", default=not DEBUG)
+# Sign-up (docs/core.md "Sign-up"): a one-time code to a mobile number or e-mail address.
+# Minutes a code stays valid; wrong codes before it is spent; requests per address and per
+# IP address within an hour; seconds before the same address may ask again.
+GAVEL_SIGNUP_CODE_MINUTES: int = env.int("GAVEL_SIGNUP_CODE_MINUTES", default=10)
+GAVEL_SIGNUP_CODE_ATTEMPTS: int = env.int("GAVEL_SIGNUP_CODE_ATTEMPTS", default=5)
+GAVEL_SIGNUP_CODES_PER_ADDRESS_HOUR: int = env.int("GAVEL_SIGNUP_CODES_PER_ADDRESS_HOUR", default=5)
+GAVEL_SIGNUP_CODES_PER_IP_HOUR: int = env.int("GAVEL_SIGNUP_CODES_PER_IP_HOUR", default=20)
+GAVEL_SIGNUP_RESEND_SECONDS: int = env.int("GAVEL_SIGNUP_RESEND_SECONDS", default=60)
+# Show the demo's SMS/e-mail on the sign-up page (the demo sends nothing out); never in
+# production: on only with the bank simulator (demo and tests).
+GAVEL_SIGNUP_SHOW_DEMO_MESSAGES: bool = env.bool("GAVEL_SIGNUP_SHOW_DEMO_MESSAGES", default=DEBUG)
+# Hours an enrolment link (new staff: password and second factor) stays valid; wrong
+# authenticator codes before the link is spent.
+GAVEL_ENROLMENT_LINK_HOURS: int = env.int("GAVEL_ENROLMENT_LINK_HOURS", default=72)
+GAVEL_ENROLMENT_ATTEMPTS: int = env.int("GAVEL_ENROLMENT_ATTEMPTS", default=5)
 # Per-user limit on writes (django-ratelimit rate, e.g. "120/m"); the tests switch it off.
 RATELIMIT_ENABLE: bool = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_WRITE: str = env.str("RATELIMIT_WRITE", default="120/m")
@@ -304,7 +319,13 @@ GAVEL_SITE_URL: str = env.str("GAVEL_SITE_URL", default="").rstrip("/")
 # REC-05: messages on these topics (prefixes) tell who bids in which auction. The admin's
 # outbox and inbox pages never show their recipient or text, for any auction, open or closed
 # (a message's time set against the public bid history would tie a person to a bidder code).
-GAVEL_CONFIDENTIAL_TOPICS = ("auction.", "bidding.", "marketplace.", "settlement.deposit")
+GAVEL_CONFIDENTIAL_TOPICS = (
+    "auction.",
+    "bidding.",
+    "marketplace.",
+    "settlement.deposit",
+    "account.",  # sign-up codes and enrolment links: secrets in the text
+)
 
 # --- identity (cases) ---------------------------------------------------------------------
 

@@ -14,8 +14,27 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import pre_save
 
-        from core import permissions  # noqa: F401  (registers core predicates)
+        from core import (
+            nav,
+            permissions,  # noqa: F401  (registers core predicates)
+        )
+        from core.models import Role
         from core.validation import guard_model_input
+
+        nav.register(
+            _("平台运营"),
+            "core:operator_courts",
+            roles=[Role.OPERATOR],
+            order=5,
+            description=_("开通法院、工作人员和评估机构人员，发放启用链接"),
+        )
+        nav.register(
+            _("注册"),
+            "core:signup",
+            roles=["anonymous"],
+            order=1,
+            description=_("竞买人、案件当事人用手机号或邮箱注册，参加司法拍卖"),
+        )
 
         # Every save of every model: text and numbers fit their columns (issue 15).
         pre_save.connect(guard_model_input, dispatch_uid="core.validation.guard_model_input")

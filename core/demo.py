@@ -61,18 +61,9 @@ def seed_core(ctx: dict[str, Any]) -> None:
             user.save()
         users[username] = user
     ctx["users"] = users
-    # 2026 statutory holidays (sample of the State Council arrangement; admins edit the rest).
-    for day, kind, name in [
-        ("2026-10-01", "holiday", "国庆节"),
-        ("2026-10-02", "holiday", "国庆节"),
-        ("2026-10-03", "holiday", "国庆节"),
-        ("2026-10-04", "holiday", "国庆节"),
-        ("2026-10-05", "holiday", "国庆节"),
-        ("2026-10-06", "holiday", "国庆节"),
-        ("2026-10-07", "holiday", "国庆节"),
-        ("2026-10-10", "workday", "国庆调休"),
-        ("2027-01-01", "holiday", "元旦"),
-    ]:
+    # The official calendar (2004–2026) comes with the migrations (core/holidays.py); the
+    # 2027 arrangement is not in the package yet: the demo adds New Year's Day as an operator would.
+    for day, kind, name in [("2027-01-01", "holiday", "元旦")]:
         CalendarDay.objects.get_or_create(date=day, defaults={"kind": kind, "name": name})
 
 

@@ -92,6 +92,8 @@ is_operator = has_role(Role.OPERATOR)
 
 rules.add_perm("core.view_court_staff_pages", is_court_staff)
 rules.add_perm("core.change_court_settings", is_same_court & (is_judge | is_bureau_head))
+# Onboarding (courts, their staff, firm users, enrolment links): the operator role only.
+rules.add_perm("core.onboard", is_operator)
 
 
 def can(user: Any, perm: str, obj: Any = None) -> bool:

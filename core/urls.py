@@ -1,15 +1,25 @@
 from django.urls import path
 
-from core import views
+from core import account_views, operator_views, region_views, views
 
 app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("regions/", region_views.region_children, name="regions"),
     path("accounts/login/", views.GavelLoginView.as_view(), name="login"),
     path("accounts/logout/", views.logout_view, name="logout"),
     path("accounts/otp/", views.otp_verify, name="otp"),
-    path("accounts/otp/setup/", views.otp_setup, name="otp_setup"),
+    path("accounts/signup/", account_views.signup_start, name="signup"),
+    path("accounts/signup/code/", account_views.signup_code, name="signup_code"),
+    path("accounts/signup/account/", account_views.signup_account, name="signup_account"),
+    path("accounts/enrol/<str:token>/", account_views.enrol, name="enrol"),
+    path("terms/", account_views.terms, name="terms"),
+    path("operator/", operator_views.operator_home, name="operator"),
+    path("operator/courts/", operator_views.courts, name="operator_courts"),
+    path("operator/courts/<int:pk>/", operator_views.court_detail, name="operator_court"),
+    path("operator/people/", operator_views.people, name="operator_people"),
+    path("operator/people/<int:pk>/", operator_views.person_detail, name="operator_person"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<int:pk>/read/", views.inbox_read, name="inbox_read"),
     path("staff/deadlines/", views.my_deadlines, name="my_deadlines"),

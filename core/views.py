@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import io
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -52,7 +47,9 @@ def _safe_next(request: HttpRequest, default: str = "/") -> str:
 def otp_verify(request: HttpRequest) -> HttpResponse:
     """Second factor for court staff (REC-14): a TOTP code from the authenticator app."""
     if not TOTPDevice.objects.filter(user_id=request.user.pk, confirmed=True).exists():
-        return redirect(reverse("core:otp_setup") + "?" + urlencode({"next": _safe_next(request)}))
+        # REC-14: a second factor is bound only through a one-time enrolment link issued by
+        # the platform operator (core.onboarding), never by whoever knows the password.
+        return render(request, "registration/otp_unbound.html", status=403)
     error = ""
     if request.method == "POST":
         token = (request.POST.get("token") or "").strip()
@@ -63,37 +60,6 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             return redirect(_safe_next(request))
         error = _("动态验证码错误或已过期，请重新输入。")
     return render(request, "registration/otp.html", {"error": error, "next": _safe_next(request)})
-
-
-@login_required
-def otp_setup(request: HttpRequest) -> HttpResponse:
-    """First sign-in of a staff member: bind an authenticator app by QR code."""
-    if TOTPDevice.objects.filter(user_id=request.user.pk, confirmed=True).exists():
-        return redirect(reverse("core:otp") + "?" + urlencode({"next": _safe_next(request)}))
-    device, _created = TOTPDevice.objects.get_or_create(
-        user=request.user, name="default", defaults={"confirmed": False}
-    )
-    error = ""
-    if request.method == "POST":
-        token = (request.POST.get("token") or "").strip()
-        if token.isdigit() and device.verify_token(token):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            otp_login(request, device)
-            return redirect(_safe_next(request))
-        error = _("验证码不正确，请确认手机时间准确后重试。")
-    import qrcode
-    import qrcode.image.svg
-
-    img = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
-    buf = io.BytesIO()
-    img.save(buf)
-    qr = base64.b64encode(buf.getvalue()).decode()
-    return render(
-        request,
-        "registration/otp_setup.html",
-        {"qr": qr, "error": error, "next": _safe_next(request)},
-    )
 
 
 @login_required

@@ -16,6 +16,8 @@ ACTION_LABELS = {
     "pricing.report_reviewed": _("审查报告"),
     "pricing.report_delivered": _("送达报告"),
     "pricing.platform_error": _("询价平台出错"),
+    "pricing.platform_recovered": _("询价平台恢复正常"),
+    "pricing.mandate_refreshed": _("标的物信息更正，重新发送询价"),
     "pricing.platform_report_refused": _("不予接收平台报告"),
     "pricing.corrections_requested": _("要求补正"),
     "pricing.objection_filed": _("提出异议"),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from cases.events import AssetUpdated
+
 if TYPE_CHECKING:  # appraisers is optional at run time: connect() imports it if present
     from appraisers.events import AppraisalFailed, AppraisalResultFixed
 
@@ -30,8 +33,18 @@ def on_appraisal_failed(event: AppraisalFailed) -> None:
     appraisal_failed(procedure_ref=event.procedure_ref, reason=event.reason)
 
 
+def on_asset_updated(event: AssetUpdated) -> None:
+    """The court corrected an asset: platforms still to answer get the corrected facts."""
+    from pricing.services.inquiry import inquiry_facts_refresh
+
+    inquiry_facts_refresh(asset_id=event.asset_id)
+
+
 def connect() -> None:
+    from cases.events import AssetUpdated as _AssetUpdated
     from core.events import subscribe
+
+    subscribe(_AssetUpdated, on_asset_updated)
 
     try:
         from appraisers import events as apr_events

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ if TYPE_CHECKING:  # no Django at import time: the stand-alone reference platfor
 SIGNATURE_HEADER = "X-Gavel-Signature"
 CONTRACT_VERSION = "gavel-inquiry/1"
 HTTP_TIMEOUT_SECONDS = 10
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,12 @@ class BuiltinAdapter:
                 asset_class=str(item.get("kind", "")), method=self.method, features=features
             )
         except ValuationError as exc:
+            if exc.code == "missing_features":
+                return Submission(
+                    status="error",
+                    error=f"{exc.message}。请在标的物页面补充（不知道精确位置时可按所在区县取点），"
+                    "补充后系统会自动重新询价",
+                )
             return Submission(status="error", error=str(exc.message))
         model = v.model_info
         return Submission(
@@ -219,9 +229,18 @@ class HttpAdapter:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 raw, status, sig = resp.read(), resp.status, resp.headers.get(SIGNATURE_HEADER)
         except urllib.error.HTTPError as exc:
-            return Submission(status="error", error=f"平台返回 HTTP {exc.code}")
+            log.warning("platform %s: HTTP %s", self.url, exc.code)
+            return Submission(
+                status="error", error=f"询价平台暂时无法受理（应答代码 {exc.code}），系统将自动重试"
+            )
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            return Submission(status="error", error=f"无法连接平台：{getattr(exc, 'reason', exc)}")
+            # The technical reason ("[Errno 111] Connection refused") is for the log, not
+            # for the judge who reads the procedure page.
+            log.warning("platform %s unreachable: %s", self.url, getattr(exc, "reason", exc))
+            return Submission(
+                status="error",
+                error="暂时无法连接该询价平台（网络不通或平台未开放），系统将自动重试",
+            )
         if not verify(self.secret, raw, sig):
             return Submission(status="error", error="平台应答签名无效，已拒收")
         try:

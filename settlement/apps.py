@@ -9,6 +9,7 @@ class SettlementConfig(AppConfig):
     def ready(self) -> None:
         from core.worker import register_task
         from settlement import worker
+        from settlement.services import arrivals
         from settlement.settings_specs import register_specs
 
         register_specs()
@@ -32,3 +33,7 @@ class SettlementConfig(AppConfig):
         register_task("settlement.balance_overdue", worker.balance_overdue, every=30.0)
         register_task("settlement.release_scheduled", worker.release_scheduled, every=30.0)
         register_task("settlement.capture_expiring", worker.capture_expiring, every=300.0)
+        # FND-08: the monthly clearing of unclaimed receipts (idempotent per court and month).
+        register_task(
+            "settlement.unclaimed_clearing", arrivals.unclaimed_clearing_due, every=3600.0
+        )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from settlement import views
+from settlement import arrival_views, views
 
 app_name = "settlement"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/<int:case_id>/", views.account_detail, name="account_detail"),
     path("accounts/<int:case_id>/notices/", views.notice_issue, name="notice_issue"),
     path("accounts/<int:case_id>/plan/", views.plan_draft, name="plan_draft"),
+    path("accounts/<int:case_id>/arrivals/", arrival_views.arrivals_page, name="arrivals"),
     path("notices/<str:token>/", views.notice_detail, name="notice_detail"),
     path("plans/<int:pk>/", views.plan_detail, name="plan_detail"),
     path("payouts/<int:pk>/", views.payout_detail, name="payout_detail"),

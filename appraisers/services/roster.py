@@ -16,6 +16,7 @@ from core import clock
 from core.audit import audit_record
 from core.errors import DomainError
 from core.models import Role, User
+from core.onboarding import Issued, person_create
 from core.types import Actor
 
 DIVISION_RE = re.compile(r"^\d{6}$")
@@ -64,6 +65,17 @@ def _check_division(code: str, *, level: str | None = None) -> None:
         )
 
 
+def _require_association(text: str) -> str:
+    """APR-01: the roster takes only firms an appraisal association recommends."""
+    if not (text or "").strip():
+        raise DomainError(
+            "association_required",
+            "请填写推荐该机构入库的评估行业协会（名单库只收协会推荐的机构）",
+            rule="APR-01",
+        )
+    return text.strip()
+
+
 @transaction.atomic
 def firm_create(
     *,
@@ -86,6 +98,7 @@ def firm_create(
     if qualification not in Firm.Qualification.values:
         raise DomainError("invalid_qualification", f"资质类别无效：{qualification}")
     _check_division(division_code)
+    recommended_by = _require_association(recommended_by)
     if Firm.objects.filter(licence_no=licence_no).exists():
         raise DomainError("firm_exists", f"资质证书编号 {licence_no} 已在名单库中")
     if Firm.objects.filter(name=name).exists():
@@ -109,6 +122,48 @@ def firm_create(
         actor=actor,
         subject=firm.ref,
         after=_firm_snapshot(firm),
+        rules=["APR-01"],
+    )
+    return firm
+
+
+#: What a firm's page (and a CSV row) may change; the licence number is the firm's key.
+FIRM_EDITABLE = (
+    "name",
+    "uscc",
+    "qualification",
+    "recommended_by",
+    "division_code",
+    "address",
+    "contact_name",
+    "contact_phone",
+)
+
+
+@transaction.atomic
+def firm_update(*, firm: Firm, actor: Actor, reason: str = "", **fields: str) -> Firm:
+    """Correct a firm's details; the recommending association stays required (APR-01)."""
+    data = {f: str(fields.get(f, getattr(firm, f)) or "").strip() for f in FIRM_EDITABLE}
+    if not data["name"]:
+        raise DomainError("firm_fields_required", "机构名称不能为空")
+    if data["qualification"] not in Firm.Qualification.values:
+        raise DomainError("invalid_qualification", f"资质类别无效：{data['qualification']}")
+    _check_division(data["division_code"])
+    _require_association(data["recommended_by"])
+    if Firm.objects.exclude(pk=firm.pk).filter(name=data["name"]).exists():
+        raise DomainError("firm_exists", f"机构「{data['name']}」已在名单库中")
+    before = _firm_snapshot(firm)
+    for f, value in data.items():
+        setattr(firm, f, value)
+    firm.save()
+    audit_record(
+        stream=ROSTER_STREAM,
+        action="firm.updated",
+        actor=actor,
+        subject=firm.ref,
+        before=before,
+        after=_firm_snapshot(firm),
+        reason=reason,
         rules=["APR-01"],
     )
     return firm
@@ -214,6 +269,32 @@ def firm_user_add(*, firm: Firm, user: User, actor: Actor) -> FirmUser:
         rules=["REC-14"],
     )
     return fu
+
+
+@transaction.atomic
+def firm_user_create(
+    *,
+    firm: Firm,
+    username: str,
+    display_name: str,
+    actor: Actor,
+    phone: str = "",
+    email: str = "",
+) -> Issued:
+    """A new person who signs in for ``firm`` (role ``appraiser``), with a one-time enrolment
+    link that sets the password and binds the second factor (core.onboarding, REC-14)."""
+    if firm.status == Firm.Status.REMOVED:
+        raise DomainError("firm_removed", "机构已除名，不能添加机构用户", rule="APR-01")
+    issued = person_create(
+        role=Role.APPRAISER,
+        username=username,
+        display_name=display_name,
+        phone=phone,
+        email=email,
+        actor=actor,
+    )
+    firm_user_add(firm=firm, user=issued.user, actor=actor)
+    return issued
 
 
 @transaction.atomic
@@ -357,33 +438,11 @@ def roster_import_csv(*, text: str, actor: Actor) -> dict[str, int]:
                 )
                 counts["created"] += 1
             else:
-                before = _firm_snapshot(firm)
-                if row["qualification"] not in Firm.Qualification.values:
-                    raise DomainError(
-                        "invalid_qualification", f"资质类别无效：{row['qualification']}"
-                    )
-                _check_division(row["division_code"])
-                for f in (
-                    "name",
-                    "uscc",
-                    "qualification",
-                    "recommended_by",
-                    "division_code",
-                    "address",
-                    "contact_name",
-                    "contact_phone",
-                ):
-                    setattr(firm, f, row[f])
-                firm.save()
-                audit_record(
-                    stream=ROSTER_STREAM,
-                    action="firm.updated",
+                firm_update(
+                    firm=firm,
                     actor=actor,
-                    subject=firm.ref,
-                    before=before,
-                    after=_firm_snapshot(firm),
                     reason="CSV 导入",
-                    rules=["APR-01"],
+                    **{f: row[f] for f in FIRM_EDITABLE},
                 )
                 counts["updated"] += 1
             status = row["status"] or Firm.Status.ACTIVE

@@ -120,7 +120,9 @@ def _pack_missing(auction: Auction) -> list[str]:
             if topic not in have:
                 missing.append(f"{asset.name}：{Disclosure.Topic(topic).label}")
         if Disclosure.Topic.TAXES not in have and not auction.taxes_note:
-            missing.append(f"{asset.name}：{Disclosure.Topic.TAXES.label}")
+            # AUC-45: who pays the transfer taxes (the payer the law names, else the court's
+            # decision) is stated in the announcement.
+            missing.append(f"{asset.name}：{Disclosure.Topic.TAXES.label}（AUC-45）")
         if not asset.files.filter(kind__in=[AssetFile.Kind.PHOTO, AssetFile.Kind.VIDEO]).exists():
             missing.append(f"{asset.name}：照片或视频")
     return missing

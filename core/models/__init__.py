@@ -4,6 +4,7 @@ from core.models.audit import AccessLog, AuditEntry, AuditStream
 from core.models.calendar import CalendarDay
 from core.models.deadlines import Deadline
 from core.models.notifications import InboxMessage, NotificationOptOut, OutboxMessage, ServiceRecord
+from core.models.onboarding import EnrolmentLink, SignupCode
 from core.models.people import STAFF_ROLES, Court, Role, User
 from core.models.settings import RuleSetting
 
@@ -15,11 +16,13 @@ __all__ = [
     "CalendarDay",
     "Court",
     "Deadline",
+    "EnrolmentLink",
     "InboxMessage",
     "NotificationOptOut",
     "OutboxMessage",
     "Role",
     "RuleSetting",
     "ServiceRecord",
+    "SignupCode",
     "User",
 ]

@@ -22,8 +22,11 @@ class OutboxMessage(models.Model):
 
     key = models.CharField(_("去重键"), max_length=200, unique=True)
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A message to a number or address with no account behind it (a sign-up code); the
+    # channel sends here instead of the recipient's phone or e-mail.
+    address = models.CharField(_("收件地址"), max_length=254, blank=True)
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
     topic = models.CharField(_("事项"), max_length=80)
     subject = models.CharField(_("标题"), max_length=200)

@@ -126,6 +126,33 @@ def notify_many(
     return created
 
 
+def notify_address(
+    *, channel: str, address: str, topic: str, subject: str, body: str, key: str
+) -> OutboxMessage | None:
+    """Queue one message to a mobile number (``sms``) or e-mail address (``email``) that has no
+    account behind it (sign-up codes). Idempotent by ``key``; no inbox copy (nobody to show it
+    to); opt-outs do not apply (the person asked for this message)."""
+    if channel not in (OutboxMessage.Channel.SMS, OutboxMessage.Channel.EMAIL):
+        raise ValueError(f"no address channel {channel}")
+    now = clock.now()
+    full_key = f"{key}:{channel}"[:200]
+    try:
+        with transaction.atomic():
+            return OutboxMessage.objects.create(
+                key=full_key,
+                recipient=None,
+                address=address,
+                channel=channel,
+                topic=topic,
+                subject=subject,
+                body=body,
+                created_at=now,
+                next_attempt_at=now,
+            )
+    except IntegrityError:
+        return None
+
+
 def unsubscribe(*, user: Any, topic: str, channel: str) -> None:
     NotificationOptOut.objects.get_or_create(user=user, topic=topic, channel=channel)
 

@@ -23,7 +23,7 @@ class ConsoleSMS:
     sent: list[tuple[str, str]] = []
 
     def send(self, message: Any) -> None:
-        phone = message.recipient.phone
+        phone = message.address or (message.recipient.phone if message.recipient else "")
         if not phone:
             raise ChannelError("recipient has no phone number")
         text = f"【Gavel】{message.subject}：{message.body}"
@@ -37,7 +37,7 @@ class ConsoleEmail:
     def send(self, message: Any) -> None:
         from django.core.mail import send_mail
 
-        address = message.recipient.email
+        address = message.address or (message.recipient.email if message.recipient else "")
         if not address:
             raise ChannelError("recipient has no e-mail address")
         try:

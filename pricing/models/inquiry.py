@@ -149,6 +149,9 @@ class InquiryRequest(models.Model):
     extension_granted = models.BooleanField(_("准予延期"), null=True, blank=True)
     last_error = models.TextField(_("最近一次接口错误"), blank=True)
     last_attempt_at = models.DateTimeField(_("最近一次调用"), null=True, blank=True)
+    #: Calls that failed in a row, and when the next one is due (exponential backoff).
+    failures = models.PositiveIntegerField(_("连续失败次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次重试时间"), null=True, blank=True)
     remote_id = models.CharField(_("平台受理号"), max_length=100, blank=True)
     # A correction asked of this platform (PRC-08 for all, or after an upheld objection).
     correction_kind = models.CharField(_("待补正类型"), max_length=30, blank=True)

@@ -184,6 +184,8 @@ def inquiry_dispatch(*, inquiry: Inquiry | int) -> dict[str, int]:
             ],
         )
         .filter(status__in=[R.PENDING, R.ACCEPTED])
+        # a platform that failed waits for its backoff (``retry_delay``)
+        .exclude(next_attempt_at__gt=clock.now())
     )
     corrections = list(
         InquiryRequest.objects.select_related("platform", "inquiry")
@@ -223,6 +225,29 @@ def _call(req: InquiryRequest, *, kind: str) -> str:
     return _apply_submission(req.pk, sub)
 
 
+RETRY_FIRST = dt.timedelta(minutes=1)
+RETRY_MAX = dt.timedelta(hours=1)
+
+
+def retry_delay(failures: int) -> dt.timedelta:
+    """1, 2, 4 … minutes after the 1st, 2nd, 3rd … failure in a row, at most an hour."""
+    return min(RETRY_FIRST * 2 ** max(failures - 1, 0), RETRY_MAX)
+
+
+def _recovered(req: InquiryRequest) -> None:
+    """A platform that had failed answered again: one history entry, the backoff cleared."""
+    if req.last_error:
+        _audit(
+            req.inquiry.procedure,
+            "platform_recovered",
+            after={"platform": req.platform.code},
+            rules=("PRC-07",),
+        )
+    req.failures = 0
+    req.next_attempt_at = None
+    req.last_error = ""
+
+
 @transaction.atomic
 def _apply_submission(request_id: int, sub: Submission) -> str:
     req = (
@@ -231,36 +256,48 @@ def _apply_submission(request_id: int, sub: Submission) -> str:
         .get(pk=request_id)
     )
     req.last_attempt_at = clock.now()
+    if sub.status in ("report", "accepted"):
+        _recovered(req)
     if sub.status == "report" and sub.report is not None:
         try:
             inquiry_report_record(request=req, report=sub.report)
         except DomainError as exc:
-            req.last_error = str(exc.message)
-            req.save(update_fields=["last_error", "last_attempt_at"])
-            _audit(
-                req.inquiry.procedure,
-                "platform_report_refused",
-                after={"platform": req.platform.code, "code": exc.code},
-                reason=str(exc.message),
-                rules=(exc.rule or "PRC-07",),
-            )
-            return "error"
+            return _failed(req, str(exc.message), "platform_report_refused", exc.rule, exc.code)
+        req.save(update_fields=["failures", "next_attempt_at", "last_attempt_at", "last_error"])
         return "reported"
     if sub.status == "accepted":
         req.status = R.ACCEPTED if req.status == R.PENDING else req.status
         req.remote_id = sub.remote_id
         req.last_error = ""
-        req.save(update_fields=["status", "remote_id", "last_error", "last_attempt_at"])
+        req.save(
+            update_fields=[
+                "status",
+                "remote_id",
+                "last_error",
+                "last_attempt_at",
+                "failures",
+                "next_attempt_at",
+            ]
+        )
         return "accepted"
-    req.last_error = sub.error or "未知错误"
-    req.save(update_fields=["last_error", "last_attempt_at"])
-    _audit(
-        req.inquiry.procedure,
-        "platform_error",
-        after={"platform": req.platform.code},
-        reason=req.last_error,
-        rules=("PRC-07",),
-    )
+    return _failed(req, sub.error or "未知错误", "platform_error")
+
+
+def _failed(
+    req: InquiryRequest, error: str, action: str, rule: str | None = None, code: str = ""
+) -> str:
+    """A failed call: retried with backoff; the case history gets an entry only when the
+    platform's trouble changes (a new message), not at every retry."""
+    changed = error != req.last_error
+    req.failures += 1
+    req.next_attempt_at = clock.now() + retry_delay(req.failures)
+    req.last_error = error
+    req.save(update_fields=["last_error", "last_attempt_at", "failures", "next_attempt_at"])
+    if changed:
+        after: dict[str, object] = {"platform": req.platform.code}
+        if code:
+            after["code"] = code
+        _audit(req.inquiry.procedure, action, after=after, reason=error, rules=(rule or "PRC-07",))
     return "error"
 
 
@@ -1062,3 +1099,45 @@ def pricing_sweep() -> dict[str, int]:
     ).exclude(procedure__state__in=[State.SUSPENDED, State.WITHDRAWN]):
         attempt(partial(step_lapse, procedure=step.procedure), "lapsed")
     return counts
+
+
+@transaction.atomic
+def inquiry_facts_refresh(*, asset_id: int) -> list[int]:
+    """The court corrected the asset (``AssetUpdated``): every open inquiry about it whose
+    platforms have not all answered gets the corrected facts in its mandate (PRC-06: the
+    mandate states the item), one history entry each, and its waiting platforms are called
+    again at once instead of after their backoff."""
+    refreshed: list[int] = []
+    inquiries = (
+        Inquiry.objects.select_for_update()
+        .select_related("procedure__asset")
+        .filter(
+            procedure__asset_id=asset_id,
+            status__in=[Inquiry.Status.OPEN, Inquiry.Status.EXTENDED, Inquiry.Status.REPORTED],
+            requests__status=R.PENDING,
+        )
+        .distinct()
+    )
+    for inquiry in inquiries:
+        old = dict(inquiry.mandate)
+        new = build_mandate(
+            inquiry.procedure,
+            purpose=old.get("purpose", ""),
+            quantity=old.get("quantity", 1),
+            deadline=inquiry.due_at,
+        )
+        if new["item"] == old.get("item"):
+            continue
+        inquiry.mandate = {**old, "item": new["item"]}
+        inquiry.save(update_fields=["mandate"])
+        inquiry.requests.filter(status=R.PENDING).update(next_attempt_at=None)
+        _audit(
+            inquiry.procedure,
+            "mandate_refreshed",
+            after={"inquiry": inquiry.pk},
+            reason="标的物信息已更正，向尚未出具报告的平台重新发送",
+            rules=("PRC-06",),
+        )
+        refreshed.append(inquiry.pk)
+        transaction.on_commit(partial(inquiry_dispatch, inquiry=inquiry.pk))
+    return refreshed

@@ -1,5 +1,6 @@
 """Settlement tables: the ledger, case accounts, payments, funds, the gateway simulator."""
 
+from settlement.models.arrivals import Arrival, DirectPayment, UnclaimedClearing
 from settlement.models.funds import (
     Charge,
     DistributionLine,
@@ -24,10 +25,12 @@ from settlement.models.payments import (
 from settlement.models.simulator import SimEntry, SimPayment, SimWebhook
 
 __all__ = [
+    "Arrival",
     "BalanceDue",
     "CaseAccount",
     "Charge",
     "DepositHold",
+    "DirectPayment",
     "DistributionLine",
     "DistributionPlan",
     "ForfeitSettlement",
@@ -46,5 +49,6 @@ __all__ = [
     "SimEntry",
     "SimPayment",
     "SimWebhook",
+    "UnclaimedClearing",
     "WebhookEvent",
 ]

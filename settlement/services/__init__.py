@@ -4,6 +4,16 @@ The contract names are importable from here: ``from settlement.services import d
 """
 
 from settlement.services.accounts import case_account_open, payment_notice_issue
+from settlement.services.arrivals import (
+    cash_receive,
+    direct_payment_record,
+    field_cash_collect,
+    field_cash_hand_over,
+    instrument_cleared,
+    instrument_formal_notice,
+    instrument_receive,
+    unclaimed_clearing_run,
+)
 from settlement.services.balances import balance_due, balance_pay_request, balances_overdue_sweep
 from settlement.services.deposits import (
     deposit_apply,
@@ -37,6 +47,7 @@ __all__ = [
     "balance_pay_request",
     "balances_overdue_sweep",
     "case_account_open",
+    "cash_receive",
     "deposit_apply",
     "deposit_forfeit",
     "deposit_forfeit_settle",
@@ -45,9 +56,15 @@ __all__ = [
     "deposit_request",
     "deposit_required_fen",
     "deposits_capture_expiring",
+    "direct_payment_record",
     "distribution_plan_approve",
     "distribution_plan_draft",
     "fee_charge",
+    "field_cash_collect",
+    "field_cash_hand_over",
+    "instrument_cleared",
+    "instrument_formal_notice",
+    "instrument_receive",
     "panel_decision_record",
     "payment_notice_issue",
     "payout_approve",
@@ -63,4 +80,5 @@ __all__ = [
     "receipt_record",
     "receipts_import_csv",
     "releases_run_scheduled",
+    "unclaimed_clearing_run",
 ]

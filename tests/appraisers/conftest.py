@@ -90,6 +90,7 @@ def make_firm(
         licence_no=kw.pop("licence_no", f"LIC-{n:05d}"),
         qualification=kw.pop("qualification", "real_estate"),
         division_code=kw.pop("division_code", city),
+        recommended_by=kw.pop("recommended_by", "中国资产评估协会"),
         actor=actor,
         **kw,
     )

@@ -80,7 +80,7 @@ def test_keeper_imports_through_the_page(client, db):
 
     keeper = make_user("operator")
     client.force_login(keeper)
-    body = HEADER + "L-77,页面导入公司,,land,,360100,,,,active,,land:city:360100\n"
+    body = HEADER + "L-77,页面导入公司,,land,中评协,360100,,,,active,,land:city:360100\n"
     resp = client.post(
         reverse("appraisers:roster_import"),
         {"kind": "firms", "file": SimpleUploadedFile("r.csv", ("\ufeff" + body).encode("utf-8"))},

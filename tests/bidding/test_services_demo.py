@@ -42,3 +42,23 @@ def test_demo_seed_live_scheduled_sold_unsold_and_practice():
     count = Auction.objects.count()
     again = _seed()
     assert Auction.objects.count() == count and again["bidding"] == {}
+
+
+def test_a_restarted_demo_always_has_a_live_auction_with_time_left():
+    """The seeded live auction ends about two hours after the first start; a later start
+    (seed again) brings a new live auction when none has an hour to go, and only then."""
+    import datetime as dt
+
+    from core import clock
+
+    made = _seed()["bidding"]
+    first = Auction.objects.get(pk=made["live"])
+    clock.set_time(first.end_at - dt.timedelta(minutes=30))  # the demo restarted much later
+    again = _seed()["bidding"]
+    assert set(again) == {"live_again"}
+    fresh = Auction.objects.get(pk=again["live_again"])
+    assert fresh.state == AuctionState.BIDDING and not fresh.is_practice
+    assert fresh.end_at - clock.now() >= dt.timedelta(hours=2)
+    assert fresh.lot.case.number != first.lot.case.number and Bid.objects.filter(auction=fresh)
+    assert _seed()["bidding"] == {}  # enough time left: nothing new
+    assert audit_verify() == []

@@ -131,6 +131,29 @@ def test_disclosure_pack_must_be_complete_and_lists_what_is_missing_auc09(court,
         assert item in refusal.message
 
 
+def test_announcement_must_say_who_bears_the_transfer_taxes_auc45(court, judge, frozen_now):
+    """AUC-45: without a statement of who pays the taxes (a disclosure or the auction's
+    taxes note) publication is refused naming the rule; with the note that item is gone."""
+    _case, lot, *_ = make_case(court, judge=judge)
+    now = clock.now()
+    a = services.auction_draft_create(
+        lot=lot,
+        actor=judge,
+        starting_price_fen=100_000 * YUAN,
+        increment_fen=1_000 * YUAN,
+        deposit_fen=10_000 * YUAN,
+        balance_period_days=30,
+        start_at=now + dt.timedelta(days=31),
+        end_at=now + dt.timedelta(days=32),
+    )
+    refusal = next(p for p in services.auction_publish_problems(a) if p.rule == "AUC-09")
+    assert "AUC-45" in refusal.message
+    a.taxes_note = "过户税费由买受人和被执行人按照法律规定各自承担"
+    a.save(update_fields=["taxes_note"])
+    refusal = next(p for p in services.auction_publish_problems(a) if p.rule == "AUC-09")
+    assert "AUC-45" not in refusal.message
+
+
 def test_parties_must_be_served_three_days_before_auc10(court, judge, frozen_now):
     _case, lot, _creditor, _debtor = make_case(court, judge=judge)
     from .engine_factories import full_disclosures

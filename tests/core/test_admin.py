@@ -93,7 +93,7 @@ def test_calendar_edit_in_admin_needs_a_reason(admin_client):
         reverse("admin:core_calendarday_add"), {"date": "2026-11-12", "kind": "holiday"}
     )
     assert resp.status_code == 200
-    assert not CalendarDay.objects.exists()
+    assert not CalendarDay.objects.filter(date=dt.date(2026, 11, 12)).exists()
 
 
 def test_setting_out_of_range_in_admin_shows_the_rule_and_saves_nothing(admin_client, court):

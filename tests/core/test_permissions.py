@@ -27,7 +27,7 @@ def court_object(court: Court) -> Deadline:
 
 
 def test_staff_of_another_court_is_denied(court, other_court, judge):
-    """Staff act on their own court's objects only."""
+    """REC-14 (least privilege): staff act on their own court's objects only."""
     stranger = make_user("judge", other_court)
     ours = court_object(court)
     assert judge.has_perm("core.change_court_settings", ours)
@@ -38,6 +38,7 @@ def test_staff_of_another_court_is_denied(court, other_court, judge):
 
 
 def test_wrong_role_in_the_right_court_is_denied(court, finance, bidder):
+    """REC-14: a role without the duty is refused even inside the right court."""
     assert not finance.has_perm("core.change_court_settings", court_object(court))
     assert not bidder.has_perm("core.change_court_settings", court_object(court))
     assert not is_same_court(bidder, CaseLike(court))

@@ -79,18 +79,17 @@ def test_wrong_totp_code_is_refused(client, judge, settings):
     assert client.get("/inbox/").status_code == 302
 
 
-def test_staff_without_device_binds_one_first(client, officer, settings):
+def test_staff_without_device_cannot_bind_one_with_the_password_alone(client, officer, settings):
+    """REC-14 (issue 15 item 5): signing in with the password never binds a second factor;
+    only the operator's one-time enrolment link does (tests/core/test_onboarding.py)."""
     settings.GAVEL_STAFF_2FA_REQUIRED = True
     sign_in(client, officer)
-    resp = client.get("/accounts/otp/", follow=True)
-    assert resp.redirect_chain[-1][0].startswith("/accounts/otp/setup/")
-    assert "绑定身份验证器" in resp.content.decode()
-    device = TOTPDevice.objects.get(user=officer)
-    resp = client.post("/accounts/otp/setup/", {"token": _token(device)})
-    assert resp.status_code == 302
-    device.refresh_from_db()
-    assert device.confirmed
-    assert client.get("/inbox/").status_code == 200
+    resp = client.get("/accounts/otp/")
+    assert resp.status_code == 403
+    assert "只能通过平台运营人员发给您的一次性启用链接绑定" in resp.content.decode()
+    assert client.post("/accounts/otp/setup/", {"token": "123456"}).status_code == 404
+    assert not TOTPDevice.objects.filter(user=officer).exists()
+    assert client.get("/inbox/").status_code == 302
 
 
 def test_bidders_are_not_asked_for_a_second_factor(client, bidder, settings):

@@ -32,7 +32,7 @@ def _serve(court, method, **kw):
 
 
 def test_platform_publication_is_deemed_served_after_5_full_days(court, frozen_now):
-    """AUC-10: published Monday 2 Nov; the 5 full days end on Saturday 7 Nov, a weekend, so
+    """AUC-10/REC-10: published Monday 2 Nov; the 5 full days end on Saturday 7 Nov, a weekend, so
     the period ends on the next working day and service counts from the end of Monday 9 Nov
     (REC-01)."""
     rec = _serve(court, M.PLATFORM_PUBLICATION, unreachable_reason="下落不明，电话无法接通")
@@ -54,7 +54,7 @@ def test_publication_on_wednesday_served_end_of_monday_and_on_tuesday_end_of_sun
 
 
 def test_info_publication_is_deemed_served_after_15_days_moved_off_holidays(court):
-    """PRC-10: 15 days on 中国执行信息公开网; ending on a holiday, it ends the next working day."""
+    """PRC-10/REC-10: 15 days on 中国执行信息公开网; ending on a holiday, it ends the next working day."""
     CalendarDay.objects.create(date=dt.date(2026, 11, 17), kind="holiday", name="示例")
     rec = _serve(
         court,
