@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.security import django_auth
@@ -91,6 +92,10 @@ class RegistrationOut(Schema):
 
 
 class PasswordIn(Schema):
+    password: str
+
+
+class UnlockIn(Schema):
     password: str
 
 
@@ -298,16 +303,41 @@ def set_password(
     return {"ok": True}
 
 
+def bid_rate() -> str:
+    """The websocket's per-bidder bid limit (``GAVEL_LIVE_BID_RATE``: rate per second, burst)
+    as a django-ratelimit rate: ``burst`` bids per ``burst / rate`` seconds (5/s with a burst
+    of 10 → ``10/2s``), the same average and burst."""
+    rate, burst = (float(v) for v in settings.GAVEL_LIVE_BID_RATE)
+    period = max(1, round(burst / rate)) if rate > 0 else 1
+    return f"{max(1, round(rate * period))}/{period}s"
+
+
 @router.post("/auctions/{auction_id}/bids", auth=django_auth, response=BidOut)
 def place_bid(request: AuthedRequest, auction_id: int, payload: BidIn) -> dict[str, Any]:
+    # Every bid path is limited per bidder (issue 15): the websocket by its token bucket,
+    # this one here; a bid is never refused because the counting cache is down.
+    check_write_rate(request, "bidding-bid", bid_rate(), fail_open=True)
     b = services.bid_place(
         auction_id=auction_id,
         user=request.user,
         amount_fen=payload.amount_fen,
         password=payload.password,
         client_id=payload.client_id,
+        unlock_token=request.session.get(services.unlock_session_key(auction_id)),
     )
     return {"seq": b.seq, "amount_fen": b.amount_fen, "bidder_code": b.bidder_code, "at": b.at}
+
+
+@router.post("/auctions/{auction_id}/unlock", auth=django_auth)
+def unlock(request: AuthedRequest, auction_id: int, payload: UnlockIn) -> dict[str, Any]:
+    """Unlock bidding in this auction for this session: the bidding password is verified once
+    (full strength, AUC-17); afterwards bids of this session need no password."""
+    check_write_rate(request, "bidding")
+    token = services.registration_unlock(
+        auction_id=auction_id, user=request.user, password=payload.password
+    )
+    request.session[services.unlock_session_key(auction_id)] = token
+    return {"unlocked": True}
 
 
 @router.post("/auctions/{auction_id}/proxy", auth=django_auth)

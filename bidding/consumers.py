@@ -73,6 +73,32 @@ def _rate(value: tuple[float, float]) -> tuple[float, float]:
     return float(value[0]), float(value[1])
 
 
+#: Per bidder, shared by all of a bidder's connections in this process (bucket, connections):
+#: a bidder cannot multiply the bid limit by opening more sockets. Dropped with the last one.
+_bidder_buckets: dict[int, tuple[TokenBucket, int]] = {}
+
+
+def _bid_bucket_acquire(user_id: int | None) -> TokenBucket:
+    if user_id is None:
+        return TokenBucket(*_rate(settings.GAVEL_LIVE_BID_RATE))
+    bucket, n = _bidder_buckets.get(user_id) or (
+        TokenBucket(*_rate(settings.GAVEL_LIVE_BID_RATE)),
+        0,
+    )
+    _bidder_buckets[user_id] = (bucket, n + 1)
+    return bucket
+
+
+def _bid_bucket_release(user_id: int | None) -> None:
+    if user_id is None or user_id not in _bidder_buckets:
+        return
+    bucket, n = _bidder_buckets[user_id]
+    if n <= 1:
+        del _bidder_buckets[user_id]
+    else:
+        _bidder_buckets[user_id] = (bucket, n - 1)
+
+
 def snapshot_for(auction_id: int, user: User | AnonymousUser | None) -> dict[str, Any]:
     """The public snapshot, plus what this connection's own user may know about themself."""
     snap = live.read_snapshot(auction_id)
@@ -110,6 +136,7 @@ def _bid_place(
     password: str | None = None,
     client_id: str | None = None,
     registration_id: int | None = None,
+    unlock_token: str | None = None,
 ) -> Bid:
     from bidding.services import bid_place
 
@@ -120,6 +147,7 @@ def _bid_place(
         password=password,
         client_id=client_id,
         registration_id=registration_id,
+        unlock_token=unlock_token,
     )
 
 
@@ -173,6 +201,7 @@ class _PlaceBid(Protocol):
         password: str | None = None,
         client_id: str | None = None,
         registration_id: int | None = None,
+        unlock_token: str | None = None,
     ) -> Awaitable[Bid]: ...
 
 
@@ -206,6 +235,7 @@ def _place_unless_stale(
     password: str | None = None,
     client_id: str | None = None,
     registration_id: int | None = None,
+    unlock_token: str | None = None,
 ) -> Bid:
     """Runs on a database thread. Bids of one auction take turns in this process (other
     auctions' bids run beside them): a bid waiting for its turn would otherwise wait for the
@@ -225,7 +255,27 @@ def _place_unless_stale(
             password=password,
             client_id=client_id,
             registration_id=registration_id,
+            unlock_token=unlock_token,
         )
+
+
+def _unlock(session: Any, auction_id: int, user: User, password: str | None) -> str:
+    """Verify the bidding password once (full strength) and keep the unlock token in the
+    session too, so a reconnect (to any server process) stays unlocked (issue 15)."""
+    from bidding.services import registration_unlock, unlock_session_key
+
+    token = registration_unlock(auction_id=auction_id, user=user, password=password)
+    if session is not None:
+        session[unlock_session_key(auction_id)] = token
+        session.save()
+    return token
+
+
+def _session_unlock_token(session: Any, auction_id: int) -> str | None:
+    from bidding.services import unlock_session_key
+
+    token = session.get(unlock_session_key(auction_id)) if session is not None else None
+    return token if isinstance(token, str) else None
 
 
 class AuctionConsumer(AsyncWebsocketConsumer):
@@ -240,6 +290,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     hub: live.Hub | None = None
     ws_protocol: WebSocketServerProtocol | None = None
     ready: bool = False
+    unlock_token: str | None = None  # bidding unlocked (AUC-17): bids need no password
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels closes stale DB connections before every message (a thread hop each);
@@ -259,7 +310,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         self.early: list[str] = []
         self.hub = None
         self.msg_bucket = TokenBucket(*_rate(settings.GAVEL_LIVE_MESSAGE_RATE))
-        self.bid_bucket = TokenBucket(*_rate(settings.GAVEL_LIVE_BID_RATE))
+        self.bucket_user = self.user.pk if self.user and self.user.is_authenticated else None
+        self.bid_bucket = _bid_bucket_acquire(self.bucket_user)
         self.priority: bool | None = None
         self.priority_checked = 0.0
         self.registration_id: int | None = None
@@ -282,6 +334,10 @@ class AuctionConsumer(AsyncWebsocketConsumer):
                 return
             raise
         self._note_you(snap["you"])
+        if snap["you"].get("can_bid"):
+            self.unlock_token = await database_sync_to_async(_session_unlock_token)(
+                self.scope.get("session"), self.auction_id
+            )
         snap["type"] = "snapshot"
         snap["watchers"] = self.hub.watcher_total(self.auction_id)
         snap.update(live.server_time_fields())
@@ -292,6 +348,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=text)
 
     async def disconnect(self, code: int) -> None:
+        _bid_bucket_release(getattr(self, "bucket_user", None))
+        self.bucket_user = None
         if self.hub is not None:
             hub, self.hub = self.hub, None
             await hub.leave(self, self.auction_id)
@@ -334,6 +392,8 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         kind = msg["type"]
         if kind == "bid":
             await self.on_bid(msg)
+        elif kind == "unlock":
+            await self.on_unlock(msg)
         elif kind == "ping":
             t = msg.get("t")
             await self.send_json(
@@ -393,6 +453,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
                 password=password,
                 client_id=client_id,
                 registration_id=self.registration_id,
+                unlock_token=self.unlock_token,
             )
         except DomainError as exc:
             await self.send_rejected(
@@ -420,6 +481,35 @@ class AuctionConsumer(AsyncWebsocketConsumer):
                 "next_min_bid_fen": bid.amount_fen + increment if increment else None,
             }
         )
+
+    async def on_unlock(self, msg: dict[str, Any]) -> None:
+        """``{"type":"unlock","password":…}``: verify the bidding password once (full strength);
+        this connection and the session then bid without it (docs/websocket.md)."""
+        password = msg.get("password")
+        if not isinstance(password, str) or len(password) > 128:
+            await self.send_error("malformed", "竞价密码格式不正确")
+            return
+        if not (self.user and self.user.is_authenticated):
+            await self.send_error("login_required")
+            return
+        if not self.bid_bucket.take():
+            await self.send_error("rate_limited")
+            return
+        try:
+            self.unlock_token = await database_sync_to_async(_unlock)(
+                self.scope.get("session"), self.auction_id, self.user, password
+            )
+        except DomainError as exc:
+            await self.send_json(
+                {
+                    "type": "unlock_refused",
+                    "code": exc.code,
+                    "message": str(exc.message),
+                    "rule": exc.rule,
+                }
+            )
+            return
+        await self.send_json({"type": "unlocked", "auction_id": self.auction_id})
 
     async def _stale(self, amount: int) -> tuple[str, str] | None:
         """Refuse without the database a bid the known committed price already beats."""

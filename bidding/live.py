@@ -62,6 +62,9 @@ log = logging.getLogger("gavel.bidding.live")
 
 PROCESS_ID = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 WATCHERS_KEY = "gavel:live:watchers:{}"  # Redis hash: process id → "count:unix_time"
+#: Set by a hub in each channel-layer Redis when it (re-)joins its groups; gone means that
+#: Redis lost its data (a restart, a flush) and with it the hub's group memberships.
+HUB_SENTINEL_KEY = f"gavel:live:hub:{PROCESS_ID}"
 COUNTS_STALE_SECONDS = 30
 FANOUT_SLICE = 0.002  # seconds of fan-out before letting other work on the loop run
 
@@ -94,6 +97,22 @@ def max_updates_per_second() -> float:
 
 def counts_interval() -> float:
     return float(settings.GAVEL_LIVE_COUNTS_SECONDS)
+
+
+def group_check_interval() -> float:
+    """Seconds between two checks that the channel layer still holds this hub's memberships."""
+    return max(float(settings.GAVEL_LIVE_GROUP_CHECK_SECONDS or 1.0), 0.05)
+
+
+def group_refresh_interval(layer: object) -> float:
+    """Seconds between two unconditional re-joins: the setting, but never more than a quarter
+    of the layer's ``group_expiry`` (channels-redis forgets a member after it, a day by
+    default), so a membership is renewed well before it can lapse."""
+    refresh = float(settings.GAVEL_LIVE_GROUP_REFRESH_SECONDS or 300.0)
+    expiry = getattr(layer, "group_expiry", None)
+    if isinstance(expiry, int | float) and expiry > 0:
+        refresh = min(refresh, expiry / 4)
+    return max(refresh, group_check_interval())
 
 
 # --- encoding ------------------------------------------------------------------------------
@@ -269,6 +288,27 @@ def state_update(auction_id: int, *, kind: str = "state", **extra: object) -> di
     return _group_message(kind, data)
 
 
+def resync_update(auction_id: int) -> dict[str, Any] | None:
+    """A ``state`` message with the full snapshot *and* its last bids, for the local watchers of
+    a hub that may have missed updates (the channel layer was unreachable): a client whose
+    ``have`` is below ``from_seq`` sees the gap and fetches the history (docs/websocket.md)."""
+    try:
+        snap = read_snapshot(auction_id)
+    except Exception:
+        log.exception("could not read the snapshot of auction %s", auction_id)
+        return None
+    bids = sorted(snap.get("bids") or [], key=lambda b: int(b["seq"]))
+    data = dict(snap, bids=bids)
+    data.update(
+        type="state",
+        auction_id=auction_id,
+        from_seq=bids[0]["seq"] if bids else snap.get("seq"),
+        resync=True,
+    )
+    data.update(server_time_fields())
+    return _group_message("state", data)
+
+
 def _group_message(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "live.update",
@@ -393,6 +433,11 @@ class Hub:
         self.started = False
         self.join_lock = asyncio.Lock()
         self.totals: dict[int, int] = {}
+        # Set when the channel layer failed (receive, send or join): the memberships may be
+        # gone, so the membership task re-joins and resyncs the local watchers.
+        self.layer_failed = False
+        self.membership_wakeup = asyncio.Event()
+        self.rejoins = 0  # completed re-joins after a failure (for tests and logs)
         self._redis: aioredis.Redis | None = None
 
     # lifecycle ---------------------------------------------------------------------------
@@ -419,6 +464,8 @@ class Hub:
         if self.layer is not None:
             self.channel = await self.layer.new_channel("specific.live-hub.")
             self.tasks.append(self.loop.create_task(self._receive_loop()))
+            if not isinstance(self.layer, InMemoryChannelLayer):
+                self.tasks.append(self.loop.create_task(self._membership_loop()))
         self.tasks.append(self.loop.create_task(self._publish_loop()))
         self.tasks.append(self.loop.create_task(self._counts_loop()))
 
@@ -455,8 +502,14 @@ class Hub:
                 await self._start()
             self.watchers[auction_id].add(consumer)
             if auction_id not in self.joined and self.layer is not None:
-                await self.layer.group_add(group_name(auction_id), self.channel)
                 self.joined.add(auction_id)
+                try:
+                    await self.layer.group_add(group_name(auction_id), self.channel)
+                except Exception:
+                    # Redis is down: the watcher still gets its snapshot from the database;
+                    # the membership task joins as soon as the layer answers.
+                    log.warning("live hub could not join %s", group_name(auction_id))
+                    self.layer_lost()
 
     async def leave(self, consumer: Watcher, auction_id: int) -> None:
         async with self.join_lock:
@@ -477,6 +530,87 @@ class Hub:
                 await self.layer.group_discard(group_name(auction_id), self.channel)
             except Exception:
                 log.exception("could not leave group %s", group_name(auction_id))
+
+    # group membership (surviving a Redis restart) ------------------------------------------
+
+    def layer_lost(self) -> None:
+        """The channel layer failed: re-join every group (and resync) as soon as it answers."""
+        self.layer_failed = True
+        self.membership_wakeup.set()
+
+    async def _membership_loop(self) -> None:
+        """Keep this hub in its groups whatever happens to Redis.
+
+        channels-redis keeps group members in Redis: a Redis restart (or flush) forgets them,
+        and so does ``group_expiry`` (a day). A hub that joined once would then stop hearing
+        the other processes. So: every ``GAVEL_LIVE_GROUP_CHECK_SECONDS`` the hub checks its
+        sentinel key in each layer Redis (gone: Redis lost its data); on a lost sentinel or
+        after any layer failure (receive, send, join) it re-joins every group, then sends each
+        local watcher a fresh ``state`` (``resync``) read from the database *after* the
+        re-join, so nothing committed meanwhile is missed. Every
+        ``GAVEL_LIVE_GROUP_REFRESH_SECONDS`` (at most a quarter of ``group_expiry``) it
+        re-joins anyway."""
+        last_refresh = time.monotonic()
+        with contextlib.suppress(Exception):
+            await self.rejoin()  # marks this Redis (the sentinel) for the checks below
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.membership_wakeup.wait(), group_check_interval())
+            self.membership_wakeup.clear()
+            try:
+                lost = self.layer_failed or not await self._sentinel_present()
+                if lost or time.monotonic() - last_refresh >= group_refresh_interval(self.layer):
+                    await self.rejoin(resync=lost)
+                    last_refresh = time.monotonic()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Still unreachable: try again at the next check.
+                self.layer_failed = True
+                log.debug("live hub: channel layer still unreachable", exc_info=True)
+
+    def _layer_redis(self) -> list[Any]:
+        """The channel layer's Redis clients (channels-redis core layer), else none."""
+        connection = getattr(self.layer, "connection", None)
+        ring = getattr(self.layer, "ring_size", 0)
+        if connection is None or not isinstance(ring, int):
+            return []
+        return [connection(i) for i in range(ring)]
+
+    def _sentinel_ttl(self) -> int:
+        return max(60, int(group_check_interval() * 30))
+
+    async def _sentinel_present(self) -> bool:
+        """Whether every layer Redis still has this hub's sentinel (renewing it)."""
+        if not self.joined:
+            return True
+        for client in self._layer_redis():
+            if not await client.expire(HUB_SENTINEL_KEY, self._sentinel_ttl()):
+                return False
+        return True
+
+    async def rejoin(self, *, resync: bool = False) -> None:
+        """Join every group this hub has watchers for again (idempotent), mark it in Redis
+        and, after a failure, resync the local watchers from the database."""
+        if self.layer is None:
+            return
+        was_failed = self.layer_failed
+        for auction_id in list(self.joined):
+            async with self.join_lock:
+                if auction_id in self.joined:
+                    await self.layer.group_add(group_name(auction_id), self.channel)
+        for client in self._layer_redis():
+            await client.set(HUB_SENTINEL_KEY, "1", ex=self._sentinel_ttl())
+        self.layer_failed = False
+        if resync or was_failed:
+            self.rejoins += 1
+            log.warning(
+                "live hub re-joined %d group(s) after a channel-layer failure", len(self.joined)
+            )
+            for auction_id in [a for a, w in self.watchers.items() if w]:
+                message = await database_sync_to_async(resync_update)(auction_id)
+                if message is not None:
+                    await self.on_update(message)
 
     def local_count(self, auction_id: int) -> int:
         return len(self.watchers.get(auction_id, ()))
@@ -528,8 +662,16 @@ class Hub:
             await self.layer.group_send(
                 group_name(message["auction_id"]), dict(message, origin=PROCESS_ID)
             )
-        except Exception:
-            log.exception("could not send the live update of auction %s", message["auction_id"])
+        except Exception as exc:
+            level = logging.DEBUG if self.layer_failed else logging.WARNING
+            log.log(
+                level,
+                "could not send the live update of auction %s",
+                message["auction_id"],
+                exc_info=True,
+            )
+            if _connection_error(exc):
+                self.layer_lost()
 
     # receiving and fan-out -----------------------------------------------------------------
 
@@ -539,8 +681,12 @@ class Hub:
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("live hub receive failed")
+            except Exception as exc:
+                # Once per outage at warning level; the retries every 0.5 s at debug.
+                level = logging.DEBUG if self.layer_failed else logging.WARNING
+                log.log(level, "live hub receive failed", exc_info=True)
+                if _connection_error(exc):
+                    self.layer_lost()
                 await asyncio.sleep(0.5)
                 continue
             if message.get("origin") == PROCESS_ID:
@@ -696,6 +842,17 @@ class Hub:
             await client.hset(key, PROCESS_ID, f"{self.local_count(auction_id)}:{now}")
             await client.expire(key, COUNTS_STALE_SECONDS * 4)
             self.totals[auction_id] = _sum_fresh(await client.hgetall(key), now)
+
+
+def _connection_error(exc: BaseException) -> bool:
+    """Whether a channel-layer failure means Redis was unreachable (an outage: memberships
+    may be gone and updates lost, so re-join and resync), not a bug or a bad message."""
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # no Redis client installed: only the in-memory layer
+        return isinstance(exc, OSError)
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError)
 
 
 def _write_frame(proto: WebSocketServerProtocol, frame: PreparedMessage) -> None:

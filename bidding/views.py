@@ -214,6 +214,8 @@ def _labels() -> dict[str, str | dict[str, str]]:
         "priority": _("优先"),
         "bad_amount": _("请输入有效金额（元，最多两位小数）"),
         "need_password": _("请输入竞价密码"),
+        "unlocked": _("竞价密码已验证，可以出价"),
+        "unlock_refused": _("竞价密码未通过验证"),
         "yuan": _("元"),
         "leading": _("您当前领先"),
         "outbid": _("您已被超越"),

@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "core.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.middleware.InputGuardMiddleware",
+    "core.middleware.DomainErrorPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -403,6 +404,19 @@ GAVEL_LIVE_MAX_UPDATES_PER_SECOND: float = env.float(
 )
 # Seconds between the watcher/registrant counts pushed to an auction's watchers.
 GAVEL_LIVE_COUNTS_SECONDS: float = env.float("GAVEL_LIVE_COUNTS_SECONDS", default=5.0)
+# Bidding password (AUC-17): wrong passwords allowed per registration within the lock window
+# before full checks are refused for the rest of it (each check costs a sign-in's hashing).
+GAVEL_BIDDING_PASSWORD_FAILURES: int = env.int("GAVEL_BIDDING_PASSWORD_FAILURES", default=5)
+GAVEL_BIDDING_PASSWORD_LOCK_SECONDS: int = env.int(
+    "GAVEL_BIDDING_PASSWORD_LOCK_SECONDS", default=900
+)
+# Channel-layer group membership (docs/websocket.md "Surviving a Redis restart"): how often
+# each hub checks that Redis still holds its memberships (a restart or flush loses them) and
+# how often it re-joins anyway (channels-redis expires members after a day).
+GAVEL_LIVE_GROUP_CHECK_SECONDS: float = env.float("GAVEL_LIVE_GROUP_CHECK_SECONDS", default=1.0)
+GAVEL_LIVE_GROUP_REFRESH_SECONDS: float = env.float(
+    "GAVEL_LIVE_GROUP_REFRESH_SECONDS", default=300.0
+)
 
 LOGGING = {
     "version": 1,

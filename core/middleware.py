@@ -16,7 +16,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from core.errors import DomainError
 from core.permissions import requires_two_factor
@@ -73,6 +72,36 @@ class ChosenLanguageMiddleware:
         return response
 
 
+class DomainErrorPageMiddleware:
+    """A refusal (``DomainError``) that escapes a page view is a page in the site's layout
+    with its message and rule and its own status (400, 403, 404, 409), never a 500. The API
+    has its own handler (``core.api_errors``: ``{"code","message","rule"}``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponseBase | None:
+        from django.shortcuts import render
+
+        from core.errors import DomainError
+
+        if not isinstance(exception, DomainError) or request.path.startswith("/api/"):
+            return None
+        status = exception.status
+        template = {403: "403.html", 404: "404.html"}.get(status, "400.html")
+        context = {
+            "message": exception.message,
+            "exception": exception.message,
+            "rule": exception.rule,
+        }
+        return render(request, template, context, status=status)
+
+
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -81,12 +110,11 @@ class InputGuardMiddleware:
 
     - A body larger than the site takes is 413 before anything reads it: forms and JSON up
       to ``DATA_UPLOAD_MAX_MEMORY_SIZE``, file uploads (multipart) up to
-      ``GAVEL_MAX_UPLOAD_BYTES``;
-    - a query string or form field with a NUL byte is 400 (PostgreSQL cannot hold one);
-    - a ``DomainError`` a page did not catch is shown as a page with its status (400, 403,
-      404, 409, 413), never a 500.
+      ``GAVEL_MAX_UPLOAD_BYTES``; Django's ``RequestDataTooBig`` raised later is 413 too;
+    - a query string or form field with a NUL byte is 400 (PostgreSQL cannot hold one).
 
-    The API answers ``{"code","message","rule"}``; a page is ``core/refused.html``.
+    The API answers ``{"code","message","rule"}``; a page is ``400.html`` with the status.
+    A ``DomainError`` escaping a page is ``DomainErrorPageMiddleware``'s.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
@@ -113,27 +141,23 @@ class InputGuardMiddleware:
             return refusal(request, exc)
         return self.get_response(request)
 
-    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponseBase | None:
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponseBase | None:
         from django.core.exceptions import RequestDataTooBig
 
         from core.validation import request_too_large_error
 
-        if isinstance(exc, RequestDataTooBig):
+        if isinstance(exception, RequestDataTooBig):
             return refusal(request, request_too_large_error())
-        if isinstance(exc, DomainError):
-            return refusal(request, exc)
         return None
 
 
-_HEADINGS = {403: _lazy("无权访问"), 404: _lazy("未找到"), 413: _lazy("提交的内容过大")}
-
-
 def refusal(request: HttpRequest, exc: DomainError) -> HttpResponseBase:
-    """A ``DomainError`` as the API's JSON or as a page, with the error's status."""
+    """A ``DomainError`` as the API's JSON or as the site's 400 page, with the error's status."""
     if request.path.startswith("/api/"):
         return JsonResponse(exc.as_dict(), status=exc.status)
     from django.shortcuts import render
 
-    heading = _HEADINGS.get(exc.status, _lazy("无法完成"))
-    context = {"heading": heading, "message": exc.message, "rule": exc.rule, "code": exc.code}
-    return render(request, "core/refused.html", context, status=exc.status)
+    context = {"message": exc.message, "exception": exc.message, "rule": exc.rule, "code": exc.code}
+    return render(request, "400.html", context, status=exc.status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -14,24 +15,39 @@ from core.errors import DomainError
 
 _View = TypeVar("_View", bound=Callable[..., Any])
 
+log = logging.getLogger("gavel.ratelimit")
+
 
 class RateLimited(DomainError):
     status = 429
 
 
-def check_write_rate(request: HttpRequest, group: str, rate: str | None = None) -> None:
-    """Count one write for this user (or IP); raise ``RateLimited`` past the limit."""
+def check_write_rate(
+    request: HttpRequest, group: str, rate: str | None = None, *, fail_open: bool = False
+) -> None:
+    """Count one write for this user (or IP); raise ``RateLimited`` past the limit.
+
+    ``fail_open``: when the cache that counts is unreachable (Redis down), let the write
+    through (logged) instead of failing it — for writes that must not stop with the cache,
+    such as bids."""
     if not settings.RATELIMIT_ENABLE:
         return
     key = "user_or_ip"
-    if is_ratelimited(
-        request,
-        group=group,
-        key=key,
-        rate=rate or settings.RATELIMIT_WRITE,
-        method=is_ratelimited.ALL,
-        increment=True,
-    ):
+    try:
+        limited = is_ratelimited(
+            request,
+            group=group,
+            key=key,
+            rate=rate or settings.RATELIMIT_WRITE,
+            method=is_ratelimited.ALL,
+            increment=True,
+        )
+    except Exception:
+        if not fail_open:
+            raise
+        log.warning("rate limit of %s not counted: the cache is unreachable", group, exc_info=True)
+        return
+    if limited:
         raise RateLimited("rate_limited", "操作过于频繁，请稍后再试")
 
 

@@ -25,7 +25,6 @@ from bidding.services._common import (
     CODE_ALPHABET,
     EXTENSION,
     IDENTITY_READERS,
-    PASSWORD_ITERATIONS,
     STAFF_ACTORS,
     _hash_password,
     _notice_subject,
@@ -33,6 +32,7 @@ from bidding.services._common import (
     _random_code,
     _require_staff,
     setting,
+    unlock_session_key,
 )
 from bidding.services.after_sale import (
     auction_balance_paid,
@@ -113,6 +113,7 @@ from bidding.services.registration import (
     registration_deposit_released,
     registration_pay_deposit,
     registration_set_password,
+    registration_unlock,
 )
 
 __all__ = [
@@ -124,7 +125,6 @@ __all__ = [
     "IDENTITY_READERS",
     "LIVE_FIELDS",
     "MONEY_FIELDS",
-    "PASSWORD_ITERATIONS",
     "PRACTICE_DEFAULTS",
     "ROUTE_BLOCKING_STATES",
     "SET_ASIDE_GROUNDS",
@@ -186,7 +186,9 @@ __all__ = [
     "registration_identity_reveal",
     "registration_pay_deposit",
     "registration_set_password",
+    "registration_unlock",
     "self_sale_authorize",
     "self_sale_complete",
     "setting",
+    "unlock_session_key",
 ]

@@ -18,9 +18,11 @@ import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from django.contrib.auth.hashers import PBKDF2PasswordHasher, check_password
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django_fsm import FSMField, can_proceed
 
 from bidding import locks
@@ -207,7 +209,6 @@ def _snapshot_for(auction: Auction) -> dict[str, Any]:
 
 # ---- bidder codes and bidding passwords (AUC-17) ---------------------------------------------
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-PASSWORD_ITERATIONS = 120_000
 _pw_key = secrets.token_bytes(32)
 _pw_ok: dict[tuple[int, str], bytes] = {}
 _pw_by_reg: dict[int, bytes] = {}
@@ -242,13 +243,21 @@ def _issue_code(reg: Registration, *, now: dt.datetime) -> str:
 
 
 def _hash_password(password: str) -> str:
-    hasher = PBKDF2PasswordHasher()
-    return str(hasher.encode(password, hasher.salt(), PASSWORD_ITERATIONS))
+    """The bidding password, hashed exactly as account passwords are (``make_password``: the
+    first of ``PASSWORD_HASHERS`` at Django's full work factor; issue 15). Verifying it costs
+    as much as a sign-in, so it is verified once — when the bidder unlocks bidding
+    (``registration_unlock``) or on the first bid a process sees — never on every bid."""
+    return make_password(password)
 
 
 def _password_ok(reg: Registration, password: str | None) -> bool:
     """Check the bidding password; a verified (registration, password) pair is remembered
-    in this process as a keyed digest, so PBKDF2 runs once, not on every bid."""
+    in this process as a keyed digest, so the full hash runs once, not on every bid.
+
+    A full check is refused after ``GAVEL_BIDDING_PASSWORD_FAILURES`` wrong passwords within
+    ``GAVEL_BIDDING_PASSWORD_LOCK_SECONDS`` (``password_attempts_exceeded``, 429): each costs
+    as much as a sign-in, and guessing must stay slow. A hash made with weaker settings is
+    re-hashed at full strength when it verifies."""
     if not reg.password_hash or not password:
         return False
     key = (reg.pk, reg.password_hash)
@@ -256,14 +265,81 @@ def _password_ok(reg: Registration, password: str | None) -> bool:
     known = _pw_ok.get(key)
     if known is not None:
         return hmac.compare_digest(known, digest)
-    if not check_password(password, reg.password_hash):
+    _password_attempts_check(reg)
+    if not check_password(password, reg.password_hash, setter=_rehash_setter(reg)):
+        _password_failure(reg)
         return False
+    key = (reg.pk, reg.password_hash)
     if len(_pw_ok) > 50_000:
         _pw_ok.clear()
         _pw_by_reg.clear()
     _pw_ok[key] = digest
     _pw_by_reg[reg.pk] = digest
     return True
+
+
+def _rehash_setter(reg: Registration) -> Callable[[str], None]:
+    def rehash(password: str) -> None:
+        reg.password_hash = make_password(password)
+        Registration.objects.filter(pk=reg.pk).update(password_hash=reg.password_hash)
+
+    return rehash
+
+
+def _failures_key(reg: Registration) -> str:
+    """Per registration and password (a new password starts afresh); the hash's digest keeps
+    keys of another database with the same ids apart."""
+    salt = hashlib.sha256(reg.password_hash.encode()).hexdigest()[:16]
+    return f"gavel:bidding:password-failures:{reg.pk}:{salt}"
+
+
+def _password_attempts_check(reg: Registration) -> None:
+    from django.core.cache import cache
+
+    try:
+        failures = int(cache.get(_failures_key(reg)) or 0)
+    except Exception:  # the cache (Redis) is down: never stop bidding for it
+        log.warning("bidding password attempts not checked: cache unreachable", exc_info=True)
+        return
+    if failures >= int(settings.GAVEL_BIDDING_PASSWORD_FAILURES):
+        minutes = max(1, round(int(settings.GAVEL_BIDDING_PASSWORD_LOCK_SECONDS) / 60))
+        raise DomainError(
+            "password_attempts_exceeded",
+            f"竞价密码错误次数过多，请 {minutes} 分钟后再试",
+            "AUC-17",
+            status=429,
+        )
+
+
+def _password_failure(reg: Registration) -> None:
+    from django.core.cache import cache
+
+    key, ttl = _failures_key(reg), int(settings.GAVEL_BIDDING_PASSWORD_LOCK_SECONDS)
+    try:
+        if not cache.add(key, 1, ttl):
+            cache.incr(key)
+    except Exception:
+        log.warning("bidding password failure not counted: cache unreachable", exc_info=True)
+
+
+def _unlock_token(reg: Registration) -> str:
+    """Proof that the bidder verified the bidding password of ``reg`` (``registration_unlock``):
+    a keyed digest of the registration and its current hash, so setting a new password
+    locks every unlocked session again. Kept server-side (the session), never shown."""
+    return salted_hmac(
+        "gavel.bidding.unlock", f"{reg.pk}:{reg.password_hash}", algorithm="sha256"
+    ).hexdigest()
+
+
+def _unlock_ok(reg: Registration, token: str | None) -> bool:
+    return bool(token and reg.password_hash) and constant_time_compare(
+        str(token), _unlock_token(reg)
+    )
+
+
+def unlock_session_key(auction_id: int) -> str:
+    """Where a session keeps its unlock token for one auction."""
+    return f"gavel_bidding_unlock_{auction_id}"
 
 
 def _password_known(registration_id: int, password: str | None) -> bool:

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
-from typing import TypeAlias
+from collections.abc import Callable
+from typing import ParamSpec, TypeAlias, TypeVar
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 
 from bidding import bidwrite, locks
@@ -27,6 +29,7 @@ from bidding.services._common import (
     _states_before_bidding,
     _stream_append,
     _stream_mirror_resync,
+    _unlock_ok,
     log,
     setting,
 )
@@ -257,6 +260,35 @@ def _check_bidder(auction: Auction, reg: Registration, acting_user_id: int | Non
         raise _refuse("agent_not_confirmed", "委托代理竞买未在竞价开始前经法院确认", "AUC-14")
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _database_lost_refused(fn: Callable[P, R]) -> Callable[P, R]:
+    """The database connection died under a bid (a failover, a terminated backend): the
+    transaction never committed, so nothing of the bid exists (bid, audit entries and the
+    auction's fields are one transaction, AUC-24). Say so with a stable code instead of a 500,
+    and drop the dead connection so this thread's next bid gets a fresh one (issue 15)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            log.warning("auction %s: database lost during a bid: %s", kwargs.get("auction_id"), exc)
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+            raise DomainError(
+                "bid_not_recorded",
+                "出价未被记录（系统暂时无法写入），请重新出价",
+                "AUC-24",
+                status=503,
+            ) from exc
+
+    return wrapper
+
+
+@_database_lost_refused
 def bid_place(
     *,
     auction_id: int,
@@ -265,6 +297,7 @@ def bid_place(
     password: str | None = None,
     client_id: str | None = None,
     registration_id: int | None = None,
+    unlock_token: str | None = None,
 ) -> Bid:
     """Place one bid. One short transaction on the auction's row lock; ``BidAccepted`` after commit.
 
@@ -276,24 +309,33 @@ def bid_place(
     the registration is read in the same statement that locks the auction: one round trip
     fewer. It is only a hint: the row read under the lock must belong to this auction and to
     ``user`` (as bidder or agent), and every check runs on it.
+
+    ``unlock_token``: from ``registration_unlock`` (kept in the session or the connection);
+    a valid one stands for the bidding password (AUC-17), checked under the lock with one
+    keyed digest. Without it, the password is checked (fully once per process).
     """
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise _refuse("invalid_amount", "出价金额无效")
-    if registration_id is None or not _password_known(registration_id, password):
+    if registration_id is None or not (unlock_token or _password_known(registration_id, password)):
         reg = _registration_for_bid(auction_id, user)
         # A registrant whose deposit is not confirmed has no password yet: say so, not
         # "wrong password".
         if not reg.bidder_code:
             raise _refuse("deposit_not_confirmed", "保证金尚未确认，不能出价", "AUC-17")
-        if not _password_ok(reg, password):  # PBKDF2 at most once, outside the lock
+        # The full hash at most once per process, outside the lock.
+        if not (_unlock_ok(reg, unlock_token) or _password_ok(reg, password)):
             raise _refuse("bad_password", "竞价密码错误", "AUC-17")
         registration_id = reg.pk
     try:
-        return _bid_place_locked(auction_id, registration_id, user, amount_fen, password, client_id)
+        return _bid_place_locked(
+            auction_id, registration_id, user, amount_fen, password, client_id, unlock_token
+        )
     except StreamMoved:
         log.warning("auction %s: stream head mirror was stale; resynced", auction_id)
         _stream_mirror_resync(auction_id)
-        return _bid_place_locked(auction_id, registration_id, user, amount_fen, password, client_id)
+        return _bid_place_locked(
+            auction_id, registration_id, user, amount_fen, password, client_id, unlock_token
+        )
 
 
 def _bid_place_locked(
@@ -303,6 +345,7 @@ def _bid_place_locked(
     amount_fen: int,
     password: str | None,
     client_id: str | None,
+    unlock_token: str | None = None,
 ) -> Bid:
     with transaction.atomic():
         locked = locks.auction_for_bid(auction_id, registration_id)
@@ -313,7 +356,7 @@ def _bid_place_locked(
         reg, auction = locked, locked.auction
         if not reg.bidder_code:
             raise _refuse("deposit_not_confirmed", "保证金尚未确认，不能出价", "AUC-17")
-        if not _password_ok(reg, password):
+        if not (_unlock_ok(reg, unlock_token) or _password_ok(reg, password)):
             raise _refuse("bad_password", "竞价密码错误", "AUC-17")
         now = clock.now()
         old_state = _check_open(auction, now)

@@ -27,10 +27,12 @@ from bidding.services._common import (
     _lot_purchase_restricted,
     _notify_agent,
     _outstanding_claim_fen,
+    _password_ok,
     _refuse,
     _save_stream_head,
     _scheduled,
     _stream_append,
+    _unlock_token,
     setting,
 )
 from core import clock
@@ -395,3 +397,21 @@ def registration_deposit_released(*, registration_id: int) -> None:
         pk=registration_id,
         status__in=[Registration.Status.ACTIVE, Registration.Status.PENDING_DEPOSIT],
     ).update(status=Registration.Status.RELEASED)
+
+
+def registration_unlock(*, auction_id: int, user: Caller, password: str | None) -> str:
+    """Unlock bidding in one auction (AUC-17): verify the bidding password once, at the full
+    strength of account passwords, and return the unlock token the caller keeps server-side
+    (the session, the websocket connection). Bids carrying the token skip the password check
+    (``bid_place(unlock_token=…)``), so the expensive hash never runs on the bid path. Wrong
+    passwords are counted and limited (``password_attempts_exceeded``)."""
+    from bidding.services.bids import _registration_for_bid
+
+    reg = _registration_for_bid(auction_id, user)
+    if not reg.bidder_code:
+        raise _refuse("deposit_not_confirmed", "保证金尚未确认，不能出价", "AUC-17")
+    if not reg.password_hash:
+        raise _refuse("password_not_set", "请先设置竞价密码", "AUC-17")
+    if not isinstance(password, str) or not _password_ok(reg, password):
+        raise _refuse("bad_password", "竞价密码错误", "AUC-17")
+    return _unlock_token(reg)

@@ -182,3 +182,56 @@ def test_registration_flow_via_api(live):
         f"/api/bidding/registrations/{r.json()['id']}/deposit", content_type="application/json"
     )
     assert r.status_code == 200 and r.json()["pay_url"]
+
+
+def test_api_bids_are_rate_limited_per_bidder_like_the_websocket(live, settings):
+    """Every bid path has the per-bidder limit (issue 15): the HTTP API counts each attempt,
+    refused or not, with the websocket's rate and burst (``GAVEL_LIVE_BID_RATE``)."""
+    import uuid
+
+    from bidding.api import bid_rate
+
+    assert bid_rate() == "10/2s"  # the default 5/s with a burst of 10
+    settings.RATELIMIT_ENABLE = True
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:test-{uuid.uuid4().hex}:"
+    settings.GAVEL_LIVE_BID_RATE = (0.05, 3.0)  # 3 attempts a minute
+    assert bid_rate() == "3/60s"
+    a, b = register_active(live), register_active(live)
+    c = client_for(a.user)
+    url = f"/api/bidding/auctions/{live.pk}/bids"
+    too_low = {"amount_fen": live.starting_price_fen - live.increment_fen, "password": PASSWORD}
+    replies = [c.post(url, too_low, content_type="application/json") for _ in range(7)]
+    # Seven quick attempts fall in at most two 60-second windows: at most six get through.
+    statuses = [r.status_code for r in replies]
+    assert statuses[0] == 400 and 429 in statuses
+    assert replies[statuses.index(429)].json() == {
+        "code": "rate_limited",
+        "message": "操作过于频繁，请稍后再试",
+    }
+    # Per bidder: another bidder is not held back by the first one's attempts.
+    ok = client_for(b.user).post(
+        url,
+        {"amount_fen": live.starting_price_fen, "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert ok.status_code == 200 and ok.json()["seq"] == 1
+
+
+def test_api_unlock_then_bids_without_the_password_auc17(live):
+    """Issue 15: the bidding password is verified once at unlock (full strength); the
+    session then bids without it."""
+    a = register_active(live)
+    c = client_for(a.user)
+    url = f"/api/bidding/auctions/{live.pk}"
+    wrong = c.post(f"{url}/unlock", {"password": "not-it"}, content_type="application/json")
+    assert wrong.status_code == 400 and wrong.json()["code"] == "bad_password"
+    locked = c.post(
+        f"{url}/bids", {"amount_fen": live.starting_price_fen}, content_type="application/json"
+    )
+    assert locked.status_code == 400 and locked.json()["code"] == "bad_password"
+    ok = c.post(f"{url}/unlock", {"password": PASSWORD}, content_type="application/json")
+    assert ok.status_code == 200 and ok.json() == {"unlocked": True}
+    placed = c.post(
+        f"{url}/bids", {"amount_fen": live.starting_price_fen}, content_type="application/json"
+    )
+    assert placed.status_code == 200 and placed.json()["seq"] == 1

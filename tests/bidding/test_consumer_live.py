@@ -69,11 +69,15 @@ async def open_socket(
 
 
 async def bid(
-    comm: WebsocketCommunicator, amount_fen: int, client_id: str = "c1", password: str = PASSWORD
+    comm: WebsocketCommunicator,
+    amount_fen: int,
+    client_id: str = "c1",
+    password: str | None = PASSWORD,
 ) -> dict[str, Any]:
-    await comm.send_json_to(
-        {"type": "bid", "amount_fen": amount_fen, "client_id": client_id, "password": password}
-    )
+    frame = {"type": "bid", "amount_fen": amount_fen, "client_id": client_id}
+    if password is not None:
+        frame["password"] = password
+    await comm.send_json_to(frame)
     return await receive(comm, "bid_accepted", "bid_rejected", "error")
 
 
@@ -598,3 +602,50 @@ def test_the_fan_out_paces_itself_by_what_the_last_one_cost(settings):
     settings.GAVEL_LIVE_MAX_UPDATES_PER_SECOND = 5
     assert hub._interval(1, flow) == pytest.approx(0.2)
     hub.loop.close()
+
+
+async def test_unlocking_verifies_the_password_once_then_bids_need_none_auc17(auction, alice):
+    """Issue 15: the full-strength check runs at unlock; the connection and the session (a
+    reconnect, to any process) then bid without the password."""
+    _, cookie = alice
+    comm, _ = await open_socket(auction.pk, cookie)
+    await comm.send_json_to({"type": "unlock", "password": "wrong-password"})
+    refused = await receive(comm, "unlock_refused", "unlocked")
+    assert (refused["type"], refused["code"], refused["rule"]) == (
+        "unlock_refused",
+        "bad_password",
+        "AUC-17",
+    )
+    reply = await bid(comm, START, password=None)
+    assert (reply["type"], reply["code"]) == ("bid_rejected", "bad_password")
+    await comm.send_json_to({"type": "unlock", "password": PASSWORD})
+    assert (await receive(comm, "unlock_refused", "unlocked"))["type"] == "unlocked"
+    assert (await bid(comm, START, password=None))["type"] == "bid_accepted"
+    await comm.disconnect()
+    # A new connection of the same session is unlocked from the start.
+    again, _ = await open_socket(auction.pk, cookie)
+    await again.send_json_to({"type": "snapshot"})
+    await receive(again, "snapshot")
+    reply = await bid(again, START + 2 * INC, password=None)
+    # Alice leads, so the engine refuses the rebid on its merits (AUC-21), past the password.
+    assert (reply["type"], reply["code"]) == ("bid_rejected", "leader_cannot_rebid")
+    await again.disconnect()
+
+
+async def test_the_bid_limit_is_per_bidder_across_connections(auction, alice, bob, settings):
+    """Issue 15: a second socket does not give a bidder a second budget (in this process)."""
+    settings.GAVEL_LIVE_BID_RATE = (0.001, 2)
+    first, _ = await open_socket(auction.pk, alice[1])
+    second, _ = await open_socket(auction.pk, alice[1])
+    assert (await bid(first, START - INC, client_id="1"))["type"] == "bid_rejected"
+    assert (await bid(second, START - INC, client_id="2"))["type"] == "bid_rejected"
+    reply = await bid(second, START, client_id="3")
+    assert (reply["type"], reply["code"]) == ("error", "rate_limited")
+    # Another bidder has a budget of their own.
+    other, _ = await open_socket(auction.pk, bob[1])
+    assert (await bid(other, START, client_id="4"))["type"] == "bid_accepted"
+    for comm in (first, second, other):
+        await comm.disconnect()
+    # Dropped with the bidder's last connection.
+    assert alice[0].user_id not in consumers._bidder_buckets
+    assert bob[0].user_id not in consumers._bidder_buckets

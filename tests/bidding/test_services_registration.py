@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.auth.hashers import check_password, identify_hasher, make_password
 
 from bidding import services
 from bidding.models import AuctionState, Registration
@@ -238,7 +239,11 @@ def test_codes_are_random_unique_and_not_derived_from_identity_rec05(world):
 def test_bidding_password_is_stored_hashed_auc17(world):
     auction, *_ = world
     reg = register_active(auction)
-    assert PASSWORD not in reg.password_hash and reg.password_hash.startswith("pbkdf2_sha256$")
+    assert PASSWORD not in reg.password_hash and check_password(PASSWORD, reg.password_hash)
+    # Hashed as account passwords are (issue 15): the same hasher and work factor.
+    hasher = identify_hasher(reg.password_hash)
+    assert hasher.algorithm == identify_hasher(make_password("an-account-password")).algorithm
+    assert not hasher.must_update(reg.password_hash)  # at the hasher's full work factor
 
 
 def test_agent_must_be_confirmed_by_the_court_before_bidding_opens_auc14(court, judge, frozen_now):

@@ -114,13 +114,14 @@ def _database_env(settings_dict: dict[str, Any]) -> dict[str, str]:
 class ChannelsLiveServer:
     """daphne serving ``config.asgi:application`` from the test database, in a subprocess."""
 
-    def __init__(self, *, settings_dict: dict[str, Any]) -> None:
+    def __init__(self, *, settings_dict: dict[str, Any], env: dict[str, str] | None = None) -> None:
+        """``env``: extra environment for the server (the fault tests give each its Redis)."""
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         VAR.mkdir(exist_ok=True)
-        self.clock_file = VAR / f"browser-clock-{os.getpid()}.json"
-        self.log_file = VAR / f"browser-server-{os.getpid()}.log"
+        self.clock_file = VAR / f"browser-clock-{os.getpid()}-{self.port}.json"
+        self.log_file = VAR / f"browser-server-{os.getpid()}-{self.port}.log"
         self.write_clock()
         env = {
             **os.environ,
@@ -133,6 +134,7 @@ class ChannelsLiveServer:
             "GAVEL_EXTRA_PASSWORD_HASHERS": "django.contrib.auth.hashers.MD5PasswordHasher",
             "RATELIMIT_ENABLE": "false",
             "PYTHONUNBUFFERED": "1",
+            **(env or {}),
         }
         if not env["DATABASE_URL"]:
             env.pop("DATABASE_URL")

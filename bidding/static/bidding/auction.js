@@ -426,6 +426,8 @@
           if (typeof m.t === "number") syncClock(m.server_ms, Date.now() - m.t);
           break;
         case "bid_accepted": onAccepted(m); break;
+        case "unlocked": feedback(L.unlocked, true); break;
+        case "unlock_refused": feedback(L.unlock_refused + "：" + (m.message || m.code), false); break;
         case "bid_rejected": onRejected(m); break;
         case "error":
           if (m.client_id && pending.has(m.client_id)) onRejected(m);
@@ -498,6 +500,11 @@
         pending.delete(clientId);
         feedback(L.reconnecting, false);
       }
+    });
+    // Unlock bidding once the password is typed: the server verifies it (the full hash of an
+    // account password) now, not on the first bid; the session stays unlocked (issue 15).
+    if (pwEl) pwEl.addEventListener("change", function () {
+      if (pwEl.value) send({ type: "unlock", password: pwEl.value });
     });
     const fill = document.getElementById("bid-fill");
     if (fill) fill.addEventListener("click", function () { if (st.next) amountEl.value = yuan(st.next); });
