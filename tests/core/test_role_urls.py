@@ -298,6 +298,8 @@ SIGNUP_ROUTES: dict[str, str] = {}
 
 #: Not asked, with the reason (each still needs an entry, so a new URL is a decision).
 SKIPPED: dict[str, str] = {
+    "^media/(?P<path>.*)$": "Django's static() for MEDIA_URL, only when the URLconf loads with "
+    "DEBUG on (the demo); files15 replaces it with a view that checks who may read",
     "core:logout": "signs the asking client out (asked last by test_sign_out_for_every_role)",
     "set_language": "Django's language switch: POST only, answers every role alike",
     "api:openapi-view": "Swagger UI page, static HTML (the document itself has a row)",
@@ -449,7 +451,8 @@ def _walk(patterns: list[Any], prefix: str = "", ns: str = "") -> Iterator[tuple
             inner = ns + (f"{p.namespace}:" if p.namespace else "")
             yield from _walk(p.url_patterns, prefix + str(p.pattern), inner)
         elif isinstance(p, URLPattern):
-            yield prefix + str(p.pattern), ns + (p.name or "")
+            route = prefix + str(p.pattern)
+            yield route, ns + p.name if p.name else route  # unnamed: its route is its key
 
 
 def _pages() -> dict[str, str]:
