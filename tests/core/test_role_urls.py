@@ -584,7 +584,7 @@ def _all_keys() -> dict[str, Callable[[dict[str, Any]], tuple[str, str]]]:
     """Every key the table must hold → how to make its (method, url)."""
     keys: dict[str, Callable[[dict[str, Any]], tuple[str, str]]] = {}
     for name, route in _pages().items():
-        if name.startswith("admin:") and name != "admin:index":
+        if route.startswith("admin/") and name != "admin:index":
             continue  # the admin: its own permission (is_staff), test_the_admin_is_the_operators
         keys[name] = partial(_page_key, name, route)
     for key, (method, path) in _api_operations().items():
