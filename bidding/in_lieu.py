@@ -88,11 +88,7 @@ def _case_number(auction: Auction) -> str:
 
 
 def _locked_unsold(auction_id: int) -> Auction:
-    try:
-        auction = locks.auction_for_update(auction_id)
-    except Auction.DoesNotExist:
-        raise NotFound("auction_not_found", gettext("拍卖不存在")) from None
-    return auction
+    return locks.auction_for_update(auction_id)
 
 
 def _require_unsold(auction: Auction) -> None:

@@ -13,13 +13,18 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from bidding.models import Auction, AuctionState, Registration
+from core.errors import NotFound
 
 
 def auction_for_update(auction_id: int) -> Auction:
-    """Lock one auction row (raises ``Auction.DoesNotExist``)."""
-    return Auction.objects.select_for_update(of=("self",)).get(pk=auction_id)
+    """Lock one auction row; a missing auction (an id from a request) is ``NotFound``, 404."""
+    auction = Auction.objects.select_for_update(of=("self",)).filter(pk=auction_id).first()
+    if auction is None:
+        raise NotFound("auction_not_found", gettext("拍卖不存在"))
+    return auction
 
 
 def _bid_lock_query(registration_id: int, auction_id: int) -> QuerySet[Registration]:

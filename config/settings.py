@@ -145,6 +145,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "core.middleware.StaffTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.InputGuardMiddleware",
     "core.middleware.DomainErrorPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -337,6 +338,12 @@ SENDFILE_URL: str = env.str("SENDFILE_URL", default="/protected-media")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest multipart (file upload) request, in bytes; larger is 413 before it is read
+# (core.middleware.InputGuardMiddleware). Forms and JSON stop at DATA_UPLOAD_MAX_MEMORY_SIZE.
+# Default: a 200 MB asset video (cases) and its form.
+# Practice auctions (bidding.services.practice) one person may have not yet ended at once.
+GAVEL_PRACTICE_MAX_ACTIVE: int = env.int("GAVEL_PRACTICE_MAX_ACTIVE", default=3)
+GAVEL_MAX_UPLOAD_BYTES: int = env.int("GAVEL_MAX_UPLOAD_BYTES", default=210 * 1024 * 1024)
 
 # --- time ---------------------------------------------------------------------------------
 

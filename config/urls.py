@@ -7,6 +7,8 @@ from config.api import api
 from core import files
 from core.apps import app_modules
 
+handler404 = "core.views.not_found"  # JSON under /api/ (core.views.not_found)
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

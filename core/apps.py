@@ -12,13 +12,14 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, pre_save
 
         from core import (
             nav,
             permissions,  # noqa: F401  (registers core predicates)
         )
         from core.models import Role
+        from core.validation import guard_model_input
 
         nav.register(
             _("平台运营"),
@@ -52,6 +53,8 @@ class CoreConfig(AppConfig):
         service_proof.connect()
 
         post_migrate.connect(_after_migrate, sender=self)
+        # Every save of every model: text and numbers fit their columns (issue 15).
+        pre_save.connect(guard_model_input, dispatch_uid="core.validation.guard_model_input")
 
 
 def _after_migrate(using: str = "default", **kwargs: object) -> None:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from core.money import parse_yuan
+from core.validation import BIGINT_MAX, text_problem
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -25,12 +26,24 @@ if TYPE_CHECKING:
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 
+def validate_storable_text(value: Any) -> None:
+    """No NUL byte, no lone surrogate (``core.validation``): PostgreSQL could not store it."""
+    if isinstance(value, str) and text_problem(value):
+        raise forms.ValidationError(_("含有不能保存的字符"), code="bad_text")
+
+
+def model_max_length(model: type[Model], field: str) -> int | None:
+    """The ``max_length`` of ``model.field`` (a form's text field takes no more)."""
+    return getattr(model._meta.get_field(field), "max_length", None)
+
+
 class Form(forms.Form):
     """The base of the pages' forms.
 
     Labels end without an ASCII colon ("标题" not "标题:"), as on the other Chinese pages.
     ``target`` is the object the page acts on (an auction, a procedure…): ``ObjectField``s
-    look their object up among that target's own.
+    look their object up among that target's own. Every text field refuses a NUL byte and a
+    lone surrogate (Django's ``CharField`` refuses only the NUL).
     """
 
     def __init__(self, *args: Any, target: object = None, **kwargs: Any) -> None:
@@ -40,6 +53,10 @@ class Form(forms.Form):
         for field in self.fields.values():
             if isinstance(field, ObjectField):
                 field.queryset = field.scope(target)
+            if isinstance(field, forms.CharField) and validate_storable_text not in (
+                field.validators
+            ):
+                field.validators.append(validate_storable_text)
 
 
 def set_choices(form: forms.Form, name: str, choices: Iterable[tuple[Any, Any]]) -> None:
@@ -62,9 +79,12 @@ class YuanField(forms.Field):
         if len(str(value)) > 20:
             raise forms.ValidationError(_("金额过长"))
         try:
-            return parse_yuan(value)
+            fen = parse_yuan(value)
         except DomainError as exc:
             raise forms.ValidationError(str(exc.message)) from exc
+        if abs(fen) > BIGINT_MAX:
+            raise forms.ValidationError(_("金额过大"))
+        return fen
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, int):
@@ -94,7 +114,11 @@ class DateField(forms.DateField):
 
 class TextField(forms.CharField):
     """Free text passed to the service as typed ("" when absent): the service says what is
-    missing, in its own words and with its rule."""
+    missing, in its own words and with its rule. Never a NUL byte or a lone surrogate;
+    ``max_length`` from the model the text goes to: ``TextField(max_length=model_max_length(
+    Auction, "title"))`` (the model's save refuses longer text anyway, ``core.validation``)."""
+
+    default_validators = [validate_storable_text]
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)

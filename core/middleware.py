@@ -17,6 +17,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from core.permissions import requires_two_factor
 
 _EXEMPT_PREFIXES = ("/static/", "/i18n/", "/accounts/")
@@ -99,3 +100,64 @@ class DomainErrorPageMiddleware:
             "rule": exception.rule,
         }
         return render(request, template, context, status=status)
+
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class InputGuardMiddleware:
+    """Bad input never reaches a view as a 500 (issue 15, ``core.validation``).
+
+    - A body larger than the site takes is 413 before anything reads it: forms and JSON up
+      to ``DATA_UPLOAD_MAX_MEMORY_SIZE``, file uploads (multipart) up to
+      ``GAVEL_MAX_UPLOAD_BYTES``; Django's ``RequestDataTooBig`` raised later is 413 too;
+    - a query string or form field with a NUL byte is 400 (PostgreSQL cannot hold one).
+
+    The API answers ``{"code","message","rule"}``; a page is ``400.html`` with the status.
+    A ``DomainError`` escaping a page is ``DomainErrorPageMiddleware``'s.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        from core.validation import check_querydict, request_too_large_error
+
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        multipart = request.content_type == "multipart/form-data"
+        limit = (
+            settings.GAVEL_MAX_UPLOAD_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        )
+        if limit is not None and length > limit:
+            return refusal(request, request_too_large_error())
+        try:
+            check_querydict(request.GET.lists())
+            if request.method == "POST" and request.content_type in _FORM_TYPES:
+                check_querydict(request.POST.lists())
+        except DomainError as exc:
+            return refusal(request, exc)
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponseBase | None:
+        from django.core.exceptions import RequestDataTooBig
+
+        from core.validation import request_too_large_error
+
+        if isinstance(exception, RequestDataTooBig):
+            return refusal(request, request_too_large_error())
+        return None
+
+
+def refusal(request: HttpRequest, exc: DomainError) -> HttpResponseBase:
+    """A ``DomainError`` as the API's JSON or as the site's 400 page, with the error's status."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(exc.as_dict(), status=exc.status)
+    from django.shortcuts import render
+
+    context = {"message": exc.message, "exception": exc.message, "rule": exc.rule, "code": exc.code}
+    return render(request, "400.html", context, status=exc.status)

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -94,3 +94,13 @@ def published_notices(request: HttpRequest) -> HttpResponse:
 
     page = Paginator(notices(), 50).get_page(request.GET.get("page"))
     return render(request, "core/notices.html", {"page": page})
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: under ``/api/`` the API's error body (a path no route matches, such as
+    ``/api/cases/abc``), elsewhere Django's page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "message": _("未找到")}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

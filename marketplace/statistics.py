@@ -15,17 +15,29 @@ from core.models import User
 from marketplace.stats import FREQS, compute_statistics
 from marketplace.stats_source import statistics_rows
 
+#: The years a statistics query may span.
+FIRST_YEAR, LAST_YEAR = 1990, 2199
+
 
 def _date(params: Mapping[str, Any], key: str, label: str) -> dt.date | None:
     text = (params.get(key) or "").strip()
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise DomainError(
             "invalid_date", f"{label}“{text}”不是有效日期（格式：2026-01-31）", field=key
         ) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        # Outside these years a Beijing midnight may not exist as a UTC datetime (0001-01-01)
+        # and pandas' timestamps end in 2262: refused as input, not a 500.
+        raise DomainError(
+            "invalid_date",
+            f"{label}须在 {FIRST_YEAR} 年至 {LAST_YEAR} 年之间",
+            field=key,
+        )
+    return day
 
 
 def _midnight(day: dt.date) -> dt.datetime:

@@ -5,16 +5,40 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext
 
 from bidding.events import AuctionPublished
-from bidding.models import Auction
+from bidding.models import Auction, AuctionState
 from bidding.services._common import Caller, _refuse, _snapshot_for, _stream_append
 from core import clock
 from core.errors import PermissionDenied
 from core.events import publish_on_commit
+from core.models import User
 
 PRACTICE_DEFAULTS = {"starting_price_fen": 100_000, "increment_fen": 10_000, "deposit_fen": 10_000}
+
+
+#: The largest practice price (fen): 1 trillion yuan, far inside ``bigint`` with every increment.
+PRACTICE_MAX_FEN = 10**14
+
+
+def _practice_limit(user: User) -> None:
+    """At most ``GAVEL_PRACTICE_MAX_ACTIVE`` practice auctions not yet ended per person (the
+    person's row is locked, so two starts at once cannot both pass)."""
+    limit = settings.GAVEL_PRACTICE_MAX_ACTIVE
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    active = Auction.objects.filter(
+        is_practice=True,
+        practice_owner=user,
+        state__in=[AuctionState.SCHEDULED, AuctionState.BIDDING, AuctionState.EXTENDED],
+    ).count()
+    if active >= limit:
+        raise _refuse(
+            "practice_limit",
+            gettext("进行中的模拟拍最多 %(n)s 场，请等其结束后再开始新的一场") % {"n": limit},
+        )
 
 
 @transaction.atomic
@@ -33,16 +57,24 @@ def practice_auction_start(
 
     The flag relaxes publication only, never a bidding rule: bids still go through ``bid_place``.
     """
-    if not user.is_authenticated:
+    if not isinstance(user, User) or not user.is_authenticated:
         raise PermissionDenied("not_authenticated", "请先登录")
     if not (1 <= int(duration_minutes) <= 24 * 60) or not (0 <= int(starts_in_minutes) <= 24 * 60):
         raise _refuse("invalid_period", "模拟拍时长须在 1 分钟至 24 小时之间")
-    start = starting_price_fen or PRACTICE_DEFAULTS["starting_price_fen"]
-    inc = increment_fen or PRACTICE_DEFAULTS["increment_fen"]
+    # None is "the default"; a 0 (or less) is refused like any price: an increment > 0.
+    start = (
+        PRACTICE_DEFAULTS["starting_price_fen"]
+        if starting_price_fen is None
+        else starting_price_fen
+    )
+    inc = PRACTICE_DEFAULTS["increment_fen"] if increment_fen is None else increment_fen
     dep = deposit_fen if deposit_fen is not None else PRACTICE_DEFAULTS["deposit_fen"]
-    for v in (start, inc):
-        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-            raise _refuse("invalid_amount", "金额须为正整数（分）")
+    for v in (start, inc, dep):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0 or v > PRACTICE_MAX_FEN:
+            raise _refuse("invalid_amount", "金额须为正整数（分），且不超过一万亿元")
+    if start == 0 or inc == 0:
+        raise _refuse("invalid_amount", "起拍价和加价幅度须大于零")
+    _practice_limit(user)
     now = clock.now()
     start_at = now + dt.timedelta(minutes=int(starts_in_minutes))
     auction = Auction(

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 from django_fsm import can_proceed
 
 from bidding import locks
@@ -38,8 +39,9 @@ from bidding.services._common import (
 from bidding.services.disposal import disposal_route_current
 from bidding.services.drafts import current_panel_decisions
 from core import calendar, clock
-from core.errors import DomainError
+from core.errors import Conflict, DomainError
 from core.events import publish_on_commit
+from core.fsm import require_allowed
 from core.types import Actor
 
 STANDARD_WARNINGS = [
@@ -507,6 +509,12 @@ def auction_publish(*, auction_id: int, actor: Actor) -> Auction:
     """公告: refuse, naming every rule not met; else snapshot the settings and go public."""
     auction = locks.auction_for_update(auction_id)
     actor = _require_staff(actor, auction)
+    not_a_draft = Conflict("not_a_draft", gettext("只有草稿状态的拍卖可以发布"))
+    if auction.is_practice:
+        # A practice auction goes live when it starts (``practice_auction_start``); it has no
+        # case to check a publication against.
+        raise not_a_draft
+    require_allowed(auction.publish, not_a_draft)
     now = clock.now()
     problems = auction_publish_problems(auction, now=now)
     if problems:

@@ -1,0 +1,147 @@
+"""Input validation before the database (issue 15): one set of checks every entry uses.
+
+PostgreSQL refuses a NUL byte in text, UTF-8 cannot carry a lone surrogate, a ``bigint``
+column holds −2⁶³…2⁶³−1 and a ``varchar(n)`` n characters. A value past any of these used to
+reach the database and come back as a 500. Here they are refused as a person's error
+(``DomainError("invalid_input", …)``, 400, the API's ``{"code","message","rule"}`` shape),
+before any statement runs:
+
+- query strings and form posts: ``core.middleware.InputGuardMiddleware`` (every page and
+  the API), ``core.forms`` fields (``Form`` checks every text field it has);
+- JSON bodies and query parameters of the API: ``core.api_errors.GuardedParser`` walks the
+  whole payload (nested objects and lists included);
+- every model save, whatever the entry (page, API, admin, websocket, worker, command):
+  ``guard_model_input`` (a ``pre_save`` receiver) checks each text field's length against the
+  model's ``max_length``, and each integer field against its column's range.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.utils.translation import gettext as _
+
+from core.errors import DomainError
+
+BIGINT_MIN = -(2**63)
+BIGINT_MAX = 2**63 - 1
+
+#: A NUL byte, or a UTF-16 surrogate (U+D800–U+DFFF) standing alone in a Python string.
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+#: The column ranges of Django's integer fields, the same on every database (SQLite stores
+#: anything; PostgreSQL refuses what is outside): ``BaseDatabaseOperations``' table.
+_INT_RANGES: dict[str, tuple[int, int]] = dict(BaseDatabaseOperations.integer_field_ranges)
+
+
+def _name(field: str) -> str:
+    return f"“{field}”" if field else ""
+
+
+def text_problem(value: str) -> str | None:
+    """ "nul", "surrogate" or None."""
+    found = _BAD_TEXT.search(value)
+    if found is None:
+        return None
+    return "nul" if found.group() == "\x00" else "surrogate"
+
+
+def bad_text_error(field: str = "") -> DomainError:
+    return DomainError(
+        "invalid_text",
+        _("输入%(field)s含有不能保存的字符（空字符或不成对的代理字符）") % {"field": _name(field)},
+        field=field,
+    )
+
+
+def check_text(value: str, *, field: str = "", max_length: int | None = None) -> str:
+    """``value`` unchanged, or ``DomainError`` ("invalid_text" / "text_too_long")."""
+    if text_problem(value):
+        raise bad_text_error(field)
+    if max_length is not None and len(value) > max_length:
+        raise DomainError(
+            "text_too_long",
+            _("输入%(field)s过长（最多 %(max)s 字）") % {"field": _name(field), "max": max_length},
+            field=field,
+            max_length=max_length,
+        )
+    return value
+
+
+def check_int(
+    value: int, *, field: str = "", min_value: int = BIGINT_MIN, max_value: int = BIGINT_MAX
+) -> int:
+    """``value`` unchanged, or ``DomainError("number_out_of_range")``."""
+    if not min_value <= value <= max_value:
+        raise DomainError(
+            "number_out_of_range",
+            _("输入%(field)s超出范围（%(min)s 至 %(max)s）")
+            % {"field": _name(field), "min": min_value, "max": max_value},
+            field=field,
+        )
+    return value
+
+
+def check_payload(data: Any, *, path: str = "", ints: bool = True) -> None:
+    """Walk parsed JSON (or query values): every string, every key, every integer (unless
+    ``ints`` is False: a JSON column stores any number)."""
+    if isinstance(data, str):
+        check_text(data, field=path)
+    elif isinstance(data, bool) or data is None or isinstance(data, float):
+        return
+    elif isinstance(data, int):
+        if ints:
+            check_int(data, field=path)
+    elif isinstance(data, Mapping):
+        for key, value in data.items():
+            key_text = str(key)
+            check_text(key_text, field=path)
+            check_payload(value, path=f"{path}.{key_text}" if path else key_text, ints=ints)
+    elif isinstance(data, list | tuple):
+        for i, value in enumerate(data):
+            check_payload(value, path=f"{path}[{i}]", ints=ints)
+
+
+def check_querydict(pairs: Iterable[tuple[str, Iterable[str]]]) -> None:
+    """``QueryDict.lists()``: every name and value free of NUL and lone surrogates."""
+    for key, values in pairs:
+        check_text(key, field=key)
+        for value in values:
+            if isinstance(value, str):
+                check_text(value, field=key)
+
+
+def request_too_large_error() -> DomainError:
+    """A body larger than the site takes (``DATA_UPLOAD_MAX_MEMORY_SIZE`` for forms and JSON,
+    ``GAVEL_MAX_UPLOAD_BYTES`` for file uploads): 413."""
+    return DomainError("request_too_large", _("提交的内容过大"), status=413)
+
+
+def check_instance(instance: models.Model) -> None:
+    """Every concrete field of ``instance`` fits its column (the model's own limits)."""
+    for field in instance._meta.concrete_fields:
+        value = getattr(instance, field.attname, None)
+        if value is None:
+            continue
+        label = str(field.verbose_name or field.name)
+        if isinstance(field, models.JSONField):
+            check_payload(value, path=label, ints=False)
+        elif isinstance(value, str):
+            max_length = getattr(field, "max_length", None)
+            limit = max_length if isinstance(field, models.CharField) else None
+            check_text(value, field=label, max_length=limit)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            bounds = _INT_RANGES.get(field.get_internal_type())
+            if bounds is not None:
+                check_int(value, field=label, min_value=bounds[0], max_value=bounds[1])
+
+
+def guard_model_input(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    """``pre_save`` receiver (wired in ``CoreConfig.ready``); fixtures (``raw``) are trusted."""
+    if kwargs.get("raw"):
+        return
+    check_instance(instance)
