@@ -839,3 +839,7 @@ class InLieuDrawCommitment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant_label} {self.commitment[:8]}"
+
+
+# Collusion detection (issue 19) keeps its records in its own module.
+from bidding.collusion.models import ClientMark, CollusionCheck, CollusionFlag  # noqa: E402, F401
