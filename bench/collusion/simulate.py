@@ -19,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from bidding.collusion.facts import AuctionFacts, BidderFacts, BidFacts  # noqa: E402
-from bidding.collusion.score import assess  # noqa: E402
-from bidding.collusion.signals import Thresholds  # noqa: E402
+from bidding.collusion.facts import AuctionFacts, BidderFacts, BidFacts
+from bidding.collusion.score import assess
+from bidding.collusion.signals import Thresholds
 
 START = dt.datetime(2026, 11, 2, 2, 0, tzinfo=dt.UTC)
 END = START + dt.timedelta(hours=24)
@@ -166,7 +166,7 @@ class Gen:
             f.winner_code = ring[0].code
         elif pattern == "ring_one_bid":
             self.link(ring)
-            for b in ring + honest:
+            for b in [*ring, *honest]:
                 b.deposit_paid = True
             f.bids = [
                 BidFacts(1, ring[0].code, f.starting_price_fen, START + dt.timedelta(hours=3))
@@ -180,7 +180,7 @@ class Gen:
                     b.registered_at = START - dt.timedelta(minutes=r.randint(1, 50))
         elif pattern == "shill_party":
             shill = ring[0]
-            f.bidders = honest + [shill]
+            f.bidders = [*honest, shill]
             kind = r.choice(["phone", "address", "device", "payer"])
             role = r.choice(["debtor", "debtor", "creditor"])
             f.parties[role].setdefault(kind, set()).update(shill.markers[kind])
@@ -205,12 +205,12 @@ class Gen:
         elif pattern == "shill_raise":
             # Two linked bidders raise each other to make the lot look contested.
             self.link(ring[:2])
-            f.bidders = honest + ring[:2]
+            f.bidders = [*honest, *ring[:2]]
             a, b = ring[0], ring[1]
-            seq, price = 0, f.starting_price_fen
+            price = f.starting_price_fen
             at = START + dt.timedelta(hours=1)
             for i in range(r.randint(4, 10)):
-                seq += 1
+                seq = i + 1
                 at += dt.timedelta(seconds=r.randint(10, 600))
                 code = (a if i % 2 == 0 else b).code
                 price = price if seq == 1 else price + f.increment_fen

@@ -230,21 +230,25 @@ def shill_raise(facts: AuctionFacts, th: Thresholds) -> list[Evidence]:
         if leader is not None and leader != bid.code and _is_related(pairs, bid.code, leader):
             raised[bid.code].append(bid.seq)
         leader = bid.code
-    out = []
-    for code, seqs in sorted(raised.items()):
-        if len(seqs) >= 2 and Decimal(len(seqs)) / total[code] >= th.shill_share_min:
-            out.append({"code": code, "seqs": seqs, "bids": total[code]})
-    if not out:
+    hits = [
+        (code, seqs)
+        for code, seqs in sorted(raised.items())
+        if len(seqs) >= 2 and Decimal(len(seqs)) / total[code] >= th.shill_share_min
+    ]
+    if not hits:
         return []
+    out: list[dict[str, Any]] = [
+        {"code": code, "seqs": seqs, "bids": total[code]} for code, seqs in hits
+    ]
     words = "；".join(
-        f"竞买号 {r['code']} 的 {r['bids']} 次出价中有 {len(r['seqs'])} 次是在关联竞买人领先时加价"
-        for r in out
+        f"竞买号 {code} 的 {total[code]} 次出价中有 {len(seqs)} 次是在关联竞买人领先时加价"
+        for code, seqs in hits
     )
     return [
         Evidence(
             "shill_raise",
             WEIGHTS["shill_raise"],
-            sorted({r["code"] for r in out}),
+            [code for code, _seqs in hits],
             words + "。",
             out,
         )
@@ -263,22 +267,23 @@ def _party_linked_codes(facts: AuctionFacts) -> set[str]:
 def party_shill(facts: AuctionFacts, th: Thresholds) -> list[Evidence]:
     """A bidder linked to a party bids against others and does not win (raising the price)."""
     linked = _party_linked_codes(facts)
-    rows = []
+    hits: list[tuple[str, list[int]]] = []
     for code in sorted(linked):
         seqs = [b.seq for b in facts.bids if b.code == code]
         if seqs and code != facts.winner_code:
-            rows.append({"code": code, "seqs": seqs})
-    if not rows:
+            hits.append((code, seqs))
+    if not hits:
         return []
+    rows: list[dict[str, Any]] = [{"code": code, "seqs": seqs} for code, seqs in hits]
     return [
         Evidence(
             "party_shill",
             WEIGHTS["party_shill"],
-            [r["code"] for r in rows],
+            [code for code, _seqs in hits],
             "；".join(
-                f"与当事人关联的竞买号 {r['code']} 出价 {len(r['seqs'])} 次（序号 "
-                f"{'、'.join(map(str, r['seqs']))}）后未成为买受人"
-                for r in rows
+                f"与当事人关联的竞买号 {code} 出价 {len(seqs)} 次（序号 "
+                f"{'、'.join(map(str, seqs))}）后未成为买受人"
+                for code, seqs in hits
             )
             + "。",
             rows,
@@ -294,7 +299,7 @@ def stop_after_related_lead(facts: AuctionFacts, th: Thresholds) -> list[Evidenc
     last_of: dict[str, int] = {}
     for i, bid in enumerate(facts.bids):
         last_of[bid.code] = i
-    rows = []
+    rows: list[dict[str, Any]] = []
     for code, i in sorted(last_of.items()):
         if code == facts.winner_code or i + 1 >= len(facts.bids):
             continue
@@ -316,7 +321,7 @@ def stop_after_related_lead(facts: AuctionFacts, th: Thresholds) -> list[Evidenc
         Evidence(
             "stop_after_related_lead",
             WEIGHTS["stop_after_related_lead"],
-            sorted({r["code"] for r in rows} | {facts.winner_code}),
+            sorted({str(r["code"]) for r in rows} | {facts.winner_code}),
             "；".join(
                 f"竞买号 {r['code']} 在关联竞买号 {r['leader']} 领先（序号 {r['leader_seq']}）后"
                 f"不再出价"
