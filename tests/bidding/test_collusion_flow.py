@@ -13,7 +13,7 @@ from bidding.collusion.services import collusion_flag_decide, collusion_tick
 from core import clock
 from core.errors import Conflict, DomainError, PermissionDenied
 from core.models import AuditEntry, Deadline
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import make_user
 
 from .engine_factories import (
     YUAN,

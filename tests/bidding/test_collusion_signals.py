@@ -21,6 +21,10 @@ START, INC = 100_000_00, 1_000_00
 
 
 def bidder(code: str, *, minutes_before: int = 3000, **markers: str) -> BidderFacts:
+    return bidder_with(code, markers, minutes_before=minutes_before)
+
+
+def bidder_with(code: str, markers: dict[str, str], *, minutes_before: int = 3000) -> BidderFacts:
     ms = {k: {v} for k, v in markers.items()}
     return BidderFacts(
         code=code,
@@ -56,8 +60,8 @@ def names(evidence) -> set[str]:
 @pytest.mark.parametrize("kind", ["device", "payer", "phone", "address", "network"])
 def test_shared_marker_between_bidders_is_flagged_and_distinct_markers_are_not(kind):
     run = {f.__name__: f for f in sg.LIVE_SIGNALS}[f"shared_{kind}"]
-    same = facts([bidder("A1", **{kind: "x"}), bidder("B2", **{kind: "x"})])
-    apart = facts([bidder("A1", **{kind: "x"}), bidder("B2", **{kind: "y"})])
+    same = facts([bidder_with("A1", {kind: "x"}), bidder_with("B2", {kind: "x"})])
+    apart = facts([bidder_with("A1", {kind: "x"}), bidder_with("B2", {kind: "y"})])
     (ev,) = run(same, TH)
     assert ev.codes == ["A1", "B2"] and ev.records == [{"pair": ["A1", "B2"], "marker": kind}]
     assert run(apart, TH) == []
