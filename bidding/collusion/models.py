@@ -69,7 +69,7 @@ class CollusionFlag(models.Model):
 
     class State(models.TextChoices):
         OPEN = "open", _("待审查")
-        DISMISSED = "dismissed", _("已排除")
+        DISMISSED = "dismissed", _("已排除串通")
         REFERRED = "referred", _("已移送审查/撤销程序")
 
     auction = models.OneToOneField(
@@ -87,7 +87,7 @@ class CollusionFlag(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
-    decision_reason = models.TextField(_("决定理由"), blank=True)
+    decision_reason = models.TextField(_("处理理由"), blank=True)
 
     class Meta:
         verbose_name = _("串通风险预警")

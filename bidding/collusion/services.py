@@ -150,7 +150,7 @@ def collusion_flag_decide(
     if locked is None:
         raise NotFound("collusion_flag_not_found", _("预警不存在"))
     if not is_court_staff_of(actor, locked.court_id, roles=COURT_ACTORS):
-        raise PermissionDenied("forbidden", _("无权执行此操作"))
+        raise PermissionDenied("forbidden", _("无权处理该预警"))
     if decision not in DECISIONS:
         raise DomainError("collusion_bad_decision", _("请选择排除或移送审查"), rule=REVIEW_RULE)
     reason = (reason or "").strip()

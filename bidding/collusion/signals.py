@@ -17,6 +17,8 @@ from decimal import Decimal
 from itertools import combinations
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from bidding.collusion.facts import STRONG_KINDS, AuctionFacts, BidderFacts
 
 
@@ -73,20 +75,20 @@ WEIGHTS = {
     "one_bid_sale": 30,
     "registration_burst": 20,
 }
-SIGNAL_TITLES = {
-    "shared_device": "竞买人共用终端设备",
-    "shared_payer": "保证金来自同一付款账户",
-    "shared_phone": "竞买人共用手机号",
-    "shared_address": "竞买人地址相同",
-    "shared_network": "竞买人共用网络地址",
-    "party_link": "竞买人与当事人存在关联",
-    "co_appearance": "竞买人在同一法院/被执行人的多场拍卖中同时出现",
-    "placeholder": "关联竞买人报名交保证金但从未出价（占位）",
-    "shill_raise": "出价只用于抬高关联竞买人的价格（围标抬价）",
-    "party_shill": "与当事人关联的竞买人出价抬价但未买受",
-    "stop_after_related_lead": "关联竞买人领先后另一方立即停止出价",
-    "one_bid_sale": "起拍价一次出价成交且多名报名人未出价",
-    "registration_burst": "报名截止前同一网络集中报名",
+SIGNAL_TITLES: dict[str, Any] = {
+    "shared_device": _("竞买人共用终端设备"),
+    "shared_payer": _("保证金来自同一付款账户"),
+    "shared_phone": _("竞买人共用手机号"),
+    "shared_address": _("竞买人地址相同"),
+    "shared_network": _("竞买人共用网络地址"),
+    "party_link": _("竞买人与当事人存在关联"),
+    "co_appearance": _("竞买人在同一法院/被执行人的多场拍卖中同时出现"),
+    "placeholder": _("关联竞买人报名交保证金但从未出价（占位）"),
+    "shill_raise": _("出价只用于抬高关联竞买人的价格（围标抬价）"),
+    "party_shill": _("与当事人关联的竞买人出价抬价但未买受"),
+    "stop_after_related_lead": _("关联竞买人领先后另一方立即停止出价"),
+    "one_bid_sale": _("起拍价一次出价成交且多名报名人未出价"),
+    "registration_burst": _("报名截止前同一网络集中报名"),
 }
 
 
