@@ -241,3 +241,19 @@ def test_loader_reads_shared_sign_in_networks_and_co_appearances(setup, court):
     marks = {x.code: x.markers for x in facts.bidders}
     assert marks[a.bidder_code]["network"] & marks[b.bidder_code]["network"]
     assert marks[a.bidder_code]["device"] & marks[b.bidder_code]["device"]
+
+
+def test_the_loader_reads_in_a_fixed_number_of_queries(setup, django_assert_max_num_queries):
+    """The worker's cost per auction does not grow with its registrants (no per-bidder query)."""
+    from bidding.models import Auction
+
+    auction, _case = setup
+    regs = [reg(auction) for _ in range(2)]
+    for r in regs:
+        bid(auction, r, START + INC * regs.index(r))
+    a = Auction.objects.select_related("case", "court").get(pk=auction.pk)
+    with django_assert_max_num_queries(14) as small:
+        auction_facts(a)
+    regs += [reg(auction) for _ in range(4)]
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        auction_facts(a)
