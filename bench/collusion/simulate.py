@@ -299,6 +299,12 @@ def main() -> None:
     ap.add_argument("--planted", type=int, default=200)
     args = ap.parse_args()
     text = run(args.seed, args.honest, args.planted)
+    sweep = ["", "Other seeds (rings recall, shills recall, precision, honest flagged):", ""]
+    for seed in (1, 2, 3, 4):
+        other = run(seed, args.honest, args.planted)
+        figures = [line.split("**")[1] for line in other.splitlines() if "**" in line]
+        sweep.append(f"- seed {seed}: " + ", ".join(figures))
+    text += "\n".join(sweep) + "\n"
     (Path(__file__).parent / "results.md").write_text(text, encoding="utf-8")
     print(text)
 

@@ -10,7 +10,7 @@ from core.rulesettings import SettingSpec, register
 register(
     SettingSpec(
         "collusion_flag_score",
-        60,
+        70,
         "int",
         "A",
         ("AUC-43",),

@@ -24,7 +24,7 @@ from bidding.collusion.facts import STRONG_KINDS, AuctionFacts, BidderFacts
 
 @dataclass(frozen=True)
 class Thresholds:
-    flag_score: int = 60
+    flag_score: int = 70
     silent_registrants_min: int = 3
     co_appearance_min: int = 3
     burst_count_min: int = 3

@@ -70,7 +70,7 @@ def test_ring_placeholder_is_flagged_after_the_close_by_the_worker_auc43(
     signals = {row["signal"]: row for row in flag.signals}
     assert {"shared_phone", "placeholder"} <= set(signals)
     assert signals["placeholder"]["codes"] == [holder.bidder_code, winner.bidder_code]
-    assert flag.score >= flag.threshold == 60 and flag.state == "open"
+    assert flag.score >= flag.threshold == 70 and flag.state == "open"
     assert AuditEntry.objects.filter(action="collusion.flag_raised", subject=flag.subject).exists()
     # Workbench: the case judge by name, the bureau head by role (REC-13).
     items = Deadline.objects.filter(subject=flag.subject, status="open")
