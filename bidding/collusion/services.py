@@ -81,6 +81,8 @@ def collusion_assess(*, auction_id: int, live: bool = False) -> CollusionFlag | 
     )
     if auction is None or auction.is_practice or auction.court_id is None:
         return None
+    if live and not auction.is_open:
+        return None
     now = clock.now()
     th = thresholds_for(court=auction.court)
     score, evidence = assess(auction_facts(auction), th, live=live)
@@ -88,6 +90,9 @@ def collusion_assess(*, auction_id: int, live: bool = False) -> CollusionFlag | 
     check, _created = CollusionCheck.objects.select_for_update().get_or_create(
         auction=auction, defaults={"phase": phase}
     )
+    if live and check.phase in (Phase.PENDING, Phase.FINAL):
+        # The auction closed meanwhile: the close's full assessment is the worker's next job.
+        return CollusionFlag.objects.filter(auction=auction).first()
     check.phase, check.score, check.checked_at = phase, score, now
     check.seen_seq = auction.last_seq
     check.save(update_fields=["phase", "score", "checked_at", "seen_seq"])
@@ -142,7 +147,7 @@ def collusion_flag_decide(
     """The court's decision: ``dismiss`` (no collusion, reason required) or ``refer`` (review
     or set-aside under AUC-43, which the court then decides through the auction's page)."""
     locked = (
-        CollusionFlag.objects.select_for_update()
+        CollusionFlag.objects.select_for_update(of=("self",))
         .select_related("auction", "auction__case")
         .filter(pk=flag.pk)
         .first()

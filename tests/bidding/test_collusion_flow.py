@@ -257,3 +257,15 @@ def test_the_loader_reads_in_a_fixed_number_of_queries(setup, django_assert_max_
     regs += [reg(auction) for _ in range(4)]
     with django_assert_max_num_queries(len(small.captured_queries)):
         auction_facts(a)
+
+
+def test_a_live_check_never_replaces_the_pending_full_assessment(setup):
+    """The close queued the auction; a late live check must not take its place."""
+    from bidding.collusion.services import collusion_assess
+
+    auction, _case = setup
+    a = reg(auction)
+    bid(auction, a, START)
+    CollusionCheck.objects.create(auction=auction, phase="pending")
+    collusion_assess(auction_id=auction.pk, live=True)
+    assert CollusionCheck.objects.get(auction=auction).phase == "pending"
