@@ -358,16 +358,21 @@ def one_bid_sale(facts: AuctionFacts, th: Thresholds) -> list[Evidence]:
 
 
 def registration_burst(facts: AuctionFacts, th: Thresholds) -> list[Evidence]:
-    """At least N registrations from one network within the window before bidding starts."""
+    """At least N registrations from one network within the window before bidding starts or
+    before registration closes (registration stays open until bidding ends, AUC-17)."""
     window = dt.timedelta(minutes=th.burst_window_minutes)
-    by_net: dict[str, list[BidderFacts]] = defaultdict(list)
-    for b in facts.bidders:
-        if b.registered_from and facts.start_at - window <= b.registered_at <= facts.start_at:
-            by_net[b.registered_from].append(b)
-    rows = []
-    for group in by_net.values():
-        if len(group) >= th.burst_count_min:
-            rows.append(sorted(group, key=lambda b: b.registered_at))
+    rows: list[list[BidderFacts]] = []
+    seen: set[frozenset[str]] = set()
+    for deadline in (facts.start_at, facts.end_at):
+        by_net: dict[str, list[BidderFacts]] = defaultdict(list)
+        for b in facts.bidders:
+            if b.registered_from and deadline - window <= b.registered_at <= deadline:
+                by_net[b.registered_from].append(b)
+        for group in by_net.values():
+            key = frozenset(b.code for b in group)
+            if len(group) >= th.burst_count_min and key not in seen:
+                seen.add(key)
+                rows.append(sorted(group, key=lambda b: b.registered_at))
     if not rows:
         return []
     return [
@@ -376,8 +381,8 @@ def registration_burst(facts: AuctionFacts, th: Thresholds) -> list[Evidence]:
             WEIGHTS["registration_burst"],
             sorted({b.code for g in rows for b in g}),
             "；".join(
-                f"竞买号 {'、'.join(b.code for b in g)} 在报名截止前 {th.burst_window_minutes} "
-                f"分钟内从同一网络报名"
+                f"竞买号 {'、'.join(b.code for b in g)} 在竞价开始或报名截止前 "
+                f"{th.burst_window_minutes} 分钟内从同一网络报名"
                 for g in rows
             )
             + "。",

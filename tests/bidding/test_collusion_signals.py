@@ -141,6 +141,10 @@ def test_registration_burst_from_one_network_before_the_deadline():
     assert sg.registration_burst(facts(spread), TH) == []
     nets = [bidder(c, minutes_before=5, network=c) for c in ("A1", "B2", "C3")]
     assert sg.registration_burst(facts(nets), TH) == []
+    # Registration stays open while bidding runs: a burst before it closes counts too.
+    before_end = -24 * 60 + 30  # 30 minutes before the end, in "minutes before the start"
+    closing = [bidder(c, minutes_before=before_end, network="n") for c in ("A1", "B2", "C3")]
+    assert names(sg.registration_burst(facts(closing), TH)) == {"registration_burst"}
 
 
 def test_a_link_alone_stays_under_the_threshold_and_link_plus_behaviour_reaches_it():
