@@ -269,3 +269,9 @@ def test_a_live_check_never_replaces_the_pending_full_assessment(setup):
     CollusionCheck.objects.create(auction=auction, phase="pending")
     collusion_assess(auction_id=auction.pk, live=True)
     assert CollusionCheck.objects.get(auction=auction).phase == "pending"
+
+
+def test_the_court_auction_page_points_to_its_flag(flag, client, judge):
+    client.force_login(judge)
+    page = client.get(reverse("bidding:court_auction", args=[flag.auction_id])).content.decode()
+    assert reverse("bidding:collusion_flag", args=[flag.pk]) in page
