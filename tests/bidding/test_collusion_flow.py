@@ -275,3 +275,12 @@ def test_the_court_auction_page_points_to_its_flag(flag, client, judge):
     client.force_login(judge)
     page = client.get(reverse("bidding:court_auction", args=[flag.auction_id])).content.decode()
     assert reverse("bidding:collusion_flag", args=[flag.pk]) in page
+
+
+def test_court_statistics_count_the_flag_and_the_decision(flag, judge, court):
+    from marketplace.stats import compute_statistics, to_records
+    from marketplace.stats_source import statistics_rows
+
+    collusion_flag_decide(flag=flag, decision="refer", reason="移送审查", actor=judge)
+    (line,) = to_records(compute_statistics(statistics_rows(court_id=court.pk), freq="all"))
+    assert (line["collusion_flagged"], line["collusion_referred"]) == (1, 1)
