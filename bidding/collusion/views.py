@@ -7,6 +7,7 @@ access-logged reveal (REC-05)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -14,13 +15,14 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bidding.collusion import selectors
 from bidding.collusion.models import CollusionFlag
 from bidding.collusion.services import collusion_flag_decide
-from bidding.collusion.signals import SIGNAL_TITLES
+from bidding.collusion.signals import KIND_WORDS, PARTY_WORDS, SIGNAL_TITLES
 from core.court_actions import CourtAction, CourtActions
 from core.forms import Form, TextField
 from core.permissions import COURT_ACTORS, is_court_staff_of
@@ -57,9 +59,51 @@ FLAG_ACTIONS: CourtActions[CollusionFlag] = CourtActions(
 )
 
 
+RECORD_LABELS = {
+    "pair": gettext_lazy("竞买号"),
+    "code": gettext_lazy("竞买号"),
+    "marker": gettext_lazy("共用"),
+    "party": gettext_lazy("当事人"),
+    "auctions": gettext_lazy("共同报名场次"),
+    "registered_at": gettext_lazy("报名时间"),
+    "bids": gettext_lazy("出价次数"),
+    "seq": gettext_lazy("出价序号"),
+    "seqs": gettext_lazy("出价序号"),
+    "at": gettext_lazy("出价时间"),
+    "last_seq": gettext_lazy("最后出价序号"),
+    "leader": gettext_lazy("领先竞买号"),
+    "leader_seq": gettext_lazy("领先出价序号"),
+    "seconds_left": gettext_lazy("距结束秒数"),
+}
+
+
+def _value(key: str, value: Any) -> str:
+    if key == "marker":
+        return str(KIND_WORDS.get(value, value))
+    if key == "party":
+        return str(PARTY_WORDS.get(value, value))
+    if key in ("registered_at", "at") and isinstance(value, str):
+        try:
+            return localtime(dt.datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def _record_text(record: dict[str, Any]) -> str:
+    """One supporting record in words: "竞买号：A1、B2；共用：同一手机号"."""
+    return "；".join(f"{RECORD_LABELS.get(k, k)}：{_value(k, v)}" for k, v in record.items())
+
+
 def _rows(flag: CollusionFlag) -> list[dict[str, Any]]:
     return [
-        {**row, "title": SIGNAL_TITLES.get(row.get("signal", ""), row.get("signal", ""))}
+        {
+            **row,
+            "title": SIGNAL_TITLES.get(row.get("signal", ""), row.get("signal", "")),
+            "record_lines": [_record_text(r) for r in row.get("records", [])],
+        }
         for row in flag.signals
     ]
 
@@ -140,9 +184,7 @@ def evidence_csv(request: AuthedRequest, auction_id: int) -> HttpResponse:
                 row.get("weight", ""),
                 " ".join(row.get("codes", [])),
                 row.get("text", ""),
-                "; ".join(
-                    ", ".join(f"{k}={v}" for k, v in rec.items()) for rec in row.get("records", [])
-                ),
+                " | ".join(row["record_lines"]),
             ]
         )
     return response
