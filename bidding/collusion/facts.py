@@ -11,7 +11,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 #: Marker kinds, strongest first. ``network`` is weak (carrier NAT, public Wi-Fi).
-STRONG_KINDS = ("device", "payer", "phone", "address")
+#: ``identity``: a real-name identity named on the registration (registrant, joint bidder,
+#: agent), so one agent for two bidders, or a debtor as a co-bidder, is a link.
+STRONG_KINDS = ("identity", "device", "payer", "phone", "address")
 MARKER_KINDS = (*STRONG_KINDS, "network")
 
 

@@ -90,6 +90,8 @@ def _party_markers(auction: Auction) -> dict[str, dict[str, set[str]]]:
     signins = _sign_in_marks({p.user.username for p in parties if p.user})
     for p in parties:
         m = out.setdefault(str(p.role), defaultdict(set))
+        if p.identity_id:
+            m["identity"].add(mark("identity", str(p.identity_id)))
         if p.phone:
             m["phone"].add(mark("phone", p.phone))
         if p.address:
@@ -105,7 +107,7 @@ def _party_markers(auction: Auction) -> dict[str, dict[str, set[str]]]:
 
 def auction_facts(auction: Auction) -> AuctionFacts:
     """What the detector reads: registrations with codes, their hashed markers, bids, result."""
-    from bidding.models import Bid, Registration
+    from bidding.models import Bid, Registration, RegistrationMember
     from settlement.selectors import deposit_payer_names
 
     regs = list(
@@ -113,6 +115,11 @@ def auction_facts(auction: Auction) -> AuctionFacts:
         .select_related("user")
         .order_by("pk")
     )
+    members: dict[int, set[int]] = defaultdict(set)
+    for reg_id, identity_id in RegistrationMember.objects.filter(registration__in=regs).values_list(
+        "registration_id", "identity_id"
+    ):
+        members[reg_id].add(identity_id)
     client = {c.registration_id: c for c in ClientMark.objects.filter(registration__in=regs)}
     signins = _sign_in_marks({r.user.username for r in regs})
     payers = deposit_payer_names([r.money_ref for r in regs]) if not auction.is_practice else {}
@@ -128,6 +135,9 @@ def auction_facts(auction: Auction) -> AuctionFacts:
             markers[kind] |= values
         if r.user.phone:
             markers["phone"].add(mark("phone", r.user.phone))
+        named = {r.identity_id, r.agent_identity_id, *members[r.pk]}
+        for identity_id in sorted(i for i in named if i is not None):
+            markers["identity"].add(mark("identity", str(identity_id)))
         if r.money_ref in payers:
             markers["payer"].add(mark("payer", payers[r.money_ref]))
         bidders.append(

@@ -51,6 +51,7 @@ class Evidence:
 
 
 KIND_WORDS = {
+    "identity": "同一实名身份（本人、共同竞买人或代理人）",
     "device": "同一终端设备",
     "network": "同一网络地址",
     "payer": "同一付款账户",
@@ -61,6 +62,7 @@ PARTY_WORDS = {"debtor": "被执行人", "creditor": "申请执行人"}
 
 #: Weights (points of the 0–100 score) of each signal; see docs/collusion.md.
 WEIGHTS = {
+    "shared_identity": 45,
     "shared_device": 45,
     "shared_payer": 45,
     "shared_phone": 45,
@@ -76,6 +78,7 @@ WEIGHTS = {
     "registration_burst": 20,
 }
 SIGNAL_TITLES: dict[str, Any] = {
+    "shared_identity": _("竞买人之间存在同一实名身份（共同竞买人或代理人）"),
     "shared_device": _("竞买人共用终端设备"),
     "shared_payer": _("保证金来自同一付款账户"),
     "shared_phone": _("竞买人共用手机号"),
@@ -399,6 +402,7 @@ Signal = Callable[[AuctionFacts, Thresholds], list[Evidence]]
 
 #: Cheap signals: registrations, deposits and markers only (run during bidding too).
 LIVE_SIGNALS: list[Signal] = [
+    _shared("identity"),
     _shared("device"),
     _shared("payer"),
     _shared("phone"),

@@ -284,3 +284,18 @@ def test_court_statistics_count_the_flag_and_the_decision(flag, judge, court):
     collusion_flag_decide(flag=flag, decision="refer", reason="移送审查", actor=judge)
     (line,) = to_records(compute_statistics(statistics_rows(court_id=court.pk), freq="all"))
     assert (line["collusion_flagged"], line["collusion_referred"]) == (1, 1)
+
+
+def test_one_identity_on_two_registrations_links_them(setup):
+    """A joint bidder (or agent) named on two registrations is a shared identity."""
+    from bidding.models import RegistrationMember
+    from tests.bidding.engine_factories import make_identity
+
+    auction, _case = setup
+    a, b, c = reg(auction), reg(auction), reg(auction)
+    helper = make_identity(None)
+    for r in (a, b):
+        RegistrationMember.objects.create(registration=r, identity=helper, share_percent=10)
+    marks = {x.code: x.markers.get("identity", set()) for x in auction_facts(auction).bidders}
+    assert marks[a.bidder_code] & marks[b.bidder_code]
+    assert not marks[a.bidder_code] & marks[c.bidder_code]

@@ -57,7 +57,7 @@ def names(evidence) -> set[str]:
     return {e.signal for e in evidence}
 
 
-@pytest.mark.parametrize("kind", ["device", "payer", "phone", "address", "network"])
+@pytest.mark.parametrize("kind", ["identity", "device", "payer", "phone", "address", "network"])
 def test_shared_marker_between_bidders_is_flagged_and_distinct_markers_are_not(kind):
     run = {f.__name__: f for f in sg.LIVE_SIGNALS}[f"shared_{kind}"]
     same = facts([bidder_with("A1", {kind: "x"}), bidder_with("B2", {kind: "x"})])
