@@ -281,6 +281,9 @@ def register(request: AuthedRequest, auction_id: int, payload: RegistrationIn) -
         eligibility_declared=payload.eligibility_declared,
         claims_priority=payload.claims_priority,
     )
+    from bidding.collusion.marks import note_registration_client
+
+    note_registration_client(reg, request)  # issue 19: hashed client, once, never per bid
     return _reg_out(reg)
 
 

@@ -53,6 +53,10 @@ class BiddingConfig(AppConfig):
         # Forfeited deposits applied once the default is final (AUC-33/34, FND-06).
         register_task("bidding.forfeits_apply", forfeits_apply_due, every=60.0)
 
+        from bidding.collusion import setup as collusion
+
+        collusion.ready()  # issue 19: thresholds, close handler, worker task
+
 
 # The names of this app's actions in a case's history (cases/audit_labels.py shows them).
 ACTION_LABELS = {
@@ -92,6 +96,10 @@ ACTION_LABELS = {
     "in_lieu.draw_committed": _("提交摇号承诺值"),
     "in_lieu.draw_revealed": _("揭示摇号随机串"),
     "in_lieu.draw_done": _("以物抵债摇号完成"),
+    "collusion.flag_raised": _("串通风险预警"),
+    "collusion.flag_updated": _("串通风险预警更新"),
+    "collusion.flag_dismissed": _("串通风险预警：排除"),
+    "collusion.flag_referred": _("串通风险预警：移送审查"),
 }
 
 

@@ -1,11 +1,12 @@
 """Court pages, included by ``bidding/urls.py`` under ``/bidding/court/`` (namespace ``bidding``)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from bidding import court_views as v
 
 urlpatterns = [
     path("", v.court_auction_list, name="court_auctions"),
+    path("collusion/", include("bidding.collusion.urls")),  # issue 19
     path("lots/<int:lot_id>/new/", v.court_auction_new, name="court_auction_new"),
     path("lots/<int:lot_id>/", v.court_lot, name="court_lot"),
     path("auctions/<int:auction_id>/in-lieu/", v.court_in_lieu, name="court_in_lieu"),

@@ -895,3 +895,7 @@ class OfflineRound(models.Model):
     @property
     def ref(self) -> str:
         return f"case:{self.route.lot.case_id}/lot:{self.lot_id}/offline:{self.pk}"
+
+
+# Collusion detection (issue 19) keeps its records in its own module.
+from bidding.collusion.models import ClientMark, CollusionCheck, CollusionFlag  # noqa: E402, F401

@@ -49,3 +49,23 @@ register("registration", noun=_("竞买报名"), label=_registrations)
 register("in_lieu_draw", noun=_("以物抵债抽签"))
 register("viewing", noun=_("看样预约"))
 register_word("handover", _("交付"))
+
+
+def _flags(keys: list[str]) -> dict[str, str]:
+    from bidding.collusion.models import CollusionFlag
+
+    return {
+        str(pk): str(_("串通风险提示（%(score)s 分）") % {"score": score})
+        for pk, score in CollusionFlag.objects.filter(pk__in=int_keys(keys)).values_list(
+            "pk", "score"
+        )
+    }
+
+
+register(
+    "collusion_flag",
+    noun=_("串通风险提示"),
+    label=_flags,
+    url=lambda key, ids: reverse("bidding:collusion_flag", args=[int(key)]),
+    visible=lambda user, key, ids: _court_staff(user, ids.get("auction", ""), ids),
+)

@@ -332,6 +332,7 @@ def register(request: AuthedRequest, auction_id: int) -> HttpResponse:
     optionally with co-bidders and their shares (共同竞买) and an agent (委托代理, AUC-14).
 
     A refusal shows the page again with the reason and everything the bidder typed."""
+    from bidding.collusion.marks import note_registration_client
     from bidding.services import registration_create
 
     auction = _public_auction(auction_id)
@@ -340,7 +341,7 @@ def register(request: AuthedRequest, auction_id: int) -> HttpResponse:
         return _render_page(request, auction, register_form=form)
     data = form.cleaned_data
     try:
-        registration_create(
+        reg = registration_create(
             auction_id=auction_id,
             user=request.user,
             accept_terms=bool(data.get("accept_terms")),
@@ -351,6 +352,7 @@ def register(request: AuthedRequest, auction_id: int) -> HttpResponse:
     except DomainError as exc:
         form.add_error(None, str(exc.message))
         return _render_page(request, auction, register_form=form)
+    note_registration_client(reg, request)  # issue 19: hashed client, once, never per bid
     if data["agent"] is not None:
         messages.success(
             request, _("报名成功，请交纳保证金。委托代理须在竞价开始前经法院确认（AUC-14）。")

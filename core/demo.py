@@ -43,14 +43,15 @@ def seed_core(ctx: dict[str, Any]) -> None:
         ("operator", Role.OPERATOR, "平台运营（示例）", None),
     ]
     users = {}
-    for username, role, name, user_court in people:
+    for i, (username, role, name, user_court) in enumerate(people):
         user, created = User.objects.get_or_create(
             username=username,
             defaults={
                 "role": role,
                 "court": user_court,
                 "display_name": name,
-                "phone": "13800000000",
+                # Distinct numbers: one shared phone links people (collusion signals, issue 19).
+                "phone": f"138000001{i:02d}",
             },
         )
         if created:

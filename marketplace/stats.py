@@ -16,6 +16,8 @@ Definitions (docs/marketplace.md):
   Time) from the earliest seizure of the lot to the end of bidding; to payout: to the first
   payout of the case after the sale, over sold auctions already paid out.
 - defaults (悔拍): auctions that ended ``defaulted``.
+- collusion flags (issue 19): ended auctions that carry a collusion flag (raised), and of
+  those the ones the court referred for review (confirmed) or dismissed.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ ROW_COLUMNS = [
     "reference_price_fen",
     "seized_on",
     "paid_out_at",
+    "collusion_state",
 ]
 
 OUTPUT_COLUMNS = [
@@ -71,6 +74,9 @@ OUTPUT_COLUMNS = [
     "premium_ref_pct",
     "days_seizure_to_sale",
     "days_seizure_to_payout",
+    "collusion_flagged",
+    "collusion_referred",
+    "collusion_dismissed",
 ]
 
 # Chinese headers for the CSV export and the page's table.
@@ -95,6 +101,9 @@ HEADERS = {
     "premium_ref_pct": "较参考价溢价率(%)",
     "days_seizure_to_sale": "查封至成交(日)",
     "days_seizure_to_payout": "查封至发放(日)",
+    "collusion_flagged": "串通风险预警",
+    "collusion_referred": "预警移送审查",
+    "collusion_dismissed": "预警排除",
 }
 
 _COUNT_COLUMNS = [
@@ -110,6 +119,9 @@ _COUNT_COLUMNS = [
     "unsold_sale",
     "defaults",
     "turnover_fen",
+    "collusion_flagged",
+    "collusion_referred",
+    "collusion_dismissed",
 ]
 
 
@@ -219,6 +231,9 @@ def compute_statistics(
         prem_ref=(final / ref_price.where(ref_price > 0) - 1) * 100,
         to_sale=(closed_day - seized[ended_mask]).dt.days.where(sold),
         to_payout=(paid[ended_mask].dt.normalize() - seized[ended_mask]).dt.days.where(sold),
+        flagged=e["collusion_state"].notna().astype(int),
+        referred=(e["collusion_state"] == "referred").astype(int),
+        dismissed=(e["collusion_state"] == "dismissed").astype(int),
     )
     for key in ROUND_KEYS.values():
         e[f"sold_{key}"] = (sold & (rnd == key)).astype(int)
@@ -239,6 +254,9 @@ def compute_statistics(
         premium_ref_pct=("prem_ref", "mean"),
         days_seizure_to_sale=("to_sale", "mean"),
         days_seizure_to_payout=("to_payout", "mean"),
+        collusion_flagged=("flagged", "sum"),
+        collusion_referred=("referred", "sum"),
+        collusion_dismissed=("dismissed", "sum"),
     )
     table = pd.concat([listed, outcomes], axis=1).reset_index()
     if table.empty:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db.models import Min, Q
 
-from bidding.models import Auction, AuctionResult
+from bidding.models import Auction, AuctionResult, CollusionFlag
 from cases.models import Seizure
 from marketplace.listings import reference_price_of
 
@@ -63,6 +63,11 @@ def statistics_rows(
         .values_list("asset__lots", "first")
     )
     payouts = _first_payouts({a.case_id for a in auctions if a.case_id})
+    flags = dict(
+        CollusionFlag.objects.filter(auction_id__in=[a.pk for a in auctions]).values_list(
+            "auction_id", "state"
+        )
+    )
     rows: list[dict[str, Any]] = []
     for a in auctions:
         r = results.get(a.pk)
@@ -87,6 +92,7 @@ def statistics_rows(
                 "reference_price_fen": reference_price_of(a),
                 "seized_on": seized.get(a.lot_id) if a.lot_id is not None else None,
                 "paid_out_at": paid_out_at,
+                "collusion_state": flags.get(a.pk),
             }
         )
     return rows

@@ -49,6 +49,7 @@ def urgency_of(d: Deadline, now: dt.datetime) -> int:
 # tried in order). A name that does not exist (an app not installed, a page renamed) is
 # skipped, never an error; the first page found wins.
 _SUBJECT_PAGES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
+    (("collusion_flag",), ("bidding:collusion_flag",)),
     (("auction",), ("bidding:court_auction_detail", "bidding:court_auction", "bidding:auction")),
     (("case", "asset"), ("cases:asset",)),
     (("case",), ("cases:case",)),

@@ -394,3 +394,19 @@ def charges_fen(*, case_id: int, refs: list[str], kinds: list[str]) -> int:
         t=Sum("amount_fen")
     )["t"]
     return int(total or 0)
+
+
+def deposit_payer_names(refs: list[str]) -> dict[str, str]:
+    """Who paid each deposit (hold reference → the payer named on its payment), for the
+    court's collusion analysis (bidding.collusion, issue 19); restricted data (REC-05): the
+    caller keeps only a keyed hash of it, never shows it."""
+    from settlement.models import PaymentIntent
+
+    rows = DepositHold.objects.filter(ref__in=refs, intent__isnull=False).values_list(
+        "ref", "intent_id"
+    )
+    intents = dict(rows)
+    names = dict(
+        PaymentIntent.objects.filter(pk__in=set(intents.values())).values_list("pk", "payer_name")
+    )
+    return {ref: names.get(iid, "") for ref, iid in intents.items() if names.get(iid)}
