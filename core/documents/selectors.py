@@ -37,7 +37,9 @@ def documents_for_reader(user: User, *, subject_prefix: str = "") -> QuerySet[Do
 def document_current_version(doc: Document) -> Document | None:
     """The newest version of ``doc``'s number if it is not ``doc`` itself (it was corrected)."""
     newest = (
-        Document.objects.filter(court_id=doc.court_id, doc_type=doc.doc_type, year=doc.year, seq=doc.seq)
+        Document.objects.filter(
+            court_id=doc.court_id, doc_type=doc.doc_type, year=doc.year, seq=doc.seq
+        )
         .defer("pdf")
         .order_by("-version")
         .first()

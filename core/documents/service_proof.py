@@ -146,7 +146,6 @@ def deemed_service_documents_due(*, limit: int = 100) -> int:
     return queued
 
 
-
 def request_for(rec: ServiceRecord) -> None:
     """Queue the 送达回证 of a record that has its receipt (idempotent)."""
     from core.documents.services import document_request

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -80,7 +82,7 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def download(request: HttpRequest, pk: int) -> HttpResponse:
+def download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The sealed PDF, to those who may read it (public documents: anyone)."""
     doc = get_object_or_404(Document.objects.select_related("court"), pk=pk)
     if not may_read(request.user, doc):
@@ -118,8 +120,10 @@ REISSUE_ACTIONS: CourtActions[Document] = CourtActions(
             ),
             form=ReissueForm,
             perm="core.reissue_document",
-            done=lambda s, new: _("已重新出具更正后的文书：%(number)s 第%(version)s版")
-            % {"number": new.number, "version": new.version},
+            done=lambda s, new: (
+                _("已重新出具更正后的文书：%(number)s 第%(version)s版")
+                % {"number": new.number, "version": new.version}
+            ),
             then=lambda doc, new: _verify_code_page(new),
         )
     },

@@ -59,7 +59,12 @@ def test_staff_reissue_from_the_case_page_and_the_old_code_names_the_new_version
     back = client.post(action, {"reason": "受送达人姓名笔误", "next": page.request["PATH_INFO"]})
     assert back.status_code == 302 and back["Location"] == reverse("cases:case", args=[case.pk])
     v2 = Document.objects.get(corrects=v1)
-    assert (v2.number, v2.version, v2.reason, v2.issued_by) == (v1.number, 2, "受送达人姓名笔误", judge)
+    assert (v2.number, v2.version, v2.reason, v2.issued_by) == (
+        v1.number,
+        2,
+        "受送达人姓名笔误",
+        judge,
+    )
     assert "受送达人姓名笔误" in assert_sealed(v2)
     entry = AuditEntry.objects.get(stream=case.ref, action="document.corrected", actor=judge)
     assert entry.reason == "受送达人姓名笔误" and entry.after["sha256"] == v2.sha256
