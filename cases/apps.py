@@ -61,7 +61,8 @@ def _register_documents_section() -> None:
         template="cases/_case_documents.html",
         order=90,
         context=lambda request, case, staff: {
-            "case_documents": _case_documents(request, case, staff)
+            "case_documents": _case_documents(request, case, staff),
+            "reissue": staff,  # court staff re-issue a corrected version (the view checks)
         },
         visible=lambda request, case, staff: bool(_case_documents(request, case, staff).exists()),  # type: ignore[attr-defined]
     )

@@ -50,6 +50,10 @@ class CoreConfig(AppConfig):
         # Documents queued by the apps' event handlers are rendered and sealed here, never
         # on the request (or bid) that produced them.
         register_task("core.documents", documents_issue_pending, every=2.0)
+        # 公告送达证明 once a publication's deemed-service time has passed (REC-10).
+        register_task(
+            "core.deemed_service_documents", service_proof.deemed_service_documents_due, every=60.0
+        )
         service_proof.connect()
 
         post_migrate.connect(_after_migrate, sender=self)

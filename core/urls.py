@@ -28,6 +28,7 @@ urlpatterns = [
     path("documents/verify/", document_views.verify_page, name="document_verify"),
     path("documents/verify/<str:code>/", document_views.verify_code, name="document_verify_code"),
     path("documents/<int:pk>/pdf/", document_views.download, name="document_download"),
+    path("documents/<int:pk>/reissue/", document_views.reissue, name="document_reissue"),
     path("documents/ca.pem", document_views.ca_certificate, name="document_ca"),
     path("documents/ca.crl", document_views.crl, name="document_crl"),
 ]

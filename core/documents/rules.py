@@ -31,3 +31,7 @@ def may_read(user: Any, doc: Any) -> bool:
     from core.permissions import can
 
     return bool(doc.public) or can(user, "core.read_document", doc)
+
+
+#: Re-issue a corrected version: the staff of the issuing court.
+rules.add_perm("core.reissue_document", is_court_staff & is_same_court)

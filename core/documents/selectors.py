@@ -32,3 +32,16 @@ def documents_for_reader(user: User, *, subject_prefix: str = "") -> QuerySet[Do
     if subject_prefix:
         qs = qs.filter(_under(subject_prefix))
     return _current(qs)
+
+
+def document_current_version(doc: Document) -> Document | None:
+    """The newest version of ``doc``'s number if it is not ``doc`` itself (it was corrected)."""
+    newest = (
+        Document.objects.filter(
+            court_id=doc.court_id, doc_type=doc.doc_type, year=doc.year, seq=doc.seq
+        )
+        .defer("pdf")
+        .order_by("-version")
+        .first()
+    )
+    return newest if newest is not None and newest.pk != doc.pk else None

@@ -183,6 +183,21 @@ def document_issue(
     return doc
 
 
+def document_reissue(*, document: Document, reason: str, actor: Actor = None) -> Document:
+    """Re-issue ``document`` corrected, from the records as they are now (a new version that
+    names the old one and says why; ``document_issue`` checks and audits it). The parameters
+    its request was queued with, if any, are used again."""
+    req = DocumentRequest.objects.filter(document=document).only("params").first()
+    return document_issue(
+        doc_type=document.doc_type,
+        subject=document.subject,
+        params=req.params if req is not None else {},
+        actor=actor,
+        corrects=document,
+        reason=reason,
+    )
+
+
 def document_request(
     *, doc_type: str, subject: str, key: str = "", params: dict[str, Any] | None = None
 ) -> DocumentRequest:

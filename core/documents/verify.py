@@ -33,6 +33,7 @@ class Verdict:
     checks: list[Check] = field(default_factory=list)
     document: Document | None = None
     claimed: Document | None = None  # the document a non-matching file claims to be
+    superseded_by: Document | None = None  # a genuine file whose number was re-issued since
     signer: str = ""
     signed_at: str = ""
 
@@ -81,6 +82,10 @@ def verify_pdf(data: bytes) -> Verdict:
     digest = hashlib.sha256(data).hexdigest()
     doc = Document.objects.select_related("court").filter(sha256=digest).first()
     verdict.document = doc
+    if doc is not None:
+        from core.documents.selectors import document_current_version
+
+        verdict.superseded_by = document_current_version(doc)
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         signatures = reader.embedded_signatures

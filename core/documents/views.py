@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
+import io
 
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from core.court_actions import CourtAction, CourtActions
 from core.documents import seal as seals
 from core.documents.rules import may_read
-from core.documents.services import normalise_code
+from core.documents.selectors import document_current_version
+from core.documents.services import document_reissue, normalise_code
 from core.documents.verify import Verdict, verify_pdf
+from core.forms import Form, TextField
 from core.models import Document
+from core.permissions import can
 from core.ratelimit import write_rate_limited
 
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -53,32 +65,24 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
         .filter(code=normalise_code(code))
         .first()
     )
-    newer = None
-    if doc is not None:
-        newer = (
-            Document.objects.filter(
-                court=doc.court, doc_type=doc.doc_type, year=doc.year, seq=doc.seq
-            )
-            .defer("pdf")
-            .order_by("-version")
-            .first()
-        )
+    newer = document_current_version(doc) if doc is not None else None
     return render(
         request,
         "core/documents/verify_code.html",
         {
             "doc": doc,
             "code": code,
-            "newer": newer
-            if newer is not None and doc is not None and newer.pk != doc.pk
-            else None,
+            "newer": newer,
             "can_read": doc is not None and may_read(request.user, doc),
+            "can_reissue": doc is not None
+            and newer is None
+            and can(request.user, "core.reissue_document", doc),
         },
         status=200 if doc is not None else 404,
     )
 
 
-def download(request: HttpRequest, pk: int) -> HttpResponse:
+def download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The sealed PDF, to those who may read it (public documents: anyone)."""
     doc = get_object_or_404(Document.objects.select_related("court"), pk=pk)
     if not may_read(request.user, doc):
@@ -87,15 +91,58 @@ def download(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request, "core/documents/forbidden.html", {"message": _("无权查看该文书")}, status=403
         )
-    response = HttpResponse(bytes(doc.pdf), content_type="application/pdf")
-    name = f"{doc.title}-{doc.code}.pdf"
-    disposition = "inline" if request.GET.get("inline") else "attachment"
-    from urllib.parse import quote
-
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(name)}"
+    # FileResponse streams the bytes in blocks with Content-Length, and writes the
+    # Content-Disposition: an ASCII name, or RFC 5987 ``filename*=utf-8''…`` for a Chinese one.
+    response = FileResponse(
+        io.BytesIO(bytes(doc.pdf)),
+        content_type="application/pdf",
+        as_attachment=not request.GET.get("inline"),
+        filename=f"{doc.title}-{doc.number}-{doc.code}.pdf",
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+class ReissueForm(Form):
+    reason = TextField(label=gettext_lazy("更正原因"), max_length=300)
+
+
+def _verify_code_page(doc: Document) -> str:
+    return reverse("core:document_verify_code", args=[doc.code])
+
+
+REISSUE_ACTIONS: CourtActions[Document] = CourtActions(
+    {
+        "reissue": CourtAction(
+            call=lambda s: document_reissue(
+                document=s.target, reason=s.data["reason"], actor=s.actor
+            ),
+            form=ReissueForm,
+            perm="core.reissue_document",
+            done=lambda s, new: (
+                _("已重新出具更正后的文书：%(number)s 第%(version)s版")
+                % {"number": new.number, "version": new.version}
+            ),
+            then=lambda doc, new: _verify_code_page(new),
+        )
+    },
+    page=_verify_code_page,
+)
+
+
+@login_required
+@require_POST
+def reissue(request: HttpRequest, pk: int) -> HttpResponse:
+    """Court staff of the issuing court: re-issue a corrected version, with the reason."""
+    doc = get_object_or_404(Document.objects.select_related("court").defer("pdf"), pk=pk)
+    outcome = REISSUE_ACTIONS.run(request, "reissue", doc)
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(back)
+    return redirect(outcome.next_url)
 
 
 def ca_certificate(request: HttpRequest) -> HttpResponse:

@@ -37,6 +37,12 @@ class Command(BaseCommand):
             mark = "ok " if check.ok else "BAD"
             self.stdout.write(f"  [{mark}] {check.label} {check.detail}".rstrip())
         if verdict.genuine:
+            newer = verdict.superseded_by
+            if newer is not None:
+                self.stdout.write(
+                    f"SUPERSEDED by {newer.number} v{newer.version} (code {newer.code}, "
+                    f"{newer.issued_at:%Y-%m-%d %H:%M} UTC): {newer.reason}"
+                )
             self.stdout.write("GENUINE")
             return
         self.stdout.write("NOT GENUINE")

@@ -14,6 +14,9 @@ class Command(BaseCommand):
 
         ca_create()  # the demo CA (GAVEL_DOCUMENTS_CA_*; an existing one is kept)
         ctx = seed()
+        from core.documents.service_proof import deemed_service_documents_due
+
+        deemed_service_documents_due()  # 公告送达证明 of publications already deemed served
         issued = 0
         while done := documents_issue_pending(limit=20):  # the seed's events queued them
             issued += done
