@@ -301,7 +301,7 @@ def test_the_migration_keys_an_intact_unkeyed_chain_and_refuses_a_broken_one() -
 
     from django.apps import apps
 
-    migration = importlib.import_module("core.migrations.0006_audit_keyed_chain_and_anchors")
+    migration = importlib.import_module("core.migrations.0007_audit_keyed_chain_and_anchors")
 
     def as_before_keying(entries: list[AuditEntry], *, forge_seq: int = 0) -> None:
         prev = GENESIS

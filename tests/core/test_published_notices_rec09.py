@@ -46,6 +46,7 @@ def test_rec09_personal_service_is_not_published(client, court):
 
 def test_rec09_a_publication_appears_at_its_publication_time_not_before(court):
     at = clock.now() + dt.timedelta(hours=1)
+    clock.set_time(at)  # recorded when it is published (AUC-10: never dated ahead of the record)
     rec = _record(court, "info_publication", unreachable_reason=REASON, published_at=at)
     assert not published_notices(at=at - dt.timedelta(seconds=1)).exists()
     assert list(published_notices(at=at)) == [rec]
