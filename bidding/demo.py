@@ -247,6 +247,15 @@ def _bids(auction: Auction, regs: list[Registration], *, times: list[dt.datetime
             )
 
 
+def _close_time(auction: Auction) -> dt.datetime:
+    """When the clock closes it: the end plus the AUC-24 receipt grace (bids received before
+    the end may still be on their way), and a second to spare."""
+    from django.conf import settings
+
+    grace = dt.timedelta(milliseconds=int(settings.GAVEL_BID_RECEIPT_GRACE_MS))
+    return _end_of(auction) + grace + dt.timedelta(seconds=1)
+
+
 def _end_of(auction: Auction) -> dt.datetime:
     """The published auction's end as now stored (late bids may have extended it)."""
     auction.refresh_from_db()
@@ -453,7 +462,7 @@ def seed(ctx: dict[str, Any]) -> None:
                     end - dt.timedelta(minutes=1),
                 ],
             )
-            ended = _end_of(a)
+            ended = _close_time(a)
             with _at(ended):
                 services.auction_close_due()
             with _at(ended + dt.timedelta(days=2)):
@@ -497,7 +506,7 @@ def seed(ctx: dict[str, Any]) -> None:
                 published_at=published,
                 title=f"{lot.title}（一拍）",
             )
-            with _at(_end_of(a)):
+            with _at(_close_time(a)):
                 services.auction_close_due()
             return a.pk
         return None

@@ -24,7 +24,8 @@ def _seed() -> dict:
     return ctx
 
 
-def test_demo_seed_live_scheduled_sold_unsold_and_practice():
+def test_demo_seed_live_scheduled_sold_unsold_and_practice(settings):
+    settings.GAVEL_BID_RECEIPT_GRACE_MS = 1000  # as in the demo: the close waits for it (AUC-24)
     ctx = _seed()
     made = ctx["bidding"]
     assert set(made) == {"live", "scheduled", "sold", "unsold", "practice"}
