@@ -100,7 +100,7 @@ from bidding.services.forfeits import (
     forfeits_apply_after_resale,
     forfeits_apply_due,
 )
-from bidding.services.objections import auction_objection_rule
+from bidding.services.objections import auction_objection_rule, auction_objections_pending
 from bidding.services.offline import offline_round_record, offline_round_result
 from bidding.services.practice import (
     PRACTICE_DEFAULTS,
@@ -165,6 +165,7 @@ __all__ = [
     "auction_next_round_create",
     "auction_notice_record",
     "auction_objection_rule",
+    "auction_objections_pending",
     "auction_open_due",
     "auction_publish",
     "auction_publish_problems",
