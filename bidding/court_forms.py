@@ -103,16 +103,17 @@ class OfflineRoundForm(Form):
         return data
 
 
+def _pending_rounds(page: Any) -> Any:
+    """The lot page's pending offline round (an id outside it was tampered with: 404)."""
+    if page.route is None:
+        return OfflineRound.objects.none()
+    return OfflineRound.objects.filter(route=page.route, outcome=OfflineRound.Outcome.PENDING)
+
+
 class OfflineResultForm(Form):
     """AUC-39: how a pending offline round ended (ties among the same rank drawn by lot)."""
 
-    round = ObjectField(
-        lambda page: (
-            OfflineRound.objects.filter(route=page.route, outcome=OfflineRound.Outcome.PENDING)
-            if page.route is not None
-            else OfflineRound.objects.none()
-        )
-    )
+    round = ObjectField(_pending_rounds)
     outcome = forms.ChoiceField(
         label=_("结果"),
         choices=[("", _("请选择"))]
@@ -123,6 +124,28 @@ class OfflineResultForm(Form):
     buyer_name = forms.CharField(label=_("买受人"), required=False, max_length=200)
     tied_same_rank = WordListField(label=_("同顺位、同价的优先购买权人（抽签，用逗号分隔）"))
     public_value = forms.CharField(label=_("现场公开抽取的随机数"), required=False, max_length=200)
+
+
+class OfflineSuspendForm(Form):
+    """AUC-40: suspend (暂缓) or halt (中止) the pending offline round."""
+
+    round = ObjectField(_pending_rounds)
+    reason = forms.CharField(label=_("理由"), widget=TEXTAREA, required=False, max_length=2000)
+
+
+class OfflineGroundEndedForm(Form):
+    """AUC-40 / ASR 18: the ground ended; the court resumes within 15 days."""
+
+    round = ObjectField(_pending_rounds)
+    ended_at = LocalDateTimeField(label=_("事由消除时间（不填为现在）"), required=False)
+
+
+class OfflineResumeForm(Form):
+    """AUC-40: resume the suspended offline round at a new time."""
+
+    round = ObjectField(_pending_rounds)
+    held_at = LocalDateTimeField(label=_("新的举行时间（北京时间）"))
+    reason = forms.CharField(label=_("说明"), widget=TEXTAREA, required=False, max_length=2000)
 
 
 class ObjectionRulingForm(Form):

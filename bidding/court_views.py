@@ -624,6 +624,30 @@ LOT_ACTIONS: CourtActions[LotPage] = CourtActions(
             ),
             done=gettext_lazy("已登记线下拍卖/变卖的结果（AUC-39）。"),
         ),
+        "offline_suspend": CourtAction[LotPage](
+            form=cf.OfflineSuspendForm,
+            call=lambda s: services.offline_round_suspend(
+                round_id=s.data["round"].pk, actor=s.actor, reason=s.data["reason"]
+            ),
+            done=gettext_lazy("已暂缓/中止该次线下拍卖（AUC-40）。"),
+        ),
+        "offline_ground_ended": CourtAction[LotPage](
+            form=cf.OfflineGroundEndedForm,
+            call=lambda s: services.offline_round_ground_ended(
+                round_id=s.data["round"].pk, actor=s.actor, ended_at=s.data["ended_at"]
+            ),
+            done=gettext_lazy("已记录事由消除，须在期限内恢复拍卖（AUC-40）。"),
+        ),
+        "offline_resume": CourtAction[LotPage](
+            form=cf.OfflineResumeForm,
+            call=lambda s: services.offline_round_resume(
+                round_id=s.data["round"].pk,
+                actor=s.actor,
+                held_at=s.data["held_at"],
+                reason=s.data["reason"],
+            ),
+            done=gettext_lazy("已恢复该次线下拍卖（AUC-40）。"),
+        ),
     },
     page=lambda page: reverse("bidding:court_lot", args=[page.lot.pk]),
     prefixed=True,
@@ -660,8 +684,9 @@ def court_lot(request: AuthedRequest, lot_id: int) -> HttpResponse:
     offline_rounds = list(OfflineRound.objects.filter(lot=lot).order_by("held_at", "pk"))  # AUC-39
     pending = next((r for r in offline_rounds if r.outcome == OfflineRound.Outcome.PENDING), None)
     forms = LOT_ACTIONS.forms(page, bound=outcome)
-    if pending is not None and not forms["offline_result"].is_bound:  # one pending at a time
-        forms["offline_result"].initial["round"] = pending.pk
+    for name in ("offline_result", "offline_suspend", "offline_ground_ended", "offline_resume"):
+        if pending is not None and not forms[name].is_bound:  # one pending round at a time
+            forms[name].initial["round"] = pending.pk
     return render(
         request,
         "bidding/court/lot.html",

@@ -1,0 +1,172 @@
+"""Firm rules of bidding at their boundary (one value each side), and AUC-40's entrusted 15-day
+resume (ASR 18) on the offline round: service, API and court page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from bidding import services
+from bidding.models import OfflineRound
+from bidding.services.offline import deposit_minimum
+from core import calendar, clock
+from core.errors import Conflict, DomainError
+from core.models import AuditEntry, Deadline
+from core.rulesettings import setting_set
+from tests.conftest import make_user
+
+from .engine_factories import make_case
+
+pytestmark = pytest.mark.django_db
+
+APPRAISAL = 1_000_000
+
+
+@pytest.fixture(autouse=True)
+def _no_2fa(settings):
+    settings.GAVEL_STAFF_2FA_REQUIRED = False
+
+
+@pytest.fixture
+def pending(court, judge, frozen_now) -> OfflineRound:
+    _case, lot, *_ = make_case(court, judge=judge)
+    services.disposal_offline_record(
+        lot_id=lot.pk, ground="unsuitable", reason="标的物不宜网络拍卖", actor=judge
+    )
+    return services.offline_round_record(
+        lot_id=lot.pk,
+        method="auction",
+        appraisal_fen=APPRAISAL,
+        start_price_fen=APPRAISAL,
+        deposit_fen=deposit_minimum(APPRAISAL),
+        held_at=clock.now() + dt.timedelta(days=10),
+        actor=judge,
+    )
+
+
+def _resume_deadline(r: OfflineRound) -> Deadline:
+    return Deadline.objects.get(subject=f"{r.ref}/resume", rule_id="AUC-40")
+
+
+# ---- AUC-40 entrusted (offline) resume: 15 days after the ground ends ------------------------
+
+
+def test_auc40_entrusted_resume_due_on_day_15_not_14_nor_16(pending, judge):
+    """AUC-40 / ASR 18: an entrusted (offline) round is resumed within 15 days of the ground
+    ending, not the online 5: the deadline falls on day 15 (after day 14, before day 16)."""
+    services.offline_round_suspend(round_id=pending.pk, reason="案外人提出异议", actor=judge)
+    clock.advance(dt.timedelta(days=2))
+    ended = clock.now()
+    r = services.offline_round_ground_ended(round_id=pending.pk, actor=judge)
+    court = pending.route.lot.case.court_id
+    due = calendar.within_days(ended, 15, court=court)
+    assert r.resume_due_at == due == _resume_deadline(r).due_at
+    assert (
+        calendar.within_days(ended, 14, court=court)
+        < due
+        < calendar.within_days(ended, 16, court=court)
+    )
+    assert _resume_deadline(r).status == "open"
+    assert AuditEntry.objects.filter(action="offline.round_ground_ended", subject=r.ref).exists()
+
+
+def test_auc40_entrusted_resume_days_follow_the_courts_setting_never_above_15(
+    pending, judge, court
+):
+    """AUC-40: ``resume_days_entrusted`` is read (a court may shorten it), and 16 is refused."""
+    setting_set(key="resume_days_entrusted", value=10, court=court, reason="本院规定")
+    with pytest.raises(DomainError):
+        setting_set(key="resume_days_entrusted", value=16, court=court, reason="超限")
+    services.offline_round_suspend(round_id=pending.pk, reason="暂缓", actor=judge)
+    r = services.offline_round_ground_ended(round_id=pending.pk, actor=judge)
+    assert r.resume_due_at == calendar.within_days(clock.now(), 10, court=court.pk)
+
+
+def test_auc40_a_suspended_offline_round_takes_no_result_until_resumed(pending, judge):
+    """AUC-40: while suspended the round cannot end; resuming closes the 15-day deadline."""
+    services.offline_round_suspend(round_id=pending.pk, reason="暂缓", actor=judge)
+    with pytest.raises(Conflict) as exc:
+        services.offline_round_suspend(round_id=pending.pk, reason="再次", actor=judge)
+    assert exc.value.code == "offline_round_suspended"
+    clock.set_time(pending.held_at)
+    with pytest.raises(Conflict) as exc:
+        services.offline_round_result(round_id=pending.pk, outcome="unsold", actor=judge)
+    assert (exc.value.code, exc.value.rule) == ("offline_round_suspended", "AUC-40")
+    services.offline_round_ground_ended(round_id=pending.pk, actor=judge)
+    with pytest.raises(DomainError) as exc2:  # a time of the hall in the past
+        services.offline_round_resume(
+            round_id=pending.pk, held_at=clock.now() - dt.timedelta(minutes=1), actor=judge
+        )
+    assert exc2.value.code == "held_at_in_past"
+    later = clock.now() + dt.timedelta(days=7)
+    r = services.offline_round_resume(round_id=pending.pk, held_at=later, actor=judge)
+    assert (r.suspended_at, r.held_at) == (None, later)
+    assert _resume_deadline(r).status == "met"
+    clock.set_time(later)
+    assert (
+        services.offline_round_result(round_id=r.pk, outcome="unsold", actor=judge).outcome
+        == "unsold"
+    )
+
+
+def test_auc40_ground_end_needs_a_suspension_and_a_time_not_before_it(pending, judge):
+    with pytest.raises(Conflict) as exc:
+        services.offline_round_ground_ended(round_id=pending.pk, actor=judge)
+    assert (exc.value.code, exc.value.rule) == ("offline_round_not_suspended", "AUC-40")
+    services.offline_round_suspend(round_id=pending.pk, reason="暂缓", actor=judge)
+    with pytest.raises(DomainError) as exc2:
+        services.offline_round_ground_ended(
+            round_id=pending.pk, actor=judge, ended_at=clock.now() - dt.timedelta(seconds=1)
+        )
+    assert exc2.value.code == "ground_ended_at_invalid"
+
+
+def test_auc40_entrusted_resume_through_the_api(client, pending, judge):
+    client.force_login(judge)
+    base = f"/api/bidding/court/offline-rounds/{pending.pk}"
+    resp = client.post(f"{base}/suspend", {"reason": " "}, content_type="application/json")
+    assert resp.status_code == 400 and resp.json()["rule"] == "AUC-40"
+    resp = client.post(f"{base}/suspend", {"reason": "暂缓"}, content_type="application/json")
+    assert resp.status_code == 200, resp.content
+    resp = client.post(f"{base}/ground-ended", {}, content_type="application/json")
+    assert resp.status_code == 200, resp.content
+    court = pending.route.lot.case.court_id
+    assert _resume_deadline(pending).due_at == calendar.within_days(clock.now(), 15, court=court)
+    held = (clock.now() + dt.timedelta(days=3)).isoformat()
+    resp = client.post(f"{base}/resume", {"held_at": held}, content_type="application/json")
+    assert resp.status_code == 200, resp.content
+    assert _resume_deadline(pending).status == "met"
+
+
+def test_auc40_entrusted_resume_through_the_lot_page(pending, judge, other_court):
+    url = f"/bidding/court/lots/{pending.lot_id}/"
+    stranger = Client()
+    stranger.force_login(make_user("judge", other_court))
+    post = {"action": "offline_suspend", "offline_suspend-round": str(pending.pk)}
+    assert stranger.post(url, {**post, "offline_suspend-reason": "x"}).status_code == 403
+    c = Client()
+    c.force_login(judge)
+    resp = c.post(url, {**post, "offline_suspend-reason": " "})
+    assert "须写明暂缓或中止的理由（AUC-40）" in resp.content.decode()
+    assert c.post(url, {**post, "offline_suspend-reason": "案外人异议"}).status_code == 302
+    body = c.get(url).content.decode()
+    assert "事由消除（AUC-40，十五日内恢复）" in body
+    ended = {"action": "offline_ground_ended", "offline_ground_ended-round": str(pending.pk)}
+    assert c.post(url, ended).status_code == 302
+    r = OfflineRound.objects.get(pk=pending.pk)
+    court = pending.route.lot.case.court_id
+    assert r.resume_due_at == calendar.within_days(clock.now(), 15, court=court)
+    new_time = (clock.now() + dt.timedelta(days=5)).astimezone(calendar.CST)
+    resp = c.post(
+        url,
+        {
+            "action": "offline_resume",
+            "offline_resume-round": str(pending.pk),
+            "offline_resume-held_at": new_time.strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert resp.status_code == 302
+    r.refresh_from_db()
+    assert r.suspended_at is None and r.held_at == new_time.replace(second=0, microsecond=0)
