@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from bidding import services
-from bidding.models import OfflineRound
+from bidding.models import AuctionState, OfflineRound
 from bidding.services.offline import deposit_minimum
 from core import calendar, clock
 from core.errors import Conflict, DomainError
@@ -17,7 +17,7 @@ from core.models import AuditEntry, Deadline
 from core.rulesettings import setting_set
 from tests.conftest import make_user
 
-from .engine_factories import make_case
+from .engine_factories import decide_all, make_case, publishable_draft, serve_all
 
 pytestmark = pytest.mark.django_db
 
@@ -170,3 +170,90 @@ def test_auc40_entrusted_resume_through_the_lot_page(pending, judge, other_court
     assert resp.status_code == 302
     r.refresh_from_db()
     assert r.suspended_at is None and r.held_at == new_time.replace(second=0, microsecond=0)
+
+
+# ---- online auction rules with a number: one value each side --------------------------------
+
+
+def _problems(auction) -> set[tuple[str, str]]:
+    auction.refresh_from_db()
+    return {(p.code, p.rule) for p in services.auction_publish_problems(auction)}
+
+
+def test_auc05_first_round_start_at_exactly_70_percent_accepted_one_fen_less_refused(
+    court, judge, frozen_now
+):
+    """AUC-05: a first auction's starting price may not be below 70% of the reference price."""
+    at_70 = publishable_draft(court, judge, basis_fen=1_000_000, start=700_000)
+    assert not any(rule == "AUC-05" for _, rule in _problems(at_70))
+    below = publishable_draft(court, judge, basis_fen=1_000_000, start=699_999)
+    assert ("start_below_ratio", "AUC-05") in _problems(below)
+
+
+def test_auc22_bidding_period_of_exactly_24_hours_accepted_one_second_less_refused(
+    court, judge, frozen_now
+):
+    """AUC-22: the bidding period is at least 24 hours."""
+    a = publishable_draft(court, judge)
+    assert a.start_at is not None
+    a.end_at = a.start_at + dt.timedelta(hours=24)
+    a.save(update_fields=["end_at"])
+    assert ("bidding_period_too_short", "AUC-22") not in _problems(a)
+    a.end_at = a.start_at + dt.timedelta(hours=24) - dt.timedelta(seconds=1)
+    a.save(update_fields=["end_at"])
+    assert ("bidding_period_too_short", "AUC-22") in _problems(a)
+
+
+def _unsold(court, judge, kind):
+    first = services.auction_publish(
+        auction_id=publishable_draft(court, judge, kind=kind).pk, actor=judge
+    )
+    assert first.start_at is not None and first.end_at is not None
+    clock.set_time(first.start_at)
+    services.auction_clock_tick()
+    clock.set_time(first.end_at)
+    services.auction_close_due()
+    first.refresh_from_db()
+    assert first.state == AuctionState.UNSOLD and first.closed_at is not None
+    return first
+
+
+def _second_round(first, judge, *, lead_days: int):
+    second = services.auction_next_round_create(
+        auction_id=first.pk, actor=judge, starting_price_fen=first.starting_price_fen * 8 // 10
+    )
+    now = clock.now()
+    second.start_at = now + dt.timedelta(days=lead_days)
+    second.end_at = second.start_at + dt.timedelta(days=1)
+    second.deposit_fen = second.starting_price_fen // 10
+    second.save()
+    serve_all(second, judge, at=now - dt.timedelta(days=3))
+    decide_all(second, judge)
+    return second
+
+
+@pytest.mark.parametrize(("kind", "lead"), [("vehicle", 7), ("residential", 15)])
+def test_auc35_second_round_lead_time_at_the_minimum_accepted_one_day_less_refused(
+    court, judge, frozen_now, kind, lead
+):
+    """AUC-35: after an unsold round, the next one is announced at least 7 days (movables) or
+    15 days (immovables and property rights) before bidding."""
+    second = _second_round(_unsold(court, judge, kind), judge, lead_days=lead)
+    assert ("lead_time_too_short", "AUC-35") not in _problems(second)
+    second.start_at -= dt.timedelta(days=1)
+    second.end_at -= dt.timedelta(days=1)
+    second.save(update_fields=["start_at", "end_at"])
+    assert ("lead_time_too_short", "AUC-35") in _problems(second)
+
+
+def test_auc35_reauction_announced_on_day_30_accepted_a_second_later_refused(
+    court, judge, frozen_now
+):
+    """AUC-35: the re-auction is announced within 30 days of the unsold round (REC-01)."""
+    first = _unsold(court, judge, "vehicle")
+    second = _second_round(first, judge, lead_days=8)
+    due = calendar.within_days(first.closed_at, 30, court=court.pk)
+    clock.set_time(due)
+    assert ("reauction_too_late", "AUC-35") not in _problems(second)
+    clock.set_time(due + dt.timedelta(seconds=1))
+    assert ("reauction_too_late", "AUC-35") in _problems(second)
