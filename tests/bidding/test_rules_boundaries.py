@@ -257,3 +257,35 @@ def test_auc35_reauction_announced_on_day_30_accepted_a_second_later_refused(
     assert ("reauction_too_late", "AUC-35") not in _problems(second)
     clock.set_time(due + dt.timedelta(seconds=1))
     assert ("reauction_too_late", "AUC-35") in _problems(second)
+
+
+def test_auc06_applicant_may_insist_until_day_5_not_a_second_later(court, judge, frozen_now):
+    """AUC-06: the applicant insists on a low start within 5 days of the notice (REC-01)."""
+    a = publishable_draft(court, judge)
+    services.auction_low_start_notice(auction_id=a.pk, actor=judge)
+    a.refresh_from_db()
+    assert a.low_start_notified_at is not None
+    due = calendar.within_days(a.low_start_notified_at, 5, court=court.pk)
+    with pytest.raises(DomainError) as exc:
+        services.auction_low_start_notice(
+            auction_id=a.pk, actor=judge, insisted_at=due + dt.timedelta(seconds=1)
+        )
+    assert (exc.value.code, exc.value.rule) == ("insist_too_late", "AUC-06")
+    services.auction_low_start_notice(auction_id=a.pk, actor=judge, insisted_at=due)
+    a.refresh_from_db()
+    assert a.applicant_insisted_at == due
+
+
+def test_auc20_bid_one_fen_below_the_start_is_invalid_at_the_start_accepted(court, judge):
+    """AUC-20: bids rise from the starting price; one fen below it is invalid."""
+    from .engine_factories import bid, make_live_auction, register_active
+
+    _case, lot, *_ = make_case(court, judge=judge)
+    auction = make_live_auction(court, lot, start=100_000_00, increment=1_000_00)
+    reg = register_active(auction)
+    with pytest.raises(DomainError) as exc:
+        bid(auction, reg, 100_000_00 - 1)
+    assert (exc.value.code, exc.value.rule) == ("bid_below_start", "AUC-20")
+    bid(auction, reg, 100_000_00)
+    auction.refresh_from_db()
+    assert (auction.current_price_fen, auction.leader_id) == (100_000_00, reg.pk)
