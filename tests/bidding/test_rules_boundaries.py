@@ -18,6 +18,7 @@ from core.rulesettings import setting_set
 from tests.conftest import make_user
 
 from .engine_factories import decide_all, make_case, publishable_draft, serve_all
+from .test_services_close import make_party_users, setup  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -289,3 +290,63 @@ def test_auc20_bid_one_fen_below_the_start_is_invalid_at_the_start_accepted(cour
     bid(auction, reg, 100_000_00)
     auction.refresh_from_db()
     assert (auction.current_price_fen, auction.leader_id) == (100_000_00, reg.pk)
+
+
+def test_auc40_online_resume_due_on_day_5_after_the_ground_ends(court, judge, frozen_now):
+    """AUC-40: an online auction is resumed within 5 days after the ground ends (not 4, not 6)."""
+    from .engine_factories import make_live_auction
+
+    _case, lot, *_ = make_case(court, judge=judge)
+    live = make_live_auction(court, lot)
+    services.auction_suspend(auction_id=live.pk, actor=judge, reason="暂缓")
+    clock.advance(dt.timedelta(days=3))  # Thursday: days 4, 5 and 6 are working days (REC-01)
+    services.auction_ground_ended(auction_id=live.pk, actor=judge, reason="事由消除")
+    d = Deadline.objects.get(rule_id="AUC-40", status="open", subject__endswith="/resume")
+    ended = clock.now()
+    assert d.due_at == calendar.within_days(ended, 5, court=court.pk)
+    assert calendar.within_days(ended, 4, court=court.pk) < d.due_at
+    assert d.due_at < calendar.within_days(ended, 6, court=court.pk)
+
+
+def test_auc32_ruling_due_in_10_days_of_payment_handover_15_days_after_service(
+    setup,  # noqa: F811
+    judge,
+):
+    """AUC-32: the sale ruling is served within 10 days of full payment; the lot is handed
+    over within 15 days after service (each a tracked deadline on that day, not the day
+    before)."""
+    from bidding.models import AuctionResult
+    from settlement.services import balance_pay_request
+    from settlement.services.confirmations import intent_confirm
+
+    from .engine_factories import bid, register_paid
+
+    auction, _case = setup
+    reg = register_paid(auction)
+    bid(auction, reg, auction.starting_price_fen)
+    clock.set_time(auction.end_at)
+    services.auction_close_due()
+    intent = balance_pay_request(sale_ref=auction.sale_ref, idempotency_key="b-auc32")
+    intent_confirm(
+        intent_id=intent.pk,
+        success=True,
+        psp_reference="PSP-AUC32",
+        amount_minor=intent.amount_fen,
+        currency="CNY",
+    )
+    result = AuctionResult.objects.get(auction=auction)
+    paid, court = result.balance_paid_at, auction.court_id
+    assert paid is not None and result.ruling_due_at is not None
+    assert result.ruling_due_at == calendar.within_days(paid, 10, court=court)
+    assert result.ruling_due_at > calendar.within_days(paid, 9, court=court)
+    ruling = Deadline.objects.get(rule_id="AUC-32", subject__endswith="/ruling")
+    assert ruling.due_at == result.ruling_due_at
+    clock.advance(dt.timedelta(days=2))
+    services.auction_ruling_served(auction_id=auction.pk, actor=judge, document="（2026）测执裁2号")
+    result.refresh_from_db()
+    served = result.ruling_served_at
+    assert served is not None and result.handover_due_at is not None
+    assert result.handover_due_at == calendar.within_days(served, 15, court=court)
+    assert result.handover_due_at > calendar.within_days(served, 14, court=court)
+    handover = Deadline.objects.get(rule_id="AUC-32", subject__endswith="/handover")
+    assert handover.due_at == result.handover_due_at
