@@ -176,7 +176,7 @@ def test_auc40_entrusted_resume_through_the_lot_page(pending, judge, other_court
 # ---- online auction rules with a number: one value each side --------------------------------
 
 
-def _problems(auction) -> set[tuple[str, str]]:
+def _problems(auction) -> set[tuple[str, str | None]]:
     auction.refresh_from_db()
     return {(p.code, p.rule) for p in services.auction_publish_problems(auction)}
 
