@@ -695,3 +695,51 @@ def offline_result(
             actor=request.user,
         )
     )
+
+
+class BiddingOfflineSuspendIn(Schema):
+    reason: str
+
+
+class BiddingOfflineGroundEndedIn(Schema):
+    ended_at: dt.datetime | None = None
+
+
+class BiddingOfflineResumeIn(Schema):
+    held_at: dt.datetime
+    reason: str = ""
+
+
+@router.post("/court/offline-rounds/{round_id}/suspend", auth=django_auth)
+def offline_suspend(
+    request: AuthedRequest, round_id: int, payload: BiddingOfflineSuspendIn
+) -> dict[str, Any]:
+    """AUC-40: suspend (暂缓) or halt (中止) a pending offline round."""
+    check_write_rate(request, "bidding")
+    r = services.offline_round_suspend(round_id=round_id, reason=payload.reason, actor=request.user)
+    return {**_offline_out(r), "suspended_at": r.suspended_at}
+
+
+@router.post("/court/offline-rounds/{round_id}/ground-ended", auth=django_auth)
+def offline_ground_ended(
+    request: AuthedRequest, round_id: int, payload: BiddingOfflineGroundEndedIn
+) -> dict[str, Any]:
+    """AUC-40 / ASR 18: the ground ended; resume within ``resume_days_entrusted`` (15) days."""
+    check_write_rate(request, "bidding")
+    r = services.offline_round_ground_ended(
+        round_id=round_id, ended_at=payload.ended_at, actor=request.user
+    )
+    return {**_offline_out(r), "resume_due_at": r.resume_due_at}
+
+
+@router.post("/court/offline-rounds/{round_id}/resume", auth=django_auth)
+def offline_resume(
+    request: AuthedRequest, round_id: int, payload: BiddingOfflineResumeIn
+) -> dict[str, Any]:
+    """AUC-40: resume the suspended offline round at a new time of the hall."""
+    check_write_rate(request, "bidding")
+    return _offline_out(
+        services.offline_round_resume(
+            round_id=round_id, held_at=payload.held_at, reason=payload.reason, actor=request.user
+        )
+    )

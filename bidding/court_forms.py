@@ -1,4 +1,4 @@
-"""Forms of the court pages for other disposal routes (AUC-01, AUC-44) and for 以物抵债 among
+"""Forms of the court pages for other disposal routes (AUC-01, AUC-44), offline rounds (AUC-39) and for 以物抵债 among
 several creditors (AUC-36, APR-03). They only parse; the services check the rules."""
 
 from __future__ import annotations
@@ -9,8 +9,16 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from bidding.models import DisposalRoute
-from core.forms import TEXTAREA, Form, LocalDateTimeField, YuanField, set_choices
+from bidding.models import DisposalRoute, OfflineRound
+from core.forms import (
+    TEXTAREA,
+    Form,
+    LocalDateTimeField,
+    ObjectField,
+    WordListField,
+    YuanField,
+    set_choices,
+)
 
 
 class OfflineRouteForm(Form):
@@ -71,3 +79,87 @@ class InLieuDecideForm(Form):
         label=_("购房资格证明（限购房产）"), required=False, max_length=300
     )
     reason = forms.CharField(label=_("理由"), widget=TEXTAREA, required=False, max_length=2000)
+
+
+class OfflineRoundForm(Form):
+    """AUC-39: an offline auction or sale (变卖) to be held; the service checks its rules."""
+
+    method = forms.ChoiceField(
+        label=_("方式（AUC-39）"),
+        choices=[("", _("请选择")), *OfflineRound.Method.choices],
+        required=False,
+    )
+    appraisal_fen = YuanField(label=_("评估价（元）"))
+    start_price_fen = YuanField(label=_("起拍价/变卖价（元）"))
+    deposit_fen = YuanField(
+        label=_("保证金（元）"), required=False, help_text=_("线下拍卖不低于评估价的 5%")
+    )
+    held_at = LocalDateTimeField(label=_("举行时间（北京时间）"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["method"] = data.get("method") or ""
+        data["deposit_fen"] = data.get("deposit_fen") or 0
+        return data
+
+
+def _pending_rounds(page: Any) -> Any:
+    """The lot page's pending offline round (an id outside it was tampered with: 404)."""
+    if page.route is None:
+        return OfflineRound.objects.none()
+    return OfflineRound.objects.filter(route=page.route, outcome=OfflineRound.Outcome.PENDING)
+
+
+class OfflineResultForm(Form):
+    """AUC-39: how a pending offline round ended (ties among the same rank drawn by lot)."""
+
+    round = ObjectField(_pending_rounds)
+    outcome = forms.ChoiceField(
+        label=_("结果"),
+        choices=[("", _("请选择"))]
+        + [c for c in OfflineRound.Outcome.choices if c[0] != OfflineRound.Outcome.PENDING],
+        required=False,
+    )
+    price_fen = YuanField(label=_("成交价（元）"), required=False)
+    buyer_name = forms.CharField(label=_("买受人"), required=False, max_length=200)
+    tied_same_rank = WordListField(label=_("同顺位、同价的优先购买权人（抽签，用逗号分隔）"))
+    public_value = forms.CharField(label=_("现场公开抽取的随机数"), required=False, max_length=200)
+
+
+class OfflineSuspendForm(Form):
+    """AUC-40: suspend (暂缓) or halt (中止) the pending offline round."""
+
+    round = ObjectField(_pending_rounds)
+    reason = forms.CharField(label=_("理由"), widget=TEXTAREA, required=False, max_length=2000)
+
+
+class OfflineGroundEndedForm(Form):
+    """AUC-40 / ASR 18: the ground ended; the court resumes within 15 days."""
+
+    round = ObjectField(_pending_rounds)
+    ended_at = LocalDateTimeField(label=_("事由消除时间（不填为现在）"), required=False)
+
+
+class OfflineResumeForm(Form):
+    """AUC-40: resume the suspended offline round at a new time."""
+
+    round = ObjectField(_pending_rounds)
+    held_at = LocalDateTimeField(label=_("新的举行时间（北京时间）"))
+    reason = forms.CharField(label=_("说明"), widget=TEXTAREA, required=False, max_length=2000)
+
+
+class ObjectionRulingForm(Form):
+    """REC-12: the ruling on an objection the court is reviewing, and when it was served."""
+
+    track = forms.ChoiceField(label=_("异议"), required=False)
+    upheld = forms.TypedChoiceField(
+        label=_("审查结果"),
+        choices=[("no", _("驳回异议")), ("yes", _("异议成立"))],
+        coerce=lambda v: v == "yes",
+    )
+    ruling = forms.CharField(label=_("裁定内容"), widget=TEXTAREA, required=False, max_length=4000)
+    served_at = LocalDateTimeField(label=_("裁定送达时间（不填为现在）"), required=False)
+
+    def __init__(self, *args: Any, tracks: Iterable[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "track", list(tracks))

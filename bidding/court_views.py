@@ -37,6 +37,7 @@ from bidding.models import (
     DisposalRoute,
     InLieuDraw,
     InLieuTaking,
+    OfflineRound,
     PriorityHolder,
     Registration,
 )
@@ -259,6 +260,14 @@ def _parties(auction: Auction) -> QuerySet[Party]:
     return Party.objects.filter(case_id=_case_id(auction))
 
 
+def _objection_tracks(auction: Auction) -> list[tuple[str, str]]:
+    """REC-12: the objections under review, as the ruling form's choices."""
+    from core.deadlines import ENFORCEMENT_ACT, THIRD_PARTY
+
+    names = {THIRD_PARTY: _("案外人异议"), ENFORCEMENT_ACT: _("执行异议（对拍卖行为）")}
+    return [(t, str(names.get(t, t))) for t in services.auction_objections_pending(auction)]
+
+
 A = CourtAction[Auction]
 
 AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
@@ -320,6 +329,14 @@ AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
             call=lambda s: services.auction_ground_ended(
                 auction_id=s.target.pk, actor=s.actor, **s.data
             ),
+        ),
+        "objection_ruling": A(
+            form=cf.ObjectionRulingForm,
+            form_kwargs=lambda auction: {"tracks": _objection_tracks(auction)},
+            call=lambda s: services.auction_objection_rule(
+                auction_id=s.target.pk, actor=s.actor, **s.data
+            ),
+            done=gettext_lazy("已记录异议审查结果，起诉或复议期限已开始计算（REC-12）。"),
         ),
         "resume": A(
             form=f.ResumeForm,
@@ -408,6 +425,7 @@ DETAIL_FORMS = (
     "objection",
     "ground_ended",
     "resume",
+    "objection_ruling",
     "ruling",
     "handover",
     "consent",
@@ -450,6 +468,7 @@ def court_auction_detail(request: AuthedRequest, auction_id: int) -> HttpRespons
         ctx["balance"] = balance_of_sale(auction.sale_ref)  # AUC-31: reference, paid so far
     ctx["route"] = services.disposal_route_current(lot_id=auction.lot_id or 0)  # AUC-01/AUC-44
     ctx["in_lieu_count"] = auction.in_lieu_applications.count()
+    ctx["objections_pending"] = services.auction_objections_pending(auction)  # REC-12
     ctx["forms"] = {name: AUCTION_ACTIONS.form(name, auction) for name in DETAIL_FORMS}
     return render(request, "bidding/court/detail.html", ctx)
 
@@ -589,6 +608,46 @@ LOT_ACTIONS: CourtActions[LotPage] = CourtActions(
             ),
             done=gettext_lazy("已记录自行处置完成，处置款已进入本案账户。"),
         ),
+        "offline_round": CourtAction[LotPage](
+            form=cf.OfflineRoundForm,
+            call=lambda s: services.offline_round_record(
+                lot_id=s.target.lot.pk, actor=s.actor, **s.data
+            ),
+            done=gettext_lazy("已登记线下拍卖/变卖（AUC-39）。"),
+        ),
+        "offline_result": CourtAction[LotPage](
+            form=cf.OfflineResultForm,
+            call=lambda s: services.offline_round_result(
+                round_id=s.data["round"].pk,
+                actor=s.actor,
+                **{k: v for k, v in s.data.items() if k != "round"},
+            ),
+            done=gettext_lazy("已登记线下拍卖/变卖的结果（AUC-39）。"),
+        ),
+        "offline_suspend": CourtAction[LotPage](
+            form=cf.OfflineSuspendForm,
+            call=lambda s: services.offline_round_suspend(
+                round_id=s.data["round"].pk, actor=s.actor, reason=s.data["reason"]
+            ),
+            done=gettext_lazy("已暂缓/中止该次线下拍卖（AUC-40）。"),
+        ),
+        "offline_ground_ended": CourtAction[LotPage](
+            form=cf.OfflineGroundEndedForm,
+            call=lambda s: services.offline_round_ground_ended(
+                round_id=s.data["round"].pk, actor=s.actor, ended_at=s.data["ended_at"]
+            ),
+            done=gettext_lazy("已记录事由消除，须在期限内恢复拍卖（AUC-40）。"),
+        ),
+        "offline_resume": CourtAction[LotPage](
+            form=cf.OfflineResumeForm,
+            call=lambda s: services.offline_round_resume(
+                round_id=s.data["round"].pk,
+                actor=s.actor,
+                held_at=s.data["held_at"],
+                reason=s.data["reason"],
+            ),
+            done=gettext_lazy("已恢复该次线下拍卖（AUC-40）。"),
+        ),
     },
     page=lambda page: reverse("bidding:court_lot", args=[page.lot.pk]),
     prefixed=True,
@@ -622,6 +681,12 @@ def court_lot(request: AuthedRequest, lot_id: int) -> HttpResponse:
     deadlines: Any = []
     if route is not None and route.route == DisposalRoute.Route.SELF_SALE:
         deadlines = deadlines_for_subject(f"case:{lot.case_id}/lot:{lot.pk}/self_sale:{route.pk}")
+    offline_rounds = list(OfflineRound.objects.filter(lot=lot).order_by("held_at", "pk"))  # AUC-39
+    pending = next((r for r in offline_rounds if r.outcome == OfflineRound.Outcome.PENDING), None)
+    forms = LOT_ACTIONS.forms(page, bound=outcome)
+    for name in ("offline_result", "offline_suspend", "offline_ground_ended", "offline_resume"):
+        if pending is not None and not forms[name].is_bound:  # one pending round at a time
+            forms[name].initial["round"] = pending.pk
     return render(
         request,
         "bidding/court/lot.html",
@@ -631,10 +696,12 @@ def court_lot(request: AuthedRequest, lot_id: int) -> HttpResponse:
             "history": history.order_by("-decided_at", "-pk"),
             "auctions": auctions,
             "open_auction": auctions.filter(state__in=services.ROUTE_BLOCKING_STATES).first(),
-            "forms": LOT_ACTIONS.forms(page, bound=outcome),
+            "forms": forms,
             "failed": request.POST.get("action") if request.method == "POST" else None,
             "max_days": max_days,
             "deadlines": deadlines,
+            "offline_rounds": offline_rounds,
+            "offline_pending": pending,
             "R": DisposalRoute,
         },
     )

@@ -878,6 +878,12 @@ class OfflineRound(models.Model):
     tie_draw = models.JSONField(_("同顺位抽签记录"), null=True, blank=True)
     deposit_refund_due_at = models.DateTimeField(_("保证金退还期限"), null=True, blank=True)
     next_round_due_at = models.DateTimeField(_("再次拍卖期限"), null=True, blank=True)
+    #: AUC-40 / ASR 18: a pending round suspended (暂缓) or halted (中止) before it is held; once
+    #: the ground ends the court resumes it within ``resume_days_entrusted`` (15) days.
+    suspended_at = models.DateTimeField(_("暂缓/中止时间"), null=True, blank=True)
+    suspend_reason = models.TextField(_("暂缓/中止理由"), blank=True)
+    ground_ended_at = models.DateTimeField(_("事由消除时间"), null=True, blank=True)
+    resume_due_at = models.DateTimeField(_("恢复期限"), null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

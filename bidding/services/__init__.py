@@ -100,8 +100,14 @@ from bidding.services.forfeits import (
     forfeits_apply_after_resale,
     forfeits_apply_due,
 )
-from bidding.services.objections import auction_objection_rule
-from bidding.services.offline import offline_round_record, offline_round_result
+from bidding.services.objections import auction_objection_rule, auction_objections_pending
+from bidding.services.offline import (
+    offline_round_ground_ended,
+    offline_round_record,
+    offline_round_result,
+    offline_round_resume,
+    offline_round_suspend,
+)
 from bidding.services.practice import (
     PRACTICE_DEFAULTS,
     practice_auction_start,
@@ -165,6 +171,7 @@ __all__ = [
     "auction_next_round_create",
     "auction_notice_record",
     "auction_objection_rule",
+    "auction_objections_pending",
     "auction_open_due",
     "auction_publish",
     "auction_publish_problems",
@@ -187,8 +194,11 @@ __all__ = [
     "forfeits_apply_due",
     "lot_unsold_awaiting_next_round",
     "next_min_bid_fen",
+    "offline_round_ground_ended",
     "offline_round_record",
     "offline_round_result",
+    "offline_round_resume",
+    "offline_round_suspend",
     "panel_decision_record",
     "practice_auction_start",
     "priority_holder_add",

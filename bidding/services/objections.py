@@ -62,6 +62,11 @@ def auction_objection_received(
     )
 
 
+def auction_objections_pending(auction: Auction) -> list[str]:
+    """REC-12: the tracks whose objection the court is still reviewing (for the court page)."""
+    return [t for t in _SUFFIX if _review_open(auction, t) is not None]
+
+
 @transaction.atomic
 def auction_objection_rule(
     *,

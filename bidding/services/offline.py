@@ -11,7 +11,10 @@ rounds' (it never mixes into them: an active offline route blocks online publica
 - a sale (变卖) at no less than ``offline_sale_floor_ratio`` (½) of the appraisal (ASR 32);
 - holders of a priority right of the same rank offering the same price: the buyer is drawn by
   lot (ASR 14), with the project's lot-draw algorithm (``appraisers.draw_algorithm``) on the
-  list and the public value drawn in the hall, so anyone can re-run it.
+  list and the public value drawn in the hall, so anyone can re-run it;
+- AUC-40 (ASR 18, the entrusted auction): a pending round may be suspended (暂缓) or halted
+  (中止) with its reason; once the ground ends the court resumes it within
+  ``resume_days_entrusted`` (15) days, a tracked deadline, and sets the new time of the hall.
 """
 
 from __future__ import annotations
@@ -255,6 +258,10 @@ def offline_round_result(
     person = _require_court_staff(actor, court_id)
     if r.outcome != O.PENDING:
         raise Conflict("offline_result_recorded", "该次拍卖/变卖已登记结果", rule="AUC-39")
+    if r.suspended_at is not None:
+        raise Conflict(
+            "offline_round_suspended", "该次拍卖/变卖已暂缓或中止，须先恢复", rule="AUC-40"
+        )
     if outcome not in (O.SOLD, O.UNSOLD):
         raise DomainError("invalid_outcome", "结果只能是成交或流拍", rule="AUC-39")
     now = clock.now()
@@ -325,5 +332,121 @@ def offline_round_result(
             "next_round_due_at": r.next_round_due_at,
         },
         rules=["AUC-39"],
+    )
+    return r
+
+
+def _pending_round(round_id: int, actor: Actor) -> tuple[OfflineRound, Actor]:
+    r = (
+        OfflineRound.objects.select_for_update()
+        .select_related("route__lot__case")
+        .filter(pk=round_id)
+        .first()
+    )
+    if r is None:
+        raise NotFound("offline_round_not_found", "未找到该次线下拍卖/变卖")
+    person = _require_court_staff(actor, r.route.lot.case.court_id)
+    if r.outcome != O.PENDING:
+        raise Conflict("offline_result_recorded", "该次拍卖/变卖已登记结果", rule="AUC-39")
+    return r, person
+
+
+@transaction.atomic
+def offline_round_suspend(*, round_id: int, reason: str, actor: Actor) -> OfflineRound:
+    """AUC-40: suspend (暂缓) or halt (中止) a pending offline round, with its reason."""
+    r, person = _pending_round(round_id, actor)
+    if r.suspended_at is not None:
+        raise Conflict("offline_round_suspended", "该次拍卖/变卖已暂缓或中止", rule="AUC-40")
+    if not (reason or "").strip():
+        raise DomainError("reason_required", "须写明暂缓或中止的理由", rule="AUC-40")
+    r.suspended_at, r.suspend_reason = clock.now(), reason.strip()
+    r.ground_ended_at = r.resume_due_at = None
+    r.save(update_fields=["suspended_at", "suspend_reason", "ground_ended_at", "resume_due_at"])
+    audit_record(
+        stream=_stream(r.route),
+        action="offline.round_suspended",
+        actor=person,
+        subject=r.ref,
+        after={"suspended_at": r.suspended_at.isoformat()},
+        reason=r.suspend_reason,
+        rules=["AUC-40"],
+    )
+    return r
+
+
+@transaction.atomic
+def offline_round_ground_ended(
+    *, round_id: int, actor: Actor, ended_at: dt.datetime | None = None
+) -> OfflineRound:
+    """AUC-40 / ASR 18: the ground of the suspension ended → the court resumes the entrusted
+    auction within ``resume_days_entrusted`` (15) days of that day (a tracked deadline)."""
+    r, person = _pending_round(round_id, actor)
+    if r.suspended_at is None:
+        raise Conflict("offline_round_not_suspended", "该次拍卖/变卖未暂缓或中止", rule="AUC-40")
+    now = clock.now()
+    ended = ended_at or now
+    if ended > now or ended < r.suspended_at:
+        raise DomainError(
+            "ground_ended_at_invalid", "事由消除时间须在暂缓之后、不晚于现在", rule="AUC-40"
+        )
+    court_id = r.route.lot.case.court_id
+    days = int(get_setting("resume_days_entrusted", court=court_id))
+    deadline = deadline_open(
+        rule_id="AUC-40",
+        title=f"暂缓/中止事由消除后{days}日内恢复拍卖（委托拍卖）",
+        subject=f"{r.ref}/resume",
+        start_event="offline.ground_ended",
+        started_at=ended,
+        period=days,
+        court=court_id,
+        owner=person,
+        actor=person,
+    )
+    r.ground_ended_at, r.resume_due_at = ended, deadline.due_at
+    r.save(update_fields=["ground_ended_at", "resume_due_at"])
+    audit_record(
+        stream=_stream(r.route),
+        action="offline.round_ground_ended",
+        actor=person,
+        subject=r.ref,
+        after={"ground_ended_at": ended.isoformat(), "resume_due_at": deadline.due_at.isoformat()},
+        rules=["AUC-40"],
+    )
+    return r
+
+
+@transaction.atomic
+def offline_round_resume(
+    *, round_id: int, held_at: dt.datetime, actor: Actor, reason: str = ""
+) -> OfflineRound:
+    """AUC-40: resume a suspended offline round at a new time of the hall (meets the deadline)."""
+    r, person = _pending_round(round_id, actor)
+    if r.suspended_at is None:
+        raise Conflict("offline_round_not_suspended", "该次拍卖/变卖未暂缓或中止", rule="AUC-40")
+    if held_at < clock.now():
+        raise DomainError("held_at_in_past", "恢复后的举行时间不能早于现在", rule="AUC-40")
+    before = {"held_at": r.held_at.isoformat(), "suspended_at": r.suspended_at.isoformat()}
+    late = r.resume_due_at is not None and clock.now() > r.resume_due_at
+    r.held_at, r.suspended_at, r.suspend_reason = held_at, None, ""
+    r.ground_ended_at = r.resume_due_at = None
+    r.save(
+        update_fields=[
+            "held_at",
+            "suspended_at",
+            "suspend_reason",
+            "ground_ended_at",
+            "resume_due_at",
+        ]
+    )
+    deadline_close(subject=f"{r.ref}/resume", rule_id="AUC-40", actor=person, reason="已恢复拍卖")
+    audit_record(
+        stream=_stream(r.route),
+        action="offline.round_resumed",
+        actor=person,
+        subject=r.ref,
+        before=before,
+        after={"held_at": held_at.isoformat(), "late": late},
+        reason=(reason or "").strip(),
+        rules=["AUC-40"],
     )
     return r

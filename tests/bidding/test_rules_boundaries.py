@@ -1,0 +1,352 @@
+"""Firm rules of bidding at their boundary (one value each side), and AUC-40's entrusted 15-day
+resume (ASR 18) on the offline round: service, API and court page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from bidding import services
+from bidding.models import AuctionState, OfflineRound
+from bidding.services.offline import deposit_minimum
+from core import calendar, clock
+from core.errors import Conflict, DomainError
+from core.models import AuditEntry, Deadline
+from core.rulesettings import setting_set
+from tests.conftest import make_user
+
+from .engine_factories import decide_all, make_case, publishable_draft, serve_all
+from .test_services_close import make_party_users, setup  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.django_db
+
+APPRAISAL = 1_000_000
+
+
+@pytest.fixture(autouse=True)
+def _no_2fa(settings):
+    settings.GAVEL_STAFF_2FA_REQUIRED = False
+
+
+@pytest.fixture
+def pending(court, judge, frozen_now) -> OfflineRound:
+    _case, lot, *_ = make_case(court, judge=judge)
+    services.disposal_offline_record(
+        lot_id=lot.pk, ground="unsuitable", reason="标的物不宜网络拍卖", actor=judge
+    )
+    return services.offline_round_record(
+        lot_id=lot.pk,
+        method="auction",
+        appraisal_fen=APPRAISAL,
+        start_price_fen=APPRAISAL,
+        deposit_fen=deposit_minimum(APPRAISAL),
+        held_at=clock.now() + dt.timedelta(days=10),
+        actor=judge,
+    )
+
+
+def _resume_deadline(r: OfflineRound) -> Deadline:
+    return Deadline.objects.get(subject=f"{r.ref}/resume", rule_id="AUC-40")
+
+
+# ---- AUC-40 entrusted (offline) resume: 15 days after the ground ends ------------------------
+
+
+def test_auc40_entrusted_resume_due_on_day_15_not_14_nor_16(pending, judge):
+    """AUC-40 / ASR 18: an entrusted (offline) round is resumed within 15 days of the ground
+    ending, not the online 5: the deadline falls on day 15 (after day 14, before day 16)."""
+    services.offline_round_suspend(round_id=pending.pk, reason="案外人提出异议", actor=judge)
+    clock.advance(dt.timedelta(days=2))
+    ended = clock.now()
+    r = services.offline_round_ground_ended(round_id=pending.pk, actor=judge)
+    court = pending.route.lot.case.court_id
+    due = calendar.within_days(ended, 15, court=court)
+    assert r.resume_due_at == due == _resume_deadline(r).due_at
+    assert (
+        calendar.within_days(ended, 14, court=court)
+        < due
+        < calendar.within_days(ended, 16, court=court)
+    )
+    assert _resume_deadline(r).status == "open"
+    assert AuditEntry.objects.filter(action="offline.round_ground_ended", subject=r.ref).exists()
+
+
+def test_auc40_entrusted_resume_days_follow_the_courts_setting_never_above_15(
+    pending, judge, court
+):
+    """AUC-40: ``resume_days_entrusted`` is read (a court may shorten it), and 16 is refused."""
+    setting_set(key="resume_days_entrusted", value=10, court=court, reason="本院规定")
+    with pytest.raises(DomainError):
+        setting_set(key="resume_days_entrusted", value=16, court=court, reason="超限")
+    services.offline_round_suspend(round_id=pending.pk, reason="暂缓", actor=judge)
+    r = services.offline_round_ground_ended(round_id=pending.pk, actor=judge)
+    assert r.resume_due_at == calendar.within_days(clock.now(), 10, court=court.pk)
+
+
+def test_auc40_a_suspended_offline_round_takes_no_result_until_resumed(pending, judge):
+    """AUC-40: while suspended the round cannot end; resuming closes the 15-day deadline."""
+    services.offline_round_suspend(round_id=pending.pk, reason="暂缓", actor=judge)
+    with pytest.raises(Conflict) as exc:
+        services.offline_round_suspend(round_id=pending.pk, reason="再次", actor=judge)
+    assert exc.value.code == "offline_round_suspended"
+    clock.set_time(pending.held_at)
+    with pytest.raises(Conflict) as exc:
+        services.offline_round_result(round_id=pending.pk, outcome="unsold", actor=judge)
+    assert (exc.value.code, exc.value.rule) == ("offline_round_suspended", "AUC-40")
+    services.offline_round_ground_ended(round_id=pending.pk, actor=judge)
+    with pytest.raises(DomainError) as exc2:  # a time of the hall in the past
+        services.offline_round_resume(
+            round_id=pending.pk, held_at=clock.now() - dt.timedelta(minutes=1), actor=judge
+        )
+    assert exc2.value.code == "held_at_in_past"
+    later = clock.now() + dt.timedelta(days=7)
+    r = services.offline_round_resume(round_id=pending.pk, held_at=later, actor=judge)
+    assert (r.suspended_at, r.held_at) == (None, later)
+    assert _resume_deadline(r).status == "met"
+    clock.set_time(later)
+    assert (
+        services.offline_round_result(round_id=r.pk, outcome="unsold", actor=judge).outcome
+        == "unsold"
+    )
+
+
+def test_auc40_ground_end_needs_a_suspension_and_a_time_not_before_it(pending, judge):
+    with pytest.raises(Conflict) as exc:
+        services.offline_round_ground_ended(round_id=pending.pk, actor=judge)
+    assert (exc.value.code, exc.value.rule) == ("offline_round_not_suspended", "AUC-40")
+    services.offline_round_suspend(round_id=pending.pk, reason="暂缓", actor=judge)
+    with pytest.raises(DomainError) as exc2:
+        services.offline_round_ground_ended(
+            round_id=pending.pk, actor=judge, ended_at=clock.now() - dt.timedelta(seconds=1)
+        )
+    assert exc2.value.code == "ground_ended_at_invalid"
+
+
+def test_auc40_entrusted_resume_through_the_api(client, pending, judge):
+    client.force_login(judge)
+    base = f"/api/bidding/court/offline-rounds/{pending.pk}"
+    resp = client.post(f"{base}/suspend", {"reason": " "}, content_type="application/json")
+    assert resp.status_code == 400 and resp.json()["rule"] == "AUC-40"
+    resp = client.post(f"{base}/suspend", {"reason": "暂缓"}, content_type="application/json")
+    assert resp.status_code == 200, resp.content
+    resp = client.post(f"{base}/ground-ended", {}, content_type="application/json")
+    assert resp.status_code == 200, resp.content
+    court = pending.route.lot.case.court_id
+    assert _resume_deadline(pending).due_at == calendar.within_days(clock.now(), 15, court=court)
+    held = (clock.now() + dt.timedelta(days=3)).isoformat()
+    resp = client.post(f"{base}/resume", {"held_at": held}, content_type="application/json")
+    assert resp.status_code == 200, resp.content
+    assert _resume_deadline(pending).status == "met"
+
+
+def test_auc40_entrusted_resume_through_the_lot_page(pending, judge, other_court):
+    url = f"/bidding/court/lots/{pending.lot_id}/"
+    stranger = Client()
+    stranger.force_login(make_user("judge", other_court))
+    post = {"action": "offline_suspend", "offline_suspend-round": str(pending.pk)}
+    assert stranger.post(url, {**post, "offline_suspend-reason": "x"}).status_code == 403
+    c = Client()
+    c.force_login(judge)
+    resp = c.post(url, {**post, "offline_suspend-reason": " "})
+    assert "须写明暂缓或中止的理由（AUC-40）" in resp.content.decode()
+    assert c.post(url, {**post, "offline_suspend-reason": "案外人异议"}).status_code == 302
+    body = c.get(url).content.decode()
+    assert "事由消除（AUC-40，十五日内恢复）" in body
+    ended = {"action": "offline_ground_ended", "offline_ground_ended-round": str(pending.pk)}
+    assert c.post(url, ended).status_code == 302
+    r = OfflineRound.objects.get(pk=pending.pk)
+    court = pending.route.lot.case.court_id
+    assert r.resume_due_at == calendar.within_days(clock.now(), 15, court=court)
+    new_time = (clock.now() + dt.timedelta(days=5)).astimezone(calendar.CST)
+    resp = c.post(
+        url,
+        {
+            "action": "offline_resume",
+            "offline_resume-round": str(pending.pk),
+            "offline_resume-held_at": new_time.strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert resp.status_code == 302
+    r.refresh_from_db()
+    assert r.suspended_at is None and r.held_at == new_time.replace(second=0, microsecond=0)
+
+
+# ---- online auction rules with a number: one value each side --------------------------------
+
+
+def _problems(auction) -> set[tuple[str, str | None]]:
+    auction.refresh_from_db()
+    return {(p.code, p.rule) for p in services.auction_publish_problems(auction)}
+
+
+def test_auc05_first_round_start_at_exactly_70_percent_accepted_one_fen_less_refused(
+    court, judge, frozen_now
+):
+    """AUC-05: a first auction's starting price may not be below 70% of the reference price."""
+    at_70 = publishable_draft(court, judge, basis_fen=1_000_000, start=700_000)
+    assert not any(rule == "AUC-05" for _, rule in _problems(at_70))
+    below = publishable_draft(court, judge, basis_fen=1_000_000, start=699_999)
+    assert ("start_below_ratio", "AUC-05") in _problems(below)
+
+
+def test_auc22_bidding_period_of_exactly_24_hours_accepted_one_second_less_refused(
+    court, judge, frozen_now
+):
+    """AUC-22: the bidding period is at least 24 hours."""
+    a = publishable_draft(court, judge)
+    assert a.start_at is not None
+    a.end_at = a.start_at + dt.timedelta(hours=24)
+    a.save(update_fields=["end_at"])
+    assert ("bidding_period_too_short", "AUC-22") not in _problems(a)
+    a.end_at = a.start_at + dt.timedelta(hours=24) - dt.timedelta(seconds=1)
+    a.save(update_fields=["end_at"])
+    assert ("bidding_period_too_short", "AUC-22") in _problems(a)
+
+
+def _unsold(court, judge, kind):
+    first = services.auction_publish(
+        auction_id=publishable_draft(court, judge, kind=kind).pk, actor=judge
+    )
+    assert first.start_at is not None and first.end_at is not None
+    clock.set_time(first.start_at)
+    services.auction_clock_tick()
+    clock.set_time(first.end_at)
+    services.auction_close_due()
+    first.refresh_from_db()
+    assert first.state == AuctionState.UNSOLD and first.closed_at is not None
+    return first
+
+
+def _second_round(first, judge, *, lead_days: int):
+    second = services.auction_next_round_create(
+        auction_id=first.pk, actor=judge, starting_price_fen=first.starting_price_fen * 8 // 10
+    )
+    now = clock.now()
+    second.start_at = now + dt.timedelta(days=lead_days)
+    second.end_at = second.start_at + dt.timedelta(days=1)
+    second.deposit_fen = second.starting_price_fen // 10
+    second.save()
+    serve_all(second, judge, at=now - dt.timedelta(days=3))
+    decide_all(second, judge)
+    return second
+
+
+@pytest.mark.parametrize(("kind", "lead"), [("vehicle", 7), ("residential", 15)])
+def test_auc35_second_round_lead_time_at_the_minimum_accepted_one_day_less_refused(
+    court, judge, frozen_now, kind, lead
+):
+    """AUC-35: after an unsold round, the next one is announced at least 7 days (movables) or
+    15 days (immovables and property rights) before bidding."""
+    second = _second_round(_unsold(court, judge, kind), judge, lead_days=lead)
+    assert ("lead_time_too_short", "AUC-35") not in _problems(second)
+    second.start_at -= dt.timedelta(days=1)
+    second.end_at -= dt.timedelta(days=1)
+    second.save(update_fields=["start_at", "end_at"])
+    assert ("lead_time_too_short", "AUC-35") in _problems(second)
+
+
+def test_auc35_reauction_announced_on_day_30_accepted_a_second_later_refused(
+    court, judge, frozen_now
+):
+    """AUC-35: the re-auction is announced within 30 days of the unsold round (REC-01)."""
+    first = _unsold(court, judge, "vehicle")
+    second = _second_round(first, judge, lead_days=8)
+    due = calendar.within_days(first.closed_at, 30, court=court.pk)
+    clock.set_time(due)
+    assert ("reauction_too_late", "AUC-35") not in _problems(second)
+    clock.set_time(due + dt.timedelta(seconds=1))
+    assert ("reauction_too_late", "AUC-35") in _problems(second)
+
+
+def test_auc06_applicant_may_insist_until_day_5_not_a_second_later(court, judge, frozen_now):
+    """AUC-06: the applicant insists on a low start within 5 days of the notice (REC-01)."""
+    a = publishable_draft(court, judge)
+    services.auction_low_start_notice(auction_id=a.pk, actor=judge)
+    a.refresh_from_db()
+    assert a.low_start_notified_at is not None
+    due = calendar.within_days(a.low_start_notified_at, 5, court=court.pk)
+    with pytest.raises(DomainError) as exc:
+        services.auction_low_start_notice(
+            auction_id=a.pk, actor=judge, insisted_at=due + dt.timedelta(seconds=1)
+        )
+    assert (exc.value.code, exc.value.rule) == ("insist_too_late", "AUC-06")
+    services.auction_low_start_notice(auction_id=a.pk, actor=judge, insisted_at=due)
+    a.refresh_from_db()
+    assert a.applicant_insisted_at == due
+
+
+def test_auc20_bid_one_fen_below_the_start_is_invalid_at_the_start_accepted(court, judge):
+    """AUC-20: bids rise from the starting price; one fen below it is invalid."""
+    from .engine_factories import bid, make_live_auction, register_active
+
+    _case, lot, *_ = make_case(court, judge=judge)
+    auction = make_live_auction(court, lot, start=100_000_00, increment=1_000_00)
+    reg = register_active(auction)
+    with pytest.raises(DomainError) as exc:
+        bid(auction, reg, 100_000_00 - 1)
+    assert (exc.value.code, exc.value.rule) == ("bid_below_start", "AUC-20")
+    bid(auction, reg, 100_000_00)
+    auction.refresh_from_db()
+    assert (auction.current_price_fen, auction.leader_id) == (100_000_00, reg.pk)
+
+
+def test_auc40_online_resume_due_on_day_5_after_the_ground_ends(court, judge, frozen_now):
+    """AUC-40: an online auction is resumed within 5 days after the ground ends (not 4, not 6)."""
+    from .engine_factories import make_live_auction
+
+    _case, lot, *_ = make_case(court, judge=judge)
+    live = make_live_auction(court, lot)
+    services.auction_suspend(auction_id=live.pk, actor=judge, reason="暂缓")
+    clock.advance(dt.timedelta(days=3))  # Thursday: days 4, 5 and 6 are working days (REC-01)
+    services.auction_ground_ended(auction_id=live.pk, actor=judge, reason="事由消除")
+    d = Deadline.objects.get(rule_id="AUC-40", status="open", subject__endswith="/resume")
+    ended = clock.now()
+    assert d.due_at == calendar.within_days(ended, 5, court=court.pk)
+    assert calendar.within_days(ended, 4, court=court.pk) < d.due_at
+    assert d.due_at < calendar.within_days(ended, 6, court=court.pk)
+
+
+def test_auc32_ruling_due_in_10_days_of_payment_handover_15_days_after_service(
+    setup,  # noqa: F811
+    judge,
+):
+    """AUC-32: the sale ruling is served within 10 days of full payment; the lot is handed
+    over within 15 days after service (each a tracked deadline on that day, not the day
+    before)."""
+    from bidding.models import AuctionResult
+    from settlement.services import balance_pay_request
+    from settlement.services.confirmations import intent_confirm
+
+    from .engine_factories import bid, register_paid
+
+    auction, _case = setup
+    reg = register_paid(auction)
+    bid(auction, reg, auction.starting_price_fen)
+    clock.set_time(auction.end_at)
+    services.auction_close_due()
+    intent = balance_pay_request(sale_ref=auction.sale_ref, idempotency_key="b-auc32")
+    intent_confirm(
+        intent_id=intent.pk,
+        success=True,
+        psp_reference="PSP-AUC32",
+        amount_minor=intent.amount_fen,
+        currency="CNY",
+    )
+    result = AuctionResult.objects.get(auction=auction)
+    paid, court = result.balance_paid_at, auction.court_id
+    assert paid is not None and result.ruling_due_at is not None
+    assert result.ruling_due_at == calendar.within_days(paid, 10, court=court)
+    assert result.ruling_due_at > calendar.within_days(paid, 9, court=court)
+    ruling = Deadline.objects.get(rule_id="AUC-32", subject__endswith="/ruling")
+    assert ruling.due_at == result.ruling_due_at
+    clock.advance(dt.timedelta(days=2))
+    services.auction_ruling_served(auction_id=auction.pk, actor=judge, document="（2026）测执裁2号")
+    result.refresh_from_db()
+    served = result.ruling_served_at
+    assert served is not None and result.handover_due_at is not None
+    assert result.handover_due_at == calendar.within_days(served, 15, court=court)
+    assert result.handover_due_at > calendar.within_days(served, 14, court=court)
+    handover = Deadline.objects.get(rule_id="AUC-32", subject__endswith="/handover")
+    assert handover.due_at == result.handover_due_at
