@@ -18,6 +18,7 @@ from tests.browser.conftest import (  # noqa: F401  (fixtures re-used as they ar
     channels_live_server,
     page,
     page_errors,
+    pytest_runtest_makereport,
     screenshot,
 )
 
