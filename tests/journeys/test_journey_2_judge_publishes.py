@@ -9,6 +9,8 @@ publication are not driven yet."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -83,10 +85,25 @@ def record_case_asset_and_seizure(page, screenshot) -> None:
     expect(page.locator(".messages")).to_contain_text("并开启启动定价期限（PRC-01）")
 
 
+def open_pricing_and_record_checks(page, screenshot) -> None:
+    """参考价: the judge opens the pricing procedure (PRC-01) and records the PRC-02 checks;
+    the page then offers online inquiry among the PRC-03 methods."""
+    page.get_by_role("link", name="参考价").first.click()
+    page.select_option("#asset", label=f"{CASE_NO} · {ASSET}")
+    page.get_by_role("button", name="启动").click()
+    expect(page).to_have_url(re.compile(r"/pricing/procedures/\d+/"))
+    for box in page.locator("input[id^=c-]").all():
+        box.fill("已核查，无异常")
+    page.get_by_role("button", name="记录核查").click()
+    expect(page.locator("main")).to_contain_text("网络询价")
+    both_widths(page, screenshot, "05-pricing-next-steps")
+
+
 def test_journey_2_judge_records_a_case_an_asset_and_a_seizure(
     page, channels_live_server, screenshot, page_errors
 ):
     onboard_judge(page)
     record_case_asset_and_seizure(page, screenshot)
     both_widths(page, screenshot, "04-asset-seized")
+    open_pricing_and_record_checks(page, screenshot)
     assert page_errors == []
