@@ -9,10 +9,14 @@ publication are not driven yet."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from playwright.sync_api import expect
+
+from core import clock
+from core.calendar import CST
 
 from tests.journeys.pages import (
     Person,
@@ -50,7 +54,8 @@ def record_case_asset_and_seizure(page, screenshot) -> None:
     page.get_by_role("link", name="立案登记").click()
     page.fill("#id_number", CASE_NO)
     page.fill("#id_claim", "1,500,000.00")
-    page.fill("#id_filed_on", "2026-11-02")
+    today = clock.now().astimezone(CST).date()  # the server runs on the real clock here
+    page.fill("#id_filed_on", (today - dt.timedelta(days=5)).isoformat())
     page.select_option("#id_officer", label="李执行")
     page.fill("#id_title", "借款合同纠纷")
     page.fill("#id_title_document", "（2025）赣0103民初1号民事判决书")
@@ -78,7 +83,7 @@ def record_case_asset_and_seizure(page, screenshot) -> None:
 
     page.get_by_role("link", name="登记查封措施").click()
     page.locator("#id_kind").select_option(index=0)  # 查封, the one measure for real estate
-    page.fill("#id_seized_on", "2026-11-03")
+    page.fill("#id_seized_on", (today - dt.timedelta(days=2)).isoformat())
     page.fill("#id_document", "（2026）赣0103执500号之一")
     both_widths(page, screenshot, "03-seizure-new")
     page.locator("main button[type=submit]").last.click()
