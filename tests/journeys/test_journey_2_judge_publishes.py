@@ -4,7 +4,8 @@ pages); the judge enrols, records a case, an asset with its location chosen prov
 → district (GB/T 2260 names) and a seizure. Every step is a page a person clicks.
 Screenshots at 390 and 1366 px: var/screenshots/.
 
-Where it ends (issue 13 gaps, see docs/DEVELOPING.md "Journeys"): the online inquiry and the
+It then opens the pricing procedure and records the PRC-02 checks. Where it ends (issue 13
+gaps, see docs/DEVELOPING.md "Journeys"): the online inquiry and the
 publication are not driven yet."""
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from playwright.sync_api import expect
 
 from core import clock
 from core.calendar import CST
-
 from tests.journeys.pages import (
     Person,
     add_staff,
