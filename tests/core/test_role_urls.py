@@ -36,11 +36,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from appraisers.models import AppraisalRequest, Commission, Firm, FirmUser, LotDraw, Report
-from bidding.models import Auction, InLieuDraw, Registration
+from bidding.models import Auction, CollusionFlag, InLieuDraw, OfflineRound, Registration
 from cases.models import Asset, Case, Lot, Party
 from config.api import api
 from core import clock
-from core.models import InboxMessage, User
+from core.models import Document, InboxMessage, User
 from marketplace.models import SavedSearch, ViewingAppointment, ViewingSlot
 from pricing.models import Inquiry, InquiryReport, PricingProcedure
 from settlement.models import (
@@ -175,7 +175,7 @@ TABLE: dict[str, str] = {
     "api POST /api/pricing/reports/{pk}/objections": "POST 401 403 400 400 403 403 403 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
     "api POST /api/pricing/valuations": "POST 401 403 403 403 403 400 400 400 400 403 | 401 403 403 403 403 400 400 400 400 403",
     "api POST /api/settlement/payouts/{payout_id}/approve": "POST 401 403 403 403 403 403 403 2 400 403 | 401 403 403 403 403 403 403 403 403 403",
-    "api POST /api/settlement/receipts/{receipt_id}/claim": "POST 401 403 403 403 403 2 400 403 400 403 | 401 403 403 403 403 404 404 403 404 403",
+    "api POST /api/settlement/receipts/{receipt_id}/claim": "POST 401 403 403 403 403 400 400 403 400 403 | 401 403 403 403 403 404 404 403 404 403",
     "api PUT /api/marketplace/watchlist/{auction_id}": "PUT 401 2 2 2 2 403 403 403 403 2 | 401 2 2 2 2 403 403 403 403 2",
     "api:openapi-json": "GET 2 2 2 2 2 2 2 2 2 2 | 2 2 2 2 2 2 2 2 2 2",
     "appraisers:court_request": "GET 3 403 403 403 403 2 2 2 2 403 | 3 403 403 403 403 403 403 403 403 403",
@@ -287,6 +287,33 @@ TABLE: dict[str, str] = {
     "settlement:reconcile_run": "GET 3 404 404 404 404 404 404 404 404 404 | 3 404 404 404 404 404 404 404 404 404",
     "settlement:sim_pay": "GET 404 404 404 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404 404 404 404",
     "settlement:sim_statement": "GET 3 404 404 404 404 404 404 404 2 404 | 3 404 404 404 404 404 404 404 2 404",
+    # added at the merge of issues 13–16 and 19 (recorded, each 2 in an other column read: public)
+    "api GET /api/bidding/court/drafts": "GET 401 403 403 403 403 2 2 2 403 403 | 401 403 403 403 403 2 2 2 403 403",
+    "api GET /api/bidding/court/drafts/{auction_id}": "GET 401 404 404 404 404 404 404 404 404 404 | 401 404 404 404 404 404 404 404 404 404",
+    "api POST /api/bidding/court/auctions/{auction_id}/objection/ruling": "POST 401 400 400 400 400 400 400 400 400 400 | 401 400 400 400 400 400 400 400 400 400",
+    "api POST /api/bidding/court/lots/{lot_id}/offline-rounds": "POST 401 400 400 400 400 400 400 400 400 400 | 401 400 400 400 400 400 400 400 400 400",
+    "api POST /api/bidding/court/offline-rounds/{round_id}/ground-ended": "POST 401 404 404 404 404 404 404 404 404 404 | 401 404 404 404 404 404 404 404 404 404",
+    "api POST /api/bidding/court/offline-rounds/{round_id}/result": "POST 401 404 404 404 404 404 404 404 404 404 | 401 404 404 404 404 404 404 404 404 404",
+    "api POST /api/bidding/court/offline-rounds/{round_id}/resume": "POST 401 404 404 404 404 404 404 404 404 404 | 401 404 404 404 404 404 404 404 404 404",
+    "api POST /api/bidding/court/offline-rounds/{round_id}/suspend": "POST 401 404 404 404 404 404 404 404 404 404 | 401 404 404 404 404 404 404 404 404 404",
+    "api POST /api/cases/{case_id}/claim": "POST 401 404 403 403 404 2 2 2 403 404 | 401 404 404 404 404 404 404 404 404 404",
+    "api POST /api/cases/{case_id}/status": "POST 401 404 403 403 404 400 400 400 403 404 | 401 404 404 404 404 404 404 404 404 404",
+    "api POST /api/marketplace/account/wins/{auction_id}/pay": "POST 401 404 404 404 404 404 404 404 404 404 | 401 404 404 404 404 404 404 404 404 404",
+    "bidding:collusion_evidence_csv": "GET 3 404 404 404 404 404 404 404 404 404 | 3 404 404 404 404 404 404 404 404 404",
+    "bidding:collusion_evidence_print": "GET 3 404 404 404 404 404 404 404 404 404 | 3 404 404 404 404 404 404 404 404 404",
+    "bidding:collusion_flag": "GET 3 404 404 404 404 404 404 404 404 404 | 3 404 404 404 404 404 404 404 404 404",
+    "bidding:collusion_flags": "GET 3 403 403 403 403 2 2 2 403 403 | 3 403 403 403 403 2 2 2 403 403",
+    "cases:case_action": "GET 3 405 405 405 405 405 405 405 405 405 | 3 405 405 405 405 405 405 405 405 405",
+    "core:document_ca": "GET 400 400 400 400 400 400 400 400 400 400 | 400 400 400 400 400 400 400 400 400 400",
+    "core:document_crl": "GET 404 404 404 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404 404 404 404",
+    "core:document_download": "GET 404 404 404 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404 404 404 404",
+    "core:document_reissue": "GET 3 405 405 405 405 405 405 405 405 405 | 3 405 405 405 405 405 405 405 405 405",
+    "core:document_verify": "GET 2 2 2 2 2 2 2 2 2 2 | 2 2 2 2 2 2 2 2 2 2",
+    "core:document_verify_code": "GET 404 404 404 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404 404 404 404",
+    "core:published_notices": "GET 2 2 2 2 2 2 2 2 2 2 | 2 2 2 2 2 2 2 2 2 2",
+    "marketplace:balance_pay": "GET 3 405 405 405 405 405 405 405 405 405 | 3 405 405 405 405 405 405 405 405 405",
+    "protected_file": "GET 404 404 404 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404 404 404 404",
+    "settlement:statement_issue": "GET 3 405 405 405 405 405 405 405 405 405 | 3 405 405 405 405 405 405 405 405 405",
 }
 
 #: URL names whose files `files15` serves (the file-serving view replacing /media/):
@@ -388,7 +415,12 @@ def _build_world() -> dict[str, Any]:
         "firm": demo_firm.pk,
         "court": own["judge"].court_id or MISSING,
         "person": own["judge"].pk,
+        "offline_round": _first(OfflineRound),
+        "flag": _first(CollusionFlag),
+        "document": _first(Document),
     }
+    document = Document.objects.order_by("pk").first()
+    objects["document_code"] = getattr(document, "code", "NOSUCHCODE") or "NOSUCHCODE"
     notice = PaymentNotice.objects.order_by("pk").first()
     objects["notice_token"] = getattr(notice, "token", "no-such-token") or "no-such-token"
     intent = PaymentIntent.objects.order_by("pk").first()
@@ -412,11 +444,16 @@ PARAMS = {
     "search_id": "search",
     "reference": "intent_ref",
     "token": "notice_token",
+    "round_id": "offline_round",
+    "flag_id": "flag",
+    "code": "document_code",
 }
 PK_OF = {
     "core:operator_court": "court",
     "core:operator_person": "person",
     "core:inbox_read": "inbox",
+    "core:document_download": "document",
+    "core:document_reissue": "document",
     "settlement:plan_detail": "plan",
     "settlement:payout_detail": "payout",
     "settlement:receipt_claim": "receipt",
