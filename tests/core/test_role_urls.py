@@ -138,7 +138,7 @@ TABLE: dict[str, str] = {
     "api POST /api/appraisers/commissions/{commission_id}/accept": "POST 401 403 403 403 2 403 403 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
     "api POST /api/appraisers/commissions/{commission_id}/decline": "POST 401 403 403 403 400 403 403 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
     "api POST /api/appraisers/commissions/{commission_id}/extensions": "POST 401 403 403 403 2 403 403 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
-    "api POST /api/appraisers/commissions/{commission_id}/objections": "POST 401 403 400 403 403 403 403 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "api POST /api/appraisers/commissions/{commission_id}/objections": "POST 401 403 4 403 403 403 403 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
     "api POST /api/appraisers/commissions/{commission_id}/report": "POST 401 422 422 422 422 422 422 422 422 422 | 401 422 422 422 422 422 422 422 422 422",
     "api POST /api/appraisers/draws/{draw_id}/commitments": "POST 401 403 400 400 403 400 400 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
     "api POST /api/appraisers/draws/{draw_id}/reveals": "POST 401 403 400 400 403 400 400 403 403 403 | 401 403 403 403 403 403 403 403 403 403",
