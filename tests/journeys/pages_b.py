@@ -1,0 +1,203 @@
+"""Page helpers for journeys 4 and 5 (issue 13): functions that drive the site's pages as a
+person would, so a journey's set-up reads as a list of steps. Nothing here calls a service or
+a factory; the only thing outside the browser is the documented ``createoperator`` command
+(README, "First operator on a fresh installation") and the server clock (time set-up, the
+mechanism of tests/browser/conftest.py).
+
+The browser fixtures (``page``, ``channels_live_server``, ``screenshot``…) are those of
+tests/browser/conftest.py, re-exported here for the journey modules."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.core.management import call_command
+from django_otp.oath import TOTP
+from playwright.sync_api import expect
+
+from core.models import OutboxMessage
+from tests.browser.conftest import (  # noqa: F401  (fixtures used by the journey modules)
+    _chromium,
+    _gavel_server,
+    channels_live_server,
+    page_errors,
+    screenshot,
+)
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+STAFF_PASSWORD = "Fa-Yuan-2026-Shi!"
+
+
+def totp_now(secret: str) -> str:
+    """The authenticator's current code for the secret the enrolment page shows."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    t = TOTP(key)
+    t.time = time.time()
+    return f"{t.token():06d}"
+
+
+def both_widths(page: Any, shot: Callable[[Any, str], Path], name: str) -> None:
+    """Screenshots at the phone (390 px) and desktop (1366 px) widths; ends at desktop."""
+    for width, height in ((390, 844), (1366, 900)):
+        page.set_viewport_size({"width": width, "height": height})
+        shot(page, f"{name}-{width}")
+
+
+@dataclass
+class People:
+    """One browser context per person, each signed in as that person."""
+
+    browser: Any
+    base_url: str
+    errors: list[str]
+    pages: dict[str, Any] = field(default_factory=dict)
+
+    def new(self, who: str) -> Any:
+        context = self.browser.new_context(
+            base_url=self.base_url,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            viewport={"width": 1366, "height": 900},
+        )
+        context.set_default_timeout(20_000)
+        pg = context.new_page()
+        pg.on("pageerror", lambda exc: self.errors.append(f"pageerror({who}): {exc}"))
+        self.pages[who] = pg
+        return pg
+
+    def __getitem__(self, who: str) -> Any:
+        return self.pages[who]
+
+    def close(self, *, failed: bool = False) -> None:
+        for who, pg in self.pages.items():
+            if failed:
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                pg.screenshot(path=str(SCREENSHOTS / f"journey-FAILED-{who}.png"), full_page=True)
+            pg.context.close()
+
+
+# --- onboarding ---------------------------------------------------------------------------
+
+
+def create_first_operator(username: str, name: str) -> str:
+    """``manage.py createoperator`` as the README documents it; returns the enrolment link."""
+    import os
+
+    os.environ["JOURNEY_OP_PASSWORD"] = STAFF_PASSWORD
+    out = io.StringIO()
+    call_command(
+        "createoperator",
+        "--username",
+        username,
+        "--name",
+        name,
+        "--password-from-env",
+        "JOURNEY_OP_PASSWORD",
+        "--noinput",
+        stdout=out,
+    )
+    found = re.search(r"(/accounts/enrol/[^/\s]+/)", out.getvalue())
+    assert found is not None, out.getvalue()
+    return found.group(1)
+
+
+def enrol(page: Any, link: str, *, password: str | None = STAFF_PASSWORD) -> None:
+    """Open a one-time enrolment link: set the password (when asked) and bind the authenticator."""
+    page.goto(link)
+    expect(page.locator("h1")).to_have_text("启用账户")
+    secret = page.locator("#totp-secret").inner_text().strip()
+    if password is not None and page.locator("#id_password").count():
+        page.fill("#id_password", password)
+        page.fill("#id_password2", password)
+    page.fill("#id_otp", totp_now(secret))
+    page.get_by_role("button", name="启用账户").click()
+    expect(page.locator(".messages")).to_contain_text("身份验证器已绑定")
+
+
+def operator_creates_court(page: Any, court: dict[str, str]) -> None:
+    """平台运营 → 法院: a new court with its enforcement funds account and phone."""
+    page.goto("/")
+    page.get_by_role("link", name="平台运营").first.click()
+    for name, value in court.items():
+        page.fill(f"#id_{name}", value)
+    page.get_by_role("button", name="创建法院").click()
+    expect(page.locator(".messages")).to_contain_text(f"已创建法院：{court['name']}")
+
+
+def operator_adds_staff(page: Any, *, role: str, username: str, name: str, phone: str) -> str:
+    """On the court's page: a staff member with a role; returns the one-time enrolment link."""
+    form = page.locator("#staff-form")
+    form.locator("[name=role]").select_option(role)
+    form.locator("[name=username]").fill(username)
+    form.locator("[name=display_name]").fill(name)
+    form.locator("[name=phone]").fill(phone)
+    form.get_by_role("button", name="添加并发送启用链接").click()
+    expect(page.locator(".messages")).to_contain_text(f"{name}，启用链接已发送")
+    link = str(page.locator("#issued-url").inner_text().strip())
+    page.locator("main").get_by_role("link", name=page_court_name(page)).first.click()
+    return link
+
+
+def page_court_name(page: Any) -> str:
+    """The court a person page names (its link leads back to the court's page)."""
+    return str(page.locator("main a[href*='/operator/courts/']").first.inner_text().strip())
+
+
+def code_sent_to(address: str) -> str:
+    """The one-time code the notification channel delivered to ``address`` (the person's
+    phone: the outbox is what the SMS gateway would send)."""
+    msg = OutboxMessage.objects.filter(address=address).order_by("-pk").first()
+    assert msg is not None, address
+    found = re.search(r"\b(\d{6})\b", msg.body)
+    assert found is not None, msg.body
+    return found.group(1)
+
+
+# --- the case, its parties, its asset and lot (the judge) ---------------------------------
+
+
+def judge_records_case(page: Any, *, number: str, claim: str, filed_on: str, title: str) -> str:
+    """我的案件 → 立案登记; returns the case page's path."""
+    page.goto("/cases/")
+    page.get_by_role("link", name="立案登记").click()
+    page.fill("#id_number", number)
+    page.fill("#id_claim", claim)
+    page.fill("#id_filed_on", filed_on)
+    page.locator("#id_judge").select_option(index=1)
+    page.locator("#id_officer").select_option(index=1)
+    page.fill("#id_title", title)
+    page.locator("main form button[type=submit]").last.click()
+    expect(page.locator("h1")).to_contain_text(number)
+    return str(page.url)
+
+
+def judge_adds_party(page: Any, case_url: str, **fields: str) -> None:
+    """On the case page: 添加当事人 (role, kind, name, identity, priority, claim…)."""
+    page.goto(case_url)
+    page.get_by_role("link", name="添加当事人").click()
+    for name, value in fields.items():
+        el = page.locator(f"#id_{name}")
+        if el.evaluate("e => e.tagName") == "SELECT":
+            el.select_option(value)
+        else:
+            el.fill(value)
+    page.locator("main form button[type=submit]").last.click()
+    expect(page.locator("main")).to_contain_text(fields["name"])
+
+
+def judge_registers_asset(page: Any, case_url: str, *, kind_label: str, **fields: str) -> None:
+    """On the case page: 登记标的物, its kind, then its details and valuation features."""
+    page.goto(case_url)
+    page.get_by_role("link", name="登记标的物").click()
+    page.get_by_role("link", name=kind_label).click()
+    for name, value in fields.items():
+        page.fill(f"#id_{name}", value)
+    page.locator("main form button[type=submit]").last.click()
+    expect(page.locator("main")).to_contain_text(fields["name"])

@@ -1,0 +1,98 @@
+"""Journey 4 (issue 13): from an empty database with only the first operator (created by
+``manage.py createoperator``), through pages a person clicks: a court is onboarded, a judge
+records a case and puts a lot up for auction, a bidder signs up and wins, and pays the balance
+by bank transfer quoting the payment reference shown to them; finance matches the receipt;
+the ruling and the handover are tracked on the court's pages.
+Screenshots at 1366 and 390 px: var/screenshots/test_journey_4_*."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.journeys.pages_b import (  # noqa: F401  (fixtures)
+    People,
+    _chromium,
+    _gavel_server,
+    both_widths,
+    channels_live_server,
+    create_first_operator,
+    enrol,
+    judge_adds_party,
+    judge_records_case,
+    judge_registers_asset,
+    operator_adds_staff,
+    operator_creates_court,
+    page_errors,
+    screenshot,
+)
+
+COURT = {
+    "name": "南昌市东湖区人民法院（旅程四）",
+    "code": "赣0102",
+    "division_code": "360102",
+    "master_account_no": "3601020000000004",
+    "master_account_bank": "某银行南昌东湖支行",
+    "master_account_name": "南昌市东湖区人民法院执行款专户",
+    "contact_phone": "0791-86000004",
+}
+
+
+@pytest.mark.browser
+@pytest.mark.real_clock
+def test_journey_4_balance_by_bank_transfer(
+    _chromium, channels_live_server, screenshot, page_errors
+):
+    failed = True
+    people = People(_chromium, channels_live_server.url, page_errors)
+    try:
+        link = create_first_operator("ops", "平台运营小周")
+        op = people.new("operator")
+        enrol(op, link)
+        operator_creates_court(op, COURT)
+        both_widths(op, screenshot, "01-court")
+        staff = {}
+        for role, username, name, phone in (
+            ("judge", "j4.judge", "周法官", "13900000401"),
+            ("officer", "j4.officer", "吴执行员", "13900000402"),
+            ("finance", "j4.finance", "郑财务", "13900000403"),
+        ):
+            staff[role] = operator_adds_staff(
+                op, role=role, username=username, name=name, phone=phone
+            )
+        for role, link in staff.items():
+            enrol(people.new(role), link)
+        both_widths(people["judge"], screenshot, "02-judge-enrolled")
+
+        judge = people["judge"]
+        case_url = judge_records_case(
+            judge,
+            number="（2026）赣0102执404号",
+            claim="300,000.00",
+            filed_on="2026-01-05",
+            title="借款合同纠纷",
+        )
+        judge_adds_party(
+            judge,
+            case_url,
+            role="creditor",
+            kind="organisation",
+            name="甲银行股份有限公司",
+            priority="1",
+            claim="300,000.00",
+        )
+        judge_adds_party(judge, case_url, role="debtor", kind="person", name="林某")
+        judge_registers_asset(
+            judge,
+            case_url,
+            kind_label="机动车",
+            name="赣A·旅程四号小型轿车",
+            address="南昌市东湖区示例路4号停车场",
+            f_make="示例",
+            f_model="轿车",
+            f_year="2020",
+            f_mileage_km="40000",
+        )
+        both_widths(judge, screenshot, "03-case")
+        failed = False
+    finally:
+        people.close(failed=failed)
