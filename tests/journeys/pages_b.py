@@ -201,3 +201,36 @@ def judge_registers_asset(page: Any, case_url: str, *, kind_label: str, **fields
         page.fill(f"#id_{name}", value)
     page.locator("main form button[type=submit]").last.click()
     expect(page.locator("main")).to_contain_text(fields["name"])
+
+
+def judge_completes_asset(
+    page: Any, *, disclosure: str, seizure_on: str, seizure_doc: str, photo: Path
+) -> None:
+    """On the asset's page: every disclosure topic (AUC-09), the seizure, a photo."""
+    table_links = page.locator("main table").first.get_by_role("link", name="登记", exact=True)
+    while table_links.count():
+        table_links.first.click()
+        page.fill("#id_text", disclosure)
+        page.locator("main form button[type=submit]").last.click()
+        expect(page.locator(".messages")).to_contain_text("已登记披露事项")
+    page.get_by_role("link", name="登记查封措施").click()
+    page.fill("#id_seized_on", seizure_on)
+    page.fill("#id_document", seizure_doc)
+    page.locator("main form button[type=submit]").last.click()
+    expect(page.locator("main")).to_contain_text(seizure_doc)
+    page.get_by_role("link", name="上传照片/文件").click()
+    page.locator("#id_kind").select_option("photo")
+    page.fill("#id_title", "外观照片")
+    page.set_input_files("#id_file", str(photo))
+    page.locator("main form button[type=submit]").last.click()
+    expect(page.locator("main")).to_contain_text("外观照片")
+
+
+def judge_forms_lot(page: Any, case_url: str, *, title: str, asset_name: str) -> None:
+    """On the case page: 组成拍品 from the asset."""
+    page.goto(case_url)
+    page.get_by_role("link", name="组成拍品").click()
+    page.fill("#id_title", title)
+    page.get_by_label(asset_name).check()
+    page.locator("main form button[type=submit]").last.click()
+    expect(page.locator(".messages")).to_contain_text(f"已组成拍品：{title}")

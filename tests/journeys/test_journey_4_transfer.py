@@ -7,6 +7,8 @@ Screenshots at 1366 and 390 px: var/screenshots/test_journey_4_*."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from tests.journeys.pages_b import (  # noqa: F401  (fixtures)
@@ -18,6 +20,8 @@ from tests.journeys.pages_b import (  # noqa: F401  (fixtures)
     create_first_operator,
     enrol,
     judge_adds_party,
+    judge_completes_asset,
+    judge_forms_lot,
     judge_records_case,
     judge_registers_asset,
     operator_adds_staff,
@@ -26,6 +30,8 @@ from tests.journeys.pages_b import (  # noqa: F401  (fixtures)
     screenshot,
 )
 
+#: A Wednesday without holidays near it (the AUC deadlines count working days).
+START = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 COURT = {
     "name": "南昌市东湖区人民法院（旅程四）",
     "code": "赣0102",
@@ -45,6 +51,7 @@ def test_journey_4_balance_by_bank_transfer(
     failed = True
     people = People(_chromium, channels_live_server.url, page_errors)
     try:
+        channels_live_server.set_time(START)
         link = create_first_operator("ops", "平台运营小周")
         op = people.new("operator")
         enrol(op, link)
@@ -92,7 +99,18 @@ def test_journey_4_balance_by_bank_transfer(
             f_year="2020",
             f_mileage_km="40000",
         )
-        both_widths(judge, screenshot, "03-case")
+        judge_completes_asset(
+            judge,
+            disclosure="经法院调查，无其他需要披露的情况。",
+            seizure_on="2026-11-10",
+            seizure_doc="（2026）赣0102执404号之一",
+            photo=screenshot(judge, "03-asset-before-photo"),
+        )
+        both_widths(judge, screenshot, "03-asset")
+        judge_forms_lot(
+            judge, case_url, title="赣A·旅程四号小型轿车", asset_name="赣A·旅程四号小型轿车"
+        )
+        both_widths(judge, screenshot, "04-case-with-lot")
         failed = False
     finally:
         people.close(failed=failed)
