@@ -234,3 +234,32 @@ def judge_forms_lot(page: Any, case_url: str, *, title: str, asset_name: str) ->
     page.get_by_label(asset_name).check()
     page.locator("main form button[type=submit]").last.click()
     expect(page.locator(".messages")).to_contain_text(f"已组成拍品：{title}")
+
+
+# --- the reference price (the judge, on 参考价 pages) ------------------------------------
+
+
+def judge_prices_by_directed_inquiry(page: Any, *, asset_name: str, amount: str) -> None:
+    """参考价 → 启动 for the asset; the PRC-02 checks (a government guidance price exists);
+    定向询价 adopted (PRC-05) and its result recorded as the reference price."""
+    page.goto("/")
+    page.get_by_role("link", name="参考价").first.click()
+    option = page.locator(f"select#asset option:has-text('{asset_name}')")
+    page.locator("select#asset").select_option(option.get_attribute("value"))
+    page.get_by_role("button", name="启动").click()
+    checks = page.locator("form:has(input[name=action][value=checks])")
+    for box in checks.locator("input[type=text]").all():
+        box.fill("已核查，无异常")
+    checks.locator("input[name=has_tax_base_or_gov_price]").check()
+    checks.locator("input[name=online_feasible]").uncheck()
+    checks.get_by_role("button", name="记录核查").click()
+    step = page.locator("form:has(input[name=action][value=directed])")
+    step.locator("[name=body_name]").fill("南昌市价格认证中心")
+    step.locator("[name=letter_ref]").fill("（2026）赣0102执404号询价函")
+    step.locator("[name=deadline_at]").fill("2026-11-27T17:00")
+    step.locator("[name=joint_request]").check()  # the parties' joint written request
+    step.get_by_role("button", name="采用").click()
+    result = page.locator("form:has(input[name=action][value=directed_result])")
+    result.locator("[name=amount_yuan]").fill(amount)
+    result.get_by_role("button", name="登记结果").click()
+    expect(page.locator("#price")).to_contain_text(amount)

@@ -22,6 +22,7 @@ from tests.journeys.pages_b import (  # noqa: F401  (fixtures)
     judge_adds_party,
     judge_completes_asset,
     judge_forms_lot,
+    judge_prices_by_directed_inquiry,
     judge_records_case,
     judge_registers_asset,
     operator_adds_staff,
@@ -111,6 +112,10 @@ def test_journey_4_balance_by_bank_transfer(
             judge, case_url, title="赣A·旅程四号小型轿车", asset_name="赣A·旅程四号小型轿车"
         )
         both_widths(judge, screenshot, "04-case-with-lot")
+        judge_prices_by_directed_inquiry(
+            judge, asset_name="赣A·旅程四号小型轿车", amount="100,000.00"
+        )
+        both_widths(judge, screenshot, "05-reference-price")
         failed = False
     finally:
         people.close(failed=failed)
