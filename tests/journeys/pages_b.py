@@ -163,7 +163,9 @@ def code_sent_to(address: str) -> str:
 # --- the case, its parties, its asset and lot (the judge) ---------------------------------
 
 
-def judge_records_case(page: Any, *, number: str, claim: str, filed_on: str, title: str) -> str:
+def judge_records_case(
+    page: Any, *, number: str, claim: str, filed_on: str, title: str, title_document: str
+) -> str:
     """我的案件 → 立案登记; returns the case page's path."""
     page.goto("/cases/")
     page.get_by_role("link", name="立案登记").click()
@@ -173,6 +175,7 @@ def judge_records_case(page: Any, *, number: str, claim: str, filed_on: str, tit
     page.locator("#id_judge").select_option(index=1)
     page.locator("#id_officer").select_option(index=1)
     page.fill("#id_title", title)
+    page.fill("#id_title_document", title_document)
     page.locator("main form button[type=submit]").last.click()
     expect(page.locator("h1")).to_contain_text(number)
     return str(page.url)
@@ -263,3 +266,73 @@ def judge_prices_by_directed_inquiry(page: Any, *, asset_name: str, amount: str)
     result.locator("[name=amount_yuan]").fill(amount)
     result.get_by_role("button", name="登记结果").click()
     expect(page.locator("#price")).to_contain_text(amount)
+
+
+# --- the auction (the judge, on 网络拍卖 pages) --------------------------------------------
+
+
+def judge_drafts_auction(page: Any, *, lot_title: str, fields: dict[str, str]) -> str:
+    """网络拍卖 → 新建拍卖草稿 for the lot; returns the draft's court page path."""
+    page.goto("/")
+    page.get_by_role("link", name="网络拍卖").first.click()
+    page.locator("li", has_text=lot_title).get_by_role("link", name="新建拍卖草稿").click()
+    for name, value in fields.items():
+        el = page.locator(f"#id_{name}")
+        if el.evaluate("e => e.tagName") == "SELECT":
+            el.select_option(value)
+        else:
+            el.fill(value)
+    page.locator("main form button[type=submit]").last.click()
+    expect(page.locator(".messages")).to_contain_text("已创建拍卖草稿")
+    return str(page.url)
+
+
+def _court_action(page: Any, name: str, fields: dict[str, str], label: str) -> None:
+    form = page.locator(f"form[action*='/{name}/']")
+    form.locator("xpath=..").locator("summary").click()
+    for key, value in fields.items():
+        el = form.locator(f"[name$={key}]")
+        if el.evaluate("e => e.tagName") == "SELECT":
+            el.select_option(value)
+        else:
+            el.fill(value)
+    form.get_by_role("button", name=label).click()
+
+
+def judge_records_panel_decision(
+    page: Any, *, topic: str, when: str, value: str = "", text: str = ""
+) -> None:
+    """合议庭决定 (AUC-04) on the draft's page."""
+    _court_action(
+        page,
+        "decision",
+        {
+            "topic": topic,
+            "value_fen": value,
+            "text": text,
+            "panel_members": "周法官、吴法官、陈法官",
+            "decided_at": when,
+        },
+        "记录合议庭决定",
+    )
+
+
+def judge_records_notice_served(page: Any, *, recipient_label: str, when: str) -> None:
+    """通知当事人 (AUC-10): served and signed for, on the draft's page."""
+    form = page.locator("form[action*='/notice/']")
+    value = form.locator(f"[name$=recipient] option:has-text('{recipient_label}')").get_attribute(
+        "value"
+    )
+    _court_action(
+        page,
+        "notice",
+        {"recipient": value or "", "sent_at": when, "received_at": when, "proof": "送达回证"},
+        "记录送达",
+    )
+
+
+def judge_publishes(page: Any) -> None:
+    """发布检查 passes; 发布拍卖公告."""
+    expect(page.locator("main")).to_contain_text("各项发布条件均已满足。")
+    page.get_by_role("button", name="发布拍卖公告").click()
+    expect(page.locator("main")).to_contain_text("公告时间")

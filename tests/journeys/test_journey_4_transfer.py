@@ -23,6 +23,10 @@ from tests.journeys.pages_b import (  # noqa: F401  (fixtures)
     judge_completes_asset,
     judge_forms_lot,
     judge_prices_by_directed_inquiry,
+    judge_drafts_auction,
+    judge_publishes,
+    judge_records_notice_served,
+    judge_records_panel_decision,
     judge_records_case,
     judge_registers_asset,
     operator_adds_staff,
@@ -78,6 +82,7 @@ def test_journey_4_balance_by_bank_transfer(
             claim="300,000.00",
             filed_on="2026-01-05",
             title="借款合同纠纷",
+            title_document="（2025）赣0102民初1号民事判决书",
         )
         judge_adds_party(
             judge,
@@ -116,6 +121,43 @@ def test_journey_4_balance_by_bank_transfer(
             judge, asset_name="赣A·旅程四号小型轿车", amount="100,000.00"
         )
         both_widths(judge, screenshot, "05-reference-price")
+        judge_drafts_auction(
+            judge,
+            lot_title="赣A·旅程四号小型轿车",
+            fields={
+                "starting_price_fen": "70,000.00",
+                "increment_fen": "1,000.00",
+                "deposit_fen": "10,000.00",
+                "balance_period_days": "10",
+                "start_at": "2026-12-10T10:00",
+                "end_at": "2026-12-11T10:00",
+                "announcement": "本院将在本平台公开拍卖下列标的物。",
+                "bidding_rules": "增价拍卖，至少一人报名且出价不低于起拍价方可成交。",
+                "pricing_basis_note": "定向询价结果 100,000.00 元。",
+                "taxes_note": "过户税费由买受人承担。",
+                "known_defects_note": "无。",
+                "priority_holders_note": "无",
+                "platform_chosen_by": "creditor",
+                "platform_choice_note": "申请执行人书面选择本平台",
+            },
+        )
+        for topic, value in (
+            ("starting_price", "70,000.00"),
+            ("increment", "1,000.00"),
+            ("deposit", "10,000.00"),
+        ):
+            judge_records_panel_decision(judge, topic=topic, value=value, when="2026-11-18T09:30")
+        judge_records_panel_decision(
+            judge, topic="priority_purchasers", text="无优先购买权人", when="2026-11-18T09:30"
+        )
+        for who in ("甲银行股份有限公司", "林某"):
+            judge_records_notice_served(judge, recipient_label=who, when="2026-11-18T10:00")
+        both_widths(judge, screenshot, "06-draft")
+        # AUC-10: the parties are served at least three days before the announcement.
+        channels_live_server.advance(dt.timedelta(days=3, hours=1))
+        judge.reload()
+        judge_publishes(judge)
+        both_widths(judge, screenshot, "07-published")
         failed = False
     finally:
         people.close(failed=failed)
