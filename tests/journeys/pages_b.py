@@ -336,3 +336,44 @@ def judge_publishes(page: Any) -> None:
     expect(page.locator("main")).to_contain_text("各项发布条件均已满足。")
     page.get_by_role("button", name="发布拍卖公告").click()
     expect(page.locator("main")).to_contain_text("公告时间")
+
+
+# --- a bidder (sign-up from the auction's 报名参拍, verification, registration, deposit) ----
+
+
+def valid_resident_id(first17: str) -> str:
+    from cases.identity import resident_id_check_char
+
+    return first17 + resident_id_check_char(first17)
+
+
+def bidder_signs_up_and_registers(
+    page: Any, *, auction_title: str, phone: str, name: str, resident_id: str
+) -> None:
+    """拍卖大厅 → the auction → 报名参拍: sign-up with the code sent to the phone, real-name
+    verification, registration and the deposit at the bank simulator, back on the auction."""
+    page.goto("/")
+    page.get_by_role("link", name="拍卖大厅").first.click()
+    page.locator(".mk-card", has_text=auction_title).get_by_role("link").first.click()
+    page.locator("#signup-to-bid").click()
+    page.fill("#id_address", phone)
+    page.get_by_role("button", name="获取验证码").click()
+    page.fill("#id_code", code_sent_to(phone))
+    page.get_by_role("button", name="下一步").click()
+    page.fill("#id_display_name", name)
+    page.fill("#id_password", STAFF_PASSWORD)
+    page.fill("#id_password2", STAFF_PASSWORD)
+    page.check("#id_accept_terms")
+    page.get_by_role("button", name="注册并登录").click()
+    expect(page.locator("h1")).to_have_text("实名认证")
+    page.select_option("select[name=kind]", "resident_id")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=number]", resident_id)
+    page.locator("form button[type=submit]").last.click()
+    expect(page.locator(".messages")).to_contain_text("实名核验已通过")
+    page.check("input[name=accept_terms]")
+    page.get_by_role("button", name="报名竞买").click()
+    page.get_by_role("button", name="交纳保证金").click()
+    page.get_by_role("button", name="确认支付").click()
+    page.get_by_role("link", name="返回拍卖页面").click()
+    expect(page.locator("#bid")).to_contain_text("您的竞买号")

@@ -16,6 +16,8 @@ from tests.journeys.pages_b import (  # noqa: F401  (fixtures)
     _chromium,
     _gavel_server,
     both_widths,
+    bidder_signs_up_and_registers,
+    valid_resident_id,
     channels_live_server,
     create_first_operator,
     enrol,
@@ -158,6 +160,16 @@ def test_journey_4_balance_by_bank_transfer(
         judge.reload()
         judge_publishes(judge)
         both_widths(judge, screenshot, "07-published")
+
+        bidder = people.new("bidder")
+        bidder_signs_up_and_registers(
+            bidder,
+            auction_title="赣A·旅程四号小型轿车",
+            phone="13700000404",
+            name="何买受",
+            resident_id=valid_resident_id("36010219880404123"),
+        )
+        both_widths(bidder, screenshot, "08-bidder-registered")
         failed = False
     finally:
         people.close(failed=failed)
