@@ -377,3 +377,31 @@ def bidder_signs_up_and_registers(
     page.get_by_role("button", name="确认支付").click()
     page.get_by_role("link", name="返回拍卖页面").click()
     expect(page.locator("#bid")).to_contain_text("您的竞买号")
+
+
+def worker_runs(*tasks: str) -> None:
+    """The installation's worker (``manage.py run_worker``) runs its periodic tasks once: what
+    opens and closes auctions on time in production (no seed; the clock is the test's)."""
+    call_command("run_worker", "--once", "--only", *tasks, stdout=io.StringIO())
+
+
+def bidder_bids_the_next_price(page: Any, *, bid_password: str = "jing-jia-404") -> None:
+    """On the live auction: set the bidding password (first time) and bid the lowest price."""
+    page.reload()
+    if page.locator("#pw1").count():
+        page.fill("#pw1", bid_password)
+        page.fill("#pw2", bid_password)
+        page.get_by_role("button", name="保存竞价密码").click()
+    page.click("#bid-fill")
+    page.fill("#bid-password", bid_password)
+    page.click("#bid-submit")
+    expect(page.locator("#bid-history tr").first).to_be_visible()
+
+
+def winner_sees_balance_due(page: Any) -> str:
+    """我的账户: the balance due, its deadline and the payment reference; returns the reference."""
+    page.goto("/")
+    page.get_by_role("link", name="我的账户").first.click()
+    box = page.locator("[id^=balance-]").first
+    expect(box.get_by_test_id("balance-deadline")).to_be_visible()
+    return str(box.get_by_test_id("payment-reference").inner_text().strip())

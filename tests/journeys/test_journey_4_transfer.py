@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.journeys.pages_b import (  # noqa: F401  (fixtures)
     People,
@@ -18,6 +19,9 @@ from tests.journeys.pages_b import (  # noqa: F401  (fixtures)
     both_widths,
     bidder_signs_up_and_registers,
     valid_resident_id,
+    bidder_bids_the_next_price,
+    winner_sees_balance_due,
+    worker_runs,
     channels_live_server,
     create_first_operator,
     enrol,
@@ -38,7 +42,8 @@ from tests.journeys.pages_b import (  # noqa: F401  (fixtures)
 )
 
 #: A Wednesday without holidays near it (the AUC deadlines count working days).
-START = dt.datetime(2026, 11, 18, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+CST = dt.timezone(dt.timedelta(hours=8))
+START = dt.datetime(2026, 11, 18, 10, 0, tzinfo=CST)
 COURT = {
     "name": "南昌市东湖区人民法院（旅程四）",
     "code": "赣0102",
@@ -170,6 +175,19 @@ def test_journey_4_balance_by_bank_transfer(
             resident_id=valid_resident_id("36010219880404123"),
         )
         both_widths(bidder, screenshot, "08-bidder-registered")
+
+        # Bidding opens on time (the worker) and the bidder bids the starting price.
+        channels_live_server.set_time(dt.datetime(2026, 12, 10, 10, 1, tzinfo=CST))
+        worker_runs("bidding.close_due")
+        bidder_bids_the_next_price(bidder)
+        expect(bidder.locator("#bid-history tr").first).to_contain_text("70,000.00")
+        both_widths(bidder, screenshot, "09-bid")
+        channels_live_server.set_time(dt.datetime(2026, 12, 11, 10, 5, tzinfo=CST))
+        worker_runs("bidding.close_due")
+        reference = winner_sees_balance_due(bidder)
+        assert reference
+        expect(bidder.locator("main")).to_contain_text("60,000.00")
+        both_widths(bidder, screenshot, "10-balance-due")
         failed = False
     finally:
         people.close(failed=failed)
