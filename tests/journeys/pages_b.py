@@ -405,3 +405,27 @@ def winner_sees_balance_due(page: Any) -> str:
     box = page.locator("[id^=balance-]").first
     expect(box.get_by_test_id("balance-deadline")).to_be_visible()
     return str(box.get_by_test_id("payment-reference").inner_text().strip())
+
+
+def transfer_details(page: Any) -> tuple[str, str]:
+    """What 我的账户 tells the winner to transfer to: (case account number, payment reference)."""
+    box = page.locator("[id^=balance-]").first
+    text = str(box.inner_text())
+    account = re.search(r"账户[：:]\s*(\d{12,})", text)
+    assert account is not None, text
+    return account.group(1), str(box.get_by_test_id("payment-reference").inner_text().strip())
+
+
+def finance_imports_statement(page: Any, csv_path: Path, rows: list[dict[str, str]]) -> None:
+    """执行款 → 导入银行流水: the bank's statement (CSV, Chinese headers) uploaded."""
+    import csv
+
+    with csv_path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    page.goto("/")
+    page.get_by_role("link", name="执行款").first.click()
+    page.get_by_role("link", name="导入银行流水").click()
+    page.set_input_files("input[name=file]", str(csv_path))
+    page.get_by_role("button", name="导入").click()

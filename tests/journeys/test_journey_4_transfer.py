@@ -22,6 +22,8 @@ from tests.journeys.pages_b import (  # noqa: F401  (fixtures)
     bidder_bids_the_next_price,
     winner_sees_balance_due,
     worker_runs,
+    transfer_details,
+    finance_imports_statement,
     channels_live_server,
     create_first_operator,
     enrol,
@@ -58,7 +60,7 @@ COURT = {
 @pytest.mark.browser
 @pytest.mark.real_clock
 def test_journey_4_balance_by_bank_transfer(
-    _chromium, channels_live_server, screenshot, page_errors
+    tmp_path, _chromium, channels_live_server, screenshot, page_errors
 ):
     failed = True
     people = People(_chromium, channels_live_server.url, page_errors)
@@ -188,6 +190,29 @@ def test_journey_4_balance_by_bank_transfer(
         assert reference
         expect(bidder.locator("main")).to_contain_text("60,000.00")
         both_widths(bidder, screenshot, "10-balance-due")
+
+        # The winner transfers the balance quoting the reference; finance imports the statement.
+        account_no, reference = transfer_details(bidder)
+        finance = people["finance"]
+        finance_imports_statement(
+            finance,
+            tmp_path / "statement.csv",
+            [
+                {
+                    "交易时间": "2026-12-11 10:04:00",
+                    "流水号": "BANK-J4-0001",
+                    "付款人": "何买受",
+                    "付款账号": "6222000000000404",
+                    "收款账号": account_no,
+                    "金额": "60000.00",
+                    "附言": reference,
+                }
+            ],
+        )
+        both_widths(finance, screenshot, "11-statement-imported")
+        bidder.reload()
+        expect(bidder.locator("[id^=balance-]").first).to_contain_text("已缴清")
+        both_widths(bidder, screenshot, "12-balance-paid")
         failed = False
     finally:
         people.close(failed=failed)
