@@ -429,3 +429,18 @@ def finance_imports_statement(page: Any, csv_path: Path, rows: list[dict[str, st
     page.get_by_role("link", name="导入银行流水").click()
     page.set_input_files("input[name=file]", str(csv_path))
     page.get_by_role("button", name="导入").click()
+
+
+def judge_records_ruling_served(page: Any, auction_url: str, *, document: str, when: str) -> None:
+    """拍卖结果 on the auction's court page: 成交裁定送达 (AUC-32)."""
+    page.goto(auction_url)
+    _court_action(
+        page, "ruling", {"document": document, "served_at": when}, "记录成交裁定送达（AUC-32）"
+    )
+    expect(page.locator("main")).to_contain_text(document)
+
+
+def judge_updates_handover(page: Any, *, state: str, note: str, **more: str) -> None:
+    """拍卖结果: 更新移交进度 (AUC-32)."""
+    fields = {"state": state, "note": note, **more}
+    _court_action(page, "handover", fields, "更新移交进度（AUC-32）")

@@ -24,6 +24,8 @@ from tests.journeys.pages_b import (  # noqa: F401  (fixtures)
     worker_runs,
     transfer_details,
     finance_imports_statement,
+    judge_records_ruling_served,
+    judge_updates_handover,
     channels_live_server,
     create_first_operator,
     enrol,
@@ -130,7 +132,7 @@ def test_journey_4_balance_by_bank_transfer(
             judge, asset_name="赣A·旅程四号小型轿车", amount="100,000.00"
         )
         both_widths(judge, screenshot, "05-reference-price")
-        judge_drafts_auction(
+        auction_url = judge_drafts_auction(
             judge,
             lot_title="赣A·旅程四号小型轿车",
             fields={
@@ -209,10 +211,28 @@ def test_journey_4_balance_by_bank_transfer(
                 }
             ],
         )
+        expect(finance.locator("main")).to_contain_text("自动匹配 1 笔")
         both_widths(finance, screenshot, "11-statement-imported")
         bidder.reload()
         expect(bidder.locator("[id^=balance-]").first).to_contain_text("已缴清")
         both_widths(bidder, screenshot, "12-balance-paid")
+
+        # The ruling is served and the handover tracked on the auction's court page (AUC-32).
+        judge_records_ruling_served(
+            judge, auction_url, document="（2026）赣0102执404号之二", when="2026-12-11T15:00"
+        )
+        judge_updates_handover(judge, state="keys_handed", note="车辆及钥匙、行驶证已交付")
+        expect(judge.locator("main")).to_contain_text("已交付钥匙/证照")
+        judge_updates_handover(
+            judge, state="completed", note="买受人已签收", vehicle_violations_cleared="true"
+        )
+        # Completed: the handover can no longer be updated.
+        expect(judge.get_by_text("更新移交进度（AUC-32）")).to_have_count(0)
+        both_widths(judge, screenshot, "13-ruling-and-handover")
+        bidder.reload()
+        expect(bidder.locator("main")).to_contain_text("已移交")
+        expect(bidder.locator("main")).not_to_contain_text("未开始")
+        both_widths(bidder, screenshot, "14-handed-over")
         failed = False
     finally:
         people.close(failed=failed)
