@@ -16,33 +16,33 @@ from tests.journeys.pages_b import (  # noqa: F401  (fixtures)
     People,
     _chromium,
     _gavel_server,
-    both_widths,
-    bidder_signs_up_and_registers,
-    valid_resident_id,
     bidder_bids_the_next_price,
-    winner_sees_balance_due,
-    worker_runs,
-    transfer_details,
-    finance_imports_statement,
-    judge_records_ruling_served,
-    judge_updates_handover,
+    bidder_signs_up_and_registers,
+    both_widths,
     channels_live_server,
     create_first_operator,
     enrol,
+    finance_imports_statement,
     judge_adds_party,
     judge_completes_asset,
+    judge_drafts_auction,
     judge_forms_lot,
     judge_prices_by_directed_inquiry,
-    judge_drafts_auction,
     judge_publishes,
+    judge_records_case,
     judge_records_notice_served,
     judge_records_panel_decision,
-    judge_records_case,
+    judge_records_ruling_served,
     judge_registers_asset,
+    judge_updates_handover,
     operator_adds_staff,
     operator_creates_court,
     page_errors,
     screenshot,
+    transfer_details,
+    valid_resident_id,
+    winner_sees_balance_due,
+    worker_runs,
 )
 
 #: A Wednesday without holidays near it (the AUC deadlines count working days).
@@ -62,7 +62,11 @@ COURT = {
 @pytest.mark.browser
 @pytest.mark.real_clock
 def test_journey_4_balance_by_bank_transfer(
-    tmp_path, _chromium, channels_live_server, screenshot, page_errors
+    tmp_path,
+    _chromium,  # noqa: F811
+    channels_live_server,  # noqa: F811
+    screenshot,  # noqa: F811
+    page_errors,  # noqa: F811  (the fixtures imported above)
 ):
     failed = True
     people = People(_chromium, channels_live_server.url, page_errors)
