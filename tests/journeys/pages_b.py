@@ -3,13 +3,12 @@ person would, so a journey's set-up reads as a list of steps. Nothing here calls
 a factory; the only thing outside the browser is the documented ``createoperator`` command
 (README, "First operator on a fresh installation") and the server clock (time set-up, the
 mechanism of tests/browser/conftest.py).
-
-The browser fixtures (``page``, ``channels_live_server``, ``screenshot``…) are those of
-tests/browser/conftest.py, re-exported here for the journey modules."""
+"""
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import re
 import time
@@ -23,13 +22,6 @@ from django_otp.oath import TOTP
 from playwright.sync_api import expect
 
 from core.models import OutboxMessage
-from tests.browser.conftest import (  # noqa: F401  (fixtures used by the journey modules)
-    _chromium,
-    _gavel_server,
-    channels_live_server,
-    page_errors,
-    screenshot,
-)
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 STAFF_PASSWORD = "Fa-Yuan-2026-Shi!"
@@ -444,3 +436,151 @@ def judge_updates_handover(page: Any, *, state: str, note: str, **more: str) -> 
     """拍卖结果: 更新移交进度 (AUC-32)."""
     fields = {"state": state, "note": note, **more}
     _court_action(page, "handover", fields, "更新移交进度（AUC-32）")
+
+
+# --- the shared set-up of journeys 4 and 5: a car sold at auction, through pages ----------
+
+CST = dt.timezone(dt.timedelta(hours=8))
+START = dt.datetime(2026, 11, 18, 10, 0, tzinfo=CST)
+COURT = {
+    "name": "南昌市东湖区人民法院（旅程四）",
+    "code": "赣0102",
+    "division_code": "360102",
+    "master_account_no": "3601020000000004",
+    "master_account_bank": "某银行南昌东湖支行",
+    "master_account_name": "南昌市东湖区人民法院执行款专户",
+    "contact_phone": "0791-86000004",
+}
+
+
+def car_auction_won(people: People, server: Any, shot: Callable[[Any, str], Path]) -> str:
+    """From an empty database: the first operator (createoperator) onboards a court and its
+    judge, officer and finance officer; the judge records a case with creditor and debtor, a
+    car with its disclosures, seizure and photo, a lot, a reference price (directed inquiry),
+    a draft with the panel's decisions and the parties served, and publishes it; a visitor
+    signs up from the auction, verifies, registers and pays the deposit; bidding opens and
+    closes on time (the worker) and the bidder wins at the starting price (70,000.00 yuan,
+    10,000.00 deposit). Pages: operator, judge, officer, finance, bidder in ``people``.
+    Returns the auction's court page path."""
+    server.set_time(START)
+    link = create_first_operator("ops", "平台运营小周")
+    op = people.new("operator")
+    enrol(op, link)
+    operator_creates_court(op, COURT)
+    both_widths(op, shot, "01-court")
+    staff = {}
+    for role, username, name, phone in (
+        ("judge", "j4.judge", "周法官", "13900000401"),
+        ("officer", "j4.officer", "吴执行员", "13900000402"),
+        ("finance", "j4.finance", "郑财务", "13900000403"),
+    ):
+        staff[role] = operator_adds_staff(op, role=role, username=username, name=name, phone=phone)
+    for role, link in staff.items():
+        enrol(people.new(role), link)
+    both_widths(people["judge"], shot, "02-judge-enrolled")
+
+    judge = people["judge"]
+    case_url = judge_records_case(
+        judge,
+        number="（2026）赣0102执404号",
+        claim="300,000.00",
+        filed_on="2026-01-05",
+        title="借款合同纠纷",
+        title_document="（2025）赣0102民初1号民事判决书",
+    )
+    judge_adds_party(
+        judge,
+        case_url,
+        role="creditor",
+        kind="organisation",
+        name="甲银行股份有限公司",
+        priority="1",
+        claim="300,000.00",
+    )
+    judge_adds_party(judge, case_url, role="debtor", kind="person", name="林某")
+    judge_registers_asset(
+        judge,
+        case_url,
+        kind_label="机动车",
+        name="赣A·旅程四号小型轿车",
+        address="南昌市东湖区示例路4号停车场",
+        f_make="示例",
+        f_model="轿车",
+        f_year="2020",
+        f_mileage_km="40000",
+    )
+    judge_completes_asset(
+        judge,
+        disclosure="经法院调查，无其他需要披露的情况。",
+        seizure_on="2026-11-10",
+        seizure_doc="（2026）赣0102执404号之一",
+        photo=shot(judge, "03-asset-before-photo"),
+    )
+    both_widths(judge, shot, "03-asset")
+    judge_forms_lot(
+        judge, case_url, title="赣A·旅程四号小型轿车", asset_name="赣A·旅程四号小型轿车"
+    )
+    both_widths(judge, shot, "04-case-with-lot")
+    judge_prices_by_directed_inquiry(judge, asset_name="赣A·旅程四号小型轿车", amount="100,000.00")
+    both_widths(judge, shot, "05-reference-price")
+    auction_url = judge_drafts_auction(
+        judge,
+        lot_title="赣A·旅程四号小型轿车",
+        fields={
+            "starting_price_fen": "70,000.00",
+            "increment_fen": "1,000.00",
+            "deposit_fen": "10,000.00",
+            "balance_period_days": "10",
+            "start_at": "2026-12-10T10:00",
+            "end_at": "2026-12-11T10:00",
+            "announcement": "本院将在本平台公开拍卖下列标的物。",
+            "bidding_rules": "增价拍卖，至少一人报名且出价不低于起拍价方可成交。",
+            "pricing_basis_note": "定向询价结果 100,000.00 元。",
+            "taxes_note": "过户税费由买受人承担。",
+            "known_defects_note": "无。",
+            "priority_holders_note": "无",
+            "platform_chosen_by": "creditor",
+            "platform_choice_note": "申请执行人书面选择本平台",
+        },
+    )
+    for topic, value in (
+        ("starting_price", "70,000.00"),
+        ("increment", "1,000.00"),
+        ("deposit", "10,000.00"),
+    ):
+        judge_records_panel_decision(judge, topic=topic, value=value, when="2026-11-18T09:30")
+    judge_records_panel_decision(
+        judge, topic="priority_purchasers", text="无优先购买权人", when="2026-11-18T09:30"
+    )
+    for who in ("甲银行股份有限公司", "林某"):
+        judge_records_notice_served(judge, recipient_label=who, when="2026-11-18T10:00")
+    both_widths(judge, shot, "06-draft")
+    # AUC-10: the parties are served at least three days before the announcement.
+    server.advance(dt.timedelta(days=3, hours=1))
+    judge.reload()
+    judge_publishes(judge)
+    both_widths(judge, shot, "07-published")
+
+    bidder = people.new("bidder")
+    bidder_signs_up_and_registers(
+        bidder,
+        auction_title="赣A·旅程四号小型轿车",
+        phone="13700000404",
+        name="何买受",
+        resident_id=valid_resident_id("36010219880404123"),
+    )
+    both_widths(bidder, shot, "08-bidder-registered")
+
+    # Bidding opens on time (the worker) and the bidder bids the starting price.
+    server.set_time(dt.datetime(2026, 12, 10, 10, 1, tzinfo=CST))
+    worker_runs("bidding.close_due")
+    bidder_bids_the_next_price(bidder)
+    expect(bidder.locator("#bid-history tr").first).to_contain_text("70,000.00")
+    both_widths(bidder, shot, "09-bid")
+    server.set_time(dt.datetime(2026, 12, 11, 10, 5, tzinfo=CST))
+    worker_runs("bidding.close_due")
+    reference = winner_sees_balance_due(bidder)
+    assert reference
+    expect(bidder.locator("main")).to_contain_text("60,000.00")
+    both_widths(bidder, shot, "10-balance-due")
+    return auction_url
