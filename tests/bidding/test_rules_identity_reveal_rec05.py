@@ -114,6 +114,7 @@ def test_rec05_after_the_close_the_court_may_read_for_a_stated_purpose(court, ju
     auction = make_live_auction(court, lot)
     reg = _register(auction)
     _refused(reg, judge, "")
+    assert auction.end_at is not None
     clock.set_time(auction.end_at)
     services.auction_close_due()
     auction.refresh_from_db()

@@ -164,6 +164,7 @@ def test_auc10_a_notice_dated_after_its_recording_is_refused(court, judge, froze
 
     draft = publishable_draft(court, judge)
     party = Party.objects.filter(case_id=draft.case_id).first()
+    assert party is not None
     for kw in (
         {"sent_at": clock.now() + dt.timedelta(seconds=1)},
         {"received_at": clock.now() + dt.timedelta(days=1)},
@@ -174,7 +175,7 @@ def test_auc10_a_notice_dated_after_its_recording_is_refused(court, judge, froze
                 actor=judge,
                 recipient=party,
                 method="post",
-                **{"sent_at": clock.now(), **kw},
+                **{"sent_at": clock.now(), **kw},  # type: ignore[arg-type]
             )
         assert exc.value.code == "service_date_in_future" and exc.value.rule == "AUC-10"
 
@@ -189,6 +190,7 @@ def test_auc10_on_the_court_page(backdated, judge):
 
     c = login(judge)
     party = Party.objects.filter(case_id=backdated.case_id).first()
+    assert party is not None
     tomorrow = (clock.now() + dt.timedelta(days=1)).astimezone(dt.timezone(dt.timedelta(hours=8)))
     r = c.post(
         f"/bidding/court/auctions/{backdated.pk}/do/notice/",
@@ -274,6 +276,7 @@ def test_prc11_bidding_does_not_start_on_a_lapsed_price_and_takes_no_bid(court, 
     auction = services.auction_publish(auction_id=publishable_draft(court, judge).pk, actor=judge)
     reg = register_active(auction)
     assert reg.status == Registration.Status.ACTIVE
+    assert auction.start_at is not None and auction.end_at is not None
     _set_validity(auction.lot, clock.now(), auction.start_at - MS_)  # lapses before the start
     clock.set_time(auction.start_at)
     with pytest.raises(DomainError) as exc:  # a bid before the clock ticks does not open it
@@ -299,9 +302,11 @@ def test_prc11_resume_may_not_set_a_start_after_the_grace(court, judge, frozen_n
     services.auction_suspend(auction_id=auction.pk, actor=judge, reason="暂缓")
     from pricing.models import ReferencePrice
 
+    assert auction.lot is not None
     grace_until = ReferencePrice.objects.get(
         procedure__asset__in=auction.lot.assets.all()
     ).grace_until
+    assert grace_until is not None
     for start, refused in ((grace_until, False), (grace_until + MS_, True)):
         kw = dict(
             auction_id=auction.pk,

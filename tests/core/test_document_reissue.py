@@ -67,7 +67,7 @@ def test_staff_reissue_from_the_case_page_and_the_old_code_names_the_new_version
     )
     assert "受送达人姓名笔误" in assert_sealed(v2)
     entry = AuditEntry.objects.get(stream=case.ref, action="document.corrected", actor=judge)
-    assert entry.reason == "受送达人姓名笔误" and entry.after["sha256"] == v2.sha256
+    assert entry.reason == "受送达人姓名笔误" and (entry.after or {})["sha256"] == v2.sha256
     listed = client.get(reverse("cases:case", args=[case.pk])).content.decode()
     assert v2.code in listed and v1.code not in listed  # the list shows the current version
     # The old version's QR page: genuine but superseded, naming the new version.

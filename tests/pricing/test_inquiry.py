@@ -591,4 +591,5 @@ def test_rec12_inquiry_objection_review_and_reconsideration_window(procedure, ju
     assert review.status == "met"
     window = Deadline.objects.get(subject=f"{subject}/reconsideration", status="open")
     obj.refresh_from_db()
+    assert obj.decided_at is not None
     assert window.due_at == calendar.within_days(obj.decided_at, 10, court=procedure.court_id)
