@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from appraisers.models import Appraiser, Commission, Report
+from appraisers.models import Appraiser, Commission, FirmUser, Report
 from cases.models import Party
 from core import calendar, clock
 from core.errors import DomainError, PermissionDenied
@@ -63,9 +63,11 @@ def local_date(when: dt.datetime) -> dt.date:
 
 def require_firm_user(c: Commission, actor: Actor) -> User:
     """Only a user of the commissioned firm acts for it (REC-14); returns that user."""
+    # Read the firm user afresh: a user object held in memory (a long-lived worker, a page that
+    # loaded it earlier) may carry a cached link that was switched off since (REC-14).
     fu = (
-        getattr(actor, "appraisal_firm_user", None)
-        if getattr(actor, "is_authenticated", False)
+        FirmUser.objects.filter(user_id=actor.pk).first()
+        if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None)
         else None
     )
     if actor is None or fu is None or not fu.is_active or fu.firm_id != c.firm_id:
