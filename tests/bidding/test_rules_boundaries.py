@@ -525,16 +525,16 @@ def test_auc30_loser_refund_due_exactly_24_hours_after_the_close_no_weekend_shif
     assert auction.end_at == closed
     clock.set_time(closed)
     services.auction_close_due()
-    d = Deadline.objects.get(
-        subject=f"case:{auction.lot.case_id}/{loser.money_ref}", rule_id="AUC-30"
-    )
+    case_id = auction.case_id
+    assert case_id is not None
+    d = Deadline.objects.get(subject=f"case:{case_id}/{loser.money_ref}", rule_id="AUC-30")
     assert d.due_at == closed + dt.timedelta(hours=24)
     hold = DepositHold.objects.get(ref=loser.money_ref)
     assert hold.release_due_at == closed + dt.timedelta(hours=24)
     assert DepositHold.objects.get(ref=winner.money_ref).status == "applied"
     with pytest.raises(DomainError) as exc:
         deposit_release_schedule(
-            case_id=auction.lot.case_id, refs=[loser.money_ref], closed_at=closed, hours=25
+            case_id=case_id, refs=[loser.money_ref], closed_at=closed, hours=25
         )
     assert (exc.value.code, exc.value.rule) == ("refund_hours", "AUC-30")
 

@@ -143,7 +143,7 @@ def test_prc12_platforms_reissue_within_3_days_at_the_deadline_on_time_a_second_
     """PRC-12: a price lapsed before any announcement is reissued by the platforms within 3 days
     (REC-01: date + 3, moved off holidays): a reissued report at the due instant is on time, one
     a second later is late."""
-    from pricing.models import ReferencePrice
+    from pricing.models import Inquiry, ReferencePrice
     from pricing.services import reference_price_reissue
     from tests.pricing.test_inquiry import _fixed_three
 
@@ -152,6 +152,7 @@ def test_prc12_platforms_reissue_within_3_days_at_the_deadline_on_time_a_second_
     clock.set_time(old.valid_until + dt.timedelta(days=1))
     asked = clock.now().astimezone(calendar.CST).date()
     reissue = reference_price_reissue(procedure=procedure, actor=judge)
+    assert isinstance(reissue, Inquiry)  # an online-inquiry price is reissued by inquiry
     assert reissue.due_at == calendar.end_of_day(
         calendar.next_working_day(asked + dt.timedelta(days=3))
     )
