@@ -349,6 +349,9 @@ def test_rec07_pricing_record_kept_at_least_10_years_or_permanently(court, years
     if ok:
         setting_set(key="pricing_retention_years", value=years, court=court, reason="本院规定")
         assert get_setting("pricing_retention_years", court=court) == years
+        # Back to permanent over an existing override (the update path stores JSON null too).
+        setting_set(key="pricing_retention_years", value=None, court=court, reason="永久保存")
+        assert get_setting("pricing_retention_years", court=court) is None
     else:
         with pytest.raises(DomainError) as exc:
             setting_set(key="pricing_retention_years", value=years, court=court, reason="缩短")
