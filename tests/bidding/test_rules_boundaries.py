@@ -506,8 +506,10 @@ def test_auc30_loser_refund_due_exactly_24_hours_after_the_close_no_weekend_shif
     court, judge, frozen_now
 ):
     """AUC-30 / REC-03: bidding ends Friday 11-06 20:00 → each loser's deposit is due back by
-    Saturday 11-07 20:00 exactly (elapsed hours, not moved off the weekend); the schedule refuses
-    25 hours; the winner's deposit is applied to the price at the close."""
+    Saturday 11-07 20:00 exactly (elapsed hours, not moved off the weekend): not overdue at that
+    instant, overdue (yellow) a second later while the refund is still with the gateway; the
+    schedule refuses 25 hours; the winner's deposit is applied to the price at the close."""
+    from core.deadlines import deadlines_sweep
     from settlement.models import DepositHold
     from settlement.services import deposit_release_schedule
     from tests.bidding.engine_factories import YUAN, bid, make_live_auction, register_paid
@@ -532,6 +534,15 @@ def test_auc30_loser_refund_due_exactly_24_hours_after_the_close_no_weekend_shif
     hold = DepositHold.objects.get(ref=loser.money_ref)
     assert hold.release_due_at == closed + dt.timedelta(hours=24)
     assert DepositHold.objects.get(ref=winner.money_ref).status == "applied"
+    assert d.status == "open"  # the refund awaits the gateway: alerted only after the 24th hour
+    clock.set_time(d.due_at)
+    deadlines_sweep()
+    d.refresh_from_db()
+    assert d.flag == "green"
+    clock.set_time(d.due_at + dt.timedelta(seconds=1))
+    deadlines_sweep()
+    d.refresh_from_db()
+    assert d.flag == "yellow"
     with pytest.raises(DomainError) as exc:
         deposit_release_schedule(
             case_id=case_id, refs=[loser.money_ref], closed_at=closed, hours=25
