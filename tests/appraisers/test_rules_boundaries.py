@@ -399,11 +399,9 @@ def test_rec14_firm_user_acts_while_active_is_refused_once_deactivated(offered):
 
 
 @pytest.mark.rule("PRC-10", entry="service")
-def test_prc10_report_served_within_3_days_and_publication_deemed_after_15(served):  # noqa: F811
-    """PRC-10: the court serves the report within 3 days of receipt (received Monday 11-02 → end
-    of Thursday 11-05; not overdue then, overdue a second later); an unreachable party served by
-    publication on Monday 11-02 is deemed served at the end of day 15, Tuesday 11-17."""
-
+def test_prc10_publication_is_deemed_served_at_the_end_of_day_15(served):  # noqa: F811
+    """PRC-10: an unreachable party served by publication on Monday 11-02 is deemed served at
+    the end of day 15, Tuesday 11-17 (not day 14 or 16); its objection window runs from then."""
     s = served
     c = s["c"]
     assert c.delivered_at is not None and _cst_day(c.delivered_at) == dt.date(2026, 11, 2)
