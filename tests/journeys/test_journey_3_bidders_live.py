@@ -200,6 +200,10 @@ def test_journey_3_two_new_bidders_bid_live(
         accounts.get_by_role("link", name="（2026）赣0102执404号").click()
         holds = finance.locator("#deposits")
         expect(holds).to_contain_text("已退还")
+        expect(holds).to_contain_text(sun_code)  # by bidder code, never the payer (REC-05)
+        expect(finance.locator("main")).not_to_contain_text("auction:")  # no internal refs
+        finance.set_viewport_size({"width": 390, "height": 844})
+        assert finance.evaluate("document.documentElement.scrollWidth") <= 390  # a phone
         both_widths(finance, screenshot, "27-case-account")
 
         # The public auction page: the confirmation (AUC-29), for anyone.
