@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from core.calendar import CST
 from core.models import Deadline, User
+from core.refs import in_text as refs_in_text
 from settlement import ledger
 from settlement.models import (
     BalanceDue,
@@ -56,6 +57,7 @@ class StatementRow:
 
 class SubAccount(TypedDict):
     account: LedgerAccount
+    name: str  # the account's name, its references in words (core.refs)
     balance_fen: int
 
 
@@ -72,7 +74,9 @@ def case_statement(
 ) -> CaseStatement:
     """Every movement of the case account (with running balance), plus its other sub-accounts.
 
-    Counterparts are named by account name: deposit holds by registration reference only.
+    Counterparts are named by account name: deposit holds by registration reference only
+    (its auction and bidder code, never the payer). Memos and names carry references; they are
+    given in words (core.refs), never as ``case:2/auction:3``.
     """
     account = (
         CaseAccount.objects.filter(case_id=case_id, party_ref="")
@@ -114,12 +118,12 @@ def case_statement(
             StatementRow(
                 at=leg.posted_at,
                 kind=leg.transaction.kind,
-                memo=leg.transaction.memo,
+                memo=refs_in_text(leg.transaction.memo),
                 ref=leg.transaction.ref,
                 in_fen=max(leg.amount_fen, 0),
                 out_fen=max(-leg.amount_fen, 0),
                 balance_fen=running,
-                counterpart="、".join(counter.get(leg.transaction_id, [])),
+                counterpart="、".join(refs_in_text(n) for n in counter.get(leg.transaction_id, [])),
             )
         )
     subaccounts: list[SubAccount] = []
@@ -128,7 +132,9 @@ def case_statement(
     )
     bal = ledger.balances(a.pk for a in accounts)
     for a in accounts:
-        subaccounts.append({"account": a, "balance_fen": bal.get(a.pk, 0)})
+        subaccounts.append(
+            {"account": a, "name": refs_in_text(a.name), "balance_fen": bal.get(a.pk, 0)}
+        )
     return {
         "account": account,
         "rows": rows,
