@@ -91,13 +91,7 @@ class BuiltinAdapter:
                 asset_class=str(item.get("kind", "")), method=self.method, features=features
             )
         except ValuationError as exc:
-            if exc.code == "missing_features":
-                return Submission(
-                    status="error",
-                    error=f"{exc.message}。请在标的物页面补充（不知道精确位置时可按所在区县取点），"
-                    "补充后系统会自动重新询价",
-                )
-            return Submission(status="error", error=str(exc.message))
+            return Submission(status="error", error=self._in_words(exc, item))
         model = v.model_info
         return Submission(
             status="report",
@@ -116,6 +110,38 @@ class BuiltinAdapter:
                 raw={"price": v.price, "low": v.low, "high": v.high, "currency": v.currency},
             ),
         )
+
+    def _in_words(self, exc: Exception, item: dict) -> str:
+        """What the judge reads on the procedure page (issue 13): what is wrong, who can fix
+        it and that the system asks again; a command line or a library version goes to the log."""
+        from cases.models import Asset
+        from pricing.services.training_runs import METHOD_LABELS
+
+        code, message = getattr(exc, "code", ""), str(getattr(exc, "message", exc))
+        kind = str(item.get("kind", ""))
+        kind_label = dict(Asset.Kind.choices).get(kind, kind)
+        method = METHOD_LABELS.get(self.method, self.method)
+        if code == "missing_features":
+            return (
+                f"{message}。请在标的物页面补充（不知道精确位置时可按所在区县取点），"
+                "补充后系统会自动重新询价"
+            )
+        if code == "bad_feature":
+            return f"{message}。请在标的物页面更正，更正后系统会自动重新询价"
+        if code == "no_model":
+            return (
+                f"本平台尚无可用于{kind_label}的估价模型（{method}），暂不能出具报告；"
+                "请名单库管理人在「估价模型」页训练模型，训练完成后系统会自动重新询价"
+            )
+        if code == "unknown_asset_kind":
+            return f"本平台不对{kind_label}类财产估价"
+        if code.startswith("model_"):
+            log.warning("built-in platform %s: %s (%s)", self.method, code, message)
+            return (
+                f"本平台的估价模型（{method}）目前无法使用，须由名单库管理人在「估价模型」页"
+                "重新训练；训练完成后系统会自动重新询价"
+            )
+        return message
 
     def submit(self, *, request_ref: str, kind: str, mandate: dict, note: str = "") -> Submission:
         return self._value(mandate)
