@@ -27,6 +27,7 @@ HTTP_TIMEOUT_SECONDS = 10
 
 
 log = logging.getLogger(__name__)
+_UNREADABLE = "询价平台的应答无法识别（不符合接口约定），系统将自动重试；如持续出现请联系该平台"
 
 
 @dataclass(frozen=True)
@@ -268,27 +269,40 @@ class HttpAdapter:
                 error="暂时无法连接该询价平台（网络不通或平台未开放），系统将自动重试",
             )
         if not verify(self.secret, raw, sig):
-            return Submission(status="error", error="平台应答签名无效，已拒收")
+            log.warning("platform %s: answer signature does not verify", self.url)
+            return Submission(
+                status="error",
+                error="询价平台的应答签名无效（可能被篡改，或共享密钥不符），已拒收；"
+                "系统将自动重试，如持续出现请名单库管理人核对该平台的共享密钥",
+            )
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
-            return Submission(status="error", error="平台应答不是有效的 JSON")
+            log.warning("platform %s: answer is not JSON", self.url)
+            return Submission(status="error", error=_UNREADABLE)
         if not isinstance(data, dict):
-            return Submission(status="error", error="平台应答格式错误：须为对象")
+            return self._malformed("the answer is not an object")
         if status == 202 or data.get("status") == "accepted":
             remote = data.get("remote_id")
             if not isinstance(remote, str) or not remote:
-                return Submission(status="error", error="平台应答格式错误：缺少受理号 remote_id")
+                return self._malformed("accepted without remote_id")
             return Submission(status="accepted", remote_id=remote)
         if data.get("status") != "reported":
-            return Submission(
-                status="error", error="平台应答格式错误：status 须为 reported 或 accepted"
-            )
+            return self._malformed(f"status {data.get('status')!r}")
         try:
             report = parse_report(data.get("report"))
         except (ValueError, TypeError) as exc:
-            return Submission(status="error", error=f"平台应答格式错误：{exc}")
+            return self._malformed(str(exc))
         return Submission(status="report", report=report, remote_id=str(data.get("remote_id", "")))
+
+    def _malformed(self, detail: str) -> Submission:
+        """The contract detail is for the log and the platform's engineers, not the judge."""
+        log.warning("platform %s: malformed answer: %s", self.url, detail)
+        return Submission(
+            status="error",
+            error="询价平台的应答格式错误，无法作为询价报告接收；系统将自动重试，"
+            "如持续出现请联系该平台",
+        )
 
     def submit(self, *, request_ref: str, kind: str, mandate: dict, note: str = "") -> Submission:
         return self._post(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 import pytest
 from playwright.sync_api import expect
@@ -246,7 +246,7 @@ def test_journey_2_judge_prices_by_online_inquiry_and_publishes(
         # PRC-07: every platform reported inside its 3 days, so the reports are complete;
         # PRC-10: within 3 days of receipt they are served on both parties.
         expect(judge.locator("section[id^=inquiry-] h2").first).to_contain_text("报告已齐")
-        server.set_time(dt.datetime(2026, 11, 17, 10, 0, tzinfo=CST))
+        server.set_time(dt.datetime(2026, 11, 17, 9, 30, tzinfo=CST))  # frozen: sent = received
         judge.reload()
         judge_serves_each_report_by_post(
             judge, parties=["甲银行股份有限公司", "张某"], received_at="2026-11-17T09:30"
@@ -266,8 +266,8 @@ def test_journey_2_judge_prices_by_online_inquiry_and_publishes(
         amounts = [yuan(t) for t in price_card.locator(".tag").all_inner_texts()]
         assert len(amounts) == 2 and Decimal(HTTP_AMOUNT_FEN) / 100 in amounts
         reference = yuan(price_card.locator(".price-big").inner_text())
-        mean = ((amounts[0] + amounts[1]) / 2).quantize(Decimal("0.01"))
-        assert reference == mean  # PRC-09: mean of both on-time results, to the fen
+        mean = ((amounts[0] + amounts[1]) / 2).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        assert reference == mean  # PRC-09: the mean of both on-time results, 0.01 yuan half-up
         both_widths(judge, screenshot, "09-reference-price")
 
         # The auction: 80 % of the reference price (AUC-05 ≥ 70 %), deposit 10 % (AUC-16),
