@@ -272,8 +272,8 @@ def test_journey_2_judge_prices_by_online_inquiry_and_publishes(
 
         # The auction: 80 % of the reference price (AUC-05 ≥ 70 %), deposit 10 % (AUC-16),
         # bidding 30+ days after the announcement (AUC-08, immovables).
-        start = (reference * Decimal("0.8")).quantize(Decimal("1000"), rounding=ROUND_DOWN)
-        deposit = (start / 10).quantize(Decimal("100"), rounding=ROUND_DOWN)
+        start = (reference * Decimal("0.8") / 1000).to_integral_value(ROUND_DOWN) * 1000
+        deposit = (start / 10 / 100).to_integral_value(ROUND_DOWN) * 100
         auction_url = judge_drafts_auction(
             judge,
             lot_title=FLAT,
