@@ -23,6 +23,7 @@ from settlement.models import (
     LedgerAccount,
     LedgerLeg,
     Payout,
+    PayoutApproval,
     Receipt,
     ShortfallClaim,
 )
@@ -213,6 +214,40 @@ def payouts_awaiting(court_id: int, user: User | None = None) -> QuerySet[Payout
         .order_by("created_at")
     )
     return qs
+
+
+def payout_subjects_awaiting_signature(user: User) -> list[str]:
+    """The payouts whose next signature is this person's (FND-12 chain: the officer submits,
+    the leader of the payout's tier or the bureau head approves, finance reviews and pays;
+    FND-11: a deferral request waits for a leader), as deadline subjects
+    ``case:<cid>/payout:<pk>`` for the workbench. Never one they signed themselves."""
+    from core.models import Role
+
+    role = getattr(user, "role", None)
+    if not getattr(user, "is_authenticated", False) or user.court_id is None:
+        return []
+    S = Payout.Status
+    wanted = Q(pk__in=[])
+    if role == Role.BUREAU_HEAD:
+        wanted |= Q(status=S.PENDING_LEADER) | Q(status=S.DEFERRAL_REQUESTED)
+    elif role == Role.JUDGE:
+        wanted |= Q(status=S.PENDING_LEADER, leader_role=Role.JUDGE)
+        wanted |= Q(status=S.DEFERRAL_REQUESTED)
+    elif role == Role.FINANCE:
+        wanted |= Q(status=S.PENDING_FINANCE)
+    else:
+        return []
+    rows = (
+        Payout.objects.filter(court_id=user.court_id)
+        .filter(wanted)
+        .exclude(
+            pk__in=PayoutApproval.objects.filter(
+                actor=user, step__in=["submit", "leader", "deferral_request"]
+            ).values("payout_id")
+        )
+        .values_list("case_id", "pk")
+    )
+    return [f"case:{cid}/payout:{pk}" for cid, pk in rows[:500]]
 
 
 def plans(court_id: int, *, limit: int = 50) -> QuerySet[DistributionPlan]:

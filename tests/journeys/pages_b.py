@@ -152,6 +152,55 @@ def code_sent_to(address: str) -> str:
     return found.group(1)
 
 
+# --- online inquiry on a fresh installation (the roster keeper: the operator) -------------
+
+
+def operator_admits_builtin_platform(page: Any, *, method_label: str, kinds: str) -> None:
+    """询价平台名单库 → 内置估价平台入库 (PRC-18: price data kinds, 10 years' retention)."""
+    page.goto("/")
+    page.get_by_role("link", name="询价平台名单库").first.click()
+    form = page.locator("#admit-builtin form")
+    form.locator("[name=method]").select_option(label=method_label)
+    form.locator("[name=kinds]").fill(kinds)
+    form.get_by_role("button", name="内置平台入库").click()
+    expect(page.locator(".messages")).to_contain_text("内置估价平台已入库")
+
+
+def operator_admits_http_platform(
+    page: Any, *, code: str, name: str, url: str, secret: str, kinds: str
+) -> None:
+    """询价平台名单库 → 平台入库（外部 HTTP 接口）: address and shared secret (gavel-inquiry/1)."""
+    page.goto("/")
+    page.get_by_role("link", name="询价平台名单库").first.click()
+    form = page.locator("#admit-http-form")
+    for field_name, value in (
+        ("code", code),
+        ("name", name),
+        ("url", url),
+        ("secret", secret),
+        ("kinds", kinds),
+    ):
+        form.locator(f"[name={field_name}]").fill(value)
+    form.get_by_role("button", name="入库").click()
+    expect(page.locator(".messages")).to_contain_text("已入库")
+    expect(page.locator("main table").first).to_contain_text(name)
+
+
+def operator_trains_models(page: Any, *, dataset: str, methods: list[str]) -> None:
+    """估价模型 → 训练模型: a shipped data set and the methods ticked; the worker trains."""
+    page.goto("/")
+    page.get_by_role("link", name="询价平台名单库").first.click()
+    page.locator("#admit-builtin").get_by_role("link", name="估价模型").click()
+    form = page.locator("#train form")
+    option = form.locator(f"[name=preset] option:has-text('{dataset}')")
+    form.locator("[name=preset]").select_option(option.get_attribute("value"))
+    for box in form.locator("input[name=methods]").all():
+        label = str(box.locator("xpath=..").inner_text()).strip()
+        box.set_checked(label in methods)
+    form.get_by_role("button", name="开始训练").click()
+    expect(page.locator(".messages")).to_contain_text("已提交训练请求")
+
+
 # --- the case, its parties, its asset and lot (the judge) ---------------------------------
 
 
