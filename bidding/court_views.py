@@ -44,6 +44,7 @@ from bidding.models import (
 from core import clock
 from core.court_actions import CourtAction, CourtActions, Outcome
 from core.forms import Form, TextField
+from core.money import yuan
 from core.permissions import can, is_court_staff_of
 from core.ratelimit import write_rate_limited
 from core.types import AuthedRequest
@@ -377,6 +378,24 @@ AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
             ),
             done=gettext_lazy("已按 AUC-33 顺序处理悔拍保证金，结果见本页及案款账户。"),
         ),
+        "cost": A(
+            form=f.CostForm,
+            call=lambda s: services.auction_cost_record(
+                auction_id=s.target.pk,
+                amount_fen=s.data["amount_yuan"],
+                payee_name=s.data["payee_name"],
+                note=s.data["note"],
+                actor=s.actor,
+            ),
+            done=lambda s, _charge: (
+                _("已记录拍卖费用：%(note)s ¥%(amount)s（收款人 %(payee)s，AUC-33）")
+                % {
+                    "note": s.data["note"],
+                    "amount": yuan(s.data["amount_yuan"]),
+                    "payee": s.data["payee_name"],
+                }
+            ),
+        ),
         "low_start_notice": A(
             call=lambda s: services.auction_low_start_notice(auction_id=s.target.pk, actor=s.actor)
         ),
@@ -430,6 +449,7 @@ DETAIL_FORMS = (
     "handover",
     "consent",
     "insist",
+    "cost",
 )
 
 
@@ -480,11 +500,17 @@ def _forfeit_view(auction: Auction) -> dict[str, Any]:
     result = getattr(auction, "result", None)
     winner = Registration.objects.filter(pk=result.winner_id).first() if result else None
     applied = money.forfeit_applied_for(winner.money_ref) if winner else None
+    resale = services.forfeit_resale(auction)
+    refs = [auction.ref] + [a.ref for a in resale.auctions]
     return {
         "applied": applied,
         "steps": money.forfeit_steps(applied) if applied else [],
         "pending": bool(winner and money.forfeit_pending(winner.money_ref)),
-        "resale": services.forfeit_resale(auction),
+        "resale": resale,
+        # AUC-33 (1): the costs recorded so far (counted when the forfeit is applied).
+        "costs_fen": money.charges_fen(
+            case_id=auction.case_id or 0, refs=refs, kinds=["auction_cost"]
+        ),
         "case_account_url": reverse("settlement:account_detail", args=[auction.case_id])
         if auction.case_id
         else "",

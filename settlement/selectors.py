@@ -410,3 +410,78 @@ def deposit_payer_names(refs: list[str]) -> dict[str, str]:
         PaymentIntent.objects.filter(pk__in=set(intents.values())).values_list("pk", "payer_name")
     )
     return {ref: names.get(iid, "") for ref, iid in intents.items() if names.get(iid)}
+
+
+class ApprovalWaiting(TypedDict):
+    """A signature waiting for one person (the workbench's 待审批, FND-06/FND-12)."""
+
+    what: str
+    case_number: str
+    payee: str
+    amount_fen: int
+    since: dt.datetime
+    url: str
+
+
+def approvals_waiting_for(user: User) -> list[ApprovalWaiting]:
+    """What waits for ``user``'s signature: draft distribution plans for the bureau head (all of
+    the court's) or the case judge (their own cases), someone else's drafts only (FND-06);
+    payouts at the leader's step for the role their amount names (a judge: their own cases),
+    not already signed by the user; payouts at finance's step for the court's finance officers
+    (FND-12). Oldest first."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from core.models import Role
+    from settlement.models import DistributionPlan, Payout
+
+    court_id = getattr(user, "court_id", None)
+    if not user.is_authenticated or court_id is None:
+        return []
+    role = user.role
+    out: list[ApprovalWaiting] = []
+    own_cases = Q(case__judge_id=user.pk) if role == Role.JUDGE else Q()
+    if role in (Role.JUDGE, Role.BUREAU_HEAD):
+        plans = (
+            DistributionPlan.objects.filter(court_id=court_id, status=DistributionPlan.Status.DRAFT)
+            .filter(own_cases)
+            .exclude(created_by_id=user.pk)
+            .select_related("case")
+        )
+        for plan in plans:
+            out.append(
+                ApprovalWaiting(
+                    what=_("分配方案 #%(n)s") % {"n": plan.pk},
+                    case_number=plan.case.number,
+                    payee="",
+                    amount_fen=plan.available_fen,
+                    since=plan.created_at,
+                    url=reverse("settlement:plan_detail", args=[plan.pk]),
+                )
+            )
+    payouts = Payout.objects.none()
+    if role in (Role.JUDGE, Role.BUREAU_HEAD):
+        payouts = (
+            Payout.objects.filter(
+                court_id=court_id, status=Payout.Status.PENDING_LEADER, leader_role=role
+            )
+            .filter(own_cases)
+            .exclude(approvals__actor_id=user.pk)
+        )
+    elif role == Role.FINANCE:
+        payouts = Payout.objects.filter(
+            court_id=court_id, status=Payout.Status.PENDING_FINANCE
+        ).exclude(approvals__actor_id=user.pk)
+    for p in payouts.select_related("case").order_by("created_at", "pk"):
+        out.append(
+            ApprovalWaiting(
+                what=_("款项发放（%(s)s）") % {"s": p.get_status_display()},
+                case_number=p.case.number,
+                payee=p.payee_name,
+                amount_fen=p.amount_fen,
+                since=p.created_at,
+                url=reverse("settlement:payout_detail", args=[p.pk]),
+            )
+        )
+    out.sort(key=lambda a: a["since"])
+    return out
