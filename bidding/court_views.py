@@ -13,6 +13,7 @@ purpose, each read logged (``registration_identity_reveal``).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -38,11 +39,12 @@ from bidding.models import (
     InLieuDraw,
     InLieuTaking,
     OfflineRound,
+    PanelDecision,
     PriorityHolder,
     Registration,
 )
 from core import clock
-from core.court_actions import CourtAction, CourtActions, Outcome
+from core.court_actions import CourtAction, CourtActions, Outcome, Submitted
 from core.forms import Form, TextField
 from core.money import yuan
 from core.permissions import can, is_court_staff_of
@@ -271,21 +273,44 @@ def _objection_tracks(auction: Auction) -> list[tuple[str, str]]:
 
 A = CourtAction[Auction]
 
+
+def _published(s: Submitted[Auction], _result: object) -> str:
+    """The auction published: its title and bidding period, where the page now is."""
+    auction = Auction.objects.get(pk=s.target.pk)
+
+    def at(x: dt.datetime | None) -> str:
+        return timezone.localtime(x).strftime("%Y-%m-%d %H:%M") if x else "—"
+
+    return _("已发布拍卖公告：%(title)s，竞价时间 %(start)s 至 %(end)s。") % {
+        "title": auction.title,
+        "start": at(auction.start_at),
+        "end": at(auction.end_at),
+    }
+
+
 AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
     {
         "publish": A(
-            call=lambda s: services.auction_publish(auction_id=s.target.pk, actor=s.actor)
+            call=lambda s: services.auction_publish(auction_id=s.target.pk, actor=s.actor),
+            done=_published,
         ),
         "decision": A(
             form=f.PanelDecisionForm,
             call=lambda s: services.panel_decision_record(
                 auction_id=s.target.pk, actor=s.actor, **s.data
             ),
+            done=lambda s, _d: (
+                _("已记录合议庭决定：%(topic)s（AUC-04）。")
+                % {"topic": PanelDecision.Topic(s.data["topic"]).label}
+            ),
         ),
         "holder": A(
             form=f.PriorityHolderForm,
             call=lambda s: services.priority_holder_add(
                 auction_id=s.target.pk, actor=s.actor, **s.data
+            ),
+            done=lambda s, _h: (
+                _("已增加优先购买权人：%(name)s（AUC-19）。") % {"name": s.data["name"]}
             ),
         ),
         "notice": A(
@@ -295,6 +320,10 @@ AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
                 auction_id=s.target.pk,
                 actor=s.actor,
                 **{**s.data, "recipient": _recipient_of(s.target, s.data["recipient"])},
+            ),
+            done=lambda s, _n: (
+                _("已记录送达：%(who)s（AUC-10）。")
+                % {"who": dict(_recipients(s.target)).get(s.data["recipient"], "")}
             ),
         ),
         "suspend": A(

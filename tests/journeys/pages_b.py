@@ -633,16 +633,16 @@ def winner_pays_balance_online(page: Any) -> None:
     box = page.locator("[id^=balance-]").first
     box.get_by_role("button", name=re.compile("在线支付余款")).click()
     page.get_by_role("button", name="确认支付").click()
-    link = page.get_by_role("link", name=re.compile("返回"))
-    if link.count():
-        link.first.click()
+    back = page.locator("#sim-return")
+    expect(back).to_have_text("返回")  # paid (before, it reads 返回，暂不支付)
+    back.click()
 
 
 def open_case_account(page: Any, case_number: str) -> None:
     """执行款 → the case's account (the case accounts listed on the funds dashboard)."""
     page.goto("/")
     page.get_by_role("link", name="执行款").first.click()
-    page.get_by_role("link", name=case_number).first.click()
+    page.locator("main a[href*='/settlement/accounts/']", has_text=case_number).first.click()
     expect(page.locator("h1")).to_contain_text(case_number)
 
 

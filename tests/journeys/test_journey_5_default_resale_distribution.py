@@ -119,7 +119,7 @@ def test_journey_5_default_resale_distribution(
         open_auction_in_hall(bidder, REAUCTION)
         bidder.check("input[name=accept_terms]")
         bidder.get_by_role("button", name="报名竞买").click()
-        expect(bidder.locator("main")).to_contain_text("AUC-15")
+        expect(bidder.locator("main")).to_contain_text("悔拍人不得参加该标的物的再次拍卖")
         expect(bidder.locator("#bid")).not_to_contain_text("您的竞买号")
         both_widths(bidder, screenshot, "15-defaulter-refused")
 
