@@ -1,3 +1,4 @@
+import re
 from typing import Any
 
 from django import template
@@ -22,6 +23,21 @@ def ref_text(ref: Any) -> str:
     from core.refs import describe
 
     return describe(str(ref or "")).text
+
+
+#: An opaque reference inside a text: "auction:1/registration:1", "case:2/auction:3/sale" (a
+#: kind of letters, a colon, a key; more parts after slashes). Times ("10:05") and addresses
+#: ("https://…") do not match.
+_EMBEDDED_REF = re.compile(r"(?<![\w:/])[a-z_]+:[A-Za-z0-9_-]+(?:/[a-z_]+(?::[A-Za-z0-9_-]+)?)*")
+
+
+@register.filter
+def refs_named(text: Any) -> str:
+    """A text with references inside (a ledger line "没收保证金待处理 auction:1/registration:1")
+    → the same text with each reference named as people recognise it (core.refs)."""
+    from core.refs import describe
+
+    return _EMBEDDED_REF.sub(lambda m: describe(m.group(0)).text, str(text or ""))
 
 
 @register.simple_tag(takes_context=True)

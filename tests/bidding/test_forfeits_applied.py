@@ -260,6 +260,13 @@ def test_the_court_records_a_cost_of_the_default_and_the_forfeit_pays_it_first_A
         0,
         8_500 * YUAN,
     )
+    # The case account names the auctions and registrations, never their references.
+    import re
+
+    account = client.get(reverse("settlement:account_detail", args=[case.pk])).content.decode()
+    assert "悔拍保证金依 AUC-33 用于（1）拍卖费用及损失" in account
+    assert re.search(r"(auction|registration|case):\d", account) is None
+    assert auction.title in account
     # Once applied, a later cost would not be counted: refused, and the page says why.
     html = _post_cost(client, auction, "100.00", note="迟到的费用").content.decode()
     assert "悔拍保证金已按 AUC-33 顺序处理，不能再计入拍卖费用" in html
