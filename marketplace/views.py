@@ -87,11 +87,18 @@ def staff_required(
 
 @staff_required
 def workbench(request: AuthedRequest) -> HttpResponse:
+    from settlement.selectors import approvals_waiting_for
+
     items = workbench_items(request.user)
     return render(
         request,
         "marketplace/court/workbench.html",
-        {"items": items, "counts": workbench_counts(items)},
+        {
+            "items": items,
+            "counts": workbench_counts(items),
+            # FND-06/FND-12: plans and payouts waiting for this person's signature.
+            "approvals": approvals_waiting_for(request.user),
+        },
     )
 
 
