@@ -1,9 +1,26 @@
-/* Listings on a phone: the filter panel starts folded unless a search is active. */
+/* Listings: on a phone the filter panel starts folded unless a search is active; the cards'
+   countdowns ([data-deadline]) tick every second ("距结束 1天 02:03:04"). */
 (function () {
   "use strict";
   var box = document.getElementById("filter-box");
-  if (!box) { return; }
-  if (window.matchMedia("(max-width: 760px)").matches && !window.location.search) {
+  if (box && window.matchMedia("(max-width: 760px)").matches && !window.location.search) {
     box.open = false;
   }
+  var clocks = Array.prototype.slice.call(document.querySelectorAll("[data-deadline]"));
+  if (!clocks.length) { return; }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function tick() {
+    var now = Date.now();
+    clocks.forEach(function (el) {
+      var left = Math.floor((Date.parse(el.dataset.deadline) - now) / 1000);
+      if (isNaN(left)) { return; }
+      if (left <= 0) { el.textContent = el.dataset.done; return; }
+      var d = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600);
+      var m = Math.floor(left % 3600 / 60), s = left % 60;
+      el.textContent = el.dataset.prefix + " " + (d ? d + el.dataset.day + " " : "") +
+        pad(h) + ":" + pad(m) + ":" + pad(s);
+    });
+  }
+  tick();
+  window.setInterval(tick, 1000);
 }());
