@@ -104,10 +104,46 @@ def key_closed(closed_at: dt.datetime | None, pk: int) -> int | None:
 
 
 _WORD = re.compile(r"\w", re.UNICODE)
+_SUFFIXES = (
+    "特别行政区",
+    "自治州",
+    "自治县",
+    "自治旗",
+    "新区",
+    "地区",
+    "省",
+    "市",
+    "区",
+    "县",
+    "盟",
+    "旗",
+)
+_dictionary_ready = False
+
+
+def _ensure_dictionary() -> None:
+    """Teach jieba the GB/T 2260 division names (``红谷滩区`` and ``红谷滩``) once per process,
+    so a place is one word: without them jieba cuts 南昌市红谷滩区 into 红谷 / 滩区."""
+    global _dictionary_ready
+    if _dictionary_ready:
+        return
+    stack, names = [""], []
+    while stack:
+        for child in regions.children(stack.pop()):
+            names.append(child)
+            stack.append(child.code)
+    for r in names:
+        jieba.add_word(r.name, freq=20_000)
+        for suffix in _SUFFIXES:
+            if r.name.endswith(suffix) and len(r.name) - len(suffix) >= 2:
+                jieba.add_word(r.name[: -len(suffix)], freq=20_000)
+                break
+    _dictionary_ready = True
 
 
 def words(text: str) -> list[str]:
     """The document's words: jieba's search mode (whole words and their dictionary parts)."""
+    _ensure_dictionary()
     out: list[str] = []
     for w in jieba.cut_for_search(text or ""):
         w = w.strip().lower()
@@ -118,6 +154,7 @@ def words(text: str) -> list[str]:
 
 def query_words(text: str) -> list[str]:
     """The words of a keyword query (jieba's precise mode; every word must match)."""
+    _ensure_dictionary()
     out: list[str] = []
     for w in jieba.cut(text or ""):
         w = w.strip().lower()
