@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connection
 from django.db.models import BooleanField, Case, Count, F, FloatField, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import RawSQL, Subquery
 from django.db.models.functions import Concat
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -64,8 +64,11 @@ SORT_KEYS = {
     "price_asc": "key_price",
     "price_desc": "-key_price",
 }
-#: A page counts at most this many matches (then shows "10,000+"): never a full COUNT(*).
-TOTAL_LIMIT = 10_000
+#: A page counts at most this many matches (then shows "1,000+"): never a full COUNT(*).
+TOTAL_LIMIT = 1_000
+#: A keyword search ranks the first this-many matches by the nearest end (all of them when
+#: fewer): a common word ("住宅") matches half the table, and ranking every match would read it.
+RANK_WINDOW = 1_000
 #: Each filter option's count stops here ("1,000+").
 FACET_LIMIT = 1_000
 FACET_CACHE_SECONDS = 30
@@ -130,7 +133,12 @@ def _rank(qs: QuerySet[ListingIndex], q: str) -> QuerySet[ListingIndex]:
             [" ".join(terms)],
             output_field=FloatField(),
         )
-        return qs.annotate(rank=rank).order_by("-rank", "key_ending")
+        window = qs.order_by("key_ending").values("auction_id")[:RANK_WINDOW]
+        return (
+            ListingIndex.objects.filter(auction_id__in=Subquery(window))
+            .annotate(rank=rank)
+            .order_by("-rank", "key_ending")
+        )
     score: Any = Value(0)
     for t in terms:
         score = score + Case(When(search_title__contains=t, then=Value(2)), default=Value(1))

@@ -27,6 +27,7 @@ from core.types import AuthedRequest
 from marketplace.account import account_overview, win_of
 from marketplace.filters import (
     KINDS,
+    PAGE_SIZES,
     ROUNDS,
     SORTS,
     STATE_GROUPS,
@@ -308,6 +309,8 @@ def listings(request: HttpRequest) -> HttpResponse:
         "price_qs": price_qs + "&" if price_qs else "",
         "saved_pairs": _pairs(query.as_params()),
         "values": request.GET,
+        "server_now": clock.now(),
+        "page_sizes": PAGE_SIZES,
         "region_value": query.region.ljust(6, "0") if query.region else "",
         **regions.picker(query.region.ljust(6, "0") if query.region else None),
     }

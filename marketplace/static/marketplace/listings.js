@@ -8,9 +8,13 @@
   }
   var clocks = Array.prototype.slice.call(document.querySelectorAll("[data-deadline]"));
   if (!clocks.length) { return; }
+  // Count from the server's clock (data-server-now), not the device's, which may be wrong.
+  var holder = document.querySelector("[data-server-now]");
+  var skew = holder ? Date.parse(holder.dataset.serverNow) - Date.now() : 0;
+  if (isNaN(skew)) { skew = 0; }
   function pad(n) { return (n < 10 ? "0" : "") + n; }
   function tick() {
-    var now = Date.now();
+    var now = Date.now() + skew;
     clocks.forEach(function (el) {
       var left = Math.floor((Date.parse(el.dataset.deadline) - now) / 1000);
       if (isNaN(left)) { return; }
