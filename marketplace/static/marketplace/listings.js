@@ -1,9 +1,10 @@
-/* Listings: on a phone the filter panel starts folded unless a search is active; the cards'
-   countdowns ([data-deadline]) tick every second ("距结束 1天 02:03:04"). */
+/* Listings: on a phone the filter panel starts folded (its summary names the search) so the
+   first card is on the first screen, unless a filter was refused; the cards' countdowns ([data-deadline]) tick every second ("距结束 1天 02:03:04"). */
 (function () {
   "use strict";
   var box = document.getElementById("filter-box");
-  if (box && window.matchMedia("(max-width: 760px)").matches && !window.location.search) {
+  if (box && window.matchMedia("(max-width: 760px)").matches &&
+      !document.querySelector(".error-box")) {
     box.open = false;
   }
   var clocks = Array.prototype.slice.call(document.querySelectorAll("[data-deadline]"));
