@@ -68,7 +68,7 @@ SORT_KEYS = {
 TOTAL_LIMIT = 1_000
 #: A keyword search ranks the first this-many matches by the nearest end (all of them when
 #: fewer): a common word ("住宅") matches half the table, and ranking every match would read it.
-RANK_WINDOW = 1_000
+RANK_WINDOW = 500
 #: Each filter option's count stops here ("1,000+").
 FACET_LIMIT = 1_000
 FACET_CACHE_SECONDS = 30
@@ -143,6 +143,33 @@ def _rank(qs: QuerySet[ListingIndex], q: str) -> QuerySet[ListingIndex]:
     for t in terms:
         score = score + Case(When(search_title__contains=t, then=Value(2)), default=Value(1))
     return qs.annotate(rank=score).order_by("-rank", "key_ending")
+
+
+def _ranked_page_ids(query: ListingQuery, offset: int, limit: int) -> list[int]:
+    """PostgreSQL: one page of a keyword search by relevance, ranked inside the window of the
+    first ``RANK_WINDOW`` matches by the nearest end (one index walk, ``ts_rank`` computed
+    there, no second lookup of the rows)."""
+    terms = " ".join(query_words(query.q))
+    inner = (
+        _filtered(query)
+        .order_by("key_ending")
+        .annotate(
+            rank=RawSQL(
+                "ts_rank(search_vector, plainto_tsquery('simple', %s))",
+                [terms],
+                output_field=FloatField(),
+            )
+        )
+        .values("auction_id", "key_ending", "rank")[:RANK_WINDOW]
+    )
+    sql, params = inner.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT s.auction_id FROM ({sql}) s "
+            "ORDER BY s.rank DESC, s.key_ending LIMIT %s OFFSET %s",
+            [*params, limit, offset],
+        )
+        return [int(row[0]) for row in cur.fetchall()]
 
 
 def listing_queryset(query: ListingQuery) -> QuerySet[ListingIndex]:
@@ -344,7 +371,15 @@ def search_listings(
     elif page_no <= pages:
         start = (page_no - 1) * query.per_page
         window = qs[start : start + query.per_page + 1]
-        if keyset:
+        ranked_raw = (
+            not keyset
+            and connection.vendor == "postgresql"
+            and not looks_like_case_number(query.q)
+            and query_words(query.q)
+        )
+        if ranked_raw:
+            ids_keys = [(pk, 0) for pk in _ranked_page_ids(query, start, query.per_page + 1)]
+        elif keyset:
             ids_keys = list(window.values_list("auction_id", column))
         else:
             ids_keys = [(pk, 0) for pk in window.values_list("auction_id", flat=True)]

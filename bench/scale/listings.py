@@ -487,7 +487,7 @@ def measure(runs: int, seed: int = 11) -> dict[str, Any]:
         "filter district": lambda k: f"/api/marketplace/auctions?region={some[k]['district']}",
         "filter price range": lambda k: (
             "/api/marketplace/auctions?price_min="
-            f"{rng.choice([50, 100, 300])}0000&price_max={rng.choice([80, 200, 500])}0000"
+            f"{rng.choice([50, 100, 300])}0000&price_max={rng.choice([400, 800, 1500])}0000"
         ),
         "filter round": lambda k: f"/api/marketplace/auctions?round={rng.choice(['2', 'sale'])}",
         "filter state": lambda k: f"/api/marketplace/auctions?state={rng.choice(states)}",
