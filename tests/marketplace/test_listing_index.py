@@ -207,3 +207,13 @@ def test_the_cards_show_a_countdown_and_the_watcher_count(client, shelf, frozen_
     assert html.count("data-deadline=") == 2  # the two live flats tick; nothing upcoming
     got = api(client, "kind=residential")
     assert {r["auction_id"]: r["watcher_count"] for r in got["results"]}[shelf["flat"].pk] == 2
+
+
+def test_the_pages_keyword_bar_sends_an_empty_sort_and_gets_relevance(client, shelf):
+    # The form submits sort="" (the default option): a keyword search is then ranked.
+    url = reverse("marketplace:listings") + "?q=红谷滩&sort=&kind="
+    html = client.get(url).content.decode()
+    assert html.index("红谷滩世纪中央城商铺") < html.index("青山湖花园住宅")
+    assert '<option value="" selected>' in html
+    # Without a keyword the relevance order is not offered.
+    assert 'value="relevance"' not in client.get(reverse("marketplace:listings")).content.decode()
