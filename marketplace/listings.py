@@ -15,7 +15,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from django.db import connection
-from django.db.models import BooleanField, Case, Count, F, FloatField, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    FloatField,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL, Subquery
 from django.db.models.functions import Concat
 from django.urls import NoReverseMatch, reverse
@@ -116,7 +126,16 @@ def _keyword(qs: QuerySet[ListingIndex], q: str) -> QuerySet[ListingIndex]:
                 output_field=BooleanField(),
             )
         )
-    qs = qs.annotate(_doc=Concat(Value(" "), "search_title", Value(" "), "search_body", Value(" ")))
+    qs = qs.annotate(
+        _doc=Concat(
+            Value(" "),
+            "search_title",
+            Value(" "),
+            "search_body",
+            Value(" "),
+            output_field=TextField(),
+        )
+    )
     for t in terms:
         qs = qs.filter(_doc__contains=f" {t} ")
     return qs
