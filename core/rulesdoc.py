@@ -51,13 +51,11 @@ class Citations:
     marked: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     def proving(self, entry: str) -> set[str]:
-        """The tests that prove the rule through ``entry`` (service: also the citing tests
-        that carry no `rule` mark for it)."""
-        found = set(self.marked.get(entry, set()))
+        """The tests that prove the rule through ``entry``. Every entry goes through the
+        service, so the service entry counts every test that cites the rule."""
         if entry == "service":
-            unmarked = self.tests - set().union(*self.marked.values())
-            found |= unmarked
-        return found
+            return set(self.tests)
+        return set(self.marked.get(entry, set()))
 
 
 @dataclass(frozen=True)
@@ -315,8 +313,8 @@ def render(cites: dict[str, Citations] | None = None) -> str:
         "- *Entries proven* (firm rules): the ways a person or process reaches the rule "
         "(`docs/rules.toml`'s `entries`: service, api, page, admin, worker, command, event) "
         'and whether a test marked `@pytest.mark.rule("<ID>", entry="<entry>")` proves '
-        "the refusal or the effect through it (✓) or not yet (✗). The service entry also "
-        "counts the tests that cite the rule without a mark for it.",
+        "the refusal or the effect through it (✓) or not yet (✗). Every entry goes through "
+        "the service, so the service entry counts every test that cites the rule.",
         "",
         f"{len(rules)} rules, {len(firm)} of them firm; "
         f"{len(firm) - len(untested)} firm rules cited by at least one test; "

@@ -93,6 +93,7 @@ def test_an_honest_auction_is_not_flagged(setup, django_capture_on_commit_callba
     assert not CollusionFlag.objects.exists()
 
 
+@pytest.mark.rule("REC-05", entry="worker")
 @pytest.mark.rule("REC-05", entry="page")
 def test_live_flag_during_bidding_shows_codes_never_identities_rec05(
     setup, client, judge, bureau_head, django_capture_on_commit_callbacks

@@ -151,6 +151,30 @@ def _auc03(court, judge, refused: bool) -> Auction:
     return second
 
 
+def _auc01(court, judge, refused: bool) -> Auction:
+    """AUC-01: once the court recorded another route (with its reason), no online auction."""
+    a = publishable_draft(court, judge)
+    if refused:
+        services.disposal_offline_record(
+            lot_id=a.lot_id, ground="required_by_law", reason="股权须在产权交易所处置", actor=judge
+        )
+    return a
+
+
+def _auc44(court, judge, refused: bool) -> Auction:
+    """AUC-44: while the debtor sells the lot itself, no online auction."""
+    a = publishable_draft(court, judge)
+    if refused:
+        services.self_sale_authorize(
+            lot_id=a.lot_id,
+            supervised_price_fen=START,
+            days=30,
+            reason="被执行人申请自行变卖，价款由法院监管",
+            actor=judge,
+        )
+    return a
+
+
 @dataclass(frozen=True)
 class Refusal:
     rule: str
@@ -160,6 +184,10 @@ class Refusal:
 
 
 CASES = {
+    "AUC-01": Refusal("AUC-01", "offline_route_decided", "法院已决定以其他途径处置该拍品", _auc01),
+    "AUC-44": Refusal(
+        "AUC-44", "self_sale_in_progress", "被执行人自行处置期间，不得发布网络拍卖", _auc44
+    ),
     "AUC-02": Refusal("AUC-02", "platform_choice_reason", "法院指定平台的", _auc02),
     "AUC-03": Refusal("AUC-03", "lot_busy", "该拍品已有进行中或已成交的拍卖", _auc03),
     "AUC-04": Refusal("AUC-04", "panel_decision_mismatch", "加价幅度与合议庭决定不一致", _auc04),
@@ -223,6 +251,7 @@ def _on_the_court_page(rule: str, court, judge) -> None:
 @pytest.mark.parametrize(
     "rule",
     [
+        pytest.param("AUC-01", marks=pytest.mark.rule("AUC-01", entry="api")),
         pytest.param("AUC-02", marks=pytest.mark.rule("AUC-02", entry="api")),
         pytest.param("AUC-03", marks=pytest.mark.rule("AUC-03", entry="api")),
         pytest.param("AUC-04", marks=pytest.mark.rule("AUC-04", entry="api")),
@@ -234,6 +263,7 @@ def _on_the_court_page(rule: str, court, judge) -> None:
         pytest.param("AUC-22", marks=pytest.mark.rule("AUC-22", entry="api")),
         pytest.param("AUC-31", marks=pytest.mark.rule("AUC-31", entry="api")),
         pytest.param("AUC-42", marks=pytest.mark.rule("AUC-42", entry="api")),
+        pytest.param("AUC-44", marks=pytest.mark.rule("AUC-44", entry="api")),
     ],
 )
 def test_publication_rule_through_the_api(rule, court, judge, frozen_now):
@@ -256,9 +286,257 @@ def test_publication_rule_through_the_api(rule, court, judge, frozen_now):
         pytest.param("AUC-22", marks=pytest.mark.rule("AUC-22", entry="page")),
         pytest.param("AUC-31", marks=pytest.mark.rule("AUC-31", entry="page")),
         pytest.param("AUC-42", marks=pytest.mark.rule("AUC-42", entry="page")),
+        pytest.param("AUC-44", marks=pytest.mark.rule("AUC-44", entry="page")),
     ],
 )
 def test_publication_rule_on_the_court_page(rule, court, judge, frozen_now):
     """The court auction page's publish button shows the refusal with its rule and leaves the
     draft; on the right side of the boundary it publishes."""
     _on_the_court_page(rule, court, judge)
+
+
+# --- registration (报名) through the API and the auction page ----------------------------------
+
+DEPOSIT = 10_000 * YUAN
+
+
+def _scheduled(court, judge, *, restricted=False, claim_fen=50_000 * YUAN, overrides=None):
+    """A scheduled auction of a fresh case whose creditor and debtor have verified accounts."""
+    from tests.conftest import make_user
+
+    from .engine_factories import make_case, make_identity, make_live_auction
+
+    creditor_user, debtor_user = make_user("party"), make_user("party")
+    make_identity(creditor_user)
+    make_identity(debtor_user)
+    _case, lot, creditor, debtor = make_case(
+        court,
+        judge=judge,
+        restricted=restricted,
+        creditor_user=creditor_user,
+        debtor_user=debtor_user,
+        claim_fen=claim_fen,
+    )
+    auction = make_live_auction(
+        court,
+        lot,
+        state=AuctionState.SCHEDULED,
+        starts_in=dt.timedelta(days=2),
+        start=START,
+        deposit=DEPOSIT,
+        overrides=overrides,
+    )
+    return auction, creditor, debtor
+
+
+def _api_register(user, auction, **body):
+    return login(user).post(
+        f"/api/bidding/auctions/{auction.pk}/registration",
+        {"accept_terms": True, **body},
+        content_type="application/json",
+    )
+
+
+def _page_register(user, auction, **form):
+    return login(user).post(
+        f"/bidding/auctions/{auction.pk}/register/", {"accept_terms": "on", **form}, follow=True
+    )
+
+
+def _registered(user, auction) -> bool:
+    from bidding.models import Registration
+
+    return Registration.objects.filter(auction=auction, user=user).exists()
+
+
+@pytest.mark.rule("AUC-13", entry="api")
+def test_auc13_restricted_house_needs_declared_eligibility_through_the_api(
+    court, judge, frozen_now
+):
+    from .engine_factories import bidder_user
+
+    auction, *_ = _scheduled(court, judge, restricted=True)
+    user = bidder_user()
+    r = _api_register(user, auction)
+    assert r.status_code == 400
+    assert r.json()["code"] == "eligibility_not_declared" and r.json()["rule"] == "AUC-13"
+    assert "须声明具备购房资格" in r.json()["message"]
+    assert not _registered(user, auction)
+    r = _api_register(user, auction, eligibility_declared=True)
+    assert r.status_code == 200 and r.json()["status"] == "pending_deposit"
+
+
+@pytest.mark.rule("AUC-13", entry="page")
+def test_auc13_restricted_house_needs_declared_eligibility_on_the_auction_page(
+    court, judge, frozen_now
+):
+    from .engine_factories import bidder_user
+
+    auction, *_ = _scheduled(court, judge, restricted=True)
+    user = bidder_user()
+    r = _page_register(user, auction)
+    assert "本标的物为限购房产，须声明具备购房资格" in r.content.decode()
+    assert not _registered(user, auction)
+    r = _page_register(user, auction, eligibility_declared="on")
+    assert "报名成功" in r.content.decode() and _registered(user, auction)
+
+
+@pytest.mark.rule("AUC-12", entry="api")
+def test_auc12_the_debtor_and_the_creditor_may_register_through_the_api(court, judge, frozen_now):
+    """AUC-12: neither party is blocked by law; only the court's own policy setting bars the
+    debtor, and then with its rule."""
+    auction, creditor, debtor = _scheduled(court, judge)
+    assert _api_register(debtor.user, auction).status_code == 200
+    assert _api_register(creditor.user, auction).status_code == 200
+    barred, _c, debtor2 = _scheduled(court, judge, overrides={"bar_debtor_from_bidding": True})
+    r = _api_register(debtor2.user, barred)
+    assert r.status_code == 400
+    assert (r.json()["code"], r.json()["rule"]) == ("debtor_barred", "AUC-12")
+
+
+@pytest.mark.rule("AUC-12", entry="page")
+def test_auc12_the_debtor_and_the_creditor_may_register_on_the_auction_page(
+    court, judge, frozen_now
+):
+    auction, creditor, debtor = _scheduled(court, judge)
+    assert "报名成功" in _page_register(debtor.user, auction).content.decode()
+    assert "报名成功" in _page_register(creditor.user, auction).content.decode()
+    assert _registered(debtor.user, auction) and _registered(creditor.user, auction)
+    barred, _c, debtor2 = _scheduled(court, judge, overrides={"bar_debtor_from_bidding": True})
+    assert "本院设置不允许被执行人竞买" in _page_register(debtor2.user, barred).content.decode()
+    assert not _registered(debtor2.user, barred)
+
+
+@pytest.mark.rule("AUC-18", entry="api")
+def test_auc18_creditor_deposit_less_its_outstanding_claim_through_the_api(
+    court, judge, frozen_now
+):
+    """AUC-18: deposit − claim (1 fen of deposit left to pay), and nothing once the claim
+    covers the whole deposit."""
+    auction, creditor, _d = _scheduled(court, judge, claim_fen=DEPOSIT - 1)
+    r = _api_register(creditor.user, auction)
+    assert r.status_code == 200 and r.json()["deposit_required_fen"] == 1
+    covered, creditor2, _d = _scheduled(court, judge, claim_fen=DEPOSIT)
+    r = _api_register(creditor2.user, covered)
+    assert r.status_code == 200 and r.json()["deposit_required_fen"] == 0
+
+
+@pytest.mark.rule("AUC-18", entry="page")
+def test_auc18_creditor_deposit_less_its_outstanding_claim_on_the_auction_page(
+    court, judge, frozen_now
+):
+    from bidding.models import Registration
+
+    auction, creditor, _d = _scheduled(court, judge, claim_fen=DEPOSIT - 1)
+    assert "报名成功" in _page_register(creditor.user, auction).content.decode()
+    reg = Registration.objects.get(auction=auction, user=creditor.user)
+    assert reg.deposit_required_fen == 1
+    page = login(creditor.user).get(f"/bidding/auctions/{auction.pk}/").content.decode()
+    assert "0.01" in page  # the page asks for what is left to pay
+    covered, creditor2, _d = _scheduled(court, judge, claim_fen=DEPOSIT)
+    _page_register(creditor2.user, covered)
+    assert Registration.objects.get(auction=covered, user=creditor2.user).deposit_required_fen == 0
+
+
+# --- bids through the API ------------------------------------------------------------------------
+
+INC = 1_000 * YUAN
+
+
+@pytest.fixture
+def live(court, judge, frozen_now):
+    from .engine_factories import make_case, make_live_auction
+
+    _case, lot, *_ = make_case(court, judge=judge)
+    return make_live_auction(court, lot, start=START, increment=INC)
+
+
+def _api_bid(reg, auction, amount_fen):
+    from .engine_factories import PASSWORD
+
+    return login(reg.user).post(
+        f"/api/bidding/auctions/{auction.pk}/bids",
+        {"amount_fen": amount_fen, "password": PASSWORD},
+        content_type="application/json",
+    )
+
+
+@pytest.mark.rule("AUC-20", entry="api")
+def test_auc20_a_bid_below_the_start_is_refused_through_the_api(live):
+    from .engine_factories import register_active
+
+    reg = register_active(live)
+    r = _api_bid(reg, live, START - 1)
+    assert r.status_code == 400
+    assert (r.json()["code"], r.json()["rule"]) == ("bid_below_start", "AUC-20")
+    assert r.json()["message"] == "出价不得低于起拍价"
+    r = _api_bid(reg, live, START)
+    assert r.status_code == 200 and r.json()["amount_fen"] == START
+
+
+@pytest.mark.rule("AUC-23", entry="api")
+def test_auc23_a_bid_in_the_last_five_minutes_extends_through_the_api(live):
+    from .engine_factories import register_active
+
+    a, b = register_active(live), register_active(live)
+    end = live.end_at
+    assert end is not None
+    clock.set_time(end - dt.timedelta(minutes=5))  # t + 5 min == end: no extension
+    assert _api_bid(a, live, START).status_code == 200
+    live.refresh_from_db()
+    assert (live.end_at, live.state) == (end, AuctionState.BIDDING)
+    clock.advance(dt.timedelta(seconds=1))  # 4:59 left: end = t + 5 min
+    assert _api_bid(b, live, START + INC).status_code == 200
+    live.refresh_from_db()
+    assert live.end_at == clock.now() + dt.timedelta(minutes=5)
+    assert (live.extension_count, live.state) == (1, AuctionState.EXTENDED)
+
+
+@pytest.mark.rule("AUC-26", entry="api")
+def test_auc26_a_priority_holder_takes_the_lead_with_an_equal_bid_through_the_api(live):
+    from .engine_factories import register_active
+
+    ordinary = register_active(live)
+    holder = register_active(live, priority_rank=1)
+    assert _api_bid(ordinary, live, START).status_code == 200
+    assert _api_bid(holder, live, START).status_code == 200  # equal: the holder leads
+    live.refresh_from_db()
+    assert live.leader_id == holder.pk
+    r = _api_bid(ordinary, live, START)  # an ordinary bidder must beat it by an increment
+    assert r.status_code == 400
+    assert (r.json()["code"], r.json()["rule"]) == ("equal_bid_not_allowed", "AUC-20")
+    assert _api_bid(ordinary, live, START + INC).status_code == 200
+    same_rank = register_active(live, priority_rank=1)
+    assert _api_bid(same_rank, live, START + 2 * INC).status_code == 200
+    r = _api_bid(holder, live, START + 2 * INC)  # the same rank bid it first: AUC-26 refuses
+    assert r.status_code == 400
+    assert (r.json()["code"], r.json()["rule"]) == ("equal_bid_not_allowed", "AUC-26")
+    assert r.json()["message"] == "同一顺序的优先购买权人已先出此价，须加价竞买"
+
+
+# --- the worker's task ----------------------------------------------------------------------
+
+
+def _worker_task(name: str):
+    """The function the worker runs for ``name`` (``core.worker``'s registry)."""
+    from core import worker
+
+    return next(t.fn for t in worker.tasks() if t.name == name)
+
+
+@pytest.mark.rule("AUC-03", entry="worker")
+def test_auc03_the_worker_opens_bidding_at_the_start_not_before(court, judge, frozen_now):
+    """AUC-03: SCHEDULED → BIDDING when the start comes, by the worker's task
+    ``bidding.close_due``; a second before the start it stays 预告."""
+    a = publishable_draft(court, judge)
+    services.auction_publish(auction_id=a.pk, actor=judge)
+    tick = _worker_task("bidding.close_due")
+    assert a.start_at is not None
+    clock.set_time(a.start_at - dt.timedelta(seconds=1))
+    tick()
+    a.refresh_from_db()
+    assert a.state == AuctionState.SCHEDULED
+    clock.set_time(a.start_at)
+    tick()
+    a.refresh_from_db()
+    assert a.state == AuctionState.BIDDING

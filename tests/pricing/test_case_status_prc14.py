@@ -123,6 +123,7 @@ def test_prc14_through_the_admin(client, checked, platform_operator):
     assert AuditEntry.objects.filter(action="case.status_changed").exists()
 
 
+@pytest.mark.rule("APR-07", entry="worker")
 def test_apr07_the_sweep_keeps_a_terminated_case_paused(appraising, judge):
     from appraisers.services import appraisers_sweep
 

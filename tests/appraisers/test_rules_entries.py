@@ -1,0 +1,114 @@
+"""Appraisal rules through each entry that reaches them (issue 14): objections (APR-12) and
+their admissibility (APR-14) through the JSON API and the party's page. The services are
+proven in test_review_objections.py and test_rules_boundaries.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from appraisers import services
+from appraisers.models import Objection
+from core import calendar, clock
+from core.models import ServiceRecord
+from tests.appraisers.conftest import (
+    current_commission,
+    inspected,
+    pdf_upload,
+    report_data,
+    run_public_draw,
+    start_request,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_2fa(settings):
+    settings.GAVEL_STAFF_2FA_REQUIRED = False
+
+
+@pytest.fixture
+def served(setup):
+    """A report the court reviewed and served on the parties."""
+    s = setup
+    req = start_request(s)
+    run_public_draw(s, req)
+    c = current_commission(req)
+    user = inspected(c)
+    services.report_submit(
+        commission=c, upload=pdf_upload(), actor=user, **report_data(c.firm, amount_fen=120_000_000)
+    )
+    c.refresh_from_db()
+    services.report_review(commission=c, actor=s["judge"])
+    c.refresh_from_db()
+    return {**s, "req": req, "c": c}
+
+
+def login(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def _api_object(s, party, **body):
+    return login(party.user).post(
+        f"/api/appraisers/commissions/{s['c'].pk}/objections",
+        {"party_id": party.pk, "grounds": ["result"], "text": "评估结果偏低", **body},
+        content_type="application/json",
+    )
+
+
+def _window_closes(s) -> dt.datetime:
+    record = ServiceRecord.objects.filter(subject=s["c"].subject).first()
+    assert record is not None and record.received_at is not None
+    return calendar.within_days(record.received_at, 5, court=s["court"].pk)
+
+
+@pytest.mark.rule("APR-12", entry="api")
+def test_apr12_objection_within_five_days_of_service_through_the_api(served):
+    """A minute before the 5-day window closes the objection is taken; a minute after, the
+    party's late objection is refused with the reason."""
+    s = served
+    closes = _window_closes(s)
+    clock.set_time(closes - dt.timedelta(minutes=1))
+    r = _api_object(s, s["creditor"])
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == Objection.Status.TO_FORWARD
+    clock.set_time(closes + dt.timedelta(minutes=1))
+    r = _api_object(s, s["debtor"], text="评估结果偏高")
+    assert r.status_code == 200
+    assert r.json()["status"] == Objection.Status.REFUSED
+    assert "超过异议期" in r.json()["refusal_reason"]
+
+
+@pytest.mark.rule("APR-14", entry="api")
+def test_apr14_objection_to_an_explanation_is_refused_through_the_api(served):
+    s = served
+    r = _api_object(s, s["creditor"], target="explanation")
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["status"], body["outcome"]) == (
+        Objection.Status.REFUSED,
+        Objection.Outcome.REFUSED,
+    )
+    assert "APR-14" in body["refusal_reason"]
+    r = _api_object(s, s["debtor"], target="report")  # the report itself: taken
+    assert r.json()["status"] == Objection.Status.TO_FORWARD
+
+
+@pytest.mark.rule("APR-14", entry="page")
+def test_apr14_objection_to_an_explanation_is_refused_on_the_party_page(served):
+    s = served
+    url = reverse("appraisers:party_request", args=[s["req"].pk])
+    form = {"action": "object", "commission": s["c"].pk, "grounds": "result", "text": "偏低"}
+    r = login(s["creditor"].user).post(url, {**form, "target": "explanation"}, follow=True)
+    page = r.content.decode()
+    assert "该异议不予受理" in page and "APR-14" in page
+    assert s["c"].objections.get().status == Objection.Status.REFUSED
+    r = login(s["debtor"].user).post(url, {**form, "target": "report"}, follow=True)
+    assert "异议已提交" in r.content.decode()
+    assert s["c"].objections.filter(status=Objection.Status.TO_FORWARD).count() == 1
