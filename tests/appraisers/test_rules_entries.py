@@ -112,3 +112,42 @@ def test_apr14_objection_to_an_explanation_is_refused_on_the_party_page(served):
     r = login(s["debtor"].user).post(url, {**form, "target": "report"}, follow=True)
     assert "异议已提交" in r.content.decode()
     assert s["c"].objections.filter(status=Objection.Status.TO_FORWARD).count() == 1
+
+
+@pytest.fixture
+def working(setup):
+    """A commission the firm accepted and inspected: its 30-day report deadline runs."""
+    s = setup
+    req = start_request(s)
+    run_public_draw(s, req)
+    c = current_commission(req)
+    user = inspected(c)
+    c.refresh_from_db()
+    return {**s, "req": req, "c": c, "user": user}
+
+
+@pytest.mark.rule("APR-08", entry="api")
+def test_apr08_an_extension_is_at_most_fifteen_days_through_the_api(working):
+    w = working
+    url = f"/api/appraisers/commissions/{w['c'].pk}/extensions"
+    c = login(w["user"])
+    r = c.post(url, {"days": 16, "reason": "需调取档案"}, content_type="application/json")
+    assert r.status_code == 400
+    assert (r.json()["code"], r.json()["rule"]) == ("extension_too_long", "APR-08")
+    assert r.json()["message"] == "每次延期不得超过 15 日"
+    assert not w["c"].extensions.exists()
+    r = c.post(url, {"days": 15, "reason": "需调取档案"}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["status"] == "pending"
+
+
+@pytest.mark.rule("APR-08", entry="page")
+def test_apr08_an_extension_is_at_most_fifteen_days_on_the_firm_page(working):
+    w = working
+    url = reverse("appraisers:firm_commission", args=[w["c"].pk])
+    c = login(w["user"])
+    r = c.post(url, {"action": "extension", "days": 16, "reason": "需调取档案"}, follow=True)
+    assert "每次延期不得超过 15 日" in r.content.decode()
+    assert not w["c"].extensions.exists()
+    r = c.post(url, {"action": "extension", "days": 15, "reason": "需调取档案"}, follow=True)
+    assert "延期申请已提交，待法官决定" in r.content.decode()
+    assert w["c"].extensions.get().days == 15

@@ -84,7 +84,24 @@ def _inquiries(procedure: PricingProcedure) -> int:
     return Inquiry.objects.filter(procedure=procedure).count()
 
 
+def _platforms_asked(procedure: PricingProcedure) -> set[int]:
+    from pricing.models import InquiryRequest
+
+    return set(
+        InquiryRequest.objects.filter(inquiry__procedure=procedure).values_list(
+            "platform_id", flat=True
+        )
+    )
+
+
+def _roster() -> set[int]:
+    from pricing.services.inquiry import active_platforms
+
+    return {p.pk for p in active_platforms()}
+
+
 @pytest.mark.rule("PRC-03", entry="api")
+@pytest.mark.rule("PRC-06", entry="api")
 def test_prc03_online_inquiry_needs_the_joint_request_through_the_api(
     checked_flat, judge, django_capture_on_commit_callbacks
 ):
@@ -98,9 +115,11 @@ def test_prc03_online_inquiry_needs_the_joint_request_through_the_api(
     with django_capture_on_commit_callbacks(execute=True):
         r = c.post(url, {"joint_request": True}, content_type="application/json")
     assert r.status_code == 201 and _inquiries(checked_flat) == 1
+    assert _platforms_asked(checked_flat) == _roster() and len(_roster()) >= 2  # PRC-06: all
 
 
 @pytest.mark.rule("PRC-03", entry="page")
+@pytest.mark.rule("PRC-06", entry="page")
 def test_prc03_online_inquiry_needs_the_joint_request_on_the_procedure_page(
     checked_flat, judge, django_capture_on_commit_callbacks
 ):
@@ -112,6 +131,7 @@ def test_prc03_online_inquiry_needs_the_joint_request_on_the_procedure_page(
         r = c.post(url, {"action": "online", "joint_request": "on"}, follow=True)
     assert "已向名单库全部平台发出询价（PRC-06）" in r.content.decode()
     assert _inquiries(checked_flat) == 1
+    assert _platforms_asked(checked_flat) == _roster() and len(_roster()) >= 2
 
 
 @pytest.fixture
