@@ -151,3 +151,61 @@ def test_apr08_an_extension_is_at_most_fifteen_days_on_the_firm_page(working):
     r = c.post(url, {"action": "extension", "days": 15, "reason": "需调取档案"}, follow=True)
     assert "延期申请已提交，待法官决定" in r.content.decode()
     assert w["c"].extensions.get().days == 15
+
+
+# --- APR-06: the site inspection: the parties told in advance, recorded before the report -----
+
+
+@pytest.fixture
+def accepted(setup):
+    from tests.appraisers.conftest import firm_user_for
+
+    s = setup
+    req = start_request(s)
+    run_public_draw(s, req)
+    c = current_commission(req)
+    user = firm_user_for(c.firm)
+    services.commission_accept(commission=c, actor=user)
+    c.refresh_from_db()
+    return {**s, "req": req, "c": c, "user": user}
+
+
+@pytest.mark.rule("APR-06", entry="page")
+def test_apr06_the_inspection_is_noticed_ahead_on_the_firm_page(accepted):
+    """Now is too late to tell the parties; the next minute is taken and served."""
+    a = accepted
+    now = clock.now().astimezone(calendar.CST).replace(second=0, microsecond=0)
+    later = now + dt.timedelta(minutes=1)
+    url = reverse("appraisers:firm_commission", args=[a["c"].pk])
+    c = login(a["user"])
+    form = {"action": "inspection_notice", "place": "标的物所在地"}
+    r = c.post(url, {**form, "at": f"{now:%Y-%m-%dT%H:%M}"}, follow=True)
+    assert "勘验时间须晚于当前时间，以便通知当事人" in r.content.decode()
+    a["c"].refresh_from_db()
+    assert a["c"].inspection_at is None
+    r = c.post(url, {**form, "at": f"{later:%Y-%m-%dT%H:%M}"}, follow=True)
+    assert "已通知当事人现场勘验时间和地点" in r.content.decode()
+    a["c"].refresh_from_db()
+    assert a["c"].inspection_at == later
+    assert ServiceRecord.objects.filter(subject=a["c"].subject).exists()
+
+
+@pytest.mark.rule("APR-06", entry="api")
+def test_apr06_no_report_before_the_inspection_through_the_api(accepted):
+    a = accepted
+    c = login(a["user"])
+    url = f"/api/appraisers/commissions/{a['c'].pk}/report"
+    data = report_data(a["c"].firm)
+    data["signer_licences"] = ",".join(data["signer_licences"])
+    r = c.post(url, {**data, "file": pdf_upload()})
+    assert r.status_code == 400
+    assert (r.json()["code"], r.json()["rule"]) == ("inspection_required", "APR-06")
+    assert r.json()["message"] == "须先记录现场勘验"
+    services.inspection_notice(
+        commission=a["c"], at=clock.now() + dt.timedelta(hours=1), place="现场", actor=a["user"]
+    )
+    clock.advance(dt.timedelta(hours=1))
+    services.inspection_record(commission=a["c"], witness="见证人", actor=a["user"])
+    r = c.post(url, {**data, "file": pdf_upload()})
+    assert r.status_code == 200, r.content
+    assert a["c"].reports.count() == 1

@@ -696,3 +696,27 @@ def test_auc43_set_aside_only_on_a_named_ground_on_the_court_page(sold, judge):
     sold.refresh_from_db()
     assert sold.state == AuctionState.SET_ASIDE
     assert "标的物面积描述严重失实" in r.content.decode()
+
+
+# --- AUC-25: codes and bids shown live; the full history stored and shown ----------------------
+
+
+@pytest.mark.rule("AUC-25", entry="api")
+def test_auc25_every_bid_is_shown_with_its_code_amount_and_server_time_through_the_api(live):
+    from .engine_factories import register_active
+
+    a, b = register_active(live), register_active(live)
+    public = Client()  # signed out: the history is public
+    assert public.get(f"/api/bidding/auctions/{live.pk}/bids").json() == []
+    assert _api_bid(a, live, START).status_code == 200
+    clock.advance(dt.timedelta(seconds=30))
+    assert _api_bid(b, live, START + INC).status_code == 200
+    rows = public.get(f"/api/bidding/auctions/{live.pk}/bids").json()
+    assert [(r["seq"], r["code"], r["amount_fen"]) for r in rows] == [
+        (1, a.bidder_code, START),
+        (2, b.bidder_code, START + INC),
+    ]
+    assert rows[1]["at"] > rows[0]["at"]  # server times, in order
+    assert all("name" not in r for r in rows)  # codes, never people (REC-05)
+    snap = public.get(f"/api/bidding/auctions/{live.pk}/snapshot").json()
+    assert snap["next_min_bid_fen"] == START + 2 * INC
