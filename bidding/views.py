@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from bidding import live
+from bidding import links, live
 from bidding.forms import RegistrationForm
 from bidding.models import Auction, AuctionState, Registration
 from bidding.selectors import auction_bid_history, auction_snapshot, registration_for
@@ -248,6 +248,16 @@ def _render_page(
     step = _bidder_step(auction, reg, user)
     history = auction_bid_history(auction.pk)
     result = getattr(auction, "result", None) if auction.state not in PRE_BIDDING | LIVE else None
+    # A closed auction links to its result page; the winner is told to pay the balance there
+    # (AUC-31) rather than left on a bid box that no longer takes bids.
+    result_url = links.result_page(auction.pk) if result is not None else ""
+    i_won = bool(
+        result is not None
+        and result.outcome == "sold"
+        and reg is not None
+        and reg.bidder_code
+        and reg.bidder_code == result.winner_code
+    )
     config = {
         "auction_id": auction.pk,
         "ws_path": f"/ws/auctions/{auction.pk}/",
@@ -278,6 +288,8 @@ def _render_page(
             "history": _with_times(list(reversed(history))[:20]),
             "history_count": len(history),
             "result": result,
+            "result_url": result_url,
+            "i_won": i_won,
             "court_actions": list(auction.court_actions.order_by("decided_at", "pk")),
             "disclosures": _disclosures(auction),
             "pre_bidding": auction.state in PRE_BIDDING,

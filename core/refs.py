@@ -14,6 +14,7 @@ when none). Templates: ``{% load gavel %}{{ d.subject|ref_text }}`` and
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -142,6 +143,25 @@ def describe(ref: str, viewer: Any = None) -> Described:
     return describe_many([ref], viewer).get(ref, Described(ref or "", None))
 
 
+_IN_TEXT = re.compile(r"(?<![\w/:])([a-z][a-z_-]*:[\w-]+(?:/[a-z][a-z_-]*(?::[\w-]+)?)*)")
+
+
+def in_text(text: str) -> str:
+    """Free text that carries references (a ledger memo "竞买保证金到账 case:2/registration:5",
+    an account's name) with each reference that names a registered kind replaced by its names;
+    other words that merely look like one ("10:05", "mystery:3") are left alone."""
+    _discover()
+    found = [
+        m for m in _IN_TEXT.findall(text or "") if any(kind in _KINDS for kind, _key in parse(m))
+    ]
+    if not found:
+        return text or ""
+    names = describe_many(found)
+    return _IN_TEXT.sub(
+        lambda m: names[m.group(1)].text if m.group(1) in names else m.group(1), text
+    )
+
+
 def int_keys(keys: list[str]) -> list[int]:
     return [int(k) for k in keys if k.isdigit()]
 
@@ -180,6 +200,7 @@ def _register_core() -> None:
         "agreement": gettext_lazy("协商选定"),
         "inspection": gettext_lazy("现场勘验"),
         "result": gettext_lazy("结果"),
+        "sale": gettext_lazy("成交"),
     }.items():
         register_word(word, text)
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 from django.utils.translation import gettext_lazy as _
 
 from core import clock
@@ -589,10 +589,13 @@ def setting_set(
     with transaction.atomic():
         _check_pairs(key, cleaned, court_id)
         old = get_setting(key, court=court_id)
+        # A nullable setting's empty value (REC-07: pricing records kept permanently) is stored
+        # as JSON ``null``; a bare ``None`` would be SQL NULL, which the column refuses.
+        stored: Any = Value(None, JSONField()) if cleaned is None else cleaned
         RuleSetting.objects.update_or_create(
             court_id=court_id,
             key=key,
-            defaults={"value": cleaned, "changed_at": clock.now(), "reason": reason},
+            defaults={"value": stored, "changed_at": clock.now(), "reason": reason},
         )
         audit_record(
             stream=_stream_for(court_id),

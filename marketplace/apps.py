@@ -16,6 +16,13 @@ class MarketplaceConfig(AppConfig):
 
         register_action_labels(ACTION_LABELS)
 
+        from django.urls import reverse
+
+        from bidding import links
+
+        # The auction page links a closed auction to its result (the winner: the balance).
+        links.register_result_page(lambda pk: reverse("marketplace:result", args=[pk]))
+
         from core import nav
         from core.models import Role
 

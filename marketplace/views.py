@@ -385,6 +385,11 @@ def result_view(request: HttpRequest, auction_id: int) -> HttpResponse:
     except DomainError as exc:
         return render(request, "marketplace/result.html", {"error": exc}, status=exc.status)
     win = win_of(request.user, auction_id) if request.user.is_authenticated else None
+    # The page shows bid times in 北京时间 (the API keeps ISO 8601).
+    data["bids"] = [
+        {**b, "at_dt": dt.datetime.fromisoformat(b["at"]) if isinstance(b["at"], str) else b["at"]}
+        for b in data["bids"]
+    ]
     return render(request, "marketplace/result.html", {"r": data, "w": win})
 
 

@@ -25,13 +25,27 @@ URGENCY_LABELS = {RED: "超期已升级", YELLOW: "已超期", SOON: "3日内到
 URGENCY_CSS = {RED: "red", YELLOW: "yellow", SOON: "soon", LATER: "green"}
 
 
-def deadlines_of(user: User) -> QuerySet[Deadline]:
-    """The open deadlines that are this staff member's: their own, or their role's in their court."""
+def awaiting_signature(user: User) -> list[str]:
+    """Deadline subjects of the approvals that wait for this person's signature (issue 13:
+    "every workbench shows every duty that waits for that person, approvals included"): a
+    payout's FND-10 deadline is finance's, but while it waits for the bureau head (or the
+    judge of its tier) it is theirs to sign too (FND-12)."""
+    from settlement.selectors import payout_subjects_awaiting_signature
+
+    return payout_subjects_awaiting_signature(user)
+
+
+def deadlines_of(user: User, *, awaiting: list[str] | None = None) -> QuerySet[Deadline]:
+    """The open deadlines that are this staff member's: their own, their role's in their court,
+    and those of the approvals waiting for their signature."""
     if not user.is_authenticated or user.role not in STAFF_ROLES:
         return Deadline.objects.none()
     mine = Q(owner=user)
     role = Q(owner__isnull=True, owner_role=user.role, court_id=user.court_id)
-    return Deadline.objects.filter(status=Deadline.Status.OPEN).filter(mine | role)
+    if awaiting is None:
+        awaiting = awaiting_signature(user)
+    signature = Q(court_id=user.court_id, rule_id="FND-10", subject__in=awaiting)
+    return Deadline.objects.filter(status=Deadline.Status.OPEN).filter(mine | role | signature)
 
 
 def urgency_of(d: Deadline, now: dt.datetime) -> int:
@@ -105,6 +119,7 @@ class WorkItem:
     urgency: int
     link: str | None
     subject_label: str
+    awaits_signature: bool = False
 
     @property
     def urgency_label(self) -> str:
@@ -121,7 +136,8 @@ def workbench_items(
     """The queue, most urgent first: escalated, overdue, due within 3 days, later; then by due time."""
 
     now = now or clock.now()
-    rows = list(deadlines_of(user).order_by("due_at", "pk")[:limit])
+    awaiting = awaiting_signature(user) if user.is_authenticated else []
+    rows = list(deadlines_of(user, awaiting=awaiting).order_by("due_at", "pk")[:limit])
     from core.refs import describe_many
 
     named = describe_many((d.subject for d in rows), viewer=user)
@@ -133,6 +149,7 @@ def workbench_items(
             if d.subject in named
             else subject_link(d.subject),
             named[d.subject].text if d.subject in named else d.subject,
+            d.subject in awaiting,
         )
         for d in rows
     ]

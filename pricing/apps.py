@@ -49,6 +49,17 @@ class PricingConfig(AppConfig):
             description=_("送达给我的询价、评估结果与异议"),
         )
         register_task("pricing.sweep", pricing_sweep, every=60)
+        from pricing.services.training_runs import valuation_training_run_next
+
+        # Models asked for on the 估价模型 page (issue 13): one training at a time per worker.
+        register_task("pricing.train_models", valuation_training_run_next, every=10)
+        nav.register(
+            _("询价平台名单库"),
+            "pricing:roster",
+            roles={Role.OPERATOR},
+            order=62,
+            description=_("网络询价平台入库、内置估价平台与模型训练、逾期与除名（PRC-18）"),
+        )
 
 
 def _register_case_sections() -> None:

@@ -27,6 +27,7 @@ HTTP_TIMEOUT_SECONDS = 10
 
 
 log = logging.getLogger(__name__)
+_UNREADABLE = "询价平台的应答无法识别（不符合接口约定），系统将自动重试；如持续出现请联系该平台"
 
 
 @dataclass(frozen=True)
@@ -91,13 +92,7 @@ class BuiltinAdapter:
                 asset_class=str(item.get("kind", "")), method=self.method, features=features
             )
         except ValuationError as exc:
-            if exc.code == "missing_features":
-                return Submission(
-                    status="error",
-                    error=f"{exc.message}。请在标的物页面补充（不知道精确位置时可按所在区县取点），"
-                    "补充后系统会自动重新询价",
-                )
-            return Submission(status="error", error=str(exc.message))
+            return Submission(status="error", error=self._in_words(exc, item))
         model = v.model_info
         return Submission(
             status="report",
@@ -116,6 +111,38 @@ class BuiltinAdapter:
                 raw={"price": v.price, "low": v.low, "high": v.high, "currency": v.currency},
             ),
         )
+
+    def _in_words(self, exc: Exception, item: dict) -> str:
+        """What the judge reads on the procedure page (issue 13): what is wrong, who can fix
+        it and that the system asks again; a command line or a library version goes to the log."""
+        from cases.models import Asset
+        from pricing.services.training_runs import METHOD_LABELS
+
+        code, message = getattr(exc, "code", ""), str(getattr(exc, "message", exc))
+        kind = str(item.get("kind", ""))
+        kind_label = dict(Asset.Kind.choices).get(kind, kind)
+        method = METHOD_LABELS.get(self.method, self.method)
+        if code == "missing_features":
+            return (
+                f"{message}。请在标的物页面补充（不知道精确位置时可按所在区县取点），"
+                "补充后系统会自动重新询价"
+            )
+        if code == "bad_feature":
+            return f"{message}。请在标的物页面更正，更正后系统会自动重新询价"
+        if code == "no_model":
+            return (
+                f"本平台尚无可用于{kind_label}的估价模型（{method}），暂不能出具报告；"
+                "请名单库管理人在「估价模型」页训练模型，训练完成后系统会自动重新询价"
+            )
+        if code == "unknown_asset_kind":
+            return f"本平台不对{kind_label}类财产估价"
+        if code.startswith("model_"):
+            log.warning("built-in platform %s: %s (%s)", self.method, code, message)
+            return (
+                f"本平台的估价模型（{method}）目前无法使用，须由名单库管理人在「估价模型」页"
+                "重新训练；训练完成后系统会自动重新询价"
+            )
+        return message
 
     def submit(self, *, request_ref: str, kind: str, mandate: dict, note: str = "") -> Submission:
         return self._value(mandate)
@@ -242,27 +269,40 @@ class HttpAdapter:
                 error="暂时无法连接该询价平台（网络不通或平台未开放），系统将自动重试",
             )
         if not verify(self.secret, raw, sig):
-            return Submission(status="error", error="平台应答签名无效，已拒收")
+            log.warning("platform %s: answer signature does not verify", self.url)
+            return Submission(
+                status="error",
+                error="询价平台的应答签名无效（可能被篡改，或共享密钥不符），已拒收；"
+                "系统将自动重试，如持续出现请名单库管理人核对该平台的共享密钥",
+            )
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError):
-            return Submission(status="error", error="平台应答不是有效的 JSON")
+            log.warning("platform %s: answer is not JSON", self.url)
+            return Submission(status="error", error=_UNREADABLE)
         if not isinstance(data, dict):
-            return Submission(status="error", error="平台应答格式错误：须为对象")
+            return self._malformed("the answer is not an object")
         if status == 202 or data.get("status") == "accepted":
             remote = data.get("remote_id")
             if not isinstance(remote, str) or not remote:
-                return Submission(status="error", error="平台应答格式错误：缺少受理号 remote_id")
+                return self._malformed("accepted without remote_id")
             return Submission(status="accepted", remote_id=remote)
         if data.get("status") != "reported":
-            return Submission(
-                status="error", error="平台应答格式错误：status 须为 reported 或 accepted"
-            )
+            return self._malformed(f"status {data.get('status')!r}")
         try:
             report = parse_report(data.get("report"))
         except (ValueError, TypeError) as exc:
-            return Submission(status="error", error=f"平台应答格式错误：{exc}")
+            return self._malformed(str(exc))
         return Submission(status="report", report=report, remote_id=str(data.get("remote_id", "")))
+
+    def _malformed(self, detail: str) -> Submission:
+        """The contract detail is for the log and the platform's engineers, not the judge."""
+        log.warning("platform %s: malformed answer: %s", self.url, detail)
+        return Submission(
+            status="error",
+            error="询价平台的应答格式错误，无法作为询价报告接收；系统将自动重试，"
+            "如持续出现请联系该平台",
+        )
 
     def submit(self, *, request_ref: str, kind: str, mandate: dict, note: str = "") -> Submission:
         return self._post(

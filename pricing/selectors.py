@@ -138,10 +138,24 @@ def party_view(proc: PricingProcedure, party: Any) -> dict[str, Any]:
 
 
 def roster_rows() -> list[dict[str, Any]]:
-    from pricing.models import InquiryPlatform
+    """Each platform with its late count; a built-in one with the active models it answers
+    with (none: it cannot answer yet, and the page says where to train one)."""
+    from cases.models import Asset
+    from pricing.models import InquiryPlatform, ValuationModel
 
+    kinds = dict(Asset.Kind.choices)
+    active = [
+        (kinds.get(m.asset_class, m.asset_class), m)
+        for m in ValuationModel.objects.filter(is_active=True).order_by("asset_class")
+    ]
     return [
-        {"p": p, "late": late_count(p)}
+        {
+            "p": p,
+            "late": late_count(p),
+            "models": [(k, m) for k, m in active if m.method == p.config.get("method")]
+            if p.adapter == InquiryPlatform.Adapter.BUILTIN
+            else None,
+        }
         for p in InquiryPlatform.objects.order_by("sort_order", "pk")
     ]
 

@@ -43,6 +43,7 @@ from pricing.models import (
     PlatformLateness,
     PricingProcedure,
     ValuationModel,
+    ValuationTrainingRun,
 )
 
 if TYPE_CHECKING:
@@ -574,6 +575,33 @@ class AdmitForm(Form):
         }
 
 
+class AdmitBuiltinForm(Form):
+    """PRC-18: one of our built-in valuation platforms joins the roster (issue 13)."""
+
+    method = TextField()
+    name = TextField()
+    kinds = TextField()
+    retention_years = forms.IntegerField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        d = dict(super().clean() or {})
+        return {
+            "method": d.get("method", "").strip(),
+            "name": d.get("name", "").strip(),
+            "price_data_kinds": [
+                k for k in d.get("kinds", "").replace("，", ",").split(",") if k.strip()
+            ],
+            "retention_years": d.get("retention_years") or 0,
+        }
+
+
+class TrainForm(Form):
+    """估价模型: train one model per chosen method on a shipped data set (run by the worker)."""
+
+    preset = TextField()
+    methods = ValuesField()
+
+
 class ActivateForm(Form):
     model = ObjectField(lambda _: ValuationModel.objects.all())
     force = FlagField()
@@ -604,8 +632,18 @@ ROSTER_ACTIONS: CourtActions[None] = CourtActions(
             call=lambda s: services.platform_admit(actor=s.actor, **s.data),
             done=_("已入库"),
         ),
+        "admit_builtin": CourtAction[None](
+            form=AdmitBuiltinForm,
+            call=lambda s: services.platform_admit_builtin(actor=s.actor, **s.data),
+            done=_("内置估价平台已入库"),
+        ),
         "activate": CourtAction[None](
             form=ActivateForm, call=_model_activate, done=_("已处理启用请求")
+        ),
+        "train": CourtAction[None](
+            form=TrainForm,
+            call=lambda s: services.valuation_training_request(actor=s.actor, **s.data),
+            done=_("已提交训练请求，后台训练完成后本页显示结果（约需一两分钟）"),
         ),
     },
     page=lambda _: reverse("pricing:roster"),
@@ -631,7 +669,12 @@ def roster(request: AuthedRequest) -> HttpResponse:
     return render(
         request,
         "pricing/roster.html",
-        {"rows": selectors.roster_rows(), "keeper": keeper, "lates": lates},
+        {
+            "rows": selectors.roster_rows(),
+            "keeper": keeper,
+            "lates": lates,
+            "builtin_methods": services.METHOD_LABELS,
+        },
     )
 
 
@@ -641,11 +684,24 @@ def models_page(request: AuthedRequest) -> HttpResponse:
         can(request.user, "core.view_court_staff_pages") or can(request.user, "pricing.keep_roster")
     ):
         return _forbidden(request, _("仅限法院工作人员"))
+    datasets = services.shipped_datasets()
+    names = {d.preset: d.dataset for d in datasets}
+    runs = [
+        {
+            "r": r,
+            "dataset": names.get(r.preset, r.preset),
+            "method": services.METHOD_LABELS.get(r.method, r.method),
+        }
+        for r in ValuationTrainingRun.objects.all()[:20]
+    ]
     return render(
         request,
         "pricing/models.html",
         {
             "models": ValuationModel.objects.order_by("asset_class", "method", "-version"),
             "keeper": can(request.user, "pricing.keep_roster"),
+            "datasets": datasets,
+            "methods": services.METHOD_LABELS,
+            "runs": runs,
         },
     )

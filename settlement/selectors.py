@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet, Sum
 
 from core.calendar import CST
 from core.models import Deadline, User
+from core.refs import in_text as refs_in_text
 from settlement import ledger
 from settlement.models import (
     BalanceDue,
@@ -22,6 +23,7 @@ from settlement.models import (
     LedgerAccount,
     LedgerLeg,
     Payout,
+    PayoutApproval,
     Receipt,
     ShortfallClaim,
 )
@@ -56,6 +58,7 @@ class StatementRow:
 
 class SubAccount(TypedDict):
     account: LedgerAccount
+    name: str  # the account's name, its references in words (core.refs)
     balance_fen: int
 
 
@@ -72,7 +75,9 @@ def case_statement(
 ) -> CaseStatement:
     """Every movement of the case account (with running balance), plus its other sub-accounts.
 
-    Counterparts are named by account name: deposit holds by registration reference only.
+    Counterparts are named by account name: deposit holds by registration reference only
+    (its auction and bidder code, never the payer). Memos and names carry references; they are
+    given in words (core.refs), never as ``case:2/auction:3``.
     """
     account = (
         CaseAccount.objects.filter(case_id=case_id, party_ref="")
@@ -114,12 +119,12 @@ def case_statement(
             StatementRow(
                 at=leg.posted_at,
                 kind=leg.transaction.kind,
-                memo=leg.transaction.memo,
+                memo=refs_in_text(leg.transaction.memo),
                 ref=leg.transaction.ref,
                 in_fen=max(leg.amount_fen, 0),
                 out_fen=max(-leg.amount_fen, 0),
                 balance_fen=running,
-                counterpart="、".join(counter.get(leg.transaction_id, [])),
+                counterpart="、".join(refs_in_text(n) for n in counter.get(leg.transaction_id, [])),
             )
         )
     subaccounts: list[SubAccount] = []
@@ -128,7 +133,9 @@ def case_statement(
     )
     bal = ledger.balances(a.pk for a in accounts)
     for a in accounts:
-        subaccounts.append({"account": a, "balance_fen": bal.get(a.pk, 0)})
+        subaccounts.append(
+            {"account": a, "name": refs_in_text(a.name), "balance_fen": bal.get(a.pk, 0)}
+        )
     return {
         "account": account,
         "rows": rows,
@@ -207,6 +214,40 @@ def payouts_awaiting(court_id: int, user: User | None = None) -> QuerySet[Payout
         .order_by("created_at")
     )
     return qs
+
+
+def payout_subjects_awaiting_signature(user: User) -> list[str]:
+    """The payouts whose next signature is this person's (FND-12 chain: the officer submits,
+    the leader of the payout's tier or the bureau head approves, finance reviews and pays;
+    FND-11: a deferral request waits for a leader), as deadline subjects
+    ``case:<cid>/payout:<pk>`` for the workbench. Never one they signed themselves."""
+    from core.models import Role
+
+    role = getattr(user, "role", None)
+    if not getattr(user, "is_authenticated", False) or user.court_id is None:
+        return []
+    S = Payout.Status
+    wanted = Q(pk__in=[])
+    if role == Role.BUREAU_HEAD:
+        wanted |= Q(status=S.PENDING_LEADER) | Q(status=S.DEFERRAL_REQUESTED)
+    elif role == Role.JUDGE:
+        wanted |= Q(status=S.PENDING_LEADER, leader_role=Role.JUDGE)
+        wanted |= Q(status=S.DEFERRAL_REQUESTED)
+    elif role == Role.FINANCE:
+        wanted |= Q(status=S.PENDING_FINANCE)
+    else:
+        return []
+    rows = (
+        Payout.objects.filter(court_id=user.court_id)
+        .filter(wanted)
+        .exclude(
+            pk__in=PayoutApproval.objects.filter(
+                actor=user, step__in=["submit", "leader", "deferral_request"]
+            ).values("payout_id")
+        )
+        .values_list("case_id", "pk")
+    )
+    return [f"case:{cid}/payout:{pk}" for cid, pk in rows[:500]]
 
 
 def plans(court_id: int, *, limit: int = 50) -> QuerySet[DistributionPlan]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from appraisers.models import Appraiser, Commission, Report
+from appraisers.models import Appraiser, Commission, FirmUser, Report
 from cases.models import Party
 from core import calendar, clock
 from core.errors import DomainError, PermissionDenied
@@ -63,11 +63,10 @@ def local_date(when: dt.datetime) -> dt.date:
 
 def require_firm_user(c: Commission, actor: Actor) -> User:
     """Only a user of the commissioned firm acts for it (REC-14); returns that user."""
-    fu = (
-        getattr(actor, "appraisal_firm_user", None)
-        if getattr(actor, "is_authenticated", False)
-        else None
-    )
+    # Read the firm user afresh: a user object held in memory (a long-lived worker, a page that
+    # loaded it earlier) may carry a cached link that was switched off since (REC-14).
+    pk = getattr(actor, "pk", None) if getattr(actor, "is_authenticated", False) else None
+    fu = FirmUser.objects.filter(user_id=pk).first() if pk else None
     if actor is None or fu is None or not fu.is_active or fu.firm_id != c.firm_id:
         raise PermissionDenied("not_firm_user", "只有受托评估机构的用户可以办理", rule="REC-14")
     return actor

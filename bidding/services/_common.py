@@ -359,9 +359,13 @@ def _refuse(code: str, message: str, rule: str | None = None, **data: Any) -> Do
 
 
 def _outstanding_claim_fen(party: Party) -> int:
-    """What the case still owes this creditor (AUC-18): its claim less what was paid out."""
+    """What the case still owes this creditor (AUC-18): its claim less what approved
+    distributions already gave it (a creditor paid part of its claim from an earlier sale is
+    exempt only from what is still owed)."""
+    from settlement.services import paid_to_creditor_fen
+
     claim = party.claim_fen if party.claim_fen is not None else party.case.claim_fen
-    return max(0, int(claim or 0))
+    return max(0, int(claim or 0) - paid_to_creditor_fen(party.pk))
 
 
 def _notify_agent(

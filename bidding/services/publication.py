@@ -119,9 +119,9 @@ def _pack_missing(auction: Auction) -> list[str]:
         for topic in required_topics:
             if topic not in have:
                 missing.append(f"{asset.name}：{Disclosure.Topic(topic).label}")
-        if Disclosure.Topic.TAXES not in have and not auction.taxes_note:
+        if Disclosure.Topic.TAXES not in have and not (auction.taxes_note or "").strip():
             # AUC-45: who pays the transfer taxes (the payer the law names, else the court's
-            # decision) is stated in the announcement.
+            # decision) is stated in the announcement; a note of blanks states nothing.
             missing.append(f"{asset.name}：{Disclosure.Topic.TAXES.label}（AUC-45）")
         if not asset.files.filter(kind__in=[AssetFile.Kind.PHOTO, AssetFile.Kind.VIDEO]).exists():
             missing.append(f"{asset.name}：照片或视频")

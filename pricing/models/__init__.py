@@ -15,6 +15,7 @@ from pricing.models.procedure import (
     PricingStep,
     ReferencePrice,
 )
+from pricing.models.training import ValuationTrainingRun
 from pricing.models.valuation import ValuationModel
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "ReferencePrice",
     "ReportDelivery",
     "ValuationModel",
+    "ValuationTrainingRun",
 ]

@@ -54,10 +54,18 @@ from pricing.services.roster import (
     late_count,
     lateness_excuse,
     platform_admit,
+    platform_admit_builtin,
     platform_remove,
+)
+from pricing.services.training_runs import (
+    METHOD_LABELS,
+    shipped_datasets,
+    valuation_training_request,
+    valuation_training_run_next,
 )
 
 __all__ = [
+    "METHOD_LABELS",
     "PriceBasis",
     "active_platforms",
     "appraisal_failed",
@@ -88,6 +96,7 @@ __all__ = [
     "party_agreement_quote",
     "party_agreement_start",
     "platform_admit",
+    "platform_admit_builtin",
     "platform_remove",
     "prc09_basis",
     "pricing_skip",
@@ -105,5 +114,8 @@ __all__ = [
     "reference_price_valid_for",
     "report_deliver",
     "report_review",
+    "shipped_datasets",
     "step_lapse",
+    "valuation_training_request",
+    "valuation_training_run_next",
 ]

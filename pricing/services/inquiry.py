@@ -1047,6 +1047,7 @@ def inquiry_fix(*, inquiry: Inquiry, actor: Actor = None) -> ReferencePrice:
             "results": [
                 {
                     "platform": r.platform.code,
+                    "platform_name": r.platform.name,  # what the price card shows
                     "report": r.pk,
                     "kind": r.kind,
                     "amount_fen": r.amount_fen,

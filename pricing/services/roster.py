@@ -95,6 +95,35 @@ def platform_admit(
     return platform
 
 
+def platform_admit_builtin(
+    *,
+    method: str,
+    name: str = "",
+    price_data_kinds: list[str],
+    retention_years: int,
+    actor: Actor = None,
+) -> InquiryPlatform:
+    """A built-in valuation platform (``gavel-<method>``) joins the roster through the roster
+    page, on the same PRC-18 entry conditions as any platform. It answers with the active
+    model of the asset's class and method; until one is trained (估价模型 page) its answer is
+    an error the judge can read, retried by the sweep."""
+    from pricing.services.training_runs import METHOD_LABELS
+
+    if method not in METHOD_LABELS:
+        raise DomainError("unknown_method", "请选择估价方法（梯度提升模型或市场比较法）")
+    order = list(METHOD_LABELS).index(method) + 1
+    return platform_admit(
+        code=f"gavel-{method}",
+        name=name.strip() or f"内置估价平台（{METHOD_LABELS[method]}）",
+        adapter=InquiryPlatform.Adapter.BUILTIN,
+        config={"method": method},
+        price_data_kinds=price_data_kinds,
+        retention_years=retention_years,
+        sort_order=order,
+        actor=actor,
+    )
+
+
 def _window_start(at: dt.datetime, court: Court | int | None = None) -> dt.datetime:
     window = get_setting("late_count_window", court=court)
     if window == "rolling_12_months":

@@ -36,7 +36,11 @@ from settlement.services.deposits import (
     deposits_capture_expiring,
     releases_run_scheduled,
 )
-from settlement.services.distribution import distribution_plan_approve, distribution_plan_draft
+from settlement.services.distribution import (
+    distribution_plan_approve,
+    distribution_plan_draft,
+    paid_to_creditor_fen,
+)
 from settlement.services.fee_advances import (
     fee_advance_cover,
     fee_advance_guarantee,
@@ -88,6 +92,7 @@ __all__ = [
     "instrument_cleared",
     "instrument_formal_notice",
     "instrument_receive",
+    "paid_to_creditor_fen",
     "panel_decision_record",
     "payment_notice_issue",
     "payout_approve",

@@ -35,6 +35,12 @@ def _charged_already(charge: Charge) -> int:
     )
 
 
+def paid_to_creditor_fen(party_id: int) -> int:
+    """What approved distributions already gave this creditor on its claim: the claim still
+    outstanding is the claim less this (distribution; AUC-18 for a bidding creditor's deposit)."""
+    return _paid_to_party(party_id)
+
+
 def _paid_to_party(party_id: int) -> int:
     return (
         DistributionLine.objects.filter(

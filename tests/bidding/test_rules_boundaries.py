@@ -350,3 +350,266 @@ def test_auc32_ruling_due_in_10_days_of_payment_handover_15_days_after_service(
     assert result.handover_due_at > calendar.within_days(served, 14, court=court)
     handover = Deadline.objects.get(rule_id="AUC-32", subject__endswith="/handover")
     assert handover.due_at == result.handover_due_at
+
+
+# ---- issue 14: the remaining firm bidding rules at their boundary ------------------------------
+
+
+@pytest.fixture
+def creditor_world(court, judge, frozen_now):
+    """A scheduled auction with a 10,000-yuan deposit and a creditor who may register."""
+    from tests.bidding.engine_factories import YUAN, make_identity, make_live_auction
+
+    creditor_user, debtor_user = make_user("party"), make_user("party")
+    make_identity(creditor_user)
+    make_identity(debtor_user)
+    case, lot, creditor, _debtor = make_case(
+        court,
+        judge=judge,
+        creditor_user=creditor_user,
+        debtor_user=debtor_user,
+        claim_fen=50_000 * YUAN,
+    )
+    auction = make_live_auction(
+        court,
+        lot,
+        state=AuctionState.SCHEDULED,
+        starts_in=dt.timedelta(days=2),
+        deposit=10_000 * YUAN,
+    )
+    return auction, case, creditor
+
+
+@pytest.mark.rule("AUC-18", entry="service")
+@pytest.mark.parametrize(("claim_delta", "required"), [(-1, 1), (0, 0), (1, 0)])
+def test_auc18_creditor_deposit_is_deposit_minus_claim_never_below_zero(
+    creditor_world, claim_delta, required
+):
+    """AUC-18: a bidding creditor pays max(0, deposit − outstanding claim): a claim one fen
+    short of the deposit leaves 1 fen to pay; a claim equal to it or one fen above, nothing."""
+    auction, _case, creditor = creditor_world
+    creditor.claim_fen = auction.deposit_fen + claim_delta
+    creditor.save(update_fields=["claim_fen"])
+    reg = services.registration_create(auction_id=auction.pk, user=creditor.user, accept_terms=True)
+    assert reg.deposit_required_fen == required
+
+
+@pytest.mark.rule("AUC-18", entry="service")
+def test_auc18_outstanding_claim_is_the_claim_less_what_distribution_already_paid(
+    creditor_world, officer, judge
+):
+    """AUC-18: only the claim still outstanding offsets the deposit: a creditor with a 50,000
+    yuan claim of which an approved distribution already gave 45,000 pays 10,000 − 5,000 =
+    5,000 yuan, not nothing."""
+    from settlement.services import distribution_plan_approve, distribution_plan_draft
+    from tests.bidding.engine_factories import YUAN
+    from tests.settlement.conftest import fund
+
+    auction, case, creditor = creditor_world
+    creditor.claim_fen = 50_000 * YUAN
+    creditor.save(update_fields=["claim_fen"])
+    fund(case, 45_000 * YUAN)
+    plan = distribution_plan_draft(case_id=case.pk, actor=officer)
+    distribution_plan_approve(plan_id=plan.pk, actor=judge)
+    reg = services.registration_create(auction_id=auction.pk, user=creditor.user, accept_terms=True)
+    assert reg.deposit_required_fen == 5_000 * YUAN
+
+
+@pytest.fixture
+def live(court, judge, frozen_now):
+    from tests.bidding.engine_factories import YUAN, make_live_auction
+
+    _case, lot, *_ = make_case(court, judge=judge)
+    return make_live_auction(court, lot, start=100_000 * YUAN, increment=1_000 * YUAN)
+
+
+@pytest.mark.rule("AUC-26", entry="service")
+def test_auc26_holder_equal_to_the_leader_takes_the_lead_one_increment_below_is_refused(live):
+    """AUC-26: a priority holder may bid equal to the ordinary leader and then leads; one
+    increment below the leader is refused; an ordinary bidder equal to the holder is refused and
+    must go one increment above; at the end the holder who leads on an equal bid wins (AUC-28)."""
+    from bidding.models import AuctionResult
+    from tests.bidding.engine_factories import bid, register_active
+
+    start, inc = live.starting_price_fen, live.increment_fen
+    ordinary = register_active(live)
+    holder = register_active(live, priority_rank=1)
+    bid(live, ordinary, start + inc)
+    with pytest.raises(DomainError) as exc:
+        bid(live, holder, start)
+    assert exc.value.rule in ("AUC-20", "AUC-26")
+    live.refresh_from_db()
+    assert live.leader_id == ordinary.pk
+    bid(live, holder, start + inc)
+    live.refresh_from_db()
+    assert (live.leader_id, live.current_price_fen) == (holder.pk, start + inc)
+    with pytest.raises(DomainError) as exc:
+        bid(live, ordinary, start + inc)
+    # An ordinary bidder must beat by an increment (AUC-20); equal bids are the holders' (AUC-26).
+    assert exc.value.code == "equal_bid_not_allowed" and exc.value.rule in ("AUC-20", "AUC-26")
+    assert live.end_at is not None
+    clock.set_time(live.end_at)
+    services.auction_close_due()
+    live.refresh_from_db()
+    result = AuctionResult.objects.get(auction=live)
+    assert (live.state, result.winner_id) == (AuctionState.SOLD, holder.pk)
+
+
+@pytest.mark.rule("AUC-28", entry="service")
+@pytest.mark.parametrize(("bids", "state"), [(0, AuctionState.UNSOLD), (1, AuctionState.SOLD)])
+def test_auc28_one_valid_bid_sells_none_is_unsold(live, bids, state):
+    """AUC-28: at the end, no valid bid → UNSOLD (流拍); one valid bid by one bidder → SOLD to
+    it (a bid below the start is invalid and does not count)."""
+    from bidding.models import AuctionResult
+    from tests.bidding.engine_factories import bid, register_paid
+
+    a = register_paid(live)
+    with pytest.raises(DomainError):
+        bid(live, a, live.starting_price_fen - 1)
+    if bids:
+        bid(live, a, live.starting_price_fen)
+    assert live.end_at is not None
+    clock.set_time(live.end_at)
+    assert services.auction_close_due() == [live.pk]
+    live.refresh_from_db()
+    result = AuctionResult.objects.get(auction=live)
+    assert live.state == state
+    assert result.winner_id == (a.pk if bids else None)
+
+
+@pytest.mark.rule("AUC-30", entry="service")
+@pytest.mark.parametrize(
+    ("key", "value", "ok"),
+    [
+        ("refund_hours_after_close", 24, True),
+        ("refund_hours_after_close", 25, False),
+        ("winner_deposit_transfer_hours", 24, True),
+        ("winner_deposit_transfer_hours", 25, False),
+    ],
+)
+def test_auc30_refund_and_transfer_within_24_hours_a_court_may_not_allow_25(court, key, value, ok):
+    """AUC-30: losers' deposits back and the winner's to the court account within 24 h: a court
+    may set 24 (or less), 25 is refused citing AUC-30."""
+    from core.rulesettings import get_setting
+
+    if ok:
+        setting_set(key=key, value=value, court=court, reason="本院规定")
+        assert get_setting(key, court=court) == value
+    else:
+        with pytest.raises(DomainError) as exc:
+            setting_set(key=key, value=value, court=court, reason="放宽")
+        assert (exc.value.code, exc.value.rule) == ("setting_out_of_range", "AUC-30")
+
+
+@pytest.mark.rule("AUC-30", entry="service")
+def test_auc30_loser_refund_due_exactly_24_hours_after_the_close_no_weekend_shift(
+    court, judge, frozen_now
+):
+    """AUC-30 / REC-03: bidding ends Friday 11-06 20:00 → each loser's deposit is due back by
+    Saturday 11-07 20:00 exactly (elapsed hours, not moved off the weekend): not overdue at that
+    instant, overdue (yellow) a second later while the refund is still with the gateway; the
+    schedule refuses 25 hours; the winner's deposit is applied to the price at the close."""
+    from core.deadlines import deadlines_sweep
+    from settlement.models import DepositHold
+    from settlement.services import deposit_release_schedule
+    from tests.bidding.engine_factories import YUAN, bid, make_live_auction, register_paid
+
+    _case, lot, *_ = make_case(court, judge=judge)
+    clock.set_time(dt.datetime(2026, 11, 5, 20, 0, tzinfo=calendar.CST))
+    auction = make_live_auction(
+        court, lot, start=100_000 * YUAN, deposit=10_000 * YUAN, hours=24, starts_in=dt.timedelta(0)
+    )
+    loser, winner = register_paid(auction), register_paid(auction)
+    bid(auction, loser, auction.starting_price_fen)
+    bid(auction, winner, auction.starting_price_fen + auction.increment_fen)
+    assert auction.end_at is not None
+    closed = dt.datetime(2026, 11, 6, 20, 0, tzinfo=calendar.CST)
+    assert auction.end_at == closed
+    clock.set_time(closed)
+    services.auction_close_due()
+    case_id = auction.case_id
+    assert case_id is not None
+    d = Deadline.objects.get(subject=f"case:{case_id}/{loser.money_ref}", rule_id="AUC-30")
+    assert d.due_at == closed + dt.timedelta(hours=24)
+    hold = DepositHold.objects.get(ref=loser.money_ref)
+    assert hold.release_due_at == closed + dt.timedelta(hours=24)
+    assert DepositHold.objects.get(ref=winner.money_ref).status == "applied"
+    assert d.status == "open"  # the refund awaits the gateway: alerted only after the 24th hour
+    clock.set_time(d.due_at)
+    deadlines_sweep()
+    d.refresh_from_db()
+    assert d.flag == "green"
+    clock.set_time(d.due_at + dt.timedelta(seconds=1))
+    deadlines_sweep()
+    d.refresh_from_db()
+    assert d.flag == "yellow"
+    with pytest.raises(DomainError) as exc:
+        deposit_release_schedule(
+            case_id=case_id, refs=[loser.money_ref], closed_at=closed, hours=25
+        )
+    assert (exc.value.code, exc.value.rule) == ("refund_hours", "AUC-30")
+
+
+@pytest.mark.rule("AUC-45", entry="service")
+@pytest.mark.parametrize(("note", "stated"), [("", False), ("   ", False), ("由买受人承担", True)])
+def test_auc45_a_blank_taxes_note_does_not_state_who_pays_one_statement_does(
+    court, judge, frozen_now, note, stated
+):
+    """AUC-45: the announcement states who bears the transfer taxes: an empty or blank note does
+    not (publication refused naming AUC-45); a statement does."""
+    from tests.bidding.engine_factories import YUAN
+
+    _case, lot, *_ = make_case(court, judge=judge)
+    now = clock.now()
+    a = services.auction_draft_create(
+        lot=lot,
+        actor=judge,
+        starting_price_fen=100_000 * YUAN,
+        increment_fen=1_000 * YUAN,
+        deposit_fen=10_000 * YUAN,
+        balance_period_days=30,
+        start_at=now + dt.timedelta(days=31),
+        end_at=now + dt.timedelta(days=32),
+    )
+    a.taxes_note = note
+    a.save(update_fields=["taxes_note"])
+    messages = " ".join(p.message for p in services.auction_publish_problems(a))
+    assert ("AUC-45" in messages) is not stated
+
+
+@pytest.mark.rule("REC-06", entry="service")
+@pytest.mark.parametrize(("years", "ok"), [(9, False), (10, True), (11, True)])
+def test_rec06_auction_record_kept_at_least_10_years(court, years, ok):
+    """REC-06: ``auction_data_retention_years`` is at least 10: 9 is refused citing REC-06, 10
+    and 11 are taken."""
+    from core.rulesettings import get_setting
+
+    if ok:
+        setting_set(key="auction_data_retention_years", value=years, court=court, reason="本院规定")
+        assert get_setting("auction_data_retention_years", court=court) == years
+    else:
+        with pytest.raises(DomainError) as exc:
+            setting_set(key="auction_data_retention_years", value=years, court=court, reason="缩短")
+        assert (exc.value.code, exc.value.rule) == ("setting_out_of_range", "REC-06")
+        assert get_setting("auction_data_retention_years", court=court) == 10
+
+
+@pytest.mark.rule("REC-06", entry="service")
+def test_rec06_every_accepted_bid_is_recorded_with_code_amount_and_server_time_a_refused_one_not(
+    live,
+):
+    """REC-06: the record holds every accepted bid (code, amount, server time) in an unbroken
+    chain; a bid one fen below the start is refused and leaves no bid row."""
+    from bidding.models import Bid
+    from core.audit import audit_verify
+    from tests.bidding.engine_factories import bid, register_active
+
+    a = register_active(live)
+    with pytest.raises(DomainError):
+        bid(live, a, live.starting_price_fen - 1)
+    assert not Bid.objects.filter(auction=live).exists()
+    at = clock.now()
+    bid(live, a, live.starting_price_fen)
+    [row] = Bid.objects.filter(auction=live)
+    assert (row.bidder_code, row.amount_fen, row.at) == (a.bidder_code, live.starting_price_fen, at)
+    assert audit_verify([f"auction:{live.pk}"]) == []

@@ -170,6 +170,33 @@ def test_result_after_a_sale_names_the_winner_code_and_the_published_buyer_auc29
     assert "已成交" in html
 
 
+def test_after_the_close_the_winner_is_sent_to_pay_the_balance_others_to_the_result_auc31(
+    client, auction
+):
+    """Issue 13: the winner on the closed auction's page is told to pay the balance and led
+    to it (AUC-31); the loser and visitors get the result page; before the close neither."""
+    winner, loser = register_active(auction), register_active(auction)
+    bid(auction, loser, START)
+    bid(auction, winner, START + INC)
+    result_url = reverse("marketplace:result", args=[auction.pk])
+    client.force_login(winner.user)
+    live = page(client, auction).content.decode()
+    assert "支付成交余款" not in live and result_url not in live  # still bidding
+    clock.set_time(auction.end_at + dt.timedelta(seconds=1))
+    assert services.auction_close_due() == [auction.pk]
+    html = page(client, auction).content.decode()
+    assert 'id="i-won"' in html and "支付成交余款" in html
+    assert f"{result_url}#my-balance" in html
+    for viewer in (loser.user, None):
+        if viewer is None:
+            client.logout()
+        else:
+            client.force_login(viewer)
+        other = page(client, auction).content.decode()
+        assert "支付成交余款" not in other and 'id="i-won"' not in other
+        assert result_url in other and "查看拍卖结果" in other
+
+
 # --- the bidder's steps ----------------------------------------------------------------------------
 
 

@@ -87,3 +87,16 @@ def test_the_case_history_reads_a_correction_in_words_not_json(court, judge):
 def test_a_reference_whose_key_is_not_an_id_is_named_without_a_link(judge):
     d = describe("case:x-1/asset:browser-1/pricing:browser-1", judge)
     assert d.url is None and "pricing" not in d.text
+
+
+def test_references_inside_free_text_are_given_in_words_other_colons_are_kept(court):
+    """A ledger memo or an account's name carries a reference: shown in words (issue 13)."""
+    from core.refs import in_text
+
+    auction = AuctionFactory.create(court=court, title="小型普通客车 赣A·D0001")
+    text = in_text(f"成交价款转入案款账户 auction:{auction.pk}/sale（买受人：周某）10:05")
+    assert "auction:" not in text and "/sale" not in text
+    assert text.startswith("成交价款转入案款账户 小型普通客车 赣A·D0001（一拍） · 成交")
+    assert text.endswith("（买受人：周某）10:05")  # a time, and the full-width colon, untouched
+    assert in_text("mystery:3 与 http://example.com") == "mystery:3 与 http://example.com"
+    assert in_text("") == ""

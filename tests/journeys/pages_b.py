@@ -152,6 +152,55 @@ def code_sent_to(address: str) -> str:
     return found.group(1)
 
 
+# --- online inquiry on a fresh installation (the roster keeper: the operator) -------------
+
+
+def operator_admits_builtin_platform(page: Any, *, method_label: str, kinds: str) -> None:
+    """询价平台名单库 → 内置估价平台入库 (PRC-18: price data kinds, 10 years' retention)."""
+    page.goto("/")
+    page.get_by_role("link", name="询价平台名单库").first.click()
+    form = page.locator("#admit-builtin form")
+    form.locator("[name=method]").select_option(label=method_label)
+    form.locator("[name=kinds]").fill(kinds)
+    form.get_by_role("button", name="内置平台入库").click()
+    expect(page.locator(".messages")).to_contain_text("内置估价平台已入库")
+
+
+def operator_admits_http_platform(
+    page: Any, *, code: str, name: str, url: str, secret: str, kinds: str
+) -> None:
+    """询价平台名单库 → 平台入库（外部 HTTP 接口）: address and shared secret (gavel-inquiry/1)."""
+    page.goto("/")
+    page.get_by_role("link", name="询价平台名单库").first.click()
+    form = page.locator("#admit-http-form")
+    for field_name, value in (
+        ("code", code),
+        ("name", name),
+        ("url", url),
+        ("secret", secret),
+        ("kinds", kinds),
+    ):
+        form.locator(f"[name={field_name}]").fill(value)
+    form.get_by_role("button", name="入库").click()
+    expect(page.locator(".messages")).to_contain_text("已入库")
+    expect(page.locator("main table").first).to_contain_text(name)
+
+
+def operator_trains_models(page: Any, *, dataset: str, methods: list[str]) -> None:
+    """估价模型 → 训练模型: a shipped data set and the methods ticked; the worker trains."""
+    page.goto("/")
+    page.get_by_role("link", name="询价平台名单库").first.click()
+    page.locator("#admit-builtin").get_by_role("link", name="估价模型").click()
+    form = page.locator("#train form")
+    option = form.locator(f"[name=preset] option:has-text('{dataset}')")
+    form.locator("[name=preset]").select_option(option.get_attribute("value"))
+    for box in form.locator("input[name=methods]").all():
+        label = str(box.locator("xpath=..").inner_text()).strip()
+        box.set_checked(label in methods)
+    form.get_by_role("button", name="开始训练").click()
+    expect(page.locator(".messages")).to_contain_text("已提交训练请求")
+
+
 # --- the case, its parties, its asset and lot (the judge) ---------------------------------
 
 
@@ -344,9 +393,7 @@ def bidder_signs_up_and_registers(
 ) -> None:
     """拍卖大厅 → the auction → 报名参拍: sign-up with the code sent to the phone, real-name
     verification, registration and the deposit at the bank simulator, back on the auction."""
-    page.goto("/")
-    page.get_by_role("link", name="拍卖大厅").first.click()
-    page.locator(".mk-card", has_text=auction_title).get_by_role("link").first.click()
+    open_auction(page, auction_title)
     page.locator("#signup-to-bid").click()
     page.fill("#id_address", phone)
     page.get_by_role("button", name="获取验证码").click()
@@ -363,18 +410,61 @@ def bidder_signs_up_and_registers(
     page.fill("input[name=number]", resident_id)
     page.locator("form button[type=submit]").last.click()
     expect(page.locator(".messages")).to_contain_text("实名核验已通过")
+    bidder_registers_and_pays_deposit(page)
+
+
+def open_auction(page: Any, auction_title: str) -> None:
+    """拍卖大厅 (from the home page) → the auction's card → its auction page."""
+    page.goto("/")
+    page.get_by_role("link", name="拍卖大厅").first.click()
+    page.locator(".mk-card", has_text=auction_title).get_by_role("link").first.click()
+
+
+def bidder_registers_and_pays_deposit(
+    page: Any, shot: Callable[[Any, str], Path] | None = None, name: str = ""
+) -> str:
+    """On the auction page, a verified bidder: 报名竞买 (the terms), 交纳保证金 at the payment
+    gateway's cashier (the simulator), back on the auction with a bidder code; returns it."""
     page.check("input[name=accept_terms]")
     page.get_by_role("button", name="报名竞买").click()
     page.get_by_role("button", name="交纳保证金").click()
+    expect(page.locator("h1")).to_contain_text("模拟银行收银台")
+    if shot is not None:
+        both_widths(page, shot, f"{name}-deposit-cashier")
     page.get_by_role("button", name="确认支付").click()
     page.get_by_role("link", name="返回拍卖页面").click()
     expect(page.locator("#bid")).to_contain_text("您的竞买号")
+    code = re.search(r"您的竞买号[：:]\s*(\S+)", str(page.locator("#bid").inner_text()))
+    assert code is not None
+    return code.group(1)
 
 
 def worker_runs(*tasks: str) -> None:
     """The installation's worker (``manage.py run_worker``) runs its periodic tasks once: what
-    opens and closes auctions on time in production (no seed; the clock is the test's)."""
-    call_command("run_worker", "--once", "--only", *tasks, stdout=io.StringIO())
+    opens and closes auctions on time in production (no seed; the clock is the test's). It
+    runs in a thread of its own, as the worker is a process of its own: Playwright's sync API
+    keeps an event loop in this thread, where the live updates the worker publishes (the
+    close, the result) could not be sent to the pages."""
+    import threading
+
+    from django.db import connection
+
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call_command("run_worker", "--once", "--only", *tasks, stdout=io.StringIO())
+        except BaseException as exc:
+            failure.append(exc)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run, name="journey-worker")
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "the worker did not finish"
+    if failure:
+        raise failure[0]
 
 
 def bidder_bids_the_next_price(page: Any, *, bid_password: str = "jing-jia-404") -> None:
@@ -453,15 +543,51 @@ COURT = {
 }
 
 
+CAR = "赣A·旅程四号小型轿车"
+BIDDING_OPENS = dt.datetime(2026, 12, 10, 10, 1, tzinfo=CST)
+BIDDING_CLOSED = dt.datetime(2026, 12, 11, 10, 5, tzinfo=CST)
+
+
 def car_auction_won(people: People, server: Any, shot: Callable[[Any, str], Path]) -> str:
+    """From an empty database: the car auction is published (``car_auction_published``); a
+    visitor signs up from the auction, verifies, registers and pays the deposit; bidding opens
+    and closes on time (the worker) and the bidder wins at the starting price (70,000.00 yuan,
+    10,000.00 deposit). Pages: operator, judge, officer, finance, bidder in ``people``.
+    Returns the auction's court page path."""
+    auction_url = car_auction_published(people, server, shot)
+    bidder = people.new("bidder")
+    bidder_signs_up_and_registers(
+        bidder,
+        auction_title=CAR,
+        phone="13700000404",
+        name="何买受",
+        resident_id=valid_resident_id("36010219880404123"),
+    )
+    both_widths(bidder, shot, "08-bidder-registered")
+
+    # Bidding opens on time (the worker) and the bidder bids the starting price.
+    server.set_time(BIDDING_OPENS)
+    worker_runs("bidding.close_due")
+    bidder_bids_the_next_price(bidder)
+    expect(bidder.locator("#bid-history tr").first).to_contain_text("70,000.00")
+    both_widths(bidder, shot, "09-bid")
+    server.set_time(BIDDING_CLOSED)
+    worker_runs("bidding.close_due")
+    reference = winner_sees_balance_due(bidder)
+    assert reference
+    expect(bidder.locator("main")).to_contain_text("60,000.00")
+    both_widths(bidder, shot, "10-balance-due")
+    return auction_url
+
+
+def car_auction_published(people: People, server: Any, shot: Callable[[Any, str], Path]) -> str:
     """From an empty database: the first operator (createoperator) onboards a court and its
     judge, officer and finance officer; the judge records a case with creditor and debtor, a
     car with its disclosures, seizure and photo, a lot, a reference price (directed inquiry),
-    a draft with the panel's decisions and the parties served, and publishes it; a visitor
-    signs up from the auction, verifies, registers and pays the deposit; bidding opens and
-    closes on time (the worker) and the bidder wins at the starting price (70,000.00 yuan,
-    10,000.00 deposit). Pages: operator, judge, officer, finance, bidder in ``people``.
-    Returns the auction's court page path."""
+    a draft with the panel's decisions and the parties served, and publishes it (starting
+    price 70,000.00 yuan, increment 1,000.00, deposit 10,000.00; bidding from 2026-12-10 10:00
+    to 2026-12-11 10:00). Pages: operator, judge, officer, finance in ``people``. Returns the
+    auction's court page path."""
     server.set_time(START)
     link = create_first_operator("ops", "平台运营小周")
     op = people.new("operator")
@@ -560,27 +686,4 @@ def car_auction_won(people: People, server: Any, shot: Callable[[Any, str], Path
     judge.reload()
     judge_publishes(judge)
     both_widths(judge, shot, "07-published")
-
-    bidder = people.new("bidder")
-    bidder_signs_up_and_registers(
-        bidder,
-        auction_title="赣A·旅程四号小型轿车",
-        phone="13700000404",
-        name="何买受",
-        resident_id=valid_resident_id("36010219880404123"),
-    )
-    both_widths(bidder, shot, "08-bidder-registered")
-
-    # Bidding opens on time (the worker) and the bidder bids the starting price.
-    server.set_time(dt.datetime(2026, 12, 10, 10, 1, tzinfo=CST))
-    worker_runs("bidding.close_due")
-    bidder_bids_the_next_price(bidder)
-    expect(bidder.locator("#bid-history tr").first).to_contain_text("70,000.00")
-    both_widths(bidder, shot, "09-bid")
-    server.set_time(dt.datetime(2026, 12, 11, 10, 5, tzinfo=CST))
-    worker_runs("bidding.close_due")
-    reference = winner_sees_balance_due(bidder)
-    assert reference
-    expect(bidder.locator("main")).to_contain_text("60,000.00")
-    both_widths(bidder, shot, "10-balance-due")
     return auction_url

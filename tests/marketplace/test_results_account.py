@@ -54,6 +54,15 @@ def test_the_result_page_publishes_the_confirmation_and_the_complete_bid_history
     html = client.get(reverse("marketplace:result", args=[a.pk])).content.decode()
     assert "成交确认书" in html and sold["winner"].identity.name in html
     assert "105,000.00" in html
+    # Bid times in 北京时间 on the page, ISO 8601 in the API (issue 13: no raw "…Z" shown).
+    from django.utils import timezone
+
+    from bidding.models import Bid
+
+    last = Bid.objects.filter(auction=a).order_by("-seq").first()
+    assert last is not None
+    assert timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M:%S") in html
+    assert "T" + last.at.astimezone(dt.UTC).strftime("%H:%M:%S") not in html
     data = client.get(f"/api/marketplace/results/{a.pk}").json()
     assert [b["amount_fen"] for b in data["bids"]] == [
         v * YUAN for v in (100_000, 101_000, 102_000, 105_000)

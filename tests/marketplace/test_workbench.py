@@ -159,3 +159,80 @@ def test_a_deadline_links_to_its_subjects_page(frozen_now, court, subject, expec
     ids = {"case": 12, "asset": 34, "auction": 56}
     got = subject_link(subject.format(**ids))
     assert got == (expected.format(**ids) if expected else None)
+
+
+def test_payouts_waiting_for_a_signature_show_on_the_signers_workbench(
+    client, frozen_now, court, officer, judge, bureau_head, finance
+):
+    """Issue 13 / FND-12: officer submits → the bureau head's workbench shows the payout
+    awaiting their approval; once the head signs, it waits for finance (not for the head any
+    more); the submitter never sees it as theirs to sign."""
+    from settlement.services import payout_approve, payout_create
+    from tests.settlement.conftest import fund, make_case
+
+    case = make_case(court, officer=officer, judge=judge)
+    fund(case, 500_000)
+    payout = payout_create(
+        case_id=case.pk,
+        payee_kind="creditor",
+        payee_ref="party:1",
+        payee_name="申请人甲",
+        amount_fen=100_000,
+        purpose="发放执行款",
+        idempotency_key="wb-payout",
+        actor=officer,
+    )
+    subject = f"case:{case.pk}/payout:{payout.pk}"
+
+    def waiting(user: User) -> list[str]:
+        return [it.deadline.subject for it in workbench_items(user) if it.awaits_signature]
+
+    assert waiting(bureau_head) == [subject]
+    assert waiting(finance) == []  # not yet finance's turn (FND-12 order)
+    assert waiting(officer) == []
+    client.force_login(bureau_head)
+    page = client.get(reverse("marketplace:workbench")).content.decode()
+    assert "待您审批" in page and "发放执行款：申请人甲" in page
+
+    payout_approve(payout_id=payout.pk, actor=bureau_head)
+    assert waiting(bureau_head) == []
+    assert waiting(finance) == [subject]
+    client.force_login(finance)
+    page = client.get(reverse("marketplace:workbench")).content.decode()
+    assert "待您审批" in page
+
+
+def test_a_payout_of_the_judges_tier_waits_for_the_judge_and_not_for_another_court(
+    frozen_now, court, other_court, officer, judge
+):
+    """FND-12 tiers: a payout whose leader is the judge shows on the judge's workbench;
+    staff of another court never see it."""
+    from core.rulesettings import setting_set
+    from settlement.services import payout_create
+    from tests.settlement.conftest import fund, make_case
+
+    setting_set(
+        key="approval_tiers",
+        value=[{"up_to_fen": 1_000_000, "role": "judge"}],
+        court=court,
+        reason="测试",
+    )
+    case = make_case(court, officer=officer, judge=judge)
+    fund(case, 500_000)
+    payout = payout_create(
+        case_id=case.pk,
+        payee_kind="creditor",
+        payee_ref="party:1",
+        payee_name="申请人甲",
+        amount_fen=100_000,
+        purpose="发放执行款",
+        idempotency_key="wb-payout-judge",
+        actor=officer,
+    )
+    assert payout.leader_role == "judge"
+    subject = f"case:{case.pk}/payout:{payout.pk}"
+    assert [it.deadline.subject for it in workbench_items(judge) if it.awaits_signature] == [
+        subject
+    ]
+    foreign_head = make_user("bureau_head", other_court)
+    assert workbench_items(foreign_head) == []

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from core import clock
+from core import calendar, clock
 from tests.pricing.test_inquiry import platforms, report, requests, send
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +48,148 @@ def test_prc08_correction_at_the_3_day_deadline_is_on_time_a_second_later_is_not
     assert report(reqs[0], 1_100_000_00).on_time is True
     clock.set_time(due + dt.timedelta(seconds=1))
     assert report(reqs[1], 1_300_000_00).on_time is False
+
+
+# ---- issue 14: the remaining firm pricing rules at their boundary ------------------------------
+# Dates are China Standard Time; the clock starts frozen on Monday 2026-11-02 09:00.
+
+
+def _flag_after_sweep(d):
+    from core.deadlines import deadlines_sweep
+
+    deadlines_sweep()
+    d.refresh_from_db()
+    return d.flag
+
+
+@pytest.mark.rule("PRC-01", entry="service")
+@pytest.mark.parametrize(("offset", "flag"), [(0, "green"), (1, "yellow")])
+def test_prc01_pricing_started_on_day_30_is_on_time_a_second_later_is_overdue(
+    asset, judge, now, offset, flag
+):
+    """PRC-01: seized Monday 10-05 → pricing starts by the end of day 30, Wednesday 11-04 (not
+    11-03, not 11-05). Started at that instant the deadline is met and never flagged; a second
+    later it has turned yellow first (alerted, REC-13), and starting pricing still meets it."""
+    from cases.services import seizure_record
+    from core.models import Deadline
+    from pricing.services import procedure_open
+
+    seizure_record(
+        asset=asset, kind="seal", seized_on=dt.date(2026, 10, 5), document="查封裁定", actor=judge
+    )
+    d = Deadline.objects.get(subject=asset.ref, rule_id="PRC-01")
+    assert d.due_at == calendar.end_of_day(dt.date(2026, 11, 4))
+    clock.set_time(d.due_at + dt.timedelta(seconds=offset))
+    assert _flag_after_sweep(d) == flag
+    procedure_open(asset=asset, actor=judge)
+    d.refresh_from_db()
+    assert (d.status, d.flag) == ("met", flag)
+
+
+@pytest.mark.rule("PRC-13", entry="service")
+@pytest.mark.parametrize(("offset", "flag"), [(0, "green"), (1, "yellow")])
+def test_prc13_sale_started_on_day_10_after_the_price_is_on_time_a_second_later_overdue(
+    asset, procedure, judge, now, offset, flag
+):
+    """PRC-13: price fixed Monday 11-02 → the sale starts by the end of day 10, Thursday 11-12.
+    At that instant the deadline is not overdue; one second later it is (yellow); the
+    announcement meets it either way."""
+    from core.models import Deadline
+    from pricing.services import reference_price_record_announcement
+    from tests.pricing.conftest import fix_by_directed
+
+    fix_by_directed(procedure, judge)
+    d = Deadline.objects.get(subject=procedure.subject, rule_id="PRC-13", status="open")
+    assert d.due_at == calendar.end_of_day(dt.date(2026, 11, 12))
+    clock.set_time(d.due_at + dt.timedelta(seconds=offset))
+    assert _flag_after_sweep(d) == flag
+    reference_price_record_announcement(
+        asset_id=asset.pk, auction_ref="auction:9", published_at=clock.now()
+    )
+    d.refresh_from_db()
+    assert d.status == "met"
+
+
+@pytest.mark.rule("PRC-09", entry="service")
+def test_prc09_mean_of_reports_on_time_at_the_deadline_not_one_a_second_late_half_up(
+    procedure, judge, now
+):
+    """PRC-09: the reference price is the mean of the on-time results: two reports at the due
+    instant count, one a second later does not; (1,000,000.00 + 1,000,000.01) / 2 =
+    1,000,000.005 → 1,000,000.01 (half up)."""
+    from pricing.services import inquiry_fix
+    from tests.pricing.test_inquiry import after_objection_window, serve_all
+
+    platforms(3)
+    inquiry = send(procedure, judge)
+    r1, r2, r3 = requests(inquiry)
+    assert inquiry.due_at is not None
+    clock.set_time(inquiry.due_at)
+    assert report(r1, 1_000_000_00).on_time is True
+    assert report(r2, 1_000_000_01).on_time is True
+    clock.set_time(inquiry.due_at + dt.timedelta(seconds=1))
+    assert report(r3, 9_000_000_00).on_time is False
+    serve_all(inquiry)
+    after_objection_window()
+    price = inquiry_fix(inquiry=inquiry, actor=judge)
+    assert price.amount_fen == 1_000_000_01
+    assert price.basis["case"] == "all_on_time"
+
+
+@pytest.mark.rule("PRC-12", entry="service")
+def test_prc12_platforms_reissue_within_3_days_at_the_deadline_on_time_a_second_later_late(
+    procedure, judge, now
+):
+    """PRC-12: a price lapsed before any announcement is reissued by the platforms within 3 days
+    (REC-01: date + 3, moved off holidays): a reissued report at the due instant is on time, one
+    a second later is late."""
+    from pricing.models import Inquiry, ReferencePrice
+    from pricing.services import reference_price_reissue
+    from tests.pricing.test_inquiry import _fixed_three
+
+    _fixed_three(procedure, judge, (1_000_000_00, 1_200_000_00, 1_400_000_00))
+    old = ReferencePrice.objects.get(procedure=procedure)
+    clock.set_time(old.valid_until + dt.timedelta(days=1))
+    asked = clock.now().astimezone(calendar.CST).date()
+    reissue = reference_price_reissue(procedure=procedure, actor=judge)
+    assert isinstance(reissue, Inquiry)  # an online-inquiry price is reissued by inquiry
+    assert reissue.due_at == calendar.end_of_day(
+        calendar.next_working_day(asked + dt.timedelta(days=3))
+    )
+    r1, r2, _r3 = requests(reissue)
+    clock.set_time(reissue.due_at)
+    assert report(r1, 1_000_000_00).on_time is True
+    clock.set_time(reissue.due_at + dt.timedelta(seconds=1))
+    assert report(r2, 1_000_000_00).on_time is False
+
+
+@pytest.mark.rule("PRC-15", entry="service")
+@pytest.mark.parametrize(
+    ("sale_fen", "paid"),
+    [
+        (1_099_999_99, [("inquiry-platform:p1", 300_000)]),
+        (1_100_000_00, [("inquiry-platform:p1", 150_000), ("inquiry-platform:p2", 150_000)]),
+        (1_100_000_01, [("inquiry-platform:p2", 300_000)]),
+    ],
+)
+def test_prc15_fee_to_the_closest_platform_split_only_at_the_exact_midpoint(
+    procedure, judge, now, sale_fen, paid
+):
+    """PRC-15: results 1,000,000 and 1,200,000 yuan; a sale exactly halfway (1,100,000.00) is an
+    exact tie and splits the fee; one fen below pays only the lower platform, one fen above only
+    the higher one."""
+    from pricing.services import reference_price_record_sale
+    from settlement.models import Charge
+    from tests.pricing.test_inquiry import _fixed_three
+
+    _fixed_three(procedure, judge, (1_000_000_00, 1_200_000_00, 1_400_000_00))
+    reference_price_record_sale(
+        asset_id=procedure.asset_id,
+        auction_ref="auction:5",
+        outcome="sold",
+        sale_price_fen=sale_fen,
+    )
+    assert (
+        sorted(Charge.objects.filter(kind="inquiry_fee").values_list("payee_ref", "amount_fen"))
+        == paid
+    )
