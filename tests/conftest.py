@@ -261,12 +261,33 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+def _check_rule_marks(items: list[pytest.Item]) -> None:
+    """`@pytest.mark.rule("AUC-16", entry="api")` is read by core/rulesdoc.py from the source;
+    a mark written otherwise would count for nothing, so it stops the run here."""
+    from core.rulesdoc import ENTRIES, RULE_ID
+
+    for item in items:
+        for mark in item.iter_markers("rule"):
+            rule = mark.args[0] if len(mark.args) == 1 else None
+            if (
+                not isinstance(rule, str)
+                or not RULE_ID.fullmatch(rule)
+                or set(mark.kwargs) != {"entry"}
+                or mark.kwargs["entry"] not in ENTRIES
+            ):
+                raise pytest.UsageError(
+                    f'{item.nodeid}: write the mark as @pytest.mark.rule("AUC-16", '
+                    f'entry="api") with entry one of {", ".join(ENTRIES)}'
+                )
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip the PostgreSQL-only tests on SQLite. Under xdist, the browser tests come first:
     xdist deals the first tests out one by one, so each worker runs its share of them in one
     stretch (one daphne and one Chromium per worker, started once), and the long tests are not
     left for the end while the other worker idles."""
+    _check_rule_marks(items)
     if os.environ.get("PYTEST_XDIST_WORKER"):
         items.sort(key=lambda item: item.get_closest_marker("browser") is None)
     if is_postgres():

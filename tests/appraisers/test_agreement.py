@@ -88,6 +88,7 @@ def test_disagreement_or_refusal_goes_to_the_draw(setup, second):
     assert req.status == AppraisalRequest.Status.DRAW
 
 
+@pytest.mark.rule("APR-02", entry="worker")
 def test_lapsed_window_moves_to_draw_on_sweep_and_refuses_late_answers(setup):
     s = setup
     req = start_request(s)

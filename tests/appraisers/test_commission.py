@@ -228,6 +228,7 @@ def test_a_refused_extension_keeps_the_deadline(offered):
 # --- APR-09 ---------------------------------------------------------------------------------
 
 
+@pytest.mark.rule("APR-09", entry="worker")
 def test_late_firm_is_replaced_returns_materials_and_gets_no_fee(offered):
     """APR-09: late without extension → materials back in 3 days, next-ranked firm, no fee."""
     o = offered
@@ -358,6 +359,7 @@ def _fix(o, amount=100_000_000):
     return c
 
 
+@pytest.mark.rule("PRC-12", entry="worker")
 def test_reissue_goes_to_the_original_firm_within_fifteen_days(offered):
     """PRC-12: lapsed before the announcement → original firm reissues within 15 days."""
     o = offered

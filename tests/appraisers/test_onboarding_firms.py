@@ -41,6 +41,7 @@ def test_operator_adds_a_firm_with_its_association(client, operator):
     assert "新增评估机构" in client.get("/appraisers/roster/").content.decode()
 
 
+@pytest.mark.rule("APR-01", entry="page")
 def test_a_firm_without_a_recommending_association_is_refused(client, operator):
     """APR-01: the roster takes only firms recommended by an appraisal association."""
     resp = client.post("/appraisers/roster/firms/new/", {**FIRM, "recommended_by": " "})

@@ -122,6 +122,7 @@ def test_the_case_pages_lead_to_the_appraisal_and_its_draw(client, served):
     assert reverse("appraisers:court_request", args=[req.pk]) not in body
 
 
+@pytest.mark.rule("APR-04", entry="page")
 def test_a_refused_report_upload_keeps_what_the_firm_typed(client, setup):
     """APR-04: a file that is not a PDF is refused in Chinese, and the amount, dates, method,
     facts and signers typed into the form are still there to correct and send again."""
@@ -156,6 +157,7 @@ def test_a_refused_report_upload_keeps_what_the_firm_typed(client, setup):
     assert not c.reports.exists()
 
 
+@pytest.mark.rule("APR-12", entry="page")
 def test_a_refused_objection_keeps_the_partys_text(client, served):
     """APR-12: an objection without a ground is refused in Chinese; the reasons the party
     wrote are still in the form."""

@@ -316,6 +316,8 @@ def test_firm_corrects_and_the_objector_accepts(served, events):
     assert [e.amount_fen for e in events] == [CORRECTED]
 
 
+@pytest.mark.rule("APR-13", entry="worker")
+@pytest.mark.rule("APR-15", entry="worker")
 def test_expert_review_only_when_unanswered_or_unsatisfied(served, events):
     """APR-13: no answer in 5 days → expert review; no negative finding → the original (APR-15)."""
     s = served

@@ -234,6 +234,7 @@ def test_apr01_the_database_refuses_a_firm_row_without_association(db):
         )
 
 
+@pytest.mark.rule("APR-01", entry="page")
 def test_apr01_the_import_page_refuses_a_firm_without_association(client, db):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -92,6 +92,7 @@ def test_bidding_requires_sign_in(live):
     assert r.status_code == 401
 
 
+@pytest.mark.rule("REC-05", entry="api")
 def test_no_api_response_links_a_code_to_a_person_before_the_end_rec05(live, judge):
     a, b = register_active(live), register_active(live)
     bid(live, a, live.starting_price_fen)
@@ -217,6 +218,7 @@ def test_api_bids_are_rate_limited_per_bidder_like_the_websocket(live, settings)
     assert ok.status_code == 200 and ok.json()["seq"] == 1
 
 
+@pytest.mark.rule("AUC-17", entry="api")
 def test_api_unlock_then_bids_without_the_password_auc17(live):
     """Issue 15: the bidding password is verified once at unlock (full strength); the
     session then bids without it."""

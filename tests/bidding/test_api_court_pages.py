@@ -226,6 +226,7 @@ def test_an_unsold_lot_is_offered_its_next_round_not_a_new_draft(court, judge, f
     assert f"/bidding/court/lots/{draft.lot_id}/new/" not in body
 
 
+@pytest.mark.rule("AUC-09", entry="page")
 def test_a_draft_made_on_the_page_carries_the_courts_account_and_phone_auc09(
     court, judge, frozen_now
 ):

@@ -54,6 +54,7 @@ def close(auction, django_capture_on_commit_callbacks):
     auction.refresh_from_db()
 
 
+@pytest.mark.rule("AUC-43", entry="worker")
 def test_ring_placeholder_is_flagged_after_the_close_by_the_worker_auc43(
     setup, judge, bureau_head, django_capture_on_commit_callbacks
 ):
@@ -92,6 +93,8 @@ def test_an_honest_auction_is_not_flagged(setup, django_capture_on_commit_callba
     assert not CollusionFlag.objects.exists()
 
 
+@pytest.mark.rule("REC-05", entry="worker")
+@pytest.mark.rule("REC-05", entry="page")
 def test_live_flag_during_bidding_shows_codes_never_identities_rec05(
     setup, client, judge, bureau_head, django_capture_on_commit_callbacks
 ):

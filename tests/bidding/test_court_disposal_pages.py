@@ -71,6 +71,7 @@ def test_auc01_offline_route_needs_a_reason_error_in_chinese_input_kept(lot, jud
     assert not DisposalRoute.objects.exists()
 
 
+@pytest.mark.rule("AUC-01", entry="page")
 def test_auc01_recorded_route_shows_on_lot_auction_list_and_case_pages(court, judge, frozen_now):
     draft = publishable_draft(court, judge)
     c = login(judge)
@@ -263,6 +264,7 @@ def test_in_lieu_page_is_for_staff_of_the_court_only(unsold, judge, other_court)
     assert r.status_code == 403 and not InLieuApplication.objects.exists()
 
 
+@pytest.mark.rule("AUC-36", entry="page")
 def test_auc36_apply_and_decide_by_priority_through_the_page(unsold, judge):
     a = creditor(unsold.case, "甲银行", 1)
     b = creditor(unsold.case, "乙公司", 2)

@@ -65,6 +65,7 @@ def test_rec12_ruling_form_shows_only_while_an_objection_is_under_review(
     assert "记录异议审查结果（REC-12）" not in body
 
 
+@pytest.mark.rule("REC-12", entry="page")
 def test_rec12_ruling_through_the_page_opens_the_15_day_suit_window(judge, objected):
     clock.advance(dt.timedelta(days=2))
     resp = login(judge).post(
@@ -156,6 +157,7 @@ def _round_post(**over: str) -> dict[str, str]:
     return {**data, **{f"offline_round-{k}": v for k, v in over.items()}}
 
 
+@pytest.mark.rule("AUC-39", entry="page")
 def test_auc39_lot_page_deposit_below_5_percent_refused_with_its_rule_at_5_accepted(
     judge, offline_lot
 ):

@@ -142,6 +142,7 @@ def test_a_resale_not_yet_paid_is_not_final_and_a_second_default_walks_on_AUC_33
     assert ForfeitSettlement.objects.filter(hold__ref=buyer.money_ref).exists()
 
 
+@pytest.mark.rule("AUC-33", entry="worker")
 def test_when_the_lot_is_not_resold_the_worker_applies_it_without_a_shortfall_AUC_33(
     court, judge, frozen_now
 ):
@@ -156,6 +157,7 @@ def test_when_the_lot_is_not_resold_the_worker_applies_it_without_a_shortfall_AU
     assert _case_balance(case) == DEPOSIT
 
 
+@pytest.mark.rule("AUC-33", entry="page")
 def test_the_court_applies_it_from_the_auction_page_and_sees_how_AUC_33(
     client, court, judge, frozen_now
 ):

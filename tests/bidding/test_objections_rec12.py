@@ -93,6 +93,7 @@ def test_rec12_no_ruling_without_a_pending_objection_or_a_text(live, judge):
     assert exc2.value.code == "ruling_required"
 
 
+@pytest.mark.rule("REC-12", entry="api")
 def test_rec12_third_party_objection_through_the_api_opens_the_review(client, live, judge):
     client.force_login(judge)
     resp = client.post(
@@ -104,6 +105,7 @@ def test_rec12_third_party_objection_through_the_api_opens_the_review(client, li
     assert _open(objection_subject(live, THIRD_PARTY)).exists()
 
 
+@pytest.mark.rule("REC-12", entry="page")
 def test_rec12_third_party_objection_through_the_court_page_opens_the_review(client, live, judge):
     client.force_login(judge)
     resp = client.post(
@@ -120,6 +122,7 @@ def test_rec12_third_party_objection_through_the_court_page_opens_the_review(cli
     assert _open(objection_subject(live, THIRD_PARTY)).exists()
 
 
+@pytest.mark.rule("REC-12", entry="api")
 def test_rec12_the_ruling_through_the_api_opens_the_suit_window(client, live, judge):
     services.auction_third_party_objection(
         auction_id=live.pk, actor=judge, objector="案外人张某", reason="主张所有权"

@@ -191,6 +191,7 @@ def test_auc39_no_result_before_the_round_is_held_nor_below_the_start(court, jud
     assert exc.value.code == "offline_price_too_low"
 
 
+@pytest.mark.rule("AUC-39", entry="api")
 def test_auc39_through_the_api_deposit_boundary_and_result(client, court, judge, frozen_now):
     lot = _offline_lot(court, judge)
     client.force_login(judge)
@@ -216,6 +217,7 @@ def test_auc39_through_the_api_deposit_boundary_and_result(client, court, judge,
     assert resp.status_code == 200 and resp.json()["next_round_due_at"] is not None
 
 
+@pytest.mark.rule("AUC-39", entry="api")
 def test_auc39_the_api_refuses_a_party(client, court, judge, party_user, frozen_now):
     lot = _offline_lot(court, judge)
     client.force_login(party_user)

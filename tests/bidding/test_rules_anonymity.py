@@ -61,6 +61,7 @@ def _pages(auction, a, b):
     return [p.format(a_reg=a.pk, b_reg=b.pk, auction=auction.pk) for p in ADMIN_PAGES]
 
 
+@pytest.mark.rule("REC-05", entry="admin")
 def test_admin_shows_no_identity_before_the_end_even_to_superusers_rec05(world):
     auction, a, b = world
     c = _superuser()
@@ -80,6 +81,7 @@ def test_admin_registration_list_cannot_be_narrowed_to_a_person_rec05(world):
     assert r.status_code in (302, 400) and a.bidder_code not in r.content.decode()
 
 
+@pytest.mark.rule("REC-05", entry="admin")
 def test_admin_after_close_reveals_the_winner_only_rec05(world):
     auction, a, b = world
     clock.set_time(auction.end_at)

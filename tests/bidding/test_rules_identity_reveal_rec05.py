@@ -123,6 +123,7 @@ def test_rec05_after_the_close_the_court_may_read_for_a_stated_purpose(court, ju
     assert AccessLog.objects.filter(user=judge, purpose="流拍后核对保证金退还").count() == 2
 
 
+@pytest.mark.rule("REC-05", entry="page")
 def test_rec05_the_page_refuses_a_plain_registration_and_reveals_a_pending_check(scheduled, judge):
     plain, agented = _register(scheduled), _register(scheduled, agent=bidder_user())
     c = Client()

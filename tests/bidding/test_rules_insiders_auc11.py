@@ -85,6 +85,7 @@ def test_auc11_court_staff_are_barred_from_a_sale_round(court, judge, frozen_now
     assert services.registration_create(auction_id=sale.pk, user=bidder_user(), accept_terms=True)
 
 
+@pytest.mark.rule("AUC-11", entry="api")
 def test_auc11_api_refuses_an_insider(scheduled, court, settings):
     settings.GAVEL_STAFF_2FA_REQUIRED = False
     c = Client()
@@ -98,6 +99,7 @@ def test_auc11_api_refuses_an_insider(scheduled, court, settings):
     assert r.json()["rule"] == "AUC-11"
 
 
+@pytest.mark.rule("AUC-11", entry="page")
 def test_auc11_page_refuses_an_insider(scheduled, court, settings):
     settings.GAVEL_STAFF_2FA_REQUIRED = False
     c = Client()

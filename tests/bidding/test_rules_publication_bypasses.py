@@ -104,6 +104,7 @@ def test_auc35_fresh_first_round_after_the_window_under_80_percent_is_refused(la
     assert services.auction_publish(auction_id=under.pk, actor=judge).state == "scheduled"
 
 
+@pytest.mark.rule("AUC-35", entry="api")
 def test_auc35_floor_through_the_api(lapsed, judge):
     under = _fresh_first(lapsed.lot, judge, BASIS * 79 // 100)
     r = login(judge).post(f"/api/bidding/court/auctions/{under.pk}/publish")
@@ -112,6 +113,7 @@ def test_auc35_floor_through_the_api(lapsed, judge):
     assert under.state == AuctionState.DRAFT
 
 
+@pytest.mark.rule("AUC-35", entry="page")
 def test_auc35_floor_on_the_court_page(lapsed, judge):
     under = _fresh_first(lapsed.lot, judge, BASIS * 79 // 100)
     r = login(judge).post(f"/bidding/court/auctions/{under.pk}/do/publish/", follow=True)
@@ -180,11 +182,13 @@ def test_auc10_a_notice_dated_after_its_recording_is_refused(court, judge, froze
         assert exc.value.code == "service_date_in_future" and exc.value.rule == "AUC-10"
 
 
+@pytest.mark.rule("AUC-10", entry="api")
 def test_auc10_backdated_notice_through_the_api(backdated, judge):
     r = login(judge).post(f"/api/bidding/court/auctions/{backdated.pk}/publish")
     assert r.status_code == 400 and "AUC-10" in r.json()["message"]
 
 
+@pytest.mark.rule("AUC-10", entry="page")
 def test_auc10_on_the_court_page(backdated, judge):
     from cases.models import Party
 
@@ -220,6 +224,7 @@ def _set_validity(lot, valid_until, grace_until=None):
     assert n == lot.assets.count()
 
 
+@pytest.mark.rule("PRC-11", entry="api")
 def test_prc11_first_round_must_start_inside_validity_and_grace(court, judge, frozen_now):
     """Announced inside validity: bidding may start up to 6 months after it, not a minute later."""
     from core import calendar
@@ -265,6 +270,7 @@ def test_prc11_a_later_round_is_not_published_on_an_expired_price(court, judge, 
 MS_ = dt.timedelta(seconds=1)
 
 
+@pytest.mark.rule("PRC-11", entry="worker")
 def test_prc11_bidding_does_not_start_on_a_lapsed_price_and_takes_no_bid(court, judge, frozen_now):
     """An auction published before the check (or whose price changed since): at its start
     the clock leaves it unopened and flagged for the court; a bid is refused."""

@@ -115,6 +115,7 @@ def test_auc24_a_receipt_time_older_than_the_grace_is_not_trusted(court, judge, 
     )
 
 
+@pytest.mark.rule("AUC-24", entry="worker")
 @pytest.mark.django_db
 def test_auc24_the_close_waits_the_grace_for_bids_received_before_the_end(court, judge, frozen_now):
     auction, _reg = _live(court, judge)
@@ -136,6 +137,7 @@ def _session_cookie(user) -> str:
     return f"sessionid={c.cookies['sessionid'].value}"
 
 
+@pytest.mark.rule("AUC-24", entry="api")
 @pytest.mark.django_db(transaction=True)
 def test_auc24_api_bid_is_timed_when_the_request_arrives_not_at_the_lock(court, judge, frozen_now):
     """Through the real ASGI application (config.asgi stamps the receipt time)."""
@@ -177,6 +179,7 @@ def test_auc24_api_bid_is_timed_when_the_request_arrives_not_at_the_lock(court, 
     assert dt.datetime.fromisoformat(json.loads(r["body"])["at"]) == end - MS
 
 
+@pytest.mark.rule("AUC-24", entry="api")
 @pytest.mark.django_db(transaction=True)
 def test_auc24_websocket_bid_is_timed_when_the_frame_arrives(court, judge, frozen_now):
     from config.asgi import application

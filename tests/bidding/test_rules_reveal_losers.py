@@ -104,6 +104,7 @@ def test_rec05_with_reveal_off_only_the_winner_is_revealed_after_the_close(
     assert 'id="revealed-bidders"' not in pages["auction page"]
 
 
+@pytest.mark.rule("REC-05", entry="api")
 def test_rec05_before_the_close_nothing_is_revealed_even_with_reveal_on(court, judge, frozen_now):
     auction, loser, winner = _auction(court, judge, reveal=True)
     pages = surfaces(auction)

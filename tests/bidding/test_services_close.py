@@ -42,6 +42,8 @@ def _holds():
     return {h.ref: h for h in DepositHold.objects.all()}
 
 
+@pytest.mark.rule("AUC-28", entry="worker")
+@pytest.mark.rule("AUC-29", entry="worker")
 def test_one_valid_bid_sells_to_the_leader_and_confirmation_names_the_buyer_auc28_auc29(setup):
     auction, _case = setup
     a, b = register_paid(auction), register_paid(auction)
@@ -64,6 +66,8 @@ def test_one_valid_bid_sells_to_the_leader_and_confirmation_names_the_buyer_auc2
     assert a.identity.name not in result.confirmation_text
 
 
+@pytest.mark.rule("AUC-30", entry="worker")
+@pytest.mark.rule("AUC-31", entry="worker")
 def test_settlement_after_sale_releases_losers_applies_winner_and_sets_balance_due_auc30_auc31(
     setup,
 ):
@@ -86,6 +90,8 @@ def test_settlement_after_sale_releases_losers_applies_winner_and_sets_balance_d
     assert Registration.objects.get(pk=a.pk).status == Registration.Status.RELEASED
 
 
+@pytest.mark.rule("AUC-28", entry="worker")
+@pytest.mark.rule("AUC-35", entry="worker")
 def test_no_bid_is_unsold_all_deposits_released_and_next_round_deadline_opened_auc28_auc35(setup):
     auction, _case = setup
     a = register_paid(auction)
@@ -118,6 +124,7 @@ def test_bid_after_close_is_refused_auc24(setup):
     assert exc.value.code == "auction_ended"
 
 
+@pytest.mark.rule("AUC-23", entry="worker")
 def test_not_closed_before_its_extended_end_auc23(setup):
     auction, _case = setup
     a = register_paid(auction)

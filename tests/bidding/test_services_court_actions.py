@@ -281,6 +281,7 @@ def test_auc40_platform_operator_may_not_halt(live, platform_operator):
     assert live.state == AuctionState.BIDDING
 
 
+@pytest.mark.rule("AUC-40", entry="api")
 def test_auc40_platform_suspension_through_the_api(live, platform_operator, settings):
     from django.test import Client
 

@@ -116,6 +116,8 @@ def test_draft_auction_is_not_public(client, court, case_lot):
     assert client.get(reverse("bidding:auction_snapshot", args=[draft.pk])).status_code == 404
 
 
+@pytest.mark.rule("AUC-25", entry="page")
+@pytest.mark.rule("REC-05", entry="page")
 def test_bid_history_shows_codes_amounts_and_beijing_times_not_people_auc25_rec05(client, auction):
     a, b = register_active(auction), register_active(auction)
     bid(auction, a, START)
@@ -245,6 +247,7 @@ def test_registration_without_accepting_the_terms_is_refused_in_chinese(client, 
     assert not Registration.objects.filter(auction=auction).exists()
 
 
+@pytest.mark.rule("AUC-17", entry="page")
 def test_unverified_user_cannot_register_auc17(client, auction):
     from tests.conftest import make_user
 

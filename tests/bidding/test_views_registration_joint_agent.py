@@ -199,6 +199,7 @@ def test_the_engine_refuses_oneself_or_the_same_person_twice_as_co_bidder(schedu
 # --- the agent (AUC-14) --------------------------------------------------------------------------
 
 
+@pytest.mark.rule("AUC-14", entry="page")
 def test_registrant_names_an_agent_who_waits_for_the_court_then_bids_for_them_auc14(
     client, scheduled, judge
 ):
@@ -313,6 +314,7 @@ def _bid_box(html: str) -> str:
     return html[html.index('id="bid"') : html.index('id="chart-h"')]
 
 
+@pytest.mark.rule("AUC-40", entry="page")
 def test_bid_form_is_disabled_with_the_reason_while_suspended_or_halted_auc40(
     client, court, judge, frozen_now
 ):

@@ -140,6 +140,7 @@ def test_finance_reads_but_does_not_change(client, case, flat, finance):
     assert resp.status_code == 403
 
 
+@pytest.mark.rule("PRC-01", entry="api")
 def test_judge_records_a_disclosure_and_a_seizure_and_sees_the_deadline(
     judge_client, case, flat, frozen_now
 ):

@@ -95,6 +95,7 @@ def test_case_form_shows_the_reason_a_number_is_refused(client, judge, frozen_no
     assert (case.number, case.claim_fen, case.judge) == ("（2026）赣0102执5号", 100050, judge)
 
 
+@pytest.mark.rule("PRC-01", entry="page")
 def test_recording_a_seizure_on_the_page_shows_the_pricing_deadline(
     client, case, flat, judge, frozen_now
 ):

@@ -100,6 +100,7 @@ def _post_change(client, url: str, **changes: Any):
 # --- cases.Case: status and claim -------------------------------------------------------------
 
 
+@pytest.mark.rule("REC-08", entry="admin")
 def test_rec08_admin_claim_change_is_audited_with_old_and_new_values(
     admin_client, platform_operator
 ):
@@ -115,6 +116,7 @@ def test_rec08_admin_claim_change_is_audited_with_old_and_new_values(
     assert "REC-08" in entry.rule_ids
 
 
+@pytest.mark.rule("REC-08", entry="admin")
 def test_rec08_admin_claim_change_without_a_reason_changes_nothing(admin_client):
     case = CaseFactory.create(claim_fen=500_000_00)
     url = reverse("admin:cases_case_change", args=[case.pk])
@@ -125,6 +127,7 @@ def test_rec08_admin_claim_change_without_a_reason_changes_nothing(admin_client)
     assert not AuditEntry.objects.filter(action="case.claim_changed").exists()
 
 
+@pytest.mark.rule("REC-08", entry="admin")
 def test_rec08_admin_status_change_is_audited(admin_client, platform_operator):
     case = CaseFactory.create()
     url = reverse("admin:cases_case_change", args=[case.pk])
@@ -210,6 +213,7 @@ def test_rec08_admin_firm_user_add_refuses_a_person_without_the_appraiser_role(a
     assert not AuditEntry.objects.filter(action="firm.user_added").exists()
 
 
+@pytest.mark.rule("REC-08", entry="admin")
 def test_rec08_admin_firm_user_deactivation_is_audited(admin_client, platform_operator):
     from appraisers import services
     from tests.appraisers.conftest import make_firm

@@ -53,6 +53,7 @@ def _text(pdf: bytes) -> str:
     return text.replace("\n", "")
 
 
+@pytest.mark.rule("AUC-29", entry="worker")
 def test_sale_close_queues_the_confirmation_and_the_worker_issues_it_sealed_auc29(sold):
     auction, winner, loser = sold
     req = DocumentRequest.objects.get(subject=f"auction:{auction.pk}/sale")

@@ -28,6 +28,7 @@ def _record(court, method, **kw):
     )
 
 
+@pytest.mark.rule("REC-09", entry="page")
 def test_rec09_a_publication_is_listed_with_its_unreachable_reason(client, court):
     rec = _record(court, "platform_publication", unreachable_reason=REASON)
     assert list(published_notices()) == [rec]
@@ -38,6 +39,7 @@ def test_rec09_a_publication_is_listed_with_its_unreachable_reason(client, court
     assert "case:1" not in body  # people see names, never internal references
 
 
+@pytest.mark.rule("REC-09", entry="page")
 def test_rec09_personal_service_is_not_published(client, court):
     _record(court, "electronic", received_at=clock.now())
     assert not published_notices().exists()

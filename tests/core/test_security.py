@@ -79,6 +79,7 @@ def test_wrong_totp_code_is_refused(client, judge, settings):
     assert client.get("/inbox/").status_code == 302
 
 
+@pytest.mark.rule("REC-14", entry="page")
 def test_staff_without_device_cannot_bind_one_with_the_password_alone(client, officer, settings):
     """REC-14 (issue 15 item 5): signing in with the password never binds a second factor;
     only the operator's one-time enrolment link does (tests/core/test_onboarding.py)."""

@@ -131,6 +131,7 @@ def test_partial_transfers_add_up_and_an_overpayment_is_refunded_AUC_31(client, 
     assert "多缴退还" in client.get(reverse("marketplace:account")).content.decode()
 
 
+@pytest.mark.rule("AUC-31", entry="page")
 def test_finance_claims_an_unmatched_receipt_against_the_sale_on_the_dashboard_AUC_31(client, sold):
     bd = sold["bd"]
     finance = make_user("finance", sold["auction"].court)
@@ -156,6 +157,7 @@ def test_finance_claims_an_unmatched_receipt_against_the_sale_on_the_dashboard_A
     assert bd.status == BalanceDue.Status.PAID
 
 
+@pytest.mark.rule("AUC-31", entry="api")
 def test_the_api_shows_the_reference_and_pays_online_idempotently_AUC_31(client, sold):
     client.force_login(sold["winner"])
     (win,) = client.get("/api/marketplace/account").json()["wins"]

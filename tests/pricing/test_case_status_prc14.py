@@ -85,6 +85,7 @@ def test_prc14_a_refused_pricing_step_rolls_back_the_case_status(checked, judge)
     assert checked.case.status == "open" and _state(checked) == State.CHECKED
 
 
+@pytest.mark.rule("PRC-14", entry="api")
 def test_prc14_through_the_api(client, checked, judge):
     client.force_login(judge)
     url = f"/api/cases/{checked.case_id}/status"
@@ -98,6 +99,7 @@ def test_prc14_through_the_api(client, checked, judge):
     assert resp.status_code == 400 and resp.json()["rule"] == "REC-08"
 
 
+@pytest.mark.rule("PRC-14", entry="api")
 def test_prc14_api_refuses_a_party(client, checked, party_user):
     client.force_login(party_user)
     resp = client.post(
@@ -109,6 +111,7 @@ def test_prc14_api_refuses_a_party(client, checked, party_user):
     assert _state(checked) == State.CHECKED
 
 
+@pytest.mark.rule("PRC-14", entry="admin")
 def test_prc14_through_the_admin(client, checked, platform_operator):
     from tests.core.test_admin_rec08 import _post_change
 
@@ -120,6 +123,7 @@ def test_prc14_through_the_admin(client, checked, platform_operator):
     assert AuditEntry.objects.filter(action="case.status_changed").exists()
 
 
+@pytest.mark.rule("APR-07", entry="worker")
 def test_apr07_the_sweep_keeps_a_terminated_case_paused(appraising, judge):
     from appraisers.services import appraisers_sweep
 
@@ -130,6 +134,7 @@ def test_apr07_the_sweep_keeps_a_terminated_case_paused(appraising, judge):
     assert c.paused_at is not None
 
 
+@pytest.mark.rule("PRC-14", entry="page")
 def test_prc14_through_the_case_page(client, checked, judge):
     client.force_login(judge)
     resp = client.post(
@@ -142,6 +147,7 @@ def test_prc14_through_the_case_page(client, checked, judge):
     assert "中止执行" in page and "变更案件状态" in page
 
 
+@pytest.mark.rule("REC-08", entry="page")
 def test_rec08_claim_through_the_case_page_audited_and_a_negative_one_refused(
     client, checked, judge
 ):
@@ -159,6 +165,7 @@ def test_rec08_claim_through_the_case_page_audited_and_a_negative_one_refused(
     assert entry.actor == judge and entry.after == {"claim_fen": 1}
 
 
+@pytest.mark.rule("PRC-14", entry="page")
 def test_prc14_the_case_page_refuses_a_party(client, checked, party_user):
     client.force_login(party_user)
     resp = client.post(
