@@ -16,6 +16,12 @@ class MarketplaceConfig(AppConfig):
 
         register_action_labels(ACTION_LABELS)
 
+        # The marketplace's parts of bidding's one auction page (follow, viewings, tags).
+        from bidding import page_parts
+        from marketplace.auction_parts import auction_page_parts
+
+        page_parts.register("marketplace", auction_page_parts)
+
         from core import nav
         from core.models import Role
 
