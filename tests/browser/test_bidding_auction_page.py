@@ -80,7 +80,7 @@ def _both_widths(page: Any, screenshot: Any, name: str, *, bar: str | None) -> N
         box = bottom.get_by_role("link").bounding_box()
         assert box is not None and box["height"] >= 44  # a thumb's tap target
     # The header is one line with a menu button, not three lines of links.
-    header = page.locator("#topbar").bounding_box()
+    header = page.locator("header.topbar").bounding_box()
     assert header is not None and header["height"] <= 64
     expect(page.locator("#menu-btn")).to_be_visible()
     screenshot(page, f"{name}-390")

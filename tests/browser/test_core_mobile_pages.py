@@ -40,7 +40,7 @@ def _check(page: Any, url: str, screenshot: Any) -> None:
         page.goto(url)
         sizes = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert page.evaluate(NO_HSCROLL), (url, width, sizes)
-        header = page.locator("#topbar").bounding_box()
+        header = page.locator("header.topbar").bounding_box()
         assert header is not None and header["height"] <= 64, (url, width, header)
         if width == 360:
             screenshot(page, url.strip("/").replace("/", "_") or "home")
@@ -63,7 +63,7 @@ def test_public_and_bidder_pages_on_a_phone(page, sign_in, screenshot, page_erro
     expect(skip).to_be_focused()
     expect(skip).to_be_in_viewport()
     page.keyboard.press("Enter")
-    expect(page.locator("main")).to_be_focused()
+    expect(page.locator("main #main")).to_be_focused()
 
     user = bidder_user()
     sign_in(page, user)

@@ -2,7 +2,7 @@
  * stays open). Escape closes it and gives the focus back to the button. */
 (function () {
   "use strict";
-  const bar = document.getElementById("topbar");
+  const bar = document.querySelector("header.topbar");
   const btn = document.getElementById("menu-btn");
   const nav = document.getElementById("site-nav");
   if (!bar || !btn || !nav) return;
