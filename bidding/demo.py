@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import struct
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -59,53 +57,37 @@ def _at(when: dt.datetime) -> Iterator[None]:
             clock.advance(dt.timedelta(seconds=float(offset)))
 
 
-def _png() -> bytes:
-    """A small grey PNG (the demo's placeholder photo; a real court uploads its own)."""
-    w = h = 8
-    raw = b"".join(b"\x00" + b"\x90\x90\x90" * w for _ in range(h))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
-
-
 def _complete_pack(lot: Lot, judge: User) -> None:
-    """Fill the disclosure topics and the photo AUC-09 needs, where the cases seed left gaps."""
+    """Fill the disclosure topics and the photos AUC-09 needs, where the cases seed left gaps.
+
+    The photos are drawn scenes of the lot's kind (``cases.demo_images``: a block of flats and
+    its rooms, a shop front, a car…), a few per asset, marked 示例."""
     from django.core.files.base import ContentFile
 
+    from cases.demo_images import photos_for
     from cases.models import AssetFile, Disclosure
     from cases.selectors import current_disclosures
     from cases.services import asset_file_add, disclosure_record
 
     for asset in lot.assets.all():
         have = current_disclosures(asset)
-        for topic, label in Disclosure.Topic.choices:
+        for topic, _label in Disclosure.Topic.choices:
             if topic not in have:
                 disclosure_record(
                     asset=asset,
                     topic=topic,
-                    text=f"{label}：经查明，详见现场调查笔录{MARK}",
+                    text=f"经查明，详见现场调查笔录{MARK}",  # the topic is the row's label
                     actor=judge,
                 )
         if not asset.files.filter(kind__in=[AssetFile.Kind.PHOTO, AssetFile.Kind.VIDEO]).exists():
-            asset_file_add(
-                asset=asset,
-                kind="photo",
-                title=f"{asset.name} 外观{MARK}",
-                file=ContentFile(_png(), name="photo.png"),
-                actor=judge,
-            )
+            for n, (caption, data) in enumerate(photos_for(asset.kind, seed=asset.pk), start=1):
+                asset_file_add(
+                    asset=asset,
+                    kind="photo",
+                    title=f"{asset.name} {caption}{MARK}",
+                    file=ContentFile(data, name=f"photo-{n}.jpg"),
+                    actor=judge,
+                )
 
 
 def _ensure_basis(lot: Lot, judge: User, *, amount_fen: int, at: dt.datetime) -> None:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from bidding import links, live
+from bidding import live
 from bidding.forms import RegistrationForm
 from bidding.models import Auction, AuctionState, Registration
 from bidding.selectors import auction_bid_history, auction_snapshot, registration_for
@@ -84,6 +84,53 @@ def _disclosures(auction: Auction) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _gallery(auction: Auction) -> list[dict[str, Any]]:
+    """The lot's photos and videos, in upload order (public with the announcement, AUC-09)."""
+    if auction.lot_id is None:
+        return []
+    from cases.models import AssetFile
+
+    out: list[dict[str, Any]] = []
+    files = AssetFile.objects.filter(
+        asset__lots=auction.lot_id, kind__in=[AssetFile.Kind.PHOTO, AssetFile.Kind.VIDEO]
+    ).order_by("asset_id", "pk")
+    for f in files:
+        try:
+            url = f.file.url
+        except ValueError:
+            continue
+        out.append({"url": url, "title": f.title, "video": f.kind == AssetFile.Kind.VIDEO})
+    return out
+
+
+def _reference_price(auction: Auction) -> dict[str, Any] | None:
+    """评估价/参考价 and its basis: the lot's price bases frozen at publication (PRC-11)."""
+    from pricing.models import ReferencePrice
+    from pricing.services.procedure import SKIP_GROUNDS
+
+    bases = [b for b in (auction.price_basis or {}).values() if isinstance(b, dict)]
+    if not bases:
+        return None
+    try:
+        total = sum(int(b.get("amount_fen") or 0) for b in bases)
+    except (TypeError, ValueError):
+        return None
+    kinds = list(dict.fromkeys(str(b.get("kind") or "") for b in bases))
+    label = _("评估价/参考价") if kinds == [ReferencePrice.Kind.REFERENCE] else _("定价依据金额")
+    kind_labels = [str(ReferencePrice.Kind(k).label) for k in kinds if k in ReferencePrice.Kind]
+    grounds = list(
+        dict.fromkeys(
+            SKIP_GROUNDS.get(str(b["ground"]), str(b["ground"])) for b in bases if b.get("ground")
+        )
+    )
+    return {
+        "amount_fen": total,
+        "label": label,
+        "kinds": "、".join(kind_labels),
+        "grounds": grounds,
+    }
 
 
 def _bidder_step(auction: Auction, reg: Registration | None, user: User | AnonymousUser) -> str:
@@ -189,6 +236,7 @@ def _labels() -> dict[str, str | dict[str, str]]:
     """Strings the browser shows, translated here so the script has no language of its own."""
     return {
         "current_price": _("当前价"),
+        "leader": _("领先竞买号"),
         "starting_price": _("起拍价"),
         "connecting": _("正在连接…"),
         "connected": _("实时连接"),
@@ -248,9 +296,6 @@ def _render_page(
     step = _bidder_step(auction, reg, user)
     history = auction_bid_history(auction.pk)
     result = getattr(auction, "result", None) if auction.state not in PRE_BIDDING | LIVE else None
-    # A closed auction links to its result page; the winner is told to pay the balance there
-    # (AUC-31) rather than left on a bid box that no longer takes bids.
-    result_url = links.result_page(auction.pk) if result is not None else ""
     i_won = bool(
         result is not None
         and result.outcome == "sold"
@@ -274,6 +319,8 @@ def _render_page(
     if step == "register" and register_form is None:
         register_form = RegistrationForm(user=user)
     action_note = _action_note(auction, step)
+    from bidding.page_parts import parts_for
+
     return render(
         request,
         "bidding/auction.html",
@@ -288,7 +335,6 @@ def _render_page(
             "history": _with_times(list(reversed(history))[:20]),
             "history_count": len(history),
             "result": result,
-            "result_url": result_url,
             "i_won": i_won,
             "court_actions": list(auction.court_actions.order_by("decided_at", "pk")),
             "disclosures": _disclosures(auction),
@@ -296,6 +342,10 @@ def _render_page(
             "lot_restricted": lot_restricted,
             "config": config,
             "documents": documents_public(auction.ref) if not auction.is_practice else [],
+            "gallery": _gallery(auction),
+            "reference": _reference_price(auction),
+            "parts": parts_for(request, auction),
+            "live_states": auction.state in LIVE,
         },
     )
 

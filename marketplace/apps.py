@@ -20,12 +20,11 @@ class MarketplaceConfig(AppConfig):
 
         register_action_labels(ACTION_LABELS)
 
-        from django.urls import reverse
+        # The marketplace's parts of bidding's one auction page (follow, viewings, tags).
+        from bidding import page_parts
+        from marketplace.auction_parts import auction_page_parts
 
-        from bidding import links
-
-        # The auction page links a closed auction to its result (the winner: the balance).
-        links.register_result_page(lambda pk: reverse("marketplace:result", args=[pk]))
+        page_parts.register("marketplace", auction_page_parts)
 
         from core import nav
         from core.models import Role

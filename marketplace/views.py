@@ -47,7 +47,6 @@ from marketplace.notices import TOPICS, read_unsubscribe_token, unsubscribe_all_
 from marketplace.practice import PRACTICE_SCENARIOS, practice_auctions_of, practice_start
 from marketplace.results import result_detail, results_page
 from marketplace.selectors import (
-    auction_photos,
     court_viewing_slots,
     my_viewings,
     saved_searches_of,
@@ -330,18 +329,13 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
 
 
 def auction_overview(request: HttpRequest, auction_id: int) -> HttpResponse:
-    """A listing's overview: facts, photos, viewing slots, follow; the auction itself is bidding's page."""
-    auction = get_object_or_404(
-        public_auctions().select_related("court", "lot", "case"), pk=auction_id
-    )
-    (row,) = listing_rows([auction], request.user)
-    photos = auction_photos(auction)
-    slots = viewing_slots_for_lot(auction.lot_id, request.user) if auction.lot_id else []
-    return render(
-        request,
-        "marketplace/auction.html",
-        {"row": row, "a": auction, "photos": photos, "slots": slots},
-    )
+    """The old overview URL: the lot now has one page (bidding's, with the marketplace's parts
+    registered in ``marketplace.auction_parts``), so links and bookmarks move there for good."""
+    auction = get_object_or_404(public_auctions(), pk=auction_id)
+    target = auction_url(auction.pk)
+    if request.GET:
+        target += "?" + request.GET.urlencode()
+    return redirect(target, permanent=True)
 
 
 @login_required

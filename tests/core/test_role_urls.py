@@ -244,7 +244,7 @@ TABLE: dict[str, str] = {
     "core:signup_code": "GET 3 3 3 3 3 3 3 3 3 3 | 3 3 3 3 3 3 3 3 3 3",
     "core:terms": "GET 2 2 2 2 2 2 2 2 2 2 | 2 2 2 2 2 2 2 2 2 2",
     "marketplace:account": "GET 3 2 2 2 2 2 2 2 2 2 | 3 2 2 2 2 2 2 2 2 2",
-    "marketplace:auction": "GET 2 2 2 2 2 2 2 2 2 2 | 2 2 2 2 2 2 2 2 2 2",
+    "marketplace:auction": "GET 3 3 3 3 3 3 3 3 3 3 | 3 3 3 3 3 3 3 3 3 3",  # → bidding:auction
     "marketplace:calendar": "GET 2 2 2 2 2 2 2 2 2 2 | 2 2 2 2 2 2 2 2 2 2",
     "marketplace:court_viewing_decide": "POST 3 403 403 403 403 3 3 3 3 403 | 3 403 403 403 403 3 3 3 3 403",
     "marketplace:court_viewing_slot_cancel": "POST 3 403 403 403 403 3 3 3 3 403 | 3 403 403 403 403 3 3 3 3 403",

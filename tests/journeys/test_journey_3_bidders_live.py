@@ -172,7 +172,9 @@ def test_journey_3_two_new_bidders_bid_live(
         expect(sun.locator("#result")).to_contain_text("71,000.00")  # the close, live
         sun.reload()
         expect(sun.locator("#i-won")).to_have_count(0)  # the loser: the result, no balance
-        expect(sun.locator("#result").get_by_role("link", name="查看拍卖结果")).to_be_visible()
+        expect(
+            sun.locator("#result").get_by_role("link", name="成交公示与完整出价记录")
+        ).to_be_visible()
         zhou.locator("#result").get_by_role("link", name="支付成交余款").click()
         mine = zhou.locator("#my-balance")
         expect(mine).to_contain_text("61,000.00")

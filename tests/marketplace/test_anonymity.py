@@ -101,7 +101,8 @@ def surfaces(scene):
         reverse("marketplace:listings"),
         reverse("marketplace:listings") + "?state=live",
         reverse("marketplace:calendar"),
-        reverse("marketplace:auction", args=[a.pk]),
+        # the one auction page with the marketplace's parts (the old overview redirects there)
+        reverse("bidding:auction", args=[a.pk]),
         reverse("marketplace:results"),
         reverse("marketplace:result", args=[a.pk]),
         reverse("marketplace:transparency", args=[case.pk]),

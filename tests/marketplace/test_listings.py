@@ -197,8 +197,13 @@ def test_the_auction_overview_links_to_bidding_and_offers_viewings(client, marke
         place="商铺门口",
         actor=officer,
     )
-    html = client.get(reverse("marketplace:auction", args=[market["shop"].pk])).content.decode()
-    assert "商铺门口" in html and f"/bidding/auctions/{market['shop'].pk}/" in html
+    # One page per lot (issue 17): the old overview URL moves to the auction page for good,
+    # which shows the marketplace's viewing slots.
+    old = client.get(reverse("marketplace:auction", args=[market["shop"].pk]))
+    assert old.status_code == 301
+    assert old["Location"] == f"/bidding/auctions/{market['shop'].pk}/"
+    html = client.get(old["Location"]).content.decode()
+    assert "商铺门口" in html and 'id="tab-viewings"' in html
     assert client.get(reverse("marketplace:auction", args=[market["draft"].pk])).status_code == 404
     assert (
         client.get(reverse("marketplace:auction", args=[market["practice"].pk])).status_code == 404

@@ -242,6 +242,7 @@
     const ended = st.closed || ["sold", "unsold"].indexOf(st.state) >= 0;
     setText("price_label", st.state === "sold" ? L.final_price : (hasPrice ? L.current_price : L.starting_price));
     setText("bid_count", st.seq);
+    announcePrice(hasPrice);
     if (ended) els("extended_note").forEach(function (el) { el.hidden = true; });
     if (amountEl && document.activeElement !== amountEl && st.next && OPEN[st.state]) {
       const typed = parseYuan(amountEl.value);
@@ -273,6 +274,15 @@
       drawChart();
     }
     tick();
+  }
+  // A screen reader hears each new price once (polite, atomic), not every redraw.
+  let announced = null;
+  function announcePrice(hasPrice) {
+    if (!hasPrice) return;
+    if (announced === null) { announced = st.price; return; } // the price on arrival is on the page
+    if (st.price === announced) return;
+    announced = st.price;
+    setText("price_announce", L.current_price + " ¥" + yuan(st.price) + (st.leader ? "，" + L.leader + " " + st.leader : ""));
   }
   let drawnBidCount = -1;
   let newestShown = 0;
@@ -316,6 +326,13 @@
   function drawChart() {
     const el = document.getElementById("price-chart");
     if (!el || !window.echarts) return;
+    // No empty frame before bidding: the chart appears with the first bid.
+    const box = document.getElementById("chart-box");
+    if (!st.bids.size) { if (box) box.hidden = true; return; }
+    if (box && box.hidden) {
+      box.hidden = false;
+      if (chart) chart.resize();
+    }
     if (!chart) {
       chart = window.echarts.init(el, null, { renderer: "canvas" });
       window.addEventListener("resize", function () { chart.resize(); });
