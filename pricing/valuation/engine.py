@@ -606,6 +606,7 @@ class LocalInterval:
         self, valuer: Valuer, df: pd.DataFrame, y_log: np.ndarray, level: float
     ) -> LocalInterval:
         self.level = level
+        self.__dict__.pop("cols_", None)
         pred = valuer.predict_log(df)
         r = np.asarray(y_log, dtype=float) - pred
         F = self._features(valuer, df, pred)
@@ -626,11 +627,24 @@ class LocalInterval:
         self.q_lo_, self.q_hi_ = conformal_bounds(z, level)
         return self
 
-    @staticmethod
-    def _features(valuer: Valuer, df: pd.DataFrame, pred: np.ndarray) -> np.ndarray:
-        b, c = valuer.builder_, valuer.comparables_
-        Z = (b.numeric_matrix(b.transform(df)) - c.mean_) / c.scale_
-        return np.column_stack([Z, pred])
+    def _features(self, valuer: Valuer, df: pd.DataFrame, pred: np.ndarray) -> np.ndarray:
+        """Standardised numeric features by name (the interval is fitted with the model of
+        the earlier sales and applied with the final one, whose columns may differ)."""
+        X = valuer.builder_.transform(df)
+        if not hasattr(self, "cols_"):
+            self.cols_ = valuer.builder_.numeric_columns()
+            M = X[self.cols_].astype(float).to_numpy()
+            self.f_mean_ = np.nan_to_num(np.nanmean(M, axis=0))
+            sd = np.nan_to_num(np.nanstd(M, axis=0))
+            self.f_sd_ = np.where(sd > 0, sd, 1.0)
+        M = np.column_stack(
+            [
+                X[c].astype(float).to_numpy() if c in X.columns else np.full(len(X), np.nan)
+                for c in self.cols_
+            ]
+        )
+        M = np.where(np.isnan(M), self.f_mean_, M)
+        return np.column_stack([(M - self.f_mean_) / self.f_sd_, pred])
 
     def _scale_raw(self, F: np.ndarray) -> np.ndarray:
         assert self.scale_model_ is not None
