@@ -342,7 +342,7 @@ class FeatureBuilder:
 
     def _raw(self, df: pd.DataFrame, *, oof: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
         r = self.recipe
-        X = pd.DataFrame(index=df.index)
+        X: dict[str, Any] = {}  # one DataFrame at the end, not a column insert per feature
         dates = _dates(df)
         for c in r.numeric:
             X[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
@@ -394,7 +394,7 @@ class FeatureBuilder:
             X[name] = np.prod([X[f].astype(float) for f in factors], axis=0)
         for c in r.categorical:
             X[c] = pd.Categorical(df[c].astype(str), categories=self.categories_[c])
-        return X
+        return pd.DataFrame(X, index=df.index)
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
         return self._raw(df)[self.columns_]
@@ -433,7 +433,11 @@ class Comparables:
         self.Zw_ = Z * self.weights_
         self.y_ = np.asarray(y_log, dtype=float)
         self.base_ = Z @ self.beta_  # the hedonic part of each training sale
-        self.nn_ = NearestNeighbors(n_neighbors=min(self.k, len(Z))).fit(self.Zw_)
+        # a ball tree: a single valuation's query runs on one thread, without the OpenMP
+        # pool that brute force starts per call (slow on a loaded machine)
+        self.nn_ = NearestNeighbors(n_neighbors=min(self.k, len(Z)), algorithm="ball_tree").fit(
+            self.Zw_
+        )
         return self
 
     def neighbours(
