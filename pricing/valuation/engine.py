@@ -28,7 +28,9 @@ from sklearn.linear_model import RidgeCV
 from sklearn.neighbors import BallTree, NearestNeighbors
 from threadpoolctl import threadpool_limits
 
-ENGINE_VERSION = 2
+from pricing.valuation.index import PriceIndex
+
+ENGINE_VERSION = 3
 EARTH_KM = 6371.0
 
 
@@ -59,6 +61,16 @@ class Recipe:
     products: dict[str, list[str]] = field(default_factory=dict)
     optional: list[str] = field(default_factory=list)
     knn_location_k: int = 10
+    index_region: str | None = None  # the price index's region column (default: see below)
+
+    def region(self) -> str | None:
+        """The column the price index is computed by: ``index_region``, else the first
+        target-encoded column, else the first categorical one, else one index for all."""
+        if self.index_region:
+            return self.index_region
+        if self.target_encode:
+            return self.target_encode[0]
+        return self.categorical[0] if self.categorical else None
 
     def inputs(self) -> list[str]:
         cols = [
@@ -87,16 +99,71 @@ def _dates(df: pd.DataFrame) -> pd.Series | None:
     return pd.to_datetime(df["sale_date"])
 
 
-class FeatureBuilder:
-    """Fit on the training rows (encodings, location index, medians); transform any rows."""
+N_FOLDS = 5  # out-of-fold target encodings: folds are contiguous blocks of time when dated
+PAST_BLOCKS = 20  # the local price level of a training sale: sales in earlier blocks of time
+TE_SMOOTH = 20.0
+LOCAL_COLUMNS = (
+    "local_level",
+    "local_level_median",
+    "local_level_wide",
+    "local_dist_km",
+    "local_log_area",
+)
 
-    # Set by ``_fit_builder`` before ``fit``; read with getattr, since older pickles lack it.
-    _train_level: np.ndarray
+
+def time_blocks(df: pd.DataFrame, n_blocks: int = PAST_BLOCKS) -> np.ndarray | None:
+    """A block of time per dated row (block b holds the sales of [start_b, start_b+1)), or None."""
+    dates = _dates(df)
+    if dates is None or len(df) == 0:
+        return None
+    d = dates.to_numpy().astype("datetime64[D]").astype("int64")  # days
+    bounds = np.unique(np.quantile(d, np.linspace(0, 1, n_blocks + 1), method="lower"))
+    if len(bounds) < 2:
+        return np.zeros(len(df), dtype=int)
+    return np.clip(np.searchsorted(bounds[1:-1], d, side="right"), 0, len(bounds) - 2)
+
+
+def time_folds(df: pd.DataFrame, k: int = N_FOLDS, seed: int = 0) -> np.ndarray:
+    """A fold number per row: groups of consecutive time blocks where dated, random otherwise."""
+    n = len(df)
+    blocks = time_blocks(df)
+    if blocks is not None:
+        nb = int(blocks.max()) + 1
+        return np.asarray((blocks * min(k, nb)) // nb, dtype=int)
+    k = max(2, min(k, n))
+    folds = np.empty(n, dtype=int)
+    folds[np.random.default_rng(seed).permutation(n)] = (np.arange(n) * k) // n
+    return folds
+
+
+class FeatureBuilder:
+    """Fit on the training rows (encodings, location index, medians); transform any rows.
+
+    No training row's feature is a function of its own price (PRC-09: a platform's value must
+    hold on sales it never saw). ``fit_transform`` gives the training rows' features:
+    - target encodings out of fold (K folds that are contiguous blocks of time, or random
+      folds for undated data): a row's encoding and its prior come only from other folds;
+    - the local price level from strictly earlier sales (blocks of time before the row's own
+      block, so never the row itself nor a later sale); undated data: out of fold.
+    ``transform`` (valuation, hold-out) uses every training sale.
+    """
 
     def __init__(self, recipe: Recipe) -> None:
         self.recipe = recipe
 
+    # ------------------------------------------------------------------ fitting
+    def _level(self, df: pd.DataFrame, y_log: np.ndarray) -> np.ndarray:
+        """The level a sale trades at: log price per area (or log price)."""
+        r = self.recipe
+        area = np.log(df[r.area].astype(float).to_numpy()) if r.area else 0.0
+        return np.asarray(y_log - area, dtype=float)
+
     def fit(self, df: pd.DataFrame, y_log: np.ndarray) -> FeatureBuilder:
+        self.fit_transform(df, y_log)
+        return self
+
+    def fit_transform(self, df: pd.DataFrame, y_log: np.ndarray) -> pd.DataFrame:
+        """Fit on the training rows and return their (leak-free) features."""
         r = self.recipe
         self.has_date_ = "sale_date" in df.columns
         dates = _dates(df)
@@ -105,8 +172,13 @@ class FeatureBuilder:
         self.ref_year_ = (
             int(self.t_max_.year) if self.t_max_ is not None else int(pd.Timestamp.now().year)
         )
-        # the level the local market trades at: log price per area (or log price)
-        level = y_log - (np.log(df[r.area].astype(float).to_numpy()) if r.area else 0.0)
+        raw_level = self._level(df, y_log)
+        self.index_: PriceIndex | None = None
+        if dates is not None:
+            self.index_ = self._fit_index(df, raw_level)
+            level = raw_level - self.index_.log_level(df)  # at the index's mean level
+        else:
+            level = raw_level
         self.level_prior_ = float(np.mean(level))
         self.te_: dict[str, dict[Any, tuple[float, int]]] = {}
         for col in r.target_encode:
@@ -133,27 +205,144 @@ class FeatureBuilder:
             self.log_area_ = np.log(df[r.area].astype(float).to_numpy()) if r.area else None
         else:
             self.tree_ = None
-        raw = self._raw(df, loo=True)
+        oof = self._out_of_fold(df, raw_level)
+        raw = self._raw(df, oof=oof)
         self.medians_ = raw.median(numeric_only=True).to_dict()
-        self.columns_ = list(raw.columns)
-        return self
+        # a feature no training row has (e.g. no earlier sales at all) cannot be learnt
+        self.columns_ = [c for c in raw.columns if not raw[c].isna().all()]
+        return raw[self.columns_]
 
-    def _te(self, col: str, values: pd.Series, level: np.ndarray | None, loo: bool) -> np.ndarray:
-        smooth = 20.0
+    def _fit_index(self, df: pd.DataFrame, raw_level: np.ndarray) -> PriceIndex:
+        r = self.recipe
+        controls = [
+            c
+            for c in [*r.numeric, r.year_built]
+            if c and c in df.columns and pd.api.types.is_numeric_dtype(df[c])
+        ]
+        return PriceIndex(r.region(), controls).fit(df, raw_level)
+
+    def _out_of_fold(self, df: pd.DataFrame, raw_level: np.ndarray) -> dict[str, np.ndarray]:
+        """Training rows' encodings and local levels, none from the row's own price: for the
+        rows of fold f, other rows' levels are deflated by a price index fitted without fold
+        f, and the encodings use only other folds."""
+        r = self.recipe
+        out: dict[str, np.ndarray] = {}
+        folds = time_folds(df)
+        levels: dict[int, np.ndarray] = {}  # fold → every row's level, index without that fold
+        for f in np.unique(folds):
+            rest = folds != f
+            if self.index_ is not None and rest.any():
+                idx = self._fit_index(df[rest], raw_level[rest])
+                levels[int(f)] = raw_level - idx.log_level(df)
+            else:
+                levels[int(f)] = raw_level
+        for col in r.target_encode:
+            keys = df[col].astype(str).to_numpy()
+            enc = np.empty(len(df))
+            for f in np.unique(folds):
+                inside = folds == f
+                rest = ~inside
+                level = levels[int(f)]
+                prior = float(level[rest].mean()) if rest.any() else self.level_prior_
+                g = pd.DataFrame({"k": keys[rest], "v": level[rest]}).groupby("k")["v"]
+                s, c = g.sum(), g.count()
+                ks = pd.Index(keys[inside])
+                s_i = s.reindex(ks).fillna(0.0).to_numpy()
+                c_i = c.reindex(ks).fillna(0).to_numpy()
+                enc[inside] = (s_i + prior * TE_SMOOTH) / (c_i + TE_SMOOTH)
+            out[col + "_te"] = enc
+        if r.lat and r.lon:
+            out.update(self._past_local(df, levels, folds))
+        return out
+
+    def _past_local(
+        self, df: pd.DataFrame, levels: dict[int, np.ndarray], folds: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Each training row's local level from strictly earlier sales (undated: other folds)."""
+        r = self.recipe
+        assert r.lat and r.lon
+        n = len(df)
+        lat = pd.to_numeric(df[r.lat], errors="coerce").astype(float).to_numpy()
+        lon = pd.to_numeric(df[r.lon], errors="coerce").astype(float).to_numpy()
+        ok = np.isfinite(lat) & np.isfinite(lon)
+        log_area = self.log_area_
+        cols = {name: np.full(n, np.nan) for name in LOCAL_COLUMNS}
+        blocks = time_blocks(df)
+        # (rows to value, rows they may use, the fold whose levels they read)
+        groups: list[tuple[np.ndarray, np.ndarray, int]] = []
+        if blocks is not None:
+            for b in np.unique(blocks):
+                rows = blocks == b
+                f = int(folds[rows][0])  # a block lies inside one fold
+                groups.append((rows, blocks < b, f))  # strictly earlier sales only
+        else:
+            for f in np.unique(folds):
+                groups.append((folds == f, folds != f, int(f)))
+        k = self.recipe.knn_location_k
+        for rows, pool, f in groups:
+            level = levels[f]
+            rows = rows & ok
+            pool = pool & ok
+            m = int(pool.sum())
+            if not rows.any() or m == 0:
+                continue
+            tree = BallTree(np.deg2rad(np.column_stack([lat[pool], lon[pool]])), metric="haversine")
+            wide = min(3 * k, m)
+            dist, idx = tree.query(np.deg2rad(np.column_stack([lat[rows], lon[rows]])), k=wide)
+            pool_level = level[pool][idx]
+            near = min(k, wide)
+            cols["local_level"][rows] = pool_level[:, :near].mean(axis=1)
+            cols["local_level_median"][rows] = np.median(pool_level[:, :near], axis=1)
+            cols["local_level_wide"][rows] = pool_level.mean(axis=1)
+            cols["local_dist_km"][rows] = dist[:, :near].mean(axis=1) * EARTH_KM
+            if log_area is not None:
+                cols["local_log_area"][rows] = log_area[pool][idx[:, :near]].mean(axis=1)
+        if log_area is None:
+            del cols["local_log_area"]
+        return cols
+
+    def to_end(self, df: pd.DataFrame) -> np.ndarray:
+        """Log change of each row's regional index from its sale date to the data end: adds
+        to a sale's log price to bring it to the data end (zero without dates)."""
+        if getattr(self, "index_", None) is None or "sale_date" not in df.columns:
+            return np.zeros(len(df))
+        assert self.index_ is not None
+        end = np.full(len(df), np.datetime64(self.t_max_, "D"))
+        return self.index_.log_level(df, end) - self.index_.log_level(df)
+
+    # ------------------------------------------------------------------ transforming
+    def _te(self, col: str, values: pd.Series) -> np.ndarray:
         table = self.te_[col]
         out = np.empty(len(values))
         for i, v in enumerate(values.astype(str).to_numpy()):
             s, c = table.get(v, (0.0, 0))
-            if loo and level is not None and c > 0:
-                s, c = s - level[i], c - 1
-            out[i] = (s + self.level_prior_ * smooth) / (c + smooth)
+            out[i] = (s + self.level_prior_ * TE_SMOOTH) / (c + TE_SMOOTH)
         return out
 
-    def _raw(
-        self, df: pd.DataFrame, *, loo: bool = False, level: np.ndarray | None = None
-    ) -> pd.DataFrame:
+    def _local(self, lat: pd.Series, lon: pd.Series) -> dict[str, np.ndarray]:
+        """The local level of the k nearest training sales (valuation and hold-out rows)."""
+        n = len(lat)
+        local = {name: np.full(n, np.nan) for name in LOCAL_COLUMNS}
+        k = self.recipe.knn_location_k
+        ok = (lat.notna() & lon.notna()).to_numpy()
+        if ok.any() and self.tree_ is not None:
+            q = np.deg2rad(np.column_stack([lat[ok], lon[ok]]))
+            wide = min(3 * k, len(self.level_))
+            near = min(k, wide)
+            d, idx = self.tree_.query(q, k=wide)
+            local["local_level"][ok] = self.level_[idx[:, :near]].mean(axis=1)
+            local["local_level_median"][ok] = np.median(self.level_[idx[:, :near]], axis=1)
+            local["local_level_wide"][ok] = self.level_[idx].mean(axis=1)
+            local["local_dist_km"][ok] = d[:, :near].mean(axis=1) * EARTH_KM
+            if self.log_area_ is not None:
+                local["local_log_area"][ok] = self.log_area_[idx[:, :near]].mean(axis=1)
+        if self.log_area_ is None:
+            del local["local_log_area"]
+        return local
+
+    def _raw(self, df: pd.DataFrame, *, oof: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
         r = self.recipe
-        X = pd.DataFrame(index=df.index)
+        X: dict[str, Any] = {}  # one DataFrame at the end, not a column insert per feature
         dates = _dates(df)
         for c in r.numeric:
             X[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
@@ -192,45 +381,23 @@ class FeatureBuilder:
             for a in (15, 30, 45, 60):
                 rad = math.radians(a)
                 X[f"rot{a}"] = lat * math.cos(rad) + lon * math.sin(rad)
-            k = self.recipe.knn_location_k
-            ok = lat.notna() & lon.notna()
-            local = {
-                name: np.full(len(df), np.nan)
-                for name in (
-                    "local_level",
-                    "local_level_median",
-                    "local_level_wide",
-                    "local_dist_km",
-                    "local_log_area",
-                )
-            }
-            if ok.any() and self.tree_ is not None:
-                q = np.deg2rad(np.column_stack([lat[ok], lon[ok]]))
-                wide = min(3 * k, len(self.level_) - 1)
-                d, idx = self.tree_.query(q, k=wide + (1 if loo else 0))
-                if loo:
-                    d, idx = d[:, 1:], idx[:, 1:]
-                near = ok.to_numpy()
-                local["local_level"][near] = self.level_[idx[:, :k]].mean(axis=1)
-                local["local_level_median"][near] = np.median(self.level_[idx[:, :k]], axis=1)
-                local["local_level_wide"][near] = self.level_[idx].mean(axis=1)
-                local["local_dist_km"][near] = d[:, :k].mean(axis=1) * EARTH_KM
-                if self.log_area_ is not None:
-                    local["local_log_area"][near] = self.log_area_[idx[:, :k]].mean(axis=1)
+            local = (
+                {name: oof[name] for name in LOCAL_COLUMNS if name in oof}
+                if oof is not None
+                else self._local(lat, lon)
+            )
             for name, values in local.items():
-                if name != "local_log_area" or self.log_area_ is not None:
-                    X[name] = values
-        train_level = getattr(self, "_train_level", None) if loo else None
+                X[name] = values
         for c in r.target_encode:
-            X[c + "_te"] = self._te(c, df[c], train_level, loo)
+            X[c + "_te"] = oof[c + "_te"] if oof is not None else self._te(c, df[c])
         for name, factors in r.products.items():
             X[name] = np.prod([X[f].astype(float) for f in factors], axis=0)
         for c in r.categorical:
             X[c] = pd.Categorical(df[c].astype(str), categories=self.categories_[c])
-        return X
+        return pd.DataFrame(X, index=df.index)
 
-    def transform(self, df: pd.DataFrame, *, loo: bool = False) -> pd.DataFrame:
-        return self._raw(df, loo=loo)[self.columns_]
+    def transform(self, df: pd.DataFrame) -> pd.DataFrame:
+        return self._raw(df)[self.columns_]
 
     def numeric_matrix(self, X: pd.DataFrame) -> np.ndarray:
         """Numeric features (NaN → training medians) and one-hot frequent categories, for the
@@ -246,14 +413,6 @@ class FeatureBuilder:
 
     def numeric_columns(self) -> list[str]:
         return [c for c in self.columns_ if c not in self.recipe.categorical]
-
-
-def _fit_builder(recipe: Recipe, df: pd.DataFrame, y_log: np.ndarray) -> FeatureBuilder:
-    b = FeatureBuilder(recipe)
-    level = y_log - (np.log(df[recipe.area].astype(float).to_numpy()) if recipe.area else 0.0)
-    b._train_level = np.asarray(level, dtype=float)
-    b.fit(df, y_log)
-    return b
 
 
 class Comparables:
@@ -274,7 +433,11 @@ class Comparables:
         self.Zw_ = Z * self.weights_
         self.y_ = np.asarray(y_log, dtype=float)
         self.base_ = Z @ self.beta_  # the hedonic part of each training sale
-        self.nn_ = NearestNeighbors(n_neighbors=min(self.k, len(Z))).fit(self.Zw_)
+        # a ball tree: a single valuation's query runs on one thread, without the OpenMP
+        # pool that brute force starts per call (slow on a loaded machine)
+        self.nn_ = NearestNeighbors(n_neighbors=min(self.k, len(Z)), algorithm="ball_tree").fit(
+            self.Zw_
+        )
         return self
 
     def neighbours(
@@ -295,6 +458,7 @@ class Valuer:
     """One fitted method on one table: ``predict_log`` of canonical rows."""
 
     method = ""
+    interval_: LocalInterval | None = None  # set by training (the stored interval)
 
     def __init__(self, recipe: Recipe, params: dict | None = None) -> None:
         self.recipe = recipe
@@ -302,12 +466,14 @@ class Valuer:
 
     def fit(self, df: pd.DataFrame, y_log: np.ndarray) -> Valuer:
         with threadpool_limits(limits=_threads()):
-            self.builder_ = _fit_builder(self.recipe, df, y_log)
-            Xtr = self.builder_.transform(df, loo=True)
+            self.builder_ = FeatureBuilder(self.recipe)
+            Xtr = self.builder_.fit_transform(df, y_log)
+            # every training sale brought to the data end by its region's price index
+            y_end = np.asarray(y_log, dtype=float) + self.builder_.to_end(df)
             self.comparables_ = Comparables(k=int(self.params.get("k", 10))).fit(
-                self.builder_, Xtr, y_log
+                self.builder_, Xtr, y_end
             )
-            self._fit_method(Xtr, y_log)
+            self._fit_method(Xtr, y_end)
         return self
 
     def _fit_method(self, Xtr: pd.DataFrame, y_log: np.ndarray) -> None:
@@ -348,7 +514,7 @@ class GBMValuer(Valuer):
             c = self.comparables_
             hedonic = c.ridge_.predict((self.builder_.numeric_matrix(X) - c.mean_) / c.scale_)
             out = (1 - self.blend_) * out + self.blend_ * hedonic
-        return out
+        return np.asarray(out - self.builder_.to_end(df), dtype=float)
 
 
 class KNNValuer(Valuer):
@@ -359,10 +525,159 @@ class KNNValuer(Valuer):
         pass
 
     def predict_log(self, df: pd.DataFrame) -> np.ndarray:
-        return self.comparables_.predict_log(self.builder_, self.builder_.transform(df))
+        out = self.comparables_.predict_log(self.builder_, self.builder_.transform(df))
+        return np.asarray(out - self.builder_.to_end(df), dtype=float)
 
 
-METHODS: dict[str, type[Valuer]] = {"gbm": GBMValuer, "knn": KNNValuer}
+class HedonicValuer(Valuer):
+    """A regularised linear hedonic model (ridge on the standardised features, log price)."""
+
+    method = "ridge"
+    label = "特征价格回归（岭回归，对数价格）"
+
+    def _fit_method(self, Xtr: pd.DataFrame, y_log: np.ndarray) -> None:
+        pass
+
+    def predict_log(self, df: pd.DataFrame) -> np.ndarray:
+        c = self.comparables_
+        X = self.builder_.transform(df)
+        out = c.ridge_.predict((self.builder_.numeric_matrix(X) - c.mean_) / c.scale_)
+        return np.asarray(out - self.builder_.to_end(df), dtype=float)
+
+
+class BlendValuer(GBMValuer):
+    """The mean, in log price, of gradient boosting, the comparables and the hedonic model."""
+
+    method = "blend"
+    label = "梯度提升树、市场比较法与特征价格回归的平均（对数价格）"
+
+    def predict_log(self, df: pd.DataFrame) -> np.ndarray:
+        b, c = self.builder_, self.comparables_
+        X = b.transform(df)
+        with threadpool_limits(limits=_threads()):
+            gbm = self.model_.predict(X)
+        hedonic = c.ridge_.predict((b.numeric_matrix(X) - c.mean_) / c.scale_)
+        knn = c.predict_log(b, X)
+        return np.asarray((gbm + hedonic + knn) / 3.0 - b.to_end(df), dtype=float)
+
+
+METHODS: dict[str, type[Valuer]] = {
+    "gbm": GBMValuer,
+    "knn": KNNValuer,
+    "ridge": HedonicValuer,
+    "blend": BlendValuer,
+}
+BASELINE = "knn"  # the index-adjusted comparables: no model in use may do worse (PRC-09)
+# What each built-in platform chooses among (the knn platform is the baseline itself).
+CANDIDATES: dict[str, list[str]] = {"gbm": ["gbm", "ridge", "blend"], "knn": ["knn"]}
+
+
+def select_candidate(
+    scores: dict[str, float], baseline: str = BASELINE
+) -> tuple[str | None, dict[str, str]]:
+    """The candidate with the lowest validation median error among those no worse than the
+    baseline; None when every one loses to it. Returns (chosen, why per candidate)."""
+    base = scores[baseline]
+    why: dict[str, str] = {}
+    eligible = {}
+    for name, score in scores.items():
+        if name == baseline:
+            continue
+        if score > base:
+            why[name] = "劣于基准（指数调整的市场比较法）"
+        else:
+            eligible[name] = score
+            why[name] = "不劣于基准"
+    if baseline in scores and list(scores) == [baseline]:
+        return baseline, {baseline: "基准本身"}
+    if not eligible:
+        return None, why
+    chosen = min(eligible, key=lambda k: eligible[k])
+    why[chosen] = "验证期中位误差最低，且不劣于基准"
+    return chosen, why
+
+
+# ----------------------------------------------------------------------------- intervals
+class LocalInterval:
+    """Locally weighted split conformal on the log scale, asymmetric: a ridge model of the
+    log absolute residual gives each property its own scale ``s(x)``; the normalised signed
+    residuals ``r/s`` of the most recent period give the lower and upper quantiles, so the
+    interval ``[ŷ + q_lo·s(x), ŷ + q_hi·s(x)]`` is wider where prices are less predictable
+    and is not forced to be symmetric. The scale is fitted on the earlier half of the
+    calibration period, the quantiles on the later half (the most recent sales)."""
+
+    def fit(
+        self, valuer: Valuer, df: pd.DataFrame, y_log: np.ndarray, level: float
+    ) -> LocalInterval:
+        self.level = level
+        self.__dict__.pop("cols_", None)
+        pred = valuer.predict_log(df)
+        r = np.asarray(y_log, dtype=float) - pred
+        F = self._features(valuer, df, pred)
+        h = max(1, len(df) // 2)
+        if len(df) >= 60:
+            self.scale_model_: RidgeCV | None = RidgeCV(alphas=np.logspace(-1, 4, 12)).fit(
+                F[:h], np.log(np.abs(r[:h]) + 1e-3)
+            )
+            s_fit = self._scale_raw(F[:h])
+            self.s_lo_, self.s_hi_ = (
+                float(np.quantile(s_fit, 0.02)),
+                float(np.quantile(s_fit, 0.98)),
+            )
+            z = r[h:] / self.scale(valuer, df.iloc[h:], pred[h:])
+        else:  # too few rows to model the scale: a constant one
+            self.scale_model_ = None
+            z = r
+        self.q_lo_, self.q_hi_ = conformal_bounds(z, level)
+        return self
+
+    def _features(self, valuer: Valuer, df: pd.DataFrame, pred: np.ndarray) -> np.ndarray:
+        """Standardised numeric features by name (the interval is fitted with the model of
+        the earlier sales and applied with the final one, whose columns may differ)."""
+        X = valuer.builder_.transform(df)
+        if not hasattr(self, "cols_"):
+            self.cols_ = valuer.builder_.numeric_columns()
+            M = X[self.cols_].astype(float).to_numpy()
+            self.f_mean_ = np.nan_to_num(np.nanmean(M, axis=0))
+            sd = np.nan_to_num(np.nanstd(M, axis=0))
+            self.f_sd_ = np.where(sd > 0, sd, 1.0)
+        M = np.column_stack(
+            [
+                X[c].astype(float).to_numpy() if c in X.columns else np.full(len(X), np.nan)
+                for c in self.cols_
+            ]
+        )
+        M = np.where(np.isnan(M), self.f_mean_, M)
+        return np.column_stack([(M - self.f_mean_) / self.f_sd_, pred])
+
+    def _scale_raw(self, F: np.ndarray) -> np.ndarray:
+        assert self.scale_model_ is not None
+        return np.asarray(np.exp(self.scale_model_.predict(F)), dtype=float)
+
+    def scale(self, valuer: Valuer, df: pd.DataFrame, pred: np.ndarray) -> np.ndarray:
+        if getattr(self, "scale_model_", None) is None:
+            return np.ones(len(df))
+        s = self._scale_raw(self._features(valuer, df, pred))
+        return np.clip(s, self.s_lo_, self.s_hi_)
+
+    def bounds(
+        self, valuer: Valuer, df: pd.DataFrame, pred: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Log lower and upper bounds for rows whose log prediction is ``pred``."""
+        s = self.scale(valuer, df, pred)
+        return pred + self.q_lo_ * s, pred + self.q_hi_ * s
+
+
+def conformal_bounds(z: np.ndarray, level: float) -> tuple[float, float]:
+    """Finite-sample split-conformal lower and upper quantiles of signed scores."""
+    z = np.sort(np.asarray(z, dtype=float))
+    n = len(z)
+    if n == 0:
+        raise ValueError("no calibration rows")
+    alpha = (1 - level) / 2
+    lo = max(1, math.floor((n + 1) * alpha))
+    hi = min(n, math.ceil((n + 1) * (1 - alpha)))
+    return float(z[lo - 1]), float(z[hi - 1])
 
 
 # ----------------------------------------------------------------------------- intervals and metrics
@@ -376,21 +691,39 @@ def conformal_quantile(residuals: np.ndarray, level: float) -> float:
     return float(r[rank - 1])
 
 
-def metrics(y: np.ndarray, pred: np.ndarray, *, q: float | None = None) -> dict[str, float]:
+def metrics(
+    y: np.ndarray,
+    pred: np.ndarray,
+    *,
+    q: float | None = None,
+    low: np.ndarray | None = None,
+    high: np.ndarray | None = None,
+) -> dict[str, Any]:
     y = np.asarray(y, dtype=float)
     pred = np.asarray(pred, dtype=float)
     ape = np.abs(pred - y) / y
-    out = {
+    out: dict[str, Any] = {
         "rmsle": float(np.sqrt(np.mean((np.log(pred) - np.log(y)) ** 2))),
         "median_ape": float(np.median(ape)),
         "within_10": float(np.mean(ape <= 0.10)),
         "within_20": float(np.mean(ape <= 0.20)),
         "n": len(y),
     }
-    if q is not None:
+    if q is not None and low is None:
         low, high = pred * math.exp(-q), pred * math.exp(q)
-        out["coverage"] = float(np.mean((y >= low) & (y <= high)))
+    if low is not None and high is not None:
+        inside = (y >= low) & (y <= high)
+        out["coverage"] = float(np.mean(inside))
+        out["miss_above"] = float(np.mean(y > high))
+        out["miss_below"] = float(np.mean(y < low))
         out["interval_median_width"] = float(np.median((high - low) / pred))
+        # per decile of the actual price: an interval must hold for cheap and dear alike
+        edges = np.quantile(y, np.linspace(0, 1, 11))
+        decile = np.clip(np.searchsorted(edges[1:-1], y, side="right"), 0, 9)
+        out["coverage_by_decile"] = [
+            float(np.mean(inside[decile == d])) if (decile == d).any() else float("nan")
+            for d in range(10)
+        ]
     return out
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 DATA_DIR = Path(settings.BASE_DIR) / "data"
 
@@ -253,5 +254,12 @@ def load_mapping(path: str | Path) -> dict[str, Any]:
         spec = json.load(fh)
     for key in ("columns", "recipe", "currency", "asset_class", "dataset"):
         if key not in spec:
-            raise ValueError(f"列映射文件缺少 {key!r}")
+            raise ValueError(_("列映射文件缺少 %(key)s") % {"key": repr(key)})
+    currency = spec["currency"]
+    if not (isinstance(currency, str) and len(currency) == 3 and currency.isalpha()):
+        raise ValueError(
+            _("currency 须为三位货币代码（如 CNY），而不是 %(value)s") % {"value": repr(currency)}
+        )
+    if (spec.get("recipe") or {}).get("area") and not spec.get("area_unit"):
+        raise ValueError(_("模型使用面积，列映射须声明面积单位 area_unit（如 m2）"))
     return spec

@@ -18,6 +18,7 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext as _
 
 from core import clock
 from pricing.valuation.engine import ENGINE_VERSION
@@ -155,6 +156,7 @@ class Valuation:
     comparables: list[dict[str, Any]]
     explanation: list[dict[str, Any]]
     model_info: dict[str, Any]
+    warnings: tuple[str, ...] = ()
 
 
 def _input_row(
@@ -209,6 +211,29 @@ def value_asset(
     return value_with(art, record, features, at=at, n_comparables=n_comparables)
 
 
+def unseen_categories(art: dict[str, Any], features: dict[str, Any]) -> list[str]:
+    """Warnings for category values the model never saw in training (valued as the average)."""
+    builder = art["valuer"].builder_
+    recipe = art["recipe"]
+    out: list[str] = []
+    seen: dict[str, Any] = {c: builder.te_.get(c, {}) for c in recipe.target_encode}
+    seen.update({c: set(builder.categories_.get(c, [])) for c in recipe.categorical})
+    for col, known in seen.items():
+        v = features.get(col)
+        if v in (None, "") or str(v) in known:
+            continue
+        out.append(
+            str(
+                _(
+                    "“%(label)s”的取值 %(value)s 在训练数据中从未出现，模型按整体平均水平估价，"
+                    "结果可能偏离：请核对该取值，或以含该取值的成交重新训练"
+                )
+                % {"label": label(col), "value": v}
+            )
+        )
+    return out
+
+
 def value_with(
     art: dict[str, Any],
     record: Any,
@@ -224,8 +249,14 @@ def value_with(
     log_p = float(valuer.predict_log(row)[0])
     q = float(art["q"])
     price = math.exp(log_p)
+    low, high = price * math.exp(-q), price * math.exp(q)
+    interval = getattr(valuer, "interval_", None)
+    if interval is not None:  # width by property (locally weighted conformal)
+        lo, hi = interval.bounds(valuer, row, np.array([log_p]))
+        low, high = math.exp(float(lo[0])), math.exp(float(hi[0]))
     builder, comps = valuer.builder_, valuer.comparables_
     _, dist, idx = comps.neighbours(builder, builder.transform(row), k=n_comparables)
+    shift = float(-builder.to_end(row)[0])  # from the data end back to the valuation date
     table = art["comparables"]
     recipe = art["recipe"]
     comparables = []
@@ -234,6 +265,8 @@ def value_with(
         item: dict[str, Any] = {
             "price": round(float(rec["price"]), 2),
             "distance": round(float(d), 3),
+            # the sale's price brought to the valuation date by its region's price index
+            "price_at_valuation_date": round(math.exp(float(comps.y_[int(i)]) + shift), 2),
         }
         if "sale_date" in table.columns:
             item["sale_date"] = f"{pd.Timestamp(rec['sale_date']):%Y-%m-%d}"
@@ -247,6 +280,7 @@ def value_with(
         if recipe.area:
             item["area"] = float(rec[recipe.area])
         comparables.append(item)
+    warnings = unseen_categories(art, features)
     effects = feature_effects(valuer, row, art["typical"], art["groups"])[:6]
     for e in effects:
         e["label"] = label(e["feature"])
@@ -260,8 +294,8 @@ def value_with(
     level = float(art["level"])
     return Valuation(
         price=round(price, 2),
-        low=round(price * math.exp(-q), 2),
-        high=round(price * math.exp(q), 2),
+        low=round(low, 2),
+        high=round(high, 2),
         level=level,
         currency=record.currency,
         method=record.method,
@@ -287,12 +321,20 @@ def value_with(
             "area_col": recipe.area or "",
             "trained_at": record.created_at.isoformat(),
             "preset": spec.get("preset", ""),
+            "warnings": warnings,
         },
+        warnings=tuple(warnings),
     )
 
 
 def value_batch(art: dict[str, Any], df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Point prices and intervals for many rows at once (the benchmark's batch path)."""
-    pred = np.exp(art["valuer"].predict_log(df))
+    valuer = art["valuer"]
+    pred_log = valuer.predict_log(df)
+    pred = np.exp(pred_log)
+    interval = getattr(valuer, "interval_", None)
+    if interval is not None:
+        lo, hi = interval.bounds(valuer, df, pred_log)
+        return pred, np.exp(lo), np.exp(hi)
     q = float(art["q"])
     return pred, pred * math.exp(-q), pred * math.exp(q)

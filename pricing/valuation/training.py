@@ -20,17 +20,23 @@ import joblib
 import numpy as np
 import pandas as pd
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core import clock
 from core.audit import audit_record
 from core.types import Actor
 from pricing.valuation.engine import (
+    BASELINE,
+    CANDIDATES,
     ENGINE_VERSION,
     METHODS,
+    LocalInterval,
     Recipe,
     Valuer,
     conformal_quantile,
     metrics,
+    select_candidate,
     typical_row,
 )
 from pricing.valuation.errors import ValuationError
@@ -63,65 +69,282 @@ def model_dir() -> Path:
 
 
 # ----------------------------------------------------------------------------- loading a table
-def read_table(path: str | Path) -> pd.DataFrame:
+ENCODINGS = ("utf-8-sig", "gb18030")  # UTF-8 (with or without BOM), then GBK / GB18030
+# Plausible price per unit of area, by (currency, area unit): outside it, the declared unit is
+# wrong (a price in 10,000 yuan, or a price per m² mapped onto ``price``).
+PRICE_PER_AREA = {
+    ("CNY", "m2"): (300.0, 500_000.0),
+    ("USD", "sqft"): (10.0, 5_000.0),
+    ("USD", "m2"): (100.0, 50_000.0),
+    ("EUR", "m2"): (100.0, 50_000.0),
+}
+MAX_DROPPED_SHARE = 0.5  # more junk than this: the file is wrong, not a few rows
+DEFAULT_YEARS_BACK = 15  # sales older than this before the latest one are dropped by default
+
+
+def read_table(path: str | Path, encoding: str | None = None) -> pd.DataFrame:
+    """Read CSV (UTF-8 or GBK/GB18030, detected; or the mapping's ``encoding``) or parquet."""
     path = Path(path)
     if not path.exists():
-        raise ValuationError("data_missing", f"找不到数据文件：{path}")
+        raise ValuationError("data_missing", _("找不到数据文件：%(path)s") % {"path": path})
     suffixes = "".join(path.suffixes).lower()
     if suffixes.endswith(".parquet"):
         return pd.read_parquet(path)
-    if suffixes.endswith((".csv", ".csv.gz")):
-        return pd.read_csv(path)
-    raise ValuationError("data_format", "数据文件须为 CSV 或 parquet")
+    if not suffixes.endswith((".csv", ".csv.gz")):
+        raise ValuationError("data_format", _("数据文件须为 CSV 或 parquet"))
+    tried = (encoding,) if encoding else ENCODINGS
+    for enc in tried:
+        try:
+            df = pd.read_csv(path, encoding=enc, dtype_backend="numpy_nullable")
+        except (UnicodeDecodeError, LookupError):
+            continue
+        df.attrs["encoding"] = enc
+        return df
+    raise ValuationError(
+        "data_encoding",
+        _("数据文件的编码无法识别（已尝试 %(tried)s）；请另存为 UTF-8，或在列映射中写明 encoding")
+        % {"tried": "、".join(tried)},
+    )
 
 
-def canonical_table(raw: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
-    """Rename by the mapping, derive ``sale_date`` and check what training needs."""
+@dataclass
+class Cleaning:
+    """What cleaning dropped and why: shown after training and stored with the model."""
+
+    rows_in: int = 0
+    rows_kept: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[int]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    encoding: str = ""
+
+    def drop(self, reason: str, mask: pd.Series) -> None:
+        n = int(mask.sum())
+        if n:
+            self.dropped[reason] = self.dropped.get(reason, 0) + n
+            self.examples[reason] = [int(i) + 2 for i in mask[mask].index[:5]]  # file line numbers
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows_in": self.rows_in,
+            "rows_kept": self.rows_kept,
+            "dropped": dict(self.dropped),
+            "examples": {k: list(v) for k, v in self.examples.items()},
+            "notes": list(self.notes),
+            "encoding": self.encoding,
+        }
+
+    def text(self) -> str:
+        if not self.dropped:
+            return str(_("清洗：%(n)s 行全部保留") % {"n": self.rows_in})
+        parts = "；".join(
+            str(
+                _("%(reason)s %(n)s 行（如第 %(lines)s 行）")
+                % {
+                    "reason": _(DROP_REASONS[k]) if k in DROP_REASONS else k,
+                    "n": n,
+                    "lines": "、".join(map(str, self.examples[k])),
+                }
+            )
+            for k, n in self.dropped.items()
+        )
+        return str(
+            _("清洗：%(kept)s / %(n)s 行保留，剔除 %(parts)s")
+            % {"kept": self.rows_kept, "n": self.rows_in, "parts": parts}
+        )
+
+
+DROP_REASONS = {
+    "price_not_numeric": gettext_noop("成交价为空或非数字（如 #NAME?）"),
+    "price_under_one_unit": gettext_noop("成交价不足一个计价单位"),
+    "price_absurd": gettext_noop("成交价高得不合理（超过 10^12）"),
+    "date_unreadable": gettext_noop("成交日期无法识别"),
+    "date_out_of_range": gettext_noop("成交日期超出范围"),
+    "feature_not_numeric": gettext_noop("数值特征非数字（如 #NAME?）"),
+    "area_not_positive": gettext_noop("面积不大于零"),
+}
+
+
+def _check_mapping(raw: pd.DataFrame, spec: dict[str, Any]) -> dict[str, str]:
     mapping: dict[str, str] = spec.get("columns", {})
+    if not isinstance(mapping, dict):
+        raise ValuationError("mapping_invalid", _("列映射中的 columns 须为“源列: 标准列”的对象"))
     missing_src = [src for src in mapping if src not in raw.columns]
     if missing_src:
-        raise ValuationError("columns_missing", f"数据缺少列映射中的列：{'、'.join(missing_src)}")
+        raise ValuationError(
+            "columns_missing",
+            _("数据缺少列映射中的列：%(cols)s") % {"cols": "、".join(map(str, missing_src))},
+        )
+    targets: dict[str, list[str]] = {}
+    for src, dst in mapping.items():
+        targets.setdefault(dst, []).append(src)
+    twice = {dst: srcs for dst, srcs in targets.items() if len(srcs) > 1}
+    if twice:
+        dst, srcs = next(iter(twice.items()))
+        raise ValuationError(
+            "mapping_collision",
+            _("列映射把 %(srcs)s 都映射为 %(dst)s：每个标准列只能来自一列")
+            % {"srcs": "、".join(srcs), "dst": dst},
+        )
+    kept = [c for c in raw.columns if c not in mapping]
+    clash = [dst for dst in targets if dst in kept]
+    if clash:
+        dst = clash[0]
+        raise ValuationError(
+            "mapping_collision",
+            _(
+                "列映射把 %(src)s 映射为 %(dst)s，但数据中已有名为 %(dst)s 的列：请把原有的 "
+                "%(dst)s 列也写进映射（映射为其他名称），以免两列同名、训练用错列"
+            )
+            % {"src": targets[dst][0], "dst": dst},
+        )
+    return mapping
+
+
+def clean_table(raw: pd.DataFrame, spec: dict[str, Any]) -> tuple[pd.DataFrame, Cleaning]:
+    """Rename by the mapping, derive ``sale_date``, convert the price unit, drop junk rows
+    (with the reason, counted), check units and what training needs."""
+    report = Cleaning(rows_in=len(raw), encoding=str(raw.attrs.get("encoding", "")))
+    mapping = _check_mapping(raw, spec)
     df = raw.rename(columns=mapping).copy()
+    df.index = pd.RangeIndex(len(df))
+    if "price" not in df.columns:
+        raise ValuationError("price_missing", _("列映射中须有成交价列（price）"))
+    recipe = Recipe(**spec["recipe"])
     date_from = spec.get("date_from")
     if date_from:
         df["sale_date"] = pd.to_datetime(
-            {"year": df[date_from["year"]], "month": df[date_from["month"]], "day": 15}
+            {
+                "year": pd.to_numeric(df[date_from["year"]], errors="coerce"),
+                "month": pd.to_numeric(df[date_from["month"]], errors="coerce"),
+                "day": 15,
+            },
+            errors="coerce",
         )
+    keep = pd.Series(True, index=df.index)
+    price = pd.to_numeric(df["price"].astype("object"), errors="coerce").astype(float)
+    report.drop("price_not_numeric", price.isna())
+    keep &= price.notna()
+    # price_unit: currency units per unit of the price column (10000 for 万元)
+    try:
+        unit = float(spec.get("price_unit", 1))
+    except (TypeError, ValueError):
+        unit = 0.0
+    if not unit > 0:
+        raise ValuationError("price_unit_invalid", _("列映射中的 price_unit 须为正数"))
+    under = keep & (price < 1)
+    report.drop("price_under_one_unit", under)
+    keep &= ~under
+    price = price * unit
+    absurd = keep & (price > MAX_PRICE_UNITS)
+    report.drop("price_absurd", absurd)
+    keep &= ~absurd
     if "sale_date" in df.columns:
-        df["sale_date"] = pd.to_datetime(df["sale_date"], errors="coerce")
-        if df["sale_date"].isna().any():
-            raise ValuationError(
-                "bad_dates", f"{int(df['sale_date'].isna().sum())} 行成交日期无法识别"
-            )
-    if "price" not in df.columns:
-        raise ValuationError("price_missing", "列映射中须有成交价列（price）")
-    price = pd.to_numeric(df["price"], errors="coerce")
-    bad = price.isna() | (price <= 0)
-    if bad.any():
-        raise ValuationError(
-            "bad_prices", f"{int(bad.sum())} 行成交价为空、非数字或不大于零，请清理后再训练"
+        dates = pd.to_datetime(df["sale_date"].astype("object"), errors="coerce")
+        unread = keep & dates.isna()
+        report.drop("date_unreadable", unread)
+        keep &= ~unread
+        rng = spec.get("dates") or {}
+        latest = min(dates[keep].max(), pd.Timestamp(clock.now().date()))
+        lo = (
+            pd.Timestamp(rng["min"])
+            if rng.get("min")
+            else latest - pd.DateOffset(years=DEFAULT_YEARS_BACK)
         )
-    if (price > MAX_PRICE_UNITS).any():
-        raise ValuationError(
-            "absurd_prices",
-            f"{int((price > MAX_PRICE_UNITS).sum())} 行成交价高得不合理（超过 10^12）",
-        )
-    df["price"] = price.astype(float)
-    recipe = Recipe(**spec["recipe"])
+        hi = pd.Timestamp(rng["max"]) if rng.get("max") else pd.Timestamp(clock.now().date())
+        out = keep & ((dates < lo) | (dates > hi))
+        report.drop("date_out_of_range", out)
+        keep &= ~out
+        report.notes.append(f"{lo:%Y-%m-%d} – {hi:%Y-%m-%d}")
+        df["sale_date"] = dates
+    numeric = [
+        c
+        for c in [
+            *recipe.numeric,
+            *recipe.log_numeric,
+            recipe.area,
+            recipe.lat,
+            recipe.lon,
+            recipe.year_built,
+            recipe.year_renovated,
+        ]
+        if c and c in df.columns
+    ]
+    for c in dict.fromkeys(numeric):
+        col = df[c].astype("object")
+        values = pd.to_numeric(col, errors="coerce").astype(float)
+        text = col.notna() & values.isna()  # something was there, and it is not a number
+        if c in recipe.required():
+            report.drop("feature_not_numeric", keep & text)
+            keep &= ~text
+        df[c] = values
+    if recipe.area and recipe.area in df.columns:
+        bad_area = keep & ~(df[recipe.area] > 0)
+        report.drop("area_not_positive", bad_area)
+        keep &= ~bad_area
+    df["price"] = price
     absent = [c for c in recipe.inputs() if c not in df.columns]
     if absent:
-        raise ValuationError("features_missing", f"数据缺少特征列：{'、'.join(absent)}")
+        raise ValuationError(
+            "features_missing", _("数据缺少特征列：%(cols)s") % {"cols": "、".join(absent)}
+        )
+    n_dropped = int((~keep).sum())
+    if len(df) and n_dropped > MAX_DROPPED_SHARE * len(df):
+        raise ValuationError(
+            "too_many_dropped",
+            _("清洗将剔除 %(n)s / %(total)s 行，超过一半：请检查列映射与数据。%(report)s")
+            % {"n": n_dropped, "total": len(df), "report": report.text()},
+        )
+    df = df[keep].reset_index(drop=True)
+    report.rows_kept = len(df)
     for c in recipe.required():
         if df[c].isna().all():
-            raise ValuationError("features_empty", f"特征列 {c} 全部为空")
+            raise ValuationError("features_empty", _("特征列 %(col)s 全部为空") % {"col": c})
     if len(df) < MIN_ROWS:
-        raise ValuationError("too_few_rows", f"样本过少（{len(df)} 行，至少 {MIN_ROWS} 行）")
-    keep = [
+        raise ValuationError(
+            "too_few_rows",
+            _("样本过少（%(n)s 行，至少 %(min)s 行）") % {"n": len(df), "min": MIN_ROWS},
+        )
+    _check_units(df, spec, recipe)
+    cols = [
         *dict.fromkeys(
             [*recipe.inputs(), "price", *(["sale_date"] if "sale_date" in df.columns else [])]
         )
     ]
-    return df[keep].reset_index(drop=True)
+    return df[cols].reset_index(drop=True), report
+
+
+def _check_units(df: pd.DataFrame, spec: dict[str, Any], recipe: Recipe) -> None:
+    """The declared currency and units must give plausible prices per unit of area."""
+    if not recipe.area:
+        return
+    key = (str(spec.get("currency", "")), str(spec.get("area_unit", "")))
+    bounds = spec.get("price_per_area_range") or PRICE_PER_AREA.get(key)
+    if not bounds:
+        return
+    lo, hi = float(bounds[0]), float(bounds[1])
+    median = float((df["price"] / df[recipe.area]).median())
+    if not lo <= median <= hi:
+        raise ValuationError(
+            "price_unit_suspect",
+            _(
+                "按声明的单位，单位面积成交价中位数为 %(median)s %(currency)s/%(area)s，"
+                "不在合理范围 %(lo)s–%(hi)s 之内：价格是否以万元计（写 price_unit: 10000）、"
+                "或映射成了单价？请核对列映射中的 price、price_unit、currency 与 area_unit"
+            )
+            % {
+                "median": f"{median:,.2f}",
+                "currency": key[0],
+                "area": key[1],
+                "lo": f"{lo:,.0f}",
+                "hi": f"{hi:,.0f}",
+            },
+        )
+
+
+def canonical_table(raw: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+    """``clean_table`` without its report."""
+    return clean_table(raw, spec)[0]
 
 
 def fingerprint(df: pd.DataFrame) -> str:
@@ -206,6 +429,7 @@ def fit_and_evaluate(
     seed: int = 0,
     params: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    report_candidates: bool = False,
 ) -> Fitted:
     if method not in METHODS:
         raise ValuationError(
@@ -223,17 +447,54 @@ def fit_and_evaluate(
         seed=seed,
     )
     tick("划分数据")
-    cls = METHODS[method]
     params = {**(spec.get("params") or {}).get(method, {}), **(params or {})}
-    cal_model = cls(recipe, params).fit(split.proper, np.log(split.proper["price"].to_numpy()))
-    tick("拟合校准模型")
-    resid = np.log(split.calibration["price"].to_numpy()) - cal_model.predict_log(split.calibration)
+    y_proper = np.log(split.proper["price"].to_numpy())
+    y_cal = np.log(split.calibration["price"].to_numpy())
+    # Selection on a rolling time split: candidates fitted on the earlier training sales,
+    # compared on the most recent ones (the calibration period); the final hold-out is only
+    # reported. The model in use never loses there to the index-adjusted comparables.
+    names = list(dict.fromkeys([BASELINE, *CANDIDATES.get(method, [method])]))
+    fitted_on_proper: dict[str, Valuer] = {}
+    validation: dict[str, dict[str, Any]] = {}
+    for name in names:
+        p = params if name in (method, "blend") else {}
+        fitted_on_proper[name] = METHODS[name](recipe, p).fit(split.proper, y_proper)
+        pred = np.exp(fitted_on_proper[name].predict_log(split.calibration))
+        validation[name] = metrics(split.calibration["price"].to_numpy(), pred)
+        tick(f"验证 {name}")
+    chosen, why = select_candidate(
+        {k: v["median_ape"] for k, v in validation.items()}, baseline=BASELINE
+    )
+    refused = chosen is None
+    if chosen is None:  # every candidate loses to the baseline: fit the best, never use it
+        others = [k for k in validation if k != BASELINE] or [BASELINE]
+        chosen = min(others, key=lambda k: validation[k]["median_ape"])
+    cal_model = fitted_on_proper[chosen]
+    interval = LocalInterval().fit(cal_model, split.calibration, y_cal, level)
+    resid = y_cal - cal_model.predict_log(split.calibration)
     q = conformal_quantile(resid, level)
     tick("计算共形区间")
-    model = cls(recipe, params).fit(split.train, np.log(split.train["price"].to_numpy()))
+    cls = METHODS[chosen]
+    model = cls(recipe, params if chosen in (method, "blend") else {}).fit(
+        split.train, np.log(split.train["price"].to_numpy())
+    )
+    model.interval_ = interval
     tick("拟合最终模型")
-    pred = np.exp(model.predict_log(split.test))
-    m: dict[str, Any] = metrics(split.test["price"].to_numpy(), pred, q=q)
+    pred_log = model.predict_log(split.test)
+    lo, hi = interval.bounds(model, split.test, pred_log)
+    m: dict[str, Any] = metrics(
+        split.test["price"].to_numpy(), np.exp(pred_log), low=np.exp(lo), high=np.exp(hi)
+    )
+    holdout: dict[str, Any] = {chosen: {k: m[k] for k in ("median_ape", "within_10", "rmsle")}}
+    if report_candidates:  # the bench: every candidate on the final hold-out, reported only
+        for name in names:
+            if name == chosen:
+                continue
+            other = METHODS[name](recipe, params if name in (method, "blend") else {}).fit(
+                split.train, np.log(split.train["price"].to_numpy())
+            )
+            om = metrics(split.test["price"].to_numpy(), np.exp(other.predict_log(split.test)))
+            holdout[name] = {k: om[k] for k in ("median_ape", "within_10", "rmsle")}
     m.update(
         {
             "split": split.kind,
@@ -243,6 +504,24 @@ def fit_and_evaluate(
             "n_calibration": len(split.calibration),
             "level": level,
             "q_log": q,
+            "interval": "locally weighted split conformal (asymmetric)",
+            "selection": {
+                "baseline": BASELINE,
+                "chosen": chosen,
+                "refused": refused,
+                "why": why,
+                "validation": {
+                    k: {kk: v[kk] for kk in ("median_ape", "within_10", "rmsle", "n")}
+                    for k, v in validation.items()
+                },
+                "validation_period": (
+                    f"{split.calibration['sale_date'].min():%Y-%m-%d} – "
+                    f"{split.calibration['sale_date'].max():%Y-%m-%d}"
+                    if "sale_date" in split.calibration.columns
+                    else "random"
+                ),
+                "holdout": holdout,
+            },
         }
     )
     tick("在检验集上评估")
@@ -310,10 +589,11 @@ def build_artifact(
     params: dict | None = None,
     progress: Callable[[str], None] | None = None,
     table: pd.DataFrame | None = None,
+    report_candidates: bool = False,
 ) -> Built:
     """Read, check, split, fit, calibrate and evaluate (no database)."""
-    raw = table if table is not None else read_table(spec["path"])
-    df = canonical_table(raw, spec)
+    raw = table if table is not None else read_table(spec["path"], spec.get("encoding"))
+    df, cleaning = clean_table(raw, spec)
     if sample and sample < len(df):
         df = df.sample(n=sample, random_state=seed).reset_index(drop=True)
         if "sale_date" in df.columns:
@@ -330,6 +610,7 @@ def build_artifact(
         seed=seed,
         params=params,
         progress=progress,
+        report_candidates=report_candidates,
     )
     recipe = Recipe(**spec["recipe"])
     groups: dict[str, list[str]] = {}
@@ -348,13 +629,15 @@ def build_artifact(
         "recipe": recipe,
         "groups": groups,
         "method": method,
+        "selected": fitted.metrics["selection"]["chosen"],
         "typical": typical_row(train_rows, recipe.inputs()),
         "comparables": comparable_table(train_rows, recipe),
         "data_end": (
             f"{train_rows['sale_date'].max():%Y-%m-%d}" if "sale_date" in train_rows.columns else ""
         ),
         "spec": {k: v for k, v in spec.items() if k != "path"},
-        "metrics": _json_safe(fitted.metrics),
+        "metrics": _json_safe({**fitted.metrics, "cleaning": cleaning.as_dict()}),
+        "cleaning": cleaning,
         "rows": len(df),
     }
     return Built(artifact=artifact, fitted=fitted, rows=len(df), fingerprint=fingerprint(df))
@@ -469,6 +752,30 @@ def train_model(
         )
         if not activate:
             return TrainResult(record, False, "已保存，未启用（--no-activate）")
+        sel = built.fitted.metrics["selection"]
+        if sel["refused"] and not force:
+            base = sel["validation"][sel["baseline"]]["median_ape"]
+            best = sel["validation"][sel["chosen"]]["median_ape"]
+            audit_record(
+                stream=STREAM,
+                action="model.activation_refused",
+                actor=actor,
+                subject=f"valuation-model:{record.pk}",
+                after={"selection": sel},
+                rules=["PRC-09"],
+            )
+            return TrainResult(
+                record,
+                False,
+                str(
+                    _(
+                        "所有候选模型在最近一期验证中都劣于基准（指数调整的市场比较法，中位误差 "
+                        "%(base)s；最好的候选 %(best)s），未启用"
+                    )
+                    % {"base": f"{base:.2%}", "best": f"{best:.2%}"}
+                ),
+                sel,
+            )
         return _activate(
             record,
             fitted=built.fitted,

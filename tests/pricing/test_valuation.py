@@ -16,8 +16,14 @@ from pricing.models import InquiryRequest, ValuationModel
 from pricing.valuation.errors import ValuationError
 from pricing.valuation.presets import preset
 from pricing.valuation.service import clear_cache, value_asset
-from pricing.valuation.training import build_artifact, canonical_table, read_table, train_model
-from tests.pricing.conftest import FLAT, SMALL_PARAMS, admit_builtin_platforms, check
+from pricing.valuation.training import (
+    build_artifact,
+    canonical_table,
+    clean_table,
+    read_table,
+    train_model,
+)
+from tests.pricing.conftest import FLAT, admit_builtin_platforms, check
 
 FLAT_INPUT = {**FLAT, "lat": 28.69, "lon": 115.905, "division_code": "360102"}
 
@@ -56,10 +62,12 @@ def test_conformal_interval_coverage_is_measured_on_the_hold_out(built_models):
     _, built = built_models["knn"]
     art = built.artifact
     test = built.fitted.split.test
-    pred = np.exp(art["valuer"].predict_log(test))
-    q = art["q"]
-    inside = ((test["price"] >= pred * np.exp(-q)) & (test["price"] <= pred * np.exp(q))).mean()
+    from pricing.valuation.service import value_batch
+
+    _pred, low, high = value_batch(art, test)
+    inside = ((test["price"] >= low) & (test["price"] <= high)).mean()
     assert art["metrics"]["coverage"] == pytest.approx(inside)
+    assert len(art["metrics"]["coverage_by_decile"]) == 10
     assert 0.5 < inside <= 1.0
 
 
@@ -74,23 +82,19 @@ def test_training_stores_versions_fingerprint_and_metrics_and_activates(model_di
 
 def test_a_worse_model_is_not_activated_unless_forced_with_a_reason(model_dir, db, now):
     """Refuse to activate a model worse than the active one (same hold-out)."""
-    good = train_model(spec=preset("demo_cn"), method="gbm", sample=500, params=SMALL_PARAMS)
-    bad = train_model(
-        spec=preset("demo_cn"),
-        method="gbm",
-        sample=500,
-        params={"max_iter": 2, "learning_rate": 0.01},
-    )
+    good = train_model(spec=preset("demo_cn"), method="knn", sample=500)
+    # one comparable instead of ten: a noisier comparables model
+    bad = train_model(spec=preset("demo_cn"), method="knn", sample=500, params={"k": 1})
     assert good.activated and not bad.activated
     assert "劣于现用模型" in bad.message
-    assert ValuationModel.objects.get(is_active=True, method="gbm").pk == good.model.pk
+    assert ValuationModel.objects.get(is_active=True, method="knn").pk == good.model.pk
     from pricing.valuation.training import model_activate
 
     with pytest.raises(DomainError) as err:
         model_activate(model=bad.model, force=True, reason="")
     assert err.value.code == "force_reason_required"
     model_activate(model=bad.model, force=True, reason="演示强制启用")
-    assert ValuationModel.objects.get(is_active=True, method="gbm").pk == bad.model.pk
+    assert ValuationModel.objects.get(is_active=True, method="knn").pk == bad.model.pk
 
 
 def test_valuation_train_command_reports_split_and_metrics(model_dir, db, now):
@@ -121,15 +125,24 @@ def _demo_raw():
 
 
 @pytest.mark.parametrize(
-    ("price", "code"),
-    [(-5, "bad_prices"), (0, "bad_prices"), (None, "bad_prices"), (5e13, "absurd_prices")],
+    ("price", "reason"),
+    [
+        (-5, "price_under_one_unit"),
+        (0, "price_under_one_unit"),
+        (0.5, "price_under_one_unit"),
+        (None, "price_not_numeric"),
+        ("#NAME?", "price_not_numeric"),
+        (5e13, "price_absurd"),
+    ],
 )
-def test_bad_prices_in_training_data_are_refused(price, code):
+def test_bad_prices_in_training_data_are_dropped_and_reported(price, reason):
     raw = _demo_raw()
+    raw["成交价（元）"] = raw["成交价（元）"].astype(object)
     raw.loc[3, "成交价（元）"] = price
-    with pytest.raises(ValuationError) as err:
-        canonical_table(raw, preset("demo_cn"))
-    assert err.value.code == code
+    df, report = clean_table(raw, preset("demo_cn"))
+    assert report.dropped == {reason: 1} and report.examples[reason] == [5]  # file line 5
+    assert len(df) == len(raw) - 1 and report.rows_kept == len(df)
+    assert "剔除" in report.text()
 
 
 def test_missing_columns_and_tiny_tables_are_refused():
@@ -145,7 +158,8 @@ def test_missing_columns_and_tiny_tables_are_refused():
 def test_command_turns_errors_into_a_clear_message(model_dir, db, tmp_path, now):
     bad = tmp_path / "sales.csv"
     raw = _demo_raw()
-    raw.loc[0, "成交价（元）"] = -1
+    raw["成交价（元）"] = raw["成交价（元）"].astype(object)
+    raw.loc[: len(raw) // 2 + 1, "成交价（元）"] = "#NAME?"
     raw.to_csv(bad, index=False)
     mapping = preset("demo_cn")
     with pytest.raises(CommandError) as err:
@@ -158,7 +172,7 @@ def test_command_turns_errors_into_a_clear_message(model_dir, db, tmp_path, now)
             stdout=io.StringIO(),
             stderr=io.StringIO(),
         )
-    assert "不大于零" in str(err.value)
+    assert "[too_many_dropped]" in str(err.value) and "#NAME?" in str(err.value)
 
 
 # ------------------------------------------------------------------ one valuation

@@ -15,11 +15,12 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from core.errors import DomainError
 from pricing.valuation import presets
-from pricing.valuation.training import train_model
+from pricing.valuation.training import Cleaning, train_model
 
 STEPS = 8
 
@@ -59,11 +60,11 @@ class Command(BaseCommand):
                 spec = presets.preset(opts["preset"])
             else:
                 if not opts["mapping"]:
-                    raise CommandError("使用 --data 时须提供 --mapping 列映射文件")
+                    raise CommandError(_("使用 --data 时须提供 --mapping 列映射文件"))
                 spec = presets.load_mapping(opts["mapping"])
                 spec["path"] = opts["data"]
         except (KeyError, ValueError, OSError) as exc:
-            raise CommandError(f"列映射有误：{exc}") from exc
+            raise CommandError(_("列映射有误：%(error)s") % {"error": exc}) from exc
         params = json.loads(opts["params"]) if opts["params"] else None
         self.stdout.write(
             f"数据：{spec['dataset']}（{spec['currency']}，{spec.get('region', '')}）"
@@ -98,10 +99,12 @@ class Command(BaseCommand):
                 )
             except DomainError as exc:
                 bar.close()
-                raise CommandError(str(exc.message)) from exc
+                raise CommandError(f"[{exc.code}] {exc.message}") from exc
             bar.update(STEPS - bar.n)
             bar.close()
             m = result.model.metrics
+            if m.get("cleaning"):
+                self.stdout.write(Cleaning(**m["cleaning"]).text())
             self.stdout.write(
                 f"{result.model}：{m['split_note']}\n"
                 f"  RMSLE {m['rmsle']:.4f}｜中位绝对误差 {m['median_ape']:.2%}｜±10% 内 {m['within_10']:.1%}｜"
