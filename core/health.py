@@ -2,7 +2,8 @@
 
 ``/health/`` (``core:health``) is what HAProxy asks every web process: the database and the
 cache (Redis when ``REDIS_URL`` is set) through django-health-check, plus a ping of the
-channel layer's Redis. It answers 200 when all pass, 500 otherwise, so HAProxy takes a web
+channel layer's Redis. It answers 200 when all pass, 503 otherwise (django-health-check's 500, made 503:
+the service is unavailable, nothing crashed), so HAProxy takes a web
 process whose database or Redis is gone out of the rotation.
 
 ``/health/processes/`` (``core:health_processes``) reports the processes without an HTTP port
@@ -71,12 +72,23 @@ def _checks() -> list[Any]:
         from redis.asyncio import Redis as RedisClient
 
         checks.append(
-            ("health_check.contrib.redis.Redis", {"client_factory": lambda: RedisClient.from_url(url)})
+            (
+                "health_check.contrib.redis.Redis",
+                {"client_factory": lambda: RedisClient.from_url(url)},
+            )
         )
     return checks
 
 
-class WebHealthView(HealthCheckView):
+class _Health(HealthCheckView):
+    async def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        response = await super().get(request, *args, **kwargs)
+        if response.status_code == 500:
+            response.status_code = 503
+        return response
+
+
+class WebHealthView(_Health):
     """The web process's own health: database, cache, Redis."""
 
     def get_checks(self) -> Any:
@@ -84,7 +96,7 @@ class WebHealthView(HealthCheckView):
         return super().get_checks()
 
 
-class ProcessesHealthView(HealthCheckView):
+class ProcessesHealthView(_Health):
     """The worker's and the clocks' heartbeats."""
 
     def get_checks(self) -> Any:

@@ -15,6 +15,7 @@ too.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -32,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
 
 from bidding.models import Auction, AuctionResult, Bid
 from core import clock
@@ -150,7 +150,7 @@ class Layout:
         self.log_dir = log_dir
         self.env = env
         self.procs: list[subprocess.Popen[bytes]] = []
-        self.known: set[int] = set()
+        self.known: dict[int, list[str]] = {}  # pid → command line, of every process seen
         honcho = [sys.executable, "-m", "honcho", "start", "--no-colour"]
         honcho += ["-f", "deploy/Procfile", "-d", str(BASE_DIR), "-p", str(self.base)]
         honcho += ["-c", f"web={N_WEB}"]
@@ -174,7 +174,8 @@ class Layout:
 
     def remember(self) -> None:
         for proc in self.procs:
-            self.known.update(descendants(proc.pid))
+            for pid in descendants(proc.pid):
+                self.known.setdefault(pid, cmdline(pid))
 
     def pids(self, *words: str) -> list[int]:
         """Processes of the layout whose command line has every word (not the wrappers)."""
@@ -192,8 +193,10 @@ class Layout:
         for port in self.web_ports:
             wait_for(
                 f"web process on {port}",
-                lambda port=port: self.honcho.poll() is None
-                and http_status(f"http://127.0.0.1:{port}/health/?format=json") == 200,
+                lambda port=port: (
+                    self.honcho.poll() is None
+                    and http_status(f"http://127.0.0.1:{port}/health/?format=json") == 200
+                ),
                 60,
             )
         print(f"web processes healthy after {time.monotonic() - t0:.1f} s")
@@ -219,16 +222,17 @@ class Layout:
                 proc.send_signal(signal.SIGTERM)
         for proc in self.procs:
             try:
-                proc.wait(15)
+                proc.wait(5)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
         self.remember()
-        for pid in self.known:  # anything left (a process that ignored SIGTERM)
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        # anything of ours left (ignored SIGTERM): the same pid with the same command line,
+        # never a pid that was reused by someone else's process
+        for pid, args in self.known.items():
+            if args and cmdline(pid) == args:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -378,7 +382,9 @@ def test_layout_survives_a_killed_web_process_and_a_killed_clock(layout):
     # Every auction closed exactly once (AUC-28).
     for pk in everyone:
         assert AuctionResult.objects.filter(auction_id=pk).count() == 1
-        closes = AuditEntry.objects.filter(action__startswith="auction.closed.", stream=f"auction:{pk}")
+        closes = AuditEntry.objects.filter(
+            action__startswith="auction.closed.", stream=f"auction:{pk}"
+        )
         assert closes.count() == 1, list(closes.values_list("action", "pk"))
     sold = Auction.objects.get(pk=auction.pk)
     assert sold.state == "sold"
