@@ -132,6 +132,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "rules.apps.AutodiscoverRulesConfig",
+    "health_check",  # /health/ (core.health, docs/deployment.md)
+    "django_prometheus",  # metrics on GAVEL_METRICS_PORT (docs/deployment.md)
     *GAVEL_APPS,
 ]
 
@@ -151,6 +153,22 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# --- metrics (issue 18, docs/deployment.md) -------------------------------------------------
+# Each process (web, worker, clock) serves its Prometheus metrics (django-prometheus) on its
+# own port, GAVEL_METRICS_PORT, bound to GAVEL_METRICS_ADDRESS (loopback by default: only the
+# host's Prometheus scrapes it; it is never routed through HAProxy). Unset: no metrics server.
+GAVEL_METRICS_PORT: int | None = env.int("GAVEL_METRICS_PORT", default=None)
+GAVEL_METRICS_ADDRESS: str = env.str("GAVEL_METRICS_ADDRESS", default="127.0.0.1")
+if GAVEL_METRICS_PORT:
+    PROMETHEUS_METRICS_EXPORT_PORT = GAVEL_METRICS_PORT
+    PROMETHEUS_METRICS_EXPORT_ADDRESS = GAVEL_METRICS_ADDRESS
+    # request counts and latencies by view, only where metrics are served
+    MIDDLEWARE = [
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        *MIDDLEWARE,
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+    ]
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"

@@ -1,12 +1,15 @@
 from django.urls import path
 
-from core import account_views, operator_views, region_views, views
+from core import account_views, health, operator_views, region_views, views
 from core.documents import views as document_views
 
 app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # docs/deployment.md: HAProxy's check of each web process; the worker's and clocks' beats
+    path("health/", health.WebHealthView.as_view(), name="health"),
+    path("health/processes/", health.ProcessesHealthView.as_view(), name="health_processes"),
     path("regions/", region_views.region_children, name="regions"),
     path("accounts/login/", views.GavelLoginView.as_view(), name="login"),
     path("accounts/logout/", views.logout_view, name="logout"),

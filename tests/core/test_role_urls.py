@@ -333,6 +333,10 @@ SKIPPED: dict[str, str] = {
     "api:api-root": "ninja's root, no view",
     "settlement:adyen_webhook": "HMAC-signed webhook, no session (tests/settlement webhooks)",
     "settlement:adyen_transfer_webhook": "HMAC-signed webhook, no session",
+    "core:health": "HAProxy's health check, no role page: the same answer for everyone "
+    "(tests/core/test_health.py; HAProxy denies /health/ off the host)",
+    "core:health_processes": "the worker's and clocks' heartbeats for monitoring, no role page "
+    "(tests/core/test_health.py)",
 }
 
 

@@ -12,8 +12,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from prometheus_client import Counter
 
 from bidding.services import auction_clock_tick
+from core.health import heartbeat
+
+# docs/deployment.md: served on GAVEL_METRICS_PORT with the process's other metrics
+TICKS = Counter("gavel_clock_ticks_total", "Auction clock ticks", ["outcome"])
+CLOSED = Counter("gavel_clock_auctions_closed_total", "Auctions this clock closed")
+OPENED = Counter("gavel_clock_auctions_opened_total", "Auctions this clock opened")
 
 
 class Command(BaseCommand):
@@ -32,8 +39,16 @@ class Command(BaseCommand):
             close_old_connections()
             try:
                 counts = auction_clock_tick()
+                TICKS.labels("ok").inc()
+                CLOSED.inc(counts["closed"])
+                OPENED.inc(counts["opened"])
                 if counts["opened"] or counts["closed"]:
                     self.stdout.write(str(counts))
             except Exception as exc:  # keep ticking; the error is logged and retried
+                TICKS.labels("failed").inc()
                 self.stderr.write(f"clock tick failed: {exc}")
+            try:
+                heartbeat("clock")
+            except Exception as exc:  # the cache is down: the tick itself needs only the DB
+                self.stderr.write(f"clock heartbeat failed: {exc}")
             time.sleep(opts["interval"])

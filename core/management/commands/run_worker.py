@@ -25,6 +25,12 @@ class Command(BaseCommand):
             self.stdout.write(str(worker.run_due(only=only)))
             return
         self.stdout.write(f"worker running: {', '.join(t.name for t in worker.tasks())}")
+        from core.health import heartbeat
+
         while True:
             worker.run_due(only=only)
+            try:
+                heartbeat("worker")
+            except Exception as exc:  # the cache is down; the tasks go on
+                self.stderr.write(f"worker heartbeat failed: {exc}")
             time.sleep(0.5)
