@@ -33,12 +33,19 @@ from core import calendar, clock
 from core.events import publish_on_commit
 
 
-def auction_clock_tick() -> dict[str, int]:
-    """The periodic task ``bidding.close_due`` (every second; several may run at once)."""
+def auction_clock_tick(*, followups: bool = True) -> dict[str, int]:
+    """One clock turn (several may run at once). ``followups=False`` (``run_clock`` and the
+    worker's ``bidding.close_due``, issue 18): closes only; their follow-ups are queued work
+    for the worker task ``bidding.close_followups`` (:func:`auction_followups_due`)."""
     opened = auction_open_due()
-    closed = auction_close_due()
-    retried = auction_followups_retry()
+    closed = auction_close_due(followups=followups)
+    retried = auction_followups_retry() if followups else 0
     return {"opened": opened, "closed": len(closed), "followups": retried}
+
+
+def auction_clock_closes() -> dict[str, int]:
+    """The periodic task ``bidding.close_due``: opens and closes, follow-ups queued."""
+    return auction_clock_tick(followups=False)
 
 
 def auction_open_due(*, limit: int = 50) -> int:
@@ -93,7 +100,7 @@ def _price_lapsed(auction: Auction, now: dt.datetime, assets: list[str]) -> None
     )
 
 
-def auction_close_due(*, limit: int = 50) -> list[int]:
+def auction_close_due(*, limit: int = 50, followups: bool = True) -> list[int]:
     """Close every auction whose end has passed, each exactly once.
 
     Each close is its own short transaction on the auction's row lock, taken with
@@ -103,6 +110,13 @@ def auction_close_due(*, limit: int = 50) -> list[int]:
     AUC-24: an auction is due once its end is ``receipt_grace`` past: a bid the server received
     before the end may still wait for a thread or the row lock, and is accepted by its receipt
     time when it gets there (and may extend the end); the close waits for it.
+
+    The follow-up (money, pricing, deadlines, notices) is queued by the close itself: its
+    ``AuctionResult`` row is written with ``followup_done_at`` empty in the close's own
+    transaction, so a crash right after the commit loses nothing. With ``followups`` (the
+    default for direct callers) it then runs here; without (the clock processes, issue 18) the
+    worker's ``bidding.close_followups`` takes it (:func:`auction_followups_due`). AUC-29's
+    confirmation never waits for either: it is written and published in the close.
     """
     closed: list[int] = []
     grace = receipt_grace()
@@ -118,6 +132,8 @@ def auction_close_due(*, limit: int = 50) -> list[int]:
         except Exception:
             log.exception("closing an auction failed")
             break
+    if not followups:
+        return closed
     for auction_id in closed:
         try:
             auction_close_followup(auction_id=auction_id)
@@ -232,6 +248,38 @@ def _close(auction: Auction, now: dt.datetime) -> AuctionResult:
     return result
 
 
+def auction_followups_due(*, limit: int = 50) -> int:
+    """The worker task ``bidding.close_followups`` (issue 18): the queued follow-ups of closed
+    auctions, oldest close first, one short transaction each, taken with ``skip_locked`` so
+    several workers share them. Each runs exactly once: the outcome row stays locked until its
+    ``followup_done_at`` commits, and a follow-up already done is skipped; every money call
+    carries its idempotency key besides (AUC-30: each loser's deposit released once)."""
+    done = 0
+    failed: list[int] = []
+    for _ in range(limit):
+        pk: int | None = None
+        try:
+            with transaction.atomic():
+                result = (
+                    AuctionResult.objects.select_for_update(skip_locked=True)
+                    .filter(followup_done_at__isnull=True)
+                    .exclude(pk__in=failed)
+                    .order_by("closed_at", "pk")
+                    .first()
+                )
+                if result is None:
+                    break
+                pk = result.pk
+                _followup(result)
+                done += 1
+        except Exception:
+            log.exception("follow-up of auction result %s failed; retried later", pk)
+            if pk is None:
+                break
+            failed.append(pk)
+    return done
+
+
 def auction_followups_retry(*, limit: int = 10) -> int:
     ids = list(
         AuctionResult.objects.filter(followup_done_at__isnull=True)
@@ -277,6 +325,12 @@ def auction_close_followup(*, auction_id: int) -> AuctionResult:
     result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
     if result.followup_done_at is not None:
         return result
+    return _followup(result)
+
+
+def _followup(result: AuctionResult) -> AuctionResult:
+    """The follow-up of one close, its outcome row locked by the caller's transaction."""
+    auction_id = result.auction_id
     auction = Auction.objects.select_related("case", "lot").get(pk=auction_id)
     now = clock.now()
     held = list(

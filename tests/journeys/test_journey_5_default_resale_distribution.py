@@ -41,7 +41,7 @@ def test_journey_5_default_and_forfeit(
         # The balance deadline (2026-12-21 23:59) and the 24 h bank-transfer grace pass unpaid
         # (AUC-31): the worker marks the default.
         channels_live_server.set_time(dt.datetime(2026, 12, 23, 10, 0, tzinfo=CST))
-        worker_runs("settlement.balance_overdue", "bidding.close_due")
+        worker_runs("settlement.balance_overdue", "bidding.close_due", "bidding.close_followups")
         bidder.reload()
         both_widths(bidder, screenshot, "11-defaulted-account")
 
