@@ -243,9 +243,25 @@ def _close(auction: Auction, now: dt.datetime) -> AuctionResult:
             "winner_code": result.winner_code,
         },
     )
+    if not auction.is_practice:
+        _queue_close_document(auction, result.outcome)
     _state_changed(auction, old)
     publish_on_commit(AuctionClosed(auction_id=auction.pk, outcome=result.outcome))
     return result
+
+
+def _queue_close_document(auction: Auction, outcome: str) -> None:
+    """A sale's 成交确认书 (AUC-29) or the 流拍公告 (AUC-35), queued in the close's own
+    transaction (a crash after the commit loses nothing; idempotent by its key): the worker
+    renders and seals it, so the close never waits for a PDF (issues 16, 18). The confirmation
+    text itself is published by the close, at once."""
+    from bidding.documents import SALE_CONFIRMATION, UNSOLD_NOTICE
+    from core.documents import document_request
+
+    if outcome == AuctionResult.Outcome.SOLD:
+        document_request(doc_type=SALE_CONFIRMATION.code, subject=f"auction:{auction.pk}/sale")
+    else:
+        document_request(doc_type=UNSOLD_NOTICE.code, subject=f"auction:{auction.pk}")
 
 
 def auction_followups_due(*, limit: int = 50) -> int:

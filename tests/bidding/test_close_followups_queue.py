@@ -64,6 +64,13 @@ def test_two_workers_run_each_queued_close_followup_once_auc28_auc29_auc30(
     assert len(sold) == 2
     assert all(r.confirmation_published_at == clock.now() for r in sold)  # AUC-29: at once
     assert not Registration.objects.filter(status=Registration.Status.RELEASED).exists()
+    from core.models import DocumentRequest
+
+    # The 成交确认书 / 流拍公告 are queued in the close's transaction, not after it.
+    assert set(DocumentRequest.objects.values_list("subject", flat=True)) >= {
+        f"auction:{r.auction_id}/sale" if r.outcome == "sold" else f"auction:{r.auction_id}"
+        for r in results
+    }
 
     runs: Counter[int] = Counter()
     lock = threading.Lock()
