@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 
 from bidding import locks
@@ -120,17 +121,32 @@ def auction_close_due(*, limit: int = 50, followups: bool = True) -> list[int]:
     """
     closed: list[int] = []
     grace = receipt_grace()
-    for _ in range(limit):
+    batch = max(int(settings.GAVEL_CLOSE_BATCH or 1), 1)
+    failed: list[int] = []
+    while len(closed) < limit:
         try:
             with transaction.atomic():
                 now = clock.now()
-                auction = next(iter(locks.due_auctions_for_close(now - grace, limit=1)), None)
-                if auction is None:
+                # Issue 18: up to ``batch`` due auctions per transaction (one locking query,
+                # one commit), each closed in a savepoint: one failing close rolls back alone.
+                due = list(
+                    locks.due_auctions_for_close(
+                        now - grace, limit=min(batch, limit - len(closed)), exclude=failed
+                    )
+                )
+                if not due:
                     break
-                _close(auction, now)
-                closed.append(auction.pk)
+                for auction in due:
+                    try:
+                        with transaction.atomic():
+                            _close(auction, now)
+                    except Exception:
+                        log.exception("closing auction %s failed", auction.pk)
+                        failed.append(auction.pk)
+                        continue
+                    closed.append(auction.pk)
         except Exception:
-            log.exception("closing an auction failed")
+            log.exception("closing auctions failed")
             break
     if not followups:
         return closed
