@@ -43,11 +43,13 @@ class BiddingConfig(AppConfig):
 
         documents.connect()
         import_module("bidding.live")  # the live hub subscribes to the auction events
-        from bidding.services import auction_clock_tick
+        from bidding.services import auction_clock_closes, auction_followups_due
         from core.worker import register_task
 
-        # The auction clock: opens due auctions and closes ended ones exactly once (AUC-28).
-        register_task("bidding.close_due", auction_clock_tick, every=1.0)
+        # The auction clock: opens due auctions and closes ended ones exactly once (AUC-28);
+        # each close's follow-up (money, notices, deadlines) is queued for its own task.
+        register_task("bidding.close_due", auction_clock_closes, every=1.0)
+        register_task("bidding.close_followups", auction_followups_due, every=1.0)
         from bidding.services import forfeits_apply_due
 
         # Forfeited deposits applied once the default is final (AUC-33/34, FND-06).

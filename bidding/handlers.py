@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from core.events import subscribe
 
 if TYPE_CHECKING:
-    from bidding.events import AuctionClosed, AuctionPublished
+    from bidding.events import AuctionPublished
     from settlement.events import BalanceOverdue, BalancePaid, DepositHeld, DepositReleased
 
 
@@ -79,23 +79,6 @@ def on_balance_overdue(event: BalanceOverdue) -> None:
         auction_default(auction_id=auction_id)
 
 
-def on_auction_closed(event: AuctionClosed) -> None:
-    """A sale closing queues its 成交确认书 (AUC-29); the worker renders and seals it, so the
-    close (and any bid) never waits for a PDF (issue 16)."""
-    from bidding.documents import SALE_CONFIRMATION, UNSOLD_NOTICE
-    from bidding.models import Auction
-    from core.documents import document_request
-
-    if not Auction.objects.filter(pk=event.auction_id, is_practice=False).exists():
-        return
-    if event.outcome == "sold":
-        document_request(
-            doc_type=SALE_CONFIRMATION.code, subject=f"auction:{event.auction_id}/sale"
-        )
-    elif event.outcome == "unsold":  # 流拍公告 (AUC-35)
-        document_request(doc_type=UNSOLD_NOTICE.code, subject=f"auction:{event.auction_id}")
-
-
 def on_auction_published(event: AuctionPublished) -> None:
     """拍卖公告/变卖公告, 竞买须知, 标的物调查情况表 (AUC-09), queued for the worker."""
     from bidding.documents import request_published
@@ -120,8 +103,9 @@ def connect() -> None:
     subscribe(se.DepositReleased, on_deposit_released)
     subscribe(se.BalancePaid, on_balance_paid)
     subscribe(se.BalanceOverdue, on_balance_overdue)
-    from bidding.events import AuctionClosed, AuctionPublished
+    from bidding.events import AuctionPublished
 
-    subscribe(AuctionClosed, on_auction_closed)
+    # The close's documents (成交确认书, 流拍公告) are queued by the close itself, in its
+    # transaction (bidding.services.close._queue_close_document, issue 18).
     subscribe(AuctionPublished, on_auction_published)
     _connected = True

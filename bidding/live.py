@@ -365,16 +365,55 @@ def on_bid_accepted(event: events.BidAccepted) -> None:
     publish(bid_update(event))
 
 
+#: The states a close ends in: their ``AuctionStateChanged`` is followed, after the same
+#: commit, by ``AuctionClosed``, whose ``closed`` message carries the whole new state.
+CLOSED_STATES = frozenset({"sold", "unsold"})
+
+
+def someone_watches(auction_id: int) -> bool:
+    """Whether any process may have a watcher of this auction (sync, after a commit).
+
+    This process's hub answers for itself; with ``REDIS_URL`` the other processes' counts
+    are read from the hash every hub writes (a hub writes its count as soon as its first
+    watcher of an auction joins, *before* that watcher reads its snapshot: so a watcher either
+    is counted here or reads a snapshot taken after this commit). When Redis cannot answer the
+    answer is yes: a snapshot built for nobody costs time, a close never pushed costs a
+    watcher the result. Without ``REDIS_URL`` the channel layer is in-memory and no other
+    process can be reached anyway."""
+    hub = Hub.current()
+    if hub is not None and hub.local_count(auction_id):
+        return True
+    url = settings.REDIS_URL
+    if not url:
+        return False
+    try:
+        fields = _sync_redis(url).hgetall(WATCHERS_KEY.format(auction_id))
+    except Exception:
+        log.debug("watcher count from Redis failed; pushing anyway", exc_info=True)
+        return True
+    return _sum_fresh(fields, int(time.time())) > 0
+
+
 def on_state_changed(event: events.AuctionStateChanged) -> None:
-    info = _info[int(event.auction_id)]
+    auction_id = int(event.auction_id)
+    info = _info[auction_id]
     info.state = event.new
-    message = state_update(int(event.auction_id), kind="state", old_state=event.old)
+    if event.new in CLOSED_STATES:
+        return  # issue 18: the close's own ``closed`` message (on_closed) tells the watchers
+    if not someone_watches(auction_id):
+        return
+    message = state_update(auction_id, kind="state", old_state=event.old)
     if message:
         publish(message)
 
 
 def on_closed(event: events.AuctionClosed) -> None:
-    message = state_update(int(event.auction_id), kind="closed", outcome=event.outcome)
+    """One ``closed`` message per close, built (one snapshot read) only when someone watches
+    (issue 18: a clock closing thousands of unwatched auctions builds none)."""
+    auction_id = int(event.auction_id)
+    if not someone_watches(auction_id):
+        return
+    message = state_update(auction_id, kind="closed", outcome=event.outcome)
     if message:
         publish(message)
 
@@ -500,7 +539,15 @@ class Hub:
         async with self.join_lock:
             if not self.started:
                 await self._start()
+            first = not self.watchers.get(auction_id)
             self.watchers[auction_id].add(consumer)
+            if first:
+                # Counted in Redis before the watcher reads its snapshot: a close committed
+                # after that read is pushed (see :func:`someone_watches`).
+                try:
+                    await self._write_totals([auction_id])
+                except Exception:
+                    log.debug("live hub could not write its count", exc_info=True)
             if auction_id not in self.joined and self.layer is not None:
                 self.joined.add(auction_id)
                 try:

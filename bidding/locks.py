@@ -115,11 +115,17 @@ def auctions_for_update(auction_ids: Iterable[int]) -> list[Auction]:
     )
 
 
-def due_auctions_for_close(now: dt.datetime, *, limit: int = 20) -> QuerySet[Auction]:
+def due_auctions_for_close(
+    now: dt.datetime, *, limit: int = 20, exclude: list[int] | None = None
+) -> QuerySet[Auction]:
     """Auctions whose end is at or before ``now`` (the caller subtracts the AUC-24 receipt
-    grace), skipping rows another closer holds (exactly once)."""
+    grace), skipping rows another closer holds (exactly once) and ``exclude`` (closes that
+    just failed in this turn)."""
+    qs = Auction.objects.all()
+    if exclude:
+        qs = qs.exclude(pk__in=exclude)
     return (
-        Auction.objects.select_for_update(skip_locked=True, of=("self",))
+        qs.select_for_update(skip_locked=True, of=("self",))
         # A scheduled auction whose whole period passed unseen (no clock ran) closes too.
         .filter(
             state__in=[AuctionState.SCHEDULED, AuctionState.BIDDING, AuctionState.EXTENDED],

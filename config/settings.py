@@ -487,6 +487,9 @@ GAVEL_LIVE_BID_THREADS: int = env.int("GAVEL_LIVE_BID_THREADS", default=0)
 # the end but that still wait for the auction's row lock (milliseconds); also how far before
 # the lock a bid's receipt time is trusted.
 GAVEL_BID_RECEIPT_GRACE_MS: int = env.int("GAVEL_BID_RECEIPT_GRACE_MS", default=1000)
+#: Issue 18: due auctions closed per clock transaction (one locking query and one commit
+#: for the batch; each close in its own savepoint).
+GAVEL_CLOSE_BATCH: int = env.int("GAVEL_CLOSE_BATCH", default=10)
 # Fan-out pacing (docs/websocket.md): the share of a process's time one auction's fan-out
 # may take under load; optional fixed caps of deliveries per second per auction and of
 # updates per second per watcher (0: none).

@@ -53,9 +53,11 @@ from bidding.services.bids import (
     proxy_bid_set,
 )
 from bidding.services.close import (
+    auction_clock_closes,
     auction_clock_tick,
     auction_close_due,
     auction_close_followup,
+    auction_followups_due,
     auction_followups_retry,
     auction_open_due,
 )
@@ -156,6 +158,7 @@ __all__ = [
     "_require_staff",
     "auction_balance_paid",
     "auction_case_withdrawn",
+    "auction_clock_closes",
     "auction_clock_tick",
     "auction_close_due",
     "auction_close_followup",
@@ -164,6 +167,7 @@ __all__ = [
     "auction_default",
     "auction_draft_create",
     "auction_draft_update",
+    "auction_followups_due",
     "auction_followups_retry",
     "auction_forfeit_apply",
     "auction_ground_ended",

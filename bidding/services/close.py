@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 
 from bidding import locks
@@ -33,12 +34,19 @@ from core import calendar, clock
 from core.events import publish_on_commit
 
 
-def auction_clock_tick() -> dict[str, int]:
-    """The periodic task ``bidding.close_due`` (every second; several may run at once)."""
+def auction_clock_tick(*, followups: bool = True) -> dict[str, int]:
+    """One clock turn (several may run at once). ``followups=False`` (``run_clock`` and the
+    worker's ``bidding.close_due``, issue 18): closes only; their follow-ups are queued work
+    for the worker task ``bidding.close_followups`` (:func:`auction_followups_due`)."""
     opened = auction_open_due()
-    closed = auction_close_due()
-    retried = auction_followups_retry()
+    closed = auction_close_due(followups=followups)
+    retried = auction_followups_retry() if followups else 0
     return {"opened": opened, "closed": len(closed), "followups": retried}
+
+
+def auction_clock_closes() -> dict[str, int]:
+    """The periodic task ``bidding.close_due``: opens and closes, follow-ups queued."""
+    return auction_clock_tick(followups=False)
 
 
 def auction_open_due(*, limit: int = 50) -> int:
@@ -93,7 +101,7 @@ def _price_lapsed(auction: Auction, now: dt.datetime, assets: list[str]) -> None
     )
 
 
-def auction_close_due(*, limit: int = 50) -> list[int]:
+def auction_close_due(*, limit: int = 50, followups: bool = True) -> list[int]:
     """Close every auction whose end has passed, each exactly once.
 
     Each close is its own short transaction on the auction's row lock, taken with
@@ -103,21 +111,45 @@ def auction_close_due(*, limit: int = 50) -> list[int]:
     AUC-24: an auction is due once its end is ``receipt_grace`` past: a bid the server received
     before the end may still wait for a thread or the row lock, and is accepted by its receipt
     time when it gets there (and may extend the end); the close waits for it.
+
+    The follow-up (money, pricing, deadlines, notices) is queued by the close itself: its
+    ``AuctionResult`` row is written with ``followup_done_at`` empty in the close's own
+    transaction, so a crash right after the commit loses nothing. With ``followups`` (the
+    default for direct callers) it then runs here; without (the clock processes, issue 18) the
+    worker's ``bidding.close_followups`` takes it (:func:`auction_followups_due`). AUC-29's
+    confirmation never waits for either: it is written and published in the close.
     """
     closed: list[int] = []
     grace = receipt_grace()
-    for _ in range(limit):
+    batch = max(int(settings.GAVEL_CLOSE_BATCH or 1), 1)
+    failed: list[int] = []
+    while len(closed) < limit:
         try:
             with transaction.atomic():
                 now = clock.now()
-                auction = next(iter(locks.due_auctions_for_close(now - grace, limit=1)), None)
-                if auction is None:
+                # Issue 18: up to ``batch`` due auctions per transaction (one locking query,
+                # one commit), each closed in a savepoint: one failing close rolls back alone.
+                due = list(
+                    locks.due_auctions_for_close(
+                        now - grace, limit=min(batch, limit - len(closed)), exclude=failed
+                    )
+                )
+                if not due:
                     break
-                _close(auction, now)
-                closed.append(auction.pk)
+                for auction in due:
+                    try:
+                        with transaction.atomic():
+                            _close(auction, now)
+                    except Exception:
+                        log.exception("closing auction %s failed", auction.pk)
+                        failed.append(auction.pk)
+                        continue
+                    closed.append(auction.pk)
         except Exception:
-            log.exception("closing an auction failed")
+            log.exception("closing auctions failed")
             break
+    if not followups:
+        return closed
     for auction_id in closed:
         try:
             auction_close_followup(auction_id=auction_id)
@@ -227,9 +259,57 @@ def _close(auction: Auction, now: dt.datetime) -> AuctionResult:
             "winner_code": result.winner_code,
         },
     )
+    if not auction.is_practice:
+        _queue_close_document(auction, result.outcome)
     _state_changed(auction, old)
     publish_on_commit(AuctionClosed(auction_id=auction.pk, outcome=result.outcome))
     return result
+
+
+def _queue_close_document(auction: Auction, outcome: str) -> None:
+    """A sale's 成交确认书 (AUC-29) or the 流拍公告 (AUC-35), queued in the close's own
+    transaction (a crash after the commit loses nothing; idempotent by its key): the worker
+    renders and seals it, so the close never waits for a PDF (issues 16, 18). The confirmation
+    text itself is published by the close, at once."""
+    from bidding.documents import SALE_CONFIRMATION, UNSOLD_NOTICE
+    from core.documents import document_request
+
+    if outcome == AuctionResult.Outcome.SOLD:
+        document_request(doc_type=SALE_CONFIRMATION.code, subject=f"auction:{auction.pk}/sale")
+    else:
+        document_request(doc_type=UNSOLD_NOTICE.code, subject=f"auction:{auction.pk}")
+
+
+def auction_followups_due(*, limit: int = 50) -> int:
+    """The worker task ``bidding.close_followups`` (issue 18): the queued follow-ups of closed
+    auctions, oldest close first, one short transaction each, taken with ``skip_locked`` so
+    several workers share them. Each runs exactly once: the outcome row stays locked until its
+    ``followup_done_at`` commits, and a follow-up already done is skipped; every money call
+    carries its idempotency key besides (AUC-30: each loser's deposit released once)."""
+    done = 0
+    failed: list[int] = []
+    for _ in range(limit):
+        pk: int | None = None
+        try:
+            with transaction.atomic():
+                result = (
+                    AuctionResult.objects.select_for_update(skip_locked=True)
+                    .filter(followup_done_at__isnull=True)
+                    .exclude(pk__in=failed)
+                    .order_by("closed_at", "pk")
+                    .first()
+                )
+                if result is None:
+                    break
+                pk = result.pk
+                _followup(result)
+                done += 1
+        except Exception:
+            log.exception("follow-up of auction result %s failed; retried later", pk)
+            if pk is None:
+                break
+            failed.append(pk)
+    return done
 
 
 def auction_followups_retry(*, limit: int = 10) -> int:
@@ -277,6 +357,12 @@ def auction_close_followup(*, auction_id: int) -> AuctionResult:
     result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
     if result.followup_done_at is not None:
         return result
+    return _followup(result)
+
+
+def _followup(result: AuctionResult) -> AuctionResult:
+    """The follow-up of one close, its outcome row locked by the caller's transaction."""
+    auction_id = result.auction_id
     auction = Auction.objects.select_related("case", "lot").get(pk=auction_id)
     now = clock.now()
     held = list(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
 import pytest
@@ -393,6 +394,69 @@ async def test_close_is_pushed_with_the_winner_code_only(auction, alice, bob):
     assert late["code"] == "auction_ended"  # AUC-24
     await watcher.disconnect()
     await a.disconnect()
+
+
+async def test_a_watcher_gets_exactly_one_update_for_a_close_auc28(auction, alice, monkeypatch):
+    """Issue 18: a close is one ``closed`` message (no ``state`` one before it) and one
+    snapshot read, for a watcher who is there."""
+    watcher, _ = await open_socket(auction.pk)
+    a, _ = await open_socket(auction.pk, alice[1])
+    assert (await bid(a, START))["type"] == "bid_accepted"
+    await receive(watcher, "state", "extended")
+    built: list[object] = []
+    real = live.state_update
+
+    def spy(auction_id: int, **kw: Any) -> dict[str, Any] | None:
+        built.append(kw.get("kind"))
+        return real(auction_id, **kw)
+
+    monkeypatch.setattr(live, "state_update", spy)
+    clock.set_time(auction.end_at + dt.timedelta(seconds=1))
+    assert await database_sync_to_async(services.auction_close_due)() == [auction.pk]
+    msg = await receive(watcher, "state", "extended", "closed")
+    assert msg["type"] == "closed" and msg["state"] == "sold"
+    await still_alive(watcher)  # the pong comes after anything already queued: no 2nd update
+    assert built == ["closed"]
+    await watcher.disconnect()
+    await a.disconnect()
+
+
+def _redis_watchers(auction_id: int, count: int | None) -> None:
+    """What the other server processes' hubs wrote to Redis for this auction."""
+    import redis
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL (the watcher counts of the other processes)")
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    key = live.WATCHERS_KEY.format(auction_id)
+    client.delete(key)
+    if count is not None:
+        client.hset(key, "another-process", f"{count}:{int(time.time())}")
+
+
+@pytest.mark.parametrize(("elsewhere", "reads"), [(None, 0), (0, 0), (1, 1)])
+def test_a_close_builds_the_snapshot_only_when_someone_watches_auc28(
+    auction, alice, monkeypatch, elsewhere, reads
+):
+    """Issue 18: nobody watching (no hub here, no count or a zero count in Redis) → the
+    close reads no snapshot; one watcher in another process → exactly one read."""
+    services.bid_place(
+        auction_id=auction.pk, user=alice[0].user, amount_fen=START, password=PASSWORD
+    )
+    _redis_watchers(auction.pk, elsewhere)
+    calls: list[int] = []
+    real = live.read_snapshot
+
+    def spy(auction_id: int) -> dict[str, Any]:
+        calls.append(auction_id)
+        return real(auction_id)
+
+    monkeypatch.setattr(live, "read_snapshot", spy)
+    clock.set_time(auction.end_at + dt.timedelta(seconds=1))
+    assert services.auction_close_due() == [auction.pk]
+    assert calls == [auction.pk] * reads
+    _redis_watchers(auction.pk, None)
 
 
 # --- bad frames ------------------------------------------------------------------------------

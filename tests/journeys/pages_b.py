@@ -569,12 +569,12 @@ def car_auction_won(
 
     # Bidding opens on time (the worker) and the bidder bids the starting price.
     server.set_time(BIDDING_OPENS)
-    worker_runs("bidding.close_due")
+    worker_runs("bidding.close_due", "bidding.close_followups")
     bidder_bids_the_next_price(bidder)
     expect(bidder.locator("#bid-history tr").first).to_contain_text("70,000.00")
     both_widths(bidder, shot, "09-bid")
     server.set_time(BIDDING_CLOSED)
-    worker_runs("bidding.close_due")
+    worker_runs("bidding.close_due", "bidding.close_followups")
     reference = winner_sees_balance_due(bidder)
     assert reference
     expect(bidder.locator("main")).to_contain_text("60,000.00")

@@ -133,7 +133,7 @@ def test_journey_3_two_new_bidders_bid_live(
 
         # Bidding opens on time (the worker); each sets the bidding password.
         channels_live_server.set_time(BIDDING_OPENS)
-        worker_runs("bidding.close_due")
+        worker_runs("bidding.close_due", "bidding.close_followups")
         for page in (sun, zhou):
             page.reload()
             set_bid_password(page)
@@ -159,7 +159,7 @@ def test_journey_3_two_new_bidders_bid_live(
 
         # Bidding closes (the worker): 周 wins at 71,000.00; the confirmation is published.
         channels_live_server.set_time(BIDDING_CLOSED)
-        worker_runs("bidding.close_due")
+        worker_runs("bidding.close_due", "bidding.close_followups")
         zhou.reload()
         result = zhou.locator("#result")
         expect(result).to_contain_text("71,000.00")

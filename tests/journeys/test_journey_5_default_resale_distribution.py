@@ -78,7 +78,7 @@ def test_journey_5_default_resale_distribution(
         # The balance deadline (2026-12-21 23:59) and the 24 h bank-transfer grace pass unpaid
         # (AUC-31): the worker marks the default.
         server.set_time(dt.datetime(2026, 12, 23, 10, 0, tzinfo=CST))
-        worker_runs("settlement.balance_overdue", "bidding.close_due")
+        worker_runs("settlement.balance_overdue", "bidding.close_due", "bidding.close_followups")
         bidder.reload()
         both_widths(bidder, screenshot, "11-defaulted-account")
 
@@ -133,11 +133,11 @@ def test_journey_5_default_resale_distribution(
             resident_id=valid_resident_id("36010219900505234"),
         )
         server.set_time(dt.datetime(2027, 1, 12, 10, 1, tzinfo=CST))
-        worker_runs("bidding.close_due")
+        worker_runs("bidding.close_due", "bidding.close_followups")
         bidder_bids_the_next_price(buyer)
         expect(buyer.locator("#bid-history tr").first).to_contain_text("70,000.00")
         server.set_time(dt.datetime(2027, 1, 13, 10, 5, tzinfo=CST))
-        worker_runs("bidding.close_due", *BANK_TASKS)
+        worker_runs("bidding.close_due", "bidding.close_followups", *BANK_TASKS)
         winner_pays_balance_online(buyer)
         worker_runs(*BANK_TASKS)
         buyer.reload()

@@ -2,7 +2,8 @@
 
 Opens auctions whose start has come, closes those whose end has passed (each exactly once:
 several clocks may run side by side, they share the work through ``skip_locked``), and
-retries unfinished close follow-ups. The embedded demo runs the same task inside its server
+leaves each close's follow-up (money, notices, deadlines) to the worker's
+``bidding.close_followups`` task (issue 18; ``--followups`` runs them here too). The embedded demo runs the same task inside its server
 (``bidding.close_due`` registered with ``core.worker``).
 """
 
@@ -14,7 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from prometheus_client import Counter
 
-from bidding.services import auction_clock_tick
+from bidding.services import auction_clock_tick, auction_followups_due
 from core.health import heartbeat
 
 # docs/deployment.md: served on GAVEL_METRICS_PORT with the process's other metrics
@@ -29,16 +30,27 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--once", action="store_true", help="one tick, then exit")
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between ticks")
+        parser.add_argument(
+            "--followups",
+            action="store_true",
+            help="also run the close follow-ups here (by default the worker's "
+            "bidding.close_followups task runs them)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["once"]:
-            self.stdout.write(str(auction_clock_tick()))
+            counts = auction_clock_tick(followups=False)
+            if opts["followups"]:
+                counts["followups"] = auction_followups_due()
+            self.stdout.write(str(counts))
             return
         self.stdout.write("auction clock running (Ctrl-C to stop)")
         while True:
             close_old_connections()
             try:
-                counts = auction_clock_tick()
+                counts = auction_clock_tick(followups=False)
+                if opts["followups"]:
+                    counts["followups"] = auction_followups_due()
                 TICKS.labels("ok").inc()
                 CLOSED.inc(counts["closed"])
                 OPENED.inc(counts["opened"])
