@@ -13,6 +13,7 @@ purpose, each read logged (``registration_identity_reveal``).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -38,12 +39,14 @@ from bidding.models import (
     InLieuDraw,
     InLieuTaking,
     OfflineRound,
+    PanelDecision,
     PriorityHolder,
     Registration,
 )
 from core import clock
-from core.court_actions import CourtAction, CourtActions, Outcome
+from core.court_actions import CourtAction, CourtActions, Outcome, Submitted
 from core.forms import Form, TextField
+from core.money import yuan
 from core.permissions import can, is_court_staff_of
 from core.ratelimit import write_rate_limited
 from core.types import AuthedRequest
@@ -270,21 +273,44 @@ def _objection_tracks(auction: Auction) -> list[tuple[str, str]]:
 
 A = CourtAction[Auction]
 
+
+def _published(s: Submitted[Auction], _result: object) -> str:
+    """The auction published: its title and bidding period, where the page now is."""
+    auction = Auction.objects.get(pk=s.target.pk)
+
+    def at(x: dt.datetime | None) -> str:
+        return timezone.localtime(x).strftime("%Y-%m-%d %H:%M") if x else "—"
+
+    return _("已发布拍卖公告：%(title)s，竞价时间 %(start)s 至 %(end)s。") % {
+        "title": auction.title,
+        "start": at(auction.start_at),
+        "end": at(auction.end_at),
+    }
+
+
 AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
     {
         "publish": A(
-            call=lambda s: services.auction_publish(auction_id=s.target.pk, actor=s.actor)
+            call=lambda s: services.auction_publish(auction_id=s.target.pk, actor=s.actor),
+            done=_published,
         ),
         "decision": A(
             form=f.PanelDecisionForm,
             call=lambda s: services.panel_decision_record(
                 auction_id=s.target.pk, actor=s.actor, **s.data
             ),
+            done=lambda s, _d: (
+                _("已记录合议庭决定：%(topic)s（AUC-04）。")
+                % {"topic": PanelDecision.Topic(s.data["topic"]).label}
+            ),
         ),
         "holder": A(
             form=f.PriorityHolderForm,
             call=lambda s: services.priority_holder_add(
                 auction_id=s.target.pk, actor=s.actor, **s.data
+            ),
+            done=lambda s, _h: (
+                _("已增加优先购买权人：%(name)s（AUC-19）。") % {"name": s.data["name"]}
             ),
         ),
         "notice": A(
@@ -294,6 +320,10 @@ AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
                 auction_id=s.target.pk,
                 actor=s.actor,
                 **{**s.data, "recipient": _recipient_of(s.target, s.data["recipient"])},
+            ),
+            done=lambda s, _n: (
+                _("已记录送达：%(who)s（AUC-10）。")
+                % {"who": dict(_recipients(s.target)).get(s.data["recipient"], "")}
             ),
         ),
         "suspend": A(
@@ -377,6 +407,24 @@ AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
             ),
             done=gettext_lazy("已按 AUC-33 顺序处理悔拍保证金，结果见本页及案款账户。"),
         ),
+        "cost": A(
+            form=f.CostForm,
+            call=lambda s: services.auction_cost_record(
+                auction_id=s.target.pk,
+                amount_fen=s.data["amount_yuan"],
+                payee_name=s.data["payee_name"],
+                note=s.data["note"],
+                actor=s.actor,
+            ),
+            done=lambda s, _charge: (
+                _("已记录拍卖费用：%(note)s ¥%(amount)s（收款人 %(payee)s，AUC-33）")
+                % {
+                    "note": s.data["note"],
+                    "amount": yuan(s.data["amount_yuan"]),
+                    "payee": s.data["payee_name"],
+                }
+            ),
+        ),
         "low_start_notice": A(
             call=lambda s: services.auction_low_start_notice(auction_id=s.target.pk, actor=s.actor)
         ),
@@ -430,6 +478,7 @@ DETAIL_FORMS = (
     "handover",
     "consent",
     "insist",
+    "cost",
 )
 
 
@@ -480,11 +529,17 @@ def _forfeit_view(auction: Auction) -> dict[str, Any]:
     result = getattr(auction, "result", None)
     winner = Registration.objects.filter(pk=result.winner_id).first() if result else None
     applied = money.forfeit_applied_for(winner.money_ref) if winner else None
+    resale = services.forfeit_resale(auction)
+    refs = [auction.ref] + [a.ref for a in resale.auctions]
     return {
         "applied": applied,
         "steps": money.forfeit_steps(applied) if applied else [],
         "pending": bool(winner and money.forfeit_pending(winner.money_ref)),
-        "resale": services.forfeit_resale(auction),
+        "resale": resale,
+        # AUC-33 (1): the costs recorded so far (counted when the forfeit is applied).
+        "costs_fen": money.charges_fen(
+            case_id=auction.case_id or 0, refs=refs, kinds=["auction_cost"]
+        ),
         "case_account_url": reverse("settlement:account_detail", args=[auction.case_id])
         if auction.case_id
         else "",

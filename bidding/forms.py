@@ -95,6 +95,14 @@ class PanelDecisionForm(Form):
     decided_at = LocalDateTimeField(label=_("合议时间"))
 
 
+class CostForm(Form):
+    """A cost or loss the default caused (AUC-33 (1)), on the defaulted auction's page."""
+
+    amount_yuan = YuanField(label=_("金额（元）"))
+    payee_name = forms.CharField(label=_("收款人"), max_length=200)
+    note = forms.CharField(label=_("费用事由"), max_length=200, help_text=_("如：车辆保管费"))
+
+
 class PriorityHolderForm(Form):
     name = forms.CharField(label=_("姓名/名称"), max_length=200)
     rank = forms.IntegerField(label=_("顺序（1 为最优先）"), min_value=1)

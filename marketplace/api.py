@@ -61,18 +61,28 @@ def _staff(request: AuthedRequest) -> None:
 
 @router.get("/auctions")
 def auctions(request: HttpRequest) -> dict[str, Any]:
-    """Search listings. Query: q, kind, region, price_min, price_max (yuan), round, state,
-    loan, restricted, court, sort, page, per_page."""
+    """Search listings. Query: q (words, or an exact case number), kind, region, price_min,
+    price_max (yuan), round, state, loan, restricted, court, sort (relevance when q is given),
+    cursor (keyset: the previous answer's ``next_cursor``) or page, per_page, facets=1 (the
+    count per filter option, each bounded at 1,000: 1,001 means more).
+
+    ``total`` is bounded at 10,000 (``total_exact`` false past it): no page counts the table."""
     query = parse_listing_query(request.GET)
-    result = search_listings(query, request.user)
-    return {
+    with_facets = request.GET.get("facets", "") in ("1", "true")
+    result = search_listings(query, request.user, facets=with_facets)
+    out = {
         "total": result["total"],
+        "total_exact": result["total_exact"],
         "page": result["page"],
         "pages": result["pages"],
+        "next_cursor": result["next_cursor"],
         "query": query.as_params(),
         "description": query.describe(),
         "results": [row_json(r) for r in result["rows"]],
     }
+    if with_facets:
+        out["facets"] = result["facets"]
+    return out
 
 
 @router.get("/auctions/{auction_id}")
@@ -111,14 +121,19 @@ def calendar(request: HttpRequest, days: int = 30) -> list[dict[str, Any]]:
 
 
 @router.get("/results")
-def results(request: HttpRequest, page: int = 1) -> dict[str, Any]:
+def results(request: HttpRequest, page: int = 1, cursor: str = "") -> dict[str, Any]:
+    """Ended auctions, latest close first; ``cursor`` (the previous ``next_cursor``) pages
+    through an index range, ``total`` is bounded at 10,000."""
     if page < 1:
         raise DomainError("invalid_page", "页码必须是正整数", field="page")
-    data = results_page(page=page)
+    if cursor and not (cursor.isdigit() and len(cursor) <= 19 and int(cursor) < 2**63):
+        raise DomainError("invalid_cursor", f"翻页游标“{cursor[:30]}”无效", field="cursor")
+    data = results_page(page=page, cursor=int(cursor) if cursor else None)
     return {
         "page": data["page"],
         "pages": data["pages"],
         "total": data["total"],
+        "next_cursor": data["next_cursor"],
         "results": [result_json(s) for s in data["items"]],
     }
 

@@ -11,6 +11,10 @@ class MarketplaceConfig(AppConfig):
 
         # Outbid and saved-search alerts (bidding's after-commit events), watch reminders.
         alerts.connect()
+        from marketplace import search_index
+
+        # The listing index (issue 18): bidding's saves and events, assets, loans, the sweep.
+        search_index.connect()
         from core.audit import register_action_labels
         from marketplace.audit_labels import ACTION_LABELS
 

@@ -25,6 +25,7 @@ STATE_GROUPS = {
     "withdrawn": "已撤回",
 }
 SORTS = {
+    "relevance": "相关度",
     "ending": "即将结束",
     "starting": "即将开始",
     "newest": "最新发布",
@@ -60,6 +61,7 @@ class ListingQuery:
     court: int | None = None
     sort: str = "ending"
     page: int = 1
+    cursor: int | None = None  # keyset paging: the sort key of the last row already shown
     per_page: int = DEFAULT_PAGE_SIZE
     extra: dict = field(default_factory=dict)
 
@@ -86,9 +88,14 @@ class ListingQuery:
             out["restricted"] = "1" if self.restricted else "0"
         if self.court is not None:
             out["court"] = str(self.court)
-        if self.sort != "ending":
+        if self.sort != self.default_sort:
             out["sort"] = self.sort
         return out
+
+    @property
+    def default_sort(self) -> str:
+        """Relevance for a keyword search, else the nearest end first."""
+        return "relevance" if self.q else "ending"
 
     def describe(self) -> str:
         """A short Chinese summary ("住宅 · 3601 · 一拍"), for saved searches and alerts."""
@@ -96,7 +103,9 @@ class ListingQuery:
         if self.q:
             parts.insert(0, f"“{self.q}”")
         if self.region:
-            parts.append(f"地区 {self.region}")
+            from core.regions import full_name
+
+            parts.append(full_name(self.region.ljust(6, "0")) or f"地区 {self.region}")
         if self.price_min_fen is not None or self.price_max_fen is not None:
             lo = yuan(self.price_min_fen) if self.price_min_fen is not None else "不限"
             hi = yuan(self.price_max_fen) if self.price_max_fen is not None else "不限"
@@ -231,7 +240,7 @@ def parse_listing_query(params: Mapping[str, Any]) -> ListingQuery:
         if not court_text.isdigit():
             raise _bad("invalid_court", f"法院编号“{court_text}”无效", "court")
         court = int(court_text)
-    sort = _one(params, "sort") or "ending"
+    sort = _one(params, "sort") or ("relevance" if q else "ending")
     if sort not in SORTS:
         options = "、".join(f"{k}（{v}）" for k, v in SORTS.items())
         raise _bad("invalid_sort", f"排序方式“{sort}”不存在，可选：{options}", "sort")
@@ -241,7 +250,14 @@ def parse_listing_query(params: Mapping[str, Any]) -> ListingQuery:
     )
     if per_page not in PAGE_SIZES:
         raise _bad("invalid_page", f"每页条数只能为 {'、'.join(map(str, PAGE_SIZES))}", "per_page")
+    cursor_text = _one(params, "cursor")
+    cursor = None
+    if cursor_text:
+        if not (cursor_text.isdigit() and len(cursor_text) <= 19) or int(cursor_text) >= 2**63:
+            raise _bad("invalid_cursor", f"翻页游标“{cursor_text[:30]}”无效", "cursor")
+        cursor = int(cursor_text)
     return ListingQuery(
+        cursor=cursor,
         q=q,
         kinds=kinds,
         region=region,

@@ -9,35 +9,27 @@ bidders holding a code, as the live page shows it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, cast
 
-from django.core.paginator import Paginator
-from django.db.models import (
-    Case,
-    Count,
-    Exists,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models.expressions import Combinable
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import BooleanField, Case, Count, F, FloatField, QuerySet, Value, When
+from django.db.models.expressions import RawSQL, Subquery
+from django.db.models.functions import Concat
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 
 from bidding.models import ENDED_STATES, OPEN_STATES, Auction, AuctionState, Registration
 from cases.models import Asset, AssetFile
 from core import clock
-from marketplace.filters import KINDS, ListingQuery
-from marketplace.models import ListingInfo, Watch
+from marketplace.filters import KINDS, ROUNDS, STATE_GROUPS, ListingQuery
+from marketplace.models import ListingIndex, ListingInfo, Watch
+from marketplace.search_index import looks_like_case_number, normalise_case_number, query_words
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
-    from django_stubs_ext import WithAnnotations
 
     from core.models import User
 
@@ -50,7 +42,6 @@ STATE_GROUP_STATES: dict[str, list[str]] = {
     "withdrawn": [S.WITHDRAWN, S.CASE_WITHDRAWN],
 }
 GROUP_OF_STATE = {state: group for group, states in STATE_GROUP_STATES.items() for state in states}
-LIVE, UPCOMING, OTHER = 0, 1, 2
 
 
 def auction_url(auction_id: int) -> str:
@@ -66,89 +57,174 @@ def public_auctions() -> QuerySet[Auction]:
     return Auction.objects.filter(is_practice=False, lot__isnull=False).exclude(state=S.DRAFT)
 
 
-class _ListingAnnotations(TypedDict):
-    """What :func:`_annotated` adds: the price shown and the sort bucket (live, upcoming, other)."""
-
-    price_fen: int
-    bucket: int
-
-
-def _annotated(
-    qs: QuerySet[Auction],
-) -> QuerySet[WithAnnotations[Auction, _ListingAnnotations]]:
-    return qs.annotate(
-        price_fen=Coalesce("current_price_fen", "starting_price_fen"),
-        bucket=Case(
-            When(state__in=list(OPEN_STATES), then=Value(LIVE)),
-            When(state=S.SCHEDULED, then=Value(UPCOMING)),
-            default=Value(OTHER),
-            output_field=IntegerField(),
-        ),
-    )
+SORT_KEYS = {
+    "ending": "key_ending",
+    "starting": "key_starting",
+    "newest": "key_newest",
+    "price_asc": "key_price",
+    "price_desc": "-key_price",
+}
+#: A page counts at most this many matches (then shows "1,000+"): never a full COUNT(*).
+TOTAL_LIMIT = 1_000
+#: A keyword search ranks the first this-many matches by the nearest end (all of them when
+#: fewer): a common word ("住宅") matches half the table, and ranking every match would read it.
+RANK_WINDOW = 500
+#: Each filter option's count stops here ("1,000+").
+FACET_LIMIT = 1_000
+FACET_CACHE_SECONDS = 30
 
 
-def listing_queryset(query: ListingQuery) -> QuerySet[Auction]:
-    """The auctions matching a checked query, in the query's order."""
-    qs = _annotated(public_auctions())
-    if query.q:
-        qs = qs.filter(
-            Q(title__icontains=query.q)
-            | Q(lot__title__icontains=query.q)
-            | Q(case__number__icontains=query.q)
-        )
-    lot_assets = Asset.objects.filter(lots=OuterRef("lot_id"))
-    if query.kinds:
-        qs = qs.filter(Exists(lot_assets.filter(kind__in=query.kinds)))
+def _filtered(query: ListingQuery, *, skip: str = "") -> QuerySet[ListingIndex]:
+    """The index rows matching every filter of ``query`` except the group ``skip`` (facets)."""
+    qs = ListingIndex.objects.all()
+    if query.kinds and skip != "kind":
+        qs = qs.filter(kind__in=query.kinds)
     if query.region:
-        qs = qs.filter(Exists(lot_assets.filter(division_code__startswith=query.region)))
+        column = {2: "province", 4: "city", 6: "district"}[len(query.region)]
+        qs = qs.filter(**{column: query.region})
     if query.price_min_fen is not None:
         qs = qs.filter(price_fen__gte=query.price_min_fen)
     if query.price_max_fen is not None:
         qs = qs.filter(price_fen__lte=query.price_max_fen)
-    if query.rounds:
+    if query.rounds and skip != "round":
         qs = qs.filter(round__in=query.rounds)
-    if query.states:
-        wanted = [s for group in query.states for s in STATE_GROUP_STATES[group]]
-        qs = qs.filter(state__in=wanted)
-    if query.loan is not None:
-        loan = Exists(ListingInfo.objects.filter(auction_id=OuterRef("pk"), loan_supported=True))
-        qs = qs.filter(loan) if query.loan else qs.exclude(loan)
-    if query.restricted is not None:
-        restricted = Exists(lot_assets.filter(purchase_restricted=True))
-        qs = qs.filter(restricted) if query.restricted else qs.exclude(restricted)
+    if query.states and skip != "state":
+        qs = qs.filter(state_group__in=query.states)
+    if query.loan is not None and skip != "loan":
+        qs = qs.filter(loan=query.loan)
+    if query.restricted is not None and skip != "restricted":
+        qs = qs.filter(restricted=query.restricted)
     if query.court is not None:
         qs = qs.filter(court_id=query.court)
-    return qs.order_by(*_ordering(query.sort))
+    return _keyword(qs, query.q)
 
 
-def _ordering(sort: str) -> list[str | Combinable]:
-    if sort == "ending":
-        # Live first by the nearest end, then upcoming by start, then the rest, latest end first.
-        return [
-            "bucket",
-            Case(
-                When(bucket=LIVE, then=F("end_at")), When(bucket=UPCOMING, then=F("start_at"))
-            ).asc(nulls_last=True),
-            F("end_at").desc(nulls_last=True),
-            "-pk",
-        ]
-    if sort == "starting":
-        return [
-            Case(
-                When(state=S.SCHEDULED, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            ),
-            F("start_at").asc(nulls_last=True),
-            "-pk",
-        ]
-    if sort == "newest":
-        return [F("published_at").desc(nulls_last=True), "-pk"]
-    if sort == "price_asc":
-        return ["price_fen", "-pk"]
-    if sort == "price_desc":
-        return ["-price_fen", "-pk"]
-    raise ValueError(sort)
+def _keyword(qs: QuerySet[ListingIndex], q: str) -> QuerySet[ListingIndex]:
+    """A case number is an exact, indexed lookup; other text matches every jieba word."""
+    if not q:
+        return qs
+    if looks_like_case_number(q):
+        return qs.filter(case_number=normalise_case_number(q))
+    terms = query_words(q)
+    if not terms:
+        return qs
+    if connection.vendor == "postgresql":
+        return qs.filter(
+            RawSQL(
+                "search_vector @@ plainto_tsquery('simple', %s)",
+                [" ".join(terms)],
+                output_field=BooleanField(),
+            )
+        )
+    qs = qs.annotate(_doc=Concat(Value(" "), "search_title", Value(" "), "search_body", Value(" ")))
+    for t in terms:
+        qs = qs.filter(_doc__contains=f" {t} ")
+    return qs
+
+
+def _rank(qs: QuerySet[ListingIndex], q: str) -> QuerySet[ListingIndex]:
+    """Order a keyword search by relevance (title words weigh more), then by the nearest end."""
+    terms = query_words(q)
+    if not terms or looks_like_case_number(q):
+        return qs.order_by("key_ending")
+    if connection.vendor == "postgresql":
+        rank = RawSQL(
+            "ts_rank(search_vector, plainto_tsquery('simple', %s))",
+            [" ".join(terms)],
+            output_field=FloatField(),
+        )
+        window = qs.order_by("key_ending").values("auction_id")[:RANK_WINDOW]
+        return (
+            ListingIndex.objects.filter(auction_id__in=Subquery(window))
+            .annotate(rank=rank)
+            .order_by("-rank", "key_ending")
+        )
+    score: Any = Value(0)
+    for t in terms:
+        score = score + Case(When(search_title__contains=t, then=Value(2)), default=Value(1))
+    return qs.annotate(rank=score).order_by("-rank", "key_ending")
+
+
+def _ranked_page_ids(query: ListingQuery, offset: int, limit: int) -> list[int]:
+    """PostgreSQL: one page of a keyword search by relevance, ranked inside the window of the
+    first ``RANK_WINDOW`` matches by the nearest end (one index walk, ``ts_rank`` computed
+    there, no second lookup of the rows)."""
+    terms = " ".join(query_words(query.q))
+    inner = (
+        _filtered(query)
+        .order_by("key_ending")
+        .annotate(
+            rank=RawSQL(
+                "ts_rank(search_vector, plainto_tsquery('simple', %s))",
+                [terms],
+                output_field=FloatField(),
+            )
+        )
+        .values("auction_id", "key_ending", "rank")[:RANK_WINDOW]
+    )
+    sql, params = inner.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(
+            f"SELECT s.auction_id FROM ({sql}) s "
+            "ORDER BY s.rank DESC, s.key_ending LIMIT %s OFFSET %s",
+            [*params, limit, offset],
+        )
+        return [int(row[0]) for row in cur.fetchall()]
+
+
+def listing_queryset(query: ListingQuery) -> QuerySet[ListingIndex]:
+    """The index rows matching a checked query, in the query's order (pk = the auction's id)."""
+    qs = _filtered(query)
+    if query.sort == "relevance":
+        return _rank(qs, query.q) if query.q else qs.order_by("key_ending")
+    return qs.order_by(SORT_KEYS[query.sort])
+
+
+def bounded_count(qs: QuerySet[Any], limit: int) -> int:
+    """``min(count, limit + 1)`` reading at most ``limit + 1`` rows (``limit + 1`` means more)."""
+    return qs.order_by()[: limit + 1].count()
+
+
+FACET_GROUPS: dict[str, list[tuple[str, Any]]] = {
+    "kind": [(k, k) for k in KINDS],
+    "round": [(k, k) for k in ROUNDS],
+    "state": [(k, k) for k in STATE_GROUPS],
+    "loan": [("1", True), ("0", False)],
+    "restricted": [("1", True), ("0", False)],
+}
+_FACET_FIELD = {
+    "kind": "kind",
+    "round": "round",
+    "state": "state_group",
+    "loan": "loan",
+    "restricted": "restricted",
+}
+
+
+def facet_counts(query: ListingQuery) -> dict[str, dict[str, int]]:
+    """For each filter group and option: how many listings match the other filters plus that
+    option (what choosing it would show), each count bounded at ``FACET_LIMIT + 1``. Cached
+    for ``FACET_CACHE_SECONDS`` per query (shared through Redis when configured)."""
+    from django.core.cache import cache
+
+    key = (
+        "mk:facets:"
+        + hashlib.sha256(
+            json.dumps(query.as_params(), sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return cast(dict[str, dict[str, int]], cached)
+    out: dict[str, dict[str, int]] = {}
+    for group, options in FACET_GROUPS.items():
+        base = _filtered(query, skip=group)
+        out[group] = {
+            name: bounded_count(base.filter(**{_FACET_FIELD[group]: value}), FACET_LIMIT)
+            for name, value in options
+        }
+    cache.set(key, out, FACET_CACHE_SECONDS)
+    return out
 
 
 @dataclass
@@ -166,6 +242,20 @@ class ListingRow:
     registrants: int
     state_group: str
     watched: bool
+    watchers: int = 0
+
+    @property
+    def countdown(self) -> str:
+        """Time left to the end (live) or the start (upcoming) as of ``clock.now()``:
+        ``1天 02:03:04`` (the page's script keeps it ticking)."""
+        a = self.auction
+        target = a.end_at if self.state_group == "live" else a.start_at
+        if target is None or self.state_group not in ("live", "upcoming"):
+            return ""
+        left = max(0, int((target - clock.now()).total_seconds()))
+        days, rest = divmod(left, 86400)
+        clock_text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+        return (f"{days}{_('天')} " if days else "") + clock_text
 
     @property
     def round_label(self) -> str:
@@ -214,6 +304,12 @@ def listing_rows(
         .annotate(n=Count("pk"))
         .values_list("auction_id", "n")
     )
+    watchers = dict(
+        Watch.objects.filter(auction_id__in=ids)
+        .values("auction_id")
+        .annotate(n=Count("pk"))
+        .values_list("auction_id", "n")
+    )
     watched: set[int] = set()
     if user is not None and user.is_authenticated:
         watched = set(
@@ -240,30 +336,69 @@ def listing_rows(
                 registrants=counts.get(a.pk, 0),
                 state_group=GROUP_OF_STATE.get(a.state, "ended"),
                 watched=a.pk in watched,
+                watchers=watchers.get(a.pk, 0),
             )
         )
     return rows
 
 
 def search_listings(
-    query: ListingQuery, user: User | AnonymousUser | None = None
+    query: ListingQuery, user: User | AnonymousUser | None = None, *, facets: bool = False
 ) -> dict[str, Any]:
-    """One page of listings: rows, total and paging facts."""
-    qs = listing_queryset(query).select_related("court", "lot", "case")
-    paginator = Paginator(qs, query.per_page)
-    total = paginator.count
-    pages = max(1, paginator.num_pages)
+    """One page of listings from the index: rows, a bounded total and the next cursor.
+
+    Keyset paging (``cursor``: the sort key of the last row shown; stable when listings are
+    added) for every order but relevance; ``page`` (an offset within the bounded total) still
+    works for the first ``TOTAL_LIMIT`` matches and is how a relevance order pages."""
+    qs = listing_queryset(query)
+    total = bounded_count(_filtered(query), TOTAL_LIMIT)
+    exact = total <= TOTAL_LIMIT
+    total = min(total, TOTAL_LIMIT)
+    pages = max(1, -(-total // query.per_page))
+    key_field = SORT_KEYS.get(query.sort, "")
+    keyset = query.sort != "relevance" or not query.q
+    if not keyset:
+        key_field = ""
+    elif not key_field:
+        key_field = "key_ending"
     page_no = query.page
-    items: list[Auction] = []
-    if page_no <= pages:
-        items = list(paginator.page(page_no).object_list)
+    ids_keys: list[tuple[int, int]] = []
+    column = key_field.lstrip("-")
+    if query.cursor is not None and keyset:
+        op = "lt" if key_field.startswith("-") else "gt"
+        window = qs.filter(**{f"{column}__{op}": query.cursor})[: query.per_page + 1]
+        ids_keys = list(window.values_list("auction_id", column))
+    elif page_no <= pages:
+        start = (page_no - 1) * query.per_page
+        window = qs[start : start + query.per_page + 1]
+        ranked_raw = (
+            not keyset
+            and connection.vendor == "postgresql"
+            and not looks_like_case_number(query.q)
+            and query_words(query.q)
+        )
+        if ranked_raw:
+            ids_keys = [(pk, 0) for pk in _ranked_page_ids(query, start, query.per_page + 1)]
+        elif keyset:
+            ids_keys = list(window.values_list("auction_id", column))
+        else:
+            ids_keys = [(pk, 0) for pk in window.values_list("auction_id", flat=True)]
+    has_next = len(ids_keys) > query.per_page
+    ids_keys = ids_keys[: query.per_page]
+    ids = [pk for pk, _ in ids_keys]
+    by_id = Auction.objects.select_related("court", "lot", "case").in_bulk(ids)
+    items = [by_id[pk] for pk in ids if pk in by_id]
+    next_cursor = str(ids_keys[-1][1]) if has_next and keyset and ids_keys else None
     return {
         "rows": listing_rows(items, user),
         "total": total,
+        "total_exact": exact,
         "page": page_no,
         "pages": pages,
-        "has_prev": page_no > 1,
-        "has_next": page_no < pages,
+        "has_prev": page_no > 1 and query.cursor is None,
+        "has_next": has_next,
+        "next_cursor": next_cursor,
+        "facets": facet_counts(query) if facets else None,
     }
 
 
@@ -299,6 +434,7 @@ def row_json(row: ListingRow) -> dict[str, Any]:
         "end_at": iso(a.end_at),
         "published_at": iso(a.published_at),
         "registrant_count": row.registrants,
+        "watcher_count": row.watchers,
         "watched": row.watched,
     }
 

@@ -204,3 +204,59 @@ class OutbidCursor(models.Model):
 
     def __str__(self) -> str:
         return f"auction:{self.auction_id} @ {self.seq}"
+
+
+class ListingIndex(models.Model):
+    """One row per public auction: what the storefront filters, sorts and searches on (issue 18).
+
+    Kept current by ``marketplace.search_index`` from bidding's saves and events (state,
+    schedule, publication), the listing's loan flag, its assets, and a worker sweep for the
+    price and end moved by bids. Each sort has one stored, unique ``BIGINT`` key (the time or
+    price, then the auction), so a page is an index range read (``key > cursor``) and no page
+    sorts or counts the whole table. On PostgreSQL a generated ``tsvector`` column over the
+    jieba-segmented text (title words weighted A) has a GIN index (migration 0005); SQLite
+    falls back to matching the segmented words in ``search_title``/``search_body``.
+    """
+
+    auction = models.OneToOneField(
+        "bidding.Auction", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    court_id = models.IntegerField(_("法院"), null=True)
+    case_number = models.CharField(_("案号"), max_length=60, blank=True, db_index=True)
+    kind = models.CharField(_("类型"), max_length=20, blank=True)
+    province = models.CharField(_("省"), max_length=2, blank=True)
+    city = models.CharField(_("市"), max_length=4, blank=True)
+    district = models.CharField(_("区县"), max_length=6, blank=True)
+    round = models.CharField(_("轮次"), max_length=10)
+    state = models.CharField(_("状态"), max_length=20)
+    state_group = models.CharField(_("状态分组"), max_length=10)
+    loan = models.BooleanField(_("可贷款"), default=False)
+    restricted = models.BooleanField(_("限购"), default=False)
+    price_fen = models.BigIntegerField(_("价格（分）"))
+    seq = models.IntegerField(_("已计入的出价序号"), default=0)
+    key_ending = models.BigIntegerField(unique=True)
+    key_starting = models.BigIntegerField(unique=True)
+    key_newest = models.BigIntegerField(unique=True)
+    key_price = models.BigIntegerField(unique=True)
+    key_closed = models.BigIntegerField(null=True, unique=True)
+    search_title = models.TextField(blank=True)
+    search_body = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("拍品检索索引")
+        verbose_name_plural = _("拍品检索索引")
+        indexes = [
+            models.Index(fields=["state_group", "key_ending"], name="mk_li_group_ending"),
+            models.Index(fields=["kind", "key_ending"], name="mk_li_kind_ending"),
+            models.Index(fields=["province", "key_ending"], name="mk_li_prov_ending"),
+            models.Index(fields=["city", "key_ending"], name="mk_li_city_ending"),
+            models.Index(fields=["district", "key_ending"], name="mk_li_dist_ending"),
+            models.Index(fields=["court_id", "key_ending"], name="mk_li_court_ending"),
+            models.Index(fields=["round", "key_ending"], name="mk_li_round_ending"),
+            models.Index(fields=["price_fen", "key_ending"], name="mk_li_price"),
+            models.Index(fields=["court_id", "key_closed"], name="mk_li_court_closed"),
+            models.Index(fields=["state_group", "seq"], name="mk_li_group_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"auction:{self.auction_id} {self.state_group}"

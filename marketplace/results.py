@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
 
 from bidding.models import ENDED_STATES, Auction, AuctionResult
@@ -30,19 +29,39 @@ def ended_auctions() -> QuerySet[Auction]:
 
 
 def results_page(
-    *, page: int = 1, per_page: int = 20, court_id: int | None = None
+    *, page: int = 1, per_page: int = 20, court_id: int | None = None, cursor: int | None = None
 ) -> dict[str, Any]:
-    qs = ended_auctions()
+    """A page of results, latest close first, read from the listing index's ``key_closed``
+    (an index range: ``cursor`` is the key of the last row shown; the total is bounded)."""
+    from marketplace.listings import TOTAL_LIMIT, bounded_count
+    from marketplace.models import ListingIndex
+
+    qs = ListingIndex.objects.filter(key_closed__isnull=False)
     if court_id:
         qs = qs.filter(court_id=court_id)
-    paginator = Paginator(qs, per_page)
-    pages = max(1, paginator.num_pages)
-    items = list(paginator.page(page).object_list) if page <= pages else []
+    total = min(bounded_count(qs, TOTAL_LIMIT), TOTAL_LIMIT)
+    pages = max(1, -(-total // per_page))
+    ordered = qs.order_by("key_closed")
+    window: list[tuple[int, int | None]] = []
+    if cursor is not None:
+        window = list(
+            ordered.filter(key_closed__gt=cursor).values_list("auction_id", "key_closed")[
+                : per_page + 1
+            ]
+        )
+    elif page <= pages:
+        start = (page - 1) * per_page
+        window = list(ordered.values_list("auction_id", "key_closed")[start : start + per_page + 1])
+    has_next = len(window) > per_page
+    window = window[:per_page]
+    by_id = ended_auctions().in_bulk([pk for pk, _ in window])
+    items = [by_id[pk] for pk, _ in window if pk in by_id]
     return {
         "items": [result_summary(a) for a in items],
         "page": page,
         "pages": pages,
-        "total": paginator.count,
+        "total": total,
+        "next_cursor": str(window[-1][1]) if has_next and window else None,
     }
 
 

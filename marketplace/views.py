@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases.models import Lot
-from core import clock
+from core import clock, regions
 from core.errors import DomainError
 from core.models import STAFF_ROLES, User
 from core.ratelimit import check_write_rate
@@ -27,6 +27,7 @@ from core.types import AuthedRequest
 from marketplace.account import account_overview, win_of
 from marketplace.filters import (
     KINDS,
+    PAGE_SIZES,
     ROUNDS,
     SORTS,
     STATE_GROUPS,
@@ -35,6 +36,7 @@ from marketplace.filters import (
 )
 from marketplace.forms import ViewingSlotForm
 from marketplace.listings import (
+    FACET_LIMIT,
     auction_url,
     calendar_days,
     listing_rows,
@@ -87,11 +89,18 @@ def staff_required(
 
 @staff_required
 def workbench(request: AuthedRequest) -> HttpResponse:
+    from settlement.selectors import approvals_waiting_for
+
     items = workbench_items(request.user)
     return render(
         request,
         "marketplace/court/workbench.html",
-        {"items": items, "counts": workbench_counts(items)},
+        {
+            "items": items,
+            "counts": workbench_counts(items),
+            # FND-06/FND-12: plans and payouts waiting for this person's signature.
+            "approvals": approvals_waiting_for(request.user),
+        },
     )
 
 
@@ -249,8 +258,14 @@ def _pairs(params: dict[str, Any]) -> list[tuple[str, str]]:
     return [(k, str(v)) for k, vs in params.items() for v in (vs if isinstance(vs, list) else [vs])]
 
 
+def _count_text(n: int | None, limit: int) -> str:
+    if n is None:
+        return ""
+    return f"{limit:,}+" if n > limit else f"{n:,}"
+
+
 def listings(request: HttpRequest) -> HttpResponse:
-    """拍卖大厅: search and filters; a bad value shows a clear message with status 400."""
+    """拍卖大厅: search and filters with counts; a bad value shows a clear message with status 400."""
     error = None
     status = 200
     try:
@@ -259,29 +274,52 @@ def listings(request: HttpRequest) -> HttpResponse:
         error = exc
         status = 400
         query = ListingQuery()
-        result = {
+        result: dict[str, Any] = {
             "rows": [],
             "total": 0,
+            "total_exact": True,
             "page": 1,
             "pages": 1,
             "has_prev": False,
             "has_next": False,
+            "next_cursor": None,
+            "facets": None,
         }
     else:
-        result = search_listings(query, request.user)
+        result = search_listings(query, request.user, facets=True)
+    facets = result["facets"] or {}
+
+    def options(group: str, choices: dict[str, str]) -> list[tuple[str, str, str]]:
+        counts = facets.get(group, {})
+        return [(k, str(v), _count_text(counts.get(k), FACET_LIMIT)) for k, v in choices.items()]
+
     params = request.GET.copy()
     params.pop("page", None)
+    params.pop("cursor", None)
+    sorts = {k: v for k, v in SORTS.items() if k != "relevance" or query.q}
+    price_params = params.copy()
+    price_params.pop("price_min", None)
+    price_params.pop("price_max", None)
+    price_qs = price_params.urlencode()
     context = {
         "query": query,
         "error": error,
         "result": result,
-        "kinds": KINDS,
-        "rounds": ROUNDS,
-        "state_groups": STATE_GROUPS,
-        "sorts": SORTS,
+        "total_text": f"{result['total']:,}" + ("" if result["total_exact"] else "+"),
+        "kinds": options("kind", KINDS),
+        "rounds": options("round", ROUNDS),
+        "state_groups": options("state", STATE_GROUPS),
+        "loans": options("loan", {"1": _("可贷款"), "0": _("不可贷款")}),
+        "restricts": options("restricted", {"1": _("限购"), "0": _("不限购")}),
+        "sorts": sorts,
         "base_qs": params.urlencode(),
+        "price_qs": price_qs + "&" if price_qs else "",
         "saved_pairs": _pairs(query.as_params()),
         "values": request.GET,
+        "server_now": clock.now(),
+        "page_sizes": PAGE_SIZES,
+        "region_value": query.region.ljust(6, "0") if query.region else "",
+        **regions.picker(query.region.ljust(6, "0") if query.region else None),
     }
     return render(request, "marketplace/listings.html", context, status=status)
 

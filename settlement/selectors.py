@@ -216,28 +216,30 @@ def payouts_awaiting(court_id: int, user: User | None = None) -> QuerySet[Payout
     return qs
 
 
-def payout_subjects_awaiting_signature(user: User) -> list[str]:
+def payouts_awaiting_signature(user: User) -> QuerySet[Payout]:
     """The payouts whose next signature is this person's (FND-12 chain: the officer submits,
     the leader of the payout's tier or the bureau head approves, finance reviews and pays;
-    FND-11: a deferral request waits for a leader), as deadline subjects
-    ``case:<cid>/payout:<pk>`` for the workbench. Never one they signed themselves."""
+    FND-11: a deferral request waits for a leader). A judge: their own cases' payouts of the
+    judge's tier; a bureau head: every payout at the leader's step (they may sign any tier).
+    Never one they signed themselves. One query for the workbench's deadline tags and its
+    待我审批 list."""
     from core.models import Role
 
     role = getattr(user, "role", None)
     if not getattr(user, "is_authenticated", False) or user.court_id is None:
-        return []
+        return Payout.objects.none()
     S = Payout.Status
-    wanted = Q(pk__in=[])
     if role == Role.BUREAU_HEAD:
-        wanted |= Q(status=S.PENDING_LEADER) | Q(status=S.DEFERRAL_REQUESTED)
+        wanted = Q(status=S.PENDING_LEADER) | Q(status=S.DEFERRAL_REQUESTED)
     elif role == Role.JUDGE:
-        wanted |= Q(status=S.PENDING_LEADER, leader_role=Role.JUDGE)
-        wanted |= Q(status=S.DEFERRAL_REQUESTED)
+        wanted = (
+            Q(status=S.PENDING_LEADER, leader_role=Role.JUDGE) | Q(status=S.DEFERRAL_REQUESTED)
+        ) & Q(case__judge_id=user.pk)
     elif role == Role.FINANCE:
-        wanted |= Q(status=S.PENDING_FINANCE)
+        wanted = Q(status=S.PENDING_FINANCE)
     else:
-        return []
-    rows = (
+        return Payout.objects.none()
+    return (
         Payout.objects.filter(court_id=user.court_id)
         .filter(wanted)
         .exclude(
@@ -245,8 +247,12 @@ def payout_subjects_awaiting_signature(user: User) -> list[str]:
                 actor=user, step__in=["submit", "leader", "deferral_request"]
             ).values("payout_id")
         )
-        .values_list("case_id", "pk")
     )
+
+
+def payout_subjects_awaiting_signature(user: User) -> list[str]:
+    """``payouts_awaiting_signature`` as deadline subjects ``case:<cid>/payout:<pk>``."""
+    rows = payouts_awaiting_signature(user).values_list("case_id", "pk")
     return [f"case:{cid}/payout:{pk}" for cid, pk in rows[:500]]
 
 
@@ -451,3 +457,66 @@ def deposit_payer_names(refs: list[str]) -> dict[str, str]:
         PaymentIntent.objects.filter(pk__in=set(intents.values())).values_list("pk", "payer_name")
     )
     return {ref: names.get(iid, "") for ref, iid in intents.items() if names.get(iid)}
+
+
+class ApprovalWaiting(TypedDict):
+    """A signature waiting for one person (the workbench's 待审批, FND-06/FND-12)."""
+
+    what: str
+    case_number: str
+    payee: str
+    amount_fen: int
+    since: dt.datetime
+    url: str
+
+
+def approvals_waiting_for(user: User) -> list[ApprovalWaiting]:
+    """What waits for ``user``'s signature: draft distribution plans for the bureau head (all of
+    the court's) or the case judge (their own cases), someone else's drafts only (FND-06);
+    payouts at the leader's step for the role their amount names (a judge: their own cases),
+    not already signed by the user; payouts at finance's step for the court's finance officers
+    (FND-12). Oldest first."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from core.models import Role
+    from settlement.models import DistributionPlan
+
+    court_id = getattr(user, "court_id", None)
+    if not user.is_authenticated or court_id is None:
+        return []
+    role = user.role
+    out: list[ApprovalWaiting] = []
+    own_cases = Q(case__judge_id=user.pk) if role == Role.JUDGE else Q()
+    if role in (Role.JUDGE, Role.BUREAU_HEAD):
+        plans = (
+            DistributionPlan.objects.filter(court_id=court_id, status=DistributionPlan.Status.DRAFT)
+            .filter(own_cases)
+            .exclude(created_by_id=user.pk)
+            .select_related("case")
+        )
+        for plan in plans:
+            out.append(
+                ApprovalWaiting(
+                    what=_("分配方案 #%(n)s") % {"n": plan.pk},
+                    case_number=plan.case.number,
+                    payee="",
+                    amount_fen=plan.available_fen,
+                    since=plan.created_at,
+                    url=reverse("settlement:plan_detail", args=[plan.pk]),
+                )
+            )
+    payouts = payouts_awaiting_signature(user)
+    for p in payouts.select_related("case").order_by("created_at", "pk"):
+        out.append(
+            ApprovalWaiting(
+                what=_("款项发放（%(s)s）") % {"s": p.get_status_display()},
+                case_number=p.case.number,
+                payee=p.payee_name,
+                amount_fen=p.amount_fen,
+                since=p.created_at,
+                url=reverse("settlement:payout_detail", args=[p.pk]),
+            )
+        )
+    out.sort(key=lambda a: a["since"])
+    return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -51,6 +51,9 @@ from settlement.models import (
     ReconciliationRun,
     SimPayment,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _fail(request: HttpRequest, exc: DomainError) -> None:
@@ -398,21 +401,48 @@ def _payout_call(service: Callable[..., Payout], **fixed: Any) -> PayoutCall:
 
 DONE = gettext_lazy("已办理。")
 
+
+def _payout_done(text: StrOrPromise) -> Callable[[Submitted[Payout], Payout], str]:
+    """A message naming the payout and where it now stands (``text`` takes the payee, the
+    amount and the new status)."""
+
+    def done(_s: Submitted[Payout], payout: Payout) -> str:
+        return str(text) % {
+            "payee": payout.payee_name,
+            "amount": yuan(payout.amount_fen),
+            "status": payout.get_status_display(),
+        }
+
+    return done
+
+
+def _approved(s: Submitted[Payout], payout: Payout) -> str:
+    if payout.status == Payout.Status.PENDING_FINANCE:
+        text = _("已同意发放：%(payee)s ¥%(amount)s，转财务审核（FND-12）。")
+    else:
+        text = _("财务已审核：%(payee)s ¥%(amount)s，已提交银行付款（%(status)s）。")
+    return _payout_done(text)(s, payout)
+
+
 #: Each signature and step of a payout (FND-10..16); the services check who and when.
 PAYOUT_ACTIONS: CourtActions[Payout] = CourtActions(
     {
         "approve": PayoutAction(
-            form=NoteForm, call=_payout_call(services.payout_approve), done=DONE
+            form=NoteForm, call=_payout_call(services.payout_approve), done=_approved
         ),
         "reject": PayoutAction(
             form=NoteForm,
             call=lambda s: services.payout_reject(
                 payout_id=s.target.pk, actor=s.actor, reason=s.data["note"]
             ),
-            done=DONE,
+            done=_payout_done(
+                gettext_lazy("已退回：%(payee)s ¥%(amount)s，款项回到案款账户（%(status)s）。")
+            ),
         ),
         "account": PayoutAction(
-            form=AccountForm, call=_payout_call(services.payout_set_account), done=DONE
+            form=AccountForm,
+            call=_payout_call(services.payout_set_account),
+            done=_payout_done(gettext_lazy("已保存%(payee)s的收款账户。")),
         ),
         "defer": PayoutAction(
             form=DeferForm, call=_payout_call(services.payout_defer_request), done=DONE

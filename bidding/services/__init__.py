@@ -95,6 +95,7 @@ from bidding.services.drafts import (
     priority_holder_add,
 )
 from bidding.services.forfeits import (
+    auction_cost_record,
     auction_forfeit_apply,
     forfeit_resale,
     forfeits_apply_after_resale,
@@ -158,6 +159,7 @@ __all__ = [
     "auction_clock_tick",
     "auction_close_due",
     "auction_close_followup",
+    "auction_cost_record",
     "auction_debtor_consent",
     "auction_default",
     "auction_draft_create",

@@ -31,11 +31,11 @@ from django.db import transaction
 
 from bidding.models import Auction, AuctionResult, AuctionState, InLieuTaking, Registration
 from bidding.services._common import _case_audit, _require_staff
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, DomainError, NotFound
 from core.types import Actor
 
 if TYPE_CHECKING:
-    from settlement.models import ForfeitSettlement
+    from settlement.models import Charge, ForfeitSettlement
 
 log = logging.getLogger("gavel.bidding")
 S = AuctionState
@@ -153,6 +153,61 @@ def auction_forfeit_apply(
             rules=["AUC-33", "AUC-34", "FND-06"],
         )
     return applied
+
+
+@transaction.atomic
+def auction_cost_record(
+    *, auction_id: int, amount_fen: int, payee_name: str, note: str, actor: Actor
+) -> Charge:
+    """A cost or loss the default caused (车辆保管费, 再次拍卖的费用…), recorded by the court on
+    the defaulted auction (AUC-33 (1)): an ``auction_cost`` charge under the auction's
+    reference, which the forfeit pays first and the distribution plan lists among the costs
+    (FND-06). Refused once the forfeit was applied (it counted what was recorded then).
+    The same cost typed twice (a double click) is recorded once."""
+    import hashlib
+
+    from settlement import selectors as money
+    from settlement.services import fee_charge
+
+    auction = Auction.objects.select_for_update().filter(pk=auction_id).first()
+    if auction is None:
+        raise NotFound("auction_not_found", "拍卖不存在")
+    actor = _require_staff(actor, auction)
+    winner = _winner(auction) if auction.state == S.DEFAULTED and not auction.is_practice else None
+    if winner is None or auction.case_id is None:
+        raise Conflict(
+            "auction_not_defaulted", "该拍卖未悔拍，不能记录悔拍造成的费用", rule="AUC-33"
+        )
+    if money.forfeit_applied_for(winner.money_ref) is not None:
+        raise Conflict(
+            "forfeit_already_applied",
+            "悔拍保证金已按 AUC-33 顺序处理，不能再计入拍卖费用",
+            rule="AUC-33",
+        )
+    payee_name, note = (payee_name or "").strip(), (note or "").strip()
+    if not note:
+        raise DomainError("cost_note_required", "请写明费用事由（如车辆保管费）", rule="AUC-33")
+    if not payee_name:
+        raise DomainError("cost_payee_required", "请写明收款人", rule="AUC-33")
+    digest = hashlib.sha256(f"{amount_fen}|{payee_name}|{note}".encode()).hexdigest()[:16]
+    charge = fee_charge(
+        case_id=auction.case_id,
+        ref=auction.ref,
+        kind="auction_cost",
+        amount_fen=amount_fen,
+        payee_ref=f"{auction.ref}/cost:{digest}",
+        payee_name=payee_name,
+        idempotency_key=f"{auction.ref}/cost:{digest}",
+        actor=actor,
+    )
+    _case_audit(
+        auction,
+        action="auction.cost_recorded",
+        actor=actor,
+        after={"amount_fen": amount_fen, "payee_name": payee_name, "note": note},
+        rules=["AUC-33", "FND-06"],
+    )
+    return charge
 
 
 def forfeits_apply_after_resale(*, auction_id: int) -> int:

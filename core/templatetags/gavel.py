@@ -24,6 +24,15 @@ def ref_text(ref: Any) -> str:
     return describe(str(ref or "")).text
 
 
+@register.filter
+def refs_named(text: Any) -> str:
+    """A text with references inside (a ledger line "没收保证金待处理 auction:1/registration:1")
+    → the same text with each reference named as people recognise it (``core.refs.in_text``)."""
+    from core.refs import in_text
+
+    return in_text(str(text or ""))
+
+
 @register.simple_tag(takes_context=True)
 def ref_link(context: Any, ref: Any) -> str:
     """The reference's names, linked to the page the signed-in viewer may open."""

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from core import clock
 from core.audit import audit_record
-from core.deadlines import deadline_close, deadline_open
+from core.deadlines import deadline_cancel, deadline_close, deadline_open
 from core.errors import Conflict, DomainError, NotFound
 from core.events import publish, publish_on_commit
 from core.models import Deadline, Role
@@ -630,6 +630,14 @@ def deposit_forfeit(
         _refund_forfeit_remainder(hold, source=source, rest=rest, key=key, ref=ref)
     if hold.status == S.APPLIED:
         hold.applied_fen = 0
+        # AUC-30/33: the sale no longer stands, so its duty to move the winner's frozen deposit
+        # toward the price ends here (the capture queued above serves the forfeit instead).
+        deadline_cancel(
+            subject=f"case:{hold.case_id}/{ref}/capture",
+            rule_id="AUC-30",
+            actor=actor,
+            reason="买受人悔拍，保证金已没收，不再转作价款（AUC-33）",
+        )
     hold.status = S.FORFEITED
     hold.forfeited_fen = forfeit_fen
     hold.forfeit_reason = reason

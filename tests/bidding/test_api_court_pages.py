@@ -61,7 +61,43 @@ def test_publish_from_the_page(court, judge, frozen_now):
     draft = publishable_draft(court, judge)
     r = login(judge).post(f"/bidding/court/auctions/{draft.pk}/do/publish/", follow=True)
     draft.refresh_from_db()
-    assert draft.state == AuctionState.SCHEDULED and "操作已完成" in r.content.decode()
+    assert draft.state == AuctionState.SCHEDULED
+    # It ends on the auction, naming what happened: the title and the bidding period.
+    assert r.redirect_chain[-1][0] == f"/bidding/court/auctions/{draft.pk}/"
+    body = r.content.decode()
+    assert f"已发布拍卖公告：{draft.title}，竞价时间" in body and "操作已完成" not in body
+
+
+def test_panel_decision_and_service_say_what_was_recorded_AUC_04_AUC_10(court, judge, frozen_now):
+    from cases.models import Party
+
+    draft = publishable_draft(court, judge)
+    client = login(judge)
+    r = client.post(
+        f"/bidding/court/auctions/{draft.pk}/do/decision/",
+        {
+            "decision-topic": "increment",
+            "decision-value_fen": "1,000.00",
+            "decision-panel_members": "周法官、吴法官、陈法官",
+            "decision-decided_at": "2026-11-02T08:30",
+        },
+        follow=True,
+    )
+    assert "已记录合议庭决定：加价幅度（AUC-04）。" in r.content.decode()
+    party = Party.objects.filter(case_id=draft.case_id, role="debtor").first()
+    assert party is not None
+    r = client.post(
+        f"/bidding/court/auctions/{draft.pk}/do/notice/",
+        {
+            "notice-recipient": f"party:{party.pk}",
+            "notice-method": "in_person",
+            "notice-sent_at": "2026-11-02T08:00",
+            "notice-received_at": "2026-11-02T08:30",
+            "notice-proof": "送达回证",
+        },
+        follow=True,
+    )
+    assert f"已记录送达：{party.name}（被执行人）（AUC-10）。" in r.content.decode()
 
 
 def test_refused_action_shows_the_rule(court, judge, frozen_now):

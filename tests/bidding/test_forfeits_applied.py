@@ -219,3 +219,89 @@ def test_two_simultaneous_applications_apply_the_forfeit_exactly_once_AUC_33(cou
     assert ForfeitSettlement.objects.count() == 1
     assert LedgerTransaction.objects.filter(kind="forfeit_apply").count() == 1
     assert _case_balance(case) == DEPOSIT
+
+
+# ---- costs of the default, recorded on the defaulted auction's page (AUC-33 (1)) ----------
+
+
+def _post_cost(client, auction, amount, payee="南昌某停车场", note="车辆保管费"):
+    return client.post(
+        reverse("bidding:court_auction_action", args=[auction.pk, "cost"]),
+        {"cost-amount_yuan": amount, "cost-payee_name": payee, "cost-note": note},
+        follow=True,
+    )
+
+
+def test_the_court_records_a_cost_of_the_default_and_the_forfeit_pays_it_first_AUC_33(
+    client, court, judge, frozen_now
+):
+    auction, case, buyer = _defaulted(court, judge)
+    client.force_login(judge)
+    html = _post_cost(client, auction, "1,500.00").content.decode()
+    assert "已记录拍卖费用：车辆保管费 ¥1,500.00（收款人 南昌某停车场，AUC-33）" in html
+    assert "1,500.00" in html.split('id="forfeit-costs"')[1][:300]
+    # The same cost posted twice (a double click) is recorded once.
+    _post_cost(client, auction, "1,500.00")
+    from settlement.models import Charge
+
+    charge = Charge.objects.get(case=case)
+    assert (charge.kind, charge.ref, charge.amount_fen, charge.payee_name) == (
+        "auction_cost",
+        auction.ref,
+        1_500 * YUAN,
+        "南昌某停车场",
+    )
+    assert AuditEntry.objects.filter(action="auction.cost_recorded", subject=auction.ref).exists()
+    # The re-sale at the same price is paid: (1) the cost 1,500, (3)/(4) the rest 8,500.
+    _resell(auction, START)
+    fs = ForfeitSettlement.objects.get(hold__ref=buyer.money_ref)
+    assert (fs.to_costs_fen, fs.to_shortfall_fen, fs.to_debt_fen) == (
+        1_500 * YUAN,
+        0,
+        8_500 * YUAN,
+    )
+    # The case account names the auctions and registrations, never their references.
+    import re
+
+    account = client.get(reverse("settlement:account_detail", args=[case.pk])).content.decode()
+    assert "悔拍保证金依 AUC-33 用于（1）拍卖费用及损失" in account
+    assert re.search(r"(auction|registration|case):\d", account) is None
+    assert auction.title in account
+    # Once applied, a later cost would not be counted: refused, and the page says why.
+    html = _post_cost(client, auction, "100.00", note="迟到的费用").content.decode()
+    assert "悔拍保证金已按 AUC-33 顺序处理，不能再计入拍卖费用" in html
+    assert Charge.objects.filter(case=case).count() == 1
+
+
+def test_a_cost_needs_a_defaulted_auction_a_reason_and_the_courts_staff_AUC_33(
+    client, court, other_court, judge, frozen_now
+):
+    from core.errors import DomainError, PermissionDenied
+    from tests.conftest import make_user
+
+    auction, _case, _buyer = _defaulted(court, judge)
+    with pytest.raises(DomainError) as exc:
+        services.auction_cost_record(
+            auction_id=auction.pk, amount_fen=100, payee_name="某", note=" ", actor=judge
+        )
+    assert exc.value.code == "cost_note_required"
+    with pytest.raises(PermissionDenied):
+        services.auction_cost_record(
+            auction_id=auction.pk,
+            amount_fen=100,
+            payee_name="某",
+            note="保管费",
+            actor=make_user("judge", other_court),
+        )
+    with pytest.raises(Conflict) as refused:  # the re-auction draft: nobody defaulted there
+        services.auction_cost_record(
+            auction_id=auction.following.get().pk,
+            amount_fen=100,
+            payee_name="某",
+            note="保管费",
+            actor=judge,
+        )
+    assert refused.value.code == "auction_not_defaulted"
+    from settlement.models import Charge
+
+    assert not Charge.objects.exists()

@@ -99,10 +99,11 @@ def test_a_new_user_finds_follows_verifies_registers_pays_and_practises(
     newcomer = make_user("bidder", display_name="新用户")
     sign_in(page, newcomer)
 
-    # 1. Search: houses in Nanchang (division code prefix 3601).
+    # 1. Search: houses in Nanchang, chosen by name (province → city).
     page.goto("/marketplace/")
     page.select_option("#f-kind", "residential")
-    page.fill("#f-region", "3601")
+    page.select_option("#f-region-province", "360000")
+    page.select_option("#f-region-city", "360100")
     page.click("#filters button[type=submit]")
     cards = page.locator("#results .mk-card")
     expect(cards).to_have_count(1)
@@ -110,8 +111,7 @@ def test_a_new_user_finds_follows_verifies_registers_pays_and_practises(
     expect(cards.first).to_contain_text("1,280,000.00")
     screenshot(page, "1-search")
     # A typo in a filter is a clear Chinese message, not an error page.
-    page.fill("#f-region", "36x")
-    page.click("#filters button[type=submit]")
+    page.goto("/marketplace/?region=36x")
     expect(page.locator(".error-box")).to_contain_text("行政区划代码")
     screenshot(page, "1b-bad-filter")
     assert [e for e in page_errors if "400" not in e] == []  # the page answered 400 on purpose

@@ -548,13 +548,15 @@ BIDDING_OPENS = dt.datetime(2026, 12, 10, 10, 1, tzinfo=CST)
 BIDDING_CLOSED = dt.datetime(2026, 12, 11, 10, 5, tzinfo=CST)
 
 
-def car_auction_won(people: People, server: Any, shot: Callable[[Any, str], Path]) -> str:
+def car_auction_won(
+    people: People, server: Any, shot: Callable[[Any, str], Path], *, claim: str = "300,000.00"
+) -> str:
     """From an empty database: the car auction is published (``car_auction_published``); a
     visitor signs up from the auction, verifies, registers and pays the deposit; bidding opens
     and closes on time (the worker) and the bidder wins at the starting price (70,000.00 yuan,
     10,000.00 deposit). Pages: operator, judge, officer, finance, bidder in ``people``.
-    Returns the auction's court page path."""
-    auction_url = car_auction_published(people, server, shot)
+    ``claim`` is the creditor's (and the case's) claim. Returns the auction's court page path."""
+    auction_url = car_auction_published(people, server, shot, claim=claim)
     bidder = people.new("bidder")
     bidder_signs_up_and_registers(
         bidder,
@@ -580,7 +582,9 @@ def car_auction_won(people: People, server: Any, shot: Callable[[Any, str], Path
     return auction_url
 
 
-def car_auction_published(people: People, server: Any, shot: Callable[[Any, str], Path]) -> str:
+def car_auction_published(
+    people: People, server: Any, shot: Callable[[Any, str], Path], *, claim: str = "300,000.00"
+) -> str:
     """From an empty database: the first operator (createoperator) onboards a court and its
     judge, officer and finance officer; the judge records a case with creditor and debtor, a
     car with its disclosures, seizure and photo, a lot, a reference price (directed inquiry),
@@ -609,7 +613,7 @@ def car_auction_published(people: People, server: Any, shot: Callable[[Any, str]
     case_url = judge_records_case(
         judge,
         number="（2026）赣0102执404号",
-        claim="300,000.00",
+        claim=claim,
         filed_on="2026-01-05",
         title="借款合同纠纷",
         title_document="（2025）赣0102民初1号民事判决书",
@@ -621,7 +625,7 @@ def car_auction_published(people: People, server: Any, shot: Callable[[Any, str]
         kind="organisation",
         name="甲银行股份有限公司",
         priority="1",
-        claim="300,000.00",
+        claim=claim,
     )
     judge_adds_party(judge, case_url, role="debtor", kind="person", name="林某")
     judge_registers_asset(
@@ -687,3 +691,86 @@ def car_auction_published(people: People, server: Any, shot: Callable[[Any, str]
     judge_publishes(judge)
     both_widths(judge, shot, "07-published")
     return auction_url
+
+
+# --- journey 5: the re-auction after a default, its sale, and the distribution ------------
+
+
+def operator_adds_staff_to_court(
+    page: Any, court_name: str, *, role: str, username: str, name: str, phone: str
+) -> str:
+    """平台运营 → the court's page → a staff member; returns the one-time enrolment link."""
+    page.goto("/")
+    page.get_by_role("link", name="平台运营").first.click()
+    page.get_by_role("link", name=court_name).first.click()
+    return operator_adds_staff(page, role=role, username=username, name=name, phone=phone)
+
+
+def judge_finds_draft(page: Any, title: str) -> str:
+    """网络拍卖: the court's auctions list, the draft by its title; returns its page path."""
+    page.goto("/")
+    page.get_by_role("link", name="网络拍卖").first.click()
+    page.get_by_role("link", name=title).first.click()
+    expect(page.locator("h1")).to_contain_text(title)
+    return str(page.url)
+
+
+def judge_edits_draft(page: Any, fields: dict[str, str]) -> None:
+    """修改草稿 on the draft's page: the fields typed again, saved, back on the draft."""
+    page.get_by_role("link", name="修改草稿").click()
+    for name, value in fields.items():
+        page.fill(f"#id_{name}", value)
+    page.locator("main form button[type=submit]").last.click()
+    expect(page.locator(".messages")).to_contain_text("草稿已保存")
+
+
+def open_auction_in_hall(page: Any, title: str) -> None:
+    """拍卖大厅 → the auction's card (its full title)."""
+    page.goto("/")
+    page.get_by_role("link", name="拍卖大厅").first.click()
+    page.locator(".mk-card", has_text=title).get_by_role("link").first.click()
+
+
+def winner_pays_balance_online(page: Any) -> None:
+    """我的账户 → 在线支付余款 → the bank's cashier (simulator) → back in 我的账户."""
+    page.goto("/")
+    page.get_by_role("link", name="我的账户").first.click()
+    box = page.locator("[id^=balance-]").first
+    box.get_by_role("button", name=re.compile("在线支付余款")).click()
+    page.get_by_role("button", name="确认支付").click()
+    back = page.locator("#sim-return")
+    expect(back).to_have_text("返回")  # paid (before, it reads 返回，暂不支付)
+    back.click()
+
+
+def open_case_account(page: Any, case_number: str) -> None:
+    """执行款 → the case's account (the case accounts listed on the funds dashboard)."""
+    page.goto("/")
+    page.get_by_role("link", name="执行款").first.click()
+    page.locator("main a[href*='/settlement/accounts/']", has_text=case_number).first.click()
+    expect(page.locator("h1")).to_contain_text(case_number)
+
+
+def payout_sign(
+    page: Any, payee: str, *, note: str, account: tuple[str, str] | None = None
+) -> None:
+    """On the plan page: the payout of ``payee``; its account (when given), then 同意."""
+    page.locator("table tr", has_text=payee).get_by_role("link").first.click()
+    expect(page.locator("h1")).to_contain_text(payee)
+    if account is not None:
+        page.fill("#acct", account[0])
+        page.fill("#bank", account[1])
+        page.get_by_role("button", name="保存收款账户").click()
+        expect(page.locator(".messages")).to_contain_text("收款账户")
+    page.fill("#note", note)
+    page.get_by_role("button", name="同意").click()
+
+
+def judge_records_cost(page: Any, *, amount: str, payee: str, note: str) -> None:
+    """记录拍卖费用（AUC-33）on the defaulted auction's page: a cost the default caused."""
+    _court_action(
+        page,
+        "cost",
+        {"amount_yuan": amount, "payee_name": payee, "note": note},
+        "记录拍卖费用（AUC-33）",
+    )

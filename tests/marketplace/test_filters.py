@@ -79,4 +79,4 @@ def test_a_bad_value_is_refused_with_a_stable_code_and_a_chinese_message(qs, cod
 
 def test_a_description_reads_as_chinese():
     q = parse("kind=residential&region=3601&round=2&restricted=1&price_max=500000")
-    assert q.describe() == "住宅 · 地区 3601 · 不限–500,000.00 元 · 二拍 · 限购"
+    assert q.describe() == "住宅 · 江西省南昌市 · 不限–500,000.00 元 · 二拍 · 限购"

@@ -56,7 +56,7 @@ def test_save_a_search_from_the_hall_and_delete_it(client, auction):
     )
     (s,) = SavedSearch.objects.filter(user=fan)
     assert s.params == {"kind": ["residential"], "region": "3601", "price_max": "2000000.00"}
-    assert s.name == "住宅 · 地区 3601 · 不限–2,000,000.00 元"
+    assert s.name == "住宅 · 江西省南昌市 · 不限–2,000,000.00 元"
     page = client.get(reverse("marketplace:watchlist")).content.decode()
     assert "kind=residential&amp;region=3601&amp;price_max=2000000.00" in page
     client.post(reverse("marketplace:saved_search_remove", args=[s.pk]))

@@ -317,6 +317,19 @@ def test_a_defaulter_deposit_goes_into_forfeit_suspense_AUC_33(
     ] == [("DepositForfeited", 2_000_000)]
 
 
+def test_a_default_cancels_the_sales_capture_deadline_AUC_30_AUC_33(case):
+    """The winner's frozen deposit was applied (AUC-30: captured toward the price within 24 h);
+    once the buyer defaults the sale no longer stands, so that deadline stops running; before
+    the default it runs."""
+    pay(_request(case))
+    deposit_apply(ref=REF, sale_ref="sale-test:1", idempotency_key="apply")
+    capture = Deadline.objects.get(subject=f"case:{case.pk}/{REF}/capture")
+    assert capture.status == Deadline.Status.OPEN
+    deposit_forfeit(ref=REF, sale_ref="sale-test:1", reason="逾期未付尾款", idempotency_key="ff")
+    capture.refresh_from_db()
+    assert capture.status == Deadline.Status.CANCELLED
+
+
 def test_sale_default_forfeits_only_the_announced_deposit_and_refunds_the_rest_AUC_37(case, drain):
     # 变卖: the full price (300,000.00) was prepaid to qualify; the announced deposit is 50,000.00.
     pay(_request(case, amount=30_000_000, mode="pay"))
