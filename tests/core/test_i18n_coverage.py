@@ -158,6 +158,9 @@ def _is_plain_text(node: ast.expr) -> bool:
     """A message that can never be translated: a literal, an f-string, or built from one."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return True
+    if _is_gettext(node):  # _(f"…") looks up a msgid that never exists
+        assert isinstance(node, ast.Call)
+        return bool(node.args) and isinstance(node.args[0], ast.JoinedStr)
     if isinstance(node, ast.JoinedStr):
         return True
     if isinstance(node, ast.BinOp):
@@ -255,6 +258,9 @@ def test_the_scanner_sees_a_plain_refusal_and_passes_a_translated_one():
     assert not _is_plain_text(good.exc.args[1])
     assert isinstance(fstr, ast.Raise) and isinstance(fstr.exc, ast.Call)
     assert _is_plain_text(fstr.exc.args[1])
+    fmsgid = ast.parse('raise Conflict("x", _(f"无 {a}"))').body[0]
+    assert isinstance(fmsgid, ast.Raise) and isinstance(fmsgid.exc, ast.Call)
+    assert _is_plain_text(fmsgid.exc.args[1])
     assert visible_chinese('<p>{% translate "好" %}</p><b title="x">坏</b>{{ a }}') == ["坏"]
 
 
