@@ -27,7 +27,7 @@ def test_the_fee_api_refuses_a_non_firm_user_in_english(client, bidder):
     assert resp.status_code == 403
     assert resp.json() == {
         "code": "not_firm_user",
-        "message": "You are not a user of an appraisal firm",
+        "message": "You are not an appraiser's user",
     }
 
 
@@ -42,8 +42,8 @@ def test_another_firm_accepting_a_commission_is_refused_in_english(client, setup
     client.cookies["django_language"] = "en"
     resp = client.post(url)
     assert resp.status_code == 403
-    assert resp.json()["message"] == "You are not allowed to do this"
+    assert resp.json()["message"] == "You may not do this"
     page = client.get(reverse("appraisers:firm_commission", args=[c.pk]))
     html = page.content.decode()
-    assert page.status_code == 403 and "You are not allowed to do this" in html
+    assert page.status_code == 403 and "You may not do this" in html
     assert "无权执行此操作" not in html
