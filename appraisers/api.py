@@ -12,6 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.security import django_auth
@@ -299,7 +300,7 @@ def commissions_list(request: AuthedRequest) -> list[dict[str, Any]]:
             "request__case", "request__asset", "firm"
         )
     else:
-        raise PermissionDenied("forbidden", "无权查看委托列表")
+        raise PermissionDenied("forbidden", _("无权查看委托列表"))
     return [_commission_out(c) for c in qs.order_by("-offered_at")[:500]]
 
 
@@ -366,7 +367,7 @@ def commission_object(
         None,
     )
     if party is None:
-        raise PermissionDenied("not_this_party", "只能以本人当事人身份提出异议", rule="APR-12")
+        raise PermissionDenied("not_this_party", _("只能以本人当事人身份提出异议"), rule="APR-12")
     o = services.objection_file(
         commission=c,
         party=party,
@@ -388,7 +389,7 @@ def commission_object(
 def fees_list(request: AuthedRequest) -> list[dict[str, Any]]:
     firm = firm_of(request.user)
     if firm is None:
-        raise DomainError("not_firm_user", "您不是评估机构用户", status=403)
+        raise DomainError("not_firm_user", _("您不是评估机构用户"), status=403)
     return [
         {
             "id": f.pk,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from appraisers.models import Commission, LotDraw
 from core import calendar
 from core.documents import DocumentType, Draft, register
@@ -26,7 +28,7 @@ def _last_id(subject: str, key: str) -> int:
         name, _, pk = part.partition(":")
         if name == key and pk.isdigit():
             return int(pk)
-    raise DomainError("document_subject", "文书对象不正确")
+    raise DomainError("document_subject", gettext("文书对象不正确"))
 
 
 def _party_users(case: Any) -> list[User]:
@@ -41,7 +43,7 @@ def build_commission_letter(subject: str, params: dict[str, Any]) -> Draft:
         .first()
     )
     if c is None:
-        raise DomainError("document_subject", "委托不存在")
+        raise DomainError("document_subject", gettext("委托不存在"))
     firm_users = [fu.user for fu in c.firm.users.filter(is_active=True).select_related("user")]
     return Draft(
         court=c.court,
@@ -69,7 +71,7 @@ def build_draw_record(subject: str, params: dict[str, Any]) -> Draft:
         .first()
     )
     if draw is None or draw.drawn_at is None:
-        raise DomainError("document_draw_not_done", "摇号尚未完成", rule="APR-03")
+        raise DomainError("document_draw_not_done", gettext("摇号尚未完成"), rule="APR-03")
     names = {e["id"]: e.get("name", "") for e in draw.frozen_list or []}
     return Draft(
         court=draw.court,

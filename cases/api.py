@@ -13,6 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 from ninja.security import django_auth
@@ -455,7 +456,7 @@ def _staff_of(court_id: int, user_id: int | None, label: str) -> User | None:
         return None
     user = User.objects.filter(pk=user_id, court_id=court_id, role__in=STAFF_ROLES).first()
     if user is None:
-        raise DomainError("invalid_assignee", f"{label}应为本院工作人员")
+        raise DomainError("invalid_assignee", _("%(label)s应为本院工作人员") % {"label": label})
     return user
 
 
@@ -522,7 +523,7 @@ def case_create(request: AuthedRequest, payload: CaseIn) -> Status[dict[str, Any
     user = request.user
     court = user.court
     if court is None:  # not reached: cases.add_case admits court staff only
-        raise PermissionDenied("forbidden", "无权执行此操作", perm="cases.add_case")
+        raise PermissionDenied("forbidden", _("无权执行此操作"), perm="cases.add_case")
     judge = _staff_of(court.pk, payload.judge_id, "承办法官")
     if judge is None and payload.judge_id is None and user.role == "judge":
         judge = user
@@ -607,7 +608,7 @@ def party_create(request: AuthedRequest, case_id: int, payload: PartyIn) -> Stat
     if payload.user_id is not None:
         user = User.objects.filter(pk=payload.user_id).first()
         if user is None:
-            raise DomainError("user_not_found", "关联的平台账户不存在")
+            raise DomainError("user_not_found", _("关联的平台账户不存在"))
     party = services.party_add(
         case=case,
         role=payload.role,
@@ -637,7 +638,7 @@ def party_identity_reveal(
     case = _case(request, case_id)
     party = Party.objects.filter(case=case, pk=party_id).select_related("identity").first()
     if party is None or party.identity is None:
-        raise NotFound("party_not_found", "未找到该当事人或其未登记证件")
+        raise NotFound("party_not_found", _("未找到该当事人或其未登记证件"))
     return {
         "number": services.identity_reveal(
             user=request.user, identity=party.identity, purpose=payload.purpose, case=case

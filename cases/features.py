@@ -207,11 +207,11 @@ def _clean_one(field: FeatureField, value: object) -> FeatureValue:
 def clean_features(kind: str, raw: dict[str, Any] | None) -> dict[str, Any]:
     """Check and convert the features of an asset of ``kind``; raise ``invalid_feature``."""
     if kind not in FEATURES:
-        raise DomainError("invalid_asset_kind", f"不支持的标的物类型“{kind}”")
+        raise DomainError("invalid_asset_kind", _("不支持的标的物类型“%(kind)s”") % {"kind": kind})
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise DomainError("invalid_feature", "特征应为键值对")
+        raise DomainError("invalid_feature", _("特征应为键值对"))
     out: dict[str, Any] = {}
     known = {f.key: f for f in FEATURES[kind]}
     errors: list[DomainError] = []  # every field's problem at once, not one per submission
@@ -241,9 +241,12 @@ def clean_features(kind: str, raw: dict[str, Any] | None) -> dict[str, Any]:
         if key in known or _blank(value):
             continue
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", str(key)):
-            raise DomainError("invalid_feature", f"特征名“{key}”不合规（小写字母、数字、下划线）")
+            raise DomainError(
+                "invalid_feature",
+                _("特征名“%(key)s”不合规（小写字母、数字、下划线）") % {"key": key},
+            )
         if not isinstance(value, str | int | float | bool):
-            raise DomainError("invalid_feature", f"特征“{key}”应为文字或数字")
+            raise DomainError("invalid_feature", _("特征“%(key)s”应为文字或数字") % {"key": key})
         out[key] = value.strip()[:200] if isinstance(value, str) else value
     if "floor" in out and "total_floors" in out and out["floor"] > out["total_floors"]:
         raise DomainError("invalid_feature", _("所在楼层不应高于总楼层"), field="floor")

@@ -22,7 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from typing import Any
 
+from django.utils.translation import gettext as _
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
@@ -93,7 +95,7 @@ _USCC_AUTHORITIES: dict[str, str] = {
 
 
 class IdentityNumberError(DomainError):
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: Any) -> None:
         super().__init__("invalid_identity_number", message)
 
 
@@ -110,27 +112,33 @@ def resident_id_check_char(first17: str) -> str:
 def check_resident_id(number: str, *, today: dt.date | None = None) -> str:
     n = _clean(number)
     if not n:
-        raise IdentityNumberError("请填写身份证号码")
+        raise IdentityNumberError(_("请填写身份证号码"))
     if len(n) != 18:
-        raise IdentityNumberError(f"居民身份证号码应为18位，实为{len(n)}位")
+        raise IdentityNumberError(_("居民身份证号码应为18位，实为%(n)s位") % {"n": len(n)})
     if not n[:17].isdigit():
-        raise IdentityNumberError("居民身份证号码前17位应为数字")
+        raise IdentityNumberError(_("居民身份证号码前17位应为数字"))
     if not (n[17].isdigit() or n[17] == "X"):
-        raise IdentityNumberError("居民身份证号码最后一位应为数字或X")
+        raise IdentityNumberError(_("居民身份证号码最后一位应为数字或X"))
     if n[:2] not in PROVINCE_CODES:
-        raise IdentityNumberError(f"居民身份证号码开头“{n[:2]}”不是有效的省级行政区划代码")
+        raise IdentityNumberError(
+            _("居民身份证号码开头“%(value)s”不是有效的省级行政区划代码") % {"value": n[:2]}
+        )
     try:
         born = ric.get_birth_date(n)
     except ValidationError as exc:
-        raise IdentityNumberError(f"居民身份证号码中的出生日期“{n[6:14]}”不是有效日期") from exc
+        raise IdentityNumberError(
+            _("居民身份证号码中的出生日期“%(value)s”不是有效日期") % {"value": n[6:14]}
+        ) from exc
     if today is None:
         from core import clock
 
         today = clock.today()
     if born > today or born.year < 1900:
-        raise IdentityNumberError(f"居民身份证号码中的出生日期“{n[6:14]}”不合理")
+        raise IdentityNumberError(
+            _("居民身份证号码中的出生日期“%(value)s”不合理") % {"value": n[6:14]}
+        )
     if n[17] != ric.calc_check_digit(n):
-        raise IdentityNumberError("居民身份证号码校验位不正确，请核对是否有数字录入错误")
+        raise IdentityNumberError(_("居民身份证号码校验位不正确，请核对是否有数字录入错误"))
     return n
 
 
@@ -142,23 +150,29 @@ def uscc_check_char(first17: str) -> str:
 def check_uscc(number: str) -> str:
     n = _clean(number)
     if not n:
-        raise IdentityNumberError("请填写统一社会信用代码")
+        raise IdentityNumberError(_("请填写统一社会信用代码"))
     if len(n) != 18:
-        raise IdentityNumberError(f"统一社会信用代码应为18位，实为{len(n)}位")
+        raise IdentityNumberError(_("统一社会信用代码应为18位，实为%(n)s位") % {"n": len(n)})
     bad = sorted({c for c in n if c not in USCC_ALPHABET})
     if bad:
         raise IdentityNumberError(
-            f"统一社会信用代码含有不允许的字符“{''.join(bad)}”（不使用 I、O、S、V、Z）"
+            _("统一社会信用代码含有不允许的字符“%(join)s”（不使用 I、O、S、V、Z）")
+            % {"join": "".join(bad)}
         )
     authority, kind = n[0], n[1]
     if authority not in _USCC_AUTHORITIES:
-        raise IdentityNumberError(f"统一社会信用代码第1位“{authority}”不是有效的登记管理部门代码")
+        raise IdentityNumberError(
+            _("统一社会信用代码第1位“%(authority)s”不是有效的登记管理部门代码")
+            % {"authority": authority}
+        )
     if kind not in _USCC_AUTHORITIES[authority]:
-        raise IdentityNumberError(f"统一社会信用代码第2位“{kind}”不是有效的机构类别代码")
+        raise IdentityNumberError(
+            _("统一社会信用代码第2位“%(kind)s”不是有效的机构类别代码") % {"kind": kind}
+        )
     if not n[2:8].isdigit() or (n[2:4] not in PROVINCE_CODES and n[2:4] != "10"):
-        raise IdentityNumberError("统一社会信用代码第3–8位应为有效的行政区划代码")
+        raise IdentityNumberError(_("统一社会信用代码第3–8位应为有效的行政区划代码"))
     if n[17] != uscc.calc_check_digit(n):
-        raise IdentityNumberError("统一社会信用代码校验位不正确，请核对是否有录入错误")
+        raise IdentityNumberError(_("统一社会信用代码校验位不正确，请核对是否有录入错误"))
     return n
 
 
@@ -166,16 +180,16 @@ def check_passport(number: str) -> str:
     """Chinese passports (E/G + 8 characters) and foreign passports (5–20 letters and digits)."""
     n = _clean(number)
     if not n:
-        raise IdentityNumberError("请填写护照号码")
+        raise IdentityNumberError(_("请填写护照号码"))
     if not re.fullmatch(r"[A-Z0-9]+", n):
-        raise IdentityNumberError("护照号码只能包含字母和数字")
+        raise IdentityNumberError(_("护照号码只能包含字母和数字"))
     if not 5 <= len(n) <= 20:
-        raise IdentityNumberError(f"护照号码长度应为5–20位，实为{len(n)}位")
+        raise IdentityNumberError(_("护照号码长度应为5–20位，实为%(n)s位") % {"n": len(n)})
     if not any(c.isdigit() for c in n):
-        raise IdentityNumberError("护照号码应包含数字")
+        raise IdentityNumberError(_("护照号码应包含数字"))
     if n[0] in "EG" and len(n) == 9 and not re.fullmatch(r"[EG]([0-9]{8}|[A-Z][0-9]{7})", n):
         raise IdentityNumberError(
-            "中国护照号码格式应为 E/G 加 8 位数字，或 E 加 1 位字母和 7 位数字"
+            _("中国护照号码格式应为 E/G 加 8 位数字，或 E 加 1 位字母和 7 位数字")
         )
     return n
 
@@ -184,11 +198,13 @@ def check_hk_macao_permit(number: str) -> str:
     """港澳居民来往内地通行证: H (Hong Kong) or M (Macao) + 8 digits (older cards + 2 more)."""
     n = _clean(number)
     if not n:
-        raise IdentityNumberError("请填写通行证号码")
+        raise IdentityNumberError(_("请填写通行证号码"))
     if n[0] not in "HM":
-        raise IdentityNumberError("港澳居民来往内地通行证号码应以H（香港）或M（澳门）开头")
+        raise IdentityNumberError(_("港澳居民来往内地通行证号码应以H（香港）或M（澳门）开头"))
     if not re.fullmatch(r"[HM][0-9]{8}([0-9]{2})?", n):
-        raise IdentityNumberError("港澳居民来往内地通行证号码应为H或M加8位数字（旧版为10位数字）")
+        raise IdentityNumberError(
+            _("港澳居民来往内地通行证号码应为H或M加8位数字（旧版为10位数字）")
+        )
     return n
 
 
@@ -196,10 +212,10 @@ def check_taiwan_permit(number: str) -> str:
     """台湾居民来往大陆通行证: 8 digits (card since 2015); older booklets 10 digits with a letter."""
     n = _clean(number)
     if not n:
-        raise IdentityNumberError("请填写通行证号码")
+        raise IdentityNumberError(_("请填写通行证号码"))
     if not re.fullmatch(r"[0-9]{8}|[0-9]{10}[A-Z]?", n):
         raise IdentityNumberError(
-            "台湾居民来往大陆通行证号码应为8位数字（旧版为10位数字，可带1位字母）"
+            _("台湾居民来往大陆通行证号码应为8位数字（旧版为10位数字，可带1位字母）")
         )
     return n
 
@@ -220,16 +236,18 @@ def check_identity(kind: str, number: str) -> str:
     try:
         check = CHECKS[kind]
     except KeyError as exc:
-        raise DomainError("invalid_identity_kind", f"不支持的证件类型“{kind}”") from exc
+        raise DomainError(
+            "invalid_identity_kind", _("不支持的证件类型“%(kind)s”") % {"kind": kind}
+        ) from exc
     return check(number)
 
 
 def check_name(kind: str, name: str) -> str:
     name = re.sub(r"\s+", " ", (name or "")).strip()
     if not name:
-        raise DomainError("name_required", "请填写姓名或名称")
+        raise DomainError("name_required", _("请填写姓名或名称"))
     if len(name) > 200:
-        raise DomainError("name_too_long", "姓名或名称过长（最多200字）")
+        raise DomainError("name_too_long", _("姓名或名称过长（最多200字）"))
     if kind == RESIDENT_ID and not re.fullmatch(r"[\u3400-\u9fff·•A-Za-z ]{2,50}", name):
-        raise DomainError("invalid_name", "居民身份证姓名应为2–50个汉字（少数民族姓名可含“·”）")
+        raise DomainError("invalid_name", _("居民身份证姓名应为2–50个汉字（少数民族姓名可含“·”）"))
     return name

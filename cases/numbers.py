@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -86,7 +87,7 @@ _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789"
 class CaseNumberError(DomainError):
     """A case number that cannot be read; ``message`` says why."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: Any) -> None:
         super().__init__("invalid_case_number", message)
 
 
@@ -134,15 +135,21 @@ def parse_court_code(code: str) -> str:
     if code == SUPREME_COURT_CODE:
         return code
     if not code:
-        raise CaseNumberError("缺少法院代字（如“赣0102”）")
+        raise CaseNumberError(_("缺少法院代字（如“赣0102”）"))
     head, digits = code[0], code[1:]
     if head not in PROVINCES:
-        raise CaseNumberError(f"法院代字“{code}”开头的“{head}”不是省级行政区简称（如“赣”“京”“粤”）")
+        raise CaseNumberError(
+            _("法院代字“%(code)s”开头的“%(head)s”不是省级行政区简称（如“赣”“京”“粤”）")
+            % {"code": code, "head": head}
+        )
     if digits and not digits.isdigit():
-        raise CaseNumberError(f"法院代字“{code}”中省级简称后只能是数字")
+        raise CaseNumberError(_("法院代字“%(code)s”中省级简称后只能是数字") % {"code": code})
     if len(digits) not in (0, 2, 4):
         raise CaseNumberError(
-            f"法院代字“{code}”的数字部分应为 0、2 或 4 位（高院“赣”、中院“赣01”、基层法院“赣0102”），实为 {len(digits)} 位"
+            _(
+                "法院代字“%(code)s”的数字部分应为 0、2 或 4 位（高院“赣”、中院“赣01”、基层法院“赣0102”），实为 %(n)s 位"
+            )
+            % {"code": code, "n": len(digits)}
         )
     return code
 
@@ -161,7 +168,7 @@ def parse_case_number(raw: str, *, current_year: int | None = None) -> CaseNumbe
     ``current_year`` (default: this year on the engine's clock) bounds the year from above.
     """
     if raw is None or not str(raw).strip():
-        raise CaseNumberError("请填写案号，例如“（2026）赣0102执1234号”")
+        raise CaseNumberError(_("请填写案号，例如“（2026）赣0102执1234号”"))
     text = re.sub(r"\s+", "", str(raw)).translate(_FULLWIDTH_DIGITS)
     if current_year is None:
         from core import clock
@@ -171,20 +178,25 @@ def parse_case_number(raw: str, *, current_year: int | None = None) -> CaseNumbe
     # 1. The year in brackets.
     first = text[0]
     if first in _WRONG_BRACKETS:
-        raise CaseNumberError("案号中的年份应使用圆括号“（）”，不能使用六角括号“〔〕”或方括号")
+        raise CaseNumberError(_("案号中的年份应使用圆括号“（）”，不能使用六角括号“〔〕”或方括号"))
     if first not in _OPEN:
-        raise CaseNumberError("案号应以括号中的年份开头，例如“（2026）”")
+        raise CaseNumberError(_("案号应以括号中的年份开头，例如“（2026）”"))
     close_at = next((i for i, ch in enumerate(text) if ch in _CLOSE or ch in _WRONG_BRACKETS), -1)
     if close_at < 0:
-        raise CaseNumberError("案号中年份的括号没有闭合")
+        raise CaseNumberError(_("案号中年份的括号没有闭合"))
     if text[close_at] in _WRONG_BRACKETS:
-        raise CaseNumberError("案号中的年份应使用圆括号“（）”")
+        raise CaseNumberError(_("案号中的年份应使用圆括号“（）”"))
     year_text = text[1:close_at]
     if not (len(year_text) == 4 and year_text.isdigit()):
-        raise CaseNumberError(f"括号内应为四位数字年份，实为“{year_text}”")
+        raise CaseNumberError(
+            _("括号内应为四位数字年份，实为“%(year_text)s”") % {"year_text": year_text}
+        )
     year = int(year_text)
     if year < FIRST_YEAR or year > current_year:
-        raise CaseNumberError(f"年份 {year} 不合理（应在 {FIRST_YEAR}–{current_year} 年之间）")
+        raise CaseNumberError(
+            _("年份 %(year)s 不合理（应在 %(FIRST_YEAR)s–%(current_year)s 年之间）")
+            % {"year": year, "FIRST_YEAR": FIRST_YEAR, "current_year": current_year}
+        )
     rest = text[close_at + 1 :]
 
     # 2. The court code: 最高法, or a province abbreviation and its digits.
@@ -193,7 +205,7 @@ def parse_case_number(raw: str, *, current_year: int | None = None) -> CaseNumbe
     else:
         m = re.match(r"^(\D)(\d*)", rest)
         if not m:
-            raise CaseNumberError("年份之后应为法院代字（如“赣0102”）")
+            raise CaseNumberError(_("年份之后应为法院代字（如“赣0102”）"))
         court_code = m.group(1) + m.group(2)
         parse_court_code(court_code)
     rest = rest[len(court_code) :]
@@ -204,30 +216,33 @@ def parse_case_number(raw: str, *, current_year: int | None = None) -> CaseNumbe
     case_type = type_text[:-1] if has_di else type_text
     if case_type not in CASE_TYPES:
         raise CaseNumberError(
-            f"“{case_type or '（空）'}”不是执行案件类型代字；可用："
-            + "、".join(t for t in CASE_TYPES if t != LEGACY_TYPE)
+            _("“%(case_type)s”不是执行案件类型代字；可用：%(types)s")
+            % {
+                "case_type": case_type or _("（空）"),
+                "types": "、".join(t for t in CASE_TYPES if t != LEGACY_TYPE),
+            }
         )
     rest = rest[len(type_text) :]
     if case_type == LEGACY_TYPE:
         if year > LEGACY_LAST_YEAR:
-            raise CaseNumberError("“执字第…号”是2016年以前的编号方式；2016年起应写作“执…号”")
+            raise CaseNumberError(_("“执字第…号”是2016年以前的编号方式；2016年起应写作“执…号”"))
     elif has_di:
-        raise CaseNumberError("2016年起的案号序号前不加“第”字，例如“（2026）赣0102执1234号”")
+        raise CaseNumberError(_("2016年起的案号序号前不加“第”字，例如“（2026）赣0102执1234号”"))
 
     # 4. The sequence and the closing 号.
     m = re.match(r"^(\d+)", rest)
     if not m:
-        raise CaseNumberError("案件类型代字之后应为案件序号（数字）")
+        raise CaseNumberError(_("案件类型代字之后应为案件序号（数字）"))
     sequence = int(m.group(1))
     if sequence < 1:
-        raise CaseNumberError("案件序号应从 1 开始")
+        raise CaseNumberError(_("案件序号应从 1 开始"))
     if len(str(sequence)) > 9:
-        raise CaseNumberError("案件序号过长")
+        raise CaseNumberError(_("案件序号过长"))
     rest = rest[m.end() :]
     if not rest.startswith("号"):
-        raise CaseNumberError("案号应以“号”字结尾")
+        raise CaseNumberError(_("案号应以“号”字结尾"))
     if rest != "号":
-        raise CaseNumberError(f"“号”字之后不应再有内容（多出“{rest[1:]}”）")
+        raise CaseNumberError(_("“号”字之后不应再有内容（多出“%(value)s”）") % {"value": rest[1:]})
     return CaseNumber(year=year, court_code=court_code, case_type=case_type, sequence=sequence)
 
 

@@ -6,6 +6,7 @@ from typing import TypeAlias
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from cases.models import Asset, Case, Disclosure, Identity, Lot, Party, Seizure
 from core.errors import NotFound
@@ -117,7 +118,7 @@ def case_get_visible(user: Viewer, case_id: int) -> Case:
     """The case if ``user`` may see it; otherwise 404, so another court's cases stay unseen."""
     case = cases_visible_to(user).filter(pk=case_id).first()
     if case is None:
-        raise NotFound("case_not_found", "未找到该案件或无权查看")
+        raise NotFound("case_not_found", _("未找到该案件或无权查看"))
     return case
 
 
@@ -130,7 +131,7 @@ def case_assets(case: Case) -> QuerySet[Asset]:
 def asset_get(case: Case, asset_id: int) -> Asset:
     asset = Asset.objects.filter(case=case, pk=asset_id).first()
     if asset is None:
-        raise NotFound("asset_not_found", "该案件下没有这个标的物")
+        raise NotFound("asset_not_found", _("该案件下没有这个标的物"))
     return asset
 
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from cases import identity as idcheck
 from cases.events import AssetUpdated, CaseCreated, CaseStatusChanged, SeizureRecorded
@@ -49,23 +50,29 @@ def _stream(case: Case | int) -> str:
 def _amount(value: object, *, label: str, code: str) -> int:
     """Integer fen, never negative, never a float or a bool."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise DomainError(code, f"{label}应为以分计的整数")
+        raise DomainError(code, _("%(label)s应为以分计的整数") % {"label": label})
     if value < 0:
-        raise DomainError(code, f"{label}不能为负数")
+        raise DomainError(code, _("%(label)s不能为负数") % {"label": label})
     return value
 
 
 def _require_open(case: Case) -> None:
     if case.status in ENDED_STATUSES:
-        raise Conflict("case_not_open", f"案件已{case.get_status_display()}，不能再登记新的事项")
+        raise Conflict(
+            "case_not_open",
+            _("案件已%(get_status_display)s，不能再登记新的事项")
+            % {"get_status_display": case.get_status_display()},
+        )
 
 
 def _text(value: object, *, label: str, code: str, max_len: int, required: bool = True) -> str:
     text = re.sub(r"\s+", " ", str(value or "")).strip()
     if required and not text:
-        raise DomainError(code, f"请填写{label}")
+        raise DomainError(code, _("请填写%(label)s") % {"label": label})
     if len(text) > max_len:
-        raise DomainError(code, f"{label}过长（最多{max_len}字）")
+        raise DomainError(
+            code, _("%(label)s过长（最多%(max_len)s字）") % {"label": label, "max_len": max_len}
+        )
     return text
 
 
@@ -91,24 +98,30 @@ def case_create(
     if is_court_code(court.code) and parsed.court_code != court.code:
         raise DomainError(
             "court_code_mismatch",
-            f"案号中的法院代字“{parsed.court_code}”与本院代字“{court.code}”不一致",
+            _("案号中的法院代字“%(court_code)s”与本院代字“%(code)s”不一致")
+            % {"court_code": parsed.court_code, "code": court.code},
         )
     if not isinstance(filed_on, dt.date) or isinstance(filed_on, dt.datetime):
-        raise DomainError("invalid_date", "立案日期格式不正确")
+        raise DomainError("invalid_date", _("立案日期格式不正确"))
     if filed_on > clock.today():
-        raise DomainError("filed_in_future", "立案日期不能晚于今天")
+        raise DomainError("filed_in_future", _("立案日期不能晚于今天"))
     if parsed.year != filed_on.year:
         raise DomainError(
-            "year_mismatch", f"案号年份（{parsed.year}）与立案日期的年份（{filed_on.year}）不一致"
+            "year_mismatch",
+            _("案号年份（%(year)s）与立案日期的年份（%(year2)s）不一致")
+            % {"year": parsed.year, "year2": filed_on.year},
         )
     claim = _amount(claim_fen, label="申请执行标的金额", code="invalid_claim_amount")
     for person, role, label in ((judge, Role.JUDGE, "承办法官"), (officer, Role.OFFICER, "执行员")):
         if person is None:
             continue
         if person.court_id != court.pk or person.role not in (role, Role.JUDGE):
-            raise DomainError("invalid_assignee", f"{label}应为本院的{Role(role).label}")
+            raise DomainError(
+                "invalid_assignee",
+                _("%(label)s应为本院的%(label2)s") % {"label": label, "label2": Role(role).label},
+            )
     if Case.objects.filter(number=parsed.text).exists():
-        raise Conflict("case_number_taken", f"案号{parsed.text}已存在")
+        raise Conflict("case_number_taken", _("案号%(text)s已存在") % {"text": parsed.text})
     try:
         with transaction.atomic():
             case = Case.objects.create(
@@ -133,7 +146,9 @@ def case_create(
                 created_at=clock.now(),
             )
     except IntegrityError as exc:  # a concurrent create of the same number
-        raise Conflict("case_number_taken", f"案号{parsed.text}已存在") from exc
+        raise Conflict(
+            "case_number_taken", _("案号%(text)s已存在") % {"text": parsed.text}
+        ) from exc
     audit_record(
         stream=_stream(case),
         action="case.created",
@@ -162,7 +177,7 @@ def _require_case_actor(case: Case, actor: Actor) -> None:
         return
     if not is_court_staff_of(actor, case.court_id, roles=COURT_ACTORS):
         raise PermissionDenied(
-            "not_case_court", "只有本案法院的执行人员可以变更案件", rule="REC-08"
+            "not_case_court", _("只有本案法院的执行人员可以变更案件"), rule="REC-08"
         )
 
 
@@ -173,7 +188,9 @@ def case_status_set(*, case: Case, status: str, reason: str, actor: Actor) -> Ca
     terminating stops the case's pricing procedures and appraisal clocks, reopening resumes
     them (PRC-14, APR-07)."""
     if status not in Case.Status.values:
-        raise DomainError("invalid_case_status", f"案件状态无效：{status}", rule="REC-08")
+        raise DomainError(
+            "invalid_case_status", _("案件状态无效：%(status)s") % {"status": status}, rule="REC-08"
+        )
     why = _text(reason, label="变更理由", code="reason_required", max_len=300)
     locked = Case.objects.select_for_update().get(pk=case.pk)
     _require_case_actor(locked, actor)
@@ -242,7 +259,7 @@ def _identity_for(*, kind: str, number: str, name: str) -> Identity:
             ident = Identity.objects.select_for_update().get(kind=kind, number=number)
     if ident.name != name and (ident.parties.exists() or ident.status == Identity.Status.VERIFIED):
         raise DomainError(
-            "identity_name_mismatch", "姓名（名称）与该证件号码已登记的信息不一致，请核对"
+            "identity_name_mismatch", _("姓名（名称）与该证件号码已登记的信息不一致，请核对")
         )
     return ident
 
@@ -257,9 +274,9 @@ def identity_submit(
     who verifies it, which links them to that party's cases in the portal.
     """
     if user is None or not user.is_authenticated:
-        raise PermissionDenied("not_authenticated", "请先登录")
+        raise PermissionDenied("not_authenticated", _("请先登录"))
     if user.role in STAFF_ROLES:
-        raise DomainError("staff_identity", "法院工作人员账户无需提交实名核验")
+        raise DomainError("staff_identity", _("法院工作人员账户无需提交实名核验"))
     number = idcheck.check_identity(kind, number)
     name = idcheck.check_name(kind, name)
     ident = _identity_for(kind=kind, number=number, name=name)
@@ -270,7 +287,7 @@ def identity_submit(
         and ident.user_id != user.pk
         and ident.status in (Identity.Status.VERIFIED, Identity.Status.PENDING)
     ):
-        raise Conflict("identity_taken", "该证件已由其他账户完成实名登记；如有疑问请联系法院")
+        raise Conflict("identity_taken", _("该证件已由其他账户完成实名登记；如有疑问请联系法院"))
     if ident.user_id == user.pk and ident.status == Identity.Status.VERIFIED:
         return ident
     before = {"status": ident.status}
@@ -319,7 +336,7 @@ def identity_verification_result(*, identity: Identity, result: VerificationResu
     """For an asynchronous verifier: record its later answer on a pending identity."""
     ident = Identity.objects.select_for_update().get(pk=identity.pk)
     if ident.status != Identity.Status.PENDING:
-        raise Conflict("identity_not_pending", "该身份不在核验中")
+        raise Conflict("identity_not_pending", _("该身份不在核验中"))
     _apply_result(ident, result)
     ident.save()
     audit_record(
@@ -342,7 +359,7 @@ def identity_reveal(
     the case's court (bidding passes the auction's case for deposit and priority checks).
     """
     if user is None or not user.is_authenticated or user.role not in REVEAL_ROLES:
-        raise PermissionDenied("restricted_data", "无权查看完整证件号码", rule="REC-05")
+        raise PermissionDenied("restricted_data", _("无权查看完整证件号码"), rule="REC-05")
     if case is not None:
         allowed = case.court_id == user.court_id
         subject = f"case:{case.pk}/identity:{identity.pk}"
@@ -353,7 +370,9 @@ def identity_reveal(
         )
         subject = f"identity:{identity.pk}"
     if not allowed:
-        raise PermissionDenied("restricted_data", "无权查看其他法院案件的证件号码", rule="REC-05")
+        raise PermissionDenied(
+            "restricted_data", _("无权查看其他法院案件的证件号码"), rule="REC-05"
+        )
     with transaction.atomic():
         return reveal(
             user=user,
@@ -389,41 +408,43 @@ def party_add(
     case = Case.objects.select_for_update().get(pk=case.pk)
     _require_open(case)
     if role not in Party.Role.values:
-        raise DomainError("invalid_party_role", "诉讼地位应为申请执行人、被执行人或案外人")
+        raise DomainError("invalid_party_role", _("诉讼地位应为申请执行人、被执行人或案外人"))
     if kind not in Party.Kind.values:
-        raise DomainError("invalid_party_kind", "主体类型应为自然人或法人（其他组织）")
+        raise DomainError("invalid_party_kind", _("主体类型应为自然人或法人（其他组织）"))
     name = _text(name, label="当事人姓名或名称", code="name_required", max_len=200)
     ident = None
     if identity_number or identity_kind:
         if not identity_kind:
-            raise DomainError("identity_kind_required", "请选择证件类型")
+            raise DomainError("identity_kind_required", _("请选择证件类型"))
         allowed = idcheck.PERSON_KINDS if kind == Party.Kind.PERSON else idcheck.ORGANISATION_KINDS
         if identity_kind not in allowed:
             raise DomainError(
                 "identity_kind_mismatch",
-                "自然人应使用身份证、护照或通行证"
+                _("自然人应使用身份证、护照或通行证")
                 if kind == Party.Kind.PERSON
-                else "法人或其他组织应使用统一社会信用代码",
+                else _("法人或其他组织应使用统一社会信用代码"),
             )
         number = idcheck.check_identity(identity_kind, identity_number)
         ident = _identity_for(kind=identity_kind, number=number, name=name)
         if Party.objects.filter(case=case, role=role, identity=ident).exists():
-            raise Conflict("party_exists", "该当事人已在本案中登记为同一诉讼地位")
+            raise Conflict("party_exists", _("该当事人已在本案中登记为同一诉讼地位"))
     if user is not None and user.role in STAFF_ROLES:
-        raise DomainError("staff_as_party", "法院工作人员账户不能关联为当事人")
+        raise DomainError("staff_as_party", _("法院工作人员账户不能关联为当事人"))
     phone = (phone or "").strip()
     if phone and not _PHONE.fullmatch(phone):
-        raise DomainError("invalid_phone", "联系电话格式不正确（手机号11位，固话如0791-12345678）")
+        raise DomainError(
+            "invalid_phone", _("联系电话格式不正确（手机号11位，固话如0791-12345678）")
+        )
     email = (email or "").strip()
     if email:
         try:
             validate_email(email)
         except ValidationError as exc:
-            raise DomainError("invalid_email", "电子邮箱格式不正确") from exc
+            raise DomainError("invalid_email", _("电子邮箱格式不正确")) from exc
     if priority is not None and (
         isinstance(priority, bool) or not isinstance(priority, int) or priority < 1
     ):
-        raise DomainError("invalid_priority", "受偿顺位应为从 1 开始的整数")
+        raise DomainError("invalid_priority", _("受偿顺位应为从 1 开始的整数"))
     claim = (
         None
         if claim_fen is None
@@ -468,10 +489,11 @@ def party_add(
 def _division_code(value: str) -> str:
     code = (value or "").strip()
     if not re.fullmatch(r"\d{6}", code):
-        raise DomainError("invalid_division_code", "行政区划代码应为6位数字（如 360102）")
+        raise DomainError("invalid_division_code", _("行政区划代码应为6位数字（如 360102）"))
     if code[:2] not in idcheck.PROVINCE_CODES:
         raise DomainError(
-            "invalid_division_code", f"行政区划代码开头“{code[:2]}”不是有效的省级代码"
+            "invalid_division_code",
+            _("行政区划代码开头“%(value)s”不是有效的省级代码") % {"value": code[:2]},
         )
     return code
 
@@ -482,9 +504,13 @@ def _coordinate(value: Coordinate, *, low: int, high: int, label: str) -> Decima
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
-        raise DomainError("invalid_coordinate", f"{label}应为数字") from exc
+        raise DomainError("invalid_coordinate", _("%(label)s应为数字") % {"label": label}) from exc
     if not number.is_finite() or not low <= number <= high:
-        raise DomainError("invalid_coordinate", f"{label}应在 {low} 到 {high} 之间")
+        raise DomainError(
+            "invalid_coordinate",
+            _("%(label)s应在 %(low)s 到 %(high)s 之间")
+            % {"label": label, "low": low, "high": high},
+        )
     return number.quantize(Decimal("0.000001"))
 
 
@@ -498,7 +524,7 @@ def _location(
     lat = _coordinate(latitude, low=-90, high=90, label="纬度")
     lon = _coordinate(longitude, low=-180, high=180, label="经度")
     if (lat is None) != (lon is None):
-        raise DomainError("invalid_coordinate", "纬度和经度须同时填写，或都不填（按区县取点）")
+        raise DomainError("invalid_coordinate", _("纬度和经度须同时填写，或都不填（按区县取点）"))
     if lat is not None:
         return lat, lon, Asset.Precision.EXACT
     point = regions.point(division_code)
@@ -526,11 +552,13 @@ def asset_register(
     case = Case.objects.select_for_update().get(pk=case.pk)
     _require_open(case)
     if kind not in Asset.Kind.values:
-        raise DomainError("invalid_asset_kind", "标的物类型不正确")
+        raise DomainError("invalid_asset_kind", _("标的物类型不正确"))
     name = _text(name, label="标的物名称", code="name_required", max_len=200)
     clean = clean_features(kind, features)
     if purchase_restricted and kind != Asset.Kind.RESIDENTIAL:
-        raise DomainError("invalid_purchase_restriction", "限购仅适用于住宅（HQR）", rule="AUC-13")
+        raise DomainError(
+            "invalid_purchase_restriction", _("限购仅适用于住宅（HQR）"), rule="AUC-13"
+        )
     division_code = _division_code(division_code)
     lat, lon, precision = _location(division_code, latitude, longitude)
     asset = Asset.objects.create(
@@ -616,7 +644,9 @@ def asset_update(
     before = _asset_record(asset)
     clean = clean_features(asset.kind, features)
     if purchase_restricted and asset.kind != Asset.Kind.RESIDENTIAL:
-        raise DomainError("invalid_purchase_restriction", "限购仅适用于住宅（HQR）", rule="AUC-13")
+        raise DomainError(
+            "invalid_purchase_restriction", _("限购仅适用于住宅（HQR）"), rule="AUC-13"
+        )
     asset.name = _text(name, label="标的物名称", code="name_required", max_len=200)
     asset.division_code = _division_code(division_code)
     asset.address = _text(
@@ -697,18 +727,19 @@ def asset_file_add(
     asset = Asset.objects.select_related("case").get(pk=asset.pk)
     _require_open(asset.case)
     if kind not in FILE_RULES:
-        raise DomainError("invalid_file_kind", "附件类型应为照片、视频或文件")
+        raise DomainError("invalid_file_kind", _("附件类型应为照片、视频或文件"))
     title = _text(title, label="附件标题", code="title_required", max_len=200)
     if file is None:
-        raise DomainError("file_required", "请选择要上传的文件")
+        raise DomainError("file_required", _("请选择要上传的文件"))
     size = getattr(file, "size", None) or 0
     rule = FILE_RULES[kind]
     if size <= 0:
-        raise DomainError("file_empty", "文件为空")
+        raise DomainError("file_empty", _("文件为空"))
     if size > rule["max"]:
         raise DomainError(
             "file_too_large",
-            f"文件过大（{AssetFile.Kind(kind).label}最大 {rule['max'] // (1024 * 1024)} MB）",
+            _("文件过大（%(label)s最大 %(value)s MB）")
+            % {"label": AssetFile.Kind(kind).label, "value": rule["max"] // (1024 * 1024)},
         )
     file.seek(0)
     head = file.read(16)
@@ -717,7 +748,9 @@ def asset_file_add(
     if content_type not in rule["types"]:
         allowed = "、".join(t.split("/")[1].upper() for t in rule["types"])
         raise DomainError(
-            "file_type_not_allowed", f"{AssetFile.Kind(kind).label}只接受 {allowed} 格式"
+            "file_type_not_allowed",
+            _("%(label)s只接受 %(allowed)s 格式")
+            % {"label": AssetFile.Kind(kind).label, "allowed": allowed},
         )
     filename = getattr(file, "name", "") or "upload"
     ext = ("." + filename.rsplit(".", 1)[-1].lower()) if "." in filename else ""
@@ -757,21 +790,21 @@ def disclosure_record(*, asset: Asset, topic: str, text: str, actor: Actor) -> D
     """Record a disclosure (PRC-02, AUC-09). Never an edit: the new record supersedes the last."""
     asset = Asset.objects.select_for_update(of=("self",)).select_related("case").get(pk=asset.pk)
     if topic not in Disclosure.Topic.values:
-        raise DomainError("invalid_topic", "披露事项不正确")
+        raise DomainError("invalid_topic", _("披露事项不正确"))
     text = (text or "").strip()
     if not text:
-        raise DomainError("text_required", "请填写披露内容（如无，请写明“无”及核查方式）")
+        raise DomainError("text_required", _("请填写披露内容（如无，请写明“无”及核查方式）"))
     if len(text) > 5000:
-        raise DomainError("text_too_long", "披露内容过长（最多5000字）")
+        raise DomainError("text_too_long", _("披露内容过长（最多5000字）"))
     if actor is None or not actor.pk:
-        raise DomainError("actor_required", "披露事项须记录登记人", rule="REC-08")
+        raise DomainError("actor_required", _("披露事项须记录登记人"), rule="REC-08")
     previous = (
         Disclosure.objects.filter(asset=asset, topic=topic, superseded_by__isnull=True)
         .order_by("-recorded_at", "-pk")
         .first()
     )
     if previous is not None and previous.text == text:
-        raise DomainError("disclosure_unchanged", "内容与现有记录相同，无需重复登记")
+        raise DomainError("disclosure_unchanged", _("内容与现有记录相同，无需重复登记"))
     d = Disclosure.objects.create(
         asset=asset,
         topic=topic,
@@ -826,26 +859,31 @@ def seizure_record(
     case = asset.case
     _require_open(case)
     if kind not in Seizure.Kind.values:
-        raise DomainError("invalid_seizure_kind", "措施应为查封、扣押或冻结")
+        raise DomainError("invalid_seizure_kind", _("措施应为查封、扣押或冻结"))
     if kind not in SEIZURE_KINDS_BY_ASSET[asset.kind]:
         allowed = "、".join(
             str(Seizure.Kind(k).label) for k in sorted(SEIZURE_KINDS_BY_ASSET[asset.kind])
         )
         raise DomainError(
             "seizure_kind_mismatch",
-            f"{asset.get_kind_display()}应采取{allowed}措施，不能{Seizure.Kind(kind).label}",
+            _("%(get_kind_display)s应采取%(allowed)s措施，不能%(label)s")
+            % {
+                "get_kind_display": asset.get_kind_display(),
+                "allowed": allowed,
+                "label": Seizure.Kind(kind).label,
+            },
         )
     if not isinstance(seized_on, dt.date) or isinstance(seized_on, dt.datetime):
-        raise DomainError("invalid_date", "查封日期格式不正确")
+        raise DomainError("invalid_date", _("查封日期格式不正确"))
     if seized_on > clock.today():
-        raise DomainError("seized_in_future", "查封日期不能晚于今天")
+        raise DomainError("seized_in_future", _("查封日期不能晚于今天"))
     if seized_on < case.filed_on:
-        raise DomainError("seized_before_filing", "查封日期不能早于立案日期")
+        raise DomainError("seized_before_filing", _("查封日期不能早于立案日期"))
     if expires_on is not None and expires_on <= seized_on:
-        raise DomainError("invalid_expiry", "查封到期日应晚于查封日期")
+        raise DomainError("invalid_expiry", _("查封到期日应晚于查封日期"))
     document = _text(document, label="裁定书文号", code="document_required", max_len=100)
     if actor is None or not actor.pk:
-        raise DomainError("actor_required", "查封措施须记录登记人", rule="REC-08")
+        raise DomainError("actor_required", _("查封措施须记录登记人"), rule="REC-08")
     seizure = Seizure.objects.create(
         asset=asset,
         kind=kind,
@@ -940,10 +978,10 @@ def lot_create(
     _require_open(case)
     ids = sorted({a.pk if isinstance(a, Asset) else a for a in assets})
     if not ids:
-        raise DomainError("assets_required", "拍品至少包含一件标的物")
+        raise DomainError("assets_required", _("拍品至少包含一件标的物"))
     found = list(Asset.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
     if len(found) != len(ids) or any(a.case_id != case.pk for a in found):
-        raise DomainError("asset_not_in_case", "合并处置的标的物必须属于同一案件", rule="AUC-07")
+        raise DomainError("asset_not_in_case", _("合并处置的标的物必须属于同一案件"), rule="AUC-07")
     title = _text(title, label="拍品名称", code="title_required", max_len=200)
     bundle_reason = _text(
         bundle_reason,
@@ -955,12 +993,14 @@ def lot_create(
     if len(found) > 1 and not bundle_reason:
         raise DomainError(
             "bundle_reason_required",
-            "多件标的物合并为一个拍品，须说明不宜分别处置的理由",
+            _("多件标的物合并为一个拍品，须说明不宜分别处置的理由"),
             rule="AUC-07",
         )
     taken = Lot.objects.filter(assets__in=found).distinct().first()
     if taken is not None:
-        raise Conflict("asset_in_lot", f"标的物已在拍品“{taken.title}”中", rule="AUC-07")
+        raise Conflict(
+            "asset_in_lot", _("标的物已在拍品“%(title)s”中") % {"title": taken.title}, rule="AUC-07"
+        )
     lot = Lot.objects.create(
         case=case, title=title, bundle_reason=bundle_reason, created_at=clock.now()
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from core import clock
 from core.errors import PermissionDenied
 from core.models import AccessLog
@@ -40,8 +42,8 @@ def reveal(
 ) -> str:
     """Return ``value`` in full to one of the named ``roles``, logging the read; refuse others."""
     if not getattr(user, "is_authenticated", False) or user.role not in roles:
-        raise PermissionDenied("restricted_data", "无权查看该受限信息", rule="REC-05")
+        raise PermissionDenied("restricted_data", _("无权查看该受限信息"), rule="REC-05")
     if not purpose or not purpose.strip():
-        raise PermissionDenied("purpose_required", "查看受限信息须说明用途", rule="REC-08")
+        raise PermissionDenied("purpose_required", _("查看受限信息须说明用途"), rule="REC-08")
     access_log_record(user=user, subject=subject, field=field, purpose=purpose)
     return value

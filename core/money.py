@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 from core.errors import DomainError
 
 
@@ -24,12 +26,12 @@ def parse_yuan(text: str | int | float | Decimal) -> int:
     try:
         value = Decimal(str(text).replace(",", "").replace("¥", "").replace("元", "").strip())
     except (InvalidOperation, ValueError) as exc:
-        raise DomainError("invalid_amount", "金额格式不正确") from exc
+        raise DomainError("invalid_amount", _("金额格式不正确")) from exc
     if not value.is_finite():
-        raise DomainError("invalid_amount", "金额格式不正确")
+        raise DomainError("invalid_amount", _("金额格式不正确"))
     fen = value * 100
     if fen != fen.to_integral_value():
-        raise DomainError("invalid_amount", "金额最多保留两位小数")
+        raise DomainError("invalid_amount", _("金额最多保留两位小数"))
     return int(fen)
 
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
 from core.errors import DomainError
@@ -48,7 +49,7 @@ def check_write_rate(
         log.warning("rate limit of %s not counted: the cache is unreachable", group, exc_info=True)
         return
     if limited:
-        raise RateLimited("rate_limited", "操作过于频繁，请稍后再试")
+        raise RateLimited("rate_limited", _("操作过于频繁，请稍后再试"))
 
 
 def write_rate_limited(group: str, rate: str | None = None) -> Callable[[_View], _View]:

@@ -494,7 +494,7 @@ def spec(key: str) -> SettingSpec:
     try:
         return SPECS[key]
     except KeyError as exc:
-        raise DomainError("setting_unknown", f"未知参数 {key}") from exc
+        raise DomainError("setting_unknown", _("未知参数 %(key)s") % {"key": key}) from exc
 
 
 def _coerce(spec_: SettingSpec, value: Any) -> Any:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from appraisers.models import AppraisalRequest, Firm
 from cases.models import Case
@@ -73,7 +74,7 @@ def person(actor: Actor) -> User:
     The system (``None``) cannot take such a step: refused here rather than by the database.
     """
     if actor is None:
-        raise PermissionDenied("person_required", "此操作须由登录用户办理")
+        raise PermissionDenied("person_required", _("此操作须由登录用户办理"))
     return actor
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from appraisers.models import Appraiser, Commission, FirmUser, Report
 from cases.models import Party
 from core import calendar, clock
@@ -35,7 +37,7 @@ def _report_rule(c: Commission) -> str:
 def _report_due(c: Commission) -> dt.datetime:
     """The report deadline: every offered commission has one (only a skipped firm's has not)."""
     if c.report_due_at is None:
-        raise DomainError("invalid_state", "该委托没有报告期限", rule=_report_rule(c))
+        raise DomainError("invalid_state", _("该委托没有报告期限"), rule=_report_rule(c))
     return c.report_due_at
 
 
@@ -51,7 +53,10 @@ def _transition(c: Commission, name: str, *, rule: str | None = None) -> str:
 
     if not can_proceed(method):
         raise DomainError(
-            "invalid_state", f"当前状态（{c.get_state_display()}）不能进行此操作", rule=rule
+            "invalid_state",
+            _("当前状态（%(get_state_display)s）不能进行此操作")
+            % {"get_state_display": c.get_state_display()},
+            rule=rule,
         )
     method()
     return before
@@ -68,7 +73,7 @@ def require_firm_user(c: Commission, actor: Actor) -> User:
     pk = getattr(actor, "pk", None) if getattr(actor, "is_authenticated", False) else None
     fu = FirmUser.objects.filter(user_id=pk).first() if pk else None
     if actor is None or fu is None or not fu.is_active or fu.firm_id != c.firm_id:
-        raise PermissionDenied("not_firm_user", "只有受托评估机构的用户可以办理", rule="REC-14")
+        raise PermissionDenied("not_firm_user", _("只有受托评估机构的用户可以办理"), rule="REC-14")
     return actor
 
 

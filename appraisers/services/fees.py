@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from appraisers.models import AppraisalFee, AppraisalRequest, Commission
 from appraisers.services._common import audit, firm_users, notify_many
@@ -60,7 +61,7 @@ def _original_fee(
 ) -> tuple[AppraisalFee.Basis, int | None, int, str]:
     if outcome == "sold":
         if sale_price_fen is None:  # never: appraisal_fee_settle requires it for a sale
-            raise DomainError("sale_price_required", "成交须提供成交价", rule="PRC-16")
+            raise DomainError("sale_price_required", _("成交须提供成交价"), rule="PRC-16")
         if sale_price_fen >= appraisal_value_fen:
             amount = fee_on_value(appraisal_value_fen, court=c.court_id)
             return (
@@ -90,35 +91,35 @@ def appraisal_fee_settle(
     """
     if outcome not in OUTCOMES:
         raise DomainError(
-            "invalid_outcome", "处置结果应为 sold、unsold 或 withdrawn", rule="PRC-16"
+            "invalid_outcome", _("处置结果应为 sold、unsold 或 withdrawn"), rule="PRC-16"
         )
     if outcome == "sold":
         if sale_price_fen is None or int(sale_price_fen) <= 0:
-            raise DomainError("sale_price_required", "成交须提供成交价", rule="PRC-16")
+            raise DomainError("sale_price_required", _("成交须提供成交价"), rule="PRC-16")
         sale_price_fen = int(sale_price_fen)
     else:
         sale_price_fen = None
     req = AppraisalRequest.objects.select_for_update().filter(procedure_ref=procedure_ref).first()
     if req is None:
-        raise NotFound("appraisal_not_found", "评估申请不存在")
+        raise NotFound("appraisal_not_found", _("评估申请不存在"))
     existing = list(req.fees.order_by("pk"))
     if existing:
         first = existing[0]
         if first.outcome != outcome or first.sale_price_fen != sale_price_fen:
-            raise Conflict("fee_already_settled", "评估费已按其他处置结果结算", rule="PRC-16")
+            raise Conflict("fee_already_settled", _("评估费已按其他处置结果结算"), rule="PRC-16")
         return existing
     finals = list(
         req.commissions.filter(state=Commission.State.FINAL).order_by("finalized_at", "pk")
     )
     if outcome == "sold" and not finals:
         raise DomainError(
-            "no_fixed_result", "评估结果尚未确定，不能按成交结算评估费", rule="PRC-16"
+            "no_fixed_result", _("评估结果尚未确定，不能按成交结算评估费"), rule="PRC-16"
         )
     appraisal_value = 0
     if finals:
         final_report = finals[-1].current_report()
         if final_report is None:  # never: a fixed result is a report
-            raise DomainError("no_fixed_result", "评估结果尚未确定", rule="PRC-16")
+            raise DomainError("no_fixed_result", _("评估结果尚未确定"), rule="PRC-16")
         appraisal_value = final_report.amount_fen
     now = clock.now()
     fees: list[AppraisalFee] = []
@@ -227,9 +228,9 @@ def appraisal_fee_mark_paid(
     """Court finance records that the firm was paid (shown on the firm's fee statement)."""
     fee = AppraisalFee.objects.select_for_update().get(pk=fee.pk)
     if fee.status != AppraisalFee.Status.CHARGED:
-        raise DomainError("not_payable", "该评估费无需支付或已支付")
+        raise DomainError("not_payable", _("该评估费无需支付或已支付"))
     if not (payment_reference or "").strip():
-        raise DomainError("reference_required", "须登记支付凭证号")
+        raise DomainError("reference_required", _("须登记支付凭证号"))
     fee.status, fee.paid_at, fee.payment_reference = (
         AppraisalFee.Status.PAID,
         clock.now(),
@@ -258,9 +259,9 @@ def costs_declare(
     c = _lock(commission)
     require_firm_user(c, actor)
     if hasattr(c, "fee"):
-        raise DomainError("fee_settled", "评估费已结算，不能再申报")
+        raise DomainError("fee_settled", _("评估费已结算，不能再申报"))
     if amount_fen is None or int(amount_fen) < 0:
-        raise DomainError("invalid_amount", "实际费用不能为负")
+        raise DomainError("invalid_amount", _("实际费用不能为负"))
     before = c.actual_costs_fen
     c.actual_costs_fen, c.actual_costs_note = int(amount_fen), (note or "")[:300]
     c.save(update_fields=["actual_costs_fen", "actual_costs_note"])

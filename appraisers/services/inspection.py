@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from appraisers.models import Commission
 from appraisers.services._common import audit, serve_on_parties
@@ -25,13 +26,13 @@ def inspection_notice(
     c = _lock(commission)
     require_firm_user(c, actor)
     if c.state != Commission.State.ACCEPTED:
-        raise DomainError("invalid_state", "接受委托后方可安排现场勘验", rule="APR-06")
+        raise DomainError("invalid_state", _("接受委托后方可安排现场勘验"), rule="APR-06")
     if at <= clock.now():
         raise DomainError(
-            "inspection_in_past", "勘验时间须晚于当前时间，以便通知当事人", rule="APR-06"
+            "inspection_in_past", _("勘验时间须晚于当前时间，以便通知当事人"), rule="APR-06"
         )
     if not (place or "").strip():
-        raise DomainError("place_required", "须写明勘验地点", rule="APR-06")
+        raise DomainError("place_required", _("须写明勘验地点"), rule="APR-06")
     c.inspection_at, c.inspection_place = at, place.strip()[:300]
     c.save(update_fields=["inspection_at", "inspection_place"])
     when = at.astimezone(calendar.CST).strftime("%Y-%m-%d %H:%M")
@@ -70,11 +71,13 @@ def inspection_record(
     c = _lock(commission)
     require_firm_user(c, actor)
     if c.inspection_at is None:
-        raise DomainError("inspection_not_noticed", "须先通知当事人勘验时间和地点", rule="APR-06")
+        raise DomainError(
+            "inspection_not_noticed", _("须先通知当事人勘验时间和地点"), rule="APR-06"
+        )
     if clock.now() < c.inspection_at:
-        raise DomainError("inspection_not_yet", "未到通知的勘验时间", rule="APR-06")
+        raise DomainError("inspection_not_yet", _("未到通知的勘验时间"), rule="APR-06")
     if not (witness or "").strip():
-        raise DomainError("witness_required", "现场勘验须有见证人", rule="APR-06")
+        raise DomainError("witness_required", _("现场勘验须有见证人"), rule="APR-06")
     before = _transition(c, "inspect", rule="APR-06")
     c.inspection_witness = witness.strip()[:200]
     c.inspection_attendees = (attendees or "").strip()[:300] or "当事人均未到场"

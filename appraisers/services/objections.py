@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.files.base import File
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from appraisers.models import AppraisalRequest, Commission, Objection, Report
 from appraisers.services._common import (
@@ -98,17 +99,17 @@ def objection_file(
     """File an objection. An inadmissible one is recorded as refused, with the reason (APR-14)."""
     c = _lock_c(commission)
     if party.case_id != c.request.case_id:
-        raise PermissionDenied("not_a_party", "只有本案当事人可以提出异议", rule="APR-12")
+        raise PermissionDenied("not_a_party", _("只有本案当事人可以提出异议"), rule="APR-12")
     grounds = list(dict.fromkeys(g for g in grounds if g))
     if not grounds or any(g not in G.values for g in grounds):
-        raise DomainError("grounds_required", "请选择异议事由", rule="APR-12")
+        raise DomainError("grounds_required", _("请选择异议事由"), rule="APR-12")
     if not (text or "").strip():
-        raise DomainError("text_required", "请书面写明异议内容和理由", rule="APR-12")
+        raise DomainError("text_required", _("请书面写明异议内容和理由"), rule="APR-12")
     if target not in Objection.Target.values:
-        raise DomainError("invalid_target", "异议对象无效")
+        raise DomainError("invalid_target", _("异议对象无效"))
     report = c.current_report()
     if c.state not in (Commission.State.SERVED, Commission.State.FINAL) or report is None:
-        raise DomainError("report_not_served", "评估报告尚未送达，暂不能提出异议", rule="APR-12")
+        raise DomainError("report_not_served", _("评估报告尚未送达，暂不能提出异议"), rule="APR-12")
     now = clock.now()
     served, closes = objection_window(c, party)
     refusal = ""
@@ -314,9 +315,9 @@ def objection_decide_procedural(
     """Grounds (3)/(4) first (APR-13): upheld → replacement; else the substantive part goes on."""
     o = _lock(objection)
     if o.status != S.PROCEDURAL:
-        raise DomainError("invalid_state", "该异议不处于程序事由审查阶段", rule="APR-13")
+        raise DomainError("invalid_state", _("该异议不处于程序事由审查阶段"), rule="APR-13")
     if not (reason or "").strip():
-        raise DomainError("reason_required", "须写明审查意见", rule="APR-13")
+        raise DomainError("reason_required", _("须写明审查意见"), rule="APR-13")
     now = clock.now()
     o.procedural_upheld, o.procedural_reason, o.procedural_decided_at = (
         bool(upheld),
@@ -385,7 +386,7 @@ def objection_forward(*, objection: Objection, actor: Actor) -> Objection:
     """Forward to the firm (within 3 days of filing); the firm answers within 5 days (APR-13)."""
     o = _lock(objection)
     if o.status != S.TO_FORWARD:
-        raise DomainError("invalid_state", "该异议不处于待转交阶段", rule="APR-13")
+        raise DomainError("invalid_state", _("该异议不处于待转交阶段"), rule="APR-13")
     now = clock.now()
     o.status, o.forwarded_at = S.FORWARDED, now
     o.save()
@@ -445,12 +446,12 @@ def objection_answer(
     actor = require_firm_user(c, actor)
     due = answer_due_at(o)
     if o.status != S.FORWARDED or due is None:  # a forwarded objection has its answer period
-        raise DomainError("invalid_state", "该异议不处于待答复阶段", rule="APR-13")
+        raise DomainError("invalid_state", _("该异议不处于待答复阶段"), rule="APR-13")
     now = clock.now()
     if now > due:
-        raise DomainError("answer_late", "答复期限已过，法院将组织专业技术评审", rule="APR-13")
+        raise DomainError("answer_late", _("答复期限已过，法院将组织专业技术评审"), rule="APR-13")
     if not (text or "").strip():
-        raise DomainError("text_required", "须书面答复", rule="APR-13")
+        raise DomainError("text_required", _("须书面答复"), rule="APR-13")
     if upload is not None:
         report = _new_report(
             c,
@@ -499,7 +500,7 @@ def objection_respond(*, objection: Objection, satisfied: bool, actor: Actor) ->
     """The objector accepts the answer (closed) or not (the court may order expert review)."""
     o = _lock(objection)
     if o.status != S.ANSWERED or o.objector_satisfied is not None:
-        raise DomainError("invalid_state", "没有待表态的答复", rule="APR-13")
+        raise DomainError("invalid_state", _("没有待表态的答复"), rule="APR-13")
     o.objector_satisfied = bool(satisfied)
     if satisfied:
         o.status, o.closed_at = S.CLOSED, clock.now()
@@ -544,14 +545,14 @@ def expert_review_start(
     if not expert_review_allowed(o):
         raise DomainError(
             "expert_review_not_allowed",
-            "仅在评估机构逾期未答复或异议人不接受答复时，方可组织专业技术评审",
+            _("仅在评估机构逾期未答复或异议人不接受答复时，方可组织专业技术评审"),
             rule="APR-13",
         )
     if not (body or "").strip():
-        raise DomainError("body_required", "须写明组织评审的行业协会", rule="APR-13")
+        raise DomainError("body_required", _("须写明组织评审的行业协会"), rule="APR-13")
     now = clock.now()
     if due_at <= now:
-        raise DomainError("deadline_in_past", "评审期限须晚于当前时间", rule="APR-13")
+        raise DomainError("deadline_in_past", _("评审期限须晚于当前时间"), rule="APR-13")
     deadline_close(
         subject=o.subject,
         rule_id="APR-13",
@@ -604,9 +605,9 @@ def expert_review_conclude(
     corrects within 3 days."""
     o = _lock(objection)
     if o.status != S.EXPERT_REVIEW:
-        raise DomainError("invalid_state", "该异议不处于专业技术评审阶段", rule="APR-13")
+        raise DomainError("invalid_state", _("该异议不处于专业技术评审阶段"), rule="APR-13")
     if not (conclusion or "").strip():
-        raise DomainError("conclusion_required", "须记录评审意见", rule="APR-13")
+        raise DomainError("conclusion_required", _("须记录评审意见"), rule="APR-13")
     now = clock.now()
     o.expert_conclusion, o.expert_negative, o.expert_concluded_at = (
         conclusion.strip(),
@@ -667,7 +668,7 @@ def expert_correction_submit(
     c = _lock_c(o.commission)
     actor = require_firm_user(c, actor)
     if o.status != S.AWAITING_CORRECTION:
-        raise DomainError("invalid_state", "没有待补正的评审意见", rule="APR-13")
+        raise DomainError("invalid_state", _("没有待补正的评审意见"), rule="APR-13")
     report = _new_report(
         c, source=Report.Source.EXPERT_CORRECTION, upload=upload, data=report_data, actor=actor
     )
@@ -698,10 +699,10 @@ def objection_new_appraisal(*, objection: Objection, reason: str, actor: Actor) 
     o = _lock(objection)
     if o.status != S.AWAITING_CORRECTION:
         raise DomainError(
-            "invalid_state", "仅在评审认为结果有误且待补正时可决定重新评估", rule="APR-15"
+            "invalid_state", _("仅在评审认为结果有误且待补正时可决定重新评估"), rule="APR-15"
         )
     if not (reason or "").strip():
-        raise DomainError("reason_required", "须说明理由", rule="APR-15")
+        raise DomainError("reason_required", _("须说明理由"), rule="APR-15")
     o.status, o.outcome, o.closed_at = S.CLOSED, OC.UPHELD_REPLACED, clock.now()
     o.save()
     deadline_cancel(subject=o.subject, actor=actor, reason="决定重新评估")

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from appraisers.models import AppraisalRequest, Commission, Firm, RankedFirm
 from appraisers.services._common import audit, court_contacts, firm_users, notify_many
@@ -244,7 +245,7 @@ def commission_accept(*, commission: Commission, actor: Actor) -> Commission:
 def commission_decline(*, commission: Commission, reason: str, actor: Actor) -> Commission:
     """A declining firm passes the commission to the next-ranked firm (APR-05)."""
     if not (reason or "").strip():
-        raise DomainError("reason_required", "拒绝委托须说明理由", rule="APR-05")
+        raise DomainError("reason_required", _("拒绝委托须说明理由"), rule="APR-05")
     c = _lock(commission)
     require_firm_user(c, actor)
     before = _transition(c, "decline", rule="APR-05")

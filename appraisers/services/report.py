@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.files.base import File
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from appraisers.models import Commission, Report, ReviewRequest
 from appraisers.services._common import (
@@ -55,16 +56,20 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 def _check_pdf(upload: File | None, *, court: int) -> tuple[str, int]:
     """A PDF by its magic bytes, within the size limit. Returns (sha256, size)."""
     if upload is None:
-        raise DomainError("report_file_required", "请上传评估报告 PDF 文件", rule="APR-04")
+        raise DomainError("report_file_required", _("请上传评估报告 PDF 文件"), rule="APR-04")
     max_mb = int(get_setting("appraisal_report_max_mb", court=court))
     size = getattr(upload, "size", None)
     if size is not None and size > max_mb * 1024 * 1024:
-        raise DomainError("report_too_large", f"报告文件不得超过 {max_mb} MB", rule="APR-04")
+        raise DomainError(
+            "report_too_large",
+            _("报告文件不得超过 %(max_mb)s MB") % {"max_mb": max_mb},
+            rule="APR-04",
+        )
     upload.seek(0)
     head = upload.read(len(PDF_MAGIC))
     if head != PDF_MAGIC:
         raise DomainError(
-            "report_not_pdf", "报告文件须为 PDF 格式（文件内容不是 PDF）", rule="APR-04"
+            "report_not_pdf", _("报告文件须为 PDF 格式（文件内容不是 PDF）"), rule="APR-04"
         )
     upload.seek(0)
     h = hashlib.sha256()
@@ -75,7 +80,11 @@ def _check_pdf(upload: File | None, *, court: int) -> tuple[str, int]:
         h.update(chunk)
         total += len(chunk)
     if total > max_mb * 1024 * 1024:
-        raise DomainError("report_too_large", f"报告文件不得超过 {max_mb} MB", rule="APR-04")
+        raise DomainError(
+            "report_too_large",
+            _("报告文件不得超过 %(max_mb)s MB") % {"max_mb": max_mb},
+            rule="APR-04",
+        )
     upload.seek(0)
     return h.hexdigest(), total
 
@@ -91,26 +100,30 @@ def _validate_report(c: Commission, data: dict[str, Any]) -> dict[str, Any]:
     }
     for key, label in required.items():
         if not str(data.get(key) or "").strip():
-            raise DomainError("report_field_required", f"报告须载明{label}", rule="APR-04")
+            raise DomainError(
+                "report_field_required", _("报告须载明%(label)s") % {"label": label}, rule="APR-04"
+            )
     try:
         amount = int(data["amount_fen"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise DomainError("invalid_amount", "评估结果金额无效", rule="APR-04") from exc
+        raise DomainError("invalid_amount", _("评估结果金额无效"), rule="APR-04") from exc
     if amount <= 0:
-        raise DomainError("invalid_amount", "评估结果须大于零", rule="APR-04")
+        raise DomainError("invalid_amount", _("评估结果须大于零"), rule="APR-04")
     value_date, valid_until = data.get("value_date"), data.get("valid_until")
     if not isinstance(value_date, dt.date) or not isinstance(valid_until, dt.date):
-        raise DomainError("dates_required", "须载明评估基准日和有效期", rule="APR-04")
+        raise DomainError("dates_required", _("须载明评估基准日和有效期"), rule="APR-04")
     if value_date > clock.today():
-        raise DomainError("value_date_future", "评估基准日不能晚于今天", rule="APR-04")
+        raise DomainError("value_date_future", _("评估基准日不能晚于今天"), rule="APR-04")
     months = int(get_setting("result_validity_max_months", court=c.court_id))
     if valid_until <= value_date or valid_until > _add_months(value_date, months):
         raise DomainError(
-            "invalid_validity", f"有效期须在评估基准日之后且不超过 {months} 个月", rule="PRC-11"
+            "invalid_validity",
+            _("有效期须在评估基准日之后且不超过 %(months)s 个月") % {"months": months},
+            rule="PRC-11",
         )
     signers = [s.strip() for s in (data.get("signer_licences") or []) if str(s).strip()]
     if not signers:
-        raise DomainError("signers_required", "须填写签字评估师的执业证书编号", rule="APR-04")
+        raise DomainError("signers_required", _("须填写签字评估师的执业证书编号"), rule="APR-04")
     out: dict[str, Any] = {k: str(data[k]).strip() for k in required}
     out.update(
         amount_fen=amount, value_date=value_date, valid_until=valid_until, signer_licences=signers
@@ -189,15 +202,18 @@ def report_submit(
     c = _lock(commission)
     actor = require_firm_user(c, actor)
     if c.paused_at is None and c.report_due_at is not None and clock.now() > c.report_due_at:
-        raise DomainError("report_late", "报告期限已届满，不能再提交（APR-09）", rule="APR-09")
+        raise DomainError("report_late", _("报告期限已届满，不能再提交（APR-09）"), rule="APR-09")
     source = Report.Source.REISSUE if c.kind == Commission.Kind.REISSUE else Report.Source.INITIAL
     if c.state == Commission.State.ACCEPTED and c.kind != Commission.Kind.REISSUE:
-        raise DomainError("inspection_required", "须先记录现场勘验", rule="APR-06")
+        raise DomainError("inspection_required", _("须先记录现场勘验"), rule="APR-06")
     from django_fsm import can_proceed
 
     if not can_proceed(c.deliver):
         raise DomainError(
-            "invalid_state", f"当前状态（{c.get_state_display()}）不能提交报告", rule="APR-07"
+            "invalid_state",
+            _("当前状态（%(get_state_display)s）不能提交报告")
+            % {"get_state_display": c.get_state_display()},
+            rule="APR-07",
         )
     report = _new_report(c, source=source, upload=upload, data=data, actor=actor)
     before = _transition(c, "deliver", rule="APR-07")
@@ -263,15 +279,17 @@ def report_review(
     c = _lock(commission)
     report = c.current_report()
     if c.state != Commission.State.REPORT_DELIVERED or report is None:
-        raise DomainError("invalid_state", "没有待审查的报告", rule="APR-11")
+        raise DomainError("invalid_state", _("没有待审查的报告"), rule="APR-11")
     grounds = [g for g in grounds if g]
     bad = [g for g in grounds if g not in ReviewRequest.Ground.values]
     if bad:
-        raise DomainError("invalid_ground", f"审查事由无效：{', '.join(bad)}", rule="APR-11")
+        raise DomainError(
+            "invalid_ground", _("审查事由无效：%(join)s") % {"join": ", ".join(bad)}, rule="APR-11"
+        )
     now = clock.now()
     if grounds:
         if not (note or "").strip():
-            raise DomainError("note_required", "须写明需说明或补正的具体问题", rule="APR-11")
+            raise DomainError("note_required", _("须写明需说明或补正的具体问题"), rule="APR-11")
         days = int(get_setting("appraiser_explain_days", court=c.court_id))
         due = calendar.within_days(now, days, court=c.court_id)
         review = ReviewRequest.objects.create(
@@ -322,7 +340,9 @@ def report_review(
     problems = report_checks(report)
     if problems:
         raise DomainError(
-            "report_check_failed", "；".join(problems) + "。请要求机构说明或补正", rule="APR-11"
+            "report_check_failed",
+            _("%(problems)s。请要求机构说明或补正") % {"problems": "；".join(problems)},
+            rule="APR-11",
         )
     before = _transition(c, "approve", rule="APR-11")
     c.approved_at = now
@@ -355,7 +375,7 @@ def review_answer(
     c = _lock(review.commission)
     actor = require_firm_user(c, actor)
     if review.answered_at or c.state != Commission.State.UNDER_REVIEW:
-        raise DomainError("invalid_state", "没有待答复的审查意见", rule="APR-11")
+        raise DomainError("invalid_state", _("没有待答复的审查意见"), rule="APR-11")
     now = clock.now()
     if upload is not None:
         report = _new_report(
@@ -365,7 +385,7 @@ def review_answer(
     elif (explanation or "").strip():
         review.answer_kind = ReviewRequest.Answer.EXPLANATION
     else:
-        raise DomainError("answer_required", "须提交书面说明或补正报告", rule="APR-11")
+        raise DomainError("answer_required", _("须提交书面说明或补正报告"), rule="APR-11")
     review.explanation = (explanation or "").strip()
     review.answered_at = now
     review.save()
@@ -406,7 +426,7 @@ def report_service_receipt(
     *, record: ServiceRecord, received_at: dt.datetime, proof: str, actor: Actor
 ) -> ServiceRecord:
     if not (proof or "").strip():
-        raise DomainError("proof_required", "须登记送达凭证（如邮件回执号）", rule="REC-10")
+        raise DomainError("proof_required", _("须登记送达凭证（如邮件回执号）"), rule="REC-10")
     return service_receipt(record=record, received_at=received_at, proof=proof.strip(), actor=actor)
 
 
@@ -418,9 +438,9 @@ def report_service_publish(
     c = _lock(commission)
     report = c.current_report()
     if c.state != Commission.State.SERVED or report is None:
-        raise DomainError("invalid_state", "报告尚未进入送达阶段", rule="PRC-10")
+        raise DomainError("invalid_state", _("报告尚未进入送达阶段"), rule="PRC-10")
     if party.case_id != c.request.case_id:
-        raise DomainError("not_a_party", "不是本案当事人")
+        raise DomainError("not_a_party", _("不是本案当事人"))
     rec = service_record(
         court=c.court,
         subject=c.subject,

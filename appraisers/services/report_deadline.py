@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from appraisers.models import AppraisalRequest, Commission, ExtensionRequest
 from appraisers.models.commission import WORKING_STATES
@@ -43,9 +44,9 @@ def extension_request(
     c = _lock(commission)
     actor = require_firm_user(c, actor)
     if c.state not in WORKING_STATES or c.report_due_at is None:
-        raise DomainError("invalid_state", "当前状态不能申请延期", rule="APR-08")
+        raise DomainError("invalid_state", _("当前状态不能申请延期"), rule="APR-08")
     if not (reason or "").strip():
-        raise DomainError("reason_required", "延期申请须书面说明理由", rule="APR-08")
+        raise DomainError("reason_required", _("延期申请须书面说明理由"), rule="APR-08")
     court = c.court_id
     max_days = int(get_setting("appraisal_ext_max_days", court=court))
     max_count = int(get_setting("appraisal_ext_max_count", court=court))
@@ -53,21 +54,30 @@ def extension_request(
     try:
         days = int(days)
     except (TypeError, ValueError) as exc:
-        raise DomainError("invalid_days", "延长日数无效") from exc
+        raise DomainError("invalid_days", _("延长日数无效")) from exc
     if days < 1 or days > max_days:
-        raise DomainError("extension_too_long", f"每次延期不得超过 {max_days} 日", rule="APR-08")
+        raise DomainError(
+            "extension_too_long",
+            _("每次延期不得超过 %(max_days)s 日") % {"max_days": max_days},
+            rule="APR-08",
+        )
     pending = c.extensions.filter(status=ExtensionRequest.Status.PENDING).count()
     if pending:
-        raise DomainError("extension_pending", "已有待决定的延期申请", rule="APR-08")
+        raise DomainError("extension_pending", _("已有待决定的延期申请"), rule="APR-08")
     if c.extensions_granted >= max_count:
-        raise DomainError("extension_count_exceeded", f"延期至多 {max_count} 次", rule="APR-08")
+        raise DomainError(
+            "extension_count_exceeded",
+            _("延期至多 %(max_count)s 次") % {"max_count": max_count},
+            rule="APR-08",
+        )
     if c.paused_at is None:
         # REC-01 "at least N days before X": the request date + N must not pass the due date.
         earliest_due = calendar.at_least_days_before(clock.now(), lead)
         if earliest_due > local_date(c.report_due_at):
             raise DomainError(
                 "extension_too_late",
-                f"延期申请须在报告期限（{local_date(c.report_due_at):%Y-%m-%d}）届满 {lead} 日前提出",
+                _("延期申请须在报告期限（%(local_date)s）届满 %(lead)s 日前提出")
+                % {"local_date": format(local_date(c.report_due_at), "%Y-%m-%d"), "lead": lead},
                 rule="APR-08",
             )
     ext = ExtensionRequest.objects.create(
@@ -107,15 +117,15 @@ def extension_decide(
     ext = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
     c = _lock(ext.commission)
     if ext.status != ExtensionRequest.Status.PENDING:
-        raise DomainError("already_decided", "该延期申请已决定")
+        raise DomainError("already_decided", _("该延期申请已决定"))
     if not approve and not (reason or "").strip():
-        raise DomainError("reason_required", "不予准许须说明理由", rule="APR-08")
+        raise DomainError("reason_required", _("不予准许须说明理由"), rule="APR-08")
     now = clock.now()
     if approve:
         if c.state not in WORKING_STATES:
-            raise DomainError("invalid_state", "委托已不在评估中", rule="APR-08")
+            raise DomainError("invalid_state", _("委托已不在评估中"), rule="APR-08")
         if c.extensions_granted >= int(get_setting("appraisal_ext_max_count", court=c.court_id)):
-            raise DomainError("extension_count_exceeded", "延期次数已达上限", rule="APR-08")
+            raise DomainError("extension_count_exceeded", _("延期次数已达上限"), rule="APR-08")
         new_due = calendar.within_days(_report_due(c), ext.days, court=c.court_id)
         before = c.report_due_at
         c.report_due_at = new_due
@@ -160,12 +170,12 @@ def extension_decide(
 def commission_pause(*, commission: Commission, reason: str, actor: Actor = None) -> Commission:
     """APR-07: the report clock stops while enforcement is suspended or halted."""
     if not (reason or "").strip():
-        raise DomainError("reason_required", "中止计算期限须说明理由", rule="APR-07")
+        raise DomainError("reason_required", _("中止计算期限须说明理由"), rule="APR-07")
     c = _lock(commission)
     if c.state not in WORKING_STATES:
-        raise DomainError("invalid_state", "委托不在评估中，无需中止期限", rule="APR-07")
+        raise DomainError("invalid_state", _("委托不在评估中，无需中止期限"), rule="APR-07")
     if c.paused_at is not None:
-        raise DomainError("already_paused", "期限已中止")
+        raise DomainError("already_paused", _("期限已中止"))
     c.paused_at = clock.now()
     c.pause_reason = reason.strip()[:300]
     c.save(update_fields=["paused_at", "pause_reason"])
@@ -198,7 +208,7 @@ def commission_resume(*, commission: Commission, actor: Actor = None) -> Commiss
     """The clock runs again: the due date moves by the whole days it was paused (REC-01)."""
     c = _lock(commission)
     if c.paused_at is None:
-        raise DomainError("not_paused", "期限未中止")
+        raise DomainError("not_paused", _("期限未中止"))
     now = clock.now()
     paused_days = (local_date(now) - local_date(c.paused_at)).days
     new_due_date = calendar.next_working_day(
@@ -248,7 +258,7 @@ def commission_resume(*, commission: Commission, actor: Actor = None) -> Commiss
 def _working_commission(procedure_ref: str) -> Commission | None:
     req = AppraisalRequest.objects.filter(procedure_ref=procedure_ref).first()
     if req is None:
-        raise NotFound("appraisal_not_found", "评估申请不存在")
+        raise NotFound("appraisal_not_found", _("评估申请不存在"))
     return req.commissions.filter(state__in=WORKING_STATES).order_by("-pk").first()
 
 
@@ -275,12 +285,12 @@ def commission_mark_late(*, commission: Commission, actor: Actor = None) -> Comm
     and the replaced firm gets no fee (PRC-16)."""
     c = _lock(commission)
     if c.state not in WORKING_STATES or c.paused_at is not None:
-        raise DomainError("invalid_state", "该委托不在计算期限的评估中", rule="APR-09")
+        raise DomainError("invalid_state", _("该委托不在计算期限的评估中"), rule="APR-09")
     now = clock.now()
     if c.report_due_at is None or now <= c.report_due_at:
-        raise DomainError("not_late", "报告期限尚未届满", rule="APR-09")
+        raise DomainError("not_late", _("报告期限尚未届满"), rule="APR-09")
     if c.extensions.filter(status=ExtensionRequest.Status.PENDING).exists():
-        raise DomainError("extension_pending", "有待法院决定的延期申请", rule="APR-08")
+        raise DomainError("extension_pending", _("有待法院决定的延期申请"), rule="APR-08")
     before = _transition(c, "mark_late", rule="APR-09")
     days = int(get_setting("late_return_materials_days", court=c.court_id))
     c.fee_forfeited = True
@@ -336,7 +346,7 @@ def materials_returned(*, commission: Commission, actor: Actor, note: str = "") 
     """The replaced firm has returned the materials (APR-09/APR-13)."""
     c = _lock(commission)
     if c.materials_return_due_at is None or c.materials_returned_at is not None:
-        raise DomainError("nothing_to_return", "无需退回材料或已退回")
+        raise DomainError("nothing_to_return", _("无需退回材料或已退回"))
     c.materials_returned_at = clock.now()
     c.save(update_fields=["materials_returned_at"])
     deadline_close(subject=c.subject, rule_id="APR-09", actor=actor)

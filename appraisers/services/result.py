@@ -5,6 +5,7 @@ of a lapsed result by the original firm (PRC-12).
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from appraisers.events import AppraisalResultFixed
 from appraisers.models import AppraisalRequest, Commission, Report
@@ -27,11 +28,13 @@ def result_fix(*, commission: Commission, actor: Actor = None) -> Report:
     blockers = result_fix_blockers(c)
     if blockers:
         raise DomainError(
-            "result_not_ready", "暂不能确定评估结果：" + "；".join(blockers), rule="APR-15"
+            "result_not_ready",
+            _("暂不能确定评估结果：%(blockers)s") % {"blockers": "；".join(blockers)},
+            rule="APR-15",
         )
     report = c.current_report()
     if report is None:  # a served commission has its report; refused rather than crashing
-        raise DomainError("invalid_state", "没有可确定为结果的评估报告", rule="APR-15")
+        raise DomainError("invalid_state", _("没有可确定为结果的评估报告"), rule="APR-15")
     before = _transition(c, "finalize", rule="APR-15")
     c.finalized_at = clock.now()
     c.save()
@@ -90,16 +93,16 @@ def appraisal_reissue_request(
     30% of the fee (PRC-12, PRC-16)."""
     req = AppraisalRequest.objects.select_for_update().filter(procedure_ref=procedure_ref).first()
     if req is None:
-        raise NotFound("appraisal_not_found", "评估申请不存在")
+        raise NotFound("appraisal_not_found", _("评估申请不存在"))
     if req.status != AppraisalRequest.Status.FIXED:
-        raise DomainError("not_fixed", "评估结果尚未确定，不能要求重新出具", rule="PRC-12")
+        raise DomainError("not_fixed", _("评估结果尚未确定，不能要求重新出具"), rule="PRC-12")
     last = (
         req.commissions.filter(state=Commission.State.FINAL)
         .order_by("-finalized_at", "-pk")
         .first()
     )
     if last is None:
-        raise DomainError("no_final_commission", "没有已确定结果的委托", rule="PRC-12")
+        raise DomainError("no_final_commission", _("没有已确定结果的委托"), rule="PRC-12")
     req.status = AppraisalRequest.Status.COMMISSIONED
     req.closed_at = None
     req.save(update_fields=["status", "closed_at"])

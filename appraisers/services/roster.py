@@ -54,15 +54,19 @@ def _firm_snapshot(firm: Firm) -> dict[str, Any]:
 
 def _check_division(code: str, *, level: str | None = None) -> None:
     if not DIVISION_RE.match(code or ""):
-        raise DomainError("invalid_division_code", f"行政区划代码应为6位数字：{code!r}")
+        raise DomainError(
+            "invalid_division_code", _("行政区划代码应为6位数字：%(code)s") % {"code": repr(code)}
+        )
     if level == RosterEntry.Level.PROVINCE and not code.endswith("0000"):
         raise DomainError(
-            "invalid_division_code", f"省级分库的区划代码应以0000结尾：{code}", rule="APR-01"
+            "invalid_division_code",
+            _("省级分库的区划代码应以0000结尾：%(code)s") % {"code": code},
+            rule="APR-01",
         )
     if level == RosterEntry.Level.CITY and (not code.endswith("00") or code.endswith("0000")):
         raise DomainError(
             "invalid_division_code",
-            f"市级分库的区划代码应以00结尾（非省级）：{code}",
+            _("市级分库的区划代码应以00结尾（非省级）：%(code)s") % {"code": code},
             rule="APR-01",
         )
 
@@ -72,7 +76,7 @@ def _require_association(text: str) -> str:
     if not (text or "").strip():
         raise DomainError(
             "association_required",
-            "请填写推荐该机构入库的评估行业协会（名单库只收协会推荐的机构）",
+            _("请填写推荐该机构入库的评估行业协会（名单库只收协会推荐的机构）"),
             rule="APR-01",
         )
     return text.strip()
@@ -96,15 +100,21 @@ def firm_create(
     """Add a firm recommended by an appraisal association to the roster (APR-01)."""
     name, licence_no = (name or "").strip(), (licence_no or "").strip()
     if not name or not licence_no:
-        raise DomainError("firm_fields_required", "机构名称和资质证书编号不能为空")
+        raise DomainError("firm_fields_required", _("机构名称和资质证书编号不能为空"))
     if qualification not in Firm.Qualification.values:
-        raise DomainError("invalid_qualification", f"资质类别无效：{qualification}")
+        raise DomainError(
+            "invalid_qualification",
+            _("资质类别无效：%(qualification)s") % {"qualification": qualification},
+        )
     _check_division(division_code)
     recommended_by = _require_association(recommended_by)
     if Firm.objects.filter(licence_no=licence_no).exists():
-        raise DomainError("firm_exists", f"资质证书编号 {licence_no} 已在名单库中")
+        raise DomainError(
+            "firm_exists",
+            _("资质证书编号 %(licence_no)s 已在名单库中") % {"licence_no": licence_no},
+        )
     if Firm.objects.filter(name=name).exists():
-        raise DomainError("firm_exists", f"机构「{name}」已在名单库中")
+        raise DomainError("firm_exists", _("机构「%(name)s」已在名单库中") % {"name": name})
     firm = Firm.objects.create(
         name=name,
         licence_no=licence_no,
@@ -147,13 +157,16 @@ def firm_update(*, firm: Firm, actor: Actor, reason: str = "", **fields: str) ->
     """Correct a firm's details; the recommending association stays required (APR-01)."""
     data = {f: str(fields.get(f, getattr(firm, f)) or "").strip() for f in FIRM_EDITABLE}
     if not data["name"]:
-        raise DomainError("firm_fields_required", "机构名称不能为空")
+        raise DomainError("firm_fields_required", _("机构名称不能为空"))
     if data["qualification"] not in Firm.Qualification.values:
-        raise DomainError("invalid_qualification", f"资质类别无效：{data['qualification']}")
+        raise DomainError(
+            "invalid_qualification",
+            _("资质类别无效：%(qualification)s") % {"qualification": data["qualification"]},
+        )
     _check_division(data["division_code"])
     _require_association(data["recommended_by"])
     if Firm.objects.exclude(pk=firm.pk).filter(name=data["name"]).exists():
-        raise DomainError("firm_exists", f"机构「{data['name']}」已在名单库中")
+        raise DomainError("firm_exists", _("机构「%(name)s」已在名单库中") % {"name": data["name"]})
     before = _firm_snapshot(firm)
     for f, value in data.items():
         setattr(firm, f, value)
@@ -175,9 +188,9 @@ def firm_update(*, firm: Firm, actor: Actor, reason: str = "", **fields: str) ->
 def firm_set_status(*, firm: Firm, status: str, reason: str, actor: Actor) -> Firm:
     """Suspend, remove or reinstate a firm. A removed firm stays barred for 5 years (APR-01)."""
     if status not in Firm.Status.values:
-        raise DomainError("invalid_status", f"状态无效：{status}")
+        raise DomainError("invalid_status", _("状态无效：%(status)s") % {"status": status})
     if not (reason or "").strip():
-        raise DomainError("reason_required", "变更机构状态须说明理由", rule="REC-08")
+        raise DomainError("reason_required", _("变更机构状态须说明理由"), rule="REC-08")
     firm = Firm.objects.select_for_update().get(pk=firm.pk)
     now = clock.now()
     if status == firm.status:
@@ -185,7 +198,11 @@ def firm_set_status(*, firm: Firm, status: str, reason: str, actor: Actor) -> Fi
     if status == Firm.Status.ACTIVE and firm.is_barred(now):
         raise DomainError(
             "firm_barred",
-            f"该机构于 {firm.removed_at:%Y-%m-%d} 被除名，五年内（至 {firm.barred_until:%Y-%m-%d}）不得恢复",
+            _("该机构于 %(removed_at)s 被除名，五年内（至 %(barred_until)s）不得恢复")
+            % {
+                "removed_at": format(firm.removed_at, "%Y-%m-%d"),
+                "barred_until": format(firm.barred_until, "%Y-%m-%d"),
+            },
             rule="APR-01",
         )
     before = {"status": firm.status, "removed_at": firm.removed_at}
@@ -214,9 +231,11 @@ def roster_entry_add(
 ) -> RosterEntry:
     """Put a firm on a sub-roster (名单分库) of one specialty at provincial or city level."""
     if specialty not in Asset.Kind.values:
-        raise DomainError("invalid_specialty", f"专业类别无效：{specialty}")
+        raise DomainError(
+            "invalid_specialty", _("专业类别无效：%(specialty)s") % {"specialty": specialty}
+        )
     if level not in RosterEntry.Level.values:
-        raise DomainError("invalid_level", f"分库层级无效：{level}")
+        raise DomainError("invalid_level", _("分库层级无效：%(level)s") % {"level": level})
     _check_division(division_code, level=level)
     entry, created = RosterEntry.objects.get_or_create(
         firm=firm, specialty=specialty, level=level, division_code=division_code
@@ -255,11 +274,13 @@ def roster_entry_remove(*, entry: RosterEntry, actor: Actor, reason: str) -> Non
 def firm_user_add(*, firm: Firm, user: User, actor: Actor) -> FirmUser:
     """Link a person with the ``appraiser`` role to a firm; they then see its commissions."""
     if user.role != Role.APPRAISER:
-        raise DomainError("not_appraiser_role", "机构用户须为评估机构人员角色")
+        raise DomainError("not_appraiser_role", _("机构用户须为评估机构人员角色"))
     existing = FirmUser.objects.filter(user=user).first()
     if existing is not None:
         if existing.firm_id != firm.pk:
-            raise DomainError("user_has_firm", f"该用户已属于机构「{existing.firm}」")
+            raise DomainError(
+                "user_has_firm", _("该用户已属于机构「%(firm)s」") % {"firm": existing.firm}
+            )
         return existing
     fu = FirmUser.objects.create(firm=firm, user=user, created_at=clock.now())
     audit_record(
@@ -311,7 +332,7 @@ def firm_user_create(
     """A new person who signs in for ``firm`` (role ``appraiser``), with a one-time enrolment
     link that sets the password and binds the second factor (core.onboarding, REC-14)."""
     if firm.status == Firm.Status.REMOVED:
-        raise DomainError("firm_removed", "机构已除名，不能添加机构用户", rule="APR-01")
+        raise DomainError("firm_removed", _("机构已除名，不能添加机构用户"), rule="APR-01")
     issued = person_create(
         role=Role.APPRAISER,
         username=username,
@@ -337,11 +358,15 @@ def appraiser_add(
 ) -> Appraiser:
     """A licensed appraiser of the firm; report signers are checked against these (APR-11)."""
     if not (name or "").strip() or not (licence_no or "").strip():
-        raise DomainError("appraiser_fields_required", "评估师姓名和执业证书编号不能为空")
+        raise DomainError("appraiser_fields_required", _("评估师姓名和执业证书编号不能为空"))
     if specialty and specialty not in Asset.Kind.values:
-        raise DomainError("invalid_specialty", f"专业类别无效：{specialty}")
+        raise DomainError(
+            "invalid_specialty", _("专业类别无效：%(specialty)s") % {"specialty": specialty}
+        )
     if Appraiser.objects.filter(licence_no=licence_no.strip()).exists():
-        raise DomainError("appraiser_exists", f"执业证书编号 {licence_no} 已登记")
+        raise DomainError(
+            "appraiser_exists", _("执业证书编号 %(licence_no)s 已登记") % {"licence_no": licence_no}
+        )
     a = Appraiser.objects.create(
         firm=firm,
         name=name.strip(),
@@ -381,7 +406,8 @@ def _parse_sub_rosters(text: str) -> list[tuple[str, str, str]]:
         bits = part.split(":")
         if len(bits) != 3:
             raise DomainError(
-                "invalid_sub_roster", f"分库格式应为 专业:层级:区划代码，实为 {part!r}"
+                "invalid_sub_roster",
+                _("分库格式应为 专业:层级:区划代码，实为 %(part)s") % {"part": repr(part)},
             )
         out.append((bits[0].strip(), bits[1].strip(), bits[2].strip()))
     return out
@@ -430,7 +456,9 @@ def _rows(text: str, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in columns if c not in (reader.fieldnames or [])]
     if missing:
-        raise DomainError("csv_columns_missing", f"CSV 缺少列：{', '.join(missing)}")
+        raise DomainError(
+            "csv_columns_missing", _("CSV 缺少列：%(join)s") % {"join": ", ".join(missing)}
+        )
     return [
         (i + 2, {k: (v or "").strip() for k, v in row.items() if k}) for i, row in enumerate(reader)
     ]
@@ -488,11 +516,11 @@ def roster_import_csv(*, text: str, actor: Actor) -> dict[str, int]:
             transaction.savepoint_commit(sid)
         except DomainError as exc:
             transaction.savepoint_rollback(sid)
-            errors.append(f"第 {line} 行：{exc.message}")
+            errors.append(_("第 %(line)s 行：%(message)s") % {"line": line, "message": exc.message})
     if errors:
         raise DomainError(
             "csv_invalid",
-            "；".join(errors[:20]) + ("……" if len(errors) > 20 else ""),
+            "".join(["；".join(errors[:20]), "……" if len(errors) > 20 else ""]),
             errors=errors,
         )
     return counts
@@ -506,7 +534,10 @@ def appraisers_import_csv(*, text: str, actor: Actor) -> dict[str, int]:
     for line, row in rows:
         firm = Firm.objects.filter(licence_no=row["firm_licence_no"]).first()
         if firm is None:
-            errors.append(f"第 {line} 行：机构资质证书编号 {row['firm_licence_no']} 不在名单库中")
+            errors.append(
+                _("第 %(line)s 行：机构资质证书编号 %(licence)s 不在名单库中")
+                % {"line": line, "licence": row["firm_licence_no"]}
+            )
             continue
         a = Appraiser.objects.filter(licence_no=row["licence_no"]).first()
         active = row.get("is_active", "1") not in ("0", "false", "否")
@@ -550,7 +581,7 @@ def appraisers_import_csv(*, text: str, actor: Actor) -> dict[str, int]:
                 )
             counts["updated"] += 1
         except DomainError as exc:
-            errors.append(f"第 {line} 行：{exc.message}")
+            errors.append(_("第 %(line)s 行：%(message)s") % {"line": line, "message": exc.message})
     if errors:
         raise DomainError("csv_invalid", "；".join(errors[:20]), errors=errors)
     return counts

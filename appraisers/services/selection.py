@@ -16,6 +16,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
 
 from appraisers import draw_algorithm as algo
 from appraisers.events import AppraisalFailed
@@ -90,22 +91,22 @@ def commission_request(
     existing = AppraisalRequest.objects.filter(procedure_ref=procedure_ref).first()
     if existing is not None:
         if existing.case_id != int(case_id) or existing.asset_id != int(asset_id):
-            raise Conflict("procedure_ref_reused", "该定价程序标识已用于其他标的物的评估")
+            raise Conflict("procedure_ref_reused", gettext("该定价程序标识已用于其他标的物的评估"))
         return existing
     case = Case.objects.filter(pk=case_id).first()
     if case is None:
-        raise NotFound("case_not_found", "案件不存在")
+        raise NotFound("case_not_found", gettext("案件不存在"))
     asset = Asset.objects.filter(pk=asset_id, case_id=case.pk).first()
     if asset is None:
-        raise NotFound("asset_not_found", "标的物不存在或不属于该案件")
+        raise NotFound("asset_not_found", gettext("标的物不存在或不属于该案件"))
     if not (purpose or "").strip():
-        raise DomainError("purpose_required", "须写明评估目的", rule="APR-04")
+        raise DomainError("purpose_required", gettext("须写明评估目的"), rule="APR-04")
     now = clock.now()
     if agreement_deadline is None:
         days = int(get_setting("appraisal_agreement_days", court=case.court_id))
         agreement_deadline = calendar.within_days(now, days, court=case.court_id)
     elif agreement_deadline <= now:
-        raise DomainError("deadline_in_past", "协商期限须晚于当前时间", rule="APR-02")
+        raise DomainError("deadline_in_past", gettext("协商期限须晚于当前时间"), rule="APR-02")
     req = AppraisalRequest.objects.create(
         court_id=case.court_id,
         case=case,
@@ -229,9 +230,9 @@ def agreement_deadline_set(
     """The court sets (or moves) the agreement deadline (APR-02)."""
     req = _lock(request)
     if req.status != AppraisalRequest.Status.AGREEMENT:
-        raise DomainError("not_in_agreement", "当前不处于协商选定阶段", rule="APR-02")
+        raise DomainError("not_in_agreement", gettext("当前不处于协商选定阶段"), rule="APR-02")
     if deadline <= clock.now():
-        raise DomainError("deadline_in_past", "协商期限须晚于当前时间", rule="APR-02")
+        raise DomainError("deadline_in_past", gettext("协商期限须晚于当前时间"), rule="APR-02")
     before = req.agreement_deadline
     req.agreement_deadline = deadline
     req.save(update_fields=["agreement_deadline"])
@@ -257,11 +258,13 @@ def agreement_skip(*, request: AppraisalRequest, reason: str, actor: Actor) -> A
     """No agreement possible (e.g. a party cannot be reached): go straight to the draw (APR-03)."""
     if not (reason or "").strip():
         raise DomainError(
-            "reason_required", "不经协商直接摇号须说明理由（如当事人无法联系）", rule="APR-03"
+            "reason_required",
+            gettext("不经协商直接摇号须说明理由（如当事人无法联系）"),
+            rule="APR-03",
         )
     req = _lock(request)
     if req.status != AppraisalRequest.Status.AGREEMENT:
-        raise DomainError("not_in_agreement", "当前不处于协商选定阶段", rule="APR-02")
+        raise DomainError("not_in_agreement", gettext("当前不处于协商选定阶段"), rule="APR-02")
     req.agreement_skip_reason = reason.strip()[:300]
     req.save(update_fields=["agreement_skip_reason"])
     _to_draw(req, actor=actor, action="appraisal.agreement_skipped", reason=reason.strip())
@@ -508,25 +511,25 @@ def agreement_submit(
     agreement_refresh(request=request, actor=actor)
     req = _lock(request)
     if req.status != AppraisalRequest.Status.AGREEMENT:
-        raise DomainError("not_in_agreement", "协商选定阶段已结束", rule="APR-02")
+        raise DomainError("not_in_agreement", gettext("协商选定阶段已结束"), rule="APR-02")
     if party.case_id != req.case_id or party.role not in AGREEING_ROLES:
         raise PermissionDenied(
-            "not_a_party", "只有本案申请执行人和被执行人可以协商选定", rule="APR-02"
+            "not_a_party", gettext("只有本案申请执行人和被执行人可以协商选定"), rule="APR-02"
         )
     if AgreementSubmission.objects.filter(request=req, round=req.round, party=party).exists():
-        raise DomainError("already_submitted", "您已提交过意见，不能更改", rule="APR-02")
+        raise DomainError("already_submitted", gettext("您已提交过意见，不能更改"), rule="APR-02")
     C = AgreementSubmission.Choice
     if choice not in C.values:
-        raise DomainError("invalid_choice", "请选择协商方式")
+        raise DomainError("invalid_choice", gettext("请选择协商方式"))
     ids: list[int] = []
     if choice == C.FIRMS:
         try:
             ids = [int(i) for i in firm_ids]
         except (TypeError, ValueError) as exc:
-            raise DomainError("invalid_firms", "机构选择无效") from exc
+            raise DomainError("invalid_firms", gettext("机构选择无效")) from exc
         if len(ids) != algo.RANKED_COUNT or len(set(ids)) != algo.RANKED_COUNT:
             raise DomainError(
-                "three_firms_required", "须按顺序选定三家不同的评估机构", rule="APR-02"
+                "three_firms_required", gettext("须按顺序选定三家不同的评估机构"), rule="APR-02"
             )
         firms = {f.pk: f for f in Firm.objects.filter(pk__in=ids)}
         problems = []
@@ -541,9 +544,13 @@ def agreement_submit(
         if roster_level not in RosterEntry.Level.values or not re.match(
             r"^\d{6}$", roster_division_code or ""
         ):
-            raise DomainError("invalid_roster", "请指定名单分库的层级和区划代码", rule="APR-03")
+            raise DomainError(
+                "invalid_roster", gettext("请指定名单分库的层级和区划代码"), rule="APR-03"
+            )
         if not sub_roster(req.asset.kind, roster_level, roster_division_code).exists():
-            raise DomainError("empty_roster", "该名单分库中没有相应专业的评估机构", rule="APR-03")
+            raise DomainError(
+                "empty_roster", gettext("该名单分库中没有相应专业的评估机构"), rule="APR-03"
+            )
     sub = AgreementSubmission.objects.create(
         request=req,
         round=req.round,
@@ -580,7 +587,7 @@ def _participant_label(req: AppraisalRequest, participant_ref: str) -> str:
         return "法院"
     party = Party.objects.filter(pk=int(participant_ref.split(":")[1]), case_id=req.case_id).first()
     if party is None:
-        raise DomainError("invalid_participant", "参与方无效")
+        raise DomainError("invalid_participant", gettext("参与方无效"))
     # Parties appear by their procedural role, not by name, on the public record.
     same = list(
         req.case.parties.filter(role=party.role).order_by("pk").values_list("pk", flat=True)
@@ -604,31 +611,41 @@ def draw_schedule(
     req = _lock(request)
     if req.status != AppraisalRequest.Status.DRAW:
         raise DomainError(
-            "not_awaiting_draw", "该评估申请当前不需要摇号（协商期限未届满或已选定）", rule="APR-03"
+            "not_awaiting_draw",
+            gettext("该评估申请当前不需要摇号（协商期限未届满或已选定）"),
+            rule="APR-03",
         )
     if LotDraw.objects.filter(request=req, round=req.round, status=LotDraw.Status.FROZEN).exists():
-        raise Conflict("draw_exists", "本轮已有待进行的摇号")
+        raise Conflict("draw_exists", gettext("本轮已有待进行的摇号"))
     now = clock.now()
     M = LotDraw.SeedMode
     if seed_mode not in M.values:
-        raise DomainError("invalid_seed_mode", "随机源无效")
+        raise DomainError("invalid_seed_mode", gettext("随机源无效"))
     if scheduled_at <= now:
         raise DomainError(
-            "draw_time_in_past", "摇号时间须晚于当前时间，以便提前通知当事人", rule="APR-03"
+            "draw_time_in_past",
+            gettext("摇号时间须晚于当前时间，以便提前通知当事人"),
+            rule="APR-03",
         )
     if seed_mode == M.COMMIT_REVEAL:
         if commit_deadline is None or not (now < commit_deadline <= scheduled_at):
             raise DomainError(
-                "invalid_commit_deadline", "承诺截止时间须晚于现在且不晚于摇号时间", rule="APR-03"
+                "invalid_commit_deadline",
+                gettext("承诺截止时间须晚于现在且不晚于摇号时间"),
+                rule="APR-03",
             )
     else:
         commit_deadline = None
     exclusions = {int(k): str(v).strip() for k, v in (court_exclusions or {}).items()}
     if any(not v for v in exclusions.values()):
-        raise DomainError("reason_required", "法院决定回避的机构须逐一说明理由", rule="REC-08")
+        raise DomainError(
+            "reason_required", gettext("法院决定回避的机构须逐一说明理由"), rule="REC-08"
+        )
     level, code, basis, eligible, excluded = draw_candidates(req, exclusions)
     if not eligible:
-        raise DomainError("no_eligible_firms", "该名单分库中没有可供摇号的评估机构", rule="APR-03")
+        raise DomainError(
+            "no_eligible_firms", gettext("该名单分库中没有可供摇号的评估机构"), rule="APR-03"
+        )
     frozen = algo.normalise_list(
         algo.frozen_entry(firm_id=f.pk, licence_no=f.licence_no, name=f.name) for f in eligible
     )
@@ -721,11 +738,13 @@ def _check_participant(draw: LotDraw, participant_ref: str, actor: Actor) -> Use
         if actor is None or not is_court_staff_of(
             actor, req.court_id, roles=(Role.JUDGE, Role.OFFICER)
         ):
-            raise PermissionDenied("not_court", "只有本院法官或执行员可以代表法院", rule="APR-03")
+            raise PermissionDenied(
+                "not_court", gettext("只有本院法官或执行员可以代表法院"), rule="APR-03"
+            )
         return actor
     m = re.match(r"^party:(\d+)$", participant_ref or "")
     if not m:
-        raise DomainError("invalid_participant", "参与方无效")
+        raise DomainError("invalid_participant", gettext("参与方无效"))
     party = Party.objects.filter(pk=int(m.group(1)), case_id=req.case_id).first()
     if (
         actor is None
@@ -733,7 +752,7 @@ def _check_participant(draw: LotDraw, participant_ref: str, actor: Actor) -> Use
         or party.user_id is None
         or party.user_id != getattr(actor, "pk", None)
     ):
-        raise PermissionDenied("not_this_party", "只能以本人当事人身份提交", rule="APR-03")
+        raise PermissionDenied("not_this_party", gettext("只能以本人当事人身份提交"), rule="APR-03")
     return actor
 
 
@@ -748,15 +767,15 @@ def draw_commit(
         or draw.status != LotDraw.Status.FROZEN
         or draw.commit_deadline is None  # never: a commit–reveal draw is scheduled with one
     ):
-        raise DomainError("commit_closed", "本次摇号不接受承诺值", rule="APR-03")
+        raise DomainError("commit_closed", gettext("本次摇号不接受承诺值"), rule="APR-03")
     if clock.now() >= draw.commit_deadline:
-        raise DomainError("commit_deadline_passed", "承诺截止时间已过", rule="APR-03")
+        raise DomainError("commit_deadline_passed", gettext("承诺截止时间已过"), rule="APR-03")
     actor = _check_participant(draw, participant_ref, actor)
     commitment = (commitment or "").strip().lower()
     if not HEX64.match(commitment):
-        raise DomainError("invalid_commitment", "承诺值应为64位十六进制的 SHA-256 值")
+        raise DomainError("invalid_commitment", gettext("承诺值应为64位十六进制的 SHA-256 值"))
     if DrawCommitment.objects.filter(draw=draw, participant_ref=participant_ref).exists():
-        raise DomainError("already_committed", "已提交承诺值，不能更改", rule="APR-03")
+        raise DomainError("already_committed", gettext("已提交承诺值，不能更改"), rule="APR-03")
     c = DrawCommitment.objects.create(
         draw=draw,
         participant_ref=participant_ref,
@@ -788,9 +807,9 @@ def draw_reveal(
         or draw.status != LotDraw.Status.FROZEN
         or draw.commit_deadline is None  # never: a commit–reveal draw is scheduled with one
     ):
-        raise DomainError("reveal_closed", "本次摇号不接受揭示值", rule="APR-03")
+        raise DomainError("reveal_closed", gettext("本次摇号不接受揭示值"), rule="APR-03")
     if clock.now() < draw.commit_deadline:
-        raise DomainError("reveal_too_early", "承诺截止后方可揭示", rule="APR-03")
+        raise DomainError("reveal_too_early", gettext("承诺截止后方可揭示"), rule="APR-03")
     _check_participant(draw, participant_ref, actor)
     c = (
         DrawCommitment.objects.select_for_update()
@@ -798,16 +817,22 @@ def draw_reveal(
         .first()
     )
     if c is None:
-        raise DomainError("no_commitment", "未在截止前提交承诺值，不能揭示", rule="APR-03")
+        raise DomainError("no_commitment", gettext("未在截止前提交承诺值，不能揭示"), rule="APR-03")
     if c.revealed_at:
-        raise DomainError("already_revealed", "已揭示")
+        raise DomainError("already_revealed", gettext("已揭示"))
     if not (algo.SECRET_MIN_LENGTH <= len(secret or "") <= algo.SECRET_MAX_LENGTH):
         raise DomainError(
             "invalid_secret",
-            f"随机串长度应为 {algo.SECRET_MIN_LENGTH}–{algo.SECRET_MAX_LENGTH} 个字符",
+            gettext("随机串长度应为 %(SECRET_MIN_LENGTH)s–%(SECRET_MAX_LENGTH)s 个字符")
+            % {
+                "SECRET_MIN_LENGTH": algo.SECRET_MIN_LENGTH,
+                "SECRET_MAX_LENGTH": algo.SECRET_MAX_LENGTH,
+            },
         )
     if algo.commitment_of(secret) != c.commitment:
-        raise DomainError("reveal_mismatch", "揭示值与承诺值不符（SHA-256 不一致）", rule="APR-03")
+        raise DomainError(
+            "reveal_mismatch", gettext("揭示值与承诺值不符（SHA-256 不一致）"), rule="APR-03"
+        )
     c.secret = secret
     c.revealed_at = clock.now()
     c.save(update_fields=["secret", "revealed_at"])
@@ -834,18 +859,20 @@ def draw_public_value_set(
         or draw.status != LotDraw.Status.FROZEN
         or draw.frozen_at is None  # never: a frozen draw has its freeze time
     ):
-        raise DomainError("public_value_not_used", "本次摇号不使用公开随机值", rule="APR-03")
+        raise DomainError(
+            "public_value_not_used", gettext("本次摇号不使用公开随机值"), rule="APR-03"
+        )
     if draw.public_value:
-        raise DomainError("public_value_set", "公开随机值已记录，不能更改", rule="APR-03")
+        raise DomainError("public_value_set", gettext("公开随机值已记录，不能更改"), rule="APR-03")
     value, source = (value or "").strip(), (source or "").strip()
     if not value or not source:
-        raise DomainError("public_value_required", "须填写公开随机值及其来源")
+        raise DomainError("public_value_required", gettext("须填写公开随机值及其来源"))
     if fixed_at <= draw.frozen_at:
         raise DomainError(
-            "public_value_before_freeze", "公开随机值须在名单冻结之后产生", rule="APR-03"
+            "public_value_before_freeze", gettext("公开随机值须在名单冻结之后产生"), rule="APR-03"
         )
     if fixed_at > clock.now():
-        raise DomainError("public_value_future", "公开随机值产生时间不能晚于当前时间")
+        raise DomainError("public_value_future", gettext("公开随机值产生时间不能晚于当前时间"))
     draw.public_value, draw.public_value_source, draw.public_value_fixed_at = (
         value,
         source,
@@ -871,17 +898,21 @@ def draw_run(*, draw: LotDraw, actor: Actor) -> LotDraw:
     req = _lock(draw.request)
     frozen_list = draw.frozen_list
     if draw.status != LotDraw.Status.FROZEN or frozen_list is None:
-        raise DomainError("draw_not_open", "该摇号已完成或已取消")
+        raise DomainError("draw_not_open", gettext("该摇号已完成或已取消"))
     now = clock.now()
     if now < draw.scheduled_at:
-        raise DomainError("draw_too_early", "未到通知的摇号时间", rule="APR-03")
+        raise DomainError("draw_too_early", gettext("未到通知的摇号时间"), rule="APR-03")
     commitments = list(draw.commitments.order_by("participant_ref"))
     if draw.seed_mode == LotDraw.SeedMode.COMMIT_REVEAL:
         court = next((c for c in commitments if c.participant_ref == "court"), None)
         if court is None or not court.revealed_at:
-            raise DomainError("court_reveal_required", "法院须先提交并揭示随机串", rule="APR-03")
+            raise DomainError(
+                "court_reveal_required", gettext("法院须先提交并揭示随机串"), rule="APR-03"
+            )
     elif not draw.public_value:
-        raise DomainError("public_value_required", "须先记录冻结后产生的公开随机值", rule="APR-03")
+        raise DomainError(
+            "public_value_required", gettext("须先记录冻结后产生的公开随机值"), rule="APR-03"
+        )
     reveals = algo.valid_reveals(
         {"participant_ref": c.participant_ref, "commitment": c.commitment, "secret": c.secret}
         for c in commitments
@@ -954,10 +985,10 @@ def draw_run(*, draw: LotDraw, actor: Actor) -> LotDraw:
 @transaction.atomic
 def draw_cancel(*, draw: LotDraw, reason: str, actor: Actor) -> LotDraw:
     if not (reason or "").strip():
-        raise DomainError("reason_required", "取消摇号须说明理由", rule="REC-08")
+        raise DomainError("reason_required", gettext("取消摇号须说明理由"), rule="REC-08")
     draw = _lock_draw(draw)
     if draw.status != LotDraw.Status.FROZEN:
-        raise DomainError("draw_not_open", "该摇号已完成或已取消")
+        raise DomainError("draw_not_open", gettext("该摇号已完成或已取消"))
     draw.status = LotDraw.Status.CANCELLED
     draw.cancel_reason = reason.strip()[:300]
     draw.save(update_fields=["status", "cancel_reason"])
@@ -1030,14 +1061,14 @@ def round_exhausted(req: AppraisalRequest, *, actor: Actor, reason: str) -> None
 def request_fail(*, request: AppraisalRequest, reason: str, actor: Actor) -> AppraisalRequest:
     """The appraisal cannot be done: publish ``AppraisalFailed`` (APR-10) in this transaction."""
     if not (reason or "").strip():
-        raise DomainError("reason_required", "须说明评估未能完成的原因", rule="REC-08")
+        raise DomainError("reason_required", gettext("须说明评估未能完成的原因"), rule="REC-08")
     req = _lock(request)
     if req.status in (
         AppraisalRequest.Status.FIXED,
         AppraisalRequest.Status.FAILED,
         AppraisalRequest.Status.WITHDRAWN,
     ):
-        raise DomainError("request_closed", "该评估申请已结束")
+        raise DomainError("request_closed", gettext("该评估申请已结束"))
     for c in Commission.objects.select_for_update().filter(request=req, state__in=ACTIVE_STATES):
         from appraisers.services.offer import _end_commission
 
@@ -1069,10 +1100,10 @@ def request_fail(*, request: AppraisalRequest, reason: str, actor: Actor) -> App
 def appraisal_withdraw(*, procedure_ref: str, reason: str, actor: Actor = None) -> AppraisalRequest:
     """Pricing withdraws the appraisal (PRC-14): open commissions end; fees follow PRC-16."""
     if not (reason or "").strip():
-        raise DomainError("reason_required", "撤回评估须说明理由", rule="PRC-14")
+        raise DomainError("reason_required", gettext("撤回评估须说明理由"), rule="PRC-14")
     req = AppraisalRequest.objects.select_for_update().filter(procedure_ref=procedure_ref).first()
     if req is None:
-        raise NotFound("appraisal_not_found", "评估申请不存在")
+        raise NotFound("appraisal_not_found", gettext("评估申请不存在"))
     if req.status == AppraisalRequest.Status.WITHDRAWN:
         return req
     from appraisers.services.offer import _end_commission

@@ -248,7 +248,7 @@ def roster_import(request: AuthedRequest) -> HttpResponse:
         kind = request.POST.get("kind", "firms")
         try:
             if upload is None:
-                raise DomainError("file_required", "请选择 CSV 文件")
+                raise DomainError("file_required", _("请选择 CSV 文件"))
             text = upload.read().decode("utf-8-sig")
             fn = services.roster_import_csv if kind == "firms" else services.appraisers_import_csv
             counts = fn(text=text, actor=request.user)

@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from core.errors import DomainError
 from core.models import Court, User
 
@@ -43,7 +45,7 @@ def document_type(code: str) -> DocumentType:
     try:
         return _types[code]
     except KeyError:
-        raise DomainError("document_type_unknown", "未知的文书类型") from None
+        raise DomainError("document_type_unknown", _("未知的文书类型")) from None
 
 
 def document_types() -> list[DocumentType]:

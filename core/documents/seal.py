@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
+from django.utils.translation import gettext
 
 from core import clock
 from core.errors import DomainError
@@ -113,7 +114,7 @@ def ca_certificate() -> x509.Certificate:
     if not cert_path.exists():
         raise DomainError(
             "documents_no_ca",
-            "未配置电子印章根证书（GAVEL_DOCUMENTS_CA_CERT）",
+            gettext("未配置电子印章根证书（GAVEL_DOCUMENTS_CA_CERT）"),
         )
     return x509.load_pem_x509_certificate(cert_path.read_bytes())
 
@@ -139,7 +140,7 @@ def crl_write(*, revoked: list[tuple[int, dt.datetime]]) -> Path:
     _, _, crl_path, _ = _paths()
     key = _ca_key()
     if key is None:
-        raise DomainError("documents_no_ca_key", "没有根证书私钥，无法签发吊销列表")
+        raise DomainError("documents_no_ca_key", gettext("没有根证书私钥，无法签发吊销列表"))
     ca = ca_certificate()
     now = clock.now() - dt.timedelta(minutes=1)
     builder = (
@@ -173,7 +174,7 @@ def court_cert_issue(court: Court) -> x509.Certificate:
     if ca_key is None:
         raise DomainError(
             "documents_no_ca_key",
-            "法院电子印章证书尚未签发，且未配置根证书私钥（manage.py documents_ca court）",
+            gettext("法院电子印章证书尚未签发，且未配置根证书私钥（manage.py documents_ca court）"),
         )
     ca = ca_certificate()
     key = ec.generate_private_key(ec.SECP256R1())
@@ -229,7 +230,7 @@ def court_cert_revoke(court: Court) -> int:
     """Put the court's current certificate on the CRL; returns its serial."""
     _, cert_path = _court_files(court.pk)
     if not cert_path.exists():
-        raise DomainError("documents_no_court_cert", "该法院没有电子印章证书")
+        raise DomainError("documents_no_court_cert", gettext("该法院没有电子印章证书"))
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     crl = crl_load()
     revoked = [(r.serial_number, r.revocation_date_utc) for r in crl] if crl is not None else []

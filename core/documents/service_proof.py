@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import CharField, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
+from django.utils.translation import gettext as _
 
 from core import calendar, clock
 from core.documents.registry import DocumentType, Draft, register
@@ -31,7 +32,7 @@ def build_service_proof(subject: str, params: dict[str, Any]) -> Draft:
         .first()
     )
     if rec is None or rec.received_at is None:
-        raise DomainError("document_not_served", "该送达尚无签收记录", rule="REC-10")
+        raise DomainError("document_not_served", _("该送达尚无签收记录"), rule="REC-10")
     head = rec.subject.split("/")[0]
     return Draft(
         court=rec.court,
@@ -82,7 +83,7 @@ def build_deemed_service(subject: str, params: dict[str, Any]) -> Draft:
         .first()
     )
     if rec is None or not _deemed_due(rec, clock.now()):
-        raise DomainError("document_not_deemed_served", "该送达尚未视为送达", rule="REC-10")
+        raise DomainError("document_not_deemed_served", _("该送达尚未视为送达"), rule="REC-10")
     head = rec.subject.split("/")[0]
     return Draft(
         court=rec.court,

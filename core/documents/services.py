@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from core import calendar, clock
 from core.audit import audit_record
@@ -110,11 +111,11 @@ def document_issue(
     if corrects is not None:
         corrects = Document.objects.select_for_update().get(pk=corrects.pk)
         if corrects.doc_type != doc_type or corrects.subject != subject:
-            raise DomainError("document_correction_mismatch", "更正的文书类型或对象不一致")
+            raise DomainError("document_correction_mismatch", gettext("更正的文书类型或对象不一致"))
         if Document.objects.filter(corrects=corrects).exists():
-            raise Conflict("document_already_corrected", "该版本已被更正，请更正最新版本")
+            raise Conflict("document_already_corrected", gettext("该版本已被更正，请更正最新版本"))
         if not reason.strip():
-            raise DomainError("document_correction_reason", "更正文书须说明原因")
+            raise DomainError("document_correction_reason", gettext("更正文书须说明原因"))
         year, seq, version = corrects.year, corrects.seq, corrects.version + 1
         number = corrects.number
     else:
