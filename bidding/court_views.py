@@ -14,6 +14,7 @@ purpose, each read logged (``registration_identity_reveal``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -52,6 +53,8 @@ from core.ratelimit import write_rate_limited
 from core.types import AuthedRequest
 
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from cases.models import Lot, Party
 
 S = AuctionState
@@ -288,6 +291,17 @@ def _published(s: Submitted[Auction], _result: object) -> str:
     }
 
 
+def _on(message: StrOrPromise) -> Callable[[Submitted[Auction], object], str]:
+    """A court action's message naming the auction it changed (issue 13: every court action
+    ends on the object it changed with a message naming what happened)."""
+    return lambda s, _result: str(message) % {"title": s.target.title}
+
+
+def _next_round_made(s: Submitted[Auction], result: object) -> str:
+    title = getattr(result, "title", "")
+    return _("已生成下一轮拍卖草稿：%(title)s，请核对后发布。") % {"title": title}
+
+
 AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
     {
         "publish": A(
@@ -331,34 +345,40 @@ AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
             call=lambda s: services.auction_suspend(
                 auction_id=s.target.pk, actor=s.actor, **s.data
             ),
+            done=_on(gettext_lazy("已暂缓拍卖：%(title)s。")),
         ),
         "halt": A(
             form=f.HaltForm,
             call=lambda s: services.auction_halt(auction_id=s.target.pk, actor=s.actor, **s.data),
+            done=_on(gettext_lazy("已中止拍卖：%(title)s。")),
         ),
         "withdraw": A(
             form=f.WithdrawForm,
             call=lambda s: services.auction_withdraw(
                 auction_id=s.target.pk, actor=s.actor, **s.data
             ),
+            done=_on(gettext_lazy("已撤回拍卖：%(title)s。")),
         ),
         "set_aside": A(
             form=f.SetAsideForm,
             call=lambda s: services.auction_set_aside(
                 auction_id=s.target.pk, actor=s.actor, **s.data
             ),
+            done=_on(gettext_lazy("已撤销拍卖：%(title)s。")),
         ),
         "objection": A(
             form=f.ObjectionForm,
             call=lambda s: services.auction_third_party_objection(
                 auction_id=s.target.pk, actor=s.actor, **s.data
             ),
+            done=_on(gettext_lazy("已登记案外人异议：%(title)s，审查期限已开始计算（REC-12）。")),
         ),
         "ground_ended": A(
             form=f.ReasonForm,
             call=lambda s: services.auction_ground_ended(
                 auction_id=s.target.pk, actor=s.actor, **s.data
             ),
+            done=_on(gettext_lazy("已记录暂缓/中止事由消除：%(title)s，请在期限内恢复拍卖。")),
         ),
         "objection_ruling": A(
             form=cf.ObjectionRulingForm,
@@ -371,18 +391,21 @@ AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
         "resume": A(
             form=f.ResumeForm,
             call=lambda s: services.auction_resume(auction_id=s.target.pk, actor=s.actor, **s.data),
+            done=_on(gettext_lazy("已恢复拍卖：%(title)s。")),
         ),
         "ruling": A(
             form=f.RulingForm,
             call=lambda s: services.auction_ruling_served(
                 auction_id=s.target.pk, actor=s.actor, **s.data
             ),
+            done=_on(gettext_lazy("已记录成交裁定的送达：%(title)s。")),
         ),
         "handover": A(
             form=f.HandoverForm,
             call=lambda s: services.auction_handover_update(
                 auction_id=s.target.pk, actor=s.actor, **s.data
             ),
+            done=_on(gettext_lazy("已更新移交进度：%(title)s。")),
         ),
         "in_lieu": A(
             form=f.InLieuForm,
@@ -397,9 +420,14 @@ AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
                 excess_days=s.data["excess_days"],
                 eligibility_proof=s.data["eligibility_proof"],
             ),
+            done=_on(gettext_lazy("已记录以物抵债：%(title)s。")),
         ),
         "next_round": A(
-            call=lambda s: services.auction_next_round_create(auction_id=s.target.pk, actor=s.actor)
+            call=lambda s: services.auction_next_round_create(
+                auction_id=s.target.pk, actor=s.actor
+            ),
+            done=_next_round_made,
+            then=lambda _auction, draft: _detail_url(draft),
         ),
         "forfeit_apply": A(
             call=lambda s: services.auction_forfeit_apply(
@@ -426,19 +454,26 @@ AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
             ),
         ),
         "low_start_notice": A(
-            call=lambda s: services.auction_low_start_notice(auction_id=s.target.pk, actor=s.actor)
+            call=lambda s: services.auction_low_start_notice(auction_id=s.target.pk, actor=s.actor),
+            done=_on(
+                gettext_lazy(
+                    "已通知申请执行人起拍价不足以清偿优先债权和执行费用：%(title)s（AUC-06）。"
+                )
+            ),
         ),
         "insist": A(
             form=f.InsistForm,
             call=lambda s: services.auction_low_start_notice(
                 auction_id=s.target.pk, actor=s.actor, **s.data
             ),
+            done=_on(gettext_lazy("已记录申请执行人坚持拍卖：%(title)s（AUC-06）。")),
         ),
         "consent": A(
             form=f.ConsentForm,
             call=lambda s: services.auction_debtor_consent(
                 auction_id=s.target.pk, actor=s.actor, **s.data
             ),
+            done=_on(gettext_lazy("已记录被执行人同意继续拍卖：%(title)s（AUC-07）。")),
         ),
         "confirm_agent": A(
             form=RegistrationCheckForm,

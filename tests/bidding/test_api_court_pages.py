@@ -132,12 +132,28 @@ def test_create_draft_through_the_form_in_yuan(court, judge, frozen_now):
 def test_suspend_with_published_reason_from_the_page(court, judge, frozen_now):
     _case, lot, *_ = make_case(court, judge=judge)
     live = make_live_auction(court, lot)
-    login(judge).post(
+    client = login(judge)
+    r = client.post(
         f"/bidding/court/auctions/{live.pk}/do/suspend/",
         {"suspend-reason": "系统故障，暂缓拍卖", "suspend-ground": "platform_failure"},
+        follow=True,
     )
     live.refresh_from_db()
     assert live.state == AuctionState.SUSPENDED
+    # Issue 13: it ends on the auction with a message naming what happened to which auction.
+    assert r.redirect_chain[-1][0] == f"/bidding/court/auctions/{live.pk}/"
+    body = r.content.decode()
+    assert f"已暂缓拍卖：{live.title}。" in body and "操作已完成" not in body
+    # The same message in English for a person who chose English.
+    _case2, lot2, *_ = make_case(court, judge=judge)
+    other = make_live_auction(court, lot2)
+    client.cookies["django_language"] = "en"
+    r = client.post(
+        f"/bidding/court/auctions/{other.pk}/do/suspend/",
+        {"suspend-reason": "系统故障，暂缓拍卖", "suspend-ground": "platform_failure"},
+        follow=True,
+    )
+    assert f"Auction suspended: {other.title}." in r.content.decode()
 
 
 def test_live_court_page_shows_numbers_never_identities_rec05(court, judge, frozen_now):
@@ -256,3 +272,16 @@ def test_a_draft_made_on_the_page_carries_the_courts_account_and_phone_auc09(
     body = login(judge).get(f"/bidding/court/auctions/{a.pk}/").content.decode()
     assert "保证金账户" not in body.split("发布检查", 1)[1].split("</ul>", 1)[0]
     assert f'href="/cases/{a.case_id}/"' in body
+
+
+def test_next_round_from_the_page_ends_on_the_new_draft_auc35(court, judge, frozen_now):
+    """Issue 13: a court action that makes an object ends on it, naming it (AUC-35)."""
+    _case, lot, *_ = make_case(court, judge=judge)
+    live = make_live_auction(court, lot)
+    assert live.end_at is not None
+    clock.set_time(live.end_at)
+    services.auction_close_due()
+    r = login(judge).post(f"/bidding/court/auctions/{live.pk}/do/next_round/", follow=True)
+    second = services.Auction.objects.get(previous_id=live.pk)
+    assert r.redirect_chain[-1][0] == f"/bidding/court/auctions/{second.pk}/"
+    assert f"已生成下一轮拍卖草稿：{second.title}，请核对后发布。" in r.content.decode()
