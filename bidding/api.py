@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.security import django_auth
 
@@ -743,3 +744,85 @@ def offline_resume(
             round_id=round_id, held_at=payload.held_at, reason=payload.reason, actor=request.user
         )
     )
+
+
+# ---- court: every action of the court page (issue 13: the page's action table, by API) -------
+
+
+class BiddingCourtActionFieldOut(Schema):
+    name: str
+    label: str
+    required: bool
+    choices: list[list[str]] | None = None
+
+
+class BiddingCourtActionOut(Schema):
+    name: str
+    fields: list[BiddingCourtActionFieldOut]
+
+
+class BiddingCourtActionIn(Schema):
+    """The action's fields by name, as on the court page's form (amounts in yuan "1,000.00",
+    times in Beijing time "2026-12-10T10:00", a list for several ticked values)."""
+
+    fields: dict[str, Any] = {}
+
+
+class BiddingCourtActionDoneOut(Schema):
+    action: str
+    message: str
+    next_url: str
+
+
+def _court_actions() -> Any:
+    from bidding.court_views import AUCTION_ACTIONS  # the page's own table (same app)
+
+    return AUCTION_ACTIONS
+
+
+def _managed_auction(request: AuthedRequest, auction_id: int) -> Auction:
+    a = Auction.objects.select_related("case", "lot", "court").filter(
+        pk=auction_id, is_practice=False
+    )
+    auction = a.first()
+    if auction is None:
+        raise NotFound("auction_not_found", _("拍卖不存在"))
+    require(request.user, "bidding.manage_auction", auction)
+    return auction
+
+
+@router.get(
+    "/court/auctions/{auction_id}/actions",
+    auth=django_auth,
+    response=list[BiddingCourtActionOut],
+    summary="拍卖的法院操作及其字段（与法院页面相同）",
+)
+def court_actions_list(request: AuthedRequest, auction_id: int) -> list[dict[str, Any]]:
+    """Every court action of the auction's court page (``bidding.court_views.AUCTION_ACTIONS``)
+    with its fields: what ``POST …/actions/{name}`` takes."""
+    described: list[dict[str, Any]] = _court_actions().describe(
+        _managed_auction(request, auction_id)
+    )
+    return described
+
+
+@router.post(
+    "/court/auctions/{auction_id}/actions/{name}",
+    auth=django_auth,
+    response=BiddingCourtActionDoneOut,
+    summary="执行法院操作（与法院页面相同的校验与服务）",
+)
+def court_action_run(
+    request: AuthedRequest, auction_id: int, name: str, payload: BiddingCourtActionIn
+) -> dict[str, Any]:
+    """One court action, exactly as the court page runs it: the same permission, form parsing
+    and service (each rule checked there), the same message. ``name``: decision, holder,
+    notice, suspend, halt, withdraw, set_aside, objection, ground_ended, objection_ruling,
+    resume, ruling, handover, in_lieu, next_round, forfeit_apply, cost, low_start_notice,
+    insist, consent, confirm_agent, confirm_priority, publish (``GET …/actions`` lists them
+    with their fields). Errors: ``invalid_input`` (a field, named), ``unknown_action``, or
+    the service's refusal ``{"code","message","rule"}``."""
+    check_write_rate(request, "bidding")
+    auction = _managed_auction(request, auction_id)
+    done: dict[str, Any] = _court_actions().call(request.user, name, auction, payload.fields)
+    return done

@@ -22,7 +22,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from core.forms import Form
 from core.permissions import require
 
@@ -185,6 +185,60 @@ class CourtActions(Generic[T]):
             messages.success(request, done)
         then = action.then(target, result) if action.then is not None else page
         return Outcome(name=name, ok=True, form=form, result=result, next_url=then)
+
+    def describe(self, target: T) -> list[dict[str, Any]]:
+        """Each action of the table and its fields (name, label, required, choices): what an
+        API client may send to ``call`` (the page's forms, field by field)."""
+        out: list[dict[str, Any]] = []
+        for name in self.actions:
+            form = self.form(name, target)
+            fields: list[dict[str, Any]] = []
+            for fname, field in (form.fields if form is not None else {}).items():
+                choices = getattr(field, "choices", None)
+                fields.append(
+                    {
+                        "name": fname,
+                        "label": str(field.label or fname),
+                        "required": bool(field.required),
+                        "choices": [[str(k), str(v)] for k, v in choices] if choices else None,
+                    }
+                )
+            out.append({"name": name, "fields": fields})
+        return out
+
+    def call(self, user: User, name: str, target: T, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The API's way to the same row as the page (issue 13: everything a court page can do
+        has an API call): the same permission, form parsing and service call; fields by their
+        plain names (no page prefix). An input error is ``invalid_input`` naming the field; a
+        refusal is the service's own ``DomainError``. Returns the page's message and next page."""
+        action = self.actions.get(name)
+        if action is None:
+            raise NotFound("unknown_action", _("未知操作"))
+        if action.perm is not None and action.perm_on is None:
+            require(user, action.perm, target)
+        prefixed = action.prefixed if action.prefixed is not None else self.prefixed
+        bound: MultiValueDict[str, Any] = MultiValueDict()
+        for key, value in data.items():
+            values = value if isinstance(value, list) else [value]
+            bound.setlist(
+                f"{name}-{key}" if prefixed else key, ["" if v is None else str(v) for v in values]
+            )
+        files: MultiValueDict[str, UploadedFile] = MultiValueDict()
+        form = self.form(name, target, bound, files)
+        if form is not None and not form.is_valid():
+            raise DomainError("invalid_input", form_errors_text(form))
+        submitted = Submitted(
+            target=target,
+            actor=user,
+            data=dict(form.cleaned_data) if form is not None else {},
+            files=files,
+        )
+        if action.perm is not None and action.perm_on is not None:
+            require(user, action.perm, action.perm_on(submitted))
+        result = action.call(submitted)
+        done = action.done(submitted, result) if callable(action.done) else action.done
+        then = action.then(target, result) if action.then is not None else self.page(target)
+        return {"action": name, "message": str(done or ""), "next_url": then}
 
     def post(self, request: HttpRequest, name: str, target: T) -> HttpResponseRedirect:
         """Run the action, then go to the next page (success) or back to this one."""

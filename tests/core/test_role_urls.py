@@ -150,6 +150,8 @@ TABLE: dict[str, str] = {
     "api POST /api/bidding/court/auctions/{auction_id}/halt": "POST 401 403 403 403 403 2 409 409 403 403 | 401 403 403 403 403 403 403 403 403 403",
     "api POST /api/bidding/court/auctions/{auction_id}/objection": "POST 401 403 403 403 403 409 409 409 403 403 | 401 403 403 403 403 403 403 403 403 403",
     "api POST /api/bidding/court/auctions/{auction_id}/publish": "POST 401 403 403 403 403 409 409 409 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "api GET /api/bidding/court/auctions/{auction_id}/actions": "GET 401 403 403 403 403 2 2 2 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "api POST /api/bidding/court/auctions/{auction_id}/actions/{name}": "POST 401 403 403 403 403 400 400 400 403 403 | 401 403 403 403 403 403 403 403 403 403",
     "api POST /api/bidding/court/auctions/{auction_id}/resume": "POST 401 403 403 403 403 400 400 400 403 403 | 401 403 403 403 403 403 403 403 403 403",
     "api POST /api/bidding/court/auctions/{auction_id}/set-aside": "POST 401 403 403 403 403 400 400 400 403 403 | 401 403 403 403 403 403 403 403 403 403",
     "api POST /api/bidding/court/auctions/{auction_id}/suspend": "POST 401 403 403 403 403 409 409 409 403 403 | 401 403 403 403 403 403 403 403 403 403",
@@ -536,6 +538,8 @@ def _api_url(path: str, objects: dict[str, Any]) -> str:
             return str(objects[PK_OF[f"api {section}"]])
         if param == "draw_id":
             return str(objects["draw"])
+        if param in OTHER_ARGS and param not in PARAMS:
+            return OTHER_ARGS[param]
         return str(objects[PARAMS[param]])
 
     return re.sub(r"\{(?:int:)?(\w+)\}", fill, path)
