@@ -223,11 +223,14 @@ _FACET_FIELD = {
 def facet_counts(query: ListingQuery) -> dict[str, dict[str, int]]:
     """For each filter group and option: how many listings match the other filters plus that
     option (what choosing it would show), each count bounded at ``FACET_LIMIT + 1``. Cached
-    for ``FACET_CACHE_SECONDS`` per query (shared through Redis when configured)."""
+    for ``FACET_CACHE_SECONDS`` per query and index generation (a change of the index starts
+    a new generation), shared through Redis when configured."""
     from django.core.cache import cache
 
+    from marketplace.search_index import generation
+
     key = (
-        "mk:facets:"
+        f"mk:facets:{generation()}:"
         + hashlib.sha256(
             json.dumps(query.as_params(), sort_keys=True, ensure_ascii=False).encode()
         ).hexdigest()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -246,6 +247,7 @@ def refresh(auction_ids: Iterable[int]) -> int:
     )
     public = [a for a in auctions if _is_public(a)]
     gone = set(ids) - {a.pk for a in public}
+    transaction.on_commit(bump_generation)
     if gone:
         ListingIndex.objects.filter(auction_id__in=gone).delete()
     if not public:
@@ -276,6 +278,28 @@ def refresh(auction_ids: Iterable[int]) -> int:
     return len(rows)
 
 
+GENERATION_KEY = "mk:listing:generation"
+
+
+def bump_generation() -> None:
+    """The index changed: cached counts per filter (``listings.facet_counts``) are keyed by
+    this generation, so none outlives a change (a fresh value, never reused: a shared cache
+    may hold keys of another database's index)."""
+    from django.core.cache import cache
+
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+
+
+def generation() -> str:
+    from django.core.cache import cache
+
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        bump_generation()
+        value = cache.get(GENERATION_KEY) or ""
+    return str(value)
+
+
 def _has_result(a: Auction) -> bool:
     try:
         a.result  # noqa: B018 — a reverse one-to-one raises when there is none
@@ -299,6 +323,7 @@ def reindex_all(*, batch: int = 2000) -> int:
         last = ids[-1]
     stale = ListingIndex.objects.exclude(auction_id__in=Auction.objects.values("pk"))
     stale.delete()
+    transaction.on_commit(bump_generation)
     return done
 
 

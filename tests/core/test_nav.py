@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 def _nav_labels(client: Client) -> list[str]:
     html = client.get("/").content.decode()
-    nav = re.search(r"<nav>(.*?)</nav>", html, re.S)
+    nav = re.search(r"<nav id=\"site-nav\"[^>]*>(.*?)</nav>", html, re.S)
     assert nav is not None, "the page has a <nav>"
     return re.findall(r'<a href="[^"]+">([^<]+)</a>', nav.group(1))
 

@@ -152,7 +152,7 @@ def test_journey_3_two_new_bidders_bid_live(
         first = sun.locator("#bid-history tr").first
         expect(first).to_contain_text("71,000.00")
         expect(first).to_contain_text(zhou_code)
-        expect(sun.locator("[data-live=price]")).to_have_text("71,000.00")
+        expect(sun.locator("[data-live=price]").first).to_have_text("71,000.00")
         both_widths(sun, screenshot, "21-sun-sees-zhou-bid")
         for page, other in ((sun, ZHOU[1]), (zhou, SUN[1])):
             expect(page.locator("#bid-history")).not_to_contain_text(other)  # anonymous
