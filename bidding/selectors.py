@@ -259,6 +259,27 @@ def court_auctions(court_id: int) -> QuerySet[Auction]:
     )
 
 
+def followup_drafts_for(user: Any) -> QuerySet[Auction]:
+    """The drafts the engine made for the court after an unsold round or a default (next
+    round, 变卖, re-auction: AUC-33/AUC-35), waiting to be checked and published: a judge's
+    own cases, every case of the court for its officers and bureau head (the workbench)."""
+    from core.models import Role
+
+    court_id = getattr(user, "court_id", None)
+    if court_id is None or getattr(user, "role", None) not in (
+        Role.JUDGE,
+        Role.OFFICER,
+        Role.BUREAU_HEAD,
+    ):
+        return Auction.objects.none()
+    qs = Auction.objects.filter(
+        court_id=court_id, is_practice=False, state=AuctionState.DRAFT
+    ).exclude(link="")
+    if user.role == Role.JUDGE:
+        qs = qs.filter(case__judge_id=user.pk)
+    return qs.select_related("case").order_by("created_at", "pk")
+
+
 def auction_registrant_count(auction_id: int) -> int:
     return Registration.objects.filter(auction_id=auction_id, bidder_code__isnull=False).count()
 

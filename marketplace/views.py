@@ -88,6 +88,7 @@ def staff_required(
 
 @staff_required
 def workbench(request: AuthedRequest) -> HttpResponse:
+    from bidding.selectors import followup_drafts_for
     from settlement.selectors import approvals_waiting_for
 
     items = workbench_items(request.user)
@@ -99,6 +100,8 @@ def workbench(request: AuthedRequest) -> HttpResponse:
             "counts": workbench_counts(items),
             # FND-06/FND-12: plans and payouts waiting for this person's signature.
             "approvals": approvals_waiting_for(request.user),
+            # AUC-33/AUC-35: the engine's next-round and re-auction drafts to publish.
+            "drafts": list(followup_drafts_for(request.user)[:100]),
         },
     )
 

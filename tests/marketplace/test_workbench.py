@@ -236,3 +236,33 @@ def test_a_payout_of_the_judges_tier_waits_for_the_judge_and_not_for_another_cou
     ]
     foreign_head = make_user("bureau_head", other_court)
     assert workbench_items(foreign_head) == []
+
+
+def test_the_engines_next_round_draft_waits_on_the_workbench_auc35(
+    client, frozen_now, court, judge
+):
+    """Issue 13: every duty that waits for a person is on their workbench: the next round the
+    engine drafted after an unsold round (AUC-35) for the case's judge and the court's officers,
+    not for another judge of the court, and not once it is published."""
+    from bidding import services
+    from tests.bidding.engine_factories import make_case, make_live_auction
+
+    _case, lot, *_ = make_case(court, judge=judge)
+    live = make_live_auction(court, lot)
+    assert live.end_at is not None
+    clock.set_time(live.end_at)
+    services.auction_close_due()
+    draft = services.auction_next_round_create(auction_id=live.pk, actor=judge)
+    url = reverse("bidding:court_auction", args=[draft.pk])
+    for person, sees in (
+        (judge, True),
+        (make_user("officer", court), True),
+        (make_user("judge", court), False),
+    ):
+        client.force_login(person)
+        html = client.get(reverse("marketplace:workbench")).content.decode()
+        assert (url in html) is sees, person.role
+    draft.state = "scheduled"
+    draft.save(update_fields=["state"])
+    client.force_login(judge)
+    assert url not in client.get(reverse("marketplace:workbench")).content.decode()
