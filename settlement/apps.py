@@ -20,6 +20,7 @@ class SettlementConfig(AppConfig):
         from settlement.audit_labels import ACTION_LABELS
 
         register_action_labels(ACTION_LABELS)
+        _register_case_section()
         from core import nav
         from core.models import Role
 
@@ -41,3 +42,27 @@ class SettlementConfig(AppConfig):
         register_task(
             "settlement.unclaimed_clearing", arrivals.unclaimed_clearing_due, every=3600.0
         )
+
+
+def _register_case_section() -> None:
+    """The case's account (一案一账号, FND-02) on the staff case page: its balance and a link to
+    the account's statement, for those who may open it (issue 13)."""
+    from cases.portal import Section, register_section
+    from core import permissions as perms
+    from settlement.selectors import case_account_balance
+
+    register_section(
+        Section(
+            key="settlement.case_account",
+            where="case",
+            title=_("案款账户"),
+            template="settlement/_case_account_section.html",
+            order=60,
+            context=lambda request, case: {
+                "case_account_balance_fen": case_account_balance(case.pk)  # type: ignore[union-attr]
+            },
+            visible=lambda request, case: perms.can(
+                request.user, "settlement.view_case_account", case
+            ),
+        )
+    )

@@ -416,3 +416,14 @@ def test_the_simulator_is_closed_when_disabled(client, case, finance, settings):
     assert client.get("/settlement/simulator/statement/").status_code == 404
     settings.GAVEL_SIMULATOR_ENABLED = True
     assert client.get("/settlement/simulator/statement/").status_code == 200
+
+
+def test_the_case_page_shows_its_account_balance_and_links_to_it_fnd02(
+    client, case, judge, finance, other_court, frozen_now
+):
+    """Issue 13: the case page leads to its case account (一案一账号) for those who may open it."""
+    fund(case, 250_000)
+    page = _get(client, judge, f"/cases/{case.pk}/").content.decode()
+    assert "案款账户" in page and "2,500.00" in page
+    assert f"/settlement/accounts/{case.pk}/" in page
+    assert _get(client, judge, f"/settlement/accounts/{case.pk}/").status_code == 200
