@@ -247,6 +247,9 @@ def refresh(auction_ids: Iterable[int]) -> int:
     )
     public = [a for a in auctions if _is_public(a)]
     gone = set(ids) - {a.pk for a in public}
+    # Now (this transaction's own reads) and again once committed (counts others computed in
+    # between from the old rows must not outlive the commit).
+    bump_generation()
     transaction.on_commit(bump_generation)
     if gone:
         ListingIndex.objects.filter(auction_id__in=gone).delete()
