@@ -16,12 +16,14 @@ from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import clock
+from core import home as home_sections
 from core.deadlines import deadlines_open_for_user
 from core.models import InboxMessage
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {})
+    """The welcome, then what later apps show there (``core.home``: the auctions under way)."""
+    return render(request, "core/home.html", {"sections": home_sections.rendered(request)})
 
 
 class GavelLoginView(LoginView):

@@ -26,6 +26,21 @@ class MarketplaceConfig(AppConfig):
 
         page_parts.register("marketplace", auction_page_parts)
 
+        # The home page shows the auctions under way and about to start (core.home).
+        from core import home
+        from marketplace.home import auctions_now
+
+        home.register(
+            home.Section(
+                key="marketplace.auctions",
+                template="marketplace/home/auctions.html",
+                order=10,
+                context=auctions_now,
+                stylesheets=("marketplace/marketplace.css",),
+                scripts=("marketplace/listings.js",),
+            )
+        )
+
         from core import nav
         from core.models import Role
 
