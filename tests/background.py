@@ -22,7 +22,7 @@ def run_task(name: str) -> Any:
     import django.db
 
     recycle = django.db.close_old_connections
-    django.db.close_old_connections = lambda **kw: None  # type: ignore[assignment]
+    django.db.close_old_connections = lambda **kw: None
     try:
         results = worker.run_due(now=0.0, only={name})
     finally:

@@ -235,6 +235,7 @@ def test_the_balance_overdue_event_defaults_bars_and_forfeits_auc33_auc15(live):
     a = register_paid(auction)
     bid(auction, a, START)
     result = _close_by_the_worker(auction)
+    assert result.balance_due_at is not None
     clock.set_time(result.balance_due_at + dt.timedelta(hours=25))
     publish(
         BalanceOverdue(case_id=case.pk, sale_ref=auction.sale_ref),
@@ -279,6 +280,7 @@ def _defaulted(live):
     buyer = register_paid(auction)
     bid(auction, buyer, START)
     result = _close_by_the_worker(auction)
+    assert result.balance_due_at is not None
     clock.set_time(result.balance_due_at + dt.timedelta(hours=24, seconds=1))
     balances_overdue_sweep()
     auction.refresh_from_db()
@@ -375,7 +377,7 @@ def test_the_workers_close_is_on_the_record_with_time_old_and_new_state_rec08(li
     assert auction.state == AuctionState.SOLD
     entries = AuditEntry.objects.filter(stream=auction.stream, subject=auction.ref)
     closed = next(e for e in entries if e.action == "auction.closed.sold")
-    assert closed.after["state"] == AuctionState.SOLD
+    assert closed.after is not None and closed.after["state"] == AuctionState.SOLD
     assert closed.at == auction.end_at
     assert closed.before and closed.before.get("state") == AuctionState.BIDDING
     assert closed.actor_id is None and closed.rule_ids

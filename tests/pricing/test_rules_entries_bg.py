@@ -10,7 +10,7 @@ import pytest
 
 from appraisers.events import AppraisalFailed, AppraisalResultFixed
 from cases.events import CaseStatusChanged
-from core import calendar, clock
+from core import calendar, clock, events
 from core.errors import DomainError
 from core.models import AuditEntry, Deadline
 from pricing import handlers
@@ -45,7 +45,9 @@ def _audit(proc: PricingProcedure, action: str) -> AuditEntry:
 
 
 def _step(proc: PricingProcedure, method: str) -> PricingStep:
-    return PricingStep.objects.filter(procedure=proc, method=method).order_by("-pk").first()
+    step = PricingStep.objects.filter(procedure=proc, method=method).order_by("-pk").first()
+    assert step is not None, f"no {method} step"
+    return step
 
 
 # --- appraisers' events → the reference price -------------------------------------------------
@@ -186,6 +188,7 @@ def test_the_sweep_lapses_a_party_agreement_at_its_deadline_prc03_prc04(
     (not a second before); PRC-03: the cascade moves on to online inquiry, with the reason."""
     proc = check(procedure, judge)
     step = party_agreement_start(procedure=proc, deadline_at=now + 2 * DAY, actor=judge)
+    assert step.deadline_at is not None
     clock.set_time(step.deadline_at)
     assert run_task("pricing.sweep")["lapsed"] == 0
     assert _step(proc, "party_agreement").outcome == PricingStep.Outcome.RUNNING
@@ -340,3 +343,252 @@ def test_a_foreign_currency_report_the_worker_collects_is_refused_prc09(procedur
         .last()
     )
     assert entry is not None
+
+
+# --- CaseStatusChanged during an online inquiry: the window waits (PRC-07 with PRC-14) --------
+
+
+@pytest.mark.rule("PRC-07", entry="event")
+@pytest.mark.rule("PRC-14", entry="worker")
+def test_a_suspended_case_holds_the_inquiry_window_until_it_resumes_prc07_prc14(
+    procedure, judge, now, django_capture_on_commit_callbacks
+):
+    """PRC-14: the cases app's ``CaseStatusChanged`` (enforcement suspended) suspends pricing
+    in the middle of an online inquiry; PRC-07's window is then not settled behind the
+    suspension: past the 3 days the worker counts no platform late and does not switch to
+    appraisal. Once enforcement resumes, the worker settles the window as PRC-07 says."""
+    _dead_platforms(2)
+    inquiry = _send(procedure, judge)
+    case = procedure.case
+
+    def changed(before: str, after: str) -> None:
+        publish(
+            CaseStatusChanged(
+                case_id=case.pk, court_id=case.court_id, before=before, after=after, reason="裁定"
+            ),
+            handlers.on_case_status_changed,
+        )
+
+    changed("open", "suspended")
+    procedure.refresh_from_db()
+    assert procedure.state == State.SUSPENDED
+    clock.set_time(inquiry.due_at + 2 * DAY)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run_task("pricing.sweep")["windows"] == 0
+    inquiry.refresh_from_db()
+    assert inquiry.status == "open"
+    assert _step(procedure, "online_inquiry").outcome == PricingStep.Outcome.RUNNING
+    assert not InquiryRequest.objects.filter(inquiry=inquiry, status="missing").exists()
+    changed("suspended", "open")
+    procedure.refresh_from_db()
+    assert procedure.state == State.ONLINE_INQUIRY
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run_task("pricing.sweep")["windows"] == 1
+    assert _step(procedure, "online_inquiry").outcome == PricingStep.Outcome.FAILED
+    procedure.refresh_from_db()
+    assert procedure.state == State.APPRAISAL
+
+
+# --- a reissued appraisal comes back (PRC-12) -------------------------------------------------
+
+
+def _served_appraisal(proc: PricingProcedure, judge, court, amount_fen: int):
+    """Pricing hands over to appraisers; a drawn firm inspects and reports, the report is
+    served, and the parties' objection windows have passed. Returns the commission."""
+    from appraisers import services as apr
+    from appraisers.models import AppraisalRequest
+    from tests.appraisers.conftest import (
+        current_commission,
+        firm_user_for,
+        make_firm,
+        pdf_upload,
+        report_data,
+        run_public_draw,
+    )
+
+    for _ in range(4):
+        make_firm(None)
+    proc = check(proc, judge, law_requires_appraisal=True)
+    appraisal_start(procedure=proc, actor=judge)
+    req = AppraisalRequest.objects.get(procedure_ref=proc.ref)
+    run_public_draw({"judge": judge, "court": court}, req)
+    c = current_commission(req)
+    user = firm_user_for(c.firm)
+    apr.commission_accept(commission=c, actor=user)
+    apr.inspection_notice(commission=c, at=clock.now() + DAY, place="现场", actor=user)
+    clock.advance(DAY)
+    apr.inspection_record(commission=c, witness="社区工作人员", attendees="申请执行人", actor=user)
+    apr.report_submit(
+        commission=c, upload=pdf_upload(), actor=user, **report_data(c.firm, amount_fen=amount_fen)
+    )
+    apr.report_review(commission=c, actor=judge)
+    clock.advance(8 * DAY)
+    c.refresh_from_db()
+    return c, user
+
+
+@pytest.fixture
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = settings.SENDFILE_ROOT = str(tmp_path / "media")
+
+
+@pytest.mark.rule("PRC-12", entry="event")
+def test_the_reissued_appraisal_fixes_the_price_again_prc12(_media, procedure, judge, court, now):
+    """PRC-12: the price lapsed before any announcement, so the original firm reissues; when
+    appraisers fix the reissued result (``AppraisalResultFixed``), pricing's handler makes it
+    the new reference price and the lapsed one is superseded."""
+    from appraisers import services as apr
+    from pricing.services import reference_price_reissue
+    from tests.appraisers.conftest import pdf_upload, report_data
+
+    c, user = _served_appraisal(procedure, judge, court, 100_000_000)
+    apr.result_fix(commission=c, actor=judge)
+    old = ReferencePrice.objects.get(procedure=procedure, status="active")
+    clock.set_time(old.valid_until + DAY)
+    reference_price_reissue(procedure=procedure, actor=judge)
+    procedure.refresh_from_db()
+    assert procedure.state == State.REISSUING
+    from appraisers.models import Commission
+
+    again = Commission.objects.filter(request=c.request, kind=Commission.Kind.REISSUE).get()
+    assert again.firm_id == c.firm_id
+    apr.report_submit(
+        commission=again,
+        upload=pdf_upload(),
+        actor=user,
+        **report_data(again.firm, amount_fen=95_000_000),
+    )
+    apr.report_review(commission=again, actor=judge)
+    clock.advance(8 * DAY)
+    assert handlers.on_appraisal_result_fixed in events.handlers_for(AppraisalResultFixed)
+    apr.result_fix(commission=again, actor=judge)  # appraisers publish AppraisalResultFixed
+    procedure.refresh_from_db()
+    assert procedure.state == State.FIXED
+    new = ReferencePrice.objects.get(procedure=procedure, status="active")
+    assert new.amount_fen == 95_000_000 and new.pk != old.pk
+    old.refresh_from_db()
+    assert old.status == ReferencePrice.Status.SUPERSEDED
+    assert new.valid_until <= calendar.months_after(clock.now(), 12)
+
+
+# --- the worker's close records the sale for the fees (PRC-15, PRC-17) ------------------------
+
+
+def _auction_of(proc: PricingProcedure, court, price_fen: int):
+    """The asset's lot, auctioned live at ``price_fen``, with one bid at it."""
+    from tests.bidding.engine_factories import bid, make_live_auction, register_paid
+    from tests.factories import LotFactory
+
+    lot = LotFactory.create(case=proc.case, assets=[proc.asset])
+    auction = make_live_auction(
+        court, lot, start=price_fen, increment=100_000, deposit=price_fen // 10
+    )
+    bid(auction, register_paid(auction), price_fen)
+    auction.refresh_from_db()
+    return auction
+
+
+def _closed_by_the_worker(auction) -> None:
+    clock.set_time(auction.end_at)
+    run_task("bidding.close_due")
+    run_task("bidding.close_followups")
+    auction.refresh_from_db()
+    assert auction.state == "sold" and auction.result.followup_done_at is not None
+
+
+@pytest.mark.rule("PRC-15", entry="worker")
+def test_the_workers_close_pays_the_inquiry_fee_to_the_closest_platform_only_prc15(
+    procedure, judge, court, now, parties
+):
+    """PRC-15: the sale the worker closed at 1,250,000 yuan; of the three platforms
+    (1.0, 1.2, 1.4 million) only the one closest to it is paid the inquiry fee."""
+    from settlement.models import Charge
+    from tests.pricing.test_inquiry import _fixed_three
+
+    _fixed_three(procedure, judge, (1_000_000_00, 1_200_000_00, 1_400_000_00))
+    assert not Charge.objects.filter(kind="inquiry_fee").exists()
+    _closed_by_the_worker(_auction_of(procedure, court, 1_250_000_00))
+    fees = list(Charge.objects.filter(kind="inquiry_fee").values_list("payee_ref", "amount_fen"))
+    assert fees == [("inquiry-platform:p2", 300_000)]
+
+
+@pytest.mark.rule("PRC-17", entry="worker")
+def test_the_workers_close_charges_the_appraisal_fee_to_the_case_prc17(
+    _media, procedure, judge, court, now
+):
+    """PRC-16/17: the worker's close settles the appraisal fee on the sale price (below the
+    appraisal value) and charges it to the case's account, which the debtor finally bears,
+    on the record with both rules."""
+    from appraisers import services as apr
+    from appraisers.models import AppraisalFee
+    from settlement.models import Charge
+
+    c, _user = _served_appraisal(procedure, judge, court, 100_000_000)
+    apr.result_fix(commission=c, actor=judge)
+    assert not AppraisalFee.objects.exists()
+    _closed_by_the_worker(_auction_of(procedure, court, 90_000_000))
+    fee = AppraisalFee.objects.get(commission=c)
+    assert fee.sale_price_fen == 90_000_000 and fee.basis_fen == 90_000_000
+    assert fee.amount_fen > 0
+    charge = Charge.objects.get(kind="appraisal_fee")
+    assert (charge.case_id, charge.amount_fen, charge.payee_ref) == (
+        procedure.case_id,
+        fee.amount_fen,
+        c.firm.ref,
+    )
+    entry = AuditEntry.objects.filter(action="fee.computed").order_by("-pk").first()
+    assert entry is not None and {"PRC-16", "PRC-17"} <= set(entry.rule_ids.split(","))
+
+
+# --- the worker collects the corrections (PRC-08) ---------------------------------------------
+
+
+@pytest.mark.rule("PRC-08", entry="worker")
+def test_the_worker_collects_every_platforms_correction_within_three_days_prc08(
+    procedure, judge, now
+):
+    """PRC-08: every report had a basic-fact error, so all platforms are asked to correct
+    within 3 days; the worker sends the correction with the item's facts and records each
+    platform's corrected result as on time, on the record under PRC-08."""
+    from pricing.services import inquiry_request_corrections, report_review
+
+    srv = ReferencePlatform(secret="s", amount_fen=90_000_000)
+    srv.start()
+    try:
+        for i in (1, 2):
+            platform_admit(
+                code=f"ref{i}",
+                name=f"参考平台{i}",
+                adapter="http",
+                config={"url": srv.url},
+                secret="s",
+                price_data_kinds=KINDS,
+                retention_years=10,
+                sort_order=i,
+            )
+        inquiry = _send(procedure, judge)
+        assert run_task("pricing.sweep")["dispatched"] == 1  # one inquiry, both platforms
+        clock.set_time(inquiry.due_at + dt.timedelta(seconds=1))
+        run_task("pricing.sweep")  # the window settles: both reported on time
+        inquiry.refresh_from_db()
+        assert inquiry.status == "reported"
+        reqs = list(InquiryRequest.objects.filter(inquiry=inquiry).order_by("pk"))
+        for req in reqs:
+            report_review(report=req.reports.get(), fact_error=True, note="遗漏地下车位")
+        inquiry_request_corrections(inquiry=inquiry, note="遗漏地下车位一个")
+        inquiry.refresh_from_db()
+        assert inquiry.corrections_due_at == calendar.within_days(clock.now(), 3)
+        srv.amount_fen = 99_000_000
+        clock.advance(DAY)
+        run_task("pricing.sweep")
+    finally:
+        srv.stop()
+    for req in reqs:
+        req.refresh_from_db()
+        assert req.correction_kind == ""
+        fixed = req.reports.filter(kind="correction").get()
+        assert fixed.amount_fen == 99_000_000 and fixed.on_time
+    entries = AuditEntry.objects.filter(
+        stream__startswith=f"case:{procedure.case_id}", action="pricing.report_received"
+    )
+    assert sum("PRC-08" in e.rule_ids.split(",") for e in entries) == 2
