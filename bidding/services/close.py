@@ -238,7 +238,9 @@ def _close(auction: Auction, now: dt.datetime) -> AuctionResult:
         action=f"auction.closed.{result.outcome}",
         subject=auction.ref,
         at=now,
+        before={"state": old},  # REC-08: the old and the new state, also when the worker closes
         after={
+            "state": auction.state,
             "outcome": result.outcome,
             "price_fen": result.price_fen,
             "winner_code": result.winner_code,

@@ -46,6 +46,7 @@ from pricing.services.procedure import (
     _fail_step,
     _fix_price,
     _lock,
+    _refuse_if_paused,
     _setting,
     check_amount,
     switch_to_appraisal,
@@ -541,10 +542,12 @@ def _inquiry_failed(proc: PricingProcedure, inquiry: Inquiry, *, actor: Actor) -
 
 @transaction.atomic
 def inquiry_close_window(*, inquiry: Inquiry, actor: Actor = None) -> str:
-    """Settle the report window once its deadline passed (the worker calls this)."""
+    """Settle the report window once its deadline passed (the worker calls this). Not while
+    pricing is suspended (PRC-14): the window is settled once it resumes."""
     inq = _lock_inquiry(inquiry)
     if inq.status not in (Inquiry.Status.OPEN, Inquiry.Status.EXTENDED):
         return inq.status
+    _refuse_if_paused(inq.procedure)
     due = inq.extended_due_at if inq.status == Inquiry.Status.EXTENDED else inq.due_at
     if due is None:  # never: an extension sets the new due date
         raise DomainError("window_open", "报告期限未确定", rule="PRC-07")
@@ -1126,8 +1129,16 @@ def pricing_sweep() -> dict[str, int]:
 
     for pk in sorted(due):
         attempt(partial(inquiry_dispatch, inquiry=pk), "dispatched")
-    windows = list(Inquiry.objects.filter(status=Inquiry.Status.OPEN, due_at__lt=now)) + list(
-        Inquiry.objects.filter(status=Inquiry.Status.EXTENDED, extended_due_at__lt=now)
+    # PRC-14: a suspended procedure's window waits (settled once pricing resumes).
+    paused = [State.SUSPENDED, State.WITHDRAWN]
+    windows = list(
+        Inquiry.objects.filter(status=Inquiry.Status.OPEN, due_at__lt=now).exclude(
+            procedure__state__in=paused
+        )
+    ) + list(
+        Inquiry.objects.filter(status=Inquiry.Status.EXTENDED, extended_due_at__lt=now).exclude(
+            procedure__state__in=paused
+        )
     )
     for inq in windows:
         attempt(partial(inquiry_close_window, inquiry=inq), "windows")

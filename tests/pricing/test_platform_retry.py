@@ -81,9 +81,13 @@ def test_a_platform_that_answers_again_is_recorded_as_recovered_once(procedure, 
     assert AuditEntry.objects.filter(action="pricing.platform_recovered").count() == 1
 
 
+@pytest.mark.rule("PRC-06", entry="event")
 def test_correcting_the_asset_sends_the_new_facts_to_platforms_still_to_answer(
     procedure, judge, now, django_capture_on_commit_callbacks
 ):
+    """PRC-06: the mandate states the item; the court's correction of the asset (the cases
+    app's ``AssetUpdated``, published on commit) reaches pricing's handler, which puts the
+    corrected facts in the mandate of every platform still to answer."""
     admit_dead()
     inquiry = inquiry_send(procedure=check(procedure, judge), joint_request=True, actor=judge)
     inquiry_dispatch(inquiry=inquiry)
