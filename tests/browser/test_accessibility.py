@@ -1,0 +1,284 @@
+"""Accessibility of every public and bidder page (issue 17, proof), checked in Chromium with
+axe-core (axe-playwright-python) at a phone's width (390 px) and a desktop's (1366 px):
+
+- axe: zero serious or critical violations (colour contrast ≥ 4.5:1 and labelled inputs are
+  among them), and none of ``heading-order`` / ``page-has-heading-one`` at any impact;
+- every visible input, select and textarea has a label (``<label>``, aria-label or
+  aria-labelledby), checked by hand besides axe's ``label`` rule;
+- a ``:focus-visible`` style exists, and the first element Tab reaches shows an outline;
+- at 390 px: no horizontal scroll, and the main controls (buttons, button-styled links, the
+  menu button) are at least 44 px high: a thumb's tap target.
+
+Staff pages (workbench, case, auction court page, settlement account, distribution plan,
+pricing procedure, appraisal pages) are checked at 390 px for no horizontal scroll (wide tables
+scroll inside their wrapper) and labelled inputs.
+
+The world is the demo (``core.demo.seed``: auctions announced, live, sold and unsold, a case
+with its parties, a settlement account, a plan, a pricing procedure, appraisal requests).
+Screenshots of every page: ``var/screenshots/test_*_pages_*-<page>-<width>.png``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
+
+from core.models import User
+
+BLOCKING_IMPACTS = {"serious", "critical"}
+ALWAYS_RULES = {"heading-order", "page-has-heading-one"}
+MIN_TAP = 44
+
+NO_HSCROLL = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+
+# Visible form fields without a name a screen reader can read.
+UNLABELLED = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll('input, select, textarea')) {
+    const type = (el.getAttribute('type') || '').toLowerCase();
+    if (['hidden', 'submit', 'button', 'reset', 'image'].includes(type)) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    const named = (el.labels && el.labels.length > 0)
+      || (el.getAttribute('aria-label') || '').trim()
+      || el.getAttribute('aria-labelledby')
+      || (el.getAttribute('title') || '').trim();
+    if (!named) out.push(el.outerHTML.slice(0, 160));
+  }
+  return out;
+}"""
+
+# Main controls smaller than a thumb: buttons, button-styled links, the menu button. Links in
+# running text and table cells are not controls of this kind.
+SMALL_TARGETS = """(min) => {
+  const out = [];
+  const sel = 'main button, main [role=button], main input[type=submit], main input[type=button],'
+    + ' main a.button, main a.btn, main .actions a, #menu-btn, .bottom-bar a, .bottom-bar button';
+  for (const el of document.querySelectorAll(sel)) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility === 'hidden' || st.display === 'none') continue;
+    if (r.height < min - 0.5) {
+      out.push(`${Math.round(r.width)}×${Math.round(r.height)} ${el.outerHTML.slice(0, 140)}`);
+    }
+  }
+  return out;
+}"""
+
+HAS_FOCUS_VISIBLE = """() => {
+  for (const sheet of document.styleSheets) {
+    let rules;
+    try { rules = sheet.cssRules; } catch (e) { continue; }
+    for (const rule of rules) {
+      if (rule.selectorText && rule.selectorText.includes(':focus-visible')) return true;
+    }
+  }
+  return false;
+}"""
+
+FOCUSED_OUTLINE = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return 'nothing focused';
+  const st = getComputedStyle(el);
+  const w = parseFloat(st.outlineWidth) || 0;
+  if (st.outlineStyle !== 'none' && w >= 2) return '';
+  if (st.boxShadow && st.boxShadow !== 'none') return '';
+  return 'no visible focus on ' + el.outerHTML.slice(0, 120);
+}"""
+
+_axe = Axe()
+
+
+@pytest.fixture(autouse=True)
+def _server_media(settings: Any) -> None:
+    """The demo's photos are written where the test server serves files from."""
+    root = os.environ.get("MEDIA_ROOT") or str(Path(settings.BASE_DIR) / "var" / "media")
+    settings.MEDIA_ROOT = settings.SENDFILE_ROOT = root
+
+
+def _demo() -> dict[str, Any]:
+    from core.demo import seed
+
+    return seed()
+
+
+def _axe_problems(page: Any) -> list[str]:
+    results = _axe.run(page)
+    out = []
+    for v in results.response["violations"]:
+        if v["impact"] in BLOCKING_IMPACTS or v["id"] in ALWAYS_RULES:
+            for node in v["nodes"][:5]:
+                out.append(
+                    f"axe {v['id']} ({v['impact']}): {node['target']} {node['html'][:140]}"
+                    + (f" — {node['failureSummary'][:200]}" if node.get("failureSummary") else "")
+                )
+    return out
+
+
+def _slug(url: str) -> str:
+    return url.strip("/").replace("/", "_").replace("?", "_").replace("=", "-") or "home"
+
+
+def _check_page(
+    page: Any,
+    url: str,
+    width: int,
+    screenshot: Callable[[Any, str], Path],
+    *,
+    axe: bool = True,
+    targets: bool = True,
+) -> list[str]:
+    page.set_viewport_size({"width": width, "height": 844 if width < 800 else 900})
+    response = page.goto(url)
+    problems: list[str] = []
+    if response is None or response.status >= 400:
+        return [f"HTTP {response.status if response else '?'}"]
+    page.wait_for_load_state("networkidle")
+    screenshot(page, f"{_slug(url)}-{width}")
+    if axe:
+        problems += _axe_problems(page)
+    problems += [f"unlabelled field: {html}" for html in page.evaluate(UNLABELLED)]
+    if width < 800:
+        if not page.evaluate(NO_HSCROLL):
+            sizes = page.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
+            problems.append(f"horizontal scroll at {width} px: {sizes}")
+        if targets:
+            problems += [f"tap target < {MIN_TAP} px: {t}" for t in page.evaluate(SMALL_TARGETS, MIN_TAP)]
+    if axe:
+        if not page.evaluate(HAS_FOCUS_VISIBLE):
+            problems.append("no :focus-visible style")
+        page.keyboard.press("Tab")
+        focus = page.evaluate(FOCUSED_OUTLINE)
+        if focus:
+            problems.append(focus)
+    return [f"{url} @{width}: {p}" for p in problems]
+
+
+def _public_urls(ctx: dict[str, Any]) -> list[str]:
+    auctions = ctx["bidding"]
+    lot = ctx["lots"]["flat"]
+    case = ctx["cases"][0]
+    urls = [
+        reverse("core:home"),
+        reverse("marketplace:listings"),
+        reverse("marketplace:listings") + "?kind=residential&region=360102&status=scheduled",
+        reverse("marketplace:listings") + "?q=住宅",
+        reverse("marketplace:calendar"),
+        reverse("marketplace:results"),
+        reverse("marketplace:practice"),
+        reverse("marketplace:transparency", args=[case.pk]),
+        reverse("marketplace:lot_viewings", args=[lot.pk]),
+        reverse("core:published_notices"),
+        reverse("core:document_verify"),
+        reverse("core:terms"),
+        reverse("core:login"),
+        reverse("core:signup"),
+    ]
+    for state in ("scheduled", "live", "sold", "unsold"):
+        if state in auctions:
+            urls.append(reverse("bidding:auction", args=[auctions[state]]))
+    return urls
+
+
+def _bidder_urls(ctx: dict[str, Any]) -> list[str]:
+    auctions = ctx["bidding"]
+    urls = [
+        reverse("marketplace:account"),
+        reverse("marketplace:watchlist"),
+        reverse("marketplace:my_viewings"),
+        reverse("core:inbox"),
+        reverse("cases:identity"),
+    ]
+    # The auction pages as a signed-in bidder: the registration and deposit forms.
+    for state in ("scheduled", "live"):
+        if state in auctions:
+            urls.append(reverse("bidding:auction", args=[auctions[state]]))
+    return urls
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_public_and_bidder_pages_are_accessible(page, sign_in, screenshot, width):
+    from core.demo import DEMO_PASSWORD
+
+    ctx = _demo()
+    for state in ("scheduled", "live", "sold", "unsold"):
+        assert state in ctx["bidding"], f"the demo made no {state} auction"
+    problems: list[str] = []
+    for url in _public_urls(ctx):
+        problems += _check_page(page, url, width, screenshot)
+    sign_in(page, User.objects.get(username="bidder1"), DEMO_PASSWORD)
+    for url in _bidder_urls(ctx):
+        problems += _check_page(page, url, width, screenshot)
+    assert problems == [], "\n".join(problems)
+
+
+def _staff_urls(ctx: dict[str, Any]) -> dict[str, list[str]]:
+    from appraisers.models import AppraisalRequest, Commission
+    from settlement.models import DistributionPlan
+
+    case = ctx["cases"][0]
+    asset = ctx["assets"]["flat"]
+    auctions = ctx["bidding"]
+    plan = DistributionPlan.objects.order_by("pk").first()
+    request = AppraisalRequest.objects.order_by("pk").first()
+    commission = Commission.objects.order_by("pk").first()
+    judge = [
+        reverse("marketplace:workbench"),
+        reverse("cases:my_cases"),
+        reverse("cases:case", args=[case.pk]),
+        reverse("cases:asset", args=[case.pk, asset.pk]),
+        reverse("bidding:court_auctions"),
+        reverse("bidding:court_auction", args=[auctions["live"]]),
+        reverse("bidding:court_auction", args=[auctions["sold"]]),
+        reverse("pricing:court_list"),
+        reverse("pricing:procedure", args=[ctx["pricing"]["flat_procedure"]]),
+        reverse("appraisers:court_requests"),
+        reverse("marketplace:court_viewings"),
+        reverse("marketplace:statistics"),
+    ]
+    if request is not None:
+        judge.append(reverse("appraisers:court_request", args=[request.pk]))
+    finance = [
+        reverse("settlement:dashboard"),
+        reverse("settlement:account_detail", args=[case.pk]),
+        reverse("settlement:arrivals", args=[case.pk]),
+        reverse("settlement:reconcile"),
+    ]
+    if plan is not None:
+        finance.append(reverse("settlement:plan_detail", args=[plan.pk]))
+    appraiser = [reverse("appraisers:firm_portal"), reverse("appraisers:firm_fees")]
+    if commission is not None:
+        appraiser.append(reverse("appraisers:firm_commission", args=[commission.pk]))
+    return {
+        "judge": judge,
+        "officer": [reverse("cases:case", args=[case.pk]), reverse("core:my_deadlines")],
+        "finance": finance,
+        "appraiser": appraiser,
+    }
+
+
+def test_staff_pages_on_a_phone(page, sign_in, screenshot):
+    """Staff pages at 390 px: no horizontal scroll (wide tables scroll in their wrapper, not
+    the page) and every field labelled."""
+    from core.demo import DEMO_PASSWORD
+
+    ctx = _demo()
+    problems: list[str] = []
+    for username, urls in _staff_urls(ctx).items():
+        page.context.clear_cookies()
+        sign_in(page, User.objects.get(username=username), DEMO_PASSWORD)
+        for url in urls:
+            problems += [
+                f"{username} {p}"
+                for p in _check_page(page, url, 390, screenshot, axe=False, targets=False)
+            ]
+    assert problems == [], "\n".join(problems)
