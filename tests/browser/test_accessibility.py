@@ -28,8 +28,10 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from core.models import User
+from tests.marketplace.conftest import verified_bidder
 
 BLOCKING_IMPACTS = {"serious", "critical"}
 ALWAYS_RULES = {"heading-order", "page-has-heading-one"}
@@ -132,16 +134,33 @@ def _check_page(
     width: int,
     screenshot: Callable[[Any, str], Path],
     *,
+    name: str = "",
     axe: bool = True,
     targets: bool = True,
 ) -> list[str]:
+    """Open ``url`` at ``width`` and check it (``_check_here``)."""
     page.set_viewport_size({"width": width, "height": 844 if width < 800 else 900})
     response = page.goto(url)
-    problems: list[str] = []
     if response is None or response.status >= 400:
-        return [f"HTTP {response.status if response else '?'}"]
+        return [f"{url} @{width}: HTTP {response.status if response else '?'}"]
+    return _check_here(page, width, screenshot, name=name, axe=axe, targets=targets)
+
+
+def _check_here(
+    page: Any,
+    width: int,
+    screenshot: Callable[[Any, str], Path],
+    *,
+    name: str = "",
+    axe: bool = True,
+    targets: bool = True,
+) -> list[str]:
+    """The page as it is now: screenshot, axe, labels; at a phone's width no horizontal
+    scroll and tap targets; a :focus-visible style and a visible focus on the first Tab."""
     page.wait_for_load_state("networkidle")
-    screenshot(page, f"{_slug(url)}-{width}")
+    url = page.url.split("/", 3)[-1]
+    screenshot(page, f"{name or _slug(url)}-{width}")
+    problems: list[str] = []
     if axe:
         problems += _axe_problems(page)
     problems += [f"unlabelled field: {html}" for html in page.evaluate(UNLABELLED)]
@@ -152,7 +171,9 @@ def _check_page(
             )
             problems.append(f"horizontal scroll at {width} px: {sizes}")
         if targets:
-            problems += [f"tap target < {MIN_TAP} px: {t}" for t in page.evaluate(SMALL_TARGETS, MIN_TAP)]
+            problems += [
+                f"tap target < {MIN_TAP} px: {t}" for t in page.evaluate(SMALL_TARGETS, MIN_TAP)
+            ]
     if axe:
         if not page.evaluate(HAS_FOCUS_VISIBLE):
             problems.append("no :focus-visible style")
@@ -160,7 +181,7 @@ def _check_page(
         focus = page.evaluate(FOCUSED_OUTLINE)
         if focus:
             problems.append(focus)
-    return [f"{url} @{width}: {p}" for p in problems]
+    return [f"/{url} @{width}: {p}" for p in problems]
 
 
 def _public_urls(ctx: dict[str, Any]) -> list[str]:
@@ -170,7 +191,7 @@ def _public_urls(ctx: dict[str, Any]) -> list[str]:
     urls = [
         reverse("core:home"),
         reverse("marketplace:listings"),
-        reverse("marketplace:listings") + "?kind=residential&region=360102&status=scheduled",
+        reverse("marketplace:listings") + "?kind=residential&region=36&state=live&sort=ending",
         reverse("marketplace:listings") + "?q=住宅",
         reverse("marketplace:calendar"),
         reverse("marketplace:results"),
@@ -214,10 +235,27 @@ def test_public_and_bidder_pages_are_accessible(page, sign_in, screenshot, width
         assert state in ctx["bidding"], f"the demo made no {state} auction"
     problems: list[str] = []
     for url in _public_urls(ctx):
-        problems += _check_page(page, url, width, screenshot)
+        problems += _check_page(page, url, width, screenshot, name=f"anon-{_slug(url)}")
     sign_in(page, User.objects.get(username="bidder1"), DEMO_PASSWORD)
     for url in _bidder_urls(ctx):
-        problems += _check_page(page, url, width, screenshot)
+        problems += _check_page(page, url, width, screenshot, name=f"bidder-{_slug(url)}")
+
+    # A new bidder registers for the announced auction and pays the deposit: the register
+    # form (with its joint-bidding and agent parts open), then the deposit step.
+    page.context.clear_cookies()
+    sign_in(page, verified_bidder("无障碍测试竞买人"))
+    announced = reverse("bidding:auction", args=[ctx["bidding"]["scheduled"]])
+    page.set_viewport_size({"width": width, "height": 844 if width < 800 else 900})
+    page.goto(announced)
+    for details in page.locator("details.reg-extra").all():
+        details.evaluate("el => { el.open = true; }")
+    problems += _check_here(page, width, screenshot, name="register-form")
+    page.check("input[name=accept_terms]")
+    if page.locator("input[name=eligibility_declared]").count():
+        page.check("input[name=eligibility_declared]")
+    page.get_by_role("button", name="报名竞买").click()
+    expect(page.get_by_role("button", name="交纳保证金")).to_be_visible()
+    problems += _check_here(page, width, screenshot, name="deposit-step")
     assert problems == [], "\n".join(problems)
 
 
