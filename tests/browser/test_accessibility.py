@@ -31,7 +31,8 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from core.models import User
-from tests.marketplace.conftest import verified_bidder
+from tests.conftest import make_user
+from tests.factories import IdentityFactory
 
 BLOCKING_IMPACTS = {"serious", "critical"}
 ALWAYS_RULES = {"heading-order", "page-has-heading-one"}
@@ -184,46 +185,45 @@ def _check_here(
     return [f"/{url} @{width}: {p}" for p in problems]
 
 
-def _public_urls(ctx: dict[str, Any]) -> list[str]:
+def _public_urls(ctx: dict[str, Any]) -> dict[str, str]:
+    """Screenshot name → URL of every public page."""
     auctions = ctx["bidding"]
-    lot = ctx["lots"]["flat"]
-    case = ctx["cases"][0]
-    urls = [
-        reverse("core:home"),
-        reverse("marketplace:listings"),
-        reverse("marketplace:listings") + "?kind=residential&region=36&state=live&sort=ending",
-        reverse("marketplace:listings") + "?q=住宅",
-        reverse("marketplace:calendar"),
-        reverse("marketplace:results"),
-        reverse("marketplace:practice"),
-        reverse("marketplace:transparency", args=[case.pk]),
-        reverse("marketplace:lot_viewings", args=[lot.pk]),
-        reverse("core:published_notices"),
-        reverse("core:document_verify"),
-        reverse("core:terms"),
-        reverse("core:login"),
-        reverse("core:signup"),
-    ]
-    for state in ("scheduled", "live", "sold", "unsold"):
-        if state in auctions:
-            urls.append(reverse("bidding:auction", args=[auctions[state]]))
-    return urls
+    listings = reverse("marketplace:listings")
+    return {
+        "home": reverse("core:home"),
+        "listing": listings,
+        "listing-filtered": listings + "?kind=residential&region=36&state=live&sort=ending",
+        "search": listings + "?q=住宅",
+        "calendar": reverse("marketplace:calendar"),
+        "results": reverse("marketplace:results"),
+        "practice": reverse("marketplace:practice"),
+        "transparency": reverse("marketplace:transparency", args=[ctx["cases"][0].pk]),
+        "lot-viewings": reverse("marketplace:lot_viewings", args=[ctx["lots"]["flat"].pk]),
+        "notices": reverse("core:published_notices"),
+        "document-verify": reverse("core:document_verify"),
+        "terms": reverse("core:terms"),
+        "sign-in": reverse("core:login"),
+        "sign-up": reverse("core:signup"),
+        **{
+            f"auction-{state}": reverse("bidding:auction", args=[auctions[state]])
+            for state in ("scheduled", "live", "sold", "unsold")
+        },
+    }
 
 
-def _bidder_urls(ctx: dict[str, Any]) -> list[str]:
+def _bidder_urls(ctx: dict[str, Any]) -> dict[str, str]:
+    """Screenshot name → URL of the signed-in bidder's pages (the demo's bidder1, who bids on
+    the live auction)."""
     auctions = ctx["bidding"]
-    urls = [
-        reverse("marketplace:account"),
-        reverse("marketplace:watchlist"),
-        reverse("marketplace:my_viewings"),
-        reverse("core:inbox"),
-        reverse("cases:identity"),
-    ]
-    # The auction pages as a signed-in bidder: the registration and deposit forms.
-    for state in ("scheduled", "live"):
-        if state in auctions:
-            urls.append(reverse("bidding:auction", args=[auctions[state]]))
-    return urls
+    return {
+        "account": reverse("marketplace:account"),
+        "watchlist": reverse("marketplace:watchlist"),
+        "my-viewings": reverse("marketplace:my_viewings"),
+        "inbox": reverse("core:inbox"),
+        "identity": reverse("cases:identity"),
+        "auction-scheduled": reverse("bidding:auction", args=[auctions["scheduled"]]),
+        "auction-live": reverse("bidding:auction", args=[auctions["live"]]),
+    }
 
 
 @pytest.mark.parametrize("width", [390, 1366])
@@ -234,16 +234,18 @@ def test_public_and_bidder_pages_are_accessible(page, sign_in, screenshot, width
     for state in ("scheduled", "live", "sold", "unsold"):
         assert state in ctx["bidding"], f"the demo made no {state} auction"
     problems: list[str] = []
-    for url in _public_urls(ctx):
-        problems += _check_page(page, url, width, screenshot, name=f"anon-{_slug(url)}")
+    for name, url in _public_urls(ctx).items():
+        problems += _check_page(page, url, width, screenshot, name=f"anon-{name}")
     sign_in(page, User.objects.get(username="bidder1"), DEMO_PASSWORD)
-    for url in _bidder_urls(ctx):
-        problems += _check_page(page, url, width, screenshot, name=f"bidder-{_slug(url)}")
+    for name, url in _bidder_urls(ctx).items():
+        problems += _check_page(page, url, width, screenshot, name=f"bidder-{name}")
 
     # A new bidder registers for the announced auction and pays the deposit: the register
     # form (with its joint-bidding and agent parts open), then the deposit step.
     page.context.clear_cookies()
-    sign_in(page, verified_bidder("无障碍测试竞买人"))
+    newcomer = make_user("bidder", username="a11y-newcomer", display_name="无障碍测试竞买人")
+    IdentityFactory.create(user=newcomer, name="实名无障碍测试")
+    sign_in(page, newcomer)
     announced = reverse("bidding:auction", args=[ctx["bidding"]["scheduled"]])
     page.set_viewport_size({"width": width, "height": 844 if width < 800 else 900})
     page.goto(announced)
@@ -259,7 +261,8 @@ def test_public_and_bidder_pages_are_accessible(page, sign_in, screenshot, width
     assert problems == [], "\n".join(problems)
 
 
-def _staff_urls(ctx: dict[str, Any]) -> dict[str, list[str]]:
+def _staff_urls(ctx: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Staff user → screenshot name → URL of their main pages."""
     from appraisers.models import AppraisalRequest, Commission
     from settlement.models import DistributionPlan
 
@@ -269,38 +272,41 @@ def _staff_urls(ctx: dict[str, Any]) -> dict[str, list[str]]:
     plan = DistributionPlan.objects.order_by("pk").first()
     request = AppraisalRequest.objects.order_by("pk").first()
     commission = Commission.objects.order_by("pk").first()
-    judge = [
-        reverse("marketplace:workbench"),
-        reverse("cases:my_cases"),
-        reverse("cases:case", args=[case.pk]),
-        reverse("cases:asset", args=[case.pk, asset.pk]),
-        reverse("bidding:court_auctions"),
-        reverse("bidding:court_auction", args=[auctions["live"]]),
-        reverse("bidding:court_auction", args=[auctions["sold"]]),
-        reverse("pricing:court_list"),
-        reverse("pricing:procedure", args=[ctx["pricing"]["flat_procedure"]]),
-        reverse("appraisers:court_requests"),
-        reverse("marketplace:court_viewings"),
-        reverse("marketplace:statistics"),
-    ]
-    if request is not None:
-        judge.append(reverse("appraisers:court_request", args=[request.pk]))
-    finance = [
-        reverse("settlement:dashboard"),
-        reverse("settlement:account_detail", args=[case.pk]),
-        reverse("settlement:arrivals", args=[case.pk]),
-        reverse("settlement:reconcile"),
-    ]
-    if plan is not None:
-        finance.append(reverse("settlement:plan_detail", args=[plan.pk]))
-    appraiser = [reverse("appraisers:firm_portal"), reverse("appraisers:firm_fees")]
-    if commission is not None:
-        appraiser.append(reverse("appraisers:firm_commission", args=[commission.pk]))
+    assert plan and request and commission, "the demo made no plan, appraisal request or commission"
     return {
-        "judge": judge,
-        "officer": [reverse("cases:case", args=[case.pk]), reverse("core:my_deadlines")],
-        "finance": finance,
-        "appraiser": appraiser,
+        "judge": {
+            "workbench": reverse("marketplace:workbench"),
+            "my-cases": reverse("cases:my_cases"),
+            "case": reverse("cases:case", args=[case.pk]),
+            "asset": reverse("cases:asset", args=[case.pk, asset.pk]),
+            "court-auctions": reverse("bidding:court_auctions"),
+            "court-auction-live": reverse("bidding:court_auction", args=[auctions["live"]]),
+            "court-auction-sold": reverse("bidding:court_auction", args=[auctions["sold"]]),
+            "pricing-list": reverse("pricing:court_list"),
+            "pricing-procedure": reverse(
+                "pricing:procedure", args=[ctx["pricing"]["flat_procedure"]]
+            ),
+            "appraisal-requests": reverse("appraisers:court_requests"),
+            "appraisal-request": reverse("appraisers:court_request", args=[request.pk]),
+            "court-viewings": reverse("marketplace:court_viewings"),
+            "statistics": reverse("marketplace:statistics"),
+        },
+        "officer": {
+            "case-officer": reverse("cases:case", args=[case.pk]),
+            "deadlines": reverse("core:my_deadlines"),
+        },
+        "finance": {
+            "settlement": reverse("settlement:dashboard"),
+            "settlement-account": reverse("settlement:account_detail", args=[case.pk]),
+            "arrivals": reverse("settlement:arrivals", args=[case.pk]),
+            "reconcile": reverse("settlement:reconcile"),
+            "plan": reverse("settlement:plan_detail", args=[plan.pk]),
+        },
+        "appraiser": {
+            "firm-portal": reverse("appraisers:firm_portal"),
+            "firm-fees": reverse("appraisers:firm_fees"),
+            "firm-commission": reverse("appraisers:firm_commission", args=[commission.pk]),
+        },
     }
 
 
@@ -314,9 +320,11 @@ def test_staff_pages_on_a_phone(page, sign_in, screenshot):
     for username, urls in _staff_urls(ctx).items():
         page.context.clear_cookies()
         sign_in(page, User.objects.get(username=username), DEMO_PASSWORD)
-        for url in urls:
+        for name, url in urls.items():
             problems += [
                 f"{username} {p}"
-                for p in _check_page(page, url, 390, screenshot, axe=False, targets=False)
+                for p in _check_page(
+                    page, url, 390, screenshot, name=name, axe=False, targets=False
+                )
             ]
     assert problems == [], "\n".join(problems)
