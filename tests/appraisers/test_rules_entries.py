@@ -456,3 +456,69 @@ def test_apr15_the_result_is_fixed_only_after_the_window_on_the_request_page(ser
     c = Commission.objects.get(pk=s["c"].pk)
     assert c.finalized_at is not None
     assert c.current_report().amount_fen == 120_000_000
+
+
+# --- PRC-16: the appraisal fee's basis when pricing is withdrawn --------------------------------
+
+
+@pytest.mark.rule("PRC-16", entry="page")
+def test_prc16_withdrawn_on_the_procedure_page_pays_the_declared_actual_costs(setup):
+    """PRC-16: the firm declares its actual costs on its page; the judge withdraws the pricing
+    procedure on the procedure page (a ground the law names; another is refused and settles
+    nothing): the firm's fee is those actual costs, not a fee on a value."""
+    from appraisers.models import AppraisalFee, AppraisalRequest
+    from pricing.services import appraisal_start, procedure_open
+    from tests.appraisers.conftest import firm_user_for
+    from tests.pricing.conftest import check
+
+    s = setup
+    proc = check(
+        procedure_open(asset=s["asset"], actor=s["judge"]), s["judge"], law_requires_appraisal=True
+    )
+    appraisal_start(procedure=proc, actor=s["judge"])
+    req = AppraisalRequest.objects.get(procedure_ref=proc.ref)
+    run_public_draw(s, req)
+    c = current_commission(req)
+    firm_user = firm_user_for(c.firm)
+    services.commission_accept(commission=c, actor=firm_user)
+    url = reverse("appraisers:firm_commission", args=[c.pk])
+    page = _post(firm_user, url, action="costs", amount_yuan="1,200", note="现场勘验交通费")
+    assert "已申报实际支出费用" in page
+    proc_url = f"/pricing/procedures/{proc.pk}/"
+    page = _post(s["judge"], proc_url, action="withdraw", ground="because", note="")
+    assert "撤回定价须有法定事由（PRC-14）" in page
+    assert not AppraisalFee.objects.filter(request=req).exists()
+    page = _post(s["judge"], proc_url, action="withdraw", ground="creditor_withdrew", note="")
+    assert "已撤回定价（PRC-14）" in page
+    fee = AppraisalFee.objects.get(request=req, commission=c)
+    assert (fee.basis, fee.amount_fen) == (AppraisalFee.Basis.ACTUAL_COSTS, 120_000)
+
+
+# --- REC-07: the lot draw's record is tamper-evident, and anyone can check it ------------------
+
+
+@pytest.mark.rule("REC-07", entry="page")
+def test_rec07_the_public_verify_page_finds_a_draw_result_changed_afterwards(setup, client):
+    """REC-07: the public verification page recomputes the draw from its record and matches it
+    with the audit trail; a result changed in the database afterwards is shown as a mismatch."""
+    import json
+
+    from django.db import connection
+
+    req = start_request(setup)
+    draw = run_public_draw(setup, req)
+    url = reverse("appraisers:draw_verify", args=[draw.pk])
+    page = client.get(url).content.decode()
+    assert "核验一致" in page and "核验不一致" not in page
+    forged = list(reversed(draw.result))
+    with connection.cursor() as cur:  # a forger with database access, triggers switched off
+        cur.execute("SET session_replication_role = replica")
+        try:
+            cur.execute(
+                "UPDATE appraisers_lotdraw SET result = %s WHERE id = %s",
+                (json.dumps(forged), draw.pk),
+            )
+        finally:
+            cur.execute("SET session_replication_role = DEFAULT")
+    page = client.get(url).content.decode()
+    assert "核验不一致" in page and "种子或结果与审计记录不符" in page

@@ -506,3 +506,59 @@ def test_prc18_roster_entry_conditions_and_the_5_year_bar_on_the_roster_page(bur
     assert "前不得再入库（PRC-18）" in page.content.decode()
     platform.refresh_from_db()
     assert platform.status == "removed"
+
+
+# --- REC-01 (day counting) and REC-10 (service records) on the procedure page ------------------
+
+
+@pytest.mark.rule("REC-01", entry="page")
+def test_rec01_the_inquiry_sent_on_the_page_is_due_on_the_next_working_day(procedure, judge):
+    """REC-01: sent on Wednesday 2026-11-04, day 3 is Saturday → the reports are due at the
+    end of Monday 11-09 (not Saturday, not Friday), as the page shows."""
+    from core import calendar
+    from pricing.models import Inquiry
+
+    clock.set_time(dt.datetime(2026, 11, 4, 10, 0, tzinfo=calendar.CST))
+    _http_platforms(2)
+    proc = _checked(procedure, judge)
+    page = _post(login(judge), proc, action="online", joint_request="on")
+    assert "已向名单库全部平台发出询价（PRC-06）" in page
+    inquiry = Inquiry.objects.get(procedure=proc)
+    assert inquiry.due_at == calendar.end_of_day(dt.date(2026, 11, 9))
+    assert "2026-11-09" in login(judge).get(_page(proc)).content.decode()
+
+
+@pytest.mark.rule("REC-10", entry="page")
+def test_rec10_service_records_method_time_proof_and_the_deemed_date_on_the_procedure_page(
+    procedure, judge, parties
+):
+    """REC-10: a receipt dated before the sending is refused (nothing recorded); an electronic
+    service keeps its method, time and proof; a publication keeps its reason and is deemed
+    received 15 days later."""
+    from core.models import ServiceRecord
+    from core.service import deemed_service_at
+
+    _inquiry, (r1,) = _sent(procedure, judge, 1)
+    rep = _report(r1, 800_000_00)
+    creditor, debtor = parties
+    c = login(judge)
+    one = {"action": "deliver_one", "report": rep.pk, "method": "electronic", "proof": "回执 A1"}
+    page = _post(c, procedure, **one, party=creditor.pk, received_at=_local(clock.now() - DAY))
+    assert "签收时间不能早于发出时间（REC-10）" in page
+    assert not ServiceRecord.objects.filter(subject=rep.subject).exists()
+    _post(c, procedure, **one, party=creditor.pk, received_at=_local(clock.now()))
+    rec = ServiceRecord.objects.get(subject=rep.subject, recipient_ref=f"party:{creditor.pk}")
+    assert (rec.method, rec.proof) == ("electronic", "回执 A1")
+    assert rec.sent_at == clock.now() and rec.received_at == clock.now()
+    _post(
+        c,
+        procedure,
+        action="deliver_one",
+        report=rep.pk,
+        party=debtor.pk,
+        method="info_publication",
+        unreachable_reason="下落不明",
+    )
+    pub = ServiceRecord.objects.get(subject=rep.subject, recipient_ref=f"party:{debtor.pk}")
+    assert pub.unreachable_reason == "下落不明" and pub.received_at is None
+    assert pub.deemed_at == deemed_service_at(pub.sent_at, 15, court=procedure.court_id)
