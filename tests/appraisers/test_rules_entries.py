@@ -16,6 +16,7 @@ from core import calendar, clock
 from core.models import ServiceRecord
 from tests.appraisers.conftest import (
     current_commission,
+    drawn_firm_ids,
     inspected,
     pdf_upload,
     report_data,
@@ -302,7 +303,7 @@ def test_apr03_the_draw_ranks_three_firms_from_the_sub_roster_on_the_request_pag
     page = _post(s["judge"], url, action="run_draw", draw=draw.pk)
     assert "摇号完成，已委托第一顺位机构" in page
     draw.refresh_from_db()
-    ranked = list(draw.result)
+    ranked = drawn_firm_ids(draw)
     assert len(ranked) == 3 and set(ranked) <= {f.pk for f in s["firms"]}
     assert current_commission(req).firm_id == ranked[0]
 
@@ -455,7 +456,8 @@ def test_apr15_the_result_is_fixed_only_after_the_window_on_the_request_page(ser
     assert "评估结果已确定并通知定价程序" in page
     c = Commission.objects.get(pk=s["c"].pk)
     assert c.finalized_at is not None
-    assert c.current_report().amount_fen == 120_000_000
+    report = c.current_report()
+    assert report is not None and report.amount_fen == 120_000_000
 
 
 # --- PRC-16: the appraisal fee's basis when pricing is withdrawn --------------------------------
@@ -510,7 +512,7 @@ def test_rec07_the_public_verify_page_finds_a_draw_result_changed_afterwards(set
     url = reverse("appraisers:draw_verify", args=[draw.pk])
     page = client.get(url).content.decode()
     assert "核验一致" in page and "核验不一致" not in page
-    forged = list(reversed(draw.result))
+    forged = list(reversed(drawn_firm_ids(draw)))
     with connection.cursor() as cur:  # a forger with database access, triggers switched off
         cur.execute("SET session_replication_role = replica")
         try:

@@ -1028,7 +1028,7 @@ def test_rec06_publishing_on_the_court_page_appends_the_announcement_to_the_reco
     _publish_on_the_page(judge, draft)
     assert draft.state == AuctionState.SCHEDULED
     entry = AuditEntry.objects.get(stream=stream, action="auction.published")
-    pack = entry.after["announcement"]
+    pack = (entry.after or {})["announcement"]
     assert pack["announcement"] == "拍卖公告（第一版）"
     assert pack["starting_price_fen"] == draft.starting_price_fen
     assert "REC-06" in entry.rule_ids and entry.actor == judge
