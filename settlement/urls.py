@@ -9,6 +9,7 @@ urlpatterns = [
     path("accounts/<int:case_id>/", views.account_detail, name="account_detail"),
     path("accounts/<int:case_id>/notices/", views.notice_issue, name="notice_issue"),
     path("accounts/<int:case_id>/plan/", views.plan_draft, name="plan_draft"),
+    path("accounts/<int:case_id>/advances/", views.fee_advance_new, name="fee_advance_new"),
     path("accounts/<int:case_id>/statement/", views.statement_issue, name="statement_issue"),
     path("accounts/<int:case_id>/arrivals/", arrival_views.arrivals_page, name="arrivals"),
     path("notices/<str:token>/", views.notice_detail, name="notice_detail"),

@@ -11,6 +11,7 @@ reference; the finance role may reveal a payer with a stated purpose (logged).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,7 @@ from settlement.models import (
     Charge,
     DepositHold,
     DistributionPlan,
+    FeeAdvance,
     PaymentIntent,
     PaymentNotice,
     Payout,
@@ -238,6 +240,9 @@ def account_detail(request: AuthedRequest, case_id: int) -> HttpResponse:
             "notices": PaymentNotice.objects.filter(case=case).order_by("-issued_at"),
             "payouts": Payout.objects.filter(case=case),
             "plans": DistributionPlan.objects.filter(case=case),
+            "advances": FeeAdvance.objects.filter(case=case).order_by("received_at", "pk"),
+            "creditors": case.parties.filter(role="creditor").order_by("priority", "pk"),
+            "advance_token": uuid.uuid4().hex,
             "can_manage": perms.can(request.user, "settlement.manage_case_funds", case),
             "can_reveal": perms.can(request.user, "settlement.reveal_payer", case),
             "documents": documents_of_stream(f"case:{case.pk}").filter(
@@ -253,9 +258,46 @@ class NoticeForm(Form):
     amount = YuanField(label=gettext_lazy("金额"))
 
 
+class AdvanceForm(Form):
+    """PRC-17: the creditor's advance of an inquiry or appraisal fee, in cash (its bank
+    reference) or replaced by an insurer's guarantee (insurer and guarantee number). ``token``
+    is the form's own key, so posting it twice records one advance."""
+
+    form = TextField()
+    kind = TextField()
+    creditor = TextField()
+    amount = YuanField(label=gettext_lazy("金额"))
+    bank_reference = TextField()
+    insurer = TextField()
+    guarantee_no = TextField()
+    token = TextField()
+
+
+def _fee_advance(s: Submitted[Case]) -> object:
+    d = s.data
+    common = {
+        "case_id": s.target.pk,
+        "kind": d["kind"],
+        "creditor_ref": d["creditor"],
+        "amount_fen": d["amount"],
+        "idempotency_key": f"page:{d['token'] or ''}",
+        "actor": s.actor,
+    }
+    if d["form"] == "guarantee":
+        return services.fee_advance_guarantee(
+            **common, insurer=d["insurer"], guarantee_no=d["guarantee_no"]
+        )
+    return services.fee_advance_receive(**common, bank_reference=d["bank_reference"])
+
+
 #: The officer's actions on a case's account (``settlement.manage_case_funds``).
 ACCOUNT_ACTIONS: CourtActions[Case] = CourtActions(
     {
+        "advance": CourtAction[Case](
+            form=AdvanceForm,
+            call=_fee_advance,
+            done=gettext_lazy("已登记申请执行人预交的费用（PRC-17）。"),
+        ),
         "notice": CourtAction[Case](
             form=NoticeForm,
             call=lambda s: services.payment_notice_issue(
@@ -316,6 +358,17 @@ def statement_issue(request: AuthedRequest, case_id: int) -> HttpResponse:
     if not perms.can(request.user, "settlement.manage_case_funds", case):
         raise Http404
     return ACCOUNT_ACTIONS.post(request, "statement", case)
+
+
+@login_required
+@require_POST
+@write_rate_limited("settlement.write")
+def fee_advance_new(request: AuthedRequest, case_id: int) -> HttpResponse:
+    """PRC-17: record a creditor's advance of an inquiry or appraisal fee (or its guarantee)."""
+    case = _case(case_id)
+    if not perms.can(request.user, "settlement.manage_case_funds", case):
+        raise Http404
+    return ACCOUNT_ACTIONS.post(request, "advance", case)
 
 
 @login_required

@@ -720,3 +720,316 @@ def test_auc25_every_bid_is_shown_with_its_code_amount_and_server_time_through_t
     assert all("name" not in r for r in rows)  # codes, never people (REC-05)
     snap = public.get(f"/api/bidding/auctions/{live.pk}/snapshot").json()
     assert snap["next_min_bid_fen"] == START + 2 * INC
+
+
+# --- AUC-19: a priority code only after the court confirms the holder, with its rank -----------
+
+
+@pytest.mark.rule("AUC-19", entry="page")
+def test_auc19_priority_code_only_after_court_confirmation_on_the_court_page(
+    court, judge, frozen_now
+):
+    """A holder not on this auction's list is refused and the registration keeps its ordinary
+    code; the listed holder of rank 2 is confirmed and bids with a P2- code."""
+    from bidding.models import PriorityHolder, Registration
+
+    from .engine_factories import register_active
+
+    auction, _creditor, _debtor = _scheduled(court, judge)
+    holder = PriorityHolder.objects.create(
+        auction=auction,
+        name="共有人甲",
+        rank=2,
+        basis="共有人",
+        added_by=judge,
+        added_at=clock.now(),
+    )
+    reg = register_active(auction)
+    code = reg.bidder_code
+    assert code and not code.startswith("P")
+    url = f"/bidding/court/auctions/{auction.pk}/do/confirm_priority/"
+    c = login(judge)
+    r = c.post(url, {"registration": reg.pk, "holder": holder.pk + 1000}, follow=True)
+    assert "该优先购买权人不在本场拍卖的名单中（AUC-19）" in r.content.decode()
+    reg = Registration.objects.get(pk=reg.pk)
+    assert (reg.is_priority, reg.bidder_code) == (False, code)
+    c.post(url, {"registration": reg.pk, "holder": holder.pk}, follow=True)
+    reg = Registration.objects.get(pk=reg.pk)
+    assert reg.is_priority and reg.priority_rank == 2
+    assert reg.bidder_code and reg.bidder_code.startswith("P2-")
+
+
+# --- AUC-32: the sale ruling after full payment, the handover after the ruling ----------------
+
+
+@pytest.mark.rule("AUC-32", entry="page")
+def test_auc32_ruling_after_full_payment_and_handover_after_service_on_the_court_page(live, judge):
+    """Before the balance is paid the ruling cannot be served (nothing recorded) and the
+    handover cannot start; paid, the ruling served on the page opens the 15-day handover."""
+    from bidding.models import AuctionResult
+    from core import calendar
+    from settlement.services import balance_pay_request
+    from settlement.services.confirmations import intent_confirm
+
+    from .engine_factories import bid, register_paid
+
+    reg = register_paid(live)
+    bid(live, reg, START)
+    assert live.end_at is not None
+    clock.set_time(live.end_at)
+    assert services.auction_close_due() == [live.pk]
+    c = login(judge)
+    ruling_url = f"/bidding/court/auctions/{live.pk}/do/ruling/"
+    handover_url = f"/bidding/court/auctions/{live.pk}/do/handover/"
+    ruling = {"ruling-document": "（2026）测执裁9号"}
+    page = c.post(ruling_url, ruling, follow=True).content.decode()
+    assert "买受人付清全部价款后方可送达成交裁定（AUC-32）" in page
+    page = c.post(handover_url, {"handover-state": "keys_handed"}, follow=True).content.decode()
+    assert "成交裁定送达后方可办理移交（AUC-32）" in page
+    result = AuctionResult.objects.get(auction=live)
+    assert result.ruling_served_at is None
+    intent = balance_pay_request(sale_ref=live.sale_ref, idempotency_key="auc32-page")
+    intent_confirm(
+        intent_id=intent.pk,
+        success=True,
+        psp_reference="PSP-AUC32-PAGE",
+        amount_minor=intent.amount_fen,
+        currency="CNY",
+    )
+    page = c.post(ruling_url, ruling, follow=True).content.decode()
+    assert "已记录成交裁定的送达" in page
+    result.refresh_from_db()
+    assert result.ruling_served_at is not None
+    assert result.handover_due_at == calendar.within_days(
+        result.ruling_served_at, 15, court=live.court_id
+    )
+    c.post(handover_url, {"handover-state": "keys_handed", "handover-note": "已交付钥匙"})
+    result.refresh_from_db()
+    assert result.handover_state == "keys_handed"
+
+
+# --- AUC-30: at the close the losers' deposits go back, the winner's goes to the price ---------
+
+
+@pytest.mark.rule("AUC-30", entry="page")
+def test_auc30_each_bidder_sees_the_deposit_refunded_or_applied_on_the_account_page(live):
+    """Closed sold: the loser's refund starts at the close, due within 24 h (a tracked
+    deadline), and the account page shows it being refunded; the winner's page shows the
+    deposit applied to the price, never refunded."""
+    from core.models import Deadline
+    from settlement.models import DepositHold
+
+    from .engine_factories import bid, register_paid
+
+    winner, loser = register_paid(live), register_paid(live)
+    bid(live, winner, START)
+    assert live.end_at is not None
+    clock.set_time(live.end_at)
+    assert services.auction_close_due() == [live.pk]
+    lost = DepositHold.objects.get(ref=loser.money_ref)
+    won = DepositHold.objects.get(ref=winner.money_ref)
+    assert (lost.status, won.status) == ("releasing", "applied")
+    due = Deadline.objects.get(rule_id="AUC-30", subject__endswith=loser.money_ref)
+    assert due.due_at == live.end_at + dt.timedelta(hours=24)
+    loser_page = login(loser.user).get("/marketplace/account/").content.decode()
+    row = loser_page.rsplit(loser.bidder_code, 1)[1].split("</tr>")[0]
+    assert "退还中" in row
+    winner_page = login(winner.user).get("/marketplace/account/").content.decode()
+    row = winner_page.rsplit(winner.bidder_code, 1)[1].split("</tr>")[0]
+    assert "已转作价款" in row and "退还" not in row
+
+
+# --- the court auction page's publish button for the pricing and record rules ----------------
+
+
+def _publish_on_the_page(judge, auction: Auction) -> str:
+    r = login(judge).post(f"/bidding/court/auctions/{auction.pk}/do/publish/", follow=True)
+    assert r.status_code == 200
+    auction.refresh_from_db()
+    return r.content.decode()
+
+
+def _draft_without_a_taxes_disclosure(court, judge, taxes_note: str) -> Auction:
+    """A publishable draft whose assets disclose everything but who bears the taxes."""
+    from cases.models import AssetFile, Disclosure
+
+    from .engine_factories import make_case
+
+    _case, lot, _creditor, _debtor = make_case(court, judge=judge)
+    now = clock.now()
+    for asset in lot.assets.all():
+        for topic in Disclosure.Topic.values:
+            if topic != Disclosure.Topic.TAXES:
+                Disclosure.objects.create(
+                    asset=asset, topic=topic, text="已查明", recorded_by=judge, recorded_at=now
+                )
+        AssetFile.objects.create(
+            asset=asset,
+            kind="photo",
+            title="外观",
+            file="assets/demo.jpg",
+            uploaded_at=now,
+            uploaded_by=judge,
+        )
+    start_at = now + dt.timedelta(days=31)
+    auction = services.auction_draft_create(
+        lot=lot,
+        actor=judge,
+        starting_price_fen=START,
+        increment_fen=1_000 * YUAN,
+        deposit_fen=START // 10,
+        balance_period_days=30,
+        start_at=start_at,
+        end_at=start_at + dt.timedelta(hours=24),
+        announcement="拍卖公告（示例）",
+        bidding_rules="竞价规则（示例）",
+        pricing_basis_note="参考价依据（示例）",
+        priority_holders_note="无",
+        court_contact="0791-00000000（执行局）",
+        platform_chosen_by="creditor",
+        platform_choice_note="申请执行人书面选择本平台",
+        taxes_note=taxes_note,
+    )
+    serve_all(auction, judge, at=now - dt.timedelta(days=3))
+    decide_all(auction, judge)
+    auction.refresh_from_db()
+    return auction
+
+
+@pytest.mark.rule("AUC-45", entry="page")
+def test_auc45_the_announcement_states_who_bears_the_taxes_on_the_court_page(
+    court, judge, frozen_now
+):
+    """A blank taxes note and no taxes disclosure: refused naming AUC-45, still a draft; the
+    same draft stating the payer is published."""
+    refused = _draft_without_a_taxes_disclosure(court, judge, "  ")
+    page = _publish_on_the_page(judge, refused)
+    assert "（AUC-45）" in page and "税费" in page
+    assert refused.state == AuctionState.DRAFT
+    stated = _draft_without_a_taxes_disclosure(
+        court, judge, "过户税费由买受人和被执行人各自依法承担"
+    )
+    _publish_on_the_page(judge, stated)
+    assert stated.state == AuctionState.SCHEDULED
+
+
+def _set_validity(lot, valid_until, grace_until=None):
+    from pricing.models import ReferencePrice
+
+    n = ReferencePrice.objects.filter(procedure__asset__in=lot.assets.all()).update(
+        valid_until=valid_until, grace_until=grace_until
+    )
+    assert n == lot.assets.count()
+
+
+@pytest.mark.rule("PRC-11", entry="page")
+def test_prc11_bidding_starts_inside_validity_and_its_grace_on_the_court_page(
+    court, judge, frozen_now
+):
+    """Announced inside validity, bidding may start up to 6 months after it: a minute later is
+    refused on the page (still a draft); at the last moment it is published."""
+    from core import calendar
+
+    draft = publishable_draft(court, judge)
+    valid_until = clock.now() + dt.timedelta(days=5)
+    _set_validity(draft.lot, valid_until)
+    last_start = calendar.months_after(valid_until, 6)
+    late = last_start + dt.timedelta(minutes=1)
+    Auction.objects.filter(pk=draft.pk).update(start_at=late, end_at=late + dt.timedelta(days=1))
+    page = _publish_on_the_page(judge, draft)
+    assert "竞价开始时参考价已过有效期（含宽限期）" in page and "（PRC-11）" in page
+    assert draft.state == AuctionState.DRAFT
+    Auction.objects.filter(pk=draft.pk).update(
+        start_at=last_start, end_at=last_start + dt.timedelta(days=1)
+    )
+    _publish_on_the_page(judge, draft)
+    assert draft.state == AuctionState.SCHEDULED
+
+
+@pytest.mark.rule("PRC-13", entry="page")
+def test_prc13_publishing_on_the_court_page_meets_the_10_day_start_deadline(
+    court, judge, frozen_now
+):
+    """A price fixed by the pricing procedure opens the 10-day deadline to start the sale;
+    the court page's publication meets it (a refused publication leaves it open)."""
+    from core import calendar
+    from core.models import Deadline
+    from pricing.services import procedure_open
+    from tests.pricing.conftest import fix_by_directed
+
+    draft = publishable_draft(court, judge, basis_fen=None)
+    asset = draft.lot.assets.get()
+    price = fix_by_directed(procedure_open(asset=asset, actor=judge), judge, amount_fen=BASIS)
+    deadline = Deadline.objects.get(rule_id="PRC-13", subject=price.procedure.subject)
+    assert deadline.due_at == calendar.within_days(price.fixed_at, 10, court=court.pk)
+    Auction.objects.filter(pk=draft.pk).update(starting_price_fen=BASIS // 2)  # AUC-05: < 70%
+    page = _publish_on_the_page(judge, draft)
+    assert "（AUC-05）" in page and draft.state == AuctionState.DRAFT
+    deadline.refresh_from_db()
+    assert deadline.status == "open"
+    draft = _renumber(draft, judge, starting_price_fen=START)
+    _publish_on_the_page(judge, draft)
+    assert draft.state == AuctionState.SCHEDULED
+    deadline.refresh_from_db()
+    assert deadline.status == "met"
+
+
+@pytest.mark.rule("PRC-20", entry="page")
+def test_prc20_equity_start_above_the_enforcement_costs_on_the_court_page(court, judge, frozen_now):
+    """Equity whose appraisal failed, priced on the creditor's written request: the 70% check
+    is waived, but a start at the enforcement costs is refused; a fen above is published."""
+    from pricing.services import (
+        appraisal_failed,
+        appraisal_start,
+        equity_waiver_record,
+        procedure_open,
+    )
+    from tests.pricing.conftest import check
+
+    costs = 10_000 * YUAN
+    draft = publishable_draft(court, judge, kind="equity", basis_fen=None)
+    asset = draft.lot.assets.get()
+    proc = check(procedure_open(asset=asset, actor=judge), judge, law_requires_appraisal=True)
+    appraisal_start(procedure=proc, actor=judge)
+    appraisal_failed(procedure_ref=proc.ref, reason="被执行人拒不提供公司财务资料")
+    equity_waiver_record(
+        procedure=proc,
+        creditor_request_doc="（2026）申请书第 3 号",
+        enforcement_costs_fen=costs,
+        reason="无法评估，申请执行人书面申请",
+        actor=judge,
+    )
+    draft = _renumber(draft, judge, starting_price_fen=costs, deposit_fen=costs // 10)
+    page = _publish_on_the_page(judge, draft)
+    assert "股权起拍价须高于执行费用（PRC-20）" in page
+    assert draft.state == AuctionState.DRAFT
+    draft = _renumber(draft, judge, starting_price_fen=costs + 1, deposit_fen=costs // 10)
+    _publish_on_the_page(judge, draft)
+    assert draft.state == AuctionState.SCHEDULED
+
+
+@pytest.mark.rule("REC-06", entry="page")
+def test_rec06_publishing_on_the_court_page_appends_the_announcement_to_the_record(
+    court, judge, frozen_now
+):
+    """A refused publication leaves the auction record as it was; a publication appends the
+    announcement version (numbers, times, texts) to the auction's chained, verified stream."""
+    from core.audit import audit_verify
+    from core.models import AuditEntry
+
+    draft = publishable_draft(court, judge)
+    stream = f"auction:{draft.pk}"
+    before = AuditEntry.objects.filter(stream=stream).count()
+    Auction.objects.filter(pk=draft.pk).update(announcement="")
+    page = _publish_on_the_page(judge, draft)
+    assert "拍卖公告正文" in page and draft.state == AuctionState.DRAFT
+    assert AuditEntry.objects.filter(stream=stream).count() == before
+    Auction.objects.filter(pk=draft.pk).update(announcement="拍卖公告（第一版）")
+    _publish_on_the_page(judge, draft)
+    assert draft.state == AuctionState.SCHEDULED
+    entry = AuditEntry.objects.get(stream=stream, action="auction.published")
+    pack = (entry.after or {})["announcement"]
+    assert pack["announcement"] == "拍卖公告（第一版）"
+    assert pack["starting_price_fen"] == draft.starting_price_fen
+    assert "REC-06" in entry.rule_ids and entry.actor == judge
+    assert audit_verify([stream]) == []

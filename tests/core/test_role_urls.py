@@ -277,6 +277,7 @@ TABLE: dict[str, str] = {
     "settlement:account_detail": "GET 3 404 404 404 404 2 2 2 2 404 | 3 404 404 404 404 404 404 404 404 404",
     "settlement:arrivals": "GET 3 404 404 404 404 2 2 2 2 404 | 3 404 404 404 404 404 404 404 404 404",
     "settlement:dashboard": "GET 3 404 404 404 404 2 2 2 2 404 | 3 404 404 404 404 2 2 2 2 404",
+    "settlement:fee_advance_new": "POST 3 404 404 404 404 3 3 404 404 404 | 3 404 404 404 404 404 404 404 404 404",
     "settlement:hold_reveal": "POST 3 404 404 404 404 404 404 404 3 404 | 3 404 404 404 404 404 404 404 404 404",
     "settlement:notice_detail": "GET 404 404 2 2 404 2 2 2 2 404 | 404 404 404 404 404 404 404 404 404 404",
     "settlement:notice_issue": "POST 3 404 404 404 404 3 3 404 404 404 | 3 404 404 404 404 404 404 404 404 404",
