@@ -316,6 +316,9 @@ GAVEL_ENROLMENT_ATTEMPTS: int = env.int("GAVEL_ENROLMENT_ATTEMPTS", default=5)
 # Per-user limit on writes (django-ratelimit rate, e.g. "120/m"); the tests switch it off.
 RATELIMIT_ENABLE: bool = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_WRITE: str = env.str("RATELIMIT_WRITE", default="120/m")
+# 拍品咨询 (issue 17): questions one person may post in a window (on top of the services'
+# own limits: 3 unanswered per lot, 10 a day).
+GAVEL_QUESTION_RATE: str = env.str("GAVEL_QUESTION_RATE", default="5/10m")
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from cases.models import Lot
 from core import clock, regions
 from core.errors import DomainError
-from core.models import STAFF_ROLES, User
+from core.models import STAFF_ROLES, Role, User
 from core.ratelimit import check_write_rate
 from core.types import AuthedRequest
 from marketplace.account import account_overview, win_of
@@ -92,6 +92,14 @@ def workbench(request: AuthedRequest) -> HttpResponse:
     from settlement.selectors import approvals_waiting_for
 
     items = workbench_items(request.user)
+    questions = None
+    questions_total = 0
+    if request.user.role in {Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD}:
+        from bidding.selectors import questions_pending_for_court
+
+        pending = questions_pending_for_court(request.user.court_id)
+        questions_total = pending.count()
+        questions = list(pending[:10])  # 拍品咨询 waiting for an answer (issue 17)
     return render(
         request,
         "marketplace/court/workbench.html",
@@ -102,6 +110,8 @@ def workbench(request: AuthedRequest) -> HttpResponse:
             "approvals": approvals_waiting_for(request.user),
             # AUC-33/AUC-35: the engine's next-round and re-auction drafts to publish.
             "drafts": list(followup_drafts_for(request.user)[:100]),
+            "questions": questions,
+            "questions_total": questions_total,
         },
     )
 
