@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -870,7 +870,7 @@ class LotQuestionAnswerIn(Schema):
 
 
 class LotQuestionRejectIn(Schema):
-    reason: str
+    reason: Literal["off_topic", "abusive", "duplicate", "private"]
     note: str = ""
 
 
@@ -938,7 +938,9 @@ def court_questions(request: AuthedRequest) -> list[dict[str, Any]]:
     user = request.user
     if user.role not in services.STAFF_ACTORS or user.court_id is None:
         raise DomainError("forbidden", _("仅法院法官、执行员可查看"), "REC-14", status=403)
-    return [_question_court_out(q) for q in selectors.questions_pending_for_court(user.court_id)[:200]]
+    return [
+        _question_court_out(q) for q in selectors.questions_pending_for_court(user.court_id)[:200]
+    ]
 
 
 @router.post(

@@ -46,8 +46,8 @@ from bidding.models import (
     Registration,
 )
 from core import clock
-from core.errors import DomainError
 from core.court_actions import CourtAction, CourtActions, Outcome, Submitted
+from core.errors import DomainError
 from core.forms import Form, TextField
 from core.money import yuan
 from core.permissions import can, is_court_staff_of
@@ -1046,7 +1046,8 @@ def court_question_decide(request: AuthedRequest, question_id: int, decision: st
             )
             messages.success(
                 request,
-                _("已答复“%(title)s”的咨询，问答已在拍卖页公开。") % {"title": question.auction.title},
+                _("已答复“%(title)s”的咨询，问答已在拍卖页公开。")
+                % {"title": question.auction.title},
             )
         elif decision == "reject":
             form = f.QuestionRejectForm(request.POST)
@@ -1061,7 +1062,8 @@ def court_question_decide(request: AuthedRequest, question_id: int, decision: st
             )
             messages.success(
                 request,
-                _("“%(title)s”的一条咨询未予公开，已告知提问人。") % {"title": question.auction.title},
+                _("“%(title)s”的一条咨询未予公开，已告知提问人。")
+                % {"title": question.auction.title},
             )
         else:
             raise Http404

@@ -349,9 +349,11 @@ def questions_of_asker(user: User | AnonymousUser, lot_id: int | None) -> QueryS
 
     if lot_id is None or not user.is_authenticated:
         return LotQuestion.objects.none()
-    return LotQuestion.objects.filter(asker=user, lot_id=lot_id).exclude(
-        status=LotQuestion.Status.ANSWERED
-    ).order_by("-asked_at", "-pk")
+    return (
+        LotQuestion.objects.filter(asker=user, lot_id=lot_id)
+        .exclude(status=LotQuestion.Status.ANSWERED)
+        .order_by("-asked_at", "-pk")
+    )
 
 
 def questions_pending_for_court(court_id: int | None) -> QuerySet[Any]:

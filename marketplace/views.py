@@ -539,3 +539,74 @@ def statistics_view(request: AuthedRequest) -> HttpResponse:
         "csv_qs": (request.GET.copy().urlencode() + "&" if request.GET else "") + "format=csv",
     }
     return render(request, "marketplace/court/statistics.html", context)
+
+
+# ---- public statistics (issue 17) --------------------------------------------------------------
+
+
+def _stats_page(
+    request: HttpRequest, *, court_ids: list[int] | None, scope: str, courts: list[Any]
+) -> HttpResponse:
+    from marketplace import public_stats as ps
+
+    context: dict[str, Any] = {
+        "groups": ps.GROUPS,
+        "scope": scope,
+        "courts": courts,
+        "group": request.GET.get("group") or "court",
+        "start": request.GET.get("from") or "",
+        "end": request.GET.get("to") or "",
+    }
+    try:
+        period, group = ps.parse_params(request.GET)
+    except DomainError as exc:
+        context["error"] = exc
+        return render(request, "marketplace/public_statistics.html", context, status=400)
+    data = ps.statistics(period=period, group=group, court_ids=court_ids)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(ps.to_csv(data, period), content_type="text/csv; charset=utf-8")
+        name = f"gavel-statistics-{group}-{period['start']}-{period['end']}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    query = request.GET.copy()
+    query["format"] = "csv"
+    context.update(
+        group=group,
+        start=period["start"].isoformat(),
+        end=period["end"].isoformat(),
+        rows=data["rows"],
+        total=data["total"],
+        csv_qs=query.urlencode(),
+        chart={
+            "labels": [r["label"] for r in data["rows"]],
+            "deal_rate_pct": [r["deal_rate_pct"] for r in data["rows"]],
+            "premium_ref_pct": [r["premium_ref_pct"] for r in data["rows"]],
+            "bidders_per_lot": [r["bidders_per_lot"] for r in data["rows"]],
+            "days_seizure_to_sale": [r["days_seizure_to_sale"] for r in data["rows"]],
+            "trend": data["trend"],
+            "titles": {
+                "deal_rate_pct": _("成交率（%）"),
+                "premium_ref_pct": _("较参考价溢价率（%）"),
+                "bidders_per_lot": _("每场竞买人数"),
+                "days_seizure_to_sale": _("查封至成交（日）"),
+                "trend": _("每月结束与成交场次"),
+                "ended": _("结束"),
+                "sold": _("成交"),
+            },
+        },
+    )
+    return render(request, "marketplace/public_statistics.html", context)
+
+
+def public_statistics_view(request: HttpRequest) -> HttpResponse:
+    """司法拍卖统计: every court, for everyone (aggregates only, cached per period)."""
+    return _stats_page(request, court_ids=None, scope="public", courts=[])
+
+
+@staff_required
+def court_statistics_courts(request: AuthedRequest) -> HttpResponse:
+    """A higher court's staff: the same figures for their court and the courts under it."""
+    from marketplace.public_stats import courts_overseen
+
+    courts = courts_overseen(request.user.court)
+    return _stats_page(request, court_ids=[c.pk for c in courts], scope="courts", courts=courts)

@@ -62,7 +62,9 @@ def asker_alias(*, user_id: int, lot_id: int) -> str:
 def _clean_text(text: Any, *, field: str, low: int, high: int, label: str) -> str:
     value = str(text or "").replace("\r\n", "\n").strip()
     if "\x00" in value:
-        raise DomainError("invalid_text", _("%(label)s含有无效字符") % {"label": label}, field=field)
+        raise DomainError(
+            "invalid_text", _("%(label)s含有无效字符") % {"label": label}, field=field
+        )
     if len(value) < low:
         raise DomainError(
             f"{field}_too_short",
@@ -79,7 +81,9 @@ def _clean_text(text: Any, *, field: str, low: int, high: int, label: str) -> st
     return value
 
 
-def _audit(question: LotQuestion, auction: Auction, *, action: str, actor: Actor, **kw: Any) -> None:
+def _audit(
+    question: LotQuestion, auction: Auction, *, action: str, actor: Actor, **kw: Any
+) -> None:
     """Into the case's stream (the auction's own stream is written under its row lock only)."""
     audit_record(
         stream=f"case:{auction.case_id}",
@@ -96,7 +100,9 @@ def question_ask(*, auction_id: int, user: User | AnonymousUser | None, text: st
         raise PermissionDenied("login_required", _("请先登录后再提问"), status=401)
     if user.role in STAFF_ROLES:
         raise PermissionDenied("staff_cannot_ask", _("法院工作人员不能提交拍品咨询"))
-    body = _clean_text(text, field="question", low=QUESTION_MIN, high=QUESTION_MAX, label=_("咨询内容"))
+    body = _clean_text(
+        text, field="question", low=QUESTION_MIN, high=QUESTION_MAX, label=_("咨询内容")
+    )
     with transaction.atomic():
         auction = (
             Auction.objects.select_related("case")
@@ -117,8 +123,7 @@ def question_ask(*, auction_id: int, user: User | AnonymousUser | None, text: st
         if pending >= PENDING_PER_LOT:
             raise DomainError(
                 "too_many_pending",
-                _("您对该拍品还有 %(n)s 个咨询未答复，请等法院答复后再提问")
-                % {"n": pending},
+                _("您对该拍品还有 %(n)s 个咨询未答复，请等法院答复后再提问") % {"n": pending},
                 "REC-14",
                 status=429,
             )
@@ -152,11 +157,7 @@ def question_ask(*, auction_id: int, user: User | AnonymousUser | None, text: st
 
 
 def _question_for_staff(question_id: int, actor: Actor | AnonymousUser) -> tuple[LotQuestion, User]:
-    question = (
-        LotQuestion.objects.select_for_update()
-        .filter(pk=question_id)
-        .first()
-    )
+    question = LotQuestion.objects.select_for_update().filter(pk=question_id).first()
     if question is None:
         raise NotFound("question_not_found", _("咨询不存在"))
     if (
@@ -166,11 +167,16 @@ def _question_for_staff(question_id: int, actor: Actor | AnonymousUser) -> tuple
     ):
         raise PermissionDenied("forbidden", _("仅本院法官、执行员可答复拍品咨询"), "REC-14")
     if question.status != LotQuestion.Status.PENDING:
-        raise Conflict("question_decided", _("该咨询已处理（%(status)s）") % {"status": question.get_status_display()})
+        raise Conflict(
+            "question_decided",
+            _("该咨询已处理（%(status)s）") % {"status": question.get_status_display()},
+        )
     return question, actor
 
 
-def _tell_asker(question: LotQuestion, auction: Auction, *, subject: str, body: str, what: str) -> None:
+def _tell_asker(
+    question: LotQuestion, auction: Auction, *, subject: str, body: str, what: str
+) -> None:
     from core.notifications import notify
 
     notify(
@@ -186,9 +192,11 @@ def _tell_asker(question: LotQuestion, auction: Auction, *, subject: str, body: 
 
 def question_answer(*, question_id: int, actor: Actor | AnonymousUser, answer: str) -> LotQuestion:
     """The court answers: the question and the answer become public (the asker anonymous)."""
-    text = _clean_text(answer, field="answer", low=ANSWER_MIN, high=ANSWER_MAX, label=_("答复内容"))
     with transaction.atomic():
-        question, staff = _question_for_staff(question_id, actor)
+        question, staff = _question_for_staff(question_id, actor)  # who may, before what
+        text = _clean_text(
+            answer, field="answer", low=ANSWER_MIN, high=ANSWER_MAX, label=_("答复内容")
+        )
         auction = Auction.objects.select_related("case").get(pk=question.auction_id)
         question.status = LotQuestion.Status.ANSWERED
         question.answer = text
@@ -218,6 +226,13 @@ def question_reject(
     *, question_id: int, actor: Actor | AnonymousUser, reason: str, note: str = ""
 ) -> LotQuestion:
     """The court declines to publish it (moderation): a reason from the list, an optional note."""
+    with transaction.atomic():
+        question, staff = _question_for_staff(question_id, actor)  # who may, before what
+        _check_reject(reason, note)
+        return _reject(question, staff, reason=reason, note=str(note or "").strip())
+
+
+def _check_reject(reason: str, note: str) -> None:
     if reason not in LotQuestion.RejectReason.values:
         options = "、".join(str(label) for label in LotQuestion.RejectReason.labels)
         raise DomainError(
@@ -227,7 +242,9 @@ def question_reject(
         )
     note = str(note or "").strip()
     if "\x00" in note:
-        raise DomainError("invalid_text", _("%(label)s含有无效字符") % {"label": _("说明")}, field="note")
+        raise DomainError(
+            "invalid_text", _("%(label)s含有无效字符") % {"label": _("说明")}, field="note"
+        )
     if len(note) > NOTE_MAX:
         raise DomainError(
             "note_too_long",
@@ -235,33 +252,35 @@ def question_reject(
             % {"label": _("说明"), "n": NOTE_MAX, "len": len(note)},
             field="note",
         )
-    with transaction.atomic():
-        question, staff = _question_for_staff(question_id, actor)
-        auction = Auction.objects.select_related("case").get(pk=question.auction_id)
-        question.status = LotQuestion.Status.REJECTED
-        question.reject_reason = reason
-        question.reject_note = note
-        question.decided_by = staff
-        question.decided_at = clock.now()
-        question.save(
-            update_fields=["status", "reject_reason", "reject_note", "decided_by", "decided_at"]
-        )
-        _audit(
-            question,
-            auction,
-            action="question.rejected",
-            actor=staff,
-            before={"status": "pending"},
-            after={"status": "rejected", "reason": reason},
-            reason=note or str(question.get_reject_reason_display()),
-        )
-        label = str(question.get_reject_reason_display())
-        _tell_asker(
-            question,
-            auction,
-            what="rejected",
-            subject=_("您的拍品咨询未予公开：%(title)s") % {"title": _titled(auction)},
-            body=_("法院未公开您关于“%(title)s”的咨询，理由：%(reason)s。%(note)s\n\n问：%(q)s")
-            % {"title": _titled(auction), "reason": label, "note": note, "q": question.text},
-        )
+
+
+def _reject(question: LotQuestion, staff: User, *, reason: str, note: str) -> LotQuestion:
+    """Record the decline (in the caller's transaction), audit it, tell the asker."""
+    auction = Auction.objects.select_related("case").get(pk=question.auction_id)
+    question.status = LotQuestion.Status.REJECTED
+    question.reject_reason = reason
+    question.reject_note = note
+    question.decided_by = staff
+    question.decided_at = clock.now()
+    question.save(
+        update_fields=["status", "reject_reason", "reject_note", "decided_by", "decided_at"]
+    )
+    _audit(
+        question,
+        auction,
+        action="question.rejected",
+        actor=staff,
+        before={"status": "pending"},
+        after={"status": "rejected", "reason": reason},
+        reason=note or str(question.get_reject_reason_display()),
+    )
+    label = str(question.get_reject_reason_display())
+    _tell_asker(
+        question,
+        auction,
+        what="rejected",
+        subject=_("您的拍品咨询未予公开：%(title)s") % {"title": _titled(auction)},
+        body=_("法院未公开您关于“%(title)s”的咨询，理由：%(reason)s。%(note)s\n\n问：%(q)s")
+        % {"title": _titled(auction), "reason": label, "note": note, "q": question.text},
+    )
     return question

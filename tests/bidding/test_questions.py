@@ -45,7 +45,9 @@ def lot(court, judge, frozen_now):
 
 @pytest.fixture
 def auction(court, lot):
-    return make_live_auction(court, lot, state=AuctionState.SCHEDULED, starts_in=dt.timedelta(days=3))
+    return make_live_auction(
+        court, lot, state=AuctionState.SCHEDULED, starts_in=dt.timedelta(days=3)
+    )
 
 
 def client_for(user) -> Client:
@@ -119,7 +121,9 @@ def test_rate_limits_in_the_service(court, judge, auction, asker):
     ask(auction, asker)
     # The daily limit counts every lot: 4 so far, 6 more on other lots, then refused.
     for _ in range(3):
-        other = make_live_auction(court, make_case(court, judge=judge)[1], state=AuctionState.BIDDING)
+        other = make_live_auction(
+            court, make_case(court, judge=judge)[1], state=AuctionState.BIDDING
+        )
         ask(other, asker)
         ask(other, asker, "请问税费由谁承担？")
     with pytest.raises(DomainError) as exc:
@@ -244,7 +248,9 @@ def test_page_shows_answered_questions_anonymously(client, auction, asker, judge
     assert "登录后提问" in html
     # The asker sees their own waiting question; still no name.
     mine = client_for(asker).get(reverse("bidding:auction", args=[auction.pk])).content.decode()
-    panel = mine[mine.index('id="questions"') : mine.index("</section>", mine.index('id="questions"'))]
+    panel = mine[
+        mine.index('id="questions"') : mine.index("</section>", mine.index('id="questions"'))
+    ]
     assert waiting.text in panel and "待答复" in panel
     assert NAME not in panel and asker.username not in panel
 
@@ -288,7 +294,11 @@ def test_staff_answer_and_reject_on_the_court_pages(auction, asker, judge, offic
     assert (q1.status, q2.status, q2.reject_reason) == ("answered", "rejected", "off_topic")
     # An empty answer is refused with the reason, the question stays pending.
     q3 = ask(auction, make_user("bidder"), "请问何时可以看样？")
-    r = c.post(reverse("bidding:court_question_decide", args=[q3.pk, "answer"]), {"answer": ""}, follow=True)
+    r = c.post(
+        reverse("bidding:court_question_decide", args=[q3.pk, "answer"]),
+        {"answer": ""},
+        follow=True,
+    )
     assert "答复内容至少 2 个字" in r.content.decode()
     # Another court's judge may not.
     outsider = make_user("judge", make_court())

@@ -22,7 +22,9 @@ def _setup() -> tuple[Any, Any, Any]:
     court = make_court(name="南昌市东湖区人民法院（测试）")
     judge = make_user("judge", court, display_name="王法官")
     _, lot, _, _ = make_case(court, judge=judge)
-    auction = make_live_auction(court, lot, state=AuctionState.SCHEDULED, starts_in=dt.timedelta(days=3))
+    auction = make_live_auction(
+        court, lot, state=AuctionState.SCHEDULED, starts_in=dt.timedelta(days=3)
+    )
     auction.title = "东湖区示例路8号3栋2单元502室住宅"
     auction.save(update_fields=["title"])
     asker = make_user("bidder", display_name=NAME)
