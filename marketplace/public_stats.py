@@ -338,7 +338,7 @@ def statistics(
     scope = "all" if court_ids is None else ",".join(str(c) for c in sorted(court_ids))
     digest = hashlib.sha256(scope.encode()).hexdigest()[:16]
     key = f"gavel:public-stats:v1:{group}:{period['start']}:{period['end']}:{digest}"
-    ttl = int(getattr(settings, "GAVEL_PUBLIC_STATS_CACHE_SECONDS", 600))
+    ttl = int(settings.GAVEL_PUBLIC_STATS_CACHE_SECONDS)
     cached = cache.get(key) if ttl > 0 else None
     if cached is not None:
         return dict(cached)
@@ -376,5 +376,5 @@ def to_csv(data: Mapping[str, Any], period: Period) -> str:
     w.writerow([_("统计区间"), f"{period['start']}", f"{period['end']}"])
     w.writerow([str(label) for _key, label in CSV_COLUMNS])
     for row in [*data["rows"], data["total"]]:
-        w.writerow(["" if row[k] is None else row[k] for k, _label in CSV_COLUMNS])  # type: ignore[literal-required]
+        w.writerow(["" if row[k] is None else row[k] for k, _label in CSV_COLUMNS])
     return buf.getvalue()

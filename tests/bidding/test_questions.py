@@ -243,7 +243,7 @@ def test_page_shows_answered_questions_anonymously(client, auction, asker, judge
     assert 'id="questions"' in html and "拍品咨询 (1)" in html
     assert "经查无租户。" in html and f"竞买人{answered.asker_alias}" in html
     assert waiting.text not in html  # not public before the answer
-    for secret in (NAME, asker.username, reg.bidder_code):
+    for secret in (NAME, asker.username, str(reg.bidder_code)):
         assert secret not in html
     assert "登录后提问" in html
     # The asker sees their own waiting question; still no name.
@@ -351,7 +351,7 @@ def test_api_public_list_ask_and_court_answer(auction, asker, judge):
     data = body.json()
     assert data[0]["answer"] == "可以，详见竞买须知。" and data[0]["asker"].startswith("竞买人")
     text = body.content.decode()
-    for secret in (NAME, asker.username, reg.bidder_code, '"asker_id"'):
+    for secret in (NAME, asker.username, str(reg.bidder_code), '"asker_id"'):
         assert secret not in text
     r = j.post(
         f"/api/bidding/court/questions/{qid}/reject",

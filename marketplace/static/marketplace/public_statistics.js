@@ -23,7 +23,7 @@
       grid: { left: 48, right: 16, top: 44, bottom: 64 },
       xAxis: { type: "category", data: d.labels, axisLabel: { interval: 0, rotate: d.labels.length > 3 ? 30 : 0, width: 90, overflow: "truncate" } },
       yAxis: { type: "value" },
-      series: [{ name: d.titles[key], type: "bar", data: d[key], itemStyle: { color: color } }]
+      series: [{ name: d.titles[key], type: "bar", barMaxWidth: 48, data: d[key], itemStyle: { color: color } }]
     });
   }
   bars("ps-chart-deal", "deal_rate_pct", "#2e7d32", "%");
@@ -38,8 +38,8 @@
     xAxis: { type: "category", data: d.trend.map(function (t) { return t.month; }) },
     yAxis: { type: "value", minInterval: 1 },
     series: [
-      { name: d.titles.ended, type: "bar", data: d.trend.map(function (t) { return t.ended; }), itemStyle: { color: "#90a4ae" } },
-      { name: d.titles.sold, type: "bar", data: d.trend.map(function (t) { return t.sold; }), itemStyle: { color: "#2e7d32" } }
+      { name: d.titles.ended, type: "bar", barMaxWidth: 32, data: d.trend.map(function (t) { return t.ended; }), itemStyle: { color: "#90a4ae" } },
+      { name: d.titles.sold, type: "bar", barMaxWidth: 32, data: d.trend.map(function (t) { return t.sold; }), itemStyle: { color: "#2e7d32" } }
     ]
   });
   window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
