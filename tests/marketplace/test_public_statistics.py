@@ -216,7 +216,8 @@ def test_the_period_is_china_standard_time_and_cached(fixture):
 def test_aggregates_in_sql_a_fixed_number_of_queries(fixture, django_assert_max_num_queries):
     """No per-row loop: the same few queries whatever the number of auctions."""
     with django_assert_max_num_queries(3):
-        ps.statistics(period=OCTOBER, group="court")
+        data = ps.statistics(period=OCTOBER, group="province")
+    assert data["total"]["ended"] == 5 and len(data["rows"]) == 2
 
 
 def test_csv_content(fixture):
