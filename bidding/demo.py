@@ -377,7 +377,7 @@ def seed(ctx: dict[str, Any]) -> None:
             answer="经现场调查，房屋现由被执行人居住；成交后由本院负责腾退并交付（示例）。",
         )
         services.question_ask(auction_id=live_pk, user=b1, text="请问该房屋能否办理按揭贷款？")
-        return q.pk
+        return None  # not an auction of its own: ``made`` lists auctions
 
     scenario("questions", build_questions)
 
