@@ -650,6 +650,8 @@ class AuctionResult(models.Model):
     class Meta:
         verbose_name = _("拍卖结果")
         verbose_name_plural = _("拍卖结果")
+        # Public statistics (issue 17) read a period's results by the end of bidding.
+        indexes = [models.Index(fields=["closed_at"], name="bidding_result_closed_at")]
 
     def __str__(self) -> str:
         return f"{self.auction_id}: {self.get_outcome_display()}"

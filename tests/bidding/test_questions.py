@@ -371,3 +371,13 @@ def test_openapi_documents_the_question_endpoints(client):
     ):
         assert path in doc["paths"], path
     assert "LotQuestionPublicOut" in doc["components"]["schemas"]
+
+
+def test_page_in_english(auction, asker, judge):
+    q = ask(auction, asker)
+    services.question_answer(question_id=q.pk, actor=judge, answer="经查无租户。")
+    c = Client()
+    c.cookies["django_language"] = "en"
+    html = c.get(reverse("bidding:auction", args=[auction.pk])).content.decode()
+    assert "Questions (1)" in html and f"Bidder {q.asker_alias}" in html
+    assert "Sign in to ask" in html and "No answered questions yet." not in html
