@@ -32,6 +32,7 @@ from core.audit import audit_record
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.models import STAFF_ROLES, User
 from core.permissions import is_court_staff_of
+from core.validation import text_problem
 from core.types import Actor
 
 QUESTION_MIN, QUESTION_MAX = 5, 500
@@ -61,7 +62,7 @@ def asker_alias(*, user_id: int, lot_id: int) -> str:
 
 def _clean_text(text: Any, *, field: str, low: int, high: int, label: str) -> str:
     value = str(text or "").replace("\r\n", "\n").strip()
-    if "\x00" in value:
+    if text_problem(value):  # a NUL or a lone surrogate: PostgreSQL could not store it
         raise DomainError(
             "invalid_text", _("%(label)s含有无效字符") % {"label": label}, field=field
         )
@@ -241,7 +242,7 @@ def _check_reject(reason: str, note: str) -> None:
             field="reason",
         )
     note = str(note or "").strip()
-    if "\x00" in note:
+    if text_problem(note):
         raise DomainError(
             "invalid_text", _("%(label)s含有无效字符") % {"label": _("说明")}, field="note"
         )

@@ -83,9 +83,10 @@ def test_length_limits_with_clear_messages(auction, asker):
         ask(auction, asker, "问" * 501)
     assert exc.value.code == "question_too_long"
     assert "最多 500 个字（现有 501 个字）" in str(exc.value.message)
-    with pytest.raises(DomainError) as exc:
-        ask(auction, asker, "请问\x00有无租户")
-    assert exc.value.code == "invalid_text"
+    for bad in ("请问\x00有无租户", "请问\ud800有无租户"):  # NUL, a lone surrogate
+        with pytest.raises(DomainError) as exc:
+            ask(auction, asker, bad)
+        assert exc.value.code == "invalid_text"
     assert ask(auction, asker, "问" * 500).text == "问" * 500
 
 
