@@ -32,8 +32,8 @@ from core.audit import audit_record
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.models import STAFF_ROLES, User
 from core.permissions import is_court_staff_of
-from core.validation import text_problem
 from core.types import Actor
+from core.validation import text_problem
 
 QUESTION_MIN, QUESTION_MAX = 5, 500
 ANSWER_MIN, ANSWER_MAX = 2, 2000
