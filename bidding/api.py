@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
+from ninja.responses import Status
 from ninja.security import django_auth
 
 from bidding import selectors, services
@@ -826,3 +827,151 @@ def court_action_run(
     auction = _managed_auction(request, auction_id)
     done: dict[str, Any] = _court_actions().call(request.user, name, auction, payload.fields)
     return done
+
+
+# ---- 拍品咨询 (issue 17) ------------------------------------------------------------------------
+
+
+class LotQuestionPublicOut(Schema):
+    """An answered question: the asker only as 竞买人 + anonymous code (REC-05)."""
+
+    id: int
+    asker: str
+    question: str
+    answer: str
+    asked_at: str | None
+    answered_at: str | None
+
+
+class LotQuestionAskIn(Schema):
+    text: str
+
+
+class LotQuestionMineOut(Schema):
+    id: int
+    auction_id: int
+    asker: str
+    question: str
+    status: str
+    status_label: str
+    reject_reason: str
+    reject_note: str
+    asked_at: dt.datetime
+
+
+class LotQuestionCourtOut(LotQuestionMineOut):
+    auction_title: str
+    round_label: str
+    answer: str
+
+
+class LotQuestionAnswerIn(Schema):
+    answer: str
+
+
+class LotQuestionRejectIn(Schema):
+    reason: Literal["off_topic", "abusive", "duplicate", "private"]
+    note: str = ""
+
+
+def _question_out(q: Any) -> dict[str, Any]:
+    return {
+        "id": q.pk,
+        "auction_id": q.auction_id,
+        "asker": selectors.question_asker_label(q.asker_alias),
+        "question": q.text,
+        "status": q.status,
+        "status_label": str(q.get_status_display()),
+        "reject_reason": q.reject_reason,
+        "reject_note": q.reject_note,
+        "asked_at": q.asked_at,
+    }
+
+
+def _question_court_out(q: Any) -> dict[str, Any]:
+    return _question_out(q) | {
+        "auction_title": q.auction.title,
+        "round_label": str(q.auction.get_round_display()),
+        "answer": q.answer,
+    }
+
+
+@router.get(
+    "/auctions/{auction_id}/questions",
+    response=list[LotQuestionPublicOut],
+    summary="拍品咨询：已答复的问答（提问人匿名）",
+)
+def questions_list(request: HttpRequest, auction_id: int) -> list[selectors.PublicQuestion]:
+    """The answered questions about this auction's lot (every round of the lot), newest answer
+    first; the asker only as 竞买人 + a per-lot anonymous code, never a name (REC-05)."""
+    a = _public_auction(auction_id)
+    return selectors.questions_public(a.lot_id)
+
+
+@router.post(
+    "/auctions/{auction_id}/questions",
+    auth=django_auth,
+    response={201: LotQuestionMineOut},
+    summary="拍品咨询：提问（须登录）",
+)
+def question_ask(
+    request: AuthedRequest, auction_id: int, payload: LotQuestionAskIn
+) -> Status[dict[str, Any]]:
+    """Ask the court about the lot: 5–500 characters; refusals ``question_too_short``,
+    ``question_too_long``, ``questions_closed`` (the auction ended), ``staff_cannot_ask``,
+    ``too_many_pending`` (3 unanswered per lot), ``too_many_questions`` (10 a day) and
+    ``rate_limited`` (``GAVEL_QUESTION_RATE``), each with status 4xx. Public after the answer."""
+    check_write_rate(request, "bidding-question", settings.GAVEL_QUESTION_RATE)
+    q = services.question_ask(auction_id=auction_id, user=request.user, text=payload.text)
+    return Status(201, _question_out(q))
+
+
+@router.get(
+    "/court/questions",
+    auth=django_auth,
+    response=list[LotQuestionCourtOut],
+    summary="拍品咨询：本院待答复的咨询",
+)
+def court_questions(request: AuthedRequest) -> list[dict[str, Any]]:
+    """The staff member's court's unanswered questions, oldest first (judges, officers and
+    bureau heads; the asker only by the anonymous code)."""
+    user = request.user
+    if user.role not in services.STAFF_ACTORS or user.court_id is None:
+        raise DomainError("forbidden", _("仅法院法官、执行员可查看"), "REC-14", status=403)
+    return [
+        _question_court_out(q) for q in selectors.questions_pending_for_court(user.court_id)[:200]
+    ]
+
+
+@router.post(
+    "/court/questions/{question_id}/answer",
+    auth=django_auth,
+    response=LotQuestionCourtOut,
+    summary="拍品咨询：答复并公开",
+)
+def court_question_answer(
+    request: AuthedRequest, question_id: int, payload: LotQuestionAnswerIn
+) -> dict[str, Any]:
+    """Answer (2–2,000 characters): the question and the answer become public; the asker is
+    notified. Refusals: ``forbidden``, ``question_decided``, ``answer_too_short``/``_long``."""
+    check_write_rate(request, "bidding")
+    q = services.question_answer(question_id=question_id, actor=request.user, answer=payload.answer)
+    return _question_court_out(q)
+
+
+@router.post(
+    "/court/questions/{question_id}/reject",
+    auth=django_auth,
+    response=LotQuestionCourtOut,
+    summary="拍品咨询：不予公开（附理由）",
+)
+def court_question_reject(
+    request: AuthedRequest, question_id: int, payload: LotQuestionRejectIn
+) -> dict[str, Any]:
+    """Decline to publish: ``reason`` one of off_topic, abusive, duplicate, private; an optional
+    ``note`` (≤ 200 characters) for the asker, who is notified."""
+    check_write_rate(request, "bidding")
+    q = services.question_reject(
+        question_id=question_id, actor=request.user, reason=payload.reason, note=payload.note
+    )
+    return _question_court_out(q)

@@ -6,6 +6,12 @@ from bidding import court_views as v
 
 urlpatterns = [
     path("", v.court_auction_list, name="court_auctions"),
+    path("questions/", v.court_questions, name="court_questions"),  # issue 17
+    path(
+        "questions/<int:question_id>/<slug:decision>/",
+        v.court_question_decide,
+        name="court_question_decide",
+    ),
     path("collusion/", include("bidding.collusion.urls")),  # issue 19
     path("lots/<int:lot_id>/new/", v.court_auction_new, name="court_auction_new"),
     path("lots/<int:lot_id>/", v.court_lot, name="court_lot"),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
@@ -46,6 +47,7 @@ from bidding.models import (
 )
 from core import clock
 from core.court_actions import CourtAction, CourtActions, Outcome, Submitted
+from core.errors import DomainError
 from core.forms import Form, TextField
 from core.money import yuan
 from core.permissions import can, is_court_staff_of
@@ -554,6 +556,10 @@ def court_auction_detail(request: AuthedRequest, auction_id: int) -> HttpRespons
     ctx["in_lieu_count"] = auction.in_lieu_applications.count()
     ctx["objections_pending"] = services.auction_objections_pending(auction)  # REC-12
     ctx["forms"] = {name: AUCTION_ACTIONS.form(name, auction) for name in DETAIL_FORMS}
+    # 拍品咨询 (issue 17): the lot's questions, waiting ones first, to answer or decline here.
+    ctx["questions"] = list(selectors.questions_for_auction_court(auction)[:100])
+    ctx["pending_questions"] = sum(1 for q in ctx["questions"] if q.status == "pending")
+    ctx["reject_form"] = f.QuestionRejectForm()
     return render(request, "bidding/court/detail.html", ctx)
 
 
@@ -991,3 +997,76 @@ def in_lieu_draw_record_json(request: AuthedRequest, draw_id: int) -> JsonRespon
     )
     resp["Content-Disposition"] = f'inline; filename="in-lieu-draw-{draw.pk}.json"'
     return resp
+
+
+# ---- 拍品咨询: the court answers or declines (issue 17) -----------------------------------------
+
+
+def _question_back(request: HttpRequest, default: str) -> HttpResponse:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    nxt = request.POST.get("next") or ""
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
+        return redirect(nxt)
+    return redirect(default)
+
+
+@login_required
+def court_questions(request: AuthedRequest) -> HttpResponse:
+    """The court's unanswered questions, oldest first, each with its answer and decline forms."""
+    _require_manager(request, request.user.court)
+    pending = list(selectors.questions_pending_for_court(request.user.court_id)[:200])
+    return render(
+        request,
+        "bidding/court/questions.html",
+        {
+            "questions": pending,
+            "answer_form": f.QuestionAnswerForm(),
+            "reject_form": f.QuestionRejectForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+@write_rate_limited("bidding-question-decide")
+def court_question_decide(request: AuthedRequest, question_id: int, decision: str) -> HttpResponse:
+    """答复 (``answer``) or 不予公开 (``reject``) one question of the staff member's court."""
+    from bidding.models import LotQuestion
+
+    question = get_object_or_404(LotQuestion.objects.select_related("auction"), pk=question_id)
+    _require_manager(request, question.auction)
+    default = reverse("bidding:court_questions")
+    try:
+        if decision == "answer":
+            form: Form = f.QuestionAnswerForm(request.POST)
+            form.is_valid()  # a text field that takes anything: the service checks the length
+            services.question_answer(
+                question_id=question.pk, actor=request.user, answer=form.cleaned_data["answer"]
+            )
+            messages.success(
+                request,
+                _("已答复“%(title)s”的咨询，问答已在拍卖页公开。")
+                % {"title": question.auction.title},
+            )
+        elif decision == "reject":
+            form = f.QuestionRejectForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("请选择不予公开的理由"))
+                return _question_back(request, default)
+            services.question_reject(
+                question_id=question.pk,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+            )
+            messages.success(
+                request,
+                _("“%(title)s”的一条咨询未予公开，已告知提问人。")
+                % {"title": question.auction.title},
+            )
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return _question_back(request, default)

@@ -360,6 +360,27 @@ def seed(ctx: dict[str, Any]) -> None:
 
     scenario("live", build_live)
 
+    # 1a. 拍品咨询 on the live flat (issue 17): one answered (public, the asker anonymous), one
+    # waiting on the judge's workbench.
+    def build_questions() -> int | None:
+        from bidding.models import LotQuestion
+
+        live_pk = made.get("live")
+        if not live_pk or LotQuestion.objects.filter(auction_id=live_pk).exists():
+            return None
+        q = services.question_ask(
+            auction_id=live_pk, user=b2, text="请问房屋目前是否有人居住？交付时能否腾空？"
+        )
+        services.question_answer(
+            question_id=q.pk,
+            actor=judge,
+            answer="经现场调查，房屋现由被执行人居住；成交后由本院负责腾退并交付（示例）。",
+        )
+        services.question_ask(auction_id=live_pk, user=b1, text="请问该房屋能否办理按揭贷款？")
+        return None  # not an auction of its own: ``made`` lists auctions
+
+    scenario("questions", build_questions)
+
     # 1b. Whenever the demo starts, something is live: if no demo auction is bidding with at
     # least an hour to go (the one above ends about two hours after the first start), a new
     # demo case brings a car that is bidding now and ends three hours from now.

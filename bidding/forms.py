@@ -381,3 +381,39 @@ class RegistrationForm(Form):
         data["joint_bidders"] = members
         data["agent"] = agent
         return data
+
+
+class QuestionForm(Form):
+    """拍品咨询: the visitor's question (the service checks the length and the limits)."""
+
+    text = forms.CharField(
+        label=_("咨询内容"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500, "aria-describedby": "q-help"}),
+        help_text=_("5–500 字。答复后问题与答复一并公开，提问人仅显示为匿名代号。"),
+    )
+
+
+class QuestionAnswerForm(Form):
+    answer = forms.CharField(
+        label=_("答复内容"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+    )
+
+
+class QuestionRejectForm(Form):
+    reason = forms.ChoiceField(label=_("不予公开的理由"), choices=())
+    note = forms.CharField(
+        label=_("说明（可选，仅提问人可见）"),
+        required=False,
+        widget=forms.TextInput(attrs={"maxlength": 200}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from bidding.models import LotQuestion
+
+        super().__init__(*args, **kwargs)
+        set_choices(self, "reason", LotQuestion.RejectReason.choices)

@@ -650,6 +650,8 @@ class AuctionResult(models.Model):
     class Meta:
         verbose_name = _("拍卖结果")
         verbose_name_plural = _("拍卖结果")
+        # Public statistics (issue 17) read a period's results by the end of bidding.
+        indexes = [models.Index(fields=["closed_at"], name="bidding_result_closed_at")]
 
     def __str__(self) -> str:
         return f"{self.auction_id}: {self.get_outcome_display()}"
@@ -905,3 +907,73 @@ class OfflineRound(models.Model):
 
 # Collusion detection (issue 19) keeps its records in its own module.
 from bidding.collusion.models import ClientMark, CollusionCheck, CollusionFlag  # noqa: E402, F401
+
+
+class LotQuestion(models.Model):
+    """拍品咨询: a signed-in visitor's question about a lot, asked on an auction's page.
+
+    The court of the lot answers it (or rejects it, with a reason: off-topic, abusive…); once
+    answered, the question and the answer are public on every round's page of the lot, the
+    asker shown only as 竞买人 + ``asker_alias`` (a short code derived per lot, never the name,
+    never the bidder code, REC-05). Rejected questions stay private to the asker and the court.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待答复")
+        ANSWERED = "answered", _("已答复")
+        REJECTED = "rejected", _("未予公开")
+
+    class RejectReason(models.TextChoices):
+        OFF_TOPIC = "off_topic", _("与拍品无关")
+        ABUSIVE = "abusive", _("含不当言论")
+        DUPLICATE = "duplicate", _("重复提问")
+        PRIVATE = "private", _("涉及个人信息")
+
+    lot = models.ForeignKey("cases.Lot", on_delete=models.PROTECT, related_name="questions")
+    auction = models.ForeignKey(Auction, on_delete=models.PROTECT, related_name="questions")
+    court = models.ForeignKey("core.Court", on_delete=models.PROTECT, related_name="+")
+    asker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lot_questions"
+    )
+    asker_alias = models.CharField(_("咨询人代号"), max_length=8)
+    text = models.TextField(_("咨询内容"))
+    asked_at = models.DateTimeField(_("提问时间"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    answer = models.TextField(_("答复"), blank=True)
+    reject_reason = models.CharField(
+        _("不予公开的理由"), max_length=20, choices=RejectReason.choices, blank=True
+    )
+    reject_note = models.CharField(_("说明"), max_length=200, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("拍品咨询")
+        verbose_name_plural = _("拍品咨询")
+        ordering = ["lot", "asked_at", "pk"]
+        indexes = [
+            models.Index(fields=["lot", "status", "decided_at"], name="bidding_q_lot_status"),
+            models.Index(fields=["court", "status", "asked_at"], name="bidding_q_court_status"),
+            models.Index(fields=["asker", "asked_at"], name="bidding_q_asker_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="bidding_question_answered_has_answer",
+                condition=~models.Q(status="answered") | ~models.Q(answer=""),
+            ),
+            models.CheckConstraint(
+                name="bidding_question_rejected_has_reason",
+                condition=~models.Q(status="rejected") | ~models.Q(reject_reason=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lot_id}/{self.pk}: {self.get_status_display()}"
+
+    @property
+    def ref(self) -> str:
+        return f"auction:{self.auction_id}/question:{self.pk}"

@@ -293,3 +293,99 @@ def auction_statistics(court_id: int | None = None) -> dict[str, int]:
     for state in qs.values_list("state", flat=True):
         out[state] = out.get(state, 0) + 1
     return out
+
+
+# ---- 拍品咨询 (issue 17) ------------------------------------------------------------------------
+
+
+class PublicQuestion(TypedDict):
+    """One answered question as the public sees it: the asker only as 竞买人 + code (REC-05)."""
+
+    id: int
+    asker: str
+    question: str
+    answer: str
+    asked_at: str | None
+    answered_at: str | None
+
+
+def question_asker_label(alias: str) -> str:
+    from django.utils.translation import gettext as _
+
+    return _("竞买人%(code)s") % {"code": alias}
+
+
+def questions_public(lot_id: int | None, *, limit: int = 200) -> list[PublicQuestion]:
+    """The lot's answered questions, newest answer first, over every round of the lot.
+
+    Only the alias, the texts and the times leave this function: never the asker's id, name
+    or bidder code (REC-05)."""
+    from bidding.models import LotQuestion
+
+    if lot_id is None:
+        return []
+    rows = (
+        LotQuestion.objects.filter(lot_id=lot_id, status=LotQuestion.Status.ANSWERED)
+        .order_by("-decided_at", "-pk")
+        .values("pk", "asker_alias", "text", "answer", "asked_at", "decided_at")[:limit]
+    )
+    return [
+        PublicQuestion(
+            id=r["pk"],
+            asker=question_asker_label(r["asker_alias"]),
+            question=r["text"],
+            answer=r["answer"],
+            asked_at=_iso(r["asked_at"]),
+            answered_at=_iso(r["decided_at"]),
+        )
+        for r in rows
+    ]
+
+
+def questions_of_asker(user: User | AnonymousUser, lot_id: int | None) -> QuerySet[Any]:
+    """The signed-in person's own questions on this lot that are not public (waiting or
+    declined), for their eyes only."""
+    from bidding.models import LotQuestion
+
+    if lot_id is None or not user.is_authenticated:
+        return LotQuestion.objects.none()
+    return (
+        LotQuestion.objects.filter(asker=user, lot_id=lot_id)
+        .exclude(status=LotQuestion.Status.ANSWERED)
+        .order_by("-asked_at", "-pk")
+    )
+
+
+def questions_pending_for_court(court_id: int | None) -> QuerySet[Any]:
+    """The court's unanswered questions, oldest first (the staff's queue)."""
+    from bidding.models import LotQuestion
+
+    if court_id is None:
+        return LotQuestion.objects.none()
+    return (
+        LotQuestion.objects.filter(court_id=court_id, status=LotQuestion.Status.PENDING)
+        .select_related("auction", "lot")
+        .order_by("asked_at", "pk")
+    )
+
+
+def questions_for_auction_court(auction: Auction) -> QuerySet[Any]:
+    """Every question on the auction's lot for its court's page: pending first, then decided."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from bidding.models import LotQuestion
+
+    if auction.lot_id is None:
+        return LotQuestion.objects.none()
+    return (
+        LotQuestion.objects.filter(lot_id=auction.lot_id)
+        .select_related("auction", "decided_by")
+        .annotate(
+            waiting=Case(
+                When(status=LotQuestion.Status.PENDING, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("waiting", "-asked_at", "-pk")
+    )

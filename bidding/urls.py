@@ -16,5 +16,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("auctions/<int:auction_id>/register/", views.register, name="register"),
     path("auctions/<int:auction_id>/deposit/", views.deposit, name="deposit"),
     path("auctions/<int:auction_id>/password/", views.password, name="password"),
+    path("auctions/<int:auction_id>/questions/", views.question_ask, name="question_ask"),
     path("court/", include("bidding.court_urls")),
 ]

@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
@@ -22,13 +23,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from bidding import live
-from bidding.forms import RegistrationForm
+from bidding.forms import QuestionForm, RegistrationForm
 from bidding.models import Auction, AuctionState, Registration
-from bidding.selectors import auction_bid_history, auction_snapshot, registration_for
+from bidding.selectors import (
+    auction_bid_history,
+    auction_snapshot,
+    questions_of_asker,
+    questions_public,
+    registration_for,
+)
 from core import clock
 from core.documents import documents_public
 from core.errors import DomainError
-from core.models import User
+from core.models import STAFF_ROLES, User
 from core.ratelimit import write_rate_limited
 from core.types import AuthedRequest
 
@@ -287,6 +294,8 @@ def _render_page(
     auction: Auction,
     *,
     register_form: RegistrationForm | None = None,
+    question_form: QuestionForm | None = None,
+    question_error: str = "",
 ) -> HttpResponse:
     """The auction page; ``register_form`` is a bound registration form to show again (with
     its errors and everything the bidder typed) after a refused registration."""
@@ -320,6 +329,14 @@ def _render_page(
         register_form = RegistrationForm(user=user)
     action_note = _action_note(auction, step)
     from bidding.page_parts import parts_for
+    from bidding.services.questions import ASKING_STATES
+
+    can_ask = bool(
+        auction.lot_id
+        and not auction.is_practice
+        and auction.state in ASKING_STATES
+        and not (user.is_authenticated and user.role in STAFF_ROLES)
+    )
 
     return render(
         request,
@@ -346,6 +363,12 @@ def _render_page(
             "reference": _reference_price(auction),
             "parts": parts_for(request, auction),
             "live_states": auction.state in LIVE,
+            # 拍品咨询 (issue 17): answered ones for all, the visitor's own waiting ones for them.
+            "questions": questions_public(auction.lot_id),
+            "my_questions": list(questions_of_asker(user, auction.lot_id)[:20]),
+            "can_ask": can_ask,
+            "question_form": question_form or QuestionForm(),
+            "question_error": question_error,
         },
     )
 
@@ -480,3 +503,28 @@ def password(request: AuthedRequest, auction_id: int) -> HttpResponse:
     else:
         messages.success(request, _("竞价密码已设置。"))
     return _back(auction_id)
+
+
+@login_required
+@require_POST
+def question_ask(request: AuthedRequest, auction_id: int) -> HttpResponse:
+    """拍品咨询: ask the court about the lot; a refusal shows the page again with the reason
+    and the text as typed."""
+    from bidding.services import question_ask as ask
+    from core.ratelimit import check_write_rate
+
+    auction = _public_auction(auction_id)
+    form = QuestionForm(request.POST)
+    if not form.is_valid():
+        return _render_page(request, auction, question_form=form, question_error="")
+    try:
+        check_write_rate(request, "bidding-question", settings.GAVEL_QUESTION_RATE)
+        ask(auction_id=auction_id, user=request.user, text=form.cleaned_data["text"])
+    except DomainError as exc:
+        response = _render_page(
+            request, auction, question_form=form, question_error=str(exc.message)
+        )
+        response.status_code = exc.status
+        return response
+    messages.success(request, _("咨询已提交，法院答复后将在本页公开（提问人匿名显示）。"))
+    return redirect(reverse("bidding:auction", args=[auction_id]) + "#questions")

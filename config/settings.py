@@ -316,6 +316,11 @@ GAVEL_ENROLMENT_ATTEMPTS: int = env.int("GAVEL_ENROLMENT_ATTEMPTS", default=5)
 # Per-user limit on writes (django-ratelimit rate, e.g. "120/m"); the tests switch it off.
 RATELIMIT_ENABLE: bool = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_WRITE: str = env.str("RATELIMIT_WRITE", default="120/m")
+# 拍品咨询 (issue 17): questions one person may post in a window (on top of the services'
+# own limits: 3 unanswered per lot, 10 a day).
+GAVEL_QUESTION_RATE: str = env.str("GAVEL_QUESTION_RATE", default="5/10m")
+# Public statistics (issue 17): seconds each answer stays cached per period (0: no cache).
+GAVEL_PUBLIC_STATS_CACHE_SECONDS: int = env.int("GAVEL_PUBLIC_STATS_CACHE_SECONDS", default=600)
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

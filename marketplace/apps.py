@@ -89,6 +89,20 @@ class MarketplaceConfig(AppConfig):
             description=_("我的到期和超期事项"),
         )
         nav.register(
+            _("拍卖统计"),
+            "marketplace:public_statistics",
+            roles=public,
+            order=59,
+            description=_("各法院、各地区的成交率、溢价率、竞买人数与处置用时"),
+        )
+        nav.register(
+            _("辖区统计"),
+            "marketplace:statistics_courts",
+            roles=staff,
+            order=61,
+            description=_("本院及下级法院的拍卖统计"),
+        )
+        nav.register(
             _("统计"),
             "marketplace:statistics",
             roles=staff,

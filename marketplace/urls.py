@@ -13,6 +13,7 @@ urlpatterns = [
     path("watchlist/", views.watchlist, name="watchlist"),
     path("searches/save/", views.saved_search_save, name="saved_search_save"),
     path("searches/<int:pk>/delete/", views.saved_search_remove, name="saved_search_remove"),
+    path("statistics/", views.public_statistics_view, name="public_statistics"),
     path("results/", views.results_view, name="results"),
     path("results/<int:auction_id>/", views.result_view, name="result"),
     path("account/", views.account_view, name="account"),
@@ -30,6 +31,7 @@ urlpatterns = [
     # court staff
     path("court/workbench/", views.workbench, name="workbench"),
     path("court/statistics/", views.statistics_view, name="statistics"),
+    path("court/statistics/courts/", views.court_statistics_courts, name="statistics_courts"),
     path("court/viewings/", views.court_viewings, name="court_viewings"),
     path(
         "court/viewings/<int:pk>/decide/", views.court_viewing_decide, name="court_viewing_decide"

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from cases.models import Lot
 from core import clock, regions
 from core.errors import DomainError
-from core.models import STAFF_ROLES, User
+from core.models import STAFF_ROLES, Role, User
 from core.ratelimit import check_write_rate
 from core.types import AuthedRequest
 from marketplace.account import account_overview, win_of
@@ -92,6 +92,14 @@ def workbench(request: AuthedRequest) -> HttpResponse:
     from settlement.selectors import approvals_waiting_for
 
     items = workbench_items(request.user)
+    questions = None
+    questions_total = 0
+    if request.user.role in {Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD}:
+        from bidding.selectors import questions_pending_for_court
+
+        pending = questions_pending_for_court(request.user.court_id)
+        questions_total = pending.count()
+        questions = list(pending[:10])  # 拍品咨询 waiting for an answer (issue 17)
     return render(
         request,
         "marketplace/court/workbench.html",
@@ -102,6 +110,8 @@ def workbench(request: AuthedRequest) -> HttpResponse:
             "approvals": approvals_waiting_for(request.user),
             # AUC-33/AUC-35: the engine's next-round and re-auction drafts to publish.
             "drafts": list(followup_drafts_for(request.user)[:100]),
+            "questions": questions,
+            "questions_total": questions_total,
         },
     )
 
@@ -529,3 +539,74 @@ def statistics_view(request: AuthedRequest) -> HttpResponse:
         "csv_qs": (request.GET.copy().urlencode() + "&" if request.GET else "") + "format=csv",
     }
     return render(request, "marketplace/court/statistics.html", context)
+
+
+# ---- public statistics (issue 17) --------------------------------------------------------------
+
+
+def _stats_page(
+    request: HttpRequest, *, court_ids: list[int] | None, scope: str, courts: list[Any]
+) -> HttpResponse:
+    from marketplace import public_stats as ps
+
+    context: dict[str, Any] = {
+        "groups": ps.GROUPS,
+        "scope": scope,
+        "courts": courts,
+        "group": request.GET.get("group") or "court",
+        "start": request.GET.get("from") or "",
+        "end": request.GET.get("to") or "",
+    }
+    try:
+        period, group = ps.parse_params(request.GET)
+    except DomainError as exc:
+        context["error"] = exc
+        return render(request, "marketplace/public_statistics.html", context, status=400)
+    data = ps.statistics(period=period, group=group, court_ids=court_ids)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(ps.to_csv(data, period), content_type="text/csv; charset=utf-8")
+        name = f"gavel-statistics-{group}-{period['start']}-{period['end']}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    query = request.GET.copy()
+    query["format"] = "csv"
+    context.update(
+        group=group,
+        start=period["start"].isoformat(),
+        end=period["end"].isoformat(),
+        rows=data["rows"],
+        total=data["total"],
+        csv_qs=query.urlencode(),
+        chart={
+            "labels": [r["label"] for r in data["rows"]],
+            "deal_rate_pct": [r["deal_rate_pct"] for r in data["rows"]],
+            "premium_ref_pct": [r["premium_ref_pct"] for r in data["rows"]],
+            "bidders_per_lot": [r["bidders_per_lot"] for r in data["rows"]],
+            "days_seizure_to_sale": [r["days_seizure_to_sale"] for r in data["rows"]],
+            "trend": data["trend"],
+            "titles": {
+                "deal_rate_pct": _("成交率（%）"),
+                "premium_ref_pct": _("较参考价溢价率（%）"),
+                "bidders_per_lot": _("每场竞买人数"),
+                "days_seizure_to_sale": _("查封至成交（日）"),
+                "trend": _("每月结束与成交场次"),
+                "ended": _("结束"),
+                "sold": _("成交"),
+            },
+        },
+    )
+    return render(request, "marketplace/public_statistics.html", context)
+
+
+def public_statistics_view(request: HttpRequest) -> HttpResponse:
+    """司法拍卖统计: every court, for everyone (aggregates only, cached per period)."""
+    return _stats_page(request, court_ids=None, scope="public", courts=[])
+
+
+@staff_required
+def court_statistics_courts(request: AuthedRequest) -> HttpResponse:
+    """A higher court's staff: the same figures for their court and the courts under it."""
+    from marketplace.public_stats import courts_overseen
+
+    courts = courts_overseen(request.user.court)
+    return _stats_page(request, court_ids=[c.pk for c in courts], scope="courts", courts=courts)

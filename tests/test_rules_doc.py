@@ -88,7 +88,6 @@ PENDING: dict[str, set[str]] = {
     "REC-06": {"api"},
     "REC-08": {"api"},
     "REC-10": {"api"},
-    "REC-14": {"api"},
 }
 
 

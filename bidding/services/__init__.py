@@ -18,6 +18,7 @@ password helpers), and the ``Auction`` and ``Bid`` models some tests reach throu
 - ``agents``: agents and priority purchasers (AUC-14, AUC-19)
 - ``practice``: practice auctions (模拟拍)
 - ``disposal``: other disposal routes (AUC-01, AUC-44)
+- ``questions``: 拍品咨询, questions about a lot answered by its court (REC-05, REC-14)
 """
 
 from bidding.models import Auction, Bid
@@ -124,6 +125,7 @@ from bidding.services.publication import (
     auction_publish_problems,
     lot_unsold_awaiting_next_round,
 )
+from bidding.services.questions import question_answer, question_ask, question_reject
 from bidding.services.registration import (
     registration_create,
     registration_deposit_confirmed,
@@ -209,6 +211,9 @@ __all__ = [
     "practice_auction_start",
     "priority_holder_add",
     "proxy_bid_set",
+    "question_answer",
+    "question_ask",
+    "question_reject",
     "registration_confirm_agent",
     "registration_confirm_priority",
     "registration_create",

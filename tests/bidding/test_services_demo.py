@@ -39,6 +39,13 @@ def test_demo_seed_live_scheduled_sold_unsold_and_practice(settings):
     assert sold.state == AuctionState.SOLD and sold.result.ruling_served_at is not None
     assert Auction.objects.get(pk=made["unsold"]).state == AuctionState.UNSOLD
     assert Auction.objects.get(pk=made["practice"]).is_practice
+    # 拍品咨询 (issue 17): one answered on the live flat, one waiting for the judge.
+    from bidding.models import LotQuestion
+
+    assert sorted(LotQuestion.objects.filter(auction=live).values_list("status", flat=True)) == [
+        "answered",
+        "pending",
+    ]
     assert audit_verify() == []
     count = Auction.objects.count()
     again = _seed()

@@ -36,7 +36,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from appraisers.models import AppraisalRequest, Commission, Firm, FirmUser, LotDraw, Report
-from bidding.models import Auction, CollusionFlag, InLieuDraw, OfflineRound, Registration
+from bidding.models import (
+    Auction,
+    CollusionFlag,
+    InLieuDraw,
+    LotQuestion,
+    OfflineRound,
+    Registration,
+)
 from cases.models import Asset, Case, Lot, Party
 from config.api import api
 from core import clock
@@ -317,6 +324,17 @@ TABLE: dict[str, str] = {
     "marketplace:balance_pay": "GET 3 405 405 405 405 405 405 405 405 405 | 3 405 405 405 405 405 405 405 405 405",
     "protected_file": "GET 404 404 404 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404 404 404 404",
     "settlement:statement_issue": "GET 3 405 405 405 405 405 405 405 405 405 | 3 405 405 405 405 405 405 405 405 405",
+    # 拍品咨询 and public statistics (issue 17)
+    "api GET /api/bidding/auctions/{auction_id}/questions": "GET 2 2 2 2 2 2 2 2 2 2 | 2 2 2 2 2 2 2 2 2 2",
+    "api GET /api/bidding/court/questions": "GET 401 403 403 403 403 2 2 2 403 403 | 401 403 403 403 403 2 2 2 403 403",
+    "api POST /api/bidding/auctions/{auction_id}/questions": "POST 401 400 400 400 400 403 403 403 403 400 | 401 400 400 400 400 403 403 403 403 400",
+    "api POST /api/bidding/court/questions/{question_id}/answer": "POST 401 403 403 403 403 409 409 409 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "api POST /api/bidding/court/questions/{question_id}/reject": "POST 401 403 403 403 403 409 409 409 403 403 | 401 403 403 403 403 403 403 403 403 403",
+    "bidding:court_question_decide": "GET 3 405 405 405 405 405 405 405 405 405 | 3 405 405 405 405 405 405 405 405 405",
+    "bidding:court_questions": "GET 3 403 403 403 403 2 2 2 403 403 | 3 403 403 403 403 2 2 2 403 403",
+    "bidding:question_ask": "GET 3 405 405 405 405 405 405 405 405 405 | 3 405 405 405 405 405 405 405 405 405",
+    "marketplace:public_statistics": "GET 2 2 2 2 2 2 2 2 2 2 | 2 2 2 2 2 2 2 2 2 2",
+    "marketplace:statistics_courts": "GET 3 403 403 403 403 2 2 2 2 403 | 3 403 403 403 403 2 2 2 2 403",
 }
 
 #: URL names whose files `files15` serves (the file-serving view replacing /media/):
@@ -425,6 +443,7 @@ def _build_world() -> dict[str, Any]:
         "offline_round": _first(OfflineRound),
         "flag": _first(CollusionFlag),
         "document": _first(Document),
+        "question": _first(LotQuestion),
     }
     document = Document.objects.order_by("pk").first()
     objects["document_code"] = getattr(document, "code", "NOSUCHCODE") or "NOSUCHCODE"
@@ -454,6 +473,7 @@ PARAMS = {
     "round_id": "offline_round",
     "flag_id": "flag",
     "code": "document_code",
+    "question_id": "question",
 }
 PK_OF = {
     "core:operator_court": "court",
@@ -486,7 +506,12 @@ PK_OF = {
     "api reports": "inquiry_report",
     "api draws": "draw",
 }
-OTHER_ARGS = {"kind": "firms", "name": "suspend", "draw_id": "in_lieu_draw"}
+OTHER_ARGS = {
+    "kind": "firms",
+    "name": "suspend",
+    "draw_id": "in_lieu_draw",
+    "decision": "answer",
+}
 
 
 def _walk(patterns: list[Any], prefix: str = "", ns: str = "") -> Iterator[tuple[str, str]]:
