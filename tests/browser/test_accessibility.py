@@ -202,6 +202,7 @@ def _public_urls(ctx: dict[str, Any]) -> dict[str, str]:
         "notices": reverse("core:published_notices"),
         "document-verify": reverse("core:document_verify"),
         "terms": reverse("core:terms"),
+        "statistics": reverse("marketplace:public_statistics"),
         "sign-in": reverse("core:login"),
         "sign-up": reverse("core:signup"),
         **{
