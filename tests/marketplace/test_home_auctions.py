@@ -22,7 +22,7 @@ def _sections(html: str) -> dict[str, list[str]]:
     for part in re.split(r'<div class="home-head">', html)[1:]:
         heading = re.search(r"<h2[^>]*>([^<]+)", part)
         assert heading is not None
-        titles = re.findall(r'<h3><a href="[^"]+">([^<]+)</a></h3>', part)
+        titles = re.findall(r'<h3 class="mk-card-title"><a href="[^"]+">([^<]+)</a>', part)
         out[heading.group(1).strip()] = titles
     return out
 
