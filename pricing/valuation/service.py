@@ -93,35 +93,47 @@ def load_artifact(record: Any) -> dict[str, Any]:
     path = Path(record.file)
     retrain = f"请重新训练：manage.py valuation_train --asset-class {record.asset_class} --method {record.method}"
     if not path.exists():
-        raise ValuationError("model_file_missing", f"模型文件不存在（{path.name}），{retrain}")
+        raise ValuationError(
+            "model_file_missing",
+            _("模型文件不存在（%(name)s），%(retrain)s") % {"name": path.name, "retrain": retrain},
+        )
     if _file_sha256(path) != record.file_sha256:
-        raise ValuationError("model_file_changed", f"模型文件与登记的摘要不符，拒绝加载；{retrain}")
+        raise ValuationError(
+            "model_file_changed",
+            _("模型文件与登记的摘要不符，拒绝加载；%(retrain)s") % {"retrain": retrain},
+        )
     here = library_versions()
     stored = record.library_versions or {}
     for lib in ("scikit-learn", "engine"):
         if stored.get(lib) != here[lib]:
             raise ValuationError(
                 "model_version_mismatch",
-                f"模型以 {lib} {stored.get(lib)} 训练，当前为 {here[lib]}，拒绝加载；{retrain}",
+                _("模型以 %(lib)s %(trained)s 训练，当前为 %(here)s，拒绝加载；%(retrain)s")
+                % {"lib": lib, "trained": stored.get(lib), "here": here[lib], "retrain": retrain},
             )
     for lib in ("numpy", "pandas"):
         if str(stored.get(lib, "")).split(".")[:1] != here[lib].split(".")[:1]:
             raise ValuationError(
                 "model_version_mismatch",
-                f"模型以 {lib} {stored.get(lib)} 训练，当前为 {here[lib]}，拒绝加载；{retrain}",
+                _("模型以 %(lib)s %(trained)s 训练，当前为 %(here)s，拒绝加载；%(retrain)s")
+                % {"lib": lib, "trained": stored.get(lib), "here": here[lib], "retrain": retrain},
             )
     try:
         art = joblib.load(path)
     except Exception as exc:  # a corrupt or foreign file
         raise ValuationError(
-            "model_load_failed", f"模型文件无法读取（{exc.__class__.__name__}），{retrain}"
+            "model_load_failed",
+            _("模型文件无法读取（%(name)s），%(retrain)s")
+            % {"name": exc.__class__.__name__, "retrain": retrain},
         ) from exc
     if (
         not isinstance(art, dict)
         or art.get("engine_version") != ENGINE_VERSION
         or "valuer" not in art
     ):
-        raise ValuationError("model_load_failed", f"模型文件格式不符，{retrain}")
+        raise ValuationError(
+            "model_load_failed", _("模型文件格式不符，%(retrain)s") % {"retrain": retrain}
+        )
     with _lock:
         _cache[key] = art
     return art
@@ -131,14 +143,18 @@ def active_model(asset_class: str, method: str) -> Any:
     from pricing.models import ValuationModel
 
     if asset_class not in ASSET_CLASSES:
-        raise ValuationError("unknown_asset_kind", f"未知的财产类型：{asset_class}")
+        raise ValuationError(
+            "unknown_asset_kind",
+            _("未知的财产类型：%(asset_class)s") % {"asset_class": asset_class},
+        )
     record = ValuationModel.objects.filter(
         asset_class=asset_class, method=method, is_active=True
     ).first()
     if record is None:
         raise ValuationError(
             "no_model",
-            f"没有启用的{asset_class}类估价模型（方法 {method}），内置平台无法对该类财产询价",
+            _("没有启用的%(asset_class)s类估价模型（方法 %(method)s），内置平台无法对该类财产询价")
+            % {"asset_class": asset_class, "method": method},
         )
     return record
 
@@ -168,7 +184,8 @@ def _input_row(
         spec = art["spec"]
         raise ValuationError(
             "missing_features",
-            f"缺少估价所需特征：{'、'.join(label(c) for c in missing)}（模型训练数据：{spec['dataset']}）",
+            _("缺少估价所需特征：%(items)s（模型训练数据：%(spec)s）")
+            % {"items": "、".join(label(c) for c in missing), "spec": spec["dataset"]},
         )
     row: dict[str, Any] = {}
     numeric = (
@@ -182,11 +199,17 @@ def _input_row(
             try:
                 v = float(v)
             except (TypeError, ValueError) as exc:
-                raise ValuationError("bad_feature", f"特征“{label(name)}”须为数字") from exc
+                raise ValuationError(
+                    "bad_feature", _("特征“%(label)s”须为数字") % {"label": label(name)}
+                ) from exc
             if not math.isfinite(v):
-                raise ValuationError("bad_feature", f"特征“{label(name)}”须为有限数字")
+                raise ValuationError(
+                    "bad_feature", _("特征“%(label)s”须为有限数字") % {"label": label(name)}
+                )
             if name == recipe.area and v <= 0:
-                raise ValuationError("bad_feature", f"特征“{label(name)}”须大于零")
+                raise ValuationError(
+                    "bad_feature", _("特征“%(label)s”须大于零") % {"label": label(name)}
+                )
         row[name] = np.nan if v in (None, "") else v
     df = pd.DataFrame([row])
     if art.get("data_end"):
