@@ -174,7 +174,7 @@ def _public_auction(auction_id: int) -> Auction:
         .first()
     )
     if a is None:
-        raise NotFound("auction_not_found", "拍卖不存在")
+        raise NotFound("auction_not_found", _("拍卖不存在"))
     return a
 
 
@@ -249,7 +249,7 @@ def auction_result(request: HttpRequest, auction_id: int) -> dict[str, Any]:
     a = _public_auction(auction_id)
     result = getattr(a, "result", None)
     if result is None:
-        raise NotFound("no_result", "竞价尚未结束")
+        raise NotFound("no_result", _("竞价尚未结束"))
     sold = result.outcome == "sold" and a.state in (S.SOLD, S.DEFAULTED)
     return {
         "auction_id": a.pk,
@@ -268,7 +268,7 @@ def auction_result(request: HttpRequest, auction_id: int) -> dict[str, Any]:
 def my_registration(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
     reg = selectors.registration_for(request.user, auction_id)
     if reg is None:
-        raise NotFound("not_registered", "您尚未报名参加本场拍卖")
+        raise NotFound("not_registered", _("您尚未报名参加本场拍卖"))
     return _reg_out(reg)
 
 
@@ -294,7 +294,7 @@ def pay_deposit(request: AuthedRequest, registration_id: int) -> dict[str, Any]:
     intent = services.registration_pay_deposit(registration_id=registration_id, user=request.user)
     if intent is None:
         return {"status": "held", "practice": True}
-    return {"status": intent.status, "pay_url": intent.pay_url, "amount_fen": intent.amount_fen}
+    return {"status": intent.status, "pay_url": intent.pay_url, "advance": intent.amount_fen}
 
 
 @router.post("/registrations/{registration_id}/password", auth=django_auth)
@@ -331,7 +331,7 @@ def place_bid(request: AuthedRequest, auction_id: int, payload: BidIn) -> dict[s
         unlock_token=request.session.get(services.unlock_session_key(auction_id)),
         received_at=getattr(request, "scope", {}).get("gavel_received_at"),  # AUC-24 (asgi.py)
     )
-    return {"seq": b.seq, "amount_fen": b.amount_fen, "bidder_code": b.bidder_code, "at": b.at}
+    return {"seq": b.seq, "advance": b.amount_fen, "bidder_code": b.bidder_code, "at": b.at}
 
 
 @router.post("/auctions/{auction_id}/unlock", auth=django_auth)
@@ -373,7 +373,7 @@ def practice_start(request: AuthedRequest, payload: BiddingPracticeIn) -> dict[s
 def publish_check(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
     a = Auction.objects.filter(pk=auction_id).first()
     if a is None:
-        raise NotFound("auction_not_found", "拍卖不存在")
+        raise NotFound("auction_not_found", _("拍卖不存在"))
     services._require_staff(request.user, a)
     return {"problems": [p.as_dict() for p in services.auction_publish_problems(a)]}
 
@@ -567,7 +567,7 @@ def draft_list(request: AuthedRequest, kind: str | None = None) -> list[dict[str
         if kind not in _DRAFT_LINKS:
             raise DomainError(
                 "invalid_kind",
-                "草稿类别只能是 new、next_round、sale、reauction",
+                _("草稿类别只能是 new、next_round、sale、reauction"),
                 field="kind",
             )
         qs = qs.filter(link=_DRAFT_LINKS[kind])
@@ -587,7 +587,7 @@ def draft_detail(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
         .first()
     )
     if a is None:
-        raise NotFound("draft_not_found", "草稿不存在")
+        raise NotFound("draft_not_found", _("草稿不存在"))
     require(request.user, "bidding.manage_auction", a)
     out = _draft_out(a)
     out.update(

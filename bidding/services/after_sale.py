@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from bidding import locks
@@ -77,7 +78,7 @@ def auction_balance_paid(*, auction_id: int, amount_fen: int | None = None) -> A
         action="sale.balance_paid",
         subject=auction.sale_ref,
         at=now,
-        after={"amount_fen": amount_fen, "ruling_due_at": result.ruling_due_at},
+        after={"advance": amount_fen, "ruling_due_at": result.ruling_due_at},
         rules=["AUC-31", "AUC-32"],
     )
     _save_stream_head(auction)
@@ -108,7 +109,7 @@ def auction_ruling_served(
     if auction.state not in BOUGHT_STATES or result.balance_paid_at is None:
         raise _refuse("balance_not_paid", "买受人付清全部价款后方可送达成交裁定", "AUC-32")
     if result.ruling_served_at is not None:
-        raise Conflict("ruling_already_served", "成交裁定已送达")
+        raise Conflict("ruling_already_served", _("成交裁定已送达"))
     if not document.strip():
         raise _refuse("document_required", "须填写成交裁定文号", "AUC-32")
     if auction.lot_id and _lot_purchase_restricted(auction) and not eligibility_proof.strip():
@@ -195,7 +196,7 @@ def auction_handover_update(
         AuctionResult.Handover.COMPLETED,
         AuctionResult.Handover.IMPOSSIBLE,
     ):
-        raise Conflict("handover_finished", "移交已结束")
+        raise Conflict("handover_finished", _("移交已结束"))
     now = clock.now()
     before = {
         "state": result.handover_state,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bidding import locks
 from bidding.models import PriorityHolder, Registration
@@ -67,18 +68,20 @@ def registration_identity_reveal(
         pk=registration_id
     )
     if getattr(user, "court_id", None) != reg.auction.court_id:
-        raise PermissionDenied("forbidden", "仅本院人员可查看")
+        raise PermissionDenied("forbidden", _("仅本院人员可查看"))
     ended = reg.auction.state in ENDED_STATES or reg.auction.state in FINAL_STATES
     if not ended and check not in IDENTITY_CHECKS:
         raise PermissionDenied(
             "identity_sealed",
-            "竞价结束前，仅为核对委托代理或优先购买权可查看竞买人身份",
+            _("竞价结束前，仅为核对委托代理或优先购买权可查看竞买人身份"),
             rule="REC-05",
         )
     if not ended and not _check_pending(reg, check):
         raise PermissionDenied(
             "identity_check_not_pending",
-            "该报名没有待核对的" + ("委托代理" if check == "agent" else "优先购买权主张"),
+            _("该报名没有待核对的委托代理")
+            if check == "agent"
+            else _("该报名没有待核对的优先购买权主张"),
             rule="REC-05",
         )
     if check in IDENTITY_CHECKS:
@@ -161,9 +164,9 @@ def registration_confirm_priority(
     if holder is None:
         raise _refuse("unknown_holder", "该优先购买权人不在本场拍卖的名单中", "AUC-19")
     if reg.is_priority:
-        raise Conflict("already_confirmed", "已确认为优先购买权人")
+        raise Conflict("already_confirmed", _("已确认为优先购买权人"))
     if Registration.objects.filter(auction_id=auction.pk, priority_holder_id=holder.pk).exists():
-        raise Conflict("holder_taken", "该优先购买权人已对应其他报名")
+        raise Conflict("holder_taken", _("该优先购买权人已对应其他报名"))
     if reg.bids.exists():
         raise _refuse("already_bid", "已出价的竞买人不能再确认为优先购买权人", "AUC-19")
     now = clock.now()

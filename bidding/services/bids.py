@@ -12,6 +12,7 @@ from typing import ParamSpec, TypeAlias, TypeVar
 
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from bidding import bidwrite, locks
 from bidding.events import BidAccepted
@@ -196,7 +197,7 @@ def _apply_bid(
         after={
             "seq": seq,
             "code": code,
-            "amount_fen": amount_fen,
+            "advance": amount_fen,
             "end_at": auction.end_at,
             "extended": extended,
             "proxy": is_proxy,
@@ -219,7 +220,7 @@ def _registration_for_bid(auction_id: int, user: Caller) -> Registration:
     )
     if reg is None:
         if not Auction.objects.filter(pk=auction_id).exists():
-            raise NotFound("auction_not_found", "拍卖不存在")
+            raise NotFound("auction_not_found", gettext("拍卖不存在"))
         raise _refuse("not_registered", "您尚未报名参加本场拍卖", "AUC-17")
     return reg
 
@@ -299,7 +300,7 @@ def _database_lost_refused(fn: Callable[P, R]) -> Callable[P, R]:
                 connection.close_if_unusable_or_obsolete()
             raise DomainError(
                 "bid_not_recorded",
-                "出价未被记录（系统暂时无法写入），请重新出价",
+                gettext("出价未被记录（系统暂时无法写入），请重新出价"),
                 "AUC-24",
                 status=503,
             ) from exc
@@ -389,7 +390,7 @@ def _bid_place_locked(
         locked = locks.auction_for_bid(auction_id, registration_id)
         if locked is None or user.pk not in (locked.user_id, locked.agent_user_id):
             if not Auction.objects.filter(pk=auction_id).exists():
-                raise NotFound("auction_not_found", "拍卖不存在")
+                raise NotFound("auction_not_found", gettext("拍卖不存在"))
             raise _refuse("not_registered", "您尚未报名参加本场拍卖", "AUC-17")
         reg, auction = locked, locked.auction
         if not reg.bidder_code:

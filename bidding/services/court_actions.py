@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bidding import locks
 from bidding.models import Auction, AuctionResult, CourtAction, InLieuTaking, Registration
@@ -671,9 +672,9 @@ def auction_next_round_create(
     auction = locks.auction_for_update(auction_id)
     actor = _require_staff(actor, auction)
     if auction.state != S.UNSOLD:
-        raise Conflict("not_unsold", "只有流拍后才能准备下一轮", "AUC-35")
+        raise Conflict("not_unsold", _("只有流拍后才能准备下一轮"), "AUC-35")
     if auction.following.exclude(state__in=[S.WITHDRAWN]).exists():
-        raise Conflict("next_round_exists", "已准备下一轮拍卖")
+        raise Conflict("next_round_exists", _("已准备下一轮拍卖"))
     now = clock.now()
     if auction.round == Auction.Round.FIRST:
         start = starting_price_fen or auction.starting_price_fen
@@ -699,7 +700,7 @@ def auction_next_round_create(
             starting_price_fen=start,
         )
     else:
-        raise Conflict("sale_failed", "变卖不成的，可以物抵债或解除查封（AUC-38）", "AUC-38")
+        raise Conflict("sale_failed", _("变卖不成的，可以物抵债或解除查封（AUC-38）"), "AUC-38")
     _stream_append(
         auction,
         action="auction.next_round",

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from bidding.events import AuctionPublished
 from bidding.models import Auction, AuctionState
@@ -58,7 +59,7 @@ def practice_auction_start(
     The flag relaxes publication only, never a bidding rule: bids still go through ``bid_place``.
     """
     if not isinstance(user, User) or not user.is_authenticated:
-        raise PermissionDenied("not_authenticated", "请先登录")
+        raise PermissionDenied("not_authenticated", _("请先登录"))
     if not (1 <= int(duration_minutes) <= 24 * 60) or not (0 <= int(starts_in_minutes) <= 24 * 60):
         raise _refuse("invalid_period", "模拟拍时长须在 1 分钟至 24 小时之间")
     # None is "the default"; a 0 (or less) is refused like any price: an increment > 0.

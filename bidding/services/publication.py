@@ -521,7 +521,8 @@ def auction_publish(*, auction_id: int, actor: Actor) -> Auction:
         first = problems[0]
         raise DomainError(
             "publication_refused",
-            "不能发布：" + "；".join(f"{p.message}（{p.rule}）" for p in problems),
+            gettext("不能发布：%(problems)s")
+            % {"problems": gettext("；").join(f"{p.message}（{p.rule}）" for p in problems)},
             rule=first.rule,
             problems=[p.as_dict() for p in problems],
         )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from bidding import locks
 from bidding.models import (
@@ -147,7 +148,7 @@ def registration_create(
     now = clock.now()
     _registration_window(auction, now)
     if not user.is_authenticated:
-        raise PermissionDenied("not_authenticated", "请先登录")
+        raise PermissionDenied("not_authenticated", _("请先登录"))
     _check_may_register(auction, user, accept_terms)
     identity = _registrant_identity(auction, user, eligibility_declared)
     party = _party_of(auction, identity, user)
@@ -202,7 +203,7 @@ def _check_may_register(auction: Auction, user: User, accept_terms: bool) -> Non
     if not accept_terms:
         raise _refuse("terms_not_accepted", "须阅读并接受竞买须知", "AUC-09")
     if Registration.objects.filter(auction_id=auction.pk, user_id=user.pk).exists():
-        raise Conflict("already_registered", "您已报名本场拍卖")
+        raise Conflict("already_registered", _("您已报名本场拍卖"))
     if Registration.objects.filter(auction_id=auction.pk, agent_user_id=user.pk).exists():
         # One person, one bidder per auction: a bid then belongs to exactly one registration.
         raise _refuse(
@@ -303,7 +304,7 @@ def _deposit_required(auction: Auction, party: Party | None) -> tuple[int, str]:
 def _own_registration(registration_id: int, user: Caller) -> Registration:
     reg = Registration.objects.select_related("auction").filter(pk=registration_id).first()
     if reg is None or not user.is_authenticated or reg.user_id != user.pk:
-        raise NotFound("registration_not_found", "报名记录不存在")
+        raise NotFound("registration_not_found", _("报名记录不存在"))
     return reg
 
 
@@ -327,7 +328,7 @@ def registration_pay_deposit(
         reg.deposit_held_at = None
         reg.save(update_fields=["deposit_ref", "status", "deposit_held_at"])
     if reg.status != Registration.Status.PENDING_DEPOSIT:
-        raise Conflict("deposit_already_confirmed", "保证金已确认")
+        raise Conflict("deposit_already_confirmed", _("保证金已确认"))
     if auction.is_practice:
         registration_deposit_confirmed(registration_id=reg.pk, amount_fen=reg.deposit_required_fen)
         return None
@@ -358,7 +359,7 @@ def registration_deposit_confirmed(*, registration_id: int, amount_fen: int) -> 
     """
     reg0 = Registration.objects.filter(pk=registration_id).values("auction_id").first()
     if reg0 is None:
-        raise NotFound("registration_not_found", "报名记录不存在")
+        raise NotFound("registration_not_found", _("报名记录不存在"))
     auction = locks.auction_for_update(reg0["auction_id"])
     reg = Registration.objects.select_for_update().get(pk=registration_id)
     if reg.status != Registration.Status.PENDING_DEPOSIT:
