@@ -20,6 +20,7 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bidding.models import OPEN_STATES, Auction, Registration
 from bidding.services import (
@@ -93,10 +94,12 @@ def _sparring_join(auction: Auction) -> Registration:
 
 def practice_start(*, user: User, scenario: str = "basic") -> Auction:
     if not user.is_authenticated:
-        raise PermissionDenied("not_authenticated", "请先登录")
+        raise PermissionDenied("not_authenticated", _("请先登录"))
     spec = PRACTICE_SCENARIOS.get(scenario)
     if spec is None:
-        raise DomainError("invalid_scenario", f"练习场景“{scenario}”不存在")
+        raise DomainError(
+            "invalid_scenario", _("练习场景“%(scenario)s”不存在") % {"scenario": scenario}
+        )
     with transaction.atomic():
         auction = practice_auction_start(
             user=user,

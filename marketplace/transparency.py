@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from cases.models import Asset, Case, Seizure
 from core.errors import NotFound
 from core.money import yuan
@@ -201,7 +203,7 @@ def _payout_steps(case: Case) -> list[dict[str, Any]]:
 def case_transparency(case_id: int) -> dict[str, Any]:
     case = Case.objects.select_related("court").filter(pk=case_id).first()
     if case is None:
-        raise NotFound("case_not_found", "案件不存在")
+        raise NotFound("case_not_found", _("案件不存在"))
     steps = _seizure_steps(case) + _pricing_steps(case) + _auction_steps(case) + _payout_steps(case)
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     steps.sort(key=lambda s: s["at"] or far)

@@ -400,7 +400,9 @@ def saved_search_remove(request: AuthedRequest, pk: int) -> HttpResponse:
 def _page_number(request: HttpRequest) -> int:
     text = request.GET.get("page", "1")
     if not text.isdigit() or int(text) < 1:
-        raise DomainError("invalid_page", f"页码必须是正整数，收到“{text}”", field="page")
+        raise DomainError(
+            "invalid_page", _("页码必须是正整数，收到“%(text)s”") % {"text": text}, field="page"
+        )
     return int(text)
 
 
