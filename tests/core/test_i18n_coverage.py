@@ -53,52 +53,7 @@ CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 CJK_LETTER = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 # Files whose refusals are not yet translated: path → number still plain. Only shrinks.
-PENDING_PY: dict[str, int] = {
-    "bidding/api.py": 6,
-    "bidding/documents.py": 7,
-    "bidding/selectors.py": 1,
-    "bidding/services/_common.py": 8,
-    "bidding/services/after_sale.py": 2,
-    "bidding/services/agents.py": 5,
-    "bidding/services/bids.py": 3,
-    "bidding/services/court_actions.py": 3,
-    "bidding/services/disposal.py": 14,
-    "bidding/services/forfeits.py": 8,
-    "bidding/services/objections.py": 4,
-    "bidding/services/offline.py": 28,
-    "bidding/services/practice.py": 1,
-    "bidding/services/publication.py": 1,
-    "bidding/services/registration.py": 5,
-    "marketplace/api.py": 6,
-    "marketplace/practice.py": 2,
-    "marketplace/results.py": 1,
-    "marketplace/services.py": 30,
-    "marketplace/statistics.py": 4,
-    "marketplace/transparency.py": 1,
-    "marketplace/views.py": 1,
-    "pricing/api.py": 7,
-    "pricing/documents.py": 3,
-    "pricing/services/contract.py": 6,
-    "pricing/services/inquiry.py": 38,
-    "pricing/services/procedure.py": 41,
-    "pricing/services/roster.py": 10,
-    "pricing/services/training_runs.py": 3,
-    "pricing/valuation/service.py": 12,
-    "pricing/valuation/training.py": 6,
-    "settlement/api.py": 4,
-    "settlement/documents.py": 6,
-    "settlement/ledger.py": 12,
-    "settlement/services/_common.py": 3,
-    "settlement/services/accounts.py": 3,
-    "settlement/services/arrivals.py": 21,
-    "settlement/services/balances.py": 9,
-    "settlement/services/deposits.py": 17,
-    "settlement/services/distribution.py": 6,
-    "settlement/services/fee_advances.py": 7,
-    "settlement/services/fees.py": 1,
-    "settlement/services/payouts.py": 23,
-    "settlement/services/receipts.py": 9,
-}
+PENDING_PY: dict[str, int] = {}
 
 # Templates with visible Chinese outside {% translate %}: path → number of text runs. Only shrinks.
 PENDING_TEMPLATES: dict[str, int] = {}
