@@ -294,7 +294,7 @@ def pay_deposit(request: AuthedRequest, registration_id: int) -> dict[str, Any]:
     intent = services.registration_pay_deposit(registration_id=registration_id, user=request.user)
     if intent is None:
         return {"status": "held", "practice": True}
-    return {"status": intent.status, "pay_url": intent.pay_url, "advance": intent.amount_fen}
+    return {"status": intent.status, "pay_url": intent.pay_url, "amount_fen": intent.amount_fen}
 
 
 @router.post("/registrations/{registration_id}/password", auth=django_auth)
@@ -331,7 +331,7 @@ def place_bid(request: AuthedRequest, auction_id: int, payload: BidIn) -> dict[s
         unlock_token=request.session.get(services.unlock_session_key(auction_id)),
         received_at=getattr(request, "scope", {}).get("gavel_received_at"),  # AUC-24 (asgi.py)
     )
-    return {"seq": b.seq, "advance": b.amount_fen, "bidder_code": b.bidder_code, "at": b.at}
+    return {"seq": b.seq, "amount_fen": b.amount_fen, "bidder_code": b.bidder_code, "at": b.at}
 
 
 @router.post("/auctions/{auction_id}/unlock", auth=django_auth)

@@ -49,7 +49,7 @@ def _bid_row(b: Bid) -> dict[str, Any]:
     return {
         "seq": b.seq,
         "code": b.bidder_code,
-        "advance": b.amount_fen,
+        "amount_fen": b.amount_fen,
         "at": _iso(b.at),
         "priority": b.is_priority,
     }

@@ -258,7 +258,7 @@ def account(request: AuthedRequest) -> dict[str, Any]:
             for r in data["registrations"]
         ],
         "bids": [
-            {"auction_id": b.auction_id, "seq": b.seq, "advance": b.amount_fen, "at": _iso(b.at)}
+            {"auction_id": b.auction_id, "seq": b.seq, "amount_fen": b.amount_fen, "at": _iso(b.at)}
             for b in data["bids"]
         ],
         "wins": [
@@ -296,7 +296,7 @@ def balance_pay(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
     )
     return {
         "reference": intent.reference,
-        "advance": intent.amount_fen,
+        "amount_fen": intent.amount_fen,
         "status": intent.status,
         "pay_url": intent.pay_url,
     }

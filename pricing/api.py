@@ -138,7 +138,7 @@ def _basis(b: PriceBasis | None) -> dict[str, Any] | None:
         return None
     return {
         "kind": b.kind,
-        "advance": b.amount_fen,
+        "amount_fen": b.amount_fen,
         "valid_until": b.valid_until,
         "grace_until": b.grace_until,
         "ground": b.ground,
@@ -190,7 +190,7 @@ def _report_out(r: InquiryReport) -> dict[str, Any]:
         "kind": r.kind,
         "on_time": r.on_time,
         "currency": r.currency,
-        "advance": r.amount_fen,
+        "amount_fen": r.amount_fen,
         "interval_low_fen": r.interval_low_fen,
         "interval_high_fen": r.interval_high_fen,
         "interval_level": float(r.interval_level) if r.interval_level is not None else None,

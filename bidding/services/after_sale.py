@@ -78,7 +78,7 @@ def auction_balance_paid(*, auction_id: int, amount_fen: int | None = None) -> A
         action="sale.balance_paid",
         subject=auction.sale_ref,
         at=now,
-        after={"advance": amount_fen, "ruling_due_at": result.ruling_due_at},
+        after={"amount_fen": amount_fen, "ruling_due_at": result.ruling_due_at},
         rules=["AUC-31", "AUC-32"],
     )
     _save_stream_head(auction)

@@ -197,7 +197,7 @@ def _apply_bid(
         after={
             "seq": seq,
             "code": code,
-            "advance": amount_fen,
+            "amount_fen": amount_fen,
             "end_at": auction.end_at,
             "extended": extended,
             "proxy": is_proxy,

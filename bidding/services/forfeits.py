@@ -205,7 +205,7 @@ def auction_cost_record(
         auction,
         action="auction.cost_recorded",
         actor=actor,
-        after={"advance": amount_fen, "payee_name": payee_name, "note": note},
+        after={"amount_fen": amount_fen, "payee_name": payee_name, "note": note},
         rules=["AUC-33", "FND-06"],
     )
     return charge

@@ -251,7 +251,7 @@ def reference_price_record_sale(
                     payee_name=platform.name,
                     idempotency_key=f"pricing:{proc.pk}:inquiry-fee:{inquiry.pk}:{platform.pk}",
                 )
-                record["inquiry_fee"].append({"platform": platform.code, "advance": amount})
+                record["inquiry_fee"].append({"platform": platform.code, "amount_fen": amount})
     if price.method == Method.APPRAISAL or proc.steps.filter(method=Method.APPRAISAL).exists():
         record["appraisal_fee_settled"] = _appraisal_fee_settle(
             proc, outcome=outcome, sale_price_fen=sale_price_fen, actor=None

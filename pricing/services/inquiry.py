@@ -404,7 +404,7 @@ def inquiry_report_record(
             "platform": req.platform.code,
             "report": rep.pk,
             "kind": kind,
-            "advance": rep.amount_fen,
+            "amount_fen": rep.amount_fen,
             "on_time": on_time,
             "valid_until": valid_until.isoformat(),
         },
@@ -1065,7 +1065,7 @@ def inquiry_fix(*, inquiry: Inquiry, actor: Actor = None) -> ReferencePrice:
                     "platform_name": r.platform.name,  # what the price card shows
                     "report": r.pk,
                     "kind": r.kind,
-                    "advance": r.amount_fen,
+                    "amount_fen": r.amount_fen,
                 }
                 for r in used
             ],

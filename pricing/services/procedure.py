@@ -508,7 +508,7 @@ def party_agreement_quote(
     if not refused and not unreachable:
         check_amount(amount_fen, what=_("议价"))
     step.quotes[f"party:{party.pk}"] = {
-        "advance": None if (refused or unreachable) else amount_fen,
+        "amount_fen": None if (refused or unreachable) else amount_fen,
         "refused": bool(refused),
         "unreachable": bool(unreachable),
         "at": now.isoformat(),
@@ -813,7 +813,7 @@ def _fix_price(
             "price": price.pk,
             "kind": kind,
             "method": price.method,
-            "advance": amount_fen,
+            "amount_fen": amount_fen,
             "valid_until": valid_until.isoformat(),
             "basis": basis,
         },

@@ -176,7 +176,7 @@ def payment_notice_issue(
             "account_no": notice.account_no,
             "payer": payer_name,
             "purpose": purpose,
-            "advance": amount_fen,
+            "amount_fen": amount_fen,
         },
         rules=["FND-04"],
     )

@@ -113,7 +113,7 @@ def _audit(arrival: Arrival, action: str, actor: Actor, rules: list[str], **afte
         subject=f"arrival:{arrival.voucher_no}",
         after={
             "method": arrival.method,
-            "advance": arrival.amount_fen,
+            "amount_fen": arrival.amount_fen,
             "payer": arrival.payer_name,
             "status": arrival.status,
             **after,
@@ -445,7 +445,7 @@ def direct_payment_record(
         subject=f"direct_payment:{payment.pk}",
         after={
             "creditor": creditor.name,
-            "advance": payment.amount_fen,
+            "amount_fen": payment.amount_fen,
             "paid_at": str(paid_at),
         },
         rules=["FND-05"],
@@ -479,7 +479,7 @@ def unclaimed_clearing_run(
         {
             "receipt": r.pk,
             "bank_reference": r.bank_reference,
-            "advance": r.amount_fen,
+            "amount_fen": r.amount_fen,
             "payer": r.payer_name,
             "received_at": r.received_at.isoformat(),
         }

@@ -191,7 +191,7 @@ def _balance_intent(bd: BalanceDue, *, key: str, return_url: str = "") -> Paymen
         stream=stream(bd.case_id),
         action="balance.pay_requested",
         subject=bd.sale_ref,
-        after={"advance": intent.amount_fen, "intent": intent.reference},
+        after={"amount_fen": intent.amount_fen, "intent": intent.reference},
         rules=["AUC-31"],
     )
     return intent
@@ -272,7 +272,7 @@ def balance_credit(
         after={
             "via": via,
             "payment": subject,
-            "advance": amount_fen,
+            "amount_fen": amount_fen,
             "accepted_fen": accepted,
             "excess_fen": excess,
             "paid_fen": bd.paid_fen,
@@ -329,7 +329,7 @@ def balance_confirmed(intent: PaymentIntent, *, psp_reference: str) -> str:
         stream=stream(intent.case_id),
         action="balance.unwanted_payment_returned",
         subject=bd.sale_ref,
-        after={"advance": excess, "status": bd.status, "via": "online"},
+        after={"amount_fen": excess, "status": bd.status, "via": "online"},
         rules=["AUC-31", "AUC-33"],
     )
     return "unwanted balance payment: returned"
@@ -510,7 +510,7 @@ def _refund_transfer(bd: BalanceDue, receipt: Receipt, excess: int) -> None:
         action="balance.unwanted_payment_returned",
         subject=bd.sale_ref,
         after={
-            "advance": excess,
+            "amount_fen": excess,
             "status": bd.status,
             "via": "bank_transfer",
             "payout": f"payout:{payout.pk}",

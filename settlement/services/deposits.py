@@ -217,7 +217,7 @@ def deposit_request(
         actor=actor,
         subject=ref,
         after={
-            "advance": amount_fen,
+            "amount_fen": amount_fen,
             "mode": mode,
             "intent": intent.reference,
             "exempt": amount_fen == 0,
@@ -258,7 +258,7 @@ def deposit_confirmed(intent: PaymentIntent, *, psp_reference: str) -> str:
             stream=stream(intent.case_id),
             action="deposit.held",
             subject=intent.ref,
-            after={"advance": intent.amount_fen, "mode": intent.mode},
+            after={"amount_fen": intent.amount_fen, "mode": intent.mode},
             rules=["AUC-17"],
         )
         publish(DepositHeld(case_id=intent.case_id, ref=intent.ref, amount_fen=intent.amount_fen))
@@ -283,7 +283,7 @@ def deposit_confirmed(intent: PaymentIntent, *, psp_reference: str) -> str:
         stream=stream(intent.case_id),
         action="deposit.unwanted_payment_returned",
         subject=intent.ref,
-        after={"advance": intent.amount_fen, "hold_status": hold.status},
+        after={"amount_fen": intent.amount_fen, "hold_status": hold.status},
         rules=["AUC-30"],
     )
     return "unwanted deposit payment: returned"
@@ -342,7 +342,7 @@ def deposit_release(
             action="deposit.released",
             actor=actor,
             subject=ref,
-            after={"advance": 0},
+            after={"amount_fen": 0},
             reason=reason,
             rules=["AUC-30"],
         )
@@ -360,7 +360,7 @@ def deposit_release(
         action="deposit.release_requested",
         actor=actor,
         subject=ref,
-        after={"advance": amount},
+        after={"amount_fen": amount},
         reason=reason,
         rules=["AUC-30"],
     )
@@ -523,7 +523,7 @@ def deposit_apply(
         action="deposit.applied",
         actor=actor,
         subject=ref,
-        after={"sale_ref": sale_ref, "advance": amount},
+        after={"sale_ref": sale_ref, "amount_fen": amount},
         rules=["AUC-30"],
     )
     from settlement.services.balances import sale_try_settle

@@ -121,7 +121,7 @@ def fee_advance_receive(
         action="fee_advance.received",
         actor=person,
         subject=advance.ref,
-        after={"kind": kind, "creditor": name, "advance": amount_fen, "form": F.CASH},
+        after={"kind": kind, "creditor": name, "amount_fen": amount_fen, "form": F.CASH},
         rules=["PRC-17"],
     )
     return advance
@@ -175,7 +175,7 @@ def fee_advance_guarantee(
         after={
             "kind": kind,
             "creditor": name,
-            "advance": amount_fen,
+            "amount_fen": amount_fen,
             "insurer": insurer,
             "guarantee_no": guarantee_no,
         },

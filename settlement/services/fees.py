@@ -68,7 +68,7 @@ def fee_charge(
         action="fee.charged",
         actor=actor,
         subject=ref,
-        after={"kind": kind, "advance": amount_fen, "payee": payee_name},
+        after={"kind": kind, "amount_fen": amount_fen, "payee": payee_name},
         rules=["FND-06"],
     )
     return charge

@@ -232,7 +232,7 @@ def payout_create(
         after={
             "payee": payee_name,
             "kind": payee_kind,
-            "advance": amount_fen,
+            "amount_fen": amount_fen,
             "purpose": purpose,
             "leader_role": payout.leader_role,
             "panel": panel.pk if panel else None,
@@ -473,7 +473,7 @@ def payout_paid(op: GatewayOperation) -> None:
         stream=stream(payout.case_id),
         action="payout.paid",
         subject=f"payout:{payout.pk}",
-        after={"advance": payout.amount_fen, "psp": op.psp_reference},
+        after={"amount_fen": payout.amount_fen, "psp": op.psp_reference},
         rules=["FND-10", "FND-16"],
     )
     _notify_payee(

@@ -275,7 +275,7 @@ def receipt_record(
         actor=actor,
         subject=f"receipt:{receipt.pk}",
         after={
-            "advance": amount_fen,
+            "amount_fen": amount_fen,
             "bank_reference": bank_reference,
             "status": receipt.status,
             "match": match.note,
@@ -359,7 +359,7 @@ def receipt_claim(
         actor=actor,
         subject=f"receipt:{receipt.pk}",
         after={
-            "advance": receipt.amount_fen,
+            "amount_fen": receipt.amount_fen,
             "late": late,
             "payment_reference": bd.payment_reference if bd is not None else "",
         },
