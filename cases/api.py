@@ -300,7 +300,7 @@ def case_out(case: Case) -> dict[str, Any]:
 def _type_label(code: str) -> str:
     from cases.numbers import CASE_TYPES
 
-    return CASE_TYPES.get(code, code)
+    return _(CASE_TYPES.get(code, code))  # stored Chinese, shown in the reader's language
 
 
 def party_out(party: Party, *, full_contacts: bool) -> dict[str, Any]:
