@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cases.models import Asset, Party
 from core import calendar, clock
@@ -54,23 +55,23 @@ SETTING_KEYS = [
 ]
 MAX_PLAUSIBLE_FEN = 10**14  # 1 万亿元: a price above this is a data error, not an asset
 SUSPEND_GROUNDS = {
-    "enforcement_suspended": "执行中止",
-    "enforcement_halted": "执行终结或暂缓",
-    "materials_wrong": "财产材料严重错误",
+    "enforcement_suspended": gettext_noop("执行中止"),
+    "enforcement_halted": gettext_noop("执行终结或暂缓"),
+    "materials_wrong": gettext_noop("财产材料严重错误"),
 }
 WITHDRAW_GROUNDS_MUST = {
-    "creditor_withdrew": "申请执行人撤回执行申请",
-    "debt_performed": "被执行人全部履行",
-    "title_set_aside": "执行依据被撤销或不予执行",
+    "creditor_withdrew": gettext_noop("申请执行人撤回执行申请"),
+    "debt_performed": gettext_noop("被执行人全部履行"),
+    "title_set_aside": gettext_noop("执行依据被撤销或不予执行"),
 }
 WITHDRAW_GROUNDS_MAY = {
-    "parties_agreed_price": "当事人协商一致确定价格",
-    "parties_agreed_not_to_sell": "当事人协商一致不再处置",
+    "parties_agreed_price": gettext_noop("当事人协商一致确定价格"),
+    "parties_agreed_not_to_sell": gettext_noop("当事人协商一致不再处置"),
 }
 SKIP_GROUNDS = {
-    "low_value": "财产价值较低",
-    "easily_priced": "价格依照通常方法容易确定",
-    "parties_request": "当事人双方及其他执行债权人申请不进行定价",
+    "low_value": gettext_noop("财产价值较低"),
+    "easily_priced": gettext_noop("价格依照通常方法容易确定"),
+    "parties_request": gettext_noop("当事人双方及其他执行债权人申请不进行定价"),
 }
 
 
