@@ -467,7 +467,15 @@ def balance_pay(request: AuthedRequest, auction_id: int) -> HttpResponse:
 def practice_view(request: HttpRequest) -> HttpResponse:
     mine = practice_auctions_of(request.user) if request.user.is_authenticated else []
     return render(
-        request, "marketplace/practice.html", {"mine": mine, "scenarios": PRACTICE_SCENARIOS}
+        request,
+        "marketplace/practice.html",
+        {
+            "mine": mine,
+            "scenarios": {
+                key: {**spec, "title": _(spec["title"]), "text": _(spec["text"])}
+                for key, spec in PRACTICE_SCENARIOS.items()
+            },
+        },
     )
 
 
