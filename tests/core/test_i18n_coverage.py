@@ -25,7 +25,22 @@ Two checks, both static (no database):
 list, per file, how many untranslated messages are still known there. The check fails when a
 file not in the lists has one, and when a listed file has *more* than its count; it also fails
 when a listed file has *fewer* (so the count is lowered in the same commit: the lists only
-shrink). Attribute values of tags (``placeholder="…"``, ``title="…"``) are not yet checked.
+shrink).
+
+* **Attributes.** ``placeholder``, ``title``, ``aria-label``, ``alt``, ``value`` (a button's
+  caption) of every tag in those templates: no CJK outside ``{% translate %}``/``{{ … }}``.
+
+* **Scripts.** The project's own ``<app>/static/**/*.js`` (not vendored, not minified): no
+  string literal with a CJK letter outside ``gettext("…")`` (Django's JavaScript catalogue,
+  ``/jsi18n/``; the scripts alias it ``t``). Comments and regular-expression character classes
+  (input parsing, ``/[，元]/``) are not text people read.
+
+Error *helpers* count too: a function that builds a ``DomainError`` from a message it is given
+(``_bad(code, message, field)``) is judged at its callers (``error_factories``).
+
+Stored text (notifications, audit entries, ledger names) is written in the language of the
+moment it was made; where code stores a fixed Chinese label (a ground, a deadline's start event),
+the label is marked ``gettext_noop`` and shown through ``gettext`` (``|stored`` in templates).
 """
 
 from __future__ import annotations
@@ -105,6 +120,36 @@ def error_classes(trees: dict[Path, ast.Module]) -> dict[str, int]:
     return classes
 
 
+def error_factories(trees: dict[Path, ast.Module], classes: dict[str, int]) -> dict[str, int]:
+    """Helpers that build an error from a message they are given (``_bad(code, message, …)``,
+    ``_refuse(…)``): function name → position of that message among its call arguments. Their
+    callers' literals are judged like a direct ``DomainError(…)``'s."""
+    known = dict(classes)
+    found: dict[str, int] = {}
+    changed = True
+    while changed:
+        changed = False
+        for tree in trees.values():
+            for fn in ast.walk(tree):
+                if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) or fn.name in known:
+                    continue
+                params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+                if params and params[0] in ("self", "cls"):
+                    params = params[1:]
+                for node in ast.walk(fn):
+                    if not isinstance(node, ast.Call) or _name(node.func) not in known:
+                        continue
+                    pos = known[_name(node.func) or ""]
+                    msg = next((k.value for k in node.keywords if k.arg == "message"), None)
+                    if msg is None and 0 <= pos < len(node.args):
+                        msg = node.args[pos]
+                    if isinstance(msg, ast.Name) and msg.id in params:
+                        known[fn.name] = found[fn.name] = params.index(msg.id)
+                        changed = True
+                        break
+    return found
+
+
 def _is_gettext(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and _name(node.func) in GETTEXT_NAMES
 
@@ -138,6 +183,7 @@ def untranslated_errors() -> list[tuple[str, int, str]]:
     for path in project_py_files():
         trees[path] = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     classes = error_classes(trees)
+    classes.update(error_factories(trees, classes))
     found = []
     for path, tree in trees.items():
         rel = str(path.relative_to(ROOT))
@@ -225,6 +271,96 @@ def test_every_domain_error_message_goes_through_gettext():
     problems = _compare(counts, PENDING_PY, "domain error message(s)")
     detail = [f"  {rel}:{line}: {msg}" for rel, line, msg in found if rel not in PENDING_PY]
     assert not problems, "\n".join(problems + detail[:60])
+
+
+#: Attributes a person sees or hears (a tooltip, a placeholder, a screen reader's label, an
+#: image's text, a button's caption).
+SEEN_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt", "value", "aria-description")
+_ATTR = re.compile(r"\b(" + "|".join(SEEN_ATTRIBUTES) + r""")\s*=\s*("([^"]*)"|'([^']*)')""", re.I)
+_TAG = re.compile(r"<[a-zA-Z](?:[^>{]|{{.*?}}|{%.*?%})*>", re.S)
+
+
+def visible_chinese_attributes(text: str) -> list[str]:
+    """Attribute values with Chinese outside ``{% translate %}`` / ``{{ … }}``."""
+    for pattern in _TEMPLATE_STRIP[:6]:  # comments, blocktranslate, scripts, styles
+        text = pattern.sub("\n", text)
+    out = []
+    for tag in _TAG.finditer(text):
+        for m in _ATTR.finditer(tag.group(0)):
+            value = m.group(3) if m.group(3) is not None else m.group(4)
+            if CJK_LETTER.search(re.sub(r"{{.*?}}|{%.*?%}", "", value)):
+                out.append(f"{m.group(1)}={value}")
+    return out
+
+
+def untranslated_template_attributes() -> dict[str, list[str]]:
+    out = {}
+    paths = [*ROOT.glob("templates/**/*.html"), *ROOT.glob("*/templates/**/*.html")]
+    for path in sorted(paths):
+        rel = path.relative_to(ROOT)
+        if "documents" in rel.parts or str(rel) in TEMPLATE_EXEMPT_FILES:
+            continue
+        found = visible_chinese_attributes(path.read_text(encoding="utf-8"))
+        if found:
+            out[str(rel)] = found
+    return out
+
+
+#: Scripts of the project (not vendored libraries): a Chinese word in a string must go through
+#: the JavaScript catalogue (``gettext("…")`` / ``t("…")``, django.views.i18n.JavaScriptCatalog).
+_JS_GETTEXT = re.compile(
+    r"""\b(?:gettext|ngettext|pgettext|t)\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""
+)
+_JS_COMMENTS = re.compile(r"/\*.*?\*/|(?<![:\\])//[^\n]*", re.S)
+_JS_STRING = re.compile(r""""(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'""")
+_JS_CHAR_CLASS = re.compile(
+    r"\[[^\]\n]*\]"
+)  # a regular expression's character class: input parsing
+
+
+def project_scripts() -> list[Path]:
+    return sorted(
+        p
+        for p in ROOT.glob("*/static/**/*.js")
+        if "vendor" not in p.parts
+        and not p.name.endswith(".min.js")
+        and not any(part in SKIP_DIRS - {"static"} for part in p.relative_to(ROOT).parts)
+    )
+
+
+def untranslated_script_strings() -> dict[str, list[str]]:
+    out = {}
+    for path in project_scripts():
+        text = _JS_COMMENTS.sub("", path.read_text(encoding="utf-8"))
+        text = _JS_GETTEXT.sub("", text)
+        text = _JS_CHAR_CLASS.sub("", text)
+        found = [m.group(0) for m in _JS_STRING.finditer(text) if CJK_LETTER.search(m.group(0))]
+        if found:
+            out[str(path.relative_to(ROOT))] = found
+    return out
+
+
+def test_every_visible_attribute_goes_through_gettext():
+    """``placeholder``, ``title``, ``aria-label``, ``alt``, a button's ``value``…"""
+    found = untranslated_template_attributes()
+    assert not found, "\n".join(f"  {rel}: {runs[:3]}" for rel, runs in found.items())
+
+
+def test_every_script_string_goes_through_the_javascript_catalogue():
+    found = untranslated_script_strings()
+    assert not found, "\n".join(f"  {rel}: {runs[:3]}" for rel, runs in found.items())
+
+
+def test_the_attribute_and_script_scanners_see_chinese():
+    assert visible_chinese_attributes(
+        '<input placeholder="请输入" title="{% translate \'好\' %}">'
+    ) == ["placeholder=请输入"]
+    assert visible_chinese_attributes('<img alt="{{ a.name }}" aria-label="x">') == []
+    js = 'var a = t("好"); var b = "坏"; // 注释\nvar r = /[，元]/;'
+    text = _JS_CHAR_CLASS.sub("", _JS_GETTEXT.sub("", _JS_COMMENTS.sub("", js)))
+    assert [m.group(0) for m in _JS_STRING.finditer(text) if CJK_LETTER.search(m.group(0))] == [
+        '"坏"'
+    ]
 
 
 def test_every_visible_template_string_goes_through_gettext():
