@@ -156,7 +156,7 @@ def _one(params: Mapping[str, Any], key: str) -> str:
 
 
 def _choices(
-    params: Mapping[str, Any], key: str, allowed: Mapping[str, str], code: str, label: str
+    params: Mapping[str, Any], key: str, allowed: Mapping[str, Any], code: str, label: str
 ) -> tuple[str, ...]:
     values = _getlist(params, key, split=True)
     for v in values:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec
 
@@ -291,7 +291,7 @@ def listings(request: HttpRequest) -> HttpResponse:
         result = search_listings(query, request.user, facets=True)
     facets = result["facets"] or {}
 
-    def options(group: str, choices: dict[str, str]) -> list[tuple[str, str, str]]:
+    def options(group: str, choices: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         counts = facets.get(group, {})
         return [(k, str(v), _count_text(counts.get(k), FACET_LIMIT)) for k, v in choices.items()]
 
