@@ -243,4 +243,7 @@ class RankedFirm(models.Model):
         ]
 
     def __str__(self) -> str:
-        return str(_("第%(round)s轮第%(rank)s顺位 %(firm)s") % {"round": self.round, "rank": self.rank, "firm": self.firm})
+        return str(
+            _("第%(round)s轮第%(rank)s顺位 %(firm)s")
+            % {"round": self.round, "rank": self.rank, "firm": self.firm}
+        )
