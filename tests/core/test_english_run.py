@@ -304,3 +304,13 @@ def test_the_admin_in_english_shows_no_chinese_outside_data(world, settings):
         left = leaks(visible_text(resp.content.decode()), world["data"])
         found += [f"{url}: {line[:120]}" for line in left]
     assert not found, f"{len(found)} Chinese text run(s) in the English admin:\n" + "\n".join(found)
+
+
+def test_the_scripts_catalogue_answers_in_the_chosen_language():
+    """The charts and the live draw take their words from /jsi18n/ (djangojs.po)."""
+    english = _english(Client()).get(reverse("javascript-catalog"))
+    assert english.status_code == 200
+    text = english.content.decode()
+    assert "Comparable sales" in text and "Premium over reference price" in text
+    chinese = Client().get(reverse("javascript-catalog")).content.decode()
+    assert "Comparable sales" not in chinese
