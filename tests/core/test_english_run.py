@@ -257,7 +257,7 @@ def test_an_english_run_shows_no_chinese_outside_data(world, settings, role):
     settings.GAVEL_STAFF_2FA_REQUIRED = False
     client = (
         _english(_clients({role: world["people"]["own"][role]})[role])
-        if role != ("anonymous")
+        if role != "anonymous"
         else _english(Client(raise_request_exception=False))
     )
     pages = _pages_of(role)
@@ -270,12 +270,34 @@ def test_an_english_run_shows_no_chinese_outside_data(world, settings, role):
         assert resp.headers.get("Content-Language") == "en", (name, url)
         if "html" not in resp.headers.get("Content-Type", ""):
             continue
+        found += _leaks_of(resp, name, url, role, world)
+    if role == "anonymous":  # every public auction in each state, the listing filtered
+        from bidding.models import Auction
+
+        urls = [
+            ("bidding:auction", reverse("bidding:auction", args=[a.pk]))
+            for a in Auction.objects.filter(is_practice=False).exclude(state="draft")
+        ]
+        listing = reverse("marketplace:listings")
+        urls += [
+            ("marketplace:listings", f"{listing}?{q}")
+            for q in ("state=ended", "state=upcoming", "round=2", "kind=residential&sort=price_asc")
+        ]
+        for name, url in urls:
+            resp = client.get(url)
+            assert resp.status_code == 200, (name, url, resp.status_code)
+            found += _leaks_of(resp, name, url, role, world)
+    assert not found, f"{len(found)} Chinese text run(s) in English:\n" + "\n".join(found)
+
+
+def _leaks_of(resp: Any, name: str, url: str, role: str, world: dict[str, Any]) -> list[str]:
+    if True:
         html = resp.content.decode()
         if DUMP:  # GAVEL_ENGLISH_DUMP=<dir>: keep the pages to read a leak in context
-            Path(DUMP, f"{role}-{name.replace(':', '-')}.html").write_text(html, encoding="utf-8")
+            slug = re.sub(r"\W+", "-", f"{role}-{name}-{url}")
+            Path(DUMP, f"{slug}.html").write_text(html, encoding="utf-8")
         left = leaks(visible_text(html), world["data"])
-        found += [f"{name} {url}: {line[:120]}" for line in left]
-    assert not found, f"{len(found)} Chinese text run(s) in English:\n" + "\n".join(found)
+        return [f"{name} {url}: {line[:120]}" for line in left]
 
 
 def test_the_admin_in_english_shows_no_chinese_outside_data(world, settings):
