@@ -20,7 +20,7 @@
   chart("chart-counts", {
     title: { text: t("上拍、成交与流拍（件）"), left: 10, top: 6, textStyle: { fontSize: 14 } },
     tooltip: { trigger: "axis" },
-    legend: { top: 30, data: [t("上拍"), t("成交"), t("一拍流拍"), t("二拍流拍"), t("变卖未成交"), t("悔拍")] },
+    legend: { type: "scroll", top: 30, data: [t("上拍"), t("成交"), t("一拍流拍"), t("二拍流拍"), t("变卖未成交"), t("悔拍")] },
     grid: { left: 40, right: 16, top: 70, bottom: 30 },
     xAxis: { type: "category", data: s.periods },
     yAxis: { type: "value", minInterval: 1 },
@@ -36,7 +36,7 @@
   chart("chart-rates", {
     title: { text: t("成交率与溢价率（%）"), left: 10, top: 6, textStyle: { fontSize: 14 } },
     tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + "%"; } },
-    legend: { top: 30, data: [t("成交率"), t("较起拍价溢价率"), t("较参考价溢价率")] },
+    legend: { type: "scroll", top: 30, data: [t("成交率"), t("较起拍价溢价率"), t("较参考价溢价率")] },
     grid: { left: 48, right: 16, top: 70, bottom: 30 },
     xAxis: { type: "category", data: s.periods },
     yAxis: { type: "value", axisLabel: { formatter: "{value}%" } },
