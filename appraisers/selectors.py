@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
+from django.utils.translation import gettext, gettext_lazy
 
 from appraisers.models import AppraisalFee, AppraisalRequest, Commission, Firm, FirmUser, LotDraw
 from appraisers.models.commission import ACTIVE_STATES
@@ -134,83 +135,83 @@ def countdown(c: Commission, *, now: dt.datetime | None = None) -> dict[str, Any
         and c.state in ("offered", "accepted", "in_progress")
     ):
         if c.paused_at:
-            flags.append("期限中止")
+            flags.append(gettext("期限中止"))
         else:
             days_left = (
                 c.report_due_at.astimezone(calendar.CST).date()
                 - now.astimezone(calendar.CST).date()
             ).days
             if now > c.report_due_at:
-                flags.append("已逾期")
+                flags.append(gettext("已逾期"))
             elif days_left <= 5:
-                flags.append("临近期限")
+                flags.append(gettext("临近期限"))
     if c.extensions.filter(status="pending").exists():
-        flags.append("延期待决定")
+        flags.append(gettext("延期待决定"))
     if c.state == "under_review":
-        flags.append("待说明/补正")
+        flags.append(gettext("待说明/补正"))
     if c.objections.filter(status__in=["forwarded", "awaiting_correction"]).exists():
-        flags.append("异议待答复")
+        flags.append(gettext("异议待答复"))
     if c.materials_return_due_at and not c.materials_returned_at:
-        flags.append("待退回材料")
+        flags.append(gettext("待退回材料"))
     if c.state == "offered":
-        flags.append("待接受")
+        flags.append(gettext("待接受"))
     return {"days_left": days_left, "flags": flags}
 
 
 ACTION_LABELS = {
-    "appraisal.requested": "启动委托评估",
-    "appraisal.agreement_deadline_set": "设定协商期限",
-    "appraisal.agreement_submitted": "当事人提交协商意见",
-    "appraisal.agreement_lapsed": "协商期限届满",
-    "appraisal.agreement_failed": "协商不成",
-    "appraisal.agreement_skipped": "不经协商直接摇号",
-    "appraisal.roster_requested": "当事人共同请求名单分库",
-    "appraisal.agreed": "协商选定机构",
-    "appraisal.round_exhausted": "三家机构均未完成，重新选定",
-    "appraisal.failed": "评估未能完成",
-    "appraisal.withdrawn": "撤回评估",
-    "appraisal.result_fixed": "评估结果确定",
-    "appraisal.reissue_requested": "要求重新出具报告",
-    "draw.frozen": "冻结并公布摇号名单",
-    "draw.committed": "提交承诺值",
-    "draw.revealed": "揭示随机串",
-    "draw.public_value": "记录公开随机值",
-    "draw.done": "摇号完成",
-    "draw.cancelled": "取消摇号",
-    "commission.offered": "委托评估机构",
-    "commission.skipped": "跳过（机构状态异常）",
-    "commission.accepted": "机构接受委托",
-    "commission.declined": "机构拒绝委托",
-    "commission.inspection_noticed": "通知现场勘验",
-    "commission.inspected": "记录现场勘验",
-    "commission.extension_requested": "申请延期",
-    "commission.extension_approved": "准许延期",
-    "commission.extension_refused": "不予准许延期",
-    "commission.paused": "评估期限中止",
-    "commission.resumed": "评估期限恢复",
-    "commission.late": "逾期未出具，更换机构",
-    "commission.replaced": "异议成立，更换机构",
-    "commission.cancelled": "撤销委托",
-    "commission.materials_returned": "退回评估材料",
-    "commission.costs_declared": "申报实际费用",
-    "commission.report_delivered": "提交评估报告",
-    "report.submitted": "报告入库",
-    "report.review_requested": "法院要求说明或补正",
-    "report.review_answered": "机构答复审查意见",
-    "report.approved_and_served": "审查通过并送达当事人",
-    "report.published_for_service": "公示送达",
-    "objection.filed": "提出异议",
-    "objection.procedural_decided": "程序事由审查决定",
-    "objection.forwarded": "异议转交机构",
-    "objection.answered": "机构答复异议",
-    "objection.responded": "异议人表态",
-    "objection.expert_review_started": "组织专业技术评审",
-    "objection.expert_review_concluded": "专业技术评审意见",
-    "objection.expert_corrected": "按评审意见补正",
-    "fee.computed": "计算评估费",
-    "fee.paid": "支付评估费",
+    "appraisal.requested": gettext_lazy("启动委托评估"),
+    "appraisal.agreement_deadline_set": gettext_lazy("设定协商期限"),
+    "appraisal.agreement_submitted": gettext_lazy("当事人提交协商意见"),
+    "appraisal.agreement_lapsed": gettext_lazy("协商期限届满"),
+    "appraisal.agreement_failed": gettext_lazy("协商不成"),
+    "appraisal.agreement_skipped": gettext_lazy("不经协商直接摇号"),
+    "appraisal.roster_requested": gettext_lazy("当事人共同请求名单分库"),
+    "appraisal.agreed": gettext_lazy("协商选定机构"),
+    "appraisal.round_exhausted": gettext_lazy("三家机构均未完成，重新选定"),
+    "appraisal.failed": gettext_lazy("评估未能完成"),
+    "appraisal.withdrawn": gettext_lazy("撤回评估"),
+    "appraisal.result_fixed": gettext_lazy("评估结果确定"),
+    "appraisal.reissue_requested": gettext_lazy("要求重新出具报告"),
+    "draw.frozen": gettext_lazy("冻结并公布摇号名单"),
+    "draw.committed": gettext_lazy("提交承诺值"),
+    "draw.revealed": gettext_lazy("揭示随机串"),
+    "draw.public_value": gettext_lazy("记录公开随机值"),
+    "draw.done": gettext_lazy("摇号完成"),
+    "draw.cancelled": gettext_lazy("取消摇号"),
+    "commission.offered": gettext_lazy("委托评估机构"),
+    "commission.skipped": gettext_lazy("跳过（机构状态异常）"),
+    "commission.accepted": gettext_lazy("机构接受委托"),
+    "commission.declined": gettext_lazy("机构拒绝委托"),
+    "commission.inspection_noticed": gettext_lazy("通知现场勘验"),
+    "commission.inspected": gettext_lazy("记录现场勘验"),
+    "commission.extension_requested": gettext_lazy("申请延期"),
+    "commission.extension_approved": gettext_lazy("准许延期"),
+    "commission.extension_refused": gettext_lazy("不予准许延期"),
+    "commission.paused": gettext_lazy("评估期限中止"),
+    "commission.resumed": gettext_lazy("评估期限恢复"),
+    "commission.late": gettext_lazy("逾期未出具，更换机构"),
+    "commission.replaced": gettext_lazy("异议成立，更换机构"),
+    "commission.cancelled": gettext_lazy("撤销委托"),
+    "commission.materials_returned": gettext_lazy("退回评估材料"),
+    "commission.costs_declared": gettext_lazy("申报实际费用"),
+    "commission.report_delivered": gettext_lazy("提交评估报告"),
+    "report.submitted": gettext_lazy("报告入库"),
+    "report.review_requested": gettext_lazy("法院要求说明或补正"),
+    "report.review_answered": gettext_lazy("机构答复审查意见"),
+    "report.approved_and_served": gettext_lazy("审查通过并送达当事人"),
+    "report.published_for_service": gettext_lazy("公示送达"),
+    "objection.filed": gettext_lazy("提出异议"),
+    "objection.procedural_decided": gettext_lazy("程序事由审查决定"),
+    "objection.forwarded": gettext_lazy("异议转交机构"),
+    "objection.answered": gettext_lazy("机构答复异议"),
+    "objection.responded": gettext_lazy("异议人表态"),
+    "objection.expert_review_started": gettext_lazy("组织专业技术评审"),
+    "objection.expert_review_concluded": gettext_lazy("专业技术评审意见"),
+    "objection.expert_corrected": gettext_lazy("按评审意见补正"),
+    "fee.computed": gettext_lazy("计算评估费"),
+    "fee.paid": gettext_lazy("支付评估费"),
 }
 
 
 def action_label(action: str) -> str:
-    return ACTION_LABELS.get(action, action)
+    return str(ACTION_LABELS.get(action, action))

@@ -175,7 +175,7 @@ def _public_auction(auction_id: int) -> Auction:
         .first()
     )
     if a is None:
-        raise NotFound("auction_not_found", "拍卖不存在")
+        raise NotFound("auction_not_found", _("拍卖不存在"))
     return a
 
 
@@ -250,7 +250,7 @@ def auction_result(request: HttpRequest, auction_id: int) -> dict[str, Any]:
     a = _public_auction(auction_id)
     result = getattr(a, "result", None)
     if result is None:
-        raise NotFound("no_result", "竞价尚未结束")
+        raise NotFound("no_result", _("竞价尚未结束"))
     sold = result.outcome == "sold" and a.state in (S.SOLD, S.DEFAULTED)
     return {
         "auction_id": a.pk,
@@ -269,7 +269,7 @@ def auction_result(request: HttpRequest, auction_id: int) -> dict[str, Any]:
 def my_registration(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
     reg = selectors.registration_for(request.user, auction_id)
     if reg is None:
-        raise NotFound("not_registered", "您尚未报名参加本场拍卖")
+        raise NotFound("not_registered", _("您尚未报名参加本场拍卖"))
     return _reg_out(reg)
 
 
@@ -374,7 +374,7 @@ def practice_start(request: AuthedRequest, payload: BiddingPracticeIn) -> dict[s
 def publish_check(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
     a = Auction.objects.filter(pk=auction_id).first()
     if a is None:
-        raise NotFound("auction_not_found", "拍卖不存在")
+        raise NotFound("auction_not_found", _("拍卖不存在"))
     services._require_staff(request.user, a)
     return {"problems": [p.as_dict() for p in services.auction_publish_problems(a)]}
 
@@ -568,7 +568,7 @@ def draft_list(request: AuthedRequest, kind: str | None = None) -> list[dict[str
         if kind not in _DRAFT_LINKS:
             raise DomainError(
                 "invalid_kind",
-                "草稿类别只能是 new、next_round、sale、reauction",
+                _("草稿类别只能是 new、next_round、sale、reauction"),
                 field="kind",
             )
         qs = qs.filter(link=_DRAFT_LINKS[kind])
@@ -588,7 +588,7 @@ def draft_detail(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
         .first()
     )
     if a is None:
-        raise NotFound("draft_not_found", "草稿不存在")
+        raise NotFound("draft_not_found", _("草稿不存在"))
     require(request.user, "bidding.manage_auction", a)
     out = _draft_out(a)
     out.update(

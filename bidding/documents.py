@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from bidding.models import Auction, AuctionResult
 from core import calendar
 from core.documents import DocumentType, Draft, register, rmb_upper
@@ -20,20 +22,20 @@ from core.models import Court, User
 def _auction_of(subject: str) -> Auction:
     head = subject.split("/", 1)[0]
     if not head.startswith("auction:"):
-        raise DomainError("document_subject", "文书对象不是拍卖")
+        raise DomainError("document_subject", _("文书对象不是拍卖"))
     auction = (
         Auction.objects.select_related("court", "case", "lot")
         .filter(pk=int(head.split(":", 1)[1]))
         .first()
     )
     if auction is None:
-        raise DomainError("document_subject", "拍卖不存在")
+        raise DomainError("document_subject", _("拍卖不存在"))
     return auction
 
 
 def _court(auction: Auction) -> Court:
     if auction.court is None:  # a practice auction: no court, no document
-        raise DomainError("document_practice", "模拟拍不出具文书")
+        raise DomainError("document_practice", _("模拟拍不出具文书"))
     return auction.court
 
 
@@ -68,7 +70,7 @@ def _sale(auction: Auction) -> AuctionResult:
     )
     sale = result.first()
     if sale is None or sale.winner is None:
-        raise DomainError("document_no_sale", "该拍卖没有成交，不能出具成交文书", rule="AUC-29")
+        raise DomainError("document_no_sale", _("该拍卖没有成交，不能出具成交文书"), rule="AUC-29")
     return sale
 
 
@@ -184,7 +186,7 @@ def build_unsold_notice(subject: str, params: dict[str, Any]) -> Draft:
     auction = _auction_of(subject)
     result = AuctionResult.objects.filter(auction=auction).first()
     if result is None or result.outcome != AuctionResult.Outcome.UNSOLD:
-        raise DomainError("document_not_unsold", "该拍卖未流拍", rule="AUC-35")
+        raise DomainError("document_not_unsold", _("该拍卖未流拍"), rule="AUC-35")
     return _public(auction, {**_base(auction), "closed_at": _local(result.closed_at)})
 
 
@@ -193,7 +195,7 @@ def build_sale_ruling_draft(subject: str, params: dict[str, Any]) -> Draft:
     auction = _auction_of(subject)
     sale = _sale(auction)
     if sale.balance_paid_at is None:
-        raise DomainError("document_balance_unpaid", "买受人尚未付清价款", rule="AUC-32")
+        raise DomainError("document_balance_unpaid", _("买受人尚未付清价款"), rule="AUC-32")
     return Draft(
         court=_court(auction),
         stream=_stream(auction),
@@ -219,7 +221,7 @@ def build_in_lieu_ruling_draft(subject: str, params: dict[str, Any]) -> Draft:
     auction = _auction_of(subject)
     taking = InLieuTaking.objects.select_related("party").filter(auction=auction).first()
     if taking is None:
-        raise DomainError("document_no_in_lieu", "该拍卖没有以物抵债", rule="AUC-36")
+        raise DomainError("document_no_in_lieu", _("该拍卖没有以物抵债"), rule="AUC-36")
     return Draft(
         court=_court(auction),
         stream=_stream(auction),

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from bidding.models import (
     ENDED_STATES,
@@ -60,7 +61,7 @@ def auction_snapshot(auction_id: int) -> dict[str, Any]:
     if a is None:
         from core.errors import NotFound
 
-        raise NotFound("auction_not_found", "拍卖不存在")
+        raise NotFound("auction_not_found", _("拍卖不存在"))
     bids = list(Bid.objects.filter(auction_id=a.pk).order_by("-seq")[:20])
     registrants = Registration.objects.filter(auction_id=a.pk, bidder_code__isnull=False).count()
     out: dict[str, Any] = {

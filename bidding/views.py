@@ -129,7 +129,9 @@ def _reference_price(auction: Auction) -> dict[str, Any] | None:
     kind_labels = [str(ReferencePrice.Kind(k).label) for k in kinds if k in ReferencePrice.Kind]
     grounds = list(
         dict.fromkeys(
-            SKIP_GROUNDS.get(str(b["ground"]), str(b["ground"])) for b in bases if b.get("ground")
+            _(SKIP_GROUNDS.get(str(b["ground"]), str(b["ground"])))
+            for b in bases
+            if b.get("ground")
         )
     )
     return {

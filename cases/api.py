@@ -300,7 +300,7 @@ def case_out(case: Case) -> dict[str, Any]:
 def _type_label(code: str) -> str:
     from cases.numbers import CASE_TYPES
 
-    return CASE_TYPES.get(code, code)
+    return _(CASE_TYPES.get(code, code))  # stored Chinese, shown in the reader's language
 
 
 def party_out(party: Party, *, full_contacts: bool) -> dict[str, Any]:
@@ -524,7 +524,7 @@ def case_create(request: AuthedRequest, payload: CaseIn) -> Status[dict[str, Any
     court = user.court
     if court is None:  # not reached: cases.add_case admits court staff only
         raise PermissionDenied("forbidden", _("无权执行此操作"), perm="cases.add_case")
-    judge = _staff_of(court.pk, payload.judge_id, "承办法官")
+    judge = _staff_of(court.pk, payload.judge_id, _("承办法官"))
     if judge is None and payload.judge_id is None and user.role == "judge":
         judge = user
     case = services.case_create(
@@ -533,7 +533,7 @@ def case_create(request: AuthedRequest, payload: CaseIn) -> Status[dict[str, Any
         claim_fen=payload.claim_fen,
         filed_on=payload.filed_on,
         judge=judge,
-        officer=_staff_of(court.pk, payload.officer_id, "执行员"),
+        officer=_staff_of(court.pk, payload.officer_id, _("执行员")),
         title=payload.title,
         title_document=payload.title_document,
         actor=user,

@@ -137,6 +137,8 @@ def _display(value: object, labels: dict[str, str]) -> str:
             return text
         if when.tzinfo is not None:
             return when.astimezone(CST).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, str):
+        return str(_(text))  # a label the audit stored in Chinese, in the reader's language
     return text
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from core.errors import DomainError
 
@@ -63,16 +64,16 @@ SUPREME_COURT_CODE = "最高法"
 # Enforcement case types (执行类案件代字) and what they mean. 执字 is the numbering used
 # before 2016 (（2015）赣0102执字第123号); it is accepted for old cases only.
 CASE_TYPES: dict[str, str] = {
-    "执": "首次执行案件",
-    "执恢": "恢复执行案件",
-    "执保": "财产保全执行案件",
-    "执异": "执行异议案件",
-    "执复": "执行复议案件",
-    "执监": "执行监督案件",
-    "执请": "执行请示案件",
-    "执协": "执行协调案件",
-    "执他": "其他执行案件",
-    "执字": "执行案件（2016年以前的编号方式）",
+    "执": gettext_noop("首次执行案件"),
+    "执恢": gettext_noop("恢复执行案件"),
+    "执保": gettext_noop("财产保全执行案件"),
+    "执异": gettext_noop("执行异议案件"),
+    "执复": gettext_noop("执行复议案件"),
+    "执监": gettext_noop("执行监督案件"),
+    "执请": gettext_noop("执行请示案件"),
+    "执协": gettext_noop("执行协调案件"),
+    "执他": gettext_noop("其他执行案件"),
+    "执字": gettext_noop("执行案件（2016年以前的编号方式）"),
 }
 LEGACY_TYPE = "执字"
 LEGACY_LAST_YEAR = 2015  # the new numbering applies from 2016-01-01
@@ -107,7 +108,7 @@ class CaseNumber:
 
     @property
     def case_type_label(self) -> str:
-        return CASE_TYPES[self.case_type]
+        return str(_(CASE_TYPES[self.case_type]))
 
     @property
     def court_level(self) -> str:

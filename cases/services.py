@@ -111,7 +111,7 @@ def case_create(
             _("案号年份（%(year)s）与立案日期的年份（%(year2)s）不一致")
             % {"year": parsed.year, "year2": filed_on.year},
         )
-    claim = _amount(claim_fen, label="申请执行标的金额", code="invalid_claim_amount")
+    claim = _amount(claim_fen, label=_("申请执行标的金额"), code="invalid_claim_amount")
     for person, role, label in ((judge, Role.JUDGE, "承办法官"), (officer, Role.OFFICER, "执行员")):
         if person is None:
             continue
@@ -131,13 +131,15 @@ def case_create(
                 court_code=parsed.court_code,
                 case_type=parsed.case_type,
                 sequence=parsed.sequence,
-                title=_text(title, label="案由", code="invalid_title", max_len=200, required=False),
+                title=_text(
+                    title, label=_("案由"), code="invalid_title", max_len=200, required=False
+                ),
                 judge=judge,
                 officer=officer,
                 claim_fen=claim,
                 title_document=_text(
                     title_document,
-                    label="执行依据",
+                    label=_("执行依据"),
                     code="invalid_title_document",
                     max_len=300,
                     required=False,
@@ -191,7 +193,7 @@ def case_status_set(*, case: Case, status: str, reason: str, actor: Actor) -> Ca
         raise DomainError(
             "invalid_case_status", _("案件状态无效：%(status)s") % {"status": status}, rule="REC-08"
         )
-    why = _text(reason, label="变更理由", code="reason_required", max_len=300)
+    why = _text(reason, label=_("变更理由"), code="reason_required", max_len=300)
     locked = Case.objects.select_for_update().get(pk=case.pk)
     _require_case_actor(locked, actor)
     before = locked.status
@@ -222,8 +224,8 @@ def case_status_set(*, case: Case, status: str, reason: str, actor: Actor) -> Ca
 def case_claim_set(*, case: Case, claim_fen: int, reason: str, actor: Actor) -> Case:
     """Correct the amount of the claim (申请执行标的), audited with old and new values and the
     reason (REC-08): it drives the AUC-07 stop, AUC-18 and the distribution."""
-    claim = _amount(claim_fen, label="申请执行标的金额", code="invalid_claim_amount")
-    why = _text(reason, label="变更理由", code="reason_required", max_len=300)
+    claim = _amount(claim_fen, label=_("申请执行标的金额"), code="invalid_claim_amount")
+    why = _text(reason, label=_("变更理由"), code="reason_required", max_len=300)
     locked = Case.objects.select_for_update().get(pk=case.pk)
     _require_case_actor(locked, actor)
     before = locked.claim_fen
@@ -411,7 +413,7 @@ def party_add(
         raise DomainError("invalid_party_role", _("诉讼地位应为申请执行人、被执行人或案外人"))
     if kind not in Party.Kind.values:
         raise DomainError("invalid_party_kind", _("主体类型应为自然人或法人（其他组织）"))
-    name = _text(name, label="当事人姓名或名称", code="name_required", max_len=200)
+    name = _text(name, label=_("当事人姓名或名称"), code="name_required", max_len=200)
     ident = None
     if identity_number or identity_kind:
         if not identity_kind:
@@ -448,7 +450,7 @@ def party_add(
     claim = (
         None
         if claim_fen is None
-        else _amount(claim_fen, label="债权金额", code="invalid_claim_amount")
+        else _amount(claim_fen, label=_("债权金额"), code="invalid_claim_amount")
     )
     party = Party.objects.create(
         case=case,
@@ -459,7 +461,7 @@ def party_add(
         user=user,
         phone=phone,
         address=_text(
-            address, label="送达地址", code="invalid_address", max_len=300, required=False
+            address, label=_("送达地址"), code="invalid_address", max_len=300, required=False
         ),
         email=email,
         priority=priority,
@@ -521,8 +523,8 @@ def _location(
     else the seat of its district (GB/T 2260 data, ``core.regions``)."""
     from core import regions
 
-    lat = _coordinate(latitude, low=-90, high=90, label="纬度")
-    lon = _coordinate(longitude, low=-180, high=180, label="经度")
+    lat = _coordinate(latitude, low=-90, high=90, label=_("纬度"))
+    lon = _coordinate(longitude, low=-180, high=180, label=_("经度"))
     if (lat is None) != (lon is None):
         raise DomainError("invalid_coordinate", _("纬度和经度须同时填写，或都不填（按区县取点）"))
     if lat is not None:
@@ -553,7 +555,7 @@ def asset_register(
     _require_open(case)
     if kind not in Asset.Kind.values:
         raise DomainError("invalid_asset_kind", _("标的物类型不正确"))
-    name = _text(name, label="标的物名称", code="name_required", max_len=200)
+    name = _text(name, label=_("标的物名称"), code="name_required", max_len=200)
     clean = clean_features(kind, features)
     if purchase_restricted and kind != Asset.Kind.RESIDENTIAL:
         raise DomainError(
@@ -568,7 +570,7 @@ def asset_register(
         division_code=division_code,
         address=_text(
             address,
-            label="坐落",
+            label=_("坐落"),
             code="invalid_address",
             max_len=300,
             required=kind in Asset.IMMOVABLE_KINDS,
@@ -640,18 +642,18 @@ def asset_update(
     case = Case.objects.select_for_update().get(pk=asset.case_id)
     _require_open(case)
     asset = Asset.objects.select_for_update().get(pk=asset.pk)
-    reason = _text(reason, label="修改理由", code="reason_required", max_len=500)
+    reason = _text(reason, label=_("修改理由"), code="reason_required", max_len=500)
     before = _asset_record(asset)
     clean = clean_features(asset.kind, features)
     if purchase_restricted and asset.kind != Asset.Kind.RESIDENTIAL:
         raise DomainError(
             "invalid_purchase_restriction", _("限购仅适用于住宅（HQR）"), rule="AUC-13"
         )
-    asset.name = _text(name, label="标的物名称", code="name_required", max_len=200)
+    asset.name = _text(name, label=_("标的物名称"), code="name_required", max_len=200)
     asset.division_code = _division_code(division_code)
     asset.address = _text(
         address,
-        label="坐落",
+        label=_("坐落"),
         code="invalid_address",
         max_len=300,
         required=asset.kind in Asset.IMMOVABLE_KINDS,
@@ -728,7 +730,7 @@ def asset_file_add(
     _require_open(asset.case)
     if kind not in FILE_RULES:
         raise DomainError("invalid_file_kind", _("附件类型应为照片、视频或文件"))
-    title = _text(title, label="附件标题", code="title_required", max_len=200)
+    title = _text(title, label=_("附件标题"), code="title_required", max_len=200)
     if file is None:
         raise DomainError("file_required", _("请选择要上传的文件"))
     size = getattr(file, "size", None) or 0
@@ -881,7 +883,7 @@ def seizure_record(
         raise DomainError("seized_before_filing", _("查封日期不能早于立案日期"))
     if expires_on is not None and expires_on <= seized_on:
         raise DomainError("invalid_expiry", _("查封到期日应晚于查封日期"))
-    document = _text(document, label="裁定书文号", code="document_required", max_len=100)
+    document = _text(document, label=_("裁定书文号"), code="document_required", max_len=100)
     if actor is None or not actor.pk:
         raise DomainError("actor_required", _("查封措施须记录登记人"), rule="REC-08")
     seizure = Seizure.objects.create(
@@ -982,10 +984,10 @@ def lot_create(
     found = list(Asset.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
     if len(found) != len(ids) or any(a.case_id != case.pk for a in found):
         raise DomainError("asset_not_in_case", _("合并处置的标的物必须属于同一案件"), rule="AUC-07")
-    title = _text(title, label="拍品名称", code="title_required", max_len=200)
+    title = _text(title, label=_("拍品名称"), code="title_required", max_len=200)
     bundle_reason = _text(
         bundle_reason,
-        label="合并处置理由",
+        label=_("合并处置理由"),
         code="bundle_reason_required",
         max_len=300,
         required=False,

@@ -216,7 +216,7 @@ def _history_page(request: HttpRequest, case: Any) -> Any:
 def _type_label(code: str) -> str:
     from cases.numbers import CASE_TYPES
 
-    return CASE_TYPES.get(code, code)
+    return _(CASE_TYPES.get(code, code))  # stored Chinese, shown in the reader's language
 
 
 @login_required

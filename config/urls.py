@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.views.i18n import JavaScriptCatalog
 
 from config.api import api
 from core import files
@@ -12,6 +13,8 @@ handler404 = "core.views.not_found"  # JSON under /api/ (core.views.not_found)
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The words of the project's scripts (charts, the live draw) in the reader's language.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", api.urls),
     path("", include("core.urls")),
 ]

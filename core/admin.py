@@ -592,3 +592,18 @@ class DocumentRequestAdmin(ReadOnlyAdmin):
                     subject=f"{req.doc_type}:{req.subject}",
                     before={"last_error": req.last_error},
                 )
+
+
+def _otp_search_help() -> None:
+    """django-otp writes its admin's search help from the user model's field names once, at
+    import, in the default language (Chinese): give it a lazy text so English reads English."""
+    from django.utils.translation import gettext_lazy
+
+    try:
+        from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+    except ImportError:  # pragma: no cover - the plugin is installed (settings.INSTALLED_APPS)
+        return
+    TOTPDeviceAdmin.search_help_text = gettext_lazy("按用户的用户名或电子邮件地址搜索")
+
+
+_otp_search_help()

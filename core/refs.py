@@ -154,12 +154,16 @@ def in_text(text: str) -> str:
     found = [
         m for m in _IN_TEXT.findall(text or "") if any(kind in _KINDS for kind, _key in parse(m))
     ]
-    if not found:
-        return text or ""
-    names = describe_many(found)
-    return _IN_TEXT.sub(
-        lambda m: names[m.group(1)].text if m.group(1) in names else m.group(1), text
-    )
+    names = describe_many(found) if found else {}
+    # The words around the references were stored in Chinese ("竞买保证金到账"): a stored word
+    # that is an interface word is shown in the reader's language (issue 17).
+    pieces = _IN_TEXT.split(text or "")
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            pieces[i] = names[piece].text if piece in names else piece
+        elif piece.strip():
+            pieces[i] = piece.replace(piece.strip(), _(piece.strip()))
+    return "".join(pieces)
 
 
 def int_keys(keys: list[str]) -> list[int]:

@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.security import django_auth
 
@@ -53,7 +54,7 @@ def _iso(value: dt.date | None) -> str | None:
 def _staff(request: AuthedRequest) -> None:
     user = request.user
     if not (user.is_authenticated and user.role in STAFF_ROLES and user.court_id):
-        raise PermissionDenied("forbidden", "仅限法院工作人员")
+        raise PermissionDenied("forbidden", _("仅限法院工作人员"))
 
 
 # ---- listings ---------------------------------------------------------------------------------
@@ -89,7 +90,7 @@ def auctions(request: HttpRequest) -> dict[str, Any]:
 def auction(request: HttpRequest, auction_id: int) -> dict[str, Any]:
     a = public_auctions().select_related("court", "lot", "case").filter(pk=auction_id).first()
     if a is None:
-        raise NotFound("auction_not_found", "拍卖不存在")
+        raise NotFound("auction_not_found", _("拍卖不存在"))
     (row,) = listing_rows([a], request.user)
     out = row_json(row)
     slots = selectors.viewing_slots_for_lot(a.lot_id, request.user) if a.lot_id is not None else []
@@ -110,7 +111,7 @@ def auction(request: HttpRequest, auction_id: int) -> dict[str, Any]:
 @router.get("/calendar")
 def calendar(request: HttpRequest, days: int = 30) -> list[dict[str, Any]]:
     if not 1 <= days <= 90:
-        raise DomainError("invalid_days", "天数须在 1 至 90 之间", field="days")
+        raise DomainError("invalid_days", _("天数须在 1 至 90 之间"), field="days")
     return [
         {"day": d["day"].isoformat(), "auctions": [row_json(r) for r in d["rows"]]}
         for d in calendar_days(days=days)
@@ -125,9 +126,13 @@ def results(request: HttpRequest, page: int = 1, cursor: str = "") -> dict[str, 
     """Ended auctions, latest close first; ``cursor`` (the previous ``next_cursor``) pages
     through an index range, ``total`` is bounded at 10,000."""
     if page < 1:
-        raise DomainError("invalid_page", "页码必须是正整数", field="page")
+        raise DomainError("invalid_page", _("页码必须是正整数"), field="page")
     if cursor and not (cursor.isdigit() and len(cursor) <= 19 and int(cursor) < 2**63):
-        raise DomainError("invalid_cursor", f"翻页游标“{cursor[:30]}”无效", field="cursor")
+        raise DomainError(
+            "invalid_cursor",
+            _("翻页游标“%(cursor)s”无效") % {"cursor": cursor[:30]},
+            field="cursor",
+        )
     data = results_page(page=page, cursor=int(cursor) if cursor else None)
     return {
         "page": data["page"],
@@ -285,7 +290,7 @@ def balance_pay(request: AuthedRequest, auction_id: int) -> dict[str, Any]:
     check_write_rate(request, "marketplace-balance")
     win = win_of(request.user, auction_id)
     if win is None:
-        raise NotFound("win_not_found", "您没有竞得该拍品")
+        raise NotFound("win_not_found", _("您没有竞得该拍品"))
     intent = balance_pay_online(
         sale_ref=win["auction"].sale_ref, payer_ref=f"user:{request.user.pk}"
     )

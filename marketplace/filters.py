@@ -11,28 +11,31 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from cases.models import Asset
 from core.errors import DomainError
 from core.money import parse_yuan, yuan
 
-ROUNDS = {"1": "一拍", "2": "二拍", "sale": "变卖"}
+ROUNDS = {"1": gettext_lazy("一拍"), "2": gettext_lazy("二拍"), "sale": gettext_lazy("变卖")}
 # Public state groups; drafts and practice auctions are never listed.
 STATE_GROUPS = {
-    "upcoming": "即将开始",
-    "live": "正在进行",
-    "ended": "已结束",
-    "suspended": "暂缓/中止",
-    "withdrawn": "已撤回",
+    "upcoming": gettext_lazy("即将开始"),
+    "live": gettext_lazy("正在进行"),
+    "ended": gettext_lazy("已结束"),
+    "suspended": gettext_lazy("暂缓/中止"),
+    "withdrawn": gettext_lazy("已撤回"),
 }
 SORTS = {
-    "relevance": "相关度",
-    "ending": "即将结束",
-    "starting": "即将开始",
-    "newest": "最新发布",
-    "price_asc": "价格从低到高",
-    "price_desc": "价格从高到低",
+    "relevance": gettext_lazy("相关度"),
+    "ending": gettext_lazy("即将结束"),
+    "starting": gettext_lazy("即将开始"),
+    "newest": gettext_lazy("最新发布"),
+    "price_asc": gettext_lazy("价格从低到高"),
+    "price_desc": gettext_lazy("价格从高到低"),
 }
-KINDS = {value: str(label) for value, label in Asset.Kind.choices}
+KINDS = dict(Asset.Kind.choices)  # lazy labels: shown in the reader's language
 PAGE_SIZES = (10, 20, 50)
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE = 10_000
@@ -99,24 +102,27 @@ class ListingQuery:
 
     def describe(self) -> str:
         """A short Chinese summary ("住宅 · 3601 · 一拍"), for saved searches and alerts."""
-        parts = [KINDS[k] for k in self.kinds]
+        parts = [str(KINDS[k]) for k in self.kinds]
         if self.q:
             parts.insert(0, f"“{self.q}”")
         if self.region:
             from core.regions import full_name
 
-            parts.append(full_name(self.region.ljust(6, "0")) or f"地区 {self.region}")
+            parts.append(
+                full_name(self.region.ljust(6, "0"))
+                or _("地区 %(region)s") % {"region": self.region}
+            )
         if self.price_min_fen is not None or self.price_max_fen is not None:
-            lo = yuan(self.price_min_fen) if self.price_min_fen is not None else "不限"
-            hi = yuan(self.price_max_fen) if self.price_max_fen is not None else "不限"
-            parts.append(f"{lo}–{hi} 元")
-        parts += [ROUNDS[r] for r in self.rounds]
-        parts += [STATE_GROUPS[s] for s in self.states]
+            lo = yuan(self.price_min_fen) if self.price_min_fen is not None else _("不限")
+            hi = yuan(self.price_max_fen) if self.price_max_fen is not None else _("不限")
+            parts.append(_("%(low)s–%(high)s 元") % {"low": lo, "high": hi})
+        parts += [str(ROUNDS[r]) for r in self.rounds]
+        parts += [str(STATE_GROUPS[s]) for s in self.states]
         if self.loan is not None:
-            parts.append("可贷款" if self.loan else "不可贷款")
+            parts.append(_("可贷款") if self.loan else _("不可贷款"))
         if self.restricted is not None:
-            parts.append("限购" if self.restricted else "不限购")
-        return " · ".join(parts) or "全部拍品"
+            parts.append(_("限购") if self.restricted else _("不限购"))
+        return " · ".join(parts) or _("全部拍品")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -150,13 +156,18 @@ def _one(params: Mapping[str, Any], key: str) -> str:
 
 
 def _choices(
-    params: Mapping[str, Any], key: str, allowed: Mapping[str, str], code: str, label: str
+    params: Mapping[str, Any], key: str, allowed: Mapping[str, Any], code: str, label: str
 ) -> tuple[str, ...]:
     values = _getlist(params, key, split=True)
     for v in values:
         if v not in allowed:
-            options = "、".join(f"{k}（{name}）" for k, name in allowed.items())
-            raise _bad(code, f"{label}“{v}”不存在，可选：{options}", key)
+            options = _("、").join(f"{k}（{name}）" for k, name in allowed.items())
+            raise _bad(
+                code,
+                _("%(label)s“%(value)s”不存在，可选：%(options)s")
+                % {"label": label, "value": v, "options": options},
+                key,
+            )
     return tuple(dict.fromkeys(values))
 
 
@@ -168,12 +179,15 @@ def _price(params: Mapping[str, Any], key: str, label: str) -> int | None:
         fen = parse_yuan(text)
     except DomainError:
         raise _bad(
-            "invalid_price", f"{label}“{text}”不是有效金额（单位：元，最多两位小数）", key
+            "invalid_price",
+            _("%(label)s“%(text)s”不是有效金额（单位：元，最多两位小数）")
+            % {"label": label, "text": text},
+            key,
         ) from None
     if fen < 0:
-        raise _bad("invalid_price", f"{label}不能为负数", key)
+        raise _bad("invalid_price", _("%(label)s不能为负数") % {"label": label}, key)
     if fen > MAX_PRICE_FEN:
-        raise _bad("invalid_price", f"{label}过大", key)
+        raise _bad("invalid_price", _("%(label)s过大") % {"label": label}, key)
     return fen
 
 
@@ -185,7 +199,11 @@ def _flag(params: Mapping[str, Any], key: str, label: str) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise _bad("invalid_flag", f"{label}只能为 1（是）或 0（否），收到“{text}”", key)
+    raise _bad(
+        "invalid_flag",
+        _("%(label)s只能为 1（是）或 0（否），收到“%(text)s”") % {"label": label, "text": text},
+        key,
+    )
 
 
 _REGION = re.compile(r"^\d{2}(\d{2}){0,2}$")
@@ -196,13 +214,14 @@ def normalise_region(text: str) -> str:
     if not _REGION.match(text):
         raise _bad(
             "invalid_region",
-            f"地区“{text}”无效：请填写 2 位（省）、4 位（市）或 6 位（区县）行政区划代码",
+            _("地区“%(text)s”无效：请填写 2 位（省）、4 位（市）或 6 位（区县）行政区划代码")
+            % {"text": text},
             "region",
         )
     while len(text) > 2 and text.endswith("00"):
         text = text[:-2]
     if text == "00":
-        raise _bad("invalid_region", "地区代码不能为 00", "region")
+        raise _bad("invalid_region", _("地区代码不能为 00"), "region")
     return text
 
 
@@ -213,48 +232,72 @@ def _positive_int(
     if not text:
         return default
     if not text.isdigit() or int(text) < 1:
-        raise _bad("invalid_page", f"{label}必须是正整数，收到“{text}”", key)
+        raise _bad(
+            "invalid_page",
+            _("%(label)s必须是正整数，收到“%(text)s”") % {"label": label, "text": text},
+            key,
+        )
     value = int(text)
     if value > maximum:
-        raise _bad("invalid_page", f"{label}不能超过 {maximum}", key)
+        raise _bad(
+            "invalid_page",
+            _("%(label)s不能超过 %(maximum)s") % {"label": label, "maximum": maximum},
+            key,
+        )
     return value
 
 
 def parse_listing_query(params: Mapping[str, Any]) -> ListingQuery:
     """Check every search parameter; raise ``DomainError`` (status 400) on the first bad one."""
     q = _one(params, "q")[:100]
-    kinds = _choices(params, "kind", KINDS, "invalid_kind", "标的物类型")
+    kinds = _choices(params, "kind", KINDS, "invalid_kind", _("标的物类型"))
     region_text = _one(params, "region")
     region = normalise_region(region_text) if region_text else ""
-    price_min = _price(params, "price_min", "最低价")
-    price_max = _price(params, "price_max", "最高价")
+    price_min = _price(params, "price_min", _("最低价"))
+    price_max = _price(params, "price_max", _("最高价"))
     if price_min is not None and price_max is not None and price_min > price_max:
-        raise _bad("invalid_price_range", "最低价不能高于最高价", "price_min")
-    rounds = _choices(params, "round", ROUNDS, "invalid_round", "拍卖轮次")
-    states = _choices(params, "state", STATE_GROUPS, "invalid_state", "拍卖状态")
-    loan = _flag(params, "loan", "可贷款")
-    restricted = _flag(params, "restricted", "限购")
+        raise _bad("invalid_price_range", _("最低价不能高于最高价"), "price_min")
+    rounds = _choices(params, "round", ROUNDS, "invalid_round", _("拍卖轮次"))
+    states = _choices(params, "state", STATE_GROUPS, "invalid_state", _("拍卖状态"))
+    loan = _flag(params, "loan", _("可贷款"))
+    restricted = _flag(params, "restricted", _("限购"))
     court_text = _one(params, "court")
     court = None
     if court_text:
         if not court_text.isdigit():
-            raise _bad("invalid_court", f"法院编号“{court_text}”无效", "court")
+            raise _bad(
+                "invalid_court",
+                _("法院编号“%(court_text)s”无效") % {"court_text": court_text},
+                "court",
+            )
         court = int(court_text)
     sort = _one(params, "sort") or ("relevance" if q else "ending")
     if sort not in SORTS:
         options = "、".join(f"{k}（{v}）" for k, v in SORTS.items())
-        raise _bad("invalid_sort", f"排序方式“{sort}”不存在，可选：{options}", "sort")
-    page = _positive_int(params, "page", "页码", default=1, maximum=MAX_PAGE)
+        raise _bad(
+            "invalid_sort",
+            _("排序方式“%(sort)s”不存在，可选：%(options)s") % {"sort": sort, "options": options},
+            "sort",
+        )
+    page = _positive_int(params, "page", _("页码"), default=1, maximum=MAX_PAGE)
     per_page = _positive_int(
-        params, "per_page", "每页条数", default=DEFAULT_PAGE_SIZE, maximum=max(PAGE_SIZES)
+        params, "per_page", _("每页条数"), default=DEFAULT_PAGE_SIZE, maximum=max(PAGE_SIZES)
     )
     if per_page not in PAGE_SIZES:
-        raise _bad("invalid_page", f"每页条数只能为 {'、'.join(map(str, PAGE_SIZES))}", "per_page")
+        raise _bad(
+            "invalid_page",
+            _("每页条数只能为 %(sizes)s") % {"sizes": ", ".join(map(str, PAGE_SIZES))},
+            "per_page",
+        )
     cursor_text = _one(params, "cursor")
     cursor = None
     if cursor_text:
         if not (cursor_text.isdigit() and len(cursor_text) <= 19) or int(cursor_text) >= 2**63:
-            raise _bad("invalid_cursor", f"翻页游标“{cursor_text[:30]}”无效", "cursor")
+            raise _bad(
+                "invalid_cursor",
+                _("翻页游标“%(cursor_text)s”无效") % {"cursor_text": cursor_text[:30]},
+                "cursor",
+            )
         cursor = int(cursor_text)
     return ListingQuery(
         cursor=cursor,

@@ -346,7 +346,7 @@ def listing_rows(
                 auction=a,
                 url=auction_url(a.pk),
                 photo_url=photos.get(a.lot_id) if a.lot_id is not None else None,
-                kind_labels=list(dict.fromkeys(KINDS.get(x.kind, x.kind) for x in lot_assets)),
+                kind_labels=list(dict.fromkeys(str(KINDS.get(x.kind, x.kind)) for x in lot_assets)),
                 division_codes=list(dict.fromkeys(x.division_code for x in lot_assets)),
                 restricted=any(x.purchase_restricted for x in lot_assets),
                 loan_supported=bool(info and info.loan_supported),

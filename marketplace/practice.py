@@ -20,6 +20,8 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from bidding.models import OPEN_STATES, Auction, Registration
 from bidding.services import (
@@ -47,17 +49,21 @@ class PracticeScenario(TypedDict):
 
 PRACTICE_SCENARIOS: dict[str, PracticeScenario] = {
     "basic": {
-        "title": "基础练习：报名、交保证金、出价",
+        "title": gettext_noop("基础练习：报名、交保证金、出价"),
         "minutes": 20,
         "sparring": False,
-        "text": "20 分钟的模拟拍：完成报名、交纳模拟保证金、设置出价密码，按加价幅度出价。",
+        "text": gettext_noop(
+            "20 分钟的模拟拍：完成报名、交纳模拟保证金、设置出价密码，按加价幅度出价。"
+        ),
     },
     "extension": {
-        "title": "延时规则练习：与陪练竞价",
+        "title": gettext_noop("延时规则练习：与陪练竞价"),
         "minutes": 7,
         "sparring": True,
-        "text": "7 分钟后结束，陪练竞买人已按起拍价出价，您每加价一次它就跟一次（最多 8 次）。"
-        "最后 5 分钟内的每次出价都会把结束时间顺延到出价后 5 分钟（AUC-23），不设上限。",
+        "text": gettext_noop(
+            "7 分钟后结束，陪练竞买人已按起拍价出价，您每加价一次它就跟一次（最多 8 次）。"
+            "最后 5 分钟内的每次出价都会把结束时间顺延到出价后 5 分钟（AUC-23），不设上限。"
+        ),
     },
 }
 
@@ -93,14 +99,16 @@ def _sparring_join(auction: Auction) -> Registration:
 
 def practice_start(*, user: User, scenario: str = "basic") -> Auction:
     if not user.is_authenticated:
-        raise PermissionDenied("not_authenticated", "请先登录")
+        raise PermissionDenied("not_authenticated", _("请先登录"))
     spec = PRACTICE_SCENARIOS.get(scenario)
     if spec is None:
-        raise DomainError("invalid_scenario", f"练习场景“{scenario}”不存在")
+        raise DomainError(
+            "invalid_scenario", _("练习场景“%(scenario)s”不存在") % {"scenario": scenario}
+        )
     with transaction.atomic():
         auction = practice_auction_start(
             user=user,
-            title=f"模拟拍 · {spec['title']}（练习用，不产生真实交易）",
+            title=_("模拟拍 · %(title)s（练习用，不产生真实交易）") % {"title": _(spec["title"])},
             duration_minutes=spec["minutes"],
         )
         if spec["sparring"]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from bidding.models import ENDED_STATES, Auction, AuctionResult
 from bidding.selectors import auction_bid_history
@@ -88,7 +89,7 @@ def result_detail(auction_id: int) -> dict[str, Any]:
     """One ended auction: outcome, confirmation text (sold), complete bid history (AUC-25)."""
     a = ended_auctions().filter(pk=auction_id).first()
     if a is None:
-        raise NotFound("result_not_found", "该拍卖尚未结束或不存在，结束后公示结果")
+        raise NotFound("result_not_found", gettext("该拍卖尚未结束或不存在，结束后公示结果"))
     summary = result_summary(a)
     r = a.result
     history = auction_bid_history(a.pk)

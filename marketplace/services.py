@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from bidding.models import Auction
 from cases.models import Lot
@@ -39,15 +40,17 @@ def _local(when: dt.datetime) -> str:
 def _require_manager(actor: Actor, court_id: int) -> User:
     """The actor, when a judge, officer or bureau head of ``court_id`` (REC-14)."""
     if actor is None or not is_court_staff_of(actor, court_id, roles=VIEWING_MANAGERS):
-        raise PermissionDenied("forbidden", "仅本院法官、执行员可管理看样", rule="REC-14")
+        raise PermissionDenied("forbidden", gettext("仅本院法官、执行员可管理看样"), rule="REC-14")
     return actor
 
 
 def _require_member_of_public(user: User) -> None:
     if not user.is_authenticated:
-        raise PermissionDenied("not_authenticated", "请先登录")
+        raise PermissionDenied("not_authenticated", gettext("请先登录"))
     if user.role in STAFF_ROLES:
-        raise PermissionDenied("staff_cannot_request", "法院工作人员不能预约看样", rule="AUC-11")
+        raise PermissionDenied(
+            "staff_cannot_request", gettext("法院工作人员不能预约看样"), rule="AUC-11"
+        )
 
 
 # ---- viewing slots (the court) -------------------------------------------------------------
@@ -67,19 +70,19 @@ def viewing_slot_create(
     """The court offers a time to view a lot (看样)."""
     lot = Lot.objects.select_related("case").filter(pk=lot_id).first()
     if lot is None:
-        raise NotFound("lot_not_found", "拍品不存在")
+        raise NotFound("lot_not_found", gettext("拍品不存在"))
     manager = _require_manager(actor, lot.case.court_id)
     place = (place or "").strip()
     if not place:
-        raise DomainError("viewing_place_required", "请填写看样集合地点")
+        raise DomainError("viewing_place_required", gettext("请填写看样集合地点"))
     if starts_at is None or ends_at is None:
-        raise DomainError("viewing_time_required", "请填写看样开始和结束时间")
+        raise DomainError("viewing_time_required", gettext("请填写看样开始和结束时间"))
     if starts_at <= clock.now():
-        raise DomainError("viewing_slot_in_past", "看样开始时间必须晚于现在")
+        raise DomainError("viewing_slot_in_past", gettext("看样开始时间必须晚于现在"))
     if ends_at <= starts_at:
-        raise DomainError("viewing_slot_bad_times", "看样结束时间必须晚于开始时间")
+        raise DomainError("viewing_slot_bad_times", gettext("看样结束时间必须晚于开始时间"))
     if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= 200:
-        raise DomainError("viewing_bad_capacity", "名额须为 1 至 200 之间的整数")
+        raise DomainError("viewing_bad_capacity", gettext("名额须为 1 至 200 之间的整数"))
     slot = ViewingSlot.objects.create(
         court_id=lot.case.court_id,
         lot=lot,
@@ -110,11 +113,11 @@ def viewing_slot_create(
 def viewing_slot_cancel(*, slot_id: int, actor: Actor, reason: str) -> ViewingSlot:
     slot = ViewingSlot.objects.select_for_update().select_related("lot").filter(pk=slot_id).first()
     if slot is None:
-        raise NotFound("viewing_slot_not_found", "看样时段不存在")
+        raise NotFound("viewing_slot_not_found", gettext("看样时段不存在"))
     manager = _require_manager(actor, slot.court_id)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("viewing_reason_required", "取消看样须说明理由")
+        raise DomainError("viewing_reason_required", gettext("取消看样须说明理由"))
     if slot.cancelled:
         return slot
     slot.cancelled = True
@@ -167,15 +170,15 @@ def viewing_request(
     _require_member_of_public(user)
     slot = ViewingSlot.objects.select_for_update().select_related("lot").filter(pk=slot_id).first()
     if slot is None:
-        raise NotFound("viewing_slot_not_found", "看样时段不存在")
+        raise NotFound("viewing_slot_not_found", gettext("看样时段不存在"))
     if slot.cancelled:
-        raise Conflict("viewing_slot_cancelled", "该看样时段已取消")
+        raise Conflict("viewing_slot_cancelled", gettext("该看样时段已取消"))
     if slot.starts_at <= clock.now():
-        raise Conflict("viewing_slot_past", "该看样时段已开始或已结束，不能预约")
+        raise Conflict("viewing_slot_past", gettext("该看样时段已开始或已结束，不能预约"))
     if slot.appointments.filter(user=user, status__in=ViewingAppointment.ACTIVE).exists():
-        raise Conflict("viewing_already_requested", "您已预约该时段")
+        raise Conflict("viewing_already_requested", gettext("您已预约该时段"))
     if slot.appointments.filter(status__in=ViewingAppointment.ACTIVE).count() >= slot.capacity:
-        raise Conflict("viewing_slot_full", "该时段名额已满，请选择其他时段")
+        raise Conflict("viewing_slot_full", gettext("该时段名额已满，请选择其他时段"))
     phone = (contact_phone or user.phone or "").strip()[:20]
     try:
         with transaction.atomic():
@@ -187,7 +190,7 @@ def viewing_request(
                 requested_at=clock.now(),
             )
     except IntegrityError:
-        raise Conflict("viewing_already_requested", "您已预约该时段") from None
+        raise Conflict("viewing_already_requested", gettext("您已预约该时段")) from None
     audit_record(
         stream=f"case:{slot.lot.case_id}",
         action="viewing.requested",
@@ -219,7 +222,7 @@ def _appointment_for_court(appointment_id: int, actor: Actor) -> tuple[ViewingAp
         .first()
     )
     if appt is None:
-        raise NotFound("viewing_not_found", "看样预约不存在")
+        raise NotFound("viewing_not_found", gettext("看样预约不存在"))
     return appt, _require_manager(actor, appt.slot.court_id)
 
 
@@ -229,10 +232,13 @@ def viewing_confirm(*, appointment_id: int, actor: Actor) -> ViewingAppointment:
     if appt.status == Status.CONFIRMED:
         return appt
     if appt.status != Status.REQUESTED:
-        raise Conflict("viewing_not_pending", f"该预约{appt.get_status_display()}，不能确认")
+        raise Conflict(
+            "viewing_not_pending",
+            gettext("该预约%(status)s，不能确认") % {"status": appt.get_status_display()},
+        )
     ViewingSlot.objects.select_for_update().get(pk=appt.slot_id)
     if appt.slot.appointments.filter(status=Status.CONFIRMED).count() >= appt.slot.capacity:
-        raise Conflict("viewing_slot_full", "该时段已确认人数已满")
+        raise Conflict("viewing_slot_full", gettext("该时段已确认人数已满"))
     appt.status = Status.CONFIRMED
     appt.decided_at = clock.now()
     appt.decided_by = manager
@@ -254,9 +260,12 @@ def viewing_decline(*, appointment_id: int, actor: Actor, reason: str) -> Viewin
     appt, manager = _appointment_for_court(appointment_id, actor)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("viewing_reason_required", "婉拒看样须说明理由")
+        raise DomainError("viewing_reason_required", gettext("婉拒看样须说明理由"))
     if appt.status not in ViewingAppointment.ACTIVE:
-        raise Conflict("viewing_not_pending", f"该预约{appt.get_status_display()}，不能婉拒")
+        raise Conflict(
+            "viewing_not_pending",
+            gettext("该预约%(status)s，不能婉拒") % {"status": appt.get_status_display()},
+        )
     before = appt.status
     appt.status = Status.DECLINED
     appt.decided_at = clock.now()
@@ -286,11 +295,14 @@ def viewing_cancel(*, appointment_id: int, user: User) -> ViewingAppointment:
         .first()
     )
     if appt is None:
-        raise NotFound("viewing_not_found", "看样预约不存在")
+        raise NotFound("viewing_not_found", gettext("看样预约不存在"))
     if appt.status not in ViewingAppointment.ACTIVE:
-        raise Conflict("viewing_not_pending", f"该预约{appt.get_status_display()}，无需取消")
+        raise Conflict(
+            "viewing_not_pending",
+            gettext("该预约%(status)s，无需取消") % {"status": appt.get_status_display()},
+        )
     if appt.slot.starts_at <= clock.now():
-        raise Conflict("viewing_slot_past", "看样已开始，不能取消")
+        raise Conflict("viewing_slot_past", gettext("看样已开始，不能取消"))
     before = appt.status
     appt.status = Status.CANCELLED
     appt.decided_at = clock.now()
@@ -315,12 +327,16 @@ def saved_search_create(
 ) -> SavedSearch:
     """Keep a checked search; new listings that match it are announced to ``user``."""
     if not user.is_authenticated:
-        raise PermissionDenied("not_authenticated", "请先登录")
+        raise PermissionDenied("not_authenticated", gettext("请先登录"))
     query = parse_listing_query(params)
     canonical = query.as_params()
     canonical.pop("sort", None)
     if SavedSearch.objects.filter(user=user).count() >= MAX_SAVED_SEARCHES:
-        raise Conflict("too_many_saved_searches", f"最多保存 {MAX_SAVED_SEARCHES} 个搜索")
+        raise Conflict(
+            "too_many_saved_searches",
+            gettext("最多保存 %(max_saved_searches)s 个搜索")
+            % {"max_saved_searches": MAX_SAVED_SEARCHES},
+        )
     existing = SavedSearch.objects.filter(user=user, params=canonical).first()
     if existing is not None:
         return existing
@@ -337,7 +353,7 @@ def saved_search_create(
 def saved_search_delete(*, search_id: int, user: User) -> None:
     deleted, _ = SavedSearch.objects.filter(pk=search_id, user_id=user.pk).delete()
     if not deleted:
-        raise NotFound("saved_search_not_found", "保存的搜索不存在")
+        raise NotFound("saved_search_not_found", gettext("保存的搜索不存在"))
 
 
 # ---- watches --------------------------------------------------------------------------------
@@ -348,7 +364,7 @@ def _followable(auction_id: int) -> Auction:
 
     auction = public_auctions().filter(pk=auction_id).first()
     if auction is None:
-        raise NotFound("auction_not_found", "拍卖不存在")
+        raise NotFound("auction_not_found", gettext("拍卖不存在"))
     return auction
 
 
@@ -383,7 +399,7 @@ def listing_info_set(
     """The court says whether banks lend against this lot (可贷款), for the storefront filter."""
     auction = Auction.objects.filter(pk=auction_id, is_practice=False).first()
     if auction is None or auction.court_id is None:
-        raise NotFound("auction_not_found", "拍卖不存在")
+        raise NotFound("auction_not_found", gettext("拍卖不存在"))
     manager = _require_manager(actor, auction.court_id)
     info = ListingInfo.objects.select_for_update().filter(auction=auction).first()
     before = {"loan_supported": info.loan_supported, "loan_note": info.loan_note} if info else None

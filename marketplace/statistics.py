@@ -8,6 +8,7 @@ from typing import Any, TypedDict
 
 import pandas as pd
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.errors import DomainError
@@ -27,14 +28,18 @@ def _date(params: Mapping[str, Any], key: str, label: str) -> dt.date | None:
         day = dt.date.fromisoformat(text)
     except ValueError:
         raise DomainError(
-            "invalid_date", f"{label}“{text}”不是有效日期（格式：2026-01-31）", field=key
+            "invalid_date",
+            _("%(label)s“%(text)s”不是有效日期（格式：2026-01-31）")
+            % {"label": label, "text": text},
+            field=key,
         ) from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         # Outside these years a Beijing midnight may not exist as a UTC datetime (0001-01-01)
         # and pandas' timestamps end in 2262: refused as input, not a 500.
         raise DomainError(
             "invalid_date",
-            f"{label}须在 {FIRST_YEAR} 年至 {LAST_YEAR} 年之间",
+            _("%(label)s须在 %(first_year)s 年至 %(last_year)s 年之间")
+            % {"label": label, "first_year": FIRST_YEAR, "last_year": LAST_YEAR},
             field=key,
         )
     return day
@@ -61,15 +66,19 @@ def parse_statistics_params(params: Mapping[str, Any], *, user: User) -> Statist
     freq = (params.get("freq") or "month").strip()
     if freq not in FREQS:
         options = "、".join(f"{k}（{v}）" for k, v in FREQS.items())
-        raise DomainError("invalid_freq", f"统计周期“{freq}”不存在，可选：{options}", field="freq")
-    start_day = _date(params, "from", "开始日期")
-    end_day = _date(params, "to", "结束日期")
+        raise DomainError(
+            "invalid_freq",
+            _("统计周期“%(freq)s”不存在，可选：%(options)s") % {"freq": freq, "options": options},
+            field="freq",
+        )
+    start_day = _date(params, "from", _("开始日期"))
+    end_day = _date(params, "to", _("结束日期"))
     if start_day is None and end_day is None:
         today = clock.local_now().date()
         first = today.replace(day=1)
         start_day = (pd.Timestamp(first) - pd.DateOffset(months=11)).date()
     if start_day and end_day and start_day > end_day:
-        raise DomainError("invalid_range", "开始日期不能晚于结束日期", field="from")
+        raise DomainError("invalid_range", _("开始日期不能晚于结束日期"), field="from")
     return StatisticsParams(
         court_id=user.court_id,
         freq=freq,

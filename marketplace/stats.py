@@ -29,13 +29,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+from django.utils.translation import gettext_lazy
 
 CST = ZoneInfo("Asia/Shanghai")
 
 SOLD_STATES = frozenset({"sold", "defaulted", "set_aside"})
 UNSOLD_STATES = frozenset({"unsold", "in_lieu"})
 ROUND_KEYS = {"1": "r1", "2": "r2", "sale": "sale"}
-FREQS = {"month": "月", "quarter": "季度", "year": "年", "all": "合计"}
+FREQS = {
+    "month": gettext_lazy("月"),
+    "quarter": gettext_lazy("季度"),
+    "year": gettext_lazy("年"),
+    "all": gettext_lazy("合计"),
+}
 
 ROW_COLUMNS = [
     "auction_id",

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from cases.models import Asset, Case, Seizure
 from core.errors import NotFound
 from core.money import yuan
@@ -52,7 +54,7 @@ def _seizure_steps(case: Case) -> list[dict[str, Any]]:
             _step(
                 s.seized_on,
                 f"{s.get_kind_display()}",
-                f"文书 {s.document}",
+                _("文书 %(document)s") % {"document": s.document},
                 asset=s.asset.name,
                 kind="seizure",
             )
@@ -72,7 +74,7 @@ def _pricing_steps(case: Case) -> list[dict[str, Any]]:
         out.append(
             _step(
                 p.opened_at,
-                "启动定价程序",
+                _("启动定价程序"),
                 str(p.get_state_display()),
                 asset=p.asset.name,
                 kind="pricing",
@@ -80,12 +82,14 @@ def _pricing_steps(case: Case) -> list[dict[str, Any]]:
         )
     prices = ReferencePrice.objects.filter(procedure__case=case).select_related("procedure__asset")
     for price in prices.order_by("fixed_at", "pk"):
-        method = f"（{price.get_method_display()}）" if price.method else ""
+        method = (
+            _("（%(method)s）") % {"method": price.get_method_display()} if price.method else ""
+        )
         out.append(
             _step(
                 price.fixed_at,
-                f"确定{price.get_kind_display()}{method}",
-                f"{yuan(price.amount_fen)} 元",
+                _("确定%(kind)s%(method)s") % {"kind": price.get_kind_display(), "method": method},
+                _("%(amount)s 元") % {"amount": yuan(price.amount_fen)},
                 asset=price.procedure.asset.name,
                 kind="priced",
             )
@@ -110,12 +114,16 @@ def _auction_steps(case: Case) -> list[dict[str, Any]]:
         if a.start_at and a.end_at:
             from django.utils import timezone
 
-            when = f"，竞价 {timezone.localtime(a.start_at):%Y-%m-%d %H:%M} 至 {timezone.localtime(a.end_at):%Y-%m-%d %H:%M}"
+            when = _("，竞价 %(start)s 至 %(end)s") % {
+                "start": format(timezone.localtime(a.start_at), "%Y-%m-%d %H:%M"),
+                "end": format(timezone.localtime(a.end_at), "%Y-%m-%d %H:%M"),
+            }
         out.append(
             _step(
                 a.published_at,
-                f"发布{round_label}拍卖公告",
-                f"起拍价 {yuan(a.starting_price_fen)} 元{when}",
+                _("发布%(round)s拍卖公告") % {"round": round_label},
+                _("起拍价 %(price)s 元%(when)s")
+                % {"price": yuan(a.starting_price_fen), "when": when},
                 asset=lot,
                 link=auction_url(a.pk),
                 kind="announced",
@@ -140,20 +148,23 @@ def _auction_steps(case: Case) -> list[dict[str, Any]]:
             out.append(
                 _step(
                     r.closed_at,
-                    f"{round_label}成交",
-                    f"成交价 {yuan(r.price_fen)} 元，出价 {r.bid_count} 次",
+                    _("%(round)s成交") % {"round": round_label},
+                    _("成交价 %(price)s 元，出价 %(bid_count)s 次")
+                    % {"price": yuan(r.price_fen), "bid_count": r.bid_count},
                     asset=lot,
                     link=reverse("marketplace:result", args=[a.pk]),
                     kind="sold",
                 )
             )
             if r.balance_paid_at:
-                out.append(_step(r.balance_paid_at, "买受人付清成交价款", asset=lot, kind="paid"))
+                out.append(
+                    _step(r.balance_paid_at, _("买受人付清成交价款"), asset=lot, kind="paid")
+                )
             if r.ruling_served_at:
                 out.append(
                     _step(
                         r.ruling_served_at,
-                        "成交裁定已送达买受人",
+                        _("成交裁定已送达买受人"),
                         r.ruling_document,
                         asset=lot,
                         kind="ruling",
@@ -161,20 +172,24 @@ def _auction_steps(case: Case) -> list[dict[str, Any]]:
                 )
             if r.handover_completed_at:
                 out.append(
-                    _step(r.handover_completed_at, "标的物已移交", asset=lot, kind="handover")
+                    _step(r.handover_completed_at, _("标的物已移交"), asset=lot, kind="handover")
                 )
         else:
             out.append(
                 _step(
-                    r.closed_at, f"{round_label}流拍", "竞价期内无人出价", asset=lot, kind="unsold"
+                    r.closed_at,
+                    _("%(round)s流拍") % {"round": round_label},
+                    _("竞价期内无人出价"),
+                    asset=lot,
+                    kind="unsold",
                 )
             )
         if a.state == "defaulted":
             out.append(
                 _step(
                     r.balance_due_at,
-                    "买受人悔拍（逾期未付清价款）",
-                    "保证金不予退还（AUC-33）",
+                    _("买受人悔拍（逾期未付清价款）"),
+                    _("保证金不予退还（AUC-33）"),
                     asset=lot,
                     kind="defaulted",
                 )
@@ -190,8 +205,9 @@ def _payout_steps(case: Case) -> list[dict[str, Any]]:
         out.append(
             _step(
                 p.paid_at,
-                "执行款发放",
-                f"向{p.get_payee_kind_display()}发放 {yuan(p.amount_fen)} 元",
+                _("执行款发放"),
+                _("向%(payee_kind)s发放 %(amount)s 元")
+                % {"payee_kind": p.get_payee_kind_display(), "amount": yuan(p.amount_fen)},
                 kind="payout",
             )
         )
@@ -201,7 +217,7 @@ def _payout_steps(case: Case) -> list[dict[str, Any]]:
 def case_transparency(case_id: int) -> dict[str, Any]:
     case = Case.objects.select_related("court").filter(pk=case_id).first()
     if case is None:
-        raise NotFound("case_not_found", "案件不存在")
+        raise NotFound("case_not_found", _("案件不存在"))
     steps = _seizure_steps(case) + _pricing_steps(case) + _auction_steps(case) + _payout_steps(case)
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     steps.sort(key=lambda s: s["at"] or far)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec
 
@@ -301,7 +301,7 @@ def listings(request: HttpRequest) -> HttpResponse:
         result = search_listings(query, request.user, facets=True)
     facets = result["facets"] or {}
 
-    def options(group: str, choices: dict[str, str]) -> list[tuple[str, str, str]]:
+    def options(group: str, choices: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         counts = facets.get(group, {})
         return [(k, str(v), _count_text(counts.get(k), FACET_LIMIT)) for k, v in choices.items()]
 
@@ -410,7 +410,9 @@ def saved_search_remove(request: AuthedRequest, pk: int) -> HttpResponse:
 def _page_number(request: HttpRequest) -> int:
     text = request.GET.get("page", "1")
     if not text.isdigit() or int(text) < 1:
-        raise DomainError("invalid_page", f"页码必须是正整数，收到“{text}”", field="page")
+        raise DomainError(
+            "invalid_page", _("页码必须是正整数，收到“%(text)s”") % {"text": text}, field="page"
+        )
     return int(text)
 
 
@@ -475,7 +477,15 @@ def balance_pay(request: AuthedRequest, auction_id: int) -> HttpResponse:
 def practice_view(request: HttpRequest) -> HttpResponse:
     mine = practice_auctions_of(request.user) if request.user.is_authenticated else []
     return render(
-        request, "marketplace/practice.html", {"mine": mine, "scenarios": PRACTICE_SCENARIOS}
+        request,
+        "marketplace/practice.html",
+        {
+            "mine": mine,
+            "scenarios": {
+                key: {**spec, "title": _(spec["title"]), "text": _(spec["text"])}
+                for key, spec in PRACTICE_SCENARIOS.items()
+            },
+        },
     )
 
 

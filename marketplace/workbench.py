@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy
 
 from core import clock
 from core.models import STAFF_ROLES, Deadline, User
@@ -21,7 +22,12 @@ DUE_SOON = dt.timedelta(days=3)
 
 # Urgency buckets, most urgent first (the order of the queue).
 RED, YELLOW, SOON, LATER = 0, 1, 2, 3
-URGENCY_LABELS = {RED: "超期已升级", YELLOW: "已超期", SOON: "3日内到期", LATER: "未到期"}
+URGENCY_LABELS = {
+    RED: gettext_lazy("超期已升级"),
+    YELLOW: gettext_lazy("已超期"),
+    SOON: gettext_lazy("3日内到期"),
+    LATER: gettext_lazy("未到期"),
+}
 URGENCY_CSS = {RED: "red", YELLOW: "yellow", SOON: "soon", LATER: "green"}
 
 
@@ -123,7 +129,7 @@ class WorkItem:
 
     @property
     def urgency_label(self) -> str:
-        return URGENCY_LABELS[self.urgency]
+        return str(URGENCY_LABELS[self.urgency])
 
     @property
     def css(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 from ninja.security import django_auth
@@ -148,7 +149,7 @@ def _basis(b: PriceBasis | None) -> dict[str, Any] | None:
 def _procedure(pk: int) -> PricingProcedure:
     proc = PricingProcedure.objects.select_related("asset", "case").filter(pk=pk).first()
     if proc is None:
-        raise NotFound("not_found", "定价程序不存在")
+        raise NotFound("not_found", _("定价程序不存在"))
     return proc
 
 
@@ -208,7 +209,7 @@ def asset_basis(
     """The price basis bidding would publish on (PRC-11), or null."""
     asset = Asset.objects.select_related("case").filter(pk=asset_id).first()
     if asset is None:
-        raise NotFound("not_found", "标的物不存在")
+        raise NotFound("not_found", _("标的物不存在"))
     require(request.user, "pricing.view_procedure", asset.case)
     return _basis(services.reference_price_valid_for(asset_id=asset_id, at=at or clock.now()))
 
@@ -218,7 +219,7 @@ def procedure_create(request: AuthedRequest, payload: ProcedureIn) -> Status[dic
     check_write_rate(request, "pricing")
     asset = Asset.objects.select_related("case").filter(pk=payload.asset_id).first()
     if asset is None:
-        raise NotFound("not_found", "标的物不存在")
+        raise NotFound("not_found", _("标的物不存在"))
     require(request.user, "pricing.run_procedure", asset.case)
     proc = services.procedure_open(asset=asset, actor=request.user)
     return Status(201, _procedure_out(proc))
@@ -293,7 +294,7 @@ def online_inquiry(request: AuthedRequest, pk: int, payload: InquiryIn) -> Statu
 def _inquiry(pk: int) -> Inquiry:
     inq = Inquiry.objects.select_related("procedure__case").filter(pk=pk).first()
     if inq is None:
-        raise NotFound("not_found", "询价不存在")
+        raise NotFound("not_found", _("询价不存在"))
     return inq
 
 
@@ -324,12 +325,12 @@ def objection_create(
     check_write_rate(request, "pricing")
     rep = InquiryReport.objects.select_related("request__inquiry__procedure").filter(pk=pk).first()
     if rep is None:
-        raise NotFound("not_found", "报告不存在")
+        raise NotFound("not_found", _("报告不存在"))
     proc = rep.request.inquiry.procedure
     require(request.user, "pricing.object", proc)
     party = Party.objects.filter(case_id=proc.case_id, user=request.user).first()
     if party is None:
-        raise DomainError("not_a_party", "只有本案当事人可以提出异议", rule="APR-12")
+        raise DomainError("not_a_party", _("只有本案当事人可以提出异议"), rule="APR-12")
     obj = services.objection_file(
         report=rep,
         party=party,
@@ -345,7 +346,7 @@ def objection_create(
 def valuation(request: AuthedRequest, payload: ValuationIn) -> dict[str, Any]:
     """Value features with the active built-in model (court staff; for checking a platform's answer)."""
     if not getattr(request.user, "is_court_staff", False):
-        raise DomainError("forbidden", "仅限法院工作人员", status=403)
+        raise DomainError("forbidden", _("仅限法院工作人员"), status=403)
     from pricing.valuation.service import value_asset
 
     v = value_asset(

@@ -18,11 +18,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from core import clock
 
 log = logging.getLogger("gavel.demo")
 MARK = "（示例）"
-KINDS = ["挂牌价", "成交价", "评估价"]
+KINDS = [
+    gettext_noop("挂牌价"),
+    gettext_noop("成交价"),
+    gettext_noop("评估价"),
+]  # stored in Chinese, shown translated
 SEED_SAMPLE = 800
 SEED_PARAMS = {"max_iter": 150, "learning_rate": 0.1}
 

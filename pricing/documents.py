@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from core import calendar
 from core.documents import DocumentType, Draft, register, rmb_upper
 from core.errors import DomainError
@@ -30,7 +32,7 @@ def _last_id(subject: str, key: str) -> int:
         name, _, pk = part.partition(":")
         if name == key and pk.isdigit():
             return int(pk)
-    raise DomainError("document_subject", "文书对象不正确")
+    raise DomainError("document_subject", gettext("文书对象不正确"))
 
 
 def _parties(case: Any) -> tuple[list[Any], list[User]]:
@@ -50,7 +52,7 @@ def build_inquiry_result_notice(subject: str, params: dict[str, Any]) -> Draft:
         .first()
     )
     if rep is None:
-        raise DomainError("document_subject", "询价报告不存在")
+        raise DomainError("document_subject", gettext("询价报告不存在"))
     proc = rep.request.inquiry.procedure
     parties, readers = _parties(proc.case)
     return Draft(
@@ -81,7 +83,7 @@ def build_pricing_notice(subject: str, params: dict[str, Any]) -> Draft:
         .first()
     )
     if price is None:
-        raise DomainError("document_subject", "参考价不存在")
+        raise DomainError("document_subject", gettext("参考价不存在"))
     proc = price.procedure
     parties, readers = _parties(proc.case)
     return Draft(

@@ -440,9 +440,12 @@ def procedure_page(request: AuthedRequest, pk: int) -> HttpResponse:
         "prices": list(proc.prices.order_by("-fixed_at")),
         "deadlines": selectors.procedure_deadlines(proc),
         "check_topics": CHECK_TOPICS,
-        "skip_grounds": SKIP_GROUNDS,
-        "suspend_grounds": SUSPEND_GROUNDS,
-        "withdraw_grounds": {**WITHDRAW_GROUNDS_MUST, **WITHDRAW_GROUNDS_MAY},
+        # stored in Chinese (the case history matches them), shown in the reader's language
+        "skip_grounds": {k: _(v) for k, v in SKIP_GROUNDS.items()},
+        "suspend_grounds": {k: _(v) for k, v in SUSPEND_GROUNDS.items()},
+        "withdraw_grounds": {
+            k: _(v) for k, v in {**WITHDRAW_GROUNDS_MUST, **WITHDRAW_GROUNDS_MAY}.items()
+        },
         "objection_grounds": Objection.Ground,
         "can_run": can(user, "pricing.run_procedure", proc),
         "now": clock.now(),

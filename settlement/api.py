@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.security import django_auth
 from pydantic import StrictInt
@@ -108,7 +109,7 @@ def _case(request: AuthedRequest, case_id: int) -> Case:
 
     case = Case.objects.select_related("court").filter(pk=case_id).first()
     if case is None or not perms.can(request.user, "settlement.view_case_account", case):
-        raise NotFound("not_found", "未找到该案款账户")
+        raise NotFound("not_found", _("未找到该案款账户"))
     return case
 
 
@@ -116,7 +117,7 @@ def _court_id(request: AuthedRequest) -> int:
     """The signed-in staff member's court (``settlement.view_funds`` admits court staff only)."""
     court_id = request.user.court_id
     if court_id is None:
-        raise PermissionDenied("forbidden", "无权执行此操作", perm="settlement.view_funds")
+        raise PermissionDenied("forbidden", _("无权执行此操作"), perm="settlement.view_funds")
     return court_id
 
 
@@ -161,7 +162,7 @@ def statement(request: AuthedRequest, case_id: int, month: str = "") -> Statemen
         except (ValueError, TypeError) as exc:
             from core.errors import DomainError
 
-            raise DomainError("invalid_month", "月份格式应为 YYYY-MM") from exc
+            raise DomainError("invalid_month", _("月份格式应为 YYYY-MM")) from exc
     st = selectors.case_statement(case.pk, start=start, end=end)
     return StatementOut(
         account_no=acct.account_no,
@@ -237,7 +238,7 @@ def intent(request: AuthedRequest, reference: str) -> IntentOut:
         reference=reference, payer_ref=f"user:{request.user.pk}"
     ).first()
     if found is None:
-        raise NotFound("not_found", "未找到该支付指令")
+        raise NotFound("not_found", _("未找到该支付指令"))
     return IntentOut(
         reference=found.reference,
         purpose=found.purpose,

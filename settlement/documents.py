@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils.translation import gettext
+
 from cases.models import Case, Party
 from core import calendar
 from core.documents import DocumentType, Draft, register, rmb_upper
@@ -50,7 +52,7 @@ def _hold(subject: str, suffix: str) -> DepositHold:
     ref = subject.removesuffix(suffix)
     hold = DepositHold.objects.select_related("case", "court", "intent").filter(ref=ref).first()
     if hold is None:
-        raise DomainError("document_subject", "保证金记录不存在")
+        raise DomainError("document_subject", gettext("保证金记录不存在"))
     return hold
 
 
@@ -64,7 +66,7 @@ def build_deposit_receipt(subject: str, params: dict[str, Any]) -> Draft:
     """保证金收据 (AUC-16/AUC-30): the deposit arrived and is held for this registration."""
     hold = _hold(subject, "/deposit")
     if hold.held_at is None:
-        raise DomainError("document_deposit_not_held", "保证金尚未到账")
+        raise DomainError("document_deposit_not_held", gettext("保证金尚未到账"))
     payer, readers = _payer(hold)
     return Draft(
         court=hold.court,
@@ -86,7 +88,7 @@ def build_refund_voucher(subject: str, params: dict[str, Any]) -> Draft:
     """保证金退款凭证 (AUC-30): the deposit went back to its payer."""
     hold = _hold(subject, "/refund")
     if hold.released_at is None:
-        raise DomainError("document_deposit_not_released", "保证金尚未退还", rule="AUC-30")
+        raise DomainError("document_deposit_not_released", gettext("保证金尚未退还"), rule="AUC-30")
     payer, readers = _payer(hold)
     return Draft(
         court=hold.court,
@@ -113,7 +115,7 @@ def build_balance_receipt(subject: str, params: dict[str, Any]) -> Draft:
         .first()
     )
     if due is None or due.status != BalanceDue.Status.PAID:
-        raise DomainError("document_balance_unpaid", "余款尚未付清", rule="AUC-31")
+        raise DomainError("document_balance_unpaid", gettext("余款尚未付清"), rule="AUC-31")
     return Draft(
         court=due.court,
         stream=f"case:{due.case_id}",
@@ -138,7 +140,7 @@ def build_case_statement(subject: str, params: dict[str, Any]) -> Draft:
     head, _, day = subject.partition("/statement:")
     case = Case.objects.select_related("court").filter(pk=int(head.split(":")[1])).first()
     if case is None:
-        raise DomainError("document_subject", "案件不存在")
+        raise DomainError("document_subject", gettext("案件不存在"))
     end = dt.date.fromisoformat(day)
     statement = case_statement(case.pk, end=end)
     rows = [
@@ -176,7 +178,7 @@ def build_payout_approval(subject: str, params: dict[str, Any]) -> Draft:
         .first()
     )
     if payout is None:
-        raise DomainError("document_subject", "发放记录不存在")
+        raise DomainError("document_subject", gettext("发放记录不存在"))
     approvals = [
         {
             "step": a.get_step_display(),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from django.db import connection, transaction
 from django.db.models import Sum
+from django.utils.translation import gettext
 
 from core import clock
 from core.errors import Conflict, DomainError
@@ -74,10 +75,12 @@ def require_amount(
 ) -> int:
     """Money is a whole number of fen; zero only where the contract allows it."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
-        raise DomainError("invalid_amount", "金额须为整数（单位：分）", field=field)
+        raise DomainError("invalid_amount", gettext("金额须为整数（单位：分）"), field=field)
     if amount_fen < 0 or (amount_fen == 0 and not allow_zero):
         raise DomainError(
-            "invalid_amount", "金额须大于零" if not allow_zero else "金额不得为负数", field=field
+            "invalid_amount",
+            gettext("金额须大于零") if not allow_zero else gettext("金额不得为负数"),
+            field=field,
         )
     return amount_fen
 
@@ -85,7 +88,9 @@ def require_amount(
 def require_currency(currency: str) -> None:
     if currency != "CNY":
         raise DomainError(
-            "wrong_currency", f"仅接受人民币（CNY）款项，收到 {currency}", currency=currency
+            "wrong_currency",
+            gettext("仅接受人民币（CNY）款项，收到 %(currency)s") % {"currency": currency},
+            currency=currency,
         )
 
 
@@ -174,7 +179,7 @@ def _same(existing: LedgerTransaction, fingerprint: str, key: str) -> LedgerTran
     if existing.fingerprint != fingerprint:
         raise Conflict(
             "idempotency_key_reused",
-            "该幂等键已用于另一笔不同的记账，拒绝重复使用",
+            gettext("该幂等键已用于另一笔不同的记账，拒绝重复使用"),
             idempotency_key=key,
         )
     return existing
@@ -241,24 +246,26 @@ def post(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("ledger.post must run inside the service's transaction")
     if not idempotency_key:
-        raise DomainError("idempotency_key_required", "记账须提供幂等键")
+        raise DomainError("idempotency_key_required", gettext("记账须提供幂等键"))
     if len(legs) < 2:
-        raise DomainError("unbalanced", "一笔记账至少有两条分录")
+        raise DomainError("unbalanced", gettext("一笔记账至少有两条分录"))
     for leg in legs:
         if (
             isinstance(leg.amount_fen, bool)
             or not isinstance(leg.amount_fen, int)
             or leg.amount_fen == 0
         ):
-            raise DomainError("invalid_amount", "分录金额须为非零整数（分）")
+            raise DomainError("invalid_amount", gettext("分录金额须为非零整数（分）"))
     if sum(leg.amount_fen for leg in legs) != 0:
-        raise DomainError("unbalanced", "借贷不平：分录合计须为零")
+        raise DomainError("unbalanced", gettext("借贷不平：分录合计须为零"))
     court_id = _court_id(court)
     case_ids = {leg.account.case_id for leg in legs if leg.account.case_id is not None}
     if any(leg.account.court_id != court_id for leg in legs):
-        raise DomainError("cross_court", "不得跨法院记账", rule="FND-01")
+        raise DomainError("cross_court", gettext("不得跨法院记账"), rule="FND-01")
     if len(case_ids) > 1:
-        raise DomainError("cross_case", "执行款专款专付，不得在不同案件之间划转", rule="FND-01")
+        raise DomainError(
+            "cross_case", gettext("执行款专款专付，不得在不同案件之间划转"), rule="FND-01"
+        )
     fingerprint = _fingerprint(legs)
 
     # Lock what we take money from (pk order), then check it stays at or above zero.
@@ -277,7 +284,12 @@ def post(
                 account = next(leg.account for leg in legs if leg.account.pk == account_id)
                 raise DomainError(
                     "insufficient_funds",
-                    f"{account.name} 余额不足：余额 {current[account_id] / 100:.2f} 元，需支出 {-delta / 100:.2f} 元",
+                    gettext("%(name)s 余额不足：余额 %(current).2f 元，需支出 %(value).2f 元")
+                    % {
+                        "name": account.name,
+                        "current": current[account_id] / 100,
+                        "value": -delta / 100,
+                    },
                     rule="FND-01",
                     account=account.code,
                 )
@@ -387,5 +399,5 @@ def reverse(
 def ikey(service: str, key: str) -> str:
     """Namespace a caller's idempotency key by service, so two services never collide."""
     if not key or not str(key).strip():
-        raise DomainError("idempotency_key_required", "须提供幂等键（idempotency_key）")
+        raise DomainError("idempotency_key_required", gettext("须提供幂等键（idempotency_key）"))
     return f"{service}:{key}"[:250]

@@ -120,6 +120,19 @@ def _frozen_clock(
 
 
 @pytest.fixture(autouse=True)
+def _site_language() -> Iterator[None]:
+    """Every test starts and ends in the site's language (Chinese): a request with the English
+    cookie activates English in the thread (``ChosenLanguageMiddleware``), and without this the
+    next test on that thread would read English messages (issue 17's English runs)."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _no_ratelimit(settings: Settings) -> None:
     settings.RATELIMIT_ENABLE = False
 

@@ -101,7 +101,7 @@ class Commission(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"委托 #{self.pk} {self.firm}"
+        return str(_("委托 #%(pk)s %(firm)s") % {"pk": self.pk, "firm": self.firm})
 
     @property
     def subject(self) -> str:

@@ -151,7 +151,7 @@ class LotDraw(models.Model):
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"摇号 #{self.pk}"
+        return str(_("摇号 #%(pk)s") % {"pk": self.pk})
 
     @property
     def subject(self) -> str:
@@ -243,4 +243,7 @@ class RankedFirm(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"第{self.round}轮第{self.rank}顺位 {self.firm}"
+        return str(
+            _("第%(round)s轮第%(rank)s顺位 %(firm)s")
+            % {"round": self.round, "rank": self.rank, "firm": self.firm}
+        )

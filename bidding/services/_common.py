@@ -23,6 +23,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext
 from django_fsm import FSMField, can_proceed
 
 from bidding import locks
@@ -239,7 +240,7 @@ def _issue_code(reg: Registration, *, now: dt.datetime) -> str:
             reg.bidder_code = code
             reg.code_issued_at = now
             return code
-    raise Conflict("code_exhausted", "竞买号生成失败，请重试")
+    raise Conflict("code_exhausted", gettext("竞买号生成失败，请重试"))
 
 
 def _hash_password(password: str) -> str:
@@ -305,7 +306,7 @@ def _password_attempts_check(reg: Registration) -> None:
         minutes = max(1, round(int(settings.GAVEL_BIDDING_PASSWORD_LOCK_SECONDS) / 60))
         raise DomainError(
             "password_attempts_exceeded",
-            f"竞价密码错误次数过多，请 {minutes} 分钟后再试",
+            gettext("竞价密码错误次数过多，请 %(minutes)s 分钟后再试") % {"minutes": minutes},
             "AUC-17",
             status=429,
         )
@@ -402,21 +403,21 @@ def _lot_asset_ids(auction: Auction) -> list[int]:
 def _case_of(auction: Auction) -> Case:
     """The case of a court auction (a practice auction has none and never asks)."""
     if auction.case is None:
-        raise NotFound("case_not_found", "案件不存在")
+        raise NotFound("case_not_found", gettext("案件不存在"))
     return auction.case
 
 
 def _lot_of(auction: Auction) -> Lot:
     """The lot of a court auction (a practice auction has none and never asks)."""
     if auction.lot is None:
-        raise NotFound("lot_not_found", "拍品不存在")
+        raise NotFound("lot_not_found", gettext("拍品不存在"))
     return auction.lot
 
 
 def _case_id(auction: Auction) -> int:
     """The case id of a court auction (a practice auction has none and never asks)."""
     if auction.case_id is None:
-        raise NotFound("case_not_found", "案件不存在")
+        raise NotFound("case_not_found", gettext("案件不存在"))
     return auction.case_id
 
 
@@ -478,14 +479,14 @@ def _require_staff(actor: Actor | AnonymousUser, auction: Auction) -> User:
     practice auction, its owner. Returns the person, who is then recorded as the decider."""
     if auction.is_practice:
         if actor is None or not actor.is_authenticated or actor.pk != auction.practice_owner_id:
-            raise PermissionDenied("forbidden", "无权执行此操作")
+            raise PermissionDenied("forbidden", gettext("无权执行此操作"))
         return actor
     if (
         actor is None
         or not actor.is_authenticated
         or not is_court_staff_of(actor, auction.court_id, roles=STAFF_ACTORS)
     ):
-        raise PermissionDenied("forbidden", "仅本院法官、执行员可执行此操作")
+        raise PermissionDenied("forbidden", gettext("仅本院法官、执行员可执行此操作"))
     return actor
 
 
@@ -506,7 +507,7 @@ def _require_court_staff(actor: Actor | AnonymousUser, court_id: int) -> User:
         or not actor.is_authenticated
         or not is_court_staff_of(actor, court_id, roles=STAFF_ACTORS)
     ):
-        raise PermissionDenied("forbidden", "仅本院法官、执行员可执行此操作")
+        raise PermissionDenied("forbidden", gettext("仅本院法官、执行员可执行此操作"))
     return actor
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_fsm import can_proceed
 
 from bidding import locks
@@ -70,7 +72,7 @@ def auction_balance_paid(*, auction_id: int, amount_fen: int | None = None) -> A
         result,
         now,
         title="付清价款后十日内送达拍卖成交裁定",
-        start_event="买受人付清全部价款",
+        start_event=gettext_noop("买受人付清全部价款"),
     )
     _stream_append(
         auction,
@@ -106,14 +108,16 @@ def auction_ruling_served(
     actor = _require_staff(actor, auction)
     result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
     if auction.state not in BOUGHT_STATES or result.balance_paid_at is None:
-        raise _refuse("balance_not_paid", "买受人付清全部价款后方可送达成交裁定", "AUC-32")
+        raise _refuse("balance_not_paid", _("买受人付清全部价款后方可送达成交裁定"), "AUC-32")
     if result.ruling_served_at is not None:
-        raise Conflict("ruling_already_served", "成交裁定已送达")
+        raise Conflict("ruling_already_served", _("成交裁定已送达"))
     if not document.strip():
-        raise _refuse("document_required", "须填写成交裁定文号", "AUC-32")
+        raise _refuse("document_required", _("须填写成交裁定文号"), "AUC-32")
     if auction.lot_id and _lot_purchase_restricted(auction) and not eligibility_proof.strip():
         raise _refuse(
-            "eligibility_proof_required", "限购房产须有买受人购房资格证明方可作出成交裁定", "AUC-13"
+            "eligibility_proof_required",
+            _("限购房产须有买受人购房资格证明方可作出成交裁定"),
+            "AUC-13",
         )
     now = clock.now()
     served = served_at or now
@@ -131,7 +135,7 @@ def auction_ruling_served(
         rule_id="AUC-32",
         title="成交裁定送达后十五日内移交标的物",
         subject=f"case:{auction.case_id}/auction:{auction.pk}/handover",
-        start_event="成交裁定送达",
+        start_event=gettext_noop("成交裁定送达"),
         started_at=served,
         period=days,
         court=auction.court_id,
@@ -188,14 +192,14 @@ def auction_handover_update(
     actor = _require_staff(actor, auction)
     result = AuctionResult.objects.select_for_update().get(auction_id=auction_id)
     if result.ruling_served_at is None:
-        raise _refuse("ruling_not_served", "成交裁定送达后方可办理移交", "AUC-32")
+        raise _refuse("ruling_not_served", _("成交裁定送达后方可办理移交"), "AUC-32")
     if state not in AuctionResult.Handover.values or state in ("not_started", "awaiting_ruling"):
-        raise _refuse("invalid_handover_state", "移交状态无效")
+        raise _refuse("invalid_handover_state", _("移交状态无效"))
     if result.handover_state in (
         AuctionResult.Handover.COMPLETED,
         AuctionResult.Handover.IMPOSSIBLE,
     ):
-        raise Conflict("handover_finished", "移交已结束")
+        raise Conflict("handover_finished", _("移交已结束"))
     now = clock.now()
     before = {
         "state": result.handover_state,
@@ -209,9 +213,9 @@ def auction_handover_update(
         and has_vehicle
         and not result.vehicle_violations_cleared
     ):
-        raise _refuse("vehicle_violations_open", "车辆违章处理完毕后方可完成移交", "AUC-32")
+        raise _refuse("vehicle_violations_open", _("车辆违章处理完毕后方可完成移交"), "AUC-32")
     if state == AuctionResult.Handover.IMPOSSIBLE and not note.strip():
-        raise _refuse("reason_required", "依法不能移交的，须说明理由", "AUC-32")
+        raise _refuse("reason_required", _("依法不能移交的，须说明理由"), "AUC-32")
     if state == AuctionResult.Handover.KEYS_HANDED:
         result.keys_handed_at = now
     result.handover_state = state

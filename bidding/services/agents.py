@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bidding import locks
 from bidding.models import PriorityHolder, Registration
@@ -67,18 +68,20 @@ def registration_identity_reveal(
         pk=registration_id
     )
     if getattr(user, "court_id", None) != reg.auction.court_id:
-        raise PermissionDenied("forbidden", "仅本院人员可查看")
+        raise PermissionDenied("forbidden", _("仅本院人员可查看"))
     ended = reg.auction.state in ENDED_STATES or reg.auction.state in FINAL_STATES
     if not ended and check not in IDENTITY_CHECKS:
         raise PermissionDenied(
             "identity_sealed",
-            "竞价结束前，仅为核对委托代理或优先购买权可查看竞买人身份",
+            _("竞价结束前，仅为核对委托代理或优先购买权可查看竞买人身份"),
             rule="REC-05",
         )
     if not ended and not _check_pending(reg, check):
         raise PermissionDenied(
             "identity_check_not_pending",
-            "该报名没有待核对的" + ("委托代理" if check == "agent" else "优先购买权主张"),
+            _("该报名没有待核对的委托代理")
+            if check == "agent"
+            else _("该报名没有待核对的优先购买权主张"),
             rule="REC-05",
         )
     if check in IDENTITY_CHECKS:
@@ -122,10 +125,10 @@ def registration_confirm_agent(*, registration_id: int, actor: Actor) -> Registr
     actor = _require_staff(actor, auction)
     reg = Registration.objects.select_for_update().get(pk=registration_id)
     if not reg.agent_user_id:
-        raise _refuse("no_agent", "该报名未委托代理人", "AUC-14")
+        raise _refuse("no_agent", _("该报名未委托代理人"), "AUC-14")
     now = clock.now()
     if auction.start_at and now >= auction.start_at:
-        raise _refuse("agent_too_late", "委托代理竞买须在竞价开始前确认", "AUC-14")
+        raise _refuse("agent_too_late", _("委托代理竞买须在竞价开始前确认"), "AUC-14")
     reg.agent_confirmed_at, reg.agent_confirmed_by = now, actor
     reg.save(update_fields=["agent_confirmed_at", "agent_confirmed_by"])
     _stream_append(
@@ -159,13 +162,13 @@ def registration_confirm_priority(
     reg = Registration.objects.select_for_update().get(pk=registration_id)
     holder = PriorityHolder.objects.filter(pk=holder_id, auction_id=auction.pk).first()
     if holder is None:
-        raise _refuse("unknown_holder", "该优先购买权人不在本场拍卖的名单中", "AUC-19")
+        raise _refuse("unknown_holder", _("该优先购买权人不在本场拍卖的名单中"), "AUC-19")
     if reg.is_priority:
-        raise Conflict("already_confirmed", "已确认为优先购买权人")
+        raise Conflict("already_confirmed", _("已确认为优先购买权人"))
     if Registration.objects.filter(auction_id=auction.pk, priority_holder_id=holder.pk).exists():
-        raise Conflict("holder_taken", "该优先购买权人已对应其他报名")
+        raise Conflict("holder_taken", _("该优先购买权人已对应其他报名"))
     if reg.bids.exists():
-        raise _refuse("already_bid", "已出价的竞买人不能再确认为优先购买权人", "AUC-19")
+        raise _refuse("already_bid", _("已出价的竞买人不能再确认为优先购买权人"), "AUC-19")
     now = clock.now()
     reg.is_priority, reg.priority_rank, reg.priority_holder = True, holder.rank, holder
     reg.priority_confirmed_at, reg.priority_confirmed_by = now, actor

@@ -12,6 +12,7 @@ from typing import ParamSpec, TypeAlias, TypeVar
 
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from bidding import bidwrite, locks
 from bidding.events import BidAccepted
@@ -97,20 +98,25 @@ def _check_amount(auction: Auction, reg: Registration, amount_fen: int) -> None:
     """AUC-20, AUC-21, AUC-26 (and AUC-37 for 变卖) on the locked row, no query."""
     start, inc, price = auction.starting_price_fen, auction.increment_fen, auction.current_price_fen
     if amount_fen < start:
-        raise _refuse("bid_below_start", "出价不得低于起拍价", "AUC-20", min_fen=start)
+        raise _refuse("bid_below_start", gettext("出价不得低于起拍价"), "AUC-20", min_fen=start)
     if setting(auction, "bids_on_increment_grid") and (amount_fen - start) % inc:
         raise _refuse(
-            "bid_not_on_grid", "出价须为起拍价加整数倍加价幅度", "AUC-21", increment_fen=inc
+            "bid_not_on_grid",
+            gettext("出价须为起拍价加整数倍加价幅度"),
+            "AUC-21",
+            increment_fen=inc,
         )
     if price is None:
         if amount_fen != start and (
             auction.round == Auction.Round.SALE or setting(auction, "first_bid_must_equal_start")
         ):
             rule = "AUC-37" if auction.round == Auction.Round.SALE else "AUC-21"
-            raise _refuse("first_bid_must_equal_start", "首次出价须等于起拍价", rule, min_fen=start)
+            raise _refuse(
+                "first_bid_must_equal_start", gettext("首次出价须等于起拍价"), rule, min_fen=start
+            )
         return
     if auction.leader_id == reg.pk and setting(auction, "forbid_rebid_while_leading"):
-        raise _refuse("leader_cannot_rebid", "您当前领先，不能再次出价", "AUC-21")
+        raise _refuse("leader_cannot_rebid", gettext("您当前领先，不能再次出价"), "AUC-21")
     if amount_fen >= price + inc:
         return
     if amount_fen == price:
@@ -120,15 +126,19 @@ def _check_amount(auction: Auction, reg: Registration, amount_fen: int) -> None:
             if leader_rank is None or (rank is not None and rank < leader_rank):
                 return  # AUC-26: a priority purchaser takes the lead with an equal bid
             raise _refuse(
-                "equal_bid_not_allowed", "同一顺序的优先购买权人已先出此价，须加价竞买", "AUC-26"
+                "equal_bid_not_allowed",
+                gettext("同一顺序的优先购买权人已先出此价，须加价竞买"),
+                "AUC-26",
             )
         raise _refuse(
             "equal_bid_not_allowed",
-            "出价须高于当前价至少一个加价幅度",
+            gettext("出价须高于当前价至少一个加价幅度"),
             "AUC-20",
             min_fen=price + inc,
         )
-    raise _refuse("bid_too_low", "出价须高于当前价至少一个加价幅度", "AUC-20", min_fen=price + inc)
+    raise _refuse(
+        "bid_too_low", gettext("出价须高于当前价至少一个加价幅度"), "AUC-20", min_fen=price + inc
+    )
 
 
 def _apply_bid(
@@ -210,7 +220,7 @@ def _apply_bid(
 
 def _registration_for_bid(auction_id: int, user: Caller) -> Registration:
     if not user.is_authenticated:
-        raise _refuse("not_registered", "请先登录并报名", "AUC-17")
+        raise _refuse("not_registered", gettext("请先登录并报名"), "AUC-17")
     reg = (
         Registration.objects.filter(auction_id=auction_id)
         .filter(Q(user_id=user.pk) | Q(agent_user_id=user.pk))
@@ -219,8 +229,8 @@ def _registration_for_bid(auction_id: int, user: Caller) -> Registration:
     )
     if reg is None:
         if not Auction.objects.filter(pk=auction_id).exists():
-            raise NotFound("auction_not_found", "拍卖不存在")
-        raise _refuse("not_registered", "您尚未报名参加本场拍卖", "AUC-17")
+            raise NotFound("auction_not_found", gettext("拍卖不存在"))
+        raise _refuse("not_registered", gettext("您尚未报名参加本场拍卖"), "AUC-17")
     return reg
 
 
@@ -244,17 +254,19 @@ def _check_open(auction: Auction, now: dt.datetime) -> str:
     if _scheduled(auction) and auction.start_at and auction.start_at <= now:
         # PRC-11: never opens on a lapsed price (checked once, on the opening bid only).
         if auction.price_lapsed_at is not None or price_lapsed_assets(auction):
-            raise _refuse("price_lapsed", "参考价已过有效期，本场拍卖不能开始竞价", "PRC-11")
+            raise _refuse(
+                "price_lapsed", gettext("参考价已过有效期，本场拍卖不能开始竞价"), "PRC-11"
+            )
         auction.open()  # the clock may not have ticked yet; the start time decides
     if not _bidding_open(auction):
         if auction.state in _states_before_bidding():
             raise _refuse(
-                "auction_not_open", "本场拍卖当前不在竞价期", "AUC-03", state=auction.state
+                "auction_not_open", gettext("本场拍卖当前不在竞价期"), "AUC-03", state=auction.state
             )
-        raise _refuse("auction_ended", "本场拍卖竞价已结束", "AUC-24", state=auction.state)
+        raise _refuse("auction_ended", gettext("本场拍卖竞价已结束"), "AUC-24", state=auction.state)
     # AUC-24: accept only if t < end (the close may not have run yet).
     if auction.end_at is None or now >= auction.end_at:
-        raise _refuse("auction_ended", "本场拍卖竞价已结束", "AUC-24")
+        raise _refuse("auction_ended", gettext("本场拍卖竞价已结束"), "AUC-24")
     return old
 
 
@@ -265,7 +277,7 @@ def _check_bidder(auction: Auction, reg: Registration, acting_user_id: int | Non
     agency; the agent only if the court confirmed it before bidding opened. Unknown (the
     engine's own proxy bids): the agency must be confirmed if there is one."""
     if reg.status not in (Registration.Status.ACTIVE,) or not reg.bidder_code:
-        raise _refuse("deposit_not_confirmed", "保证金尚未确认，不能出价", "AUC-17")
+        raise _refuse("deposit_not_confirmed", gettext("保证金尚未确认，不能出价"), "AUC-17")
     in_person = acting_user_id is not None and acting_user_id == reg.user_id
     if (
         reg.agent_user_id
@@ -276,7 +288,9 @@ def _check_bidder(auction: Auction, reg: Registration, acting_user_id: int | Non
             and reg.agent_confirmed_at < auction.start_at
         )
     ):
-        raise _refuse("agent_not_confirmed", "委托代理竞买未在竞价开始前经法院确认", "AUC-14")
+        raise _refuse(
+            "agent_not_confirmed", gettext("委托代理竞买未在竞价开始前经法院确认"), "AUC-14"
+        )
 
 
 P = ParamSpec("P")
@@ -299,7 +313,7 @@ def _database_lost_refused(fn: Callable[P, R]) -> Callable[P, R]:
                 connection.close_if_unusable_or_obsolete()
             raise DomainError(
                 "bid_not_recorded",
-                "出价未被记录（系统暂时无法写入），请重新出价",
+                gettext("出价未被记录（系统暂时无法写入），请重新出价"),
                 "AUC-24",
                 status=503,
             ) from exc
@@ -338,16 +352,16 @@ def bid_place(
     """
     received_at = received_at or clock.now()
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise _refuse("invalid_amount", "出价金额无效")
+        raise _refuse("invalid_amount", gettext("出价金额无效"))
     if registration_id is None or not (unlock_token or _password_known(registration_id, password)):
         reg = _registration_for_bid(auction_id, user)
         # A registrant whose deposit is not confirmed has no password yet: say so, not
         # "wrong password".
         if not reg.bidder_code:
-            raise _refuse("deposit_not_confirmed", "保证金尚未确认，不能出价", "AUC-17")
+            raise _refuse("deposit_not_confirmed", gettext("保证金尚未确认，不能出价"), "AUC-17")
         # The full hash at most once per process, outside the lock.
         if not (_unlock_ok(reg, unlock_token) or _password_ok(reg, password)):
-            raise _refuse("bad_password", "竞价密码错误", "AUC-17")
+            raise _refuse("bad_password", gettext("竞价密码错误"), "AUC-17")
         registration_id = reg.pk
     try:
         return _bid_place_locked(
@@ -389,13 +403,13 @@ def _bid_place_locked(
         locked = locks.auction_for_bid(auction_id, registration_id)
         if locked is None or user.pk not in (locked.user_id, locked.agent_user_id):
             if not Auction.objects.filter(pk=auction_id).exists():
-                raise NotFound("auction_not_found", "拍卖不存在")
-            raise _refuse("not_registered", "您尚未报名参加本场拍卖", "AUC-17")
+                raise NotFound("auction_not_found", gettext("拍卖不存在"))
+            raise _refuse("not_registered", gettext("您尚未报名参加本场拍卖"), "AUC-17")
         reg, auction = locked, locked.auction
         if not reg.bidder_code:
-            raise _refuse("deposit_not_confirmed", "保证金尚未确认，不能出价", "AUC-17")
+            raise _refuse("deposit_not_confirmed", gettext("保证金尚未确认，不能出价"), "AUC-17")
         if not (_unlock_ok(reg, unlock_token) or _password_ok(reg, password)):
-            raise _refuse("bad_password", "竞价密码错误", "AUC-17")
+            raise _refuse("bad_password", gettext("竞价密码错误"), "AUC-17")
         now = bid_time(received_at, clock.now())  # AUC-24: the receipt time
         old_state = _check_open(auction, now)
         _check_bidder(auction, reg, user.pk)
@@ -512,12 +526,12 @@ def proxy_bid_set(
     reg = _registration_for_bid(auction_id, user)
     # A registrant whose deposit is not confirmed has no password yet: say so, not "wrong password".
     if not reg.bidder_code:
-        raise _refuse("deposit_not_confirmed", "保证金尚未确认，不能出价", "AUC-17")
+        raise _refuse("deposit_not_confirmed", gettext("保证金尚未确认，不能出价"), "AUC-17")
     if not _password_ok(reg, password):
-        raise _refuse("bad_password", "竞价密码错误", "AUC-17")
+        raise _refuse("bad_password", gettext("竞价密码错误"), "AUC-17")
     auction = locks.auction_for_update(auction_id)
     if not setting(auction, "proxy_bidding_enabled"):
-        raise _refuse("proxy_disabled", "本场拍卖未启用代理出价", "AUC-27")
+        raise _refuse("proxy_disabled", gettext("本场拍卖未启用代理出价"), "AUC-27")
     now = clock.now()
     old_state = _check_open(auction, now)
     _check_bidder(auction, reg, user.pk)
@@ -528,7 +542,7 @@ def proxy_bid_set(
     ):
         raise _refuse(
             "bid_too_low",
-            "最高出价须不低于当前最低可出价",
+            gettext("最高出价须不低于当前最低可出价"),
             "AUC-27",
             min_fen=next_min_bid_fen(auction),
         )

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from bidding import locks
 from bidding.events import AuctionClosed
@@ -454,7 +455,7 @@ def _open_unsold_deadlines(auction: Auction, result: AuctionResult) -> None:
             rule_id="AUC-35",
             title="流拍后三十日内再次拍卖",
             subject=subject,
-            start_event="一拍流拍",
+            start_event=gettext_noop("一拍流拍"),
             started_at=result.closed_at,
             period=int(setting(auction, "reauction_days_after_unsold")),
             court=auction.court_id,
@@ -466,7 +467,7 @@ def _open_unsold_deadlines(auction: Auction, result: AuctionResult) -> None:
             rule_id="AUC-37",
             title="二拍流拍后发布变卖公告",
             subject=subject,
-            start_event="二拍流拍",
+            start_event=gettext_noop("二拍流拍"),
             started_at=result.closed_at,
             period=int(setting(auction, "sale_announce_days")),
             court=auction.court_id,

@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from bidding import locks
 from bidding.models import Auction, AuctionResult, CourtAction, InLieuTaking, Registration
@@ -41,31 +43,31 @@ from core.models import User
 from core.types import Actor
 
 WITHDRAW_GROUNDS = {
-    "title_set_aside": "执行依据被撤销",
-    "creditor_withdrew": "申请执行人撤回申请",
-    "debt_paid": "被执行人已履行债务",
-    "settlement": "当事人达成和解",
-    "third_party_objection": "案外人异议成立",
-    "collusion": "存在恶意串通",
-    "debtor_paid_before_auction": "被执行人于拍卖日前清偿并申请停止拍卖",
-    "other": "其他事由",
+    "title_set_aside": gettext_lazy("执行依据被撤销"),
+    "creditor_withdrew": gettext_lazy("申请执行人撤回申请"),
+    "debt_paid": gettext_lazy("被执行人已履行债务"),
+    "settlement": gettext_lazy("当事人达成和解"),
+    "third_party_objection": gettext_lazy("案外人异议成立"),
+    "collusion": gettext_lazy("存在恶意串通"),
+    "debtor_paid_before_auction": gettext_lazy("被执行人于拍卖日前清偿并申请停止拍卖"),
+    "other": gettext_lazy("其他事由"),
 }
 
 SET_ASIDE_GROUNDS = {
-    "untrue_description": "严重失实的标的物描述",
-    "system_fault": "系统故障、病毒、黑客攻击或数据错误导致结果错误",
-    "collusion": "恶意串通",
-    "unqualified_buyer": "买受人不具备资格",
-    "excluded_or_unequal": "违法限制竞买人或设置不平等条件",
-    "other_serious": "其他严重违法情形",
+    "untrue_description": gettext_lazy("严重失实的标的物描述"),
+    "system_fault": gettext_lazy("系统故障、病毒、黑客攻击或数据错误导致结果错误"),
+    "collusion": gettext_lazy("恶意串通"),
+    "unqualified_buyer": gettext_lazy("买受人不具备资格"),
+    "excluded_or_unequal": gettext_lazy("违法限制竞买人或设置不平等条件"),
+    "other_serious": gettext_lazy("其他严重违法情形"),
 }
 
 SUSPEND_GROUNDS = {
-    "court_decision": "法院决定暂缓",
-    "platform_failure": "网络服务提供者系统故障或紧急情况（已立即报告法院）",
-    "enforcement_objection": "执行异议",
-    "third_party_objection": "案外人异议",
-    "other": "其他事由",
+    "court_decision": gettext_lazy("法院决定暂缓"),
+    "platform_failure": gettext_lazy("网络服务提供者系统故障或紧急情况（已立即报告法院）"),
+    "enforcement_objection": gettext_lazy("执行异议"),
+    "third_party_objection": gettext_lazy("案外人异议"),
+    "other": gettext_lazy("其他事由"),
 }
 
 
@@ -88,7 +90,7 @@ def _court_action(
     **extra: Any,
 ) -> CourtAction:
     if not reason or not reason.strip():
-        raise _refuse("reason_required", "须写明公开的理由", "REC-09")
+        raise _refuse("reason_required", _("须写明公开的理由"), "REC-09")
     now = clock.now()
     action = CourtAction.objects.create(
         auction=auction,
@@ -217,7 +219,7 @@ def auction_suspend(
     emergency (ground ``platform_failure`` only), and the case judge is told at once."""
     auction = locks.auction_for_update(auction_id)
     if ground not in SUSPEND_GROUNDS:
-        raise _refuse("invalid_ground", "暂缓事由无效", "AUC-40")
+        raise _refuse("invalid_ground", _("暂缓事由无效"), "AUC-40")
     platform_first = ground == "platform_failure" and _is_platform_operator(actor)
     actor = actor if platform_first and actor is not None else _require_staff(actor, auction)
     old = auction.state
@@ -287,7 +289,7 @@ def auction_halt(
     auction = locks.auction_for_update(auction_id)
     actor = _require_staff(actor, auction)
     if ground not in SUSPEND_GROUNDS:
-        raise _refuse("invalid_ground", "中止事由无效", "AUC-40")
+        raise _refuse("invalid_ground", _("中止事由无效"), "AUC-40")
     old = auction.state
     _fire(auction.halt, code="cannot_halt", message="当前状态不能中止")
     auction.save(update_fields=["state"])
@@ -314,9 +316,9 @@ def auction_third_party_objection(
     auction = locks.auction_for_update(auction_id)
     actor = _require_staff(actor, auction)
     if measure not in ("suspend", "halt"):
-        raise _refuse("invalid_measure", "案外人异议须暂缓或中止拍卖", "AUC-40")
+        raise _refuse("invalid_measure", _("案外人异议须暂缓或中止拍卖"), "AUC-40")
     if not objector.strip():
-        raise _refuse("field_required", "须写明异议人", "AUC-40")
+        raise _refuse("field_required", _("须写明异议人"), "AUC-40")
     old = auction.state
     # Suspension is possible from fewer states than a halt (and a suspended auction is halted).
     _require_transition(auction.halt, code="cannot_suspend", message="当前状态不能暂缓或中止")
@@ -366,7 +368,7 @@ def auction_ground_ended(
         rule_id="AUC-40",
         title=f"暂缓/中止事由消除后{days}日内恢复拍卖",
         subject=f"{_notice_subject(auction)}/resume",
-        start_event="暂缓/中止事由消除",
+        start_event=gettext_noop("暂缓/中止事由消除"),
         started_at=ended,
         period=days,
         court=auction.court_id,
@@ -390,13 +392,13 @@ def auction_resume(
     )
     now = clock.now()
     if start_at < now - dt.timedelta(minutes=1):
-        raise _refuse("start_in_past", "恢复后的竞价开始时间不能早于现在", "AUC-41")
+        raise _refuse("start_in_past", _("恢复后的竞价开始时间不能早于现在"), "AUC-41")
     if end_at - start_at < dt.timedelta(hours=int(setting(auction, "bidding_min_hours"))):
-        raise _refuse("bidding_period_too_short", "恢复后的竞价时间不得少于二十四小时", "AUC-22")
+        raise _refuse("bidding_period_too_short", _("恢复后的竞价时间不得少于二十四小时"), "AUC-22")
     if price_lapsed_assets(auction, start_at):
         raise _refuse(
             "price_lapses_before_start",
-            "恢复后的竞价开始时参考价已过有效期（含宽限期），须重新确定参考价",
+            _("恢复后的竞价开始时参考价已过有效期（含宽限期），须重新确定参考价"),
             "PRC-11",
         )
     old = auction.state
@@ -432,7 +434,7 @@ def auction_withdraw(
     auction = locks.auction_for_update(auction_id)
     actor = _require_staff(actor, auction)
     if ground not in WITHDRAW_GROUNDS:
-        raise _refuse("invalid_ground", "撤回事由无效", "AUC-42")
+        raise _refuse("invalid_ground", _("撤回事由无效"), "AUC-42")
     old = auction.state
     _fire(
         auction.withdraw,
@@ -485,9 +487,9 @@ def auction_set_aside(
     auction = locks.auction_for_update(auction_id)
     actor = _require_staff(actor, auction)
     if ground not in SET_ASIDE_GROUNDS:
-        raise _refuse("invalid_ground", "撤销事由无效", "AUC-43")
+        raise _refuse("invalid_ground", _("撤销事由无效"), "AUC-43")
     if not document.strip() or not follow_up.strip():
-        raise _refuse("field_required", "须写明撤销裁定和后续处理", "AUC-43")
+        raise _refuse("field_required", _("须写明撤销裁定和后续处理"), "AUC-43")
     old = auction.state
     _fire(auction.set_aside, code="cannot_set_aside", message="当前状态不能撤销")
     auction.closed_at = auction.closed_at or clock.now()
@@ -568,10 +570,10 @@ def auction_take_in_lieu(
         pk=party_id, case_id=_case_id(auction), role=Party.Role.CREDITOR
     ).first()
     if party is None:
-        raise _refuse("not_a_creditor", "以物抵债须为本案申请执行人或其他债权人", "AUC-36")
+        raise _refuse("not_a_creditor", _("以物抵债须为本案申请执行人或其他债权人"), "AUC-36")
     if _lot_purchase_restricted(auction) and not eligibility_proof.strip():
         raise _refuse(
-            "eligibility_proof_required", "限购房产不得由不具备购房资格的债权人抵债", "AUC-13"
+            "eligibility_proof_required", _("限购房产不得由不具备购房资格的债权人抵债"), "AUC-13"
         )
     from bidding.in_lieu import check_in_lieu_party, has_applications
 
@@ -583,7 +585,7 @@ def auction_take_in_lieu(
             pk=party.pk
         )
         if party.priority is not None and others.filter(priority__lt=party.priority).exists():
-            raise _refuse("lower_priority", "有受偿顺位在先的债权人，应由其先行抵债", "AUC-36")
+            raise _refuse("lower_priority", _("有受偿顺位在先的债权人，应由其先行抵债"), "AUC-36")
     price = auction.starting_price_fen
     claim = _outstanding_claim_fen(party)
     excess = max(0, price - claim)
@@ -592,7 +594,7 @@ def auction_take_in_lieu(
     if excess:
         if not excess_days or excess_days < 1:
             raise _refuse(
-                "excess_period_required", "抵债价超过债权的，须设定补交差价期限", "AUC-36"
+                "excess_period_required", _("抵债价超过债权的，须设定补交差价期限"), "AUC-36"
             )
         due = calendar.within_days(now, excess_days, court=auction.court_id)
     old = auction.state
@@ -657,7 +659,7 @@ def auction_take_in_lieu(
             result,
             now,
             title="付清价款后十日内送达成交（抵债）裁定",
-            start_event="付清价款",
+            start_event=gettext_noop("付清价款"),
         )
     _state_changed(auction, old)
     return taking
@@ -671,9 +673,9 @@ def auction_next_round_create(
     auction = locks.auction_for_update(auction_id)
     actor = _require_staff(actor, auction)
     if auction.state != S.UNSOLD:
-        raise Conflict("not_unsold", "只有流拍后才能准备下一轮", "AUC-35")
+        raise Conflict("not_unsold", _("只有流拍后才能准备下一轮"), "AUC-35")
     if auction.following.exclude(state__in=[S.WITHDRAWN]).exists():
-        raise Conflict("next_round_exists", "已准备下一轮拍卖")
+        raise Conflict("next_round_exists", _("已准备下一轮拍卖"))
     now = clock.now()
     if auction.round == Auction.Round.FIRST:
         start = starting_price_fen or auction.starting_price_fen
@@ -699,7 +701,7 @@ def auction_next_round_create(
             starting_price_fen=start,
         )
     else:
-        raise Conflict("sale_failed", "变卖不成的，可以物抵债或解除查封（AUC-38）", "AUC-38")
+        raise Conflict("sale_failed", _("变卖不成的，可以物抵债或解除查封（AUC-38）"), "AUC-38")
     _stream_append(
         auction,
         action="auction.next_round",

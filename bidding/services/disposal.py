@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bidding.models import OPEN_STATES, Auction, DisposalRoute
 from bidding.services._common import BOUGHT_STATES, S, _require_court_staff
@@ -51,14 +52,14 @@ def _lot_for_route(lot_id: int, actor: Actor) -> tuple[Lot, User]:
 
     lot = Lot.objects.select_related("case").filter(pk=lot_id).first()
     if lot is None:
-        raise NotFound("lot_not_found", "拍品不存在")
+        raise NotFound("lot_not_found", _("拍品不存在"))
     staff = _require_court_staff(actor, lot.case.court_id)
     if Auction.objects.filter(lot_id=lot_id, state__in=ROUTE_BLOCKING_STATES).exists():
         raise Conflict(
-            "auction_in_progress", "该拍品有正在进行或已公告的拍卖，须先依法撤回", rule="AUC-01"
+            "auction_in_progress", _("该拍品有正在进行或已公告的拍卖，须先依法撤回"), rule="AUC-01"
         )
     if Auction.objects.filter(lot_id=lot_id, state__in=BOUGHT_STATES).exists():
-        raise Conflict("lot_already_disposed", "该拍品已拍卖成交或以物抵债", rule="AUC-01")
+        raise Conflict("lot_already_disposed", _("该拍品已拍卖成交或以物抵债"), rule="AUC-01")
     return lot, staff
 
 
@@ -75,11 +76,11 @@ def disposal_offline_record(
     if ground not in (DisposalRoute.Ground.REQUIRED_BY_LAW, DisposalRoute.Ground.UNSUITABLE):
         raise DomainError(
             "offline_ground_invalid",
-            "须说明理由：法律、行政法规规定须由其他途径处置，或不宜网络拍卖",
+            _("须说明理由：法律、行政法规规定须由其他途径处置，或不宜网络拍卖"),
             rule="AUC-01",
         )
     if not (reason or "").strip():
-        raise DomainError("reason_required", "不采用网络拍卖须记录具体理由", rule="AUC-01")
+        raise DomainError("reason_required", _("不采用网络拍卖须记录具体理由"), rule="AUC-01")
     lot, actor = _lot_for_route(lot_id, actor)
     _route_supersede(lot_id, actor)
     route = DisposalRoute.objects.create(
@@ -115,15 +116,17 @@ def self_sale_authorize(
         or not isinstance(supervised_price_fen, int)
         or supervised_price_fen <= 0
     ):
-        raise DomainError("invalid_amount", "监督价须为正数", rule="AUC-44")
+        raise DomainError("invalid_amount", _("监督价须为正数"), rule="AUC-44")
     lot, actor = _lot_for_route(lot_id, actor)
     max_days = int(get_setting("debtor_self_sale_max_days", court=lot.case.court_id))
     if not isinstance(days, int) or days < 1 or days > max_days:
         raise DomainError(
-            "self_sale_period_invalid", f"自行处置期限须为 1 至 {max_days} 日", rule="AUC-44"
+            "self_sale_period_invalid",
+            _("自行处置期限须为 1 至 %(max_days)s 日") % {"max_days": max_days},
+            rule="AUC-44",
         )
     if not (reason or "").strip():
-        raise DomainError("reason_required", "准许自行处置须记录理由", rule="AUC-01")
+        raise DomainError("reason_required", _("准许自行处置须记录理由"), rule="AUC-01")
     now = clock.now()
     _route_supersede(lot_id, actor)
     period_end_at = calendar.within_days(now, days, court=lot.case.court_id)
@@ -179,26 +182,26 @@ def self_sale_complete(*, route_id: int, receipt_id: int, actor: Actor) -> Dispo
         .first()
     )
     if route is None or route.route != DisposalRoute.Route.SELF_SALE:
-        raise NotFound("self_sale_not_found", "自行处置记录不存在")
+        raise NotFound("self_sale_not_found", _("自行处置记录不存在"))
     case = route.lot.case
     actor = _require_court_staff(actor, case.court_id)
     if route.status != DisposalRoute.Status.ACTIVE:
-        raise Conflict("self_sale_not_active", "该自行处置已结束", rule="AUC-44")
+        raise Conflict("self_sale_not_active", _("该自行处置已结束"), rule="AUC-44")
     receipt = Receipt.objects.filter(pk=receipt_id, case_id=case.pk).first()
     if receipt is None:
         raise DomainError(
-            "proceeds_not_in_case_account", "处置款须进入本案执行款账户", rule="AUC-44"
+            "proceeds_not_in_case_account", _("处置款须进入本案执行款账户"), rule="AUC-44"
         )
     if receipt.received_at < route.decided_at or (
         route.period_end_at is not None and receipt.received_at > route.period_end_at
     ):
         raise DomainError(
-            "proceeds_outside_period", "处置款须在准许自行处置后、处置期限内到账", rule="AUC-44"
+            "proceeds_outside_period", _("处置款须在准许自行处置后、处置期限内到账"), rule="AUC-44"
         )
     if DisposalRoute.objects.filter(proceeds_receipt_id=receipt.pk).exists():
-        raise Conflict("receipt_already_used", "该笔到账已作为其他处置的价款登记", rule="AUC-44")
+        raise Conflict("receipt_already_used", _("该笔到账已作为其他处置的价款登记"), rule="AUC-44")
     if receipt.amount_fen < (route.supervised_price_fen or 0):
-        raise DomainError("below_supervised_price", "处置价款低于法院监督价", rule="AUC-44")
+        raise DomainError("below_supervised_price", _("处置价款低于法院监督价"), rule="AUC-44")
     route.status = DisposalRoute.Status.COMPLETED
     route.proceeds_fen = receipt.amount_fen
     route.proceeds_receipt_id = receipt.pk

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bidding import locks
 from bidding.models import Auction, ExclusionEntry, PanelDecision, PriorityHolder
@@ -148,27 +149,29 @@ def _clean_fields(values: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():
         if key not in DRAFT_FIELDS:
-            raise _refuse("unknown_field", f"不能修改字段 {key}")
+            raise _refuse("unknown_field", _("不能修改字段 %(key)s") % {"key": key})
         if key in MONEY_FIELDS:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise _refuse("invalid_amount", "金额须为非负整数（分）")
+                raise _refuse("invalid_amount", _("金额须为非负整数（分）"))
             if key in ("starting_price_fen", "increment_fen") and value <= 0:
-                raise _refuse("invalid_amount", "起拍价和加价幅度须大于零")
+                raise _refuse("invalid_amount", _("起拍价和加价幅度须大于零"))
         if key == "platform_chosen_by" and value not in ("", *Auction.PlatformChoice.values):
-            raise _refuse("invalid_platform_choice", "平台选定方式无效", "AUC-02")
+            raise _refuse("invalid_platform_choice", _("平台选定方式无效"), "AUC-02")
         if key == "round" and value not in Auction.Round.values:
-            raise _refuse("invalid_round", "轮次无效")
+            raise _refuse("invalid_round", _("轮次无效"))
         if (
             key == "balance_period_days"
             and value is not None
             and (not isinstance(value, int) or value <= 0)
         ):
-            raise _refuse("invalid_balance_period", "尾款支付期限须为正整数（日）", "AUC-31")
+            raise _refuse("invalid_balance_period", _("尾款支付期限须为正整数（日）"), "AUC-31")
         if key == "setting_overrides":
             value = dict(value or {})
             for k, v in value.items():
                 if k not in AUCTION_SETTING_KEYS:
-                    raise _refuse("unknown_setting", f"本场拍卖不能单独设置参数 {k}")
+                    raise _refuse(
+                        "unknown_setting", _("本场拍卖不能单独设置参数 %(key)s") % {"key": k}
+                    )
                 value[k] = SPECS[k].clean(v)
         if isinstance(value, str):
             value = value.strip()
@@ -208,7 +211,7 @@ def auction_draft_create(*, lot: Lot, actor: Actor, **fields: Any) -> Auction:
     now = clock.now()
     for key in ("starting_price_fen", "increment_fen", "deposit_fen"):
         if key not in values:
-            raise _refuse("field_required", "须填写起拍价、加价幅度和保证金", "AUC-04")
+            raise _refuse("field_required", _("须填写起拍价、加价幅度和保证金"), "AUC-04")
     auction = Auction.objects.create(
         court_id=case.court_id, case=case, lot=lot, created_at=now, created_by=actor, **values
     )
@@ -274,16 +277,18 @@ def panel_decision_record(
     auction = locks.auction_for_update(auction_id)
     actor = _require_staff(actor, auction)
     if topic not in PanelDecision.Topic.values:
-        raise _refuse("invalid_topic", "合议事项无效", "AUC-04")
+        raise _refuse("invalid_topic", _("合议事项无效"), "AUC-04")
     if not panel_members or not panel_members.strip():
-        raise _refuse("panel_members_required", "须写明合议庭成员", "AUC-04")
+        raise _refuse("panel_members_required", _("须写明合议庭成员"), "AUC-04")
     if decided_at > clock.now():
-        raise _refuse("decided_in_future", "合议时间不能晚于现在", "AUC-04")
+        raise _refuse("decided_in_future", _("合议时间不能晚于现在"), "AUC-04")
     if topic != PanelDecision.Topic.PRIORITY_PURCHASERS:
         if isinstance(value_fen, bool) or not isinstance(value_fen, int) or value_fen <= 0:
-            raise _refuse("invalid_amount", "合议决定须写明金额（分）", "AUC-04")
+            raise _refuse("invalid_amount", _("合议决定须写明金额（分）"), "AUC-04")
     elif not text.strip():
-        raise _refuse("text_required", "须写明优先购买权人的资格及顺序（无则写明“无”）", "AUC-04")
+        raise _refuse(
+            "text_required", _("须写明优先购买权人的资格及顺序（无则写明“无”）"), "AUC-04"
+        )
     previous = current_panel_decisions(auction).get(topic)
     now = clock.now()
     decision = PanelDecision.objects.create(
@@ -340,9 +345,9 @@ def priority_holder_add(
         auction.publish, code="not_a_draft", message="公告后不能再增加优先购买权人", rule="AUC-10"
     )
     if not isinstance(rank, int) or rank < 1:
-        raise _refuse("invalid_rank", "优先顺序须为正整数（1 为最优先）", "AUC-19")
+        raise _refuse("invalid_rank", _("优先顺序须为正整数（1 为最优先）"), "AUC-19")
     if not name.strip() or not basis.strip():
-        raise _refuse("field_required", "须填写优先购买权人姓名及权利依据", "AUC-19")
+        raise _refuse("field_required", _("须填写优先购买权人姓名及权利依据"), "AUC-19")
     holder = PriorityHolder.objects.create(
         auction=auction,
         name=name.strip(),
@@ -372,10 +377,10 @@ def exclusion_add(
     probe = Auction(court_id=lot.case.court_id)
     actor = _require_staff(actor, probe)
     if category not in ExclusionEntry.Category.values:
-        raise _refuse("invalid_category", "类别无效", "AUC-11")
+        raise _refuse("invalid_category", _("类别无效"), "AUC-11")
     number = (identity_number or "").strip().upper()
     if not number or not name.strip():
-        raise _refuse("field_required", "须填写证件号码和姓名/名称", "AUC-11")
+        raise _refuse("field_required", _("须填写证件号码和姓名/名称"), "AUC-11")
     entry = ExclusionEntry.objects.create(
         lot=lot,
         category=category,

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bidding.models import Auction, AuctionResult, AuctionState, InLieuTaking, Registration
 from bidding.services._common import _case_audit, _require_staff
@@ -107,14 +108,14 @@ def auction_forfeit_apply(
 
     auction = Auction.objects.select_related("court").filter(pk=auction_id).first()
     if auction is None:
-        raise NotFound("auction_not_found", "拍卖不存在")
+        raise NotFound("auction_not_found", _("拍卖不存在"))
     if actor is not None:
         _require_staff(actor, auction)
     winner = _winner(auction) if auction.state == S.DEFAULTED and not auction.is_practice else None
     if winner is None:
         if force:
             raise Conflict(
-                "auction_not_defaulted", "该拍卖未悔拍，无没收保证金可处理", rule="AUC-33"
+                "auction_not_defaulted", _("该拍卖未悔拍，无没收保证金可处理"), rule="AUC-33"
             )
         return None
     done = money.forfeit_applied_for(winner.money_ref)
@@ -122,7 +123,7 @@ def auction_forfeit_apply(
         return done
     if not money.forfeit_pending(winner.money_ref):
         if force:
-            raise Conflict("no_forfeit", "没有待处理的没收保证金", rule="AUC-33")
+            raise Conflict("no_forfeit", _("没有待处理的没收保证金"), rule="AUC-33")
         return None
     resale = forfeit_resale(auction)
     if not resale.final and not force:
@@ -171,24 +172,24 @@ def auction_cost_record(
 
     auction = Auction.objects.select_for_update().filter(pk=auction_id).first()
     if auction is None:
-        raise NotFound("auction_not_found", "拍卖不存在")
+        raise NotFound("auction_not_found", _("拍卖不存在"))
     actor = _require_staff(actor, auction)
     winner = _winner(auction) if auction.state == S.DEFAULTED and not auction.is_practice else None
     if winner is None or auction.case_id is None:
         raise Conflict(
-            "auction_not_defaulted", "该拍卖未悔拍，不能记录悔拍造成的费用", rule="AUC-33"
+            "auction_not_defaulted", _("该拍卖未悔拍，不能记录悔拍造成的费用"), rule="AUC-33"
         )
     if money.forfeit_applied_for(winner.money_ref) is not None:
         raise Conflict(
             "forfeit_already_applied",
-            "悔拍保证金已按 AUC-33 顺序处理，不能再计入拍卖费用",
+            _("悔拍保证金已按 AUC-33 顺序处理，不能再计入拍卖费用"),
             rule="AUC-33",
         )
     payee_name, note = (payee_name or "").strip(), (note or "").strip()
     if not note:
-        raise DomainError("cost_note_required", "请写明费用事由（如车辆保管费）", rule="AUC-33")
+        raise DomainError("cost_note_required", _("请写明费用事由（如车辆保管费）"), rule="AUC-33")
     if not payee_name:
-        raise DomainError("cost_payee_required", "请写明收款人", rule="AUC-33")
+        raise DomainError("cost_payee_required", _("请写明收款人"), rule="AUC-33")
     digest = hashlib.sha256(f"{amount_fen}|{payee_name}|{note}".encode()).hexdigest()[:16]
     charge = fee_charge(
         case_id=auction.case_id,

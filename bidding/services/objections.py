@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bidding import locks
 from bidding.models import Auction
@@ -83,17 +84,17 @@ def auction_objection_rule(
     (10 days). What then happens to the auction (resume, withdraw) is the court's next action
     (AUC-40, AUC-42)."""
     if track not in _SUFFIX:
-        raise DomainError("invalid_objection_track", "异议类型无效", rule="REC-12")
+        raise DomainError("invalid_objection_track", _("异议类型无效"), rule="REC-12")
     if not (ruling or "").strip():
-        raise DomainError("ruling_required", "须写明异议审查结果", rule="REC-12")
+        raise DomainError("ruling_required", _("须写明异议审查结果"), rule="REC-12")
     auction = locks.auction_for_update(auction_id)
     person = _require_staff(actor, auction)
     if _review_open(auction, track) is None:
-        raise Conflict("no_objection_pending", "该拍卖没有待审查的异议", rule="REC-12")
+        raise Conflict("no_objection_pending", _("该拍卖没有待审查的异议"), rule="REC-12")
     now = clock.now()
     served = served_at or now
     if served > now:
-        raise DomainError("served_in_future", "送达时间不能晚于现在", rule="REC-12")
+        raise DomainError("served_in_future", _("送达时间不能晚于现在"), rule="REC-12")
     window = objection_ruling_served(
         track=track,
         subject=objection_subject(auction, track),

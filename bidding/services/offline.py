@@ -23,6 +23,7 @@ import datetime as dt
 from decimal import ROUND_CEILING, Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from bidding.models import DisposalRoute, OfflineRound
 from bidding.services._common import _require_court_staff
@@ -61,7 +62,9 @@ def sale_floor(appraisal_fen: int, *, court: int | None) -> int:
 
 def _positive(value: object, label: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise DomainError("invalid_amount", f"{label}须为正数（分）", rule="AUC-39")
+        raise DomainError(
+            "invalid_amount", _("%(label)s须为正数（分）") % {"label": label}, rule="AUC-39"
+        )
     return value
 
 
@@ -77,7 +80,7 @@ def _route(lot_id: int) -> DisposalRoute:
     if route is None:
         raise Conflict(
             "no_offline_route",
-            "该拍品没有有效的线下处置决定（须先记录不采用网络拍卖的理由）",
+            _("该拍品没有有效的线下处置决定（须先记录不采用网络拍卖的理由）"),
             rule="AUC-01",
         )
     return route
@@ -117,17 +120,17 @@ def offline_round_record(
 ) -> OfflineRound:
     """Record an offline auction or sale to be held (AUC-39), checked against its rules."""
     if method not in M.values:
-        raise DomainError("invalid_offline_method", "方式只能是线下拍卖或变卖", rule="AUC-39")
+        raise DomainError("invalid_offline_method", _("方式只能是线下拍卖或变卖"), rule="AUC-39")
     route = _route(lot_id)
     court_id = route.lot.case.court_id
     person = _require_court_staff(actor, court_id)
-    appraisal = _positive(appraisal_fen, "评估价")
-    start = _positive(start_price_fen, "起拍价/变卖价")
+    appraisal = _positive(appraisal_fen, _("评估价"))
+    start = _positive(start_price_fen, _("起拍价/变卖价"))
     previous = list(route.offline_rounds.select_for_update().order_by("held_at", "pk"))
     if any(r.outcome == O.PENDING for r in previous):
-        raise Conflict("offline_round_pending", "上一次拍卖/变卖尚未登记结果", rule="AUC-39")
+        raise Conflict("offline_round_pending", _("上一次拍卖/变卖尚未登记结果"), rule="AUC-39")
     if any(r.outcome == O.SOLD for r in previous):
-        raise Conflict("offline_sold", "该拍品已线下成交", rule="AUC-39")
+        raise Conflict("offline_sold", _("该拍品已线下成交"), rule="AUC-39")
     number = 0
     if method == M.AUCTION:
         auctions = [r for r in previous if r.method == M.AUCTION]
@@ -136,9 +139,9 @@ def offline_round_record(
         if number > limit:
             raise DomainError(
                 "offline_round_limit",
-                "动产拍卖以两次为限，第三次拍卖仅适用于不动产和其他财产权"
+                _("动产拍卖以两次为限，第三次拍卖仅适用于不动产和其他财产权")
                 if limit == MAX_ROUNDS_MOVABLE
-                else "不动产拍卖以三次为限",
+                else _("不动产拍卖以三次为限"),
                 rule="AUC-39",
             )
         minimum = deposit_minimum(appraisal)
@@ -149,7 +152,7 @@ def offline_round_record(
         ):
             raise DomainError(
                 "offline_deposit_too_low",
-                f"保证金不得低于评估价的5%（{minimum / 100:.2f} 元）",
+                _("保证金不得低于评估价的5%%（%(minimum).2f 元）") % {"minimum": minimum / 100},
                 rule="AUC-39",
             )
         if auctions:
@@ -157,14 +160,16 @@ def offline_round_record(
             if last.next_round_due_at is not None and held_at > last.next_round_due_at:
                 raise DomainError(
                     "offline_reauction_late",
-                    f"流拍后应在六十日内再行拍卖（至 {last.next_round_due_at.astimezone(calendar.CST):%Y-%m-%d}）",
+                    _("流拍后应在六十日内再行拍卖（至 %(date)s）")
+                    % {"date": format(last.next_round_due_at.astimezone(calendar.CST), "%Y-%m-%d")},
                     rule="AUC-39",
                 )
             least = _ceil(Decimal(last.start_price_fen) * (1 - MAX_CUT))
             if start < least:
                 raise DomainError(
                     "offline_cut_too_deep",
-                    f"再次拍卖每次降低不得超过前次起拍价的20%（不低于 {least / 100:.2f} 元）",
+                    _("再次拍卖每次降低不得超过前次起拍价的20%%（不低于 %(least).2f 元）")
+                    % {"least": least / 100},
                     rule="AUC-39",
                 )
     else:
@@ -172,7 +177,7 @@ def offline_round_record(
         if start < floor:
             raise DomainError(
                 "offline_sale_below_half",
-                f"变卖价不得低于评估价的二分之一（{floor / 100:.2f} 元）",
+                _("变卖价不得低于评估价的二分之一（%(floor).2f 元）") % {"floor": floor / 100},
                 rule="AUC-39",
             )
     r = OfflineRound.objects.create(
@@ -214,9 +219,13 @@ def _tie_draw(r: OfflineRound, tied: list[str], public_value: str) -> dict[str, 
 
     names = [n.strip() for n in tied if n and n.strip()]
     if len(names) < 2 or len(set(names)) != len(names):
-        raise DomainError("tie_list_invalid", "抽签须列明两名以上不同的同顺位竞买人", rule="AUC-39")
+        raise DomainError(
+            "tie_list_invalid", _("抽签须列明两名以上不同的同顺位竞买人"), rule="AUC-39"
+        )
     if not (public_value or "").strip():
-        raise DomainError("tie_public_value_required", "须记录现场公开抽取的随机数", rule="AUC-39")
+        raise DomainError(
+            "tie_public_value_required", _("须记录现场公开抽取的随机数"), rule="AUC-39"
+        )
     entries = [{"id": i, "name": n} for i, n in enumerate(names, start=1)]
     list_hash = alg.sha256_hex(alg.canonical_json(entries))
     seed = alg.seed_of(
@@ -253,34 +262,36 @@ def offline_round_result(
         .first()
     )
     if r is None:
-        raise NotFound("offline_round_not_found", "未找到该次线下拍卖/变卖")
+        raise NotFound("offline_round_not_found", _("未找到该次线下拍卖/变卖"))
     court_id = r.route.lot.case.court_id
     person = _require_court_staff(actor, court_id)
     if r.outcome != O.PENDING:
-        raise Conflict("offline_result_recorded", "该次拍卖/变卖已登记结果", rule="AUC-39")
+        raise Conflict("offline_result_recorded", _("该次拍卖/变卖已登记结果"), rule="AUC-39")
     if r.suspended_at is not None:
         raise Conflict(
-            "offline_round_suspended", "该次拍卖/变卖已暂缓或中止，须先恢复", rule="AUC-40"
+            "offline_round_suspended", _("该次拍卖/变卖已暂缓或中止，须先恢复"), rule="AUC-40"
         )
     if outcome not in (O.SOLD, O.UNSOLD):
-        raise DomainError("invalid_outcome", "结果只能是成交或流拍", rule="AUC-39")
+        raise DomainError("invalid_outcome", _("结果只能是成交或流拍"), rule="AUC-39")
     now = clock.now()
     if r.held_at > now:
-        raise DomainError("offline_not_held", "拍卖/变卖尚未举行", rule="AUC-39")
+        raise DomainError("offline_not_held", _("拍卖/变卖尚未举行"), rule="AUC-39")
     if outcome == O.SOLD:
-        price = _positive(price_fen, "成交价")
+        price = _positive(price_fen, _("成交价"))
         if price < r.start_price_fen:
-            raise DomainError("offline_price_too_low", "成交价不得低于起拍价/变卖价", rule="AUC-39")
+            raise DomainError(
+                "offline_price_too_low", _("成交价不得低于起拍价/变卖价"), rule="AUC-39"
+            )
         if r.method == M.SALE and price < sale_floor(r.appraisal_fen, court=court_id):
             raise DomainError(
-                "offline_sale_below_half", "变卖价不得低于评估价的二分之一", rule="AUC-39"
+                "offline_sale_below_half", _("变卖价不得低于评估价的二分之一"), rule="AUC-39"
             )
         if tied_same_rank:
             draw = _tie_draw(r, tied_same_rank, public_value)
             r.tie_draw = draw
             buyer_name = str(draw["winner"])
         if not (buyer_name or "").strip():
-            raise DomainError("buyer_required", "须写明买受人", rule="AUC-39")
+            raise DomainError("buyer_required", _("须写明买受人"), rule="AUC-39")
         r.price_fen, r.buyer_name = price, buyer_name.strip()
     r.outcome, r.result_at = outcome, now
     if r.method == M.AUCTION and r.deposit_fen:
@@ -344,10 +355,10 @@ def _pending_round(round_id: int, actor: Actor) -> tuple[OfflineRound, Actor]:
         .first()
     )
     if r is None:
-        raise NotFound("offline_round_not_found", "未找到该次线下拍卖/变卖")
+        raise NotFound("offline_round_not_found", _("未找到该次线下拍卖/变卖"))
     person = _require_court_staff(actor, r.route.lot.case.court_id)
     if r.outcome != O.PENDING:
-        raise Conflict("offline_result_recorded", "该次拍卖/变卖已登记结果", rule="AUC-39")
+        raise Conflict("offline_result_recorded", _("该次拍卖/变卖已登记结果"), rule="AUC-39")
     return r, person
 
 
@@ -356,9 +367,9 @@ def offline_round_suspend(*, round_id: int, reason: str, actor: Actor) -> Offlin
     """AUC-40: suspend (暂缓) or halt (中止) a pending offline round, with its reason."""
     r, person = _pending_round(round_id, actor)
     if r.suspended_at is not None:
-        raise Conflict("offline_round_suspended", "该次拍卖/变卖已暂缓或中止", rule="AUC-40")
+        raise Conflict("offline_round_suspended", _("该次拍卖/变卖已暂缓或中止"), rule="AUC-40")
     if not (reason or "").strip():
-        raise DomainError("reason_required", "须写明暂缓或中止的理由", rule="AUC-40")
+        raise DomainError("reason_required", _("须写明暂缓或中止的理由"), rule="AUC-40")
     r.suspended_at, r.suspend_reason = clock.now(), reason.strip()
     r.ground_ended_at = r.resume_due_at = None
     r.save(update_fields=["suspended_at", "suspend_reason", "ground_ended_at", "resume_due_at"])
@@ -382,12 +393,12 @@ def offline_round_ground_ended(
     auction within ``resume_days_entrusted`` (15) days of that day (a tracked deadline)."""
     r, person = _pending_round(round_id, actor)
     if r.suspended_at is None:
-        raise Conflict("offline_round_not_suspended", "该次拍卖/变卖未暂缓或中止", rule="AUC-40")
+        raise Conflict("offline_round_not_suspended", _("该次拍卖/变卖未暂缓或中止"), rule="AUC-40")
     now = clock.now()
     ended = ended_at or now
     if ended > now or ended < r.suspended_at:
         raise DomainError(
-            "ground_ended_at_invalid", "事由消除时间须在暂缓之后、不晚于现在", rule="AUC-40"
+            "ground_ended_at_invalid", _("事由消除时间须在暂缓之后、不晚于现在"), rule="AUC-40"
         )
     court_id = r.route.lot.case.court_id
     days = int(get_setting("resume_days_entrusted", court=court_id))
@@ -422,9 +433,9 @@ def offline_round_resume(
     """AUC-40: resume a suspended offline round at a new time of the hall (meets the deadline)."""
     r, person = _pending_round(round_id, actor)
     if r.suspended_at is None:
-        raise Conflict("offline_round_not_suspended", "该次拍卖/变卖未暂缓或中止", rule="AUC-40")
+        raise Conflict("offline_round_not_suspended", _("该次拍卖/变卖未暂缓或中止"), rule="AUC-40")
     if held_at < clock.now():
-        raise DomainError("held_at_in_past", "恢复后的举行时间不能早于现在", rule="AUC-40")
+        raise DomainError("held_at_in_past", _("恢复后的举行时间不能早于现在"), rule="AUC-40")
     before = {"held_at": r.held_at.isoformat(), "suspended_at": r.suspended_at.isoformat()}
     late = r.resume_due_at is not None and clock.now() > r.resume_due_at
     r.held_at, r.suspended_at, r.suspend_reason = held_at, None, ""

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from bidding.events import AuctionPublished
 from bidding.models import Auction, AuctionState
@@ -58,9 +59,9 @@ def practice_auction_start(
     The flag relaxes publication only, never a bidding rule: bids still go through ``bid_place``.
     """
     if not isinstance(user, User) or not user.is_authenticated:
-        raise PermissionDenied("not_authenticated", "请先登录")
+        raise PermissionDenied("not_authenticated", _("请先登录"))
     if not (1 <= int(duration_minutes) <= 24 * 60) or not (0 <= int(starts_in_minutes) <= 24 * 60):
-        raise _refuse("invalid_period", "模拟拍时长须在 1 分钟至 24 小时之间")
+        raise _refuse("invalid_period", _("模拟拍时长须在 1 分钟至 24 小时之间"))
     # None is "the default"; a 0 (or less) is refused like any price: an increment > 0.
     start = (
         PRACTICE_DEFAULTS["starting_price_fen"]
@@ -71,9 +72,9 @@ def practice_auction_start(
     dep = deposit_fen if deposit_fen is not None else PRACTICE_DEFAULTS["deposit_fen"]
     for v in (start, inc, dep):
         if isinstance(v, bool) or not isinstance(v, int) or v < 0 or v > PRACTICE_MAX_FEN:
-            raise _refuse("invalid_amount", "金额须为正整数（分），且不超过一万亿元")
+            raise _refuse("invalid_amount", _("金额须为正整数（分），且不超过一万亿元"))
     if start == 0 or inc == 0:
-        raise _refuse("invalid_amount", "起拍价和加价幅度须大于零")
+        raise _refuse("invalid_amount", _("起拍价和加价幅度须大于零"))
     _practice_limit(user)
     now = clock.now()
     start_at = now + dt.timedelta(minutes=int(starts_in_minutes))

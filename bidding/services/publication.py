@@ -95,19 +95,19 @@ def _pack_missing(auction: Auction) -> list[str]:
 
     missing = []
     if not auction.announcement:
-        missing.append("拍卖公告正文")
+        missing.append(gettext("拍卖公告正文"))
     if not auction.bidding_rules:
-        missing.append("竞价规则")
+        missing.append(gettext("竞价规则"))
     if not (_case_of(auction).title_document or auction.title_document_barred_reason):
-        missing.append("执行依据（或不公开的理由）")
+        missing.append(gettext("执行依据（或不公开的理由）"))
     if not auction.pricing_basis_note:
-        missing.append("评估报告或定价依据说明")
+        missing.append(gettext("评估报告或定价依据说明"))
     if not auction.priority_holders_note:
-        missing.append("优先购买权人情况（无则写明“无”）")
+        missing.append(gettext("优先购买权人情况（无则写明“无”）"))
     if not auction.deposit_account:
-        missing.append("保证金账户")
+        missing.append(gettext("保证金账户"))
     if not auction.court_contact:
-        missing.append("法院联系方式")
+        missing.append(gettext("法院联系方式"))
     required_topics = [
         Disclosure.Topic.TITLE,
         Disclosure.Topic.ENCUMBRANCES,
@@ -118,13 +118,19 @@ def _pack_missing(auction: Auction) -> list[str]:
         have = current_disclosures(asset)
         for topic in required_topics:
             if topic not in have:
-                missing.append(f"{asset.name}：{Disclosure.Topic(topic).label}")
+                missing.append(
+                    gettext("%(asset)s：%(topic)s")
+                    % {"asset": asset.name, "topic": Disclosure.Topic(topic).label}
+                )
         if Disclosure.Topic.TAXES not in have and not (auction.taxes_note or "").strip():
             # AUC-45: who pays the transfer taxes (the payer the law names, else the court's
             # decision) is stated in the announcement; a note of blanks states nothing.
-            missing.append(f"{asset.name}：{Disclosure.Topic.TAXES.label}（AUC-45）")
+            missing.append(
+                gettext("%(asset)s：%(topic)s（AUC-45）")
+                % {"asset": asset.name, "topic": Disclosure.Topic.TAXES.label}
+            )
         if not asset.files.filter(kind__in=[AssetFile.Kind.PHOTO, AssetFile.Kind.VIDEO]).exists():
-            missing.append(f"{asset.name}：照片或视频")
+            missing.append(gettext("%(asset)s：照片或视频") % {"asset": asset.name})
     return missing
 
 
@@ -173,7 +179,7 @@ def auction_publish_problems(
     if auction.is_practice:
         return problems
     if not can_proceed(auction.publish):
-        add("not_a_draft", "只有草稿可以发布", "AUC-03")
+        add("not_a_draft", gettext("只有草稿可以发布"), "AUC-03")
         return problems
     _check_case_and_route(auction, add)
     _check_panel_decisions(auction, add)
@@ -190,7 +196,11 @@ def auction_publish_problems(
     # AUC-09: the full disclosure pack.
     missing = _pack_missing(auction)
     if missing:
-        add("disclosure_incomplete", "披露材料不全：" + "、".join(missing), "AUC-09")
+        add(
+            "disclosure_incomplete",
+            gettext("披露材料不全：%(items)s") % {"items": gettext("、").join(missing)},
+            "AUC-09",
+        )
     _check_parties_served(auction, now, add)
     return problems
 
@@ -198,12 +208,12 @@ def auction_publish_problems(
 def _check_case_and_route(auction: Auction, add: AddProblem) -> None:
     """AUC-42: the case is open; AUC-44 / AUC-01: no other disposal route was decided."""
     if _case_of(auction).status != "open":
-        add("case_not_open", "案件不在执行中，不能发布拍卖", "AUC-42")
+        add("case_not_open", gettext("案件不在执行中，不能发布拍卖"), "AUC-42")
     route = disposal_route_current(lot_id=auction.lot_id) if auction.lot_id else None
     if route is not None and route.route == DisposalRoute.Route.SELF_SALE:
-        add("self_sale_in_progress", "被执行人自行处置期间，不得发布网络拍卖", "AUC-44")
+        add("self_sale_in_progress", gettext("被执行人自行处置期间，不得发布网络拍卖"), "AUC-44")
     elif route is not None:
-        add("offline_route_decided", "法院已决定以其他途径处置该拍品", "AUC-01")
+        add("offline_route_decided", gettext("法院已决定以其他途径处置该拍品"), "AUC-01")
 
 
 def _check_panel_decisions(auction: Auction, add: AddProblem) -> None:
@@ -214,26 +224,38 @@ def _check_panel_decisions(auction: Auction, add: AddProblem) -> None:
         d = decisions.get(topic)
         label = PanelDecision.Topic(topic).label
         if d is None:
-            add("panel_decision_missing", f"缺少合议庭关于{label}的决定", "AUC-04")
+            add(
+                "panel_decision_missing",
+                gettext("缺少合议庭关于%(label)s的决定") % {"label": label},
+                "AUC-04",
+            )
         elif d.value_fen != value:
-            add("panel_decision_mismatch", f"{label}与合议庭决定不一致", "AUC-04")
+            add(
+                "panel_decision_mismatch",
+                gettext("%(label)s与合议庭决定不一致") % {"label": label},
+                "AUC-04",
+            )
     if PanelDecision.Topic.PRIORITY_PURCHASERS not in decisions:
-        add("panel_decision_missing", "缺少合议庭关于优先购买权人资格及顺序的决定", "AUC-04")
+        add(
+            "panel_decision_missing",
+            gettext("缺少合议庭关于优先购买权人资格及顺序的决定"),
+            "AUC-04",
+        )
 
 
 def _check_period(auction: Auction, now: dt.datetime, add: AddProblem) -> None:
     """Time: a future start, a period of at least 24 h (AUC-22), the lead time (AUC-08/35/38)."""
     if not auction.start_at or not auction.end_at:
-        add("period_required", "须设定竞价开始和结束时间", "AUC-22")
+        add("period_required", gettext("须设定竞价开始和结束时间"), "AUC-22")
         return
     if auction.round == Auction.Round.SALE:
         days = int(setting(auction, "sale_period_days"))
         if auction.end_at - auction.start_at != dt.timedelta(days=days):
-            add("sale_period", f"变卖期须为 {days} 日", "AUC-37")
+            add("sale_period", gettext("变卖期须为 %(days)s 日") % {"days": days}, "AUC-37")
     elif auction.end_at - auction.start_at < dt.timedelta(
         hours=int(setting(auction, "bidding_min_hours"))
     ):
-        add("bidding_period_too_short", "竞价时间不得少于二十四小时", "AUC-22")
+        add("bidding_period_too_short", gettext("竞价时间不得少于二十四小时"), "AUC-22")
     immovable = any(a.is_immovable for a in _lot_of(auction).assets.all())
     lead, rule = _lead_days(auction, immovable)
     earliest = calendar.at_least_days_before(now, lead)
@@ -241,7 +263,8 @@ def _check_period(auction: Auction, now: dt.datetime, add: AddProblem) -> None:
         kind = "不动产或财产权" if immovable else "动产"
         add(
             "lead_time_too_short",
-            f"{kind}公告期不足 {lead} 日，竞价最早可于 {earliest:%Y-%m-%d} 开始",
+            gettext("%(kind)s公告期不足 %(lead)s 日，竞价最早可于 %(earliest)s 开始")
+            % {"kind": kind, "lead": lead, "earliest": format(earliest, "%Y-%m-%d")},
             rule,
         )
 
@@ -252,7 +275,7 @@ def _check_platform_and_balance_period(auction: Auction, add: AddProblem) -> Non
     if not auction.platform_chosen_by:
         add(
             "platform_choice_missing",
-            "须记录网络拍卖平台由谁选定（申请执行人选择或法院指定）",
+            gettext("须记录网络拍卖平台由谁选定（申请执行人选择或法院指定）"),
             "AUC-02",
         )
     elif (
@@ -261,11 +284,11 @@ def _check_platform_and_balance_period(auction: Auction, add: AddProblem) -> Non
     ):
         add(
             "platform_choice_reason",
-            "法院指定平台的，须记录申请执行人未选择或当事人意见不一的情况",
+            gettext("法院指定平台的，须记录申请执行人未选择或当事人意见不一的情况"),
             "AUC-02",
         )
     if not auction.balance_period_days:
-        add("balance_period_required", "须设定尾款支付期限（无默认值）", "AUC-31")
+        add("balance_period_required", gettext("须设定尾款支付期限（无默认值）"), "AUC-31")
 
 
 def _check_deposit(auction: Auction, add: AddProblem) -> None:
@@ -273,12 +296,12 @@ def _check_deposit(auction: Auction, add: AddProblem) -> None:
     start, dep = auction.starting_price_fen, auction.deposit_fen
     if auction.round == Auction.Round.SALE and setting(auction, "sale_full_payment_to_qualify"):
         if dep != start:
-            add("sale_full_payment", "变卖须全额交纳价款方可参与竞买", "AUC-37")
+            add("sale_full_payment", gettext("变卖须全额交纳价款方可参与竞买"), "AUC-37")
         return
     low = Decimal(start) * Decimal(str(setting(auction, "deposit_ratio_min")))
     high = Decimal(start) * Decimal(str(setting(auction, "deposit_ratio_max")))
     if not (low <= dep <= high):
-        add("deposit_out_of_range", "保证金须为起拍价的 5% 至 20%", "AUC-16")
+        add("deposit_out_of_range", gettext("保证金须为起拍价的 5% 至 20%"), "AUC-16")
 
 
 def _check_next_round_due(auction: Auction, now: dt.datetime, add: AddProblem) -> None:
@@ -293,8 +316,8 @@ def _check_next_round_due(auction: Auction, now: dt.datetime, add: AddProblem) -
         nxt = "AUC-35" if unsold.round == Auction.Round.FIRST else "AUC-37"
         add(
             "next_round_due",
-            f"该拍品的{unsold.get_round_display()}已流拍，应在其拍卖页面“准备下一轮”继续处置，"
-            "不能另行发布一拍",
+            gettext("该拍品的%(round)s已流拍，应在其拍卖页面“准备下一轮”继续处置，不能另行发布一拍")
+            % {"round": unsold.get_round_display()},
             nxt,
         )
 
@@ -307,15 +330,19 @@ def _check_low_start(auction: Auction, add: AddProblem) -> None:
     if auction.low_start_notified_at is None:
         add(
             "low_start_notice_required",
-            "起拍价不足以清偿优先债权和执行费用，须先通知申请执行人",
+            gettext("起拍价不足以清偿优先债权和执行费用，须先通知申请执行人"),
             "AUC-06",
         )
     elif auction.applicant_insisted_at is None:
-        add("applicant_not_insisted", "申请执行人未在收到通知后五日内申请继续拍卖", "AUC-06")
+        add(
+            "applicant_not_insisted",
+            gettext("申请执行人未在收到通知后五日内申请继续拍卖"),
+            "AUC-06",
+        )
     else:
         add(
             "low_start_not_exceeding",
-            "申请执行人申请继续拍卖的，重新确定的起拍价须高于优先债权和执行费用总额",
+            gettext("申请执行人申请继续拍卖的，重新确定的起拍价须高于优先债权和执行费用总额"),
             "AUC-06",
         )
 
@@ -328,7 +355,7 @@ def _check_proceeds(auction: Auction, add: AddProblem) -> None:
     ):
         add(
             "proceeds_cover_debt",
-            "本案已拍卖所得足以清偿债务和费用，未经被执行人同意不得继续拍卖",
+            gettext("本案已拍卖所得足以清偿债务和费用，未经被执行人同意不得继续拍卖"),
             "AUC-07",
         )
 
@@ -343,7 +370,7 @@ def _check_lot_free(auction: Auction, add: AddProblem) -> None:
         .exclude(pk=auction.pk)
         .exists()
     ):
-        add("lot_busy", "该拍品已有进行中或已成交的拍卖", "AUC-03")
+        add("lot_busy", gettext("该拍品已有进行中或已成交的拍卖"), "AUC-03")
 
 
 def _check_parties_served(auction: Auction, now: dt.datetime, add: AddProblem) -> None:
@@ -375,8 +402,10 @@ def _check_parties_served(auction: Auction, now: dt.datetime, add: AddProblem) -
     if unserved:
         add(
             "parties_not_served",
-            f"以下当事人或优先购买权人未在公告 {days} 日前送达（签收、书面放弃或视为送达）："
-            + "、".join(unserved),
+            gettext(
+                "以下当事人或优先购买权人未在公告 %(days)s 日前送达（签收、书面放弃或视为送达）：%(names)s"
+            )
+            % {"days": days, "names": gettext("、").join(unserved)},
             "AUC-10",
         )
 
@@ -388,19 +417,28 @@ def _check_starting_price(auction: Auction, now: dt.datetime, add: AddProblem) -
         _check_floor_after_unsold(auction, add)
         total, bases, missing = _price_basis_for(auction, now)
         if missing or total is None:
-            add("no_price_basis", "以下财产没有有效的参考价：" + "、".join(missing), "PRC-11")
+            add(
+                "no_price_basis",
+                gettext("以下财产没有有效的参考价：%(items)s")
+                % {"items": gettext("、").join(missing)},
+                "PRC-11",
+            )
             return
         if any(b["kind"] == "equity_waiver" for b in bases.values()):
             # PRC-20: the 70% check is waived; the start must exceed the enforcement costs.
             if start <= total:
-                add("start_below_costs", "股权起拍价须高于执行费用", "PRC-20")
+                add("start_below_costs", gettext("股权起拍价须高于执行费用"), "PRC-20")
             return
         ratio = Decimal(str(setting(auction, "first_auction_min_start_ratio")))
         if Decimal(start) < ratio * Decimal(total):
-            add("start_below_ratio", f"一拍起拍价不得低于参考价的 {int(ratio * 100)}%", "AUC-05")
+            add(
+                "start_below_ratio",
+                gettext("一拍起拍价不得低于参考价的 %(ratio)s%%") % {"ratio": int(ratio * 100)},
+                "AUC-05",
+            )
         return
     if prev is None:
-        add("previous_round_required", "再次拍卖或变卖须关联上一轮拍卖", "AUC-35")
+        add("previous_round_required", gettext("再次拍卖或变卖须关联上一轮拍卖"), "AUC-35")
         return
     if auction.link == Auction.Link.REAUCTION:
         return  # AUC-33: the re-auction after a default repeats the defaulted round's numbers
@@ -409,7 +447,7 @@ def _check_starting_price(auction: Auction, now: dt.datetime, add: AddProblem) -
     )
     closed = prev.closed_at
     if prev.state != S.UNSOLD or prev.round != expected_prev_round or closed is None:
-        add("previous_round_not_unsold", "上一轮拍卖须为流拍", "AUC-35")
+        add("previous_round_not_unsold", gettext("上一轮拍卖须为流拍"), "AUC-35")
         return
     anchor_at = (
         now
@@ -421,19 +459,28 @@ def _check_starting_price(auction: Auction, now: dt.datetime, add: AddProblem) -
         if Decimal(start) < (1 - cut) * Decimal(prev.starting_price_fen):
             add(
                 "cut_too_deep",
-                f"再次拍卖起拍价降价幅度不得超过前次起拍价的 {int(cut * 100)}%",
+                gettext("再次拍卖起拍价降价幅度不得超过前次起拍价的 %(cut)s%%")
+                % {"cut": int(cut * 100)},
                 "AUC-35",
             )
         days = int(setting(auction, "reauction_days_after_unsold"))
         if anchor_at and anchor_at > calendar.within_days(closed, days, court=auction.court_id):
-            add("reauction_too_late", f"流拍后应在 {days} 日内再次拍卖", "AUC-35")
+            add(
+                "reauction_too_late",
+                gettext("流拍后应在 %(days)s 日内再次拍卖") % {"days": days},
+                "AUC-35",
+            )
     else:
         ratio = Decimal(str(setting(auction, "sale_price_ratio_to_r2_start")))
         if Decimal(start) < ratio * Decimal(prev.starting_price_fen):
-            add("sale_price_too_low", "变卖价不得低于二拍起拍价", "AUC-37")
+            add("sale_price_too_low", gettext("变卖价不得低于二拍起拍价"), "AUC-37")
         days = int(setting(auction, "sale_announce_days"))
         if now > calendar.within_days(closed, days, court=auction.court_id):
-            add("sale_too_late", f"二拍流拍后应在 {days} 日内发布变卖公告", "AUC-37")
+            add(
+                "sale_too_late",
+                gettext("二拍流拍后应在 %(days)s 日内发布变卖公告") % {"days": days},
+                "AUC-37",
+            )
 
 
 def _check_price_validity(auction: Auction, now: dt.datetime, add: AddProblem) -> None:
@@ -453,12 +500,17 @@ def _check_price_validity(auction: Auction, now: dt.datetime, add: AddProblem) -
             late.append(asset.name)
             latest = until if latest is None else min(latest, until)
     if expired and auction.round != Auction.Round.FIRST:  # 一拍: no_price_basis already says so
-        add("price_expired", "以下财产的参考价已过有效期：" + "、".join(expired), "PRC-11")
+        add(
+            "price_expired",
+            gettext("以下财产的参考价已过有效期：%(items)s")
+            % {"items": gettext("、").join(expired)},
+            "PRC-11",
+        )
     if late and latest is not None:
         add(
             "price_lapses_before_start",
-            f"竞价开始时参考价已过有效期（含宽限期），最迟须于 {_cst(latest, '%Y-%m-%d %H:%M')} "
-            "前开始：" + "、".join(late),
+            gettext("竞价开始时参考价已过有效期（含宽限期），最迟须于 %(latest)s 前开始：%(items)s")
+            % {"latest": _cst(latest, "%Y-%m-%d %H:%M"), "items": gettext("、").join(late)},
             "PRC-11",
         )
 
@@ -481,8 +533,8 @@ def _check_floor_after_unsold(auction: Auction, add: AddProblem) -> None:
     if Decimal(auction.starting_price_fen) < (1 - cut) * Decimal(last.starting_price_fen):
         add(
             "cut_too_deep",
-            f"该拍品曾于{last.get_round_display()}流拍，起拍价降价幅度不得超过前次起拍价的"
-            f" {int(cut * 100)}%",
+            gettext("该拍品曾于%(round)s流拍，起拍价降价幅度不得超过前次起拍价的 %(cut)s%%")
+            % {"round": last.get_round_display(), "cut": int(cut * 100)},
             "AUC-35",
         )
 
@@ -521,7 +573,8 @@ def auction_publish(*, auction_id: int, actor: Actor) -> Auction:
         first = problems[0]
         raise DomainError(
             "publication_refused",
-            "不能发布：" + "；".join(f"{p.message}（{p.rule}）" for p in problems),
+            gettext("不能发布：%(problems)s")
+            % {"problems": gettext("；").join(f"{p.message}（{p.rule}）" for p in problems)},
             rule=first.rule,
             problems=[p.as_dict() for p in problems],
         )
@@ -642,11 +695,13 @@ def auction_low_start_notice(
         action = "auction.low_start_notified"
     else:
         if auction.low_start_notified_at is None:
-            raise _refuse("notice_first", "须先通知申请执行人", "AUC-06")
+            raise _refuse("notice_first", gettext("须先通知申请执行人"), "AUC-06")
         if insisted_at > calendar.within_days(
             auction.low_start_notified_at, 5, court=auction.court_id
         ):
-            raise _refuse("insist_too_late", "申请执行人须在收到通知后五日内申请继续拍卖", "AUC-06")
+            raise _refuse(
+                "insist_too_late", gettext("申请执行人须在收到通知后五日内申请继续拍卖"), "AUC-06"
+            )
         auction.applicant_insisted_at = insisted_at
         action = "auction.applicant_insisted"
     _stream_append(
@@ -670,7 +725,7 @@ def auction_debtor_consent(*, auction_id: int, actor: Actor, note: str) -> Aucti
     auction = locks.auction_for_update(auction_id)
     actor = _require_staff(actor, auction)
     if not note.strip():
-        raise _refuse("reason_required", "须记录被执行人同意的方式和内容", "AUC-07")
+        raise _refuse("reason_required", gettext("须记录被执行人同意的方式和内容"), "AUC-07")
     auction.debtor_consented_at = clock.now()
     _stream_append(
         auction,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from bidding import locks
 from bidding.models import (
@@ -96,7 +97,10 @@ def _identity_barred(
         lot_id=auction.lot_id, identity_kind=identity.kind, identity_number=identity.number
     ).exists():
         return _refuse(
-            "excluded_bidder", f"根据规定，{person}不得参加本标的物的竞买", "AUC-11", who=who
+            "excluded_bidder",
+            _("根据规定，%(person)s不得参加本标的物的竞买") % {"person": person},
+            "AUC-11",
+            who=who,
         )
     if DefaulterBar.objects.filter(lot_id=auction.lot_id, identity_id=identity.pk).exists():
         message = (
@@ -123,7 +127,7 @@ def _party_of(auction: Auction, identity: Identity | None, user: User) -> Party 
 def _registration_window(auction: Auction, now: dt.datetime) -> None:
     if _scheduled(auction) or (_bidding_open(auction) and auction.end_at and now < auction.end_at):
         return
-    raise _refuse("registration_closed", "本场拍卖当前不接受报名", "AUC-17", state=auction.state)
+    raise _refuse("registration_closed", _("本场拍卖当前不接受报名"), "AUC-17", state=auction.state)
 
 
 @transaction.atomic
@@ -147,12 +151,12 @@ def registration_create(
     now = clock.now()
     _registration_window(auction, now)
     if not user.is_authenticated:
-        raise PermissionDenied("not_authenticated", "请先登录")
+        raise PermissionDenied("not_authenticated", _("请先登录"))
     _check_may_register(auction, user, accept_terms)
     identity = _registrant_identity(auction, user, eligibility_declared)
     party = _party_of(auction, identity, user)
     if party is not None and party.role == "debtor" and setting(auction, "bar_debtor_from_bidding"):
-        raise _refuse("debtor_barred", "本院设置不允许被执行人竞买", "AUC-12")
+        raise _refuse("debtor_barred", _("本院设置不允许被执行人竞买"), "AUC-12")
     members = _joint_members(auction, user, joint_bidders or [])
     agent_identity = _checked_agent(auction, user, agent, now) if agent is not None else None
     required, party_ref = _deposit_required(auction, party)
@@ -200,13 +204,13 @@ def registration_create(
 def _check_may_register(auction: Auction, user: User, accept_terms: bool) -> None:
     """The terms accepted (AUC-09), not yet a bidder of this auction in any role."""
     if not accept_terms:
-        raise _refuse("terms_not_accepted", "须阅读并接受竞买须知", "AUC-09")
+        raise _refuse("terms_not_accepted", _("须阅读并接受竞买须知"), "AUC-09")
     if Registration.objects.filter(auction_id=auction.pk, user_id=user.pk).exists():
-        raise Conflict("already_registered", "您已报名本场拍卖")
+        raise Conflict("already_registered", _("您已报名本场拍卖"))
     if Registration.objects.filter(auction_id=auction.pk, agent_user_id=user.pk).exists():
         # One person, one bidder per auction: a bid then belongs to exactly one registration.
         raise _refuse(
-            "agent_registered", "您已受托代理本场拍卖的竞买，不能再以本人名义报名", "AUC-14"
+            "agent_registered", _("您已受托代理本场拍卖的竞买，不能再以本人名义报名"), "AUC-14"
         )
 
 
@@ -219,13 +223,13 @@ def _registrant_identity(
     if auction.is_practice:
         return identity
     if identity is None:
-        raise _refuse("identity_not_verified", "须先完成实名认证才能报名", "AUC-17")
+        raise _refuse("identity_not_verified", _("须先完成实名认证才能报名"), "AUC-17")
     barred = _identity_barred(auction, identity, user=user)
     if barred:
         raise barred
     if auction.lot_id and _lot_purchase_restricted(auction) and not eligibility_declared:
         raise _refuse(
-            "eligibility_not_declared", "本标的物为限购房产，须声明具备购房资格", "AUC-13"
+            "eligibility_not_declared", _("本标的物为限购房产，须声明具备购房资格"), "AUC-13"
         )
     return identity
 
@@ -239,25 +243,25 @@ def _joint_members(
     for item in joint_bidders:
         co_user: User | None = item.get("user")
         if co_user is not None and co_user.pk == user.pk:
-            raise _refuse("invalid_joint_bidder", "共同竞买人不能是报名人本人")
+            raise _refuse("invalid_joint_bidder", _("共同竞买人不能是报名人本人"))
         if co_user is not None and any(m[0].pk == co_user.pk for m in members):
-            raise _refuse("invalid_joint_bidder", "同一共同竞买人不能重复填写")
+            raise _refuse("invalid_joint_bidder", _("同一共同竞买人不能重复填写"))
         try:
             share = Decimal(str(item.get("share")))
         except Exception:
-            raise _refuse("invalid_share", "共同竞买份额无效") from None
+            raise _refuse("invalid_share", _("共同竞买份额无效")) from None
         if share <= 0 or share >= 100:
-            raise _refuse("invalid_share", "共同竞买份额须大于 0 且小于 100%")
+            raise _refuse("invalid_share", _("共同竞买份额须大于 0 且小于 100%"))
         co_identity = _verified_identity(co_user) if co_user is not None else None
         if co_user is None or co_identity is None:
-            raise _refuse("identity_not_verified", "共同竞买人须先完成实名认证", "AUC-17")
+            raise _refuse("identity_not_verified", _("共同竞买人须先完成实名认证"), "AUC-17")
         barred = _identity_barred(auction, co_identity, "joint", co_user)
         if barred:
             raise barred
         members.append((co_user, share, co_identity))
         total_share += share
     if members and total_share >= 100:
-        raise _refuse("invalid_share", "共同竞买人份额合计须小于 100%（其余为报名人份额）")
+        raise _refuse("invalid_share", _("共同竞买人份额合计须小于 100%（其余为报名人份额）"))
     return members
 
 
@@ -265,7 +269,7 @@ def _checked_agent(auction: Auction, user: User, agent: User, now: dt.datetime) 
     """The agent's identity once the agent may act (AUC-14): not the registrant, not already in
     this auction, verified, not barred, named before bidding starts."""
     if getattr(agent, "pk", None) == user.pk:
-        raise _refuse("invalid_agent", "代理人不能是本人", "AUC-14")
+        raise _refuse("invalid_agent", _("代理人不能是本人"), "AUC-14")
     if (
         Registration.objects.filter(auction_id=auction.pk)
         .filter(Q(user_id=agent.pk) | Q(agent_user_id=agent.pk))
@@ -273,15 +277,17 @@ def _checked_agent(auction: Auction, user: User, agent: User, now: dt.datetime) 
     ):
         # One person, one bidder per auction (the bid path finds the registration by
         # bidder or agent): an agent neither bids for themself nor for two registrants.
-        raise _refuse("agent_unavailable", "该代理人已参加本场拍卖的竞买或已受他人委托", "AUC-14")
+        raise _refuse(
+            "agent_unavailable", _("该代理人已参加本场拍卖的竞买或已受他人委托"), "AUC-14"
+        )
     agent_identity = _verified_identity(agent)
     if agent_identity is None and not auction.is_practice:
-        raise _refuse("identity_not_verified", "代理人须先完成实名认证", "AUC-14")
+        raise _refuse("identity_not_verified", _("代理人须先完成实名认证"), "AUC-14")
     barred = _identity_barred(auction, agent_identity, "agent", agent)
     if barred:
         raise barred
     if auction.start_at and now >= auction.start_at:
-        raise _refuse("agent_too_late", "委托代理竞买须在竞价开始前经法院确认", "AUC-14")
+        raise _refuse("agent_too_late", _("委托代理竞买须在竞价开始前经法院确认"), "AUC-14")
     return agent_identity
 
 
@@ -303,7 +309,7 @@ def _deposit_required(auction: Auction, party: Party | None) -> tuple[int, str]:
 def _own_registration(registration_id: int, user: Caller) -> Registration:
     reg = Registration.objects.select_related("auction").filter(pk=registration_id).first()
     if reg is None or not user.is_authenticated or reg.user_id != user.pk:
-        raise NotFound("registration_not_found", "报名记录不存在")
+        raise NotFound("registration_not_found", _("报名记录不存在"))
     return reg
 
 
@@ -327,7 +333,7 @@ def registration_pay_deposit(
         reg.deposit_held_at = None
         reg.save(update_fields=["deposit_ref", "status", "deposit_held_at"])
     if reg.status != Registration.Status.PENDING_DEPOSIT:
-        raise Conflict("deposit_already_confirmed", "保证金已确认")
+        raise Conflict("deposit_already_confirmed", _("保证金已确认"))
     if auction.is_practice:
         registration_deposit_confirmed(registration_id=reg.pk, amount_fen=reg.deposit_required_fen)
         return None
@@ -358,14 +364,14 @@ def registration_deposit_confirmed(*, registration_id: int, amount_fen: int) -> 
     """
     reg0 = Registration.objects.filter(pk=registration_id).values("auction_id").first()
     if reg0 is None:
-        raise NotFound("registration_not_found", "报名记录不存在")
+        raise NotFound("registration_not_found", _("报名记录不存在"))
     auction = locks.auction_for_update(reg0["auction_id"])
     reg = Registration.objects.select_for_update().get(pk=registration_id)
     if reg.status != Registration.Status.PENDING_DEPOSIT:
         return reg
     now = clock.now()
     if amount_fen < reg.deposit_required_fen:
-        raise _refuse("deposit_short", "保证金金额不足", "AUC-16")
+        raise _refuse("deposit_short", _("保证金金额不足"), "AUC-16")
     reg.deposit_held_fen = amount_fen
     reg.deposit_held_at = now
     if (auction.end_at is not None and now >= auction.end_at) or not (
@@ -413,9 +419,11 @@ def registration_set_password(*, registration_id: int, user: Caller, password: s
     """The bidder's own bidding password (AUC-17), stored hashed."""
     reg = _own_registration(registration_id, user)
     if not reg.bidder_code:
-        raise _refuse("deposit_not_confirmed", "保证金确认并取得竞买号后方可设置竞价密码", "AUC-17")
+        raise _refuse(
+            "deposit_not_confirmed", _("保证金确认并取得竞买号后方可设置竞价密码"), "AUC-17"
+        )
     if not isinstance(password, str) or len(password) < 6 or len(password) > 64:
-        raise _refuse("weak_password", "竞价密码须为 6 至 64 位")
+        raise _refuse("weak_password", _("竞价密码须为 6 至 64 位"))
     Registration.objects.filter(pk=reg.pk).update(password_hash=_hash_password(password))
 
 
@@ -438,9 +446,9 @@ def registration_unlock(*, auction_id: int, user: Caller, password: str | None) 
 
     reg = _registration_for_bid(auction_id, user)
     if not reg.bidder_code:
-        raise _refuse("deposit_not_confirmed", "保证金尚未确认，不能出价", "AUC-17")
+        raise _refuse("deposit_not_confirmed", _("保证金尚未确认，不能出价"), "AUC-17")
     if not reg.password_hash:
-        raise _refuse("password_not_set", "请先设置竞价密码", "AUC-17")
+        raise _refuse("password_not_set", _("请先设置竞价密码"), "AUC-17")
     if not isinstance(password, str) or not _password_ok(reg, password):
-        raise _refuse("bad_password", "竞价密码错误", "AUC-17")
+        raise _refuse("bad_password", _("竞价密码错误"), "AUC-17")
     return _unlock_token(reg)

@@ -46,3 +46,13 @@ def ref_link(context: Any, ref: Any) -> str:
     if d.url:
         return format_html('<a href="{}">{}</a>', d.url, d.text)
     return format_html("{}", d.text)
+
+
+@register.filter
+def stored(text: Any) -> str:
+    """A label the code stored in Chinese (a ground, a fee's name, a default purpose) in the
+    reader's language when it is an interface word; any other stored text is shown as it is."""
+    from django.utils.translation import gettext
+
+    value = str(text or "")
+    return gettext(value) if value.strip() else value

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core import calendar
 from core.deadlines import deadline_close
@@ -111,7 +112,7 @@ def reference_price_record_announcement(
     """An auction announcement using this basis was published: closes PRC-13, fixes the PRC-11 grace."""
     price = _active_price(asset_id)
     if price is None:
-        raise DomainError("no_price_basis", "该财产没有可用的参考价", rule="PRC-11")
+        raise DomainError("no_price_basis", _("该财产没有可用的参考价"), rule="PRC-11")
     proc = _lock(price.procedure)
     price = ReferencePrice.objects.select_for_update().get(pk=price.pk)
     if price.announcement_published_at is not None:
@@ -128,7 +129,9 @@ def reference_price_record_announcement(
         )
         return _basis(price)
     if published_at > price.valid_until:
-        raise DomainError("price_expired", "参考价已过有效期，不得发布首次拍卖公告", rule="PRC-11")
+        raise DomainError(
+            "price_expired", _("参考价已过有效期，不得发布首次拍卖公告"), rule="PRC-11"
+        )
     price.announcement_published_at = published_at
     price.announcement_ref = auction_ref
     price.grace_until = calendar.months_after(
@@ -195,9 +198,9 @@ def reference_price_record_sale(
     from pricing.services.inquiry import final_results
 
     if outcome not in SALE_OUTCOMES:
-        raise DomainError("invalid_outcome", "处置结果只能为成交、流拍或撤回")
+        raise DomainError("invalid_outcome", _("处置结果只能为成交、流拍或撤回"))
     if outcome == "sold" and (sale_price_fen is None or sale_price_fen <= 0):
-        raise DomainError("sale_price_required", "成交须有成交价", rule="PRC-15")
+        raise DomainError("sale_price_required", _("成交须有成交价"), rule="PRC-15")
     price = (
         ReferencePrice.objects.select_related("procedure")
         .filter(procedure__asset_id=asset_id)
@@ -206,7 +209,7 @@ def reference_price_record_sale(
         .first()
     )
     if price is None:
-        raise DomainError("no_price_basis", "该财产没有参考价记录", rule="PRC-15")
+        raise DomainError("no_price_basis", _("该财产没有参考价记录"), rule="PRC-15")
     proc = _lock(price.procedure)
     price = ReferencePrice.objects.select_for_update().get(pk=price.pk)
     key = f"{auction_ref}:{outcome}"
@@ -236,7 +239,7 @@ def reference_price_record_sale(
                 from settlement.services import fee_charge
             except ImportError as exc:
                 raise DomainError(
-                    "settlement_unavailable", "资金模块尚不可用，不能结算询价费"
+                    "settlement_unavailable", _("资金模块尚不可用，不能结算询价费")
                 ) from exc
             for platform, amount in shares:
                 fee_charge(

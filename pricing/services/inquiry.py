@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import partial
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from cases.models import Party
 from core import calendar, clock
@@ -66,7 +67,7 @@ def _lock_inquiry(inquiry: Inquiry | int) -> Inquiry:
     try:
         return Inquiry.objects.select_for_update().select_related("procedure").get(pk=pk)
     except Inquiry.DoesNotExist as exc:
-        raise NotFound("inquiry_not_found", "询价不存在") from exc
+        raise NotFound("inquiry_not_found", _("询价不存在")) from exc
 
 
 def build_mandate(
@@ -112,13 +113,17 @@ def inquiry_send(
     nxt = _check_lawful(proc, Method.ONLINE_INQUIRY, joint_request=joint_request)
     roster = list(active_platforms())
     if not roster:
-        raise DomainError("no_platforms", "名单库中没有可用的询价平台，无法网络询价", rule="PRC-06")
+        raise DomainError(
+            "no_platforms", _("名单库中没有可用的询价平台，无法网络询价"), rule="PRC-06"
+        )
     if platforms is not None and {p.pk for p in platforms} != {p.pk for p in roster}:
-        raise DomainError("platform_subset", "网络询价须同时向名单库中全部平台发出", rule="PRC-06")
+        raise DomainError(
+            "platform_subset", _("网络询价须同时向名单库中全部平台发出"), rule="PRC-06"
+        )
     if fee_fen < 0:
-        raise DomainError("invalid_fee", "询价费不能为负")
+        raise DomainError("invalid_fee", _("询价费不能为负"))
     if quantity < 1:
-        raise DomainError("invalid_quantity", "数量至少为 1", rule="PRC-06")
+        raise DomainError("invalid_quantity", _("数量至少为 1"), rule="PRC-06")
     step = _begin(proc, Method.ONLINE_INQUIRY, nxt, actor=actor)
     return _create_inquiry(
         proc,
@@ -329,14 +334,16 @@ def inquiry_report_record(
         model = report.model_info or {}
         raise DomainError(
             "foreign_currency_report",
-            f"该平台结果以 {report.currency} 计价（训练数据：{model.get('dataset', '未说明')}），"
-            "境外价格不得作为人民币参考价",
+            _(
+                "该平台结果以 %(currency)s 计价（训练数据：%(dataset)s），境外价格不得作为人民币参考价"
+            )
+            % {"currency": report.currency, "dataset": model.get("dataset") or _("未说明")},
             rule="PRC-09",
         )
-    check_amount(report.amount_fen, what="询价结果")
+    check_amount(report.amount_fen, what=_("询价结果"))
     low, high = report.interval_low_fen, report.interval_high_fen
     if low is not None and high is not None and not (0 < low <= report.amount_fen <= high):
-        raise DomainError("invalid_interval", "询价区间不合理", rule="PRC-07")
+        raise DomainError("invalid_interval", _("询价区间不合理"), rule="PRC-07")
     validity_cap = calendar.months_after(
         received_at, int(_setting(proc, "result_validity_max_months"))
     )
@@ -348,7 +355,7 @@ def inquiry_report_record(
         on_time = req.correction_due_at is None or received_at <= req.correction_due_at
     else:
         if req.status not in (R.PENDING, R.ACCEPTED, R.MISSING):
-            raise Conflict("already_reported", "该平台已出具报告", rule="PRC-07")
+            raise Conflict("already_reported", _("该平台已出具报告"), rule="PRC-07")
         kind = (
             InquiryReport.Kind.REISSUE
             if inquiry.kind == Inquiry.Kind.REISSUE
@@ -437,13 +444,13 @@ def inquiry_request_extension(
         .get(pk=request.pk)
     )
     if req.status not in (R.PENDING, R.ACCEPTED):
-        raise Conflict("already_reported", "该平台已出具报告，无须延期", rule="PRC-07")
+        raise Conflict("already_reported", _("该平台已出具报告，无须延期"), rule="PRC-07")
     if clock.now() > req.due_at:
-        raise DomainError("extension_too_late", "延期须在报告期限届满前申请", rule="PRC-07")
+        raise DomainError("extension_too_late", _("延期须在报告期限届满前申请"), rule="PRC-07")
     if req.extension_requested_at is not None:
-        raise DomainError("extension_once", "每个平台只能申请一次延期", rule="PRC-07")
+        raise DomainError("extension_once", _("每个平台只能申请一次延期"), rule="PRC-07")
     if not reason.strip():
-        raise DomainError("extension_reason_required", "须说明延期理由", rule="PRC-07")
+        raise DomainError("extension_reason_required", _("须说明延期理由"), rule="PRC-07")
     req.extension_requested_at = clock.now()
     req.extension_reason = reason.strip()
     req.save(update_fields=["extension_requested_at", "extension_reason"])
@@ -550,9 +557,9 @@ def inquiry_close_window(*, inquiry: Inquiry, actor: Actor = None) -> str:
     _refuse_if_paused(inq.procedure)
     due = inq.extended_due_at if inq.status == Inquiry.Status.EXTENDED else inq.due_at
     if due is None:  # never: an extension sets the new due date
-        raise DomainError("window_open", "报告期限未确定", rule="PRC-07")
+        raise DomainError("window_open", _("报告期限未确定"), rule="PRC-07")
     if clock.now() <= due:
-        raise DomainError("window_open", "报告期限尚未届满", rule="PRC-07")
+        raise DomainError("window_open", _("报告期限尚未届满"), rule="PRC-07")
     return _close_window(inq, actor=actor)
 
 
@@ -595,7 +602,7 @@ def prc09_basis(inquiry: Inquiry) -> tuple[list[InquiryReport], str]:
     """
     originals = on_time_reports(inquiry)
     if not originals:
-        raise DomainError("no_results", "没有按期出具的询价结果", rule="PRC-09")
+        raise DomainError("no_results", _("没有按期出具的询价结果"), rule="PRC-09")
     objected: dict[int, list[Objection]] = {}
     for obj in Objection.objects.filter(report__in=originals).exclude(
         status=Objection.Status.SUPERVISION
@@ -614,7 +621,7 @@ def prc09_basis(inquiry: Inquiry) -> tuple[list[InquiryReport], str]:
         if any(o.status in (Objection.Status.PENDING, Objection.Status.UPHELD) for o in objs):
             raise DomainError(
                 "objections_pending",
-                "全部结果均有异议，须待异议处理完毕（驳回或补正）",
+                _("全部结果均有异议，须待异议处理完毕（驳回或补正）"),
                 rule="PRC-09",
             )
         corrected = _latest_correction(rep, InquiryReport.Kind.OBJECTION_CORRECTION)
@@ -634,7 +641,7 @@ def report_review(
         .get(pk=report.pk)
     )
     if fact_error and not note.strip():
-        raise DomainError("review_note_required", "认定报告有误须写明审查意见", rule="PRC-08")
+        raise DomainError("review_note_required", _("认定报告有误须写明审查意见"), rule="PRC-08")
     rep.fact_error = bool(fact_error)
     rep.fact_error_note = note.strip()
     rep.reviewed_at = clock.now()
@@ -658,17 +665,18 @@ def inquiry_request_corrections(
     within 3 days; if any report is clean, none is asked."""
     inq = _lock_inquiry(inquiry)
     if inq.status != Inquiry.Status.REPORTED:
-        raise Conflict("window_not_closed", "报告期限结算后方可要求补正", rule="PRC-08")
+        raise Conflict("window_not_closed", _("报告期限结算后方可要求补正"), rule="PRC-08")
     if inq.corrections_requested_at is not None:
-        raise Conflict("corrections_already_requested", "已要求补正", rule="PRC-08")
+        raise Conflict("corrections_already_requested", _("已要求补正"), rule="PRC-08")
     reports = on_time_reports(inq)
     if not reports or any(r.reviewed_at is None for r in reports):
-        raise DomainError("review_incomplete", "须先审查全部按期报告", rule="PRC-08")
+        raise DomainError("review_incomplete", _("须先审查全部按期报告"), rule="PRC-08")
     clean = [r for r in reports if not r.fact_error]
     if clean:
         raise DomainError(
             "correction_not_allowed",
-            f"{'、'.join(r.platform.name for r in clean)}的报告无误，不得要求任何平台补正",
+            _("%(items)s的报告无误，不得要求任何平台补正")
+            % {"items": "、".join(r.platform.name for r in clean)},
             rule="PRC-08",
         )
     now = clock.now()
@@ -729,12 +737,12 @@ def report_deliver(
     ).get(pk=report.pk)
     proc = rep.request.inquiry.procedure
     if party.case_id != proc.case_id:
-        raise DomainError("not_a_party", "受送达人不是本案当事人", rule="PRC-10")
+        raise DomainError("not_a_party", _("受送达人不是本案当事人"), rule="PRC-10")
     if ReportDelivery.objects.filter(report=rep, party=party).exists():
-        raise Conflict("already_delivered", "该报告已向此当事人送达", rule="PRC-10")
+        raise Conflict("already_delivered", _("该报告已向此当事人送达"), rule="PRC-10")
     if method == ServiceRecord.Method.PLATFORM_PUBLICATION:
         raise DomainError(
-            "wrong_publication", "无法送达的，应在中国执行信息公开网公示", rule="PRC-10"
+            "wrong_publication", _("无法送达的，应在中国执行信息公开网公示"), rule="PRC-10"
         )
     rec = service_record(
         court=proc.court_id,
@@ -843,44 +851,47 @@ def objection_file(
     """
     if report is None:
         if procedure is None:
-            raise DomainError("objection_target_required", "请指明异议的报告")
+            raise DomainError("objection_target_required", _("请指明异议的报告"))
         proc = procedure
         price = proc.prices.filter(status=ReferencePrice.Status.ACTIVE).first()
         step = _current_step(proc)
         method = price.method if price else (step.method if step else "")
         if method in (Method.PARTY_AGREEMENT, Method.DIRECTED_INQUIRY):
             raise DomainError(
-                "objection_not_allowed", f"对{Method(method).label}结果不得提出异议", rule="APR-14"
+                "objection_not_allowed",
+                _("对%(method)s结果不得提出异议") % {"method": Method(method).label},
+                rule="APR-14",
             )
-        raise DomainError("objection_target_required", "请指明异议的询价报告", rule="APR-12")
+        raise DomainError("objection_target_required", _("请指明异议的询价报告"), rule="APR-12")
     rep = InquiryReport.objects.select_related(
         "request__inquiry__procedure", "request__platform"
     ).get(pk=report.pk)
     proc = rep.request.inquiry.procedure
     if party.case_id != proc.case_id:
-        raise DomainError("not_a_party", "只有本案当事人、利害关系人可以提出异议", rule="APR-12")
+        raise DomainError("not_a_party", _("只有本案当事人、利害关系人可以提出异议"), rule="APR-12")
     bad_grounds = [g for g in grounds if g not in Objection.Ground.values]
     if not grounds or bad_grounds:
-        raise DomainError("objection_grounds_required", "须载明异议事由", rule="APR-12")
+        raise DomainError("objection_grounds_required", _("须载明异议事由"), rule="APR-12")
     if not text.strip():
         raise DomainError(
-            "objection_text_required", "异议须以书面形式提出并说明理由", rule="APR-12"
+            "objection_text_required", _("异议须以书面形式提出并说明理由"), rule="APR-12"
         )
     refusal: DomainError | None = None
     if rep.kind in (InquiryReport.Kind.CORRECTION, InquiryReport.Kind.OBJECTION_CORRECTION):
         refusal = DomainError(
-            "objection_to_correction", "对补正后的报告不得再提出异议", rule="APR-14"
+            "objection_to_correction", _("对补正后的报告不得再提出异议"), rule="APR-14"
         )
     elif not rep.on_time:
         refusal = DomainError(
-            "objection_to_unused_report", "逾期报告不作为定价依据，无须提出异议", rule="APR-14"
+            "objection_to_unused_report", _("逾期报告不作为定价依据，无须提出异议"), rule="APR-14"
         )
     else:
         end = objection_window_end(report=rep, party=party)
         if end is not None and clock.now() > end:
             refusal = DomainError(
                 "objection_late",
-                f"异议期已于 {end.astimezone(calendar.CST):%Y-%m-%d} 届满",
+                _("异议期已于 %(date)s 届满")
+                % {"date": format(end.astimezone(calendar.CST), "%Y-%m-%d")},
                 rule="APR-14",
             )
     if (
@@ -889,7 +900,7 @@ def objection_file(
         .exists()
         and refusal is None
     ):
-        raise Conflict("objection_exists", "已就该报告提出过异议", rule="APR-12")
+        raise Conflict("objection_exists", _("已就该报告提出过异议"), rule="APR-12")
     status = Objection.Status.PENDING
     if refusal is not None:
         announced = proc.prices.exclude(announcement_published_at=None).exists()
@@ -945,9 +956,9 @@ def objection_decide(
         .get(pk=objection.pk)
     )
     if obj.status != Objection.Status.PENDING:
-        raise Conflict("objection_decided", "该异议已处理", rule="APR-15")
+        raise Conflict("objection_decided", _("该异议已处理"), rule="APR-15")
     if not decision.strip():
-        raise DomainError("decision_required", "须写明处理意见", rule="APR-15")
+        raise DomainError("decision_required", _("须写明处理意见"), rule="APR-15")
     proc = obj.report.request.inquiry.procedure
     obj.status = Objection.Status.UPHELD if upheld else Objection.Status.REJECTED
     obj.decision = decision.strip()
@@ -1033,7 +1044,11 @@ def inquiry_fix(*, inquiry: Inquiry, actor: Actor = None) -> ReferencePrice:
     proc = _lock(inq.procedure_id)
     blockers = fix_blockers(inq)
     if blockers:
-        raise DomainError("not_ready", "尚不能确定参考价：" + "；".join(blockers), rule="PRC-09")
+        raise DomainError(
+            "not_ready",
+            _("尚不能确定参考价：%(blockers)s") % {"blockers": _("；").join(blockers)},
+            rule="PRC-09",
+        )
     used, case = prc09_basis(inq)
     amount = mean_half_up([r.amount_fen for r in used])
     valid_until = min(r.valid_until for r in used)
@@ -1076,7 +1091,7 @@ def inquiry_reissue(
     roster = [p for p in active_platforms() if p.code in codes]
     if not roster:
         raise DomainError(
-            "no_platforms", "原询价平台均已不在名单库中，请重新启动定价", rule="PRC-12"
+            "no_platforms", _("原询价平台均已不在名单库中，请重新启动定价"), rule="PRC-12"
         )
     step = _begin(
         proc,

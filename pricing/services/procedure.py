@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cases.models import Asset, Party
 from core import calendar, clock
@@ -53,23 +55,23 @@ SETTING_KEYS = [
 ]
 MAX_PLAUSIBLE_FEN = 10**14  # 1 万亿元: a price above this is a data error, not an asset
 SUSPEND_GROUNDS = {
-    "enforcement_suspended": "执行中止",
-    "enforcement_halted": "执行终结或暂缓",
-    "materials_wrong": "财产材料严重错误",
+    "enforcement_suspended": gettext_noop("执行中止"),
+    "enforcement_halted": gettext_noop("执行终结或暂缓"),
+    "materials_wrong": gettext_noop("财产材料严重错误"),
 }
 WITHDRAW_GROUNDS_MUST = {
-    "creditor_withdrew": "申请执行人撤回执行申请",
-    "debt_performed": "被执行人全部履行",
-    "title_set_aside": "执行依据被撤销或不予执行",
+    "creditor_withdrew": gettext_noop("申请执行人撤回执行申请"),
+    "debt_performed": gettext_noop("被执行人全部履行"),
+    "title_set_aside": gettext_noop("执行依据被撤销或不予执行"),
 }
 WITHDRAW_GROUNDS_MAY = {
-    "parties_agreed_price": "当事人协商一致确定价格",
-    "parties_agreed_not_to_sell": "当事人协商一致不再处置",
+    "parties_agreed_price": gettext_noop("当事人协商一致确定价格"),
+    "parties_agreed_not_to_sell": gettext_noop("当事人协商一致不再处置"),
 }
 SKIP_GROUNDS = {
-    "low_value": "财产价值较低",
-    "easily_priced": "价格依照通常方法容易确定",
-    "parties_request": "当事人双方及其他执行债权人申请不进行定价",
+    "low_value": gettext_noop("财产价值较低"),
+    "easily_priced": gettext_noop("价格依照通常方法容易确定"),
+    "parties_request": gettext_noop("当事人双方及其他执行债权人申请不进行定价"),
 }
 
 
@@ -85,7 +87,7 @@ def _lock(procedure: PricingProcedure | int) -> PricingProcedure:
             PricingProcedure.objects.select_for_update().select_related("asset", "case").get(pk=pk)
         )
     except PricingProcedure.DoesNotExist as exc:
-        raise NotFound("procedure_not_found", "定价程序不存在") from exc
+        raise NotFound("procedure_not_found", _("定价程序不存在")) from exc
 
 
 def _audit(
@@ -148,11 +150,13 @@ def _notify_parties(
 def check_amount(amount_fen: object, *, what: str = "价格") -> int:
     """A price must be a positive whole number of fen and plausible for an asset."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
-        raise DomainError("invalid_amount", f"{what}必须为整数（分）")
+        raise DomainError("invalid_amount", _("%(what)s必须为整数（分）") % {"what": what})
     if amount_fen <= 0:
-        raise DomainError("non_positive_price", f"{what}必须大于零")
+        raise DomainError("non_positive_price", _("%(what)s必须大于零") % {"what": what})
     if amount_fen > MAX_PLAUSIBLE_FEN:
-        raise DomainError("implausible_price", f"{what}超出合理范围（高于一万亿元），请核对")
+        raise DomainError(
+            "implausible_price", _("%(what)s超出合理范围（高于一万亿元），请核对") % {"what": what}
+        )
     return amount_fen
 
 
@@ -167,9 +171,9 @@ def procedure_open(*, asset: Asset, actor: Actor = None) -> PricingProcedure:
     """Start pricing an asset; this meets the PRC-01 deadline opened at the seizure."""
     asset = Asset.objects.select_related("case").get(pk=asset.pk)
     if procedure_for_asset(asset.pk) is not None:
-        raise Conflict("procedure_exists", "该财产已有进行中的定价程序")
+        raise Conflict("procedure_exists", _("该财产已有进行中的定价程序"))
     if asset.case.status != "open":
-        raise DomainError("case_not_open", "案件不在执行中，不能启动定价", rule="PRC-14")
+        raise DomainError("case_not_open", _("案件不在执行中，不能启动定价"), rule="PRC-14")
     now = clock.now()
     court = asset.case.court_id
     proc = PricingProcedure.objects.create(
@@ -216,10 +220,12 @@ def procedure_record_checks(
     missing = [label for key, label in CHECK_TOPICS.items() if not str(checks.get(key, "")).strip()]
     if missing:
         raise DomainError(
-            "checks_incomplete", f"定价前须核查并记录：{'、'.join(missing)}", rule="PRC-02"
+            "checks_incomplete",
+            _("定价前须核查并记录：%(missing)s") % {"missing": "、".join(missing)},
+            rule="PRC-02",
         )
     if proc.state != State.OPENED:
-        raise Conflict("checks_already_recorded", "核查已记录", rule="PRC-02")
+        raise Conflict("checks_already_recorded", _("核查已记录"), rule="PRC-02")
     proc.checks = {k: str(checks[k]).strip() for k in CHECK_TOPICS}
     proc.checks_recorded_at = clock.now()
     proc.has_tax_base_or_gov_price = bool(has_tax_base_or_gov_price)
@@ -361,13 +367,14 @@ def _check_lawful(proc: PricingProcedure, method: str, *, joint_request: bool) -
         if step.method == method and step.needs_joint_request:
             raise DomainError(
                 "joint_request_required",
-                f"{Method(method).label}须经当事人双方一致申请",
+                _("%(method)s须经当事人双方一致申请") % {"method": Method(method).label},
                 rule="PRC-03",
             )
     allowed = "、".join(f"{Method(s.method).label}" for s in lawful_next_steps(proc)) or "无"
     raise DomainError(
         "step_not_allowed",
-        f"当前不得采用{Method(method).label}（现可采用：{allowed}）",
+        _("当前不得采用%(method)s（现可采用：%(allowed)s）")
+        % {"method": Method(method).label, "allowed": allowed},
         rule="PRC-03",
     )
 
@@ -422,24 +429,26 @@ def _begin(
 
 def _require_deadline(deadline_at: dt.datetime | None, rule: str) -> dt.datetime:
     if deadline_at is None:
-        raise DomainError("deadline_required", "须由法院指定期限", rule=rule)
+        raise DomainError("deadline_required", _("须由法院指定期限"), rule=rule)
     if deadline_at <= clock.now():
-        raise DomainError("deadline_in_past", "指定期限须晚于当前时间", rule=rule)
+        raise DomainError("deadline_in_past", _("指定期限须晚于当前时间"), rule=rule)
     return deadline_at
 
 
 def _refuse_if_paused(proc: PricingProcedure) -> None:
     if proc.state == State.SUSPENDED:
-        raise DomainError("procedure_suspended", "定价程序已暂缓，恢复后方可继续", rule="PRC-14")
+        raise DomainError("procedure_suspended", _("定价程序已暂缓，恢复后方可继续"), rule="PRC-14")
     if proc.state == State.WITHDRAWN:
-        raise DomainError("procedure_withdrawn", "定价程序已撤回", rule="PRC-14")
+        raise DomainError("procedure_withdrawn", _("定价程序已撤回"), rule="PRC-14")
 
 
 def _step_of(proc: PricingProcedure, method: str) -> PricingStep:
     _refuse_if_paused(proc)
     step = _current_step(proc)
     if step is None or step.method != method or step.outcome != PricingStep.Outcome.RUNNING:
-        raise Conflict("no_running_step", f"当前没有进行中的{Method(method).label}")
+        raise Conflict(
+            "no_running_step", _("当前没有进行中的%(method)s") % {"method": Method(method).label}
+        )
     return step
 
 
@@ -467,7 +476,7 @@ def party_agreement_start(
     nxt = _check_lawful(proc, Method.PARTY_AGREEMENT, joint_request=False)
     deadline = _require_deadline(deadline_at, "PRC-04")
     if len({p.role for p in _parties(proc)}) < 2:
-        raise DomainError("parties_missing", "议价须有申请执行人和被执行人", rule="PRC-04")
+        raise DomainError("parties_missing", _("议价须有申请执行人和被执行人"), rule="PRC-04")
     step = _begin(proc, Method.PARTY_AGREEMENT, nxt, actor=actor, deadline_at=deadline)
     _notify_parties(
         proc,
@@ -493,12 +502,12 @@ def party_agreement_quote(
     proc = _lock(procedure)
     step = _step_of(proc, Method.PARTY_AGREEMENT)
     if party.case_id != proc.case_id or party.role not in ("creditor", "debtor"):
-        raise DomainError("not_a_party", "只有本案申请执行人和被执行人可以议价", rule="PRC-04")
+        raise DomainError("not_a_party", _("只有本案申请执行人和被执行人可以议价"), rule="PRC-04")
     now = clock.now()
     if step.deadline_at and now > step.deadline_at:
-        raise DomainError("agreement_deadline_passed", "议价期限已届满", rule="PRC-04")
+        raise DomainError("agreement_deadline_passed", _("议价期限已届满"), rule="PRC-04")
     if not refused and not unreachable:
-        check_amount(amount_fen, what="议价")
+        check_amount(amount_fen, what=_("议价"))
     step.quotes[f"party:{party.pk}"] = {
         "amount_fen": None if (refused or unreachable) else amount_fen,
         "refused": bool(refused),
@@ -540,7 +549,7 @@ def party_agreement_confirm(
     step = _step_of(proc, Method.PARTY_AGREEMENT)
     amount = _agreed_amount(proc, step)
     if amount is None:
-        raise DomainError("no_agreement", "双方报价尚不一致或未全部提交", rule="PRC-04")
+        raise DomainError("no_agreement", _("双方报价尚不一致或未全部提交"), rule="PRC-04")
     if not harms_no_one:
         _fail_step(
             proc, step, f"议价结果损害他人合法权益：{note}".rstrip("："), actor=actor, rule="PRC-04"
@@ -574,7 +583,9 @@ def directed_inquiry_start(
     nxt = _check_lawful(proc, Method.DIRECTED_INQUIRY, joint_request=joint_request)
     deadline = _require_deadline(deadline_at, "PRC-05")
     if not body_name.strip() or not letter_ref.strip():
-        raise DomainError("directed_fields_required", "须写明询价机构和询价函文号", rule="PRC-05")
+        raise DomainError(
+            "directed_fields_required", _("须写明询价机构和询价函文号"), rule="PRC-05"
+        )
     return _begin(
         proc,
         Method.DIRECTED_INQUIRY,
@@ -598,7 +609,7 @@ def directed_inquiry_result(
     """A timely result is the reference price (PRC-05); a late one ends the step."""
     proc = _lock(procedure)
     step = _step_of(proc, Method.DIRECTED_INQUIRY)
-    check_amount(amount_fen, what="定向询价结果")
+    check_amount(amount_fen, what=_("定向询价结果"))
     received_at = received_at or clock.now()
     step.result_fen = amount_fen
     step.result_received_at = received_at
@@ -627,7 +638,7 @@ def step_lapse(*, procedure: PricingProcedure, actor: Actor = None) -> bool:
     if step.method not in (Method.PARTY_AGREEMENT, Method.DIRECTED_INQUIRY):
         return False
     if step.deadline_at is None or clock.now() <= step.deadline_at:
-        raise DomainError("deadline_not_reached", "指定期限尚未届满")
+        raise DomainError("deadline_not_reached", _("指定期限尚未届满"))
     if step.method == Method.PARTY_AGREEMENT:
         _fail_step(proc, step, "议价期限届满未形成一致结果", actor=actor, rule="PRC-04")
     else:
@@ -640,7 +651,9 @@ def _commission(proc: PricingProcedure, *, purpose: str, actor: Actor) -> Apprai
     try:
         from appraisers.services import commission_request
     except ImportError as exc:
-        raise DomainError("appraisers_unavailable", "委托评估模块尚不可用，暂不能委托评估") from exc
+        raise DomainError(
+            "appraisers_unavailable", _("委托评估模块尚不可用，暂不能委托评估")
+        ) from exc
     return commission_request(
         case_id=proc.case_id,
         asset_id=proc.asset_id,
@@ -700,11 +713,11 @@ def appraisal_result_fixed(
         step = _current_step(proc)
     else:
         if proc.state != State.APPRAISAL:
-            raise Conflict("not_appraising", "该定价程序不在委托评估阶段", rule="APR-15")
+            raise Conflict("not_appraising", _("该定价程序不在委托评估阶段"), rule="APR-15")
         step = _current_step(proc)
     if step is None or step.method != Method.APPRAISAL:
-        raise Conflict("not_appraising", "该定价程序不在委托评估阶段", rule="APR-15")
-    check_amount(amount_fen, what="评估结果")
+        raise Conflict("not_appraising", _("该定价程序不在委托评估阶段"), rule="APR-15")
+    check_amount(amount_fen, what=_("评估结果"))
     step.result_fen = amount_fen
     step.result_received_at = clock.now()
     step.result_valid_until = valid_until
@@ -752,7 +765,7 @@ def _fix_price(
     valid_until = min(source_valid_until, cap) if source_valid_until else cap
     if valid_until <= now:
         raise DomainError(
-            "result_already_expired", "结果有效期已届满，不能作为参考价", rule="PRC-11"
+            "result_already_expired", _("结果有效期已届满，不能作为参考价"), rule="PRC-11"
         )
     old = list(proc.prices.filter(status=ReferencePrice.Status.ACTIVE))
     for p in old:
@@ -842,18 +855,18 @@ def pricing_skip(
     if ground not in SKIP_GROUNDS:
         raise DomainError(
             "skip_ground_required",
-            "不经定价须说明理由（价值较低、易于确定或当事人一致申请）",
+            _("不经定价须说明理由（价值较低、易于确定或当事人一致申请）"),
             rule="PRC-19",
         )
-    check_amount(market_price_fen, what="市场价")
+    check_amount(market_price_fen, what=_("市场价"))
     proc = procedure_for_asset(asset.pk)
     if proc is None:
         proc = procedure_open(asset=asset, actor=actor)
     proc = _lock(proc)
     if not get_setting("allow_pricing_skip", court=proc.court_id):
-        raise DomainError("skip_disabled", "本院未启用不经定价程序", rule="PRC-19")
+        raise DomainError("skip_disabled", _("本院未启用不经定价程序"), rule="PRC-19")
     if proc.state not in (State.OPENED, State.CHECKED):
-        raise Conflict("skip_too_late", "定价程序已进入定价方式，不能再不经定价", rule="PRC-19")
+        raise Conflict("skip_too_late", _("定价程序已进入定价方式，不能再不经定价"), rule="PRC-19")
     text = SKIP_GROUNDS[ground] + (f"：{note}" if note else "")
     return _fix_price(
         proc,
@@ -880,15 +893,15 @@ def equity_waiver_record(
     the starting price may be set above enforcement costs (the 70% check is waived)."""
     proc = _lock(procedure)
     if proc.asset.kind != Asset.Kind.EQUITY:
-        raise DomainError("not_equity", "仅股权可依申请确定起拍价", rule="PRC-20")
+        raise DomainError("not_equity", _("仅股权可依申请确定起拍价"), rule="PRC-20")
     step = _current_step(proc)
     if proc.state != State.APPRAISAL or step is None or step.outcome != PricingStep.Outcome.FAILED:
-        raise DomainError("appraisal_not_failed", "须委托评估因缺乏材料未能完成", rule="PRC-20")
+        raise DomainError("appraisal_not_failed", _("须委托评估因缺乏材料未能完成"), rule="PRC-20")
     if not creditor_request_doc.strip() or not reason.strip():
         raise DomainError(
-            "creditor_request_required", "须有申请执行人的书面申请并记录理由", rule="PRC-20"
+            "creditor_request_required", _("须有申请执行人的书面申请并记录理由"), rule="PRC-20"
         )
-    check_amount(enforcement_costs_fen, what="执行费用")
+    check_amount(enforcement_costs_fen, what=_("执行费用"))
     return _fix_price(
         proc,
         step=None,
@@ -908,10 +921,10 @@ def procedure_suspend(
 ) -> PricingProcedure:
     proc = _lock(procedure)
     if ground not in SUSPEND_GROUNDS:
-        raise DomainError("suspend_ground_invalid", "暂缓定价须有法定事由", rule="PRC-14")
+        raise DomainError("suspend_ground_invalid", _("暂缓定价须有法定事由"), rule="PRC-14")
     before = proc.state
     if proc.state not in (State.OPENED, State.CHECKED, *CASCADE_RUNNING, State.REISSUING):
-        raise Conflict("cannot_suspend", "当前状态不能暂缓定价", rule="PRC-14")
+        raise Conflict("cannot_suspend", _("当前状态不能暂缓定价"), rule="PRC-14")
     proc.suspend()
     proc.ended_reason = SUSPEND_GROUNDS[ground] + (f"：{note}" if note else "")
     proc.save()
@@ -935,7 +948,7 @@ def procedure_resume(
 ) -> PricingProcedure:
     proc = _lock(procedure)
     if proc.state != State.SUSPENDED:
-        raise Conflict("not_suspended", "定价程序未暂缓", rule="PRC-14")
+        raise Conflict("not_suspended", _("定价程序未暂缓"), rule="PRC-14")
     proc.resume()
     proc.save()
     if proc.state == State.APPRAISAL:
@@ -962,9 +975,9 @@ def procedure_withdraw(
     proc = _lock(procedure)
     grounds = {**WITHDRAW_GROUNDS_MUST, **WITHDRAW_GROUNDS_MAY}
     if ground not in grounds:
-        raise DomainError("withdraw_ground_invalid", "撤回定价须有法定事由", rule="PRC-14")
+        raise DomainError("withdraw_ground_invalid", _("撤回定价须有法定事由"), rule="PRC-14")
     if proc.state == State.WITHDRAWN:
-        raise Conflict("already_withdrawn", "定价程序已撤回", rule="PRC-14")
+        raise Conflict("already_withdrawn", _("定价程序已撤回"), rule="PRC-14")
     had_appraisal = proc.steps.filter(method=Method.APPRAISAL).exists()
     before = proc.state
     proc.withdraw()
@@ -1032,13 +1045,15 @@ def reference_price_reissue(
     proc = _lock(procedure)
     price = proc.prices.filter(status=ReferencePrice.Status.ACTIVE).first()
     if proc.state != State.FIXED or price is None or price.kind != ReferencePrice.Kind.REFERENCE:
-        raise Conflict("nothing_to_reissue", "没有可重新出具的参考价", rule="PRC-12")
+        raise Conflict("nothing_to_reissue", _("没有可重新出具的参考价"), rule="PRC-12")
     if price.announcement_published_at is not None:
         raise DomainError(
-            "already_announced", "已在有效期内发布拍卖公告，适用宽限期，无须重新出具", rule="PRC-11"
+            "already_announced",
+            _("已在有效期内发布拍卖公告，适用宽限期，无须重新出具"),
+            rule="PRC-11",
         )
     if clock.now() <= price.valid_until:
-        raise DomainError("still_valid", "参考价仍在有效期内", rule="PRC-12")
+        raise DomainError("still_valid", _("参考价仍在有效期内"), rule="PRC-12")
     if price.method == Method.ONLINE_INQUIRY:
         from pricing.services.inquiry import inquiry_reissue
 
@@ -1058,7 +1073,7 @@ def reference_price_reissue(
         except ImportError as exc:
             raise DomainError(
                 "appraisal_reissue_unavailable",
-                "委托评估模块尚未提供重新出具评估报告的接口（PRC-12）",
+                _("委托评估模块尚未提供重新出具评估报告的接口（PRC-12）"),
                 rule="PRC-12",
             ) from exc
         proc.begin_reissue()
@@ -1084,5 +1099,7 @@ def reference_price_reissue(
         )
         return step
     raise DomainError(
-        "reissue_not_applicable", "议价或定向询价结果过期，请撤回后重新启动定价程序", rule="PRC-12"
+        "reissue_not_applicable",
+        _("议价或定向询价结果过期，请撤回后重新启动定价程序"),
+        rule="PRC-12",
     )

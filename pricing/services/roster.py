@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from core import calendar, clock
 from core.audit import audit_record
@@ -46,23 +47,24 @@ def platform_admit(
 ) -> InquiryPlatform:
     """PRC-18 entry: at least 3 kinds of price data and at least 10 years' retention; no barred platform."""
     if adapter not in InquiryPlatform.Adapter.values:
-        raise DomainError("unknown_adapter", "接入方式只能为内置模型或 HTTP 接口")
+        raise DomainError("unknown_adapter", _("接入方式只能为内置模型或 HTTP 接口"))
     kinds = [k for k in dict.fromkeys(price_data_kinds) if str(k).strip()]
     if len(kinds) < MIN_PRICE_DATA_KINDS:
-        raise DomainError("too_few_price_data", "入库平台须具备三类以上价格数据", rule="PRC-18")
+        raise DomainError("too_few_price_data", _("入库平台须具备三类以上价格数据"), rule="PRC-18")
     if retention_years < MIN_RETENTION_YEARS:
-        raise DomainError("retention_too_short", "询价数据须保存十年以上", rule="PRC-18")
+        raise DomainError("retention_too_short", _("询价数据须保存十年以上"), rule="PRC-18")
     if adapter == InquiryPlatform.Adapter.HTTP and (not (config or {}).get("url") or not secret):
-        raise DomainError("http_config_required", "外部平台须配置接口地址和共享密钥")
+        raise DomainError("http_config_required", _("外部平台须配置接口地址和共享密钥"))
     now = clock.now()
     existing = InquiryPlatform.objects.select_for_update().filter(code=code).first()
     if existing is not None:
         if existing.status != P.REMOVED:
-            raise Conflict("platform_exists", "该平台已在名单库中")
+            raise Conflict("platform_exists", _("该平台已在名单库中"))
         if existing.barred_until and now < existing.barred_until:
             raise DomainError(
                 "platform_barred",
-                f"该平台被除名，{existing.barred_until.astimezone(calendar.CST):%Y-%m-%d} 前不得再入库",
+                _("该平台被除名，%(date)s 前不得再入库")
+                % {"date": format(existing.barred_until.astimezone(calendar.CST), "%Y-%m-%d")},
                 rule="PRC-18",
             )
         platform = existing
@@ -110,7 +112,7 @@ def platform_admit_builtin(
     from pricing.services.training_runs import METHOD_LABELS
 
     if method not in METHOD_LABELS:
-        raise DomainError("unknown_method", "请选择估价方法（梯度提升模型或市场比较法）")
+        raise DomainError("unknown_method", _("请选择估价方法（梯度提升模型或市场比较法）"))
     order = list(METHOD_LABELS).index(method) + 1
     return platform_admit(
         code=f"gavel-{method}",
@@ -207,7 +209,7 @@ def lateness_excuse(
         PlatformLateness.objects.select_for_update().select_related("platform").get(pk=lateness.pk)
     )
     if not excuse.strip():
-        raise DomainError("excuse_required", "须说明正当理由", rule="PRC-18")
+        raise DomainError("excuse_required", _("须说明正当理由"), rule="PRC-18")
     late.excused = True
     late.excuse = excuse.strip()
     late.save(update_fields=["excused", "excuse"])
@@ -231,9 +233,9 @@ def platform_remove(
     """The roster keeper removes a platform; it is barred for 5 years (PRC-18)."""
     p = InquiryPlatform.objects.select_for_update().get(pk=platform.pk)
     if p.status == P.REMOVED:
-        raise Conflict("already_removed", "该平台已被除名", rule="PRC-18")
+        raise Conflict("already_removed", _("该平台已被除名"), rule="PRC-18")
     if not reason.strip():
-        raise DomainError("removal_reason_required", "除名须说明理由", rule="PRC-18")
+        raise DomainError("removal_reason_required", _("除名须说明理由"), rule="PRC-18")
     now = clock.now()
     p.status = P.REMOVED
     p.removed_at = now

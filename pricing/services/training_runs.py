@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.audit import audit_record
@@ -80,17 +81,18 @@ def valuation_training_request(
     """Queue the training of one model per method on a shipped data set."""
     found = {d.preset: d for d in shipped_datasets()}.get(preset)
     if found is None or not found.available:
-        raise DomainError("unknown_dataset", "请选择随系统提供的训练数据")
+        raise DomainError("unknown_dataset", _("请选择随系统提供的训练数据"))
     methods = list(dict.fromkeys(m for m in methods if m))
     if not methods or any(m not in METHOD_LABELS for m in methods):
-        raise DomainError("unknown_method", "请选择估价方法（梯度提升模型或市场比较法）")
+        raise DomainError("unknown_method", _("请选择估价方法（梯度提升模型或市场比较法）"))
     busy = ValuationTrainingRun.objects.filter(
         preset=preset, method__in=methods, status__in=[R.QUEUED, R.RUNNING]
     ).first()
     if busy is not None:
         raise Conflict(
             "training_pending",
-            f"以「{found.dataset}」训练{METHOD_LABELS[busy.method]}的请求尚未完成，请稍后再看",
+            _("以「%(dataset)s」训练%(method)s的请求尚未完成，请稍后再看")
+            % {"dataset": found.dataset, "method": METHOD_LABELS[busy.method]},
         )
     now = clock.now()
     runs = [

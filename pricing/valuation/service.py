@@ -19,45 +19,46 @@ import joblib
 import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core import clock
 from pricing.valuation.engine import ENGINE_VERSION
 from pricing.valuation.errors import ValuationError
 
 LABELS = {
-    "area_m2": "建筑面积（㎡）",
-    "area": "面积",
-    "rooms": "房间数",
-    "floor": "所在楼层",
-    "total_floors": "总楼层",
-    "year_built": "建成年份",
-    "division_code": "行政区划",
-    "location": "位置",
-    "lat": "纬度",
-    "lon": "经度",
-    "bedrooms": "卧室数",
-    "bathrooms": "卫生间数",
-    "floors": "楼层数",
-    "waterfront": "临水",
-    "view": "景观评级",
-    "condition": "房屋状况",
-    "grade": "建筑等级",
-    "zipcode": "邮编区",
-    "yr_built": "建成年份",
-    "yr_renovated": "翻新年份",
-    "sqft_lot": "土地面积",
-    "sqft_above": "地上面积",
-    "sqft_basement": "地下室面积",
-    "sqft_living15": "邻近住宅面积",
-    "sqft_lot15": "邻近土地面积",
-    "Neighborhood": "社区",
-    "Overall Qual": "整体质量",
-    "Year Built": "建成年份",
-    "mileage_km": "行驶里程",
-    "year": "出厂年份",
-    "HP": "功率",
-    "Fuel_Type": "燃料",
-    "Age_08_04": "车龄（月）",
+    "area_m2": gettext_noop("建筑面积（㎡）"),
+    "area": gettext_noop("面积"),
+    "rooms": gettext_noop("房间数"),
+    "floor": gettext_noop("所在楼层"),
+    "total_floors": gettext_noop("总楼层"),
+    "year_built": gettext_noop("建成年份"),
+    "division_code": gettext_noop("行政区划"),
+    "location": gettext_noop("位置"),
+    "lat": gettext_noop("纬度"),
+    "lon": gettext_noop("经度"),
+    "bedrooms": gettext_noop("卧室数"),
+    "bathrooms": gettext_noop("卫生间数"),
+    "floors": gettext_noop("楼层数"),
+    "waterfront": gettext_noop("临水"),
+    "view": gettext_noop("景观评级"),
+    "condition": gettext_noop("房屋状况"),
+    "grade": gettext_noop("建筑等级"),
+    "zipcode": gettext_noop("邮编区"),
+    "yr_built": gettext_noop("建成年份"),
+    "yr_renovated": gettext_noop("翻新年份"),
+    "sqft_lot": gettext_noop("土地面积"),
+    "sqft_above": gettext_noop("地上面积"),
+    "sqft_basement": gettext_noop("地下室面积"),
+    "sqft_living15": gettext_noop("邻近住宅面积"),
+    "sqft_lot15": gettext_noop("邻近土地面积"),
+    "Neighborhood": gettext_noop("社区"),
+    "Overall Qual": gettext_noop("整体质量"),
+    "Year Built": gettext_noop("建成年份"),
+    "mileage_km": gettext_noop("行驶里程"),
+    "year": gettext_noop("出厂年份"),
+    "HP": gettext_noop("功率"),
+    "Fuel_Type": gettext_noop("燃料"),
+    "Age_08_04": gettext_noop("车龄（月）"),
 }
 ASSET_CLASSES = {"residential", "commercial", "land", "vehicle", "equity", "movable"}
 
@@ -93,35 +94,47 @@ def load_artifact(record: Any) -> dict[str, Any]:
     path = Path(record.file)
     retrain = f"请重新训练：manage.py valuation_train --asset-class {record.asset_class} --method {record.method}"
     if not path.exists():
-        raise ValuationError("model_file_missing", f"模型文件不存在（{path.name}），{retrain}")
+        raise ValuationError(
+            "model_file_missing",
+            _("模型文件不存在（%(name)s），%(retrain)s") % {"name": path.name, "retrain": retrain},
+        )
     if _file_sha256(path) != record.file_sha256:
-        raise ValuationError("model_file_changed", f"模型文件与登记的摘要不符，拒绝加载；{retrain}")
+        raise ValuationError(
+            "model_file_changed",
+            _("模型文件与登记的摘要不符，拒绝加载；%(retrain)s") % {"retrain": retrain},
+        )
     here = library_versions()
     stored = record.library_versions or {}
     for lib in ("scikit-learn", "engine"):
         if stored.get(lib) != here[lib]:
             raise ValuationError(
                 "model_version_mismatch",
-                f"模型以 {lib} {stored.get(lib)} 训练，当前为 {here[lib]}，拒绝加载；{retrain}",
+                _("模型以 %(lib)s %(trained)s 训练，当前为 %(here)s，拒绝加载；%(retrain)s")
+                % {"lib": lib, "trained": stored.get(lib), "here": here[lib], "retrain": retrain},
             )
     for lib in ("numpy", "pandas"):
         if str(stored.get(lib, "")).split(".")[:1] != here[lib].split(".")[:1]:
             raise ValuationError(
                 "model_version_mismatch",
-                f"模型以 {lib} {stored.get(lib)} 训练，当前为 {here[lib]}，拒绝加载；{retrain}",
+                _("模型以 %(lib)s %(trained)s 训练，当前为 %(here)s，拒绝加载；%(retrain)s")
+                % {"lib": lib, "trained": stored.get(lib), "here": here[lib], "retrain": retrain},
             )
     try:
         art = joblib.load(path)
     except Exception as exc:  # a corrupt or foreign file
         raise ValuationError(
-            "model_load_failed", f"模型文件无法读取（{exc.__class__.__name__}），{retrain}"
+            "model_load_failed",
+            _("模型文件无法读取（%(name)s），%(retrain)s")
+            % {"name": exc.__class__.__name__, "retrain": retrain},
         ) from exc
     if (
         not isinstance(art, dict)
         or art.get("engine_version") != ENGINE_VERSION
         or "valuer" not in art
     ):
-        raise ValuationError("model_load_failed", f"模型文件格式不符，{retrain}")
+        raise ValuationError(
+            "model_load_failed", _("模型文件格式不符，%(retrain)s") % {"retrain": retrain}
+        )
     with _lock:
         _cache[key] = art
     return art
@@ -131,14 +144,18 @@ def active_model(asset_class: str, method: str) -> Any:
     from pricing.models import ValuationModel
 
     if asset_class not in ASSET_CLASSES:
-        raise ValuationError("unknown_asset_kind", f"未知的财产类型：{asset_class}")
+        raise ValuationError(
+            "unknown_asset_kind",
+            _("未知的财产类型：%(asset_class)s") % {"asset_class": asset_class},
+        )
     record = ValuationModel.objects.filter(
         asset_class=asset_class, method=method, is_active=True
     ).first()
     if record is None:
         raise ValuationError(
             "no_model",
-            f"没有启用的{asset_class}类估价模型（方法 {method}），内置平台无法对该类财产询价",
+            _("没有启用的%(asset_class)s类估价模型（方法 %(method)s），内置平台无法对该类财产询价")
+            % {"asset_class": asset_class, "method": method},
         )
     return record
 
@@ -168,7 +185,8 @@ def _input_row(
         spec = art["spec"]
         raise ValuationError(
             "missing_features",
-            f"缺少估价所需特征：{'、'.join(label(c) for c in missing)}（模型训练数据：{spec['dataset']}）",
+            _("缺少估价所需特征：%(items)s（模型训练数据：%(spec)s）")
+            % {"items": _("、").join(_(label(c)) for c in missing), "spec": spec["dataset"]},
         )
     row: dict[str, Any] = {}
     numeric = (
@@ -182,11 +200,17 @@ def _input_row(
             try:
                 v = float(v)
             except (TypeError, ValueError) as exc:
-                raise ValuationError("bad_feature", f"特征“{label(name)}”须为数字") from exc
+                raise ValuationError(
+                    "bad_feature", _("特征“%(label)s”须为数字") % {"label": _(label(name))}
+                ) from exc
             if not math.isfinite(v):
-                raise ValuationError("bad_feature", f"特征“{label(name)}”须为有限数字")
+                raise ValuationError(
+                    "bad_feature", _("特征“%(label)s”须为有限数字") % {"label": _(label(name))}
+                )
             if name == recipe.area and v <= 0:
-                raise ValuationError("bad_feature", f"特征“{label(name)}”须大于零")
+                raise ValuationError(
+                    "bad_feature", _("特征“%(label)s”须大于零") % {"label": _(label(name))}
+                )
         row[name] = np.nan if v in (None, "") else v
     df = pd.DataFrame([row])
     if art.get("data_end"):

@@ -379,7 +379,7 @@ def split_table(
         how = "time" if has_dates else "random"
     if how == "time":
         if not has_dates:
-            raise ValuationError("no_dates", "数据没有成交日期，不能按时间划分")
+            raise ValuationError("no_dates", _("数据没有成交日期，不能按时间划分"))
         df = df.sort_values("sale_date", kind="stable").reset_index(drop=True)
         cutoff = (
             pd.Timestamp(split_date) if split_date else df["sale_date"].quantile(1 - test_fraction)
@@ -400,9 +400,9 @@ def split_table(
         note = f"随机划分（{why}）：{len(train)} 笔训练，{len(test)} 笔检验"
         out = Split("random", note, train, test, proper, cal)
     else:
-        raise ValuationError("bad_split", "划分方式只能为 auto、time 或 random")
+        raise ValuationError("bad_split", _("划分方式只能为 auto、time 或 random"))
     if len(out.test) < 5 or len(out.proper) < 20:
-        raise ValuationError("too_few_rows", "划分后训练或检验样本过少")
+        raise ValuationError("too_few_rows", _("划分后训练或检验样本过少"))
     return out
 
 
@@ -433,10 +433,12 @@ def fit_and_evaluate(
 ) -> Fitted:
     if method not in METHODS:
         raise ValuationError(
-            "unknown_method", f"未知的估价方法：{method}（可选 {', '.join(METHODS)}）"
+            "unknown_method",
+            _("未知的估价方法：%(method)s（可选 %(methods)s）")
+            % {"method": method, "methods": ", ".join(METHODS)},
         )
     if not 0.5 <= level < 1:
-        raise ValuationError("bad_level", "预测区间水平须在 0.5 与 1 之间")
+        raise ValuationError("bad_level", _("预测区间水平须在 0.5 与 1 之间"))
     tick = progress or (lambda _msg: None)
     recipe = Recipe(**spec["recipe"])
     split = split_table(
@@ -848,7 +850,7 @@ def _activate(
             )
         if worse and not reason.strip():
             raise ValuationError(
-                "force_reason_required", "强制启用较差的模型须说明理由（--reason）"
+                "force_reason_required", _("强制启用较差的模型须说明理由（--reason）")
             )
         active.is_active = False
         active.save(update_fields=["is_active"])

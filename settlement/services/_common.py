@@ -6,6 +6,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.errors import DomainError, NotFound
@@ -32,10 +33,10 @@ def case_or_404(case_id: int | str) -> Case:
         try:
             case_id = int(case_id)
         except (TypeError, ValueError) as exc:
-            raise NotFound("unknown_case", "案件不存在") from exc
+            raise NotFound("unknown_case", _("案件不存在")) from exc
     case = Case.objects.select_related("court").filter(pk=case_id).first()
     if case is None:
-        raise NotFound("unknown_case", "案件不存在", case_id=case_id)
+        raise NotFound("unknown_case", _("案件不存在"), case_id=case_id)
     return case
 
 
@@ -45,7 +46,7 @@ def stream(case_id: int) -> str:
 
 def require_text(value: object, field: str, label: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise DomainError("required", f"{label}不能为空", field=field)
+        raise DomainError("required", _("%(label)s不能为空") % {"label": label}, field=field)
     return value.strip()
 
 

@@ -6,6 +6,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.audit import audit_record
@@ -47,7 +48,7 @@ def case_account_open(*, case_id: int, party_ref: str = "", actor: Actor = None)
     ):
         raise DomainError(
             "account_granularity",
-            "本院执行款账户按案件设立（一案一账号），不为付款人另设子账户",
+            _("本院执行款账户按案件设立（一案一账号），不为付款人另设子账户"),
             rule="FND-02",
         )
     if party_ref:
@@ -56,7 +57,7 @@ def case_account_open(*, case_id: int, party_ref: str = "", actor: Actor = None)
         sub = CaseAccount.objects.filter(case=case).exclude(party_ref="").count() + 1
         if sub > 99:
             raise DomainError(
-                "too_many_subaccounts", "该案付款人子账户已达上限（99 个）", rule="FND-02"
+                "too_many_subaccounts", _("该案付款人子账户已达上限（99 个）"), rule="FND-02"
             )
     else:
         sub = 0
@@ -90,10 +91,10 @@ def case_account_set_gateway(
 ) -> CaseAccount:
     """Route a case account's money to another balance account at the gateway (or back to the
     court's, with ""): audited with old and new values and the reason (REC-08, FND-02)."""
-    why = require_text(reason, "reason", "变更理由")
+    why = require_text(reason, "reason", _("变更理由"))
     value = (balance_account or "").strip()
     if len(value) > 40:
-        raise DomainError("invalid_balance_account", "通道余额账户编号过长", rule="FND-02")
+        raise DomainError("invalid_balance_account", _("通道余额账户编号过长"), rule="FND-02")
     locked = CaseAccount.objects.select_for_update().get(pk=account.pk)
     before = locked.gateway_balance_account
     if value == before:
@@ -136,8 +137,8 @@ def payment_notice_issue(
     from cases.models import Party
 
     case = case_or_404(case_id)
-    payer_name = require_text(payer_name, "payer_name", "付款人")
-    purpose = require_text(purpose, "purpose", "款项用途")
+    payer_name = require_text(payer_name, "payer_name", _("付款人"))
+    purpose = require_text(purpose, "purpose", _("款项用途"))
     ledger.require_amount(amount_fen)
     account = case_account_open(
         case_id=case.pk,

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 
 from core import calendar, clock
 from core.audit import audit_record
@@ -44,13 +45,13 @@ FIELD_ROLES = (Role.OFFICER, Role.JUDGE)  # court officers who may collect in th
 
 def _finance(actor: Actor, court_id: int, rule: str) -> User:
     if not isinstance(actor, User) or not is_court_staff_of(actor, court_id, roles=(Role.FINANCE,)):
-        raise PermissionDenied("forbidden", "只有本院财务人员可以收款", rule=rule)
+        raise PermissionDenied("forbidden", _("只有本院财务人员可以收款"), rule=rule)
     return actor
 
 
 def _amount(amount_fen: object) -> int:
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
-        raise DomainError("amount_invalid", "金额须为整数（分）", field="amount_fen")
+        raise DomainError("amount_invalid", _("金额须为整数（分）"), field="amount_fen")
     ledger.require_amount(amount_fen)
     return amount_fen
 
@@ -130,7 +131,7 @@ def _new(
         case=case,
         method=method,
         amount_fen=_amount(amount_fen),
-        payer_name=require_text(payer_name, "payer_name", "交款人"),
+        payer_name=require_text(payer_name, "payer_name", _("交款人")),
         received_at=at,
         voucher_no=_voucher_no(case.court, method, at),
         recorded_by=actor,
@@ -178,18 +179,21 @@ def field_cash_collect(
     if not isinstance(actor, User) or not is_court_staff_of(
         actor, case.court_id, roles=FIELD_ROLES
     ):
-        raise PermissionDenied("forbidden", "只有本院执行人员可以现场收取现金", rule="FND-09")
+        raise PermissionDenied("forbidden", _("只有本院执行人员可以现场收取现金"), rule="FND-09")
     present = set(officer_ids) | {actor.pk}
     officers = list(User.objects.filter(pk__in=present))
     if len(officers) != len(present) or not all(
         is_court_staff_of(u, case.court_id, roles=FIELD_ROLES) for u in officers
     ):
-        raise DomainError("field_cash_officer_invalid", "在场人员须为本院执行人员", rule="FND-09")
+        raise DomainError(
+            "field_cash_officer_invalid", _("在场人员须为本院执行人员"), rule="FND-09"
+        )
     least = int(get_setting("field_cash_min_officers", court=case.court_id))
     if len(officers) < least:
         raise DomainError(
             "field_cash_too_few_officers",
-            f"现场收取现金须有 {least} 名以上执行人员在场（现为 {len(officers)} 名）",
+            _("现场收取现金须有 %(least)s 名以上执行人员在场（现为 %(officers)s 名）")
+            % {"least": least, "officers": len(officers)},
             rule="FND-09",
         )
     unsigned = present - set(signed_by_ids)
@@ -197,7 +201,7 @@ def field_cash_collect(
         names = "、".join(u.get_full_name() or u.username for u in officers if u.pk in unsigned)
         raise DomainError(
             "field_cash_record_unsigned",
-            f"收款记录须由在场人员全部签名，尚缺：{names}",
+            _("收款记录须由在场人员全部签名，尚缺：%(names)s") % {"names": names},
             rule="FND-09",
         )
     now = clock.now()
@@ -209,7 +213,7 @@ def field_cash_collect(
         actor=actor,
         at=now,
     )
-    arrival.place = require_text(place, "place", "收取地点")
+    arrival.place = require_text(place, "place", _("收取地点"))
     arrival.status = S.WITH_OFFICERS
     days = int(get_setting("field_cash_handover_days", court=case.court_id))
     arrival.handover_due_at = calendar.end_of_day(
@@ -242,7 +246,7 @@ def field_cash_collect(
 def _arrival_for_update(arrival_id: int) -> Arrival:
     arrival = Arrival.objects.select_for_update().filter(pk=arrival_id).first()
     if arrival is None:
-        raise NotFound("unknown_arrival", "收款记录不存在")
+        raise NotFound("unknown_arrival", _("收款记录不存在"))
     return arrival
 
 
@@ -253,18 +257,18 @@ def field_cash_hand_over(*, arrival_id: int, actor: Actor, late_reason: str = ""
     arrival = _arrival_for_update(arrival_id)
     user = _finance(actor, arrival.court_id, "FND-09")
     if arrival.method != M.FIELD_CASH:
-        raise Conflict("arrival_not_field_cash", "这不是现场收取的现金", rule="FND-09")
+        raise Conflict("arrival_not_field_cash", _("这不是现场收取的现金"), rule="FND-09")
     now = clock.now()
     due = arrival.handover_due_at or now
     late = now > due
     if late and not late_reason.strip():
         raise DomainError(
             "field_cash_late_reason_required",
-            "超过当日交财务的，须写明理由",
+            _("超过当日交财务的，须写明理由"),
             rule="FND-09",
             field="late_reason",
         )
-    fire(arrival.hand_over, Conflict("arrival_handed_over", "该笔现金已交财务", rule="FND-09"))
+    fire(arrival.hand_over, Conflict("arrival_handed_over", _("该笔现金已交财务"), rule="FND-09"))
     arrival.handed_over_at = now
     arrival.handover_late_reason = late_reason.strip() if late else ""
     arrival.handover_overdue = now > calendar.end_of_day(
@@ -300,7 +304,7 @@ def instrument_receive(
         actor=user,
         at=clock.now(),
     )
-    arrival.instrument_no = require_text(instrument_no, "instrument_no", "票据号")
+    arrival.instrument_no = require_text(instrument_no, "instrument_no", _("票据号"))
     arrival.status = S.INTERIM
     arrival.save()
     _audit(
@@ -317,12 +321,12 @@ def instrument_cleared(
     notice falls due within ``instrument_receipt_notice_days`` of the arrival."""
     arrival = _arrival_for_update(arrival_id)
     user = _finance(actor, arrival.court_id, "FND-07")
-    reference = require_text(bank_reference, "bank_reference", "银行流水号")
-    fire(arrival.clear, Conflict("arrival_not_interim", "该票据已兑付入账", rule="FND-07"))
+    reference = require_text(bank_reference, "bank_reference", _("银行流水号"))
+    fire(arrival.clear, Conflict("arrival_not_interim", _("该票据已兑付入账"), rule="FND-07"))
     now = clock.now()
     arrival.cleared_at = cleared_at or now
     if arrival.cleared_at > now:
-        raise DomainError("cleared_in_future", "兑付时间不能晚于现在", field="cleared_at")
+        raise DomainError("cleared_in_future", _("兑付时间不能晚于现在"), field="cleared_at")
     days = int(get_setting("instrument_receipt_notice_days", court=arrival.court_id))
     deadline = deadline_open(
         rule_id="FND-07",
@@ -352,7 +356,7 @@ def instrument_formal_notice(*, arrival_id: int, actor: Actor) -> Arrival:
     user = _finance(actor, arrival.court_id, "FND-07")
     fire(
         arrival.notify_formal,
-        Conflict("arrival_not_cleared", "票据尚未兑付，或已通知", rule="FND-07"),
+        Conflict("arrival_not_cleared", _("票据尚未兑付，或已通知"), rule="FND-07"),
     )
     arrival.formal_notified_at = clock.now()
     arrival.save()
@@ -398,39 +402,39 @@ def direct_payment_record(
     if not isinstance(actor, User) or not is_court_staff_of(
         actor, case.court_id, roles=(Role.JUDGE, Role.OFFICER)
     ):
-        raise PermissionDenied("forbidden", "只有本院承办人员可以登记直接支付", rule="FND-05")
+        raise PermissionDenied("forbidden", _("只有本院承办人员可以登记直接支付"), rule="FND-05")
     if channel == "deduction":
         raise DomainError(
             "deduction_must_use_special_account",
-            "通过网络执行查控系统扣划的款项须划入执行款专户，不得登记为直接支付",
+            _("通过网络执行查控系统扣划的款项须划入执行款专户，不得登记为直接支付"),
             rule="FND-05",
         )
     if channel != "direct":
-        raise DomainError("channel_invalid", "支付方式无效", field="channel")
+        raise DomainError("channel_invalid", _("支付方式无效"), field="channel")
     if disputed:
         raise DomainError(
-            "disputed_money_to_special_account", "有争议的款项须交执行款专户", rule="FND-05"
+            "disputed_money_to_special_account", _("有争议的款项须交执行款专户"), rule="FND-05"
         )
     creditors = Party.objects.filter(case=case, role=Party.Role.CREDITOR)
     creditor = creditors.filter(pk=creditor_party_id).first()
     if creditor is None:
-        raise NotFound("unknown_creditor", "该案无此申请执行人")
+        raise NotFound("unknown_creditor", _("该案无此申请执行人"))
     if creditors.count() > 1:
         raise DomainError(
             "distributable_money_to_special_account",
-            "本案有多名申请执行人，须分配的款项须交执行款专户",
+            _("本案有多名申请执行人，须分配的款项须交执行款专户"),
             rule="FND-05",
         )
     now = clock.now()
     if paid_at > now:
-        raise DomainError("paid_in_future", "支付时间不能晚于现在", field="paid_at")
+        raise DomainError("paid_in_future", _("支付时间不能晚于现在"), field="paid_at")
     payment = DirectPayment.objects.create(
         court=case.court,
         case=case,
         creditor=creditor,
         amount_fen=_amount(amount_fen),
         paid_at=paid_at,
-        evidence=require_text(evidence, "evidence", "支付凭证说明"),
+        evidence=require_text(evidence, "evidence", _("支付凭证说明")),
         recorded_by=actor,
         recorded_at=now,
     )
@@ -466,7 +470,7 @@ def unclaimed_clearing_run(
         return found
     court = Court.objects.filter(pk=court_id).first()
     if court is None:
-        raise NotFound("unknown_court", "法院不存在")
+        raise NotFound("unknown_court", _("法院不存在"))
     cutoff = calendar.start_of_day(start)
     overdue = Receipt.objects.filter(
         court=court, status=Receipt.Status.UNIDENTIFIED, claim_due_at__lt=cutoff

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core import clock
 from core.audit import audit_record
@@ -59,22 +60,22 @@ def balance_due(
     found = BalanceDue.objects.filter(idempotency_key=key).first()
     if found is not None:
         return found
-    sale_ref = require_text(sale_ref, "sale_ref", "成交引用")
-    payer_ref = require_text(payer_ref, "payer_ref", "买受人引用")
-    payer_name = require_text(payer_name, "payer_name", "买受人")
+    sale_ref = require_text(sale_ref, "sale_ref", gettext("成交引用"))
+    payer_ref = require_text(payer_ref, "payer_ref", gettext("买受人引用"))
+    payer_name = require_text(payer_name, "payer_name", gettext("买受人"))
     ledger.require_amount(price_fen, field="price_fen")
     ledger.require_amount(deposit_applied_fen, allow_zero=True, field="deposit_applied_fen")
     if deposit_applied_fen > price_fen:
-        raise DomainError("deposit_above_price", "抵作价款的保证金不得超过成交价")
+        raise DomainError("deposit_above_price", gettext("抵作价款的保证金不得超过成交价"))
     if not isinstance(due_at, dt.datetime) or timezone.is_naive(due_at):
-        raise DomainError("invalid_due_at", "缴款期限须为带时区的时间", rule="AUC-31")
+        raise DomainError("invalid_due_at", gettext("缴款期限须为带时区的时间"), rule="AUC-31")
     now = clock.now()
     if due_at <= now:
-        raise DomainError("due_in_past", "缴款期限须晚于当前时间", rule="AUC-31")
+        raise DomainError("due_in_past", gettext("缴款期限须晚于当前时间"), rule="AUC-31")
     case = case_or_404(case_id)
     case_account_open(case_id=case.pk)
     if BalanceDue.objects.filter(sale_ref=sale_ref).exists():
-        raise Conflict("balance_exists", "该成交的余款已登记", sale_ref=sale_ref)
+        raise Conflict("balance_exists", gettext("该成交的余款已登记"), sale_ref=sale_ref)
     due = price_fen - deposit_applied_fen
     try:
         with transaction.atomic():
@@ -148,9 +149,11 @@ def _mark_paid(bd: BalanceDue) -> None:
 
 def _require_payable(bd: BalanceDue) -> None:
     if bd.status == BalanceDue.Status.PAID:
-        raise Conflict("balance_already_paid", "余款已缴清", rule="AUC-31")
+        raise Conflict("balance_already_paid", gettext("余款已缴清"), rule="AUC-31")
     if bd.status == BalanceDue.Status.OVERDUE or bd.due_at <= clock.now():
-        raise DomainError("balance_overdue", "已超过缴款期限，不能再缴纳余款", rule="AUC-33")
+        raise DomainError(
+            "balance_overdue", gettext("已超过缴款期限，不能再缴纳余款"), rule="AUC-33"
+        )
 
 
 def _balance_intent(bd: BalanceDue, *, key: str, return_url: str = "") -> PaymentIntent:
@@ -203,7 +206,7 @@ def balance_pay_request(*, sale_ref: str, idempotency_key: str) -> PaymentIntent
         return found
     bd = locks.balance_due_for_update(sale_ref)
     if bd is None:
-        raise NotFound("unknown_sale", "未找到该成交的余款记录", sale_ref=sale_ref)
+        raise NotFound("unknown_sale", gettext("未找到该成交的余款记录"), sale_ref=sale_ref)
     _require_payable(bd)
     return _balance_intent(bd, key=key)
 
@@ -218,7 +221,7 @@ def balance_pay_online(*, sale_ref: str, payer_ref: str, return_url: str = "") -
     """
     bd = locks.balance_due_for_update(sale_ref)
     if bd is None or bd.payer_ref != payer_ref:
-        raise NotFound("unknown_sale", "未找到该成交的余款记录")
+        raise NotFound("unknown_sale", gettext("未找到该成交的余款记录"))
     _require_payable(bd)
     intents = PaymentIntent.objects.filter(purpose=PaymentIntent.Purpose.BALANCE, ref=sale_ref)
     waiting = (
@@ -287,7 +290,7 @@ def balance_confirmed(intent: PaymentIntent, *, psp_reference: str) -> str:
     """The gateway confirmed a balance payment: into the sale's account, then the case's."""
     bd = locks.balance_due_for_update(intent.ref)
     if bd is None:  # pragma: no cover
-        raise NotFound("unknown_sale", "未找到余款记录", sale_ref=intent.ref)
+        raise NotFound("unknown_sale", gettext("未找到余款记录"), sale_ref=intent.ref)
     ledger.transfer(
         court=intent.court_id,
         case=intent.case_id,

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.audit import audit_record
@@ -80,14 +81,14 @@ def forfeit_account(case: Case, ref: str) -> LedgerAccount:
 def _hold_or_404(ref: str) -> DepositHold:
     hold = locks.deposit_hold_for_update(ref)
     if hold is None:
-        raise NotFound("unknown_deposit", "未找到该报名的保证金记录", ref=ref)
+        raise NotFound("unknown_deposit", _("未找到该报名的保证金记录"), ref=ref)
     return hold
 
 
 def _hold_locked(ref: str) -> DepositHold:
     hold = locks.deposit_hold_for_update(ref)
     if hold is None:
-        raise NotFound("unknown_deposit", "未找到该保证金记录", ref=ref)
+        raise NotFound("unknown_deposit", _("未找到该保证金记录"), ref=ref)
     return hold
 
 
@@ -131,24 +132,26 @@ def deposit_request(
     found = PaymentIntent.objects.filter(idempotency_key=key).first()
     if found is not None:
         return found
-    ref = require_text(ref, "ref", "报名引用")
-    payer_ref = require_text(payer_ref, "payer_ref", "付款人引用")
-    payer_name = require_text(payer_name, "payer_name", "付款人")
+    ref = require_text(ref, "ref", _("报名引用"))
+    payer_ref = require_text(payer_ref, "payer_ref", _("付款人引用"))
+    payer_name = require_text(payer_name, "payer_name", _("付款人"))
     ledger.require_amount(amount_fen, allow_zero=True)
     ledger.require_currency(currency)
     if mode not in PaymentIntent.Mode.values:
-        raise DomainError("invalid_mode", "缴纳方式只能是冻结（authorise）或支付（pay）", mode=mode)
+        raise DomainError(
+            "invalid_mode", _("缴纳方式只能是冻结（authorise）或支付（pay）"), mode=mode
+        )
     case = case_or_404(case_id)
     case_account_open(case_id=case.pk)
     now = clock.now()
     hold = locks.deposit_hold_for_update(ref)
     if hold is not None:
         if hold.case_id != case.pk:
-            raise Conflict("ref_other_case", "该报名引用已用于其他案件", ref=ref)
+            raise Conflict("ref_other_case", _("该报名引用已用于其他案件"), ref=ref)
         if hold.status not in (DepositHold.Status.REQUESTED, DepositHold.Status.FAILED):
             raise Conflict(
                 "deposit_already_held",
-                "该报名的保证金已缴纳或已处理，不能重复缴纳",
+                _("该报名的保证金已缴纳或已处理，不能重复缴纳"),
                 rule="AUC-17",
                 ref=ref,
             )
@@ -191,7 +194,7 @@ def deposit_request(
                 )
         except IntegrityError as exc:
             raise Conflict(
-                "deposit_already_requested", "该报名的保证金正在办理中", ref=ref
+                "deposit_already_requested", _("该报名的保证金正在办理中"), ref=ref
             ) from exc
     else:
         hold.intent = intent
@@ -230,7 +233,7 @@ def deposit_confirmed(intent: PaymentIntent, *, psp_reference: str) -> str:
     """The gateway confirmed a deposit payment: post the hold, publish ``DepositHeld``."""
     hold = locks.deposit_hold_for_update(intent.ref)
     if hold is None:  # pragma: no cover - an intent always has its hold
-        raise NotFound("unknown_deposit", "未找到保证金记录", ref=intent.ref)
+        raise NotFound("unknown_deposit", _("未找到保证金记录"), ref=intent.ref)
     account = hold.ledger_account
     ledger.transfer(
         court=intent.court_id,
@@ -312,7 +315,7 @@ def deposit_release(
     """Refund the deposit or cancel its authorisation (AUC-30); ``DepositReleased`` follows
     when the gateway confirms. A deposit is released once: asking again returns it unchanged."""
     key = ledger.ikey("deposit_release", idempotency_key)
-    reason = require_text(reason, "reason", "退还原因")
+    reason = require_text(reason, "reason", _("退还原因"))
     hold = _hold_or_404(ref)
     if GatewayOperation.objects.filter(idempotency_key=key).exists():
         return hold
@@ -321,7 +324,10 @@ def deposit_release(
         return hold
     if hold.status in (S.APPLIED, S.FORFEITED):
         raise Conflict(
-            "deposit_not_releasable", "该保证金已转作价款或已没收，不能退还", rule="AUC-30", ref=ref
+            "deposit_not_releasable",
+            _("该保证金已转作价款或已没收，不能退还"),
+            rule="AUC-30",
+            ref=ref,
         )
     now = clock.now()
     if hold.status in (S.REQUESTED, S.FAILED) or _remaining(hold) == 0:
@@ -377,12 +383,12 @@ def deposit_release_schedule(
     case = case_or_404(case_id)
     if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 24:
         raise DomainError(
-            "refund_hours", "保证金须在竞价结束后 24 小时内退还", rule="AUC-30", hours=hours
+            "refund_hours", _("保证金须在竞价结束后 24 小时内退还"), rule="AUC-30", hours=hours
         )
     if rule_id == "AUC-30" and hours > int(
         get_setting("refund_hours_after_close", court=case.court_id)
     ):
-        raise DomainError("refund_hours", "退还时限超过本院设定", rule="AUC-30", hours=hours)
+        raise DomainError("refund_hours", _("退还时限超过本院设定"), rule="AUC-30", hours=hours)
     out = []
     for ref in refs:
         subject = f"case:{case.pk}/{ref}"
@@ -445,22 +451,22 @@ def deposit_apply(
     name may appear on the sale (the winner is revealed after the close, REC-05).
     """
     ledger.ikey("deposit_apply", idempotency_key)
-    sale_ref = require_text(sale_ref, "sale_ref", "成交引用")
+    sale_ref = require_text(sale_ref, "sale_ref", _("成交引用"))
     hold = _hold_or_404(ref)
     S = DepositHold.Status
     if hold.status == S.APPLIED:
         if hold.applied_sale_ref == sale_ref:
             return hold
-        raise Conflict("deposit_applied_elsewhere", "该保证金已转作另一笔成交的价款", ref=ref)
+        raise Conflict("deposit_applied_elsewhere", _("该保证金已转作另一笔成交的价款"), ref=ref)
     if hold.status != S.HELD:
         raise Conflict(
-            "deposit_not_held", "保证金尚未缴纳或已处理，不能转作价款", rule="AUC-30", ref=ref
+            "deposit_not_held", _("保证金尚未缴纳或已处理，不能转作价款"), rule="AUC-30", ref=ref
         )
     from settlement.models import BalanceDue
 
     bd = BalanceDue.objects.filter(sale_ref=sale_ref).first()
     if bd is not None and bd.case_id != hold.case_id:
-        raise Conflict("sale_other_case", "成交与保证金不属于同一案件", sale_ref=sale_ref)
+        raise Conflict("sale_other_case", _("成交与保证金不属于同一案件"), sale_ref=sale_ref)
     case = hold.case
     amount = _remaining(hold)
     if amount:
@@ -574,8 +580,8 @@ def deposit_forfeit(
     deposit amount) and refunds the rest on the original payment.
     """
     key = ledger.ikey("deposit_forfeit", idempotency_key)
-    reason = require_text(reason, "reason", "没收原因")
-    sale_ref = require_text(sale_ref, "sale_ref", "成交引用")
+    reason = require_text(reason, "reason", _("没收原因"))
+    sale_ref = require_text(sale_ref, "sale_ref", _("成交引用"))
     hold = _hold_or_404(ref)
     S = DepositHold.Status
     if hold.status == S.FORFEITED:
@@ -588,14 +594,14 @@ def deposit_forfeit(
         available = hold.applied_fen
     else:
         raise Conflict(
-            "deposit_not_forfeitable", "保证金未缴纳或已退还，不能没收", rule="AUC-33", ref=ref
+            "deposit_not_forfeitable", _("保证金未缴纳或已退还，不能没收"), rule="AUC-33", ref=ref
         )
     if forfeit_fen is None:
         forfeit_fen = available
     ledger.require_amount(forfeit_fen, allow_zero=True, field="forfeit_fen")
     if forfeit_fen > available:
         raise DomainError(
-            "forfeit_above_deposit", "没收金额超过保证金", rule="AUC-37", available_fen=available
+            "forfeit_above_deposit", _("没收金额超过保证金"), rule="AUC-37", available_fen=available
         )
     intent = hold.intent
     if forfeit_fen:
@@ -699,9 +705,9 @@ def deposit_forfeit_settle(
     if found is not None:
         return found
     if hold.status != DepositHold.Status.FORFEITED:
-        raise Conflict("deposit_not_forfeited", "该保证金未被没收", rule="AUC-33", ref=ref)
+        raise Conflict("deposit_not_forfeited", _("该保证金未被没收"), rule="AUC-33", ref=ref)
     if ForfeitSettlement.objects.filter(hold=hold).exists():
-        raise Conflict("forfeit_already_settled", "该没收保证金已处理", rule="AUC-33", ref=ref)
+        raise Conflict("forfeit_already_settled", _("该没收保证金已处理"), rule="AUC-33", ref=ref)
     ledger.require_amount(original_price_fen, field="original_price_fen")
     if resale_price_fen is not None:
         ledger.require_amount(resale_price_fen, allow_zero=True, field="resale_price_fen")

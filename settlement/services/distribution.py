@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.audit import audit_record
@@ -70,10 +71,10 @@ def distribution_plan_draft(*, case_id: int, actor: Actor) -> DistributionPlan:
 
     case = case_or_404(case_id)
     if actor is None or not is_court_staff_of(actor, case.court_id, roles=PLAN_ROLES):
-        raise PermissionDenied("forbidden", "只有承办人员可以制作分配方案", rule="FND-06")
+        raise PermissionDenied("forbidden", _("只有承办人员可以制作分配方案"), rule="FND-06")
     available = ledger.balance(case_ledger_account(case.pk))
     if available <= 0:
-        raise DomainError("nothing_to_distribute", "案款账户没有可分配的款项", rule="FND-06")
+        raise DomainError("nothing_to_distribute", _("案款账户没有可分配的款项"), rule="FND-06")
     DistributionPlan.objects.filter(case=case, status=DistributionPlan.Status.DRAFT).update(
         status=DistributionPlan.Status.CANCELLED
     )
@@ -189,13 +190,15 @@ def distribution_plan_approve(*, plan_id: int, actor: Actor) -> DistributionPlan
     """The judge or bureau head approves; every line becomes a payout awaiting the chain."""
     plan = locks.plan_for_update(plan_id)
     if plan is None:
-        raise NotFound("unknown_plan", "未找到分配方案")
+        raise NotFound("unknown_plan", _("未找到分配方案"))
     if actor is None or not is_court_staff_of(actor, plan.court_id, roles=APPROVE_ROLES):
-        raise PermissionDenied("forbidden", "只有承办法官或执行局长可以批准分配方案", rule="FND-06")
+        raise PermissionDenied(
+            "forbidden", _("只有承办法官或执行局长可以批准分配方案"), rule="FND-06"
+        )
     if plan.status != DistributionPlan.Status.DRAFT:
-        raise Conflict("plan_not_draft", "该分配方案已批准或已作废", rule="FND-06")
+        raise Conflict("plan_not_draft", _("该分配方案已批准或已作废"), rule="FND-06")
     if plan.created_by_id == actor.pk:
-        raise PermissionDenied("same_person", "制作人不能批准自己制作的分配方案", rule="FND-06")
+        raise PermissionDenied("same_person", _("制作人不能批准自己制作的分配方案"), rule="FND-06")
     for line in plan.lines.select_related("charge").order_by("seq"):
         kind: str
         if line.kind == L.COST and line.charge and advance_reimbursement(line.charge):

@@ -17,6 +17,7 @@ The ledger, step by step:
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.audit import audit_record
@@ -39,7 +40,7 @@ def _creditor(case_id: int, creditor_ref: str) -> tuple[str, str]:
     """PRC-17: only a creditor of the case advances its fees."""
     from cases.models import Party
 
-    ref = require_text(creditor_ref, "creditor_ref", "申请执行人")
+    ref = require_text(creditor_ref, "creditor_ref", _("申请执行人"))
     pk = ref.removeprefix("party:")
     party = (
         Party.objects.filter(case_id=case_id, pk=int(pk), role=Party.Role.CREDITOR).first()
@@ -47,13 +48,15 @@ def _creditor(case_id: int, creditor_ref: str) -> tuple[str, str]:
         else None
     )
     if party is None:
-        raise DomainError("not_a_creditor", "预交询价费、评估费的应为本案申请执行人", rule="PRC-17")
+        raise DomainError(
+            "not_a_creditor", _("预交询价费、评估费的应为本案申请执行人"), rule="PRC-17"
+        )
     return f"party:{party.pk}", party.name
 
 
 def _kind(kind: str) -> str:
     if kind not in FeeAdvance.Kind.values:
-        raise DomainError("invalid_fee_kind", "预交费用只能是询价费或评估费", rule="PRC-17")
+        raise DomainError("invalid_fee_kind", _("预交费用只能是询价费或评估费"), rule="PRC-17")
     return kind
 
 
@@ -82,11 +85,11 @@ def fee_advance_receive(
     if found is not None:
         return found
     case = case_or_404(case_id)
-    person = _require_staff(actor, case.court_id, RECORD_ROLES, "登记预交费用")
+    person = _require_staff(actor, case.court_id, RECORD_ROLES, _("登记预交费用"))
     kind = _kind(kind)
     ref, name = _creditor(case.pk, creditor_ref)
     ledger.require_amount(amount_fen)
-    bank_reference = require_text(bank_reference, "bank_reference", "银行流水号")
+    bank_reference = require_text(bank_reference, "bank_reference", _("银行流水号"))
     advance = _create(
         key,
         court_id=case.court_id,
@@ -143,12 +146,12 @@ def fee_advance_guarantee(
     if found is not None:
         return found
     case = case_or_404(case_id)
-    person = _require_staff(actor, case.court_id, RECORD_ROLES, "登记保险担保")
+    person = _require_staff(actor, case.court_id, RECORD_ROLES, _("登记保险担保"))
     kind = _kind(kind)
     ref, name = _creditor(case.pk, creditor_ref)
     ledger.require_amount(amount_fen)
-    insurer = require_text(insurer, "insurer", "担保保险公司")
-    guarantee_no = require_text(guarantee_no, "guarantee_no", "保函编号")
+    insurer = require_text(insurer, "insurer", _("担保保险公司"))
+    guarantee_no = require_text(guarantee_no, "guarantee_no", _("保函编号"))
     advance = _create(
         key,
         court_id=case.court_id,
@@ -198,14 +201,14 @@ def fee_advance_pay(*, charge_id: int, actor: Actor) -> Payout:
     of the advance, if any, back to the creditor."""
     charge = Charge.objects.select_for_update().filter(pk=charge_id).first()
     if charge is None:
-        raise NotFound("unknown_charge", "未找到该费用")
-    person = _require_staff(actor, charge.court_id, SUBMIT_ROLES, "以预交款支付费用")
+        raise NotFound("unknown_charge", _("未找到该费用"))
+    person = _require_staff(actor, charge.court_id, SUBMIT_ROLES, _("以预交款支付费用"))
     if charge.kind not in FeeAdvance.Kind.values:
         raise DomainError(
-            "not_an_advanced_fee", "只有询价费、评估费由申请执行人预交", rule="PRC-17"
+            "not_an_advanced_fee", _("只有询价费、评估费由申请执行人预交"), rule="PRC-17"
         )
     if FeeAdvance.objects.filter(charge=charge).exists():
-        raise Conflict("fee_already_paid", "该费用已以预交款支付", rule="PRC-17")
+        raise Conflict("fee_already_paid", _("该费用已以预交款支付"), rule="PRC-17")
     advance = (
         FeeAdvance.objects.select_for_update()
         .filter(case_id=charge.case_id, kind=charge.kind, status=S.HELD)
@@ -215,13 +218,14 @@ def fee_advance_pay(*, charge_id: int, actor: Actor) -> Payout:
     if advance is None:
         raise DomainError(
             "no_fee_advance",
-            "申请执行人尚未预交该项费用（有保险担保的，费用在分配时支付）",
+            _("申请执行人尚未预交该项费用（有保险担保的，费用在分配时支付）"),
             rule="PRC-17",
         )
     if advance.amount_fen < charge.amount_fen:
         raise DomainError(
             "fee_advance_short",
-            f"预交款 {advance.amount_fen / 100:.2f} 元不足以支付费用 {charge.amount_fen / 100:.2f} 元",
+            _("预交款 %(advance).2f 元不足以支付费用 %(fee).2f 元")
+            % {"advance": advance.amount_fen / 100, "fee": charge.amount_fen / 100},
             rule="PRC-17",
         )
     payout = payout_create(

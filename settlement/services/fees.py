@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.audit import audit_record
@@ -36,11 +37,13 @@ def fee_charge(
         return found
     if kind not in CONTRACT_KINDS:
         raise DomainError(
-            "invalid_fee_kind", f"费用类别只能是：{'、'.join(CONTRACT_KINDS)}", kind=kind
+            "invalid_fee_kind",
+            _("费用类别只能是：%(contract_kinds)s") % {"contract_kinds": "、".join(CONTRACT_KINDS)},
+            kind=kind,
         )
-    ref = require_text(ref, "ref", "业务引用")
-    payee_ref = require_text(payee_ref, "payee_ref", "收款人引用")
-    payee_name = require_text(payee_name, "payee_name", "收款人")
+    ref = require_text(ref, "ref", _("业务引用"))
+    payee_ref = require_text(payee_ref, "payee_ref", _("收款人引用"))
+    payee_name = require_text(payee_name, "payee_name", _("收款人"))
     ledger.require_amount(amount_fen)
     case = case_or_404(case_id)
     case_account_open(case_id=case.pk)

@@ -16,6 +16,7 @@ import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 from django_fsm import can_proceed
 
 from core import calendar, clock
@@ -64,9 +65,9 @@ SUBMIT_ROLES = (Role.OFFICER, Role.JUDGE)
 def _require_staff(actor: Actor, court_id: int, roles: tuple[str, ...], what: str) -> User:
     """The person signing: one of ``roles``, of the payout's own court (FND-12)."""
     if actor is None or not actor.is_authenticated or actor.role not in roles:
-        raise PermissionDenied("forbidden", f"无权{what}", rule="FND-12")
+        raise PermissionDenied("forbidden", gettext("无权%(what)s") % {"what": what}, rule="FND-12")
     if not is_court_staff_of(actor, court_id, roles=roles):
-        raise PermissionDenied("forbidden", "只能办理本院案件的款项", rule="FND-12")
+        raise PermissionDenied("forbidden", gettext("只能办理本院案件的款项"), rule="FND-12")
     return actor
 
 
@@ -93,7 +94,9 @@ def _approval(payout: Payout, step: str, actor: Actor, note: str = "") -> Payout
                 note=note[:300],
             )
     except IntegrityError as exc:
-        raise Conflict("already_approved", "该环节已审批，不能重复审批", rule="FND-12") from exc
+        raise Conflict(
+            "already_approved", gettext("该环节已审批，不能重复审批"), rule="FND-12"
+        ) from exc
 
 
 def _payout_deadline(payout: Payout) -> None:
@@ -155,12 +158,12 @@ def payout_create(
         return found
     case = case_or_404(case_id)
     if not _checked:
-        _require_staff(actor, case.court_id, SUBMIT_ROLES, "提交发放申请")
+        _require_staff(actor, case.court_id, SUBMIT_ROLES, gettext("提交发放申请"))
     if payee_kind not in Payout.PayeeKind.values:
-        raise DomainError("invalid_payee_kind", "收款人类别不正确", payee_kind=payee_kind)
-    payee_ref = require_text(payee_ref, "payee_ref", "收款人引用")
-    payee_name = require_text(payee_name, "payee_name", "收款人")
-    purpose = require_text(purpose, "purpose", "用途")
+        raise DomainError("invalid_payee_kind", gettext("收款人类别不正确"), payee_kind=payee_kind)
+    payee_ref = require_text(payee_ref, "payee_ref", gettext("收款人引用"))
+    payee_name = require_text(payee_name, "payee_name", gettext("收款人"))
+    purpose = require_text(purpose, "purpose", gettext("用途"))
     ledger.require_amount(amount_fen)
     panel = None
     if payee_kind == Payout.PayeeKind.THIRD_PARTY and get_setting(
@@ -174,7 +177,7 @@ def payout_create(
         if panel is None:
             raise DomainError(
                 "panel_decision_required",
-                "向申请执行人以外的第三人付款须经合议庭合议",
+                gettext("向申请执行人以外的第三人付款须经合议庭合议"),
                 rule="FND-13",
             )
     source = case_ledger_account(case.pk)
@@ -245,13 +248,15 @@ def panel_decision_record(
 ) -> PanelDecision:
     """合议庭 decision for a payout to a third party (FND-13)."""
     case = case_or_404(case_id)
-    staff = _require_staff(actor, case.court_id, (Role.JUDGE, Role.BUREAU_HEAD), "记录合议")
+    staff = _require_staff(
+        actor, case.court_id, (Role.JUDGE, Role.BUREAU_HEAD), gettext("记录合议")
+    )
     pd = PanelDecision.objects.create(
         court_id=case.court_id,
         case=case,
-        subject=require_text(subject, "subject", "事项"),
-        members=require_text(members, "members", "合议庭成员"),
-        decision=require_text(decision, "decision", "合议意见"),
+        subject=require_text(subject, "subject", gettext("事项")),
+        members=require_text(members, "members", gettext("合议庭成员")),
+        decision=require_text(decision, "decision", gettext("合议意见")),
         decided_at=clock.now(),
         recorded_by=staff,
     )
@@ -269,7 +274,7 @@ def panel_decision_record(
 def _payout_or_404(payout_id: int | None) -> Payout:
     payout = locks.payout_for_update(payout_id) if payout_id is not None else None
     if payout is None:
-        raise NotFound("unknown_payout", "未找到该笔发放")
+        raise NotFound("unknown_payout", gettext("未找到该笔发放"))
     return payout
 
 
@@ -279,12 +284,14 @@ def payout_set_account(
 ) -> Payout:
     """The payee's own account (FND-13: pay by transfer to the creditor's own account)."""
     payout = _payout_or_404(payout_id)
-    _require_staff(actor, payout.court_id, (*SUBMIT_ROLES, Role.FINANCE), "填写收款账户")
+    _require_staff(actor, payout.court_id, (*SUBMIT_ROLES, Role.FINANCE), gettext("填写收款账户"))
     if payout.status not in Payout.ACCOUNT_EDITABLE:
-        raise Conflict("payout_locked", "该笔发放已付款或已结束，不能修改收款账户", rule="FND-12")
+        raise Conflict(
+            "payout_locked", gettext("该笔发放已付款或已结束，不能修改收款账户"), rule="FND-12"
+        )
     before = {"account_no": payout.payee_account_no, "bank": payout.payee_bank}
-    payout.payee_account_no = require_text(account_no, "account_no", "收款账号")
-    payout.payee_bank = require_text(bank, "bank", "开户行")
+    payout.payee_account_no = require_text(account_no, "account_no", gettext("收款账号"))
+    payout.payee_bank = require_text(bank, "bank", gettext("开户行"))
     payout.payee_bic = (bic or "").strip()
     payout.save(update_fields=["payee_account_no", "payee_bank", "payee_bic"])
     audit_record(
@@ -310,9 +317,11 @@ def _signers(payout: Payout) -> set[int]:
 def _send(payout: Payout) -> GatewayOperation:
     """Finance approved: instruct the bank (the gateway) to pay, with the payout's key."""
     if not payout.payee_account_no or not payout.payee_bank:
-        raise DomainError("payee_account_missing", "收款账户信息不全，不能付款", rule="FND-12")
+        raise DomainError(
+            "payee_account_missing", gettext("收款账户信息不全，不能付款"), rule="FND-12"
+        )
     if ledger.balance(payout.ledger_account) < payout.amount_fen:
-        raise DomainError("insufficient_funds", "应付款余额不足，不能付款", rule="FND-01")
+        raise DomainError("insufficient_funds", gettext("应付款余额不足，不能付款"), rule="FND-01")
     attempt = payout.operations.count()
     return queue_operation(
         court_id=payout.court_id,
@@ -336,23 +345,27 @@ def payout_approve(*, payout_id: int, actor: Actor, note: str = "") -> Payout:
     payout = _payout_or_404(payout_id)
     refusal = Conflict(
         "payout_not_pending",
-        "该笔发放当前不在待审批状态（不能重复审批）",
+        gettext("该笔发放当前不在待审批状态（不能重复审批）"),
         rule="FND-12",
         status=payout.status,
     )
     if can_proceed(payout.approve_as_leader):
         staff = _require_staff(
-            actor, payout.court_id, (payout.leader_role, Role.BUREAU_HEAD), "审批该笔发放"
+            actor, payout.court_id, (payout.leader_role, Role.BUREAU_HEAD), gettext("审批该笔发放")
         )
         if staff.pk in _signers(payout):
-            raise PermissionDenied("same_person", "提交人不能审批自己提交的发放", rule="FND-12")
+            raise PermissionDenied(
+                "same_person", gettext("提交人不能审批自己提交的发放"), rule="FND-12"
+            )
         _approval(payout, Step.LEADER, staff, note)
         fire(payout.approve_as_leader, refusal)
         action = "payout.leader_approved"
     elif can_proceed(payout.approve_as_finance):
-        staff = _require_staff(actor, payout.court_id, (Role.FINANCE,), "财务审核")
+        staff = _require_staff(actor, payout.court_id, (Role.FINANCE,), gettext("财务审核"))
         if staff.pk in _signers(payout):
-            raise PermissionDenied("same_person", "同一人不能在发放流程中签署两次", rule="FND-12")
+            raise PermissionDenied(
+                "same_person", gettext("同一人不能在发放流程中签署两次"), rule="FND-12"
+            )
         _approval(payout, Step.FINANCE, staff, note)
         _send(payout)
         fire(payout.approve_as_finance, refusal)
@@ -376,8 +389,10 @@ def payout_approve(*, payout_id: int, actor: Actor, note: str = "") -> Payout:
 def payout_retry(*, payout_id: int, actor: Actor) -> Payout:
     """A failed bank transfer (wrong account, returned) goes again after finance checks it."""
     payout = _payout_or_404(payout_id)
-    _require_staff(actor, payout.court_id, (Role.FINANCE,), "重新付款")
-    refusal = Conflict("payout_not_failed", "只有付款失败的款项可以重新付款", rule="FND-12")
+    _require_staff(actor, payout.court_id, (Role.FINANCE,), gettext("重新付款"))
+    refusal = Conflict(
+        "payout_not_failed", gettext("只有付款失败的款项可以重新付款"), rule="FND-12"
+    )
     require_allowed(payout.retry, refusal)
     _send(payout)
     fire(payout.retry, refusal)
@@ -396,16 +411,18 @@ def payout_retry(*, payout_id: int, actor: Actor) -> Payout:
 def payout_reject(*, payout_id: int, actor: Actor, reason: str) -> Payout:
     """The leader or finance sends it back: the reserved money returns to the case account."""
     payout = _payout_or_404(payout_id)
-    reason = require_text(reason, "reason", "退回理由")
-    refusal = Conflict("payout_not_pending", "该笔发放当前不能退回", rule="FND-12")
+    reason = require_text(reason, "reason", gettext("退回理由"))
+    refusal = Conflict("payout_not_pending", gettext("该笔发放当前不能退回"), rule="FND-12")
     require_allowed(payout.reject, refusal)
     # Who sends it back: whoever's signature it awaits (the leader, else finance).
     if payout.status == S.PENDING_LEADER:
         _require_staff(
-            actor, payout.court_id, (payout.leader_role, Role.BUREAU_HEAD), "退回该笔发放"
+            actor, payout.court_id, (payout.leader_role, Role.BUREAU_HEAD), gettext("退回该笔发放")
         )
     else:
-        _require_staff(actor, payout.court_id, (Role.FINANCE, Role.BUREAU_HEAD), "退回该笔发放")
+        _require_staff(
+            actor, payout.court_id, (Role.FINANCE, Role.BUREAU_HEAD), gettext("退回该笔发放")
+        )
     _approval(payout, Step.REJECT, actor, reason)
     ledger.transfer(
         court=payout.court_id,
@@ -515,14 +532,16 @@ def _notify_payee(payout: Payout, subject: str, body: str) -> None:
 def payout_defer_request(*, payout_id: int, reason: str, note: str, actor: Actor) -> Payout:
     """暂缓发放: only on an FND-11 ground, and only once a leader approves it."""
     payout = _payout_or_404(payout_id)
-    _require_staff(actor, payout.court_id, SUBMIT_ROLES, "申请暂缓发放")
+    _require_staff(actor, payout.court_id, SUBMIT_ROLES, gettext("申请暂缓发放"))
     if reason not in Payout.DeferralReason.values:
-        raise DomainError("invalid_deferral_reason", "暂缓事由须为规定情形之一", rule="FND-11")
+        raise DomainError(
+            "invalid_deferral_reason", gettext("暂缓事由须为规定情形之一"), rule="FND-11"
+        )
     if reason == Payout.DeferralReason.OTHER and not (note or "").strip():
         raise DomainError(
-            "deferral_note_required", "以其他正当理由暂缓的，须写明理由", rule="FND-11"
+            "deferral_note_required", gettext("以其他正当理由暂缓的，须写明理由"), rule="FND-11"
         )
-    refusal = Conflict("payout_not_deferrable", "该笔发放当前不能暂缓", rule="FND-11")
+    refusal = Conflict("payout_not_deferrable", gettext("该笔发放当前不能暂缓"), rule="FND-11")
     require_allowed(payout.request_deferral, refusal)
     fire(payout.request_deferral, refusal)  # keeps where it stood (status_before_deferral)
     payout.deferral_reason = reason
@@ -546,13 +565,15 @@ def payout_defer_request(*, payout_id: int, reason: str, note: str, actor: Actor
 def payout_defer_decide(*, payout_id: int, approve: bool, actor: Actor, note: str = "") -> Payout:
     """The bureau head or court leader approves (or refuses) the deferral (FND-11)."""
     payout = _payout_or_404(payout_id)
-    staff = _require_staff(actor, payout.court_id, LEADER_ROLES, "批准暂缓发放")
-    refusal = Conflict("no_deferral_request", "没有待审批的暂缓申请", rule="FND-11")
+    staff = _require_staff(actor, payout.court_id, LEADER_ROLES, gettext("批准暂缓发放"))
+    refusal = Conflict("no_deferral_request", gettext("没有待审批的暂缓申请"), rule="FND-11")
     require_allowed(payout.approve_deferral if approve else payout.refuse_deferral, refusal)
     if staff.pk in set(
         payout.approvals.filter(step=Step.DEFERRAL_REQUEST).values_list("actor_id", flat=True)
     ):
-        raise PermissionDenied("same_person", "申请人不能批准自己的暂缓申请", rule="FND-11")
+        raise PermissionDenied(
+            "same_person", gettext("申请人不能批准自己的暂缓申请"), rule="FND-11"
+        )
     if approve:
         _approval(payout, Step.DEFERRAL_APPROVE, actor, note)
         fire(payout.approve_deferral, refusal)
@@ -582,8 +603,8 @@ def payout_defer_decide(*, payout_id: int, approve: bool, actor: Actor, note: st
 def payout_deferral_end(*, payout_id: int, ended_at: dt.datetime, actor: Actor) -> Payout:
     """The ground ended: the payout resumes and is due within ``deferral_release_days`` (FND-11)."""
     payout = _payout_or_404(payout_id)
-    _require_staff(actor, payout.court_id, SUBMIT_ROLES + LEADER_ROLES, "登记暂缓事由消除")
-    refusal = Conflict("payout_not_deferred", "该笔发放未处于暂缓状态", rule="FND-11")
+    _require_staff(actor, payout.court_id, SUBMIT_ROLES + LEADER_ROLES, gettext("登记暂缓事由消除"))
+    refusal = Conflict("payout_not_deferred", gettext("该笔发放未处于暂缓状态"), rule="FND-11")
     require_allowed(payout.end_deferral, refusal)
     fire(payout.end_deferral, refusal)  # back where it stood (else to finance)
     payout.deferral_ended_at = ended_at
@@ -627,17 +648,19 @@ def payout_escrow(
     """提存: when the money cannot be paid in time, approved with evidence; the escrow fee is
     borne by the creditor and deducted (``escrow_fee_borne_by_creditor``), else by the case."""
     payout = _payout_or_404(payout_id)
-    _require_staff(actor, payout.court_id, LEADER_ROLES, "批准提存")
+    _require_staff(actor, payout.court_id, LEADER_ROLES, gettext("批准提存"))
     if ground not in Payout.EscrowGround.values:
-        raise DomainError("invalid_escrow_ground", "提存事由须为规定情形之一", rule="FND-14")
-    evidence = require_text(evidence, "evidence", "提存证据")
-    escrow_body = require_text(escrow_body, "escrow_body", "提存机构")
+        raise DomainError(
+            "invalid_escrow_ground", gettext("提存事由须为规定情形之一"), rule="FND-14"
+        )
+    evidence = require_text(evidence, "evidence", gettext("提存证据"))
+    escrow_body = require_text(escrow_body, "escrow_body", gettext("提存机构"))
     ledger.require_amount(fee_fen, allow_zero=True, field="fee_fen")
-    refusal = Conflict("payout_not_escrowable", "该笔发放当前不能提存", rule="FND-14")
+    refusal = Conflict("payout_not_escrowable", gettext("该笔发放当前不能提存"), rule="FND-14")
     require_allowed(payout.escrow, refusal)
     borne_by_creditor = bool(get_setting("escrow_fee_borne_by_creditor", court=payout.court_id))
     if borne_by_creditor and fee_fen >= payout.amount_fen:
-        raise DomainError("escrow_fee_too_high", "提存费不得超过提存金额", rule="FND-14")
+        raise DomainError("escrow_fee_too_high", gettext("提存费不得超过提存金额"), rule="FND-14")
     _approval(payout, Step.ESCROW, actor, f"{ground}：{evidence}")
     escrow = ledger.account_for(
         court=payout.court_id,

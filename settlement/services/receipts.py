@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from core import calendar, clock
 from core.audit import audit_record
@@ -192,7 +193,7 @@ def receipt_record(
     actor: Actor = None,
 ) -> Receipt:
     """Money arrived on the master account: credit the matched case, else unidentified receipts."""
-    bank_reference = require_text(bank_reference, "bank_reference", "银行流水号")
+    bank_reference = require_text(bank_reference, "bank_reference", _("银行流水号"))
     key = ledger.ikey("receipt", idempotency_key or f"{court_id}:{bank_reference}")
     found = Receipt.objects.filter(idempotency_key=key).first()
     if found is not None:
@@ -201,7 +202,7 @@ def receipt_record(
     ledger.require_currency(currency)
     court = Court.objects.filter(pk=court_id).first()
     if court is None:
-        raise NotFound("unknown_court", "法院不存在")
+        raise NotFound("unknown_court", _("法院不存在"))
     from settlement.services.balances import balance_receipt
 
     match, bd = _match_incoming(
@@ -303,21 +304,21 @@ def receipt_claim(
     (AUC-31): partial amounts add up, an excess is refunded.
     """
     if actor is None or actor.role not in (Role.FINANCE, Role.OFFICER, Role.JUDGE):
-        raise PermissionDenied("forbidden", "只有财务人员或承办人员可以认领款项", rule="FND-08")
+        raise PermissionDenied("forbidden", _("只有财务人员或承办人员可以认领款项"), rule="FND-08")
     receipt = locks.receipt_for_update(receipt_id)
     if receipt is None or receipt.court_id != actor.court_id:
-        raise NotFound("unknown_receipt", "未找到该笔款项")
+        raise NotFound("unknown_receipt", _("未找到该笔款项"))
     if receipt.status != Receipt.Status.UNIDENTIFIED:
-        raise DomainError("receipt_not_unidentified", "该笔款项已匹配或已认领", rule="FND-08")
+        raise DomainError("receipt_not_unidentified", _("该笔款项已匹配或已认领"), rule="FND-08")
     bd = None
     if payment_reference.strip():
         bd = _balance_quoted(receipt.court_id, payment_reference)
         case_id = bd.case_id
     if case_id is None:
-        raise DomainError("case_required", "请选择案件或填写付款参考号", rule="FND-08")
+        raise DomainError("case_required", _("请选择案件或填写付款参考号"), rule="FND-08")
     case = case_or_404(case_id)
     if case.court_id != receipt.court_id:
-        raise DomainError("cross_court", "不能认领到其他法院的案件", rule="FND-01")
+        raise DomainError("cross_court", _("不能认领到其他法院的案件"), rule="FND-01")
     from settlement.services.accounts import case_ledger_account
 
     now = clock.now()
@@ -381,7 +382,7 @@ def _balance_quoted(court_id: int, text: str) -> BalanceDue:
     if bd is None:
         raise DomainError(
             "unknown_payment_reference",
-            "付款参考号不存在或校验位不符，请核对",
+            _("付款参考号不存在或校验位不符，请核对"),
             rule="AUC-31",
         )
     return bd
@@ -423,7 +424,7 @@ def parse_when(text: str) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError as exc:
-        raise DomainError("invalid_time", f"时间格式不正确：{text}") from exc
+        raise DomainError("invalid_time", _("时间格式不正确：%(text)s") % {"text": text}) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=calendar.CST)
 
 
@@ -438,7 +439,8 @@ def read_bank_csv(text: str) -> list[dict[str, str]]:
     if missing:
         raise DomainError(
             "csv_header",
-            f"对账单缺少列：{'、'.join(sorted(missing))}（需要 交易时间、流水号、金额）",
+            _("对账单缺少列：%(columns)s（需要 交易时间、流水号、金额）")
+            % {"columns": "、".join(sorted(missing))},
         )
     return [
         dict(zip(header, (c.strip() for c in r), strict=False))

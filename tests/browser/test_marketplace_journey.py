@@ -269,6 +269,18 @@ def test_a_judge_reads_the_courts_statistics_and_works_from_the_workbench(
         page.get_by_role("link", name="导出 CSV").click()
     with open(download.value.path(), encoding="utf-8") as csv:
         assert "成交率(%)" in csv.read()
+    # In English the charts take their words from the scripts' catalogue (/jsi18n/, issue 17).
+    root = re.match(r"https?://[^/]+", page.url)
+    assert root is not None
+    # The language switch's cookie, for the whole site (path /, as /i18n/setlang/ sets it).
+    page.context.add_cookies(
+        [{"name": "django_language", "value": "en", "url": root.group(0) + "/"}]
+    )
+    page.goto("/marketplace/court/statistics/?freq=month")
+    expect(page.locator("#chart-counts svg")).to_contain_text("Listed")
+    expect(page.locator("#chart-rates svg")).to_contain_text("Premium over reference price")
+    expect(page.locator("#chart-counts svg")).not_to_contain_text("上拍")
+    screenshot(page, "statistics-en")
     assert page_errors == []
 
 

@@ -322,6 +322,7 @@ TABLE: dict[str, str] = {
     "core:document_verify_code": "GET 404 404 404 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404 404 404 404",
     "core:published_notices": "GET 2 2 2 2 2 2 2 2 2 2 | 2 2 2 2 2 2 2 2 2 2",
     "marketplace:balance_pay": "GET 3 405 405 405 405 405 405 405 405 405 | 3 405 405 405 405 405 405 405 405 405",
+    "javascript-catalog": "GET 2 2 2 2 2 2 2 2 2 2 | 2 2 2 2 2 2 2 2 2 2",
     "protected_file": "GET 404 404 404 404 404 404 404 404 404 404 | 404 404 404 404 404 404 404 404 404 404",
     "settlement:statement_issue": "GET 3 405 405 405 405 405 405 405 405 405 | 3 405 405 405 405 405 405 405 405 405",
     # 拍品咨询 and public statistics (issue 17)

@@ -4,6 +4,12 @@
    reaches the server before the reveal. */
 (function () {
   "use strict";
+  // Words through Django's JavaScript catalogue (/jsi18n/, loaded before this file).
+  var t = typeof gettext === "function" ? gettext : function (w) { return w; };
+  function fill(text, values) {
+    return typeof interpolate === "function" ? interpolate(text, values, true)
+      : text.replace(/%\((\w+)\)s/g, function (m, k) { return values[k]; });
+  }
   var card = document.getElementById("record-card");
   if (!card) { return; }
   var drawId = card.getAttribute("data-draw");
@@ -32,19 +38,19 @@
     ws.onmessage = function (ev) {
       var msg = JSON.parse(ev.data);
       if (msg.type !== "record" || !msg.record) { return; }
-      var at = new Date(msg.record.server_time).toLocaleTimeString("zh-CN", { timeZone: "Asia/Shanghai" });
+      var at = new Date(msg.record.server_time).toLocaleTimeString(document.documentElement.lang || "zh-CN", { timeZone: "Asia/Shanghai" });
       if (first) {
         // The record sent on connect: the page already shows it.
         first = false;
-        status.textContent = "实时连接已建立（" + msg.record.status_display + "，服务器时间 " + at + "）";
+        status.textContent = fill(t("实时连接已建立（%(status)s，服务器时间 %(time)s）"), { status: msg.record.status_display, time: at });
         return;
       }
-      status.textContent = "已更新：" + at + "（" + msg.record.status_display + "）";
+      status.textContent = fill(t("已更新：%(time)s（%(status)s）"), { time: at, status: msg.record.status_display });
       refresh();
     };
     ws.onclose = function () {
       dot.classList.remove("on");
-      status.textContent = "连接已断开，5 秒后重连";
+      status.textContent = t("连接已断开，5 秒后重连");
       setTimeout(connect, 5000);
     };
   }
@@ -64,12 +70,12 @@
       var secret = hex(bytes);
       form.querySelector(".secret-out").value = secret;
       if (!window.crypto.subtle) {
-        note.textContent = "当前浏览器环境无法计算 SHA-256，请自行计算（如 echo -n 随机串 | sha256sum）并填入承诺值。";
+        note.textContent = t("当前浏览器环境无法计算 SHA-256，请自行计算（如 echo -n 随机串 | sha256sum）并填入承诺值。");
         return;
       }
       window.crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret)).then(function (d) {
         form.querySelector(".commitment-out").value = hex(d);
-        note.textContent = "请立即保存上面的随机串：揭示时须原样提交，丢失则本方随机数不计入。";
+        note.textContent = t("请立即保存上面的随机串：揭示时须原样提交，丢失则本方随机数不计入。");
       });
     });
   });
