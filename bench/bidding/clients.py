@@ -327,6 +327,7 @@ async def _watchers(spec: dict[str, Any]) -> dict[str, Any]:
 
     results = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
     failed = [r for r in results if isinstance(r, BaseException)]
+    connected_by = time.time()
     await _sleep_until(spec["start_at"] + spec["seconds"] + 8.0)  # let late deliveries arrive
     connected = sum(1 for p in protos if p is not None and not p.closed.done())
     for p in protos:
@@ -338,6 +339,7 @@ async def _watchers(spec: dict[str, Any]) -> dict[str, Any]:
         "connected": connected,
         "sample": sample,
         "connect_errors": len(failed),
+        "connected_by": connected_by,
     }
 
 
