@@ -506,6 +506,8 @@ class Hub:
         # no update overtook is kept, and every update clears it (see :meth:`snapshot`).
         self.snapshots: dict[int, tuple[float, dict[str, Any]]] = {}
         self.generations: dict[int, int] = defaultdict(int)
+        # A read under way for arriving watchers: auction → (generation it began in, result).
+        self.snapshot_inflight: dict[int, tuple[int, asyncio.Task[dict[str, Any]]]] = {}
         self.snapshot_reads = 0  # database reads made for arriving watchers (tests, bench)
         self._redis: aioredis.Redis | None = None
 
@@ -697,6 +699,7 @@ class Hub:
     def forget_snapshot(self, auction_id: int) -> None:
         self.generations[auction_id] += 1
         self.snapshots.pop(auction_id, None)
+        self.snapshot_inflight.pop(auction_id, None)
 
     async def snapshot(self, auction_id: int) -> dict[str, Any]:
         """The auction's public snapshot for a watcher that has just joined (a fresh copy).
@@ -715,10 +718,23 @@ class Hub:
         if cached is not None and time.monotonic() - cached[0] < ttl:
             return _copy_snapshot(cached[1])
         generation = self.generations[auction_id]
+        inflight = self.snapshot_inflight.get(auction_id)
+        if ttl > 0 and inflight is not None and inflight[0] == generation:
+            # A read is under way and no update has reached the hub since it began: it covers
+            # everything this watcher (already joined) will not be pushed.
+            return _copy_snapshot(await asyncio.shield(inflight[1]))
         member = auction_id in self.joined and not self.layer_failed and self.started
         started = time.monotonic()
         self.snapshot_reads += 1
-        snap = await database_sync_to_async(read_snapshot)(auction_id)
+        # A task of its own: a watcher that leaves during the read cancels only its wait.
+        task = self.loop.create_task(database_sync_to_async(read_snapshot)(auction_id))
+        if ttl > 0 and member:
+            self.snapshot_inflight[auction_id] = (generation, task)
+        try:
+            snap = await asyncio.shield(task)
+        finally:
+            if self.snapshot_inflight.get(auction_id, (0, None))[1] is task:
+                del self.snapshot_inflight[auction_id]
         if (
             ttl > 0
             and member
