@@ -53,6 +53,7 @@ class Bidder:
             tuple[float, float, str, str, bool]
         ] = []  # sent, got, type, code, precheck
         self.acks: dict[int, float] = {}  # seq → the accepted bid's server time (epoch)
+        self.acked: dict[int, float] = {}  # seq → when its acceptance reached this client
         self.ws = None
         self.reader: asyncio.Task | None = None
         self.log: list[tuple] = []  # the last messages (for diagnosing a run)
@@ -99,6 +100,7 @@ class Bidder:
                     # The bid's server time (taken under the lock just before the commit):
                     # the reference for "how long until every watcher has it".
                     self.acks[m["seq"]] = datetime.fromisoformat(m["at"]).timestamp()
+                    self.acked[m["seq"]] = now
                     self.next_min = max(self.next_min, m.get("next_min_bid_fen") or 0)
                     if m["seq"] >= self.seq:  # not if a later bid has already been seen
                         self.seq = m["seq"]
@@ -231,9 +233,10 @@ async def _driver(spec: dict[str, Any]) -> dict[str, Any]:
             refused += 1
             amount = max(amount, reply.get("next_min_bid_fen") or amount)
     acks = {**a.acks, **b.acks}
+    acked = {**a.acked, **b.acked}
     await a.close()
     await b.close()
-    return {"acks": acks, "refused": refused, "sent": n, "latencies": latencies, "t0": t0}
+    return {"acks": acks, "acked": acked, "refused": refused, "sent": n, "latencies": latencies, "t0": t0}
 
 
 _SEQ = re.compile(rb'"seq":(\d+)')
