@@ -24,9 +24,7 @@ _state = threading.local()
 
 
 def _pending() -> dict[Hashable, tuple[Flush, dict[Any, None]]] | None:
-    pending: dict[Hashable, tuple[Flush, dict[Any, None]]] | None = getattr(
-        _state, "pending", None
-    )
+    pending: dict[Hashable, tuple[Flush, dict[Any, None]]] | None = getattr(_state, "pending", None)
     return pending
 
 

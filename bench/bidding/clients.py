@@ -236,7 +236,14 @@ async def _driver(spec: dict[str, Any]) -> dict[str, Any]:
     acked = {**a.acked, **b.acked}
     await a.close()
     await b.close()
-    return {"acks": acks, "acked": acked, "refused": refused, "sent": n, "latencies": latencies, "t0": t0}
+    return {
+        "acks": acks,
+        "acked": acked,
+        "refused": refused,
+        "sent": n,
+        "latencies": latencies,
+        "t0": t0,
+    }
 
 
 _SEQ = re.compile(rb'"seq":(\d+)')

@@ -85,8 +85,18 @@ class Servers:
             log = open(bench.OUT / f"daphne-{port}.log", "w")  # noqa: SIM115
             self.procs.append(
                 subprocess.Popen(
-                    [bench.PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-                    + ["--websocket_connect_timeout", "120", "config.asgi:application"],
+                    [
+                        bench.PY,
+                        "-m",
+                        "daphne",
+                        "-b",
+                        "127.0.0.1",
+                        "-p",
+                        str(port),
+                        "--websocket_connect_timeout",
+                        "120",
+                        "config.asgi:application",
+                    ],
                     cwd=ROOT,
                     env=env,
                     stdout=log,
@@ -162,7 +172,12 @@ def _delta(after: list[dict[str, float]], before: list[dict[str, float]]) -> lis
 
 
 def measure(
-    n_servers: int, watchers: int, rate: float, seconds: float, client_procs: int, max_updates: float
+    n_servers: int,
+    watchers: int,
+    rate: float,
+    seconds: float,
+    client_procs: int,
+    max_updates: float,
 ) -> dict[str, Any]:
     servers = Servers(n_servers, max_updates)
     try:
@@ -248,9 +263,7 @@ def measure(
         "connect_seconds": round(
             max(p.get("connected_by", start_at) for p in watcher_parts) - t_launch, 1
         ),
-        "connected_before_window": all(
-            p.get("connected_by", 0) <= start_at for p in watcher_parts
-        ),
+        "connected_before_window": all(p.get("connected_by", 0) <= start_at for p in watcher_parts),
         "updates": updates,
         "updates_per_s": round(updates / seconds, 2),
         "driver_refused": driver["refused"],
@@ -307,9 +320,7 @@ def measure(
         "server_cpu_percent": round(100 * sum(cpu) / seconds, 1),
         "server_cpu_us_per_delivery": round(sum(cpu) / deliveries * 1e6, 1) if deliveries else None,
         "client_cpu_seconds": [round(p.get("cpu_seconds", 0), 1) for p in parts],
-        "box_cpu_percent": round(
-            100 * (busy1[0] - busy0[0]) / max(1.0, busy1[1] - busy0[1]), 1
-        ),
+        "box_cpu_percent": round(100 * (busy1[0] - busy0[0]) / max(1.0, busy1[1] - busy0[1]), 1),
         "loadavg_start": [round(x, 2) for x in load_start],
         "loadavg_end": [round(x, 2) for x in load_end],
     }
