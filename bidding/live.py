@@ -619,7 +619,9 @@ class Hub:
     def layer_lost(self) -> None:
         """The channel layer failed: re-join every group (and resync) as soon as it answers."""
         self.layer_failed = True
-        for auction_id in list(self.snapshots):
+        # Updates may have been lost meanwhile: no shared snapshot (kept or under way) may
+        # serve anyone after this.
+        for auction_id in set(self.snapshots) | set(self.snapshot_inflight) | self.joined:
             self.forget_snapshot(auction_id)
         self.membership_wakeup.set()
 

@@ -662,6 +662,21 @@ async def test_a_snapshot_read_overtaken_by_an_update_is_not_shared(auction, mon
         await comm.disconnect()
 
 
+async def test_a_channel_layer_failure_ends_the_sharing(auction, settings):
+    """Updates may be lost while the layer is down: after a failure no shared snapshot serves
+    anyone (the next watcher reads the database)."""
+    settings.GAVEL_LIVE_SNAPSHOT_SHARE_SECONDS = 3600
+    first, _ = await open_socket(auction.pk)
+    hub = _hub()
+    reads = hub.snapshot_reads
+    hub.layer_lost()
+    hub.layer_failed = False  # the layer answers again (the membership task would re-join)
+    second, _ = await open_socket(auction.pk)
+    assert hub.snapshot_reads == reads + 1
+    for comm in (first, second):
+        await comm.disconnect()
+
+
 async def test_without_sharing_each_watcher_reads_its_snapshot(auction, settings):
     settings.GAVEL_LIVE_SNAPSHOT_SHARE_SECONDS = 0
     comms = [await open_socket(auction.pk) for _ in range(3)]
