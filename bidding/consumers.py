@@ -104,6 +104,12 @@ def _bid_bucket_release(user_id: int | None) -> None:
 def snapshot_for(auction_id: int, user: User | AnonymousUser | None) -> dict[str, Any]:
     """The public snapshot, plus what this connection's own user may know about themself."""
     snap = live.read_snapshot(auction_id)
+    snap["you"] = you_for(auction_id, user)
+    return snap
+
+
+def you_for(auction_id: int, user: User | AnonymousUser | None) -> dict[str, Any]:
+    """What this connection's own user may know about themself (sync)."""
     you: dict[str, Any] = {"authenticated": bool(user and user.is_authenticated)}
     if you["authenticated"]:
         from bidding.selectors import registration_for
@@ -117,8 +123,7 @@ def snapshot_for(auction_id: int, user: User | AnonymousUser | None) -> dict[str
         )
         # For this connection only (never sent): lets a bid skip the registration lookup.
         you["_registration_id"] = reg.pk if reg is not None else None
-    snap["you"] = you
-    return snap
+    return you
 
 
 def _registration_is_priority(
@@ -329,7 +334,14 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         self.hub = await live.Hub.get()
         await self.hub.join(self, self.auction_id)
         try:
-            snap = await database_sync_to_async(snapshot_for)(self.auction_id, self.user)
+            # The public part is shared by the watchers arriving together (one database read,
+            # not one per watcher; live.Hub.snapshot says why that is safe); what the user may
+            # know about themself is read for signed-in users only.
+            snap = await self.hub.snapshot(self.auction_id)
+            if self.user is not None and self.user.is_authenticated:
+                snap["you"] = await database_sync_to_async(you_for)(self.auction_id, self.user)
+            else:
+                snap["you"] = you_for(self.auction_id, self.user)
         except DomainError as exc:
             await self.send_error(exc.code, str(exc.message))
             await self.close(code=4404 if exc.status == 404 else 4400)

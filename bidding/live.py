@@ -47,6 +47,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
+from prometheus_client import Counter
 
 from bidding import events
 from core import clock
@@ -67,6 +68,23 @@ WATCHERS_KEY = "gavel:live:watchers:{}"  # Redis hash: process id → "count:uni
 HUB_SENTINEL_KEY = f"gavel:live:hub:{PROCESS_ID}"
 COUNTS_STALE_SECONDS = 30
 FANOUT_SLICE = 0.002  # seconds of fan-out before letting other work on the loop run
+
+
+# The hub's traffic (docs/deployment.md, served on GAVEL_METRICS_PORT with the process's other
+# metrics; bench/scale/watchers.py reads them): with one hub per process, a process reads one
+# layer message per update whatever the number of processes or of its watchers, and the
+# process that committed a bid sends it to the group once.
+LAYER_SENDS = Counter(
+    "gavel_live_group_sends_total", "Live updates this process sent to a channel-layer group"
+)
+LAYER_RECEIVED = Counter(
+    "gavel_live_layer_received_total",
+    "Channel-layer messages this process's hub read (its own echoes included)",
+)
+FANOUTS = Counter(
+    "gavel_live_fanouts_total", "Frames written to all local watchers of an auction (one each)"
+)
+DELIVERIES = Counter("gavel_live_deliveries_total", "Frames written to local watchers")
 
 
 def group_name(auction_id: int) -> str:
@@ -93,6 +111,11 @@ def fanout_share() -> float:
 def max_updates_per_second() -> float:
     """Optional hard cap of updates per second per watcher (0: only the budget decides)."""
     return float(settings.GAVEL_LIVE_MAX_UPDATES_PER_SECOND or 0)
+
+
+def snapshot_share_seconds() -> float:
+    """How long a hub may hand the same public snapshot to arriving watchers (0: never)."""
+    return max(float(settings.GAVEL_LIVE_SNAPSHOT_SHARE_SECONDS or 0), 0.0)
 
 
 def counts_interval() -> float:
@@ -446,7 +469,10 @@ class _Flow:
     """One auction's deliveries in this process: what waits, and the task that sends it."""
 
     last_sent: float = float("-inf")
-    last_cost: float = 0.0  # seconds the last fan-out took
+    # CPU seconds the last fan-out took on this loop's thread (not wall time: on a busy
+    # machine a fan-out waits for the CPU, and pacing by that wait would hold updates back
+    # for a cost the process never paid).
+    last_cost: float = 0.0
     pending: list[dict[str, Any]] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
@@ -477,6 +503,15 @@ class Hub:
         self.layer_failed = False
         self.membership_wakeup = asyncio.Event()
         self.rejoins = 0  # completed re-joins after a failure (for tests and logs)
+        # The public snapshot shared by arriving watchers (issue 18: 10,000 watchers arriving
+        # at a hot auction would otherwise read it 10,000 times): auction → (read at, data).
+        # Only a read that began while the hub was a member of the auction's group and that
+        # no update overtook is kept, and every update clears it (see :meth:`snapshot`).
+        self.snapshots: dict[int, tuple[float, dict[str, Any]]] = {}
+        self.generations: dict[int, int] = defaultdict(int)
+        # A read under way for arriving watchers: auction → (generation it began in, result).
+        self.snapshot_inflight: dict[int, tuple[int, asyncio.Task[dict[str, Any]]]] = {}
+        self.snapshot_reads = 0  # database reads made for arriving watchers (tests, bench)
         self._redis: aioredis.Redis | None = None
 
     # lifecycle ---------------------------------------------------------------------------
@@ -571,6 +606,7 @@ class Hub:
                 await self._stop()
 
     async def _discard(self, auction_id: int) -> None:
+        self.forget_snapshot(auction_id)
         if auction_id in self.joined and self.layer is not None:
             self.joined.discard(auction_id)
             try:
@@ -583,6 +619,10 @@ class Hub:
     def layer_lost(self) -> None:
         """The channel layer failed: re-join every group (and resync) as soon as it answers."""
         self.layer_failed = True
+        # Updates may have been lost meanwhile: no shared snapshot (kept or under way) may
+        # serve anyone after this.
+        for auction_id in set(self.snapshots) | set(self.snapshot_inflight) | self.joined:
+            self.forget_snapshot(auction_id)
         self.membership_wakeup.set()
 
     async def _membership_loop(self) -> None:
@@ -659,6 +699,57 @@ class Hub:
                 if message is not None:
                     await self.on_update(message)
 
+    # the shared snapshot ----------------------------------------------------------------
+
+    def forget_snapshot(self, auction_id: int) -> None:
+        self.generations[auction_id] += 1
+        self.snapshots.pop(auction_id, None)
+        self.snapshot_inflight.pop(auction_id, None)
+
+    async def snapshot(self, auction_id: int) -> dict[str, Any]:
+        """The auction's public snapshot for a watcher that has just joined (a fresh copy).
+
+        Why sharing is safe: a watcher joins (is in :attr:`watchers`) before it asks, so every
+        update that reaches this hub afterwards is pushed to it; and every update that reached
+        the hub before it asked has cleared the shared copy (:meth:`on_update`, whether it came
+        through the layer or was published here). So the copy a watcher gets covers everything
+        except what is pushed to it anyway, exactly like a database read after joining. A copy
+        is kept only from a read that began while the hub was in the auction's group with a
+        working layer and that no update overtook (the generation), and for at most
+        ``GAVEL_LIVE_SNAPSHOT_SHARE_SECONDS`` (what no message announces, such as the
+        registrant count, is then at most that old). Raises what :func:`read_snapshot` raises."""
+        ttl = snapshot_share_seconds()
+        cached = self.snapshots.get(auction_id)
+        if cached is not None and time.monotonic() - cached[0] < ttl:
+            return _copy_snapshot(cached[1])
+        generation = self.generations[auction_id]
+        inflight = self.snapshot_inflight.get(auction_id)
+        if ttl > 0 and inflight is not None and inflight[0] == generation:
+            # A read is under way and no update has reached the hub since it began: it covers
+            # everything this watcher (already joined) will not be pushed.
+            return _copy_snapshot(await asyncio.shield(inflight[1]))
+        member = auction_id in self.joined and not self.layer_failed and self.started
+        started = time.monotonic()
+        self.snapshot_reads += 1
+        # A task of its own: a watcher that leaves during the read cancels only its wait.
+        task = self.loop.create_task(database_sync_to_async(read_snapshot)(auction_id))
+        if ttl > 0 and member:
+            self.snapshot_inflight[auction_id] = (generation, task)
+        try:
+            snap = await asyncio.shield(task)
+        finally:
+            if self.snapshot_inflight.get(auction_id, (0, None))[1] is task:
+                del self.snapshot_inflight[auction_id]
+        if (
+            ttl > 0
+            and member
+            and self.generations[auction_id] == generation
+            and auction_id in self.joined
+            and not self.layer_failed
+        ):
+            self.snapshots[auction_id] = (started, snap)
+        return _copy_snapshot(snap)
+
     def local_count(self, auction_id: int) -> int:
         return len(self.watchers.get(auction_id, ()))
 
@@ -709,6 +800,7 @@ class Hub:
             await self.layer.group_send(
                 group_name(message["auction_id"]), dict(message, origin=PROCESS_ID)
             )
+            LAYER_SENDS.inc()
         except Exception as exc:
             level = logging.DEBUG if self.layer_failed else logging.WARNING
             log.log(
@@ -736,6 +828,7 @@ class Hub:
                     self.layer_lost()
                 await asyncio.sleep(0.5)
                 continue
+            LAYER_RECEIVED.inc()
             if message.get("origin") == PROCESS_ID:
                 continue  # delivered locally when it was published
             try:
@@ -745,6 +838,7 @@ class Hub:
 
     async def on_update(self, message: dict[str, Any]) -> None:
         auction_id = int(message["auction_id"])
+        self.forget_snapshot(auction_id)
         note_price(auction_id, message.get("price_fen"), message.get("seq"))
         data = message.get("data") or {}
         info = _info[auction_id]
@@ -793,9 +887,12 @@ class Hub:
                     await asyncio.wait_for(flow.wakeup.wait(), timeout=wait)
             batch, flow.pending = flow.pending, []
             flow.last_sent = time.monotonic()
+            cpu = _cpu_clock()
             for text in _texts(batch):
                 await self.deliver(auction_id, text)
-            flow.last_cost = time.monotonic() - flow.last_sent
+            # The loop thread's CPU over the fan-out; it yields every FANOUT_SLICE, so work
+            # of other tasks run meanwhile counts too (an overestimate, never an underestimate).
+            flow.last_cost = _cpu_clock() - cpu
 
     def flush_now(self, auction_id: int) -> None:
         """Send what waits without waiting for the window (tests, shutdown)."""
@@ -815,7 +912,10 @@ class Hub:
         """
         started = time.monotonic()
         prepared: dict[int, PreparedMessage] = {}
-        for i, consumer in enumerate(list(self.watchers.get(auction_id, ()))):
+        watchers = list(self.watchers.get(auction_id, ()))
+        FANOUTS.inc()
+        DELIVERIES.inc(len(watchers))
+        for i, consumer in enumerate(watchers):
             try:
                 proto = consumer.ws_protocol
                 if proto is not None and consumer.ready:
@@ -889,6 +989,19 @@ class Hub:
             await client.hset(key, PROCESS_ID, f"{self.local_count(auction_id)}:{now}")
             await client.expire(key, COUNTS_STALE_SECONDS * 4)
             self.totals[auction_id] = _sum_fresh(await client.hgetall(key), now)
+
+
+def _cpu_clock() -> float:
+    """This thread's CPU time (the event loop's thread, where fan-outs run)."""
+    return time.thread_time()
+
+
+def _copy_snapshot(snap: dict[str, Any]) -> dict[str, Any]:
+    """A copy a consumer may change (its top level and its bid rows)."""
+    out = dict(snap)
+    if isinstance(out.get("bids"), list):
+        out["bids"] = [dict(b) for b in out["bids"]]
+    return out
 
 
 def _connection_error(exc: BaseException) -> bool:

@@ -503,6 +503,11 @@ GAVEL_LIVE_FANOUT_BUDGET: float = env.float("GAVEL_LIVE_FANOUT_BUDGET", default=
 GAVEL_LIVE_MAX_UPDATES_PER_SECOND: float = env.float(
     "GAVEL_LIVE_MAX_UPDATES_PER_SECOND", default=0.0
 )
+# Issue 18: how long a server process hands the same public snapshot to arriving watchers of
+# an auction (any update ends it at once; docs/websocket.md). 0: one database read each.
+GAVEL_LIVE_SNAPSHOT_SHARE_SECONDS: float = env.float(
+    "GAVEL_LIVE_SNAPSHOT_SHARE_SECONDS", default=1.0
+)
 # Seconds between the watcher/registrant counts pushed to an auction's watchers.
 GAVEL_LIVE_COUNTS_SECONDS: float = env.float("GAVEL_LIVE_COUNTS_SECONDS", default=5.0)
 # Bidding password (AUC-17): wrong passwords allowed per registration within the lock window

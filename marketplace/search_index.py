@@ -372,7 +372,16 @@ def on_auction_saved(sender: Any, instance: Auction, update_fields: Any = None, 
         return
     if update_fields is not None and not (set(update_fields) & WATCHED_FIELDS):
         return
-    refresh([instance.pk])
+    _refresh_soon(instance.pk)
+
+
+def _refresh_soon(auction_id: int) -> None:
+    """Refresh now, or once for the whole batch when the writer opened ``core.deferred``
+    (issue 18: the clock's batch of closes saves each auction and its result; the index rows
+    are rebuilt once per batch, in the same transaction, instead of twice per close)."""
+    from core.deferred import collect
+
+    collect("marketplace.listing_index", auction_id, refresh)
 
 
 def on_asset_saved(sender: Any, instance: Asset, **kw: Any) -> None:
@@ -391,7 +400,7 @@ def on_listing_info_saved(sender: Any, instance: ListingInfo, **kw: Any) -> None
 
 def on_result_saved(sender: Any, instance: Any, created: bool = False, **kw: Any) -> None:
     if created and not kw.get("raw"):
-        refresh([instance.auction_id])
+        _refresh_soon(instance.auction_id)
 
 
 def on_state_event(event: Any) -> None:

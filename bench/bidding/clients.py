@@ -53,6 +53,7 @@ class Bidder:
             tuple[float, float, str, str, bool]
         ] = []  # sent, got, type, code, precheck
         self.acks: dict[int, float] = {}  # seq → the accepted bid's server time (epoch)
+        self.acked: dict[int, float] = {}  # seq → when its acceptance reached this client
         self.ws = None
         self.reader: asyncio.Task | None = None
         self.log: list[tuple] = []  # the last messages (for diagnosing a run)
@@ -99,6 +100,7 @@ class Bidder:
                     # The bid's server time (taken under the lock just before the commit):
                     # the reference for "how long until every watcher has it".
                     self.acks[m["seq"]] = datetime.fromisoformat(m["at"]).timestamp()
+                    self.acked[m["seq"]] = now
                     self.next_min = max(self.next_min, m.get("next_min_bid_fen") or 0)
                     if m["seq"] >= self.seq:  # not if a later bid has already been seen
                         self.seq = m["seq"]
@@ -231,9 +233,17 @@ async def _driver(spec: dict[str, Any]) -> dict[str, Any]:
             refused += 1
             amount = max(amount, reply.get("next_min_bid_fen") or amount)
     acks = {**a.acks, **b.acks}
+    acked = {**a.acked, **b.acked}
     await a.close()
     await b.close()
-    return {"acks": acks, "refused": refused, "sent": n, "latencies": latencies, "t0": t0}
+    return {
+        "acks": acks,
+        "acked": acked,
+        "refused": refused,
+        "sent": n,
+        "latencies": latencies,
+        "t0": t0,
+    }
 
 
 _SEQ = re.compile(rb'"seq":(\d+)')
@@ -327,6 +337,7 @@ async def _watchers(spec: dict[str, Any]) -> dict[str, Any]:
 
     results = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
     failed = [r for r in results if isinstance(r, BaseException)]
+    connected_by = time.time()
     await _sleep_until(spec["start_at"] + spec["seconds"] + 8.0)  # let late deliveries arrive
     connected = sum(1 for p in protos if p is not None and not p.closed.done())
     for p in protos:
@@ -338,6 +349,7 @@ async def _watchers(spec: dict[str, Any]) -> dict[str, Any]:
         "connected": connected,
         "sample": sample,
         "connect_errors": len(failed),
+        "connected_by": connected_by,
     }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +54,9 @@ def session_for(u: User) -> str:
 
 
 def main(n: int, title: str) -> dict:
-    owner = user("bench-owner")
+    # An owner per auction: a person may run only a few practice auctions at once, and a
+    # bench database keeps every earlier run's auctions.
+    owner = user(f"bench-owner-{time.time_ns()}")
     auction = services.practice_auction_start(
         user=owner,
         title=title,

@@ -32,6 +32,7 @@ from bidding.services._common import (
     setting,
 )
 from core import calendar, clock
+from core.deferred import deferred
 from core.events import publish_on_commit
 
 
@@ -137,15 +138,20 @@ def auction_close_due(*, limit: int = 50, followups: bool = True) -> list[int]:
                 )
                 if not due:
                     break
-                for auction in due:
-                    try:
-                        with transaction.atomic():
-                            _close(auction, now)
-                    except Exception:
-                        log.exception("closing auction %s failed", auction.pk)
-                        failed.append(auction.pk)
-                        continue
-                    closed.append(auction.pk)
+                # Work that higher layers derive from each close (the listing index) is done
+                # once for the batch, at its end, inside this transaction (core.deferred).
+                batch_closed: list[int] = []
+                with deferred():
+                    for auction in due:
+                        try:
+                            with transaction.atomic():
+                                _close(auction, now)
+                        except Exception:
+                            log.exception("closing auction %s failed", auction.pk)
+                            failed.append(auction.pk)
+                            continue
+                        batch_closed.append(auction.pk)
+            closed += batch_closed  # committed
         except Exception:
             log.exception("closing auctions failed")
             break

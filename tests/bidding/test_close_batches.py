@@ -67,3 +67,50 @@ def test_one_failing_close_rolls_back_alone_auc28(court, judge, settings, monkey
     monkeypatch.setattr(close_module, "_close", real)
     assert services.auction_close_due(followups=False) == [bad]  # the next turn closes it once
     assert services.auction_close_due(followups=False) == []
+
+
+def test_a_batch_rebuilds_the_listing_index_once_and_right_auc28(
+    court, judge, settings, monkeypatch
+):
+    """Issue 18: the listing index (a higher layer's derived rows) is rebuilt once for a batch
+    of closes, inside the batch's transaction (``core.deferred``), not twice per close; and
+    it shows every closed auction as ended."""
+    from marketplace import search_index
+    from marketplace.models import ListingIndex
+
+    settings.GAVEL_CLOSE_BATCH = 10
+    auctions = _due(court, judge, 3)
+    calls: list[list[int]] = []
+    real = search_index.refresh
+
+    def spy(ids):
+        calls.append(sorted(ids))
+        return real(ids)
+
+    monkeypatch.setattr(search_index, "refresh", spy)
+    assert sorted(services.auction_close_due(followups=False)) == sorted(a.pk for a in auctions)
+    assert calls == [sorted(a.pk for a in auctions)]
+    rows = dict(ListingIndex.objects.values_list("auction_id", "state"))
+    assert {rows[a.pk] for a in auctions} == {AuctionState.UNSOLD}
+
+
+def test_a_close_that_rolls_back_leaves_its_listing_row_as_it_was_auc28(
+    court, judge, settings, monkeypatch
+):
+    from marketplace.models import ListingIndex
+
+    settings.GAVEL_CLOSE_BATCH = 10
+    auctions = _due(court, judge, 2)
+    bad = auctions[0].pk
+    real = close_module._close
+
+    def fails_after_saving(auction: Auction, now: dt.datetime) -> AuctionResult:
+        result = real(auction, now)
+        if auction.pk == bad:
+            raise RuntimeError("boom")  # after the saves: its savepoint rolls them back
+        return result
+
+    monkeypatch.setattr(close_module, "_close", fails_after_saving)
+    assert services.auction_close_due(followups=False) == [auctions[1].pk]
+    rows = dict(ListingIndex.objects.values_list("auction_id", "state"))
+    assert rows[bad] == AuctionState.BIDDING and rows[auctions[1].pk] == AuctionState.UNSOLD

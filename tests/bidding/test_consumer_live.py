@@ -613,6 +613,78 @@ async def test_watchers_arriving_after_everyone_left_still_get_updates(auction, 
     await bidder.disconnect()
 
 
+async def test_watchers_arriving_together_share_one_snapshot_read_until_an_update(
+    auction, alice, settings
+):
+    """Issue 18: a crowd arriving at a hot auction costs one database read per process, not
+    one per watcher; an update ends the sharing at once, so a watcher arriving after a bid
+    sees that bid in its snapshot (nothing falls between its snapshot and its pushes)."""
+    settings.GAVEL_LIVE_SNAPSHOT_SHARE_SECONDS = 3600
+    watchers = [await open_socket(auction.pk) for _ in range(5)]
+    hub = _hub()
+    assert hub.snapshot_reads == 1
+    assert {w[1]["seq"] for w in watchers} == {0}
+    assert all(w[1]["watchers"] == i + 1 for i, w in enumerate(watchers))
+    bidder, _ = await open_socket(auction.pk, alice[1])
+    assert hub.snapshot_reads == 1  # the signed-in bidder's own part is read apart
+    assert (await bid(bidder, START))["type"] == "bid_accepted"
+    assert (await receive(watchers[0][0], "state", "extended"))["seq"] == 1
+    late, snap = await open_socket(auction.pk)
+    assert (snap["seq"], snap["price_fen"]) == (1, START)
+    assert [b["seq"] for b in snap["bids"]] == [1]
+    assert hub.snapshot_reads == 2
+    later, snap2 = await open_socket(auction.pk)
+    assert snap2["seq"] == 1 and hub.snapshot_reads == 2
+    for comm in [w[0] for w in watchers] + [bidder, late, later]:
+        await comm.disconnect()
+
+
+async def test_a_snapshot_read_overtaken_by_an_update_is_not_shared(auction, monkeypatch):
+    """The read that an update overtakes (it began before the update reached the hub) serves
+    the watcher that asked, but nobody after it."""
+    first, _ = await open_socket(auction.pk)
+    hub = _hub()
+    hub.forget_snapshot(auction.pk)
+    real = live.read_snapshot
+
+    def overtaken(auction_id: int) -> dict[str, Any]:
+        snap = real(auction_id)
+        hub.loop.call_soon_threadsafe(hub.forget_snapshot, auction_id)  # an update arrives
+        return snap
+
+    monkeypatch.setattr(live, "read_snapshot", overtaken)
+    reads = hub.snapshot_reads
+    second, _ = await open_socket(auction.pk)
+    monkeypatch.setattr(live, "read_snapshot", real)
+    third, _ = await open_socket(auction.pk)
+    assert hub.snapshot_reads == reads + 2
+    for comm in (first, second, third):
+        await comm.disconnect()
+
+
+async def test_a_channel_layer_failure_ends_the_sharing(auction, settings):
+    """Updates may be lost while the layer is down: after a failure no shared snapshot serves
+    anyone (the next watcher reads the database)."""
+    settings.GAVEL_LIVE_SNAPSHOT_SHARE_SECONDS = 3600
+    first, _ = await open_socket(auction.pk)
+    hub = _hub()
+    reads = hub.snapshot_reads
+    hub.layer_lost()
+    hub.layer_failed = False  # the layer answers again (the membership task would re-join)
+    second, _ = await open_socket(auction.pk)
+    assert hub.snapshot_reads == reads + 1
+    for comm in (first, second):
+        await comm.disconnect()
+
+
+async def test_without_sharing_each_watcher_reads_its_snapshot(auction, settings):
+    settings.GAVEL_LIVE_SNAPSHOT_SHARE_SECONDS = 0
+    comms = [await open_socket(auction.pk) for _ in range(3)]
+    assert _hub().snapshot_reads == 3
+    for comm, _ in comms:
+        await comm.disconnect()
+
+
 async def test_an_update_from_another_server_process_reaches_local_watchers_once(auction, alice):
     """Two daphne processes behind one Redis layer: each delivers its own bids to its own
     watchers directly and the other's through the layer; nobody gets an update twice."""
