@@ -529,3 +529,41 @@ def value_batch_frame(
         return pred, np.exp(lo), np.exp(hi)
     q = float(art["q"])
     return pred, pred * math.exp(-q), pred * math.exp(q)
+
+
+INDEX_REGIONS = 6  # regions drawn beside the market: the three that rose most, the three least
+
+
+def index_chart(record: Any) -> dict[str, Any] | None:
+    """The price index a model brings its sales to the valuation date with, for the models
+    page's chart: the market's monthly index (100 = the data's last month) and the regions
+    that moved most. None for a model without dates or whose file cannot be loaded. Fitted
+    from the model's own sales: it moves when the model is retrained with newer sales."""
+    try:
+        art = load_artifact(record)
+    except ValuationError:
+        return None
+    idx = getattr(art["valuer"].builder_, "index_", None)
+    if idx is None:
+        return None
+    market = idx.series()
+    moves = {code: float(dev[-1] - dev[0]) for code, dev in idx.region_dev_.items() if len(dev) > 1}
+    ranked = sorted(moves, key=lambda c: moves[c])
+    picked = list(
+        dict.fromkeys(ranked[-(INDEX_REGIONS // 2) :][::-1] + ranked[: INDEX_REGIONS // 2])
+    )
+    return {
+        "title": f"{record.dataset}（{label(idx.region_col) if idx.region_col else ''}）",
+        "months": market["months"],
+        "series": [
+            {"name": str(_("全市场")), "values": market["values"]},
+            *(
+                {
+                    "name": f"{label(idx.region_col or '')} {code}",
+                    "values": idx.series(code)["values"],
+                }
+                for code in picked
+            ),
+        ],
+        "data_end": art.get("data_end", ""),
+    }
