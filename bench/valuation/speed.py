@@ -38,7 +38,7 @@ from pricing.valuation.service import compiled, value_batch, value_with  # noqa:
 from pricing.valuation.training import build_artifact, read_table  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import RUNS  # noqa: E402
+from run import RUNS, render  # noqa: E402
 
 KINDS = ["gbm", "ridge", "blend", "knn"]
 SINGLE = 300
@@ -162,6 +162,9 @@ def main() -> None:
                 flush=True,
             )
         out_path.write_text(json.dumps(results, indent=1))
+    results_json = Path(__file__).parent / "results.json"
+    if results_json.exists():
+        render(json.loads(results_json.read_text()))
 
 
 if __name__ == "__main__":

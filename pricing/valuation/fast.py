@@ -32,6 +32,7 @@ from pricing.valuation.index import MARKET_REGION
 Columns = dict[str, np.ndarray]  # canonical input column → values (one per row)
 
 DAY_NS = 86_400 * 10**9
+_UNSET = object()
 
 
 def _month(days: np.ndarray) -> np.ndarray:
@@ -47,25 +48,32 @@ def _num(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind in "iub":
         return values.astype(np.float64)
     out = np.empty(len(values), dtype=np.float64)
+    prev: Any = _UNSET
+    x = np.nan
     for i, v in enumerate(values):
-        if v is None:
-            out[i] = np.nan
-            continue
-        try:
-            out[i] = float(v)
-        except (TypeError, ValueError):
-            out[i] = np.nan
+        if v is not prev:  # a valuation's perturbed rows repeat the row's own values
+            prev = v
+            try:
+                x = np.nan if v is None else float(v)
+            except (TypeError, ValueError):
+                x = np.nan
+        out[i] = x
     return out
 
 
 def _text(values: np.ndarray) -> np.ndarray:
     """``astype(str)`` keeping missing values missing (None)."""
     out = np.empty(len(values), dtype=object)
+    prev: Any = _UNSET
+    t: str | None = None
     for i, v in enumerate(values):
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            out[i] = None
-        else:
-            out[i] = v if isinstance(v, str) else str(v)
+        if v is not prev:
+            prev = v
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                t = None
+            else:
+                t = v if isinstance(v, str) else str(v)
+        out[i] = t
     return out
 
 
@@ -402,4 +410,23 @@ def columns_of_rows(rows: list[dict[str, Any]], names: list[str]) -> Columns:
             v = row.get(name)
             arr[i] = None if v is None or _nan(v) else v
         out[name] = arr
+    return out
+
+
+def columns_of_variants(
+    row: dict[str, Any], variants: list[dict[str, Any]], names: list[str]
+) -> Columns:
+    """The row, then one row per variant (the row with a few values replaced): one object
+    array per column, filled with the row's value and the variants' replacements."""
+    out: Columns = {}
+    n = 1 + len(variants)
+    for name in names:
+        v = row.get(name)
+        arr = np.empty(n, dtype=object)
+        arr[:] = [None if v is None or _nan(v) else v]
+        out[name] = arr
+    for i, variant in enumerate(variants, start=1):
+        for name, v in variant.items():
+            if name in out:
+                out[name][i] = None if v is None or _nan(v) else v
     return out

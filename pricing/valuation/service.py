@@ -298,7 +298,7 @@ def value_with(
 ) -> Valuation:
     """One valuation through the compiled path (fast.py): the row and its explanation's
     perturbed rows in one feature matrix and one model call; no DataFrame."""
-    from pricing.valuation.fast import columns_of_rows
+    from pricing.valuation.fast import columns_of_variants
 
     c = compiled(art)
     recipe = art["recipe"]
@@ -307,11 +307,9 @@ def value_with(
     groups: dict[str, list[str]] = art["groups"]
     typical = art["typical"]
     names = list(groups)
-    rows = [row]
-    for name in names:
-        rows.append({**row, **{col: typical[col] for col in groups[name]}})
-    cols = columns_of_rows(rows, recipe.inputs())
-    dates = None if when is None else np.full(len(rows), np.datetime64(when, "D"))
+    variants = [{col: typical[col] for col in groups[name]} for name in names]
+    cols = columns_of_variants(row, variants, recipe.inputs())
+    dates = None if when is None else np.full(1 + len(names), np.datetime64(when, "D"))
     X = c.features(cols, dates)
     to_end = c.to_end(cols, dates)
     preds, M = c.predict_log_features(X, to_end)
