@@ -208,7 +208,10 @@ def render(results: list[dict]) -> None:
     lines = [
         "Final hold-out (reported only; the model was chosen on the most recent training period).",
         "Baseline = index-adjusted comparables (knn). Load = 1-minute load average at the start.",
-        "Timings in this table are run.py's (single = one row through value_batch).",
+        "single/s and batch/s in this table: run.py's own timing during the accuracy run (one",
+        "row / 5,000 rows through value_batch; the v3 run of 7 Dec 2026 timed demo_cn, Corolla",
+        "and Ames on the pandas path, King County on the compiled one). The compiled path's",
+        "speed per model kind is the second table (speed.py).",
         "",
         "| data set | split | platform | selected | MdAPE | ±10% | RMSLE | 80% cover | min decile cover | miss above/below | baseline MdAPE / ±10% | candidates MdAPE (hold-out) | single/s | batch/s | fit CPU s | load |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
