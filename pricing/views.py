@@ -697,11 +697,23 @@ def models_page(request: AuthedRequest) -> HttpResponse:
         }
         for r in ValuationTrainingRun.objects.all()[:20]
     ]
+    from pricing.valuation.service import index_chart
+
+    models = list(ValuationModel.objects.order_by("asset_class", "method", "-version"))
+    # the price index of each active model (PRC-09: its sales are brought to the valuation
+    # date by it), as the judge sees it
+    indexes = []
+    for m in models:
+        if m.is_active:
+            chart = index_chart(m)
+            if chart is not None:
+                indexes.append({"model": m, "chart": chart, "chart_id": f"index-{m.pk}"})
     return render(
         request,
         "pricing/models.html",
         {
-            "models": ValuationModel.objects.order_by("asset_class", "method", "-version"),
+            "models": models,
+            "indexes": indexes,
             "keeper": can(request.user, "pricing.keep_roster"),
             "datasets": datasets,
             "methods": services.METHOD_LABELS,

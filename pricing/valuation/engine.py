@@ -728,11 +728,19 @@ def metrics(
 
 
 # ----------------------------------------------------------------------------- explanations
-def typical_row(df: pd.DataFrame, columns: list[str]) -> dict[str, Any]:
+def typical_row(
+    df: pd.DataFrame, columns: list[str], codes: frozenset[str] | set[str] = frozenset()
+) -> dict[str, Any]:
+    """The median of each numeric input, the most frequent value of the others and of
+    ``codes`` (categories written as numbers, e.g. a region code: their median is no code)."""
     out: dict[str, Any] = {}
     for c in columns:
         s = df[c]
-        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        if (
+            c not in codes
+            and pd.api.types.is_numeric_dtype(s)
+            and not pd.api.types.is_bool_dtype(s)
+        ):
             out[c] = float(s.median())
         else:
             mode = s.astype(str).mode()
@@ -745,13 +753,13 @@ def feature_effects(
 ) -> list[dict[str, Any]]:
     """Each input (or group, e.g. location = lat+lon) set to its typical value: how much the price moves."""
     names = list(groups)
-    variants = [row]
+    base = row.iloc[0].to_dict()
+    variants = [base]
     for name in names:
-        v = row.copy()
-        for col in groups[name]:
-            v[col] = typical[col]
-        variants.append(v)
-    preds = valuer.predict_log(pd.concat(variants, ignore_index=True))
+        variants.append({**base, **{col: typical[col] for col in groups[name]}})
+    # object columns: a row's 360104 and a typical "360111" stay what they are (a numeric
+    # column would turn the code into 360104.0, a category never seen)
+    preds = valuer.predict_log(pd.DataFrame(variants, dtype=object))
     base = preds[0]
     out: list[dict[str, Any]] = []
     for name, p in zip(names, preds[1:], strict=True):

@@ -176,9 +176,9 @@ class Valuation:
     warnings: tuple[str, ...] = ()
 
 
-def _input_row(
-    art: dict[str, Any], features: dict[str, Any], at: dt.datetime | None
-) -> pd.DataFrame:
+def _checked_row(art: dict[str, Any], features: dict[str, Any]) -> dict[str, Any]:
+    """The model's inputs from a features dict, checked (numbers where numbers are needed);
+    a missing optional value is NaN."""
     recipe = art["recipe"]
     missing = [c for c in recipe.required() if features.get(c) in (None, "")]
     if missing:
@@ -212,13 +212,67 @@ def _input_row(
                     "bad_feature", _("特征“%(label)s”须大于零") % {"label": _(label(name))}
                 )
         row[name] = np.nan if v in (None, "") else v
-    df = pd.DataFrame([row])
-    if art.get("data_end"):
-        # A model knows no prices after its data end: it values as of that date at the latest.
-        end = pd.Timestamp(art["data_end"])
-        when = pd.Timestamp((at or clock.now()).date())
-        df["sale_date"] = min(when, end)
+    return row
+
+
+def _valuation_date(art: dict[str, Any], at: dt.datetime | None) -> dt.date | None:
+    """The date the model values at: the valuation's, but never after the model's data end
+    (a model knows no prices after it). None for a model without sale dates."""
+    if not art.get("data_end"):
+        return None
+    end = dt.date.fromisoformat(str(art["data_end"])[:10])
+    return min((at or clock.now()).date(), end)
+
+
+def _input_row(
+    art: dict[str, Any], features: dict[str, Any], at: dt.datetime | None
+) -> pd.DataFrame:
+    """The reference path's one-row frame."""
+    df = pd.DataFrame([_checked_row(art, features)])
+    when = _valuation_date(art, at)
+    if when is not None:
+        df["sale_date"] = pd.Timestamp(when)
     return df
+
+
+def compiled(art: dict[str, Any]) -> Any:
+    """The artifact's compiled valuer (fast.py), built once and kept with the loaded artifact."""
+    from pricing.valuation.fast import Compiled
+
+    c = art.get("_compiled")
+    if c is None:
+        with _lock:
+            c = art.get("_compiled")
+            if c is None:
+                c = Compiled(art)
+                art["_compiled"] = c
+                art["_comparable_columns"] = _comparable_columns(art)
+    return c
+
+
+def _comparable_columns(art: dict[str, Any]) -> dict[str, Any]:
+    """The comparable sales' table as arrays (one record is read per comparable shown)."""
+    table = art["comparables"]
+    recipe = art["recipe"]
+    out: dict[str, Any] = {
+        "price": table["price"].astype(float).to_numpy(),
+        "fields": {c: table[c].to_numpy(dtype=object) for c in recipe.inputs()[:12]},
+    }
+    if "sale_date" in table.columns:
+        out["sale_date"] = np.datetime_as_string(
+            pd.to_datetime(table["sale_date"]).to_numpy().astype("datetime64[D]")
+        )
+    if recipe.area:
+        out["area"] = table[recipe.area].astype(float).to_numpy()
+    return out
+
+
+def _plain_field(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return v
 
 
 def value_asset(
@@ -266,55 +320,159 @@ def value_with(
     at: dt.datetime | None = None,
     n_comparables: int = 6,
 ) -> Valuation:
+    """One valuation through the compiled path (fast.py): the row and its explanation's
+    perturbed rows in one feature matrix and one model call; no DataFrame."""
+    from pricing.valuation.fast import columns_of_variants
+
+    c = compiled(art)
+    recipe = art["recipe"]
+    row = _checked_row(art, features)
+    when = _valuation_date(art, at)
+    groups: dict[str, list[str]] = art["groups"]
+    typical = art["typical"]
+    names = list(groups)
+    variants = [{col: typical[col] for col in groups[name]} for name in names]
+    cols = columns_of_variants(row, variants, recipe.inputs())
+    dates = None if when is None else np.full(1 + len(names), np.datetime64(when, "D"))
+    X = c.features(cols, dates)
+    to_end = c.to_end(cols, dates)
+    preds, M = c.predict_log_features(X, to_end)
+    log_p = float(preds[0])
+    first = {k: v[:1] for k, v in X.items()}
+    low_high = c.bounds(first, preds[:1]) if c.interval is not None else None
+    dist, idx = c.neighbours(M[:1], n_comparables)
+    effects = _effects(names, groups, row, typical, preds)
+    return _valuation(
+        art,
+        record,
+        row=row,
+        when=when,
+        log_p=log_p,
+        low_high=(float(low_high[0][0]), float(low_high[1][0])) if low_high else None,
+        dist=dist[0],
+        idx=idx[0],
+        y=c.comps.y_,
+        shift=float(-to_end[0]),
+        effects=effects,
+        features=features,
+    )
+
+
+def _effects(
+    names: list[str],
+    groups: dict[str, list[str]],
+    row: dict[str, Any],
+    typical: dict[str, Any],
+    preds: np.ndarray,
+) -> list[dict[str, Any]]:
+    """engine.feature_effects from the perturbed rows' predictions."""
+    from pricing.valuation.engine import _plain
+
+    base = preds[0]
+    out: list[dict[str, Any]] = []
+    for name, p in zip(names, preds[1:], strict=True):
+        effect = math.exp(base - p) - 1.0
+        one = len(groups[name]) == 1
+        out.append(
+            {
+                "feature": name,
+                "effect_pct": round(effect * 100, 1),
+                "value": _plain(row[groups[name][0]]) if one else None,
+                "typical": _plain(typical[groups[name][0]]) if one else None,
+            }
+        )
+    out.sort(key=lambda e: -abs(e["effect_pct"]))
+    return out
+
+
+def value_with_frame(
+    art: dict[str, Any],
+    record: Any,
+    features: dict[str, Any],
+    *,
+    at: dt.datetime | None = None,
+    n_comparables: int = 6,
+) -> Valuation:
+    """The reference path (pandas, one DataFrame per step): what the compiled path must
+    reproduce (tests/pricing/test_valuation_fast.py)."""
     from pricing.valuation.engine import feature_effects
 
-    row = _input_row(art, features, at)
+    df = _input_row(art, features, at)
     valuer = art["valuer"]
-    log_p = float(valuer.predict_log(row)[0])
+    log_p = float(valuer.predict_log(df)[0])
+    interval = getattr(valuer, "interval_", None)
+    low_high = None
+    if interval is not None:  # width by property (locally weighted conformal)
+        lo, hi = interval.bounds(valuer, df, np.array([log_p]))
+        low_high = (float(lo[0]), float(hi[0]))
+    builder, comps = valuer.builder_, valuer.comparables_
+    _, dist, idx = comps.neighbours(builder, builder.transform(df), k=n_comparables)
+    effects = feature_effects(valuer, df, art["typical"], art["groups"])
+    when = _valuation_date(art, at)
+    return _valuation(
+        art,
+        record,
+        row=_checked_row(art, features),
+        when=when,
+        log_p=log_p,
+        low_high=low_high,
+        dist=dist[0],
+        idx=idx[0],
+        y=comps.y_,
+        shift=float(-builder.to_end(df)[0]),
+        effects=effects,
+        features=features,
+    )
+
+
+def _valuation(
+    art: dict[str, Any],
+    record: Any,
+    *,
+    row: dict[str, Any],
+    when: dt.date | None,
+    log_p: float,
+    low_high: tuple[float, float] | None,
+    dist: np.ndarray,
+    idx: np.ndarray,
+    y: np.ndarray,
+    shift: float,
+    effects: list[dict[str, Any]],
+    features: dict[str, Any],
+) -> Valuation:
+    valuer = art["valuer"]
+    recipe = art["recipe"]
     q = float(art["q"])
     price = math.exp(log_p)
     low, high = price * math.exp(-q), price * math.exp(q)
-    interval = getattr(valuer, "interval_", None)
-    if interval is not None:  # width by property (locally weighted conformal)
-        lo, hi = interval.bounds(valuer, row, np.array([log_p]))
-        low, high = math.exp(float(lo[0])), math.exp(float(hi[0]))
-    builder, comps = valuer.builder_, valuer.comparables_
-    _, dist, idx = comps.neighbours(builder, builder.transform(row), k=n_comparables)
-    shift = float(-builder.to_end(row)[0])  # from the data end back to the valuation date
-    table = art["comparables"]
-    recipe = art["recipe"]
+    if low_high is not None:
+        low, high = math.exp(low_high[0]), math.exp(low_high[1])
+    compiled(art)
+    table = art["_comparable_columns"]
     comparables = []
-    for d, i in zip(dist[0], idx[0], strict=True):
-        rec = table.iloc[int(i)]
+    for d, i in zip(dist, idx, strict=True):
+        i = int(i)
         item: dict[str, Any] = {
-            "price": round(float(rec["price"]), 2),
+            "price": round(float(table["price"][i]), 2),
             "distance": round(float(d), 3),
             # the sale's price brought to the valuation date by its region's price index
-            "price_at_valuation_date": round(math.exp(float(comps.y_[int(i)]) + shift), 2),
+            "price_at_valuation_date": round(math.exp(float(y[i]) + shift), 2),
         }
-        if "sale_date" in table.columns:
-            item["sale_date"] = f"{pd.Timestamp(rec['sale_date']):%Y-%m-%d}"
-        for c in recipe.inputs()[:12]:
-            v = rec[c]
-            item[c] = (
-                v.item()
-                if isinstance(v, np.generic)
-                else (None if isinstance(v, float) and math.isnan(v) else v)
-            )
-        if recipe.area:
-            item["area"] = float(rec[recipe.area])
+        if "sale_date" in table:
+            item["sale_date"] = str(table["sale_date"][i])
+        for c, values in table["fields"].items():
+            item[c] = _plain_field(values[i])
+        if "area" in table:
+            item["area"] = float(table["area"][i])
         comparables.append(item)
     warnings = unseen_categories(art, features)
-    effects = feature_effects(valuer, row, art["typical"], art["groups"])[:6]
+    effects = effects[:6]
     for e in effects:
         e["label"] = label(e["feature"])
     spec = art["spec"]
-    used = {
-        k: (None if isinstance(v, float) and math.isnan(v) else v)
-        for k, v in row.iloc[0].to_dict().items()
-    }
-    if "sale_date" in used:
-        used["sale_date"] = f"{pd.Timestamp(used['sale_date']):%Y-%m-%d}"
+    used = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+    if when is not None:
+        used["sale_date"] = when.isoformat()
     level = float(art["level"])
     return Valuation(
         price=round(price, 2),
@@ -351,8 +509,39 @@ def value_with(
     )
 
 
+def frame_columns(art: dict[str, Any], df: pd.DataFrame) -> tuple[dict[str, np.ndarray], Any]:
+    """A frame's model inputs as arrays (numbers as floats, other values as objects with
+    None for missing) and its sale dates (or None)."""
+    c = compiled(art)
+    cols: dict[str, np.ndarray] = {}
+    for name in art["recipe"].inputs():
+        s = df[name]
+        if name in c.numeric_inputs:
+            cols[name] = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
+        else:
+            cols[name] = s.astype(object).where(s.notna(), None).to_numpy(dtype=object)
+    dates = pd.to_datetime(df["sale_date"]).to_numpy() if "sale_date" in df.columns else None
+    return cols, dates
+
+
 def value_batch(art: dict[str, Any], df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Point prices and intervals for many rows at once (the benchmark's batch path)."""
+    """Point prices and intervals for many rows at once (compiled path)."""
+    c = compiled(art)
+    cols, dates = frame_columns(art, df)
+    X = c.features(cols, dates)
+    pred_log, _M = c.predict_log_features(X, c.to_end(cols, dates))
+    pred = np.exp(pred_log)
+    if c.interval is not None:
+        lo, hi = c.bounds(X, pred_log)
+        return pred, np.exp(lo), np.exp(hi)
+    q = float(art["q"])
+    return pred, pred * math.exp(-q), pred * math.exp(q)
+
+
+def value_batch_frame(
+    art: dict[str, Any], df: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The reference batch path (pandas)."""
     valuer = art["valuer"]
     pred_log = valuer.predict_log(df)
     pred = np.exp(pred_log)
@@ -362,3 +551,41 @@ def value_batch(art: dict[str, Any], df: pd.DataFrame) -> tuple[np.ndarray, np.n
         return pred, np.exp(lo), np.exp(hi)
     q = float(art["q"])
     return pred, pred * math.exp(-q), pred * math.exp(q)
+
+
+INDEX_REGIONS = 6  # regions drawn beside the market: the three that rose most, the three least
+
+
+def index_chart(record: Any) -> dict[str, Any] | None:
+    """The price index a model brings its sales to the valuation date with, for the models
+    page's chart: the market's monthly index (100 = the data's last month) and the regions
+    that moved most. None for a model without dates or whose file cannot be loaded. Fitted
+    from the model's own sales: it moves when the model is retrained with newer sales."""
+    try:
+        art = load_artifact(record)
+    except ValuationError:
+        return None
+    idx = getattr(art["valuer"].builder_, "index_", None)
+    if idx is None:
+        return None
+    market = idx.series()
+    moves = {code: float(dev[-1] - dev[0]) for code, dev in idx.region_dev_.items() if len(dev) > 1}
+    ranked = sorted(moves, key=lambda c: moves[c])
+    picked = list(
+        dict.fromkeys(ranked[-(INDEX_REGIONS // 2) :][::-1] + ranked[: INDEX_REGIONS // 2])
+    )
+    return {
+        "title": f"{record.dataset}（{label(idx.region_col) if idx.region_col else ''}）",
+        "months": market["months"],
+        "series": [
+            {"name": str(_("全市场")), "values": market["values"]},
+            *(
+                {
+                    "name": f"{label(idx.region_col or '')} {code}",
+                    "values": idx.series(code)["values"],
+                }
+                for code in picked
+            ),
+        ],
+        "data_end": art.get("data_end", ""),
+    }

@@ -632,7 +632,11 @@ def build_artifact(
         "groups": groups,
         "method": method,
         "selected": fitted.metrics["selection"]["chosen"],
-        "typical": typical_row(train_rows, recipe.inputs()),
+        "typical": typical_row(
+            train_rows,
+            recipe.inputs(),
+            {*recipe.categorical, *recipe.target_encode, *recipe.ordinal_maps},
+        ),
         "comparables": comparable_table(train_rows, recipe),
         "data_end": (
             f"{train_rows['sale_date'].max():%Y-%m-%d}" if "sale_date" in train_rows.columns else ""

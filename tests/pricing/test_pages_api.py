@@ -91,6 +91,29 @@ def test_roster_and_models_pages(client, judge, priced_inquiry):
     assert "合成演示数据" in text and "CNY" in text and "按时间划分" in text
 
 
+def test_models_page_shows_the_active_models_price_index(client, judge, active_models, now):
+    """Issue 20: the index that brings sales to the valuation date is shown to the judge as
+    an ECharts chart, from the active model's own sales (it moves when the model is
+    retrained with newer ones)."""
+    import json
+
+    from pricing.valuation.service import load_artifact
+
+    client.force_login(judge)
+    text = client.get(reverse("pricing:models")).content.decode()
+    assert "pricing/index_chart.js" in text and "core/vendor/echarts.min.js" in text
+    rec = active_models["gbm"]
+    marker = f'<script id="index-{rec.pk}" type="application/json">'
+    assert f'data-index-chart="index-{rec.pk}"' in text and marker in text
+    data = json.loads(text.split(marker, 1)[1].split("</script>", 1)[0])
+    idx = load_artifact(rec)["valuer"].builder_.index_
+    assert data["months"] == idx.series()["months"] and len(data["months"]) >= 12
+    market = data["series"][0]
+    assert market["name"] == "全市场" and market["values"] == idx.series()["values"]
+    assert market["values"][-1] == 100.0 and len(set(market["values"])) > 5
+    assert data["data_end"] == load_artifact(rec)["data_end"]
+
+
 def test_roster_keeper_removes_a_platform(client, priced_inquiry):
     from pricing.models import InquiryPlatform
 
