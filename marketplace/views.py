@@ -66,7 +66,7 @@ from marketplace.services import (
     watch_remove,
 )
 from marketplace.transparency import case_transparency
-from marketplace.workbench import workbench_counts, workbench_items
+from marketplace.workbench import duty_rows, workbench_counts, workbench_items
 
 P = ParamSpec("P")
 
@@ -86,22 +86,28 @@ def staff_required(
     return wrapper
 
 
-@staff_required
+@login_required
 def workbench(request: AuthedRequest) -> HttpResponse:
-    from bidding.selectors import followup_drafts_for
-    from settlement.selectors import approvals_waiting_for
+    """Everything that waits for this person (issue 13): court staff's deadlines, and for every
+    role the duties the apps register in core.duties — signatures (FND-06/FND-12), the
+    engine's drafts to publish (AUC-33/AUC-35), commissions, reports, objections, balances,
+    training runs. The pills count every row the page lists, each once."""
+    from core.duties import APPROVAL, DRAFT, TODO, duties_for
 
-    items = workbench_items(request.user)
+    user = request.user
+    staff = user.role in STAFF_ROLES and user.court_id is not None
+    items = workbench_items(user) if staff else []
+    duties = duties_for(user)
     return render(
         request,
         "marketplace/court/workbench.html",
         {
+            "staff": staff,
             "items": items,
-            "counts": workbench_counts(items),
-            # FND-06/FND-12: plans and payouts waiting for this person's signature.
-            "approvals": approvals_waiting_for(request.user),
-            # AUC-33/AUC-35: the engine's next-round and re-auction drafts to publish.
-            "drafts": list(followup_drafts_for(request.user)[:100]),
+            "counts": workbench_counts(items, duties),
+            "approvals": [d for d in duties if d.section == APPROVAL],
+            "drafts": [d for d in duties if d.section == DRAFT],
+            "todos": duty_rows([d for d in duties if d.section == TODO]),
         },
     )
 

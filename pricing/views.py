@@ -628,12 +628,17 @@ def _model_activated(result: Any) -> str:
 
 def _runs_named(runs: list[ValuationTrainingRun]) -> str:
     """ "梯度提升模型、市场比较法（训练数据 …）": what the keeper asked to train."""
-    from pricing.services.training_runs import METHOD_LABELS
+    from pricing.services.training_runs import METHOD_LABELS, shipped_datasets
 
     if not runs:
         return ""
-    methods = "、".join(_(METHOD_LABELS.get(r.method, r.method)) for r in runs)
-    return _("%(methods)s（训练数据 %(preset)s）") % {"methods": methods, "preset": runs[0].preset}
+    methods = "、".join(str(_(METHOD_LABELS.get(r.method, r.method))) for r in runs)
+    names = {d.preset: d.dataset for d in shipped_datasets()}
+    preset = runs[0].preset
+    return str(
+        _("%(methods)s（训练数据 %(preset)s）")
+        % {"methods": methods, "preset": names.get(preset, preset)}
+    )
 
 
 #: The roster keeper's actions (``pricing.keep_roster``); the models page posts here too.
