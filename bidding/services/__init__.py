@@ -125,6 +125,7 @@ from bidding.services.publication import (
     lot_unsold_awaiting_next_round,
 )
 from bidding.services.registration import (
+    registration_barred,
     registration_create,
     registration_deposit_confirmed,
     registration_deposit_released,
@@ -209,6 +210,7 @@ __all__ = [
     "practice_auction_start",
     "priority_holder_add",
     "proxy_bid_set",
+    "registration_barred",
     "registration_confirm_agent",
     "registration_confirm_priority",
     "registration_create",
