@@ -26,7 +26,7 @@ def _drafts(user: Any) -> list[Duty]:
             reverse("bidding:court_auction", args=[d.pk]),
             since=d.created_at,
             rule="AUC-35" if d.link != "reauction" else "AUC-33",
-            detail=d.case.number,
+            detail=d.case.number if d.case is not None else "",
         )
         for d in drafts
     ]

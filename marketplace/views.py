@@ -122,6 +122,13 @@ def _back(request: HttpRequest, default: str) -> str:
     return default
 
 
+def _viewing_said(done: str, slot: Any) -> str:
+    """A viewing action's message naming the lot and the slot's time (issue 13: every court
+    action ends with a message naming what happened to which thing)."""
+    when = timezone.localtime(slot.starts_at).strftime("%Y-%m-%d %H:%M")
+    return _("%(subject)s：%(done)s") % {"subject": f"{slot.lot.title} {when}", "done": done}
+
+
 @staff_required
 def court_viewings(request: AuthedRequest) -> HttpResponse:
     court = request.user.court
@@ -135,7 +142,7 @@ def court_viewings(request: AuthedRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 check_write_rate(request, "marketplace.viewing")
-                viewing_slot_create(
+                slot = viewing_slot_create(
                     lot_id=data["lot"].pk,
                     starts_at=data["starts_at"],
                     ends_at=data["ends_at"],
@@ -148,7 +155,7 @@ def court_viewings(request: AuthedRequest) -> HttpResponse:
                 form.add_error(None, str(exc.message))
                 status = 400
             else:
-                messages.success(request, _("已发布看样时段。"))
+                messages.success(request, _viewing_said(_("已发布看样时段。"), slot))
                 return redirect("marketplace:court_viewings")
         else:
             status = 400
@@ -165,13 +172,13 @@ def court_viewing_decide(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         check_write_rate(request, "marketplace.viewing")
         if action == "confirm":
-            viewing_confirm(appointment_id=pk, actor=request.user)
-            messages.success(request, _("已确认看样预约。"))
+            appt = viewing_confirm(appointment_id=pk, actor=request.user)
+            messages.success(request, _viewing_said(_("已确认看样预约。"), appt.slot))
         elif action == "decline":
-            viewing_decline(
+            appt = viewing_decline(
                 appointment_id=pk, actor=request.user, reason=request.POST.get("reason", "")
             )
-            messages.success(request, _("已婉拒看样预约。"))
+            messages.success(request, _viewing_said(_("已婉拒看样预约。"), appt.slot))
         else:
             messages.error(request, _("未知操作"))
     except DomainError as exc:
@@ -184,8 +191,10 @@ def court_viewing_decide(request: AuthedRequest, pk: int) -> HttpResponse:
 def court_viewing_slot_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         check_write_rate(request, "marketplace.viewing")
-        viewing_slot_cancel(slot_id=pk, actor=request.user, reason=request.POST.get("reason", ""))
-        messages.success(request, _("已取消看样时段，已通知预约人。"))
+        slot = viewing_slot_cancel(
+            slot_id=pk, actor=request.user, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, _viewing_said(_("已取消看样时段，已通知预约人。"), slot))
     except DomainError as exc:
         messages.error(request, str(exc.message))
     return redirect("marketplace:court_viewings")

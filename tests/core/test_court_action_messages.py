@@ -56,7 +56,7 @@ def test_every_court_action_table_row_names_what_happened_to_which_thing():
 
 @pytest.mark.django_db
 def test_a_case_action_ends_on_the_case_with_its_number_in_the_message(client, judge):
-    case = CaseFactory(court=judge.court, judge=judge)
+    case = CaseFactory.create(court=judge.court, judge=judge)
     client.force_login(judge)
     resp = client.post(
         reverse("cases:case_action", args=[case.pk, "claim"]),
@@ -69,7 +69,7 @@ def test_a_case_action_ends_on_the_case_with_its_number_in_the_message(client, j
 
 @pytest.mark.django_db
 def test_the_message_names_the_thing_in_english_too(client, judge):
-    case = CaseFactory(court=judge.court, judge=judge)
+    case = CaseFactory.create(court=judge.court, judge=judge)
     client.force_login(judge)
     client.cookies["django_language"] = "en"
     resp = client.post(

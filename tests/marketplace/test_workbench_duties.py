@@ -32,7 +32,7 @@ def pills(html: str) -> dict[str, int]:
     return {name: int(n) for name, n in found}
 
 
-def kinds(user: User) -> list[str]:
+def kinds(user: User | None) -> list[str]:
     return [d.kind for d in duties_for(user)]
 
 
