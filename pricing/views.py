@@ -279,7 +279,9 @@ PROCEDURE_ACTIONS: CourtActions[PricingProcedure] = CourtActions(
                 else s.data["amount_yuan"],
                 actor=s.actor,
             ),
-            done=_("已记录"),
+            done=lambda s, _r: (
+                _("已记录%(party)s的议价意见（PRC-04）") % {"party": s.data["party"].name}
+            ),
         ),
         "agreement_confirm": P(
             form=AgreementConfirmForm,
@@ -499,7 +501,7 @@ PARTY_ACTIONS: CourtActions[PartyPage] = CourtActions(
                 amount_fen=None if s.data["kind"] == "refused" else s.data["amount_yuan"],
                 actor=s.actor,
             ),
-            done=_("已提交"),
+            done=_("您的议价意见已提交（PRC-04）"),
         ),
     },
     page=lambda page: reverse("pricing:party", args=[page.proc.pk]),
