@@ -46,7 +46,15 @@ from bidding.models import (
     Registration,
 )
 from core import clock
-from core.court_actions import CourtAction, CourtActions, Outcome, Submitted
+from core.court_actions import (
+    CourtAction,
+    CourtActions,
+    Outcome,
+    Submitted,
+    by_ref,
+    naming,
+    ref_text,
+)
 from core.errors import DomainError
 from core.forms import Form, TextField
 from core.money import yuan
@@ -146,7 +154,9 @@ NEW_DRAFT_ACTIONS: CourtActions[Lot] = CourtActions(
             form=f.AuctionDraftForm,
             form_kwargs=lambda lot: {"initial": services.draft_defaults(lot)},
             call=lambda s: services.auction_draft_create(lot=s.target, actor=s.actor, **s.data),
-            done=gettext_lazy("已创建拍卖草稿。"),
+            done=naming(
+                gettext_lazy("已创建拍卖草稿。"), lambda _s, auction: ref_text(auction.ref)
+            ),
             then=lambda _lot, auction: _detail_url(auction),
         )
     },
@@ -163,7 +173,7 @@ EDIT_DRAFT_ACTIONS: CourtActions[Auction] = CourtActions(
             call=lambda s: services.auction_draft_update(
                 auction_id=s.target.pk, actor=s.actor, **s.data
             ),
-            done=gettext_lazy("草稿已保存。"),
+            done=naming(gettext_lazy("草稿已保存。"), lambda s, _r: ref_text(s.target.ref)),
             then=lambda auction, _result: _detail_url(auction),
         )
     },
@@ -483,6 +493,10 @@ AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
             call=lambda s: services.registration_confirm_agent(
                 registration_id=s.data["registration"] or 0, actor=s.actor
             ),
+            done=naming(
+                gettext_lazy("已确认委托代理竞买（AUC-14）。"),
+                lambda s, _r: ref_text(f"{s.target.ref}/registration:{s.data['registration']}"),
+            ),
         ),
         "confirm_priority": A(
             form=PriorityCheckForm,
@@ -492,9 +506,14 @@ AUCTION_ACTIONS: CourtActions[Auction] = CourtActions(
                 actor=s.actor,
                 holder_id=s.data["holder"] or 0,
             ),
+            done=naming(
+                gettext_lazy("已确认优先购买权人及其顺序（AUC-19）。"),
+                lambda s, _r: ref_text(f"{s.target.ref}/registration:{s.data['registration']}"),
+            ),
         ),
     },
     page=_detail_url,
+    subject=by_ref(lambda auction: auction.ref),
     prefixed=True,
 )
 
@@ -746,6 +765,7 @@ LOT_ACTIONS: CourtActions[LotPage] = CourtActions(
         ),
     },
     page=lambda page: reverse("bidding:court_lot", args=[page.lot.pk]),
+    subject=by_ref(lambda page: f"case:{page.lot.case_id}/lot:{page.lot.pk}"),
     prefixed=True,
     errors="form",
 )
@@ -843,6 +863,7 @@ IN_LIEU_ACTIONS: CourtActions[InLieuPage] = CourtActions(
         ),
     },
     page=lambda page: reverse("bidding:court_in_lieu", args=[page.auction.pk]),
+    subject=by_ref(lambda page: page.auction.ref),
     prefixed=True,
     errors="form",
 )
@@ -944,6 +965,7 @@ DRAW_ACTIONS: CourtActions[InLieuDraw] = CourtActions(
         ),
     },
     page=lambda draw: reverse("bidding:in_lieu_draw", args=[draw.pk]),
+    subject=by_ref(lambda draw: f"{draw.auction.ref}/in_lieu_draw:{draw.pk}"),
     errors="outcome",
 )
 

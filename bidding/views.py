@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -327,6 +327,17 @@ def _render_page(
     lot_restricted = bool(
         auction.lot is not None and auction.lot.assets.filter(purchase_restricted=True).exists()
     )
+    barred_text = ""
+    if step == "register":
+        # AUC-11/AUC-15: a person barred from this lot is told why, not shown a form that
+        # would only be refused on submission.
+        from bidding.services import registration_barred
+
+        barred = registration_barred(auction, cast(User, user))
+        if barred is not None:
+            step = "barred"
+            rule = f"（{barred.rule}）" if barred.rule else ""
+            barred_text = f"{_(str(barred.message))}{rule}"
     if step == "register" and register_form is None:
         register_form = RegistrationForm(user=user)
     action_note = _action_note(auction, step)
@@ -351,6 +362,7 @@ def _render_page(
             "step": step,
             "action_note": action_note,
             "register_form": register_form,
+            "barred_text": barred_text,
             "history": _with_times(list(reversed(history))[:20]),
             "history_count": len(history),
             "result": result,

@@ -44,6 +44,7 @@ def _value_labels() -> dict[str, str]:
     out: dict[str, str] = {}
     for choices in (Seizure.Kind, Asset.Kind, Party.Kind, Party.Role, ServiceRecord.Method):
         out.update({str(v): str(label) for v, label in choices.choices})
+    out.update({"sold": str(_("成交")), "unsold": str(_("流拍"))})  # a sale's outcome
     return out
 
 
@@ -89,7 +90,15 @@ KEY_LABELS = {
     "platform": _("询价平台"),
     "inquiry": _("询价"),
     "plan": _("分配方案"),
+    "auction": _("拍卖"),
+    "outcome": _("结果"),
+    "sale_price_fen": _("成交价"),
+    "inquiry_fee": _("询价费"),
+    "appraisal_fee_settled": _("评估费已结算"),
 }
+
+#: Keys an entry keeps for the machine (idempotency), never shown (issue 13: no internal refs).
+INTERNAL_KEYS = frozenset({"key", "idempotency_key"})
 
 
 def _key_label(key: str) -> str:
@@ -109,6 +118,10 @@ def _field(key: str, value: object, labels: dict[str, str]) -> str:
         from core.regions import full_name
 
         return full_name(value)
+    if key.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
+        return f"¥{yuan(value)}"
+    if isinstance(value, list):
+        return "，".join(_display(v, labels) for v in value if v not in (None, ""))
     return _display(value, labels)
 
 
@@ -158,7 +171,7 @@ def _summary(after: object, labels: dict[str, str] | None = None) -> str:
         parts = [
             f"{_key_label(k)}：{_field(k, v, labels)}"
             for k, v in after.items()
-            if v not in (None, "", [], {})
+            if v not in (None, "", [], {}) and k not in INTERNAL_KEYS
         ]
     text = "；".join(parts)
     return text[:240]

@@ -721,6 +721,7 @@ CASE_ACTIONS: CourtActions[Case] = CourtActions(
         ),
     },
     page=lambda case: reverse("cases:case", args=[case.pk]),
+    subject=lambda case: case.number,
 )
 
 

@@ -103,6 +103,34 @@ def form_errors_text(form: Form) -> str:
     return _("输入有误：") + "；".join(parts)
 
 
+def by_ref(ref: Callable[[T], str]) -> Callable[[T], str]:
+    """A table's ``subject`` from the reference of its target (``case:3/appraisal:9``), named
+    the one way core.refs names references ("（2026）赣0102执12号 · 委托评估（…）")."""
+    from core.refs import describe
+
+    return lambda target: describe(ref(target)).text
+
+
+def naming(
+    message: StrOrPromise, name: Callable[[Submitted[T], Any], object]
+) -> Callable[[Submitted[T], Any], StrOrPromise]:
+    """A row's ``done`` that names the thing made or changed, from what the action submitted
+    and returned: "<name>：<message>" (a table without one ``subject`` for all its rows)."""
+
+    def done(submitted: Submitted[T], result: Any) -> StrOrPromise:
+        text = str(name(submitted, result) or "")
+        return _("%(subject)s：%(done)s") % {"subject": text, "done": message} if text else message
+
+    return done
+
+
+def ref_text(ref: str) -> str:
+    """A reference as people read it (core.refs)."""
+    from core.refs import describe
+
+    return describe(ref).text
+
+
 class CourtActions(Generic[T]):
     """A page's court actions: ``{name: CourtAction}`` and how the page shows outcomes.
 
@@ -112,6 +140,10 @@ class CourtActions(Generic[T]):
     - ``errors``: ``"messages"`` (the default: refusals and input errors become a message
       above the page), ``"form"`` (they stay on the form, which the page shows again), or
       ``"outcome"`` (only in the ``Outcome``; the view shows them where it wants).
+    - ``subject(target)``: the name people know the target by (a case number, an auction's
+      title and round, a payout's number). A row whose ``done`` is a fixed message ends with
+      "<subject>：<message>" (issue 13: every court action ends with a message naming what
+      happened to which thing); a ``done`` callable names the thing itself.
     """
 
     def __init__(
@@ -121,8 +153,10 @@ class CourtActions(Generic[T]):
         page: Callable[[T], str],
         prefixed: bool = False,
         errors: Literal["messages", "form", "outcome"] = "messages",
+        subject: Callable[[T], object] | None = None,
     ) -> None:
         self.actions = dict(actions)
+        self.subject = subject
         self.page = page
         self.prefixed = prefixed
         self.errors = errors
@@ -180,11 +214,24 @@ class CourtActions(Generic[T]):
             result = action.call(submitted)
         except DomainError as exc:
             return self._failed(request, name, form, refusal_text(exc), page, on_form=True)
-        done = action.done(submitted, result) if callable(action.done) else action.done
+        done = self.message(action, submitted, result)
         if done is not None:
             messages.success(request, done)
         then = action.then(target, result) if action.then is not None else page
         return Outcome(name=name, ok=True, form=form, result=result, next_url=then)
+
+    def message(
+        self, action: CourtAction[T], submitted: Submitted[T], result: Any
+    ) -> StrOrPromise | None:
+        """The success message of ``action``: its own words, named by the table's subject."""
+        if callable(action.done):
+            return action.done(submitted, result)
+        if action.done is None or self.subject is None:
+            return action.done
+        name = str(self.subject(submitted.target) or "")
+        if not name:
+            return action.done
+        return _("%(subject)s：%(done)s") % {"subject": name, "done": action.done}
 
     def describe(self, target: T) -> list[dict[str, Any]]:
         """Each action of the table and its fields (name, label, required, choices): what an
@@ -236,7 +283,7 @@ class CourtActions(Generic[T]):
         if action.perm is not None and action.perm_on is not None:
             require(user, action.perm, action.perm_on(submitted))
         result = action.call(submitted)
-        done = action.done(submitted, result) if callable(action.done) else action.done
+        done = self.message(action, submitted, result)
         then = action.then(target, result) if action.then is not None else self.page(target)
         return {"action": name, "message": str(done or ""), "next_url": then}
 

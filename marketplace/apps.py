@@ -84,9 +84,9 @@ class MarketplaceConfig(AppConfig):
         nav.register(
             _("工作台"),
             "marketplace:workbench",
-            roles=staff,
+            roles={nav.ANY},  # every role has duties waiting (issue 13)
             order=5,
-            description=_("我的到期和超期事项"),
+            description=_("等待我办理的事项：期限、审批、草稿和其他待办"),
         )
         nav.register(
             _("拍卖统计"),

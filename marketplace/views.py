@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from cases.models import Lot
 from core import clock, regions
 from core.errors import DomainError
-from core.models import STAFF_ROLES, Role, User
+from core.models import STAFF_ROLES, User
 from core.ratelimit import check_write_rate
 from core.types import AuthedRequest
 from marketplace.account import account_overview, win_of
@@ -66,7 +66,7 @@ from marketplace.services import (
     watch_remove,
 )
 from marketplace.transparency import case_transparency
-from marketplace.workbench import workbench_counts, workbench_items
+from marketplace.workbench import duty_rows, workbench_counts, workbench_items
 
 P = ParamSpec("P")
 
@@ -86,32 +86,28 @@ def staff_required(
     return wrapper
 
 
-@staff_required
+@login_required
 def workbench(request: AuthedRequest) -> HttpResponse:
-    from bidding.selectors import followup_drafts_for
-    from settlement.selectors import approvals_waiting_for
+    """Everything that waits for this person (issue 13): court staff's deadlines, and for every
+    role the duties the apps register in core.duties — signatures (FND-06/FND-12), the
+    engine's drafts to publish (AUC-33/AUC-35), commissions, reports, objections, balances,
+    training runs. The pills count every row the page lists, each once."""
+    from core.duties import APPROVAL, DRAFT, TODO, duties_for
 
-    items = workbench_items(request.user)
-    questions = None
-    questions_total = 0
-    if request.user.role in {Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD}:
-        from bidding.selectors import questions_pending_for_court
-
-        pending = questions_pending_for_court(request.user.court_id)
-        questions_total = pending.count()
-        questions = list(pending[:10])  # 拍品咨询 waiting for an answer (issue 17)
+    user = request.user
+    staff = user.role in STAFF_ROLES and user.court_id is not None
+    items = workbench_items(user) if staff else []
+    duties = duties_for(user)
     return render(
         request,
         "marketplace/court/workbench.html",
         {
+            "staff": staff,
             "items": items,
-            "counts": workbench_counts(items),
-            # FND-06/FND-12: plans and payouts waiting for this person's signature.
-            "approvals": approvals_waiting_for(request.user),
-            # AUC-33/AUC-35: the engine's next-round and re-auction drafts to publish.
-            "drafts": list(followup_drafts_for(request.user)[:100]),
-            "questions": questions,
-            "questions_total": questions_total,
+            "counts": workbench_counts(items, duties),
+            "approvals": [d for d in duties if d.section == APPROVAL],
+            "drafts": [d for d in duties if d.section == DRAFT],
+            "todos": duty_rows([d for d in duties if d.section == TODO]),
         },
     )
 
@@ -124,6 +120,13 @@ def _back(request: HttpRequest, default: str) -> str:
     if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
         return nxt
     return default
+
+
+def _viewing_said(done: str, slot: Any) -> str:
+    """A viewing action's message naming the lot and the slot's time (issue 13: every court
+    action ends with a message naming what happened to which thing)."""
+    when = timezone.localtime(slot.starts_at).strftime("%Y-%m-%d %H:%M")
+    return _("%(subject)s：%(done)s") % {"subject": f"{slot.lot.title} {when}", "done": done}
 
 
 @staff_required
@@ -139,7 +142,7 @@ def court_viewings(request: AuthedRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 check_write_rate(request, "marketplace.viewing")
-                viewing_slot_create(
+                slot = viewing_slot_create(
                     lot_id=data["lot"].pk,
                     starts_at=data["starts_at"],
                     ends_at=data["ends_at"],
@@ -152,7 +155,7 @@ def court_viewings(request: AuthedRequest) -> HttpResponse:
                 form.add_error(None, str(exc.message))
                 status = 400
             else:
-                messages.success(request, _("已发布看样时段。"))
+                messages.success(request, _viewing_said(_("已发布看样时段。"), slot))
                 return redirect("marketplace:court_viewings")
         else:
             status = 400
@@ -169,13 +172,13 @@ def court_viewing_decide(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         check_write_rate(request, "marketplace.viewing")
         if action == "confirm":
-            viewing_confirm(appointment_id=pk, actor=request.user)
-            messages.success(request, _("已确认看样预约。"))
+            appt = viewing_confirm(appointment_id=pk, actor=request.user)
+            messages.success(request, _viewing_said(_("已确认看样预约。"), appt.slot))
         elif action == "decline":
-            viewing_decline(
+            appt = viewing_decline(
                 appointment_id=pk, actor=request.user, reason=request.POST.get("reason", "")
             )
-            messages.success(request, _("已婉拒看样预约。"))
+            messages.success(request, _viewing_said(_("已婉拒看样预约。"), appt.slot))
         else:
             messages.error(request, _("未知操作"))
     except DomainError as exc:
@@ -188,8 +191,10 @@ def court_viewing_decide(request: AuthedRequest, pk: int) -> HttpResponse:
 def court_viewing_slot_cancel(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         check_write_rate(request, "marketplace.viewing")
-        viewing_slot_cancel(slot_id=pk, actor=request.user, reason=request.POST.get("reason", ""))
-        messages.success(request, _("已取消看样时段，已通知预约人。"))
+        slot = viewing_slot_cancel(
+            slot_id=pk, actor=request.user, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, _viewing_said(_("已取消看样时段，已通知预约人。"), slot))
     except DomainError as exc:
         messages.error(request, str(exc.message))
     return redirect("marketplace:court_viewings")

@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy
 
 from core import clock
+from core.duties import Duty
 from core.models import STAFF_ROLES, Deadline, User
 
 DUE_SOON = dt.timedelta(days=3)
@@ -163,9 +164,58 @@ def workbench_items(
     return items
 
 
-def workbench_counts(items: list[WorkItem]) -> dict[str, int]:
+def duty_urgency(duty: Duty, now: dt.datetime) -> int:
+    """A duty's bucket by its due time (none: not due yet)."""
+    if duty.due_at is None:
+        return LATER
+    if duty.due_at < now:
+        return YELLOW
+    return SOON if duty.due_at - now <= DUE_SOON else LATER
+
+
+@dataclass(frozen=True)
+class DutyRow:
+    duty: Duty
+    urgency: int
+
+    @property
+    def css(self) -> str:
+        return URGENCY_CSS[self.urgency]
+
+    @property
+    def urgency_label(self) -> str:
+        return URGENCY_LABELS[self.urgency]
+
+
+def duty_rows(duties: list[Duty], *, now: dt.datetime | None = None) -> list[DutyRow]:
+    now = now or clock.now()
+    rows = [DutyRow(d, duty_urgency(d, now)) for d in duties]
+    rows.sort(key=lambda r: r.urgency)  # stable: due time, then since, within a bucket
+    return rows
+
+
+def workbench_counts(
+    items: list[WorkItem], duties: list[Duty] | None = None, *, now: dt.datetime | None = None
+) -> dict[str, int]:
+    """Each urgency pill counts every row of the page in that bucket: deadlines and the other
+    duties (signatures, drafts, to-dos), each once. A payout waiting for this person's
+    signature is listed both as its FND-10 deadline and under 待我审批: counted once, as the
+    deadline. ``approvals``, ``drafts`` and ``todos`` count the sections."""
+    from core.duties import APPROVAL, DRAFT, TODO
+
+    now = now or clock.now()
+    duties = duties or []
     counts = {URGENCY_CSS[k]: 0 for k in URGENCY_LABELS}
     for it in items:
         counts[it.css] += 1
-    counts["total"] = len(items)
+    signed_as_deadline = sum(1 for it in items if it.awaits_signature)
+    for d in duties:
+        if d.section == APPROVAL and d.rule == "FND-12" and signed_as_deadline:
+            signed_as_deadline -= 1
+            continue
+        counts[URGENCY_CSS[duty_urgency(d, now)]] += 1
+    counts["approvals"] = sum(1 for d in duties if d.section == APPROVAL)
+    counts["drafts"] = sum(1 for d in duties if d.section == DRAFT)
+    counts["todos"] = sum(1 for d in duties if d.section == TODO)
+    counts["total"] = sum(counts[URGENCY_CSS[k]] for k in URGENCY_LABELS)
     return counts

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Asset, Party
 from core import clock
-from core.court_actions import CourtAction, CourtActions, Submitted
+from core.court_actions import CourtAction, CourtActions, Submitted, by_ref, naming, ref_text
 from core.forms import (
     FlagField,
     Form,
@@ -218,7 +218,9 @@ OPEN_ACTIONS: CourtActions[int] = CourtActions(
         "open": CourtAction[int](
             form=OpenForm,
             call=_procedure_open,
-            done=_("已启动定价程序（PRC-01 期限已完成）"),
+            done=naming(
+                _("已启动定价程序（PRC-01 期限已完成）"), lambda _s, proc: ref_text(proc.ref)
+            ),
             then=lambda _court, proc: reverse("pricing:procedure", args=[proc.pk]),
         )
     },
@@ -277,7 +279,9 @@ PROCEDURE_ACTIONS: CourtActions[PricingProcedure] = CourtActions(
                 else s.data["amount_yuan"],
                 actor=s.actor,
             ),
-            done=_("已记录"),
+            done=lambda s, _r: (
+                _("已记录%(party)s的议价意见（PRC-04）") % {"party": s.data["party"].name}
+            ),
         ),
         "agreement_confirm": P(
             form=AgreementConfirmForm,
@@ -397,6 +401,7 @@ PROCEDURE_ACTIONS: CourtActions[PricingProcedure] = CourtActions(
         ),
     },
     page=lambda proc: reverse("pricing:procedure", args=[proc.pk]),
+    subject=by_ref(lambda proc: proc.ref),
 )
 
 
@@ -499,10 +504,11 @@ PARTY_ACTIONS: CourtActions[PartyPage] = CourtActions(
                 amount_fen=None if s.data["kind"] == "refused" else s.data["amount_yuan"],
                 actor=s.actor,
             ),
-            done=_("已提交"),
+            done=_("您的议价意见已提交（PRC-04）"),
         ),
     },
     page=lambda page: reverse("pricing:party", args=[page.proc.pk]),
+    subject=by_ref(lambda page: page.proc.ref),
 )
 
 
@@ -617,36 +623,64 @@ def _model_activate(s: Submitted[None]) -> object:
     return model_activate(actor=s.actor, **s.data)
 
 
+def _model_activated(result: Any) -> str:
+    """ "已启用 <model>", or why not (the model is named either way)."""
+    name = str(result.model)
+    if result.activated:
+        return _("已启用估价模型：%(model)s") % {"model": name}
+    return _("估价模型未启用：%(model)s。%(why)s") % {"model": name, "why": result.message}
+
+
+def _runs_named(runs: list[ValuationTrainingRun]) -> str:
+    """ "梯度提升模型、市场比较法（训练数据 …）": what the keeper asked to train."""
+    from pricing.services.training_runs import METHOD_LABELS, shipped_datasets
+
+    if not runs:
+        return ""
+    methods = "、".join(str(_(METHOD_LABELS.get(r.method, r.method))) for r in runs)
+    names = {d.preset: d.dataset for d in shipped_datasets()}
+    preset = runs[0].preset
+    return str(
+        _("%(methods)s（训练数据 %(preset)s）")
+        % {"methods": methods, "preset": names.get(preset, preset)}
+    )
+
+
 #: The roster keeper's actions (``pricing.keep_roster``); the models page posts here too.
 ROSTER_ACTIONS: CourtActions[None] = CourtActions(
     {
         "remove": CourtAction[None](
             form=RemoveForm,
             call=lambda s: services.platform_remove(actor=s.actor, **s.data),
-            done=_("已除名，五年内不得再入库（PRC-18）"),
+            done=naming(_("已除名，五年内不得再入库（PRC-18）"), lambda s, p: p.name),
         ),
         "excuse": CourtAction[None](
             form=ExcuseForm,
             call=lambda s: services.lateness_excuse(actor=s.actor, **s.data),
-            done=_("已认定有正当理由"),
+            done=naming(_("已认定有正当理由"), lambda s, late: late.platform.name),
         ),
         "admit": CourtAction[None](
             form=AdmitForm,
             call=lambda s: services.platform_admit(actor=s.actor, **s.data),
-            done=_("已入库"),
+            done=naming(_("已入库"), lambda s, p: p.name),
         ),
         "admit_builtin": CourtAction[None](
             form=AdmitBuiltinForm,
             call=lambda s: services.platform_admit_builtin(actor=s.actor, **s.data),
-            done=_("内置估价平台已入库"),
+            done=naming(_("内置估价平台已入库"), lambda s, p: p.name),
         ),
         "activate": CourtAction[None](
-            form=ActivateForm, call=_model_activate, done=_("已处理启用请求")
+            form=ActivateForm,
+            call=_model_activate,
+            done=lambda s, result: _model_activated(result),
         ),
         "train": CourtAction[None](
             form=TrainForm,
             call=lambda s: services.valuation_training_request(actor=s.actor, **s.data),
-            done=_("已提交训练请求，后台训练完成后本页显示结果（约需一两分钟）"),
+            done=naming(
+                _("已提交训练请求，后台训练完成后本页显示结果（约需一两分钟）"),
+                lambda s, runs: _runs_named(runs),
+            ),
         ),
     },
     page=lambda _: reverse("pricing:roster"),

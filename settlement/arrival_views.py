@@ -168,6 +168,7 @@ ARRIVAL_ACTIONS: CourtActions[Case] = CourtActions(
         ),
     },
     page=lambda case: reverse("settlement:arrivals", args=[case.pk]),
+    subject=lambda case: case.number,
 )
 
 

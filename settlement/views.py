@@ -31,7 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cases.models import Case
 from core import clock
 from core import permissions as perms
-from core.court_actions import CourtAction, CourtActions, Submitted
+from core.court_actions import CourtAction, CourtActions, Submitted, by_ref
 from core.documents import documents_of_stream
 from core.errors import DomainError
 from core.forms import Form, TextField, YuanField
@@ -316,11 +316,12 @@ ACCOUNT_ACTIONS: CourtActions[Case] = CourtActions(
         ),
         "plan": CourtAction[Case](
             call=lambda s: services.distribution_plan_draft(case_id=s.target.pk, actor=s.actor),
-            done=None,
+            done=gettext_lazy("已起草分配方案，请核对后提交审批。"),
             then=lambda _case, plan: reverse("settlement:plan_detail", args=[plan.pk]),
         ),
     },
     page=lambda case: reverse("settlement:account_detail", args=[case.pk]),
+    subject=lambda case: case.number,
 )
 
 
@@ -389,6 +390,7 @@ PLAN_ACTIONS: CourtActions[DistributionPlan] = CourtActions(
         )
     },
     page=lambda plan: reverse("settlement:plan_detail", args=[plan.pk]),
+    subject=by_ref(lambda plan: f"case:{plan.case_id}/plan:{plan.pk}"),
 )
 
 
@@ -452,14 +454,12 @@ def _payout_call(service: Callable[..., Payout], **fixed: Any) -> PayoutCall:
     return call
 
 
-DONE = gettext_lazy("已办理。")
-
-
-def _payout_done(text: StrOrPromise) -> Callable[[Submitted[Payout], Payout], str]:
+def _payout_done(text: StrOrPromise) -> Callable[[Submitted[Payout], object], str]:
     """A message naming the payout and where it now stands (``text`` takes the payee, the
-    amount and the new status)."""
+    amount and the new status); read again after the action, whatever the service returned."""
 
-    def done(_s: Submitted[Payout], payout: Payout) -> str:
+    def done(s: Submitted[Payout], result: object) -> str:
+        payout = result if isinstance(result, Payout) else Payout.objects.get(pk=s.target.pk)
         return str(text) % {
             "payee": payout.payee_name,
             "amount": yuan(payout.amount_fen),
@@ -498,19 +498,33 @@ PAYOUT_ACTIONS: CourtActions[Payout] = CourtActions(
             done=_payout_done(gettext_lazy("已保存%(payee)s的收款账户。")),
         ),
         "defer": PayoutAction(
-            form=DeferForm, call=_payout_call(services.payout_defer_request), done=DONE
+            form=DeferForm,
+            call=_payout_call(services.payout_defer_request),
+            done=_payout_done(
+                gettext_lazy("已申请暂缓发放：%(payee)s ¥%(amount)s，待审批（%(status)s）。")
+            ),
         ),
         "defer_approve": PayoutAction(
-            form=NoteForm, call=_payout_call(services.payout_defer_decide, approve=True), done=DONE
+            form=NoteForm,
+            call=_payout_call(services.payout_defer_decide, approve=True),
+            done=_payout_done(
+                gettext_lazy("已准许暂缓发放：%(payee)s ¥%(amount)s（%(status)s）。")
+            ),
         ),
         "defer_refuse": PayoutAction(
-            form=NoteForm, call=_payout_call(services.payout_defer_decide, approve=False), done=DONE
+            form=NoteForm,
+            call=_payout_call(services.payout_defer_decide, approve=False),
+            done=_payout_done(
+                gettext_lazy("未准许暂缓发放：%(payee)s ¥%(amount)s（%(status)s）。")
+            ),
         ),
         "defer_end": PayoutAction(
             call=lambda s: services.payout_deferral_end(
                 payout_id=s.target.pk, ended_at=clock.now(), actor=s.actor
             ),
-            done=DONE,
+            done=_payout_done(
+                gettext_lazy("暂缓发放已结束：%(payee)s ¥%(amount)s，恢复发放（%(status)s）。")
+            ),
         ),
         "escrow": PayoutAction(
             form=EscrowForm,
@@ -522,11 +536,17 @@ PAYOUT_ACTIONS: CourtActions[Payout] = CourtActions(
                 fee_fen=s.data["fee"] or 0,
                 actor=s.actor,
             ),
-            done=DONE,
+            done=_payout_done(gettext_lazy("已办理提存：%(payee)s ¥%(amount)s（%(status)s）。")),
         ),
-        "retry": PayoutAction(call=_payout_call(services.payout_retry), done=DONE),
+        "retry": PayoutAction(
+            call=_payout_call(services.payout_retry),
+            done=_payout_done(
+                gettext_lazy("已重新提交银行付款：%(payee)s ¥%(amount)s（%(status)s）。")
+            ),
+        ),
     },
     page=lambda payout: reverse("settlement:payout_detail", args=[payout.pk]),
+    subject=by_ref(lambda payout: f"case:{payout.case_id}/payout:{payout.pk}"),
 )
 
 
@@ -613,9 +633,16 @@ CLAIM_ACTIONS: CourtActions[Claim] = CourtActions(
                 note=s.data["note"],
             ),
             done=_claimed,
+            # issue 13: the action ends on the account the receipt now belongs to.
+            then=lambda _claim, receipt: (
+                reverse("settlement:account_detail", args=[receipt.case_id])
+                if getattr(receipt, "case_id", None)
+                else reverse("settlement:dashboard")
+            ),
         )
     },
     page=lambda _receipt: reverse("settlement:dashboard"),
+    subject=by_ref(lambda claim: f"receipt:{claim.receipt_id}"),
 )
 
 

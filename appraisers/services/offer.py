@@ -6,7 +6,6 @@ failure).
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -26,14 +25,21 @@ from core.types import Actor
 
 def _materials(req: AppraisalRequest, due: dt.datetime) -> str:
     """APR-04: the item, its features, quantity, purpose and deadline, handed to the firm."""
+    from cases.features import feature_rows
+    from core.regions import full_name
+
     a = req.asset
-    features = json.dumps(a.features or {}, ensure_ascii=False, sort_keys=True)
+    # The features as labelled values, never a raw JSON dict (issue 13: readable everywhere).
+    features = "；".join(
+        f"{label}：{value}" for label, value in feature_rows(a.kind, a.features or {})
+    )
+    region = full_name(a.division_code) if a.division_code else "—"
     return "\n".join(
         [
             f"案号：{req.case.number}",
             f"标的物：{a.name}（{a.get_kind_display()}）",
-            f"坐落/存放地：{a.address or '—'}（区划 {a.division_code}）",
-            f"特征：{features}",
+            f"坐落/存放地：{a.address or '—'}（{region}）",
+            f"特征：{features or '—'}",
             "数量：1",
             f"描述：{a.description or '—'}",
             f"评估目的：{req.purpose}",

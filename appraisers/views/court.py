@@ -36,7 +36,7 @@ from appraisers.services.objections import answer_due_at, expert_review_allowed
 from appraisers.services.selection import agreeing_parties, draw_candidates
 from appraisers.views._util import forbidden, guarded
 from cases.models import Asset, Party
-from core.court_actions import CourtAction, CourtActions, Submitted
+from core.court_actions import CourtAction, CourtActions, Submitted, by_ref, naming, ref_text
 from core.deadlines import deadlines_for_subject
 from core.forms import FlagField, Form, LocalDateTimeField, ObjectField, TextField, ValuesField
 from core.models import AuditEntry, Court, ServiceRecord
@@ -66,7 +66,10 @@ CREATE_ACTIONS: CourtActions[Court] = CourtActions(
                 purpose=s.data["purpose"],
                 actor=s.actor,
             ),
-            done=_("已启动委托评估，当事人可在期限内协商选定评估机构"),
+            done=naming(
+                _("已启动委托评估，当事人可在期限内协商选定评估机构"),
+                lambda _s, req: ref_text(f"case:{req.case_id}/appraisal:{req.pk}"),
+            ),
             then=lambda _court, req: reverse("appraisers:court_request", args=[req.pk]),
         )
     },
@@ -407,6 +410,7 @@ REQUEST_ACTIONS: CourtActions[AppraisalRequest] = CourtActions(
         ),
     },
     page=lambda req: reverse("appraisers:court_request", args=[req.pk]),
+    subject=by_ref(lambda req: f"case:{req.case_id}/appraisal:{req.pk}"),
 )
 
 

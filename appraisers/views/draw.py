@@ -18,7 +18,7 @@ from appraisers.selectors import draw_public_record
 from appraisers.services.selection import parties_of_user
 from appraisers.services.verification import draw_verify
 from appraisers.views._util import guarded
-from core.court_actions import CourtAction, CourtActions
+from core.court_actions import CourtAction, CourtActions, by_ref
 from core.errors import PermissionDenied
 from core.forms import Form, TextField
 from core.permissions import can, require
@@ -92,6 +92,7 @@ PARTICIPANT_ACTIONS: CourtActions[LotDraw] = CourtActions(
         ),
     },
     page=lambda draw: reverse("appraisers:draw_live", args=[draw.pk]),
+    subject=by_ref(lambda draw: f"case:{draw.request.case_id}/appraisal:{draw.request_id}/draw"),
 )
 
 

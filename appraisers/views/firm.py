@@ -21,7 +21,7 @@ from appraisers import services
 from appraisers.models import Commission, ExtensionRequest, Objection, ReviewRequest
 from appraisers.selectors import commissions_for_firm, countdown, fees_for_firm, firm_of
 from appraisers.views._util import ReportForm, forbidden, guarded
-from core.court_actions import CourtAction, CourtActions, Submitted
+from core.court_actions import CourtAction, CourtActions, Submitted, by_ref
 from core.deadlines import deadlines_for_subject
 from core.forms import Form, LocalDateTimeField, ObjectField, TextField, YuanField
 from core.permissions import require
@@ -178,6 +178,7 @@ COMMISSION_ACTIONS: CourtActions[Commission] = CourtActions(
         ),
     },
     page=lambda c: reverse("appraisers:firm_commission", args=[c.pk]),
+    subject=by_ref(lambda c: f"case:{c.request.case_id}/commission:{c.pk}"),
 )
 
 

@@ -33,7 +33,7 @@ from appraisers.services.selection import agreement_firm_problems, parties_of_us
 from appraisers.views._util import forbidden, guarded
 from cases.models import Party
 from core import files
-from core.court_actions import CourtAction, CourtActions
+from core.court_actions import CourtAction, CourtActions, by_ref
 from core.forms import FlagField, Form, ObjectField, TextField, ValuesField
 from core.permissions import can, is_court_staff_of, require
 from core.ratelimit import write_rate_limited
@@ -133,6 +133,7 @@ PARTY_ACTIONS: CourtActions[PartyPage] = CourtActions(
         ),
     },
     page=lambda page: reverse("appraisers:party_request", args=[page.req.pk]),
+    subject=by_ref(lambda page: f"case:{page.req.case_id}/appraisal:{page.req.pk}"),
 )
 
 

@@ -174,6 +174,7 @@ FIRM_ACTIONS: CourtActions[Firm] = CourtActions(
         ),
     },
     page=lambda firm: reverse("appraisers:firm_detail", args=[firm.pk]),
+    subject=lambda firm: firm.name,
 )
 
 

@@ -23,7 +23,7 @@ from bidding.collusion import selectors
 from bidding.collusion.models import CollusionFlag
 from bidding.collusion.services import collusion_flag_decide
 from bidding.collusion.signals import KIND_WORDS, PARTY_WORDS, SIGNAL_TITLES
-from core.court_actions import CourtAction, CourtActions
+from core.court_actions import CourtAction, CourtActions, by_ref
 from core.forms import Form, TextField
 from core.permissions import COURT_ACTORS, is_court_staff_of
 from core.types import AuthedRequest
@@ -56,6 +56,7 @@ FLAG_ACTIONS: CourtActions[CollusionFlag] = CourtActions(
         ),
     },
     page=lambda flag: reverse("bidding:collusion_flag", args=[flag.pk]),
+    subject=by_ref(lambda flag: f"auction:{flag.auction_id}"),
 )
 
 

@@ -127,6 +127,7 @@ from bidding.services.publication import (
 )
 from bidding.services.questions import question_answer, question_ask, question_reject
 from bidding.services.registration import (
+    registration_barred,
     registration_create,
     registration_deposit_confirmed,
     registration_deposit_released,
@@ -214,6 +215,7 @@ __all__ = [
     "question_answer",
     "question_ask",
     "question_reject",
+    "registration_barred",
     "registration_confirm_agent",
     "registration_confirm_priority",
     "registration_create",

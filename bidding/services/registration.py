@@ -112,6 +112,16 @@ def _identity_barred(
     return None
 
 
+def registration_barred(auction: Auction, user: User) -> DomainError | None:
+    """Why ``user`` may not register for ``auction`` whatever they fill in (AUC-11: an insider
+    or a person on the lot's exclusion list; AUC-15: a defaulter of this lot), so the auction
+    page can say so instead of offering a form that would be refused. ``None`` when nothing
+    bars them; ``registration_create`` still checks everything when the form is submitted."""
+    if auction.is_practice or not getattr(user, "is_authenticated", False):
+        return None
+    return _identity_barred(auction, _verified_identity(user), user=user)
+
+
 def _party_of(auction: Auction, identity: Identity | None, user: User) -> Party | None:
     """The case party this bidder is (creditor or debtor may bid, AUC-12), if any."""
     if auction.case_id is None:

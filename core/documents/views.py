@@ -128,6 +128,7 @@ REISSUE_ACTIONS: CourtActions[Document] = CourtActions(
         )
     },
     page=_verify_code_page,
+    subject=str,
 )
 
 

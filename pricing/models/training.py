@@ -30,6 +30,9 @@ class ValuationTrainingRun(models.Model):
     requested_at = models.DateTimeField(_("申请时间"))
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # The worker's lease: renewed while it trains; a run whose lease lapsed (the worker died)
+    # is marked failed and can be asked for again (``valuation_training_runs_expire``).
+    heartbeat_at = models.DateTimeField(_("最近心跳"), null=True, blank=True)
     message = models.TextField(_("结果"), blank=True)
     model = models.ForeignKey(
         "pricing.ValuationModel", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

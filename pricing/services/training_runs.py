@@ -9,11 +9,15 @@ workers never train the same run) and calls the public training entry point
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import transaction
+from django.db import DatabaseError, connections, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import clock
@@ -26,6 +30,11 @@ from pricing.models import InquiryPlatform, ValuationModel, ValuationTrainingRun
 log = logging.getLogger(__name__)
 STREAM = "system:pricing-models"
 R = ValuationTrainingRun.Status
+
+#: A running training renews its lease every ``HEARTBEAT``; one not renewed for ``LEASE`` is
+#: taken as abandoned (the worker was stopped or died mid-training).
+HEARTBEAT = dt.timedelta(seconds=30)
+LEASE = dt.timedelta(minutes=5)
 
 #: The two built-in methods, in the words the roster and the reports use.
 METHOD_LABELS = {"gbm": "梯度提升模型", "knn": "市场比较法"}
@@ -83,6 +92,7 @@ def valuation_training_request(
     if found is None or not found.available:
         raise DomainError("unknown_dataset", _("请选择随系统提供的训练数据"))
     methods = list(dict.fromkeys(m for m in methods if m))
+    valuation_training_runs_expire()  # a run abandoned by a dead worker blocks no new request
     if not methods or any(m not in METHOD_LABELS for m in methods):
         raise DomainError("unknown_method", _("请选择估价方法（梯度提升模型或市场比较法）"))
     busy = ValuationTrainingRun.objects.filter(
@@ -128,6 +138,62 @@ def _finish(run: ValuationTrainingRun, status: str, message: str, model: object 
         )
 
 
+def valuation_training_runs_expire() -> int:
+    """Mark failed the runs whose worker stopped renewing their lease (it was stopped or died
+    while training), with a message the keeper understands; they can then be asked for again.
+    Returns how many were marked."""
+    cutoff = clock.now() - LEASE
+    stale = ValuationTrainingRun.objects.filter(status=R.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    marked = 0
+    for pk in list(stale.values_list("pk", flat=True)[:100]):
+        with transaction.atomic():
+            run = (
+                ValuationTrainingRun.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, status=R.RUNNING)
+                .first()
+            )
+            if run is None:  # finished meanwhile, or another process is marking it
+                continue
+            last = run.heartbeat_at or run.started_at or run.requested_at
+            minutes = int(LEASE.total_seconds() // 60)
+            _finish(
+                run,
+                R.FAILED,
+                f"训练中断：后台训练进程自 {timezone.localtime(last):%Y-%m-%d %H:%M} 起超过"
+                f" {minutes} 分钟没有响应（可能已停止或重启），本次训练已标记为失败。"
+                "训练数据和已启用的模型均未改变，可以重新提交训练。",
+            )
+            marked += 1
+    return marked
+
+
+class _Heartbeat(threading.Thread):
+    """Renews a running training's lease every ``HEARTBEAT`` until stopped."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(name=f"training-heartbeat-{run_id}", daemon=True)
+        self.run_id = run_id
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(HEARTBEAT.total_seconds()):
+                try:
+                    ValuationTrainingRun.objects.filter(pk=self.run_id, status=R.RUNNING).update(
+                        heartbeat_at=clock.now()
+                    )
+                except DatabaseError:  # a busy database: the next beat tries again
+                    log.warning("training run %s: heartbeat not written", self.run_id)
+        finally:
+            connections.close_all()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=5)
+
+
 def valuation_training_run_next() -> int:
     """Worker task ``pricing.train_models``: train the oldest queued run, if any; returns 1 when
     one ran. A model that cannot be loaded any more (another library version) is replaced."""
@@ -136,6 +202,7 @@ def valuation_training_run_next() -> int:
     from pricing.valuation.service import load_artifact
     from pricing.valuation.training import train_model
 
+    valuation_training_runs_expire()
     with transaction.atomic():
         run = (
             ValuationTrainingRun.objects.select_for_update(skip_locked=True)
@@ -146,8 +213,10 @@ def valuation_training_run_next() -> int:
         if run is None:
             return 0
         run.status = R.RUNNING
-        run.started_at = clock.now()
-        run.save(update_fields=["status", "started_at"])
+        run.started_at = run.heartbeat_at = clock.now()
+        run.save(update_fields=["status", "started_at", "heartbeat_at"])
+    heartbeat = _Heartbeat(run.pk)
+    heartbeat.start()
     try:
         spec = preset(run.preset)
         active = ValuationModel.objects.filter(
@@ -175,6 +244,8 @@ def valuation_training_run_next() -> int:
         _finish(run, R.DONE, result.message, result.model)
         if result.activated:
             _ask_again(run.method)
+    finally:
+        heartbeat.stop()
     return 1
 
 

@@ -620,6 +620,30 @@ def test_auc15_a_defaulter_cannot_register_for_the_lot_on_the_auction_page(
     assert "报名成功" in _page_register(other, auction).content.decode()
 
 
+@pytest.mark.rule("AUC-15", entry="page")
+def test_auc15_a_defaulter_sees_why_on_the_auction_page_instead_of_the_form(
+    court, judge, frozen_now
+):
+    """Issue 13: the barred defaulter is told before filling anything in; another bidder still
+    gets the form; in English too."""
+    from .engine_factories import bidder_user
+
+    auction, *_ = _scheduled(court, judge)
+    barred = _defaulter(auction)
+    c = login(barred)
+    html = c.get(f"/bidding/auctions/{auction.pk}/").content.decode()
+    assert 'id="registration-barred"' in html
+    assert "您不能报名本场拍卖" in html and "悔拍人不得参加该标的物的再次拍卖（AUC-15）" in html
+    assert 'name="accept_terms"' not in html  # no form that would only be refused
+    c.cookies["django_language"] = "en"
+    html = c.get(f"/bidding/auctions/{auction.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "You cannot register for this auction" in html
+    assert "A defaulting buyer may not take part in the re-auction of this lot" in html
+    assert "悔拍人" not in html
+    other = login(bidder_user()).get(f"/bidding/auctions/{auction.pk}/").content.decode()
+    assert 'name="accept_terms"' in other and 'id="registration-barred"' not in other
+
+
 # --- REC-09: the reasons for a court action are published -------------------------------------
 
 

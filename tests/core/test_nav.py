@@ -31,6 +31,7 @@ def test_a_judge_sees_cases_pricing_auctions_and_funds(client, judge):
 def test_a_bidder_sees_the_account_and_identity_but_not_the_court_side(client, bidder):
     client.force_login(bidder)
     labels = _nav_labels(client)
-    assert "我的账户" in labels and "实名认证" in labels
-    for label in ("我的案件", "执行款", "工作台", "统计"):
+    # Issue 13: everyone has a workbench (their own duties: a balance to pay …).
+    assert "我的账户" in labels and "实名认证" in labels and "工作台" in labels
+    for label in ("我的案件", "执行款", "统计"):
         assert label not in labels

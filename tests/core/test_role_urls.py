@@ -274,7 +274,7 @@ TABLE: dict[str, str] = {
     "marketplace:viewing_request": "POST 3 3 3 3 3 3 3 3 3 3 | 3 3 3 3 3 3 3 3 3 3",
     "marketplace:watch": "POST 3 3 3 3 3 3 3 3 3 3 | 3 3 3 3 3 3 3 3 3 3",
     "marketplace:watchlist": "GET 3 2 2 2 2 2 2 2 2 2 | 3 2 2 2 2 2 2 2 2 2",
-    "marketplace:workbench": "GET 3 403 403 403 403 2 2 2 2 403 | 3 403 403 403 403 2 2 2 2 403",
+    "marketplace:workbench": "GET 3 2 2 2 2 2 2 2 2 2 | 3 2 2 2 2 2 2 2 2 2",
     "pricing:court_list": "GET 3 403 403 403 403 2 2 2 2 403 | 3 403 403 403 403 2 2 2 2 403",
     "pricing:models": "GET 3 403 403 403 403 2 2 2 2 2 | 3 403 403 403 403 2 2 2 2 2",
     "pricing:party": "GET 3 403 2 2 403 3 3 3 3 403 | 3 403 403 403 403 403 403 403 403 403",

@@ -116,10 +116,11 @@ def test_journey_5_default_resale_distribution(
         both_widths(judge, screenshot, "14-reauction-published")
 
         # The defaulting buyer may not bid in the re-auction (AUC-15, AUC-33).
+        # The page says so before any form is filled in (issue 13).
         open_auction_in_hall(bidder, REAUCTION)
-        bidder.check("input[name=accept_terms]")
-        bidder.get_by_role("button", name="报名竞买").click()
+        expect(bidder.locator("#registration-barred")).to_contain_text("您不能报名本场拍卖")
         expect(bidder.locator("main")).to_contain_text("悔拍人不得参加该标的物的再次拍卖")
+        expect(bidder.locator("input[name=accept_terms]")).to_have_count(0)
         expect(bidder.locator("#bid")).not_to_contain_text("您的竞买号")
         both_widths(bidder, screenshot, "15-defaulter-refused")
 

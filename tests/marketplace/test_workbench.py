@@ -112,9 +112,16 @@ def test_the_workbench_page_shows_the_queue_to_staff(client, world, judge):
     assert "工作台" in html
 
 
-def test_the_workbench_is_for_court_staff_only(client, world, bidder):
+def test_the_workbench_shows_no_court_deadline_to_a_bidder_and_needs_a_sign_in(
+    client, world, bidder
+):
+    """Issue 13: every role has a workbench (its own duties); court deadlines stay the court's."""
     client.force_login(bidder)
-    assert client.get(reverse("marketplace:workbench")).status_code == 403
+    resp = client.get(reverse("marketplace:workbench"))
+    html = resp.content.decode()
+    assert resp.status_code == 200 and 'id="workbench"' not in html
+    for title in ("本人-30日", "法官角色-10日", "他人"):
+        assert title not in html
     client.logout()
     resp = client.get(reverse("marketplace:workbench"))
     assert resp.status_code == 302 and "login" in resp["Location"]
