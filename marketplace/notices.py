@@ -11,9 +11,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from core.models import OutboxMessage, User
-from core.notifications import notify, unsubscribe
+from core.notifications import Message, joined, notify, text, unsubscribe
 
 TOPICS = {
     "marketplace.reminder": "关注拍品的开拍/结束提醒",
@@ -63,8 +64,8 @@ def send(
     *,
     user: User,
     topic: str,
-    subject: str,
-    body: str,
+    subject: Message,
+    body: Message,
     key: str,
     link: str = "",
     court: int | None = None,
@@ -72,7 +73,9 @@ def send(
     """Queue one marketplace message (inbox always; SMS/e-mail per court setting and contact)."""
     if topic not in TOPICS:
         raise ValueError(f"unknown marketplace topic {topic!r}")
-    text = f"{body}\n退订此类提醒：{unsubscribe_link(user, topic)}"
+    full = joined(
+        body, text(_("退订此类提醒：%(link)s"), link=unsubscribe_link(user, topic)), sep="\n"
+    )
     return notify(
-        user=user, topic=topic, subject=subject, body=text, key=key, link=link, court=court
+        user=user, topic=topic, subject=subject, body=full, key=key, link=link, court=court
     )

@@ -71,10 +71,10 @@ CJK_LETTER = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 PENDING_PY: dict[str, int] = {}
 
 # Notifications (inbox, SMS, e-mail) whose subject or body is still plain Chinese: path → count.
-# Not converted yet on purpose: a message is written when it is queued, in the language active
-# then — the *actor's* (an English bidder's bid would write a Chinese judge's e-mail in
-# English). Converting them waits for a per-person language to write each in the recipient's.
-# Only shrinks.
+# A notification is written in its *recipient's* language (``User.language``): a subject or
+# body is a lazy msgid, or ``text(gettext_lazy("…%(x)s…"), x=…)`` (``core.notifications.text``),
+# which ``notify`` renders under the recipient's language — never an eager ``_()`` (that is
+# the actor's language). ``text("中文")`` with a plain literal counts as plain. Only shrinks.
 PENDING_NOTIFY: dict[str, int] = {
     "appraisers/services/fees.py": 2,
     "appraisers/services/inspection.py": 1,
@@ -84,23 +84,11 @@ PENDING_NOTIFY: dict[str, int] = {
     "appraisers/services/report_deadline.py": 10,
     "appraisers/services/result.py": 2,
     "appraisers/services/selection.py": 11,
-    "bidding/services/after_sale.py": 6,
-    "bidding/services/agents.py": 2,
-    "bidding/services/close.py": 8,
     "bidding/services/court_actions.py": 3,
-    "bidding/services/publication.py": 2,
-    "bidding/services/registration.py": 2,
     "cases/services.py": 2,
-    "marketplace/alerts.py": 4,
-    "marketplace/services.py": 3,
     "pricing/services/inquiry.py": 2,
     "pricing/services/procedure.py": 6,
     "pricing/services/roster.py": 2,
-    "settlement/services/arrivals.py": 4,
-    "settlement/services/balances.py": 2,
-    "settlement/services/confirmations.py": 2,
-    "settlement/services/receipts.py": 2,
-    "settlement/webhooks.py": 2,
 }
 NOTIFY_NAMES = {"notify", "notify_many", "notify_address"}
 
@@ -324,6 +312,19 @@ def notify_helpers(trees: dict[Path, ast.Module]) -> set[str]:
     return known
 
 
+def _is_plain_notification(node: ast.expr) -> bool:
+    """Plain text, or a ``text(…)``/``joined(…)`` (``core.notifications.text``) built from some."""
+    if (
+        isinstance(node, ast.Call)
+        and _name(node.func) in ("text", "joined")
+        and any(_is_plain_notification(a) for a in node.args)
+    ):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _is_plain_notification(node.left) or _is_plain_notification(node.right)
+    return _is_plain_text(node)
+
+
 def untranslated_notifications() -> list[tuple[str, int, str]]:
     trees = {p: ast.parse(p.read_text(encoding="utf-8")) for p in project_py_files()}
     names = notify_helpers(trees)
@@ -332,7 +333,7 @@ def untranslated_notifications() -> list[tuple[str, int, str]]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and _name(node.func) in names:
                 for k in node.keywords:
-                    if k.arg in ("subject", "body") and _is_plain_text(k.value):
+                    if k.arg in ("subject", "body") and _is_plain_notification(k.value):
                         found.append((str(path.relative_to(ROOT)), node.lineno, k.arg))
     return found
 
