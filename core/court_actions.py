@@ -228,12 +228,19 @@ class CourtActions(Generic[T]):
         if action.perm is not None and action.perm_on is None:
             require(user, action.perm, target)
         prefixed = action.prefixed if action.prefixed is not None else self.prefixed
+        blank = self.form(name, target)
+        fields = blank.fields if blank is not None else {}
+
+        def word(key: str, v: Any) -> str:
+            """A JSON value as the page posts it: a tick box's ``true`` is its "yes" word."""
+            if isinstance(v, bool):
+                return str(getattr(fields.get(key), "yes", "on")) if v else ""
+            return "" if v is None else str(v)
+
         bound: MultiValueDict[str, Any] = MultiValueDict()
         for key, value in data.items():
             values = value if isinstance(value, list) else [value]
-            bound.setlist(
-                f"{name}-{key}" if prefixed else key, ["" if v is None else str(v) for v in values]
-            )
+            bound.setlist(f"{name}-{key}" if prefixed else key, [word(key, v) for v in values])
         files: MultiValueDict[str, UploadedFile] = MultiValueDict()
         form = self.form(name, target, bound, files)
         if form is not None and not form.is_valid():

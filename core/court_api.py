@@ -54,7 +54,8 @@ class CourtActionOut(Schema):
 
 class CourtActionIn(Schema):
     """The action's fields by name, as on the court page's form (amounts in yuan "1,000.00",
-    times in Beijing time "2026-12-10T10:00", a list for several ticked values)."""
+    times in Beijing time "2026-12-10T10:00", a list for several ticked values, ``true`` or
+    ``false`` for a tick box, an object by its id)."""
 
     fields: dict[str, Any] = {}
 
