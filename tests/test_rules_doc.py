@@ -102,9 +102,9 @@ PENDING: dict[str, set[str]] = {
     "REC-01": {"page"},
     "REC-06": {"page", "command"},
     "REC-07": {"page", "command"},
-    "REC-08": {"api", "worker"},
+    "REC-08": {"worker"},
     "REC-10": {"page", "worker", "event"},
-    "REC-14": {"api", "admin", "command"},
+    "REC-14": {"admin", "command"},
 }
 
 

@@ -324,3 +324,29 @@ def test_a_firm_user_and_another_court_cannot_act_on_the_request(working, other_
         assert status == 403
     w["c"].refresh_from_db()
     assert w["c"].paused_at is None
+
+
+@pytest.mark.rule("REC-14", entry="api")
+def test_rec14_a_firm_user_switched_off_is_refused_through_the_api(setup):
+    """Least privilege: only an active user of the commissioned firm accepts for it; the same
+    user is refused once switched off and taken again once switched on."""
+    from appraisers.models import FirmUser
+
+    s = setup
+    req = start_request(s)
+    run_public_draw(s, req)
+    c = current_commission(req)
+    user = firm_user_for(c.firm)
+    path = f"/api/appraisers/commissions/{c.pk}/page"
+    fu = FirmUser.objects.get(user=user)
+    services.firm_user_set_active(firm_user=fu, is_active=False, reason="离职", actor=None)
+    status, body = call(user, path, "accept")
+    # The page's own check refuses first (``appraisers.act_for_firm``: an active firm user).
+    assert status == 403 and body["data"]["perm"] == "appraisers.act_for_firm", body
+    c.refresh_from_db()
+    assert c.state == Commission.State.OFFERED
+    services.firm_user_set_active(firm_user=fu, is_active=True, reason="复职", actor=None)
+    status, body = call(user, path, "accept")
+    assert status == 200, body
+    c.refresh_from_db()
+    assert c.state == Commission.State.ACCEPTED
