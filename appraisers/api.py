@@ -480,14 +480,14 @@ def _mount_court_pages() -> None:
                 "新增评估机构",
             ),
             (
-                "/firms/{pk}/onboarding",
+                "/firms/{firm_id}/onboarding",
                 roster.ONBOARD_ACTIONS,
                 lambda _request, pk: get_object_or_404(Firm, pk=pk),
                 "appraisers_firm_onboarding",
                 "评估机构（运营）",
             ),
             (
-                "/firms/{pk}/roster",
+                "/firms/{firm_id}/roster",
                 roster.FIRM_ACTIONS,
                 roster._roster_firm,
                 "appraisers_firm_roster",

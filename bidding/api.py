@@ -793,9 +793,9 @@ def _mount_court_pages() -> None:
             "以物抵债",
         ),
         (
-            "/in-lieu-draws/{pk}",
+            "/in-lieu-draws/{in_lieu_draw_id}",
             cv.DRAW_ACTIONS,
-            lambda r, pk: cv._draw_for(r, pk),
+            cv._draw_for,
             "bidding_in_lieu_draw",
             "以物抵债摇号",
         ),

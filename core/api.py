@@ -46,12 +46,24 @@ mount_court_pages(
     "onboarding",
     [
         ("/operator/courts", COURT_ACTIONS, _courts, "core_operator_courts", "法院（运营）"),
-        ("/operator/courts/{pk}", COURT_ACTIONS, _court, "core_operator_court", "法院详情（运营）"),
-        ("/operator/people/{pk}", PERSON_ACTIONS, _person, "core_operator_person", "人员（运营）"),
+        (
+            "/operator/courts/{court_id}",
+            COURT_ACTIONS,
+            _court,
+            "core_operator_court",
+            "法院详情（运营）",
+        ),
+        (
+            "/operator/people/{person_id}",
+            PERSON_ACTIONS,
+            _person,
+            "core_operator_person",
+            "人员（运营）",
+        ),
     ],
 )
 mount_court_pages(
     router,
     "documents",
-    [("/documents/{pk}", documents.REISSUE_ACTIONS, _document, "core_document", "文书")],
+    [("/documents/{document_id}", documents.REISSUE_ACTIONS, _document, "core_document", "文书")],
 )

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.security import django_auth
 
@@ -58,7 +59,7 @@ def _iso(value: dt.date | None) -> str | None:
 def _staff(request: AuthedRequest) -> None:
     user = request.user
     if not (user.is_authenticated and user.role in STAFF_ROLES and user.court_id):
-        raise PermissionDenied("forbidden", "仅限法院工作人员")
+        raise PermissionDenied("forbidden", _("仅限法院工作人员"))
 
 
 # ---- listings ---------------------------------------------------------------------------------
@@ -253,7 +254,7 @@ class ReasonIn(Schema):
 def _court_staff(request: AuthedRequest) -> None:
     """Court staff of a court only, as the court's viewings page (``marketplace:court_viewings``)."""
     if request.user.role not in STAFF_ROLES or request.user.court_id is None:
-        raise PermissionDenied("forbidden", "仅限法院工作人员")
+        raise PermissionDenied("forbidden", _("仅限法院工作人员"))
     check_write_rate(request, "marketplace.viewing")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.security import django_auth
@@ -308,7 +309,7 @@ def reconcile_run(
             court_id, source=source, month=month, day=day, statement=file, actor=request.user
         )
     except ValueError as exc:
-        raise DomainError("invalid_date", "日期或月份格式有误") from exc
+        raise DomainError("invalid_date", _("日期或月份格式有误")) from exc
 
 
 class PayerRevealIn(Schema):
@@ -324,14 +325,14 @@ class PayerOut(Schema):
 
 
 @router.post(
-    "/deposits/{pk}/reveal", response=list[PayerOut], summary="查看保证金付款人（财务，留痕）"
+    "/deposits/{hold_id}/reveal", response=list[PayerOut], summary="查看保证金付款人（财务，留痕）"
 )
-def deposit_payer_reveal(request: AuthedRequest, pk: int, payload: PayerRevealIn) -> Any:
+def deposit_payer_reveal(request: AuthedRequest, hold_id: int, payload: PayerRevealIn) -> Any:
     """The account page's payer reveal (``settlement:hold_reveal``, REC-05): finance only,
     with a purpose, each reveal in the access log."""
     from settlement import views
 
-    hold = views.hold_for_reveal(request, pk)
+    hold = views.hold_for_reveal(request, hold_id)
     check_write_rate(request, "settlement.write")
     return views.payers_revealed(hold, request.user, payload.purpose)
 
@@ -363,10 +364,10 @@ def _mount_court_pages() -> None:
                 "settlement_arrivals",
                 "到账与直接支付",
             ),
-            ("/plans/{pk}", v.PLAN_ACTIONS, v._plan_for, "settlement_plan", "分配方案"),
-            ("/payouts/{pk}", v.PAYOUT_ACTIONS, v._payout_for, "settlement_payout", "发放"),
+            ("/plans/{plan_id}", v.PLAN_ACTIONS, v._plan_for, "settlement_plan", "分配方案"),
+            ("/payouts/{payout_id}", v.PAYOUT_ACTIONS, v._payout_for, "settlement_payout", "发放"),
             (
-                "/receipts/{pk}/claim",
+                "/receipts/{receipt_id}/claim",
                 v.CLAIM_ACTIONS,
                 v._claim_for,
                 "settlement_claim",

@@ -93,9 +93,7 @@ def court_requests(request: AuthedRequest) -> HttpResponse:
         return CREATE_ACTIONS.post(request, "create", court)
     reqs = requests_for_court(court.pk)
     assets = (
-        Asset.objects.filter(case__court_id=court.pk)
-        .select_related("case")
-        .order_by("-pk")[:200]
+        Asset.objects.filter(case__court_id=court.pk).select_related("case").order_by("-pk")[:200]
     )
     return render(
         request,

@@ -19,6 +19,7 @@ from core import calendar, clock
 from core.models import Deadline, ServiceRecord
 from tests.appraisers.conftest import (
     current_commission,
+    drawn_firm_ids,
     firm_user_for,
     inspected,
     pdf_upload,
@@ -140,7 +141,7 @@ def test_apr03_the_lot_draw_ranks_three_firms_and_records_how_through_the_api(se
     )
     assert status in (400, 409) and body["rule"] in ("APR-02", "APR-03"), body
     draw = _drawn_through_the_api(s)
-    ranked = list(draw.result)
+    ranked = drawn_firm_ids(draw)
     assert len(ranked) == 3 and len(set(ranked)) == 3
     assert set(ranked) <= {f.pk for f in s["firms"]}
     assert draw.algorithm_version and draw.seed and draw.operator_id == s["judge"].pk
@@ -151,7 +152,7 @@ def test_apr04_the_first_ranked_firm_is_commissioned_with_the_materials_through_
     s = {**setup, "req": start_request(setup)}
     draw = _drawn_through_the_api(s)
     c = current_commission(s["req"])
-    assert c.firm_id == draw.result[0] and c.state == Commission.State.OFFERED
+    assert c.firm_id == drawn_firm_ids(draw)[0] and c.state == Commission.State.OFFERED
     assert c.request.purpose and c.request.asset_id == s["asset"].pk
 
 

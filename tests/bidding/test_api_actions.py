@@ -137,6 +137,36 @@ def test_auc33_the_forfeit_is_applied_and_the_plan_shows_it_through_the_api(
     assert sum(line.amount_fen for line in plan.lines.all()) == DEPOSIT
 
 
+@pytest.mark.rule("AUC-30", entry="api")
+def test_auc30_every_held_deposit_goes_back_when_the_court_withdraws_through_the_api(
+    court, judge, frozen_now
+):
+    """The court withdraws the auction by API (no sale): every deposit still held is
+    refunded through settlement at once, each refund queued once (AUC-30, AUC-41)."""
+    from settlement.models import DepositHold, GatewayOperation
+
+    from .engine_factories import register_paid
+
+    _case, lot, *_ = make_case(court, judge=judge)
+    live = make_live_auction(
+        court, lot, state=AuctionState.SCHEDULED, starts_in=dt.timedelta(hours=2)
+    )
+    regs = [register_paid(live) for _ in range(2)]
+    holds = DepositHold.objects.filter(ref__in=[r.money_ref for r in regs])
+    assert {h.status for h in holds} == {DepositHold.Status.HELD}
+    status, body = on_auction(
+        judge, live, "withdraw", reason="被执行人已履行债务", ground="debt_paid"
+    )
+    assert status == 200, body
+    assert {h.status for h in holds.all()} <= {
+        DepositHold.Status.RELEASING,
+        DepositHold.Status.RELEASED,
+    }
+    for reg in regs:
+        ops = GatewayOperation.objects.filter(subject_ref=reg.money_ref, context="deposit_release")
+        assert ops.count() == 1 and ops.get().amount_fen == reg.deposit_held_fen
+
+
 @pytest.mark.rule("REC-06", entry="api")
 def test_rec06_an_accepted_bid_is_recorded_a_refused_one_not_through_the_api(
     court, judge, frozen_now
@@ -232,6 +262,7 @@ def test_rec01_a_period_ending_on_a_rest_day_ends_on_the_next_working_day_throug
     )
     assert status == 200, body
     rec = ServiceRecord.objects.filter(recipient_ref=f"party:{debtor.pk}").latest("pk")
+    assert rec.deemed_at is not None
     deemed = rec.deemed_at.astimezone(calendar.CST)
     assert deemed.date() == dt.date(2026, 11, 9)
     assert deemed.date() != dt.date(2026, 11, 7)

@@ -47,7 +47,7 @@ API_EQUIVALENT: dict[str, str | tuple[str, ...]] = {
     "cases:asset_edit": "PUT /api/cases/{case_id}/assets/{asset_id}",
     "cases:file_new": "POST /api/cases/{case_id}/assets/{asset_id}/files",
     "appraisers:roster_import": "POST /api/appraisers/roster/import",
-    "settlement:hold_reveal": "POST /api/settlement/deposits/{pk}/reveal",
+    "settlement:hold_reveal": "POST /api/settlement/deposits/{hold_id}/reveal",
     "settlement:receipts_import": "POST /api/settlement/receipts/import",
     "settlement:reconcile": "POST /api/settlement/reconcile",
     "marketplace:court_viewings": "POST /api/marketplace/court/viewing-slots",

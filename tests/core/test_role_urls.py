@@ -453,6 +453,13 @@ PARAMS = {
     "round_id": "offline_round",
     "flag_id": "flag",
     "code": "document_code",
+    "plan_id": "plan",
+    "hold_id": "hold",
+    "firm_id": "firm",
+    "document_id": "document",
+    "in_lieu_draw_id": "in_lieu_draw",
+    "court_id": "court",
+    "person_id": "person",
 }
 PK_OF = {
     "core:operator_court": "court",
