@@ -460,6 +460,7 @@ PARAMS = {
     "in_lieu_draw_id": "in_lieu_draw",
     "court_id": "court",
     "person_id": "person",
+    "appointment_id": "viewing",
 }
 PK_OF = {
     "core:operator_court": "court",
