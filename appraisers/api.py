@@ -434,6 +434,17 @@ def roster_import(
 # ---- court: every action of the court pages (issue 13: each page's action table, by API) ------
 
 
+def _onboarding(request: HttpRequest) -> None:
+    """The operator only (``appraisers.onboard_firms``), as the pages of firm onboarding."""
+    if not can(request.user, "appraisers.onboard_firms"):
+        raise PermissionDenied("forbidden", _("仅平台运营人员可以新增评估机构"))
+
+
+def _onboarding_firm(request: HttpRequest, pk: int) -> Firm:
+    _onboarding(request)
+    return get_object_or_404(Firm, pk=pk)
+
+
 def _mount_court_pages() -> None:
     """The appraisal pages' action tables (``appraisers.views.*``), each with the page's own
     lookup and permission (``core.court_api``)."""
@@ -475,14 +486,14 @@ def _mount_court_pages() -> None:
             (
                 "/firms/onboarding",
                 roster.ONBOARD_ACTIONS,
-                lambda _request: None,
+                _onboarding,
                 "appraisers_firm_new",
                 "新增评估机构",
             ),
             (
                 "/firms/{firm_id}/onboarding",
                 roster.ONBOARD_ACTIONS,
-                lambda _request, pk: get_object_or_404(Firm, pk=pk),
+                _onboarding_firm,
                 "appraisers_firm_onboarding",
                 "评估机构（运营）",
             ),
