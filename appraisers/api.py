@@ -28,8 +28,9 @@ from appraisers.selectors import (
 )
 from appraisers.services.selection import parties_of_user
 from appraisers.services.verification import draw_verify
+from core.court_api import mount_court_pages
 from core.errors import DomainError, PermissionDenied
-from core.permissions import require
+from core.permissions import can, require
 from core.ratelimit import check_write_rate
 from core.types import AuthedRequest
 
@@ -403,3 +404,108 @@ def fees_list(request: AuthedRequest) -> list[dict[str, Any]]:
         }
         for f in fees_for_firm(firm)
     ]
+
+
+class RosterImportOut(Schema):
+    created: int
+    updated: int
+
+
+@router.post(
+    "/roster/import", auth=django_auth, response=RosterImportOut, summary="导入名单库（CSV）"
+)
+def roster_import(
+    request: AuthedRequest, file: File[UploadedFile], kind: Form[str] = "firms"
+) -> dict[str, int]:
+    """The roster page ``appraisers:roster_import`` (multipart): ``kind`` firms | appraisers,
+    a UTF-8 ``file``; all or nothing (APR-01: firms with their recommending association).
+    Errors: ``invalid_encoding``, or the import's refusal with each bad line in ``data``."""
+    from appraisers.views.roster import roster_import_run
+
+    if not can(request.user, "appraisers.manage_roster"):
+        raise PermissionDenied("forbidden", _("仅名单库管理人员可以导入"))
+    check_write_rate(request, "appraisers")
+    try:
+        return roster_import_run(kind, file.read(), request.user)
+    except UnicodeDecodeError as exc:
+        raise DomainError("invalid_encoding", _("CSV 文件须为 UTF-8 编码")) from exc
+
+
+# ---- court: every action of the court pages (issue 13: each page's action table, by API) ------
+
+
+def _onboarding(request: HttpRequest) -> None:
+    """The operator only (``appraisers.onboard_firms``), as the pages of firm onboarding."""
+    if not can(request.user, "appraisers.onboard_firms"):
+        raise PermissionDenied("forbidden", _("仅平台运营人员可以新增评估机构"))
+
+
+def _onboarding_firm(request: HttpRequest, pk: int) -> Firm:
+    _onboarding(request)
+    return get_object_or_404(Firm, pk=pk)
+
+
+def _mount_court_pages() -> None:
+    """The appraisal pages' action tables (``appraisers.views.*``), each with the page's own
+    lookup and permission (``core.court_api``)."""
+    from appraisers.views import court, draw, firm, party, roster
+
+    mount_court_pages(
+        router,
+        "appraisers",
+        [
+            ("/court", court.CREATE_ACTIONS, court._staff_court, "appraisers_court", "委托评估"),
+            (
+                "/court/requests/{request_id}",
+                court.REQUEST_ACTIONS,
+                court._court_request_for,
+                "appraisers_request",
+                "委托评估详情",
+            ),
+            (
+                "/draws/{draw_id}/participation",
+                draw.PARTICIPANT_ACTIONS,
+                draw._draw_for,
+                "appraisers_draw",
+                "摇号参与",
+            ),
+            (
+                "/commissions/{commission_id}/page",
+                firm.COMMISSION_ACTIONS,
+                firm._commission_for,
+                "appraisers_commission",
+                "评估委托（机构）",
+            ),
+            (
+                "/requests/{request_id}/parties/{party_id}",
+                party.PARTY_ACTIONS,
+                party._party_page,
+                "appraisers_party",
+                "委托评估（当事人）",
+            ),
+            (
+                "/firms/onboarding",
+                roster.ONBOARD_ACTIONS,
+                _onboarding,
+                "appraisers_firm_new",
+                "新增评估机构",
+            ),
+            (
+                "/firms/{firm_id}/onboarding",
+                roster.ONBOARD_ACTIONS,
+                _onboarding_firm,
+                "appraisers_firm_onboarding",
+                "评估机构（运营）",
+            ),
+            (
+                "/firms/{firm_id}/roster",
+                roster.FIRM_ACTIONS,
+                roster._roster_firm,
+                "appraisers_firm_roster",
+                "评估机构（名单库）",
+            ),
+        ],
+    )
+
+
+_mount_court_pages()

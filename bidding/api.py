@@ -22,6 +22,7 @@ from ninja.security import django_auth
 
 from bidding import selectors, services
 from bidding.models import Auction, AuctionState, CourtAction, Registration
+from core.court_api import CourtPage, mount_court_pages
 from core.errors import DomainError, NotFound
 from core.models import User
 from core.permissions import require
@@ -747,86 +748,68 @@ def offline_resume(
     )
 
 
-# ---- court: every action of the court page (issue 13: the page's action table, by API) -------
+# ---- court: every action of the court pages (issue 13: each page's action table, by API) ------
 
 
-class BiddingCourtActionFieldOut(Schema):
-    name: str
-    label: str
-    required: bool
-    choices: list[list[str]] | None = None
+def _mount_court_pages() -> None:
+    """The court pages' action tables (``bidding.court_views``, ``bidding.collusion.views``),
+    each with the page's own lookup and permission (``core.court_api``)."""
+    from bidding import court_views as cv
+    from bidding.collusion import views as collusion
 
-
-class BiddingCourtActionOut(Schema):
-    name: str
-    fields: list[BiddingCourtActionFieldOut]
-
-
-class BiddingCourtActionIn(Schema):
-    """The action's fields by name, as on the court page's form (amounts in yuan "1,000.00",
-    times in Beijing time "2026-12-10T10:00", a list for several ticked values)."""
-
-    fields: dict[str, Any] = {}
-
-
-class BiddingCourtActionDoneOut(Schema):
-    action: str
-    message: str
-    next_url: str
-
-
-def _court_actions() -> Any:
-    from bidding.court_views import AUCTION_ACTIONS  # the page's own table (same app)
-
-    return AUCTION_ACTIONS
-
-
-def _managed_auction(request: AuthedRequest, auction_id: int) -> Auction:
-    a = Auction.objects.select_related("case", "lot", "court").filter(
-        pk=auction_id, is_practice=False
-    )
-    auction = a.first()
-    if auction is None:
-        raise NotFound("auction_not_found", _("拍卖不存在"))
-    require(request.user, "bidding.manage_auction", auction)
-    return auction
-
-
-@router.get(
-    "/court/auctions/{auction_id}/actions",
-    auth=django_auth,
-    response=list[BiddingCourtActionOut],
-    summary="拍卖的法院操作及其字段（与法院页面相同）",
-)
-def court_actions_list(request: AuthedRequest, auction_id: int) -> list[dict[str, Any]]:
-    """Every court action of the auction's court page (``bidding.court_views.AUCTION_ACTIONS``)
-    with its fields: what ``POST …/actions/{name}`` takes."""
-    described: list[dict[str, Any]] = _court_actions().describe(
-        _managed_auction(request, auction_id)
-    )
-    return described
-
-
-@router.post(
-    "/court/auctions/{auction_id}/actions/{name}",
-    auth=django_auth,
-    response=BiddingCourtActionDoneOut,
-    summary="执行法院操作（与法院页面相同的校验与服务）",
-)
-def court_action_run(
-    request: AuthedRequest, auction_id: int, name: str, payload: BiddingCourtActionIn
-) -> dict[str, Any]:
-    """One court action, exactly as the court page runs it: the same permission, form parsing
-    and service (each rule checked there), the same message. ``name``: decision, holder,
-    notice, suspend, halt, withdraw, set_aside, objection, ground_ended, objection_ruling,
-    resume, ruling, handover, in_lieu, next_round, forfeit_apply, cost, low_start_notice,
-    insist, consent, confirm_agent, confirm_priority, publish (``GET …/actions`` lists them
-    with their fields). Errors: ``invalid_input`` (a field, named), ``unknown_action``, or
-    the service's refusal ``{"code","message","rule"}``."""
-    check_write_rate(request, "bidding")
-    auction = _managed_auction(request, auction_id)
-    done: dict[str, Any] = _court_actions().call(request.user, name, auction, payload.fields)
-    return done
+    pages: list[CourtPage] = [
+        (
+            "/court/auctions/{auction_id}",
+            cv.AUCTION_ACTIONS,
+            cv._auction_for,
+            "bidding_auction",
+            "拍卖（法院）",
+        ),
+        (
+            "/court/lots/{lot_id}/draft",
+            cv.NEW_DRAFT_ACTIONS,
+            cv._lot_for,
+            "bidding_draft_new",
+            "新建拍卖草稿",
+        ),
+        (
+            "/court/auctions/{auction_id}/draft",
+            cv.EDIT_DRAFT_ACTIONS,
+            cv._auction_for,
+            "bidding_draft_edit",
+            "修改拍卖草稿",
+        ),
+        (
+            "/court/registrations/{registration_id}",
+            cv.REVEAL_ACTIONS,
+            cv._registration_for,
+            "bidding_registration_reveal",
+            "竞买人身份查看",
+        ),
+        ("/court/lots/{lot_id}", cv.LOT_ACTIONS, cv._lot_page, "bidding_lot", "标的处置方式"),
+        (
+            "/court/auctions/{auction_id}/in-lieu",
+            cv.IN_LIEU_ACTIONS,
+            cv._in_lieu_page,
+            "bidding_in_lieu",
+            "以物抵债",
+        ),
+        (
+            "/in-lieu-draws/{in_lieu_draw_id}",
+            cv.DRAW_ACTIONS,
+            cv._draw_for,
+            "bidding_in_lieu_draw",
+            "以物抵债摇号",
+        ),
+        (
+            "/court/flags/{flag_id}",
+            collusion.FLAG_ACTIONS,
+            collusion._flag_for,
+            "bidding_collusion_flag",
+            "串通竞买线索",
+        ),
+    ]
+    mount_court_pages(router, "bidding", pages)
 
 
 # ---- 拍品咨询 (issue 17) ------------------------------------------------------------------------
@@ -975,3 +958,6 @@ def court_question_reject(
         question_id=question_id, actor=request.user, reason=payload.reason, note=payload.note
     )
     return _question_court_out(q)
+
+
+_mount_court_pages()

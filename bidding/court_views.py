@@ -640,10 +640,17 @@ def _reveal_form(request: AuthedRequest, reg: Registration) -> Form | None:
     return form
 
 
+def _registration_for(request: HttpRequest, registration_id: int) -> Registration:
+    """A registration of an auction the user manages (the reveal page's target)."""
+    reg = get_object_or_404(Registration.objects.select_related("auction"), pk=registration_id)
+    _auction_for(request, reg.auction_id)
+    return reg
+
+
 @login_required
 def court_registration_reveal(request: AuthedRequest, registration_id: int) -> HttpResponse:
     """One registration's identity for an agent or priority check, for a stated purpose (logged)."""
-    reg = get_object_or_404(Registration.objects.select_related("auction"), pk=registration_id)
+    reg = _registration_for(request, registration_id)
     auction = _auction_for(request, reg.auction_id)
     outcome = REVEAL_ACTIONS.run(request, "reveal", reg) if request.method == "POST" else None
     return render(
@@ -777,18 +784,25 @@ def _posted(request: HttpRequest, actions: CourtActions[Any], target: object) ->
     return actions.run(request, name, target) if name in actions else None
 
 
+def _lot_page(request: HttpRequest, lot_id: int) -> LotPage:
+    """The lot page's target: the lot the user manages, its route and the self-sale limit."""
+    from core.rulesettings import get_setting
+
+    lot = _lot_for(request, lot_id)
+    route = services.disposal_route_current(lot_id=lot.pk)
+    max_days = int(get_setting("debtor_self_sale_max_days", court=lot.case.court_id))
+    return LotPage(lot=lot, route=route, max_days=max_days)
+
+
 @login_required
 @write_rate_limited("bidding")
 def court_lot(request: AuthedRequest, lot_id: int) -> HttpResponse:
     """A lot's disposal route: online auction by default; the court may record another route
     with its reason (AUC-01) or let the debtor sell it itself (AUC-44) and record the sale."""
     from core.deadlines import deadlines_for_subject
-    from core.rulesettings import get_setting
 
-    lot = _lot_for(request, lot_id)
-    route = services.disposal_route_current(lot_id=lot.pk)
-    max_days = int(get_setting("debtor_self_sale_max_days", court=lot.case.court_id))
-    page = LotPage(lot=lot, route=route, max_days=max_days)
+    page = _lot_page(request, lot_id)
+    lot, route = page.lot, page.route
     outcome = _posted(request, LOT_ACTIONS, page)
     if outcome is not None and outcome.ok:
         return redirect(outcome.next_url)
@@ -814,7 +828,7 @@ def court_lot(request: AuthedRequest, lot_id: int) -> HttpResponse:
             "open_auction": auctions.filter(state__in=services.ROUTE_BLOCKING_STATES).first(),
             "forms": forms,
             "failed": request.POST.get("action") if request.method == "POST" else None,
-            "max_days": max_days,
+            "max_days": page.max_days,
             "deadlines": deadlines,
             "offline_rounds": offline_rounds,
             "offline_pending": pending,
@@ -869,16 +883,13 @@ IN_LIEU_ACTIONS: CourtActions[InLieuPage] = CourtActions(
 )
 
 
-@login_required
-@write_rate_limited("bidding")
-def court_in_lieu(request: AuthedRequest, auction_id: int) -> HttpResponse:
-    """Creditors' applications to take the unsold lot in lieu, the priority order, the lot
-    draw among equals and the court's decision (AUC-36, APR-03)."""
+def _in_lieu_page(request: HttpRequest, auction_id: int) -> InLieuPage:
+    """The 以物抵债 page's target: the auction the user manages and the creditors who may
+    still apply."""
     from cases.models import Party
 
     auction = _auction_for(request, auction_id)
-    applications = in_lieu.in_lieu_applications(auction)
-    applied = {a.party_id for a in applications}
+    applied = {a.party_id for a in in_lieu.in_lieu_applications(auction)}
     creditors = [
         (str(p.pk), f"{p.name}（{_('受偿顺位')} {p.priority or _('普通债权')}）")
         for p in Party.objects.filter(case_id=_case_id(auction), role=Party.Role.CREDITOR).order_by(
@@ -886,7 +897,18 @@ def court_in_lieu(request: AuthedRequest, auction_id: int) -> HttpResponse:
         )
         if p.pk not in applied
     ]
-    page = InLieuPage(auction=auction, creditors=creditors)
+    return InLieuPage(auction=auction, creditors=creditors)
+
+
+@login_required
+@write_rate_limited("bidding")
+def court_in_lieu(request: AuthedRequest, auction_id: int) -> HttpResponse:
+    """Creditors' applications to take the unsold lot in lieu, the priority order, the lot
+    draw among equals and the court's decision (AUC-36, APR-03)."""
+    from cases.models import Party
+
+    page = _in_lieu_page(request, auction_id)
+    auction = page.auction
     outcome = _posted(request, IN_LIEU_ACTIONS, page)
     if outcome is not None and outcome.ok:
         return redirect(outcome.next_url)

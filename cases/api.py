@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, File, Form, Router, Schema
+from ninja.files import UploadedFile
 from ninja.responses import Status
 from ninja.security import django_auth
 from pydantic import StrictBool, StrictInt
@@ -22,6 +23,7 @@ from pydantic import StrictBool, StrictInt
 from cases import selectors, services
 from cases.models import Asset, Case, Disclosure, Identity, Lot, Party, Seizure
 from cases.numbers import parse_case_number
+from core.court_api import mount_court_pages
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.models import STAFF_ROLES, AuditEntry, Deadline, User
 from core.permissions import can, require
@@ -788,3 +790,87 @@ def case_history(request: AuthedRequest, case_id: int) -> list[dict[str, Any]]:
     case = _case(request, case_id)
     require(request.user, "cases.view_case_record", case)
     return [history_out(e) for e in selectors.case_history(case)[:1000]]
+
+
+class AssetUpdateIn(Schema):
+    """The asset page's correction (``cases:asset_edit``): its facts and why they change."""
+
+    name: str
+    division_code: str = Field(..., description="6位行政区划代码")
+    address: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    features: dict[str, Any] = Field(default_factory=dict, description="按类型：面积、房间数…")
+    description: str = ""
+    purchase_restricted: StrictBool = False
+    reason: str
+
+
+class AssetFileOut(Schema):
+    id: int
+    kind: str
+    title: str
+
+
+@router.put(
+    "/{int:case_id}/assets/{int:asset_id}",
+    response={200: AssetOut, **ERRORS},
+    summary="更正标的物信息（位置、特征、说明；须写明理由）",
+)
+def asset_correct(
+    request: AuthedRequest, case_id: int, asset_id: int, payload: AssetUpdateIn
+) -> dict[str, Any]:
+    """The asset page's correction (``cases:asset_edit``), through ``cases.services.asset_update``
+    (audited with before and after; pricing hears of it)."""
+    asset = selectors.asset_get(_case(request, case_id, change=True), asset_id)
+    _write(request)
+    return asset_out(services.asset_update(asset=asset, actor=request.user, **payload.model_dump()))
+
+
+@router.post(
+    "/{int:case_id}/assets/{int:asset_id}/files",
+    response={201: AssetFileOut, **ERRORS},
+    summary="上传标的物照片、视频或文件（AUC-09）",
+)
+def asset_file_create(
+    request: AuthedRequest,
+    case_id: int,
+    asset_id: int,
+    kind: Form[str],
+    title: Form[str],
+    file: File[UploadedFile],
+) -> Status[dict[str, Any]]:
+    """The asset page's upload (``cases:file_new``), multipart: ``kind`` (photo | video |
+    document), ``title``, ``file``; the service checks the kind's type and size."""
+    asset = selectors.asset_get(_case(request, case_id, change=True), asset_id)
+    _write(request)
+    made = services.asset_file_add(
+        asset=asset, kind=kind, title=title, file=file, actor=request.user
+    )
+    return Status(201, {"id": made.pk, "kind": made.kind, "title": made.title})
+
+
+# ---- court: every action of the court pages (issue 13: each page's action table, by API) ------
+
+
+def _mount_court_pages() -> None:
+    """The case page's action table (``cases.views.CASE_ACTIONS``), with the page's lookup:
+    a case the user may see (else 404) and change (else 403)."""
+    from cases import views
+
+    mount_court_pages(
+        router,
+        "cases",
+        [
+            (
+                "/{case_id}",
+                views.CASE_ACTIONS,
+                lambda request, case_id: views._case(request, case_id, change=True),
+                "cases_case",
+                "案件",
+            )
+        ],
+    )
+
+
+_mount_court_pages()

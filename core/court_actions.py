@@ -10,6 +10,7 @@ and rule, an input error names the field; nothing is written unless the service 
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
     from core.models import User
 
 T = TypeVar("T")
+
+#: Every action table, as it is made (``CourtActions.__init__``): the proof that each has its
+#: API call walks it (tests/core/test_court_actions_api.py; ``core.court_api``).
+REGISTRY: list[CourtActions[Any]] = []
 
 #: The success message of an action that names none.
 DONE = gettext_lazy("操作已完成。")
@@ -160,6 +165,11 @@ class CourtActions(Generic[T]):
         self.page = page
         self.prefixed = prefixed
         self.errors = errors
+        caller = inspect.currentframe()
+        caller = caller.f_back if caller is not None else None
+        #: The module that made the table (where the proof looks for its name).
+        self.module = str(caller.f_globals.get("__name__", "")) if caller is not None else ""
+        REGISTRY.append(self)
 
     def __contains__(self, name: object) -> bool:
         return name in self.actions
@@ -257,19 +267,27 @@ class CourtActions(Generic[T]):
         """The API's way to the same row as the page (issue 13: everything a court page can do
         has an API call): the same permission, form parsing and service call; fields by their
         plain names (no page prefix). An input error is ``invalid_input`` naming the field; a
-        refusal is the service's own ``DomainError``. Returns the page's message and next page."""
+        refusal is the service's own ``DomainError``. Returns the page's message and next page,
+        and the result itself where the page shows it instead of a message (a dict)."""
         action = self.actions.get(name)
         if action is None:
             raise NotFound("unknown_action", _("未知操作"))
         if action.perm is not None and action.perm_on is None:
             require(user, action.perm, target)
         prefixed = action.prefixed if action.prefixed is not None else self.prefixed
+        blank = self.form(name, target)
+        fields = blank.fields if blank is not None else {}
+
+        def word(key: str, v: Any) -> str:
+            """A JSON value as the page posts it: a tick box's ``true`` is its "yes" word."""
+            if isinstance(v, bool):
+                return str(getattr(fields.get(key), "yes", "on")) if v else ""
+            return "" if v is None else str(v)
+
         bound: MultiValueDict[str, Any] = MultiValueDict()
         for key, value in data.items():
             values = value if isinstance(value, list) else [value]
-            bound.setlist(
-                f"{name}-{key}" if prefixed else key, ["" if v is None else str(v) for v in values]
-            )
+            bound.setlist(f"{name}-{key}" if prefixed else key, [word(key, v) for v in values])
         files: MultiValueDict[str, UploadedFile] = MultiValueDict()
         form = self.form(name, target, bound, files)
         if form is not None and not form.is_valid():
@@ -285,7 +303,8 @@ class CourtActions(Generic[T]):
         result = action.call(submitted)
         done = self.message(action, submitted, result)
         then = action.then(target, result) if action.then is not None else self.page(target)
-        return {"action": name, "message": str(done or ""), "next_url": then}
+        shown = result if done is None and isinstance(result, dict) else None
+        return {"action": name, "message": str(done or ""), "next_url": then, "result": shown}
 
     def post(self, request: HttpRequest, name: str, target: T) -> HttpResponseRedirect:
         """Run the action, then go to the next page (success) or back to this one."""

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from core import onboarding
 from core.court_actions import CourtAction, CourtActions, Submitted
-from core.errors import NotFound
+from core.errors import NotFound, PermissionDenied
 from core.forms import FlagField, Form, TextField
 from core.models import STAFF_ROLES, Court, EnrolmentLink, Role, User
 from core.permissions import can
@@ -36,6 +36,12 @@ def forbidden(request: HttpRequest, message: str = "") -> HttpResponse:
         {"message": message or _("仅平台运营人员可以使用此页面。")},
         status=403,
     )
+
+
+def operator(request: HttpRequest) -> None:
+    """Refuse anyone but the operator (``core.onboard``): the API's check of these pages."""
+    if not can(request.user, "core.onboard"):
+        raise PermissionDenied("forbidden", _("仅平台运营人员可以使用此页面。"))
 
 
 def operator_only(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -115,62 +121,55 @@ class ActiveForm(Form):
     reason = TextField(label=gettext_lazy("原因"))
 
 
-def _issued_then(request: HttpRequest) -> Callable[[Any, onboarding.Issued], str]:
-    def then(_target: Any, issued: onboarding.Issued) -> str:
-        remember_issued(request, issued)
-        return reverse("core:operator_person", args=[issued.user.pk])
-
-    return then
+def _staff_create(s: Submitted[Court | None]) -> onboarding.Issued:
+    return onboarding.person_create(court=s.target, actor=s.actor, **s.data)
 
 
-def _court_actions(request: HttpRequest) -> CourtActions[Court | None]:
-    """The actions of the courts pages (``then`` needs the request: the link is kept in it)."""
+def _court_update(s: Submitted[Court | None]) -> Court:
+    if s.target is None:
+        raise NotFound("court_not_found", _("法院不存在"))
+    return onboarding.court_update(court=s.target, actor=s.actor, **s.data)
 
-    def staff(s: Submitted[Court | None]) -> onboarding.Issued:
-        return onboarding.person_create(court=s.target, actor=s.actor, **s.data)
 
-    def update(s: Submitted[Court | None]) -> Court:
-        if s.target is None:
-            raise NotFound("court_not_found", _("法院不存在"))
-        return onboarding.court_update(court=s.target, actor=s.actor, **s.data)
-
-    return CourtActions[Court | None](
-        {
-            "create": CourtAction[Court | None](
-                form=CourtForm,
-                call=lambda s: onboarding.court_create(actor=s.actor, **s.data),
-                done=lambda s, court: _("已创建法院：%(n)s") % {"n": court.name},
-                then=lambda _t, court: reverse("core:operator_court", args=[court.pk]),
-            ),
-            "update": CourtAction[Court | None](
-                form=CourtChangeForm,
-                call=update,
-                done=lambda s, court: _("已保存法院信息：%(n)s") % {"n": court.name},
-            ),
-            "staff": CourtAction[Court | None](
-                form=StaffForm,
-                call=staff,
-                done=lambda s, issued: (
-                    _("已添加%(role)s %(name)s，启用链接已发送。")
-                    % {"role": issued.user.get_role_display(), "name": issued.user.display_name}
-                ),
-                then=_issued_then(request),
-            ),
-        },
-        page=lambda court: (
-            reverse("core:operator_court", args=[court.pk])
-            if court
-            else reverse("core:operator_courts")
+#: The courts pages' actions (the operator: ``core.onboard``, checked by the pages and the
+#: API's lookup); a new staff member's page shows the enrolment link (the view keeps it).
+COURT_ACTIONS: CourtActions[Court | None] = CourtActions(
+    {
+        "create": CourtAction[Court | None](
+            form=CourtForm,
+            call=lambda s: onboarding.court_create(actor=s.actor, **s.data),
+            done=lambda s, court: _("已创建法院：%(n)s") % {"n": court.name},
+            then=lambda _t, court: reverse("core:operator_court", args=[court.pk]),
         ),
-        errors="form",
-    )
+        "update": CourtAction[Court | None](
+            form=CourtChangeForm,
+            call=_court_update,
+            done=lambda s, court: _("已保存法院信息：%(n)s") % {"n": court.name},
+        ),
+        "staff": CourtAction[Court | None](
+            form=StaffForm,
+            call=_staff_create,
+            done=lambda s, issued: (
+                _("已添加%(role)s %(name)s，启用链接已发送。")
+                % {"role": issued.user.get_role_display(), "name": issued.user.display_name}
+            ),
+            then=lambda _t, issued: reverse("core:operator_person", args=[issued.user.pk]),
+        ),
+    },
+    page=lambda court: (
+        reverse("core:operator_court", args=[court.pk])
+        if court
+        else reverse("core:operator_courts")
+    ),
+    errors="form",
+)
 
 
 @operator_only
 @write_rate_limited("onboarding")
 def courts(request: HttpRequest) -> HttpResponse:
     """Courts: the list (search by name or code) and a new court."""
-    actions = _court_actions(request)
+    actions = COURT_ACTIONS
     outcome = None
     if request.method == "POST":
         outcome = actions.run(request, "create", None)
@@ -193,13 +192,15 @@ def court_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One court: its details and master account (editable, with a reason), its staff, a new
     staff member (who gets an enrolment link)."""
     court = get_object_or_404(Court, pk=pk)
-    actions = _court_actions(request)
+    actions = COURT_ACTIONS
     outcome = None
     if request.method == "POST":
         name = request.POST.get("action", "")
         if name not in ("update", "staff"):
             return forbidden(request, _("未知操作"))
         outcome = actions.run(request, name, court)
+        if outcome.ok and name == "staff":
+            remember_issued(request, outcome.result)  # the person's page shows it once
         if outcome.ok:
             return redirect(outcome.next_url)
     forms_ = actions.forms(court, bound=outcome)
@@ -218,29 +219,29 @@ def court_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _person_actions() -> CourtActions[User]:
-    return CourtActions[User](
-        {
-            "reissue": CourtAction[User](
-                form=ReasonForm,
-                call=lambda s: onboarding.enrolment_issue(
-                    user=s.target, actor=s.actor, reason=s.data["reason"]
-                ),
-                done=lambda s, issued: _("已重新发放启用链接，之前的链接已作废。"),
+#: A person's actions (the operator).
+PERSON_ACTIONS: CourtActions[User] = CourtActions(
+    {
+        "reissue": CourtAction[User](
+            form=ReasonForm,
+            call=lambda s: onboarding.enrolment_issue(
+                user=s.target, actor=s.actor, reason=s.data["reason"]
             ),
-            "edit": CourtAction[User](
-                form=PersonEditForm,
-                call=lambda s: onboarding.person_update(user=s.target, actor=s.actor, **s.data),
-                done=lambda s, user: _("已保存：%(n)s") % {"n": user.display_name},
-            ),
-            "active": CourtAction[User](
-                form=ActiveForm,
-                call=lambda s: onboarding.person_set_active(user=s.target, actor=s.actor, **s.data),
-                done=lambda s, user: _("账户已启用。") if user.is_active else _("账户已停用。"),
-            ),
-        },
-        page=lambda user: reverse("core:operator_person", args=[user.pk]),
-    )
+            done=lambda s, issued: _("已重新发放启用链接，之前的链接已作废。"),
+        ),
+        "edit": CourtAction[User](
+            form=PersonEditForm,
+            call=lambda s: onboarding.person_update(user=s.target, actor=s.actor, **s.data),
+            done=lambda s, user: _("已保存：%(n)s") % {"n": user.display_name},
+        ),
+        "active": CourtAction[User](
+            form=ActiveForm,
+            call=lambda s: onboarding.person_set_active(user=s.target, actor=s.actor, **s.data),
+            done=lambda s, user: _("账户已启用。") if user.is_active else _("账户已停用。"),
+        ),
+    },
+    page=lambda user: reverse("core:operator_person", args=[user.pk]),
+)
 
 
 @operator_only
@@ -276,7 +277,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One person: role, court, whether enrolled; re-issue the enrolment link (audited),
     deactivate or reactivate the account."""
     person = get_object_or_404(User, pk=pk, role__in=onboarding.ONBOARD_ROLES)
-    actions = _person_actions()
+    actions = PERSON_ACTIONS
     if request.method == "POST":
         name = request.POST.get("action", "")
         if name not in actions:

@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.security import django_auth
@@ -37,7 +38,11 @@ from marketplace.results import result_detail, result_json, results_page
 from marketplace.services import (
     saved_search_create,
     saved_search_delete,
+    viewing_confirm,
+    viewing_decline,
     viewing_request,
+    viewing_slot_cancel,
+    viewing_slot_create,
     watch_add,
     watch_remove,
 )
@@ -231,6 +236,74 @@ def viewing(request: AuthedRequest, slot_id: int, payload: ViewingIn) -> dict[st
     appt = viewing_request(
         slot_id=slot_id, user=request.user, contact_phone=payload.contact_phone, note=payload.note
     )
+    return {"id": appt.pk, "status": appt.status}
+
+
+# ---- court: the viewings page (issue 13: every court page's work has an API call) -----------
+
+
+class ViewingSlotIn(Schema):
+    lot_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    place: str
+    capacity: int = 5
+    note: str = ""
+
+
+class ReasonIn(Schema):
+    reason: str = ""
+
+
+def _court_staff(request: AuthedRequest) -> None:
+    """Court staff of a court only, as the court's viewings page (``marketplace:court_viewings``)."""
+    if request.user.role not in STAFF_ROLES or request.user.court_id is None:
+        raise PermissionDenied("forbidden", _("仅限法院工作人员"))
+    check_write_rate(request, "marketplace.viewing")
+
+
+@router.post("/court/viewing-slots", auth=django_auth, summary="发布看样时段（法院）")
+def court_viewing_slot(request: AuthedRequest, payload: ViewingSlotIn) -> dict[str, Any]:
+    """The court's viewings page: offer a time to view a lot of the court (看样)."""
+    _court_staff(request)
+    data = payload.model_dump()
+    for key in ("starts_at", "ends_at"):  # a time without its zone is Beijing time
+        if timezone.is_naive(data[key]):
+            data[key] = timezone.make_aware(data[key])
+    slot = viewing_slot_create(actor=request.user, **data)
+    return {"id": slot.pk, "lot_id": slot.lot_id, "capacity": slot.capacity}
+
+
+@router.post(
+    "/court/viewing-slots/{slot_id}/cancel", auth=django_auth, summary="取消看样时段（法院）"
+)
+def court_viewing_slot_cancel(
+    request: AuthedRequest, slot_id: int, payload: ReasonIn
+) -> dict[str, Any]:
+    """Cancel a viewing time with a reason; everyone booked on it is told."""
+    _court_staff(request)
+    slot = viewing_slot_cancel(slot_id=slot_id, actor=request.user, reason=payload.reason)
+    return {"id": slot.pk, "cancelled": True}
+
+
+@router.post(
+    "/court/viewings/{appointment_id}/confirm", auth=django_auth, summary="确认看样预约（法院）"
+)
+def court_viewing_confirm(request: AuthedRequest, appointment_id: int) -> dict[str, Any]:
+    _court_staff(request)
+    appt = viewing_confirm(appointment_id=appointment_id, actor=request.user)
+    return {"id": appt.pk, "status": appt.status}
+
+
+@router.post(
+    "/court/viewings/{appointment_id}/decline", auth=django_auth, summary="婉拒看样预约（法院）"
+)
+def court_viewing_decline(
+    request: AuthedRequest, appointment_id: int, payload: ReasonIn
+) -> dict[str, Any]:
+    """Decline a booking with a reason (the bidder is told)."""
+    _court_staff(request)
+    appt = viewing_decline(appointment_id=appointment_id, actor=request.user, reason=payload.reason)
     return {"id": appt.pk, "status": appt.status}
 
 

@@ -18,6 +18,7 @@ from pydantic import StrictBool, StrictInt
 
 from cases.models import Asset, Party
 from core import clock
+from core.court_api import mount_court_pages
 from core.errors import DomainError, NotFound
 from core.permissions import require
 from core.ratelimit import check_write_rate
@@ -363,3 +364,44 @@ def valuation(request: AuthedRequest, payload: ValuationIn) -> dict[str, Any]:
         "comparables": v.comparables,
         "model": v.model_info,
     }
+
+
+# ---- court: every action of the court pages (issue 13: each page's action table, by API) ------
+
+
+def _mount_court_pages() -> None:
+    """The pricing pages' action tables (``pricing.views``), each with the page's own lookup
+    and permission (``core.court_api``)."""
+    from pricing import views
+
+    mount_court_pages(
+        router,
+        "pricing",
+        [
+            ("/court", views.OPEN_ACTIONS, views._court_of, "pricing_court", "定价程序（法院）"),
+            (
+                "/procedures/{pk}/court",
+                views.PROCEDURE_ACTIONS,
+                views._procedure_to_run,
+                "pricing_procedure",
+                "定价程序",
+            ),
+            (
+                "/procedures/{pk}/party",
+                views.PARTY_ACTIONS,
+                views._party_page_of,
+                "pricing_party",
+                "定价程序（当事人）",
+            ),
+            (
+                "/roster",
+                views.ROSTER_ACTIONS,
+                views._roster_keeper,
+                "pricing_roster",
+                "询价平台名单库",
+            ),
+        ],
+    )
+
+
+_mount_court_pages()

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from cases.models import Asset, Party
 from core import clock
 from core.court_actions import CourtAction, CourtActions, Submitted, by_ref, naming, ref_text
+from core.errors import PermissionDenied
 from core.forms import (
     FlagField,
     Form,
@@ -245,6 +246,42 @@ def court_list(request: AuthedRequest) -> HttpResponse:
         .order_by("-pk")[:200]
     )
     return render(request, "pricing/court_list.html", {"procedures": procs, "unpriced": unpriced})
+
+
+# ------------------------------------------------- what each page acts on (the API's lookups)
+def _court_of(request: HttpRequest) -> int:
+    """The staff member's court (the court list's target)."""
+    user = request.user
+    if not can(user, "core.view_court_staff_pages") or getattr(user, "court_id", None) is None:
+        raise PermissionDenied("forbidden", _("仅限法院工作人员"))
+    return int(getattr(user, "court_id", 0))
+
+
+def _procedure_to_run(request: HttpRequest, pk: int) -> PricingProcedure:
+    """A procedure the user runs (the judge's page's target), as that page checks it."""
+    proc = get_object_or_404(
+        PricingProcedure.objects.select_related("asset", "case", "court"), pk=pk
+    )
+    if not can(request.user, "pricing.view_procedure", proc):
+        raise PermissionDenied("forbidden", _("仅限本院工作人员及本案当事人"))
+    if not is_court_staff(request.user) or not can(request.user, "pricing.run_procedure", proc):
+        raise PermissionDenied("forbidden", _("仅限本院法官、执行员"))
+    return proc
+
+
+def _party_page_of(request: HttpRequest, pk: int) -> PartyPage:
+    """The procedure as the user's party of its case (the party page's target)."""
+    proc = get_object_or_404(PricingProcedure.objects.select_related("asset", "case"), pk=pk)
+    party = Party.objects.filter(case_id=proc.case_id, user_id=request.user.pk or 0).first()
+    if party is None:
+        raise PermissionDenied("forbidden", _("仅限本案当事人"))
+    return PartyPage(proc=proc, party=party)
+
+
+def _roster_keeper(request: HttpRequest) -> None:
+    """The roster keeper (``pricing.keep_roster``): the roster page's actions have no target."""
+    if not can(request.user, "pricing.keep_roster"):
+        raise PermissionDenied("forbidden", _("仅限名单库管理人"))
 
 
 # --------------------------------------------------------------------------- the judge's page

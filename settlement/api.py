@@ -11,15 +11,17 @@ who paid a deposit (REC-05). Errors: ``{"code", "message"[, "rule", "data"]}`` w
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import File, Form, Router, Schema
+from ninja.files import UploadedFile
 from ninja.security import django_auth
 from pydantic import StrictInt
 
 from core import permissions as perms
-from core.errors import NotFound, PermissionDenied
+from core.court_api import mount_court_pages
+from core.errors import DomainError, NotFound, PermissionDenied
 from core.ratelimit import check_write_rate
 from core.types import AuthedRequest
 from settlement import selectors, services
@@ -246,3 +248,133 @@ def intent(request: AuthedRequest, reference: str) -> IntentOut:
         status=found.status,
         pay_url=found.pay_url,
     )
+
+
+# ---- finance: the pages' uploads and the payer reveal (issue 13: every court page's work) ----
+
+
+class ImportOut(Schema):
+    created: int
+    duplicates: int
+    matched: int
+    unidentified: int
+    outgoing: int
+    errors: list[tuple[int, str]]
+
+
+@router.post("/receipts/import", response=ImportOut, summary="导入银行流水（CSV），生成到账记录")
+def receipts_import(request: AuthedRequest, file: File[UploadedFile]) -> Any:
+    """The finance page ``settlement:receipts_import`` (multipart ``file``): each incoming line
+    becomes a receipt once (by its serial number), matched to a case where it can be (FND-08);
+    the lines it cannot read are listed in ``errors`` (line, why). Finance of a court only."""
+    from settlement import views
+
+    court_id = views._finance_or_404(request)
+    check_write_rate(request, "settlement.write")
+    return services.receipts_import_csv(
+        court_id=court_id, text=views.statement_text(file.read()), actor=request.user
+    )
+
+
+class ReconcileOut(Schema):
+    id: int
+    source: str
+    period_start: dt.date
+    period_end: dt.date
+    ledger_lines: int
+    statement_lines: int
+    ledger_total_fen: int
+    statement_total_fen: int
+    differences: list[dict[str, Any]]
+
+
+@router.post("/reconcile", response=ReconcileOut, summary="对账（支付渠道或银行对账单）")
+def reconcile_run(
+    request: AuthedRequest,
+    source: Form[str] = "",
+    month: Form[str] = "",
+    day: Form[str] = "",
+    file: File[UploadedFile] | None = None,
+) -> Any:
+    """The finance page ``settlement:reconcile`` (multipart): ``source`` (simulator | adyen |
+    bank; default the site's gateway), ``month`` ("2026-11") or ``day`` (default today), the
+    statement ``file`` (required for the bank and Adyen). Errors: ``statement_required``,
+    ``invalid_date``."""
+    from settlement import views
+
+    court_id = views._finance_or_404(request)
+    check_write_rate(request, "settlement.write")
+    try:
+        return views.reconcile_posted(
+            court_id, source=source, month=month, day=day, statement=file, actor=request.user
+        )
+    except ValueError as exc:
+        raise DomainError("invalid_date", _("日期或月份格式有误")) from exc
+
+
+class PayerRevealIn(Schema):
+    purpose: str
+
+
+class PayerOut(Schema):
+    reference: str
+    status: str
+    amount_fen: int
+    payer_name: str
+    payer_ref: str
+
+
+@router.post(
+    "/deposits/{hold_id}/reveal", response=list[PayerOut], summary="查看保证金付款人（财务，留痕）"
+)
+def deposit_payer_reveal(request: AuthedRequest, hold_id: int, payload: PayerRevealIn) -> Any:
+    """The account page's payer reveal (``settlement:hold_reveal``, REC-05): finance only,
+    with a purpose, each reveal in the access log."""
+    from settlement import views
+
+    hold = views.hold_for_reveal(request, hold_id)
+    check_write_rate(request, "settlement.write")
+    return views.payers_revealed(hold, request.user, payload.purpose)
+
+
+# ---- court: every action of the court pages (issue 13: each page's action table, by API) ------
+
+
+def _mount_court_pages() -> None:
+    """The finance pages' action tables (``settlement.views``, ``settlement.arrival_views``),
+    each with the page's own lookup and permission (``core.court_api``)."""
+    from settlement import arrival_views as av
+    from settlement import views as v
+
+    mount_court_pages(
+        router,
+        "settlement.write",
+        [
+            (
+                "/cases/{case_id}/account",
+                v.ACCOUNT_ACTIONS,
+                v._funds_case,
+                "settlement_account",
+                "案款账户",
+            ),
+            (
+                "/cases/{case_id}/arrivals",
+                av.ARRIVAL_ACTIONS,
+                av._arrivals_case,
+                "settlement_arrivals",
+                "到账与直接支付",
+            ),
+            ("/plans/{plan_id}", v.PLAN_ACTIONS, v._plan_for, "settlement_plan", "分配方案"),
+            ("/payouts/{payout_id}", v.PAYOUT_ACTIONS, v._payout_for, "settlement_payout", "发放"),
+            (
+                "/receipts/{receipt_id}/claim",
+                v.CLAIM_ACTIONS,
+                v._claim_for,
+                "settlement_claim",
+                "认领到账款",
+            ),
+        ],
+    )
+
+
+_mount_court_pages()

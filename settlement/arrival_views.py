@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
@@ -172,12 +172,18 @@ ARRIVAL_ACTIONS: CourtActions[Case] = CourtActions(
 )
 
 
-@login_required
-@write_rate_limited("settlement.write")
-def arrivals_page(request: AuthedRequest, case_id: int) -> HttpResponse:
+def _arrivals_case(request: HttpRequest, case_id: int) -> Case:
+    """A case whose account the user may see (the arrivals page's target); else 404."""
     case = Case.objects.select_related("court").filter(pk=case_id).first()
     if case is None or not perms.can(request.user, "settlement.view_case_account", case):
         raise Http404
+    return case
+
+
+@login_required
+@write_rate_limited("settlement.write")
+def arrivals_page(request: AuthedRequest, case_id: int) -> HttpResponse:
+    case = _arrivals_case(request, case_id)
     if request.method == "POST":
         return ARRIVAL_ACTIONS.post(request, request.POST.get("action", ""), case)
     user = request.user

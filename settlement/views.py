@@ -66,6 +66,14 @@ def _case(case_id: int) -> Case:
     return get_object_or_404(Case.objects.select_related("court"), pk=case_id)
 
 
+def _funds_case(request: HttpRequest, case_id: int) -> Case:
+    """A case whose funds the user manages (``settlement.manage_case_funds``); else 404."""
+    case = _case(case_id)
+    if not perms.can(request.user, "settlement.manage_case_funds", case):
+        raise Http404
+    return case
+
+
 # ---- webhooks and the simulator ------------------------------------------------------------
 
 
@@ -329,9 +337,7 @@ ACCOUNT_ACTIONS: CourtActions[Case] = CourtActions(
 @require_POST
 @write_rate_limited("settlement.write")
 def notice_issue(request: AuthedRequest, case_id: int) -> HttpResponse:
-    case = _case(case_id)
-    if not perms.can(request.user, "settlement.manage_case_funds", case):
-        raise Http404
+    case = _funds_case(request, case_id)
     return ACCOUNT_ACTIONS.post(request, "notice", case)
 
 
@@ -355,9 +361,7 @@ def notice_detail(request: HttpRequest, token: str) -> HttpResponse:
 @write_rate_limited("settlement.write")
 def statement_issue(request: AuthedRequest, case_id: int) -> HttpResponse:
     """Seal today's case-account statement (issue 16)."""
-    case = _case(case_id)
-    if not perms.can(request.user, "settlement.manage_case_funds", case):
-        raise Http404
+    case = _funds_case(request, case_id)
     return ACCOUNT_ACTIONS.post(request, "statement", case)
 
 
@@ -376,9 +380,7 @@ def fee_advance_new(request: AuthedRequest, case_id: int) -> HttpResponse:
 @require_POST
 @write_rate_limited("settlement.write")
 def plan_draft(request: AuthedRequest, case_id: int) -> HttpResponse:
-    case = _case(case_id)
-    if not perms.can(request.user, "settlement.manage_case_funds", case):
-        raise Http404
+    case = _funds_case(request, case_id)
     return ACCOUNT_ACTIONS.post(request, "plan", case)
 
 
@@ -394,13 +396,19 @@ PLAN_ACTIONS: CourtActions[DistributionPlan] = CourtActions(
 )
 
 
+def _plan_for(request: HttpRequest, pk: int) -> DistributionPlan:
+    """A plan of a case whose account the user may see; else 404."""
+    plan = get_object_or_404(DistributionPlan.objects.select_related("case"), pk=pk)
+    if not perms.can(request.user, "settlement.view_case_account", plan.case):
+        raise Http404
+    return plan
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @write_rate_limited("settlement.write")
 def plan_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    plan = get_object_or_404(DistributionPlan.objects.select_related("case"), pk=pk)
-    if not perms.can(request.user, "settlement.view_case_account", plan.case):
-        raise Http404
+    plan = _plan_for(request, pk)
     if request.method == "POST":
         return PLAN_ACTIONS.post(request, "approve", plan)
     return render(
@@ -550,13 +558,19 @@ PAYOUT_ACTIONS: CourtActions[Payout] = CourtActions(
 )
 
 
+def _payout_for(request: HttpRequest, pk: int) -> Payout:
+    """A payout of a case whose account the user may see; else 404."""
+    payout = get_object_or_404(Payout.objects.select_related("case", "panel_decision"), pk=pk)
+    if not perms.can(request.user, "settlement.view_case_account", payout.case):
+        raise Http404
+    return payout
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @write_rate_limited("settlement.write")
 def payout_detail(request: AuthedRequest, pk: int) -> HttpResponse:
-    payout = get_object_or_404(Payout.objects.select_related("case", "panel_decision"), pk=pk)
-    if not perms.can(request.user, "settlement.view_case_account", payout.case):
-        raise Http404
+    payout = _payout_for(request, pk)
     if request.method == "POST":
         return PAYOUT_ACTIONS.post(request, request.POST.get("action", ""), payout)
     from core.models import Deadline
@@ -650,8 +664,20 @@ CLAIM_ACTIONS: CourtActions[Claim] = CourtActions(
 @require_POST
 @write_rate_limited("settlement.write")
 def receipt_claim(request: AuthedRequest, pk: int) -> HttpResponse:
-    court_id = _staff_or_404(request)
-    return CLAIM_ACTIONS.post(request, "claim", Claim(receipt_id=pk, court_id=court_id))
+    return CLAIM_ACTIONS.post(request, "claim", _claim_for(request, pk))
+
+
+def _claim_for(request: AuthedRequest, pk: int) -> Claim:
+    """A claim on receipt ``pk`` by staff of the user's court (else 404)."""
+    return Claim(receipt_id=pk, court_id=_staff_or_404(request))
+
+
+def statement_text(raw: bytes) -> str:
+    """A bank statement's text: UTF-8 (with or without BOM), else GB 18030 (the banks' own)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030", errors="replace")
 
 
 @login_required
@@ -667,11 +693,7 @@ def receipts_import(request: AuthedRequest) -> HttpResponse:
         if upload is None:
             messages.error(request, _("请选择银行流水文件（CSV）"))
         else:
-            raw = upload.read()
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                text = raw.decode("gb18030", errors="replace")
+            text = statement_text(upload.read())
             result = receipts_import_csv(court_id=court_id, text=text, actor=request.user)
     return render(request, "settlement/receipts_import.html", {"result": result})
 
@@ -679,33 +701,57 @@ def receipts_import(request: AuthedRequest) -> HttpResponse:
 # ---- reconciliation ------------------------------------------------------------------------
 
 
+def reconcile_posted(
+    court_id: int,
+    *,
+    source: str,
+    month: str,
+    day: str,
+    statement: Any,
+    actor: Any,
+) -> ReconciliationRun:
+    """A reconciliation as the finance page asks it: the gateway (default: the site's), a
+    month ("2026-11") or a day (default: today), the statement file (a CSV; required for the
+    bank and Adyen, and for the simulator when it is off). ``ValueError``: a bad date."""
+    from settlement.gateway import default_gateway_name
+    from settlement.reconcile import month_bounds, reconcile, statement_from_csv
+
+    source = source or default_gateway_name()
+    if month:
+        start, end = month_bounds(month)
+    else:
+        start = end = dt.date.fromisoformat(day or clock.today().isoformat())
+    lines = statement_from_csv(statement.read().decode("utf-8-sig")) if statement else None
+    # The bank and Adyen need a file; so does the simulator when it is off (production).
+    sim_off = source == "simulator" and not settings.GAVEL_SIMULATOR_ENABLED
+    if lines is None and (source in ("bank", "adyen") or sim_off):
+        raise DomainError("statement_required", _("银行和 Adyen 对账须上传对账单"))
+    _result, run = reconcile(
+        court=court_id, source=source, start=start, end=end, lines=lines, actor=actor
+    )
+    assert run is not None  # saved (``save`` defaults to True)
+    return run
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @write_rate_limited("settlement.write")
 def reconcile_view(request: AuthedRequest) -> HttpResponse:
     from settlement.gateway import default_gateway_name
-    from settlement.reconcile import describe, month_bounds, reconcile, statement_from_csv
+    from settlement.reconcile import describe
 
     court_id = _finance_or_404(request)
     run = None
     if request.method == "POST":
-        source = request.POST.get("source") or default_gateway_name()
         try:
-            if request.POST.get("month"):
-                start, end = month_bounds(request.POST["month"])
-            else:
-                start = end = dt.date.fromisoformat(
-                    request.POST.get("day") or clock.today().isoformat()
-                )
-            upload = request.FILES.get("file")
-            lines = statement_from_csv(upload.read().decode("utf-8-sig")) if upload else None
-            # The bank and Adyen need a file; so does the simulator when it is off (production).
-            sim_off = source == "simulator" and not settings.GAVEL_SIMULATOR_ENABLED
-            if lines is None and (source in ("bank", "adyen") or sim_off):
-                raise DomainError("statement_required", _("银行和 Adyen 对账须上传对账单"))
-            run = reconcile(
-                court=court_id, source=source, start=start, end=end, lines=lines, actor=request.user
-            )[1]
+            run = reconcile_posted(
+                court_id,
+                source=request.POST.get("source", ""),
+                month=request.POST.get("month", ""),
+                day=request.POST.get("day", ""),
+                statement=request.FILES.get("file"),
+                actor=request.user,
+            )
         except (ValueError, DomainError) as exc:
             messages.error(request, str(getattr(exc, "message", exc)))
     runs = ReconciliationRun.objects.filter(court_id=court_id)[:20]
@@ -743,38 +789,50 @@ def reconcile_run(request: AuthedRequest, pk: int) -> HttpResponse:
 # ---- restricted: who paid a deposit (finance only, logged) -------------------------------
 
 
+def hold_for_reveal(request: HttpRequest, pk: int) -> DepositHold:
+    """A deposit whose payer the user may see (``settlement.reveal_payer``); else 404."""
+    hold = get_object_or_404(DepositHold.objects.select_related("case", "intent"), pk=pk)
+    if not perms.can(request.user, "settlement.reveal_payer", hold.case):
+        raise Http404
+    return hold
+
+
+def payers_revealed(hold: DepositHold, user: Any, purpose: str) -> list[dict[str, Any]]:
+    """REC-05: the deposit's payment intents with the payer's name, each reveal logged with
+    its purpose (``core.access.reveal``; finance only, a purpose required)."""
+    from core.access import reveal
+    from core.models import Role
+
+    intents = PaymentIntent.objects.filter(
+        ref=hold.ref, purpose=PaymentIntent.Purpose.DEPOSIT
+    ).order_by("pk")
+    return [
+        {
+            "reference": i.reference,
+            "status": i.get_status_display(),
+            "amount_fen": i.amount_fen,
+            "payer_name": reveal(
+                user=user,
+                value=i.payer_name,
+                subject=f"deposit:{hold.ref}",
+                field="payer_name",
+                purpose=purpose,
+                roles={Role.FINANCE},
+            ),
+            "payer_ref": i.payer_ref,
+        }
+        for i in intents
+    ]
+
+
 @login_required
 @require_POST
 @write_rate_limited("settlement.write")
 def hold_reveal(request: AuthedRequest, pk: int) -> HttpResponse:
     """REC-05: the payer of a deposit, to the finance role only, with a purpose, in the access log."""
-    from core.access import reveal
-    from core.models import Role
-
-    hold = get_object_or_404(DepositHold.objects.select_related("case", "intent"), pk=pk)
-    if not perms.can(request.user, "settlement.reveal_payer", hold.case):
-        raise Http404
+    hold = hold_for_reveal(request, pk)
     try:
-        intents = PaymentIntent.objects.filter(
-            ref=hold.ref, purpose=PaymentIntent.Purpose.DEPOSIT
-        ).order_by("pk")
-        shown = [
-            {
-                "reference": i.reference,
-                "status": i.get_status_display(),
-                "amount_fen": i.amount_fen,
-                "payer_name": reveal(
-                    user=request.user,
-                    value=i.payer_name,
-                    subject=f"deposit:{hold.ref}",
-                    field="payer_name",
-                    purpose=request.POST.get("purpose", ""),
-                    roles={Role.FINANCE},
-                ),
-                "payer_ref": i.payer_ref,
-            }
-            for i in intents
-        ]
+        shown = payers_revealed(hold, request.user, request.POST.get("purpose", ""))
     except DomainError as exc:
         _fail(request, exc)
         return redirect("settlement:account_detail", hold.case_id)

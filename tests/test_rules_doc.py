@@ -59,36 +59,7 @@ def test_every_firm_rule_is_cited_by_a_test(cites, rules):
 # shrinks: a pair proven by a marked test must leave it (the last test below fails otherwise),
 # and a new rule or entry must come with its test. docs/rules.md prints the same pairs under
 # "Entries of firm rules no marked test proves yet".
-PENDING: dict[str, set[str]] = {
-    "AUC-14": {"api"},
-    "AUC-30": {"api"},
-    "AUC-33": {"api"},
-    "AUC-45": {"api"},
-    "PRC-07": {"api"},
-    "PRC-08": {"api"},
-    "PRC-10": {"api"},
-    "PRC-12": {"api"},
-    "PRC-13": {"api"},
-    "PRC-15": {"api"},
-    "PRC-16": {"api"},
-    "PRC-17": {"api"},
-    "PRC-18": {"api"},
-    "PRC-20": {"api"},
-    "APR-01": {"api"},
-    "APR-02": {"api"},
-    "APR-03": {"api"},
-    "APR-04": {"api"},
-    "APR-07": {"api"},
-    "APR-09": {"api"},
-    "APR-11": {"api"},
-    "APR-13": {"api"},
-    "APR-15": {"api"},
-    "FND-06": {"api"},
-    "REC-01": {"api"},
-    "REC-06": {"api"},
-    "REC-08": {"api"},
-    "REC-10": {"api"},
-}
+PENDING: dict[str, set[str]] = {}
 
 
 @pytest.fixture(scope="module")

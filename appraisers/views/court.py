@@ -34,10 +34,11 @@ from appraisers.selectors import action_label, requests_for_court
 from appraisers.services.commission import objection_windows, report_checks, result_fix_blockers
 from appraisers.services.objections import answer_due_at, expert_review_allowed
 from appraisers.services.selection import agreeing_parties, draw_candidates
-from appraisers.views._util import forbidden, guarded
+from appraisers.views._util import guarded
 from cases.models import Asset, Party
 from core.court_actions import CourtAction, CourtActions, Submitted, by_ref, naming, ref_text
 from core.deadlines import deadlines_for_subject
+from core.errors import PermissionDenied
 from core.forms import FlagField, Form, LocalDateTimeField, ObjectField, TextField, ValuesField
 from core.models import AuditEntry, Court, ServiceRecord
 from core.permissions import can, is_court_staff_of
@@ -77,20 +78,25 @@ CREATE_ACTIONS: CourtActions[Court] = CourtActions(
 )
 
 
+def _staff_court(request: AuthedRequest) -> Court:
+    """The court of a staff member (the requests page's target); others are refused."""
+    court = request.user.court
+    if not can(request.user, "core.view_court_staff_pages") or court is None:
+        raise PermissionDenied("forbidden", gettext("仅限法院工作人员"))
+    return court
+
+
 @login_required
 @guarded
 @write_rate_limited("appraisers")
 def court_requests(request: AuthedRequest) -> HttpResponse:
     user = request.user
-    if not can(user, "core.view_court_staff_pages") or user.court is None:
-        return forbidden(request, gettext("仅限法院工作人员"))
+    court = _staff_court(request)
     if request.method == "POST" and request.POST.get("action") == "create":
-        return CREATE_ACTIONS.post(request, "create", user.court)
-    reqs = requests_for_court(user.court.pk)
+        return CREATE_ACTIONS.post(request, "create", court)
+    reqs = requests_for_court(court.pk)
     assets = (
-        Asset.objects.filter(case__court_id=user.court.pk)
-        .select_related("case")
-        .order_by("-pk")[:200]
+        Asset.objects.filter(case__court_id=court.pk).select_related("case").order_by("-pk")[:200]
     )
     return render(
         request,
@@ -414,14 +420,20 @@ REQUEST_ACTIONS: CourtActions[AppraisalRequest] = CourtActions(
 )
 
 
+def _court_request_for(request: AuthedRequest, pk: int) -> AppraisalRequest:
+    """A request of the user's own court (the request page's target); others are refused."""
+    req = get_object_or_404(AppraisalRequest.objects.select_related("case", "asset"), pk=pk)
+    if not is_court_staff_of(request.user, req.court_id):
+        raise PermissionDenied("forbidden", gettext("仅限本院工作人员"))
+    return req
+
+
 @login_required
 @guarded
 @write_rate_limited("appraisers")
 def court_request(request: AuthedRequest, pk: int) -> HttpResponse:
-    req = get_object_or_404(AppraisalRequest.objects.select_related("case", "asset"), pk=pk)
+    req = _court_request_for(request, pk)
     user = request.user
-    if not is_court_staff_of(user, req.court_id):
-        return forbidden(request, gettext("仅限本院工作人员"))
     if request.method == "POST":
         return REQUEST_ACTIONS.post(request, request.POST.get("action", ""), req)
     services.agreement_refresh(request=req)

@@ -57,6 +57,20 @@ def draw_live(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _draw_for(request: AuthedRequest, pk: int) -> LotDraw:
+    """A draw the user may take part in (the participation's target); others are refused."""
+    draw = get_object_or_404(LotDraw.objects.select_related("request"), pk=pk)
+    require(request.user, "appraisers.take_part_in_draw", draw.request)
+    return draw
+
+
+def _as_participant(draw: LotDraw, user: Any, ref: str) -> str:
+    """``ref``, if the user may act for that participant of the draw (APR-03)."""
+    if ref not in {r for r, _label in _participants(draw, user)}:
+        raise PermissionDenied("not_this_participant", gettext("您不能以该参与方身份提交"))
+    return ref
+
+
 class CommitForm(Form):
     participant = TextField()
     commitment = TextField()
@@ -74,7 +88,7 @@ PARTICIPANT_ACTIONS: CourtActions[LotDraw] = CourtActions(
             form=CommitForm,
             call=lambda s: services.draw_commit(
                 draw=s.target,
-                participant_ref=s.data["participant"],
+                participant_ref=_as_participant(s.target, s.actor, s.data["participant"]),
                 commitment=s.data["commitment"],
                 actor=s.actor,
             ),
@@ -84,7 +98,7 @@ PARTICIPANT_ACTIONS: CourtActions[LotDraw] = CourtActions(
             form=RevealForm,
             call=lambda s: services.draw_reveal(
                 draw=s.target,
-                participant_ref=s.data["participant"],
+                participant_ref=_as_participant(s.target, s.actor, s.data["participant"]),
                 secret=s.data["secret"],
                 actor=s.actor,
             ),
@@ -101,11 +115,8 @@ PARTICIPANT_ACTIONS: CourtActions[LotDraw] = CourtActions(
 @guarded
 @write_rate_limited("appraisers")
 def draw_participate(request: AuthedRequest, pk: int) -> HttpResponse:
-    draw = get_object_or_404(LotDraw.objects.select_related("request"), pk=pk)
-    require(request.user, "appraisers.take_part_in_draw", draw.request)
-    ref = request.POST.get("participant", "")
-    if ref not in {r for r, _label in _participants(draw, request.user)}:
-        raise PermissionDenied("not_this_participant", gettext("您不能以该参与方身份提交"))
+    draw = _draw_for(request, pk)
+    _as_participant(draw, request.user, request.POST.get("participant", ""))
     return PARTICIPANT_ACTIONS.post(request, request.POST.get("action", ""), draw)
 
 

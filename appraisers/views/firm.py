@@ -182,14 +182,20 @@ COMMISSION_ACTIONS: CourtActions[Commission] = CourtActions(
 )
 
 
-@login_required
-@guarded
-@write_rate_limited("appraisers")
-def firm_commission(request: AuthedRequest, pk: int) -> HttpResponse:
+def _commission_for(request: AuthedRequest, pk: int) -> Commission:
+    """A commission of the user's firm (the commission page's target)."""
     c = get_object_or_404(
         Commission.objects.select_related("request__case", "request__asset", "firm"), pk=pk
     )
     require(request.user, "appraisers.act_for_firm", c)
+    return c
+
+
+@login_required
+@guarded
+@write_rate_limited("appraisers")
+def firm_commission(request: AuthedRequest, pk: int) -> HttpResponse:
+    c = _commission_for(request, pk)
     posted = None
     if request.method == "POST":
         outcome = COMMISSION_ACTIONS.run(request, request.POST.get("action", ""), c)

@@ -34,6 +34,7 @@ from appraisers.views._util import forbidden, guarded
 from cases.models import Party
 from core import files
 from core.court_actions import CourtAction, CourtActions, by_ref
+from core.errors import PermissionDenied
 from core.forms import FlagField, Form, ObjectField, TextField, ValuesField
 from core.permissions import can, is_court_staff_of, require
 from core.ratelimit import write_rate_limited
@@ -137,6 +138,17 @@ PARTY_ACTIONS: CourtActions[PartyPage] = CourtActions(
 )
 
 
+def _party_page(request: AuthedRequest, pk: int, party: object) -> PartyPage:
+    """The request as the user's party ``party`` of its case (the first one if not named):
+    the party page's target; anyone else is refused."""
+    req = get_object_or_404(AppraisalRequest.objects.select_related("case", "asset"), pk=pk)
+    require(request.user, "appraisers.view_request", req)
+    found = _party_or_none(req, request.user, str(party) if party else None)
+    if found is None:
+        raise PermissionDenied("not_a_party", gettext("您不是本案当事人"))
+    return PartyPage(req=req, party=found)
+
+
 @login_required
 @guarded
 @write_rate_limited("appraisers")
@@ -147,12 +159,8 @@ def party_request(request: AuthedRequest, pk: int) -> HttpResponse:
     mine = parties_of_user(req.case_id, user)
     posted = None
     if request.method == "POST":
-        party = _party_or_none(req, user, request.POST.get("party"))
-        if party is None:
-            return forbidden(request, gettext("您不是本案当事人"))
-        outcome = PARTY_ACTIONS.run(
-            request, request.POST.get("action", ""), PartyPage(req=req, party=party)
-        )
+        page = _party_page(request, pk, request.POST.get("party"))
+        outcome = PARTY_ACTIONS.run(request, request.POST.get("action", ""), page)
         if outcome.ok:
             refused = outcome.name == "object" and outcome.result.status == Objection.Status.REFUSED
             if refused:

@@ -20,7 +20,7 @@ from appraisers.views._util import forbidden, guarded
 from cases.models import Asset
 from core import clock
 from core.court_actions import CourtAction, CourtActions, Submitted
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, NotFound, PermissionDenied
 from core.forms import Form, TextField
 from core.onboarding import Issued
 from core.operator_views import remember_issued
@@ -178,6 +178,14 @@ FIRM_ACTIONS: CourtActions[Firm] = CourtActions(
 )
 
 
+def _roster_firm(request: HttpRequest, pk: int) -> Firm:
+    """A firm, for the roster keeper (``appraisers.manage_roster``): the roster actions' target."""
+    firm = get_object_or_404(Firm, pk=pk)
+    if not can(request.user, "appraisers.manage_roster"):
+        raise PermissionDenied("forbidden", gettext("仅名单库管理人员可以修改"))
+    return firm
+
+
 def _onboard_forms(firm: Firm, outcome: Any) -> dict[str, Any]:
     forms_ = ONBOARD_ACTIONS.forms(firm, bound=outcome)
     if outcome is None or outcome.name != "edit":
@@ -203,9 +211,7 @@ def firm_detail(request: HttpRequest, pk: int) -> HttpResponse:
             remember_issued(request, issued)
             return redirect("core:operator_person", issued.user.pk)
     elif request.method == "POST":
-        if not can_manage:
-            return forbidden(request, gettext("仅名单库管理人员可以修改"))
-        return FIRM_ACTIONS.post(request, request.POST.get("action", ""), firm)
+        return FIRM_ACTIONS.post(request, request.POST.get("action", ""), _roster_firm(request, pk))
     return render(
         request,
         "appraisers/firm_detail.html",
@@ -237,6 +243,15 @@ def roster_export(request: AuthedRequest, kind: str) -> HttpResponse:
     return resp
 
 
+def roster_import_run(kind: str, raw: bytes, actor: Any) -> dict[str, int]:
+    """Import the roster's firms (``kind`` "firms") or appraisers from a UTF-8 CSV, all or
+    nothing (a refusal lists each bad line). ``UnicodeDecodeError``: not UTF-8."""
+    text = raw.decode("utf-8-sig")
+    fn = services.roster_import_csv if kind == "firms" else services.appraisers_import_csv
+    counts: dict[str, int] = fn(text=text, actor=actor)
+    return counts
+
+
 @login_required
 @guarded
 @write_rate_limited("appraisers")
@@ -250,9 +265,7 @@ def roster_import(request: AuthedRequest) -> HttpResponse:
         try:
             if upload is None:
                 raise DomainError("file_required", _("请选择 CSV 文件"))
-            text = upload.read().decode("utf-8-sig")
-            fn = services.roster_import_csv if kind == "firms" else services.appraisers_import_csv
-            counts = fn(text=text, actor=request.user)
+            counts = roster_import_run(kind, upload.read(), request.user)
         except UnicodeDecodeError:
             messages.error(request, "CSV 文件须为 UTF-8 编码")
         except DomainError as exc:

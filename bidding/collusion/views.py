@@ -143,12 +143,18 @@ def flag_list(request: AuthedRequest) -> HttpResponse:
     )
 
 
-@login_required
-def flag_detail(request: AuthedRequest, flag_id: int) -> HttpResponse:
+def _flag_for(request: AuthedRequest, flag_id: int) -> CollusionFlag:
+    """A flag of the user's court (judges, officers, bureau heads): the page's target."""
     flag = get_object_or_404(
         CollusionFlag.objects.select_related("auction", "auction__case", "decided_by"), pk=flag_id
     )
     _require_staff(request, flag.court_id)
+    return flag
+
+
+@login_required
+def flag_detail(request: AuthedRequest, flag_id: int) -> HttpResponse:
+    flag = _flag_for(request, flag_id)
     if request.method == "POST":
         return FLAG_ACTIONS.post(request, request.POST.get("action", ""), flag)
     return render(

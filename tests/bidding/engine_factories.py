@@ -171,13 +171,13 @@ def register_paid(auction: Auction, user=None, *, password=PASSWORD, **kw) -> Re
     return reg
 
 
-def full_disclosures(lot, actor):
-    """Every AUC-09 disclosure topic and a photo for each asset of the lot."""
+def full_disclosures(lot, actor, *, without=()):
+    """Every AUC-09 disclosure topic (but those ``without``) and a photo for each asset."""
     from cases.models import AssetFile, Disclosure
 
     now = clock.now()
     for asset in lot.assets.all():
-        for topic in Disclosure.Topic.values:
+        for topic in [t for t in Disclosure.Topic.values if t not in without]:
             Disclosure.objects.create(
                 asset=asset,
                 topic=topic,
@@ -266,13 +266,14 @@ def publishable_draft(
     basis_fen=120_000 * YUAN,
     start=100_000 * YUAN,
     lead_days=31,
+    without=(),
     **case_kw,
 ):
     """A draft that passes every publication check: served 3+ days ago, panel decided, full pack."""
     _case, lot, _creditor, _debtor = make_case(
         court, judge=judge, kind=kind, basis_fen=basis_fen, **case_kw
     )
-    full_disclosures(lot, judge)
+    full_disclosures(lot, judge, without=without)
     now = clock.now()
     start_at = now + dt.timedelta(days=lead_days)
     auction = services.auction_draft_create(

@@ -427,3 +427,43 @@ def test_the_case_page_shows_its_account_balance_and_links_to_it_fnd02(
     assert "案款账户" in page and "2,500.00" in page
     assert f"/settlement/accounts/{case.pk}/" in page
     assert _get(client, judge, f"/settlement/accounts/{case.pk}/").status_code == 200
+
+
+# ---- the finance pages' uploads and the payer reveal by API (issue 13) -----------------------
+
+
+def test_api_imports_a_statement_claims_it_and_reconciles(client, case, finance, paid_deposit):
+    import json
+
+    client.force_login(finance)
+    csv_text = "交易时间,流水号,付款人,付款账号,收款账号,金额,币种,附言\n2026-11-02 10:00,Z1,某人,,,66.00,CNY,不明\n"
+    upload = SimpleUploadedFile("s.csv", csv_text.encode("gb18030"), content_type="text/csv")
+    body = client.post("/api/settlement/receipts/import", {"file": upload}).json()
+    assert (body["created"], body["errors"]) == (1, [])
+    r = Receipt.objects.get()
+    resp = client.post(
+        f"/api/settlement/receipts/{r.pk}/claim/actions/claim",
+        json.dumps({"fields": {"case_number": case.number}}),
+        content_type="application/json",
+    )
+    assert resp.status_code == 200 and resp.json()["message"].startswith("已认领至")
+    body = client.post("/api/settlement/reconcile", {"source": "simulator"}).json()
+    assert body["ledger_lines"] == 1 and body["differences"] == []
+    resp = client.post("/api/settlement/reconcile", {"source": "bank"})
+    assert resp.status_code == 400 and resp.json()["code"] == "statement_required"
+
+
+def test_api_reveals_a_depositor_to_finance_only_with_a_purpose_REC_05(
+    client, finance, officer, paid_deposit
+):
+    hold = DepositHold.objects.get(ref=REF)
+    url = f"/api/settlement/deposits/{hold.pk}/reveal"
+    client.force_login(officer)
+    resp = client.post(url, {"purpose": "退款核对"}, content_type="application/json")
+    assert resp.status_code == 404
+    client.force_login(finance)
+    resp = client.post(url, {"purpose": ""}, content_type="application/json")
+    assert resp.status_code in (400, 403) and not AccessLog.objects.exists()
+    resp = client.post(url, {"purpose": "退款核对"}, content_type="application/json")
+    assert resp.status_code == 200 and resp.json()[0]["payer_name"] == PAYER
+    assert AccessLog.objects.get().purpose == "退款核对"
