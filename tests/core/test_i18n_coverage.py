@@ -84,11 +84,6 @@ PENDING_NOTIFY: dict[str, int] = {
     "appraisers/services/report_deadline.py": 10,
     "appraisers/services/result.py": 2,
     "appraisers/services/selection.py": 11,
-    "bidding/services/court_actions.py": 3,
-    "cases/services.py": 2,
-    "pricing/services/inquiry.py": 2,
-    "pricing/services/procedure.py": 6,
-    "pricing/services/roster.py": 2,
 }
 NOTIFY_NAMES = {"notify", "notify_many", "notify_address"}
 
