@@ -75,12 +75,7 @@ PENDING_PY: dict[str, int] = {}
 # body is a lazy msgid, or ``text(gettext_lazy("…%(x)s…"), x=…)`` (``core.notifications.text``),
 # which ``notify`` renders under the recipient's language — never an eager ``_()`` (that is
 # the actor's language). ``text("中文")`` with a plain literal counts as plain. Only shrinks.
-PENDING_NOTIFY: dict[str, int] = {
-    "appraisers/services/fees.py": 2,
-    "appraisers/services/objections.py": 19,
-    "appraisers/services/report_deadline.py": 10,
-    "appraisers/services/selection.py": 11,
-}
+PENDING_NOTIFY: dict[str, int] = {}
 NOTIFY_NAMES = {"notify", "notify_many", "notify_address"}
 
 # Templates with visible Chinese outside {% translate %}: path → number of text runs. Only shrinks.
