@@ -197,7 +197,7 @@ def _release_all(
     return len(regs)
 
 
-def _notify_action(auction: Auction, subject: str, body: str, key: str) -> None:
+def _notify_action(auction: Auction, subject: Message, body: Message, key: str) -> None:
     _notify_many(
         _parties_users(auction),
         topic="auction.court_action",
@@ -243,7 +243,12 @@ def auction_suspend(
     if ground == "enforcement_objection":
         _objection_received(auction, ENFORCEMENT_ACT, "", actor)  # REC-12: 15-day review
     _notify_action(
-        auction, "【暂缓拍卖】", f"{auction.title} 暂缓拍卖。理由：{reason}", f"suspend:{action.pk}"
+        auction,
+        gettext_lazy("【暂缓拍卖】"),
+        text(
+            gettext_lazy("%(title)s 暂缓拍卖。理由：%(reason)s"), title=auction.title, reason=reason
+        ),
+        f"suspend:{action.pk}",
     )
     if platform_first:
         _report_platform_suspension(auction, reason, action)
@@ -319,7 +324,12 @@ def auction_halt(
     )
     _save_stream_head(auction)
     _notify_action(
-        auction, "【中止拍卖】", f"{auction.title} 中止拍卖。理由：{reason}", f"halt:{action.pk}"
+        auction,
+        gettext_lazy("【中止拍卖】"),
+        text(
+            gettext_lazy("%(title)s 中止拍卖。理由：%(reason)s"), title=auction.title, reason=reason
+        ),
+        f"halt:{action.pk}",
     )
     return action
 
@@ -434,9 +444,13 @@ def auction_resume(
     deadline_close(subject=f"{_notice_subject(auction)}/resume", rule_id="AUC-40", actor=actor)
     _notify_action(
         auction,
-        "【恢复拍卖】",
-        f"{auction.title} 恢复拍卖，竞价时间 "
-        f"{start_at.astimezone(calendar.CST):%Y-%m-%d %H:%M} 至 {end_at.astimezone(calendar.CST):%Y-%m-%d %H:%M}。",
+        gettext_lazy("【恢复拍卖】"),
+        text(
+            gettext_lazy("%(title)s 恢复拍卖，竞价时间 %(start)s 至 %(end)s。"),
+            title=auction.title,
+            start=start_at,
+            end=end_at,
+        ),
         f"resume:{action.pk}",
     )
     return action
@@ -487,8 +501,12 @@ def auction_withdraw(
     _save_stream_head(auction)
     _notify_action(
         auction,
-        "【撤回拍卖】",
-        f"{auction.title} 已撤回拍卖。理由：{reason}",
+        gettext_lazy("【撤回拍卖】"),
+        text(
+            gettext_lazy("%(title)s 已撤回拍卖。理由：%(reason)s"),
+            title=auction.title,
+            reason=reason,
+        ),
         f"withdraw:{action.pk}",
     )
     return action
@@ -537,8 +555,12 @@ def auction_set_aside(
     _save_stream_head(auction)
     _notify_action(
         auction,
-        "【撤销拍卖】",
-        f"{auction.title} 的拍卖已被撤销。理由：{reason}",
+        gettext_lazy("【撤销拍卖】"),
+        text(
+            gettext_lazy("%(title)s 的拍卖已被撤销。理由：%(reason)s"),
+            title=auction.title,
+            reason=reason,
+        ),
         f"set_aside:{action.pk}",
     )
     return action

@@ -314,13 +314,28 @@ def _is_plain_notification(node: ast.expr) -> bool:
 def untranslated_notifications() -> list[tuple[str, int, str]]:
     trees = {p: ast.parse(p.read_text(encoding="utf-8")) for p in project_py_files()}
     names = notify_helpers(trees)
+    # A helper's ``subject``/``body`` given by position (``_notify_action(a, "…", "…", key)``).
+    positions: dict[str, dict[int, str]] = {}
+    for tree in trees.values():
+        for fn in ast.walk(tree):
+            if isinstance(fn, ast.FunctionDef) and fn.name in names:
+                params = [a.arg for a in fn.args.args]
+                positions[fn.name] = {
+                    i: arg for i, arg in enumerate(params) if arg in ("subject", "body")
+                }
     found = []
     for path, tree in trees.items():
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and _name(node.func) in names:
-                for k in node.keywords:
-                    if k.arg in ("subject", "body") and _is_plain_notification(k.value):
-                        found.append((str(path.relative_to(ROOT)), node.lineno, k.arg))
+                given = [(k.arg, k.value) for k in node.keywords]
+                given += [
+                    (arg, node.args[i])
+                    for i, arg in positions.get(_name(node.func) or "", {}).items()
+                    if i < len(node.args)
+                ]
+                for arg, value in given:
+                    if arg in ("subject", "body") and _is_plain_notification(value):
+                        found.append((str(path.relative_to(ROOT)), node.lineno, arg))
     return found
 
 
