@@ -70,7 +70,8 @@ CJK_LETTER = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Files whose refusals are not yet translated: path → number still plain. Only shrinks.
 PENDING_PY: dict[str, int] = {}
 
-# Notifications (inbox, SMS, e-mail) whose subject or body is still plain Chinese: path → count.
+# Notifications (inbox, SMS, e-mail) whose subject or body is still plain Chinese, or translated
+# eagerly (``_("…")`` with ``gettext as _``: the actor's language): path → count.
 # A notification is written in its *recipient's* language (``User.language``): a subject or
 # body is a lazy msgid, or ``text(gettext_lazy("…%(x)s…"), x=…)`` (``core.notifications.text``),
 # which ``notify`` renders under the recipient's language — never an eager ``_()`` (that is
@@ -311,6 +312,29 @@ def _is_plain_notification(node: ast.expr) -> bool:
     return _is_plain_text(node)
 
 
+def _eager_gettext_names(tree: ast.Module) -> set[str]:
+    """The names this module gives Django's *eager* gettext (``gettext as _``, ``ngettext``…)."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+            for alias in node.names:
+                if alias.name in ("gettext", "ngettext", "pgettext", "npgettext"):
+                    out.add(alias.asname or alias.name)
+    return out
+
+
+def _is_eager(node: ast.expr, eager: set[str]) -> bool:
+    """Text translated *now*, in the actor's language (``_("…") % {...}`` with an eager ``_``):
+    a notification must be translated for its recipient instead (``text(gettext_lazy(…))``)."""
+    if isinstance(node, ast.Call) and _name(node.func) in eager:
+        return True
+    if isinstance(node, ast.BinOp):
+        return _is_eager(node.left, eager) or _is_eager(node.right, eager)
+    if isinstance(node, ast.IfExp):
+        return _is_eager(node.body, eager) or _is_eager(node.orelse, eager)
+    return False
+
+
 def untranslated_notifications() -> list[tuple[str, int, str]]:
     trees = {p: ast.parse(p.read_text(encoding="utf-8")) for p in project_py_files()}
     names = notify_helpers(trees)
@@ -325,6 +349,7 @@ def untranslated_notifications() -> list[tuple[str, int, str]]:
                 }
     found = []
     for path, tree in trees.items():
+        eager = _eager_gettext_names(tree)
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and _name(node.func) in names:
                 given = [(k.arg, k.value) for k in node.keywords]
@@ -334,7 +359,9 @@ def untranslated_notifications() -> list[tuple[str, int, str]]:
                     if i < len(node.args)
                 ]
                 for arg, value in given:
-                    if arg in ("subject", "body") and _is_plain_notification(value):
+                    if arg in ("subject", "body") and (
+                        _is_plain_notification(value) or _is_eager(value, eager)
+                    ):
                         found.append((str(path.relative_to(ROOT)), node.lineno, arg))
     return found
 
@@ -489,3 +516,16 @@ def test_every_visible_template_string_goes_through_gettext():
     problems = _compare(counts, PENDING_TEMPLATES, "Chinese text run(s)")
     detail = [f"  {rel}: {runs[:3]}" for rel, runs in found.items() if rel not in PENDING_TEMPLATES]
     assert not problems, "\n".join(problems + detail[:60])
+
+
+def test_the_notification_scanner_sees_an_eager_translation_and_a_plain_text():
+    tree = ast.parse(
+        "from django.utils.translation import gettext as _\n"
+        'notify(subject=_("x"), body=text(gettext_lazy("y")), key=text("中文"))'
+    )
+    eager = _eager_gettext_names(tree)
+    stmt = tree.body[1]
+    assert isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+    subject, body, key = (k.value for k in stmt.value.keywords)
+    assert _is_eager(subject, eager) and not _is_eager(body, eager)
+    assert not _is_plain_notification(body) and _is_plain_notification(key)
