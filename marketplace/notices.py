@@ -16,12 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from core.models import OutboxMessage, User
 from core.notifications import Message, joined, notify, text, unsubscribe
 
+# What each topic is called on the unsubscribe page, in the reader's language.
 TOPICS = {
-    "marketplace.reminder": "关注拍品的开拍/结束提醒",
-    "marketplace.outbid": "出价被超越提醒",
-    "marketplace.saved_search": "保存的搜索有新拍品",
-    "marketplace.viewing": "看样预约结果",
-    "marketplace.viewing_request": "新的看样申请（法院工作人员）",
+    "marketplace.reminder": _("关注拍品的开拍/结束提醒"),
+    "marketplace.outbid": _("出价被超越提醒"),
+    "marketplace.saved_search": _("保存的搜索有新拍品"),
+    "marketplace.viewing": _("看样预约结果"),
+    "marketplace.viewing_request": _("新的看样申请（法院工作人员）"),
 }
 _SALT = "marketplace.unsubscribe"
 
