@@ -592,10 +592,7 @@ def index_chart(record: Any) -> dict[str, Any] | None:
         "months": market["months"],
         "series": [
             {"name": str(_("全市场")), "values": market["values"]},
-            *(
-                {"name": region_name(code), "values": idx.series(code)["values"]}
-                for code in picked
-            ),
+            *({"name": region_name(code), "values": idx.series(code)["values"]} for code in picked),
         ],
         "data_end": art.get("data_end", ""),
     }
