@@ -172,7 +172,7 @@ def test_the_duties_api_lists_what_the_workbench_lists_for_that_person(
 ) -> None:
     """``GET /api/core/duties``: a client sees the same duties as the workbench page, only its
     own, filtered by section; a bad section is refused with a stable code, never a 500."""
-    case, creditor, debtor, asset = make_appraisal_case(court, judge)
+    case, creditor, _debtor, asset = make_appraisal_case(court, judge)
     firms = [make_firm(None) for _ in range(5)]
     s = {"court": court, "judge": judge, "case": case, "asset": asset, "firms": firms}
     req = start_request(s)
