@@ -184,7 +184,7 @@ class DutyRow:
 
     @property
     def urgency_label(self) -> str:
-        return URGENCY_LABELS[self.urgency]
+        return str(URGENCY_LABELS[self.urgency])
 
 
 def duty_rows(duties: list[Duty], *, now: dt.datetime | None = None) -> list[DutyRow]:

@@ -574,18 +574,25 @@ def index_chart(record: Any) -> dict[str, Any] | None:
     picked = list(
         dict.fromkeys(ranked[-(INDEX_REGIONS // 2) :][::-1] + ranked[: INDEX_REGIONS // 2])
     )
+    region_label = str(_(label(idx.region_col))) if idx.region_col else ""
+
+    def region_name(code: str) -> str:
+        """A district by its name (GB/T 2260) where the column holds division codes."""
+        if idx.region_col == "division_code":
+            from core import regions
+
+            name = regions.full_name(str(code))
+            if name:
+                return name
+        return f"{region_label} {code}".strip()
+
+    title = " · ".join(t for t in (record.dataset, region_label) if t)
     return {
-        "title": f"{record.dataset}（{label(idx.region_col) if idx.region_col else ''}）",
+        "title": title,
         "months": market["months"],
         "series": [
             {"name": str(_("全市场")), "values": market["values"]},
-            *(
-                {
-                    "name": f"{label(idx.region_col or '')} {code}",
-                    "values": idx.series(code)["values"],
-                }
-                for code in picked
-            ),
+            *({"name": region_name(code), "values": idx.series(code)["values"]} for code in picked),
         ],
         "data_end": art.get("data_end", ""),
     }

@@ -429,3 +429,70 @@ def test_prc10_service_deadline_is_not_overdue_at_the_end_of_day_3(delivered):  
     deadlines_sweep()
     d.refresh_from_db()
     assert d.flag == "yellow"
+
+
+# ---- issue 14 (bounds): APR-01 five-year bar and APR-08 five-day lead, one value each side ----
+
+
+@pytest.mark.rule("APR-01", entry="service")
+def test_apr01_removed_firm_reinstated_a_second_before_5_years_refused_at_5_years_accepted(
+    setup,
+):
+    """APR-01: a removed firm is excluded for 5 years. A second before the fifth anniversary of
+    the removal its reinstatement is refused (``firm_barred``, nothing changes); at the
+    anniversary it is accepted and the firm is back on the roster."""
+    from appraisers.models import Firm
+    from core.errors import DomainError
+
+    firm = setup["firms"][0]
+    services.firm_set_status(firm=firm, status="removed", reason="出具虚假报告", actor=None)
+    firm.refresh_from_db()
+    assert firm.removed_at == clock.now()
+    until = firm.barred_until
+    assert until == calendar.months_after(firm.removed_at, 60)
+    assert _cst_day(until) == dt.date(2031, 11, 2)  # removed Monday 2026-11-02 09:00
+
+    clock.set_time(until - dt.timedelta(seconds=1))
+    with pytest.raises(DomainError) as exc:
+        services.firm_set_status(firm=firm, status="active", reason="申请恢复", actor=None)
+    assert (exc.value.code, exc.value.rule) == ("firm_barred", "APR-01")
+    firm.refresh_from_db()
+    assert firm.status == Firm.Status.REMOVED
+
+    clock.set_time(until)
+    services.firm_set_status(firm=firm, status="active", reason="禁入期满", actor=None)
+    firm.refresh_from_db()
+    assert firm.status == Firm.Status.ACTIVE
+
+
+@pytest.mark.rule("APR-08", entry="service")
+def test_apr08_extension_requested_5_days_before_the_deadline_accepted_4_days_refused(
+    offered,  # noqa: F811
+):
+    """APR-08: an extension is requested in writing at least 5 days before the report deadline.
+    The report is due at the end of Wednesday 2026-12-02 (30 days after 11-02); a request on
+    11-27 (12-02 is day 5 after it, REC-01) is taken even in its last second, one at the first
+    second of 11-28 (4 days before) is refused ``extension_too_late`` and writes nothing."""
+    from appraisers.models import ExtensionRequest
+    from core.errors import DomainError
+
+    c = _in_progress(offered)
+    assert c.report_due_at is not None
+    assert _cst_day(c.report_due_at) == dt.date(2026, 12, 2)
+    last_second_day_5 = calendar.end_of_day(dt.date(2026, 11, 27))
+    first_second_day_4 = calendar.start_of_day(dt.date(2026, 11, 28))
+
+    clock.set_time(first_second_day_4)
+    with pytest.raises(DomainError) as exc:
+        services.extension_request(
+            commission=c, days=10, reason="需调取档案", actor=offered["user"]
+        )
+    assert (exc.value.code, exc.value.rule) == ("extension_too_late", "APR-08")
+    assert not ExtensionRequest.objects.filter(commission=c).exists()
+
+    clock.set_time(last_second_day_5)
+    ext = services.extension_request(
+        commission=c, days=10, reason="需调取档案", actor=offered["user"]
+    )
+    assert ext.status == ExtensionRequest.Status.PENDING
+    assert ext.due_at_when_requested == c.report_due_at

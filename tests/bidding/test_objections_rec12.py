@@ -142,3 +142,33 @@ def test_rec12_the_ruling_through_the_api_opens_the_suit_window(client, live, ju
         content_type="application/json",
     )
     assert again.status_code == 409 and again.json()["rule"] == "REC-12"
+
+
+@pytest.mark.rule("REC-12", entry="service")
+def test_rec12_reconsideration_due_at_the_end_of_day_10_overdue_a_second_later(live, judge):
+    """REC-12: after a ruling on an objection to an enforcement act, reconsideration lies within
+    10 days of service. Ruled on Monday 2026-11-02, the window closes at the end of Thursday
+    11-12 (the starting day not counted, REC-01): still open (green) at that instant, overdue
+    (yellow) one second later."""
+    from core.deadlines import deadlines_sweep
+
+    assert clock.now().astimezone(calendar.CST).date() == dt.date(2026, 11, 2)
+    services.auction_suspend(
+        auction_id=live.pk,
+        actor=judge,
+        reason="申请执行人提出执行异议",
+        ground="enforcement_objection",
+    )
+    window = services.auction_objection_rule(
+        auction_id=live.pk, actor=judge, track=ENFORCEMENT_ACT, upheld=False, ruling="驳回异议"
+    )
+    assert (window.rule_id, window.period) == ("REC-12", 10)
+    assert window.due_at == calendar.end_of_day(dt.date(2026, 11, 12))
+    clock.set_time(window.due_at)
+    deadlines_sweep()
+    window.refresh_from_db()
+    assert (window.status, window.flag) == ("open", "green")
+    clock.set_time(window.due_at + dt.timedelta(seconds=1))
+    deadlines_sweep()
+    window.refresh_from_db()
+    assert window.flag == "yellow"

@@ -233,3 +233,29 @@ def test_auc39_the_api_refuses_a_party(client, court, judge, party_user, frozen_
     )
     assert resp.status_code == 403
     assert not OfflineRound.objects.exists()
+
+
+@pytest.mark.rule("AUC-39", entry="service")
+def test_auc39_offline_refund_due_at_the_end_of_day_3_overdue_a_second_later(
+    court, judge, frozen_now
+):
+    """AUC-39: offline deposits are refunded within 3 days of the auction (ASR 10). Held on
+    Tuesday 2026-11-03, the refund is due at the end of Friday 11-06 (the starting day not
+    counted, REC-01): still open (green) at that instant, overdue (yellow) one second later."""
+    from core.deadlines import deadlines_sweep
+
+    lot = _offline_lot(court, judge)
+    r = _held_unsold(_record(lot, judge), judge)
+    assert r.held_at.astimezone(calendar.CST).date() == dt.date(2026, 11, 3)
+    due = calendar.end_of_day(dt.date(2026, 11, 6))
+    assert r.deposit_refund_due_at == due
+    d = Deadline.objects.get(subject=f"{r.ref}/refund", rule_id="AUC-39")
+    assert d.due_at == due
+    clock.set_time(due)
+    deadlines_sweep()
+    d.refresh_from_db()
+    assert (d.status, d.flag) == ("open", "green")
+    clock.set_time(due + dt.timedelta(seconds=1))
+    deadlines_sweep()
+    d.refresh_from_db()
+    assert d.flag == "yellow"

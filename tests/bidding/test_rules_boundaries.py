@@ -613,3 +613,95 @@ def test_rec06_every_accepted_bid_is_recorded_with_code_amount_and_server_time_a
     [row] = Bid.objects.filter(auction=live)
     assert (row.bidder_code, row.amount_fen, row.at) == (a.bidder_code, live.starting_price_fen, at)
     assert audit_verify([f"auction:{live.pk}"]) == []
+
+
+# ---- issue 14 (bounds): AUC-07, AUC-20 increment, AUC-35 cut, one value (1 fen) each side -----
+
+
+@pytest.mark.rule("AUC-07", entry="service")
+def test_auc07_proceeds_equal_to_debt_and_costs_block_the_next_lot_one_fen_less_do_not(
+    court, judge, frozen_now
+):
+    """AUC-07: once the case's proceeds cover the debt and the costs, its further lots are not
+    auctioned without the debtor's consent. Another lot sold for exactly claim + costs blocks the
+    publication (``proceeds_cover_debt``) and the publication is refused; one fen less does not."""
+    from bidding.models import Auction, AuctionResult
+    from cases.models import Lot
+
+    from .engine_factories import YUAN
+
+    a = publishable_draft(court, judge, claim_fen=80_000 * YUAN)
+    a.costs_estimate_fen = 2_000 * YUAN
+    a.save(update_fields=["costs_estimate_fen"])
+    cover = 82_000 * YUAN
+    other_lot = Lot.objects.create(case=a.case, title="同案另一拍品", created_at=clock.now())
+    other = Auction.objects.create(
+        court=court,
+        case=a.case,
+        lot=other_lot,
+        title="已成交",
+        state=AuctionState.SOLD,
+        starting_price_fen=1,
+        increment_fen=1,
+        deposit_fen=0,
+        created_at=clock.now(),
+    )
+    result = AuctionResult.objects.create(
+        auction=other, outcome="sold", closed_at=clock.now(), price_fen=cover - 1
+    )
+    assert ("proceeds_cover_debt", "AUC-07") not in _problems(a)
+    result.price_fen = cover
+    result.save(update_fields=["price_fen"])
+    assert ("proceeds_cover_debt", "AUC-07") in _problems(a)
+    with pytest.raises(DomainError) as exc:
+        services.auction_publish(auction_id=a.pk, actor=judge)
+    assert ("proceeds_cover_debt", "AUC-07") in {
+        (p["code"], p["rule"]) for p in exc.value.data["problems"]
+    }
+    a.refresh_from_db()
+    assert a.state == AuctionState.DRAFT
+
+
+@pytest.mark.rule("AUC-20", entry="service")
+@pytest.mark.parametrize("over", [0, 1])
+def test_auc20_bid_one_fen_short_of_leader_plus_increment_refused_exactly_one_increment_accepted(
+    court, judge, frozen_now, over
+):
+    """AUC-20: an ordinary bid must beat the leader by at least one increment. With the AUC-21
+    grid off (a practice setting; on, an off-grid amount is refused first as ``bid_not_on_grid``),
+    one fen short is refused (``bid_too_low``, leader, price and record unchanged); exactly one
+    increment, or one fen more, leads."""
+    from bidding.models import Bid
+    from tests.bidding.engine_factories import YUAN, bid, make_live_auction, register_active
+
+    setting_set(key="bids_on_increment_grid", value=False, court=court, reason="本院不设加价阶梯")
+    _case, lot, *_ = make_case(court, judge=judge)
+    live = make_live_auction(court, lot, start=100_000 * YUAN, increment=1_000 * YUAN)
+    start, inc = live.starting_price_fen, live.increment_fen
+    a, b = register_active(live), register_active(live)
+    bid(live, a, start)
+    with pytest.raises(DomainError) as exc:
+        bid(live, b, start + inc - 1)
+    assert (exc.value.code, exc.value.rule) == ("bid_too_low", "AUC-20")
+    live.refresh_from_db()
+    assert (live.leader_id, live.current_price_fen) == (a.pk, start)
+    assert Bid.objects.filter(auction=live).count() == 1
+    bid(live, b, start + inc + over)
+    live.refresh_from_db()
+    assert (live.leader_id, live.current_price_fen) == (b.pk, start + inc + over)
+
+
+@pytest.mark.rule("AUC-35", entry="service")
+def test_auc35_second_round_start_at_exactly_80_percent_accepted_one_fen_less_refused(
+    court, judge, frozen_now
+):
+    """AUC-35: a re-auction's starting price is at least 80% of the previous one (cut ≤ 20%)."""
+    first = _unsold(court, judge, "vehicle")
+    assert first.starting_price_fen % 10 == 0
+    at_80 = first.starting_price_fen * 8 // 10
+    second = _second_round(first, judge, lead_days=8)
+    assert second.starting_price_fen == at_80
+    assert ("cut_too_deep", "AUC-35") not in _problems(second)
+    second.starting_price_fen = at_80 - 1
+    second.save(update_fields=["starting_price_fen"])
+    assert ("cut_too_deep", "AUC-35") in _problems(second)

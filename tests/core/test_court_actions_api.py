@@ -44,6 +44,11 @@ API_EQUIVALENT: dict[str, str | tuple[str, ...]] = {
     "marketplace:viewing_request": "POST /api/marketplace/viewing-slots/{slot_id}/requests",
     "marketplace:balance_pay": "POST /api/marketplace/account/wins/{auction_id}/pay",
     "marketplace:practice_start": "POST /api/marketplace/practice",
+    "bidding:question_ask": "POST /api/bidding/auctions/{auction_id}/questions",
+    "bidding:court_question_decide": (
+        "POST /api/bidding/court/questions/{question_id}/answer",
+        "POST /api/bidding/court/questions/{question_id}/reject",
+    ),
     "cases:asset_edit": "PUT /api/cases/{case_id}/assets/{asset_id}",
     "cases:file_new": "POST /api/cases/{case_id}/assets/{asset_id}/files",
     "appraisers:roster_import": "POST /api/appraisers/roster/import",

@@ -63,3 +63,27 @@ def test_rec12_unknown_track_is_a_programming_error(court):
         objection_review_open(
             track="appeal", subject=SUBJECT, what="x", filed_at=clock.now(), court=court
         )
+
+
+@pytest.mark.rule("REC-12", entry="service")
+@pytest.mark.parametrize("track", [ENFORCEMENT_ACT, THIRD_PARTY])
+def test_rec12_review_filed_2_nov_due_at_the_end_of_17_nov_overdue_a_second_later(
+    court, frozen_now, track
+):
+    """REC-12: an objection is reviewed within 15 days of receipt. Filed on Monday 2026-11-02,
+    the review is due at the end of Tuesday 11-17 (not day 14 or 16): open (green) at that
+    instant, overdue (yellow) one second later."""
+    from core.deadlines import deadlines_sweep
+
+    assert frozen_now.astimezone(calendar.CST).date() == dt.date(2026, 11, 2)
+    d = _review(court, track)
+    due = calendar.end_of_day(dt.date(2026, 11, 17))
+    assert (d.rule_id, d.due_at) == ("REC-12", due)
+    clock.set_time(due)
+    deadlines_sweep()
+    d.refresh_from_db()
+    assert (d.status, d.flag) == ("open", "green")
+    clock.set_time(due + dt.timedelta(seconds=1))
+    deadlines_sweep()
+    d.refresh_from_db()
+    assert d.flag == "yellow"

@@ -139,6 +139,7 @@ TABLE: dict[str, str] = {
     "api GET /api/cases/{case_id}/history": "GET 401 404 403 403 404 2 2 2 2 404 | 401 404 404 404 404 404 404 404 404 404",
     "api GET /api/cases/{case_id}/lots": "GET 401 404 2 2 404 2 2 2 2 404 | 401 404 404 404 404 404 404 404 404 404",
     "api GET /api/cases/{case_id}/parties": "GET 401 404 2 2 404 2 2 2 2 404 | 401 404 404 404 404 404 404 404 404 404",
+    "api GET /api/core/duties": "GET 401 2 2 2 2 2 2 2 2 2 | 401 2 2 2 2 2 2 2 2 2",
     "api GET /api/core/documents/{document_id}/actions": "GET 401 404 404 404 404 404 404 404 404 404 | 401 404 404 404 404 404 404 404 404 404",
     "api GET /api/core/operator/courts/actions": "GET 401 403 403 403 403 403 403 403 403 2 | 401 403 403 403 403 403 403 403 403 2",
     "api GET /api/core/operator/courts/{court_id}/actions": "GET 401 403 403 403 403 403 403 403 403 2 | 401 403 403 403 403 403 403 403 403 2",

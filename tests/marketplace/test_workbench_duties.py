@@ -165,3 +165,31 @@ def test_a_commission_offered_then_the_report_due_wait_for_the_firm_user(
     assert duty.kind == "report_due" and duty.due_at is not None
     other_firm_user = firm_user_for(next(f for f in firms if f.pk != c.firm_id))
     assert kinds(other_firm_user) == []
+
+
+def test_the_duties_api_lists_what_the_workbench_lists_for_that_person(
+    client: Any, court, judge, frozen_now: dt.datetime
+) -> None:
+    """``GET /api/core/duties``: a client sees the same duties as the workbench page, only its
+    own, filtered by section; a bad section is refused with a stable code, never a 500."""
+    case, creditor, _debtor, asset = make_appraisal_case(court, judge)
+    firms = [make_firm(None) for _ in range(5)]
+    s = {"court": court, "judge": judge, "case": case, "asset": asset, "firms": firms}
+    req = start_request(s)
+    run_public_draw(s, req)
+    c = current_commission(req)
+    user = firm_user_for(c.firm)
+    client.force_login(user)
+    r = client.get("/api/core/duties")
+    assert r.status_code == 200
+    (duty,) = r.json()
+    assert duty["kind"] == "commission_offer" and duty["section"] == "todo"
+    assert duty["url"] == reverse("appraisers:firm_commission", args=[c.pk])
+    assert case.number in duty["subject"] + duty["detail"] + duty["title"]
+    assert client.get("/api/core/duties?section=approval").json() == []
+    bad = client.get("/api/core/duties?section=everything")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_input"
+    client.force_login(creditor.user)
+    assert client.get("/api/core/duties").json() == []  # the offer is the firm's, not the party's
+    client.logout()
+    assert client.get("/api/core/duties").status_code == 401

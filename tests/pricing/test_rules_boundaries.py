@@ -193,3 +193,63 @@ def test_prc15_fee_to_the_closest_platform_split_only_at_the_exact_midpoint(
         sorted(Charge.objects.filter(kind="inquiry_fee").values_list("payee_ref", "amount_fen"))
         == paid
     )
+
+
+# ---- issue 14 (bounds): PRC-11 first announcement and the 6-month grace, one value each side ----
+
+
+@pytest.mark.rule("PRC-11", entry="service")
+@pytest.mark.parametrize(
+    ("after_expiry", "ok"), [(dt.timedelta(0), True), (dt.timedelta(seconds=1), False)]
+)
+def test_prc11_first_announcement_at_the_end_of_validity_accepted_a_second_later_refused(
+    asset, procedure, judge, now, after_expiry, ok
+):
+    """PRC-11: validity is at most 1 year, and a first announcement on an expired price is
+    refused. Published at the last instant of validity it is recorded and opens the 6-month
+    grace; a second later it is refused ``price_expired`` and records nothing."""
+    from core.errors import DomainError
+    from pricing.models import ReferencePrice
+    from pricing.services import reference_price_record_announcement
+    from tests.pricing.conftest import fix_by_directed
+
+    price = fix_by_directed(procedure, judge)
+    assert price.valid_until == calendar.months_after(now, 12)
+    published = price.valid_until + after_expiry
+    if ok:
+        basis = reference_price_record_announcement(
+            asset_id=asset.pk, auction_ref="auction:7", published_at=published
+        )
+        assert basis.grace_until == calendar.months_after(price.valid_until, 6)
+    else:
+        with pytest.raises(DomainError) as exc:
+            reference_price_record_announcement(
+                asset_id=asset.pk, auction_ref="auction:7", published_at=published
+            )
+        assert (exc.value.code, exc.value.rule) == ("price_expired", "PRC-11")
+    price = ReferencePrice.objects.get(pk=price.pk)
+    assert (price.announcement_published_at is not None) is ok
+    assert (price.grace_until is not None) is ok
+
+
+@pytest.mark.rule("PRC-11", entry="service")
+def test_prc11_grace_runs_to_6_months_after_expiry_usable_at_its_end_not_a_second_later(
+    asset, procedure, judge, now
+):
+    """PRC-11 grace: announced inside validity, the sale may start up to 6 months after expiry.
+    The price is a basis at the last instant of the grace and no basis a second later."""
+    from pricing.services import reference_price_record_announcement, reference_price_valid_for
+    from tests.pricing.conftest import fix_by_directed
+
+    price = fix_by_directed(procedure, judge)
+    basis = reference_price_record_announcement(
+        asset_id=asset.pk, auction_ref="auction:7", published_at=now + dt.timedelta(days=300)
+    )
+    grace_until = calendar.months_after(price.valid_until, 6)
+    assert basis.grace_until == grace_until
+    at_end = reference_price_valid_for(asset_id=asset.pk, at=grace_until)
+    assert at_end is not None and at_end.grace_until == grace_until
+    assert (
+        reference_price_valid_for(asset_id=asset.pk, at=grace_until + dt.timedelta(seconds=1))
+        is None
+    )
