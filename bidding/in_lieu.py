@@ -30,7 +30,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django_fsm import can_proceed
 
 from appraisers import draw_algorithm as algo
@@ -43,10 +43,12 @@ from bidding.models import (
     InLieuTaking,
 )
 from bidding.services._common import STAFF_ACTORS
-from core import calendar, clock
+from core import clock
 from core.audit import audit_record, audit_verify
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.models import AuditEntry, Role, User
+from core.notifications import Message
+from core.notifications import text as message_text
 from core.permissions import is_court_staff_of
 from core.types import Actor
 
@@ -294,7 +296,9 @@ def draw_link(draw_id: int) -> str:
     return reverse("bidding:in_lieu_draw", args=[draw_id])
 
 
-def _notify_applicants(draw: InLieuDraw, *, topic: str, subject: str, body: str, key: str) -> None:
+def _notify_applicants(
+    draw: InLieuDraw, *, topic: str, subject: Message, body: Message, key: str
+) -> None:
     from cases.models import Party
     from core.notifications import notify
 
@@ -366,17 +370,19 @@ def in_lieu_draw_freeze(
         rules=[*RULES, "REC-07"],
     )
     if get_setting("notify_parties_before_draw", court=auction.court_id):
-        when = scheduled_at.astimezone(calendar.CST).strftime("%Y-%m-%d %H:%M")
-        until = commit_deadline.astimezone(calendar.CST).strftime("%Y-%m-%d %H:%M")
         _notify_applicants(
             draw,
             topic="bidding.in_lieu_draw",
-            subject=gettext("以物抵债摇号通知"),
-            body=gettext(
-                "%(case)s：数个受偿顺位相同的债权人申请以物抵债，将于 %(when)s 摇号决定。"
-                "如需参与生成随机数，请于 %(until)s 前提交承诺值。"
-            )
-            % {"case": _case_number(auction), "when": when, "until": until},
+            subject=gettext_lazy("以物抵债摇号通知"),
+            body=message_text(
+                gettext_lazy(
+                    "%(case)s：数个受偿顺位相同的债权人申请以物抵债，将于 %(when)s 摇号决定。"
+                    "如需参与生成随机数，请于 %(until)s 前提交承诺值。"
+                ),
+                case=_case_number(auction),
+                when=scheduled_at,
+                until=commit_deadline,
+            ),
             key=f"in_lieu_draw:{draw.pk}:notice",
         )
     return draw
@@ -558,9 +564,12 @@ def in_lieu_draw_run(*, draw_id: int, actor: Actor) -> InLieuDraw:
     _notify_applicants(
         draw,
         topic="bidding.in_lieu_draw",
-        subject=gettext("以物抵债摇号结果"),
-        body=gettext("%(case)s：以物抵债摇号已完成，由 %(name)s 抵债。可在线核验摇号过程。")
-        % {"case": _case_number(auction), "name": names[order[0]]},
+        subject=gettext_lazy("以物抵债摇号结果"),
+        body=message_text(
+            gettext_lazy("%(case)s：以物抵债摇号已完成，由 %(name)s 抵债。可在线核验摇号过程。"),
+            case=_case_number(auction),
+            name=names[order[0]],
+        ),
         key=f"in_lieu_draw:{draw.pk}:result",
     )
     return draw

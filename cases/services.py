@@ -18,6 +18,7 @@ from django.core.files import File
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases import identity as idcheck
 from cases.events import AssetUpdated, CaseCreated, CaseStatusChanged, SeizureRecorded
@@ -32,6 +33,7 @@ from core.deadlines import deadline_open
 from core.errors import Conflict, DomainError, PermissionDenied
 from core.events import publish
 from core.models import STAFF_ROLES, Court, Deadline, Role, User
+from core.notifications import text
 from core.rulesettings import get_setting
 from core.types import Actor
 
@@ -954,10 +956,18 @@ def _notify_parties_of_seizure_zh(case: Case, asset: Asset, seizure: Seizure) ->
         notify(
             user=party.user,
             topic="case.seizure",
-            subject=f"【{case.number}】{seizure.get_kind_display()}：{asset.name}",
-            body=(
-                f"本院已于{seizure.seized_on:%Y年%m月%d日}对“{asset.name}”采取"
-                f"{seizure.get_kind_display()}措施（{seizure.document}）。"
+            subject=text(
+                gettext_lazy("【%(case)s】%(kind)s：%(asset)s"),
+                case=case.number,
+                kind=seizure.get_kind_display,
+                asset=asset.name,
+            ),
+            body=text(
+                gettext_lazy("本院已于%(day)s对“%(asset)s”采取%(kind)s措施（%(document)s）。"),
+                day=seizure.seized_on,
+                asset=asset.name,
+                kind=seizure.get_kind_display,
+                document=seizure.document,
             ),
             key=f"seizure:{seizure.pk}:party:{party.pk}",
             link=f"/cases/portal/{case.pk}/",

@@ -6,13 +6,15 @@ from django.views.i18n import JavaScriptCatalog
 
 from config.api import api
 from core import files
+from core import views as core_views
 from core.apps import app_modules
 
 handler404 = "core.views.not_found"  # JSON under /api/ (core.views.not_found)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language switch, which also stores a signed-in person's choice (core.views).
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
     # The words of the project's scripts (charts, the live draw) in the reader's language.
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("api/", api.urls),

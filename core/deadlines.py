@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import calendar, clock
 from core.audit import audit_record
 from core.models import Deadline, Role, User
+from core.notifications.text import text as message_text
 from core.rulesettings import get_setting
 
 if TYPE_CHECKING:
@@ -277,20 +278,25 @@ def _notify_overdue(d: Deadline, *, escalated: bool) -> None:
         )
     if not recipients:
         log.warning("overdue deadline %s (%s) has nobody to notify", d.pk, d.rule_id)
-    word = _("已超期并升级") if escalated else _("已超期")
+    word = gettext_lazy("已超期并升级") if escalated else gettext_lazy("已超期")
     for user in recipients:
         notify(
             user=user,
             topic="deadline.overdue",
-            subject=_("【期限%(word)s】%(title)s") % {"word": word, "title": d.title},
-            body=_("%(title)s（%(rule)s）应于 %(due)s 前完成，%(word)s。对象：%(subject)s")
-            % {
-                "title": d.title,
-                "rule": d.rule_id,
-                "due": calendar_display(d.due_at),
-                "word": word,
-                "subject": d.subject,
-            },
+            # In the recipient's language; the deadline's stored title through the catalogue.
+            subject=message_text(
+                gettext_lazy("【期限%(word)s】%(title)s"), word=word, title=message_text(d.title)
+            ),
+            body=message_text(
+                gettext_lazy(
+                    "%(title)s（%(rule)s）应于 %(due)s 前完成，%(word)s。对象：%(subject)s"
+                ),
+                title=message_text(d.title),
+                rule=d.rule_id,
+                due=d.due_at,
+                word=word,
+                subject=d.subject,
+            ),
             # The due time is part of the key: a deadline recomputed after a calendar change
             # and overdue again is announced again; a repeated sweep never is.
             key=f"deadline:{d.pk}:{d.due_at:%Y%m%d%H%M}:{'red' if escalated else 'yellow'}:{user.pk}",

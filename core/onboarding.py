@@ -23,13 +23,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core import clock
 from core.audit import audit_record
 from core.errors import DomainError
 from core.models import STAFF_ROLES, Court, EnrolmentLink, Role, User
-from core.notifications import notify
+from core.notifications import notify, text
 from core.types import Actor
 
 COURTS_STREAM = "system:courts"
@@ -293,9 +294,14 @@ def enrolment_issue(
     notify(
         user=user,
         topic="account.enrolment",
-        subject=_("启用您的 Gavel 账户"),
-        body=_("请在 %(h)s 小时内打开链接设置密码并绑定身份验证器（仅可使用一次）：%(url)s")
-        % {"h": settings.GAVEL_ENROLMENT_LINK_HOURS, "url": url},
+        subject=gettext_lazy("启用您的 Gavel 账户"),
+        body=text(
+            gettext_lazy(
+                "请在 %(h)s 小时内打开链接设置密码并绑定身份验证器（仅可使用一次）：%(url)s"
+            ),
+            h=settings.GAVEL_ENROLMENT_LINK_HOURS,
+            url=url,
+        ),
         key=f"account.enrolment:{link.pk}",
         channels=["sms", "email"],
         legal=True,

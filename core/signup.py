@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
@@ -30,6 +31,7 @@ from core.audit import audit_record
 from core.errors import DomainError
 from core.models import Role, SignupCode, User
 from core.notifications import notify_address
+from core.notifications.text import language_of
 from core.ratelimit import RateLimited
 
 #: The version of the platform terms a person accepts at sign-up (templates/core/terms.html).
@@ -199,6 +201,8 @@ def signup_create_account(
         email=address.value if address.kind == "email" else "",
         display_name=(display_name or "").strip()[:100],
         role=role,
+        # Messages to the new account are written in the language they signed up in.
+        language=language_of(None, default=translation.get_language()),
     )
     try:
         validate_password(password, user=candidate)

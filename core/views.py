@@ -106,3 +106,33 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch (``/i18n/setlang/``), which also remembers the choice on the
+    signed-in person's account: their messages (inbox, SMS, e-mail) are written in it
+    (issue 17, ``core.notifications``)."""
+    from django.db import transaction
+    from django.views.i18n import set_language as django_set_language
+
+    from core.audit import audit_record
+    from core.models import User
+    from core.notifications.text import supported_language
+
+    response = django_set_language(request)
+    chosen = supported_language(request.POST.get("language")) if request.method == "POST" else None
+    user = getattr(request, "user", None)
+    if chosen and user is not None and user.is_authenticated and user.language != chosen:
+        before = user.language
+        with transaction.atomic():
+            User.objects.filter(pk=user.pk).update(language=chosen)
+            user.language = chosen
+            audit_record(
+                stream="system:accounts",
+                action="account.language_changed",
+                actor=user,
+                subject=f"user:{user.pk}",
+                before={"language": before},
+                after={"language": chosen},
+            )
+    return response

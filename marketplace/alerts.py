@@ -19,13 +19,14 @@ import logging
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from bidding.events import AuctionPublished
 from bidding.models import OPEN_STATES, Auction, AuctionState, Bid
 from core import clock
 from core.models import User
 from core.money import yuan
+from core.notifications import Message, text
 from core.rulesettings import SettingSpec, get_setting, register
 from marketplace import notices
 from marketplace.filters import parse_listing_query
@@ -58,10 +59,6 @@ register(
     ),
 )
 MAX_LEAD = dt.timedelta(days=7)
-
-
-def _local(when: dt.datetime) -> str:
-    return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
 
 
 def _due_kind(auction: Auction, now: dt.datetime) -> tuple[str, dt.datetime] | None:
@@ -125,15 +122,24 @@ def reminders_send(*, now: dt.datetime | None = None, limit: int = 500) -> dict[
 def _send_reminder(watch: Watch, kind: str, for_time: dt.datetime) -> None:
     a = watch.auction
     if kind == ReminderSent.Kind.START:
-        subject = "关注的拍品即将开拍"
-        body = f"您关注的“{a.title}”将于 {_local(for_time)} 开始竞价，起拍价 {yuan(a.starting_price_fen)} 元。"
+        subject = _("关注的拍品即将开拍")
+        body = text(
+            _("您关注的“%(title)s”将于 %(when)s 开始竞价，起拍价 %(price)s 元。"),
+            title=a.title,
+            when=for_time,
+            price=yuan(a.starting_price_fen),
+        )
     else:
-        subject = "关注的拍品即将结束"
+        subject = _("关注的拍品即将结束")
         price = a.current_price_fen if a.current_price_fen is not None else a.starting_price_fen
         ends = a.end_at or for_time  # an open auction always has an end (``for_time`` is it)
-        body = (
-            f"您关注的“{a.title}”将于 {_local(ends)} 结束竞价（最后5分钟内有出价将延时），"
-            f"当前价 {yuan(price)} 元。"
+        body = text(
+            _(
+                "您关注的“%(title)s”将于 %(when)s 结束竞价（最后5分钟内有出价将延时），当前价 %(price)s 元。"
+            ),
+            title=a.title,
+            when=ends,
+            price=yuan(price),
         )
     notices.send(
         user=watch.user,
@@ -205,12 +211,18 @@ def outbid_alerts_send(*, now: dt.datetime | None = None, limit: int = 200) -> i
 
 def _send_outbid(a: Auction, user: User, bid: Bid) -> None:
     # The auctions read for alerts all have an end (``end_at__gte`` in the query).
-    ends = f"竞价结束时间 {_local(a.end_at)}（以页面为准）。" if a.end_at is not None else ""
+    body: Message = text(
+        _("“%(title)s”有新的出价 %(price)s 元，您已不再领先。"),
+        title=a.title,
+        price=yuan(bid.amount_fen),
+    )
+    if a.end_at is not None:
+        body = body + text(_("竞价结束时间 %(when)s（以页面为准）。"), when=a.end_at)
     notices.send(
         user=user,
         topic="marketplace.outbid",
-        subject="您的出价已被超越",
-        body=f"“{a.title}”有新的出价 {yuan(bid.amount_fen)} 元，您已不再领先。{ends}",
+        subject=_("您的出价已被超越"),
+        body=body,
         key=f"outbid:{a.pk}:{bid.seq}:{user.pk}",
         link=auction_url(a.pk),
         court=a.court_id,
@@ -241,12 +253,22 @@ def on_auction_published(event: AuctionPublished) -> None:
         ):
             if not saved_search_matches(search, a.pk):
                 continue
-            start = f"，{_local(a.start_at)} 开拍" if a.start_at else ""
+            new = (
+                _("新拍品“%(title)s”（%(round)s）起拍价 %(price)s 元，%(when)s 开拍。")
+                if a.start_at
+                else _("新拍品“%(title)s”（%(round)s）起拍价 %(price)s 元。")
+            )
             notices.send(
                 user=search.user,
                 topic="marketplace.saved_search",
-                subject=f"“{search.name}”有新拍品",
-                body=f"新拍品“{a.title}”（{a.get_round_display()}）起拍价 {yuan(a.starting_price_fen)} 元{start}。",
+                subject=text(_("“%(name)s”有新拍品"), name=search.name),
+                body=text(
+                    new,
+                    title=a.title,
+                    round=a.get_round_display,
+                    price=yuan(a.starting_price_fen),
+                    when=a.start_at,
+                ),
                 key=f"saved_search:{search.pk}:{a.pk}",
                 link=auction_url(a.pk),
                 court=a.court_id,

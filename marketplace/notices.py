@@ -11,16 +11,18 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from core.models import OutboxMessage, User
-from core.notifications import notify, unsubscribe
+from core.notifications import Message, joined, notify, text, unsubscribe
 
+# What each topic is called on the unsubscribe page, in the reader's language.
 TOPICS = {
-    "marketplace.reminder": "关注拍品的开拍/结束提醒",
-    "marketplace.outbid": "出价被超越提醒",
-    "marketplace.saved_search": "保存的搜索有新拍品",
-    "marketplace.viewing": "看样预约结果",
-    "marketplace.viewing_request": "新的看样申请（法院工作人员）",
+    "marketplace.reminder": _("关注拍品的开拍/结束提醒"),
+    "marketplace.outbid": _("出价被超越提醒"),
+    "marketplace.saved_search": _("保存的搜索有新拍品"),
+    "marketplace.viewing": _("看样预约结果"),
+    "marketplace.viewing_request": _("新的看样申请（法院工作人员）"),
 }
 _SALT = "marketplace.unsubscribe"
 
@@ -63,8 +65,8 @@ def send(
     *,
     user: User,
     topic: str,
-    subject: str,
-    body: str,
+    subject: Message,
+    body: Message,
     key: str,
     link: str = "",
     court: int | None = None,
@@ -72,7 +74,9 @@ def send(
     """Queue one marketplace message (inbox always; SMS/e-mail per court setting and contact)."""
     if topic not in TOPICS:
         raise ValueError(f"unknown marketplace topic {topic!r}")
-    text = f"{body}\n退订此类提醒：{unsubscribe_link(user, topic)}"
+    full = joined(
+        body, text(_("退订此类提醒：%(link)s"), link=unsubscribe_link(user, topic)), sep="\n"
+    )
     return notify(
-        user=user, topic=topic, subject=subject, body=text, key=key, link=link, court=court
+        user=user, topic=topic, subject=subject, body=full, key=key, link=link, court=court
     )

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 
 from bidding.models import Auction
 from cases.models import Lot
@@ -21,6 +21,7 @@ from core import clock
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.models import STAFF_ROLES, Role, User
+from core.notifications.text import Text, text
 from core.permissions import is_court_staff_of
 from core.types import Actor
 from marketplace import notices
@@ -30,11 +31,6 @@ from marketplace.models import ListingInfo, SavedSearch, ViewingAppointment, Vie
 VIEWING_MANAGERS = frozenset({Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD})
 MAX_SAVED_SEARCHES = 20
 Status = ViewingAppointment.Status
-
-
-def _local(when: dt.datetime) -> str:
-    """Beijing time for messages (REC-04)."""
-    return timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
 
 
 def _require_manager(actor: Actor, court_id: int) -> User:
@@ -131,7 +127,12 @@ def viewing_slot_cancel(*, slot_id: int, actor: Actor, reason: str) -> ViewingSl
         appt.decided_by = manager
         appt.decline_reason = reason[:300]
         appt.save(update_fields=["status", "decided_at", "decided_by", "decline_reason"])
-        _tell_requester(appt, "已取消", f"法院已取消该看样时段，理由：{reason}")
+        _tell_requester(
+            appt,
+            gettext_lazy("看样预约已取消"),
+            gettext_lazy("您预约的看样 %(slot)s 已取消。法院已取消该看样时段，理由：%(reason)s"),
+            reason=reason,
+        )
     audit_record(
         stream=f"case:{slot.lot.case_id}",
         action="viewing.slot_cancelled",
@@ -145,17 +146,25 @@ def viewing_slot_cancel(*, slot_id: int, actor: Actor, reason: str) -> ViewingSl
 # ---- appointments (the bidder asks, the court answers) -------------------------------------
 
 
-def _slot_text(slot: ViewingSlot) -> str:
-    return f"“{slot.lot.title}” {_local(slot.starts_at)}，地点：{slot.place}"
+def _slot_text(slot: ViewingSlot) -> Text:
+    """The lot, the time (in the reader's way of writing it) and the place of a viewing."""
+    return text(
+        gettext_lazy("“%(title)s” %(when)s，地点：%(place)s"),
+        title=slot.lot.title,
+        when=slot.starts_at,
+        place=slot.place,
+    )
 
 
-def _tell_requester(appt: ViewingAppointment, word: str, extra: str = "") -> None:
+def _tell_requester(
+    appt: ViewingAppointment, subject: Promise, body: Promise, **params: str
+) -> None:
     slot = appt.slot
     notices.send(
         user=appt.user,
         topic="marketplace.viewing",
-        subject=f"看样预约{word}",
-        body=f"您预约的看样 {_slot_text(slot)} {word}。{extra}".strip(),
+        subject=subject,
+        body=text(body, slot=_slot_text(slot), **params),
         key=f"viewing:{appt.pk}:{appt.status}",
         link="/marketplace/viewings/",
         court=slot.court_id,
@@ -204,8 +213,8 @@ def viewing_request(
         notices.send(
             user=staff,
             topic="marketplace.viewing_request",
-            subject="新的看样申请",
-            body=f"{_slot_text(slot)} 有一条新的看样申请待确认。",
+            subject=gettext_lazy("新的看样申请"),
+            body=text(gettext_lazy("%(slot)s 有一条新的看样申请待确认。"), slot=_slot_text(slot)),
             key=f"viewing:{appt.pk}:requested:staff:{staff.pk}",
             link="/marketplace/court/viewings/",
             court=slot.court_id,
@@ -251,7 +260,11 @@ def viewing_confirm(*, appointment_id: int, actor: Actor) -> ViewingAppointment:
         before={"status": "requested"},
         after={"status": "confirmed"},
     )
-    _tell_requester(appt, "已确认", "请携带身份证件准时到达。")
+    _tell_requester(
+        appt,
+        gettext_lazy("看样预约已确认"),
+        gettext_lazy("您预约的看样 %(slot)s 已确认。请携带身份证件准时到达。"),
+    )
     return appt
 
 
@@ -281,7 +294,12 @@ def viewing_decline(*, appointment_id: int, actor: Actor, reason: str) -> Viewin
         after={"status": "declined"},
         reason=reason,
     )
-    _tell_requester(appt, "未获确认", f"理由：{reason}")
+    _tell_requester(
+        appt,
+        gettext_lazy("看样预约未获确认"),
+        gettext_lazy("您预约的看样 %(slot)s 未获确认。理由：%(reason)s"),
+        reason=reason,
+    )
     return appt
 
 

@@ -86,30 +86,31 @@ OUTPUT_COLUMNS = [
 ]
 
 # Chinese headers for the CSV export and the page's table.
+# The CSV's column titles, in the reader's language (issue 17).
 HEADERS = {
-    "court_id": "法院编号",
-    "court_name": "法院",
-    "period": "期间",
-    "listed": "上拍数",
-    "ended": "结束数",
-    "sold": "成交数",
-    "unsold": "流拍数",
-    "sold_r1": "一拍成交",
-    "sold_r2": "二拍成交",
-    "sold_sale": "变卖成交",
-    "unsold_r1": "一拍流拍",
-    "unsold_r2": "二拍流拍",
-    "unsold_sale": "变卖未成交",
-    "defaults": "悔拍数",
-    "deal_rate_pct": "成交率(%)",
-    "turnover_fen": "成交额(元)",
-    "premium_start_pct": "较起拍价溢价率(%)",
-    "premium_ref_pct": "较参考价溢价率(%)",
-    "days_seizure_to_sale": "查封至成交(日)",
-    "days_seizure_to_payout": "查封至发放(日)",
-    "collusion_flagged": "串通风险预警",
-    "collusion_referred": "预警移送审查",
-    "collusion_dismissed": "预警排除",
+    "court_id": gettext_lazy("法院编号"),
+    "court_name": gettext_lazy("法院"),
+    "period": gettext_lazy("期间"),
+    "listed": gettext_lazy("上拍数"),
+    "ended": gettext_lazy("结束数"),
+    "sold": gettext_lazy("成交数"),
+    "unsold": gettext_lazy("流拍数"),
+    "sold_r1": gettext_lazy("一拍成交"),
+    "sold_r2": gettext_lazy("二拍成交"),
+    "sold_sale": gettext_lazy("变卖成交"),
+    "unsold_r1": gettext_lazy("一拍流拍"),
+    "unsold_r2": gettext_lazy("二拍流拍"),
+    "unsold_sale": gettext_lazy("变卖未成交"),
+    "defaults": gettext_lazy("悔拍数"),
+    "deal_rate_pct": gettext_lazy("成交率(%)"),
+    "turnover_fen": gettext_lazy("成交额(元)"),
+    "premium_start_pct": gettext_lazy("较起拍价溢价率(%)"),
+    "premium_ref_pct": gettext_lazy("较参考价溢价率(%)"),
+    "days_seizure_to_sale": gettext_lazy("查封至成交(日)"),
+    "days_seizure_to_payout": gettext_lazy("查封至发放(日)"),
+    "collusion_flagged": gettext_lazy("串通风险预警"),
+    "collusion_referred": gettext_lazy("预警移送审查"),
+    "collusion_dismissed": gettext_lazy("预警排除"),
 }
 
 _COUNT_COLUMNS = [
@@ -295,12 +296,13 @@ def to_records(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def to_csv(table: pd.DataFrame) -> str:
-    """CSV with Chinese headers, amounts in yuan with 2 places, empty cells for "no data"."""
+    """CSV with headers in the reader's language, amounts in yuan with 2 places, empty cells
+    for "no data"."""
     from core.money import yuan
 
     frame = table.copy()
     frame["turnover_fen"] = [yuan(int(v)).replace(",", "") for v in frame["turnover_fen"]]
-    frame = frame.rename(columns=HEADERS)
+    frame = frame.rename(columns={k: str(v) for k, v in HEADERS.items()})
     buf = io.StringIO()
     frame.to_csv(buf, index=False)
     return buf.getvalue()

@@ -447,7 +447,10 @@ def result_view(request: HttpRequest, auction_id: int) -> HttpResponse:
 
 @login_required
 def account_view(request: AuthedRequest) -> HttpResponse:
-    return render(request, "marketplace/account.html", account_overview(request.user))
+    from core.models.people import LANGUAGE_CHOICES
+
+    context = {**account_overview(request.user), "LANGUAGE_CHOICES": LANGUAGE_CHOICES}
+    return render(request, "marketplace/account.html", context)
 
 
 @login_required

@@ -18,9 +18,11 @@ from typing import Any
 
 from Adyen.util import is_valid_hmac_notification, is_valid_hmac_payload
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy
 
 from core import clock
 from core.errors import DomainError
+from core.notifications import text
 from settlement.gateway import default_gateway_name, get_gateway
 from settlement.models import GatewayOperation, PaymentIntent, WebhookEvent
 from settlement.services._common import FlagEvent, notify_finance
@@ -273,8 +275,15 @@ def webhooks_process(*, limit: int = 200) -> int:
                     notify_finance(
                         court_id=court,
                         topic="settlement.webhook_flagged",
-                        subject="【通道通知需核对】" + ev.event_code,
-                        body=f"通道通知 {ev.psp_reference}（{ev.merchant_reference}）：{flag.note}",
+                        subject=text(
+                            gettext_lazy("【通道通知需核对】%(code)s"), code=ev.event_code
+                        ),
+                        body=text(
+                            gettext_lazy("通道通知 %(psp)s（%(merchant)s）：%(note)s"),
+                            psp=ev.psp_reference,
+                            merchant=ev.merchant_reference,
+                            note=flag.note,
+                        ),
                         key=f"webhook:{ev.pk}:flag",
                     )
             except DomainError as exc:

@@ -19,6 +19,7 @@ from core.audit import audit_record
 from core.errors import PermissionDenied
 from core.models import Court, Role, ServiceRecord, User
 from core.notifications import notify_many as notify_many  # re-exported for the services
+from core.notifications.text import Message
 from core.service import service_record
 from core.types import Actor
 
@@ -87,8 +88,8 @@ def serve_on_parties(
     document_kind: str,
     actor: Actor,
     topic: str,
-    title: str,
-    body: str,
+    title: Message,
+    body: Message,
     key: str,
     link: str,
 ) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from appraisers.models import AppraisalFee, AppraisalRequest, Commission
 from appraisers.services._common import audit, firm_users, notify_many
@@ -25,6 +26,7 @@ from core import clock
 from core.errors import Conflict, DomainError, NotFound
 from core.models import Court
 from core.money import ratio_of, yuan
+from core.notifications import text as message_text
 from core.rulesettings import get_setting
 from core.types import Actor
 
@@ -192,8 +194,14 @@ def appraisal_fee_settle(
         notify_many(
             firm_users(c.firm),
             topic="appraisal.fee",
-            subject="评估费结算",
-            body=f"{req.case.number}：{text}，金额 {yuan(amount)} 元。",
+            subject=gettext_lazy("评估费结算"),
+            body=message_text(
+                gettext_lazy("%(case)s：%(explanation)s，金额 %(amount)s 元。"),
+                case=req.case.number,
+                # The stored explanation, in the reader's language where it is a fixed phrase.
+                explanation=message_text(text),
+                amount=yuan(amount),
+            ),
             key=f"fee:{fee.pk}",
             link=link("firm_fees"),
             court=req.court,

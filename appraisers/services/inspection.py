@@ -8,13 +8,15 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from appraisers.models import Commission
 from appraisers.services._common import audit, serve_on_parties
 from appraisers.services.commission import _lock, _transition, require_firm_user
 from appraisers.services.selection import link
-from core import calendar, clock
+from core import clock
 from core.errors import DomainError
+from core.notifications import text
 from core.types import Actor
 
 
@@ -35,7 +37,6 @@ def inspection_notice(
         raise DomainError("place_required", _("须写明勘验地点"), rule="APR-06")
     c.inspection_at, c.inspection_place = at, place.strip()[:300]
     c.save(update_fields=["inspection_at", "inspection_place"])
-    when = at.astimezone(calendar.CST).strftime("%Y-%m-%d %H:%M")
     serve_on_parties(
         c.request.case,
         court=c.court,
@@ -44,10 +45,16 @@ def inspection_notice(
         document_kind="inspection_notice",
         actor=actor,
         topic="appraisal.inspection",
-        title="现场勘验通知",
-        body=(
-            f"{c.request.case.number}：「{c.firm.name}」将于 {when} 在 {c.inspection_place} "
-            "对标的物进行现场勘验。当事人可以到场；不到场不影响勘验（APR-06）。"
+        title=gettext_lazy("现场勘验通知"),
+        body=text(
+            gettext_lazy(
+                "%(case)s：「%(firm)s」将于 %(when)s 在 %(place)s 对标的物进行现场勘验。"
+                "当事人可以到场；不到场不影响勘验（APR-06）。"
+            ),
+            case=c.request.case.number,
+            firm=c.firm.name,
+            when=at,
+            place=c.inspection_place,
         ),
         key=f"commission:{c.pk}:inspection",
         link=link("party_request", c.request_id),

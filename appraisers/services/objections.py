@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.files.base import File
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 
 from appraisers.models import AppraisalRequest, Commission, Objection, Report
@@ -49,6 +50,8 @@ from core.deadlines import (
 )
 from core.errors import DomainError, PermissionDenied
 from core.models import Deadline, User
+from core.notifications import Message
+from core.notifications import text as message_text
 from core.rulesettings import get_setting
 from core.types import Actor
 
@@ -71,7 +74,7 @@ def _owner(o: Objection) -> User | None:
     return o.commission.request.case.judge
 
 
-def _notify_objector(o: Objection, *, subject: str, body: str, key: str) -> None:
+def _notify_objector(o: Objection, *, subject: Message, body: Message, key: str) -> None:
     user = o.party.user
     if user is not None:
         notify_many(
@@ -198,9 +201,20 @@ def objection_file(
     notify_many(
         court_contacts(c.request),
         topic="appraisal.objection",
-        subject=f"评估异议：{c.request.asset.name}",
-        body=f"{c.request.case.number}：{party.name}对评估报告提出异议（{'、'.join(o.grounds_display())}）。"
-        + (f"不予受理：{o.refusal_reason}" if refusal else "请依法处理（APR-13）。"),
+        subject=message_text(gettext_lazy("评估异议：%(asset)s"), asset=c.request.asset.name),
+        body=message_text(
+            gettext_lazy(
+                "%(case)s：%(party)s对评估报告提出异议（%(grounds)s）。不予受理：%(refusal)s"
+            )
+            if refusal
+            else gettext_lazy(
+                "%(case)s：%(party)s对评估报告提出异议（%(grounds)s）。请依法处理（APR-13）。"
+            ),
+            case=c.request.case.number,
+            party=party.name,
+            grounds=lambda: gettext("、").join(str(g) for g in o.grounds_display()),
+            refusal=o.refusal_reason,
+        ),
         key=f"objection:{o.pk}:filed",
         link=link("court_request", c.request_id),
         court=c.court,
@@ -295,10 +309,12 @@ def _replace_commission(c: Commission, *, reason: str, actor: Actor, rules: list
     notify_many(
         firm_users(c.firm),
         topic="appraisal.replaced",
-        subject="委托已更换",
-        body=(
-            f"{c.request.case.number}：{reason}。请于 {local_date(c.materials_return_due_at):%Y-%m-%d} "
-            "前退回评估材料（APR-13）。"
+        subject=gettext_lazy("委托已更换"),
+        body=message_text(
+            gettext_lazy("%(case)s：%(reason)s。请于 %(day)s 前退回评估材料（APR-13）。"),
+            case=c.request.case.number,
+            reason=reason,
+            day=local_date(c.materials_return_due_at),
         ),
         key=f"commission:{c.pk}:replaced",
         link=link("firm_commission", c.pk),
@@ -374,8 +390,13 @@ def objection_decide_procedural(
     )
     _notify_objector(
         o,
-        subject="评估异议审查结果",
-        body=f"您提出的评估异议（程序事由）{'成立，将更换评估机构重新评估' if upheld else '不成立'}：{reason.strip()}",
+        subject=gettext_lazy("评估异议审查结果"),
+        body=message_text(
+            gettext_lazy("您提出的评估异议（程序事由）成立，将更换评估机构重新评估：%(reason)s")
+            if upheld
+            else gettext_lazy("您提出的评估异议（程序事由）不成立：%(reason)s"),
+            reason=reason.strip(),
+        ),
         key=f"objection:{o.pk}:procedural",
     )
     return o
@@ -416,8 +437,14 @@ def objection_forward(*, objection: Objection, actor: Actor) -> Objection:
     notify_many(
         firm_users(c.firm),
         topic="appraisal.objection",
-        subject="评估异议待答复",
-        body=f"{c.request.case.number}：当事人对评估报告提出异议，请于{ANSWER_DAYS}日内书面答复（APR-13）。",
+        subject=gettext_lazy("评估异议待答复"),
+        body=message_text(
+            gettext_lazy(
+                "%(case)s：当事人对评估报告提出异议，请于%(days)s日内书面答复（APR-13）。"
+            ),
+            case=c.request.case.number,
+            days=ANSWER_DAYS,
+        ),
         key=f"objection:{o.pk}:forwarded",
         link=link("firm_commission", c.pk),
         court=c.court,
@@ -476,17 +503,21 @@ def objection_answer(
     )
     _notify_objector(
         o,
-        subject="评估机构已答复您的异议",
-        body="评估机构已答复"
-        + ("并出具补正报告" if upload is not None else "")
-        + "。请在线表明是否接受。",
+        subject=gettext_lazy("评估机构已答复您的异议"),
+        body=gettext_lazy("评估机构已答复并出具补正报告。请在线表明是否接受。")
+        if upload is not None
+        else gettext_lazy("评估机构已答复。请在线表明是否接受。"),
         key=f"objection:{o.pk}:answered",
     )
     notify_many(
         court_contacts(c.request),
         topic="appraisal.objection",
-        subject="评估机构已答复异议",
-        body=f"{c.request.case.number}：「{c.firm.name}」已答复异议。",
+        subject=gettext_lazy("评估机构已答复异议"),
+        body=message_text(
+            gettext_lazy("%(case)s：「%(firm)s」已答复异议。"),
+            case=c.request.case.number,
+            firm=c.firm.name,
+        ),
         key=f"objection:{o.pk}:answered:court",
         link=link("court_request", c.request_id),
         court=c.court,
@@ -518,8 +549,13 @@ def objection_respond(*, objection: Objection, satisfied: bool, actor: Actor) ->
         notify_many(
             court_contacts(o.commission.request),
             topic="appraisal.objection",
-            subject="异议人不接受答复",
-            body=f"{o.commission.request.case.number}：异议人不接受评估机构的答复，可组织专业技术评审（APR-13）。",
+            subject=gettext_lazy("异议人不接受答复"),
+            body=message_text(
+                gettext_lazy(
+                    "%(case)s：异议人不接受评估机构的答复，可组织专业技术评审（APR-13）。"
+                ),
+                case=o.commission.request.case.number,
+            ),
             key=f"objection:{o.pk}:unsatisfied",
             link=link("court_request", o.commission.request_id),
             court=o.commission.court,
@@ -590,8 +626,12 @@ def expert_review_start(
     )
     _notify_objector(
         o,
-        subject="已组织专业技术评审",
-        body=f"法院已委托{o.expert_body}进行专业技术评审，期限至 {local_date(due_at):%Y-%m-%d}。",
+        subject=gettext_lazy("已组织专业技术评审"),
+        body=message_text(
+            gettext_lazy("法院已委托%(expert)s进行专业技术评审，期限至 %(day)s。"),
+            expert=o.expert_body,
+            day=local_date(due_at),
+        ),
         key=f"objection:{o.pk}:expert",
     )
     return o
@@ -635,8 +675,13 @@ def expert_review_conclude(
         notify_many(
             firm_users(c.firm),
             topic="appraisal.objection",
-            subject="请按专业技术评审意见补正",
-            body=f"{c.request.case.number}：评审意见：{o.expert_conclusion}。请于{days}日内出具补正报告。",
+            subject=gettext_lazy("请按专业技术评审意见补正"),
+            body=message_text(
+                gettext_lazy("%(case)s：评审意见：%(conclusion)s。请于%(days)s日内出具补正报告。"),
+                case=c.request.case.number,
+                conclusion=o.expert_conclusion,
+                days=days,
+            ),
             key=f"objection:{o.pk}:correct",
             link=link("firm_commission", c.pk),
             court=c.court,
@@ -654,7 +699,10 @@ def expert_review_conclude(
         rules=["APR-13", "APR-15"],
     )
     _notify_objector(
-        o, subject="专业技术评审意见", body=o.expert_conclusion, key=f"objection:{o.pk}:concluded"
+        o,
+        subject=gettext_lazy("专业技术评审意见"),
+        body=o.expert_conclusion,
+        key=f"objection:{o.pk}:concluded",
     )
     return o
 

@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from appraisers.models import AppraisalRequest, Commission, Firm, RankedFirm
 from appraisers.services._common import audit, court_contacts, firm_users, notify_many
@@ -17,6 +18,7 @@ from appraisers.services.selection import link, round_exhausted
 from core import calendar, clock
 from core.deadlines import deadline_cancel, deadline_close, deadline_open
 from core.errors import DomainError
+from core.notifications import text
 from core.rulesettings import get_setting
 from core.types import Actor
 
@@ -130,11 +132,22 @@ def _offer(
     notify_many(
         firm_users(firm),
         topic="appraisal.commission",
-        subject=("重新出具评估报告：" if reissue else "委托评估：") + req.asset.name,
-        body=(
-            f"{req.case.number}：法院委托贵机构评估「{req.asset.name}」，请于 "
-            f"{due.astimezone(calendar.CST):%Y-%m-%d} 前出具报告。"
-            + ("" if reissue else "请尽快决定是否接受委托。")
+        subject=text(
+            gettext_lazy("重新出具评估报告：%(asset)s")
+            if reissue
+            else gettext_lazy("委托评估：%(asset)s"),
+            asset=req.asset.name,
+        ),
+        body=text(
+            gettext_lazy("%(case)s：法院委托贵机构评估「%(asset)s」，请于 %(day)s 前出具报告。")
+            if reissue
+            else gettext_lazy(
+                "%(case)s：法院委托贵机构评估「%(asset)s」，请于 %(day)s 前出具报告。"
+                "请尽快决定是否接受委托。"
+            ),
+            case=req.case.number,
+            asset=req.asset.name,
+            day=due.astimezone(calendar.CST).date(),
         ),
         key=f"commission:{c.pk}:offered",
         link=link("firm_commission", c.pk),
@@ -206,8 +219,13 @@ def _end_commission(c: Commission, *, actor: Actor, reason: str) -> None:
     notify_many(
         firm_users(c.firm),
         topic="appraisal.commission",
-        subject="委托已撤销",
-        body=f"{c.request.case.number}：对「{c.request.asset.name}」的委托已撤销：{reason}",
+        subject=gettext_lazy("委托已撤销"),
+        body=text(
+            gettext_lazy("%(case)s：对「%(asset)s」的委托已撤销：%(reason)s"),
+            case=c.request.case.number,
+            asset=c.request.asset.name,
+            reason=reason,
+        ),
         key=f"commission:{c.pk}:cancelled",
         link=link("firm_commission", c.pk),
         court=c.court,
@@ -237,8 +255,12 @@ def commission_accept(*, commission: Commission, actor: Actor) -> Commission:
     notify_many(
         court_contacts(c.request),
         topic="appraisal.accepted",
-        subject=f"评估机构已接受委托：{c.firm.name}",
-        body=f"{c.request.case.number}：「{c.firm.name}」已接受委托。",
+        subject=text(gettext_lazy("评估机构已接受委托：%(firm)s"), firm=c.firm.name),
+        body=text(
+            gettext_lazy("%(case)s：「%(firm)s」已接受委托。"),
+            case=c.request.case.number,
+            firm=c.firm.name,
+        ),
         key=f"commission:{c.pk}:accepted",
         link=link("court_request", c.request_id),
         court=c.court,

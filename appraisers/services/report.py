@@ -11,6 +11,7 @@ from typing import Any
 from django.core.files.base import File
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from appraisers.models import Commission, Report, ReviewRequest
 from appraisers.services._common import (
@@ -38,6 +39,7 @@ from core import calendar, clock
 from core.deadlines import deadline_cancel, deadline_close, deadline_open
 from core.errors import DomainError
 from core.models import ServiceRecord, User
+from core.notifications import text
 from core.rulesettings import get_setting
 from core.service import service_receipt, service_record
 from core.types import Actor
@@ -235,8 +237,14 @@ def report_submit(
     notify_many(
         court_contacts(c.request),
         topic="appraisal.report",
-        subject=f"评估报告已提交：{c.request.asset.name}",
-        body=f"{c.request.case.number}：「{c.firm.name}」已提交评估报告，请审查（APR-11）并于3日内送达当事人（PRC-10）。",
+        subject=text(gettext_lazy("评估报告已提交：%(asset)s"), asset=c.request.asset.name),
+        body=text(
+            gettext_lazy(
+                "%(case)s：「%(firm)s」已提交评估报告，请审查（APR-11）并于3日内送达当事人（PRC-10）。"
+            ),
+            case=c.request.case.number,
+            firm=c.firm.name,
+        ),
         key=f"report:{report.pk}:delivered",
         link=link("court_request", c.request_id),
         court=c.court,
@@ -247,11 +255,6 @@ def report_submit(
 def _serve(c: Commission, report: Report, *, kind: str, actor: Actor) -> None:
     """PRC-10: the report reaches every party and interested person, with a service record."""
     doc = f"评估报告（{report.get_source_display()}，第{report.version}版）"
-    extra = (
-        ""
-        if kind == CORRECTION_KIND
-        else f"如有异议，请在收到之日起{OBJECTION_DAYS}日内在线提出（APR-12）。"
-    )
     serve_on_parties(
         c.request.case,
         court=c.court,
@@ -260,8 +263,20 @@ def _serve(c: Commission, report: Report, *, kind: str, actor: Actor) -> None:
         document_kind=kind,
         actor=actor,
         topic="appraisal.report",
-        title="评估报告送达",
-        body=f"{c.request.case.number}：「{c.request.asset.name}」的{doc}已送达。{extra}",
+        title=gettext_lazy("评估报告送达"),
+        body=text(
+            gettext_lazy("%(case)s：「%(asset)s」的评估报告（%(source)s，第%(version)s版）已送达。")
+            if kind == CORRECTION_KIND
+            else gettext_lazy(
+                "%(case)s：「%(asset)s」的评估报告（%(source)s，第%(version)s版）已送达。"
+                "如有异议，请在收到之日起%(days)s日内在线提出（APR-12）。"
+            ),
+            case=c.request.case.number,
+            asset=c.request.asset.name,
+            source=report.get_source_display,
+            version=report.version,
+            days=OBJECTION_DAYS,
+        ),
         key=f"report:{report.pk}:served",
         link=link("party_request", c.request_id),
     )
@@ -330,8 +345,13 @@ def report_review(
         notify_many(
             firm_users(c.firm),
             topic="appraisal.review",
-            subject="法院审查：请说明或补正",
-            body=f"{c.request.case.number}：{note.strip()}。请于 {local_date(due):%Y-%m-%d} 前书面说明或补正（APR-11）。",
+            subject=gettext_lazy("法院审查：请说明或补正"),
+            body=text(
+                gettext_lazy("%(case)s：%(note)s。请于 %(day)s 前书面说明或补正（APR-11）。"),
+                case=c.request.case.number,
+                note=note.strip(),
+                day=local_date(due),
+            ),
             key=f"review:{review.pk}",
             link=link("firm_commission", c.pk),
             court=c.court,
@@ -409,8 +429,13 @@ def review_answer(
     notify_many(
         court_contacts(c.request),
         topic="appraisal.review",
-        subject=f"机构已答复审查意见：{c.firm.name}",
-        body=f"{c.request.case.number}：「{c.firm.name}」已{review.get_answer_kind_display()}，请再次审查。",
+        subject=text(gettext_lazy("机构已答复审查意见：%(firm)s"), firm=c.firm.name),
+        body=text(
+            gettext_lazy("%(case)s：「%(firm)s」已%(answer)s，请再次审查。"),
+            case=c.request.case.number,
+            firm=c.firm.name,
+            answer=review.get_answer_kind_display,
+        ),
         key=f"review:{review.pk}:answered",
         link=link("court_request", c.request_id),
         court=c.court,

@@ -8,6 +8,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from appraisers.models import AppraisalRequest, Commission, ExtensionRequest
 from appraisers.models.commission import WORKING_STATES
@@ -26,6 +27,7 @@ from core import calendar, clock
 from core.deadlines import deadline_cancel, deadline_close, deadline_extend, deadline_open
 from core.errors import DomainError, NotFound
 from core.models import Deadline
+from core.notifications import text
 from core.rulesettings import get_setting
 from core.types import Actor
 
@@ -100,8 +102,13 @@ def extension_request(
     notify_many(
         court_contacts(c.request),
         topic="appraisal.extension",
-        subject=f"评估延期申请：{c.firm.name}",
-        body=f"{c.request.case.number}：「{c.firm.name}」申请延期 {days} 日，请决定。",
+        subject=text(gettext_lazy("评估延期申请：%(firm)s"), firm=c.firm.name),
+        body=text(
+            gettext_lazy("%(case)s：「%(firm)s」申请延期 %(days)s 日，请决定。"),
+            case=c.request.case.number,
+            firm=c.firm.name,
+            days=days,
+        ),
         key=f"extension:{ext.pk}",
         link=link("court_request", c.request_id),
         court=c.court,
@@ -157,8 +164,13 @@ def extension_decide(
     notify_many(
         firm_users(c.firm),
         topic="appraisal.extension",
-        subject="延期申请已准许" if approve else "延期申请不予准许",
-        body=f"{c.request.case.number}：报告期限为 {local_date(_report_due(c)):%Y-%m-%d}。{reason or ''}",
+        subject=gettext_lazy("延期申请已准许") if approve else gettext_lazy("延期申请不予准许"),
+        body=text(
+            gettext_lazy("%(case)s：报告期限为 %(day)s。%(reason)s"),
+            case=c.request.case.number,
+            day=local_date(_report_due(c)),
+            reason=reason or "",
+        ),
         key=f"extension:{ext.pk}:decided",
         link=link("firm_commission", c.pk),
         court=c.court,
@@ -194,8 +206,13 @@ def commission_pause(*, commission: Commission, reason: str, actor: Actor = None
     notify_many(
         firm_users(c.firm),
         topic="appraisal.pause",
-        subject="评估期限中止",
-        body=f"{c.request.case.number}：因{reason}，评估报告期限自 {local_date(c.paused_at):%Y-%m-%d} 起中止计算。",
+        subject=gettext_lazy("评估期限中止"),
+        body=text(
+            gettext_lazy("%(case)s：因%(reason)s，评估报告期限自 %(day)s 起中止计算。"),
+            case=c.request.case.number,
+            reason=reason,
+            day=local_date(c.paused_at),
+        ),
         key=f"commission:{c.pk}:pause:{c.paused_at.timestamp():.0f}",
         link=link("firm_commission", c.pk),
         court=c.court,
@@ -246,8 +263,13 @@ def commission_resume(*, commission: Commission, actor: Actor = None) -> Commiss
     notify_many(
         firm_users(c.firm),
         topic="appraisal.pause",
-        subject="评估期限恢复计算",
-        body=f"{c.request.case.number}：报告期限顺延 {paused_days} 日，至 {new_due_date:%Y-%m-%d}。",
+        subject=gettext_lazy("评估期限恢复计算"),
+        body=text(
+            gettext_lazy("%(case)s：报告期限顺延 %(days)s 日，至 %(day)s。"),
+            case=c.request.case.number,
+            days=paused_days,
+            day=new_due_date,
+        ),
         key=f"commission:{c.pk}:resume:{now.timestamp():.0f}",
         link=link("firm_commission", c.pk),
         court=c.court,
@@ -327,10 +349,14 @@ def commission_mark_late(*, commission: Commission, actor: Actor = None) -> Comm
     notify_many(
         firm_users(c.firm),
         topic="appraisal.late",
-        subject="逾期未出具评估报告，委托已更换",
-        body=(
-            f"{c.request.case.number}：贵机构未在期限内出具报告且未获准延期，法院已另行委托。请于 "
-            f"{local_date(c.materials_return_due_at):%Y-%m-%d} 前退回评估材料；本次委托不支付评估费（APR-09）。"
+        subject=gettext_lazy("逾期未出具评估报告，委托已更换"),
+        body=text(
+            gettext_lazy(
+                "%(case)s：贵机构未在期限内出具报告且未获准延期，法院已另行委托。"
+                "请于 %(day)s 前退回评估材料；本次委托不支付评估费（APR-09）。"
+            ),
+            case=c.request.case.number,
+            day=local_date(c.materials_return_due_at),
         ),
         key=f"commission:{c.pk}:late",
         link=link("firm_commission", c.pk),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from appraisers.events import AppraisalResultFixed
 from appraisers.models import AppraisalRequest, Commission, Report
@@ -16,6 +17,7 @@ from appraisers.services.selection import link
 from core import calendar, clock
 from core.errors import DomainError, NotFound
 from core.events import publish
+from core.notifications import text
 from core.types import Actor
 
 
@@ -72,8 +74,13 @@ def result_fix(*, commission: Commission, actor: Actor = None) -> Report:
     notify_many(
         parties + court_contacts(req) + firm_users(c.firm),
         topic="appraisal.fixed",
-        subject="评估结果已确定",
-        body=f"{req.case.number}：「{req.asset.name}」评估结果已确定（第{report.version}版报告）。",
+        subject=gettext_lazy("评估结果已确定"),
+        body=text(
+            gettext_lazy("%(case)s：「%(asset)s」评估结果已确定（第%(version)s版报告）。"),
+            case=req.case.number,
+            asset=req.asset.name,
+            version=report.version,
+        ),
         key=f"report:{report.pk}:fixed",
         link=link("party_request", req.pk),
         court=req.court,

@@ -16,7 +16,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from appraisers import draw_algorithm as algo
 from appraisers.events import AppraisalFailed
@@ -45,6 +45,7 @@ from core.deadlines import deadline_close, deadline_extend, deadline_open
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish
 from core.models import Deadline, Role, User
+from core.notifications import text as message_text
 from core.permissions import is_court_staff_of
 from core.rulesettings import get_setting
 from core.types import Actor
@@ -131,7 +132,6 @@ def commission_request(
         },
         rules=["APR-02"],
     )
-    deadline_text = agreement_deadline.astimezone(calendar.CST).strftime("%Y-%m-%d %H:%M")
     serve_on_parties(
         case,
         court=req.court,
@@ -140,10 +140,15 @@ def commission_request(
         document_kind="agreement_notice",
         actor=actor,
         topic="appraisal.agreement_notice",
-        title="协商选定评估机构通知书",
-        body=(
-            f"{case.number}：标的物「{asset.name}」需委托评估。请于 {deadline_text} 前在线从名单库中"
-            "协商确定三家评估机构及其顺序；逾期未协商一致的，由法院摇号确定（APR-02/03）。"
+        title=gettext_lazy("协商选定评估机构通知书"),
+        body=message_text(
+            gettext_lazy(
+                "%(case)s：标的物「%(asset)s」需委托评估。请于 %(when)s 前在线从名单库中"
+                "协商确定三家评估机构及其顺序；逾期未协商一致的，由法院摇号确定（APR-02/03）。"
+            ),
+            case=case.number,
+            asset=asset.name,
+            when=agreement_deadline,
         ),
         link=link("party_request", req.pk),
         key=f"appraisal:{req.pk}:agreement:r1",
@@ -151,8 +156,12 @@ def commission_request(
     notify_many(
         court_contacts(req),
         topic="appraisal.requested",
-        subject=f"委托评估：{asset.name}",
-        body=f"{case.number} 已启动委托评估，协商期限至 {deadline_text}。",
+        subject=message_text(gettext_lazy("委托评估：%(asset)s"), asset=asset.name),
+        body=message_text(
+            gettext_lazy("%(case)s 已启动委托评估，协商期限至 %(when)s。"),
+            case=case.number,
+            when=agreement_deadline,
+        ),
         key=f"appraisal:{req.pk}:requested",
         link=link("court_request", req.pk),
         court=req.court,
@@ -197,8 +206,12 @@ def _to_draw(req: AppraisalRequest, *, actor: Actor, action: str, reason: str) -
     notify_many(
         court_contacts(req),
         topic="appraisal.draw_needed",
-        subject=f"待摇号：{req.asset.name}",
-        body=f"{req.case.number}：{reason}，请安排摇号（APR-03）。",
+        subject=message_text(gettext_lazy("待摇号：%(asset)s"), asset=req.asset.name),
+        body=message_text(
+            gettext_lazy("%(case)s：%(reason)s，请安排摇号（APR-03）。"),
+            case=req.case.number,
+            reason=reason,
+        ),
         key=f"appraisal:{req.pk}:drawneeded:r{req.round}",
         link=link("court_request", req.pk),
         court=req.court,
@@ -697,15 +710,6 @@ def draw_schedule(
         rules=["APR-03", "REC-07"],
     )
     if get_setting("notify_parties_before_draw", court=req.court_id):
-        when = scheduled_at.astimezone(calendar.CST).strftime("%Y-%m-%d %H:%M")
-        commit_text = (
-            (
-                f"如需参与生成随机数，请于 {commit_deadline.astimezone(calendar.CST):%Y-%m-%d %H:%M} "
-                "前提交承诺值。"
-            )
-            if commit_deadline
-            else ""
-        )
         serve_on_parties(
             req.case,
             court=req.court,
@@ -714,10 +718,21 @@ def draw_schedule(
             document_kind="draw_notice",
             actor=actor,
             topic="appraisal.draw_notice",
-            title="摇号通知书",
-            body=(
-                f"{req.case.number}：将于 {when} 在线摇号选定评估机构，入围名单 {len(frozen)} 家已公布。"
-                f"{commit_text}您可在线观看摇号全过程。"
+            title=gettext_lazy("摇号通知书"),
+            body=message_text(
+                gettext_lazy(
+                    "%(case)s：将于 %(when)s 在线摇号选定评估机构，入围名单 %(n)s 家已公布。"
+                    "如需参与生成随机数，请于 %(commit)s 前提交承诺值。您可在线观看摇号全过程。"
+                )
+                if commit_deadline
+                else gettext_lazy(
+                    "%(case)s：将于 %(when)s 在线摇号选定评估机构，入围名单 %(n)s 家已公布。"
+                    "您可在线观看摇号全过程。"
+                ),
+                case=req.case.number,
+                when=scheduled_at,
+                n=len(frozen),
+                commit=commit_deadline or "",
             ),
             link=link("draw_live", draw.pk),
             key=f"draw:{draw.pk}:notice",
@@ -962,15 +977,25 @@ def draw_run(*, draw: LotDraw, actor: Actor) -> LotDraw:
     req.status = AppraisalRequest.Status.COMMISSIONED
     req.save(update_fields=["status"])
     names = {e["id"]: e["name"] for e in frozen_list}
-    summary = "；".join(f"第{i}顺位 {names[f]}" for i, f in enumerate(result, start=1))
+
+    def summary() -> str:  # in the reader's language (called by ``notify``)
+        return gettext("；").join(
+            gettext("第%(n)s顺位 %(name)s") % {"n": i, "name": names[f]}
+            for i, f in enumerate(result, start=1)
+        )
+
     for party in req.case.parties.exclude(user=None):
         if party.user is None:  # never: parties without an account are excluded
             continue
         notify_many(
             [party.user],
             topic="appraisal.draw_result",
-            subject="摇号结果",
-            body=f"{req.case.number}：摇号已完成。{summary}。可在线核验摇号过程。",
+            subject=gettext_lazy("摇号结果"),
+            body=message_text(
+                gettext_lazy("%(case)s：摇号已完成。%(summary)s。可在线核验摇号过程。"),
+                case=req.case.number,
+                summary=summary,
+            ),
             key=f"draw:{draw.pk}:result:p{party.pk}",
             link=link("draw_verify", draw.pk),
             court=req.court,
@@ -1026,7 +1051,6 @@ def round_exhausted(req: AppraisalRequest, *, actor: Actor, reason: str) -> None
             after={"new_round": req.round, "agreement_deadline": req.agreement_deadline},
             rules=["APR-10"],
         )
-        deadline_text = req.agreement_deadline.astimezone(calendar.CST).strftime("%Y-%m-%d %H:%M")
         notice = f"重新协商选定评估机构通知书（第{req.round}轮）"
         serve_on_parties(
             req.case,
@@ -1036,10 +1060,17 @@ def round_exhausted(req: AppraisalRequest, *, actor: Actor, reason: str) -> None
             document_kind="agreement_notice",
             actor=actor,
             topic="appraisal.agreement_notice",
-            title=notice,
-            body=(
-                f"{req.case.number}：前轮选定的评估机构均未能完成评估（{reason}）。请于 {deadline_text} 前"
-                "重新协商选定三家机构（前轮机构除外），逾期由法院摇号（APR-10）。"
+            title=message_text(
+                gettext_lazy("重新协商选定评估机构通知书（第%(round)s轮）"), round=req.round
+            ),
+            body=message_text(
+                gettext_lazy(
+                    "%(case)s：前轮选定的评估机构均未能完成评估（%(reason)s）。请于 %(when)s 前"
+                    "重新协商选定三家机构（前轮机构除外），逾期由法院摇号（APR-10）。"
+                ),
+                case=req.case.number,
+                reason=reason,
+                when=req.agreement_deadline,
             ),
             link=link("party_request", req.pk),
             key=f"appraisal:{req.pk}:agreement:r{req.round}",
@@ -1047,8 +1078,13 @@ def round_exhausted(req: AppraisalRequest, *, actor: Actor, reason: str) -> None
         notify_many(
             court_contacts(req),
             topic="appraisal.round_exhausted",
-            subject=f"重新选定评估机构：{req.asset.name}",
-            body=f"{req.case.number}：{reason}。已开启第{req.round}轮协商选定（APR-10）。",
+            subject=message_text(gettext_lazy("重新选定评估机构：%(asset)s"), asset=req.asset.name),
+            body=message_text(
+                gettext_lazy("%(case)s：%(reason)s。已开启第%(round)s轮协商选定（APR-10）。"),
+                case=req.case.number,
+                reason=reason,
+                round=req.round,
+            ),
             key=f"appraisal:{req.pk}:exhausted:r{req.round - 1}",
             link=link("court_request", req.pk),
             court=req.court,

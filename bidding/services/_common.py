@@ -35,6 +35,7 @@ from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish_on_commit
 from core.fsm import fire, require_allowed
 from core.models import AuditEntry, Role, User
+from core.notifications.text import Message
 from core.permissions import is_court_staff_of
 from core.rulesettings import SPECS, get_setting, settings_snapshot
 from core.types import Actor
@@ -370,7 +371,7 @@ def _outstanding_claim_fen(party: Party) -> int:
 
 
 def _notify_agent(
-    reg: Registration, auction: Auction, *, subject: str, body: str, key: str
+    reg: Registration, auction: Auction, *, subject: Message, body: Message, key: str
 ) -> None:
     """Tell the named agent (AUC-14). A bidding topic: the operators' message pages hide its
     recipient and text (REC-05); it names neither the registrant nor any code."""
@@ -426,6 +427,11 @@ def _cst(value: dt.datetime | None, fmt: str) -> str:
     return "" if value is None else value.astimezone(calendar.CST).strftime(fmt)
 
 
+def _cst_date(value: dt.datetime | None) -> dt.date | str:
+    """The Beijing day of ``value`` for a notification (written in the reader's language)."""
+    return "" if value is None else value.astimezone(calendar.CST).date()
+
+
 def _case_judge(auction: Auction) -> User | None:
     """The case's judge, who owns the auction's deadlines (none for a practice auction)."""
     return auction.case.judge if auction.case is not None else None
@@ -449,8 +455,8 @@ def _notify_many(
     users: list[User],
     *,
     topic: str,
-    subject: str,
-    body: str,
+    subject: Message,
+    body: Message,
     key: str,
     link: str = "",
     court: int | None = None,
@@ -492,6 +498,21 @@ def _require_staff(actor: Actor | AnonymousUser, auction: Auction) -> User:
 
 def _notice_subject(auction: Auction) -> str:
     return f"case:{auction.case_id}/auction:{auction.pk}"
+
+
+def _titled_text(auction: Auction) -> Message:
+    """``_titled`` for a notification: the round in the reader's language."""
+    from django.utils import translation
+    from django.utils.translation import gettext_lazy
+
+    from core.notifications import text
+
+    with translation.override("zh-hans"):  # demo titles carry the round in Chinese
+        if auction.title.endswith(f"（{auction.get_round_display()}）"):
+            return auction.title
+    return text(
+        gettext_lazy("%(title)s（%(round)s）"), title=auction.title, round=auction.get_round_display
+    )
 
 
 def _titled(auction: Auction) -> str:

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 from django_fsm import can_proceed
 
 from bidding import locks
@@ -16,7 +16,7 @@ from bidding.services._common import (
     _auction_link,
     _case_audit,
     _case_judge,
-    _cst,
+    _cst_date,
     _lot_purchase_restricted,
     _notice_subject,
     _notify_many,
@@ -31,6 +31,7 @@ from bidding.services._common import (
 from bidding.services.drafts import _draft_following
 from core import calendar, clock
 from core.errors import Conflict
+from core.notifications import text
 from core.types import Actor
 
 
@@ -166,9 +167,16 @@ def auction_ruling_served(
         _notify_many(
             [result.winner.user],
             topic="auction.ruling",
-            subject="【成交裁定已送达】",
-            body=f"{auction.title} 的拍卖成交裁定（{result.ruling_document}）已送达，标的物所有权自送达时起转移。"
-            f"法院将于 {_cst(result.handover_due_at, '%Y-%m-%d')} 前移交标的物。",
+            subject=gettext_lazy("【成交裁定已送达】"),
+            body=text(
+                gettext_lazy(
+                    "%(title)s 的拍卖成交裁定（%(document)s）已送达，标的物所有权自送达时起转移。"
+                    "法院将于 %(due)s 前移交标的物。"
+                ),
+                title=auction.title,
+                document=result.ruling_document,
+                due=_cst_date(result.handover_due_at),
+            ),
             key=f"auction:{auction.pk}:ruling",
             link=_auction_link(auction),
             court=auction.court_id,
@@ -324,8 +332,13 @@ def auction_default(*, auction_id: int) -> Auction | None:
     _notify_many(
         _parties_users(auction),
         topic="auction.defaulted",
-        subject="【悔拍】买受人未按期支付尾款",
-        body=f"{auction.title} 的买受人未在期限内付清尾款，保证金不予退还，标的物将重新拍卖（AUC-33）。",
+        subject=gettext_lazy("【悔拍】买受人未按期支付尾款"),
+        body=text(
+            gettext_lazy(
+                "%(title)s 的买受人未在期限内付清尾款，保证金不予退还，标的物将重新拍卖（AUC-33）。"
+            ),
+            title=auction.title,
+        ),
         key=f"auction:{auction.pk}:defaulted",
         link=_auction_link(auction),
         court=auction.court_id,
@@ -333,8 +346,14 @@ def auction_default(*, auction_id: int) -> Auction | None:
     _notify_many(
         [winner.user],
         topic="auction.defaulted",
-        subject="【悔拍】保证金不予退还",
-        body=f"您未在期限内支付 {auction.title} 的尾款，保证金不予退还，且不得参加该标的物的再次拍卖（AUC-15、AUC-33）。",
+        subject=gettext_lazy("【悔拍】保证金不予退还"),
+        body=text(
+            gettext_lazy(
+                "您未在期限内支付 %(title)s 的尾款，保证金不予退还，"
+                "且不得参加该标的物的再次拍卖（AUC-15、AUC-33）。"
+            ),
+            title=auction.title,
+        ),
         key=f"auction:{auction.pk}:defaulted:winner",
         link=_auction_link(auction),
         court=auction.court_id,

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bidding import locks
 from bidding.models import PriorityHolder, Registration
@@ -21,6 +22,7 @@ from bidding.services._common import (
 )
 from core import clock
 from core.errors import Conflict, PermissionDenied
+from core.notifications import text
 from core.types import Actor
 
 if TYPE_CHECKING:
@@ -143,8 +145,11 @@ def registration_confirm_agent(*, registration_id: int, actor: Actor) -> Registr
     _notify_agent(
         reg,
         auction,
-        subject="法院已确认您的代理竞买",
-        body=f"法院已确认您代理参加“{auction.title}”的竞买，竞价开始后可在拍卖页面出价。",
+        subject=gettext_lazy("法院已确认您的代理竞买"),
+        body=text(
+            gettext_lazy("法院已确认您代理参加“%(title)s”的竞买，竞价开始后可在拍卖页面出价。"),
+            title=auction.title,
+        ),
         key=f"agent_confirmed:{reg.pk}",
     )
     return reg

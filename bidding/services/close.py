@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from bidding import locks
 from bidding.events import AuctionClosed
@@ -18,14 +18,14 @@ from bidding.services._common import (
     _case_audit,
     _case_id,
     _case_judge,
-    _cst,
+    _cst_date,
     _lot_asset_ids,
     _notify_many,
     _parties_users,
     _scheduled,
     _state_changed,
     _stream_append,
-    _titled,
+    _titled_text,
     log,
     price_lapsed_assets,
     receipt_grace,
@@ -34,6 +34,7 @@ from bidding.services._common import (
 from core import calendar, clock
 from core.deferred import deferred
 from core.events import publish_on_commit
+from core.notifications import Message, text
 
 
 def auction_clock_tick(*, followups: bool = True) -> dict[str, int]:
@@ -93,10 +94,15 @@ def _price_lapsed(auction: Auction, now: dt.datetime, assets: list[str]) -> None
     _notify_many(
         [judge] if judge is not None else [],
         topic="auction.price_lapsed",
-        subject="【参考价已失效，拍卖未开始】",
-        body=f"{_titled(auction)}的竞价开始时参考价已超过有效期及宽限期（"
-        + "、".join(assets)
-        + "），拍卖未开始竞价。请撤回拍卖并重新确定参考价（PRC-11、PRC-12）。",
+        subject=gettext_lazy("【参考价已失效，拍卖未开始】"),
+        body=text(
+            gettext_lazy(
+                "%(auction)s的竞价开始时参考价已超过有效期及宽限期（%(assets)s），拍卖未开始竞价。"
+                "请撤回拍卖并重新确定参考价（PRC-11、PRC-12）。"
+            ),
+            auction=_titled_text(auction),
+            assets="、".join(assets),
+        ),
         key=f"auction:{auction.pk}:price_lapsed",
         link=_auction_link(auction),
         court=auction.court_id,
@@ -495,11 +501,15 @@ def _notify_close(auction: Auction, result: AuctionResult, losers: list[Registra
     link = _auction_link(auction)
     if result.outcome == AuctionResult.Outcome.SOLD:
         winner, price = _sale_of(result)
-        body = f"{auction.title} 已于竞价结束时成交，成交价 {yuan(price)} 元，成交确认书已公示。"
+        body: Message = text(
+            gettext_lazy("%(title)s 已于竞价结束时成交，成交价 %(price)s 元，成交确认书已公示。"),
+            title=auction.title,
+            price=yuan(price),
+        )
         _notify_many(
             _parties_users(auction),
             topic="auction.result",
-            subject="【拍卖结果】已成交",
+            subject=gettext_lazy("【拍卖结果】已成交"),
             body=body,
             key=f"auction:{auction.pk}:result",
             link=link,
@@ -508,25 +518,36 @@ def _notify_close(auction: Auction, result: AuctionResult, losers: list[Registra
         _notify_many(
             [winner.user],
             topic="auction.won",
-            subject="【竞价成功】请按期支付尾款",
-            body=f"您以竞买号 {winner.bidder_code} 竞得 {auction.title}，成交价 {yuan(price)} 元。"
-            f"请于 {_cst(result.balance_due_at, '%Y-%m-%d')} 前付清尾款；逾期保证金不予退还（AUC-33）。",
+            subject=gettext_lazy("【竞价成功】请按期支付尾款"),
+            body=text(
+                gettext_lazy(
+                    "您以竞买号 %(code)s 竞得 %(title)s，成交价 %(price)s 元。"
+                    "请于 %(due)s 前付清尾款；逾期保证金不予退还（AUC-33）。"
+                ),
+                code=winner.bidder_code,
+                title=auction.title,
+                price=yuan(price),
+                due=_cst_date(result.balance_due_at),
+            ),
             key=f"auction:{auction.pk}:won",
             link=link,
             court=auction.court_id,
         )
     else:
-        body = (
-            f"{_titled(auction)}无人出价，已流拍。申请执行人可申请以该次起拍价以物抵债（AUC-36）。"
+        body = text(
+            gettext_lazy(
+                "%(auction)s无人出价，已流拍。申请执行人可申请以该次起拍价以物抵债（AUC-36）。"
+            ),
+            auction=_titled_text(auction),
         )
         if auction.round == Auction.Round.SALE:
-            body += (
+            body = body + gettext_lazy(
                 "变卖期内无人出价，变卖不成；不以物抵债的，将解除查封或交申请执行人管理（AUC-38）。"
             )
         _notify_many(
             _parties_users(auction),
             topic="auction.result",
-            subject="【拍卖结果】流拍",
+            subject=gettext_lazy("【拍卖结果】流拍"),
             body=body,
             key=f"auction:{auction.pk}:result",
             link=link,
@@ -536,8 +557,11 @@ def _notify_close(auction: Auction, result: AuctionResult, losers: list[Registra
         _notify_many(
             [r.user],
             topic="auction.deposit_refund",
-            subject="【保证金退还】",
-            body=f"{auction.title} 竞价已结束，您的保证金将在 24 小时内退还（AUC-30）。",
+            subject=gettext_lazy("【保证金退还】"),
+            body=text(
+                gettext_lazy("%(title)s 竞价已结束，您的保证金将在 24 小时内退还（AUC-30）。"),
+                title=auction.title,
+            ),
             key=f"auction:{auction.pk}:refund:{r.pk}",
             link=link,
             court=auction.court_id,

@@ -7,7 +7,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
@@ -40,6 +42,7 @@ from core import calendar, clock
 from core.deadlines import ENFORCEMENT_ACT, THIRD_PARTY
 from core.errors import Conflict
 from core.models import User
+from core.notifications import Message, text
 from core.types import Actor
 
 WITHDRAW_GROUNDS = {
@@ -148,7 +151,7 @@ _ACTION_RULES = {
 
 
 def _release_all(
-    auction: Auction, *, reason: str, hours: int, exclude: set[int] | None = None
+    auction: Auction, *, reason: Message, hours: int, exclude: set[int] | None = None
 ) -> int:
     """Refund every deposit still held (AUC-30 / AUC-41), through settlement or as play money."""
     regs = [
@@ -172,9 +175,11 @@ def _release_all(
             hours=hours,
             rule_id="AUC-41",
         )
+        with translation.override(settings.LANGUAGE_CODE):  # the ledger's words: Chinese
+            stored_reason = str(reason)
         for r in regs:
             money.deposit_release(
-                ref=r.money_ref, reason=reason, idempotency_key=f"{r.money_ref}/release"
+                ref=r.money_ref, reason=stored_reason, idempotency_key=f"{r.money_ref}/release"
             )
     Registration.objects.filter(pk__in=[r.pk for r in regs]).update(
         status=Registration.Status.RELEASED
@@ -183,7 +188,7 @@ def _release_all(
         _notify_many(
             [r.user],
             topic="auction.deposit_refund",
-            subject="【保证金退还】",
+            subject=gettext_lazy("【保证金退还】"),
             body=reason,
             key=f"{r.money_ref}:refund",
             link=_auction_link(auction),
@@ -192,7 +197,7 @@ def _release_all(
     return len(regs)
 
 
-def _notify_action(auction: Auction, subject: str, body: str, key: str) -> None:
+def _notify_action(auction: Auction, subject: Message, body: Message, key: str) -> None:
     _notify_many(
         _parties_users(auction),
         topic="auction.court_action",
@@ -238,7 +243,12 @@ def auction_suspend(
     if ground == "enforcement_objection":
         _objection_received(auction, ENFORCEMENT_ACT, "", actor)  # REC-12: 15-day review
     _notify_action(
-        auction, "【暂缓拍卖】", f"{auction.title} 暂缓拍卖。理由：{reason}", f"suspend:{action.pk}"
+        auction,
+        gettext_lazy("【暂缓拍卖】"),
+        text(
+            gettext_lazy("%(title)s 暂缓拍卖。理由：%(reason)s"), title=auction.title, reason=reason
+        ),
+        f"suspend:{action.pk}",
     )
     if platform_first:
         _report_platform_suspension(auction, reason, action)
@@ -267,9 +277,15 @@ def _report_platform_suspension(auction: Auction, reason: str, action: CourtActi
     _notify_many(
         staff,
         topic="auction.platform_suspended",
-        subject="【平台暂缓拍卖报告】",
-        body=f"网络服务提供者因系统故障或紧急情况已先行暂缓“{auction.title}”，请及时审查处理。"
-        f"理由：{reason}",
+        subject=gettext_lazy("【平台暂缓拍卖报告】"),
+        body=text(
+            gettext_lazy(
+                "网络服务提供者因系统故障或紧急情况已先行暂缓“%(title)s”，请及时审查处理。"
+                "理由：%(reason)s"
+            ),
+            title=auction.title,
+            reason=reason,
+        ),
         key=f"auction:{auction.pk}:platform_suspend:{action.pk}",
         link=_auction_link(auction),
         court=auction.court_id,
@@ -298,12 +314,22 @@ def auction_halt(
     )
     _release_all(
         auction,
-        reason=f"{auction.title} 中止拍卖，保证金于 24 小时内退还（AUC-41）。恢复后可重新交纳。",
+        reason=text(
+            gettext_lazy(
+                "%(title)s 中止拍卖，保证金于 24 小时内退还（AUC-41）。恢复后可重新交纳。"
+            ),
+            title=auction.title,
+        ),
         hours=int(setting(auction, "refund_hours_on_halt_or_withdrawal")),
     )
     _save_stream_head(auction)
     _notify_action(
-        auction, "【中止拍卖】", f"{auction.title} 中止拍卖。理由：{reason}", f"halt:{action.pk}"
+        auction,
+        gettext_lazy("【中止拍卖】"),
+        text(
+            gettext_lazy("%(title)s 中止拍卖。理由：%(reason)s"), title=auction.title, reason=reason
+        ),
+        f"halt:{action.pk}",
     )
     return action
 
@@ -418,9 +444,13 @@ def auction_resume(
     deadline_close(subject=f"{_notice_subject(auction)}/resume", rule_id="AUC-40", actor=actor)
     _notify_action(
         auction,
-        "【恢复拍卖】",
-        f"{auction.title} 恢复拍卖，竞价时间 "
-        f"{start_at.astimezone(calendar.CST):%Y-%m-%d %H:%M} 至 {end_at.astimezone(calendar.CST):%Y-%m-%d %H:%M}。",
+        gettext_lazy("【恢复拍卖】"),
+        text(
+            gettext_lazy("%(title)s 恢复拍卖，竞价时间 %(start)s 至 %(end)s。"),
+            title=auction.title,
+            start=start_at,
+            end=end_at,
+        ),
         f"resume:{action.pk}",
     )
     return action
@@ -455,7 +485,10 @@ def auction_withdraw(
     )
     _release_all(
         auction,
-        reason=f"{auction.title} 已撤回拍卖，保证金于 24 小时内退还（AUC-41）。",
+        reason=text(
+            gettext_lazy("%(title)s 已撤回拍卖，保证金于 24 小时内退还（AUC-41）。"),
+            title=auction.title,
+        ),
         hours=int(setting(auction, "refund_hours_on_halt_or_withdrawal")),
     )
     if old != S.DRAFT:
@@ -468,8 +501,12 @@ def auction_withdraw(
     _save_stream_head(auction)
     _notify_action(
         auction,
-        "【撤回拍卖】",
-        f"{auction.title} 已撤回拍卖。理由：{reason}",
+        gettext_lazy("【撤回拍卖】"),
+        text(
+            gettext_lazy("%(title)s 已撤回拍卖。理由：%(reason)s"),
+            title=auction.title,
+            reason=reason,
+        ),
         f"withdraw:{action.pk}",
     )
     return action
@@ -511,15 +548,19 @@ def auction_set_aside(
     if not (result and result.followup_done_at is None and old in (S.SOLD, S.UNSOLD)):
         _release_all(
             auction,
-            reason=f"{auction.title} 拍卖已被撤销，保证金退还。",
+            reason=text(gettext_lazy("%(title)s 拍卖已被撤销，保证金退还。"), title=auction.title),
             exclude=keep,
             hours=int(setting(auction, "refund_hours_after_close")),
         )
     _save_stream_head(auction)
     _notify_action(
         auction,
-        "【撤销拍卖】",
-        f"{auction.title} 的拍卖已被撤销。理由：{reason}",
+        gettext_lazy("【撤销拍卖】"),
+        text(
+            gettext_lazy("%(title)s 的拍卖已被撤销。理由：%(reason)s"),
+            title=auction.title,
+            reason=reason,
+        ),
         f"set_aside:{action.pk}",
     )
     return action
@@ -537,7 +578,7 @@ def auction_case_withdrawn(*, auction_id: int, actor: Actor, reason: str) -> Cou
     action = _court_action(auction, kind="case_withdrawn", actor=actor, reason=reason, old=old)
     _release_all(
         auction,
-        reason=f"{auction.title} 因撤案终止拍卖，保证金退还。",
+        reason=text(gettext_lazy("%(title)s 因撤案终止拍卖，保证金退还。"), title=auction.title),
         hours=int(setting(auction, "refund_hours_on_halt_or_withdrawal")),
     )
     _save_stream_head(auction)

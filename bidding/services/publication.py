@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django_fsm import can_proceed
 
 from bidding import locks
@@ -33,7 +33,7 @@ from bidding.services._common import (
     _snapshot_for,
     _state_changed,
     _stream_append,
-    _titled,
+    _titled_text,
     setting,
 )
 from bidding.services.disposal import disposal_route_current
@@ -42,17 +42,24 @@ from core import calendar, clock
 from core.errors import Conflict, DomainError
 from core.events import publish_on_commit
 from core.fsm import require_allowed
+from core.notifications import text
 from core.types import Actor
 
+# Stored in Chinese in the announcement (the court's text); shown to a reader line by line
+# through gettext (``|stored``), so an English reader sees these standard lines in English.
 STANDARD_WARNINGS = [
-    "竞买人应当具备完全民事行为能力，法律、行政法规对买受人资格有特别规定的，应当具备相应资格。",
-    "委托他人代为竞买的，应当在竞价程序开始前经人民法院确认，并通知网络服务提供者。",
-    "标的物以实物现状为准，法院不负瑕疵担保责任；已知瑕疵见披露事项。",
-    "拍卖成交后，买受人的真实身份将依法公示。",
-    "买受人悔拍的，交纳的保证金不予退还。",
+    gettext_noop(
+        "竞买人应当具备完全民事行为能力，法律、行政法规对买受人资格有特别规定的，应当具备相应资格。"
+    ),
+    gettext_noop("委托他人代为竞买的，应当在竞价程序开始前经人民法院确认，并通知网络服务提供者。"),
+    gettext_noop("标的物以实物现状为准，法院不负瑕疵担保责任；已知瑕疵见披露事项。"),
+    gettext_noop("拍卖成交后，买受人的真实身份将依法公示。"),
+    gettext_noop("买受人悔拍的，交纳的保证金不予退还。"),
 ]
 
-HOUSE_WARNING = "本标的物为住房，竞买人须符合当地住房限购政策，报名时声明具备购房资格，成交裁定前须提交资格证明。"
+HOUSE_WARNING = gettext_noop(
+    "本标的物为住房，竞买人须符合当地住房限购政策，报名时声明具备购房资格，成交裁定前须提交资格证明。"
+)
 
 
 def _price_basis_for(
@@ -665,10 +672,13 @@ def auction_publish(*, auction_id: int, actor: Actor) -> Auction:
     _notify_many(
         _parties_users(auction),
         topic="auction.announced",
-        subject="【拍卖公告】",
-        body=f"{_titled(auction)}已公告，竞价时间 "
-        f"{_cst(auction.start_at, '%Y-%m-%d %H:%M')} 至 "
-        f"{_cst(auction.end_at, '%Y-%m-%d %H:%M')}。",
+        subject=gettext_lazy("【拍卖公告】"),
+        body=text(
+            gettext_lazy("%(auction)s已公告，竞价时间 %(start)s 至 %(end)s。"),
+            auction=_titled_text(auction),
+            start=auction.start_at or "",
+            end=auction.end_at or "",
+        ),
         key=f"auction:{auction.pk}:announced",
         link=_auction_link(auction),
         court=auction.court_id,

@@ -24,13 +24,16 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bidding.models import Auction, AuctionState, LotQuestion
-from bidding.services._common import STAFF_ACTORS, _auction_link, _titled
+from bidding.services._common import STAFF_ACTORS, _auction_link, _titled_text
 from core import clock
 from core.audit import audit_record
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.models import STAFF_ROLES, User
+from core.notifications import Message
+from core.notifications import text as message_text
 from core.permissions import is_court_staff_of
 from core.types import Actor
 from core.validation import text_problem
@@ -176,7 +179,7 @@ def _question_for_staff(question_id: int, actor: Actor | AnonymousUser) -> tuple
 
 
 def _tell_asker(
-    question: LotQuestion, auction: Auction, *, subject: str, body: str, what: str
+    question: LotQuestion, auction: Auction, *, subject: Message, body: Message, what: str
 ) -> None:
     from core.notifications import notify
 
@@ -216,9 +219,15 @@ def question_answer(*, question_id: int, actor: Actor | AnonymousUser, answer: s
             question,
             auction,
             what="answered",
-            subject=_("您的拍品咨询已答复：%(title)s") % {"title": _titled(auction)},
-            body=_("法院已答复您关于“%(title)s”的咨询。\n\n问：%(q)s\n答：%(a)s")
-            % {"title": _titled(auction), "q": question.text, "a": text},
+            subject=message_text(
+                gettext_lazy("您的拍品咨询已答复：%(title)s"), title=_titled_text(auction)
+            ),
+            body=message_text(
+                gettext_lazy("法院已答复您关于“%(title)s”的咨询。\n\n问：%(q)s\n答：%(a)s"),
+                title=_titled_text(auction),
+                q=question.text,
+                a=text,
+            ),
         )
     return question
 
@@ -275,13 +284,21 @@ def _reject(question: LotQuestion, staff: User, *, reason: str, note: str) -> Lo
         after={"status": "rejected", "reason": reason},
         reason=note or str(question.get_reject_reason_display()),
     )
-    label = str(question.get_reject_reason_display())
     _tell_asker(
         question,
         auction,
         what="rejected",
-        subject=_("您的拍品咨询未予公开：%(title)s") % {"title": _titled(auction)},
-        body=_("法院未公开您关于“%(title)s”的咨询，理由：%(reason)s。%(note)s\n\n问：%(q)s")
-        % {"title": _titled(auction), "reason": label, "note": note, "q": question.text},
+        subject=message_text(
+            gettext_lazy("您的拍品咨询未予公开：%(title)s"), title=_titled_text(auction)
+        ),
+        body=message_text(
+            gettext_lazy(
+                "法院未公开您关于“%(title)s”的咨询，理由：%(reason)s。%(note)s\n\n问：%(q)s"
+            ),
+            title=_titled_text(auction),
+            reason=question.get_reject_reason_display,
+            note=note,
+            q=question.text,
+        ),
     )
     return question

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bidding import locks
 from bidding.models import (
@@ -39,6 +40,7 @@ from bidding.services._common import (
 from core import clock
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.models import User
+from core.notifications import text
 
 if TYPE_CHECKING:
     from cases.models import Identity, Party
@@ -201,10 +203,13 @@ def registration_create(
         _notify_agent(
             reg,
             auction,
-            subject="您被委托代理竞买",
-            body=(
-                f"有竞买人委托您代理参加“{auction.title}”的竞买。法院须在竞价开始前确认此委托，"
-                "确认后您方可以该竞买人的竞买号出价（竞价密码由委托人告知）。"
+            subject=gettext_lazy("您被委托代理竞买"),
+            body=text(
+                gettext_lazy(
+                    "有竞买人委托您代理参加“%(title)s”的竞买。法院须在竞价开始前确认此委托，"
+                    "确认后您方可以该竞买人的竞买号出价（竞价密码由委托人告知）。"
+                ),
+                title=auction.title,
             ),
             key=f"agent_named:{reg.pk}",
         )

@@ -31,6 +31,8 @@ class OutboxMessage(models.Model):
     topic = models.CharField(_("事项"), max_length=80)
     subject = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"))
+    # The language the subject and body were written in: the recipient's (issue 17).
+    language = models.CharField(_("语言"), max_length=10, default="zh-hans")
     link = models.CharField(_("链接"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("创建时间"))
     status = models.CharField(

@@ -40,6 +40,9 @@ class Role(models.TextChoices):
     OPERATOR = "operator", _("平台运营人员")
 
 
+#: The languages a person can read the site and their messages in (``settings.LANGUAGES``).
+LANGUAGE_CHOICES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+
 STAFF_ROLES = frozenset({Role.JUDGE, Role.OFFICER, Role.BUREAU_HEAD, Role.FINANCE})
 
 
@@ -57,6 +60,11 @@ class User(AbstractUser):
     )
     display_name = models.CharField(_("姓名"), max_length=100, blank=True)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    # The language of the site and of every message to this person (issue 17): set by the
+    # language switch and at sign-up; notifications are written in it (core.notifications).
+    language = models.CharField(
+        _("语言"), max_length=10, choices=LANGUAGE_CHOICES, default="zh-hans"
+    )
 
     class Meta:
         verbose_name = _("用户")

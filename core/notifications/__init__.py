@@ -10,6 +10,14 @@ is retried with exponential backoff (30 s, 1 min, 2 min, … capped at 1 h) and 
 after ``MAX_ATTEMPTS``. The one remaining window (the channel accepted the message, then the
 process died before the commit) is closed by the channel: ``message.key`` is a stable
 idempotency key to hand to the SMS/e-mail provider.
+
+Language (issue 17): a message is written in its *recipient's* language
+(``User.language``), not in the language of whoever caused it. ``subject`` and ``body`` are
+:class:`~core.notifications.text.Text` values (a ``gettext_lazy`` msgid and its
+``%(name)s`` values, see ``core.notifications.text``) or lazy strings; ``notify`` renders
+them under ``translation.override(recipient.language)`` and stores the rendered words with
+the language (``OutboxMessage.language``): the outbox and the inbox keep what was actually
+sent. A plain ``str`` is stored as it is.
 """
 
 from __future__ import annotations
@@ -20,10 +28,32 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from core import clock
 from core.models import InboxMessage, NotificationOptOut, OutboxMessage, User
 from core.notifications.channels import ChannelError, get_channel
+from core.notifications.text import (
+    Message,
+    in_language_of,
+    joined,
+    language_of,
+    render_value,
+    text,
+)
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "Message",
+    "backoff",
+    "deliver_pending",
+    "joined",
+    "notify",
+    "notify_address",
+    "notify_many",
+    "text",
+    "unsubscribe",
+]
 
 log = logging.getLogger("gavel.notifications")
 MAX_ATTEMPTS = 8
@@ -49,8 +79,8 @@ def notify(
     *,
     user: Any,
     topic: str,
-    subject: str,
-    body: str,
+    subject: Message,
+    body: Message,
     key: str,
     link: str = "",
     channels: Iterable[str] | None = None,
@@ -69,6 +99,9 @@ def notify(
             )
         )
     created = []
+    with in_language_of(user) as language:  # the recipient's words, not the actor's
+        subject_text = render_value(subject)[:200]
+        body_text = render_value(body)
     for ch in _channels_for(user, channels, court):
         if ch in opted_out:
             continue
@@ -83,8 +116,9 @@ def notify(
                         recipient=user,
                         channel=ch,
                         topic=topic,
-                        subject=subject,
-                        body=body,
+                        subject=subject_text,
+                        body=body_text,
+                        language=language,
                         link=link,
                         created_at=now,
                         next_attempt_at=now,
@@ -99,8 +133,8 @@ def notify_many(
     users: Iterable[User],
     *,
     topic: str,
-    subject: str,
-    body: str,
+    subject: Message,
+    body: Message,
     key: str,
     link: str = "",
     court: Any = None,
@@ -127,11 +161,12 @@ def notify_many(
 
 
 def notify_address(
-    *, channel: str, address: str, topic: str, subject: str, body: str, key: str
+    *, channel: str, address: str, topic: str, subject: Message, body: Message, key: str
 ) -> OutboxMessage | None:
     """Queue one message to a mobile number (``sms``) or e-mail address (``email``) that has no
     account behind it (sign-up codes). Idempotent by ``key``; no inbox copy (nobody to show it
-    to); opt-outs do not apply (the person asked for this message)."""
+    to); opt-outs do not apply (the person asked for this message). Written in the active
+    language: the person asking is the one who reads it."""
     if channel not in (OutboxMessage.Channel.SMS, OutboxMessage.Channel.EMAIL):
         raise ValueError(f"no address channel {channel}")
     now = clock.now()
@@ -144,8 +179,9 @@ def notify_address(
                 address=address,
                 channel=channel,
                 topic=topic,
-                subject=subject,
-                body=body,
+                subject=render_value(subject)[:200],
+                body=render_value(body),
+                language=language_of(None, default=translation.get_language()),
                 created_at=now,
                 next_attempt_at=now,
             )

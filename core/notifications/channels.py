@@ -26,7 +26,14 @@ class ConsoleSMS:
         phone = message.address or (message.recipient.phone if message.recipient else "")
         if not phone:
             raise ChannelError("recipient has no phone number")
-        text = f"【Gavel】{message.subject}：{message.body}"
+        from django.utils import translation
+        from django.utils.translation import gettext
+
+        with translation.override(getattr(message, "language", None) or None):
+            text = gettext("【Gavel】%(subject)s：%(body)s") % {
+                "subject": message.subject,
+                "body": message.body,
+            }
         ConsoleSMS.sent.append((phone, text))
         log.info("SMS to %s: %s", phone, text)
 

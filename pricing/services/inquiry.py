@@ -10,6 +10,7 @@ from functools import partial
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.models import Party
 from core import calendar, clock
@@ -22,6 +23,7 @@ from core.deadlines import (
 )
 from core.errors import Conflict, DomainError, NotFound
 from core.models import ServiceRecord
+from core.notifications import text
 from core.service import recipient_served_at, service_record
 from core.types import Actor
 from pricing.models import (
@@ -770,8 +772,15 @@ def report_deliver(
         notify(
             user=party.user,
             topic="pricing.report",
-            subject=f"【询价报告送达】{proc.asset.name}",
-            body=f"{rep.platform.name}出具的{rep.get_kind_display()}已送达，可在 {OBJECTION_DAYS} 日内就网络询价报告提出书面异议。",
+            subject=text(gettext_lazy("【询价报告送达】%(asset)s"), asset=proc.asset.name),
+            body=text(
+                gettext_lazy(
+                    "%(platform)s出具的%(kind)s已送达，可在 %(days)s 日内就网络询价报告提出书面异议。"
+                ),
+                platform=rep.platform.name,
+                kind=rep.get_kind_display,
+                days=OBJECTION_DAYS,
+            ),
             key=f"pricing:report:{rep.pk}:party:{party.pk}",
             link=f"/pricing/party/{proc.pk}/",
             court=proc.court_id,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from cases.models import Asset, Party
 from core import calendar, clock
@@ -23,6 +23,7 @@ from core.deadlines import deadline_cancel, deadline_close, deadline_open
 from core.errors import Conflict, DomainError, NotFound
 from core.events import publish_on_commit
 from core.models import Deadline
+from core.notifications import Message, text
 from core.rulesettings import get_setting, settings_snapshot
 from core.types import Actor
 from pricing.events import ReferencePriceFixed
@@ -130,7 +131,7 @@ def _parties(
 
 
 def _notify_parties(
-    procedure: PricingProcedure, *, topic: str, subject: str, body: str, key: str
+    procedure: PricingProcedure, *, topic: str, subject: Message, body: Message, key: str
 ) -> None:
     from core.notifications import notify
 
@@ -197,8 +198,8 @@ def procedure_open(*, asset: Asset, actor: Actor = None) -> PricingProcedure:
     _notify_parties(
         proc,
         topic="pricing.started",
-        subject=f"【定价启动】{asset.name}",
-        body=f"法院已启动对“{asset.name}”的参考价确定程序。",
+        subject=text(gettext_lazy("【定价启动】%(asset)s"), asset=asset.name),
+        body=text(gettext_lazy("法院已启动对“%(asset)s”的参考价确定程序。"), asset=asset.name),
         key=f"pricing:{proc.pk}:started",
     )
     return proc
@@ -481,8 +482,13 @@ def party_agreement_start(
     _notify_parties(
         proc,
         topic="pricing.agreement",
-        subject="【当事人议价】请在期限内报价",
-        body=f"请于 {calendar.end_of_day(deadline.astimezone(calendar.CST).date()).astimezone(calendar.CST):%Y-%m-%d} 前提交议价结果。",
+        subject=gettext_lazy("【当事人议价】请在期限内报价"),
+        body=text(
+            gettext_lazy("请于 %(day)s 前提交议价结果。"),
+            day=calendar.end_of_day(deadline.astimezone(calendar.CST).date())
+            .astimezone(calendar.CST)
+            .date(),
+        ),
         key=f"pricing:{proc.pk}:agreement:{step.pk}",
     )
     return step
@@ -824,9 +830,17 @@ def _fix_price(
     _notify_parties(
         proc,
         topic="pricing.fixed",
-        subject=f"【{price.get_kind_display()}已确定】{proc.asset.name}",
-        body=f"{price.get_kind_display()}：{amount_fen / 100:,.2f} 元，有效期至 "
-        f"{valid_until.astimezone(calendar.CST):%Y-%m-%d}。",
+        subject=text(
+            gettext_lazy("【%(kind)s已确定】%(asset)s"),
+            kind=price.get_kind_display,
+            asset=proc.asset.name,
+        ),
+        body=text(
+            gettext_lazy("%(kind)s：%(amount)s 元，有效期至 %(day)s。"),
+            kind=price.get_kind_display,
+            amount=f"{amount_fen / 100:,.2f}",
+            day=valid_until.astimezone(calendar.CST).date(),
+        ),
         key=f"pricing:{proc.pk}:fixed:{price.pk}",
     )
     from core.documents import document_request

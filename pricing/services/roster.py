@@ -8,11 +8,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import calendar, clock
 from core.audit import audit_record
 from core.errors import Conflict, DomainError
 from core.models import Court, Role, User
+from core.notifications import text
 from core.rulesettings import get_setting
 from core.types import Actor
 from pricing.models import InquiryPlatform, InquiryRequest, PlatformLateness
@@ -163,8 +165,19 @@ def _check_flag(platform: InquiryPlatform, *, actor: Actor = None) -> None:
             notify(
                 user=keeper,
                 topic="pricing.platform_flagged",
-                subject=f"【名单库】{platform.name}逾期已达 {n} 次",
-                body=f"{platform.name}在统计期内无正当理由逾期出具报告 {n} 次，请名单库管理人决定是否除名（PRC-18）。",
+                subject=text(
+                    gettext_lazy("【名单库】%(platform)s逾期已达 %(n)s 次"),
+                    platform=platform.name,
+                    n=n,
+                ),
+                body=text(
+                    gettext_lazy(
+                        "%(platform)s在统计期内无正当理由逾期出具报告 %(n)s 次，"
+                        "请名单库管理人决定是否除名（PRC-18）。"
+                    ),
+                    platform=platform.name,
+                    n=n,
+                ),
                 key=f"platform:{platform.pk}:flag:{platform.flagged_at:%Y%m%d%H%M%S}",
                 legal=True,
             )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from core import clock
 from core.errors import DomainError, NotFound
 from core.models import Role, User
+from core.notifications.text import Message
 from core.types import Actor
 from settlement.models import GatewayOperation, LedgerAccount, PaymentIntent, Payout
 
@@ -118,7 +119,7 @@ def finance_users(court_id: int) -> list[User]:
 
 
 def notify_finance(
-    *, court_id: int, topic: str, subject: str, body: str, key: str, link: str = ""
+    *, court_id: int, topic: str, subject: Message, body: Message, key: str, link: str = ""
 ) -> None:
     from core.notifications import notify
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import calendar, clock
 from core.audit import audit_record
@@ -30,7 +31,7 @@ from core.deadlines import deadline_close, deadline_open
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.fsm import fire
 from core.models import Court, Deadline, Role, User
-from core.notifications import notify_many
+from core.notifications import notify_many, text
 from core.permissions import is_court_staff_of
 from core.rulesettings import get_setting
 from core.types import Actor
@@ -367,10 +368,15 @@ def instrument_formal_notice(*, arrival_id: int, actor: Actor) -> Arrival:
     notify_many(
         people,
         topic="settlement.formal_receipt",
-        subject=f"【正式收据】{case.number}",
-        body=(
-            f"{arrival.payer_name} 交来的票据（{arrival.instrument_no}，"
-            f"{arrival.amount_fen / 100:,.2f} 元）已兑付，请到财务部门领取正式收据。"
+        subject=text(gettext_lazy("【正式收据】%(case)s"), case=case.number),
+        body=text(
+            gettext_lazy(
+                "%(payer)s 交来的票据（%(instrument)s，%(amount)s 元）已兑付，"
+                "请到财务部门领取正式收据。"
+            ),
+            payer=arrival.payer_name,
+            instrument=arrival.instrument_no,
+            amount=f"{arrival.amount_fen / 100:,.2f}",
         ),
         key=f"formal-receipt:{arrival.pk}",
         court=arrival.court_id,
@@ -508,10 +514,14 @@ def unclaimed_clearing_run(
         notify_many(
             staff,
             topic="settlement.unclaimed_clearing",
-            subject=f"【待认领款月度清理】{start:%Y年%m月}",
-            body=(
-                f"截至 {start:%Y年%m月%d日}，逾期未认领款 {clearing.count} 笔，"
-                f"合计 {clearing.total_fen / 100:,.2f} 元，请核查处理。"
+            subject=text(gettext_lazy("【待认领款月度清理】%(day)s"), day=start),
+            body=text(
+                gettext_lazy(
+                    "截至 %(day)s，逾期未认领款 %(count)s 笔，合计 %(amount)s 元，请核查处理。"
+                ),
+                day=start,
+                count=clearing.count,
+                amount=f"{clearing.total_fen / 100:,.2f}",
             ),
             key=f"unclaimed-clearing:{court.pk}:{start:%Y-%m}",
             court=court.pk,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from core import clock
 from core.audit import audit_record
@@ -17,6 +17,7 @@ from core.deadlines import deadline_close, deadline_open
 from core.errors import Conflict, DomainError, NotFound
 from core.events import publish
 from core.models import Deadline, Role, User
+from core.notifications import text
 from core.rulesettings import get_setting
 from core.types import Actor
 from settlement import accountno, ledger, locks
@@ -566,15 +567,20 @@ def balances_remind(*, now: dt.datetime | None = None, limit: int = 500) -> int:
         if user is None:
             continue
         left = yuan(bd.amount_due_fen - bd.paid_fen)
-        when = timezone.localtime(bd.due_at).strftime("%Y-%m-%d %H:%M")
+        when = bd.due_at
         queued = notify(
             user=user,
             topic="settlement.balance_reminder",
-            subject=f"【尾款提醒】请于 {when} 前付清成交余款",
-            body=(
-                f"您竞得的标的尚有成交余款 {left} 元未缴，缴款期限 {when}（北京时间）。"
-                f"可在“我的账户”在线支付，或转账至本案案款账户并在附言中注明付款参考号 "
-                f"{bd.payment_reference}。逾期未付清的，保证金不予退还（AUC-33）。"
+            subject=text(gettext_lazy("【尾款提醒】请于 %(when)s 前付清成交余款"), when=when),
+            body=text(
+                gettext_lazy(
+                    "您竞得的标的尚有成交余款 %(left)s 元未缴，缴款期限 %(when)s（北京时间）。"
+                    "可在“我的账户”在线支付，或转账至本案案款账户并在附言中注明付款参考号 "
+                    "%(reference)s。逾期未付清的，保证金不予退还（AUC-33）。"
+                ),
+                left=left,
+                when=when,
+                reference=bd.payment_reference,
             ),
             key=f"balance:{bd.sale_ref}:remind:{d}",
             link=_pay_link(),

@@ -12,11 +12,13 @@ import logging
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from core import clock
 from core.audit import audit_record
 from core.deadlines import deadline_close
 from core.events import publish_on_commit
+from core.notifications import text
 from core.rulesettings import get_setting
 from settlement import ledger, locks
 from settlement.events import DepositReleased
@@ -241,8 +243,17 @@ def _after_failure(op: GatewayOperation, *, after_confirm: bool = False) -> None
     notify_finance(
         court_id=op.court_id,
         topic="settlement.gateway_failed",
-        subject=f"【通道指令失败】{op.get_kind_display()} {op.amount_fen / 100:.2f} 元",
-        body=f"{op.purpose}（{op.subject_ref}）失败：{op.last_error}。请核实后重新办理。",
+        subject=text(
+            gettext_lazy("【通道指令失败】%(kind)s %(amount)s 元"),
+            kind=op.get_kind_display,
+            amount=f"{op.amount_fen / 100:.2f}",
+        ),
+        body=text(
+            gettext_lazy("%(purpose)s（%(ref)s）失败：%(error)s。请核实后重新办理。"),
+            purpose=op.purpose,
+            ref=op.subject_ref,
+            error=op.last_error,
+        ),
         key=f"op:{op.reference}:failed",
     )
 

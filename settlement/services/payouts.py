@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django_fsm import can_proceed
 
 from core import calendar, clock
@@ -25,6 +25,7 @@ from core.deadlines import deadline_close, deadline_open
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.fsm import fire, require_allowed
 from core.models import Deadline, Role, User
+from core.notifications import Message, text
 from core.permissions import is_court_staff_of
 from core.rulesettings import get_setting
 from core.types import Actor
@@ -478,8 +479,11 @@ def payout_paid(op: GatewayOperation) -> None:
     )
     _notify_payee(
         payout,
-        "【执行款已发放】",
-        f"执行款 {payout.amount_fen / 100:,.2f} 元已汇至您的账户，请注意查收。",
+        gettext_lazy("【执行款已发放】"),
+        text(
+            gettext_lazy("执行款 %(amount)s 元已汇至您的账户，请注意查收。"),
+            amount=f"{payout.amount_fen / 100:,.2f}",
+        ),
     )
 
 
@@ -500,7 +504,7 @@ def payout_failed(op: GatewayOperation) -> None:
         )
 
 
-def _notify_payee(payout: Payout, subject: str, body: str) -> None:
+def _notify_payee(payout: Payout, subject: Message, body: Message) -> None:
     """FND-16: notify the creditor on payout (a party with a user account)."""
     from cases.models import Party
     from core.notifications import notify
@@ -730,6 +734,12 @@ def payout_escrow(
         rules=["FND-14"],
     )
     _notify_payee(
-        payout, "【执行款已提存】", f"执行款已提存于{escrow_body}，提存费 {fee_fen / 100:,.2f} 元。"
+        payout,
+        gettext_lazy("【执行款已提存】"),
+        text(
+            gettext_lazy("执行款已提存于%(escrow)s，提存费 %(fee)s 元。"),
+            escrow=escrow_body,
+            fee=f"{fee_fen / 100:,.2f}",
+        ),
     )
     return payout

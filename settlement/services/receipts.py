@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import calendar, clock
 from core.audit import audit_record
@@ -20,6 +21,7 @@ from core.errors import DomainError, NotFound, PermissionDenied
 from core.events import publish_on_commit
 from core.models import Court, Deadline, Role
 from core.money import parse_yuan
+from core.notifications import text
 from core.rulesettings import get_setting
 from core.types import Actor
 from settlement import accountno, ledger, locks
@@ -117,8 +119,12 @@ def notify_arrival(*, case_id: int, amount_fen: int, key: str, case: Case | None
         notify(
             user=user,
             topic="settlement.funds_arrived",
-            subject=f"【执行款到账】{case.number}",
-            body=f"案件 {case.number} 执行款到账 {amount_fen / 100:,.2f} 元。",
+            subject=text(gettext_lazy("【执行款到账】%(case)s"), case=case.number),
+            body=text(
+                gettext_lazy("案件 %(case)s 执行款到账 %(amount)s 元。"),
+                case=case.number,
+                amount=f"{amount_fen / 100:,.2f}",
+            ),
             key=f"arrival:{key}:{user.pk}",
             court=case.court_id,
             legal=True,

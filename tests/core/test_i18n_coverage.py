@@ -70,38 +70,13 @@ CJK_LETTER = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Files whose refusals are not yet translated: path → number still plain. Only shrinks.
 PENDING_PY: dict[str, int] = {}
 
-# Notifications (inbox, SMS, e-mail) whose subject or body is still plain Chinese: path → count.
-# Not converted yet on purpose: a message is written when it is queued, in the language active
-# then — the *actor's* (an English bidder's bid would write a Chinese judge's e-mail in
-# English). Converting them waits for a per-person language to write each in the recipient's.
-# Only shrinks.
-PENDING_NOTIFY: dict[str, int] = {
-    "appraisers/services/fees.py": 2,
-    "appraisers/services/inspection.py": 1,
-    "appraisers/services/objections.py": 19,
-    "appraisers/services/offer.py": 6,
-    "appraisers/services/report.py": 7,
-    "appraisers/services/report_deadline.py": 10,
-    "appraisers/services/result.py": 2,
-    "appraisers/services/selection.py": 11,
-    "bidding/services/after_sale.py": 6,
-    "bidding/services/agents.py": 2,
-    "bidding/services/close.py": 8,
-    "bidding/services/court_actions.py": 3,
-    "bidding/services/publication.py": 2,
-    "bidding/services/registration.py": 2,
-    "cases/services.py": 2,
-    "marketplace/alerts.py": 4,
-    "marketplace/services.py": 3,
-    "pricing/services/inquiry.py": 2,
-    "pricing/services/procedure.py": 6,
-    "pricing/services/roster.py": 2,
-    "settlement/services/arrivals.py": 4,
-    "settlement/services/balances.py": 2,
-    "settlement/services/confirmations.py": 2,
-    "settlement/services/receipts.py": 2,
-    "settlement/webhooks.py": 2,
-}
+# Notifications (inbox, SMS, e-mail) whose subject or body is still plain Chinese, or translated
+# eagerly (``_("…")`` with ``gettext as _``: the actor's language): path → count.
+# A notification is written in its *recipient's* language (``User.language``): a subject or
+# body is a lazy msgid, or ``text(gettext_lazy("…%(x)s…"), x=…)`` (``core.notifications.text``),
+# which ``notify`` renders under the recipient's language — never an eager ``_()`` (that is
+# the actor's language). ``text("中文")`` with a plain literal counts as plain. Only shrinks.
+PENDING_NOTIFY: dict[str, int] = {}
 NOTIFY_NAMES = {"notify", "notify_many", "notify_address"}
 
 # Templates with visible Chinese outside {% translate %}: path → number of text runs. Only shrinks.
@@ -324,16 +299,70 @@ def notify_helpers(trees: dict[Path, ast.Module]) -> set[str]:
     return known
 
 
+def _is_plain_notification(node: ast.expr) -> bool:
+    """Plain text, or a ``text(…)``/``joined(…)`` (``core.notifications.text``) built from some."""
+    if (
+        isinstance(node, ast.Call)
+        and _name(node.func) in ("text", "joined")
+        and any(_is_plain_notification(a) for a in node.args)
+    ):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _is_plain_notification(node.left) or _is_plain_notification(node.right)
+    return _is_plain_text(node)
+
+
+def _eager_gettext_names(tree: ast.Module) -> set[str]:
+    """The names this module gives Django's *eager* gettext (``gettext as _``, ``ngettext``…)."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+            for alias in node.names:
+                if alias.name in ("gettext", "ngettext", "pgettext", "npgettext"):
+                    out.add(alias.asname or alias.name)
+    return out
+
+
+def _is_eager(node: ast.expr, eager: set[str]) -> bool:
+    """Text translated *now*, in the actor's language (``_("…") % {...}`` with an eager ``_``):
+    a notification must be translated for its recipient instead (``text(gettext_lazy(…))``)."""
+    if isinstance(node, ast.Call) and _name(node.func) in eager:
+        return True
+    if isinstance(node, ast.BinOp):
+        return _is_eager(node.left, eager) or _is_eager(node.right, eager)
+    if isinstance(node, ast.IfExp):
+        return _is_eager(node.body, eager) or _is_eager(node.orelse, eager)
+    return False
+
+
 def untranslated_notifications() -> list[tuple[str, int, str]]:
     trees = {p: ast.parse(p.read_text(encoding="utf-8")) for p in project_py_files()}
     names = notify_helpers(trees)
+    # A helper's ``subject``/``body`` given by position (``_notify_action(a, "…", "…", key)``).
+    positions: dict[str, dict[int, str]] = {}
+    for tree in trees.values():
+        for fn in ast.walk(tree):
+            if isinstance(fn, ast.FunctionDef) and fn.name in names:
+                params = [a.arg for a in fn.args.args]
+                positions[fn.name] = {
+                    i: arg for i, arg in enumerate(params) if arg in ("subject", "body")
+                }
     found = []
     for path, tree in trees.items():
+        eager = _eager_gettext_names(tree)
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and _name(node.func) in names:
-                for k in node.keywords:
-                    if k.arg in ("subject", "body") and _is_plain_text(k.value):
-                        found.append((str(path.relative_to(ROOT)), node.lineno, k.arg))
+                given = [(k.arg, k.value) for k in node.keywords]
+                given += [
+                    (arg, node.args[i])
+                    for i, arg in positions.get(_name(node.func) or "", {}).items()
+                    if i < len(node.args)
+                ]
+                for arg, value in given:
+                    if arg in ("subject", "body") and (
+                        _is_plain_notification(value) or _is_eager(value, eager)
+                    ):
+                        found.append((str(path.relative_to(ROOT)), node.lineno, arg))
     return found
 
 
@@ -487,3 +516,16 @@ def test_every_visible_template_string_goes_through_gettext():
     problems = _compare(counts, PENDING_TEMPLATES, "Chinese text run(s)")
     detail = [f"  {rel}: {runs[:3]}" for rel, runs in found.items() if rel not in PENDING_TEMPLATES]
     assert not problems, "\n".join(problems + detail[:60])
+
+
+def test_the_notification_scanner_sees_an_eager_translation_and_a_plain_text():
+    tree = ast.parse(
+        "from django.utils.translation import gettext as _\n"
+        'notify(subject=_("x"), body=text(gettext_lazy("y")), key=text("中文"))'
+    )
+    eager = _eager_gettext_names(tree)
+    stmt = tree.body[1]
+    assert isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+    subject, body, key = (k.value for k in stmt.value.keywords)
+    assert _is_eager(subject, eager) and not _is_eager(body, eager)
+    assert not _is_plain_notification(body) and _is_plain_notification(key)

@@ -243,6 +243,21 @@ def test_csv_content(fixture):
     assert lines[-1] == ["合计", "5", "4", "80.0", "20.0", "2.0", "43.3"]
 
 
+def test_csv_headers_are_in_the_reader_language(fixture):
+    """Issue 17: an English reader's CSV has English column titles (the names stay as they are)."""
+    from django.conf import settings
+
+    c = Client()
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    r = c.get(
+        reverse("marketplace:public_statistics"),
+        {"from": "2026-10-01", "to": "2026-10-31", "group": "court", "format": "csv"},
+    )
+    lines = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert lines[0] == ["Period", "2026-10-01", "2026-10-31"]
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in "".join(lines[1]))
+
+
 def test_public_page_renders_with_labels_and_chart_data(fixture):
     c = Client()
     r = c.get(reverse("marketplace:public_statistics"), {"from": "2026-10-01", "to": "2026-10-31"})

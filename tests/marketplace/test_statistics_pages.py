@@ -82,6 +82,16 @@ def test_the_judge_reads_the_courts_statistics_with_charts(client, history, judg
         reverse("marketplace:statistics") + "?freq=month&from=2026-11-01&to=2026-11-30&format=csv"
     )
     assert csv["Content-Type"].startswith("text/csv") and "成交率(%)" in csv.content.decode()
+    # In English, the column titles are English (issue 17).
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(
+        reverse("marketplace:statistics") + "?freq=month&from=2026-11-01&to=2026-11-30&format=csv"
+    ).content.decode()
+    header = english.splitlines()[0]
+    assert "Turnover (CNY)" in header
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in header)
 
 
 def test_statistics_are_per_court(client, history, other_court):
