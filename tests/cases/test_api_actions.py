@@ -51,7 +51,7 @@ def test_rec08_a_claim_change_through_the_api_is_audited_a_negative_one_refused(
     assert not AuditEntry.objects.filter(action="case.claim_changed").exists()
     status, body = act(judge, case, "claim", claim_fen="100.00", reason="更正申请执行标的")
     assert status == 200, body
-    assert body["message"] == "已更正申请执行标的"
+    assert body["message"] == f"{case.number}：已更正申请执行标的"  # named (issue 13)
     case.refresh_from_db()
     assert case.claim_fen == 100_00
     entry = AuditEntry.objects.get(action="case.claim_changed")
