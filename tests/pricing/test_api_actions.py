@@ -55,7 +55,9 @@ def test_prc07_an_extension_is_asked_before_the_deadline_through_the_api(procedu
     r1, r2 = requests(inquiry)
     status, body = on_procedure(judge, procedure, "extension", request=r1.pk, reason="数据更新中")
     assert status == 200, body
-    assert body["message"] == "已登记平台延期申请（PRC-07）"
+    # the message names the procedure (its case number first: issue 13)
+    assert body["message"].startswith(procedure.case.number)
+    assert body["message"].endswith("：已登记平台延期申请（PRC-07）")
     clock.advance(dt.timedelta(days=5))
     status, body = on_procedure(judge, procedure, "extension", request=r2.pk, reason="晚了")
     assert status == 400
@@ -98,7 +100,8 @@ def test_prc12_a_lapsed_price_is_reissued_by_the_platforms_in_3_days_through_the
     clock.set_time(old.valid_until + dt.timedelta(days=1))
     status, body = on_procedure(judge, procedure, "reissue")
     assert status == 200, body
-    assert body["message"] == "已要求重新出具（PRC-12）"
+    assert body["message"].startswith(procedure.case.number)
+    assert body["message"].endswith("：已要求重新出具（PRC-12）")
     reissue = Inquiry.objects.get(procedure=procedure, kind="reissue")
     assert reissue.due_at == calendar.within_days(clock.now(), 3)
     assert {r.platform.code for r in requests(reissue)} == {"p1", "p2", "p3"}
