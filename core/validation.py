@@ -17,6 +17,7 @@ before any statement runs:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -145,3 +146,32 @@ def guard_model_input(sender: type[models.Model], instance: models.Model, **kwar
     if kwargs.get("raw"):
         return
     check_instance(instance)
+
+
+def date_param(
+    params: Mapping[str, Any], key: str, label: str, *, first_year: int, last_year: int
+) -> dt.date | None:
+    """An ISO date (``2026-01-31``) from a query's ``key``, or None when blank; a bad date or a
+    year outside ``first_year``…``last_year`` is refused with ``invalid_date`` naming the field
+    (outside such years a Beijing midnight may not exist as a UTC datetime, and pandas'
+    timestamps end in 2262: refused as input, never a 500)."""
+    text = str(params.get(key) or "").strip()
+    if not text:
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise DomainError(
+            "invalid_date",
+            _("%(label)s“%(text)s”不是有效日期（格式：2026-01-31）")
+            % {"label": label, "text": text},
+            field=key,
+        ) from None
+    if not first_year <= day.year <= last_year:
+        raise DomainError(
+            "invalid_date",
+            _("%(label)s须在 %(first_year)s 年至 %(last_year)s 年之间")
+            % {"label": label, "first_year": first_year, "last_year": last_year},
+            field=key,
+        )
+    return day

@@ -55,6 +55,7 @@ from django.utils.translation import gettext_lazy
 from core import clock
 from core.errors import DomainError
 from core.models import Court
+from core.validation import date_param
 
 GROUPS = {
     "court": gettext_lazy("按法院"),
@@ -138,26 +139,7 @@ class StatRow(TypedDict):
 
 
 def _date(params: Mapping[str, Any], key: str, label: str) -> dt.date | None:
-    text = str(params.get(key) or "").strip()
-    if not text:
-        return None
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise DomainError(
-            "invalid_date",
-            _("%(label)s“%(text)s”不是有效日期（格式：2026-01-31）")
-            % {"label": label, "text": text},
-            field=key,
-        ) from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise DomainError(
-            "invalid_date",
-            _("%(label)s须在 %(first)s 年至 %(last)s 年之间")
-            % {"label": label, "first": FIRST_YEAR, "last": LAST_YEAR},
-            field=key,
-        )
-    return day
+    return date_param(params, key, label, first_year=FIRST_YEAR, last_year=LAST_YEAR)
 
 
 def parse_params(params: Mapping[str, Any]) -> tuple[Period, str]:

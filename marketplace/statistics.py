@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from core import clock
 from core.errors import DomainError
 from core.models import User
+from core.validation import date_param
 from marketplace.stats import FREQS, compute_statistics
 from marketplace.stats_source import statistics_rows
 
@@ -21,28 +22,7 @@ FIRST_YEAR, LAST_YEAR = 1990, 2199
 
 
 def _date(params: Mapping[str, Any], key: str, label: str) -> dt.date | None:
-    text = (params.get(key) or "").strip()
-    if not text:
-        return None
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise DomainError(
-            "invalid_date",
-            _("%(label)s“%(text)s”不是有效日期（格式：2026-01-31）")
-            % {"label": label, "text": text},
-            field=key,
-        ) from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        # Outside these years a Beijing midnight may not exist as a UTC datetime (0001-01-01)
-        # and pandas' timestamps end in 2262: refused as input, not a 500.
-        raise DomainError(
-            "invalid_date",
-            _("%(label)s须在 %(first_year)s 年至 %(last_year)s 年之间")
-            % {"label": label, "first_year": FIRST_YEAR, "last_year": LAST_YEAR},
-            field=key,
-        )
-    return day
+    return date_param(params, key, label, first_year=FIRST_YEAR, last_year=LAST_YEAR)
 
 
 def _midnight(day: dt.date) -> dt.datetime:
