@@ -5,6 +5,7 @@ answer reads in words a judge understands."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -138,12 +139,12 @@ def test_an_unknown_data_set_or_method_is_refused(client: Any, platform_operator
     assert not ValuationTrainingRun.objects.exists()
 
 
-def test_a_failed_training_says_why(model_dir: Path, platform_operator: User) -> None:
+def test_a_failed_training_says_why(
+    model_dir: Path, platform_operator: User, frozen_now: dt.datetime
+) -> None:
     """A run that cannot train ends ``failed`` with a message, never stays ``running``."""
-    from django.utils import timezone
-
     run = ValuationTrainingRun.objects.create(
-        preset="demo_cn", method="knn", requested_by=platform_operator, requested_at=timezone.now()
+        preset="demo_cn", method="knn", requested_by=platform_operator, requested_at=frozen_now
     )
     ValuationTrainingRun.objects.filter(pk=run.pk).update(preset="gone")
     assert valuation_training_run_next() == 1
