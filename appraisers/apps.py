@@ -17,6 +17,27 @@ class AppraisersConfig(AppConfig):
     verbose_name = _("评估机构")
 
     def ready(self) -> None:
+        from django.utils.translation import pgettext_lazy
+
+        from core.deadlines import register_start_events
+
+        register_start_events(
+            {
+                "appraisal.requested": pgettext_lazy("start event", "启动委托评估"),
+                "commission.offered": pgettext_lazy("start event", "评估委托送达"),
+                "commission.resumed": pgettext_lazy("start event", "评估委托恢复"),
+                "commission.late": pgettext_lazy("start event", "评估报告逾期"),
+                "report.received": pgettext_lazy("start event", "收到评估报告"),
+                "review.requested": pgettext_lazy("start event", "要求评估机构说明"),
+                "objection.filed": pgettext_lazy("start event", "提出异议"),
+                "objection.forwarded": pgettext_lazy("start event", "异议转交评估机构"),
+                "objection.upheld": pgettext_lazy("start event", "异议成立"),
+                "objection.procedural_rejected": pgettext_lazy("start event", "程序异议驳回"),
+                "expert_review.started": pgettext_lazy("start event", "启动专业技术评审"),
+                "expert_review.concluded": pgettext_lazy("start event", "专业技术评审结束"),
+            }
+        )
+
         from appraisers import handlers, settings_specs  # noqa: F401  (registers settings)
 
         handlers.connect()

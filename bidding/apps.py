@@ -17,6 +17,20 @@ class BiddingConfig(AppConfig):
     verbose_name = _("网络拍卖")
 
     def ready(self) -> None:
+        from django.utils.translation import pgettext_lazy
+
+        from core.deadlines import register_start_events
+
+        register_start_events(
+            {
+                "self_sale_authorized": pgettext_lazy("start event", "准许自行变卖"),
+                "offline.auction_held": pgettext_lazy("start event", "线下拍卖举行"),
+                "offline.auction_unsold": pgettext_lazy("start event", "线下拍卖流拍"),
+                "offline.ground_ended": pgettext_lazy("start event", "线下拍卖暂缓事由消除"),
+                "collusion.flag_raised": pgettext_lazy("start event", "发现串标嫌疑"),
+            }
+        )
+
         from importlib import import_module
 
         from bidding import handlers

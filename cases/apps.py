@@ -7,6 +7,14 @@ class CasesConfig(AppConfig):
     verbose_name = _("案件")
 
     def ready(self) -> None:
+        from django.utils.translation import pgettext_lazy
+
+        from core.deadlines import register_start_events
+
+        register_start_events(
+            {"seizure": pgettext_lazy("start event", "查封")}
+        )  # seizure:<id>, PRC-01
+
         from cases.models import AssetFile
         from core.files import protect
 

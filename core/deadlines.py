@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from core import calendar, clock
 from core.audit import audit_record
@@ -26,6 +26,38 @@ if TYPE_CHECKING:
 
 Unit = Deadline.Unit
 log = logging.getLogger("gavel.deadlines")
+
+
+#: What started a deadline, by the code the apps store in ``Deadline.start_event`` (a
+#: machine key such as ``commission.offered`` or ``seizure:<id>``), named as people read it.
+_start_event_labels: dict[str, Any] = {}
+
+
+def register_start_events(labels: dict[str, Any]) -> None:
+    """Name the start events an app stores (``{"commission.offered": _("评估委托送达")}``; a
+    code ending in ``:<id>`` is named by its prefix: ``{"seizure": _("查封")}``). Called from
+    the app's ``AppConfig.ready()``; idempotent."""
+    _start_event_labels.update(labels)
+
+
+def start_event_label(code: str) -> str:
+    """The start event's name in the reader's language: a registered code's label, else the
+    stored text itself translated (apps that store a Chinese label with ``gettext_noop``)."""
+    from django.utils.translation import gettext
+
+    value = str(code or "")
+    label = _start_event_labels.get(value)
+    if label is None and ":" in value:
+        prefix, _sep, rest = value.rpartition(":")
+        if rest.isdigit():
+            label = _start_event_labels.get(prefix)
+    if label is not None:
+        return str(label)
+    return gettext(value) if value.strip() else value
+
+
+def registered_start_events() -> set[str]:
+    return set(_start_event_labels)
 
 
 def compute_due(
@@ -118,6 +150,20 @@ OBJECTION_TRACKS = {
     ENFORCEMENT_ACT: ("审查执行异议", "申请复议期限", RECONSIDERATION_DAYS, "reconsideration"),
     THIRD_PARTY: ("审查案外人异议", "提起诉讼期限", THIRD_PARTY_SUIT_DAYS, "suit"),
 }
+
+
+register_start_events(
+    {
+        f"{ENFORCEMENT_ACT}_objection.filed": pgettext_lazy("start event", "提出执行行为异议"),
+        f"{ENFORCEMENT_ACT}_objection.ruling_served": pgettext_lazy(
+            "start event", "执行异议裁定送达"
+        ),
+        f"{THIRD_PARTY}_objection.filed": pgettext_lazy("start event", "提出案外人异议"),
+        f"{THIRD_PARTY}_objection.ruling_served": pgettext_lazy(
+            "start event", "案外人异议裁定送达"
+        ),
+    }
+)
 
 
 def _track(track: str) -> tuple[str, str, int, str]:

@@ -17,6 +17,17 @@ class PricingConfig(AppConfig):
     verbose_name = _("参考价")
 
     def ready(self) -> None:
+        from django.utils.translation import pgettext_lazy
+
+        from core.deadlines import register_start_events
+
+        register_start_events(
+            {
+                "pricing.fixed": pgettext_lazy("start event", "参考价确定"),
+                "pricing.report_received": pgettext_lazy("start event", "收到询价报告"),
+            }
+        )
+
         from core.worker import register_task
         from pricing import handlers
         from pricing.services.inquiry import pricing_sweep

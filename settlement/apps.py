@@ -7,6 +7,23 @@ class SettlementConfig(AppConfig):
     verbose_name = _("执行款")
 
     def ready(self) -> None:
+        from django.utils.translation import pgettext_lazy
+
+        from core.deadlines import register_start_events
+
+        register_start_events(
+            {
+                "payout_created": pgettext_lazy("start event", "发放申请创建"),
+                "deferral_ended": pgettext_lazy("start event", "暂缓发放事由消除"),
+                "funds_arrived": pgettext_lazy("start event", "执行款到账"),
+                "deposit_applied": pgettext_lazy("start event", "保证金转作价款"),
+                "auction_closed": pgettext_lazy("start event", "竞价结束"),
+                "field_cash_collected": pgettext_lazy("start event", "外勤收取现金"),
+                "instrument_cleared": pgettext_lazy("start event", "票据兑付"),
+                "sale": pgettext_lazy("start event", "成交"),
+            }
+        )
+
         from core.worker import register_task
         from settlement import worker
         from settlement.services import arrivals

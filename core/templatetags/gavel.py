@@ -49,6 +49,14 @@ def ref_link(context: Any, ref: Any) -> str:
 
 
 @register.filter
+def start_event(code: Any) -> str:
+    """What started a deadline, named (``core.deadlines.start_event_label``), never its code."""
+    from core.deadlines import start_event_label
+
+    return start_event_label(str(code or ""))
+
+
+@register.filter
 def stored(text: Any) -> str:
     """A label the code stored in Chinese (a ground, a fee's name, a default purpose) in the
     reader's language when it is an interface word; any other stored text is shown as it is."""
