@@ -178,3 +178,25 @@ def test_sign_up_keeps_the_language_it_was_done_in(frozen_now):
             accept_terms=True,
         )
     assert user.language == "en"
+
+
+def test_signing_in_on_a_new_device_speaks_the_language_chosen_before(bidder):
+    """The choice follows the person: a fresh browser (no language cookie) that signs in gets
+    the site in the stored language; a browser where a language was already picked keeps it
+    (issue 17)."""
+    from django.conf import settings
+
+    from tests.conftest import PASSWORD
+
+    User.objects.filter(pk=bidder.pk).update(language="en")
+    fresh = Client()
+    r = fresh.post("/accounts/login/", {"username": bidder.username, "password": PASSWORD})
+    assert r.status_code == 302
+    assert r.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    page = fresh.get("/").content.decode()
+    assert 'lang="en"' in page
+    picked = Client()
+    picked.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    r = picked.post("/accounts/login/", {"username": bidder.username, "password": PASSWORD})
+    assert r.status_code == 302 and settings.LANGUAGE_COOKIE_NAME not in r.cookies
+    assert 'lang="zh-hans"' in picked.get("/").content.decode()
