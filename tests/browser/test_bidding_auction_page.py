@@ -69,9 +69,9 @@ def _both_widths(page: Any, screenshot: Any, name: str, *, bar: str | None) -> N
     """390 px: no horizontal scroll, the bottom bar fixed with the price and countdown (and
     ``bar``, its action, if any); 1366 px: two columns, no bottom bar."""
     page.set_viewport_size({"width": 390, "height": 844})
-    assert page.evaluate(NO_HSCROLL), page.evaluate(
-        "[document.documentElement.scrollWidth, window.innerWidth]"
-    )
+    # measured once the page has laid itself out at the new width (a loaded machine reflows late)
+    ok = page.wait_for_function(f"() => {NO_HSCROLL}", timeout=5_000)
+    assert ok, page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     bottom = page.locator("#bottom-bar")
     expect(bottom).to_be_visible()
     assert bottom.evaluate("el => getComputedStyle(el).position") == "fixed"
