@@ -576,7 +576,9 @@ def court_auction_detail(request: AuthedRequest, auction_id: int) -> HttpRespons
     ctx["objections_pending"] = services.auction_objections_pending(auction)  # REC-12
     ctx["forms"] = {name: AUCTION_ACTIONS.form(name, auction) for name in DETAIL_FORMS}
     # 拍品咨询 (issue 17): the lot's questions, waiting ones first, to answer or decline here.
-    ctx["questions"] = list(selectors.questions_for_auction_court(auction)[:100])
+    ctx["questions"] = _with_question_drafts(
+        request, list(selectors.questions_for_auction_court(auction)[:100])
+    )
     ctx["pending_questions"] = sum(1 for q in ctx["questions"] if q.status == "pending")
     ctx["reject_form"] = f.QuestionRejectForm()
     return render(request, "bidding/court/detail.html", ctx)
@@ -1046,6 +1048,27 @@ def in_lieu_draw_record_json(request: AuthedRequest, draw_id: int) -> JsonRespon
 # ---- 拍品咨询: the court answers or declines (issue 17) -----------------------------------------
 
 
+_QUESTION_DRAFTS = "bidding.question_drafts"
+
+
+def _keep_question_draft(request: HttpRequest, question_id: int) -> None:
+    """A refused answer or decline keeps what was typed: the page it returns to shows it again
+    in the same form (one draft per question, in the session, read once)."""
+    drafts = dict(request.session.get(_QUESTION_DRAFTS) or {})
+    drafts[str(question_id)] = {
+        key: str(request.POST.get(key, ""))[:10_000] for key in ("answer", "reason", "note")
+    }
+    request.session[_QUESTION_DRAFTS] = drafts
+
+
+def _with_question_drafts(request: HttpRequest, questions: list[Any]) -> list[Any]:
+    """Each question with ``draft`` (what its refused form held, or empty), drafts read once."""
+    drafts = request.session.pop(_QUESTION_DRAFTS, None) or {}
+    for q in questions:
+        q.draft = drafts.get(str(q.pk), {})
+    return questions
+
+
 def _question_back(request: HttpRequest, default: str) -> HttpResponse:
     from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -1059,7 +1082,9 @@ def _question_back(request: HttpRequest, default: str) -> HttpResponse:
 def court_questions(request: AuthedRequest) -> HttpResponse:
     """The court's unanswered questions, oldest first, each with its answer and decline forms."""
     _require_manager(request, request.user.court)
-    pending = list(selectors.questions_pending_for_court(request.user.court_id)[:200])
+    pending = _with_question_drafts(
+        request, list(selectors.questions_pending_for_court(request.user.court_id)[:200])
+    )
     return render(
         request,
         "bidding/court/questions.html",
@@ -1097,6 +1122,7 @@ def court_question_decide(request: AuthedRequest, question_id: int, decision: st
             form = f.QuestionRejectForm(request.POST)
             if not form.is_valid():
                 messages.error(request, _("请选择不予公开的理由"))
+                _keep_question_draft(request, question.pk)
                 return _question_back(request, default)
             services.question_reject(
                 question_id=question.pk,
@@ -1113,4 +1139,5 @@ def court_question_decide(request: AuthedRequest, question_id: int, decision: st
             raise Http404
     except DomainError as exc:
         messages.error(request, exc.message)
+        _keep_question_draft(request, question.pk)
     return _question_back(request, default)
