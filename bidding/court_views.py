@@ -59,6 +59,7 @@ from core.errors import DomainError
 from core.forms import Form, TextField
 from core.money import yuan
 from core.permissions import can, is_court_staff_of
+from core.punctuation import paren
 from core.ratelimit import write_rate_limited
 from core.types import AuthedRequest
 
@@ -220,13 +221,13 @@ def _recipients(auction: Auction) -> list[tuple[str, str]]:
     from cases.models import Party
 
     out = [
-        (f"party:{p.pk}", f"{p.name}（{p.get_role_display()}）")
+        (f"party:{p.pk}", f"{p.name}{paren(p.get_role_display())}")
         for p in Party.objects.filter(
             case_id=_case_id(auction), role__in=["creditor", "debtor"]
         ).order_by("pk")
     ]
     out += [
-        (f"holder:{h.pk}", f"{h.name}（优先购买权人，顺序 {h.rank}）")
+        (f"holder:{h.pk}", h.name + paren(_("优先购买权人，顺序 %(rank)s") % {"rank": h.rank}))
         for h in auction.priority_holders.all()
     ]
     return out
@@ -893,7 +894,7 @@ def _in_lieu_page(request: HttpRequest, auction_id: int) -> InLieuPage:
     auction = _auction_for(request, auction_id)
     applied = {a.party_id for a in in_lieu.in_lieu_applications(auction)}
     creditors = [
-        (str(p.pk), f"{p.name}（{_('受偿顺位')} {p.priority or _('普通债权')}）")
+        (str(p.pk), p.name + paren(f"{_('受偿顺位')} {p.priority or _('普通债权')}"))
         for p in Party.objects.filter(case_id=_case_id(auction), role=Party.Role.CREDITOR).order_by(
             "priority", "pk"
         )
