@@ -109,7 +109,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         "area_unit": "sqft",
         "region": "King County, WA, USA",
         "split_date": "2015-03-01",
-        "params": {"gbm": {"max_iter": 1500, "learning_rate": 0.03}},
+        "params": {
+            "gbm": {
+                "max_iter": 1500,
+                "learning_rate": 0.03,
+                "loss": "absolute_error",
+                "early_stopping": False,
+            }
+        },
         "columns": {"date": "sale_date", "price": "price", "sqft_living": "area", "long": "lon"},
         "recipe": {
             "area": "area",
