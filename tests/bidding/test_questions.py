@@ -329,7 +329,11 @@ def test_a_refused_answer_or_decline_keeps_what_was_typed(auction, asker, judge)
     # A decline without a valid reason keeps its note and is refused in words.
     r = c.post(
         reverse("bidding:court_question_decide", args=[q.pk, "reject"]),
-        {"reason": "no-such-reason", "note": "与拍品无关", "next": reverse("bidding:court_questions")},
+        {
+            "reason": "no-such-reason",
+            "note": "与拍品无关",
+            "next": reverse("bidding:court_questions"),
+        },
         follow=True,
     )
     page = r.content.decode()
