@@ -47,6 +47,7 @@ class Command(BaseCommand):
         self.stdout.write("auction clock running (Ctrl-C to stop)")
         while True:
             close_old_connections()
+            busy = False
             try:
                 counts = auction_clock_tick(followups=False)
                 if opts["followups"]:
@@ -56,6 +57,7 @@ class Command(BaseCommand):
                 OPENED.inc(counts["opened"])
                 if counts["opened"] or counts["closed"]:
                     self.stdout.write(str(counts))
+                busy = bool(counts.get("busy"))
             except Exception as exc:  # keep ticking; the error is logged and retried
                 TICKS.labels("failed").inc()
                 self.stderr.write(f"clock tick failed: {exc}")
@@ -63,4 +65,5 @@ class Command(BaseCommand):
                 heartbeat("clock")
             except Exception as exc:  # the cache is down: the tick itself needs only the DB
                 self.stderr.write(f"clock heartbeat failed: {exc}")
-            time.sleep(opts["interval"])
+            if not busy:  # a backlog (issue 18): the next turn at once
+                time.sleep(opts["interval"])
