@@ -445,3 +445,8 @@ def connect() -> None:
     subscribe(events.AuctionStateChanged, on_state_event)
     subscribe(events.AuctionClosed, on_state_event)
     register_task("marketplace.listing_sweep", sweep, every=5)
+    from core.warmup import register as warm_up_with
+
+    # The word dictionary (jieba and the division names) loads in seconds: a clock loads it
+    # when it starts, not inside its first batch of closes (issue 18).
+    warm_up_with(_ensure_dictionary)

@@ -119,9 +119,33 @@ def prepare(n: int, path: Path, seq_offset: int) -> None:
     path.write_text(json.dumps(pool))
 
 
+def pool_from_db() -> list[tuple[int, list[str]]]:
+    """The pool read back from the database (``--pool db``: set-up processes stopped before
+    writing their files): every auction still bidding whose set-up finished — two deposits
+    held, and no bid or both bids — with the money refs of its losers."""
+    from bidding.models import Registration
+
+    regs: dict[int, list[Registration]] = {}
+    for r in Registration.objects.filter(
+        auction__state="bidding", deposit_held_at__isnull=False
+    ).order_by("pk"):
+        regs.setdefault(r.auction_id, []).append(r)
+    pool = []
+    for pk, leader, seq in (
+        Auction.objects.filter(pk__in=list(regs), state="bidding")
+        .order_by("pk")
+        .values_list("pk", "leader_id", "last_seq")
+    ):
+        held = regs[pk]
+        if len(held) != 2 or seq not in (0, 2):
+            continue
+        pool.append((pk, [r.money_ref for r in held if r.pk != leader]))
+    return pool
+
+
 def from_pool(n: int, path: Path, spread: float, lead: float) -> tuple[list[int], list[str]]:
     """The next N auctions of the pool still bidding, their ends set as ``setup`` sets them."""
-    pool = json.loads(path.read_text())
+    pool = pool_from_db() if str(path) == "db" else json.loads(path.read_text())
     bidding = set(
         Auction.objects.filter(pk__in=[pk for pk, _ in pool], state="bidding").values_list(
             "pk", flat=True
@@ -146,6 +170,15 @@ def spawn(args: list[str], count: int) -> list[subprocess.Popen[bytes]]:
         )
         for _ in range(count)
     ]
+
+
+def cpu_seconds(procs: list[subprocess.Popen[bytes]]) -> float:
+    """User + system CPU of these processes so far (Linux ``/proc``)."""
+    total = 0
+    for p in procs:
+        fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def stop(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -187,13 +220,18 @@ def main() -> None:
     load_before = [round(x, 2) for x in os.getloadavg()]
     connection.close()
 
+    first_due = time.monotonic() + ns.lead + 1  # the ends were set ``lead`` s from now (+ grace)
     clocks = spawn(["run_clock", "--interval", str(ns.interval)], ns.clocks)
     deadline = time.monotonic() + ns.lead + ns.spread + 600
+    cpu_before: float | None = None
     try:
         while time.monotonic() < deadline:
+            if cpu_before is None and time.monotonic() >= first_due - 0.5:
+                cpu_before = cpu_seconds(clocks)  # after start-up and the idle ticks
             if AuctionResult.objects.filter(auction_id__in=ids).count() == len(ids):
                 break
             time.sleep(0.5)
+        cpu_closing = cpu_seconds(clocks) - (cpu_before or 0.0)
     finally:
         stop(clocks)
     grace = dt.timedelta(milliseconds=int(settings.GAVEL_BID_RECEIPT_GRACE_MS))
@@ -246,6 +284,7 @@ def main() -> None:
         "closed": len(rows),
         "closes_per_s_from_first_due": round(len(rows) / span_total, 1) if span_total else None,
         "closes_per_s_while_closing": round(len(rows) / span_closes, 1) if span_closes else None,
+        "clock_cpu_ms_per_close": round(1000 * cpu_closing / len(rows), 2) if rows else None,
         "lateness_p50_s": round(pct(late, 0.5), 3),
         "lateness_p99_s": round(pct(late, 0.99), 3),
         "lateness_max_s": round(max(late), 3) if late else None,

@@ -17,6 +17,7 @@ from prometheus_client import Counter
 
 from bidding.services import auction_clock_tick, auction_followups_due
 from core.health import heartbeat
+from core.warmup import warm_up
 
 # docs/deployment.md: served on GAVEL_METRICS_PORT with the process's other metrics
 TICKS = Counter("gavel_clock_ticks_total", "Auction clock ticks", ["outcome"])
@@ -44,6 +45,7 @@ class Command(BaseCommand):
                 counts["followups"] = auction_followups_due()
             self.stdout.write(str(counts))
             return
+        warm_up()  # what the first batch of closes would otherwise load (issue 18)
         self.stdout.write("auction clock running (Ctrl-C to stop)")
         while True:
             close_old_connections()
