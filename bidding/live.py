@@ -430,15 +430,51 @@ def on_state_changed(event: events.AuctionStateChanged) -> None:
         publish(message)
 
 
+def watched(auction_ids: list[int]) -> set[int]:
+    """Those of ``auction_ids`` someone may watch (``someone_watches`` for many: one Redis
+    round trip for all of them)."""
+    hub = Hub.current()
+    out = {pk for pk in auction_ids if hub is not None and hub.local_count(pk)}
+    rest = [pk for pk in auction_ids if pk not in out]
+    url = settings.REDIS_URL
+    if not rest or not url:
+        return out
+    try:
+        pipe = _sync_redis(url).pipeline(transaction=False)
+        for pk in rest:
+            pipe.hgetall(WATCHERS_KEY.format(pk))
+        answers = pipe.execute()
+    except Exception:
+        log.debug("watcher counts from Redis failed; pushing anyway", exc_info=True)
+        return out | set(rest)
+    now = int(time.time())
+    return out | {pk for pk, fields in zip(rest, answers, strict=True) if _sum_fresh(fields, now)}
+
+
 def on_closed(event: events.AuctionClosed) -> None:
     """One ``closed`` message per close, built (one snapshot read) only when someone watches
-    (issue 18: a clock closing thousands of unwatched auctions builds none)."""
-    auction_id = int(event.auction_id)
-    if not someone_watches(auction_id):
-        return
-    message = state_update(auction_id, kind="closed", outcome=event.outcome)
-    if message:
-        publish(message)
+    (issue 18: a clock closing thousands of unwatched auctions builds none; the watchers of a
+    clock's whole batch are looked up at once, ``core.deferred``)."""
+    from core.deferred import collect
+
+    collect("live.closed", (int(event.auction_id), str(event.outcome)), _push_closed)
+
+
+def _push_closed(closes: list[tuple[int, str]]) -> None:
+    try:
+        seen = watched([auction_id for auction_id, _ in closes])
+    except Exception:
+        log.exception("looking up the watchers of %s closes failed", len(closes))
+        seen = {auction_id for auction_id, _ in closes}
+    for auction_id, outcome in closes:
+        if auction_id not in seen:
+            continue
+        try:
+            message = state_update(auction_id, kind="closed", outcome=outcome)
+            if message:
+                publish(message)
+        except Exception:
+            log.exception("the live close of auction %s failed", auction_id)
 
 
 def _subscribe() -> None:

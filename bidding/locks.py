@@ -126,6 +126,7 @@ def due_auctions_for_close(
         qs = qs.exclude(pk__in=exclude)
     return (
         qs.select_for_update(skip_locked=True, of=("self",))
+        .select_related("case")  # the confirmation names the case (AUC-29); not locked
         # A scheduled auction whose whole period passed unseen (no clock ran) closes too.
         .filter(
             state__in=[AuctionState.SCHEDULED, AuctionState.BIDDING, AuctionState.EXTENDED],

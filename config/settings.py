@@ -492,9 +492,12 @@ GAVEL_LIVE_BID_THREADS: int = env.int("GAVEL_LIVE_BID_THREADS", default=0)
 # the end but that still wait for the auction's row lock (milliseconds); also how far before
 # the lock a bid's receipt time is trusted.
 GAVEL_BID_RECEIPT_GRACE_MS: int = env.int("GAVEL_BID_RECEIPT_GRACE_MS", default=1000)
-#: Issue 18: due auctions closed per clock transaction (one locking query and one commit
-#: for the batch; each close in its own savepoint).
-GAVEL_CLOSE_BATCH: int = env.int("GAVEL_CLOSE_BATCH", default=10)
+#: Issue 18: due auctions closed per clock transaction (one locking query, set-based writes
+#: and one commit for the batch on PostgreSQL; one by one in savepoints if that fails).
+GAVEL_CLOSE_BATCH: int = env.int("GAVEL_CLOSE_BATCH", default=100)
+#: Issue 18: at most this many closes per clock tick (a tick that reaches it starts the next at
+#: once, without the clock's pause, so a backlog drains at full speed).
+GAVEL_CLOSE_TICK_LIMIT: int = env.int("GAVEL_CLOSE_TICK_LIMIT", default=500)
 # Fan-out pacing (docs/websocket.md): the share of a process's time one auction's fan-out
 # may take under load; optional fixed caps of deliveries per second per auction and of
 # updates per second per watcher (0: none).

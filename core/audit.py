@@ -450,6 +450,93 @@ def audit_append_sql(
     )
 
 
+def audit_heads_lock(streams: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """Lock the heads of several streams at once (creating those with no entry yet) and return
+    each one's ``(last_seq, last_hash)`` ("" for an empty stream), for ``audit_entry_next``.
+
+    On PostgreSQL one statement (``_lock_head``'s upsert, one row per stream), the heads taken in
+    name order, so two writers locking overlapping sets (two clocks closing auctions of one
+    case) wait for each other instead of deadlocking. Inside the caller's transaction."""
+    _require_transaction("audit_heads_lock")
+    names = sorted(set(streams))
+    if not names:
+        return {}
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        out = {}
+        for name in names:
+            seq, prev = _lock_head(name)
+            out[name] = (seq - 1, "" if seq == 1 else prev)
+        return out
+    table = AuditStream._meta.db_table
+    rows, params = [], []
+    for name in names:
+        empty = _head_fields(name, 0, "")
+        rows.append("(%s, 0, %s, %s, %s)")
+        params += [name, "", empty["mac"], empty["key_id"]]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{table}" (name, last_seq, last_hash, mac, key_id) '
+            f"VALUES {', '.join(rows)} "
+            f'ON CONFLICT (name) DO UPDATE SET last_seq = "{table}".last_seq '
+            "RETURNING name, last_seq, last_hash",
+            params,
+        )
+        return {str(n): (int(seq), str(h or "")) for n, seq, h in cursor.fetchall()}
+
+
+def audit_append_chains(chains: Sequence[Sequence[AuditEntry]]) -> None:
+    """Write the chains of several streams at once (each chain built by ``audit_entry_next``
+    after its stream's head, as ``audit_append_many``): on PostgreSQL one compare-and-set of
+    every head and one insert of every entry, whatever the number of streams (the clock's
+    batch of closes, issue 18). Raises ``StreamMoved`` if any head was not where its chain
+    expects it; the caller's transaction (or savepoint) must then roll back, since the other
+    heads have moved."""
+    chains = [chain for chain in chains if chain]
+    if not chains:
+        return
+    _require_transaction("audit_append_chains")
+    for chain in chains:
+        _check_chain(chain)
+    if len({chain[0].stream for chain in chains}) != len(chains):
+        raise ValueError("one chain per stream")
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        for chain in chains:
+            audit_append_many(chain)
+        return
+    fresh = [chain[0].stream for chain in chains if chain[0].seq == 1]
+    if fresh:
+        AuditStream.objects.bulk_create(
+            [AuditStream(name=name, **_head_fields(name, 0, "")) for name in fresh],
+            ignore_conflicts=True,
+        )
+    rows, params = [], []
+    for chain in chains:
+        first, last = chain[0], chain[-1]
+        new_head = _head_fields(first.stream, last.seq, last.hash)
+        rows.append(
+            "(%s::varchar, %s::bigint, %s::varchar, %s::bigint, %s::varchar, %s::varchar, "
+            "%s::varchar)"
+        )
+        params += [first.stream, first.seq - 1, _stored_prev(first), last.seq, last.hash]
+        params += [new_head["mac"], new_head["key_id"]]
+    table = connection.ops.quote_name(AuditStream._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE {table} AS h SET "last_seq" = v.new_seq, "last_hash" = v.new_hash, '
+            '"mac" = v.mac, "key_id" = v.key_id '
+            f"FROM (VALUES {', '.join(rows)}) AS v(name, old_seq, old_hash, new_seq, new_hash, "
+            "mac, key_id) "
+            'WHERE h."name" = v.name AND h."last_seq" = v.old_seq AND h."last_hash" = v.old_hash',
+            params,
+        )
+        if cursor.rowcount != len(chains):
+            raise StreamMoved(",".join(chain[0].stream for chain in chains))
+        sql, values = _entries_insert([e for chain in chains for e in chain], connection)
+        cursor.execute(sql, values)
+
+
 def audit_stream_head(stream: str) -> tuple[int, str] | None:
     """``(last_seq, last_hash)`` of a stream as committed or written in this transaction, or
     ``None`` for a stream with no entry yet (to resync a caller's copy after ``StreamMoved``)."""

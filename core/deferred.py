@@ -9,6 +9,12 @@ or roll back with the writes — each key's ``flush`` runs once with every item 
 it. Outside a block ``collect`` calls ``flush([item])`` at once: nothing changes for callers
 that never open one. The lower app opening the block needs to know nothing of the higher
 app's work (layers: core → … → marketplace).
+
+``deferred(separate=True)`` opens a block of its own inside another: its items are flushed at
+its own end. The clock uses two: an inner one around a batch's writes (derived rows, flushed
+inside the transaction) and an outer one around the whole transaction, which collects what the
+after-commit handlers of every close in the batch do (one state check, one upsert, one watcher
+look-up for the batch instead of one each per close).
 """
 
 from __future__ import annotations
@@ -23,30 +29,44 @@ Flush = Callable[[list[Any]], Any]
 _state = threading.local()
 
 
-def _pending() -> dict[Hashable, tuple[Flush, dict[Any, None]]] | None:
-    pending: dict[Hashable, tuple[Flush, dict[Any, None]]] | None = getattr(_state, "pending", None)
-    return pending
+Pending = dict[Hashable, tuple[Flush, dict[Any, None]]]
+
+
+def _frames() -> list[Pending]:
+    frames: list[Pending] | None = getattr(_state, "frames", None)
+    if frames is None:
+        frames = _state.frames = []
+    return frames
+
+
+def _pending() -> Pending | None:
+    frames = _frames()
+    return frames[-1] if frames else None
 
 
 @contextmanager
-def deferred() -> Iterator[None]:
+def deferred(*, separate: bool = False) -> Iterator[None]:
     """Collect ``collect`` calls made in this thread until the block ends, then flush each
     key once (in the order keys first appeared; items in the order first collected). Nested
-    blocks join the outermost. If the block raises, nothing is flushed (the caller's
-    transaction is rolling back anyway)."""
-    if _pending() is not None:
+    blocks join the enclosing one, unless ``separate``: then the block collects on its own and
+    flushes at its own end. If the block raises, nothing is flushed (the caller's transaction
+    is rolling back anyway)."""
+    frames = _frames()
+    if frames and not separate:
         yield
         return
-    _state.pending = {}
+    frames.append({})
+    depth = len(frames)
     try:
         yield
-        while _state.pending:
+        while frames[depth - 1]:
             # Flushing may collect more (a flush that saves rows): run until nothing is left.
-            batch, _state.pending = _state.pending, {}
+            batch = frames[depth - 1]
+            frames[depth - 1] = {}
             for flush, items in batch.values():
                 flush(list(items))
     finally:
-        _state.pending = None
+        del frames[depth - 1 :]
 
 
 def collect(key: Hashable, item: Any, flush: Flush) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
@@ -122,13 +123,26 @@ def request_too_large_error() -> DomainError:
     return DomainError("request_too_large", _("提交的内容过大"), status=413)
 
 
+_labels: dict[tuple[models.Field[Any, Any], str | None], str] = {}
+
+
+def _label(field: models.Field[Any, Any]) -> str:
+    """The field's name as the reader reads it (translated once per language, not per save:
+    issue 18, the clock checks hundreds of records a second)."""
+    key = (field, get_language())
+    label = _labels.get(key)
+    if label is None:
+        label = _labels[key] = str(field.verbose_name or field.name)
+    return label
+
+
 def check_instance(instance: models.Model) -> None:
     """Every concrete field of ``instance`` fits its column (the model's own limits)."""
     for field in instance._meta.concrete_fields:
         value = getattr(instance, field.attname, None)
         if value is None:
             continue
-        label = str(field.verbose_name or field.name)
+        label = _label(field)
         if isinstance(field, models.JSONField):
             check_payload(value, path=label, ints=False)
         elif isinstance(value, str):

@@ -36,6 +36,7 @@ from core import regions
 from marketplace.models import ListingIndex, ListingInfo
 
 jieba.setLogLevel(logging.WARNING)
+log = logging.getLogger("gavel.marketplace")
 
 S = AuctionState
 BUCKET = 10**10
@@ -404,15 +405,29 @@ def on_result_saved(sender: Any, instance: Any, created: bool = False, **kw: Any
 
 
 def on_state_event(event: Any) -> None:
-    """After commit: a state written by a bulk update (no ``save()``) still reaches the index."""
-    state = Auction.objects.filter(pk=event.auction_id).values_list("state", flat=True).first()
-    stored = (
-        ListingIndex.objects.filter(auction_id=event.auction_id)
-        .values_list("state", flat=True)
-        .first()
-    )
-    if state is not None and state != stored:
-        refresh([event.auction_id])
+    """After commit: a state written by a bulk update (no ``save()``) still reaches the index.
+    Checked once for all the closes of a clock's batch when its ``core.deferred`` block is
+    open (issue 18), at once otherwise."""
+    from core.deferred import collect
+
+    collect("marketplace.state_check", int(event.auction_id), _check_states)
+
+
+def _check_states(auction_ids: list[int]) -> None:
+    """Rebuild the rows of these auctions whose index state differs from the auction's (two
+    reads for any number). After commit: an error is logged, never raised to the publisher."""
+    try:
+        states = dict(Auction.objects.filter(pk__in=auction_ids).values_list("pk", "state"))
+        stored = dict(
+            ListingIndex.objects.filter(auction_id__in=auction_ids).values_list(
+                "auction_id", "state"
+            )
+        )
+        moved = [pk for pk in auction_ids if pk in states and states[pk] != stored.get(pk)]
+        if moved:
+            refresh(moved)
+    except Exception:
+        log.exception("listing index state check of %s auctions failed", len(auction_ids))
 
 
 def connect() -> None:
@@ -430,3 +445,8 @@ def connect() -> None:
     subscribe(events.AuctionStateChanged, on_state_event)
     subscribe(events.AuctionClosed, on_state_event)
     register_task("marketplace.listing_sweep", sweep, every=5)
+    from core.warmup import register as warm_up_with
+
+    # The word dictionary (jieba and the division names) loads in seconds: a clock loads it
+    # when it starts, not inside its first batch of closes (issue 18).
+    warm_up_with(_ensure_dictionary)

@@ -5,6 +5,15 @@ follow-ups run by two worker processes.
 
     DATABASE_URL=postgres://…/gavel_bench_closes nice python bench/scale/closes.py --n 200 --clocks 1
 
+Set-up through the factories and services is slow (a few per second on this box: a case,
+pricing, two registrations with deposits paid through settlement, two bids per auction), so it
+may be done ahead, outside the measured (and ``flock``-ed) run, into a pool of the same real
+auctions with ends far away; a measured run then takes the next N auctions of the pool still
+bidding and sets their ends as the plain run does:
+
+    python bench/scale/closes.py --prepare var/closes-pool.json --n 3000   # slow, once
+    flock /work/bench.lock python bench/scale/closes.py --pool var/closes-pool.json --n 2000 …
+
 Reports closes/s (N over the span from the first end to the last close, and over the span of
 the closes themselves), lateness (close time − (end + AUC-24 receipt grace)) p50/p99, and the
 exactly-once checks: one outcome per auction, one follow-up each, one deposit release per
@@ -47,6 +56,23 @@ from core import clock  # noqa: E402
 
 
 def setup(n: int, spread: float, lead: float) -> tuple[list[int], list[str]]:
+    made = make(n)
+    ids = [pk for pk, _ in made]
+    set_ends(ids, spread, lead)
+    return ids, [ref for _, refs in made for ref in refs]
+
+
+def set_ends(ids: list[int], spread: float, lead: float) -> None:
+    """The ends, in real time: from ``lead`` seconds from now, over ``spread`` seconds."""
+    first = clock.now() + dt.timedelta(seconds=lead)
+    for i, pk in enumerate(ids):
+        offset = spread * i / max(len(ids) - 1, 1)
+        Auction.objects.filter(pk=pk).update(end_at=first + dt.timedelta(seconds=offset))
+
+
+def make(n: int) -> list[tuple[int, list[str]]]:
+    """N real auctions, each with the money refs of its losers."""
+    from core.models import Court
     from tests.bidding.engine_factories import (
         YUAN,
         bid,
@@ -56,10 +82,9 @@ def setup(n: int, spread: float, lead: float) -> tuple[list[int], list[str]]:
     )
     from tests.conftest import make_court, make_user
 
-    court = make_court()
+    court = Court.objects.order_by("pk").first() or make_court()
     judge = make_user("judge", court)
-    ids: list[int] = []
-    losers: list[str] = []
+    made: list[tuple[int, list[str]]] = []
     for i in range(n):
         lot = make_case(court, judge=judge)[1]
         auction = make_live_auction(court, lot, start=100_000 * YUAN, increment=YUAN)
@@ -67,18 +92,71 @@ def setup(n: int, spread: float, lead: float) -> tuple[list[int], list[str]]:
         if i % 2 == 0:
             bid(auction, a, 100_000 * YUAN)
             bid(auction, b, 100_001 * YUAN)
-            losers.append(a.money_ref)
+            made.append((auction.pk, [a.money_ref]))
         else:
-            losers += [a.money_ref, b.money_ref]
-        ids.append(auction.pk)
+            made.append((auction.pk, [a.money_ref, b.money_ref]))
         if (i + 1) % 50 == 0:
             print(f"  set up {i + 1}/{n}", flush=True)
-    # The ends, in real time: from ``lead`` seconds from now, over ``spread`` seconds.
-    first = clock.now() + dt.timedelta(seconds=lead)
-    for i, pk in enumerate(ids):
-        offset = spread * i / max(n - 1, 1)
-        Auction.objects.filter(pk=pk).update(end_at=first + dt.timedelta(seconds=offset))
-    return ids, losers
+    return made
+
+
+def prepare(n: int, path: Path, seq_offset: int) -> None:
+    """Add N auctions to the pool file (ends 30 days away: no clock closes them yet).
+    ``seq_offset``: where the factories' sequences start (unique names and numbers), so that
+    several set-up processes may fill pools of one database at once."""
+    import factory.django
+
+    import tests.factories as factories
+
+    if seq_offset:
+        for obj in vars(factories).values():
+            if isinstance(obj, type) and issubclass(obj, factory.django.DjangoModelFactory):
+                obj.reset_sequence(seq_offset, force=True)
+    pool = json.loads(path.read_text()) if path.exists() else []
+    made = make(n)
+    set_ends([pk for pk, _ in made], 0, 30 * 86400)
+    pool += made
+    path.write_text(json.dumps(pool))
+
+
+def pool_from_db() -> list[tuple[int, list[str]]]:
+    """The pool read back from the database (``--pool db``: set-up processes stopped before
+    writing their files): every auction still bidding whose set-up finished — two deposits
+    held, and no bid or both bids — with the money refs of its losers."""
+    from bidding.models import Registration
+
+    regs: dict[int, list[Registration]] = {}
+    for r in Registration.objects.filter(
+        auction__state="bidding", deposit_held_at__isnull=False
+    ).order_by("pk"):
+        regs.setdefault(r.auction_id, []).append(r)
+    pool = []
+    for pk, leader, seq in (
+        Auction.objects.filter(pk__in=list(regs), state="bidding")
+        .order_by("pk")
+        .values_list("pk", "leader_id", "last_seq")
+    ):
+        held = regs[pk]
+        if len(held) != 2 or seq not in (0, 2):
+            continue
+        pool.append((pk, [r.money_ref for r in held if r.pk != leader]))
+    return pool
+
+
+def from_pool(n: int, path: Path, spread: float, lead: float) -> tuple[list[int], list[str]]:
+    """The next N auctions of the pool still bidding, their ends set as ``setup`` sets them."""
+    pool = pool_from_db() if str(path) == "db" else json.loads(path.read_text())
+    bidding = set(
+        Auction.objects.filter(pk__in=[pk for pk, _ in pool], state="bidding").values_list(
+            "pk", flat=True
+        )
+    )
+    chosen = [(pk, refs) for pk, refs in pool if pk in bidding][:n]
+    if len(chosen) < n:
+        raise SystemExit(f"the pool has {len(chosen)} auctions left, {n} asked")
+    ids = [pk for pk, _ in chosen]
+    set_ends(ids, spread, lead)
+    return ids, [ref for _, refs in chosen for ref in refs]
 
 
 def spawn(args: list[str], count: int) -> list[subprocess.Popen[bytes]]:
@@ -92,6 +170,15 @@ def spawn(args: list[str], count: int) -> list[subprocess.Popen[bytes]]:
         )
         for _ in range(count)
     ]
+
+
+def cpu_seconds(procs: list[subprocess.Popen[bytes]]) -> float:
+    """User + system CPU of these processes so far (Linux ``/proc``)."""
+    total = 0
+    for p in procs:
+        fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def stop(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -113,21 +200,38 @@ def main() -> None:
     ap.add_argument("--spread", type=float, default=60.0, help="seconds over which they end")
     ap.add_argument("--lead", type=float, default=10.0, help="seconds before the first end")
     ap.add_argument("--interval", type=float, default=0.2, help="run_clock --interval")
+    ap.add_argument("--prepare", help="only set up N auctions into this pool file (slow)")
+    ap.add_argument("--seq-offset", type=int, default=0, help="with --prepare (see prepare)")
+    ap.add_argument("--pool", help="take the N auctions from this pool file")
     ns = ap.parse_args()
 
     call_command("migrate", verbosity=0)
     t0 = time.monotonic()
-    ids, losers = setup(ns.n, ns.spread, ns.lead)
-    print(f"set up {ns.n} auctions in {time.monotonic() - t0:.0f} s", flush=True)
+    if ns.prepare:
+        prepare(ns.n, Path(ns.prepare), ns.seq_offset)
+        print(f"prepared {ns.n} auctions in {time.monotonic() - t0:.0f} s", flush=True)
+        return
+    if ns.pool:
+        ids, losers = from_pool(ns.n, Path(ns.pool), ns.spread, ns.lead)
+        print(f"took {ns.n} prepared auctions from the pool", flush=True)
+    else:
+        ids, losers = setup(ns.n, ns.spread, ns.lead)
+        print(f"set up {ns.n} auctions in {time.monotonic() - t0:.0f} s", flush=True)
+    load_before = [round(x, 2) for x in os.getloadavg()]
     connection.close()
 
+    first_due = time.monotonic() + ns.lead + 1  # the ends were set ``lead`` s from now (+ grace)
     clocks = spawn(["run_clock", "--interval", str(ns.interval)], ns.clocks)
     deadline = time.monotonic() + ns.lead + ns.spread + 600
+    cpu_before: float | None = None
     try:
         while time.monotonic() < deadline:
+            if cpu_before is None and time.monotonic() >= first_due - 0.5:
+                cpu_before = cpu_seconds(clocks)  # after start-up and the idle ticks
             if AuctionResult.objects.filter(auction_id__in=ids).count() == len(ids):
                 break
             time.sleep(0.5)
+        cpu_closing = cpu_seconds(clocks) - (cpu_before or 0.0)
     finally:
         stop(clocks)
     grace = dt.timedelta(milliseconds=int(settings.GAVEL_BID_RECEIPT_GRACE_MS))
@@ -180,6 +284,7 @@ def main() -> None:
         "closed": len(rows),
         "closes_per_s_from_first_due": round(len(rows) / span_total, 1) if span_total else None,
         "closes_per_s_while_closing": round(len(rows) / span_closes, 1) if span_closes else None,
+        "clock_cpu_ms_per_close": round(1000 * cpu_closing / len(rows), 2) if rows else None,
         "lateness_p50_s": round(pct(late, 0.5), 3),
         "lateness_p99_s": round(pct(late, 0.99), 3),
         "lateness_max_s": round(max(late), 3) if late else None,
@@ -187,7 +292,9 @@ def main() -> None:
         "followups_pending": pending.count(),
         "followups_s_two_workers": round(followup_s, 1),
         "each_loser_released_once": releases == Counter(dict.fromkeys(losers, 1)),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "load_average_before": load_before,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "close_batch": int(settings.GAVEL_CLOSE_BATCH),
     }
     print(json.dumps(report, indent=2))
 

@@ -189,10 +189,24 @@ def collusion_flag_decide(
 
 
 def on_auction_closed(event: AuctionClosed) -> None:
-    """After the close commits: only queue the auction; the worker assesses it."""
-    CollusionCheck.objects.update_or_create(
-        auction_id=event.auction_id, defaults={"phase": Phase.PENDING}
-    )
+    """After the close commits: only queue the auction; the worker assesses it. Once for all
+    the closes of a clock's batch (issue 18, ``core.deferred``), at once otherwise."""
+    from core.deferred import collect
+
+    collect("collusion.pending", int(event.auction_id), _queue_pending)
+
+
+def _queue_pending(auction_ids: list[int]) -> None:
+    """One upsert marking these auctions ``pending`` (after commit: errors logged)."""
+    try:
+        CollusionCheck.objects.bulk_create(
+            [CollusionCheck(auction_id=pk, phase=Phase.PENDING) for pk in auction_ids],
+            update_conflicts=True,
+            unique_fields=["auction"],
+            update_fields=["phase"],
+        )
+    except Exception:
+        log.exception("queueing the collusion checks of %s auctions failed", len(auction_ids))
 
 
 def collusion_tick(*, limit: int = 20) -> dict[str, int]:

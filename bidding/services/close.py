@@ -7,12 +7,12 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from bidding import locks
 from bidding.events import AuctionClosed
-from bidding.models import Auction, AuctionResult, Registration
+from bidding.models import Auction, AuctionResult, Registration, RegistrationMember
 from bidding.services._common import (
     _auction_link,
     _case_audit,
@@ -34,17 +34,26 @@ from bidding.services._common import (
 from core import calendar, clock
 from core.deferred import deferred
 from core.events import publish_on_commit
+from core.models import AuditEntry
 from core.notifications import Message, text
 
 
 def auction_clock_tick(*, followups: bool = True) -> dict[str, int]:
     """One clock turn (several may run at once). ``followups=False`` (``run_clock`` and the
     worker's ``bidding.close_due``, issue 18): closes only; their follow-ups are queued work
-    for the worker task ``bidding.close_followups`` (:func:`auction_followups_due`)."""
+    for the worker task ``bidding.close_followups`` (:func:`auction_followups_due`).
+    ``busy`` is 1 when the turn closed its limit (``GAVEL_CLOSE_TICK_LIMIT``): more may be
+    due, the next turn should start at once."""
+    limit = max(int(settings.GAVEL_CLOSE_TICK_LIMIT or 1), 1)
     opened = auction_open_due()
-    closed = auction_close_due(followups=followups)
+    closed = auction_close_due(limit=limit, followups=followups)
     retried = auction_followups_retry() if followups else 0
-    return {"opened": opened, "closed": len(closed), "followups": retried}
+    return {
+        "opened": opened,
+        "closed": len(closed),
+        "followups": retried,
+        "busy": int(len(closed) >= limit),
+    }
 
 
 def auction_clock_closes() -> dict[str, int]:
@@ -132,11 +141,14 @@ def auction_close_due(*, limit: int = 50, followups: bool = True) -> list[int]:
     batch = max(int(settings.GAVEL_CLOSE_BATCH or 1), 1)
     failed: list[int] = []
     while len(closed) < limit:
+        batch_closed: list[int] = []
         try:
-            with transaction.atomic():
+            # Issue 18: the after-commit handlers of every close in the batch (the listing
+            # index's state check, collusion's queue marker, the live push to watchers) collect
+            # their work in this outer block and do it once for the batch (core.deferred).
+            with deferred(), transaction.atomic():
                 now = clock.now()
-                # Issue 18: up to ``batch`` due auctions per transaction (one locking query,
-                # one commit), each closed in a savepoint: one failing close rolls back alone.
+                # Up to ``batch`` due auctions per transaction (one locking query, one commit).
                 due = list(
                     locks.due_auctions_for_close(
                         now - grace, limit=min(batch, limit - len(closed)), exclude=failed
@@ -145,18 +157,9 @@ def auction_close_due(*, limit: int = 50, followups: bool = True) -> list[int]:
                 if not due:
                     break
                 # Work that higher layers derive from each close (the listing index) is done
-                # once for the batch, at its end, inside this transaction (core.deferred).
-                batch_closed: list[int] = []
-                with deferred():
-                    for auction in due:
-                        try:
-                            with transaction.atomic():
-                                _close(auction, now)
-                        except Exception:
-                            log.exception("closing auction %s failed", auction.pk)
-                            failed.append(auction.pk)
-                            continue
-                        batch_closed.append(auction.pk)
+                # once for the batch, at its end, inside this transaction.
+                with deferred(separate=True):
+                    batch_closed = _close_locked(due, now, failed)
             closed += batch_closed  # committed
         except Exception:
             log.exception("closing auctions failed")
@@ -171,7 +174,207 @@ def auction_close_due(*, limit: int = 50, followups: bool = True) -> list[int]:
     return closed
 
 
-def _buyer_label(reg: Registration) -> str:
+def _close_locked(due: list[Auction], now: dt.datetime, failed: list[int]) -> list[int]:
+    """Close ``due`` (locked by the caller's transaction): set-based on PostgreSQL
+    (:func:`_close_batch`); if that fails, or elsewhere, one by one, each in a savepoint, so
+    one failing close rolls back alone (``failed`` gets its id; the next turn skips it)."""
+    if connection.vendor == "postgresql":
+        try:
+            with transaction.atomic():
+                return _close_batch(due, now)
+        except Exception:
+            log.exception("closing %s auctions at once failed; closing them one by one", len(due))
+            # The rows are still ours (the batch's savepoint rolled back, not the lock); the
+            # objects were moved in memory: read them again.
+            due = list(
+                Auction.objects.select_for_update(of=("self",))
+                .select_related("case")
+                .filter(pk__in=[a.pk for a in due])
+                .order_by("end_at", "pk")
+            )
+    done: list[int] = []
+    for auction in due:
+        try:
+            with transaction.atomic():
+                _close(auction, now)
+        except Exception:
+            log.exception("closing auction %s failed", auction.pk)
+            failed.append(auction.pk)
+            continue
+        done.append(auction.pk)
+    return done
+
+
+def _close_batch(due: list[Auction], now: dt.datetime) -> list[int]:
+    """Close a batch of locked, due auctions with set-based statements (issue 18): the same
+    outcome, records and audit as :func:`_close` for each one, in a fixed number of statements
+    whatever the batch's size — the winners and their members read at once, every audit entry
+    (each auction's stream and its case's, before/after per auction, REC-08) in one insert
+    with one compare-and-set of the heads, one insert of the outcome records, one update of
+    the auctions and one of the winners, one insert of the queued documents. PostgreSQL only.
+
+    Exactly once as the one-by-one close: the rows are locked (``skip_locked``) and still in
+    an open state, and the outcome record is unique per auction. Raises (the caller's
+    savepoint rolls everything back) if any auction's stream mirror is stale
+    (``StreamMoved``) or a record does not fit: the caller then closes them one by one."""
+    from django.db.models.signals import post_save
+
+    from bidding.documents import SALE_CONFIRMATION, UNSOLD_NOTICE
+    from core.audit import audit_append_chains, audit_entry_next, audit_heads_lock
+    from core.documents import document_request_many
+    from core.validation import check_instance
+
+    leader_ids = [a.leader_id for a in due if a.current_price_fen is not None and a.leader_id]
+    winners = Registration.objects.select_related("identity", "user").in_bulk(leader_ids)
+    members: dict[int, list[RegistrationMember]] = {}
+    if leader_ids:
+        for m in RegistrationMember.objects.filter(registration_id__in=leader_ids).select_related(
+            "identity"
+        ):
+            members.setdefault(m.registration_id, []).append(m)
+    case_stream = {
+        a.pk: f"case:{a.case_id}" for a in due if not a.is_practice and a.case_id is not None
+    }
+    heads = audit_heads_lock(case_stream.values())
+    stream_chains: list[list[AuditEntry]] = []
+    case_chains: dict[str, list[AuditEntry]] = {}
+    results: list[AuctionResult] = []
+    documents: list[tuple[str, str]] = []
+    olds: list[str] = []
+    for auction in due:
+        old = auction.state
+        olds.append(old)
+        if _scheduled(auction):
+            auction.open()  # its whole bidding period passed while no clock ran
+        if auction.current_price_fen is not None and auction.leader_id:
+            # AUC-28: at least one valid bid → the leader (kept in AUC-26 order by every bid)
+            # wins; AUC-29: the confirmation is written and published at once.
+            auction.close_sold()
+            winner = winners[auction.leader_id]
+            buyer = _buyer_label(winner, members.get(winner.pk, []))
+            result = AuctionResult(
+                auction=auction,
+                outcome=AuctionResult.Outcome.SOLD,
+                closed_at=now,
+                price_fen=auction.current_price_fen,
+                winner=winner,
+                winner_code=winner.bidder_code or "",
+                bid_count=auction.last_seq,
+                buyer_name=buyer,
+                confirmation_text=_confirmation_text(auction, winner, buyer, now),
+                confirmation_published_at=now,
+                handover_state=AuctionResult.Handover.NOT_STARTED,
+            )
+        else:
+            auction.close_unsold()
+            result = AuctionResult(
+                auction=auction, outcome=AuctionResult.Outcome.UNSOLD, closed_at=now, bid_count=0
+            )
+        check_instance(result)  # what ``pre_save`` checks on a saved record
+        results.append(result)
+        auction.closed_at = now
+        entry = audit_entry_next(
+            stream=auction.stream,
+            last_seq=auction.stream_seq,
+            last_hash=auction.stream_hash,
+            action=f"auction.closed.{result.outcome}",
+            subject=auction.ref,
+            at=now,
+            before={"state": old},  # REC-08: the old and the new state, as the one-by-one close
+            after={
+                "state": auction.state,
+                "outcome": result.outcome,
+                "price_fen": result.price_fen,
+                "winner_code": result.winner_code,
+                "bids": auction.last_seq,
+                "extensions": auction.extension_count,
+                "end_at": auction.end_at,
+            },
+            rules=["AUC-28"] + (["AUC-29"] if result.outcome == "sold" else []),
+        )
+        stream_chains.append([entry])
+        auction.stream_seq, auction.stream_hash = entry.seq, entry.hash
+        name = case_stream.get(auction.pk)
+        if name is not None:
+            chain = case_chains.setdefault(name, [])
+            last_seq, last_hash = (chain[-1].seq, chain[-1].hash) if chain else heads[name]
+            chain.append(
+                audit_entry_next(
+                    stream=name,
+                    last_seq=last_seq,
+                    last_hash=last_hash,
+                    action=f"auction.closed.{result.outcome}",
+                    subject=auction.ref,
+                    after={
+                        "outcome": result.outcome,
+                        "price_fen": result.price_fen,
+                        "winner_code": result.winner_code,
+                    },
+                    rules=["AUC-28"],
+                    at=now,
+                )
+            )
+        if not auction.is_practice:
+            if result.outcome == AuctionResult.Outcome.SOLD:
+                documents.append((SALE_CONFIRMATION.code, f"auction:{auction.pk}/sale"))
+            else:
+                documents.append((UNSOLD_NOTICE.code, f"auction:{auction.pk}"))
+
+    audit_append_chains([*stream_chains, *case_chains.values()])
+    AuctionResult.objects.bulk_create(results)
+    winner_ids = [r.winner_id for r in results if r.winner_id is not None]
+    if winner_ids:
+        Registration.objects.filter(pk__in=winner_ids).update(status=Registration.Status.WINNER)
+    _auctions_update_closed(due)
+    document_request_many(documents)
+    # The records were written without ``save()``: tell the receivers of a save what was saved
+    # (the listing index collects them and rebuilds its rows once, at the batch's end).
+    fields = frozenset({"state", "closed_at", "stream_seq", "stream_hash"})
+    for auction, result in zip(due, results, strict=True):
+        post_save.send(
+            sender=Auction,
+            instance=auction,
+            created=False,
+            update_fields=fields,
+            raw=False,
+            using=connection.alias,
+        )
+        post_save.send(
+            sender=AuctionResult,
+            instance=result,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=connection.alias,
+        )
+    for auction, old, result in zip(due, olds, results, strict=True):
+        _state_changed(auction, old)
+        publish_on_commit(AuctionClosed(auction_id=auction.pk, outcome=result.outcome))
+    return [a.pk for a in due]
+
+
+def _auctions_update_closed(due: list[Auction]) -> None:
+    """One UPDATE of the closed auctions' state, close time and stream head mirror."""
+    table = connection.ops.quote_name(Auction._meta.db_table)
+    rows, params = [], []
+    for a in due:
+        rows.append("(%s::bigint, %s::varchar, %s::timestamptz, %s::bigint, %s::varchar)")
+        params += [a.pk, a.state, a.closed_at, a.stream_seq, a.stream_hash]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE {table} AS a SET "state" = v.state, "closed_at" = v.closed_at, '
+            '"stream_seq" = v.stream_seq, "stream_hash" = v.stream_hash '
+            f"FROM (VALUES {', '.join(rows)}) AS v(id, state, closed_at, stream_seq, stream_hash) "
+            'WHERE a."id" = v.id',
+            params,
+        )
+        if cursor.rowcount != len(due):
+            raise RuntimeError(f"closed {cursor.rowcount} of {len(due)} auctions")
+
+
+def _buyer_label(reg: Registration, members: list[RegistrationMember] | None = None) -> str:
+    """The buyer as the confirmation names them (AUC-29), joint buyers with their shares;
+    ``members`` when the caller read them already (the batch close)."""
     from core.access import mask
 
     parts = []
@@ -181,7 +384,8 @@ def _buyer_label(reg: Registration) -> str:
         )
     else:
         parts.append(str(reg.user))
-    members = list(reg.members.select_related("identity"))
+    if members is None:
+        members = list(reg.members.select_related("identity"))
     if members:
         own = Decimal(100) - sum((m.share_percent for m in members), Decimal(0))
         parts[0] += f"，份额 {own.normalize()}%"

@@ -11,6 +11,7 @@ from core.documents.selectors import documents_for_reader, documents_of_stream, 
 from core.documents.services import (
     document_issue,
     document_request,
+    document_request_many,
     documents_issue_pending,
     normalise_code,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "Verdict",
     "document_issue",
     "document_request",
+    "document_request_many",
     "document_type",
     "document_types",
     "documents_for_reader",

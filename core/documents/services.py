@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,6 +215,27 @@ def document_request(
         },
     )
     return req
+
+
+def document_request_many(requests: Iterable[tuple[str, str]]) -> None:
+    """Queue several documents at once, each ``(doc_type, subject)`` keyed as
+    ``document_request`` keys it (idempotent: a request already queued stays as it is): one
+    insert for all of them (the clock's batch of closes, issue 18)."""
+    now = clock.now()
+    rows = []
+    for doc_type, subject in requests:
+        document_type(doc_type)  # an unknown type fails here, not later in the worker
+        rows.append(
+            DocumentRequest(
+                key=f"{doc_type}:{subject}",
+                doc_type=doc_type,
+                subject=subject,
+                params={},
+                created_at=now,
+            )
+        )
+    if rows:
+        DocumentRequest.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def documents_issue_pending(*, limit: int = 10) -> int:

@@ -45,9 +45,19 @@ def test_a_batch_closes_with_fewer_statements_than_one_by_one_auc28(court, judge
     assert batched <= one_by_one - 3, (batched, one_by_one)
 
 
+def _batch_fails(monkeypatch) -> None:
+    """The set-based close of a batch fails: the clock closes its auctions one by one."""
+
+    def boom(due: list[Auction], now: dt.datetime) -> list[int]:
+        raise RuntimeError("the batch fails")
+
+    monkeypatch.setattr(close_module, "_close_batch", boom)
+
+
 def test_one_failing_close_rolls_back_alone_auc28(court, judge, settings, monkeypatch):
     settings.GAVEL_CLOSE_BATCH = 10
     auctions = _due(court, judge, 3)
+    _batch_fails(monkeypatch)
     bad = auctions[1].pk
     real = close_module._close
 
@@ -101,6 +111,7 @@ def test_a_close_that_rolls_back_leaves_its_listing_row_as_it_was_auc28(
 
     settings.GAVEL_CLOSE_BATCH = 10
     auctions = _due(court, judge, 2)
+    _batch_fails(monkeypatch)
     bad = auctions[0].pk
     real = close_module._close
 

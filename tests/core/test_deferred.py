@@ -46,3 +46,19 @@ def test_nothing_is_flushed_when_the_block_raises():
     assert done == []
     collect("k", 2, done.append)  # and the next call outside a block is immediate again
     assert done == [[2]]
+
+
+def test_a_separate_block_flushes_at_its_own_end_inside_the_outer_one():
+    done: list[tuple[str, list[int]]] = []
+    with deferred():
+        collect("outer", 1, lambda items: done.append(("outer", items)))
+        with deferred(separate=True):
+            collect("inner", 2, lambda items: done.append(("inner", items)))
+            collect("outer", 3, lambda items: done.append(("outer", items)))
+            assert done == []
+        # the separate block flushed its own items (its "outer" key too), the outer kept its own
+        assert done == [("inner", [2]), ("outer", [3])]
+        collect("outer", 4, lambda items: done.append(("outer", items)))
+    assert done == [("inner", [2]), ("outer", [3]), ("outer", [1, 4])]
+    collect("k", 5, lambda items: done.append(("k", items)))  # outside: at once again
+    assert done[-1] == ("k", [5])

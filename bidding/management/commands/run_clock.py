@@ -17,6 +17,7 @@ from prometheus_client import Counter
 
 from bidding.services import auction_clock_tick, auction_followups_due
 from core.health import heartbeat
+from core.warmup import warm_up
 
 # docs/deployment.md: served on GAVEL_METRICS_PORT with the process's other metrics
 TICKS = Counter("gavel_clock_ticks_total", "Auction clock ticks", ["outcome"])
@@ -44,9 +45,11 @@ class Command(BaseCommand):
                 counts["followups"] = auction_followups_due()
             self.stdout.write(str(counts))
             return
+        warm_up()  # what the first batch of closes would otherwise load (issue 18)
         self.stdout.write("auction clock running (Ctrl-C to stop)")
         while True:
             close_old_connections()
+            busy = False
             try:
                 counts = auction_clock_tick(followups=False)
                 if opts["followups"]:
@@ -56,6 +59,7 @@ class Command(BaseCommand):
                 OPENED.inc(counts["opened"])
                 if counts["opened"] or counts["closed"]:
                     self.stdout.write(str(counts))
+                busy = bool(counts.get("busy"))
             except Exception as exc:  # keep ticking; the error is logged and retried
                 TICKS.labels("failed").inc()
                 self.stderr.write(f"clock tick failed: {exc}")
@@ -63,4 +67,5 @@ class Command(BaseCommand):
                 heartbeat("clock")
             except Exception as exc:  # the cache is down: the tick itself needs only the DB
                 self.stderr.write(f"clock heartbeat failed: {exc}")
-            time.sleep(opts["interval"])
+            if not busy:  # a backlog (issue 18): the next turn at once
+                time.sleep(opts["interval"])
