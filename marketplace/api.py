@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.security import django_auth
 
+from core import replica
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.models import STAFF_ROLES
 from core.ratelimit import check_write_rate
@@ -75,7 +76,8 @@ def auctions(request: HttpRequest) -> dict[str, Any]:
     ``total`` is bounded at 10,000 (``total_exact`` false past it): no page counts the table."""
     query = parse_listing_query(request.GET)
     with_facets = request.GET.get("facets", "") in ("1", "true")
-    result = search_listings(query, request.user, facets=with_facets)
+    with replica.public_reads(request):
+        result = search_listings(query, request.user, facets=with_facets)
     out = {
         "total": result["total"],
         "total_exact": result["total_exact"],
@@ -138,7 +140,8 @@ def results(request: HttpRequest, page: int = 1, cursor: str = "") -> dict[str, 
             _("翻页游标“%(cursor)s”无效") % {"cursor": cursor[:30]},
             field="cursor",
         )
-    data = results_page(page=page, cursor=int(cursor) if cursor else None)
+    with replica.public_reads(request):
+        data = results_page(page=page, cursor=int(cursor) if cursor else None)
     return {
         "page": data["page"],
         "pages": data["pages"],

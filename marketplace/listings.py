@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from bidding.models import ENDED_STATES, OPEN_STATES, Auction, AuctionState, Registration
 from cases.models import Asset, AssetFile
-from core import clock
+from core import clock, replica
 from marketplace.filters import KINDS, ROUNDS, STATE_GROUPS, ListingQuery
 from marketplace.models import ListingIndex, ListingInfo, Watch
 from marketplace.search_index import looks_like_case_number, normalise_case_number, query_words
@@ -182,7 +182,7 @@ def _ranked_page_ids(query: ListingQuery, offset: int, limit: int) -> list[int]:
         .values("auction_id", "key_ending", "rank")[:RANK_WINDOW]
     )
     sql, params = inner.query.sql_with_params()
-    with connection.cursor() as cur:
+    with connections[inner.db].cursor() as cur:  # the replica inside public reads
         cur.execute(
             f"SELECT s.auction_id FROM ({sql}) s "
             "ORDER BY s.rank DESC, s.key_ending LIMIT %s OFFSET %s",
@@ -238,15 +238,35 @@ def facet_counts(query: ListingQuery) -> dict[str, dict[str, int]]:
     cached = cache.get(key)
     if cached is not None:
         return cast(dict[str, dict[str, int]], cached)
-    out: dict[str, dict[str, int]] = {}
+    wanted: list[tuple[str, str, QuerySet[ListingIndex]]] = []
     for group, options in FACET_GROUPS.items():
         base = _filtered(query, skip=group)
-        out[group] = {
-            name: bounded_count(base.filter(**{_FACET_FIELD[group]: value}), FACET_LIMIT)
-            for name, value in options
-        }
+        wanted.extend(
+            (group, name, base.filter(**{_FACET_FIELD[group]: value})) for name, value in options
+        )
+    counts = bounded_counts([qs for _, _, qs in wanted], FACET_LIMIT)
+    out: dict[str, dict[str, int]] = {group: {} for group in FACET_GROUPS}
+    for (group, name, _qs), n in zip(wanted, counts, strict=True):
+        out[group][name] = n
     cache.set(key, out, FACET_CACHE_SECONDS)
     return out
+
+
+def bounded_counts(querysets: list[QuerySet[Any]], limit: int) -> list[int]:
+    """``bounded_count`` of each queryset in one SQL statement (one round trip for the 18
+    counts of a listing page, not 18): ``SELECT (SELECT COUNT(*) FROM (… LIMIT n+1)), …``."""
+    if not querysets:
+        return []
+    parts: list[str] = []
+    params: list[Any] = []
+    for qs in querysets:
+        sql, p = qs.order_by().values("pk")[: limit + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) c{len(parts)})")
+        params.extend(p)
+    with connections[querysets[0].db].cursor() as cur:
+        cur.execute("SELECT " + ", ".join(parts), params)
+        row = cur.fetchone()
+    return [int(n) for n in row]
 
 
 @dataclass
@@ -334,9 +354,12 @@ def listing_rows(
     )
     watched: set[int] = set()
     if user is not None and user.is_authenticated:
-        watched = set(
-            Watch.objects.filter(user=user, auction_id__in=ids).values_list("auction_id", flat=True)
-        )
+        with replica.primary():  # the bidder's own state: never from a lagging replica
+            watched = set(
+                Watch.objects.filter(user=user, auction_id__in=ids).values_list(
+                    "auction_id", flat=True
+                )
+            )
     rows = []
     for a in auctions:
         lot_assets = assets.get(a.lot_id, []) if a.lot_id is not None else []
