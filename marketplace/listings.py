@@ -195,6 +195,21 @@ def key_ending_quantiles(db: str) -> list[int]:
     return bounds
 
 
+def _has_filters(query: ListingQuery) -> bool:
+    """Whether ``query`` narrows the listings by more than its words."""
+    return bool(
+        query.kinds
+        or query.region
+        or query.price_min_fen is not None
+        or query.price_max_fen is not None
+        or query.rounds
+        or query.states
+        or query.loan is not None
+        or query.restricted is not None
+        or query.court is not None
+    )
+
+
 def _ranked_window(query: ListingQuery) -> list[tuple[int, int, float]]:
     """PostgreSQL: the first ``RANK_WINDOW`` matches of a keyword search by the nearest end
     (auction, key, ``ts_rank``).
@@ -205,14 +220,18 @@ def _ranked_window(query: ListingQuery) -> list[tuple[int, int, float]]:
     ``RANK_WINDOW`` matches the word is rare, and the window is read from bitmaps (the GIN
     index's matches and the key range, ANDed) over the first 4, 16, 64 and 100 % of the keys,
     each a prefix of the order, stopping at the first that holds ``RANK_WINDOW`` matches. The
-    answer is exactly the one query's ``ORDER BY key_ending LIMIT RANK_WINDOW``."""
+    answer is exactly the one query's ``ORDER BY key_ending LIMIT RANK_WINDOW``. Words with a
+    filter are that one query (the steps are percentiles of the whole index)."""
     terms = " ".join(query_words(query.q))
     base = _filtered(query)
     db = base.db
-    bounds = key_ending_quantiles(db)
     steps: list[int | None] = []
-    if len(bounds) > max(WINDOW_STEPS):
-        steps = [bounds[p] for p in WINDOW_STEPS]
+    if not _has_filters(query):
+        # The percentiles are the whole index's: a filter (upcoming only, one city) puts its
+        # rows elsewhere in the key order, so a filtered search is the one query.
+        bounds = key_ending_quantiles(db)
+        if len(bounds) > max(WINDOW_STEPS):
+            steps = [bounds[p] for p in WINDOW_STEPS]
     steps.append(None)
     rows: list[tuple[int, int, float]] = []
     for i, key_max in enumerate(steps):
@@ -452,14 +471,28 @@ def search_listings(
 
     Keyset paging (``cursor``: the sort key of the last row shown; stable when listings are
     added) for every order but relevance; ``page`` (an offset within the bounded total) still
-    works for the first ``TOTAL_LIMIT`` matches and is how a relevance order pages."""
+    works for the first ``TOTAL_LIMIT`` matches and is how a relevance order pages.
+
+    A keyword search by relevance on PostgreSQL ranks the window of its first ``RANK_WINDOW``
+    matches and pages inside it, so its total is the window's size (``RANK_WINDOW`` means
+    more): no separate count of the matches."""
     qs = listing_queryset(query)
-    total = bounded_count(_filtered(query), TOTAL_LIMIT)
-    exact = total <= TOTAL_LIMIT
-    total = min(total, TOTAL_LIMIT)
+    keyset = query.sort != "relevance" or not query.q
+    ranked: list[tuple[int, int, float]] | None = None
+    if (
+        not keyset
+        and connection.vendor == "postgresql"
+        and not looks_like_case_number(query.q)
+        and query_words(query.q)
+    ):
+        ranked = sorted(_ranked_window(query), key=lambda r: (-r[2], r[1]))
+        total, exact = len(ranked), len(ranked) < RANK_WINDOW
+    else:
+        total = bounded_count(_filtered(query), TOTAL_LIMIT)
+        exact = total <= TOTAL_LIMIT
+        total = min(total, TOTAL_LIMIT)
     pages = max(1, -(-total // query.per_page))
     key_field = SORT_KEYS.get(query.sort, "")
-    keyset = query.sort != "relevance" or not query.q
     if not keyset:
         key_field = ""
     elif not key_field:
@@ -474,14 +507,8 @@ def search_listings(
     elif page_no <= pages:
         start = (page_no - 1) * query.per_page
         window = qs[start : start + query.per_page + 1]
-        ranked_raw = (
-            not keyset
-            and connection.vendor == "postgresql"
-            and not looks_like_case_number(query.q)
-            and query_words(query.q)
-        )
-        if ranked_raw:
-            ids_keys = [(pk, 0) for pk in _ranked_page_ids(query, start, query.per_page + 1)]
+        if ranked is not None:
+            ids_keys = [(pk, 0) for pk, _, _ in ranked[start : start + query.per_page + 1]]
         elif keyset:
             ids_keys = list(window.values_list("auction_id", column))
         else:
