@@ -236,18 +236,20 @@ def _ranked_window(query: ListingQuery) -> list[tuple[int, int, float]]:
     rows: list[tuple[int, int, float]] = []
     for i, key_max in enumerate(steps):
         qs = base if key_max is None else base.filter(key_ending__lte=key_max)
+        # ts_rank after the LIMIT: a bitmap step may match thousands of rows before the top
+        # 500 by key are kept, and ranking each of them cost more than finding them.
         inner = (
             qs.order_by("key_ending")
-            .annotate(
-                rank=RawSQL(
-                    "ts_rank(search_vector, plainto_tsquery('simple', %s))",
-                    [terms],
-                    output_field=FloatField(),
-                )
-            )
-            .values_list("auction_id", "key_ending", "rank")[:RANK_WINDOW]
+            .annotate(vector=RawSQL("search_vector", [], output_field=TextField()))
+            .values_list("auction_id", "key_ending", "vector")[:RANK_WINDOW]
         )
-        sql, params = inner.query.sql_with_params()
+        inner_sql, inner_params = inner.query.sql_with_params()
+        sql = (
+            "SELECT w.auction_id, w.key_ending, "
+            "ts_rank(w.vector, plainto_tsquery('simple', %s)) "
+            f"FROM ({inner_sql}) w"
+        )
+        params = (terms, *inner_params)
         with transaction.atomic(using=db), connections[db].cursor() as cur:
             bitmap = i > 0 and len(steps) > 1
             if bitmap:  # the key walk is the 1 % step's; a rare word's matches by bitmap
