@@ -73,7 +73,8 @@ def auctions(request: HttpRequest) -> dict[str, Any]:
     cursor (keyset: the previous answer's ``next_cursor``) or page, per_page, facets=1 (the
     count per filter option, each bounded at 1,000: 1,001 means more).
 
-    ``total`` is bounded at 10,000 (``total_exact`` false past it): no page counts the table."""
+    ``total`` is bounded at 1,000 (``total_exact`` false past it): no page counts the table; a
+    keyword search by relevance pages inside its ranked window, so its total is at most 500."""
     query = parse_listing_query(request.GET)
     with_facets = request.GET.get("facets", "") in ("1", "true")
     with replica.public_reads(request):
@@ -131,7 +132,7 @@ def calendar(request: HttpRequest, days: int = 30) -> list[dict[str, Any]]:
 @router.get("/results")
 def results(request: HttpRequest, page: int = 1, cursor: str = "") -> dict[str, Any]:
     """Ended auctions, latest close first; ``cursor`` (the previous ``next_cursor``) pages
-    through an index range, ``total`` is bounded at 10,000."""
+    through an index range, ``total`` is bounded at 1,000."""
     if page < 1:
         raise DomainError("invalid_page", _("页码必须是正整数"), field="page")
     if cursor and not (cursor.isdigit() and len(cursor) <= 19 and int(cursor) < 2**63):
