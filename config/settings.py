@@ -215,6 +215,9 @@ GAVEL_REPLICA_DATABASE_URL: str = env.str("GAVEL_REPLICA_DATABASE_URL", default=
 GAVEL_REPLICA_MAX_LAG_SECONDS: float = env.float("GAVEL_REPLICA_MAX_LAG_SECONDS", default=5.0)
 GAVEL_REPLICA_LAG_CHECK_SECONDS: float = env.float("GAVEL_REPLICA_LAG_CHECK_SECONDS", default=1.0)
 DATABASE_ROUTERS: list[str] = []
+# The listing page's counts per filter option (marketplace.listings.facet_counts): a time
+# budget for their one statement on PostgreSQL (0: none); past it the page shows no counts.
+GAVEL_FACET_BUDGET_MS: int = env.int("GAVEL_FACET_BUDGET_MS", default=300)
 if GAVEL_REPLICA_DATABASE_URL and not GAVEL_DB_AS_OWNER:
     DATABASES["replica"] = {
         **database_from_url(GAVEL_REPLICA_DATABASE_URL),

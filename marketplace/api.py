@@ -71,7 +71,8 @@ def auctions(request: HttpRequest) -> dict[str, Any]:
     """Search listings. Query: q (words, or an exact case number), kind, region, price_min,
     price_max (yuan), round, state, loan, restricted, court, sort (relevance when q is given),
     cursor (keyset: the previous answer's ``next_cursor``) or page, per_page, facets=1 (the
-    count per filter option, each bounded at 1,000: 1,001 means more).
+    count per filter option, each bounded at 1,000: 1,001 means more; every group empty when
+    the counts ran past ``GAVEL_FACET_BUDGET_MS``).
 
     ``total`` is bounded at 1,000 (``total_exact`` false past it): no page counts the table; a
     keyword search by relevance pages inside its ranked window, so its total is at most 500."""

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from django.db import connection, connections, transaction
+from django.conf import settings
+from django.db import OperationalError, connection, connections, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 
     from core.models import User
 
+log = logging.getLogger(__name__)
 S = AuctionState
 STATE_GROUP_STATES: dict[str, list[str]] = {
     "upcoming": [S.SCHEDULED],
@@ -323,17 +326,28 @@ def facet_counts(query: ListingQuery) -> dict[str, dict[str, int]]:
         wanted.extend(
             (group, name, base.filter(**{_FACET_FIELD[group]: value})) for name, value in options
         )
-    counts = bounded_counts([qs for _, _, qs in wanted], FACET_LIMIT)
+    counts = bounded_counts(
+        [qs for _, _, qs in wanted], FACET_LIMIT, budget_ms=settings.GAVEL_FACET_BUDGET_MS
+    )
     out: dict[str, dict[str, int]] = {group: {} for group in FACET_GROUPS}
-    for (group, name, _qs), n in zip(wanted, counts, strict=True):
-        out[group][name] = n
+    if counts is not None:
+        for (group, name, _qs), n in zip(wanted, counts, strict=True):
+            out[group][name] = n
+    # Over the budget: no counts (the options still work), cached like counts so a repeated
+    # query does not spend the budget again.
     cache.set(key, out, FACET_CACHE_SECONDS)
     return out
 
 
-def bounded_counts(querysets: list[QuerySet[Any]], limit: int) -> list[int]:
+def bounded_counts(
+    querysets: list[QuerySet[Any]], limit: int, *, budget_ms: int = 0
+) -> list[int] | None:
     """``bounded_count`` of each queryset in one SQL statement (one round trip for the 18
-    counts of a listing page, not 18): ``SELECT (SELECT COUNT(*) FROM (… LIMIT n+1)), …``."""
+    counts of a listing page, not 18): ``SELECT (SELECT COUNT(*) FROM (… LIMIT n+1)), …``.
+
+    ``budget_ms`` (PostgreSQL, 0: none): the statement's ``statement_timeout``; ``None`` when
+    it ran out. A word ANDed with an option it never meets ("住宅" among the shops) can read
+    the whole table for its first match (docs/performance.md), and counts are optional."""
     if not querysets:
         return []
     parts: list[str] = []
@@ -342,10 +356,28 @@ def bounded_counts(querysets: list[QuerySet[Any]], limit: int) -> list[int]:
         sql, p = qs.order_by().values("pk")[: limit + 1].query.sql_with_params()
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) c{len(parts)})")
         params.extend(p)
-    with connections[querysets[0].db].cursor() as cur:
-        cur.execute("SELECT " + ", ".join(parts), params)
-        row = cur.fetchone()
+    db = querysets[0].db
+    conn = connections[db]
+    budget = budget_ms > 0 and conn.vendor == "postgresql"
+    try:
+        with transaction.atomic(using=db), conn.cursor() as cur:
+            if budget:
+                cur.execute(f"SET LOCAL statement_timeout = {int(budget_ms)}")
+            cur.execute("SELECT " + ", ".join(parts), params)
+            row = cur.fetchone()
+            if budget:
+                cur.execute("SET LOCAL statement_timeout = 0")
+    except OperationalError as exc:
+        if budget and _canceled(exc):
+            log.info("facet counts over the %d ms budget: left out", budget_ms)
+            return None
+        raise
     return [int(n) for n in row]
+
+
+def _canceled(exc: OperationalError) -> bool:
+    """Whether PostgreSQL canceled the statement (``statement_timeout``, SQLSTATE 57014)."""
+    return getattr(exc.__cause__, "sqlstate", None) == "57014"
 
 
 @dataclass
