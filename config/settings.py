@@ -206,6 +206,24 @@ GAVEL_DB_AS_OWNER: bool = bool(DATABASE_MIGRATE_URL) and (
 DATABASES = {
     "default": database_from_url(DATABASE_MIGRATE_URL if GAVEL_DB_AS_OWNER else DATABASE_URL)
 }
+# Public reads (listings, search, results and their API) from a PostgreSQL streaming replica
+# (core/replica.py, docs/deployment.md "Read replica"): a ``replica`` alias and its router.
+# Empty: no alias, every read on DATABASE_URL. A replica more than GAVEL_REPLICA_MAX_LAG_SECONDS
+# behind (checked at most every GAVEL_REPLICA_LAG_CHECK_SECONDS per process) or unreachable is
+# skipped. In a test run the alias mirrors the test database (TEST MIRROR).
+GAVEL_REPLICA_DATABASE_URL: str = env.str("GAVEL_REPLICA_DATABASE_URL", default="").strip()
+GAVEL_REPLICA_MAX_LAG_SECONDS: float = env.float("GAVEL_REPLICA_MAX_LAG_SECONDS", default=5.0)
+GAVEL_REPLICA_LAG_CHECK_SECONDS: float = env.float("GAVEL_REPLICA_LAG_CHECK_SECONDS", default=1.0)
+DATABASE_ROUTERS: list[str] = []
+# The listing page's counts per filter option (marketplace.listings.facet_counts): a time
+# budget for their one statement on PostgreSQL (0: none); past it the page shows no counts.
+GAVEL_FACET_BUDGET_MS: int = env.int("GAVEL_FACET_BUDGET_MS", default=300)
+if GAVEL_REPLICA_DATABASE_URL and not GAVEL_DB_AS_OWNER:
+    DATABASES["replica"] = {
+        **database_from_url(GAVEL_REPLICA_DATABASE_URL),
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
 
 # Redis for the channel layer, the cache (rate limits) and the live watcher counts.
 REDIS_URL: str = env.str("REDIS_URL", default="").strip()

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.security import django_auth
 
+from core import replica
 from core.errors import DomainError, NotFound, PermissionDenied
 from core.models import STAFF_ROLES
 from core.ratelimit import check_write_rate
@@ -70,12 +71,15 @@ def auctions(request: HttpRequest) -> dict[str, Any]:
     """Search listings. Query: q (words, or an exact case number), kind, region, price_min,
     price_max (yuan), round, state, loan, restricted, court, sort (relevance when q is given),
     cursor (keyset: the previous answer's ``next_cursor``) or page, per_page, facets=1 (the
-    count per filter option, each bounded at 1,000: 1,001 means more).
+    count per filter option, each bounded at 1,000: 1,001 means more; every group empty when
+    the counts ran past ``GAVEL_FACET_BUDGET_MS``).
 
-    ``total`` is bounded at 10,000 (``total_exact`` false past it): no page counts the table."""
+    ``total`` is bounded at 1,000 (``total_exact`` false past it): no page counts the table; a
+    keyword search by relevance pages inside its ranked window, so its total is at most 500."""
     query = parse_listing_query(request.GET)
     with_facets = request.GET.get("facets", "") in ("1", "true")
-    result = search_listings(query, request.user, facets=with_facets)
+    with replica.public_reads(request):
+        result = search_listings(query, request.user, facets=with_facets)
     out = {
         "total": result["total"],
         "total_exact": result["total_exact"],
@@ -129,7 +133,7 @@ def calendar(request: HttpRequest, days: int = 30) -> list[dict[str, Any]]:
 @router.get("/results")
 def results(request: HttpRequest, page: int = 1, cursor: str = "") -> dict[str, Any]:
     """Ended auctions, latest close first; ``cursor`` (the previous ``next_cursor``) pages
-    through an index range, ``total`` is bounded at 10,000."""
+    through an index range, ``total`` is bounded at 1,000."""
     if page < 1:
         raise DomainError("invalid_page", _("页码必须是正整数"), field="page")
     if cursor and not (cursor.isdigit() and len(cursor) <= 19 and int(cursor) < 2**63):
@@ -138,7 +142,8 @@ def results(request: HttpRequest, page: int = 1, cursor: str = "") -> dict[str, 
             _("翻页游标“%(cursor)s”无效") % {"cursor": cursor[:30]},
             field="cursor",
         )
-    data = results_page(page=page, cursor=int(cursor) if cursor else None)
+    with replica.public_reads(request):
+        data = results_page(page=page, cursor=int(cursor) if cursor else None)
     return {
         "page": data["page"],
         "pages": data["pages"],

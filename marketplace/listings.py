@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from django.db import connection
+from django.conf import settings
+from django.db import OperationalError, connection, connections, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -33,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from bidding.models import ENDED_STATES, OPEN_STATES, Auction, AuctionState, Registration
 from cases.models import Asset, AssetFile
-from core import clock
+from core import clock, replica
 from marketplace.filters import KINDS, ROUNDS, STATE_GROUPS, ListingQuery
 from marketplace.models import ListingIndex, ListingInfo, Watch
 from marketplace.search_index import looks_like_case_number, normalise_case_number, query_words
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 
     from core.models import User
 
+log = logging.getLogger(__name__)
 S = AuctionState
 STATE_GROUP_STATES: dict[str, list[str]] = {
     "upcoming": [S.SCHEDULED],
@@ -164,31 +167,110 @@ def _rank(qs: QuerySet[ListingIndex], q: str) -> QuerySet[ListingIndex]:
     return qs.annotate(rank=score).order_by("-rank", "key_ending")
 
 
-def _ranked_page_ids(query: ListingQuery, offset: int, limit: int) -> list[int]:
-    """PostgreSQL: one page of a keyword search by relevance, ranked inside the window of the
-    first ``RANK_WINDOW`` matches by the nearest end (one index walk, ``ts_rank`` computed
-    there, no second lookup of the rows)."""
-    terms = " ".join(query_words(query.q))
-    inner = (
-        _filtered(query)
-        .order_by("key_ending")
-        .annotate(
-            rank=RawSQL(
-                "ts_rank(search_vector, plainto_tsquery('simple', %s))",
-                [terms],
-                output_field=FloatField(),
-            )
-        )
-        .values("auction_id", "key_ending", "rank")[:RANK_WINDOW]
-    )
-    sql, params = inner.query.sql_with_params()
-    with connection.cursor() as cur:
+#: Where the keyword window's search starts: the first 1 % of the index by ``key_ending``
+#: (walked in key order), then the first 4, 16 and 64 % and all of it (bitmaps of the word's
+#: matches in that range), until ``RANK_WINDOW`` matches are found.
+WINDOW_STEPS = (1, 4, 16, 64)
+_QUANTILE_SECONDS = 600
+_quantiles: dict[str, tuple[float, list[int]]] = {}
+
+
+def key_ending_quantiles(db: str) -> list[int]:
+    """The percentiles of ``key_ending`` from PostgreSQL's statistics (``pg_stats``
+    ``histogram_bounds``, 101 values after ANALYZE), cached per process for ten minutes;
+    empty without statistics (a new or small table: one query then)."""
+    import time
+
+    now = time.monotonic()
+    hit = _quantiles.get(db)
+    if hit is not None and now - hit[0] < _QUANTILE_SECONDS:
+        return hit[1]
+    with connections[db].cursor() as cur:
         cur.execute(
-            f"SELECT s.auction_id FROM ({sql}) s "
-            "ORDER BY s.rank DESC, s.key_ending LIMIT %s OFFSET %s",
-            [*params, limit, offset],
+            "SELECT histogram_bounds::text FROM pg_stats WHERE schemaname = current_schema() "
+            "AND tablename = 'marketplace_listingindex' AND attname = 'key_ending'"
         )
-        return [int(row[0]) for row in cur.fetchall()]
+        row = cur.fetchone()
+    bounds: list[int] = []
+    if row and row[0]:
+        bounds = [int(v) for v in str(row[0]).strip("{}").split(",") if v]
+    _quantiles[db] = (now, bounds)
+    return bounds
+
+
+def _has_filters(query: ListingQuery) -> bool:
+    """Whether ``query`` narrows the listings by more than its words."""
+    return bool(
+        query.kinds
+        or query.region
+        or query.price_min_fen is not None
+        or query.price_max_fen is not None
+        or query.rounds
+        or query.states
+        or query.loan is not None
+        or query.restricted is not None
+        or query.court is not None
+    )
+
+
+def _ranked_window(query: ListingQuery) -> list[tuple[int, int, float]]:
+    """PostgreSQL: the first ``RANK_WINDOW`` matches of a keyword search by the nearest end
+    (auction, key, ``ts_rank``).
+
+    One walk of ``key_ending`` filtering by the word reads ``RANK_WINDOW / share`` rows: fine
+    for a common word (住宅: 900 rows), tens of thousands of rows for a word in 1–5 % of the
+    listings. So the walk is bounded to the first 1 % of the keys; when that holds fewer than
+    ``RANK_WINDOW`` matches the word is rare, and the window is read from bitmaps (the GIN
+    index's matches and the key range, ANDed) over the first 4, 16, 64 and 100 % of the keys,
+    each a prefix of the order, stopping at the first that holds ``RANK_WINDOW`` matches. The
+    answer is exactly the one query's ``ORDER BY key_ending LIMIT RANK_WINDOW``. Words with a
+    filter are that one query (the steps are percentiles of the whole index)."""
+    terms = " ".join(query_words(query.q))
+    base = _filtered(query)
+    db = base.db
+    steps: list[int | None] = []
+    if not _has_filters(query):
+        # The percentiles are the whole index's: a filter (upcoming only, one city) puts its
+        # rows elsewhere in the key order, so a filtered search is the one query.
+        bounds = key_ending_quantiles(db)
+        if len(bounds) > max(WINDOW_STEPS):
+            steps = [bounds[p] for p in WINDOW_STEPS]
+    steps.append(None)
+    rows: list[tuple[int, int, float]] = []
+    for i, key_max in enumerate(steps):
+        qs = base if key_max is None else base.filter(key_ending__lte=key_max)
+        # ts_rank after the LIMIT: a bitmap step may match thousands of rows before the top
+        # 500 by key are kept, and ranking each of them cost more than finding them.
+        inner = (
+            qs.order_by("key_ending")
+            .annotate(vector=RawSQL("search_vector", [], output_field=TextField()))
+            .values_list("auction_id", "key_ending", "vector")[:RANK_WINDOW]
+        )
+        inner_sql, inner_params = inner.query.sql_with_params()
+        sql = (
+            "SELECT w.auction_id, w.key_ending, "
+            "ts_rank(w.vector, plainto_tsquery('simple', %s)) "
+            f"FROM ({inner_sql}) w"
+        )
+        params = (terms, *inner_params)
+        with transaction.atomic(using=db), connections[db].cursor() as cur:
+            bitmap = i > 0 and len(steps) > 1
+            if bitmap:  # the key walk is the 1 % step's; a rare word's matches by bitmap
+                cur.execute("SET LOCAL enable_indexscan = off")
+            cur.execute(sql, params)
+            rows = [(int(a), int(k), float(r)) for a, k, r in cur.fetchall()]
+            if bitmap:
+                cur.execute("SET LOCAL enable_indexscan = on")
+        if len(rows) >= RANK_WINDOW:
+            break
+    return rows
+
+
+def _ranked_page_ids(query: ListingQuery, offset: int, limit: int) -> list[int]:
+    """PostgreSQL: one page of a keyword search by relevance (title words weigh more), ranked
+    inside the window of the first ``RANK_WINDOW`` matches by the nearest end."""
+    window = sorted(_ranked_window(query), key=lambda r: (-r[2], r[1]))
+    return [pk for pk, _, _ in window[offset : offset + limit]]
 
 
 def listing_queryset(query: ListingQuery) -> QuerySet[ListingIndex]:
@@ -238,15 +320,64 @@ def facet_counts(query: ListingQuery) -> dict[str, dict[str, int]]:
     cached = cache.get(key)
     if cached is not None:
         return cast(dict[str, dict[str, int]], cached)
-    out: dict[str, dict[str, int]] = {}
+    wanted: list[tuple[str, str, QuerySet[ListingIndex]]] = []
     for group, options in FACET_GROUPS.items():
         base = _filtered(query, skip=group)
-        out[group] = {
-            name: bounded_count(base.filter(**{_FACET_FIELD[group]: value}), FACET_LIMIT)
-            for name, value in options
-        }
+        wanted.extend(
+            (group, name, base.filter(**{_FACET_FIELD[group]: value})) for name, value in options
+        )
+    counts = bounded_counts(
+        [qs for _, _, qs in wanted], FACET_LIMIT, budget_ms=settings.GAVEL_FACET_BUDGET_MS
+    )
+    out: dict[str, dict[str, int]] = {group: {} for group in FACET_GROUPS}
+    if counts is not None:
+        for (group, name, _qs), n in zip(wanted, counts, strict=True):
+            out[group][name] = n
+    # Over the budget: no counts (the options still work), cached like counts so a repeated
+    # query does not spend the budget again.
     cache.set(key, out, FACET_CACHE_SECONDS)
     return out
+
+
+def bounded_counts(
+    querysets: list[QuerySet[Any]], limit: int, *, budget_ms: int = 0
+) -> list[int] | None:
+    """``bounded_count`` of each queryset in one SQL statement (one round trip for the 18
+    counts of a listing page, not 18): ``SELECT (SELECT COUNT(*) FROM (… LIMIT n+1)), …``.
+
+    ``budget_ms`` (PostgreSQL, 0: none): the statement's ``statement_timeout``; ``None`` when
+    it ran out. A word ANDed with an option it never meets ("住宅" among the shops) can read
+    the whole table for its first match (docs/performance.md), and counts are optional."""
+    if not querysets:
+        return []
+    parts: list[str] = []
+    params: list[Any] = []
+    for qs in querysets:
+        sql, p = qs.order_by().values("pk")[: limit + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) c{len(parts)})")
+        params.extend(p)
+    db = querysets[0].db
+    conn = connections[db]
+    budget = budget_ms > 0 and conn.vendor == "postgresql"
+    try:
+        with transaction.atomic(using=db), conn.cursor() as cur:
+            if budget:
+                cur.execute(f"SET LOCAL statement_timeout = {int(budget_ms)}")
+            cur.execute("SELECT " + ", ".join(parts), params)
+            row = cur.fetchone()
+            if budget:
+                cur.execute("SET LOCAL statement_timeout = 0")
+    except OperationalError as exc:
+        if budget and _canceled(exc):
+            log.info("facet counts over the %d ms budget: left out", budget_ms)
+            return None
+        raise
+    return [int(n) for n in row]
+
+
+def _canceled(exc: OperationalError) -> bool:
+    """Whether PostgreSQL canceled the statement (``statement_timeout``, SQLSTATE 57014)."""
+    return getattr(exc.__cause__, "sqlstate", None) == "57014"
 
 
 @dataclass
@@ -334,9 +465,12 @@ def listing_rows(
     )
     watched: set[int] = set()
     if user is not None and user.is_authenticated:
-        watched = set(
-            Watch.objects.filter(user=user, auction_id__in=ids).values_list("auction_id", flat=True)
-        )
+        with replica.primary():  # the bidder's own state: never from a lagging replica
+            watched = set(
+                Watch.objects.filter(user=user, auction_id__in=ids).values_list(
+                    "auction_id", flat=True
+                )
+            )
     rows = []
     for a in auctions:
         lot_assets = assets.get(a.lot_id, []) if a.lot_id is not None else []
@@ -371,14 +505,28 @@ def search_listings(
 
     Keyset paging (``cursor``: the sort key of the last row shown; stable when listings are
     added) for every order but relevance; ``page`` (an offset within the bounded total) still
-    works for the first ``TOTAL_LIMIT`` matches and is how a relevance order pages."""
+    works for the first ``TOTAL_LIMIT`` matches and is how a relevance order pages.
+
+    A keyword search by relevance on PostgreSQL ranks the window of its first ``RANK_WINDOW``
+    matches and pages inside it, so its total is the window's size (``RANK_WINDOW`` means
+    more): no separate count of the matches."""
     qs = listing_queryset(query)
-    total = bounded_count(_filtered(query), TOTAL_LIMIT)
-    exact = total <= TOTAL_LIMIT
-    total = min(total, TOTAL_LIMIT)
+    keyset = query.sort != "relevance" or not query.q
+    ranked: list[tuple[int, int, float]] | None = None
+    if (
+        not keyset
+        and connection.vendor == "postgresql"
+        and not looks_like_case_number(query.q)
+        and query_words(query.q)
+    ):
+        ranked = sorted(_ranked_window(query), key=lambda r: (-r[2], r[1]))
+        total, exact = len(ranked), len(ranked) < RANK_WINDOW
+    else:
+        total = bounded_count(_filtered(query), TOTAL_LIMIT)
+        exact = total <= TOTAL_LIMIT
+        total = min(total, TOTAL_LIMIT)
     pages = max(1, -(-total // query.per_page))
     key_field = SORT_KEYS.get(query.sort, "")
-    keyset = query.sort != "relevance" or not query.q
     if not keyset:
         key_field = ""
     elif not key_field:
@@ -393,14 +541,8 @@ def search_listings(
     elif page_no <= pages:
         start = (page_no - 1) * query.per_page
         window = qs[start : start + query.per_page + 1]
-        ranked_raw = (
-            not keyset
-            and connection.vendor == "postgresql"
-            and not looks_like_case_number(query.q)
-            and query_words(query.q)
-        )
-        if ranked_raw:
-            ids_keys = [(pk, 0) for pk in _ranked_page_ids(query, start, query.per_page + 1)]
+        if ranked is not None:
+            ids_keys = [(pk, 0) for pk, _, _ in ranked[start : start + query.per_page + 1]]
         elif keyset:
             ids_keys = list(window.values_list("auction_id", column))
         else:

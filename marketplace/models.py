@@ -245,6 +245,8 @@ class ListingIndex(models.Model):
     class Meta:
         verbose_name = _("拍品检索索引")
         verbose_name_plural = _("拍品检索索引")
+        # On PostgreSQL migration 0006 rebuilds the (filter, key_ending) indexes with the auction
+        # id and the other filter columns INCLUDEd (index-only pages and facet counts).
         indexes = [
             models.Index(fields=["state_group", "key_ending"], name="mk_li_group_ending"),
             models.Index(fields=["kind", "key_ending"], name="mk_li_kind_ending"),

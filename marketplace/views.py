@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cases.models import Lot
-from core import clock, regions
+from core import clock, regions, replica
 from core.errors import DomainError
 from core.models import STAFF_ROLES, User
 from core.ratelimit import check_write_rate
@@ -303,7 +303,10 @@ def listings(request: HttpRequest) -> HttpResponse:
             "facets": None,
         }
     else:
-        result = search_listings(query, request.user, facets=True)
+        # The index, the page of auctions and the counts may come from a replica (core/replica.py);
+        # the template (and its signed-in user's unread count) reads the primary.
+        with replica.public_reads(request):
+            result = search_listings(query, request.user, facets=True)
     facets = result["facets"] or {}
 
     def options(group: str, choices: Mapping[str, Any]) -> list[tuple[str, str, str]]:
@@ -428,7 +431,9 @@ def results_view(request: HttpRequest) -> HttpResponse:
         return render(
             request, "marketplace/results.html", {"error": exc, "data": {"items": []}}, status=400
         )
-    return render(request, "marketplace/results.html", {"data": results_page(page=page)})
+    with replica.public_reads(request):
+        data = results_page(page=page)
+    return render(request, "marketplace/results.html", {"data": data})
 
 
 def result_view(request: HttpRequest, auction_id: int) -> HttpResponse:

@@ -146,6 +146,13 @@ def _no_receipt_grace(settings: Settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_facet_budget(settings: Settings) -> None:
+    """The listing counts' time budget (``GAVEL_FACET_BUDGET_MS``) is off: a loaded test
+    machine must not drop the counts a test asserts; the budget's own test sets it."""
+    settings.GAVEL_FACET_BUDGET_MS = 0
+
+
+@pytest.fixture(autouse=True)
 def _own_media_and_anchors(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Uploaded files and audit anchor files of a test stay in its own folders, never in the
     worktree's var/ (a demo's anchors there would not match the test database)."""

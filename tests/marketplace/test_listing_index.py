@@ -223,3 +223,97 @@ def test_the_pages_keyword_bar_sends_an_empty_sort_and_gets_relevance(client, sh
     assert '<option value="" selected>' in html
     # Without a keyword the relevance order is not offered.
     assert 'value="relevance"' not in client.get(reverse("marketplace:listings")).content.decode()
+
+
+@pytest.mark.postgres
+def test_the_stepped_keyword_window_equals_one_query_over_the_whole_index(monkeypatch, db):
+    """A rare word's window is read in steps over growing prefixes of ``key_ending`` (issue
+    18): the rows and their order are exactly the single query's ``ORDER BY key_ending LIMIT
+    RANK_WINDOW`` ranked by relevance."""
+
+    rows = []
+    for i in range(120):
+        words = ["房产", "南昌"] + (["稀有"] if i % 9 == 0 else []) + (["商铺"] if i % 2 else [])
+        rows.append(
+            ListingIndex(
+                auction_id=900_000 + i,  # no auction: the rows go before the deferred FK check
+                kind="residential",
+                round="1",
+                state="scheduled",
+                state_group="upcoming",
+                price_fen=1000,
+                key_ending=10_000 + 7 * i,
+                key_starting=i,
+                key_newest=i,
+                key_price=i,
+                search_title=" ".join(words[: 2 + i % 3]),
+                search_body=" ".join(words),
+            )
+        )
+    ListingIndex.objects.bulk_create(rows)
+    try:
+        _compare_stepped_and_single(monkeypatch)
+    finally:
+        ListingIndex.objects.filter(auction_id__gte=900_000).delete()
+
+
+def _compare_stepped_and_single(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.http import QueryDict
+
+    from marketplace import listings
+    from marketplace.filters import parse_listing_query
+
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE marketplace_listingindex")
+    monkeypatch.setattr(listings, "RANK_WINDOW", 5)
+    listings._quantiles.clear()
+    assert len(listings.key_ending_quantiles("default")) > max(listings.WINDOW_STEPS)
+    for word in ["稀有", "商铺", "房产", "南昌 稀有", "没有"]:
+        query = parse_listing_query(QueryDict(f"q={word}"))
+        stepped = listings._ranked_page_ids(query, 0, 50)
+        listings._quantiles["default"] = (float("inf"), [])  # no statistics: one query
+        single = listings._ranked_page_ids(query, 0, 50)
+        listings._quantiles.clear()
+        assert stepped == single, word
+        first = [
+            r.auction_id
+            for r in ListingIndex.objects.order_by("key_ending")
+            if all(w in r.search_body.split() for w in word.split())
+        ][:5]
+        assert sorted(stepped) == sorted(first), word
+    listings._quantiles.clear()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_counts_over_their_time_budget_are_left_out_not_waited_for(settings):
+    """The counts per filter option run under ``GAVEL_FACET_BUDGET_MS`` (issue 18): a word
+    ANDed with an option it never meets can read the whole table, and the counts are
+    optional. Here another session holds the table, so the statement cannot finish in time."""
+    import psycopg
+    from django.core.cache import cache
+    from django.http import QueryDict
+
+    from marketplace import listings
+    from marketplace.filters import parse_listing_query
+
+    settings.GAVEL_FACET_BUDGET_MS = 50
+    cache.clear()
+    cfg = connection.settings_dict
+    query = parse_listing_query(QueryDict("kind=residential"))
+    with psycopg.connect(
+        host=cfg["HOST"],
+        port=cfg["PORT"] or 5432,
+        user=cfg["USER"],
+        password=cfg["PASSWORD"] or None,
+        dbname=cfg["NAME"],
+    ) as locker:
+        locker.execute("LOCK TABLE marketplace_listingindex IN ACCESS EXCLUSIVE MODE")
+        counts = listings.facet_counts(query)
+        locker.rollback()
+    assert counts == {group: {} for group in listings.FACET_GROUPS}
+    cache.clear()  # (a run out of budget is cached like counts)
+    settings.GAVEL_FACET_BUDGET_MS = 0  # no budget: a loaded test machine may plan slowly
+    counts = listings.facet_counts(query)
+    assert counts["kind"] == dict.fromkeys(listings.KINDS, 0)
+    assert set(counts) == set(listings.FACET_GROUPS)
