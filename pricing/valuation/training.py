@@ -37,6 +37,7 @@ from pricing.valuation.engine import (
     conformal_quantile,
     metrics,
     select_candidate,
+    shared_transforms,
     typical_row,
 )
 from pricing.valuation.errors import ValuationError
@@ -417,7 +418,14 @@ class Fitted:
     steps: list[str] = field(default_factory=list)
 
 
-def fit_and_evaluate(
+def fit_and_evaluate(df: pd.DataFrame, spec: dict[str, Any], **kwargs: Any) -> Fitted:
+    """Split, fit every candidate, select, calibrate and evaluate; each frame's features are
+    computed once per model across the candidates (engine.shared_transforms)."""
+    with shared_transforms():
+        return _fit_and_evaluate(df, spec, **kwargs)
+
+
+def _fit_and_evaluate(
     df: pd.DataFrame,
     spec: dict[str, Any],
     *,
@@ -460,7 +468,10 @@ def fit_and_evaluate(
     validation: dict[str, dict[str, Any]] = {}
     for name in names:
         p = params if name in (method, "blend") else {}
-        fitted_on_proper[name] = METHODS[name](recipe, p).fit(split.proper, y_proper)
+        # what is the same across candidates (features, comparables, trees) is fitted once
+        done = list(fitted_on_proper.values())
+        like = next((v for v in done if isinstance(v, METHODS["gbm"])), done[0] if done else None)
+        fitted_on_proper[name] = METHODS[name](recipe, p).fit(split.proper, y_proper, like=like)
         pred = np.exp(fitted_on_proper[name].predict_log(split.calibration))
         validation[name] = metrics(split.calibration["price"].to_numpy(), pred)
         tick(f"验证 {name}")
@@ -480,6 +491,7 @@ def fit_and_evaluate(
     model = cls(recipe, params if chosen in (method, "blend") else {}).fit(
         split.train, np.log(split.train["price"].to_numpy())
     )
+    model.forget_training_rows()
     model.interval_ = interval
     tick("拟合最终模型")
     pred_log = model.predict_log(split.test)
