@@ -453,6 +453,9 @@ class FeatureBuilder:
         return [c for c in self.columns_ if c not in self.recipe.categorical]
 
 
+COMPARABLES_MAX = 50_000  # the stored model stays small (docs/pricing.md "Speed")
+
+
 class Comparables:
     """Comparable sales with hedonic adjustments (the ``knn`` method, and explanations for both)."""
 
@@ -468,9 +471,12 @@ class Comparables:
         self.ridge_ = RidgeCV(alphas=np.logspace(-2, 3, 20)).fit(Z, y_log)
         self.beta_ = self.ridge_.coef_
         self.weights_ = np.abs(self.beta_)
-        self.Zw_ = Z * self.weights_
-        self.y_ = np.asarray(y_log, dtype=float)
-        self.base_ = Z @ self.beta_  # the hedonic part of each training sale
+        # the pool of comparables: the most recent COMPARABLES_MAX sales (training tables are
+        # in date order); the hedonic model above learns from all of them
+        keep = slice(max(0, len(Z) - COMPARABLES_MAX), None)
+        self.Zw_ = (Z * self.weights_)[keep]
+        self.y_ = np.asarray(y_log, dtype=float)[keep]
+        self.base_ = (Z @ self.beta_)[keep]  # the hedonic part of each comparable sale
         return self
 
     def search_index(self) -> NeighbourIndex:

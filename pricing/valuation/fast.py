@@ -411,8 +411,14 @@ class Compiled:
 
     def nearest(self, Q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k nearest training sales (Euclidean, nearest first, ties by index) of each row
-        of Q (neighbours.py: candidates from the index, ranked by their exact distances)."""
-        return self.search.nearest(Q, k)
+        of Q (neighbours.py: candidates from the index, ranked by their exact distances).
+        A valuation's perturbed rows often equal the row itself in this space (the typical
+        value is the row's own): equal rows are searched once."""
+        uniq, inverse = _unique_rows(Q)
+        d, idx = self.search.nearest(uniq, k)
+        if inverse is None:
+            return d, idx
+        return d[inverse], idx[inverse]
 
     def predict_log_features(
         self, X: dict[str, np.ndarray], to_end: np.ndarray
@@ -422,7 +428,10 @@ class Compiled:
         M = self.numeric_matrix(X)
         if self.kind in ("gbm", "blend"):
             assert self.forest is not None
-            gbm = self.forest.predict(self.gbm_matrix(X))
+            G, inverse = _unique_rows(self.gbm_matrix(X))
+            gbm = self.forest.predict(G)
+            if inverse is not None:
+                gbm = gbm[inverse]
         if self.kind == "gbm":
             out = gbm
             if self.blend:
@@ -473,6 +482,20 @@ class Compiled:
 def _linear(model: Any, X: np.ndarray) -> np.ndarray:
     """A fitted linear model's predict without its input checks (X is float64 already)."""
     return np.asarray(X @ model.coef_ + model.intercept_, dtype=float)
+
+
+def _unique_rows(A: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """A valuation's rows without repeats (each row's result depends on that row alone, so
+    computing it once per distinct row changes nothing) and the map back; batches (more than
+    512 rows) are left as they are."""
+    if len(A) > 512 or len(A) < 3:
+        return A, None
+    A = np.ascontiguousarray(A, dtype=np.float64)
+    # bitwise equal rows (NaN, a missing value, equals itself here)
+    _u, first, inverse = np.unique(A.view(np.int64), axis=0, return_index=True, return_inverse=True)
+    if len(first) == len(A):
+        return A, None
+    return np.ascontiguousarray(A[first]), inverse.reshape(-1)
 
 
 def _zero_nan(x: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ from core.types import Actor
 from pricing.valuation.engine import (
     BASELINE,
     CANDIDATES,
+    COMPARABLES_MAX,
     ENGINE_VERSION,
     METHODS,
     LocalInterval,
@@ -543,10 +544,12 @@ def _fit_and_evaluate(
 
 
 def comparable_table(df: pd.DataFrame, recipe: Recipe) -> pd.DataFrame:
+    """The comparable sales' records: the rows of engine.Comparables' pool (the most recent
+    COMPARABLES_MAX training sales)."""
     cols = [c for c in recipe.inputs() if c in df.columns] + ["price"]
     if "sale_date" in df.columns:
         cols.append("sale_date")
-    return df[cols].reset_index(drop=True)
+    return df[cols].iloc[-COMPARABLES_MAX:].reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- storing
