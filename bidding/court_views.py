@@ -59,6 +59,7 @@ from core.errors import DomainError
 from core.forms import Form, TextField
 from core.money import yuan
 from core.permissions import can, is_court_staff_of
+from core.punctuation import paren
 from core.ratelimit import write_rate_limited
 from core.types import AuthedRequest
 
@@ -220,13 +221,13 @@ def _recipients(auction: Auction) -> list[tuple[str, str]]:
     from cases.models import Party
 
     out = [
-        (f"party:{p.pk}", f"{p.name}（{p.get_role_display()}）")
+        (f"party:{p.pk}", f"{p.name}{paren(p.get_role_display())}")
         for p in Party.objects.filter(
             case_id=_case_id(auction), role__in=["creditor", "debtor"]
         ).order_by("pk")
     ]
     out += [
-        (f"holder:{h.pk}", f"{h.name}（优先购买权人，顺序 {h.rank}）")
+        (f"holder:{h.pk}", h.name + paren(_("优先购买权人，顺序 %(rank)s") % {"rank": h.rank}))
         for h in auction.priority_holders.all()
     ]
     return out
@@ -576,7 +577,9 @@ def court_auction_detail(request: AuthedRequest, auction_id: int) -> HttpRespons
     ctx["objections_pending"] = services.auction_objections_pending(auction)  # REC-12
     ctx["forms"] = {name: AUCTION_ACTIONS.form(name, auction) for name in DETAIL_FORMS}
     # 拍品咨询 (issue 17): the lot's questions, waiting ones first, to answer or decline here.
-    ctx["questions"] = list(selectors.questions_for_auction_court(auction)[:100])
+    ctx["questions"] = _with_question_drafts(
+        request, list(selectors.questions_for_auction_court(auction)[:100])
+    )
     ctx["pending_questions"] = sum(1 for q in ctx["questions"] if q.status == "pending")
     ctx["reject_form"] = f.QuestionRejectForm()
     return render(request, "bidding/court/detail.html", ctx)
@@ -891,7 +894,7 @@ def _in_lieu_page(request: HttpRequest, auction_id: int) -> InLieuPage:
     auction = _auction_for(request, auction_id)
     applied = {a.party_id for a in in_lieu.in_lieu_applications(auction)}
     creditors = [
-        (str(p.pk), f"{p.name}（{_('受偿顺位')} {p.priority or _('普通债权')}）")
+        (str(p.pk), p.name + paren(f"{_('受偿顺位')} {p.priority or _('普通债权')}"))
         for p in Party.objects.filter(case_id=_case_id(auction), role=Party.Role.CREDITOR).order_by(
             "priority", "pk"
         )
@@ -1046,6 +1049,27 @@ def in_lieu_draw_record_json(request: AuthedRequest, draw_id: int) -> JsonRespon
 # ---- 拍品咨询: the court answers or declines (issue 17) -----------------------------------------
 
 
+_QUESTION_DRAFTS = "bidding.question_drafts"
+
+
+def _keep_question_draft(request: HttpRequest, question_id: int) -> None:
+    """A refused answer or decline keeps what was typed: the page it returns to shows it again
+    in the same form (one draft per question, in the session, read once)."""
+    drafts = dict(request.session.get(_QUESTION_DRAFTS) or {})
+    drafts[str(question_id)] = {
+        key: str(request.POST.get(key, ""))[:10_000] for key in ("answer", "reason", "note")
+    }
+    request.session[_QUESTION_DRAFTS] = drafts
+
+
+def _with_question_drafts(request: HttpRequest, questions: list[Any]) -> list[Any]:
+    """Each question with ``draft`` (what its refused form held, or empty), drafts read once."""
+    drafts = request.session.pop(_QUESTION_DRAFTS, None) or {}
+    for q in questions:
+        q.draft = drafts.get(str(q.pk), {})
+    return questions
+
+
 def _question_back(request: HttpRequest, default: str) -> HttpResponse:
     from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -1059,7 +1083,9 @@ def _question_back(request: HttpRequest, default: str) -> HttpResponse:
 def court_questions(request: AuthedRequest) -> HttpResponse:
     """The court's unanswered questions, oldest first, each with its answer and decline forms."""
     _require_manager(request, request.user.court)
-    pending = list(selectors.questions_pending_for_court(request.user.court_id)[:200])
+    pending = _with_question_drafts(
+        request, list(selectors.questions_pending_for_court(request.user.court_id)[:200])
+    )
     return render(
         request,
         "bidding/court/questions.html",
@@ -1097,6 +1123,7 @@ def court_question_decide(request: AuthedRequest, question_id: int, decision: st
             form = f.QuestionRejectForm(request.POST)
             if not form.is_valid():
                 messages.error(request, _("请选择不予公开的理由"))
+                _keep_question_draft(request, question.pk)
                 return _question_back(request, default)
             services.question_reject(
                 question_id=question.pk,
@@ -1113,4 +1140,5 @@ def court_question_decide(request: AuthedRequest, question_id: int, decision: st
             raise Http404
     except DomainError as exc:
         messages.error(request, exc.message)
+        _keep_question_draft(request, question.pk)
     return _question_back(request, default)

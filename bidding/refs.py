@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from core.punctuation import paren
 from core.refs import int_keys, register, register_word
 
 
@@ -14,8 +16,10 @@ def _auctions(keys: list[str]) -> dict[str, str]:
     out = {}
     for a in Auction.objects.filter(pk__in=int_keys(keys)):
         title = a.title or str(a.pk)
+        with translation.override("zh-hans"):  # demo titles carry the round in Chinese
+            carried = str(a.get_round_display()) in title
         round_name = a.get_round_display()
-        out[str(a.pk)] = title if round_name in title else f"{title}（{round_name}）"
+        out[str(a.pk)] = title if carried or round_name in title else title + paren(round_name)
     return out
 
 

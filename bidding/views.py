@@ -36,6 +36,7 @@ from core import clock
 from core.documents import documents_public
 from core.errors import DomainError
 from core.models import STAFF_ROLES, User
+from core.punctuation import paren
 from core.ratelimit import write_rate_limited
 from core.types import AuthedRequest
 
@@ -336,7 +337,7 @@ def _render_page(
         barred = registration_barred(auction, cast(User, user))
         if barred is not None:
             step = "barred"
-            rule = f"（{barred.rule}）" if barred.rule else ""
+            rule = paren(barred.rule) if barred.rule else ""
             barred_text = f"{_(str(barred.message))}{rule}"
     if step == "register" and register_form is None:
         register_form = RegistrationForm(user=user)

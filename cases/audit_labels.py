@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.audit import action_label
@@ -37,11 +39,30 @@ ACTION_LABELS = {
 }
 
 
+@functools.cache
+def _model_names() -> tuple[dict[str, Any], dict[str, Any]]:
+    """What every model calls its fields and their coded values (lazy, so read in the
+    reader's language): an entry written by any app reads with the names its model gives,
+    without this layer importing the apps above it (introspection, not imports)."""
+    from django.apps import apps
+
+    keys: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    for model in apps.get_models():
+        for f in model._meta.concrete_fields:
+            if str(f.verbose_name) != f.name.replace("_", " "):  # a name given, not derived
+                keys.setdefault(f.name, f.verbose_name)
+            for v, label in f.flatchoices:
+                if isinstance(v, str) and v:
+                    values.setdefault(v, label)
+    return keys, values
+
+
 def _value_labels() -> dict[str, str]:
     from cases.models import Asset, Party, Seizure
     from core.models import ServiceRecord
 
-    out: dict[str, str] = {}
+    out: dict[str, str] = {k: str(v) for k, v in _model_names()[1].items()}
     for choices in (Seizure.Kind, Asset.Kind, Party.Kind, Party.Role, ServiceRecord.Method):
         out.update({str(v): str(label) for v, label in choices.choices})
     out.update({"sold": str(_("成交")), "unsold": str(_("流拍"))})  # a sale's outcome
@@ -102,6 +123,8 @@ INTERNAL_KEYS = frozenset({"key", "idempotency_key"})
 
 
 def _key_label(key: str) -> str:
+    """The key's name for people, or "" for a key only the machine reads (a flag, a count,
+    an alias): those are not shown (issue 13: no internal names on a page)."""
     from cases.features import FEATURES
 
     if key in KEY_LABELS:
@@ -110,7 +133,8 @@ def _key_label(key: str) -> str:
         for f in fields:
             if f.key == key:
                 return str(f.label)
-    return key
+    named = _model_names()[0].get(key)
+    return str(named) if named is not None else ""
 
 
 def _field(key: str, value: object, labels: dict[str, str]) -> str:
@@ -121,7 +145,7 @@ def _field(key: str, value: object, labels: dict[str, str]) -> str:
     if key.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
         return f"¥{yuan(value)}"
     if isinstance(value, list):
-        return "，".join(_display(v, labels) for v in value if v not in (None, ""))
+        return gettext("，").join(_display(v, labels) for v in value if v not in (None, ""))
     return _display(value, labels)
 
 
@@ -132,10 +156,10 @@ def _display(value: object, labels: dict[str, str]) -> str:
     if text in labels:
         return labels[text]
     if isinstance(value, dict):
-        return "，".join(
+        return gettext("，").join(
             f"{_key_label(k)} {_display(v, labels)}"
             for k, v in value.items()
-            if v not in (None, "")
+            if v not in (None, "") and _key_label(k)
         )
     if isinstance(value, bool):
         return str(_("是") if value else _("否"))
@@ -169,11 +193,11 @@ def _summary(after: object, labels: dict[str, str] | None = None) -> str:
     ]
     if not parts:  # no summary key: each field by its name
         parts = [
-            f"{_key_label(k)}：{_field(k, v, labels)}"
+            f"{_key_label(k)}{gettext('：')}{_field(k, v, labels)}"
             for k, v in after.items()
-            if v not in (None, "", [], {}) and k not in INTERNAL_KEYS
+            if v not in (None, "", [], {}) and k not in INTERNAL_KEYS and _key_label(k)
         ]
-    text = "；".join(parts)
+    text = gettext("；").join(parts)
     return text[:240]
 
 

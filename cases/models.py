@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.files import UploadTo
+from core.punctuation import labelled, paren
 
 
 class Case(models.Model):
@@ -111,7 +112,7 @@ class Identity(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.get_kind_display()}）"
+        return f"{self.name}{paren(self.get_kind_display())}"
 
     @property
     def masked_number(self) -> str:
@@ -186,7 +187,7 @@ class Party(models.Model):
         ordering = ["case", "role", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.get_role_display()}）"
+        return f"{self.name}{paren(self.get_role_display())}"
 
     @property
     def ref(self) -> str:
@@ -307,7 +308,7 @@ class Disclosure(models.Model):
         ordering = ["asset", "topic", "-recorded_at"]
 
     def __str__(self) -> str:
-        return f"{self.get_topic_display()}：{self.text[:30]}"
+        return labelled(self.get_topic_display(), self.text[:30])
 
 
 class Lot(models.Model):
@@ -351,4 +352,4 @@ class Seizure(models.Model):
         ordering = ["-seized_on"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.seized_on:%Y-%m-%d}（{self.document}）"
+        return f"{self.get_kind_display()} {self.seized_on:%Y-%m-%d}{paren(self.document)}"

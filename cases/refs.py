@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.punctuation import paren
 from core.refs import int_keys, register
 
 
@@ -40,7 +41,7 @@ def _seizures(keys: list[str]) -> dict[str, str]:
     from cases.models import Seizure
 
     return {
-        str(s.pk): f"{s.get_kind_display()}（{s.document}）"
+        str(s.pk): f"{s.get_kind_display()}{paren(s.document)}"
         for s in Seizure.objects.filter(pk__in=int_keys(keys))
     }
 

@@ -26,6 +26,7 @@ from core.court_actions import form_errors_text, refusal_text
 from core.errors import DomainError
 from core.forms import FlagField, Form, TextField
 from core.models import OutboxMessage, Role, SignupCode
+from core.punctuation import labelled
 from core.ratelimit import RateLimited
 
 SESSION_KEY = "gavel_signup"
@@ -85,7 +86,7 @@ def _demo_message(code_id: int) -> str:
     if not settings.GAVEL_SIGNUP_SHOW_DEMO_MESSAGES:
         return ""
     msg = OutboxMessage.objects.filter(key__startswith=f"account.signup:{code_id}:").first()
-    return f"{msg.subject}：{msg.body}" if msg else ""
+    return labelled(msg.subject, msg.body) if msg else ""
 
 
 def signup_start(request: HttpRequest) -> HttpResponse:

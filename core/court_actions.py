@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from core.errors import DomainError, NotFound
 from core.forms import Form
 from core.permissions import require
+from core.punctuation import labelled, listed
 
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
@@ -104,8 +105,8 @@ def form_errors_text(form: Form) -> str:
     for name, errors in form.errors.items():
         label = form.fields[name].label if name in form.fields else ""
         text = "，".join(str(e) for e in errors)
-        parts.append(f"{label}：{text}" if label else text)
-    return _("输入有误：") + "；".join(parts)
+        parts.append(labelled(label, text) if label else text)
+    return _("输入有误：") + listed(parts)
 
 
 def by_ref(ref: Callable[[T], str]) -> Callable[[T], str]:

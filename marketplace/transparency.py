@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from cases.models import Asset, Case, Seizure
 from core.errors import NotFound
 from core.money import yuan
+from core.punctuation import labelled
 
 
 def _step(
@@ -133,7 +134,7 @@ def _auction_steps(case: Case) -> list[dict[str, Any]]:
             out.append(
                 _step(
                     act.decided_at,
-                    f"{round_label}：{act.get_kind_display()}",
+                    labelled(round_label, act.get_kind_display()),
                     act.reason,
                     asset=lot,
                     kind="court_action",

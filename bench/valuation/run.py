@@ -20,6 +20,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -37,7 +38,13 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 from pricing.valuation.engine import metrics  # noqa: E402
 from pricing.valuation.presets import preset  # noqa: E402
 from pricing.valuation.service import value_batch  # noqa: E402
-from pricing.valuation.training import build_artifact, canonical_table, read_table, split_table  # noqa: E402
+from pricing.valuation.training import (  # noqa: E402
+    Split,
+    build_artifact,
+    canonical_table,
+    read_table,
+    split_table,
+)
 
 RUNS = [
     # (preset, split, split_date, platforms, params per method). The gbm platform's run
@@ -76,11 +83,11 @@ RUNS = [
 BATCH_ROWS = 5000
 
 
-def baseline(spec, split) -> dict:
+def baseline(spec: dict[str, Any], split: Split) -> dict[str, Any]:
     """NOTES.md baseline: default HistGradientBoosting on log price, raw numeric + categorical columns."""
     cols = [c for c in split.train.columns if c not in ("price", "sale_date")]
 
-    def frame(df):
+    def frame(df: pd.DataFrame) -> pd.DataFrame:
         X = df[cols].copy()
         for c in cols:
             if not pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]):
@@ -105,7 +112,7 @@ def baseline(spec, split) -> dict:
     return metrics(split.test["price"].to_numpy(), pred)
 
 
-def speed(art, test) -> float:
+def speed(art: dict[str, Any], test: pd.DataFrame) -> float:
     reps = max(1, BATCH_ROWS // len(test) + 1)
     rows = pd.concat([test] * reps, ignore_index=True).head(BATCH_ROWS)
     value_batch(art, rows.head(50))  # warm-up
@@ -117,7 +124,7 @@ def speed(art, test) -> float:
     return len(rows) / best
 
 
-def single_speed(art, test, n: int = 200) -> float:
+def single_speed(art: dict[str, Any], test: pd.DataFrame, n: int = 200) -> float:
     """One row at a time through value_batch (the model part of a single valuation)."""
     rows = [test.iloc[[i % len(test)]] for i in range(n)]
     value_batch(art, rows[0])
@@ -175,6 +182,7 @@ def main() -> None:
                 "miss_above": m["miss_above"],
                 "miss_below": m["miss_below"],
                 "level": m["level"],
+                "drift": m.get("drift"),
                 "valuations_per_s": vps,
                 "single_per_s": single,
                 "fit_cpu_seconds": fit_cpu,
@@ -209,9 +217,9 @@ def render(results: list[dict]) -> None:
         "Final hold-out (reported only; the model was chosen on the most recent training period).",
         "Baseline = index-adjusted comparables (knn). Load = 1-minute load average at the start.",
         "single/s and batch/s in this table: run.py's own timing during the accuracy run (one",
-        "row / 5,000 rows through value_batch; the v3 run of 7 Dec 2026 timed demo_cn, Corolla",
-        "and Ames on the pandas path, King County on the compiled one). The compiled path's",
-        "speed per model kind is the second table (speed.py).",
+        "row / 5,000 rows through value_batch, the compiled path; the accuracy run of 7 Dec",
+        "2026 18:45 UTC ran under nice 10, load 8.7 at the start, 6.8 at the end). The compiled",
+        "path's speed per model kind is the second table (speed.py, an earlier run).",
         "",
         "| data set | split | platform | selected | MdAPE | ±10% | RMSLE | 80% cover | min decile cover | miss above/below | baseline MdAPE / ±10% | candidates MdAPE (hold-out) | single/s | batch/s | fit CPU s | load |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -236,6 +244,24 @@ def render(results: list[dict]) -> None:
     for r in results:
         deciles = " ".join(f"{c:.0%}" for c in r["coverage_by_decile"])
         lines.append(f"- {r['dataset']}: {deciles}")
+    lines += [
+        "",
+        "The model's lag behind the market (training.drift_shift: the median log residual of",
+        "the model fitted on the earlier sales, on the most recent training period; adopted only",
+        "if the earlier half's median lowered the later half's MdAPE):",
+        "",
+    ]
+    for r in results:
+        d = r.get("drift") or {}
+        if "later_half_mdape" in d:
+            h = d["later_half_mdape"]
+            lines.append(
+                f"- {r['dataset']}: median residual {d['median_residual']:+.2%}, "
+                f"{'adopted' if d['adopted'] else 'not adopted'} (later half MdAPE "
+                f"{h['without']:.2%} without, {h['with_earlier_half_shift']:.2%} with)"
+            )
+        elif d:
+            lines.append(f"- {r['dataset']}: not adopted ({d.get('why', '')})")
     if speeds:
         lines += [
             "",

@@ -141,8 +141,43 @@ LOCAL_COLUMNS = (
     "local_level_median",
     "local_level_wide",
     "local_dist_km",
+    "local_level_3",
+    "local_level_idw",
+    "local_level_sd",
+    "local_adj",
+    "local_adj_idw",
     "local_log_area",
 )
+IDW_KM = 0.05  # inverse-distance weights 1/(d + 50 m): sales at one address do not dominate
+
+
+def local_stats(
+    lv: np.ndarray, d: np.ndarray, near: int, adj: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """The local level features from the levels ``lv`` and distances ``d`` (radians) of each
+    row's nearest sales, nearest first (``near`` of them in the narrow circle, all in the wide
+    one): their mean, median, wide mean, mean distance, the mean of the three nearest, the
+    inverse-distance-weighted mean and the spread (the dispersion of the neighbourhood's
+    prices: where it is wide a price is less predictable); with ``adj`` (the same sales'
+    levels less what their characteristics explain, PriceIndex.quality) the mean and the
+    inverse-distance-weighted mean of those: the price of the place, not of its houses."""
+    w = 1.0 / (d * EARTH_KM + IDW_KM)
+    extra = {}
+    if adj is not None:
+        extra = {
+            "local_adj": adj[:, :near].mean(axis=1),
+            "local_adj_idw": (adj * w).sum(axis=1) / w.sum(axis=1),
+        }
+    return {
+        "local_level": lv[:, :near].mean(axis=1),
+        "local_level_median": np.median(lv[:, :near], axis=1),
+        "local_level_wide": lv.mean(axis=1),
+        "local_dist_km": d[:, :near].mean(axis=1) * EARTH_KM,
+        "local_level_3": lv[:, : min(3, near)].mean(axis=1),
+        "local_level_idw": (lv * w).sum(axis=1) / w.sum(axis=1),
+        "local_level_sd": lv[:, :near].std(axis=1),
+        **extra,
+    }
 
 
 def time_blocks(df: pd.DataFrame, n_blocks: int = PAST_BLOCKS) -> np.ndarray | None:
@@ -236,6 +271,7 @@ class FeatureBuilder:
             coords = np.deg2rad(df[[r.lat, r.lon]].astype(float).to_numpy())
             self.tree_ = BallTree(coords, metric="haversine")
             self.level_ = np.asarray(level, dtype=float)
+            self.adj_ = self.level_ - self.index_.quality(df) if self.index_ is not None else None
             self.log_area_ = np.log(df[r.area].astype(float).to_numpy()) if r.area else None
         else:
             self.tree_ = None
@@ -250,7 +286,7 @@ class FeatureBuilder:
         r = self.recipe
         controls = [
             c
-            for c in [*r.numeric, r.year_built]
+            for c in [*r.numeric, r.year_built, r.area]
             if c and c in df.columns and pd.api.types.is_numeric_dtype(df[c])
         ]
         return PriceIndex(r.region(), controls).fit(df, raw_level)
@@ -263,11 +299,13 @@ class FeatureBuilder:
         out: dict[str, np.ndarray] = {}
         folds = time_folds(df)
         levels: dict[int, np.ndarray] = {}  # fold → every row's level, index without that fold
+        adjusted: dict[int, np.ndarray] = {}  # the same less the characteristics' term
         for f in np.unique(folds):
             rest = folds != f
             if self.index_ is not None and rest.any():
                 idx = self._fit_index(df[rest], raw_level[rest])
                 levels[int(f)] = raw_level - idx.log_level(df)
+                adjusted[int(f)] = levels[int(f)] - idx.quality(df)
             else:
                 levels[int(f)] = raw_level
         for col in r.target_encode:
@@ -286,11 +324,15 @@ class FeatureBuilder:
                 enc[inside] = (s_i + prior * TE_SMOOTH) / (c_i + TE_SMOOTH)
             out[col + "_te"] = enc
         if r.lat and r.lon:
-            out.update(self._past_local(df, levels, folds))
+            out.update(self._past_local(df, levels, folds, adjusted))
         return out
 
     def _past_local(
-        self, df: pd.DataFrame, levels: dict[int, np.ndarray], folds: np.ndarray
+        self,
+        df: pd.DataFrame,
+        levels: dict[int, np.ndarray],
+        folds: np.ndarray,
+        adjusted: dict[int, np.ndarray],
     ) -> dict[str, np.ndarray]:
         """Each training row's local level from strictly earlier sales (undated: other folds)."""
         r = self.recipe
@@ -325,10 +367,9 @@ class FeatureBuilder:
             dist, idx = tree.query(np.deg2rad(np.column_stack([lat[rows], lon[rows]])), k=wide)
             pool_level = level[pool][idx]
             near = min(k, wide)
-            cols["local_level"][rows] = pool_level[:, :near].mean(axis=1)
-            cols["local_level_median"][rows] = np.median(pool_level[:, :near], axis=1)
-            cols["local_level_wide"][rows] = pool_level.mean(axis=1)
-            cols["local_dist_km"][rows] = dist[:, :near].mean(axis=1) * EARTH_KM
+            adj = adjusted[f][pool][idx] if f in adjusted else None
+            for name, values in local_stats(pool_level, dist, near, adj).items():
+                cols[name][rows] = values
             if log_area is not None:
                 cols["local_log_area"][rows] = log_area[pool][idx[:, :near]].mean(axis=1)
         if log_area is None:
@@ -367,10 +408,10 @@ class FeatureBuilder:
             wide = min(3 * k, len(self.level_))
             near = min(k, wide)
             d, idx = self.tree_.query(q, k=wide)
-            local["local_level"][ok] = self.level_[idx[:, :near]].mean(axis=1)
-            local["local_level_median"][ok] = np.median(self.level_[idx[:, :near]], axis=1)
-            local["local_level_wide"][ok] = self.level_[idx].mean(axis=1)
-            local["local_dist_km"][ok] = d[:, :near].mean(axis=1) * EARTH_KM
+            adj = getattr(self, "adj_", None)
+            adj_nn = adj[idx] if adj is not None else None
+            for name, values in local_stats(self.level_[idx], d, near, adj_nn).items():
+                local[name][ok] = values
             if self.log_area_ is not None:
                 local["local_log_area"][ok] = self.log_area_[idx[:, :near]].mean(axis=1)
         if self.log_area_ is None:
@@ -512,6 +553,10 @@ class Valuer:
     interval_: LocalInterval | None = None  # set by training (the stored interval)
     builder_: FeatureBuilder
     comparables_: Comparables
+    # The model's lag behind the market, in log price, added to every prediction: the median
+    # residual on the most recent period of a model fitted without it (set by training,
+    # see training.drift_shift; zero where that period did not show the lag).
+    shift_: float = 0.0
 
     def __init__(self, recipe: Recipe, params: dict | None = None) -> None:
         self.recipe = recipe
@@ -599,7 +644,7 @@ class GBMValuer(Valuer):
             c = self.comparables_
             hedonic = c.ridge_.predict((self.builder_.numeric_matrix(X) - c.mean_) / c.scale_)
             out = (1 - self.blend_) * out + self.blend_ * hedonic
-        return np.asarray(out - self.builder_.to_end(df), dtype=float)
+        return np.asarray(out - self.builder_.to_end(df) + self.shift_, dtype=float)
 
 
 class KNNValuer(Valuer):
@@ -611,7 +656,7 @@ class KNNValuer(Valuer):
 
     def predict_log(self, df: pd.DataFrame) -> np.ndarray:
         out = self.comparables_.predict_log(self.builder_, self.builder_.transform(df))
-        return np.asarray(out - self.builder_.to_end(df), dtype=float)
+        return np.asarray(out - self.builder_.to_end(df) + self.shift_, dtype=float)
 
 
 class HedonicValuer(Valuer):
@@ -627,7 +672,7 @@ class HedonicValuer(Valuer):
         c = self.comparables_
         X = self.builder_.transform(df)
         out = c.ridge_.predict((self.builder_.numeric_matrix(X) - c.mean_) / c.scale_)
-        return np.asarray(out - self.builder_.to_end(df), dtype=float)
+        return np.asarray(out - self.builder_.to_end(df) + self.shift_, dtype=float)
 
 
 class BlendValuer(GBMValuer):
@@ -643,7 +688,7 @@ class BlendValuer(GBMValuer):
             gbm = self.model_.predict(X)
         hedonic = c.ridge_.predict((b.numeric_matrix(X) - c.mean_) / c.scale_)
         knn = c.predict_log(b, X)
-        return np.asarray((gbm + hedonic + knn) / 3.0 - b.to_end(df), dtype=float)
+        return np.asarray((gbm + hedonic + knn) / 3.0 - b.to_end(df) + self.shift_, dtype=float)
 
 
 METHODS: dict[str, type[Valuer]] = {
@@ -695,7 +740,8 @@ class LocalInterval:
         self, valuer: Valuer, df: pd.DataFrame, y_log: np.ndarray, level: float
     ) -> LocalInterval:
         self.level = level
-        self.__dict__.pop("cols_", None)
+        for stale in ("cols_", "p_mean_", "p_sd_"):
+            self.__dict__.pop(stale, None)
         pred = valuer.predict_log(df)
         r = np.asarray(y_log, dtype=float) - pred
         F = self._features(valuer, df, pred)
@@ -710,10 +756,13 @@ class LocalInterval:
                 float(np.quantile(s_fit, 0.98)),
             )
             z = r[h:] / self.scale(valuer, df.iloc[h:], pred[h:])
+            y_late = np.asarray(y_log, dtype=float)[h:]
         else:  # too few rows to model the scale: a constant one
             self.scale_model_ = None
             z = r
-        self.q_lo_, self.q_hi_ = conformal_bounds(z, level)
+            y_late = np.asarray(y_log, dtype=float)
+        self.alpha_lo_ = balanced_tail(z, y_late, level)
+        self.q_lo_, self.q_hi_ = conformal_bounds(z, level, self.alpha_lo_)
         return self
 
     def _features(self, valuer: Valuer, df: pd.DataFrame, pred: np.ndarray) -> np.ndarray:
@@ -726,6 +775,8 @@ class LocalInterval:
             self.f_mean_ = np.nan_to_num(np.nanmean(M, axis=0))
             sd = np.nan_to_num(np.nanstd(M, axis=0))
             self.f_sd_ = np.where(sd > 0, sd, 1.0)
+            self.p_mean_ = float(np.mean(pred))
+            self.p_sd_ = float(np.std(pred)) or 1.0
         M = np.column_stack(
             [
                 X[c].astype(float).to_numpy() if c in X.columns else np.full(len(X), np.nan)
@@ -733,7 +784,15 @@ class LocalInterval:
             ]
         )
         M = np.where(np.isnan(M), self.f_mean_, M)
-        return np.column_stack([(M - self.f_mean_) / self.f_sd_, pred])
+        return np.column_stack([(M - self.f_mean_) / self.f_sd_, pred, *self._ends(pred)])
+
+    def _ends(self, pred: np.ndarray) -> list[np.ndarray]:
+        """How far out in the price range the prediction lies (squared, standardised): errors
+        are larger at both ends (cheap sales below the prediction, dear ones above it), which
+        a term linear in the prediction cannot widen for at once. Absent in older models."""
+        if not hasattr(self, "p_mean_"):
+            return []
+        return [((pred - self.p_mean_) / self.p_sd_) ** 2]
 
     def _scale_raw(self, F: np.ndarray) -> np.ndarray:
         assert self.scale_model_ is not None
@@ -753,16 +812,50 @@ class LocalInterval:
         return pred + self.q_lo_ * s, pred + self.q_hi_ * s
 
 
-def conformal_bounds(z: np.ndarray, level: float) -> tuple[float, float]:
-    """Finite-sample split-conformal lower and upper quantiles of signed scores."""
+def conformal_bounds(
+    z: np.ndarray, level: float, alpha_lo: float | None = None
+) -> tuple[float, float]:
+    """Finite-sample split-conformal lower and upper quantiles of signed scores; the miss
+    share ``1 − level`` split ``alpha_lo`` below and the rest above (default: half each)."""
     z = np.sort(np.asarray(z, dtype=float))
     n = len(z)
     if n == 0:
         raise ValueError("no calibration rows")
-    alpha = (1 - level) / 2
-    lo = max(1, math.floor((n + 1) * alpha))
-    hi = min(n, math.ceil((n + 1) * (1 - alpha)))
+    a_lo = (1 - level) / 2 if alpha_lo is None else alpha_lo
+    a_hi = (1 - level) - a_lo
+    lo = max(1, math.floor((n + 1) * a_lo))
+    hi = min(n, math.ceil((n + 1) * (1 - a_hi)))
     return float(z[lo - 1]), float(z[hi - 1])
+
+
+BALANCE_MIN_ROWS = 1000  # calibration rows (≥ 100 per price decile) to choose the tail split
+BALANCE_SHARES = np.round(np.arange(0.20, 0.801, 0.05), 2)  # of the misses, below (80 %: 4–16 %)
+
+
+def balanced_tail(z: np.ndarray, y_log: np.ndarray, level: float) -> float | None:
+    """How the interval's misses are split between below and above: the share below that
+    gives the best coverage in the worst decile of the actual price on the calibration rows
+    (the most recent period; never the hold-out). Errors regress to the mean: the cheapest
+    sales are missed below the interval, the dearest above it, so a split other than half
+    and half can lift the worst decile at the cost of the others. None (half each) with
+    fewer than BALANCE_MIN_ROWS rows: deciles of a few dozen rows would choose noise."""
+    n = len(z)
+    if n < BALANCE_MIN_ROWS:
+        return None
+    y = np.asarray(y_log, dtype=float)
+    edges = np.quantile(y, np.linspace(0, 1, 11))
+    decile = np.clip(np.searchsorted(edges[1:-1], y, side="right"), 0, 9)
+    best: tuple[float, float, float] | None = None
+    for share in BALANCE_SHARES:
+        a_lo = float(share) * (1 - level)
+        q_lo, q_hi = conformal_bounds(z, level, a_lo)
+        inside = (z >= q_lo) & (z <= q_hi)
+        worst = min(float(inside[decile == d].mean()) for d in range(10) if (decile == d).any())
+        key = (worst, -abs(a_lo - (1 - level) / 2), a_lo)  # ties: nearest to half and half
+        if best is None or key[:2] > best[:2]:
+            best = key
+    assert best is not None
+    return best[2]
 
 
 # ----------------------------------------------------------------------------- intervals and metrics

@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 
 from pricing.valuation.engine import (
-    EARTH_KM,
     LOCAL_COLUMNS,
     TE_SMOOTH,
     BlendValuer,
     GBMValuer,
     HedonicValuer,
     KNNValuer,
+    local_stats,
 )
 from pricing.valuation.forest import Forest
 from pricing.valuation.index import MARKET_REGION
@@ -214,6 +214,7 @@ class Compiled:
                 }
             self.forest = Forest(model)
             self.blend = float(getattr(valuer, "blend_", 0.0))
+        self.shift = float(getattr(valuer, "shift_", 0.0))  # the model's lag (training.drift_shift)
         # the interval's scale model, by name onto this builder's columns
         self.interval = getattr(valuer, "interval_", None)
         if self.interval is not None and getattr(self.interval, "scale_model_", None) is not None:
@@ -338,15 +339,12 @@ class Compiled:
         near = min(k, wide)
         d, idx = b.tree_.query(np.deg2rad(pts), k=wide)
         lv = b.level_[idx]
-        out = {
-            "local_level": lv[:, :near].mean(axis=1),
-            "local_level_median": np.median(lv[:, :near], axis=1),
-            "local_level_wide": lv.mean(axis=1),
-            "local_dist_km": d[:, :near].mean(axis=1) * EARTH_KM,
-        }
+        adj = getattr(b, "adj_", None)
+        out = local_stats(lv, d, near, adj[idx] if adj is not None else None)
         if b.log_area_ is not None:
             out["local_log_area"] = b.log_area_[idx[:, :near]].mean(axis=1)
-        return np.column_stack([out[name] for name in names])
+        missing = np.full(len(pts), np.nan)
+        return np.column_stack([out.get(name, missing) for name in names])
 
     def numeric_matrix(self, X: dict[str, np.ndarray]) -> np.ndarray:
         M = np.column_stack([X[c] for c in self.numeric_cols]).astype(float)
@@ -449,7 +447,7 @@ class Compiled:
             else:
                 hedonic = _linear(c.ridge_, (M - c.mean_) / c.scale_)
                 out = (gbm + hedonic + knn) / 3.0
-        return np.asarray(out - to_end, dtype=float), M
+        return np.asarray(out - to_end + self.shift, dtype=float), M
 
     def bounds(self, X: dict[str, np.ndarray], pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         iv = self.interval
@@ -465,7 +463,7 @@ class Compiled:
                 ]
             )
             M = np.where(np.isnan(M), iv.f_mean_, M)
-            F = np.column_stack([(M - iv.f_mean_) / iv.f_sd_, pred])
+            F = np.column_stack([(M - iv.f_mean_) / iv.f_sd_, pred, *iv._ends(pred)])
             s = np.minimum(np.maximum(np.exp(_linear(iv.scale_model_, F)), iv.s_lo_), iv.s_hi_)
         return pred + iv.q_lo_ * s, pred + iv.q_hi_ * s
 

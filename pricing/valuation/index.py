@@ -60,6 +60,7 @@ class PriceIndex:
         y = level - level.mean()
         coef = lsqr(X, y, damp=0.05, atol=1e-8, btol=1e-8, iter_lim=2000)[0]
         month = coef[:n_months]
+        self.control_coef_ = coef[n_months + len(codes) :]
         counts = np.bincount(mi, minlength=n_months).astype(float)
         month = self._fill(month, counts > 0)
         month = _smooth(month, 5, counts)  # a month with few sales (the last, partial) counts less
@@ -106,6 +107,15 @@ class PriceIndex:
                 inside = regions == code
                 out[inside] += dev[np.minimum(q[inside], len(dev) - 1)]
         return out - self.offset_
+
+    def quality(self, df: pd.DataFrame) -> np.ndarray:
+        """The part of each sale's level its characteristics explain (the controls' hedonic
+        term): a level minus it compares places, not houses."""
+        coef = getattr(self, "control_coef_", None)
+        if not self.controls or coef is None or not len(coef):
+            return np.zeros(len(df))
+        C = df[self.controls].apply(pd.to_numeric, errors="coerce").astype(float).to_numpy()
+        return np.asarray(np.nan_to_num((C - self.c_mean_) / self.c_scale_) @ coef, dtype=float)
 
     def series(self, region: str | None = None) -> dict[str, Any]:
         """Monthly index (100 = the last month) of the market or a region, for the chart."""

@@ -109,7 +109,17 @@ PRESETS: dict[str, dict[str, Any]] = {
         "area_unit": "sqft",
         "region": "King County, WA, USA",
         "split_date": "2015-03-01",
-        "params": {"gbm": {"max_iter": 1500, "learning_rate": 0.03}},
+        # chosen on the validation period (Dec 2014 – Feb 2015, never the hold-out): absolute
+        # error (a median model: MdAPE 8.37 % there against 8.77 % for squared error) and all
+        # 1,500 rounds (early stopping held out a random tenth and stopped too soon)
+        "params": {
+            "gbm": {
+                "max_iter": 1500,
+                "learning_rate": 0.03,
+                "loss": "absolute_error",
+                "early_stopping": False,
+            }
+        },
         "columns": {"date": "sale_date", "price": "price", "sqft_living": "area", "long": "lon"},
         "recipe": {
             "area": "area",
@@ -183,6 +193,9 @@ PRESETS: dict[str, dict[str, Any]] = {
             ],
         },
         # tuned on the random split of the benchmark; the blend mixes in the hedonic regression
+        # chosen on the validation period (Dec 2014 – Feb 2015, never the hold-out): absolute
+        # error (a median model: MdAPE 8.37 % there against 8.77 % for squared error) and all
+        # 1,500 rounds (early stopping held out a random tenth and stopped too soon)
         "params": {
             "gbm": {
                 "max_iter": 1500,

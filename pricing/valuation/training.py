@@ -409,6 +409,32 @@ def split_table(
 
 
 # ----------------------------------------------------------------------------- fitting
+def drift_shift(resid: np.ndarray) -> tuple[float, dict[str, Any]]:
+    """The model's lag behind the market, from its log residuals on the most recent period
+    (a model fitted on the earlier sales; rows in time order). Prices keep moving after the
+    data end, and a model trained up to it values the next months too low in a rising market
+    (King County: +2.6 % median residual in the validation period). The shift is the median
+    residual; it is adopted only if it held inside that period: the median of the earlier
+    half, added to the predictions of the later half, lowers their median absolute
+    percentage error. Never measured on the final hold-out."""
+    r = np.asarray(resid, dtype=float)
+    h = len(r) // 2
+    if h < 20:
+        return 0.0, {"shift": 0.0, "adopted": False, "why": "too few validation rows"}
+    early = float(np.median(r[:h]))
+    late = r[h:]
+    before = float(np.median(np.abs(np.exp(-late) - 1)))
+    after = float(np.median(np.abs(np.exp(early - late) - 1)))
+    adopted = after < before
+    shift = float(np.median(r)) if adopted else 0.0
+    return shift, {
+        "shift": shift,
+        "adopted": adopted,
+        "median_residual": float(np.median(r)),
+        "later_half_mdape": {"without": before, "with_earlier_half_shift": after},
+    }
+
+
 @dataclass
 class Fitted:
     valuer: Valuer
@@ -467,14 +493,16 @@ def _fit_and_evaluate(
     names = list(dict.fromkeys([BASELINE, *CANDIDATES.get(method, [method])]))
     fitted_on_proper: dict[str, Valuer] = {}
     validation: dict[str, dict[str, Any]] = {}
+    shifts: dict[str, tuple[float, dict[str, Any]]] = {}
     for name in names:
         p = params if name in (method, "blend") else {}
         # what is the same across candidates (features, comparables, trees) is fitted once
         done = list(fitted_on_proper.values())
         like = next((v for v in done if isinstance(v, METHODS["gbm"])), done[0] if done else None)
         fitted_on_proper[name] = METHODS[name](recipe, p).fit(split.proper, y_proper, like=like)
-        pred = np.exp(fitted_on_proper[name].predict_log(split.calibration))
-        validation[name] = metrics(split.calibration["price"].to_numpy(), pred)
+        pred_cal = fitted_on_proper[name].predict_log(split.calibration)
+        validation[name] = metrics(split.calibration["price"].to_numpy(), np.exp(pred_cal))
+        shifts[name] = drift_shift(y_cal - pred_cal)
         tick(f"验证 {name}")
     chosen, why = select_candidate(
         {k: v["median_ape"] for k, v in validation.items()}, baseline=BASELINE
@@ -484,6 +512,8 @@ def _fit_and_evaluate(
         others = [k for k in validation if k != BASELINE] or [BASELINE]
         chosen = min(others, key=lambda k: validation[k]["median_ape"])
     cal_model = fitted_on_proper[chosen]
+    shift, drift = shifts[chosen]
+    cal_model.shift_ = shift  # the interval is calibrated around the shifted prediction
     interval = LocalInterval().fit(cal_model, split.calibration, y_cal, level)
     resid = y_cal - cal_model.predict_log(split.calibration)
     q = conformal_quantile(resid, level)
@@ -494,6 +524,7 @@ def _fit_and_evaluate(
     )
     model.forget_training_rows()
     model.interval_ = interval
+    model.shift_ = shift
     tick("拟合最终模型")
     pred_log = model.predict_log(split.test)
     lo, hi = interval.bounds(model, split.test, pred_log)
@@ -508,6 +539,7 @@ def _fit_and_evaluate(
             other = METHODS[name](recipe, params if name in (method, "blend") else {}).fit(
                 split.train, np.log(split.train["price"].to_numpy())
             )
+            other.shift_ = shifts[name][0]  # each candidate with its own measured lag
             om = metrics(split.test["price"].to_numpy(), np.exp(other.predict_log(split.test)))
             holdout[name] = {k: om[k] for k in ("median_ape", "within_10", "rmsle")}
     m.update(
@@ -520,6 +552,7 @@ def _fit_and_evaluate(
             "level": level,
             "q_log": q,
             "interval": "locally weighted split conformal (asymmetric)",
+            "drift": drift,
             "selection": {
                 "baseline": BASELINE,
                 "chosen": chosen,

@@ -309,6 +309,39 @@ def test_staff_answer_and_reject_on_the_court_pages(auction, asker, judge, offic
     assert r.status_code == 403
 
 
+def test_a_refused_answer_or_decline_keeps_what_was_typed(auction, asker, judge):
+    """Bad input loses nothing: the page the refusal returns to shows the typed text again."""
+    q = ask(auction, asker, "请问房屋内的家具是否一并拍卖？")
+    c = client_for(judge)
+    detail = reverse("bidding:court_auction", args=[auction.pk])
+    long_answer = "家具不在拍卖范围内，" * 250  # 2,500 characters: over the 2,000 limit
+    r = c.post(
+        reverse("bidding:court_question_decide", args=[q.pk, "answer"]),
+        {"answer": long_answer, "next": detail},
+        follow=True,
+    )
+    page = r.content.decode()
+    assert r.redirect_chain[-1][0] == detail
+    assert "答复内容" in page and f">{long_answer}</textarea>" in page
+    # Read once: the next visit shows an empty form again.
+    again = c.get(detail).content.decode()
+    assert long_answer not in again
+    # A decline without a valid reason keeps its note and is refused in words.
+    r = c.post(
+        reverse("bidding:court_question_decide", args=[q.pk, "reject"]),
+        {
+            "reason": "no-such-reason",
+            "note": "与拍品无关",
+            "next": reverse("bidding:court_questions"),
+        },
+        follow=True,
+    )
+    page = r.content.decode()
+    assert "请选择不予公开的理由" in page and 'value="与拍品无关"' in page
+    q.refresh_from_db()
+    assert q.status == "pending"
+
+
 # ---- API --------------------------------------------------------------------------------------
 
 

@@ -187,22 +187,40 @@ def data_values() -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+#: Chinese (fullwidth) punctuation: in English it is data's own, or a leak.
+FULLWIDTH_PUNCT = re.compile(r"[：（），。；]")
+
+
+def _stray_punctuation(line: str) -> bool:
+    """Fullwidth punctuation beside English words and not beside any Chinese letter: an
+    interface colon or bracket left untranslated ("Reason：", "（First round）")."""
+    for m in FULLWIDTH_PUNCT.finditer(line):
+        left = line[: m.start()].rstrip()[-1:]
+        right = line[m.end() :].lstrip()[:1]
+        if CJK_LETTER.match(left or " ") or CJK_LETTER.match(right or " "):
+            continue
+        if any(c.isascii() and c.isalpha() for c in (left, right)):
+            return True
+    return False
+
+
 def leaks(parts: list[str], data: list[str]) -> list[str]:
-    """The pieces of text with a CJK letter left once data values are taken out."""
+    """The pieces of text with a CJK letter left once data values are taken out, and those
+    with Chinese punctuation beside English words (issue 17: English reads as English)."""
     text = "\n".join(QUOTED_TITLE.sub(" ", p) for p in parts)
-    if not CJK_LETTER.search(text):
+    if not CJK_LETTER.search(text) and not FULLWIDTH_PUNCT.search(text):
         return []
     for value in data:
+        if not CJK_LETTER.search(text):
+            break
         if value in text:
             text = text.replace(value, " ")
-            if not CJK_LETTER.search(text):
-                return []
     text = CASE_NUMBER.sub(" ", text)
     stored = "\n".join(data)
     out = []
     for line in text.splitlines():
         runs = [r for r in _CJK_RUN.findall(line) if len(r) < 6 or r not in stored]
-        if runs:
+        if runs or _stray_punctuation(line):
             out.append(line.strip())
     return out
 
@@ -237,6 +255,14 @@ def test_the_check_sees_a_leak_and_passes_data():
     assert leaks(["Case 张三", "《民事诉讼法》"], ["张三"]) == []
     assert leaks(["Case （2026）赣0102执1号, court 赣01", "e.g. 民初1号"], []) == []
     assert leaks(["Title：南昌市东湖区某路", "住宅"], ["南昌市东湖区某路8号（示例）"]) == ["住宅"]
+    # Chinese punctuation is a leak beside English words, not inside data or a case number.
+    assert leaks(["Reason：off topic", "Lot 3（First round）", "a, b"], []) == [
+        "Reason：off topic",
+        "Lot 3（First round）",
+    ]
+    assert (
+        leaks(["Title: 南昌住宅（示例）", "Case （2026）赣0102执1号"], ["南昌住宅（示例）"]) == []
+    )
 
 
 def _pages_of(role: str) -> list[tuple[str, str]]:

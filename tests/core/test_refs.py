@@ -100,3 +100,26 @@ def test_references_inside_free_text_are_given_in_words_other_colons_are_kept(co
     assert text.endswith("（买受人：周某）10:05")  # a time, and the full-width colon, untouched
     assert in_text("mystery:3 与 http://example.com") == "mystery:3 与 http://example.com"
     assert in_text("") == ""
+
+
+def test_the_case_history_names_fields_of_other_apps_and_hides_machine_keys(court, judge):
+    """An entry written by another app reads with its model's field names and value labels;
+    flags, counts and aliases only the machine reads are not shown (no raw keys, issue 13),
+    and the punctuation follows the reader's language (issue 17)."""
+    from django.utils import translation
+
+    from cases.audit_labels import history_rows
+    from core.models import AuditEntry
+
+    case = CaseFactory.create(court=court, judge=judge)
+    entry = AuditEntry(
+        action="auction.decision_recorded",
+        stream=f"case:{case.pk}",
+        after={"topic": "priority_purchasers", "prc13_closed": 1, "alias": "L4A2"},
+    )
+    (row,) = history_rows([entry])
+    assert row["summary"] == "事项：优先购买权人资格及顺序"
+    with translation.override("en"):
+        (row,) = history_rows([entry])
+    assert "prc13_closed" not in row["summary"] and "alias" not in row["summary"]
+    assert "：" not in row["summary"] and ": " in row["summary"]
