@@ -219,7 +219,7 @@ def render(results: list[dict]) -> None:
         "single/s and batch/s in this table: run.py's own timing during the accuracy run (one",
         "row / 5,000 rows through value_batch, the compiled path; the accuracy run of 7 Dec",
         "2026 18:45 UTC ran under nice 10, load 8.7 at the start, 6.8 at the end). The compiled",
-        "path's speed per model kind is the second table (speed.py, an earlier run).",
+        "path's speed per model kind is the second table (speed.py, run separately).",
         "",
         "| data set | split | platform | selected | MdAPE | ±10% | RMSLE | 80% cover | min decile cover | miss above/below | baseline MdAPE / ±10% | candidates MdAPE (hold-out) | single/s | batch/s | fit CPU s | load |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
