@@ -18,6 +18,9 @@ the price (each replaced by its typical value, the price change measured).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,13 +28,44 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import RidgeCV
-from sklearn.neighbors import BallTree, NearestNeighbors
+from sklearn.neighbors import BallTree
 from threadpoolctl import threadpool_limits
 
 from pricing.valuation.index import PriceIndex
+from pricing.valuation.neighbours import NeighbourIndex
 
 ENGINE_VERSION = 3
 EARTH_KM = 6371.0
+
+
+# Within ``shared_transforms()``: one builder's transform (and index shift) of one frame is
+# computed once. Training compares every candidate on the same calibration frame, which
+# nothing changes meanwhile; the memo holds the frames, so an id is never reused inside it.
+_MEMO: ContextVar[dict[tuple[str, int, int], tuple[Any, Any, Any]] | None] = ContextVar(
+    "valuation_transform_memo", default=None
+)
+
+
+@contextmanager
+def shared_transforms() -> Iterator[None]:
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _memo(kind: str, owner: Any, df: pd.DataFrame, compute: Any) -> Any:
+    memo = _MEMO.get()
+    if memo is None:
+        return compute()
+    key = (kind, id(owner), id(df))
+    hit = memo.get(key)
+    if hit is not None and hit[0] is owner and hit[1] is df:
+        return hit[2]
+    value = compute()
+    memo[key] = (owner, df, value)
+    return value
 
 
 def _threads() -> int:
@@ -345,6 +379,9 @@ class FeatureBuilder:
     def to_end(self, df: pd.DataFrame) -> np.ndarray:
         """Log change of each row's regional index from its sale date to the data end: adds
         to a sale's log price to bring it to the data end (zero without dates)."""
+        return np.asarray(_memo("to_end", self, df, lambda: self._to_end(df)))
+
+    def _to_end(self, df: pd.DataFrame) -> np.ndarray:
         if getattr(self, "index_", None) is None or "sale_date" not in df.columns:
             return np.zeros(len(df))
         assert self.index_ is not None
@@ -438,7 +475,8 @@ class FeatureBuilder:
         return pd.DataFrame(X, index=df.index)
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
-        return self._raw(df)[self.columns_]
+        out: pd.DataFrame = _memo("transform", self, df, lambda: self._raw(df)[self.columns_])
+        return out
 
     def numeric_matrix(self, X: pd.DataFrame) -> np.ndarray:
         """Numeric features (NaN → training medians) and one-hot frequent categories, for the
@@ -456,6 +494,9 @@ class FeatureBuilder:
         return [c for c in self.columns_ if c not in self.recipe.categorical]
 
 
+COMPARABLES_MAX = 50_000  # the stored model stays small (docs/pricing.md "Speed")
+
+
 class Comparables:
     """Comparable sales with hedonic adjustments (the ``knn`` method, and explanations for both)."""
 
@@ -471,21 +512,31 @@ class Comparables:
         self.ridge_ = RidgeCV(alphas=np.logspace(-2, 3, 20)).fit(Z, y_log)
         self.beta_ = self.ridge_.coef_
         self.weights_ = np.abs(self.beta_)
-        self.Zw_ = Z * self.weights_
-        self.y_ = np.asarray(y_log, dtype=float)
-        self.base_ = Z @ self.beta_  # the hedonic part of each training sale
-        # a ball tree: a single valuation's query runs on one thread, without the OpenMP
-        # pool that brute force starts per call (slow on a loaded machine)
-        self.nn_ = NearestNeighbors(n_neighbors=min(self.k, len(Z)), algorithm="ball_tree").fit(
-            self.Zw_
-        )
+        # the pool of comparables: the most recent COMPARABLES_MAX sales (training tables are
+        # in date order); the hedonic model above learns from all of them
+        keep = slice(max(0, len(Z) - COMPARABLES_MAX), None)
+        self.Zw_ = (Z * self.weights_)[keep]
+        self.y_ = np.asarray(y_log, dtype=float)[keep]
+        self.base_ = (Z @ self.beta_)[keep]  # the hedonic part of each comparable sale
         return self
+
+    def search_index(self) -> NeighbourIndex:
+        """The exact nearest-sales index (neighbours.py), built once per process; not stored
+        with the model (it is rebuilt from ``Zw_`` in well under a second)."""
+        index = self.__dict__.get("index_")
+        if index is None:
+            index = self.__dict__["index_"] = NeighbourIndex(self.Zw_)
+        return index
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in ("index_", "nn_")}
 
     def neighbours(
         self, builder: FeatureBuilder, X: pd.DataFrame, k: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The k nearest training sales (nearest first, ties by index) and their distances."""
         Z = (builder.numeric_matrix(X) - self.mean_) / self.scale_
-        d, idx = self.nn_.kneighbors(Z * self.weights_, n_neighbors=min(k or self.k, len(self.y_)))
+        d, idx = self.search_index().nearest(Z * self.weights_, min(k or self.k, len(self.y_)))
         return Z, d, idx
 
     def predict_log(self, builder: FeatureBuilder, X: pd.DataFrame) -> np.ndarray:
@@ -500,6 +551,8 @@ class Valuer:
 
     method = ""
     interval_: LocalInterval | None = None  # set by training (the stored interval)
+    builder_: FeatureBuilder
+    comparables_: Comparables
     # The model's lag behind the market, in log price, added to every prediction: the median
     # residual on the most recent period of a model fitted without it (set by training,
     # see training.drift_shift; zero where that period did not show the lag).
@@ -509,19 +562,43 @@ class Valuer:
         self.recipe = recipe
         self.params = params or {}
 
-    def fit(self, df: pd.DataFrame, y_log: np.ndarray) -> Valuer:
+    def fit(self, df: pd.DataFrame, y_log: np.ndarray, like: Valuer | None = None) -> Valuer:
+        """Fit on ``df``. ``like``: a valuer already fitted on these very rows (training fits
+        every candidate on one table): its feature builder and comparables, and its boosted
+        trees when the settings match, are shared instead of refitted — every fit is
+        deterministic, so the result is the same, in a fraction of the time."""
         with threadpool_limits(limits=_threads()):
-            self.builder_ = FeatureBuilder(self.recipe)
-            Xtr = self.builder_.fit_transform(df, y_log)
-            # every training sale brought to the data end by its region's price index
-            y_end = np.asarray(y_log, dtype=float) + self.builder_.to_end(df)
-            self.comparables_ = Comparables(k=int(self.params.get("k", 10))).fit(
-                self.builder_, Xtr, y_end
-            )
-            self._fit_method(Xtr, y_end)
+            fitted = getattr(like, "_fitted_on", None)
+            if (
+                like is not None
+                and fitted is not None
+                and fitted[0] == (id(df), len(df))
+                and like.recipe == self.recipe
+                and int(like.params.get("k", 10)) == int(self.params.get("k", 10))
+            ):
+                self.builder_, self.comparables_ = like.builder_, like.comparables_
+                Xtr, y_end = fitted[1], fitted[2]
+            else:
+                like = None
+                self.builder_ = FeatureBuilder(self.recipe)
+                Xtr = self.builder_.fit_transform(df, y_log)
+                # every training sale brought to the data end by its region's price index
+                y_end = np.asarray(y_log, dtype=float) + self.builder_.to_end(df)
+                self.comparables_ = Comparables(k=int(self.params.get("k", 10))).fit(
+                    self.builder_, Xtr, y_end
+                )
+            self._fitted_on = ((id(df), len(df)), Xtr, y_end)
+            self._fit_method(Xtr, y_end, like)
         return self
 
-    def _fit_method(self, Xtr: pd.DataFrame, y_log: np.ndarray) -> None:
+    def forget_training_rows(self) -> None:
+        """Drop what ``fit`` kept for sharing (the training rows' features)."""
+        self.__dict__.pop("_fitted_on", None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_fitted_on"}
+
+    def _fit_method(self, Xtr: pd.DataFrame, y_log: np.ndarray, like: Valuer | None = None) -> None:
         raise NotImplementedError
 
     def predict_log(self, df: pd.DataFrame) -> np.ndarray:
@@ -534,9 +611,10 @@ class GBMValuer(Valuer):
     method = "gbm"
     label = "梯度提升树（对数价格）"
 
-    def _fit_method(self, Xtr: pd.DataFrame, y_log: np.ndarray) -> None:
-        self.blend_ = float(self.params.get("blend", 0.0))
-        p = {
+    model_: HistGradientBoostingRegressor
+
+    def _boosting_params(self) -> dict[str, Any]:
+        return {
             "max_iter": 600,
             "learning_rate": 0.06,
             "max_leaf_nodes": 31,
@@ -544,10 +622,17 @@ class GBMValuer(Valuer):
             "l2_regularization": 1.0,
             **{k: v for k, v in self.params.items() if k not in ("k", "blend")},
         }
-        self.model_ = HistGradientBoostingRegressor(
-            random_state=0, categorical_features="from_dtype", **p
-        )
-        self.model_.fit(Xtr, y_log)
+
+    def _fit_method(self, Xtr: pd.DataFrame, y_log: np.ndarray, like: Valuer | None = None) -> None:
+        self.blend_ = float(self.params.get("blend", 0.0))
+        p = self._boosting_params()
+        if isinstance(like, GBMValuer) and like._boosting_params() == p:
+            self.model_ = like.model_  # the same trees (same rows, settings and seed)
+        else:
+            self.model_ = HistGradientBoostingRegressor(
+                random_state=0, categorical_features="from_dtype", **p
+            )
+            self.model_.fit(Xtr, y_log)
         if self.blend_:
             self.label = f"梯度提升树与特征价格回归加权（{1 - self.blend_:.0%} / {self.blend_:.0%}，对数价格）"
 
@@ -566,7 +651,7 @@ class KNNValuer(Valuer):
     method = "knn"
     label = "市场比较法（可比成交案例 + 特征调整）"
 
-    def _fit_method(self, Xtr: pd.DataFrame, y_log: np.ndarray) -> None:
+    def _fit_method(self, Xtr: pd.DataFrame, y_log: np.ndarray, like: Valuer | None = None) -> None:
         pass
 
     def predict_log(self, df: pd.DataFrame) -> np.ndarray:
@@ -580,7 +665,7 @@ class HedonicValuer(Valuer):
     method = "ridge"
     label = "特征价格回归（岭回归，对数价格）"
 
-    def _fit_method(self, Xtr: pd.DataFrame, y_log: np.ndarray) -> None:
+    def _fit_method(self, Xtr: pd.DataFrame, y_log: np.ndarray, like: Valuer | None = None) -> None:
         pass
 
     def predict_log(self, df: pd.DataFrame) -> np.ndarray:

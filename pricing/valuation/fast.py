@@ -61,6 +61,61 @@ def _num(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _num1(v: Any) -> float:
+    try:
+        return np.nan if v is None else float(v)
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def _text1(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return v if isinstance(v, str) else str(v)
+
+
+class VariantColumns(dict[str, np.ndarray]):
+    """A valuation's rows as columns: row 0 and its explanation's perturbed rows, which hold
+    the very same object as row 0 except at ``changed[name]`` (positions). A function of one
+    value is then computed once for row 0 and once per changed position (``_apply``)."""
+
+    changed: dict[str, np.ndarray]
+
+
+_NONE = np.empty(0, dtype=np.int64)
+
+
+def _apply(cols: Columns, name: str, fn: Any, dtype: Any) -> np.ndarray:
+    """``[fn(v) for v in cols[name]]`` as an array; on VariantColumns without the per-row loop
+    (every unchanged position holds row 0's object, so its result is row 0's)."""
+    vals = cols[name]
+    changed = getattr(cols, "changed", None)
+    if changed is None:
+        return _loop(vals, fn, dtype)
+    out = np.empty(len(vals), dtype=dtype)
+    if len(vals):
+        first = fn(vals[0])
+        if dtype is object:
+            out[:] = [first]
+        else:
+            out[:] = first
+        for i in changed.get(name, _NONE):
+            out[i] = fn(vals[i])
+    return out
+
+
+def _loop(vals: np.ndarray, fn: Any, dtype: Any) -> np.ndarray:
+    out = np.empty(len(vals), dtype=dtype)
+    prev: Any = _UNSET
+    x: Any = None
+    for i, v in enumerate(vals):
+        if v is not prev:  # runs of one value: a batch's repeated categories
+            prev = v
+            x = fn(v)
+        out[i] = x
+    return out
+
+
 def _text(values: np.ndarray) -> np.ndarray:
     """``astype(str)`` keeping missing values missing (None)."""
     out = np.empty(len(values), dtype=object)
@@ -130,12 +185,14 @@ class Compiled:
         self.dummies = [
             (c, k) for c in r.categorical for k in getattr(b, "dummies_", {}).get(c, [])
         ]
-        # the comparables' space: brute force on BLAS (a ball tree in 20–100 dimensions
-        # visits most of its nodes; one query took 5 ms, the matrix product 0.4 ms)
+        # the comparables' space: an exact index on its principal axes (neighbours.py; a
+        # ball tree in 20–200 dimensions visits most of its nodes, a brute-force pass costs
+        # O(sales) per row)
         self.P = np.ascontiguousarray(comps.Zw_, dtype=np.float64)
-        self.P_sq = (self.P**2).sum(axis=1)
+        self.search = comps.search_index()
         self.n_train = len(comps.y_)
         # gradient boosting: columns in the preprocessed order, categories as codes
+        self._places: dict[tuple[float, float], np.ndarray] = {}  # _local, per place
         self.forest: Forest | None = None
         if self.kind in ("gbm", "blend"):
             model = valuer.model_
@@ -169,32 +226,35 @@ class Compiled:
         """FeatureBuilder._raw for valuation rows: numeric features as float arrays,
         categorical ones as object arrays of text (None = missing)."""
         r, b = self.recipe, self.builder
-        n = len(next(iter(cols.values()))) if cols else (0 if dates is None else len(dates))
-        nums = {c: _num(cols[c]) for c in self.numeric_inputs if c in cols}
+        nums = {
+            c: _num(cols[c]) if cols[c].dtype.kind in "fiub" else _apply(cols, c, _num1, float)
+            for c in self.numeric_inputs
+            if c in cols
+        }
         X: dict[str, np.ndarray] = {}
         for c in r.numeric:
             X[c] = nums[c]
         for c in r.log_numeric:
-            X["log_" + c] = np.log1p(np.clip(nums[c], 0, None))
+            X["log_" + c] = np.log1p(np.maximum(nums[c], 0.0))
         if r.area:
             X["log_area"] = np.log(nums[r.area])
         for c, mapping in r.ordinal_maps.items():
-            vals = cols[c]
-            out = np.empty(n)
-            for i, v in enumerate(vals):
+
+            def ordinal(v: Any, mapping: dict[str, float] = mapping) -> float:
                 m = mapping.get(v) if v is not None and not _nan(v) else None
-                out[i] = 0.0 if m is None or _nan(m) else float(m)
-            X[c + "_n"] = out
+                return 0.0 if m is None or _nan(m) else float(m)
+
+            X[c + "_n"] = _apply(cols, c, ordinal, float)
         for name, parts in r.sums.items():
             acc: Any = 0
             for p in parts:
-                acc = acc + np.nan_to_num(nums[p], nan=0.0)
+                acc = acc + _zero_nan(nums[p])
             X[name] = np.asarray(acc, dtype=float)
-            X["log_" + name] = np.log1p(np.clip(X[name], 0, None))
+            X["log_" + name] = np.log1p(np.maximum(X[name], 0.0))
         for name, weights in r.weighted_sums.items():
             acc = 0
             for c, w in weights.items():
-                acc = acc + w * np.nan_to_num(nums[c], nan=0.0)
+                acc = acc + w * _zero_nan(nums[c])
             X[name] = np.asarray(acc, dtype=float)
         if r.year_built:
             if dates is not None:
@@ -203,12 +263,13 @@ class Compiled:
                 year = b.ref_year_
             X["age"] = year - nums[r.year_built]
             if r.year_renovated:
-                ren = np.nan_to_num(nums[r.year_renovated], nan=0.0)
+                ren = _zero_nan(nums[r.year_renovated])
                 X["since_renovation"] = np.where(ren > 0, year - ren, X["age"])
         if dates is not None and self.t0_ns is not None:
             ns = dates.astype("datetime64[ns]").astype(np.int64)
             days = np.floor_divide(ns - self.t0_ns, DAY_NS).astype(float)
-            X["t_days"] = np.clip(days, 0.0, self.span)
+            assert self.span is not None
+            X["t_days"] = np.minimum(np.maximum(days, 0.0), self.span)
         if r.lat and r.lon:
             lat, lon = nums[r.lat], nums[r.lon]
             X["lat"], X["lon"] = lat, lon
@@ -217,19 +278,26 @@ class Compiled:
                 X[f"rot{a}"] = lat * math.cos(rad) + lon * math.sin(rad)
             X.update(self._local(lat, lon))
         for c in r.target_encode:
-            table = self.te[c]
-            X[c + "_te"] = np.array(
-                [
-                    table.get(v, self.te_prior) if v is not None else self.te_prior
-                    for v in _text(cols[c])
-                ],
-                dtype=float,
-            )
+
+            def encoded(v: Any, table: dict[str, float] = self.te[c]) -> float:
+                t = _text1(v)
+                return table.get(t, self.te_prior) if t is not None else self.te_prior
+
+            X[c + "_te"] = _apply(cols, c, encoded, float)
         for name, factors in r.products.items():
             X[name] = np.prod([X[f].astype(float) for f in factors], axis=0)
         for c in r.categorical:
-            known = self.known[c]
-            X[c] = np.array([v if v in known else None for v in _text(cols[c])], dtype=object)
+
+            def category(v: Any, known: set[str] = self.known[c]) -> str | None:
+                t = _text1(v)
+                return t if t in known else None
+
+            X[c] = _apply(cols, c, category, object)
+        changed = getattr(cols, "changed", None)
+        if changed is not None:  # the categorical columns change where their inputs do
+            out = VariantColumns(X)
+            out.changed = changed
+            return out
         return X
 
     def _local(self, lat: np.ndarray, lon: np.ndarray) -> dict[str, np.ndarray]:
@@ -242,24 +310,41 @@ class Compiled:
         if not ok.any() or b.tree_ is None:
             return local
         pts = np.column_stack([lat[ok], lon[ok]])
+        names = list(local)
         if len(pts) <= 256:  # a valuation's perturbed rows share one or two places
             seen: dict[tuple[float, float], int] = {}
             inverse = np.array([seen.setdefault((a, b_), len(seen)) for a, b_ in pts.tolist()])
-            uniq = np.array(list(seen), dtype=np.float64).reshape(-1, 2)
+            # per place, kept per process (the typical row's place recurs in every
+            # valuation): a place's values do not depend on the other rows
+            found = {key: self._places.get(key) for key in seen}
+            todo = [key for key, v in found.items() if v is None]
+            if todo:
+                fresh = self._place_values(np.array(todo, dtype=np.float64), names)
+                if len(self._places) > 4096:
+                    self._places.clear()
+                for key, v in zip(todo, fresh, strict=True):
+                    found[key] = self._places[key] = v
+            V = np.array([found[key] for key in seen])[inverse.ravel()]
         else:
-            uniq, inverse = pts, np.arange(len(pts))
+            V = self._place_values(pts, names)
+        for j, name in enumerate(names):
+            local[name][ok] = V[:, j]
+        return local
+
+    def _place_values(self, pts: np.ndarray, names: list[str]) -> np.ndarray:
+        """The local columns (``names``, in order) of places (lat, lon): one row each."""
+        b = self.builder
         k = self.recipe.knn_location_k
         wide = min(3 * k, len(b.level_))
         near = min(k, wide)
-        d, idx = b.tree_.query(np.deg2rad(uniq), k=wide)
-        d, idx = d[inverse.ravel()], idx[inverse.ravel()]
+        d, idx = b.tree_.query(np.deg2rad(pts), k=wide)
         lv = b.level_[idx]
         adj = getattr(b, "adj_", None)
-        for name, values in local_stats(lv, d, near, adj[idx] if adj is not None else None).items():
-            local[name][ok] = values
+        out = local_stats(lv, d, near, adj[idx] if adj is not None else None)
         if b.log_area_ is not None:
-            local["local_log_area"][ok] = b.log_area_[idx[:, :near]].mean(axis=1)
-        return local
+            out["local_log_area"] = b.log_area_[idx[:, :near]].mean(axis=1)
+        missing = np.full(len(pts), np.nan)
+        return np.column_stack([out.get(name, missing) for name in names])
 
     def numeric_matrix(self, X: dict[str, np.ndarray]) -> np.ndarray:
         M = np.column_stack([X[c] for c in self.numeric_cols]).astype(float)
@@ -279,7 +364,12 @@ class Compiled:
             if codes is None:
                 out[:, j] = X[name]
             else:
-                out[:, j] = [codes.get(v, np.nan) if v is not None else np.nan for v in X[name]]
+                table: dict[str, float] = codes
+
+                def code(v: Any, codes: dict[str, float] = table) -> float:
+                    return codes.get(v, np.nan) if v is not None else np.nan
+
+                out[:, j] = _apply(X, name, code, float)
         return out
 
     def to_end(self, cols: Columns, dates: np.ndarray | None) -> np.ndarray:
@@ -289,18 +379,22 @@ class Compiled:
             return np.zeros(n)
         region_col = idx.region_col
         if region_col and region_col in cols:
-            regions = [str(v) if v is not None and not _nan(v) else "nan" for v in cols[region_col]]
+
+            def region(v: Any) -> str:
+                return str(v) if v is not None and not _nan(v) else "nan"
+
+            regions = _apply(cols, region_col, region, object)
         else:
-            regions = [MARKET_REGION] * n
+            regions = np.full(n, MARKET_REGION, dtype=object)
+        devs = [(regions == code, idx.region_dev_.get(code)) for code in set(regions.tolist())]
 
         def level(months: np.ndarray) -> np.ndarray:
-            mi = np.clip(months - idx.m0_, 0, idx.m1_ - idx.m0_)
+            mi = np.minimum(np.maximum(months - idx.m0_, 0), idx.m1_ - idx.m0_)
             out = idx.month_[mi].copy()
             q = mi // 3
-            for i, code in enumerate(regions):
-                dev = idx.region_dev_.get(code)
+            for rows, dev in devs:
                 if dev is not None:
-                    out[i] += dev[min(int(q[i]), len(dev) - 1)]
+                    out[rows] += dev[np.minimum(q[rows], len(dev) - 1)]
             return np.asarray(out - idx.offset_, dtype=float)
 
         end = np.full(n, self.t_end)
@@ -314,27 +408,15 @@ class Compiled:
         return Z, d, idx
 
     def nearest(self, Q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The k nearest training sales (Euclidean, nearest first) of each row of Q: candidates
-        from ‖p‖² − 2p·q (one matrix product), then their exact distances."""
-        k = min(k, self.n_train)
-        n = self.n_train
-        out_d = np.empty((len(Q), k))
-        out_i = np.empty((len(Q), k), dtype=np.int64)
-        m = min(n, 2 * k + 16)  # a margin for the expansion's rounding
-        step = max(1, 4_000_000 // n)  # rows per product: ~32 MB of distances at a time
-        for start in range(0, len(Q), step):
-            q = Q[start : start + step]
-            d2 = self.P_sq[None, :] - 2.0 * (q @ self.P.T)
-            cand = (
-                np.argpartition(d2, m - 1, axis=1)[:, :m]
-                if m < n
-                else np.tile(np.arange(n), (len(q), 1))
-            )
-            exact = np.sqrt(((self.P[cand] - q[:, None, :]) ** 2).sum(axis=-1))
-            order = np.lexsort((cand, exact), axis=-1)[:, :k]
-            out_i[start : start + len(q)] = np.take_along_axis(cand, order, axis=1)
-            out_d[start : start + len(q)] = np.take_along_axis(exact, order, axis=1)
-        return out_d, out_i
+        """The k nearest training sales (Euclidean, nearest first, ties by index) of each row
+        of Q (neighbours.py: candidates from the index, ranked by their exact distances).
+        A valuation's perturbed rows often equal the row itself in this space (the typical
+        value is the row's own): equal rows are searched once."""
+        uniq, inverse = _unique_rows(Q)
+        d, idx = self.search.nearest(uniq, k)
+        if inverse is None:
+            return d, idx
+        return d[inverse], idx[inverse]
 
     def predict_log_features(
         self, X: dict[str, np.ndarray], to_end: np.ndarray
@@ -344,7 +426,10 @@ class Compiled:
         M = self.numeric_matrix(X)
         if self.kind in ("gbm", "blend"):
             assert self.forest is not None
-            gbm = self.forest.predict(self.gbm_matrix(X))
+            G, inverse = _unique_rows(self.gbm_matrix(X))
+            gbm = self.forest.predict(G)
+            if inverse is not None:
+                gbm = gbm[inverse]
         if self.kind == "gbm":
             out = gbm
             if self.blend:
@@ -379,7 +464,7 @@ class Compiled:
             )
             M = np.where(np.isnan(M), iv.f_mean_, M)
             F = np.column_stack([(M - iv.f_mean_) / iv.f_sd_, pred, *iv._ends(pred)])
-            s = np.clip(np.exp(_linear(iv.scale_model_, F)), iv.s_lo_, iv.s_hi_)
+            s = np.minimum(np.maximum(np.exp(_linear(iv.scale_model_, F)), iv.s_lo_), iv.s_hi_)
         return pred + iv.q_lo_ * s, pred + iv.q_hi_ * s
 
     def predict(self, cols: Columns, dates: np.ndarray | None) -> np.ndarray:
@@ -395,6 +480,27 @@ class Compiled:
 def _linear(model: Any, X: np.ndarray) -> np.ndarray:
     """A fitted linear model's predict without its input checks (X is float64 already)."""
     return np.asarray(X @ model.coef_ + model.intercept_, dtype=float)
+
+
+def _unique_rows(A: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """A valuation's rows without repeats (each row's result depends on that row alone, so
+    computing it once per distinct row changes nothing) and the map back; batches (more than
+    512 rows) are left as they are."""
+    if len(A) > 512 or len(A) < 3:
+        return A, None
+    A = np.ascontiguousarray(A, dtype=np.float64)
+    # bitwise equal rows (NaN, a missing value, equals itself here)
+    _u, first, inverse = np.unique(A.view(np.int64), axis=0, return_index=True, return_inverse=True)
+    if len(first) == len(A):
+        return A, None
+    return np.ascontiguousarray(A[first]), inverse.reshape(-1)
+
+
+def _zero_nan(x: np.ndarray) -> np.ndarray:
+    """np.nan_to_num(x, nan=0.0) without its wrapper's cost when x holds no infinity."""
+    if np.isinf(x).any():
+        return np.asarray(np.nan_to_num(x, nan=0.0))
+    return np.where(np.isnan(x), 0.0, x)
 
 
 def _nan(v: Any) -> bool:
@@ -415,18 +521,22 @@ def columns_of_rows(rows: list[dict[str, Any]], names: list[str]) -> Columns:
 
 def columns_of_variants(
     row: dict[str, Any], variants: list[dict[str, Any]], names: list[str]
-) -> Columns:
+) -> VariantColumns:
     """The row, then one row per variant (the row with a few values replaced): one object
-    array per column, filled with the row's value and the variants' replacements."""
-    out: Columns = {}
+    array per column, filled with the row's value and the variants' replacements (their
+    positions in ``changed``)."""
+    out = VariantColumns()
     n = 1 + len(variants)
     for name in names:
         v = row.get(name)
         arr = np.empty(n, dtype=object)
         arr[:] = [None if v is None or _nan(v) else v]
         out[name] = arr
+    changed: dict[str, list[int]] = {}
     for i, variant in enumerate(variants, start=1):
         for name, v in variant.items():
             if name in out:
                 out[name][i] = None if v is None or _nan(v) else v
+                changed.setdefault(name, []).append(i)
+    out.changed = {k: np.array(v, dtype=np.int64) for k, v in changed.items()}
     return out

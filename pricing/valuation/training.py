@@ -29,6 +29,7 @@ from core.types import Actor
 from pricing.valuation.engine import (
     BASELINE,
     CANDIDATES,
+    COMPARABLES_MAX,
     ENGINE_VERSION,
     METHODS,
     LocalInterval,
@@ -37,6 +38,7 @@ from pricing.valuation.engine import (
     conformal_quantile,
     metrics,
     select_candidate,
+    shared_transforms,
     typical_row,
 )
 from pricing.valuation.errors import ValuationError
@@ -443,7 +445,14 @@ class Fitted:
     steps: list[str] = field(default_factory=list)
 
 
-def fit_and_evaluate(
+def fit_and_evaluate(df: pd.DataFrame, spec: dict[str, Any], **kwargs: Any) -> Fitted:
+    """Split, fit every candidate, select, calibrate and evaluate; each frame's features are
+    computed once per model across the candidates (engine.shared_transforms)."""
+    with shared_transforms():
+        return _fit_and_evaluate(df, spec, **kwargs)
+
+
+def _fit_and_evaluate(
     df: pd.DataFrame,
     spec: dict[str, Any],
     *,
@@ -487,7 +496,10 @@ def fit_and_evaluate(
     shifts: dict[str, tuple[float, dict[str, Any]]] = {}
     for name in names:
         p = params if name in (method, "blend") else {}
-        fitted_on_proper[name] = METHODS[name](recipe, p).fit(split.proper, y_proper)
+        # what is the same across candidates (features, comparables, trees) is fitted once
+        done = list(fitted_on_proper.values())
+        like = next((v for v in done if isinstance(v, METHODS["gbm"])), done[0] if done else None)
+        fitted_on_proper[name] = METHODS[name](recipe, p).fit(split.proper, y_proper, like=like)
         pred_cal = fitted_on_proper[name].predict_log(split.calibration)
         validation[name] = metrics(split.calibration["price"].to_numpy(), np.exp(pred_cal))
         shifts[name] = drift_shift(y_cal - pred_cal)
@@ -510,6 +522,7 @@ def fit_and_evaluate(
     model = cls(recipe, params if chosen in (method, "blend") else {}).fit(
         split.train, np.log(split.train["price"].to_numpy())
     )
+    model.forget_training_rows()
     model.interval_ = interval
     model.shift_ = shift
     tick("拟合最终模型")
@@ -564,10 +577,12 @@ def fit_and_evaluate(
 
 
 def comparable_table(df: pd.DataFrame, recipe: Recipe) -> pd.DataFrame:
+    """The comparable sales' records: the rows of engine.Comparables' pool (the most recent
+    COMPARABLES_MAX training sales)."""
     cols = [c for c in recipe.inputs() if c in df.columns] + ["price"]
     if "sale_date" in df.columns:
         cols.append("sale_date")
-    return df[cols].reset_index(drop=True)
+    return df[cols].iloc[-COMPARABLES_MAX:].reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- storing

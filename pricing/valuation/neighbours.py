@@ -1,0 +1,248 @@
+"""The comparables search: the nearest training sales of a point, exact, without a pass over
+every sale.
+
+The comparables' space (standardised features weighted by the hedonic model's |β|) has
+20–200 dimensions but its variance sits in a few directions (the first two principal axes
+hold 78–97% of it on the shipped data sets). The index builds a k-d tree on the sales'
+coordinates along the leading principal axes: each node's bounding box there gives a lower
+bound of the distance of every sale under it (a projection onto orthonormal axes never
+lengthens a vector). A query descends nearer child first and skips any node whose bound
+exceeds the m-th best squared distance found so far; in a leaf each sale's squared distance
+is summed feature by feature, largest variance first, and abandoned once it exceeds that
+m-th best.
+
+The result is the m nearest by (squared distance, index) — the same set as a pass over every
+sale up to rounding (1e-15 relative); ``nearest`` takes a small margin (m = k + 4) and ranks
+the candidates by their exact distances (features in their own order), ties by index.
+tests/pricing/test_valuation_neighbours.py holds it to brute force.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+LEAF = 24
+BOX_DIMS = 8  # leading principal axes the tree splits on and bounds with
+
+
+class NeighbourIndex:
+    """Sales ``P`` (n × d, float64) in a k-d tree on their leading principal axes."""
+
+    def __init__(self, P: np.ndarray) -> None:
+        P = np.ascontiguousarray(P, dtype=np.float64)
+        self.P = P
+        self.n, d = P.shape
+        self.mean = P.mean(axis=0) if self.n else np.zeros(d)
+        b = min(BOX_DIMS, d)
+        if self.n > 1 and b:
+            _u, _s, vt = np.linalg.svd(P - self.mean, full_matrices=False)
+            axes = vt[:b].T
+            if axes.shape[1] < b:  # fewer sales than axes: the tree uses what there is
+                b = axes.shape[1]
+        else:
+            axes = np.eye(d)[:, :b]
+        self.axes = np.ascontiguousarray(axes[:, :b])
+        # the bounds are computed on rotated coordinates, the distances on the features: a
+        # node is skipped only when its bound exceeds the m-th best by more than rounding
+        self.slack = 1e-9 * (float(((P - self.mean) ** 2).sum(axis=1).mean()) if self.n else 0.0)
+        B = (P - self.mean) @ self.axes if b else np.zeros((self.n, 0))
+        # features by variance, largest first: a far sale's partial sum passes the bound early
+        self.dim_order = np.argsort(-P.var(axis=0), kind="stable").astype(np.int64)
+        # the tree: nodes split at the median of their widest leading axis
+        perm = np.arange(self.n, dtype=np.int64)
+        starts, ends, lefts, rights = [0], [self.n], [-1], [-1]
+        stack = [0]
+        while stack and b:
+            node = stack.pop()
+            lo, hi = starts[node], ends[node]
+            if hi - lo <= LEAF:
+                continue
+            pts = B[perm[lo:hi]]
+            axis = int(np.argmax(pts.max(axis=0) - pts.min(axis=0)))
+            mid = (hi - lo) // 2
+            part = np.argpartition(pts[:, axis], mid)
+            perm[lo:hi] = perm[lo:hi][part]
+            for a, z in ((lo, lo + mid), (lo + mid, hi)):
+                starts.append(a)
+                ends.append(z)
+                lefts.append(-1)
+                rights.append(-1)
+                stack.append(len(starts) - 1)
+            lefts[node], rights[node] = len(starts) - 2, len(starts) - 1
+        self.start = np.array(starts, dtype=np.int64)
+        self.end = np.array(ends, dtype=np.int64)
+        self.left = np.array(lefts, dtype=np.int64)
+        self.right = np.array(rights, dtype=np.int64)
+        self.order = perm
+        # the sales in tree order, features by variance (the leaf scan's layout)
+        self.S = np.ascontiguousarray(P[perm][:, self.dim_order])
+        nodes = len(starts)
+        Bp = B[perm]
+        self.box_lo = np.empty((nodes, b))
+        self.box_hi = np.empty((nodes, b))
+        for i in range(nodes):
+            pts = Bp[starts[i] : ends[i]]
+            if len(pts):
+                self.box_lo[i], self.box_hi[i] = pts.min(axis=0), pts.max(axis=0)
+            else:
+                self.box_lo[i], self.box_hi[i] = np.inf, -np.inf
+
+    def candidates(self, Q: np.ndarray, m: int) -> np.ndarray:
+        """The indices (into P) of the m nearest sales of each row of Q, nearest first."""
+        m = min(m, self.n)
+        Q = np.ascontiguousarray(Q, dtype=np.float64)
+        out = np.empty((len(Q), m), dtype=np.int64)
+        if m:
+            _search(
+                self.S, self.order, self.dim_order, self.mean, self.axes,
+                self.start, self.end, self.left, self.right, self.box_lo, self.box_hi,
+                self.slack, Q, m, out,
+            )  # fmt: skip
+        return out
+
+    def nearest(self, Q: np.ndarray, k: int, margin: int = 4) -> tuple[np.ndarray, np.ndarray]:
+        """The k nearest sales of each row of Q by exact distance (nearest first, ties by
+        index): distances and indices."""
+        k = min(k, self.n)
+        Q = np.ascontiguousarray(Q, dtype=np.float64)
+        cand = self.candidates(Q, min(self.n, k + margin))
+        out_d = np.empty((len(Q), k))
+        out_i = np.empty((len(Q), k), dtype=np.int64)
+        if k:
+            _exact(self.P, Q, cand, k, out_d, out_i)
+        return out_d, out_i
+
+
+@njit(cache=True, nogil=True)
+def _search(  # pragma: no cover - compiled
+    S: np.ndarray,
+    order: np.ndarray,
+    dim_order: np.ndarray,
+    mean: np.ndarray,
+    axes: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    box_lo: np.ndarray,
+    box_hi: np.ndarray,
+    slack: float,
+    Q: np.ndarray,
+    m: int,
+    out: np.ndarray,
+) -> None:
+    d = S.shape[1]
+    b = box_lo.shape[1]
+    best_d = np.empty(m)
+    best_i = np.empty(m, dtype=np.int64)
+    stack_node = np.empty(256, dtype=np.int64)
+    stack_lb = np.empty(256)
+    qs = np.empty(d)
+    qb = np.empty(b)
+    for qi in range(Q.shape[0]):
+        for t in range(d):
+            qs[t] = Q[qi, dim_order[t]]
+        for a in range(b):
+            acc = 0.0
+            for t in range(d):
+                acc += (Q[qi, t] - mean[t]) * axes[t, a]
+            qb[a] = acc
+        count = 0
+        stack_node[0] = 0
+        stack_lb[0] = 0.0
+        top = 1
+        while top > 0:
+            top -= 1
+            node = stack_node[top]
+            if count == m and stack_lb[top] > best_d[m - 1] + slack:
+                continue
+            if left[node] < 0:  # a leaf: its sales
+                for j in range(start[node], end[node]):
+                    limit = best_d[m - 1] if count == m else np.inf
+                    s = 0.0
+                    for t in range(d):
+                        e = S[j, t] - qs[t]
+                        s += e * e
+                        if s > limit:
+                            break
+                    if s > limit:
+                        continue
+                    idx = order[j]
+                    if count == m and s == best_d[m - 1] and idx > best_i[m - 1]:
+                        continue
+                    pos = count if count < m else m - 1
+                    while pos > 0 and (
+                        best_d[pos - 1] > s or (best_d[pos - 1] == s and best_i[pos - 1] > idx)
+                    ):
+                        best_d[pos] = best_d[pos - 1]
+                        best_i[pos] = best_i[pos - 1]
+                        pos -= 1
+                    best_d[pos] = s
+                    best_i[pos] = idx
+                    if count < m:
+                        count += 1
+                continue
+            # children: bounds from their boxes; the nearer one is visited first
+            a, c = left[node], right[node]
+            la = 0.0
+            lc = 0.0
+            for t in range(b):
+                x = qb[t]
+                g = box_lo[a, t] - x
+                if g < 0.0:
+                    g = x - box_hi[a, t]
+                if g > 0.0:
+                    la += g * g
+                g = box_lo[c, t] - x
+                if g < 0.0:
+                    g = x - box_hi[c, t]
+                if g > 0.0:
+                    lc += g * g
+            if la <= lc:
+                stack_node[top], stack_lb[top] = c, lc
+                stack_node[top + 1], stack_lb[top + 1] = a, la
+            else:
+                stack_node[top], stack_lb[top] = a, la
+                stack_node[top + 1], stack_lb[top + 1] = c, lc
+            top += 2
+        for t in range(m):
+            out[qi, t] = best_i[t]
+
+
+@njit(cache=True, nogil=True)
+def _exact(  # pragma: no cover - compiled
+    P: np.ndarray,
+    Q: np.ndarray,
+    cand: np.ndarray,
+    k: int,
+    out_d: np.ndarray,
+    out_i: np.ndarray,
+) -> None:
+    m = cand.shape[1]
+    d = P.shape[1]
+    dist = np.empty(m)
+    for qi in range(Q.shape[0]):
+        for c in range(m):
+            s = 0.0
+            j = cand[qi, c]
+            for t in range(d):
+                e = P[j, t] - Q[qi, t]
+                s += e * e
+            dist[c] = np.sqrt(s)
+        # k smallest by (distance, index): selection by repeated minimum (m is small)
+        used = np.zeros(m, dtype=np.bool_)
+        for r in range(k):
+            best = -1
+            for c in range(m):
+                if used[c]:
+                    continue
+                if (
+                    best < 0
+                    or dist[c] < dist[best]
+                    or (dist[c] == dist[best] and cand[qi, c] < cand[qi, best])
+                ):
+                    best = c
+            used[best] = True
+            out_d[qi, r] = dist[best]
+            out_i[qi, r] = cand[qi, best]
