@@ -46,6 +46,7 @@ from marketplace.listings import (
 from marketplace.notices import TOPICS, read_unsubscribe_token, unsubscribe_all_channels
 from marketplace.practice import PRACTICE_SCENARIOS, practice_auctions_of, practice_start
 from marketplace.results import result_detail, results_page
+from marketplace.search_index import looks_like_case_number
 from marketplace.selectors import (
     court_viewing_slots,
     my_viewings,
@@ -275,6 +276,20 @@ def _pairs(params: dict[str, Any]) -> list[tuple[str, str]]:
     return [(k, str(v)) for k, vs in params.items() for v in (vs if isinstance(vs, list) else [vs])]
 
 
+def _counts_later(query: ListingQuery) -> bool:
+    """Whether the page leaves its counts per option to the browser (a keyword search; a case
+    number is an exact lookup and counts at once)."""
+    return bool(query.q) and not looks_like_case_number(query.q)
+
+
+def _facets_params(params: Any) -> str:
+    """The page's query for the API's counts: one row, the counts."""
+    out = params.copy()
+    out["facets"] = "1"
+    out["per_page"] = str(min(PAGE_SIZES))
+    return str(out.urlencode())
+
+
 def _count_text(n: int | None, limit: int) -> str:
     if n is None:
         return ""
@@ -306,7 +321,7 @@ def listings(request: HttpRequest) -> HttpResponse:
         # The index, the page of auctions and the counts may come from a replica (core/replica.py);
         # the template (and its signed-in user's unread count) reads the primary.
         with replica.public_reads(request):
-            result = search_listings(query, request.user, facets=True)
+            result = search_listings(query, request.user, facets=not _counts_later(query))
     facets = result["facets"] or {}
 
     def options(group: str, choices: Mapping[str, Any]) -> list[tuple[str, str, str]]:
@@ -335,9 +350,18 @@ def listings(request: HttpRequest) -> HttpResponse:
         "base_qs": params.urlencode(),
         "price_qs": price_qs + "&" if price_qs else "",
         "saved_pairs": _pairs(query.as_params()),
+        # A keyword search's counts per option come after the page (listings.js asks the API):
+        # a word ANDed with an option it never meets can take PostgreSQL far longer than the
+        # page itself (docs/performance.md), and the results should not wait for the counts.
+        "facets_url": (
+            reverse("api:auctions") + "?" + _facets_params(params)
+            if error is None and _counts_later(query)
+            else ""
+        ),
         "values": request.GET,
         "server_now": clock.now(),
         "page_sizes": PAGE_SIZES,
+        "facet_limit": FACET_LIMIT,
         "region_value": query.region.ljust(6, "0") if query.region else "",
         **regions.picker(query.region.ljust(6, "0") if query.region else None),
     }

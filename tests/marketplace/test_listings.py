@@ -178,6 +178,31 @@ def test_the_listing_page_shows_cards_with_the_buyer_facts(client, market):
     )  # every listing leads to bidding's page
 
 
+def test_a_keyword_search_leaves_its_counts_to_the_browser_a_plain_listing_counts_at_once(
+    client, market
+):
+    """Issue 18: a keyword page does not wait for its counts per option (a word ANDed with an
+    option it never meets can read the whole index); the page names the API call that gives
+    them (listings.js fills them in), and that call counts what the page would."""
+    import html as htmllib
+    import re
+
+    plain = client.get(reverse("marketplace:listings")).content.decode()
+    assert "住宅（2）" in plain and "data-facets-url" not in plain
+    page = client.get(reverse("marketplace:listings") + "?q=住宅&state=live").content.decode()
+    assert "东湖区住宅" in page and "住宅（" not in page
+    url = htmllib.unescape(re.search(r'data-facets-url="([^"]+)"', page).group(1))
+    assert url.startswith("/api/marketplace/auctions?") and "facets=1" in url
+    facets = client.get(url).json()["facets"]
+    assert facets["kind"]["residential"] == 1 and facets["kind"]["commercial"] == 0
+    assert facets["state"]["live"] == 1
+    # A case number is an exact lookup: its counts come with the page.
+    number = client.get(
+        reverse("marketplace:listings") + "?q=" + market["flat"].case.number
+    ).content.decode()
+    assert "data-facets-url" not in number and "住宅（1）" in number
+
+
 def test_the_calendar_lists_upcoming_auctions_by_day(client, market):
     html = client.get(reverse("marketplace:calendar")).content.decode()
     assert "西湖区商铺" in html
