@@ -29,6 +29,7 @@ import json
 import multiprocessing as mp
 import os
 import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -154,6 +155,13 @@ class Servers:
                         out.append(round(int(line.split()[1]) / 1024, 1))
         return out
 
+    def profile(self, signum: int) -> None:
+        """With ``BENCH_PROFILE_DIR`` set, start (SIGUSR1) or write (SIGUSR2) each server's
+        profile of its event-loop thread (bench/bidding/settings.py): the window only."""
+        if os.environ.get("BENCH_PROFILE_DIR"):
+            for proc in self.procs:
+                proc.send_signal(signum)
+
     def stop(self) -> None:
         for proc in self.procs:
             proc.terminate()
@@ -216,10 +224,12 @@ def measure(
             while time.time() < start_at:
                 time.sleep(0.05)
             load_start = os.getloadavg()
+            servers.profile(signal.SIGUSR1)
             m0, cpu0, busy0 = servers.metrics(), servers.cpu(), bench.box_busy()
             while time.time() < start_at + seconds:
                 time.sleep(0.05)
             m1, cpu1, busy1 = servers.metrics(), servers.cpu(), bench.box_busy()
+            servers.profile(signal.SIGUSR2)
             load_end = os.getloadavg()
             rss = servers.rss_mb()
             parts = result.get(timeout=900)
