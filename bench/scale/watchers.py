@@ -74,7 +74,7 @@ def _free_port() -> int:
 class Servers:
     """K daphne processes on the Redis layer, each serving its Prometheus metrics."""
 
-    def __init__(self, n: int, max_updates: float) -> None:
+    def __init__(self, n: int, max_updates: float, ping_interval: int = 20) -> None:
         self.ports = [_free_port() for _ in range(n)]
         self.metrics_ports = [_free_port() for _ in range(n)]
         bench.OUT.mkdir(parents=True, exist_ok=True)
@@ -96,6 +96,8 @@ class Servers:
                         str(port),
                         "--websocket_connect_timeout",
                         "120",
+                        "--ping-interval",
+                        str(ping_interval),
                         "config.asgi:application",
                     ],
                     cwd=ROOT,
@@ -186,8 +188,9 @@ def measure(
     seconds: float,
     client_procs: int,
     max_updates: float,
+    ping_interval: int = 20,
 ) -> dict[str, Any]:
-    servers = Servers(n_servers, max_updates)
+    servers = Servers(n_servers, max_updates, ping_interval)
     try:
         time.sleep(1.0)
         data = bench.setup_auction(2, f"bench watchers {watchers} x {n_servers} processes")
@@ -353,6 +356,7 @@ def main() -> None:
     parser.add_argument("--max-updates", type=float, default=5.0, help="per watcher a second")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--client-procs", type=int, default=3)
+    parser.add_argument("--ping-interval", type=int, default=20, help="daphne's auto-ping, seconds")
     args = parser.parse_args()
     nofile = raise_open_files()
     bench.migrate()
@@ -365,7 +369,15 @@ def main() -> None:
     for w in args.watchers:
         for k in args.servers:
             print(f"--- {w} watchers on {k} process(es), load {os.getloadavg()}", flush=True)
-            r = measure(k, w, args.rate, args.seconds, args.client_procs, args.max_updates)
+            r = measure(
+                k,
+                w,
+                args.rate,
+                args.seconds,
+                args.client_procs,
+                args.max_updates,
+                args.ping_interval,
+            )
             report["results"].append(r)
             print(json.dumps(r, ensure_ascii=False), flush=True)
     bench.OUT.mkdir(parents=True, exist_ok=True)
