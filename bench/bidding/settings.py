@@ -25,3 +25,22 @@ if os.environ.get("BENCH_SWITCH_INTERVAL"):
     import sys
 
     sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
+
+# Optional: profile the event loop's thread of a server between two signals (SIGUSR1 starts,
+# SIGUSR2 writes <dir>/profile-<pid>.prof), to see where a window's CPU goes without the
+# connection phase that precedes it.
+if os.environ.get("BENCH_PROFILE_DIR"):
+    import cProfile
+    import signal
+
+    _profiler = cProfile.Profile()
+
+    def _profile_start(signum: int, frame: object) -> None:
+        _profiler.enable()
+
+    def _profile_stop(signum: int, frame: object) -> None:
+        _profiler.disable()
+        _profiler.dump_stats(f"{os.environ['BENCH_PROFILE_DIR']}/profile-{os.getpid()}.prof")
+
+    signal.signal(signal.SIGUSR1, _profile_start)
+    signal.signal(signal.SIGUSR2, _profile_stop)

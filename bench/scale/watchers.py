@@ -15,7 +15,7 @@ start and end): the channel-layer messages its hub read, the group sends it made
 and frames it wrote, its CPU and memory. With one hub per process a process reads one layer
 message per update however many processes there are; that is what the per-process figures
 show across ``--servers``. Reuses bench/bidding's server environment, data set-up and clients
-(watchers on websockets' sans-I/O protocol, a few µs of client CPU per frame).
+(watchers on a bare epoll loop, ≈10 µs of client CPU per frame, reported per run).
 
 The script raises its open-files limit to the hard limit (inherited by the servers and client
 processes it starts). Figures go to docs/performance.md with the load average; nothing here is
@@ -29,6 +29,7 @@ import json
 import multiprocessing as mp
 import os
 import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -73,7 +74,7 @@ def _free_port() -> int:
 class Servers:
     """K daphne processes on the Redis layer, each serving its Prometheus metrics."""
 
-    def __init__(self, n: int, max_updates: float) -> None:
+    def __init__(self, n: int, max_updates: float, ping_interval: int = 20) -> None:
         self.ports = [_free_port() for _ in range(n)]
         self.metrics_ports = [_free_port() for _ in range(n)]
         bench.OUT.mkdir(parents=True, exist_ok=True)
@@ -95,6 +96,8 @@ class Servers:
                         str(port),
                         "--websocket_connect_timeout",
                         "120",
+                        "--ping-interval",
+                        str(ping_interval),
                         "config.asgi:application",
                     ],
                     cwd=ROOT,
@@ -154,6 +157,13 @@ class Servers:
                         out.append(round(int(line.split()[1]) / 1024, 1))
         return out
 
+    def profile(self, signum: int) -> None:
+        """With ``BENCH_PROFILE_DIR`` set, start (SIGUSR1) or write (SIGUSR2) each server's
+        profile of its event-loop thread (bench/bidding/settings.py): the window only."""
+        if os.environ.get("BENCH_PROFILE_DIR"):
+            for proc in self.procs:
+                proc.send_signal(signum)
+
     def stop(self) -> None:
         for proc in self.procs:
             proc.terminate()
@@ -178,8 +188,9 @@ def measure(
     seconds: float,
     client_procs: int,
     max_updates: float,
+    ping_interval: int = 20,
 ) -> dict[str, Any]:
-    servers = Servers(n_servers, max_updates)
+    servers = Servers(n_servers, max_updates, ping_interval)
     try:
         time.sleep(1.0)
         data = bench.setup_auction(2, f"bench watchers {watchers} x {n_servers} processes")
@@ -216,10 +227,12 @@ def measure(
             while time.time() < start_at:
                 time.sleep(0.05)
             load_start = os.getloadavg()
+            servers.profile(signal.SIGUSR1)
             m0, cpu0, busy0 = servers.metrics(), servers.cpu(), bench.box_busy()
             while time.time() < start_at + seconds:
                 time.sleep(0.05)
             m1, cpu1, busy1 = servers.metrics(), servers.cpu(), bench.box_busy()
+            servers.profile(signal.SIGUSR2)
             load_end = os.getloadavg()
             rss = servers.rss_mb()
             parts = result.get(timeout=900)
@@ -320,6 +333,13 @@ def measure(
         "server_cpu_percent": round(100 * sum(cpu) / seconds, 1),
         "server_cpu_us_per_delivery": round(sum(cpu) / deliveries * 1e6, 1) if deliveries else None,
         "client_cpu_seconds": [round(p.get("cpu_seconds", 0), 1) for p in parts],
+        # The watcher processes' own CPU per frame read, in the window (they share the box
+        # with the servers: this says how much of it the measuring took).
+        "client_cpu_us_per_frame": [p.get("cpu_us_per_frame") for p in watcher_parts],
+        "client_cpu_percent": round(
+            100 * sum(p.get("window_cpu_seconds") or 0 for p in watcher_parts) / seconds, 1
+        ),
+        "client_frames_per_wakeup": [p.get("events_per_wakeup") for p in watcher_parts],
         "box_cpu_percent": round(100 * (busy1[0] - busy0[0]) / max(1.0, busy1[1] - busy0[1]), 1),
         "loadavg_start": [round(x, 2) for x in load_start],
         "loadavg_end": [round(x, 2) for x in load_end],
@@ -336,6 +356,7 @@ def main() -> None:
     parser.add_argument("--max-updates", type=float, default=5.0, help="per watcher a second")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--client-procs", type=int, default=3)
+    parser.add_argument("--ping-interval", type=int, default=20, help="daphne's auto-ping, seconds")
     args = parser.parse_args()
     nofile = raise_open_files()
     bench.migrate()
@@ -348,7 +369,15 @@ def main() -> None:
     for w in args.watchers:
         for k in args.servers:
             print(f"--- {w} watchers on {k} process(es), load {os.getloadavg()}", flush=True)
-            r = measure(k, w, args.rate, args.seconds, args.client_procs, args.max_updates)
+            r = measure(
+                k,
+                w,
+                args.rate,
+                args.seconds,
+                args.client_procs,
+                args.max_updates,
+                args.ping_interval,
+            )
             report["results"].append(r)
             print(json.dumps(r, ensure_ascii=False), flush=True)
     bench.OUT.mkdir(parents=True, exist_ok=True)
