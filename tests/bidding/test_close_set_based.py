@@ -72,6 +72,7 @@ def test_a_batch_closes_set_based_with_each_auction_audited_auc28_auc29_rec08(
             assert result.price_fen == START + YUAN
             assert result.confirmation_published_at == clock.now()
             assert result.buyer_name and result.winner_code in result.confirmation_text
+            assert auction.case is not None and result.winner_id is not None
             assert auction.case.number in result.confirmation_text
             assert Registration.objects.get(pk=result.winner_id).status == "winner"
             assert DocumentRequest.objects.filter(subject=f"auction:{auction.pk}/sale").exists()
@@ -81,7 +82,7 @@ def test_a_batch_closes_set_based_with_each_auction_audited_auc28_auc29_rec08(
         # REC-08: the auction's own stream records the change with the old and the new state,
         # its case's stream the outcome; the row's mirror is the stream's head.
         entry = AuditEntry.objects.filter(stream=auction.stream).order_by("-seq").first()
-        assert entry is not None
+        assert entry is not None and entry.after is not None
         assert entry.action == f"auction.closed.{result.outcome}"
         assert entry.before == {"state": "bidding"}
         assert entry.after["state"] == auction.state
@@ -92,7 +93,7 @@ def test_a_batch_closes_set_based_with_each_auction_audited_auc28_auc29_rec08(
         case_entries = AuditEntry.objects.filter(
             stream=f"case:{auction.case_id}", action__startswith="auction.closed."
         )
-        assert [(e.subject, e.after["outcome"]) for e in case_entries] == [
+        assert [(e.subject, (e.after or {})["outcome"]) for e in case_entries] == [
             (auction.ref, result.outcome)
         ]
     streams = [a.stream for a in auctions] + [f"case:{a.case_id}" for a in auctions]

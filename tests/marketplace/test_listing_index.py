@@ -257,7 +257,7 @@ def test_the_stepped_keyword_window_equals_one_query_over_the_whole_index(monkey
         ListingIndex.objects.filter(auction_id__gte=900_000).delete()
 
 
-def _compare_stepped_and_single(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def _compare_stepped_and_single(monkeypatch) -> None:
     from django.http import QueryDict
 
     from marketplace import listings

@@ -191,7 +191,9 @@ def test_a_keyword_search_leaves_its_counts_to_the_browser_a_plain_listing_count
     assert "住宅（2）" in plain and "data-facets-url" not in plain
     page = client.get(reverse("marketplace:listings") + "?q=住宅&state=live").content.decode()
     assert "东湖区住宅" in page and "住宅（" not in page
-    url = htmllib.unescape(re.search(r'data-facets-url="([^"]+)"', page).group(1))
+    found = re.search(r'data-facets-url="([^"]+)"', page)
+    assert found is not None
+    url = htmllib.unescape(found.group(1))
     assert url.startswith("/api/marketplace/auctions?") and "facets=1" in url
     facets = client.get(url).json()["facets"]
     assert facets["kind"]["residential"] == 1 and facets["kind"]["commercial"] == 0

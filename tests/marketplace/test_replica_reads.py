@@ -60,7 +60,7 @@ BOTH = pytest.mark.django_db(transaction=True, databases=["default", replica.REP
 
 
 @pytest.fixture
-def shelf(frozen_now, court: Court) -> dict[str, Auction]:  # type: ignore[no-untyped-def]
+def shelf(frozen_now, court: Court) -> dict[str, Auction]:
     case = make_case(court)
     flat = make_lot(case, kind="residential", name="东湖区住宅", division_code="360102")
     shop = make_lot(case, kind="commercial", name="红谷滩商铺", division_code="360113")
@@ -76,7 +76,7 @@ def _index_reads(ctx: CaptureQueriesContext) -> list[str]:
 
 @BOTH
 @pytest.mark.parametrize("url", PUBLIC_URLS)
-def test_public_listing_search_and_results_read_the_replica(shelf, url) -> None:  # type: ignore[no-untyped-def]
+def test_public_listing_search_and_results_read_the_replica(shelf, url) -> None:
     client = Client()
     with (
         CaptureQueriesContext(connections["default"]) as primary,
@@ -91,7 +91,7 @@ def test_public_listing_search_and_results_read_the_replica(shelf, url) -> None:
 
 
 @BOTH
-def test_a_signed_in_bidders_own_state_and_the_writes_stay_on_the_primary(  # type: ignore[no-untyped-def]
+def test_a_signed_in_bidders_own_state_and_the_writes_stay_on_the_primary(
     shelf, bidder: User, frozen_now
 ) -> None:
     client = Client()
@@ -124,7 +124,7 @@ def test_a_signed_in_bidders_own_state_and_the_writes_stay_on_the_primary(  # ty
 
 
 @BOTH
-def test_a_replica_further_behind_than_allowed_is_skipped(shelf, settings) -> None:  # type: ignore[no-untyped-def]
+def test_a_replica_further_behind_than_allowed_is_skipped(shelf, settings) -> None:
     # The mirror has no lag; a maximum below zero makes any replica "too far behind".
     settings.GAVEL_REPLICA_MAX_LAG_SECONDS = -1
     replica.reset()
@@ -139,7 +139,7 @@ def test_a_replica_further_behind_than_allowed_is_skipped(shelf, settings) -> No
 
 
 @BOTH
-def test_an_unreachable_replica_is_skipped(shelf) -> None:  # type: ignore[no-untyped-def]
+def test_an_unreachable_replica_is_skipped(shelf) -> None:
     if connections["default"].vendor != "postgresql":
         pytest.skip("an unreachable server needs PostgreSQL")
     cfg = connections.settings[replica.REPLICA]
