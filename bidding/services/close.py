@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -36,6 +37,26 @@ from core.deferred import deferred
 from core.events import publish_on_commit
 from core.models import AuditEntry
 from core.notifications import Message, text
+
+
+def _close_record(auction: Auction, result: AuctionResult, old: str) -> dict[str, Any]:
+    """The close's entry in the auction's own stream, the same whichever path closes (the
+    batch, one by one, the worker): REC-08's old and new state, AUC-28/29's outcome."""
+    return {
+        "action": f"auction.closed.{result.outcome}",
+        "subject": auction.ref,
+        "before": {"state": old},
+        "after": {
+            "state": auction.state,
+            "outcome": result.outcome,
+            "price_fen": result.price_fen,
+            "winner_code": result.winner_code,
+            "bids": auction.last_seq,
+            "extensions": auction.extension_count,
+            "end_at": auction.end_at,
+        },
+        "rules": ["AUC-28"] + (["AUC-29"] if result.outcome == "sold" else []),
+    }
 
 
 def auction_clock_tick(*, followups: bool = True) -> dict[str, int]:
@@ -277,20 +298,8 @@ def _close_batch(due: list[Auction], now: dt.datetime) -> list[int]:
             stream=auction.stream,
             last_seq=auction.stream_seq,
             last_hash=auction.stream_hash,
-            action=f"auction.closed.{result.outcome}",
-            subject=auction.ref,
             at=now,
-            before={"state": old},  # REC-08: the old and the new state, as the one-by-one close
-            after={
-                "state": auction.state,
-                "outcome": result.outcome,
-                "price_fen": result.price_fen,
-                "winner_code": result.winner_code,
-                "bids": auction.last_seq,
-                "extensions": auction.extension_count,
-                "end_at": auction.end_at,
-            },
-            rules=["AUC-28"] + (["AUC-29"] if result.outcome == "sold" else []),
+            **_close_record(auction, result, old),
         )
         stream_chains.append([entry])
         auction.stream_seq, auction.stream_hash = entry.seq, entry.hash
@@ -450,23 +459,7 @@ def _close(auction: Auction, now: dt.datetime) -> AuctionResult:
             bid_count=0,
         )
     auction.closed_at = now
-    _stream_append(
-        auction,
-        action=f"auction.closed.{result.outcome}",
-        subject=auction.ref,
-        at=now,
-        before={"state": old},  # REC-08: the old and the new state, also when the worker closes
-        after={
-            "state": auction.state,
-            "outcome": result.outcome,
-            "price_fen": result.price_fen,
-            "winner_code": result.winner_code,
-            "bids": auction.last_seq,
-            "extensions": auction.extension_count,
-            "end_at": auction.end_at,
-        },
-        rules=["AUC-28"] + (["AUC-29"] if result.outcome == "sold" else []),
-    )
+    _stream_append(auction, at=now, **_close_record(auction, result, old))
     auction.save(update_fields=["state", "closed_at", "stream_seq", "stream_hash"])
     _case_audit(
         auction,
