@@ -237,7 +237,7 @@ def test_the_stepped_keyword_window_equals_one_query_over_the_whole_index(monkey
         rows.append(
             ListingIndex(
                 auction_id=900_000 + i,  # no auction: the rows go before the deferred FK check
-                kind="residential",
+                kind="commercial" if i % 3 == 0 else "residential",
                 round="1",
                 state="scheduled",
                 state_group="upcoming",
@@ -268,8 +268,11 @@ def _compare_stepped_and_single(monkeypatch) -> None:
     monkeypatch.setattr(listings, "RANK_WINDOW", 5)
     listings._quantiles.clear()
     assert len(listings.key_ending_quantiles("default")) > max(listings.WINDOW_STEPS)
-    for word in ["稀有", "商铺", "房产", "南昌 稀有", "没有"]:
-        query = parse_listing_query(QueryDict(f"q={word}"))
+    searches = [(w, "") for w in ["稀有", "商铺", "房产", "南昌 稀有", "没有"]]
+    # With a filter too: the steps are prefixes of the key order, so they hold for any filter.
+    searches += [("房产", "commercial"), ("稀有", "commercial"), ("商铺", "residential")]
+    for word, kind in searches:
+        query = parse_listing_query(QueryDict(f"q={word}" + (f"&kind={kind}" if kind else "")))
         stepped = listings._ranked_page_ids(query, 0, 50)
         listings._quantiles["default"] = (float("inf"), [])  # no statistics: one query
         single = listings._ranked_page_ids(query, 0, 50)
@@ -278,7 +281,7 @@ def _compare_stepped_and_single(monkeypatch) -> None:
         first = [
             r.auction_id
             for r in ListingIndex.objects.order_by("key_ending")
-            if all(w in r.search_body.split() for w in word.split())
+            if all(w in r.search_body.split() for w in word.split()) and kind in ("", r.kind)
         ][:5]
         assert sorted(stepped) == sorted(first), word
     listings._quantiles.clear()
