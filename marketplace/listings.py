@@ -8,11 +8,12 @@ bidders holding a code, as the live page shows it.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
@@ -223,18 +224,30 @@ def _ranked_window(query: ListingQuery) -> list[tuple[int, int, float]]:
     ``RANK_WINDOW`` matches the word is rare, and the window is read from bitmaps (the GIN
     index's matches and the key range, ANDed) over the first 4, 16, 64 and 100 % of the keys,
     each a prefix of the order, stopping at the first that holds ``RANK_WINDOW`` matches. The
-    answer is exactly the one query's ``ORDER BY key_ending LIMIT RANK_WINDOW``. Words with a
-    filter are that one query (the steps are percentiles of the whole index)."""
+    answer is exactly the one query's ``ORDER BY key_ending LIMIT RANK_WINDOW``. With a filter
+    the steps count from the filter's first key."""
     terms = " ".join(query_words(query.q))
     base = _filtered(query)
     db = base.db
     steps: list[int | None] = []
-    if not _has_filters(query):
-        # The percentiles are the whole index's: a filter (upcoming only, one city) puts its
-        # rows elsewhere in the key order, so a filtered search is the one query.
-        bounds = key_ending_quantiles(db)
-        if len(bounds) > max(WINDOW_STEPS):
-            steps = [bounds[p] for p in WINDOW_STEPS]
+    bounds = key_ending_quantiles(db)
+    if len(bounds) > max(WINDOW_STEPS):
+        start = 0
+        if _has_filters(query):
+            # A filter's rows may start far down the key order (the upcoming ones after every
+            # live one): the steps count from the filter's first key (one read of its
+            # ``(filter, key_ending)`` index). Each step is still a prefix of the whole order,
+            # so the window is exactly the one query's.
+            first = (
+                _filtered(replace(query, q=""))
+                .order_by("key_ending")
+                .values_list("key_ending", flat=True)
+                .first()
+            )
+            if first is None:
+                return []
+            start = bisect.bisect_left(bounds, first)
+        steps = [bounds[start + p] for p in WINDOW_STEPS if start + p < len(bounds)]
     steps.append(None)
     rows: list[tuple[int, int, float]] = []
     for i, key_max in enumerate(steps):
