@@ -39,6 +39,26 @@ from core.models import AuditEntry
 from core.notifications import Message, text
 
 
+def _sold_result(
+    auction: Auction, winner: Registration, buyer: str, now: dt.datetime
+) -> AuctionResult:
+    """The sale's record (unsaved), the same whichever path closes: AUC-28 the leader wins at
+    the current price; AUC-29 the confirmation is written and published at once."""
+    return AuctionResult(
+        auction=auction,
+        outcome=AuctionResult.Outcome.SOLD,
+        closed_at=now,
+        price_fen=auction.current_price_fen,
+        winner=winner,
+        winner_code=winner.bidder_code or "",
+        bid_count=auction.last_seq,
+        buyer_name=buyer,
+        confirmation_text=_confirmation_text(auction, winner, buyer, now),
+        confirmation_published_at=now,
+        handover_state=AuctionResult.Handover.NOT_STARTED,
+    )
+
+
 def _close_record(auction: Auction, result: AuctionResult, old: str) -> dict[str, Any]:
     """The close's entry in the auction's own stream, the same whichever path closes (the
     batch, one by one, the worker): REC-08's old and new state, AUC-28/29's outcome."""
@@ -273,19 +293,7 @@ def _close_batch(due: list[Auction], now: dt.datetime) -> list[int]:
             auction.close_sold()
             winner = winners[auction.leader_id]
             buyer = _buyer_label(winner, members.get(winner.pk, []))
-            result = AuctionResult(
-                auction=auction,
-                outcome=AuctionResult.Outcome.SOLD,
-                closed_at=now,
-                price_fen=auction.current_price_fen,
-                winner=winner,
-                winner_code=winner.bidder_code or "",
-                bid_count=auction.last_seq,
-                buyer_name=buyer,
-                confirmation_text=_confirmation_text(auction, winner, buyer, now),
-                confirmation_published_at=now,
-                handover_state=AuctionResult.Handover.NOT_STARTED,
-            )
+            result = _sold_result(auction, winner, buyer, now)
         else:
             auction.close_unsold()
             result = AuctionResult(
@@ -436,19 +444,8 @@ def _close(auction: Auction, now: dt.datetime) -> AuctionResult:
         auction.close_sold()
         winner = Registration.objects.select_related("identity", "user").get(pk=auction.leader_id)
         buyer = _buyer_label(winner)
-        result = AuctionResult.objects.create(
-            auction=auction,
-            outcome=AuctionResult.Outcome.SOLD,
-            closed_at=now,
-            price_fen=auction.current_price_fen,
-            winner=winner,
-            winner_code=winner.bidder_code or "",
-            bid_count=auction.last_seq,
-            buyer_name=buyer,
-            confirmation_text=_confirmation_text(auction, winner, buyer, now),
-            confirmation_published_at=now,  # AUC-29: published at once
-            handover_state=AuctionResult.Handover.NOT_STARTED,
-        )
+        result = _sold_result(auction, winner, buyer, now)
+        result.save(force_insert=True)
         Registration.objects.filter(pk=winner.pk).update(status=Registration.Status.WINNER)
     else:
         auction.close_unsold()
