@@ -40,22 +40,36 @@ ACTION_LABELS = {
 
 
 @functools.cache
-def _model_names() -> tuple[dict[str, Any], dict[str, Any]]:
+def _model_names() -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]]:
     """What every model calls its fields and their coded values (lazy, so read in the
     reader's language): an entry written by any app reads with the names its model gives,
-    without this layer importing the apps above it (introspection, not imports)."""
+    without this layer importing the apps above it (introspection, not imports).
+
+    The third map is per model (``viewingslot``: its fields' names), for an entry whose
+    subject names that model: a ``place`` is a viewing's meeting point there and a payment
+    arrival's place of collection elsewhere."""
     from django.apps import apps
 
     keys: dict[str, Any] = {}
     values: dict[str, Any] = {}
+    by_model: dict[str, dict[str, Any]] = {}
     for model in apps.get_models():
+        own = by_model.setdefault(model._meta.model_name or "", {})
         for f in model._meta.concrete_fields:
             if str(f.verbose_name) != f.name.replace("_", " "):  # a name given, not derived
                 keys.setdefault(f.name, f.verbose_name)
+                own[f.name] = f.verbose_name
             for v, label in f.flatchoices:
                 if isinstance(v, str) and v:
                     values.setdefault(v, label)
-    return keys, values
+    return keys, values, by_model
+
+
+def subject_model(subject: str) -> str:
+    """The model an entry's subject names last (``case:2/lot:3/viewing_slot:5``:
+    ``viewingslot``), as Django names models; "" when there is none."""
+    last = subject.rsplit("/", 1)[-1].partition(":")[0]
+    return last.replace("_", "").lower()
 
 
 def _value_labels() -> dict[str, str]:
@@ -116,17 +130,24 @@ KEY_LABELS = {
     "sale_price_fen": _("成交价"),
     "inquiry_fee": _("询价费"),
     "appraisal_fee_settled": _("评估费已结算"),
+    # Names several models give differently (a viewing's meeting point, a payment's place of
+    # collection): where the entry's own model does not name the key, the neutral word.
+    "place": _("地点"),
 }
 
 #: Keys an entry keeps for the machine (idempotency), never shown (issue 13: no internal refs).
 INTERNAL_KEYS = frozenset({"key", "idempotency_key"})
 
 
-def _key_label(key: str) -> str:
+def _key_label(key: str, model: str = "") -> str:
     """The key's name for people, or "" for a key only the machine reads (a flag, a count,
-    an alias): those are not shown (issue 13: no internal names on a page)."""
+    an alias): those are not shown (issue 13: no internal names on a page). ``model``: the
+    entry's subject's model (``subject_model``), whose own name for the field comes first."""
     from cases.features import FEATURES
 
+    own = _model_names()[2].get(model, {}).get(key) if model else None
+    if own is not None:
+        return str(own)
     if key in KEY_LABELS:
         return str(KEY_LABELS[key])
     for fields in FEATURES.values():
@@ -137,7 +158,7 @@ def _key_label(key: str) -> str:
     return str(named) if named is not None else ""
 
 
-def _field(key: str, value: object, labels: dict[str, str]) -> str:
+def _field(key: str, value: object, labels: dict[str, str], model: str = "") -> str:
     if key == "division_code" and isinstance(value, str):
         from core.regions import full_name
 
@@ -145,11 +166,11 @@ def _field(key: str, value: object, labels: dict[str, str]) -> str:
     if key.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
         return f"¥{yuan(value)}"
     if isinstance(value, list):
-        return gettext("，").join(_display(v, labels) for v in value if v not in (None, ""))
-    return _display(value, labels)
+        return gettext("，").join(_display(v, labels, model) for v in value if v not in (None, ""))
+    return _display(value, labels, model)
 
 
-def _display(value: object, labels: dict[str, str]) -> str:
+def _display(value: object, labels: dict[str, str], model: str = "") -> str:
     """Codes as labels; ISO datetimes (how the audit stores them, UTC) as Beijing time;
     references (``case:2/auction:3``) as the names people know (core.refs)."""
     text = str(value)
@@ -157,9 +178,9 @@ def _display(value: object, labels: dict[str, str]) -> str:
         return labels[text]
     if isinstance(value, dict):
         return gettext("，").join(
-            f"{_key_label(k)} {_display(v, labels)}"
+            f"{_key_label(k, model)} {_display(v, labels, model)}"
             for k, v in value.items()
-            if v not in (None, "") and _key_label(k)
+            if v not in (None, "") and _key_label(k, model)
         )
     if isinstance(value, bool):
         return str(_("是") if value else _("否"))
@@ -179,23 +200,24 @@ def _display(value: object, labels: dict[str, str]) -> str:
     return text
 
 
-def _summary(after: object, labels: dict[str, str] | None = None) -> str:
-    """A one-line reading of ``before``/``after``: codes as their Chinese labels, refs as names."""
+def _summary(after: object, labels: dict[str, str] | None = None, model: str = "") -> str:
+    """A one-line reading of ``before``/``after``: codes as their Chinese labels, refs as names;
+    ``model``: the entry's subject's model, whose names for its fields come first."""
     if not isinstance(after, dict):
         return "" if after is None else str(after)[:200]
     labels = labels or {}
     parts = [
         f"¥{yuan(after[k])}"
         if k.endswith("_fen") and isinstance(after[k], int)
-        else _display(after[k], labels)
+        else _display(after[k], labels, model)
         for k in _SUMMARY_KEYS
         if after.get(k) not in (None, "")
     ]
     if not parts:  # no summary key: each field by its name
         parts = [
-            f"{_key_label(k)}{gettext('：')}{_field(k, v, labels)}"
+            f"{_key_label(k, model)}{gettext('：')}{_field(k, v, labels, model)}"
             for k, v in after.items()
-            if v not in (None, "", [], {}) and k not in INTERNAL_KEYS and _key_label(k)
+            if v not in (None, "", [], {}) and k not in INTERNAL_KEYS and _key_label(k, model)
         ]
     text = gettext("；").join(parts)
     return text[:240]
@@ -210,8 +232,8 @@ def history_rows(
         {
             "entry": e,
             "label": ACTION_LABELS.get(e.action) or action_label(e.action) or e.action,
-            "summary": _summary(e.after, labels),
-            "before": _summary(e.before, labels) if e.before else "",
+            "summary": _summary(e.after, labels, subject_model(e.subject)),
+            "before": _summary(e.before, labels, subject_model(e.subject)) if e.before else "",
         }
         for e in entries
     ]

@@ -123,3 +123,35 @@ def test_the_case_history_names_fields_of_other_apps_and_hides_machine_keys(cour
         (row,) = history_rows([entry])
     assert "prc13_closed" not in row["summary"] and "alias" not in row["summary"]
     assert "：" not in row["summary"] and ": " in row["summary"]
+
+
+def test_a_key_several_models_name_reads_with_the_name_of_the_entrys_own_model(court, judge):
+    """``place`` is a viewing slot's meeting point (集合地点) and a payment arrival's place
+    of collection (收取地点): the entry's subject says which model wrote it, and a subject
+    whose model has no such field reads the neutral 地点, not another model's name."""
+    from django.utils import translation
+
+    from cases.audit_labels import history_rows
+    from core.models import AuditEntry
+
+    case = CaseFactory.create(court=court, judge=judge)
+
+    def entry(subject: str) -> AuditEntry:
+        return AuditEntry(
+            action="x.recorded",
+            stream=f"case:{case.pk}",
+            subject=subject,
+            after={"place": "东门", "capacity": 5},
+        )
+
+    viewing = entry(f"case:{case.pk}/lot:1/viewing_slot:4")
+    arrival = entry(f"case:{case.pk}/arrival:7")
+    inspection = entry(f"case:{case.pk}/commission:3")
+    rows = history_rows([viewing, arrival, inspection])
+    assert rows[0]["summary"].startswith("集合地点：东门")
+    assert rows[1]["summary"].startswith("收取地点：东门")
+    assert rows[2]["summary"].startswith("地点：东门")
+    with translation.override("en"):
+        rows = history_rows([viewing, inspection])
+    assert rows[0]["summary"].startswith("Meeting point: 东门")
+    assert rows[1]["summary"].startswith("Place: 东门")
