@@ -320,3 +320,48 @@ def test_counts_over_their_time_budget_are_left_out_not_waited_for(settings):
     counts = listings.facet_counts(query)
     assert counts["kind"] == dict.fromkeys(listings.KINDS, 0)
     assert set(counts) == set(listings.FACET_GROUPS)
+
+
+@pytest.mark.parametrize("window", [20_000, 2, 1])
+@pytest.mark.parametrize("limit", [1_000, 1])
+def test_a_keyword_searchs_counts_in_one_pass_equal_each_options_own_count(
+    shelf, monkeypatch, window, limit
+):
+    """A keyword search's counts per option come from one pass over the word's matches
+    (issue 18: 18 bounded counts each walked the matches again). Whether the pass read every
+    match (window 20,000) or stopped early (window 1–2: the options still under the bound are
+    counted one by one), each count equals that option's own bounded count."""
+    from django.core.cache import cache
+    from django.http import QueryDict
+
+    from marketplace import listings
+    from marketplace.filters import parse_listing_query
+
+    monkeypatch.setattr(listings, "KEYWORD_FACET_PASS", window)
+    monkeypatch.setattr(listings, "FACET_LIMIT", limit)
+    for params in (
+        "q=住宅",
+        "q=红谷滩",
+        "q=红谷滩&kind=residential",
+        "q=住宅&state=live&loan=0",
+        "q=红谷滩&kind=commercial&kind=residential&region=360111",
+        "q=无此词",
+    ):
+        cache.clear()
+        query = parse_listing_query(QueryDict(params))
+        expected = {
+            group: {
+                name: listings.bounded_count(
+                    listings._filtered(query, skip=group).filter(
+                        **{listings._FACET_FIELD[group]: value}
+                    ),
+                    limit,
+                )
+                for name, value in options
+            }
+            for group, options in listings.FACET_GROUPS.items()
+        }
+        assert listings.facet_counts(query) == expected, params
+    cache.clear()
+    query = parse_listing_query(QueryDict("q=红谷滩"))
+    assert listings.facet_counts(query)["kind"]["commercial"] == 1  # the pass counted it
