@@ -54,3 +54,10 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+if not settings.DEBUG:
+    # Load now what the first requests would (the listing search's word dictionary), then
+    # freeze it out of the garbage collector's full collections (core.warmup).
+    from core.warmup import warm_up
+
+    warm_up()

@@ -35,6 +35,9 @@ class CoreConfig(AppConfig):
             order=1,
             description=_("竞买人、案件当事人用手机号或邮箱注册，参加司法拍卖"),
         )
+        from core import warmup
+
+        warmup.register(warmup.load_views_and_templates)
         from core.audit import register_action_labels
         from core.documents import documents_issue_pending, service_proof
         from core.documents import rules as document_rules  # noqa: F401  (core.read_document)

@@ -15,7 +15,8 @@ per database (it refuses a database that already has listings).
 
 ``measure`` times each request type ``--runs`` times with varying values (different kinds,
 regions, words, prices, cursors), the facet cache cleared before every request (cold
-counts), and prints p50/p95/max in ms per type with the load average before and after.
+counts), and prints p50/p95/max in ms per type with the load average before and after, then
+every request over 100 ms with the time its SQL and Python's garbage collector took in it.
 Speed is reported (docs/performance.md), never asserted.
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import itertools
 import json
 import os
@@ -571,19 +573,52 @@ def measure(runs: int, seed: int = 11) -> dict[str, Any]:
             + (client.get("/api/marketplace/results", secure=True).json().get("next_cursor") or "")
         ),
     }
+    # Where a slow request's time went: SQL (every statement, timed around the driver call)
+    # and Python's garbage collector (gc.callbacks), so that an outlier is attributed.
+    spent = {"sql": 0.0, "gc": 0.0}
+    gc_started: list[float] = []
+
+    def timed_sql(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent["sql"] += time.perf_counter() - t0
+
+    def gc_timer(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            gc_started[:] = [time.perf_counter()]
+        elif gc_started:
+            spent["gc"] += time.perf_counter() - gc_started[0]
+
+    gc.callbacks.append(gc_timer)
+    slow: list[str] = []
     load_before = os.getloadavg()
     out: dict[str, Any] = {"listings": n, "runs": runs, "load_before": load_before, "types": {}}
-    with clock.frozen(NOW) if hasattr(clock, "frozen") else _nullcontext():
-        # Warm: imports, templates, jieba's dictionary (loaded once per process, ~2–5 s).
+    with (
+        clock.frozen(NOW) if hasattr(clock, "frozen") else _nullcontext(),
+        connection.execute_wrapper(timed_sql),
+    ):
+        # What a web process does at start (config/asgi.py): the warm-up steps, then the
+        # garbage collector's freeze (core.warmup); then one request for the templates.
+        from core.warmup import warm_up
+
+        warm_up()
         client.get("/marketplace/?q=住宅", secure=True)
         for name, make in types.items():
             times = []
             for k in range(runs):
                 url = make(k)
                 cache.clear()
+                spent["sql"] = spent["gc"] = 0.0
                 t = time.perf_counter()
                 resp = client.get(url, secure=True)
                 times.append((time.perf_counter() - t) * 1000)
+                if times[-1] > 100:
+                    slow.append(
+                        f"{name}: {times[-1]:.0f} ms (SQL {spent['sql'] * 1000:.0f} ms, "
+                        f"garbage collector {spent['gc'] * 1000:.0f} ms) {url}"
+                    )
                 if resp.status_code != 200:
                     raise SystemExit(f"{url}: {resp.status_code} {resp.content[:300]!r}")
             times.sort()
@@ -597,6 +632,10 @@ def measure(runs: int, seed: int = 11) -> dict[str, Any]:
                 f"p95 {out['types'][name]['p95']:7.1f}  max {out['types'][name]['max']:7.1f}",
                 flush=True,
             )
+    gc.callbacks.remove(gc_timer)
+    if slow:
+        print(f"requests over 100 ms ({len(slow)}):", *slow, sep="\n  ", flush=True)
+    out["slow"] = slow
     out["load_after"] = os.getloadavg()
     print(json.dumps(out, ensure_ascii=False))
     return out
