@@ -262,6 +262,7 @@ def main() -> None:
                 "coverage_by_decile": m["coverage_by_decile"],
                 "miss_above": m["miss_above"],
                 "miss_below": m["miss_below"],
+                "interval_median_width": m["interval_median_width"],
                 "level": m["level"],
                 "drift": m.get("drift"),
                 "valuations_per_s": vps,
