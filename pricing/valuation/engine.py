@@ -729,18 +729,24 @@ def select_candidate(
 
 # ----------------------------------------------------------------------------- intervals
 class LocalInterval:
-    """Locally weighted split conformal on the log scale, asymmetric: a ridge model of the
-    log absolute residual gives each property its own scale ``s(x)``; the normalised signed
-    residuals ``r/s`` of the most recent period give the lower and upper quantiles, so the
-    interval ``[ŷ + q_lo·s(x), ŷ + q_hi·s(x)]`` is wider where prices are less predictable
-    and is not forced to be symmetric. The scale is fitted on the earlier half of the
-    calibration period, the quantiles on the later half (the most recent sales)."""
+    """Locally weighted split conformal on the log scale, Mondrian by the actual price.
+
+    A ridge model of the log absolute residual gives each property its own scale ``s(x)``
+    (fitted on the earlier half of the calibration period); the later half (the most recent
+    sales) gives the quantiles of the normalised signed residuals ``z = r/s``. With enough
+    rows (PRICE_BIN_MIN_ROWS per bin) those quantiles are taken per bin of the actual price
+    (label-conditional conformal, Vovk's Mondrian taxonomy on the label): ``[q_lo_k, q_hi_k]``
+    of the sales that sold in bin k. A price y in bin k is inside the set when
+    ``q_lo_k ≤ (y − ŷ)/s(x) ≤ q_hi_k``; the interval is the hull of that set over the bins
+    (``price_bin_hull``), so each bin of the actual price is covered at the level, not only
+    the whole: a point model regresses to the mean (the cheapest sales are the ones it valued
+    too high), which one pair of quantiles for all cannot follow. Fewer rows: one pair."""
 
     def fit(
         self, valuer: Valuer, df: pd.DataFrame, y_log: np.ndarray, level: float
     ) -> LocalInterval:
         self.level = level
-        for stale in ("cols_", "p_mean_", "p_sd_"):
+        for stale in ("cols_", "p_mean_", "p_sd_", "edges_", "bin_q_", "alpha_lo_"):
             self.__dict__.pop(stale, None)
         pred = valuer.predict_log(df)
         r = np.asarray(y_log, dtype=float) - pred
@@ -761,8 +767,9 @@ class LocalInterval:
             self.scale_model_ = None
             z = r
             y_late = np.asarray(y_log, dtype=float)
-        self.alpha_lo_ = balanced_tail(z, y_late, level)
-        self.q_lo_, self.q_hi_ = conformal_bounds(z, level, self.alpha_lo_)
+        self.q_lo_, self.q_hi_ = conformal_bounds(z, level)
+        self.edges_ = price_edges(y_late)
+        self.bin_q_ = bin_quantiles(z, y_late, self.edges_, level)
         return self
 
     def _features(self, valuer: Valuer, df: pd.DataFrame, pred: np.ndarray) -> np.ndarray:
@@ -808,8 +815,15 @@ class LocalInterval:
         self, valuer: Valuer, df: pd.DataFrame, pred: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Log lower and upper bounds for rows whose log prediction is ``pred``."""
-        s = self.scale(valuer, df, pred)
-        return pred + self.q_lo_ * s, pred + self.q_hi_ * s
+        return self.combine(pred, self.scale(valuer, df, pred))
+
+    def combine(self, pred: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The bounds from the log predictions and their scales (also fast.Compiled's)."""
+        lo, hi = pred + self.q_lo_ * s, pred + self.q_hi_ * s
+        edges = getattr(self, "edges_", None)  # absent in models stored before the bins
+        if edges is None or not len(edges):
+            return lo, hi
+        return price_bin_hull(pred, s, edges, self.bin_q_, lo, hi)
 
 
 def conformal_bounds(
@@ -828,34 +842,64 @@ def conformal_bounds(
     return float(z[lo - 1]), float(z[hi - 1])
 
 
-BALANCE_MIN_ROWS = 1000  # calibration rows (≥ 100 per price decile) to choose the tail split
-BALANCE_SHARES = np.round(np.arange(0.20, 0.801, 0.05), 2)  # of the misses, below (80 %: 4–16 %)
+PRICE_BIN_MIN_ROWS = 100  # calibration rows per bin: ≥ 10 in each tail at 80 %
+PRICE_BINS_MAX = 10  # the deciles of the actual price the coverage is reported by
 
 
-def balanced_tail(z: np.ndarray, y_log: np.ndarray, level: float) -> float | None:
-    """How the interval's misses are split between below and above: the share below that
-    gives the best coverage in the worst decile of the actual price on the calibration rows
-    (the most recent period; never the hold-out). Errors regress to the mean: the cheapest
-    sales are missed below the interval, the dearest above it, so a split other than half
-    and half can lift the worst decile at the cost of the others. None (half each) with
-    fewer than BALANCE_MIN_ROWS rows: deciles of a few dozen rows would choose noise."""
-    n = len(z)
-    if n < BALANCE_MIN_ROWS:
-        return None
-    y = np.asarray(y_log, dtype=float)
-    edges = np.quantile(y, np.linspace(0, 1, 11))
-    decile = np.clip(np.searchsorted(edges[1:-1], y, side="right"), 0, 9)
-    best: tuple[float, float, float] | None = None
-    for share in BALANCE_SHARES:
-        a_lo = float(share) * (1 - level)
-        q_lo, q_hi = conformal_bounds(z, level, a_lo)
-        inside = (z >= q_lo) & (z <= q_hi)
-        worst = min(float(inside[decile == d].mean()) for d in range(10) if (decile == d).any())
-        key = (worst, -abs(a_lo - (1 - level) / 2), a_lo)  # ties: nearest to half and half
-        if best is None or key[:2] > best[:2]:
-            best = key
-    assert best is not None
-    return best[2]
+def price_edges(
+    y_log: np.ndarray, min_rows: int = PRICE_BIN_MIN_ROWS, most: int = PRICE_BINS_MAX
+) -> np.ndarray:
+    """Inner edges of equal-count bins of the log price (at most ``most`` bins, each of at
+    least ``min_rows`` calibration sales); empty (one bin) with fewer than 2·min_rows.
+    Ties (prices in round thousands) can leave a bin short: its edge is dropped."""
+    y = np.sort(np.asarray(y_log, dtype=float))
+    n_bins = min(most, len(y) // min_rows)
+    if n_bins < 2:
+        return np.empty(0)
+    edges = np.unique(np.quantile(y, np.linspace(0, 1, n_bins + 1)[1:-1], method="lower"))
+    while len(edges):
+        counts = np.bincount(np.searchsorted(edges, y, side="right"), minlength=len(edges) + 1)
+        short = int(np.argmin(counts))
+        if counts[short] >= min_rows // 2:
+            break
+        edges = np.delete(edges, min(short, len(edges) - 1))
+    return np.asarray(edges, dtype=float)
+
+
+def bin_quantiles(z: np.ndarray, y_log: np.ndarray, edges: np.ndarray, level: float) -> np.ndarray:
+    """Per bin of the actual log price (``edges``: inner edges), the split-conformal lower
+    and upper quantiles of the normalised residuals ``z`` of the sales in it: shape
+    (bins, 2); (0, 2) without edges."""
+    if not len(edges):
+        return np.empty((0, 2))
+    z = np.asarray(z, dtype=float)
+    b = np.searchsorted(edges, np.asarray(y_log, dtype=float), side="right")
+    return np.array([conformal_bounds(z[b == k], level) for k in range(len(edges) + 1)])
+
+
+def price_bin_hull(
+    pred: np.ndarray,
+    s: np.ndarray,
+    edges: np.ndarray,
+    bin_q: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The hull of the label-conditional set: the prices y of bin k (between its edges)
+    with ``bin_q[k, 0] ≤ (y − pred)/s ≤ bin_q[k, 1]``, over every bin, and the point value
+    itself (an interval shown with a price holds it). ``lo``/``hi``: the single-quantile
+    bounds, used where no bin's piece is left (the set is empty)."""
+    pred = np.asarray(pred, dtype=float)
+    s = np.asarray(s, dtype=float)
+    below = np.concatenate([[-np.inf], edges])
+    above = np.concatenate([edges, [np.inf]])
+    L = np.maximum(below[None, :], pred[:, None] + bin_q[None, :, 0] * s[:, None])
+    H = np.minimum(above[None, :], pred[:, None] + bin_q[None, :, 1] * s[:, None])
+    ok = L <= H
+    some = ok.any(axis=1)
+    low = np.where(some, np.where(ok, L, np.inf).min(axis=1), lo)
+    high = np.where(some, np.where(ok, H, -np.inf).max(axis=1), hi)
+    return np.minimum(low, pred), np.maximum(high, pred)
 
 
 # ----------------------------------------------------------------------------- intervals and metrics

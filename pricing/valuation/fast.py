@@ -465,7 +465,7 @@ class Compiled:
             M = np.where(np.isnan(M), iv.f_mean_, M)
             F = np.column_stack([(M - iv.f_mean_) / iv.f_sd_, pred, *iv._ends(pred)])
             s = np.minimum(np.maximum(np.exp(_linear(iv.scale_model_, F)), iv.s_lo_), iv.s_hi_)
-        return pred + iv.q_lo_ * s, pred + iv.q_hi_ * s
+        return iv.combine(pred, s)
 
     def predict(self, cols: Columns, dates: np.ndarray | None) -> np.ndarray:
         X = self.features(cols, dates)

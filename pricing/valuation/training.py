@@ -551,7 +551,7 @@ def _fit_and_evaluate(
             "n_calibration": len(split.calibration),
             "level": level,
             "q_log": q,
-            "interval": "locally weighted split conformal (asymmetric)",
+            "interval": "locally weighted split conformal, Mondrian by the actual price",
             "drift": drift,
             "selection": {
                 "baseline": BASELINE,

@@ -1,7 +1,7 @@
 """Accuracy and interval calibration steps, each measured on the most recent training period
 and never on the final hold-out: the model's lag behind the market (training.drift_shift),
-the split of the interval's misses below and above (engine.balanced_tail), and the local
-level features of the place (engine.local_stats)."""
+the interval's quantiles per bin of the actual price (engine.price_edges, bin_quantiles,
+price_bin_hull), and the local level features of the place (engine.local_stats)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ import numpy as np
 import pytest
 
 from pricing.valuation.engine import (
-    BALANCE_MIN_ROWS,
     EARTH_KM,
-    balanced_tail,
+    PRICE_BIN_MIN_ROWS,
+    LocalInterval,
+    bin_quantiles,
     conformal_bounds,
     local_stats,
+    price_bin_hull,
+    price_edges,
 )
 from pricing.valuation.training import build_artifact, drift_shift
 from tests.pricing.synthetic_market import SPEC, market
@@ -62,33 +65,69 @@ def _regressing(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return y, y - known
 
 
-def _worst_decile(y: np.ndarray, z: np.ndarray, q_lo: float, q_hi: float) -> float:
+def _deciles(y: np.ndarray, inside: np.ndarray) -> list[float]:
     edges = np.quantile(y, np.linspace(0, 1, 11))
     decile = np.clip(np.searchsorted(edges[1:-1], y, side="right"), 0, 9)
-    inside = (z >= q_lo) & (z <= q_hi)
-    return min(float(inside[decile == d].mean()) for d in range(10))
+    return [float(inside[decile == d].mean()) for d in range(10)]
 
 
-def test_the_miss_split_lifts_the_worst_price_decile_on_new_sales() -> None:
-    """Misses mostly below (a long lower tail of distressed sales): the split chosen on the
-    calibration rows puts more of them below than half and, on fresh sales of the same
-    market, the worst decile of the actual price is better covered than with half and half,
-    while overall coverage stays near 80 %."""
+def test_quantiles_per_price_bin_cover_every_decile_of_new_sales() -> None:
+    """A point model that regresses to the mean: the cheapest sales lie below it, the
+    dearest above. One pair of quantiles for all (80 % overall) leaves the cheapest decile
+    near 70 %; quantiles per bin of the actual price, calibrated on other sales of the same
+    market, cover every decile of fresh sales at ≥ 75 % with 78–83 % overall."""
     y_cal, z_cal = _regressing(4000, seed=11)
-    a_lo = balanced_tail(z_cal, y_cal, 0.8)
-    assert a_lo is not None and a_lo < 0.1
+    edges = price_edges(y_cal)
+    assert len(edges) == 9  # ten bins of 400 calibration sales
+    bin_q = bin_quantiles(z_cal, y_cal, edges, 0.8)
     y, z = _regressing(20000, seed=12)
-    even = conformal_bounds(z_cal, 0.8)
-    split = conformal_bounds(z_cal, 0.8, a_lo)
-    assert _worst_decile(y, z, *split) > _worst_decile(y, z, *even)
-    overall = float(((z >= split[0]) & (z <= split[1])).mean())
-    assert 0.77 <= overall <= 0.83
+    pred, s = y - z, np.ones(len(y))
+    q_lo, q_hi = conformal_bounds(z_cal, 0.8)
+    one = _deciles(y, (z >= q_lo) & (z <= q_hi))
+    lo, hi = price_bin_hull(pred, s, edges, bin_q, pred + q_lo * s, pred + q_hi * s)
+    inside = (y >= lo) & (y <= hi)
+    per_bin = _deciles(y, inside)
+    assert min(one) < 0.72 and min(per_bin) >= 0.75
+    assert 0.78 <= float(inside.mean()) <= 0.83
+    assert np.all((lo <= pred) & (pred <= hi))  # the interval holds the point value
 
 
-def test_few_calibration_rows_keep_half_and_half() -> None:
-    y, z = _regressing(BALANCE_MIN_ROWS - 1, seed=13)
-    assert balanced_tail(z, y, 0.8) is None
-    assert conformal_bounds(z, 0.8, None) == conformal_bounds(z, 0.8)
+def test_the_hull_joins_the_bins_pieces_and_falls_back_when_none_is_left() -> None:
+    """Two bins split at log price 0: sales below it were 1–2 scales under the prediction,
+    sales above it 1–2 over. A prediction of 0.5 keeps [−1.5, −0.5] from the lower bin and
+    [1.5, 2.5] from the upper: the interval is their hull. Swapped quantiles leave no piece:
+    the single pair's bounds are used."""
+    pred, s = np.array([0.5]), np.array([1.0])
+    edges = np.array([0.0])
+    lo, hi = price_bin_hull(pred, s, edges, np.array([[-2.0, -1.0], [1.0, 2.0]]), pred, pred)
+    assert (lo[0], hi[0]) == (-1.5, 2.5)
+    lo, hi = price_bin_hull(
+        pred, s, edges, np.array([[1.0, 2.0], [-2.0, -1.0]]), pred - 0.3, pred + 0.4
+    )
+    assert (lo[0], hi[0]) == pytest.approx((0.2, 0.9))
+
+
+def test_few_calibration_rows_keep_one_pair_of_quantiles() -> None:
+    y, z = _regressing(2 * PRICE_BIN_MIN_ROWS - 1, seed=13)
+    assert len(price_edges(y)) == 0 and bin_quantiles(z, y, price_edges(y), 0.8).shape == (0, 2)
+    iv = LocalInterval()
+    iv.q_lo_, iv.q_hi_ = conformal_bounds(z, 0.8)
+    iv.edges_, iv.bin_q_ = price_edges(y), bin_quantiles(z, y, price_edges(y), 0.8)
+    pred, s = np.array([13.0, 12.0]), np.array([1.0, 2.0])
+    lo, hi = iv.combine(pred, s)
+    np.testing.assert_allclose(lo, pred + iv.q_lo_ * s)
+    np.testing.assert_allclose(hi, pred + iv.q_hi_ * s)
+
+
+def test_tied_prices_leave_no_bin_short() -> None:
+    """Prices in round thousands: a fifth of the sales at one price. Every bin keeps at
+    least half the minimum of calibration rows."""
+    rng = np.random.default_rng(14)
+    y = np.round(rng.normal(12.0, 0.4, 2000), 2)
+    y[:400] = 12.0
+    edges = price_edges(y)
+    counts = np.bincount(np.searchsorted(edges, y, side="right"))
+    assert 2 <= len(edges) + 1 <= 10 and counts.min() >= PRICE_BIN_MIN_ROWS // 2
 
 
 def test_local_stats_weigh_nearer_sales_more_and_read_the_adjusted_levels() -> None:
