@@ -41,7 +41,7 @@ def test_warm_up_then_freezes_what_start_up_left_out_of_later_collections(monkey
         warmup.warm_up()
         frozen = gc.get_freeze_count()
         assert frozen > 1000  # the modules, Django, the apps
-        later = [[] for _ in range(100)]
+        later: list[list[int]] = [[] for _ in range(100)]
         assert gc.get_freeze_count() == frozen and gc.is_tracked(later)
     finally:
         gc.unfreeze()
