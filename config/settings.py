@@ -54,7 +54,12 @@ def database_from_url(url: str) -> dict[str, Any]:
         }
     if engine != "django.db.backends.postgresql":
         raise ImproperlyConfigured(f"unsupported DATABASE_URL scheme: {url.partition(':')[0]!r}")
-    options = {key: str(value) for key, value in parsed.get("OPTIONS", {}).items()}
+    # PostgreSQL's JIT compiles a statement the planner costs high (over jit_above_cost) for
+    # 35–45 ms before running it: on the listing table at 1,000,000 rows, a keyword's counts
+    # paid that on every request (EXPLAIN ANALYZE, docs/performance.md). Web requests are
+    # short statements, so it is off unless the URL's own ``options=`` says otherwise.
+    options = {"options": "-c jit=off"}
+    options.update({key: str(value) for key, value in parsed.get("OPTIONS", {}).items()})
     pool_max = int(options.pop("pool_max", "10"))
     return {
         "ENGINE": engine,

@@ -130,14 +130,23 @@ def test_postgres_url_gives_the_pool_sized_by_pool_max() -> None:
         "HOST": "db.example",
         "PORT": "6543",
         "CONN_MAX_AGE": 0,
-        "OPTIONS": {"pool": {"min_size": 1, "max_size": 20, "timeout": 10}, "sslmode": "require"},
+        "OPTIONS": {
+            "pool": {"min_size": 1, "max_size": 20, "timeout": 10},
+            "options": "-c jit=off",
+            "sslmode": "require",
+        },
     }
 
 
 def test_postgres_url_defaults() -> None:
     db = database_from_url("postgresql://127.0.0.1/")
     assert db["NAME"] == "gavel" and db["PORT"] == ""
-    assert db["OPTIONS"] == {"pool": {"min_size": 1, "max_size": 10, "timeout": 10}}
+    assert db["OPTIONS"] == {
+        "pool": {"min_size": 1, "max_size": 10, "timeout": 10},
+        "options": "-c jit=off",  # short web statements: no JIT compile (docs/performance.md)
+    }
+    own = database_from_url("postgresql://127.0.0.1/?options=-c%20work_mem%3D64MB")
+    assert own["OPTIONS"]["options"] == "-c work_mem=64MB"  # the URL's own options win
 
 
 def test_sqlite_url_keeps_its_test_database_beside_it() -> None:
