@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,6 +131,15 @@ def _site_language() -> Iterator[None]:
     translation.activate(django_settings.LANGUAGE_CODE)
     yield
     translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _no_frozen_heap() -> Iterator[None]:
+    """A test that runs a process's start in this one (``run_clock``'s warm-up) freezes the
+    heap out of the garbage collector (core.warmup.settle); the next test starts unfrozen."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 @pytest.fixture(autouse=True)

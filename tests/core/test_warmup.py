@@ -36,6 +36,7 @@ def test_warm_up_then_freezes_what_start_up_left_out_of_later_collections(monkey
     (a full collection no longer walks it, issue 18); objects made later are collected as
     before."""
     monkeypatch.setattr(warmup, "_steps", [])
+    gc.unfreeze()
     assert gc.get_freeze_count() == 0
     try:
         warmup.warm_up()
