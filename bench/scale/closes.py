@@ -65,9 +65,21 @@ def setup(n: int, spread: float, lead: float) -> tuple[list[int], list[str]]:
 def set_ends(ids: list[int], spread: float, lead: float) -> None:
     """The ends, in real time: from ``lead`` seconds from now, over ``spread`` seconds."""
     first = clock.now() + dt.timedelta(seconds=lead)
-    for i, pk in enumerate(ids):
-        offset = spread * i / max(len(ids) - 1, 1)
-        Auction.objects.filter(pk=pk).update(end_at=first + dt.timedelta(seconds=offset))
+    ends = [
+        first + dt.timedelta(seconds=spread * i / max(len(ids) - 1, 1)) for i in range(len(ids))
+    ]
+    if connection.vendor != "postgresql":
+        for pk, end in zip(ids, ends, strict=True):
+            Auction.objects.filter(pk=pk).update(end_at=end)
+        return
+    # One statement (10,000 single-row updates, each its own commit, took longer than the
+    # lead: the first ends were past before the clocks started).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Auction._meta.db_table} AS a SET end_at = v.end_at"
+            " FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, end_at) WHERE a.id = v.id",
+            [ids, ends],
+        )
 
 
 def setup_connection() -> None:
