@@ -108,6 +108,21 @@ def check_payload(data: Any, *, path: str = "", ints: bool = True) -> None:
             check_payload(value, path=f"{path}[{i}]", ints=ints)
 
 
+def _payload_fits(data: Any) -> bool:
+    """``check_payload(data, ints=False)`` would pass: the same walk without building the path
+    of every value (only an error needs it)."""
+    if isinstance(data, str):
+        return _BAD_TEXT.search(data) is None
+    if isinstance(data, Mapping):
+        return all(
+            _BAD_TEXT.search(str(key)) is None and _payload_fits(value)
+            for key, value in data.items()
+        )
+    if isinstance(data, list | tuple):
+        return all(_payload_fits(value) for value in data)
+    return True
+
+
 def check_querydict(pairs: Iterable[tuple[str, Iterable[str]]]) -> None:
     """``QueryDict.lists()``: every name and value free of NUL and lone surrogates."""
     for key, values in pairs:
@@ -136,23 +151,45 @@ def _label(field: models.Field[Any, Any]) -> str:
     return label
 
 
+#: What ``check_instance`` checks of each model, worked out once per model (issue 18: every
+#: save of the set-up and of the clock passes here, hundreds a second): each concrete field's
+#: attname, the field, whether it is JSON, its varchar limit, its integer column's range.
+_FieldCheck = tuple[str, "models.Field[Any, Any]", bool, int | None, tuple[int, int] | None]
+_plans: dict[type[models.Model], tuple[_FieldCheck, ...]] = {}
+
+
+def _plan(model: type[models.Model]) -> tuple[_FieldCheck, ...]:
+    plan = _plans.get(model)
+    if plan is None:
+        rows: list[_FieldCheck] = []
+        for field in model._meta.concrete_fields:
+            limit = field.max_length if isinstance(field, models.CharField) else None
+            bounds = _INT_RANGES.get(field.get_internal_type())
+            rows.append((field.attname, field, isinstance(field, models.JSONField), limit, bounds))
+        plan = _plans[model] = tuple(rows)
+    return plan
+
+
 def check_instance(instance: models.Model) -> None:
-    """Every concrete field of ``instance`` fits its column (the model's own limits)."""
-    for field in instance._meta.concrete_fields:
-        value = getattr(instance, field.attname, None)
+    """Every concrete field of ``instance`` fits its column (the model's own limits). The
+    field's label (a translation) is looked up only for the error."""
+    for attname, field, is_json, limit, bounds in _plan(type(instance)):
+        value = getattr(instance, attname, None)
         if value is None:
             continue
-        label = _label(field)
-        if isinstance(field, models.JSONField):
-            check_payload(value, path=label, ints=False)
+        if is_json:
+            if not _payload_fits(value):
+                check_payload(value, path=_label(field), ints=False)  # the error, named
         elif isinstance(value, str):
-            max_length = getattr(field, "max_length", None)
-            limit = max_length if isinstance(field, models.CharField) else None
-            check_text(value, field=label, max_length=limit)
-        elif isinstance(value, int) and not isinstance(value, bool):
-            bounds = _INT_RANGES.get(field.get_internal_type())
-            if bounds is not None:
-                check_int(value, field=label, min_value=bounds[0], max_value=bounds[1])
+            if _BAD_TEXT.search(value) is not None or (limit is not None and len(value) > limit):
+                check_text(value, field=_label(field), max_length=limit)
+        elif (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and bounds is not None
+            and not bounds[0] <= value <= bounds[1]
+        ):
+            check_int(value, field=_label(field), min_value=bounds[0], max_value=bounds[1])
 
 
 def guard_model_input(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:

@@ -182,15 +182,23 @@ def test_every_model_save_checks_lengths_and_ranges(bidder):
     with pytest.raises(DomainError) as exc:
         check_instance(auction)
     assert exc.value.code == "text_too_long" and exc.value.data["max_length"] == 200
+    assert exc.value.data["field"] == "标题"  # the field named (looked up only for the error)
     auction.title = "ok"
     auction.starting_price_fen = BIGINT_MAX + 1
     with pytest.raises(DomainError) as exc:
         auction.save()
-    assert exc.value.code == "number_out_of_range"
+    assert exc.value.code == "number_out_of_range" and exc.value.data["field"] == "起拍价（分）"
+    auction.starting_price_fen = 1
+    auction.setting_overrides = {"note": ["ok", "a\ud800"]}
+    with pytest.raises(DomainError) as exc:
+        check_instance(auction)
+    assert exc.value.code == "invalid_text" and exc.value.data["field"] == "本场参数.note[1]"
+    auction.setting_overrides = {"note": ["ok"], "n": 10**30}  # a JSON number is not a column
+    check_instance(auction)
     bidder.display_name = "a\x00"
     with pytest.raises(DomainError) as exc:
         bidder.save()
-    assert exc.value.code == "invalid_text"
+    assert exc.value.code == "invalid_text" and exc.value.data["field"] == "姓名"
 
 
 def test_form_text_fields_refuse_nul_and_lone_surrogates_and_huge_amounts():
