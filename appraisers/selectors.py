@@ -214,4 +214,8 @@ ACTION_LABELS = {
 
 
 def action_label(action: str) -> str:
-    return str(ACTION_LABELS.get(action, action))
+    """The name people read; other apps' actions in the same stream (a document issued) by
+    their own registered names, never the raw code."""
+    from core.audit import action_label as registered_label
+
+    return str(ACTION_LABELS.get(action) or registered_label(action) or action)

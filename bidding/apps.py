@@ -146,6 +146,7 @@ def _register_case_sections() -> None:
     """The case's auctions on the staff case page (court pages, drafts too; each lot with its
     disposal route) and on a party's view of the case (published auctions, public pages)."""
     from cases.portal import register_case_sections
+    from core.permissions import can
 
     register_case_sections(
         key="bidding.auctions",
@@ -156,6 +157,9 @@ def _register_case_sections() -> None:
             "case_auctions": _case_auctions(case, public=not staff),
             "case_lots": _case_lots(case) if staff else [],
             "staff_view": staff,
+            # The court's auction and lot pages: judges, officers, heads (finance reads the
+            # case, and the public auction pages).
+            "court_pages": staff and can(request.user, "bidding.manage_auction", case),
         },
         visible=lambda request, case, staff: (
             _case_auctions(case, public=not staff).exists() or (staff and case.lots.exists())

@@ -20,6 +20,9 @@ from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from bidding import live
 from core import clock
@@ -37,15 +40,33 @@ log = logging.getLogger("gavel.bidding.live")
 
 # Error codes of the protocol's ``error`` message (bid refusals use the engine's codes).
 ERRORS = {
-    "malformed": "消息格式不正确",
-    "message_too_large": "消息过长",
-    "binary_not_supported": "只接受文本消息",
-    "unknown_type": "不支持的消息类型",
-    "login_required": "请先登录后再出价",
-    "rate_limited": "操作过于频繁，请稍后再试",
-    "internal_error": "系统繁忙，请稍后重试",
-    "auction_not_found": "拍卖不存在",
+    "malformed": _("消息格式不正确"),
+    "message_too_large": _("消息过长"),
+    "binary_not_supported": _("只接受文本消息"),
+    "unknown_type": _("不支持的消息类型"),
+    "login_required": _("请先登录后再出价"),
+    "rate_limited": _("操作过于频繁，请稍后再试"),
+    "internal_error": _("系统繁忙，请稍后重试"),
+    "auction_not_found": _("拍卖不存在"),
 }
+
+
+class _Handshake:
+    """What Django's ``get_language_from_request`` reads, from the websocket's handshake."""
+
+    path_info = "/"
+
+    def __init__(self, scope: dict[str, Any]) -> None:
+        self.COOKIES = scope.get("cookies") or {}
+        accept = dict(scope.get("headers") or []).get(b"accept-language", b"")
+        self.META = {"HTTP_ACCEPT_LANGUAGE": accept.decode("latin-1")}
+
+
+def scope_language(scope: dict[str, Any]) -> str:
+    """The page's language (the language cookie, else the browser's Accept-Language, as
+    LocaleMiddleware chooses it): the live messages (refusals, errors) speak it too."""
+    return translation.get_language_from_request(_Handshake(scope))  # type: ignore[arg-type]
+
 
 REGISTRATION_TTL = 5.0  # seconds an ordinary/priority flag is trusted for the equal-bid pre-check
 MAX_AMOUNT_FEN = 10**15
@@ -172,12 +193,12 @@ def stale_reason(auction_id: int, amount: int, *, ordinary: bool) -> tuple[str, 
     if known is None or amount > known or (amount == known and not ordinary):
         return None
     increment = live.known_increment(auction_id)
-    hint = f"当前价 {yuan(known)} 元"
+    hint = gettext("当前价 %(price)s 元") % {"price": yuan(known)}
     if increment:
-        hint += f"，最低可出 {yuan(known + increment)} 元"
+        hint += gettext("，最低可出 %(price)s 元") % {"price": yuan(known + increment)}
     if amount < known:
-        return "bid_too_low", f"出价低于当前价：{hint}"
-    return "equal_bid_not_allowed", f"出价须高于当前价：{hint}"
+        return "bid_too_low", gettext("出价低于当前价：%(hint)s") % {"hint": hint}
+    return "equal_bid_not_allowed", gettext("出价须高于当前价：%(hint)s") % {"hint": hint}
 
 
 _bid_executors: dict[int, ThreadPoolExecutor] = {}
@@ -316,6 +337,11 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     # connection ------------------------------------------------------------------------
 
     async def connect(self) -> None:
+        self.language = scope_language(self.scope)
+        with translation.override(self.language):
+            await self._connect()
+
+    async def _connect(self) -> None:
         self.auction_id = int(self.scope["url_route"]["kwargs"]["auction_id"])
         self.user = self.scope.get("user")
         self.ready = False
@@ -384,11 +410,12 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     # frames ------------------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        try:
-            await self._receive(text_data, bytes_data)
-        except Exception:  # never let a frame kill the connection
-            log.exception("live consumer failed on a frame")
-            await self.send_error("internal_error")
+        with translation.override(getattr(self, "language", None)):
+            try:
+                await self._receive(text_data, bytes_data)
+            except Exception:  # never let a frame kill the connection
+                log.exception("live consumer failed on a frame")
+                await self.send_error("internal_error")
 
     async def _receive(self, text_data: str | None, bytes_data: bytes | None) -> None:
         received_at = clock.now()  # AUC-24: the bid time is the server's receipt time
@@ -436,15 +463,17 @@ class AuctionConsumer(AsyncWebsocketConsumer):
     async def on_bid(self, msg: dict[str, Any], received_at: dt.datetime | None = None) -> None:
         client_id = msg.get("client_id")
         if client_id is not None and (not isinstance(client_id, str) or len(client_id) > 64):
-            await self.send_error("malformed", "client_id 须为不超过 64 个字符的字符串")
+            await self.send_error("malformed", gettext("client_id 须为不超过 64 个字符的字符串"))
             return
         amount = msg.get("amount_fen")
         if not isinstance(amount, int) or isinstance(amount, bool):
-            await self.send_error("malformed", "出价金额须为以分为单位的整数", client_id=client_id)
+            await self.send_error(
+                "malformed", gettext("出价金额须为以分为单位的整数"), client_id=client_id
+            )
             return
         password = msg.get("password")
         if password is not None and (not isinstance(password, str) or len(password) > 128):
-            await self.send_error("malformed", "竞价密码格式不正确", client_id=client_id)
+            await self.send_error("malformed", gettext("竞价密码格式不正确"), client_id=client_id)
             return
         if not (self.user and self.user.is_authenticated):
             await self.send_error("login_required", client_id=client_id)
@@ -453,7 +482,9 @@ class AuctionConsumer(AsyncWebsocketConsumer):
             await self.send_error("rate_limited", client_id=client_id)
             return
         if amount <= 0 or amount > MAX_AMOUNT_FEN:
-            await self.send_rejected(client_id, "invalid_amount", "出价金额无效", rule="AUC-20")
+            await self.send_rejected(
+                client_id, "invalid_amount", gettext("出价金额无效"), rule="AUC-20"
+            )
             return
         if (
             self.priority is not None
@@ -508,7 +539,7 @@ class AuctionConsumer(AsyncWebsocketConsumer):
         this connection and the session then bid without it (docs/websocket.md)."""
         password = msg.get("password")
         if not isinstance(password, str) or len(password) > 128:
-            await self.send_error("malformed", "竞价密码格式不正确")
+            await self.send_error("malformed", gettext("竞价密码格式不正确"))
             return
         if not (self.user and self.user.is_authenticated):
             await self.send_error("login_required")
@@ -568,7 +599,12 @@ class AuctionConsumer(AsyncWebsocketConsumer):
 
     async def send_error(self, code: str, message: str | None = None, **extra: object) -> None:
         await self.send_json(
-            {"type": "error", "code": code, "message": message or ERRORS.get(code, code), **extra}
+            {
+                "type": "error",
+                "code": code,
+                "message": message or str(ERRORS.get(code, code)),
+                **extra,
+            }
         )
 
     async def send_rejected(

@@ -44,11 +44,23 @@ def _court_staff(user: object, key: str, ids: dict[str, str]) -> bool:
     return court_id is not None and is_court_staff_of(user, court_id)
 
 
+def _auction_manager(user: object, key: str, ids: dict[str, str]) -> bool:
+    """The court's auction page opens to its judges, officers and heads only
+    (``bidding.manage_auction``): finance sees the auction's name without a link to a 403."""
+    from bidding.models import Auction
+    from core.permissions import can
+
+    if not key.isdigit():
+        return False
+    auction = Auction.objects.filter(pk=int(key)).only("pk", "court_id").first()
+    return auction is not None and can(user, "bidding.manage_auction", auction)
+
+
 def _auction_url(key: str, ids: dict[str, str]) -> str:
     return reverse("bidding:court_auction", args=[int(key)])
 
 
-register("auction", noun=_("拍卖"), label=_auctions, url=_auction_url, visible=_court_staff)
+register("auction", noun=_("拍卖"), label=_auctions, url=_auction_url, visible=_auction_manager)
 register("registration", noun=_("竞买报名"), label=_registrations)
 register("in_lieu_draw", noun=_("以物抵债抽签"))
 register("viewing", noun=_("看样预约"))

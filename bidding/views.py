@@ -261,6 +261,7 @@ def _labels() -> dict[str, str | dict[str, str]]:
         "sending": _("出价已发送，等待确认…"),
         "accepted": _("出价成功"),
         "rejected": _("出价未成功"),
+        "colon": _("："),
         "extended": _("有人在最后5分钟出价，结束时间已延长5分钟"),
         "closed": _("本场拍卖已结束"),
         "sold": _("成交"),

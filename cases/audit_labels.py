@@ -39,6 +39,12 @@ ACTION_LABELS = {
 }
 
 
+#: The project's own apps: only their models name the keys and codes of audit entries.
+PROJECT_APPS = frozenset(
+    {"core", "cases", "bidding", "settlement", "appraisers", "pricing", "marketplace"}
+)
+
+
 @functools.cache
 def _model_names() -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, Any]]]:
     """What every model calls its fields and their coded values (lazy, so read in the
@@ -54,6 +60,8 @@ def _model_names() -> tuple[dict[str, Any], dict[str, Any], dict[str, dict[str, 
     values: dict[str, Any] = {}
     by_model: dict[str, dict[str, Any]] = {}
     for model in apps.get_models():
+        if model._meta.app_config.name.partition(".")[0] not in PROJECT_APPS:
+            continue  # a library's model (axes: "Expires At") names nothing in our entries
         own = by_model.setdefault(model._meta.model_name or "", {})
         for f in model._meta.concrete_fields:
             if str(f.verbose_name) != f.name.replace("_", " "):  # a name given, not derived
@@ -130,6 +138,7 @@ KEY_LABELS = {
     "sale_price_fen": _("成交价"),
     "inquiry_fee": _("询价费"),
     "appraisal_fee_settled": _("评估费已结算"),
+    "expires_at": _("到期时间"),  # a frozen deposit's authorisation, a link, a code
     # Names several models give differently (a viewing's meeting point, a payment's place of
     # collection): where the entry's own model does not name the key, the neutral word.
     "place": _("地点"),

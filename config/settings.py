@@ -26,6 +26,15 @@ env = environ.Env()
 env.escape_proxy = True
 
 
+# SQLite (the demo, the tests without DATABASE_URL): a write waits up to 20 s for another
+# connection's; and every transaction takes the write lock at BEGIN. A transaction that reads
+# first and writes later (sign-up, a bid password, a deposit) otherwise fails at once with
+# "database is locked" whenever another connection (a second browser window, the demo's
+# clock or worker) began writing in between: SQLite cannot upgrade its read lock then and
+# does not wait.
+SQLITE_OPTIONS: dict[str, Any] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+
+
 def database_from_url(url: str) -> dict[str, Any]:
     """``DATABASES["default"]`` from ``DATABASE_URL`` (parsed by django-environ).
 
@@ -40,7 +49,7 @@ def database_from_url(url: str) -> dict[str, Any]:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env.str("SQLITE_PATH", default=str(BASE_DIR / "var" / "gavel.sqlite3")),
-            "OPTIONS": {"timeout": 20},
+            "OPTIONS": dict(SQLITE_OPTIONS),
             "TEST": {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")},
         }
     parsed: dict[str, Any] = environ.Env.db_url_config(url)
@@ -50,6 +59,7 @@ def database_from_url(url: str) -> dict[str, Any]:
         return {
             "ENGINE": engine,
             "NAME": name or str(BASE_DIR / "var" / "gavel.sqlite3"),
+            "OPTIONS": dict(SQLITE_OPTIONS),
             "TEST": {"NAME": name + ".test" if name else None},
         }
     if engine != "django.db.backends.postgresql":

@@ -95,8 +95,9 @@ class Outcome:
 
 def refusal_text(exc: DomainError) -> str:
     """A service's refusal as shown on a page: its message, then the rule it cites."""
-    rule = f"（{exc.rule}）" if exc.rule else ""
-    return f"{exc.message}{rule}"
+    from core.punctuation import paren
+
+    return f"{exc.message}{paren(exc.rule)}" if exc.rule else str(exc.message)
 
 
 def form_errors_text(form: Form) -> str:

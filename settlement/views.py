@@ -586,8 +586,22 @@ def payout_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             ).order_by("-pk"),
             "deferral_reasons": Payout.DeferralReason.choices,
             "escrow_grounds": Payout.EscrowGround.choices,
+            "signs_this_step": _signs_this_step(request.user, payout),
         },
     )
+
+
+def _signs_this_step(user: object, payout: Payout) -> bool:
+    """Whether ``user``'s role signs the payout's pending step (FND-12: the leader, then
+    finance): the others see no approve button that could only refuse them."""
+    from core.models import Role
+
+    roles: tuple[str, ...] = ()
+    if payout.status == Payout.Status.PENDING_LEADER:
+        roles = (payout.leader_role, Role.BUREAU_HEAD)
+    elif payout.status == Payout.Status.PENDING_FINANCE:
+        roles = (Role.FINANCE,)
+    return getattr(user, "role", None) in roles
 
 
 # ---- receipts ------------------------------------------------------------------------------

@@ -232,6 +232,32 @@ async def test_refused_bid_gets_the_engine_code_and_chinese_message(auction, ali
     await comm.disconnect()
 
 
+async def test_an_english_page_gets_english_refusals(auction, alice):
+    """Found in the demo: an English page showed "Bid not accepted: 竞价密码错误". The socket
+    speaks the page's language (its cookie, as LocaleMiddleware chooses)."""
+    _, cookie = alice
+    comm, _ = await open_socket(auction.pk, cookie + b"; django_language=en")
+    reply = await bid(comm, START - INC, client_id="low")
+    assert (reply["code"], reply["message"]) == (
+        "bid_below_start",
+        "A bid cannot be below the starting price",
+    )
+    reply = await bid(comm, START, password="wrong-password")
+    assert (reply["code"], reply["message"]) == ("bad_password", "Wrong bidding password")
+    assert (await bid(comm, START))["type"] == "bid_accepted"
+    reply = await bid(comm, START - INC, client_id="stale")  # refused before the database
+    assert reply["message"] == (
+        "The bid is below the current price: current price ¥100,000.00, lowest next bid ¥101,000.00"
+    )
+    await comm.disconnect()
+    anonymous = socket(auction.pk, b"django_language=en")
+    assert (await anonymous.connect(timeout=TIMEOUT))[0]
+    await receive(anonymous, "snapshot")
+    reply = await bid(anonymous, START, client_id="anon")
+    assert reply["message"] == "Please sign in before bidding"
+    await anonymous.disconnect()
+
+
 async def test_registered_without_deposit_cannot_bid_auc17(auction):
     user = await database_sync_to_async(_registered_without_deposit)(auction)
     comm, snap = await open_socket(auction.pk, await database_sync_to_async(session_cookie)(user))

@@ -100,6 +100,14 @@ def test_visitor_sees_the_live_part_announcement_and_disclosures_auc09(client, a
     assert cfg["labels"]["to_end"] == "距结束"
 
 
+def test_the_script_joins_its_messages_with_the_pages_colon(client, auction):
+    """Found in the demo: "Bid not accepted：…" with a Chinese colon on an English page."""
+    assert config_of(page(client, auction))["labels"]["colon"] == "："
+    client.cookies["django_language"] = "en"
+    labels = config_of(page(client, auction))["labels"]
+    assert (labels["rejected"], labels["colon"]) == ("Bid not accepted", ": ")
+
+
 def test_page_runs_no_inline_script_under_the_csp(client, auction):
     r = page(client, auction)
     assert "script-src 'self'" in r["Content-Security-Policy"]

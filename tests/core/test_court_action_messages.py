@@ -80,3 +80,18 @@ def test_the_message_names_the_thing_in_english_too(client, judge):
     texts = [str(m) for m in get_messages(resp.wsgi_request)]
     assert len(texts) == 1 and texts[0].startswith(f"{case.number}: ")
     assert "已" not in texts[0]
+
+
+def test_a_refusal_cites_its_rule_in_the_readers_brackets():
+    """Found in the demo: "Not permitted: Approve this payout（FND-12）" on an English page."""
+    from django.utils import translation
+
+    from core.court_actions import refusal_text
+    from core.errors import PermissionDenied
+
+    exc = PermissionDenied("forbidden", "无权审批该笔发放", rule="FND-12")
+    with translation.override("zh-hans"):
+        assert refusal_text(exc) == "无权审批该笔发放（FND-12）"
+    with translation.override("en"):
+        assert refusal_text(exc) == "无权审批该笔发放 (FND-12)"
+    assert refusal_text(PermissionDenied("forbidden", "x")) == "x"

@@ -153,6 +153,7 @@ def test_sqlite_url_keeps_its_test_database_beside_it() -> None:
     assert database_from_url("sqlite:////tmp/x.sqlite3") == {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": "/tmp/x.sqlite3",
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         "TEST": {"NAME": "/tmp/x.sqlite3.test"},
     }
     bare = database_from_url("sqlite://")
@@ -164,7 +165,7 @@ def test_sqlite_url_keeps_its_test_database_beside_it() -> None:
 def test_no_url_is_the_sqlite_file_with_a_per_process_test_database() -> None:
     db = database_from_url("")
     assert db["NAME"] == os.environ.get("SQLITE_PATH", str(BASE_DIR / "var" / "gavel.sqlite3"))
-    assert db["OPTIONS"] == {"timeout": 20}
+    assert db["OPTIONS"] == {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     assert Path(db["TEST"]["NAME"]).name == f"test-{os.getpid()}.sqlite3"
 
 

@@ -220,6 +220,18 @@ def test_terms_and_password_rules_are_enforced(client, over, says):
     assert not User.objects.filter(username=PHONE).exists()
 
 
+def test_a_refused_password_keeps_the_name_role_and_ticked_terms(client):
+    """Found in the demo: after "两次输入的密码不一致" the terms box came back unticked."""
+    _start(client)
+    client.post("/accounts/signup/code/", {"code": _code_sent_to(PHONE)})
+    page = _account(client, password2="something-else-2026", role="party").content.decode()
+    assert 'value="钱竞买"' in page
+    assert re.search(r'<option value="party" selected>', page)
+    assert re.search(r'name="accept_terms"[^>]*checked', page)
+    unticked = _account(client, password2="something-else-2026", accept_terms="").content.decode()
+    assert not re.search(r'name="accept_terms"[^>]*checked', unticked)
+
+
 def test_sign_up_is_reachable_from_home_login_and_an_auction_page(client):
     assert 'href="/accounts/signup/"' in client.get("/").content.decode()
     assert "/accounts/signup/" in client.get("/accounts/login/").content.decode()

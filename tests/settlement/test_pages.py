@@ -249,11 +249,17 @@ def test_payout_approval_through_the_page(client, case, officer, bureau_head, fi
         payee_bank="测试银行",
     )
     client.force_login(finance)
+    # The leader signs first: finance sees no approve button that could only refuse them.
+    page = client.get(f"/settlement/payouts/{p.pk}/").content.decode()
+    assert 'value="approve"' not in page and 'id="not-your-step"' in page
     resp = client.post(f"/settlement/payouts/{p.pk}/", {"action": "approve"}, follow=True)
     assert "无权" in resp.content.decode()
     client.force_login(bureau_head)
+    page = client.get(f"/settlement/payouts/{p.pk}/").content.decode()
+    assert 'value="approve"' in page and 'id="not-your-step"' not in page
     client.post(f"/settlement/payouts/{p.pk}/", {"action": "approve", "note": "同意"})
     client.force_login(finance)
+    assert 'value="approve"' in client.get(f"/settlement/payouts/{p.pk}/").content.decode()
     client.post(f"/settlement/payouts/{p.pk}/", {"action": "approve"})
     from settlement.worker import drain
 

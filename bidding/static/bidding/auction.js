@@ -178,7 +178,7 @@
     box.hidden = false;
     let line = L.closed;
     if (st.outcome === "sold") {
-      line = L.sold + "：" + L.final_price + " ¥" + yuan(m.price_fen !== undefined && m.price_fen !== null ? m.price_fen : st.price) +
+      line = L.sold + (L.colon || "：") + L.final_price + " ¥" + yuan(m.price_fen !== undefined && m.price_fen !== null ? m.price_fen : st.price) +
         (st.winner ? "，" + L.winner_code + " " + st.winner : "");
     } else if (st.outcome === "unsold") {
       line = L.unsold;
@@ -206,7 +206,7 @@
     let note = notes[st.state] || L.note_closed || "";
     // The court's published reason (AUC-40..43), as the state message carries it.
     if (note && st.courtNotice && st.courtNotice.reason) {
-      note += " " + (L.court_reason || "") + "：" + st.courtNotice.reason;
+      note += " " + (L.court_reason || "") + (L.colon || "：") + st.courtNotice.reason;
     }
     return note;
   }
@@ -444,7 +444,7 @@
           break;
         case "bid_accepted": onAccepted(m); break;
         case "unlocked": feedback(L.unlocked, true); break;
-        case "unlock_refused": feedback(L.unlock_refused + "：" + (m.message || m.code), false); break;
+        case "unlock_refused": feedback(L.unlock_refused + (L.colon || "：") + (m.message || m.code), false); break;
         case "bid_rejected": onRejected(m); break;
         case "error":
           if (m.client_id && pending.has(m.client_id)) onRejected(m);
@@ -498,7 +498,7 @@
   function onRejected(m) {
     if (m.client_id) pending.delete(m.client_id);
     setBusy(false);
-    feedback(L.rejected + "：" + (m.message || m.code), false);
+    feedback(L.rejected + (L.colon || "：") + (m.message || m.code), false);
     if (amountEl && m.next_min_bid_fen) amountEl.value = yuan(Math.max(m.next_min_bid_fen, st.next || 0));
   }
   if (form) {
