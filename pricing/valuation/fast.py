@@ -28,10 +28,12 @@ from pricing.valuation.engine import (
 )
 from pricing.valuation.forest import Forest
 from pricing.valuation.index import MARKET_REGION
+from pricing.valuation.neighbours import nearest_variants
 
 Columns = dict[str, np.ndarray]  # canonical input column → values (one per row)
 
 DAY_NS = 86_400 * 10**9
+VARIANT_SEARCH_DIMS = 64
 _UNSET = object()
 
 
@@ -185,15 +187,27 @@ class Compiled:
         self.dummies = [
             (c, k) for c in r.categorical for k in getattr(b, "dummies_", {}).get(c, [])
         ]
+        # per categorical column: a value → its dummy's position (after the numeric columns)
+        self.dummy_places: dict[str, dict[Any, int]] = {}
+        for j, (c, k) in enumerate(self.dummies):
+            self.dummy_places.setdefault(c, {}).setdefault(k, j)
+        if sum(len(v) for v in self.dummy_places.values()) != len(self.dummies):
+            self.dummy_places = {}
+        self.fill = np.where(np.isnan(self.medians), 0.0, self.medians)
         # the comparables' space: an exact index on its principal axes (neighbours.py; a
         # ball tree in 20–200 dimensions visits most of its nodes, a brute-force pass costs
         # O(sales) per row)
         self.P = np.ascontiguousarray(comps.Zw_, dtype=np.float64)
         self.search = comps.search_index()
+        # a valuation's perturbed rows searched from row 0's distances (nearest_variants)
+        # where the space is wide (the index prunes little there: ames, 202 features); in a
+        # narrower one (king_county, 33) the index is quicker
+        self.variant_search = self.P.shape[1] > VARIANT_SEARCH_DIMS
         self.n_train = len(comps.y_)
         # gradient boosting: columns in the preprocessed order, categories as codes
         self._places: dict[tuple[float, float], np.ndarray] = {}  # _local, per place
         self.forest: Forest | None = None
+        self.blend = 0.0
         if self.kind in ("gbm", "blend"):
             model = valuer.model_
             pre = model._preprocessor
@@ -346,14 +360,46 @@ class Compiled:
         missing = np.full(len(pts), np.nan)
         return np.column_stack([out.get(name, missing) for name in names])
 
-    def numeric_matrix(self, X: dict[str, np.ndarray]) -> np.ndarray:
-        M = np.column_stack([X[c] for c in self.numeric_cols]).astype(float)
-        M = np.where(np.isnan(M), self.medians, M)  # fillna(medians) then fillna(0.0)
-        M = np.where(np.isnan(M), 0.0, M)
+    def numeric_matrix(self, X: dict[str, np.ndarray], rows: int | None = None) -> np.ndarray:
+        """The numeric features, then the dummies (FeatureBuilder.numeric_matrix); only the
+        first ``rows`` rows if given."""
+        n = len(X[self.columns[0]]) if rows is None else rows
+        p = len(self.numeric_cols)
+        M = np.empty((n, p + len(self.dummies)))
+        for j, c in enumerate(self.numeric_cols):
+            M[:, j] = X[c][:n]
+        num = M[:, :p]
+        missing = np.isnan(num)
+        if missing.any():  # fillna(medians) then fillna(0.0)
+            np.copyto(num, np.broadcast_to(self.fill, num.shape), where=missing)
         if not self.dummies:
             return M
-        D = np.column_stack([(X[c] == k).astype(float) for c, k in self.dummies])
-        return np.column_stack([M, D])
+        D = M[:, p:]
+        if not self.dummy_places:  # a value with two dummies: one comparison per dummy
+            for j, (c, k) in enumerate(self.dummies):
+                D[:, j] = X[c][:n] == k
+            return M
+        D[:] = 0.0
+        changed = getattr(X, "changed", None)
+        for c, place in self.dummy_places.items():
+            vals = X[c]
+            if changed is None:  # (X[c] == k) per dummy: its column by the value
+                pos = _loop(vals[:n], lambda v, place=place: place.get(v, -1), np.int64)
+                at = pos >= 0
+                D[np.flatnonzero(at), pos[at]] = 1.0
+                continue
+            j0 = place.get(vals[0], -1)  # row 0's value, then the rows that change it
+            if j0 >= 0:
+                D[:, j0] = 1.0
+            for i in changed.get(c, _NONE):
+                if i < n:
+                    j = place.get(vals[i], -1)
+                    if j != j0:
+                        if j0 >= 0:
+                            D[i, j0] = 0.0
+                        if j >= 0:
+                            D[i, j] = 1.0
+        return M
 
     def gbm_matrix(self, X: dict[str, np.ndarray]) -> np.ndarray:
         n = len(X[self.columns[0]])
@@ -401,10 +447,15 @@ class Compiled:
         return level(_month(end)) - level(_month(dates.astype("datetime64[D]")))
 
     # ------------------------------------------------------------------ predicting
-    def _knn(self, M: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _knn(
+        self, M: np.ndarray, variants: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         c = self.comps
         Z = (M - c.mean_) / c.scale_
-        d, idx = self.nearest(Z * c.weights_, c.k)
+        if variants and self.variant_search:  # a valuation's row and its perturbed rows
+            d, idx = nearest_variants(self.search, Z * c.weights_, c.k)
+        else:
+            d, idx = self.nearest(Z * c.weights_, c.k)
         return Z, d, idx
 
     def nearest(self, Q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -421,15 +472,18 @@ class Compiled:
     def predict_log_features(
         self, X: dict[str, np.ndarray], to_end: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Log prices at the valuation date, and the numeric matrix (for the comparables)."""
+        """Log prices at the valuation date, and the numeric matrix (for the comparables; in a
+        valuation with boosting alone, row 0's only)."""
         c = self.comps
-        M = self.numeric_matrix(X)
+        variants = isinstance(X, VariantColumns)
+        # boosting alone reads the numeric matrix only for row 0's comparables
+        only_first = variants and self.kind == "gbm" and not self.blend
+        M = self.numeric_matrix(X, 1 if only_first else None)
         if self.kind in ("gbm", "blend"):
             assert self.forest is not None
-            G, inverse = _unique_rows(self.gbm_matrix(X))
-            gbm = self.forest.predict(G)
-            if inverse is not None:
-                gbm = gbm[inverse]
+            G = self.gbm_matrix(X)
+            # a valuation (its row and the perturbed rows) or a batch
+            gbm = self.forest.predict_variants(G) if variants else self.forest.predict(G)
         if self.kind == "gbm":
             out = gbm
             if self.blend:
@@ -438,7 +492,7 @@ class Compiled:
         elif self.kind == "ridge":
             out = _linear(c.ridge_, (M - c.mean_) / c.scale_)
         else:
-            Z, d, idx = self._knn(M)
+            Z, d, idx = self._knn(M, variants)
             adjusted = c.y_[idx] + (Z @ c.beta_)[:, None] - c.base_[idx]
             w = 1.0 / (d + 1e-3)
             knn = (adjusted * w).sum(axis=1) / w.sum(axis=1)

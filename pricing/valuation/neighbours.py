@@ -246,3 +246,116 @@ def _exact(  # pragma: no cover - compiled
             used[best] = True
             out_d[qi, r] = dist[best]
             out_i[qi, r] = cand[qi, best]
+
+
+VARIANT_CANDIDATES = 512  # a perturbed row with more candidates is searched in the index
+
+
+def nearest_variants(
+    index: NeighbourIndex, Q: np.ndarray, k: int, margin: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """``index.nearest(Q, k)`` where the rows after the first are a valuation's perturbed rows
+    (row 0 with a few features changed).
+
+    Row 0's squared distance to every sale is computed once (one pass, n × d). A perturbed
+    row q at distance δ from row 0 has its k nearest within D + δ of itself, where D is row
+    0's k-th nearest distance (the k sales nearest row 0 are within D + δ of q), so within
+    D + 2δ of row 0 (triangle inequality; the bound widened by a relative 1e-9 against
+    rounding): those sales, usually a few dozen, are its candidates. Their squared distances
+    to q are row 0's corrected in the features q changes; as in ``index.nearest`` the
+    k + ``margin`` best of them are ranked by their exact distances (features in their own
+    order, ties by index). A row with more than VARIANT_CANDIDATES candidates (a large
+    change) is searched in the index instead. tests/pricing/test_valuation_neighbours.py
+    holds it to brute force."""
+    k = min(k, index.n)
+    Q = np.ascontiguousarray(Q, dtype=np.float64)
+    n = len(Q)
+    out_d = np.empty((n, k))
+    out_i = np.empty((n, k), dtype=np.int64)
+    if not n or not k:
+        return out_d, out_i
+    searched = np.zeros(n, dtype=np.bool_)
+    m = min(index.n, k + margin)
+    _variants(index.P, Q, k, m, VARIANT_CANDIDATES, out_d, out_i, searched)
+    if searched.any():
+        d, i = index.nearest(Q[searched], k, margin)
+        out_d[searched], out_i[searched] = d, i
+    return out_d, out_i
+
+
+@njit(cache=True, nogil=True)
+def _variants(  # pragma: no cover - compiled
+    P: np.ndarray,
+    Q: np.ndarray,
+    k: int,
+    m: int,
+    limit: int,
+    out_d: np.ndarray,
+    out_i: np.ndarray,
+    searched: np.ndarray,
+) -> None:
+    n, d = P.shape
+    d0 = _squared(P, Q[0])
+    kth = np.sqrt(np.partition(d0, k - 1)[k - 1])
+    cand = np.empty(n, dtype=np.int64)
+    changed = np.empty(d, dtype=np.int64)
+    best_s = np.empty(m)
+    best_j = np.empty((1, m), dtype=np.int64)
+    for i in range(Q.shape[0]):
+        delta = 0.0
+        nc = 0
+        for t in range(d):
+            e = Q[i, t] - Q[0, t]
+            if e != 0.0 or Q[i, t] != Q[0, t]:
+                changed[nc] = t
+                nc += 1
+            delta += e * e
+        r = kth + 2.0 * np.sqrt(delta)
+        r2 = r * r * (1.0 + 1e-9) + 1e-300
+        count = 0
+        for j in range(n):
+            if d0[j] <= r2:
+                cand[count] = j
+                count += 1
+                if count > limit and i > 0:
+                    break
+        if i > 0 and count > limit:
+            searched[i] = True
+            continue
+        # the m best candidates by squared distance (row 0's, corrected), ties by index
+        got = 0
+        for c in range(count):
+            j = cand[c]
+            s = d0[j]
+            for u in range(nc):
+                t = changed[u]
+                a = P[j, t] - Q[i, t]
+                b = P[j, t] - Q[0, t]
+                s += a * a - b * b
+            if got == m and s >= best_s[m - 1]:
+                continue
+            pos = got if got < m else m - 1
+            while pos > 0 and best_s[pos - 1] > s:
+                best_s[pos] = best_s[pos - 1]
+                best_j[0, pos] = best_j[0, pos - 1]
+                pos -= 1
+            best_s[pos] = s
+            best_j[0, pos] = j
+            if got < m:
+                got += 1
+        _exact(P, Q[i : i + 1], best_j[:, :got], k, out_d[i : i + 1], out_i[i : i + 1])
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _squared(P: np.ndarray, q: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """Squared distances of every sale to q, summed in any order (vectorised): used only to
+    choose candidates, within the callers' relative 1e-9 slack; the ranking recomputes."""
+    n, d = P.shape
+    out = np.empty(n)
+    for j in range(n):
+        s = 0.0
+        for t in range(d):
+            e = P[j, t] - q[t]
+            s += e * e
+        out[j] = s
+    return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pricing.valuation import neighbours
 from pricing.valuation.neighbours import NeighbourIndex
 
 
@@ -34,3 +35,29 @@ def test_one_sale_and_more_neighbours_than_sales() -> None:
     dist, idx = NeighbourIndex(P).nearest(np.array([[0.0, 0.0], [1.0, 2.0]]), 6)
     assert idx.tolist() == [[0], [0]]
     np.testing.assert_allclose(dist[:, 0], [np.sqrt(5.0), 0.0])
+
+
+@pytest.mark.parametrize(("n", "d", "k"), [(3000, 28, 10), (500, 120, 10), (7, 5, 10), (60, 3, 6)])
+@pytest.mark.parametrize("limit", [512, 3])
+def test_a_valuations_perturbed_rows_find_the_brute_force_neighbours(
+    n: int, d: int, k: int, limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nearest_variants (row 0 and rows differing from it in a few features, some of them far
+    away: with a small candidate limit those are searched in the index) = brute force."""
+    monkeypatch.setattr(neighbours, "VARIANT_CANDIDATES", limit)
+    rng = np.random.default_rng(n * d + limit)
+    scale = np.exp(-np.arange(d) / 3.0)
+    P = rng.normal(size=(n, d)) * scale @ np.linalg.qr(rng.normal(size=(d, d)))[0]
+    P[n // 2 : n // 2 + min(n // 3, 40)] = P[n // 2]  # many sales at one point (ties)
+    for q0 in (rng.normal(size=d) * scale, P[n // 2].copy(), P[1].copy()):
+        Q = np.repeat(q0[None, :], 40, axis=0)
+        for i in range(1, 40):
+            cols = rng.choice(d, size=int(rng.integers(1, 4)), replace=False)
+            step = rng.normal(size=len(cols)) * (0.01 if i % 3 else 3.0)
+            Q[i, cols] += step * scale[cols]
+        Q[5] = q0  # a perturbation that changes nothing
+        Q[6] = P[n // 2]  # one onto a repeated sale
+        dist, idx = neighbours.nearest_variants(NeighbourIndex(P), Q, k)
+        bd, bi = _brute(P, Q, min(k, n))
+        assert (idx == bi).all()
+        np.testing.assert_allclose(dist, bd, rtol=1e-12, atol=1e-12)
