@@ -28,12 +28,13 @@ from pricing.valuation.engine import (
 )
 from pricing.valuation.forest import Forest
 from pricing.valuation.index import MARKET_REGION
-from pricing.valuation.neighbours import nearest_variants
+from pricing.valuation.neighbours import PlaceIndex, nearest_variants
 
 Columns = dict[str, np.ndarray]  # canonical input column → values (one per row)
 
 DAY_NS = 86_400 * 10**9
 VARIANT_SEARCH_DIMS = 64
+VARIANT_POOL = 64
 _UNSET = object()
 
 
@@ -199,13 +200,19 @@ class Compiled:
         # O(sales) per row)
         self.P = np.ascontiguousarray(comps.Zw_, dtype=np.float64)
         self.search = comps.search_index()
-        # a valuation's perturbed rows searched from row 0's distances (nearest_variants)
-        # where the space is wide (the index prunes little there: ames, 202 features); in a
-        # narrower one (king_county, 33) the index is quicker
-        self.variant_search = self.P.shape[1] > VARIANT_SEARCH_DIMS
+        # a valuation's perturbed rows searched from row 0's distances (nearest_variants):
+        # to every sale where the space is wide (the index prunes little there: ames, 202
+        # features), else to row 0's VARIANT_POOL nearest from the index (king_county, 33)
+        self.variant_pool = None if self.P.shape[1] > VARIANT_SEARCH_DIMS else VARIANT_POOL
         self.n_train = len(comps.y_)
         # gradient boosting: columns in the preprocessed order, categories as codes
         self._places: dict[tuple[float, float], np.ndarray] = {}  # _local, per place
+        # the builder's BallTree's query, answered from a k-d tree (neighbours.PlaceIndex)
+        self.places = (
+            None
+            if getattr(b, "tree_", None) is None
+            else PlaceIndex(b.tree_, near=r.knn_location_k)
+        )
         self.forest: Forest | None = None
         self.blend = 0.0
         if self.kind in ("gbm", "blend"):
@@ -229,11 +236,71 @@ class Compiled:
             self.forest = Forest(model)
             self.blend = float(getattr(valuer, "blend_", 0.0))
         self.shift = float(getattr(valuer, "shift_", 0.0))  # the model's lag (training.drift_shift)
+        self._variant_plan(art)
         # the interval's scale model, by name onto this builder's columns
         self.interval = getattr(valuer, "interval_", None)
         if self.interval is not None and getattr(self.interval, "scale_model_", None) is not None:
             iv = self.interval
             self.iv_cols = [self.columns.index(c) if c in self.columns else -1 for c in iv.cols_]
+
+    # ------------------------------------------------------------------ a valuation's rows
+    def _variant_plan(self, art: dict[str, Any]) -> None:
+        """What ``variant_columns`` fills per valuation, fixed per model: the explanation's
+        groups and their typical values, and per input column the rows (1…) that replace
+        the row's value with a typical one."""
+        r = self.recipe
+        groups: dict[str, list[str]] = art.get("groups") or {}
+        typical: dict[str, Any] = art.get("typical") or {}
+        self.effect_names = list(groups)
+        self.effect_groups = groups
+        self.inputs = r.inputs()
+        self.n_variants = 1 + len(groups)
+        # columns read only as numbers (a column also read as text keeps its objects)
+        text = set(r.categorical) | set(r.target_encode) | set(r.ordinal_maps)
+        if self.index is not None and self.index.region_col:
+            text.add(self.index.region_col)
+        self.plain_numeric = [c for c in self.inputs if c in self.numeric_inputs and c not in text]
+        self.text_inputs = [c for c in self.inputs if c not in set(self.plain_numeric)]
+        rows: dict[str, list[int]] = {}
+        values: dict[str, list[Any]] = {}
+        for i, name in enumerate(self.effect_names, start=1):
+            for col in groups[name]:
+                if col in self.inputs:
+                    v = typical[col]
+                    rows.setdefault(col, []).append(i)
+                    values.setdefault(col, []).append(None if v is None or _nan(v) else v)
+        self.variant_changed = {k: np.array(v, dtype=np.int64) for k, v in rows.items()}
+        num_at = {c: j for j, c in enumerate(self.plain_numeric)}
+        text_at = {c: j for j, c in enumerate(self.text_inputs)}
+        self._num_cells = (
+            np.array([num_at[c] for c in rows if c in num_at for _ in rows[c]], dtype=np.int64),
+            np.array([i for c in rows if c in num_at for i in rows[c]], dtype=np.int64),
+            np.array([_num1(v) for c in rows if c in num_at for v in values[c]], dtype=float),
+        )
+        text_values = [v for c in rows if c in text_at for v in values[c]]
+        self._text_cells = (
+            np.array([text_at[c] for c in rows if c in text_at for _ in rows[c]], dtype=np.int64),
+            np.array([i for c in rows if c in text_at for i in rows[c]], dtype=np.int64),
+            _objects(text_values),
+        )
+
+    def variant_columns(self, row: dict[str, Any]) -> VariantColumns:
+        """``columns_of_variants(row, variants, inputs)`` for this model's explanation: the
+        columns read only as numbers as floats (``_num1`` of each value, as ``features``
+        would compute them), the others as objects."""
+        n = self.n_variants
+        N = np.empty((len(self.plain_numeric), n))
+        N[:] = np.array([_num1(row.get(c)) for c in self.plain_numeric])[:, None]
+        at, i, v = self._num_cells
+        N[at, i] = v
+        T = np.empty((len(self.text_inputs), n), dtype=object)
+        T[:] = _objects([_missing_none(row.get(c)) for c in self.text_inputs])[:, None]
+        at, i, v = self._text_cells
+        T[at, i] = v
+        out = VariantColumns(zip(self.plain_numeric, N, strict=True))
+        out.update(zip(self.text_inputs, T, strict=True))
+        out.changed = self.variant_changed
+        return out
 
     # ------------------------------------------------------------------ features
     def features(self, cols: Columns, dates: np.ndarray | None) -> dict[str, np.ndarray]:
@@ -351,7 +418,8 @@ class Compiled:
         k = self.recipe.knn_location_k
         wide = min(3 * k, len(b.level_))
         near = min(k, wide)
-        d, idx = b.tree_.query(np.deg2rad(pts), k=wide)
+        assert self.places is not None
+        d, idx = self.places.query(np.deg2rad(pts), wide)
         lv = b.level_[idx]
         adj = getattr(b, "adj_", None)
         out = local_stats(lv, d, near, adj[idx] if adj is not None else None)
@@ -452,8 +520,8 @@ class Compiled:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         c = self.comps
         Z = (M - c.mean_) / c.scale_
-        if variants and self.variant_search:  # a valuation's row and its perturbed rows
-            d, idx = nearest_variants(self.search, Z * c.weights_, c.k)
+        if variants:  # a valuation's row and its perturbed rows
+            d, idx = nearest_variants(self.search, Z * c.weights_, c.k, pool=self.variant_pool)
         else:
             d, idx = self.nearest(Z * c.weights_, c.k)
         return Z, d, idx
@@ -504,18 +572,16 @@ class Compiled:
         return np.asarray(out - to_end + self.shift, dtype=float), M
 
     def bounds(self, X: dict[str, np.ndarray], pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Log bounds of the first ``len(pred)`` rows of X."""
         iv = self.interval
         assert iv is not None
         if getattr(iv, "scale_model_", None) is None:
             s = np.ones(len(pred))
         else:
             n = len(pred)
-            M = np.column_stack(
-                [
-                    X[self.columns[j]].astype(float) if j >= 0 else np.full(n, np.nan)
-                    for j in self.iv_cols
-                ]
-            )
+            M = np.empty((n, len(self.iv_cols)))
+            for col, j in enumerate(self.iv_cols):
+                M[:, col] = X[self.columns[j]][:n] if j >= 0 else np.nan
             M = np.where(np.isnan(M), iv.f_mean_, M)
             F = np.column_stack([(M - iv.f_mean_) / iv.f_sd_, pred, *iv._ends(pred)])
             s = np.minimum(np.maximum(np.exp(_linear(iv.scale_model_, F)), iv.s_lo_), iv.s_hi_)
@@ -559,6 +625,18 @@ def _zero_nan(x: np.ndarray) -> np.ndarray:
 
 def _nan(v: Any) -> bool:
     return isinstance(v, float) and math.isnan(v)
+
+
+def _missing_none(v: Any) -> Any:
+    return None if v is None or _nan(v) else v
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    """An object array of the values as they are (np.array would turn a list of tuples, or
+    of numbers, into something else)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def columns_of_rows(rows: list[dict[str, Any]], names: list[str]) -> Columns:
