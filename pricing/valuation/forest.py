@@ -11,9 +11,9 @@ order from the model's baseline — the same additions as scikit-learn's, so the
 Layout: each tree's nodes are renumbered depth first (a node's left child is the next node),
 and a node is 24 bytes in three arrays (threshold or leaf value; feature, right child and
 flags; the categorical bitset's row): a walk reads one cache line per node instead of nine
-arrays. ``predict`` walks blocks of rows tree after tree (a block's rows stay in the cache
-while every tree's nodes pass once per block); each row still adds its leaves tree after
-tree, so the order of the additions is unchanged.
+arrays. ``predict`` walks blocks of rows tree after tree (a tree's nodes stay in the cache
+while the block's rows pass it); each row still adds its leaves tree after tree, so the
+order of the additions is unchanged.
 
 ``predict_variants`` serves a valuation: a row (row 0) and its explanation's perturbed rows,
 each equal to row 0 except in a few columns. A tree whose path for row 0 tests none of the
@@ -30,7 +30,10 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-BLOCK = 128  # rows walked together through every tree (batch)
+# rows walked together through every tree (batch): one tree's nodes stay in the cache while
+# the block's rows pass; measured on 10,000 rows (king_county, 1,500 trees) 30 µs a row in
+# blocks of 128, 24 in blocks of 4,096, 20 in one block
+BLOCK = 16_384
 
 MISSING_LEFT = 1
 CATEGORICAL = 2

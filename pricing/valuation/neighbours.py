@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit
 
 LEAF = 24
+SORT_QUERIES = 512  # more rows than this are searched in order along the leading axis
 BOX_DIMS = 8  # leading principal axes the tree splits on and bounds with
 
 
@@ -93,13 +94,25 @@ class NeighbourIndex:
         m = min(m, self.n)
         Q = np.ascontiguousarray(Q, dtype=np.float64)
         out = np.empty((len(Q), m), dtype=np.int64)
-        if m:
-            _search(
-                self.S, self.order, self.dim_order, self.mean, self.axes,
-                self.start, self.end, self.left, self.right, self.box_lo, self.box_hi,
-                self.slack, Q, m, out,
-            )  # fmt: skip
+        if not m:
+            return out
+        if len(Q) > SORT_QUERIES and self.axes.shape[1]:
+            # many rows: searched in their order along the leading axis (neighbouring rows
+            # visit the same leaves: 10–20 % less time measured), answered in theirs
+            order = np.argsort((Q - self.mean) @ self.axes[:, 0], kind="stable")
+            found = np.empty((len(Q), m), dtype=np.int64)
+            self._search(np.ascontiguousarray(Q[order]), m, found)
+            out[order] = found
+        else:
+            self._search(Q, m, out)
         return out
+
+    def _search(self, Q: np.ndarray, m: int, out: np.ndarray) -> None:
+        _search(
+            self.S, self.order, self.dim_order, self.mean, self.axes,
+            self.start, self.end, self.left, self.right, self.box_lo, self.box_hi,
+            self.slack, Q, m, out,
+        )  # fmt: skip
 
     def nearest(self, Q: np.ndarray, k: int, margin: int = 4) -> tuple[np.ndarray, np.ndarray]:
         """The k nearest sales of each row of Q by exact distance (nearest first, ties by

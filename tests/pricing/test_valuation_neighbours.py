@@ -24,6 +24,7 @@ def test_nearest_equals_brute_force(n: int, d: int, k: int) -> None:
     P = rng.normal(size=(n, d)) * scale @ np.linalg.qr(rng.normal(size=(d, d)))[0]
     P[n // 2 : n // 2 + min(n // 3, 40)] = P[n // 2]  # many sales at one point (ties)
     Q = np.vstack([rng.normal(size=(50, d)) * scale, P[:5], P[n // 2 : n // 2 + 1]])
+    Q = np.vstack([Q, rng.normal(size=(600, d)) * scale])  # a batch: searched in order
     dist, idx = NeighbourIndex(P).nearest(Q, k)
     bd, bi = _brute(P, Q, min(k, n))
     assert (idx == bi).all()
