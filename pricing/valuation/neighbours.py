@@ -337,6 +337,13 @@ def _variants(  # pragma: no cover - compiled
                 changed[nc] = t
                 nc += 1
             delta += e * e
+        if i > 0 and nc == 0:  # the row itself (its typical value is its own): row 0's
+            if searched[0]:
+                searched[i] = True
+            else:
+                out_d[i] = out_d[0]
+                out_i[i] = out_i[0]
+            continue
         r = (kth + 2.0 * np.sqrt(delta)) * (1.0 + 1e-9)
         if r >= reach:
             searched[i] = True
