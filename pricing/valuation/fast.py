@@ -4,10 +4,11 @@
 ``Comparables.neighbours`` → ``feature_effects`` is the reference (pandas, one DataFrame per
 step); a single valuation through it takes ~150 ms. ``Compiled`` computes the same numbers
 from column arrays: the encodings and the index as dicts and arrays, the features of the row
-and of its explanation's perturbed rows in one matrix, one tree walk (forest.py) for all of
-them, the comparables' ball tree queried on the prepared vectors and their records read from
-arrays. tests/pricing/test_valuation_fast.py holds it to the reference (1e-9 relative) on
-rows of every shipped preset.
+and of its explanation's perturbed rows in one matrix, one compiled walk of the trees
+(forest.py: a perturbed row re-walks only the trees its change can move), the comparables'
+index queried on the prepared vectors (neighbours.py: the perturbed rows from row 0's
+distances) and their records read from arrays. tests/pricing/test_valuation_fast.py holds it
+to the reference (1e-9 relative) on rows of every shipped preset; docs/pricing.md "Speed".
 """
 
 from __future__ import annotations
@@ -285,9 +286,11 @@ class Compiled:
         )
 
     def variant_columns(self, row: dict[str, Any]) -> VariantColumns:
-        """``columns_of_variants(row, variants, inputs)`` for this model's explanation: the
-        columns read only as numbers as floats (``_num1`` of each value, as ``features``
-        would compute them), the others as objects."""
+        """The row, then one row per group of the explanation (the row with that group's
+        inputs set to their typical values), one array per input column: the columns read
+        only as numbers as floats (``_num1`` of each value, as ``features`` would compute
+        them), the others as objects (missing: None); ``changed`` holds, per column, the
+        rows that replace the row's value."""
         n = self.n_variants
         N = np.empty((len(self.plain_numeric), n))
         N[:] = np.array([_num1(row.get(c)) for c in self.plain_numeric])[:, None]
@@ -648,27 +651,4 @@ def columns_of_rows(rows: list[dict[str, Any]], names: list[str]) -> Columns:
             v = row.get(name)
             arr[i] = None if v is None or _nan(v) else v
         out[name] = arr
-    return out
-
-
-def columns_of_variants(
-    row: dict[str, Any], variants: list[dict[str, Any]], names: list[str]
-) -> VariantColumns:
-    """The row, then one row per variant (the row with a few values replaced): one object
-    array per column, filled with the row's value and the variants' replacements (their
-    positions in ``changed``)."""
-    out = VariantColumns()
-    n = 1 + len(variants)
-    for name in names:
-        v = row.get(name)
-        arr = np.empty(n, dtype=object)
-        arr[:] = [None if v is None or _nan(v) else v]
-        out[name] = arr
-    changed: dict[str, list[int]] = {}
-    for i, variant in enumerate(variants, start=1):
-        for name, v in variant.items():
-            if name in out:
-                out[name][i] = None if v is None or _nan(v) else v
-                changed.setdefault(name, []).append(i)
-    out.changed = {k: np.array(v, dtype=np.int64) for k, v in changed.items()}
     return out
