@@ -545,7 +545,27 @@ class Compiled:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Log prices at the valuation date, and the numeric matrix (for the comparables; in a
         valuation with boosting alone, row 0's only)."""
+        out, M, _near = self._predict(X, to_end)
+        return out, M
+
+    def predict_valuation(
+        self, X: dict[str, np.ndarray], to_end: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """A valuation's rows (VariantColumns): log prices, the numeric matrix, and row 0's k
+        comparables (distances, indices). Where the model found row 0's nearest sales itself
+        (knn, blend) and k is no more than its own k, they are the first k of those: both
+        are the exact k nearest by (distance, index), so the same sales."""
+        out, M, near = self._predict(X, to_end)
+        if near is not None and k <= near[1].shape[0]:
+            return out, M, near[0][None, :k], near[1][None, :k]
+        d, idx = self.neighbours(M[:1], k)
+        return out, M, d, idx
+
+    def _predict(
+        self, X: dict[str, np.ndarray], to_end: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
         c = self.comps
+        near = None
         variants = isinstance(X, VariantColumns)
         # boosting alone reads the numeric matrix only for row 0's comparables
         only_first = variants and self.kind == "gbm" and not self.blend
@@ -564,15 +584,16 @@ class Compiled:
             out = _linear(c.ridge_, (M - c.mean_) / c.scale_)
         else:
             Z, d, idx = self._knn(M, variants)
+            near = (d[0], idx[0]) if len(d) else None
             adjusted = c.y_[idx] + (Z @ c.beta_)[:, None] - c.base_[idx]
             w = 1.0 / (d + 1e-3)
             knn = (adjusted * w).sum(axis=1) / w.sum(axis=1)
             if self.kind == "knn":
                 out = knn
             else:
-                hedonic = _linear(c.ridge_, (M - c.mean_) / c.scale_)
+                hedonic = _linear(c.ridge_, Z)
                 out = (gbm + hedonic + knn) / 3.0
-        return np.asarray(out - to_end + self.shift, dtype=float), M
+        return np.asarray(out - to_end + self.shift, dtype=float), M, near
 
     def bounds(self, X: dict[str, np.ndarray], pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Log bounds of the first ``len(pred)`` rows of X."""

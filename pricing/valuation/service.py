@@ -342,10 +342,9 @@ def value_with(
     dates = None if when is None else np.full(c.n_variants, np.datetime64(when, "D"))
     X = c.features(cols, dates)
     to_end = c.to_end(cols, dates)
-    preds, M = c.predict_log_features(X, to_end)
+    preds, _M, dist, idx = c.predict_valuation(X, to_end, n_comparables)
     log_p = float(preds[0])
     low_high = c.bounds(X, preds[:1]) if c.interval is not None else None  # row 0's
-    dist, idx = c.neighbours(M[:1], n_comparables)
     effects = _effects(names, groups, row, typical, preds)
     return _valuation(
         art,
