@@ -396,11 +396,20 @@ def render(results: list[dict]) -> None:
             "(`value_with`: price, interval, 6 comparables, the explanation's perturbed rows);",
             "batch = `value_batch` on 10,000 rows. Wall clock per second, and per CPU second /",
             "CPU ms per valuation (the machine was shared: load = 1-minute load average).",
+            "Batch per CPU s below its wall figure: more than one core busy (most likely",
+            "numpy's BLAS threads in the matrix products; the compiled walks are one thread).",
+            *(
+                [f"Measured {speeds['_measured']['at']} ({speeds['_measured']['note']})."]
+                if "_measured" in speeds
+                else []
+            ),
             "",
             "| data set | model | single/s (wall) | CPU ms per single | batch/s (wall) | batch per CPU s | load |",
             "|---|---|---|---|---|---|---|",
         ]
         for name, per in speeds.items():
+            if name.startswith("_"):
+                continue
             for kind, m in per.items():
                 if kind == "selected":
                     continue

@@ -143,9 +143,15 @@ def measure(art: dict, test: pd.DataFrame) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", action="append")
+    ap.add_argument("--note", default="", help="how it was run, written with the figures")
     args = ap.parse_args()
     out_path = Path(__file__).parent / "speed.json"
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
+    start = dt.datetime.now(dt.UTC)
+    results["_measured"] = {
+        "at": start.strftime("%d %b %Y %H:%M UTC"),
+        "note": f"load {loadavg()} at the start" + (f"; {args.note}" if args.note else ""),
+    }
     for name, how, split_date, _methods, params in RUNS:
         if args.only and name not in args.only:
             continue

@@ -4,10 +4,11 @@
 ``Comparables.neighbours`` → ``feature_effects`` is the reference (pandas, one DataFrame per
 step); a single valuation through it takes ~150 ms. ``Compiled`` computes the same numbers
 from column arrays: the encodings and the index as dicts and arrays, the features of the row
-and of its explanation's perturbed rows in one matrix, one tree walk (forest.py) for all of
-them, the comparables' ball tree queried on the prepared vectors and their records read from
-arrays. tests/pricing/test_valuation_fast.py holds it to the reference (1e-9 relative) on
-rows of every shipped preset.
+and of its explanation's perturbed rows in one matrix, one compiled walk of the trees
+(forest.py: a perturbed row re-walks only the trees its change can move), the comparables'
+index queried on the prepared vectors (neighbours.py: the perturbed rows from row 0's
+distances) and their records read from arrays. tests/pricing/test_valuation_fast.py holds it
+to the reference (1e-9 relative) on rows of every shipped preset; docs/pricing.md "Speed".
 """
 
 from __future__ import annotations
@@ -28,10 +29,13 @@ from pricing.valuation.engine import (
 )
 from pricing.valuation.forest import Forest
 from pricing.valuation.index import MARKET_REGION
+from pricing.valuation.neighbours import PlaceIndex, nearest_variants
 
 Columns = dict[str, np.ndarray]  # canonical input column → values (one per row)
 
 DAY_NS = 86_400 * 10**9
+VARIANT_SEARCH_DIMS = 64
+VARIANT_POOL = 64
 _UNSET = object()
 
 
@@ -185,15 +189,33 @@ class Compiled:
         self.dummies = [
             (c, k) for c in r.categorical for k in getattr(b, "dummies_", {}).get(c, [])
         ]
+        # per categorical column: a value → its dummy's position (after the numeric columns)
+        self.dummy_places: dict[str, dict[Any, int]] = {}
+        for j, (c, k) in enumerate(self.dummies):
+            self.dummy_places.setdefault(c, {}).setdefault(k, j)
+        if sum(len(v) for v in self.dummy_places.values()) != len(self.dummies):
+            self.dummy_places = {}
+        self.fill = np.where(np.isnan(self.medians), 0.0, self.medians)
         # the comparables' space: an exact index on its principal axes (neighbours.py; a
         # ball tree in 20–200 dimensions visits most of its nodes, a brute-force pass costs
         # O(sales) per row)
         self.P = np.ascontiguousarray(comps.Zw_, dtype=np.float64)
         self.search = comps.search_index()
+        # a valuation's perturbed rows searched from row 0's distances (nearest_variants):
+        # to every sale where the space is wide (the index prunes little there: ames, 202
+        # features), else to row 0's VARIANT_POOL nearest from the index (king_county, 33)
+        self.variant_pool = None if self.P.shape[1] > VARIANT_SEARCH_DIMS else VARIANT_POOL
         self.n_train = len(comps.y_)
         # gradient boosting: columns in the preprocessed order, categories as codes
         self._places: dict[tuple[float, float], np.ndarray] = {}  # _local, per place
+        # the builder's BallTree's query, answered from a k-d tree (neighbours.PlaceIndex)
+        self.places = (
+            None
+            if getattr(b, "tree_", None) is None
+            else PlaceIndex(b.tree_, near=r.knn_location_k)
+        )
         self.forest: Forest | None = None
+        self.blend = 0.0
         if self.kind in ("gbm", "blend"):
             model = valuer.model_
             pre = model._preprocessor
@@ -215,11 +237,73 @@ class Compiled:
             self.forest = Forest(model)
             self.blend = float(getattr(valuer, "blend_", 0.0))
         self.shift = float(getattr(valuer, "shift_", 0.0))  # the model's lag (training.drift_shift)
+        self._variant_plan(art)
         # the interval's scale model, by name onto this builder's columns
         self.interval = getattr(valuer, "interval_", None)
         if self.interval is not None and getattr(self.interval, "scale_model_", None) is not None:
             iv = self.interval
             self.iv_cols = [self.columns.index(c) if c in self.columns else -1 for c in iv.cols_]
+
+    # ------------------------------------------------------------------ a valuation's rows
+    def _variant_plan(self, art: dict[str, Any]) -> None:
+        """What ``variant_columns`` fills per valuation, fixed per model: the explanation's
+        groups and their typical values, and per input column the rows (1…) that replace
+        the row's value with a typical one."""
+        r = self.recipe
+        groups: dict[str, list[str]] = art.get("groups") or {}
+        typical: dict[str, Any] = art.get("typical") or {}
+        self.effect_names = list(groups)
+        self.effect_groups = groups
+        self.inputs = r.inputs()
+        self.n_variants = 1 + len(groups)
+        # columns read only as numbers (a column also read as text keeps its objects)
+        text = set(r.categorical) | set(r.target_encode) | set(r.ordinal_maps)
+        if self.index is not None and self.index.region_col:
+            text.add(self.index.region_col)
+        self.plain_numeric = [c for c in self.inputs if c in self.numeric_inputs and c not in text]
+        self.text_inputs = [c for c in self.inputs if c not in set(self.plain_numeric)]
+        rows: dict[str, list[int]] = {}
+        values: dict[str, list[Any]] = {}
+        for i, name in enumerate(self.effect_names, start=1):
+            for col in groups[name]:
+                if col in self.inputs:
+                    v = typical[col]
+                    rows.setdefault(col, []).append(i)
+                    values.setdefault(col, []).append(None if v is None or _nan(v) else v)
+        self.variant_changed = {k: np.array(v, dtype=np.int64) for k, v in rows.items()}
+        num_at = {c: j for j, c in enumerate(self.plain_numeric)}
+        text_at = {c: j for j, c in enumerate(self.text_inputs)}
+        self._num_cells = (
+            np.array([num_at[c] for c in rows if c in num_at for _ in rows[c]], dtype=np.int64),
+            np.array([i for c in rows if c in num_at for i in rows[c]], dtype=np.int64),
+            np.array([_num1(v) for c in rows if c in num_at for v in values[c]], dtype=float),
+        )
+        text_values = [v for c in rows if c in text_at for v in values[c]]
+        self._text_cells = (
+            np.array([text_at[c] for c in rows if c in text_at for _ in rows[c]], dtype=np.int64),
+            np.array([i for c in rows if c in text_at for i in rows[c]], dtype=np.int64),
+            _objects(text_values),
+        )
+
+    def variant_columns(self, row: dict[str, Any]) -> VariantColumns:
+        """The row, then one row per group of the explanation (the row with that group's
+        inputs set to their typical values), one array per input column: the columns read
+        only as numbers as floats (``_num1`` of each value, as ``features`` would compute
+        them), the others as objects (missing: None); ``changed`` holds, per column, the
+        rows that replace the row's value."""
+        n = self.n_variants
+        N = np.empty((len(self.plain_numeric), n))
+        N[:] = np.array([_num1(row.get(c)) for c in self.plain_numeric])[:, None]
+        at, i, v = self._num_cells
+        N[at, i] = v
+        T = np.empty((len(self.text_inputs), n), dtype=object)
+        T[:] = _objects([_missing_none(row.get(c)) for c in self.text_inputs])[:, None]
+        at, i, v = self._text_cells
+        T[at, i] = v
+        out = VariantColumns(zip(self.plain_numeric, N, strict=True))
+        out.update(zip(self.text_inputs, T, strict=True))
+        out.changed = self.variant_changed
+        return out
 
     # ------------------------------------------------------------------ features
     def features(self, cols: Columns, dates: np.ndarray | None) -> dict[str, np.ndarray]:
@@ -337,7 +421,8 @@ class Compiled:
         k = self.recipe.knn_location_k
         wide = min(3 * k, len(b.level_))
         near = min(k, wide)
-        d, idx = b.tree_.query(np.deg2rad(pts), k=wide)
+        assert self.places is not None
+        d, idx = self.places.query(np.deg2rad(pts), wide)
         lv = b.level_[idx]
         adj = getattr(b, "adj_", None)
         out = local_stats(lv, d, near, adj[idx] if adj is not None else None)
@@ -346,14 +431,46 @@ class Compiled:
         missing = np.full(len(pts), np.nan)
         return np.column_stack([out.get(name, missing) for name in names])
 
-    def numeric_matrix(self, X: dict[str, np.ndarray]) -> np.ndarray:
-        M = np.column_stack([X[c] for c in self.numeric_cols]).astype(float)
-        M = np.where(np.isnan(M), self.medians, M)  # fillna(medians) then fillna(0.0)
-        M = np.where(np.isnan(M), 0.0, M)
+    def numeric_matrix(self, X: dict[str, np.ndarray], rows: int | None = None) -> np.ndarray:
+        """The numeric features, then the dummies (FeatureBuilder.numeric_matrix); only the
+        first ``rows`` rows if given."""
+        n = len(X[self.columns[0]]) if rows is None else rows
+        p = len(self.numeric_cols)
+        M = np.empty((n, p + len(self.dummies)))
+        for j, c in enumerate(self.numeric_cols):
+            M[:, j] = X[c][:n]
+        num = M[:, :p]
+        missing = np.isnan(num)
+        if missing.any():  # fillna(medians) then fillna(0.0)
+            np.copyto(num, np.broadcast_to(self.fill, num.shape), where=missing)
         if not self.dummies:
             return M
-        D = np.column_stack([(X[c] == k).astype(float) for c, k in self.dummies])
-        return np.column_stack([M, D])
+        D = M[:, p:]
+        if not self.dummy_places:  # a value with two dummies: one comparison per dummy
+            for j, (c, k) in enumerate(self.dummies):
+                D[:, j] = X[c][:n] == k
+            return M
+        D[:] = 0.0
+        changed = getattr(X, "changed", None)
+        for c, place in self.dummy_places.items():
+            vals = X[c]
+            if changed is None:  # (X[c] == k) per dummy: its column by the value
+                pos = _loop(vals[:n], lambda v, place=place: place.get(v, -1), np.int64)
+                at = pos >= 0
+                D[np.flatnonzero(at), pos[at]] = 1.0
+                continue
+            j0 = place.get(vals[0], -1)  # row 0's value, then the rows that change it
+            if j0 >= 0:
+                D[:, j0] = 1.0
+            for i in changed.get(c, _NONE):
+                if i < n:
+                    j = place.get(vals[i], -1)
+                    if j != j0:
+                        if j0 >= 0:
+                            D[i, j0] = 0.0
+                        if j >= 0:
+                            D[i, j] = 1.0
+        return M
 
     def gbm_matrix(self, X: dict[str, np.ndarray]) -> np.ndarray:
         n = len(X[self.columns[0]])
@@ -401,10 +518,15 @@ class Compiled:
         return level(_month(end)) - level(_month(dates.astype("datetime64[D]")))
 
     # ------------------------------------------------------------------ predicting
-    def _knn(self, M: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _knn(
+        self, M: np.ndarray, variants: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         c = self.comps
         Z = (M - c.mean_) / c.scale_
-        d, idx = self.nearest(Z * c.weights_, c.k)
+        if variants:  # a valuation's row and its perturbed rows
+            d, idx = nearest_variants(self.search, Z * c.weights_, c.k, pool=self.variant_pool)
+        else:
+            d, idx = self.nearest(Z * c.weights_, c.k)
         return Z, d, idx
 
     def nearest(self, Q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -421,15 +543,38 @@ class Compiled:
     def predict_log_features(
         self, X: dict[str, np.ndarray], to_end: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Log prices at the valuation date, and the numeric matrix (for the comparables)."""
+        """Log prices at the valuation date, and the numeric matrix (for the comparables; in a
+        valuation with boosting alone, row 0's only)."""
+        out, M, _near = self._predict(X, to_end)
+        return out, M
+
+    def predict_valuation(
+        self, X: dict[str, np.ndarray], to_end: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """A valuation's rows (VariantColumns): log prices, the numeric matrix, and row 0's k
+        comparables (distances, indices). Where the model found row 0's nearest sales itself
+        (knn, blend) and k is no more than its own k, they are the first k of those: both
+        are the exact k nearest by (distance, index), so the same sales."""
+        out, M, near = self._predict(X, to_end)
+        if near is not None and k <= near[1].shape[0]:
+            return out, M, near[0][None, :k], near[1][None, :k]
+        d, idx = self.neighbours(M[:1], k)
+        return out, M, d, idx
+
+    def _predict(
+        self, X: dict[str, np.ndarray], to_end: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
         c = self.comps
-        M = self.numeric_matrix(X)
+        near = None
+        variants = isinstance(X, VariantColumns)
+        # boosting alone reads the numeric matrix only for row 0's comparables
+        only_first = variants and self.kind == "gbm" and not self.blend
+        M = self.numeric_matrix(X, 1 if only_first else None)
         if self.kind in ("gbm", "blend"):
             assert self.forest is not None
-            G, inverse = _unique_rows(self.gbm_matrix(X))
-            gbm = self.forest.predict(G)
-            if inverse is not None:
-                gbm = gbm[inverse]
+            G = self.gbm_matrix(X)
+            # a valuation (its row and the perturbed rows) or a batch
+            gbm = self.forest.predict_variants(G) if variants else self.forest.predict(G)
         if self.kind == "gbm":
             out = gbm
             if self.blend:
@@ -438,30 +583,29 @@ class Compiled:
         elif self.kind == "ridge":
             out = _linear(c.ridge_, (M - c.mean_) / c.scale_)
         else:
-            Z, d, idx = self._knn(M)
+            Z, d, idx = self._knn(M, variants)
+            near = (d[0], idx[0]) if len(d) else None
             adjusted = c.y_[idx] + (Z @ c.beta_)[:, None] - c.base_[idx]
             w = 1.0 / (d + 1e-3)
             knn = (adjusted * w).sum(axis=1) / w.sum(axis=1)
             if self.kind == "knn":
                 out = knn
             else:
-                hedonic = _linear(c.ridge_, (M - c.mean_) / c.scale_)
+                hedonic = _linear(c.ridge_, Z)
                 out = (gbm + hedonic + knn) / 3.0
-        return np.asarray(out - to_end + self.shift, dtype=float), M
+        return np.asarray(out - to_end + self.shift, dtype=float), M, near
 
     def bounds(self, X: dict[str, np.ndarray], pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Log bounds of the first ``len(pred)`` rows of X."""
         iv = self.interval
         assert iv is not None
         if getattr(iv, "scale_model_", None) is None:
             s = np.ones(len(pred))
         else:
             n = len(pred)
-            M = np.column_stack(
-                [
-                    X[self.columns[j]].astype(float) if j >= 0 else np.full(n, np.nan)
-                    for j in self.iv_cols
-                ]
-            )
+            M = np.empty((n, len(self.iv_cols)))
+            for col, j in enumerate(self.iv_cols):
+                M[:, col] = X[self.columns[j]][:n] if j >= 0 else np.nan
             M = np.where(np.isnan(M), iv.f_mean_, M)
             F = np.column_stack([(M - iv.f_mean_) / iv.f_sd_, pred, *iv._ends(pred)])
             s = np.minimum(np.maximum(np.exp(_linear(iv.scale_model_, F)), iv.s_lo_), iv.s_hi_)
@@ -507,6 +651,18 @@ def _nan(v: Any) -> bool:
     return isinstance(v, float) and math.isnan(v)
 
 
+def _missing_none(v: Any) -> Any:
+    return None if v is None or _nan(v) else v
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    """An object array of the values as they are (np.array would turn a list of tuples, or
+    of numbers, into something else)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
 def columns_of_rows(rows: list[dict[str, Any]], names: list[str]) -> Columns:
     """Rows (dicts) → one object array per column (missing: None)."""
     out: Columns = {}
@@ -516,27 +672,4 @@ def columns_of_rows(rows: list[dict[str, Any]], names: list[str]) -> Columns:
             v = row.get(name)
             arr[i] = None if v is None or _nan(v) else v
         out[name] = arr
-    return out
-
-
-def columns_of_variants(
-    row: dict[str, Any], variants: list[dict[str, Any]], names: list[str]
-) -> VariantColumns:
-    """The row, then one row per variant (the row with a few values replaced): one object
-    array per column, filled with the row's value and the variants' replacements (their
-    positions in ``changed``)."""
-    out = VariantColumns()
-    n = 1 + len(variants)
-    for name in names:
-        v = row.get(name)
-        arr = np.empty(n, dtype=object)
-        arr[:] = [None if v is None or _nan(v) else v]
-        out[name] = arr
-    changed: dict[str, list[int]] = {}
-    for i, variant in enumerate(variants, start=1):
-        for name, v in variant.items():
-            if name in out:
-                out[name][i] = None if v is None or _nan(v) else v
-                changed.setdefault(name, []).append(i)
-    out.changed = {k: np.array(v, dtype=np.int64) for k, v in changed.items()}
     return out

@@ -60,6 +60,7 @@ LABELS = {
     "Fuel_Type": gettext_noop("燃料"),
     "Age_08_04": gettext_noop("车龄（月）"),
 }
+EFFECTS_SHOWN = 6  # a valuation's explanation: its largest feature effects
 ASSET_CLASSES = {"residential", "commercial", "land", "vehicle", "equity", "movable"}
 
 _cache: dict[tuple[int, str], dict[str, Any]] = {}
@@ -180,7 +181,17 @@ def _checked_row(art: dict[str, Any], features: dict[str, Any]) -> dict[str, Any
     """The model's inputs from a features dict, checked (numbers where numbers are needed);
     a missing optional value is NaN."""
     recipe = art["recipe"]
-    missing = [c for c in recipe.required() if features.get(c) in (None, "")]
+    plan = art.get("_row_plan")
+    if plan is None:  # the recipe's lists, once per loaded model
+        plan = art["_row_plan"] = (
+            recipe.required(),
+            recipe.inputs(),
+            set(recipe.numeric)
+            | set(recipe.log_numeric)
+            | {recipe.area, recipe.lat, recipe.lon, recipe.year_built, recipe.year_renovated},
+        )
+    required, inputs, numeric = plan
+    missing = [c for c in required if features.get(c) in (None, "")]
     if missing:
         spec = art["spec"]
         raise ValuationError(
@@ -189,12 +200,7 @@ def _checked_row(art: dict[str, Any], features: dict[str, Any]) -> dict[str, Any
             % {"items": _("、").join(_(label(c)) for c in missing), "spec": spec["dataset"]},
         )
     row: dict[str, Any] = {}
-    numeric = (
-        set(recipe.numeric)
-        | set(recipe.log_numeric)
-        | {recipe.area, recipe.lat, recipe.lon, recipe.year_built, recipe.year_renovated}
-    )
-    for name in recipe.inputs():
+    for name in inputs:
         v = features.get(name)
         if name in numeric and v is not None and v != "":
             try:
@@ -257,6 +263,7 @@ def _comparable_columns(art: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "price": table["price"].astype(float).to_numpy(),
         "fields": {c: table[c].to_numpy(dtype=object) for c in recipe.inputs()[:12]},
+        "records": {},  # index → the sale's fields as a comparable shows them (_valuation)
     }
     if "sale_date" in table.columns:
         out["sale_date"] = np.datetime_as_string(
@@ -291,11 +298,14 @@ def value_asset(
 
 def unseen_categories(art: dict[str, Any], features: dict[str, Any]) -> list[str]:
     """Warnings for category values the model never saw in training (valued as the average)."""
-    builder = art["valuer"].builder_
-    recipe = art["recipe"]
+    seen: dict[str, Any] | None = art.get("_seen_values")
+    if seen is None:  # once per loaded model
+        builder = art["valuer"].builder_
+        recipe = art["recipe"]
+        seen = {c: builder.te_.get(c, {}) for c in recipe.target_encode}
+        seen.update({c: set(builder.categories_.get(c, [])) for c in recipe.categorical})
+        art["_seen_values"] = seen
     out: list[str] = []
-    seen: dict[str, Any] = {c: builder.te_.get(c, {}) for c in recipe.target_encode}
-    seen.update({c: set(builder.categories_.get(c, [])) for c in recipe.categorical})
     for col, known in seen.items():
         v = features.get(col)
         if v in (None, "") or str(v) in known:
@@ -322,25 +332,19 @@ def value_with(
 ) -> Valuation:
     """One valuation through the compiled path (fast.py): the row and its explanation's
     perturbed rows in one feature matrix and one model call; no DataFrame."""
-    from pricing.valuation.fast import columns_of_variants
-
     c = compiled(art)
-    recipe = art["recipe"]
     row = _checked_row(art, features)
     when = _valuation_date(art, at)
-    groups: dict[str, list[str]] = art["groups"]
+    groups: dict[str, list[str]] = c.effect_groups
     typical = art["typical"]
-    names = list(groups)
-    variants = [{col: typical[col] for col in groups[name]} for name in names]
-    cols = columns_of_variants(row, variants, recipe.inputs())
-    dates = None if when is None else np.full(1 + len(names), np.datetime64(when, "D"))
+    names = c.effect_names
+    cols = c.variant_columns(row)
+    dates = None if when is None else np.full(c.n_variants, np.datetime64(when, "D"))
     X = c.features(cols, dates)
     to_end = c.to_end(cols, dates)
-    preds, M = c.predict_log_features(X, to_end)
+    preds, _M, dist, idx = c.predict_valuation(X, to_end, n_comparables)
     log_p = float(preds[0])
-    first = {k: v[:1] for k, v in X.items()}
-    low_high = c.bounds(first, preds[:1]) if c.interval is not None else None
-    dist, idx = c.neighbours(M[:1], n_comparables)
+    low_high = c.bounds(X, preds[:1]) if c.interval is not None else None  # row 0's
     effects = _effects(names, groups, row, typical, preds)
     return _valuation(
         art,
@@ -364,24 +368,29 @@ def _effects(
     row: dict[str, Any],
     typical: dict[str, Any],
     preds: np.ndarray,
+    shown: int = EFFECTS_SHOWN,
 ) -> list[dict[str, Any]]:
-    """engine.feature_effects from the perturbed rows' predictions."""
+    """engine.feature_effects from the perturbed rows' predictions: the first ``shown`` of
+    its list (the largest effects first; equal ones in the groups' order, as its stable
+    sort leaves them)."""
     from pricing.valuation.engine import _plain
 
-    base = preds[0]
+    base = float(preds[0])
+    exp = math.exp
+    pct = [round((exp(base - p) - 1.0) * 100, 1) for p in preds[1:].tolist()]
+    order = sorted(range(len(pct)), key=lambda j: -abs(pct[j]))[:shown]
     out: list[dict[str, Any]] = []
-    for name, p in zip(names, preds[1:], strict=True):
-        effect = math.exp(base - p) - 1.0
+    for j in order:
+        name = names[j]
         one = len(groups[name]) == 1
         out.append(
             {
                 "feature": name,
-                "effect_pct": round(effect * 100, 1),
+                "effect_pct": pct[j],
                 "value": _plain(row[groups[name][0]]) if one else None,
                 "typical": _plain(typical[groups[name][0]]) if one else None,
             }
         )
-    out.sort(key=lambda e: -abs(e["effect_pct"]))
     return out
 
 
@@ -449,24 +458,32 @@ def _valuation(
         low, high = math.exp(low_high[0]), math.exp(low_high[1])
     compiled(art)
     table = art["_comparable_columns"]
+    records: dict[int, dict[str, Any]] = table["records"]
     comparables = []
-    for d, i in zip(dist, idx, strict=True):
-        i = int(i)
-        item: dict[str, Any] = {
-            "price": round(float(table["price"][i]), 2),
-            "distance": round(float(d), 3),
-            # the sale's price brought to the valuation date by its region's price index
-            "price_at_valuation_date": round(math.exp(float(y[i]) + shift), 2),
-        }
-        if "sale_date" in table:
-            item["sale_date"] = str(table["sale_date"][i])
-        for c, values in table["fields"].items():
-            item[c] = _plain_field(values[i])
-        if "area" in table:
-            item["area"] = float(table["area"][i])
-        comparables.append(item)
+    for d, i in zip(dist.tolist(), idx.tolist(), strict=True):
+        record_i = records.get(i)
+        if record_i is None:  # the sale's own fields, read once per process
+            record_i = {}
+            if "sale_date" in table:
+                record_i["sale_date"] = str(table["sale_date"][i])
+            for c, values in table["fields"].items():
+                record_i[c] = _plain_field(values[i])
+            if "area" in table:
+                record_i["area"] = float(table["area"][i])
+            if len(records) > 100_000:
+                records.clear()
+            records[i] = record_i
+        comparables.append(
+            {
+                "price": round(float(table["price"][i]), 2),
+                "distance": round(d, 3),
+                # the sale's price brought to the valuation date by its region's price index
+                "price_at_valuation_date": round(math.exp(float(y[i]) + shift), 2),
+                **record_i,
+            }
+        )
     warnings = unseen_categories(art, features)
-    effects = effects[:6]
+    effects = effects[:EFFECTS_SHOWN]
     for e in effects:
         e["label"] = label(e["feature"])
     spec = art["spec"]
