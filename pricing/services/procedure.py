@@ -800,7 +800,7 @@ def _fix_price(
     deadline_cancel(subject=proc.subject, rule_id="PRC-13", actor=actor, reason="重新确定价格")
     deadline_open(
         rule_id="PRC-13",
-        title="确定参考价后启动变价程序",
+        title=gettext_noop("确定参考价后启动变价程序"),
         subject=proc.subject,
         start_event="pricing.fixed",
         started_at=now,
