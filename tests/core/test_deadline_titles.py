@@ -143,3 +143,32 @@ def test_history_names_an_amount_shown_in_yuan_without_the_fen_unit():
         assert _key_label("paid_fen", "balancedue") == "Balance paid"
     with translation.override("zh-hans"):
         assert _key_label("paid_fen", "balancedue") == "已缴余款"
+
+
+def test_reference_price_step_result_reads_in_english():
+    """A price fixed by a step (PRC-09) is stored as "确定为 1,234.00 元" and read in English;
+    another stored reason that is a msgid is translated, typed text is shown as it is."""
+    from pricing.models import PricingStep
+
+    step = PricingStep(outcome_reason="确定为 1,234.00 元")
+    with translation.override("en"):
+        assert step.outcome_reason_display == "Fixed at ¥1,234.00"
+    with translation.override("zh-hans"):
+        assert step.outcome_reason_display == "确定为 1,234.00 元"
+    with translation.override("en"):
+        assert PricingStep(outcome_reason="某人写的理由").outcome_reason_display == "某人写的理由"
+
+
+def test_plan_line_payout_purpose_reads_in_english():
+    """A distribution plan line's payout (FND-10) keeps its Chinese purpose and is read in
+    English with the line's kind translated; an older free purpose is shown as stored."""
+    from settlement.models import DistributionLine, Payout
+
+    line = DistributionLine(plan_id=7, seq=2, kind=DistributionLine.Kind.CREDITOR)
+    payout = Payout(purpose="分配方案 #7 第 2 项：债权", line=line)
+    with translation.override("en"):
+        assert payout.purpose_display == "Distribution plan #7, item 2: Claim"
+    with translation.override("zh-hans"):
+        assert payout.purpose_display == "分配方案 #7 第 2 项：债权"
+    with translation.override("en"):
+        assert Payout(purpose="退还多缴款项给张三").purpose_display == "退还多缴款项给张三"
