@@ -626,7 +626,12 @@ def objection_ruling(
         ruling=payload.ruling,
         served_at=payload.served_at,
     )
-    return {"deadline_id": window.pk, "title": window.title, "due_at": window.due_at}
+    return {
+        "deadline_id": window.pk,
+        "title": window.title,
+        "title_label": window.display_title,
+        "due_at": window.due_at,
+    }
 
 
 class BiddingOfflineRoundIn(Schema):

@@ -166,7 +166,8 @@ class SeizureIn(Schema):
 class DeadlineOut(Schema):
     id: int
     rule_id: str
-    title: str
+    title: str = Field(..., description="事项（存档中文）")
+    title_label: str = Field(..., description="事项，读者语言")
     subject: str
     started_at: dt.datetime
     due_at: dt.datetime
@@ -344,6 +345,7 @@ def deadline_out(d: Deadline) -> dict[str, Any]:
         "id": d.pk,
         "rule_id": d.rule_id,
         "title": d.title,
+        "title_label": d.display_title,
         "subject": d.subject,
         "started_at": d.started_at,
         "due_at": d.due_at,

@@ -148,7 +148,17 @@ KEY_LABELS = {
 INTERNAL_KEYS = frozenset({"key", "idempotency_key"})
 
 
+#: A field's unit in fen at the end of its name ("已缴余款（分）", "Balance paid (fen)"): the
+#: history shows every ``*_fen`` amount as ¥ yuan, so that unit is dropped from the name.
+_FEN_UNIT = re.compile(r"\s*[（(](?:分|fen|in fen)[)）]$")
+
+
 def _key_label(key: str, model: str = "") -> str:
+    label = _named_key(key, model)
+    return _FEN_UNIT.sub("", label) if key.endswith("_fen") else label
+
+
+def _named_key(key: str, model: str = "") -> str:
     """The key's name for people, or "" for a key only the machine reads (a flag, a count,
     an alias): those are not shown (issue 13: no internal names on a page). ``model``: the
     entry's subject's model (``subject_model``), whose own name for the field comes first."""

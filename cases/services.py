@@ -18,7 +18,7 @@ from django.core.files import File
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from cases import identity as idcheck
 from cases.events import AssetUpdated, CaseCreated, CaseStatusChanged, SeizureRecorded
@@ -29,7 +29,7 @@ from cases.verifier import VerificationResult, get_verifier
 from core import calendar, clock
 from core.access import mask, reveal
 from core.audit import audit_record
-from core.deadlines import deadline_open
+from core.deadlines import deadline_open, deadline_title
 from core.errors import Conflict, DomainError, PermissionDenied
 from core.events import publish
 from core.models import STAFF_ROLES, Court, Deadline, Role, User
@@ -918,7 +918,11 @@ def seizure_record(
         days = int(get_setting("pricing_start_days_after_seizure", court=case.court))
         deadline_open(
             rule_id="PRC-01",
-            title=f"启动财产处置参考价确定程序：{asset.name}（查封后{days}日内）",
+            title=deadline_title(
+                gettext_noop("启动财产处置参考价确定程序：%(asset)s（查封后%(days)s日内）"),
+                asset=asset.name,
+                days=days,
+            ),
             subject=asset.ref,
             start_event=f"seizure:{seizure.pk}",
             started_at=calendar.start_of_day(seized_on),

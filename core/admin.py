@@ -342,9 +342,14 @@ class AccessLogAdmin(ReadOnlyAdmin):
 
 @admin.register(Deadline)
 class DeadlineAdmin(ReadOnlyAdmin):
-    list_display = ("rule_id", "title", "subject", "due_at", "status", "flag", "court")
+    list_display = ("rule_id", "shown_title", "subject", "due_at", "status", "flag", "court")
     list_filter = ("status", "flag", "rule_id", "court")
     search_fields = ("subject", "title")
+
+    @admin.display(description=_("事项"), ordering="title")
+    def shown_title(self, obj: Deadline) -> str:
+        """The title in the reader's language (the stored ``title`` stays Chinese)."""
+        return obj.display_title
 
 
 def _confidential(topic: str) -> bool:

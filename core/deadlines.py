@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop, pgettext_lazy
 
 from core import calendar, clock
 from core.audit import audit_record
 from core.models import Deadline, Role, User
+from core.models.deadlines import DeadlineTitle, TitleWord
 from core.notifications.text import text as message_text
 from core.rulesettings import get_setting
 
@@ -60,6 +61,18 @@ def registered_start_events() -> set[str]:
     return set(_start_event_labels)
 
 
+def deadline_title(msgid: str, /, **params: Any) -> DeadlineTitle:
+    """A deadline title with values inside: ``msgid`` is Chinese with ``%(name)s`` slots
+    (mark it with ``gettext_noop`` so that it is extracted), a value is a name or number shown
+    as it is, or a :func:`title_word` (interface text, translated when shown)."""
+    return DeadlineTitle(msgid, dict(params))
+
+
+def title_word(msgid: str, context: str = "") -> TitleWord:
+    """Interface text inside a deadline title (a Chinese msgid, translated when shown)."""
+    return TitleWord(msgid, context)
+
+
 def compute_due(
     *,
     started_at: dt.datetime,
@@ -95,7 +108,7 @@ def _stream(d: Deadline) -> str:
 def deadline_open(
     *,
     rule_id: str,
-    title: str,
+    title: str | DeadlineTitle,
     subject: str,
     start_event: str,
     started_at: dt.datetime,
@@ -109,12 +122,19 @@ def deadline_open(
     alert_only: bool = True,
     actor: Actor = None,
 ) -> Deadline:
-    """Open a deadline; the due time follows REC-01 (days) or REC-03 (hours/minutes)."""
+    """Open a deadline; the due time follows REC-01 (days) or REC-03 (hours/minutes).
+
+    ``title`` is a fixed msgid (Chinese, marked ``gettext_noop``) or a :class:`DeadlineTitle`
+    built by :func:`deadline_title` when values go inside; either way the stored ``title`` is
+    the Chinese text and ``Deadline.display_title`` shows it in the reader's language."""
     due = compute_due(started_at=started_at, period=period, unit=unit, court=court, due_at=due_at)
+    params = title.as_json() if isinstance(title, DeadlineTitle) else None
+    title = title.stored() if isinstance(title, DeadlineTitle) else title
     d = Deadline.objects.create(
         court_id=getattr(court, "pk", court),
         rule_id=rule_id,
         title=title,
+        title_params=params,
         subject=subject,
         start_event=start_event,
         started_at=started_at,
@@ -147,8 +167,18 @@ THIRD_PARTY = "third_party"  # 案外人异议 (CPL 238): review → suit
 OBJECTION_TRACKS = {
     # (review title, window title, window days, window subject suffix); titles are stored as
     # Chinese like every deadline title.
-    ENFORCEMENT_ACT: ("审查执行异议", "申请复议期限", RECONSIDERATION_DAYS, "reconsideration"),
-    THIRD_PARTY: ("审查案外人异议", "提起诉讼期限", THIRD_PARTY_SUIT_DAYS, "suit"),
+    ENFORCEMENT_ACT: (
+        gettext_noop("审查执行异议"),
+        gettext_noop("申请复议期限"),
+        RECONSIDERATION_DAYS,
+        "reconsideration",
+    ),
+    THIRD_PARTY: (
+        gettext_noop("审查案外人异议"),
+        gettext_noop("提起诉讼期限"),
+        THIRD_PARTY_SUIT_DAYS,
+        "suit",
+    ),
 }
 
 
@@ -176,7 +206,7 @@ def objection_review_open(
     *,
     track: str,
     subject: str,
-    what: str,
+    what: str | DeadlineTitle | TitleWord,
     filed_at: dt.datetime,
     court: Any,
     owner: Any = None,
@@ -187,7 +217,9 @@ def objection_review_open(
     review, _window, _days, _suffix = _track(track)
     return deadline_open(
         rule_id="REC-12",
-        title=f"{review}（{what}）",
+        title=deadline_title(
+            gettext_noop("%(step)s（%(what)s）"), step=title_word(review), what=what
+        ),
         subject=subject,
         start_event=f"{track}_objection.filed",
         started_at=filed_at,
@@ -204,7 +236,7 @@ def objection_ruling_served(
     *,
     track: str,
     subject: str,
-    what: str,
+    what: str | DeadlineTitle | TitleWord,
     served_at: dt.datetime,
     court: Any,
     owner: Any = None,
@@ -219,7 +251,9 @@ def objection_ruling_served(
     deadline_close(subject=subject, rule_id="REC-12", actor=actor, reason="异议已审查并裁定")
     return deadline_open(
         rule_id="REC-12",
-        title=f"{window}（{what}）",
+        title=deadline_title(
+            gettext_noop("%(step)s（%(what)s）"), step=title_word(window), what=what
+        ),
         subject=f"{subject}/{suffix}",
         start_event=f"{track}_objection.ruling_served",
         started_at=served_at,
@@ -331,13 +365,13 @@ def _notify_overdue(d: Deadline, *, escalated: bool) -> None:
             topic="deadline.overdue",
             # In the recipient's language; the deadline's stored title through the catalogue.
             subject=message_text(
-                gettext_lazy("【期限%(word)s】%(title)s"), word=word, title=message_text(d.title)
+                gettext_lazy("【期限%(word)s】%(title)s"), word=word, title=d.title_text()
             ),
             body=message_text(
                 gettext_lazy(
                     "%(title)s（%(rule)s）应于 %(due)s 前完成，%(word)s。对象：%(subject)s"
                 ),
-                title=message_text(d.title),
+                title=d.title_text(),
                 rule=d.rule_id,
                 due=d.due_at,
                 word=word,

@@ -401,6 +401,7 @@ def workbench(request: AuthedRequest) -> list[dict[str, Any]]:
         {
             "deadline_id": it.deadline.pk,
             "title": it.deadline.title,
+            "title_label": it.deadline.display_title,
             "rule_id": it.deadline.rule_id,
             "subject": it.deadline.subject,
             "subject_label": it.subject_label,

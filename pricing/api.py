@@ -175,6 +175,7 @@ def _procedure_out(proc: PricingProcedure) -> dict[str, Any]:
             {
                 "rule": d.rule_id,
                 "title": d.title,
+                "title_label": d.display_title,
                 "due_at": d.due_at.isoformat(),
                 "status": d.status,
                 "flag": d.flag,

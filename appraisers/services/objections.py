@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.files.base import File
 from django.db import transaction
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 
 from appraisers.models import AppraisalRequest, Commission, Objection, Report
@@ -45,8 +45,10 @@ from core.deadlines import (
     deadline_cancel,
     deadline_close,
     deadline_open,
+    deadline_title,
     objection_review_open,
     objection_ruling_served,
+    title_word,
 )
 from core.errors import DomainError, PermissionDenied
 from core.models import Deadline, User
@@ -156,7 +158,7 @@ def objection_file(
         objection_review_open(
             track=ENFORCEMENT_ACT,
             subject=o.subject,
-            what="评估异议：评估人员资质/程序",
+            what=title_word(gettext_noop("评估异议：评估人员资质/程序")),
             filed_at=now,
             court=c.court_id,
             owner=_owner(o),
@@ -169,7 +171,7 @@ def objection_file(
         o.save()
         deadline_open(
             rule_id="APR-13",
-            title="将评估异议转交评估机构",
+            title=gettext_noop("将评估异议转交评估机构"),
             subject=o.subject,
             start_event="objection.filed",
             started_at=now,
@@ -273,7 +275,7 @@ def _replace_commission(c: Commission, *, reason: str, actor: Actor, rules: list
     deadline_cancel(subject=c.subject, actor=actor, reason="评估机构已更换")
     deadline_open(
         rule_id="APR-13",
-        title=f"退回评估材料（{c.firm.name}）",
+        title=deadline_title(gettext_noop("退回评估材料（%(firm)s）"), firm=c.firm.name),
         subject=c.subject,
         start_event="objection.upheld",
         started_at=now,
@@ -344,7 +346,7 @@ def objection_decide_procedural(
     objection_ruling_served(
         track=ENFORCEMENT_ACT,
         subject=o.subject,
-        what="评估异议：评估人员资质/程序",
+        what=title_word(gettext_noop("评估异议：评估人员资质/程序")),
         served_at=now,
         court=o.commission.court_id,
         owner=_owner(o),
@@ -366,7 +368,7 @@ def objection_decide_procedural(
         o.save()
         deadline_open(
             rule_id="APR-13",
-            title="将评估异议转交评估机构",
+            title=gettext_noop("将评估异议转交评估机构"),
             subject=o.subject,
             start_event="objection.procedural_rejected",
             started_at=now,
@@ -415,7 +417,7 @@ def objection_forward(*, objection: Objection, actor: Actor) -> Objection:
     deadline_close(subject=o.subject, rule_id="APR-13", actor=actor)
     deadline_open(
         rule_id="APR-13",
-        title=f"评估机构答复异议（{c.firm.name}）",
+        title=deadline_title(gettext_noop("评估机构答复异议（%(firm)s）"), firm=c.firm.name),
         subject=o.subject,
         start_event="objection.forwarded",
         started_at=now,
@@ -605,7 +607,7 @@ def expert_review_start(
     o.save()
     deadline_open(
         rule_id="APR-13",
-        title="专业技术评审",
+        title=gettext_noop("专业技术评审"),
         subject=o.subject,
         start_event="expert_review.started",
         started_at=now,
@@ -661,7 +663,7 @@ def expert_review_conclude(
         o.status = S.AWAITING_CORRECTION
         deadline_open(
             rule_id="APR-13",
-            title=f"按评审意见补正（{c.firm.name}）",
+            title=deadline_title(gettext_noop("按评审意见补正（%(firm)s）"), firm=c.firm.name),
             subject=o.subject,
             start_event="expert_review.concluded",
             started_at=now,

@@ -9,14 +9,14 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from appraisers.models import AppraisalRequest, Commission, Firm, RankedFirm
 from appraisers.services._common import audit, court_contacts, firm_users, notify_many
 from appraisers.services.commission import _lock, _report_rule, _transition, require_firm_user
 from appraisers.services.selection import link, round_exhausted
 from core import calendar, clock
-from core.deadlines import deadline_cancel, deadline_close, deadline_open
+from core.deadlines import deadline_cancel, deadline_close, deadline_open, deadline_title
 from core.errors import DomainError
 from core.notifications import text
 from core.rulesettings import get_setting
@@ -88,7 +88,12 @@ def _offer(
     rule = _report_rule(c)
     deadline_open(
         rule_id=rule,
-        title=("重新出具评估报告" if reissue else "出具评估报告") + f"（{firm.name}）",
+        title=deadline_title(
+            gettext_noop("重新出具评估报告（%(firm)s）")
+            if reissue
+            else gettext_noop("出具评估报告（%(firm)s）"),
+            firm=firm.name,
+        ),
         subject=c.subject,
         start_event="commission.offered",
         started_at=now,
@@ -103,7 +108,7 @@ def _offer(
     if accept_days and not reissue:
         deadline_open(
             rule_id="APR-05",
-            title=f"接受委托（{firm.name}）",
+            title=deadline_title(gettext_noop("接受委托（%(firm)s）"), firm=firm.name),
             subject=c.subject,
             start_event="commission.offered",
             started_at=now,

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.files.base import File
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from appraisers.models import Commission, Report, ReviewRequest
 from appraisers.services._common import (
@@ -36,7 +36,7 @@ from appraisers.services.commission import (
 from appraisers.services.selection import link
 from cases.models import Party
 from core import calendar, clock
-from core.deadlines import deadline_cancel, deadline_close, deadline_open
+from core.deadlines import deadline_cancel, deadline_close, deadline_open, deadline_title
 from core.errors import DomainError
 from core.models import ServiceRecord, User
 from core.notifications import text
@@ -184,7 +184,7 @@ def _open_delivery_deadline(c: Commission, *, actor: Actor) -> None:
     days = int(get_setting("report_delivery_days", court=c.court_id))
     deadline_open(
         rule_id="PRC-10",
-        title="向当事人送达评估报告",
+        title=gettext_noop("向当事人送达评估报告"),
         subject=c.subject,
         start_event="report.received",
         started_at=clock.now(),
@@ -321,7 +321,7 @@ def report_review(
         deadline_cancel(subject=c.subject, rule_id="PRC-10", actor=actor, reason="待机构说明或补正")
         deadline_open(
             rule_id="APR-11",
-            title=f"书面说明或补正（{c.firm.name}）",
+            title=deadline_title(gettext_noop("书面说明或补正（%(firm)s）"), firm=c.firm.name),
             subject=c.subject,
             start_event="review.requested",
             started_at=now,

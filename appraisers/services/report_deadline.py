@@ -8,7 +8,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from appraisers.models import AppraisalRequest, Commission, ExtensionRequest
 from appraisers.models.commission import WORKING_STATES
@@ -24,7 +24,13 @@ from appraisers.services.commission import (
 from appraisers.services.offer import offer_next
 from appraisers.services.selection import link
 from core import calendar, clock
-from core.deadlines import deadline_cancel, deadline_close, deadline_extend, deadline_open
+from core.deadlines import (
+    deadline_cancel,
+    deadline_close,
+    deadline_extend,
+    deadline_open,
+    deadline_title,
+)
 from core.errors import DomainError, NotFound
 from core.models import Deadline
 from core.notifications import text
@@ -239,7 +245,7 @@ def commission_resume(*, commission: Commission, actor: Actor = None) -> Commiss
     c.save(update_fields=["report_due_at", "paused_days_total", "paused_at", "pause_reason"])
     deadline_open(
         rule_id=_report_rule(c),
-        title=f"出具评估报告（{c.firm.name}，恢复计算）",
+        title=deadline_title(gettext_noop("出具评估报告（%(firm)s，恢复计算）"), firm=c.firm.name),
         subject=c.subject,
         start_event="commission.resumed",
         started_at=now,
@@ -322,7 +328,7 @@ def commission_mark_late(*, commission: Commission, actor: Actor = None) -> Comm
     deadline_cancel(subject=c.subject, actor=actor, reason="逾期未出具，已更换机构")
     deadline_open(
         rule_id="APR-09",
-        title=f"退回评估材料（{c.firm.name}）",
+        title=deadline_title(gettext_noop("退回评估材料（%(firm)s）"), firm=c.firm.name),
         subject=c.subject,
         start_event="commission.late",
         started_at=now,

@@ -16,7 +16,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from appraisers import draw_algorithm as algo
 from appraisers.events import AppraisalFailed
@@ -41,7 +41,7 @@ from appraisers.services._common import (
 )
 from cases.models import Asset, Case, Identity, Party
 from core import calendar, clock
-from core.deadlines import deadline_close, deadline_extend, deadline_open
+from core.deadlines import deadline_close, deadline_extend, deadline_open, deadline_title
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.events import publish
 from core.models import Deadline, Role, User
@@ -173,7 +173,9 @@ def _open_agreement_deadline(req: AppraisalRequest, *, actor: Actor) -> None:
     """APR-02: the court-set agreement window is a core deadline the judge sees."""
     deadline_open(
         rule_id="APR-02",
-        title=f"当事人协商选定评估机构（第{req.round}轮）",
+        title=deadline_title(
+            gettext_noop("当事人协商选定评估机构（第%(round)s轮）"), round=req.round
+        ),
         subject=req.subject,
         start_event="appraisal.requested",
         started_at=clock.now(),

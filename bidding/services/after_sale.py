@@ -72,7 +72,7 @@ def auction_balance_paid(*, auction_id: int, amount_fen: int | None = None) -> A
         auction,
         result,
         now,
-        title="付清价款后十日内送达拍卖成交裁定",
+        title=gettext_noop("付清价款后十日内送达拍卖成交裁定"),
         start_event=gettext_noop("买受人付清全部价款"),
     )
     _stream_append(
@@ -134,7 +134,7 @@ def auction_ruling_served(
     )
     deadline_open(
         rule_id="AUC-32",
-        title="成交裁定送达后十五日内移交标的物",
+        title=gettext_noop("成交裁定送达后十五日内移交标的物"),
         subject=f"case:{auction.case_id}/auction:{auction.pk}/handover",
         start_event=gettext_noop("成交裁定送达"),
         started_at=served,

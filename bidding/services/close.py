@@ -659,7 +659,7 @@ def _open_unsold_deadlines(auction: Auction, result: AuctionResult) -> None:
     if auction.round == Auction.Round.FIRST:
         deadline_open(
             rule_id="AUC-35",
-            title="流拍后三十日内再次拍卖",
+            title=gettext_noop("流拍后三十日内再次拍卖"),
             subject=subject,
             start_event=gettext_noop("一拍流拍"),
             started_at=result.closed_at,
@@ -671,7 +671,7 @@ def _open_unsold_deadlines(auction: Auction, result: AuctionResult) -> None:
     elif auction.round == Auction.Round.SECOND:
         deadline_open(
             rule_id="AUC-37",
-            title="二拍流拍后发布变卖公告",
+            title=gettext_noop("二拍流拍后发布变卖公告"),
             subject=subject,
             start_event=gettext_noop("二拍流拍"),
             started_at=result.closed_at,

@@ -39,7 +39,7 @@ from bidding.services._common import (
 from bidding.services.after_sale import _balance_settled
 from bidding.services.drafts import _draft_following
 from core import calendar, clock
-from core.deadlines import ENFORCEMENT_ACT, THIRD_PARTY
+from core.deadlines import ENFORCEMENT_ACT, THIRD_PARTY, deadline_title
 from core.errors import Conflict
 from core.models import User
 from core.notifications import Message, text
@@ -392,7 +392,7 @@ def auction_ground_ended(
     )
     deadline_open(
         rule_id="AUC-40",
-        title=f"暂缓/中止事由消除后{days}日内恢复拍卖",
+        title=deadline_title(gettext_noop("暂缓/中止事由消除后%(days)s日内恢复拍卖"), days=days),
         subject=f"{_notice_subject(auction)}/resume",
         start_event=gettext_noop("暂缓/中止事由消除"),
         started_at=ended,
@@ -699,7 +699,7 @@ def auction_take_in_lieu(
             auction,
             result,
             now,
-            title="付清价款后十日内送达成交（抵债）裁定",
+            title=gettext_noop("付清价款后十日内送达成交（抵债）裁定"),
             start_event=gettext_noop("付清价款"),
         )
     _state_changed(auction, old)

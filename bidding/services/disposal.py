@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from bidding.models import OPEN_STATES, Auction, DisposalRoute
 from bidding.services._common import BOUGHT_STATES, S, _require_court_staff
@@ -142,7 +143,7 @@ def self_sale_authorize(
     )
     deadline_open(
         rule_id="AUC-44",
-        title="被执行人自行处置期限",
+        title=gettext_noop("被执行人自行处置期限"),
         subject=f"case:{lot.case_id}/lot:{lot.pk}/self_sale:{route.pk}",
         start_event="self_sale_authorized",
         started_at=now,

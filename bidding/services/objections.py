@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from bidding import locks
 from bidding.models import Auction
@@ -19,15 +20,20 @@ from core import clock
 from core.deadlines import (
     ENFORCEMENT_ACT,
     THIRD_PARTY,
+    deadline_title,
     objection_review_open,
     objection_ruling_served,
+    title_word,
 )
 from core.errors import Conflict, DomainError
 from core.models import Deadline
 from core.types import Actor
 
 _SUFFIX = {THIRD_PARTY: "third-party-objection", ENFORCEMENT_ACT: "enforcement-objection"}
-_WHAT = {THIRD_PARTY: "案外人对拍卖标的物的异议", ENFORCEMENT_ACT: "对拍卖行为的执行异议"}
+_WHAT = {
+    THIRD_PARTY: gettext_noop("案外人对拍卖标的物的异议"),
+    ENFORCEMENT_ACT: gettext_noop("对拍卖行为的执行异议"),
+}
 
 
 def objection_subject(auction: Auction, track: str) -> str:
@@ -55,7 +61,11 @@ def auction_objection_received(
     return objection_review_open(
         track=track,
         subject=objection_subject(auction, track),
-        what=f"{_WHAT[track]}：{objector}" if objector else _WHAT[track],
+        what=deadline_title(
+            gettext_noop("%(what)s：%(objector)s"), what=title_word(_WHAT[track]), objector=objector
+        )
+        if objector
+        else title_word(_WHAT[track]),
         filed_at=filed_at or clock.now(),
         court=auction.court_id,
         owner=actor if getattr(actor, "pk", None) else None,
@@ -98,7 +108,11 @@ def auction_objection_rule(
     window = objection_ruling_served(
         track=track,
         subject=objection_subject(auction, track),
-        what=f"{_WHAT[track]}（{'异议成立' if upheld else '驳回异议'}）",
+        what=deadline_title(
+            gettext_noop("%(what)s（%(outcome)s）"),
+            what=title_word(_WHAT[track]),
+            outcome=title_word(gettext_noop("异议成立") if upheld else gettext_noop("驳回异议")),
+        ),
         served_at=served,
         court=auction.court_id,
         owner=person,

@@ -24,12 +24,13 @@ from decimal import ROUND_CEILING, Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from bidding.models import DisposalRoute, OfflineRound
 from bidding.services._common import _require_court_staff
 from core import calendar, clock
 from core.audit import audit_record
-from core.deadlines import deadline_close, deadline_open
+from core.deadlines import deadline_close, deadline_open, deadline_title
 from core.errors import Conflict, DomainError, NotFound
 from core.rulesettings import get_setting
 from core.types import Actor
@@ -298,7 +299,7 @@ def offline_round_result(
         r.deposit_refund_due_at = calendar.within_days(r.held_at, REFUND_DAYS, court=court_id)
         deadline_open(
             rule_id="AUC-39",
-            title="退还未成交竞买人的保证金（线下拍卖）",
+            title=gettext_noop("退还未成交竞买人的保证金（线下拍卖）"),
             subject=f"{r.ref}/refund",
             start_event="offline.auction_held",
             started_at=r.held_at,
@@ -313,7 +314,7 @@ def offline_round_result(
             r.next_round_due_at = calendar.within_days(r.held_at, REAUCTION_DAYS, court=court_id)
             deadline_open(
                 rule_id="AUC-39",
-                title="流拍后六十日内再行拍卖（线下）",
+                title=gettext_noop("流拍后六十日内再行拍卖（线下）"),
                 subject=r.ref,
                 start_event="offline.auction_unsold",
                 started_at=r.held_at,
@@ -404,7 +405,9 @@ def offline_round_ground_ended(
     days = int(get_setting("resume_days_entrusted", court=court_id))
     deadline = deadline_open(
         rule_id="AUC-40",
-        title=f"暂缓/中止事由消除后{days}日内恢复拍卖（委托拍卖）",
+        title=deadline_title(
+            gettext_noop("暂缓/中止事由消除后%(days)s日内恢复拍卖（委托拍卖）"), days=days
+        ),
         subject=f"{r.ref}/resume",
         start_event="offline.ground_ended",
         started_at=ended,

@@ -7,9 +7,12 @@ change state; the services decide which transition is lawful and why (PRC-03) an
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django_fsm import RETURN_VALUE, FSMField, transition
 
 from core.fsm import ProtectedStateModel
@@ -184,6 +187,11 @@ class PricingProcedure(ProtectedStateModel):
         """PRC-14: pricing withdrawn."""
 
 
+#: A step that fixed the price: its stored ``outcome_reason`` (Chinese, the amount in yuan).
+FIXED_REASON = gettext_noop("确定为 %(amount)s 元")
+_FIXED_REASON = re.compile(r"^确定为 ([\d,]+\.\d{2}) 元$")
+
+
 class PricingStep(models.Model):
     """One step of the cascade with the reason it was taken and how it ended (PRC-03)."""
 
@@ -226,6 +234,19 @@ class PricingStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} · {self.get_outcome_display()}"
+
+    @property
+    def outcome_reason_display(self) -> str:
+        """``outcome_reason`` in the reader's language. The stored text stays Chinese: a price
+        fixed by the step is stored as ``确定为 1,234.00 元`` (``FIXED_REASON``) and shown from
+        its msgid with the amount; other reasons are msgids or text people typed."""
+        from django.utils.translation import gettext
+
+        text = self.outcome_reason or ""
+        m = _FIXED_REASON.match(text)
+        if m:
+            return gettext(FIXED_REASON) % {"amount": m.group(1)}
+        return gettext(text) if text.strip() else text
 
 
 class ReferencePrice(models.Model):

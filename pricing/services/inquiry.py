@@ -7,10 +7,12 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from cases.models import Party
 from core import calendar, clock
@@ -18,8 +20,10 @@ from core.deadlines import (
     ENFORCEMENT_ACT,
     deadline_close,
     deadline_open,
+    deadline_title,
     objection_review_open,
     objection_ruling_served,
+    title_word,
 )
 from core.errors import Conflict, DomainError, NotFound
 from core.models import ServiceRecord
@@ -62,6 +66,12 @@ REPORT_DAYS = 3  # PRC-07: each platform reports within 3 days of receipt (const
 EXTENSION_DAYS = 3  # PRC-07: one 3-day extension
 OBJECTION_DAYS = 5  # APR-12: objections within 5 days of receipt (constant)
 R = InquiryRequest.Status
+
+
+def _msgid(label_of: Any) -> str:
+    """A choice label's msgid (its Chinese words), whatever language is active."""
+    with translation.override(None):
+        return str(label_of())
 
 
 def _lock_inquiry(inquiry: Inquiry | int) -> Inquiry:
@@ -417,7 +427,11 @@ def inquiry_report_record(
         # PRC-10: served on the parties within 3 days of the court's receipt.
         deadline_open(
             rule_id="PRC-10",
-            title=f"送达{rep.get_kind_display()}（{req.platform.name}）",
+            title=deadline_title(
+                gettext_noop("送达%(report)s（%(platform)s）"),
+                report=title_word(_msgid(rep.get_kind_display)),
+                platform=req.platform.name,
+            ),
             subject=rep.subject,
             start_event="pricing.report_received",
             started_at=received_at,
@@ -930,7 +944,7 @@ def objection_file(
         objection_review_open(
             track=ENFORCEMENT_ACT,
             subject=_objection_subject(proc, obj),
-            what=f"询价结果异议：{party.name}",
+            what=deadline_title(gettext_noop("询价结果异议：%(party)s"), party=party.name),
             filed_at=obj.filed_at,
             court=proc.court_id,
             owner=proc.case.judge,
@@ -989,7 +1003,7 @@ def objection_decide(
     objection_ruling_served(
         track=ENFORCEMENT_ACT,
         subject=_objection_subject(proc, obj),
-        what=f"询价结果异议：{obj.party.name}",
+        what=deadline_title(gettext_noop("询价结果异议：%(party)s"), party=obj.party.name),
         served_at=obj.decided_at,
         court=proc.court_id,
         owner=proc.case.judge,

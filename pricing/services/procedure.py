@@ -28,6 +28,7 @@ from core.rulesettings import get_setting, settings_snapshot
 from core.types import Actor
 from pricing.events import ReferencePriceFixed
 from pricing.models import Inquiry, Method, PricingProcedure, PricingStep, ReferencePrice
+from pricing.models.procedure import FIXED_REASON
 
 if TYPE_CHECKING:  # appraisers is imported where it is used: pricing runs without it
     from appraisers.models import AppraisalRequest
@@ -795,12 +796,14 @@ def _fix_price(
         basis=basis,
     )
     if step is not None:
-        _end_step(step, PricingStep.Outcome.FIXED, f"确定为 {amount_fen / 100:,.2f} 元")
+        _end_step(
+            step, PricingStep.Outcome.FIXED, FIXED_REASON % {"amount": f"{amount_fen / 100:,.2f}"}
+        )
     # PRC-13: the sale is to start within 10 days of the price being fixed (alerted, not refused).
     deadline_cancel(subject=proc.subject, rule_id="PRC-13", actor=actor, reason="重新确定价格")
     deadline_open(
         rule_id="PRC-13",
-        title="确定参考价后启动变价程序",
+        title=gettext_noop("确定参考价后启动变价程序"),
         subject=proc.subject,
         start_event="pricing.fixed",
         started_at=now,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django_fsm import RETURN_VALUE, FSMField, transition
 
 from core.fsm import ProtectedStateModel
@@ -235,6 +236,10 @@ class PanelDecision(models.Model):
         return f"{self.case_id} {self.subject}"
 
 
+#: A plan line's payout purpose (stored in Chinese; ``Payout.purpose_display`` translates).
+PLAN_LINE_PURPOSE = gettext_noop("分配方案 #%(plan)s 第 %(seq)s 项：%(kind)s")
+
+
 class Payout(ProtectedStateModel):
     """发放 (FND-10..14): officer → bureau head / court leader → finance → bank.
 
@@ -348,6 +353,24 @@ class Payout(ProtectedStateModel):
 
     def __str__(self) -> str:
         return f"{self.payee_name} {self.amount_fen}"
+
+    @property
+    def purpose_display(self) -> str:
+        """``purpose`` in the reader's language. The stored text stays Chinese (the approval
+        form and the bank memo): a payout of a distribution plan's line is named from its msgid
+        (``PLAN_LINE_PURPOSE``) with the plan, line and kind; other purposes are msgids (a
+        default purpose) or text people typed."""
+        from django.utils.translation import gettext
+
+        text = self.purpose or ""
+        line = self.line
+        if line is not None and text.startswith(f"分配方案 #{line.plan_id} "):
+            return gettext(PLAN_LINE_PURPOSE) % {
+                "plan": line.plan_id,
+                "seq": line.seq,
+                "kind": line.get_kind_display(),
+            }
+        return gettext(text) if text.strip() else text
 
     # ---- the state machine (FND-10..16): transitions only move ``status`` -----------------
     @transition(field=status, source=Status.PENDING_LEADER, target=Status.PENDING_FINANCE)

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from core import calendar, clock
 from core.audit import audit_record
@@ -224,7 +224,7 @@ def field_cash_collect(
     arrival.officers.set(officers)
     deadline_open(
         rule_id="FND-09",
-        title="现场收取现金交财务",
+        title=gettext_noop("现场收取现金交财务"),
         subject=f"case:{case.pk}/arrival:{arrival.pk}",
         start_event="field_cash_collected",
         started_at=now,
@@ -331,7 +331,7 @@ def instrument_cleared(
     days = int(get_setting("instrument_receipt_notice_days", court=arrival.court_id))
     deadline = deadline_open(
         rule_id="FND-07",
-        title="通知领取票据正式收据",
+        title=gettext_noop("通知领取票据正式收据"),
         subject=f"case:{arrival.case_id}/arrival:{arrival.pk}",
         start_event="instrument_cleared",
         started_at=arrival.cleared_at,

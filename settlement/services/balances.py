@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from core import clock
 from core.audit import audit_record
@@ -100,7 +100,7 @@ def balance_due(
         return BalanceDue.objects.get(idempotency_key=key)
     deadline_open(
         rule_id="AUC-31",
-        title="买受人缴纳成交余款",
+        title=gettext_noop("买受人缴纳成交余款"),
         subject=f"case:{case.pk}/{sale_ref}",
         start_event="sale",
         started_at=now,
@@ -378,7 +378,7 @@ def funds_arrival_deadline(
     days = int(get_setting("payout_days", court=court_id))
     d = deadline_open(
         rule_id="FND-10",
-        title="执行款到账后发放",
+        title=gettext_noop("执行款到账后发放"),
         subject=f"case:{case_id}/funds:{key}",
         start_event="funds_arrived",
         started_at=clock.now(),

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core import clock
 from core.audit import audit_record
@@ -397,7 +398,7 @@ def deposit_release_schedule(
         ).first()
         d = existing or deadline_open(
             rule_id=rule_id,
-            title="退还竞买保证金",
+            title=gettext_noop("退还竞买保证金"),
             subject=subject,
             start_event="auction_closed",
             started_at=closed_at,
@@ -497,7 +498,7 @@ def deposit_apply(
         hours = int(get_setting("winner_deposit_transfer_hours", court=hold.court_id))
         deadline_open(
             rule_id="AUC-30",
-            title="买受人冻结保证金转入法院账户",
+            title=gettext_noop("买受人冻结保证金转入法院账户"),
             subject=f"case:{hold.case_id}/{ref}/capture",
             start_event="deposit_applied",
             started_at=clock.now(),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core import clock
@@ -17,6 +18,7 @@ from core.permissions import is_court_staff_of
 from core.types import Actor
 from settlement import ledger, locks
 from settlement.models import Charge, DistributionLine, DistributionPlan, Payout
+from settlement.models.funds import PLAN_LINE_PURPOSE
 from settlement.services._common import case_or_404, stream
 from settlement.services.accounts import case_ledger_account
 from settlement.services.fee_advances import advance_reimbursement
@@ -217,7 +219,7 @@ def distribution_plan_approve(*, plan_id: int, actor: Actor) -> DistributionPlan
             payee_ref=line.payee_ref,
             payee_name=line.payee_name,
             amount_fen=line.amount_fen,
-            purpose=f"分配方案 #{plan.pk} 第 {line.seq} 项：{line.get_kind_display()}",
+            purpose=_plan_line_purpose(plan, line),
             idempotency_key=f"plan:{plan.pk}:line:{line.seq}",
             actor=plan.created_by,
             line=line,
@@ -249,3 +251,11 @@ def distribution_plan_approve(*, plan_id: int, actor: Actor) -> DistributionPlan
         rules=["FND-06", "FND-10"],
     )
     return plan
+
+
+def _plan_line_purpose(plan: DistributionPlan, line: DistributionLine) -> str:
+    """The payout's purpose as stored: Chinese whatever the actor's language (the approval
+    form, the bank memo); ``Payout.purpose_display`` shows it in the reader's language."""
+    with translation.override(None):
+        kind = str(line.get_kind_display())
+    return PLAN_LINE_PURPOSE % {"plan": plan.pk, "seq": line.seq, "kind": kind}

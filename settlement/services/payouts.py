@@ -16,12 +16,12 @@ import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django_fsm import can_proceed
 
 from core import calendar, clock
 from core.audit import audit_record
-from core.deadlines import deadline_close, deadline_open
+from core.deadlines import deadline_close, deadline_open, deadline_title
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from core.fsm import fire, require_allowed
 from core.models import Deadline, Role, User
@@ -123,7 +123,7 @@ def _payout_deadline(payout: Payout) -> None:
     )
     deadline_open(
         rule_id="FND-10",
-        title=f"发放执行款：{payout.payee_name}",
+        title=deadline_title(gettext_noop("发放执行款：%(payee)s"), payee=payout.payee_name),
         subject=f"case:{payout.case_id}/payout:{payout.pk}",
         start_event="payout_created",
         started_at=clock.now(),
@@ -616,7 +616,9 @@ def payout_deferral_end(*, payout_id: int, ended_at: dt.datetime, actor: Actor) 
     _approval(payout, Step.DEFERRAL_END, actor)
     deadline_open(
         rule_id="FND-11",
-        title=f"暂缓事由消除后发放：{payout.payee_name}",
+        title=deadline_title(
+            gettext_noop("暂缓事由消除后发放：%(payee)s"), payee=payout.payee_name
+        ),
         subject=f"case:{payout.case_id}/payout:{payout.pk}",
         start_event="deferral_ended",
         started_at=ended_at,

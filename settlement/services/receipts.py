@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from core import calendar, clock
 from core.audit import audit_record
@@ -150,7 +150,7 @@ def _claim_deadline(court: Court, receipt: Receipt) -> Deadline:
     unit = get_setting("unidentified_claim_day_unit", court=court)
     return deadline_open(
         rule_id="FND-08",
-        title="待认领款认领",
+        title=gettext_noop("待认领款认领"),
         subject=f"court:{court.pk}/receipt:{receipt.pk}",
         start_event="funds_arrived",
         started_at=receipt.received_at,
