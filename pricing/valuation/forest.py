@@ -155,39 +155,6 @@ def _max_depth(roots: np.ndarray, info: np.ndarray) -> int:  # pragma: no cover 
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _next(  # pragma: no cover - compiled
-    node: int,
-    f: int,
-    x: float,
-    threshold: np.ndarray,
-    info: np.ndarray,
-    left_bitsets: np.ndarray,
-    known_bitsets: np.ndarray,
-    f_idx_map: np.ndarray,
-) -> int:
-    """The child of split ``node`` (testing column ``f``) that value ``x`` goes to, as
-    scikit-learn's predictor decides it: missing values and unknown categories follow the
-    split's missing side."""
-    flags = info[node, 2]
-    if np.isnan(x):
-        return node + 1 if flags & MISSING_LEFT else info[node, 1]
-    if flags & CATEGORICAL:
-        if x < 0:
-            return node + 1 if flags & MISSING_LEFT else info[node, 1]
-        code = np.uint8(x)
-        word = code // 32
-        bit = code % 32
-        if (left_bitsets[info[node, 3], word] >> bit) & 1:
-            return node + 1
-        if (known_bitsets[f_idx_map[f], word] >> bit) & 1:
-            return info[node, 1]
-        return node + 1 if flags & MISSING_LEFT else info[node, 1]
-    if x <= threshold[node]:
-        return node + 1
-    return info[node, 1]
-
-
-@njit(cache=True, nogil=True, inline="always")
 def _leaf(  # pragma: no cover - compiled
     X: np.ndarray,
     i: int,
@@ -203,7 +170,27 @@ def _leaf(  # pragma: no cover - compiled
         f = info[node, 0]
         if f < 0:
             return node
-        node = _next(node, f, X[i, f], threshold, info, left_bitsets, known_bitsets, f_idx_map)
+        x = X[i, f]
+        flags = info[node, 2]
+        if np.isnan(x):
+            node = node + 1 if flags & MISSING_LEFT else info[node, 1]
+        elif flags & CATEGORICAL:
+            if x < 0:
+                node = node + 1 if flags & MISSING_LEFT else info[node, 1]
+            else:
+                code = np.uint8(x)
+                word = code // 32
+                bit = code % 32
+                if (left_bitsets[info[node, 3], word] >> bit) & 1:
+                    node = node + 1
+                elif (known_bitsets[f_idx_map[f], word] >> bit) & 1:
+                    node = info[node, 1]
+                else:
+                    node = node + 1 if flags & MISSING_LEFT else info[node, 1]
+        elif x <= threshold[node]:
+            node = node + 1
+        else:
+            node = info[node, 1]
 
 
 @njit(cache=True, nogil=True)
@@ -269,7 +256,27 @@ def _walk_variants(  # pragma: no cover - compiled
                 path_f[k] = f
                 k += 1
                 uses_count[f] += 1
-            node = _next(node, f, X[0, f], threshold, info, left_bitsets, known_bitsets, f_idx_map)
+            x = X[0, f]
+            flags = info[node, 2]
+            if np.isnan(x):
+                node = node + 1 if flags & MISSING_LEFT else info[node, 1]
+            elif flags & CATEGORICAL:
+                if x < 0:
+                    node = node + 1 if flags & MISSING_LEFT else info[node, 1]
+                else:
+                    code = np.uint8(x)
+                    word = code // 32
+                    bit = code % 32
+                    if (left_bitsets[info[node, 3], word] >> bit) & 1:
+                        node = node + 1
+                    elif (known_bitsets[f_idx_map[f], word] >> bit) & 1:
+                        node = info[node, 1]
+                    else:
+                        node = node + 1 if flags & MISSING_LEFT else info[node, 1]
+            elif x <= threshold[node]:
+                node = node + 1
+            else:
+                node = info[node, 1]
         running[t] = acc
         base_val[t] = threshold[node]
         acc += base_val[t]
