@@ -20,14 +20,13 @@ from pricing.services.inquiry import (
     inquiry_request_corrections,
     inquiry_request_extension,
     inquiry_send,
-    objection_decide,
-    objection_file,
     objection_window_end,
     prc09_basis,
     pricing_sweep,
     report_deliver,
     report_review,
 )
+from pricing.services.objections import objection_decide, objection_file
 from pricing.services.procedure import (
     appraisal_failed,
     appraisal_result_fixed,
