@@ -20,6 +20,7 @@ vector on PostgreSQL) instead of sorting computed ``CASE`` expressions over ever
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import re
 import uuid
@@ -29,6 +30,7 @@ from typing import Any
 import jieba
 from django.db import transaction
 from django.db.models import F
+from django.utils import translation
 
 from bidding.models import ENDED_STATES, OPEN_STATES, Auction, AuctionState
 from cases.models import Asset
@@ -184,6 +186,20 @@ def region_parts(code: str) -> tuple[str, str, str]:
     return code[:2], code[:4], code
 
 
+@functools.cache
+def kind_names(kind: str) -> tuple[str, ...]:
+    """An asset kind's names in both languages (住宅, Residential): a bidder who searches for
+    the kind finds its lots, whether or not their titles say it."""
+    label = dict(Asset.Kind.choices).get(kind)
+    if label is None:
+        return ()
+    with translation.override("zh-hans"):
+        zh = str(label)
+    with translation.override("en"):
+        en = str(label)
+    return tuple(dict.fromkeys((zh, en)))
+
+
 def build_row(
     a: Auction,
     assets: list[Asset],
@@ -200,7 +216,7 @@ def build_row(
     if a.lot is not None and a.lot.title != a.title:
         body.append(a.lot.title)
     for x in assets:
-        body += [x.name, x.address, regions.full_name(x.division_code)]
+        body += [x.name, x.address, regions.full_name(x.division_code), *kind_names(x.kind)]
     if a.court is not None:
         body.append(a.court.name)
     case_number = a.case.number if a.case is not None else ""

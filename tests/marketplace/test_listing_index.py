@@ -75,6 +75,15 @@ def test_the_keyword_search_matches_words_not_substrings(client, shelf):
     assert set(ids(client, "q=东湖区")) == {shelf["flat"].pk}
 
 
+def test_a_search_for_an_asset_kind_finds_its_lots_in_either_language(client, shelf):
+    """A bidder who types the kind (机动车, or Vehicle on the English site) finds the car, whose
+    title says 奥迪轿车 and never the kind's name; the kind's names are words of the index."""
+    assert ids(client, "q=机动车") == [shelf["car"].pk]
+    assert ids(client, "q=vehicle") == [shelf["car"].pk]
+    assert ids(client, "q=商业用房") == [shelf["hall"].pk]
+    assert set(ids(client, "q=Residential")) == {shelf["flat"].pk, shelf["near"].pk}
+
+
 def test_a_title_match_ranks_above_a_match_in_the_address(client, shelf):
     # Default order for a keyword is relevance; by the nearest end "near" would come first.
     got = api(client, "q=红谷滩")
