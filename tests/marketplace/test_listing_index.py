@@ -374,3 +374,13 @@ def test_a_keyword_searchs_counts_in_one_pass_equal_each_options_own_count(
     cache.clear()
     query = parse_listing_query(QueryDict("q=红谷滩"))
     assert listings.facet_counts(query)["kind"]["commercial"] == 1  # the pass counted it
+
+
+def test_the_result_count_reads_one_lot_and_two_lots_in_english(client, shelf):
+    """The count agrees with its number in English (1 lot, 2 lots); Chinese has one form."""
+    assert "共 1 件拍品" in client.get("/marketplace/?q=机动车").content.decode()
+    client.cookies["django_language"] = "en"
+    one = client.get("/marketplace/?q=机动车").content.decode()
+    two = client.get("/marketplace/?q=住宅").content.decode()
+    assert ">1 lot · " in one and "1 lots" not in one
+    assert ">2 lots · " in two
