@@ -9,37 +9,17 @@ found.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.test import Client
 
 from cases.models import Case
-from core import clock
 from core.models import User
 
 HREF = re.compile(r'href="(/[^"#]*)')
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 SKIP = ("/accounts/logout", "/static/", "/i18n/", "/jsi18n/", "/admin/")
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    from django.db import transaction
-
-    from core.demo import seed
-    from tests.conftest import TEST_NOW
-
-    with django_db_blocker.unblock(), transaction.atomic():
-        clock.set_time(TEST_NOW)
-        try:
-            seed()
-            yield
-        finally:
-            clock.reset()
-            transaction.set_rollback(True)
 
 
 def _links(client: Client, path: str) -> set[str]:

@@ -12,10 +12,8 @@ import html as htmllib
 import re
 from collections import deque
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from django.db import transaction
 from django.test import Client
 
 from core.models import User
@@ -82,22 +80,6 @@ def crawl(client: Client, starts: list[str]) -> Iterator[tuple[str, int, str]]:
         yield url, resp.status_code, page
         if resp.status_code == 200 and depth < DEPTH:
             queue.extend((link, depth + 1) for link in links(page))
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    from core import clock
-    from core.demo import seed
-    from tests.conftest import TEST_NOW
-
-    with django_db_blocker.unblock(), transaction.atomic():
-        clock.set_time(TEST_NOW)
-        try:
-            seed()
-            yield
-        finally:
-            clock.reset()
-            transaction.set_rollback(True)
 
 
 @pytest.mark.parametrize("username", PEOPLE)
