@@ -222,12 +222,21 @@ def _checked_row(art: dict[str, Any], features: dict[str, Any]) -> dict[str, Any
 
 
 def _valuation_date(art: dict[str, Any], at: dt.datetime | None) -> dt.date | None:
-    """The date the model values at: the valuation's, but never after the model's data end
-    (a model knows no prices after it). None for a model without sale dates."""
+    """The date the model's features are taken at: the valuation's, but never after the
+    model's data end (a model knows no prices after it). None for a model without sale
+    dates. The lag after the data end is added from the valuation's own date (_drift_date)."""
     if not art.get("data_end"):
         return None
     end = dt.date.fromisoformat(str(art["data_end"])[:10])
     return min((at or clock.now()).date(), end)
+
+
+def _drift_date(art: dict[str, Any], at: dt.datetime | None) -> np.datetime64 | None:
+    """The valuation's own date (not clamped): the model's lag behind the market grows with
+    the months since its data end (training.drift_trend; capped at its horizon there)."""
+    if not art.get("data_end"):
+        return None
+    return np.datetime64((at or clock.now()).date(), "D")
 
 
 def _input_row(
@@ -342,7 +351,7 @@ def value_with(
     dates = None if when is None else np.full(c.n_variants, np.datetime64(when, "D"))
     X = c.features(cols, dates)
     to_end = c.to_end(cols, dates)
-    preds, _M, dist, idx = c.predict_valuation(X, to_end, n_comparables)
+    preds, _M, dist, idx = c.predict_valuation(X, to_end, n_comparables, _drift_date(art, at))
     log_p = float(preds[0])
     low_high = c.bounds(X, preds[:1]) if c.interval is not None else None  # row 0's
     effects = _effects(names, groups, row, typical, preds)
@@ -408,7 +417,7 @@ def value_with_frame(
 
     df = _input_row(art, features, at)
     valuer = art["valuer"]
-    log_p = float(valuer.predict_log(df)[0])
+    log_p = float(valuer.predict_log(df, at=_drift_date(art, at))[0])
     interval = getattr(valuer, "interval_", None)
     low_high = None
     if interval is not None:  # width by property (locally weighted conformal)
@@ -546,7 +555,7 @@ def value_batch(art: dict[str, Any], df: pd.DataFrame) -> tuple[np.ndarray, np.n
     c = compiled(art)
     cols, dates = frame_columns(art, df)
     X = c.features(cols, dates)
-    pred_log, _M = c.predict_log_features(X, c.to_end(cols, dates))
+    pred_log, _M = c.predict_log_features(X, c.to_end(cols, dates), dates)
     pred = np.exp(pred_log)
     if c.interval is not None:
         lo, hi = c.bounds(X, pred_log)
