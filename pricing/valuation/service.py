@@ -579,6 +579,46 @@ def value_batch_frame(
     return pred, pred * math.exp(-q), pred * math.exp(q)
 
 
+def model_notes(metrics: dict[str, Any]) -> list[str]:
+    """What training adopted on the validation period, as the models page states it: the
+    model's lag behind the market after its data end (training.drift_trend: a trend, a
+    constant shift or none) and the trees' target (price, or price per unit of area)."""
+    notes: list[str] = []
+    drift = metrics.get("drift") or {}
+    kind = drift.get("kind") or ("constant" if drift.get("adopted") else "none")
+    if kind == "trend":
+        notes.append(
+            str(
+                _(
+                    "市场滞后调整：模型按截至数据末日的价格学习，估价日在其后时，按验证期测得的"
+                    "趋势上调：每月 %(slope)s，最多 %(months)s 个月（此后不再外推），另加 "
+                    "%(intercept)s"
+                )
+                % {
+                    "slope": f"{float(drift['slope_per_month']):+.2%}",
+                    "months": f"{float(drift['horizon_months']):.1f}",
+                    "intercept": f"{float(drift['shift']):+.2%}",
+                }
+            )
+        )
+    elif kind == "constant" and drift.get("shift"):
+        notes.append(
+            str(
+                _(
+                    "市场滞后调整：按验证期测得的模型滞后，估价统一调整 %(shift)s（验证期未显示逐月趋势）"
+                )
+                % {"shift": f"{float(drift['shift']):+.2%}"}
+            )
+        )
+    elif drift:
+        notes.append(str(_("市场滞后调整：未采用（在验证期内无助于降低误差）")))
+    if metrics.get("per_area"):
+        notes.append(
+            str(_("梯度提升树以单位面积价格（单价）为学习目标，估价时乘回面积；由验证期比较选定"))
+        )
+    return notes
+
+
 INDEX_REGIONS = 6  # regions drawn beside the market: the three that rose most, the three least
 
 

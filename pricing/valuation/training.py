@@ -486,8 +486,9 @@ def drift_trend(
     time order), extrapolated no further than ``horizon`` (the validation period's length
     after that data end; flat beyond). Returns (shift, slope, horizon, what was measured).
 
-    The lag grows with the time since the data end (King County, by month of the validation
-    period: +0.7 %, +1.9 %, +3.9 %), which one constant shift cannot follow. The trend is a
+    The lag grows with the time since the data end (King County, the median residual by
+    month of the validation period: +0.9 %, +1.7 %, +3.9 %), which one constant shift
+    cannot follow. The trend is a
     median regression of the residuals on the months; it is adopted only if it held inside
     the period: the line of the earlier half, extended over the later half (up to the same
     horizon), lowers the later half's MdAPE below both no shift and the earlier half's

@@ -265,3 +265,33 @@ def test_a_model_stored_without_the_trend_still_values(built: Any) -> None:
     assert value_with(stored, Record, features, at=at_end).price == fast.price
     X = old.builder_.transform(split.test)
     np.testing.assert_allclose(old.boosted_log(X), old.model_.predict(X))  # price, not per area
+
+
+def test_the_models_page_states_what_was_adopted() -> None:
+    """The lag as the models page states it (service.model_notes), in Chinese and English."""
+    from django.utils import translation
+
+    from pricing.valuation.service import model_notes
+
+    trend = {
+        "drift": {
+            "kind": "trend",
+            "shift": 0.002,
+            "slope_per_month": 0.0145,
+            "horizon_months": 2.83,
+        },
+        "per_area": True,
+    }
+    notes = model_notes(trend)
+    assert "每月 +1.45%" in notes[0] and "最多 2.8 个月" in notes[0] and "+0.20%" in notes[0]
+    assert "单价" in notes[1]
+    constant = model_notes({"drift": {"kind": "constant", "adopted": True, "shift": 0.023}})
+    assert constant == [constant[0]] and "+2.30%" in constant[0]
+    older = model_notes({"drift": {"shift": 0.023, "adopted": True}})  # stored before the trend
+    assert older == constant
+    assert "未采用" in model_notes({"drift": {"kind": "none", "shift": 0.0, "adopted": False}})[0]
+    assert model_notes({}) == []
+    with translation.override("en"):
+        english = model_notes(trend)
+    assert english[0].startswith("Market lag adjustment") and "+1.45% a month" in english[0]
+    assert "per unit of area" in english[1]
