@@ -768,7 +768,7 @@ def models_page(request: AuthedRequest) -> HttpResponse:
         }
         for r in ValuationTrainingRun.objects.all()[:20]
     ]
-    from pricing.valuation.service import index_chart
+    from pricing.valuation.service import index_chart, model_notes
 
     models = list(ValuationModel.objects.order_by("asset_class", "method", "-version"))
     # the price index of each active model (PRC-09: its sales are brought to the valuation
@@ -778,7 +778,14 @@ def models_page(request: AuthedRequest) -> HttpResponse:
         if m.is_active:
             chart = index_chart(m)
             if chart is not None:
-                indexes.append({"model": m, "chart": chart, "chart_id": f"index-{m.pk}"})
+                indexes.append(
+                    {
+                        "model": m,
+                        "chart": chart,
+                        "chart_id": f"index-{m.pk}",
+                        "notes": model_notes(m.metrics or {}),
+                    }
+                )
     return render(
         request,
         "pricing/models.html",

@@ -265,6 +265,8 @@ def main() -> None:
                 "interval_median_width": m["interval_median_width"],
                 "level": m["level"],
                 "drift": m.get("drift"),
+                "target": m["selection"].get("target"),
+                "per_area": m.get("per_area"),
                 "valuations_per_s": vps,
                 "single_per_s": single,
                 "fit_cpu_seconds": fit_cpu,
@@ -373,22 +375,49 @@ def render(results: list[dict]) -> None:
         )
     lines += [
         "",
-        "The model's lag behind the market (training.drift_shift: the median log residual of",
-        "the model fitted on the earlier sales, on the most recent training period; adopted only",
-        "if the earlier half's median lowered the later half's MdAPE):",
+        "The model's lag behind the market (training.drift_trend: the log residuals of the",
+        "model fitted on the earlier sales, on the most recent training period; the constant",
+        "shift (their median) adopted only if the earlier half's median lowered the later",
+        "half's MdAPE; the trend (median regression on the months after the data end, flat",
+        "beyond the horizon) only if the earlier half's line, extended over the later half,",
+        "lowered it below both):",
         "",
     ]
     for r in results:
         d = r.get("drift") or {}
+        t = d.get("trend") or {}
         if "later_half_mdape" in d:
             h = d["later_half_mdape"]
-            lines.append(
-                f"- {r['dataset']}: median residual {d['median_residual']:+.2%}, "
+            line = (
+                f"- {r['dataset']}: median residual {d['median_residual']:+.2%}, constant "
                 f"{'adopted' if d['adopted'] else 'not adopted'} (later half MdAPE "
                 f"{h['without']:.2%} without, {h['with_earlier_half_shift']:.2%} with)"
             )
+            if "later_half_mdape" in t:
+                line += (
+                    f"; trend {t['slope_per_month']:+.2%}/month from {t['intercept']:+.2%}, "
+                    f"horizon {t['horizon_months']:.1f} months, "
+                    f"{'adopted' if t['adopted'] else 'not adopted'} (later half "
+                    f"{t['later_half_mdape']['with_earlier_half_trend']:.2%} with the earlier "
+                    "half's line)"
+                )
+            elif t:
+                line += f"; no trend ({t.get('why', '')})"
+            lines.append(line)
         elif d:
             lines.append(f"- {r['dataset']}: not adopted ({d.get('why', '')})")
+    if any(r.get("target") for r in results):
+        lines += [
+            "",
+            "The trees' target (validation MdAPE, log price / per area; the lower one kept):",
+            "",
+        ]
+    for r in results:
+        for name, t in (r.get("target") or {}).items():
+            lines.append(
+                f"- {r['dataset']} {name}: {t['price']:.2%} / {t['per_area']:.2%} → "
+                f"{'per area' if t['chosen'] else 'log price'}"
+            )
     if speeds:
         lines += [
             "",

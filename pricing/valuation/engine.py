@@ -546,6 +546,22 @@ class Comparables:
         return (adjusted * w).sum(axis=1) / w.sum(axis=1)
 
 
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def months_after(days: np.ndarray, end: Any) -> np.ndarray:
+    """Months (of 365.25/12 days) from ``end`` (a date) to each date; negative before."""
+    d = np.asarray(days, dtype="datetime64[D]") - np.asarray(end, dtype="datetime64[D]")
+    return np.asarray(d.astype(np.int64) / DAYS_PER_MONTH, dtype=float)
+
+
+def drift_at(shift: float, slope: float, horizon: float, days: np.ndarray, end: Any) -> np.ndarray:
+    """The lag at each date: ``shift + slope · clip(months after end, 0, horizon)``
+    (the reference path's and fast.Compiled's)."""
+    m = np.minimum(np.maximum(months_after(days, end), 0.0), horizon)
+    return np.asarray(shift + slope * m, dtype=float)
+
+
 class Valuer:
     """One fitted method on one table: ``predict_log`` of canonical rows."""
 
@@ -557,6 +573,11 @@ class Valuer:
     # residual on the most recent period of a model fitted without it (set by training,
     # see training.drift_shift; zero where that period did not show the lag).
     shift_: float = 0.0
+    # ... and how it grows after the data end (training.drift_trend): ``slope_`` log price
+    # per month since the data end, up to ``horizon_`` months (flat beyond). Zero in models
+    # stored before the trend, and wherever the validation period did not show it.
+    slope_: float = 0.0
+    horizon_: float = 0.0
 
     def __init__(self, recipe: Recipe, params: dict | None = None) -> None:
         self.recipe = recipe
@@ -601,8 +622,26 @@ class Valuer:
     def _fit_method(self, Xtr: pd.DataFrame, y_log: np.ndarray, like: Valuer | None = None) -> None:
         raise NotImplementedError
 
-    def predict_log(self, df: pd.DataFrame) -> np.ndarray:
+    def predict_log(self, df: pd.DataFrame, at: Any = None) -> np.ndarray:
+        """Log prices of the rows at their ``sale_date``; ``at`` (dates, one per row, or
+        one for all): the dates the lag is measured to, when they differ from the features'
+        (the service clamps the features' date to the data end, not the lag's)."""
         raise NotImplementedError
+
+    def drift_log(self, df: pd.DataFrame, at: Any = None) -> np.ndarray | float:
+        """The lag added to each row's log price: ``shift_ + slope_ · m``, m the months
+        from the data end to the row's date (``at``, else its sale date), between 0 and
+        ``horizon_``. Just ``shift_`` without a trend or without dates."""
+        slope = float(getattr(self, "slope_", 0.0))
+        t_end = getattr(self.builder_, "t_max_", None)
+        if not slope or t_end is None:
+            return self.shift_
+        if at is None:
+            if "sale_date" not in df.columns:
+                return self.shift_
+            at = pd.to_datetime(df["sale_date"]).to_numpy()
+        days = np.broadcast_to(np.asarray(at, dtype="datetime64[D]"), (len(df),))
+        return drift_at(self.shift_, slope, self.horizon_, days, np.datetime64(t_end, "D"))
 
 
 class GBMValuer(Valuer):
@@ -613,6 +652,9 @@ class GBMValuer(Valuer):
 
     model_: HistGradientBoostingRegressor
 
+    # params that are not the boosting's own
+    OWN_PARAMS = ("k", "blend", "per_area")
+
     def _boosting_params(self) -> dict[str, Any]:
         return {
             "max_iter": 600,
@@ -620,31 +662,57 @@ class GBMValuer(Valuer):
             "max_leaf_nodes": 31,
             "min_samples_leaf": 15,
             "l2_regularization": 1.0,
-            **{k: v for k, v in self.params.items() if k not in ("k", "blend")},
+            **{k: v for k, v in self.params.items() if k not in self.OWN_PARAMS},
         }
+
+    def _per_area(self) -> bool:
+        """Whether the trees learn the log price per unit of area (单价; param ``per_area``,
+        default off; training chooses it on the validation period): only where the recipe
+        has an area every row must give."""
+        r = self.recipe
+        return (
+            bool(self.params.get("per_area", False)) and bool(r.area) and r.area not in r.optional
+        )
 
     def _fit_method(self, Xtr: pd.DataFrame, y_log: np.ndarray, like: Valuer | None = None) -> None:
         self.blend_ = float(self.params.get("blend", 0.0))
+        self.per_area_ = self._per_area()
         p = self._boosting_params()
-        if isinstance(like, GBMValuer) and like._boosting_params() == p:
+        if (
+            isinstance(like, GBMValuer)
+            and like._boosting_params() == p
+            and getattr(like, "per_area_", False) == self.per_area_
+        ):
             self.model_ = like.model_  # the same trees (same rows, settings and seed)
         else:
             self.model_ = HistGradientBoostingRegressor(
                 random_state=0, categorical_features="from_dtype", **p
             )
-            self.model_.fit(Xtr, y_log)
+            target = y_log - self._log_area(Xtr) if self.per_area_ else y_log
+            self.model_.fit(Xtr, target)
         if self.blend_:
             self.label = f"梯度提升树与特征价格回归加权（{1 - self.blend_:.0%} / {self.blend_:.0%}，对数价格）"
 
-    def predict_log(self, df: pd.DataFrame) -> np.ndarray:
-        X = self.builder_.transform(df)
+    @staticmethod
+    def _log_area(X: pd.DataFrame) -> np.ndarray:
+        return np.asarray(X["log_area"], dtype=float)
+
+    def boosted_log(self, X: pd.DataFrame) -> np.ndarray:
+        """The trees' log price at the data end (per area: plus the log area)."""
         with threadpool_limits(limits=_threads()):
-            out = self.model_.predict(X)
+            out = np.asarray(self.model_.predict(X), dtype=float)
+        if getattr(self, "per_area_", False):  # absent in models stored before it: off
+            out = out + self._log_area(X)
+        return out
+
+    def predict_log(self, df: pd.DataFrame, at: Any = None) -> np.ndarray:
+        X = self.builder_.transform(df)
+        out = self.boosted_log(X)
         if getattr(self, "blend_", 0.0):
             c = self.comparables_
             hedonic = c.ridge_.predict((self.builder_.numeric_matrix(X) - c.mean_) / c.scale_)
             out = (1 - self.blend_) * out + self.blend_ * hedonic
-        return np.asarray(out - self.builder_.to_end(df) + self.shift_, dtype=float)
+        return np.asarray(out - self.builder_.to_end(df) + self.drift_log(df, at), dtype=float)
 
 
 class KNNValuer(Valuer):
@@ -654,9 +722,9 @@ class KNNValuer(Valuer):
     def _fit_method(self, Xtr: pd.DataFrame, y_log: np.ndarray, like: Valuer | None = None) -> None:
         pass
 
-    def predict_log(self, df: pd.DataFrame) -> np.ndarray:
+    def predict_log(self, df: pd.DataFrame, at: Any = None) -> np.ndarray:
         out = self.comparables_.predict_log(self.builder_, self.builder_.transform(df))
-        return np.asarray(out - self.builder_.to_end(df) + self.shift_, dtype=float)
+        return np.asarray(out - self.builder_.to_end(df) + self.drift_log(df, at), dtype=float)
 
 
 class HedonicValuer(Valuer):
@@ -668,11 +736,11 @@ class HedonicValuer(Valuer):
     def _fit_method(self, Xtr: pd.DataFrame, y_log: np.ndarray, like: Valuer | None = None) -> None:
         pass
 
-    def predict_log(self, df: pd.DataFrame) -> np.ndarray:
+    def predict_log(self, df: pd.DataFrame, at: Any = None) -> np.ndarray:
         c = self.comparables_
         X = self.builder_.transform(df)
         out = c.ridge_.predict((self.builder_.numeric_matrix(X) - c.mean_) / c.scale_)
-        return np.asarray(out - self.builder_.to_end(df) + self.shift_, dtype=float)
+        return np.asarray(out - self.builder_.to_end(df) + self.drift_log(df, at), dtype=float)
 
 
 class BlendValuer(GBMValuer):
@@ -681,14 +749,14 @@ class BlendValuer(GBMValuer):
     method = "blend"
     label = "梯度提升树、市场比较法与特征价格回归的平均（对数价格）"
 
-    def predict_log(self, df: pd.DataFrame) -> np.ndarray:
+    def predict_log(self, df: pd.DataFrame, at: Any = None) -> np.ndarray:
         b, c = self.builder_, self.comparables_
         X = b.transform(df)
-        with threadpool_limits(limits=_threads()):
-            gbm = self.model_.predict(X)
+        gbm = self.boosted_log(X)
         hedonic = c.ridge_.predict((b.numeric_matrix(X) - c.mean_) / c.scale_)
         knn = c.predict_log(b, X)
-        return np.asarray((gbm + hedonic + knn) / 3.0 - b.to_end(df) + self.shift_, dtype=float)
+        mean = (gbm + hedonic + knn) / 3.0
+        return np.asarray(mean - b.to_end(df) + self.drift_log(df, at), dtype=float)
 
 
 METHODS: dict[str, type[Valuer]] = {

@@ -25,6 +25,7 @@ from pricing.valuation.engine import (
     GBMValuer,
     HedonicValuer,
     KNNValuer,
+    drift_at,
     local_stats,
 )
 from pricing.valuation.forest import Forest
@@ -236,7 +237,11 @@ class Compiled:
                 }
             self.forest = Forest(model)
             self.blend = float(getattr(valuer, "blend_", 0.0))
-        self.shift = float(getattr(valuer, "shift_", 0.0))  # the model's lag (training.drift_shift)
+        # the model's lag (training.drift_trend): shift + slope · months after the data end
+        self.shift = float(getattr(valuer, "shift_", 0.0))
+        self.slope = float(getattr(valuer, "slope_", 0.0))  # absent in older models: flat
+        self.horizon = float(getattr(valuer, "horizon_", 0.0))
+        self.per_area = bool(getattr(valuer, "per_area_", False))
         self._variant_plan(art)
         # the interval's scale model, by name onto this builder's columns
         self.interval = getattr(valuer, "interval_", None)
@@ -540,29 +545,40 @@ class Compiled:
             return d, idx
         return d[inverse], idx[inverse]
 
+    def drift(self, at: np.ndarray | None, n: int) -> np.ndarray | float:
+        """The lag added to each of n rows' log price (Valuer.drift_log): measured to the
+        dates ``at`` (one per row, or one for all); the constant shift without a trend or
+        without dates."""
+        if not self.slope or at is None or self.t_end is None:
+            return self.shift
+        days = np.broadcast_to(np.asarray(at, dtype="datetime64[D]"), (n,))
+        return drift_at(self.shift, self.slope, self.horizon, days, self.t_end)
+
     def predict_log_features(
-        self, X: dict[str, np.ndarray], to_end: np.ndarray
+        self, X: dict[str, np.ndarray], to_end: np.ndarray, at: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Log prices at the valuation date, and the numeric matrix (for the comparables; in a
-        valuation with boosting alone, row 0's only)."""
-        out, M, _near = self._predict(X, to_end)
+        valuation with boosting alone, row 0's only). ``at``: the dates the lag is measured
+        to (the rows' sale dates)."""
+        out, M, _near = self._predict(X, to_end, at)
         return out, M
 
     def predict_valuation(
-        self, X: dict[str, np.ndarray], to_end: np.ndarray, k: int
+        self, X: dict[str, np.ndarray], to_end: np.ndarray, k: int, at: Any = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """A valuation's rows (VariantColumns): log prices, the numeric matrix, and row 0's k
         comparables (distances, indices). Where the model found row 0's nearest sales itself
         (knn, blend) and k is no more than its own k, they are the first k of those: both
-        are the exact k nearest by (distance, index), so the same sales."""
-        out, M, near = self._predict(X, to_end)
+        are the exact k nearest by (distance, index), so the same sales. ``at``: the
+        valuation's own date (the lag's; the features' date stops at the data end)."""
+        out, M, near = self._predict(X, to_end, at)
         if near is not None and k <= near[1].shape[0]:
             return out, M, near[0][None, :k], near[1][None, :k]
         d, idx = self.neighbours(M[:1], k)
         return out, M, d, idx
 
     def _predict(
-        self, X: dict[str, np.ndarray], to_end: np.ndarray
+        self, X: dict[str, np.ndarray], to_end: np.ndarray, at: Any = None
     ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
         c = self.comps
         near = None
@@ -575,6 +591,8 @@ class Compiled:
             G = self.gbm_matrix(X)
             # a valuation (its row and the perturbed rows) or a batch
             gbm = self.forest.predict_variants(G) if variants else self.forest.predict(G)
+            if self.per_area:  # the trees learnt the log price per area
+                gbm = gbm + X["log_area"]
         if self.kind == "gbm":
             out = gbm
             if self.blend:
@@ -593,7 +611,8 @@ class Compiled:
             else:
                 hedonic = _linear(c.ridge_, Z)
                 out = (gbm + hedonic + knn) / 3.0
-        return np.asarray(out - to_end + self.shift, dtype=float), M, near
+        drift = self.drift(at, len(to_end))
+        return np.asarray(out - to_end + drift, dtype=float), M, near
 
     def bounds(self, X: dict[str, np.ndarray], pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Log bounds of the first ``len(pred)`` rows of X."""
@@ -613,7 +632,7 @@ class Compiled:
 
     def predict(self, cols: Columns, dates: np.ndarray | None) -> np.ndarray:
         X = self.features(cols, dates)
-        return self.predict_log_features(X, self.to_end(cols, dates))[0]
+        return self.predict_log_features(X, self.to_end(cols, dates), dates)[0]
 
     def neighbours(self, M: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         c = self.comps

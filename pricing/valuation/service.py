@@ -222,12 +222,21 @@ def _checked_row(art: dict[str, Any], features: dict[str, Any]) -> dict[str, Any
 
 
 def _valuation_date(art: dict[str, Any], at: dt.datetime | None) -> dt.date | None:
-    """The date the model values at: the valuation's, but never after the model's data end
-    (a model knows no prices after it). None for a model without sale dates."""
+    """The date the model's features are taken at: the valuation's, but never after the
+    model's data end (a model knows no prices after it). None for a model without sale
+    dates. The lag after the data end is added from the valuation's own date (_drift_date)."""
     if not art.get("data_end"):
         return None
     end = dt.date.fromisoformat(str(art["data_end"])[:10])
     return min((at or clock.now()).date(), end)
+
+
+def _drift_date(art: dict[str, Any], at: dt.datetime | None) -> np.datetime64 | None:
+    """The valuation's own date (not clamped): the model's lag behind the market grows with
+    the months since its data end (training.drift_trend; capped at its horizon there)."""
+    if not art.get("data_end"):
+        return None
+    return np.datetime64((at or clock.now()).date(), "D")
 
 
 def _input_row(
@@ -342,7 +351,7 @@ def value_with(
     dates = None if when is None else np.full(c.n_variants, np.datetime64(when, "D"))
     X = c.features(cols, dates)
     to_end = c.to_end(cols, dates)
-    preds, _M, dist, idx = c.predict_valuation(X, to_end, n_comparables)
+    preds, _M, dist, idx = c.predict_valuation(X, to_end, n_comparables, _drift_date(art, at))
     log_p = float(preds[0])
     low_high = c.bounds(X, preds[:1]) if c.interval is not None else None  # row 0's
     effects = _effects(names, groups, row, typical, preds)
@@ -408,7 +417,7 @@ def value_with_frame(
 
     df = _input_row(art, features, at)
     valuer = art["valuer"]
-    log_p = float(valuer.predict_log(df)[0])
+    log_p = float(valuer.predict_log(df, at=_drift_date(art, at))[0])
     interval = getattr(valuer, "interval_", None)
     low_high = None
     if interval is not None:  # width by property (locally weighted conformal)
@@ -546,7 +555,7 @@ def value_batch(art: dict[str, Any], df: pd.DataFrame) -> tuple[np.ndarray, np.n
     c = compiled(art)
     cols, dates = frame_columns(art, df)
     X = c.features(cols, dates)
-    pred_log, _M = c.predict_log_features(X, c.to_end(cols, dates))
+    pred_log, _M = c.predict_log_features(X, c.to_end(cols, dates), dates)
     pred = np.exp(pred_log)
     if c.interval is not None:
         lo, hi = c.bounds(X, pred_log)
@@ -568,6 +577,46 @@ def value_batch_frame(
         return pred, np.exp(lo), np.exp(hi)
     q = float(art["q"])
     return pred, pred * math.exp(-q), pred * math.exp(q)
+
+
+def model_notes(metrics: dict[str, Any]) -> list[str]:
+    """What training adopted on the validation period, as the models page states it: the
+    model's lag behind the market after its data end (training.drift_trend: a trend, a
+    constant shift or none) and the trees' target (price, or price per unit of area)."""
+    notes: list[str] = []
+    drift = metrics.get("drift") or {}
+    kind = drift.get("kind") or ("constant" if drift.get("adopted") else "none")
+    if kind == "trend":
+        notes.append(
+            str(
+                _(
+                    "市场滞后调整：模型按截至数据末日的价格学习，估价日在其后时，按验证期测得的"
+                    "趋势上调：每月 %(slope)s，最多 %(months)s 个月（此后不再外推），另加 "
+                    "%(intercept)s"
+                )
+                % {
+                    "slope": f"{float(drift['slope_per_month']):+.2%}",
+                    "months": f"{float(drift['horizon_months']):.1f}",
+                    "intercept": f"{float(drift['shift']):+.2%}",
+                }
+            )
+        )
+    elif kind == "constant" and drift.get("shift"):
+        notes.append(
+            str(
+                _(
+                    "市场滞后调整：按验证期测得的模型滞后，估价统一调整 %(shift)s（验证期未显示逐月趋势）"
+                )
+                % {"shift": f"{float(drift['shift']):+.2%}"}
+            )
+        )
+    elif drift:
+        notes.append(str(_("市场滞后调整：未采用（在验证期内无助于降低误差）")))
+    if metrics.get("per_area"):
+        notes.append(
+            str(_("梯度提升树以单位面积价格（单价）为学习目标，估价时乘回面积；由验证期比较选定"))
+        )
+    return notes
 
 
 INDEX_REGIONS = 6  # regions drawn beside the market: the three that rose most, the three least

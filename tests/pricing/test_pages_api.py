@@ -108,6 +108,11 @@ def test_models_page_shows_the_active_models_price_index(client, judge, active_m
     data = json.loads(text.split(marker, 1)[1].split("</script>", 1)[0])
     idx = load_artifact(rec)["valuer"].builder_.index_
     assert data["months"] == idx.series()["months"] and len(data["months"]) >= 12
+    # what training adopted on the validation period (the lag after the data end)
+    from pricing.valuation.service import model_notes
+
+    notes = model_notes(rec.metrics)
+    assert notes and all(note in text for note in notes) and "市场滞后调整" in notes[0]
     market = data["series"][0]
     assert market["name"] == "全市场" and market["values"] == idx.series()["values"]
     assert market["values"][-1] == 100.0 and len(set(market["values"])) > 5

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pricing.valuation.engine import METHODS, bin_quantiles, price_edges
+from pricing.valuation.engine import METHODS, GBMValuer, bin_quantiles, price_edges
 from pricing.valuation.presets import preset
 from pricing.valuation.service import (
     value_batch,
@@ -26,6 +26,8 @@ from pricing.valuation.training import build_artifact
 
 PRESETS = ["king_county", "ames", "corolla", "demo_cn"]
 KINDS = ["gbm", "ridge", "blend", "knn"]
+# the lag as a trend (training.drift_trend): intercept, slope per month, horizon in months
+TREND = {"shift_": 0.01, "slope_": 0.015, "horizon_": 3.0}
 PARAMS = {"max_iter": 40, "learning_rate": 0.15}
 AT = dt.datetime(2031, 6, 1, tzinfo=dt.UTC)
 
@@ -64,6 +66,12 @@ def artifacts() -> dict[str, tuple[dict[str, Any], pd.DataFrame]]:
                 valuer.fit(split.train, np.log(split.train["price"].to_numpy()))
                 valuer.interval_ = interval
             out[f"{name}-{kind}"] = ({**art, "valuer": valuer}, split.test)
+            if kind in ("gbm", "blend") and art["recipe"].area:  # trees on price per area
+                area = METHODS[kind](art["recipe"], {**PARAMS, "per_area": True})
+                area.fit(split.train, np.log(split.train["price"].to_numpy()))
+                area.interval_ = interval
+                assert isinstance(area, GBMValuer) and area.per_area_
+                out[f"{name}-{kind}-area"] = ({**art, "valuer": area}, split.test)
     return out
 
 
@@ -164,3 +172,30 @@ def test_the_interval_per_price_bin_takes_the_same_path(artifacts, key) -> None:
             value_with_frame(binned, Record, features, at=AT).__dict__,
             value_with(binned, Record, features, at=AT).__dict__,
         )
+
+
+AREA_KEYS = [f"{n}-{k}-area" for n in ("king_county", "ames", "demo_cn") for k in ("gbm", "blend")]
+
+
+@pytest.mark.parametrize("key", [*AREA_KEYS, "king_county-knn", "demo_cn-ridge", "corolla-gbm"])
+def test_the_per_area_target_and_the_trend_take_the_same_path(artifacts, key) -> None:
+    """Trees on the price per area, and the lag as a trend after the data end: batch (each
+    row's lag from its own sale date) and single valuations (from the valuation date, the
+    features' date clamped to the data end) equal the reference."""
+    art, test = artifacts[key]
+    valuer = copy.copy(art["valuer"])
+    for name, value in TREND.items():
+        setattr(valuer, name, value)
+    trended = {k: v for k, v in art.items() if not k.startswith("_")} | {"valuer": valuer}
+    fast = value_batch(trended, test)
+    ref = value_batch_frame(trended, test)
+    for f, r in zip(fast, ref, strict=True):
+        np.testing.assert_allclose(f, r, rtol=1e-9)
+    if art["data_end"]:  # the hold-out's sales after the data end carry the trend
+        flat = value_batch_frame(art, test)[0]
+        assert not np.allclose(np.log(fast[0] / flat), TREND["shift_"] - art["valuer"].shift_)
+    end = dt.datetime.fromisoformat(art["data_end"]) if art["data_end"] else AT
+    for features in _rows(test.head(8), art["recipe"].inputs()):
+        for at in (end.replace(tzinfo=dt.UTC) + dt.timedelta(days=45), AT):
+            fast1 = value_with(trended, Record, features, at=at)
+            _close(value_with_frame(trended, Record, features, at=at).__dict__, fast1.__dict__)
