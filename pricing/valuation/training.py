@@ -32,6 +32,8 @@ from pricing.valuation.engine import (
     COMPARABLES_MAX,
     ENGINE_VERSION,
     METHODS,
+    PRICE_BIN_MIN_ROWS,
+    PRICE_BINS_MAX,
     LocalInterval,
     Recipe,
     Valuer,
@@ -39,6 +41,7 @@ from pricing.valuation.engine import (
     metrics,
     select_candidate,
     shared_transforms,
+    time_folds,
     typical_row,
 )
 from pricing.valuation.errors import ValuationError
@@ -375,7 +378,11 @@ def split_table(
     split_date: str | None = None,
     test_fraction: float = 0.2,
     seed: int = 0,
+    fold: tuple[int, int] | None = None,
 ) -> Split:
+    """Train and hold-out. ``fold`` = (k, K), random splits only: the hold-out is the k-th
+    of K equal folds of the seeded permutation (a cross-validation's k-th round; the bench's
+    pooled evaluation of a table without dates)."""
     has_dates = "sale_date" in df.columns
     if how == "auto":
         how = "time" if has_dates else "random"
@@ -394,7 +401,13 @@ def split_table(
     elif how == "random":
         rng = np.random.default_rng(seed)
         order = rng.permutation(len(df))
-        n_test = max(1, round(len(df) * test_fraction))
+        if fold is not None:
+            k, n_folds = fold
+            at = (np.arange(len(df)) * n_folds) // len(df) == k  # positions in the permutation
+            order = np.concatenate([order[at], order[~at]])
+            n_test = int(at.sum())
+        else:
+            n_test = max(1, round(len(df) * test_fraction))
         test, train = df.iloc[order[:n_test]], df.iloc[order[n_test:]]
         n_cal = max(1, int(len(train) * 0.2))
         proper, cal = train.iloc[:-n_cal], train.iloc[-n_cal:]
@@ -435,6 +448,49 @@ def drift_shift(resid: np.ndarray) -> tuple[float, dict[str, Any]]:
     }
 
 
+# Below this many rows in the latest period's later half (too few for every bin of the
+# actual price to hold PRICE_BIN_MIN_ROWS), the interval is calibrated on cross-fitted
+# residuals instead (cross_fit_parts).
+CROSS_FIT_BELOW = PRICE_BIN_MIN_ROWS * PRICE_BINS_MAX
+CROSS_FIT_FOLDS = 10
+
+
+def cross_fit_parts(
+    cls: type[Valuer],
+    recipe: Recipe,
+    params: dict[str, Any],
+    train: pd.DataFrame,
+    shift: float = 0.0,
+) -> list[tuple[Valuer, pd.DataFrame, np.ndarray]]:
+    """Out-of-sample residuals for the interval where the latest period is too short: the
+    training rows in CROSS_FIT_FOLDS folds, each valued by the method fitted without it.
+
+    - Dated rows: folds are consecutive blocks of time, and each fold of the later half is
+      valued by the method fitted on the folds before it only (rolling origin, as a model
+      in use values sales after its data end: with the lag and the extrapolation in time
+      that a backward fold would not show). Half the training rows give a residual.
+    - Undated rows (sales exchangeable): every fold valued by the method fitted on the
+      other folds (cross-conformal, CV+ style); every row gives a residual.
+    The fold models carry the final model's drift shift (``shift``, drift_shift), so the
+    residuals are measured from where the final model's values land."""
+    parts = []
+    folds = time_folds(train, CROSS_FIT_FOLDS)
+    dated = "sale_date" in train.columns
+    n_folds = int(folds.max()) + 1
+    for f in range(n_folds):
+        if dated and f < n_folds // 2:
+            continue
+        rest = train[folds < f] if dated else train[folds != f]
+        rows = train[folds == f]
+        if rest.empty or rows.empty:
+            continue
+        v = cls(recipe, params).fit(rest, np.log(rest["price"].to_numpy()))
+        v.shift_ = shift
+        v.forget_training_rows()
+        parts.append((v, rows, np.log(rows["price"].to_numpy())))
+    return parts
+
+
 @dataclass
 class Fitted:
     valuer: Valuer
@@ -462,6 +518,7 @@ def _fit_and_evaluate(
     split_date: str | None = None,
     test_fraction: float = 0.2,
     seed: int = 0,
+    fold: tuple[int, int] | None = None,
     params: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
     report_candidates: bool = False,
@@ -482,6 +539,7 @@ def _fit_and_evaluate(
         split_date=split_date or spec.get("split_date"),
         test_fraction=test_fraction,
         seed=seed,
+        fold=fold,
     )
     tick("划分数据")
     params = {**(spec.get("params") or {}).get(method, {}), **(params or {})}
@@ -514,14 +572,21 @@ def _fit_and_evaluate(
     cal_model = fitted_on_proper[chosen]
     shift, drift = shifts[chosen]
     cal_model.shift_ = shift  # the interval is calibrated around the shifted prediction
-    interval = LocalInterval().fit(cal_model, split.calibration, y_cal, level)
+    chosen_params = params if chosen in (method, "blend") else {}
+    if len(split.calibration) // 2 < CROSS_FIT_BELOW:
+        # the latest period's later half is too short for the bins of the actual price
+        interval = LocalInterval().fit_parts(
+            cross_fit_parts(METHODS[chosen], recipe, chosen_params, split.train, shift), level
+        )
+        calibration = "cross-fitted"
+    else:
+        interval = LocalInterval().fit(cal_model, split.calibration, y_cal, level)
+        calibration = "latest period"
     resid = y_cal - cal_model.predict_log(split.calibration)
     q = conformal_quantile(resid, level)
     tick("计算共形区间")
     cls = METHODS[chosen]
-    model = cls(recipe, params if chosen in (method, "blend") else {}).fit(
-        split.train, np.log(split.train["price"].to_numpy())
-    )
+    model = cls(recipe, chosen_params).fit(split.train, np.log(split.train["price"].to_numpy()))
     model.forget_training_rows()
     model.interval_ = interval
     model.shift_ = shift
@@ -552,6 +617,7 @@ def _fit_and_evaluate(
             "level": level,
             "q_log": q,
             "interval": "locally weighted split conformal, Mondrian by the actual price",
+            "interval_calibration": calibration,
             "drift": drift,
             "selection": {
                 "baseline": BASELINE,
