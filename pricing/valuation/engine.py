@@ -962,9 +962,10 @@ def hull_levels(
         best, best_cov, best_score = lv, coverage(lv), np.inf
         for _ in range(HULL_ROUNDS):
             cov = coverage(lv)
-            score = 10 * np.square(np.maximum(target - cov, 0)).sum() + np.square(
-                np.maximum(cov - target, 0)
-            ).sum()
+            score = (
+                10 * np.square(np.maximum(target - cov, 0)).sum()
+                + np.square(np.maximum(cov - target, 0)).sum()
+            )
             if score < best_score:
                 best, best_cov, best_score = lv.copy(), cov, score
             lv = np.clip(lv - 0.5 * (cov - target), 0.5, 0.99)
