@@ -242,7 +242,7 @@ def pooled(name: str, spec: dict[str, Any], how: str, params: dict | None) -> di
         bounds = list(dict.fromkeys(pd.to_datetime(cuts.to_numpy())))
         windows = list(itertools.pairwise(bounds))
         windows[-1] = (windows[-1][0], df["sale_date"].max() + pd.Timedelta(days=1))
-        plans = [
+        plans: list[tuple[pd.DataFrame, dict[str, Any]]] = [
             (df[df["sale_date"] < end], {"how": "time", "split_date": f"{start:%Y-%m-%d}"})
             for start, end in windows
         ]
