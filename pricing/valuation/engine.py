@@ -767,7 +767,7 @@ class LocalInterval:
         normalised residuals, and the other way round (a two-fold swap), so every row gives
         a quantile. Without ``cross``: one part in time order, as ``fit``."""
         self.level = level
-        for stale in ("cols_", "p_mean_", "p_sd_", "edges_", "bin_q_", "alpha_lo_"):
+        for stale in ("cols_", "p_mean_", "p_sd_", "edges_", "bin_q_", "alpha_lo_", "bin_levels_"):
             self.__dict__.pop(stale, None)
         preds = [v.predict_log(d) for v, d, _y in parts]
         y = np.concatenate([np.asarray(yy, dtype=float) for _v, _d, yy in parts])
@@ -801,7 +801,9 @@ class LocalInterval:
         z, y_z = r[rows] / s, y[rows]
         self.q_lo_, self.q_hi_ = conformal_bounds(z, level)
         self.edges_ = price_edges(y_z)
-        self.bin_levels_ = hull_levels(z, y_z, pred[rows], s, self.edges_, level)
+        self.bin_levels_, self.bin_levels_check_ = checked_hull_levels(
+            z, y_z, pred[rows], s, self.edges_, level
+        )
         self.bin_q_ = bin_quantiles(z, y_z, self.edges_, self.bin_levels_)
         return self
 
@@ -978,6 +980,74 @@ def hull_levels(
             break
         chosen = lv
     return chosen
+
+
+def hull_coverage(
+    z: np.ndarray,
+    y_log: np.ndarray,
+    pred: np.ndarray,
+    s: np.ndarray,
+    edges: np.ndarray,
+    bin_q: np.ndarray,
+    pair: tuple[float, float],
+) -> tuple[float, float]:
+    """The hull's coverage of these sales: overall and in its worst bin of the actual price."""
+    y = np.asarray(y_log, dtype=float)
+    lo, hi = price_bin_hull(pred, s, edges, bin_q, pred + pair[0] * s, pred + pair[1] * s)
+    inside = (y >= lo) & (y <= hi)
+    b = np.searchsorted(edges, y, side="right")
+    per_bin = [float(inside[b == k].mean()) for k in range(len(edges) + 1) if (b == k).any()]
+    return float(inside.mean()), min(per_bin)
+
+
+HULL_CHECK_UNDER = 0.015
+
+
+def checked_hull_levels(
+    z: np.ndarray,
+    y_log: np.ndarray,
+    pred: np.ndarray,
+    s: np.ndarray,
+    edges: np.ndarray,
+    level: float,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """``hull_levels``, adopted only if it holds on calibration sales it was not tuned on:
+    the sales in two random halves, the levels tuned (and the quantiles taken) on one half
+    and the hull measured on the other, both ways. Adopted when, on average, the whole
+    lands nearer the level than with every bin at the nominal level, and not more than
+    HULL_CHECK_UNDER under it. Otherwise every bin keeps the nominal level (where the
+    hull's excess is small, tuning on a few hundred sales only fits their noise). The worst
+    bin is reported, not judged: on half the sales it is too noisy to judge by."""
+    nominal = np.full(len(edges) + 1, float(level))
+    if not len(edges):
+        return nominal, {"adopted": False, "why": "one bin"}
+    z, y = np.asarray(z, dtype=float), np.asarray(y_log, dtype=float)
+    order = np.random.default_rng(0).permutation(len(z))
+    halves = (np.sort(order[: len(z) // 2]), np.sort(order[len(z) // 2 :]))
+    tuned_cov, tuned_min, nominal_cov = [], [], []
+    for fit, check in (halves, halves[::-1]):
+        pair = conformal_bounds(z[fit], level)
+        lv = hull_levels(z[fit], y[fit], pred[fit], s[fit], edges, level)
+        args = (z[check], y[check], pred[check], s[check], edges)
+        cov, worst = hull_coverage(*args, bin_quantiles(z[fit], y[fit], edges, lv), pair)
+        tuned_cov.append(cov)
+        tuned_min.append(worst)
+        nominal_cov.append(
+            hull_coverage(*args, bin_quantiles(z[fit], y[fit], edges, level), pair)[0]
+        )
+    result: dict[str, Any] = {
+        "tuned_coverage": float(np.mean(tuned_cov)),
+        "tuned_worst_bin": float(np.mean(tuned_min)),
+        "nominal_coverage": float(np.mean(nominal_cov)),
+    }
+    adopted = (
+        abs(result["tuned_coverage"] - level) < abs(result["nominal_coverage"] - level)
+        and result["tuned_coverage"] >= level - HULL_CHECK_UNDER
+    )
+    result["adopted"] = adopted
+    if not adopted:
+        return nominal, result
+    return hull_levels(z, y, pred, s, edges, level), result
 
 
 def price_bin_hull(

@@ -33,7 +33,6 @@ from pricing.valuation.engine import (
     ENGINE_VERSION,
     METHODS,
     PRICE_BIN_MIN_ROWS,
-    PRICE_BINS_MAX,
     LocalInterval,
     Recipe,
     Valuer,
@@ -448,10 +447,10 @@ def drift_shift(resid: np.ndarray) -> tuple[float, dict[str, Any]]:
     }
 
 
-# Below this many rows in the latest period's later half (too few for every bin of the
-# actual price to hold PRICE_BIN_MIN_ROWS), the interval is calibrated on cross-fitted
-# residuals instead (cross_fit_parts).
-CROSS_FIT_BELOW = PRICE_BIN_MIN_ROWS * PRICE_BINS_MAX
+# Below this many rows in the latest period's later half (too few for two bins of the
+# actual price of PRICE_BIN_MIN_ROWS each: one pair of quantiles for every price), the
+# interval is calibrated on cross-fitted residuals instead (cross_fit_parts).
+CROSS_FIT_BELOW = 2 * PRICE_BIN_MIN_ROWS
 CROSS_FIT_FOLDS = 10
 
 

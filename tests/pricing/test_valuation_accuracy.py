@@ -10,9 +10,11 @@ import pytest
 
 from pricing.valuation.engine import (
     EARTH_KM,
+    HULL_CHECK_UNDER,
     PRICE_BIN_MIN_ROWS,
     LocalInterval,
     bin_quantiles,
+    checked_hull_levels,
     conformal_bounds,
     hull_levels,
     local_stats,
@@ -182,3 +184,24 @@ def test_one_bin_keeps_the_nominal_level() -> None:
     y, z = _regressing(500, seed=23)
     levels = hull_levels(z, y, y - z, np.ones(len(y)), np.empty(0), 0.8)
     assert levels.tolist() == [0.8]
+
+
+def test_tuned_levels_are_adopted_only_where_they_hold_on_other_sales() -> None:
+    """The tuning is checked on calibration sales it did not see (two halves, both ways):
+    with forced sales far under the prediction the hull's excess is real, the tuned levels
+    bring the held-out half nearer 80 %, and they are kept. Tuned levels that would leave
+    the held-out half more than 1.5 points under the level are not."""
+    y, z = _forced_sales(4000, seed=31)
+    edges = price_edges(y)
+    levels, check = checked_hull_levels(z, y, y - z, np.ones(len(y)), edges, 0.8)
+    assert check["adopted"] and levels.min() < 0.8
+    assert abs(check["tuned_coverage"] - 0.8) < abs(check["nominal_coverage"] - 0.8)
+    assert check["tuned_coverage"] >= 0.8 - HULL_CHECK_UNDER
+    # the same sales, asked for 80 % with the check's tolerance at zero: refused
+    strict = pytest.MonkeyPatch()
+    strict.setattr("pricing.valuation.engine.HULL_CHECK_UNDER", 0.0)
+    try:
+        levels, check = checked_hull_levels(z, y, y - z, np.ones(len(y)), edges, 0.8)
+    finally:
+        strict.undo()
+    assert not check["adopted"] and levels.tolist() == [0.8] * len(levels)

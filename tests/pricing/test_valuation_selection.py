@@ -94,10 +94,10 @@ def test_intervals_cover_every_price_decile_on_heteroscedastic_data() -> None:
 
 
 def test_a_small_table_calibrates_its_interval_on_cross_fitted_residuals() -> None:
-    """Too few recent sales for the bins of the actual price (the latest period's later half
-    under CROSS_FIT_BELOW): every training sale gives a residual, each from the method
-    fitted on the other folds only, never on its own row."""
-    built = build_artifact(spec={**SPEC}, method="gbm", params=SMALL, table=market(2500, seed=24))
+    """Too few recent sales for two bins of the actual price (the latest period's later half
+    under CROSS_FIT_BELOW: 160 of 2,000): the residuals come from folds, each valued by the
+    method fitted without it, never on its own row."""
+    built = build_artifact(spec={**SPEC}, method="gbm", params=SMALL, table=market(2000, seed=24))
     assert built.artifact["metrics"]["interval_calibration"] == "cross-fitted"
     interval = built.artifact["valuer"].interval_
     assert len(interval.edges_) >= 2 and interval.bin_q_.shape == (len(interval.edges_) + 1, 2)
@@ -120,9 +120,9 @@ def test_a_small_table_calibrates_its_interval_on_cross_fitted_residuals() -> No
         assert len(valuer.comparables_.y_) == len(undated) - len(rows)  # fitted without them
 
 
-def test_a_large_table_calibrates_on_the_latest_period(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(training, "CROSS_FIT_BELOW", 100)
-    built = build_artifact(spec={**SPEC}, method="gbm", params=SMALL, table=market(2500, seed=24))
+def test_a_larger_table_calibrates_on_the_latest_period() -> None:
+    """240 sales in the latest period's later half: two bins, the most recent sales."""
+    built = build_artifact(spec={**SPEC}, method="gbm", params=SMALL, table=market(3000, seed=24))
     assert built.artifact["metrics"]["interval_calibration"] == "latest period"
 
 
