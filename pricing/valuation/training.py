@@ -32,6 +32,7 @@ from pricing.valuation.engine import (
     COMPARABLES_MAX,
     ENGINE_VERSION,
     METHODS,
+    PRICE_BIN_MIN_ROWS,
     GBMValuer,
     LocalInterval,
     Recipe,
@@ -41,6 +42,7 @@ from pricing.valuation.engine import (
     months_after,
     select_candidate,
     shared_transforms,
+    time_folds,
     typical_row,
 )
 from pricing.valuation.errors import ValuationError
@@ -377,7 +379,11 @@ def split_table(
     split_date: str | None = None,
     test_fraction: float = 0.2,
     seed: int = 0,
+    fold: tuple[int, int] | None = None,
 ) -> Split:
+    """Train and hold-out. ``fold`` = (k, K), random splits only: the hold-out is the k-th
+    of K equal folds of the seeded permutation (a cross-validation's k-th round; the bench's
+    pooled evaluation of a table without dates)."""
     has_dates = "sale_date" in df.columns
     if how == "auto":
         how = "time" if has_dates else "random"
@@ -396,7 +402,13 @@ def split_table(
     elif how == "random":
         rng = np.random.default_rng(seed)
         order = rng.permutation(len(df))
-        n_test = max(1, round(len(df) * test_fraction))
+        if fold is not None:
+            k, n_folds = fold
+            at = (np.arange(len(df)) * n_folds) // len(df) == k  # positions in the permutation
+            order = np.concatenate([order[at], order[~at]])
+            n_test = int(at.sum())
+        else:
+            n_test = max(1, round(len(df) * test_fraction))
         test, train = df.iloc[order[:n_test]], df.iloc[order[n_test:]]
         n_cal = max(1, int(len(train) * 0.2))
         proper, cal = train.iloc[:-n_cal], train.iloc[-n_cal:]
@@ -550,6 +562,51 @@ def _like(pool: list[Valuer], per_area: bool) -> Valuer | None:
     return (same or gbms or pool or [None])[0]
 
 
+# Below this many rows in the latest period's later half (too few for two bins of the
+# actual price of PRICE_BIN_MIN_ROWS each: one pair of quantiles for every price), the
+# interval is calibrated on cross-fitted residuals instead (cross_fit_parts).
+CROSS_FIT_BELOW = 2 * PRICE_BIN_MIN_ROWS
+CROSS_FIT_FOLDS = 10
+
+
+def cross_fit_parts(
+    cls: type[Valuer],
+    recipe: Recipe,
+    params: dict[str, Any],
+    train: pd.DataFrame,
+    drift: tuple[float, float, float, dict[str, Any]] | None = None,
+) -> list[tuple[Valuer, pd.DataFrame, np.ndarray]]:
+    """Out-of-sample residuals for the interval where the latest period is too short: the
+    training rows in CROSS_FIT_FOLDS folds, each valued by the method fitted without it.
+
+    - Dated rows: folds are consecutive blocks of time, and each fold of the later half is
+      valued by the method fitted on the folds before it only (rolling origin, as a model
+      in use values sales after its data end: with the lag and the extrapolation in time
+      that a backward fold would not show). Half the training rows give a residual.
+    - Undated rows (sales exchangeable): every fold valued by the method fitted on the
+      other folds (cross-conformal, CV+ style); every row gives a residual.
+    The fold models carry the final model's lag behind the market (``drift``: shift, and
+    slope after each fold model's own data end; drift_trend), so the residuals are
+    measured from where the final model's values land."""
+    parts = []
+    folds = time_folds(train, CROSS_FIT_FOLDS)
+    dated = "sale_date" in train.columns
+    n_folds = int(folds.max()) + 1
+    for f in range(n_folds):
+        if dated and f < n_folds // 2:
+            continue
+        rest = train[folds < f] if dated else train[folds != f]
+        rows = train[folds == f]
+        if rest.empty or rows.empty:
+            continue
+        v = cls(recipe, params).fit(rest, np.log(rest["price"].to_numpy()))
+        if drift is not None:
+            set_drift(v, drift)
+        v.forget_training_rows()
+        parts.append((v, rows, np.log(rows["price"].to_numpy())))
+    return parts
+
+
 @dataclass
 class Fitted:
     valuer: Valuer
@@ -577,6 +634,7 @@ def _fit_and_evaluate(
     split_date: str | None = None,
     test_fraction: float = 0.2,
     seed: int = 0,
+    fold: tuple[int, int] | None = None,
     params: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
     report_candidates: bool = False,
@@ -597,6 +655,7 @@ def _fit_and_evaluate(
         split_date=split_date or spec.get("split_date"),
         test_fraction=test_fraction,
         seed=seed,
+        fold=fold,
     )
     tick("划分数据")
     params = {**(spec.get("params") or {}).get(method, {}), **(params or {})}
@@ -656,7 +715,16 @@ def _fit_and_evaluate(
     cal_model = fitted_on_proper[chosen]
     drift = shifts[chosen][3]
     set_drift(cal_model, shifts[chosen])  # the interval is calibrated around the shifted prediction
-    interval = LocalInterval().fit(cal_model, split.calibration, y_cal, level)
+    if len(split.calibration) // 2 < CROSS_FIT_BELOW:
+        # the latest period's later half is too short for two bins of the actual price
+        parts = cross_fit_parts(
+            METHODS[chosen], recipe, cand_params[chosen], split.train, shifts[chosen]
+        )
+        interval = LocalInterval().fit_parts(parts, level)
+        calibration = "cross-fitted"
+    else:
+        interval = LocalInterval().fit(cal_model, split.calibration, y_cal, level)
+        calibration = "latest period"
     resid = y_cal - cal_model.predict_log(split.calibration)
     q = conformal_quantile(resid, level)
     tick("计算共形区间")
@@ -694,6 +762,7 @@ def _fit_and_evaluate(
             "level": level,
             "q_log": q,
             "interval": "locally weighted split conformal, Mondrian by the actual price",
+            "interval_calibration": calibration,
             "drift": drift,
             "per_area": bool(getattr(model, "per_area_", False)),
             "selection": {

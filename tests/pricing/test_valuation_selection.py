@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from pricing.valuation import engine
+from pricing.valuation import engine, training
 from pricing.valuation.engine import select_candidate
 from pricing.valuation.training import build_artifact, train_model
 from tests.pricing.synthetic_market import SPEC, market
@@ -91,3 +91,49 @@ def test_intervals_cover_every_price_decile_on_heteroscedastic_data() -> None:
     edges = np.quantile(y, np.linspace(0, 1, 11))
     decile = np.clip(np.searchsorted(edges[1:-1], y, side="right"), 0, 9)
     assert min(float(inside[decile == d].mean()) for d in range(10)) < 0.75
+
+
+def test_a_small_table_calibrates_its_interval_on_cross_fitted_residuals() -> None:
+    """Too few recent sales for two bins of the actual price (the latest period's later half
+    under CROSS_FIT_BELOW: 160 of 2,000): the residuals come from folds, each valued by the
+    method fitted without it, never on its own row."""
+    built = build_artifact(spec={**SPEC}, method="gbm", params=SMALL, table=market(2000, seed=24))
+    assert built.artifact["metrics"]["interval_calibration"] == "cross-fitted"
+    interval = built.artifact["valuer"].interval_
+    assert len(interval.edges_) >= 2 and interval.bin_q_.shape == (len(interval.edges_) + 1, 2)
+    train = built.fitted.split.train
+    recipe = built.artifact["recipe"]
+    # dated: the later half of the folds, each valued by a model of the earlier sales only
+    parts = training.cross_fit_parts(
+        engine.KNNValuer, recipe, {}, train, drift=(0.01, 0.0, 0.0, {})
+    )
+    assert len(parts) == training.CROSS_FIT_FOLDS // 2
+    assert len(train) * 0.4 <= sum(len(rows) for _v, rows, _y in parts) <= len(train) * 0.6
+    for valuer, rows, _y in parts:
+        before = train[train["sale_date"] < rows["sale_date"].min()]
+        assert len(valuer.comparables_.y_) == len(before)  # fitted on earlier sales only
+        assert valuer.shift_ == 0.01
+    # undated: every fold, each valued by a model of the other folds
+    undated = train.drop(columns=["sale_date"]).reset_index(drop=True)
+    parts = training.cross_fit_parts(engine.KNNValuer, recipe, {}, undated)
+    seen = np.concatenate([rows.index.to_numpy() for _v, rows, _y in parts])
+    assert sorted(seen.tolist()) == list(range(len(undated)))
+    for valuer, rows, _y in parts:
+        assert len(valuer.comparables_.y_) == len(undated) - len(rows)  # fitted without them
+
+
+def test_a_larger_table_calibrates_on_the_latest_period() -> None:
+    """240 sales in the latest period's later half: two bins, the most recent sales."""
+    built = build_artifact(spec={**SPEC}, method="gbm", params=SMALL, table=market(3000, seed=24))
+    assert built.artifact["metrics"]["interval_calibration"] == "latest period"
+
+
+def test_folds_of_a_random_split_hold_every_sale_out_once() -> None:
+    """The bench's pooled evaluation of a table without dates: K rounds, each sale in the
+    hold-out of exactly one."""
+    df = market(500, seed=25).drop(columns=["sale_date"])
+    held = [training.split_table(df, how="random", fold=(k, 5)).test.index for k in range(5)]
+    assert sorted(np.concatenate(held).tolist()) == list(range(len(df)))
+    assert all(95 <= len(h) <= 105 for h in held)
+    first = training.split_table(df, how="random", fold=(0, 5))
+    assert not set(first.train.index) & set(first.test.index)
