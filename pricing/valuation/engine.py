@@ -1003,11 +1003,14 @@ def hull_levels(
     s: np.ndarray,
     edges: np.ndarray,
     level: float,
+    overall: float | None = None,
 ) -> np.ndarray:
     """Per bin of the actual price, the level of its own quantiles such that the interval
     actually shown (the hull over every bin's piece, ``price_bin_hull``) covers the
     calibration sales of each bin at a common target, the lowest target in
-    [level − HULL_FLOOR, level] at which the whole is still covered at ``level``.
+    [level − HULL_FLOOR, level + HULL_FLOOR] at which the whole is still covered at
+    ``overall`` (default: the level; checked_hull_levels asks a little more, by the
+    tuning's measured optimism).
 
     The hull adds to each bin's piece what lies between the pieces, so at the nominal
     level it covers more than asked (King County 84 % for 80 %); the cheapest sales above
@@ -1041,10 +1044,11 @@ def hull_levels(
             lv = np.clip(lv - 0.5 * (cov - target), 0.5, 0.99)
         return best, best_cov
 
-    chosen = toward(level)[0]
-    for target in np.arange(level - 0.0025, level - HULL_FLOOR - 1e-9, -0.0025):
+    whole = level if overall is None else overall
+    chosen = toward(level + HULL_FLOOR)[0]
+    for target in np.arange(level + HULL_FLOOR - 0.0025, level - HULL_FLOOR - 1e-9, -0.0025):
         lv, cov = toward(float(target))
-        if float(cov @ sizes) / sizes.sum() < level:
+        if float(cov @ sizes) / sizes.sum() < whole:
             break
         chosen = lv
     return chosen
@@ -1068,9 +1072,6 @@ def hull_coverage(
     return float(inside.mean()), min(per_bin)
 
 
-HULL_CHECK_UNDER = 0.015
-
-
 def checked_hull_levels(
     z: np.ndarray,
     y_log: np.ndarray,
@@ -1082,10 +1083,12 @@ def checked_hull_levels(
     """``hull_levels``, adopted only if it holds on calibration sales it was not tuned on:
     the sales in two random halves, the levels tuned (and the quantiles taken) on one half
     and the hull measured on the other, both ways. Adopted when, on average, the whole
-    lands nearer the level than with every bin at the nominal level, and not more than
-    HULL_CHECK_UNDER under it. Otherwise every bin keeps the nominal level (where the
-    hull's excess is small, tuning on a few hundred sales only fits their noise). The worst
-    bin is reported, not judged: on half the sales it is too noisy to judge by."""
+    lands nearer the level than with every bin at the nominal level (where the hull's
+    excess is small, tuning only fits the noise of a few hundred sales: every bin keeps
+    the nominal level). The halves also measure the tuning's optimism (tuned on the sales
+    it is measured on, the hull looks better than it is on others): the final tuning, on
+    every sale, asks the whole for the level plus that shortfall. The worst bin is
+    reported, not judged: on half the sales it is too noisy to judge by."""
     nominal = np.full(len(edges) + 1, float(level))
     if not len(edges):
         return nominal, {"adopted": False, "why": "one bin"}
@@ -1108,14 +1111,14 @@ def checked_hull_levels(
         "tuned_worst_bin": float(np.mean(tuned_min)),
         "nominal_coverage": float(np.mean(nominal_cov)),
     }
-    adopted = (
-        abs(result["tuned_coverage"] - level) < abs(result["nominal_coverage"] - level)
-        and result["tuned_coverage"] >= level - HULL_CHECK_UNDER
-    )
+    adopted = abs(result["tuned_coverage"] - level) < abs(result["nominal_coverage"] - level)
     result["adopted"] = adopted
     if not adopted:
         return nominal, result
-    return hull_levels(z, y, pred, s, edges, level), result
+    # tuned and measured on the same sales the hull looks better than on others: ask the
+    # whole for the level plus the shortfall the halves showed
+    result["asked"] = level + max(0.0, level - result["tuned_coverage"])
+    return hull_levels(z, y, pred, s, edges, level, overall=result["asked"]), result
 
 
 def price_bin_hull(
