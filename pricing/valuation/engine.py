@@ -653,7 +653,7 @@ class GBMValuer(Valuer):
     model_: HistGradientBoostingRegressor
 
     # params that are not the boosting's own
-    OWN_PARAMS = ("k", "blend", "per_area")
+    OWN_PARAMS = ("k", "blend", "per_area", "weights")
 
     def _boosting_params(self) -> dict[str, Any]:
         return {
@@ -744,18 +744,31 @@ class HedonicValuer(Valuer):
 
 
 class BlendValuer(GBMValuer):
-    """The mean, in log price, of gradient boosting, the comparables and the hedonic model."""
+    """A weighted mean, in log price, of gradient boosting, the hedonic model and the
+    comparables. The weights (param ``weights``, summing to 1) are chosen by training on
+    the validation period (training.blend_weights); a third each by default and in models
+    stored before the weights."""
 
     method = "blend"
-    label = "梯度提升树、市场比较法与特征价格回归的平均（对数价格）"
+    label = "梯度提升树、市场比较法与特征价格回归的加权平均（对数价格）"
 
-    def predict_log(self, df: pd.DataFrame, at: Any = None) -> np.ndarray:
+    def weights(self) -> np.ndarray:
+        w = self.params.get("weights") or (1 / 3, 1 / 3, 1 / 3)
+        return np.asarray(w, dtype=float)
+
+    def components_log(self, df: pd.DataFrame) -> np.ndarray:
+        """The three parts' log prices at the data end, shape (3, rows): trees, hedonic,
+        comparables."""
         b, c = self.builder_, self.comparables_
         X = b.transform(df)
         gbm = self.boosted_log(X)
         hedonic = c.ridge_.predict((b.numeric_matrix(X) - c.mean_) / c.scale_)
         knn = c.predict_log(b, X)
-        mean = (gbm + hedonic + knn) / 3.0
+        return np.vstack([gbm, hedonic, knn])
+
+    def predict_log(self, df: pd.DataFrame, at: Any = None) -> np.ndarray:
+        mean = self.weights() @ self.components_log(df)
+        b = self.builder_
         return np.asarray(mean - b.to_end(df) + self.drift_log(df, at), dtype=float)
 
 

@@ -237,6 +237,11 @@ class Compiled:
                 }
             self.forest = Forest(model)
             self.blend = float(getattr(valuer, "blend_", 0.0))
+        # the blend's weights of trees, hedonic and comparables (a third each before them)
+        weights = getattr(valuer, "weights", None)
+        self.blend_weights = (
+            np.asarray(weights(), dtype=float) if callable(weights) else np.full(3, 1 / 3)
+        )
         # the model's lag (training.drift_trend): shift + slope · months after the data end
         self.shift = float(getattr(valuer, "shift_", 0.0))
         self.slope = float(getattr(valuer, "slope_", 0.0))  # absent in older models: flat
@@ -610,7 +615,8 @@ class Compiled:
                 out = knn
             else:
                 hedonic = _linear(c.ridge_, Z)
-                out = (gbm + hedonic + knn) / 3.0
+                w = self.blend_weights
+                out = w[0] * gbm + w[1] * hedonic + w[2] * knn
         drift = self.drift(at, len(to_end))
         return np.asarray(out - to_end + drift, dtype=float), M, near
 

@@ -67,7 +67,9 @@ def artifacts() -> dict[str, tuple[dict[str, Any], pd.DataFrame]]:
                 valuer.interval_ = interval
             out[f"{name}-{kind}"] = ({**art, "valuer": valuer}, split.test)
             if kind in ("gbm", "blend") and art["recipe"].area:  # trees on price per area
-                area = METHODS[kind](art["recipe"], {**PARAMS, "per_area": True})
+                # (the blend with weights of its own, as training chooses them)
+                weights = {"weights": [0.6, 0.1, 0.3]} if kind == "blend" else {}
+                area = METHODS[kind](art["recipe"], {**PARAMS, "per_area": True, **weights})
                 area.fit(split.train, np.log(split.train["price"].to_numpy()))
                 area.interval_ = interval
                 assert isinstance(area, GBMValuer) and area.per_area_

@@ -137,3 +137,46 @@ def test_folds_of_a_random_split_hold_every_sale_out_once() -> None:
     assert all(95 <= len(h) <= 105 for h in held)
     first = training.split_table(df, how="random", fold=(0, 5))
     assert not set(first.train.index) & set(first.test.index)
+
+
+def test_the_blend_weights_are_chosen_on_the_validation_period_and_judged_out_of_half() -> None:
+    """Sales that follow the trees in the earlier half of the period and the comparables in
+    the later half: the weights chosen on each half differ, and the blend's validation
+    values of each half come from the weights of the other half (never from weights fitted
+    to the same sales). The weights in use: the best triple on the whole period."""
+    rng = np.random.default_rng(41)
+    n = 2000
+    y = rng.normal(13.0, 0.4, n)
+    trees = y + rng.normal(0, 0.05, n)
+    hedonic = y + rng.normal(0, 0.3, n)
+    comparables = y + rng.normal(0, 0.3, n)
+    trees[n // 2 :] = y[n // 2 :] + rng.normal(0, 0.3, n // 2)
+    comparables[n // 2 :] = y[n // 2 :] + rng.normal(0, 0.05, n // 2)
+    parts = np.vstack([trees, hedonic, comparables])
+    weights, honest, record = training.blend_weights(parts, y)
+    assert record["earlier_half"][0] >= 0.8 and record["later_half"][2] >= 0.8
+    np.testing.assert_allclose(
+        honest[: n // 2], np.asarray(record["later_half"]) @ parts[:, : n // 2]
+    )
+    np.testing.assert_allclose(
+        honest[n // 2 :], np.asarray(record["earlier_half"]) @ parts[:, n // 2 :]
+    )
+    assert weights.sum() == pytest.approx(1.0) and weights.min() >= 0
+    assert record["weights"] == weights.tolist()
+    # too few sales to choose on: a third each
+    w, _pred, rec = training.blend_weights(parts[:, :30], y[:30])
+    assert w.tolist() == pytest.approx([1 / 3] * 3) and rec["chosen_on"] == "none"
+
+
+def test_training_stores_the_blend_weights_with_the_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The blend the only candidate: the stored model values with the weights chosen on the
+    validation period, and the selection record says which."""
+    monkeypatch.setitem(engine.CANDIDATES, "gbm", ["blend"])
+    built = build_artifact(spec={**SPEC}, method="gbm", params=SMALL, table=market(2500, seed=42))
+    sel = built.artifact["metrics"]["selection"]
+    weights = sel["blend_weights"]["weights"]
+    assert sel["chosen"] == "blend" and len(weights) == 3 and sum(weights) == pytest.approx(1.0)
+    valuer = built.artifact["valuer"]
+    assert isinstance(valuer, engine.BlendValuer) and valuer.weights().tolist() == weights
