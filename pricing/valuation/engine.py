@@ -758,7 +758,10 @@ class BlendValuer(GBMValuer):
 
     def components_log(self, df: pd.DataFrame) -> np.ndarray:
         """The three parts' log prices at the data end, shape (3, rows): trees, hedonic,
-        comparables."""
+        comparables (kept for the frame while training: the weights are chosen on them)."""
+        return np.asarray(_memo("components", self, df, lambda: self._components(df)))
+
+    def _components(self, df: pd.DataFrame) -> np.ndarray:
         b, c = self.builder_, self.comparables_
         X = b.transform(df)
         gbm = self.boosted_log(X)
