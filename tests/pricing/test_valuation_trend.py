@@ -23,27 +23,17 @@ from pricing.valuation.service import (
 )
 from pricing.valuation.training import build_artifact, drift_trend, median_line
 from tests.pricing.synthetic_market import SPEC, market
+from tests.pricing.test_valuation_fast import Record as FastRecord
 
 SMALL = {"max_iter": 80, "learning_rate": 0.1}
 RISE = 0.02  # the synthetic market's rise per month, before and after the data end
 
 
-class Record:
-    """The few fields of a ValuationModel a valuation reads (no database needed)."""
+class Record(FastRecord):
+    """A CNY model's record (the fields a valuation reads; no database needed)."""
 
-    pk = 1
-    version = 1
-    dataset = "test"
-    dataset_note = ""
     currency = "CNY"
     area_unit = "m2"
-    region = ""
-    split = "time"
-    split_note = ""
-    metrics: dict[str, Any] = {}
-    asset_class = "residential"
-    method = "gbm"
-    created_at = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 
 
 def rising(n: int = 3000, seed: int = 5) -> pd.DataFrame:
