@@ -36,7 +36,8 @@ import pandas as pd  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingRegressor  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from pricing.valuation.engine import conformal_bounds, metrics  # noqa: E402
+from pricing.valuation.engine import metrics  # noqa: E402
+from pricing.valuation.intervals import conformal_bounds  # noqa: E402
 from pricing.valuation.presets import preset  # noqa: E402
 from pricing.valuation.service import value_batch  # noqa: E402
 from pricing.valuation.training import (  # noqa: E402

@@ -32,13 +32,10 @@ from pricing.valuation.engine import (
     COMPARABLES_MAX,
     ENGINE_VERSION,
     METHODS,
-    PRICE_BIN_MIN_ROWS,
     BlendValuer,
     GBMValuer,
-    LocalInterval,
     Recipe,
     Valuer,
-    conformal_quantile,
     metrics,
     months_after,
     select_candidate,
@@ -47,6 +44,7 @@ from pricing.valuation.engine import (
     typical_row,
 )
 from pricing.valuation.errors import ValuationError
+from pricing.valuation.intervals import PRICE_BIN_MIN_ROWS, LocalInterval, conformal_quantile
 
 MIN_ROWS = 50
 MAX_PRICE_UNITS = 1e12  # above this a "price" is a data error whatever the currency

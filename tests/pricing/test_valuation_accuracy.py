@@ -1,6 +1,6 @@
 """Accuracy and interval calibration steps, each measured on the most recent training period
 and never on the final hold-out: the model's lag behind the market (training.drift_shift),
-the interval's quantiles per bin of the actual price (engine.price_edges, bin_quantiles,
+the interval's quantiles per bin of the actual price (intervals.price_edges, bin_quantiles,
 price_bin_hull), and the local level features of the place (engine.local_stats)."""
 
 from __future__ import annotations
@@ -8,15 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pricing.valuation.engine import (
-    EARTH_KM,
+from pricing.valuation.engine import EARTH_KM, local_stats
+from pricing.valuation.intervals import (
     PRICE_BIN_MIN_ROWS,
     LocalInterval,
     bin_quantiles,
     checked_hull_levels,
     conformal_bounds,
     hull_levels,
-    local_stats,
     price_bin_hull,
     price_edges,
 )
@@ -157,7 +156,7 @@ def _forced_sales(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def test_bin_levels_bring_the_hulls_excess_back_to_the_level() -> None:
     """The hull over every bin's piece covers more than each piece: with forced sales far
     under the prediction, at the nominal 80 % per bin it covers fresh sales at about 85 %.
-    The per-bin levels tuned on the calibration sales (engine.hull_levels) bring the whole
+    The per-bin levels tuned on the calibration sales (intervals.hull_levels) bring the whole
     back to 78–82 % with every decile of the actual price still ≥ 75 %."""
     y_cal, z_cal = _forced_sales(4000, seed=21)
     edges = price_edges(y_cal)

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pricing.valuation.engine import METHODS, GBMValuer, bin_quantiles, price_edges
+from pricing.valuation.engine import METHODS, GBMValuer
+from pricing.valuation.intervals import bin_quantiles, price_edges
 from pricing.valuation.presets import preset
 from pricing.valuation.service import (
     value_batch,
@@ -149,7 +150,7 @@ def test_unseen_and_missing_values_take_the_same_path(artifacts) -> None:
 
 @pytest.mark.parametrize("key", ["king_county-gbm", "demo_cn-ridge"])
 def test_the_interval_per_price_bin_takes_the_same_path(artifacts, key) -> None:
-    """The interval's quantiles per bin of the actual price (engine.price_bin_hull): the
+    """The interval's quantiles per bin of the actual price (intervals.price_bin_hull): the
     samples here are too small for the bins training would choose, so they are set from
     the hold-out (a test of the path, not of coverage)."""
     art, test = artifacts[key]
